@@ -1,0 +1,32 @@
+using System.Collections.Generic;
+
+namespace KvRaft.Raft;
+
+/// <summary>
+/// The core's read-only view of durable storage. The host writes to its implementation when it
+/// handles a <see cref="Ready"/>; the core only reads. Index FirstIndex-1 is the snapshot boundary:
+/// its term is known, its entry is not.
+/// </summary>
+public interface IRaftStorage
+{
+    /// <summary>The hard state and configuration recovered at start.</summary>
+    (HardState HardState, ConfigState Config) InitialState();
+
+    /// <summary>The first index whose entry is available (the snapshot's index + 1).</summary>
+    long FirstIndex { get; }
+
+    /// <summary>The last index stored (the snapshot's index when no entry follows it).</summary>
+    long LastIndex { get; }
+
+    /// <summary>The term of entry <paramref name="index"/>, for FirstIndex-1 ≤ index ≤ LastIndex; false otherwise.</summary>
+    bool TryGetTerm(long index, out long term);
+
+    /// <summary>
+    /// Appends entries [lo, hiExclusive) to <paramref name="into"/>, stopping before the total passes
+    /// <paramref name="maxBytes"/> but always giving at least one. Requires FirstIndex ≤ lo &lt; hiExclusive ≤ LastIndex + 1.
+    /// </summary>
+    void GetEntries(long lo, long hiExclusive, long maxBytes, List<Entry> into);
+
+    /// <summary>The latest snapshot (empty when none).</summary>
+    SnapshotMetadata Snapshot { get; }
+}

@@ -1,0 +1,90 @@
+using System;
+
+namespace KvRaft.Raft;
+
+/// <summary>
+/// Everything the core needs to start, and every limit it enforces, in one place.
+/// </summary>
+public sealed class RaftConfig
+{
+    /// <summary>This node's id (non-zero).</summary>
+    public required int Id { get; init; }
+
+    /// <summary>The storage the core reads; the host writes it while handling each Ready.</summary>
+    public required IRaftStorage Storage { get; init; }
+
+    /// <summary>The injected source of randomness (election timeouts).</summary>
+    public required Prng Random { get; init; }
+
+    /// <summary>
+    /// The index the host's state machine has already applied at start (0: nothing beyond the
+    /// snapshot). Committed entries after it are handed out again.
+    /// </summary>
+    public long Applied { get; init; }
+
+    /// <summary>Election timeout T in ticks; each timeout is drawn from [T, 2T).</summary>
+    public int ElectionTicks { get; init; } = 10;
+
+    /// <summary>Heartbeat interval in ticks (must be less than ElectionTicks).</summary>
+    public int HeartbeatTicks { get; init; } = 1;
+
+    /// <summary>Ask for pre-votes before starting an election, so a rejoining node cannot depose a healthy leader.</summary>
+    public bool PreVote { get; init; } = true;
+
+    /// <summary>A leader that has not heard from a quorum within an election timeout steps down.</summary>
+    public bool CheckQuorum { get; init; } = true;
+
+    /// <summary>Entries in one Append at most.</summary>
+    public int AppendEntriesMax { get; init; } = 1024;
+
+    /// <summary>Payload bytes in one Append at most (one entry is always allowed).</summary>
+    public long AppendBytesMax { get; init; } = 1 << 20;
+
+    /// <summary>Appends in flight to one follower at most (pipelining window).</summary>
+    public int InflightMessagesMax { get; init; } = 64;
+
+    /// <summary>Bytes in flight to one follower at most.</summary>
+    public long InflightBytesMax { get; init; } = 16L << 20;
+
+    /// <summary>Bytes of proposed but uncommitted entries at most; proposals beyond it are refused.</summary>
+    public long UncommittedBytesMax { get; init; } = 64L << 20;
+
+    /// <summary>Bytes of committed entries handed out in one Ready at most (one entry is always allowed).</summary>
+    public long CommittedBytesPerReadyMax { get; init; } = 16L << 20;
+
+    /// <summary>Entries in one proposal at most.</summary>
+    public int ProposalEntriesMax { get; init; } = 4096;
+
+    /// <summary>Reads waiting for a heartbeat round or for apply, at most; more are refused.</summary>
+    public int PendingReadsMax { get; init; } = 65536;
+
+    /// <summary>Test-only: deliberately broken behaviours, to prove the simulator catches them.</summary>
+    internal PlantedFault Faults { get; init; }
+
+    internal void Validate()
+    {
+        Invariant.True(Id > 0);
+        Invariant.True(HeartbeatTicks > 0 && ElectionTicks > HeartbeatTicks, (HeartbeatTicks, ElectionTicks));
+        Invariant.True(AppendEntriesMax > 0 && AppendBytesMax > 0);
+        Invariant.True(InflightMessagesMax > 0 && InflightBytesMax > 0);
+        Invariant.True(UncommittedBytesMax > 0 && CommittedBytesPerReadyMax > 0 && ProposalEntriesMax > 0);
+        Invariant.True(PendingReadsMax > 0);
+    }
+}
+
+/// <summary>Bugs planted on purpose for the simulator to catch; never set outside tests.</summary>
+[Flags]
+internal enum PlantedFault
+{
+    None = 0,
+    /// <summary>Grant votes without the up-to-date check on (last term, last index).</summary>
+    VoteWithoutUpToDateCheck = 1,
+    /// <summary>Commit an entry of a previous term by counting replicas (Figure 8).</summary>
+    CommitPreviousTermByCounting = 2,
+    /// <summary>A follower appends without truncating a conflicting suffix.</summary>
+    AppendWithoutTruncatingConflict = 4,
+    /// <summary>Release a read without the heartbeat round that confirms leadership.</summary>
+    ReadWithoutHeartbeatRound = 8,
+    /// <summary>Reply to a vote before the vote is persisted.</summary>
+    VoteReplyBeforePersist = 16,
+}

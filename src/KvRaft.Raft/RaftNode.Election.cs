@@ -1,0 +1,148 @@
+namespace KvRaft.Raft;
+
+public sealed partial class RaftNode
+{
+    /// <summary>Context of a Vote sent because of a leadership transfer: it bypasses the lease check.</summary>
+    internal const long ForcedCampaignContext = 1;
+
+    private void TickElection()
+    {
+        _electionElapsed++;
+        if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
+        {
+            _electionElapsed = 0;
+            Campaign(preVote: _config.PreVote, forced: false);
+        }
+    }
+
+    /// <summary>Starts a (pre-)election now, as an election timeout would.</summary>
+    public void Campaign() => Campaign(_config.PreVote, forced: false);
+
+    private void Campaign(bool preVote, bool forced)
+    {
+        if (!Promotable) return;
+        long campaignTerm;
+        MessageType requestType;
+        if (preVote)
+        {
+            BecomePreCandidate();
+            campaignTerm = Term + 1;
+            requestType = MessageType.PreVote;
+        }
+        else
+        {
+            BecomeCandidate();
+            campaignTerm = Term;
+            requestType = MessageType.Vote;
+        }
+        _tracker.RecordVote(Id, granted: true);
+        if (_tracker.TallyVotes() == ProgressTracker.VoteResult.Won)
+        {
+            // A single-node cluster wins at once.
+            if (preVote) Campaign(preVote: false, forced);
+            else BecomeLeader();
+            return;
+        }
+        long lastIndex = _log.LastIndex;
+        long lastTerm = _log.LastTerm;
+        foreach (int voter in _tracker.Voters)
+        {
+            if (voter == Id) continue;
+            Send(new Message
+            {
+                Type = requestType,
+                To = voter,
+                Term = campaignTerm,
+                Index = lastIndex,
+                LogTerm = lastTerm,
+                Context = forced ? ForcedCampaignContext : 0,
+            });
+        }
+    }
+
+    private void BecomePreCandidate()
+    {
+        Invariant.True(Role != Role.Leader);
+        // A pre-candidate keeps its term and vote: nothing durable changes.
+        Role = Role.PreCandidate;
+        _tracker.ResetVotes();
+        Leader = 0;
+    }
+
+    private void BecomeCandidate()
+    {
+        Invariant.True(Role != Role.Leader);
+        Reset(Term + 1);
+        Vote = Id;
+        Role = Role.Candidate;
+    }
+
+    private void BecomeLeader()
+    {
+        Invariant.True(Role == Role.Candidate, Role);
+        Reset(Term);
+        Role = Role.Leader;
+        Leader = Id;
+        Progress self = _tracker[Id];
+        self.Match = _log.Unstable.Offset - 1; // what this node has made durable
+        self.Next = _log.LastIndex + 1;
+        self.BecomeReplicate();
+        self.Next = _log.LastIndex + 1;
+        self.RecentActive = true;
+        // A no-op of the new term: committing it commits everything before it (Figure 8).
+        var noOp = new Entry(_log.LastIndex + 1, Term, EntryType.NoOp, default);
+        _log.Append(new[] { noOp });
+        BroadcastAppend();
+    }
+
+    private void OnVoteRequest(Message message)
+    {
+        bool isPreVote = message.Type == MessageType.PreVote;
+        bool canVote = Vote == message.From
+            || (Vote == 0 && Leader == 0)
+            || (isPreVote && message.Term > Term);
+        bool upToDate = Has(PlantedFault.VoteWithoutUpToDateCheck) || _log.IsUpToDate(message.Index, message.LogTerm);
+        var response = new Message
+        {
+            Type = isPreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse,
+            To = message.From,
+        };
+        if (canVote && upToDate)
+        {
+            // A granted pre-vote answers in the term asked about; a granted vote is recorded (and persisted before it leaves).
+            response.Term = message.Term;
+            if (!isPreVote)
+            {
+                _electionElapsed = 0;
+                Vote = message.From;
+            }
+        }
+        else
+        {
+            response.Term = Term;
+            response.Reject = true;
+        }
+        Send(response);
+    }
+
+    private void OnVoteResponse(Message message)
+    {
+        _tracker.RecordVote(message.From, !message.Reject);
+        switch (_tracker.TallyVotes())
+        {
+            case ProgressTracker.VoteResult.Won:
+                if (Role == Role.PreCandidate) Campaign(preVote: false, forced: false);
+                else BecomeLeader();
+                break;
+            case ProgressTracker.VoteResult.Lost:
+                BecomeFollower(Term, 0);
+                break;
+        }
+    }
+
+    private void OnTimeoutNow()
+    {
+        // The leader hands over: campaign at once, skipping pre-vote and the lease check.
+        Campaign(preVote: false, forced: true);
+    }
+}

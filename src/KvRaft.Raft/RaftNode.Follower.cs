@@ -1,0 +1,74 @@
+namespace KvRaft.Raft;
+
+public sealed partial class RaftNode
+{
+    private void OnAppend(Message message)
+    {
+        if (message.Index < _log.Committed)
+        {
+            // Everything up to our commit index is settled: tell the leader where we are.
+            Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.Committed });
+            return;
+        }
+        bool plantedNoTruncate = Has(PlantedFault.AppendWithoutTruncatingConflict);
+        long lastNew = _log.MaybeAppend(message.Index, message.LogTerm, message.Commit, message.Entries, plantedNoTruncate);
+        if (lastNew >= 0)
+        {
+            Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = lastNew });
+            return;
+        }
+        // Fast backtracking: name the conflicting term and its first index, or our log's end.
+        var reject = new Message
+        {
+            Type = MessageType.AppendResponse,
+            To = message.From,
+            Index = message.Index,
+            Reject = true,
+        };
+        if (message.Index > _log.LastIndex)
+        {
+            reject.RejectHint = _log.LastIndex + 1;
+        }
+        else
+        {
+            reject.LogTerm = _log.TermOrZero(message.Index);
+            reject.RejectHint = _log.FirstIndexOfTermAt(message.Index);
+        }
+        Send(reject);
+    }
+
+    private void OnHeartbeat(Message message)
+    {
+        _log.CommitTo(message.Commit);
+        Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From, Context = message.Context });
+    }
+
+    private void OnSnapshot(Message message)
+    {
+        SnapshotMetadata snapshot = message.Snapshot;
+        if (Restore(snapshot))
+        {
+            Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.LastIndex });
+        }
+        else
+        {
+            Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.Committed });
+        }
+    }
+
+    /// <summary>Replaces the log with <paramref name="snapshot"/>; false if it brings nothing new.</summary>
+    private bool Restore(SnapshotMetadata snapshot)
+    {
+        if (snapshot.Index <= _log.Committed) return false;
+        if (_log.MatchTerm(snapshot.Index, snapshot.Term))
+        {
+            // Our log already has it: just move the commit index.
+            _log.CommitTo(snapshot.Index);
+            return false;
+        }
+        _log.Restore(snapshot);
+        _applying = snapshot.Index;
+        _tracker = NewTracker(snapshot.Config);
+        return true;
+    }
+}

@@ -1,0 +1,227 @@
+using System;
+using System.Collections.Generic;
+
+namespace KvRaft.Raft;
+
+public sealed partial class RaftNode
+{
+    private readonly List<Entry> _proposal = new();
+
+    private void TickLeader()
+    {
+        _heartbeatElapsed++;
+        _electionElapsed++;
+        if (_electionElapsed >= _config.ElectionTicks)
+        {
+            _electionElapsed = 0;
+            if (_config.CheckQuorum && !_tracker.QuorumActiveThenClear(Id))
+            {
+                BecomeFollower(Term, 0); // cut off from a quorum: stop acting as leader
+                return;
+            }
+            if (_leadTransferee != 0) AbortLeadTransfer(); // the transfer took too long
+        }
+        if (_heartbeatElapsed >= _config.HeartbeatTicks)
+        {
+            _heartbeatElapsed = 0;
+            BroadcastHeartbeat();
+        }
+    }
+
+    /// <summary>
+    /// Proposes a batch: each payload becomes one entry, in order, with consecutive indexes from
+    /// <paramref name="firstIndex"/> in the current <see cref="Term"/>. All or nothing.
+    /// </summary>
+    public ProposeStatus Propose(ReadOnlySpan<ReadOnlyMemory<byte>> payloads, out long firstIndex)
+    {
+        firstIndex = 0;
+        if (Role != Role.Leader) return ProposeStatus.NotLeader;
+        if (_leadTransferee != 0) return ProposeStatus.TransferInProgress;
+        if (payloads.Length == 0 || payloads.Length > _config.ProposalEntriesMax) return ProposeStatus.TooLarge;
+        long bytes = 0;
+        foreach (ReadOnlyMemory<byte> payload in payloads) bytes += payload.Length + Entry.EntryOverheadBytes;
+        if (_uncommittedBytes > 0 && _uncommittedBytes + bytes > _config.UncommittedBytesMax)
+        {
+            return ProposeStatus.TooManyUncommittedBytes;
+        }
+        firstIndex = _log.LastIndex + 1;
+        _proposal.Clear();
+        for (int i = 0; i < payloads.Length; i++)
+        {
+            _proposal.Add(new Entry(firstIndex + i, Term, EntryType.Normal, payloads[i]));
+        }
+        _log.Append(_proposal);
+        _uncommittedBytes += bytes;
+        BroadcastAppend();
+        return ProposeStatus.Accepted;
+    }
+
+    private void BroadcastAppend()
+    {
+        foreach (int voter in _tracker.Voters)
+        {
+            if (voter != Id) SendAppends(voter, sendIfEmpty: true);
+        }
+    }
+
+    /// <summary>Sends as many Appends to <paramref name="to"/> as its state and window allow.</summary>
+    private void SendAppends(int to, bool sendIfEmpty)
+    {
+        while (MaybeSendAppend(to, sendIfEmpty))
+        {
+            Progress progress = _tracker[to];
+            if (progress.State != ProgressState.Replicate || progress.Next > _log.LastIndex) return;
+            sendIfEmpty = false;
+        }
+    }
+
+    private bool MaybeSendAppend(int to, bool sendIfEmpty)
+    {
+        Progress progress = _tracker[to];
+        if (progress.IsPaused) return false;
+        long prevIndex = progress.Next - 1;
+        if (!_log.TryGetTerm(prevIndex, out long prevTerm)) return MaybeSendSnapshot(to, progress);
+        List<Entry> entries = _log.Scratch();
+        long hi = Math.Min(_log.LastIndex + 1, progress.Next + _config.AppendEntriesMax);
+        if (!_log.TrySlice(progress.Next, hi, _config.AppendBytesMax, entries)) return MaybeSendSnapshot(to, progress);
+        if (entries.Count == 0 && !sendIfEmpty) return false;
+        long bytes = 0;
+        foreach (Entry entry in entries) bytes += entry.SizeBytes;
+        Entry[] batch = entries.Count == 0 ? Message.NoEntries : entries.ToArray();
+        Send(new Message
+        {
+            Type = MessageType.Append,
+            To = to,
+            Index = prevIndex,
+            LogTerm = prevTerm,
+            Entries = batch,
+            Commit = _log.Committed,
+        });
+        progress.SentEntries(prevIndex + batch.Length, batch.Length, bytes);
+        return true;
+    }
+
+    private bool MaybeSendSnapshot(int to, Progress progress)
+    {
+        if (!progress.RecentActive) return false; // do not ship a snapshot to a node that may be down
+        SnapshotMetadata snapshot = _config.Storage.Snapshot;
+        Invariant.True(!snapshot.IsEmpty && snapshot.Index >= progress.Next - 1, (snapshot.Index, progress.Next));
+        Send(new Message { Type = MessageType.Snapshot, To = to, Snapshot = snapshot });
+        progress.BecomeSnapshot(snapshot.Index);
+        return false;
+    }
+
+    private void BroadcastHeartbeat()
+    {
+        long context = _readRoundInFlight;
+        foreach (int voter in _tracker.Voters)
+        {
+            if (voter == Id) continue;
+            Progress progress = _tracker[voter];
+            Send(new Message
+            {
+                Type = MessageType.Heartbeat,
+                To = voter,
+                Commit = Math.Min(progress.Match, _log.Committed),
+                Context = context,
+            });
+        }
+    }
+
+    private void StepLeader(Message message)
+    {
+        if (!_tracker.IsVoter(message.From)) return;
+        Progress progress = _tracker[message.From];
+        switch (message.Type)
+        {
+            case MessageType.AppendResponse:
+                progress.RecentActive = true;
+                OnAppendResponse(message, progress);
+                break;
+            case MessageType.HeartbeatResponse:
+                progress.RecentActive = true;
+                OnHeartbeatResponse(message, progress);
+                break;
+            case MessageType.ReadIndex:
+                OnReadIndexRequest(message.From, message.Context);
+                break;
+        }
+    }
+
+    private void OnAppendResponse(Message message, Progress progress)
+    {
+        if (message.Reject)
+        {
+            long nextHint = message.RejectHint;
+            if (message.LogTerm > 0)
+            {
+                long last = _log.LastIndexOfTerm(message.LogTerm, message.Index);
+                if (last > 0) nextHint = last + 1;
+            }
+            if (progress.MaybeDecreaseTo(message.Index, nextHint))
+            {
+                if (progress.State == ProgressState.Replicate) progress.BecomeProbe();
+                SendAppends(message.From, sendIfEmpty: true);
+            }
+            return;
+        }
+        bool wasPaused = progress.IsPaused;
+        if (!progress.MaybeUpdate(message.Index)) return;
+        switch (progress.State)
+        {
+            case ProgressState.Probe:
+                progress.BecomeReplicate();
+                break;
+            case ProgressState.Snapshot when progress.Match >= progress.PendingSnapshot:
+                progress.BecomeProbe();
+                progress.BecomeReplicate();
+                break;
+            case ProgressState.Replicate:
+                progress.Inflights.FreeLessOrEqual(message.Index);
+                break;
+        }
+        if (MaybeCommit()) BroadcastAppend();
+        else if (wasPaused || progress.Next <= _log.LastIndex) SendAppends(message.From, sendIfEmpty: false);
+        if (message.From == _leadTransferee && progress.Match == _log.LastIndex) SendTimeoutNow(message.From);
+    }
+
+    private void OnHeartbeatResponse(Message message, Progress progress)
+    {
+        progress.ProbeSent = false;
+        if (progress.Match < _log.LastIndex || progress.State == ProgressState.Probe)
+        {
+            SendAppends(message.From, sendIfEmpty: false);
+        }
+        if (message.Context != 0) OnReadRoundAck(message.From, message.Context);
+    }
+
+    /// <summary>Commits what a quorum has; true when the commit index moved.</summary>
+    private bool MaybeCommit()
+    {
+        long quorumMatch = _tracker.QuorumMatch();
+        bool requireCurrentTerm = !Has(PlantedFault.CommitPreviousTermByCounting);
+        if (!_log.MaybeCommit(quorumMatch, Term, requireCurrentTerm)) return false;
+        OnCommitAdvancedAsLeader();
+        return true;
+    }
+
+    /// <summary>The host could not reach <paramref name="peer"/>: stop streaming to it and probe instead.</summary>
+    public void ReportUnreachable(int peer)
+    {
+        if (Role != Role.Leader || !_tracker.IsVoter(peer) || peer == Id) return;
+        Progress progress = _tracker[peer];
+        if (progress.State == ProgressState.Replicate) progress.BecomeProbe();
+    }
+
+    /// <summary>The host reports how sending a snapshot to <paramref name="peer"/> ended.</summary>
+    public void ReportSnapshot(int peer, SnapshotStatus status)
+    {
+        if (Role != Role.Leader || !_tracker.IsVoter(peer) || peer == Id) return;
+        Progress progress = _tracker[peer];
+        if (progress.State != ProgressState.Snapshot) return;
+        if (status == SnapshotStatus.Failed) progress.ClearPendingSnapshot(); // Next falls back to Match + 1
+        progress.BecomeProbe();
+        // Wait for the follower's answer (or a heartbeat response) before sending again.
+        progress.ProbeSent = true;
+    }
+}

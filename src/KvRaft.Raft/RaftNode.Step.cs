@@ -1,0 +1,125 @@
+namespace KvRaft.Raft;
+
+public sealed partial class RaftNode
+{
+    /// <summary>Feeds one message from a peer into the core.</summary>
+    public void Step(Message message)
+    {
+        Invariant.True(message.To == Id, message);
+        if (message.Entries is null) message.Entries = Message.NoEntries;
+        if (!StepTerm(message)) return;
+        switch (message.Type)
+        {
+            case MessageType.PreVote:
+            case MessageType.Vote:
+                OnVoteRequest(message);
+                return;
+        }
+        switch (Role)
+        {
+            case Role.Leader:
+                StepLeader(message);
+                break;
+            case Role.Candidate:
+            case Role.PreCandidate:
+                StepCandidate(message);
+                break;
+            default:
+                StepFollower(message);
+                break;
+        }
+    }
+
+    /// <summary>Term rules common to every role; false when the message is to be dropped.</summary>
+    private bool StepTerm(Message message)
+    {
+        if (message.Term > Term) return StepHigherTerm(message);
+        if (message.Term < Term) return StepLowerTerm(message);
+        return true;
+    }
+
+    private bool StepHigherTerm(Message message)
+    {
+        if (message.Type is MessageType.Vote or MessageType.PreVote)
+        {
+            bool forced = message.Type == MessageType.Vote && message.Context == ForcedCampaignContext;
+            bool inLease = _config.CheckQuorum && Leader != 0 && _electionElapsed < _config.ElectionTicks;
+            if (!forced && inLease) return false; // a live leader is known: do not help depose it
+        }
+        switch (message.Type)
+        {
+            case MessageType.PreVote:
+                return true; // a pre-vote never changes our term
+            case MessageType.PreVoteResponse when !message.Reject:
+                return true; // granted for the term we would campaign in; we move there on a quorum
+            case MessageType.Append:
+            case MessageType.Heartbeat:
+            case MessageType.Snapshot:
+                BecomeFollower(message.Term, message.From);
+                return true;
+            default:
+                BecomeFollower(message.Term, 0);
+                return true;
+        }
+    }
+
+    private bool StepLowerTerm(Message message)
+    {
+        if ((_config.CheckQuorum || _config.PreVote)
+            && message.Type is MessageType.Append or MessageType.Heartbeat)
+        {
+            // A stale leader (or one whose term we passed while partitioned) learns our term and steps down.
+            Send(new Message { Type = MessageType.AppendResponse, To = message.From });
+        }
+        else if (message.Type == MessageType.PreVote)
+        {
+            Send(new Message { Type = MessageType.PreVoteResponse, To = message.From, Reject = true });
+        }
+        return false;
+    }
+
+    private void StepFollower(Message message)
+    {
+        switch (message.Type)
+        {
+            case MessageType.Append:
+                _electionElapsed = 0;
+                Leader = message.From;
+                OnAppend(message);
+                break;
+            case MessageType.Heartbeat:
+                _electionElapsed = 0;
+                Leader = message.From;
+                OnHeartbeat(message);
+                break;
+            case MessageType.Snapshot:
+                _electionElapsed = 0;
+                Leader = message.From;
+                OnSnapshot(message);
+                break;
+            case MessageType.TimeoutNow:
+                OnTimeoutNow();
+                break;
+            case MessageType.ReadIndexResponse:
+                OnReadIndexResponse(message);
+                break;
+        }
+    }
+
+    private void StepCandidate(Message message)
+    {
+        switch (message.Type)
+        {
+            case MessageType.Append:
+            case MessageType.Heartbeat:
+            case MessageType.Snapshot:
+                BecomeFollower(message.Term, message.From);
+                StepFollower(message);
+                break;
+            case MessageType.PreVoteResponse when Role == Role.PreCandidate:
+            case MessageType.VoteResponse when Role == Role.Candidate:
+                OnVoteResponse(message);
+                break;
+        }
+    }
+}

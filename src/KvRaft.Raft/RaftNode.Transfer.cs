@@ -1,0 +1,28 @@
+namespace KvRaft.Raft;
+
+public sealed partial class RaftNode
+{
+    /// <summary>
+    /// Hands leadership to <paramref name="to"/>: once it is up to date it is told to campaign now
+    /// (TimeoutNow). Proposals are refused meanwhile; the transfer is abandoned after an election timeout.
+    /// </summary>
+    /// <returns>False when this node is not the leader or <paramref name="to"/> is not another voter.</returns>
+    public bool TransferLeadership(int to)
+    {
+        if (Role != Role.Leader || to == Id || !_tracker.IsVoter(to)) return false;
+        if (_leadTransferee == to) return true;
+        _leadTransferee = to;
+        _electionElapsed = 0; // the transfer must finish within one election timeout
+        Progress progress = _tracker[to];
+        if (progress.Match == _log.LastIndex) SendTimeoutNow(to);
+        else SendAppends(to, sendIfEmpty: true);
+        return true;
+    }
+
+    /// <summary>The node a leadership transfer is under way to (0 for none).</summary>
+    public int LeadTransferee => _leadTransferee;
+
+    private void SendTimeoutNow(int to) => Send(new Message { Type = MessageType.TimeoutNow, To = to });
+
+    private void AbortLeadTransfer() => _leadTransferee = 0;
+}

@@ -1,0 +1,164 @@
+using System;
+using System.Collections.Generic;
+
+namespace KvRaft.Raft;
+
+/// <summary>
+/// One Raft node as a pure, deterministic state machine: ticks, messages and proposals go in;
+/// a <see cref="Ready"/> comes out; the host persists, sends and applies it, then calls
+/// <see cref="Advance"/>. It does no I/O and reads no clock; all randomness comes from the
+/// injected <see cref="Prng"/>. Not thread-safe: one thread (the host's event loop) owns it.
+/// </summary>
+public sealed partial class RaftNode
+{
+    private readonly RaftConfig _config;
+    private readonly RaftLog _log;
+    private readonly Prng _random;
+    private ProgressTracker _tracker;
+    private List<Message> _messages = new();
+    private List<Message> _messagesAfterPersist = new();
+
+    private int _electionElapsed;
+    private int _heartbeatElapsed;
+    private int _randomizedElectionTimeout;
+    private int _leadTransferee;
+    private long _uncommittedBytes;
+
+    /// <summary>Creates a node from what its storage holds.</summary>
+    public RaftNode(RaftConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        _config = config;
+        _random = config.Random;
+        _log = new RaftLog(config.Storage);
+        (HardState hardState, ConfigState voters) = config.Storage.InitialState();
+        _tracker = NewTracker(voters);
+        Id = config.Id;
+        Term = hardState.Term;
+        Vote = hardState.Vote;
+        Invariant.True(hardState.Commit >= _log.FirstIndex - 1 || hardState.Commit == 0, hardState);
+        Invariant.True(hardState.Commit <= _log.LastIndex, (hardState, _log.LastIndex));
+        _log.CommitTo(hardState.Commit);
+        long applied = Math.Max(config.Storage.FirstIndex - 1, 0);
+        if (config.Applied > 0)
+        {
+            Invariant.True(config.Applied >= applied && config.Applied <= _log.Committed, (config.Applied, applied, _log.Committed));
+            applied = config.Applied;
+            _log.AppliedTo(applied);
+        }
+        _applying = applied;
+        _previousHardState = hardState;
+        BecomeFollower(Term, 0);
+    }
+
+    /// <summary>This node's id.</summary>
+    public int Id { get; }
+
+    /// <summary>The current term.</summary>
+    public long Term { get; private set; }
+
+    /// <summary>Whom this node voted for in <see cref="Term"/> (0 for nobody).</summary>
+    public int Vote { get; private set; }
+
+    /// <summary>The leader this node knows of in <see cref="Term"/> (0 for none).</summary>
+    public int Leader { get; private set; }
+
+    /// <summary>This node's role.</summary>
+    public Role Role { get; private set; }
+
+    /// <summary>The commit index.</summary>
+    public long Committed => _log.Committed;
+
+    /// <summary>The index of the last entry in the log (durable or not).</summary>
+    public long LastIndex => _log.LastIndex;
+
+    /// <summary>The voters of the cluster.</summary>
+    public IReadOnlyList<int> Voters => _tracker.Voters;
+
+    private HardState CurrentHardState => new(Term, Vote, _log.Committed);
+
+    private ProgressTracker NewTracker(ConfigState voters) =>
+        new(voters, _config.InflightMessagesMax, _config.InflightBytesMax);
+
+    private bool Has(PlantedFault fault) => (_config.Faults & fault) != 0;
+
+    /// <summary>Advances logical time by one tick: drives elections, heartbeats and check-quorum.</summary>
+    public void Tick()
+    {
+        if (Role == Role.Leader) TickLeader();
+        else TickElection();
+    }
+
+    /// <summary>A status snapshot for tools and tests.</summary>
+    public RaftStatus Status
+    {
+        get
+        {
+            Dictionary<int, FollowerStatus>? followers = null;
+            if (Role == Role.Leader)
+            {
+                followers = new Dictionary<int, FollowerStatus>();
+                foreach (var (id, progress) in _tracker.All)
+                {
+                    followers[id] = new FollowerStatus(progress.State, progress.Match, progress.Next, progress.Inflights.Count, progress.RecentActive);
+                }
+            }
+            return new RaftStatus(Id, Role, Term, Vote, Leader, _log.Committed, _log.Applied, _log.FirstIndex,
+                _log.LastIndex, _log.FirstIndex - 1, _leadTransferee, followers);
+        }
+    }
+
+    private void Send(Message message)
+    {
+        message.From = Id;
+        if (message.Entries is null) message.Entries = Message.NoEntries;
+        if (message.Term == 0) message.Term = Term;
+        Invariant.True(message.To != Id && message.To != 0, message);
+        if (message.Type is MessageType.AppendResponse or MessageType.VoteResponse
+            || (message.Type == MessageType.Vote))
+        {
+            // These promise (or depend on) state in this Ready: they wait for it to be durable.
+            if (message.Type == MessageType.VoteResponse && Has(PlantedFault.VoteReplyBeforePersist))
+            {
+                _messages.Add(message);
+                return;
+            }
+            _messagesAfterPersist.Add(message);
+            return;
+        }
+        _messages.Add(message);
+    }
+
+    private void ResetRandomizedElectionTimeout() =>
+        _randomizedElectionTimeout = _config.ElectionTicks + _random.Next(_config.ElectionTicks);
+
+    private void Reset(long term)
+    {
+        if (Term != term)
+        {
+            Invariant.True(term > Term, (term, Term));
+            Term = term;
+            Vote = 0;
+        }
+        Leader = 0;
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        ResetRandomizedElectionTimeout();
+        AbortLeadTransfer();
+        _tracker.ResetVotes();
+        _tracker.Reset(_log.LastIndex + 1);
+        _uncommittedBytes = 0;
+        DropPendingReads();
+    }
+
+    private void BecomeFollower(long term, int leader)
+    {
+        Reset(term);
+        Role = Role.Follower;
+        Leader = leader;
+    }
+
+    /// <summary>Whether this node may campaign: it is a voter.</summary>
+    private bool Promotable => _tracker.IsVoter(Id);
+}

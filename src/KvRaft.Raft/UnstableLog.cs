@@ -1,0 +1,110 @@
+using System.Collections.Generic;
+
+namespace KvRaft.Raft;
+
+/// <summary>
+/// Entries (and possibly an incoming snapshot) not yet known to be durable. Entry i is at
+/// <c>_entries[i - Offset]</c>. The host persists them from a Ready; <see cref="StableTo"/> then drops them.
+/// </summary>
+internal sealed class UnstableLog
+{
+    private readonly List<Entry> _entries = new();
+
+    public UnstableLog(long offset) => Offset = offset;
+
+    /// <summary>The index of the first unstable entry.</summary>
+    public long Offset { get; private set; }
+
+    /// <summary>An incoming snapshot not yet installed by the host.</summary>
+    public SnapshotMetadata? Snapshot { get; private set; }
+
+    public IReadOnlyList<Entry> Entries => _entries;
+
+    public int Count => _entries.Count;
+
+    public long? MaybeFirstIndex => Snapshot is { } snapshot ? snapshot.Index + 1 : null;
+
+    public long? MaybeLastIndex
+    {
+        get
+        {
+            if (_entries.Count > 0) return Offset + _entries.Count - 1;
+            if (Snapshot is { } snapshot) return snapshot.Index;
+            return null;
+        }
+    }
+
+    public bool TryGetTerm(long index, out long term)
+    {
+        term = 0;
+        if (index < Offset)
+        {
+            if (Snapshot is { } snapshot && snapshot.Index == index)
+            {
+                term = snapshot.Term;
+                return true;
+            }
+            return false;
+        }
+        if (MaybeLastIndex is not { } last || index > last) return false;
+        term = _entries[(int)(index - Offset)].Term;
+        return true;
+    }
+
+    public Entry At(long index) => _entries[(int)(index - Offset)];
+
+    /// <summary>The host made entries up to (index, term) durable; forget them unless they were replaced meanwhile.</summary>
+    public void StableTo(long index, long term)
+    {
+        if (!TryGetTerm(index, out long currentTerm) || currentTerm != term || index < Offset) return;
+        int count = (int)(index + 1 - Offset);
+        _entries.RemoveRange(0, count);
+        Offset = index + 1;
+    }
+
+    /// <summary>The host installed the snapshot at <paramref name="index"/>.</summary>
+    public void StableSnapshotTo(long index)
+    {
+        if (Snapshot is { } snapshot && snapshot.Index == index) Snapshot = null;
+    }
+
+    public void Restore(SnapshotMetadata snapshot)
+    {
+        Offset = snapshot.Index + 1;
+        _entries.Clear();
+        Snapshot = snapshot;
+    }
+
+    /// <summary>Appends contiguous entries, replacing any from the first one's index on.</summary>
+    public void TruncateAndAppend(IReadOnlyList<Entry> entries, int start)
+    {
+        long after = entries[start].Index;
+        long end = Offset + _entries.Count;
+        if (after == end)
+        {
+            // Plain append.
+        }
+        else if (after <= Offset)
+        {
+            // Replace everything unstable; storage entries from `after` on are superseded on persist.
+            Offset = after;
+            _entries.Clear();
+        }
+        else
+        {
+            int keep = (int)(after - Offset);
+            _entries.RemoveRange(keep, _entries.Count - keep);
+        }
+        for (int i = start; i < entries.Count; i++)
+        {
+            Invariant.True(entries[i].Index == Offset + _entries.Count, entries[i]);
+            _entries.Add(entries[i]);
+        }
+    }
+
+    public void Slice(long lo, long hiExclusive, List<Entry> into)
+    {
+        Invariant.True(lo >= Offset && hiExclusive <= Offset + _entries.Count, (lo, hiExclusive, Offset, _entries.Count));
+        for (long i = lo; i < hiExclusive; i++) into.Add(_entries[(int)(i - Offset)]);
+    }
+}
