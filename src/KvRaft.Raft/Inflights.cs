@@ -46,6 +46,12 @@ internal sealed class Inflights
         if (Count == 0) _start = 0;
     }
 
+    /// <summary>Frees the oldest slot (a heartbeat answered while the window was full: something was lost).</summary>
+    public void FreeFirstOne()
+    {
+        if (Count > 0) FreeLessOrEqual(_lastIndexes[_start]);
+    }
+
     public void Reset()
     {
         Count = 0;

@@ -26,6 +26,24 @@ public sealed partial class RaftNode
             _heartbeatElapsed = 0;
             BroadcastHeartbeat();
         }
+        RetransmitStalled();
+    }
+
+    /// <summary>
+    /// Appends in flight that have gone unanswered for an election timeout were lost (a dropped
+    /// connection, say): fall back to probing from the follower's match.
+    /// </summary>
+    private void RetransmitStalled()
+    {
+        foreach (int voter in _tracker.Voters)
+        {
+            if (voter == Id) continue;
+            Progress progress = _tracker[voter];
+            if (progress.State != ProgressState.Replicate || progress.Inflights.Count == 0) continue;
+            if (++progress.StalledTicks < _config.ElectionTicks) continue;
+            progress.BecomeProbe();
+            SendAppends(voter, sendIfEmpty: true);
+        }
     }
 
     /// <summary>
@@ -188,6 +206,7 @@ public sealed partial class RaftNode
     private void OnHeartbeatResponse(Message message, Progress progress)
     {
         progress.ProbeSent = false;
+        if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
         if (progress.Match < _log.LastIndex || progress.State == ProgressState.Probe)
         {
             SendAppends(message.From, sendIfEmpty: false);
