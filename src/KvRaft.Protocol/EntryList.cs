@@ -143,10 +143,11 @@ public readonly struct EntryList : IEquatable<EntryList>
         return ParseResult.Ok;
     }
 
+    // previous is taken by value in ReadEntry: callers pass the same variable as previous and as the out entry.
     private static bool Follows(in WireEntry previous, in WireEntry entry) =>
         previous.Index != long.MaxValue && entry.Index == previous.Index + 1;
 
-    private static ParseResult ReadEntry(ref WireReader reader, bool first, in WireEntry previous, out WireEntry entry)
+    private static ParseResult ReadEntry(ref WireReader reader, bool first, WireEntry previous, out WireEntry entry)
     {
         entry = default;
         if (!reader.U8(out var type) || !reader.U8(out var flags))
@@ -188,6 +189,14 @@ public readonly struct EntryList : IEquatable<EntryList>
             return ParseResult.Fail(ProtocolError.Truncated, "entry data missing");
         }
         entry = new WireEntry(index, term, (EntryType)type, data);
+        if (!first && (flags & IndexFollowsFlag) == 0 && Follows(previous, entry))
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "entry index written in full where the compact form applies");
+        }
+        if (!first && (flags & TermRepeatsFlag) == 0 && term == previous.Term)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "entry term written in full where the compact form applies");
+        }
         return ParseResult.Ok;
     }
 
