@@ -39,7 +39,7 @@ public readonly record struct SnapshotChunk
 }
 
 /// <summary>
-/// Codec for <see cref="SnapshotChunk"/>: a 37-byte fixed part then the payload. The checksum is
+/// Codec for <see cref="SnapshotChunk"/>: a 41-byte fixed part then the payload. The checksum is
 /// CRC-32 (IEEE 802.3, <see cref="Crc32"/>; the System.IO.Hashing version in use has no CRC-32C)
 /// of the payload as stored; Format computes it, Parse verifies it.
 /// </summary>
@@ -85,7 +85,7 @@ public static class SnapshotChunkCodec
         if (!reader.I64(out var index) || !reader.I64(out var term) || !reader.U64(out var offset) || !reader.U32(out var chunkIndex)
             || !reader.U8(out var flags) || !reader.U32(out var uncompressed) || !reader.U32(out var stored) || !reader.U32(out var crc))
         {
-            return ParseResult.Fail(ProtocolError.Truncated, "snapshot chunk fixed part shorter than 37 bytes");
+            return ParseResult.Fail(ProtocolError.Truncated, "snapshot chunk fixed part shorter than 41 bytes");
         }
         if ((flags & ~(LastFlag | CompressedFlag)) != 0)
         {
