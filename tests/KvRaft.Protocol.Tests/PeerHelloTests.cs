@@ -9,10 +9,11 @@ public class PeerHelloTests
     public void PeerHello_RoundTripsEveryField() => Generators.PeerHello.Sample(h => Codecs.PeerHello.AssertRoundTrip(h), iter: 1000);
 
     [Fact]
-    public void PeerHello_EveryPrefixIsTruncatedAndTrailingBytesMalformed() => Generators.PeerHello.Sample(h =>
+    public void PeerHello_EveryPrefixOfBodyOrFrameIsIncompleteAndTrailingBytesMalformed() => Generators.PeerHello.Sample(h =>
     {
         Codecs.PeerHello.AssertEveryPrefixTruncated(h);
         Codecs.PeerHello.AssertTrailingByteMalformed(h);
+        Codecs.PeerHello.AssertFramePrefixesNeedMoreData(h);
     }, iter: 100);
 
     [Fact]

@@ -22,10 +22,11 @@ public class SnapshotChunkTests
     public void SnapshotChunk_RoundTripsEveryField() => Generators.SnapshotChunk.Sample(c => Codecs.SnapshotChunk.AssertRoundTrip(c), iter: 1000);
 
     [Fact]
-    public void SnapshotChunk_EveryPrefixIsTruncatedAndTrailingBytesMalformed() => Generators.SnapshotChunk.Sample(c =>
+    public void SnapshotChunk_EveryPrefixOfBodyOrFrameIsIncompleteAndTrailingBytesMalformed() => Generators.SnapshotChunk.Sample(c =>
     {
         Codecs.SnapshotChunk.AssertEveryPrefixTruncated(c);
         Codecs.SnapshotChunk.AssertTrailingByteMalformed(c);
+        Codecs.SnapshotChunk.AssertFramePrefixesNeedMoreData(c);
     }, iter: 100);
 
     [Fact]

@@ -10,8 +10,29 @@ internal delegate int FormatTo<T>(in T value, Span<byte> destination);
 internal delegate ParseResult ParseFrom<T>(ReadOnlyMemory<byte> body, out T value);
 
 /// <summary>One codec's three functions, plus an optional deep check run on every accepted parse (e.g. enumerate views).</summary>
-internal sealed record Codec<T>(SizeOf<T> Size, FormatTo<T> Format, ParseFrom<T> Parse, Action<T>? Touch = null)
+internal sealed record Codec<T>(SizeOf<T> Size, FormatTo<T> Format, ParseFrom<T> Parse, Action<T>? Touch = null, FrameType? Frame = null)
 {
+    /// <summary>As a whole frame: every strict prefix needs more data (exactly the missing count once the length is in), the whole frame decodes to this type and body.</summary>
+    public void AssertFramePrefixesNeedMoreData(T value)
+    {
+        var type = Frame ?? throw new InvalidOperationException("not a frame codec");
+        var body = Encode(value);
+        var frame = new byte[FrameHeader.Bytes + body.Length];
+        FrameHeader.Format(type, body.Length, frame);
+        body.CopyTo(frame, FrameHeader.Bytes);
+        for (var length = 0; length < frame.Length; length++)
+        {
+            var partial = FrameDecoder.Decode(frame.AsSpan(0, length));
+            Assert.Equal(FrameDecodeStatus.NeedMoreData, partial.Status);
+            Assert.True(length < FrameHeader.LengthBytes || partial.NeededBytes == frame.Length - length, $"prefix {length}: needs {partial.NeededBytes}");
+        }
+        var whole = FrameDecoder.Decode(frame);
+        Assert.Equal(FrameDecodeStatus.Frame, whole.Status);
+        Assert.Equal(type, whole.Type);
+        Assert.Equal(frame.Length, whole.ConsumedBytes);
+        Assert.True(Parse(whole.Body(frame.AsMemory()), out _).IsOk);
+    }
+
     public byte[] Encode(T value)
     {
         var size = Size(value);
@@ -90,7 +111,7 @@ internal sealed record Codec<T>(SizeOf<T> Size, FormatTo<T> Format, ParseFrom<T>
 internal static class Codecs
 {
     public static readonly Codec<PeerHello> PeerHello = new(
-        PeerHelloCodec.Size, PeerHelloCodec.Format, (ReadOnlyMemory<byte> body, out PeerHello value) => PeerHelloCodec.Parse(body.Span, out value));
+        PeerHelloCodec.Size, PeerHelloCodec.Format, (ReadOnlyMemory<byte> body, out PeerHello value) => PeerHelloCodec.Parse(body.Span, out value), Frame: FrameType.PeerHello);
 
     public static readonly Codec<PeerMessage> PeerMessage = new(PeerMessageCodec.Size, PeerMessageCodec.Format, PeerMessageCodec.Parse,
         m =>
@@ -104,9 +125,9 @@ internal static class Codecs
                 }
                 Assert.Equal(m.Entries.Count, count);
             }
-        });
+        }, FrameType.PeerMessage);
 
-    public static readonly Codec<SnapshotChunk> SnapshotChunk = new(SnapshotChunkCodec.Size, SnapshotChunkCodec.Format, SnapshotChunkCodec.Parse);
+    public static readonly Codec<SnapshotChunk> SnapshotChunk = new(SnapshotChunkCodec.Size, SnapshotChunkCodec.Format, SnapshotChunkCodec.Parse, Frame: FrameType.SnapshotChunk);
 
     public static readonly Codec<KvCommand> KvCommand = new(KvCommandCodec.Size, KvCommandCodec.Format, KvCommandCodec.Parse);
 
@@ -127,7 +148,7 @@ internal static class Codecs
             return result;
         });
 
-    public static readonly Codec<ClientRequest> ClientRequest = new(ClientRequestCodec.Size, ClientRequestCodec.Format, ClientRequestCodec.Parse);
+    public static readonly Codec<ClientRequest> ClientRequest = new(ClientRequestCodec.Size, ClientRequestCodec.Format, ClientRequestCodec.Parse, Frame: FrameType.ClientRequest);
 
-    public static readonly Codec<ClientResponse> ClientResponse = new(ClientResponseCodec.Size, ClientResponseCodec.Format, ClientResponseCodec.Parse);
+    public static readonly Codec<ClientResponse> ClientResponse = new(ClientResponseCodec.Size, ClientResponseCodec.Format, ClientResponseCodec.Parse, Frame: FrameType.ClientResponse);
 }
