@@ -23,6 +23,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     private long appendedAddress;
     private long durableAddress;
     private Exception? fault;
+    private long commitCount;
     private HardState hardState;
 
     private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, Func<string, IDevice> createDevice)
@@ -230,6 +231,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         {
             throw Fault(e);
         }
+        Interlocked.Increment(ref commitCount);
         InterlockedMax(ref durableAddress, tail);
         lock (tableGate)
         {
@@ -283,6 +285,9 @@ public sealed class FasterRaftLogStore : IRaftLogStore
             throw new StorageFailedException(failure.Message, failure);
         }
     }
+
+    /// <summary>FasterLog commits issued so far (group commit shares them).</summary>
+    internal long CommitCount => Interlocked.Read(ref commitCount);
 
     /// <summary>Where the record of a live entry lies on disk (for tests that damage it).</summary>
     internal (string File, long Offset) LocateEntry(long index)
