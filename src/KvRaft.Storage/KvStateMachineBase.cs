@@ -106,9 +106,11 @@ public abstract class KvStateMachineBase : IKvStateMachine
 
     private void ApplyLocked(ReadOnlySpan<KvApply> batch, List<KvResult> results)
     {
-        foreach (var apply in batch)
+        for (var i = 0; i < batch.Length; i++)
         {
-            Invariant.True(apply.Index > AppliedIndex, apply.Index);
+            var apply = batch[i];
+            // One log entry may hold several commands: they share its index and are applied in one batch.
+            Invariant.True(apply.Index > AppliedIndex || (i > 0 && batch[i - 1].Index == apply.Index), apply.Index);
             results.Add(ApplyOne(apply));
             AppliedIndex = apply.Index;
             AppliedTerm = apply.Term;
@@ -122,6 +124,18 @@ public abstract class KvStateMachineBase : IKvStateMachine
     private KvResult ApplyOne(in KvApply apply)
     {
         var command = apply.Command;
+        if (command.Op == KvOp.RegisterSession)
+        {
+            Invariant.True(command.ClientId != 0);
+            var registered = new KvResult(KvStatus.Ok, null);
+            RecordSession(command.ClientId, new SessionState(0, apply.Index, registered));
+            return registered;
+        }
+        if (command.ClientId != 0 && !sessions.ContainsKey(command.ClientId))
+        {
+            // Never applied without a live session: a retry after expiry must not apply twice.
+            return new KvResult(KvStatus.SessionExpired, null);
+        }
         if (command.ClientId != 0 && sessions.TryGetValue(command.ClientId, out var session))
         {
             if (command.Sequence == session.LastSequence)

@@ -9,6 +9,8 @@ public enum KvOp : byte
     Append = 3,
     Delete = 4,
     CompareAndSet = 5,
+    /// <summary>Opens a session for <see cref="KvCommand.ClientId"/> (chosen by the caller, unique per log position).</summary>
+    RegisterSession = 6,
 }
 
 /// <summary>
@@ -33,6 +35,8 @@ public enum KvStatus : byte
     StaleSequence = 5,
     /// <summary>Key or value above the limits; not applied.</summary>
     TooLarge = 6,
+    /// <summary>The command names a session that was never registered or has expired; not applied.</summary>
+    SessionExpired = 7,
 }
 
 /// <summary>

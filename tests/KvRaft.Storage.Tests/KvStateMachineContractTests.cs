@@ -67,6 +67,7 @@ public abstract class KvStateMachineContractTests : IDisposable
     public void A_retried_request_gets_the_first_result_and_is_not_applied_twice()
     {
         using var machine = Open(Small.Limits);
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
         var first = Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1));
         var retry = Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1));
         Assert.True(retry.Duplicate);
@@ -78,14 +79,42 @@ public abstract class KvStateMachineContractTests : IDisposable
     }
 
     [Fact]
+    public void A_command_of_an_unknown_or_expired_session_is_refused_and_not_applied()
+    {
+        using var machine = Open(Small.Limits with { SessionMaxCount = 1 });
+        Assert.Equal(KvStatus.SessionExpired, Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 9, Sequence: 1)).Status);
+        Assert.Null(machine.Get(B("k")));
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 1));
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 2)); // expires session 1
+        Assert.Equal(KvStatus.SessionExpired, Apply(machine, new KvCommand(KvOp.Append, B("k"), B("x"), ClientId: 1, Sequence: 1)).Status);
+        Assert.Null(machine.Get(B("k")));
+    }
+
+    [Fact]
+    public void Commands_of_one_entry_share_its_index_within_a_batch()
+    {
+        using var machine = Open(Small.Limits);
+        var results = new List<KvResult>();
+        machine.ApplyBatch([
+            new KvApply(1, 1, new KvCommand(KvOp.Put, B("a"), B("1"))),
+            new KvApply(1, 1, new KvCommand(KvOp.Append, B("a"), B("2"))),
+            new KvApply(2, 1, new KvCommand(KvOp.Noop, default))], results);
+        Assert.Equal(3, results.Count);
+        Assert.Equal(B("12"), machine.Get(B("a")));
+        Assert.Equal(2, machine.AppliedIndex);
+    }
+
+    [Fact]
     public void Sessions_beyond_the_limit_expire_least_recently_used_by_log_index()
     {
         using var machine = Open(Small.Limits with { SessionMaxCount = 3 });
         for (long client = 1; client <= 3; client++)
         {
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: client));
             Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: client, Sequence: 1));
         }
         Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 1, Sequence: 2));
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 4));
         Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 4, Sequence: 1));
         Assert.Equal(3, machine.SessionCount);
         Assert.False(machine.TryGetSession(2, out _));
@@ -115,7 +144,8 @@ public abstract class KvStateMachineContractTests : IDisposable
     {
         using var source = Open(Small.Limits);
         var batch = Enumerable.Range(1, 2000).Select(i => new KvApply(i, 3,
-            new KvCommand(i % 10 == 0 ? KvOp.Delete : KvOp.Put, B("k" + (i % 1500)), B("value-" + i), ClientId: i % 5, Sequence: i))).ToArray();
+            i <= 4 ? new KvCommand(KvOp.RegisterSession, default, ClientId: i)
+                : new KvCommand(i % 10 == 0 ? KvOp.Delete : KvOp.Put, B("k" + (i % 1500)), B("value-" + i), ClientId: i % 5, Sequence: i))).ToArray();
         source.ApplyBatch(batch, []);
         var info = await source.TakeSnapshotAsync(B("config-A"));
         Assert.Equal((2000L, 3L), (info.Index, info.Term));
@@ -200,7 +230,8 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
     public async Task A_snapshot_checkpoint_recovers_data_sessions_and_applied_position_after_reopen()
     {
         var batch = Enumerable.Range(1, 3000).Select(i => new KvApply(i, 4,
-            new KvCommand(KvOp.Append, Encoding.UTF8.GetBytes("k" + (i % 700)), Encoding.UTF8.GetBytes("x"), ClientId: 1 + i % 9, Sequence: i))).ToArray();
+            i <= 9 ? new KvCommand(KvOp.RegisterSession, default, ClientId: i)
+                : new KvCommand(KvOp.Append, Encoding.UTF8.GetBytes("k" + (i % 700)), Encoding.UTF8.GetBytes("x"), ClientId: 1 + i % 9, Sequence: i))).ToArray();
         byte[]? expected;
         using (var machine = Open(Small.Limits))
         {
