@@ -46,6 +46,12 @@ internal sealed class Inflights
         if (Count == 0) _start = 0;
     }
 
+    /// <summary>Frees the oldest Append, so that one more may be sent.</summary>
+    public void FreeFirstOne()
+    {
+        if (Count > 0) FreeLessOrEqual(_lastIndexes[_start]);
+    }
+
     public void Reset()
     {
         Count = 0;

@@ -188,9 +188,13 @@ public sealed partial class RaftNode
     private void OnHeartbeatResponse(Message message, Progress progress)
     {
         progress.ProbeSent = false;
+        bool replicating = progress.State == ProgressState.Replicate;
+        // A window whose Appends (or their acks) were all lost never drains by itself: let one more out.
+        if (replicating && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
         if (progress.Match < _log.LastIndex || progress.State == ProgressState.Probe)
         {
-            SendAppends(message.From, sendIfEmpty: false);
+            // When Next is past the end, an empty Append makes a follower that lost entries reject and be probed.
+            SendAppends(message.From, sendIfEmpty: replicating);
         }
         if (message.Context != 0) OnReadRoundAck(message.From, message.Context);
     }
