@@ -61,6 +61,15 @@ internal sealed partial class TestNetwork
         Process(id);
     }
 
+    /// <summary>The service snapshots node <paramref name="id"/> at what it applied (if it applied <paramref name="every"/> entries since).</summary>
+    public SnapshotMetadata? Compact(int id, int every = 1)
+    {
+        MemoryStorage storage = Storage[id];
+        long applied = Applied[id].Count;
+        if (!IsUp(id) || applied - storage.Snapshot.Index < every) return null;
+        return storage.CreateSnapshot(applied, new ConfigState(Ids));
+    }
+
     // ---- Agreement helpers ----
 
     /// <summary>The connected leader of the highest term, if any; asserts one leader per term among connected nodes.</summary>

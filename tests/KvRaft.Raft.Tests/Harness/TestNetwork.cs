@@ -56,6 +56,7 @@ internal sealed partial class TestNetwork
     public double LossRate { get; set; }
     public int MaxDelayTicks { get; set; }
     public bool Reorder { get; set; }
+    public double DuplicateRate { get; set; }
 
     /// <summary>Every message handed to the network, in order (kept only while <see cref="Record"/> is on).</summary>
     public List<Message> Sent { get; } = new();
@@ -162,6 +163,7 @@ internal sealed partial class TestNetwork
         }
         long delay = MaxDelayTicks > 0 ? Random.Next(MaxDelayTicks + 1) : 0;
         _inFlight.Add(new Envelope(message, Now + delay));
+        if (DuplicateRate > 0 && Random.Chance(DuplicateRate)) _inFlight.Add(new Envelope(message, Now + delay + 1));
     }
 
     private bool CanDeliver(Message message) =>
@@ -195,6 +197,8 @@ internal sealed partial class TestNetwork
             }
             Node(message.To).Step(message);
             Process(message.To);
+            // A transport reports a snapshot it delivered, as the ReportSnapshot contract asks.
+            if (message.Type == MessageType.Snapshot) _nodes[message.From]?.ReportSnapshot(message.To, SnapshotStatus.Finished);
         }
     }
 
