@@ -46,7 +46,7 @@ internal sealed class Inflights
         if (Count == 0) _start = 0;
     }
 
-    /// <summary>Frees the oldest Append, so that one more may be sent.</summary>
+    /// <summary>Frees the oldest slot (a heartbeat answered while the window was full: something was lost).</summary>
     public void FreeFirstOne()
     {
         if (Count > 0) FreeLessOrEqual(_lastIndexes[_start]);

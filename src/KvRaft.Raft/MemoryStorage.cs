@@ -87,13 +87,15 @@ public sealed class MemoryStorage : IRaftStorage
         _entries.Add(new Entry(snapshot.Index, snapshot.Term, EntryType.NoOp, default));
     }
 
-    /// <summary>Records a snapshot at <paramref name="index"/> (applied entries) and drops the entries up to it.</summary>
+    /// <summary>
+    /// Records a snapshot of the applied state at <paramref name="index"/>. Entries stay until
+    /// <see cref="Compact"/>, so followers a little behind still catch up from the log.
+    /// </summary>
     public SnapshotMetadata CreateSnapshot(long index, ConfigState config)
     {
         Invariant.True(index > _snapshot.Index && index <= LastIndex, (index, _snapshot.Index, LastIndex));
         Invariant.True(TryGetTerm(index, out long term));
         _snapshot = new SnapshotMetadata(index, term, config);
-        Compact(index);
         return _snapshot;
     }
 
@@ -102,7 +104,7 @@ public sealed class MemoryStorage : IRaftStorage
     {
         long offset = _entries[0].Index;
         if (index <= offset) return;
-        Invariant.True(index <= LastIndex);
+        Invariant.True(index <= _snapshot.Index, (index, _snapshot.Index)); // never compact past the snapshot
         int drop = (int)(index - offset);
         Entry boundary = _entries[drop];
         _entries.RemoveRange(0, drop);

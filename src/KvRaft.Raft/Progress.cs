@@ -39,6 +39,9 @@ internal sealed class Progress
 
     public Inflights Inflights { get; }
 
+    /// <summary>Leader ticks since Match last moved while Appends were in flight.</summary>
+    public int StalledTicks { get; set; }
+
     public void BecomeProbe()
     {
         if (State == ProgressState.Snapshot)
@@ -72,6 +75,7 @@ internal sealed class Progress
     {
         ProbeSent = false;
         PendingSnapshot = 0;
+        StalledTicks = 0;
         State = state;
         Inflights.Reset();
     }
@@ -85,6 +89,7 @@ internal sealed class Progress
             Match = index;
             updated = true;
             ProbeSent = false;
+            StalledTicks = 0;
         }
         if (Next < index + 1) Next = index + 1;
         return updated;

@@ -26,6 +26,24 @@ public sealed partial class RaftNode
             _heartbeatElapsed = 0;
             BroadcastHeartbeat();
         }
+        RetransmitStalled();
+    }
+
+    /// <summary>
+    /// Appends in flight that have gone unanswered for an election timeout were lost (a dropped
+    /// connection, say): fall back to probing from the follower's match.
+    /// </summary>
+    private void RetransmitStalled()
+    {
+        foreach (int voter in _tracker.Voters)
+        {
+            if (voter == Id) continue;
+            Progress progress = _tracker[voter];
+            if (progress.State != ProgressState.Replicate || progress.Inflights.Count == 0) continue;
+            if (++progress.StalledTicks < _config.ElectionTicks) continue;
+            progress.BecomeProbe();
+            SendAppends(voter, sendIfEmpty: true);
+        }
     }
 
     /// <summary>
@@ -188,13 +206,10 @@ public sealed partial class RaftNode
     private void OnHeartbeatResponse(Message message, Progress progress)
     {
         progress.ProbeSent = false;
-        bool replicating = progress.State == ProgressState.Replicate;
-        // A window whose Appends (or their acks) were all lost never drains by itself: let one more out.
-        if (replicating && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
+        if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
         if (progress.Match < _log.LastIndex || progress.State == ProgressState.Probe)
         {
-            // When Next is past the end, an empty Append makes a follower that lost entries reject and be probed.
-            SendAppends(message.From, sendIfEmpty: replicating);
+            SendAppends(message.From, sendIfEmpty: false);
         }
         if (message.Context != 0) OnReadRoundAck(message.From, message.Context);
     }

@@ -1,0 +1,52 @@
+namespace KvRaft.Protocol;
+
+/// <summary>Client operations. The write ops (and RegisterSession) are also the ops of a <see cref="KvCommand"/>.</summary>
+public enum ClientOp : byte
+{
+    /// <summary>Open a session: the answer carries a new client id.</summary>
+    RegisterSession = 1,
+    /// <summary>Read a key.</summary>
+    Get = 2,
+    /// <summary>Set a key.</summary>
+    Put = 3,
+    /// <summary>Append bytes to a key's value (creating it when absent).</summary>
+    Append = 4,
+    /// <summary>Remove a key.</summary>
+    Delete = 5,
+    /// <summary>Set a key only if its value is the expected one (or it is absent, when so asked).</summary>
+    CompareAndSet = 6,
+    /// <summary>Report the node's Raft state.</summary>
+    Status = 7,
+}
+
+/// <summary>The outcome of a client request.</summary>
+public enum ClientStatus : byte
+{
+    /// <summary>Done; the body depends on the op.</summary>
+    Ok = 0,
+    /// <summary>The key is absent (Get).</summary>
+    NotFound = 1,
+    /// <summary>This node is not the leader; the body names the leader when known.</summary>
+    NotLeader = 2,
+    /// <summary>Not done, safe to retry (proposal lost to a leader change, busy); the body has a message.</summary>
+    Retryable = 3,
+    /// <summary>The client's session is unknown or expired: register again.</summary>
+    SessionExpired = 4,
+    /// <summary>The request is invalid; the body has a message.</summary>
+    InvalidArgument = 5,
+    /// <summary>The node failed; the body has a message.</summary>
+    InternalError = 6,
+}
+
+/// <summary>A node's Raft role.</summary>
+public enum NodeRole : byte
+{
+    /// <summary>Follower.</summary>
+    Follower = 0,
+    /// <summary>Pre-candidate (pre-vote phase).</summary>
+    PreCandidate = 1,
+    /// <summary>Candidate.</summary>
+    Candidate = 2,
+    /// <summary>Leader.</summary>
+    Leader = 3,
+}

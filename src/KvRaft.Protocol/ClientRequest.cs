@@ -1,0 +1,168 @@
+using System;
+
+namespace KvRaft.Protocol;
+
+/// <summary>
+/// A client request. Fields an op does not use stay default. After a parse, byte fields are views of
+/// the parsed buffer, valid while the caller keeps it unchanged.
+/// </summary>
+public readonly record struct ClientRequest
+{
+    /// <summary>Chosen by the client; the response echoes it (responses may come out of order).</summary>
+    public ulong RequestId { get; init; }
+    /// <summary>The operation.</summary>
+    public ClientOp Op { get; init; }
+    /// <summary>Writes: the client's session id.</summary>
+    public ulong ClientId { get; init; }
+    /// <summary>Writes: the client's request sequence number within its session.</summary>
+    public ulong Sequence { get; init; }
+    /// <summary>Get and writes other than RegisterSession: the key.</summary>
+    public ReadOnlyMemory<byte> Key { get; init; }
+    /// <summary>Put, Append: the value; CompareAndSet: the new value.</summary>
+    public ReadOnlyMemory<byte> Value { get; init; }
+    /// <summary>CompareAndSet: swap only if the key is absent.</summary>
+    public bool ExpectAbsent { get; init; }
+    /// <summary>CompareAndSet: the value the key must hold (when not <see cref="ExpectAbsent"/>).</summary>
+    public ReadOnlyMemory<byte> Expected { get; init; }
+
+    /// <summary>True for the ops that become a <see cref="KvCommand"/> in the log.</summary>
+    public bool IsWrite => CommandFields.IsWrite((byte)Op);
+
+    /// <summary>The log command for a write request (same fields, no request id).</summary>
+    public KvCommand ToCommand()
+    {
+        Invariant.True(IsWrite, Op);
+        return new KvCommand
+        {
+            Op = Op,
+            ClientId = ClientId,
+            Sequence = Sequence,
+            Key = Key,
+            Value = Value,
+            ExpectAbsent = ExpectAbsent,
+            Expected = Expected,
+        };
+    }
+
+    /// <summary>Value equality; byte fields compared bytewise.</summary>
+    public bool Equals(ClientRequest other) =>
+        RequestId == other.RequestId && Op == other.Op && ClientId == other.ClientId && Sequence == other.Sequence
+        && ExpectAbsent == other.ExpectAbsent && Key.Span.SequenceEqual(other.Key.Span)
+        && Value.Span.SequenceEqual(other.Value.Span) && Expected.Span.SequenceEqual(other.Expected.Span);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(RequestId, Op, ClientId, Sequence, Key.Length, Value.Length);
+}
+
+/// <summary>
+/// Codec for <see cref="ClientRequest"/>: u64 requestId, u8 op, then by op: RegisterSession and
+/// Status nothing; Get a key; Put/Append/Delete/CompareAndSet u64 clientId, u64 sequence and the
+/// same fields as a <see cref="KvCommand"/>.
+/// </summary>
+public static class ClientRequestCodec
+{
+    /// <summary>Bytes before the op's fields.</summary>
+    public const int FixedBytes = 8 + 1;
+
+    private static bool HasSession(ClientOp op) => op is ClientOp.Put or ClientOp.Append or ClientOp.Delete or ClientOp.CompareAndSet;
+
+    /// <summary>Body size of <paramref name="request"/>.</summary>
+    public static int Size(in ClientRequest request) => FixedBytes + request.Op switch
+    {
+        ClientOp.RegisterSession or ClientOp.Status => 0,
+        ClientOp.Get => 2 + request.Key.Length,
+        _ => 16 + CommandFields.Size(request.Op, request.Key.Length, request.Value.Length, request.ExpectAbsent, request.Expected.Length),
+    };
+
+    /// <summary>Writes the body; returns the bytes written. Allocates nothing.</summary>
+    public static int Format(in ClientRequest request, Span<byte> destination)
+    {
+        var size = Size(request);
+        Invariant.True(destination.Length >= size, destination.Length);
+        Invariant.True(request.Op is >= ClientOp.RegisterSession and <= ClientOp.Status, request.Op);
+        Invariant.True(HasSession(request.Op) || (request.ClientId == 0 && request.Sequence == 0), "only writes carry a client id and sequence");
+        var writer = new WireWriter(destination);
+        writer.U64(request.RequestId);
+        writer.U8((byte)request.Op);
+        switch (request.Op)
+        {
+            case ClientOp.RegisterSession or ClientOp.Status:
+                Invariant.True(request.Key.IsEmpty && request.Value.IsEmpty && request.Expected.IsEmpty && !request.ExpectAbsent, "no fields");
+                break;
+            case ClientOp.Get:
+                Invariant.True(request.Value.IsEmpty && request.Expected.IsEmpty && !request.ExpectAbsent, "Get has a key only");
+                writer.Key(request.Key.Span);
+                break;
+            default:
+                writer.U64(request.ClientId);
+                writer.U64(request.Sequence);
+                CommandFields.Write(ref writer, request.Op, request.Key.Span, request.Value.Span, request.ExpectAbsent, request.Expected.Span);
+                break;
+        }
+        Invariant.True(writer.Written == size, writer.Written);
+        return size;
+    }
+
+    /// <summary>Reads a body; never throws. Byte fields are views of <paramref name="body"/>.</summary>
+    public static ParseResult Parse(ReadOnlyMemory<byte> body, out ClientRequest request)
+    {
+        request = default;
+        var reader = new WireReader(body);
+        if (!reader.U64(out var requestId) || !reader.U8(out var opByte))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "request id or op missing");
+        }
+        if (opByte is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.Status)
+        {
+            return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
+        }
+        var op = (ClientOp)opByte;
+        ulong clientId = 0, sequence = 0;
+        ReadOnlyMemory<byte> key = default, value = default, expected = default;
+        var expectAbsent = false;
+        var result = ParseResult.Ok;
+        if (op == ClientOp.Get)
+        {
+            result = reader.Key(out key);
+        }
+        else if (HasSession(op))
+        {
+            if (!reader.U64(out clientId) || !reader.U64(out sequence))
+            {
+                return ParseResult.Fail(ProtocolError.Truncated, "request client id or sequence missing");
+            }
+            result = CommandFields.Read(ref reader, op, out key, out value, out expectAbsent, out expected);
+        }
+        if (!result.IsOk)
+        {
+            return result;
+        }
+        var end = reader.End();
+        if (!end.IsOk)
+        {
+            return end;
+        }
+        request = new ClientRequest
+        {
+            RequestId = requestId,
+            Op = op,
+            ClientId = clientId,
+            Sequence = sequence,
+            Key = key,
+            Value = value,
+            ExpectAbsent = expectAbsent,
+            Expected = expected,
+        };
+        return ParseResult.Ok;
+    }
+
+    /// <summary>Size of the whole frame (header + body).</summary>
+    public static int FrameSize(in ClientRequest request) => FrameHeader.Bytes + Size(request);
+
+    /// <summary>Writes the whole frame (header + body); returns the bytes written.</summary>
+    public static int FormatFrame(in ClientRequest request, Span<byte> destination)
+    {
+        var header = FrameHeader.Format(FrameType.ClientRequest, Size(request), destination);
+        return header + Format(request, destination[header..]);
+    }
+}

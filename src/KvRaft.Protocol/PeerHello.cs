@@ -1,0 +1,81 @@
+using System;
+
+namespace KvRaft.Protocol;
+
+/// <summary>The first frame on every peer connection: who is calling whom, in which cluster.</summary>
+public readonly record struct PeerHello(ushort ProtocolVersion, ulong ClusterId, int FromNodeId, int ToNodeId);
+
+/// <summary>
+/// Codec for <see cref="PeerHello"/>. Body, 18 bytes: u16 protocolVersion, u64 clusterId,
+/// i32 fromNodeId, i32 toNodeId.
+/// </summary>
+public static class PeerHelloCodec
+{
+    /// <summary>Body size in bytes (fixed).</summary>
+    public const int Bytes = 18;
+
+    /// <summary>Body size of <paramref name="hello"/>.</summary>
+    public static int Size(in PeerHello hello) => Bytes;
+
+    /// <summary>Writes the body; returns the bytes written (always <see cref="Bytes"/>).</summary>
+    public static int Format(in PeerHello hello, Span<byte> destination)
+    {
+        Invariant.True(destination.Length >= Bytes, destination.Length);
+        var writer = new WireWriter(destination);
+        writer.U16(hello.ProtocolVersion);
+        writer.U64(hello.ClusterId);
+        writer.I32(hello.FromNodeId);
+        writer.I32(hello.ToNodeId);
+        Invariant.True(writer.Written == Bytes, writer.Written);
+        return writer.Written;
+    }
+
+    /// <summary>Reads a body; never throws.</summary>
+    public static ParseResult Parse(ReadOnlySpan<byte> body, out PeerHello hello)
+    {
+        hello = default;
+        var reader = new WireReader(body);
+        if (!reader.U16(out var version) || !reader.U64(out var clusterId) || !reader.I32(out var from) || !reader.I32(out var to))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "peer hello shorter than 18 bytes");
+        }
+        var end = reader.End();
+        if (!end.IsOk)
+        {
+            return end;
+        }
+        hello = new PeerHello(version, clusterId, from, to);
+        return ParseResult.Ok;
+    }
+
+    /// <summary>
+    /// The receiver's check of an accepted hello: refuses another protocol version, another
+    /// cluster, or a hello addressed to another node. On refusal the receiver closes the connection.
+    /// </summary>
+    public static ParseResult Check(in PeerHello hello, ulong clusterId, int selfNodeId)
+    {
+        if (hello.ProtocolVersion != ProtocolLimits.Version)
+        {
+            return ParseResult.Fail(ProtocolError.BadVersion, "peer speaks another protocol version");
+        }
+        if (hello.ClusterId != clusterId)
+        {
+            return ParseResult.Fail(ProtocolError.ClusterMismatch, "peer belongs to another cluster");
+        }
+        if (hello.ToNodeId != selfNodeId)
+        {
+            return ParseResult.Fail(ProtocolError.WrongNode, "peer hello addressed to another node");
+        }
+        return ParseResult.Ok;
+    }
+
+    /// <summary>Size of the whole frame (header + body).</summary>
+    public static int FrameSize(in PeerHello hello) => FrameHeader.Bytes + Size(hello);
+
+    /// <summary>Writes the whole frame (header + body); returns the bytes written.</summary>
+    public static int FormatFrame(in PeerHello hello, Span<byte> destination)
+    {
+        var header = FrameHeader.Format(FrameType.PeerHello, Size(hello), destination);
+        return header + Format(hello, destination[header..]);
+    }
+}

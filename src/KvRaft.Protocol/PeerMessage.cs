@@ -1,0 +1,101 @@
+using System;
+
+namespace KvRaft.Protocol;
+
+/// <summary>Raft message types, in the Raft core's order.</summary>
+public enum PeerMessageType : byte
+{
+    /// <summary>Pre-vote request.</summary>
+    PreVote = 0,
+    /// <summary>Pre-vote answer.</summary>
+    PreVoteResponse = 1,
+    /// <summary>Vote request.</summary>
+    Vote = 2,
+    /// <summary>Vote answer.</summary>
+    VoteResponse = 3,
+    /// <summary>Log replication.</summary>
+    Append = 4,
+    /// <summary>Log replication answer.</summary>
+    AppendResponse = 5,
+    /// <summary>Leader heartbeat.</summary>
+    Heartbeat = 6,
+    /// <summary>Heartbeat answer.</summary>
+    HeartbeatResponse = 7,
+    /// <summary>Snapshot install (metadata; the bytes travel as snapshot chunks).</summary>
+    Snapshot = 8,
+    /// <summary>Leadership transfer: start an election now.</summary>
+    TimeoutNow = 9,
+    /// <summary>Read-index request.</summary>
+    ReadIndex = 10,
+    /// <summary>Read-index answer.</summary>
+    ReadIndexResponse = 11,
+}
+
+/// <summary>Log entry types, as in the Raft core.</summary>
+public enum EntryType : byte
+{
+    /// <summary>An application command (a command batch).</summary>
+    Normal = 0,
+    /// <summary>The empty entry a new leader appends.</summary>
+    NoOp = 1,
+    /// <summary>A configuration change.</summary>
+    Config = 2,
+}
+
+/// <summary>One log entry on the wire. <see cref="Data"/> may be a view into a received buffer.</summary>
+public readonly record struct WireEntry(long Index, long Term, EntryType Type, ReadOnlyMemory<byte> Data)
+{
+    /// <summary>Value equality; <see cref="Data"/> compared bytewise.</summary>
+    public bool Equals(WireEntry other) =>
+        Index == other.Index && Term == other.Term && Type == other.Type && Data.Span.SequenceEqual(other.Data.Span);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Index, Term, Type, Data.Length);
+}
+
+/// <summary>
+/// Snapshot metadata carried by Snapshot messages. <see cref="Voters"/> is a fresh array after a
+/// parse (snapshot messages are rare: this array is the only allocation a peer-message parse makes).
+/// </summary>
+public readonly record struct SnapshotMeta(long Index, long Term, ReadOnlyMemory<int> Voters)
+{
+    /// <summary>Value equality; <see cref="Voters"/> compared element by element.</summary>
+    public bool Equals(SnapshotMeta other) =>
+        Index == other.Index && Term == other.Term && Voters.Span.SequenceEqual(other.Voters.Span);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Index, Term, Voters.Length);
+}
+
+/// <summary>
+/// A Raft message on the wire, field for field the Raft core's message; the Server maps between
+/// the two. After <see cref="PeerMessageCodec.Parse"/>, <see cref="Entries"/> (and each entry's
+/// data) are views into the parsed buffer: valid only while the caller keeps that buffer unchanged.
+/// </summary>
+public readonly record struct PeerMessage
+{
+    /// <summary>Message type.</summary>
+    public PeerMessageType Type { get; init; }
+    /// <summary>Sender node id.</summary>
+    public int From { get; init; }
+    /// <summary>Receiver node id.</summary>
+    public int To { get; init; }
+    /// <summary>Sender's term.</summary>
+    public long Term { get; init; }
+    /// <summary>Term of the entry at <see cref="Index"/> (the meaning depends on the type).</summary>
+    public long LogTerm { get; init; }
+    /// <summary>A log index (the meaning depends on the type).</summary>
+    public long Index { get; init; }
+    /// <summary>Sender's commit index.</summary>
+    public long Commit { get; init; }
+    /// <summary>True when the request is refused.</summary>
+    public bool Reject { get; init; }
+    /// <summary>Where the follower suggests the leader retry from.</summary>
+    public long RejectHint { get; init; }
+    /// <summary>Opaque context echoed by answers (read index, heartbeats).</summary>
+    public long Context { get; init; }
+    /// <summary>Log entries, usually on Append only; empty by default.</summary>
+    public EntryList Entries { get; init; }
+    /// <summary>Snapshot metadata, on Snapshot messages.</summary>
+    public SnapshotMeta? Snapshot { get; init; }
+}

@@ -1,0 +1,183 @@
+// Goal: CsCheck generators for every wire struct, covering each op, status and optional section.
+using CsCheck;
+
+namespace KvRaft.Protocol.Tests;
+
+internal static class Generators
+{
+    public static readonly Gen<byte[]> SmallBytes = Gen.Byte.Array[0, 48];
+
+    public static readonly Gen<byte[]> Key = Gen.OneOf(Gen.Byte.Array[0, 32], Gen.Byte.Array[ProtocolLimits.KeyBytesMax - 2, ProtocolLimits.KeyBytesMax]);
+
+    public static readonly Gen<byte[]> Value = Gen.Frequency((9, Gen.Byte.Array[0, 64]), (1, Gen.Byte.Array[0, 4096]));
+
+    public static readonly Gen<string?> Text = Gen.OneOf(
+        Gen.Const((string?)null),
+        Gen.String[Gen.Char.AlphaNumeric, 1, 40].Select(s => (string?)s),
+        Gen.Const<string?>("leader é ✓ 𝄞 at 10.0.0.1:7000"));
+
+    public static readonly Gen<PeerHello> PeerHello =
+        Gen.Select(Gen.UShort, Gen.ULong, Gen.Int, Gen.Int, (v, c, f, t) => new PeerHello(v, c, f, t));
+
+    /// <summary>Entries whose indexes and terms are often consecutive (the compact form) and sometimes arbitrary.</summary>
+    public static readonly Gen<WireEntry[]> Entries =
+        Gen.Select(Gen.Bool, Gen.Long, Gen.Bool, Gen.Long, Gen.Enum<EntryType>(), SmallBytes).Array[0, 12].Select(parts =>
+        {
+            var entries = new WireEntry[parts.Length];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                var (follows, index, sameTerm, term, type, data) = parts[i];
+                if (i > 0 && follows && entries[i - 1].Index != long.MaxValue)
+                {
+                    index = entries[i - 1].Index + 1;
+                }
+                if (i > 0 && sameTerm)
+                {
+                    term = entries[i - 1].Term;
+                }
+                entries[i] = new WireEntry(index, term, type, data);
+            }
+            return entries;
+        });
+
+    public static readonly Gen<SnapshotMeta?> Snapshot = Gen.OneOf(
+        Gen.Const((SnapshotMeta?)null),
+        Gen.Select(Gen.Long, Gen.Long, Gen.Int.Array[0, ProtocolLimits.VotersMax], (i, t, v) => (SnapshotMeta?)new SnapshotMeta(i, t, v)));
+
+    public static readonly Gen<PeerMessage> PeerMessage =
+        from type in Gen.Enum<PeerMessageType>()
+        from ids in Gen.Select(Gen.Int, Gen.Int)
+        from numbers in Gen.Select(Gen.Long, Gen.Long, Gen.Long, Gen.Long, Gen.Long, Gen.Long)
+        from reject in Gen.Bool
+        from entries in Entries
+        from snapshot in Snapshot
+        select new PeerMessage
+        {
+            Type = type,
+            From = ids.Item1,
+            To = ids.Item2,
+            Term = numbers.Item1,
+            LogTerm = numbers.Item2,
+            Index = numbers.Item3,
+            Commit = numbers.Item4,
+            RejectHint = numbers.Item5,
+            Context = numbers.Item6,
+            Reject = reject,
+            Entries = EntryList.From(entries),
+            Snapshot = snapshot,
+        };
+
+    public static readonly Gen<SnapshotChunk> SnapshotChunk =
+        from numbers in Gen.Select(Gen.Long, Gen.Long, Gen.ULong, Gen.UInt)
+        from last in Gen.Bool
+        from compressed in Gen.Bool
+        from payload in Gen.Byte.Array[0, 300]
+        from claimed in Gen.Int[0, ProtocolLimits.SnapshotChunkBytesMax]
+        select new SnapshotChunk
+        {
+            SnapshotIndex = numbers.Item1,
+            SnapshotTerm = numbers.Item2,
+            Offset = numbers.Item3,
+            ChunkIndex = numbers.Item4,
+            Last = last,
+            Compressed = compressed,
+            UncompressedBytes = compressed ? claimed : payload.Length,
+            Payload = payload,
+        };
+
+    private static readonly Gen<ClientOp> WriteOp = Gen.OneOfConst(ClientOp.RegisterSession, ClientOp.Put, ClientOp.Append, ClientOp.Delete, ClientOp.CompareAndSet);
+
+    public static readonly Gen<KvCommand> KvCommand =
+        from op in WriteOp
+        from session in Gen.Select(Gen.ULong, Gen.ULong)
+        from key in Key
+        from value in Value
+        from expectAbsent in Gen.Bool
+        from expected in Value
+        select new KvCommand
+        {
+            Op = op,
+            ClientId = session.Item1,
+            Sequence = session.Item2,
+            Key = op == ClientOp.RegisterSession ? default : key,
+            Value = op is ClientOp.RegisterSession or ClientOp.Delete ? default : value,
+            ExpectAbsent = op == ClientOp.CompareAndSet && expectAbsent,
+            Expected = op == ClientOp.CompareAndSet && !expectAbsent ? expected : default,
+        };
+
+    public static readonly Gen<KvCommand[]> KvCommands = KvCommand.Array[0, 16];
+
+    public static readonly Gen<ClientRequest> ClientRequest =
+        from requestId in Gen.ULong
+        from op in Gen.Enum<ClientOp>()
+        from command in KvCommand
+        from key in Key
+        select op switch
+        {
+            ClientOp.Status or ClientOp.RegisterSession => new ClientRequest { RequestId = requestId, Op = op },
+            ClientOp.Get => new ClientRequest { RequestId = requestId, Op = op, Key = key },
+            _ => FromCommand(requestId, command with { Op = op, Key = key, Value = op == ClientOp.Delete ? default : command.Value,
+                ExpectAbsent = op == ClientOp.CompareAndSet && command.ExpectAbsent, Expected = op == ClientOp.CompareAndSet ? command.Expected : default }),
+        };
+
+    private static ClientRequest FromCommand(ulong requestId, KvCommand c) => new()
+    {
+        RequestId = requestId,
+        Op = c.Op,
+        ClientId = c.ClientId,
+        Sequence = c.Sequence,
+        Key = c.Key,
+        Value = c.Value,
+        ExpectAbsent = c.ExpectAbsent,
+        Expected = c.ExpectAbsent ? default : c.Expected,
+    };
+
+    public static readonly Gen<NodeStatus> NodeStatus =
+        from ids in Gen.Select(Gen.Int, Gen.Enum<NodeRole>(), Gen.Bool, Gen.Int)
+        from numbers in Gen.Select(Gen.Long, Gen.Long, Gen.Long, Gen.Long, Gen.Long, Gen.Long)
+        select new NodeStatus
+        {
+            NodeId = ids.Item1,
+            Role = ids.Item2,
+            LeaderKnown = ids.Item3,
+            LeaderId = ids.Item3 ? ids.Item4 : 0,
+            Term = numbers.Item1,
+            CommitIndex = numbers.Item2,
+            AppliedIndex = numbers.Item3,
+            LogFirstIndex = numbers.Item4,
+            LogLastIndex = numbers.Item5,
+            SnapshotIndex = numbers.Item6,
+        };
+
+    public static readonly Gen<ClientResponse> ClientResponse =
+        from requestId in Gen.ULong
+        from op in Gen.Enum<ClientOp>()
+        from status in Gen.Enum<ClientStatus>()
+        from clientId in Gen.ULong
+        from value in Value
+        from flags in Gen.Select(Gen.Bool, Gen.Bool, Gen.Bool)
+        from leaderId in Gen.Int
+        from node in NodeStatus
+        from text in Text
+        select Response(requestId, op, status, clientId, value, flags, leaderId, node, text);
+
+    private static ClientResponse Response(ulong requestId, ClientOp op, ClientStatus status, ulong clientId, byte[] value,
+        (bool Present, bool Swapped, bool LeaderKnown) flags, int leaderId, NodeStatus node, string? text)
+    {
+        var response = new ClientResponse { RequestId = requestId, Op = op, Status = status };
+        return status switch
+        {
+            ClientStatus.Ok => op switch
+            {
+                ClientOp.RegisterSession => response with { ClientId = clientId },
+                ClientOp.Get => response with { Value = value },
+                ClientOp.CompareAndSet => response with { Swapped = flags.Swapped, ValuePresent = flags.Present, Value = flags.Present ? value : default },
+                ClientOp.Status => response with { Node = node },
+                _ => response,
+            },
+            ClientStatus.NotLeader => response with { LeaderKnown = flags.LeaderKnown, LeaderId = flags.LeaderKnown ? leaderId : 0, LeaderAddress = text },
+            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError => response with { Message = text },
+            _ => response,
+        };
+    }
+}

@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using KvRaft.Raft;
+
+namespace KvRaft.Simulation;
+
+/// <summary>Runs ranges of seeds in parallel and collects the failures.</summary>
+public static class SeedRunner
+{
+    /// <summary>Runs seeds [<paramref name="first"/>, <paramref name="last"/>]; stops early once <paramref name="failuresMax"/> failures are found.</summary>
+    internal static IReadOnlyList<SimulationFailure> Run(ulong first, ulong last, PlantedFault faults, int failuresMax, Action<SimulationResult>? onPass = null)
+    {
+        var failures = new ConcurrentBag<SimulationFailure>();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.For((long)first, (long)last + 1, options, (seed, state) =>
+        {
+            if (failures.Count >= failuresMax)
+            {
+                state.Stop();
+                return;
+            }
+            try
+            {
+                SimulationResult result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Faults = faults }).Run();
+                onPass?.Invoke(result);
+            }
+            catch (SimulationFailure failure)
+            {
+                failures.Add(failure);
+            }
+        });
+        return failures.OrderBy(f => f.Seed).ToList();
+    }
+
+    /// <summary>The lowest failing seed in [first, last], or null: for proving a planted bug is caught.</summary>
+    internal static SimulationFailure? FirstFailure(ulong first, ulong last, PlantedFault faults)
+    {
+        const ulong chunk = 256;
+        for (ulong from = first; from <= last; from += chunk)
+        {
+            IReadOnlyList<SimulationFailure> failures = Run(from, Math.Min(last, from + chunk - 1), faults, failuresMax: 1);
+            if (failures.Count > 0) return failures[0];
+        }
+        return null;
+    }
+}

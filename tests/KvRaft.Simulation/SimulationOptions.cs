@@ -1,0 +1,25 @@
+using KvRaft.Raft;
+
+namespace KvRaft.Simulation;
+
+/// <summary>Everything that shapes one simulated run; all of it derives from the seed unless set.</summary>
+public sealed record SimulationOptions
+{
+    /// <summary>The one seed that fixes the whole run.</summary>
+    public required ulong Seed { get; init; }
+
+    /// <summary>Cluster size (3 or 5); 0 picks one from the seed.</summary>
+    public int NodeCount { get; init; }
+
+    /// <summary>Ticks of chaos (faults, client load) before the liveness phase.</summary>
+    public int ChaosTicks { get; init; } = 300;
+
+    /// <summary>Ticks the healed cluster has to elect a leader and commit a new write everywhere.</summary>
+    public int LivenessTicksMax { get; init; } = 300;
+
+    /// <summary>Print every event.</summary>
+    public bool Trace { get; init; }
+
+    /// <summary>Bugs planted in the core (test-only).</summary>
+    internal PlantedFault Faults { get; init; }
+}
