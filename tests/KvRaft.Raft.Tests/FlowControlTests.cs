@@ -26,11 +26,11 @@ public sealed class FlowControlTests
         Assert.Equal(4, net.SentSince(mark, MessageType.Append, follower).Count(m => m.Entries.Length > 0));
         Assert.Equal(4, net.Node(leader).Status.Followers![follower].Inflight);
         net.Heal();
-        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 20), net.Tag);
+        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 30), net.Tag);
     }
 
     [Fact]
-    public void FollowerWhoseLastAppendWasLost_IsRepairedByHeartbeatsAlone()
+    public void FollowerWhoseLastAppendWasLost_IsRepairedWithoutNewProposals()
     {
         var net = new TestNetwork(3, 302);
         int leader = net.CheckOneLeader();
@@ -40,7 +40,7 @@ public sealed class FlowControlTests
         net.Propose(leader, 1, out _);
         net.Deliver();
         net.Heal();
-        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 20), net.Tag);
+        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 30), net.Tag);
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class FlowControlTests
         net.Deliver();
         Assert.Single(net.SentSince(mark, MessageType.Append, follower), m => m.Entries.Length > 0); // one probe at a time
         net.Heal();
-        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 20), net.Tag);
+        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 30), net.Tag);
         Assert.Equal(ProgressState.Replicate, node.Status.Followers![follower].State);
     }
 
@@ -112,7 +112,7 @@ public sealed class FlowControlTests
         net.Deliver();
         int mark = net.Sent.Count;
         net.Heal();
-        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 20), net.Tag);
+        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 30), net.Tag);
         Assert.All(net.SentSince(mark, MessageType.Append, follower), m => Assert.True(m.Entries.Length <= 16));
     }
 

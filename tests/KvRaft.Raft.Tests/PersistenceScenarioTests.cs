@@ -92,7 +92,7 @@ public sealed class PersistenceScenarioTests
         Assert.DoesNotContain(net.SentSince(mark, MessageType.AppendResponse), m => m.From == follower);
         Assert.True(net.Storage[follower].LastIndex < index, net.Tag);
         net.Restart(follower);
-        net.Tick(5);
+        Assert.True(net.TickUntil(() => net.NCommitted(index).Count == 3, 30), net.Tag); // re-sent without a new proposal
         Assert.Equal(42, net.NCommitted(index).Value);
         Assert.Equal(3, net.NCommitted(index).Count);
     }

@@ -120,6 +120,7 @@ public sealed class PropertyTests
         {
             var storage = new MemoryStorage(new[] { 1 });
             long offset = 0; // the model: terms[i] is the term of index offset + i; terms[0] is the boundary
+            long snapshot = 0;
             var terms = new List<long> { 0 };
             long term = 1;
             foreach (StoreOp op in ops)
@@ -127,18 +128,26 @@ public sealed class PropertyTests
                 long last = offset + terms.Count - 1;
                 if (op.Kind <= 1)
                 {
-                    long first = offset + 1 + op.A % (last - offset + 1);
+                    long floor = Math.Max(offset, snapshot); // a host never truncates below its snapshot
+                    long first = floor + 1 + op.A % (last - floor + 1);
                     term += op.Kind;
                     var entries = Enumerable.Range(0, op.B).Select(i => Data.E(first + i, term)).ToList();
                     storage.Append(entries);
                     terms.RemoveRange((int)(first - offset), terms.Count - (int)(first - offset));
                     terms.AddRange(entries.Select(e => e.Term));
                 }
-                else if (last > offset)
+                else if (op.Kind == 2 && last > Math.Max(offset, snapshot))
                 {
-                    long index = offset + 1 + op.A % (last - offset);
-                    if (op.Kind == 2) storage.Compact(index);
-                    else storage.CreateSnapshot(index, new ConfigState(new[] { 1 }));
+                    // A snapshot keeps the log; the log above it can still be replaced.
+                    snapshot = snapshot + 1 + op.A % (last - Math.Max(offset, snapshot));
+                    if (snapshot <= offset) snapshot = offset + 1;
+                    storage.CreateSnapshot(snapshot, new ConfigState(new[] { 1 }));
+                    Assert.Equal(terms[(int)(snapshot - offset)], storage.Snapshot.Term);
+                }
+                else if (op.Kind == 3 && snapshot > offset)
+                {
+                    long index = offset + 1 + op.A % (snapshot - offset); // never past the snapshot
+                    storage.Compact(index);
                     terms.RemoveRange(0, (int)(index - offset));
                     offset = index;
                 }

@@ -56,8 +56,7 @@ public sealed class SnapshotTests
         net.Connect(follower);
         net.DroppedTypes.Add(MessageType.Snapshot);
         int mark = net.Sent.Count;
-        net.Tick(5);
-        Assert.NotEmpty(net.SentSince(mark, MessageType.Snapshot, follower));
+        Assert.True(net.TickUntil(() => net.SentSince(mark, MessageType.Snapshot, follower).Any(), 30), net.Tag);
         net.Heal();
         Assert.True(net.TickUntil(() => net.Node(follower).Committed == net.Node(leader).Committed, 30), net.Tag);
         net.One(100, 3);

@@ -61,13 +61,18 @@ internal sealed partial class TestNetwork
         Process(id);
     }
 
-    /// <summary>The service snapshots node <paramref name="id"/> at what it applied (if it applied <paramref name="every"/> entries since).</summary>
+    /// <summary>
+    /// The service snapshots node <paramref name="id"/> at what it applied (if it applied <paramref name="every"/>
+    /// entries since) and drops the log up to it, so a restart resumes from the snapshot.
+    /// </summary>
     public SnapshotMetadata? Compact(int id, int every = 1)
     {
         MemoryStorage storage = Storage[id];
         long applied = Applied[id].Count;
         if (!IsUp(id) || applied - storage.Snapshot.Index < every) return null;
-        return storage.CreateSnapshot(applied, new ConfigState(Ids));
+        SnapshotMetadata snapshot = storage.CreateSnapshot(applied, new ConfigState(Ids));
+        storage.Compact(snapshot.Index);
+        return snapshot;
     }
 
     // ---- Agreement helpers ----
