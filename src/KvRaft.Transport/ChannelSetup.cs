@@ -9,7 +9,9 @@ namespace KvRaft.Transport;
 /// <summary>Bootstrap and channel settings shared by the peer transport and the client listener.</summary>
 internal static class ChannelSetup
 {
-    public static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.FromMilliseconds(10);
+    // Every channel is closed (and awaited) before the loops stop, so no quiet period is needed;
+    // DotNetty 0.7.6 with a non-zero quiet period waits for the whole timeout.
+    public static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.Zero;
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
 
     /// <summary>A listening bootstrap: pooled buffers, no Nagle, address reuse (a restarted node rebinds its port at once).</summary>

@@ -27,6 +27,7 @@ internal sealed class PeerChannelHandler : FrameReader
 
     public override void ChannelActive(IChannelHandlerContext context)
     {
+        _transport.Channels.Add(context.Channel);
         if (_link is not null)
         {
             var hello = new PeerHello(ProtocolLimits.Version, _transport.Options.ClusterId, _transport.Options.LocalNodeId, _link.NodeId);
@@ -41,6 +42,7 @@ internal sealed class PeerChannelHandler : FrameReader
 
     public override void ChannelInactive(IChannelHandlerContext context)
     {
+        _transport.Channels.Remove(context.Channel);
         if (_link is not null && _connection is not null)
         {
             _transport.Detached(_link, _connection);

@@ -22,6 +22,7 @@ public sealed class PeerTransport : IAsyncDisposable
     private readonly MultithreadEventLoopGroup _group;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _dialLoops = [];
+    private readonly ChannelSet _channels = new();
     private IChannel? _listener;
     private int _disposed;
 
@@ -44,6 +45,12 @@ public sealed class PeerTransport : IAsyncDisposable
 
     /// <summary>The port listened on (the actual one when <see cref="TransportOptions.ListenPort"/> is 0); valid after <see cref="StartAsync"/>.</summary>
     public int Port { get; private set; }
+
+    /// <summary>
+    /// Raised on an I/O thread each time a hello-checked connection to a peer (the node id) is
+    /// established, dialled or accepted. Handlers must return fast.
+    /// </summary>
+    public event Action<int>? PeerConnected;
 
     internal TransportOptions Options { get; }
 
@@ -138,18 +145,17 @@ public sealed class PeerTransport : IAsyncDisposable
             return;
         }
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var link in _links.Values)
-        {
-            link.Connection?.Close();
-        }
         if (_listener is not null)
         {
             await _listener.CloseAsync().ConfigureAwait(false);
         }
         await Task.WhenAll(_dialLoops).ConfigureAwait(false);
+        await _channels.CloseAllAsync().ConfigureAwait(false);
         await _group.ShutdownGracefullyAsync(ChannelSetup.ShutdownQuietPeriod, ChannelSetup.ShutdownTimeout).ConfigureAwait(false);
         _stopping.Dispose();
     }
+
+    internal ChannelSet Channels => _channels;
 
     internal PeerLink? FindLink(int nodeId) => _links.GetValueOrDefault(nodeId);
 
@@ -158,6 +164,7 @@ public sealed class PeerTransport : IAsyncDisposable
         link.Attach(connection);
         Statistics.ConnectionEstablished();
         TransportLog.PeerConnected(Logger, Options.LocalNodeId, link.NodeId, direction);
+        PeerConnected?.Invoke(link.NodeId);
     }
 
     internal void Detached(PeerLink link, PeerConnection connection)
