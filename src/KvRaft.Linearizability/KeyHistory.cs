@@ -1,22 +1,29 @@
 namespace KvRaft.Linearizability;
 
 /// <summary>
-/// The checked operations of one key, numbered for the search: completed ones first by return
-/// time, then those of unknown outcome by call time. Ignored operations and unknown-outcome
-/// writes nobody could have seen (<see cref="UnseenWrites"/>) are left out.
+/// The checked operations of one key, numbered for the search: those with a return time first
+/// by return time (completed ones, and unknown-outcome writes given a deadline by
+/// <see cref="UnknownWrites"/>), then the other unknown-outcome ones by call time (they return at
+/// +infinity). Ignored operations and unseen unknown-outcome writes are left out.
 /// </summary>
 internal sealed class KeyHistory
 {
+    private readonly long[] _returns;
+
     public KeyHistory(string key, IEnumerable<Operation> operations)
     {
         Key = key;
-        List<Operation> kept = UnseenWrites.Drop([.. operations.Where(operation => !operation.IsIgnored)]);
+        List<Operation> kept = [.. operations.Where(operation => !operation.IsIgnored)];
+        Dictionary<Operation, long> deadlines = UnknownWrites.Narrow(kept);
+        long Return(Operation o) => o.Status == OperationStatus.Completed ? o.ReturnNanoseconds
+            : deadlines.GetValueOrDefault(o, long.MaxValue);
         Operations =
         [
-            .. kept.Where(IsCompleted).OrderBy(o => o.ReturnNanoseconds).ThenBy(o => o.CallNanoseconds),
-            .. kept.Where(o => !IsCompleted(o)).OrderBy(o => o.CallNanoseconds),
+            .. kept.Where(o => Return(o) != long.MaxValue).OrderBy(Return).ThenBy(o => o.CallNanoseconds),
+            .. kept.Where(o => Return(o) == long.MaxValue).OrderBy(o => o.CallNanoseconds),
         ];
-        CompletedCount = kept.Count(IsCompleted);
+        _returns = [.. Operations.Select(Return)];
+        CompletedCount = _returns.Count(time => time != long.MaxValue);
         Model = [.. Operations.Select(operation => ModelOperation.Compile(operation, Values))];
     }
 
@@ -33,12 +40,7 @@ internal sealed class KeyHistory
     public ModelOperation[] Model { get; }
 
     /// <summary>The time the search uses for a return: +infinity for an unknown outcome.</summary>
-    public long ReturnTime(int operation) =>
-        operation < CompletedCount ? Operations[operation].ReturnNanoseconds : long.MaxValue;
+    public long ReturnTime(int operation) => _returns[operation];
 
-    public EventList Events() => new(
-        [.. Operations.Select(operation => operation.CallNanoseconds)],
-        [.. Enumerable.Range(0, Operations.Count).Select(ReturnTime)]);
-
-    private static bool IsCompleted(Operation operation) => operation.Status == OperationStatus.Completed;
+    public EventList Events() => new([.. Operations.Select(operation => operation.CallNanoseconds)], _returns);
 }

@@ -21,7 +21,7 @@ internal sealed class LinearizedSet
         _unknown = new ulong[(unknownCount + 63) / 64];
     }
 
-    /// <summary>The Zobrist hash of the set.</summary>
+    /// <summary>The Zobrist hash of the completed operations in the set (unknown ones left out: see <see cref="StateCache"/>).</summary>
     public ulong Hash { get; private set; }
 
     /// <summary>How many completed operations are in the set.</summary>
@@ -29,12 +29,12 @@ internal sealed class LinearizedSet
 
     public void Add(int operation)
     {
-        Hash ^= Mix((ulong)operation);
         if (operation >= _completedCount)
         {
             _unknown[(operation - _completedCount) >> 6] |= 1UL << (operation - _completedCount);
             return;
         }
+        Hash ^= Mix((ulong)operation);
         _completed[operation >> 6] |= 1UL << operation;
         _highHint = Math.Max(_highHint, operation >> 6);
         CompletedLinearized++;
@@ -42,12 +42,12 @@ internal sealed class LinearizedSet
 
     public void Remove(int operation)
     {
-        Hash ^= Mix((ulong)operation);
         if (operation >= _completedCount)
         {
             _unknown[(operation - _completedCount) >> 6] &= ~(1UL << (operation - _completedCount));
             return;
         }
+        Hash ^= Mix((ulong)operation);
         _completed[operation >> 6] &= ~(1UL << operation);
         _lowHint = Math.Min(_lowHint, operation >> 6);
         CompletedLinearized--;

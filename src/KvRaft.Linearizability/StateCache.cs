@@ -4,8 +4,11 @@ namespace KvRaft.Linearizability;
 
 /// <summary>
 /// Lowe's memo: every (linearized set, model state) configuration the search has reached. A
-/// configuration seen before cannot lead anywhere new, so the search prunes it. Buckets by hash;
-/// full equality inside a bucket.
+/// configuration seen before cannot lead anywhere new, so the search prunes it. Extended to
+/// unknown outcomes by dominance: operations of unknown outcome are optional, so a configuration
+/// is also pruned when one with the same completed set and state but a subset of its unknown ones
+/// was reached (that one can do everything this one can). Buckets by the hash of (completed set,
+/// state); full equality inside a bucket.
 /// </summary>
 internal sealed class StateCache
 {
@@ -40,6 +43,18 @@ internal sealed class StateCache
             state == otherState
             && low == otherLow
             && otherWindow.SequenceEqual(window)
-            && otherUnknown.SequenceEqual(unknown);
+            && IsSubset(unknown, otherUnknown);
+
+        private static bool IsSubset(ulong[] subset, ReadOnlySpan<ulong> superset)
+        {
+            for (int i = 0; i < subset.Length; i++)
+            {
+                if ((subset[i] & ~superset[i]) != 0)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 }
