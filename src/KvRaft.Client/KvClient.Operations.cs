@@ -85,7 +85,7 @@ public sealed partial class KvClient
 
     /// <summary>Sets <paramref name="key"/> to <paramref name="newValue"/> only if it holds <paramref name="expected"/> (null: only if absent), exactly once.</summary>
     /// <param name="key">The key: 1 to <see cref="ProtocolLimits.KeyBytesMax"/> bytes.</param>
-    /// <param name="expected">The value the key must hold, or null for "the key must be absent".</param>
+    /// <param name="expected">The value the key must hold, or null (no value: not a null array, which converts to empty) for "the key must be absent".</param>
     /// <param name="newValue">The value to set.</param>
     /// <param name="timeout">Deadline of the call, retries included; default <see cref="KvClientOptions.OperationTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -111,7 +111,12 @@ public sealed partial class KvClient
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task<CasResult> CompareAndSetAsync(string key, string? expected, string newValue, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        ReadOnlyMemory<byte>? expectedBytes = expected is null ? null : Arguments.Utf8(expected, nameof(expected));
+        // Spelled out: "cond ? null : byte[]" would convert a null array into an empty (non-null) memory.
+        ReadOnlyMemory<byte>? expectedBytes = null;
+        if (expected is not null)
+        {
+            expectedBytes = Arguments.Utf8(expected, nameof(expected));
+        }
         var result = await CompareAndSetAsync(Arguments.Utf8(key, nameof(key)), expectedBytes, Arguments.Utf8(newValue, nameof(newValue)), timeout, cancellationToken).ConfigureAwait(false);
         return new CasResult(result.Swapped, Arguments.Text(result.Current));
     }
