@@ -76,7 +76,7 @@ internal sealed class RequestRunner
         }
         catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
         {
-            throw Expired(deadline, attempts);
+            throw Expired(deadline, attempts, request.IsWrite);
         }
         catch (ObjectDisposedException disposed) when (attempts.MaySent)
         {
@@ -124,11 +124,14 @@ internal sealed class RequestRunner
         {
             connection = await _cluster.ConnectAsync(endpoint).WaitAsync(deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is SocketException or TimeoutException
-            || (error is OperationCanceledException && !deadline.Token.IsCancellationRequested))
+        catch (Exception error) when (error is SocketException or TimeoutException or OperationCanceledException)
         {
-            attempts.Unavailable = true;
+            attempts.Unavailable = true; // no connection (yet): also when the deadline passed while connecting
             attempts.LastFailure = error;
+            if (deadline.Token.IsCancellationRequested)
+            {
+                throw;
+            }
             return null;
         }
         var pending = new PendingRequest(request with { RequestId = (ulong)Interlocked.Increment(ref _nextRequestId) });
@@ -155,10 +158,15 @@ internal sealed class RequestRunner
 
     private TimeSpan Pause(int round) => Backoff.Delay(round, _options.RetryBackoffMin, _options.RetryBackoffMax);
 
-    private static Exception Expired(Deadline deadline, Attempts attempts)
+    /// <summary>
+    /// The exception for a call that ran out of time or was cancelled. A write that may have been
+    /// received is unknown; a read is unknown only when no failure explains the wait (a read has no
+    /// effect, so "the cluster was unavailable" is the more useful answer when it is true).
+    /// </summary>
+    private static Exception Expired(Deadline deadline, Attempts attempts, bool isWrite)
     {
         var cause = deadline.CallerCancelled ? "cancelled" : $"deadline ({deadline.Timeout.TotalMilliseconds:0} ms) passed";
-        if (attempts.MaySent)
+        if (attempts.MaySent && (isWrite || !attempts.Unavailable))
         {
             return new KvOutcomeUnknownException(cause + " after the request may have reached a leader", attempts.LastFailure);
         }
