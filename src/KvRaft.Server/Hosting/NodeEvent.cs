@@ -1,5 +1,6 @@
 using KvRaft.Protocol;
 using KvRaft.Storage;
+using SnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 
 namespace KvRaft.Server.Hosting;
 
