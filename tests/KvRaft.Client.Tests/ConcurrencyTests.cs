@@ -20,19 +20,22 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         {
             try
             {
-                completed += RunThread(client, thread);
+                Interlocked.Add(ref completed, RunThread(client, thread));
             }
             catch (Exception error)
             {
                 failures.Enqueue(error);
             }
         })).ToList();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         threads.ForEach(thread => thread.Start());
         Assert.All(threads, thread => Assert.True(thread.Join(Bounded.Limit), "a thread did not finish in time"));
+        watch.Stop();
         Assert.Empty(failures);
+        Assert.Equal(Operations, completed);
         Assert.Equal(0, server.SessionOverlaps);
         Assert.Equal(0, server.Store.DuplicateApplications());
-        output.WriteLine($"frames {client.Counters.Frames}, socket writes {client.Counters.Writes}");
+        output.WriteLine($"{Operations} calls on {Threads} threads in {watch.ElapsedMilliseconds} ms; frames {client.Counters.Frames}, socket writes {client.Counters.Writes}");
         Assert.True(client.Counters.Frames > client.Counters.Writes, "requests issued together should share socket writes");
     }
 
@@ -86,5 +89,19 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         output.WriteLine($"2,000 gets: {frames} frames in {writes} socket writes");
         Assert.Equal(2_000, frames);
         Assert.True(writes < frames / 4, $"{writes} writes for {frames} frames");
+    }
+}
+
+public sealed class InFlightLimitTests
+{
+    [Fact]
+    public async Task One_request_in_flight_per_connection_still_completes_many_concurrent_calls_in_turn()
+    {
+        await using var server = new FakeServer { ShuffleReplies = true };
+        var options = Bounded.Options() with { MaxInFlightPerConnection = 1 };
+        await using var client = KvClient.Connect([server.Endpoint], options);
+        await Bounded.Wait(Task.WhenAll(Enumerable.Range(0, 100).Select(i => client.PutAsync("k" + i, "v"))));
+        Assert.Equal(client.Counters.Frames, client.Counters.Writes); // one at a time: nothing to coalesce
+        Assert.Equal("v", server.Store.Value("k99"));
     }
 }
