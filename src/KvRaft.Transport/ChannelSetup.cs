@@ -1,0 +1,66 @@
+using System.Net;
+using DotNetty.Buffers;
+using DotNetty.Transport.Bootstrapping;
+using DotNetty.Transport.Channels;
+using DotNetty.Transport.Channels.Sockets;
+
+namespace KvRaft.Transport;
+
+/// <summary>Bootstrap and channel settings shared by the peer transport and the client listener.</summary>
+internal static class ChannelSetup
+{
+    // Every channel is closed (and awaited) before the loops stop, so no quiet period is needed;
+    // DotNetty 0.7.6 with a non-zero quiet period waits for the whole timeout.
+    public static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.Zero;
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>A listening bootstrap: pooled buffers, no Nagle, address reuse (a restarted node rebinds its port at once).</summary>
+    public static ServerBootstrap Server(IEventLoopGroup group, int writeBufferBytesMax, Func<IChannelHandler> handler) =>
+        new ServerBootstrap()
+            .Group(group)
+            .Channel<TcpServerSocketChannel>()
+            .Option(ChannelOption.SoBacklog, 128)
+            .Option(ChannelOption.SoReuseaddr, true)
+            .ChildOption(ChannelOption.TcpNodelay, true)
+            .ChildOption(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
+            .ChildHandler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler())));
+
+    /// <summary>A dialling bootstrap with the same settings and a connect timeout.</summary>
+    public static Bootstrap Client(IEventLoopGroup group, int writeBufferBytesMax, int connectTimeoutMilliseconds, Func<IChannelHandler> handler) =>
+        new Bootstrap()
+            .Group(group)
+            .Channel<TcpSocketChannel>()
+            .Option(ChannelOption.TcpNodelay, true)
+            .Option(ChannelOption.ConnectTimeout, TimeSpan.FromMilliseconds(connectTimeoutMilliseconds))
+            .Option(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
+            .Handler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler())));
+
+    /// <summary>An IP address for <paramref name="host"/>: a literal, or the first (IPv4 first) address it resolves to.</summary>
+    public static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellation)
+    {
+        if (IPAddress.TryParse(host, out var address))
+        {
+            return address;
+        }
+        var addresses = await Dns.GetHostAddressesAsync(host, cancellation).ConfigureAwait(false);
+        return addresses.OrderBy(candidate => candidate.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).First();
+    }
+
+    private static void Initialize(ISocketChannel channel, int writeBufferBytesMax, IChannelHandler handler)
+    {
+        // The channel stops accepting writes (IsWritable false) above the high mark; keep high >= low while setting.
+        var configuration = channel.Configuration;
+        var low = Math.Max(1, writeBufferBytesMax / 2);
+        if (writeBufferBytesMax >= configuration.WriteBufferLowWaterMark)
+        {
+            configuration.WriteBufferHighWaterMark = writeBufferBytesMax;
+            configuration.WriteBufferLowWaterMark = low;
+        }
+        else
+        {
+            configuration.WriteBufferLowWaterMark = low;
+            configuration.WriteBufferHighWaterMark = writeBufferBytesMax;
+        }
+        channel.Pipeline.AddLast(handler);
+    }
+}

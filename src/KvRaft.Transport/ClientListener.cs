@@ -1,0 +1,100 @@
+using System.Net;
+using DotNetty.Transport.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Transport;
+
+/// <summary>
+/// Accepts client connections and hands their requests to an <see cref="IClientHandler"/>. A frame
+/// that fails to decode or parse (or is not a ClientRequest) closes only its connection.
+/// </summary>
+public sealed class ClientListener : IAsyncDisposable
+{
+    private readonly string _host;
+    private readonly int _requestedPort;
+    private readonly MultithreadEventLoopGroup _group;
+    private IChannel? _listener;
+    private long _nextId;
+    private int _open;
+    private int _disposed;
+
+    /// <summary>Creates the listener; <see cref="StartAsync"/> binds it.</summary>
+    public ClientListener(string host, int port, IClientHandler handler, ILogger logger, ClientListenerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        Options = options ?? new ClientListenerOptions();
+        Options.Validate();
+        _host = host;
+        _requestedPort = port;
+        Handler = handler;
+        Logger = logger;
+        _group = new MultithreadEventLoopGroup(Options.IoThreads);
+    }
+
+    /// <summary>The port listened on (the actual one when constructed with port 0); valid after <see cref="StartAsync"/>.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>Counters: connections, requests, responses, refused frames.</summary>
+    public ClientListenerStatistics Statistics { get; } = new();
+
+    internal ClientListenerOptions Options { get; }
+
+    internal ChannelSet Channels { get; } = new();
+
+    internal IClientHandler Handler { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>Binds and starts accepting.</summary>
+    public async Task StartAsync()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var address = await ChannelSetup.ResolveAsync(_host, CancellationToken.None).ConfigureAwait(false);
+        var bootstrap = ChannelSetup.Server(_group, Options.PendingResponseBytesMax, () => new ClientChannelHandler(this));
+        _listener = await bootstrap.BindAsync(address, _requestedPort).ConfigureAwait(false);
+        Port = ((IPEndPoint)_listener.LocalAddress).Port;
+        TransportLog.ClientListening(Logger, address + ":" + Port);
+    }
+
+    /// <summary>Closes the listener and every connection, and stops the I/O threads.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        if (_listener is not null)
+        {
+            await _listener.CloseAsync().ConfigureAwait(false);
+        }
+        await Channels.CloseAllAsync().ConfigureAwait(false);
+        await _group.ShutdownGracefullyAsync(ChannelSetup.ShutdownQuietPeriod, ChannelSetup.ShutdownTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>A connection for <paramref name="channel"/>, or null when over the connection limit.</summary>
+    internal ClientConnection? TryOpen(IChannel channel)
+    {
+        var open = Interlocked.Increment(ref _open);
+        if (open > Options.ConnectionsMax)
+        {
+            Interlocked.Decrement(ref _open);
+            Statistics.ConnectionRefused();
+            TransportLog.ClientRefused(Logger, channel.RemoteAddress?.ToString() ?? "?", open - 1, Options.ConnectionsMax);
+            return null;
+        }
+        Statistics.ConnectionAccepted();
+        return new ClientConnection(Interlocked.Increment(ref _nextId), channel, this);
+    }
+
+    internal void Closed(ClientConnection connection)
+    {
+        Interlocked.Decrement(ref _open);
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            Handler.OnClientDisconnected(connection);
+        }
+    }
+}

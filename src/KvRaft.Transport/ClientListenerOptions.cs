@@ -1,0 +1,31 @@
+using KvRaft.Protocol;
+
+namespace KvRaft.Transport;
+
+/// <summary>Limits of a <see cref="ClientListener"/>, with defaults.</summary>
+public sealed record ClientListenerOptions
+{
+    /// <summary>Open connections at most; a connection beyond it is closed at once.</summary>
+    public int ConnectionsMax { get; init; } = 1024;
+
+    /// <summary>Largest request frame (length field); a larger one closes the connection before its body is read.</summary>
+    public int FrameBytesMax { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Per connection: response bytes written but not flushed, and (separately) flushed but not yet
+    /// on the socket, are each kept under this. A reply beyond it closes the connection (the client
+    /// is not reading); the client reconnects and retries.
+    /// </summary>
+    public int PendingResponseBytesMax { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Event-loop threads doing the listener's socket I/O.</summary>
+    public int IoThreads { get; init; } = 1;
+
+    internal void Validate()
+    {
+        if (ConnectionsMax <= 0 || FrameBytesMax < 2 || FrameBytesMax > ProtocolLimits.FrameBytesMax || PendingResponseBytesMax <= 0 || IoThreads <= 0)
+        {
+            throw new ArgumentException("invalid client listener options: " + this);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace KvRaft.Transport;
+
+/// <summary>Live, thread-safe counters of a <see cref="ClientListener"/>.</summary>
+public sealed class ClientListenerStatistics
+{
+    private long _connectionsAccepted;
+    private long _connectionsRefused;
+    private long _requestsReceived;
+    private long _responsesSent;
+    private long _malformedFrames;
+    private long _slowClientsClosed;
+
+    /// <summary>Connections accepted (under the connection limit).</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
+    /// <summary>Connections closed at once for being over the limit.</summary>
+    public long ConnectionsRefused => Interlocked.Read(ref _connectionsRefused);
+    /// <summary>Requests parsed and handed to the handler.</summary>
+    public long RequestsReceived => Interlocked.Read(ref _requestsReceived);
+    /// <summary>Responses written to a connection.</summary>
+    public long ResponsesSent => Interlocked.Read(ref _responsesSent);
+    /// <summary>Connections closed for a frame that failed to decode or parse.</summary>
+    public long MalformedFrames => Interlocked.Read(ref _malformedFrames);
+    /// <summary>Connections closed because their pending responses exceeded the limit.</summary>
+    public long SlowClientsClosed => Interlocked.Read(ref _slowClientsClosed);
+
+    internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
+    internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
+    internal void RequestReceived() => Interlocked.Increment(ref _requestsReceived);
+    internal void ResponseSent() => Interlocked.Increment(ref _responsesSent);
+    internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
+    internal void SlowClientClosed() => Interlocked.Increment(ref _slowClientsClosed);
+}

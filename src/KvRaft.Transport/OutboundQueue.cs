@@ -1,0 +1,194 @@
+using DotNetty.Buffers;
+using DotNetty.Transport.Channels;
+
+namespace KvRaft.Transport;
+
+/// <summary>What became of a frame handed to an <see cref="OutboundQueue"/>.</summary>
+internal enum WriteOutcome : byte
+{
+    Written = 0,
+    Closed = 1,
+    Full = 2,
+}
+
+/// <summary>
+/// The frames written to one channel and not yet flushed. Writers (any thread) format frames
+/// straight into pooled batch buffers under a lock; <see cref="Flush"/> schedules one task on the
+/// channel's event loop that hands every batch to the channel and flushes once. Bounded: a frame
+/// that would take the unflushed bytes past the limit, or that finds the channel itself over its
+/// high-water mark, is refused (<see cref="WriteOutcome.Full"/>).
+/// </summary>
+internal sealed class OutboundQueue
+{
+    private const int BatchBytes = 32 * 1024;
+
+    private readonly IChannel _channel;
+    private readonly IByteBufferAllocator _allocator;
+    private readonly long _bytesMax;
+    private readonly Lock _lock = new();
+    private readonly List<IByteBuffer> _full = [];
+    private readonly List<IByteBuffer> _writing = [];
+    private readonly Action _flushOnLoop;
+    private readonly Action<object> _writeDelayed;
+    private IByteBuffer? _current;
+    private long _pendingBytes;
+    private long _delayedBytes;
+    private bool _flushScheduled;
+    private bool _closed;
+
+    public OutboundQueue(IChannel channel, long bytesMax)
+    {
+        _channel = channel;
+        _allocator = channel.Allocator;
+        _bytesMax = bytesMax;
+        _flushOnLoop = FlushOnLoop;
+        _writeDelayed = WriteDelayed;
+    }
+
+    /// <summary>Formats <paramref name="value"/> into the unflushed batch.</summary>
+    public WriteOutcome Write<TFormat, T>(in T value, out int frameBytes) where TFormat : IFrameFormat<T>
+    {
+        frameBytes = TFormat.FrameSize(value);
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return WriteOutcome.Closed;
+            }
+            if (_pendingBytes + frameBytes > _bytesMax || !_channel.IsWritable)
+            {
+                return WriteOutcome.Full;
+            }
+            var buffer = Reserve(frameBytes);
+            Format<TFormat, T>(value, buffer, frameBytes);
+            _pendingBytes += frameBytes;
+            return WriteOutcome.Written;
+        }
+    }
+
+    /// <summary>Formats <paramref name="value"/> into its own buffer and writes and flushes it after <paramref name="delay"/>.</summary>
+    public WriteOutcome WriteDelayed<TFormat, T>(in T value, TimeSpan delay, out int frameBytes) where TFormat : IFrameFormat<T>
+    {
+        frameBytes = TFormat.FrameSize(value);
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return WriteOutcome.Closed;
+            }
+            if (_delayedBytes + frameBytes > _bytesMax)
+            {
+                return WriteOutcome.Full;
+            }
+            _delayedBytes += frameBytes;
+        }
+        var buffer = Encode<TFormat, T>(_allocator, value);
+        _channel.EventLoop.Schedule(_writeDelayed, buffer, delay);
+        return WriteOutcome.Written;
+    }
+
+    /// <summary>Schedules one flush of everything written so far (no-op when nothing is pending or a flush is already scheduled).</summary>
+    public void Flush()
+    {
+        lock (_lock)
+        {
+            if (_closed || _flushScheduled || _pendingBytes == 0)
+            {
+                return;
+            }
+            _flushScheduled = true;
+        }
+        _channel.EventLoop.Execute(_flushOnLoop);
+    }
+
+    /// <summary>Refuses further writes and releases the unflushed buffers.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            foreach (var buffer in _full)
+            {
+                buffer.Release();
+            }
+            _full.Clear();
+            _current?.Release();
+            _current = null;
+            _pendingBytes = 0;
+        }
+    }
+
+    /// <summary>A pooled buffer holding exactly one frame (for frames written outside a queue, like the hello).</summary>
+    public static IByteBuffer Encode<TFormat, T>(IByteBufferAllocator allocator, in T value) where TFormat : IFrameFormat<T>
+    {
+        var frameBytes = TFormat.FrameSize(value);
+        var buffer = allocator.HeapBuffer(frameBytes);
+        Format<TFormat, T>(value, buffer, frameBytes);
+        return buffer;
+    }
+
+    private static void Format<TFormat, T>(in T value, IByteBuffer buffer, int frameBytes) where TFormat : IFrameFormat<T>
+    {
+        var segment = buffer.GetIoBuffer(buffer.WriterIndex, frameBytes);
+        var written = TFormat.FormatFrame(value, segment.AsSpan());
+        KvRaft.Protocol.Invariant.True(written == frameBytes, written);
+        buffer.SetWriterIndex(buffer.WriterIndex + frameBytes);
+    }
+
+    private IByteBuffer Reserve(int frameBytes)
+    {
+        if (_current is { } current && current.Capacity - current.WriterIndex >= frameBytes)
+        {
+            return current;
+        }
+        if (_current is not null)
+        {
+            _full.Add(_current);
+        }
+        _current = _allocator.HeapBuffer(Math.Max(BatchBytes, frameBytes));
+        return _current;
+    }
+
+    private void FlushOnLoop()
+    {
+        lock (_lock)
+        {
+            _flushScheduled = false;
+            if (_closed)
+            {
+                return;
+            }
+            _writing.AddRange(_full);
+            _full.Clear();
+            if (_current is not null)
+            {
+                _writing.Add(_current);
+                _current = null;
+            }
+            _pendingBytes = 0;
+        }
+        foreach (var buffer in _writing)
+        {
+            _ = _channel.WriteAsync(buffer);
+        }
+        _writing.Clear();
+        _channel.Flush();
+    }
+
+    private void WriteDelayed(object state)
+    {
+        var buffer = (IByteBuffer)state;
+        bool closed;
+        lock (_lock)
+        {
+            _delayedBytes -= buffer.ReadableBytes;
+            closed = _closed;
+        }
+        if (closed)
+        {
+            buffer.Release();
+            return;
+        }
+        _ = _channel.WriteAndFlushAsync(buffer);
+    }
+}

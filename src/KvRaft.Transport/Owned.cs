@@ -1,0 +1,56 @@
+using K4os.Compression.LZ4;
+using KvRaft.Protocol;
+
+namespace KvRaft.Transport;
+
+/// <summary>
+/// Turns parsed views of a receive buffer into values that own their memory, decompressing LZ4
+/// blocks on the way. Decompression writes into a buffer of exactly the announced size, which the
+/// parser has already bounded by <see cref="ProtocolLimits"/>: a block that does not decompress to
+/// exactly that size is refused (no bombs, no partial data).
+/// </summary>
+internal static class Owned
+{
+    public static ParseResult Message(in PeerMessage parsed, out PeerMessage owned)
+    {
+        owned = parsed;
+        var entries = parsed.Entries;
+        if (entries.Count == 0)
+        {
+            return ParseResult.Ok;
+        }
+        byte[] block;
+        if (entries.IsCompressed)
+        {
+            block = new byte[entries.UncompressedBytes];
+            if (LZ4Codec.Decode(entries.Block.Span, block) != block.Length)
+            {
+                return ParseResult.Fail(ProtocolError.Malformed, "LZ4 entries block does not decompress to its announced length");
+            }
+        }
+        else
+        {
+            block = entries.Block.ToArray();
+        }
+        var result = EntryList.ParseBlock(block, entries.Count, out var ownedEntries);
+        owned = parsed with { Entries = ownedEntries };
+        return result;
+    }
+
+    public static ParseResult Chunk(in SnapshotChunk parsed, out SnapshotChunk owned)
+    {
+        owned = parsed;
+        if (!parsed.Compressed)
+        {
+            owned = parsed with { Payload = parsed.Payload.ToArray() };
+            return ParseResult.Ok;
+        }
+        var payload = new byte[parsed.UncompressedBytes];
+        if (LZ4Codec.Decode(parsed.Payload.Span, payload) != payload.Length)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "LZ4 snapshot chunk does not decompress to its announced length");
+        }
+        owned = parsed with { Compressed = false, Payload = payload };
+        return ParseResult.Ok;
+    }
+}

@@ -1,0 +1,156 @@
+using DotNetty.Transport.Channels;
+using KvRaft.Protocol;
+
+namespace KvRaft.Transport;
+
+/// <summary>
+/// The pipeline handler of one peer connection. A dialled connection sends its hello as soon as it
+/// is active and is then live; an accepted one is live once the first frame, a hello, passes
+/// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node. After that only
+/// PeerMessage (From = the peer, To = this node) and SnapshotChunk frames are accepted.
+/// </summary>
+internal sealed class PeerChannelHandler : FrameReader
+{
+    private readonly PeerTransport _transport;
+    private PeerLink? _link;
+    private PeerConnection? _connection;
+    private bool _refusingHello;
+
+    /// <param name="transport">The owning transport.</param>
+    /// <param name="dialledLink">The link this connection was dialled for, or null for an accepted connection.</param>
+    public PeerChannelHandler(PeerTransport transport, PeerLink? dialledLink)
+        : base(transport.Logger, ProtocolLimits.FrameBytesMax)
+    {
+        _transport = transport;
+        _link = dialledLink;
+    }
+
+    public override void ChannelActive(IChannelHandlerContext context)
+    {
+        _transport.Channels.Add(context.Channel);
+        if (_link is not null)
+        {
+            var hello = new PeerHello(ProtocolLimits.Version, _transport.Options.ClusterId, _transport.Options.LocalNodeId, _link.NodeId);
+            var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, hello);
+            _transport.Statistics.FrameSent(frame.ReadableBytes);
+            _ = context.WriteAndFlushAsync(frame);
+            _connection = new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
+            _transport.Attached(_link, _connection, "dialled");
+        }
+        base.ChannelActive(context);
+    }
+
+    public override void ChannelInactive(IChannelHandlerContext context)
+    {
+        _transport.Channels.Remove(context.Channel);
+        if (_link is not null && _connection is not null)
+        {
+            _transport.Detached(_link, _connection);
+        }
+        base.ChannelInactive(context);
+    }
+
+    protected override ParseResult OnFrame(IChannelHandlerContext context, FrameType type, ReadOnlyMemory<byte> body, int frameBytes)
+    {
+        if (_connection is null)
+        {
+            return OnHello(context, type, body, frameBytes);
+        }
+        var result = type switch
+        {
+            FrameType.PeerMessage => OnMessage(body),
+            FrameType.SnapshotChunk => OnChunk(body),
+            _ => ParseResult.Fail(ProtocolError.UnknownType, "frame type not allowed on a peer connection after the hello"),
+        };
+        if (result.IsOk)
+        {
+            _transport.Statistics.FrameReceived(frameBytes);
+        }
+        return result;
+    }
+
+    protected override void OnRefused(ParseResult error)
+    {
+        if (_refusingHello)
+        {
+            _transport.Statistics.HandshakeRefused();
+        }
+        else
+        {
+            _transport.Statistics.MalformedFrame();
+        }
+    }
+
+    private ParseResult OnHello(IChannelHandlerContext context, FrameType type, ReadOnlyMemory<byte> body, int frameBytes)
+    {
+        var result = CheckHello(type, body, out var link);
+        if (!result.IsOk)
+        {
+            _refusingHello = true;
+            return result;
+        }
+        _transport.Statistics.FrameReceived(frameBytes);
+        _link = link;
+        _connection = new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
+        _transport.Attached(link, _connection, "accepted");
+        return ParseResult.Ok;
+    }
+
+    private ParseResult CheckHello(FrameType type, ReadOnlyMemory<byte> body, out PeerLink link)
+    {
+        link = null!;
+        if (type != FrameType.PeerHello)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "the first frame on a peer connection must be a PeerHello");
+        }
+        var result = PeerHelloCodec.Parse(body.Span, out var hello);
+        if (result.IsOk)
+        {
+            result = PeerHelloCodec.Check(hello, _transport.Options.ClusterId, _transport.Options.LocalNodeId);
+        }
+        if (!result.IsOk)
+        {
+            return result;
+        }
+        var found = _transport.FindLink(hello.FromNodeId);
+        if (found is null || found.Dials)
+        {
+            return ParseResult.Fail(ProtocolError.WrongNode, "peer hello from a node that is not a peer with a lower id");
+        }
+        link = found;
+        return ParseResult.Ok;
+    }
+
+    private ParseResult OnMessage(ReadOnlyMemory<byte> body)
+    {
+        var result = PeerMessageCodec.Parse(body, out var parsed);
+        if (!result.IsOk)
+        {
+            return result;
+        }
+        if (parsed.From != _link!.NodeId || parsed.To != _transport.Options.LocalNodeId)
+        {
+            return ParseResult.Fail(ProtocolError.WrongNode, "peer message From/To do not match the connection's nodes");
+        }
+        result = Owned.Message(parsed, out var message);
+        if (result.IsOk)
+        {
+            _transport.Handler.OnPeerMessage(message);
+        }
+        return result;
+    }
+
+    private ParseResult OnChunk(ReadOnlyMemory<byte> body)
+    {
+        var result = SnapshotChunkCodec.Parse(body, out var parsed);
+        if (result.IsOk)
+        {
+            result = Owned.Chunk(parsed, out var chunk);
+            if (result.IsOk)
+            {
+                _transport.Handler.OnSnapshotChunk(_link!.NodeId, chunk);
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,59 @@
+using DotNetty.Transport.Channels;
+
+namespace KvRaft.Transport;
+
+/// <summary>One live, hello-checked connection to a peer, with its outbound queue.</summary>
+internal sealed class PeerConnection
+{
+    public PeerConnection(int nodeId, IChannel channel, int queueBytesMax)
+    {
+        NodeId = nodeId;
+        Channel = channel;
+        Queue = new OutboundQueue(channel, queueBytesMax);
+    }
+
+    public int NodeId { get; }
+
+    public IChannel Channel { get; }
+
+    public OutboundQueue Queue { get; }
+
+    public bool IsOpen => Channel.Active;
+
+    /// <summary>Drops what is unflushed and closes the socket.</summary>
+    public void Close()
+    {
+        Queue.Close();
+        _ = Channel.CloseAsync();
+    }
+}
+
+/// <summary>
+/// This node's end of the one connection to a peer. The node with the lower id dials; the higher
+/// accepts. <see cref="Attach"/> installs a new connection and closes the one it replaces (a
+/// dialler that restarted, or a half-open connection not yet noticed).
+/// </summary>
+internal sealed class PeerLink
+{
+    private PeerConnection? _connection;
+
+    public PeerLink(PeerEndpoint endpoint, bool dials)
+    {
+        Endpoint = endpoint;
+        Dials = dials;
+    }
+
+    public PeerEndpoint Endpoint { get; }
+
+    public int NodeId => Endpoint.NodeId;
+
+    /// <summary>True when this node dials the peer (its id is lower); false when it waits for the peer's call.</summary>
+    public bool Dials { get; }
+
+    public PeerConnection? Connection => Volatile.Read(ref _connection);
+
+    public void Attach(PeerConnection connection) => Interlocked.Exchange(ref _connection, connection)?.Close();
+
+    /// <summary>Removes <paramref name="connection"/> if it is still the current one; true when it was.</summary>
+    public bool Detach(PeerConnection connection) => Interlocked.CompareExchange(ref _connection, null, connection) == connection;
+}

@@ -1,0 +1,327 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.Diagnostics;
+using System.Net;
+using DotNetty.Transport.Channels;
+using K4os.Compression.LZ4;
+using KvRaft.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Transport;
+
+/// <summary>
+/// TCP transport between the nodes of a cluster. One long-lived connection per pair of nodes: the
+/// node with the lower id dials (and redials with jittered exponential backoff), the higher id
+/// accepts; a new accepted connection from a peer replaces (and closes) the previous one.
+/// Messages to a peer that is not connected, or whose queue is full, are dropped and counted:
+/// Raft retransmits. <see cref="Send"/> never blocks on the network; <see cref="Flush"/> sends.
+/// </summary>
+public sealed class PeerTransport : IAsyncDisposable
+{
+    private readonly FrozenDictionary<int, PeerLink> _links;
+    private readonly MultithreadEventLoopGroup _group;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _dialLoops = [];
+    private readonly ChannelSet _channels = new();
+    private IChannel? _listener;
+    private int _disposed;
+
+    /// <summary>Creates the transport (threads start; no socket opens before <see cref="StartAsync"/>).</summary>
+    public PeerTransport(TransportOptions options, IPeerHandler handler, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(logger);
+        options.Validate();
+        Options = options;
+        Handler = handler;
+        Logger = logger;
+        _links = options.Peers.ToFrozenDictionary(peer => peer.NodeId, peer => new PeerLink(peer, dials: options.LocalNodeId < peer.NodeId));
+        _group = new MultithreadEventLoopGroup(options.IoThreads);
+    }
+
+    /// <summary>Counters: frames and bytes, drops, reconnects, refused frames.</summary>
+    public TransportStatistics Statistics { get; } = new();
+
+    /// <summary>The port listened on (the actual one when <see cref="TransportOptions.ListenPort"/> is 0); valid after <see cref="StartAsync"/>.</summary>
+    public int Port { get; private set; }
+
+    /// <summary>
+    /// Raised on an I/O thread each time a hello-checked connection to a peer (the node id) is
+    /// established, dialled or accepted. Handlers must return fast.
+    /// </summary>
+    public event Action<int>? PeerConnected;
+
+    internal TransportOptions Options { get; }
+
+    internal IPeerHandler Handler { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>Listens, then dials every peer with a higher id in the background (returns once listening).</summary>
+    public async Task StartAsync()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var address = await ChannelSetup.ResolveAsync(Options.ListenHost, _stopping.Token).ConfigureAwait(false);
+        var bootstrap = ChannelSetup.Server(_group, Options.OutboundQueueBytesMax, () => new PeerChannelHandler(this, dialledLink: null));
+        _listener = await bootstrap.BindAsync(address, Options.ListenPort).ConfigureAwait(false);
+        Port = ((IPEndPoint)_listener.LocalAddress).Port;
+        TransportLog.PeerListening(Logger, Options.LocalNodeId, address + ":" + Port);
+        foreach (var link in _links.Values.Where(link => link.Dials))
+        {
+            _dialLoops.Add(Task.Run(() => DialLoopAsync(link, _stopping.Token)));
+        }
+    }
+
+    /// <summary>
+    /// Formats <paramref name="message"/> into the peer's outbound queue (LZ4-compressing a large
+    /// entries block) without flushing. Thread-safe; never blocks; drops (counted) when the peer is
+    /// not connected, its queue is full, or the fault injector says so.
+    /// </summary>
+    public void Send(int toNodeId, in PeerMessage message)
+    {
+        if (!TryRoute(toNodeId, out var connection, out var decision))
+        {
+            return;
+        }
+        var entries = message.Entries;
+        if (entries.Count > 0 && !entries.IsCompressed && entries.UncompressedBytes > Options.CompressAboveBytes)
+        {
+            SendCompressed(connection, message, decision);
+            return;
+        }
+        Write<PeerMessageFrame, PeerMessage>(connection, message, decision);
+    }
+
+    /// <summary>Like <see cref="Send"/>, for a snapshot chunk (payload LZ4-compressed when large and not yet compressed).</summary>
+    public void SendSnapshotChunk(int toNodeId, in SnapshotChunk chunk)
+    {
+        if (!TryRoute(toNodeId, out var connection, out var decision))
+        {
+            return;
+        }
+        if (chunk.Compressed || chunk.Payload.Length <= Options.CompressAboveBytes)
+        {
+            Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk, decision);
+            return;
+        }
+        var payload = chunk.Payload.Span;
+        var compressed = ArrayPool<byte>.Shared.Rent(LZ4Codec.MaximumOutputSize(payload.Length));
+        try
+        {
+            var length = LZ4Codec.Encode(payload, compressed);
+            if (length <= 0 || length >= payload.Length)
+            {
+                Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk, decision);
+                return;
+            }
+            Statistics.BlockCompressed();
+            var smaller = chunk with { Compressed = true, UncompressedBytes = payload.Length, Payload = compressed.AsMemory(0, length) };
+            Write<SnapshotChunkFrame, SnapshotChunk>(connection, smaller, decision);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(compressed);
+        }
+    }
+
+    /// <summary>Sends everything written since the last flush: one flush per peer with pending writes.</summary>
+    public void Flush()
+    {
+        foreach (var link in _links.Values)
+        {
+            link.Connection?.Queue.Flush();
+        }
+    }
+
+    /// <summary>True while a hello-checked connection to <paramref name="nodeId"/> is open.</summary>
+    public bool IsConnected(int nodeId) => FindLink(nodeId)?.Connection?.IsOpen ?? false;
+
+    /// <summary>Stops dialling, closes every connection and the listener, and stops the I/O threads.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_listener is not null)
+        {
+            await _listener.CloseAsync().ConfigureAwait(false);
+        }
+        await Task.WhenAll(_dialLoops).ConfigureAwait(false);
+        await _channels.CloseAllAsync().ConfigureAwait(false);
+        await _group.ShutdownGracefullyAsync(ChannelSetup.ShutdownQuietPeriod, ChannelSetup.ShutdownTimeout).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    internal ChannelSet Channels => _channels;
+
+    internal PeerLink? FindLink(int nodeId) => _links.GetValueOrDefault(nodeId);
+
+    internal void Attached(PeerLink link, PeerConnection connection, string direction)
+    {
+        link.Attach(connection);
+        Statistics.ConnectionEstablished();
+        TransportLog.PeerConnected(Logger, Options.LocalNodeId, link.NodeId, direction);
+        PeerConnected?.Invoke(link.NodeId);
+    }
+
+    internal void Detached(PeerLink link, PeerConnection connection)
+    {
+        connection.Queue.Close();
+        if (link.Detach(connection) && Volatile.Read(ref _disposed) == 0)
+        {
+            TransportLog.PeerDisconnected(Logger, Options.LocalNodeId, link.NodeId);
+            Handler.OnPeerDisconnected(link.NodeId);
+        }
+    }
+
+    private bool TryRoute(int toNodeId, out PeerConnection connection, out FaultDecision decision)
+    {
+        connection = null!;
+        decision = FaultDecision.Deliver;
+        var link = FindLink(toNodeId);
+        if (link is null)
+        {
+            Statistics.DropDisconnected();
+            TransportLog.UnknownPeer(Logger, Options.LocalNodeId, toNodeId);
+            return false;
+        }
+        decision = Options.Faults?.Decide(Options.LocalNodeId, toNodeId) ?? FaultDecision.Deliver;
+        if (decision.Action == FaultAction.Drop)
+        {
+            Statistics.DropByFault();
+            return false;
+        }
+        var current = link.Connection;
+        if (current is null)
+        {
+            Statistics.DropDisconnected();
+            return false;
+        }
+        connection = current;
+        return true;
+    }
+
+    private void SendCompressed(PeerConnection connection, in PeerMessage message, FaultDecision decision)
+    {
+        var entries = message.Entries;
+        byte[]? formatted = null;
+        var compressed = ArrayPool<byte>.Shared.Rent(LZ4Codec.MaximumOutputSize(entries.UncompressedBytes));
+        try
+        {
+            var block = entries.Block.Span;
+            if (block.IsEmpty)
+            {
+                // Source form: the encoded block is what Format writes right after the entries header.
+                formatted = ArrayPool<byte>.Shared.Rent(PeerMessageCodec.Size(message));
+                PeerMessageCodec.Format(message, formatted);
+                block = formatted.AsSpan(PeerMessageCodec.FixedBytes + PeerMessageCodec.EntriesHeaderBytes, entries.UncompressedBytes);
+            }
+            var length = LZ4Codec.Encode(block, compressed);
+            if (length <= 0 || length >= block.Length)
+            {
+                Write<PeerMessageFrame, PeerMessage>(connection, message, decision);
+                return;
+            }
+            Statistics.BlockCompressed();
+            var smaller = message with { Entries = EntryList.FromCompressed(compressed.AsMemory(0, length), entries.Count, entries.UncompressedBytes) };
+            Write<PeerMessageFrame, PeerMessage>(connection, smaller, decision);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(compressed);
+            if (formatted is not null)
+            {
+                ArrayPool<byte>.Shared.Return(formatted);
+            }
+        }
+    }
+
+    private void Write<TFormat, T>(PeerConnection connection, in T value, FaultDecision decision) where TFormat : IFrameFormat<T>
+    {
+        int frameBytes;
+        var outcome = decision.Action == FaultAction.Delay
+            ? connection.Queue.WriteDelayed<TFormat, T>(value, TimeSpan.FromMilliseconds(decision.DelayMilliseconds), out frameBytes)
+            : connection.Queue.Write<TFormat, T>(value, out frameBytes);
+        switch (outcome)
+        {
+            case WriteOutcome.Written:
+                Statistics.FrameSent(frameBytes);
+                if (decision.Action == FaultAction.Delay)
+                {
+                    Statistics.DelayByFault();
+                }
+                break;
+            case WriteOutcome.Closed:
+                Statistics.DropDisconnected();
+                break;
+            default:
+                Statistics.DropQueueFull();
+                break;
+        }
+    }
+
+    private async Task DialLoopAsync(PeerLink link, CancellationToken stopping)
+    {
+        var bootstrap = ChannelSetup.Client(_group, Options.OutboundQueueBytesMax, Options.ConnectTimeoutMilliseconds,
+            () => new PeerChannelHandler(this, link));
+        var random = new Random(HashCode.Combine(Options.LocalNodeId, link.NodeId, Environment.TickCount));
+        var failures = 0;
+        var connectedBefore = false;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var address = await ChannelSetup.ResolveAsync(link.Endpoint.Host, stopping).ConfigureAwait(false);
+                var channel = await bootstrap.ConnectAsync(new IPEndPoint(address, link.Endpoint.Port)).WaitAsync(stopping).ConfigureAwait(false);
+                if (connectedBefore || failures > 0)
+                {
+                    Statistics.Reconnected();
+                }
+                connectedBefore = true;
+                var lifetime = Stopwatch.StartNew();
+                await channel.CloseCompletion.WaitAsync(stopping).ConfigureAwait(false);
+                // A connection closed at once (a refused hello, a peer shutting down) counts as a failure: back off further.
+                failures = lifetime.ElapsedMilliseconds >= Options.ReconnectDelayMaxMilliseconds ? 0 : failures + 1;
+                await Task.Delay(BackoffMilliseconds(failures, random), stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                failures++;
+                Statistics.ConnectAttemptFailed();
+                var delay = BackoffMilliseconds(failures, random);
+                TransportLog.ConnectFailed(Logger, Options.LocalNodeId, link.NodeId, link.Endpoint.Host, link.Endpoint.Port, delay, exception);
+                if (!await DelayAsync(delay, stopping).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private int BackoffMilliseconds(int failures, Random random)
+    {
+        var exponent = Math.Clamp(failures - 1, 0, 20);
+        var delay = (int)Math.Min((long)Options.ReconnectDelayMinMilliseconds << exponent, Options.ReconnectDelayMaxMilliseconds);
+        return (delay / 2) + random.Next((delay / 2) + 1);
+    }
+
+    private static async Task<bool> DelayAsync(int milliseconds, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(milliseconds, stopping).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using KvRaft.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Transport;
+
+/// <summary>Every log message of the transport, as compiled logging delegates.</summary>
+internal static partial class TransportLog
+{
+    [LoggerMessage(1, LogLevel.Error, "Closing connection from {Remote}: {Error}: {Message}")]
+    public static partial void FrameRefused(ILogger logger, ProtocolError error, string message, string remote);
+
+    [LoggerMessage(2, LogLevel.Error, "Closing connection with {Remote} after an exception")]
+    public static partial void ConnectionFailed(ILogger logger, string remote, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Information, "Node {LocalNodeId} listening for peers on {Address}")]
+    public static partial void PeerListening(ILogger logger, int localNodeId, string address);
+
+    [LoggerMessage(4, LogLevel.Information, "Node {LocalNodeId} connected to peer {NodeId} ({Direction})")]
+    public static partial void PeerConnected(ILogger logger, int localNodeId, int nodeId, string direction);
+
+    [LoggerMessage(5, LogLevel.Information, "Node {LocalNodeId} lost peer {NodeId}")]
+    public static partial void PeerDisconnected(ILogger logger, int localNodeId, int nodeId);
+
+    [LoggerMessage(6, LogLevel.Debug, "Node {LocalNodeId} failed to connect to peer {NodeId} at {Host}:{Port}; retrying in {DelayMilliseconds} ms")]
+    public static partial void ConnectFailed(ILogger logger, int localNodeId, int nodeId, string host, int port, int delayMilliseconds, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Warning, "Node {LocalNodeId} dropped a message to unknown node {NodeId}")]
+    public static partial void UnknownPeer(ILogger logger, int localNodeId, int nodeId);
+
+    [LoggerMessage(8, LogLevel.Information, "Client listener on {Address}")]
+    public static partial void ClientListening(ILogger logger, string address);
+
+    [LoggerMessage(9, LogLevel.Warning, "Refusing client connection from {Remote}: {Open} connections open, limit {Limit}")]
+    public static partial void ClientRefused(ILogger logger, string remote, int open, int limit);
+
+    [LoggerMessage(10, LogLevel.Warning, "Closing client connection {ConnectionId} from {Remote}: more than {Limit} response bytes pending (client not reading)")]
+    public static partial void ClientTooSlow(ILogger logger, long connectionId, string remote, int limit);
+
+    [LoggerMessage(11, LogLevel.Error, "Handler threw on a frame from {Remote}")]
+    public static partial void HandlerFailed(ILogger logger, string remote, Exception exception);
+}

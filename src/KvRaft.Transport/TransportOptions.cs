@@ -1,0 +1,66 @@
+namespace KvRaft.Transport;
+
+/// <summary>Configuration of a <see cref="PeerTransport"/>: identity, addresses and every limit, with defaults.</summary>
+public sealed record TransportOptions
+{
+    /// <summary>This node's id (positive, distinct from every peer's).</summary>
+    public required int LocalNodeId { get; init; }
+
+    /// <summary>The cluster id every peer hello must carry.</summary>
+    public required ulong ClusterId { get; init; }
+
+    /// <summary>Address to listen on for peer connections (127.0.0.1 in tests).</summary>
+    public required string ListenHost { get; init; }
+
+    /// <summary>Port to listen on; 0 picks a free port (see <see cref="PeerTransport.Port"/>).</summary>
+    public required int ListenPort { get; init; }
+
+    /// <summary>The other nodes of the cluster.</summary>
+    public required IReadOnlyList<PeerEndpoint> Peers { get; init; }
+
+    /// <summary>First reconnect delay after a failed or lost connection.</summary>
+    public int ReconnectDelayMinMilliseconds { get; init; } = 50;
+
+    /// <summary>Cap of the exponential reconnect backoff.</summary>
+    public int ReconnectDelayMaxMilliseconds { get; init; } = 2000;
+
+    /// <summary>Timeout of one connection attempt.</summary>
+    public int ConnectTimeoutMilliseconds { get; init; } = 1000;
+
+    /// <summary>Entry blocks and snapshot chunk payloads larger than this are LZ4-compressed (when that makes them smaller).</summary>
+    public int CompressAboveBytes { get; init; } = 4096;
+
+    /// <summary>
+    /// Per peer: bytes written but not yet flushed, and (separately) bytes flushed but not yet on the
+    /// socket, are each kept under this; a message that would exceed it is dropped (Raft retransmits) and counted.
+    /// </summary>
+    public int OutboundQueueBytesMax { get; init; } = 64 * 1024 * 1024;
+
+    /// <summary>Event-loop threads doing all socket I/O of this transport.</summary>
+    public int IoThreads { get; init; } = 1;
+
+    /// <summary>Test hook deciding, per message sent, to deliver, drop or delay it; null delivers everything.</summary>
+    public IFaultInjector? Faults { get; init; }
+
+    /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    internal void Validate()
+    {
+        Require(LocalNodeId > 0, nameof(LocalNodeId));
+        Require(ListenPort is >= 0 and <= 65535, nameof(ListenPort));
+        Require(Peers.All(peer => peer.NodeId > 0 && peer.NodeId != LocalNodeId), nameof(Peers));
+        Require(Peers.Select(peer => peer.NodeId).Distinct().Count() == Peers.Count, nameof(Peers));
+        Require(ReconnectDelayMinMilliseconds > 0 && ReconnectDelayMaxMilliseconds >= ReconnectDelayMinMilliseconds, nameof(ReconnectDelayMaxMilliseconds));
+        Require(ConnectTimeoutMilliseconds > 0, nameof(ConnectTimeoutMilliseconds));
+        Require(CompressAboveBytes >= 0, nameof(CompressAboveBytes));
+        Require(OutboundQueueBytesMax > 0, nameof(OutboundQueueBytesMax));
+        Require(IoThreads > 0, nameof(IoThreads));
+    }
+
+    private static void Require(bool condition, string name)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException("invalid transport option " + name, name);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+namespace KvRaft.Transport;
+
+/// <summary>Live, thread-safe counters of a <see cref="PeerTransport"/> (each read is atomic; the set is not a snapshot).</summary>
+public sealed class TransportStatistics
+{
+    private long _framesSent;
+    private long _bytesSent;
+    private long _framesReceived;
+    private long _bytesReceived;
+    private long _droppedDisconnected;
+    private long _droppedQueueFull;
+    private long _droppedByFault;
+    private long _delayedByFault;
+    private long _connectionsEstablished;
+    private long _reconnects;
+    private long _connectAttemptsFailed;
+    private long _malformedFrames;
+    private long _handshakesRefused;
+    private long _blocksCompressed;
+
+    /// <summary>Frames written to a connection (hellos included).</summary>
+    public long FramesSent => Interlocked.Read(ref _framesSent);
+    /// <summary>Bytes of those frames.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    /// <summary>Frames received and accepted.</summary>
+    public long FramesReceived => Interlocked.Read(ref _framesReceived);
+    /// <summary>Bytes of those frames.</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+    /// <summary>Messages dropped because the peer was not connected (or unknown).</summary>
+    public long DroppedDisconnected => Interlocked.Read(ref _droppedDisconnected);
+    /// <summary>Messages dropped because the peer's outbound queue was full.</summary>
+    public long DroppedQueueFull => Interlocked.Read(ref _droppedQueueFull);
+    /// <summary>Messages dropped by the fault injector.</summary>
+    public long DroppedByFault => Interlocked.Read(ref _droppedByFault);
+    /// <summary>All dropped messages.</summary>
+    public long Dropped => DroppedDisconnected + DroppedQueueFull + DroppedByFault;
+    /// <summary>Messages delayed by the fault injector.</summary>
+    public long DelayedByFault => Interlocked.Read(ref _delayedByFault);
+    /// <summary>Peer connections that completed their hello (dialled or accepted).</summary>
+    public long ConnectionsEstablished => Interlocked.Read(ref _connectionsEstablished);
+    /// <summary>Dialled connections established after an earlier one to the same peer was lost or failed.</summary>
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+    /// <summary>Connection attempts that failed.</summary>
+    public long ConnectAttemptsFailed => Interlocked.Read(ref _connectAttemptsFailed);
+    /// <summary>Connections closed for a frame that failed to decode or parse (oversized, bad version, unknown type, malformed).</summary>
+    public long MalformedFrames => Interlocked.Read(ref _malformedFrames);
+    /// <summary>Inbound connections closed because their hello was missing or refused (cluster, node, version).</summary>
+    public long HandshakesRefused => Interlocked.Read(ref _handshakesRefused);
+    /// <summary>Entry blocks and snapshot chunks sent LZ4-compressed.</summary>
+    public long BlocksCompressed => Interlocked.Read(ref _blocksCompressed);
+
+    internal void FrameSent(int bytes)
+    {
+        Interlocked.Increment(ref _framesSent);
+        Interlocked.Add(ref _bytesSent, bytes);
+    }
+
+    internal void FrameReceived(int bytes)
+    {
+        Interlocked.Increment(ref _framesReceived);
+        Interlocked.Add(ref _bytesReceived, bytes);
+    }
+
+    internal void DropDisconnected() => Interlocked.Increment(ref _droppedDisconnected);
+    internal void DropQueueFull() => Interlocked.Increment(ref _droppedQueueFull);
+    internal void DropByFault() => Interlocked.Increment(ref _droppedByFault);
+    internal void DelayByFault() => Interlocked.Increment(ref _delayedByFault);
+    internal void ConnectionEstablished() => Interlocked.Increment(ref _connectionsEstablished);
+    internal void Reconnected() => Interlocked.Increment(ref _reconnects);
+    internal void ConnectAttemptFailed() => Interlocked.Increment(ref _connectAttemptsFailed);
+    internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
+    internal void HandshakeRefused() => Interlocked.Increment(ref _handshakesRefused);
+    internal void BlockCompressed() => Interlocked.Increment(ref _blocksCompressed);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"sent {FramesSent} frames/{BytesSent} B, received {FramesReceived} frames/{BytesReceived} B, dropped {Dropped} " +
+        $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}, fault {DroppedByFault}), delayed {DelayedByFault}, " +
+        $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
+        $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}";
+}
