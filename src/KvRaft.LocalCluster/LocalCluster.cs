@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Sockets;
+using KvRaft.Client;
+using KvRaft.Server.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvRaft.LocalCluster;
+
+/// <summary>
+/// A KvRaft cluster on 127.0.0.1 for trying the store, tests and load runs: every node keeps its
+/// data under one directory (node-1, node-2, …), so a cluster started again on the same directory
+/// finds its data (and its ports, in cluster.ports). Disposing it stops every node.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly LocalClusterOptions _options;
+    private readonly string _directory;
+    private readonly (int Peer, int Client)[] _ports;
+    private readonly NodeProcess?[] _processes;
+    private readonly KvServer?[] _servers;
+    private readonly ILoggerFactory _loggers;
+
+    private LocalCluster(int nodeCount, string directory, LocalClusterOptions options, ILoggerFactory loggers)
+    {
+        _options = options;
+        _directory = Path.GetFullPath(directory);
+        _loggers = loggers;
+        Directory.CreateDirectory(_directory);
+        _ports = LoadOrPickPorts(nodeCount);
+        _processes = new NodeProcess?[nodeCount];
+        _servers = new KvServer?[nodeCount];
+        ClientEndpoints = _ports.Select(p => $"127.0.0.1:{p.Client}").ToArray();
+        Client = KvClient.Connect(ClientEndpoints, options.ClientOptions);
+    }
+
+    /// <summary>Number of nodes.</summary>
+    public int NodeCount => _ports.Length;
+
+    /// <summary>Every node's client address, in node order (node 1 first).</summary>
+    public IReadOnlyList<string> ClientEndpoints { get; }
+
+    /// <summary>A client connected to the whole cluster.</summary>
+    public KvClient Client { get; }
+
+    /// <summary>The data directory of the cluster.</summary>
+    public string DataDirectory => _directory;
+
+    /// <summary>Starts <paramref name="nodeCount"/> nodes with their data under <paramref name="dataDirectory"/> and waits for a leader.</summary>
+    public static async Task<LocalCluster> StartAsync(int nodeCount, string dataDirectory, LocalClusterOptions? options = null, ILoggerFactory? loggers = null)
+    {
+        if (nodeCount is not (1 or 3 or 5 or 7)) throw new ArgumentOutOfRangeException(nameof(nodeCount), "a cluster has 1, 3, 5 or 7 nodes");
+        var cluster = new LocalCluster(nodeCount, dataDirectory, options ?? new LocalClusterOptions(), loggers ?? NullLoggerFactory.Instance);
+        try
+        {
+            for (int id = 1; id <= nodeCount; id++) await cluster.StartNodeAsync(id).ConfigureAwait(false);
+            await cluster.WaitForLeaderAsync(cluster._options.StartTimeout).ConfigureAwait(false);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A new client of this cluster (each has its own connections and sessions).</summary>
+    public KvClient CreateClient(KvClientOptions? options = null) => KvClient.Connect(ClientEndpoints, options ?? _options.ClientOptions);
+
+    /// <summary>True while node <paramref name="id"/> runs.</summary>
+    public bool IsRunning(int id) => _processes[id - 1] is { HasExited: false } || _servers[id - 1] is not null;
+
+    /// <summary>The process id of node <paramref name="id"/> (process mode), for tools that signal it.</summary>
+    public int? ProcessId(int id) => _processes[id - 1]?.ProcessId;
+
+    /// <summary>The id of the node that leads now (asked of every running node), or null.</summary>
+    public async Task<int?> FindLeaderAsync(CancellationToken cancellation = default)
+    {
+        for (int id = 1; id <= NodeCount; id++)
+        {
+            if (!IsRunning(id)) continue;
+            try
+            {
+                Protocol.NodeStatus status = await Client.StatusAsync(ClientEndpoints[id - 1], TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
+                if (status.LeaderKnown) return status.LeaderId;
+            }
+            catch (KvException)
+            {
+                // That node did not answer; ask the next.
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Waits until some node knows a leader.</summary>
+    public async Task<int> WaitForLeaderAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            if (await FindLeaderAsync(deadline.Token).ConfigureAwait(false) is { } leader) return leader;
+            await Task.Delay(50, deadline.Token).ConfigureAwait(false); // polling an external process: no event to wait on
+        }
+    }
+
+    /// <summary>Kills node <paramref name="id"/> at once (SIGKILL in process mode).</summary>
+    public async Task KillAsync(int id)
+    {
+        if (_processes[id - 1] is { } process)
+        {
+            process.Kill();
+            process.Dispose();
+            _processes[id - 1] = null;
+        }
+        if (_servers[id - 1] is { } server)
+        {
+            _servers[id - 1] = null;
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>SIGSTOP node <paramref name="id"/> (process mode only).</summary>
+    public void Pause(int id) => (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
+
+    /// <summary>SIGCONT node <paramref name="id"/> (process mode only).</summary>
+    public void Resume(int id) => (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
+
+    /// <summary>Starts node <paramref name="id"/> again on its data.</summary>
+    public Task RestartAsync(int id) => IsRunning(id) ? Task.CompletedTask : StartNodeAsync(id);
+
+    private async Task StartNodeAsync(int id)
+    {
+        ServerOptions options = NodeOptions(id);
+        if (_options.Mode == LocalClusterMode.InProcess)
+        {
+            _servers[id - 1] = await KvServer.StartAsync(options, _loggers).ConfigureAwait(false);
+            return;
+        }
+        string serverPath = _options.ServerPath ?? Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll");
+        if (!File.Exists(serverPath)) throw new FileNotFoundException("kvraft-server.dll not found", serverPath);
+        _processes[id - 1] = new NodeProcess(serverPath, new[]
+        {
+            "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
+            "--peers", options.Peers, "--client-peers", options.ClientPeers!, "--data-dir", options.DataDir,
+        }, Path.Combine(_directory, $"node-{id}.log"));
+    }
+
+    private ServerOptions NodeOptions(int id) => new()
+    {
+        Id = id,
+        PeerListen = $"127.0.0.1:{_ports[id - 1].Peer}",
+        ClientListen = $"127.0.0.1:{_ports[id - 1].Client}",
+        Peers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}")),
+        ClientPeers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")),
+        DataDir = Path.Combine(_directory, $"node-{id}"),
+    };
+
+    private (int Peer, int Client)[] LoadOrPickPorts(int nodeCount)
+    {
+        string file = Path.Combine(_directory, "cluster.ports");
+        if (File.Exists(file))
+        {
+            var saved = File.ReadAllLines(file).Select(line => line.Split(' ')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray();
+            if (saved.Length == nodeCount && saved.All(p => IsFree(p.Item1) && IsFree(p.Item2))) return saved;
+        }
+        var ports = Enumerable.Range(0, nodeCount).Select(_ => (FreePort(), FreePort())).ToArray();
+        File.WriteAllLines(file, ports.Select(p => $"{p.Item1} {p.Item2}"));
+        return ports;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Stops every node (SIGTERM, then SIGKILL after a grace period).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Client.DisposeAsync().ConfigureAwait(false);
+        for (int i = 0; i < NodeCount; i++)
+        {
+            if (_processes[i] is { } process)
+            {
+                await process.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                process.Dispose();
+                _processes[i] = null;
+            }
+            if (_servers[i] is { } server)
+            {
+                _servers[i] = null;
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}

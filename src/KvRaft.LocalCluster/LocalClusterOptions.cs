@@ -1,0 +1,26 @@
+namespace KvRaft.LocalCluster;
+
+/// <summary>How the nodes of a local cluster run.</summary>
+public enum LocalClusterMode
+{
+    /// <summary>Each node is a child process of kvraft-server (it can be killed with SIGKILL and paused with SIGSTOP).</summary>
+    Processes,
+    /// <summary>Each node runs inside this process (faster to start; kill means an abrupt stop of that node).</summary>
+    InProcess,
+}
+
+/// <summary>Options of <see cref="LocalCluster"/>.</summary>
+public sealed record LocalClusterOptions
+{
+    /// <summary>Processes (default) or in-process nodes.</summary>
+    public LocalClusterMode Mode { get; init; } = LocalClusterMode.Processes;
+
+    /// <summary>Path of kvraft-server.dll; by default the one next to this assembly.</summary>
+    public string? ServerPath { get; init; }
+
+    /// <summary>How long starting (and electing a leader) may take.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Options of the clients the cluster hands out.</summary>
+    public Client.KvClientOptions? ClientOptions { get; init; }
+}
