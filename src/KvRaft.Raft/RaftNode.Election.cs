@@ -15,8 +15,12 @@ public sealed partial class RaftNode
         }
     }
 
-    /// <summary>Starts a (pre-)election now, as an election timeout would.</summary>
-    public void Campaign() => Campaign(_config.PreVote, forced: false);
+    /// <summary>Starts a (pre-)election now, as an election timeout would; a leader ignores it.</summary>
+    public void Campaign()
+    {
+        if (Role == Role.Leader) return;
+        Campaign(_config.PreVote, forced: false);
+    }
 
     private void Campaign(bool preVote, bool forced)
     {

@@ -1,0 +1,2 @@
+// The Raft core's assertions (the other projects keep their own copies).
+global using Invariant = KvRaft.Raft.Invariant;

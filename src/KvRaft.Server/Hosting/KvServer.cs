@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using KvRaft.Server.Node;
+using KvRaft.Storage;
+using KvRaft.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Server.Hosting;
+
+/// <summary>
+/// One running node: durable storage on FASTER, the peer and client transports, the node and its
+/// event loop. Used by the server executable and by in-process clusters.
+/// </summary>
+public sealed class KvServer : IAsyncDisposable
+{
+    private readonly FasterRaftLogStore _log;
+    private readonly FasterKvStateMachine _machine;
+    private readonly PeerTransport _peers;
+    private readonly ClientListener _clients;
+    private readonly NodeHost _host;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private KvServer(ServerOptions options, ILoggerFactory loggers)
+    {
+        _logger = loggers.CreateLogger("kvraft.server");
+        Directory.CreateDirectory(options.DataDir);
+        var limits = new StorageLimits();
+        _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
+        _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
+        var connections = new ConcurrentDictionary<long, ClientConnection>();
+        NodeHost? host = null;
+        var feeder = new EventFeeder(() => host!, connections);
+        Dictionary<int, (string Host, int Port)> peerAddresses = ServerOptions.ParseAddresses(options.Peers);
+        (string peerHost, int peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
+        _peers = new PeerTransport(new TransportOptions
+        {
+            LocalNodeId = options.Id,
+            ClusterId = options.EffectiveClusterId(),
+            ListenHost = peerHost,
+            ListenPort = peerPort,
+            Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
+        }, feeder, loggers.CreateLogger("kvraft.transport"));
+        (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
+        _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"));
+        var clientOutbox = new ConnectionClientOutbox(connections);
+        var node = new KvNode(new KvNodeOptions
+        {
+            Cluster = new ClusterInfo(options.Id, ClientAddresses(options)),
+            Voters = peerAddresses.Keys.Order().ToArray(),
+            Seed = (ulong)Environment.TickCount64 ^ ((ulong)options.Id << 48),
+            ElectionTicks = options.ElectionTicks,
+            HeartbeatTicks = options.HeartbeatTicks,
+            Limits = options.Limits,
+        }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger), clientOutbox, loggers.CreateLogger("kvraft.node"))
+        {
+            NewSnapshotInstaller = () => new SnapshotInstaller(_machine, Path.Combine(options.DataDir, "incoming")),
+        };
+        host = new NodeHost(node, _log, _machine, options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
+        {
+            OnClientDisconnected = clientOutbox.Forget,
+        };
+        _host = host;
+    }
+
+    /// <summary>The actual client port (useful with port 0).</summary>
+    public int ClientPort => _clients.Port;
+
+    /// <summary>Completes when the node stops; faulted when it stopped on an error (a failed disk, say).</summary>
+    public Task Stopped => _host.Stopped;
+
+    /// <summary>Opens storage (refusing a corrupt one), starts the transports and the event loop.</summary>
+    public static async Task<KvServer> StartAsync(ServerOptions options, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var server = new KvServer(options, loggers);
+        try
+        {
+            server._host.Start();
+            await server._peers.StartAsync().ConfigureAwait(false);
+            await server._clients.StartAsync().ConfigureAwait(false);
+            server._logger.LogInformation("Node {Id} serving clients on {Client}, peers on {Peer}", options.Id, options.ClientListen, options.PeerListen);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static Dictionary<int, string> ClientAddresses(ServerOptions options) =>
+        options.ClientPeers is null
+            ? new Dictionary<int, string> { [options.Id] = options.ClientListen }
+            : ServerOptions.ParseAddresses(options.ClientPeers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
+
+    /// <summary>Stops serving, stops the loop, closes storage.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _clients.DisposeAsync().ConfigureAwait(false);
+        await _host.DisposeAsync().ConfigureAwait(false);
+        await _peers.DisposeAsync().ConfigureAwait(false);
+        _log.Dispose();
+        _machine.Dispose();
+    }
+}

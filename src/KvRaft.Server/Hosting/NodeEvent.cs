@@ -1,0 +1,34 @@
+using KvRaft.Protocol;
+using KvRaft.Storage;
+using SnapshotChunk = KvRaft.Protocol.SnapshotChunk;
+
+namespace KvRaft.Server.Hosting;
+
+/// <summary>What reaches the event loop from other threads.</summary>
+internal enum NodeEventKind : byte
+{
+    PeerMessage,
+    SnapshotChunk,
+    PeerDisconnected,
+    ClientRequest,
+    ClientDisconnected,
+    Persisted,
+    PersistFailed,
+    SnapshotSent,
+    SnapshotTaken,
+    Stop,
+}
+
+/// <summary>One event; a struct so that queueing it allocates nothing.</summary>
+internal readonly struct NodeEvent
+{
+    public NodeEventKind Kind { get; init; }
+    public int NodeId { get; init; }
+    public long ConnectionId { get; init; }
+    public bool Flag { get; init; }
+    public PeerMessage PeerMessage { get; init; }
+    public SnapshotChunk Chunk { get; init; }
+    public ClientRequest Request { get; init; }
+    public SnapshotInfo? SnapshotInfo { get; init; }
+    public Exception? Error { get; init; }
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using KvRaft.Server.Node;
+using KvRaft.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Server.Hosting;
+
+/// <summary>
+/// The one event-loop thread that owns the node: it drains a bounded queue of network, client and
+/// disk events, drives ticks from a monotonic clock, batches everything that arrived in one turn,
+/// and overlaps the durable log commit with further input.
+/// </summary>
+internal sealed partial class NodeHost : IAsyncDisposable
+{
+    private const int EventsPerTurnMax = 4096;
+    private readonly Channel<NodeEvent> _events;
+    private readonly KvNode _node;
+    private readonly IRaftLogStore _log;
+    private readonly IKvStateMachine _machine;
+    private readonly ILogger _logger;
+    private readonly long _tickTimestamps;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _persisting;
+
+    public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, int tickMilliseconds, int queueCapacity, ILogger logger)
+    {
+        _node = node;
+        _log = log;
+        _machine = machine;
+        _logger = logger;
+        _tickTimestamps = Stopwatch.Frequency * tickMilliseconds / 1000;
+        _events = Channel.CreateBounded<NodeEvent>(new BoundedChannelOptions(queueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.DropWrite,
+        });
+        _thread = new Thread(Run) { Name = $"kvraft-node-{node.Id}", IsBackground = true };
+    }
+
+    /// <summary>Completes when the loop has stopped; faulted if it stopped on an error.</summary>
+    public Task Stopped => _stopped.Task;
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Queues an event; false when the queue is full (the caller drops or refuses it).</summary>
+    public bool Post(in NodeEvent item) => _events.Writer.TryWrite(item);
+
+    public async ValueTask DisposeAsync()
+    {
+        // Stop must get through even when the queue is full.
+        while (!_events.Writer.TryWrite(new NodeEvent { Kind = NodeEventKind.Stop }) && !_stopped.Task.IsCompleted)
+        {
+            await Task.Yield();
+        }
+        try
+        {
+            await _stopped.Task.ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is StorageFailedException or IOException)
+        {
+            // Already logged by the loop.
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            Loop();
+            _stopped.TrySetResult();
+        }
+        catch (Exception error)
+        {
+            _logger.LogCritical(error, "Node {Id} stopped: {Message}", _node.Id, error.Message);
+            _stopped.TrySetException(error);
+        }
+    }
+
+    private void Loop()
+    {
+        long nextTick = Stopwatch.GetTimestamp() + _tickTimestamps;
+        ChannelReader<NodeEvent> reader = _events.Reader;
+        while (true)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (now >= nextTick)
+            {
+                _node.OnTick();
+                nextTick = Math.Max(nextTick + _tickTimestamps, now - _tickTimestamps);
+            }
+            for (int i = 0; i < EventsPerTurnMax && reader.TryRead(out NodeEvent item); i++)
+            {
+                if (item.Kind == NodeEventKind.Stop) return;
+                Dispatch(item);
+            }
+            _node.EndTurn();
+            DriveReady();
+            MaybeSnapshot();
+            if (reader.TryPeek(out _)) continue;
+            WaitForInput(reader, nextTick);
+        }
+    }
+
+    private static void WaitForInput(ChannelReader<NodeEvent> reader, long nextTick)
+    {
+        long remaining = nextTick - Stopwatch.GetTimestamp();
+        if (remaining <= 0) return;
+        TimeSpan timeout = TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency);
+        ValueTask<bool> wait = reader.WaitToReadAsync();
+        if (!wait.IsCompleted) wait.AsTask().Wait(timeout);
+    }
+
+    private void DriveReady()
+    {
+        while (!_persisting && _node.TryBeginReady(out bool mustCommit))
+        {
+            if (!mustCommit)
+            {
+                _node.CompleteReady();
+                continue;
+            }
+            _persisting = true;
+            ValueTask commit = _log.CommitAsync();
+            if (commit.IsCompletedSuccessfully)
+            {
+                _persisting = false;
+                _node.CompleteReady();
+                continue;
+            }
+            _ = CompleteCommitAsync(commit);
+        }
+    }
+
+    private async Task CompleteCommitAsync(ValueTask commit)
+    {
+        try
+        {
+            await commit.ConfigureAwait(false);
+            PostOrFail(new NodeEvent { Kind = NodeEventKind.Persisted });
+        }
+        catch (Exception error)
+        {
+            PostOrFail(new NodeEvent { Kind = NodeEventKind.PersistFailed, Error = error });
+        }
+    }
+
+    private void PostOrFail(NodeEvent item)
+    {
+        // Completions must not be lost to a full queue: wait for room.
+        while (!_events.Writer.TryWrite(item)) Thread.Yield();
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (!_node.TryStartSnapshot(out byte[] configuration)) return;
+        _ = Task.Run(async () =>
+        {
+            SnapshotInfo? info = null;
+            try
+            {
+                info = await _machine.TakeSnapshotAsync(configuration).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is IOException or StorageFailedException or InvalidOperationException)
+            {
+                _logger.LogError(error, "Snapshot failed: {Message}", error.Message);
+            }
+            PostOrFail(new NodeEvent { Kind = NodeEventKind.SnapshotTaken, SnapshotInfo = info });
+        });
+    }
+}

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using KvRaft.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Server.Hosting;
+
+/// <summary>The kvraft-server executable.</summary>
+public static class Program
+{
+    /// <summary>Exit codes.</summary>
+    public const int ExitOk = 0, ExitFailed = 1, ExitUsage = 2;
+
+    /// <summary>Entry point.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        RootCommand root = ServerCommand.Create(RunAsync);
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one node until SIGTERM or SIGINT.</summary>
+    public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using ILoggerFactory loggers = LoggerFactory.Create(builder => builder
+            .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss.fff "; })
+            .SetMinimumLevel(LogLevel.Information));
+        ILogger logger = loggers.CreateLogger("kvraft");
+        try
+        {
+            options.Validate();
+        }
+        catch (FormatException error)
+        {
+            logger.LogError("Invalid configuration: {Message}", error.Message);
+            return ExitUsage;
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        KvServer server;
+        try
+        {
+            server = await KvServer.StartAsync(options, loggers).ConfigureAwait(false);
+        }
+        catch (StorageCorruptException error)
+        {
+            logger.LogCritical("Refusing to start: {Message}", error.Message);
+            return ExitFailed;
+        }
+        await using (server.ConfigureAwait(false))
+        {
+            Task stopped = await Task.WhenAny(server.Stopped, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
+            if (stopped == server.Stopped && server.Stopped.IsFaulted)
+            {
+                logger.LogCritical("Node stopped: {Message}", server.Stopped.Exception?.GetBaseException().Message);
+                return ExitFailed;
+            }
+            logger.LogInformation("Shutting down");
+        }
+        return ExitOk;
+    }
+}

@@ -1,0 +1,50 @@
+using System.CommandLine;
+
+namespace KvRaft.Server.Hosting;
+
+/// <summary>The server's command line (also used by `kvraft serve`).</summary>
+public static class ServerCommand
+{
+    /// <summary>Builds the command; <paramref name="run"/> runs a node with the parsed options.</summary>
+    public static RootCommand Create(Func<ServerOptions, CancellationToken, Task<int>> run)
+    {
+        var config = new Option<FileInfo?>("--config") { Description = "A JSON file with the options below (camelCase names)" };
+        var id = new Option<int>("--id") { Description = "This node's id" };
+        var peerListen = new Option<string?>("--peer-listen") { Description = "host:port for peer connections" };
+        var clientListen = new Option<string?>("--client-listen") { Description = "host:port for clients" };
+        var peers = new Option<string?>("--peers") { Description = "Every node's peer address: 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003" };
+        var clientPeers = new Option<string?>("--client-peers") { Description = "Every node's client address (for NotLeader hints)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
+        var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id checked on every peer connection (default: derived from --peers)" };
+        var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
+        {
+            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId,
+        };
+        root.SetAction((parse, cancellation) =>
+        {
+            ServerOptions options;
+            try
+            {
+                options = parse.GetValue(config) is { } file
+                    ? ServerOptions.FromJsonFile(file.FullName)
+                    : new ServerOptions
+                    {
+                        Id = parse.GetValue(id),
+                        PeerListen = parse.GetValue(peerListen) ?? throw new FormatException("--peer-listen is required"),
+                        ClientListen = parse.GetValue(clientListen) ?? throw new FormatException("--client-listen is required"),
+                        Peers = parse.GetValue(peers) ?? throw new FormatException("--peers is required"),
+                        ClientPeers = parse.GetValue(clientPeers),
+                        DataDir = parse.GetValue(dataDir) ?? throw new FormatException("--data-dir is required"),
+                        ClusterId = parse.GetValue(clusterId),
+                    };
+            }
+            catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)
+            {
+                Console.Error.WriteLine("kvraft-server: " + error.Message);
+                return Task.FromResult(Program.ExitUsage);
+            }
+            return run(options, cancellation);
+        });
+        return root;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using KvRaft.Protocol;
+using KvRaft.Server.Node;
+using KvRaft.Storage;
+using KvRaft.Transport;
+using Microsoft.Extensions.Logging;
+using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
+
+namespace KvRaft.Server.Hosting;
+
+/// <summary>Feeds the transports' callbacks (on I/O threads) into the event loop's queue.</summary>
+internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long, ClientConnection> connections) : IPeerHandler, IClientHandler
+{
+    public void OnPeerMessage(in PeerMessage message) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, PeerMessage = message });
+
+    public void OnSnapshotChunk(int fromNodeId, in WireSnapshotChunk chunk) =>
+        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = fromNodeId, Chunk = chunk });
+
+    public void OnPeerDisconnected(int nodeId) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerDisconnected, NodeId = nodeId });
+
+    public void OnClientRequest(ClientConnection connection, in ClientRequest request)
+    {
+        connections.TryAdd(connection.Id, connection);
+        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, Request = request }))
+        {
+            // The node is saturated: refuse at once rather than queue without bound.
+            connection.Reply(new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Retryable, Message = "busy: event queue full" });
+            connection.Flush();
+        }
+    }
+
+    public void OnClientDisconnected(ClientConnection connection) =>
+        host().Post(new NodeEvent { Kind = NodeEventKind.ClientDisconnected, ConnectionId = connection.Id });
+}
+
+/// <summary>The node's peer outbox over the DotNetty transport; snapshots stream on a background task.</summary>
+internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost> host, ILogger logger) : IPeerOutbox
+{
+    public void Send(in PeerMessage message) => transport.Send(message.To, message);
+
+    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot)
+    {
+        PeerMessage metadata = message;
+        _ = Task.Run(() => StreamSnapshot(metadata, snapshot));
+    }
+
+    public void Flush() => transport.Flush();
+
+    private void StreamSnapshot(PeerMessage metadata, ISnapshotSource snapshot)
+    {
+        int to = metadata.To;
+        bool delivered = false;
+        try
+        {
+            using SnapshotReader reader = snapshot.OpenSnapshotReader();
+            uint chunkIndex = 0;
+            while (reader.TryReadNext(out Storage.SnapshotChunk chunk))
+            {
+                if (!transport.IsConnected(to)) throw new IOException($"node {to} disconnected during the snapshot");
+                transport.SendSnapshotChunk(to, new WireSnapshotChunk
+                {
+                    SnapshotIndex = snapshot.Info.Index,
+                    SnapshotTerm = snapshot.Info.Term,
+                    Offset = (ulong)chunk.Offset,
+                    ChunkIndex = chunkIndex++,
+                    Last = chunk.Last,
+                    UncompressedBytes = chunk.Data.Length,
+                    Payload = chunk.Data,
+                });
+                transport.Flush();
+            }
+            transport.Send(to, metadata);
+            transport.Flush();
+            delivered = true;
+        }
+        catch (Exception error) when (error is IOException or InvalidOperationException)
+        {
+            logger.LogWarning(error, "Sending snapshot {Index} to node {To} failed", snapshot.Info.Index, to);
+        }
+        while (!host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotSent, NodeId = to, Flag = delivered })) Thread.Yield();
+    }
+}
+
+/// <summary>The node's client outbox: replies go to the connection they came from, flushed once per turn.</summary>
+internal sealed class ConnectionClientOutbox(ConcurrentDictionary<long, ClientConnection> connections) : IClientOutbox
+{
+    private readonly HashSet<ClientConnection> _dirty = new();
+
+    public void Reply(long connectionId, in ClientResponse response)
+    {
+        if (!connections.TryGetValue(connectionId, out ClientConnection? connection) || !connection.IsOpen) return;
+        connection.Reply(response);
+        _dirty.Add(connection);
+    }
+
+    public void Flush()
+    {
+        foreach (ClientConnection connection in _dirty) connection.Flush();
+        _dirty.Clear();
+    }
+
+    public void Forget(long connectionId) => connections.TryRemove(connectionId, out _);
+}

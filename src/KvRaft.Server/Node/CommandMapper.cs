@@ -1,0 +1,56 @@
+using KvRaft.Protocol;
+using KvRaft.Storage;
+using ProtocolKvCommand = KvRaft.Protocol.KvCommand;
+using StorageKvCommand = KvRaft.Storage.KvCommand;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>Maps log commands to state machine commands, and state machine results to client responses.</summary>
+public static class CommandMapper
+{
+    /// <summary>Positions per entry: a new session's id is (entry index × this) + its position in the batch.</summary>
+    public const long SessionIdsPerEntry = 1 << 12;
+
+    /// <summary>The state machine form of a command stored at (<paramref name="index"/>, <paramref name="position"/>).</summary>
+    public static StorageKvCommand ToStorage(in ProtocolKvCommand command, long index, int position) => command.Op switch
+    {
+        ClientOp.RegisterSession => new StorageKvCommand(KvOp.RegisterSession, default, ClientId: (index * SessionIdsPerEntry) + position),
+        ClientOp.Put => new StorageKvCommand(KvOp.Put, command.Key, command.Value, null, (long)command.ClientId, (long)command.Sequence),
+        ClientOp.Append => new StorageKvCommand(KvOp.Append, command.Key, command.Value, null, (long)command.ClientId, (long)command.Sequence),
+        ClientOp.Delete => new StorageKvCommand(KvOp.Delete, command.Key, default, null, (long)command.ClientId, (long)command.Sequence),
+        ClientOp.CompareAndSet => new StorageKvCommand(KvOp.CompareAndSet, command.Key, command.Value,
+            command.ExpectAbsent ? null : command.Expected, (long)command.ClientId, (long)command.Sequence),
+        _ => throw new InvalidOperationException("not a write: " + command.Op),
+    };
+
+    /// <summary>The client's answer to an applied command.</summary>
+    public static ClientResponse ToResponse(ulong requestId, ClientOp op, in StorageKvCommand command, in KvResult result)
+    {
+        var response = new ClientResponse { RequestId = requestId, Op = op, Status = ClientStatus.Ok };
+        switch (result.Status)
+        {
+            case KvStatus.Ok when op == ClientOp.RegisterSession:
+                return response with { ClientId = (ulong)command.ClientId };
+            case KvStatus.Ok:
+                return response;
+            case KvStatus.NotFound:
+                return response with { Status = ClientStatus.NotFound };
+            case KvStatus.Swapped:
+            case KvStatus.NotSwapped:
+                return response with
+                {
+                    Swapped = result.Status == KvStatus.Swapped,
+                    Value = result.Value,
+                    ValuePresent = result.Value is not null,
+                };
+            case KvStatus.SessionExpired:
+                return response with { Status = ClientStatus.SessionExpired, Message = "unknown or expired session: register a new one" };
+            case KvStatus.StaleSequence:
+                return response with { Status = ClientStatus.InvalidArgument, Message = "sequence number older than the session's last: not applied" };
+            case KvStatus.TooLarge:
+                return response with { Status = ClientStatus.InvalidArgument, Message = "key or value too large: not applied" };
+            default:
+                return response with { Status = ClientStatus.InternalError, Message = "unexpected result " + result.Status };
+        }
+    }
+}

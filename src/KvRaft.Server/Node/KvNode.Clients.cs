@@ -1,0 +1,74 @@
+using KvRaft.Protocol;
+using KvRaft.Raft;
+
+namespace KvRaft.Server.Node;
+
+public sealed partial class KvNode
+{
+    /// <summary>A client request (memory owned by the request). Writes and reads are batched until <see cref="EndTurn"/>.</summary>
+    public void OnClientRequest(long connectionId, in ClientRequest request)
+    {
+        switch (request.Op)
+        {
+            case ClientOp.Status:
+                _clients.Reply(connectionId, new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Ok, Node = NodeStatus() });
+                return;
+            case ClientOp.Get:
+                QueueRead(connectionId, request);
+                return;
+            default:
+                QueueWrite(connectionId, request);
+                return;
+        }
+    }
+
+    /// <summary>End of an event-loop turn: everything that arrived becomes one proposal and one read round.</summary>
+    public void EndTurn()
+    {
+        ProposeTurnWrites();
+        StartTurnReads();
+        AfterInput();
+    }
+
+    private void ReplyError(long connectionId, ulong requestId, ClientOp op, ClientStatus status, string? message = null)
+    {
+        var response = new ClientResponse { RequestId = requestId, Op = op, Status = status, Message = message };
+        if (status == ClientStatus.NotLeader)
+        {
+            int leader = _raft.Leader;
+            response = response with
+            {
+                LeaderKnown = leader != 0,
+                LeaderId = leader,
+                LeaderAddress = leader != 0 ? _cluster.ClientAddressOf(leader) : null,
+            };
+        }
+        _clients.Reply(connectionId, response);
+    }
+
+    private NodeStatus NodeStatus()
+    {
+        RaftStatus status = _raft.Status;
+        return new NodeStatus
+        {
+            NodeId = status.Id,
+            Role = (NodeRole)status.Role,
+            Term = status.Term,
+            LeaderKnown = status.Leader != 0,
+            LeaderId = status.Leader,
+            CommitIndex = status.Commit,
+            AppliedIndex = _machine.AppliedIndex,
+            LogFirstIndex = _log.FirstIndex,
+            LogLastIndex = _log.LastIndex,
+            SnapshotIndex = _machine.LatestSnapshot?.Info.Index ?? 0,
+        };
+    }
+
+    /// <summary>Answers every request older than the request timeout with a retryable error.</summary>
+    private void ExpireRequests()
+    {
+        long oldest = _tick - _limits.RequestTimeoutTicks;
+        ExpireProposals(oldest);
+        ExpireReads(oldest);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Runtime.InteropServices;
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using KvRaft.Storage;
+using ProtocolKvCommand = KvRaft.Protocol.KvCommand;
+using StorageKvCommand = KvRaft.Storage.KvCommand;
+
+namespace KvRaft.Server.Node;
+
+public sealed partial class KvNode
+{
+    private Ready? _ready;
+    private readonly List<LogEntry> _entriesToPersist = new();
+    private readonly List<KvApply> _applies = new();
+    private readonly List<int> _commandsPerEntry = new();
+    private readonly List<KvResult> _results = new();
+
+    /// <summary>True while a Ready is taken and not yet completed.</summary>
+    public bool ReadyInProgress => _ready is not null;
+
+    /// <summary>
+    /// Takes the next Ready, if any: sends its messages at once (the leader's log write overlaps
+    /// replication), installs an incoming snapshot, and appends entries and hard state to the log
+    /// store. When <paramref name="mustCommit"/> is set the host makes the log durable (one commit
+    /// for the whole batch) and then calls <see cref="CompleteReady"/>; otherwise it calls it at once.
+    /// </summary>
+    public bool TryBeginReady(out bool mustCommit)
+    {
+        mustCommit = false;
+        if (_ready is not null || !_raft.HasReady) return false;
+        Ready ready = _raft.GetReady();
+        _ready = ready;
+        foreach (Message message in ready.Messages) SendPeer(message);
+        _peers.Flush();
+        if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
+        if (ready.Entries.Count > 0 || ready.HardStateChanged)
+        {
+            _entriesToPersist.Clear();
+            foreach (Entry entry in ready.Entries) _entriesToPersist.Add(new LogEntry(entry.Index, entry.Term, (byte)entry.Type, entry.Data));
+            Raft.HardState hard = ready.HardState;
+            Storage.HardState? hardState = ready.HardStateChanged ? new Storage.HardState(hard.Term, hard.Vote, hard.Commit) : null;
+            _log.Append(CollectionsMarshal.AsSpan(_entriesToPersist), hardState);
+            mustCommit = true;
+        }
+        mustCommit |= ready.Snapshot is not null;
+        return true;
+    }
+
+    /// <summary>The Ready's writes are durable: send what waited for them, apply, answer, advance.</summary>
+    public void CompleteReady()
+    {
+        Invariant.True(_ready is not null, "CompleteReady without TryBeginReady");
+        Ready ready = _ready;
+        _ready = null;
+        foreach (Message message in ready.MessagesAfterPersist) SendPeer(message);
+        _peers.Flush();
+        Apply(ready.CommittedEntries);
+        foreach (ReadState read in ready.ReadStates) ServeRead(read);
+        foreach (long context in ready.DroppedReads) DropRead(context, "leadership lost before the read was confirmed");
+        _clients.Flush();
+        _raft.Advance();
+        AfterInput();
+    }
+
+    private void SendPeer(in Message message)
+    {
+        PeerMessage wire = PeerMessageMapper.ToWire(message);
+        if (message.Type != MessageType.Snapshot)
+        {
+            _peers.Send(wire);
+            return;
+        }
+        if (_machine.LatestSnapshot is { } snapshot && snapshot.Info.Index == message.Snapshot.Index)
+        {
+            _peers.SendSnapshot(wire, snapshot);
+        }
+        else
+        {
+            _raft.ReportSnapshot(message.To, SnapshotStatus.Failed); // replaced by a newer one meanwhile; the core asks again
+        }
+    }
+
+    /// <summary>Applies committed entries as one batch (one state machine pass) and answers their writers.</summary>
+    private void Apply(IReadOnlyList<Entry> entries)
+    {
+        if (entries.Count == 0) return;
+        _applies.Clear();
+        _commandsPerEntry.Clear();
+        _results.Clear();
+        foreach (Entry entry in entries) _commandsPerEntry.Add(AddApplies(entry));
+        _machine.ApplyBatch(CollectionsMarshal.AsSpan(_applies), _results);
+        Invariant.True(_results.Count == _applies.Count, (_results.Count, _applies.Count));
+        int next = 0;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            int count = _commandsPerEntry[i];
+            if (TryTakeProposal(entries[i].Index, entries[i].Term, out Writer[] writers))
+            {
+                Invariant.True(writers.Length == count, (writers.Length, count));
+                for (int k = 0; k < count; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
+            }
+            next += count;
+        }
+    }
+
+    private int AddApplies(Entry entry)
+    {
+        if (entry.Type != Raft.EntryType.Normal)
+        {
+            _applies.Add(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));
+            return 1;
+        }
+        ParseResult parsed = KvCommandBatchCodec.Parse(entry.Data, out KvCommandBatch batch);
+        Invariant.True(parsed.Error == ProtocolError.None, parsed.Message); // it passed the same codec when proposed
+        int position = 0;
+        foreach (ProtocolKvCommand command in batch)
+        {
+            _applies.Add(new KvApply(entry.Index, entry.Term, CommandMapper.ToStorage(command, entry.Index, position)));
+            position++;
+        }
+        return position;
+    }
+
+    private void ReplyResult(Writer writer, in KvApply apply, in KvResult result) =>
+        _clients.Reply(writer.ConnectionId, CommandMapper.ToResponse(writer.RequestId, writer.Op, apply.Command, result));
+}

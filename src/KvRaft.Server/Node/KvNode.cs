@@ -1,0 +1,118 @@
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using KvRaft.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>
+/// The deterministic node: runs the Raft core against its seams (log store, state machine,
+/// peer outbox, client outbox) and serves the KV protocol on top. It never blocks, awaits or
+/// reads a clock: the host calls it from one event-loop thread, feeds it ticks and events, and
+/// performs the one asynchronous thing it asks for, the durable log commit, between
+/// <see cref="TryBeginReady"/> and <see cref="CompleteReady"/>.
+/// </summary>
+public sealed partial class KvNode
+{
+    private readonly RaftNode _raft;
+    private readonly IRaftLogStore _log;
+    private readonly IKvStateMachine _machine;
+    private readonly IPeerOutbox _peers;
+    private readonly IClientOutbox _clients;
+    private readonly ClusterInfo _cluster;
+    private readonly ServerLimits _limits;
+    private readonly ILogger _logger;
+    private readonly RaftStorageAdapter _storage;
+    private long _tick;
+    private Role _role;
+
+    /// <summary>Creates the node over recovered storage.</summary>
+    public KvNode(KvNodeOptions options, IRaftLogStore log, IKvStateMachine machine, IPeerOutbox peers, IClientOutbox clients, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _log = log;
+        _machine = machine;
+        _peers = peers;
+        _clients = clients;
+        _cluster = options.Cluster;
+        _limits = options.Limits;
+        _logger = logger;
+        _storage = new RaftStorageAdapter(log, machine, new ConfigState(options.Voters.ToArray()));
+        _raft = new RaftNode(new RaftConfig
+        {
+            Id = options.Cluster.LocalId,
+            Storage = _storage,
+            Random = new Prng(options.Seed),
+            ElectionTicks = options.ElectionTicks,
+            HeartbeatTicks = options.HeartbeatTicks,
+            Applied = Math.Max(machine.AppliedIndex, log.FirstIndex - 1),
+        });
+        _role = _raft.Role;
+    }
+
+    /// <summary>This node's id.</summary>
+    public int Id => _raft.Id;
+
+    /// <summary>The core's status.</summary>
+    public RaftStatus RaftStatus => _raft.Status;
+
+    /// <summary>One tick of logical time.</summary>
+    public void OnTick()
+    {
+        _tick++;
+        _raft.Tick();
+        ExpireRequests();
+        AfterInput();
+    }
+
+    /// <summary>A message from a peer (entries already decompressed, memory owned by the message).</summary>
+    public void OnPeerMessage(in PeerMessage message)
+    {
+        if (message.To != Id) return;
+        Message core = PeerMessageMapper.FromWire(message);
+        if (core.Type == MessageType.Snapshot && !HasCompleteIncomingSnapshot(core.From, core.Snapshot))
+        {
+            _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", core.Snapshot.Index, core.Snapshot.Term, core.From);
+            return;
+        }
+        _raft.Step(core);
+        AfterInput();
+    }
+
+    /// <summary>The transport could not reach <paramref name="peer"/>.</summary>
+    public void OnPeerUnreachable(int peer) => _raft.ReportUnreachable(peer);
+
+    /// <summary>Leadership transfer requested by an operator.</summary>
+    public bool TransferLeadership(int to) => _raft.TransferLeadership(to);
+
+    private void AfterInput()
+    {
+        if (_raft.Role == _role) return;
+        Role previous = _role;
+        _role = _raft.Role;
+        _logger.LogInformation("Node {Id}: {Previous} -> {Role} in term {Term}", Id, previous, _role, _raft.Term);
+        if (previous == Role.Leader) FailProposals("leadership lost");
+    }
+}
+
+/// <summary>What a node is started with.</summary>
+public sealed record KvNodeOptions
+{
+    /// <summary>Local id and the client addresses of every node (for NotLeader hints).</summary>
+    public required ClusterInfo Cluster { get; init; }
+
+    /// <summary>The initial voters (used until a snapshot records the configuration).</summary>
+    public required IReadOnlyList<int> Voters { get; init; }
+
+    /// <summary>Seed of the core's PRNG (election timeouts).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Election timeout in ticks.</summary>
+    public int ElectionTicks { get; init; } = 30;
+
+    /// <summary>Heartbeat interval in ticks.</summary>
+    public int HeartbeatTicks { get; init; } = 3;
+
+    /// <summary>The node's bounds.</summary>
+    public ServerLimits Limits { get; init; } = new();
+}

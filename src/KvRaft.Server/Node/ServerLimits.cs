@@ -1,0 +1,29 @@
+namespace KvRaft.Server.Node;
+
+/// <summary>Every bound the node enforces, in one place (the core's own limits are in RaftConfig).</summary>
+public sealed record ServerLimits
+{
+    /// <summary>Events (network, client, disk completions) waiting for the event loop at most.</summary>
+    public int EventQueueCapacity { get; init; } = 65_536;
+
+    /// <summary>Client writes in one proposal (one log entry) at most.</summary>
+    public int WritesPerProposalMax { get; init; } = 4_096;
+
+    /// <summary>Encoded bytes of one proposal at most.</summary>
+    public int ProposalBytesMax { get; init; } = 4 << 20;
+
+    /// <summary>Client writes proposed but not yet answered, at most; more are refused as busy.</summary>
+    public int PendingWritesMax { get; init; } = 65_536;
+
+    /// <summary>Client reads waiting for their read index, at most; more are refused as busy.</summary>
+    public int PendingReadsMax { get; init; } = 65_536;
+
+    /// <summary>A request not answered within this many ticks gets a retryable error (no request ever hangs).</summary>
+    public int RequestTimeoutTicks { get; init; } = 300;
+
+    /// <summary>Take a snapshot once the log has grown by this many bytes since the last compaction.</summary>
+    public long SnapshotAfterLogBytes { get; init; } = 64L << 20;
+
+    /// <summary>Entries kept behind a snapshot, so followers a little behind catch up from the log.</summary>
+    public long CompactionLagEntries { get; init; } = 10_000;
+}

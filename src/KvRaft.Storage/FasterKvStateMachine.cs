@@ -1,0 +1,174 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace KvRaft.Storage;
+
+/// <summary>
+/// The state machine on FasterKV. Folder layout: <c>CURRENT</c> names the live generation folder (swapped by
+/// atomic rename when a snapshot is installed); the generation folder holds FASTER's log and checkpoints;
+/// <c>snapshots/snapshot.kvs</c> is the latest portable snapshot. On open the store recovers its latest
+/// checkpoint, so the caller replays the Raft log from <see cref="KvStateMachineBase.AppliedIndex"/> + 1.
+/// </summary>
+public sealed class FasterKvStateMachine : KvStateMachineBase
+{
+    private const string CurrentFile = "CURRENT";
+    private readonly string root;
+    private FasterStore store;
+    private FileSnapshot? latest;
+
+    private FasterKvStateMachine(string root, StorageLimits limits) : base(limits)
+    {
+        this.root = root;
+        Directory.CreateDirectory(SnapshotsDirectory);
+        var generation = ReadCurrent() ?? SwapCurrent(NewGenerationName(null));
+        DeleteOtherGenerations(generation);
+        store = new FasterStore(Path.Combine(root, generation), limits, recover: true);
+        LoadState();
+        latest = LoadLatestSnapshot();
+    }
+
+    /// <summary>Opens (recovering the latest checkpoint) or creates the state machine in <paramref name="root"/>.</summary>
+    public static FasterKvStateMachine Open(string root, StorageLimits? limits = null) => new(root, limits ?? StorageLimits.Default);
+
+    private string SnapshotsDirectory => Path.Combine(root, "snapshots");
+
+    private string SnapshotPath => Path.Combine(SnapshotsDirectory, "snapshot.kvs");
+
+    /// <inheritdoc/>
+    public override ISnapshotSource? LatestSnapshot => Volatile.Read(ref latest);
+
+    private protected override byte[]? Read(byte[] storeKey) => store.Read(storeKey);
+
+    private protected override void Write(byte[] storeKey, ReadOnlySpan<byte> value) => store.Write(storeKey, value);
+
+    private protected override bool Remove(byte[] storeKey)
+    {
+        if (store.Read(storeKey) is null)
+        {
+            return false;
+        }
+        store.Delete(storeKey);
+        return true;
+    }
+
+    private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() => store.LiveRecords(KvKeys.SessionSpace);
+
+    /// <inheritdoc/>
+    public override async ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
+    {
+        SnapshotInfo info;
+        long untilAddress;
+        lock (ApplyGate)
+        {
+            SetConfiguration(configuration);
+            info = new SnapshotInfo(AppliedIndex, AppliedTerm, configuration);
+            untilAddress = store.Checkpoint();
+        }
+        // Below untilAddress the FASTER log is immutable after the fold-over, so the export runs beside applies.
+        var currentStore = store;
+        await Task.Run(() => WriteSnapshotFile(info, currentStore.RecordsUntil(untilAddress)), cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref latest, new FileSnapshot(info, SnapshotPath, Limits.SnapshotChunkBytes));
+        return info;
+    }
+
+    private void WriteSnapshotFile(SnapshotInfo info, IEnumerable<SnapshotRecord> records)
+    {
+        var temporary = SnapshotPath + ".tmp";
+        using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            SnapshotFile.Write(output, info, records, Limits.SnapshotChunkBytes);
+            output.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, SnapshotPath, overwrite: true);
+    }
+
+    private FileSnapshot? LoadLatestSnapshot()
+    {
+        if (!File.Exists(SnapshotPath))
+        {
+            return null;
+        }
+        var file = SnapshotFile.Verify(SnapshotPath);
+        return new FileSnapshot(file.Info, SnapshotPath, Limits.SnapshotChunkBytes);
+    }
+
+    internal override void ReplaceFrom(SnapshotFile snapshot)
+    {
+        lock (ApplyGate)
+        {
+            var generation = NewGenerationName(ReadCurrent());
+            using (var fresh = new FasterStore(Path.Combine(root, generation), Limits, recover: false))
+            {
+                foreach (var record in snapshot.ReadRecords())
+                {
+                    if (record.Value is null)
+                    {
+                        fresh.Delete(record.Key);
+                    }
+                    else
+                    {
+                        fresh.Write(record.Key, record.Value);
+                    }
+                }
+                WriteApplied(fresh, snapshot.Info);
+                fresh.Checkpoint();
+            }
+            File.Copy(snapshot.Path, SnapshotPath + ".tmp", overwrite: true);
+            File.Move(SnapshotPath + ".tmp", SnapshotPath, overwrite: true);
+            store.Dispose();
+            SwapCurrent(generation);
+            DeleteOtherGenerations(generation);
+            store = new FasterStore(Path.Combine(root, generation), Limits, recover: true);
+            LoadState();
+            Volatile.Write(ref latest, new FileSnapshot(snapshot.Info, SnapshotPath, Limits.SnapshotChunkBytes));
+        }
+    }
+
+    private static void WriteApplied(FasterStore target, SnapshotInfo info)
+    {
+        Span<byte> applied = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(applied, info.Index);
+        BinaryPrimitives.WriteInt64LittleEndian(applied[8..], info.Term);
+        target.Write(KvKeys.AppliedKey, applied);
+        target.Write(KvKeys.ConfigurationKey, info.Configuration);
+    }
+
+    private string? ReadCurrent()
+    {
+        var path = Path.Combine(root, CurrentFile);
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
+
+    /// <summary>Points CURRENT at <paramref name="generation"/> by an atomic rename (after flushing the new content).</summary>
+    private string SwapCurrent(string generation)
+    {
+        var temporary = Path.Combine(root, CurrentFile + ".tmp");
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(generation));
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, Path.Combine(root, CurrentFile), overwrite: true);
+        return generation;
+    }
+
+    private static string NewGenerationName(string? current)
+    {
+        var number = current is null ? 0 : long.Parse(current.AsSpan(2), CultureInfo.InvariantCulture);
+        return "g-" + (number + 1).ToString("D6", CultureInfo.InvariantCulture);
+    }
+
+    private void DeleteOtherGenerations(string keep)
+    {
+        foreach (var folder in Directory.GetDirectories(root, "g-*"))
+        {
+            if (Path.GetFileName(folder) != keep)
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose() => store.Dispose();
+}

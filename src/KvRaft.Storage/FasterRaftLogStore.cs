@@ -1,0 +1,307 @@
+using System.Buffers;
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvRaft.Storage;
+
+/// <summary>
+/// The Raft log on FasterLog: every entry, hard state and compaction boundary is one checksummed
+/// <see cref="LogRecord"/>; an in-memory <see cref="LogTable"/> maps indexes to addresses. One writer
+/// appends; <see cref="CommitAsync"/> is a group commit (one FasterLog commit covers every caller waiting).
+/// </summary>
+public sealed class FasterRaftLogStore : IRaftLogStore
+{
+    private readonly StorageLimits limits;
+    private readonly ILogger logger;
+    private readonly IDevice device;
+    private readonly FasterLog log;
+    private readonly LogTable table;
+    private readonly Lock tableGate = new();
+    private readonly Lock commitGate = new();
+    private Task? commitInFlight;
+    private long appendedAddress;
+    private long durableAddress;
+    private Exception? fault;
+    private long commitCount;
+    private HardState hardState;
+
+    private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, Func<string, IDevice> createDevice)
+    {
+        this.limits = limits;
+        this.logger = logger;
+        Directory.CreateDirectory(directory);
+        LogPath = Path.Combine(directory, "raft.log");
+        device = createDevice(LogPath);
+        log = new FasterLog(new FasterLogSettings
+        {
+            LogDevice = device,
+            PageSizeBits = limits.LogPageBits,
+            MemorySizeBits = limits.LogMemoryBits,
+            SegmentSizeBits = limits.LogSegmentBits,
+            LogCommitDir = Path.Combine(directory, "raft-commits"),
+            LogChecksum = LogChecksumType.None,
+            TryRecoverLatest = true,
+            RemoveOutdatedCommits = true,
+        });
+        table = new LogTable(limits.EntryCacheBytes);
+        try
+        {
+            var recovery = new LogRecovery(log, LogPath, limits.LogSegmentBits, limits.LogPageBits,
+                new TailCutFile(Path.Combine(directory, "tail-cuts")), logger);
+            hardState = recovery.Replay(table);
+        }
+        catch
+        {
+            log.Dispose();
+            device.Dispose();
+            throw;
+        }
+        appendedAddress = durableAddress = log.TailAddress;
+    }
+
+    /// <summary>Opens (recovering) or creates the log in <paramref name="directory"/>.</summary>
+    public static FasterRaftLogStore Open(string directory, StorageLimits? limits = null, ILogger? logger = null) =>
+        Open(directory, limits, logger, path => Devices.CreateLogDevice(path, preallocateFile: false));
+
+    internal static FasterRaftLogStore Open(string directory, StorageLimits? limits, ILogger? logger, Func<string, IDevice> createDevice) =>
+        new(directory, limits ?? StorageLimits.Default, logger ?? NullLogger.Instance, createDevice);
+
+    /// <summary>Base path of the segment files (segment n is this path + "." + n).</summary>
+    public string LogPath { get; }
+
+    /// <inheritdoc/>
+    public long FirstIndex { get { lock (tableGate) { return table.FirstIndex; } } }
+
+    /// <inheritdoc/>
+    public long LastIndex { get { lock (tableGate) { return table.LastIndex; } } }
+
+    /// <inheritdoc/>
+    public HardState HardState { get { lock (tableGate) { return hardState; } } }
+
+    /// <inheritdoc/>
+    public long BytesSinceCompaction => log.TailAddress - log.BeginAddress;
+
+    /// <summary>True once a write failed; every later append or commit throws <see cref="StorageFailedException"/>.</summary>
+    public bool IsFaulted => Volatile.Read(ref fault) is not null;
+
+    /// <inheritdoc/>
+    public bool TryGetTerm(long index, out long term)
+    {
+        lock (tableGate)
+        {
+            term = 0;
+            if (index == table.BoundaryIndex)
+            {
+                term = table.BoundaryTerm;
+                return true;
+            }
+            if (index < table.FirstIndex || index > table.LastIndex)
+            {
+                return false;
+            }
+            term = table.At(index).Term;
+            return true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
+    {
+        long bytes = 0;
+        for (var index = lo; index < hiExclusive; index++)
+        {
+            LogTable.Row row;
+            lock (tableGate)
+            {
+                if (index == lo)
+                {
+                    LogStoreChecks.CheckReadRange(lo, hiExclusive, table.FirstIndex, table.LastIndex);
+                }
+                row = table.At(index);
+            }
+            bytes += row.DataBytes;
+            if (index > lo && bytes > maxBytes)
+            {
+                break;
+            }
+            into.Add(new LogEntry(index, row.Term, row.Type, row.Data ?? ReadFromLog(index, row.Address)));
+        }
+    }
+
+    private byte[] ReadFromLog(long index, long address)
+    {
+        var (bytes, length) = log.ReadAsync(address).AsTask().GetAwaiter().GetResult();
+        if (bytes is null || !LogRecord.TryDecode(bytes.AsMemory(0, length), out var view)
+            || view.Kind != LogRecordKind.Entry || view.Index != index)
+        {
+            var (file, offset) = LogRecovery.Locate(LogPath, limits.LogSegmentBits, address);
+            throw new StorageCorruptException(file, offset, $"entry {index} unreadable or fails its checksum");
+        }
+        return view.Payload.ToArray();
+    }
+
+    /// <inheritdoc/>
+    public void Append(ReadOnlySpan<LogEntry> entries, HardState? newHardState)
+    {
+        ThrowIfFaulted();
+        lock (tableGate)
+        {
+            LogStoreChecks.CheckAppend(entries, table.FirstIndex, table.LastIndex);
+            var buffer = ArrayPool<byte>.Shared.Rent(LogRecord.HeaderBytes + limits.EntryMaxBytes);
+            try
+            {
+                foreach (var entry in entries)
+                {
+                    AppendEntry(entry, buffer);
+                }
+                if (newHardState is { } state)
+                {
+                    Enqueue(buffer.AsSpan(0, LogRecord.EncodeHardState(buffer, state)));
+                    hardState = state;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            Volatile.Write(ref appendedAddress, log.TailAddress);
+        }
+    }
+
+    private void AppendEntry(in LogEntry entry, byte[] buffer)
+    {
+        if (entry.Data.Length > limits.EntryMaxBytes)
+        {
+            throw new ArgumentException($"Entry {entry.Index} has {entry.Data.Length} bytes, above {limits.EntryMaxBytes}");
+        }
+        var length = LogRecord.Encode(buffer, LogRecordKind.Entry, entry.Type, entry.Index, entry.Term, entry.Data.Span);
+        var address = Enqueue(buffer.AsSpan(0, length));
+        table.Put(entry.Index, new LogTable.Row
+        {
+            Address = address,
+            Term = entry.Term,
+            Type = entry.Type,
+            DataBytes = entry.Data.Length,
+            Data = entry.Data.ToArray(),
+        });
+    }
+
+    private long Enqueue(ReadOnlySpan<byte> record)
+    {
+        try
+        {
+            return log.Enqueue(record);
+        }
+        catch (Exception e) when (e is not StorageFailedException)
+        {
+            throw Fault(e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    {
+        var target = Volatile.Read(ref appendedAddress);
+        while (Volatile.Read(ref durableAddress) < target)
+        {
+            ThrowIfFaulted();
+            Task commit;
+            lock (commitGate)
+            {
+                if (commitInFlight is null || commitInFlight.IsCompleted)
+                {
+                    commitInFlight = RunCommitAsync();
+                }
+                commit = commitInFlight;
+            }
+            await commit.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        ThrowIfFaulted();
+    }
+
+    private async Task RunCommitAsync()
+    {
+        var tail = log.TailAddress;
+        try
+        {
+            await log.CommitAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            throw Fault(e);
+        }
+        Interlocked.Increment(ref commitCount);
+        InterlockedMax(ref durableAddress, tail);
+        lock (tableGate)
+        {
+            table.EvictDurable(tail);
+        }
+    }
+
+    private static void InterlockedMax(ref long location, long value)
+    {
+        var current = Volatile.Read(ref location);
+        while (current < value && Interlocked.CompareExchange(ref location, value, current) != current)
+        {
+            current = Volatile.Read(ref location);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void CompactUntil(long index, long term)
+    {
+        ThrowIfFaulted();
+        lock (tableGate)
+        {
+            if (index < table.BoundaryIndex)
+            {
+                return;
+            }
+            Span<byte> buffer = stackalloc byte[LogRecord.HeaderBytes + 4];
+            // The boundary and a fresh hard state go at the tail first, so the truncation cannot lose them.
+            var boundaryAddress = Enqueue(buffer[..LogRecord.Encode(buffer, LogRecordKind.Boundary, 0, index, term, [])]);
+            Enqueue(buffer[..LogRecord.EncodeHardState(buffer, hardState)]);
+            table.CompactUntil(index, term);
+            var until = table.Count > 0 ? table.FirstAddress : boundaryAddress;
+            log.TruncateUntil(until);
+            Volatile.Write(ref appendedAddress, log.TailAddress);
+        }
+    }
+
+    private StorageFailedException Fault(Exception cause)
+    {
+        var failure = cause as StorageFailedException
+            ?? new StorageFailedException($"Raft log write failed ({LogPath}); the store is faulted", cause);
+        Interlocked.CompareExchange(ref fault, failure, null);
+        logger.LogError(cause, "Raft log store faulted: {Path}", LogPath);
+        return failure;
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (Volatile.Read(ref fault) is { } failure)
+        {
+            throw new StorageFailedException(failure.Message, failure);
+        }
+    }
+
+    /// <summary>FasterLog commits issued so far (group commit shares them).</summary>
+    internal long CommitCount => Interlocked.Read(ref commitCount);
+
+    /// <summary>Where the record of a live entry lies on disk (for tests that damage it).</summary>
+    internal (string File, long Offset) LocateEntry(long index)
+    {
+        lock (tableGate)
+        {
+            return LogRecovery.Locate(LogPath, limits.LogSegmentBits, table.At(index).Address);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        log.Dispose();
+        device.Dispose();
+    }
+}

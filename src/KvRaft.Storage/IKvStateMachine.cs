@@ -1,0 +1,39 @@
+namespace KvRaft.Storage;
+
+/// <summary>
+/// The replicated key-value state machine: applies committed batches in log order, keeps the client session
+/// (dedup) table and the applied position in the same store so one checkpoint captures all of them.
+/// Single-threaded apply: the caller does not call <see cref="ApplyBatch"/> concurrently with itself.
+/// </summary>
+public interface IKvStateMachine : IDisposable
+{
+    /// <summary>Index of the last applied entry.</summary>
+    long AppliedIndex { get; }
+
+    /// <summary>Term of the last applied entry.</summary>
+    long AppliedTerm { get; }
+
+    /// <summary>Number of live client sessions.</summary>
+    int SessionCount { get; }
+
+    /// <summary>Cluster configuration stored with the last snapshot or installed one (opaque to storage).</summary>
+    byte[] Configuration { get; }
+
+    /// <summary>Applies a batch of committed entries in order, one result per entry appended to <paramref name="results"/>.</summary>
+    void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results);
+
+    /// <summary>Reads a key from the applied state (linearizable only if the caller ensured it).</summary>
+    byte[]? Get(ReadOnlySpan<byte> key);
+
+    /// <summary>The session's last sequence, if the client has a live session.</summary>
+    bool TryGetSession(long clientId, out long lastSequence);
+
+    /// <summary>
+    /// Takes a snapshot at the applied position with <paramref name="configuration"/>: a checkpoint of the store
+    /// plus a portable, chunked copy (see <see cref="ISnapshotSource"/>). The caller then compacts the log.
+    /// </summary>
+    ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest snapshot for sending to a follower, or null if none was taken.</summary>
+    ISnapshotSource? LatestSnapshot { get; }
+}

@@ -1,0 +1,39 @@
+namespace KvRaft.Storage;
+
+/// <summary>
+/// The durable Raft log and hard state. One writer appends (and truncates by appending over a suffix);
+/// <see cref="CommitAsync"/> makes everything appended so far durable with one device commit, shared by
+/// concurrent callers. Reads see appended entries at once, durable or not.
+/// </summary>
+public interface IRaftLogStore : IDisposable
+{
+    /// <summary>The first index still in the log (the compacted boundary is FirstIndex - 1).</summary>
+    long FirstIndex { get; }
+
+    /// <summary>The last index in the log; FirstIndex - 1 when empty.</summary>
+    long LastIndex { get; }
+
+    /// <summary>The last hard state appended (durable after the next commit).</summary>
+    HardState HardState { get; }
+
+    /// <summary>The term at <paramref name="index"/>, also for the compacted boundary FirstIndex - 1.</summary>
+    bool TryGetTerm(long index, out long term);
+
+    /// <summary>Reads [lo, hiExclusive) into <paramref name="into"/>, stopping after maxBytes of payload but returning at least one entry.</summary>
+    void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into);
+
+    /// <summary>
+    /// Appends contiguous entries; if the first index is at most LastIndex, the suffix from there is replaced.
+    /// The hard state, if given, is written with them and made durable by the same commit.
+    /// </summary>
+    void Append(ReadOnlySpan<LogEntry> entries, HardState? hardState);
+
+    /// <summary>Makes everything appended before the call durable (group commit).</summary>
+    ValueTask CommitAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Drops entries up to <paramref name="index"/> (inclusive) after a snapshot at (index, term).</summary>
+    void CompactUntil(long index, long term);
+
+    /// <summary>Bytes of log written since the last compaction (for the snapshot policy).</summary>
+    long BytesSinceCompaction { get; }
+}

@@ -1,0 +1,228 @@
+using System.Buffers.Binary;
+
+namespace KvRaft.Storage;
+
+/// <summary>
+/// Command semantics, the session (dedup) table with its LRU-by-log-index expiry, and the applied position,
+/// over three storage primitives. Both state machines share this, so the twins cannot drift apart.
+/// </summary>
+public abstract class KvStateMachineBase : IKvStateMachine
+{
+    private readonly Dictionary<long, SessionState> sessions = [];
+    private readonly SortedSet<(long LastIndex, long ClientId)> sessionsByUse = [];
+
+    private protected KvStateMachineBase(StorageLimits limits) => Limits = limits;
+
+    private protected StorageLimits Limits { get; }
+
+    /// <summary>Held while a batch applies; a snapshot checkpoint takes it too.</summary>
+    private protected Lock ApplyGate { get; } = new();
+
+    /// <inheritdoc/>
+    public long AppliedIndex { get; private set; }
+
+    /// <inheritdoc/>
+    public long AppliedTerm { get; private set; }
+
+    /// <inheritdoc/>
+    public byte[] Configuration { get; private set; } = [];
+
+    /// <inheritdoc/>
+    public int SessionCount => sessions.Count;
+
+    /// <inheritdoc/>
+    public abstract ISnapshotSource? LatestSnapshot { get; }
+
+    private protected abstract byte[]? Read(byte[] storeKey);
+
+    private protected abstract void Write(byte[] storeKey, ReadOnlySpan<byte> value);
+
+    private protected abstract bool Remove(byte[] storeKey);
+
+    /// <summary>Every live session record (key, value) in the store, for loading the table on open.</summary>
+    private protected abstract IEnumerable<(byte[] Key, byte[] Value)> ReadSessions();
+
+    /// <inheritdoc/>
+    public abstract ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces the whole state with a verified snapshot file's records.</summary>
+    internal abstract void ReplaceFrom(SnapshotFile snapshot);
+
+    /// <inheritdoc/>
+    public abstract void Dispose();
+
+    /// <summary>Loads the applied position, configuration and sessions from the store.</summary>
+    private protected void LoadState()
+    {
+        sessions.Clear();
+        sessionsByUse.Clear();
+        var applied = Read(KvKeys.AppliedKey);
+        AppliedIndex = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied);
+        AppliedTerm = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied.AsSpan(8));
+        Configuration = Read(KvKeys.ConfigurationKey) ?? [];
+        foreach (var (key, _) in ReadSessions())
+        {
+            // A store scan may also yield superseded record versions: the point read is authoritative.
+            var clientId = KvKeys.SessionClient(key);
+            if (sessions.ContainsKey(clientId) || Read(key) is not { } value)
+            {
+                continue;
+            }
+            var state = SessionState.Decode(value);
+            sessions[clientId] = state;
+            sessionsByUse.Add((state.LastIndex, clientId));
+        }
+    }
+
+    private protected void SetConfiguration(byte[] configuration)
+    {
+        Configuration = configuration;
+        Write(KvKeys.ConfigurationKey, configuration);
+    }
+
+    /// <inheritdoc/>
+    public byte[]? Get(ReadOnlySpan<byte> key) => Read(KvKeys.User(key));
+
+    /// <inheritdoc/>
+    public bool TryGetSession(long clientId, out long lastSequence)
+    {
+        var found = sessions.TryGetValue(clientId, out var state);
+        lastSequence = state.LastSequence;
+        return found;
+    }
+
+    /// <inheritdoc/>
+    public void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results)
+    {
+        if (batch.Length == 0)
+        {
+            return;
+        }
+        lock (ApplyGate)
+        {
+            ApplyLocked(batch, results);
+        }
+    }
+
+    private void ApplyLocked(ReadOnlySpan<KvApply> batch, List<KvResult> results)
+    {
+        for (var i = 0; i < batch.Length; i++)
+        {
+            var apply = batch[i];
+            // One log entry may hold several commands: they share its index and are applied in one batch.
+            Invariant.True(apply.Index > AppliedIndex || (i > 0 && batch[i - 1].Index == apply.Index), apply.Index);
+            results.Add(ApplyOne(apply));
+            AppliedIndex = apply.Index;
+            AppliedTerm = apply.Term;
+        }
+        Span<byte> applied = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(applied, AppliedIndex);
+        BinaryPrimitives.WriteInt64LittleEndian(applied[8..], AppliedTerm);
+        Write(KvKeys.AppliedKey, applied);
+    }
+
+    private KvResult ApplyOne(in KvApply apply)
+    {
+        var command = apply.Command;
+        if (command.Op == KvOp.RegisterSession)
+        {
+            Invariant.True(command.ClientId != 0);
+            var registered = new KvResult(KvStatus.Ok, null);
+            RecordSession(command.ClientId, new SessionState(0, apply.Index, registered));
+            return registered;
+        }
+        if (command.ClientId != 0 && !sessions.ContainsKey(command.ClientId))
+        {
+            // Never applied without a live session: a retry after expiry must not apply twice.
+            return new KvResult(KvStatus.SessionExpired, null);
+        }
+        if (command.ClientId != 0 && sessions.TryGetValue(command.ClientId, out var session))
+        {
+            if (command.Sequence == session.LastSequence)
+            {
+                return session.LastResult with { Duplicate = true };
+            }
+            if (command.Sequence < session.LastSequence)
+            {
+                return new KvResult(KvStatus.StaleSequence, null);
+            }
+        }
+        var result = Execute(command);
+        if (command.ClientId != 0)
+        {
+            RecordSession(command.ClientId, new SessionState(command.Sequence, apply.Index, result));
+        }
+        return result;
+    }
+
+    private void RecordSession(long clientId, SessionState state)
+    {
+        if (sessions.TryGetValue(clientId, out var previous))
+        {
+            sessionsByUse.Remove((previous.LastIndex, clientId));
+        }
+        sessions[clientId] = state;
+        sessionsByUse.Add((state.LastIndex, clientId));
+        Write(KvKeys.Session(clientId), state.Encode());
+        while (sessions.Count > Limits.SessionMaxCount)
+        {
+            var oldest = sessionsByUse.Min;
+            sessionsByUse.Remove(oldest);
+            sessions.Remove(oldest.ClientId);
+            Remove(KvKeys.Session(oldest.ClientId));
+        }
+    }
+
+    private KvResult Execute(in KvCommand command)
+    {
+        if (command.Key.Length > Limits.KeyMaxBytes || command.Value.Length > Limits.ValueMaxBytes)
+        {
+            return new KvResult(KvStatus.TooLarge, null);
+        }
+        var key = command.Op == KvOp.Noop ? [] : KvKeys.User(command.Key.Span);
+        switch (command.Op)
+        {
+            case KvOp.Put:
+                Write(key, command.Value.Span);
+                return new KvResult(KvStatus.Ok, null);
+            case KvOp.Get:
+                return Read(key) is { } value ? new KvResult(KvStatus.Ok, value) : new KvResult(KvStatus.NotFound, null);
+            case KvOp.Append:
+                return Append(key, command.Value.Span);
+            case KvOp.Delete:
+                return new KvResult(Remove(key) ? KvStatus.Ok : KvStatus.NotFound, null);
+            case KvOp.CompareAndSet:
+                return CompareAndSet(key, command.Expected, command.Value);
+            default:
+                return new KvResult(KvStatus.Ok, null);
+        }
+    }
+
+    private KvResult Append(byte[] key, ReadOnlySpan<byte> suffix)
+    {
+        var current = Read(key) ?? [];
+        if (current.Length + suffix.Length > Limits.ValueMaxBytes)
+        {
+            return new KvResult(KvStatus.TooLarge, null);
+        }
+        var joined = new byte[current.Length + suffix.Length];
+        current.CopyTo(joined, 0);
+        suffix.CopyTo(joined.AsSpan(current.Length));
+        Write(key, joined);
+        return new KvResult(KvStatus.Ok, joined);
+    }
+
+    private KvResult CompareAndSet(byte[] key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte> value)
+    {
+        var current = Read(key);
+        var matches = expected is { } want
+            ? current is not null && want.Span.SequenceEqual(current)
+            : current is null;
+        if (!matches)
+        {
+            return new KvResult(KvStatus.NotSwapped, current);
+        }
+        Write(key, value.Span);
+        return new KvResult(KvStatus.Swapped, value.ToArray());
+    }
+}

@@ -1,0 +1,47 @@
+namespace KvRaft.Storage;
+
+/// <summary>State machine operations. <see cref="Noop"/> only advances the applied index (config, empty entries).</summary>
+public enum KvOp : byte
+{
+    Noop = 0,
+    Put = 1,
+    Get = 2,
+    Append = 3,
+    Delete = 4,
+    CompareAndSet = 5,
+    /// <summary>Opens a session for <see cref="KvCommand.ClientId"/> (chosen by the caller, unique per log position).</summary>
+    RegisterSession = 6,
+}
+
+/// <summary>
+/// One command. For <see cref="KvOp.CompareAndSet"/>, <paramref name="Expected"/> null means "expect absent".
+/// ClientId 0 means no session (no dedup); otherwise (ClientId, Sequence) identifies the request.
+/// </summary>
+public readonly record struct KvCommand(
+    KvOp Op, ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value = default, ReadOnlyMemory<byte>? Expected = null,
+    long ClientId = 0, long Sequence = 0);
+
+/// <summary>A committed log entry to apply: its position and its command.</summary>
+public readonly record struct KvApply(long Index, long Term, KvCommand Command);
+
+/// <summary>Outcome of a command.</summary>
+public enum KvStatus : byte
+{
+    Ok = 1,
+    NotFound = 2,
+    Swapped = 3,
+    NotSwapped = 4,
+    /// <summary>The session already saw a later sequence number; the command was not applied.</summary>
+    StaleSequence = 5,
+    /// <summary>Key or value above the limits; not applied.</summary>
+    TooLarge = 6,
+    /// <summary>The command names a session that was never registered or has expired; not applied.</summary>
+    SessionExpired = 7,
+}
+
+/// <summary>
+/// Result of a command: Get returns the value; Append returns the new value; CompareAndSet returns whether it
+/// swapped and the current value after it (null when absent). <paramref name="Duplicate"/> marks a retried request
+/// answered from the session table.
+/// </summary>
+public readonly record struct KvResult(KvStatus Status, byte[]? Value, bool Duplicate = false);

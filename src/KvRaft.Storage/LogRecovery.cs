@@ -1,0 +1,158 @@
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Storage;
+
+/// <summary>
+/// Rebuilds the <see cref="LogTable"/> and hard state by scanning FasterLog's committed range in order: the
+/// latest record for an index wins and drops every entry above it. A bad record (checksum, framing, a gap in
+/// the address sequence) followed by no good record is a torn tail: it is cut off with a warning and the cut
+/// is recorded in <see cref="TailCutFile"/>. A bad record followed by a good one is corruption: we throw.
+/// </summary>
+internal sealed class LogRecovery
+{
+    private const int FasterHeaderBytes = 4;
+    private readonly FasterLog log;
+    private readonly string logPath;
+    private readonly int segmentBits;
+    private readonly int pageBits;
+    private readonly TailCutFile cuts;
+    private readonly ILogger logger;
+
+    public LogRecovery(FasterLog log, string logPath, int segmentBits, int pageBits, TailCutFile cuts, ILogger logger)
+    {
+        this.log = log;
+        this.logPath = logPath;
+        this.segmentBits = segmentBits;
+        this.pageBits = pageBits;
+        this.cuts = cuts;
+        this.logger = logger;
+    }
+
+    /// <summary>The segment file and offset in it of a FasterLog address.</summary>
+    public static (string File, long Offset) Locate(string logPath, int segmentBits, long address) =>
+        ($"{logPath}.{address >> segmentBits}", address & ((1L << segmentBits) - 1));
+
+    public HardState Replay(LogTable table)
+    {
+        var hardState = default(HardState);
+        var end = log.CommittedUntilAddress;
+        foreach (var (from, to) in Ranges(log.BeginAddress, end))
+        {
+            var badAddress = ScanRange(from, to, table, ref hardState);
+            if (badAddress >= 0)
+            {
+                var (file, offset) = Locate(logPath, segmentBits, badAddress);
+                logger.LogWarning("Raft log: torn tail at {File} offset {Offset} cut off ({Bytes} bytes)", file, offset, to - badAddress);
+                cuts.Add(badAddress, to);
+            }
+        }
+        return hardState;
+    }
+
+    private IEnumerable<(long From, long To)> Ranges(long begin, long end)
+    {
+        var from = begin;
+        foreach (var (cutFrom, cutTo) in cuts.Cuts.OrderBy(c => c.From))
+        {
+            if (cutTo <= from)
+            {
+                continue;
+            }
+            if (cutFrom > from)
+            {
+                yield return (from, Math.Min(cutFrom, end));
+            }
+            from = Math.Max(from, cutTo);
+        }
+        if (from < end)
+        {
+            yield return (from, end);
+        }
+    }
+
+    /// <summary>Applies the good records of [from, to) to the table; returns the address of a torn tail, or -1.</summary>
+    private long ScanRange(long from, long to, LogTable table, ref HardState hardState)
+    {
+        using var iterator = log.Scan(from, to, recover: false);
+        var expected = from;
+        var badAddress = -1L;
+        while (expected < to)
+        {
+            byte[] bytes;
+            int length;
+            long address, next;
+            try
+            {
+                if (!iterator.GetNext(out bytes, out length, out address, out next))
+                {
+                    if (iterator.Ended || !iterator.WaitAsync().AsTask().GetAwaiter().GetResult())
+                    {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            catch (FasterException)
+            {
+                badAddress = badAddress < 0 ? expected : badAddress;
+                expected = Math.Max(expected + FasterHeaderBytes, iterator.NextAddress);
+                continue;
+            }
+            var good = LogRecord.TryDecode(bytes.AsMemory(0, length), out var view);
+            if (good && badAddress < 0 && (address == expected || IsPagePadding(expected, address, length)))
+            {
+                Apply(view, address, table, ref hardState);
+            }
+            else if (good && badAddress >= 0)
+            {
+                throw Corrupt(badAddress, $"a good record follows at address {address}");
+            }
+            else if (badAddress < 0)
+            {
+                badAddress = good ? expected : address;
+            }
+            expected = next;
+        }
+        if (badAddress < 0 && expected < to)
+        {
+            badAddress = expected;
+        }
+        return badAddress;
+    }
+
+    /// <summary>FasterLog pads a page's end with zeros when the next record does not fit; anything else is a gap.</summary>
+    private bool IsPagePadding(long expected, long address, int length)
+    {
+        var pageBytes = 1L << pageBits;
+        var nextPage = ((expected >> pageBits) + 1) << pageBits;
+        var recordBytes = FasterHeaderBytes + ((length + 3) & ~3);
+        return address == nextPage && expected + recordBytes > nextPage && address % pageBytes == 0;
+    }
+
+    private StorageCorruptException Corrupt(long address, string detail)
+    {
+        var (file, offset) = Locate(logPath, segmentBits, address);
+        return new StorageCorruptException(file, offset, "record fails its checksum or framing before the tail; " + detail);
+    }
+
+    private void Apply(in LogRecordView view, long address, LogTable table, ref HardState hardState)
+    {
+        switch (view.Kind)
+        {
+            case LogRecordKind.Entry:
+                if (view.Index > table.LastIndex + 1 && table.Count > 0 || view.Index <= table.BoundaryIndex && table.Count > 0)
+                {
+                    throw Corrupt(address, $"entry {view.Index} does not join the log [{table.FirstIndex}, {table.LastIndex}]");
+                }
+                table.Put(view.Index, new LogTable.Row { Address = address, Term = view.Term, Type = view.EntryType, DataBytes = view.Payload.Length });
+                break;
+            case LogRecordKind.HardState:
+                hardState = LogRecord.ToHardState(view);
+                break;
+            case LogRecordKind.Boundary:
+                table.CompactUntil(view.Index, view.Term);
+                break;
+        }
+    }
+}

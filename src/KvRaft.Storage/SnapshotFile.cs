@@ -1,0 +1,194 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using K4os.Compression.LZ4;
+
+namespace KvRaft.Storage;
+
+/// <summary>A key-value record of a snapshot; a null value is a delete (replayed in order).</summary>
+internal readonly record struct SnapshotRecord(byte[] Key, byte[]? Value);
+
+/// <summary>
+/// The portable snapshot file (see docs/storage-format.md). Little-endian:
+/// <code>
+/// header   "KVSNAP01" (8) | index (8) | term (8) | configBytes (4) | config
+/// frame*   rawBytes (4) | lz4Bytes (4) | crc32c of lz4 bytes (4) | lz4 bytes      (rawBytes &gt; 0)
+/// end      0 (4) | 0 (4) | 0 (4)
+/// trailer  crc64 of every byte before the trailer (8)
+/// record (inside a frame's raw bytes): kind (1: put, 2: delete) | keyBytes (4) | key | [valueBytes (4) | value]
+/// </code>
+/// </summary>
+internal sealed class SnapshotFile
+{
+    private static readonly byte[] Magic = "KVSNAP01"u8.ToArray();
+    private readonly string path;
+
+    private SnapshotFile(string path, SnapshotInfo info)
+    {
+        this.path = path;
+        Info = info;
+    }
+
+    public SnapshotInfo Info { get; }
+
+    public string Path => path;
+
+    public static void Write(Stream output, SnapshotInfo info, IEnumerable<SnapshotRecord> records, int frameBytes)
+    {
+        var hash = new Crc64();
+        var header = new byte[28 + info.Configuration.Length];
+        Magic.CopyTo(header, 0);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), info.Index);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(16), info.Term);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(24), info.Configuration.Length);
+        info.Configuration.CopyTo(header, 28);
+        Emit(output, hash, header);
+        using var raw = new MemoryStream();
+        foreach (var record in records)
+        {
+            WriteRecord(raw, record);
+            if (raw.Length >= frameBytes)
+            {
+                EmitFrame(output, hash, raw);
+            }
+        }
+        EmitFrame(output, hash, raw);
+        Emit(output, hash, new byte[12]);
+        var trailer = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer, hash.GetCurrentHashAsUInt64());
+        output.Write(trailer);
+    }
+
+    private static void Emit(Stream output, Crc64 hash, ReadOnlySpan<byte> bytes)
+    {
+        hash.Append(bytes);
+        output.Write(bytes);
+    }
+
+    private static void WriteRecord(MemoryStream raw, in SnapshotRecord record)
+    {
+        Span<byte> head = stackalloc byte[5];
+        head[0] = record.Value is null ? (byte)2 : (byte)1;
+        BinaryPrimitives.WriteInt32LittleEndian(head[1..], record.Key.Length);
+        raw.Write(head);
+        raw.Write(record.Key);
+        if (record.Value is { } value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(head, value.Length);
+            raw.Write(head[..4]);
+            raw.Write(value);
+        }
+    }
+
+    private static void EmitFrame(Stream output, Crc64 hash, MemoryStream raw)
+    {
+        if (raw.Length == 0)
+        {
+            return;
+        }
+        var source = raw.GetBuffer().AsSpan(0, (int)raw.Length);
+        var frame = new byte[12 + LZ4Codec.MaximumOutputSize(source.Length)];
+        var compressed = LZ4Codec.Encode(source, frame.AsSpan(12));
+        BinaryPrimitives.WriteInt32LittleEndian(frame, source.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(4), compressed);
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(8), Crc32C.Compute(frame.AsSpan(12, compressed)));
+        Emit(output, hash, frame.AsSpan(0, 12 + compressed));
+        raw.SetLength(0);
+    }
+
+    /// <summary>Checks the whole file (header, every frame's CRC, the trailer) and returns it; throws if anything is wrong.</summary>
+    public static SnapshotFile Verify(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var bytesBeforeTrailer = stream.Length - 8;
+        var hash = new Crc64();
+        var header = ReadChecked(stream, hash, 28, path);
+        if (!header.AsSpan(0, 8).SequenceEqual(Magic))
+        {
+            throw new StorageCorruptException(path, 0, "not a snapshot file");
+        }
+        var configBytes = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(24));
+        var config = ReadChecked(stream, hash, configBytes, path);
+        var info = new SnapshotInfo(BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(8)), BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(16)), config);
+        while (true)
+        {
+            var frameOffset = stream.Position;
+            var head = ReadChecked(stream, hash, 12, path);
+            var lz4Bytes = BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4));
+            if (BinaryPrimitives.ReadInt32LittleEndian(head) == 0)
+            {
+                break;
+            }
+            var body = ReadChecked(stream, hash, lz4Bytes, path);
+            if (Crc32C.Compute(body) != BinaryPrimitives.ReadUInt32LittleEndian(head.AsSpan(8)))
+            {
+                throw new StorageCorruptException(path, frameOffset, "snapshot frame fails its checksum");
+            }
+        }
+        var trailer = new byte[8];
+        if (stream.Position != bytesBeforeTrailer || stream.Read(trailer) != 8
+            || BinaryPrimitives.ReadUInt64LittleEndian(trailer) != hash.GetCurrentHashAsUInt64())
+        {
+            throw new StorageCorruptException(path, stream.Position, "snapshot file fails its whole-file checksum");
+        }
+        return new SnapshotFile(path, info);
+    }
+
+    private static byte[] ReadChecked(Stream stream, Crc64 hash, int count, string path)
+    {
+        if (count < 0 || count > stream.Length - stream.Position - 8)
+        {
+            throw new StorageCorruptException(path, stream.Position, "snapshot frame length out of range");
+        }
+        var bytes = new byte[count];
+        stream.ReadExactly(bytes);
+        hash.Append(bytes);
+        return bytes;
+    }
+
+    /// <summary>Streams the records of a verified file.</summary>
+    public IEnumerable<SnapshotRecord> ReadRecords()
+    {
+        using var stream = File.OpenRead(path);
+        stream.Position = 28 + Info.Configuration.Length;
+        var head = new byte[12];
+        while (true)
+        {
+            stream.ReadExactly(head);
+            var rawBytes = BinaryPrimitives.ReadInt32LittleEndian(head);
+            if (rawBytes == 0)
+            {
+                yield break;
+            }
+            var body = new byte[BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4))];
+            stream.ReadExactly(body);
+            var raw = new byte[rawBytes];
+            Invariant.True(LZ4Codec.Decode(body, raw) == rawBytes, path);
+            foreach (var record in ParseRecords(raw))
+            {
+                yield return record;
+            }
+        }
+    }
+
+    private static List<SnapshotRecord> ParseRecords(byte[] raw)
+    {
+        var records = new List<SnapshotRecord>();
+        var at = 0;
+        while (at < raw.Length)
+        {
+            var kind = raw[at];
+            var keyBytes = BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(at + 1));
+            var key = raw.AsSpan(at + 5, keyBytes).ToArray();
+            at += 5 + keyBytes;
+            byte[]? value = null;
+            if (kind == 1)
+            {
+                var valueBytes = BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(at));
+                value = raw.AsSpan(at + 4, valueBytes).ToArray();
+                at += 4 + valueBytes;
+            }
+            records.Add(new SnapshotRecord(key, value));
+        }
+        return records;
+    }
+}

@@ -1,0 +1,63 @@
+namespace KvRaft.Storage;
+
+/// <summary>
+/// Installs a snapshot received in chunks: each chunk is checked (offset, CRC-32C) and written to a staging
+/// file; <see cref="Complete"/> verifies the whole file (every frame's CRC, the whole-file CRC-64) before it
+/// replaces anything, then the state machine swaps to it atomically and reopens from it.
+/// </summary>
+public sealed class SnapshotInstaller : IDisposable
+{
+    private readonly KvStateMachineBase target;
+    private readonly string stagingPath;
+    private readonly FileStream staging;
+    private bool lastSeen;
+
+    /// <summary>Starts an install into <paramref name="target"/>, staging under <paramref name="stagingDirectory"/>.</summary>
+    public SnapshotInstaller(KvStateMachineBase target, string stagingDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        this.target = target;
+        Directory.CreateDirectory(stagingDirectory);
+        stagingPath = Path.Combine(stagingDirectory, "incoming-" + Guid.NewGuid().ToString("N") + ".kvs");
+        staging = new FileStream(stagingPath, FileMode.CreateNew, FileAccess.ReadWrite);
+    }
+
+    /// <summary>Bytes received so far (the offset the next chunk must have).</summary>
+    public long ReceivedBytes => staging.Length;
+
+    /// <summary>Accepts the next chunk; throws <see cref="StorageCorruptException"/> if its CRC or offset is wrong.</summary>
+    public void Accept(SnapshotChunk chunk)
+    {
+        if (lastSeen || chunk.Offset != staging.Length)
+        {
+            throw new ArgumentException($"Chunk at {chunk.Offset} but {staging.Length} bytes received (last seen: {lastSeen})");
+        }
+        if (Crc32C.Compute(chunk.Data.Span) != chunk.Crc)
+        {
+            throw new StorageCorruptException(stagingPath, chunk.Offset, "snapshot chunk fails its checksum");
+        }
+        staging.Write(chunk.Data.Span);
+        lastSeen = chunk.Last;
+    }
+
+    /// <summary>Verifies the whole snapshot and installs it; nothing is replaced if verification fails.</summary>
+    public SnapshotInfo Complete()
+    {
+        if (!lastSeen)
+        {
+            throw new InvalidOperationException("The last chunk has not arrived");
+        }
+        staging.Flush(flushToDisk: true);
+        staging.Dispose();
+        var verified = SnapshotFile.Verify(stagingPath);
+        target.ReplaceFrom(verified);
+        return verified.Info;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        staging.Dispose();
+        File.Delete(stagingPath);
+    }
+}

@@ -1,0 +1,72 @@
+namespace KvRaft.Storage;
+
+/// <summary>What a snapshot covers: the applied position and the cluster configuration (opaque bytes).</summary>
+public sealed record SnapshotInfo(long Index, long Term, byte[] Configuration);
+
+/// <summary>One bounded piece of a snapshot file, at <paramref name="Offset"/>, with the CRC-32C of its data.</summary>
+public readonly record struct SnapshotChunk(long Offset, ReadOnlyMemory<byte> Data, uint Crc, bool Last);
+
+/// <summary>A snapshot that can be read out in chunks (to send to a follower).</summary>
+public interface ISnapshotSource
+{
+    /// <summary>The position and configuration it covers.</summary>
+    SnapshotInfo Info { get; }
+
+    /// <summary>Size of the snapshot file.</summary>
+    long TotalBytes { get; }
+
+    /// <summary>Opens a reader that yields the file in chunks of at most the configured size.</summary>
+    SnapshotReader OpenSnapshotReader();
+}
+
+/// <summary>Reads a snapshot file as a sequence of chunks.</summary>
+public sealed class SnapshotReader : IDisposable
+{
+    private readonly Stream stream;
+    private readonly int chunkBytes;
+
+    internal SnapshotReader(Stream stream, int chunkBytes)
+    {
+        this.stream = stream;
+        this.chunkBytes = chunkBytes;
+    }
+
+    /// <summary>The next chunk, or false after the last.</summary>
+    public bool TryReadNext(out SnapshotChunk chunk)
+    {
+        var offset = stream.Position;
+        var buffer = new byte[(int)Math.Min(chunkBytes, stream.Length - offset)];
+        if (buffer.Length == 0)
+        {
+            chunk = default;
+            return false;
+        }
+        stream.ReadExactly(buffer);
+        chunk = new SnapshotChunk(offset, buffer, Crc32C.Compute(buffer), stream.Position == stream.Length);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => stream.Dispose();
+}
+
+internal sealed class MemorySnapshot(SnapshotInfo info, byte[] bytes, int chunkBytes) : ISnapshotSource
+{
+    public SnapshotInfo Info => info;
+
+    public long TotalBytes => bytes.Length;
+
+    public SnapshotReader OpenSnapshotReader() => new(new MemoryStream(bytes, writable: false), chunkBytes);
+}
+
+internal sealed class FileSnapshot(SnapshotInfo info, string path, int chunkBytes) : ISnapshotSource
+{
+    public SnapshotInfo Info => info;
+
+    public string Path => path;
+
+    public long TotalBytes => new FileInfo(path).Length;
+
+    public SnapshotReader OpenSnapshotReader() =>
+        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete), chunkBytes);
+}

@@ -1,0 +1,47 @@
+namespace KvRaft.Storage;
+
+/// <summary>Every size and count limit of the storage layer, in one place. Units are last in each name.</summary>
+public sealed record StorageLimits
+{
+    /// <summary>The defaults used by the server.</summary>
+    public static StorageLimits Default { get; } = new();
+
+    /// <summary>FasterLog page size as a power of two (bits): 2^22 = 4 MiB.</summary>
+    public int LogPageBits { get; init; } = 22;
+
+    /// <summary>FasterLog in-memory buffer as a power of two (bits): 2^25 = 32 MiB.</summary>
+    public int LogMemoryBits { get; init; } = 25;
+
+    /// <summary>FasterLog segment file size as a power of two (bits): 2^28 = 256 MiB.</summary>
+    public int LogSegmentBits { get; init; } = 28;
+
+    /// <summary>Largest payload of one log entry.</summary>
+    public int EntryMaxBytes { get; init; } = 1 << 20;
+
+    /// <summary>Entry payloads kept in memory after they are durable, for fast reads of the recent log.</summary>
+    public long EntryCacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>Most client sessions kept in the dedup table; the least recently used (by log index) is expired.</summary>
+    public int SessionMaxCount { get; init; } = 10_000;
+
+    /// <summary>FasterKV hash index size in buckets (power of two).</summary>
+    public long KvIndexBuckets { get; init; } = 1L << 20;
+
+    /// <summary>FasterKV in-memory log as a power of two (bits): 2^28 = 256 MiB.</summary>
+    public int KvMemoryBits { get; init; } = 28;
+
+    /// <summary>FasterKV page size as a power of two (bits): 2^22 = 4 MiB.</summary>
+    public int KvPageBits { get; init; } = 22;
+
+    /// <summary>Uncompressed bytes in one snapshot chunk.</summary>
+    public int SnapshotChunkBytes { get; init; } = 1 << 20;
+
+    /// <summary>Log bytes past the last snapshot after which the policy asks for a new one.</summary>
+    public long SnapshotAfterLogBytes { get; init; } = 256L << 20;
+
+    /// <summary>Largest key accepted by the state machine.</summary>
+    public int KeyMaxBytes { get; init; } = 64 << 10;
+
+    /// <summary>Largest value accepted by the state machine (after an append, too).</summary>
+    public int ValueMaxBytes { get; init; } = 1 << 20;
+}

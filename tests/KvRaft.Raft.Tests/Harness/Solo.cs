@@ -1,0 +1,73 @@
+// Goal: drive one RaftNode by hand for rule-level tests; method: seed its MemoryStorage, Step crafted messages, drain its Readies.
+namespace KvRaft.Raft.Tests.Harness;
+
+/// <summary>One node and its storage; the test plays every peer by crafting messages.</summary>
+internal sealed class Solo
+{
+    public Solo(int id, int[] voters, IReadOnlyList<Entry>? log = null, HardState? hardState = null, NodeOptions? options = null, ulong seed = 1)
+    {
+        Storage = new MemoryStorage(voters);
+        if (log is not null) Storage.Append(log);
+        if (hardState is { } state) Storage.SetHardState(state);
+        Node = new RaftNode((options ?? new NodeOptions()).Build(id, Storage, new Prng(seed)));
+    }
+
+    public MemoryStorage Storage { get; }
+    public RaftNode Node { get; }
+    public List<Entry> Applied { get; } = new();
+    public List<ReadState> Reads { get; } = new();
+    public List<long> DroppedReads { get; } = new();
+
+    /// <summary>Handles every pending Ready per the contract; returns the messages sent, early ones first in each Ready.</summary>
+    public List<Message> Drain()
+    {
+        var sent = new List<Message>();
+        while (Node.HasReady)
+        {
+            Ready ready = Node.GetReady();
+            sent.AddRange(ready.Messages);
+            if (ready.Snapshot is { } snapshot) Storage.ApplySnapshot(snapshot);
+            Storage.Append(ready.Entries);
+            if (ready.HardStateChanged) Storage.SetHardState(ready.HardState);
+            sent.AddRange(ready.MessagesAfterPersist);
+            Applied.AddRange(ready.CommittedEntries);
+            Reads.AddRange(ready.ReadStates);
+            DroppedReads.AddRange(ready.DroppedReads);
+            Node.Advance();
+        }
+        return sent;
+    }
+
+    /// <summary>Steps one message and drains.</summary>
+    public List<Message> Step(Message message)
+    {
+        message.To = Node.Id;
+        message.Entries ??= Array.Empty<Entry>();
+        Node.Step(message);
+        return Drain();
+    }
+
+    /// <summary>Makes this node leader in term Term+1 with votes from <paramref name="voters"/> (pre-vote must be off).</summary>
+    public List<Message> BecomeLeader(params int[] voters)
+    {
+        Node.Campaign();
+        Drain();
+        var sent = new List<Message>();
+        foreach (int voter in voters)
+        {
+            sent.AddRange(Step(new Message { Type = MessageType.VoteResponse, From = voter, Term = Node.Term }));
+        }
+        Invariant.True(Node.Role == Role.Leader, Node.Role);
+        return sent;
+    }
+
+    /// <summary>Acknowledges an Append from <paramref name="from"/> up to <paramref name="index"/>.</summary>
+    public List<Message> Ack(int from, long index) =>
+        Step(new Message { Type = MessageType.AppendResponse, From = from, Term = Node.Term, Index = index });
+
+    public static Message Append(int from, long term, long prevIndex, long prevTerm, long commit, params Entry[] entries) =>
+        new() { Type = MessageType.Append, From = from, Term = term, Index = prevIndex, LogTerm = prevTerm, Commit = commit, Entries = entries };
+
+    public static Message VoteRequest(int from, long term, long lastIndex, long lastTerm, bool preVote = false) =>
+        new() { Type = preVote ? MessageType.PreVote : MessageType.Vote, From = from, Term = term, Index = lastIndex, LogTerm = lastTerm };
+}

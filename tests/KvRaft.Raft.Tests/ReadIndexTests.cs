@@ -1,0 +1,134 @@
+// Goal: linearizable reads (§6.4 ReadIndex): released only after a heartbeat round, a commit in the leader's term, and apply; method: TestNetwork with targeted drops.
+using KvRaft.Raft.Tests.Harness;
+
+namespace KvRaft.Raft.Tests;
+
+public sealed class ReadIndexTests
+{
+    private static bool Released(TestNetwork net, int id, long context) => net.Reads[id].Any(r => r.Context == context);
+
+    [Fact]
+    public void LeaderRead_IsReleasedOnlyAfterAHeartbeatRound_AtTheCommitIndex()
+    {
+        var net = new TestNetwork(3, 501);
+        int leader = net.CheckOneLeader();
+        long index = net.One(5, 3);
+        net.DroppedTypes.Add(MessageType.HeartbeatResponse);
+        Assert.Equal(ReadIndexStatus.Accepted, net.Node(leader).ReadIndex(1));
+        net.Process(leader);
+        net.Deliver();
+        net.Tick(3);
+        Assert.False(Released(net, leader, 1), net.Tag);
+        net.Heal();
+        net.Tick();
+        ReadState read = Assert.Single(net.Reads[leader]);
+        Assert.Equal(new ReadState(1, index), read);
+    }
+
+    [Fact]
+    public void DeposedLeaderInAMinority_NeverReleasesARead_AndDropsIt()
+    {
+        var net = new TestNetwork(5, 502);
+        int leader = net.CheckOneLeader();
+        net.One(1, 5);
+        net.Partition(new[] { leader, net.Ids.First(id => id != leader) });
+        net.Node(leader).ReadIndex(7);
+        net.Process(leader);
+        for (int t = 0; t < 40; t++)
+        {
+            net.Tick();
+            Assert.False(Released(net, leader, 7), net.Tag);
+        }
+        net.One(2, 3); // the majority moved on meanwhile
+        Assert.NotEqual(Role.Leader, net.Node(leader).Role);
+        Assert.Contains(7, net.DroppedReads[leader]);
+    }
+
+    [Fact]
+    public void PlantedFault_ReadWithoutHeartbeatRound_IsCaughtByTheMinorityCheck()
+    {
+        var net = new TestNetwork(3, 503, new NodeOptions { Faults = PlantedFault.ReadWithoutHeartbeatRound });
+        int leader = net.CheckOneLeader();
+        net.One(1, 3);
+        net.Isolate(leader);
+        net.Node(leader).ReadIndex(7);
+        net.Process(leader);
+        Assert.True(Released(net, leader, 7)); // the check in the test above would fail on this build
+    }
+
+    [Fact]
+    public void NewLeader_ReleasesNoRead_BeforeItCommitsAnEntryOfItsTerm()
+    {
+        var net = new TestNetwork(3, 504);
+        net.DroppedTypes.Add(MessageType.AppendResponse);
+        int leader = net.CheckOneLeader();
+        long noOp = net.Node(leader).LastIndex;
+        net.Node(leader).ReadIndex(3);
+        net.Process(leader);
+        net.Tick(5);
+        Assert.False(Released(net, leader, 3), net.Tag);
+        Assert.True(net.Node(leader).Committed < noOp, net.Tag);
+        net.Heal();
+        net.Tick(2);
+        ReadState read = Assert.Single(net.Reads[leader]);
+        Assert.True(read.Index >= noOp, net.Tag);
+    }
+
+    [Fact]
+    public void FollowerRead_IsForwarded_AndServedOnlyAfterItAppliedTheReadIndex()
+    {
+        var net = new TestNetwork(3, 505);
+        int leader = net.CheckOneLeader();
+        int follower = net.Ids.First(id => id != leader);
+        net.Tick(2);
+        net.DropFilter = m => m.Type == MessageType.Append && m.To == follower;
+        long index = net.One(9, 2);
+        Assert.True(net.Applied[follower].Count < index, net.Tag);
+        Assert.Equal(ReadIndexStatus.Accepted, net.Node(follower).ReadIndex(11));
+        net.Process(follower);
+        net.Deliver();
+        net.Tick();
+        Assert.False(Released(net, follower, 11), net.Tag);
+        net.Heal();
+        Assert.True(net.TickUntil(() => Released(net, follower, 11), 20), net.Tag);
+        Assert.Equal(index, net.Reads[follower].Single().Index);
+        Assert.True(net.Applied[follower].Count >= index);
+    }
+
+    [Fact]
+    public void ReadsQueuedDuringARound_WaitForTheNextRound()
+    {
+        var net = new TestNetwork(3, 506);
+        int leader = net.CheckOneLeader();
+        net.One(1, 3);
+        net.DroppedTypes.Add(MessageType.HeartbeatResponse);
+        net.Node(leader).ReadIndex(1);
+        net.Process(leader);
+        net.Deliver();
+        net.Heal();
+        net.Node(leader).ReadIndex(2); // arrives while round 1 is out: it needs a round of its own
+        net.Process(leader);
+        int mark = net.Sent.Count;
+        net.Tick(3);
+        Assert.Equal(new long[] { 1, 2 }, net.Reads[leader].Select(r => r.Context));
+        Assert.True(net.SentSince(mark, MessageType.Heartbeat).Select(m => m.Context).Distinct().Count(c => c != 0) >= 2, net.Tag);
+    }
+
+    [Fact]
+    public void SingleNodeRead_IsReleasedWithoutARound()
+    {
+        var net = new TestNetwork(1, 507);
+        int leader = net.CheckOneLeader();
+        long index = net.One(1, 1);
+        net.Node(leader).ReadIndex(5);
+        net.Process(leader);
+        Assert.Equal(new ReadState(5, index), Assert.Single(net.Reads[leader]));
+    }
+
+    [Fact]
+    public void FollowerWithoutLeader_RefusesReads()
+    {
+        var solo = new Solo(1, new[] { 1, 2, 3 });
+        Assert.Equal(ReadIndexStatus.NoLeader, solo.Node.ReadIndex(1));
+    }
+}

@@ -1,0 +1,101 @@
+using KvRaft.Linearizability;
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using KvRaft.Server.Node;
+
+namespace KvRaft.Server.Tests.Simulation;
+
+/// <summary>
+/// A deterministic cluster of production KvNodes over in-memory storage twins and a simulated
+/// network, driven by one seed, with clients that record a history for the linearizability checker.
+/// </summary>
+internal sealed class KvSimCluster : IDisposable
+{
+    private readonly List<KvSimNode> _nodes = new();
+    private readonly List<KvSimClient> _clients = new();
+    private readonly List<Operation> _history = new();
+    private readonly Dictionary<string, string> _lastSeen = new();
+    private readonly string _directory;
+
+    public KvSimCluster(ulong seed, int nodeCount, int clientCount, int keyCount, ServerLimits? limits = null)
+    {
+        Seed = seed;
+        Random = new Prng(seed);
+        Network = new KvSimNetwork(this, Random);
+        _directory = Path.Combine(Path.GetTempPath(), $"kvraft-sim-{seed}-{Guid.NewGuid():N}");
+        int[] voters = Enumerable.Range(1, nodeCount).ToArray();
+        limits ??= new ServerLimits { SnapshotAfterLogBytes = 8 << 10, CompactionLagEntries = 8, RequestTimeoutTicks = 100 };
+        foreach (int id in voters) _nodes.Add(new KvSimNode(this, id, voters, Path.Combine(_directory, $"n{id}"), limits));
+        for (int i = 0; i < clientCount; i++) _clients.Add(new KvSimClient(this, i + 1, new Prng(Random.NextUInt64()), keyCount));
+        foreach (KvSimNode node in _nodes) node.Start();
+    }
+
+    public ulong Seed { get; }
+
+    public Prng Random { get; }
+
+    public KvSimNetwork Network { get; }
+
+    public long Tick { get; private set; }
+
+    public int NodeCount => _nodes.Count;
+
+    public IReadOnlyList<Operation> History => _history;
+
+    public KvSimNode Node(int id) => _nodes[id - 1];
+
+    public IEnumerable<KvSimNode> Nodes => _nodes;
+
+    public KvSimNode? Leader => _nodes.FirstOrDefault(n => n.Node?.RaftStatus.Role == Role.Leader);
+
+    /// <summary>Runs <paramref name="ticks"/> ticks; clients start new operations while <paramref name="load"/>.</summary>
+    public void Run(int ticks, bool load = true, Action<KvSimCluster>? everyTick = null)
+    {
+        for (int i = 0; i < ticks; i++)
+        {
+            Tick++;
+            Network.DeliverDue();
+            foreach (KvSimClient client in _clients) client.Act(load && Random.Chance(0.5));
+            foreach (KvSimNode node in _nodes) node.Step();
+            everyTick?.Invoke(this);
+        }
+    }
+
+    /// <summary>Lets every outstanding operation finish or give up, with no new ones.</summary>
+    public void Drain(int ticksMax = 1000)
+    {
+        for (int i = 0; i < ticksMax && _clients.Any(c => !c.Idle); i++) Run(1, load: false);
+    }
+
+    public void SendRequest(KvSimClient client, int node, ClientRequest request)
+    {
+        long connection = client.ConnectionId(node);
+        if (Network.IsCut(0, node) || !Node(node).IsUp) return; // lost: the client times out and fails over
+        Node(node).Request(connection, request);
+    }
+
+    public void OnResponse(int node, long connectionId, in ClientResponse response)
+    {
+        int number = (int)(connectionId / 100);
+        _clients[number - 1].OnResponse(node, response);
+    }
+
+    public void Record(Operation operation) => _history.Add(operation);
+
+    public string? LastValueSeen(string key) => _lastSeen.TryGetValue(key, out string? value) ? value : null;
+
+    public void SawValue(string key, string value) => _lastSeen[key] = value;
+
+    /// <summary>Checks the history; throws with the seed and the violation when it is not linearizable.</summary>
+    public CheckResult CheckLinearizable()
+    {
+        CheckResult result = HistoryChecker.Check(_history);
+        Assert.True(result.IsLinearizable, $"seed {Seed}: {result.Describe()}");
+        return result;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+}

@@ -1,0 +1,98 @@
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using KvRaft.Storage;
+using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
+
+namespace KvRaft.Server.Tests.Simulation;
+
+/// <summary>
+/// The simulated network between KvNodes: per-message delay, loss and partitions from one seeded
+/// PRNG. Snapshot chunks and their Snapshot message travel together, in order, like on one connection.
+/// </summary>
+internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
+{
+    private readonly SortedDictionary<long, List<Action>> _due = new();
+    private readonly HashSet<(int, int)> _cut = new();
+
+    public double DropProbability { get; set; }
+
+    public int DelayTicksMax { get; set; } = 2;
+
+    public void Partition(IEnumerable<int> side, IEnumerable<int> rest)
+    {
+        foreach (int a in side)
+        {
+            foreach (int b in rest)
+            {
+                _cut.Add((a, b));
+                _cut.Add((b, a));
+            }
+        }
+    }
+
+    public void Heal() => _cut.Clear();
+
+    public bool IsCut(int from, int to) => _cut.Contains((from, to));
+
+    public void Send(int from, PeerMessage message)
+    {
+        if (IsCut(from, message.To) || random.Chance(DropProbability)) return;
+        Schedule(() =>
+        {
+            if (!IsCut(from, message.To)) cluster.Node(message.To).Deliver(message);
+        });
+    }
+
+    public void SendSnapshot(int from, PeerMessage message, ISnapshotSource snapshot)
+    {
+        int to = message.To;
+        var chunks = new List<WireSnapshotChunk>();
+        using (SnapshotReader reader = snapshot.OpenSnapshotReader())
+        {
+            uint number = 0;
+            while (reader.TryReadNext(out Storage.SnapshotChunk chunk))
+            {
+                chunks.Add(new WireSnapshotChunk
+                {
+                    SnapshotIndex = snapshot.Info.Index,
+                    SnapshotTerm = snapshot.Info.Term,
+                    Offset = (ulong)chunk.Offset,
+                    ChunkIndex = number++,
+                    Last = chunk.Last,
+                    UncompressedBytes = chunk.Data.Length,
+                    Payload = chunk.Data.ToArray(),
+                });
+            }
+        }
+        bool lost = IsCut(from, to) || random.Chance(DropProbability);
+        Schedule(() =>
+        {
+            bool delivered = !lost && !IsCut(from, to) && cluster.Node(to).IsUp;
+            if (delivered)
+            {
+                foreach (WireSnapshotChunk chunk in chunks) cluster.Node(to).DeliverChunk(from, chunk);
+                cluster.Node(to).Deliver(message);
+            }
+            cluster.Node(from).ReportSnapshotSent(to, delivered);
+        });
+    }
+
+    private void Schedule(Action delivery)
+    {
+        long at = cluster.Tick + 1 + random.Next(DelayTicksMax);
+        if (!_due.TryGetValue(at, out List<Action>? list)) _due[at] = list = new List<Action>();
+        list.Add(delivery);
+    }
+
+    /// <summary>Runs every delivery due by now.</summary>
+    public void DeliverDue()
+    {
+        while (_due.Count > 0)
+        {
+            var (at, list) = _due.First();
+            if (at > cluster.Tick) return;
+            _due.Remove(at);
+            foreach (Action delivery in list) delivery();
+        }
+    }
+}

@@ -1,0 +1,252 @@
+// Goal: both state machines (FasterKV and the in-memory twin) give the same results; method: one test body, run on each.
+using System.Text;
+
+namespace KvRaft.Storage.Tests;
+
+public abstract class KvStateMachineContractTests : IDisposable
+{
+    private protected readonly TempDir dir = new();
+    private long nextIndex = 1;
+
+    private protected abstract KvStateMachineBase Open(StorageLimits limits);
+
+    public void Dispose() => dir.Dispose();
+
+    private static byte[] B(string text) => Encoding.UTF8.GetBytes(text);
+
+    private KvResult Apply(IKvStateMachine machine, KvCommand command)
+    {
+        var results = new List<KvResult>();
+        machine.ApplyBatch([new KvApply(nextIndex++, 1, command)], results);
+        return Assert.Single(results);
+    }
+
+    [Fact]
+    public void Put_get_delete_round_trip()
+    {
+        using var machine = Open(Small.Limits);
+        Assert.Equal(KvStatus.Ok, Apply(machine, new KvCommand(KvOp.Put, B("a"), B("1"))).Status);
+        var got = Apply(machine, new KvCommand(KvOp.Get, B("a")));
+        Assert.Equal(B("1"), got.Value);
+        Assert.Equal(KvStatus.Ok, Apply(machine, new KvCommand(KvOp.Delete, B("a"))).Status);
+        Assert.Equal(KvStatus.NotFound, Apply(machine, new KvCommand(KvOp.Get, B("a"))).Status);
+        Assert.Equal(KvStatus.NotFound, Apply(machine, new KvCommand(KvOp.Delete, B("a"))).Status);
+        Assert.Null(machine.Get(B("a")));
+    }
+
+    [Fact]
+    public void Append_creates_when_absent_and_extends_when_present()
+    {
+        using var machine = Open(Small.Limits);
+        Assert.Equal(B("x"), Apply(machine, new KvCommand(KvOp.Append, B("k"), B("x"))).Value);
+        Assert.Equal(B("xyz"), Apply(machine, new KvCommand(KvOp.Append, B("k"), B("yz"))).Value);
+        Assert.Equal(B("xyz"), machine.Get(B("k")));
+    }
+
+    [Fact]
+    public void Compare_and_set_swaps_only_on_match_and_reports_the_current_value()
+    {
+        using var machine = Open(Small.Limits);
+        var create = Apply(machine, new KvCommand(KvOp.CompareAndSet, B("k"), B("v1"), Expected: null));
+        Assert.Equal(KvStatus.Swapped, create.Status);
+        var again = Apply(machine, new KvCommand(KvOp.CompareAndSet, B("k"), B("v9"), Expected: null));
+        Assert.Equal(KvStatus.NotSwapped, again.Status);
+        Assert.Equal(B("v1"), again.Value);
+        var wrong = Apply(machine, new KvCommand(KvOp.CompareAndSet, B("k"), B("v2"), Expected: B("nope")));
+        Assert.Equal(KvStatus.NotSwapped, wrong.Status);
+        Assert.Equal(B("v1"), wrong.Value);
+        var right = Apply(machine, new KvCommand(KvOp.CompareAndSet, B("k"), B("v2"), Expected: B("v1")));
+        Assert.Equal(KvStatus.Swapped, right.Status);
+        Assert.Equal(B("v2"), right.Value);
+        var absent = Apply(machine, new KvCommand(KvOp.CompareAndSet, B("none"), B("v"), Expected: B("v")));
+        Assert.Equal(KvStatus.NotSwapped, absent.Status);
+        Assert.Equal((byte[]?)null, absent.Value);
+    }
+
+    [Fact]
+    public void A_retried_request_gets_the_first_result_and_is_not_applied_twice()
+    {
+        using var machine = Open(Small.Limits);
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+        var first = Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1));
+        var retry = Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1));
+        Assert.True(retry.Duplicate);
+        Assert.Equal(first.Value, retry.Value);
+        Assert.Equal(B("a"), machine.Get(B("k")));
+        Assert.Equal(KvStatus.StaleSequence, Apply(machine, new KvCommand(KvOp.Put, B("k"), B("z"), ClientId: 7, Sequence: 0)).Status);
+        Assert.True(machine.TryGetSession(7, out var sequence));
+        Assert.Equal(1, sequence);
+    }
+
+    [Fact]
+    public void A_command_of_an_unknown_or_expired_session_is_refused_and_not_applied()
+    {
+        using var machine = Open(Small.Limits with { SessionMaxCount = 1 });
+        Assert.Equal(KvStatus.SessionExpired, Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 9, Sequence: 1)).Status);
+        Assert.Null(machine.Get(B("k")));
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 1));
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 2)); // expires session 1
+        Assert.Equal(KvStatus.SessionExpired, Apply(machine, new KvCommand(KvOp.Append, B("k"), B("x"), ClientId: 1, Sequence: 1)).Status);
+        Assert.Null(machine.Get(B("k")));
+    }
+
+    [Fact]
+    public void Commands_of_one_entry_share_its_index_within_a_batch()
+    {
+        using var machine = Open(Small.Limits);
+        var results = new List<KvResult>();
+        machine.ApplyBatch([
+            new KvApply(1, 1, new KvCommand(KvOp.Put, B("a"), B("1"))),
+            new KvApply(1, 1, new KvCommand(KvOp.Append, B("a"), B("2"))),
+            new KvApply(2, 1, new KvCommand(KvOp.Noop, default))], results);
+        Assert.Equal(3, results.Count);
+        Assert.Equal(B("12"), machine.Get(B("a")));
+        Assert.Equal(2, machine.AppliedIndex);
+    }
+
+    [Fact]
+    public void Sessions_beyond_the_limit_expire_least_recently_used_by_log_index()
+    {
+        using var machine = Open(Small.Limits with { SessionMaxCount = 3 });
+        for (long client = 1; client <= 3; client++)
+        {
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: client));
+            Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: client, Sequence: 1));
+        }
+        Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 1, Sequence: 2));
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 4));
+        Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 4, Sequence: 1));
+        Assert.Equal(3, machine.SessionCount);
+        Assert.False(machine.TryGetSession(2, out _));
+        Assert.True(machine.TryGetSession(1, out _));
+        Assert.True(machine.TryGetSession(4, out _));
+    }
+
+    [Fact]
+    public void A_batch_returns_one_result_per_entry_and_advances_the_applied_position()
+    {
+        using var machine = Open(Small.Limits);
+        var batch = new KvApply[100];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i] = new KvApply(i + 1, 2, new KvCommand(KvOp.Put, B("k" + i), B("v" + i)));
+        }
+        batch[50] = new KvApply(51, 2, new KvCommand(KvOp.Noop, default));
+        var results = new List<KvResult>();
+        machine.ApplyBatch(batch, results);
+        Assert.Equal(100, results.Count);
+        Assert.Equal((100L, 2L), (machine.AppliedIndex, machine.AppliedTerm));
+        Assert.Equal(B("v99"), machine.Get(B("k99")));
+    }
+
+    [Fact]
+    public async Task A_snapshot_read_out_in_chunks_installs_elsewhere_with_the_same_data()
+    {
+        using var source = Open(Small.Limits);
+        var batch = Enumerable.Range(1, 2000).Select(i => new KvApply(i, 3,
+            i <= 4 ? new KvCommand(KvOp.RegisterSession, default, ClientId: i)
+                : new KvCommand(i % 10 == 0 ? KvOp.Delete : KvOp.Put, B("k" + (i % 1500)), B("value-" + i), ClientId: i % 5, Sequence: i))).ToArray();
+        source.ApplyBatch(batch, []);
+        var info = await source.TakeSnapshotAsync(B("config-A"));
+        Assert.Equal((2000L, 3L), (info.Index, info.Term));
+        using var target = OpenOther(Small.Limits);
+        using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+        {
+            using var reader = source.LatestSnapshot!.OpenSnapshotReader();
+            var chunks = 0;
+            while (reader.TryReadNext(out var chunk))
+            {
+                Assert.True(chunk.Data.Length <= Small.Limits.SnapshotChunkBytes);
+                installer.Accept(chunk);
+                chunks++;
+            }
+            Assert.True(chunks > 1);
+            installer.Complete();
+        }
+        Assert.Equal((2000L, 3L), (target.AppliedIndex, target.AppliedTerm));
+        Assert.Equal(B("config-A"), target.Configuration);
+        Assert.Equal(source.SessionCount, target.SessionCount);
+        for (var k = 0; k < 1500; k++)
+        {
+            Assert.Equal(source.Get(B("k" + k)), target.Get(B("k" + k)));
+        }
+    }
+
+    [Fact]
+    public async Task A_corrupted_chunk_is_refused_and_nothing_is_replaced()
+    {
+        using var source = Open(Small.Limits);
+        source.ApplyBatch(Enumerable.Range(1, 500).Select(i => new KvApply(i, 1, new KvCommand(KvOp.Put, B("k" + i), B("v" + i)))).ToArray(), []);
+        await source.TakeSnapshotAsync([]);
+        using var target = OpenOther(Small.Limits);
+        target.ApplyBatch([new KvApply(1, 1, new KvCommand(KvOp.Put, B("mine"), B("kept")))], []);
+        using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+        {
+            using var reader = source.LatestSnapshot!.OpenSnapshotReader();
+            Assert.True(reader.TryReadNext(out var chunk));
+            var damaged = chunk.Data.ToArray();
+            damaged[damaged.Length / 2] ^= 1;
+            Assert.Throws<StorageCorruptException>(() => installer.Accept(chunk with { Data = damaged }));
+        }
+        using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+        {
+            // A chunk damaged with a matching chunk CRC still fails the whole-file check before replacing anything.
+            using var reader = source.LatestSnapshot!.OpenSnapshotReader();
+            var first = true;
+            while (reader.TryReadNext(out var chunk))
+            {
+                var data = chunk.Data.ToArray();
+                if (first)
+                {
+                    data[^1] ^= 1;
+                    first = false;
+                }
+                installer.Accept(chunk with { Data = data, Crc = Crc32C.Compute(data) });
+            }
+            Assert.Throws<StorageCorruptException>(() => installer.Complete());
+        }
+        Assert.Equal(B("kept"), target.Get(B("mine")));
+        Assert.Null(target.Get(B("k1")));
+        Assert.Equal(1, target.AppliedIndex);
+    }
+
+    private protected abstract KvStateMachineBase OpenOther(StorageLimits limits);
+}
+
+public sealed class MemoryKvStateMachineTests : KvStateMachineContractTests
+{
+    private protected override KvStateMachineBase Open(StorageLimits limits) => new MemoryKvStateMachine(limits);
+
+    private protected override KvStateMachineBase OpenOther(StorageLimits limits) => new MemoryKvStateMachine(limits);
+}
+
+public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
+{
+    private protected override KvStateMachineBase Open(StorageLimits limits) => FasterKvStateMachine.Open(dir.Sub("sm"), limits);
+
+    private protected override KvStateMachineBase OpenOther(StorageLimits limits) => FasterKvStateMachine.Open(dir.Sub("other"), limits);
+
+    [Fact]
+    public async Task A_snapshot_checkpoint_recovers_data_sessions_and_applied_position_after_reopen()
+    {
+        var batch = Enumerable.Range(1, 3000).Select(i => new KvApply(i, 4,
+            i <= 9 ? new KvCommand(KvOp.RegisterSession, default, ClientId: i)
+                : new KvCommand(KvOp.Append, Encoding.UTF8.GetBytes("k" + (i % 700)), Encoding.UTF8.GetBytes("x"), ClientId: 1 + i % 9, Sequence: i))).ToArray();
+        byte[]? expected;
+        using (var machine = Open(Small.Limits))
+        {
+            machine.ApplyBatch(batch, []);
+            await machine.TakeSnapshotAsync([9, 9]);
+            expected = machine.Get("k5"u8);
+            // Applied after the checkpoint: not recovered (the Raft log replays it).
+            machine.ApplyBatch([new KvApply(3001, 4, new KvCommand(KvOp.Put, "late"u8.ToArray(), "v"u8.ToArray()))], []);
+        }
+        using var reopened = Open(Small.Limits);
+        Assert.Equal((3000L, 4L), (reopened.AppliedIndex, reopened.AppliedTerm));
+        Assert.Equal(new byte[] { 9, 9 }, reopened.Configuration);
+        Assert.Equal(9, reopened.SessionCount);
+        Assert.Equal(expected, reopened.Get("k5"u8));
+        Assert.Null(reopened.Get("late"u8));
+        Assert.Equal(3000, reopened.LatestSnapshot!.Info.Index);
+    }
+}
