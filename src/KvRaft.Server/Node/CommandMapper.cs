@@ -19,7 +19,7 @@ public static class CommandMapper
         ClientOp.Append => new StorageKvCommand(KvOp.Append, command.Key, command.Value, null, (long)command.ClientId, (long)command.Sequence),
         ClientOp.Delete => new StorageKvCommand(KvOp.Delete, command.Key, default, null, (long)command.ClientId, (long)command.Sequence),
         ClientOp.CompareAndSet => new StorageKvCommand(KvOp.CompareAndSet, command.Key, command.Value,
-            command.ExpectAbsent ? null : command.Expected, (long)command.ClientId, (long)command.Sequence),
+            command.ExpectAbsent ? (ReadOnlyMemory<byte>?)null : command.Expected, (long)command.ClientId, (long)command.Sequence),
         _ => throw new InvalidOperationException("not a write: " + command.Op),
     };
 

@@ -1,0 +1,47 @@
+using System.Text;
+using KvRaft.Protocol;
+
+namespace KvRaft.Client;
+
+/// <summary>Client-side checks against <see cref="ProtocolLimits"/>, before anything is sent.</summary>
+internal static class Arguments
+{
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static ReadOnlyMemory<byte> Key(ReadOnlyMemory<byte> key)
+    {
+        if (key.IsEmpty)
+        {
+            throw new KvInvalidArgumentException("the key is empty");
+        }
+        if (key.Length > ProtocolLimits.KeyBytesMax)
+        {
+            throw new KvInvalidArgumentException($"the key has {key.Length} bytes; at most {ProtocolLimits.KeyBytesMax} are allowed");
+        }
+        return key;
+    }
+
+    public static ReadOnlyMemory<byte> Value(ReadOnlyMemory<byte> value, string name = "value")
+    {
+        if (value.Length > ProtocolLimits.ValueBytesMax)
+        {
+            throw new KvInvalidArgumentException($"the {name} has {value.Length} bytes; at most {ProtocolLimits.ValueBytesMax} are allowed");
+        }
+        return value;
+    }
+
+    public static byte[] Utf8(string text, string name)
+    {
+        ArgumentNullException.ThrowIfNull(text, name);
+        try
+        {
+            return Strict.GetBytes(text);
+        }
+        catch (EncoderFallbackException invalid)
+        {
+            throw new KvInvalidArgumentException($"the {name} is not valid UTF-16 text", invalid);
+        }
+    }
+
+    public static string? Text(byte[]? bytes) => bytes is null ? null : Encoding.UTF8.GetString(bytes);
+}

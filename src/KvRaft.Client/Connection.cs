@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using KvRaft.Protocol;
+
+namespace KvRaft.Client;
+
+/// <summary>
+/// One TCP connection to one server. Many requests are in flight at once, matched to their answers
+/// by request id. Requests queued by many threads at the same moment are drained by a single writer
+/// loop into one buffer and sent with one socket write; a reader loop splits the answers into
+/// frames. Any error closes the connection and fails every pending request.
+/// </summary>
+internal sealed partial class Connection : IAsyncDisposable
+{
+    private const int BatchBytesTarget = 256 * 1024;
+    private const int InitialBufferBytes = 64 * 1024;
+
+    private readonly Socket _socket;
+    private readonly Channel<PendingRequest> _outbox = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<ulong, PendingRequest> _pending = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly ClientCounters _counters;
+    private Task _writer = Task.CompletedTask;
+    private Task _reader = Task.CompletedTask;
+    private Exception? _closeReason;
+    private int _closed;
+
+    private Connection(string endpoint, Socket socket, int maxInFlight, ClientCounters counters)
+    {
+        Endpoint = endpoint;
+        _socket = socket;
+        _slots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        _counters = counters;
+    }
+
+    /// <summary>The "host:port" this connection goes to.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>True once the connection failed or was disposed.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Connects to <paramref name="endpoint"/> within <paramref name="timeout"/> and starts the loops.</summary>
+    public static async Task<Connection> OpenAsync(string endpoint, TimeSpan timeout, int maxInFlight, ClientCounters counters)
+    {
+        var (host, port) = Endpoints.Parse(endpoint);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var connectTimeout = new CancellationTokenSource(timeout);
+            await socket.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        var connection = new Connection(endpoint, socket, maxInFlight, counters);
+        connection._writer = Task.Run(connection.WriteLoopAsync);
+        connection._reader = Task.Run(connection.ReadLoopAsync);
+        return connection;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> and waits for its answer. Throws <see cref="ConnectionLostException"/>
+    /// when the connection closes first, and <see cref="OperationCanceledException"/> when the token fires
+    /// (then <see cref="PendingRequest.AbandonAndCheckWritten"/> has been called: see its result through <paramref name="possiblySent"/>).
+    /// </summary>
+    public async Task<ClientResponse> SendAsync(PendingRequest request, StrongBox<bool> possiblySent, CancellationToken cancel)
+    {
+        await _slots.WaitAsync(cancel).ConfigureAwait(false);
+        _pending[request.RequestId] = request;
+        if (IsClosed)
+        {
+            Fail(request);
+        }
+        else
+        {
+            _outbox.Writer.TryWrite(request);
+        }
+        try
+        {
+            return await request.Completion.Task.WaitAsync(cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            possiblySent.Value = request.AbandonAndCheckWritten();
+            if (_pending.TryRemove(request.RequestId, out _))
+            {
+                _slots.Release();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Closes the socket and fails every pending request; idempotent.</summary>
+    public void Close(Exception reason)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+        _closeReason = reason;
+        _outbox.Writer.TryComplete();
+        _closing.Cancel();
+        _socket.Dispose();
+        foreach (var request in _pending.Values)
+        {
+            Fail(request);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        Close(new ObjectDisposedException(nameof(Connection)));
+        await Task.WhenAll(_writer, _reader).ConfigureAwait(false);
+        _closing.Dispose();
+        _slots.Dispose();
+    }
+
+    private void Fail(PendingRequest request)
+    {
+        if (!_pending.TryRemove(request.RequestId, out _))
+        {
+            return;
+        }
+        _slots.Release();
+        var sent = request.AbandonAndCheckWritten();
+        request.Completion.TrySetException(new ConnectionLostException(Endpoint, sent, _closeReason));
+    }
+
+    private void Complete(in ClientResponse response)
+    {
+        if (!_pending.TryRemove(response.RequestId, out var request))
+        {
+            return; // abandoned: its caller gave up
+        }
+        _slots.Release();
+        var owned = response.Value.IsEmpty ? response : response with { Value = response.Value.ToArray() };
+        request.Completion.TrySetResult(owned);
+    }
+
+    /// <summary>Makes <paramref name="buffer"/> hold at least <paramref name="neededBytes"/>, keeping its first <paramref name="usedBytes"/>.</summary>
+    private static void Grow(ref byte[] buffer, int usedBytes, int neededBytes)
+    {
+        if (buffer.Length >= neededBytes)
+        {
+            return;
+        }
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(neededBytes, buffer.Length * 2));
+        buffer.AsSpan(0, usedBytes).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        buffer = larger;
+    }
+}

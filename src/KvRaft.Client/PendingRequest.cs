@@ -1,0 +1,49 @@
+using KvRaft.Protocol;
+
+namespace KvRaft.Client;
+
+/// <summary>
+/// One attempt of one request on one connection. Its state moves once from Queued to Written (the
+/// writer copied it into a socket buffer) or to Abandoned (it will never be written), so that
+/// whoever gives up on it knows for sure whether it may have reached the server.
+/// </summary>
+internal sealed class PendingRequest
+{
+    private const int Queued = 0;
+    private const int Written = 1;
+    private const int Abandoned = 2;
+    private int _state;
+
+    public PendingRequest(in ClientRequest request)
+    {
+        Request = request;
+    }
+
+    public ClientRequest Request { get; }
+
+    public ulong RequestId => Request.RequestId;
+
+    public TaskCompletionSource<ClientResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Called by the writer: true when the request may be written (it was not abandoned).</summary>
+    public bool TryMarkWritten() => Interlocked.CompareExchange(ref _state, Written, Queued) == Queued;
+
+    /// <summary>Stops the request from being written; returns true when it was written before (it may have been received).</summary>
+    public bool AbandonAndCheckWritten()
+    {
+        Interlocked.CompareExchange(ref _state, Abandoned, Queued);
+        return Volatile.Read(ref _state) == Written;
+    }
+}
+
+/// <summary>The connection closed before the answer came. <see cref="PossiblySent"/> tells whether the request may have reached the server.</summary>
+internal sealed class ConnectionLostException : Exception
+{
+    public ConnectionLostException(string endpoint, bool possiblySent, Exception? inner)
+        : base($"connection to {endpoint} lost" + (inner is null ? "" : ": " + inner.Message), inner)
+    {
+        PossiblySent = possiblySent;
+    }
+
+    public bool PossiblySent { get; }
+}

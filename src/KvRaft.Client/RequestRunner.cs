@@ -1,0 +1,183 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using KvRaft.Protocol;
+
+namespace KvRaft.Client;
+
+/// <summary>What the attempts of one call have learned so far.</summary>
+internal sealed class Attempts
+{
+    /// <summary>True once an attempt may have reached a leader without a definite answer (lost connection, timeout, Retryable, InternalError).</summary>
+    public bool MaySent { get; set; }
+
+    /// <summary>True once an attempt failed to connect, lost its connection or found no leader.</summary>
+    public bool Unavailable { get; set; }
+
+    /// <summary>The most recent failure, kept as the inner exception of what the call throws.</summary>
+    public Exception? LastFailure { get; set; }
+}
+
+/// <summary>The server no longer knows the request's session (internal signal to the write path).</summary>
+internal sealed class SessionExpiredException : Exception
+{
+    public SessionExpiredException() : base("session expired")
+    {
+    }
+}
+
+/// <summary>
+/// Sends one request until a definite answer or the deadline: follows NotLeader hints, moves to the
+/// next endpoint when a connection fails, and pauses (jittered, doubling) after Retryable answers
+/// and after every full round of endpoints without success. Every attempt resends the same request
+/// (same client id and sequence) under a fresh request id.
+/// </summary>
+internal sealed class RequestRunner
+{
+    private readonly Cluster _cluster;
+    private readonly KvClientOptions _options;
+    private long _nextRequestId;
+
+    public RequestRunner(Cluster cluster, KvClientOptions options)
+    {
+        _cluster = cluster;
+        _options = options;
+    }
+
+    /// <summary>Returns an Ok or NotFound response; otherwise throws (see the class remarks).</summary>
+    public async Task<ClientResponse> RunAsync(ClientRequest request, Deadline deadline, Attempts attempts, string? fixedEndpoint = null)
+    {
+        int misses = 0, retries = 0;
+        try
+        {
+            while (true)
+            {
+                var endpoint = fixedEndpoint ?? _cluster.Target;
+                var response = await TryOnceAsync(request, endpoint, deadline, attempts).ConfigureAwait(false);
+                if (response is { Status: ClientStatus.Ok or ClientStatus.NotFound } done)
+                {
+                    return done;
+                }
+                if (response is { Status: ClientStatus.Retryable } retryable)
+                {
+                    attempts.MaySent = true;
+                    attempts.LastFailure = new IOException("retryable: " + retryable.Message);
+                    await Task.Delay(Pause(retries++), deadline.Token).ConfigureAwait(false);
+                    continue;
+                }
+                Refuse(response, request.IsWrite, attempts);
+                Redirect(response, endpoint, fixedEndpoint);
+                misses++;
+                var round = fixedEndpoint is null ? _cluster.EndpointCount : 1;
+                if (misses % round == 0)
+                {
+                    await Task.Delay(Pause((misses / round) - 1), deadline.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.Token.IsCancellationRequested)
+        {
+            throw Expired(deadline, attempts, request.IsWrite);
+        }
+        catch (ObjectDisposedException disposed) when (attempts.MaySent)
+        {
+            throw new KvOutcomeUnknownException("the client was disposed after the request may have reached a leader", disposed);
+        }
+    }
+
+    /// <summary>Throws for the answers that end the call: SessionExpired, InvalidArgument, InternalError.</summary>
+    private static void Refuse(ClientResponse? response, bool isWrite, Attempts attempts)
+    {
+        switch (response?.Status)
+        {
+            case ClientStatus.SessionExpired:
+                throw new SessionExpiredException();
+            case ClientStatus.InvalidArgument:
+                throw new KvInvalidArgumentException("the server refused the request: " + response.Value.Message);
+            case ClientStatus.InternalError when isWrite:
+                attempts.MaySent = true;
+                throw new KvOutcomeUnknownException("the server failed while handling the write: " + response.Value.Message);
+            case ClientStatus.InternalError:
+                throw new KvNotAppliedException("the server failed: " + response.Value.Message);
+        }
+    }
+
+    /// <summary>After a NotLeader answer or a failed connection: pick the next target.</summary>
+    private void Redirect(ClientResponse? response, string endpoint, string? fixedEndpoint)
+    {
+        if (fixedEndpoint is not null)
+        {
+            return;
+        }
+        if (response is { Status: ClientStatus.NotLeader } notLeader)
+        {
+            _cluster.OnNotLeader(endpoint, notLeader.LeaderKnown ? notLeader.LeaderAddress : null);
+            return;
+        }
+        _cluster.MoveOn(endpoint);
+    }
+
+    /// <summary>One attempt on <paramref name="endpoint"/>: its answer, or null when the connection failed.</summary>
+    private async Task<ClientResponse?> TryOnceAsync(ClientRequest request, string endpoint, Deadline deadline, Attempts attempts)
+    {
+        Connection connection;
+        try
+        {
+            connection = await _cluster.ConnectAsync(endpoint).WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is SocketException or TimeoutException or OperationCanceledException)
+        {
+            attempts.Unavailable = true; // no connection (yet): also when the deadline passed while connecting
+            attempts.LastFailure = error;
+            if (deadline.Token.IsCancellationRequested)
+            {
+                throw;
+            }
+            return null;
+        }
+        var pending = new PendingRequest(request with { RequestId = (ulong)Interlocked.Increment(ref _nextRequestId) });
+        var sent = new StrongBox<bool>();
+        try
+        {
+            var response = await connection.SendAsync(pending, sent, deadline.Token).ConfigureAwait(false);
+            attempts.Unavailable |= response.Status == ClientStatus.NotLeader;
+            return response;
+        }
+        catch (ConnectionLostException lost)
+        {
+            attempts.MaySent |= lost.PossiblySent;
+            attempts.Unavailable = true;
+            attempts.LastFailure = lost;
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            attempts.MaySent |= sent.Value;
+            throw;
+        }
+    }
+
+    private TimeSpan Pause(int round) => Backoff.Delay(round, _options.RetryBackoffMin, _options.RetryBackoffMax);
+
+    /// <summary>
+    /// The exception for a call that ran out of time or was cancelled. A write that may have been
+    /// received is unknown; a read is unknown only when no failure explains the wait (a read has no
+    /// effect, so "the cluster was unavailable" is the more useful answer when it is true).
+    /// </summary>
+    private static Exception Expired(Deadline deadline, Attempts attempts, bool isWrite)
+    {
+        var cause = deadline.CallerCancelled ? "cancelled" : $"deadline ({deadline.Timeout.TotalMilliseconds:0} ms) passed";
+        if (attempts.MaySent && (isWrite || !attempts.Unavailable))
+        {
+            return new KvOutcomeUnknownException(cause + " after the request may have reached a leader", attempts.LastFailure);
+        }
+        if (deadline.CallerCancelled)
+        {
+            return new OperationCanceledException("cancelled before the request was sent", attempts.LastFailure, deadline.CallerToken);
+        }
+        if (attempts.Unavailable)
+        {
+            return new KvClusterUnavailableException(cause + ": no server reachable that knows a leader", attempts.LastFailure);
+        }
+        return new KvNotAppliedException(cause + " before the request was sent");
+    }
+}

@@ -1,0 +1,46 @@
+namespace KvRaft.Linearizability;
+
+/// <summary>
+/// The checked operations of one key, numbered for the search: those with a return time first
+/// by return time (completed ones, and unknown-outcome writes given a deadline by
+/// <see cref="UnknownWrites"/>), then the other unknown-outcome ones by call time (they return at
+/// +infinity). Ignored operations and unseen unknown-outcome writes are left out.
+/// </summary>
+internal sealed class KeyHistory
+{
+    private readonly long[] _returns;
+
+    public KeyHistory(string key, IEnumerable<Operation> operations)
+    {
+        Key = key;
+        List<Operation> kept = [.. operations.Where(operation => !operation.IsIgnored)];
+        Dictionary<Operation, long> deadlines = UnknownWrites.Narrow(kept);
+        long Return(Operation o) => o.Status == OperationStatus.Completed ? o.ReturnNanoseconds
+            : deadlines.GetValueOrDefault(o, long.MaxValue);
+        Operations =
+        [
+            .. kept.Where(o => Return(o) != long.MaxValue).OrderBy(Return).ThenBy(o => o.CallNanoseconds),
+            .. kept.Where(o => Return(o) == long.MaxValue).OrderBy(o => o.CallNanoseconds),
+        ];
+        _returns = [.. Operations.Select(Return)];
+        CompletedCount = _returns.Count(time => time != long.MaxValue);
+        Model = [.. Operations.Select(operation => ModelOperation.Compile(operation, Values))];
+    }
+
+    public string Key { get; }
+
+    public IReadOnlyList<Operation> Operations { get; }
+
+    public int CompletedCount { get; }
+
+    public int UnknownCount => Operations.Count - CompletedCount;
+
+    public ValueTable Values { get; } = new();
+
+    public ModelOperation[] Model { get; }
+
+    /// <summary>The time the search uses for a return: +infinity for an unknown outcome.</summary>
+    public long ReturnTime(int operation) => _returns[operation];
+
+    public EventList Events() => new([.. Operations.Select(operation => operation.CallNanoseconds)], _returns);
+}

@@ -1,0 +1,93 @@
+namespace KvRaft.Linearizability;
+
+/// <summary>What the search of one key found.</summary>
+/// <param name="Verdict">Linearizable, not, or unknown (budget spent).</param>
+/// <param name="LongestPrefix">For a violation: the longest linearizable prefix, as operation numbers.</param>
+/// <param name="Stuck">For a violation: the operation that could not follow that prefix; -1 otherwise.</param>
+/// <param name="StateAfterPrefix">For a violation: the model state after the prefix.</param>
+internal sealed record SearchOutcome(Verdict Verdict, int[] LongestPrefix, int Stuck, string StateAfterPrefix);
+
+/// <summary>
+/// Wing and Gong's depth-first search for a linearization with Lowe's memoization, over one
+/// key's events (as Porcupine's checkSingle). Walks the event list from the head: a call whose
+/// operation can step the model is linearized (lifted) unless the resulting configuration was
+/// seen before; reaching a return means the operation returning there cannot be placed next, so
+/// the search backtracks. It succeeds once every completed operation is linearized: operations of
+/// unknown outcome return at +infinity, so they may be left out (never took effect).
+/// </summary>
+internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
+{
+    private readonly EventList _events = history.Events();
+    private readonly LinearizedSet _linearized = new(history.CompletedCount, history.UnknownCount);
+    private readonly StateCache _cache = new();
+    private readonly Stack<(int Call, int State)> _stack = new();
+    private int[] _longest = [];
+    private int _stuck = -1;
+    private int _stuckState;
+
+    public SearchOutcome Run()
+    {
+        int state = ValueTable.Absent;
+        int node = _events.Next(EventList.Head);
+        while (_linearized.CompletedLinearized < history.CompletedCount)
+        {
+            if (!budget.Spend())
+            {
+                return new SearchOutcome(Verdict.Unknown, [], -1, "");
+            }
+            if (_events.IsCall(node))
+            {
+                node = TryLinearize(node, ref state);
+                continue;
+            }
+            if (_stack.Count == 0)
+            {
+                RecordLongest(node, state);
+                return new SearchOutcome(Verdict.NotLinearizable, _longest, _stuck, history.Values[_stuckState]);
+            }
+            RecordLongest(node, state);
+            node = Backtrack(ref state);
+        }
+        return new SearchOutcome(Verdict.Linearizable, [], -1, "");
+    }
+
+    /// <summary>Lifts the call at <paramref name="node"/> if it steps the model to a new configuration; returns the next node to try.</summary>
+    private int TryLinearize(int node, ref int state)
+    {
+        int operation = _events.Operation(node);
+        if (!history.Model[operation].Step(state, history.Values, out int next))
+        {
+            return _events.Next(node);
+        }
+        _linearized.Add(operation);
+        if (!_cache.TryAdd(_linearized, next))
+        {
+            _linearized.Remove(operation);
+            return _events.Next(node);
+        }
+        _stack.Push((node, state));
+        state = next;
+        _events.Lift(node);
+        return _events.Next(EventList.Head);
+    }
+
+    private int Backtrack(ref int state)
+    {
+        (int call, int previous) = _stack.Pop();
+        state = previous;
+        _linearized.Remove(_events.Operation(call));
+        _events.Unlift(call);
+        return _events.Next(call);
+    }
+
+    private void RecordLongest(int stuckNode, int state)
+    {
+        if (_stuck >= 0 && _stack.Count <= _longest.Length)
+        {
+            return;
+        }
+        _longest = [.. _stack.Reverse().Select(entry => _events.Operation(entry.Call))];
+        _stuck = _events.Operation(stuckNode);
+        _stuckState = state;
+    }
+}

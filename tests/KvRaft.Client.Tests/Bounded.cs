@@ -1,0 +1,41 @@
+// Goal: helpers shared by the client tests. Method: every wait is bounded and fails the test when it runs out; clients get short backoffs.
+using System.Net;
+using System.Net.Sockets;
+
+namespace KvRaft.Client.Tests;
+
+internal static class Bounded
+{
+    /// <summary>The longest any single test step may take before the test fails.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
+
+    public static Task Wait(Task task) => task.WaitAsync(Limit);
+
+    public static Task<T> Wait<T>(Task<T> task) => task.WaitAsync(Limit);
+
+    /// <summary>Options for tests: short backoffs, a short connect timeout.</summary>
+    public static KvClientOptions Options(int sessions = 1024) => new()
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+        OperationTimeout = TimeSpan.FromSeconds(10),
+        RetryBackoffMin = TimeSpan.FromMilliseconds(1),
+        RetryBackoffMax = TimeSpan.FromMilliseconds(20),
+        SessionPoolSize = sessions,
+    };
+
+    /// <summary>A 127.0.0.1 endpoint nobody listens on (bound to port 0, then released).</summary>
+    public static string DeadEndpoint()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return "127.0.0.1:" + port;
+    }
+
+    /// <summary>Awaits <paramref name="call"/> (bounded) and returns the exception it must throw.</summary>
+    public static async Task<T> Throws<T>(Func<Task> call) where T : Exception
+    {
+        return await Assert.ThrowsAnyAsync<T>(() => Wait(call()));
+    }
+}
