@@ -39,6 +39,9 @@ internal sealed class Progress
 
     public Inflights Inflights { get; }
 
+    /// <summary>The leader's send tick of the latest heartbeat this follower acknowledged (lease reads).</summary>
+    public long HeartbeatAcknowledgedTick { get; set; }
+
     /// <summary>Leader ticks since Match last moved while Appends were in flight.</summary>
     public int StalledTicks { get; set; }
 

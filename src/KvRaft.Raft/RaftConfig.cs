@@ -34,6 +34,18 @@ public sealed class RaftConfig
     /// <summary>A leader that has not heard from a quorum within an election timeout steps down.</summary>
     public bool CheckQuorum { get; init; } = true;
 
+    /// <summary>
+    /// Serve reads from a leader lease instead of a heartbeat round per read batch (off by default).
+    /// Safe only if clocks drift by less than <see cref="LeaseDriftTicks"/> per election timeout:
+    /// the lease is the time since the send of the latest heartbeat a quorum acknowledged, and no
+    /// follower votes for another node until an election timeout after it last heard from the leader
+    /// (or after it started). Requires <see cref="CheckQuorum"/>.
+    /// </summary>
+    public bool LeaseReads { get; init; }
+
+    /// <summary>How much shorter than an election timeout a lease is: the bound on clock drift, in ticks.</summary>
+    public int LeaseDriftTicks { get; init; } = 3;
+
     /// <summary>Entries in one Append at most.</summary>
     public int AppendEntriesMax { get; init; } = 1024;
 
@@ -69,6 +81,7 @@ public sealed class RaftConfig
         Invariant.True(InflightMessagesMax > 0 && InflightBytesMax > 0);
         Invariant.True(UncommittedBytesMax > 0 && CommittedBytesPerReadyMax > 0 && ProposalEntriesMax > 0);
         Invariant.True(PendingReadsMax > 0);
+        Invariant.True(!LeaseReads || (CheckQuorum && LeaseDriftTicks > 0 && LeaseDriftTicks < ElectionTicks), (LeaseReads, CheckQuorum, LeaseDriftTicks));
     }
 }
 

@@ -87,6 +87,7 @@ public sealed partial class RaftNode
         Reset(Term);
         Role = Role.Leader;
         Leader = Id;
+        _leaderTicks = 0;
         Progress self = _tracker[Id];
         self.Match = _log.Unstable.Offset - 1; // what this node has made durable
         self.Next = _log.LastIndex + 1;

@@ -40,7 +40,8 @@ public sealed partial class RaftNode
     private void OnHeartbeat(Message message)
     {
         _log.CommitTo(message.Commit);
-        Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From, Context = message.Context });
+        // Index carries the leader's send tick; echoing it lets the leader time its lease.
+        Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From, Context = message.Context, Index = message.Index });
     }
 
     private void OnSnapshot(Message message)

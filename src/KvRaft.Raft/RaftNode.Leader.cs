@@ -9,6 +9,7 @@ public sealed partial class RaftNode
 
     private void TickLeader()
     {
+        _leaderTicks++;
         _heartbeatElapsed++;
         _electionElapsed++;
         if (_electionElapsed >= _config.ElectionTicks)
@@ -142,6 +143,7 @@ public sealed partial class RaftNode
                 To = voter,
                 Commit = Math.Min(progress.Match, _log.Committed),
                 Context = context,
+                Index = _leaderTicks,
             });
         }
     }
@@ -206,6 +208,7 @@ public sealed partial class RaftNode
     private void OnHeartbeatResponse(Message message, Progress progress)
     {
         progress.ProbeSent = false;
+        OnHeartbeatAcknowledged(progress, message.Index);
         if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
         if (progress.Match < _log.LastIndex || progress.State == ProgressState.Probe)
         {

@@ -47,7 +47,7 @@ public sealed partial class RaftNode
             return;
         }
         long index = _log.Committed;
-        if (_tracker.Voters.Length == 1 || Has(PlantedFault.ReadWithoutHeartbeatRound))
+        if (_tracker.Voters.Length == 1 || Has(PlantedFault.ReadWithoutHeartbeatRound) || HoldsLease())
         {
             ReleaseRead(new PendingRead(context, index, from, 0));
             return;

@@ -43,7 +43,8 @@ public sealed partial class RaftNode
         if (message.Type is MessageType.Vote or MessageType.PreVote)
         {
             bool forced = message.Type == MessageType.Vote && message.Context == ForcedCampaignContext;
-            bool inLease = _config.CheckQuorum && Leader != 0 && _electionElapsed < _config.ElectionTicks;
+            bool heardFromLeader = Leader != 0 || (_config.LeaseReads && _ticksSinceStart < _config.ElectionTicks);
+            bool inLease = _config.CheckQuorum && heardFromLeader && _electionElapsed < _config.ElectionTicks;
             if (!forced && inLease) return false; // a live leader is known: do not help depose it
         }
         switch (message.Type)

@@ -23,6 +23,7 @@ public sealed partial class RaftNode
     private int _randomizedElectionTimeout;
     private int _leadTransferee;
     private long _uncommittedBytes;
+    private long _ticksSinceStart; // with lease reads, a restarted node votes for nobody during its first election timeout
 
     /// <summary>Creates a node from what its storage holds.</summary>
     public RaftNode(RaftConfig config)
@@ -86,6 +87,7 @@ public sealed partial class RaftNode
     /// <summary>Advances logical time by one tick: drives elections, heartbeats and check-quorum.</summary>
     public void Tick()
     {
+        _ticksSinceStart++;
         if (Role == Role.Leader) TickLeader();
         else TickElection();
     }

@@ -52,6 +52,10 @@ internal sealed class SimNode
 
     public long CommitSeen { get; set; }
 
+    public long LastSkippedTick { get; set; } = long.MinValue / 2;
+
+    public bool LeaseReads { get; init; }
+
     public bool IsUp => Raft is not null;
 
     public bool HasPendingPersist => _pendingReady is not null;
@@ -80,6 +84,7 @@ internal sealed class SimNode
             AppendEntriesMax = AppendEntriesMax,
             InflightMessagesMax = InflightMessagesMax,
             Faults = _simulation.Options.Faults,
+            LeaseReads = LeaseReads,
         });
         Incarnation++;
         CommitSeen = Raft.Committed;

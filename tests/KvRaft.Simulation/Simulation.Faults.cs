@@ -18,7 +18,8 @@ internal sealed record FaultProfile(
     double TickSkipProbability,
     double TransferProbability,
     double ProposeProbability,
-    double ReadProbability)
+    double ReadProbability,
+    bool LeaseReads)
 {
     public static FaultProfile Draw(Prng random) => new(
         CrashProbability: random.Chance(0.3) ? 0 : random.NextDouble() * 0.01,
@@ -35,7 +36,8 @@ internal sealed record FaultProfile(
         TickSkipProbability: random.Chance(0.5) ? 0 : random.NextDouble() * 0.1,
         TransferProbability: random.Chance(0.5) ? 0 : random.NextDouble() * 0.01,
         ProposeProbability: 0.1 + random.NextDouble() * 0.5,
-        ReadProbability: random.NextDouble() * 0.4);
+        ReadProbability: random.NextDouble() * 0.4,
+        LeaseReads: random.Chance(0.3));
 }
 
 public sealed partial class Simulation

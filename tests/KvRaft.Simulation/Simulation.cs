@@ -39,6 +39,7 @@ public sealed partial class Simulation
                 CompactionLagEntries = compactionLag,
                 AppendEntriesMax = appendEntriesMax,
                 InflightMessagesMax = inflightMax,
+                LeaseReads = _profile.LeaseReads,
             });
         }
     }
@@ -81,13 +82,22 @@ public sealed partial class Simulation
         foreach (Envelope envelope in _network.TakeDue(Tick, _due)) Deliver(envelope);
         foreach (SimNode node in _nodes)
         {
-            if (node.Raft is { } raft && !(_profile.TickSkipProbability > 0 && Random.Chance(_profile.TickSkipProbability)))
-            {
-                raft.Tick();
-            }
+            if (node.Raft is { } raft && !SkipsTick(node)) raft.Tick();
         }
         foreach (SimNode node in _nodes) node.Process(Tick);
         Checker.AfterStep(_nodes);
+    }
+
+    /// <summary>
+    /// Clock drift: a node's clock loses a tick now and then, at most one tick in any
+    /// <see cref="ElectionTicks"/> (the drift bound that lease reads assume).
+    /// </summary>
+    private bool SkipsTick(SimNode node)
+    {
+        if (_profile.TickSkipProbability == 0 || Tick - node.LastSkippedTick < ElectionTicks) return false;
+        if (!Random.Chance(_profile.TickSkipProbability)) return false;
+        node.LastSkippedTick = Tick;
+        return true;
     }
 
     private void Deliver(Envelope envelope)

@@ -50,6 +50,7 @@ public sealed class KvServer : IAsyncDisposable
             Seed = (ulong)Environment.TickCount64 ^ ((ulong)options.Id << 48),
             ElectionTicks = options.ElectionTicks,
             HeartbeatTicks = options.HeartbeatTicks,
+            LeaseReads = options.LeaseReads,
             Limits = options.Limits,
         }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger), clientOutbox, loggers.CreateLogger("kvraft.node"))
         {

@@ -16,9 +16,10 @@ public static class ServerCommand
         var clientPeers = new Option<string?>("--client-peers") { Description = "Every node's client address (for NotLeader hints)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
         var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id checked on every peer connection (default: derived from --peers)" };
+        var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
-            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId,
+            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads,
         };
         root.SetAction((parse, cancellation) =>
         {
@@ -36,6 +37,7 @@ public static class ServerCommand
                         ClientPeers = parse.GetValue(clientPeers),
                         DataDir = parse.GetValue(dataDir) ?? throw new FormatException("--data-dir is required"),
                         ClusterId = parse.GetValue(clusterId),
+                        LeaseReads = parse.GetValue(leaseReads),
                     };
             }
             catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)

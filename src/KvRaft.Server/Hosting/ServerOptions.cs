@@ -37,6 +37,12 @@ public sealed record ServerOptions
     /// <summary>Heartbeat interval in ticks.</summary>
     public int HeartbeatTicks { get; init; } = 3;
 
+    /// <summary>
+    /// Serve linearizable reads from a leader lease instead of a heartbeat round (off by default):
+    /// correct only while clocks drift by less than 3 ticks (30 ms at 10 ms ticks) per election timeout.
+    /// </summary>
+    public bool LeaseReads { get; init; }
+
     /// <summary>Take a snapshot after this many bytes of log.</summary>
     public long SnapshotAfterLogBytes { get; init; } = 64L << 20;
 

@@ -46,6 +46,7 @@ public sealed partial class KvNode
             ElectionTicks = options.ElectionTicks,
             HeartbeatTicks = options.HeartbeatTicks,
             Applied = Math.Max(machine.AppliedIndex, log.FirstIndex - 1),
+            LeaseReads = options.LeaseReads,
         });
         _role = _raft.Role;
     }
@@ -112,6 +113,9 @@ public sealed record KvNodeOptions
 
     /// <summary>Heartbeat interval in ticks.</summary>
     public int HeartbeatTicks { get; init; } = 3;
+
+    /// <summary>Serve reads from the leader's lease (assumes bounded clock drift; see RaftConfig.LeaseReads).</summary>
+    public bool LeaseReads { get; init; }
 
     /// <summary>The node's bounds.</summary>
     public ServerLimits Limits { get; init; } = new();

@@ -12,6 +12,7 @@ internal sealed record NodeOptions
     public int AppendEntriesMax { get; init; } = 1024;
     public long UncommittedBytesMax { get; init; } = 64L << 20;
     public PlantedFault Faults { get; init; }
+    public bool LeaseReads { get; init; }
 
     public RaftConfig Build(int id, MemoryStorage storage, Prng random) => new()
     {
@@ -26,6 +27,7 @@ internal sealed record NodeOptions
         AppendEntriesMax = AppendEntriesMax,
         UncommittedBytesMax = UncommittedBytesMax,
         Faults = Faults,
+        LeaseReads = LeaseReads,
     };
 }
 
