@@ -1,0 +1,34 @@
+// Goal: a PNG of throughput and p99 over time, with every fault marked by a labelled vertical line.
+using ScottPlot;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>Draws the timeline of a run.</summary>
+public static class Chart
+{
+    /// <summary>Saves the chart of <paramref name="summary"/> to <paramref name="path"/>.</summary>
+    public static void Save(RunSummary summary, string path)
+    {
+        var plot = new Plot();
+        double[] seconds = [.. summary.Timeline.Select(point => point.StartSeconds)];
+        var throughput = plot.Add.Scatter(seconds, summary.Timeline.Select(point => point.OperationsPerSecond).ToArray());
+        throughput.LegendText = "throughput (ops/s)";
+        throughput.MarkerSize = 0;
+        var p99 = plot.Add.Scatter(seconds, summary.Timeline.Select(point => point.P99Milliseconds).ToArray());
+        p99.LegendText = "p99 (ms)";
+        p99.MarkerSize = 0;
+        p99.Axes.YAxis = plot.Axes.Right;
+        foreach (FaultImpact fault in summary.Faults)
+        {
+            var line = plot.Add.VerticalLine(fault.AtSeconds);
+            line.LabelText = fault.Label;
+            line.Color = Colors.Red;
+        }
+        plot.Title("KvRaft load: throughput and p99 per 100 ms");
+        plot.XLabel("time (s)");
+        plot.Axes.Left.Label.Text = "ops/s";
+        plot.Axes.Right.Label.Text = "p99 latency (ms)";
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, 1200, 600);
+    }
+}

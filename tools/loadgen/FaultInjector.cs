@@ -1,0 +1,84 @@
+// Goal: apply a fault schedule to a local cluster at its times and record when each fault happened.
+using KvRaft.LocalCluster;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>A fault as it happened: its label (with the node) and when, on the run's clock.</summary>
+public sealed record FaultEvent(string Label, long AtNanoseconds);
+
+/// <summary>Runs a fault schedule against a <see cref="LocalCluster.LocalCluster"/>.</summary>
+public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyList<FaultStep> steps)
+{
+    private readonly HashSet<int> _killed = [];
+    private readonly HashSet<int> _paused = [];
+    private readonly List<FaultEvent> _events = [];
+
+    /// <summary>The faults applied so far.</summary>
+    public IReadOnlyList<FaultEvent> Events => _events;
+
+    /// <summary>Applies every step at <paramref name="startNanoseconds"/> plus its offset, until cancelled.</summary>
+    public async Task RunAsync(long startNanoseconds, CancellationToken cancellation)
+    {
+        FaultPlan.EnsureSupported(steps);
+        foreach (FaultStep step in steps)
+        {
+            await Clock.DelayUntilAsync(startNanoseconds + (long)step.At.TotalNanoseconds, cancellation).ConfigureAwait(false);
+            string label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
+            lock (_events) _events.Add(new FaultEvent(label, Clock.NowNanoseconds()));
+        }
+    }
+
+    /// <summary>Resumes every paused node (so that the cluster can be stopped and read).</summary>
+    public void ResumeAll()
+    {
+        foreach (int id in _paused) cluster.Resume(id);
+        _paused.Clear();
+    }
+
+    /// <summary>Restarts every killed node.</summary>
+    public async Task RestartAllAsync()
+    {
+        foreach (int id in _killed) await cluster.RestartAsync(id).ConfigureAwait(false);
+        _killed.Clear();
+    }
+
+    private async Task<string> ApplyAsync(FaultKind kind, CancellationToken cancellation)
+    {
+        switch (kind)
+        {
+            case FaultKind.KillLeader or FaultKind.KillFollower:
+                int victim = await PickAsync(kind == FaultKind.KillLeader, cancellation).ConfigureAwait(false);
+                await cluster.KillAsync(victim).ConfigureAwait(false);
+                _killed.Add(victim);
+                return $"{FaultPlan.NameOf(kind)} n{victim}";
+            case FaultKind.PauseLeader or FaultKind.PauseFollower:
+                int paused = await PickAsync(kind == FaultKind.PauseLeader, cancellation).ConfigureAwait(false);
+                cluster.Pause(paused);
+                _paused.Add(paused);
+                return $"{FaultPlan.NameOf(kind)} n{paused}";
+            case FaultKind.Restart:
+                string restarted = Nodes(_killed);
+                await RestartAllAsync().ConfigureAwait(false);
+                return $"restart {restarted}";
+            case FaultKind.Resume:
+                string resumed = Nodes(_paused);
+                ResumeAll();
+                return $"resume {resumed}";
+            default:
+                throw new NotSupportedException($"fault {FaultPlan.NameOf(kind)} is not supported yet");
+        }
+    }
+
+    private async Task<int> PickAsync(bool leader, CancellationToken cancellation)
+    {
+        int leaderId = await cluster.FindLeaderAsync(cancellation).ConfigureAwait(false)
+            ?? await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        if (leader) return leaderId;
+        int[] followers = [.. Enumerable.Range(1, cluster.NodeCount)
+            .Where(id => id != leaderId && cluster.IsRunning(id) && !_paused.Contains(id))];
+        return followers.Length > 0 ? followers[0] : throw new InvalidOperationException("no running follower to fault");
+    }
+
+    private static string Nodes(IEnumerable<int> ids) =>
+        string.Join(' ', ids.Order().Select(id => $"n{id}")) is { Length: > 0 } text ? text : "(none)";
+}

@@ -1,0 +1,80 @@
+// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s").
+namespace KvRaft.Loadgen;
+
+/// <summary>A fault the load generator can inject.</summary>
+public enum FaultKind
+{
+    /// <summary>SIGKILL the leader's process.</summary>
+    KillLeader,
+    /// <summary>SIGKILL a follower's process.</summary>
+    KillFollower,
+    /// <summary>Start every killed node again on its data.</summary>
+    Restart,
+    /// <summary>SIGSTOP the leader.</summary>
+    PauseLeader,
+    /// <summary>SIGSTOP a follower.</summary>
+    PauseFollower,
+    /// <summary>SIGCONT every paused node.</summary>
+    Resume,
+    /// <summary>Cut the leader off the network (not supported yet).</summary>
+    PartitionLeader,
+    /// <summary>Heal every partition (not supported yet).</summary>
+    Heal,
+}
+
+/// <summary>One fault at an offset from the start of the load.</summary>
+public sealed record FaultStep(FaultKind Kind, TimeSpan At)
+{
+    /// <summary>The name used on the command line, e.g. "kill-leader".</summary>
+    public string Name => FaultPlan.NameOf(Kind);
+}
+
+/// <summary>Parses and validates a fault schedule.</summary>
+public static class FaultPlan
+{
+    private static readonly Dictionary<string, FaultKind> Names = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["kill-leader"] = FaultKind.KillLeader,
+        ["kill-follower"] = FaultKind.KillFollower,
+        ["restart"] = FaultKind.Restart,
+        ["pause-leader"] = FaultKind.PauseLeader,
+        ["pause-follower"] = FaultKind.PauseFollower,
+        ["resume"] = FaultKind.Resume,
+        ["partition-leader"] = FaultKind.PartitionLeader,
+        ["heal"] = FaultKind.Heal,
+    };
+
+    /// <summary>The command-line name of <paramref name="kind"/>.</summary>
+    public static string NameOf(FaultKind kind) => Names.First(pair => pair.Value == kind).Key;
+
+    /// <summary>Parses "name@time,…"; an empty text is no fault.</summary>
+    public static IReadOnlyList<FaultStep> Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var steps = new List<FaultStep>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] pair = part.Split('@');
+            if (pair.Length != 2) throw new FormatException($"fault \"{part}\" is not name@time (e.g. kill-leader@5s)");
+            if (!Names.TryGetValue(pair[0], out FaultKind kind))
+            {
+                throw new FormatException($"unknown fault \"{pair[0]}\" ({string.Join(", ", Names.Keys)})");
+            }
+            steps.Add(new FaultStep(kind, DurationText.Parse(pair[1])));
+        }
+        return [.. steps.OrderBy(step => step.At)];
+    }
+
+    /// <summary>Throws <see cref="NotSupportedException"/> for faults the cluster cannot inject yet.</summary>
+    public static void EnsureSupported(IEnumerable<FaultStep> steps)
+    {
+        foreach (FaultStep step in steps)
+        {
+            if (step.Kind is FaultKind.PartitionLeader or FaultKind.Heal)
+            {
+                throw new NotSupportedException(
+                    $"fault \"{step.Name}\" is not supported yet: the server has no fault-control channel to cut links with");
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+// Goal: one logical client: issues operations one at a time (closed loop, or paced by the open-loop rate) and records each.
+using KvRaft.Client;
+using KvRaft.Linearizability;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>A logical client: at most one operation outstanding, as the history format requires.</summary>
+internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys, KvClient client, LiveStatistics live, OperationBudget budget)
+{
+    private readonly Random _random = new(HashCode.Combine(settings.Seed, id));
+    private readonly Dictionary<string, string> _lastSeen = new(StringComparer.Ordinal);
+    private long _sequence;
+
+    /// <summary>Everything this client did, in order.</summary>
+    public List<OperationRecord> Records { get; } = [];
+
+    /// <summary>Issues operations until the end time, the budget or cancellation.</summary>
+    public async Task RunAsync(long startNanoseconds, long endNanoseconds, CancellationToken cancellation)
+    {
+        long intervalNanoseconds = settings.RatePerSecond > 0 ? (long)(settings.Clients * 1e9 / settings.RatePerSecond) : 0;
+        long intended = startNanoseconds + (intervalNanoseconds > 0 ? _random.NextInt64(intervalNanoseconds) : 0);
+        while (!cancellation.IsCancellationRequested)
+        {
+            if (intervalNanoseconds > 0) await Clock.DelayUntilAsync(intended, cancellation).ConfigureAwait(false);
+            long now = Clock.NowNanoseconds();
+            if (now >= endNanoseconds || !budget.TryTake()) return;
+            OperationRecord record = await ExecuteAsync(intervalNanoseconds > 0 ? intended : now).ConfigureAwait(false);
+            Records.Add(record);
+            live.Record(record.LatencyNanoseconds, record.Ok == true);
+            intended += intervalNanoseconds;
+        }
+    }
+
+    private async Task<OperationRecord> ExecuteAsync(long intendedNanoseconds)
+    {
+        OperationKind kind = settings.Mix.Pick(_random);
+        string key = KeyChooser.Name(keys.Next(_random));
+        string? value = kind is OperationKind.Put or OperationKind.Append or OperationKind.Cas ? NextValue() : null;
+        string? expected = kind == OperationKind.Cas ? _lastSeen.GetValueOrDefault(key) : null;
+        long call = Clock.NowNanoseconds();
+        (string? output, Exception? error) = await InvokeAsync(kind, key, value, expected).ConfigureAwait(false);
+        long returned = Clock.NowNanoseconds();
+        Remember(kind, key, value, output, error);
+        return new OperationRecord(id, kind, key, value, expected, output, intendedNanoseconds, call, returned,
+            KvOutcome.Classify(error), error?.GetType().Name);
+    }
+
+    private async Task<(string? Output, Exception? Error)> InvokeAsync(OperationKind kind, string key, string? value, string? expected)
+    {
+        TimeSpan timeout = settings.OperationTimeout;
+        try
+        {
+            switch (kind)
+            {
+                case OperationKind.Get:
+                    return (await client.GetAsync(key, timeout).ConfigureAwait(false) ?? "", null);
+                case OperationKind.Put:
+                    await client.PutAsync(key, value!, timeout).ConfigureAwait(false);
+                    return (null, null);
+                case OperationKind.Append:
+                    await client.AppendAsync(key, value!, timeout).ConfigureAwait(false);
+                    return (null, null);
+                case OperationKind.Delete:
+                    await client.DeleteAsync(key, timeout).ConfigureAwait(false);
+                    return (null, null);
+                default:
+                    CasResult result = await client.CompareAndSetAsync(key, expected, value!, timeout).ConfigureAwait(false);
+                    return (result.Swapped ? "true" : "false", null);
+            }
+        }
+#pragma warning disable CA1031 // Every ending is recorded; KvOutcome.Classify maps unexpected ones to "unknown".
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            return (null, error);
+        }
+    }
+
+    private void Remember(OperationKind kind, string key, string? value, string? output, Exception? error)
+    {
+        if (error is not null) return;
+        if (kind == OperationKind.Get) _lastSeen[key] = output!;
+        else if (kind == OperationKind.Put || (kind == OperationKind.Cas && output == "true")) _lastSeen[key] = value!;
+        else _lastSeen.Remove(key);
+        if (kind == OperationKind.Get && output!.Length == 0) _lastSeen.Remove(key);
+    }
+
+    private string NextValue()
+    {
+        string value = $"v-{id}-{++_sequence}";
+        return value.Length >= settings.ValueSize ? value : value.PadRight(settings.ValueSize, '.');
+    }
+}
+
+/// <summary>The shared operation count of an --operations run (unlimited otherwise).</summary>
+internal sealed class OperationBudget(long? total)
+{
+    private long _remaining = total ?? long.MaxValue;
+
+    /// <summary>Takes one operation; false when none is left.</summary>
+    public bool TryTake() => Interlocked.Decrement(ref _remaining) >= 0;
+}

@@ -1,0 +1,58 @@
+// Goal: run a workload (and optionally a fault schedule) against a cluster and collect every operation.
+using KvRaft.Client;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>One second of the live progress.</summary>
+public readonly record struct ProgressSample(double ElapsedSeconds, long Completed, long Errors, double P99Milliseconds);
+
+/// <summary>What a run produced: every operation, the faults, and the run's start and end.</summary>
+public sealed record RunData(LoadSettings Settings, long StartNanoseconds, long EndNanoseconds,
+    IReadOnlyList<OperationRecord> Records, IReadOnlyList<FaultEvent> Faults);
+
+/// <summary>Drives <see cref="LoadSettings.Clients"/> logical clients over one <see cref="KvClient"/>.</summary>
+public static class LoadRun
+{
+    /// <summary>Runs the load; <paramref name="faults"/> (if any) runs beside it; <paramref name="progress"/> gets one sample a second.</summary>
+    public static async Task<RunData> RunAsync(LoadSettings settings, KvClient client, FaultInjector? faults,
+        Action<ProgressSample>? progress, CancellationToken cancellation)
+    {
+        var keys = new KeyChooser(settings.Keys, settings.Distribution);
+        var live = new LiveStatistics();
+        var budget = new OperationBudget(settings.Operations);
+        LoadClient[] clients = [.. Enumerable.Range(0, settings.Clients).Select(id => new LoadClient(id, settings, keys, client, live, budget))];
+        long start = Clock.NowNanoseconds();
+        long end = settings.Operations is null ? start + (long)settings.Duration.TotalNanoseconds : long.MaxValue;
+        using var stopFaults = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        Task faulting = faults?.RunAsync(start, stopFaults.Token) ?? Task.CompletedTask;
+        Task loading = Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(start, end, cancellation), CancellationToken.None)));
+        await ReportAsync(loading, live, start, progress).ConfigureAwait(false);
+        await stopFaults.CancelAsync().ConfigureAwait(false);
+        await IgnoreCancellation(faulting).ConfigureAwait(false);
+        await IgnoreCancellation(loading).ConfigureAwait(false);
+        long finished = Clock.NowNanoseconds();
+        List<OperationRecord> records = [.. clients.SelectMany(c => c.Records)];
+        return new RunData(settings, start, finished, records, faults?.Events.ToArray() ?? []);
+    }
+
+    private static async Task ReportAsync(Task loading, LiveStatistics live, long start, Action<ProgressSample>? progress)
+    {
+        while (await Task.WhenAny(loading, Task.Delay(1000)).ConfigureAwait(false) != loading)
+        {
+            (long completed, long errors, double p99) = live.TakeInterval();
+            progress?.Invoke(new ProgressSample((Clock.NowNanoseconds() - start) / 1e9, completed, errors, p99));
+        }
+    }
+
+    private static async Task IgnoreCancellation(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped on purpose.
+        }
+    }
+}

@@ -1,0 +1,67 @@
+// Goal: the command-line options of loadgen, turned into a LoadgenJob.
+using System.CommandLine;
+using System.Globalization;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>Builds the root command.</summary>
+internal static class LoadgenCommand
+{
+    public static RootCommand Create()
+    {
+        var nodes = new Option<int>("--nodes") { Description = "Nodes of the local cluster started for the run", DefaultValueFactory = _ => 3 };
+        var endpoints = new Option<string?>("--endpoints") { Description = "Target these client endpoints (host:port,…) instead of a local cluster" };
+        var clients = new Option<int>("--clients") { Description = "Logical clients, each with one operation outstanding", DefaultValueFactory = _ => 64 };
+        var duration = new Option<string>("--duration") { Description = "How long to run (e.g. 10s, 500ms, 2m)", DefaultValueFactory = _ => "10s" };
+        var operations = new Option<long?>("--operations") { Description = "Run this many operations instead of a duration" };
+        var mix = new Option<string>("--mix") { Description = "Operation weights: get, put, append, delete, cas", DefaultValueFactory = _ => "get=50,put=30,append=10,cas=10" };
+        var keys = new Option<int>("--keys") { Description = "Number of keys (16 bytes each)", DefaultValueFactory = _ => 1000 };
+        var distribution = new Option<KeyDistribution>("--distribution") { Description = "uniform or zipfian", DefaultValueFactory = _ => KeyDistribution.Uniform };
+        var valueSize = new Option<int>("--value-size") { Description = "Bytes per written value", DefaultValueFactory = _ => 100 };
+        var rate = new Option<double>("--rate") { Description = "Open-loop target ops/s over all clients (0 = closed loop)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the workload", DefaultValueFactory = _ => 1 };
+        var faults = new Option<string?>("--faults") { Description = "Faults: kill-leader@5s,restart@10s,pause-follower@15s,resume@18s (also kill-follower, pause-leader)" };
+        var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
+        var markdown = new Option<string?>("--markdown") { Description = "Write the results table as Markdown to this file" };
+        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (throughput and p99 over time, faults marked)", DefaultValueFactory = _ => "chart.png" };
+        var history = new Option<string?>("--history") { Description = "Write the history (JSON Lines, shared format) to this file" };
+        var check = new Option<bool>("--check") { Description = "Check the history for linearizability; exit 1 on a violation" };
+        var timeout = new Option<string>("--timeout") { Description = "Deadline of one operation, retries included", DefaultValueFactory = _ => "10s" };
+        var root = new RootCommand("KvRaft load generator")
+        {
+            nodes, endpoints, clients, duration, operations, mix, keys, distribution, valueSize, rate, seed, faults,
+            output, markdown, chart, history, check, timeout,
+        };
+        root.SetAction(async (result, cancellation) =>
+        {
+            var job = new LoadgenJob
+            {
+                Nodes = result.GetValue(nodes),
+                Endpoints = result.GetValue(endpoints),
+                Faults = FaultPlan.Parse(result.GetValue(faults)),
+                ResultsPath = result.GetValue(output),
+                MarkdownPath = result.GetValue(markdown),
+                ChartPath = result.GetValue(chart),
+                HistoryPath = result.GetValue(history),
+                Check = result.GetValue(check),
+                Settings = new LoadSettings
+                {
+                    Clients = result.GetValue(clients),
+                    Duration = DurationText.Parse(result.GetValue(duration)!),
+                    Operations = result.GetValue(operations),
+                    Mix = OperationMix.Parse(result.GetValue(mix)!),
+                    Keys = result.GetValue(keys),
+                    Distribution = result.GetValue(distribution),
+                    ValueSize = result.GetValue(valueSize),
+                    RatePerSecond = result.GetValue(rate),
+                    Seed = result.GetValue(seed),
+                    OperationTimeout = DurationText.Parse(result.GetValue(timeout)!),
+                },
+            };
+            return await job.RunAsync(cancellation).ConfigureAwait(false);
+        });
+        return root;
+    }
+
+    internal static string Format(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,96 @@
+// Goal: one loadgen run end to end: cluster (local or given), load with faults, results, chart, history and check.
+using KvRaft.Client;
+using KvRaft.Linearizability;
+using Spectre.Console;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>A run as the command line asked for it.</summary>
+internal sealed record LoadgenJob
+{
+    public required LoadSettings Settings { get; init; }
+    public int Nodes { get; init; } = 3;
+    public string? Endpoints { get; init; }
+    public IReadOnlyList<FaultStep> Faults { get; init; } = [];
+    public string? ResultsPath { get; init; }
+    public string? MarkdownPath { get; init; }
+    public string? ChartPath { get; init; }
+    public string? HistoryPath { get; init; }
+    public bool Check { get; init; }
+
+    /// <summary>Runs; returns the exit code (0 fine, 1 not linearizable, 2 bad request).</summary>
+    public async Task<int> RunAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            FaultPlan.EnsureSupported(Faults);
+            if (Endpoints is not null && Faults.Count > 0) throw new NotSupportedException("--faults needs the local cluster (leave out --endpoints)");
+        }
+        catch (NotSupportedException error)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{error.Message}[/]");
+            return 2;
+        }
+        RunData run = Endpoints is null ? await RunLocalAsync(cancellation).ConfigureAwait(false) : await RunRemoteAsync(cancellation).ConfigureAwait(false);
+        return Report(run);
+    }
+
+    private async Task<RunData> RunLocalAsync(CancellationToken cancellation)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "kvraft-loadgen-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster in {directory}");
+            await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory).ConfigureAwait(false);
+            await using KvClient client = cluster.CreateClient(ClientOptions());
+            var faults = new FaultInjector(cluster, Faults);
+            return await LoadRun.RunAsync(Settings, client, faults, Progress, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private async Task<RunData> RunRemoteAsync(CancellationToken cancellation)
+    {
+        string[] endpoints = Endpoints!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        await using KvClient client = KvClient.Connect(endpoints, ClientOptions());
+        return await LoadRun.RunAsync(Settings, client, null, Progress, cancellation).ConfigureAwait(false);
+    }
+
+    private KvClientOptions ClientOptions() => new()
+    {
+        OperationTimeout = Settings.OperationTimeout,
+        SessionPoolSize = Math.Max(1024, Settings.Clients),
+    };
+
+    private static void Progress(ProgressSample sample) => AnsiConsole.MarkupLineInterpolated(
+        $"[grey]{sample.ElapsedSeconds,6:0.0} s[/]  {sample.Completed,8} ops/s  p99 {sample.P99Milliseconds,8:0.00} ms  errors {sample.Errors}");
+
+    private int Report(RunData run)
+    {
+        RunSummary summary = RunSummary.Of(run);
+        string markdown = ResultFiles.Markdown(summary);
+        Console.WriteLine();
+        Console.Write(markdown);
+        if (ResultsPath is not null) File.WriteAllText(ResultsPath, ResultFiles.Json(summary, Settings));
+        if (MarkdownPath is not null) File.WriteAllText(MarkdownPath, markdown);
+        if (ChartPath is not null)
+        {
+            Chart.Save(summary, ChartPath);
+            Console.WriteLine($"chart: {Path.GetFullPath(ChartPath)}");
+        }
+        if (HistoryPath is not null) HistoryFile.Write(HistoryPath, run.Records);
+        return Check ? CheckHistory(run) : 0;
+    }
+
+    private int CheckHistory(RunData run)
+    {
+        CheckResult result = HistoryPath is not null
+            ? HistoryChecker.CheckFile(HistoryPath)
+            : HistoryChecker.Check(run.Records.Select(record => record.ToOperation()));
+        Console.WriteLine(result.Describe());
+        return result.Verdict == Verdict.NotLinearizable ? 1 : 0;
+    }
+}

@@ -1,0 +1,62 @@
+// Goal: the run's results as JSON and as a Markdown table.
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>Writes a <see cref="RunSummary"/> as JSON or Markdown.</summary>
+public static class ResultFiles
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <summary>The summary and the workload as indented JSON.</summary>
+    public static string Json(RunSummary summary, LoadSettings settings) => JsonSerializer.Serialize(new
+    {
+        workload = new
+        {
+            settings.Clients,
+            durationSeconds = settings.Duration.TotalSeconds,
+            settings.Operations,
+            mix = settings.Mix.ToString(),
+            settings.Keys,
+            distribution = settings.Distribution.ToString().ToLowerInvariant(),
+            settings.ValueSize,
+            settings.RatePerSecond,
+            settings.Seed,
+        },
+        results = summary,
+    }, JsonOptions);
+
+    /// <summary>A Markdown table of the figures, then one of the faults.</summary>
+    public static string Markdown(RunSummary summary)
+    {
+        var text = new StringBuilder();
+        LatencyProfile latency = summary.Latency;
+        text.AppendLine("| throughput (ops/s) | operations | ok | failed | unknown | p50 (ms) | p90 (ms) | p99 (ms) | p99.9 (ms) | max (ms) |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine(Row(summary.ThroughputPerSecond.ToString("0", CultureInfo.InvariantCulture), summary.Operations, summary.Succeeded,
+            summary.Failed, summary.Unknown, F(latency.P50Milliseconds), F(latency.P90Milliseconds), F(latency.P99Milliseconds),
+            F(latency.P999Milliseconds), F(latency.MaxMilliseconds)));
+        if (summary.ErrorsByKind.Count > 0)
+        {
+            text.AppendLine().AppendLine("| error | count |").AppendLine("|---|---:|");
+            foreach ((string kind, long count) in summary.ErrorsByKind) text.AppendLine(Row(kind, count));
+        }
+        if (summary.Faults.Count > 0)
+        {
+            text.AppendLine().AppendLine("| fault | at (s) | unavailable (ms) | p50 before (ms) | p99 before (ms) | p50 after (ms) | p99 after (ms) |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            foreach (FaultImpact fault in summary.Faults)
+            {
+                text.AppendLine(Row(fault.Label, F(fault.AtSeconds), fault.UnavailableMilliseconds is { } ms ? F(ms) : "no write after",
+                    F(fault.Before.P50Milliseconds), F(fault.Before.P99Milliseconds), F(fault.After.P50Milliseconds), F(fault.After.P99Milliseconds)));
+            }
+        }
+        return text.ToString();
+    }
+
+    private static string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static string Row(params object[] cells) => "| " + string.Join(" | ", cells) + " |";
+}

@@ -1,0 +1,85 @@
+// Goal: the figures of a run: throughput, latency percentiles, errors, a 100 ms timeline and each fault's impact.
+using HdrHistogram;
+
+namespace KvRaft.Loadgen;
+
+/// <summary>Latency percentiles in milliseconds.</summary>
+public sealed record LatencyProfile(long Count, double P50Milliseconds, double P90Milliseconds, double P99Milliseconds,
+    double P999Milliseconds, double MaxMilliseconds)
+{
+    /// <summary>The profile of the latencies of <paramref name="records"/> (from intended start).</summary>
+    public static LatencyProfile Of(IEnumerable<OperationRecord> records)
+    {
+        var histogram = new LongHistogram(LiveStatistics.HighestMicroseconds, 3);
+        foreach (OperationRecord record in records)
+        {
+            histogram.RecordValue(Math.Clamp(record.LatencyNanoseconds / 1000, 1, LiveStatistics.HighestMicroseconds));
+        }
+        if (histogram.TotalCount == 0) return new LatencyProfile(0, 0, 0, 0, 0, 0);
+        double At(double percentile) => histogram.GetValueAtPercentile(percentile) / 1000.0;
+        return new LatencyProfile(histogram.TotalCount, At(50), At(90), At(99), At(99.9), histogram.GetMaxValue() / 1000.0);
+    }
+}
+
+/// <summary>One 100 ms slice of the run (by completion time).</summary>
+public sealed record TimelinePoint(double StartSeconds, double OperationsPerSecond, double P50Milliseconds, double P99Milliseconds, long Errors);
+
+/// <summary>A fault's impact: time to the next successful write, and latency 2 s before and after.</summary>
+public sealed record FaultImpact(string Label, double AtSeconds, double? UnavailableMilliseconds, LatencyProfile Before, LatencyProfile After);
+
+/// <summary>The summary of a run.</summary>
+public sealed record RunSummary(
+    double DurationSeconds,
+    long Operations,
+    long Succeeded,
+    long Failed,
+    long Unknown,
+    double ThroughputPerSecond,
+    LatencyProfile Latency,
+    IReadOnlyDictionary<string, long> ErrorsByKind,
+    IReadOnlyList<TimelinePoint> Timeline,
+    IReadOnlyList<FaultImpact> Faults)
+{
+    private const long SliceNanoseconds = 100_000_000;
+    private const long WindowNanoseconds = 2_000_000_000;
+
+    /// <summary>Computes the summary of <paramref name="run"/>.</summary>
+    public static RunSummary Of(RunData run)
+    {
+        OperationRecord[] succeeded = [.. run.Records.Where(r => r.Ok == true)];
+        double durationSeconds = (run.EndNanoseconds - run.StartNanoseconds) / 1e9;
+        var errors = run.Records.Where(r => r.Error is not null).GroupBy(r => r.Error!)
+            .OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => (long)g.LongCount());
+        return new RunSummary(durationSeconds, run.Records.Count, succeeded.Length,
+            run.Records.Count(r => r.Ok == false), run.Records.Count(r => r.Ok is null),
+            succeeded.Length / Math.Max(durationSeconds, 1e-9), LatencyProfile.Of(succeeded), errors,
+            Slices(run), [.. run.Faults.Select(fault => Impact(run, succeeded, fault))]);
+    }
+
+    private static List<TimelinePoint> Slices(RunData run)
+    {
+        int count = (int)((run.EndNanoseconds - run.StartNanoseconds) / SliceNanoseconds) + 1;
+        var slices = Enumerable.Range(0, count).Select(_ => new List<OperationRecord>()).ToArray();
+        foreach (OperationRecord record in run.Records)
+        {
+            long index = (record.ReturnNanoseconds - run.StartNanoseconds) / SliceNanoseconds;
+            slices[Math.Clamp(index, 0, count - 1)].Add(record);
+        }
+        return [.. slices.Select((slice, index) =>
+        {
+            LatencyProfile profile = LatencyProfile.Of(slice.Where(r => r.Ok == true));
+            return new TimelinePoint(index * SliceNanoseconds / 1e9, profile.Count * 1e9 / SliceNanoseconds,
+                profile.P50Milliseconds, profile.P99Milliseconds, slice.Count(r => r.Ok != true));
+        })];
+    }
+
+    private static FaultImpact Impact(RunData run, OperationRecord[] succeeded, FaultEvent fault)
+    {
+        long at = fault.AtNanoseconds;
+        long? nextWrite = succeeded.Where(r => r.IsWrite && r.CallNanoseconds >= at)
+            .Select(r => (long?)r.ReturnNanoseconds).Min();
+        return new FaultImpact(fault.Label, (at - run.StartNanoseconds) / 1e9, (nextWrite - at) / 1e6,
+            LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at - WindowNanoseconds && r.ReturnNanoseconds < at)),
+            LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at && r.ReturnNanoseconds < at + WindowNanoseconds)));
+    }
+}
