@@ -1,5 +1,6 @@
-// Goal: a victim process for the crash tests: appends batches to a FasterRaftLogStore and prints each acknowledgement
-// ("ACK first last term hardTerm hardCommit") only after CommitAsync returned; the test kills it with SIGKILL at random.
+// Goal: a victim process for the crash tests: appends batches to a FasterRaftLogStore and reports them; the test kills
+// it with SIGKILL at random. Lines: "START" before recovery, "OPEN last hardTerm hardVote hardCommit" after it,
+// "BATCH first last term hardTerm hardVote hardCommit" before each append, "ACK" only after its CommitAsync returned.
 using KvRaft.Storage;
 
 if (args.Length < 2)
@@ -7,18 +8,18 @@ if (args.Length < 2)
     Console.Error.WriteLine("usage: KvRaft.Storage.CrashHelper <directory> <seed>");
     return 2;
 }
-var limits = StorageLimits.Default with { LogPageBits = 16, LogMemoryBits = 20, LogSegmentBits = 22, EntryMaxBytes = 4096 };
-using var store = FasterRaftLogStore.Open(args[0], limits);
+Console.WriteLine("START");
+using var store = FasterRaftLogStore.Open(args[0], CrashData.Limits);
 var random = new Random(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
 var hard = store.HardState;
-Console.WriteLine($"OPEN {store.LastIndex} {hard.Term} {hard.Commit}");
-Console.Out.Flush();
+Console.WriteLine($"OPEN {store.LastIndex} {hard.Term} {hard.Vote} {hard.Commit}");
 while (true)
 {
     var first = store.LastIndex + 1;
     var term = Math.Max(hard.Term, 1);
     if (random.Next(5) == 0 && store.LastIndex >= store.FirstIndex)
     {
+        // A new leader's entries replace a short suffix; a short batch truncates the rest of it.
         first = Math.Max(store.FirstIndex, store.LastIndex - random.Next(5));
         term++;
     }
@@ -29,8 +30,8 @@ while (true)
         entries[i] = CrashData.Entry(first + i, term);
     }
     hard = new HardState(term, 1, Math.Max(hard.Commit, first - 1));
+    Console.WriteLine($"BATCH {first} {first + count - 1} {term} {hard.Term} {hard.Vote} {hard.Commit}");
     store.Append(entries, hard);
     await store.CommitAsync();
-    Console.WriteLine($"ACK {first} {first + count - 1} {term} {hard.Term} {hard.Commit}");
-    Console.Out.Flush();
+    Console.WriteLine("ACK");
 }
