@@ -131,7 +131,7 @@ internal sealed class OutboundQueue
     {
         var segment = buffer.GetIoBuffer(buffer.WriterIndex, frameBytes);
         var written = TFormat.FormatFrame(value, segment.AsSpan());
-        KvRaft.Protocol.Invariant.True(written == frameBytes, written);
+        KvRaft.Invariant.True(written == frameBytes, written);
         buffer.SetWriterIndex(buffer.WriterIndex + frameBytes);
     }
 

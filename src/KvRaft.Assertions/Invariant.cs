@@ -2,7 +2,7 @@ using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace KvRaft.Protocol;
+namespace KvRaft;
 
 /// <summary>
 /// Assertions that stay on in release builds. A failed invariant is a bug in this process:
