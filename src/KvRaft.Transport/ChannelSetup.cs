@@ -14,6 +14,9 @@ internal static class ChannelSetup
     public static readonly TimeSpan ShutdownQuietPeriod = TimeSpan.Zero;
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(2);
 
+    // Receive buffers adapt between 1 KiB and 256 KiB per read.
+    private static readonly IRecvByteBufAllocator ReceiveBuffers = new AdaptiveRecvByteBufAllocator(1024, 16 * 1024, 256 * 1024);
+
     /// <summary>A listening bootstrap: pooled buffers, no Nagle, address reuse (a restarted node rebinds its port at once).</summary>
     public static ServerBootstrap Server(IEventLoopGroup group, int writeBufferBytesMax, Func<IChannelHandler> handler) =>
         new ServerBootstrap()
@@ -23,6 +26,7 @@ internal static class ChannelSetup
             .Option(ChannelOption.SoReuseaddr, true)
             .ChildOption(ChannelOption.TcpNodelay, true)
             .ChildOption(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
+            .ChildOption(ChannelOption.RcvbufAllocator, ReceiveBuffers)
             .ChildHandler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler())));
 
     /// <summary>A dialling bootstrap with the same settings and a connect timeout.</summary>
@@ -33,6 +37,7 @@ internal static class ChannelSetup
             .Option(ChannelOption.TcpNodelay, true)
             .Option(ChannelOption.ConnectTimeout, TimeSpan.FromMilliseconds(connectTimeoutMilliseconds))
             .Option(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
+            .Option(ChannelOption.RcvbufAllocator, ReceiveBuffers)
             .Handler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler())));
 
     /// <summary>An IP address for <paramref name="host"/>: a literal, or the first (IPv4 first) address it resolves to.</summary>

@@ -20,7 +20,7 @@ internal enum WriteOutcome : byte
 /// </summary>
 internal sealed class OutboundQueue
 {
-    private const int BatchBytes = 32 * 1024;
+    private const int BatchBytes = 128 * 1024;
 
     private readonly IChannel _channel;
     private readonly IByteBufferAllocator _allocator;

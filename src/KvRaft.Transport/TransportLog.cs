@@ -35,7 +35,4 @@ internal static partial class TransportLog
 
     [LoggerMessage(10, LogLevel.Warning, "Closing client connection {ConnectionId} from {Remote}: more than {Limit} response bytes pending (client not reading)")]
     public static partial void ClientTooSlow(ILogger logger, long connectionId, string remote, int limit);
-
-    [LoggerMessage(11, LogLevel.Error, "Handler threw on a frame from {Remote}")]
-    public static partial void HandlerFailed(ILogger logger, string remote, Exception exception);
 }

@@ -213,6 +213,13 @@ internal static class Frames
         return frame;
     }
 
+    public static byte[] Chunk(in SnapshotChunk chunk)
+    {
+        var frame = new byte[SnapshotChunkCodec.FrameSize(chunk)];
+        SnapshotChunkCodec.FormatFrame(chunk, frame);
+        return frame;
+    }
+
     public static byte[] Request(in ClientRequest request)
     {
         var frame = new byte[ClientRequestCodec.FrameSize(request)];
@@ -228,6 +235,14 @@ internal static class Frames
         frame[4] = version;
         frame[5] = type;
         return frame;
+    }
+
+    /// <summary>A copy of <paramref name="frame"/> with the byte at <paramref name="offset"/> replaced.</summary>
+    public static byte[] WithByte(byte[] frame, int offset, byte value)
+    {
+        var copy = (byte[])frame.Clone();
+        copy[offset] = value;
+        return copy;
     }
 
     public static PeerMessage Heartbeat(int from, int to, long context) =>
