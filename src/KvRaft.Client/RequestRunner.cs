@@ -128,10 +128,8 @@ internal sealed class RequestRunner
         {
             attempts.Unavailable = true; // no connection (yet): also when the deadline passed while connecting
             attempts.LastFailure = error;
-            if (deadline.Token.IsCancellationRequested)
-            {
-                throw;
-            }
+            // The deadline passed while connecting: end as the deadline does (a SocketException rethrown here escaped every handler).
+            deadline.Token.ThrowIfCancellationRequested();
             return null;
         }
         var pending = new PendingRequest(request with { RequestId = (ulong)Interlocked.Increment(ref _nextRequestId) });

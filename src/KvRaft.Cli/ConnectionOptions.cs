@@ -1,0 +1,57 @@
+using System.CommandLine;
+using KvRaft.Client;
+
+namespace KvRaft.Cli;
+
+/// <summary>The options every client command shares: --endpoints (or KVRAFT_ENDPOINTS) and --timeout.</summary>
+internal sealed class ConnectionOptions
+{
+    public const string EnvironmentVariable = "KVRAFT_ENDPOINTS";
+
+    public Option<string?> Endpoints { get; } = new("--endpoints")
+    {
+        Description = $"Client addresses of the nodes, host:port,host:port,... (default: ${EnvironmentVariable})",
+        Recursive = true,
+    };
+
+    public Option<double> Timeout { get; } = new("--timeout")
+    {
+        Description = "Deadline of each call in seconds, retries included",
+        DefaultValueFactory = _ => 10,
+        Recursive = true,
+    };
+
+    /// <summary>The endpoints from the option or the environment; throws <see cref="UsageException"/> when there are none.</summary>
+    public IReadOnlyList<string> EndpointList(ParseResult parse)
+    {
+        string? text = parse.GetValue(Endpoints) ?? Environment.GetEnvironmentVariable(EnvironmentVariable);
+        string[] list = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (list.Length == 0) throw new UsageException($"no endpoints: pass --endpoints host:port,... or set {EnvironmentVariable}");
+        return list;
+    }
+
+    /// <summary>The per-call deadline.</summary>
+    public TimeSpan CallTimeout(ParseResult parse)
+    {
+        double seconds = parse.GetValue(Timeout);
+        if (seconds <= 0 || double.IsNaN(seconds)) throw new UsageException("--timeout must be a positive number of seconds");
+        return TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>A client of the endpoints; an endpoint that is not host:port is a usage error.</summary>
+    public KvClient Connect(ParseResult parse)
+    {
+        IReadOnlyList<string> endpoints = EndpointList(parse);
+        try
+        {
+            return KvClient.Connect(endpoints, new KvClientOptions { OperationTimeout = CallTimeout(parse), ConnectTimeout = TimeSpan.FromSeconds(1) });
+        }
+        catch (ArgumentException error)
+        {
+            throw new UsageException("bad --endpoints: " + error.Message);
+        }
+    }
+}
+
+/// <summary>A usage error found after parsing (exit code 2).</summary>
+internal sealed class UsageException(string message) : Exception(message);

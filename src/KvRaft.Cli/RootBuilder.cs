@@ -1,0 +1,26 @@
+using System.CommandLine;
+
+namespace KvRaft.Cli;
+
+/// <summary>Builds kvraft's command tree.</summary>
+internal static class RootBuilder
+{
+    public static RootCommand Create()
+    {
+        var connection = new ConnectionOptions();
+        var root = new RootCommand("kvraft: a client and tools for a KvRaft cluster")
+        {
+            KeyCommands.Get(connection),
+            KeyCommands.Put(connection),
+            KeyCommands.Append(connection),
+            KeyCommands.Delete(connection),
+            CasCommand.Create(connection),
+            StatusCommand.Create(connection),
+            ClusterCommand.Create(),
+            ServeCommand.Create(),
+        };
+        root.Options.Add(connection.Endpoints);
+        root.Options.Add(connection.Timeout);
+        return root;
+    }
+}

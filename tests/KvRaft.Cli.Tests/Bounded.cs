@@ -1,0 +1,42 @@
+// Goal: helpers shared by the tests. Method: every wait has a limit and fails the test when it runs out; clients get short backoffs.
+using System.Net;
+using System.Net.Sockets;
+using KvRaft.Client;
+using KvRaft.LocalCluster;
+
+namespace KvRaft.Cli.Tests;
+
+internal static class Bounded
+{
+    /// <summary>The longest one test step may take (the machine is shared: generous).</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    public static Task Wait(Task task) => task.WaitAsync(Limit);
+
+    public static Task<T> Wait<T>(Task<T> task) => task.WaitAsync(Limit);
+
+    public static KvClientOptions ClientOptions() => new()
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+        OperationTimeout = TimeSpan.FromSeconds(15),
+        RetryBackoffMin = TimeSpan.FromMilliseconds(1),
+        RetryBackoffMax = TimeSpan.FromMilliseconds(50),
+    };
+
+    public static LocalClusterOptions ClusterOptions(LocalClusterMode mode) => new()
+    {
+        Mode = mode,
+        StartTimeout = Limit,
+        ClientOptions = ClientOptions(),
+    };
+
+    /// <summary>A 127.0.0.1 endpoint nobody listens on (bound to port 0, then released).</summary>
+    public static string DeadEndpoint()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return "127.0.0.1:" + port;
+    }
+}
