@@ -5,12 +5,16 @@ namespace KvRaft.Client.Tests;
 
 public sealed class DeadlineTests
 {
+    // Long enough that the request is surely written before it passes, even on a loaded 2-core machine:
+    // the classification (unknown vs not applied) depends on whether it was sent.
+    private static readonly TimeSpan UnansweredDeadline = TimeSpan.FromSeconds(3);
+
     [Fact]
     public async Task Deadline_passing_on_an_unanswered_write_throws_outcome_unknown_classified_unknown()
     {
         await using var server = new FakeServer { Script = request => request.Op == ClientOp.Put ? FakeReply.Hold : null };
         await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
-        var error = await Bounded.Throws<KvOutcomeUnknownException>(() => client.PutAsync("k", "v", TimeSpan.FromMilliseconds(200)));
+        var error = await Bounded.Throws<KvOutcomeUnknownException>(() => client.PutAsync("k", "v", UnansweredDeadline));
         Assert.Null(KvOutcome.Classify(error));
     }
 
@@ -20,7 +24,7 @@ public sealed class DeadlineTests
         var held = 0;
         await using var server = new FakeServer { Script = request => request.Op == ClientOp.Put && Interlocked.Increment(ref held) == 1 ? FakeReply.Hold : null };
         await using var client = KvClient.Connect([server.Endpoint], Bounded.Options(sessions: 1));
-        await Bounded.Throws<KvOutcomeUnknownException>(() => client.PutAsync("k", "v1", TimeSpan.FromMilliseconds(200)));
+        await Bounded.Throws<KvOutcomeUnknownException>(() => client.PutAsync("k", "v1", UnansweredDeadline));
         await Bounded.Wait(client.PutAsync("k", "v2"));
         var puts = server.SeenOps(ClientOp.Put);
         Assert.Equal(2, puts.Count);

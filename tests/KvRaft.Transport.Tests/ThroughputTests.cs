@@ -39,7 +39,10 @@ public sealed class ThroughputTests(ITestOutputHelper output)
     private static async Task<(long Sent, TimeSpan Elapsed)> RunAsync(PeerTransport sender, CountingHandler counter, PeerMessage message)
     {
         const int burst = 256;
-        const int window = 16 * 1024;
+        // Keep at most ~32 MiB in flight, half the outbound queue bound, so nothing is dropped however slow the
+        // receiver; at least 2,048 messages, as the receiver signals progress every 1,024.
+        int messageBytes = PeerMessageCodec.FrameSize(message);
+        long window = Math.Clamp((32L << 20) / messageBytes, 2048, 16 * 1024);
         var clock = Stopwatch.StartNew();
         long sent = 0;
         while (clock.Elapsed < Duration)
