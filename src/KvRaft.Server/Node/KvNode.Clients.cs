@@ -28,6 +28,7 @@ public sealed partial class KvNode
         ProposeTurnWrites();
         StartTurnReads();
         AfterInput();
+        _clients.Flush(); // answers given this turn (NotLeader, Status, busy) leave now, not with the next Ready
     }
 
     private void ReplyError(long connectionId, ulong requestId, ClientOp op, ClientStatus status, string? message = null)
