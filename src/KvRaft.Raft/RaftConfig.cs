@@ -18,7 +18,8 @@ public sealed class RaftConfig
 
     /// <summary>
     /// The index the host's state machine has already applied at start (0: nothing beyond the
-    /// snapshot). Committed entries after it are handed out again.
+    /// snapshot). Committed entries after it are handed out again. It may exceed the stored commit
+    /// index (it is committed, having been applied), but never the stored log.
     /// </summary>
     public long Applied { get; init; }
 

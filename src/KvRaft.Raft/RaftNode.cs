@@ -44,7 +44,10 @@ public sealed partial class RaftNode
         long applied = Math.Max(config.Storage.FirstIndex - 1, 0);
         if (config.Applied > 0)
         {
-            Invariant.True(config.Applied >= applied && config.Applied <= _log.Committed, (config.Applied, applied, _log.Committed));
+            // What the state machine applied was committed, even if the hard state's commit index was not yet
+            // written when the node stopped (a host may apply locally durable committed entries early).
+            Invariant.True(config.Applied >= applied && config.Applied <= _log.LastIndex, (config.Applied, applied, _log.LastIndex));
+            _log.CommitTo(config.Applied);
             applied = config.Applied;
             _log.AppliedTo(applied);
         }

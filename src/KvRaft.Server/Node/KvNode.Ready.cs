@@ -14,6 +14,7 @@ public sealed partial class KvNode
     private readonly List<KvApply> _applies = new();
     private readonly List<int> _commandsPerEntry = new();
     private readonly List<KvResult> _results = new();
+    private int _appliedEarly; // committed entries of the current Ready applied before its write was durable
 
     /// <summary>True while a Ready is taken and not yet completed.</summary>
     public bool ReadyInProgress => _ready is not null;
@@ -43,7 +44,32 @@ public sealed partial class KvNode
             mustCommit = true;
         }
         mustCommit |= ready.Snapshot is not null;
+        ApplyDurablePrefix(ready);
         return true;
+    }
+
+    /// <summary>
+    /// Committed entries that were already durable here before this Ready (every one below its first
+    /// new entry) are applied and answered now, while the log write is in flight, instead of after it:
+    /// a leader's writes commit one disk flush sooner. Applying them is safe: they are committed and
+    /// stored locally, so a restart finds them in the log (the core takes an applied index above the
+    /// stored commit index as committed).
+    /// </summary>
+    private void ApplyDurablePrefix(Ready ready)
+    {
+        _appliedEarly = 0;
+        if (ready.Snapshot is not null || ready.CommittedEntries.Count == 0) return;
+        long firstNew = ready.Entries.Count > 0 ? ready.Entries[0].Index : long.MaxValue;
+        int count = 0;
+        while (count < ready.CommittedEntries.Count && ready.CommittedEntries[count].Index < firstNew) count++;
+        if (count == 0) return;
+        ApplyRange(ready.CommittedEntries, 0, count);
+        _appliedEarly = count;
+        foreach (ReadState read in ready.ReadStates)
+        {
+            if (read.Index <= _machine.AppliedIndex) ServeRead(read);
+        }
+        _clients.Flush();
     }
 
     /// <summary>The Ready's writes are durable: send what waited for them, apply, answer, advance.</summary>
@@ -54,8 +80,8 @@ public sealed partial class KvNode
         _ready = null;
         foreach (Message message in ready.MessagesAfterPersist) SendPeer(message);
         _peers.Flush();
-        Apply(ready.CommittedEntries);
-        foreach (ReadState read in ready.ReadStates) ServeRead(read);
+        ApplyRange(ready.CommittedEntries, _appliedEarly, ready.CommittedEntries.Count);
+        foreach (ReadState read in ready.ReadStates) ServeRead(read); // already served ones are skipped
         foreach (long context in ready.DroppedReads) DropRead(context, "leadership lost before the read was confirmed");
         _clients.Flush();
         _raft.Advance();
@@ -80,26 +106,26 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>Applies committed entries as one batch (one state machine pass) and answers their writers.</summary>
-    private void Apply(IReadOnlyList<Entry> entries)
+    /// <summary>Applies committed entries [start, end) as one batch (one state machine pass) and answers their writers.</summary>
+    private void ApplyRange(IReadOnlyList<Entry> entries, int start, int end)
     {
-        if (entries.Count == 0) return;
+        if (start >= end) return;
         _applies.Clear();
         _commandsPerEntry.Clear();
         _results.Clear();
-        foreach (Entry entry in entries) _commandsPerEntry.Add(AddApplies(entry));
+        for (int i = start; i < end; i++) _commandsPerEntry.Add(AddApplies(entries[i]));
         _machine.ApplyBatch(CollectionsMarshal.AsSpan(_applies), _results);
         Invariant.True(_results.Count == _applies.Count, (_results.Count, _applies.Count));
         int next = 0;
-        for (int i = 0; i < entries.Count; i++)
+        for (int i = start; i < end; i++)
         {
-            int count = _commandsPerEntry[i];
+            int commands = _commandsPerEntry[i - start];
             if (TryTakeProposal(entries[i].Index, entries[i].Term, out Writer[] writers))
             {
-                Invariant.True(writers.Length == count, (writers.Length, count));
-                for (int k = 0; k < count; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
+                Invariant.True(writers.Length == commands, (writers.Length, commands));
+                for (int k = 0; k < commands; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
             }
-            next += count;
+            next += commands;
         }
     }
 
