@@ -70,9 +70,5 @@ public struct Message
         return text;
     }
 
-    /// <summary>True for messages that answer a request and carry no state of their own.</summary>
-    public readonly bool IsResponse => Type is MessageType.PreVoteResponse or MessageType.VoteResponse
-        or MessageType.AppendResponse or MessageType.HeartbeatResponse or MessageType.ReadIndexResponse;
-
     internal static Entry[] NoEntries => Array.Empty<Entry>();
 }

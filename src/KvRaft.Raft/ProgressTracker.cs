@@ -30,8 +30,6 @@ internal sealed class ProgressTracker
     /// <summary>Voter ids, ascending.</summary>
     public int[] Voters { get; }
 
-    public ConfigState Config => new((int[])Voters.Clone());
-
     public int Quorum => Voters.Length / 2 + 1;
 
     public bool IsVoter(int id) => _progress.ContainsKey(id);
