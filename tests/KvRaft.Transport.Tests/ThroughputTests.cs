@@ -20,8 +20,10 @@ public sealed class ThroughputTests(ITestOutputHelper output)
         await using var sender = await StartAsync(1, ports, new RecordingPeerHandler(), compress);
         await using var receiver = await StartAsync(2, ports, counter, compress);
         var connected = new Recorder<int>();
+        var connectDeadline = Stopwatch.StartNew();
         while (!sender.IsConnected(2) || !receiver.IsConnected(1))
         {
+            Assert.True(connectDeadline.Elapsed < Wait.Timeout, "the two transports did not connect");
             await counter.WaitAsync(TimeSpan.FromMilliseconds(10)); // polling the connection state only: never on the measured path
         }
         var message = Frames.Append(1, 2, 0, entryCount, dataBytes, repetitive);
