@@ -3,11 +3,11 @@ namespace KvRaft.Linearizability;
 /// <summary>Limits of a check. A key whose search exceeds them is reported unknown, never linearizable.</summary>
 public sealed record CheckOptions
 {
-    /// <summary>The defaults: 100 million steps and 60 seconds per key, all cores.</summary>
+    /// <summary>The defaults: 20 million steps (memo memory stays under about a GB) and 60 seconds per key, all cores.</summary>
     public static CheckOptions Default { get; } = new();
 
     /// <summary>Search steps allowed per key.</summary>
-    public long MaxStepsPerKey { get; init; } = 100_000_000;
+    public long MaxStepsPerKey { get; init; } = 20_000_000;
 
     /// <summary>Wall-clock time allowed per key.</summary>
     public TimeSpan TimeoutPerKey { get; init; } = TimeSpan.FromSeconds(60);

@@ -20,8 +20,11 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
     private readonly EventList _events = history.Events();
     private readonly LinearizedSet _linearized = new(history.CompletedCount, history.UnknownCount);
     private readonly StateCache _cache = new();
-    private readonly Stack<(int Call, int State)> _stack = new();
-    private int[] _longest = [];
+    private readonly (int Call, int State)[] _stack = new (int, int)[history.Operations.Count];
+    private readonly int[] _longest = new int[history.Operations.Count];
+    private int _depth;
+    private int _longestLength = -1;
+    private int _agreeing; // how many bottom entries of the stack equal the start of _longest
     private int _stuck = -1;
     private int _stuckState;
 
@@ -40,10 +43,10 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
                 node = TryLinearize(node, ref state);
                 continue;
             }
-            if (_stack.Count == 0)
+            if (_depth == 0)
             {
                 RecordLongest(node, state);
-                return new SearchOutcome(Verdict.NotLinearizable, _longest, _stuck, history.Values[_stuckState]);
+                return new SearchOutcome(Verdict.NotLinearizable, _longest[.._longestLength], _stuck, history.Values[_stuckState]);
             }
             RecordLongest(node, state);
             node = Backtrack(ref state);
@@ -65,7 +68,11 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
             _linearized.Remove(operation);
             return _events.Next(node);
         }
-        _stack.Push((node, state));
+        if (_agreeing == _depth && _depth < _longestLength && _longest[_depth] == operation)
+        {
+            _agreeing++;
+        }
+        _stack[_depth++] = (node, state);
         state = next;
         _events.Lift(node);
         return _events.Next(EventList.Head);
@@ -73,20 +80,26 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
 
     private int Backtrack(ref int state)
     {
-        (int call, int previous) = _stack.Pop();
+        (int call, int previous) = _stack[--_depth];
+        _agreeing = Math.Min(_agreeing, _depth);
         state = previous;
         _linearized.Remove(_events.Operation(call));
         _events.Unlift(call);
         return _events.Next(call);
     }
 
+    /// <summary>Keeps the current stack as the longest prefix when it is longer; copies only where it differs.</summary>
     private void RecordLongest(int stuckNode, int state)
     {
-        if (_stuck >= 0 && _stack.Count <= _longest.Length)
+        if (_depth <= _longestLength)
         {
             return;
         }
-        _longest = [.. _stack.Reverse().Select(entry => _events.Operation(entry.Call))];
+        for (int i = _agreeing; i < _depth; i++)
+        {
+            _longest[i] = _events.Operation(_stack[i].Call);
+        }
+        _longestLength = _agreeing = _depth;
         _stuck = _events.Operation(stuckNode);
         _stuckState = state;
     }

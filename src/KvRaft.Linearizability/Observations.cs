@@ -33,9 +33,10 @@ internal sealed class Observations
     /// <summary>True when no completed operation can have depended on <paramref name="write"/>.</summary>
     public bool IsUnseen(Operation write)
     {
-        if (write.Kind == OperationKind.Get || _lastFailedCasReturn > write.CallNanoseconds)
+        if (write.Kind == OperationKind.Get || _lastFailedCasReturn >= write.CallNanoseconds
+            || (write.Kind == OperationKind.Delete && _appended.Count > 0))
         {
-            return false;
+            return false; // a delete followed by appends shows in values that do not read ""
         }
         string value = write.Kind == OperationKind.Delete ? "" : write.Value!;
         if (value.Length == 0 || _appended.Count == 0)

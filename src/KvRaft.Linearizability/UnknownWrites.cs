@@ -4,8 +4,9 @@ namespace KvRaft.Linearizability;
 /// Narrows writes of unknown outcome before the search, since each one the search must consider
 /// can double the configurations it explores:
 /// - unseen: a put, append or cas whose value no completed get read and no cas expects (not even
-///   one of unknown outcome; in a key with appends, not even inside a longer value), or a delete when no get read "", is left out, provided no
-///   completed failed cas ends after its call (a failed cas can observe a write without reading it);
+///   one of unknown outcome; in a key with appends, not even inside a longer value), or a delete
+///   in a key without appends when no get read "" and no cas expects "", is left out, provided no
+///   completed failed cas ends at or after its call (a failed cas can observe a write without reading it);
 ///   leaving it out never changes the verdict, as an unknown write may never have taken effect;
 /// - seen exactly: a put or cas whose value was read exactly, and which no other write or chain of
 ///   appends can produce, certainly took effect before the first such read returned: it gets that

@@ -189,4 +189,51 @@ public sealed class ClassicHistoryTests
         history.Get(1, "k", "a", 1000, 1010);
         Assert.True(history.Check().IsLinearizable);
     }
+
+    [Fact]
+    public void UnseenUnknownWrite_NeededByAFailedCas_IsLinearizable()
+    {
+        History history = new History()
+            .Put(1, "k", "e", 0, 10)
+            .Put(2, "k", "v", 20, 30, Unknown)
+            .Cas(3, "k", "e", "x", false, 40, 50);
+        Assert.True(history.Check().IsLinearizable);
+    }
+
+    [Fact]
+    public void UnknownWrite_SeenOnlyThroughAnUnknownCas_IsLinearizable()
+    {
+        History history = new History()
+            .Put(1, "k", "a", 0, 10)
+            .Put(2, "k", "v", 20, 30, Unknown)
+            .Cas(3, "k", "v", "c", null, 40, 50)
+            .Get(4, "k", "c", 60, 70);
+        Assert.True(history.Check().IsLinearizable);
+    }
+
+    [Fact]
+    public void UnknownWrite_SeenExactly_MustPrecedeLaterReads()
+    {
+        History history = new History()
+            .Put(1, "k", "a", 0, 10)
+            .Put(2, "k", "v", 20, 30, Unknown)
+            .Get(3, "k", "v", 40, 50)
+            .Put(1, "k", "b", 60, 70)
+            .Get(3, "k", "b", 80, 90)
+            .Get(4, "k", "v", 100, 110);
+        Assert.Equal(Verdict.NotLinearizable, history.Check().Verdict);
+    }
+
+    [Fact]
+    public void UnknownPutOfAValueAlsoBuiltByAppends_IsLinearizable()
+    {
+        History history = new History()
+            .Put(1, "k", "x", 0, 10)
+            .Append(1, "k", "y", 20, 30)
+            .Put(2, "k", "xy", 35, 36, Unknown)
+            .Get(3, "k", "xy", 40, 50)
+            .Delete(1, "k", 60, 70)
+            .Get(3, "k", "", 80, 90);
+        Assert.True(history.Check().IsLinearizable);
+    }
 }

@@ -1,10 +1,11 @@
 // Goal: generated linearizable histories always pass and mutated ones always fail; method: CsCheck draws workload shapes (fixed seed, one batch so the whole run is deterministic), each run against a sequential reference.
 using CsCheck;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace KvRaft.Linearizability.Tests;
 
-public sealed class PropertyTests
+public sealed class PropertyTests(ITestOutputHelper output)
 {
     private const string Seed = "0000wnA434L1";
 
@@ -48,6 +49,7 @@ public sealed class PropertyTests
         var shape = new WorkloadShape(Clients: 6, OperationsPerClient: 2_000, Keys: 1, Seed: 2024);
         var options = new CheckOptions { MaxStepsPerKey = 20_000_000, TimeoutPerKey = TimeSpan.FromSeconds(20) };
         CheckResult result = HistoryChecker.Check(Workload.Generate(shape), options);
+        output.WriteLine($"{shape}: {result.Describe()}steps: {result.Keys[0].Steps}, search {result.Keys[0].Elapsed.TotalMilliseconds:0} ms");
         Assert.True(result.Verdict == Verdict.Linearizable, $"{shape}\n{result.Describe()}");
     }
 
@@ -61,6 +63,7 @@ public sealed class PropertyTests
         history[target] = history[target] with { Output = "never-written" };
         var options = new CheckOptions { MaxStepsPerKey = 20_000_000, TimeoutPerKey = TimeSpan.FromSeconds(20) };
         CheckResult result = HistoryChecker.Check(history, options);
+        output.WriteLine($"{shape}: {result.Describe(prefixShown: 3)}steps: {result.Keys[0].Steps}, search {result.Keys[0].Elapsed.TotalMilliseconds:0} ms");
         Assert.True(result.Verdict == Verdict.NotLinearizable, $"{shape}\n{result.Describe()}");
     }
 }
