@@ -88,7 +88,9 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
         var writes = client.Counters.Writes - before.Writes;
         output.WriteLine($"2,000 gets: {frames} frames in {writes} socket writes");
         Assert.Equal(2_000, frames);
-        Assert.True(writes < frames / 4, $"{writes} writes for {frames} frames");
+        // How many frames share a write depends on thread scheduling (504 of 2,000 were seen on a loaded machine,
+        // 1–5 on an idle one); half is a bound that still fails if requests are written one by one.
+        Assert.True(writes <= frames / 2, $"{writes} writes for {frames} frames");
     }
 }
 
