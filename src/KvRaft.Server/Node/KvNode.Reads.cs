@@ -71,9 +71,11 @@ public sealed partial class KvNode
     private void ExpireReads(long oldestTick)
     {
         if (_readBatches.Count == 0) return;
-        foreach (var (context, batch) in _readBatches.ToArray())
+        _expired.Clear();
+        foreach (var (context, batch) in _readBatches)
         {
-            if (batch.Tick < oldestTick) DropRead(context, "timed out waiting for the read index");
+            if (batch.Tick < oldestTick) _expired.Add(context);
         }
+        foreach (long context in _expired) DropRead(context, "timed out waiting for the read index");
     }
 }

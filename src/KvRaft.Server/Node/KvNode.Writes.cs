@@ -14,6 +14,7 @@ public sealed partial class KvNode
     private int _turnBytes;
     private readonly Dictionary<long, Proposal> _proposals = new();
     private int _pendingWrites;
+    private readonly List<long> _expired = new(); // reused every tick: no allocation to find timed-out requests
 
     private void QueueWrite(long connectionId, in ClientRequest request)
     {
@@ -85,10 +86,14 @@ public sealed partial class KvNode
     private void ExpireProposals(long oldestTick)
     {
         if (_proposals.Count == 0) return;
-        foreach (var (index, proposal) in _proposals.ToArray())
+        _expired.Clear();
+        foreach (var (index, proposal) in _proposals)
         {
-            if (proposal.Tick >= oldestTick) continue;
-            _proposals.Remove(index);
+            if (proposal.Tick < oldestTick) _expired.Add(index);
+        }
+        foreach (long index in _expired)
+        {
+            if (!_proposals.Remove(index, out Proposal? proposal)) continue;
             _pendingWrites -= proposal.Writers.Length;
             FailWriters(proposal.Writers, "timed out waiting for commit");
         }
