@@ -20,7 +20,7 @@ public sealed class KvServer : IAsyncDisposable
     private readonly ILogger _logger;
     private int _disposed;
 
-    private KvServer(ServerOptions options, ILoggerFactory loggers)
+    private KvServer(ServerOptions options, ILoggerFactory loggers, IFaultInjector? faults)
     {
         _logger = loggers.CreateLogger("kvraft.server");
         Directory.CreateDirectory(options.DataDir);
@@ -39,6 +39,7 @@ public sealed class KvServer : IAsyncDisposable
             ListenHost = peerHost,
             ListenPort = peerPort,
             Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
+            Faults = faults,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
         (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
         _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"));
@@ -69,12 +70,15 @@ public sealed class KvServer : IAsyncDisposable
     /// <summary>Completes when the node stops; faulted when it stopped on an error (a failed disk, say).</summary>
     public Task Stopped => _host.Stopped;
 
-    /// <summary>Opens storage (refusing a corrupt one), starts the transports and the event loop.</summary>
-    public static async Task<KvServer> StartAsync(ServerOptions options, ILoggerFactory loggers)
+    /// <summary>
+    /// Opens storage (refusing a corrupt one), starts the transports and the event loop.
+    /// <paramref name="faults"/> (tests and fault drills only) decides the fate of every peer message this node sends.
+    /// </summary>
+    public static async Task<KvServer> StartAsync(ServerOptions options, ILoggerFactory loggers, IFaultInjector? faults = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var server = new KvServer(options, loggers);
+        var server = new KvServer(options, loggers, faults);
         try
         {
             server._host.Start();
