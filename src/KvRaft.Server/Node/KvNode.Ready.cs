@@ -82,7 +82,7 @@ public sealed partial class KvNode
         _peers.Flush();
         ApplyRange(ready.CommittedEntries, _appliedEarly, ready.CommittedEntries.Count);
         foreach (ReadState read in ready.ReadStates) ServeRead(read); // already served ones are skipped
-        foreach (long context in ready.DroppedReads) DropRead(context, "leadership lost before the read was confirmed");
+        foreach (long context in ready.DroppedReads) DropRead(context, "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
         _clients.Flush();
         _raft.Advance();
         AfterInput();
