@@ -16,14 +16,23 @@ CLIENTS=${CLIENTS:-256}     # logical clients of the measured workloads
 KILL_RUNS=${KILL_RUNS:-1}   # 1: also a leader-kill run on each (10 s, 64 clients, SIGKILL of the leader at 5 s)
 WARMUP=5s                   # the first run on each cluster: warms it up and checks linearizability
 
-log() { echo "[compare-etcd] $*" >&2; }
+log() { echo "[compare-etcd $(date +%T)] $*" >&2; }
 
 WORK=$(mktemp -d -t kvraft-vs-etcd.XXXXXX)
-CHILDREN=()
-cleanup() {
+CLUSTER=()   # pids of the cluster now running (each node's command line names $WORK)
+
+# True while $1 is still one of our nodes: an exited child's pid may already belong to someone else.
+ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
+
+stop_cluster() { # signal
     local pid
-    for pid in "${CHILDREN[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    for pid in "${CHILDREN[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${CLUSTER[@]}"; do if ours "$pid"; then kill "-${1:-TERM}" "$pid" 2>/dev/null || true; fi; done
+    for pid in "${CLUSTER[@]}"; do wait "$pid" 2>/dev/null || true; done
+    CLUSTER=()
+}
+
+cleanup() {
+    stop_cluster KILL
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -65,14 +74,6 @@ wait_port() { # port seconds
     done
 }
 
-CLUSTER=()   # pids of the cluster now running
-stop_cluster() {
-    local pid
-    for pid in "${CLUSTER[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${CLUSTER[@]}"; do wait "$pid" 2>/dev/null || true; done
-    CLUSTER=()
-}
-
 start_kvraft() {
     local base i peers="" clients=""
     base=$(pick_ports)
@@ -82,7 +83,7 @@ start_kvraft() {
     for i in 1 2 3; do
         dotnet "$SERVER" --id "$i" --peer-listen "127.0.0.1:$((base + 2 + i))" --client-listen "127.0.0.1:$((base - 1 + i))" \
             --peers "$peers" --client-peers "$clients" --data-dir "$WORK/kvraft/$i" >"$WORK/kvraft-$i.log" 2>&1 &
-        CLUSTER+=($!); CHILDREN+=($!)
+        CLUSTER+=($!)
     done
     for i in 0 1 2; do wait_port $((base + i)) 30; done
     ENDPOINTS="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
@@ -100,19 +101,33 @@ start_etcd() {
             --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
             --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token "kvraft-vs-etcd-$ETCD_RUN" \
             --logger zap --log-outputs "$WORK/etcd-$ETCD_RUN-$i.log" >/dev/null 2>&1 &
-        CLUSTER+=($!); CHILDREN+=($!)
+        CLUSTER+=($!)
     done
     for i in 0 1 2; do wait_port $((base + i)) 30; done
     ENDPOINTS="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
 }
 
 # --- runs --------------------------------------------------------------------------------------------------
-# run NAME LOADGEN-ARGS...: one loadgen run; its Markdown table goes to $WORK/NAME.md, its output to NAME.log.
+# CPU seconds (user + system) used so far by the processes $@ (those still running).
+cpu_seconds() {
+    local ticks=0 pid
+    for pid in "$@"; do
+        if ours "$pid"; then ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); fi
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# run NAME LOADGEN-ARGS...: one loadgen run; its Markdown table goes to $WORK/NAME.md, its output to NAME.log,
+# "loadgen-cpu-seconds servers-cpu-seconds" to NAME.cpu (servers: the running $CLUSTER, if any).
 run() {
     local name=$1; shift
     log "$name: loadgen $*"
-    local status=0
-    dotnet "$LOADGEN" "$@" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" >"$WORK/$name.log" 2>&1 || status=$?
+    local status=0 before TIMEFORMAT='%U %S'
+    before=$(cpu_seconds "${CLUSTER[@]}")
+    { time dotnet "$LOADGEN" "$@" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" >"$WORK/$name.log" 2>&1; } \
+        2>"$WORK/$name.time" || status=$?
+    awk -v before="$before" -v after="$(cpu_seconds "${CLUSTER[@]}")" '{ printf "%.2f %.2f\n", $1 + $2, after - before }' \
+        "$WORK/$name.time" >"$WORK/$name.cpu"
     if [ "$status" -ne 0 ]; then
         log "$name: loadgen exited with $status"; tail -40 "$WORK/$name.log" >&2
         if [ "$status" -ne 1 ]; then exit "$status"; fi   # 1 = history not linearizable: reported in the table
@@ -122,6 +137,8 @@ run() {
 
 # field NAME COLUMN: a column of the results row (2 ops/s, 5 failed, 6 unknown, 7 p50, 9 p99).
 field() { sed -n 3p "$WORK/$1.md" | awk -F'|' -v c="$2" '{gsub(/ /, "", $c); print $c}'; }
+# cpu_per_op NAME WHICH: CPU µs per successful operation of the servers (WHICH=2) or of loadgen (WHICH=1).
+cpu_per_op() { awk -v ok="$(field "$1" 4)" -v w="$2" '{ if (ok > 0) printf "%.0f", $w * 1e6 / ok; else print "-" }' "$WORK/$1.cpu"; }
 unavailable() { grep -m1 '^| kill-' "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $4); print $4}'; }
 verdict() { grep -m1 -E '^(Linearizable|NotLinearizable|Unknown): ' "$WORK/$1.log" | cut -d: -f1 || echo "not checked"; }
 
@@ -179,19 +196,22 @@ echo "closed loop, $DURATION per workload; $(nproc) cores ($(grep -m1 'model nam
 echo "load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - STARTED)) s of runs;"
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo
-echo "| workload | KvRaft ops/s | KvRaft p50 (ms) | KvRaft p99 (ms) | etcd ops/s | etcd p50 (ms) | etcd p99 (ms) | KvRaft / etcd ops/s |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| workload | KvRaft ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | etcd ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | KvRaft / etcd ops/s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for workload in "${WORKLOADS[@]}"; do
     k=kvraft-$workload; e=etcd-$workload
-    echo "| ${TITLE[$workload]} | $(field "$k" 2) | $(field "$k" 7) | $(field "$k" 9) | $(field "$e" 2) | $(field "$e" 7) | $(field "$e" 9) | $(ratio "$(field "$k" 2)" "$(field "$e" 2)") |"
+    echo "| ${TITLE[$workload]} | $(field "$k" 2) | $(field "$k" 7) | $(field "$k" 9) | $(cpu_per_op "$k" 2) | $(field "$e" 2) | $(field "$e" 7) | $(field "$e" 9) | $(cpu_per_op "$e" 2) | $(ratio "$(field "$k" 2)" "$(field "$e" 2)") |"
 done
 if [ "$KILL_RUNS" = 1 ]; then
-    echo "| leader SIGKILLed at 5 s (mixed, 64 clients, 10 s): ops/s, p50, p99 over the run | $(field kvraft-kill 2) | $(field kvraft-kill 7) | $(field kvraft-kill 9) | $(field etcd-kill 2) | $(field etcd-kill 7) | $(field etcd-kill 9) | $(ratio "$(field kvraft-kill 2)" "$(field etcd-kill 2)") |"
+    echo "| leader SIGKILLed at 5 s (mixed, 64 clients, 10 s) | $(field kvraft-kill 2) | $(field kvraft-kill 7) | $(field kvraft-kill 9) | - | $(field etcd-kill 2) | $(field etcd-kill 7) | $(field etcd-kill 9) | - | $(ratio "$(field kvraft-kill 2)" "$(field etcd-kill 2)") |"
 fi
 echo
+echo "Server CPU µs/op: user + system CPU of the three server processes during the run, per successful operation."
+echo "loadgen's own CPU µs/op (its ~1 s start-up included), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(cpu_per_op "kvraft-$w" 1)" "$(cpu_per_op "etcd-$w" 1)"; done)"
 echo "History of the first $WARMUP mixed run on each fresh cluster (warm-up, not in the table): KvRaft $(verdict kvraft-check), etcd $(verdict etcd-check)."
 echo "Operations not ok (failed + unknown), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(not_ok "kvraft-$w")" "$(not_ok "etcd-$w")"; done)"
 if [ "$KILL_RUNS" = 1 ]; then
     echo "Leader kill: time from the SIGKILL to the first successful write called after it: KvRaft $(unavailable kvraft-kill) ms,"
     echo "etcd $(unavailable etcd-kill) ms (histories: KvRaft $(verdict kvraft-kill), etcd $(verdict etcd-kill); not ok: KvRaft $(not_ok kvraft-kill), etcd $(not_ok etcd-kill))."
 fi
+log "done"

@@ -44,7 +44,11 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
             int leader = await FindLeaderAsync(cancellation).ConfigureAwait(false);
             int victim = step.Kind == FaultKind.KillLeader ? leader : Enumerable.Range(0, endpoints.Count)
                 .First(index => index != leader && !_killed.Contains(index));
-            using (Process process = Process.GetProcessById(processIds[victim])) process.Kill();
+            using (Process process = Process.GetProcessById(processIds[victim]))
+            {
+                if (process.ProcessName != "etcd") throw new InvalidOperationException($"process {process.Id} is {process.ProcessName}, not etcd");
+                process.Kill();
+            }
             _killed.Add(victim);
             lock (_events) _events.Add(new FaultEvent($"{step.Name} e{victim + 1}", Clock.NowNanoseconds()));
         }
