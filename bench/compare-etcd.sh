@@ -56,11 +56,12 @@ SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
 # --- ports and processes -----------------------------------------------------------------------------------
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Six ports in a row (3 client, 3 peer) that nothing listens on.
+# Six ports in a row (3 client, 3 peer) that nothing listens on, below the ephemeral range (32768 and up) so
+# that no outgoing connection holds one as its local port (as LoopbackPorts does for the tests).
 pick_ports() {
     local base port busy
     while :; do
-        base=$((20000 + RANDOM % 30000)); busy=0
+        base=$((20000 + RANDOM % 12700)); busy=0
         for port in $(seq "$base" $((base + 5))); do if port_open "$port"; then busy=1; break; fi; done
         if [ "$busy" -eq 0 ]; then echo "$base"; return; fi
     done
