@@ -13,11 +13,11 @@ public sealed partial class ClusterScenarioTests
             Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 6, Keys = ["shared"], GetPercent = 30, PutPercent = 0 });
             for (int round = 1; round <= 2; round++)
             {
-                await scenario.WaitForProgressAsync(40, $"round {round}, before the leader stops");
+                await scenario.WaitForProgressAsync(30, $"round {round}, before the leader stops");
                 int leader = await cluster.WaitForLeaderAsync();
                 scenario.Log.Note($"round {round}: stopping leader {leader}");
                 await cluster.StopAsync(leader);
-                await scenario.WaitForProgressAsync(40, $"round {round}, without node {leader}");
+                await scenario.WaitForProgressAsync(30, $"round {round}, without node {leader}");
                 await cluster.StartAsync(leader);
             }
             await workload.StopAsync();

@@ -51,12 +51,12 @@ public sealed partial class ClusterScenarioTests
             ScenarioCluster cluster = scenario.Cluster;
             string[] keys = ["k0", "k1", "k2", "k3"];
             Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4, Keys = keys, GetPercent = 20, PutPercent = 0 });
-            await scenario.WaitForProgressAsync(80, "before every node stops");
+            await scenario.WaitForProgressAsync(50, "before every node stops");
             scenario.Log.Note("stopping every node, the clients still working");
             await cluster.StopAllAsync();
             await cluster.StartAllAsync();
             await cluster.WaitForLeaderAsync();
-            await scenario.WaitForProgressAsync(80, "after every node restarted");
+            await scenario.WaitForProgressAsync(50, "after every node restarted");
             await workload.StopAsync();
             Dictionary<string, string> values = await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, keys);
             foreach (string key in keys) AppendAudit.AssertExactlyOnce(scenario.Seed, key, values[key], scenario.History.Operations);

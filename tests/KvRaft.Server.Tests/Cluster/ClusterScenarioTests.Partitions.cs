@@ -1,5 +1,6 @@
 // Goal: under network faults no request completes without a majority, the majority side keeps serving, and every history stays linearizable; method: MIT 6.5840 partition and unreliable-network scenarios on real nodes, faults injected by the shared transport hook (drop, delay, partition between named nodes).
 using KvRaft.Client;
+using KvRaft.Protocol;
 
 namespace KvRaft.Server.Tests.Cluster;
 
@@ -10,13 +11,13 @@ public sealed partial class ClusterScenarioTests
         Scenario.RunAsync(output, seed: 301, nodes: 5, async scenario =>
         {
             ScenarioCluster cluster = scenario.Cluster;
-            int leader = await cluster.WaitForLeaderAsync();
-            int[] majority = [.. cluster.Ids.Where(id => id != leader)];
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, Nodes = majority });
+            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3 });
             await scenario.WaitForProgressAsync(30, "before the leader is cut off");
-            KvClient writer = scenario.NewClient(leader), reader = scenario.NewClient(leader);
-            scenario.Log.Note($"isolating leader {leader}");
-            cluster.Network.Isolate(leader);
+            (int leader, KvClient writer) = await PinnedToLeaderAsync(scenario, clientId: 100);
+            cluster.Network.Isolate(leader); // it reported itself leader an instant ago
+            scenario.Log.Note($"isolated leader {leader}");
+            KvClient reader = scenario.NewClient(leader);
+            int[] majority = [.. cluster.Ids.Where(id => id != leader)];
             Task<bool?> put = scenario.History.PutAsync(writer, 100, "k0", "isolated-put", ScenarioLimits.FaultyOperationTimeout);
             Task<(bool? Ok, string? Value)> get = scenario.History.GetAsync(reader, 101, "k0", ScenarioLimits.FaultyOperationTimeout);
             int next = await cluster.WaitForLeaderAsync(majority);
@@ -37,13 +38,13 @@ public sealed partial class ClusterScenarioTests
         Scenario.RunAsync(output, seed: 302, nodes: 5, async scenario =>
         {
             ScenarioCluster cluster = scenario.Cluster;
-            int leader = await cluster.WaitForLeaderAsync();
+            (int leader, KvClient minorityClient) = await PinnedToLeaderAsync(scenario, clientId: 100);
             int[] minority = [leader, cluster.Ids.First(id => id != leader)];
             int[] majority = [.. cluster.Ids.Except(minority)];
             scenario.Log.Note($"partition {string.Join(',', minority)} | {string.Join(',', majority)}");
             cluster.Network.Partition(minority, majority);
             Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, Nodes = majority });
-            Task<bool?> stuck = scenario.History.PutAsync(scenario.NewClient(minority), 100, "k1", "minority-put", ScenarioLimits.StepTimeout);
+            Task<bool?> stuck = scenario.History.PutAsync(minorityClient, 100, "k1", "minority-put", ScenarioLimits.ScenarioTimeout);
             await cluster.WaitForLeaderAsync(majority);
             await scenario.WaitForProgressAsync(60, "on the majority side");
             Assert.False(stuck.IsCompleted, $"seed {scenario.Seed}: a put through the minority {string.Join(',', minority)} ended while partitioned");
@@ -93,4 +94,23 @@ public sealed partial class ClusterScenarioTests
             await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, workload.Keys);
             scenario.CheckHistory();
         });
+
+    /// <summary>
+    /// A leader and a client that knows only it, with a session already registered (by one completed put), so that
+    /// its next write goes to that node as a write, not as a session registration.
+    /// </summary>
+    private static async Task<(int Leader, KvClient Client)> PinnedToLeaderAsync(Scenario scenario, int clientId)
+    {
+        int leader = 0;
+        KvClient? client = null;
+        int attempt = 0;
+        await Eventually.Until(async () =>
+        {
+            leader = await scenario.Cluster.WaitForLeaderAsync();
+            client = scenario.NewClient(leader);
+            bool? ok = await scenario.History.PutAsync(client, clientId, "k0", $"warm-{clientId}-{++attempt}", ScenarioLimits.FaultyOperationTimeout);
+            return ok == true && (await scenario.Cluster.StatusAsync(leader))?.Role == NodeRole.Leader;
+        }, "a client pinned to a leader that stays leader through its first put");
+        return (leader, client!);
+    }
 }

@@ -22,15 +22,23 @@ internal static class Eventually
     }
 
     /// <summary>Waits for <paramref name="task"/> up to the step deadline; throws naming <paramref name="what"/> after it.</summary>
-    public static async Task<T> Within<T>(Task<T> task, string what, TimeSpan? timeout = null)
+    public static async Task Within(Task task, string what, TimeSpan? timeout = null)
     {
+        TimeSpan limit = timeout ?? ScenarioLimits.StepTimeout;
         try
         {
-            return await task.WaitAsync(timeout ?? ScenarioLimits.StepTimeout).ConfigureAwait(false);
+            await task.WaitAsync(limit).ConfigureAwait(false);
         }
-        catch (TimeoutException error)
+        catch (TimeoutException error) when (!task.IsCompleted)
         {
-            throw new TimeoutException($"not within {(timeout ?? ScenarioLimits.StepTimeout).TotalSeconds:0.#} s: {what}", error);
+            throw new TimeoutException($"not within {limit.TotalSeconds:0.#} s: {what}", error);
         }
+    }
+
+    /// <summary>Waits for <paramref name="task"/> up to the step deadline; throws naming <paramref name="what"/> after it.</summary>
+    public static async Task<T> Within<T>(Task<T> task, string what, TimeSpan? timeout = null)
+    {
+        await Within((Task)task, what, timeout).ConfigureAwait(false);
+        return await task.ConfigureAwait(false);
     }
 }

@@ -96,7 +96,7 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     {
         KvServer server = Server(id);
         _servers[id - 1] = null;
-        await server.DisposeAsync().ConfigureAwait(false);
+        await Eventually.Within(server.DisposeAsync().AsTask(), $"node {id} stops").ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

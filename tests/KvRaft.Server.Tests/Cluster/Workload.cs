@@ -50,14 +50,13 @@ internal sealed class Workload(Scenario scenario, WorkloadOptions options)
 
     /// <summary>Waits (bounded) until every client has issued all its operations.</summary>
     public Task WaitUntilDoneAsync() =>
-        Eventually.Within(_completion.ContinueWith(_ => true, TaskScheduler.Default), $"{options.Clients} clients issue {options.OperationsPerClient} operations each");
+        Eventually.Within(_completion, $"{options.Clients} clients issue {options.OperationsPerClient} operations each");
 
     /// <summary>Lets each client finish its current operation, then waits for all of them.</summary>
     public async Task StopAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        await Eventually.Within(_completion.ContinueWith(_ => true, TaskScheduler.Default), "the workload's clients stop").ConfigureAwait(false);
-        await _completion.ConfigureAwait(false); // surfaces a client's unexpected failure
+        await Eventually.Within(_completion, "the workload's clients stop").ConfigureAwait(false); // surfaces a client's unexpected failure too
     }
 
     private async Task RunClientAsync(int client, KvClient kv)
