@@ -55,7 +55,7 @@ internal sealed class History
         CheckResult result = HistoryChecker.CheckFile(path, new CheckOptions { TimeoutPerKey = ScenarioLimits.CheckTimeoutPerKey });
         if (!result.IsLinearizable)
         {
-            throw new Xunit.Sdk.XunitException($"seed {seed}: the history ({path}) is {result.Verdict}:\n{result.Describe()}");
+            throw new Xunit.Sdk.XunitException($"seed {seed}: the history is {result.Verdict}:\n{result.Describe()}");
         }
         return result;
     }
