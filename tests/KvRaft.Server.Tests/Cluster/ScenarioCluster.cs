@@ -1,5 +1,4 @@
 // Goal: a real KvRaft cluster in this process for the scenarios: real nodes (FASTER storage, DotNetty transports) on 127.0.0.1, one shared fault injector, nodes stopped and restarted on their data; method: KvServer.StartAsync on freshly picked free ports, picked again (bounded) when one was taken meanwhile.
-using System.Net;
 using System.Net.Sockets;
 using KvRaft.Client;
 using KvRaft.Protocol;
@@ -122,20 +121,8 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
         }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        // All listeners are open at once, so the ports are distinct; they are released just before the nodes bind them.
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(listener => listener.Start());
-            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            listeners.ForEach(listener => listener.Stop());
-        }
-    }
+    // Below the ephemeral range: a released ephemeral port may be taken as the local port of any outgoing connection.
+    private static int[] FreePorts(int count) => LoopbackPorts.Free(count);
 
     private static bool IsAddressInUse(Exception error) => error switch
     {
