@@ -104,14 +104,23 @@ public sealed class KvServer : IAsyncDisposable
             ? new Dictionary<int, string> { [options.Id] = options.ClientListen }
             : ServerOptions.ParseAddresses(options.ClientPeers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
 
+    /// <summary>Which step of stopping is running (or "stopped"): names the step a stop that hangs is stuck in.</summary>
+    public string StopStep { get; private set; } = "running";
+
     /// <summary>Stops serving, stops the loop, closes storage.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        StopStep = "closing client connections";
         await _clients.DisposeAsync().ConfigureAwait(false);
+        StopStep = "stopping the event loop";
         await _host.DisposeAsync().ConfigureAwait(false);
+        StopStep = "closing peer connections";
         await _peers.DisposeAsync().ConfigureAwait(false);
+        StopStep = "closing the log";
         _log.Dispose();
+        StopStep = "closing the state machine";
         _machine.Dispose();
+        StopStep = "stopped";
     }
 }

@@ -95,7 +95,15 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     {
         KvServer server = Server(id);
         _servers[id - 1] = null;
-        await Eventually.Within(server.DisposeAsync().AsTask(), $"node {id} stops").ConfigureAwait(false);
+        Task stopping = server.DisposeAsync().AsTask();
+        try
+        {
+            await Eventually.Within(stopping, $"node {id} stops").ConfigureAwait(false);
+        }
+        catch (TimeoutException timeout)
+        {
+            throw new TimeoutException($"node {id} did not stop; stuck at: {server.StopStep}", timeout);
+        }
     }
 
     public async ValueTask DisposeAsync()
