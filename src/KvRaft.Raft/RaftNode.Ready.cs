@@ -45,7 +45,8 @@ public sealed partial class RaftNode
 
         ready.Snapshot = _log.Unstable.Snapshot;
         _readySnapshotIndex = ready.Snapshot?.Index ?? 0;
-        foreach (Entry entry in _log.Unstable.Entries) ready.EntryList.Add(entry);
+        IReadOnlyList<Entry> unstable = _log.Unstable.Entries;
+        for (int i = 0; i < unstable.Count; i++) ready.EntryList.Add(unstable[i]); // no foreach: it would box an enumerator
         _readyLastIndex = ready.EntryList.Count > 0 ? ready.EntryList[^1].Index : 0;
         _readyLastTerm = ready.EntryList.Count > 0 ? ready.EntryList[^1].Term : 0;
 
