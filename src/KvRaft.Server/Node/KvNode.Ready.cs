@@ -95,7 +95,7 @@ public sealed partial class KvNode
 
     private void SendPeer(in Message message)
     {
-        PeerMessage wire = PeerMessageMapper.ToWire(message);
+        PeerMessage wire = PeerMessageMapper.ToWire(message, ref _outgoingEntries);
         if (message.Type != MessageType.Snapshot)
         {
             _peers.Send(wire);
