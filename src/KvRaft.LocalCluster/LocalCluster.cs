@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using KvRaft.Client;
 using KvRaft.Server.Hosting;
 using Microsoft.Extensions.Logging;
@@ -161,32 +159,12 @@ public sealed class LocalCluster : IAsyncDisposable
         if (File.Exists(file))
         {
             var saved = File.ReadAllLines(file).Select(line => line.Split(' ')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray();
-            if (saved.Length == nodeCount && saved.All(p => IsFree(p.Item1) && IsFree(p.Item2))) return saved;
+            if (saved.Length == nodeCount && saved.All(p => Transport.LoopbackPorts.IsFree(p.Item1) && Transport.LoopbackPorts.IsFree(p.Item2))) return saved;
         }
-        var ports = Enumerable.Range(0, nodeCount).Select(_ => (FreePort(), FreePort())).ToArray();
+        int[] free = Transport.LoopbackPorts.Free(2 * nodeCount);
+        var ports = Enumerable.Range(0, nodeCount).Select(i => (free[2 * i], free[(2 * i) + 1])).ToArray();
         File.WriteAllLines(file, ports.Select(p => $"{p.Item1} {p.Item2}"));
         return ports;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Stops every node (SIGTERM, then SIGKILL after a grace period).</summary>

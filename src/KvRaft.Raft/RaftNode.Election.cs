@@ -73,6 +73,7 @@ public sealed partial class RaftNode
         Role = Role.PreCandidate;
         _tracker.ResetVotes();
         Leader = 0;
+        DropForwardedReads();
     }
 
     private void BecomeCandidate()

@@ -12,11 +12,15 @@ public sealed partial class RaftNode
     private readonly HashSet<int> _readRoundAcks = new();
     private long _readRoundNext = 1;
     private long _readRoundInFlight;
+    // Follower: reads sent to the leader, waiting for its answer (dropped when that leader is gone).
+    private readonly List<ForwardedRead> _readsForwarded = new();
     // Any role: reads confirmed, waiting for apply to reach their index.
     private readonly List<ReadState> _readsAwaitingApply = new();
     private readonly List<long> _droppedReads = new();
 
-    private int PendingReadCount => _readsBeforeCommit.Count + _readsInRounds.Count + _readsAwaitingApply.Count;
+    private readonly record struct ForwardedRead(long Context, int Leader, long Tick);
+
+    private int PendingReadCount => _readsBeforeCommit.Count + _readsInRounds.Count + _readsForwarded.Count + _readsAwaitingApply.Count;
 
     /// <summary>
     /// Asks for a linearizable read named by <paramref name="context"/>. A ReadState with the
@@ -32,6 +36,7 @@ public sealed partial class RaftNode
             return ReadIndexStatus.Accepted;
         }
         if (Leader == 0) return ReadIndexStatus.NoLeader;
+        _readsForwarded.Add(new ForwardedRead(context, Leader, _ticksSinceStart));
         Send(new Message { Type = MessageType.ReadIndex, To = Leader, Context = context });
         return ReadIndexStatus.Accepted;
     }
@@ -99,7 +104,39 @@ public sealed partial class RaftNode
 
     private void OnReadIndexResponse(Message message)
     {
+        int found = -1;
+        for (int i = 0; i < _readsForwarded.Count && found < 0; i++)
+        {
+            if (_readsForwarded[i].Context == message.Context && _readsForwarded[i].Leader == message.From) found = i;
+        }
+        if (found < 0) return; // dropped already (its leader was gone, or it waited too long): the client was told to retry
+        _readsForwarded.RemoveAt(found);
         _readsAwaitingApply.Add(new ReadState(message.Context, message.Index));
+    }
+
+    /// <summary>
+    /// Follower: a read whose ReadIndex request or answer was lost would wait for the service's
+    /// request timeout; after an election timeout without an answer it is dropped, so the client retries now.
+    /// </summary>
+    private void ExpireForwardedReads()
+    {
+        if (_readsForwarded.Count == 0) return;
+        long oldest = _ticksSinceStart - _config.ElectionTicks;
+        int kept = 0;
+        for (int i = 0; i < _readsForwarded.Count; i++)
+        {
+            ForwardedRead read = _readsForwarded[i];
+            if (read.Tick < oldest) _droppedReads.Add(read.Context);
+            else _readsForwarded[kept++] = read;
+        }
+        _readsForwarded.RemoveRange(kept, _readsForwarded.Count - kept);
+    }
+
+    /// <summary>The leader a follower's reads went to is no longer its leader: they will never be answered.</summary>
+    private void DropForwardedReads()
+    {
+        foreach (ForwardedRead read in _readsForwarded) _droppedReads.Add(read.Context);
+        _readsForwarded.Clear();
     }
 
     private void OnCommitAdvancedAsLeader()
@@ -123,6 +160,7 @@ public sealed partial class RaftNode
         }
         _readsBeforeCommit.Clear();
         _readsInRounds.Clear();
+        DropForwardedReads();
         _readRoundInFlight = 0;
         _readRoundAcks.Clear();
     }

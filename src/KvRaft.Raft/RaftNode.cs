@@ -93,6 +93,7 @@ public sealed partial class RaftNode
         _ticksSinceStart++;
         if (Role == Role.Leader) TickLeader();
         else TickElection();
+        ExpireForwardedReads();
     }
 
     /// <summary>A status snapshot for tools and tests.</summary>

@@ -1,6 +1,4 @@
 // Goal: helpers shared by the tests. Method: every wait has a limit and fails the test when it runs out; clients get short backoffs.
-using System.Net;
-using System.Net.Sockets;
 using KvRaft.Client;
 using KvRaft.LocalCluster;
 
@@ -30,13 +28,9 @@ internal static class Bounded
         ClientOptions = ClientOptions(),
     };
 
-    /// <summary>A 127.0.0.1 endpoint nobody listens on (bound to port 0, then released).</summary>
-    public static string DeadEndpoint()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return "127.0.0.1:" + port;
-    }
+    /// <summary>
+    /// A 127.0.0.1 endpoint nobody listens on, below the ephemeral range: a released ephemeral port may
+    /// become the local port of the very connection dialling it, which then talks to itself.
+    /// </summary>
+    public static string DeadEndpoint() => "127.0.0.1:" + KvRaft.Transport.LoopbackPorts.Free(1)[0];
 }

@@ -1,6 +1,4 @@
 // Goal: helpers shared by the client tests. Method: every wait is bounded and fails the test when it runs out; clients get short backoffs.
-using System.Net;
-using System.Net.Sockets;
 
 namespace KvRaft.Client.Tests;
 
@@ -23,15 +21,11 @@ internal static class Bounded
         SessionPoolSize = sessions,
     };
 
-    /// <summary>A 127.0.0.1 endpoint nobody listens on (bound to port 0, then released).</summary>
-    public static string DeadEndpoint()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return "127.0.0.1:" + port;
-    }
+    /// <summary>
+    /// A 127.0.0.1 endpoint nobody listens on, below the ephemeral range: a released ephemeral port may
+    /// become the local port of the very connection dialling it, which then talks to itself.
+    /// </summary>
+    public static string DeadEndpoint() => "127.0.0.1:" + KvRaft.Transport.LoopbackPorts.Free(1)[0];
 
     /// <summary>Awaits <paramref name="call"/> (bounded) and returns the exception it must throw.</summary>
     public static async Task<T> Throws<T>(Func<Task> call) where T : Exception

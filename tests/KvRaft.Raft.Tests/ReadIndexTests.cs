@@ -126,6 +126,43 @@ public sealed class ReadIndexTests
     }
 
     [Fact]
+    public void FollowerRead_SentToALeaderThatWasReplaced_IsDroppedAtOnce_NotLeftToTimeOut()
+    {
+        var net = new TestNetwork(3, 508);
+        int leader = net.CheckOneLeader();
+        int follower = net.Ids.First(id => id != leader);
+        int other = net.Ids.First(id => id != leader && id != follower);
+        net.One(1, 3);
+        net.Isolate(leader); // the leader "dies": the forwarded request never reaches it
+        Assert.Equal(ReadIndexStatus.Accepted, net.Node(follower).ReadIndex(21));
+        net.Process(follower);
+        long term = net.Node(follower).Term;
+        // A new leader's heartbeat of a later term: the old leader will never answer.
+        net.Node(follower).Step(new Message { Type = MessageType.Heartbeat, From = other, To = follower, Term = term + 1 });
+        net.Process(follower);
+        Assert.Contains(21, net.DroppedReads[follower]);
+        Assert.False(Released(net, follower, 21), net.Tag);
+    }
+
+    [Fact]
+    public void FollowerRead_WithoutAnAnswer_IsDroppedAfterAnElectionTimeout_AndALateAnswerIsIgnored()
+    {
+        var net = new TestNetwork(3, 509);
+        int leader = net.CheckOneLeader();
+        int follower = net.Ids.First(id => id != leader);
+        net.One(1, 3);
+        net.DroppedTypes.Add(MessageType.ReadIndexResponse); // the leader stays; only its answer is lost
+        Assert.Equal(ReadIndexStatus.Accepted, net.Node(follower).ReadIndex(22));
+        net.Process(follower);
+        Assert.True(net.TickUntil(() => net.DroppedReads[follower].Contains(22), 100), net.Tag);
+        Assert.Equal(leader, net.Node(follower).Leader);
+        net.Heal();
+        net.Node(follower).Step(new Message { Type = MessageType.ReadIndexResponse, From = leader, To = follower, Term = net.Node(follower).Term, Index = 1, Context = 22 });
+        net.Process(follower);
+        Assert.False(Released(net, follower, 22), net.Tag);
+    }
+
+    [Fact]
     public void FollowerWithoutLeader_RefusesReads()
     {
         var solo = new Solo(1, new[] { 1, 2, 3 });

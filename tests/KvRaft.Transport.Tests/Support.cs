@@ -109,23 +109,8 @@ internal sealed class RecordingLogger : ILogger
 
 internal static class Ports
 {
-    /// <summary>Distinct free loopback ports, found by binding sockets to port 0 at once, then closing them.</summary>
-    public static int[] Free(int count)
-    {
-        var sockets = Enumerable.Range(0, count).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToList();
-        try
-        {
-            foreach (var socket in sockets)
-            {
-                socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            }
-            return sockets.Select(socket => ((IPEndPoint)socket.LocalEndPoint!).Port).ToArray();
-        }
-        finally
-        {
-            sockets.ForEach(socket => socket.Dispose());
-        }
-    }
+    /// <summary>Distinct free loopback ports outside the ephemeral range (see <see cref="LoopbackPorts"/>).</summary>
+    public static int[] Free(int count) => LoopbackPorts.Free(count);
 }
 
 /// <summary>A plain TCP client for sending hand-made bytes and reading frames.</summary>

@@ -5,7 +5,7 @@ using KvRaft.Linearizability;
 namespace KvRaft.Loadgen;
 
 /// <summary>A logical client: at most one operation outstanding, as the history format requires.</summary>
-internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys, KvClient client, LiveStatistics live, OperationBudget budget)
+internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys, ILoadTarget target, LiveStatistics live, OperationBudget budget)
 {
     private readonly Random _random = new(HashCode.Combine(settings.Seed, id));
     private readonly Dictionary<string, string> _lastSeen = new(StringComparer.Ordinal);
@@ -42,7 +42,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
         long returned = Clock.NowNanoseconds();
         Remember(kind, key, value, output, error);
         return new OperationRecord(id, kind, key, value, expected, output, intendedNanoseconds, call, returned,
-            KvOutcome.Classify(error), error?.GetType().Name);
+            target.Classify(error), error is null ? null : target.NameOf(error));
     }
 
     private async Task<(string? Output, Exception? Error)> InvokeAsync(OperationKind kind, string key, string? value, string? expected)
@@ -53,22 +53,22 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
             switch (kind)
             {
                 case OperationKind.Get:
-                    return (await client.GetAsync(key, timeout).ConfigureAwait(false) ?? "", null);
+                    return (await target.GetAsync(id, key, timeout).ConfigureAwait(false) ?? "", null);
                 case OperationKind.Put:
-                    await client.PutAsync(key, value!, timeout).ConfigureAwait(false);
+                    await target.PutAsync(id, key, value!, timeout).ConfigureAwait(false);
                     return (null, null);
                 case OperationKind.Append:
-                    await client.AppendAsync(key, value!, timeout).ConfigureAwait(false);
+                    await target.AppendAsync(id, key, value!, timeout).ConfigureAwait(false);
                     return (null, null);
                 case OperationKind.Delete:
-                    await client.DeleteAsync(key, timeout).ConfigureAwait(false);
+                    await target.DeleteAsync(id, key, timeout).ConfigureAwait(false);
                     return (null, null);
                 default:
-                    CasResult result = await client.CompareAndSetAsync(key, expected, value!, timeout).ConfigureAwait(false);
+                    CasResult result = await target.CompareAndSetAsync(id, key, expected, value!, timeout).ConfigureAwait(false);
                     return (result.Swapped ? "true" : "false", null);
             }
         }
-#pragma warning disable CA1031 // Every ending is recorded; KvOutcome.Classify maps unexpected ones to "unknown".
+#pragma warning disable CA1031 // Every ending is recorded; the target's Classify maps unexpected ones to "unknown".
         catch (Exception error)
 #pragma warning restore CA1031
         {

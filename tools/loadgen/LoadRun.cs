@@ -10,17 +10,22 @@ public readonly record struct ProgressSample(double ElapsedSeconds, long Complet
 public sealed record RunData(LoadSettings Settings, long StartNanoseconds, long EndNanoseconds,
     IReadOnlyList<OperationRecord> Records, IReadOnlyList<FaultEvent> Faults);
 
-/// <summary>Drives <see cref="LoadSettings.Clients"/> logical clients over one <see cref="KvClient"/>.</summary>
+/// <summary>Drives <see cref="LoadSettings.Clients"/> logical clients over one <see cref="ILoadTarget"/>.</summary>
 public static class LoadRun
 {
+    /// <summary>Runs the load on KvRaft through <paramref name="client"/>; <paramref name="faults"/> (if any) runs beside it.</summary>
+    public static Task<RunData> RunAsync(LoadSettings settings, KvClient client, FaultInjector? faults,
+        Action<ProgressSample>? progress, CancellationToken cancellation) =>
+        RunAsync(settings, new KvRaftTarget(client), faults is null ? null : new KvRaftFaults(faults), progress, cancellation);
+
     /// <summary>Runs the load; <paramref name="faults"/> (if any) runs beside it; <paramref name="progress"/> gets one sample a second.</summary>
-    public static async Task<RunData> RunAsync(LoadSettings settings, KvClient client, FaultInjector? faults,
+    public static async Task<RunData> RunAsync(LoadSettings settings, ILoadTarget target, IFaultRunner? faults,
         Action<ProgressSample>? progress, CancellationToken cancellation)
     {
         var keys = new KeyChooser(settings.Keys, settings.Distribution);
         var live = new LiveStatistics();
         var budget = new OperationBudget(settings.Operations);
-        LoadClient[] clients = [.. Enumerable.Range(0, settings.Clients).Select(id => new LoadClient(id, settings, keys, client, live, budget))];
+        LoadClient[] clients = [.. Enumerable.Range(0, settings.Clients).Select(id => new LoadClient(id, settings, keys, target, live, budget))];
         long start = Clock.NowNanoseconds();
         long end = settings.Operations is null ? start + (long)settings.Duration.TotalNanoseconds : long.MaxValue;
         using var stopFaults = CancellationTokenSource.CreateLinkedTokenSource(cancellation);

@@ -7,10 +7,14 @@ namespace KvRaft.Loadgen;
 /// <summary>Builds the root command.</summary>
 internal static class LoadgenCommand
 {
-    public static RootCommand Create()
+    /// <summary>The command; <paramref name="run"/> replaces running the job (for tests of the parsing).</summary>
+    public static RootCommand Create(Func<LoadgenJob, CancellationToken, Task<int>>? run = null)
     {
         var nodes = new Option<int>("--nodes") { Description = "Nodes of the local cluster started for the run", DefaultValueFactory = _ => 3 };
         var endpoints = new Option<string?>("--endpoints") { Description = "Target these client endpoints (host:port,…) instead of a local cluster" };
+        var target = new Option<LoadTargetKind>("--target") { Description = "kvraft, or etcd (needs --endpoints of etcd members)", DefaultValueFactory = _ => LoadTargetKind.KvRaft };
+        var clientsPerChannel = new Option<int>("--clients-per-channel") { Description = "etcd: logical clients per gRPC channel", DefaultValueFactory = _ => EtcdTarget.DefaultClientsPerChannel };
+        var etcdPids = new Option<string?>("--etcd-pids") { Description = "etcd: the members' process ids, in --endpoints order (lets --faults kill-leader/kill-follower kill them)" };
         var clients = new Option<int>("--clients") { Description = "Logical clients, each with one operation outstanding", DefaultValueFactory = _ => 64 };
         var duration = new Option<string>("--duration") { Description = "How long to run (e.g. 10s, 500ms, 2m)", DefaultValueFactory = _ => "10s" };
         var operations = new Option<long?>("--operations") { Description = "Run this many operations instead of a duration" };
@@ -29,7 +33,7 @@ internal static class LoadgenCommand
         var timeout = new Option<string>("--timeout") { Description = "Deadline of one operation, retries included", DefaultValueFactory = _ => "10s" };
         var root = new RootCommand("KvRaft load generator")
         {
-            nodes, endpoints, clients, duration, operations, mix, keys, distribution, valueSize, rate, seed, faults,
+            nodes, endpoints, target, clientsPerChannel, etcdPids, clients, duration, operations, mix, keys, distribution, valueSize, rate, seed, faults,
             output, markdown, chart, history, check, timeout,
         };
         root.SetAction(async (result, cancellation) =>
@@ -38,6 +42,9 @@ internal static class LoadgenCommand
             {
                 Nodes = result.GetValue(nodes),
                 Endpoints = result.GetValue(endpoints),
+                Target = result.GetValue(target),
+                ClientsPerChannel = result.GetValue(clientsPerChannel),
+                EtcdProcessIds = ParseProcessIds(result.GetValue(etcdPids)),
                 Faults = FaultPlan.Parse(result.GetValue(faults)),
                 ResultsPath = result.GetValue(output),
                 MarkdownPath = result.GetValue(markdown),
@@ -58,10 +65,16 @@ internal static class LoadgenCommand
                     OperationTimeout = DurationText.Parse(result.GetValue(timeout)!),
                 },
             };
-            return await job.RunAsync(cancellation).ConfigureAwait(false);
+            return run is null ? await job.RunAsync(cancellation).ConfigureAwait(false) : await run(job, cancellation).ConfigureAwait(false);
         });
         return root;
     }
+
+    /// <summary>Parses "123,456,789" (empty or null: none).</summary>
+    internal static IReadOnlyList<int> ParseProcessIds(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(part => int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int id) && id > 0
+                ? id : throw new FormatException($"\"{part}\" is not a process id"))];
 
     internal static string Format(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
 }

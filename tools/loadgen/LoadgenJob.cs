@@ -11,6 +11,9 @@ internal sealed record LoadgenJob
     public required LoadSettings Settings { get; init; }
     public int Nodes { get; init; } = 3;
     public string? Endpoints { get; init; }
+    public LoadTargetKind Target { get; init; } = LoadTargetKind.KvRaft;
+    public int ClientsPerChannel { get; init; } = EtcdTarget.DefaultClientsPerChannel;
+    public IReadOnlyList<int> EtcdProcessIds { get; init; } = [];
     public IReadOnlyList<FaultStep> Faults { get; init; } = [];
     public string? ResultsPath { get; init; }
     public string? MarkdownPath { get; init; }
@@ -21,18 +24,53 @@ internal sealed record LoadgenJob
     /// <summary>Runs; returns the exit code (0 fine, 1 not linearizable, 2 bad request).</summary>
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
+        if (Problem() is { } problem)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]{problem}[/]");
+            return 2;
+        }
+        RunData run = Target == LoadTargetKind.Etcd ? await RunEtcdAsync(cancellation).ConfigureAwait(false)
+            : Endpoints is null ? await RunLocalAsync(cancellation).ConfigureAwait(false)
+            : await RunRemoteAsync(cancellation).ConfigureAwait(false);
+        return Report(run);
+    }
+
+    /// <summary>Why this combination of options cannot run, or null when it can.</summary>
+    public string? Problem()
+    {
         try
         {
-            FaultPlan.EnsureSupported(Faults);
-            if (Endpoints is not null && Faults.Count > 0) throw new NotSupportedException("--faults needs the local cluster (leave out --endpoints)");
+            if (Target == LoadTargetKind.KvRaft)
+            {
+                FaultPlan.EnsureSupported(Faults);
+                if (EtcdProcessIds.Count > 0) return "--etcd-pids needs --target etcd";
+                if (Endpoints is not null && Faults.Count > 0) return "--faults needs the local cluster (leave out --endpoints)";
+                return null;
+            }
+            if (Endpoints is null) return "--target etcd needs --endpoints (this tool does not start etcd)";
+            if (ClientsPerChannel < 1) return "--clients-per-channel must be at least 1";
+            EtcdFaults.EnsureSupported(Faults);
+            if (Faults.Count > 0 && EtcdProcessIds.Count != EndpointList().Length)
+            {
+                return "--faults on etcd needs --etcd-pids with one process id per endpoint, in the same order";
+            }
+            return null;
         }
         catch (NotSupportedException error)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]{error.Message}[/]");
-            return 2;
+            return error.Message;
         }
-        RunData run = Endpoints is null ? await RunLocalAsync(cancellation).ConfigureAwait(false) : await RunRemoteAsync(cancellation).ConfigureAwait(false);
-        return Report(run);
+    }
+
+    private string[] EndpointList() => Endpoints!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private async Task<RunData> RunEtcdAsync(CancellationToken cancellation)
+    {
+        string[] endpoints = EndpointList();
+        AnsiConsole.MarkupLineInterpolated($"etcd at {string.Join(',', endpoints)}: {EtcdTarget.ChannelCount(Settings.Clients, ClientsPerChannel)} gRPC channels");
+        using EtcdTarget target = EtcdTarget.Connect(endpoints, Settings.Clients, ClientsPerChannel);
+        EtcdFaults? faults = Faults.Count > 0 ? new EtcdFaults(endpoints, EtcdProcessIds, Faults) : null;
+        return await LoadRun.RunAsync(Settings, target, faults, Progress, cancellation).ConfigureAwait(false);
     }
 
     private async Task<RunData> RunLocalAsync(CancellationToken cancellation)
@@ -54,8 +92,7 @@ internal sealed record LoadgenJob
 
     private async Task<RunData> RunRemoteAsync(CancellationToken cancellation)
     {
-        string[] endpoints = Endpoints!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        await using KvClient client = KvClient.Connect(endpoints, ClientOptions());
+        await using KvClient client = KvClient.Connect(EndpointList(), ClientOptions());
         return await LoadRun.RunAsync(Settings, client, null, Progress, cancellation).ConfigureAwait(false);
     }
 

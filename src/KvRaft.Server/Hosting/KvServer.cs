@@ -17,6 +17,7 @@ public sealed class KvServer : IAsyncDisposable
     private readonly PeerTransport _peers;
     private readonly ClientListener _clients;
     private readonly NodeHost _host;
+    private readonly KvNode _node;
     private readonly ILogger _logger;
     private int _disposed;
 
@@ -62,10 +63,14 @@ public sealed class KvServer : IAsyncDisposable
             OnClientDisconnected = clientOutbox.Forget,
         };
         _host = host;
+        _node = node;
     }
 
     /// <summary>The actual client port (useful with port 0).</summary>
     public int ClientPort => _clients.Port;
+
+    /// <summary>Live counters of the node (snapshots taken and installed).</summary>
+    public NodeStatistics Statistics => _node.Statistics;
 
     /// <summary>Completes when the node stops; faulted when it stopped on an error (a failed disk, say).</summary>
     public Task Stopped => _host.Stopped;

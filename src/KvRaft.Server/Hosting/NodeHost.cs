@@ -22,6 +22,10 @@ internal sealed partial class NodeHost : IAsyncDisposable
     private readonly long _tickTimestamps;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // The loop sleeps on this event without spinning (a spinning wait burns the CPU that the other
+    // nodes of a small machine need); a poster sets it only when the loop said it is going to sleep.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0); // never disposed: a late poster may still set it
+    private int _sleeping;
     private bool _persisting;
 
     public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, int tickMilliseconds, int queueCapacity, ILogger logger)
@@ -45,12 +49,17 @@ internal sealed partial class NodeHost : IAsyncDisposable
     public void Start() => _thread.Start();
 
     /// <summary>Queues an event; false when the queue is full (the caller drops or refuses it).</summary>
-    public bool Post(in NodeEvent item) => _events.Writer.TryWrite(item);
+    public bool Post(in NodeEvent item)
+    {
+        if (!_events.Writer.TryWrite(item)) return false;
+        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0) _wake.Set();
+        return true;
+    }
 
     public async ValueTask DisposeAsync()
     {
         // Stop must get through even when the queue is full.
-        while (!_events.Writer.TryWrite(new NodeEvent { Kind = NodeEventKind.Stop }) && !_stopped.Task.IsCompleted)
+        while (!Post(new NodeEvent { Kind = NodeEventKind.Stop }) && !_stopped.Task.IsCompleted)
         {
             await Task.Yield();
         }
@@ -99,17 +108,19 @@ internal sealed partial class NodeHost : IAsyncDisposable
             DriveReady();
             MaybeSnapshot();
             if (reader.TryPeek(out _)) continue;
-            WaitForInput(reader, nextTick);
+            WaitForInput(nextTick);
         }
     }
 
-    private static void WaitForInput(ChannelReader<NodeEvent> reader, long nextTick)
+    /// <summary>Sleeps until an event is posted or the next tick is due, whichever comes first.</summary>
+    private void WaitForInput(long nextTick)
     {
         long remaining = nextTick - Stopwatch.GetTimestamp();
         if (remaining <= 0) return;
-        TimeSpan timeout = TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency);
-        ValueTask<bool> wait = reader.WaitToReadAsync();
-        if (!wait.IsCompleted) wait.AsTask().Wait(timeout);
+        _wake.Reset();
+        Interlocked.Exchange(ref _sleeping, 1); // a full fence: a post after this sees it, a post before it is seen below
+        if (!_events.Reader.TryPeek(out _)) _wake.Wait(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
+        Volatile.Write(ref _sleeping, 0);
     }
 
     private void DriveReady()
@@ -149,7 +160,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
     private void PostOrFail(NodeEvent item)
     {
         // Completions must not be lost to a full queue: wait for room.
-        while (!_events.Writer.TryWrite(item)) Thread.Yield();
+        while (!Post(item)) Thread.Yield();
     }
 
     private void MaybeSnapshot()

@@ -46,6 +46,9 @@ public sealed record ServerOptions
     /// <summary>Take a snapshot after this many bytes of log.</summary>
     public long SnapshotAfterLogBytes { get; init; } = 64L << 20;
 
+    /// <summary>Log entries kept behind a snapshot, so that followers a little behind catch up from the log instead of a snapshot.</summary>
+    public long CompactionLagEntries { get; init; } = new ServerLimits().CompactionLagEntries;
+
     /// <summary>Parses "1=host:port,2=host:port".</summary>
     public static Dictionary<int, (string Host, int Port)> ParseAddresses(string text)
     {
@@ -106,7 +109,7 @@ public sealed record ServerOptions
             ?? throw new FormatException($"{path}: empty configuration");
     }
 
-    internal ServerLimits Limits => new() { SnapshotAfterLogBytes = SnapshotAfterLogBytes };
+    internal ServerLimits Limits => new() { SnapshotAfterLogBytes = SnapshotAfterLogBytes, CompactionLagEntries = CompactionLagEntries };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip)]

@@ -87,7 +87,10 @@ public sealed partial class KvNode
         _peers.Flush();
         ApplyRange(ready.CommittedEntries, _appliedEarly, ready.CommittedEntries.Count);
         for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]); // already served ones are skipped
-        for (int i = 0; i < ready.DroppedReads.Count; i++) DropRead(ready.DroppedReads[i], "leadership lost before the read was confirmed");
+        for (int i = 0; i < ready.DroppedReads.Count; i++)
+        {
+            DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
+        }
         _clients.Flush();
         _raft.Advance();
         AfterInput();

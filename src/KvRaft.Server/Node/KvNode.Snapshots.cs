@@ -61,6 +61,7 @@ public sealed partial class KvNode
         incoming.Dispose();
         Invariant.True(info.Index == snapshot.Index && info.Term == snapshot.Term, (info.Index, snapshot.Index));
         _log.CompactUntil(snapshot.Index, snapshot.Term);
+        Statistics.SnapshotInstalled();
         _logger.LogInformation("Node {Id} installed snapshot {Index}@{Term}", Id, snapshot.Index, snapshot.Term);
     }
 
@@ -91,6 +92,7 @@ public sealed partial class KvNode
     {
         _snapshotInProgress = false;
         if (info is null) return;
+        Statistics.SnapshotTaken();
         long compactTo = Math.Min(info.Index, Math.Max(info.Index - _limits.CompactionLagEntries, 0));
         if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out long term)) _log.CompactUntil(compactTo, term);
         _logger.LogInformation("Node {Id} took snapshot {Index}@{Term}; log compacted to {Compacted}", Id, info.Index, info.Term, compactTo);

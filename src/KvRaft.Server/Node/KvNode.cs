@@ -56,6 +56,9 @@ public sealed partial class KvNode
     /// <summary>This node's id.</summary>
     public int Id => _raft.Id;
 
+    /// <summary>Counters of what this node did (snapshots taken and installed).</summary>
+    public NodeStatistics Statistics { get; } = new();
+
     /// <summary>The core's status.</summary>
     public RaftStatus RaftStatus => _raft.Status;
 

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# KvRaft side by side with etcd on this machine (issue 6). Three KvRaft nodes, then three etcd members, all on
+# 127.0.0.1 and both durable (each fsyncs its log before acknowledging; etcd's default, no --unsafe-no-fsync),
+# get the same loadgen workloads in turn; then one leader-kill run on each. Prints one Markdown table on
+# stdout (progress goes to stderr). Installs etcd from Debian's etcd-server package when `etcd` is missing.
+#
+#   bash bench/compare-etcd.sh                       # from the repository root; 4-6 minutes on 2 cores
+#   DURATION=15s CLIENTS=256 KILL_RUNS=0 bash bench/compare-etcd.sh
+#
+# Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DURATION=${DURATION:-10s}   # each measured workload
+CLIENTS=${CLIENTS:-256}     # logical clients of the measured workloads
+KILL_RUNS=${KILL_RUNS:-1}   # 1: also a leader-kill run on each (10 s, 64 clients, SIGKILL of the leader at 5 s)
+WARMUP=5s                   # the first run on each cluster: warms it up and checks linearizability
+
+log() { echo "[compare-etcd $(date +%T)] $*" >&2; }
+
+WORK=$(mktemp -d -t kvraft-vs-etcd.XXXXXX)
+CLUSTER=()   # pids of the cluster now running (each node's command line names $WORK)
+
+# True while $1 is still one of our nodes: an exited child's pid may already belong to someone else.
+ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
+
+stop_cluster() { # signal
+    local pid
+    for pid in "${CLUSTER[@]}"; do if ours "$pid"; then kill "-${1:-TERM}" "$pid" 2>/dev/null || true; fi; done
+    for pid in "${CLUSTER[@]}"; do wait "$pid" 2>/dev/null || true; done
+    CLUSTER=()
+}
+
+cleanup() {
+    stop_cluster KILL
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- prerequisites -----------------------------------------------------------------------------------------
+if ! command -v etcd >/dev/null 2>&1; then
+    log "etcd is missing: installing Debian's etcd-server package"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; exit 1; }
+fi
+log "$(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /')"
+
+log "building loadgen and kvraft-server (Release)"
+dotnet build tools/loadgen -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; exit 1; }
+LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
+SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
+
+# --- ports and processes -----------------------------------------------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Six ports in a row (3 client, 3 peer) that nothing listens on, below the ephemeral range (32768 and up) so
+# that no outgoing connection holds one as its local port (as LoopbackPorts does for the tests).
+pick_ports() {
+    local base port busy
+    while :; do
+        base=$((20000 + RANDOM % 12700)); busy=0
+        for port in $(seq "$base" $((base + 5))); do if port_open "$port"; then busy=1; break; fi; done
+        if [ "$busy" -eq 0 ]; then echo "$base"; return; fi
+    done
+}
+
+wait_port() { # port seconds
+    local deadline=$((SECONDS + $2))
+    until port_open "$1"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then log "nothing listens on 127.0.0.1:$1 after $2 s"; return 1; fi
+        sleep 0.1
+    done
+}
+
+start_kvraft() {
+    local base i peers="" clients=""
+    base=$(pick_ports)
+    for i in 1 2 3; do
+        peers+="${peers:+,}$i=127.0.0.1:$((base + 2 + i))"; clients+="${clients:+,}$i=127.0.0.1:$((base - 1 + i))"
+    done
+    for i in 1 2 3; do
+        dotnet "$SERVER" --id "$i" --peer-listen "127.0.0.1:$((base + 2 + i))" --client-listen "127.0.0.1:$((base - 1 + i))" \
+            --peers "$peers" --client-peers "$clients" --data-dir "$WORK/kvraft/$i" >"$WORK/kvraft-$i.log" 2>&1 &
+        CLUSTER+=($!)
+    done
+    for i in 0 1 2; do wait_port $((base + i)) 30; done
+    ENDPOINTS="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
+}
+
+ETCD_RUN=0
+start_etcd() {
+    local base i initial=""
+    base=$(pick_ports); ETCD_RUN=$((ETCD_RUN + 1))
+    for i in 1 2 3; do initial+="${initial:+,}e$i=http://127.0.0.1:$((base + 2 + i))"; done
+    for i in 1 2 3; do
+        local client="http://127.0.0.1:$((base - 1 + i))" peer="http://127.0.0.1:$((base + 2 + i))"
+        etcd --name "e$i" --data-dir "$WORK/etcd-$ETCD_RUN/$i" \
+            --listen-client-urls "$client" --advertise-client-urls "$client" \
+            --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+            --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token "kvraft-vs-etcd-$ETCD_RUN" \
+            --logger zap --log-outputs "$WORK/etcd-$ETCD_RUN-$i.log" >/dev/null 2>&1 &
+        CLUSTER+=($!)
+    done
+    for i in 0 1 2; do wait_port $((base + i)) 30; done
+    ENDPOINTS="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
+}
+
+# --- runs --------------------------------------------------------------------------------------------------
+# CPU seconds (user + system) used so far by the processes $@ (those still running).
+cpu_seconds() {
+    local ticks=0 pid
+    for pid in "$@"; do
+        if ours "$pid"; then ticks=$((ticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); fi
+    done
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# run NAME LOADGEN-ARGS...: one loadgen run; its Markdown table goes to $WORK/NAME.md, its output to NAME.log,
+# "loadgen-cpu-seconds servers-cpu-seconds" to NAME.cpu (servers: the running $CLUSTER, if any).
+run() {
+    local name=$1; shift
+    log "$name: loadgen $*"
+    local status=0 before TIMEFORMAT='%U %S'
+    before=$(cpu_seconds "${CLUSTER[@]}")
+    { time dotnet "$LOADGEN" "$@" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" >"$WORK/$name.log" 2>&1; } \
+        2>"$WORK/$name.time" || status=$?
+    awk -v before="$before" -v after="$(cpu_seconds "${CLUSTER[@]}")" '{ printf "%.2f %.2f\n", $1 + $2, after - before }' \
+        "$WORK/$name.time" >"$WORK/$name.cpu"
+    if [ "$status" -ne 0 ]; then
+        log "$name: loadgen exited with $status"; tail -40 "$WORK/$name.log" >&2
+        if [ "$status" -ne 1 ]; then exit "$status"; fi   # 1 = history not linearizable: reported in the table
+    fi
+    log "$name: $(sed -n 3p "$WORK/$name.md" | awk -F'|' '{gsub(/ /, ""); print $2 " ops/s, p50 " $7 " ms, p99 " $9 " ms, not ok " $5 "+" $6}')"
+}
+
+# field NAME COLUMN: a column of the results row (2 ops/s, 5 failed, 6 unknown, 7 p50, 9 p99).
+field() { sed -n 3p "$WORK/$1.md" | awk -F'|' -v c="$2" '{gsub(/ /, "", $c); print $c}'; }
+# cpu_per_op NAME WHICH: CPU µs per successful operation of the servers (WHICH=2) or of loadgen (WHICH=1).
+cpu_per_op() { awk -v ok="$(field "$1" 4)" -v w="$2" '{ if (ok > 0) printf "%.0f", $w * 1e6 / ok; else print "-" }' "$WORK/$1.cpu"; }
+unavailable() { grep -m1 '^| kill-' "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $4); print $4}'; }
+verdict() { grep -m1 -E '^(Linearizable|NotLinearizable|Unknown): ' "$WORK/$1.log" | cut -d: -f1 || echo "not checked"; }
+
+WORKLOADS=(mixed put get)
+declare -A MIX=([mixed]="get=50,put=30,append=10,cas=10" [put]="put=100" [get]="get=100")
+declare -A TITLE=(
+    [mixed]="mixed get 50 / put 30 / append 10 / cas 10, $CLIENTS clients"
+    [put]="put 100%, $CLIENTS clients"
+    [get]="get 100% (linearizable), $CLIENTS clients")
+
+# The same sequence on one fresh cluster: a warm-up run of the mixed workload whose history is checked (the
+# checker assumes every key starts absent, so only the first run on a cluster can be checked), then the
+# measured runs: mixed, puts, gets (reading what the earlier runs wrote).
+measure() { # target extra-args...
+    local target=$1; shift
+    run "$target-check" --target "$target" --endpoints "$ENDPOINTS" "$@" --mix "${MIX[mixed]}" --clients "$CLIENTS" \
+        --duration "$WARMUP" --check --history "$WORK/$target-check.history"
+    local workload
+    for workload in "${WORKLOADS[@]}"; do
+        run "$target-$workload" --target "$target" --endpoints "$ENDPOINTS" "$@" --mix "${MIX[$workload]}" \
+            --clients "$CLIENTS" --duration "$DURATION"
+    done
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED=$SECONDS
+
+log "KvRaft: starting 3 nodes"
+start_kvraft
+measure kvraft
+stop_cluster
+
+log "etcd: starting 3 members"
+start_etcd
+measure etcd
+stop_cluster
+
+if [ "$KILL_RUNS" = 1 ]; then
+    log "KvRaft leader kill (loadgen starts its own 3-node cluster)"
+    run kvraft-kill --faults kill-leader@5s --duration 10s --clients 64 --check
+    log "etcd leader kill (a fresh 3-member cluster)"
+    start_etcd
+    run etcd-kill --target etcd --endpoints "$ENDPOINTS" --etcd-pids "$(IFS=,; echo "${CLUSTER[*]}")" \
+        --faults kill-leader@5s --duration 10s --clients 64 --check
+    stop_cluster
+fi
+
+# --- the table ---------------------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+not_ok() { echo $(( $(field "$1" 5) + $(field "$1" 6) )); }
+
+echo
+echo "KvRaft vs etcd $(etcd --version | head -1 | awk '{print $3}'): 3 nodes each on 127.0.0.1, fsync on, 16-byte keys, 100-byte values,"
+echo "closed loop, $DURATION per workload; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
+echo "load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - STARTED)) s of runs;"
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC')."
+echo
+echo "| workload | KvRaft ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | etcd ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | KvRaft / etcd ops/s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for workload in "${WORKLOADS[@]}"; do
+    k=kvraft-$workload; e=etcd-$workload
+    echo "| ${TITLE[$workload]} | $(field "$k" 2) | $(field "$k" 7) | $(field "$k" 9) | $(cpu_per_op "$k" 2) | $(field "$e" 2) | $(field "$e" 7) | $(field "$e" 9) | $(cpu_per_op "$e" 2) | $(ratio "$(field "$k" 2)" "$(field "$e" 2)") |"
+done
+if [ "$KILL_RUNS" = 1 ]; then
+    echo "| leader SIGKILLed at 5 s (mixed, 64 clients, 10 s) | $(field kvraft-kill 2) | $(field kvraft-kill 7) | $(field kvraft-kill 9) | - | $(field etcd-kill 2) | $(field etcd-kill 7) | $(field etcd-kill 9) | - | $(ratio "$(field kvraft-kill 2)" "$(field etcd-kill 2)") |"
+fi
+echo
+echo "Server CPU µs/op: user + system CPU of the three server processes during the run, per successful operation."
+echo "loadgen's own CPU µs/op (its ~1 s start-up included), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(cpu_per_op "kvraft-$w" 1)" "$(cpu_per_op "etcd-$w" 1)"; done)"
+echo "History of the first $WARMUP mixed run on each fresh cluster (warm-up, not in the table): KvRaft $(verdict kvraft-check), etcd $(verdict etcd-check)."
+echo "Operations not ok (failed + unknown), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(not_ok "kvraft-$w")" "$(not_ok "etcd-$w")"; done)"
+if [ "$KILL_RUNS" = 1 ]; then
+    echo "Leader kill: time from the SIGKILL to the first successful write called after it: KvRaft $(unavailable kvraft-kill) ms,"
+    echo "etcd $(unavailable etcd-kill) ms (histories: KvRaft $(verdict kvraft-kill), etcd $(verdict etcd-kill); not ok: KvRaft $(not_ok kvraft-kill), etcd $(not_ok etcd-kill))."
+fi
+log "done"

@@ -1,0 +1,243 @@
+// Goal: the --target option, the etcd target's outcome classes and transactions, and LoadRun over any ILoadTarget behave as documented; method: parse command lines, classify crafted gRPC errors, drive an in-memory target (no etcd, no network).
+using System.Net.Sockets;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using KvRaft.Client;
+using KvRaft.Linearizability;
+using Mvccpb;
+
+namespace KvRaft.Loadgen.Tests;
+
+public sealed class LoadTargetTests
+{
+    [Fact]
+    public async Task Target_defaults_to_kvraft()
+    {
+        LoadgenJob job = await ParseAsync("--duration", "1s");
+        Assert.Equal(LoadTargetKind.KvRaft, job.Target);
+        Assert.Equal(EtcdTarget.DefaultClientsPerChannel, job.ClientsPerChannel);
+        Assert.Empty(job.EtcdProcessIds);
+        Assert.Null(job.Problem());
+    }
+
+    [Fact]
+    public async Task Etcd_target_parses_with_its_endpoints_channels_and_process_ids()
+    {
+        LoadgenJob job = await ParseAsync("--target", "etcd", "--endpoints", "127.0.0.1:2379,127.0.0.1:2380",
+            "--clients-per-channel", "16", "--etcd-pids", "101,102", "--faults", "kill-leader@5s");
+        Assert.Equal(LoadTargetKind.Etcd, job.Target);
+        Assert.Equal(16, job.ClientsPerChannel);
+        Assert.Equal([101, 102], job.EtcdProcessIds);
+        Assert.Null(job.Problem());
+    }
+
+    [Fact]
+    public async Task Target_name_is_case_insensitive()
+    {
+        Assert.Equal(LoadTargetKind.KvRaft, (await ParseAsync("--target", "kvraft")).Target);
+        Assert.Equal(LoadTargetKind.Etcd, (await ParseAsync("--target", "ETCD", "--endpoints", "h:1")).Target);
+    }
+
+    [Fact]
+    public async Task Etcd_without_endpoints_is_refused()
+    {
+        LoadgenJob job = await ParseAsync("--target", "etcd");
+        Assert.Contains("--endpoints", job.Problem(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Etcd_faults_need_one_process_id_per_endpoint()
+    {
+        LoadgenJob job = await ParseAsync("--target", "etcd", "--endpoints", "h:1,h:2,h:3", "--etcd-pids", "7,8", "--faults", "kill-leader@1s");
+        Assert.Contains("--etcd-pids", job.Problem(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Etcd_refuses_faults_other_than_kills()
+    {
+        LoadgenJob job = await ParseAsync("--target", "etcd", "--endpoints", "h:1", "--etcd-pids", "7", "--faults", "pause-leader@1s");
+        Assert.Contains("not supported on etcd", job.Problem(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Process_ids_without_the_etcd_target_are_refused()
+    {
+        LoadgenJob job = await ParseAsync("--etcd-pids", "7");
+        Assert.Contains("--target etcd", job.Problem(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Process_id_list_rejects_what_is_not_a_positive_number()
+    {
+        Assert.Equal([1, 22, 333], LoadgenCommand.ParseProcessIds(" 1, 22 ,333 "));
+        Assert.Empty(LoadgenCommand.ParseProcessIds(null));
+        Assert.Throws<FormatException>(() => LoadgenCommand.ParseProcessIds("1,x"));
+        Assert.Throws<FormatException>(() => LoadgenCommand.ParseProcessIds("0"));
+    }
+
+    [Fact]
+    public void Clients_are_spread_over_enough_channels()
+    {
+        Assert.Equal(8, EtcdTarget.ChannelCount(256, 32));
+        Assert.Equal(1, EtcdTarget.ChannelCount(1, 32));
+        Assert.Equal(2, EtcdTarget.ChannelCount(33, 32));
+    }
+
+    [Fact]
+    public void Etcd_outcome_is_ok_only_without_an_error()
+    {
+        Assert.True(EtcdOutcome.Classify(null));
+        Assert.Null(EtcdOutcome.Classify(new IOException("connection reset")));
+    }
+
+    [Fact]
+    public void Etcd_refusals_and_lost_append_races_are_definitely_not_applied()
+    {
+        Assert.False(EtcdOutcome.Classify(new EtcdConflictException("lost")));
+        Assert.False(EtcdOutcome.Classify(Rpc(StatusCode.InvalidArgument, "etcdserver: request is too large")));
+        Assert.False(EtcdOutcome.Classify(Rpc(StatusCode.ResourceExhausted, "etcdserver: too many requests")));
+        Assert.False(EtcdOutcome.Classify(Rpc(StatusCode.ResourceExhausted, "mvcc: database space exceeded")));
+        Assert.False(EtcdOutcome.Classify(Rpc(StatusCode.FailedPrecondition, "etcdserver: mvcc: required revision has been compacted")));
+    }
+
+    [Fact]
+    public void Etcd_timeouts_and_lost_connections_are_unknown()
+    {
+        Assert.Null(EtcdOutcome.Classify(Rpc(StatusCode.Unavailable, "etcdserver: request timed out")));
+        Assert.Null(EtcdOutcome.Classify(Rpc(StatusCode.Unavailable, "etcdserver: leader changed")));
+        Assert.Null(EtcdOutcome.Classify(Rpc(StatusCode.DeadlineExceeded, "Deadline Exceeded")));
+        Assert.Null(EtcdOutcome.Classify(Rpc(StatusCode.Internal, "Error starting gRPC call", new HttpRequestException("reset"))));
+        Assert.Null(EtcdOutcome.Classify(Rpc(StatusCode.ResourceExhausted, "Received message exceeds the maximum configured message size.")));
+    }
+
+    [Fact]
+    public void Etcd_call_refused_at_connect_was_not_sent()
+    {
+        var refused = new HttpRequestException("connect", new SocketException((int)SocketError.ConnectionRefused));
+        RpcException error = Rpc(StatusCode.Unavailable, "Error connecting to subchannel.", refused);
+        Assert.True(EtcdOutcome.WasNotSent(error));
+        Assert.False(EtcdOutcome.Classify(error));
+        var reset = new HttpRequestException("send", new SocketException((int)SocketError.ConnectionReset));
+        Assert.False(EtcdOutcome.WasNotSent(Rpc(StatusCode.Unavailable, "Error starting gRPC call.", reset)));
+    }
+
+    [Fact]
+    public void Etcd_reads_are_retried_on_unavailable_only()
+    {
+        Assert.True(EtcdOutcome.MayRetryRead(Rpc(StatusCode.Unavailable, "etcdserver: leader changed")));
+        Assert.False(EtcdOutcome.MayRetryRead(Rpc(StatusCode.DeadlineExceeded, "Deadline Exceeded")));
+    }
+
+    [Fact]
+    public void Etcd_error_names_carry_the_status_code_and_a_short_message()
+    {
+        string name = EtcdOutcome.NameOf(Rpc(StatusCode.Unavailable, "etcdserver: request timed out | " + new string('x', 200)));
+        Assert.StartsWith("Unavailable: etcdserver: request timed out / ", name, StringComparison.Ordinal);
+        Assert.True(name.Length < 80, name);
+        Assert.Equal("TimeoutException", EtcdOutcome.NameOf(new TimeoutException()));
+    }
+
+    [Fact]
+    public void Append_transaction_requires_the_mod_revision_it_read_and_writes_old_value_plus_suffix()
+    {
+        ByteString key = ByteString.CopyFromUtf8("k1");
+        var current = new KeyValue { Key = key, Value = ByteString.CopyFromUtf8("ab"), ModRevision = 42 };
+        TxnRequest request = EtcdTarget.AppendTransaction(key, current, "cd"u8.ToArray());
+        Compare compare = Assert.Single(request.Compare);
+        Assert.Equal(Compare.Types.CompareTarget.Mod, compare.Target);
+        Assert.Equal(42, compare.ModRevision);
+        Assert.Equal("abcd", Assert.Single(request.Success).RequestPut.Value.ToStringUtf8());
+        Assert.Equal(key, Assert.Single(request.Failure).RequestRange.Key);
+    }
+
+    [Fact]
+    public void Append_transaction_on_an_absent_key_requires_mod_revision_zero()
+    {
+        ByteString key = ByteString.CopyFromUtf8("k1");
+        TxnRequest request = EtcdTarget.AppendTransaction(key, null, "cd"u8.ToArray());
+        Assert.Equal(0, Assert.Single(request.Compare).ModRevision);
+        Assert.True(request.Compare[0].HasModRevision);
+        Assert.Equal("cd", request.Success[0].RequestPut.Value.ToStringUtf8());
+    }
+
+    [Fact]
+    public void KvRaft_target_classifies_like_the_client_library()
+    {
+        var target = new KvRaftTarget(null!);
+        Assert.True(target.Classify(null));
+        Assert.False(target.Classify(new KvClusterUnavailableException("down")));
+        Assert.Null(target.Classify(new KvOutcomeUnknownException("timed out")));
+    }
+
+    [Fact]
+    public async Task Load_run_over_any_target_records_its_classification_and_checks_linearizable()
+    {
+        const int Seed = 11;
+        var target = new MemoryTarget(failWritesEvery: 7);
+        var settings = new LoadSettings { Clients = 8, Operations = 2000, Keys = 20, ValueSize = 16, Seed = Seed };
+        RunData run = await LoadRun.RunAsync(settings, target, null, null, CancellationToken.None);
+        Assert.Equal(2000, run.Records.Count);
+        Assert.Contains(run.Records, r => r.Ok is null && r.Error == "unknown: TimeoutException");
+        Assert.Contains(run.Records, r => r.Ok == true && r.Kind == OperationKind.Append);
+        CheckResult check = HistoryChecker.Check(run.Records.Select(r => r.ToOperation()));
+        Assert.True(check.Verdict == Verdict.Linearizable, $"seed {Seed}: {check.Describe()}");
+    }
+
+    private static RpcException Rpc(StatusCode code, string detail, Exception? debug = null) => new(new Status(code, detail, debug));
+
+    private static async Task<LoadgenJob> ParseAsync(params string[] args)
+    {
+        LoadgenJob? captured = null;
+        int exit = await LoadgenCommand.Create((job, _) =>
+        {
+            captured = job;
+            return Task.FromResult(0);
+        }).Parse(args).InvokeAsync();
+        Assert.Equal(0, exit);
+        return captured!;
+    }
+
+    /// <summary>A linearizable in-memory store (one lock); every n-th write times out after applying (outcome unknown).</summary>
+    private sealed class MemoryTarget(int failWritesEvery) : ILoadTarget
+    {
+        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+        private int _writes;
+
+        public Task<string?> GetAsync(int client, string key, TimeSpan timeout)
+        {
+            lock (_values) return Task.FromResult(_values.GetValueOrDefault(key));
+        }
+
+        public Task PutAsync(int client, string key, string value, TimeSpan timeout) => Write(() => _values[key] = value);
+
+        public Task AppendAsync(int client, string key, string value, TimeSpan timeout) =>
+            Write(() => _values[key] = _values.GetValueOrDefault(key, "") + value);
+
+        public Task DeleteAsync(int client, string key, TimeSpan timeout) => Write(() => _values.Remove(key));
+
+        public Task<CasResult> CompareAndSetAsync(int client, string key, string? expected, string value, TimeSpan timeout)
+        {
+            lock (_values)
+            {
+                string? current = _values.GetValueOrDefault(key);
+                if (current != expected) return Task.FromResult(new CasResult(false, current));
+                _values[key] = value;
+                return Task.FromResult(new CasResult(true, value));
+            }
+        }
+
+        public bool? Classify(Exception? error) => error is null ? true : null;
+
+        public string NameOf(Exception error) => "unknown: " + error.GetType().Name;
+
+        private Task Write(Action apply)
+        {
+            lock (_values)
+            {
+                apply();
+                return ++_writes % failWritesEvery == 0 ? Task.FromException(new TimeoutException()) : Task.CompletedTask;
+            }
+        }
+    }
+}
