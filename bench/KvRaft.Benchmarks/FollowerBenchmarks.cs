@@ -42,7 +42,11 @@ public class FollowerBenchmarks
         });
         _next += _entries.Length;
         int handled = Drain();
-        if (_storage.LastIndex - _storage.FirstIndex > 16_384) _storage.Compact(_storage.LastIndex - 1);
+        if (_storage.LastIndex - _storage.FirstIndex > 16_384)
+        {
+            _storage.CreateSnapshot(_storage.LastIndex - 1, new ConfigState(Voters)); // storage compacts only behind a snapshot
+            _storage.Compact(_storage.LastIndex - 1);
+        }
         return handled;
     }
 

@@ -38,7 +38,11 @@ public class LeaderBenchmarks
         if (_node.Propose(_batch, out long first) != ProposeStatus.Accepted) throw new InvalidOperationException("refused");
         Drain();
         if (_node.Committed < first + _batch.Length - 1) throw new InvalidOperationException("not committed");
-        if (_storage.LastIndex - _storage.FirstIndex > 16_384) _storage.Compact(_node.Committed - 1);
+        if (_storage.LastIndex - _storage.FirstIndex > 16_384)
+        {
+            _storage.CreateSnapshot(_node.Committed - 1, new ConfigState(Voters)); // storage compacts only behind a snapshot
+            _storage.Compact(_node.Committed - 1);
+        }
         return first;
     }
 

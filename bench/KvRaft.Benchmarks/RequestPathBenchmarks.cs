@@ -12,6 +12,7 @@ namespace KvRaft.Benchmarks;
 [SimpleJob(RunStrategy.Throughput, launchCount: 1, warmupCount: 3, iterationCount: 5)]
 public class RequestPathBenchmarks
 {
+    private const int KeptEntries = 16;
     private readonly FormattingOutbox _responses = new();
     private MemoryRaftLogStore _log = null!;
     private KvNode _node = null!;
@@ -78,7 +79,8 @@ public class RequestPathBenchmarks
         _node.OnTick();
         _node.EndTurn();
         while (_node.TryBeginReady(out _)) _node.CompleteReady();
-        if (_log.LastIndex - _log.FirstIndex > 100_000) _log.CompactUntil(_log.LastIndex - 1000, _log.TryGetTerm(_log.LastIndex - 1000, out long term) ? term : 0);
+        // Keep the log short, as snapshots and compaction would: the twin returns compacted entries' buffers to the pool.
+        if (_log.LastIndex - _log.FirstIndex >= 2 * KeptEntries) _log.CompactUntil(_log.LastIndex - KeptEntries, _log.TryGetTerm(_log.LastIndex - KeptEntries, out long term) ? term : 0);
     }
 
     private ulong Register()

@@ -1,4 +1,4 @@
-// Goal: measure the codecs on the hot paths (Append with 64 entries, heartbeat, client Put, a 100-command batch) and check they allocate nothing; method: BenchmarkDotNet with MemoryDiagnoser.
+// Goal: measure the codecs on the hot paths (Append with 64 entries, heartbeat, client Put, a 100-command batch, whole client request and response frames) and check they allocate nothing; method: BenchmarkDotNet with MemoryDiagnoser.
 // Run: dotnet run -c Release --project bench/KvRaft.Protocol.Benchmarks -- --filter '*' --job short
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
@@ -19,6 +19,10 @@ public class CodecBenchmarks
     private byte[] _heartbeatBytes = [];
     private byte[] _putBytes = [];
     private byte[] _batchBytes = [];
+    private ClientResponse _getResponse;
+    private byte[] _putFrame = [];
+    private byte[] _getResponseFrame = [];
+    private byte[] _appendFrame = [];
 
     /// <summary>Builds the messages and their encodings.</summary>
     [GlobalSetup]
@@ -33,6 +37,10 @@ public class CodecBenchmarks
         _heartbeatBytes = _buffer.AsSpan(0, PeerMessageCodec.Format(_heartbeat, _buffer)).ToArray();
         _putBytes = _buffer.AsSpan(0, ClientRequestCodec.Format(_put, _buffer)).ToArray();
         _batchBytes = _buffer.AsSpan(0, KvCommandBatchCodec.Format(_commands, _buffer)).ToArray();
+        _getResponse = new ClientResponse { RequestId = 42, Op = ClientOp.Get, Status = ClientStatus.Ok, Value = new byte[100], ValuePresent = true };
+        _putFrame = _buffer.AsSpan(0, ClientRequestCodec.FormatFrame(_put, _buffer)).ToArray();
+        _getResponseFrame = _buffer.AsSpan(0, ClientResponseCodec.FormatFrame(_getResponse, _buffer)).ToArray();
+        _appendFrame = _buffer.AsSpan(0, PeerMessageCodec.FormatFrame(_append, _buffer)).ToArray();
     }
 
     /// <summary>Formats an Append of 64 entries of 100 bytes (8.8 KB).</summary>
@@ -89,6 +97,50 @@ public class CodecBenchmarks
         foreach (var command in batch)
         {
             sum += (long)command.Sequence;
+        }
+        return sum;
+    }
+
+    /// <summary>Formats a whole client Put frame (header and body), as the client does.</summary>
+    [Benchmark]
+    public int FormatPutFrame() => ClientRequestCodec.FormatFrame(_put, _buffer);
+
+    /// <summary>Splits that frame from a received buffer and parses its body, as the server does.</summary>
+    [Benchmark]
+    public int DecodePutFrame()
+    {
+        var frame = FrameDecoder.Decode(_putFrame);
+        ClientRequestCodec.Parse(frame.Body(_putFrame.AsMemory()), out var request);
+        return request.Value.Length;
+    }
+
+    /// <summary>Formats a whole Get response frame (100-byte value), as the server does.</summary>
+    [Benchmark]
+    public int FormatGetResponseFrame() => ClientResponseCodec.FormatFrame(_getResponse, _buffer);
+
+    /// <summary>Splits that frame and parses its body, as the client does.</summary>
+    [Benchmark]
+    public int DecodeGetResponseFrame()
+    {
+        var frame = FrameDecoder.Decode(_getResponseFrame);
+        ClientResponseCodec.Parse(frame.Body(_getResponseFrame.AsMemory()), out var response);
+        return response.Value.Length;
+    }
+
+    /// <summary>Formats a whole Append frame (64 entries of 100 bytes).</summary>
+    [Benchmark]
+    public int FormatAppendFrame() => PeerMessageCodec.FormatFrame(_append, _buffer);
+
+    /// <summary>Splits that frame, parses it and enumerates its entries.</summary>
+    [Benchmark]
+    public long DecodeAppendFrame()
+    {
+        var frame = FrameDecoder.Decode(_appendFrame);
+        PeerMessageCodec.Parse(frame.Body(_appendFrame.AsMemory()), out var message);
+        long sum = 0;
+        foreach (var entry in message.Entries)
+        {
+            sum += entry.Index + entry.Data.Length;
         }
         return sum;
     }

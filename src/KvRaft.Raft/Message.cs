@@ -54,8 +54,11 @@ public struct Message
     public long RejectHint;
     /// <summary>A read context or heartbeat round; 1 on a Vote forced by leadership transfer.</summary>
     public long Context;
-    /// <summary>Entries of an Append (never null).</summary>
-    public Entry[] Entries;
+    /// <summary>
+    /// Entries of an Append. In a message the core sends, this memory is the core's, reused once the Ready that
+    /// carries the message is advanced: a host that keeps a message longer (a simulated network) copies them.
+    /// </summary>
+    public ReadOnlyMemory<Entry> Entries;
     /// <summary>The snapshot of a Snapshot message.</summary>
     public SnapshotMetadata Snapshot;
 
@@ -65,10 +68,8 @@ public struct Message
         string text = $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit}";
         if (Reject) text += $" REJECT hint{RejectHint}";
         if (Context != 0) text += $" ctx{Context}";
-        if (Entries is { Length: > 0 }) text += $" [{Entries[0].Index}..{Entries[^1].Index}]";
+        if (Entries.Length > 0) text += $" [{Entries.Span[0].Index}..{Entries.Span[^1].Index}]";
         if (Type == MessageType.Snapshot) text += $" snap{Snapshot.Index}@{Snapshot.Term}";
         return text;
     }
-
-    internal static Entry[] NoEntries => Array.Empty<Entry>();
 }

@@ -65,9 +65,9 @@ internal sealed class RaftLog
     }
 
     /// <summary>Appends the leader's own new entries (indexes already assigned).</summary>
-    public void Append(IReadOnlyList<Entry> entries)
+    public void Append(ReadOnlySpan<Entry> entries)
     {
-        if (entries.Count == 0) return;
+        if (entries.Length == 0) return;
         Invariant.True(entries[0].Index > Committed, (entries[0].Index, Committed));
         Unstable.TruncateAndAppend(entries, 0);
     }
@@ -76,7 +76,7 @@ internal sealed class RaftLog
     /// A follower's append after (prevIndex, prevTerm). Returns the last index of the new entries,
     /// or -1 when the log does not contain prev.
     /// </summary>
-    public long MaybeAppend(long prevIndex, long prevTerm, long leaderCommit, Entry[] entries, bool plantedNoTruncate)
+    public long MaybeAppend(long prevIndex, long prevTerm, long leaderCommit, ReadOnlySpan<Entry> entries, bool plantedNoTruncate)
     {
         if (!MatchTerm(prevIndex, prevTerm)) return -1;
         long lastNew = prevIndex + entries.Length;
@@ -101,7 +101,7 @@ internal sealed class RaftLog
     }
 
     /// <summary>The position in <paramref name="entries"/> of the first entry absent or of another term here; -1 if none.</summary>
-    private int FindConflict(Entry[] entries)
+    private int FindConflict(ReadOnlySpan<Entry> entries)
     {
         for (int i = 0; i < entries.Length; i++)
         {

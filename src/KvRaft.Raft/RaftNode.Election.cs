@@ -1,3 +1,5 @@
+using System;
+
 namespace KvRaft.Raft;
 
 public sealed partial class RaftNode
@@ -97,7 +99,7 @@ public sealed partial class RaftNode
         self.RecentActive = true;
         // A no-op of the new term: committing it commits everything before it (Figure 8).
         var noOp = new Entry(_log.LastIndex + 1, Term, EntryType.NoOp, default);
-        _log.Append(new[] { noOp });
+        _log.Append(new ReadOnlySpan<Entry>(in noOp));
         BroadcastAppend();
     }
 

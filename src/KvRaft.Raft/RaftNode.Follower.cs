@@ -11,7 +11,7 @@ public sealed partial class RaftNode
             return;
         }
         bool plantedNoTruncate = Has(PlantedFault.AppendWithoutTruncatingConflict);
-        long lastNew = _log.MaybeAppend(message.Index, message.LogTerm, message.Commit, message.Entries, plantedNoTruncate);
+        long lastNew = _log.MaybeAppend(message.Index, message.LogTerm, message.Commit, message.Entries.Span, plantedNoTruncate);
         if (lastNew >= 0)
         {
             Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = lastNew });

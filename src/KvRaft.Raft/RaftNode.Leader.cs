@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 
 namespace KvRaft.Raft;
 
@@ -69,7 +70,7 @@ public sealed partial class RaftNode
         {
             _proposal.Add(new Entry(firstIndex + i, Term, EntryType.Normal, payloads[i]));
         }
-        _log.Append(_proposal);
+        _log.Append(CollectionsMarshal.AsSpan(_proposal));
         _uncommittedBytes += bytes;
         BroadcastAppend();
         return ProposeStatus.Accepted;
@@ -106,7 +107,7 @@ public sealed partial class RaftNode
         if (entries.Count == 0 && !sendIfEmpty) return false;
         long bytes = 0;
         foreach (Entry entry in entries) bytes += entry.SizeBytes;
-        Entry[] batch = entries.Count == 0 ? Message.NoEntries : entries.ToArray();
+        ReadOnlyMemory<Entry> batch = _messageEntries.Copy(entries);
         Send(new Message
         {
             Type = MessageType.Append,

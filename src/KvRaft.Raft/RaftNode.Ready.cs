@@ -6,6 +6,9 @@ namespace KvRaft.Raft;
 public sealed partial class RaftNode
 {
     private readonly Ready _ready = new();
+    // Entries of sent Appends: one arena fills for the next Ready while the other backs the outstanding one's messages.
+    private EntryArena _messageEntries = new();
+    private EntryArena _readyMessageEntries = new();
     private bool _readyOutstanding;
     private HardState _previousHardState;
     private long _applying; // the highest index handed out to apply (or installed by snapshot)
@@ -45,11 +48,13 @@ public sealed partial class RaftNode
 
         ready.Snapshot = _log.Unstable.Snapshot;
         _readySnapshotIndex = ready.Snapshot?.Index ?? 0;
-        foreach (Entry entry in _log.Unstable.Entries) ready.EntryList.Add(entry);
+        IReadOnlyList<Entry> unstable = _log.Unstable.Entries;
+        for (int i = 0; i < unstable.Count; i++) ready.EntryList.Add(unstable[i]); // no foreach: it would box an enumerator
         _readyLastIndex = ready.EntryList.Count > 0 ? ready.EntryList[^1].Index : 0;
         _readyLastTerm = ready.EntryList.Count > 0 ? ready.EntryList[^1].Term : 0;
 
         (ready.MessageList, _messages) = (_messages, ready.MessageList);
+        (_readyMessageEntries, _messageEntries) = (_messageEntries, _readyMessageEntries);
         (ready.AfterPersistList, _messagesAfterPersist) = (_messagesAfterPersist, ready.AfterPersistList);
 
         _log.NextCommitted(_applying, _config.CommittedBytesPerReadyMax, ready.CommittedList);
@@ -76,6 +81,7 @@ public sealed partial class RaftNode
         if (_readyLastIndex != 0) _log.Unstable.StableTo(_readyLastIndex, _readyLastTerm);
         if (_readyApplying > _log.Applied) _log.AppliedTo(_readyApplying);
         _ready.Clear();
+        _readyMessageEntries.Reset(); // the advanced Ready's messages were sent: their entries' memory is free
         if (Role == Role.Leader)
         {
             // The leader counts its own copy only once it is durable (§10.2.1).

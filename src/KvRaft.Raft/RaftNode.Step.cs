@@ -6,7 +6,6 @@ public sealed partial class RaftNode
     public void Step(Message message)
     {
         Invariant.True(message.To == Id, message);
-        if (message.Entries is null) message.Entries = Message.NoEntries;
         if (!StepTerm(message)) return;
         switch (message.Type)
         {

@@ -118,7 +118,6 @@ public sealed partial class RaftNode
     private void Send(Message message)
     {
         message.From = Id;
-        if (message.Entries is null) message.Entries = Message.NoEntries;
         if (message.Term == 0) message.Term = Term;
         Invariant.True(message.To != Id && message.To != 0, message);
         if (message.Type is MessageType.AppendResponse or MessageType.VoteResponse

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace KvRaft.Raft;
@@ -76,7 +77,7 @@ internal sealed class UnstableLog
     }
 
     /// <summary>Appends contiguous entries, replacing any from the first one's index on.</summary>
-    public void TruncateAndAppend(IReadOnlyList<Entry> entries, int start)
+    public void TruncateAndAppend(ReadOnlySpan<Entry> entries, int start)
     {
         long after = entries[start].Index;
         long end = Offset + _entries.Count;
@@ -95,7 +96,7 @@ internal sealed class UnstableLog
             int keep = (int)(after - Offset);
             _entries.RemoveRange(keep, _entries.Count - keep);
         }
-        for (int i = start; i < entries.Count; i++)
+        for (int i = start; i < entries.Length; i++)
         {
             Invariant.True(entries[i].Index == Offset + _entries.Count, entries[i]);
             _entries.Add(entries[i]);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 
@@ -37,11 +38,13 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
     /// <inheritdoc/>
     public override ISnapshotSource? LatestSnapshot => Volatile.Read(ref latest);
 
-    private protected override byte[]? Read(byte[] storeKey) => store.Read(storeKey);
+    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey) => store.Read(storeKey);
 
-    private protected override void Write(byte[] storeKey, ReadOnlySpan<byte> value) => store.Write(storeKey, value);
+    private protected override bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value) => store.TryRead(storeKey, value);
 
-    private protected override bool Remove(byte[] storeKey)
+    private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value) => store.Write(storeKey, value);
+
+    private protected override bool Remove(ReadOnlySpan<byte> storeKey)
     {
         if (store.Read(storeKey) is null)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using FASTER.core;
 
 namespace KvRaft.Storage;
@@ -10,7 +11,8 @@ internal sealed unsafe class FasterStore : IDisposable
 {
     private readonly FasterKVSettings<SpanByte, SpanByte> settings;
     private readonly FasterKV<SpanByte, SpanByte> store;
-    private readonly ClientSession<SpanByte, SpanByte, SpanByte, byte[], Empty, SpanByteFunctions_ByteArrayOutput<Empty>> session;
+    private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, Empty, ValueCopyFunctions> session;
+    private readonly ArrayBufferWriter<byte> readBuffer = new(); // every read copies its value here (reused: no allocation)
 
     public FasterStore(string directory, StorageLimits limits, bool recover)
     {
@@ -24,15 +26,30 @@ internal sealed unsafe class FasterStore : IDisposable
             RemoveOutdatedCheckpoints = true,
         };
         store = new FasterKV<SpanByte, SpanByte>(settings);
-        session = store.For(new SpanByteFunctions_ByteArrayOutput<Empty>()).NewSession<SpanByteFunctions_ByteArrayOutput<Empty>>();
+        session = store.For(new ValueCopyFunctions()).NewSession<ValueCopyFunctions>();
     }
 
-    public byte[]? Read(ReadOnlySpan<byte> key)
+    /// <summary>A fresh copy of the value under <paramref name="key"/>, or null.</summary>
+    public byte[]? Read(ReadOnlySpan<byte> key) => ReadIntoBuffer(key) ? readBuffer.WrittenSpan.ToArray() : null;
+
+    /// <summary>Appends the value under <paramref name="key"/> to <paramref name="value"/>; false when absent. Allocates nothing.</summary>
+    public bool TryRead(ReadOnlySpan<byte> key, IBufferWriter<byte> value)
+    {
+        if (!ReadIntoBuffer(key))
+        {
+            return false;
+        }
+        value.Write(readBuffer.WrittenSpan);
+        return true;
+    }
+
+    private bool ReadIntoBuffer(ReadOnlySpan<byte> key)
     {
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
-            byte[] output = null!;
+            var output = readBuffer;
+            output.ResetWrittenCount();
             var status = session.Read(ref keySpan, ref output);
             if (status.IsPending)
             {
@@ -41,10 +58,9 @@ internal sealed unsafe class FasterStore : IDisposable
                 {
                     Invariant.True(outputs.Next());
                     status = outputs.Current.Status;
-                    output = outputs.Current.Output;
                 }
             }
-            return status.Found ? output : null;
+            return status.Found;
         }
     }
 
@@ -114,5 +130,30 @@ internal sealed unsafe class FasterStore : IDisposable
         session.Dispose();
         store.Dispose();
         settings.Dispose();
+    }
+}
+
+/// <summary>FASTER callbacks for SpanByte keys and values that copy a value read into the caller's reused buffer.</summary>
+internal sealed class ValueCopyFunctions : SpanByteFunctions<SpanByte, ArrayBufferWriter<byte>, Empty>
+{
+    /// <inheritdoc/>
+    public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref ArrayBufferWriter<byte> dst, ref ReadInfo readInfo)
+    {
+        Copy(ref value, dst);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref ArrayBufferWriter<byte> dst, ref ReadInfo readInfo)
+    {
+        Copy(ref value, dst);
+        return true;
+    }
+
+    // Reset first: a reader may run again for the same read (a retried operation), and must not append twice.
+    private static void Copy(ref SpanByte value, ArrayBufferWriter<byte> dst)
+    {
+        dst.ResetWrittenCount();
+        dst.Write(value.AsReadOnlySpan());
     }
 }

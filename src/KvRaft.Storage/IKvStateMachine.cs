@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace KvRaft.Storage;
 
 /// <summary>
@@ -24,6 +26,12 @@ public interface IKvStateMachine : IDisposable
 
     /// <summary>Reads a key from the applied state (linearizable only if the caller ensured it).</summary>
     byte[]? Get(ReadOnlySpan<byte> key);
+
+    /// <summary>
+    /// Like <see cref="Get"/>, without allocating: appends the value to <paramref name="value"/> (a reused buffer)
+    /// and returns true, or returns false and writes nothing when the key is absent.
+    /// </summary>
+    bool TryGet(ReadOnlySpan<byte> key, IBufferWriter<byte> value);
 
     /// <summary>The session's last sequence, if the client has a live session.</summary>
     bool TryGetSession(long clientId, out long lastSequence);

@@ -19,11 +19,15 @@ public interface IRaftLogStore : IDisposable
     /// <summary>The term at <paramref name="index"/>, also for the compacted boundary FirstIndex - 1.</summary>
     bool TryGetTerm(long index, out long term);
 
-    /// <summary>Reads [lo, hiExclusive) into <paramref name="into"/>, stopping after maxBytes of payload but returning at least one entry.</summary>
+    /// <summary>
+    /// Reads [lo, hiExclusive) into <paramref name="into"/>, stopping after maxBytes of payload but returning at least one entry.
+    /// The entries' data stays valid until they are compacted away (<see cref="CompactUntil"/>), not longer.
+    /// </summary>
     void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into);
 
     /// <summary>
-    /// Appends contiguous entries; if the first index is at most LastIndex, the suffix from there is replaced.
+    /// Appends contiguous entries (copying their data: the caller may reuse its memory after the call); if the first
+    /// index is at most LastIndex, the suffix from there is replaced.
     /// The hard state, if given, is written with them and made durable by the same commit.
     /// </summary>
     void Append(ReadOnlySpan<LogEntry> entries, HardState? hardState);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace KvRaft.Storage;
@@ -12,40 +13,77 @@ internal static class KvKeys
     public const byte SessionSpace = 1;
     public const byte MetaSpace = 2;
 
+    /// <summary>Bytes of a session key.</summary>
+    public const int SessionKeyBytes = 9;
+
+    /// <summary>Keys and small values up to this size are built on the stack; larger ones in a pooled buffer.</summary>
+    public const int StackBytesMax = 256;
+
     public static readonly byte[] AppliedKey = [MetaSpace, 1];
     public static readonly byte[] ConfigurationKey = [MetaSpace, 2];
 
-    public static byte[] User(ReadOnlySpan<byte> key)
+    /// <summary>The store key of user key <paramref name="key"/> (space byte, then the key), into <paramref name="destination"/>.</summary>
+    public static ReadOnlySpan<byte> User(ReadOnlySpan<byte> key, Span<byte> destination)
     {
-        var bytes = new byte[key.Length + 1];
-        key.CopyTo(bytes.AsSpan(1));
-        return bytes;
+        Invariant.True(destination.Length >= key.Length + 1, destination.Length);
+        destination[0] = UserSpace;
+        key.CopyTo(destination[1..]);
+        return destination[..(key.Length + 1)];
     }
 
-    public static byte[] Session(long clientId)
+    /// <summary>The store key of <paramref name="clientId"/>'s session, into <paramref name="destination"/>.</summary>
+    public static ReadOnlySpan<byte> Session(long clientId, Span<byte> destination)
     {
-        var bytes = new byte[9];
-        bytes[0] = SessionSpace;
-        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(1), clientId);
-        return bytes;
+        destination[0] = SessionSpace;
+        BinaryPrimitives.WriteInt64BigEndian(destination[1..], clientId);
+        return destination[..SessionKeyBytes];
     }
 
     public static long SessionClient(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadInt64BigEndian(key[1..]);
 }
 
+/// <summary>A buffer of a given size: <paramref name="stack"/> when it is large enough, else rented (dispose to return it).</summary>
+internal ref struct ScratchBuffer
+{
+    private byte[]? rented;
+
+    public ScratchBuffer(int bytes, Span<byte> stack)
+    {
+        if (bytes <= stack.Length)
+        {
+            Span = stack[..bytes];
+            return;
+        }
+        rented = ArrayPool<byte>.Shared.Rent(bytes);
+        Span = rented.AsSpan(0, bytes);
+    }
+
+    public Span<byte> Span { get; }
+
+    public void Dispose()
+    {
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            rented = null;
+        }
+    }
+}
+
 /// <summary>A session's dedup state: last sequence, log index of its last use, last result.</summary>
 internal readonly record struct SessionState(long LastSequence, long LastIndex, KvResult LastResult)
 {
-    public byte[] Encode()
+    public int EncodedBytes => 16 + 2 + (LastResult.Value?.Length ?? 0);
+
+    public ReadOnlySpan<byte> Encode(Span<byte> bytes)
     {
         var value = LastResult.Value;
-        var bytes = new byte[16 + 2 + (value?.Length ?? 0)];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, LastSequence);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), LastIndex);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], LastIndex);
         bytes[16] = (byte)LastResult.Status;
         bytes[17] = value is null ? (byte)0 : (byte)1;
-        value?.CopyTo(bytes, 18);
-        return bytes;
+        value?.CopyTo(bytes[18..]);
+        return bytes[..EncodedBytes];
     }
 
     public static SessionState Decode(ReadOnlySpan<byte> bytes) => new(

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace KvRaft.Storage;
@@ -9,7 +10,11 @@ namespace KvRaft.Storage;
 public abstract class KvStateMachineBase : IKvStateMachine
 {
     private readonly Dictionary<long, SessionState> sessions = [];
-    private readonly SortedSet<(long LastIndex, long ClientId)> sessionsByUse = [];
+
+    // Sessions by last use, least recent first: (LastIndex, ClientId) of every RecordSession. An item whose session was
+    // used again (or expired) since is stale and skipped when it comes up; rebuilt when stale items outnumber live ones.
+    // Unlike a sorted set, it allocates nothing per use once its array has grown.
+    private readonly PriorityQueue<long, (long LastIndex, long ClientId)> sessionsByUse = new();
 
     private protected KvStateMachineBase(StorageLimits limits) => Limits = limits;
 
@@ -33,11 +38,15 @@ public abstract class KvStateMachineBase : IKvStateMachine
     /// <inheritdoc/>
     public abstract ISnapshotSource? LatestSnapshot { get; }
 
-    private protected abstract byte[]? Read(byte[] storeKey);
+    /// <summary>A fresh copy of the value under <paramref name="storeKey"/>, or null.</summary>
+    private protected abstract byte[]? Read(ReadOnlySpan<byte> storeKey);
 
-    private protected abstract void Write(byte[] storeKey, ReadOnlySpan<byte> value);
+    /// <summary>Appends the value under <paramref name="storeKey"/> to <paramref name="value"/>; false (nothing written) when absent.</summary>
+    private protected abstract bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value);
 
-    private protected abstract bool Remove(byte[] storeKey);
+    private protected abstract void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value);
+
+    private protected abstract bool Remove(ReadOnlySpan<byte> storeKey);
 
     /// <summary>Every live session record (key, value) in the store, for loading the table on open.</summary>
     private protected abstract IEnumerable<(byte[] Key, byte[] Value)> ReadSessions();
@@ -68,10 +77,9 @@ public abstract class KvStateMachineBase : IKvStateMachine
             {
                 continue;
             }
-            var state = SessionState.Decode(value);
-            sessions[clientId] = state;
-            sessionsByUse.Add((state.LastIndex, clientId));
+            sessions[clientId] = SessionState.Decode(value);
         }
+        RebuildSessionsByUse();
     }
 
     private protected void SetConfiguration(byte[] configuration)
@@ -81,7 +89,19 @@ public abstract class KvStateMachineBase : IKvStateMachine
     }
 
     /// <inheritdoc/>
-    public byte[]? Get(ReadOnlySpan<byte> key) => Read(KvKeys.User(key));
+    public byte[]? Get(ReadOnlySpan<byte> key)
+    {
+        using var storeKey = new ScratchBuffer(key.Length + 1, stackalloc byte[KvKeys.StackBytesMax]);
+        return Read(KvKeys.User(key, storeKey.Span));
+    }
+
+    /// <inheritdoc/>
+    public bool TryGet(ReadOnlySpan<byte> key, IBufferWriter<byte> value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        using var storeKey = new ScratchBuffer(key.Length + 1, stackalloc byte[KvKeys.StackBytesMax]);
+        return TryRead(KvKeys.User(key, storeKey.Span), value);
+    }
 
     /// <inheritdoc/>
     public bool TryGetSession(long clientId, out long lastSequence)
@@ -157,19 +177,44 @@ public abstract class KvStateMachineBase : IKvStateMachine
 
     private void RecordSession(long clientId, SessionState state)
     {
-        if (sessions.TryGetValue(clientId, out var previous))
-        {
-            sessionsByUse.Remove((previous.LastIndex, clientId));
-        }
         sessions[clientId] = state;
-        sessionsByUse.Add((state.LastIndex, clientId));
-        Write(KvKeys.Session(clientId), state.Encode());
+        sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
+        Span<byte> sessionKey = stackalloc byte[KvKeys.SessionKeyBytes];
+        using (var encoded = new ScratchBuffer(state.EncodedBytes, stackalloc byte[KvKeys.StackBytesMax]))
+        {
+            Write(KvKeys.Session(clientId, sessionKey), state.Encode(encoded.Span));
+        }
         while (sessions.Count > Limits.SessionMaxCount)
         {
-            var oldest = sessionsByUse.Min;
-            sessionsByUse.Remove(oldest);
-            sessions.Remove(oldest.ClientId);
-            Remove(KvKeys.Session(oldest.ClientId));
+            var (oldestIndex, oldestClient) = DequeueLeastRecent();
+            Invariant.True(sessions.Remove(oldestClient), (oldestIndex, oldestClient));
+            Remove(KvKeys.Session(oldestClient, sessionKey));
+        }
+        if (sessionsByUse.Count > (2 * sessions.Count) + 64)
+        {
+            RebuildSessionsByUse();
+        }
+    }
+
+    /// <summary>The live session with the smallest (last index, client id); stale items before it are dropped.</summary>
+    private (long LastIndex, long ClientId) DequeueLeastRecent()
+    {
+        while (sessionsByUse.TryDequeue(out _, out var item))
+        {
+            if (sessions.TryGetValue(item.ClientId, out var state) && state.LastIndex == item.LastIndex)
+            {
+                return item;
+            }
+        }
+        throw new InvariantException("no live session to expire");
+    }
+
+    private void RebuildSessionsByUse()
+    {
+        sessionsByUse.Clear();
+        foreach (var (clientId, state) in sessions)
+        {
+            sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
         }
     }
 
@@ -179,7 +224,8 @@ public abstract class KvStateMachineBase : IKvStateMachine
         {
             return new KvResult(KvStatus.TooLarge, null);
         }
-        var key = command.Op == KvOp.Noop ? [] : KvKeys.User(command.Key.Span);
+        using var storeKey = new ScratchBuffer(command.Key.Length + 1, stackalloc byte[KvKeys.StackBytesMax]);
+        var key = command.Op == KvOp.Noop ? ReadOnlySpan<byte>.Empty : KvKeys.User(command.Key.Span, storeKey.Span);
         switch (command.Op)
         {
             case KvOp.Put:
@@ -198,7 +244,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
         }
     }
 
-    private KvResult Append(byte[] key, ReadOnlySpan<byte> suffix)
+    private KvResult Append(ReadOnlySpan<byte> key, ReadOnlySpan<byte> suffix)
     {
         var current = Read(key) ?? [];
         if (current.Length + suffix.Length > Limits.ValueMaxBytes)
@@ -212,7 +258,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
         return new KvResult(KvStatus.Ok, joined);
     }
 
-    private KvResult CompareAndSet(byte[] key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte> value)
+    private KvResult CompareAndSet(ReadOnlySpan<byte> key, ReadOnlyMemory<byte>? expected, ReadOnlyMemory<byte> value)
     {
         var current = Read(key);
         var matches = expected is { } want

@@ -1,25 +1,56 @@
+using System.Buffers;
+
 namespace KvRaft.Storage;
 
-/// <summary>The in-memory twin of <see cref="FasterKvStateMachine"/> (for the simulator): same semantics, a dictionary.</summary>
+/// <summary>
+/// The in-memory twin of <see cref="FasterKvStateMachine"/> (for the simulator): same semantics, a dictionary.
+/// Like FASTER's in-place updates, a value overwritten by one of the same length is copied into the stored
+/// array; stored arrays never leave the class (reads copy), so that is safe.
+/// </summary>
 public sealed class MemoryKvStateMachine : KvStateMachineBase
 {
-    private readonly SortedDictionary<byte[], byte[]> store = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], byte[]> store = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
     private MemorySnapshot? latest;
 
     /// <summary>Creates an empty state machine.</summary>
-    public MemoryKvStateMachine(StorageLimits? limits = null) : base(limits ?? StorageLimits.Default) { }
+    public MemoryKvStateMachine(StorageLimits? limits = null) : base(limits ?? StorageLimits.Default) =>
+        lookup = store.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     /// <inheritdoc/>
     public override ISnapshotSource? LatestSnapshot => latest;
 
-    private protected override byte[]? Read(byte[] storeKey) => store.TryGetValue(storeKey, out var value) ? value : null;
+    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey) => lookup.TryGetValue(storeKey, out var value) ? [.. value] : null;
 
-    private protected override void Write(byte[] storeKey, ReadOnlySpan<byte> value) => store[storeKey] = value.ToArray();
+    private protected override bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value)
+    {
+        if (!lookup.TryGetValue(storeKey, out var stored))
+        {
+            return false;
+        }
+        value.Write(stored);
+        return true;
+    }
 
-    private protected override bool Remove(byte[] storeKey) => store.Remove(storeKey);
+    private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value)
+    {
+        if (lookup.TryGetValue(storeKey, out var key, out var stored))
+        {
+            if (stored.Length == value.Length)
+            {
+                value.CopyTo(stored);
+                return;
+            }
+            store[key] = value.ToArray();
+            return;
+        }
+        lookup[storeKey] = value.ToArray();
+    }
+
+    private protected override bool Remove(ReadOnlySpan<byte> storeKey) => lookup.Remove(storeKey);
 
     private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() =>
-        store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.SessionSpace).Select(pair => (pair.Key, pair.Value));
+        store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.SessionSpace).Select(pair => (pair.Key, pair.Value)).ToList();
 
     /// <inheritdoc/>
     public override ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
@@ -27,7 +58,8 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
         SetConfiguration(configuration);
         var info = new SnapshotInfo(AppliedIndex, AppliedTerm, configuration);
         using var stream = new MemoryStream();
-        SnapshotFile.Write(stream, info, store.Select(pair => new SnapshotRecord(pair.Key, pair.Value)), Limits.SnapshotChunkBytes);
+        var records = store.OrderBy(pair => pair.Key, ByteArrayComparer.Instance).Select(pair => new SnapshotRecord(pair.Key, pair.Value));
+        SnapshotFile.Write(stream, info, records, Limits.SnapshotChunkBytes);
         latest = new MemorySnapshot(info, stream.ToArray(), Limits.SnapshotChunkBytes);
         return ValueTask.FromResult(info);
     }
@@ -53,10 +85,25 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     public override void Dispose() { }
 }
 
-/// <summary>Orders byte arrays lexicographically.</summary>
-internal sealed class ByteArrayComparer : IComparer<byte[]>
+/// <summary>Orders and hashes byte arrays by content; looks them up by span too.</summary>
+internal sealed class ByteArrayComparer : IComparer<byte[]>, IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
 {
     public static ByteArrayComparer Instance { get; } = new();
 
     public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+
+    public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+    public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+    public int GetHashCode(ReadOnlySpan<byte> alternate)
+    {
+        var hash = default(HashCode);
+        hash.AddBytes(alternate);
+        return hash.ToHashCode();
+    }
+
+    public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
 }

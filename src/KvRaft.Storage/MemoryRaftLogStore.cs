@@ -1,6 +1,13 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
 namespace KvRaft.Storage;
 
-/// <summary>The in-memory twin of <see cref="FasterRaftLogStore"/>: same contract, nothing on disk (for the simulator).</summary>
+/// <summary>
+/// The in-memory twin of <see cref="FasterRaftLogStore"/>: same contract, nothing on disk (for the simulator).
+/// Each entry's copy lives in an array rented from the shared pool and returned when the entry is compacted
+/// away, so a log that is compacted as it grows allocates nothing per entry.
+/// </summary>
 public sealed class MemoryRaftLogStore : IRaftLogStore
 {
     private readonly List<LogEntry> entries = [];
@@ -64,7 +71,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
             entries.RemoveRange(keep, entries.Count - keep);
             foreach (var entry in newEntries)
             {
-                entries.Add(entry with { Data = entry.Data.ToArray() });
+                entries.Add(entry with { Data = Copy(entry.Data.Span) });
                 bytesSinceCompaction += entry.Data.Length + LogRecord.HeaderBytes;
             }
         }
@@ -84,11 +91,30 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         {
             return;
         }
-        var drop = (int)Math.Min(index - boundaryIndex, entries.Count);
-        entries.RemoveRange(0, index > LastIndex ? entries.Count : drop);
+        var drop = index > LastIndex ? entries.Count : (int)Math.Min(index - boundaryIndex, entries.Count);
+        foreach (var entry in CollectionsMarshal.AsSpan(entries)[..drop])
+        {
+            // Entries replaced by a suffix truncation are left to the collector instead: a reader may still hold them.
+            if (MemoryMarshal.TryGetArray(entry.Data, out var segment) && segment.Array is { Length: > 0 } array)
+            {
+                ArrayPool<byte>.Shared.Return(array);
+            }
+        }
+        entries.RemoveRange(0, drop);
         boundaryIndex = index;
         boundaryTerm = term;
         bytesSinceCompaction = 0;
+    }
+
+    private static ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+        var array = ArrayPool<byte>.Shared.Rent(data.Length);
+        data.CopyTo(array);
+        return array.AsMemory(0, data.Length);
     }
 
     /// <inheritdoc/>

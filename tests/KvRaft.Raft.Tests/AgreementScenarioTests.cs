@@ -39,7 +39,7 @@ public sealed class AgreementScenarioTests
         net.Tick(3);
         foreach (int follower in net.Ids.Where(id => id != leader))
         {
-            long[] sent = net.SentSince(mark, MessageType.Append, follower).SelectMany(m => m.Entries).Select(e => e.Index).ToArray();
+            long[] sent = net.SentSince(mark, MessageType.Append, follower).SelectMany(m => m.Entries.ToArray()).Select(e => e.Index).ToArray();
             Assert.True(sent.Length == 50, $"follower {follower} got {sent.Length} entries for 50 ({net.Tag})");
             Assert.Equal(Enumerable.Range(0, 50).Select(i => first + i), sent);
         }

@@ -126,7 +126,12 @@ internal sealed class SimNode
 
     private void SendAll(IReadOnlyList<Message> messages)
     {
-        foreach (Message message in messages) _simulation.SendFrom(this, message);
+        foreach (Message message in messages)
+        {
+            Message owned = message;
+            owned.Entries = message.Entries.ToArray(); // the core reuses this memory once the Ready is advanced
+            _simulation.SendFrom(this, owned);
+        }
     }
 
     public SnapshotData? SnapshotFor(long index) => _recentSnapshots.LastOrDefault(s => s.Index == index);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using KvRaft.Protocol;
 using KvRaft.Raft;
 
@@ -7,9 +8,14 @@ public sealed partial class KvNode
 {
     private readonly record struct Reader(long ConnectionId, ulong RequestId, ReadOnlyMemory<byte> Key);
 
-    private sealed record ReadBatch(long Tick, Reader[] Readers);
+    /// <summary>The reads of one turn: the first <see cref="Count"/> of <see cref="Readers"/> (rented; returned once answered).</summary>
+    private readonly record struct ReadBatch(long Tick, Reader[] Readers, int Count)
+    {
+        public ReadOnlySpan<Reader> Span => Readers.AsSpan(0, Count);
+    }
 
     private readonly List<Reader> _turnReaders = new();
+    private readonly ArrayBufferWriter<byte> _readValue = new(); // each served value is copied here (reused), then formatted
     private readonly Dictionary<long, ReadBatch> _readBatches = new();
     private long _nextReadContext = 1;
     private int _pendingReads;
@@ -28,44 +34,54 @@ public sealed partial class KvNode
     private void StartTurnReads()
     {
         if (_turnReaders.Count == 0) return;
-        Reader[] readers = _turnReaders.ToArray();
+        int count = _turnReaders.Count;
+        Reader[] readers = ArrayPool<Reader>.Shared.Rent(count);
+        _turnReaders.CopyTo(readers);
         _turnReaders.Clear();
+        var batch = new ReadBatch(_tick, readers, count);
         long context = _nextReadContext++;
         ReadIndexStatus status = _raft.ReadIndex(context);
         if (status == ReadIndexStatus.Accepted)
         {
-            _readBatches[context] = new ReadBatch(_tick, readers);
-            _pendingReads += readers.Length;
+            _readBatches[context] = batch;
+            _pendingReads += count;
             return;
         }
         ClientStatus error = status == ReadIndexStatus.NoLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
-        foreach (Reader reader in readers) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, error, status.ToString());
+        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, error, status.ToString());
+        Release(batch);
     }
 
     /// <summary>The read index of <paramref name="read"/> is applied: serve its batch from the state machine.</summary>
     private void ServeRead(ReadState read)
     {
-        if (!_readBatches.Remove(read.Context, out ReadBatch? batch)) return; // answered already (timed out)
-        _pendingReads -= batch.Readers.Length;
-        foreach (Reader reader in batch.Readers)
+        if (!_readBatches.Remove(read.Context, out ReadBatch batch)) return; // answered already (timed out)
+        _pendingReads -= batch.Count;
+        foreach (Reader reader in batch.Span)
         {
-            byte[]? value = _machine.Get(reader.Key.Span);
+            _readValue.ResetWrittenCount();
+            bool found = _machine.TryGet(reader.Key.Span, _readValue);
             _clients.Reply(reader.ConnectionId, new ClientResponse
             {
                 RequestId = reader.RequestId,
                 Op = ClientOp.Get,
-                Status = value is null ? ClientStatus.NotFound : ClientStatus.Ok,
-                Value = value,
-                ValuePresent = value is not null,
+                Status = found ? ClientStatus.Ok : ClientStatus.NotFound,
+                Value = found ? _readValue.WrittenMemory : default, // valid during Reply: the outbox formats it at once
+                ValuePresent = found,
             });
         }
+        Release(batch);
     }
+
+    // Cleared: the readers hold the requests' keys, which should not outlive their answers.
+    private static void Release(in ReadBatch batch) => ArrayPool<Reader>.Shared.Return(batch.Readers, clearArray: true);
 
     private void DropRead(long context, string reason)
     {
-        if (!_readBatches.Remove(context, out ReadBatch? batch)) return;
-        _pendingReads -= batch.Readers.Length;
-        foreach (Reader reader in batch.Readers) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, ClientStatus.Retryable, reason);
+        if (!_readBatches.Remove(context, out ReadBatch batch)) return;
+        _pendingReads -= batch.Count;
+        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, ClientStatus.Retryable, reason);
+        Release(batch);
     }
 
     private void ExpireReads(long oldestTick)

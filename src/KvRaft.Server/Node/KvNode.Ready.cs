@@ -31,13 +31,18 @@ public sealed partial class KvNode
         if (_ready is not null || !_raft.HasReady) return false;
         Ready ready = _raft.GetReady();
         _ready = ready;
-        foreach (Message message in ready.Messages) SendPeer(message);
+        // Index loops here and below: a foreach over the Ready's IReadOnlyList properties would box an enumerator.
+        for (int i = 0; i < ready.Messages.Count; i++) SendPeer(ready.Messages[i]);
         _peers.Flush();
         if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
         if (ready.Entries.Count > 0 || ready.HardStateChanged)
         {
             _entriesToPersist.Clear();
-            foreach (Entry entry in ready.Entries) _entriesToPersist.Add(new LogEntry(entry.Index, entry.Term, (byte)entry.Type, entry.Data));
+            for (int i = 0; i < ready.Entries.Count; i++)
+            {
+                Entry entry = ready.Entries[i];
+                _entriesToPersist.Add(new LogEntry(entry.Index, entry.Term, (byte)entry.Type, entry.Data));
+            }
             Raft.HardState hard = ready.HardState;
             Storage.HardState? hardState = ready.HardStateChanged ? new Storage.HardState(hard.Term, hard.Vote, hard.Commit) : null;
             _log.Append(CollectionsMarshal.AsSpan(_entriesToPersist), hardState);
@@ -65,9 +70,9 @@ public sealed partial class KvNode
         if (count == 0) return;
         ApplyRange(ready.CommittedEntries, 0, count);
         _appliedEarly = count;
-        foreach (ReadState read in ready.ReadStates)
+        for (int i = 0; i < ready.ReadStates.Count; i++)
         {
-            if (read.Index <= _machine.AppliedIndex) ServeRead(read);
+            if (ready.ReadStates[i].Index <= _machine.AppliedIndex) ServeRead(ready.ReadStates[i]);
         }
         _clients.Flush();
     }
@@ -78,11 +83,14 @@ public sealed partial class KvNode
         Invariant.True(_ready is not null, "CompleteReady without TryBeginReady");
         Ready ready = _ready;
         _ready = null;
-        foreach (Message message in ready.MessagesAfterPersist) SendPeer(message);
+        for (int i = 0; i < ready.MessagesAfterPersist.Count; i++) SendPeer(ready.MessagesAfterPersist[i]);
         _peers.Flush();
         ApplyRange(ready.CommittedEntries, _appliedEarly, ready.CommittedEntries.Count);
-        foreach (ReadState read in ready.ReadStates) ServeRead(read); // already served ones are skipped
-        foreach (long context in ready.DroppedReads) DropRead(context, "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
+        for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]); // already served ones are skipped
+        for (int i = 0; i < ready.DroppedReads.Count; i++)
+        {
+            DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
+        }
         _clients.Flush();
         _raft.Advance();
         AfterInput();
@@ -90,7 +98,7 @@ public sealed partial class KvNode
 
     private void SendPeer(in Message message)
     {
-        PeerMessage wire = PeerMessageMapper.ToWire(message);
+        PeerMessage wire = PeerMessageMapper.ToWire(message, ref _outgoingEntries);
         if (message.Type != MessageType.Snapshot)
         {
             _peers.Send(wire);
@@ -120,10 +128,12 @@ public sealed partial class KvNode
         for (int i = start; i < end; i++)
         {
             int commands = _commandsPerEntry[i - start];
-            if (TryTakeProposal(entries[i].Index, entries[i].Term, out Writer[] writers))
+            if (TryTakeProposal(entries[i].Index, entries[i].Term, out Proposal proposal))
             {
-                Invariant.True(writers.Length == commands, (writers.Length, commands));
+                Invariant.True(proposal.Count == commands, (proposal.Count, commands));
+                ReadOnlySpan<Writer> writers = proposal.Span;
                 for (int k = 0; k < commands; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
+                ReleaseApplied(proposal);
             }
             next += commands;
         }

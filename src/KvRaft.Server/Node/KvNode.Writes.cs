@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using KvRaft.Protocol;
 using KvRaft.Raft;
 
@@ -7,7 +9,14 @@ public sealed partial class KvNode
 {
     private readonly record struct Writer(long ConnectionId, ulong RequestId, ClientOp Op);
 
-    private sealed record Proposal(long Term, long Tick, Writer[] Writers);
+    /// <summary>
+    /// A proposal waiting for its entry to apply: the first <see cref="Count"/> of <see cref="Writers"/> answer it.
+    /// Both arrays are rented; see <see cref="ReleaseApplied"/> for when they go back.
+    /// </summary>
+    private readonly record struct Proposal(long Term, long Tick, Writer[] Writers, int Count, byte[] Payload)
+    {
+        public ReadOnlySpan<Writer> Span => Writers.AsSpan(0, Count);
+    }
 
     private readonly List<KvCommand> _turnCommands = new();
     private readonly List<Writer> _turnWriters = new();
@@ -42,43 +51,58 @@ public sealed partial class KvNode
     private void ProposeTurnWrites()
     {
         if (_turnCommands.Count == 0) return;
-        Writer[] writers = _turnWriters.ToArray();
-        byte[] payload = new byte[KvCommandBatchCodec.Size(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_turnCommands))];
-        int written = KvCommandBatchCodec.Format(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_turnCommands), payload);
-        Invariant.True(written == payload.Length);
+        ReadOnlySpan<KvCommand> commands = CollectionsMarshal.AsSpan(_turnCommands);
+        int size = KvCommandBatchCodec.Size(commands);
+        byte[] payload = ArrayPool<byte>.Shared.Rent(size);
+        int written = KvCommandBatchCodec.Format(commands, payload);
+        Invariant.True(written == size, (written, size));
+        int count = _turnWriters.Count;
+        Writer[] writers = ArrayPool<Writer>.Shared.Rent(count);
+        _turnWriters.CopyTo(writers);
         _turnCommands.Clear();
         _turnWriters.Clear();
         _turnBytes = 0;
-        ReadOnlyMemory<byte> entry = payload;
+        ReadOnlyMemory<byte> entry = payload.AsMemory(0, size);
         ProposeStatus status = _raft.Propose(new ReadOnlySpan<ReadOnlyMemory<byte>>(in entry), out long index);
+        var proposal = new Proposal(_raft.Term, _tick, writers, count, payload);
         if (status == ProposeStatus.Accepted)
         {
-            _proposals[index] = new Proposal(_raft.Term, _tick, writers);
-            _pendingWrites += writers.Length;
+            _proposals[index] = proposal;
+            _pendingWrites += count;
             return;
         }
         ClientStatus error = status == ProposeStatus.NotLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
-        foreach (Writer writer in writers) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, error, status.ToString());
+        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, error, status.ToString());
+        ArrayPool<Writer>.Shared.Return(writers);
+        ArrayPool<byte>.Shared.Return(payload); // refused: the core kept nothing
     }
 
     /// <summary>The entry at <paramref name="index"/> was applied: answer its writers, or fail them if another entry took its place.</summary>
-    private bool TryTakeProposal(long index, long term, out Writer[] writers)
+    private bool TryTakeProposal(long index, long term, out Proposal proposal)
     {
-        writers = Array.Empty<Writer>();
-        if (!_proposals.Remove(index, out Proposal? proposal)) return false;
-        _pendingWrites -= proposal.Writers.Length;
-        if (proposal.Term == term)
-        {
-            writers = proposal.Writers;
-            return true;
-        }
-        FailWriters(proposal.Writers, "proposal lost to a change of leader");
+        if (!_proposals.Remove(index, out proposal)) return false;
+        _pendingWrites -= proposal.Count;
+        if (proposal.Term == term) return true;
+        FailWriters(proposal, "proposal lost to a change of leader");
         return false;
+    }
+
+    /// <summary>
+    /// The writers of an applied proposal are answered: its arrays go back to the pools. The payload is free too:
+    /// the leader applies an entry only once it is committed, so durable here, so out of the core's unstable log
+    /// (since the Advance that made it durable, which came before the Ready that applies it); every message that
+    /// carried it left in that Ready or earlier, and the outboxes copy messages when they are sent. Proposals that
+    /// fail keep their payload out of the pool (the core or a message may still hold it): the collector takes it.
+    /// </summary>
+    private static void ReleaseApplied(in Proposal proposal)
+    {
+        ArrayPool<Writer>.Shared.Return(proposal.Writers);
+        ArrayPool<byte>.Shared.Return(proposal.Payload);
     }
 
     private void FailProposals(string reason)
     {
-        foreach (Proposal proposal in _proposals.Values) FailWriters(proposal.Writers, reason);
+        foreach (Proposal proposal in _proposals.Values) FailWriters(proposal, reason);
         _proposals.Clear();
         _pendingWrites = 0;
     }
@@ -93,15 +117,16 @@ public sealed partial class KvNode
         }
         foreach (long index in _expired)
         {
-            if (!_proposals.Remove(index, out Proposal? proposal)) continue;
-            _pendingWrites -= proposal.Writers.Length;
-            FailWriters(proposal.Writers, "timed out waiting for commit");
+            if (!_proposals.Remove(index, out Proposal proposal)) continue;
+            _pendingWrites -= proposal.Count;
+            FailWriters(proposal, "timed out waiting for commit");
         }
     }
 
     // Outcome unknown: the client retries under the same (client id, sequence), which applies at most once.
-    private void FailWriters(Writer[] writers, string reason)
+    private void FailWriters(in Proposal proposal, string reason)
     {
-        foreach (Writer writer in writers) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, ClientStatus.Retryable, reason);
+        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, ClientStatus.Retryable, reason);
+        ArrayPool<Writer>.Shared.Return(proposal.Writers);
     }
 }

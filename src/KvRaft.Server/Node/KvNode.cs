@@ -24,6 +24,8 @@ public sealed partial class KvNode
     private readonly ILogger _logger;
     private readonly RaftStorageAdapter _storage;
     private long _tick;
+    private Entry[] _incomingEntries = new Entry[16]; // reused by every incoming message
+    private WireEntry[] _outgoingEntries = new WireEntry[16]; // reused by every outgoing message (outboxes copy)
     private Role _role;
 
     /// <summary>Creates the node over recovered storage.</summary>
@@ -73,7 +75,7 @@ public sealed partial class KvNode
     public void OnPeerMessage(in PeerMessage message)
     {
         if (message.To != Id) return;
-        Message core = PeerMessageMapper.FromWire(message);
+        Message core = PeerMessageMapper.FromWire(message, ref _incomingEntries); // the core copies what it keeps
         if (core.Type == MessageType.Snapshot && !HasCompleteIncomingSnapshot(core.From, core.Snapshot))
         {
             _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", core.Snapshot.Index, core.Snapshot.Term, core.From);

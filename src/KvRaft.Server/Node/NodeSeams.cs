@@ -6,7 +6,10 @@ namespace KvRaft.Server.Node;
 /// <summary>Where the node's peer traffic goes (the transport in production, a simulated network in tests).</summary>
 public interface IPeerOutbox
 {
-    /// <summary>Queues a message; delivery is best effort (Raft retransmits).</summary>
+    /// <summary>
+    /// Queues a message; delivery is best effort (Raft retransmits). The message's memory (entries' data) is valid
+    /// only during the call: copy or format it before returning (the node reuses proposal buffers).
+    /// </summary>
     void Send(in PeerMessage message);
 
     /// <summary>
@@ -22,7 +25,10 @@ public interface IPeerOutbox
 /// <summary>Where answers to clients go. Connections are named by the id the host gave them.</summary>
 public interface IClientOutbox
 {
-    /// <summary>Queues a response on a connection (dropped if it has closed).</summary>
+    /// <summary>
+    /// Queues a response on a connection (dropped if it has closed). The response's value memory is valid only
+    /// during the call: format or copy it before returning (the node reuses its read buffer).
+    /// </summary>
     void Reply(long connectionId, in ClientResponse response);
 
     /// <summary>Flushes every connection replied to this turn.</summary>

@@ -8,14 +8,18 @@ namespace KvRaft.Server.Node;
 /// <summary>Maps the core's messages to their wire form and back, field for field.</summary>
 public static class PeerMessageMapper
 {
-    /// <summary>The wire form of <paramref name="message"/>; entries are copied into a fresh array.</summary>
-    public static PeerMessage ToWire(in Message message)
+    /// <summary>
+    /// The wire form of <paramref name="message"/>; its entries go into <paramref name="scratch"/> (grown when too
+    /// small), so the result is valid until the next call with the same scratch.
+    /// </summary>
+    public static PeerMessage ToWire(in Message message, ref WireEntry[] scratch)
     {
-        WireEntry[] entries = message.Entries.Length == 0 ? Array.Empty<WireEntry>() : new WireEntry[message.Entries.Length];
-        for (int i = 0; i < entries.Length; i++)
+        ReadOnlySpan<Entry> source = message.Entries.Span;
+        if (scratch.Length < source.Length) scratch = new WireEntry[Math.Max(source.Length, 2 * scratch.Length)];
+        for (int i = 0; i < source.Length; i++)
         {
-            Entry entry = message.Entries[i];
-            entries[i] = new WireEntry(entry.Index, entry.Term, (ProtocolEntryType)entry.Type, entry.Data);
+            Entry entry = source[i];
+            scratch[i] = new WireEntry(entry.Index, entry.Term, (ProtocolEntryType)entry.Type, entry.Data);
         }
         return new PeerMessage
         {
@@ -29,20 +33,23 @@ public static class PeerMessageMapper
             Reject = message.Reject,
             RejectHint = message.RejectHint,
             Context = message.Context,
-            Entries = EntryList.From(entries),
+            Entries = EntryList.From(scratch.AsMemory(0, source.Length)),
             Snapshot = message.Type == MessageType.Snapshot
                 ? new SnapshotMeta(message.Snapshot.Index, message.Snapshot.Term, message.Snapshot.Config.Voters)
                 : null,
         };
     }
 
-    /// <summary>The core's form of <paramref name="wire"/> (whose entries must be decompressed).</summary>
-    public static Message FromWire(in PeerMessage wire)
+    /// <summary>
+    /// The core's form of <paramref name="wire"/> (whose entries must be decompressed); its entries go into
+    /// <paramref name="scratch"/> (grown when too small), so the result is valid until the next call with it.
+    /// </summary>
+    public static Message FromWire(in PeerMessage wire, ref Entry[] scratch)
     {
         Invariant.True(!wire.Entries.IsCompressed);
-        Entry[] entries = wire.Entries.Count == 0 ? Array.Empty<Entry>() : new Entry[wire.Entries.Count];
+        if (scratch.Length < wire.Entries.Count) scratch = new Entry[Math.Max(wire.Entries.Count, 2 * scratch.Length)];
         int i = 0;
-        foreach (WireEntry entry in wire.Entries) entries[i++] = new Entry(entry.Index, entry.Term, (RaftEntryType)entry.Type, entry.Data);
+        foreach (WireEntry entry in wire.Entries) scratch[i++] = new Entry(entry.Index, entry.Term, (RaftEntryType)entry.Type, entry.Data);
         var message = new Message
         {
             Type = (MessageType)((byte)wire.Type + 1),
@@ -55,7 +62,7 @@ public static class PeerMessageMapper
             Reject = wire.Reject,
             RejectHint = wire.RejectHint,
             Context = wire.Context,
-            Entries = entries,
+            Entries = scratch.AsMemory(0, i),
         };
         if (wire.Snapshot is { } snapshot)
         {

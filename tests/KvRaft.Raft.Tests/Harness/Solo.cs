@@ -25,11 +25,11 @@ internal sealed class Solo
         while (Node.HasReady)
         {
             Ready ready = Node.GetReady();
-            sent.AddRange(ready.Messages);
+            foreach (Message message in ready.Messages) sent.Add(TestNetwork.Owned(message));
             if (ready.Snapshot is { } snapshot) Storage.ApplySnapshot(snapshot);
             Storage.Append(ready.Entries);
             if (ready.HardStateChanged) Storage.SetHardState(ready.HardState);
-            sent.AddRange(ready.MessagesAfterPersist);
+            foreach (Message message in ready.MessagesAfterPersist) sent.Add(TestNetwork.Owned(message));
             Applied.AddRange(ready.CommittedEntries);
             Reads.AddRange(ready.ReadStates);
             DroppedReads.AddRange(ready.DroppedReads);
@@ -42,7 +42,6 @@ internal sealed class Solo
     public List<Message> Step(Message message)
     {
         message.To = Node.Id;
-        message.Entries ??= Array.Empty<Entry>();
         Node.Step(message);
         return Drain();
     }

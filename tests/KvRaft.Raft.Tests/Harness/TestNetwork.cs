@@ -152,8 +152,16 @@ internal sealed partial class TestNetwork
 
     // ---- The network ----
 
+    /// <summary>The message with a copy of its entries: the core reuses their memory once the Ready is advanced.</summary>
+    public static Message Owned(Message message)
+    {
+        message.Entries = message.Entries.ToArray();
+        return message;
+    }
+
     private void Post(Message message)
     {
+        message = Owned(message);
         SentCount++;
         if (Record) Sent.Add(message);
         if (LossRate > 0 && Random.Chance(LossRate))

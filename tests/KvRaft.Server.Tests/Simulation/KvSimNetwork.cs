@@ -37,10 +37,21 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
     public void Send(int from, PeerMessage message)
     {
         if (IsCut(from, message.To) || random.Chance(DropProbability)) return;
+        PeerMessage copy = OnTheWire(message); // the node reuses its buffers once Send returns, as a real network allows
         Schedule(() =>
         {
-            if (!IsCut(from, message.To)) cluster.Node(message.To).Deliver(message);
+            if (!IsCut(from, copy.To)) cluster.Node(copy.To).Deliver(copy);
         });
+    }
+
+    /// <summary>The message as the receiver would parse it from its own buffer.</summary>
+    private static PeerMessage OnTheWire(in PeerMessage message)
+    {
+        var bytes = new byte[PeerMessageCodec.Size(message)];
+        PeerMessageCodec.Format(message, bytes);
+        ParseResult parsed = PeerMessageCodec.Parse(bytes, out PeerMessage copy);
+        Assert.True(parsed.IsOk, parsed.Message);
+        return copy;
     }
 
     public void SendSnapshot(int from, PeerMessage message, ISnapshotSource snapshot)
