@@ -1,5 +1,6 @@
 using KvRaft.Client;
 using KvRaft.Server.Hosting;
+using KvRaft.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -10,7 +11,7 @@ namespace KvRaft.LocalCluster;
 /// data under one directory (node-1, node-2, …), so a cluster started again on the same directory
 /// finds its data (and its ports, in cluster.ports). Disposing it stops every node.
 /// </summary>
-public sealed class LocalCluster : IAsyncDisposable
+public sealed partial class LocalCluster : IAsyncDisposable
 {
     private readonly LocalClusterOptions _options;
     private readonly string _directory;
@@ -109,6 +110,7 @@ public sealed class LocalCluster : IAsyncDisposable
             process.Kill();
             process.Dispose();
             _processes[id - 1] = null;
+            lock (_paused) _paused.Remove(id);
         }
         if (_servers[id - 1] is { } server)
         {
@@ -118,29 +120,48 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>SIGSTOP node <paramref name="id"/> (process mode only).</summary>
-    public void Pause(int id) => (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
+    public void Pause(int id)
+    {
+        (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
+        lock (_paused) _paused.Add(id);
+    }
 
-    /// <summary>SIGCONT node <paramref name="id"/> (process mode only).</summary>
-    public void Resume(int id) => (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
+    /// <summary>
+    /// SIGCONT node <paramref name="id"/> (process mode only). Fault rules changed while it was paused
+    /// reach it with the next fault control call; <see cref="ResumeAsync"/> sends them at once.
+    /// </summary>
+    public void Resume(int id)
+    {
+        (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
+        lock (_paused) _paused.Remove(id);
+    }
 
-    /// <summary>Starts node <paramref name="id"/> again on its data.</summary>
-    public Task RestartAsync(int id) => IsRunning(id) ? Task.CompletedTask : StartNodeAsync(id);
+    /// <summary>Starts node <paramref name="id"/> again on its data (and gives it the fault rules in force).</summary>
+    public async Task RestartAsync(int id)
+    {
+        if (IsRunning(id)) return;
+        await StartNodeAsync(id).ConfigureAwait(false);
+        await SendRulesToRestartedAsync(id).ConfigureAwait(false);
+    }
 
     private async Task StartNodeAsync(int id)
     {
         ServerOptions options = NodeOptions(id);
         if (_options.Mode == LocalClusterMode.InProcess)
         {
-            _servers[id - 1] = await KvServer.StartAsync(options, _loggers).ConfigureAwait(false);
+            _servers[id - 1] = await KvServer.StartAsync(options, _loggers, _sharedFaults).ConfigureAwait(false);
             return;
         }
         string serverPath = _options.ServerPath ?? Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll");
         if (!File.Exists(serverPath)) throw new FileNotFoundException("kvraft-server.dll not found", serverPath);
-        _processes[id - 1] = new NodeProcess(serverPath, new[]
-        {
+        List<string> arguments =
+        [
             "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
             "--peers", options.Peers, "--client-peers", options.ClientPeers!, "--data-dir", options.DataDir,
-        }, Path.Combine(_directory, $"node-{id}.log"));
+        ];
+        if (options.FaultControl) arguments.Add("--fault-control");
+        _processes[id - 1] = new NodeProcess(serverPath, arguments, Path.Combine(_directory, $"node-{id}.log"));
+        lock (_paused) _paused.Remove(id);
     }
 
     private ServerOptions NodeOptions(int id) => new()
@@ -151,6 +172,7 @@ public sealed class LocalCluster : IAsyncDisposable
         Peers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}")),
         ClientPeers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")),
         DataDir = Path.Combine(_directory, $"node-{id}"),
+        FaultControl = _options.FaultControl,
     };
 
     private (int Peer, int Client)[] LoadOrPickPorts(int nodeCount)
