@@ -28,7 +28,10 @@ public sealed partial class LocalCluster
         }
     }
 
-    /// <summary>Cuts node <paramref name="nodeId"/> off from every other node, both ways (every running node is told).</summary>
+    /// <summary>
+    /// Cuts node <paramref name="nodeId"/> off from every other node, both ways. Every running node is
+    /// told, the isolated node first: from its answer on it sends nothing.
+    /// </summary>
     public Task IsolateAsync(int nodeId, CancellationToken cancellation = default) =>
         ApplyAsync(new FaultControlRequest { Action = FaultControlAction.Isolate, NodeId = CheckNode(nodeId) }, cancellation);
 
@@ -106,21 +109,29 @@ public sealed partial class LocalCluster
                 ApplyShared(rule);
                 return;
             }
-            var sends = new List<Task>();
-            for (int id = 1; id <= NodeCount; id++)
-            {
-                if (_processes[id - 1] is not { HasExited: false }) continue;
-                bool paused;
-                lock (_paused) paused = _paused.Contains(id);
-                if (paused) _stale.Add(id);
-                else sends.Add(_stale.Remove(id) ? SendRulesAsync(id, cancellation) : SendWithRetryAsync(id, rule, cancellation));
-            }
-            await Task.WhenAll(sends).ConfigureAwait(false);
+            int first = rule.Action == FaultControlAction.Isolate ? rule.NodeId : 0;
+            if (first != 0) await SendToNodeAsync(first, rule, cancellation).ConfigureAwait(false);
+            await Task.WhenAll(Enumerable.Range(1, NodeCount).Where(id => id != first)
+                .Select(id => SendToNodeAsync(id, rule, cancellation))).ConfigureAwait(false);
         }
         finally
         {
             _faultLock.Release();
         }
+    }
+
+    /// <summary>Sends <paramref name="rule"/> to a running process node (all the rules if it missed some); a paused one will miss it.</summary>
+    private Task SendToNodeAsync(int id, FaultControlRequest rule, CancellationToken cancellation)
+    {
+        if (_processes[id - 1] is not { HasExited: false }) return Task.CompletedTask;
+        bool paused;
+        lock (_paused) paused = _paused.Contains(id);
+        if (paused)
+        {
+            _stale.Add(id);
+            return Task.CompletedTask;
+        }
+        return _stale.Remove(id) ? SendRulesAsync(id, cancellation) : SendWithRetryAsync(id, rule, cancellation);
     }
 
     private void ApplyShared(in FaultControlRequest rule)
