@@ -32,8 +32,14 @@ public sealed partial class LocalCluster
     /// Cuts node <paramref name="nodeId"/> off from every other node, both ways. Every running node is
     /// told, the isolated node first: from its answer on it sends nothing.
     /// </summary>
-    public Task IsolateAsync(int nodeId, CancellationToken cancellation = default) =>
-        ApplyAsync(new FaultControlRequest { Action = FaultControlAction.Isolate, NodeId = CheckNode(nodeId) }, cancellation);
+    public Task IsolateAsync(int nodeId, CancellationToken cancellation = default) => IsolateAsync(nodeId, null, cancellation);
+
+    /// <summary>
+    /// As <see cref="IsolateAsync(int, CancellationToken)"/>; <paramref name="isolatedNodeTold"/> is called
+    /// as soon as the isolated node has the rule (when the isolation starts to act), before the others are told.
+    /// </summary>
+    public Task IsolateAsync(int nodeId, Action? isolatedNodeTold, CancellationToken cancellation = default) =>
+        ApplyAsync(new FaultControlRequest { Action = FaultControlAction.Isolate, NodeId = CheckNode(nodeId) }, cancellation, isolatedNodeTold);
 
     /// <summary>Splits the nodes into <paramref name="groups"/> that cannot reach each other (replaces earlier partitions and cuts).</summary>
     public Task PartitionAsync(IReadOnlyList<IReadOnlyList<int>> groups, CancellationToken cancellation = default)
@@ -90,7 +96,7 @@ public sealed partial class LocalCluster
         return id;
     }
 
-    private async Task ApplyAsync(FaultControlRequest rule, CancellationToken cancellation)
+    private async Task ApplyAsync(FaultControlRequest rule, CancellationToken cancellation, Action? firstTold = null)
     {
         if (_options.Mode == LocalClusterMode.Processes && !_options.FaultControl)
         {
@@ -107,10 +113,11 @@ public sealed partial class LocalCluster
             if (_options.Mode == LocalClusterMode.InProcess)
             {
                 ApplyShared(rule);
+                firstTold?.Invoke();
                 return;
             }
             int first = rule.Action == FaultControlAction.Isolate ? rule.NodeId : 0;
-            if (first != 0) await SendToNodeAsync(first, rule, cancellation).ConfigureAwait(false);
+            if (first != 0 && await SendToNodeAsync(first, rule, cancellation).ConfigureAwait(false)) firstTold?.Invoke();
             await Task.WhenAll(Enumerable.Range(1, NodeCount).Where(id => id != first)
                 .Select(id => SendToNodeAsync(id, rule, cancellation))).ConfigureAwait(false);
         }
@@ -120,18 +127,22 @@ public sealed partial class LocalCluster
         }
     }
 
-    /// <summary>Sends <paramref name="rule"/> to a running process node (all the rules if it missed some); a paused one will miss it.</summary>
-    private Task SendToNodeAsync(int id, FaultControlRequest rule, CancellationToken cancellation)
+    /// <summary>
+    /// Sends <paramref name="rule"/> to a running process node (all the rules if it missed some); true
+    /// when it was told. A paused node is not: it will be sent the rules when it resumes.
+    /// </summary>
+    private async Task<bool> SendToNodeAsync(int id, FaultControlRequest rule, CancellationToken cancellation)
     {
-        if (_processes[id - 1] is not { HasExited: false }) return Task.CompletedTask;
+        if (_processes[id - 1] is not { HasExited: false }) return false;
         bool paused;
         lock (_paused) paused = _paused.Contains(id);
         if (paused)
         {
             _stale.Add(id);
-            return Task.CompletedTask;
+            return false;
         }
-        return _stale.Remove(id) ? SendRulesAsync(id, cancellation) : SendWithRetryAsync(id, rule, cancellation);
+        await (_stale.Remove(id) ? SendRulesAsync(id, cancellation) : SendWithRetryAsync(id, rule, cancellation)).ConfigureAwait(false);
+        return true;
     }
 
     private void ApplyShared(in FaultControlRequest rule)

@@ -22,7 +22,7 @@ public sealed record LocalClusterOptions
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Start process nodes with <c>--fault-control</c>, so that <see cref="LocalCluster.IsolateAsync"/>,
+    /// Start process nodes with <c>--fault-control</c>, so that <see cref="LocalCluster.IsolateAsync(int, CancellationToken)"/>,
     /// <see cref="LocalCluster.PartitionAsync"/>, <see cref="LocalCluster.CutAsync"/> and
     /// <see cref="LocalCluster.HealAsync"/> work (in-process nodes share one fault injector and need no flag).
     /// </summary>

@@ -13,6 +13,7 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
     private readonly HashSet<int> _paused = [];
     private readonly HashSet<int> _isolated = [];
     private readonly List<FaultEvent> _events = [];
+    private long? _actedAt;
 
     /// <summary>The faults applied so far.</summary>
     public IReadOnlyList<FaultEvent> Events => _events;
@@ -23,8 +24,9 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
         foreach (FaultStep step in steps)
         {
             await Clock.DelayUntilAsync(startNanoseconds + (long)step.At.TotalNanoseconds, cancellation).ConfigureAwait(false);
+            _actedAt = null;
             string label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
-            lock (_events) _events.Add(new FaultEvent(label, Clock.NowNanoseconds()));
+            lock (_events) _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds()));
         }
     }
 
@@ -73,7 +75,8 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 return $"{FaultPlan.NameOf(kind)} n{paused}";
             case FaultKind.PartitionLeader or FaultKind.PartitionFollower:
                 int isolated = await PickAsync(kind == FaultKind.PartitionLeader, cancellation).ConfigureAwait(false);
-                await cluster.IsolateAsync(isolated, cancellation).ConfigureAwait(false);
+                // The isolation acts once the isolated node has the rule (it is told first), even if another node answers late.
+                await cluster.IsolateAsync(isolated, () => _actedAt = Clock.NowNanoseconds(), cancellation).ConfigureAwait(false);
                 _isolated.Add(isolated);
                 return $"{FaultPlan.NameOf(kind)} n{isolated}";
             case FaultKind.Restart:
