@@ -1,6 +1,4 @@
-// Goal: in-process KvServer nodes for hosting tests; method: free 127.0.0.1 ports (bound to 0, then released), data in a temporary folder deleted at the end, every node disposed.
-using System.Net;
-using System.Net.Sockets;
+// Goal: in-process KvServer nodes for hosting tests; method: free 127.0.0.1 ports below the ephemeral range (LoopbackPorts), data in a temporary folder deleted at the end, every node disposed.
 using KvRaft.Client;
 using KvRaft.Protocol;
 using KvRaft.Server.Hosting;
@@ -17,8 +15,9 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     private HostedCluster(int nodes)
     {
-        string[] peers = [.. Enumerable.Range(0, nodes).Select(_ => FreeEndpoint())];
-        Endpoints = [.. Enumerable.Range(0, nodes).Select(_ => FreeEndpoint())];
+        string[] free = [.. Transport.LoopbackPorts.Free(2 * nodes).Select(port => "127.0.0.1:" + port)];
+        string[] peers = free[..nodes];
+        Endpoints = free[nodes..];
         Options = [.. Enumerable.Range(1, nodes).Select(id => new ServerOptions
         {
             Id = id,
@@ -104,13 +103,6 @@ internal sealed class HostedCluster : IAsyncDisposable
         foreach (KvServer server in _servers) await server.DisposeAsync();
         _servers.Clear();
         if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-    }
-
-    private static string FreeEndpoint()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return "127.0.0.1:" + ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
