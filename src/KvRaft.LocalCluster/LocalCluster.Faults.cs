@@ -89,6 +89,11 @@ public sealed partial class LocalCluster
         }
     }
 
+    private bool IsPaused(int id)
+    {
+        lock (_paused) return _paused.Contains(id);
+    }
+
     private int CheckNode(int id)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(id, 1);
@@ -134,9 +139,7 @@ public sealed partial class LocalCluster
     private async Task<bool> SendToNodeAsync(int id, FaultControlRequest rule, CancellationToken cancellation)
     {
         if (_processes[id - 1] is not { HasExited: false }) return false;
-        bool paused;
-        lock (_paused) paused = _paused.Contains(id);
-        if (paused)
+        if (IsPaused(id))
         {
             _stale.Add(id);
             return false;

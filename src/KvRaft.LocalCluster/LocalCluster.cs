@@ -72,23 +72,32 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>The process id of node <paramref name="id"/> (process mode), for tools that signal it.</summary>
     public int? ProcessId(int id) => _processes[id - 1]?.ProcessId;
 
-    /// <summary>The id of the node that leads now (asked of every running node), or null.</summary>
+    /// <summary>
+    /// The id of the node that leads now, or null: every running node that is not paused is asked at
+    /// once (1 s each), and the answer naming a leader in the highest term wins (a node may still name
+    /// a leader that a newer term has replaced).
+    /// </summary>
     public async Task<int?> FindLeaderAsync(CancellationToken cancellation = default)
     {
-        for (int id = 1; id <= NodeCount; id++)
+        Protocol.NodeStatus?[] statuses = await Task.WhenAll(Enumerable.Range(1, NodeCount)
+            .Where(id => IsRunning(id) && !IsPaused(id))
+            .Select(id => TryStatusAsync(id, cancellation))).ConfigureAwait(false);
+        return statuses.Where(status => status is { LeaderKnown: true })
+            .OrderByDescending(status => status!.Value.Term)
+            .Select(status => (int?)status!.Value.LeaderId)
+            .FirstOrDefault();
+    }
+
+    private async Task<Protocol.NodeStatus?> TryStatusAsync(int id, CancellationToken cancellation)
+    {
+        try
         {
-            if (!IsRunning(id)) continue;
-            try
-            {
-                Protocol.NodeStatus status = await Client.StatusAsync(ClientEndpoints[id - 1], TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
-                if (status.LeaderKnown) return status.LeaderId;
-            }
-            catch (KvException)
-            {
-                // That node did not answer; ask the next.
-            }
+            return await Client.StatusAsync(ClientEndpoints[id - 1], TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
         }
-        return null;
+        catch (KvException)
+        {
+            return null; // that node did not answer
+        }
     }
 
     /// <summary>Waits until some node knows a leader.</summary>
