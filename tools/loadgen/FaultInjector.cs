@@ -65,6 +65,7 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
         {
             case FaultKind.KillLeader or FaultKind.KillFollower:
                 int victim = await PickAsync(kind == FaultKind.KillLeader, cancellation).ConfigureAwait(false);
+                _actedAt = Clock.NowNanoseconds(); // SIGKILL goes out at once; waiting for the exit takes tens of ms more
                 await cluster.KillAsync(victim).ConfigureAwait(false);
                 _killed.Add(victim);
                 return $"{FaultPlan.NameOf(kind)} n{victim}";
