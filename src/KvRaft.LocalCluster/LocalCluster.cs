@@ -1,5 +1,6 @@
 using KvRaft.Client;
 using KvRaft.Server.Hosting;
+using KvRaft.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -10,7 +11,7 @@ namespace KvRaft.LocalCluster;
 /// data under one directory (node-1, node-2, …), so a cluster started again on the same directory
 /// finds its data (and its ports, in cluster.ports). Disposing it stops every node.
 /// </summary>
-public sealed class LocalCluster : IAsyncDisposable
+public sealed partial class LocalCluster : IAsyncDisposable
 {
     private readonly LocalClusterOptions _options;
     private readonly string _directory;
@@ -71,23 +72,32 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The process id of node <paramref name="id"/> (process mode), for tools that signal it.</summary>
     public int? ProcessId(int id) => _processes[id - 1]?.ProcessId;
 
-    /// <summary>The id of the node that leads now (asked of every running node), or null.</summary>
+    /// <summary>
+    /// The id of the node that leads now, or null: every running node that is not paused is asked at
+    /// once (1 s each), and the answer naming a leader in the highest term wins (a node may still name
+    /// a leader that a newer term has replaced).
+    /// </summary>
     public async Task<int?> FindLeaderAsync(CancellationToken cancellation = default)
     {
-        for (int id = 1; id <= NodeCount; id++)
+        Protocol.NodeStatus?[] statuses = await Task.WhenAll(Enumerable.Range(1, NodeCount)
+            .Where(id => IsRunning(id) && !IsPaused(id))
+            .Select(id => TryStatusAsync(id, cancellation))).ConfigureAwait(false);
+        return statuses.Where(status => status is { LeaderKnown: true })
+            .OrderByDescending(status => status!.Value.Term)
+            .Select(status => (int?)status!.Value.LeaderId)
+            .FirstOrDefault();
+    }
+
+    private async Task<Protocol.NodeStatus?> TryStatusAsync(int id, CancellationToken cancellation)
+    {
+        try
         {
-            if (!IsRunning(id)) continue;
-            try
-            {
-                Protocol.NodeStatus status = await Client.StatusAsync(ClientEndpoints[id - 1], TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
-                if (status.LeaderKnown) return status.LeaderId;
-            }
-            catch (KvException)
-            {
-                // That node did not answer; ask the next.
-            }
+            return await Client.StatusAsync(ClientEndpoints[id - 1], TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
         }
-        return null;
+        catch (KvException)
+        {
+            return null; // that node did not answer
+        }
     }
 
     /// <summary>Waits until some node knows a leader.</summary>
@@ -109,6 +119,7 @@ public sealed class LocalCluster : IAsyncDisposable
             process.Kill();
             process.Dispose();
             _processes[id - 1] = null;
+            lock (_paused) _paused.Remove(id);
         }
         if (_servers[id - 1] is { } server)
         {
@@ -118,29 +129,48 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>SIGSTOP node <paramref name="id"/> (process mode only).</summary>
-    public void Pause(int id) => (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
+    public void Pause(int id)
+    {
+        (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
+        lock (_paused) _paused.Add(id);
+    }
 
-    /// <summary>SIGCONT node <paramref name="id"/> (process mode only).</summary>
-    public void Resume(int id) => (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
+    /// <summary>
+    /// SIGCONT node <paramref name="id"/> (process mode only). Fault rules changed while it was paused
+    /// reach it with the next fault control call; <see cref="ResumeAsync"/> sends them at once.
+    /// </summary>
+    public void Resume(int id)
+    {
+        (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
+        lock (_paused) _paused.Remove(id);
+    }
 
-    /// <summary>Starts node <paramref name="id"/> again on its data.</summary>
-    public Task RestartAsync(int id) => IsRunning(id) ? Task.CompletedTask : StartNodeAsync(id);
+    /// <summary>Starts node <paramref name="id"/> again on its data (and gives it the fault rules in force).</summary>
+    public async Task RestartAsync(int id)
+    {
+        if (IsRunning(id)) return;
+        await StartNodeAsync(id).ConfigureAwait(false);
+        await SendRulesToRestartedAsync(id).ConfigureAwait(false);
+    }
 
     private async Task StartNodeAsync(int id)
     {
         ServerOptions options = NodeOptions(id);
         if (_options.Mode == LocalClusterMode.InProcess)
         {
-            _servers[id - 1] = await KvServer.StartAsync(options, _loggers).ConfigureAwait(false);
+            _servers[id - 1] = await KvServer.StartAsync(options, _loggers, _sharedFaults).ConfigureAwait(false);
             return;
         }
         string serverPath = _options.ServerPath ?? Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll");
         if (!File.Exists(serverPath)) throw new FileNotFoundException("kvraft-server.dll not found", serverPath);
-        _processes[id - 1] = new NodeProcess(serverPath, new[]
-        {
+        List<string> arguments =
+        [
             "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
             "--peers", options.Peers, "--client-peers", options.ClientPeers!, "--data-dir", options.DataDir,
-        }, Path.Combine(_directory, $"node-{id}.log"));
+        ];
+        if (options.FaultControl) arguments.Add("--fault-control");
+        _processes[id - 1] = new NodeProcess(serverPath, arguments, Path.Combine(_directory, $"node-{id}.log"));
+        lock (_paused) _paused.Remove(id);
     }
 
     private ServerOptions NodeOptions(int id) => new()
@@ -151,6 +181,7 @@ public sealed class LocalCluster : IAsyncDisposable
         Peers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}")),
         ClientPeers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")),
         DataDir = Path.Combine(_directory, $"node-{id}"),
+        FaultControl = _options.FaultControl,
     };
 
     private (int Peer, int Client)[] LoadOrPickPorts(int nodeCount)

@@ -21,6 +21,13 @@ public sealed record LocalClusterOptions
     /// <summary>How long starting (and electing a leader) may take.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Start process nodes with <c>--fault-control</c>, so that <see cref="LocalCluster.IsolateAsync(int, CancellationToken)"/>,
+    /// <see cref="LocalCluster.PartitionAsync"/>, <see cref="LocalCluster.CutAsync"/> and
+    /// <see cref="LocalCluster.HealAsync"/> work (in-process nodes share one fault injector and need no flag).
+    /// </summary>
+    public bool FaultControl { get; init; }
+
     /// <summary>Options of the clients the cluster hands out.</summary>
     public Client.KvClientOptions? ClientOptions { get; init; }
 }

@@ -42,7 +42,7 @@ internal sealed partial class NodeProcess : IDisposable
     /// <summary>SIGKILL: the node loses everything it had not made durable.</summary>
     public void Kill()
     {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        if (!_process.HasExited) _process.Kill(); // the node is this one process: no tree to walk before the signal
         _process.WaitForExit();
     }
 

@@ -76,6 +76,16 @@ public sealed class NetworkFaults : IFaultInjector
     /// <summary>Removes every cut, isolation and loss: the network is whole again.</summary>
     public void Heal() => Volatile.Write(ref _rules, Rules.None);
 
+    /// <summary>The rules in force, e.g. "isolated: 2; cuts: 1->3 3->1; drop 0%, delay up to 0 ms", or "no faults".</summary>
+    public override string ToString()
+    {
+        Rules rules = Volatile.Read(ref _rules);
+        if (rules.IsEmpty) return "no faults";
+        string isolated = rules.Isolated.Count == 0 ? "none" : string.Join(' ', rules.Isolated.Order());
+        string cuts = rules.Cuts.Count == 0 ? "none" : string.Join(' ', rules.Cuts.Order().Select(cut => $"{cut.From}->{cut.To}"));
+        return $"isolated: {isolated}; cuts: {cuts}; drop {rules.DropPercent}%, delay up to {rules.DelayMillisecondsMax} ms";
+    }
+
     private void Update(Func<Rules, Rules> change)
     {
         Rules current, next;

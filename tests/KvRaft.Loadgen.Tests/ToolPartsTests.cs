@@ -14,20 +14,54 @@ public sealed class ToolPartsTests
     }
 
     [Fact]
-    public void Partition_faults_parse_but_are_refused_as_not_supported_yet()
+    public void Partition_faults_parse_and_ask_for_fault_control()
     {
-        IReadOnlyList<FaultStep> steps = FaultPlan.Parse("partition-leader@5s,heal@8s");
-        var error = Assert.Throws<NotSupportedException>(() => FaultPlan.EnsureSupported(steps));
-        Assert.Contains("not supported yet", error.Message, StringComparison.Ordinal);
+        IReadOnlyList<FaultStep> steps = FaultPlan.Parse("partition-leader@5s,heal@8s,partition-follower@9s,heal@10s");
+        Assert.Equal([FaultKind.PartitionLeader, FaultKind.Heal, FaultKind.PartitionFollower, FaultKind.Heal], steps.Select(s => s.Kind));
+        Assert.True(FaultPlan.NeedsFaultControl(steps));
+        Assert.False(FaultPlan.NeedsFaultControl(FaultPlan.Parse("kill-leader@5s,restart@9s")));
     }
 
     [Fact]
-    public void Chaos_schedule_is_the_same_for_the_same_seed_and_alternates_fault_and_recovery()
+    public void Chaos_schedule_is_the_same_for_the_same_seed_and_alternates_fault_and_its_recovery()
     {
-        IReadOnlyList<FaultStep> first = ChaosSchedule.Create(42, TimeSpan.FromSeconds(40));
-        Assert.Equal(first, ChaosSchedule.Create(42, TimeSpan.FromSeconds(40)));
-        Assert.True(first.Count >= 4);
-        for (int i = 1; i < first.Count; i += 2) Assert.Contains(first[i].Kind, new[] { FaultKind.Restart, FaultKind.Resume });
+        IReadOnlyList<FaultStep> first = ChaosSchedule.Create(42, TimeSpan.FromSeconds(60));
+        Assert.Equal(first, ChaosSchedule.Create(42, TimeSpan.FromSeconds(60)));
+        Assert.True(first.Count >= 6);
+        for (int i = 0; i + 1 < first.Count; i += 2) Assert.Equal(ChaosSchedule.RecoveryOf(first[i].Kind), first[i + 1].Kind);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    [InlineData(42)]
+    [InlineData(1234)]
+    public void Chaos_schedule_has_kills_pauses_and_partitions(int seed)
+    {
+        FaultKind[] kinds = [.. ChaosSchedule.Create(seed, TimeSpan.FromSeconds(60)).Select(s => s.Kind)];
+        Assert.Contains(FaultKind.Restart, kinds);
+        Assert.Contains(FaultKind.Resume, kinds);
+        Assert.Contains(FaultKind.Heal, kinds);
+    }
+
+    [Fact]
+    public void Acknowledged_writes_expect_what_no_later_write_can_erase()
+    {
+        OperationRecord[] records =
+        [
+            new(0, OperationKind.Put, "a", "v-0-1", null, null, 10, 10, 20, true, null),
+            new(1, OperationKind.Append, "a", "v-1-1", null, null, 30, 30, 40, true, null),
+            new(2, OperationKind.Put, "b", "v-2-1", null, null, 10, 10, 20, true, null),
+            new(3, OperationKind.Put, "b", "v-3-1", null, null, 15, 15, 25, null, "KvOutcomeUnknownException"),
+            new(0, OperationKind.Put, "c", "v-0-2", null, null, 50, 50, 60, true, null),
+            new(1, OperationKind.Cas, "c", "v-1-2", "other", "false", 70, 70, 80, true, null),
+            new(2, OperationKind.Put, "d", "v-2-2", null, null, 50, 50, 60, false, "KvNotAppliedException"),
+        ];
+        List<Expectation> expectations = AcknowledgedWrites.Expectations(records);
+        Assert.Equal(
+            [("a", "v-0-1", false), ("a", "v-1-1", false), ("c", "v-0-2", true)],
+            expectations.Select(e => (e.Key, e.Value, e.Exact)).OrderBy(e => e.Key).ThenBy(e => e.Value));
+        Assert.True(AcknowledgedWrites.Expectations(records.Take(1)).Single().Exact);
     }
 
     [Fact]

@@ -56,6 +56,19 @@ public sealed class NetworkFaultsTests
     }
 
     [Fact]
+    public void The_description_names_every_rule_in_force()
+    {
+        var faults = new NetworkFaults(seed: 1);
+        Assert.Equal("no faults", faults.ToString());
+        faults.Isolate(3);
+        faults.Cut(1, 2);
+        faults.SetUnreliable(dropPercent: 5, delayMillisecondsMax: 10);
+        Assert.Equal("isolated: 3; cuts: 1->2; drop 5%, delay up to 10 ms", faults.ToString());
+        faults.Heal();
+        Assert.Equal("no faults", faults.ToString());
+    }
+
+    [Fact]
     public void Random_loss_and_delay_follow_the_seed_and_the_bounds()
     {
         var first = new NetworkFaults(seed: 42);

@@ -11,7 +11,9 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
 {
     private readonly HashSet<int> _killed = [];
     private readonly HashSet<int> _paused = [];
+    private readonly HashSet<int> _isolated = [];
     private readonly List<FaultEvent> _events = [];
+    private long? _actedAt;
 
     /// <summary>The faults applied so far.</summary>
     public IReadOnlyList<FaultEvent> Events => _events;
@@ -19,19 +21,19 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
     /// <summary>Applies every step at <paramref name="startNanoseconds"/> plus its offset, until cancelled.</summary>
     public async Task RunAsync(long startNanoseconds, CancellationToken cancellation)
     {
-        FaultPlan.EnsureSupported(steps);
         foreach (FaultStep step in steps)
         {
             await Clock.DelayUntilAsync(startNanoseconds + (long)step.At.TotalNanoseconds, cancellation).ConfigureAwait(false);
+            _actedAt = null;
             string label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
-            lock (_events) _events.Add(new FaultEvent(label, Clock.NowNanoseconds()));
+            lock (_events) _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds()));
         }
     }
 
     /// <summary>Resumes every paused node (so that the cluster can be stopped and read).</summary>
-    public void ResumeAll()
+    public async Task ResumeAllAsync()
     {
-        foreach (int id in _paused) cluster.Resume(id);
+        foreach (int id in _paused) await cluster.ResumeAsync(id).ConfigureAwait(false);
         _paused.Clear();
     }
 
@@ -42,12 +44,28 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
         _killed.Clear();
     }
 
+    /// <summary>Removes every network fault.</summary>
+    public async Task HealAsync()
+    {
+        if (cluster.FaultRules.Count > 0) await cluster.HealAsync().ConfigureAwait(false);
+        _isolated.Clear();
+    }
+
+    /// <summary>Undoes every fault still in force: resumes, restarts, heals.</summary>
+    public async Task RecoverAllAsync()
+    {
+        await ResumeAllAsync().ConfigureAwait(false);
+        await RestartAllAsync().ConfigureAwait(false);
+        await HealAsync().ConfigureAwait(false);
+    }
+
     private async Task<string> ApplyAsync(FaultKind kind, CancellationToken cancellation)
     {
         switch (kind)
         {
             case FaultKind.KillLeader or FaultKind.KillFollower:
                 int victim = await PickAsync(kind == FaultKind.KillLeader, cancellation).ConfigureAwait(false);
+                _actedAt = Clock.NowNanoseconds(); // SIGKILL goes out at once; waiting for the exit takes tens of ms more
                 await cluster.KillAsync(victim).ConfigureAwait(false);
                 _killed.Add(victim);
                 return $"{FaultPlan.NameOf(kind)} n{victim}";
@@ -56,16 +74,24 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 cluster.Pause(paused);
                 _paused.Add(paused);
                 return $"{FaultPlan.NameOf(kind)} n{paused}";
+            case FaultKind.PartitionLeader or FaultKind.PartitionFollower:
+                int isolated = await PickAsync(kind == FaultKind.PartitionLeader, cancellation).ConfigureAwait(false);
+                // The isolation acts once the isolated node has the rule (it is told first), even if another node answers late.
+                await cluster.IsolateAsync(isolated, () => _actedAt = Clock.NowNanoseconds(), cancellation).ConfigureAwait(false);
+                _isolated.Add(isolated);
+                return $"{FaultPlan.NameOf(kind)} n{isolated}";
             case FaultKind.Restart:
                 string restarted = Nodes(_killed);
                 await RestartAllAsync().ConfigureAwait(false);
                 return $"restart {restarted}";
             case FaultKind.Resume:
                 string resumed = Nodes(_paused);
-                ResumeAll();
+                await ResumeAllAsync().ConfigureAwait(false);
                 return $"resume {resumed}";
             default:
-                throw new NotSupportedException($"fault {FaultPlan.NameOf(kind)} is not supported yet");
+                string healed = Nodes(_isolated);
+                await HealAsync().ConfigureAwait(false);
+                return $"heal {healed}";
         }
     }
 
@@ -75,8 +101,8 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
             ?? await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
         if (leader) return leaderId;
         int[] followers = [.. Enumerable.Range(1, cluster.NodeCount)
-            .Where(id => id != leaderId && cluster.IsRunning(id) && !_paused.Contains(id))];
-        return followers.Length > 0 ? followers[0] : throw new InvalidOperationException("no running follower to fault");
+            .Where(id => id != leaderId && cluster.IsRunning(id) && !_paused.Contains(id) && !_isolated.Contains(id))];
+        return followers.Length > 0 ? followers[0] : throw new InvalidOperationException("no running, reachable follower to fault");
     }
 
     private static string Nodes(IEnumerable<int> ids) =>

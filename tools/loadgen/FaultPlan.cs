@@ -1,4 +1,4 @@
-// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s").
+// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s").
 namespace KvRaft.Loadgen;
 
 /// <summary>A fault the load generator can inject.</summary>
@@ -16,9 +16,11 @@ public enum FaultKind
     PauseFollower,
     /// <summary>SIGCONT every paused node.</summary>
     Resume,
-    /// <summary>Cut the leader off the network (not supported yet).</summary>
+    /// <summary>Cut the leader off from every other node, both ways (through the nodes' fault control).</summary>
     PartitionLeader,
-    /// <summary>Heal every partition (not supported yet).</summary>
+    /// <summary>Cut a follower off from every other node, both ways.</summary>
+    PartitionFollower,
+    /// <summary>Remove every network fault on every node.</summary>
     Heal,
 }
 
@@ -41,6 +43,7 @@ public static class FaultPlan
         ["pause-follower"] = FaultKind.PauseFollower,
         ["resume"] = FaultKind.Resume,
         ["partition-leader"] = FaultKind.PartitionLeader,
+        ["partition-follower"] = FaultKind.PartitionFollower,
         ["heal"] = FaultKind.Heal,
     };
 
@@ -65,16 +68,7 @@ public static class FaultPlan
         return [.. steps.OrderBy(step => step.At)];
     }
 
-    /// <summary>Throws <see cref="NotSupportedException"/> for faults the cluster cannot inject yet.</summary>
-    public static void EnsureSupported(IEnumerable<FaultStep> steps)
-    {
-        foreach (FaultStep step in steps)
-        {
-            if (step.Kind is FaultKind.PartitionLeader or FaultKind.Heal)
-            {
-                throw new NotSupportedException(
-                    $"fault \"{step.Name}\" is not supported yet: the server has no fault-control channel to cut links with");
-            }
-        }
-    }
+    /// <summary>True when the schedule cuts links: the nodes must then run with fault control.</summary>
+    public static bool NeedsFaultControl(IEnumerable<FaultStep> steps) =>
+        steps.Any(step => step.Kind is FaultKind.PartitionLeader or FaultKind.PartitionFollower or FaultKind.Heal);
 }

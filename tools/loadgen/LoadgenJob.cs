@@ -42,7 +42,6 @@ internal sealed record LoadgenJob
         {
             if (Target == LoadTargetKind.KvRaft)
             {
-                FaultPlan.EnsureSupported(Faults);
                 if (EtcdProcessIds.Count > 0) return "--etcd-pids needs --target etcd";
                 if (Endpoints is not null && Faults.Count > 0) return "--faults needs the local cluster (leave out --endpoints)";
                 return null;
@@ -79,7 +78,8 @@ internal sealed record LoadgenJob
         try
         {
             AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster in {directory}");
-            await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory).ConfigureAwait(false);
+            var options = new LocalCluster.LocalClusterOptions { FaultControl = FaultPlan.NeedsFaultControl(Faults) };
+            await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory, options).ConfigureAwait(false);
             await using KvClient client = cluster.CreateClient(ClientOptions());
             var faults = new FaultInjector(cluster, Faults);
             return await LoadRun.RunAsync(Settings, client, faults, Progress, cancellation).ConfigureAwait(false);

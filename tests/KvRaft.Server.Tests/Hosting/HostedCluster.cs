@@ -1,0 +1,144 @@
+// Goal: in-process KvServer nodes for hosting tests; method: free 127.0.0.1 ports below the ephemeral range (LoopbackPorts), data in a temporary folder deleted at the end, every node disposed.
+using KvRaft.Client;
+using KvRaft.Protocol;
+using KvRaft.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Server.Tests.Hosting;
+
+internal sealed class HostedCluster : IAsyncDisposable
+{
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "kvraft-hosting-" + Guid.NewGuid().ToString("N"));
+    private readonly List<KvServer> _servers = [];
+
+    private HostedCluster(int nodes)
+    {
+        string[] free = [.. Transport.LoopbackPorts.Free(2 * nodes).Select(port => "127.0.0.1:" + port)];
+        string[] peers = free[..nodes];
+        Endpoints = free[nodes..];
+        Options = [.. Enumerable.Range(1, nodes).Select(id => new ServerOptions
+        {
+            Id = id,
+            PeerListen = peers[id - 1],
+            ClientListen = Endpoints[id - 1],
+            Peers = string.Join(',', peers.Select((p, i) => $"{i + 1}={p}")),
+            ClientPeers = string.Join(',', Endpoints.Select((p, i) => $"{i + 1}={p}")),
+            DataDir = Path.Combine(_folder, "node" + id),
+        })];
+    }
+
+    public IReadOnlyList<string> Endpoints { get; }
+
+    public IReadOnlyList<ServerOptions> Options { get; }
+
+    public KvClient Client { get; private set; } = null!;
+
+    /// <summary>Starts <paramref name="nodes"/> nodes, each with its own fault injector when <paramref name="faultControl"/>.</summary>
+    public static async Task<HostedCluster> StartAsync(int nodes, bool faultControl, ILoggerFactory loggers)
+    {
+        var cluster = new HostedCluster(nodes);
+        try
+        {
+            foreach (ServerOptions options in cluster.Options)
+            {
+                cluster._servers.Add(await KvServer.StartAsync(options with { FaultControl = faultControl }, loggers));
+            }
+            cluster.Client = KvClient.Connect(cluster.Endpoints, new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(15) });
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits until a leader that <paramref name="accept"/> takes is followed by a majority in its term
+    /// (so not a stale leader that has yet to learn of a newer term); returns its id.
+    /// </summary>
+    public async Task<int> WaitForLeaderAsync(Func<NodeStatus, bool> accept)
+    {
+        using var deadline = new CancellationTokenSource(Limit);
+        while (true)
+        {
+            var statuses = new List<NodeStatus>();
+            foreach (string endpoint in Endpoints)
+            {
+                try
+                {
+                    statuses.Add(await Client.StatusAsync(endpoint, TimeSpan.FromSeconds(1), deadline.Token));
+                }
+                catch (KvException)
+                {
+                    // Not answering now: ask the next one.
+                }
+            }
+            foreach (NodeStatus leader in statuses.Where(status => status.Role == NodeRole.Leader && accept(status)))
+            {
+                int followers = statuses.Count(status => status.LeaderKnown && status.LeaderId == leader.NodeId && status.Term == leader.Term);
+                if (followers > Endpoints.Count / 2) return leader.NodeId;
+            }
+            await Task.Delay(20, deadline.Token); // polling node state: no event to wait on
+        }
+    }
+
+    /// <summary>Waits until node <paramref name="id"/> reports <paramref name="condition"/>.</summary>
+    public async Task<NodeStatus> WaitForStatusAsync(int id, Func<NodeStatus, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(Limit);
+        while (true)
+        {
+            NodeStatus status = await Client.StatusAsync(Endpoints[id - 1], TimeSpan.FromSeconds(1), deadline.Token);
+            if (condition(status)) return status;
+            await Task.Delay(20, deadline.Token); // polling node state: no event to wait on
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Client is not null) await Client.DisposeAsync();
+        foreach (KvServer server in _servers) await server.DisposeAsync();
+        _servers.Clear();
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+    }
+}
+
+/// <summary>Keeps every log line at Warning and above, for assertions.</summary>
+internal sealed class WarningRecorder : ILoggerProvider, ILoggerFactory
+{
+    private readonly List<string> _lines = [];
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines) return [.. _lines];
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Recorder(this);
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Recorder(WarningRecorder owner) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            lock (owner._lines) owner._lines.Add(formatter(state, exception));
+        }
+    }
+}
