@@ -71,7 +71,10 @@ public sealed class ClientListener : IAsyncDisposable
             await _listener.CloseAsync().ConfigureAwait(false);
         }
         await Channels.CloseAllAsync().ConfigureAwait(false);
-        await _group.ShutdownGracefullyAsync(ChannelSetup.ShutdownQuietPeriod, ChannelSetup.ShutdownTimeout).ConfigureAwait(false);
+        if (!await ChannelSetup.ShutdownAsync(_group).ConfigureAwait(false))
+        {
+            TransportLog.ShutdownIncomplete(Logger, "client");
+        }
     }
 
     /// <summary>A connection for <paramref name="channel"/>, or null when over the connection limit.</summary>

@@ -151,7 +151,10 @@ public sealed class PeerTransport : IAsyncDisposable
         }
         await Task.WhenAll(_dialLoops).ConfigureAwait(false);
         await _channels.CloseAllAsync().ConfigureAwait(false);
-        await _group.ShutdownGracefullyAsync(ChannelSetup.ShutdownQuietPeriod, ChannelSetup.ShutdownTimeout).ConfigureAwait(false);
+        if (!await ChannelSetup.ShutdownAsync(_group).ConfigureAwait(false))
+        {
+            TransportLog.ShutdownIncomplete(Logger, "peer");
+        }
         _stopping.Dispose();
     }
 

@@ -35,4 +35,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(10, LogLevel.Warning, "Closing client connection {ConnectionId} from {Remote}: more than {Limit} response bytes pending (client not reading)")]
     public static partial void ClientTooSlow(ILogger logger, long connectionId, string remote, int limit);
+
+    [LoggerMessage(11, LogLevel.Warning, "The {Transport} I/O threads did not stop within the shutdown timeout (DotNetty keeps a loop alive while tasks keep arriving); stopping without them")]
+    public static partial void ShutdownIncomplete(ILogger logger, string transport);
 }

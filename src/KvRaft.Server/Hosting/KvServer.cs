@@ -132,10 +132,12 @@ public sealed class KvServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        StopStep = "closing client connections";
-        await _clients.DisposeAsync().ConfigureAwait(false);
+        // The event loop stops first: it then hands no more replies (so no more tasks) to the client I/O threads,
+        // which could otherwise keep them from shutting down. Requests arriving meanwhile are refused as busy.
         StopStep = "stopping the event loop";
         await _host.DisposeAsync().ConfigureAwait(false);
+        StopStep = "closing client connections";
+        await _clients.DisposeAsync().ConfigureAwait(false);
         StopStep = "closing peer connections";
         await _peers.DisposeAsync().ConfigureAwait(false);
         StopStep = "closing the log";
