@@ -10,14 +10,16 @@ public sealed partial class ClusterScenarioTests
             ScenarioCluster cluster = scenario.Cluster;
             await cluster.WaitForLeaderAsync();
             cluster.Network.SetUnreliable(dropPercent: 5, delayMillisecondsMax: 10);
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 6, Keys = ["shared"], GetPercent = 30, PutPercent = 0 });
+            // Four clients and short rounds keep the one-key history checkable: with six clients on an idle machine,
+            // 276 operations (a dozen of unknown outcome) once exhausted the checker's 30 s budget (seed 501).
+            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4, Keys = ["shared"], GetPercent = 30, PutPercent = 0 });
             for (int round = 1; round <= 2; round++)
             {
-                await scenario.WaitForProgressAsync(30, $"round {round}, before the leader stops");
+                await scenario.WaitForProgressAsync(20, $"round {round}, before the leader stops");
                 int leader = await cluster.WaitForLeaderAsync();
                 scenario.Log.Note($"round {round}: stopping leader {leader}");
                 await cluster.StopAsync(leader);
-                await scenario.WaitForProgressAsync(30, $"round {round}, without node {leader}");
+                await scenario.WaitForProgressAsync(20, $"round {round}, without node {leader}");
                 await cluster.StartAsync(leader);
             }
             await workload.StopAsync();
