@@ -15,6 +15,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     private readonly StorageLimits limits;
     private readonly ILogger logger;
     private readonly IDevice device;
+    private readonly LogCommitSlots commits;
     private readonly FasterLog log;
     private readonly LogTable table;
     private readonly Lock tableGate = new();
@@ -32,17 +33,18 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         this.logger = logger;
         Directory.CreateDirectory(directory);
         LogPath = Path.Combine(directory, "raft.log");
+        RefuseLegacyCommitDirectory(directory);
         device = createDevice(LogPath);
+        commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"));
         log = new FasterLog(new FasterLogSettings
         {
             LogDevice = device,
             PageSizeBits = limits.LogPageBits,
             MemorySizeBits = limits.LogMemoryBits,
             SegmentSizeBits = limits.LogSegmentBits,
-            LogCommitDir = Path.Combine(directory, "raft-commits"),
+            LogCommitManager = commits,
             LogChecksum = LogChecksumType.None,
             TryRecoverLatest = true,
-            RemoveOutdatedCommits = true,
         });
         table = new LogTable(limits.EntryCacheBytes);
         try
@@ -55,6 +57,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         {
             log.Dispose();
             device.Dispose();
+            commits.Dispose();
             throw;
         }
         appendedAddress = durableAddress = log.TailAddress;
@@ -286,6 +289,20 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         }
     }
 
+    /// <summary>
+    /// Logs written before <see cref="LogCommitSlots"/> kept FasterLog's commit records as one file per commit
+    /// under raft-commits/; opening such a log with the slot file would recover it as empty.
+    /// </summary>
+    private static void RefuseLegacyCommitDirectory(string directory)
+    {
+        var legacy = Path.Combine(directory, "raft-commits");
+        if (Directory.Exists(legacy) && !File.Exists(Path.Combine(directory, "raft.commit")))
+        {
+            throw new StorageCorruptException(
+                $"{legacy} holds the Raft log's commit records in the format of an older KvRaft; this version keeps them in raft.commit and cannot read that folder: start from an empty data directory or a snapshot");
+        }
+    }
+
     /// <summary>FasterLog commits issued so far (group commit shares them).</summary>
     internal long CommitCount => Interlocked.Read(ref commitCount);
 
@@ -303,5 +320,6 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     {
         log.Dispose();
         device.Dispose();
+        commits.Dispose();
     }
 }

@@ -9,6 +9,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
 {
     private readonly Random _random = new(HashCode.Combine(settings.Seed, id));
     private readonly Dictionary<string, string> _lastSeen = new(StringComparer.Ordinal);
+    private readonly bool _remembers = settings.Mix.HasCas;
     private long _sequence;
 
     /// <summary>Everything this client did, in order.</summary>
@@ -78,7 +79,8 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
 
     private void Remember(OperationKind kind, string key, string? value, string? output, Exception? error)
     {
-        if (error is not null) return;
+        // Only a Cas reads what was last seen; without Cas in the mix the map would grow to the key count per client.
+        if (error is not null || !_remembers) return;
         if (kind == OperationKind.Get) _lastSeen[key] = output!;
         else if (kind == OperationKind.Put || (kind == OperationKind.Cas && output == "true")) _lastSeen[key] = value!;
         else _lastSeen.Remove(key);

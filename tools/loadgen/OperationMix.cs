@@ -23,6 +23,9 @@ public sealed class OperationMix
     /// <summary>True when every operation is a get.</summary>
     public bool IsReadOnly => _weights.All(w => w.Kind == OperationKind.Get || w.Weight == 0);
 
+    /// <summary>True when compare-and-set operations are drawn (clients then remember the values they saw).</summary>
+    public bool HasCas => _weights.Any(w => w.Kind == OperationKind.Cas && w.Weight > 0);
+
     /// <summary>Parses "kind=weight,…" with kinds get, put, append, delete, cas.</summary>
     public static OperationMix Parse(string text)
     {
