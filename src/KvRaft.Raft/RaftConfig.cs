@@ -71,6 +71,14 @@ public sealed class RaftConfig
     /// <summary>Reads waiting for a heartbeat round or for apply, at most; more are refused.</summary>
     public int PendingReadsMax { get; init; } = 65536;
 
+    /// <summary>
+    /// The host writes each Ready's entries and hard state in the background and takes the next Ready before
+    /// that write ends (<see cref="RaftNode.AcceptReady"/>, then <see cref="RaftNode.OnPersisted"/>), instead of
+    /// finishing the write before <see cref="RaftNode.Advance"/>. Committed entries are then handed out to
+    /// apply only once they are durable here.
+    /// </summary>
+    public bool AsyncStorageWrites { get; init; }
+
     /// <summary>Test-only: deliberately broken behaviours, to prove the simulator catches them.</summary>
     internal PlantedFault Faults { get; init; }
 

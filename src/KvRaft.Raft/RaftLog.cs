@@ -187,10 +187,11 @@ internal sealed class RaftLog
         return true;
     }
 
-    /// <summary>Committed entries not yet handed out, after <paramref name="from"/>, bounded by bytes.</summary>
-    public void NextCommitted(long from, long maxBytes, List<Entry> into)
+    /// <summary>Committed entries not yet handed out, after <paramref name="from"/> up to <paramref name="limit"/>, bounded by bytes.</summary>
+    public void NextCommitted(long from, long limit, long maxBytes, List<Entry> into)
     {
-        long hi = Committed + 1;
+        Invariant.True(limit <= Committed, (limit, Committed));
+        long hi = limit + 1;
         long lo = Math.Max(from + 1, FirstIndex);
         if (lo >= hi) return;
         Invariant.True(TrySlice(lo, hi, maxBytes, into));

@@ -22,18 +22,35 @@ public sealed partial class RaftNode
             if (_readyOutstanding) return false;
             return _messages.Count > 0
                 || _messagesAfterPersist.Count > 0
-                || _log.Unstable.Count > 0
-                || _log.Unstable.Snapshot is not null
-                || _log.Committed > _applying
+                || _log.Unstable.CountToPersist > 0
+                || _log.Unstable.Snapshot is not null && !_log.Unstable.SnapshotInProgress
+                || ApplyLimit > _applying
                 || CurrentHardState != _previousHardState
                 || _droppedReads.Count > 0
-                || HasReleasableRead(_applying)
+                || HasReleasableRead(ReadReleaseLimit)
                 || _ready.Leader != Leader
                 || _ready.Role != Role;
         }
     }
 
-    /// <summary>Takes the pending Ready. It stays valid, and no other is given, until <see cref="Advance"/>.</summary>
+    /// <summary>
+    /// The highest committed index a Ready may hand out to apply. With asynchronous storage writes only entries
+    /// durable here (below the unstable offset) are applied, and nothing while a snapshot is being installed.
+    /// </summary>
+    private long ApplyLimit => !_config.AsyncStorageWrites ? _log.Committed
+        : _log.Unstable.Snapshot is not null ? _applying
+        : Math.Min(_log.Committed, _log.Unstable.Offset - 1);
+
+    /// <summary>
+    /// Reads at most this index are released. A snapshot being installed in the background has moved
+    /// <c>_applying</c> to its index before the state machine holds it: nothing is released meanwhile.
+    /// </summary>
+    private long ReadReleaseLimit => _config.AsyncStorageWrites && _log.Unstable.Snapshot is not null ? 0 : _applying;
+
+    /// <summary>
+    /// Takes the pending Ready. It stays valid, and no other is given, until <see cref="Advance"/> (or, with
+    /// asynchronous storage writes, <see cref="AcceptReady"/>).
+    /// </summary>
     public Ready GetReady()
     {
         Invariant.True(!_readyOutstanding, "GetReady called twice without Advance");
@@ -46,10 +63,10 @@ public sealed partial class RaftNode
         ready.HardStateChanged = hardState != _previousHardState;
         _previousHardState = hardState;
 
-        ready.Snapshot = _log.Unstable.Snapshot;
+        ready.Snapshot = _log.Unstable.SnapshotInProgress ? null : _log.Unstable.Snapshot;
         _readySnapshotIndex = ready.Snapshot?.Index ?? 0;
         IReadOnlyList<Entry> unstable = _log.Unstable.Entries;
-        for (int i = 0; i < unstable.Count; i++) ready.EntryList.Add(unstable[i]); // no foreach: it would box an enumerator
+        for (int i = _log.Unstable.FirstToPersist; i < unstable.Count; i++) ready.EntryList.Add(unstable[i]); // no foreach: it would box an enumerator
         _readyLastIndex = ready.EntryList.Count > 0 ? ready.EntryList[^1].Index : 0;
         _readyLastTerm = ready.EntryList.Count > 0 ? ready.EntryList[^1].Term : 0;
 
@@ -57,12 +74,12 @@ public sealed partial class RaftNode
         (_readyMessageEntries, _messageEntries) = (_messageEntries, _readyMessageEntries);
         (ready.AfterPersistList, _messagesAfterPersist) = (_messagesAfterPersist, ready.AfterPersistList);
 
-        _log.NextCommitted(_applying, _config.CommittedBytesPerReadyMax, ready.CommittedList);
+        _log.NextCommitted(_applying, ApplyLimit, _config.CommittedBytesPerReadyMax, ready.CommittedList);
         if (ready.CommittedList.Count > 0) _applying = ready.CommittedList[^1].Index;
         if (Role == Role.Leader) ReduceUncommitted(ready.CommittedList);
         _readyApplying = _applying;
 
-        TakeReleasableReads(_applying, ready.ReadStateList);
+        TakeReleasableReads(ReadReleaseLimit, ready.ReadStateList);
         ready.DroppedReadList.AddRange(_droppedReads);
         _droppedReads.Clear();
         _readyOutstanding = true;
@@ -76,12 +93,50 @@ public sealed partial class RaftNode
     public void Advance()
     {
         Invariant.True(_readyOutstanding, "Advance without GetReady");
+        Invariant.True(!_config.AsyncStorageWrites, "Advance with asynchronous storage writes: use AcceptReady and OnPersisted");
         _readyOutstanding = false;
-        if (_readySnapshotIndex != 0) _log.Unstable.StableSnapshotTo(_readySnapshotIndex);
-        if (_readyLastIndex != 0) _log.Unstable.StableTo(_readyLastIndex, _readyLastTerm);
+        MarkStable(_readyLastIndex, _readyLastTerm, _readySnapshotIndex);
         if (_readyApplying > _log.Applied) _log.AppliedTo(_readyApplying);
         _ready.Clear();
         _readyMessageEntries.Reset(); // the advanced Ready's messages were sent: their entries' memory is free
+        CountOwnDurableCopy();
+    }
+
+    /// <summary>
+    /// Asynchronous storage writes: the host has taken the last Ready. Its messages are handed to the network
+    /// and its committed entries applied; its entries, hard state and snapshot are being written, and its
+    /// messages-after-persist wait for that write. The next Ready may come before the write ends;
+    /// <see cref="OnPersisted"/> reports the end, Readies' writes ending in the order they were taken.
+    /// </summary>
+    /// <returns>What the host reports to <see cref="OnPersisted"/> when this Ready's write is durable.</returns>
+    public PersistedMark AcceptReady()
+    {
+        Invariant.True(_config.AsyncStorageWrites, "AcceptReady needs RaftConfig.AsyncStorageWrites");
+        Invariant.True(_readyOutstanding, "AcceptReady without GetReady");
+        _readyOutstanding = false;
+        if (_readyApplying > _log.Applied) _log.AppliedTo(_readyApplying);
+        _log.Unstable.AcceptInProgress(_readyLastIndex, _readySnapshotIndex != 0);
+        _ready.Clear();
+        _readyMessageEntries.Reset(); // the host sent (encoded or copied) the messages: their entries' memory is free
+        return new PersistedMark(_readyLastIndex, _readyLastTerm, _readySnapshotIndex);
+    }
+
+    /// <summary>Asynchronous storage writes: the write of the Ready that <paramref name="mark"/> came from is durable.</summary>
+    public void OnPersisted(PersistedMark mark)
+    {
+        Invariant.True(_config.AsyncStorageWrites, "OnPersisted needs RaftConfig.AsyncStorageWrites");
+        MarkStable(mark.LastIndex, mark.LastTerm, mark.SnapshotIndex);
+        CountOwnDurableCopy();
+    }
+
+    private void MarkStable(long lastIndex, long lastTerm, long snapshotIndex)
+    {
+        if (snapshotIndex != 0) _log.Unstable.StableSnapshotTo(snapshotIndex);
+        if (lastIndex != 0) _log.Unstable.StableTo(lastIndex, lastTerm);
+    }
+
+    private void CountOwnDurableCopy()
+    {
         if (Role == Role.Leader)
         {
             // The leader counts its own copy only once it is durable (§10.2.1).

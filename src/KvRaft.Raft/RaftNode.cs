@@ -38,9 +38,11 @@ public sealed partial class RaftNode
         Id = config.Id;
         Term = hardState.Term;
         Vote = hardState.Vote;
-        Invariant.True(hardState.Commit >= _log.FirstIndex - 1 || hardState.Commit == 0, hardState);
         Invariant.True(hardState.Commit <= _log.LastIndex, (hardState, _log.LastIndex));
-        _log.CommitTo(hardState.Commit);
+        // Compaction follows a snapshot of applied, hence committed, entries: the boundary is committed even when
+        // the hard state's commit index was not yet written (a host applies durable committed entries before
+        // the write that carries the newer commit index ends, and may snapshot and compact meanwhile).
+        _log.CommitTo(Math.Max(hardState.Commit, _log.FirstIndex - 1));
         long applied = Math.Max(config.Storage.FirstIndex - 1, 0);
         if (config.Applied > 0)
         {

@@ -99,3 +99,9 @@ public enum ReadIndexStatus : byte
     /// <summary>Too many reads are pending.</summary>
     TooManyPending,
 }
+
+/// <summary>
+/// What a host reports back when the write of a Ready it accepted is durable: that Ready's last entry and
+/// snapshot (zeros when it had none).
+/// </summary>
+public readonly record struct PersistedMark(long LastIndex, long LastTerm, long SnapshotIndex);

@@ -6,18 +6,40 @@ namespace KvRaft.Raft;
 /// <summary>
 /// Entries (and possibly an incoming snapshot) not yet known to be durable. Entry i is at
 /// <c>_entries[i - Offset]</c>. The host persists them from a Ready; <see cref="StableTo"/> then drops them.
+/// With asynchronous storage writes, entries from <see cref="Offset"/> up to <see cref="OffsetInProgress"/>
+/// have been handed to the host and are being written; a later Ready hands out only those after them.
 /// </summary>
 internal sealed class UnstableLog
 {
     private readonly List<Entry> _entries = new();
 
-    public UnstableLog(long offset) => Offset = offset;
+    public UnstableLog(long offset) => Offset = OffsetInProgress = offset;
 
     /// <summary>The index of the first unstable entry.</summary>
     public long Offset { get; private set; }
 
+    /// <summary>The index of the first unstable entry not yet handed to the host to persist.</summary>
+    public long OffsetInProgress { get; private set; }
+
     /// <summary>An incoming snapshot not yet installed by the host.</summary>
     public SnapshotMetadata? Snapshot { get; private set; }
+
+    /// <summary>True while the snapshot has been handed to the host and is not yet installed.</summary>
+    public bool SnapshotInProgress { get; private set; }
+
+    /// <summary>Entries after those in progress: what the next Ready hands out to persist.</summary>
+    public int CountToPersist => (int)(Offset + _entries.Count - OffsetInProgress);
+
+    /// <summary>The first of the entries to persist is at this position of <see cref="Entries"/>.</summary>
+    public int FirstToPersist => (int)(OffsetInProgress - Offset);
+
+    /// <summary>The host took everything unstable (entries to <paramref name="lastIndex"/>, the snapshot) to write it.</summary>
+    public void AcceptInProgress(long lastIndex, bool snapshot)
+    {
+        if (lastIndex >= OffsetInProgress) OffsetInProgress = lastIndex + 1;
+        if (snapshot && Snapshot is not null) SnapshotInProgress = true;
+        Invariant.True(OffsetInProgress <= Offset + _entries.Count, (OffsetInProgress, Offset, _entries.Count));
+    }
 
     public IReadOnlyList<Entry> Entries => _entries;
 
@@ -61,19 +83,25 @@ internal sealed class UnstableLog
         int count = (int)(index + 1 - Offset);
         _entries.RemoveRange(0, count);
         Offset = index + 1;
+        OffsetInProgress = Math.Max(OffsetInProgress, Offset);
     }
 
     /// <summary>The host installed the snapshot at <paramref name="index"/>.</summary>
     public void StableSnapshotTo(long index)
     {
-        if (Snapshot is { } snapshot && snapshot.Index == index) Snapshot = null;
+        if (Snapshot is { } snapshot && snapshot.Index == index)
+        {
+            Snapshot = null;
+            SnapshotInProgress = false;
+        }
     }
 
     public void Restore(SnapshotMetadata snapshot)
     {
-        Offset = snapshot.Index + 1;
+        Offset = OffsetInProgress = snapshot.Index + 1;
         _entries.Clear();
         Snapshot = snapshot;
+        SnapshotInProgress = false;
     }
 
     /// <summary>Appends contiguous entries, replacing any from the first one's index on.</summary>
@@ -101,6 +129,8 @@ internal sealed class UnstableLog
             Invariant.True(entries[i].Index == Offset + _entries.Count, entries[i]);
             _entries.Add(entries[i]);
         }
+        // Entries in progress from `after` on were replaced: the new ones must be written too (after the old write).
+        OffsetInProgress = Math.Max(Offset, Math.Min(OffsetInProgress, after));
     }
 
     public void Slice(long lo, long hiExclusive, List<Entry> into)

@@ -5,9 +5,11 @@ namespace KvRaft.Simulation;
 /// <summary>
 /// One simulated node: the durable part (storage and snapshot bytes) survives a crash; the core,
 /// the state machine and anything not yet persisted do not. Handles Ready in two phases, so a
-/// crash can fall between sending and persisting, as it can on a real machine.
+/// crash can fall between sending and persisting, as it can on a real machine. With asynchronous
+/// storage writes, accepted Readies queue their writes, which end in order after a drawn delay while
+/// further Readies are taken.
 /// </summary>
-internal sealed class SimNode
+internal sealed partial class SimNode
 {
     private readonly Simulation _simulation;
     private readonly int[] _voters;
@@ -56,9 +58,11 @@ internal sealed class SimNode
 
     public bool LeaseReads { get; init; }
 
+    public bool AsyncStorageWrites { get; init; }
+
     public bool IsUp => Raft is not null;
 
-    public bool HasPendingPersist => _pendingReady is not null;
+    public bool HasPendingPersist => _pendingReady is not null || _writes.Count > 0;
 
     public int SnapshotEveryEntries { get; init; } = 32;
 
@@ -85,6 +89,7 @@ internal sealed class SimNode
             InflightMessagesMax = InflightMessagesMax,
             Faults = _simulation.Options.Faults,
             LeaseReads = LeaseReads,
+            AsyncStorageWrites = AsyncStorageWrites,
         });
         Incarnation++;
         CommitSeen = Raft.Committed;
@@ -95,6 +100,7 @@ internal sealed class SimNode
     {
         Raft = null;
         _pendingReady = null;
+        _writes.Clear();
         _incomingSnapshots.Clear();
     }
 
@@ -108,6 +114,11 @@ internal sealed class SimNode
     /// <summary>Handles Readies until the node has nothing more to do this tick.</summary>
     public void Process(long tick)
     {
+        if (AsyncStorageWrites)
+        {
+            ProcessAsync(tick);
+            return;
+        }
         for (int round = 0; Raft is not null && round < 16; round++)
         {
             if (_pendingReady is not null)

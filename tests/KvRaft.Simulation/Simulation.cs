@@ -31,6 +31,7 @@ public sealed partial class Simulation
         int compactionLag = Random.Next(6);
         int appendEntriesMax = new[] { 1, 2, 4, 8, 64 }[Random.Next(5)];
         int inflightMax = new[] { 1, 2, 4, 16 }[Random.Next(4)];
+        AsyncStorageWrites = Random.Chance(0.5);
         foreach (int id in voters)
         {
             _nodes.Add(new SimNode(this, id, voters)
@@ -40,11 +41,15 @@ public sealed partial class Simulation
                 AppendEntriesMax = appendEntriesMax,
                 InflightMessagesMax = inflightMax,
                 LeaseReads = _profile.LeaseReads,
+                AsyncStorageWrites = AsyncStorageWrites,
             });
         }
     }
 
     internal SimulationOptions Options { get; }
+
+    /// <summary>Nodes write each Ready in the background and take the next one meanwhile (drawn per run).</summary>
+    internal bool AsyncStorageWrites { get; }
 
     internal Prng Random { get; }
 
@@ -58,7 +63,7 @@ public sealed partial class Simulation
     /// <summary>Runs the whole simulation; throws <see cref="SimulationFailure"/> on a broken property.</summary>
     public SimulationResult Run()
     {
-        Trace($"seed {Options.Seed}: {_nodes.Count} nodes, profile {_profile}");
+        Trace($"seed {Options.Seed}: {_nodes.Count} nodes, {(AsyncStorageWrites ? "asynchronous" : "synchronous")} storage writes, profile {_profile}");
         foreach (SimNode node in _nodes) node.Start();
         try
         {

@@ -24,6 +24,11 @@ internal sealed partial class NodeHost
             case NodeEventKind.ClientDisconnected:
                 OnClientDisconnected?.Invoke(item.ConnectionId);
                 break;
+            case NodeEventKind.Persisted when _node.AsyncStorageWrites:
+                // A commit call ended: everything appended before it is durable, so the oldest write in flight is.
+                _commitsInFlight--;
+                _node.OnLogWriteDurable();
+                break;
             case NodeEventKind.Persisted:
                 _persisting = false;
                 _node.CompleteReady();

@@ -27,6 +27,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0); // never disposed: a late poster may still set it
     private int _sleeping;
     private bool _persisting;
+    private int _commitsInFlight; // pipelined commits whose Persisted event has not been handled yet
 
     public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, int tickMilliseconds, int queueCapacity, ILogger logger)
     {
@@ -125,6 +126,11 @@ internal sealed partial class NodeHost : IAsyncDisposable
 
     private void DriveReady()
     {
+        if (_node.AsyncStorageWrites)
+        {
+            DriveReadyPipelined();
+            return;
+        }
         while (!_persisting && _node.TryBeginReady(out bool mustCommit))
         {
             if (!mustCommit)
@@ -140,6 +146,26 @@ internal sealed partial class NodeHost : IAsyncDisposable
                 _node.CompleteReady();
                 continue;
             }
+            _ = CompleteCommitAsync(commit);
+        }
+    }
+
+    /// <summary>
+    /// Takes every Ready at once; each one that appended to the log gets its own commit call (the store
+    /// groups concurrent calls into one device commit), whose end is reported in the order of the calls.
+    /// </summary>
+    private void DriveReadyPipelined()
+    {
+        while (_node.TryAcceptReady(out bool mustCommit))
+        {
+            if (!mustCommit) continue;
+            ValueTask commit = _log.CommitAsync();
+            if (commit.IsCompletedSuccessfully && _commitsInFlight == 0)
+            {
+                _node.OnLogWriteDurable();
+                continue;
+            }
+            _commitsInFlight++;
             _ = CompleteCommitAsync(commit);
         }
     }

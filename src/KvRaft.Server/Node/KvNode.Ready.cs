@@ -28,6 +28,7 @@ public sealed partial class KvNode
     public bool TryBeginReady(out bool mustCommit)
     {
         mustCommit = false;
+        Invariant.True(!AsyncStorageWrites, "TryBeginReady with asynchronous storage writes: use TryAcceptReady");
         if (_ready is not null || !_raft.HasReady) return false;
         Ready ready = _raft.GetReady();
         _ready = ready;
@@ -35,20 +36,7 @@ public sealed partial class KvNode
         for (int i = 0; i < ready.Messages.Count; i++) SendPeer(ready.Messages[i]);
         _peers.Flush();
         if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
-        if (ready.Entries.Count > 0 || ready.HardStateChanged)
-        {
-            _entriesToPersist.Clear();
-            for (int i = 0; i < ready.Entries.Count; i++)
-            {
-                Entry entry = ready.Entries[i];
-                _entriesToPersist.Add(new LogEntry(entry.Index, entry.Term, (byte)entry.Type, entry.Data));
-            }
-            Raft.HardState hard = ready.HardState;
-            Storage.HardState? hardState = ready.HardStateChanged ? new Storage.HardState(hard.Term, hard.Vote, hard.Commit) : null;
-            _log.Append(CollectionsMarshal.AsSpan(_entriesToPersist), hardState);
-            mustCommit = true;
-        }
-        mustCommit |= ready.Snapshot is not null;
+        mustCommit = AppendToLog(ready) || ready.Snapshot is not null;
         ApplyDurablePrefix(ready);
         return true;
     }

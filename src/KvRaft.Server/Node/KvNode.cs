@@ -10,7 +10,8 @@ namespace KvRaft.Server.Node;
 /// peer outbox, client outbox) and serves the KV protocol on top. It never blocks, awaits or
 /// reads a clock: the host calls it from one event-loop thread, feeds it ticks and events, and
 /// performs the one asynchronous thing it asks for, the durable log commit, between
-/// <see cref="TryBeginReady"/> and <see cref="CompleteReady"/>.
+/// <see cref="TryBeginReady"/> and <see cref="CompleteReady"/> (or, with asynchronous storage writes,
+/// after <see cref="TryAcceptReady"/> and before <see cref="OnLogWriteDurable"/>, several at once).
 /// </summary>
 public sealed partial class KvNode
 {
@@ -49,7 +50,9 @@ public sealed partial class KvNode
             HeartbeatTicks = options.HeartbeatTicks,
             Applied = Math.Max(machine.AppliedIndex, log.FirstIndex - 1),
             LeaseReads = options.LeaseReads,
+            AsyncStorageWrites = options.AsyncStorageWrites,
         });
+        AsyncStorageWrites = options.AsyncStorageWrites;
         _role = _raft.Role;
     }
 
@@ -124,4 +127,10 @@ public sealed record KvNodeOptions
 
     /// <summary>The node's bounds.</summary>
     public ServerLimits Limits { get; init; } = new();
+
+    /// <summary>
+    /// Take the next Ready while earlier log writes are still in flight (<see cref="KvNode.TryAcceptReady"/>
+    /// and <see cref="KvNode.OnLogWriteDurable"/>) instead of one Ready at a time.
+    /// </summary>
+    public bool AsyncStorageWrites { get; init; }
 }

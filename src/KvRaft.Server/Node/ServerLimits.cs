@@ -12,6 +12,9 @@ public sealed record ServerLimits
     /// <summary>Encoded bytes of one proposal at most.</summary>
     public int ProposalBytesMax { get; init; } = 4 << 20;
 
+    /// <summary>Readies whose log writes are in flight at once, at most (asynchronous storage writes).</summary>
+    public int LogWritesInFlightMax { get; init; } = 64;
+
     /// <summary>Client writes proposed but not yet answered, at most; more are refused as busy.</summary>
     public int PendingWritesMax { get; init; } = 65_536;
 

@@ -13,6 +13,7 @@ internal sealed record NodeOptions
     public long UncommittedBytesMax { get; init; } = 64L << 20;
     public PlantedFault Faults { get; init; }
     public bool LeaseReads { get; init; }
+    public bool AsyncStorageWrites { get; init; }
 
     public RaftConfig Build(int id, MemoryStorage storage, Prng random) => new()
     {
@@ -28,6 +29,7 @@ internal sealed record NodeOptions
         UncommittedBytesMax = UncommittedBytesMax,
         Faults = Faults,
         LeaseReads = LeaseReads,
+        AsyncStorageWrites = AsyncStorageWrites,
     };
 }
 

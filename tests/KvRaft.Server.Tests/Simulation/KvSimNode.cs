@@ -14,6 +14,7 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 {
     private readonly MemoryRaftLogStore _log = new();
     private readonly MemoryKvStateMachine _machine = new(new StorageLimits { SnapshotChunkBytes = 512 });
+    private readonly Queue<long> _writesDueTicks = new(); // asynchronous storage writes in flight, ending in order
 
     public int Id { get; } = id;
 
@@ -35,13 +36,18 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
             ElectionTicks = 10,
             HeartbeatTicks = 1,
             Limits = limits,
+            AsyncStorageWrites = cluster.AsyncStorageWrites,
         }, _log, _machine, new SimPeerOutbox(cluster, Id), new SimClientOutbox(cluster, Id), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, stagingDirectory),
         };
     }
 
-    public void Crash() => Node = null;
+    public void Crash()
+    {
+        Node = null;
+        _writesDueTicks.Clear();
+    }
 
     public void Deliver(in PeerMessage message) => Node?.OnPeerMessage(message);
 
@@ -57,11 +63,43 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
         if (Node is not { } node) return;
         node.OnTick();
         node.EndTurn();
+        if (node.AsyncStorageWrites)
+        {
+            StepPipelined(node);
+            return;
+        }
         for (int round = 0; round < 8 && node.TryBeginReady(out bool mustCommit); round++)
         {
             if (mustCommit) Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
             node.CompleteReady();
         }
+        MaybeSnapshot(node);
+    }
+
+    /// <summary>
+    /// Readies are taken while earlier log writes are in flight; each write ends after a drawn delay of 0-2 ticks,
+    /// in order (the memory log itself is durable at once: what is tested is what the node does meanwhile).
+    /// </summary>
+    private void StepPipelined(KvNode node)
+    {
+        long tick = cluster.Tick;
+        while (_writesDueTicks.Count > 0 && _writesDueTicks.Peek() <= tick)
+        {
+            _writesDueTicks.Dequeue();
+            node.OnLogWriteDurable();
+        }
+        for (int round = 0; round < 8 && node.TryAcceptReady(out bool mustCommit); round++)
+        {
+            if (!mustCommit) continue;
+            Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
+            long due = tick + cluster.Random.Next(3);
+            _writesDueTicks.Enqueue(_writesDueTicks.Count > 0 ? Math.Max(due, _writesDueTicks.Last()) : due);
+        }
+        MaybeSnapshot(node);
+    }
+
+    private void MaybeSnapshot(KvNode node)
+    {
         if (node.TryStartSnapshot(out byte[] configuration))
         {
             ValueTask<SnapshotInfo> snapshot = _machine.TakeSnapshotAsync(configuration);

@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+using KvRaft.Raft;
+using KvRaft.Storage;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>
+/// Asynchronous storage writes: a Ready is taken and handled at once (messages sent, entries appended to the
+/// log store, durable committed entries applied and answered) while the log writes of earlier Readies are
+/// still in flight; what must wait for a write (acknowledgements, votes) waits in order of the writes.
+/// </summary>
+public sealed partial class KvNode
+{
+    private readonly Queue<LogWrite> _logWrites = new();
+    private readonly Stack<List<Message>> _messageListPool = new();
+    private List<Message>? _newestWriteMessages; // AfterPersist of the newest write in flight
+
+    /// <summary>One accepted Ready's log write: the mark the core gets back and the messages that wait for it.</summary>
+    private readonly record struct LogWrite(PersistedMark Mark, List<Message> AfterPersist);
+
+    /// <summary>True when this node takes Readies while earlier log writes are in flight.</summary>
+    public bool AsyncStorageWrites { get; }
+
+    /// <summary>Log writes started and not yet reported durable.</summary>
+    public int LogWritesInFlight => _logWrites.Count;
+
+    /// <summary>
+    /// Takes and handles the next Ready, if any (and if fewer than the limit of writes are in flight). When
+    /// <paramref name="mustCommit"/> is set its entries or hard state were appended to the log store: the host
+    /// makes the log durable and then calls <see cref="OnLogWriteDurable"/> once for this Ready.
+    /// </summary>
+    public bool TryAcceptReady(out bool mustCommit)
+    {
+        Invariant.True(AsyncStorageWrites, "TryAcceptReady needs KvNodeOptions.AsyncStorageWrites");
+        mustCommit = false;
+        if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady) return false;
+        Ready ready = _raft.GetReady();
+        for (int i = 0; i < ready.Messages.Count; i++) SendPeer(ready.Messages[i]);
+        _peers.Flush();
+        if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
+        mustCommit = AppendToLog(ready) || ready.Snapshot is not null;
+        // The core hands out only committed entries durable here: apply and answer them now.
+        ApplyRange(ready.CommittedEntries, 0, ready.CommittedEntries.Count);
+        for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]);
+        for (int i = 0; i < ready.DroppedReads.Count; i++)
+        {
+            DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
+        }
+        _clients.Flush();
+        List<Message> afterPersist = TakeAfterPersist(ready);
+        PersistedMark mark = _raft.AcceptReady();
+        if (mustCommit)
+        {
+            _logWrites.Enqueue(new LogWrite(mark, afterPersist));
+            _newestWriteMessages = afterPersist;
+        }
+        else if (_newestWriteMessages is { } newest)
+        {
+            // Nothing to write, but these may answer for entries an earlier write still carries: they wait for it.
+            newest.AddRange(afterPersist);
+            ReturnMessageList(afterPersist);
+        }
+        else
+        {
+            SendAfterPersist(afterPersist);
+        }
+        AfterInput();
+        return true;
+    }
+
+    /// <summary>The oldest log write in flight is durable (writes end in the order they were started).</summary>
+    public void OnLogWriteDurable()
+    {
+        Invariant.True(_logWrites.Count > 0, "a log write reported durable with none in flight");
+        LogWrite write = _logWrites.Dequeue();
+        if (_logWrites.Count == 0) _newestWriteMessages = null;
+        SendAfterPersist(write.AfterPersist);
+        _raft.OnPersisted(write.Mark);
+        AfterInput();
+    }
+
+    private bool AppendToLog(Ready ready)
+    {
+        if (ready.Entries.Count == 0 && !ready.HardStateChanged) return false;
+        _entriesToPersist.Clear();
+        for (int i = 0; i < ready.Entries.Count; i++)
+        {
+            Entry entry = ready.Entries[i];
+            _entriesToPersist.Add(new LogEntry(entry.Index, entry.Term, (byte)entry.Type, entry.Data));
+        }
+        Raft.HardState hard = ready.HardState;
+        Storage.HardState? hardState = ready.HardStateChanged ? new Storage.HardState(hard.Term, hard.Vote, hard.Commit) : null;
+        _log.Append(CollectionsMarshal.AsSpan(_entriesToPersist), hardState);
+        return true;
+    }
+
+    private List<Message> TakeAfterPersist(Ready ready)
+    {
+        List<Message> list = _messageListPool.Count > 0 ? _messageListPool.Pop() : new List<Message>();
+        for (int i = 0; i < ready.MessagesAfterPersist.Count; i++)
+        {
+            Message message = ready.MessagesAfterPersist[i];
+            Invariant.True(message.Entries.Length == 0, message.Type); // answers and votes only: nothing points into the Ready
+            list.Add(message);
+        }
+        return list;
+    }
+
+    private void SendAfterPersist(List<Message> messages)
+    {
+        for (int i = 0; i < messages.Count; i++) SendPeer(messages[i]);
+        if (messages.Count > 0) _peers.Flush();
+        ReturnMessageList(messages);
+    }
+
+    private void ReturnMessageList(List<Message> list)
+    {
+        list.Clear();
+        if (_messageListPool.Count < 2 * _limits.LogWritesInFlightMax) _messageListPool.Push(list);
+    }
+}
