@@ -83,7 +83,10 @@ internal sealed partial class Connection : IAsyncDisposable
         }
         try
         {
-            return await request.Completion.Task.WaitAsync(cancel).ConfigureAwait(false);
+            // A registration that cancels the completion itself, rather than Task.WaitAsync: no wrapper task per request.
+            using CancellationTokenRegistration registration = cancel.UnsafeRegister(
+                static (state, token) => ((PendingRequest)state!).Completion.TrySetCanceled(token), request);
+            return await request.Completion.Task.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

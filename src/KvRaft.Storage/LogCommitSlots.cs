@@ -48,8 +48,8 @@ internal sealed class LogCommitSlots : ILogCommitManager
         commitMetadata.CopyTo(span[HeaderBytes..]);
         BinaryPrimitives.WriteUInt32LittleEndian(span[16..], Checksum(span[8..16], commitMetadata));
         var length = HeaderBytes + commitMetadata.Length;
+        Invariant.True(TryParse(span[..length], out var encoded, out var body) && encoded == commitNum && body.Length == commitMetadata.Length);
         RandomAccess.Write(file, span[..length], SlotOffset(commitNum));
-        Invariant.True(TryReadSlot(SlotOffset(commitNum), out var written, out _) && written == commitNum);
     }
 
     /// <summary>The commit numbers of both valid slots, newest first (FasterLog tries them in this order).</summary>
@@ -87,26 +87,30 @@ internal sealed class LogCommitSlots : ILogCommitManager
 
     private bool TryReadSlot(long offset, out long commitNum, out byte[] metadata)
     {
-        Span<byte> header = stackalloc byte[HeaderBytes];
+        var slot = new byte[SlotBytes];
+        var read = RandomAccess.Read(file, slot, offset);
+        var parsed = TryParse(slot.AsSpan(0, read), out commitNum, out var body);
+        metadata = parsed ? body.ToArray() : [];
+        return parsed;
+    }
+
+    /// <summary>Decodes one slot: false when it is empty, torn or damaged.</summary>
+    private static bool TryParse(ReadOnlySpan<byte> slot, out long commitNum, out ReadOnlySpan<byte> metadata)
+    {
         commitNum = -1;
-        metadata = [];
-        if (RandomAccess.Read(file, header, offset) != HeaderBytes || BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic)
+        metadata = default;
+        if (slot.Length < HeaderBytes || BinaryPrimitives.ReadUInt32LittleEndian(slot) != Magic)
         {
             return false;
         }
-        var length = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
-        if (length < 0 || length > SlotBytes - HeaderBytes)
+        var length = BinaryPrimitives.ReadInt32LittleEndian(slot[4..]);
+        if (length < 0 || length > slot.Length - HeaderBytes
+            || BinaryPrimitives.ReadUInt32LittleEndian(slot[16..]) != Checksum(slot[8..16], slot.Slice(HeaderBytes, length)))
         {
             return false;
         }
-        var body = new byte[length];
-        if (RandomAccess.Read(file, body, offset + HeaderBytes) != length
-            || BinaryPrimitives.ReadUInt32LittleEndian(header[16..]) != Checksum(header[8..16], body))
-        {
-            return false;
-        }
-        commitNum = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
-        metadata = body;
+        commitNum = BinaryPrimitives.ReadInt64LittleEndian(slot[8..]);
+        metadata = slot.Slice(HeaderBytes, length);
         return true;
     }
 
