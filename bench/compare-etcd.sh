@@ -15,6 +15,7 @@ DURATION=${DURATION:-10s}   # each measured workload
 CLIENTS=${CLIENTS:-256}     # logical clients of the measured workloads
 KILL_RUNS=${KILL_RUNS:-1}   # 1: also a leader-kill run on each (10 s, 64 clients, SIGKILL of the leader at 5 s)
 WARMUP=5s                   # the first run on each cluster: warms it up and checks linearizability
+LOADGEN_WARMUP=${LOADGEN_WARMUP:-3s} # each measured run first runs its workload this long, unmeasured (loadgen's JIT)
 
 log() { echo "[compare-etcd $(date +%T)] $*" >&2; }
 
@@ -138,8 +139,11 @@ run() {
 
 # field NAME COLUMN: a column of the results row (2 ops/s, 5 failed, 6 unknown, 7 p50, 9 p99).
 field() { sed -n 3p "$WORK/$1.md" | awk -F'|' -v c="$2" '{gsub(/ /, "", $c); print $c}'; }
-# cpu_per_op NAME WHICH: CPU µs per successful operation of the servers (WHICH=2) or of loadgen (WHICH=1).
-cpu_per_op() { awk -v ok="$(field "$1" 4)" -v w="$2" '{ if (ok > 0) printf "%.0f", $w * 1e6 / ok; else print "-" }' "$WORK/$1.cpu"; }
+# warmup_ops NAME: operations of the run's unmeasured warm-up (0 without one).
+warmup_ops() { { grep -m1 '^warm-up operations' "$WORK/$1.log" || echo ": 0"; } | awk -F': ' '{ print $2 + 0 }'; }
+# cpu_per_op NAME WHICH: CPU µs per operation (successful ones and the warm-up's, which the CPU also covers) of the
+# servers (WHICH=2) or of loadgen (WHICH=1).
+cpu_per_op() { awk -v ok="$(( $(field "$1" 4) + $(warmup_ops "$1") ))" -v w="$2" '{ if (ok > 0) printf "%.0f", $w * 1e6 / ok; else print "-" }' "$WORK/$1.cpu"; }
 unavailable() { grep -m1 '^| kill-' "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $4); print $4}'; }
 verdict() { grep -m1 -E '^(Linearizable|NotLinearizable|Unknown): ' "$WORK/$1.log" | cut -d: -f1 || echo "not checked"; }
 
@@ -160,7 +164,7 @@ measure() { # target extra-args...
     local workload
     for workload in "${WORKLOADS[@]}"; do
         run "$target-$workload" --target "$target" --endpoints "$ENDPOINTS" "$@" --mix "${MIX[$workload]}" \
-            --clients "$CLIENTS" --duration "$DURATION"
+            --clients "$CLIENTS" --duration "$DURATION" --warmup "$LOADGEN_WARMUP"
     done
 }
 
@@ -193,7 +197,7 @@ not_ok() { echo $(( $(field "$1" 5) + $(field "$1" 6) )); }
 
 echo
 echo "KvRaft vs etcd $(etcd --version | head -1 | awk '{print $3}'): 3 nodes each on 127.0.0.1, fsync on, 16-byte keys, 100-byte values,"
-echo "closed loop, $DURATION per workload; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
+echo "closed loop, $DURATION per workload after $LOADGEN_WARMUP of it unmeasured; $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
 echo "load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - STARTED)) s of runs;"
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo
@@ -207,7 +211,7 @@ if [ "$KILL_RUNS" = 1 ]; then
     echo "| leader SIGKILLed at 5 s (mixed, 64 clients, 10 s) | $(field kvraft-kill 2) | $(field kvraft-kill 7) | $(field kvraft-kill 9) | - | $(field etcd-kill 2) | $(field etcd-kill 7) | $(field etcd-kill 9) | - | $(ratio "$(field kvraft-kill 2)" "$(field etcd-kill 2)") |"
 fi
 echo
-echo "Server CPU µs/op: user + system CPU of the three server processes during the run, per successful operation."
+echo "Server CPU µs/op: user + system CPU of the three server processes during the run (warm-up included), per successful operation (the warm-up's included)."
 echo "loadgen's own CPU µs/op (its ~1 s start-up included), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(cpu_per_op "kvraft-$w" 1)" "$(cpu_per_op "etcd-$w" 1)"; done)"
 echo "History of the first $WARMUP mixed run on each fresh cluster (warm-up, not in the table): KvRaft $(verdict kvraft-check), etcd $(verdict etcd-check)."
 echo "Operations not ok (failed + unknown), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(not_ok "kvraft-$w")" "$(not_ok "etcd-$w")"; done)"

@@ -184,6 +184,30 @@ public sealed class LoadTargetTests
         Assert.True(check.Verdict == Verdict.Linearizable, $"seed {Seed}: {check.Describe()}");
     }
 
+    [Fact]
+    public async Task A_warm_up_runs_the_workload_first_and_only_the_measured_run_is_recorded_without_arguments()
+    {
+        var target = new MemoryTarget(failWritesEvery: int.MaxValue);
+        var settings = new LoadSettings
+        {
+            Clients = 4, Operations = 500, Keys = 20, ValueSize = 16, Seed = 3,
+            Warmup = TimeSpan.FromMilliseconds(200), KeepArguments = false,
+        };
+        RunData run = await LoadRun.RunAsync(settings, target, null, null, CancellationToken.None);
+        Assert.Equal(500, run.Records.Count);
+        Assert.True(target.Calls > 500, $"only {target.Calls} calls: no warm-up ran");
+        Assert.All(run.Records, r => Assert.True(r.Key.Length == 0 && r.Value is null && r.Output is null));
+    }
+
+    [Fact]
+    public async Task A_warm_up_is_refused_with_a_checked_history()
+    {
+        LoadgenJob job = await ParseAsync("--warmup", "2s", "--check");
+        Assert.Contains("--warmup", job.Problem(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(2), job.Settings.Warmup);
+        Assert.True(job.Settings.KeepArguments);
+    }
+
     private static RpcException Rpc(StatusCode code, string detail, Exception? debug = null) => new(new Status(code, detail, debug));
 
     private static async Task<LoadgenJob> ParseAsync(params string[] args)
@@ -203,9 +227,14 @@ public sealed class LoadTargetTests
     {
         private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
         private int _writes;
+        private int _calls;
+
+        /// <summary>Operations asked of this target so far.</summary>
+        public int Calls => Volatile.Read(ref _calls);
 
         public Task<string?> GetAsync(int client, string key, TimeSpan timeout)
         {
+            Interlocked.Increment(ref _calls);
             lock (_values) return Task.FromResult(_values.GetValueOrDefault(key));
         }
 
@@ -218,6 +247,7 @@ public sealed class LoadTargetTests
 
         public Task<CasResult> CompareAndSetAsync(int client, string key, string? expected, string value, TimeSpan timeout)
         {
+            Interlocked.Increment(ref _calls);
             lock (_values)
             {
                 string? current = _values.GetValueOrDefault(key);
@@ -233,6 +263,7 @@ public sealed class LoadTargetTests
 
         private Task Write(Action apply)
         {
+            Interlocked.Increment(ref _calls);
             lock (_values)
             {
                 apply();

@@ -26,7 +26,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
             long now = Clock.NowNanoseconds();
             if (now >= endNanoseconds || !budget.TryTake()) return;
             OperationRecord record = await ExecuteAsync(intervalNanoseconds > 0 ? intended : now).ConfigureAwait(false);
-            Records.Add(record);
+            Records.Add(settings.KeepArguments ? record : record with { Key = "", Value = null, Expected = null, Output = null });
             live.Record(record.LatencyNanoseconds, record.Ok == true);
             intended += intervalNanoseconds;
         }

@@ -8,7 +8,11 @@ public readonly record struct ProgressSample(double ElapsedSeconds, long Complet
 
 /// <summary>What a run produced: every operation, the faults, and the run's start and end.</summary>
 public sealed record RunData(LoadSettings Settings, long StartNanoseconds, long EndNanoseconds,
-    IReadOnlyList<OperationRecord> Records, IReadOnlyList<FaultEvent> Faults);
+    IReadOnlyList<OperationRecord> Records, IReadOnlyList<FaultEvent> Faults)
+{
+    /// <summary>Operations of the unmeasured warm-up before the run (for CPU-per-operation accounting).</summary>
+    public long WarmupOperations { get; init; }
+}
 
 /// <summary>Drives <see cref="LoadSettings.Clients"/> logical clients over one <see cref="ILoadTarget"/>.</summary>
 public static class LoadRun
@@ -20,6 +24,20 @@ public static class LoadRun
 
     /// <summary>Runs the load; <paramref name="faults"/> (if any) runs beside it; <paramref name="progress"/> gets one sample a second.</summary>
     public static async Task<RunData> RunAsync(LoadSettings settings, ILoadTarget target, IFaultRunner? faults,
+        Action<ProgressSample>? progress, CancellationToken cancellation)
+    {
+        long warmupOperations = 0;
+        if (settings.Warmup > TimeSpan.Zero)
+        {
+            // The same clients' workload, unmeasured and without faults, then the measured run from a warm process.
+            LoadSettings warmup = settings with { Duration = settings.Warmup, Operations = null, Warmup = TimeSpan.Zero, KeepArguments = false };
+            warmupOperations = (await RunPhaseAsync(warmup, target, null, null, cancellation).ConfigureAwait(false)).Records.Count;
+        }
+        RunData run = await RunPhaseAsync(settings, target, faults, progress, cancellation).ConfigureAwait(false);
+        return run with { WarmupOperations = warmupOperations };
+    }
+
+    private static async Task<RunData> RunPhaseAsync(LoadSettings settings, ILoadTarget target, IFaultRunner? faults,
         Action<ProgressSample>? progress, CancellationToken cancellation)
     {
         var keys = new KeyChooser(settings.Keys, settings.Distribution);

@@ -33,4 +33,14 @@ public sealed record LoadSettings
 
     /// <summary>Deadline of one operation, retries included.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The same workload runs this long before the measured run, and is not measured (0: none).</summary>
+    public TimeSpan Warmup { get; init; }
+
+    /// <summary>
+    /// Keep each operation's key, values and output (a history is written or checked). Without them the run
+    /// keeps only kinds, times and outcomes: millions of retained 100-byte strings made the collector a tenth
+    /// of loadgen's CPU.
+    /// </summary>
+    public bool KeepArguments { get; init; } = true;
 }

@@ -17,6 +17,7 @@ internal static class LoadgenCommand
         var etcdPids = new Option<string?>("--etcd-pids") { Description = "etcd: the members' process ids, in --endpoints order (lets --faults kill-leader/kill-follower kill them)" };
         var clients = new Option<int>("--clients") { Description = "Logical clients, each with one operation outstanding", DefaultValueFactory = _ => 64 };
         var duration = new Option<string>("--duration") { Description = "How long to run (e.g. 10s, 500ms, 2m)", DefaultValueFactory = _ => "10s" };
+        var warmup = new Option<string>("--warmup") { Description = "Run the same workload this long first, unmeasured (e.g. 3s): JIT and caches warm up", DefaultValueFactory = _ => "0s" };
         var operations = new Option<long?>("--operations") { Description = "Run this many operations instead of a duration" };
         var mix = new Option<string>("--mix") { Description = "Operation weights: get, put, append, delete, cas", DefaultValueFactory = _ => "get=50,put=30,append=10,cas=10" };
         var keys = new Option<int>("--keys") { Description = "Number of keys (16 bytes each)", DefaultValueFactory = _ => 1000 };
@@ -33,7 +34,7 @@ internal static class LoadgenCommand
         var timeout = new Option<string>("--timeout") { Description = "Deadline of one operation, retries included", DefaultValueFactory = _ => "10s" };
         var root = new RootCommand("KvRaft load generator")
         {
-            nodes, endpoints, target, clientsPerChannel, etcdPids, clients, duration, operations, mix, keys, distribution, valueSize, rate, seed, faults,
+            nodes, endpoints, target, clientsPerChannel, etcdPids, clients, duration, warmup, operations, mix, keys, distribution, valueSize, rate, seed, faults,
             output, markdown, chart, history, check, timeout,
         };
         root.SetAction(async (result, cancellation) =>
@@ -55,6 +56,7 @@ internal static class LoadgenCommand
                 {
                     Clients = result.GetValue(clients),
                     Duration = DurationText.Parse(result.GetValue(duration)!),
+                    Warmup = DurationText.Parse(result.GetValue(warmup)!),
                     Operations = result.GetValue(operations),
                     Mix = OperationMix.Parse(result.GetValue(mix)!),
                     Keys = result.GetValue(keys),
@@ -63,6 +65,7 @@ internal static class LoadgenCommand
                     RatePerSecond = result.GetValue(rate),
                     Seed = result.GetValue(seed),
                     OperationTimeout = DurationText.Parse(result.GetValue(timeout)!),
+                    KeepArguments = result.GetValue(history) is not null || result.GetValue(check),
                 },
             };
             return run is null ? await job.RunAsync(cancellation).ConfigureAwait(false) : await run(job, cancellation).ConfigureAwait(false);

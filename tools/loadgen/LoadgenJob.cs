@@ -29,6 +29,7 @@ internal sealed record LoadgenJob
             AnsiConsole.MarkupLineInterpolated($"[red]{problem}[/]");
             return 2;
         }
+        if (Settings.Warmup > TimeSpan.Zero) AnsiConsole.MarkupLineInterpolated($"warm-up: {Settings.Warmup.TotalSeconds:0.#} s of the same workload, not measured");
         RunData run = Target == LoadTargetKind.Etcd ? await RunEtcdAsync(cancellation).ConfigureAwait(false)
             : Endpoints is null ? await RunLocalAsync(cancellation).ConfigureAwait(false)
             : await RunRemoteAsync(cancellation).ConfigureAwait(false);
@@ -40,6 +41,10 @@ internal sealed record LoadgenJob
     {
         try
         {
+            if (Settings.Warmup > TimeSpan.Zero && (Check || HistoryPath is not null))
+            {
+                return "--warmup cannot be combined with --history or --check: a checked history starts from an empty store";
+            }
             if (Target == LoadTargetKind.KvRaft)
             {
                 if (EtcdProcessIds.Count > 0) return "--etcd-pids needs --target etcd";
@@ -110,6 +115,7 @@ internal sealed record LoadgenJob
         RunSummary summary = RunSummary.Of(run);
         string markdown = ResultFiles.Markdown(summary);
         Console.WriteLine();
+        if (run.WarmupOperations > 0) Console.WriteLine($"warm-up operations (not measured): {run.WarmupOperations}");
         Console.Write(markdown);
         if (ResultsPath is not null) File.WriteAllText(ResultsPath, ResultFiles.Json(summary, Settings));
         if (MarkdownPath is not null) File.WriteAllText(MarkdownPath, markdown);
