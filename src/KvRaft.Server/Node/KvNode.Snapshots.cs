@@ -19,6 +19,10 @@ public sealed partial class KvNode
 
     private IncomingSnapshot? _incoming;
     private bool _snapshotInProgress;
+    // Log bytes kept right after the last snapshot's compaction: the next snapshot waits for SnapshotAfterLogBytes
+    // more. (Measured from the compaction alone, a log whose kept lag was itself above the threshold, as with
+    // entries that batch a hundred writes each, took snapshot after snapshot without end.)
+    private long _logBytesAfterSnapshot;
 
     /// <summary>Makes an installer for a snapshot coming in (a staging file next to the state machine).</summary>
     public Func<SnapshotInstaller>? NewSnapshotInstaller { get; init; }
@@ -61,6 +65,7 @@ public sealed partial class KvNode
         incoming.Dispose();
         Invariant.True(info.Index == snapshot.Index && info.Term == snapshot.Term, (info.Index, snapshot.Index));
         _log.CompactUntil(snapshot.Index, snapshot.Term);
+        _logBytesAfterSnapshot = _log.BytesSinceCompaction;
         Statistics.SnapshotInstalled();
         _logger.LogInformation("Node {Id} installed snapshot {Index}@{Term}", Id, snapshot.Index, snapshot.Term);
     }
@@ -73,13 +78,13 @@ public sealed partial class KvNode
     }
 
     /// <summary>
-    /// True when the log has grown enough since the last compaction that the host should take a
+    /// True when the log has grown enough since the last snapshot that the host should take a
     /// snapshot now (in the background) with <paramref name="configuration"/>, then call <see cref="OnSnapshotTaken"/>.
     /// </summary>
     public bool TryStartSnapshot(out byte[] configuration)
     {
         configuration = Array.Empty<byte>();
-        if (_snapshotInProgress || _log.BytesSinceCompaction < _limits.SnapshotAfterLogBytes) return false;
+        if (_snapshotInProgress || _log.BytesSinceCompaction - _logBytesAfterSnapshot < _limits.SnapshotAfterLogBytes) return false;
         long latest = _machine.LatestSnapshot?.Info.Index ?? 0;
         if (_machine.AppliedIndex <= latest) return false;
         _snapshotInProgress = true;
@@ -95,6 +100,7 @@ public sealed partial class KvNode
         Statistics.SnapshotTaken();
         long compactTo = Math.Min(info.Index, Math.Max(info.Index - _limits.CompactionLagEntries, 0));
         if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out long term)) _log.CompactUntil(compactTo, term);
+        _logBytesAfterSnapshot = _log.BytesSinceCompaction;
         _logger.LogInformation("Node {Id} took snapshot {Index}@{Term}; log compacted to {Compacted}", Id, info.Index, info.Term, compactTo);
     }
 }

@@ -24,6 +24,9 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 
     public long AppliedIndex => _machine.AppliedIndex;
 
+    /// <summary>Bytes of log kept since its last compaction (the memory twin's count).</summary>
+    public long LogBytesSinceCompaction => _log.BytesSinceCompaction;
+
     public byte[]? Read(string key) => _machine.Get(System.Text.Encoding.UTF8.GetBytes(key));
 
     public void Start()

@@ -118,6 +118,25 @@ public sealed class KvSimulationTests
     }
 
     [Fact]
+    public void ALogWhoseKeptLagExceedsTheSnapshotThreshold_IsSnapshottedOncePerThresholdOfGrowth_NotOverAndOver()
+    {
+        // Compaction keeps far more than the threshold (entries batch many writes): before the fix, every
+        // snapshot was followed at once by another, for ever.
+        var limits = new KvRaft.Server.Node.ServerLimits { SnapshotAfterLogBytes = 4 << 10, CompactionLagEntries = 1_000_000, RequestTimeoutTicks = 100 };
+        using var cluster = new KvSimCluster(70, 3, clientCount: 6, keyCount: 5, limits);
+        cluster.Run(600);
+        foreach (KvSimNode node in cluster.Nodes.Where(n => n.IsUp))
+        {
+            long taken = node.Node!.Statistics.SnapshotsTaken;
+            long bound = node.LogBytesSinceCompaction / limits.SnapshotAfterLogBytes + 1; // nothing was compacted
+            Assert.True(taken >= 1, $"seed 70: node {node.Id} took no snapshot of {node.LogBytesSinceCompaction} bytes");
+            Assert.True(taken <= bound, $"seed 70: node {node.Id} took {taken} snapshots of {node.LogBytesSinceCompaction} log bytes (at most {bound})");
+        }
+        cluster.Drain();
+        cluster.CheckLinearizable();
+    }
+
+    [Fact]
     public void ConcurrentAppendsToOneKey_EachAppearsExactlyOnce_UnderLossAndLeaderChange()
     {
         using var cluster = new KvSimCluster(60, 3, clientCount: 6, keyCount: 1);
