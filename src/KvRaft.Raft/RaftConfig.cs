@@ -68,6 +68,12 @@ public sealed class RaftConfig
     /// <summary>Entries in one proposal at most.</summary>
     public int ProposalEntriesMax { get; init; } = 4096;
 
+    /// <summary>
+    /// Heartbeat rounds confirming reads in flight at once, at most (a round starts with each ReadIndex call
+    /// while fewer are in flight; later reads wait for the next one).
+    /// </summary>
+    public int ReadRoundsInFlightMax { get; init; } = 4;
+
     /// <summary>Reads waiting for a heartbeat round or for apply, at most; more are refused.</summary>
     public int PendingReadsMax { get; init; } = 65536;
 
@@ -87,6 +93,7 @@ public sealed class RaftConfig
         Invariant.True(Id > 0);
         Invariant.True(HeartbeatTicks > 0 && ElectionTicks > HeartbeatTicks, (HeartbeatTicks, ElectionTicks));
         Invariant.True(AppendEntriesMax > 0 && AppendBytesMax > 0);
+        Invariant.True(ReadRoundsInFlightMax > 0, ReadRoundsInFlightMax);
         Invariant.True(InflightMessagesMax > 0 && InflightBytesMax > 0);
         Invariant.True(UncommittedBytesMax > 0 && CommittedBytesPerReadyMax > 0 && ProposalEntriesMax > 0);
         Invariant.True(PendingReadsMax > 0);

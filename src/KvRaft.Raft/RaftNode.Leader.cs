@@ -133,7 +133,7 @@ public sealed partial class RaftNode
 
     private void BroadcastHeartbeat()
     {
-        long context = _readRoundInFlight;
+        long context = ReadRoundsInFlight > 0 ? _readRoundNewest : 0; // an answer confirms every round up to this one
         foreach (int voter in _tracker.Voters)
         {
             if (voter == Id) continue;

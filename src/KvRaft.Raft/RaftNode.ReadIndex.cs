@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace KvRaft.Raft;
@@ -8,10 +9,17 @@ public sealed partial class RaftNode
 
     // Leader: reads waiting for their term's first commit, then for a heartbeat round.
     private readonly List<PendingRead> _readsBeforeCommit = new();
+    // Round 0: waiting for a round to start (RaftConfig.ReadRoundsInFlightMax rounds are in flight).
     private readonly List<PendingRead> _readsInRounds = new();
-    private readonly HashSet<int> _readRoundAcks = new();
+    // The newest read round each voter answered: its answer confirms every round up to that one.
+    private readonly Dictionary<int, long> _readRoundAckedBy = new();
+    private readonly List<long> _readRoundAckScratch = new();
     private long _readRoundNext = 1;
-    private long _readRoundInFlight;
+    private long _readRoundNewest; // newest round started (0: none since leadership began)
+    private long _readRoundConfirmed; // every round up to this one is confirmed
+
+    // Round numbers are consecutive: those after the confirmed one up to the newest are in flight.
+    private int ReadRoundsInFlight => (int)(_readRoundNewest - _readRoundConfirmed);
     // Follower: reads sent to the leader, waiting for its answer (dropped when that leader is gone).
     private readonly List<ForwardedRead> _readsForwarded = new();
     // Any role: reads confirmed, waiting for apply to reach their index.
@@ -57,39 +65,58 @@ public sealed partial class RaftNode
             ReleaseRead(new PendingRead(context, index, from, 0));
             return;
         }
-        // One heartbeat round confirms leadership for every read queued before it started.
-        long round = _readRoundInFlight == 0 ? StartReadRound() : _readRoundInFlight + 1;
+        // One heartbeat round started after the read arrived confirms leadership for it. Several rounds may be in
+        // flight: a read waits for one round trip, not for the rest of a round that started before it.
+        long round = ReadRoundsInFlight < _config.ReadRoundsInFlightMax ? StartReadRound() : 0;
         _readsInRounds.Add(new PendingRead(context, index, from, round));
     }
 
     private long StartReadRound()
     {
-        _readRoundInFlight = _readRoundNext++;
-        _readRoundAcks.Clear();
-        _readRoundAcks.Add(Id);
+        long round = _readRoundNext++;
+        _readRoundNewest = round;
         BroadcastHeartbeat();
-        return _readRoundInFlight;
+        return round;
     }
 
     private void OnReadRoundAck(int from, long round)
     {
-        if (round != _readRoundInFlight) return;
-        _readRoundAcks.Add(from);
-        if (_readRoundAcks.Count < _tracker.Quorum) return;
+        if (round <= _readRoundConfirmed || round > _readRoundNewest) return; // old, or from an earlier leadership
+        if (_readRoundAckedBy.TryGetValue(from, out long acked) && acked >= round) return;
+        _readRoundAckedBy[from] = round;
+        long confirmed = QuorumAckedRound();
+        if (confirmed <= _readRoundConfirmed) return;
+        _readRoundConfirmed = confirmed;
         int kept = 0;
         for (int i = 0; i < _readsInRounds.Count; i++)
         {
             PendingRead read = _readsInRounds[i];
-            if (read.Round <= round) ReleaseRead(read);
+            if (read.Round != 0 && read.Round <= confirmed) ReleaseRead(read);
             else _readsInRounds[kept++] = read;
         }
         _readsInRounds.RemoveRange(kept, _readsInRounds.Count - kept);
-        _readRoundInFlight = 0;
-        if (_readsInRounds.Count > 0)
+        if (_readsInRounds.Count > 0 && _readsInRounds.Exists(r => r.Round == 0) && ReadRoundsInFlight < _config.ReadRoundsInFlightMax)
         {
             long next = StartReadRound();
-            for (int i = 0; i < _readsInRounds.Count; i++) _readsInRounds[i] = _readsInRounds[i] with { Round = next };
+            for (int i = 0; i < _readsInRounds.Count; i++)
+            {
+                if (_readsInRounds[i].Round == 0) _readsInRounds[i] = _readsInRounds[i] with { Round = next };
+            }
         }
+    }
+
+    /// <summary>The newest round answered by a quorum (this node counts for every round it started).</summary>
+    private long QuorumAckedRound()
+    {
+        _readRoundAckScratch.Clear();
+        foreach (int voter in _tracker.Voters)
+        {
+            if (voter == Id) continue;
+            _readRoundAckScratch.Add(_readRoundAckedBy.TryGetValue(voter, out long acked) ? acked : 0);
+        }
+        _readRoundAckScratch.Sort((a, b) => b.CompareTo(a));
+        int othersNeeded = _tracker.Quorum - 1;
+        return othersNeeded == 0 ? _readRoundNewest : _readRoundAckScratch[othersNeeded - 1];
     }
 
     private void ReleaseRead(PendingRead read)
@@ -161,7 +188,13 @@ public sealed partial class RaftNode
         _readsBeforeCommit.Clear();
         _readsInRounds.Clear();
         DropForwardedReads();
-        _readRoundInFlight = 0;
-        _readRoundAcks.Clear();
+        ResetReadRounds();
+    }
+
+    /// <summary>No read round is in flight; rounds of a new leadership start above every earlier one.</summary>
+    private void ResetReadRounds()
+    {
+        _readRoundAckedBy.Clear();
+        _readRoundNewest = _readRoundConfirmed = _readRoundNext - 1;
     }
 }
