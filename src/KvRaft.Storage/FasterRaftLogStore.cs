@@ -44,6 +44,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
             SegmentSizeBits = limits.LogSegmentBits,
             LogCommitManager = commits,
             LogChecksum = LogChecksumType.None,
+            FastCommitMode = true, // the commit record goes into the log: one write per commit (see LogCommitSlots)
             TryRecoverLatest = true,
         });
         table = new LogTable(limits.EntryCacheBytes);

@@ -8,6 +8,9 @@ namespace KvRaft.Storage;
 /// latest record for an index wins and drops every entry above it. A bad record (checksum, framing, a gap in
 /// the address sequence) followed by no good record is a torn tail: it is cut off with a warning and the cut
 /// is recorded in <see cref="TailCutFile"/>. A bad record followed by a good one is corruption: we throw.
+/// FasterLog runs in fast-commit mode: its commit records lie between ours, and its iterator skips them, so a
+/// gap between two of our records is accepted only when the segment file shows it holds nothing but commit
+/// records and page padding.
 /// </summary>
 internal sealed class LogRecovery
 {
@@ -34,6 +37,22 @@ internal sealed class LogRecovery
         ($"{logPath}.{address >> segmentBits}", address & ((1L << segmentBits) - 1));
 
     public HardState Replay(LogTable table)
+    {
+        try
+        {
+            return ReplayRanges(table);
+        }
+        finally
+        {
+            foreach (var handle in segments.Values)
+            {
+                handle.Dispose();
+            }
+            segments.Clear();
+        }
+    }
+
+    private HardState ReplayRanges(LogTable table)
     {
         var hardState = default(HardState);
         var end = log.CommittedUntilAddress;
@@ -100,7 +119,7 @@ internal sealed class LogRecovery
                 continue;
             }
             var good = LogRecord.TryDecode(bytes.AsMemory(0, length), out var view);
-            if (good && badAddress < 0 && (address == expected || IsPagePadding(expected, address, length)))
+            if (good && badAddress < 0 && (address == expected || IsPagePadding(expected, address, length) || HoldsOnlyCommitRecords(expected, address)))
             {
                 Apply(view, address, table, ref hardState);
             }
@@ -119,6 +138,60 @@ internal sealed class LogRecovery
             badAddress = expected;
         }
         return badAddress;
+    }
+
+    /// <summary>
+    /// True when [from, to) holds only FasterLog commit records (a negative length header, then that many bytes,
+    /// aligned to 4) and zero padding to page ends, read from the segment files.
+    /// </summary>
+    private bool HoldsOnlyCommitRecords(long from, long to)
+    {
+        var pageBytes = 1L << pageBits;
+        Span<byte> header = stackalloc byte[FasterHeaderBytes];
+        var position = from;
+        while (position < to)
+        {
+            var pageEnd = ((position >> pageBits) + 1) << pageBits;
+            if (pageEnd - position < FasterHeaderBytes)
+            {
+                position = pageEnd;
+                continue;
+            }
+            var (file, offset) = Locate(logPath, segmentBits, position);
+            if (!ReadHeader(file, offset, header))
+            {
+                return false;
+            }
+            var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(header);
+            if (length == 0 && position % pageBytes != 0)
+            {
+                position = pageEnd; // padding to the page's end
+                continue;
+            }
+            var recordBytes = FasterHeaderBytes + ((-(long)length + 3) & ~3L);
+            if (length >= 0 || position + recordBytes > pageEnd)
+            {
+                return false; // a record of ours (or garbage) would have been skipped
+            }
+            position += recordBytes;
+        }
+        return position == to;
+    }
+
+    private readonly Dictionary<string, Microsoft.Win32.SafeHandles.SafeFileHandle> segments = new();
+
+    private bool ReadHeader(string file, long offset, Span<byte> header)
+    {
+        if (!segments.TryGetValue(file, out var handle))
+        {
+            if (!File.Exists(file))
+            {
+                return false;
+            }
+            handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            segments[file] = handle;
+        }
+        return RandomAccess.Read(handle, header, offset) == header.Length;
     }
 
     /// <summary>FasterLog pads a page's end with zeros when the next record does not fit; anything else is a gap.</summary>
