@@ -34,7 +34,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         Directory.CreateDirectory(directory);
         LogPath = Path.Combine(directory, "raft.log");
         RefuseLegacyCommitDirectory(directory);
-        device = createDevice(LogPath);
+        device = new OrderedWriteDevice(createDevice(LogPath));
         commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"));
         log = new FasterLog(new FasterLogSettings
         {
