@@ -110,18 +110,34 @@ internal sealed unsafe class FasterStore : IDisposable
         return tail;
     }
 
-    /// <summary>Every record version in [begin, untilAddress) in log order (tombstones as null values).</summary>
+    /// <summary>
+    /// The latest version of every key present in [begin, untilAddress), as the store stood at untilAddress
+    /// (immutable after the fold-over, so applies may go on meanwhile). Two scans: the first finds each key's
+    /// last record, the second emits it unless it is a tombstone. (Every version was exported before: a store
+    /// whose values grow by Append kept each one, and snapshots grew with the whole write history.)
+    /// </summary>
     public IEnumerable<SnapshotRecord> RecordsUntil(long untilAddress)
     {
-        using var iterator = store.Log.Scan(store.Log.BeginAddress, untilAddress);
-        while (iterator.GetNext(out var info))
+        var lastAddress = new Dictionary<byte[], long>(ByteKeyComparer.Instance);
+        var lookup = lastAddress.GetAlternateLookup<ReadOnlySpan<byte>>();
+        using (var first = store.Log.Scan(store.Log.BeginAddress, untilAddress))
         {
-            if (info.Invalid)
+            while (first.GetNext(out var info))
+            {
+                if (!info.Invalid)
+                {
+                    lookup[first.GetKey().AsReadOnlySpan()] = first.CurrentAddress;
+                }
+            }
+        }
+        using var second = store.Log.Scan(store.Log.BeginAddress, untilAddress);
+        while (second.GetNext(out var info))
+        {
+            if (info.Invalid || info.Tombstone || !lookup.TryGetValue(second.GetKey().AsReadOnlySpan(), out var last) || last != second.CurrentAddress)
             {
                 continue;
             }
-            var key = iterator.GetKey().ToByteArray();
-            yield return new SnapshotRecord(key, info.Tombstone ? null : iterator.GetValue().ToByteArray());
+            yield return new SnapshotRecord(second.GetKey().ToByteArray(), second.GetValue().ToByteArray());
         }
     }
 
@@ -156,4 +172,25 @@ internal sealed class ValueCopyFunctions : SpanByteFunctions<SpanByte, ArrayBuff
         dst.ResetWrittenCount();
         dst.Write(value.AsReadOnlySpan());
     }
+}
+
+/// <summary>Byte-array keys compared by content, looked up by span without a copy.</summary>
+internal sealed class ByteKeyComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+{
+    public static ByteKeyComparer Instance { get; } = new();
+
+    public bool Equals(byte[]? x, byte[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
+
+    public int GetHashCode(byte[] obj) => GetHashCode(obj.AsSpan());
+
+    public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+    public int GetHashCode(ReadOnlySpan<byte> alternate)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(alternate);
+        return hash.ToHashCode();
+    }
+
+    public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
 }

@@ -195,9 +195,11 @@ internal sealed partial class NodeHost : IAsyncDisposable
         _ = Task.Run(async () =>
         {
             SnapshotInfo? info = null;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 info = await _machine.TakeSnapshotAsync(configuration).ConfigureAwait(false);
+                _logger.LogInformation("Snapshot {Index} written in {Milliseconds:F0} ms", info.Index, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception error) when (error is IOException or StorageFailedException or InvalidOperationException)
             {
