@@ -26,6 +26,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     private Exception? fault;
     private long commitCount;
     private HardState hardState;
+    private bool disposing;
 
     private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, Func<string, IDevice> createDevice)
     {
@@ -278,7 +279,15 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         var failure = cause as StorageFailedException
             ?? new StorageFailedException($"Raft log write failed ({LogPath}); the store is faulted", cause);
         Interlocked.CompareExchange(ref fault, failure, null);
-        logger.LogError(cause, "Raft log store faulted: {Path}", LogPath);
+        if (Volatile.Read(ref disposing))
+        {
+            // A commit still in flight when the store closes ends here: expected, not a disk failure.
+            logger.LogDebug(cause, "Raft log commit abandoned: the store is closing ({Path})", LogPath);
+        }
+        else
+        {
+            logger.LogError(cause, "Raft log store faulted: {Path}", LogPath);
+        }
         return failure;
     }
 
@@ -319,6 +328,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     /// <inheritdoc/>
     public void Dispose()
     {
+        Volatile.Write(ref disposing, true);
         log.Dispose();
         device.Dispose();
         commits.Dispose();
