@@ -79,7 +79,8 @@ internal sealed class Deadline : IDisposable
     public Deadline(TimeSpan timeout, CancellationToken caller)
     {
         _caller = caller;
-        _source = CancellationTokenSource.CreateLinkedTokenSource(caller);
+        // Linking registers on the caller's token; a caller that cannot cancel (the usual case) needs no link.
+        _source = caller.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(caller) : new CancellationTokenSource();
         _source.CancelAfter(timeout);
         Timeout = timeout;
     }
