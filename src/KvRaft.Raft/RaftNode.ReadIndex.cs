@@ -95,7 +95,7 @@ public sealed partial class RaftNode
             else _readsInRounds[kept++] = read;
         }
         _readsInRounds.RemoveRange(kept, _readsInRounds.Count - kept);
-        if (_readsInRounds.Count > 0 && _readsInRounds.Exists(r => r.Round == 0) && ReadRoundsInFlight < _config.ReadRoundsInFlightMax)
+        if (_readsInRounds.Exists(r => r.Round == 0) && ReadRoundsInFlight < _config.ReadRoundsInFlightMax)
         {
             long next = StartReadRound();
             for (int i = 0; i < _readsInRounds.Count; i++)

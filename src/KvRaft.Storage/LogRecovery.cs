@@ -21,6 +21,7 @@ internal sealed class LogRecovery
     private readonly int pageBits;
     private readonly TailCutFile cuts;
     private readonly ILogger logger;
+    private readonly Dictionary<string, Microsoft.Win32.SafeHandles.SafeFileHandle> segments = new(); // opened to check gaps; closed after the replay
 
     public LogRecovery(FasterLog log, string logPath, int segmentBits, int pageBits, TailCutFile cuts, ILogger logger)
     {
@@ -177,8 +178,6 @@ internal sealed class LogRecovery
         }
         return position == to;
     }
-
-    private readonly Dictionary<string, Microsoft.Win32.SafeHandles.SafeFileHandle> segments = new();
 
     private bool ReadHeader(string file, long offset, Span<byte> header)
     {
