@@ -80,6 +80,35 @@ public sealed class ToolPartsTests
     }
 
     [Fact]
+    public void Cached_key_names_are_the_names()
+    {
+        var keys = new KeyChooser(1000, KeyDistribution.Uniform);
+        Assert.All(new[] { 0, 7, 999, 7 }, index => Assert.Equal(KeyChooser.Name(index), keys.NameOf(index)));
+        Assert.Same(keys.NameOf(7), keys.NameOf(7));
+        Assert.Equal(KeyChooser.Name(4_999_999), new KeyChooser(5_000_000, KeyDistribution.Uniform).NameOf(4_999_999)); // too many keys to cache
+    }
+
+    [Fact]
+    public void Values_are_unique_and_padded_to_the_value_size()
+    {
+        Assert.Equal("v-3-12" + new string('.', 94), LoadClient.ValueOf(3, 12, 100));
+        Assert.Equal("v-123-4567890", LoadClient.ValueOf(123, 4_567_890, 4)); // longer than the size: not cut
+        Assert.Equal("v-0-9", LoadClient.ValueOf(0, 9, 5));
+        Assert.Equal("v-0-10", LoadClient.ValueOf(0, 10, 5));
+    }
+
+    [Fact]
+    public void Record_log_keeps_every_record_in_order_across_chunks()
+    {
+        var log = new RecordLog<int>();
+        Assert.Empty(log);
+        const int count = (16 * 1024 * 2) + 5;
+        for (int i = 0; i < count; i++) log.Add(i);
+        Assert.Equal(count, log.Count);
+        Assert.Equal(Enumerable.Range(0, count), log);
+    }
+
+    [Fact]
     public void History_file_is_read_by_the_checker_as_written()
     {
         string path = Path.GetTempFileName();

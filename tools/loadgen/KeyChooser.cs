@@ -14,7 +14,9 @@ public enum KeyDistribution
 public sealed class KeyChooser
 {
     private const double ZipfExponent = 0.99;
+    private const int NamesCachedMax = 1 << 20;
     private readonly double[]? _cumulative;
+    private readonly string?[]? _names;
 
     /// <summary>Creates a chooser over <paramref name="keyCount"/> keys.</summary>
     public KeyChooser(int keyCount, KeyDistribution distribution)
@@ -22,6 +24,7 @@ public sealed class KeyChooser
         ArgumentOutOfRangeException.ThrowIfLessThan(keyCount, 1);
         KeyCount = keyCount;
         if (distribution == KeyDistribution.Zipfian) _cumulative = ZipfCumulative(keyCount);
+        if (keyCount <= NamesCachedMax) _names = new string?[keyCount];
     }
 
     /// <summary>Number of keys.</summary>
@@ -29,6 +32,14 @@ public sealed class KeyChooser
 
     /// <summary>The key of index <paramref name="index"/>: "k" and 15 digits (16 bytes).</summary>
     public static string Name(int index) => $"k{index:D15}";
+
+    /// <summary><see cref="Name"/>, made once per key when the key count is small enough to keep every name.</summary>
+    public string NameOf(int index)
+    {
+        if (_names is null) return Name(index);
+        // Clients race benignly: at worst two of them make the same name once.
+        return Volatile.Read(ref _names[index]) ?? Interlocked.CompareExchange(ref _names[index], Name(index), null) ?? _names[index]!;
+    }
 
     /// <summary>Draws a key index.</summary>
     public int Next(Random random)

@@ -1,4 +1,5 @@
 // Goal: one logical client: issues operations one at a time (closed loop, or paced by the open-loop rate) and records each.
+using System.Globalization;
 using KvRaft.Client;
 using KvRaft.Linearizability;
 
@@ -13,7 +14,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     private long _sequence;
 
     /// <summary>Everything this client did, in order.</summary>
-    public List<OperationRecord> Records { get; } = [];
+    public RecordLog<OperationRecord> Records { get; } = new();
 
     /// <summary>Issues operations until the end time, the budget or cancellation.</summary>
     public async Task RunAsync(long startNanoseconds, long endNanoseconds, CancellationToken cancellation)
@@ -35,7 +36,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     private async Task<OperationRecord> ExecuteAsync(long intendedNanoseconds)
     {
         OperationKind kind = settings.Mix.Pick(_random);
-        string key = KeyChooser.Name(keys.Next(_random));
+        string key = keys.NameOf(keys.Next(_random));
         string? value = kind is OperationKind.Put or OperationKind.Append or OperationKind.Cas ? NextValue() : null;
         string? expected = kind == OperationKind.Cas ? _lastSeen.GetValueOrDefault(key) : null;
         long call = Clock.NowNanoseconds();
@@ -87,10 +88,25 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
         if (kind == OperationKind.Get && output!.Length == 0) _lastSeen.Remove(key);
     }
 
-    private string NextValue()
+    private string NextValue() => ValueOf(id, ++_sequence, settings.ValueSize);
+
+    /// <summary>"v-&lt;client&gt;-&lt;sequence&gt;" padded with dots to <paramref name="valueSize"/> (unique per write), made in one allocation.</summary>
+    internal static string ValueOf(int client, long sequence, int valueSize)
     {
-        string value = $"v-{id}-{++_sequence}";
-        return value.Length >= settings.ValueSize ? value : value.PadRight(settings.ValueSize, '.');
+        int length = Math.Max(valueSize, 3 + DigitCount(client) + DigitCount(sequence));
+        return string.Create(length, (client, sequence), static (span, state) =>
+        {
+            span.Fill('.');
+            bool formatted = span.TryWrite(CultureInfo.InvariantCulture, $"v-{state.client}-{state.sequence}", out int written);
+            Invariant.True(formatted && written <= span.Length);
+        });
+    }
+
+    private static int DigitCount(long value)
+    {
+        int digits = 1;
+        for (; value >= 10; value /= 10) digits++;
+        return digits;
     }
 }
 

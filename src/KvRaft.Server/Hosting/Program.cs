@@ -14,9 +14,19 @@ public static class Program
     /// <summary>Entry point.</summary>
     public static async Task<int> Main(string[] args)
     {
+        RunSocketCompletionsInline();
         RootCommand root = ServerCommand.Create(RunAsync);
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Asks .NET to run socket completions on its epoll threads instead of handing each one to the
+    /// thread pool: the transport's completion handlers only queue work to their event loops, and the
+    /// hand-off cost a thread wake-up per read (measured: 20% less CPU per operation, docs/benchmarks.md).
+    /// Read once, when the first socket is made: this must run before any.
+    /// </summary>
+    internal static void RunSocketCompletionsInline() =>
+        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 
     /// <summary>Runs one node until SIGTERM or SIGINT.</summary>
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellation)
