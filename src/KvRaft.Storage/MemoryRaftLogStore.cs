@@ -14,6 +14,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     private long boundaryIndex;
     private long boundaryTerm;
     private long bytesSinceCompaction;
+    private HardState committedHardState;
 
     /// <inheritdoc/>
     public long FirstIndex => boundaryIndex + 1;
@@ -82,7 +83,17 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     }
 
     /// <inheritdoc/>
-    public ValueTask CommitAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    public ValueTask CommitAsync(CancellationToken cancellationToken = default)
+    {
+        committedHardState = HardState;
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// A crash, as far as the twin tells it: a hard state appended after the last <see cref="CommitAsync"/> is lost,
+    /// as it would be on disk (the node commits every entry it appends, so only a hard state can be left unsynced).
+    /// </summary>
+    public void LoseUncommittedHardState() => HardState = committedHardState;
 
     /// <inheritdoc/>
     public void CompactUntil(long index, long term)

@@ -54,6 +54,7 @@ public sealed partial class KvNode
         });
         AsyncStorageWrites = options.AsyncStorageWrites;
         _role = _raft.Role;
+        (_appendedTerm, _appendedVote) = (log.HardState.Term, log.HardState.Vote);
     }
 
     /// <summary>This node's id.</summary>

@@ -50,6 +50,7 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     {
         Node = null;
         _writesDueTicks.Clear();
+        _log.LoseUncommittedHardState(); // a commit index appended but not waited for is gone
     }
 
     public void Deliver(in PeerMessage message) => Node?.OnPeerMessage(message);
