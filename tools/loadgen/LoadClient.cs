@@ -16,8 +16,11 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     /// <summary>Everything this client did, in order.</summary>
     public RecordLog<OperationRecord> Records { get; } = new();
 
-    /// <summary>Issues operations until the end time, the budget or cancellation.</summary>
-    public async Task RunAsync(long startNanoseconds, long endNanoseconds, CancellationToken cancellation)
+    /// <summary>
+    /// Issues operations until the end time, the budget or cancellation; with <paramref name="atLeastOne"/> (a
+    /// warm-up) one operation even when the client starts after the end time (a busy machine can start it late).
+    /// </summary>
+    public async Task RunAsync(long startNanoseconds, long endNanoseconds, CancellationToken cancellation, bool atLeastOne = false)
     {
         long intervalNanoseconds = settings.RatePerSecond > 0 ? (long)(settings.Clients * 1e9 / settings.RatePerSecond) : 0;
         long intended = startNanoseconds + (intervalNanoseconds > 0 ? _random.NextInt64(intervalNanoseconds) : 0);
@@ -25,7 +28,8 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
         {
             if (intervalNanoseconds > 0) await Clock.DelayUntilAsync(intended, cancellation).ConfigureAwait(false);
             long now = Clock.NowNanoseconds();
-            if (now >= endNanoseconds || !budget.TryTake()) return;
+            bool ended = now >= endNanoseconds && !(atLeastOne && Records.Count == 0);
+            if (ended || !budget.TryTake()) return;
             OperationRecord record = await ExecuteAsync(intervalNanoseconds > 0 ? intended : now).ConfigureAwait(false);
             Records.Add(settings.KeepArguments ? record : record with { Key = "", Value = null, Expected = null, Output = null });
             live.Record(record.LatencyNanoseconds, record.Ok == true);

@@ -31,14 +31,14 @@ public static class LoadRun
         {
             // The same clients' workload, unmeasured and without faults, then the measured run from a warm process.
             LoadSettings warmup = settings with { Duration = settings.Warmup, Operations = null, Warmup = TimeSpan.Zero, KeepArguments = false };
-            warmupOperations = (await RunPhaseAsync(warmup, target, null, null, cancellation).ConfigureAwait(false)).Records.Count;
+            warmupOperations = (await RunPhaseAsync(warmup, target, null, null, cancellation, isWarmup: true).ConfigureAwait(false)).Records.Count;
         }
         RunData run = await RunPhaseAsync(settings, target, faults, progress, cancellation).ConfigureAwait(false);
         return run with { WarmupOperations = warmupOperations };
     }
 
     private static async Task<RunData> RunPhaseAsync(LoadSettings settings, ILoadTarget target, IFaultRunner? faults,
-        Action<ProgressSample>? progress, CancellationToken cancellation)
+        Action<ProgressSample>? progress, CancellationToken cancellation, bool isWarmup = false)
     {
         var keys = new KeyChooser(settings.Keys, settings.Distribution);
         var live = new LiveStatistics();
@@ -48,7 +48,7 @@ public static class LoadRun
         long end = settings.Operations is null ? start + (long)settings.Duration.TotalNanoseconds : long.MaxValue;
         using var stopFaults = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         Task faulting = faults?.RunAsync(start, stopFaults.Token) ?? Task.CompletedTask;
-        Task loading = Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(start, end, cancellation), CancellationToken.None)));
+        Task loading = Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(start, end, cancellation, atLeastOne: isWarmup), CancellationToken.None)));
         await ReportAsync(loading, live, start, progress).ConfigureAwait(false);
         await stopFaults.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellation(faulting).ConfigureAwait(false);
