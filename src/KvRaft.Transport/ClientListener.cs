@@ -13,6 +13,7 @@ public sealed class ClientListener : IAsyncDisposable
     private readonly string _host;
     private readonly int _requestedPort;
     private readonly MultithreadEventLoopGroup _group;
+    private readonly bool _ownsGroup;
     private IChannel? _listener;
     private long _nextId;
     private int _open;
@@ -31,7 +32,8 @@ public sealed class ClientListener : IAsyncDisposable
         _requestedPort = port;
         Handler = handler;
         Logger = logger;
-        _group = new MultithreadEventLoopGroup(Options.IoThreads);
+        _group = Options.Loop?.Group ?? new MultithreadEventLoopGroup(Options.IoThreads);
+        _ownsGroup = Options.Loop is null;
     }
 
     /// <summary>The port listened on (the actual one when constructed with port 0); valid after <see cref="StartAsync"/>.</summary>
@@ -71,7 +73,7 @@ public sealed class ClientListener : IAsyncDisposable
             await _listener.CloseAsync().ConfigureAwait(false);
         }
         await Channels.CloseAllAsync().ConfigureAwait(false);
-        if (!await ChannelSetup.ShutdownAsync(_group).ConfigureAwait(false))
+        if (_ownsGroup && !await ChannelSetup.ShutdownAsync(_group).ConfigureAwait(false))
         {
             TransportLog.ShutdownIncomplete(Logger, "client");
         }

@@ -18,8 +18,11 @@ public sealed record ClientListenerOptions
     /// </summary>
     public int PendingResponseBytesMax { get; init; } = 16 * 1024 * 1024;
 
-    /// <summary>Event-loop threads doing the listener's socket I/O.</summary>
+    /// <summary>Event-loop threads doing the listener's socket I/O (unless <see cref="Loop"/> is given).</summary>
     public int IoThreads { get; init; } = 1;
+
+    /// <summary>A loop shared with other transports and the node (not stopped by this listener); null: its own threads.</summary>
+    public IoLoop? Loop { get; init; }
 
     internal void Validate()
     {

@@ -20,6 +20,7 @@ public sealed class PeerTransport : IAsyncDisposable
 {
     private readonly FrozenDictionary<int, PeerLink> _links;
     private readonly MultithreadEventLoopGroup _group;
+    private readonly bool _ownsGroup;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _dialLoops = [];
     private readonly ChannelSet _channels = new();
@@ -37,7 +38,8 @@ public sealed class PeerTransport : IAsyncDisposable
         Handler = handler;
         Logger = logger;
         _links = options.Peers.ToFrozenDictionary(peer => peer.NodeId, peer => new PeerLink(peer, dials: options.LocalNodeId < peer.NodeId));
-        _group = new MultithreadEventLoopGroup(options.IoThreads);
+        _group = options.Loop?.Group ?? new MultithreadEventLoopGroup(options.IoThreads);
+        _ownsGroup = options.Loop is null;
     }
 
     /// <summary>Counters: frames and bytes, drops, reconnects, refused frames.</summary>
@@ -151,7 +153,7 @@ public sealed class PeerTransport : IAsyncDisposable
         }
         await Task.WhenAll(_dialLoops).ConfigureAwait(false);
         await _channels.CloseAllAsync().ConfigureAwait(false);
-        if (!await ChannelSetup.ShutdownAsync(_group).ConfigureAwait(false))
+        if (_ownsGroup && !await ChannelSetup.ShutdownAsync(_group).ConfigureAwait(false))
         {
             TransportLog.ShutdownIncomplete(Logger, "peer");
         }

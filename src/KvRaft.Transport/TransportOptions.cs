@@ -36,8 +36,11 @@ public sealed record TransportOptions
     /// </summary>
     public int OutboundQueueBytesMax { get; init; } = 64 * 1024 * 1024;
 
-    /// <summary>Event-loop threads doing all socket I/O of this transport.</summary>
+    /// <summary>Event-loop threads doing all socket I/O of this transport (unless <see cref="Loop"/> is given).</summary>
     public int IoThreads { get; init; } = 1;
+
+    /// <summary>A loop shared with other transports and the node (not stopped by this transport); null: its own threads.</summary>
+    public IoLoop? Loop { get; init; }
 
     /// <summary>Test hook deciding, per message sent, to deliver, drop or delay it; null delivers everything.</summary>
     public IFaultInjector? Faults { get; init; }

@@ -16,6 +16,7 @@ public sealed class KvServer : IAsyncDisposable
     private readonly FasterKvStateMachine _machine;
     private readonly PeerTransport _peers;
     private readonly ClientListener _clients;
+    private readonly IoLoop _io; // the node's one thread: its sockets and its turns
     private readonly NodeHost _host;
     private readonly KvNode _node;
     private readonly ILogger _logger;
@@ -28,6 +29,7 @@ public sealed class KvServer : IAsyncDisposable
         var limits = new StorageLimits();
         _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
         _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
+        _io = new IoLoop();
         var connections = new ConcurrentDictionary<long, ClientConnection>();
         NodeHost? host = null;
         var feeder = new EventFeeder(() => host!, connections);
@@ -43,10 +45,11 @@ public sealed class KvServer : IAsyncDisposable
             ListenPort = peerPort,
             Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
             Faults = faults,
+            Loop = _io,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
         (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
         var clientHandler = new FaultControlHandler(feeder, Faults, options.Id, peerAddresses.Keys, _logger);
-        _clients = new ClientListener(clientHost, clientPort, clientHandler, loggers.CreateLogger("kvraft.clients"));
+        _clients = new ClientListener(clientHost, clientPort, clientHandler, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions { Loop = _io });
         var clientOutbox = new ConnectionClientOutbox(connections);
         var node = new KvNode(new KvNodeOptions
         {
@@ -62,7 +65,7 @@ public sealed class KvServer : IAsyncDisposable
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, Path.Combine(options.DataDir, "incoming")),
         };
-        host = new NodeHost(node, _log, _machine, options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
+        host = new NodeHost(node, _log, _machine, _io, options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
         {
             OnClientDisconnected = clientOutbox.Forget,
         };
@@ -141,6 +144,8 @@ public sealed class KvServer : IAsyncDisposable
         await _clients.DisposeAsync().ConfigureAwait(false);
         StopStep = "closing peer connections";
         await _peers.DisposeAsync().ConfigureAwait(false);
+        StopStep = "stopping the I/O thread";
+        await _io.DisposeAsync().ConfigureAwait(false);
         StopStep = "closing the log";
         _log.Dispose();
         StopStep = "closing the state machine";

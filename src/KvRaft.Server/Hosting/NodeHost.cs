@@ -2,58 +2,70 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
+using KvRaft.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace KvRaft.Server.Hosting;
 
 /// <summary>
-/// The one event-loop thread that owns the node: it drains a bounded queue of network, client and
-/// disk events, drives ticks from a monotonic clock, batches everything that arrived in one turn,
-/// and overlaps the durable log commit with further input.
+/// The node's event loop. It runs as tasks on the node's <see cref="IoLoop"/>, the thread that also does the
+/// node's socket I/O: network, client and disk events are queued (bounded), and one turn drains them, ticks
+/// from a monotonic clock, batches everything that arrived, and overlaps the durable log commit with further
+/// input. A request read from a socket and the turn that handles it run on one thread: no hand-off between them.
 /// </summary>
 internal sealed partial class NodeHost : IAsyncDisposable
 {
     private const int EventsPerTurnMax = 4096;
     private readonly Channel<NodeEvent> _events;
+    private readonly Queue<NodeEvent> _overflow = new(); // loop thread only: completions posted on the loop while the queue was full
     private readonly KvNode _node;
     private readonly IRaftLogStore _log;
     private readonly IKvStateMachine _machine;
     private readonly ILogger _logger;
+    private readonly IoLoop _loop;
     private readonly long _tickTimestamps;
-    private readonly Thread _thread;
+    private readonly TimeSpan _tickInterval;
+    private readonly Action _runTurn;
+    private readonly Action _onTickTimer;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    // The loop sleeps on this event without spinning (a spinning wait burns the CPU that the other
-    // nodes of a small machine need); a poster sets it only when the loop said it is going to sleep.
-    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0); // never disposed: a late poster may still set it
-    private int _sleeping;
+    private int _turnScheduled;
+    private long _nextTick;
     private bool _persisting;
     private int _commitsInFlight; // pipelined commits whose Persisted event has not been handled yet
 
-    public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, int tickMilliseconds, int queueCapacity, ILogger logger)
+    public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, IoLoop loop, int tickMilliseconds, int queueCapacity, ILogger logger)
     {
         _node = node;
         _log = log;
         _machine = machine;
+        _loop = loop;
         _logger = logger;
         _tickTimestamps = Stopwatch.Frequency * tickMilliseconds / 1000;
+        _tickInterval = TimeSpan.FromMilliseconds(tickMilliseconds);
         _events = Channel.CreateBounded<NodeEvent>(new BoundedChannelOptions(queueCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.DropWrite,
         });
-        _thread = new Thread(Run) { Name = $"kvraft-node-{node.Id}", IsBackground = true };
+        _runTurn = RunTurn;
+        _onTickTimer = OnTickTimer;
     }
 
     /// <summary>Completes when the loop has stopped; faulted if it stopped on an error.</summary>
     public Task Stopped => _stopped.Task;
 
-    public void Start() => _thread.Start();
+    public void Start()
+    {
+        _nextTick = Stopwatch.GetTimestamp() + _tickTimestamps;
+        _loop.Execute(_runTurn);
+        _loop.Schedule(_onTickTimer, _tickInterval);
+    }
 
-    /// <summary>Queues an event; false when the queue is full (the caller drops or refuses it).</summary>
+    /// <summary>Queues an event and makes sure a turn will take it; false when the queue is full (the caller drops or refuses it).</summary>
     public bool Post(in NodeEvent item)
     {
         if (!_events.Writer.TryWrite(item)) return false;
-        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0) _wake.Set();
+        ScheduleTurn();
         return true;
     }
 
@@ -74,12 +86,26 @@ internal sealed partial class NodeHost : IAsyncDisposable
         }
     }
 
-    private void Run()
+    /// <summary>One turn task at a time: posts made while one is queued ride on it (a post during a turn queues the next).</summary>
+    private void ScheduleTurn()
     {
+        if (Volatile.Read(ref _turnScheduled) == 0 && Interlocked.Exchange(ref _turnScheduled, 1) == 0) _loop.Execute(_runTurn);
+    }
+
+    private void OnTickTimer()
+    {
+        if (_stopped.Task.IsCompleted) return;
+        RunTurn();
+        _loop.Schedule(_onTickTimer, _tickInterval);
+    }
+
+    private void RunTurn()
+    {
+        Volatile.Write(ref _turnScheduled, 0); // before draining: an event posted from now on schedules another turn
+        if (_stopped.Task.IsCompleted) return;
         try
         {
-            Loop();
-            _stopped.TrySetResult();
+            if (!Turn()) _stopped.TrySetResult();
         }
         catch (Exception error)
         {
@@ -88,40 +114,27 @@ internal sealed partial class NodeHost : IAsyncDisposable
         }
     }
 
-    private void Loop()
+    /// <summary>Ticks when due, handles what was queued, then the Readies; false once the Stop event was taken.</summary>
+    private bool Turn()
     {
-        long nextTick = Stopwatch.GetTimestamp() + _tickTimestamps;
-        ChannelReader<NodeEvent> reader = _events.Reader;
-        while (true)
+        long now = Stopwatch.GetTimestamp();
+        if (now >= _nextTick)
         {
-            long now = Stopwatch.GetTimestamp();
-            if (now >= nextTick)
-            {
-                _node.OnTick();
-                nextTick = Math.Max(nextTick + _tickTimestamps, now - _tickTimestamps);
-            }
-            for (int i = 0; i < EventsPerTurnMax && reader.TryRead(out NodeEvent item); i++)
-            {
-                if (item.Kind == NodeEventKind.Stop) return;
-                Dispatch(item);
-            }
-            _node.EndTurn();
-            DriveReady();
-            MaybeSnapshot();
-            if (reader.TryPeek(out _)) continue;
-            WaitForInput(nextTick);
+            _node.OnTick();
+            _nextTick = Math.Max(_nextTick + _tickTimestamps, now - _tickTimestamps);
         }
-    }
-
-    /// <summary>Sleeps until an event is posted or the next tick is due, whichever comes first.</summary>
-    private void WaitForInput(long nextTick)
-    {
-        long remaining = nextTick - Stopwatch.GetTimestamp();
-        if (remaining <= 0) return;
-        _wake.Reset();
-        Interlocked.Exchange(ref _sleeping, 1); // a full fence: a post after this sees it, a post before it is seen below
-        if (!_events.Reader.TryPeek(out _)) _wake.Wait(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency));
-        Volatile.Write(ref _sleeping, 0);
+        while (_overflow.TryDequeue(out NodeEvent early)) Dispatch(early);
+        ChannelReader<NodeEvent> reader = _events.Reader;
+        for (int i = 0; i < EventsPerTurnMax && reader.TryRead(out NodeEvent item); i++)
+        {
+            if (item.Kind == NodeEventKind.Stop) return false;
+            Dispatch(item);
+        }
+        _node.EndTurn();
+        DriveReady();
+        MaybeSnapshot();
+        if (reader.TryPeek(out _)) ScheduleTurn(); // more than one turn takes
+        return true;
     }
 
     private void DriveReady()
@@ -185,7 +198,15 @@ internal sealed partial class NodeHost : IAsyncDisposable
 
     private void PostOrFail(NodeEvent item)
     {
-        // Completions must not be lost to a full queue: wait for room.
+        // Completions must not be lost to a full queue. On the loop (a commit that completed there) waiting would
+        // never end: the next turn takes it first. Elsewhere, wait for room.
+        if (Post(item)) return;
+        if (_loop.InLoop)
+        {
+            _overflow.Enqueue(item);
+            ScheduleTurn();
+            return;
+        }
         while (!Post(item)) Thread.Yield();
     }
 
