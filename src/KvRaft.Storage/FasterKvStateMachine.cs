@@ -64,6 +64,7 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
         lock (ApplyGate)
         {
             SetConfiguration(configuration);
+            FlushSessions();
             info = new SnapshotInfo(AppliedIndex, AppliedTerm, configuration);
             untilAddress = store.Checkpoint();
         }

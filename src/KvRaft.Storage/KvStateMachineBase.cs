@@ -11,6 +11,11 @@ public abstract class KvStateMachineBase : IKvStateMachine
 {
     private readonly Dictionary<long, SessionState> sessions = [];
 
+    // Sessions changed since they were last written to the store. The dictionary is the truth while the node runs;
+    // the store needs them only in a snapshot (its checkpoint), so they are written there just before one is taken
+    // (FlushSessions) rather than once per write: that halved the store's writes per applied command.
+    private readonly HashSet<long> dirtySessions = [];
+
     // Sessions by last use, least recent first: (LastIndex, ClientId) of every RecordSession. An item whose session was
     // used again (or expired) since is stale and skipped when it comes up; rebuilt when stale items outnumber live ones.
     // Unlike a sorted set, it allocates nothing per use once its array has grown.
@@ -64,6 +69,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
     private protected void LoadState()
     {
         sessions.Clear();
+        dirtySessions.Clear();
         sessionsByUse.Clear();
         var applied = Read(KvKeys.AppliedKey);
         AppliedIndex = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied);
@@ -178,22 +184,37 @@ public abstract class KvStateMachineBase : IKvStateMachine
     private void RecordSession(long clientId, SessionState state)
     {
         sessions[clientId] = state;
+        dirtySessions.Add(clientId);
         sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
         Span<byte> sessionKey = stackalloc byte[KvKeys.SessionKeyBytes];
-        using (var encoded = new ScratchBuffer(state.EncodedBytes, stackalloc byte[KvKeys.StackBytesMax]))
-        {
-            Write(KvKeys.Session(clientId, sessionKey), state.Encode(encoded.Span));
-        }
         while (sessions.Count > Limits.SessionMaxCount)
         {
             var (oldestIndex, oldestClient) = DequeueLeastRecent();
             Invariant.True(sessions.Remove(oldestClient), (oldestIndex, oldestClient));
-            Remove(KvKeys.Session(oldestClient, sessionKey));
+            dirtySessions.Remove(oldestClient);
+            Remove(KvKeys.Session(oldestClient, sessionKey)); // an earlier flush may have written it
         }
         if (sessionsByUse.Count > (2 * sessions.Count) + 64)
         {
             RebuildSessionsByUse();
         }
+    }
+
+    /// <summary>
+    /// Writes every session changed since the last flush to the store; called (under the apply gate) right before a
+    /// snapshot captures the store, so that the snapshot holds every live session as of its index.
+    /// </summary>
+    private protected void FlushSessions()
+    {
+        Span<byte> sessionKey = stackalloc byte[KvKeys.SessionKeyBytes];
+        Span<byte> stack = stackalloc byte[KvKeys.StackBytesMax];
+        foreach (var clientId in dirtySessions)
+        {
+            var state = sessions[clientId];
+            using var encoded = new ScratchBuffer(state.EncodedBytes, stack);
+            Write(KvKeys.Session(clientId, sessionKey), state.Encode(encoded.Span));
+        }
+        dirtySessions.Clear();
     }
 
     /// <summary>The live session with the smallest (last index, client id); stale items before it are dropped.</summary>

@@ -56,6 +56,7 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     public override ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
     {
         SetConfiguration(configuration);
+        FlushSessions();
         var info = new SnapshotInfo(AppliedIndex, AppliedTerm, configuration);
         using var stream = new MemoryStream();
         var records = store.OrderBy(pair => pair.Key, ByteArrayComparer.Instance).Select(pair => new SnapshotRecord(pair.Key, pair.Value));

@@ -12,9 +12,9 @@ public abstract class KvStateMachineContractTests : IDisposable
 
     public void Dispose() => dir.Dispose();
 
-    private static byte[] B(string text) => Encoding.UTF8.GetBytes(text);
+    private protected static byte[] B(string text) => Encoding.UTF8.GetBytes(text);
 
-    private KvResult Apply(IKvStateMachine machine, KvCommand command)
+    private protected KvResult Apply(IKvStateMachine machine, KvCommand command)
     {
         var results = new List<KvResult>();
         machine.ApplyBatch([new KvApply(nextIndex++, 1, command)], results);
@@ -293,5 +293,32 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
         Assert.Equal(expected, reopened.Get("k5"u8));
         Assert.Null(reopened.Get("late"u8));
         Assert.Equal(3000, reopened.LatestSnapshot!.Info.Index);
+    }
+
+    [Fact]
+    public async Task A_snapshot_holds_each_live_session_as_of_its_index_and_no_expired_one()
+    {
+        using (var machine = Open(Small.Limits with { SessionMaxCount = 2 }))
+        {
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 1));
+            Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v1"), ClientId: 1, Sequence: 1));
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 2));
+            await machine.TakeSnapshotAsync([1]); // sessions 1 (sequence 1) and 2 in the store
+            Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v2"), ClientId: 2, Sequence: 7));
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 3)); // session 1 expires
+            Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v3"), ClientId: 3, Sequence: 4));
+            await machine.TakeSnapshotAsync([2]);
+        }
+        using var reopened = Open(Small.Limits with { SessionMaxCount = 2 });
+        Assert.Equal(2, reopened.SessionCount);
+        Assert.False(reopened.TryGetSession(1, out _));
+        Assert.True(reopened.TryGetSession(2, out var second));
+        Assert.Equal(7, second);
+        Assert.True(reopened.TryGetSession(3, out var third));
+        Assert.Equal(4, third);
+        var results = new List<KvResult>();
+        reopened.ApplyBatch([new KvApply(reopened.AppliedIndex + 1, 1, new KvCommand(KvOp.Put, B("k"), B("again"), ClientId: 2, Sequence: 7))], results);
+        Assert.True(results[0].Duplicate); // deduplicated after the restart: not applied twice
+        Assert.Equal(B("v3"), reopened.Get(B("k")));
     }
 }
