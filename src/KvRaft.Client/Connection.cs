@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using KvRaft.Protocol;
 
@@ -65,14 +64,43 @@ internal sealed partial class Connection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="request"/> and waits for its answer. Throws <see cref="ConnectionLostException"/>
-    /// when the connection closes first, and <see cref="OperationCanceledException"/> when the token fires
-    /// (then <see cref="PendingRequest.AbandonAndCheckWritten"/> has been called: see its result through <paramref name="possiblySent"/>).
+    /// Sends <paramref name="request"/>; the task ends with its answer. It fails with <see cref="ConnectionLostException"/>
+    /// when the connection closes first, and is cancelled when <paramref name="cancel"/> fires: the request is then
+    /// abandoned first, and <see cref="PendingRequest.PossiblySent"/> tells whether it may have reached the server.
+    /// The caller disposes <see cref="PendingRequest.Registration"/> once the task has ended. Not an async method:
+    /// a request that finds a free slot costs no state machine here.
     /// </summary>
-    public async Task<ClientResponse> SendAsync(PendingRequest request, StrongBox<bool> possiblySent, CancellationToken cancel)
+    public Task<ClientResponse> Send(PendingRequest request, CancellationToken cancel)
+    {
+        if (!_slots.Wait(0))
+        {
+            return SendWhenSlotFreeAsync(request, cancel);
+        }
+        Enqueue(request, cancel);
+        return request.Completion.Task;
+    }
+
+    private async Task<ClientResponse> SendWhenSlotFreeAsync(PendingRequest request, CancellationToken cancel)
     {
         await _slots.WaitAsync(cancel).ConfigureAwait(false);
+        Enqueue(request, cancel);
+        return await request.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Holds a slot: tracks the request, ties it to <paramref name="cancel"/>, and queues it for the writer.</summary>
+    private void Enqueue(PendingRequest request, CancellationToken cancel)
+    {
         _pending[request.RequestId] = request;
+        if (cancel.CanBeCanceled)
+        {
+            // A registration that cancels the completion itself, rather than Task.WaitAsync: no wrapper task per request.
+            request.Owner = this;
+            request.Registration = cancel.UnsafeRegister(static (state, token) =>
+            {
+                var abandoned = (PendingRequest)state!;
+                abandoned.Owner!.Abandon(abandoned, token);
+            }, request);
+        }
         if (IsClosed)
         {
             Fail(request);
@@ -81,22 +109,25 @@ internal sealed partial class Connection : IAsyncDisposable
         {
             _outbox.Writer.TryWrite(request);
         }
-        try
+    }
+
+    /// <summary>The caller gave up: the request will not be written if it was not yet, and its slot is free.</summary>
+    /// <remarks>Runs as a token callback (on the deadline's timer thread): it must not throw.</remarks>
+    internal void Abandon(PendingRequest request, CancellationToken token)
+    {
+        request.PossiblySent = request.AbandonAndCheckWritten();
+        if (_pending.TryRemove(request.RequestId, out _))
         {
-            // A registration that cancels the completion itself, rather than Task.WaitAsync: no wrapper task per request.
-            using CancellationTokenRegistration registration = cancel.UnsafeRegister(
-                static (state, token) => ((PendingRequest)state!).Completion.TrySetCanceled(token), request);
-            return await request.Completion.Task.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            possiblySent.Value = request.AbandonAndCheckWritten();
-            if (_pending.TryRemove(request.RequestId, out _))
+            try
             {
                 _slots.Release();
             }
-            throw;
+            catch (ObjectDisposedException)
+            {
+                // The connection was disposed meanwhile: its slots no longer matter.
+            }
         }
+        request.Completion.TrySetCanceled(token);
     }
 
     /// <summary>Closes the socket and fails every pending request; idempotent.</summary>

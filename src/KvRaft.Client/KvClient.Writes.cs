@@ -4,12 +4,9 @@ namespace KvRaft.Client;
 
 public sealed partial class KvClient
 {
-    /// <summary>Runs a read (or Status) until a definite answer or the deadline.</summary>
-    private async Task<ClientResponse> ReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken, string? endpoint = null)
-    {
-        using var deadline = Start(timeout, cancellationToken);
-        return await _runner.RunAsync(request, deadline, new Attempts(), endpoint).ConfigureAwait(false);
-    }
+    /// <summary>Runs a read (or Status) until a definite answer or the deadline (the runner disposes the deadline).</summary>
+    private Task<ClientResponse> ReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken, string? endpoint = null) =>
+        _runner.RunAsync(request, Start(timeout, cancellationToken), new Attempts(), endpoint, ownsDeadline: true);
 
     /// <summary>
     /// Runs a write under a session of the pool: one (client id, sequence) for all its attempts. A

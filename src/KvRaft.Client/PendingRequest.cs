@@ -25,6 +25,15 @@ internal sealed class PendingRequest
 
     public TaskCompletionSource<ClientResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Set before the completion is cancelled: true when the request was written before it was abandoned (it may have been received).</summary>
+    public bool PossiblySent { get; set; }
+
+    /// <summary>The connection it was sent on (set before the registration, which calls back into it).</summary>
+    public Connection? Owner { get; set; }
+
+    /// <summary>The registration on the caller's token (disposed by whoever awaited the completion).</summary>
+    public CancellationTokenRegistration Registration { get; set; }
+
     /// <summary>Called by the writer: true when the request may be written (it was not abandoned).</summary>
     public bool TryMarkWritten() => Interlocked.CompareExchange(ref _state, Written, Queued) == Queued;
 

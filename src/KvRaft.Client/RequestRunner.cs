@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using KvRaft.Protocol;
 
 namespace KvRaft.Client;
@@ -43,8 +42,12 @@ internal sealed class RequestRunner
         _options = options;
     }
 
-    /// <summary>Returns an Ok or NotFound response; otherwise throws (see the class remarks).</summary>
-    public async Task<ClientResponse> RunAsync(ClientRequest request, Deadline deadline, Attempts attempts, string? fixedEndpoint = null)
+    /// <summary>
+    /// Returns an Ok or NotFound response; otherwise throws (see the class remarks). With <paramref name="ownsDeadline"/>
+    /// the deadline is disposed when the call ends. One state machine for the whole call, attempts included: the
+    /// connection and the send are awaited here directly (they complete synchronously on the common path).
+    /// </summary>
+    public async Task<ClientResponse> RunAsync(ClientRequest request, Deadline deadline, Attempts attempts, string? fixedEndpoint = null, bool ownsDeadline = false)
     {
         int misses = 0, retries = 0;
         try
@@ -52,7 +55,43 @@ internal sealed class RequestRunner
             while (true)
             {
                 var endpoint = fixedEndpoint ?? _cluster.Target;
-                var response = await TryOnceAsync(request, endpoint, deadline, attempts).ConfigureAwait(false);
+                ClientResponse? response = null;
+                Connection? connection = null;
+                try
+                {
+                    connection = await _cluster.ConnectAsync(endpoint).WaitAsync(deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception error) when (error is SocketException or TimeoutException or OperationCanceledException)
+                {
+                    attempts.Unavailable = true; // no connection (yet): also when the deadline passed while connecting
+                    attempts.LastFailure = error;
+                    // The deadline passed while connecting: end as the deadline does (a SocketException rethrown here escaped every handler).
+                    deadline.Token.ThrowIfCancellationRequested();
+                }
+                if (connection is not null)
+                {
+                    var pending = new PendingRequest(request with { RequestId = (ulong)Interlocked.Increment(ref _nextRequestId) });
+                    try
+                    {
+                        response = await connection.Send(pending, deadline.Token).ConfigureAwait(false);
+                        attempts.Unavailable |= response.Value.Status == ClientStatus.NotLeader;
+                    }
+                    catch (ConnectionLostException lost)
+                    {
+                        attempts.MaySent |= lost.PossiblySent;
+                        attempts.Unavailable = true;
+                        attempts.LastFailure = lost;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        attempts.MaySent |= pending.PossiblySent;
+                        throw;
+                    }
+                    finally
+                    {
+                        pending.Registration.Dispose();
+                    }
+                }
                 if (response is { Status: ClientStatus.Ok or ClientStatus.NotFound } done)
                 {
                     return done;
@@ -81,6 +120,13 @@ internal sealed class RequestRunner
         catch (ObjectDisposedException disposed) when (attempts.MaySent)
         {
             throw new KvOutcomeUnknownException("the client was disposed after the request may have reached a leader", disposed);
+        }
+        finally
+        {
+            if (ownsDeadline)
+            {
+                deadline.Dispose();
+            }
         }
     }
 
@@ -114,44 +160,6 @@ internal sealed class RequestRunner
             return;
         }
         _cluster.MoveOn(endpoint);
-    }
-
-    /// <summary>One attempt on <paramref name="endpoint"/>: its answer, or null when the connection failed.</summary>
-    private async Task<ClientResponse?> TryOnceAsync(ClientRequest request, string endpoint, Deadline deadline, Attempts attempts)
-    {
-        Connection connection;
-        try
-        {
-            connection = await _cluster.ConnectAsync(endpoint).WaitAsync(deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception error) when (error is SocketException or TimeoutException or OperationCanceledException)
-        {
-            attempts.Unavailable = true; // no connection (yet): also when the deadline passed while connecting
-            attempts.LastFailure = error;
-            // The deadline passed while connecting: end as the deadline does (a SocketException rethrown here escaped every handler).
-            deadline.Token.ThrowIfCancellationRequested();
-            return null;
-        }
-        var pending = new PendingRequest(request with { RequestId = (ulong)Interlocked.Increment(ref _nextRequestId) });
-        var sent = new StrongBox<bool>();
-        try
-        {
-            var response = await connection.SendAsync(pending, sent, deadline.Token).ConfigureAwait(false);
-            attempts.Unavailable |= response.Status == ClientStatus.NotLeader;
-            return response;
-        }
-        catch (ConnectionLostException lost)
-        {
-            attempts.MaySent |= lost.PossiblySent;
-            attempts.Unavailable = true;
-            attempts.LastFailure = lost;
-            return null;
-        }
-        catch (OperationCanceledException)
-        {
-            attempts.MaySent |= sent.Value;
-            throw;
-        }
     }
 
     private TimeSpan Pause(int round) => Backoff.Delay(round, _options.RetryBackoffMin, _options.RetryBackoffMax);

@@ -44,42 +44,41 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
         string? value = kind is OperationKind.Put or OperationKind.Append or OperationKind.Cas ? NextValue() : null;
         string? expected = kind == OperationKind.Cas ? _lastSeen.GetValueOrDefault(key) : null;
         long call = Clock.NowNanoseconds();
-        (string? output, Exception? error) = await InvokeAsync(kind, key, value, expected).ConfigureAwait(false);
+        string? output = null;
+        Exception? error = null;
+        try
+        {
+            // Awaited here, not in a helper: one state machine per operation on this side of the client.
+            switch (kind)
+            {
+                case OperationKind.Get:
+                    output = await target.GetAsync(id, key, settings.OperationTimeout).ConfigureAwait(false) ?? "";
+                    break;
+                case OperationKind.Put:
+                    await target.PutAsync(id, key, value!, settings.OperationTimeout).ConfigureAwait(false);
+                    break;
+                case OperationKind.Append:
+                    await target.AppendAsync(id, key, value!, settings.OperationTimeout).ConfigureAwait(false);
+                    break;
+                case OperationKind.Delete:
+                    await target.DeleteAsync(id, key, settings.OperationTimeout).ConfigureAwait(false);
+                    break;
+                default:
+                    CasResult result = await target.CompareAndSetAsync(id, key, expected, value!, settings.OperationTimeout).ConfigureAwait(false);
+                    output = result.Swapped ? "true" : "false";
+                    break;
+            }
+        }
+#pragma warning disable CA1031 // Every ending is recorded; the target's Classify maps unexpected ones to "unknown".
+        catch (Exception failure)
+#pragma warning restore CA1031
+        {
+            error = failure;
+        }
         long returned = Clock.NowNanoseconds();
         Remember(kind, key, value, output, error);
         return new OperationRecord(id, kind, key, value, expected, output, intendedNanoseconds, call, returned,
             target.Classify(error), error is null ? null : target.NameOf(error));
-    }
-
-    private async Task<(string? Output, Exception? Error)> InvokeAsync(OperationKind kind, string key, string? value, string? expected)
-    {
-        TimeSpan timeout = settings.OperationTimeout;
-        try
-        {
-            switch (kind)
-            {
-                case OperationKind.Get:
-                    return (await target.GetAsync(id, key, timeout).ConfigureAwait(false) ?? "", null);
-                case OperationKind.Put:
-                    await target.PutAsync(id, key, value!, timeout).ConfigureAwait(false);
-                    return (null, null);
-                case OperationKind.Append:
-                    await target.AppendAsync(id, key, value!, timeout).ConfigureAwait(false);
-                    return (null, null);
-                case OperationKind.Delete:
-                    await target.DeleteAsync(id, key, timeout).ConfigureAwait(false);
-                    return (null, null);
-                default:
-                    CasResult result = await target.CompareAndSetAsync(id, key, expected, value!, timeout).ConfigureAwait(false);
-                    return (result.Swapped ? "true" : "false", null);
-            }
-        }
-#pragma warning disable CA1031 // Every ending is recorded; the target's Classify maps unexpected ones to "unknown".
-        catch (Exception error)
-#pragma warning restore CA1031
-        {
-            return (null, error);
-        }
     }
 
     private void Remember(OperationKind kind, string key, string? value, string? output, Exception? error)
