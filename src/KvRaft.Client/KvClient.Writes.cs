@@ -16,7 +16,7 @@ public sealed partial class KvClient
     private async Task<ClientResponse> WriteAsync(ClientRequest template, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using var deadline = Start(timeout, cancellationToken);
-        var session = await SessionAsync(_sessions.RentAsync, deadline).ConfigureAwait(false);
+        var session = _sessions.TryRentIdle(out var idle) ? idle : await SessionAsync(_sessions.RentAsync, deadline).ConfigureAwait(false);
         var attempts = new Attempts();
         while (true)
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Concurrent;
 
 namespace KvRaft.Client;
@@ -34,6 +35,22 @@ internal sealed class SessionPool : IDisposable
 
     /// <summary>Sessions registered and idle (for tests).</summary>
     public int IdleCount => _idle.Count;
+
+    /// <summary>Takes a slot and an idle session when both are free now: no waiting, no registration, no task.</summary>
+    public bool TryRentIdle([NotNullWhen(true)] out Session? session)
+    {
+        session = null;
+        if (!_slots.Wait(0))
+        {
+            return false;
+        }
+        if (_idle.TryPop(out session))
+        {
+            return true;
+        }
+        _slots.Release();
+        return false;
+    }
 
     /// <summary>Takes a slot and an idle session, or registers a new one.</summary>
     public async Task<Session> RentAsync(Deadline deadline)
