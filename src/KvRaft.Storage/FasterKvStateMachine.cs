@@ -16,6 +16,7 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
     private readonly string root;
     private FasterStore store;
     private FileSnapshot? latest;
+    private Task? checkpointInFlight; // the durable end of the last checkpoint begun (it ends outside the apply gate)
 
     private FasterKvStateMachine(string root, StorageLimits limits) : base(limits)
     {
@@ -61,13 +62,18 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
     {
         SnapshotInfo info;
         long untilAddress;
+        Task durable;
         lock (ApplyGate)
         {
             SetConfiguration(configuration);
             FlushSessions();
             info = new SnapshotInfo(AppliedIndex, AppliedTerm, configuration);
-            untilAddress = store.Checkpoint();
+            // Applies wait only for the fold-over (tens of ms), not for the checkpoint's writes (up to a second).
+            (untilAddress, durable) = store.BeginCheckpoint();
+            checkpointInFlight = durable;
         }
+        // The snapshot is reported only once its checkpoint is durable: the Raft log is compacted up to it then.
+        await durable.ConfigureAwait(false);
         // Below untilAddress the FASTER log is immutable after the fold-over, so the export runs beside applies.
         var currentStore = store;
         await Task.Run(() => WriteSnapshotFile(info, currentStore.RecordsUntil(untilAddress)), cancellationToken).ConfigureAwait(false);
@@ -119,12 +125,25 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
             }
             File.Copy(snapshot.Path, SnapshotPath + ".tmp", overwrite: true);
             File.Move(SnapshotPath + ".tmp", SnapshotPath, overwrite: true);
+            WaitForCheckpointInFlight(); // a snapshot of our own may still be writing the store that goes now
             store.Dispose();
             SwapCurrent(generation);
             DeleteOtherGenerations(generation);
             store = new FasterStore(Path.Combine(root, generation), Limits, recover: true);
             LoadState();
             Volatile.Write(ref latest, new FileSnapshot(snapshot.Info, SnapshotPath, Limits.SnapshotChunkBytes));
+        }
+    }
+
+    private void WaitForCheckpointInFlight()
+    {
+        try
+        {
+            checkpointInFlight?.GetAwaiter().GetResult();
+        }
+        catch (Exception error) when (error is IOException or InvalidOperationException or FASTER.core.FasterException)
+        {
+            // That snapshot fails (and reports it) on its own path; the store is replaced all the same.
         }
     }
 
@@ -174,5 +193,9 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
     }
 
     /// <inheritdoc/>
-    public override void Dispose() => store.Dispose();
+    public override void Dispose()
+    {
+        WaitForCheckpointInFlight(); // a snapshot may still be writing its checkpoint
+        store.Dispose();
+    }
 }

@@ -104,10 +104,31 @@ internal sealed unsafe class FasterStore : IDisposable
     /// <summary>Takes a fold-over checkpoint and waits for it: the log below the returned tail is immutable from now on.</summary>
     public long Checkpoint()
     {
+        var (untilAddress, durable) = BeginCheckpoint();
+        durable.GetAwaiter().GetResult();
+        return untilAddress;
+    }
+
+    /// <summary>
+    /// Starts a fold-over checkpoint and returns once the fold-over took effect: the log below the returned address
+    /// is then immutable, and every operation that starts from now on belongs to the next version (FASTER moves a
+    /// session to it when the session resumes, and the fold-over happens only once the store left the checkpoint's
+    /// first phases). Until then the caller must keep operations out (the apply gate); after it they may go on
+    /// while <c>Durable</c> (the checkpoint on disk, index included: the slow part, up to a second under load) ends.
+    /// </summary>
+    public (long UntilAddress, Task Durable) BeginCheckpoint()
+    {
         var tail = store.Log.TailAddress;
+        var readOnlyBefore = store.Log.ReadOnlyAddress;
         Invariant.True(store.TryInitiateFullCheckpoint(out _, CheckpointType.FoldOver));
-        store.CompleteCheckpointAsync().AsTask().GetAwaiter().GetResult();
-        return tail;
+        var durable = store.CompleteCheckpointAsync().AsTask();
+        // Nothing to fold (no record since the last fold-over): no shift to wait for; wait for the whole checkpoint.
+        var folds = readOnlyBefore < tail;
+        while (!durable.IsCompleted && (!folds || store.Log.ReadOnlyAddress < tail))
+        {
+            Thread.Sleep(1);
+        }
+        return (tail, durable);
     }
 
     /// <summary>
