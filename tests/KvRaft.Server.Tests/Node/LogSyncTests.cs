@@ -78,15 +78,6 @@ public sealed class LogSyncTests
         }
     }
 
-    private sealed class NoPeers : IPeerOutbox
-    {
-        public void Send(in PeerMessage message) { }
-
-        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) { }
-
-        public void Flush() { }
-    }
-
     private sealed class Answers : IClientOutbox
     {
         public int Ok { get; private set; }

@@ -115,15 +115,6 @@ public sealed class RequestPathAllocationTests
         }
     }
 
-    private sealed class NoPeers : IPeerOutbox
-    {
-        public void Send(in PeerMessage message) { }
-
-        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) { }
-
-        public void Flush() { }
-    }
-
     /// <summary>Formats every response into one reused buffer, as the transport would, and counts the Ok ones.</summary>
     private sealed class FormattingOutbox : IClientOutbox
     {
