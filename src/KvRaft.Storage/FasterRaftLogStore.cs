@@ -188,8 +188,16 @@ public sealed class FasterRaftLogStore : IRaftLogStore
             Term = entry.Term,
             Type = entry.Type,
             DataBytes = entry.Data.Length,
-            Data = entry.Data.ToArray(),
+            Data = CopyOf(entry.Data.Span),
         });
+    }
+
+    /// <summary>A copy without zeroing the array first (it is overwritten at once): an entry is a batch of writes, often tens of KiB.</summary>
+    private static byte[] CopyOf(ReadOnlySpan<byte> bytes)
+    {
+        var copy = GC.AllocateUninitializedArray<byte>(bytes.Length);
+        bytes.CopyTo(copy);
+        return copy;
     }
 
     private long Enqueue(ReadOnlySpan<byte> record)

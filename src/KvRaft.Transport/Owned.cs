@@ -22,7 +22,7 @@ internal static class Owned
         byte[] block;
         if (entries.IsCompressed)
         {
-            block = new byte[entries.UncompressedBytes];
+            block = GC.AllocateUninitializedArray<byte>(entries.UncompressedBytes); // every byte written below, or refused
             if (LZ4Codec.Decode(entries.Block.Span, block) != block.Length)
             {
                 return ParseResult.Fail(ProtocolError.Malformed, "LZ4 entries block does not decompress to its announced length");
@@ -30,11 +30,19 @@ internal static class Owned
         }
         else
         {
-            block = entries.Block.ToArray();
+            block = Copy(entries.Block.Span);
         }
         var result = EntryList.ParseBlock(block, entries.Count, out var ownedEntries);
         owned = parsed with { Entries = ownedEntries };
         return result;
+    }
+
+    /// <summary>A copy without zeroing the array first (it is overwritten at once): entries blocks are tens of KiB.</summary>
+    public static byte[] Copy(ReadOnlySpan<byte> bytes)
+    {
+        var copy = GC.AllocateUninitializedArray<byte>(bytes.Length);
+        bytes.CopyTo(copy);
+        return copy;
     }
 
     public static ParseResult Chunk(in SnapshotChunk parsed, out SnapshotChunk owned)
@@ -42,10 +50,10 @@ internal static class Owned
         owned = parsed;
         if (!parsed.Compressed)
         {
-            owned = parsed with { Payload = parsed.Payload.ToArray() };
+            owned = parsed with { Payload = Copy(parsed.Payload.Span) };
             return ParseResult.Ok;
         }
-        var payload = new byte[parsed.UncompressedBytes];
+        var payload = GC.AllocateUninitializedArray<byte>(parsed.UncompressedBytes); // every byte written below, or refused
         if (LZ4Codec.Decode(parsed.Payload.Span, payload) != payload.Length)
         {
             return ParseResult.Fail(ProtocolError.Malformed, "LZ4 snapshot chunk does not decompress to its announced length");
