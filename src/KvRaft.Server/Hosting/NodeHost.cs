@@ -92,10 +92,11 @@ internal sealed partial class NodeHost : IAsyncDisposable
         if (Volatile.Read(ref _turnScheduled) == 0 && Interlocked.Exchange(ref _turnScheduled, 1) == 0) _loop.Execute(_runTurn);
     }
 
+    /// <summary>Every tick interval: a turn (which ticks when due), through the same flag as every other turn.</summary>
     private void OnTickTimer()
     {
         if (_stopped.Task.IsCompleted) return;
-        RunTurn();
+        ScheduleTurn();
         _loop.Schedule(_onTickTimer, _tickInterval);
     }
 
