@@ -44,5 +44,5 @@ internal abstract class DelegatingDevice(IDevice inner) : IDevice
     public void RemoveSegment(int segment) => Inner.RemoveSegment(segment);
     public long GetFileSize(int segment) => Inner.GetFileSize(segment);
     public void Reset() => Inner.Reset();
-    public void Dispose() => Inner.Dispose();
+    public virtual void Dispose() => Inner.Dispose();
 }

@@ -35,7 +35,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         Directory.CreateDirectory(directory);
         LogPath = Path.Combine(directory, "raft.log");
         RefuseLegacyCommitDirectory(directory);
-        device = new OrderedWriteDevice(createDevice(LogPath));
+        device = new OrderedWriteDevice(new FillAheadDevice(createDevice(LogPath), LogPath, limits.LogFillAheadBytes, logger));
         commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"));
         log = new FasterLog(new FasterLogSettings
         {

@@ -15,6 +15,12 @@ public sealed record StorageLimits
     /// <summary>FasterLog segment file size as a power of two (bits): 2^28 = 256 MiB.</summary>
     public int LogSegmentBits { get; init; } = 28;
 
+    /// <summary>
+    /// Bytes past the log's tail kept written (zeros, flushed) ahead of its writes, so that a write-through write
+    /// does not also have to make the file's growth durable (see FillAheadDevice). 0 turns it off.
+    /// </summary>
+    public long LogFillAheadBytes { get; init; } = 8L << 20;
+
     /// <summary>Largest payload of one log entry.</summary>
     public int EntryMaxBytes { get; init; } = 1 << 20;
 

@@ -48,6 +48,7 @@ internal static class Small
         LogPageBits = 14,
         LogMemoryBits = 17,
         LogSegmentBits = 20,
+        LogFillAheadBytes = 64 << 10,
         EntryMaxBytes = 4096,
         EntryCacheBytes = 8 << 10,
         KvIndexBuckets = 1 << 12,
