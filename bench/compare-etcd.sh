@@ -216,7 +216,7 @@ echo "loadgen's own CPU µs/op (its ~1 s start-up included), KvRaft / etcd: $(fo
 echo "History of the first $WARMUP mixed run on each fresh cluster (warm-up, not in the table): KvRaft $(verdict kvraft-check), etcd $(verdict etcd-check)."
 echo "Operations not ok (failed + unknown), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(not_ok "kvraft-$w")" "$(not_ok "etcd-$w")"; done)"
 if [ "$KILL_RUNS" = 1 ]; then
-    echo "Leader kill: time from the SIGKILL to the first successful write called after it: KvRaft $(unavailable kvraft-kill) ms,"
+    echo "Leader kill: time from the SIGKILL to the first successful write called after the process exited: KvRaft $(unavailable kvraft-kill) ms,"
     echo "etcd $(unavailable etcd-kill) ms (histories: KvRaft $(verdict kvraft-kill), etcd $(verdict etcd-kill); not ok: KvRaft $(not_ok kvraft-kill), etcd $(not_ok etcd-kill))."
 fi
 log "done"

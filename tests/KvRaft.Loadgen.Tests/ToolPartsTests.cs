@@ -131,4 +131,22 @@ public sealed class ToolPartsTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void A_kills_unavailability_counts_from_the_signal_to_the_first_write_called_after_the_process_exited()
+    {
+        const long Millisecond = 1_000_000, Start = 0, Kill = 5_000 * Millisecond, Exited = Kill + 20 * Millisecond;
+        OperationRecord Write(long call, long returned) => new(0, OperationKind.Put, "k", "v", null, null, call, call, returned, true, null);
+        var run = new RunData(new LoadSettings(), Start, 10_000 * Millisecond,
+            [
+                Write(Kill - 5 * Millisecond, Kill + 2 * Millisecond), // answered by the leader before it died
+                Write(Kill + 8 * Millisecond, Kill + 12 * Millisecond), // called after the signal, committed before the exit
+                Write(Exited + 1 * Millisecond, Kill + 430 * Millisecond), // the first one the next leader answered
+                Write(Exited + 100 * Millisecond, Kill + 450 * Millisecond),
+            ],
+            [new FaultEvent("kill-leader n1", Kill, Exited), new FaultEvent("pause-follower n2", Kill)]);
+        RunSummary summary = RunSummary.Of(run);
+        Assert.Equal(430, summary.Faults[0].UnavailableMilliseconds);
+        Assert.Equal(12, summary.Faults[1].UnavailableMilliseconds); // no exit to wait for: from the signal
+    }
 }

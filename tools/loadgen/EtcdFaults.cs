@@ -14,6 +14,7 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
 {
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan LeaderTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(10);
 
     private readonly HashSet<int> _killed = [];
     private readonly List<FaultEvent> _events = [];
@@ -44,13 +45,19 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
             int leader = await FindLeaderAsync(cancellation).ConfigureAwait(false);
             int victim = step.Kind == FaultKind.KillLeader ? leader : Enumerable.Range(0, endpoints.Count)
                 .First(index => index != leader && !_killed.Contains(index));
+            long killedAt;
             using (Process process = Process.GetProcessById(processIds[victim]))
             {
                 if (process.ProcessName != "etcd") throw new InvalidOperationException($"process {process.Id} is {process.ProcessName}, not etcd");
+                killedAt = Clock.NowNanoseconds();
                 process.Kill();
+                // Not our child: .NET watches it until it is gone. Until then it may still commit writes called after the signal.
+                using var exit = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                exit.CancelAfter(ExitTimeout);
+                await process.WaitForExitAsync(exit.Token).ConfigureAwait(false);
             }
             _killed.Add(victim);
-            lock (_events) _events.Add(new FaultEvent($"{step.Name} e{victim + 1}", Clock.NowNanoseconds()));
+            lock (_events) _events.Add(new FaultEvent($"{step.Name} e{victim + 1}", killedAt, Clock.NowNanoseconds()));
         }
     }
 

@@ -3,8 +3,11 @@ using KvRaft.LocalCluster;
 
 namespace KvRaft.Loadgen;
 
-/// <summary>A fault as it happened: its label (with the node) and when, on the run's clock.</summary>
-public sealed record FaultEvent(string Label, long AtNanoseconds);
+/// <summary>
+/// A fault as it happened: its label (with the node), when it was done (a kill: when the SIGKILL went out), and,
+/// when that is later, when it had taken effect (a kill: when the process had exited), on the run's clock.
+/// </summary>
+public sealed record FaultEvent(string Label, long AtNanoseconds, long? TakenEffectNanoseconds = null);
 
 /// <summary>Runs a fault schedule against a <see cref="LocalCluster.LocalCluster"/>.</summary>
 public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyList<FaultStep> steps)
@@ -14,6 +17,7 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
     private readonly HashSet<int> _isolated = [];
     private readonly List<FaultEvent> _events = [];
     private long? _actedAt;
+    private long? _tookEffectAt;
 
     /// <summary>The faults applied so far.</summary>
     public IReadOnlyList<FaultEvent> Events => _events;
@@ -24,9 +28,9 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
         foreach (FaultStep step in steps)
         {
             await Clock.DelayUntilAsync(startNanoseconds + (long)step.At.TotalNanoseconds, cancellation).ConfigureAwait(false);
-            _actedAt = null;
+            _actedAt = _tookEffectAt = null;
             string label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
-            lock (_events) _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds()));
+            lock (_events) _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds(), _tookEffectAt));
         }
     }
 
@@ -67,6 +71,7 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 int victim = await PickAsync(kind == FaultKind.KillLeader, cancellation).ConfigureAwait(false);
                 _actedAt = Clock.NowNanoseconds(); // SIGKILL goes out at once; waiting for the exit takes tens of ms more
                 await cluster.KillAsync(victim).ConfigureAwait(false);
+                _tookEffectAt = Clock.NowNanoseconds(); // until the exit the node may still commit writes called after the signal
                 _killed.Add(victim);
                 return $"{FaultPlan.NameOf(kind)} n{victim}";
             case FaultKind.PauseLeader or FaultKind.PauseFollower:

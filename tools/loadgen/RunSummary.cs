@@ -24,7 +24,11 @@ public sealed record LatencyProfile(long Count, double P50Milliseconds, double P
 /// <summary>One 100 ms slice of the run (by completion time).</summary>
 public sealed record TimelinePoint(double StartSeconds, double OperationsPerSecond, double P50Milliseconds, double P99Milliseconds, long Errors);
 
-/// <summary>A fault's impact: time to the next successful write, and latency 2 s before and after.</summary>
+/// <summary>
+/// A fault's impact: unavailability (from the fault to the end of the first successful write called once it had taken
+/// effect: a write called between a SIGKILL and the exit may still be committed by the dying leader, and would show
+/// a few milliseconds), and latency 2 s before and after.
+/// </summary>
 public sealed record FaultImpact(string Label, double AtSeconds, double? UnavailableMilliseconds, LatencyProfile Before, LatencyProfile After);
 
 /// <summary>The summary of a run.</summary>
@@ -76,7 +80,8 @@ public sealed record RunSummary(
     private static FaultImpact Impact(RunData run, OperationRecord[] succeeded, FaultEvent fault)
     {
         long at = fault.AtNanoseconds;
-        long? nextWrite = succeeded.Where(r => r.IsWrite && r.CallNanoseconds >= at)
+        long since = Math.Max(at, fault.TakenEffectNanoseconds ?? at);
+        long? nextWrite = succeeded.Where(r => r.IsWrite && r.CallNanoseconds >= since)
             .Select(r => (long?)r.ReturnNanoseconds).Min();
         return new FaultImpact(fault.Label, (at - run.StartNanoseconds) / 1e9, (nextWrite - at) / 1e6,
             LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at - WindowNanoseconds && r.ReturnNanoseconds < at)),
