@@ -108,7 +108,7 @@ public sealed partial class RaftNode
         bool isPreVote = message.Type == MessageType.PreVote;
         bool canVote = Vote == message.From
             || (Vote == 0 && Leader == 0)
-            || (isPreVote && message.Term > Term);
+            || (isPreVote && message.Term > Term && !WinsTieAgainst(message));
         bool upToDate = Has(PlantedFault.VoteWithoutUpToDateCheck) || _log.IsUpToDate(message.Index, message.LogTerm);
         var response = new Message
         {
@@ -131,6 +131,23 @@ public sealed partial class RaftNode
             response.Reject = true;
         }
         Send(response);
+    }
+
+    /// <summary>
+    /// Two nodes whose election timeouts end within a message's round trip become pre-candidates together, grant each
+    /// other's pre-vote, become candidates together, vote for themselves and split the vote: nobody leads until another
+    /// randomized timeout (300-600 ms in the server) ends. Measured: about one leader kill in ten took 0.9-1.1 s. So a
+    /// pre-candidate grants a fellow pre-candidate's pre-vote for the same term only if that one wins the tie: its log
+    /// is more up to date, or as up to date and its id is higher. Of two, exactly one is granted. Pre-votes bind
+    /// nothing (no term, no vote changes), so safety is untouched.
+    /// </summary>
+    private bool WinsTieAgainst(Message message)
+    {
+        if (Role != Role.PreCandidate || message.Term != Term + 1) return false;
+        long lastTerm = _log.LastTerm, lastIndex = _log.LastIndex;
+        if (message.LogTerm != lastTerm) return message.LogTerm < lastTerm;
+        if (message.Index != lastIndex) return message.Index < lastIndex;
+        return message.From < Id;
     }
 
     private void OnVoteResponse(Message message)

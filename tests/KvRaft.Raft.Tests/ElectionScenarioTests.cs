@@ -22,6 +22,24 @@ public sealed class ElectionScenarioTests
         Assert.Equal(leader, net.ConnectedLeader());
     }
 
+    [Theory]
+    [InlineData(41UL)]
+    [InlineData(42UL)]
+    public void TwoFollowersTimingOutTogether_ElectOneLeader_WithoutAnotherTimeout(ulong seed)
+    {
+        var net = new TestNetwork(3, seed, new NodeOptions { PreVote = true, CheckQuorum = true });
+        int old = net.CheckOneLeader();
+        long term = net.Node(old).Term;
+        net.Isolate(old);
+        int[] rest = [.. net.Ids.Where(id => id != old)];
+        foreach (int id in rest) net.Node(id).Campaign(); // both election timeouts end in the same tick
+        foreach (int id in rest) net.Process(id);
+        net.Deliver(); // no tick: a split vote would leave both candidates until one times out again
+        Assert.True(net.Node(rest.Max()).Role == Role.Leader, $"no leader without another timeout ({net.Tag})");
+        Assert.Equal(Role.Follower, net.Node(rest.Min()).Role);
+        Assert.All(rest, id => Assert.Equal(term + 1, net.Node(id).Term));
+    }
+
     [Fact]
     public void ReElection_AfterLeaderLoss_AndNoLeaderWithoutQuorum()
     {
