@@ -88,7 +88,7 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     private Lazy<Task<Connection>> Open(string endpoint) =>
-        new(() => Connection.OpenAsync(endpoint, _options.ConnectTimeout, _options.MaxInFlightPerConnection, Counters));
+        new(() => Connection.OpenAsync(endpoint, _options.ConnectTimeout, _options.MaxInFlightPerConnection, _options.ConnectionSilenceTimeout, Counters));
 
     private void Learn(string endpoint)
     {

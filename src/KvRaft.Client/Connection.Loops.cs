@@ -86,6 +86,7 @@ internal sealed partial class Connection
                     throw new IOException("connection to " + Endpoint + " closed by the server");
                 }
                 end += received;
+                _receives++; // this loop alone writes it; the silence check reads it
             }
         }
         catch (Exception error) when (error is SocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidDataException)

@@ -25,15 +25,25 @@ internal sealed partial class Connection : IAsyncDisposable
     private readonly ClientCounters _counters;
     private Task _writer = Task.CompletedTask;
     private Task _reader = Task.CompletedTask;
+    private readonly int _maxInFlight;
+    private readonly SilenceWatch _silence = new(SilenceChecks);
+    private readonly TimeSpan _silenceCheckInterval;
+    private Timer? _silenceTimer;
+    private long _receives; // reads that returned bytes: the silence watch's sign of life
     private Exception? _closeReason;
     private int _closed;
 
-    private Connection(string endpoint, Socket socket, int maxInFlight, ClientCounters counters)
+    /// <summary>Silence checks per <see cref="KvClientOptions.ConnectionSilenceTimeout"/>: a silent connection is closed within 1 to 1.25 timeouts.</summary>
+    private const int SilenceChecks = 5;
+
+    private Connection(string endpoint, Socket socket, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters)
     {
         Endpoint = endpoint;
         _socket = socket;
+        _maxInFlight = maxInFlight;
         _slots = new SemaphoreSlim(maxInFlight, maxInFlight);
         _counters = counters;
+        _silenceCheckInterval = silenceTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : silenceTimeout / (SilenceChecks - 1);
     }
 
     /// <summary>The "host:port" this connection goes to.</summary>
@@ -43,7 +53,7 @@ internal sealed partial class Connection : IAsyncDisposable
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>Connects to <paramref name="endpoint"/> within <paramref name="timeout"/> and starts the loops.</summary>
-    public static async Task<Connection> OpenAsync(string endpoint, TimeSpan timeout, int maxInFlight, ClientCounters counters)
+    public static async Task<Connection> OpenAsync(string endpoint, TimeSpan timeout, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters)
     {
         var (host, port) = Endpoints.Parse(endpoint);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -57,10 +67,44 @@ internal sealed partial class Connection : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new Connection(endpoint, socket, maxInFlight, counters);
+        var connection = new Connection(endpoint, socket, maxInFlight, silenceTimeout, counters);
         connection._writer = Task.Run(connection.WriteLoopAsync);
         connection._reader = Task.Run(connection.ReadLoopAsync);
+        connection.StartSilenceWatch();
         return connection;
+    }
+
+    private void StartSilenceWatch()
+    {
+        if (_silenceCheckInterval == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+        // One shot, armed again after each check: checks never overlap.
+        _silenceTimer = new Timer(static state => ((Connection)state!).CheckSilence(), this, _silenceCheckInterval, Timeout.InfiniteTimeSpan);
+    }
+
+    private void CheckSilence()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+        var pending = _maxInFlight - _slots.CurrentCount;
+        if (_silence.IsSilent(Volatile.Read(ref _receives), pending))
+        {
+            var waited = _silenceCheckInterval * (SilenceChecks - 1);
+            Close(new TimeoutException($"{Endpoint} answered nothing for {waited.TotalMilliseconds:0} ms while {pending} request(s) waited; retrying elsewhere"));
+            return;
+        }
+        try
+        {
+            _silenceTimer?.Change(_silenceCheckInterval, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile.
+        }
     }
 
     /// <summary>
@@ -138,6 +182,7 @@ internal sealed partial class Connection : IAsyncDisposable
             return;
         }
         _closeReason = reason;
+        _silenceTimer?.Dispose();
         _outbox.Writer.TryComplete();
         _closing.Cancel();
         _socket.Dispose();

@@ -22,6 +22,14 @@ public sealed record KvClientOptions
     /// <summary>Longest pause before a retry.</summary>
     public TimeSpan RetryBackoffMax { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long a connection whose requests await answers may receive nothing before the client closes it and
+    /// retries them on another server (same session and sequence: still applied once). A paused, hung or cut-off
+    /// server keeps its TCP connection up; without this a call sent to it would wait for its whole deadline while
+    /// the rest of the cluster elects another leader. <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
+    /// </summary>
+    public TimeSpan ConnectionSilenceTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Most requests awaiting an answer on one connection; further requests wait for a slot.</summary>
     public int MaxInFlightPerConnection { get; init; } = 4096;
 
@@ -33,6 +41,10 @@ public sealed record KvClientOptions
         if (RetryBackoffMax < RetryBackoffMin)
         {
             throw new ArgumentException("RetryBackoffMax must not be below RetryBackoffMin", nameof(RetryBackoffMax));
+        }
+        if (ConnectionSilenceTimeout != Timeout.InfiniteTimeSpan)
+        {
+            Positive(ConnectionSilenceTimeout, nameof(ConnectionSilenceTimeout));
         }
         ArgumentOutOfRangeException.ThrowIfLessThan(SessionPoolSize, 1, nameof(SessionPoolSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlightPerConnection, 1, nameof(MaxInFlightPerConnection));

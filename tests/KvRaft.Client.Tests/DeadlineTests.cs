@@ -9,11 +9,14 @@ public sealed class DeadlineTests
     // the classification (unknown vs not applied) depends on whether it was sent.
     private static readonly TimeSpan UnansweredDeadline = TimeSpan.FromSeconds(3);
 
+    /// <summary>Waits on a silent connection until the deadline (no silence timeout), as these tests need.</summary>
+    private static readonly KvClientOptions Patient = Bounded.Options() with { ConnectionSilenceTimeout = Timeout.InfiniteTimeSpan };
+
     [Fact]
     public async Task Deadline_passing_on_an_unanswered_write_throws_outcome_unknown_classified_unknown()
     {
         await using var server = new FakeServer { Script = request => request.Op == ClientOp.Put ? FakeReply.Hold : null };
-        await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
+        await using var client = KvClient.Connect([server.Endpoint], Patient);
         var error = await Bounded.Throws<KvOutcomeUnknownException>(() => client.PutAsync("k", "v", UnansweredDeadline));
         Assert.Null(KvOutcome.Classify(error));
     }
@@ -23,7 +26,7 @@ public sealed class DeadlineTests
     {
         var held = 0;
         await using var server = new FakeServer { Script = request => request.Op == ClientOp.Put && Interlocked.Increment(ref held) == 1 ? FakeReply.Hold : null };
-        await using var client = KvClient.Connect([server.Endpoint], Bounded.Options(sessions: 1));
+        await using var client = KvClient.Connect([server.Endpoint], Patient with { SessionPoolSize = 1 });
         await Bounded.Throws<KvOutcomeUnknownException>(() => client.PutAsync("k", "v1", UnansweredDeadline));
         await Bounded.Wait(client.PutAsync("k", "v2"));
         var puts = server.SeenOps(ClientOp.Put);
@@ -35,7 +38,7 @@ public sealed class DeadlineTests
     public async Task Caller_cancelling_an_unanswered_write_throws_outcome_unknown()
     {
         await using var server = new FakeServer { Script = request => request.Op == ClientOp.Put ? FakeReply.Hold : null };
-        await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
+        await using var client = KvClient.Connect([server.Endpoint], Patient);
         using var cancel = new CancellationTokenSource();
         var put = client.PutAsync("k", "v", cancellationToken: cancel.Token);
         await WaitUntilSeen(server, ClientOp.Put);
@@ -47,7 +50,7 @@ public sealed class DeadlineTests
     public async Task Cancelled_before_sending_throws_operation_cancelled_classified_not_applied()
     {
         await using var server = new FakeServer();
-        await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
+        await using var client = KvClient.Connect([server.Endpoint], Patient);
         var error = await Bounded.Throws<OperationCanceledException>(() => client.PutAsync("k", "v", cancellationToken: new CancellationToken(true)));
         Assert.False(KvOutcome.Classify(error));
         Assert.Empty(server.Seen);

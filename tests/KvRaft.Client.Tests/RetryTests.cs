@@ -75,4 +75,20 @@ public sealed class RetryTests
         var error = await Bounded.Throws<KvOutcomeUnknownException>(() => client.PutAsync("k", "v"));
         Assert.Null(KvOutcome.Classify(error));
     }
+
+    [Fact]
+    public async Task A_server_holding_a_write_without_a_word_is_left_after_the_silence_timeout_and_the_write_applied_once_elsewhere()
+    {
+        var store = new FakeStore();
+        await using var paused = new FakeServer(store) { Script = request => request.Op == ClientOp.Put ? FakeReply.Hold : null };
+        await using var second = new FakeServer(store);
+        var options = Bounded.Options() with { ConnectionSilenceTimeout = TimeSpan.FromMilliseconds(200), OperationTimeout = TimeSpan.FromSeconds(15) };
+        await using var client = KvClient.Connect([paused.Endpoint, second.Endpoint], options);
+        await Bounded.Wait(client.PutAsync("k", "v")); // without the silence timeout: held until the 15 s deadline
+        var held = Assert.Single(paused.SeenOps(ClientOp.Put));
+        var retried = Assert.Single(second.SeenOps(ClientOp.Put));
+        Assert.Equal((held.ClientId, held.Sequence), (retried.ClientId, retried.Sequence));
+        Assert.Equal(1, store.Applications(retried.ClientId, retried.Sequence));
+        Assert.Equal("v", store.Value("k"));
+    }
 }
