@@ -89,7 +89,7 @@ internal sealed class FillAheadDevice : DelegatingDevice
 
     private void MaybeStartFill()
     {
-        if (stopped || aheadBytes == 0 || fill is { IsCompleted: false } || writtenUntil - issuedUntil >= aheadBytes / 2)
+        if (stopped || aheadBytes == 0 || fill is { IsCompleted: false } || writtenUntil - issuedUntil >= aheadBytes)
         {
             return;
         }
