@@ -25,7 +25,18 @@ internal sealed class KeyHistory
         _returns = [.. Operations.Select(Return)];
         CompletedCount = _returns.Count(time => time != long.MaxValue);
         Model = [.. Operations.Select(operation => ModelOperation.Compile(operation, Values))];
+        LongestRead = Operations.All(o => o.Kind is OperationKind.Append or OperationKind.Get)
+            ? Operations.Where(o => o.Kind == OperationKind.Get && o.Status == OperationStatus.Completed)
+                .Select(o => o.Output ?? "").MaxBy(output => output.Length) ?? ""
+            : null;
     }
+
+    /// <summary>
+    /// For a key only appended to and read: the longest value a completed get read. Every state of a linearization
+    /// of such a key is a prefix of its final value, and so is every value read: a state that is neither a prefix of
+    /// this one nor extends it can lead nowhere (see <see cref="KeySearch"/>). Null for any other key.
+    /// </summary>
+    public string? LongestRead { get; }
 
     public string Key { get; }
 
