@@ -47,9 +47,6 @@ internal sealed class FillAheadDevice : DelegatingDevice
         this.extendFile = extendFile ?? ExtendWithZerosAsync;
     }
 
-    /// <summary>Address below which every byte of the current segment is known to be on disk (for tests).</summary>
-    internal long WrittenUntil { get { lock (gate) { return writtenUntil; } } }
-
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytes, DeviceIOCompletionCallback callback, object context)
     {
         var segmentStart = segmentId * SegmentSize;
