@@ -82,6 +82,10 @@ internal sealed partial class Connection : IAsyncDisposable
         }
         // One shot, armed again after each check: checks never overlap.
         _silenceTimer = new Timer(static state => ((Connection)state!).CheckSilence(), this, _silenceCheckInterval, Timeout.InfiniteTimeSpan);
+        if (IsClosed)
+        {
+            _silenceTimer.Dispose(); // closed before the timer existed: Close could not stop it
+        }
     }
 
     private void CheckSilence()
