@@ -44,6 +44,30 @@ internal sealed partial class NodeProcess : IDisposable
     {
         if (!_process.HasExited) _process.Kill(); // the node is this one process: no tree to walk before the signal
         _process.WaitForExit();
+        RemoveDiagnosticLeftovers(_process.Id);
+    }
+
+    /// <summary>
+    /// A .NET process removes its diagnostic IPC files from the temp folder when it exits (clr-debug-pipe-PID-*,
+    /// dotnet-diagnostic-PID-*-socket); SIGKILL leaves them, three per kill. Removed here once the process is gone.
+    /// </summary>
+    internal static void RemoveDiagnosticLeftovers(int processId)
+    {
+        string folder = Path.GetTempPath();
+        foreach (string pattern in (string[])[$"clr-debug-pipe-{processId}-*", $"dotnet-diagnostic-{processId}-*"])
+        {
+            foreach (string path in Directory.EnumerateFiles(folder, pattern))
+            {
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+                {
+                    // Someone else's, or already gone.
+                }
+            }
+        }
     }
 
     /// <summary>SIGSTOP.</summary>

@@ -120,6 +120,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             info.Environment.Remove(name);
         }
         info.Environment["DOTNET_TieredPGO"] = "0"; // a short-lived process: instrumenting the JIT only costs start-up time
+        info.Environment["DOTNET_EnableDiagnostics"] = "0"; // no debugger pipes or diagnostic socket: SIGKILL would leave them in /tmp
         return Process.Start(info) ?? throw new InvalidOperationException("could not start the crash helper");
     }
 
