@@ -54,7 +54,14 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
                 // Not our child: .NET watches it until it is gone. Until then it may still commit writes called after the signal.
                 using var exit = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                 exit.CancelAfter(ExitTimeout);
-                await process.WaitForExitAsync(exit.Token).ConfigureAwait(false);
+                try
+                {
+                    await process.WaitForExitAsync(exit.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+                {
+                    throw new InvalidOperationException($"etcd process {process.Id} still runs {ExitTimeout.TotalSeconds:0} s after SIGKILL");
+                }
             }
             _killed.Add(victim);
             lock (_events) _events.Add(new FaultEvent($"{step.Name} e{victim + 1}", killedAt, Clock.NowNanoseconds()));
