@@ -85,9 +85,6 @@ public sealed class RaftConfig
     /// </summary>
     public bool AsyncStorageWrites { get; init; }
 
-    /// <summary>Test-only: deliberately broken behaviours, to prove the simulator catches them.</summary>
-    internal PlantedFault Faults { get; init; }
-
     internal void Validate()
     {
         Invariant.True(Id > 0);
@@ -99,21 +96,4 @@ public sealed class RaftConfig
         Invariant.True(PendingReadsMax > 0);
         Invariant.True(!LeaseReads || (CheckQuorum && LeaseDriftTicks > 0 && LeaseDriftTicks < ElectionTicks), (LeaseReads, CheckQuorum, LeaseDriftTicks));
     }
-}
-
-/// <summary>Bugs planted on purpose for the simulator to catch; never set outside tests.</summary>
-[Flags]
-internal enum PlantedFault
-{
-    None = 0,
-    /// <summary>Grant votes without the up-to-date check on (last term, last index).</summary>
-    VoteWithoutUpToDateCheck = 1,
-    /// <summary>Commit an entry of a previous term by counting replicas (Figure 8).</summary>
-    CommitPreviousTermByCounting = 2,
-    /// <summary>A follower appends without truncating a conflicting suffix.</summary>
-    AppendWithoutTruncatingConflict = 4,
-    /// <summary>Release a read without the heartbeat round that confirms leadership.</summary>
-    ReadWithoutHeartbeatRound = 8,
-    /// <summary>Reply to a vote before the vote is persisted.</summary>
-    VoteReplyBeforePersist = 16,
 }

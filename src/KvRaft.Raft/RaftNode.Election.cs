@@ -109,7 +109,10 @@ public sealed partial class RaftNode
         bool canVote = Vote == message.From
             || (Vote == 0 && Leader == 0)
             || (isPreVote && message.Term > Term && !WinsTieAgainst(message));
-        bool upToDate = Has(PlantedFault.VoteWithoutUpToDateCheck) || _log.IsUpToDate(message.Index, message.LogTerm);
+        bool upToDate = _log.IsUpToDate(message.Index, message.LogTerm);
+#if PLANTED_BUGS
+        upToDate |= PlantedBugs.Has(PlantedBug.VoteWithoutUpToDateCheck);
+#endif
         var response = new Message
         {
             Type = isPreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse,

@@ -10,7 +10,10 @@ public sealed partial class RaftNode
             Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.Committed });
             return;
         }
-        bool plantedNoTruncate = Has(PlantedFault.AppendWithoutTruncatingConflict);
+        bool plantedNoTruncate = false;
+#if PLANTED_BUGS
+        plantedNoTruncate = PlantedBugs.Has(PlantedBug.AppendWithoutTruncatingConflict);
+#endif
         long lastNew = _log.MaybeAppend(message.Index, message.LogTerm, message.Commit, message.Entries.Span, plantedNoTruncate);
         if (lastNew >= 0)
         {

@@ -222,7 +222,10 @@ public sealed partial class RaftNode
     private bool MaybeCommit()
     {
         long quorumMatch = _tracker.QuorumMatch();
-        bool requireCurrentTerm = !Has(PlantedFault.CommitPreviousTermByCounting);
+        bool requireCurrentTerm = true;
+#if PLANTED_BUGS
+        requireCurrentTerm = !PlantedBugs.Has(PlantedBug.CommitPreviousTermByCounting);
+#endif
         if (!_log.MaybeCommit(quorumMatch, Term, requireCurrentTerm)) return false;
         OnCommitAdvancedAsLeader();
         return true;

@@ -87,8 +87,6 @@ public sealed partial class RaftNode
     private ProgressTracker NewTracker(ConfigState voters) =>
         new(voters, _config.InflightMessagesMax, _config.InflightBytesMax);
 
-    private bool Has(PlantedFault fault) => (_config.Faults & fault) != 0;
-
     /// <summary>Advances logical time by one tick: drives elections, heartbeats and check-quorum.</summary>
     public void Tick()
     {
@@ -126,11 +124,13 @@ public sealed partial class RaftNode
             || (message.Type == MessageType.Vote))
         {
             // These promise (or depend on) state in this Ready: they wait for it to be durable.
-            if (message.Type == MessageType.VoteResponse && Has(PlantedFault.VoteReplyBeforePersist))
+#if PLANTED_BUGS
+            if (message.Type == MessageType.VoteResponse && PlantedBugs.Has(PlantedBug.VoteReplyBeforePersist))
             {
                 _messages.Add(message);
                 return;
             }
+#endif
             _messagesAfterPersist.Add(message);
             return;
         }

@@ -3,7 +3,9 @@ using System.Buffers;
 namespace KvRaft.Storage;
 
 /// <summary>
-/// The in-memory twin of <see cref="FasterKvStateMachine"/> (for the simulator): same semantics, a dictionary.
+/// The in-memory twin of <see cref="FasterKvStateMachine"/> (for the simulator): same semantics, a dictionary, and the
+/// same durability contract: what survives a crash (<see cref="Recover"/>) is the last checkpoint, the state as of
+/// the last snapshot taken or installed; the node replays the log from there.
 /// Like FASTER's in-place updates, a value overwritten by one of the same length is copied into the stored
 /// array; stored arrays never leave the class (reads copy), so that is safe.
 /// </summary>
@@ -12,6 +14,7 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     private readonly Dictionary<byte[], byte[]> store = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
     private MemorySnapshot? latest;
+    private Dictionary<byte[], byte[]> checkpoint = new(ByteArrayComparer.Instance); // the store as of the last snapshot
 
     /// <summary>Creates an empty state machine.</summary>
     public MemoryKvStateMachine(StorageLimits? limits = null) : base(limits ?? StorageLimits.Default) =>
@@ -62,6 +65,7 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
         var records = store.OrderBy(pair => pair.Key, ByteArrayComparer.Instance).Select(pair => new SnapshotRecord(pair.Key, pair.Value));
         SnapshotFile.Write(stream, info, records, Limits.SnapshotChunkBytes);
         latest = new MemorySnapshot(info, stream.ToArray(), Limits.SnapshotChunkBytes);
+        checkpoint = CopyOf(store);
         return ValueTask.FromResult(info);
     }
 
@@ -80,6 +84,34 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
             }
         }
         LoadState();
+        // As FASTER's, the installed snapshot is at once the checkpoint a restart recovers and the one sent to others.
+        latest = new MemorySnapshot(snapshot.Info, File.ReadAllBytes(snapshot.Path), Limits.SnapshotChunkBytes);
+        checkpoint = CopyOf(store);
+    }
+
+    /// <summary>
+    /// The state machine as it reopens after a crash now: the store of its last checkpoint (every write applied
+    /// since is lost; the node replays it from the log), with that snapshot still the latest. This one is not used again.
+    /// </summary>
+    public MemoryKvStateMachine Recover()
+    {
+        var reopened = new MemoryKvStateMachine(Limits) { latest = latest, checkpoint = checkpoint };
+        foreach (var (key, value) in checkpoint)
+        {
+            reopened.store[key] = [.. value];
+        }
+        reopened.LoadState();
+        return reopened;
+    }
+
+    private static Dictionary<byte[], byte[]> CopyOf(Dictionary<byte[], byte[]> source)
+    {
+        var copy = new Dictionary<byte[], byte[]>(source.Count, ByteArrayComparer.Instance);
+        foreach (var (key, value) in source)
+        {
+            copy[key] = [.. value]; // values are overwritten in place: the copy must not share them
+        }
+        return copy;
     }
 
     /// <inheritdoc/>

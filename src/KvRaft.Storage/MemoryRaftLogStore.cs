@@ -4,46 +4,48 @@ using System.Runtime.InteropServices;
 namespace KvRaft.Storage;
 
 /// <summary>
-/// The in-memory twin of <see cref="FasterRaftLogStore"/>: same contract, nothing on disk (for the simulator).
-/// Each entry's copy lives in an array rented from the shared pool and returned when the entry is compacted
-/// away, so a log that is compacted as it grows allocates nothing per entry.
+/// The in-memory twin of <see cref="FasterRaftLogStore"/>: same contract, nothing on disk, and the same durability
+/// contract. Appends, compactions and hard states are writes that reach the "disk" only at the next
+/// <see cref="CommitAsync"/>; until then a crash (<see cref="Recover"/>) may lose them, or keep a prefix of them in
+/// the order they were made, the last one possibly torn (a prefix of its entries, without its hard state), as the
+/// FASTER log can after a crash during a commit. Each entry's copy lives in an array rented from the shared pool and
+/// returned once a durable compaction drops it, so a log that is compacted as it grows allocates nothing per entry.
 /// </summary>
 public sealed class MemoryRaftLogStore : IRaftLogStore
 {
-    private readonly List<LogEntry> entries = [];
-    private long boundaryIndex;
-    private long boundaryTerm;
+    private readonly LogImage live = new();
+    private readonly LogImage durable = new();
+    private readonly List<PendingWrite> unsynced = []; // writes since the last commit, in order
+    private readonly List<LogEntry> unsyncedEntries = []; // their entries (the arrays are shared with the live image)
     private long bytesSinceCompaction;
-    private HardState committedHardState;
+
+    /// <summary>What a write not yet committed changes.</summary>
+    private enum WriteKind : byte
+    {
+        Append,
+        Compact,
+    }
+
+    /// <summary>One write since the last commit: entries [EntriesStart, +EntriesCount) of unsyncedEntries, or a compaction.</summary>
+    private readonly record struct PendingWrite(WriteKind Kind, int EntriesStart, int EntriesCount, HardState? HardState, long Index, long Term);
 
     /// <inheritdoc/>
-    public long FirstIndex => boundaryIndex + 1;
+    public long FirstIndex => live.BoundaryIndex + 1;
 
     /// <inheritdoc/>
-    public long LastIndex => boundaryIndex + entries.Count;
+    public long LastIndex => live.LastIndex;
 
     /// <inheritdoc/>
-    public HardState HardState { get; private set; }
+    public HardState HardState => live.HardState;
 
     /// <inheritdoc/>
     public long BytesSinceCompaction => bytesSinceCompaction;
 
+    /// <summary>Writes made since the last commit: what a crash now may lose or tear.</summary>
+    public int UnsyncedWrites => unsynced.Count;
+
     /// <inheritdoc/>
-    public bool TryGetTerm(long index, out long term)
-    {
-        if (index == boundaryIndex)
-        {
-            term = boundaryTerm;
-            return true;
-        }
-        if (index < FirstIndex || index > LastIndex)
-        {
-            term = 0;
-            return false;
-        }
-        term = entries[(int)(index - FirstIndex)].Term;
-        return true;
-    }
+    public bool TryGetTerm(long index, out long term) => live.TryGetTerm(index, out term);
 
     /// <inheritdoc/>
     public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
@@ -52,7 +54,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         long bytes = 0;
         for (var index = lo; index < hiExclusive; index++)
         {
-            var entry = entries[(int)(index - FirstIndex)];
+            var entry = live.Entries[(int)(index - FirstIndex)];
             bytes += entry.Data.Length;
             if (index > lo && bytes > maxBytes)
             {
@@ -66,55 +68,71 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     public void Append(ReadOnlySpan<LogEntry> newEntries, HardState? hardState)
     {
         LogStoreChecks.CheckAppend(newEntries, FirstIndex, LastIndex);
-        if (newEntries.Length > 0)
+        if (newEntries.Length == 0 && hardState is null)
         {
-            var keep = (int)(newEntries[0].Index - FirstIndex);
-            entries.RemoveRange(keep, entries.Count - keep);
-            foreach (var entry in newEntries)
-            {
-                entries.Add(entry with { Data = Copy(entry.Data.Span) });
-                bytesSinceCompaction += entry.Data.Length + LogRecord.HeaderBytes;
-            }
+            return;
         }
-        if (hardState is { } state)
+        var start = unsyncedEntries.Count;
+        foreach (var entry in newEntries)
         {
-            HardState = state;
+            unsyncedEntries.Add(entry with { Data = Copy(entry.Data.Span) });
+            bytesSinceCompaction += entry.Data.Length + LogRecord.HeaderBytes;
         }
+        var write = new PendingWrite(WriteKind.Append, start, newEntries.Length, hardState, 0, 0);
+        unsynced.Add(write);
+        live.Apply(write, unsyncedEntries, returnDropped: false);
     }
 
     /// <inheritdoc/>
     public ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
-        committedHardState = HardState;
+        foreach (var write in unsynced)
+        {
+            durable.Apply(write, unsyncedEntries, returnDropped: true);
+        }
+        unsynced.Clear();
+        unsyncedEntries.Clear();
         return ValueTask.CompletedTask;
     }
-
-    /// <summary>
-    /// A crash, as far as the twin tells it: a hard state appended after the last <see cref="CommitAsync"/> is lost,
-    /// as it would be on disk (the node commits every entry it appends, so only a hard state can be left unsynced).
-    /// </summary>
-    public void LoseUncommittedHardState() => HardState = committedHardState;
 
     /// <inheritdoc/>
     public void CompactUntil(long index, long term)
     {
-        if (index <= boundaryIndex)
+        if (index <= live.BoundaryIndex)
         {
             return;
         }
-        var drop = index > LastIndex ? entries.Count : (int)Math.Min(index - boundaryIndex, entries.Count);
-        foreach (var entry in CollectionsMarshal.AsSpan(entries)[..drop])
-        {
-            // Entries replaced by a suffix truncation are left to the collector instead: a reader may still hold them.
-            if (MemoryMarshal.TryGetArray(entry.Data, out var segment) && segment.Array is { Length: > 0 } array)
-            {
-                ArrayPool<byte>.Shared.Return(array);
-            }
-        }
-        entries.RemoveRange(0, drop);
-        boundaryIndex = index;
-        boundaryTerm = term;
+        var write = new PendingWrite(WriteKind.Compact, 0, 0, null, index, term);
+        unsynced.Add(write);
+        live.Apply(write, unsyncedEntries, returnDropped: false);
         bytesSinceCompaction = 0;
+    }
+
+    /// <summary>
+    /// The log as it reopens after a crash now: everything committed, then the first <paramref name="writesKept"/>
+    /// writes made since (at most <see cref="UnsyncedWrites"/>); when <paramref name="tornEntriesKept"/> is not null the
+    /// last of those is torn: only that many of its first entries survive, and not its hard state. This store is
+    /// not used again.
+    /// </summary>
+    public MemoryRaftLogStore Recover(int writesKept, int? tornEntriesKept = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(writesKept);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(writesKept, unsynced.Count);
+        var reopened = new MemoryRaftLogStore();
+        reopened.live.CopyFrom(durable);
+        reopened.durable.CopyFrom(durable);
+        for (var i = 0; i < writesKept; i++)
+        {
+            var write = unsynced[i];
+            if (i == writesKept - 1 && tornEntriesKept is { } kept && write.Kind == WriteKind.Append)
+            {
+                write = write with { EntriesCount = Math.Min(kept, write.EntriesCount), HardState = null };
+            }
+            reopened.live.Apply(write, unsyncedEntries, returnDropped: false);
+            reopened.durable.Apply(write, unsyncedEntries, returnDropped: false);
+        }
+        reopened.bytesSinceCompaction = reopened.live.Entries.Sum(entry => (long)entry.Data.Length + LogRecord.HeaderBytes);
+        return reopened;
     }
 
     private static ReadOnlyMemory<byte> Copy(ReadOnlySpan<byte> data)
@@ -130,4 +148,87 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
 
     /// <inheritdoc/>
     public void Dispose() { }
+
+    /// <summary>A log as of some write: its compacted boundary, its entries and its hard state.</summary>
+    private sealed class LogImage
+    {
+        public long BoundaryIndex { get; private set; }
+
+        public long BoundaryTerm { get; private set; }
+
+        public List<LogEntry> Entries { get; } = [];
+
+        public HardState HardState { get; private set; }
+
+        public long LastIndex => BoundaryIndex + Entries.Count;
+
+        public bool TryGetTerm(long index, out long term)
+        {
+            if (index == BoundaryIndex)
+            {
+                term = BoundaryTerm;
+                return true;
+            }
+            if (index <= BoundaryIndex || index > LastIndex)
+            {
+                term = 0;
+                return false;
+            }
+            term = Entries[(int)(index - BoundaryIndex - 1)].Term;
+            return true;
+        }
+
+        public void CopyFrom(LogImage other)
+        {
+            (BoundaryIndex, BoundaryTerm, HardState) = (other.BoundaryIndex, other.BoundaryTerm, other.HardState);
+            Entries.Clear();
+            Entries.AddRange(other.Entries);
+        }
+
+        /// <summary>
+        /// Applies one write. With <paramref name="returnDropped"/> (the durable image, the last holder of an entry:
+        /// the live image drops it first) the arrays of entries a compaction drops go back to the pool; entries
+        /// replaced by a suffix truncation are left to the collector instead: a reader may still hold them.
+        /// </summary>
+        public void Apply(PendingWrite write, List<LogEntry> entries, bool returnDropped)
+        {
+            if (write.Kind == WriteKind.Compact)
+            {
+                Compact(write.Index, write.Term, returnDropped);
+                return;
+            }
+            if (write.EntriesCount > 0)
+            {
+                var keep = (int)(entries[write.EntriesStart].Index - BoundaryIndex - 1);
+                Entries.RemoveRange(keep, Entries.Count - keep);
+                Entries.AddRange(CollectionsMarshal.AsSpan(entries).Slice(write.EntriesStart, write.EntriesCount));
+            }
+            if (write.HardState is { } state)
+            {
+                HardState = state;
+            }
+        }
+
+        private void Compact(long index, long term, bool returnDropped)
+        {
+            if (index <= BoundaryIndex)
+            {
+                return;
+            }
+            var drop = (int)Math.Min(index - BoundaryIndex, Entries.Count);
+            if (returnDropped)
+            {
+                foreach (var entry in CollectionsMarshal.AsSpan(Entries)[..drop])
+                {
+                    if (MemoryMarshal.TryGetArray(entry.Data, out var segment) && segment.Array is { Length: > 0 } array)
+                    {
+                        ArrayPool<byte>.Shared.Return(array);
+                    }
+                }
+            }
+            Entries.RemoveRange(0, drop);
+            BoundaryIndex = index;
+            BoundaryTerm = term;
+        }
+    }
 }

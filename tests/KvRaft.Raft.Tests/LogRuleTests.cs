@@ -95,8 +95,8 @@ public sealed class LogRuleTests
     [Fact]
     public void PlantedFault_CommitPreviousTermByCounting_IsCaughtByTheFigure8Check()
     {
-        var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 2) }, new HardState(3, 0, 1),
-            Plain with { Faults = PlantedFault.CommitPreviousTermByCounting });
+        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.CommitPreviousTermByCounting);
+        var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 2) }, new HardState(3, 0, 1), Plain);
         solo.BecomeLeader(2);
         solo.Ack(2, 2);
         Assert.Equal(2, solo.Node.Committed); // the check above would fail on this build

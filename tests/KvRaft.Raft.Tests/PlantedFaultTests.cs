@@ -6,9 +6,10 @@ namespace KvRaft.Raft.Tests;
 public sealed class PlantedFaultTests
 {
     /// <summary>Runs a Figure 8 style schedule (crashes, partitions, stalls before fsync) and returns what it caught, if anything.</summary>
-    private static string? Caught(PlantedFault fault, ulong seed)
+    private static string? Caught(PlantedBug fault, ulong seed)
     {
-        var net = new TestNetwork(5, seed, new NodeOptions { Faults = fault, PreVote = false, CheckQuorum = false });
+        using PlantedBugs.Scope plant = PlantedBugs.Plant(fault);
+        var net = new TestNetwork(5, seed, new NodeOptions { PreVote = false, CheckQuorum = false });
         var random = new Prng(seed);
         try
         {
@@ -53,13 +54,13 @@ public sealed class PlantedFaultTests
     [InlineData("AppendWithoutTruncatingConflict")]
     public void PlantedFault_IsCaughtWithinFortySeeds_AndTheHealthyCoreIsNot(string name)
     {
-        PlantedFault fault = Enum.Parse<PlantedFault>(name);
+        PlantedBug fault = Enum.Parse<PlantedBug>(name);
         var caught = new List<string>();
-        for (ulong seed = 1; seed <= 40 && (caught.Count == 0 || fault == PlantedFault.None); seed++)
+        for (ulong seed = 1; seed <= 40 && (caught.Count == 0 || fault == PlantedBug.None); seed++)
         {
             if (Caught(fault, seed) is { } what) caught.Add($"seed {seed}: {what}");
         }
-        if (fault == PlantedFault.None) Assert.True(caught.Count == 0, string.Join("\n", caught));
+        if (fault == PlantedBug.None) Assert.True(caught.Count == 0, string.Join("\n", caught));
         else Assert.True(caught.Count > 0, $"{fault} went unnoticed over seeds 1..40");
     }
 
@@ -67,7 +68,8 @@ public sealed class PlantedFaultTests
     public void PlantedFault_VoteReplyBeforePersist_IsCaughtByTheVotePersistCheck()
     {
         // Random schedules did not hit this one in 40 seeds; the rule-level check does.
-        var solo = new Solo(1, new[] { 1, 2, 3 }, options: new NodeOptions { PreVote = false, Faults = PlantedFault.VoteReplyBeforePersist });
+        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.VoteReplyBeforePersist);
+        var solo = new Solo(1, new[] { 1, 2, 3 }, options: new NodeOptions { PreVote = false });
         solo.Node.Step(Solo.VoteRequest(2, 1, 0, 0) with { To = 1 });
         Ready ready = solo.Node.GetReady();
         Assert.Contains(ready.Messages, m => m.Type == MessageType.VoteResponse); // ElectionRuleTests forbids this

@@ -47,7 +47,8 @@ public sealed class ReadIndexTests
     [Fact]
     public void PlantedFault_ReadWithoutHeartbeatRound_IsCaughtByTheMinorityCheck()
     {
-        var net = new TestNetwork(3, 503, new NodeOptions { Faults = PlantedFault.ReadWithoutHeartbeatRound });
+        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.ReadWithoutHeartbeatRound);
+        var net = new TestNetwork(3, 503, new NodeOptions());
         int leader = net.CheckOneLeader();
         net.One(1, 3);
         net.Isolate(leader);

@@ -11,7 +11,6 @@ internal sealed record NodeOptions
     public int InflightMessagesMax { get; init; } = 64;
     public int AppendEntriesMax { get; init; } = 1024;
     public long UncommittedBytesMax { get; init; } = 64L << 20;
-    public PlantedFault Faults { get; init; }
     public bool LeaseReads { get; init; }
     public bool AsyncStorageWrites { get; init; }
 
@@ -27,7 +26,6 @@ internal sealed record NodeOptions
         InflightMessagesMax = InflightMessagesMax,
         AppendEntriesMax = AppendEntriesMax,
         UncommittedBytesMax = UncommittedBytesMax,
-        Faults = Faults,
         LeaseReads = LeaseReads,
         AsyncStorageWrites = AsyncStorageWrites,
     };

@@ -103,7 +103,11 @@ public sealed class RequestPathAllocationTests
         {
             _node.OnTick();
             _node.EndTurn();
-            while (_node.TryBeginReady(out _)) _node.CompleteReady();
+            while (_node.TryBeginReady(out bool mustCommit))
+            {
+                if (mustCommit) Assert.True(_log.CommitAsync().IsCompletedSuccessfully); // the memory log syncs at once
+                _node.CompleteReady();
+            }
             if (_log.LastIndex - _log.FirstIndex >= 32) _log.CompactUntil(_log.LastIndex - 16, _log.TryGetTerm(_log.LastIndex - 16, out long term) ? term : 0);
         }
 

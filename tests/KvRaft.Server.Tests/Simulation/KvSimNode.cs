@@ -12,8 +12,8 @@ namespace KvRaft.Server.Tests.Simulation;
 /// </summary>
 internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, string stagingDirectory, ServerLimits limits)
 {
-    private readonly MemoryRaftLogStore _log = new();
-    private readonly MemoryKvStateMachine _machine = new(new StorageLimits { SnapshotChunkBytes = 512 });
+    private MemoryRaftLogStore _log = new();
+    private MemoryKvStateMachine _machine = new(new StorageLimits { SnapshotChunkBytes = 512 });
     private readonly Queue<long> _writesDueTicks = new(); // asynchronous storage writes in flight, ending in order
 
     public int Id { get; } = id;
@@ -50,7 +50,8 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     {
         Node = null;
         _writesDueTicks.Clear();
-        _log.LoseUncommittedHardState(); // a commit index appended but not waited for is gone
+        _log = _log.Recover(writesKept: 0); // what was not committed is gone (here: a commit index not waited for)
+        _machine = _machine.Recover(); // back to its last snapshot; the node replays the log
     }
 
     public void Deliver(in PeerMessage message) => Node?.OnPeerMessage(message);
