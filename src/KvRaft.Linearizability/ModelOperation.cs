@@ -1,7 +1,7 @@
 namespace KvRaft.Linearizability;
 
 /// <summary>An operation compiled against a <see cref="ValueTable"/>: the model's step function.</summary>
-internal readonly record struct ModelOperation(OperationKind Kind, bool IsUnknown, int Argument, int Expected, int Output)
+internal readonly record struct ModelOperation(OperationKind Kind, bool IsUnknown, int Argument, int Expected, int Output, int Current = int.MinValue)
 {
     /// <summary>Compiles <paramref name="operation"/>, interning its values.</summary>
     public static ModelOperation Compile(Operation operation, ValueTable values)
@@ -12,10 +12,18 @@ internal readonly record struct ModelOperation(OperationKind Kind, bool IsUnknow
         {
             OperationKind.Get => values.Intern(operation.Output ?? ""),
             OperationKind.Cas => operation.Output == "true" ? 1 : 0,
+            OperationKind.Delete => operation.Output switch { "true" => DeletedPresent, "false" => DeletedAbsent, _ => 0 },
             _ => 0,
         };
-        return new(operation.Kind, operation.Status == OperationStatus.Unknown, argument, expected, output);
+        int current = operation.Kind == OperationKind.Cas && operation.Current is { } found ? values.Intern(found) : NoCurrent;
+        return new(operation.Kind, operation.Status == OperationStatus.Unknown, argument, expected, output, current);
     }
+
+    /// <summary>No current value reported by a cas.</summary>
+    public const int NoCurrent = int.MinValue;
+
+    /// <summary>Delete's outputs: the key was there, or was absent (0: not reported).</summary>
+    private const int DeletedPresent = 1, DeletedAbsent = 2;
 
     /// <summary>Applies the operation to <paramref name="state"/>; false when its output is impossible there.</summary>
     public bool Step(int state, ValueTable values, out int next)
@@ -33,7 +41,7 @@ internal readonly record struct ModelOperation(OperationKind Kind, bool IsUnknow
                 return true;
             case OperationKind.Delete:
                 next = ValueTable.Absent;
-                return true;
+                return IsUnknown || Output == 0 || (Output == DeletedPresent) == (state != ValueTable.Absent);
             default:
                 return StepCas(state, out next);
         }
@@ -43,6 +51,10 @@ internal readonly record struct ModelOperation(OperationKind Kind, bool IsUnknow
     {
         bool matches = state == Expected;
         next = matches ? Argument : state;
-        return IsUnknown || matches == (Output == 1);
+        if (IsUnknown)
+        {
+            return true;
+        }
+        return matches == (Output == 1) && (matches || Current == NoCurrent || Current == state);
     }
 }

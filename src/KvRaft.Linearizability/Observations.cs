@@ -8,6 +8,7 @@ internal sealed class Observations
     private readonly HashSet<string> _appended;
     private readonly Dictionary<string, int> _writers = new(StringComparer.Ordinal);
     private readonly long _lastFailedCasReturn = long.MinValue;
+    private readonly bool _deleteFoundValue; // a completed delete reported a value present: any write may be its cause
 
     public Observations(List<Operation> operations)
     {
@@ -24,6 +25,7 @@ internal sealed class Observations
         {
             _writers[write.Value!] = _writers.GetValueOrDefault(write.Value!) + 1;
         }
+        _deleteFoundValue = completed.Any(o => o.Kind == OperationKind.Delete && o.Output == "true");
         foreach (Operation cas in completed.Where(o => o.Kind == OperationKind.Cas && o.Output == "false"))
         {
             _lastFailedCasReturn = Math.Max(_lastFailedCasReturn, cas.ReturnNanoseconds);
@@ -34,7 +36,7 @@ internal sealed class Observations
     public bool IsUnseen(Operation write)
     {
         if (write.Kind == OperationKind.Get || _lastFailedCasReturn >= write.CallNanoseconds
-            || (write.Kind == OperationKind.Delete && _appended.Count > 0))
+            || (write.Kind == OperationKind.Delete && _appended.Count > 0) || _deleteFoundValue)
         {
             return false; // a delete followed by appends shows in values that do not read ""
         }
@@ -62,6 +64,8 @@ internal sealed class Observations
     {
         OperationKind.Get => operation.Output,
         OperationKind.Cas when operation.Output == "true" => operation.Expected,
+        OperationKind.Cas when operation.Current is not null => operation.Current,
+        OperationKind.Delete when operation.Output == "false" => "",
         _ => null,
     };
 

@@ -47,6 +47,12 @@ public sealed record Operation(
     long ReturnNanoseconds,
     OperationStatus Status)
 {
+    /// <summary>
+    /// A completed cas that did not swap: the value it found ("" = absent), when the store reported it. Set only
+    /// in memory (the simulator); the model then checks it as a read at the cas's point.
+    /// </summary>
+    public string? Current { get; init; }
+
     /// <summary>The 1-based line of the history file it came from; 0 when built in memory.</summary>
     public int Line { get; init; }
 

@@ -24,6 +24,15 @@ internal sealed class History
         Add(new Operation(client, OperationKind.Cas, key, value, expected, swapped?.ToString().ToLowerInvariant(),
             call * Millisecond, returned * Millisecond, swapped is null ? OperationStatus.Unknown : OperationStatus.Completed));
 
+    public History DeleteFound(int client, string key, bool found, long call, long returned) =>
+        Add(new Operation(client, OperationKind.Delete, key, null, null, found ? "true" : "false", call * Millisecond, returned * Millisecond, OperationStatus.Completed));
+
+    public History CasFound(int client, string key, string expected, string value, string current, long call, long returned) =>
+        Add(new Operation(client, OperationKind.Cas, key, value, expected, "false", call * Millisecond, returned * Millisecond, OperationStatus.Completed)
+        {
+            Current = current,
+        });
+
     public CheckResult Check(CheckOptions? options = null) => HistoryChecker.Check(_operations, options);
 
     private History Add(Operation operation)
