@@ -18,6 +18,8 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     private readonly List<PendingWrite> unsynced = []; // writes since the last commit, in order
     private readonly List<LogEntry> unsyncedEntries = []; // their entries (the arrays are shared with the live image)
     private long bytesSinceCompaction;
+    private long writesMade; // every write (append or compaction) since this store opened
+    private long writesSynced; // of those, the ones a commit made durable
 
     /// <summary>What a write not yet committed changes.</summary>
     private enum WriteKind : byte
@@ -43,6 +45,12 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
 
     /// <summary>Writes made since the last commit: what a crash now may lose or tear.</summary>
     public int UnsyncedWrites => unsynced.Count;
+
+    /// <summary>Writes made since this store opened (appends and compactions), synced or not.</summary>
+    public long WritesMade => writesMade;
+
+    /// <summary>Writes made since this store opened that a commit has made durable.</summary>
+    public long WritesSynced => writesSynced;
 
     /// <inheritdoc/>
     public bool TryGetTerm(long index, out long term) => live.TryGetTerm(index, out term);
@@ -80,6 +88,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         }
         var write = new PendingWrite(WriteKind.Append, start, newEntries.Length, hardState, 0, 0);
         unsynced.Add(write);
+        writesMade++;
         live.Apply(write, unsyncedEntries, returnDropped: false);
     }
 
@@ -90,6 +99,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         {
             durable.Apply(write, unsyncedEntries, returnDropped: true);
         }
+        writesSynced += unsynced.Count;
         unsynced.Clear();
         unsyncedEntries.Clear();
         return ValueTask.CompletedTask;
@@ -104,6 +114,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         }
         var write = new PendingWrite(WriteKind.Compact, 0, 0, null, index, term);
         unsynced.Add(write);
+        writesMade++;
         live.Apply(write, unsyncedEntries, returnDropped: false);
         bytesSinceCompaction = 0;
     }

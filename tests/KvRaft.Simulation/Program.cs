@@ -1,76 +1,99 @@
 using System.Diagnostics;
-using KvRaft.Raft;
 
 namespace KvRaft.Simulation;
 
 /// <summary>
-/// The simulator as a program:
+/// The simulator as a program (exit codes as TigerBeetle's VOPR):
 ///   --seeds A..B          run every seed in the range (in parallel) and print the failing ones
 ///   --seed N [--trace]    replay one seed exactly, optionally printing every event
-///   --planted NAME        plant a bug in the core (VoteWithoutUpToDateCheck, CommitPreviousTermByCounting, ...)
+///   --plants              list the bugs that can be planted
+///   --plant NAME          plant a bug for the run (repeatable)
+/// Exit 0 all passed, 2 bad usage, 3 safety or linearizability violation, 4 liveness failure, 5 unexpected exception.
 /// </summary>
 public static class Program
 {
+    private const string Usage = "usage: --seeds A..B | --seed N [--trace] | --plants; with --plant NAME (repeatable)";
+
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
         ulong first = 0, last = 199;
         bool trace = false;
-        PlantedFault faults = PlantedFault.None;
-        for (int i = 0; i < args.Length; i++)
+        PlantedBug plants = PlantedBug.None;
+        try
         {
-            switch (args[i])
+            for (int i = 0; i < args.Length; i++)
             {
-                case "--seeds":
-                    string[] range = args[++i].Split("..");
-                    first = ulong.Parse(range[0]);
-                    last = ulong.Parse(range[1]);
-                    break;
-                case "--seed":
-                    first = last = ulong.Parse(args[++i]);
-                    break;
-                case "--trace":
-                    trace = true;
-                    break;
-                case "--planted":
-                    faults |= Enum.Parse<PlantedFault>(args[++i]);
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown argument {args[i]}; use --seeds A..B | --seed N [--trace] [--planted NAME]");
-                    return 2;
+                switch (args[i])
+                {
+                    case "--seeds":
+                        string[] range = args[++i].Split("..");
+                        if (range.Length != 2) return BadUsage($"--seeds takes A..B, not {args[i]}");
+                        first = ulong.Parse(range[0]);
+                        last = ulong.Parse(range[1]);
+                        if (last < first) return BadUsage($"empty range {args[i]}");
+                        break;
+                    case "--seed":
+                        first = last = ulong.Parse(args[++i]);
+                        break;
+                    case "--trace":
+                        trace = true;
+                        break;
+                    case "--plants":
+                        foreach (PlantedBug listed in Enum.GetValues<PlantedBug>().Where(b => b != PlantedBug.None)) Console.WriteLine(listed);
+                        return 0;
+                    case "--plant":
+                        if (!Enum.TryParse(args[++i], out PlantedBug bug) || bug == PlantedBug.None) return BadUsage($"no planted bug {args[i]} (see --plants)");
+                        plants |= bug;
+                        break;
+                    default:
+                        return BadUsage($"unknown argument {args[i]}");
+                }
             }
         }
-        return first == last ? RunOne(first, trace, faults) : RunRange(first, last, faults);
+        catch (Exception exception) when (exception is FormatException or OverflowException or IndexOutOfRangeException)
+        {
+            return BadUsage(exception.Message);
+        }
+        return first == last ? RunOne(first, trace, plants) : RunRange(first, last, plants);
     }
 
-    private static int RunOne(ulong seed, bool trace, PlantedFault faults)
+    private static int BadUsage(string problem)
+    {
+        Console.Error.WriteLine(problem);
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+
+    private static int RunOne(ulong seed, bool trace, PlantedBug plants)
     {
         try
         {
-            SimulationResult result = new Simulation(new SimulationOptions { Seed = seed, Trace = trace, Faults = faults }).Run();
+            SimulationResult result = new Simulation(new SimulationOptions { Seed = seed, Trace = trace, Plants = plants }).Run();
             Console.WriteLine($"seed {seed} passed: {result}");
             return 0;
         }
         catch (SimulationFailure failure)
         {
             Console.WriteLine("FAILED " + failure.Message);
-            return 1;
+            return failure.ExitCode;
         }
     }
 
-    private static int RunRange(ulong first, ulong last, PlantedFault faults)
+    private static int RunRange(ulong first, ulong last, PlantedBug plants)
     {
         var stopwatch = Stopwatch.StartNew();
-        long passed = 0, committed = 0, reads = 0;
-        IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(first, last, faults, failuresMax: 100, result =>
+        long passed = 0, committed = 0, operations = 0;
+        IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(first, last, plants, failuresMax: 20, result =>
         {
             Interlocked.Increment(ref passed);
             Interlocked.Add(ref committed, result.Committed);
-            Interlocked.Add(ref reads, result.ReadsReleased);
+            Interlocked.Add(ref operations, result.Operations);
         });
         foreach (SimulationFailure failure in failures) Console.WriteLine("FAILED " + failure.Message);
-        Console.WriteLine($"seeds {first}..{last}: {passed} passed, {failures.Count} failed in {stopwatch.Elapsed.TotalSeconds:F1} s " +
-            $"({committed} entries committed, {reads} reads checked)");
-        return failures.Count == 0 ? 0 : 1;
+        Console.WriteLine($"seeds {first}..{last}{(plants == PlantedBug.None ? "" : $" with {plants} planted")}: {passed} passed, " +
+            $"{failures.Count} failed in {stopwatch.Elapsed.TotalSeconds:F1} s ({committed} entries committed, {operations} client operations checked)");
+        // The most severe kind decides: safety (3) before liveness (4) before an exception (5).
+        return failures.Count == 0 ? 0 : failures.Min(f => f.ExitCode);
     }
 }

@@ -1,142 +1,90 @@
+using System.Buffers;
 using KvRaft.Raft;
+using KvRaft.Storage;
 
 namespace KvRaft.Simulation;
 
 /// <summary>
-/// Raft's safety properties, checked incrementally after every step: election safety, log
-/// matching, leader completeness, state machine safety, monotonic commit, and (with the clients)
-/// linearizable reads. A broken property throws a <see cref="SimulationFailure"/>.
+/// Raft's safety properties over the running KvNodes, checked after every tick: election safety (one leader a
+/// term), committed entries never change (every node that commits an index commits the same term and payload:
+/// log matching for what matters), a running node's commit index never moves back, and leader completeness (a
+/// leader holds every entry committed before its term). State machine safety and exactly-once are the
+/// <see cref="ApplyAudit"/>'s; linearizability is checked on the history at the end.
 /// </summary>
-internal sealed class SafetyChecker
+internal sealed class SafetyChecker(Simulation simulation)
 {
-    private readonly Simulation _simulation;
     private readonly Dictionary<long, int> _leaderOfTerm = new();
-    // (index, term) -> (payload fingerprint, term of the entry before it): log matching by induction.
-    private readonly Dictionary<(long, long), (ulong Payload, long PreviousTerm)> _entries = new();
-    private readonly Dictionary<long, long> _committedTerm = new();
-    private readonly Dictionary<long, ulong> _appliedHash = new();
-    private readonly HashSet<(int, long)> _leadersChecked = new();
-
-    public SafetyChecker(Simulation simulation) => _simulation = simulation;
+    private readonly Dictionary<long, (long Term, int Payload)> _committed = new();
+    private readonly HashSet<(int Node, long Term)> _leadersChecked = new();
+    private readonly List<LogEntry> _scratch = new();
 
     /// <summary>The highest commit index any node has reached.</summary>
     public long GlobalCommitted { get; private set; }
 
-    public Dictionary<long, long> AppliedWrites { get; } = new(); // index -> write id
-
-    private void Fail(string property) => throw new SimulationFailure(_simulation.Options.Seed, _simulation.Tick, property);
-
-    /// <summary>Entries about to be made durable on <paramref name="node"/>.</summary>
-    public void OnPersist(SimNode node, IReadOnlyList<Entry> entries)
+    public void AfterStep(IReadOnlyList<SimHost> hosts)
     {
-        if (entries.Count == 0) return;
-        long previousTerm = 0;
-        if (entries[0].Index > 1 && !node.Storage.TryGetTerm(entries[0].Index - 1, out previousTerm))
+        foreach (SimHost host in hosts)
         {
-            Fail($"n{node.Id} persists {entries[0]} without its predecessor");
-        }
-        foreach (Entry entry in entries)
-        {
-            ulong payload = Fingerprint(entry);
-            var key = (entry.Index, entry.Term);
-            if (_entries.TryGetValue(key, out var seen))
+            if (host.Node is not { } node) continue;
+            RaftNode raft = node.RaftNode;
+            CheckCommitAdvance(host, raft);
+            if (raft.Role != Role.Leader) continue;
+            if (_leaderOfTerm.TryGetValue(raft.Term, out int leader) && leader != host.Id)
             {
-                if (seen.Payload != payload || seen.PreviousTerm != previousTerm)
+                simulation.Fail(ViolationKind.ElectionSafety, $"n{leader} and n{host.Id} both lead term {raft.Term}");
+            }
+            _leaderOfTerm[raft.Term] = host.Id;
+            if (_leadersChecked.Add((host.Id, raft.Term))) CheckLeaderCompleteness(host, raft);
+        }
+    }
+
+    private void CheckCommitAdvance(SimHost host, RaftNode raft)
+    {
+        long committed = raft.Committed;
+        if (committed < host.CommitSeen)
+        {
+            simulation.Fail(ViolationKind.CommitWentBack, $"n{host.Id} commit index went back from {host.CommitSeen} to {committed}");
+        }
+        for (long index = Math.Max(host.CommitSeen + 1, host.Log.FirstIndex); index <= committed && index <= host.Log.LastIndex; index++)
+        {
+            (long Term, int Payload) entry = Entry(host.Log, index);
+            if (_committed.TryGetValue(index, out (long Term, int Payload) seen))
+            {
+                if (seen != entry)
                 {
-                    Fail($"log matching: n{node.Id} has {entry} after term {previousTerm}, another node after term {seen.PreviousTerm} (payload equal: {seen.Payload == payload})");
+                    simulation.Fail(ViolationKind.CommittedEntryChanged,
+                        $"n{host.Id} committed {index}@{entry.Term} but {index}@{seen.Term} was committed before (payload equal: {seen.Payload == entry.Payload})");
                 }
             }
             else
             {
-                _entries[key] = (payload, previousTerm);
+                _committed[index] = entry;
             }
-            previousTerm = entry.Term;
         }
+        host.CommitSeen = committed;
+        GlobalCommitted = Math.Max(GlobalCommitted, committed);
     }
 
-    public void OnApply(SimNode node, Entry entry, long writeId)
+    private void CheckLeaderCompleteness(SimHost host, RaftNode raft)
     {
-        long index = entry.Index;
-        if (index > GlobalCommitted) GlobalCommitted = index; // applied implies committed
-        CheckCommittedTerm(node, index, entry.Term);
-        ulong hash = node.Machine.Hash;
-        if (_appliedHash.TryGetValue(index, out ulong seen))
+        for (long index = host.Log.FirstIndex; index <= GlobalCommitted; index++)
         {
-            if (seen != hash) Fail($"state machine safety: n{node.Id} applied a different entry at {index} ({entry})");
-        }
-        else
-        {
-            _appliedHash[index] = hash;
-            AppliedWrites[index] = writeId;
-        }
-    }
-
-    public void OnSnapshotInstalled(SimNode node, SnapshotData snapshot)
-    {
-        if (_appliedHash.TryGetValue(snapshot.Index, out ulong seen) && seen != snapshot.Hash)
-        {
-            Fail($"n{node.Id} installed a snapshot at {snapshot.Index} whose state differs from what was applied there");
-        }
-    }
-
-    /// <summary>After every step: leaders per term, commit monotonicity and leader completeness.</summary>
-    public void AfterStep(IReadOnlyList<SimNode> nodes)
-    {
-        foreach (SimNode node in nodes)
-        {
-            if (node.Raft is not { } raft) continue;
-            CheckCommitAdvance(node, raft);
-            if (raft.Role != Role.Leader) continue;
-            if (_leaderOfTerm.TryGetValue(raft.Term, out int leader) && leader != node.Id)
+            if (!_committed.TryGetValue(index, out (long Term, int Payload) committed)) continue;
+            if (index > host.Log.LastIndex || Entry(host.Log, index) != committed)
             {
-                Fail($"election safety: n{leader} and n{node.Id} both lead term {raft.Term}");
-            }
-            _leaderOfTerm[raft.Term] = node.Id;
-            if (_leadersChecked.Add((node.Id, raft.Term))) CheckLeaderCompleteness(node, raft);
-        }
-    }
-
-    private void CheckCommitAdvance(SimNode node, RaftNode raft)
-    {
-        long committed = raft.Committed;
-        if (committed < node.CommitSeen) Fail($"n{node.Id} commit index went back from {node.CommitSeen} to {committed}");
-        for (long index = Math.Max(node.CommitSeen + 1, raft.FirstLogIndex); index <= committed; index++)
-        {
-            if (!raft.TryGetLogTerm(index, out long term)) Fail($"n{node.Id} committed {index} but has no such entry");
-            CheckCommittedTerm(node, index, term);
-        }
-        node.CommitSeen = committed;
-        if (committed > GlobalCommitted) GlobalCommitted = committed;
-    }
-
-    private void CheckCommittedTerm(SimNode node, long index, long term)
-    {
-        if (_committedTerm.TryGetValue(index, out long seen))
-        {
-            if (seen != term) Fail($"n{node.Id} committed {index}@{term} but {index}@{seen} was committed before");
-        }
-        else
-        {
-            _committedTerm[index] = term;
-        }
-    }
-
-    private void CheckLeaderCompleteness(SimNode node, RaftNode raft)
-    {
-        for (long index = raft.FirstLogIndex; index <= GlobalCommitted; index++)
-        {
-            if (!_committedTerm.TryGetValue(index, out long term)) continue;
-            if (!raft.TryGetLogTerm(index, out long actual) || actual != term)
-            {
-                Fail($"leader completeness: n{node.Id} leads term {raft.Term} without committed entry {index}@{term}");
+                simulation.Fail(ViolationKind.LeaderCompleteness, $"n{host.Id} leads term {raft.Term} without committed entry {index}@{committed.Term}");
             }
         }
     }
 
-    private static ulong Fingerprint(Entry entry)
+    private (long Term, int Payload) Entry(IRaftLogStore log, long index)
     {
-        ulong value = (ulong)entry.Type << 56;
-        if (entry.Type == EntryType.Normal) value ^= (ulong)StateMachine.DecodeWrite(entry.Data);
-        return value;
+        _scratch.Clear();
+        log.Read(index, index + 1, long.MaxValue, _scratch);
+        LogEntry entry = _scratch[0];
+        var hash = default(HashCode);
+        hash.Add(entry.Type);
+        hash.AddBytes(entry.Data.Span);
+        return (entry.Term, hash.ToHashCode());
     }
 }

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
-using KvRaft.Raft;
 
 namespace KvRaft.Simulation;
 
 /// <summary>Runs ranges of seeds in parallel and collects the failures.</summary>
-public static class SeedRunner
+internal static class SeedRunner
 {
     /// <summary>Runs seeds [<paramref name="first"/>, <paramref name="last"/>]; stops early once <paramref name="failuresMax"/> failures are found.</summary>
-    internal static IReadOnlyList<SimulationFailure> Run(ulong first, ulong last, PlantedFault faults, int failuresMax, Action<SimulationResult>? onPass = null)
+    public static IReadOnlyList<SimulationFailure> Run(ulong first, ulong last, PlantedBug plants, int failuresMax, Action<SimulationResult>? onPass = null)
     {
         var failures = new ConcurrentBag<SimulationFailure>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
@@ -20,7 +19,7 @@ public static class SeedRunner
             }
             try
             {
-                SimulationResult result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Faults = faults }).Run();
+                SimulationResult result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Plants = plants }).Run();
                 onPass?.Invoke(result);
             }
             catch (SimulationFailure failure)
@@ -32,12 +31,12 @@ public static class SeedRunner
     }
 
     /// <summary>The lowest failing seed in [first, last], or null: for proving a planted bug is caught.</summary>
-    internal static SimulationFailure? FirstFailure(ulong first, ulong last, PlantedFault faults)
+    public static SimulationFailure? FirstFailure(ulong first, ulong last, PlantedBug plants)
     {
-        const ulong chunk = 256;
+        const ulong chunk = 64;
         for (ulong from = first; from <= last; from += chunk)
         {
-            IReadOnlyList<SimulationFailure> failures = Run(from, Math.Min(last, from + chunk - 1), faults, failuresMax: 1);
+            IReadOnlyList<SimulationFailure> failures = Run(from, Math.Min(last, from + chunk - 1), plants, failuresMax: 1);
             if (failures.Count > 0) return failures[0];
         }
         return null;

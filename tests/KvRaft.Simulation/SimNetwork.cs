@@ -1,73 +1,157 @@
+using KvRaft.Protocol;
 using KvRaft.Raft;
+using KvRaft.Storage;
+using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 
 namespace KvRaft.Simulation;
 
-/// <summary>A message in flight, with the snapshot bytes that travel beside a Snapshot message.</summary>
-internal readonly record struct Envelope(Message Message, SnapshotData? SnapshotData);
-
 /// <summary>
-/// The simulated network: per-message delay, loss, duplication and reordering, and partitions,
-/// all drawn from the run's one PRNG.
+/// The simulated network: every peer message travels in its wire format (formatted at send, parsed at delivery),
+/// with a delay drawn per message (so messages reorder), loss, duplication, rare long delays (beyond an election
+/// timeout) and directed cuts (partitions, one-way or both). A snapshot travels as one stream, its chunks in order
+/// and then the Snapshot message, like on one connection; a stream may break part-way. Clients reach every node
+/// (partitions cut nodes from nodes), through the same delays and loss.
 /// </summary>
-internal sealed class SimNetwork
+internal sealed class SimNetwork(Simulation simulation, Prng random)
 {
-    private const int DelayTicksLimit = 16;
-    private readonly List<Envelope>[] _buckets = new List<Envelope>[DelayTicksLimit];
-    private readonly Prng _random;
-    private readonly HashSet<(int, int)> _cut = new();
-
-    public SimNetwork(Prng random)
-    {
-        _random = random;
-        for (int i = 0; i < _buckets.Length; i++) _buckets[i] = new List<Envelope>();
-    }
+    private readonly SortedDictionary<long, List<Action>> _due = new();
+    private readonly HashSet<(int From, int To)> _cut = new();
 
     public double DropProbability { get; set; }
 
     public double DuplicateProbability { get; set; }
 
+    public double LongDelayProbability { get; set; }
+
     public int DelayTicksMax { get; set; } = 2;
 
-    /// <summary>Deliver messages due in the same tick in a random order (off: in the order sent, like TCP).</summary>
-    public bool Reorder { get; set; } = true;
-
     public bool IsPartitioned => _cut.Count > 0;
-
-    public bool IsCut(int from, int to) => _cut.Contains((from, to));
 
     public void Cut(int from, int to) => _cut.Add((from, to));
 
     public void Heal() => _cut.Clear();
 
-    /// <summary>Queues a message for a later tick; false when it is lost at once.</summary>
-    public bool Send(long tick, Envelope envelope)
-    {
-        Message message = envelope.Message;
-        if (IsCut(message.From, message.To) || _random.Chance(DropProbability)) return false;
-        Enqueue(tick, envelope);
-        if (_random.Chance(DuplicateProbability)) Enqueue(tick, envelope);
-        return true;
-    }
+    public bool IsCut(int from, int to) => _cut.Contains((from, to));
 
-    private void Enqueue(long tick, Envelope envelope)
+    public void Send(int from, in PeerMessage message)
     {
-        int delay = 1 + _random.Next(DelayTicksMax);
-        _buckets[(tick + delay) % DelayTicksLimit].Add(envelope);
-    }
-
-    /// <summary>The messages due at <paramref name="tick"/>, shuffled (the caller checks partitions again on arrival).</summary>
-    public List<Envelope> TakeDue(long tick, List<Envelope> into)
-    {
-        List<Envelope> bucket = _buckets[tick % DelayTicksLimit];
-        into.Clear();
-        into.AddRange(bucket);
-        bucket.Clear();
-        if (!Reorder) return into;
-        for (int i = into.Count - 1; i > 0; i--)
+        int to = message.To;
+        if (IsCut(from, to) || random.Chance(DropProbability)) return;
+        var bytes = new byte[PeerMessageCodec.Size(message)]; // the sender reuses its buffers once Send returns
+        PeerMessageCodec.Format(message, bytes);
+        int copies = random.Chance(DuplicateProbability) ? 2 : 1;
+        for (int i = 0; i < copies; i++)
         {
-            int j = _random.Next(i + 1);
-            (into[i], into[j]) = (into[j], into[i]);
+            Schedule(() =>
+            {
+                if (IsCut(from, to)) return;
+                ParseResult parsed = PeerMessageCodec.Parse(bytes, out PeerMessage received);
+                Invariant.True(parsed.IsOk, parsed.Message);
+                simulation.Trace($"deliver n{from}->n{to} {received.Type} t{received.Term} i{received.Index} c{received.Commit} e{received.Entries.Count}");
+                simulation.Host(to).Deliver(node => node.OnPeerMessage(received));
+            });
         }
-        return into;
+    }
+
+    public void SendSnapshot(int from, in PeerMessage message, ISnapshotSource snapshot)
+    {
+        int to = message.To;
+        var bytes = new byte[PeerMessageCodec.Size(message)];
+        PeerMessageCodec.Format(message, bytes);
+        List<WireSnapshotChunk> chunks = ReadChunks(snapshot);
+        bool lost = IsCut(from, to) || random.Chance(DropProbability);
+        int chunksSent = random.Chance(DropProbability) ? random.Next(chunks.Count + 1) : chunks.Count; // a broken stream
+        int copies = random.Chance(DuplicateProbability) ? 2 : 1;
+        for (int copy = 0; copy < copies; copy++)
+        {
+            bool reports = copy == 0; // one stream, one outcome: a duplicate only replays the bytes
+            Schedule(() =>
+            {
+                bool delivered = !lost && !IsCut(from, to) && simulation.Host(to).IsUp && chunksSent == chunks.Count;
+                simulation.Trace($"snapshot stream n{from}->n{to} {snapshot.Info.Index}@{snapshot.Info.Term}: {(delivered ? "delivered" : $"broken after {chunksSent}/{chunks.Count} chunks")}");
+                if (!lost && !IsCut(from, to))
+                {
+                    for (int i = 0; i < chunksSent; i++)
+                    {
+                        WireSnapshotChunk chunk = chunks[i];
+                        simulation.Host(to).Deliver(node => node.OnSnapshotChunk(from, chunk));
+                    }
+                    if (delivered)
+                    {
+                        Invariant.True(PeerMessageCodec.Parse(bytes, out PeerMessage received).IsOk);
+                        simulation.Host(to).Deliver(node => node.OnPeerMessage(received));
+                    }
+                }
+                if (reports) simulation.Host(from).Deliver(node => node.OnSnapshotSent(to, delivered));
+            });
+        }
+    }
+
+    private static List<WireSnapshotChunk> ReadChunks(ISnapshotSource snapshot)
+    {
+        var chunks = new List<WireSnapshotChunk>();
+        using SnapshotReader reader = snapshot.OpenSnapshotReader();
+        uint number = 0;
+        while (reader.TryReadNext(out Storage.SnapshotChunk chunk))
+        {
+            chunks.Add(new WireSnapshotChunk
+            {
+                SnapshotIndex = snapshot.Info.Index,
+                SnapshotTerm = snapshot.Info.Term,
+                Offset = (ulong)chunk.Offset,
+                ChunkIndex = number++,
+                Last = chunk.Last,
+                UncompressedBytes = chunk.Data.Length,
+                Payload = chunk.Data.ToArray(),
+            });
+        }
+        return chunks;
+    }
+
+    /// <summary>A client request to a node, in its wire format.</summary>
+    public void SendRequest(int node, long connectionId, in ClientRequest request)
+    {
+        if (random.Chance(DropProbability)) return;
+        var frame = new byte[ClientRequestCodec.FrameSize(request)];
+        ClientRequestCodec.FormatFrame(request, frame);
+        Schedule(() =>
+        {
+            Invariant.True(ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out ClientRequest received).IsOk);
+            simulation.Host(node).Deliver(target => target.OnClientRequest(connectionId, received));
+        });
+    }
+
+    /// <summary>A node's answer to a client, in its wire format.</summary>
+    public void SendResponse(int node, long connectionId, in ClientResponse response)
+    {
+        if (random.Chance(DropProbability)) return;
+        var frame = new byte[ClientResponseCodec.FrameSize(response)];
+        ClientResponseCodec.FormatFrame(response, frame);
+        Schedule(() =>
+        {
+            Invariant.True(ClientResponseCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out ClientResponse received).IsOk);
+            simulation.OnResponse(node, connectionId, received);
+        });
+    }
+
+    private void Schedule(Action delivery)
+    {
+        long delay = 1 + random.Next(DelayTicksMax);
+        if (random.Chance(LongDelayProbability)) delay += Simulation.ElectionTicks + random.Next(2 * Simulation.ElectionTicks);
+        long at = simulation.Tick + delay;
+        if (!_due.TryGetValue(at, out List<Action>? list)) _due[at] = list = new List<Action>();
+        list.Add(delivery);
+    }
+
+    /// <summary>Runs every delivery due by now, in the order they were scheduled.</summary>
+    public void DeliverDue()
+    {
+        while (_due.Count > 0)
+        {
+            (long at, List<Action> list) = _due.First();
+            if (at > simulation.Tick) return;
+            _due.Remove(at);
+            foreach (Action delivery in list) delivery();
+        }
     }
 }

@@ -2,158 +2,176 @@ using KvRaft.Raft;
 
 namespace KvRaft.Simulation;
 
-/// <summary>How hostile one run is: drawn from the seed so that runs differ widely.</summary>
+/// <summary>How hostile one run is: drawn from the seed so that runs differ widely (many faults off in a run).</summary>
 internal sealed record FaultProfile(
     double CrashProbability,
+    double CrashWhileUnsyncedProbability,
     double LeaderCrashProbability,
-    double LeaderIsolateProbability,
-    double CrashWhilePersistingProbability,
     double RestartProbability,
     double PartitionProbability,
+    double OneWayProbability,
+    double LeaderIsolateProbability,
     double HealProbability,
     double DropProbability,
     double DuplicateProbability,
+    double LongDelayProbability,
     int DelayTicksMax,
     double SlowDiskProbability,
-    double TickSkipProbability,
+    int SlowDiskTicksMax,
+    bool DriftingClocks,
+    double StallProbability,
+    double LeaderStallProbability,
     double TransferProbability,
-    double ProposeProbability,
-    double ReadProbability,
-    bool LeaseReads)
+    double ClientActivity,
+    bool LeaseReads,
+    long SnapshotAfterLogBytes,
+    long CompactionLagEntries,
+    int AppendEntriesMax,
+    int InflightMessagesMax)
 {
     public static FaultProfile Draw(Prng random) => new(
-        CrashProbability: random.Chance(0.3) ? 0 : random.NextDouble() * 0.01,
-        LeaderCrashProbability: random.Chance(0.5) ? 0 : random.NextDouble() * 0.05,
-        LeaderIsolateProbability: random.Chance(0.5) ? 0 : random.NextDouble() * 0.02,
-        CrashWhilePersistingProbability: random.NextDouble() * 0.1,
-        RestartProbability: 0.02 + random.NextDouble() * 0.1,
-        PartitionProbability: random.Chance(0.3) ? 0 : random.NextDouble() * 0.02,
-        HealProbability: 0.01 + random.NextDouble() * 0.05,
-        DropProbability: random.Chance(0.3) ? 0 : random.NextDouble() * 0.15,
-        DuplicateProbability: random.Chance(0.5) ? 0 : random.NextDouble() * 0.05,
+        CrashProbability: Sometimes(random, 0.6, 0.01),
+        CrashWhileUnsyncedProbability: Sometimes(random, 0.6, 0.05),
+        LeaderCrashProbability: Sometimes(random, 0.5, 0.03),
+        RestartProbability: 0.02 + (random.NextDouble() * 0.1),
+        PartitionProbability: Sometimes(random, 0.6, 0.02),
+        OneWayProbability: random.NextDouble() * 0.4,
+        LeaderIsolateProbability: Sometimes(random, 0.5, 0.02),
+        HealProbability: 0.01 + (random.NextDouble() * 0.05),
+        DropProbability: Sometimes(random, 0.6, 0.15),
+        DuplicateProbability: Sometimes(random, 0.5, 0.05),
+        LongDelayProbability: Sometimes(random, 0.4, 0.01),
         DelayTicksMax: 1 + random.Next(3),
-        SlowDiskProbability: random.NextDouble() * 0.5,
-        TickSkipProbability: random.Chance(0.5) ? 0 : random.NextDouble() * 0.1,
-        TransferProbability: random.Chance(0.5) ? 0 : random.NextDouble() * 0.01,
-        ProposeProbability: 0.1 + random.NextDouble() * 0.5,
-        ReadProbability: random.NextDouble() * 0.4,
-        LeaseReads: random.Chance(0.3));
+        SlowDiskProbability: random.NextDouble() * 0.6,
+        SlowDiskTicksMax: 1 + random.Next(4),
+        DriftingClocks: random.Chance(0.5),
+        StallProbability: Sometimes(random, 0.4, 0.005),
+        LeaderStallProbability: Sometimes(random, 0.4, 0.01),
+        TransferProbability: Sometimes(random, 0.5, 0.01),
+        ClientActivity: 0.2 + (random.NextDouble() * 0.8),
+        LeaseReads: random.Chance(0.4),
+        SnapshotAfterLogBytes: random.Chance(0.7) ? 256 + random.Next(4096) : 1L << 30,
+        CompactionLagEntries: random.Next(8),
+        AppendEntriesMax: new[] { 1, 2, 4, 64 }[random.Next(4)],
+        InflightMessagesMax: new[] { 1, 2, 4, 16 }[random.Next(4)]);
+
+    // Off in about (1 - share) of the runs, else uniform in [0, max).
+    private static double Sometimes(Prng random, double share, double max) => random.Chance(share) ? random.NextDouble() * max : 0;
 }
 
 public sealed partial class Simulation
 {
     private void InjectFaults()
     {
-        _network.Reorder = true;
-        _network.DropProbability = _profile.DropProbability;
-        _network.DuplicateProbability = _profile.DuplicateProbability;
-        _network.DelayTicksMax = _profile.DelayTicksMax;
-        foreach (SimNode node in _nodes)
+        Network.DropProbability = _profile.DropProbability;
+        Network.DuplicateProbability = _profile.DuplicateProbability;
+        Network.LongDelayProbability = _profile.LongDelayProbability;
+        Network.DelayTicksMax = _profile.DelayTicksMax;
+        if (Tick == 0 && _profile.DriftingClocks) DrawClockDrifts();
+        foreach (SimHost host in _hosts) CrashOrRestart(host);
+        if (Network.IsPartitioned)
         {
-            if (node.IsUp)
-            {
-                double crash = node.HasPendingPersist ? _profile.CrashWhilePersistingProbability : _profile.CrashProbability;
-                if (Random.Chance(crash)) Crash(node);
-            }
-            else if (Random.Chance(_profile.RestartProbability))
-            {
-                Trace($"restart n{node.Id}");
-                node.Start();
-            }
-        }
-        if (_network.IsPartitioned)
-        {
-            if (Random.Chance(_profile.HealProbability))
-            {
-                Trace("heal");
-                _network.Heal();
-            }
+            if (Random.Chance(_profile.HealProbability)) HealNetwork();
         }
         else if (Random.Chance(_profile.PartitionProbability))
         {
             Partition();
         }
         if (Random.Chance(_profile.TransferProbability)) TransferLeadership();
+        IsolateWhenDue();
         if (Random.Chance(_profile.LeaderCrashProbability) && FindLeader() is { } leader) Crash(leader);
-        if (!_network.IsPartitioned && Random.Chance(_profile.LeaderIsolateProbability) && FindLeader() is { } isolated)
+        if (!Network.IsPartitioned && Random.Chance(_profile.LeaderIsolateProbability) && FindLeader() is { } isolated) Isolate(isolated);
+        if (Random.Chance(_profile.LeaderStallProbability) && FindLeader() is { } stalled) StallLeader(stalled);
+        foreach (SimHost host in _hosts)
         {
-            Trace($"isolate leader n{isolated.Id}");
-            foreach (SimNode other in _nodes)
-            {
-                if (other == isolated) continue;
-                _network.Cut(isolated.Id, other.Id);
-                _network.Cut(other.Id, isolated.Id);
-            }
+            if (host.IsUp && !host.IsStalled && Random.Chance(_profile.StallProbability)) host.Stall(1 + Random.Next(2 * ElectionTicks));
         }
     }
 
-    private SimNode? FindLeader()
+    private void DrawClockDrifts()
     {
-        var leaders = _nodes.Where(n => n.Raft is { Role: Role.Leader }).ToList();
+        foreach (SimHost host in _hosts) host.ClockDrift = Random.Next(3) - 1;
+        Trace("clock drift: " + string.Join(" ", _hosts.Select(h => $"n{h.Id}:{h.ClockDrift:+0;-0;0}")));
+    }
+
+    private void CrashOrRestart(SimHost host)
+    {
+        if (host.IsUp)
+        {
+            double crash = host.HasUnsyncedWrites ? _profile.CrashWhileUnsyncedProbability : _profile.CrashProbability;
+            if (Random.Chance(crash)) Crash(host);
+        }
+        else if (Random.Chance(_profile.RestartProbability))
+        {
+            Trace($"restart n{host.Id}");
+            host.Start();
+        }
+    }
+
+    private SimHost? FindLeader()
+    {
+        var leaders = _hosts.Where(h => h.Node is { } node && !h.IsStalled && node.RaftNode.Role == Role.Leader).ToList();
         return leaders.Count == 0 ? null : leaders[Random.Next(leaders.Count)];
     }
 
-    private void Crash(SimNode node)
+    private static void Crash(SimHost host) => host.Crash();
+
+    private void HealNetwork()
     {
-        Trace($"crash n{node.Id}{(node.HasPendingPersist ? " (while persisting)" : "")}");
-        node.Crash();
-        Clients.OnCrash(node);
+        Trace("heal");
+        Network.Heal();
     }
 
+    /// <summary>Two random sides; sometimes the cut is one-way.</summary>
     private void Partition()
     {
-        // Split the nodes into two random sides; sometimes the cut is one-way.
-        var side = new bool[_nodes.Count];
+        var side = new bool[NodeCount];
         for (int i = 0; i < side.Length; i++) side[i] = Random.Chance(0.5);
-        bool oneWay = Random.Chance(0.2);
-        Trace($"partition {string.Join(",", _nodes.Where((_, i) => side[i]).Select(n => n.Id))} | rest{(oneWay ? " (one-way)" : "")}");
+        bool oneWay = Random.Chance(_profile.OneWayProbability);
+        Trace($"partition {string.Join(",", _hosts.Where((_, i) => side[i]).Select(h => h.Id))} | rest{(oneWay ? " (one-way)" : "")}");
         for (int a = 0; a < side.Length; a++)
         {
             for (int b = 0; b < side.Length; b++)
             {
-                if (side[a] && !side[b])
-                {
-                    _network.Cut(a + 1, b + 1);
-                    if (!oneWay) _network.Cut(b + 1, a + 1);
-                }
+                if (!side[a] || side[b]) continue;
+                Network.Cut(a + 1, b + 1);
+                if (!oneWay) Network.Cut(b + 1, a + 1);
             }
         }
     }
 
+    private void Isolate(SimHost host)
+    {
+        Trace($"isolate n{host.Id}");
+        foreach (SimHost other in _hosts)
+        {
+            if (other == host) continue;
+            Network.Cut(host.Id, other.Id);
+            Network.Cut(other.Id, host.Id);
+        }
+    }
+
+    /// <summary>The leader's event loop stops for longer than an election timeout, often cut off from its peers meanwhile.</summary>
+    private void StallLeader(SimHost leader)
+    {
+        if (!Network.IsPartitioned && Random.Chance(0.5)) Isolate(leader);
+        leader.Stall(ElectionTicks + Random.Next(5 * ElectionTicks));
+    }
+
+    /// <summary>A leadership transfer; now and then the network then cuts the old leader off before it hears how it went.</summary>
     private void TransferLeadership()
     {
-        SimNode? leader = _nodes.FirstOrDefault(n => n.Raft is { Role: Role.Leader });
-        if (leader is null) return;
-        int to = 1 + Random.Next(_nodes.Count);
-        bool started = leader.Raft!.TransferLeadership(to);
+        if (FindLeader() is not { Node: { } node } leader) return;
+        int to = 1 + Random.Next(NodeCount);
+        bool started = node.TransferLeadership(to);
         Trace($"transfer leadership n{leader.Id} -> n{to}: {started}");
+        if (started && Random.Chance(0.5)) _isolation = (leader.Id, Tick + 1 + Random.Next(3));
     }
 
-    private void ClientActions()
+    private void IsolateWhenDue()
     {
-        if (Random.Chance(_profile.ProposeProbability))
-        {
-            SimNode? target = PickTarget();
-            if (target is not null) Clients.Propose(target, liveness: false);
-        }
-        if (Random.Chance(_profile.ReadProbability))
-        {
-            SimNode? target = PickLive();
-            if (target is not null) Clients.Read(target, _nodes);
-        }
-    }
-
-    /// <summary>Usually a node that thinks it leads, sometimes any live node.</summary>
-    private SimNode? PickTarget()
-    {
-        var leaders = _nodes.Where(n => n.Raft is { Role: Role.Leader }).ToList();
-        if (leaders.Count > 0 && Random.Chance(0.9)) return leaders[Random.Next(leaders.Count)];
-        return PickLive();
-    }
-
-    private SimNode? PickLive()
-    {
-        var live = _nodes.Where(n => n.IsUp).ToList();
-        return live.Count == 0 ? null : live[Random.Next(live.Count)];
+        if (_isolation is not { } due || due.Tick > Tick) return;
+        _isolation = null;
+        if (!Network.IsPartitioned) Isolate(Host(due.Node));
     }
 }

@@ -1,43 +1,46 @@
-using KvRaft.Raft;
-
 namespace KvRaft.Simulation;
 
 public sealed partial class Simulation
 {
-    /// <summary>Heals everything and requires a leader and a new write applied on every node in time.</summary>
+    /// <summary>
+    /// Heals everything (network, stalls, clocks, disks stay as they are but every node runs) and requires, within
+    /// <see cref="SimulationOptions.LivenessTicksMax"/> ticks: every client's outstanding operation answered or given
+    /// up, and one new write acknowledged and applied on every node.
+    /// </summary>
     private long RunLiveness()
     {
-        Trace("liveness: heal all, restart all, reliable network");
-        _network.Heal();
-        _network.DropProbability = 0;
-        _network.DuplicateProbability = 0;
-        _network.DelayTicksMax = 1;
-        _network.Reorder = false;
-        foreach (SimNode node in _nodes)
+        Trace("liveness: heal the network, end every stall, restart every node, reliable delivery");
+        Network.Heal();
+        Network.DropProbability = 0;
+        Network.DuplicateProbability = 0;
+        Network.LongDelayProbability = 0;
+        Network.DelayTicksMax = 1;
+        foreach (SimHost host in _hosts)
         {
-            if (!node.IsUp) node.Start();
+            host.ClockDrift = 0;
+            host.EndStall();
+            if (!host.IsUp) host.Start();
         }
         long start = Tick;
         long deadline = Tick + Options.LivenessTicksMax;
         for (; Tick < deadline; Tick++)
         {
-            SimNode? leader = _nodes.FirstOrDefault(n => n.Raft is { Role: Role.Leader });
-            if (leader is not null && Tick % 20 == 0) Clients.Propose(leader, liveness: true);
+            bool clientsDone = true;
+            foreach (SimClient client in _clients) clientsDone &= client.ActForLiveness(writer: client.Number == 0);
             Step();
-            if (Tick % 10 == 0) TraceRoles(this, _nodes);
-            if (LivenessWriteAppliedEverywhere()) return Tick - start;
+            if (clientsDone && LivenessWriteAppliedEverywhere()) return Tick - start;
         }
-        TraceRoles(this, _nodes);
-        throw new SimulationFailure(Options.Seed, Tick, $"liveness: no new write applied on every node within {Options.LivenessTicksMax} ticks of healing");
+        TraceRoles();
+        string waiting = string.Join(", ", _clients.Where(c => !c.Idle).Select(c => $"client {c.Number}"));
+        Fail(ViolationKind.Liveness, $"within {Options.LivenessTicksMax} ticks of healing: " +
+            (waiting.Length > 0 ? $"{waiting} still waiting" : "the new write was not applied on every node"));
+        return -1;
     }
 
     private bool LivenessWriteAppliedEverywhere()
     {
-        foreach (var (index, writeId) in Checker.AppliedWrites)
-        {
-            if (!Clients.LivenessWrites.Contains(writeId)) continue;
-            if (_nodes.All(n => n.Machine.Applied >= index)) return true;
-        }
-        return false;
+        SimClient writer = _clients[0];
+        long index = Audit.AppliedIndexOf(writer.ClientId, writer.LivenessWriteSequence);
+        return index > 0 && _hosts.All(h => h.IsUp && h.Machine.AppliedIndex >= index);
     }
 }

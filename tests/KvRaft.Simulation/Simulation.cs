@@ -1,157 +1,171 @@
+using System.Text;
+using KvRaft.Linearizability;
+using KvRaft.Protocol;
 using KvRaft.Raft;
+using KvRaft.Server.Node;
 
 namespace KvRaft.Simulation;
 
 /// <summary>
-/// One deterministic run of a simulated cluster, fixed entirely by its seed: a chaos phase
-/// (crashes, partitions, loss, delay, duplication, reordering, client load, leadership transfers,
-/// snapshots) with safety checked after every tick, then a liveness phase that heals everything
-/// and requires a leader and progress within a bound.
+/// One deterministic run of a KvNode cluster, fixed entirely by its seed: a chaos phase (crashes that lose or tear
+/// unsynced writes, restarts, partitions, loss, delay, duplication, reordering, clock drift, stalls, slow disks,
+/// small snapshot thresholds, leadership transfers, clients under sessions) with Raft safety, state machine safety
+/// and exactly-once checked as it runs, then a liveness phase that heals everything and requires every client to
+/// be answered and a new write applied on every node within a bound, then the linearizability check of the whole
+/// client history and the exactly-once count of the append-only keys.
 /// </summary>
 public sealed partial class Simulation
 {
     internal const int ElectionTicks = 10;
-    private readonly List<SimNode> _nodes = new();
-    private readonly List<Envelope> _due = new();
-    private readonly SimNetwork _network;
+    private readonly List<SimHost> _hosts = new();
+    private readonly List<SimClient> _clients = new();
+    private readonly List<Operation> _history = new();
+    private readonly Dictionary<string, string> _lastValueSeen = new();
     private readonly FaultProfile _profile;
+    private readonly string _stagingDirectory;
+    private (int Node, long Tick)? _isolation; // an isolation scheduled to follow a leadership transfer
 
     /// <summary>Creates the run for <paramref name="options"/>.</summary>
     public Simulation(SimulationOptions options)
     {
         Options = options;
         Random = new Prng(options.Seed);
-        _network = new SimNetwork(Random);
         _profile = FaultProfile.Draw(Random);
+        Network = new SimNetwork(this, Random);
+        Audit = new ApplyAudit(this);
         Checker = new SafetyChecker(this);
-        Clients = new SimClients(this);
-        int count = options.NodeCount != 0 ? options.NodeCount : (Random.Chance(0.5) ? 3 : 5);
-        int[] voters = Enumerable.Range(1, count).ToArray();
-        int snapshotEvery = 8 + Random.Next(40);
-        int compactionLag = Random.Next(6);
-        int appendEntriesMax = new[] { 1, 2, 4, 8, 64 }[Random.Next(5)];
-        int inflightMax = new[] { 1, 2, 4, 16 }[Random.Next(4)];
-        AsyncStorageWrites = Random.Chance(0.5);
-        foreach (int id in voters)
+        NodeCount = options.NodeCount != 0 ? options.NodeCount : (Random.Chance(0.5) ? 3 : 5);
+        _stagingDirectory = Path.Combine(StagingRoot, $"kvraft-sim-{options.Seed}-{Guid.NewGuid():N}");
+        var limits = new ServerLimits
         {
-            _nodes.Add(new SimNode(this, id, voters)
-            {
-                SnapshotEveryEntries = snapshotEvery,
-                CompactionLagEntries = compactionLag,
-                AppendEntriesMax = appendEntriesMax,
-                InflightMessagesMax = inflightMax,
-                LeaseReads = _profile.LeaseReads,
-                AsyncStorageWrites = AsyncStorageWrites,
-            });
-        }
+            SnapshotAfterLogBytes = _profile.SnapshotAfterLogBytes,
+            CompactionLagEntries = _profile.CompactionLagEntries,
+            RequestTimeoutTicks = 5 * ElectionTicks,
+            AppendEntriesMax = _profile.AppendEntriesMax,
+            InflightMessagesMax = _profile.InflightMessagesMax,
+        };
+        int[] voters = Enumerable.Range(1, NodeCount).ToArray();
+        foreach (int id in voters) _hosts.Add(new SimHost(this, id, voters, limits, Path.Combine(_stagingDirectory, $"n{id}")));
+        int clients = 3 + Random.Next(6);
+        for (int i = 0; i < clients; i++) _clients.Add(new SimClient(this, i, Random));
     }
+
+    // Snapshot installs stage their files on disk; memory-backed when the machine has it.
+    private static string StagingRoot => Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 
     internal SimulationOptions Options { get; }
 
-    /// <summary>Nodes write each Ready in the background and take the next one meanwhile (drawn per run).</summary>
-    internal bool AsyncStorageWrites { get; }
-
     internal Prng Random { get; }
+
+    internal SimNetwork Network { get; }
+
+    internal ApplyAudit Audit { get; }
 
     internal SafetyChecker Checker { get; }
 
-    internal SimClients Clients { get; }
+    internal int NodeCount { get; }
+
+    internal bool LeaseReads => _profile.LeaseReads;
 
     /// <summary>The current simulated tick.</summary>
     public long Tick { get; private set; }
 
+    internal SimHost Host(int id) => _hosts[id - 1];
+
     /// <summary>Runs the whole simulation; throws <see cref="SimulationFailure"/> on a broken property.</summary>
     public SimulationResult Run()
     {
-        Trace($"seed {Options.Seed}: {_nodes.Count} nodes, {(AsyncStorageWrites ? "asynchronous" : "synchronous")} storage writes, profile {_profile}");
-        foreach (SimNode node in _nodes) node.Start();
+        using PlantedBugs.Scope plants = PlantedBugs.Plant(Options.Plants);
+        Trace($"seed {Options.Seed}: {NodeCount} nodes, {_clients.Count} clients, profile {_profile}");
         try
         {
+            foreach (SimHost host in _hosts) host.Start();
             for (; Tick < Options.ChaosTicks; Tick++)
             {
                 InjectFaults();
-                ClientActions();
+                foreach (SimClient client in _clients) client.Act(issueNew: Random.Chance(_profile.ClientActivity));
                 Step();
             }
             long livenessTicks = RunLiveness();
-            return new SimulationResult(Options.Seed, _nodes.Count, Tick, Checker.GlobalCommitted, Clients.WritesProposed, Clients.ReadsReleased, livenessTicks);
+            CheckHistory();
+            Audit.CheckAppendOnlyKeys(FinalValue);
+            return new SimulationResult(Options.Seed, NodeCount, Tick, Checker.GlobalCommitted, Audit.Applies, _history.Count, livenessTicks);
         }
-        catch (InvariantException invariant)
+        catch (SimulationFailure)
         {
-            throw new SimulationFailure(Options.Seed, Tick, "core invariant: " + invariant.Message);
+            throw;
+        }
+        catch (Exception exception)
+        {
+            throw new SimulationFailure(Options.Seed, Tick, ViolationKind.UnexpectedException, exception.ToString(), exception);
+        }
+        finally
+        {
+            if (Directory.Exists(_stagingDirectory)) Directory.Delete(_stagingDirectory, recursive: true);
         }
     }
 
     private void Step()
     {
-        foreach (Envelope envelope in _network.TakeDue(Tick, _due)) Deliver(envelope);
-        foreach (SimNode node in _nodes)
-        {
-            if (node.Raft is { } raft && !SkipsTick(node)) raft.Tick();
-        }
-        foreach (SimNode node in _nodes) node.Process(Tick);
-        Checker.AfterStep(_nodes);
+        Network.DeliverDue();
+        foreach (SimHost host in _hosts) host.Step();
+        Checker.AfterStep(_hosts);
+        if (Options.Trace && Tick % 10 == 0) TraceRoles();
     }
 
-    /// <summary>
-    /// Clock drift: a node's clock loses a tick now and then, at most one tick in any
-    /// <see cref="ElectionTicks"/> (the drift bound that lease reads assume).
-    /// </summary>
-    private bool SkipsTick(SimNode node)
+    private void CheckHistory()
     {
-        if (_profile.TickSkipProbability == 0 || Tick - node.LastSkippedTick < ElectionTicks) return false;
-        if (!Random.Chance(_profile.TickSkipProbability)) return false;
-        node.LastSkippedTick = Tick;
-        return true;
-    }
-
-    private void Deliver(Envelope envelope)
-    {
-        Message message = envelope.Message;
-        SimNode target = _nodes[message.To - 1];
-        bool cut = _network.IsCut(message.From, message.To);
-        Trace($"deliver {message}{(cut ? " (cut)" : "")}");
-        if (message.Type == MessageType.Snapshot)
+        CheckResult result = HistoryChecker.Check(_history, new CheckOptions
         {
-            _nodes[message.From - 1].OnSnapshotSent(message.To, delivered: target.IsUp && !cut);
-        }
-        if (!cut) target.Receive(envelope);
+            MaxStepsPerKey = 2_000_000,
+            TimeoutPerKey = TimeSpan.FromHours(1), // the step budget decides, so the verdict is the same on every machine
+            MaxDegreeOfParallelism = 1,
+        });
+        if (result.Verdict == Verdict.NotLinearizable) Fail(ViolationKind.Linearizability, result.Describe());
+        if (result.Verdict == Verdict.Unknown) Fail(ViolationKind.CheckerUndecided, result.Describe());
     }
 
-    internal void SendFrom(SimNode node, Message message)
+    // The value a key ended with, on the node that applied the most.
+    private string FinalValue(string key)
     {
-        SnapshotData? data = null;
-        if (message.Type == MessageType.Snapshot)
-        {
-            data = node.SnapshotFor(message.Snapshot.Index);
-            Invariant.True(data is not null, message.Snapshot.Index);
-        }
-        bool sent = _network.Send(Tick, new Envelope(message, data));
-        if (!sent && message.Type == MessageType.Snapshot) node.OnSnapshotSent(message.To, delivered: false);
+        SimHost host = _hosts.Where(h => h.IsUp).MaxBy(h => h.Machine.AppliedIndex)!;
+        byte[]? value = host.Machine.Get(Encoding.UTF8.GetBytes(key));
+        return value is null ? "" : Encoding.UTF8.GetString(value);
     }
 
-    internal int PersistDelayTicks() => Random.Chance(_profile.SlowDiskProbability) ? 1 + Random.Next(2) : 0;
+    /// <summary>A broken property: the run ends here.</summary>
+    internal void Fail(ViolationKind kind, string violation)
+    {
+        Trace($"VIOLATION {kind}: {violation}");
+        throw new SimulationFailure(Options.Seed, Tick, kind, violation);
+    }
+
+    /// <summary>A client's answer arrived from <paramref name="node"/>.</summary>
+    internal void OnResponse(int node, long connectionId, in ClientResponse response) =>
+        _clients[(int)(connectionId / 100)].OnResponse(node, response);
+
+    internal void Record(Operation operation) => _history.Add(operation);
+
+    /// <summary>A value a client has seen under <paramref name="key"/>, so compare-and-swaps sometimes succeed.</summary>
+    internal string? LastValueSeen(string key) => _lastValueSeen.GetValueOrDefault(key);
+
+    internal void SawValue(string key, string value) => _lastValueSeen[key] = value;
+
+    /// <summary>How long the next log write takes on the disk, in ticks (0: within the same turn).</summary>
+    internal int DiskDelayTicks() => Random.Chance(_profile.SlowDiskProbability) ? 1 + Random.Next(_profile.SlowDiskTicksMax) : 0;
 
     internal void Trace(string line)
     {
         if (Options.Trace) Console.WriteLine($"[{Tick,5}] {line}");
     }
 
-    internal static void TraceRoles(Simulation simulation, IEnumerable<SimNode> nodes)
+    private void TraceRoles()
     {
-        if (!simulation.Options.Trace) return;
-        simulation.Trace(string.Join("  ", nodes.Select(n => n.Raft is { } r
-            ? $"n{n.Id}:{r.Role}/t{r.Term}/c{r.Committed}/l{r.LastIndex}"
-            : $"n{n.Id}:down")));
-        foreach (SimNode node in nodes)
-        {
-            if (node.Raft is { Role: Role.Leader } leader && leader.Status.Followers is { } followers)
-            {
-                simulation.Trace($"  n{node.Id} progress: " + string.Join("  ", followers.Select(f => $"n{f.Key}:{f.Value}")));
-            }
-        }
+        Trace(string.Join("  ", _hosts.Select(h => h.Node is { } node
+            ? $"n{h.Id}:{node.RaftNode.Role}/t{node.RaftNode.Term}/c{node.RaftNode.Committed}/l{node.RaftNode.LastIndex}/a{h.Machine.AppliedIndex}{(h.IsStalled ? "/stalled" : "")}"
+            : $"n{h.Id}:down")));
     }
 }
 
 /// <summary>What a passing run did.</summary>
-public readonly record struct SimulationResult(ulong Seed, int Nodes, long Ticks, long Committed, long WritesProposed, long ReadsReleased, long LivenessTicks);
+public readonly record struct SimulationResult(ulong Seed, int Nodes, long Ticks, long Committed, long Applies, long Operations, long LivenessTicks);

@@ -1,15 +1,45 @@
 namespace KvRaft.Simulation;
 
+/// <summary>What a failed run broke: each kind names one check.</summary>
+public enum ViolationKind
+{
+    /// <summary>Two leaders in one term.</summary>
+    ElectionSafety,
+    /// <summary>Two nodes committed different entries at one index (log matching / committed entries never change).</summary>
+    CommittedEntryChanged,
+    /// <summary>A node's commit index moved back while it ran.</summary>
+    CommitWentBack,
+    /// <summary>A leader lacks an entry committed before its term.</summary>
+    LeaderCompleteness,
+    /// <summary>Two applications of one log position gave different commands or results (state machine safety).</summary>
+    StateMachineSafety,
+    /// <summary>The client history is not linearizable.</summary>
+    Linearizability,
+    /// <summary>One client write applied at two log positions.</summary>
+    DuplicateApply,
+    /// <summary>A write acknowledged to its client that was never applied, or an appended value missing or repeated.</summary>
+    AcknowledgedWriteLost,
+    /// <summary>A crash lost log writes the node had already reported durable (and acknowledged on their strength).</summary>
+    DurableWriteLost,
+    /// <summary>The healed cluster did not answer every client, or did not apply a new write everywhere, in time.</summary>
+    Liveness,
+    /// <summary>A node (or the simulator) threw: a node must never stop.</summary>
+    UnexpectedException,
+    /// <summary>The linearizability checker gave up (search budget): not a verdict.</summary>
+    CheckerUndecided,
+}
+
 /// <summary>A broken safety or liveness property, naming the seed that reproduces it.</summary>
 public sealed class SimulationFailure : Exception
 {
     /// <summary>Creates the failure for <paramref name="seed"/>.</summary>
-    public SimulationFailure(ulong seed, long tick, string property)
-        : base($"seed {seed}, tick {tick}: {property}. Replay: dotnet run -c Release --project tests/KvRaft.Simulation -- --seed {seed} --trace")
+    public SimulationFailure(ulong seed, long tick, ViolationKind kind, string violation, Exception? inner = null)
+        : base($"seed {seed}, tick {tick}: {kind}: {violation}. Replay: dotnet run -c Release --project tests/KvRaft.Simulation -- --seed {seed} --trace", inner)
     {
         Seed = seed;
         Tick = tick;
-        Property = property;
+        Kind = kind;
+        Violation = violation;
     }
 
     /// <summary>Not used.</summary>
@@ -27,6 +57,17 @@ public sealed class SimulationFailure : Exception
     /// <summary>The simulated tick at which it was seen.</summary>
     public long Tick { get; }
 
-    /// <summary>The property that broke.</summary>
-    public string Property { get; } = "";
+    /// <summary>Which check broke.</summary>
+    public ViolationKind Kind { get; }
+
+    /// <summary>What broke, in words.</summary>
+    public string Violation { get; } = "";
+
+    /// <summary>The program's exit code for this failure: 3 safety or linearizability, 4 liveness, 5 unexpected exception.</summary>
+    public int ExitCode => Kind switch
+    {
+        ViolationKind.Liveness => 4,
+        ViolationKind.UnexpectedException or ViolationKind.CheckerUndecided => 5,
+        _ => 3,
+    };
 }

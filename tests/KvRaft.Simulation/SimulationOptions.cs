@@ -1,5 +1,3 @@
-using KvRaft.Raft;
-
 namespace KvRaft.Simulation;
 
 /// <summary>Everything that shapes one simulated run; all of it derives from the seed unless set.</summary>
@@ -12,14 +10,14 @@ public sealed record SimulationOptions
     public int NodeCount { get; init; }
 
     /// <summary>Ticks of chaos (faults, client load) before the liveness phase.</summary>
-    public int ChaosTicks { get; init; } = 300;
+    public int ChaosTicks { get; init; } = 400;
 
-    /// <summary>Ticks the healed cluster has to elect a leader and commit a new write everywhere.</summary>
-    public int LivenessTicksMax { get; init; } = 300;
+    /// <summary>Ticks the healed cluster has to answer every client and apply a new write everywhere.</summary>
+    public int LivenessTicksMax { get; init; } = 600;
 
     /// <summary>Print every event.</summary>
     public bool Trace { get; init; }
 
-    /// <summary>Bugs planted in the core (test-only).</summary>
-    internal PlantedFault Faults { get; init; }
+    /// <summary>Bugs planted for this run (test-only).</summary>
+    internal PlantedBug Plants { get; init; }
 }

@@ -50,6 +50,8 @@ public sealed partial class KvNode
             HeartbeatTicks = options.HeartbeatTicks,
             Applied = Math.Max(machine.AppliedIndex, log.FirstIndex - 1),
             LeaseReads = options.LeaseReads,
+            AppendEntriesMax = options.Limits.AppendEntriesMax,
+            InflightMessagesMax = options.Limits.InflightMessagesMax,
             AsyncStorageWrites = options.AsyncStorageWrites,
         });
         AsyncStorageWrites = options.AsyncStorageWrites;

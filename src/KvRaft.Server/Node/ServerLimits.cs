@@ -32,4 +32,10 @@ public sealed record ServerLimits
     /// whole proposal (under load a hundred writes or more): 1,000 entries keep tens of megabytes.
     /// </summary>
     public long CompactionLagEntries { get; init; } = 1_000;
+
+    /// <summary>Entries in one Append to a follower at most (the core's <c>RaftConfig.AppendEntriesMax</c>).</summary>
+    public int AppendEntriesMax { get; init; } = 1024;
+
+    /// <summary>Appends in flight to one follower at most: the replication pipeline's window.</summary>
+    public int InflightMessagesMax { get; init; } = 64;
 }
