@@ -39,7 +39,6 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
             ElectionTicks = 10,
             HeartbeatTicks = 1,
             Limits = limits,
-            AsyncStorageWrites = cluster.AsyncStorageWrites,
         }, _log, _machine, new SimPeerOutbox(cluster, Id), new SimClientOutbox(cluster, Id), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, stagingDirectory),
@@ -62,31 +61,16 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 
     public void Request(long connectionId, in ClientRequest request) => Node?.OnClientRequest(connectionId, request);
 
-    /// <summary>One tick: time, then the turn's batching, then every Ready (the memory log commits at once).</summary>
+    /// <summary>
+    /// One tick: time, then the turn's batching, then the Readies. Readies are taken while earlier log writes are
+    /// in flight; each write ends after a drawn delay (see <see cref="KvSimCluster.LogWriteDelayTicksMax"/>), in
+    /// order (the memory log itself is durable at once: what is tested is what the node does meanwhile).
+    /// </summary>
     public void Step()
     {
         if (Node is not { } node) return;
         node.OnTick();
         node.EndTurn();
-        if (node.AsyncStorageWrites)
-        {
-            StepPipelined(node);
-            return;
-        }
-        for (int round = 0; round < 8 && node.TryBeginReady(out bool mustCommit); round++)
-        {
-            if (mustCommit) Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
-            node.CompleteReady();
-        }
-        MaybeSnapshot(node);
-    }
-
-    /// <summary>
-    /// Readies are taken while earlier log writes are in flight; each write ends after a drawn delay of 0-2 ticks,
-    /// in order (the memory log itself is durable at once: what is tested is what the node does meanwhile).
-    /// </summary>
-    private void StepPipelined(KvNode node)
-    {
         long tick = cluster.Tick;
         while (_writesDueTicks.Count > 0 && _writesDueTicks.Peek() <= tick)
         {
@@ -97,7 +81,12 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
         {
             if (!mustCommit) continue;
             Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
-            long due = tick + cluster.Random.Next(3);
+            if (cluster.LogWriteDelayTicksMax == 0 && _writesDueTicks.Count == 0)
+            {
+                node.OnLogWriteDurable(); // as the host does with a commit that completed at once
+                continue;
+            }
+            long due = tick + cluster.Random.Next(cluster.LogWriteDelayTicksMax + 1);
             _writesDueTicks.Enqueue(_writesDueTicks.Count > 0 ? Math.Max(due, _writesDueTicks.Last()) : due);
         }
         MaybeSnapshot(node);
