@@ -17,9 +17,10 @@ internal sealed class KvSimCluster : IDisposable
     private readonly Dictionary<string, string> _lastSeen = new();
     private readonly string _directory;
 
-    public KvSimCluster(ulong seed, int nodeCount, int clientCount, int keyCount, ServerLimits? limits = null)
+    public KvSimCluster(ulong seed, int nodeCount, int clientCount, int keyCount, ServerLimits? limits = null, bool leaseReads = false)
     {
         Seed = seed;
+        LeaseReads = leaseReads;
         Random = new Prng(seed);
         Network = new KvSimNetwork(this, Random);
         _directory = Path.Combine(Path.GetTempPath(), $"kvraft-sim-{seed}-{Guid.NewGuid():N}");
@@ -32,6 +33,9 @@ internal sealed class KvSimCluster : IDisposable
     }
 
     public ulong Seed { get; }
+
+    /// <summary>Leaders serve reads from their lease (KvNodeOptions.LeaseReads).</summary>
+    public bool LeaseReads { get; }
 
     /// <summary>
     /// Log writes end after a drawn delay of up to this many ticks (drawn per seed); with 0 each ends at once, as
