@@ -101,6 +101,9 @@ public sealed partial class RaftNode
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ticks);
         int count = Math.Min(ticks, TicksPerCallMax);
+#if PLANTED_BUGS
+        if (PlantedBugs.Has(PlantedBug.LeaseWithoutStallProtection)) count = 1; // the ticks a stall missed are dropped
+#endif
         _ticksSinceStart += count;
         if (Role == Role.Leader) TickLeader(count);
         else TickElection(count);
