@@ -78,7 +78,12 @@ public class RequestPathBenchmarks
     {
         _node.OnTick();
         _node.EndTurn();
-        while (_node.TryBeginReady(out _)) _node.CompleteReady();
+        while (_node.TryAcceptReady(out bool mustCommit))
+        {
+            if (!mustCommit) continue;
+            _ = _log.CommitAsync(); // the memory twin commits at once (and forgets what it kept to lose at a crash)
+            _node.OnLogWriteDurable();
+        }
         // Keep the log short, as snapshots and compaction would: the twin returns compacted entries' buffers to the pool.
         if (_log.LastIndex - _log.FirstIndex >= 2 * KeptEntries) _log.CompactUntil(_log.LastIndex - KeptEntries, _log.TryGetTerm(_log.LastIndex - KeptEntries, out long term) ? term : 0);
     }

@@ -92,13 +92,14 @@ public class RequestPathFasterBenchmarks
     {
         node.OnTick();
         node.EndTurn();
-        while (node.TryBeginReady(out var mustCommit))
+        while (node.TryAcceptReady(out var mustCommit))
         {
-            if (mustCommit)
+            if (!mustCommit)
             {
-                log.CommitAsync().AsTask().GetAwaiter().GetResult();
+                continue;
             }
-            node.CompleteReady();
+            log.CommitAsync().AsTask().GetAwaiter().GetResult();
+            node.OnLogWriteDurable();
         }
         // Keep the log short, as snapshots and compaction would (FasterLog truncates its front).
         if (log.LastIndex - log.FirstIndex >= 4096 && log.TryGetTerm(log.LastIndex - 16, out var term))

@@ -7,9 +7,9 @@ public sealed partial class RaftNode
     /// <summary>Context of a Vote sent because of a leadership transfer: it bypasses the lease check.</summary>
     internal const long ForcedCampaignContext = 1;
 
-    private void TickElection()
+    private void TickElection(int ticks)
     {
-        _electionElapsed++;
+        _electionElapsed += ticks;
         if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;

@@ -8,11 +8,11 @@ public sealed partial class RaftNode
 {
     private readonly List<Entry> _proposal = new();
 
-    private void TickLeader()
+    private void TickLeader(int ticks)
     {
-        _leaderTicks++;
-        _heartbeatElapsed++;
-        _electionElapsed++;
+        _leaderTicks += ticks;
+        _heartbeatElapsed += ticks;
+        _electionElapsed += ticks;
         if (_electionElapsed >= _config.ElectionTicks)
         {
             _electionElapsed = 0;
@@ -28,21 +28,22 @@ public sealed partial class RaftNode
             _heartbeatElapsed = 0;
             BroadcastHeartbeat();
         }
-        RetransmitStalled();
+        RetransmitStalled(ticks);
     }
 
     /// <summary>
     /// Appends in flight that have gone unanswered for an election timeout were lost (a dropped
     /// connection, say): fall back to probing from the follower's match.
     /// </summary>
-    private void RetransmitStalled()
+    private void RetransmitStalled(int ticks)
     {
         foreach (int voter in _tracker.Voters)
         {
             if (voter == Id) continue;
             Progress progress = _tracker[voter];
             if (progress.State != ProgressState.Replicate || progress.Inflights.Count == 0) continue;
-            if (++progress.StalledTicks < _config.ElectionTicks) continue;
+            progress.StalledTicks += ticks;
+            if (progress.StalledTicks < _config.ElectionTicks) continue;
             progress.BecomeProbe();
             SendAppends(voter, sendIfEmpty: true);
         }

@@ -88,13 +88,33 @@ public sealed partial class RaftNode
         new(voters, _config.InflightMessagesMax, _config.InflightBytesMax);
 
     /// <summary>Advances logical time by one tick: drives elections, heartbeats and check-quorum.</summary>
-    public void Tick()
+    public void Tick() => Tick(1);
+
+    /// <summary>
+    /// Advances logical time by <paramref name="ticks"/> ticks at once, as a host that stalled (a pause, a slow
+    /// disk) reports the time it missed; at most <see cref="TicksPerCallMax"/> count. Every timer moves by the
+    /// full count, the clock of the leader's lease among them, so a leader whose lease ran out during the stall
+    /// serves no lease read until a quorum acknowledges a heartbeat sent after it; what the timers trigger happens
+    /// at most once per call (one heartbeat broadcast, one check-quorum, one campaign).
+    /// </summary>
+    public void Tick(int ticks)
     {
-        _ticksSinceStart++;
-        if (Role == Role.Leader) TickLeader();
-        else TickElection();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ticks);
+        int count = Math.Min(ticks, TicksPerCallMax);
+#if PLANTED_BUGS
+        if (PlantedBugs.Has(PlantedBug.LeaseWithoutStallProtection)) count = 1; // the ticks a stall missed are dropped
+#endif
+        _ticksSinceStart += count;
+        if (Role == Role.Leader) TickLeader(count);
+        else TickElection(count);
         ExpireForwardedReads();
     }
+
+    /// <summary>
+    /// Ticks one <see cref="Tick(int)"/> call counts at most: past any lease and election timeout, so a longer
+    /// stall acts as this one, and the timers stay bounded.
+    /// </summary>
+    public int TicksPerCallMax => 4 * _config.ElectionTicks;
 
     /// <summary>A status snapshot for tools and tests.</summary>
     public RaftStatus Status

@@ -70,7 +70,6 @@ internal sealed class SimHost
             HeartbeatTicks = 1,
             LeaseReads = _simulation.LeaseReads,
             Limits = _limits,
-            AsyncStorageWrites = true,
         }, Log, audited, new SimPeerOutbox(_simulation, Id), new SimClientOutbox(_simulation, Id), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, _stagingDirectory),
@@ -143,7 +142,7 @@ internal sealed class SimHost
 
     /// <summary>
     /// This tick, plus the ticks missed while stalled, plus or minus the drift: at most one tick gained or lost per
-    /// election timeout (the bound lease reads assume). The planted bug hands over one tick however long the stall.
+    /// election timeout (the bound lease reads assume).
     /// </summary>
     private void DeliverTicks(KvNode node)
     {
@@ -154,8 +153,7 @@ internal sealed class SimHost
             _lastDriftTick = _simulation.Tick;
             ticks += ClockDrift;
         }
-        if (PlantedBugs.Has(PlantedBug.LeaseWithoutStallProtection)) ticks = Math.Min(ticks, 1);
-        for (int i = 0; i < ticks; i++) node.OnTick(); // TODO(merge): KvNode.OnTicks(ticks)
+        if (ticks > 0) node.OnTicks(ticks);
     }
 
     private void CompleteDueWrites(KvNode node)

@@ -60,7 +60,6 @@ public sealed class KvServer : IAsyncDisposable
             HeartbeatTicks = options.HeartbeatTicks,
             LeaseReads = options.LeaseReads,
             Limits = options.Limits,
-            AsyncStorageWrites = true, // the event loop goes on while the log is written
         }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger), clientOutbox, loggers.CreateLogger("kvraft.node"))
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, Path.Combine(options.DataDir, "incoming")),

@@ -24,14 +24,10 @@ internal sealed partial class NodeHost
             case NodeEventKind.ClientDisconnected:
                 OnClientDisconnected?.Invoke(item.ConnectionId);
                 break;
-            case NodeEventKind.Persisted when _node.AsyncStorageWrites:
+            case NodeEventKind.Persisted:
                 // A commit call ended: everything appended before it is durable, so the oldest write in flight is.
                 _commitsInFlight--;
                 _node.OnLogWriteDurable();
-                break;
-            case NodeEventKind.Persisted:
-                _persisting = false;
-                _node.CompleteReady();
                 break;
             case NodeEventKind.PersistFailed:
                 // Never acknowledge what was not stored: stop the node with a clear error.

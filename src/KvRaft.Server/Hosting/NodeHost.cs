@@ -10,8 +10,9 @@ namespace KvRaft.Server.Hosting;
 /// <summary>
 /// The node's event loop. It runs as tasks on the node's <see cref="IoLoop"/>, the thread that also does the
 /// node's socket I/O: network, client and disk events are queued (bounded), and one turn drains them, ticks
-/// from a monotonic clock, batches everything that arrived, and overlaps the durable log commit with further
-/// input. A request read from a socket and the turn that handles it run on one thread: no hand-off between them.
+/// from a monotonic clock (every elapsed tick, after a stall too: see <see cref="TickClock"/>), batches everything
+/// that arrived, and overlaps the durable log commits with further input. A request read from a socket and the
+/// turn that handles it run on one thread: no hand-off between them.
 /// </summary>
 internal sealed partial class NodeHost : IAsyncDisposable
 {
@@ -23,14 +24,12 @@ internal sealed partial class NodeHost : IAsyncDisposable
     private readonly IKvStateMachine _machine;
     private readonly ILogger _logger;
     private readonly IoLoop _loop;
-    private readonly long _tickTimestamps;
+    private readonly TickClock _clock;
     private readonly TimeSpan _tickInterval;
     private readonly Action _runTurn;
     private readonly Action _onTickTimer;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _turnScheduled;
-    private long _nextTick;
-    private bool _persisting;
     private int _commitsInFlight; // pipelined commits whose Persisted event has not been handled yet
 
     public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, IoLoop loop, int tickMilliseconds, int queueCapacity, ILogger logger)
@@ -40,7 +39,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
         _machine = machine;
         _loop = loop;
         _logger = logger;
-        _tickTimestamps = Stopwatch.Frequency * tickMilliseconds / 1000;
+        _clock = new TickClock(TimeProvider.System, tickMilliseconds);
         _tickInterval = TimeSpan.FromMilliseconds(tickMilliseconds);
         _events = Channel.CreateBounded<NodeEvent>(new BoundedChannelOptions(queueCapacity)
         {
@@ -56,7 +55,6 @@ internal sealed partial class NodeHost : IAsyncDisposable
 
     public void Start()
     {
-        _nextTick = Stopwatch.GetTimestamp() + _tickTimestamps;
         _loop.Execute(_runTurn);
         _loop.Schedule(_onTickTimer, _tickInterval);
     }
@@ -115,15 +113,14 @@ internal sealed partial class NodeHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Ticks when due, handles what was queued, then the Readies; false once the Stop event was taken.</summary>
+    /// <summary>
+    /// Ticks when due, handles what was queued, then the Readies; false once the Stop event was taken. Time comes
+    /// first: after a stall the ticks missed are counted before the reads that waited meanwhile are handled.
+    /// </summary>
     private bool Turn()
     {
-        long now = Stopwatch.GetTimestamp();
-        if (now >= _nextTick)
-        {
-            _node.OnTick();
-            _nextTick = Math.Max(_nextTick + _tickTimestamps, now - _tickTimestamps);
-        }
+        int elapsedTicks = _clock.TakeElapsedTicks();
+        if (elapsedTicks > 0) _node.OnTicks(elapsedTicks);
         while (_overflow.TryDequeue(out NodeEvent early)) Dispatch(early);
         ChannelReader<NodeEvent> reader = _events.Reader;
         for (int i = 0; i < EventsPerTurnMax && reader.TryRead(out NodeEvent item); i++)
@@ -138,37 +135,11 @@ internal sealed partial class NodeHost : IAsyncDisposable
         return true;
     }
 
-    private void DriveReady()
-    {
-        if (_node.AsyncStorageWrites)
-        {
-            DriveReadyPipelined();
-            return;
-        }
-        while (!_persisting && _node.TryBeginReady(out bool mustCommit))
-        {
-            if (!mustCommit)
-            {
-                _node.CompleteReady();
-                continue;
-            }
-            _persisting = true;
-            ValueTask commit = _log.CommitAsync();
-            if (commit.IsCompletedSuccessfully)
-            {
-                _persisting = false;
-                _node.CompleteReady();
-                continue;
-            }
-            _ = CompleteCommitAsync(commit);
-        }
-    }
-
     /// <summary>
     /// Takes every Ready at once; each one that appended to the log gets its own commit call (the store
     /// groups concurrent calls into one device commit), whose end is reported in the order of the calls.
     /// </summary>
-    private void DriveReadyPipelined()
+    private void DriveReady()
     {
         while (_node.TryAcceptReady(out bool mustCommit))
         {

@@ -2,86 +2,108 @@ using System.Runtime.InteropServices;
 using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Storage;
-using ProtocolKvCommand = KvRaft.Protocol.KvCommand;
-using StorageKvCommand = KvRaft.Storage.KvCommand;
 
 namespace KvRaft.Server.Node;
 
+/// <summary>
+/// The Ready path (the only one): a Ready is taken and handled at once (messages sent, entries appended to the
+/// log store, durable committed entries applied and answered) while the log writes of earlier Readies are
+/// still in flight; what must wait for a write (acknowledgements, votes) waits in order of the writes. The
+/// contract holds all the same: what depends on a write is sent only once it is durable, only committed
+/// entries durable here are applied, and the core learns of each write's end (its Advance) in order.
+/// </summary>
 public sealed partial class KvNode
 {
-    private Ready? _ready;
     private readonly List<LogEntry> _entriesToPersist = new();
-    private readonly List<KvApply> _applies = new();
-    private readonly List<int> _commandsPerEntry = new();
-    private readonly List<KvResult> _results = new();
-    private int _appliedEarly; // committed entries of the current Ready applied before its write was durable
+    private readonly Queue<LogWrite> _logWrites = new();
+    private readonly Stack<List<Message>> _messageListPool = new();
+    private List<Message>? _newestWriteMessages; // AfterPersist of the newest write in flight
+    private long _appendedTerm; // term and vote of the newest hard state appended to the log store
+    private int _appendedVote;
 
-    /// <summary>True while a Ready is taken and not yet completed.</summary>
-    public bool ReadyInProgress => _ready is not null;
+    /// <summary>One accepted Ready's log write: the mark the core gets back and the messages that wait for it.</summary>
+    private readonly record struct LogWrite(PersistedMark Mark, List<Message> AfterPersist);
+
+    /// <summary>Log writes started and not yet reported durable.</summary>
+    public int LogWritesInFlight => _logWrites.Count;
 
     /// <summary>
-    /// Takes the next Ready, if any: sends its messages at once (the leader's log write overlaps
-    /// replication), installs an incoming snapshot, and appends entries and hard state to the log
-    /// store. When <paramref name="mustCommit"/> is set the host makes the log durable (one commit
-    /// for the whole batch) and then calls <see cref="CompleteReady"/>; otherwise it calls it at once.
+    /// Takes and handles the next Ready, if any (and if fewer than the limit of writes are in flight). When
+    /// <paramref name="mustCommit"/> is set its entries or hard state were appended to the log store: the host
+    /// makes the log durable and then calls <see cref="OnLogWriteDurable"/> once for this Ready.
     /// </summary>
-    public bool TryBeginReady(out bool mustCommit)
+    public bool TryAcceptReady(out bool mustCommit)
     {
         mustCommit = false;
-        Invariant.True(!AsyncStorageWrites, "TryBeginReady with asynchronous storage writes: use TryAcceptReady");
-        if (_ready is not null || !_raft.HasReady) return false;
+        if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady) return false;
         Ready ready = _raft.GetReady();
-        _ready = ready;
         // Index loops here and below: a foreach over the Ready's IReadOnlyList properties would box an enumerator.
         for (int i = 0; i < ready.Messages.Count; i++) SendPeer(ready.Messages[i]);
         _peers.Flush();
         if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
         mustCommit = AppendToLog(ready) || ready.Snapshot is not null;
-        ApplyDurablePrefix(ready);
-        return true;
-    }
-
-    /// <summary>
-    /// Committed entries that were already durable here before this Ready (every one below its first
-    /// new entry) are applied and answered now, while the log write is in flight, instead of after it:
-    /// a leader's writes commit one disk flush sooner. Applying them is safe: they are committed and
-    /// stored locally, so a restart finds them in the log (the core takes an applied index above the
-    /// stored commit index as committed).
-    /// </summary>
-    private void ApplyDurablePrefix(Ready ready)
-    {
-        _appliedEarly = 0;
-        if (ready.Snapshot is not null || ready.CommittedEntries.Count == 0) return;
-        long firstNew = ready.Entries.Count > 0 ? ready.Entries[0].Index : long.MaxValue;
-        int count = 0;
-        while (count < ready.CommittedEntries.Count && ready.CommittedEntries[count].Index < firstNew) count++;
-        if (count == 0) return;
-        ApplyRange(ready.CommittedEntries, 0, count);
-        _appliedEarly = count;
-        for (int i = 0; i < ready.ReadStates.Count; i++)
-        {
-            if (ready.ReadStates[i].Index <= _machine.AppliedIndex) ServeRead(ready.ReadStates[i]);
-        }
-        _clients.Flush();
-    }
-
-    /// <summary>The Ready's writes are durable: send what waited for them, apply, answer, advance.</summary>
-    public void CompleteReady()
-    {
-        Invariant.True(_ready is not null, "CompleteReady without TryBeginReady");
-        Ready ready = _ready;
-        _ready = null;
-        for (int i = 0; i < ready.MessagesAfterPersist.Count; i++) SendPeer(ready.MessagesAfterPersist[i]);
-        _peers.Flush();
-        ApplyRange(ready.CommittedEntries, _appliedEarly, ready.CommittedEntries.Count);
-        for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]); // already served ones are skipped
+        // The core hands out only committed entries durable here: apply and answer them now.
+        ApplyCommitted(ready.CommittedEntries);
+        for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]);
         for (int i = 0; i < ready.DroppedReads.Count; i++)
         {
             DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
         }
         _clients.Flush();
-        _raft.Advance();
+        List<Message> afterPersist = TakeAfterPersist(ready);
+        PersistedMark mark = _raft.AcceptReady();
+        if (mustCommit)
+        {
+            _logWrites.Enqueue(new LogWrite(mark, afterPersist));
+            _newestWriteMessages = afterPersist;
+        }
+        else if (_newestWriteMessages is { } newest)
+        {
+            // Nothing to write, but these may answer for entries an earlier write still carries: they wait for it.
+            newest.AddRange(afterPersist);
+            ReturnMessageList(afterPersist);
+        }
+        else
+        {
+            SendAfterPersist(afterPersist);
+        }
         AfterInput();
+        return true;
+    }
+
+    /// <summary>The oldest log write in flight is durable (writes end in the order they were started).</summary>
+    public void OnLogWriteDurable()
+    {
+        Invariant.True(_logWrites.Count > 0, "a log write reported durable with none in flight");
+        LogWrite write = _logWrites.Dequeue();
+        if (_logWrites.Count == 0) _newestWriteMessages = null;
+        SendAfterPersist(write.AfterPersist);
+        _raft.OnPersisted(write.Mark);
+        AfterInput();
+    }
+
+    /// <summary>
+    /// Appends the Ready's entries and hard state to the log store. True when they must be durable before what
+    /// depends on them goes on: entries, a new term or a new vote. A hard state that moved only its commit index is
+    /// appended but not waited for: the commit index is volatile in Raft (a node that loses it learns it again from
+    /// the leader, and restarts from its snapshot), as etcd's MustSync has it. Waiting for it cost every node one
+    /// device write per commit advance: half of all log writes under load.
+    /// </summary>
+    private bool AppendToLog(Ready ready)
+    {
+        if (ready.Entries.Count == 0 && !ready.HardStateChanged) return false;
+        _entriesToPersist.Clear();
+        for (int i = 0; i < ready.Entries.Count; i++)
+        {
+            Entry entry = ready.Entries[i];
+            _entriesToPersist.Add(new LogEntry(entry.Index, entry.Term, (byte)entry.Type, entry.Data));
+        }
+        Raft.HardState hard = ready.HardState;
+        Storage.HardState? hardState = ready.HardStateChanged ? new Storage.HardState(hard.Term, hard.Vote, hard.Commit) : null;
+        _log.Append(CollectionsMarshal.AsSpan(_entriesToPersist), hardState);
+        bool termOrVoteChanged = ready.HardStateChanged && (hard.Term != _appendedTerm || hard.Vote != _appendedVote);
+        if (ready.HardStateChanged) (_appendedTerm, _appendedVote) = (hard.Term, hard.Vote);
+        return ready.Entries.Count > 0 || termOrVoteChanged;
     }
 
     private void SendPeer(in Message message)
@@ -102,49 +124,28 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>Applies committed entries [start, end) as one batch (one state machine pass) and answers their writers.</summary>
-    private void ApplyRange(IReadOnlyList<Entry> entries, int start, int end)
+    private List<Message> TakeAfterPersist(Ready ready)
     {
-        if (start >= end) return;
-        _applies.Clear();
-        _commandsPerEntry.Clear();
-        _results.Clear();
-        for (int i = start; i < end; i++) _commandsPerEntry.Add(AddApplies(entries[i]));
-        _machine.ApplyBatch(CollectionsMarshal.AsSpan(_applies), _results);
-        Invariant.True(_results.Count == _applies.Count, (_results.Count, _applies.Count));
-        int next = 0;
-        for (int i = start; i < end; i++)
+        List<Message> list = _messageListPool.Count > 0 ? _messageListPool.Pop() : new List<Message>();
+        for (int i = 0; i < ready.MessagesAfterPersist.Count; i++)
         {
-            int commands = _commandsPerEntry[i - start];
-            if (TryTakeProposal(entries[i].Index, entries[i].Term, out Proposal proposal))
-            {
-                Invariant.True(proposal.Count == commands, (proposal.Count, commands));
-                ReadOnlySpan<Writer> writers = proposal.Span;
-                for (int k = 0; k < commands; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
-                ReleaseApplied(proposal);
-            }
-            next += commands;
+            Message message = ready.MessagesAfterPersist[i];
+            Invariant.True(message.Entries.Length == 0, message.Type); // answers and votes only: nothing points into the Ready
+            list.Add(message);
         }
+        return list;
     }
 
-    private int AddApplies(Entry entry)
+    private void SendAfterPersist(List<Message> messages)
     {
-        if (entry.Type != Raft.EntryType.Normal)
-        {
-            _applies.Add(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));
-            return 1;
-        }
-        ParseResult parsed = KvCommandBatchCodec.Parse(entry.Data, out KvCommandBatch batch);
-        Invariant.True(parsed.Error == ProtocolError.None, parsed.Message); // it passed the same codec when proposed
-        int position = 0;
-        foreach (ProtocolKvCommand command in batch)
-        {
-            _applies.Add(new KvApply(entry.Index, entry.Term, CommandMapper.ToStorage(command, entry.Index, position)));
-            position++;
-        }
-        return position;
+        for (int i = 0; i < messages.Count; i++) SendPeer(messages[i]);
+        if (messages.Count > 0) _peers.Flush();
+        ReturnMessageList(messages);
     }
 
-    private void ReplyResult(Writer writer, in KvApply apply, in KvResult result) =>
-        _clients.Reply(writer.ConnectionId, CommandMapper.ToResponse(writer.RequestId, writer.Op, apply.Command, result));
+    private void ReturnMessageList(List<Message> list)
+    {
+        list.Clear();
+        if (_messageListPool.Count < 2 * _limits.LogWritesInFlightMax) _messageListPool.Push(list);
+    }
 }

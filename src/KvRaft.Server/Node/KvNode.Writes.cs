@@ -89,10 +89,11 @@ public sealed partial class KvNode
 
     /// <summary>
     /// The writers of an applied proposal are answered: its arrays go back to the pools. The payload is free too:
-    /// the leader applies an entry only once it is committed, so durable here, so out of the core's unstable log
-    /// (since the Advance that made it durable, which came before the Ready that applies it); every message that
-    /// carried it left in that Ready or earlier, and the outboxes copy messages when they are sent. Proposals that
-    /// fail keep their payload out of the pool (the core or a message may still hold it): the collector takes it.
+    /// the leader applies an entry only once it is committed and durable here, so out of the core's unstable log
+    /// (since the <see cref="OnLogWriteDurable"/> that made it durable, before the Ready that applies it); every
+    /// message that carried it left in that Ready or earlier, and the outboxes copy messages when they are sent.
+    /// Proposals that fail keep their payload out of the pool (the core or a message may still hold it): the
+    /// collector takes it.
     /// </summary>
     private static void ReleaseApplied(in Proposal proposal)
     {

@@ -8,10 +8,9 @@ namespace KvRaft.Server.Node;
 /// <summary>
 /// The deterministic node: runs the Raft core against its seams (log store, state machine,
 /// peer outbox, client outbox) and serves the KV protocol on top. It never blocks, awaits or
-/// reads a clock: the host calls it from one event-loop thread, feeds it ticks and events, and
-/// performs the one asynchronous thing it asks for, the durable log commit, between
-/// <see cref="TryBeginReady"/> and <see cref="CompleteReady"/> (or, with asynchronous storage writes,
-/// after <see cref="TryAcceptReady"/> and before <see cref="OnLogWriteDurable"/>, several at once).
+/// reads a clock: the host calls it from one event-loop thread, feeds it elapsed ticks and events,
+/// and performs the one asynchronous thing it asks for, the durable log commit, after
+/// <see cref="TryAcceptReady"/> and before <see cref="OnLogWriteDurable"/> (several in flight at once).
 /// </summary>
 public sealed partial class KvNode
 {
@@ -52,9 +51,8 @@ public sealed partial class KvNode
             LeaseReads = options.LeaseReads,
             AppendEntriesMax = options.Limits.AppendEntriesMax,
             InflightMessagesMax = options.Limits.InflightMessagesMax,
-            AsyncStorageWrites = options.AsyncStorageWrites,
+            AsyncStorageWrites = true, // the only Ready path: see KvNode.Ready.cs
         });
-        AsyncStorageWrites = options.AsyncStorageWrites;
         _role = _raft.Role;
         (_appendedTerm, _appendedVote) = (log.HardState.Term, log.HardState.Vote);
     }
@@ -69,10 +67,19 @@ public sealed partial class KvNode
     public RaftStatus RaftStatus => _raft.Status;
 
     /// <summary>One tick of logical time.</summary>
-    public void OnTick()
+    public void OnTick() => OnTicks(1);
+
+    /// <summary>
+    /// <paramref name="elapsedTicks"/> ticks of logical time have passed since the last call (more than one after
+    /// the host stalled): request timeouts and the core's timers, the leader's lease among them, move by all of
+    /// them, so a leader paused past its lease does not serve lease reads when it resumes.
+    /// </summary>
+    public void OnTicks(int elapsedTicks)
     {
-        _tick++;
-        _raft.Tick();
+        ArgumentOutOfRangeException.ThrowIfNegative(elapsedTicks);
+        if (elapsedTicks == 0) return;
+        _tick += elapsedTicks;
+        _raft.Tick(elapsedTicks);
         ExpireRequests();
         AfterInput();
     }
@@ -130,10 +137,4 @@ public sealed record KvNodeOptions
 
     /// <summary>The node's bounds.</summary>
     public ServerLimits Limits { get; init; } = new();
-
-    /// <summary>
-    /// Take the next Ready while earlier log writes are still in flight (<see cref="KvNode.TryAcceptReady"/>
-    /// and <see cref="KvNode.OnLogWriteDurable"/>) instead of one Ready at a time.
-    /// </summary>
-    public bool AsyncStorageWrites { get; init; }
 }

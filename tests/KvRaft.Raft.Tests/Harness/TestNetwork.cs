@@ -50,6 +50,9 @@ internal sealed partial class TestNetwork
     public Dictionary<int, int> Group { get; } = new();
     public HashSet<(int From, int To)> Cut { get; } = new();
     public HashSet<MessageType> DroppedTypes { get; } = new();
+
+    /// <summary>Nodes whose host is paused (a collection, a slow disk): they get no ticks until removed.</summary>
+    public HashSet<int> Paused { get; } = new();
     public Func<Message, bool>? DropFilter { get; set; }
 
     /// <summary>Unreliable mode: chance to lose each message, random delay in ticks, random delivery order.</summary>
@@ -243,7 +246,7 @@ internal sealed partial class TestNetwork
             Now++;
             foreach (int id in Ids)
             {
-                if (_nodes[id] is not { } node || _stalled.Contains(id)) continue;
+                if (_nodes[id] is not { } node || _stalled.Contains(id) || Paused.Contains(id)) continue;
                 node.Tick();
                 Process(id);
             }

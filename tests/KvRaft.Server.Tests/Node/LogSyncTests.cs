@@ -1,4 +1,4 @@
-// Goal: a node waits for a durable log write only when Raft needs one (entries, a new term or vote), not for a hard state that moved only its commit index; method: a one-node KvNode over the in-memory log twin, driven Ready by Ready in both storage-write modes, recording which Readies asked for a commit.
+// Goal: a node waits for a durable log write only when Raft needs one (entries, a new term or vote), not for a hard state that moved only its commit index; method: a one-node KvNode over the in-memory log twin, driven Ready by Ready (each log write reported durable at once), recording which Readies asked for a commit.
 using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
@@ -9,12 +9,10 @@ namespace KvRaft.Server.Tests.Node;
 
 public sealed class LogSyncTests
 {
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Commit_index_alone_is_appended_but_not_waited_for(bool asyncWrites)
+    [Fact]
+    public void Commit_index_alone_is_appended_but_not_waited_for()
     {
-        var node = new OneNode(asyncWrites);
+        var node = new OneNode();
         for (int i = 0; i < 100 && node.Node.RaftStatus.Role != Role.Leader; i++) node.Turn();
         Assert.Equal(Role.Leader, node.Node.RaftStatus.Role);
         Assert.Contains(node.Readies, ready => ready.MustCommit && ready.TermOrVoteChanged); // the election's term and vote are waited for
@@ -36,18 +34,15 @@ public sealed class LogSyncTests
     /// <summary>A one-node cluster whose Readies are taken by hand and described before the node handles each.</summary>
     private sealed class OneNode
     {
-        private readonly bool _async;
         private readonly Answers _answers = new();
 
-        public OneNode(bool asyncWrites)
+        public OneNode()
         {
-            _async = asyncWrites;
             Node = new KvNode(new KvNodeOptions
             {
                 Cluster = new ClusterInfo(1, new Dictionary<int, string> { [1] = "127.0.0.1:8001" }),
                 Voters = new[] { 1 },
                 Seed = 1,
-                AsyncStorageWrites = asyncWrites,
             }, Log, new MemoryKvStateMachine(), new NoPeers(), _answers, NullLogger.Instance);
         }
 
@@ -67,13 +62,11 @@ public sealed class LogSyncTests
             {
                 Storage.HardState before = Log.HardState;
                 long lastBefore = Log.LastIndex;
-                bool took = _async ? Node.TryAcceptReady(out bool mustCommit) : Node.TryBeginReady(out mustCommit);
-                if (!took) return;
+                if (!Node.TryAcceptReady(out bool mustCommit)) return;
                 Storage.HardState after = Log.HardState;
                 Readies.Add(new ReadyRecord(mustCommit, (int)(Log.LastIndex - lastBefore), after != before,
                     after.Term != before.Term || after.Vote != before.Vote));
-                if (_async && mustCommit) Node.OnLogWriteDurable();
-                if (!_async) Node.CompleteReady();
+                if (mustCommit) Node.OnLogWriteDurable();
             }
         }
     }

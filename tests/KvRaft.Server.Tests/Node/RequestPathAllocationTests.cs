@@ -42,7 +42,7 @@ public sealed class RequestPathAllocationTests
         private readonly byte[][] _gets = new byte[RequestsPerTurn][];
         private ulong _sequence;
 
-        /// <summary>Requests that did not parse, and turns that did not answer every request Ok (no Assert inside a measured turn: it allocates).</summary>
+        /// <summary>Requests that did not parse, log commits that did not end at once, and turns that did not answer every request Ok (no Assert inside a measured turn: it allocates).</summary>
         public int Mismatches { get; private set; }
 
         public SingleNodePath()
@@ -103,10 +103,11 @@ public sealed class RequestPathAllocationTests
         {
             _node.OnTick();
             _node.EndTurn();
-            while (_node.TryBeginReady(out bool mustCommit))
+            while (_node.TryAcceptReady(out bool mustCommit))
             {
-                if (mustCommit) Assert.True(_log.CommitAsync().IsCompletedSuccessfully); // the memory log syncs at once
-                _node.CompleteReady();
+                if (!mustCommit) continue;
+                if (!_log.CommitAsync().IsCompletedSuccessfully) Mismatches++; // the memory log syncs at once
+                _node.OnLogWriteDurable();
             }
             if (_log.LastIndex - _log.FirstIndex >= 32) _log.CompactUntil(_log.LastIndex - 16, _log.TryGetTerm(_log.LastIndex - 16, out long term) ? term : 0);
         }

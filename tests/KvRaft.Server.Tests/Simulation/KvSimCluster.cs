@@ -17,14 +17,15 @@ internal sealed class KvSimCluster : IDisposable
     private readonly Dictionary<string, string> _lastSeen = new();
     private readonly string _directory;
 
-    public KvSimCluster(ulong seed, int nodeCount, int clientCount, int keyCount, ServerLimits? limits = null)
+    public KvSimCluster(ulong seed, int nodeCount, int clientCount, int keyCount, ServerLimits? limits = null, bool leaseReads = false)
     {
         Seed = seed;
+        LeaseReads = leaseReads;
         Random = new Prng(seed);
         Network = new KvSimNetwork(this, Random);
         _directory = Path.Combine(Path.GetTempPath(), $"kvraft-sim-{seed}-{Guid.NewGuid():N}");
         int[] voters = Enumerable.Range(1, nodeCount).ToArray();
-        AsyncStorageWrites = Random.Chance(0.5);
+        LogWriteDelayTicksMax = Random.Chance(0.5) ? 2 : 0;
         limits ??= new ServerLimits { SnapshotAfterLogBytes = 8 << 10, CompactionLagEntries = 8, RequestTimeoutTicks = 100 };
         foreach (int id in voters) _nodes.Add(new KvSimNode(this, id, voters, Path.Combine(_directory, $"n{id}"), limits));
         for (int i = 0; i < clientCount; i++) _clients.Add(new KvSimClient(this, i + 1, new Prng(Random.NextUInt64()), keyCount));
@@ -33,8 +34,14 @@ internal sealed class KvSimCluster : IDisposable
 
     public ulong Seed { get; }
 
-    /// <summary>Nodes take Readies while log writes are in flight (as the server does), drawn per seed.</summary>
-    public bool AsyncStorageWrites { get; }
+    /// <summary>Leaders serve reads from their lease (KvNodeOptions.LeaseReads).</summary>
+    public bool LeaseReads { get; }
+
+    /// <summary>
+    /// Log writes end after a drawn delay of up to this many ticks (drawn per seed); with 0 each ends at once, as
+    /// the host reports a commit that completed synchronously (a fast disk).
+    /// </summary>
+    public int LogWriteDelayTicksMax { get; }
 
     public Prng Random { get; }
 

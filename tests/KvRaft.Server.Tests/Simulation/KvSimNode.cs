@@ -15,12 +15,17 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     private MemoryRaftLogStore _log = new();
     private MemoryKvStateMachine _machine = new(new StorageLimits { SnapshotChunkBytes = 512 });
     private readonly Queue<long> _writesDueTicks = new(); // asynchronous storage writes in flight, ending in order
+    private readonly Queue<Action<KvNode>> _heldWhilePaused = new(); // what arrived while the host was paused, in order
+    private int _missedTicks; // ticks that passed while the host was paused
 
     public int Id { get; } = id;
 
     public KvNode? Node { get; private set; }
 
     public bool IsUp => Node is not null;
+
+    /// <summary>The host is paused (a collection, a slow disk): no ticks, nothing handled; what arrives waits.</summary>
+    public bool IsPaused { get; private set; }
 
     public long AppliedIndex => _machine.AppliedIndex;
 
@@ -38,8 +43,8 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
             Seed = cluster.Random.NextUInt64(),
             ElectionTicks = 10,
             HeartbeatTicks = 1,
+            LeaseReads = cluster.LeaseReads,
             Limits = limits,
-            AsyncStorageWrites = cluster.AsyncStorageWrites,
         }, _log, _machine, new SimPeerOutbox(cluster, Id), new SimClientOutbox(cluster, Id), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, stagingDirectory),
@@ -50,43 +55,64 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     {
         Node = null;
         _writesDueTicks.Clear();
+        Resume();
+        _heldWhilePaused.Clear();
+        _missedTicks = 0;
         _log = _log.Recover(writesKept: 0); // what was not committed is gone (here: a commit index not waited for)
         _machine = _machine.Recover(); // back to its last snapshot; the node replays the log
     }
 
-    public void Deliver(in PeerMessage message) => Node?.OnPeerMessage(message);
+    /// <summary>Pauses the host: see <see cref="IsPaused"/>.</summary>
+    public void Pause() => IsPaused = true;
 
-    public void DeliverChunk(int from, in WireSnapshotChunk chunk) => Node?.OnSnapshotChunk(from, chunk);
+    /// <summary>Ends a pause: the next step hands the node every tick it missed, then what waited.</summary>
+    public void Resume() => IsPaused = false;
 
-    public void ReportSnapshotSent(int to, bool delivered) => Node?.OnSnapshotSent(to, delivered);
+    public void Deliver(in PeerMessage message)
+    {
+        PeerMessage owned = message; // the network's copy: it stays valid while held
+        Handle(node => node.OnPeerMessage(owned));
+    }
 
-    public void Request(long connectionId, in ClientRequest request) => Node?.OnClientRequest(connectionId, request);
+    public void DeliverChunk(int from, in WireSnapshotChunk chunk)
+    {
+        WireSnapshotChunk owned = chunk;
+        Handle(node => node.OnSnapshotChunk(from, owned));
+    }
 
-    /// <summary>One tick: time, then the turn's batching, then every Ready (the memory log commits at once).</summary>
-    public void Step()
+    public void ReportSnapshotSent(int to, bool delivered) => Handle(node => node.OnSnapshotSent(to, delivered));
+
+    public void Request(long connectionId, in ClientRequest request)
+    {
+        ClientRequest owned = request; // the client's buffers: they stay valid while held
+        Handle(node => node.OnClientRequest(connectionId, owned));
+    }
+
+    private void Handle(Action<KvNode> action)
     {
         if (Node is not { } node) return;
-        node.OnTick();
-        node.EndTurn();
-        if (node.AsyncStorageWrites)
-        {
-            StepPipelined(node);
-            return;
-        }
-        for (int round = 0; round < 8 && node.TryBeginReady(out bool mustCommit); round++)
-        {
-            if (mustCommit) Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
-            node.CompleteReady();
-        }
-        MaybeSnapshot(node);
+        if (IsPaused || _heldWhilePaused.Count > 0) _heldWhilePaused.Enqueue(action);
+        else action(node);
     }
 
     /// <summary>
-    /// Readies are taken while earlier log writes are in flight; each write ends after a drawn delay of 0-2 ticks,
-    /// in order (the memory log itself is durable at once: what is tested is what the node does meanwhile).
+    /// One tick: time (after a pause, every tick missed), what waited during a pause, then the turn's batching,
+    /// then the Readies. Readies are taken while earlier log writes are
+    /// in flight; each write ends after a drawn delay (see <see cref="KvSimCluster.LogWriteDelayTicksMax"/>), in
+    /// order (the memory log itself is durable at once: what is tested is what the node does meanwhile).
     /// </summary>
-    private void StepPipelined(KvNode node)
+    public void Step()
     {
+        if (Node is not { } node) return;
+        if (IsPaused)
+        {
+            _missedTicks++;
+            return;
+        }
+        node.OnTicks(1 + _missedTicks); // as the host does after a stall: every tick that passed, then what waited
+        _missedTicks = 0;
+        while (_heldWhilePaused.TryDequeue(out Action<KvNode>? held)) held(node);
+        node.EndTurn();
         long tick = cluster.Tick;
         while (_writesDueTicks.Count > 0 && _writesDueTicks.Peek() <= tick)
         {
@@ -97,7 +123,12 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
         {
             if (!mustCommit) continue;
             Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
-            long due = tick + cluster.Random.Next(3);
+            if (cluster.LogWriteDelayTicksMax == 0 && _writesDueTicks.Count == 0)
+            {
+                node.OnLogWriteDurable(); // as the host does with a commit that completed at once
+                continue;
+            }
+            long due = tick + cluster.Random.Next(cluster.LogWriteDelayTicksMax + 1);
             _writesDueTicks.Enqueue(_writesDueTicks.Count > 0 ? Math.Max(due, _writesDueTicks.Last()) : due);
         }
         MaybeSnapshot(node);

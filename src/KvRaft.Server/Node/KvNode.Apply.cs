@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using KvRaft.Storage;
+using ProtocolKvCommand = KvRaft.Protocol.KvCommand;
+using StorageKvCommand = KvRaft.Storage.KvCommand;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>Applying committed entries to the state machine and answering their writers.</summary>
+public sealed partial class KvNode
+{
+    private readonly List<KvApply> _applies = new();
+    private readonly List<int> _commandsPerEntry = new();
+    private readonly List<KvResult> _results = new();
+
+    /// <summary>Applies committed entries as one batch (one state machine pass) and answers their writers.</summary>
+    private void ApplyCommitted(IReadOnlyList<Entry> entries)
+    {
+        if (entries.Count == 0) return;
+        _applies.Clear();
+        _commandsPerEntry.Clear();
+        _results.Clear();
+        for (int i = 0; i < entries.Count; i++) _commandsPerEntry.Add(AddApplies(entries[i]));
+        _machine.ApplyBatch(CollectionsMarshal.AsSpan(_applies), _results);
+        Invariant.True(_results.Count == _applies.Count, (_results.Count, _applies.Count));
+        int next = 0;
+        for (int i = 0; i < entries.Count; i++) // index loops: a foreach over an IReadOnlyList would box an enumerator
+        {
+            int commands = _commandsPerEntry[i];
+            if (TryTakeProposal(entries[i].Index, entries[i].Term, out Proposal proposal))
+            {
+                Invariant.True(proposal.Count == commands, (proposal.Count, commands));
+                ReadOnlySpan<Writer> writers = proposal.Span;
+                for (int k = 0; k < commands; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
+                ReleaseApplied(proposal);
+            }
+            next += commands;
+        }
+    }
+
+    private int AddApplies(Entry entry)
+    {
+        if (entry.Type != Raft.EntryType.Normal)
+        {
+            _applies.Add(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));
+            return 1;
+        }
+        ParseResult parsed = KvCommandBatchCodec.Parse(entry.Data, out KvCommandBatch batch);
+        Invariant.True(parsed.Error == ProtocolError.None, parsed.Message); // it passed the same codec when proposed
+        int position = 0;
+        foreach (ProtocolKvCommand command in batch)
+        {
+            _applies.Add(new KvApply(entry.Index, entry.Term, CommandMapper.ToStorage(command, entry.Index, position)));
+            position++;
+        }
+        return position;
+    }
+
+    private void ReplyResult(Writer writer, in KvApply apply, in KvResult result) =>
+        _clients.Reply(writer.ConnectionId, CommandMapper.ToResponse(writer.RequestId, writer.Op, apply.Command, result));
+}
