@@ -114,6 +114,31 @@ public abstract class RaftLogStoreContractTests : IDisposable
         store.Dispose();
     }
 
+    [Theory]
+    [InlineData(5)] // inside the log: the entries above it go too
+    [InlineData(30)] // beyond its end
+    public async Task A_reset_after_a_snapshot_empties_the_log_keeps_the_hard_state_and_survives_reopen(long index)
+    {
+        var store = Open();
+        store.Append(Small.Entries(1, 20, 1), new HardState(1, 2, 3));
+        await store.CommitAsync();
+        store.CompactUntil(2, 1);
+        store.ResetAfter(index, 4);
+        Assert.Equal((index + 1, index), (store.FirstIndex, store.LastIndex));
+        store.Append(Small.Entries(index + 1, index + 2, 4), null);
+        await store.CommitAsync();
+        store = Reopen(store);
+        Assert.Equal((index + 1, index + 2), (store.FirstIndex, store.LastIndex));
+        Assert.True(store.TryGetTerm(index, out var boundary));
+        Assert.Equal(4, boundary);
+        Assert.True(store.TryGetTerm(index + 2, out var last));
+        Assert.Equal(4, last);
+        Assert.False(store.TryGetTerm(index - 1, out _));
+        Assert.Equal(new HardState(1, 2, 3), store.HardState);
+        Assert.Equal(2, ReadAll(store).Count);
+        store.Dispose();
+    }
+
     [Fact]
     public async Task Hard_state_alone_is_durable_and_the_latest_wins()
     {
@@ -140,6 +165,25 @@ public sealed class MemoryRaftLogStoreTests : RaftLogStoreContractTests
     private protected override IRaftLogStore Open() => new MemoryRaftLogStore();
 
     private protected override IRaftLogStore Reopen(IRaftLogStore store) => store;
+
+    [Theory]
+    [InlineData(0, 20)] // the reset was lost: the old log is back
+    [InlineData(1, 10)] // the reset survived, the append after it did not
+    [InlineData(2, 12)] // both survived
+    public async Task A_crash_keeps_a_prefix_of_the_writes_and_a_reset_is_one_of_them(int writesKept, long lastIndex)
+    {
+        var store = new MemoryRaftLogStore();
+        store.Append(Small.Entries(1, 20, 1), new HardState(1, 0, 0));
+        await store.CommitAsync();
+        store.ResetAfter(10, 2);
+        store.Append(Small.Entries(11, 12, 2), null);
+        Assert.Equal(2, store.UnsyncedWrites);
+        var reopened = store.Recover(writesKept);
+        Assert.Equal(lastIndex, reopened.LastIndex);
+        Assert.True(reopened.TryGetTerm(10, out var term));
+        Assert.Equal(writesKept == 0 ? 1 : 2, term);
+        Assert.Equal(writesKept == 0 ? 1 : 11, reopened.FirstIndex);
+    }
 }
 
 public sealed class FasterRaftLogStoreTests : RaftLogStoreContractTests
