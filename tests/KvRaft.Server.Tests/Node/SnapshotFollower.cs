@@ -1,6 +1,7 @@
-// Goal: a follower KvNode over the in-memory storage twins that tests feed a leader's snapshot by hand (chunks, the
-// Snapshot message, Appends) and crash between any two steps; method: the twins' Recover models a SIGKILL (log writes
-// not committed are lost, the state machine falls back to its last checkpoint), Readies are taken one at a time.
+// Goal: a follower KvNode over the in-memory storage twins or the FASTER stores that tests feed a leader's snapshot by
+// hand (chunks, the Snapshot message, Appends) and crash between any two steps; method: a SIGKILL loses what the log
+// did not commit and takes the state machine back to its last checkpoint (the twins' Recover; the FASTER stores are
+// closed without a log commit and reopened from their files), Readies are taken one at a time.
 using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
@@ -70,23 +71,29 @@ internal sealed class LeaderSnapshot
     public static byte[] Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 }
 
-/// <summary>Node 2 of voters {1, 2, 3}, over the memory twins, with its own log entries 1..ownEntries of term 1.</summary>
+/// <summary>
+/// Node 2 of voters {1, 2, 3}, with its own log entries 1..ownEntries of term 1, over the memory twins or (with
+/// <c>onFaster</c>) the FASTER log store and state machine in a temporary folder.
+/// </summary>
 internal sealed class SnapshotFollower : IDisposable
 {
-    private readonly string _staging = Path.Combine(Path.GetTempPath(), "kvraft-snapfollower-" + Guid.NewGuid().ToString("N"));
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "kvraft-snapfollower-" + Guid.NewGuid().ToString("N"));
+    private readonly bool _onFaster;
 
-    public SnapshotFollower(int ownEntries)
+    public SnapshotFollower(int ownEntries, bool onFaster = false)
     {
+        _onFaster = onFaster;
+        (Log, Machine) = onFaster ? OpenFaster() : (new MemoryRaftLogStore(), new MemoryKvStateMachine());
         var entries = new LogEntry[ownEntries];
         for (int i = 0; i < ownEntries; i++) entries[i] = new LogEntry(i + 1, 1, (byte)Raft.EntryType.NoOp, ReadOnlyMemory<byte>.Empty);
         Log.Append(entries, new Storage.HardState(1, 0, 0));
-        Assert.True(Log.CommitAsync().IsCompletedSuccessfully);
+        CommitLog();
         Start();
     }
 
-    public MemoryRaftLogStore Log { get; private set; } = new();
+    public IRaftLogStore Log { get; private set; }
 
-    public MemoryKvStateMachine Machine { get; private set; } = new();
+    public KvStateMachineBase Machine { get; private set; }
 
     public KvNode Node { get; private set; } = null!;
 
@@ -102,15 +109,29 @@ internal sealed class SnapshotFollower : IDisposable
             AsyncStorageWrites = true,
         }, Log, Machine, new RecordingPeers(Sent), new NoClients(), NullLogger.Instance)
         {
-            NewSnapshotInstaller = () => new SnapshotInstaller(Machine, _staging),
+            NewSnapshotInstaller = () => new SnapshotInstaller(Machine, Path.Combine(_folder, "incoming")),
         };
     }
+
+    private (IRaftLogStore, KvStateMachineBase) OpenFaster() =>
+        (FasterRaftLogStore.Open(Path.Combine(_folder, "log")), FasterKvStateMachine.Open(Path.Combine(_folder, "sm")));
+
+    private void CommitLog() => Log.CommitAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>SIGKILL: log writes since the last commit are lost, the state machine is back to its last checkpoint.</summary>
     public void CrashAndRestart()
     {
-        Log = Log.Recover(writesKept: 0);
-        Machine = Machine.Recover();
+        if (_onFaster)
+        {
+            Log.Dispose(); // without a commit: what was appended since the last one is not recovered
+            Machine.Dispose();
+            (Log, Machine) = OpenFaster();
+        }
+        else
+        {
+            Log = ((MemoryRaftLogStore)Log).Recover(writesKept: 0);
+            Machine = ((MemoryKvStateMachine)Machine).Recover();
+        }
         Start();
     }
 
@@ -128,7 +149,7 @@ internal sealed class SnapshotFollower : IDisposable
         for (int round = 0; round < 16 && Node.TryAcceptReady(out bool mustCommit); round++)
         {
             if (!mustCommit) continue;
-            Assert.True(Log.CommitAsync().IsCompletedSuccessfully);
+            CommitLog();
             Node.OnLogWriteDurable();
         }
     }
@@ -155,7 +176,9 @@ internal sealed class SnapshotFollower : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_staging)) Directory.Delete(_staging, recursive: true);
+        Log.Dispose();
+        Machine.Dispose();
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
     }
 
     private sealed class RecordingPeers(List<PeerMessage> sent) : IPeerOutbox

@@ -10,11 +10,13 @@ namespace KvRaft.Server.Tests.Node;
 public sealed class SnapshotInstallTests
 {
     [Theory]
-    [InlineData(3)] // the log ends below the snapshot: the node could not even start (applied index beyond the log)
-    [InlineData(20)] // the log runs past the snapshot with entries of another term: every Append after it was refused
-    public void A_follower_killed_between_an_install_and_its_log_sync_restarts_with_its_log_after_the_snapshot(int ownEntries)
+    [InlineData(3, false)] // the log ends below the snapshot: the node could not even start (applied index beyond the log)
+    [InlineData(20, false)] // the log runs past the snapshot with entries of another term: every Append after it was refused
+    [InlineData(3, true)]
+    [InlineData(20, true)]
+    public void A_follower_killed_between_an_install_and_its_log_sync_restarts_with_its_log_after_the_snapshot(int ownEntries, bool onFaster)
     {
-        using var follower = new SnapshotFollower(ownEntries);
+        using var follower = new SnapshotFollower(ownEntries, onFaster);
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
         follower.DeliverChunks(snapshot);
         follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
