@@ -42,8 +42,9 @@ public sealed class SnapshotInstaller : IDisposable
     }
 
     /// <summary>
-    /// Verifies the whole snapshot once the last chunk has arrived (every frame's CRC, the whole-file CRC-64) and
-    /// returns what it covers; throws <see cref="StorageCorruptException"/> if it fails. Replaces nothing.
+    /// Verifies the whole snapshot once the last chunk has arrived (every frame's CRC, the whole-file CRC-64; it also
+    /// decodes every frame to whole records) and returns what it covers; throws <see cref="StorageCorruptException"/> if
+    /// anything fails, so that the install that follows cannot fail on the file's content. Replaces nothing.
     /// </summary>
     public SnapshotInfo Verify()
     {
@@ -55,7 +56,7 @@ public sealed class SnapshotInstaller : IDisposable
         {
             staging.Flush(flushToDisk: true);
             staging.Dispose();
-            verified = SnapshotFile.Verify(stagingPath);
+            verified = SnapshotFile.Verify(stagingPath, checkRecords: true);
         }
         return verified.Info;
     }

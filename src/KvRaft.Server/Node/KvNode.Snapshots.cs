@@ -64,9 +64,20 @@ public sealed partial class KvNode
     private bool VerifyIncoming(IncomingSnapshot incoming)
     {
         SnapshotInfo info = incoming.Installer.Verify(); // throws StorageCorruptException when a frame or the file fails its checksum
-        if (info.Index == incoming.Index && info.Term == incoming.Term) return true;
-        throw new StorageCorruptException($"snapshot file holds {info.Index}@{info.Term}, announced as {incoming.Index}@{incoming.Term}");
+        if (info.Index != incoming.Index || info.Term != incoming.Term)
+        {
+            throw new StorageCorruptException($"snapshot file holds {info.Index}@{info.Term}, announced as {incoming.Index}@{incoming.Term}");
+        }
+        if (!IsWellFormedConfiguration(info.Configuration))
+        {
+            throw new StorageCorruptException($"snapshot {info.Index}@{info.Term} holds a malformed configuration ({info.Configuration.Length} bytes)");
+        }
+        return true;
     }
+
+    /// <summary>What <see cref="ClusterMembership.Decode"/> reads without tripping: nothing, or a count and that many voters.</summary>
+    private static bool IsWellFormedConfiguration(byte[] bytes) =>
+        bytes.Length == 0 || (bytes.Length >= 2 && bytes.Length == 2 + (4 * System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes)));
 
     private void DiscardIncoming()
     {

@@ -28,7 +28,7 @@ internal sealed class LeaderSnapshot
     public List<WireSnapshotChunk> Chunks { get; }
 
     /// <summary>A snapshot at (index, term) of a state machine that put key k{i} at every index i (several chunks).</summary>
-    public static LeaderSnapshot Make(long index, long term)
+    public static LeaderSnapshot Make(long index, long term, byte[]? configuration = null)
     {
         var machine = new MemoryKvStateMachine(new StorageLimits { SnapshotChunkBytes = 256 });
         KvApply[] batch = new KvApply[index];
@@ -39,7 +39,7 @@ internal sealed class LeaderSnapshot
             batch[i - 1] = new KvApply(i, term, new Storage.KvCommand(KvOp.Put, Bytes("k" + i), value));
         }
         machine.ApplyBatch(batch, []);
-        SnapshotInfo info = machine.TakeSnapshotAsync(ClusterMembership.Encode(new ConfigState(Voters))).AsTask().GetAwaiter().GetResult();
+        SnapshotInfo info = machine.TakeSnapshotAsync(configuration ?? ClusterMembership.Encode(new ConfigState(Voters))).AsTask().GetAwaiter().GetResult();
         var chunks = new List<WireSnapshotChunk>();
         using SnapshotReader reader = machine.LatestSnapshot!.OpenSnapshotReader();
         while (reader.TryReadNext(out Storage.SnapshotChunk chunk))

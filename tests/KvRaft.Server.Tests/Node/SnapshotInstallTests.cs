@@ -92,4 +92,18 @@ public sealed class SnapshotInstallTests
         follower.HandleReadies();
         Assert.Equal(10, follower.Machine.AppliedIndex);
     }
+
+    [Fact]
+    public void A_snapshot_with_a_malformed_configuration_never_reaches_the_core()
+    {
+        using var follower = new SnapshotFollower(ownEntries: 3);
+        LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2, configuration: [3, 0, 1, 0, 0, 0]); // three voters announced, one given
+        follower.DeliverChunks(snapshot);
+        follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
+
+        follower.HandleReadies(); // installed, then the configuration failed to decode: the node stopped
+
+        Assert.Equal(0, follower.Machine.AppliedIndex);
+        Assert.Equal(3, follower.Log.LastIndex);
+    }
 }
