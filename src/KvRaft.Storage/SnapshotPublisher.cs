@@ -76,8 +76,10 @@ internal sealed class SnapshotPublisher
     }
 
     /// <summary>
-    /// Installs <paramref name="snapshot"/>: cancels an export in progress, waits for it to stop reading the store,
-    /// then <paramref name="replaceStore"/> swaps the store and the snapshot's file becomes the latest.
+    /// Installs <paramref name="snapshot"/>: cancels an export in progress and waits for it to stop reading the store;
+    /// the snapshot's file becomes the latest, then <paramref name="replaceStore"/> swaps the store. In that order: a
+    /// kill between the two leaves a latest snapshot ahead of the store, still committed state a leader may send,
+    /// where the other order would leave one behind the log's boundary, which no follower could continue from.
     /// </summary>
     public void Install(SnapshotFile snapshot, Action replaceStore)
     {
@@ -86,7 +88,6 @@ internal sealed class SnapshotPublisher
         Volatile.Read(ref exporting)?.Cancel();
         lock (gate)
         {
-            replaceStore();
             File.Copy(snapshot.Path, InstallTemporary, overwrite: true);
             using (var copy = new FileStream(InstallTemporary, FileMode.Open, FileAccess.ReadWrite))
             {
@@ -94,6 +95,7 @@ internal sealed class SnapshotPublisher
             }
             File.Move(InstallTemporary, SnapshotPath, overwrite: true);
             Volatile.Write(ref latest, new FileSnapshot(snapshot.Info, SnapshotPath, chunkBytes));
+            replaceStore();
         }
     }
 
