@@ -78,7 +78,7 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
         var published = await Task.Run(() => snapshots.TryPublishExport(ticket, info, currentStore.RecordsUntil(untilAddress)), cancellationToken).ConfigureAwait(false);
         if (!published)
         {
-            throw new SnapshotSupersededException($"Snapshot {info.Index} abandoned: snapshot {snapshots.Latest?.Info.Index} was installed meanwhile");
+            throw new SnapshotSupersededException($"Snapshot {info.Index} abandoned: an install replaced the state it was taken of (latest now {snapshots.Latest?.Info.Index})");
         }
         return info;
     }

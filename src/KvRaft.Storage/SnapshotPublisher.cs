@@ -49,14 +49,14 @@ internal sealed class SnapshotPublisher
 
     /// <summary>
     /// Writes the export's file and makes it the latest; false (nothing replaced, its temporary file gone) when an
-    /// install cancelled it or a snapshot at least as new is already the latest.
+    /// install cancelled it or a newer snapshot is already the latest.
     /// </summary>
     public bool TryPublishExport(ExportTicket ticket, SnapshotInfo info, IEnumerable<SnapshotRecord> records)
     {
         ArgumentNullException.ThrowIfNull(ticket);
         lock (gate)
         {
-            if (ticket.Cancelled || Latest is { } current && current.Info.Index >= info.Index)
+            if (ticket.Cancelled || Latest is { } current && current.Info.Index > info.Index)
             {
                 return false;
             }
