@@ -195,4 +195,27 @@ public sealed class FasterRaftLogStoreTests : RaftLogStoreContractTests
         store.Dispose();
         return Open();
     }
+
+    [Fact]
+    public async Task A_reset_closed_before_its_commit_leaves_the_whole_old_log_across_segments_and_one_committed_sticks()
+    {
+        var store = Open();
+        var entries = Small.Entries(1, 1500, 3, 2000); // about 3 MiB: several 1 MiB segments the truncation could delete
+        store.Append(entries, new HardState(3, 1, 1000));
+        await store.CommitAsync();
+        store.ResetAfter(2000, 5);
+        store.Append(Small.Entries(2001, 2002, 5), null);
+        store = Reopen(store); // closed without a commit, as a kill would: the reset and the truncation behind it are lost
+        Assert.Equal((1L, 1500L), (store.FirstIndex, store.LastIndex));
+        var all = new List<LogEntry>();
+        store.Read(1, 1501, long.MaxValue, all);
+        Small.AssertEntry(entries[0], all[0]);
+        Small.AssertEntry(entries[1499], all[1499]);
+        store.ResetAfter(2000, 5);
+        await store.CommitAsync();
+        store = Reopen(store);
+        Assert.Equal((2001L, 2000L), (store.FirstIndex, store.LastIndex));
+        Assert.Equal(new HardState(3, 1, 1000), store.HardState);
+        store.Dispose();
+    }
 }
