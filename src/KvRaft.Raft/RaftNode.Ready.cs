@@ -34,6 +34,12 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
+    /// A snapshot this node restored from a Snapshot message that no Ready has handed out yet: the host keeps its
+    /// data until the Ready that carries it (null when there is none, or once it is handed out).
+    /// </summary>
+    public SnapshotMetadata? RestoredSnapshot => _log.Unstable.SnapshotInProgress ? null : _log.Unstable.Snapshot;
+
+    /// <summary>
     /// The highest committed index a Ready may hand out to apply. With asynchronous storage writes only entries
     /// durable here (below the unstable offset) are applied, and nothing while a snapshot is being installed.
     /// </summary>

@@ -7,7 +7,7 @@ namespace KvRaft.Storage;
 /// <summary>
 /// The state machine on FasterKV. Folder layout: <c>CURRENT</c> names the live generation folder (swapped by
 /// atomic rename when a snapshot is installed); the generation folder holds FASTER's log and checkpoints;
-/// <c>snapshots/snapshot.kvs</c> is the latest portable snapshot. On open the store recovers its latest
+/// <c>snapshots/snapshot.kvs</c> is the latest portable snapshot (see <see cref="SnapshotPublisher"/>). On open the store recovers its latest
 /// checkpoint, so the caller replays the Raft log from <see cref="KvStateMachineBase.AppliedIndex"/> + 1.
 /// </summary>
 public sealed class FasterKvStateMachine : KvStateMachineBase
@@ -15,29 +15,24 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
     private const string CurrentFile = "CURRENT";
     private readonly string root;
     private FasterStore store;
-    private FileSnapshot? latest;
+    private readonly SnapshotPublisher snapshots; // the portable snapshot file: exports and installs take turns on it
     private Task? checkpointInFlight; // the durable end of the last checkpoint begun (it ends outside the apply gate)
 
     private FasterKvStateMachine(string root, StorageLimits limits) : base(limits)
     {
         this.root = root;
-        Directory.CreateDirectory(SnapshotsDirectory);
+        snapshots = new SnapshotPublisher(Path.Combine(root, "snapshots"), limits.SnapshotChunkBytes);
         var generation = ReadCurrent() ?? SwapCurrent(NewGenerationName(null));
         DeleteOtherGenerations(generation);
         store = new FasterStore(Path.Combine(root, generation), limits, recover: true);
         LoadState();
-        latest = LoadLatestSnapshot();
     }
 
     /// <summary>Opens (recovering the latest checkpoint) or creates the state machine in <paramref name="root"/>.</summary>
     public static FasterKvStateMachine Open(string root, StorageLimits? limits = null) => new(root, limits ?? StorageLimits.Default);
 
-    private string SnapshotsDirectory => Path.Combine(root, "snapshots");
-
-    private string SnapshotPath => Path.Combine(SnapshotsDirectory, "snapshot.kvs");
-
     /// <inheritdoc/>
-    public override ISnapshotSource? LatestSnapshot => Volatile.Read(ref latest);
+    public override ISnapshotSource? LatestSnapshot => snapshots.Latest;
 
     private protected override byte[]? Read(ReadOnlySpan<byte> storeKey) => store.Read(storeKey);
 
@@ -63,6 +58,8 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
         SnapshotInfo info;
         long untilAddress;
         Task durable;
+        FasterStore currentStore;
+        ExportTicket ticket;
         lock (ApplyGate)
         {
             SetConfiguration(configuration);
@@ -71,35 +68,19 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
             // Applies wait only for the fold-over (tens of ms), not for the checkpoint's writes (up to a second).
             (untilAddress, durable) = store.BeginCheckpoint();
             checkpointInFlight = durable;
+            currentStore = store;
+            ticket = snapshots.BeginExport(); // an install from now on cancels this export
         }
         // The snapshot is reported only once its checkpoint is durable: the Raft log is compacted up to it then.
         await durable.ConfigureAwait(false);
-        // Below untilAddress the FASTER log is immutable after the fold-over, so the export runs beside applies.
-        var currentStore = store;
-        await Task.Run(() => WriteSnapshotFile(info, currentStore.RecordsUntil(untilAddress)), cancellationToken).ConfigureAwait(false);
-        Volatile.Write(ref latest, new FileSnapshot(info, SnapshotPath, Limits.SnapshotChunkBytes));
+        // Below untilAddress the FASTER log is immutable after the fold-over, so the export runs beside applies. An
+        // install meanwhile replaces (and disposes) that store: it cancels the export and waits for it to stop first.
+        var published = await Task.Run(() => snapshots.TryPublishExport(ticket, info, currentStore.RecordsUntil(untilAddress)), cancellationToken).ConfigureAwait(false);
+        if (!published)
+        {
+            throw new SnapshotSupersededException($"Snapshot {info.Index} abandoned: an install replaced the state it was taken of (latest now {snapshots.Latest?.Info.Index})");
+        }
         return info;
-    }
-
-    private void WriteSnapshotFile(SnapshotInfo info, IEnumerable<SnapshotRecord> records)
-    {
-        var temporary = SnapshotPath + ".tmp";
-        using (var output = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            SnapshotFile.Write(output, info, records, Limits.SnapshotChunkBytes);
-            output.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, SnapshotPath, overwrite: true);
-    }
-
-    private FileSnapshot? LoadLatestSnapshot()
-    {
-        if (!File.Exists(SnapshotPath))
-        {
-            return null;
-        }
-        var file = SnapshotFile.Verify(SnapshotPath);
-        return new FileSnapshot(file.Info, SnapshotPath, Limits.SnapshotChunkBytes);
     }
 
     internal override void ReplaceFrom(SnapshotFile snapshot)
@@ -123,16 +104,19 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
                 WriteApplied(fresh, snapshot.Info);
                 fresh.Checkpoint();
             }
-            File.Copy(snapshot.Path, SnapshotPath + ".tmp", overwrite: true);
-            File.Move(SnapshotPath + ".tmp", SnapshotPath, overwrite: true);
-            WaitForCheckpointInFlight(); // a snapshot of our own may still be writing the store that goes now
-            store.Dispose();
-            SwapCurrent(generation);
-            DeleteOtherGenerations(generation);
-            store = new FasterStore(Path.Combine(root, generation), Limits, recover: true);
-            LoadState();
-            Volatile.Write(ref latest, new FileSnapshot(snapshot.Info, SnapshotPath, Limits.SnapshotChunkBytes));
+            snapshots.Install(snapshot, () => SwitchTo(generation));
         }
+    }
+
+    /// <summary>Makes <paramref name="generation"/> (complete and checkpointed) the live store; no export reads the old one now.</summary>
+    private void SwitchTo(string generation)
+    {
+        WaitForCheckpointInFlight(); // a snapshot of our own may still be writing the store that goes now
+        store.Dispose();
+        SwapCurrent(generation);
+        DeleteOtherGenerations(generation);
+        store = new FasterStore(Path.Combine(root, generation), Limits, recover: true);
+        LoadState();
     }
 
     private void WaitForCheckpointInFlight()

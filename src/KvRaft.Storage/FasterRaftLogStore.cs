@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace KvRaft.Storage;
 
 /// <summary>
-/// The Raft log on FasterLog: every entry, hard state and compaction boundary is one checksummed
+/// The Raft log on FasterLog: every entry, hard state, compaction boundary and reset is one checksummed
 /// <see cref="LogRecord"/>; an in-memory <see cref="LogTable"/> maps indexes to addresses. One writer
 /// appends; <see cref="CommitAsync"/> is a group commit (one FasterLog commit covers every caller waiting).
 /// </summary>
@@ -278,6 +278,22 @@ public sealed class FasterRaftLogStore : IRaftLogStore
             table.CompactUntil(index, term);
             var until = table.Count > 0 ? table.FirstAddress : boundaryAddress;
             log.TruncateUntil(until);
+            Volatile.Write(ref appendedAddress, log.TailAddress);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ResetAfter(long index, long term)
+    {
+        ThrowIfFaulted();
+        lock (tableGate)
+        {
+            Span<byte> buffer = stackalloc byte[LogRecord.HeaderBytes + 4];
+            // As a compaction: the reset and a fresh hard state go at the tail first, so the truncation cannot lose them.
+            var resetAddress = Enqueue(buffer[..LogRecord.Encode(buffer, LogRecordKind.Reset, 0, index, term, [])]);
+            Enqueue(buffer[..LogRecord.EncodeHardState(buffer, hardState)]);
+            table.Reset(index, term);
+            log.TruncateUntil(resetAddress);
             Volatile.Write(ref appendedAddress, log.TailAddress);
         }
     }

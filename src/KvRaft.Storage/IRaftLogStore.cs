@@ -38,6 +38,12 @@ public interface IRaftLogStore : IDisposable
     /// <summary>Drops entries up to <paramref name="index"/> (inclusive) after a snapshot at (index, term).</summary>
     void CompactUntil(long index, long term);
 
+    /// <summary>
+    /// Empties the log after installing a snapshot at (index, term): every entry goes, whatever its index, and the log
+    /// continues at index + 1 (the hard state is kept). Durable with the next commit, in order with the other writes.
+    /// </summary>
+    void ResetAfter(long index, long term);
+
     /// <summary>Bytes of log written since the last compaction (for the snapshot policy).</summary>
     long BytesSinceCompaction { get; }
 }

@@ -8,6 +8,7 @@ internal enum LogRecordKind : byte
     Entry = 1,
     HardState = 2,
     Boundary = 3,
+    Reset = 4,
 }
 
 /// <summary>A decoded log record; <see cref="Payload"/> points into the buffer it was decoded from.</summary>
@@ -19,13 +20,13 @@ internal readonly record struct LogRecordView(LogRecordKind Kind, byte EntryType
 /// <code>
 /// offset  size  field
 ///  0      4     crc32c over bytes [4, 28 + payloadBytes)
-///  4      1     kind: 1 entry, 2 hard state, 3 compaction boundary
+///  4      1     kind: 1 entry, 2 hard state, 3 compaction boundary, 4 reset (snapshot installed: the log empties)
 ///  5      1     entry type (kind 1), else 0
 ///  6      2     reserved, 0
-///  8      8     index  (entry: its index; hard state: commit; boundary: snapshot index)
-/// 16      8     term   (entry: its term; hard state: current term; boundary: snapshot term)
+///  8      8     index  (entry: its index; hard state: commit; boundary, reset: snapshot index)
+/// 16      8     term   (entry: its term; hard state: current term; boundary, reset: snapshot term)
 /// 24      4     payloadBytes
-/// 28      n     payload (entry: data; hard state: int32 vote; boundary: empty)
+/// 28      n     payload (entry: data; hard state: int32 vote; boundary, reset: empty)
 /// </code>
 /// </summary>
 internal static class LogRecord
@@ -72,7 +73,7 @@ internal static class LogRecord
             return false;
         }
         var kind = (LogRecordKind)span[4];
-        if (kind is not (LogRecordKind.Entry or LogRecordKind.HardState or LogRecordKind.Boundary))
+        if (kind is not (LogRecordKind.Entry or LogRecordKind.HardState or LogRecordKind.Boundary or LogRecordKind.Reset))
         {
             return false;
         }

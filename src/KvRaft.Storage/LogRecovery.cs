@@ -225,6 +225,9 @@ internal sealed class LogRecovery
             case LogRecordKind.Boundary:
                 table.CompactUntil(view.Index, view.Term);
                 break;
+            case LogRecordKind.Reset:
+                table.Reset(view.Index, view.Term);
+                break;
         }
     }
 }

@@ -73,6 +73,16 @@ internal sealed class LogTable
         BoundaryTerm = term;
     }
 
+    /// <summary>Drops every entry and records the boundary (index, term): the log continues at index + 1.</summary>
+    public void Reset(long index, long term)
+    {
+        rows.Clear();
+        cachedBytes = 0;
+        evictCursor = 0;
+        BoundaryIndex = index;
+        BoundaryTerm = term;
+    }
+
     /// <summary>Frees cached payloads of durable entries, oldest first, while the cache is over its limit.</summary>
     public void EvictDurable(long durableAddress)
     {

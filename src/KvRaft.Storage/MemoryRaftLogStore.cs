@@ -5,7 +5,7 @@ namespace KvRaft.Storage;
 
 /// <summary>
 /// The in-memory twin of <see cref="FasterRaftLogStore"/>: same contract, nothing on disk, and the same durability
-/// contract. Appends, compactions and hard states are writes that reach the "disk" only at the next
+/// contract. Appends, compactions, resets and hard states are writes that reach the "disk" only at the next
 /// <see cref="CommitAsync"/>; until then a crash (<see cref="Recover"/>) may lose them, or keep a prefix of them in
 /// the order they were made, the last one possibly torn (a prefix of its entries, without its hard state), as the
 /// FASTER log can after a crash during a commit. Each entry's copy lives in an array rented from the shared pool and
@@ -26,9 +26,10 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     {
         Append,
         Compact,
+        Reset,
     }
 
-    /// <summary>One write since the last commit: entries [EntriesStart, +EntriesCount) of unsyncedEntries, or a compaction.</summary>
+    /// <summary>One write since the last commit: entries [EntriesStart, +EntriesCount) of unsyncedEntries, a compaction or a reset.</summary>
     private readonly record struct PendingWrite(WriteKind Kind, int EntriesStart, int EntriesCount, HardState? HardState, long Index, long Term);
 
     /// <inheritdoc/>
@@ -115,6 +116,15 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         var write = new PendingWrite(WriteKind.Compact, 0, 0, null, index, term);
         unsynced.Add(write);
         writesMade++;
+        live.Apply(write, unsyncedEntries, returnDropped: false);
+        bytesSinceCompaction = 0;
+    }
+
+    /// <inheritdoc/>
+    public void ResetAfter(long index, long term)
+    {
+        var write = new PendingWrite(WriteKind.Reset, 0, 0, null, index, term);
+        unsynced.Add(write);
         live.Apply(write, unsyncedEntries, returnDropped: false);
         bytesSinceCompaction = 0;
     }
@@ -206,6 +216,13 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
             if (write.Kind == WriteKind.Compact)
             {
                 Compact(write.Index, write.Term, returnDropped);
+                return;
+            }
+            if (write.Kind == WriteKind.Reset)
+            {
+                // Entries a reset drops are left to the collector, as those of a suffix truncation: a reader may hold them.
+                Entries.Clear();
+                (BoundaryIndex, BoundaryTerm) = (write.Index, write.Term);
                 return;
             }
             if (write.EntriesCount > 0)

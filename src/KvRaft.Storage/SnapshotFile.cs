@@ -95,8 +95,12 @@ internal sealed class SnapshotFile
         raw.SetLength(0);
     }
 
-    /// <summary>Checks the whole file (header, every frame's CRC, the trailer) and returns it; throws if anything is wrong.</summary>
-    public static SnapshotFile Verify(string path)
+    /// <summary>
+    /// Checks the whole file (header, every frame's CRC, the trailer) and returns it; throws if anything is wrong. With
+    /// <paramref name="checkRecords"/> (a file from a peer) every frame is also decoded and its records walked, so
+    /// reading them back cannot fail on a file whose checksums hold but whose content is malformed.
+    /// </summary>
+    public static SnapshotFile Verify(string path, bool checkRecords = false)
     {
         using var stream = File.OpenRead(path);
         var bytesBeforeTrailer = stream.Length - 8;
@@ -123,6 +127,10 @@ internal sealed class SnapshotFile
             {
                 throw new StorageCorruptException(path, frameOffset, "snapshot frame fails its checksum");
             }
+            if (checkRecords && !IsWellFormedFrame(BinaryPrimitives.ReadInt32LittleEndian(head), body))
+            {
+                throw new StorageCorruptException(path, frameOffset, "snapshot frame does not decode to whole records");
+            }
         }
         var trailer = new byte[8];
         if (stream.Position != bytesBeforeTrailer || stream.Read(trailer) != 8
@@ -131,6 +139,46 @@ internal sealed class SnapshotFile
             throw new StorageCorruptException(path, stream.Position, "snapshot file fails its whole-file checksum");
         }
         return new SnapshotFile(path, info);
+    }
+
+    /// <summary>True when the frame decodes to exactly rawBytes holding whole records (kinds and lengths in range).</summary>
+    private static bool IsWellFormedFrame(int rawBytes, byte[] body)
+    {
+        // LZ4 expands a block at most about 255 times: a larger claim is not a frame we wrote (and bounds the buffer).
+        if (rawBytes <= 0 || rawBytes > (255L * body.Length) + 64)
+        {
+            return false;
+        }
+        var raw = new byte[rawBytes];
+        if (LZ4Codec.Decode(body, raw) != rawBytes)
+        {
+            return false;
+        }
+        var at = 0;
+        while (at < raw.Length)
+        {
+            if (raw.Length - at < 5 || raw[at] is not (1 or 2))
+            {
+                return false;
+            }
+            var put = raw[at] == 1;
+            var keyBytes = BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(at + 1));
+            if (keyBytes < 0 || keyBytes > raw.Length - at - 5)
+            {
+                return false;
+            }
+            at += 5 + keyBytes;
+            if (put)
+            {
+                var valueBytes = raw.Length - at >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(at)) : -1;
+                if (valueBytes < 0 || valueBytes > raw.Length - at - 4)
+                {
+                    return false;
+                }
+                at += 4 + valueBytes;
+            }
+        }
+        return true;
     }
 
     private static byte[] ReadChecked(Stream stream, Crc64 hash, int count, string path)

@@ -11,6 +11,7 @@ public sealed class SnapshotInstaller : IDisposable
     private readonly string stagingPath;
     private readonly FileStream staging;
     private bool lastSeen;
+    private SnapshotFile? verified;
 
     /// <summary>Starts an install into <paramref name="target"/>, staging under <paramref name="stagingDirectory"/>.</summary>
     public SnapshotInstaller(KvStateMachineBase target, string stagingDirectory)
@@ -40,18 +41,32 @@ public sealed class SnapshotInstaller : IDisposable
         lastSeen = chunk.Last;
     }
 
-    /// <summary>Verifies the whole snapshot and installs it; nothing is replaced if verification fails.</summary>
-    public SnapshotInfo Complete()
+    /// <summary>
+    /// Verifies the whole snapshot once the last chunk has arrived (every frame's CRC, the whole-file CRC-64; it also
+    /// decodes every frame to whole records) and returns what it covers; throws <see cref="StorageCorruptException"/> if
+    /// anything fails, so that the install that follows cannot fail on the file's content. Replaces nothing.
+    /// </summary>
+    public SnapshotInfo Verify()
     {
         if (!lastSeen)
         {
             throw new InvalidOperationException("The last chunk has not arrived");
         }
-        staging.Flush(flushToDisk: true);
-        staging.Dispose();
-        var verified = SnapshotFile.Verify(stagingPath);
-        target.ReplaceFrom(verified);
+        if (verified is null)
+        {
+            staging.Flush(flushToDisk: true);
+            staging.Dispose();
+            verified = SnapshotFile.Verify(stagingPath, checkRecords: true);
+        }
         return verified.Info;
+    }
+
+    /// <summary>Verifies the whole snapshot (if not yet done) and installs it; nothing is replaced if verification fails.</summary>
+    public SnapshotInfo Complete()
+    {
+        var info = Verify();
+        target.ReplaceFrom(verified!);
+        return info;
     }
 
     /// <inheritdoc/>

@@ -42,3 +42,20 @@ public sealed class StorageFailedException : Exception
     /// <summary>Creates the exception with an inner exception.</summary>
     public StorageFailedException(string message, Exception innerException) : base(message, innerException) { }
 }
+
+/// <summary>
+/// A snapshot of the node's own was abandoned because a snapshot installed from the leader replaced the state it
+/// was taken of (the installed one is newer and is the latest now). An <see cref="InvalidOperationException"/>, so
+/// a caller that handles failed snapshots handles this one.
+/// </summary>
+public sealed class SnapshotSupersededException : InvalidOperationException
+{
+    /// <summary>Creates the exception with a message.</summary>
+    public SnapshotSupersededException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with no detail.</summary>
+    public SnapshotSupersededException() { }
+
+    /// <summary>Creates the exception with an inner exception.</summary>
+    public SnapshotSupersededException(string message, Exception innerException) : base(message, innerException) { }
+}

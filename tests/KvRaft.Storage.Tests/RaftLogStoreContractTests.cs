@@ -114,6 +114,31 @@ public abstract class RaftLogStoreContractTests : IDisposable
         store.Dispose();
     }
 
+    [Theory]
+    [InlineData(5)] // inside the log: the entries above it go too
+    [InlineData(30)] // beyond its end
+    public async Task A_reset_after_a_snapshot_empties_the_log_keeps_the_hard_state_and_survives_reopen(long index)
+    {
+        var store = Open();
+        store.Append(Small.Entries(1, 20, 1), new HardState(1, 2, 3));
+        await store.CommitAsync();
+        store.CompactUntil(2, 1);
+        store.ResetAfter(index, 4);
+        Assert.Equal((index + 1, index), (store.FirstIndex, store.LastIndex));
+        store.Append(Small.Entries(index + 1, index + 2, 4), null);
+        await store.CommitAsync();
+        store = Reopen(store);
+        Assert.Equal((index + 1, index + 2), (store.FirstIndex, store.LastIndex));
+        Assert.True(store.TryGetTerm(index, out var boundary));
+        Assert.Equal(4, boundary);
+        Assert.True(store.TryGetTerm(index + 2, out var last));
+        Assert.Equal(4, last);
+        Assert.False(store.TryGetTerm(index - 1, out _));
+        Assert.Equal(new HardState(1, 2, 3), store.HardState);
+        Assert.Equal(2, ReadAll(store).Count);
+        store.Dispose();
+    }
+
     [Fact]
     public async Task Hard_state_alone_is_durable_and_the_latest_wins()
     {
@@ -140,6 +165,25 @@ public sealed class MemoryRaftLogStoreTests : RaftLogStoreContractTests
     private protected override IRaftLogStore Open() => new MemoryRaftLogStore();
 
     private protected override IRaftLogStore Reopen(IRaftLogStore store) => store;
+
+    [Theory]
+    [InlineData(0, 20)] // the reset was lost: the old log is back
+    [InlineData(1, 10)] // the reset survived, the append after it did not
+    [InlineData(2, 12)] // both survived
+    public async Task A_crash_keeps_a_prefix_of_the_writes_and_a_reset_is_one_of_them(int writesKept, long lastIndex)
+    {
+        var store = new MemoryRaftLogStore();
+        store.Append(Small.Entries(1, 20, 1), new HardState(1, 0, 0));
+        await store.CommitAsync();
+        store.ResetAfter(10, 2);
+        store.Append(Small.Entries(11, 12, 2), null);
+        Assert.Equal(2, store.UnsyncedWrites);
+        var reopened = store.Recover(writesKept);
+        Assert.Equal(lastIndex, reopened.LastIndex);
+        Assert.True(reopened.TryGetTerm(10, out var term));
+        Assert.Equal(writesKept == 0 ? 1 : 2, term);
+        Assert.Equal(writesKept == 0 ? 1 : 11, reopened.FirstIndex);
+    }
 }
 
 public sealed class FasterRaftLogStoreTests : RaftLogStoreContractTests
@@ -150,5 +194,28 @@ public sealed class FasterRaftLogStoreTests : RaftLogStoreContractTests
     {
         store.Dispose();
         return Open();
+    }
+
+    [Fact]
+    public async Task A_reset_closed_before_its_commit_leaves_the_whole_old_log_across_segments_and_one_committed_sticks()
+    {
+        var store = Open();
+        var entries = Small.Entries(1, 1500, 3, 2000); // about 3 MiB: several 1 MiB segments the truncation could delete
+        store.Append(entries, new HardState(3, 1, 1000));
+        await store.CommitAsync();
+        store.ResetAfter(2000, 5);
+        store.Append(Small.Entries(2001, 2002, 5), null);
+        store = Reopen(store); // closed without a commit, as a kill would: the reset and the truncation behind it are lost
+        Assert.Equal((1L, 1500L), (store.FirstIndex, store.LastIndex));
+        var all = new List<LogEntry>();
+        store.Read(1, 1501, long.MaxValue, all);
+        Small.AssertEntry(entries[0], all[0]);
+        Small.AssertEntry(entries[1499], all[1499]);
+        store.ResetAfter(2000, 5);
+        await store.CommitAsync();
+        store = Reopen(store);
+        Assert.Equal((2001L, 2000L), (store.FirstIndex, store.LastIndex));
+        Assert.Equal(new HardState(3, 1, 1000), store.HardState);
+        store.Dispose();
     }
 }

@@ -7,13 +7,18 @@ namespace KvRaft.Server.Node;
 
 public sealed partial class KvNode
 {
+    /// <summary>
+    /// A snapshot coming in from a leader: staged chunk by chunk, verified whole when its last chunk arrives, and pinned
+    /// once the core restored it, until the Ready that carries it installs it: no chunk replaces it meanwhile.
+    /// </summary>
     private sealed class IncomingSnapshot(int from, long index, long term, SnapshotInstaller installer) : IDisposable
     {
         public int From { get; } = from;
         public long Index { get; } = index;
         public long Term { get; } = term;
         public SnapshotInstaller Installer { get; } = installer;
-        public bool LastSeen { get; set; }
+        public bool Verified { get; set; }
+        public bool Pinned { get; set; }
         public void Dispose() => Installer.Dispose();
     }
 
@@ -30,10 +35,14 @@ public sealed partial class KvNode
     /// <summary>A chunk of a snapshot a leader is sending (payload decompressed, memory owned).</summary>
     public void OnSnapshotChunk(int from, in WireSnapshotChunk chunk)
     {
+        if (_incoming is { Pinned: true } pinned)
+        {
+            _logger.LogDebug("Snapshot chunk at {Offset} from node {From} ignored: snapshot {Index} waits for its install", chunk.Offset, from, pinned.Index);
+            return;
+        }
         if (chunk.Offset == 0)
         {
-            _incoming?.Dispose();
-            _incoming = null;
+            DiscardIncoming();
             if (NewSnapshotInstaller is null) return;
             _incoming = new IncomingSnapshot(from, chunk.SnapshotIndex, chunk.SnapshotTerm, NewSnapshotInstaller());
         }
@@ -42,32 +51,94 @@ public sealed partial class KvNode
         try
         {
             incoming.Installer.Accept(new Storage.SnapshotChunk((long)chunk.Offset, chunk.Payload, Crc32C.Compute(chunk.Payload.Span), chunk.Last));
-            incoming.LastSeen = chunk.Last;
+            if (chunk.Last) incoming.Verified = VerifyIncoming(incoming);
         }
         catch (Exception error) when (error is ArgumentException or StorageCorruptException)
         {
             _logger.LogWarning(error, "Snapshot {Index} from node {From}: bad chunk at {Offset}; discarded", chunk.SnapshotIndex, from, chunk.Offset);
-            incoming.Dispose();
-            _incoming = null;
+            DiscardIncoming();
         }
     }
 
-    private bool HasCompleteIncomingSnapshot(int from, SnapshotMetadata snapshot) =>
-        _incoming is { LastSeen: true } incoming && incoming.From == from && incoming.Index == snapshot.Index && incoming.Term == snapshot.Term;
+    /// <summary>Checks the whole file before the core may see its Snapshot message: an install cannot fail on its data.</summary>
+    private bool VerifyIncoming(IncomingSnapshot incoming)
+    {
+        SnapshotInfo info = incoming.Installer.Verify(); // throws StorageCorruptException when a frame or the file fails its checksum
+        if (info.Index != incoming.Index || info.Term != incoming.Term)
+        {
+            throw new StorageCorruptException($"snapshot file holds {info.Index}@{info.Term}, announced as {incoming.Index}@{incoming.Term}");
+        }
+        if (!IsWellFormedConfiguration(info.Configuration))
+        {
+            throw new StorageCorruptException($"snapshot {info.Index}@{info.Term} holds a malformed configuration ({info.Configuration.Length} bytes)");
+        }
+        return true;
+    }
 
-    /// <summary>The core restored from a snapshot: verify it and swap the state machine to it, then reset the log.</summary>
+    /// <summary>What <see cref="ClusterMembership.Decode"/> reads without tripping: nothing, or a count and that many voters.</summary>
+    private static bool IsWellFormedConfiguration(byte[] bytes) =>
+        bytes.Length == 0 || (bytes.Length >= 2 && bytes.Length == 2 + (4 * System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes)));
+
+    private void DiscardIncoming()
+    {
+        _incoming?.Dispose();
+        _incoming = null;
+    }
+
+    /// <summary>
+    /// A Snapshot message: handed to the core only with its data received and verified. When the core restores it,
+    /// its data stays pinned until the Ready that carries it; when the core refuses it, the data is of no use.
+    /// </summary>
+    private void StepSnapshot(in Message message)
+    {
+        SnapshotMetadata snapshot = message.Snapshot;
+        if (_incoming is not { Verified: true, Pinned: false } incoming || incoming.From != message.From
+            || incoming.Index != snapshot.Index || incoming.Term != snapshot.Term)
+        {
+            _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", snapshot.Index, snapshot.Term, message.From);
+            return;
+        }
+        _raft.Step(message);
+        if (_raft.RestoredSnapshot is { } restored && restored.Index == incoming.Index && restored.Term == incoming.Term) incoming.Pinned = true;
+        else DiscardIncoming();
+    }
+
+    /// <summary>
+    /// The core restored a snapshot: swap the state machine to it (durable at once), then empty the log behind it
+    /// (durable with this Ready's log write). A kill between the two is repaired at start by <see cref="StorageReconciliation"/>.
+    /// </summary>
     private void InstallIncomingSnapshot(SnapshotMetadata snapshot)
     {
-        IncomingSnapshot incoming = _incoming ?? throw new InvalidOperationException("snapshot data missing");
-        Invariant.True(incoming.Index == snapshot.Index && incoming.Term == snapshot.Term, (incoming.Index, snapshot.Index));
+        IncomingSnapshot? incoming = _incoming;
+        Invariant.True(incoming is { Pinned: true } && incoming.Index == snapshot.Index && incoming.Term == snapshot.Term, (incoming?.Index, snapshot.Index));
         _incoming = null;
-        SnapshotInfo info = incoming.Installer.Complete(); // verifies every checksum before anything is replaced
-        incoming.Dispose();
+        SnapshotInfo info;
+        try
+        {
+            info = incoming!.Installer.Complete(); // verified when its last chunk arrived
+        }
+        finally
+        {
+            incoming!.Dispose();
+        }
         Invariant.True(info.Index == snapshot.Index && info.Term == snapshot.Term, (info.Index, snapshot.Index));
-        _log.CompactUntil(snapshot.Index, snapshot.Term);
+        ResetLogAfter(snapshot);
         _logBytesAfterSnapshot = _log.BytesSinceCompaction;
         Statistics.SnapshotInstalled();
         _logger.LogInformation("Node {Id} installed snapshot {Index}@{Term}", Id, snapshot.Index, snapshot.Term);
+    }
+
+    /// <summary>The log after an install: empty, continuing after the snapshot (as etcd-io/raft, which discards it whole).</summary>
+    private void ResetLogAfter(SnapshotMetadata snapshot)
+    {
+#if PLANTED_BUGS
+        if (PlantedBugs.Has(PlantedBug.SnapshotBoundaryAfterSwap))
+        {
+            _log.CompactUntil(snapshot.Index, snapshot.Term); // the old way: only the prefix goes, and nothing repairs a kill at start
+            return;
+        }
+#endif
+        _log.ResetAfter(snapshot.Index, snapshot.Term);
     }
 
     /// <summary>The host finished (or gave up) streaming a snapshot to <paramref name="to"/>.</summary>

@@ -39,6 +39,7 @@ public sealed partial class KvNode
         _cluster = options.Cluster;
         _limits = options.Limits;
         _logger = logger;
+        StorageReconciliation.Reconcile(log, machine, logger); // a kill inside a snapshot install leaves the log behind
         _storage = new RaftStorageAdapter(log, machine, new ConfigState(options.Voters.ToArray()));
         _raft = new RaftNode(new RaftConfig
         {
@@ -89,12 +90,8 @@ public sealed partial class KvNode
     {
         if (message.To != Id) return;
         Message core = PeerMessageMapper.FromWire(message, ref _incomingEntries); // the core copies what it keeps
-        if (core.Type == MessageType.Snapshot && !HasCompleteIncomingSnapshot(core.From, core.Snapshot))
-        {
-            _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", core.Snapshot.Index, core.Snapshot.Term, core.From);
-            return;
-        }
-        _raft.Step(core);
+        if (core.Type == MessageType.Snapshot) StepSnapshot(core);
+        else _raft.Step(core);
         AfterInput();
     }
 

@@ -1,0 +1,131 @@
+namespace KvRaft.Storage;
+
+/// <summary>
+/// The portable snapshot of a state machine on disk (<c>snapshots/snapshot.kvs</c>) and the two writers that replace
+/// it: the node's own export (in the background, reading the store) and an install from a leader (on the event loop,
+/// replacing the store). They write under one gate, each to a temporary file of its own; an install cancels an export
+/// in progress and waits for it to let go of the store before the store goes; the latest snapshot (file and
+/// <see cref="Latest"/>) never moves to a lower index.
+/// </summary>
+internal sealed class SnapshotPublisher
+{
+    private readonly string directory;
+    private readonly int chunkBytes;
+    private readonly Lock gate = new();
+    private FileSnapshot? latest;
+    private ExportTicket? exporting; // the export begun last; an install cancels it
+
+    public SnapshotPublisher(string directory, int chunkBytes)
+    {
+        this.directory = directory;
+        this.chunkBytes = chunkBytes;
+        Directory.CreateDirectory(directory);
+        foreach (var temporary in Directory.GetFiles(directory, "*.tmp"))
+        {
+            File.Delete(temporary); // left by a kill while writing
+        }
+        if (File.Exists(SnapshotPath))
+        {
+            latest = new FileSnapshot(SnapshotFile.Verify(SnapshotPath).Info, SnapshotPath, chunkBytes);
+        }
+    }
+
+    /// <summary>The latest snapshot, or null before the first.</summary>
+    public FileSnapshot? Latest => Volatile.Read(ref latest);
+
+    public string SnapshotPath => Path.Combine(directory, "snapshot.kvs");
+
+    private string ExportTemporary => SnapshotPath + ".export.tmp";
+
+    private string InstallTemporary => SnapshotPath + ".install.tmp";
+
+    /// <summary>Begins an export of the state as it is now (call under the state machine's apply gate).</summary>
+    public ExportTicket BeginExport()
+    {
+        var ticket = new ExportTicket();
+        Volatile.Write(ref exporting, ticket);
+        return ticket;
+    }
+
+    /// <summary>
+    /// Writes the export's file and makes it the latest; false (nothing replaced, its temporary file gone) when an
+    /// install cancelled it or a newer snapshot is already the latest.
+    /// </summary>
+    public bool TryPublishExport(ExportTicket ticket, SnapshotInfo info, IEnumerable<SnapshotRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        lock (gate)
+        {
+            if (ticket.Cancelled || Latest is { } current && current.Info.Index > info.Index)
+            {
+                return false;
+            }
+            try
+            {
+                WriteFile(ExportTemporary, info, ticket.Watch(records));
+            }
+            catch (OperationCanceledException)
+            {
+                File.Delete(ExportTemporary);
+                return false;
+            }
+            File.Move(ExportTemporary, SnapshotPath, overwrite: true);
+            Volatile.Write(ref latest, new FileSnapshot(info, SnapshotPath, chunkBytes));
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Installs <paramref name="snapshot"/>: cancels an export in progress and waits for it to stop reading the store;
+    /// the snapshot's file becomes the latest, then <paramref name="replaceStore"/> swaps the store. In that order: a
+    /// kill between the two leaves a latest snapshot ahead of the store, still committed state a leader may send,
+    /// where the other order would leave one behind the log's boundary, which no follower could continue from.
+    /// </summary>
+    public void Install(SnapshotFile snapshot, Action replaceStore)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(replaceStore);
+        Volatile.Read(ref exporting)?.Cancel();
+        lock (gate)
+        {
+            File.Copy(snapshot.Path, InstallTemporary, overwrite: true);
+            using (var copy = new FileStream(InstallTemporary, FileMode.Open, FileAccess.ReadWrite))
+            {
+                copy.Flush(flushToDisk: true);
+            }
+            File.Move(InstallTemporary, SnapshotPath, overwrite: true);
+            Volatile.Write(ref latest, new FileSnapshot(snapshot.Info, SnapshotPath, chunkBytes));
+            replaceStore();
+        }
+    }
+
+    private void WriteFile(string path, SnapshotInfo info, IEnumerable<SnapshotRecord> records)
+    {
+        using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        SnapshotFile.Write(output, info, records, chunkBytes);
+        output.Flush(flushToDisk: true);
+    }
+}
+
+/// <summary>One export in progress; an install cancels it (the export stops at its next record).</summary>
+internal sealed class ExportTicket
+{
+    private volatile bool cancelled;
+
+    public bool Cancelled => cancelled;
+
+    public void Cancel() => cancelled = true;
+
+    /// <summary>The records, stopping with <see cref="OperationCanceledException"/> once the export is cancelled.</summary>
+    public IEnumerable<SnapshotRecord> Watch(IEnumerable<SnapshotRecord> records)
+    {
+        foreach (var record in records)
+        {
+            if (cancelled)
+            {
+                throw new OperationCanceledException("a snapshot install cancelled this export");
+            }
+            yield return record;
+        }
+    }
+}
