@@ -18,7 +18,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     private readonly List<PendingWrite> unsynced = []; // writes since the last commit, in order
     private readonly List<LogEntry> unsyncedEntries = []; // their entries (the arrays are shared with the live image)
     private long bytesSinceCompaction;
-    private long writesMade; // every write (append or compaction) since this store opened
+    private long writesMade; // every write (append, compaction or reset) since this store opened
     private long writesSynced; // of those, the ones a commit made durable
 
     /// <summary>What a write not yet committed changes.</summary>
@@ -125,6 +125,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     {
         var write = new PendingWrite(WriteKind.Reset, 0, 0, null, index, term);
         unsynced.Add(write);
+        writesMade++;
         live.Apply(write, unsyncedEntries, returnDropped: false);
         bytesSinceCompaction = 0;
     }

@@ -106,7 +106,6 @@ internal sealed class SnapshotFollower : IDisposable
             Cluster = new ClusterInfo(2, LeaderSnapshot.Voters.ToDictionary(v => v, v => $"127.0.0.1:{8000 + v}")),
             Voters = LeaderSnapshot.Voters,
             Seed = 2,
-            AsyncStorageWrites = true,
         }, Log, Machine, new RecordingPeers(Sent), new NoClients(), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, Path.Combine(_folder, "incoming")),
