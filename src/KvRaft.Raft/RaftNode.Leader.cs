@@ -214,7 +214,10 @@ public sealed partial class RaftNode
         if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
         if (progress.Match < _log.LastIndex || progress.State == ProgressState.Probe)
         {
-            SendAppends(message.From, sendIfEmpty: false);
+            // Even with nothing new to send: an Append the follower dropped (it arrived below the follower's
+            // commit index, which answers with that index alone) leaves entries the leader counts as in flight;
+            // the empty Append at Next is refused and the refusal sends the leader back to Match + 1.
+            SendAppends(message.From, sendIfEmpty: true);
         }
         if (message.Context != 0) OnReadRoundAck(message.From, message.Context);
     }

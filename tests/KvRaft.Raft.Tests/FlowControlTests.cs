@@ -44,6 +44,28 @@ public sealed class FlowControlTests
     }
 
     [Fact]
+    public void FollowerWhoseOnlyAppendInAFullWindowWasLost_IsRepairedByHeartbeatsAlone()
+    {
+        // Window of one: the lost Append fills it, and with nothing new to send only the heartbeat round's empty
+        // Append at Next (refused by the follower) sends the leader back to Match + 1. Found by simulator seed 9396.
+        var net = new TestNetwork(3, 305, new NodeOptions { InflightMessagesMax = 1 });
+        int leader = net.CheckOneLeader();
+        int follower = net.Ids.First(id => id != leader);
+        net.Tick(2);
+        bool dropped = false;
+        net.DropFilter = m =>
+        {
+            if (dropped || m.Type != MessageType.Append || m.To != follower || m.Entries.Length == 0) return false;
+            dropped = true;
+            return true;
+        };
+        net.Propose(leader, 1, out _);
+        net.Deliver();
+        Assert.True(dropped, net.Tag);
+        Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 30), net.Tag);
+    }
+
+    [Fact]
     public void FollowerRejoiningAfterItsWindowFilled_CatchesUpWithoutNewProposals()
     {
         var net = new TestNetwork(3, 303);
