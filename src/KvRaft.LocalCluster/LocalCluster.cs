@@ -19,6 +19,8 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private readonly NodeProcess?[] _processes;
     private readonly KvServer?[] _servers;
     private readonly ILoggerFactory _loggers;
+    private readonly HashSet<int> _paused = [];
+    private readonly ulong _clusterId;
 
     private LocalCluster(int nodeCount, string directory, LocalClusterOptions options, ILoggerFactory loggers)
     {
@@ -27,6 +29,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
         _loggers = loggers;
         Directory.CreateDirectory(_directory);
         _ports = LoadOrPickPorts(nodeCount);
+        _clusterId = ClusterIdOf(_ports);
+        Network = options.LinkRelays
+            ? RelayNetwork.Start(Enumerable.Range(1, nodeCount).ToDictionary(id => id, id => _ports[id - 1].Peer), seed: 1)
+            : null;
         _processes = new NodeProcess?[nodeCount];
         _servers = new KvServer?[nodeCount];
         ClientEndpoints = _ports.Select(p => $"127.0.0.1:{p.Client}").ToArray();
@@ -135,22 +141,18 @@ public sealed partial class LocalCluster : IAsyncDisposable
         lock (_paused) _paused.Add(id);
     }
 
-    /// <summary>
-    /// SIGCONT node <paramref name="id"/> (process mode only). Fault rules changed while it was paused
-    /// reach it with the next fault control call; <see cref="ResumeAsync"/> sends them at once.
-    /// </summary>
+    /// <summary>SIGCONT node <paramref name="id"/> (process mode only).</summary>
     public void Resume(int id)
     {
         (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
         lock (_paused) _paused.Remove(id);
     }
 
-    /// <summary>Starts node <paramref name="id"/> again on its data (and gives it the fault rules in force).</summary>
+    /// <summary>Starts node <paramref name="id"/> again on its data (its links are as the relays have them).</summary>
     public async Task RestartAsync(int id)
     {
         if (IsRunning(id)) return;
         await StartNodeAsync(id).ConfigureAwait(false);
-        await SendRulesToRestartedAsync(id).ConfigureAwait(false);
     }
 
     private async Task StartNodeAsync(int id)
@@ -158,7 +160,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         ServerOptions options = NodeOptions(id);
         if (_options.Mode == LocalClusterMode.InProcess)
         {
-            _servers[id - 1] = await KvServer.StartAsync(options, _loggers, _sharedFaults).ConfigureAwait(false);
+            _servers[id - 1] = await KvServer.StartAsync(options, _loggers).ConfigureAwait(false);
             return;
         }
         string serverPath = _options.ServerPath ?? Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll");
@@ -167,8 +169,8 @@ public sealed partial class LocalCluster : IAsyncDisposable
         [
             "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
             "--peers", options.Peers, "--client-peers", options.ClientPeers!, "--data-dir", options.DataDir,
+            "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ];
-        if (options.FaultControl) arguments.Add("--fault-control");
         _processes[id - 1] = new NodeProcess(serverPath, arguments, Path.Combine(_directory, $"node-{id}.log"));
         lock (_paused) _paused.Remove(id);
     }
@@ -178,11 +180,26 @@ public sealed partial class LocalCluster : IAsyncDisposable
         Id = id,
         PeerListen = $"127.0.0.1:{_ports[id - 1].Peer}",
         ClientListen = $"127.0.0.1:{_ports[id - 1].Client}",
-        Peers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}")),
+        Peers = Network?.PeersOf(id) ?? DirectPeers(_ports),
         ClientPeers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")),
         DataDir = Path.Combine(_directory, $"node-{id}"),
-        FaultControl = _options.FaultControl,
+        ClusterId = _clusterId,
     };
+
+    private static string DirectPeers((int Peer, int Client)[] ports) => string.Join(',', ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}"));
+
+    /// <summary>
+    /// The cluster id every node is given: the one the nodes' real peer addresses derive, so that a node's --peers
+    /// naming relay ports (which differ per node and per start) changes nothing and data from earlier starts stays valid.
+    /// </summary>
+    private static ulong ClusterIdOf((int Peer, int Client)[] ports) => new ServerOptions
+    {
+        Id = 1,
+        PeerListen = $"127.0.0.1:{ports[0].Peer}",
+        ClientListen = $"127.0.0.1:{ports[0].Client}",
+        Peers = DirectPeers(ports),
+        DataDir = ".",
+    }.EffectiveClusterId();
 
     private (int Peer, int Client)[] LoadOrPickPorts(int nodeCount)
     {
@@ -198,7 +215,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         return ports;
     }
 
-    /// <summary>Stops every node (SIGTERM, then SIGKILL after a grace period).</summary>
+    /// <summary>Stops every node (SIGTERM, then SIGKILL after a grace period), then the relays.</summary>
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync().ConfigureAwait(false);
@@ -216,5 +233,6 @@ public sealed partial class LocalCluster : IAsyncDisposable
                 await server.DisposeAsync().ConfigureAwait(false);
             }
         }
+        if (Network is not null) await Network.DisposeAsync().ConfigureAwait(false);
     }
 }

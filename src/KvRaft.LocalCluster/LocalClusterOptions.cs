@@ -22,11 +22,11 @@ public sealed record LocalClusterOptions
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Start process nodes with <c>--fault-control</c>, so that <see cref="LocalCluster.IsolateAsync(int, CancellationToken)"/>,
-    /// <see cref="LocalCluster.PartitionAsync"/>, <see cref="LocalCluster.CutAsync"/> and
-    /// <see cref="LocalCluster.HealAsync"/> work (in-process nodes share one fault injector and need no flag).
+    /// Run every peer link through a <see cref="LinkRelay"/> in this process (<see cref="LocalCluster.Network"/>), so that
+    /// <see cref="LocalCluster.Isolate"/>, <see cref="LocalCluster.Partition"/>, <see cref="LocalCluster.Cut"/> and
+    /// <see cref="LocalCluster.Heal"/> work. Off by default: peer traffic then goes straight from node to node.
     /// </summary>
-    public bool FaultControl { get; init; }
+    public bool LinkRelays { get; init; }
 
     /// <summary>Options of the clients the cluster hands out.</summary>
     public Client.KvClientOptions? ClientOptions { get; init; }

@@ -16,10 +16,7 @@ public enum FrameType : byte
     ClientRequest = 16,
     /// <summary>A response to a client request: <see cref="ClientResponseCodec"/>.</summary>
     ClientResponse = 17,
-    /// <summary>A request to change a node's network fault rules (test machinery): <see cref="FaultControlRequestCodec"/>.</summary>
-    FaultControlRequest = 18,
-    /// <summary>The answer to a fault control request: <see cref="FaultControlResponseCodec"/>.</summary>
-    FaultControlResponse = 19,
+    // 18 and 19 are retired (they once carried test-only fault control): refused as unknown, never reused.
 }
 
 /// <summary>
@@ -39,8 +36,7 @@ public static class FrameHeader
 
     /// <summary>True when <paramref name="value"/> names a known frame type.</summary>
     public static bool IsKnown(byte value) => value is (byte)FrameType.PeerHello or (byte)FrameType.PeerMessage
-        or (byte)FrameType.SnapshotChunk or (byte)FrameType.ClientRequest or (byte)FrameType.ClientResponse
-        or (byte)FrameType.FaultControlRequest or (byte)FrameType.FaultControlResponse;
+        or (byte)FrameType.SnapshotChunk or (byte)FrameType.ClientRequest or (byte)FrameType.ClientResponse;
 
     /// <summary>Writes the header for a body of <paramref name="bodyBytes"/>; returns <see cref="Bytes"/>.</summary>
     public static int Format(FrameType type, int bodyBytes, Span<byte> destination)

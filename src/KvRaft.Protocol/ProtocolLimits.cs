@@ -42,7 +42,4 @@ public static class ProtocolLimits
 
     /// <summary>Largest UTF-8 text field (error messages, client addresses).</summary>
     public const int TextBytesMax = 1024;
-
-    /// <summary>Largest delay a fault control request may ask for (unreliable network), in milliseconds.</summary>
-    public const int FaultDelayMillisecondsMax = 60_000;
 }

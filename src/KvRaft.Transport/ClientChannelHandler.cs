@@ -43,13 +43,9 @@ internal sealed class ClientChannelHandler : FrameReader
         {
             return ParseResult.Ok; // refused connection, closing: ignore what it sent
         }
-        if (type == FrameType.FaultControlRequest)
-        {
-            return OnFaultControl(body);
-        }
         if (type != FrameType.ClientRequest)
         {
-            return ParseResult.Fail(ProtocolError.UnknownType, "only ClientRequest and FaultControlRequest frames are accepted on a client connection");
+            return ParseResult.Fail(ProtocolError.UnknownType, "only ClientRequest frames are accepted on a client connection");
         }
         // The request is parsed from its own copy: its keys and values then own their memory.
         var result = ClientRequestCodec.Parse(body.ToArray(), out var request);
@@ -57,16 +53,6 @@ internal sealed class ClientChannelHandler : FrameReader
         {
             _listener.Statistics.RequestReceived();
             _listener.Handler.OnClientRequest(_connection, request);
-        }
-        return result;
-    }
-
-    private ParseResult OnFaultControl(ReadOnlyMemory<byte> body)
-    {
-        var result = FaultControlRequestCodec.Parse(body, out var request);
-        if (result.IsOk)
-        {
-            _listener.Handler.OnFaultControl(_connection!, request);
         }
         return result;
     }

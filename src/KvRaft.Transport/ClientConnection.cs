@@ -46,19 +46,6 @@ public sealed class ClientConnection
         }
     }
 
-    /// <summary>Sends the answer to a fault control request at once (buffered replies go with it).</summary>
-    public void ReplyFaultControl(in FaultControlResponse response)
-    {
-        if (_queue.Write<FaultControlResponseFrame, FaultControlResponse>(response, out _) == WriteOutcome.Full)
-        {
-            _listener.Statistics.SlowClientClosed();
-            TransportLog.ClientTooSlow(_listener.Logger, Id, RemoteAddress, _listener.Options.PendingResponseBytesMax);
-            Close();
-            return;
-        }
-        _queue.Flush();
-    }
-
     /// <summary>Sends every buffered reply (one flush).</summary>
     public void Flush() => _queue.Flush();
 

@@ -10,19 +10,4 @@ public interface IClientHandler
 
     /// <summary>The connection closed; replies to it are dropped from now on.</summary>
     void OnClientDisconnected(ClientConnection connection);
-
-    /// <summary>
-    /// A fault control request (test machinery). Answer with <see cref="ClientConnection.ReplyFaultControl"/>.
-    /// By default it is refused as <see cref="FaultControlStatus.Disabled"/>.
-    /// </summary>
-    void OnFaultControl(ClientConnection connection, in FaultControlRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(connection);
-        connection.ReplyFaultControl(new FaultControlResponse
-        {
-            RequestId = request.RequestId,
-            Status = FaultControlStatus.Disabled,
-            Message = "fault control is disabled",
-        });
-    }
 }

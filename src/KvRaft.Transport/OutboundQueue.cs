@@ -29,10 +29,8 @@ internal sealed class OutboundQueue
     private readonly List<IByteBuffer> _full = [];
     private readonly List<IByteBuffer> _writing = [];
     private readonly Action _flushOnLoop;
-    private readonly Action<object> _writeDelayed;
     private IByteBuffer? _current;
     private long _pendingBytes;
-    private long _delayedBytes;
     private bool _flushScheduled;
     private bool _closed;
 
@@ -42,7 +40,6 @@ internal sealed class OutboundQueue
         _allocator = channel.Allocator;
         _bytesMax = bytesMax;
         _flushOnLoop = FlushOnLoop;
-        _writeDelayed = WriteDelayed;
     }
 
     /// <summary>Formats <paramref name="value"/> into the unflushed batch.</summary>
@@ -64,27 +61,6 @@ internal sealed class OutboundQueue
             _pendingBytes += frameBytes;
             return WriteOutcome.Written;
         }
-    }
-
-    /// <summary>Formats <paramref name="value"/> into its own buffer and writes and flushes it after <paramref name="delay"/>.</summary>
-    public WriteOutcome WriteDelayed<TFormat, T>(in T value, TimeSpan delay, out int frameBytes) where TFormat : IFrameFormat<T>
-    {
-        frameBytes = TFormat.FrameSize(value);
-        lock (_lock)
-        {
-            if (_closed)
-            {
-                return WriteOutcome.Closed;
-            }
-            if (_delayedBytes + frameBytes > _bytesMax)
-            {
-                return WriteOutcome.Full;
-            }
-            _delayedBytes += frameBytes;
-        }
-        var buffer = Encode<TFormat, T>(_allocator, value);
-        _channel.EventLoop.Schedule(_writeDelayed, buffer, delay);
-        return WriteOutcome.Written;
     }
 
     /// <summary>Schedules one flush of everything written so far (no-op when nothing is pending or a flush is already scheduled).</summary>
@@ -175,20 +151,4 @@ internal sealed class OutboundQueue
         _channel.Flush();
     }
 
-    private void WriteDelayed(object state)
-    {
-        var buffer = (IByteBuffer)state;
-        bool closed;
-        lock (_lock)
-        {
-            _delayedBytes -= buffer.ReadableBytes;
-            closed = _closed;
-        }
-        if (closed)
-        {
-            buffer.Release();
-            return;
-        }
-        _ = _channel.WriteAndFlushAsync(buffer);
-    }
 }

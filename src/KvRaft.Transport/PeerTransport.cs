@@ -78,33 +78,33 @@ public sealed class PeerTransport : IAsyncDisposable
     /// <summary>
     /// Formats <paramref name="message"/> into the peer's outbound queue (LZ4-compressing a large
     /// entries block) without flushing. Thread-safe; never blocks; drops (counted) when the peer is
-    /// not connected, its queue is full, or the fault injector says so.
+    /// not connected or its queue is full.
     /// </summary>
     public void Send(int toNodeId, in PeerMessage message)
     {
-        if (!TryRoute(toNodeId, out var connection, out var decision))
+        if (!TryRoute(toNodeId, out var connection))
         {
             return;
         }
         var entries = message.Entries;
         if (entries.Count > 0 && !entries.IsCompressed && entries.UncompressedBytes > Options.CompressAboveBytes)
         {
-            SendCompressed(connection, message, decision);
+            SendCompressed(connection, message);
             return;
         }
-        Write<PeerMessageFrame, PeerMessage>(connection, message, decision);
+        Write<PeerMessageFrame, PeerMessage>(connection, message);
     }
 
     /// <summary>Like <see cref="Send"/>, for a snapshot chunk (payload LZ4-compressed when large and not yet compressed).</summary>
     public void SendSnapshotChunk(int toNodeId, in SnapshotChunk chunk)
     {
-        if (!TryRoute(toNodeId, out var connection, out var decision))
+        if (!TryRoute(toNodeId, out var connection))
         {
             return;
         }
         if (chunk.Compressed || chunk.Payload.Length <= Options.CompressAboveBytes)
         {
-            Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk, decision);
+            Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk);
             return;
         }
         var payload = chunk.Payload.Span;
@@ -114,12 +114,12 @@ public sealed class PeerTransport : IAsyncDisposable
             var length = LZ4Codec.Encode(payload, compressed);
             if (length <= 0 || length >= payload.Length)
             {
-                Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk, decision);
+                Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk);
                 return;
             }
             Statistics.BlockCompressed();
             var smaller = chunk with { Compressed = true, UncompressedBytes = payload.Length, Payload = compressed.AsMemory(0, length) };
-            Write<SnapshotChunkFrame, SnapshotChunk>(connection, smaller, decision);
+            Write<SnapshotChunkFrame, SnapshotChunk>(connection, smaller);
         }
         finally
         {
@@ -182,21 +182,14 @@ public sealed class PeerTransport : IAsyncDisposable
         }
     }
 
-    private bool TryRoute(int toNodeId, out PeerConnection connection, out FaultDecision decision)
+    private bool TryRoute(int toNodeId, out PeerConnection connection)
     {
         connection = null!;
-        decision = FaultDecision.Deliver;
         var link = FindLink(toNodeId);
         if (link is null)
         {
             Statistics.DropDisconnected();
             TransportLog.UnknownPeer(Logger, Options.LocalNodeId, toNodeId);
-            return false;
-        }
-        decision = Options.Faults?.Decide(Options.LocalNodeId, toNodeId) ?? FaultDecision.Deliver;
-        if (decision.Action == FaultAction.Drop)
-        {
-            Statistics.DropByFault();
             return false;
         }
         var current = link.Connection;
@@ -209,7 +202,7 @@ public sealed class PeerTransport : IAsyncDisposable
         return true;
     }
 
-    private void SendCompressed(PeerConnection connection, in PeerMessage message, FaultDecision decision)
+    private void SendCompressed(PeerConnection connection, in PeerMessage message)
     {
         var entries = message.Entries;
         byte[]? formatted = null;
@@ -227,12 +220,12 @@ public sealed class PeerTransport : IAsyncDisposable
             var length = LZ4Codec.Encode(block, compressed);
             if (length <= 0 || length >= block.Length)
             {
-                Write<PeerMessageFrame, PeerMessage>(connection, message, decision);
+                Write<PeerMessageFrame, PeerMessage>(connection, message);
                 return;
             }
             Statistics.BlockCompressed();
             var smaller = message with { Entries = EntryList.FromCompressed(compressed.AsMemory(0, length), entries.Count, entries.UncompressedBytes) };
-            Write<PeerMessageFrame, PeerMessage>(connection, smaller, decision);
+            Write<PeerMessageFrame, PeerMessage>(connection, smaller);
         }
         finally
         {
@@ -244,20 +237,12 @@ public sealed class PeerTransport : IAsyncDisposable
         }
     }
 
-    private void Write<TFormat, T>(PeerConnection connection, in T value, FaultDecision decision) where TFormat : IFrameFormat<T>
+    private void Write<TFormat, T>(PeerConnection connection, in T value) where TFormat : IFrameFormat<T>
     {
-        int frameBytes;
-        var outcome = decision.Action == FaultAction.Delay
-            ? connection.Queue.WriteDelayed<TFormat, T>(value, TimeSpan.FromMilliseconds(decision.DelayMilliseconds), out frameBytes)
-            : connection.Queue.Write<TFormat, T>(value, out frameBytes);
-        switch (outcome)
+        switch (connection.Queue.Write<TFormat, T>(value, out var frameBytes))
         {
             case WriteOutcome.Written:
                 Statistics.FrameSent(frameBytes);
-                if (decision.Action == FaultAction.Delay)
-                {
-                    Statistics.DelayByFault();
-                }
                 break;
             case WriteOutcome.Closed:
                 Statistics.DropDisconnected();

@@ -42,9 +42,6 @@ public sealed record TransportOptions
     /// <summary>A loop shared with other transports and the node (not stopped by this transport); null: its own threads.</summary>
     public IoLoop? Loop { get; init; }
 
-    /// <summary>Test hook deciding, per message sent, to deliver, drop or delay it; null delivers everything.</summary>
-    public IFaultInjector? Faults { get; init; }
-
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     internal void Validate()
     {

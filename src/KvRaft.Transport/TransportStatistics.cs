@@ -9,8 +9,6 @@ public sealed class TransportStatistics
     private long _bytesReceived;
     private long _droppedDisconnected;
     private long _droppedQueueFull;
-    private long _droppedByFault;
-    private long _delayedByFault;
     private long _connectionsEstablished;
     private long _reconnects;
     private long _connectAttemptsFailed;
@@ -30,12 +28,8 @@ public sealed class TransportStatistics
     public long DroppedDisconnected => Interlocked.Read(ref _droppedDisconnected);
     /// <summary>Messages dropped because the peer's outbound queue was full.</summary>
     public long DroppedQueueFull => Interlocked.Read(ref _droppedQueueFull);
-    /// <summary>Messages dropped by the fault injector.</summary>
-    public long DroppedByFault => Interlocked.Read(ref _droppedByFault);
     /// <summary>All dropped messages.</summary>
-    public long Dropped => DroppedDisconnected + DroppedQueueFull + DroppedByFault;
-    /// <summary>Messages delayed by the fault injector.</summary>
-    public long DelayedByFault => Interlocked.Read(ref _delayedByFault);
+    public long Dropped => DroppedDisconnected + DroppedQueueFull;
     /// <summary>Peer connections that completed their hello (dialled or accepted).</summary>
     public long ConnectionsEstablished => Interlocked.Read(ref _connectionsEstablished);
     /// <summary>Dialled connections established after an earlier one to the same peer was lost or failed.</summary>
@@ -63,8 +57,6 @@ public sealed class TransportStatistics
 
     internal void DropDisconnected() => Interlocked.Increment(ref _droppedDisconnected);
     internal void DropQueueFull() => Interlocked.Increment(ref _droppedQueueFull);
-    internal void DropByFault() => Interlocked.Increment(ref _droppedByFault);
-    internal void DelayByFault() => Interlocked.Increment(ref _delayedByFault);
     internal void ConnectionEstablished() => Interlocked.Increment(ref _connectionsEstablished);
     internal void Reconnected() => Interlocked.Increment(ref _reconnects);
     internal void ConnectAttemptFailed() => Interlocked.Increment(ref _connectAttemptsFailed);
@@ -75,7 +67,7 @@ public sealed class TransportStatistics
     /// <inheritdoc />
     public override string ToString() =>
         $"sent {FramesSent} frames/{BytesSent} B, received {FramesReceived} frames/{BytesReceived} B, dropped {Dropped} " +
-        $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}, fault {DroppedByFault}), delayed {DelayedByFault}, " +
+        $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}), " +
         $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
         $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}";
 }

@@ -1,4 +1,4 @@
-// Goal: three real server processes under load for 60 s through a seeded schedule of kills, pauses and partitions stay linearizable and lose no acknowledged write; method: LocalCluster processes with fault control, loadgen's FaultInjector, the history checker over the run plus a final read of every key.
+// Goal: three real server processes under load for 60 s through a seeded schedule of kills, pauses and partitions stay linearizable and lose no acknowledged write; method: LocalCluster processes whose peer links run through relays (partitions cut them), loadgen's FaultInjector, the history checker over the run plus a final read of every key.
 using KvRaft.Client;
 using KvRaft.Linearizability;
 using Xunit.Abstractions;
@@ -29,7 +29,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         string directory = Path.Combine(Path.GetTempPath(), "kvraft-chaos-" + Guid.NewGuid().ToString("N"));
         try
         {
-            await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, directory, new LocalCluster.LocalClusterOptions { FaultControl = true });
+            await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, directory, new LocalCluster.LocalClusterOptions { LinkRelays = true });
             await using KvClient client = cluster.CreateClient(new KvClientOptions { OperationTimeout = Workload.OperationTimeout });
             var faults = new FaultInjector(cluster, schedule);
             RunData run = await LoadRun.RunAsync(Workload with { Seed = seed }, client, faults, null, CancellationToken.None);

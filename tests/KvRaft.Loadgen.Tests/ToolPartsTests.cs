@@ -14,12 +14,12 @@ public sealed class ToolPartsTests
     }
 
     [Fact]
-    public void Partition_faults_parse_and_ask_for_fault_control()
+    public void Partition_faults_parse_and_ask_for_link_relays()
     {
         IReadOnlyList<FaultStep> steps = FaultPlan.Parse("partition-leader@5s,heal@8s,partition-follower@9s,heal@10s");
         Assert.Equal([FaultKind.PartitionLeader, FaultKind.Heal, FaultKind.PartitionFollower, FaultKind.Heal], steps.Select(s => s.Kind));
-        Assert.True(FaultPlan.NeedsFaultControl(steps));
-        Assert.False(FaultPlan.NeedsFaultControl(FaultPlan.Parse("kill-leader@5s,restart@9s")));
+        Assert.True(FaultPlan.NeedsLinkRelays(steps));
+        Assert.False(FaultPlan.NeedsLinkRelays(FaultPlan.Parse("kill-leader@5s,restart@9s")));
     }
 
     [Fact]

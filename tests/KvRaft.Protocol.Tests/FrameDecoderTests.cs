@@ -109,6 +109,16 @@ public class FrameDecoderTests
     }
 
     [Fact]
+    public void Decode_RefusesTheRetiredFrameTypes18And19AsUnknown()
+    {
+        foreach (var type in new byte[] { 18, 19 })
+        {
+            Assert.False(FrameHeader.IsKnown(type));
+            Assert.Equal(ProtocolError.UnknownType, FrameDecoder.Decode(Header(10, type: type)).Error.Error);
+        }
+    }
+
+    [Fact]
     public void Decode_SplitsAStreamOfFramesExactly()
     {
         var frames = Gen.Select(Gen.OneOfConst(Enum.GetValues<FrameType>()), Gen.Byte.Array[0, 64]).Array[0, 10];

@@ -35,9 +35,9 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
     }
 
     /// <summary>Resumes every paused node (so that the cluster can be stopped and read).</summary>
-    public async Task ResumeAllAsync()
+    public void ResumeAll()
     {
-        foreach (int id in _paused) await cluster.ResumeAsync(id).ConfigureAwait(false);
+        foreach (int id in _paused) cluster.Resume(id);
         _paused.Clear();
     }
 
@@ -48,19 +48,19 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
         _killed.Clear();
     }
 
-    /// <summary>Removes every network fault.</summary>
-    public async Task HealAsync()
+    /// <summary>Removes every network fault (the relays' cuts).</summary>
+    public void Heal()
     {
-        if (cluster.FaultRules.Count > 0) await cluster.HealAsync().ConfigureAwait(false);
+        if (cluster.FaultRules.Count > 0) cluster.Heal();
         _isolated.Clear();
     }
 
     /// <summary>Undoes every fault still in force: resumes, restarts, heals.</summary>
     public async Task RecoverAllAsync()
     {
-        await ResumeAllAsync().ConfigureAwait(false);
+        ResumeAll();
         await RestartAllAsync().ConfigureAwait(false);
-        await HealAsync().ConfigureAwait(false);
+        Heal();
     }
 
     private async Task<string> ApplyAsync(FaultKind kind, CancellationToken cancellation)
@@ -81,8 +81,7 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 return $"{FaultPlan.NameOf(kind)} n{paused}";
             case FaultKind.PartitionLeader or FaultKind.PartitionFollower:
                 int isolated = await PickAsync(kind == FaultKind.PartitionLeader, cancellation).ConfigureAwait(false);
-                // The isolation acts once the isolated node has the rule (it is told first), even if another node answers late.
-                await cluster.IsolateAsync(isolated, () => _actedAt = Clock.NowNanoseconds(), cancellation).ConfigureAwait(false);
+                cluster.Isolate(isolated); // the relays close its peer connections at once
                 _isolated.Add(isolated);
                 return $"{FaultPlan.NameOf(kind)} n{isolated}";
             case FaultKind.Restart:
@@ -91,11 +90,11 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 return $"restart {restarted}";
             case FaultKind.Resume:
                 string resumed = Nodes(_paused);
-                await ResumeAllAsync().ConfigureAwait(false);
+                ResumeAll();
                 return $"resume {resumed}";
             default:
                 string healed = Nodes(_isolated);
-                await HealAsync().ConfigureAwait(false);
+                Heal();
                 return $"heal {healed}";
         }
     }

@@ -16,11 +16,11 @@ public enum FaultKind
     PauseFollower,
     /// <summary>SIGCONT every paused node.</summary>
     Resume,
-    /// <summary>Cut the leader off from every other node, both ways (through the nodes' fault control).</summary>
+    /// <summary>Cut the leader off from every other node, both ways (by the relays every peer link then runs through, outside the nodes).</summary>
     PartitionLeader,
     /// <summary>Cut a follower off from every other node, both ways.</summary>
     PartitionFollower,
-    /// <summary>Remove every network fault on every node.</summary>
+    /// <summary>Remove every network fault (every relay's cuts).</summary>
     Heal,
 }
 
@@ -68,7 +68,7 @@ public static class FaultPlan
         return [.. steps.OrderBy(step => step.At)];
     }
 
-    /// <summary>True when the schedule cuts links: the nodes must then run with fault control.</summary>
-    public static bool NeedsFaultControl(IEnumerable<FaultStep> steps) =>
+    /// <summary>True when the schedule cuts links: the cluster's peer links must then run through relays.</summary>
+    public static bool NeedsLinkRelays(IEnumerable<FaultStep> steps) =>
         steps.Any(step => step.Kind is FaultKind.PartitionLeader or FaultKind.PartitionFollower or FaultKind.Heal);
 }

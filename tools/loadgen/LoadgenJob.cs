@@ -83,7 +83,7 @@ internal sealed record LoadgenJob
         try
         {
             AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster in {directory}");
-            var options = new LocalCluster.LocalClusterOptions { FaultControl = FaultPlan.NeedsFaultControl(Faults) };
+            var options = new LocalCluster.LocalClusterOptions { LinkRelays = FaultPlan.NeedsLinkRelays(Faults) };
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory, options).ConfigureAwait(false);
             await using KvClient client = cluster.CreateClient(ClientOptions());
             var faults = new FaultInjector(cluster, Faults);

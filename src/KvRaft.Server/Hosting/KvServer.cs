@@ -22,7 +22,7 @@ public sealed class KvServer : IAsyncDisposable
     private readonly ILogger _logger;
     private int _disposed;
 
-    private KvServer(ServerOptions options, ILoggerFactory loggers, IFaultInjector? faults, NetworkFaults? controlled)
+    private KvServer(ServerOptions options, ILoggerFactory loggers)
     {
         _logger = loggers.CreateLogger("kvraft.server");
         Directory.CreateDirectory(options.DataDir);
@@ -34,8 +34,6 @@ public sealed class KvServer : IAsyncDisposable
         NodeHost? host = null;
         var feeder = new EventFeeder(() => host!, connections);
         Dictionary<int, (string Host, int Port)> peerAddresses = ServerOptions.ParseAddresses(options.Peers);
-        Faults = controlled;
-        faults ??= controlled;
         (string peerHost, int peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
         _peers = new PeerTransport(new TransportOptions
         {
@@ -44,12 +42,10 @@ public sealed class KvServer : IAsyncDisposable
             ListenHost = peerHost,
             ListenPort = peerPort,
             Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
-            Faults = faults,
             Loop = _io,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
         (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
-        var clientHandler = new FaultControlHandler(feeder, Faults, options.Id, peerAddresses.Keys, _logger);
-        _clients = new ClientListener(clientHost, clientPort, clientHandler, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions { Loop = _io });
+        _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions { Loop = _io });
         var clientOutbox = new ConnectionClientOutbox(connections);
         var node = new KvNode(new KvNodeOptions
         {
@@ -72,9 +68,6 @@ public sealed class KvServer : IAsyncDisposable
         _node = node;
     }
 
-    /// <summary>The network faults that fault control requests change, when the node runs with fault control.</summary>
-    public NetworkFaults? Faults { get; }
-
     /// <summary>The actual client port (useful with port 0).</summary>
     public int ClientPort => _clients.Port;
 
@@ -84,27 +77,18 @@ public sealed class KvServer : IAsyncDisposable
     /// <summary>Completes when the node stops; faulted when it stopped on an error (a failed disk, say).</summary>
     public Task Stopped => _host.Stopped;
 
-    /// <summary>
-    /// Opens storage (refusing a corrupt one), starts the transports and the event loop.
-    /// <paramref name="faults"/> (tests and fault drills only) decides the fate of every peer message this node sends;
-    /// with <see cref="ServerOptions.FaultControl"/> it must be a <see cref="NetworkFaults"/> (shared by an
-    /// in-process cluster, say) or null (the node then makes its own).
-    /// </summary>
-    public static async Task<KvServer> StartAsync(ServerOptions options, ILoggerFactory loggers, IFaultInjector? faults = null)
+    /// <summary>Opens storage (refusing a corrupt one), starts the transports and the event loop.</summary>
+    public static async Task<KvServer> StartAsync(ServerOptions options, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var server = new KvServer(options, loggers, faults, ControlledFaults(options, faults));
+        var server = new KvServer(options, loggers);
         try
         {
             server._host.Start();
             await server._peers.StartAsync().ConfigureAwait(false);
             await server._clients.StartAsync().ConfigureAwait(false);
             server._logger.LogInformation("Node {Id} serving clients on {Client}, peers on {Peer}", options.Id, options.ClientListen, options.PeerListen);
-            if (server.Faults is not null)
-            {
-                server._logger.LogWarning("Node {Id} accepts fault control requests on its client port (test use only); now {Rules}", options.Id, server.Faults);
-            }
             return server;
         }
         catch
@@ -113,15 +97,6 @@ public sealed class KvServer : IAsyncDisposable
             throw;
         }
     }
-
-    private static NetworkFaults? ControlledFaults(ServerOptions options, IFaultInjector? faults) => options.FaultControl
-        ? faults switch
-        {
-            null => new NetworkFaults(seed: options.Id),
-            NetworkFaults shared => shared,
-            _ => throw new ArgumentException("with fault control on, the fault injector must be a NetworkFaults", nameof(faults)),
-        }
-        : null;
 
     private static Dictionary<int, string> ClientAddresses(ServerOptions options) =>
         options.ClientPeers is null

@@ -17,10 +17,9 @@ public static class ServerCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
         var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id checked on every peer connection (default: derived from --peers)" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
-        var faultControl = new Option<bool>("--fault-control") { Description = "Accept network fault rules (isolate, partition, cut, loss, heal) on the client port: test use only (off by default)" };
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
-            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads, faultControl,
+            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads,
         };
         root.SetAction((parse, cancellation) =>
         {
@@ -39,7 +38,6 @@ public static class ServerCommand
                         DataDir = parse.GetValue(dataDir) ?? throw new FormatException("--data-dir is required"),
                         ClusterId = parse.GetValue(clusterId),
                         LeaseReads = parse.GetValue(leaseReads),
-                        FaultControl = parse.GetValue(faultControl),
                     };
             }
             catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)

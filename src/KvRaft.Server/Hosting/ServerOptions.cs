@@ -43,12 +43,6 @@ public sealed record ServerOptions
     /// </summary>
     public bool LeaseReads { get; init; }
 
-    /// <summary>
-    /// Accept fault control requests on the client port (off by default; test machinery): isolate a
-    /// node, partition, cut one way, lose or delay peer messages, heal. When off they are refused.
-    /// </summary>
-    public bool FaultControl { get; init; }
-
     /// <summary>Take a snapshot after this many bytes of log.</summary>
     public long SnapshotAfterLogBytes { get; init; } = 64L << 20;
 

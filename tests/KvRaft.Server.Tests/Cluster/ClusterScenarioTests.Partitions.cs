@@ -1,5 +1,6 @@
-// Goal: under network faults no request completes without a majority, the majority side keeps serving, and every history stays linearizable; method: MIT 6.5840 partition and unreliable-network scenarios on real nodes, faults injected by the shared transport hook (drop, delay, partition between named nodes).
+// Goal: under network faults no request completes without a majority, the majority side keeps serving, and every history stays linearizable; method: MIT 6.5840 partition and unreliable-network scenarios on real nodes, faults made outside the nodes by the relays every peer link runs through (drop, delay, partition between named nodes).
 using KvRaft.Client;
+using KvRaft.LocalCluster;
 using KvRaft.Protocol;
 
 namespace KvRaft.Server.Tests.Cluster;
@@ -89,7 +90,8 @@ public sealed partial class ClusterScenarioTests
             Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 5, OperationsPerClient = 40 });
             await workload.WaitUntilDoneAsync();
             await workload.StopAsync();
-            Assert.True(cluster.Faults.Dropped > 0 && cluster.Faults.Delayed > 0, $"seed {scenario.Seed}: no message was dropped or delayed");
+            RelayStatistics relays = cluster.Network.Statistics;
+            Assert.True(relays.FramesDropped > 0 && relays.Delays > 0, $"seed {scenario.Seed}: no message was dropped or delayed");
             cluster.Network.Heal();
             await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, workload.Keys);
             scenario.CheckHistory();

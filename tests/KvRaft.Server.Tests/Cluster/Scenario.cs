@@ -3,7 +3,6 @@ using System.Diagnostics;
 using KvRaft.Client;
 using KvRaft.Linearizability;
 using KvRaft.Server.Hosting;
-using KvRaft.Transport;
 using Xunit.Abstractions;
 
 namespace KvRaft.Server.Tests.Cluster;
@@ -55,12 +54,11 @@ internal sealed class Scenario
         long start = Stopwatch.GetTimestamp();
         try
         {
-            var faults = new CountingFaults(new NetworkFaults(seed));
-            ScenarioCluster cluster = await ScenarioCluster.StartAsync(nodes, Path.Combine(folder, "cluster"), faults, loggers, tune ?? (o => o)).ConfigureAwait(false);
+            ScenarioCluster cluster = await ScenarioCluster.StartAsync(nodes, Path.Combine(folder, "cluster"), seed, loggers, tune ?? (o => o)).ConfigureAwait(false);
             scenario = new Scenario(seed, folder, cluster, log);
             TimeSpan started = Stopwatch.GetElapsedTime(start);
             await body(scenario).WaitAsync(ScenarioLimits.ScenarioTimeout).ConfigureAwait(false);
-            output.WriteLine($"seed {seed}: {scenario.History.Summary()}; faults dropped {faults.Dropped}, delayed {faults.Delayed}; " +
+            output.WriteLine($"seed {seed}: {scenario.History.Summary()}; relays dropped {cluster.Network.Statistics.FramesDropped} frames, delayed {cluster.Network.Statistics.Delays}; " +
                 $"cluster started in {started.TotalSeconds:0.0} s, scenario ran {(Stopwatch.GetElapsedTime(start) - started).TotalSeconds:0.0} s (check {scenario.CheckElapsed.TotalSeconds:0.0} s)");
             if (Environment.GetEnvironmentVariable("KVRAFT_SCENARIO_LOG") == "1") output.WriteLine(log.Dump());
         }

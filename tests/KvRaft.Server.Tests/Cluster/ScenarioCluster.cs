@@ -1,6 +1,7 @@
-// Goal: a real KvRaft cluster in this process for the scenarios: real nodes (FASTER storage, DotNetty transports) on 127.0.0.1, one shared fault injector, nodes stopped and restarted on their data; method: KvServer.StartAsync on freshly picked free ports, picked again (bounded) when one was taken meanwhile.
+// Goal: a real KvRaft cluster in this process for the scenarios: real nodes (FASTER storage, DotNetty transports) on 127.0.0.1, every peer link through a relay outside the nodes (the network faults), nodes stopped and restarted on their data; method: KvServer.StartAsync on freshly picked free ports, picked again (bounded) when one was taken meanwhile.
 using System.Net.Sockets;
 using KvRaft.Client;
+using KvRaft.LocalCluster;
 using KvRaft.Protocol;
 using KvRaft.Server.Hosting;
 using KvRaft.Transport;
@@ -15,12 +16,11 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly KvClient _admin;
 
-    private ScenarioCluster(int nodes, string folder, CountingFaults faults, ILoggerFactory loggers, Func<ServerOptions, ServerOptions> tune)
+    private ScenarioCluster(int nodes, string folder, int seed, ILoggerFactory loggers, Func<ServerOptions, ServerOptions> tune)
     {
         _loggers = loggers;
-        Faults = faults;
         int[] ports = FreePorts(2 * nodes);
-        string peers = string.Join(',', Enumerable.Range(1, nodes).Select(id => $"{id}=127.0.0.1:{ports[id - 1]}"));
+        Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed);
         Endpoints = [.. Enumerable.Range(1, nodes).Select(id => $"127.0.0.1:{ports[nodes + id - 1]}")];
         string clientPeers = string.Join(',', Enumerable.Range(1, nodes).Select(id => $"{id}={Endpoints[id - 1]}"));
         _options = [.. Enumerable.Range(1, nodes).Select(id => tune(new ServerOptions
@@ -28,7 +28,8 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
             Id = id,
             PeerListen = $"127.0.0.1:{ports[id - 1]}",
             ClientListen = Endpoints[id - 1],
-            Peers = peers,
+            Peers = Network.PeersOf(id),
+            ClusterId = ClusterId, // each node's --peers names its own relays: the id cannot be derived from them
             ClientPeers = clientPeers,
             DataDir = Path.Combine(folder, $"node-{id}"),
         }))];
@@ -43,10 +44,10 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     /// <summary>Every node's client address, node 1 first.</summary>
     public IReadOnlyList<string> Endpoints { get; }
 
-    /// <summary>The fault injector every node's peer transport consults.</summary>
-    public CountingFaults Faults { get; }
+    /// <summary>The relays every peer link runs through: cuts, partitions, loss and delay, outside the nodes.</summary>
+    public RelayNetwork Network { get; }
 
-    public NetworkFaults Network => Faults.Rules;
+    private const ulong ClusterId = 0x5CE4A;
 
     public string Endpoint(int id) => Endpoints[id - 1];
 
@@ -55,11 +56,11 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     public KvServer Server(int id) => _servers[id - 1] ?? throw new InvalidOperationException($"node {id} is not running");
 
     /// <summary>Starts every node of a new cluster under <paramref name="folder"/>.</summary>
-    public static async Task<ScenarioCluster> StartAsync(int nodes, string folder, CountingFaults faults, ILoggerFactory loggers, Func<ServerOptions, ServerOptions> tune)
+    public static async Task<ScenarioCluster> StartAsync(int nodes, string folder, int seed, ILoggerFactory loggers, Func<ServerOptions, ServerOptions> tune)
     {
         for (int attempt = 1; ; attempt++)
         {
-            var cluster = new ScenarioCluster(nodes, Path.Combine(folder, $"attempt-{attempt}"), faults, loggers, tune);
+            var cluster = new ScenarioCluster(nodes, Path.Combine(folder, $"attempt-{attempt}"), seed, loggers, tune);
             try
             {
                 await cluster.StartAllAsync().ConfigureAwait(false);
@@ -81,7 +82,7 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     public async Task StartAsync(int id)
     {
         if (IsRunning(id)) throw new InvalidOperationException($"node {id} is running");
-        _servers[id - 1] = await KvServer.StartAsync(_options[id - 1], _loggers, Faults).ConfigureAwait(false);
+        _servers[id - 1] = await KvServer.StartAsync(_options[id - 1], _loggers).ConfigureAwait(false);
     }
 
     /// <summary>Starts every stopped node, all at once.</summary>
@@ -113,6 +114,7 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
         {
             if (IsRunning(id)) await StopAsync(id).ConfigureAwait(false);
         }
+        await Network.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>The status of node <paramref name="id"/>, or null when it is stopped or did not answer in time.</summary>

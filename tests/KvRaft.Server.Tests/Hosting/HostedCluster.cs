@@ -1,5 +1,6 @@
-// Goal: in-process KvServer nodes for hosting tests; method: free 127.0.0.1 ports below the ephemeral range (LoopbackPorts), data in a temporary folder deleted at the end, every node disposed.
+// Goal: in-process KvServer nodes for hosting tests, their peer links through relays outside the nodes; method: free 127.0.0.1 ports below the ephemeral range (LoopbackPorts), a RelayNetwork, data in a temporary folder deleted at the end, every node and relay disposed.
 using KvRaft.Client;
+using KvRaft.LocalCluster;
 using KvRaft.Protocol;
 using KvRaft.Server.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,15 +16,16 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     private HostedCluster(int nodes)
     {
-        string[] free = [.. Transport.LoopbackPorts.Free(2 * nodes).Select(port => "127.0.0.1:" + port)];
-        string[] peers = free[..nodes];
-        Endpoints = free[nodes..];
+        int[] ports = Transport.LoopbackPorts.Free(2 * nodes);
+        Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed: nodes);
+        Endpoints = [.. ports[nodes..].Select(port => "127.0.0.1:" + port)];
         Options = [.. Enumerable.Range(1, nodes).Select(id => new ServerOptions
         {
             Id = id,
-            PeerListen = peers[id - 1],
+            PeerListen = "127.0.0.1:" + ports[id - 1],
             ClientListen = Endpoints[id - 1],
-            Peers = string.Join(',', peers.Select((p, i) => $"{i + 1}={p}")),
+            Peers = Network.PeersOf(id),
+            ClusterId = 0xC1A5, // every node's --peers names its own relays: the id is given, not derived
             ClientPeers = string.Join(',', Endpoints.Select((p, i) => $"{i + 1}={p}")),
             DataDir = Path.Combine(_folder, "node" + id),
         })];
@@ -33,17 +35,20 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     public IReadOnlyList<ServerOptions> Options { get; }
 
+    /// <summary>The relays every peer link runs through (the network faults).</summary>
+    public RelayNetwork Network { get; }
+
     public KvClient Client { get; private set; } = null!;
 
-    /// <summary>Starts <paramref name="nodes"/> nodes, each with its own fault injector when <paramref name="faultControl"/>.</summary>
-    public static async Task<HostedCluster> StartAsync(int nodes, bool faultControl, ILoggerFactory loggers)
+    /// <summary>Starts <paramref name="nodes"/> nodes.</summary>
+    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers)
     {
         var cluster = new HostedCluster(nodes);
         try
         {
             foreach (ServerOptions options in cluster.Options)
             {
-                cluster._servers.Add(await KvServer.StartAsync(options with { FaultControl = faultControl }, loggers));
+                cluster._servers.Add(await KvServer.StartAsync(options, loggers));
             }
             cluster.Client = KvClient.Connect(cluster.Endpoints, new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(15) });
             return cluster;
@@ -102,43 +107,7 @@ internal sealed class HostedCluster : IAsyncDisposable
         if (Client is not null) await Client.DisposeAsync();
         foreach (KvServer server in _servers) await server.DisposeAsync();
         _servers.Clear();
+        await Network.DisposeAsync();
         if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
-    }
-}
-
-/// <summary>Keeps every log line at Warning and above, for assertions.</summary>
-internal sealed class WarningRecorder : ILoggerProvider, ILoggerFactory
-{
-    private readonly List<string> _lines = [];
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_lines) return [.. _lines];
-        }
-    }
-
-    public ILogger CreateLogger(string categoryName) => new Recorder(this);
-
-    public void AddProvider(ILoggerProvider provider)
-    {
-    }
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Recorder(WarningRecorder owner) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel)) return;
-            lock (owner._lines) owner._lines.Add(formatter(state, exception));
-        }
     }
 }

@@ -1,4 +1,4 @@
-// Goal: fault control is off by default and is turned on by --fault-control or "faultControl" in a JSON config; method: the server's own command line and JSON reader on fixed inputs.
+// Goal: the server's command line has no test machinery (--fault-control is refused as unknown), and --cluster-id lets nodes whose --peers differ (each naming its own relays) agree on one cluster; method: the server's own command line and option parsing on fixed inputs.
 using KvRaft.Server.Hosting;
 
 namespace KvRaft.Server.Tests.Hosting;
@@ -12,31 +12,34 @@ public sealed class ServerOptionsTests
     ];
 
     [Fact]
-    public async Task Fault_control_is_off_unless_the_command_line_asks_for_it()
+    public async Task The_retired_fault_control_flag_is_refused_as_an_unknown_option()
     {
-        Assert.False((await ParseAsync(Required)).FaultControl);
-        Assert.True((await ParseAsync([.. Required, "--fault-control"])).FaultControl);
+        (int exitCode, ServerOptions? parsed) = await ParseAsync([.. Required, "--fault-control"]);
+        Assert.NotEqual(0, exitCode);
+        Assert.Null(parsed);
     }
 
     [Fact]
-    public void Fault_control_is_read_from_a_json_config()
+    public async Task A_given_cluster_id_wins_over_the_one_derived_from_the_peers()
     {
-        string path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllText(path, """
-                { "id": 1, "peerListen": "127.0.0.1:7001", "clientListen": "127.0.0.1:8001",
-                  "peers": "1=127.0.0.1:7001", "dataDir": "/tmp/unused", "faultControl": true }
-                """);
-            Assert.True(ServerOptions.FromJsonFile(path).FaultControl);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        (_, ServerOptions? parsed) = await ParseAsync([.. Required, "--cluster-id", "42"]);
+        Assert.Equal(42UL, parsed!.EffectiveClusterId());
+        ServerOptions direct = Options("1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003");
+        ServerOptions relayed = Options("1=127.0.0.1:7001,2=127.0.0.1:40001,3=127.0.0.1:40002");
+        Assert.NotEqual(direct.EffectiveClusterId(), relayed.EffectiveClusterId());
+        Assert.Equal((direct with { ClusterId = 42 }).EffectiveClusterId(), (relayed with { ClusterId = 42 }).EffectiveClusterId());
     }
 
-    private static async Task<ServerOptions> ParseAsync(string[] arguments)
+    private static ServerOptions Options(string peers) => new()
+    {
+        Id = 1,
+        PeerListen = "127.0.0.1:7001",
+        ClientListen = "127.0.0.1:8001",
+        Peers = peers,
+        DataDir = "/tmp/unused",
+    };
+
+    private static async Task<(int ExitCode, ServerOptions? Parsed)> ParseAsync(string[] arguments)
     {
         ServerOptions? parsed = null;
         var root = ServerCommand.Create((options, _) =>
@@ -44,7 +47,8 @@ public sealed class ServerOptionsTests
             parsed = options;
             return Task.FromResult(0);
         });
-        Assert.Equal(0, await root.Parse(arguments).InvokeAsync());
-        return parsed!;
+        var error = new StringWriter();
+        int exitCode = await root.Parse(arguments).InvokeAsync(new System.CommandLine.InvocationConfiguration { Error = error, Output = TextWriter.Null });
+        return (exitCode, parsed);
     }
 }
