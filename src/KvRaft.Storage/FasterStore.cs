@@ -9,21 +9,35 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed unsafe class FasterStore : IDisposable
 {
-    private readonly FasterKVSettings<SpanByte, SpanByte> settings;
+    private readonly IFileSystem files;
+    private readonly string directory;
+    private readonly IDevice device;
+    private readonly DeviceLogCommitCheckpointManager checkpoints;
     private readonly FasterKV<SpanByte, SpanByte> store;
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, Empty, ValueCopyFunctions> session;
     private readonly ArrayBufferWriter<byte> readBuffer = new(); // every read copies its value here (reused: no allocation)
 
-    public FasterStore(string directory, StorageLimits limits, bool recover)
+    /// <summary>Opens the store in <paramref name="directory"/> (created, its name synced, if missing).</summary>
+    public FasterStore(string directory, StorageLimits limits, bool recover, IFileSystem? files = null)
     {
-        settings = new FasterKVSettings<SpanByte, SpanByte>(directory, deleteDirOnDispose: false)
+        this.files = files ?? LocalFileSystem.Instance;
+        this.directory = directory;
+        DirectorySync.CreateDurably(this.files, directory);
+        var logPath = Path.Combine(directory, "hlog.log");
+        device = new SegmentNameSyncDevice(this.files.CreateDevice(logPath), this.files, logPath);
+        // FASTER removes no checkpoint itself: see CheckpointFolders.
+        checkpoints = new DeviceLogCommitCheckpointManager(new FileSystemDeviceFactory(this.files),
+            new DefaultCheckpointNamingScheme(CheckpointFolders.Of(directory)), removeOutdated: false);
+        using var settings = new FasterKVSettings<SpanByte, SpanByte>
         {
             IndexSize = limits.KvIndexBuckets * 64,
             MemorySize = 1L << limits.KvMemoryBits,
             PageSize = 1L << limits.KvPageBits,
             SegmentSize = 1L << 30,
+            LogDevice = device,
+            CheckpointManager = checkpoints,
             TryRecoverLatest = recover,
-            RemoveOutdatedCheckpoints = true,
+            RemoveOutdatedCheckpoints = false,
         };
         store = new FasterKV<SpanByte, SpanByte>(settings);
         session = store.For(new ValueCopyFunctions()).NewSession<ValueCopyFunctions>();
@@ -120,8 +134,8 @@ internal sealed unsafe class FasterStore : IDisposable
     {
         var tail = store.Log.TailAddress;
         var readOnlyBefore = store.Log.ReadOnlyAddress;
-        Invariant.True(store.TryInitiateFullCheckpoint(out _, CheckpointType.FoldOver));
-        var durable = store.CompleteCheckpointAsync().AsTask();
+        Invariant.True(store.TryInitiateFullCheckpoint(out var token, CheckpointType.FoldOver));
+        var durable = CompleteCheckpointAsync(token);
         // Nothing to fold (no record since the last fold-over): no shift to wait for; wait for the whole checkpoint.
         var folds = readOnlyBefore < tail;
         while (!durable.IsCompleted && (!folds || store.Log.ReadOnlyAddress < tail))
@@ -130,6 +144,15 @@ internal sealed unsafe class FasterStore : IDisposable
         }
         return (tail, durable);
     }
+
+    /// <summary>FASTER's checkpoint, then its folders synced (only then is it durable), then the older ones deleted.</summary>
+    private Task CompleteCheckpointAsync(Guid token) =>
+        store.CompleteCheckpointAsync().AsTask().ContinueWith(completed =>
+        {
+            completed.GetAwaiter().GetResult(); // a failed checkpoint fails here, before anything is deleted
+            CheckpointFolders.SyncTree(files, directory);
+            CheckpointFolders.DeleteAllBut(files, directory, token);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
     /// The latest version of every key present in [begin, untilAddress), as the store stood at untilAddress
@@ -166,7 +189,8 @@ internal sealed unsafe class FasterStore : IDisposable
     {
         session.Dispose();
         store.Dispose();
-        settings.Dispose();
+        checkpoints.Dispose();
+        device.Dispose();
     }
 }
 

@@ -99,6 +99,12 @@ internal sealed class SnapshotFile
     public static SnapshotFile Verify(string path)
     {
         using var stream = File.OpenRead(path);
+        return Verify(path, stream);
+    }
+
+    /// <summary>Like <see cref="Verify(string)"/>, reading <paramref name="path"/> from <paramref name="stream"/>.</summary>
+    public static SnapshotFile Verify(string path, Stream stream)
+    {
         var bytesBeforeTrailer = stream.Length - 8;
         var hash = new Crc64();
         var header = ReadChecked(stream, hash, 28, path);
