@@ -4,8 +4,17 @@ using FASTER.core;
 
 namespace KvRaft.Storage.Tests;
 
-internal sealed unsafe class SimDevice(SimDisk disk, string path) : StorageDeviceBase(path, 512, -1)
+internal sealed unsafe class SimDevice : StorageDeviceBase
 {
+    private readonly SimDisk disk;
+
+    /// <summary>Creates the device's folder if missing, as FASTER's local device does (the new names are not synced).</summary>
+    public SimDevice(SimDisk disk, string path) : base(path, 512, -1)
+    {
+        this.disk = disk;
+        disk.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
     private string SegmentPath(int segmentId) => GetSegmentFilename(FileName, segmentId);
 
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
