@@ -38,6 +38,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         var segments = new SegmentNameSyncDevice(createDevice(LogPath), files, LogPath);
         device = new OrderedWriteDevice(new FillAheadDevice(segments, LogPath, limits.LogFillAheadBytes, logger));
         commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"), files);
+        TornCommitRecords.Repair(files, LogPath, limits, commits, logger);
         log = new FasterLog(new FasterLogSettings
         {
             LogDevice = device,

@@ -42,6 +42,46 @@ public sealed class SimulatedDiskDemonstrationTests(ITestOutputHelper output) : 
     }
 
     [Fact]
+    public async Task Without_clearing_torn_commit_records_FasterLog_recovers_an_empty_log_after_512_byte_tears()
+    {
+        var seed = SimulatedCrash.Seed();
+        int emptied = 0, total = 0;
+        for (var run = 0; run < 6 && emptied == 0; run++)
+        {
+            var (images, _) = await SimulatedLogCrashTests.Run(seed + run, new SimDisk { TearBytes = 512 }, batches: 250, every: 2);
+            total += images.Count;
+            emptied += EmptiedWithoutRepair(images);
+        }
+        output.WriteLine($"seed {seed}: {emptied} of {total} crash images reopen as an empty FasterLog without the repair");
+        Assert.True(emptied > 0, $"no torn commit record emptied the log (seed {seed})");
+    }
+
+    /// <summary>Crash images that FasterLog alone (without TornCommitRecords) reopens as empty although entries were acknowledged.</summary>
+    private static int EmptiedWithoutRepair(List<CrashImage<LogExpectation>> images)
+    {
+        var emptied = 0;
+        foreach (var image in images.Where(image => image.Expected.Terms.Length > 0 && image.Disk.FileExists("/sim/node/log/raft.commit")))
+        {
+            using var slots = new LogCommitSlots("/sim/node/log/raft.commit", image.Disk);
+            using var device = image.Disk.CreateDevice("/sim/node/log/raft.log");
+            var limits = SimulatedCrash.Limits;
+            using var log = new FasterLog(new FasterLogSettings
+            {
+                LogDevice = device,
+                PageSizeBits = limits.LogPageBits,
+                MemorySizeBits = limits.LogMemoryBits,
+                SegmentSizeBits = limits.LogSegmentBits,
+                LogCommitManager = slots,
+                LogChecksum = LogChecksumType.None,
+                FastCommitMode = true,
+                TryRecoverLatest = true,
+            });
+            emptied += log.CommittedUntilAddress <= 64 ? 1 : 0; // FasterLog's "unable to recover": an empty log
+        }
+        return emptied;
+    }
+
+    [Fact]
     public async Task With_FASTER_removing_outdated_checkpoints_a_crash_can_leave_no_checkpoint()
     {
         var (lost, total, seed) = await CheckpointRounds(removeOutdated: true);

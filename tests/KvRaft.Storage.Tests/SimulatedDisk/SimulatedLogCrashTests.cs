@@ -11,14 +11,20 @@ public sealed class SimulatedLogCrashTests(ITestOutputHelper output)
     private const string LogDirectory = "/sim/node/log";
 
     [Fact]
-    public async Task Every_acknowledged_entry_survives_a_power_cut_at_any_disk_operation()
+    public Task Every_acknowledged_entry_survives_a_power_cut_at_any_disk_operation() => CrashEverywhere(tearBytes: 4096);
+
+    /// <summary>A torn commit record (header kept, body lost) must not make FasterLog recover an empty log (TornCommitRecords).</summary>
+    [Fact]
+    public Task Every_acknowledged_entry_survives_writes_torn_at_any_512_byte_sector() => CrashEverywhere(tearBytes: 512);
+
+    private async Task CrashEverywhere(int tearBytes)
     {
         var seed = SimulatedCrash.Seed();
-        output.WriteLine($"simulated-disk log crash seed {seed} (set KVRAFT_SIMDISK_SEED to replay)");
+        output.WriteLine($"simulated-disk log crash seed {seed}, writes torn at {tearBytes} bytes (set KVRAFT_SIMDISK_SEED to replay)");
         int points = 0, inFlight = 0, pendingDurable = 0;
         for (var run = 0; run < 4; run++)
         {
-            var (images, pendingSeen) = await Run(seed + run, new SimDisk(), batches: 250, every: 2);
+            var (images, pendingSeen) = await Run(seed + run, new SimDisk { TearBytes = tearBytes }, batches: 250, every: 2);
             inFlight += pendingSeen;
             foreach (var image in images)
             {
@@ -31,7 +37,7 @@ public sealed class SimulatedLogCrashTests(ITestOutputHelper output)
             }
         }
         output.WriteLine($"{points} crash points, {inFlight} with a batch in flight, {pendingDurable} found it durable");
-        Assert.True(points >= 600, $"only {points} crash points (seed {seed})");
+        Assert.True(points >= 500, $"only {points} crash points (seed {seed})");
         Assert.True(inFlight > 0, $"no crash point fell while a batch was in flight (seed {seed})");
     }
 
@@ -56,7 +62,7 @@ public sealed class SimulatedLogCrashTests(ITestOutputHelper output)
                 store.Append(entries, hard);
                 await store.CommitAsync();
                 model.Acknowledge();
-                if (random.Next(25) == 0 && store.LastIndex > 10)
+                if (random.Next(25) == 0 && store.LastIndex - 5 >= store.FirstIndex)
                 {
                     var until = store.LastIndex - 5;
                     Assert.True(store.TryGetTerm(until, out var untilTerm));
