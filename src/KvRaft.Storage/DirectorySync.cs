@@ -5,12 +5,11 @@ namespace KvRaft.Storage;
 /// <summary>
 /// fsync of a folder: on Linux a new, renamed or deleted name is durable only once its parent folder is synced
 /// (ext4 may lose it at a power cut even when the file's own bytes were synced). .NET opens no folder as a file,
-/// so this calls open(O_RDONLY | O_DIRECTORY), fsync and close. Windows (NTFS journals names) needs nothing.
+/// so this calls open(O_RDONLY), fsync and close. Windows (NTFS journals names) needs nothing.
 /// </summary>
 internal static partial class DirectorySync
 {
-    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
-    private const int ReadOnlyDirectoryMac = 0x100000; // O_RDONLY | O_DIRECTORY on macOS
+    private const int ReadOnly = 0; // O_RDONLY (O_DIRECTORY differs between architectures; a folder opens read-only without it)
 
     /// <summary>Syncs the folder <paramref name="path"/>; throws <see cref="IOException"/> when it cannot.</summary>
     public static void Sync(string path)
@@ -19,7 +18,7 @@ internal static partial class DirectorySync
         {
             return;
         }
-        var descriptor = Open(path, OperatingSystem.IsLinux() ? ReadOnlyDirectory : ReadOnlyDirectoryMac);
+        var descriptor = Open(path, ReadOnly);
         if (descriptor < 0)
         {
             throw new IOException($"Cannot open folder {path} to sync it (errno {Marshal.GetLastPInvokeError()})");

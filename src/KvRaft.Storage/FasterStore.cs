@@ -22,6 +22,10 @@ internal sealed unsafe class FasterStore : IDisposable
     {
         this.files = files ?? LocalFileSystem.Instance;
         this.directory = directory;
+        if (!recover)
+        {
+            this.files.DeleteDirectory(directory); // a fresh store starts empty (an install cut short may have left one)
+        }
         DirectorySync.CreateDurably(this.files, directory);
         var logPath = Path.Combine(directory, "hlog.log");
         device = new SegmentNameSyncDevice(this.files.CreateDevice(logPath), this.files, logPath);

@@ -5,7 +5,8 @@ using System.Text;
 
 namespace KvRaft.Storage.Tests;
 
-internal sealed record NodeExpectation(LogExpectation Log, long AppliedFloor, long AppliedCeiling, long SnapshotFloor)
+/// <summary>What must survive a crash at one point, and the step the node was taking (append, apply, snapshot, compact, install).</summary>
+internal sealed record NodeExpectation(LogExpectation Log, long AppliedFloor, long AppliedCeiling, long SnapshotFloor, string Step)
 {
     private const int Keys = 23;
 

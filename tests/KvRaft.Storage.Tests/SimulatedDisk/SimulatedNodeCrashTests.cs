@@ -21,9 +21,14 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
         var seed = SimulatedCrash.Seed();
         output.WriteLine($"simulated-disk node crash seed {seed} (set KVRAFT_SIMDISK_SEED to replay)");
         int points = 0, inFlight = 0;
+        var steps = new Dictionary<string, int>();
         for (var run = 0; run < 2; run++)
         {
-            var images = await Run(seed + run, new SimDisk(), batches: 120, every: 3);
+            var images = await Run(seed + run, new SimDisk { TearBytes = run == 0 ? 4096 : 512 }, batches: 150, every: 3);
+            foreach (var image in images)
+            {
+                steps[image.Expected.Step] = steps.GetValueOrDefault(image.Expected.Step) + 1;
+            }
             inFlight += images.Count(image => image.Expected.Log.Pending is not null);
             foreach (var image in images)
             {
@@ -31,8 +36,9 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
                 points++;
             }
         }
-        output.WriteLine($"{points} crash points, {inFlight} with a batch in flight");
-        Assert.True(points >= 400, $"only {points} crash points (seed {seed})");
+        output.WriteLine($"{points} crash points, {inFlight} with a batch in flight; by step: {string.Join(", ", steps.Select(s => $"{s.Key} {s.Value}"))}");
+        Assert.True(points >= 300, $"only {points} crash points (seed {seed})");
+        Assert.All(new[] { "append", "snapshot", "compact", "install" }, step => Assert.True(steps.GetValueOrDefault(step) > 0, $"no crash point during {step} (seed {seed})"));
         Assert.True(inFlight > 0, $"no crash point fell while a batch was in flight (seed {seed})");
     }
 
@@ -64,13 +70,21 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
         var model = new LogModel();
         var gate = new Lock();
         long floor = 0, ceiling = 0, snapshotFloor = 0;
+        var step = "open";
         var points = new CrashPoints<NodeExpectation>(disk, seed, every, () =>
         {
             lock (gate)
             {
-                return new NodeExpectation(model.Freeze(), floor, ceiling, snapshotFloor);
+                return new NodeExpectation(model.Freeze(), floor, ceiling, snapshotFloor, step);
             }
         });
+        void Step(string name)
+        {
+            lock (gate)
+            {
+                step = name;
+            }
+        }
         var random = new Random(seed);
         var leader = new MemoryKvStateMachine(SimulatedCrash.Limits);
         using (var log = FasterRaftLogStore.Open(LogDirectory, SimulatedCrash.Limits, null, disk))
@@ -78,6 +92,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
         {
             for (var i = 0; i < batches; i++)
             {
+                Step("append");
                 var first = log.LastIndex + 1;
                 var count = random.Next(1, 5);
                 var hard = new HardState(1, 0, first - 1);
@@ -86,6 +101,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
                 await log.CommitAsync();
                 model.Acknowledge();
                 leader.ApplyBatch(NodeExpectation.Applies(first, first + count - 1), []);
+                Step("apply");
                 var target = log.LastIndex - random.Next(4);
                 if (target > machine.AppliedIndex)
                 {
@@ -97,16 +113,19 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
                 }
                 if (random.Next(10) == 0)
                 {
+                    Step("snapshot");
                     var info = await machine.TakeSnapshotAsync([1]);
                     lock (gate)
                     {
                         floor = Math.Max(floor, info.Index);
                         snapshotFloor = Math.Max(snapshotFloor, info.Index);
                     }
+                    Step("compact");
                     await Compact(log, model, info.Index);
                 }
                 else if (random.Next(15) == 0 && leader.AppliedIndex > machine.AppliedIndex)
                 {
+                    Step("install");
                     await Install(leader, machine, log, model, gate, index =>
                     {
                         ceiling = Math.Max(ceiling, index);
