@@ -84,7 +84,7 @@ internal sealed class SegmentReader(IFileSystem files, string logPath, int segme
     public bool Read(long address, Span<byte> into)
     {
         var (file, offset) = LogRecovery.Locate(logPath, segmentBits, address);
-        if (Stream(file, FileAccess.Read) is not { } stream)
+        if (Reader(file) is not { } stream)
         {
             return false;
         }
@@ -102,7 +102,7 @@ internal sealed class SegmentReader(IFileSystem files, string logPath, int segme
         stream.Flush();
     }
 
-    private Stream? Stream(string file, FileAccess access)
+    private Stream? Reader(string file)
     {
         if (!open.TryGetValue(file, out var stream))
         {
@@ -110,7 +110,7 @@ internal sealed class SegmentReader(IFileSystem files, string logPath, int segme
             {
                 return null;
             }
-            stream = files.Open(file, FileMode.Open, access);
+            stream = files.Open(file, FileMode.Open, FileAccess.Read);
             open[file] = stream;
         }
         return stream;
