@@ -114,6 +114,17 @@ internal sealed class LogModel
         }
     }
 
+    /// <summary>The model of a log just reopened: what it holds is now acknowledged (the node may act on it).</summary>
+    public static LogModel Recovered(IRaftLogStore store)
+    {
+        var model = new LogModel { hard = store.HardState, compactionLimit = store.FirstIndex - 1 };
+        for (var index = 1L; index <= store.LastIndex; index++)
+        {
+            model.terms.Add(index >= store.FirstIndex && store.TryGetTerm(index, out var term) ? term : 0);
+        }
+        return model;
+    }
+
     public LogExpectation Freeze()
     {
         lock (gate)

@@ -1,7 +1,8 @@
-// Goal: every acknowledged Raft log entry and hard state survives a power cut at any disk operation of append, commit
-// and compaction, on the real FasterRaftLogStore; method: runs on a simulated disk that keeps unsynced writes and folder
-// entries only in memory, a seeded draw of crash points (about one operation in three), each crash image reopened and
-// checked against the acknowledged log frozen at that point.
+// Goal: every acknowledged Raft log entry and hard state survives a power cut at any disk operation of append, commit,
+// compaction and recovery, on the real FasterRaftLogStore; method: runs on a simulated disk that keeps unsynced writes and
+// folder entries only in memory, a seeded draw of crash points (about one operation in two), each crash image reopened
+// and checked against the acknowledged log frozen at that point; a fifth of them reopened with a crash at every
+// operation of the recovery and of the next commit, each of those checked too.
 using Xunit.Abstractions;
 
 namespace KvRaft.Storage.Tests;
@@ -21,13 +22,19 @@ public sealed class SimulatedLogCrashTests(ITestOutputHelper output)
     {
         var seed = SimulatedCrash.Seed();
         output.WriteLine($"simulated-disk log crash seed {seed}, writes torn at {tearBytes} bytes (set KVRAFT_SIMDISK_SEED to replay)");
-        int points = 0, inFlight = 0, pendingDurable = 0;
+        int points = 0, inFlight = 0, pendingDurable = 0, inRecovery = 0;
         for (var run = 0; run < 4; run++)
         {
             var (images, pendingSeen) = await Run(seed + run, new SimDisk { TearBytes = tearBytes }, batches: 250, every: 2);
             inFlight += pendingSeen;
             foreach (var image in images)
             {
+                if (image.Operation % 5 == 0)
+                {
+                    inRecovery += await CrashDuringRecovery(image, seed + run);
+                    points++;
+                    continue;
+                }
                 var description = image.Disk.Describe();
                 var logger = new RecordingLogger();
                 using var store = FasterRaftLogStore.Open(LogDirectory, SimulatedCrash.Limits, logger, image.Disk);
@@ -36,9 +43,44 @@ public sealed class SimulatedLogCrashTests(ITestOutputHelper output)
                 points++;
             }
         }
-        output.WriteLine($"{points} crash points, {inFlight} with a batch in flight, {pendingDurable} found it durable");
+        output.WriteLine($"{points} crash points, {inFlight} with a batch in flight, {pendingDurable} found it durable; "
+            + $"{inRecovery} more during the recovery of a fifth of them and the first commit after it");
         Assert.True(points >= 500, $"only {points} crash points (seed {seed})");
+        Assert.True(inRecovery > 0, $"no crash point fell during a recovery (seed {seed})");
         Assert.True(inFlight > 0, $"no crash point fell while a batch was in flight (seed {seed})");
+    }
+
+    /// <summary>
+    /// Reopens a crash image with every disk operation a crash point (the recovery's own writes, then one more batch
+    /// committed), checks it, then checks each of those images: the state found at reopening, or the outcome allowed
+    /// before it while the recovery was cut short, plus the new batch once acknowledged. Returns the crash points.
+    /// </summary>
+    private static async Task<int> CrashDuringRecovery(CrashImage<LogExpectation> image, int seed)
+    {
+        LogModel? recovered = null;
+        var points = new CrashPoints<LogExpectation>(image.Disk, HashCode.Combine(seed, image.Operation), 1,
+            () => Volatile.Read(ref recovered)?.Freeze() ?? image.Expected);
+        string Where() => $"seed {seed}, crash at operation {image.Operation}, reopened";
+        using (var store = FasterRaftLogStore.Open(LogDirectory, SimulatedCrash.Limits, null, image.Disk))
+        {
+            image.Expected.Check(store, Where);
+            var model = LogModel.Recovered(store);
+            Volatile.Write(ref recovered, model);
+            var first = store.LastIndex + 1;
+            var term = Math.Max(1, store.HardState.Term);
+            var hard = new HardState(term, 1, store.LastIndex);
+            model.Announce(new CrashBatch(first, first + 1, term, hard));
+            store.Append([CrashData.Entry(first, term), CrashData.Entry(first + 1, term)], hard);
+            await store.CommitAsync();
+            model.Acknowledge();
+        }
+        image.Disk.OnOperation = null;
+        foreach (var inner in points.Images)
+        {
+            using var store = FasterRaftLogStore.Open(LogDirectory, SimulatedCrash.Limits, null, inner.Disk);
+            inner.Expected.Check(store, () => $"{Where()}, crashed again at its operation {inner.Operation}");
+        }
+        return points.Images.Count;
     }
 
     /// <summary>Appends and commits seeded batches (replacing suffixes now and then, compacting now and then).</summary>
