@@ -40,11 +40,44 @@ internal sealed unsafe class FasterStore : IDisposable
             SegmentSize = 1L << 30,
             LogDevice = device,
             CheckpointManager = checkpoints,
-            TryRecoverLatest = recover,
+            TryRecoverLatest = false, // see RecoverNewestComplete
             RemoveOutdatedCheckpoints = false,
         };
         store = new FasterKV<SpanByte, SpanByte>(settings);
+        if (recover)
+        {
+            RecoverNewestComplete();
+        }
         session = store.For(new ValueCopyFunctions()).NewSession<ValueCopyFunctions>();
+    }
+
+    /// <summary>
+    /// Recovers the newest checkpoint whose index and log parts (one token: every checkpoint here is a full one) both
+    /// have their metadata. FASTER's own choice takes the newest log part and the newest index part that fits it: after
+    /// a crash that kept a new checkpoint's index part and lost its log part's names, it paired the new index with the
+    /// older log and recovered a mixed state (the simulated disk found it). A checkpoint whose metadata does not load
+    /// was cut short (never reported durable) and is skipped; a store with none that loads opens empty.
+    /// </summary>
+    private void RecoverNewestComplete()
+    {
+        var folder = CheckpointFolders.Of(directory);
+        var tokens = files.ListDirectories(Path.Combine(folder, "cpr-checkpoints")).Select(Path.GetFileName)
+            .Where(token => files.FileExists(Path.Combine(folder, "cpr-checkpoints", token!, "info.dat.0"))
+                && files.FileExists(Path.Combine(folder, "index-checkpoints", token!, "info.dat.0")))
+            .ToList();
+        foreach (var token in tokens)
+        {
+            try
+            {
+                store.Recover(Guid.Parse(token!));
+                return;
+            }
+            catch (Exception error) when (error is FasterException or IOException or FormatException or ArgumentException or OverflowException or InvalidOperationException)
+            {
+                // Metadata cut short by a crash (its name kept, its write lost): that checkpoint was never reported
+                // durable (its tree is synced first); the one before it was, and is still here.
+            }
+        }
     }
 
     /// <summary>A fresh copy of the value under <paramref name="key"/>, or null.</summary>

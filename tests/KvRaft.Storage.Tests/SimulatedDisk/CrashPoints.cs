@@ -3,7 +3,11 @@
 namespace KvRaft.Storage.Tests;
 
 /// <summary>One crash point: the disk as a power cut at operation <paramref name="Operation"/> leaves it, and what must survive.</summary>
-internal sealed record CrashImage<T>(long Operation, SimDisk Disk, T Expected);
+internal sealed record CrashImage<T>(long Operation, SimDisk Disk, T Expected)
+{
+    /// <summary>What the operation cut by the crash was doing.</summary>
+    public string What { get; init; } = "";
+}
 
 /// <summary>Draws crash points on a disk: each operation is one with probability 1 / <paramref name="every"/>.</summary>
 internal sealed class CrashPoints<T>
@@ -23,7 +27,7 @@ internal sealed class CrashPoints<T>
         {
             if (draw.Next(every) == 0)
             {
-                Images.Add(new CrashImage<T>(operation, disk.Crash(new Random(HashCode.Combine(seed, operation))), freeze()));
+                Images.Add(new CrashImage<T>(operation, disk.Crash(new Random(HashCode.Combine(seed, operation))), freeze()) { What = disk.LastOperation });
             }
         };
     }

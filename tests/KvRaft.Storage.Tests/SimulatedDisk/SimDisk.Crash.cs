@@ -74,7 +74,7 @@ internal sealed partial class SimDisk
             }
             content.Apply(change);
         }
-        return new SimFile(file.Created) { Durable = content, Current = content.Clone() };
+        return new SimFile(file.Created) { Name = file.Name, Durable = content, Current = content.Clone() };
     }
 }
 

@@ -30,14 +30,27 @@ internal sealed partial class SimDisk : IFileSystem
 
     public long Operations { get; private set; }
 
+    /// <summary>Stops calling <see cref="OnOperation"/>; once this returns, no call is in progress (a store's late threads may still write).</summary>
+    public void Detach()
+    {
+        lock (gate)
+        {
+            OnOperation = null;
+        }
+    }
+
     public bool IgnoreFileSyncs { get; set; }
 
     public bool IgnoreDirectorySyncs { get; set; }
 
     public bool DeviceWritesVolatile { get; set; }
 
-    private void Tick()
+    /// <summary>What the last operation did (for failure messages).</summary>
+    public string LastOperation { get; private set; } = "";
+
+    private void Tick(string what)
     {
+        LastOperation = what;
         Operations++;
         OnOperation?.Invoke(Operations);
     }
@@ -71,7 +84,7 @@ internal sealed partial class SimDisk : IFileSystem
         var change = new FolderChange(names);
         SimFolder.Apply(folder.Current, change);
         folder.Unsynced.Add(change);
-        Tick();
+        Tick("folder: " + string.Join(", ", names.Select(n => n.Node is null ? "remove " + n.Name : "add " + n.Name)));
     }
 
     public bool FileExists(string path)
@@ -152,7 +165,7 @@ internal sealed partial class SimDisk : IFileSystem
             }
             if (file is null)
             {
-                file = new SimFile(++clock);
+                file = new SimFile(++clock) { Name = path };
                 ChangeFolder(ParentOf(path), (Path.GetFileName(path), file));
             }
             else if (mode is FileMode.Create or FileMode.Truncate)
@@ -204,7 +217,7 @@ internal sealed partial class SimDisk : IFileSystem
         lock (gate)
         {
             var folder = Find(path) as SimFolder ?? throw new DirectoryNotFoundException($"simulated disk: no folder {path}");
-            Tick();
+            Tick("sync folder " + path);
             if (IgnoreDirectorySyncs)
             {
                 return;
@@ -226,7 +239,7 @@ internal sealed partial class SimDisk : IFileSystem
         {
             file.Current.Apply(change);
             file.Unsynced.Add(change);
-            Tick();
+            Tick(change.Data is null ? $"truncate {file.Name} to {change.NewLength}" : $"write {file.Name} at {change.Offset} ({change.Data.Length} B)");
         }
     }
 
@@ -237,7 +250,7 @@ internal sealed partial class SimDisk : IFileSystem
         {
             if (!device)
             {
-                Tick();
+                Tick("sync " + file.Name);
             }
             if (device ? DeviceWritesVolatile : IgnoreFileSyncs)
             {
@@ -258,7 +271,7 @@ internal sealed partial class SimDisk : IFileSystem
         {
             if (Find(path) is not SimFile file)
             {
-                file = new SimFile(++clock);
+                file = new SimFile(++clock) { Name = path };
                 ChangeFolder(ParentOf(path), (Path.GetFileName(path), file));
             }
             Change(file, new FileChange(offset, data, 0));

@@ -97,6 +97,9 @@ internal abstract class SimNode(long created)
 
 internal sealed class SimFile(long created) : SimNode(created)
 {
+    /// <summary>The path it was created at (for failure messages).</summary>
+    public string Name { get; init; } = "";
+
     /// <summary>What a reader sees now (the page cache).</summary>
     public BlockContent Current { get; set; } = new();
 

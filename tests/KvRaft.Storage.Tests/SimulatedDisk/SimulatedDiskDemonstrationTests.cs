@@ -121,7 +121,7 @@ public sealed class SimulatedDiskDemonstrationTests(ITestOutputHelper output) : 
                     Volatile.Write(ref acknowledged, round);
                 }
             }
-            disk.OnOperation = null;
+            disk.Detach();
             foreach (var image in points.Images)
             {
                 total++;

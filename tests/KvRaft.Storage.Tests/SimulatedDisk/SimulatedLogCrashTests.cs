@@ -74,7 +74,7 @@ public sealed class SimulatedLogCrashTests(ITestOutputHelper output)
             await store.CommitAsync();
             model.Acknowledge();
         }
-        image.Disk.OnOperation = null;
+        image.Disk.Detach();
         foreach (var inner in points.Images)
         {
             using var store = FasterRaftLogStore.Open(LogDirectory, SimulatedCrash.Limits, null, inner.Disk);
@@ -114,7 +114,7 @@ public sealed class SimulatedLogCrashTests(ITestOutputHelper output)
                 }
             }
         }
-        disk.OnOperation = null;
+        disk.Detach();
         return (points.Images, points.Images.Count(image => image.Expected.Pending is not null));
     }
 }

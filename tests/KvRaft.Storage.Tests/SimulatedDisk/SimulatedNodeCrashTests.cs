@@ -2,7 +2,8 @@
 // nothing acknowledged: the log keeps every acknowledged entry, the state machine never falls below the last snapshot
 // or install acknowledged, holds exactly the state of its applied index, and the log still holds every entry after it;
 // method: the real FasterRaftLogStore and FasterKvStateMachine on one simulated disk, seeded crash points, each image
-// reopened, checked, and replayed to the log's end.
+// reopened, checked, and replayed to the log's end; a twentieth of them reopened with crashes drawn among the operations of the
+// recovery, the replay, and a snapshot with compaction after it, each of those checked too.
 using Xunit.Abstractions;
 
 namespace KvRaft.Storage.Tests;
@@ -20,7 +21,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
     {
         var seed = SimulatedCrash.Seed();
         output.WriteLine($"simulated-disk node crash seed {seed} (set KVRAFT_SIMDISK_SEED to replay)");
-        int points = 0, inFlight = 0;
+        int points = 0, inFlight = 0, inRecovery = 0;
         var steps = new Dictionary<string, int>();
         for (var run = 0; run < 2; run++)
         {
@@ -32,11 +33,20 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
             inFlight += images.Count(image => image.Expected.Log.Pending is not null);
             foreach (var image in images)
             {
-                Check(image, () => $"seed {seed + run}, crash at operation {image.Operation}");
+                if (image.Operation % 20 == 0)
+                {
+                    inRecovery += await CrashDuringRecovery(image, seed + run);
+                }
+                else
+                {
+                    Check(image, () => $"seed {seed + run}, crash at operation {image.Operation} ({image.What})");
+                }
                 points++;
             }
         }
-        output.WriteLine($"{points} crash points, {inFlight} with a batch in flight; by step: {string.Join(", ", steps.Select(s => $"{s.Key} {s.Value}"))}");
+        output.WriteLine($"{points} crash points, {inFlight} with a batch in flight; by step: {string.Join(", ", steps.Select(s => $"{s.Key} {s.Value}"))}; "
+            + $"{inRecovery} more during the recovery of a twentieth of them, its replay, snapshot and compaction");
+        Assert.True(inRecovery > 0, $"no crash point fell during a recovery (seed {seed})");
         Assert.True(points >= 300, $"only {points} crash points (seed {seed})");
         Assert.All(new[] { "append", "snapshot", "compact", "install" }, step => Assert.True(steps.GetValueOrDefault(step) > 0, $"no crash point during {step} (seed {seed})"));
         Assert.True(inFlight > 0, $"no crash point fell while a batch was in flight (seed {seed})");
@@ -44,12 +54,46 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
 
     internal static void Check(CrashImage<NodeExpectation> image, Func<string> where)
     {
-        var expected = image.Expected;
         var description = image.Disk.Describe();
         string Where() => $"{where()}; disk: {description}";
         using var log = FasterRaftLogStore.Open(LogDirectory, SimulatedCrash.Limits, null, image.Disk);
-        expected.Log.Check(log, Where);
         using var machine = FasterKvStateMachine.Open(StateDirectory, SimulatedCrash.Limits, image.Disk);
+        CheckOpened(image.Expected, log, machine, Where);
+    }
+
+    /// <summary>
+    /// Reopens a crash image with every other disk operation (drawn) a crash point (the recovery's own writes, the replay, a snapshot
+    /// and compaction after it), checks it, then checks each of those images against what was acknowledged at the time.
+    /// </summary>
+    private static async Task<int> CrashDuringRecovery(CrashImage<NodeExpectation> image, int seed)
+    {
+        Func<NodeExpectation>? now = null; // after the reopened state was checked: what is acknowledged from then on
+        var points = new CrashPoints<NodeExpectation>(image.Disk, HashCode.Combine(seed, image.Operation), 2,
+            () => Volatile.Read(ref now)?.Invoke() ?? image.Expected);
+        string Where() => $"seed {seed}, crash at operation {image.Operation}, reopened";
+        using (var log = FasterRaftLogStore.Open(LogDirectory, SimulatedCrash.Limits, null, image.Disk))
+        using (var machine = FasterKvStateMachine.Open(StateDirectory, SimulatedCrash.Limits, image.Disk))
+        {
+            var model = LogModel.Recovered(log);
+            var expected = image.Expected;
+            var last = log.LastIndex;
+            CheckOpened(expected, log, machine, Where, () =>
+                Volatile.Write(ref now, () => new NodeExpectation(model.Freeze(), expected.AppliedFloor, last, expected.SnapshotFloor, "recovery")));
+            var info = await machine.TakeSnapshotAsync([3]);
+            Volatile.Write(ref now, () => new NodeExpectation(model.Freeze(), info.Index, last, info.Index, "recovery"));
+            await Compact(log, model, info.Index);
+        }
+        image.Disk.Detach();
+        foreach (var inner in points.Images)
+        {
+            Check(inner, () => $"{Where()}, crashed again at its operation {inner.Operation} ({inner.What})");
+        }
+        return points.Images.Count;
+    }
+
+    private static void CheckOpened(NodeExpectation expected, FasterRaftLogStore log, FasterKvStateMachine machine, Func<string> Where, Action? beforeReplay = null)
+    {
+        expected.Log.Check(log, Where);
         var applied = machine.AppliedIndex;
         Assert.True(applied >= expected.AppliedFloor && applied <= expected.AppliedCeiling,
             $"state machine reopened at {applied}, outside [{expected.AppliedFloor}, {expected.AppliedCeiling}]: {Where()}");
@@ -60,6 +104,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
             Assert.True(machine.LatestSnapshot?.Info.Index >= expected.SnapshotFloor,
                 $"latest snapshot {machine.LatestSnapshot?.Info.Index.ToString() ?? "none"} below the acknowledged {expected.SnapshotFloor}: {Where()}");
         }
+        beforeReplay?.Invoke();
         machine.ApplyBatch(NodeExpectation.Applies(applied + 1, log.LastIndex), []);
         NodeExpectation.AssertState(machine, log.LastIndex, Where);
     }
@@ -137,7 +182,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
                 }
             }
         }
-        disk.OnOperation = null;
+        disk.Detach();
         return points.Images;
     }
 
