@@ -10,26 +10,31 @@ namespace KvRaft.Storage;
 /// <c>snapshots/snapshot.kvs</c> is the latest portable snapshot (see <see cref="SnapshotPublisher"/>). On open the store recovers its latest
 /// checkpoint, so the caller replays the Raft log from <see cref="KvStateMachineBase.AppliedIndex"/> + 1.
 /// </summary>
-public sealed class FasterKvStateMachine : KvStateMachineBase
+public sealed partial class FasterKvStateMachine : KvStateMachineBase
 {
     private const string CurrentFile = "CURRENT";
     private readonly string root;
+    private readonly IFileSystem files;
     private FasterStore store;
     private readonly SnapshotPublisher snapshots; // the portable snapshot file: exports and installs take turns on it
     private Task? checkpointInFlight; // the durable end of the last checkpoint begun (it ends outside the apply gate)
 
-    private FasterKvStateMachine(string root, StorageLimits limits) : base(limits)
+    private FasterKvStateMachine(string root, StorageLimits limits, IFileSystem files) : base(limits)
     {
         this.root = root;
-        snapshots = new SnapshotPublisher(Path.Combine(root, "snapshots"), limits.SnapshotChunkBytes);
+        this.files = files;
+        snapshots = new SnapshotPublisher(files, Path.Combine(root, "snapshots"), limits.SnapshotChunkBytes);
         var generation = ReadCurrent() ?? SwapCurrent(NewGenerationName(null));
         DeleteOtherGenerations(generation);
-        store = new FasterStore(Path.Combine(root, generation), limits, recover: true);
+        store = new FasterStore(Path.Combine(root, generation), limits, recover: true, files);
         LoadState();
     }
 
     /// <summary>Opens (recovering the latest checkpoint) or creates the state machine in <paramref name="root"/>.</summary>
-    public static FasterKvStateMachine Open(string root, StorageLimits? limits = null) => new(root, limits ?? StorageLimits.Default);
+    public static FasterKvStateMachine Open(string root, StorageLimits? limits = null) => Open(root, limits, LocalFileSystem.Instance);
+
+    /// <summary>Opens the state machine with every file on <paramref name="files"/> (a simulated disk in crash tests).</summary>
+    internal static FasterKvStateMachine Open(string root, StorageLimits? limits, IFileSystem files) => new(root, limits ?? StorageLimits.Default, files);
 
     /// <inheritdoc/>
     public override ISnapshotSource? LatestSnapshot => snapshots.Latest;
@@ -88,7 +93,7 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
         lock (ApplyGate)
         {
             var generation = NewGenerationName(ReadCurrent());
-            using (var fresh = new FasterStore(Path.Combine(root, generation), Limits, recover: false))
+            using (var fresh = new FasterStore(Path.Combine(root, generation), Limits, recover: false, files))
             {
                 foreach (var record in snapshot.ReadRecords())
                 {
@@ -115,7 +120,7 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
         store.Dispose();
         SwapCurrent(generation);
         DeleteOtherGenerations(generation);
-        store = new FasterStore(Path.Combine(root, generation), Limits, recover: true);
+        store = new FasterStore(Path.Combine(root, generation), Limits, recover: true, files);
         LoadState();
     }
 
@@ -143,19 +148,24 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
     private string? ReadCurrent()
     {
         var path = Path.Combine(root, CurrentFile);
-        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        if (!files.FileExists(path))
+        {
+            return null;
+        }
+        using var reader = new StreamReader(files.Open(path, FileMode.Open, FileAccess.Read));
+        return reader.ReadToEnd().Trim();
     }
 
-    /// <summary>Points CURRENT at <paramref name="generation"/> by an atomic rename (after flushing the new content).</summary>
+    /// <summary>Points CURRENT at <paramref name="generation"/> by an atomic rename (after syncing the new content), synced.</summary>
     private string SwapCurrent(string generation)
     {
         var temporary = Path.Combine(root, CurrentFile + ".tmp");
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        using (var stream = files.Open(temporary, FileMode.Create, FileAccess.Write))
         {
             stream.Write(System.Text.Encoding.UTF8.GetBytes(generation));
-            stream.Flush(flushToDisk: true);
+            files.SyncFile(stream);
         }
-        File.Move(temporary, Path.Combine(root, CurrentFile), overwrite: true);
+        ReplaceDurably(temporary, Path.Combine(root, CurrentFile));
         return generation;
     }
 
@@ -167,11 +177,12 @@ public sealed class FasterKvStateMachine : KvStateMachineBase
 
     private void DeleteOtherGenerations(string keep)
     {
-        foreach (var folder in Directory.GetDirectories(root, "g-*"))
+        foreach (var folder in files.ListDirectories(root))
         {
-            if (Path.GetFileName(folder) != keep)
+            var name = Path.GetFileName(folder);
+            if (name.StartsWith("g-", StringComparison.Ordinal) && name != keep)
             {
-                Directory.Delete(folder, recursive: true);
+                files.DeleteDirectory(folder); // a deletion lost at a crash is redone at the next open
             }
         }
     }

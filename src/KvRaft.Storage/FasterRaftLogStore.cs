@@ -28,15 +28,17 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     private HardState hardState;
     private bool disposing;
 
-    private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, Func<string, IDevice> createDevice)
+    private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, IFileSystem files, Func<string, IDevice> createDevice)
     {
         this.limits = limits;
         this.logger = logger;
-        Directory.CreateDirectory(directory);
+        DirectorySync.CreateDurably(files, directory);
         LogPath = Path.Combine(directory, "raft.log");
-        RefuseLegacyCommitDirectory(directory);
-        device = new OrderedWriteDevice(new FillAheadDevice(createDevice(LogPath), LogPath, limits.LogFillAheadBytes, logger));
-        commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"));
+        RefuseLegacyCommitDirectory(files, directory);
+        var segments = new SegmentNameSyncDevice(createDevice(LogPath), files, LogPath);
+        device = new OrderedWriteDevice(new FillAheadDevice(segments, LogPath, limits.LogFillAheadBytes, logger));
+        commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"), files);
+        TornCommitRecords.Repair(files, LogPath, limits, commits, logger);
         log = new FasterLog(new FasterLogSettings
         {
             LogDevice = device,
@@ -52,7 +54,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         try
         {
             var recovery = new LogRecovery(log, LogPath, limits.LogSegmentBits, limits.LogPageBits,
-                new TailCutFile(Path.Combine(directory, "tail-cuts")), logger);
+                new TailCutFile(Path.Combine(directory, "tail-cuts"), files), logger, files);
             hardState = recovery.Replay(table);
         }
         catch
@@ -67,10 +69,14 @@ public sealed class FasterRaftLogStore : IRaftLogStore
 
     /// <summary>Opens (recovering) or creates the log in <paramref name="directory"/>.</summary>
     public static FasterRaftLogStore Open(string directory, StorageLimits? limits = null, ILogger? logger = null) =>
-        Open(directory, limits, logger, path => Devices.CreateLogDevice(path, preallocateFile: false));
+        Open(directory, limits, logger, LocalFileSystem.Instance);
 
     internal static FasterRaftLogStore Open(string directory, StorageLimits? limits, ILogger? logger, Func<string, IDevice> createDevice) =>
-        new(directory, limits ?? StorageLimits.Default, logger ?? NullLogger.Instance, createDevice);
+        new(directory, limits ?? StorageLimits.Default, logger ?? NullLogger.Instance, LocalFileSystem.Instance, createDevice);
+
+    /// <summary>Opens the log with every file on <paramref name="files"/> (a simulated disk in crash tests).</summary>
+    internal static FasterRaftLogStore Open(string directory, StorageLimits? limits, ILogger? logger, IFileSystem files) =>
+        new(directory, limits ?? StorageLimits.Default, logger ?? NullLogger.Instance, files, files.CreateDevice);
 
     /// <summary>Base path of the segment files (segment n is this path + "." + n).</summary>
     public string LogPath { get; }
@@ -327,10 +333,10 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     /// Logs written before <see cref="LogCommitSlots"/> kept FasterLog's commit records as one file per commit
     /// under raft-commits/; opening such a log with the slot file would recover it as empty.
     /// </summary>
-    private static void RefuseLegacyCommitDirectory(string directory)
+    private static void RefuseLegacyCommitDirectory(IFileSystem files, string directory)
     {
         var legacy = Path.Combine(directory, "raft-commits");
-        if (Directory.Exists(legacy) && !File.Exists(Path.Combine(directory, "raft.commit")))
+        if (files.DirectoryExists(legacy) && !files.FileExists(Path.Combine(directory, "raft.commit")))
         {
             throw new StorageCorruptException(
                 $"{legacy} holds the Raft log's commit records in the format of an older KvRaft; this version keeps them in raft.commit and cannot read that folder: start from an empty data directory or a snapshot");

@@ -9,24 +9,75 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed unsafe class FasterStore : IDisposable
 {
-    private readonly FasterKVSettings<SpanByte, SpanByte> settings;
+    private readonly IFileSystem files;
+    private readonly string directory;
+    private readonly IDevice device;
+    private readonly DeviceLogCommitCheckpointManager checkpoints;
     private readonly FasterKV<SpanByte, SpanByte> store;
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, Empty, ValueCopyFunctions> session;
     private readonly ArrayBufferWriter<byte> readBuffer = new(); // every read copies its value here (reused: no allocation)
 
-    public FasterStore(string directory, StorageLimits limits, bool recover)
+    /// <summary>Opens the store in <paramref name="directory"/> (created, its name synced, if missing).</summary>
+    public FasterStore(string directory, StorageLimits limits, bool recover, IFileSystem? files = null)
     {
-        settings = new FasterKVSettings<SpanByte, SpanByte>(directory, deleteDirOnDispose: false)
+        this.files = files ?? LocalFileSystem.Instance;
+        this.directory = directory;
+        if (!recover)
+        {
+            this.files.DeleteDirectory(directory); // a fresh store starts empty (an install cut short may have left one)
+        }
+        DirectorySync.CreateDurably(this.files, directory);
+        var logPath = Path.Combine(directory, "hlog.log");
+        device = new SegmentNameSyncDevice(this.files.CreateDevice(logPath), this.files, logPath);
+        // FASTER removes no checkpoint itself: see CheckpointFolders.
+        checkpoints = new DeviceLogCommitCheckpointManager(new FileSystemDeviceFactory(this.files),
+            new DefaultCheckpointNamingScheme(CheckpointFolders.Of(directory)), removeOutdated: false);
+        using var settings = new FasterKVSettings<SpanByte, SpanByte>
         {
             IndexSize = limits.KvIndexBuckets * 64,
             MemorySize = 1L << limits.KvMemoryBits,
             PageSize = 1L << limits.KvPageBits,
             SegmentSize = 1L << 30,
-            TryRecoverLatest = recover,
-            RemoveOutdatedCheckpoints = true,
+            LogDevice = device,
+            CheckpointManager = checkpoints,
+            TryRecoverLatest = false, // see RecoverNewestComplete
+            RemoveOutdatedCheckpoints = false,
         };
         store = new FasterKV<SpanByte, SpanByte>(settings);
+        if (recover)
+        {
+            RecoverNewestComplete();
+        }
         session = store.For(new ValueCopyFunctions()).NewSession<ValueCopyFunctions>();
+    }
+
+    /// <summary>
+    /// Recovers the newest checkpoint whose index and log parts (one token: every checkpoint here is a full one) both
+    /// have their metadata. FASTER's own choice takes the newest log part and the newest index part that fits it: after
+    /// a crash that kept a new checkpoint's index part and lost its log part's names, it paired the new index with the
+    /// older log and recovered a mixed state (the simulated disk found it). A checkpoint whose metadata does not load
+    /// was cut short (never reported durable) and is skipped; a store with none that loads opens empty.
+    /// </summary>
+    private void RecoverNewestComplete()
+    {
+        var folder = CheckpointFolders.Of(directory);
+        var tokens = files.ListDirectories(Path.Combine(folder, "cpr-checkpoints")).Select(Path.GetFileName)
+            .Where(token => files.FileExists(Path.Combine(folder, "cpr-checkpoints", token!, "info.dat.0"))
+                && files.FileExists(Path.Combine(folder, "index-checkpoints", token!, "info.dat.0")))
+            .ToList();
+        foreach (var token in tokens)
+        {
+            try
+            {
+                store.Recover(Guid.Parse(token!));
+                return;
+            }
+            catch (Exception error) when (error is FasterException or IOException or FormatException or ArgumentException or OverflowException or InvalidOperationException)
+            {
+                // Metadata cut short by a crash (its name kept, its write lost): that checkpoint was never reported
+                // durable (its tree is synced first); the one before it was, and is still here.
+            }
+        }
     }
 
     /// <summary>A fresh copy of the value under <paramref name="key"/>, or null.</summary>
@@ -120,8 +171,8 @@ internal sealed unsafe class FasterStore : IDisposable
     {
         var tail = store.Log.TailAddress;
         var readOnlyBefore = store.Log.ReadOnlyAddress;
-        Invariant.True(store.TryInitiateFullCheckpoint(out _, CheckpointType.FoldOver));
-        var durable = store.CompleteCheckpointAsync().AsTask();
+        Invariant.True(store.TryInitiateFullCheckpoint(out var token, CheckpointType.FoldOver));
+        var durable = CompleteCheckpointAsync(token);
         // Nothing to fold (no record since the last fold-over): no shift to wait for; wait for the whole checkpoint.
         var folds = readOnlyBefore < tail;
         while (!durable.IsCompleted && (!folds || store.Log.ReadOnlyAddress < tail))
@@ -130,6 +181,15 @@ internal sealed unsafe class FasterStore : IDisposable
         }
         return (tail, durable);
     }
+
+    /// <summary>FASTER's checkpoint, then its folders synced (only then is it durable), then the older ones deleted.</summary>
+    private Task CompleteCheckpointAsync(Guid token) =>
+        store.CompleteCheckpointAsync().AsTask().ContinueWith(completed =>
+        {
+            completed.GetAwaiter().GetResult(); // a failed checkpoint fails here, before anything is deleted
+            CheckpointFolders.SyncTree(files, directory);
+            CheckpointFolders.DeleteAllBut(files, directory, token);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
     /// The latest version of every key present in [begin, untilAddress), as the store stood at untilAddress
@@ -166,7 +226,8 @@ internal sealed unsafe class FasterStore : IDisposable
     {
         session.Dispose();
         store.Dispose();
-        settings.Dispose();
+        checkpoints.Dispose();
+        device.Dispose();
     }
 }
 

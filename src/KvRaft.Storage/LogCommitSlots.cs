@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using FASTER.core;
-using Microsoft.Win32.SafeHandles;
 
 namespace KvRaft.Storage;
 
@@ -25,19 +24,31 @@ internal sealed class LogCommitSlots : ILogCommitManager
     private const uint Magic = 0x4C43524B; // "KRCL"
     private const int HeaderBytes = 20;
     private readonly string path;
-    private readonly SafeFileHandle file;
+    private readonly Stream file;
     private readonly byte[] buffer = GC.AllocateUninitializedArray<byte>(SlotBytes, pinned: true);
     private int commitsSinceWrite = WriteEveryCommits; // the first commit after opening is written
 
-    public LogCommitSlots(string path)
+    public LogCommitSlots(string path, IFileSystem? files = null)
     {
         this.path = path;
-        var created = !File.Exists(path);
-        file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, FileOptions.WriteThrough);
-        if (created || RandomAccess.GetLength(file) < 2 * SlotBytes)
+        files ??= LocalFileSystem.Instance;
+        var created = !files.FileExists(path);
+        file = files.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, writeThrough: true);
+        if (created || file.Length < 2 * SlotBytes)
         {
-            RandomAccess.Write(file, new byte[2 * SlotBytes], 0);
+            WriteAt(new byte[2 * SlotBytes], 0);
         }
+        if (created)
+        {
+            DirectorySync.SyncParent(files, path); // the name too must survive a power cut
+        }
+    }
+
+    private void WriteAt(ReadOnlySpan<byte> bytes, long offset)
+    {
+        file.Position = offset;
+        file.Write(bytes);
+        file.Flush();
     }
 
     /// <summary>Slot writes so far (for tests).</summary>
@@ -67,7 +78,7 @@ internal sealed class LogCommitSlots : ILogCommitManager
         BinaryPrimitives.WriteUInt32LittleEndian(span[16..], Checksum(span[8..16], commitMetadata));
         var length = HeaderBytes + commitMetadata.Length;
         Invariant.True(TryParse(span[..length], out var encoded, out var body) && encoded == commitNum && body.Length == commitMetadata.Length);
-        RandomAccess.Write(file, span[..length], SlotOffset(commitNum));
+        WriteAt(span[..length], SlotOffset(commitNum));
     }
 
     /// <summary>The commit numbers of both valid slots, newest first (FasterLog tries them in this order).</summary>
@@ -93,7 +104,7 @@ internal sealed class LogCommitSlots : ILogCommitManager
         // The other slot is overwritten by the next commit; nothing to delete.
     }
 
-    public void RemoveAllCommits() => RandomAccess.Write(file, new byte[2 * SlotBytes], 0);
+    public void RemoveAllCommits() => WriteAt(new byte[2 * SlotBytes], 0);
 
     public void OnRecovery(long commitNum)
     {
@@ -106,7 +117,8 @@ internal sealed class LogCommitSlots : ILogCommitManager
     private bool TryReadSlot(long offset, out long commitNum, out byte[] metadata)
     {
         var slot = new byte[SlotBytes];
-        var read = RandomAccess.Read(file, slot, offset);
+        file.Position = offset;
+        var read = file.ReadAtLeast(slot, slot.Length, throwOnEndOfStream: false);
         var parsed = TryParse(slot.AsSpan(0, read), out commitNum, out var body);
         metadata = parsed ? body.ToArray() : [];
         return parsed;

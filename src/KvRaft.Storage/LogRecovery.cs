@@ -21,10 +21,12 @@ internal sealed class LogRecovery
     private readonly int pageBits;
     private readonly TailCutFile cuts;
     private readonly ILogger logger;
-    private readonly Dictionary<string, Microsoft.Win32.SafeHandles.SafeFileHandle> segments = new(); // opened to check gaps; closed after the replay
+    private readonly IFileSystem files;
+    private readonly Dictionary<string, Stream> segments = new(); // opened to check gaps; closed after the replay
 
-    public LogRecovery(FasterLog log, string logPath, int segmentBits, int pageBits, TailCutFile cuts, ILogger logger)
+    public LogRecovery(FasterLog log, string logPath, int segmentBits, int pageBits, TailCutFile cuts, ILogger logger, IFileSystem? files = null)
     {
+        this.files = files ?? LocalFileSystem.Instance;
         this.log = log;
         this.logPath = logPath;
         this.segmentBits = segmentBits;
@@ -183,14 +185,15 @@ internal sealed class LogRecovery
     {
         if (!segments.TryGetValue(file, out var handle))
         {
-            if (!File.Exists(file))
+            if (!files.FileExists(file))
             {
                 return false;
             }
-            handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            handle = files.Open(file, FileMode.Open, FileAccess.Read);
             segments[file] = handle;
         }
-        return RandomAccess.Read(handle, header, offset) == header.Length;
+        handle.Position = offset;
+        return handle.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length;
     }
 
     /// <summary>FasterLog pads a page's end with zeros when the next record does not fit; anything else is a gap.</summary>

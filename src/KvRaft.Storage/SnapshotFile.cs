@@ -103,6 +103,12 @@ internal sealed class SnapshotFile
     public static SnapshotFile Verify(string path, bool checkRecords = false)
     {
         using var stream = File.OpenRead(path);
+        return Verify(path, stream, checkRecords);
+    }
+
+    /// <summary>Like <see cref="Verify(string, bool)"/>, reading <paramref name="path"/> from <paramref name="stream"/>.</summary>
+    public static SnapshotFile Verify(string path, Stream stream, bool checkRecords = false)
+    {
         var bytesBeforeTrailer = stream.Length - 8;
         var hash = new Crc64();
         var header = ReadChecked(stream, hash, 28, path);

@@ -9,24 +9,27 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class SnapshotPublisher
 {
+    private readonly IFileSystem files;
     private readonly string directory;
     private readonly int chunkBytes;
     private readonly Lock gate = new();
     private FileSnapshot? latest;
     private ExportTicket? exporting; // the export begun last; an install cancels it
 
-    public SnapshotPublisher(string directory, int chunkBytes)
+    public SnapshotPublisher(IFileSystem files, string directory, int chunkBytes)
     {
+        this.files = files;
         this.directory = directory;
         this.chunkBytes = chunkBytes;
-        Directory.CreateDirectory(directory);
-        foreach (var temporary in Directory.GetFiles(directory, "*.tmp"))
+        DirectorySync.CreateDurably(files, directory);
+        foreach (var temporary in files.ListFiles(directory).Where(path => path.EndsWith(".tmp", StringComparison.Ordinal)))
         {
-            File.Delete(temporary); // left by a kill while writing
+            files.DeleteFile(temporary); // left by a kill while writing
         }
-        if (File.Exists(SnapshotPath))
+        if (files.FileExists(SnapshotPath))
         {
-            latest = new FileSnapshot(SnapshotFile.Verify(SnapshotPath).Info, SnapshotPath, chunkBytes);
+            using var stream = files.Open(SnapshotPath, FileMode.Open, FileAccess.Read);
+            latest = new FileSnapshot(SnapshotFile.Verify(SnapshotPath, stream).Info, SnapshotPath, chunkBytes);
         }
     }
 
@@ -66,10 +69,10 @@ internal sealed class SnapshotPublisher
             }
             catch (OperationCanceledException)
             {
-                File.Delete(ExportTemporary);
+                files.DeleteFile(ExportTemporary);
                 return false;
             }
-            File.Move(ExportTemporary, SnapshotPath, overwrite: true);
+            ReplaceDurably(ExportTemporary);
             Volatile.Write(ref latest, new FileSnapshot(info, SnapshotPath, chunkBytes));
             return true;
         }
@@ -88,12 +91,14 @@ internal sealed class SnapshotPublisher
         Volatile.Read(ref exporting)?.Cancel();
         lock (gate)
         {
-            File.Copy(snapshot.Path, InstallTemporary, overwrite: true);
-            using (var copy = new FileStream(InstallTemporary, FileMode.Open, FileAccess.ReadWrite))
+            // The staged file (verified by the installer) is copied in, synced, renamed over the latest.
+            using (var input = new FileStream(snapshot.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+            using (var output = files.Open(InstallTemporary, FileMode.Create, FileAccess.Write))
             {
-                copy.Flush(flushToDisk: true);
+                input.CopyTo(output);
+                files.SyncFile(output);
             }
-            File.Move(InstallTemporary, SnapshotPath, overwrite: true);
+            ReplaceDurably(InstallTemporary);
             Volatile.Write(ref latest, new FileSnapshot(snapshot.Info, SnapshotPath, chunkBytes));
             replaceStore();
         }
@@ -101,9 +106,19 @@ internal sealed class SnapshotPublisher
 
     private void WriteFile(string path, SnapshotInfo info, IEnumerable<SnapshotRecord> records)
     {
-        using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var output = files.Open(path, FileMode.Create, FileAccess.Write);
         SnapshotFile.Write(output, info, records, chunkBytes);
-        output.Flush(flushToDisk: true);
+        files.SyncFile(output);
+    }
+
+    /// <summary>
+    /// Renames a synced <paramref name="temporary"/> over the latest snapshot and syncs the folder: only then does the
+    /// new name survive a power cut (before, ext4 may bring back the old file, or none).
+    /// </summary>
+    private void ReplaceDurably(string temporary)
+    {
+        files.Move(temporary, SnapshotPath);
+        DirectorySync.SyncParent(files, SnapshotPath);
     }
 }
 

@@ -11,23 +11,31 @@ internal sealed class TailCutFile
 {
     private const int RecordBytes = 20;
     private readonly string path;
+    private readonly IFileSystem files;
 
-    public TailCutFile(string path)
+    public TailCutFile(string path, IFileSystem? files = null)
     {
         this.path = path;
-        Cuts = Load(path);
+        this.files = files ?? LocalFileSystem.Instance;
+        Cuts = Load(path, this.files);
     }
 
     public IReadOnlyList<(long From, long To)> Cuts { get; }
 
-    private static List<(long, long)> Load(string path)
+    private static List<(long, long)> Load(string path, IFileSystem files)
     {
         var cuts = new List<(long, long)>();
-        if (!File.Exists(path))
+        if (!files.FileExists(path))
         {
             return cuts;
         }
-        var bytes = File.ReadAllBytes(path).AsSpan();
+        byte[] content;
+        using (var stream = files.Open(path, FileMode.Open, FileAccess.Read))
+        {
+            content = new byte[stream.Length];
+            stream.ReadExactly(content);
+        }
+        var bytes = content.AsSpan();
         for (; bytes.Length >= RecordBytes; bytes = bytes[RecordBytes..])
         {
             if (BinaryPrimitives.ReadUInt32LittleEndian(bytes[16..]) != Crc32C.Compute(bytes[..16]))
@@ -39,15 +47,22 @@ internal sealed class TailCutFile
         return cuts;
     }
 
-    /// <summary>Appends a cut and flushes it to disk before returning.</summary>
+    /// <summary>Appends a cut and flushes it to disk before returning (the file's name too, when this creates it).</summary>
     public void Add(long from, long to)
     {
         Span<byte> record = stackalloc byte[RecordBytes];
         BinaryPrimitives.WriteInt64LittleEndian(record, from);
         BinaryPrimitives.WriteInt64LittleEndian(record[8..], to);
         BinaryPrimitives.WriteUInt32LittleEndian(record[16..], Crc32C.Compute(record[..16]));
-        using var stream = new FileStream(path, FileMode.Append, FileAccess.Write);
-        stream.Write(record);
-        stream.Flush(flushToDisk: true);
+        var created = !files.FileExists(path);
+        using (var stream = files.Open(path, FileMode.Append, FileAccess.Write))
+        {
+            stream.Write(record);
+            files.SyncFile(stream);
+        }
+        if (created)
+        {
+            DirectorySync.SyncParent(files, path);
+        }
     }
 }

@@ -29,6 +29,9 @@ internal sealed class CrashOracle
 
     public long LastIndex => terms.Count;
 
+    /// <summary>Kills that fell while a batch was announced and not yet acknowledged (its commit in flight).</summary>
+    public int KillsWithBatchInFlight { get; private set; }
+
     /// <summary>Kills after which the announced, unacknowledged batch was found durable.</summary>
     public int UnacknowledgedDurable { get; private set; }
 
@@ -58,6 +61,7 @@ internal sealed class CrashOracle
     /// <summary>Checks a reopened store against both allowed outcomes and adopts the one it holds.</summary>
     public void Check(IRaftLogStore store, Func<string> diagnostics)
     {
+        KillsWithBatchInFlight += pending is null ? 0 : 1;
         if (pending is { } batch && Holds(store, Applied(terms, batch), batch.Hard))
         {
             UnacknowledgedDurable++;

@@ -53,7 +53,7 @@ public sealed class SnapshotRaceTests : IDisposable
             SnapshotFile.Write(output, new SnapshotInfo(100, 2, B("installed")), [new SnapshotRecord(B("k"), B("v"))], 4096);
         }
         var installed = SnapshotFile.Verify(staged);
-        var publisher = new SnapshotPublisher(dir.Sub("snapshots"), 4096);
+        var publisher = new SnapshotPublisher(LocalFileSystem.Instance, dir.Sub("snapshots"), 4096);
         var ticket = publisher.BeginExport();
         using var started = new ManualResetEventSlim();
         var iterating = 1;
@@ -88,7 +88,7 @@ public sealed class SnapshotRaceTests : IDisposable
         Assert.Equal(100, SnapshotFile.Verify(publisher.SnapshotPath).Info.Index);
         Assert.False(publisher.TryPublishExport(publisher.BeginExport(), new SnapshotInfo(60, 1, []), [])); // older than the latest
         Assert.Equal(100, publisher.Latest!.Info.Index);
-        Assert.Equal(100, new SnapshotPublisher(dir.Sub("snapshots"), 4096).Latest!.Info.Index);
+        Assert.Equal(100, new SnapshotPublisher(LocalFileSystem.Instance, dir.Sub("snapshots"), 4096).Latest!.Info.Index);
         Assert.Empty(Directory.GetFiles(dir.Sub("snapshots"), "*.tmp"));
     }
 }
