@@ -12,11 +12,12 @@ public sealed class PlantedBugTests
     {
         { nameof(PlantedBug.VoteWithoutUpToDateCheck), [ViolationKind.CommittedEntryChanged, ViolationKind.LeaderCompleteness] },
         { nameof(PlantedBug.CommitPreviousTermByCounting), [ViolationKind.CommittedEntryChanged, ViolationKind.LeaderCompleteness] },
-        { nameof(PlantedBug.AppendWithoutTruncatingConflict), [ViolationKind.CommittedEntryChanged] },
+        { nameof(PlantedBug.AppendWithoutTruncatingConflict), [ViolationKind.CommittedEntryChanged, ViolationKind.StateMachineSafety] },
         { nameof(PlantedBug.ReadWithoutHeartbeatRound), [ViolationKind.Linearizability] },
         { nameof(PlantedBug.VoteReplyBeforePersist), [ViolationKind.ElectionSafety] },
         { nameof(PlantedBug.DedupOff), [ViolationKind.DuplicateApply] },
         { nameof(PlantedBug.AckBeforeDurable), [ViolationKind.DurableWriteLost] },
+        { nameof(PlantedBug.SnapshotBoundaryAfterSwap), [ViolationKind.RestartFailed] },
         { nameof(PlantedBug.LeaseWithoutStallProtection), [ViolationKind.Linearizability] },
     };
 

@@ -20,6 +20,7 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     private ulong _clientId;
     private ulong _sequence;
     private int _target = 1 + random.Next(simulation.NodeCount);
+    private int? _nextReadTarget; // set when a stale leader resumes
     private ulong _nextRequestId = 1;
     private Pending? _pending;
     private long _retryAt = -1;
@@ -109,11 +110,15 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     private void Start(ClientRequest request, OperationKind kind, string key, string? value, string? expected)
     {
         // A read now and then goes to any node: a stale leader that still answers is then within a client's reach.
-        if (kind == OperationKind.Get && random.Chance(0.3)) _target = 1 + random.Next(simulation.NodeCount);
+        if (kind == OperationKind.Get && _nextReadTarget is { } chosen) (_target, _nextReadTarget) = (chosen, null);
+        else if (kind == OperationKind.Get && random.Chance(0.3)) _target = 1 + random.Next(simulation.NodeCount);
         _pending = new Pending(request, simulation.Tick, kind, key, value, expected) { FirstRequestId = _nextRequestId };
         simulation.Trace($"client {number} calls {kind} {key} {value} (seq {request.Sequence})");
         Resend(_pending);
     }
+
+    /// <summary>This client's next read goes to <paramref name="node"/> (a leader it believes current).</summary>
+    public void ReadNextFrom(int node) => _nextReadTarget = node;
 
     private void Resend(Pending pending)
     {

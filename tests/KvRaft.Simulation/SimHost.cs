@@ -61,7 +61,19 @@ internal sealed class SimHost
     public void Start()
     {
         var audited = new AuditedStateMachine(Machine, _simulation.Audit, Id);
-        Node = new KvNode(new KvNodeOptions
+        try
+        {
+            Node = NewNode(audited);
+        }
+        catch (Exception exception) when (exception is not SimulationFailure)
+        {
+            _simulation.Fail(ViolationKind.RestartFailed, $"n{Id} cannot start from its disk: {exception.Message}");
+        }
+        CommitSeen = 0;
+    }
+
+    private KvNode NewNode(AuditedStateMachine audited) =>
+        new KvNode(new KvNodeOptions
         {
             Cluster = new ClusterInfo(Id, _voters.ToDictionary(v => v, v => $"sim:{v}")),
             Voters = _voters,
@@ -74,8 +86,6 @@ internal sealed class SimHost
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, _stagingDirectory),
         };
-        CommitSeen = 0;
-    }
 
     /// <summary>
     /// A crash: the process is gone with everything in memory. Of the log writes not yet synced a prefix survives

@@ -27,7 +27,8 @@ internal sealed record FaultProfile(
     long SnapshotAfterLogBytes,
     long CompactionLagEntries,
     int AppendEntriesMax,
-    int InflightMessagesMax)
+    int InflightMessagesMax,
+    double LeaderChurnProbability)
 {
     public static FaultProfile Draw(Prng random) => new(
         CrashProbability: Sometimes(random, 0.6, 0.01),
@@ -53,7 +54,8 @@ internal sealed record FaultProfile(
         SnapshotAfterLogBytes: random.Chance(0.7) ? 256 + random.Next(4096) : 1L << 30,
         CompactionLagEntries: random.Next(8),
         AppendEntriesMax: new[] { 1, 2, 4, 64 }[random.Next(4)],
-        InflightMessagesMax: new[] { 1, 2, 4, 16 }[random.Next(4)]);
+        InflightMessagesMax: new[] { 1, 2, 4, 16 }[random.Next(4)],
+        LeaderChurnProbability: Sometimes(random, 0.5, 0.8));
 
     // Off in about (1 - share) of the runs, else uniform in [0, max).
     private static double Sometimes(Prng random, double share, double max) => random.Chance(share) ? random.NextDouble() * max : 0;
@@ -79,6 +81,8 @@ public sealed partial class Simulation
         }
         if (Random.Chance(_profile.TransferProbability)) TransferLeadership();
         IsolateWhenDue();
+        ChurnNewLeader();
+        ReadFromStaleLeaderWhenDue();
         if (Random.Chance(_profile.LeaderCrashProbability) && FindLeader() is { } leader) Crash(leader);
         if (!Network.IsPartitioned && Random.Chance(_profile.LeaderIsolateProbability) && FindLeader() is { } isolated) Isolate(isolated);
         if (Random.Chance(_profile.LeaderStallProbability) && FindLeader() is { } stalled) StallLeader(stalled);
@@ -154,8 +158,26 @@ public sealed partial class Simulation
     /// <summary>The leader's event loop stops for longer than an election timeout, often cut off from its peers meanwhile.</summary>
     private void StallLeader(SimHost leader)
     {
-        if (!Network.IsPartitioned && Random.Chance(0.5)) Isolate(leader);
-        leader.Stall(ElectionTicks + Random.Next(5 * ElectionTicks));
+        int ticks = ElectionTicks + Random.Next(5 * ElectionTicks);
+        if (!Network.IsPartitioned && Random.Chance(0.5))
+        {
+            Isolate(leader);
+            _staleLeaderResumes = (leader.Id, Tick + ticks);
+        }
+        leader.Stall(ticks);
+    }
+
+    /// <summary>
+    /// The isolated leader resumes, unaware that a successor has taken writes meanwhile: clients with a stale idea of
+    /// the leader send their next reads to it, as real clients do (a leader that still believes in its lease must
+    /// not answer them).
+    /// </summary>
+    private void ReadFromStaleLeaderWhenDue()
+    {
+        if (_staleLeaderResumes is not { } due || due.Tick > Tick) return;
+        _staleLeaderResumes = null;
+        Trace($"clients read from n{due.Node}, resuming");
+        foreach (SimClient client in _clients) client.ReadNextFrom(due.Node);
     }
 
     /// <summary>A leadership transfer; now and then the network then cuts the old leader off before it hears how it went.</summary>
@@ -173,5 +195,29 @@ public sealed partial class Simulation
         if (_isolation is not { } due || due.Tick > Tick) return;
         _isolation = null;
         if (!Network.IsPartitioned) Isolate(Host(due.Node));
+    }
+
+    /// <summary>
+    /// Now and then a leader is lost within a few ticks of its election, while its first entries are half
+    /// replicated: crashed, or cut off until the network heals. Terms pile up over logs that differ in their tails,
+    /// the ground on which a leader must not commit an earlier term's entry by counting replicas (Raft's figure 8).
+    /// </summary>
+    private void ChurnNewLeader()
+    {
+        if (_churn is { } due && due.Tick <= Tick)
+        {
+            _churn = null;
+            SimHost host = Host(due.Node);
+            if (host.Node is { } node && !host.IsStalled && node.RaftNode.Role == Role.Leader && node.RaftNode.Term == due.Term)
+            {
+                if (Random.Chance(0.5) || Network.IsPartitioned) Crash(host);
+                else Isolate(host);
+            }
+        }
+        if (_churn is null && FindLeader() is { Node: { } leader } elected && leader.RaftNode.Term > _newestLeaderTerm)
+        {
+            _newestLeaderTerm = leader.RaftNode.Term;
+            if (Random.Chance(_profile.LeaderChurnProbability)) _churn = (elected.Id, _newestLeaderTerm, Tick + 1 + Random.Next(4));
+        }
     }
 }

@@ -24,6 +24,9 @@ public sealed partial class Simulation
     private readonly FaultProfile _profile;
     private readonly string _stagingDirectory;
     private (int Node, long Tick)? _isolation; // an isolation scheduled to follow a leadership transfer
+    private (int Node, long Term, long Tick)? _churn; // a new leader to lose soon after its election
+    private long _newestLeaderTerm; // the highest term a leader was seen in
+    private (int Node, long Tick)? _staleLeaderResumes; // an isolated leader's stall ends then: clients read from it
 
     /// <summary>Creates the run for <paramref name="options"/>.</summary>
     public Simulation(SimulationOptions options)

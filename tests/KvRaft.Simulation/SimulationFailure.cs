@@ -21,6 +21,8 @@ public enum ViolationKind
     AcknowledgedWriteLost,
     /// <summary>A crash lost log writes the node had already reported durable (and acknowledged on their strength).</summary>
     DurableWriteLost,
+    /// <summary>A node could not start again from what its disk kept (after a crash, or a kill mid-install).</summary>
+    RestartFailed,
     /// <summary>The healed cluster did not answer every client, or did not apply a new write everywhere, in time.</summary>
     Liveness,
     /// <summary>A node (or the simulator) threw: a node must never stop.</summary>
