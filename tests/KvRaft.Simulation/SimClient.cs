@@ -44,13 +44,16 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
 
     public long ConnectionId(int node) => (number * 100L) + node;
 
-    /// <summary>Called every tick: start an operation, resend a late one, or give up on it.</summary>
-    public void Act(bool issueNew)
+    /// <summary>
+    /// Called every tick: start an operation, resend a late one, or give up on it (never in the liveness phase,
+    /// where the healed cluster must answer every outstanding operation).
+    /// </summary>
+    public void Act(bool issueNew, bool mayGiveUp = true)
     {
         long tick = simulation.Tick;
         if (_pending is { } pending)
         {
-            if (tick - pending.CallTick > DeadlineTicks) GiveUp(pending);
+            if (mayGiveUp && tick - pending.CallTick > DeadlineTicks) GiveUp(pending);
             else if (_retryAt >= 0 && tick >= _retryAt) Resend(pending);
             else if (tick - pending.SentTick > pending.AttemptTimeoutTicks) Failover(pending);
             return;
@@ -141,10 +144,10 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     /// </summary>
     public bool ActForLiveness(bool writer)
     {
-        Act(issueNew: false);
+        Act(issueNew: false, mayGiveUp: false);
         if (!writer) return Idle;
         if (_livenessAcknowledged) return true;
-        if (!Idle || LivenessWriteSequence != 0) return false; // still waiting, or given up (the phase then times out)
+        if (!Idle || LivenessWriteSequence != 0) return false; // still waiting
         if (_clientId == 0)
         {
             Start(new ClientRequest { Op = ClientOp.RegisterSession }, OperationKind.Put, "", null, null);

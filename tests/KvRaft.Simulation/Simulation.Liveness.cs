@@ -4,8 +4,8 @@ public sealed partial class Simulation
 {
     /// <summary>
     /// Heals everything (network, stalls, clocks, disks stay as they are but every node runs) and requires, within
-    /// <see cref="SimulationOptions.LivenessTicksMax"/> ticks: every client's outstanding operation answered or given
-    /// up, and one new write acknowledged and applied on every node.
+    /// <see cref="SimulationOptions.LivenessTicksMax"/> ticks: every client's outstanding operation answered (none given
+    /// up), and one new write acknowledged and applied on every node.
     /// </summary>
     private long RunLiveness()
     {
