@@ -194,6 +194,11 @@ internal sealed partial class NodeHost : IAsyncDisposable
                 info = await _machine.TakeSnapshotAsync(configuration).ConfigureAwait(false);
                 _logger.LogInformation("Snapshot {Index} written in {Milliseconds:F0} ms", info.Index, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
+            catch (SnapshotSupersededException superseded)
+            {
+                // An install from the leader replaced the state mid-export: its snapshot is newer; nothing failed.
+                _logger.LogInformation("Snapshot abandoned: {Message}", superseded.Message);
+            }
             catch (Exception error) when (error is IOException or StorageFailedException or InvalidOperationException)
             {
                 _logger.LogError(error, "Snapshot failed: {Message}", error.Message);
