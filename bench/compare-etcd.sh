@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# KvRaft side by side with etcd on this machine (issue 6). Three KvRaft nodes, then three etcd members, all on
-# 127.0.0.1 and both durable (each fsyncs its log before acknowledging; etcd's default, no --unsafe-no-fsync),
-# get the same loadgen workloads in turn; then one leader-kill run on each. Prints one Markdown table on
-# stdout (progress goes to stderr). Installs etcd from Debian's etcd-server package when `etcd` is missing.
+# KvRaft side by side with etcd on this machine (issues 6 and 14). Three KvRaft nodes, then three etcd members,
+# all on 127.0.0.1 and both durable (each fsyncs its log before acknowledging; etcd's default, no
+# --unsafe-no-fsync). KvRaft is driven by loadgen. etcd is driven two ways: by its own Go client (clientv3) in
+# bench/etcd-load, as etcd's tools/benchmark drives it (one request in flight per client, 16 gRPC connections, to
+# the leader): the etcd columns of the table; and by loadgen --target etcd (dotnet-etcd over every member, the
+# slower driver the earlier comparisons used), shown alongside. Then one leader-kill run on each. Prints Markdown
+# tables on stdout (progress goes to stderr). Installs etcd and the Go toolchain with etcd's client sources from
+# Debian (etcd-server, golang-go, golang-etcd-server-dev) when missing.
 #
 #   bash bench/compare-etcd.sh                       # from the repository root; 4-6 minutes on 2 cores
 #   DURATION=15s CLIENTS=256 KILL_RUNS=0 bash bench/compare-etcd.sh
@@ -47,7 +51,20 @@ if ! command -v etcd >/dev/null 2>&1; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; exit 1; }
 fi
-log "$(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /')"
+if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3 ]; then
+    log "Go or etcd's client sources are missing: installing Debian's golang-go and golang-etcd-server-dev"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq golang-go golang-etcd-server-dev >"$WORK/apt-go.log" 2>&1 \
+        || { cat "$WORK/apt-go.log" >&2; exit 1; }
+fi
+log "$(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /'), $(go version)"
+
+log "building bench/etcd-load (Go, GOPATH mode against Debian's etcd client sources)"
+ETCD_LOAD="$WORK/etcd-load"
+GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$WORK/go-cache" GOFLAGS= go build -o "$ETCD_LOAD" bench/etcd-load/main.go \
+    >"$WORK/go-build.log" 2>&1 || { cat "$WORK/go-build.log" >&2; exit 1; }
 
 log "building loadgen and kvraft-server (Release)"
 dotnet build tools/loadgen -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; exit 1; }
@@ -147,6 +164,23 @@ cpu_per_op() { awk -v ok="$(( $(field "$1" 4) + $(warmup_ops "$1") ))" -v w="$2"
 unavailable() { grep -m1 '^| kill-' "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $4); print $4}'; }
 verdict() { grep -m1 -E '^(Linearizable|NotLinearizable|Unknown): ' "$WORK/$1.log" | cut -d: -f1 || echo "not checked"; }
 
+# run_go NAME ARGS...: one bench/etcd-load run against $ENDPOINTS; its key=value line goes to $WORK/NAME.kv,
+# "load-cpu-seconds servers-cpu-seconds" to NAME.cpu.
+run_go() {
+    local name=$1; shift
+    log "$name: etcd-load $*"
+    local before
+    before=$(cpu_seconds "${CLUSTER[@]}")
+    "$ETCD_LOAD" --endpoints "$ENDPOINTS" "$@" >"$WORK/$name.kv" 2>"$WORK/$name.err" || { cat "$WORK/$name.err" >&2; exit 1; }
+    echo "$(gofield "$name" cpu_seconds) $(awk -v b="$before" -v a="$(cpu_seconds "${CLUSTER[@]}")" 'BEGIN { printf "%.2f", a - b }')" >"$WORK/$name.cpu"
+    log "$name: $(cat "$WORK/$name.kv")"
+}
+# gofield NAME KEY: a value of an etcd-load run's line.
+gofield() { tr ' ' '\n' <"$WORK/$1.kv" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+# go_cpu_per_op NAME WHICH: CPU µs per operation (the key fill's and warm-up's included, as the CPU is) of the servers
+# (2) or of etcd-load (1).
+go_cpu_per_op() { awk -v ok="$(( $(gofield "$1" ops) + $(gofield "$1" unmeasured_ops) ))" -v w="$2" '{ if (ok > 0) printf "%.0f", $w * 1e6 / ok; else print "-" }' "$WORK/$1.cpu"; }
+
 WORKLOADS=(mixed put get)
 declare -A MIX=([mixed]="get=50,put=30,append=10,cas=10" [put]="put=100" [get]="get=100")
 declare -A TITLE=(
@@ -166,6 +200,17 @@ measure() { # target extra-args...
         run "$target-$workload" --target "$target" --endpoints "$ENDPOINTS" "$@" --mix "${MIX[$workload]}" \
             --clients "$CLIENTS" --duration "$DURATION" --warmup "$LOADGEN_WARMUP"
     done
+    run "$target-put1" --target "$target" --endpoints "$ENDPOINTS" "$@" --mix "${MIX[put]}" \
+        --clients 1 --duration "$DURATION" --warmup "$LOADGEN_WARMUP"
+}
+
+# etcd at its best: its own client, as tools/benchmark drives it (to the leader, 16 connections).
+measure_etcd_go() {
+    local op
+    for op in put get get-serializable; do
+        run_go "etcdgo-$op" --op "$op" --clients "$CLIENTS" --conns 16 --duration "$DURATION" --warmup "$LOADGEN_WARMUP"
+    done
+    run_go "etcdgo-put1" --op put --clients 1 --conns 1 --duration "$DURATION" --warmup "$LOADGEN_WARMUP"
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -176,7 +221,12 @@ start_kvraft
 measure kvraft
 stop_cluster
 
-log "etcd: starting 3 members"
+log "etcd: starting 3 members (driven by its own Go client)"
+start_etcd
+measure_etcd_go
+stop_cluster
+
+log "etcd: starting 3 fresh members (driven by loadgen through dotnet-etcd)"
 start_etcd
 measure etcd
 stop_cluster
@@ -201,18 +251,26 @@ echo "closed loop, $DURATION per workload after $LOADGEN_WARMUP of it unmeasured
 echo "load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - STARTED)) s of runs;"
 echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(date -u '+%Y-%m-%d %H:%M UTC')."
 echo
-echo "| workload | KvRaft ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | etcd ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | KvRaft / etcd ops/s |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-for workload in "${WORKLOADS[@]}"; do
-    k=kvraft-$workload; e=etcd-$workload
-    echo "| ${TITLE[$workload]} | $(field "$k" 2) | $(field "$k" 7) | $(field "$k" 9) | $(cpu_per_op "$k" 2) | $(field "$e" 2) | $(field "$e" 7) | $(field "$e" 9) | $(cpu_per_op "$e" 2) | $(ratio "$(field "$k" 2)" "$(field "$e" 2)") |"
-done
+echo "etcd's columns: bench/etcd-load (clientv3, $CLIENTS clients with one request in flight each, 16 gRPC connections to the leader, as etcd's tools/benchmark)."
+echo "The last columns: etcd driven by loadgen --target etcd (dotnet-etcd, every member), the driver the earlier comparisons used."
+echo
+echo "| workload | KvRaft ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | etcd (Go client) ops/s | p50 (ms) | p99 (ms) | server CPU µs/op | KvRaft / etcd | etcd (loadgen) ops/s | p99 (ms) |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+row() { # title kvraft-run etcdgo-run etcd-loadgen-run
+    local k=$2 g=$3 e=$4
+    echo "| $1 | $(field "$k" 2) | $(field "$k" 7) | $(field "$k" 9) | $(cpu_per_op "$k" 2) | $(gofield "$g" ops_per_second) | $(gofield "$g" p50_ms) | $(gofield "$g" p99_ms) | $(go_cpu_per_op "$g" 2) | $(ratio "$(field "$k" 2)" "$(gofield "$g" ops_per_second)") | $( [ -n "$e" ] && field "$e" 2 || echo -) | $( [ -n "$e" ] && field "$e" 9 || echo -) |"
+}
+row "put 100%, $CLIENTS clients" kvraft-put etcdgo-put etcd-put
+row "get 100% (linearizable), $CLIENTS clients" kvraft-get etcdgo-get etcd-get
+row "put 100%, 1 client" kvraft-put1 etcdgo-put1 etcd-put1
+echo "| get 100% (serializable: etcd may answer stale; KvRaft has no such mode), $CLIENTS clients | - | - | - | - | $(gofield etcdgo-get-serializable ops_per_second) | $(gofield etcdgo-get-serializable p50_ms) | $(gofield etcdgo-get-serializable p99_ms) | $(go_cpu_per_op etcdgo-get-serializable 2) | - | - | - |"
+echo "| ${TITLE[mixed]} (etcd: loadgen only) | $(field kvraft-mixed 2) | $(field kvraft-mixed 7) | $(field kvraft-mixed 9) | $(cpu_per_op kvraft-mixed 2) | - | - | - | - | $(ratio "$(field kvraft-mixed 2)" "$(field etcd-mixed 2)") (vs loadgen) | $(field etcd-mixed 2) | $(field etcd-mixed 9) |"
 if [ "$KILL_RUNS" = 1 ]; then
     echo "| leader SIGKILLed at 5 s (mixed, 64 clients, 10 s) | $(field kvraft-kill 2) | $(field kvraft-kill 7) | $(field kvraft-kill 9) | - | $(field etcd-kill 2) | $(field etcd-kill 7) | $(field etcd-kill 9) | - | $(ratio "$(field kvraft-kill 2)" "$(field etcd-kill 2)") |"
 fi
 echo
 echo "Server CPU µs/op: user + system CPU of the three server processes during the run (warm-up included), per successful operation (the warm-up's included)."
-echo "loadgen's own CPU µs/op (its ~1 s start-up included), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(cpu_per_op "kvraft-$w" 1)" "$(cpu_per_op "etcd-$w" 1)"; done)"
+echo "Load generators' own CPU µs/op: loadgen on KvRaft (its ~1 s start-up included) $(for w in put get put1; do printf '%s %s; ' "$w" "$(cpu_per_op "kvraft-$w" 1)"; done)etcd-load on etcd $(for w in put get put1; do printf '%s %s; ' "$w" "$(go_cpu_per_op "etcdgo-$w" 1)"; done)"
 echo "History of the first $WARMUP mixed run on each fresh cluster (warm-up, not in the table): KvRaft $(verdict kvraft-check), etcd $(verdict etcd-check)."
 echo "Operations not ok (failed + unknown), KvRaft / etcd: $(for w in "${WORKLOADS[@]}"; do printf '%s %s / %s; ' "$w" "$(not_ok "kvraft-$w")" "$(not_ok "etcd-$w")"; done)"
 if [ "$KILL_RUNS" = 1 ]; then
