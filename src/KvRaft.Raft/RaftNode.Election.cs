@@ -108,7 +108,10 @@ public sealed partial class RaftNode
         bool isPreVote = message.Type == MessageType.PreVote;
         bool canVote = Vote == message.From
             || (Vote == 0 && Leader == 0)
-            || (isPreVote && message.Term > Term && !WinsTieAgainst(message));
+            || (isPreVote && message.Term > Term);
+        // Of two pre-candidates exactly one is granted, whatever either voted in its term (a node that learned
+        // the term from an Append never voted in it): both granted would campaign together and split the vote.
+        if (isPreVote && WinsTieAgainst(message)) canVote = false;
         bool upToDate = _log.IsUpToDate(message.Index, message.LogTerm);
 #if PLANTED_BUGS
         upToDate |= PlantedBugs.Has(PlantedBug.VoteWithoutUpToDateCheck);

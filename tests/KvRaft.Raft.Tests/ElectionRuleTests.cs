@@ -29,6 +29,24 @@ public sealed class ElectionRuleTests
         Assert.Equal(rejected ? 0 : 2, solo.Node.Vote);
     }
 
+    [Theory]
+    [InlineData(0)] // never voted in its term (it learned the term from a leader's Append): the case that was missed
+    [InlineData(3)] // voted for itself earlier in the term
+    public void PreCandidate_RefusesTheFellowPreCandidateItWinsTheTieAgainst_WhateverItsVoteInTheTerm(int vote)
+    {
+        // Node 3 and node 2 hold the same log; node 3, the higher id, wins the tie: it must refuse node 2's pre-vote
+        // so that exactly one of the two becomes a candidate (no split vote after a leader's death).
+        var solo = new Solo(3, new[] { 1, 2, 3 }, new[] { E(1, 1), E(2, 2), E(3, 2) }, new HardState(2, vote, 0),
+            new NodeOptions { PreVote = true, CheckQuorum = true });
+        solo.Node.Campaign();
+        solo.Drain();
+        Assert.Equal(Role.PreCandidate, solo.Node.Role);
+        Message reply = Reply(solo.Step(Solo.VoteRequest(2, 3, 3, 2, preVote: true)), MessageType.PreVoteResponse);
+        Assert.True(reply.Reject);
+        Message granted = Reply(solo.Step(Solo.VoteRequest(2, 3, 4, 2, preVote: true)), MessageType.PreVoteResponse);
+        Assert.False(granted.Reject); // a longer log wins the tie instead
+    }
+
     [Fact]
     public void OneVotePerTerm_SecondCandidateOfSameTermIsRefused_FirstIsGrantedAgain()
     {
