@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using KvRaft.Server.Node;
 
@@ -101,13 +102,33 @@ public sealed record ServerOptions
         if (TickMilliseconds <= 0 || HeartbeatTicks <= 0 || ElectionTicks <= HeartbeatTicks) throw new FormatException("ticks must satisfy 0 < heartbeat < election");
     }
 
-    /// <summary>Reads options from a JSON file with the same (camelCase) names.</summary>
+    /// <summary>
+    /// Reads options from a JSON file with the same (camelCase) names. The file overrides only what it names: its
+    /// properties are laid over the declared defaults before deserializing (the source-generated deserializer sets
+    /// every init-only property it is not given to zero). A required option the file leaves out is refused.
+    /// </summary>
     public static ServerOptions FromJsonFile(string path)
     {
-        using FileStream stream = File.OpenRead(path);
-        return JsonSerializer.Deserialize(stream, ServerOptionsJson.Default.ServerOptions)
-            ?? throw new FormatException($"{path}: empty configuration");
+        JsonNode? parsed;
+        using (FileStream stream = File.OpenRead(path))
+        {
+            parsed = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        }
+        if (parsed is not JsonObject file) throw new FormatException($"{path}: the configuration is not a JSON object");
+        foreach (string name in RequiredNames)
+        {
+            if (!file.ContainsKey(name)) throw new FormatException($"{path}: '{name}' is required");
+        }
+        JsonObject merged = ToJsonNode(new ServerOptions { Id = 0, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" });
+        foreach (var (name, value) in file) merged[name] = value?.DeepClone();
+        return merged.Deserialize(ServerOptionsJson.Default.ServerOptions) ?? throw new FormatException($"{path}: empty configuration");
     }
+
+    private static readonly string[] RequiredNames = ["id", "peerListen", "clientListen", "peers", "dataDir"];
+
+    /// <summary>These options as the JSON object a configuration file holds.</summary>
+    public static JsonObject ToJsonNode(ServerOptions options) =>
+        JsonSerializer.SerializeToNode(options, ServerOptionsJson.Default.ServerOptions)!.AsObject();
 
     internal ServerLimits Limits => new() { SnapshotAfterLogBytes = SnapshotAfterLogBytes, CompactionLagEntries = CompactionLagEntries };
 }
