@@ -6,8 +6,17 @@ namespace KvRaft.Loadgen;
 /// <summary>Draws the timeline of a run.</summary>
 public static class Chart
 {
-    /// <summary>Saves the chart of <paramref name="summary"/> to <paramref name="path"/>.</summary>
+    /// <summary>Saves the chart of <paramref name="summary"/> to <paramref name="path"/> (its folder created if missing).</summary>
     public static void Save(RunSummary summary, string path)
+    {
+        Plot plot = Build(summary);
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        plot.SavePng(path, 1200, 600);
+    }
+
+    /// <summary>The chart of <paramref name="summary"/>.</summary>
+    public static Plot Build(RunSummary summary)
     {
         var plot = new Plot();
         double[] seconds = [.. summary.Timeline.Select(point => point.StartSeconds)];
@@ -28,7 +37,18 @@ public static class Chart
         plot.XLabel("time (s)");
         plot.Axes.Left.Label.Text = "ops/s";
         plot.Axes.Right.Label.Text = "p99 latency (ms)";
+        // Both axes start at zero (auto-scaling put a margin below it: negative ops/s and latencies).
+        plot.Axes.AutoScale();
+        plot.Axes.SetLimitsY(0, Top(summary.Timeline.Select(point => point.OperationsPerSecond)), plot.Axes.Left);
+        plot.Axes.SetLimitsY(0, Top(summary.Timeline.Select(point => point.P99Milliseconds)), plot.Axes.Right);
         plot.ShowLegend(Alignment.UpperLeft);
-        plot.SavePng(path, 1200, 600);
+        return plot;
+    }
+
+    /// <summary>The axis top: 10% above the largest value (1 when there is none).</summary>
+    private static double Top(IEnumerable<double> values)
+    {
+        double max = values.DefaultIfEmpty(0).Max();
+        return max > 0 ? max * 1.1 : 1;
     }
 }

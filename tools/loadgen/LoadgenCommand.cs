@@ -28,7 +28,7 @@ internal static class LoadgenCommand
         var faults = new Option<string?>("--faults") { Description = "Faults: kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s (also kill-follower, pause-leader, partition-follower)" };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
         var markdown = new Option<string?>("--markdown") { Description = "Write the results table as Markdown to this file" };
-        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (throughput and p99 over time, faults marked)", DefaultValueFactory = _ => "chart.png" };
+        var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (throughput and p99 over time, faults marked); default results/chart-<UTC time>.png", DefaultValueFactory = _ => DefaultChartPath() };
         var history = new Option<string?>("--history") { Description = "Write the history (JSON Lines, shared format) to this file" };
         var check = new Option<bool>("--check") { Description = "Check the history for linearizability; exit 1 on a violation" };
         var timeout = new Option<string>("--timeout") { Description = "Deadline of one operation, retries included", DefaultValueFactory = _ => "10s" };
@@ -80,4 +80,8 @@ internal static class LoadgenCommand
                 ? id : throw new FormatException($"\"{part}\" is not a process id"))];
 
     internal static string Format(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>Run outputs go under results/ (ignored by git), one chart per run: the README's job leaves nothing untracked.</summary>
+    internal static string DefaultChartPath() =>
+        Path.Combine("results", $"chart-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}.png");
 }
