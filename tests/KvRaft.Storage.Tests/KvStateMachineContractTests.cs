@@ -375,7 +375,7 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
         Assert.True(reopened.TryGetSession(3, out var third));
         Assert.Equal(4, third);
         var results = new List<KvResult>();
-        reopened.ApplyBatch([new KvApply(reopened.AppliedIndex + 1, 1, new KvCommand(KvOp.Put, B("k"), B("again"), ClientId: 2, Sequence: 7))], results);
+        reopened.ApplyBatch([new KvApply(reopened.AppliedIndex + 1, 1, new KvCommand(KvOp.Put, B("k"), B("v2"), ClientId: 2, Sequence: 7))], results);
         Assert.True(results[0].Duplicate); // deduplicated after the restart: not applied twice
         Assert.Equal(B("v3"), reopened.Get(B("k")));
     }
