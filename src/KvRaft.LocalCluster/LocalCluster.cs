@@ -168,9 +168,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
         List<string> arguments =
         [
             "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
-            "--peers", options.Peers, "--client-peers", options.ClientPeers!, "--data-dir", options.DataDir,
+            "--peers", options.Peers, "--data-dir", options.DataDir,
             "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ];
+        if (options.ClientPeers is { } clientPeers) arguments.AddRange(["--client-peers", clientPeers]);
         _processes[id - 1] = new NodeProcess(serverPath, arguments, Path.Combine(_directory, $"node-{id}.log"));
         lock (_paused) _paused.Remove(id);
     }
@@ -181,7 +182,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         PeerListen = $"127.0.0.1:{_ports[id - 1].Peer}",
         ClientListen = $"127.0.0.1:{_ports[id - 1].Client}",
         Peers = Network?.PeersOf(id) ?? DirectPeers(_ports),
-        ClientPeers = string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")),
+        ClientPeers = _options.ConfigureClientPeers ? string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")) : null,
         DataDir = Path.Combine(_directory, $"node-{id}"),
         ClusterId = _clusterId,
     };

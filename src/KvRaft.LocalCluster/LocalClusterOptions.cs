@@ -28,6 +28,12 @@ public sealed record LocalClusterOptions
     /// </summary>
     public bool LinkRelays { get; init; }
 
+    /// <summary>
+    /// Give every node every node's client address (--client-peers), on by default. Off, the nodes learn them from
+    /// each other's peer hellos, as nodes started by hand without the flag do.
+    /// </summary>
+    public bool ConfigureClientPeers { get; init; } = true;
+
     /// <summary>Options of the clients the cluster hands out.</summary>
     public Client.KvClientOptions? ClientOptions { get; init; }
 }

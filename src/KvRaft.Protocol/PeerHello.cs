@@ -2,31 +2,40 @@ using System;
 
 namespace KvRaft.Protocol;
 
-/// <summary>The first frame on every peer connection: who is calling whom, in which cluster.</summary>
-public readonly record struct PeerHello(ushort ProtocolVersion, ulong ClusterId, int FromNodeId, int ToNodeId);
+/// <summary>
+/// The first frame each way on every peer connection: who is calling whom, in which cluster, and where the sender
+/// serves clients (so that nodes fill NotLeader hints without being told every node's client address).
+/// </summary>
+public readonly record struct PeerHello(ushort ProtocolVersion, ulong ClusterId, int FromNodeId, int ToNodeId)
+{
+    /// <summary>The sender's client address ("host:port"), or null when it has none to announce.</summary>
+    public string? ClientAddress { get; init; }
+}
 
 /// <summary>
-/// Codec for <see cref="PeerHello"/>. Body, 18 bytes: u16 protocolVersion, u64 clusterId,
-/// i32 fromNodeId, i32 toNodeId.
+/// Codec for <see cref="PeerHello"/>. Body, 20 bytes + the address: u16 protocolVersion, u64 clusterId,
+/// i32 fromNodeId, i32 toNodeId, text clientAddress (u16 length, UTF-8; empty = none).
 /// </summary>
 public static class PeerHelloCodec
 {
-    /// <summary>Body size in bytes (fixed).</summary>
-    public const int Bytes = 18;
+    /// <summary>Body size in bytes without the client address's bytes.</summary>
+    public const int Bytes = 20;
 
     /// <summary>Body size of <paramref name="hello"/>.</summary>
-    public static int Size(in PeerHello hello) => Bytes;
+    public static int Size(in PeerHello hello) => Bytes + WireWriter.TextBytes(hello.ClientAddress);
 
-    /// <summary>Writes the body; returns the bytes written (always <see cref="Bytes"/>).</summary>
+    /// <summary>Writes the body; returns the bytes written.</summary>
     public static int Format(in PeerHello hello, Span<byte> destination)
     {
-        Invariant.True(destination.Length >= Bytes, destination.Length);
+        var size = Size(hello);
+        Invariant.True(destination.Length >= size, destination.Length);
         var writer = new WireWriter(destination);
         writer.U16(hello.ProtocolVersion);
         writer.U64(hello.ClusterId);
         writer.I32(hello.FromNodeId);
         writer.I32(hello.ToNodeId);
-        Invariant.True(writer.Written == Bytes, writer.Written);
+        writer.Text(hello.ClientAddress);
+        Invariant.True(writer.Written == size, writer.Written);
         return writer.Written;
     }
 
@@ -39,12 +48,17 @@ public static class PeerHelloCodec
         {
             return ParseResult.Fail(ProtocolError.Truncated, "peer hello shorter than 18 bytes");
         }
+        var result = reader.Text(out var clientAddress);
+        if (!result.IsOk)
+        {
+            return result;
+        }
         var end = reader.End();
         if (!end.IsOk)
         {
             return end;
         }
-        hello = new PeerHello(version, clusterId, from, to);
+        hello = new PeerHello(version, clusterId, from, to) { ClientAddress = clientAddress };
         return ParseResult.Ok;
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 
 namespace KvRaft.Storage;
 
@@ -70,24 +71,49 @@ internal ref struct ScratchBuffer
     }
 }
 
-/// <summary>A session's dedup state: last sequence, log index of its last use, last result.</summary>
-internal readonly record struct SessionState(long LastSequence, long LastIndex, KvResult LastResult)
+/// <summary>
+/// A session's dedup state: last sequence (0 until its first write), log index of its last use, digest of its last
+/// write's command (<see cref="CommandDigest"/>; 0 until its first write), last result.
+/// </summary>
+internal readonly record struct SessionState(long LastSequence, long LastIndex, long LastDigest, KvResult LastResult)
 {
-    public int EncodedBytes => 16 + 2 + (LastResult.Value?.Length ?? 0);
+    public int EncodedBytes => 24 + 2 + (LastResult.Value?.Length ?? 0);
 
     public ReadOnlySpan<byte> Encode(Span<byte> bytes)
     {
         var value = LastResult.Value;
         BinaryPrimitives.WriteInt64LittleEndian(bytes, LastSequence);
         BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], LastIndex);
-        bytes[16] = (byte)LastResult.Status;
-        bytes[17] = value is null ? (byte)0 : (byte)1;
-        value?.CopyTo(bytes[18..]);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[16..], LastDigest);
+        bytes[24] = (byte)LastResult.Status;
+        bytes[25] = value is null ? (byte)0 : (byte)1;
+        value?.CopyTo(bytes[26..]);
         return bytes[..EncodedBytes];
     }
 
     public static SessionState Decode(ReadOnlySpan<byte> bytes) => new(
         BinaryPrimitives.ReadInt64LittleEndian(bytes),
         BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]),
-        new KvResult((KvStatus)bytes[16], bytes[17] == 0 ? null : bytes[18..].ToArray()));
+        BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]),
+        new KvResult((KvStatus)bytes[24], bytes[25] == 0 ? null : bytes[26..].ToArray()));
+}
+
+/// <summary>
+/// A 64-bit digest of what a write asks (op, key, value, expected value or its absence), kept with a session's last
+/// write so that a request reusing that sequence counts as a duplicate only if it asks the same. XXH3 with each
+/// field hashed on its own, seeded by the hash so far, so field boundaries count; deterministic on every replica.
+/// </summary>
+internal static class CommandDigest
+{
+    private const long ExpectAbsentSeed = 0x5EED_AB5E_4E7D_0001;
+
+    public static long Of(in KvCommand command)
+    {
+        var hash = XxHash3.HashToUInt64(command.Key.Span, (long)command.Op);
+        hash = XxHash3.HashToUInt64(command.Value.Span, (long)hash);
+        hash = command.Expected is { } expected
+            ? XxHash3.HashToUInt64(expected.Span, (long)hash)
+            : XxHash3.HashToUInt64(default, (long)hash ^ ExpectAbsentSeed);
+        return (long)hash;
+    }
 }

@@ -152,33 +152,58 @@ public abstract class KvStateMachineBase : IKvStateMachine
         var command = apply.Command;
         if (command.Op == KvOp.RegisterSession)
         {
-            Invariant.True(command.ClientId != 0);
-            var registered = new KvResult(KvStatus.Ok, null);
-            RecordSession(command.ClientId, new SessionState(0, apply.Index, registered));
-            return registered;
+            return RegisterSession(command.ClientId, apply.Index);
         }
-        if (command.ClientId != 0 && !sessions.ContainsKey(command.ClientId))
+        if (command.ClientId == 0)
+        {
+            // No session: applied without deduplication. Only the storage layer's own callers (tests, benchmarks)
+            // and logs written before the node refused client id 0 use it; the client protocol cannot reach it.
+            return Execute(command);
+        }
+        if (!sessions.TryGetValue(command.ClientId, out var session))
         {
             // Never applied without a live session: a retry after expiry must not apply twice.
             return new KvResult(KvStatus.SessionExpired, null);
         }
-        if (command.ClientId != 0 && sessions.TryGetValue(command.ClientId, out var session))
+        if (command.Sequence <= session.LastSequence)
         {
-            if (command.Sequence == session.LastSequence)
-            {
-                return session.LastResult with { Duplicate = true };
-            }
-            if (command.Sequence < session.LastSequence)
-            {
-                return new KvResult(KvStatus.StaleSequence, null);
-            }
+            return RepeatedSequence(command, session);
         }
         var result = Execute(command);
-        if (command.ClientId != 0)
-        {
-            RecordSession(command.ClientId, new SessionState(command.Sequence, apply.Index, result));
-        }
+        RecordSession(command.ClientId, new SessionState(command.Sequence, apply.Index, CommandDigest.Of(command), result));
         return result;
+    }
+
+    /// <summary>
+    /// A session's ids are random and chosen by the leader (see KvNode); an id already live is refused rather than
+    /// reset, which would let that session's retries apply twice.
+    /// </summary>
+    private KvResult RegisterSession(long clientId, long index)
+    {
+        Invariant.True(clientId != 0);
+        if (sessions.ContainsKey(clientId))
+        {
+            return new KvResult(KvStatus.SessionIdTaken, null);
+        }
+        var registered = new KvResult(KvStatus.Ok, null);
+        RecordSession(clientId, new SessionState(0, index, 0, registered));
+        return registered;
+    }
+
+    /// <summary>
+    /// A sequence at or below the session's last: a true duplicate of the last write (same sequence, same command)
+    /// gets that write's answer; the same sequence with another command, or an older sequence, or sequence 0 (a new
+    /// session's last sequence is 0, and no write has it) is refused. None is applied.
+    /// </summary>
+    private static KvResult RepeatedSequence(in KvCommand command, in SessionState session)
+    {
+        if (command.Sequence != session.LastSequence || session.LastSequence == 0)
+        {
+            return new KvResult(KvStatus.StaleSequence, null);
+        }
+        return CommandDigest.Of(command) == session.LastDigest
+            ? session.LastResult with { Duplicate = true }
+            : new KvResult(KvStatus.SequenceReused, null);
     }
 
     private void RecordSession(long clientId, SessionState state)

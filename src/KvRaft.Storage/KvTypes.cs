@@ -9,13 +9,19 @@ public enum KvOp : byte
     Append = 3,
     Delete = 4,
     CompareAndSet = 5,
-    /// <summary>Opens a session for <see cref="KvCommand.ClientId"/> (chosen by the caller, unique per log position).</summary>
+    /// <summary>
+    /// Opens a session for <see cref="KvCommand.ClientId"/> (non-zero; chosen at random by the leader that proposed it
+    /// and carried in the log entry). An id that is already live is refused (<see cref="KvStatus.SessionIdTaken"/>).
+    /// </summary>
     RegisterSession = 6,
 }
 
 /// <summary>
 /// One command. For <see cref="KvOp.CompareAndSet"/>, <paramref name="Expected"/> null means "expect absent".
-/// ClientId 0 means no session (no dedup); otherwise (ClientId, Sequence) identifies the request.
+/// Otherwise (ClientId, Sequence) identifies the request: a sequence above the session's last is applied, the last
+/// one again with the same command is a duplicate answered from the session, anything else is refused.
+/// ClientId 0 means no session (applied without deduplication): for the storage layer's own callers only; the node
+/// refuses client id 0 from clients, so nothing from the wire reaches it.
 /// </summary>
 public readonly record struct KvCommand(
     KvOp Op, ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value = default, ReadOnlyMemory<byte>? Expected = null,
@@ -31,12 +37,18 @@ public enum KvStatus : byte
     NotFound = 2,
     Swapped = 3,
     NotSwapped = 4,
-    /// <summary>The session already saw a later sequence number; the command was not applied.</summary>
+    /// <summary>
+    /// The sequence is below the session's last, or 0 (sequences start at 1); the command was not applied.
+    /// </summary>
     StaleSequence = 5,
     /// <summary>Key or value above the limits; not applied.</summary>
     TooLarge = 6,
     /// <summary>The command names a session that was never registered or has expired; not applied.</summary>
     SessionExpired = 7,
+    /// <summary>The session's last sequence was reused for a different command; not applied (the original was).</summary>
+    SequenceReused = 8,
+    /// <summary>RegisterSession named an id that is already a live session; nothing changed.</summary>
+    SessionIdTaken = 9,
 }
 
 /// <summary>

@@ -16,4 +16,12 @@ public interface IPeerHandler
 
     /// <summary>The connection to <paramref name="nodeId"/> closed; messages to it are dropped until it is back.</summary>
     void OnPeerDisconnected(int nodeId);
+
+    /// <summary>
+    /// <paramref name="nodeId"/> announced its client address in its hello (as sent: the receiver validates it).
+    /// Ignored unless implemented.
+    /// </summary>
+    void OnPeerClientAddress(int nodeId, string clientAddress)
+    {
+    }
 }

@@ -6,8 +6,9 @@ namespace KvRaft.Transport;
 /// <summary>
 /// The pipeline handler of one peer connection. A dialled connection sends its hello as soon as it
 /// is active and is then live; an accepted one is live once the first frame, a hello, passes
-/// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node. After that only
-/// PeerMessage (From = the peer, To = this node) and SnapshotChunk frames are accepted.
+/// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node, and answers it with its own
+/// hello (so each side learns the other's client address). After that only PeerMessage (From = the peer,
+/// To = this node) and SnapshotChunk frames are accepted, and on a dialled connection that answering hello, once.
 /// </summary>
 internal sealed class PeerChannelHandler : FrameReader
 {
@@ -15,6 +16,7 @@ internal sealed class PeerChannelHandler : FrameReader
     private PeerLink? _link;
     private PeerConnection? _connection;
     private bool _refusingHello;
+    private bool _helloAnswered; // dialled: the accepting peer's answering hello arrived
 
     /// <param name="transport">The owning transport.</param>
     /// <param name="dialledLink">The link this connection was dialled for, or null for an accepted connection.</param>
@@ -30,10 +32,7 @@ internal sealed class PeerChannelHandler : FrameReader
         _transport.Channels.Add(context.Channel);
         if (_link is not null)
         {
-            var hello = new PeerHello(ProtocolLimits.Version, _transport.Options.ClusterId, _transport.Options.LocalNodeId, _link.NodeId);
-            var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, hello);
-            _transport.Statistics.FrameSent(frame.ReadableBytes);
-            _ = context.WriteAndFlushAsync(frame);
+            SendHello(context, _link.NodeId);
             _connection = new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
             _transport.Attached(_link, _connection, "dialled");
         }
@@ -58,6 +57,7 @@ internal sealed class PeerChannelHandler : FrameReader
         }
         var result = type switch
         {
+            FrameType.PeerHello => OnAnsweringHello(body),
             FrameType.PeerMessage => OnMessage(body),
             FrameType.SnapshotChunk => OnChunk(body),
             _ => ParseResult.Fail(ProtocolError.UnknownType, "frame type not allowed on a peer connection after the hello"),
@@ -93,7 +93,49 @@ internal sealed class PeerChannelHandler : FrameReader
         _link = link;
         _connection = new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
         _transport.Attached(link, _connection, "accepted");
+        SendHello(context, link.NodeId);
         return ParseResult.Ok;
+    }
+
+    private void SendHello(IChannelHandlerContext context, int toNodeId)
+    {
+        var options = _transport.Options;
+        var hello = new PeerHello(ProtocolLimits.Version, options.ClusterId, options.LocalNodeId, toNodeId) { ClientAddress = options.ClientAddress?.Invoke() };
+        var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, hello);
+        _transport.Statistics.FrameSent(frame.ReadableBytes);
+        _ = context.WriteAndFlushAsync(frame);
+    }
+
+    /// <summary>A dialled connection's one answering hello, from the peer it dialled.</summary>
+    private ParseResult OnAnsweringHello(ReadOnlyMemory<byte> body)
+    {
+        if (_helloAnswered || _link is not { Dials: true })
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "a second peer hello on a connection");
+        }
+        var result = PeerHelloCodec.Parse(body.Span, out var hello);
+        if (result.IsOk)
+        {
+            result = PeerHelloCodec.Check(hello, _transport.Options.ClusterId, _transport.Options.LocalNodeId);
+        }
+        if (result.IsOk && hello.FromNodeId != _link.NodeId)
+        {
+            result = ParseResult.Fail(ProtocolError.WrongNode, "answering hello from another node than the one dialled");
+        }
+        if (result.IsOk)
+        {
+            _helloAnswered = true;
+            Announced(hello);
+        }
+        return result;
+    }
+
+    private void Announced(in PeerHello hello)
+    {
+        if (hello.ClientAddress is { } address)
+        {
+            _transport.Handler.OnPeerClientAddress(hello.FromNodeId, address);
+        }
     }
 
     private ParseResult CheckHello(FrameType type, ReadOnlyMemory<byte> body, out PeerLink link)
@@ -118,6 +160,7 @@ internal sealed class PeerChannelHandler : FrameReader
             return ParseResult.Fail(ProtocolError.WrongNode, "peer hello from a node that is not a peer with a lower id");
         }
         link = found;
+        Announced(hello);
         return ParseResult.Ok;
     }
 

@@ -15,6 +15,9 @@ public sealed record TransportOptions
     /// <summary>Port to listen on; 0 picks a free port (see <see cref="PeerTransport.Port"/>).</summary>
     public required int ListenPort { get; init; }
 
+    /// <summary>This node's client address ("host:port") announced in its hellos, read when each is sent; null: none.</summary>
+    public Func<string?>? ClientAddress { get; init; }
+
     /// <summary>The other nodes of the cluster.</summary>
     public required IReadOnlyList<PeerEndpoint> Peers { get; init; }
 

@@ -17,7 +17,7 @@ internal static class Generators
         Gen.Const<string?>("leader é ✓ 𝄞 at 10.0.0.1:7000"));
 
     public static readonly Gen<PeerHello> PeerHello =
-        Gen.Select(Gen.UShort, Gen.ULong, Gen.Int, Gen.Int, (v, c, f, t) => new PeerHello(v, c, f, t));
+        Gen.Select(Gen.UShort, Gen.ULong, Gen.Int, Gen.Int, Text, (v, c, f, t, a) => new PeerHello(v, c, f, t) { ClientAddress = a });
 
     /// <summary>Entries whose indexes and terms are often consecutive (the compact form) and sometimes arbitrary.</summary>
     public static readonly Gen<WireEntry[]> Entries =

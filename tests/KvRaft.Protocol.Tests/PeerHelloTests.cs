@@ -20,10 +20,12 @@ public class PeerHelloTests
     public void PeerHello_GarbageNeverThrows() => Codecs.PeerHello.AssertFuzzSafe(Generators.PeerHello);
 
     [Fact]
-    public void PeerHello_LayoutIsEighteenLittleEndianBytes()
+    public void PeerHello_LayoutIsLittleEndianFieldsThenTheClientAddress()
     {
         var bytes = Codecs.PeerHello.Encode(new PeerHello(1, 0x0102030405060708, 3, -1));
-        Assert.Equal([1, 0, 8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 255, 255, 255, 255], bytes);
+        Assert.Equal([1, 0, 8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 255, 255, 255, 255, 0, 0], bytes);
+        var announced = Codecs.PeerHello.Encode(new PeerHello(1, 0x0102030405060708, 3, -1) { ClientAddress = "h:1" });
+        Assert.Equal([1, 0, 8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 255, 255, 255, 255, 3, 0, (byte)'h', (byte)':', (byte)'1'], announced);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ internal sealed class ApplyAudit(Simulation simulation)
 
     private static bool AppliedAsNew(in KvCommand command, in KvResult result) =>
         command.ClientId != 0 && command.Op != KvOp.RegisterSession && !result.Duplicate
-        && result.Status is not (KvStatus.StaleSequence or KvStatus.SessionExpired or KvStatus.TooLarge);
+        && result.Status is not (KvStatus.StaleSequence or KvStatus.SequenceReused or KvStatus.SessionExpired or KvStatus.TooLarge);
 
     private void CheckAppliedOnce(int node, in KvApply apply)
     {

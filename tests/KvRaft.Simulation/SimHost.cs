@@ -72,12 +72,15 @@ internal sealed class SimHost
         CommitSeen = 0;
     }
 
-    private KvNode NewNode(AuditedStateMachine audited) =>
-        new KvNode(new KvNodeOptions
+    private KvNode NewNode(AuditedStateMachine audited)
+    {
+        ulong seed = _simulation.Random.NextUInt64();
+        return new KvNode(new KvNodeOptions
         {
             Cluster = new ClusterInfo(Id, _voters.ToDictionary(v => v, v => $"sim:{v}")),
             Voters = _voters,
-            Seed = _simulation.Random.NextUInt64(),
+            Seed = seed,
+            SessionIds = new SeededSessionIds(seed),
             ElectionTicks = Simulation.ElectionTicks,
             HeartbeatTicks = 1,
             LeaseReads = _simulation.LeaseReads,
@@ -86,6 +89,7 @@ internal sealed class SimHost
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, _stagingDirectory),
         };
+    }
 
     /// <summary>
     /// A crash: the process is gone with everything in memory. Of the log writes not yet synced a prefix survives

@@ -79,6 +79,50 @@ public abstract class KvStateMachineContractTests : IDisposable
     }
 
     [Fact]
+    public void Sequence_zero_on_a_fresh_session_is_stale_not_a_duplicate_of_the_registration()
+    {
+        using var machine = Open(Small.Limits);
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+        var zero = Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 0));
+        Assert.Equal(KvStatus.StaleSequence, zero.Status);
+        Assert.False(zero.Duplicate);
+        Assert.Null(machine.Get(B("k")));
+    }
+
+    [Fact]
+    public void The_last_sequence_with_another_command_is_refused_and_the_same_command_is_a_duplicate()
+    {
+        using var machine = Open(Small.Limits);
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+        var swapped = Apply(machine, new KvCommand(KvOp.CompareAndSet, B("k"), B("v"), null, ClientId: 7, Sequence: 1));
+        Assert.Equal(KvStatus.Swapped, swapped.Status);
+        KvCommand[] others =
+        [
+            new(KvOp.CompareAndSet, B("k"), B("v"), B(""), ClientId: 7, Sequence: 1), // expects "" rather than absent
+            new(KvOp.CompareAndSet, B("k"), B("w"), null, ClientId: 7, Sequence: 1),
+            new(KvOp.CompareAndSet, B("j"), B("v"), null, ClientId: 7, Sequence: 1),
+            new(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 1),
+        ];
+        Assert.All(others, other => Assert.Equal(KvStatus.SequenceReused, Apply(machine, other).Status));
+        Assert.Null(machine.Get(B("j")));
+        var retry = Apply(machine, new KvCommand(KvOp.CompareAndSet, B("k"), B("v"), null, ClientId: 7, Sequence: 1));
+        Assert.True(retry.Duplicate);
+        Assert.Equal(swapped.Status, retry.Status);
+        Assert.Equal(swapped.Value, retry.Value);
+    }
+
+    [Fact]
+    public void Registering_a_live_session_id_again_is_refused_and_keeps_that_session()
+    {
+        using var machine = Open(Small.Limits);
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+        Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1));
+        Assert.Equal(KvStatus.SessionIdTaken, Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7)).Status);
+        Assert.True(Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1)).Duplicate);
+        Assert.Equal(B("a"), machine.Get(B("k")));
+    }
+
+    [Fact]
     public void A_command_of_an_unknown_or_expired_session_is_refused_and_not_applied()
     {
         using var machine = Open(Small.Limits with { SessionMaxCount = 1 });
@@ -296,6 +340,20 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
     }
 
     [Fact]
+    public async Task Sessions_with_their_last_command_digest_survive_a_snapshot_and_reopen()
+    {
+        using (var machine = Open(Small.Limits))
+        {
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+            Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 3));
+            await machine.TakeSnapshotAsync([]);
+        }
+        using var reopened = Open(Small.Limits);
+        Assert.Equal(KvStatus.SequenceReused, Apply(reopened, new KvCommand(KvOp.Put, B("k"), B("w"), ClientId: 7, Sequence: 3)).Status);
+        Assert.True(Apply(reopened, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 3)).Duplicate);
+    }
+
+    [Fact]
     public async Task A_snapshot_holds_each_live_session_as_of_its_index_and_no_expired_one()
     {
         using (var machine = Open(Small.Limits with { SessionMaxCount = 2 }))
@@ -317,7 +375,7 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
         Assert.True(reopened.TryGetSession(3, out var third));
         Assert.Equal(4, third);
         var results = new List<KvResult>();
-        reopened.ApplyBatch([new KvApply(reopened.AppliedIndex + 1, 1, new KvCommand(KvOp.Put, B("k"), B("again"), ClientId: 2, Sequence: 7))], results);
+        reopened.ApplyBatch([new KvApply(reopened.AppliedIndex + 1, 1, new KvCommand(KvOp.Put, B("k"), B("v2"), ClientId: 2, Sequence: 7))], results);
         Assert.True(results[0].Duplicate); // deduplicated after the restart: not applied twice
         Assert.Equal(B("v3"), reopened.Get(B("k")));
     }

@@ -90,6 +90,8 @@ internal sealed class RecordingPeerHandler : IPeerHandler
     public void OnPeerMessage(in PeerMessage message) => Messages.Add(message);
     public void OnSnapshotChunk(int fromNodeId, in SnapshotChunk chunk) => Chunks.Add((fromNodeId, chunk));
     public void OnPeerDisconnected(int nodeId) => Disconnects.Add(nodeId);
+    public Recorder<(int From, string Address)> ClientAddresses { get; } = new();
+    public void OnPeerClientAddress(int nodeId, string clientAddress) => ClientAddresses.Add((nodeId, clientAddress));
 }
 
 /// <summary>Keeps log entries (level and text) and lets tests await one.</summary>

@@ -20,6 +20,8 @@ public sealed class KvServer : IAsyncDisposable
     private readonly NodeHost _host;
     private readonly KvNode _node;
     private readonly ILogger _logger;
+    private readonly ClusterInfo _cluster;
+    private readonly ServerOptions _options;
     private int _disposed;
 
     private KvServer(ServerOptions options, ILoggerFactory loggers)
@@ -32,7 +34,8 @@ public sealed class KvServer : IAsyncDisposable
         _io = new IoLoop();
         var connections = new ConcurrentDictionary<long, ClientConnection>();
         NodeHost? host = null;
-        var feeder = new EventFeeder(() => host!, connections);
+        var cluster = new ClusterInfo(options.Id, ConfiguredClientAddresses(options));
+        var feeder = new EventFeeder(() => host!, connections, cluster);
         Dictionary<int, (string Host, int Port)> peerAddresses = ServerOptions.ParseAddresses(options.Peers);
         (string peerHost, int peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
         _peers = new PeerTransport(new TransportOptions
@@ -42,6 +45,7 @@ public sealed class KvServer : IAsyncDisposable
             ListenHost = peerHost,
             ListenPort = peerPort,
             Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
+            ClientAddress = () => cluster.ClientAddressOf(options.Id),
             Loop = _io,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
         (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
@@ -49,7 +53,7 @@ public sealed class KvServer : IAsyncDisposable
         var clientOutbox = new ConnectionClientOutbox(connections);
         var node = new KvNode(new KvNodeOptions
         {
-            Cluster = new ClusterInfo(options.Id, ClientAddresses(options)),
+            Cluster = cluster,
             Voters = peerAddresses.Keys.Order().ToArray(),
             Seed = (ulong)Environment.TickCount64 ^ ((ulong)options.Id << 48),
             ElectionTicks = options.ElectionTicks,
@@ -66,6 +70,8 @@ public sealed class KvServer : IAsyncDisposable
         };
         _host = host;
         _node = node;
+        _cluster = cluster;
+        _options = options;
     }
 
     /// <summary>The actual client port (useful with port 0).</summary>
@@ -86,8 +92,10 @@ public sealed class KvServer : IAsyncDisposable
         try
         {
             server._host.Start();
-            await server._peers.StartAsync().ConfigureAwait(false);
+            // Clients first: the hellos the peer transport sends announce the client address, port 0 resolved.
             await server._clients.StartAsync().ConfigureAwait(false);
+            server._cluster.Learn(options.Id, server.AdvertisedClientAddress());
+            await server._peers.StartAsync().ConfigureAwait(false);
             server._logger.LogInformation("Node {Id} serving clients on {Client}, peers on {Peer}", options.Id, options.ClientListen, options.PeerListen);
             return server;
         }
@@ -98,10 +106,24 @@ public sealed class KvServer : IAsyncDisposable
         }
     }
 
-    private static Dictionary<int, string> ClientAddresses(ServerOptions options) =>
+    private static Dictionary<int, string> ConfiguredClientAddresses(ServerOptions options) =>
         options.ClientPeers is null
-            ? new Dictionary<int, string> { [options.Id] = options.ClientListen }
+            ? []
             : ServerOptions.ParseAddresses(options.ClientPeers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
+
+    /// <summary>
+    /// The client address this node announces to its peers (for their NotLeader hints): --client-listen with the
+    /// port actually bound; a wildcard host (0.0.0.0, ::, *, +) is replaced by this node's host in --peers.
+    /// </summary>
+    private string AdvertisedClientAddress()
+    {
+        (string host, _) = ServerOptions.ParseEndpoint(_options.ClientListen);
+        if (host is "0.0.0.0" or "::" or "[::]" or "*" or "+" or "")
+        {
+            host = ServerOptions.ParseAddresses(_options.Peers)[_options.Id].Host;
+        }
+        return $"{host}:{_clients.Port}";
+    }
 
     /// <summary>Which step of stopping is running (or "stopped"): names the step a stop that hangs is stuck in.</summary>
     public string StopStep { get; private set; } = "running";

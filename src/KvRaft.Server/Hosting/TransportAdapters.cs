@@ -9,8 +9,26 @@ using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 namespace KvRaft.Server.Hosting;
 
 /// <summary>Feeds the transports' callbacks (on I/O threads) into the event loop's queue.</summary>
-internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long, ClientConnection> connections) : IPeerHandler, IClientHandler
+internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long, ClientConnection> connections, ClusterInfo cluster) : IPeerHandler, IClientHandler
 {
+    /// <summary>Longest client address taken from a peer's hello (a DNS name has at most 253 characters).</summary>
+    private const int ClientAddressCharsMax = 261;
+
+    /// <summary>A peer's announced client address, kept for NotLeader hints when it is a plain "host:port".</summary>
+    public void OnPeerClientAddress(int nodeId, string clientAddress)
+    {
+        if (clientAddress.Length > ClientAddressCharsMax || clientAddress.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))) return;
+        try
+        {
+            (string host, int port) = ServerOptions.ParseEndpoint(clientAddress);
+            if (host.Length > 0 && port > 0) cluster.Learn(nodeId, clientAddress);
+        }
+        catch (FormatException)
+        {
+            // not host:port: no hint rather than a wrong one
+        }
+    }
+
     public void OnPeerMessage(in PeerMessage message) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, PeerMessage = message });
 
     public void OnSnapshotChunk(int fromNodeId, in WireSnapshotChunk chunk) =>

@@ -8,13 +8,18 @@ namespace KvRaft.Server.Node;
 /// <summary>Maps log commands to state machine commands, and state machine results to client responses.</summary>
 public static class CommandMapper
 {
-    /// <summary>Positions per entry: a new session's id is (entry index × this) + its position in the batch.</summary>
-    public const long SessionIdsPerEntry = 1 << 12;
+    /// <summary>
+    /// Positions per entry of the legacy session ids: a RegisterSession logged with client id 0 (by nodes before
+    /// session ids were random) opens session (entry index × this) + its position in the batch, as it did then, so
+    /// old logs replay the same. Leaders now always log a random non-zero id (see KvNode.Sessions.cs).
+    /// </summary>
+    public const long LegacySessionIdsPerEntry = 1 << 12;
 
     /// <summary>The state machine form of a command stored at (<paramref name="index"/>, <paramref name="position"/>).</summary>
     public static StorageKvCommand ToStorage(in ProtocolKvCommand command, long index, int position) => command.Op switch
     {
-        ClientOp.RegisterSession => new StorageKvCommand(KvOp.RegisterSession, default, ClientId: (index * SessionIdsPerEntry) + position),
+        ClientOp.RegisterSession => new StorageKvCommand(KvOp.RegisterSession, default,
+            ClientId: command.ClientId != 0 ? (long)command.ClientId : (index * LegacySessionIdsPerEntry) + position),
         ClientOp.Put => new StorageKvCommand(KvOp.Put, command.Key, command.Value, null, (long)command.ClientId, (long)command.Sequence),
         ClientOp.Append => new StorageKvCommand(KvOp.Append, command.Key, command.Value, null, (long)command.ClientId, (long)command.Sequence),
         ClientOp.Delete => new StorageKvCommand(KvOp.Delete, command.Key, default, null, (long)command.ClientId, (long)command.Sequence),
@@ -46,7 +51,11 @@ public static class CommandMapper
             case KvStatus.SessionExpired:
                 return response with { Status = ClientStatus.SessionExpired, Message = "unknown or expired session: register a new one" };
             case KvStatus.StaleSequence:
-                return response with { Status = ClientStatus.InvalidArgument, Message = "sequence number older than the session's last: not applied" };
+                return response with { Status = ClientStatus.InvalidArgument, Message = ClientContract.StaleSequenceMessage };
+            case KvStatus.SequenceReused:
+                return response with { Status = ClientStatus.InvalidArgument, Message = ClientContract.SequenceReusedMessage };
+            case KvStatus.SessionIdTaken:
+                return response with { Status = ClientStatus.Retryable, Message = "session id already in use: register again" };
             case KvStatus.TooLarge:
                 return response with { Status = ClientStatus.InvalidArgument, Message = "key or value too large: not applied" };
             default:

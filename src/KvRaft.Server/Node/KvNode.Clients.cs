@@ -8,6 +8,11 @@ public sealed partial class KvNode
     /// <summary>A client request (memory owned by the request). Writes and reads are batched until <see cref="EndTurn"/>.</summary>
     public void OnClientRequest(long connectionId, in ClientRequest request)
     {
+        if (ClientContract.Check(request) is { } invalid)
+        {
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, invalid);
+            return;
+        }
         switch (request.Op)
         {
             case ClientOp.Status:

@@ -43,6 +43,11 @@ public sealed partial class KvNode
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: too many writes pending");
             return;
         }
+        if (request.Op == ClientOp.RegisterSession && !TryAssignSessionId(ref command))
+        {
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, RegistrationBusyMessage);
+            return;
+        }
         _turnCommands.Add(command);
         _turnWriters.Add(new Writer(connectionId, request.RequestId, request.Op));
         _turnBytes += bytes;

@@ -55,6 +55,8 @@ public sealed partial class KvNode
             AsyncStorageWrites = true, // the only Ready path: see KvNode.Ready.cs
         });
         _role = _raft.Role;
+        _sessionIds = options.SessionIds;
+        _registrationTokens = options.Limits.SessionRegistrationBurst;
         (_appendedTerm, _appendedVote) = (log.HardState.Term, log.HardState.Vote);
     }
 
@@ -134,4 +136,7 @@ public sealed record KvNodeOptions
 
     /// <summary>The node's bounds.</summary>
     public ServerLimits Limits { get; init; } = new();
+
+    /// <summary>Ids of the sessions this node registers when it leads (cryptographic randomness; seeded in simulations).</summary>
+    public ISessionIdSource SessionIds { get; init; } = RandomSessionIds.Instance;
 }

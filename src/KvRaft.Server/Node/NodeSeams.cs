@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using KvRaft.Protocol;
 using KvRaft.Storage;
 
@@ -35,9 +36,19 @@ public interface IClientOutbox
     void Flush();
 }
 
-/// <summary>Static facts about the cluster the node belongs to.</summary>
+/// <summary>
+/// Facts about the cluster the node belongs to: its id, and the client address of each node for NotLeader hints:
+/// those configured (--client-peers), which win, else those the nodes announced in their peer hellos (learned on
+/// transport threads: thread-safe).
+/// </summary>
 public sealed record ClusterInfo(int LocalId, IReadOnlyDictionary<int, string> ClientAddresses)
 {
+    private readonly ConcurrentDictionary<int, string> _learned = new();
+
     /// <summary>The client address of <paramref name="nodeId"/>, if known.</summary>
-    public string? ClientAddressOf(int nodeId) => ClientAddresses.TryGetValue(nodeId, out string? address) ? address : null;
+    public string? ClientAddressOf(int nodeId) =>
+        ClientAddresses.TryGetValue(nodeId, out string? address) || _learned.TryGetValue(nodeId, out address) ? address : null;
+
+    /// <summary>Records the client address <paramref name="nodeId"/> announced (a configured one still wins).</summary>
+    public void Learn(int nodeId, string address) => _learned[nodeId] = address;
 }

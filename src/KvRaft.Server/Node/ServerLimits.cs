@@ -33,6 +33,17 @@ public sealed record ServerLimits
     /// </summary>
     public long CompactionLagEntries { get; init; } = 1_000;
 
+    /// <summary>
+    /// Session registrations a leader proposes in a burst at most: a token bucket of this size, full when the node
+    /// starts leading, refilled by <see cref="SessionRegistrationsPerTick"/> each tick. Registrations over it are
+    /// answered Retryable. With the session table's size (StorageLimits.SessionMaxCount, 10,000) it bounds how soon a
+    /// flood of registrations can evict a session: (10,000 - 1,000) / 2 ticks = 4,500 ticks (45 s at 10 ms) after its last use.
+    /// </summary>
+    public int SessionRegistrationBurst { get; init; } = 1_000;
+
+    /// <summary>Session registrations the bucket regains per tick (the sustained rate: 200 per second at 10 ms ticks).</summary>
+    public int SessionRegistrationsPerTick { get; init; } = 2;
+
     /// <summary>Entries in one Append to a follower at most (the core's <c>RaftConfig.AppendEntriesMax</c>).</summary>
     public int AppendEntriesMax { get; init; } = 1024;
 

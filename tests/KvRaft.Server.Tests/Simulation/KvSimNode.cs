@@ -36,11 +36,13 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 
     public void Start()
     {
+        ulong seed = cluster.Random.NextUInt64();
         Node = new KvNode(new KvNodeOptions
         {
             Cluster = new ClusterInfo(Id, voters.ToDictionary(v => v, v => $"sim:{v}")),
             Voters = voters,
-            Seed = cluster.Random.NextUInt64(),
+            Seed = seed,
+            SessionIds = new SeededSessionIds(seed),
             ElectionTicks = 10,
             HeartbeatTicks = 1,
             LeaseReads = cluster.LeaseReads,

@@ -1,0 +1,41 @@
+using KvRaft.Protocol;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>
+/// What the node requires of a client request before it queues it, and the fixed messages of the refusals
+/// (docs/wire-format.md, "Sessions and sequences"). Checked for every request, on every node, before anything else.
+/// </summary>
+public static class ClientContract
+{
+    /// <summary>A Get or a write with an empty key.</summary>
+    public const string EmptyKeyMessage = "empty key: a key has at least one byte";
+
+    /// <summary>A write under client id 0.</summary>
+    public const string NoSessionMessage = "client id 0: register a session (RegisterSession) and write under its id";
+
+    /// <summary>A write with sequence 0 or above 2^63 - 1.</summary>
+    public const string SequenceRangeMessage = "sequence out of range: a session's sequences are 1 to 2^63 - 1";
+
+    /// <summary>A write whose sequence is below the session's last (or 0 on a session with no write yet).</summary>
+    public const string StaleSequenceMessage = "sequence below the session's last: not applied";
+
+    /// <summary>A write reusing the session's last sequence for a different request.</summary>
+    public const string SequenceReusedMessage = "sequence already used in this session by a different request: not applied";
+
+    /// <summary>Null when <paramref name="request"/> may be served; otherwise the message of its InvalidArgument answer.</summary>
+    public static string? Check(in ClientRequest request)
+    {
+        switch (request.Op)
+        {
+            case ClientOp.Get:
+                return request.Key.IsEmpty ? EmptyKeyMessage : null;
+            case ClientOp.Put or ClientOp.Append or ClientOp.Delete or ClientOp.CompareAndSet:
+                if (request.ClientId == 0) return NoSessionMessage;
+                if (request.Sequence is 0 or > long.MaxValue) return SequenceRangeMessage;
+                return request.Key.IsEmpty ? EmptyKeyMessage : null;
+            default:
+                return null; // RegisterSession and Status carry nothing to check
+        }
+    }
+}

@@ -1,0 +1,82 @@
+// Goal: a one-node KvNode to talk to as a client would, for tests of the client contract; method: the in-memory log and state machine twins, each turn a tick then every Ready handled with its log write durable at once, every answer recorded (the request's value memory copied).
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using KvRaft.Server.Node;
+using KvRaft.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvRaft.Server.Tests.Node;
+
+/// <summary>A one-node cluster, elected, whose answers are kept by request id.</summary>
+internal sealed class SingleNode
+{
+    private readonly Dictionary<ulong, ClientResponse> _answers = [];
+    private ulong _nextRequestId = 1;
+
+    public SingleNode(ServerLimits? limits = null, StorageLimits? storage = null)
+    {
+        Machine = new MemoryKvStateMachine(storage);
+        Node = new KvNode(new KvNodeOptions
+        {
+            Cluster = new ClusterInfo(1, new Dictionary<int, string> { [1] = "127.0.0.1:8001" }),
+            Voters = [1],
+            Seed = 1,
+            Limits = limits ?? new ServerLimits(),
+        }, Log, Machine, new NoPeers(), new Outbox(_answers), NullLogger.Instance);
+        for (int i = 0; i < 100 && Node.RaftStatus.Role != Role.Leader; i++) Turn();
+        Assert.Equal(Role.Leader, Node.RaftStatus.Role);
+    }
+
+    public MemoryRaftLogStore Log { get; } = new();
+
+    public MemoryKvStateMachine Machine { get; }
+
+    public KvNode Node { get; }
+
+    /// <summary>Sends <paramref name="request"/> (a fresh request id) without a turn; returns its request id.</summary>
+    public ulong Send(ClientRequest request)
+    {
+        ulong id = _nextRequestId++;
+        Node.OnClientRequest(1, request with { RequestId = id });
+        return id;
+    }
+
+    /// <summary>Sends <paramref name="request"/>, runs a turn, returns its answer.</summary>
+    public ClientResponse Call(ClientRequest request)
+    {
+        ulong id = Send(request);
+        Turn();
+        return Answer(id);
+    }
+
+    public ClientResponse Answer(ulong requestId) =>
+        _answers.TryGetValue(requestId, out ClientResponse response) ? response : throw new InvalidOperationException($"request {requestId} has no answer");
+
+    /// <summary>Registers a session and returns its id.</summary>
+    public ulong Register()
+    {
+        ClientResponse response = Call(new ClientRequest { Op = ClientOp.RegisterSession });
+        Assert.Equal(ClientStatus.Ok, response.Status);
+        return response.ClientId;
+    }
+
+    public void Turn()
+    {
+        Node.OnTick();
+        Node.EndTurn();
+        while (Node.TryAcceptReady(out bool mustCommit))
+        {
+            if (!mustCommit) continue;
+            Assert.True(Log.CommitAsync().IsCompletedSuccessfully);
+            Node.OnLogWriteDurable();
+        }
+    }
+
+    private sealed class Outbox(Dictionary<ulong, ClientResponse> answers) : IClientOutbox
+    {
+        public void Reply(long connectionId, in ClientResponse response) =>
+            answers[response.RequestId] = response with { Value = response.Value.ToArray() };
+
+        public void Flush() { }
+    }
+}
