@@ -15,7 +15,7 @@ public static class ServerCommand
         var peers = new Option<string?>("--peers") { Description = "Every node's peer address: 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003" };
         var clientPeers = new Option<string?>("--client-peers") { Description = "Every node's client address (for NotLeader hints)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
-        var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id checked on every peer connection (default: derived from --peers)" };
+        var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id (a random 64-bit number, the same for every node) checked at start against the data directory and on every peer connection; a new data directory adopts it; default: the one the data directory records, else derived from --peers" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {

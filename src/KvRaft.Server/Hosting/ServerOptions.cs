@@ -25,7 +25,10 @@ public sealed record ServerOptions
     /// <summary>Where the log and the state machine live.</summary>
     public required string DataDir { get; init; }
 
-    /// <summary>Cluster id checked on every peer connection; 0 derives one from <see cref="Peers"/>.</summary>
+    /// <summary>
+    /// Cluster id checked at start against the data directory's identity and on every peer connection. A new data
+    /// directory adopts it; 0 takes the one the directory records, or (a new directory) derives one from <see cref="Peers"/>.
+    /// </summary>
     public ulong ClusterId { get; init; }
 
     /// <summary>Length of a tick.</summary>
