@@ -6,36 +6,60 @@ namespace KvRaft.Transport;
 /// <summary>
 /// The pipeline handler of one peer connection. A dialled connection sends its hello as soon as it
 /// is active and is then live; an accepted one is live once the first frame, a hello, passes
-/// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node. After that only
-/// PeerMessage (From = the peer, To = this node) and SnapshotChunk frames are accepted.
+/// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node. Until then a frame may
+/// be at most <see cref="HelloFrameBytesMax"/>, and the hello must come within the hello timeout.
+/// After that only PeerMessage (From = the peer, To = this node), SnapshotChunk and keepalive
+/// PeerHello frames (checked like the first) are accepted; a live connection that receives no frame
+/// for the idle timeout is closed (see <see cref="PeerTransport"/>'s sweep).
 /// </summary>
 internal sealed class PeerChannelHandler : FrameReader
 {
+    /// <summary>Largest frame before the hello: a hello is a few dozen bytes (room left for more fields).</summary>
+    public const int HelloFrameBytesMax = 4096;
+
     private readonly PeerTransport _transport;
     private PeerLink? _link;
     private PeerConnection? _connection;
     private bool _refusingHello;
+    private int _accepted; // 1 while counted as an accepted connection; 2 once also past its hello (loop thread)
 
     /// <param name="transport">The owning transport.</param>
     /// <param name="dialledLink">The link this connection was dialled for, or null for an accepted connection.</param>
     public PeerChannelHandler(PeerTransport transport, PeerLink? dialledLink)
-        : base(transport.Logger, ProtocolLimits.FrameBytesMax)
+        : base(transport.Logger, dialledLink is null ? HelloFrameBytesMax : ProtocolLimits.FrameBytesMax, transport.Options.Time)
     {
         _transport = transport;
         _link = dialledLink;
     }
 
+    /// <summary>True once the connection is live (dialled, or accepted with a good hello).</summary>
+    internal bool IsLive => Volatile.Read(ref _connection) is not null;
+
+    internal IChannel? Channel { get; private set; }
+
     public override void ChannelActive(IChannelHandlerContext context)
     {
+        MarkOpened();
+        Channel = context.Channel;
         _transport.Channels.Add(context.Channel);
+        if (_link is null)
+        {
+            if (!_transport.TryAccept(this))
+            {
+                CloseFor(context.Channel, "over the peer connection limit");
+                base.ChannelActive(context);
+                return;
+            }
+            _accepted = 1;
+        }
+        _transport.Register(this);
         if (_link is not null)
         {
-            var hello = new PeerHello(ProtocolLimits.Version, _transport.Options.ClusterId, _transport.Options.LocalNodeId, _link.NodeId);
-            var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, hello);
+            var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, _transport.HelloTo(_link.NodeId));
             _transport.Statistics.FrameSent(frame.ReadableBytes);
             _ = context.WriteAndFlushAsync(frame);
-            _connection = new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
-            _transport.Attached(_link, _connection, "dialled");
+            Volatile.Write(ref _connection, new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
+            _transport.Attached(_link, _connection!, "dialled");
         }
         base.ChannelActive(context);
     }
@@ -43,6 +67,8 @@ internal sealed class PeerChannelHandler : FrameReader
     public override void ChannelInactive(IChannelHandlerContext context)
     {
         _transport.Channels.Remove(context.Channel);
+        _transport.Unregister(this, _accepted);
+        _accepted = 0;
         if (_link is not null && _connection is not null)
         {
             _transport.Detached(_link, _connection);
@@ -60,6 +86,7 @@ internal sealed class PeerChannelHandler : FrameReader
         {
             FrameType.PeerMessage => OnMessage(body),
             FrameType.SnapshotChunk => OnChunk(body),
+            FrameType.PeerHello => OnKeepalive(body),
             _ => ParseResult.Fail(ProtocolError.UnknownType, "frame type not allowed on a peer connection after the hello"),
         };
         if (result.IsOk)
@@ -91,9 +118,27 @@ internal sealed class PeerChannelHandler : FrameReader
         }
         _transport.Statistics.FrameReceived(frameBytes);
         _link = link;
-        _connection = new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
-        _transport.Attached(link, _connection, "accepted");
+        FrameBytesMax = ProtocolLimits.FrameBytesMax;
+        _transport.HelloReceived();
+        _accepted = 2;
+        Volatile.Write(ref _connection, new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
+        _transport.Attached(link, _connection!, "accepted");
         return ParseResult.Ok;
+    }
+
+    /// <summary>A hello on a live connection: a keepalive, checked like the first one.</summary>
+    private ParseResult OnKeepalive(ReadOnlyMemory<byte> body)
+    {
+        var result = PeerHelloCodec.Parse(body.Span, out var hello);
+        if (result.IsOk)
+        {
+            result = PeerHelloCodec.Check(hello, _transport.Options.ClusterId, _transport.Options.LocalNodeId);
+        }
+        if (result.IsOk && hello.FromNodeId != _link!.NodeId)
+        {
+            result = ParseResult.Fail(ProtocolError.WrongNode, $"keepalive hello from node {hello.FromNodeId} on the connection of node {_link.NodeId}");
+        }
+        return result;
     }
 
     private ParseResult CheckHello(FrameType type, ReadOnlyMemory<byte> body, out PeerLink link)
