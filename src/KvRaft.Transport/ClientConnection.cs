@@ -24,6 +24,9 @@ public sealed class ClientConnection
         _queue = new OutboundQueue(channel, listener.Options.PendingResponseBytesMax, boundsSentBytes: true, afterFlush: MaybeResume);
     }
 
+    /// <summary>Response bytes not yet on the socket (unflushed, or flushed and unsent).</summary>
+    internal long PendingResponseBytes => _queue.PendingBytes;
+
     /// <summary>True while reading is paused because replies are backed up.</summary>
     internal bool ReadsPaused => Volatile.Read(ref _paused) != 0;
 

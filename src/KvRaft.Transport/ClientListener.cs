@@ -112,6 +112,9 @@ public sealed class ClientListener : IAsyncDisposable
         }
     }
 
+    /// <summary>Connections holding the bytes of an incomplete frame now.</summary>
+    internal int HeldPartialFrames => _handlers.Keys.Count(handler => handler.PartialSinceTimestamp != 0);
+
     internal void Register(ClientChannelHandler handler) => _handlers.TryAdd(handler, 0);
 
     internal void Unregister(ClientChannelHandler handler) => _handlers.TryRemove(handler, out _);

@@ -29,6 +29,7 @@ public sealed partial class PeerTransport
         var awaiting = Interlocked.Increment(ref _awaitingHello);
         if (accepted <= Options.AcceptedConnectionsMax && awaiting <= Options.HelloPendingConnectionsMax)
         {
+            Statistics.ConnectionAccepted();
             return true;
         }
         Interlocked.Decrement(ref _acceptedOpen);

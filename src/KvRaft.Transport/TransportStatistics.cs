@@ -16,6 +16,7 @@ public sealed class TransportStatistics
     private long _handshakesRefused;
     private long _blocksCompressed;
     private long _connectionsRefused;
+    private long _connectionsAccepted;
     private long _helloTimeouts;
     private long _idleTimeouts;
     private long _keepalivesSent;
@@ -47,7 +48,9 @@ public sealed class TransportStatistics
     /// <summary>Entry blocks and snapshot chunks sent LZ4-compressed.</summary>
     public long BlocksCompressed => Interlocked.Read(ref _blocksCompressed);
 
-    /// <summary>Accepted connections closed at once for being over a connection limit.</summary>
+    /// <summary>Inbound connections accepted under the connection limits (before their hello).</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
+    /// <summary>Inbound connections closed at once for being over a connection limit.</summary>
     public long ConnectionsRefused => Interlocked.Read(ref _connectionsRefused);
     /// <summary>Accepted connections closed for saying no hello within the hello timeout.</summary>
     public long HelloTimeouts => Interlocked.Read(ref _helloTimeouts);
@@ -77,6 +80,7 @@ public sealed class TransportStatistics
     internal void HandshakeRefused() => Interlocked.Increment(ref _handshakesRefused);
     internal void BlockCompressed() => Interlocked.Increment(ref _blocksCompressed);
     internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
+    internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
     internal void HelloTimedOut() => Interlocked.Increment(ref _helloTimeouts);
     internal void IdleTimedOut() => Interlocked.Increment(ref _idleTimeouts);
     internal void KeepaliveSent() => Interlocked.Increment(ref _keepalivesSent);

@@ -44,9 +44,20 @@ public sealed class KvServer : IAsyncDisposable
             ListenPort = peerPort,
             Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
             Loop = _io,
+            AcceptedConnectionsMax = options.MaxPeerConnections,
+            HelloPendingConnectionsMax = options.MaxPeerConnectionsBeforeHello,
+            HelloTimeoutMilliseconds = options.PeerHelloTimeoutMilliseconds,
+            IdleTimeoutMilliseconds = options.PeerIdleTimeoutMilliseconds,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
         (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
-        _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions { Loop = _io });
+        _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions
+        {
+            Loop = _io,
+            ConnectionsMax = options.MaxClientConnections,
+            PendingResponseBytesMax = options.MaxClientPendingResponseBytes,
+            PauseReadingResponseBytes = options.ClientPauseReadingBytes,
+            PartialFrameTimeoutMilliseconds = options.ClientPartialFrameTimeoutMilliseconds,
+        });
         var clientOutbox = new ConnectionClientOutbox(connections);
         var node = new KvNode(new KvNodeOptions
         {
