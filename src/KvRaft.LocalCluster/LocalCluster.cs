@@ -29,7 +29,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         _loggers = loggers;
         Directory.CreateDirectory(_directory);
         _ports = LoadOrPickPorts(nodeCount);
-        _clusterId = ClusterIdOf(_ports);
+        _clusterId = LoadOrCreateClusterId(nodeCount);
         Network = options.LinkRelays
             ? RelayNetwork.Start(Enumerable.Range(1, nodeCount).ToDictionary(id => id, id => _ports[id - 1].Peer), seed: 1)
             : null;
@@ -190,17 +190,30 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private static string DirectPeers((int Peer, int Client)[] ports) => string.Join(',', ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}"));
 
     /// <summary>
-    /// The cluster id every node is given: the one the nodes' real peer addresses derive, so that a node's --peers
-    /// naming relay ports (which differ per node and per start) changes nothing and data from earlier starts stays valid.
+    /// The cluster id every node is given: random when the cluster is created, kept in cluster.id (and in each
+    /// node's identity file), so that a cluster started again on its directory is the same cluster, whatever
+    /// ports it then gets and whichever relays its nodes' --peers name.
     /// </summary>
-    private static ulong ClusterIdOf((int Peer, int Client)[] ports) => new ServerOptions
+    private ulong LoadOrCreateClusterId(int nodeCount)
     {
-        Id = 1,
-        PeerListen = $"127.0.0.1:{ports[0].Peer}",
-        ClientListen = $"127.0.0.1:{ports[0].Client}",
-        Peers = DirectPeers(ports),
-        DataDir = ".",
-    }.EffectiveClusterId();
+        string file = Path.Combine(_directory, "cluster.id");
+        if (File.Exists(file)) return ulong.Parse(File.ReadAllText(file).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        ulong id = Enumerable.Range(1, nodeCount)
+            .Select(node => Storage.DataDirectory.ReadIdentity(Path.Combine(_directory, $"node-{node}"))?.ClusterId)
+            .FirstOrDefault(stored => stored is not null) ?? NewClusterId();
+        File.WriteAllText(file, Storage.DataDirectory.Format(id) + "\n");
+        return id;
+    }
+
+    /// <summary>A random, non-zero cluster id.</summary>
+    public static ulong NewClusterId()
+    {
+        while (true)
+        {
+            ulong id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+            if (id != 0) return id;
+        }
+    }
 
     private (int Peer, int Client)[] LoadOrPickPorts(int nodeCount)
     {

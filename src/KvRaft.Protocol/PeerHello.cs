@@ -74,11 +74,11 @@ public static class PeerHelloCodec
         }
         if (hello.ClusterId != clusterId)
         {
-            return ParseResult.Fail(ProtocolError.ClusterMismatch, "peer belongs to another cluster");
+            return ParseResult.Fail(ProtocolError.ClusterMismatch, $"peer node {hello.FromNodeId} belongs to cluster {hello.ClusterId}, this node to cluster {clusterId}");
         }
         if (hello.ToNodeId != selfNodeId)
         {
-            return ParseResult.Fail(ProtocolError.WrongNode, "peer hello addressed to another node");
+            return ParseResult.Fail(ProtocolError.WrongNode, $"peer hello from node {hello.FromNodeId} addressed to node {hello.ToNodeId}, not to this node {selfNodeId}");
         }
         return ParseResult.Ok;
     }

@@ -55,7 +55,16 @@ internal sealed class LocalFileSystem : IFileSystem
 
     public bool DirectoryExists(string path) => Directory.Exists(path);
 
-    public void CreateDirectory(string path) => Directory.CreateDirectory(path);
+    /// <summary>Creates the folder (and missing ancestors) readable by its owner only (0700) where modes exist.</summary>
+    public void CreateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
 
     public IReadOnlyList<string> ListDirectories(string path) => Directory.Exists(path)
         ? [.. new DirectoryInfo(path).GetDirectories().OrderByDescending(d => d.LastWriteTimeUtc).Select(d => d.FullName)]

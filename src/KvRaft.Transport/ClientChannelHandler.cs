@@ -10,24 +10,43 @@ internal sealed class ClientChannelHandler : FrameReader
     private ClientConnection? _connection;
 
     public ClientChannelHandler(ClientListener listener)
-        : base(listener.Logger, listener.Options.FrameBytesMax)
+        : base(listener.Logger, listener.Options.FrameBytesMax, listener.Options.Time)
     {
         _listener = listener;
     }
 
+    internal IChannel? Channel { get; private set; }
+
+    internal ClientConnection? Connection => _connection;
+
+    protected override bool PausesDecoding => _connection?.ReadsPaused ?? false;
+
     public override void ChannelActive(IChannelHandlerContext context)
     {
+        MarkOpened();
+        Channel = context.Channel;
         _listener.Channels.Add(context.Channel);
         _connection = _listener.TryOpen(context.Channel);
         if (_connection is null)
         {
             _ = context.CloseAsync();
         }
+        else
+        {
+            _listener.Register(this);
+        }
         base.ChannelActive(context);
+    }
+
+    public override void ChannelWritabilityChanged(IChannelHandlerContext context)
+    {
+        _connection?.MaybeResume();
+        base.ChannelWritabilityChanged(context);
     }
 
     public override void ChannelInactive(IChannelHandlerContext context)
     {
+        _listener.Unregister(this);
         _listener.Channels.Remove(context.Channel);
         if (_connection is not null)
         {

@@ -3,20 +3,32 @@ using KvRaft.Protocol;
 
 namespace KvRaft.Transport;
 
-/// <summary>One client's connection: replies are buffered by <see cref="Reply"/> and sent by <see cref="Flush"/>.</summary>
+/// <summary>
+/// One client's connection: replies are buffered by <see cref="Reply"/> and sent by <see cref="Flush"/>.
+/// Back-pressure: above <see cref="ClientListenerOptions.PauseReadingResponseBytes"/> of pending replies the
+/// connection stops reading and handing on requests, until they drain (the channel is writable again);
+/// above <see cref="ClientListenerOptions.PendingResponseBytesMax"/> it is closed.
+/// </summary>
 public sealed class ClientConnection
 {
     private readonly IChannel _channel;
     private readonly OutboundQueue _queue;
     private readonly ClientListener _listener;
+    private int _paused; // 1 while reading is paused for pending replies (set from any thread, cleared on the loop)
 
     internal ClientConnection(long id, IChannel channel, ClientListener listener)
     {
         Id = id;
         _channel = channel;
         _listener = listener;
-        _queue = new OutboundQueue(channel, listener.Options.PendingResponseBytesMax);
+        _queue = new OutboundQueue(channel, listener.Options.PendingResponseBytesMax, boundsSentBytes: true, afterFlush: MaybeResume);
     }
+
+    /// <summary>Response bytes not yet on the socket (unflushed, or flushed and unsent).</summary>
+    internal long PendingResponseBytes => _queue.PendingBytes;
+
+    /// <summary>True while reading is paused because replies are backed up.</summary>
+    internal bool ReadsPaused => Volatile.Read(ref _paused) != 0;
 
     /// <summary>Unique per listener, increasing.</summary>
     public long Id { get; }
@@ -37,6 +49,10 @@ public sealed class ClientConnection
         if (outcome == WriteOutcome.Written)
         {
             _listener.Statistics.ResponseSent();
+            if (_queue.PendingBytes > _listener.Options.PauseReadingResponseBytes)
+            {
+                Pause();
+            }
         }
         else if (outcome == WriteOutcome.Full)
         {
@@ -48,6 +64,33 @@ public sealed class ClientConnection
 
     /// <summary>Sends every buffered reply (one flush).</summary>
     public void Flush() => _queue.Flush();
+
+    /// <summary>
+    /// Resumes reading once the channel has room again; called on the loop after each flush and when writability
+    /// changes, so a pause always meets one of them (unflushed replies are flushed at the end of the turn).
+    /// </summary>
+    internal void MaybeResume()
+    {
+        // Writable: the unsent bytes are below the high-water mark, or have drained below the low one since they passed it.
+        if (Volatile.Read(ref _paused) == 0 || !_channel.IsWritable)
+        {
+            return;
+        }
+        Volatile.Write(ref _paused, 0);
+        _channel.Configuration.AutoRead = true;
+        FrameReader.ResumeDecoding(_channel); // the requests that waited in the buffer
+    }
+
+    private void Pause()
+    {
+        if (Interlocked.Exchange(ref _paused, 1) != 0)
+        {
+            return;
+        }
+        _channel.Configuration.AutoRead = false;
+        _listener.Statistics.ReadPaused();
+        TransportLog.ClientReadsPaused(_listener.Logger, Id, RemoteAddress, _listener.Options.PauseReadingResponseBytes);
+    }
 
     /// <summary>Drops buffered replies and closes the connection.</summary>
     public void Close()

@@ -10,6 +10,8 @@ namespace KvRaft.Transport;
 /// </summary>
 public sealed class ClientListener : IAsyncDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ClientChannelHandler, byte> _handlers = new();
+    private ITimer? _sweep;
     private readonly string _host;
     private readonly int _requestedPort;
     private readonly MultithreadEventLoopGroup _group;
@@ -55,10 +57,13 @@ public sealed class ClientListener : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var address = await ChannelSetup.ResolveAsync(_host, CancellationToken.None).ConfigureAwait(false);
-        var bootstrap = ChannelSetup.Server(_group, Options.PendingResponseBytesMax, () => new ClientChannelHandler(this));
+        // The high-water mark pauses reading (ClientConnection); the hard bound is the queue's.
+        var bootstrap = ChannelSetup.Server(_group, Options.PauseReadingResponseBytes, () => new ClientChannelHandler(this));
         _listener = await bootstrap.BindAsync(address, _requestedPort).ConfigureAwait(false);
         Port = ((IPEndPoint)_listener.LocalAddress).Port;
         TransportLog.ClientListening(Logger, address + ":" + Port);
+        var period = TimeSpan.FromMilliseconds(Math.Max(1, Options.PartialFrameTimeoutMilliseconds / 4));
+        _sweep = Options.Time.CreateTimer(_ => Sweep(), null, period, period);
     }
 
     /// <summary>Closes the listener and every connection, and stops the I/O threads.</summary>
@@ -67,6 +72,10 @@ public sealed class ClientListener : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+        if (_sweep is not null)
+        {
+            await _sweep.DisposeAsync().ConfigureAwait(false);
         }
         if (_listener is not null)
         {
@@ -100,6 +109,31 @@ public sealed class ClientListener : IAsyncDisposable
         if (Volatile.Read(ref _disposed) == 0)
         {
             Handler.OnClientDisconnected(connection);
+        }
+    }
+
+    /// <summary>Connections holding the bytes of an incomplete frame now.</summary>
+    internal int HeldPartialFrames => _handlers.Keys.Count(handler => handler.PartialSinceTimestamp != 0);
+
+    internal void Register(ClientChannelHandler handler) => _handlers.TryAdd(handler, 0);
+
+    internal void Unregister(ClientChannelHandler handler) => _handlers.TryRemove(handler, out _);
+
+    /// <summary>Closes connections that held an incomplete request frame too long (a timer thread).</summary>
+    internal void Sweep()
+    {
+        var now = Options.Time.GetTimestamp();
+        foreach (var handler in _handlers.Keys)
+        {
+            var since = handler.PartialSinceTimestamp;
+            if (since == 0 || handler.Channel is not { } channel || (handler.Connection?.ReadsPaused ?? false)
+                || Options.Time.GetElapsedTime(since, now).TotalMilliseconds < Options.PartialFrameTimeoutMilliseconds)
+            {
+                continue;
+            }
+            _handlers.TryRemove(handler, out _);
+            Statistics.PartialFrameTimedOut();
+            handler.CloseFor(channel, $"an incomplete request frame held for {Options.PartialFrameTimeoutMilliseconds} ms");
         }
     }
 }

@@ -8,7 +8,10 @@ public sealed record ClientListenerOptions
     /// <summary>Open connections at most; a connection beyond it is closed at once.</summary>
     public int ConnectionsMax { get; init; } = 1024;
 
-    /// <summary>Largest request frame (length field); a larger one closes the connection before its body is read.</summary>
+    /// <summary>
+    /// Largest request frame (length field); a larger one closes the connection before its body is read. It is
+    /// also the bound on a connection's buffered request bytes: a partial frame never holds more than this.
+    /// </summary>
     public int FrameBytesMax { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>
@@ -18,6 +21,19 @@ public sealed record ClientListenerOptions
     /// </summary>
     public int PendingResponseBytesMax { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Per connection: above this many response bytes pending (unflushed or unsent), the connection stops reading
+    /// (and handing on requests already read) until they drain to half of it: a client that does not read its
+    /// replies is slowed down to its own pace before <see cref="PendingResponseBytesMax"/> is reached.
+    /// </summary>
+    public int PauseReadingResponseBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>A connection holding the bytes of an incomplete request frame for this long is closed (slowloris).</summary>
+    public int PartialFrameTimeoutMilliseconds { get; init; } = 30_000;
+
+    /// <summary>The clock of <see cref="PartialFrameTimeoutMilliseconds"/> (a fake one in tests).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Event-loop threads doing the listener's socket I/O (unless <see cref="Loop"/> is given).</summary>
     public int IoThreads { get; init; } = 1;
 
@@ -26,7 +42,8 @@ public sealed record ClientListenerOptions
 
     internal void Validate()
     {
-        if (ConnectionsMax <= 0 || FrameBytesMax < 2 || FrameBytesMax > ProtocolLimits.FrameBytesMax || PendingResponseBytesMax <= 0 || IoThreads <= 0)
+        if (ConnectionsMax <= 0 || FrameBytesMax < 2 || FrameBytesMax > ProtocolLimits.FrameBytesMax || PendingResponseBytesMax <= 0 || IoThreads <= 0
+            || PauseReadingResponseBytes < 2 || PauseReadingResponseBytes > PendingResponseBytesMax || PartialFrameTimeoutMilliseconds <= 0 || Time is null)
         {
             throw new ArgumentException("invalid client listener options: " + this);
         }

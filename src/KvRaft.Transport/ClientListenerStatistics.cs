@@ -9,6 +9,8 @@ public sealed class ClientListenerStatistics
     private long _responsesSent;
     private long _malformedFrames;
     private long _slowClientsClosed;
+    private long _readsPaused;
+    private long _partialFrameTimeouts;
 
     /// <summary>Connections accepted (under the connection limit).</summary>
     public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
@@ -23,10 +25,17 @@ public sealed class ClientListenerStatistics
     /// <summary>Connections closed because their pending responses exceeded the limit.</summary>
     public long SlowClientsClosed => Interlocked.Read(ref _slowClientsClosed);
 
+    /// <summary>Times a connection stopped reading because its replies were backed up.</summary>
+    public long ReadsPaused => Interlocked.Read(ref _readsPaused);
+    /// <summary>Connections closed for holding an incomplete request frame too long.</summary>
+    public long PartialFrameTimeouts => Interlocked.Read(ref _partialFrameTimeouts);
+
     internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
     internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
     internal void RequestReceived() => Interlocked.Increment(ref _requestsReceived);
     internal void ResponseSent() => Interlocked.Increment(ref _responsesSent);
     internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
     internal void SlowClientClosed() => Interlocked.Increment(ref _slowClientsClosed);
+    internal void ReadPaused() => Interlocked.Increment(ref _readsPaused);
+    internal void PartialFrameTimedOut() => Interlocked.Increment(ref _partialFrameTimeouts);
 }

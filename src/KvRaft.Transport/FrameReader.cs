@@ -11,19 +11,64 @@ namespace KvRaft.Transport;
 /// body (a view of the pooled receive buffer, valid only during the call) to <see cref="OnFrame"/>.
 /// A frame that fails to decode or that <see cref="OnFrame"/> refuses closes this connection, with
 /// the error logged; the bytes after it are discarded (no resynchronisation inside a stream).
+/// A frame whose length field is above <see cref="FrameBytesMax"/> closes the connection before its body
+/// is read, so a connection never holds more than that of a partial frame. While <see cref="PausesDecoding"/>
+/// holds, frames already received wait (reading stops too) until <see cref="ResumeDecoding"/>.
 /// </summary>
 internal abstract class FrameReader : ByteToMessageDecoder
 {
-    private readonly int _frameBytesMax;
+    private readonly TimeProvider _time;
     private bool _failed;
+    private long _openedTimestamp; // written on the I/O thread; the sweep reads these three (Volatile)
+    private long _lastFrameTimestamp;
+    private long _partialSinceTimestamp; // 0 while no partial frame is held
 
-    protected FrameReader(ILogger logger, int frameBytesMax)
+    protected FrameReader(ILogger logger, int frameBytesMax, TimeProvider time)
     {
         Logger = logger;
-        _frameBytesMax = frameBytesMax;
+        FrameBytesMax = frameBytesMax;
+        _time = time;
     }
 
     protected ILogger Logger { get; }
+
+    /// <summary>Largest frame accepted now (a connection may raise it, once the peer has said hello).</summary>
+    protected int FrameBytesMax { get; set; }
+
+    /// <summary>When the connection became active (a <see cref="TimeProvider"/> timestamp).</summary>
+    internal long OpenedTimestamp => Volatile.Read(ref _openedTimestamp);
+
+    /// <summary>When the last whole frame arrived (or the connection opened).</summary>
+    internal long LastFrameTimestamp => Volatile.Read(ref _lastFrameTimestamp);
+
+    /// <summary>Since when the bytes of an incomplete frame have been held; 0 when none are.</summary>
+    internal long PartialSinceTimestamp => Volatile.Read(ref _partialSinceTimestamp);
+
+    /// <summary>True while frames must wait (the connection's replies are backed up).</summary>
+    protected virtual bool PausesDecoding => false;
+
+    /// <summary>Records the opening time: call first in ChannelActive.</summary>
+    protected void MarkOpened()
+    {
+        var now = _time.GetTimestamp();
+        Volatile.Write(ref _openedTimestamp, now);
+        Volatile.Write(ref _lastFrameTimestamp, now);
+    }
+
+    /// <summary>Decodes the frames that waited while paused (any thread: runs on the channel's loop).</summary>
+    internal static void ResumeDecoding(IChannel channel) =>
+        channel.EventLoop.Execute(() => channel.Pipeline.FireChannelRead(Unpooled.Empty));
+
+    public override void ChannelReadComplete(IChannelHandlerContext context)
+    {
+        if (PausesDecoding)
+        {
+            // The base asks for another read when a read produced no message (ours never do): not while paused.
+            context.FireChannelReadComplete();
+            return;
+        }
+        base.ChannelReadComplete(context);
+    }
 
     /// <summary>Handles one frame; a refusal closes the connection.</summary>
     protected abstract ParseResult OnFrame(IChannelHandlerContext context, FrameType type, ReadOnlyMemory<byte> body, int frameBytes);
@@ -33,17 +78,19 @@ internal abstract class FrameReader : ByteToMessageDecoder
 
     protected override void Decode(IChannelHandlerContext context, IByteBuffer input, List<object> output)
     {
-        while (!_failed && input.IsReadable())
+        var now = _time.GetTimestamp();
+        while (!_failed && input.IsReadable() && !PausesDecoding)
         {
             var segment = input.GetIoBuffer(input.ReaderIndex, input.ReadableBytes);
-            var decoded = FrameDecoder.Decode(segment, _frameBytesMax);
+            var decoded = FrameDecoder.Decode(segment, FrameBytesMax);
             if (decoded.Status == FrameDecodeStatus.NeedMoreData)
             {
-                return;
+                break;
             }
             var result = decoded.Error;
             if (decoded.Status == FrameDecodeStatus.Frame)
             {
+                Volatile.Write(ref _lastFrameTimestamp, now);
                 var body = new ReadOnlyMemory<byte>(segment.Array, segment.Offset + decoded.BodyOffset, decoded.BodyBytes);
                 result = OnFrame(context, decoded.Type, body, decoded.ConsumedBytes);
                 input.SkipBytes(decoded.ConsumedBytes);
@@ -57,6 +104,23 @@ internal abstract class FrameReader : ByteToMessageDecoder
         {
             input.SkipBytes(input.ReadableBytes);
         }
+        // A partial frame's clock starts when its first bytes wait, and stops when no bytes wait (or they wait on us).
+        var partial = input.IsReadable() && !PausesDecoding;
+        if (!partial)
+        {
+            Volatile.Write(ref _partialSinceTimestamp, 0);
+        }
+        else if (Volatile.Read(ref _partialSinceTimestamp) == 0)
+        {
+            Volatile.Write(ref _partialSinceTimestamp, now);
+        }
+    }
+
+    /// <summary>Logs and closes for a timeout or a limit (not a protocol error): any thread.</summary>
+    internal void CloseFor(IChannel channel, string reason)
+    {
+        TransportLog.ConnectionClosed(Logger, channel.RemoteAddress?.ToString() ?? "?", reason);
+        _ = channel.CloseAsync();
     }
 
     /// <summary>Logs, counts and closes: the one way a connection ends for a protocol error.</summary>

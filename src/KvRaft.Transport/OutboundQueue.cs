@@ -15,8 +15,10 @@ internal enum WriteOutcome : byte
 /// The frames written to one channel and not yet flushed. Writers (any thread) format frames
 /// straight into pooled batch buffers under a lock; <see cref="Flush"/> schedules one task on the
 /// channel's event loop that hands every batch to the channel and flushes once. Bounded: a frame
-/// that would take the unflushed bytes past the limit, or that finds the channel itself over its
-/// high-water mark, is refused (<see cref="WriteOutcome.Full"/>).
+/// that would take the unflushed bytes past the limit is refused (<see cref="WriteOutcome.Full"/>),
+/// and so is one that finds the channel itself over its high-water mark (peer queues) or that would
+/// take unflushed plus flushed-but-unsent bytes past the limit (client queues, whose high-water mark
+/// only pauses reading).
 /// </summary>
 internal sealed class OutboundQueue
 {
@@ -29,18 +31,40 @@ internal sealed class OutboundQueue
     private readonly List<IByteBuffer> _full = [];
     private readonly List<IByteBuffer> _writing = [];
     private readonly Action _flushOnLoop;
+    private readonly bool _boundsSentBytes;
+    private readonly Action? _afterFlush;
     private IByteBuffer? _current;
     private long _pendingBytes;
     private bool _flushScheduled;
     private bool _closed;
 
-    public OutboundQueue(IChannel channel, long bytesMax)
+    /// <param name="channel">The channel written to.</param>
+    /// <param name="bytesMax">The bound on pending bytes.</param>
+    /// <param name="boundsSentBytes">True: the bound covers unflushed plus flushed-but-unsent bytes; false: unflushed bytes, and the channel must be writable.</param>
+    /// <param name="afterFlush">Run on the loop after each flush.</param>
+    public OutboundQueue(IChannel channel, long bytesMax, bool boundsSentBytes = false, Action? afterFlush = null)
     {
         _channel = channel;
         _allocator = channel.Allocator;
         _bytesMax = bytesMax;
+        _boundsSentBytes = boundsSentBytes;
+        _afterFlush = afterFlush;
         _flushOnLoop = FlushOnLoop;
     }
+
+    /// <summary>Bytes written and not yet flushed, plus (client queues) bytes flushed and not yet on the socket.</summary>
+    public long PendingBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pendingBytes + SentPendingBytes();
+            }
+        }
+    }
+
+    private long SentPendingBytes() => _channel.Unsafe.OutboundBuffer?.TotalPendingWriteBytes() ?? 0;
 
     /// <summary>Formats <paramref name="value"/> into the unflushed batch.</summary>
     public WriteOutcome Write<TFormat, T>(in T value, out int frameBytes) where TFormat : IFrameFormat<T>
@@ -52,7 +76,10 @@ internal sealed class OutboundQueue
             {
                 return WriteOutcome.Closed;
             }
-            if (_pendingBytes + frameBytes > _bytesMax || !_channel.IsWritable)
+            var full = _boundsSentBytes
+                ? _pendingBytes + SentPendingBytes() + frameBytes > _bytesMax
+                : _pendingBytes + frameBytes > _bytesMax || !_channel.IsWritable;
+            if (full)
             {
                 return WriteOutcome.Full;
             }
@@ -149,6 +176,7 @@ internal sealed class OutboundQueue
         }
         _writing.Clear();
         _channel.Flush();
+        _afterFlush?.Invoke();
     }
 
 }

@@ -5,9 +5,11 @@ namespace KvRaft.Transport;
 
 /// <summary>
 /// Turns parsed views of a receive buffer into values that own their memory, decompressing LZ4
-/// blocks on the way. Decompression writes into a buffer of exactly the announced size, which the
-/// parser has already bounded by <see cref="ProtocolLimits"/>: a block that does not decompress to
-/// exactly that size is refused (no bombs, no partial data).
+/// blocks on the way. The announced size (bounded by <see cref="ProtocolLimits"/> in the parser) is
+/// first checked against the block itself (<see cref="Lz4Block.DecodedLength"/>): a block that does
+/// not decode to exactly that size is refused before anything is allocated, so a small frame cannot
+/// make the node allocate much (no bombs, no partial data). Decompression then writes into an array
+/// of exactly that size, which the receiver keeps (the node holds the entries), so it is not pooled.
 /// </summary>
 internal static class Owned
 {
@@ -22,6 +24,10 @@ internal static class Owned
         byte[] block;
         if (entries.IsCompressed)
         {
+            if (Lz4Block.DecodedLength(entries.Block.Span, entries.UncompressedBytes) != entries.UncompressedBytes)
+            {
+                return ParseResult.Fail(ProtocolError.Malformed, "LZ4 entries block does not decode to its announced length");
+            }
             block = GC.AllocateUninitializedArray<byte>(entries.UncompressedBytes); // every byte written below, or refused
             if (LZ4Codec.Decode(entries.Block.Span, block) != block.Length)
             {
@@ -52,6 +58,10 @@ internal static class Owned
         {
             owned = parsed with { Payload = Copy(parsed.Payload.Span) };
             return ParseResult.Ok;
+        }
+        if (Lz4Block.DecodedLength(parsed.Payload.Span, parsed.UncompressedBytes) != parsed.UncompressedBytes)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "LZ4 snapshot chunk does not decode to its announced length");
         }
         var payload = GC.AllocateUninitializedArray<byte>(parsed.UncompressedBytes); // every byte written below, or refused
         if (LZ4Codec.Decode(parsed.Payload.Span, payload) != payload.Length)

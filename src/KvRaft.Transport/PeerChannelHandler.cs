@@ -7,34 +7,58 @@ namespace KvRaft.Transport;
 /// The pipeline handler of one peer connection. A dialled connection sends its hello as soon as it
 /// is active and is then live; an accepted one is live once the first frame, a hello, passes
 /// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node, and answers it with its own
-/// hello (so each side learns the other's client address). After that only PeerMessage (From = the peer,
-/// To = this node) and SnapshotChunk frames are accepted, and on a dialled connection that answering hello, once.
+/// hello (so each side learns the other's client address). Until then a frame may be at most
+/// <see cref="HelloFrameBytesMax"/>, and the hello must come within the hello timeout. After that only PeerMessage
+/// (From = the peer, To = this node), SnapshotChunk and PeerHello frames (the accepting side's answer, then
+/// keepalives; each checked like the first) are accepted; a live connection that receives no frame for the idle
+/// timeout is closed (see <see cref="PeerTransport"/>'s sweep).
 /// </summary>
 internal sealed class PeerChannelHandler : FrameReader
 {
+    /// <summary>Largest frame before the hello: a hello is a few dozen bytes (room left for more fields).</summary>
+    public const int HelloFrameBytesMax = 4096;
+
     private readonly PeerTransport _transport;
     private PeerLink? _link;
     private PeerConnection? _connection;
     private bool _refusingHello;
-    private bool _helloAnswered; // dialled: the accepting peer's answering hello arrived
+    private int _accepted; // 1 while counted as an accepted connection; 2 once also past its hello (loop thread)
 
     /// <param name="transport">The owning transport.</param>
     /// <param name="dialledLink">The link this connection was dialled for, or null for an accepted connection.</param>
     public PeerChannelHandler(PeerTransport transport, PeerLink? dialledLink)
-        : base(transport.Logger, ProtocolLimits.FrameBytesMax)
+        : base(transport.Logger, dialledLink is null ? HelloFrameBytesMax : ProtocolLimits.FrameBytesMax, transport.Options.Time)
     {
         _transport = transport;
         _link = dialledLink;
     }
 
+    /// <summary>True once the connection is live (dialled, or accepted with a good hello).</summary>
+    internal bool IsLive => Volatile.Read(ref _connection) is not null;
+
+    internal IChannel? Channel { get; private set; }
+
     public override void ChannelActive(IChannelHandlerContext context)
     {
+        MarkOpened();
+        Channel = context.Channel;
         _transport.Channels.Add(context.Channel);
+        if (_link is null)
+        {
+            if (!_transport.TryAccept(this))
+            {
+                CloseFor(context.Channel, "over the peer connection limit");
+                base.ChannelActive(context);
+                return;
+            }
+            _accepted = 1;
+        }
+        _transport.Register(this);
         if (_link is not null)
         {
             SendHello(context, _link.NodeId);
-            _connection = new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
-            _transport.Attached(_link, _connection, "dialled");
+            Volatile.Write(ref _connection, new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
+            _transport.Attached(_link, _connection!, "dialled");
         }
         base.ChannelActive(context);
     }
@@ -42,6 +66,8 @@ internal sealed class PeerChannelHandler : FrameReader
     public override void ChannelInactive(IChannelHandlerContext context)
     {
         _transport.Channels.Remove(context.Channel);
+        _transport.Unregister(this, _accepted);
+        _accepted = 0;
         if (_link is not null && _connection is not null)
         {
             _transport.Detached(_link, _connection);
@@ -57,7 +83,7 @@ internal sealed class PeerChannelHandler : FrameReader
         }
         var result = type switch
         {
-            FrameType.PeerHello => OnAnsweringHello(body),
+            FrameType.PeerHello => OnLiveHello(body),
             FrameType.PeerMessage => OnMessage(body),
             FrameType.SnapshotChunk => OnChunk(body),
             _ => ParseResult.Fail(ProtocolError.UnknownType, "frame type not allowed on a peer connection after the hello"),
@@ -91,40 +117,36 @@ internal sealed class PeerChannelHandler : FrameReader
         }
         _transport.Statistics.FrameReceived(frameBytes);
         _link = link;
-        _connection = new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
-        _transport.Attached(link, _connection, "accepted");
+        FrameBytesMax = ProtocolLimits.FrameBytesMax;
+        _transport.HelloReceived();
+        _accepted = 2;
+        Volatile.Write(ref _connection, new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
+        _transport.Attached(link, _connection!, "accepted");
         SendHello(context, link.NodeId);
         return ParseResult.Ok;
     }
 
     private void SendHello(IChannelHandlerContext context, int toNodeId)
     {
-        var options = _transport.Options;
-        var hello = new PeerHello(ProtocolLimits.Version, options.ClusterId, options.LocalNodeId, toNodeId) { ClientAddress = options.ClientAddress?.Invoke() };
-        var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, hello);
+        var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, _transport.HelloTo(toNodeId));
         _transport.Statistics.FrameSent(frame.ReadableBytes);
         _ = context.WriteAndFlushAsync(frame);
     }
 
-    /// <summary>A dialled connection's one answering hello, from the peer it dialled.</summary>
-    private ParseResult OnAnsweringHello(ReadOnlyMemory<byte> body)
+    /// <summary>A hello on a live connection (the accepting side's answer, or a keepalive): checked like the first.</summary>
+    private ParseResult OnLiveHello(ReadOnlyMemory<byte> body)
     {
-        if (_helloAnswered || _link is not { Dials: true })
-        {
-            return ParseResult.Fail(ProtocolError.Malformed, "a second peer hello on a connection");
-        }
         var result = PeerHelloCodec.Parse(body.Span, out var hello);
         if (result.IsOk)
         {
             result = PeerHelloCodec.Check(hello, _transport.Options.ClusterId, _transport.Options.LocalNodeId);
         }
-        if (result.IsOk && hello.FromNodeId != _link.NodeId)
+        if (result.IsOk && hello.FromNodeId != _link!.NodeId)
         {
-            result = ParseResult.Fail(ProtocolError.WrongNode, "answering hello from another node than the one dialled");
+            result = ParseResult.Fail(ProtocolError.WrongNode, $"hello from node {hello.FromNodeId} on the connection of node {_link.NodeId}");
         }
         if (result.IsOk)
         {
-            _helloAnswered = true;
             Announced(hello);
         }
         return result;

@@ -16,7 +16,7 @@ namespace KvRaft.Transport;
 /// Messages to a peer that is not connected, or whose queue is full, are dropped and counted:
 /// Raft retransmits. <see cref="Send"/> never blocks on the network; <see cref="Flush"/> sends.
 /// </summary>
-public sealed class PeerTransport : IAsyncDisposable
+public sealed partial class PeerTransport : IAsyncDisposable
 {
     private readonly FrozenDictionary<int, PeerLink> _links;
     private readonly MultithreadEventLoopGroup _group;
@@ -69,6 +69,7 @@ public sealed class PeerTransport : IAsyncDisposable
         _listener = await bootstrap.BindAsync(address, Options.ListenPort).ConfigureAwait(false);
         Port = ((IPEndPoint)_listener.LocalAddress).Port;
         TransportLog.PeerListening(Logger, Options.LocalNodeId, address + ":" + Port);
+        StartSweep();
         foreach (var link in _links.Values.Where(link => link.Dials))
         {
             _dialLoops.Add(Task.Run(() => DialLoopAsync(link, _stopping.Token)));
@@ -147,6 +148,10 @@ public sealed class PeerTransport : IAsyncDisposable
             return;
         }
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_sweep is not null)
+        {
+            await _sweep.DisposeAsync().ConfigureAwait(false);
+        }
         if (_listener is not null)
         {
             await _listener.CloseAsync().ConfigureAwait(false);

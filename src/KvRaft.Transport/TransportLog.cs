@@ -38,4 +38,13 @@ internal static partial class TransportLog
 
     [LoggerMessage(11, LogLevel.Warning, "The {Transport} I/O threads did not stop within the shutdown timeout (DotNetty keeps a loop alive while tasks keep arriving); stopping without them")]
     public static partial void ShutdownIncomplete(ILogger logger, string transport);
+
+    [LoggerMessage(12, LogLevel.Warning, "Closing connection from {Remote}: {Reason}")]
+    public static partial void ConnectionClosed(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Node {LocalNodeId} refusing peer connection from {Remote}: {Accepted} accepted connections open ({AwaitingHello} before their hello), limits {AcceptedMax} and {AwaitingHelloMax}")]
+    public static partial void PeerRefused(ILogger logger, int localNodeId, string remote, int accepted, int awaitingHello, int acceptedMax, int awaitingHelloMax);
+
+    [LoggerMessage(14, LogLevel.Debug, "Client connection {ConnectionId} from {Remote}: more than {Limit} response bytes pending, reading paused")]
+    public static partial void ClientReadsPaused(ILogger logger, long connectionId, string remote, int limit);
 }

@@ -39,6 +39,24 @@ public sealed record TransportOptions
     /// </summary>
     public int OutboundQueueBytesMax { get; init; } = 64 * 1024 * 1024;
 
+    /// <summary>Accepted peer connections open at once at most (before or after their hello); one beyond is closed at once.</summary>
+    public int AcceptedConnectionsMax { get; init; } = 32;
+
+    /// <summary>Accepted peer connections that have not yet said hello, at most; one beyond is closed at once.</summary>
+    public int HelloPendingConnectionsMax { get; init; } = 8;
+
+    /// <summary>An accepted connection that has not said hello within this is closed.</summary>
+    public int HelloTimeoutMilliseconds { get; init; } = 5_000;
+
+    /// <summary>
+    /// A live peer connection that receives no frame within this is closed (the dialler reconnects). Each node
+    /// sends a keepalive hello on every live connection every third of it, so only a dead or silent peer trips it.
+    /// </summary>
+    public int IdleTimeoutMilliseconds { get; init; } = 30_000;
+
+    /// <summary>The clock of the hello and idle timeouts (a fake one in tests).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Event-loop threads doing all socket I/O of this transport (unless <see cref="Loop"/> is given).</summary>
     public int IoThreads { get; init; } = 1;
 
@@ -57,6 +75,11 @@ public sealed record TransportOptions
         Require(CompressAboveBytes >= 0, nameof(CompressAboveBytes));
         Require(OutboundQueueBytesMax > 0, nameof(OutboundQueueBytesMax));
         Require(IoThreads > 0, nameof(IoThreads));
+        Require(AcceptedConnectionsMax > 0, nameof(AcceptedConnectionsMax));
+        Require(HelloPendingConnectionsMax > 0 && HelloPendingConnectionsMax <= AcceptedConnectionsMax, nameof(HelloPendingConnectionsMax));
+        Require(HelloTimeoutMilliseconds > 0, nameof(HelloTimeoutMilliseconds));
+        Require(IdleTimeoutMilliseconds >= 3, nameof(IdleTimeoutMilliseconds));
+        Require(Time is not null, nameof(Time));
     }
 
     private static void Require(bool condition, string name)

@@ -15,6 +15,11 @@ public sealed class TransportStatistics
     private long _malformedFrames;
     private long _handshakesRefused;
     private long _blocksCompressed;
+    private long _connectionsRefused;
+    private long _connectionsAccepted;
+    private long _helloTimeouts;
+    private long _idleTimeouts;
+    private long _keepalivesSent;
 
     /// <summary>Frames written to a connection (hellos included).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
@@ -43,6 +48,17 @@ public sealed class TransportStatistics
     /// <summary>Entry blocks and snapshot chunks sent LZ4-compressed.</summary>
     public long BlocksCompressed => Interlocked.Read(ref _blocksCompressed);
 
+    /// <summary>Inbound connections accepted under the connection limits (before their hello).</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
+    /// <summary>Inbound connections closed at once for being over a connection limit.</summary>
+    public long ConnectionsRefused => Interlocked.Read(ref _connectionsRefused);
+    /// <summary>Accepted connections closed for saying no hello within the hello timeout.</summary>
+    public long HelloTimeouts => Interlocked.Read(ref _helloTimeouts);
+    /// <summary>Live connections closed for receiving no frame within the idle timeout.</summary>
+    public long IdleTimeouts => Interlocked.Read(ref _idleTimeouts);
+    /// <summary>Keepalive hellos sent on live connections.</summary>
+    public long KeepalivesSent => Interlocked.Read(ref _keepalivesSent);
+
     internal void FrameSent(int bytes)
     {
         Interlocked.Increment(ref _framesSent);
@@ -63,11 +79,17 @@ public sealed class TransportStatistics
     internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
     internal void HandshakeRefused() => Interlocked.Increment(ref _handshakesRefused);
     internal void BlockCompressed() => Interlocked.Increment(ref _blocksCompressed);
+    internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
+    internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
+    internal void HelloTimedOut() => Interlocked.Increment(ref _helloTimeouts);
+    internal void IdleTimedOut() => Interlocked.Increment(ref _idleTimeouts);
+    internal void KeepaliveSent() => Interlocked.Increment(ref _keepalivesSent);
 
     /// <inheritdoc />
     public override string ToString() =>
         $"sent {FramesSent} frames/{BytesSent} B, received {FramesReceived} frames/{BytesReceived} B, dropped {Dropped} " +
         $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}), " +
         $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
-        $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}";
+        $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}, " +
+        $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}";
 }

@@ -85,7 +85,7 @@ public sealed class ClientListenerTests
     public async Task A_client_with_too_many_pending_response_bytes_is_disconnected()
     {
         var handler = new RecordingClientHandler();
-        await using var listener = await StartAsync(handler, options: new ClientListenerOptions { PendingResponseBytesMax = 4096 });
+        await using var listener = await StartAsync(handler, options: new ClientListenerOptions { PendingResponseBytesMax = 4096, PauseReadingResponseBytes = 4096 });
         await using var raw = await RawConnection.ConnectAsync(listener.Port);
         await raw.SendAsync(Frames.Request(Request(1, 0)));
         var (connection, _) = (await handler.Requests.WaitForCountAsync(1, "the request"))[0];

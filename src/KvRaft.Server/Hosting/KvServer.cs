@@ -12,6 +12,7 @@ namespace KvRaft.Server.Hosting;
 /// </summary>
 public sealed class KvServer : IAsyncDisposable
 {
+    private readonly DataDirectory _directory; // locked and identified for the server's life
     private readonly FasterRaftLogStore _log;
     private readonly FasterKvStateMachine _machine;
     private readonly PeerTransport _peers;
@@ -24,10 +25,10 @@ public sealed class KvServer : IAsyncDisposable
     private readonly ServerOptions _options;
     private int _disposed;
 
-    private KvServer(ServerOptions options, ILoggerFactory loggers)
+    private KvServer(ServerOptions options, DataDirectory directory, ILoggerFactory loggers)
     {
         _logger = loggers.CreateLogger("kvraft.server");
-        Directory.CreateDirectory(options.DataDir);
+        _directory = directory;
         var limits = new StorageLimits();
         _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
         _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
@@ -41,15 +42,26 @@ public sealed class KvServer : IAsyncDisposable
         _peers = new PeerTransport(new TransportOptions
         {
             LocalNodeId = options.Id,
-            ClusterId = options.EffectiveClusterId(),
+            ClusterId = directory.ClusterId,
             ListenHost = peerHost,
             ListenPort = peerPort,
             Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
             ClientAddress = () => cluster.ClientAddressOf(options.Id),
             Loop = _io,
+            AcceptedConnectionsMax = options.MaxPeerConnections,
+            HelloPendingConnectionsMax = options.MaxPeerConnectionsBeforeHello,
+            HelloTimeoutMilliseconds = options.PeerHelloTimeoutMilliseconds,
+            IdleTimeoutMilliseconds = options.PeerIdleTimeoutMilliseconds,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
         (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
-        _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions { Loop = _io });
+        _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions
+        {
+            Loop = _io,
+            ConnectionsMax = options.MaxClientConnections,
+            PendingResponseBytesMax = options.MaxClientPendingResponseBytes,
+            PauseReadingResponseBytes = options.ClientPauseReadingBytes,
+            PartialFrameTimeoutMilliseconds = options.ClientPartialFrameTimeoutMilliseconds,
+        });
         var clientOutbox = new ConnectionClientOutbox(connections);
         var node = new KvNode(new KvNodeOptions
         {
@@ -88,7 +100,22 @@ public sealed class KvServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var server = new KvServer(options, loggers);
+        ILogger logger = loggers.CreateLogger("kvraft.server");
+        if (options.ClusterId == 0 && DataDirectory.ReadIdentity(options.DataDir) is null)
+        {
+            logger.LogWarning("No --cluster-id for a new data directory: deriving one from --peers, which anyone who knows the addresses can guess");
+        }
+        var directory = DataDirectory.Open(options.DataDir, options.Id, options.ClusterId, options.EffectiveClusterId(), logger);
+        KvServer server;
+        try
+        {
+            server = new KvServer(options, directory, loggers);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
         try
         {
             server._host.Start();
@@ -146,6 +173,7 @@ public sealed class KvServer : IAsyncDisposable
         _log.Dispose();
         StopStep = "closing the state machine";
         _machine.Dispose();
+        _directory.Dispose();
         StopStep = "stopped";
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
 using KvRaft.Transport;
@@ -17,8 +16,7 @@ namespace KvRaft.Server.Hosting;
 internal sealed partial class NodeHost : IAsyncDisposable
 {
     private const int EventsPerTurnMax = 4096;
-    private readonly Channel<NodeEvent> _events;
-    private readonly Queue<NodeEvent> _overflow = new(); // loop thread only: completions posted on the loop while the queue was full
+    private readonly NodeEventQueues _events;
     private readonly KvNode _node;
     private readonly IRaftLogStore _log;
     private readonly IKvStateMachine _machine;
@@ -41,11 +39,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
         _logger = logger;
         _clock = new TickClock(TimeProvider.System, tickMilliseconds);
         _tickInterval = TimeSpan.FromMilliseconds(tickMilliseconds);
-        _events = Channel.CreateBounded<NodeEvent>(new BoundedChannelOptions(queueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.DropWrite,
-        });
+        _events = new NodeEventQueues(queueCapacity, queueCapacity);
         _runTurn = RunTurn;
         _onTickTimer = OnTickTimer;
     }
@@ -59,21 +53,23 @@ internal sealed partial class NodeHost : IAsyncDisposable
         _loop.Schedule(_onTickTimer, _tickInterval);
     }
 
-    /// <summary>Queues an event and makes sure a turn will take it; false when the queue is full (the caller drops or refuses it).</summary>
+    /// <summary>
+    /// Queues an event and makes sure a turn will take it; false when a peer or client event finds its queue full
+    /// (the caller drops or refuses it). Disconnects, completions and Stop are always taken (see <see cref="NodeEventQueues"/>).
+    /// </summary>
     public bool Post(in NodeEvent item)
     {
-        if (!_events.Writer.TryWrite(item)) return false;
+        if (!_events.TryPost(item)) return false;
         ScheduleTurn();
         return true;
     }
 
+    /// <summary>Peer messages and chunks dropped because their queue was full.</summary>
+    public long PeerEventsDropped => _events.PeerEventsDropped;
+
     public async ValueTask DisposeAsync()
     {
-        // Stop must get through even when the queue is full.
-        while (!Post(new NodeEvent { Kind = NodeEventKind.Stop }) && !_stopped.Task.IsCompleted)
-        {
-            await Task.Yield();
-        }
+        Post(new NodeEvent { Kind = NodeEventKind.Stop });
         try
         {
             await _stopped.Task.ConfigureAwait(false);
@@ -121,17 +117,18 @@ internal sealed partial class NodeHost : IAsyncDisposable
     {
         int elapsedTicks = _clock.TakeElapsedTicks();
         if (elapsedTicks > 0) _node.OnTicks(elapsedTicks);
-        while (_overflow.TryDequeue(out NodeEvent early)) Dispatch(early);
-        ChannelReader<NodeEvent> reader = _events.Reader;
-        for (int i = 0; i < EventsPerTurnMax && reader.TryRead(out NodeEvent item); i++)
+        // Control events first, then peers, then clients: each kind has its own share of the turn.
+        for (int i = 0; i < EventsPerTurnMax && _events.TryTakeControl(out NodeEvent item); i++)
         {
             if (item.Kind == NodeEventKind.Stop) return false;
             Dispatch(item);
         }
+        for (int i = 0; i < EventsPerTurnMax && _events.TryTakePeer(out NodeEvent item); i++) Dispatch(item);
+        for (int i = 0; i < EventsPerTurnMax && _events.TryTakeClient(out NodeEvent item); i++) Dispatch(item);
         _node.EndTurn();
         DriveReady();
         MaybeSnapshot();
-        if (reader.TryPeek(out _)) ScheduleTurn(); // more than one turn takes
+        if (_events.HasPending) ScheduleTurn(); // more than one turn takes
         return true;
     }
 
@@ -170,16 +167,9 @@ internal sealed partial class NodeHost : IAsyncDisposable
 
     private void PostOrFail(NodeEvent item)
     {
-        // Completions must not be lost to a full queue. On the loop (a commit that completed there) waiting would
-        // never end: the next turn takes it first. Elsewhere, wait for room.
-        if (Post(item)) return;
-        if (_loop.InLoop)
-        {
-            _overflow.Enqueue(item);
-            ScheduleTurn();
-            return;
-        }
-        while (!Post(item)) Thread.Yield();
+        // Completions are control events: never refused, so never lost.
+        bool posted = Post(item);
+        Invariant.True(posted, item.Kind);
     }
 
     private void MaybeSnapshot()

@@ -53,7 +53,7 @@ public static class Program
         {
             server = await KvServer.StartAsync(options, loggers).ConfigureAwait(false);
         }
-        catch (StorageCorruptException error)
+        catch (Exception error) when (error is StorageCorruptException or DataDirectoryRefusedException)
         {
             logger.LogCritical("Refusing to start: {Message}", error.Message);
             return ExitFailed;

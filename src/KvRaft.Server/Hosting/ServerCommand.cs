@@ -15,11 +15,21 @@ public static class ServerCommand
         var peers = new Option<string?>("--peers") { Description = "Every node's peer address: 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003" };
         var clientPeers = new Option<string?>("--client-peers") { Description = "Every node's client address (for NotLeader hints)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
-        var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id checked on every peer connection (default: derived from --peers)" };
+        var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id (a random 64-bit number, the same for every node) checked at start against the data directory and on every peer connection; a new data directory adopts it; default: the one the data directory records, else derived from --peers" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
+        var defaults = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" };
+        var maxClientConnections = Limit("--max-client-connections", "Client connections open at once; one beyond is closed at once", defaults.MaxClientConnections);
+        var maxClientPending = Limit("--max-client-pending-response-bytes", "Per client connection: pending response bytes above which it is closed", defaults.MaxClientPendingResponseBytes);
+        var clientPause = Limit("--client-pause-reading-bytes", "Per client connection: pending response bytes above which it stops reading until they drain", defaults.ClientPauseReadingBytes);
+        var clientPartial = Limit("--client-partial-frame-timeout-ms", "A client connection holding an incomplete request this long is closed", defaults.ClientPartialFrameTimeoutMilliseconds);
+        var maxPeerConnections = Limit("--max-peer-connections", "Accepted peer connections open at once (before or after their hello)", defaults.MaxPeerConnections);
+        var maxPeerBeforeHello = Limit("--max-peer-connections-before-hello", "Accepted peer connections that have not yet said hello", defaults.MaxPeerConnectionsBeforeHello);
+        var peerHello = Limit("--peer-hello-timeout-ms", "An accepted peer connection that says no hello within this is closed", defaults.PeerHelloTimeoutMilliseconds);
+        var peerIdle = Limit("--peer-idle-timeout-ms", "A peer connection that receives nothing within this is closed (keepalives every third of it)", defaults.PeerIdleTimeoutMilliseconds);
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
             config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads,
+            maxClientConnections, maxClientPending, clientPause, clientPartial, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
         root.SetAction((parse, cancellation) =>
         {
@@ -38,6 +48,14 @@ public static class ServerCommand
                         DataDir = parse.GetValue(dataDir) ?? throw new FormatException("--data-dir is required"),
                         ClusterId = parse.GetValue(clusterId),
                         LeaseReads = parse.GetValue(leaseReads),
+                        MaxClientConnections = parse.GetValue(maxClientConnections),
+                        MaxClientPendingResponseBytes = parse.GetValue(maxClientPending),
+                        ClientPauseReadingBytes = parse.GetValue(clientPause),
+                        ClientPartialFrameTimeoutMilliseconds = parse.GetValue(clientPartial),
+                        MaxPeerConnections = parse.GetValue(maxPeerConnections),
+                        MaxPeerConnectionsBeforeHello = parse.GetValue(maxPeerBeforeHello),
+                        PeerHelloTimeoutMilliseconds = parse.GetValue(peerHello),
+                        PeerIdleTimeoutMilliseconds = parse.GetValue(peerIdle),
                     };
             }
             catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)
@@ -49,4 +67,7 @@ public static class ServerCommand
         });
         return root;
     }
+
+    private static Option<int> Limit(string name, string description, int defaultValue) =>
+        new(name) { Description = description + " (default " + defaultValue.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")", DefaultValueFactory = _ => defaultValue };
 }

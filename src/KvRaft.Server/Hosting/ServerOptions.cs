@@ -26,7 +26,10 @@ public sealed record ServerOptions
     /// <summary>Where the log and the state machine live.</summary>
     public required string DataDir { get; init; }
 
-    /// <summary>Cluster id checked on every peer connection; 0 derives one from <see cref="Peers"/>.</summary>
+    /// <summary>
+    /// Cluster id checked at start against the data directory's identity and on every peer connection. A new data
+    /// directory adopts it; 0 takes the one the directory records, or (a new directory) derives one from <see cref="Peers"/>.
+    /// </summary>
     public ulong ClusterId { get; init; }
 
     /// <summary>Length of a tick.</summary>
@@ -49,6 +52,30 @@ public sealed record ServerOptions
 
     /// <summary>Log entries kept behind a snapshot, so that followers a little behind catch up from the log instead of a snapshot.</summary>
     public long CompactionLagEntries { get; init; } = new ServerLimits().CompactionLagEntries;
+
+    /// <summary>Client connections open at once at most; one beyond is closed at once.</summary>
+    public int MaxClientConnections { get; init; } = 1024;
+
+    /// <summary>Per client connection: response bytes pending above which the connection is closed.</summary>
+    public int MaxClientPendingResponseBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Per client connection: response bytes pending above which it stops reading until they drain.</summary>
+    public int ClientPauseReadingBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>A client connection holding an incomplete request frame this long is closed.</summary>
+    public int ClientPartialFrameTimeoutMilliseconds { get; init; } = 30_000;
+
+    /// <summary>Accepted peer connections open at once at most (before or after their hello).</summary>
+    public int MaxPeerConnections { get; init; } = 32;
+
+    /// <summary>Accepted peer connections that have not yet said hello, at most.</summary>
+    public int MaxPeerConnectionsBeforeHello { get; init; } = 8;
+
+    /// <summary>An accepted peer connection that says no hello within this is closed.</summary>
+    public int PeerHelloTimeoutMilliseconds { get; init; } = 5_000;
+
+    /// <summary>A live peer connection that receives no frame within this is closed (keepalives are sent every third of it).</summary>
+    public int PeerIdleTimeoutMilliseconds { get; init; } = 30_000;
 
     /// <summary>Parses "1=host:port,2=host:port".</summary>
     public static Dictionary<int, (string Host, int Port)> ParseAddresses(string text)
@@ -100,6 +127,18 @@ public sealed record ServerOptions
         if (ClientPeers is not null) ParseAddresses(ClientPeers);
         if (string.IsNullOrWhiteSpace(DataDir)) throw new FormatException("--data-dir is required");
         if (TickMilliseconds <= 0 || HeartbeatTicks <= 0 || ElectionTicks <= HeartbeatTicks) throw new FormatException("ticks must satisfy 0 < heartbeat < election");
+        if (MaxClientConnections <= 0 || MaxPeerConnections <= 0 || MaxPeerConnectionsBeforeHello <= 0 || MaxPeerConnectionsBeforeHello > MaxPeerConnections)
+        {
+            throw new FormatException("connection limits must be positive, and --max-peer-connections-before-hello at most --max-peer-connections");
+        }
+        if (ClientPauseReadingBytes < 2 || ClientPauseReadingBytes > MaxClientPendingResponseBytes)
+        {
+            throw new FormatException("--client-pause-reading-bytes must be at least 2 and at most --max-client-pending-response-bytes");
+        }
+        if (ClientPartialFrameTimeoutMilliseconds <= 0 || PeerHelloTimeoutMilliseconds <= 0 || PeerIdleTimeoutMilliseconds < 3)
+        {
+            throw new FormatException("timeouts must be positive (--peer-idle-timeout-ms at least 3)");
+        }
     }
 
     /// <summary>

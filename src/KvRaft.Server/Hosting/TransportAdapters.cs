@@ -38,10 +38,10 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
 
     public void OnClientRequest(ClientConnection connection, in ClientRequest request)
     {
-        connections.TryAdd(connection.Id, connection);
+        connections.TryAdd(connection.Id, connection); // removed by the disconnect, a control event that is never dropped
         if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, Request = request }))
         {
-            // The node is saturated: refuse at once rather than queue without bound.
+            // The client queue is full: refuse at once rather than queue without bound (peer events have their own queue).
             connection.Reply(new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Retryable, Message = "busy: event queue full" });
             connection.Flush();
         }
@@ -95,7 +95,7 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
         {
             logger.LogWarning(error, "Sending snapshot {Index} to node {To} failed", snapshot.Info.Index, to);
         }
-        while (!host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotSent, NodeId = to, Flag = delivered })) Thread.Yield();
+        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotSent, NodeId = to, Flag = delivered }); // a control event: always taken
     }
 }
 

@@ -30,6 +30,20 @@ public sealed class ServerOptionsTests
         Assert.Equal((direct with { ClusterId = 42 }).EffectiveClusterId(), (relayed with { ClusterId = 42 }).EffectiveClusterId());
     }
 
+    [Fact]
+    public async Task The_connection_limits_have_their_documented_defaults_and_flags()
+    {
+        (_, ServerOptions? defaults) = await ParseAsync(Required);
+        Assert.Equal((1024, 16 << 20, 1 << 20, 30_000), (defaults!.MaxClientConnections, defaults.MaxClientPendingResponseBytes, defaults.ClientPauseReadingBytes, defaults.ClientPartialFrameTimeoutMilliseconds));
+        Assert.Equal((32, 8, 5_000, 30_000), (defaults.MaxPeerConnections, defaults.MaxPeerConnectionsBeforeHello, defaults.PeerHelloTimeoutMilliseconds, defaults.PeerIdleTimeoutMilliseconds));
+        (_, ServerOptions? given) = await ParseAsync([.. Required, "--max-client-connections", "5", "--max-client-pending-response-bytes", "4096",
+            "--client-pause-reading-bytes", "1024", "--client-partial-frame-timeout-ms", "100", "--max-peer-connections", "4",
+            "--max-peer-connections-before-hello", "2", "--peer-hello-timeout-ms", "200", "--peer-idle-timeout-ms", "300"]);
+        Assert.Equal((5, 4096, 1024, 100), (given!.MaxClientConnections, given.MaxClientPendingResponseBytes, given.ClientPauseReadingBytes, given.ClientPartialFrameTimeoutMilliseconds));
+        Assert.Equal((4, 2, 200, 300), (given.MaxPeerConnections, given.MaxPeerConnectionsBeforeHello, given.PeerHelloTimeoutMilliseconds, given.PeerIdleTimeoutMilliseconds));
+        Assert.Throws<FormatException>(() => (given with { MaxPeerConnectionsBeforeHello = 5 }).Validate());
+    }
+
     private static ServerOptions Options(string peers) => new()
     {
         Id = 1,
