@@ -9,6 +9,7 @@ public sealed class ClientListenerStatistics
     private long _responsesSent;
     private long _malformedFrames;
     private long _slowClientsClosed;
+    private long _requestsTooLarge;
 
     /// <summary>Connections accepted (under the connection limit).</summary>
     public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
@@ -23,6 +24,10 @@ public sealed class ClientListenerStatistics
     /// <summary>Connections closed because their pending responses exceeded the limit.</summary>
     public long SlowClientsClosed => Interlocked.Read(ref _slowClientsClosed);
 
+    /// <summary>Requests answered TooLarge by the listener (a key or value over its limit, or a frame over the frame limit).</summary>
+    public long RequestsTooLarge => Interlocked.Read(ref _requestsTooLarge);
+
+    internal void RequestTooLarge() => Interlocked.Increment(ref _requestsTooLarge);
     internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
     internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
     internal void RequestReceived() => Interlocked.Increment(ref _requestsReceived);

@@ -26,7 +26,8 @@ public sealed class KvServer : IAsyncDisposable
     {
         _logger = loggers.CreateLogger("kvraft.server");
         Directory.CreateDirectory(options.DataDir);
-        var limits = new StorageLimits();
+        StorageLimits limits = SizeLimits.Storage(StorageLimits.Default);
+        SizeLimits.Check(limits);
         _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
         _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
         _io = new IoLoop();

@@ -11,6 +11,10 @@ public static class CommandMapper
     /// <summary>Positions per entry: a new session's id is (entry index × this) + its position in the batch.</summary>
     public const long SessionIdsPerEntry = 1 << 12;
 
+    /// <summary>The message of a write the state machine refused as too large.</summary>
+    public static readonly string ValueTooLarge =
+        $"the value would exceed ValueBytesMax ({ProtocolLimits.ValueBytesMax} bytes) after this write: not applied";
+
     /// <summary>The state machine form of a command stored at (<paramref name="index"/>, <paramref name="position"/>).</summary>
     public static StorageKvCommand ToStorage(in ProtocolKvCommand command, long index, int position) => command.Op switch
     {
@@ -47,8 +51,8 @@ public static class CommandMapper
                 return response with { Status = ClientStatus.SessionExpired, Message = "unknown or expired session: register a new one" };
             case KvStatus.StaleSequence:
                 return response with { Status = ClientStatus.InvalidArgument, Message = "sequence number older than the session's last: not applied" };
-            case KvStatus.TooLarge:
-                return response with { Status = ClientStatus.InvalidArgument, Message = "key or value too large: not applied" };
+            case KvStatus.TooLarge: // an Append that would grow the value past ValueBytesMax (parsed keys and values are within limits)
+                return response with { Status = ClientStatus.TooLarge, Message = ValueTooLarge };
             default:
                 return response with { Status = ClientStatus.InternalError, Message = "unexpected result " + result.Status };
         }
