@@ -51,9 +51,9 @@ public sealed partial class KvNode
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: too many writes pending");
             return;
         }
+        _turnBytes = TurnBytes() + bytes;
         _turnCommands.Add(command);
         _turnWriters.Add(new Writer(connectionId, request.RequestId, request.Op));
-        _turnBytes = TurnBytes() + bytes;
     }
 
     /// <summary>Bytes of this turn's batch so far, its header included (0 commands: just the header).</summary>
