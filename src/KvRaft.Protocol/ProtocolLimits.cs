@@ -28,7 +28,7 @@ public static class ProtocolLimits
     /// </summary>
     public const int WriteFieldsBytesMax = 2 + KeyBytesMax + 1 + 4 + ValueBytesMax + 4 + ValueBytesMax;
 
-    /// <summary>Largest encoded <see cref="KvCommand"/>: a maximal CompareAndSet (2 MiB + 1,069 bytes).</summary>
+    /// <summary>Largest encoded <see cref="KvCommand"/>: a maximal CompareAndSet (2,098,204 bytes: 2 MiB + 1,052).</summary>
     public const int CommandBytesMax = KvCommandCodec.FixedBytes + WriteFieldsBytesMax;
 
     /// <summary>Largest client request body: a maximal CompareAndSet (request id, op, client id, sequence, fields).</summary>
@@ -42,7 +42,7 @@ public static class ProtocolLimits
 
     /// <summary>
     /// Largest data of one log entry (a command batch is one entry): 3 MiB. Room for one maximal command
-    /// (2 MiB + 1 KiB) and then some; with the log record's 28-byte header and FasterLog's 4-byte length it
+    /// (2 MiB + 1,052 bytes) and then some; with the log record's 28-byte header and FasterLog's 4-byte length it
     /// fits the storage's 4 MiB log page (checked by the server at start), and with the Append framing one
     /// peer frame.
     /// </summary>
