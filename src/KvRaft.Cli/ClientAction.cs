@@ -37,6 +37,7 @@ internal static class ClientAction
 
     private static string Describe(Exception error) => error switch
     {
+        KvTooLargeException => "too large, not applied: " + error.Message,
         KvClusterUnavailableException => "cluster unavailable: " + error.Message,
         KvOutcomeUnknownException => "outcome unknown (the write may or may not have been applied): " + error.Message,
         KvNotAppliedException => "not applied: " + error.Message,

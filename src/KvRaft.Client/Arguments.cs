@@ -16,7 +16,7 @@ internal static class Arguments
         }
         if (key.Length > ProtocolLimits.KeyBytesMax)
         {
-            throw new KvInvalidArgumentException($"the key has {key.Length} bytes; at most {ProtocolLimits.KeyBytesMax} are allowed");
+            throw new KvTooLargeException($"the key has {key.Length} bytes; at most {ProtocolLimits.KeyBytesMax} are allowed (ProtocolLimits.KeyBytesMax)");
         }
         return key;
     }
@@ -25,7 +25,7 @@ internal static class Arguments
     {
         if (value.Length > ProtocolLimits.ValueBytesMax)
         {
-            throw new KvInvalidArgumentException($"the {name} has {value.Length} bytes; at most {ProtocolLimits.ValueBytesMax} are allowed");
+            throw new KvTooLargeException($"the {name} has {value.Length} bytes; at most {ProtocolLimits.ValueBytesMax} are allowed (ProtocolLimits.ValueBytesMax)");
         }
         return value;
     }

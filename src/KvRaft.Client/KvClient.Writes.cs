@@ -43,6 +43,15 @@ public sealed partial class KvClient
                 _sessions.Discard(); // the server may still apply this sequence: retire the session
                 throw;
             }
+            catch (KvInvalidArgumentException)
+            {
+                // Answered by the server (TooLarge, InvalidArgument): the log may hold this sequence with that answer
+                // (an Append refused by the state machine), so the next write must not reuse it and get this answer as
+                // a duplicate. Skipping a sequence is harmless: a session takes any larger one.
+                session.LastSequence = sequence;
+                _sessions.Return(session);
+                throw;
+            }
             catch (Exception)
             {
                 _sessions.Return(session); // nothing was applied under this sequence

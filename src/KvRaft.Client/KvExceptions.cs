@@ -38,10 +38,23 @@ public sealed class KvOutcomeUnknownException : KvException
 /// An argument is invalid (empty key, key or value over the protocol limits, or refused by the
 /// server). Checked on the client before anything is sent where possible; never applied.
 /// </summary>
-public sealed class KvInvalidArgumentException : KvNotAppliedException
+public class KvInvalidArgumentException : KvNotAppliedException
 {
     /// <summary>Creates the exception.</summary>
     public KvInvalidArgumentException(string message, Exception? inner = null) : base(message, inner)
+    {
+    }
+}
+
+/// <summary>
+/// A key or value is too large: over <c>ProtocolLimits.KeyBytesMax</c> or <c>ValueBytesMax</c> (checked on the
+/// client before anything is sent), or answered TooLarge by the server (a value an Append would grow past
+/// ValueBytesMax, or a request over the server's limits). Never applied; retrying the same request cannot succeed.
+/// </summary>
+public sealed class KvTooLargeException : KvInvalidArgumentException
+{
+    /// <summary>Creates the exception.</summary>
+    public KvTooLargeException(string message, Exception? inner = null) : base(message, inner)
     {
     }
 }

@@ -130,7 +130,7 @@ internal sealed class RequestRunner
         }
     }
 
-    /// <summary>Throws for the answers that end the call: SessionExpired, InvalidArgument, InternalError.</summary>
+    /// <summary>Throws for the answers that end the call: SessionExpired, InvalidArgument, TooLarge, InternalError.</summary>
     private static void Refuse(ClientResponse? response, bool isWrite, Attempts attempts)
     {
         switch (response?.Status)
@@ -139,6 +139,8 @@ internal sealed class RequestRunner
                 throw new SessionExpiredException();
             case ClientStatus.InvalidArgument:
                 throw new KvInvalidArgumentException("the server refused the request: " + response.Value.Message);
+            case ClientStatus.TooLarge:
+                throw new KvTooLargeException("the server refused the request as too large: " + response.Value.Message);
             case ClientStatus.InternalError when isWrite:
                 attempts.MaySent = true;
                 throw new KvOutcomeUnknownException("the server failed while handling the write: " + response.Value.Message);

@@ -36,6 +36,11 @@ public enum ClientStatus : byte
     InvalidArgument = 5,
     /// <summary>The node failed; the body has a message.</summary>
     InternalError = 6,
+    /// <summary>
+    /// The request is too large (a key or value over its limit, or a value an Append would grow past
+    /// <see cref="ProtocolLimits.ValueBytesMax"/>); never applied, and not worth retrying. The body has a message.
+    /// </summary>
+    TooLarge = 7,
 }
 
 /// <summary>A node's Raft role.</summary>

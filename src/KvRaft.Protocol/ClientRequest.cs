@@ -156,6 +156,23 @@ public static class ClientRequestCodec
         return ParseResult.Ok;
     }
 
+    /// <summary>
+    /// Reads only the request id and op at the start of a body (or of the part of it received so far),
+    /// to answer a request refused as too large; false when they are missing or the op is unknown.
+    /// </summary>
+    public static bool TryReadHead(ReadOnlySpan<byte> body, out ulong requestId, out ClientOp op)
+    {
+        requestId = 0;
+        op = default;
+        if (body.Length < FixedBytes || body[8] is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.Status)
+        {
+            return false;
+        }
+        requestId = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(body);
+        op = (ClientOp)body[8];
+        return true;
+    }
+
     /// <summary>Size of the whole frame (header + body).</summary>
     public static int FrameSize(in ClientRequest request) => FrameHeader.Bytes + Size(request);
 

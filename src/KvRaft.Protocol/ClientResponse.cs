@@ -56,7 +56,7 @@ public readonly record struct ClientResponse
     public int LeaderId { get; init; }
     /// <summary>NotLeader: the leader's client address ("host:port"), or null when unknown.</summary>
     public string? LeaderAddress { get; init; }
-    /// <summary>Retryable, InvalidArgument, InternalError: a human-readable message, or null.</summary>
+    /// <summary>Retryable, InvalidArgument, InternalError, TooLarge: a human-readable message, or null.</summary>
     public string? Message { get; init; }
 
     /// <summary>Value equality; <see cref="Value"/> compared bytewise.</summary>
@@ -97,7 +97,7 @@ public static class ClientResponseCodec
             _ => 0,
         },
         ClientStatus.NotLeader => 1 + 4 + 2 + WireWriter.TextBytes(response.LeaderAddress),
-        ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError => 2 + WireWriter.TextBytes(response.Message),
+        ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => 2 + WireWriter.TextBytes(response.Message),
         _ => 0,
     };
 
@@ -107,7 +107,7 @@ public static class ClientResponseCodec
         var size = Size(response);
         Invariant.True(destination.Length >= size, destination.Length);
         Invariant.True(response.Op is >= ClientOp.RegisterSession and <= ClientOp.Status, response.Op);
-        Invariant.True(response.Status <= ClientStatus.InternalError, response.Status);
+        Invariant.True(response.Status <= ClientStatus.TooLarge, response.Status);
         var writer = new WireWriter(destination);
         writer.U64(response.RequestId);
         writer.U8((byte)response.Op);
@@ -123,7 +123,7 @@ public static class ClientResponseCodec
                 writer.I32(response.LeaderId);
                 writer.Text(response.LeaderAddress);
                 break;
-            case ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError:
+            case ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge:
                 writer.Text(response.Message);
                 break;
             default:
@@ -183,7 +183,7 @@ public static class ClientResponseCodec
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
         }
-        if (status > (byte)ClientStatus.InternalError)
+        if (status > (byte)ClientStatus.TooLarge)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client status");
         }
@@ -192,7 +192,7 @@ public static class ClientResponseCodec
         {
             ClientStatus.Ok => ReadOk(ref reader, ref parsed),
             ClientStatus.NotLeader => ReadNotLeader(ref reader, ref parsed),
-            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError => ReadMessage(ref reader, ref parsed),
+            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => ReadMessage(ref reader, ref parsed),
             _ => ParseResult.Ok,
         };
         if (!result.IsOk)

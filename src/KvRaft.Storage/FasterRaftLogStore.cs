@@ -30,6 +30,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
 
     private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, IFileSystem files, Func<string, IDevice> createDevice)
     {
+        limits.Validate(); // a record FasterLog would refuse must be refused here first, with the limits named
         this.limits = limits;
         this.logger = logger;
         DirectorySync.CreateDurably(files, directory);
@@ -184,6 +185,8 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     {
         if (entry.Data.Length > limits.EntryMaxBytes)
         {
+            // The last defence: the server never proposes or accepts an entry above ProtocolLimits.EntryDataBytesMax,
+            // and it opens the log with EntryMaxBytes at least that (SizeLimits), so reaching this is a bug there.
             throw new ArgumentException($"Entry {entry.Index} has {entry.Data.Length} bytes, above {limits.EntryMaxBytes}");
         }
         var length = LogRecord.Encode(buffer, LogRecordKind.Entry, entry.Type, entry.Index, entry.Term, entry.Data.Span);

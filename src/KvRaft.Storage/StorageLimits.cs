@@ -55,4 +55,41 @@ public sealed record StorageLimits
 
     /// <summary>Largest value accepted by the state machine (after an append, too).</summary>
     public int ValueMaxBytes { get; init; } = 1 << 20;
+
+    /// <summary>Bytes FasterLog writes before each of its entries: a 4-byte length (no checksum: LogChecksumType.None).</summary>
+    public const int FasterLogEntryHeaderBytes = 4;
+
+    /// <summary>Bytes a FasterKV record takes beyond its key and value, at most (record info, lengths, key prefix, alignment).</summary>
+    public const int KvRecordOverheadBytes = 64;
+
+    /// <summary>
+    /// Bytes the largest entry takes in a FasterLog page: FasterLog's length, the log record header, the payload,
+    /// rounded up to FasterLog's 4-byte alignment. FasterLog refuses (throws) a record larger than one page.
+    /// </summary>
+    public long EntryRecordBytesMax => FasterLogEntryHeaderBytes + (((long)LogRecord.HeaderBytes + EntryMaxBytes + 3) & ~3L);
+
+    /// <summary>
+    /// Checks that the limits fit each other (a maximal entry's record fits a log page; sizes positive); throws
+    /// <see cref="ArgumentException"/> naming the first that does not. The log store calls it when it opens.
+    /// (Whether a maximal key and value fit a FasterKV page is checked by the server, which knows the largest
+    /// values it accepts: <see cref="KvRecordFits"/>.)
+    /// </summary>
+    public void Validate()
+    {
+        Require(EntryMaxBytes > 0 && KeyMaxBytes > 0 && ValueMaxBytes > 0 && SnapshotChunkBytes > 0, "sizes must be positive");
+        Require(LogPageBits is >= 9 and <= 30 && KvPageBits is >= 9 and <= 30, "page bits must be in [9, 30]");
+        Require(EntryRecordBytesMax <= 1L << LogPageBits,
+            $"an entry of EntryMaxBytes ({EntryMaxBytes}) takes {EntryRecordBytesMax} bytes of a log page of {1L << LogPageBits} (LogPageBits {LogPageBits})");
+    }
+
+    /// <summary>True when a record of a key of <paramref name="keyBytes"/> and a value of <paramref name="valueBytes"/> fits one FasterKV page.</summary>
+    public bool KvRecordFits(int keyBytes, int valueBytes) => (long)keyBytes + valueBytes + KvRecordOverheadBytes <= 1L << KvPageBits;
+
+    private void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException("invalid storage limits: " + message + ": " + this);
+        }
+    }
 }

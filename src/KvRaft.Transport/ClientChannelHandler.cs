@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using DotNetty.Buffers;
 using DotNetty.Transport.Channels;
 using KvRaft.Protocol;
 
@@ -73,8 +75,40 @@ internal sealed class ClientChannelHandler : FrameReader
             _listener.Statistics.RequestReceived();
             _listener.Handler.OnClientRequest(_connection, request);
         }
+        else if (result.Error == ProtocolError.TooLarge && ClientRequestCodec.TryReadHead(body.Span, out var requestId, out var op))
+        {
+            // A whole frame with a key or value over its limit: the stream is intact, so the request is answered
+            // TooLarge (never proposed) and the connection stays open.
+            _listener.Statistics.RequestTooLarge();
+            _connection.Reply(TooLarge(requestId, op, "request refused: " + result.Message + SizeLimitsText));
+            _connection.Flush();
+            return ParseResult.Ok;
+        }
         return result;
     }
+
+    /// <summary>
+    /// A frame longer than the limit is refused from its header; when its request id and op have arrived, it is
+    /// answered TooLarge before the connection closes (the rest of the frame is never read).
+    /// </summary>
+    protected override IByteBuffer? Farewell(IChannelHandlerContext context, ArraySegment<byte> received, ParseResult error)
+    {
+        if (_connection is null || error.Error != ProtocolError.TooLarge || received.Count < FrameHeader.Bytes
+            || received[5] != (byte)FrameType.ClientRequest
+            || !ClientRequestCodec.TryReadHead(received.AsSpan(FrameHeader.Bytes), out var requestId, out var op))
+        {
+            return null;
+        }
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(received);
+        var message = $"request refused: its frame has {length} bytes, above the limit of {_listener.Options.FrameBytesMax}; the connection closes";
+        _listener.Statistics.RequestTooLarge();
+        return OutboundQueue.Encode<ClientResponseFrame, ClientResponse>(context.Allocator, TooLarge(requestId, op, message));
+    }
+
+    private static readonly string SizeLimitsText = $" (keys at most {ProtocolLimits.KeyBytesMax} bytes, values at most {ProtocolLimits.ValueBytesMax})";
+
+    private static ClientResponse TooLarge(ulong requestId, ClientOp op, string message) =>
+        new() { RequestId = requestId, Op = op, Status = ClientStatus.TooLarge, Message = message };
 
     protected override void OnRefused(ParseResult error) => _listener.Statistics.MalformedFrame();
 }

@@ -9,10 +9,12 @@ public sealed record ClientListenerOptions
     public int ConnectionsMax { get; init; } = 1024;
 
     /// <summary>
-    /// Largest request frame (length field); a larger one closes the connection before its body is read. It is
-    /// also the bound on a connection's buffered request bytes: a partial frame never holds more than this.
+    /// Largest request frame (length field); a larger one is answered TooLarge (when its request id has arrived)
+    /// and closes the connection before its body is read. It is also the bound on a connection's buffered request
+    /// bytes: a partial frame never holds more than this. By default the largest legal request,
+    /// <see cref="ProtocolLimits.RequestFrameBytesMax"/> (a compare-and-set with a maximal key, expected value and value).
     /// </summary>
-    public int FrameBytesMax { get; init; } = 4 * 1024 * 1024;
+    public int FrameBytesMax { get; init; } = ProtocolLimits.RequestFrameBytesMax;
 
     /// <summary>
     /// Per connection: response bytes written but not flushed, and (separately) flushed but not yet

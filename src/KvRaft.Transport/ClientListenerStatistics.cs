@@ -11,6 +11,7 @@ public sealed class ClientListenerStatistics
     private long _slowClientsClosed;
     private long _readsPaused;
     private long _partialFrameTimeouts;
+    private long _requestsTooLarge;
 
     /// <summary>Connections accepted (under the connection limit).</summary>
     public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
@@ -30,6 +31,10 @@ public sealed class ClientListenerStatistics
     /// <summary>Connections closed for holding an incomplete request frame too long.</summary>
     public long PartialFrameTimeouts => Interlocked.Read(ref _partialFrameTimeouts);
 
+    /// <summary>Requests answered TooLarge by the listener (a key or value over its limit, or a frame over the frame limit).</summary>
+    public long RequestsTooLarge => Interlocked.Read(ref _requestsTooLarge);
+
+    internal void RequestTooLarge() => Interlocked.Increment(ref _requestsTooLarge);
     internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
     internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
     internal void RequestReceived() => Interlocked.Increment(ref _requestsReceived);

@@ -88,6 +88,7 @@ internal abstract class FrameReader : ByteToMessageDecoder
                 break;
             }
             var result = decoded.Error;
+            IByteBuffer? farewell = null;
             if (decoded.Status == FrameDecodeStatus.Frame)
             {
                 Volatile.Write(ref _lastFrameTimestamp, now);
@@ -95,9 +96,13 @@ internal abstract class FrameReader : ByteToMessageDecoder
                 result = OnFrame(context, decoded.Type, body, decoded.ConsumedBytes);
                 input.SkipBytes(decoded.ConsumedBytes);
             }
+            else
+            {
+                farewell = Farewell(context, segment, result);
+            }
             if (!result.IsOk)
             {
-                Refuse(context, result);
+                Refuse(context, result, farewell);
             }
         }
         if (_failed)
@@ -123,17 +128,32 @@ internal abstract class FrameReader : ByteToMessageDecoder
         _ = channel.CloseAsync();
     }
 
-    /// <summary>Logs, counts and closes: the one way a connection ends for a protocol error.</summary>
-    protected void Refuse(IChannelHandlerContext context, ParseResult error)
+    /// <summary>
+    /// A frame that cannot be read (<paramref name="error"/>, from its header): the one frame to send before the
+    /// connection closes, or null. <paramref name="received"/> holds the bytes received so far, the header first.
+    /// </summary>
+    protected virtual IByteBuffer? Farewell(IChannelHandlerContext context, ArraySegment<byte> received, ParseResult error) => null;
+
+    /// <summary>
+    /// Logs, counts and closes: the one way a connection ends for a protocol error. A <paramref name="farewell"/>
+    /// frame is written first and the connection closes once it is written (or failed).
+    /// </summary>
+    protected void Refuse(IChannelHandlerContext context, ParseResult error, IByteBuffer? farewell = null)
     {
         if (_failed)
         {
+            farewell?.Release();
             return;
         }
         _failed = true;
         TransportLog.FrameRefused(Logger, error.Error, error.Message, context.Channel.RemoteAddress?.ToString() ?? "?");
         OnRefused(error);
-        _ = context.CloseAsync();
+        if (farewell is null)
+        {
+            _ = context.CloseAsync();
+            return;
+        }
+        _ = context.WriteAndFlushAsync(farewell).ContinueWith(_ => context.CloseAsync(), TaskScheduler.Default);
     }
 
     public override void ExceptionCaught(IChannelHandlerContext context, Exception exception)

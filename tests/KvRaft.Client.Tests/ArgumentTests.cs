@@ -31,6 +31,28 @@ public sealed class ArgumentTests
     }
 
     [Fact]
+    public async Task A_value_one_byte_over_the_limit_throws_too_large_naming_the_limit_without_sending()
+    {
+        await using var server = new FakeServer();
+        await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
+        var error = await Bounded.Throws<KvTooLargeException>(() => client.PutAsync(new byte[] { 1 }, new byte[ProtocolLimits.ValueBytesMax + 1]));
+        Assert.Contains(ProtocolLimits.ValueBytesMax.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+        await Bounded.Throws<KvTooLargeException>(() => client.PutAsync(new byte[ProtocolLimits.KeyBytesMax + 1], new byte[] { 1 }));
+        Assert.False(KvOutcome.Classify(error));
+        Assert.Empty(server.Seen);
+    }
+
+    [Fact]
+    public async Task Server_too_large_answer_throws_too_large_classified_not_applied_and_is_not_retried()
+    {
+        await using var server = new FakeServer { Script = request => request.Op == ClientOp.Append ? FakeReply.With(ClientStatus.TooLarge) : null };
+        await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
+        var error = await Bounded.Throws<KvTooLargeException>(() => client.AppendAsync("k", "v"));
+        Assert.False(KvOutcome.Classify(error));
+        Assert.Single(server.SeenOps(ClientOp.Append));
+    }
+
+    [Fact]
     public async Task Largest_key_and_value_are_accepted()
     {
         await using var server = new FakeServer();

@@ -81,8 +81,30 @@ public class ClientProtocolTests
         var bytes = Codecs.ClientResponse.Encode(new ClientResponse { RequestId = 1, Op = ClientOp.Status, Status = ClientStatus.Ok });
         bytes[10 + 4] = 4; // role
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
-        bytes[9] = 7; // status
+        bytes[9] = 8; // status
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
+    }
+
+    [Fact]
+    public void ClientResponse_TooLargeIsStatusSevenWithAMessage()
+    {
+        var response = new ClientResponse { RequestId = 5, Op = ClientOp.Append, Status = ClientStatus.TooLarge, Message = "too big" };
+        var bytes = Codecs.ClientResponse.Encode(response);
+        Assert.Equal(7, bytes[9]);
+        Assert.Equal(10 + 2 + 7, bytes.Length);
+        Assert.True(ClientResponseCodec.Parse(bytes, out var parsed).IsOk);
+        Assert.Equal(response, parsed);
+    }
+
+    [Fact]
+    public void ClientRequest_HeadIsReadFromTheFirstNineBytesOfABody()
+    {
+        var body = Codecs.ClientRequest.Encode(new ClientRequest { RequestId = 0x0102030405060708, Op = ClientOp.Put, ClientId = 1, Sequence = 1, Key = new byte[] { 1 }, Value = new byte[3] });
+        Assert.True(ClientRequestCodec.TryReadHead(body.AsSpan(0, ClientRequestCodec.FixedBytes), out var requestId, out var op));
+        Assert.Equal((0x0102030405060708UL, ClientOp.Put), (requestId, op));
+        Assert.False(ClientRequestCodec.TryReadHead(body.AsSpan(0, ClientRequestCodec.FixedBytes - 1), out _, out _));
+        body[8] = 0;
+        Assert.False(ClientRequestCodec.TryReadHead(body, out _, out _));
     }
 
     [Fact]

@@ -176,7 +176,7 @@ internal static class Generators
                 _ => response,
             },
             ClientStatus.NotLeader => response with { LeaderKnown = flags.LeaderKnown, LeaderId = flags.LeaderKnown ? leaderId : 0, LeaderAddress = text },
-            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError => response with { Message = text },
+            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => response with { Message = text },
             _ => response,
         };
     }

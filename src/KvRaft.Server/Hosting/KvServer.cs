@@ -29,7 +29,8 @@ public sealed class KvServer : IAsyncDisposable
     {
         _logger = loggers.CreateLogger("kvraft.server");
         _directory = directory;
-        var limits = new StorageLimits();
+        StorageLimits limits = SizeLimits.Storage(StorageLimits.Default);
+        SizeLimits.Check(limits);
         _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
         _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
         _io = new IoLoop();

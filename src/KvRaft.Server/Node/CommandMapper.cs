@@ -15,6 +15,10 @@ public static class CommandMapper
     /// </summary>
     public const long LegacySessionIdsPerEntry = 1 << 12;
 
+    /// <summary>The message of a write the state machine refused as too large.</summary>
+    public static readonly string ValueTooLarge =
+        $"the value would exceed ValueBytesMax ({ProtocolLimits.ValueBytesMax} bytes) after this write: not applied";
+
     /// <summary>The state machine form of a command stored at (<paramref name="index"/>, <paramref name="position"/>).</summary>
     public static StorageKvCommand ToStorage(in ProtocolKvCommand command, long index, int position) => command.Op switch
     {
@@ -56,8 +60,8 @@ public static class CommandMapper
                 return response with { Status = ClientStatus.InvalidArgument, Message = ClientContract.SequenceReusedMessage };
             case KvStatus.SessionIdTaken:
                 return response with { Status = ClientStatus.Retryable, Message = "session id already in use: register again" };
-            case KvStatus.TooLarge:
-                return response with { Status = ClientStatus.InvalidArgument, Message = "key or value too large: not applied" };
+            case KvStatus.TooLarge: // an Append that would grow the value past ValueBytesMax (parsed keys and values are within limits)
+                return response with { Status = ClientStatus.TooLarge, Message = ValueTooLarge };
             default:
                 return response with { Status = ClientStatus.InternalError, Message = "unexpected result " + result.Status };
         }

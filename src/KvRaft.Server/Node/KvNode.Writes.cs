@@ -20,10 +20,12 @@ public sealed partial class KvNode
 
     private readonly List<KvCommand> _turnCommands = new();
     private readonly List<Writer> _turnWriters = new();
-    private int _turnBytes;
+    private int _turnBytes; // encoded bytes of _turnCommands with the batch header: always <= _limits.ProposalBytesMax
     private readonly Dictionary<long, Proposal> _proposals = new();
     private int _pendingWrites;
     private readonly List<long> _expired = new(); // reused every tick: no allocation to find timed-out requests
+
+    private const string TooLargeForProposal = "request larger than one proposal (ServerLimits.ProposalBytesMax): not applied";
 
     private void QueueWrite(long connectionId, in ClientRequest request)
     {
@@ -34,7 +36,13 @@ public sealed partial class KvNode
         }
         KvCommand command = request.ToCommand();
         int bytes = KvCommandCodec.Size(command);
-        if (_turnCommands.Count >= _limits.WritesPerProposalMax || _turnBytes + bytes > _limits.ProposalBytesMax)
+        if (KvCommandBatchCodec.HeaderBytes + bytes > _limits.ProposalBytesMax)
+        {
+            // Not reached with checked limits (SizeLimits: every parsed request fits a proposal); refused, never proposed.
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.TooLarge, TooLargeForProposal);
+            return;
+        }
+        if (_turnCommands.Count >= _limits.WritesPerProposalMax || TurnBytes() + bytes > _limits.ProposalBytesMax)
         {
             ProposeTurnWrites(); // this turn's batch is full: propose it and start another
         }
@@ -48,16 +56,20 @@ public sealed partial class KvNode
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, RegistrationBusyMessage);
             return;
         }
+        _turnBytes = TurnBytes() + bytes;
         _turnCommands.Add(command);
         _turnWriters.Add(new Writer(connectionId, request.RequestId, request.Op));
-        _turnBytes += bytes;
     }
+
+    /// <summary>Bytes of this turn's batch so far, its header included (0 commands: just the header).</summary>
+    private int TurnBytes() => _turnCommands.Count == 0 ? KvCommandBatchCodec.HeaderBytes : _turnBytes;
 
     private void ProposeTurnWrites()
     {
         if (_turnCommands.Count == 0) return;
         ReadOnlySpan<KvCommand> commands = CollectionsMarshal.AsSpan(_turnCommands);
         int size = KvCommandBatchCodec.Size(commands);
+        Invariant.True(size == _turnBytes && size <= _limits.ProposalBytesMax, (size, _turnBytes, _limits.ProposalBytesMax)); // never an entry the log would refuse
         byte[] payload = ArrayPool<byte>.Shared.Rent(size);
         int written = KvCommandBatchCodec.Format(commands, payload);
         Invariant.True(written == size, (written, size));

@@ -32,6 +32,7 @@ public sealed partial class KvNode
     public KvNode(KvNodeOptions options, IRaftLogStore log, IKvStateMachine machine, IPeerOutbox peers, IClientOutbox clients, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        SizeLimits.Check(options.Limits); // a maximal request fits a proposal, a proposal one entry, an Append one frame
         _log = log;
         _machine = machine;
         _peers = peers;
@@ -51,6 +52,8 @@ public sealed partial class KvNode
             Applied = Math.Max(machine.AppliedIndex, log.FirstIndex - 1),
             LeaseReads = options.LeaseReads,
             AppendEntriesMax = options.Limits.AppendEntriesMax,
+            AppendBytesMax = options.Limits.AppendBytesMax,
+            UncommittedBytesMax = options.Limits.UncommittedBytesMax,
             InflightMessagesMax = options.Limits.InflightMessagesMax,
             AsyncStorageWrites = true, // the only Ready path: see KvNode.Ready.cs
         });

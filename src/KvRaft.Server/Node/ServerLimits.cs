@@ -1,6 +1,11 @@
+using KvRaft.Protocol;
+
 namespace KvRaft.Server.Node;
 
-/// <summary>Every bound the node enforces, in one place (the core's own limits are in RaftConfig).</summary>
+/// <summary>
+/// Every bound the node enforces, in one place (the core's own limits are in RaftConfig). The size bounds are
+/// derived from ProtocolLimits and checked against it when a node is built (<see cref="SizeLimits.Check(ServerLimits)"/>).
+/// </summary>
 public sealed record ServerLimits
 {
     /// <summary>Events (network, client, disk completions) waiting for the event loop at most.</summary>
@@ -9,8 +14,18 @@ public sealed record ServerLimits
     /// <summary>Client writes in one proposal (one log entry) at most.</summary>
     public int WritesPerProposalMax { get; init; } = 4_096;
 
-    /// <summary>Encoded bytes of one proposal at most.</summary>
-    public int ProposalBytesMax { get; init; } = 4 << 20;
+    /// <summary>
+    /// Encoded bytes of one proposal (a command batch, one log entry) at most: by default one entry's data,
+    /// <see cref="ProtocolLimits.CommandBatchBytesMax"/>; never less than one maximal request
+    /// (<see cref="SizeLimits.ProposalBytesMin"/>). A write that does not fit the turn's batch starts another.
+    /// </summary>
+    public int ProposalBytesMax { get; init; } = ProtocolLimits.CommandBatchBytesMax;
+
+    /// <summary>Bytes of proposed but uncommitted entries at most (the core's <c>RaftConfig.UncommittedBytesMax</c>); more are refused as busy.</summary>
+    public long UncommittedBytesMax { get; init; } = 64L << 20;
+
+    /// <summary>Entry bytes in one Append at most, one entry always allowed (the core's <c>RaftConfig.AppendBytesMax</c>).</summary>
+    public long AppendBytesMax { get; init; } = 1L << 20;
 
     /// <summary>Readies whose log writes are in flight at once, at most (asynchronous storage writes).</summary>
     public int LogWritesInFlightMax { get; init; } = 64;
