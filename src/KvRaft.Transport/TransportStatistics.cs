@@ -15,6 +15,7 @@ public sealed class TransportStatistics
     private long _malformedFrames;
     private long _handshakesRefused;
     private long _blocksCompressed;
+    private long _closedForInput;
 
     /// <summary>Frames written to a connection (hellos included).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
@@ -40,6 +41,8 @@ public sealed class TransportStatistics
     public long MalformedFrames => Interlocked.Read(ref _malformedFrames);
     /// <summary>Inbound connections closed because their hello was missing or refused (cluster, node, version).</summary>
     public long HandshakesRefused => Interlocked.Read(ref _handshakesRefused);
+    /// <summary>Peer connections the host closed because of what came on them (<see cref="PeerTransport.Close"/>).</summary>
+    public long ClosedForInput => Interlocked.Read(ref _closedForInput);
     /// <summary>Entry blocks and snapshot chunks sent LZ4-compressed.</summary>
     public long BlocksCompressed => Interlocked.Read(ref _blocksCompressed);
 
@@ -63,6 +66,7 @@ public sealed class TransportStatistics
     internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
     internal void HandshakeRefused() => Interlocked.Increment(ref _handshakesRefused);
     internal void BlockCompressed() => Interlocked.Increment(ref _blocksCompressed);
+    internal void ConnectionClosedForInput() => Interlocked.Increment(ref _closedForInput);
 
     /// <inheritdoc />
     public override string ToString() =>
