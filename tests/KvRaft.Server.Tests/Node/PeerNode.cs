@@ -61,10 +61,19 @@ internal sealed class PeerNode : IDisposable
         HandleReadies();
     }
 
-    public void DeliverChunk(int from, Protocol.SnapshotChunk chunk)
+    /// <summary>Delivers <paramref name="message"/> as received on the connection of <paramref name="sender"/>.</summary>
+    public PeerCheck DeliverFrom(int sender, PeerMessage message)
     {
-        Node.OnSnapshotChunk(from, chunk);
+        PeerCheck check = Node.OnPeerMessage(sender, message);
         HandleReadies();
+        return check;
+    }
+
+    public PeerCheck DeliverChunk(int from, Protocol.SnapshotChunk chunk)
+    {
+        PeerCheck check = Node.OnSnapshotChunk(from, chunk);
+        HandleReadies();
+        return check;
     }
 
     public void Ticks(int ticks)
