@@ -12,15 +12,15 @@ public sealed partial class RaftNode
 
     /// <summary>
     /// Whether <paramref name="message"/> could have come from a correct peer, judged on its own fields: addressed
-    /// to this node by another voter, terms and indices in range (an Append's previous term and a candidate's last
-    /// term never above the message's term), an Append's entries right after its index with
+    /// to this node by another voter, terms and indices in range (an Append's previous term never above the message's
+    /// term; a candidate's last term may be: a write torn after its entries loses the term they came with), an Append's entries right after its index with
     /// terms that never decrease and never pass the message's, a snapshot that names a well-formed configuration.
     /// </summary>
     private bool IsWellFormed(in Message message)
     {
         if (message.To != Id || message.From == Id || !_tracker.IsVoter(message.From)) return false;
         if (message.Term < 0 || message.Term > TermMax || message.LogTerm < 0) return false;
-        if (message.LogTerm > message.Term && message.Type is MessageType.Append or MessageType.Vote or MessageType.PreVote) return false;
+        if (message.LogTerm > message.Term && message.Type == MessageType.Append) return false;
         if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0) return false;
         if (message.Entries.Length > 0 && message.Type != MessageType.Append) return false;
         return message.Type switch

@@ -74,7 +74,7 @@ internal sealed class SimForger(Simulation simulation, Prng random)
             case 3: return (message with { Commit = -small }, "negative commit");
             case 4: return (message with { To = OtherNode(except: message.To) }, "addressed to another node");
             case 5:
-                return (message with { Type = PeerMessageType.Vote, LogTerm = message.Term + small, Context = 0 }, "vote with a last term above its term");
+                return (message with { Type = PeerMessageType.Append, LogTerm = message.Term + small, Entries = default, Snapshot = null }, "append with a previous term above its term");
             case 6: return (message with { Type = PeerMessageType.Vote, Context = 2 + small }, "vote with an unknown context");
             case 7: return (message with { Type = PeerMessageType.Snapshot, Snapshot = null, Entries = default }, "snapshot without metadata");
             default:

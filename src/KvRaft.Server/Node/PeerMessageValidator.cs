@@ -44,8 +44,9 @@ public readonly record struct PeerView(int Id, IReadOnlyList<int> Voters, long T
 public static class PeerMessageValidator
 {
     /// <summary>
-    /// How far above this node's term a peer's term may be. A cluster that elects a leader every 100 ms for
-    /// three weeks gets there; a node that far behind must be restarted with its log (docs/security.md).
+    /// How far above this node's term a peer's term may be: an impostor needs 2^38 messages to push a cluster to
+    /// <see cref="RaftNode.TermMax"/>. A cluster gets this far only by electing a leader every 100 ms for three weeks
+    /// (a node that far behind, a new one too, refuses its leader: docs/security.md, "Peer port").
     /// </summary>
     public const long TermAheadMax = 1L << 24;
 
@@ -80,10 +81,8 @@ public static class PeerMessageValidator
         if (message.Term < 0 || message.LogTerm < 0) return "a negative term";
         if (message.Term > RaftNode.TermMax) return "a term above TermMax";
         if (message.Term > node.Term + TermAheadMax) return "a term more than TermAheadMax above this node's";
-        if (message.LogTerm > message.Term && message.Type is PeerMessageType.Append or PeerMessageType.Vote or PeerMessageType.PreVote)
-        {
-            return "a previous or last log term above the message's term";
-        }
+        // Not checked on votes: a write torn after its entries leaves a log whose last term is above the node's term.
+        if (message.LogTerm > message.Term && message.Type == PeerMessageType.Append) return "a previous log term above the message's term";
         if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0) return "a negative index";
         return null;
     }
