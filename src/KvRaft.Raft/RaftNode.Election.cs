@@ -26,7 +26,8 @@ public sealed partial class RaftNode
 
     private void Campaign(bool preVote, bool forced)
     {
-        if (!Promotable) return;
+        if (!Promotable || Term >= TermMax) return; // no term beyond TermMax: a node there waits for nothing
+
         long campaignTerm;
         MessageType requestType;
         if (preVote)
@@ -171,9 +172,15 @@ public sealed partial class RaftNode
         }
     }
 
-    private void OnTimeoutNow()
+    private void OnTimeoutNow(in Message message)
     {
-        // The leader hands over: campaign at once, skipping pre-vote and the lease check.
+        if (message.Context != 0)
+        {
+            // The leader tells the other voters whom it hands over to: that node's forced vote may skip the lease.
+            _transferNotice = (int)Math.Clamp(message.Context, 0, int.MaxValue);
+            return;
+        }
+        // The leader hands over to this node: campaign at once, skipping pre-vote and the lease check.
         Campaign(preVote: false, forced: true);
     }
 }

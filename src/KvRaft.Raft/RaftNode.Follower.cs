@@ -1,3 +1,5 @@
+using System;
+
 namespace KvRaft.Raft;
 
 public sealed partial class RaftNode
@@ -42,7 +44,8 @@ public sealed partial class RaftNode
 
     private void OnHeartbeat(Message message)
     {
-        _log.CommitTo(message.Commit);
+        // A heartbeat proves nothing of the log (the leader sends min(match, commit)): commit no further than it goes.
+        _log.CommitTo(Math.Min(message.Commit, _log.LastIndex));
         // Index carries the leader's send tick; echoing it lets the leader time its lease.
         Send(new Message { Type = MessageType.HeartbeatResponse, To = message.From, Context = message.Context, Index = message.Index });
     }

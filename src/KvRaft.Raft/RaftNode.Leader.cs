@@ -164,7 +164,7 @@ public sealed partial class RaftNode
                 progress.RecentActive = true;
                 OnHeartbeatResponse(message, progress);
                 break;
-            case MessageType.ReadIndex:
+            case MessageType.ReadIndex when PendingReadCount < _config.PendingReadsMax:
                 OnReadIndexRequest(message.From, message.Context);
                 break;
         }

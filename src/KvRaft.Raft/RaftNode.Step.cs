@@ -2,17 +2,22 @@ namespace KvRaft.Raft;
 
 public sealed partial class RaftNode
 {
-    /// <summary>Feeds one message from a peer into the core.</summary>
-    public void Step(Message message)
+    /// <summary>
+    /// Feeds one message from a peer into the core. A message no correct peer could have sent (see
+    /// <see cref="IsWellFormed(in Message)"/> and <see cref="IsPossibleNow"/>) changes nothing and is refused:
+    /// whatever a peer sends, the core never fails an assertion because of it.
+    /// </summary>
+    /// <returns>False when the message was refused as impossible; true when it was taken (or dropped as stale).</returns>
+    public bool Step(Message message)
     {
-        Invariant.True(message.To == Id, message);
-        if (!StepTerm(message)) return;
+        if (!IsWellFormed(message) || !IsPossibleNow(message)) return false;
+        if (!StepTerm(message)) return true;
         switch (message.Type)
         {
             case MessageType.PreVote:
             case MessageType.Vote:
                 OnVoteRequest(message);
-                return;
+                return true;
         }
         switch (Role)
         {
@@ -27,6 +32,7 @@ public sealed partial class RaftNode
                 StepFollower(message);
                 break;
         }
+        return true;
     }
 
     /// <summary>Term rules common to every role; false when the message is to be dropped.</summary>
@@ -41,7 +47,7 @@ public sealed partial class RaftNode
     {
         if (message.Type is MessageType.Vote or MessageType.PreVote)
         {
-            bool forced = message.Type == MessageType.Vote && message.Context == ForcedCampaignContext;
+            bool forced = message.Type == MessageType.Vote && message.Context == ForcedCampaignContext && IsTransferTarget(message.From);
             bool heardFromLeader = Leader != 0 || (_config.LeaseReads && _ticksSinceStart < _config.ElectionTicks);
             bool inLease = _config.CheckQuorum && heardFromLeader && _electionElapsed < _config.ElectionTicks;
             if (!forced && inLease) return false; // a live leader is known: do not help depose it
@@ -51,7 +57,8 @@ public sealed partial class RaftNode
             case MessageType.PreVote:
                 return true; // a pre-vote never changes our term
             case MessageType.PreVoteResponse when !message.Reject:
-                return true; // granted for the term we would campaign in; we move there on a quorum
+                // Granted for the term we would campaign in (we move there on a quorum); any other term was not asked.
+                return Role == Role.PreCandidate && message.Term == Term + 1;
             case MessageType.Append:
             case MessageType.Heartbeat:
             case MessageType.Snapshot:
@@ -97,8 +104,8 @@ public sealed partial class RaftNode
                 Leader = message.From;
                 OnSnapshot(message);
                 break;
-            case MessageType.TimeoutNow:
-                OnTimeoutNow();
+            case MessageType.TimeoutNow when message.From == Leader:
+                OnTimeoutNow(message);
                 break;
             case MessageType.ReadIndexResponse:
                 OnReadIndexResponse(message);

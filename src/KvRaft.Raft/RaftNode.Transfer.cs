@@ -22,7 +22,25 @@ public sealed partial class RaftNode
     /// <summary>The node a leadership transfer is under way to (0 for none).</summary>
     public int LeadTransferee => _leadTransferee;
 
-    private void SendTimeoutNow(int to) => Send(new Message { Type = MessageType.TimeoutNow, To = to });
+    // Follower: the node the leader of this term said it hands over to (0: none); cleared on every term change.
+    private int _transferNotice;
+
+    /// <summary>
+    /// Tells <paramref name="to"/> to campaign now, and the other voters whom the leader hands over to: only a Vote
+    /// from that node, named by the leader this node follows (or by this node as leader), skips the lease check.
+    /// </summary>
+    private void SendTimeoutNow(int to)
+    {
+        Send(new Message { Type = MessageType.TimeoutNow, To = to });
+        foreach (int voter in _tracker.Voters)
+        {
+            if (voter != Id && voter != to) Send(new Message { Type = MessageType.TimeoutNow, To = voter, Context = to });
+        }
+    }
+
+    /// <summary>Whether a forced Vote from <paramref name="candidate"/> comes from the node the current leader hands over to.</summary>
+    private bool IsTransferTarget(int candidate) =>
+        Role == Role.Leader ? _leadTransferee == candidate : Leader != 0 && _transferNotice == candidate;
 
     private void AbortLeadTransfer() => _leadTransferee = 0;
 }

@@ -173,6 +173,7 @@ public sealed partial class RaftNode
         _heartbeatElapsed = 0;
         ResetRandomizedElectionTimeout();
         AbortLeadTransfer();
+        _transferNotice = 0;
         _tracker.ResetVotes();
         _tracker.Reset(_log.LastIndex + 1);
         _uncommittedBytes = 0;

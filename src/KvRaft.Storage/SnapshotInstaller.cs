@@ -19,9 +19,29 @@ public sealed class SnapshotInstaller : IDisposable
         ArgumentNullException.ThrowIfNull(target);
         this.target = target;
         Directory.CreateDirectory(stagingDirectory);
-        stagingPath = Path.Combine(stagingDirectory, "incoming-" + Guid.NewGuid().ToString("N") + ".kvs");
+        stagingPath = Path.Combine(stagingDirectory, StagingPrefix + Guid.NewGuid().ToString("N") + StagingExtension);
         staging = new FileStream(stagingPath, FileMode.CreateNew, FileAccess.ReadWrite);
     }
+
+    /// <summary>
+    /// Removes the staging files left under <paramref name="stagingDirectory"/> by installs that never finished (the
+    /// process stopped meanwhile); called at start, before any install begins.
+    /// </summary>
+    /// <returns>How many files were removed.</returns>
+    public static int RemoveStagingFiles(string stagingDirectory)
+    {
+        if (!Directory.Exists(stagingDirectory)) return 0;
+        int removed = 0;
+        foreach (string file in Directory.EnumerateFiles(stagingDirectory, StagingPrefix + "*" + StagingExtension))
+        {
+            File.Delete(file);
+            removed++;
+        }
+        return removed;
+    }
+
+    private const string StagingPrefix = "incoming-";
+    private const string StagingExtension = ".kvs";
 
     /// <summary>Bytes received so far (the offset the next chunk must have).</summary>
     public long ReceivedBytes => staging.Length;

@@ -8,11 +8,14 @@ namespace KvRaft.Transport;
 /// </summary>
 public interface IPeerHandler
 {
-    /// <summary>A peer message; its entries (decompressed) are in memory the receiver may keep.</summary>
-    void OnPeerMessage(in PeerMessage message);
+    /// <summary>
+    /// A peer message from <paramref name="sender"/> (its From is the sender's node id); its entries (decompressed)
+    /// are in memory the receiver may keep.
+    /// </summary>
+    void OnPeerMessage(PeerSender sender, in PeerMessage message);
 
     /// <summary>A snapshot chunk, decompressed (<see cref="SnapshotChunk.Compressed"/> is false), in owned memory.</summary>
-    void OnSnapshotChunk(int fromNodeId, in SnapshotChunk chunk);
+    void OnSnapshotChunk(PeerSender sender, in SnapshotChunk chunk);
 
     /// <summary>The connection to <paramref name="nodeId"/> closed; messages to it are dropped until it is back.</summary>
     void OnPeerDisconnected(int nodeId);
@@ -25,3 +28,9 @@ public interface IPeerHandler
     {
     }
 }
+
+/// <summary>
+/// Where a peer's input came from: the node id its connection's hello named, and that connection (unique within the
+/// transport), so that a receiver can close it with <see cref="PeerTransport.Close"/>.
+/// </summary>
+public readonly record struct PeerSender(int NodeId, long ConnectionId);

@@ -200,7 +200,7 @@ internal sealed class PeerChannelHandler : FrameReader
         result = Owned.Message(parsed, out var message);
         if (result.IsOk)
         {
-            _transport.Handler.OnPeerMessage(message);
+            _transport.Handler.OnPeerMessage(_connection!.Sender, message);
         }
         return result;
     }
@@ -213,7 +213,7 @@ internal sealed class PeerChannelHandler : FrameReader
             result = Owned.Chunk(parsed, out var chunk);
             if (result.IsOk)
             {
-                _transport.Handler.OnSnapshotChunk(_link!.NodeId, chunk);
+                _transport.Handler.OnSnapshotChunk(_connection!.Sender, chunk);
             }
         }
         return result;

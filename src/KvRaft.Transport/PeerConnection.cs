@@ -5,14 +5,23 @@ namespace KvRaft.Transport;
 /// <summary>One live, hello-checked connection to a peer, with its outbound queue.</summary>
 internal sealed class PeerConnection
 {
+    private static long s_lastId;
+
     public PeerConnection(int nodeId, IChannel channel, int queueBytesMax)
     {
+        Id = Interlocked.Increment(ref s_lastId);
         NodeId = nodeId;
         Channel = channel;
         Queue = new OutboundQueue(channel, queueBytesMax);
     }
 
+    /// <summary>Unique among the connections of this process: names the connection input came on.</summary>
+    public long Id { get; }
+
     public int NodeId { get; }
+
+    /// <summary>The peer and this connection, as handed to the <see cref="IPeerHandler"/>.</summary>
+    public PeerSender Sender => new(NodeId, Id);
 
     public IChannel Channel { get; }
 

@@ -137,6 +137,25 @@ public sealed partial class PeerTransport : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the connection <paramref name="sender"/> names, if it is still the peer's current one (a replaced
+    /// connection is closed already): what it had queued is dropped, and the peer's link redials or waits for the
+    /// peer's next call as after any disconnect. The host calls it when a peer sent what no correct peer sends.
+    /// Thread-safe.
+    /// </summary>
+    /// <returns>True when that connection was open and is now closing.</returns>
+    public bool Close(PeerSender sender)
+    {
+        var connection = FindLink(sender.NodeId)?.Connection;
+        if (connection is null || connection.Id != sender.ConnectionId || !connection.IsOpen)
+        {
+            return false;
+        }
+        Statistics.ConnectionClosedForInput();
+        connection.Close();
+        return true;
+    }
+
     /// <summary>True while a hello-checked connection to <paramref name="nodeId"/> is open.</summary>
     public bool IsConnected(int nodeId) => FindLink(nodeId)?.Connection?.IsOpen ?? false;
 

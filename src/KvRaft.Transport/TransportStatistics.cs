@@ -20,6 +20,7 @@ public sealed class TransportStatistics
     private long _helloTimeouts;
     private long _idleTimeouts;
     private long _keepalivesSent;
+    private long _closedForInput;
 
     /// <summary>Frames written to a connection (hellos included).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
@@ -45,6 +46,8 @@ public sealed class TransportStatistics
     public long MalformedFrames => Interlocked.Read(ref _malformedFrames);
     /// <summary>Inbound connections closed because their hello was missing or refused (cluster, node, version).</summary>
     public long HandshakesRefused => Interlocked.Read(ref _handshakesRefused);
+    /// <summary>Peer connections the host closed because of what came on them (<see cref="PeerTransport.Close"/>).</summary>
+    public long ClosedForInput => Interlocked.Read(ref _closedForInput);
     /// <summary>Entry blocks and snapshot chunks sent LZ4-compressed.</summary>
     public long BlocksCompressed => Interlocked.Read(ref _blocksCompressed);
 
@@ -84,6 +87,7 @@ public sealed class TransportStatistics
     internal void HelloTimedOut() => Interlocked.Increment(ref _helloTimeouts);
     internal void IdleTimedOut() => Interlocked.Increment(ref _idleTimeouts);
     internal void KeepaliveSent() => Interlocked.Increment(ref _keepalivesSent);
+    internal void ConnectionClosedForInput() => Interlocked.Increment(ref _closedForInput);
 
     /// <inheritdoc />
     public override string ToString() =>

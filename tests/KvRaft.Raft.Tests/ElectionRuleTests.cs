@@ -88,7 +88,7 @@ public sealed class ElectionRuleTests
     {
         // With pre-vote or check-quorum on (the defaults) a stale leader must learn the newer term.
         Solo solo = Voter(new NodeOptions());
-        List<Message> sent = solo.Step(Solo.Append(2, 1, 3, 2, 3, E(4, 1)));
+        List<Message> sent = solo.Step(Solo.Append(2, 1, 3, 1, 3, E(4, 1)));
         Message reply = Reply(sent, MessageType.AppendResponse);
         Assert.Equal(2, reply.Term);
         Assert.Equal(3, solo.Node.LastIndex);

@@ -23,6 +23,24 @@ public sealed class TransferTests
     }
 
     [Fact]
+    public void TransferInAFiveNodeCluster_GetsTheVotesOfFollowersWithinTheLease_ThroughTheLeadersNotice()
+    {
+        // Only the leader's notice lets a follower within its lease grant the forced vote: without it the
+        // target had the leader's vote alone, one short of a quorum of five.
+        var net = new TestNetwork(5, 604);
+        int leader = net.CheckOneLeader();
+        net.One(1, 5);
+        int target = net.Ids.First(id => id != leader);
+        long term = net.Node(leader).Term;
+        Assert.True(net.Node(leader).TransferLeadership(target));
+        net.Process(leader);
+        net.Deliver();
+        Assert.Equal(target, net.ConnectedLeader());
+        Assert.Equal(term + 1, net.Node(target).Term);
+        net.One(2, 5);
+    }
+
+    [Fact]
     public void TransferToLaggingFollower_HandsOverOnlyAfterItCatchesUp()
     {
         var net = new TestNetwork(3, 602);

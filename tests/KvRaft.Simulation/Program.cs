@@ -8,11 +8,12 @@ namespace KvRaft.Simulation;
 ///   --seed N [--trace]    replay one seed exactly, optionally printing every event
 ///   --plants              list the bugs that can be planted
 ///   --plant NAME          plant a bug for the run (repeatable)
+///   --forge N             an attacker forges N peer messages or chunks per tick (each must be refused)
 /// Exit 0 all passed, 2 bad usage, 3 safety or linearizability violation, 4 liveness failure, 5 unexpected exception.
 /// </summary>
 public static class Program
 {
-    private const string Usage = "usage: --seeds A..B | --seed N [--trace] | --plants; with --plant NAME (repeatable)";
+    private const string Usage = "usage: --seeds A..B | --seed N [--trace] | --plants; with --plant NAME (repeatable); --forge N";
 
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
@@ -20,6 +21,7 @@ public static class Program
         ulong first = 0, last = 199;
         bool trace = false;
         PlantedBug plants = PlantedBug.None;
+        int forgeries = 0;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -46,6 +48,10 @@ public static class Program
                         if (!Enum.TryParse(args[++i], out PlantedBug bug) || bug == PlantedBug.None) return BadUsage($"no planted bug {args[i]} (see --plants)");
                         plants |= bug;
                         break;
+                    case "--forge":
+                        forgeries = int.Parse(args[++i]);
+                        if (forgeries < 0) return BadUsage("--forge takes a count of at least 0");
+                        break;
                     default:
                         return BadUsage($"unknown argument {args[i]}");
                 }
@@ -55,7 +61,7 @@ public static class Program
         {
             return BadUsage(exception.Message);
         }
-        return first == last ? RunOne(first, trace, plants) : RunRange(first, last, plants);
+        return first == last ? RunOne(first, trace, plants, forgeries) : RunRange(first, last, plants, forgeries);
     }
 
     private static int BadUsage(string problem)
@@ -65,11 +71,11 @@ public static class Program
         return 2;
     }
 
-    private static int RunOne(ulong seed, bool trace, PlantedBug plants)
+    private static int RunOne(ulong seed, bool trace, PlantedBug plants, int forgeries)
     {
         try
         {
-            SimulationResult result = new Simulation(new SimulationOptions { Seed = seed, Trace = trace, Plants = plants }).Run();
+            SimulationResult result = new Simulation(new SimulationOptions { Seed = seed, Trace = trace, Plants = plants, ForgeriesPerTick = forgeries }).Run();
             Console.WriteLine($"seed {seed} passed: {result}");
             return 0;
         }
@@ -80,19 +86,21 @@ public static class Program
         }
     }
 
-    private static int RunRange(ulong first, ulong last, PlantedBug plants)
+    private static int RunRange(ulong first, ulong last, PlantedBug plants, int forgeries)
     {
         var stopwatch = Stopwatch.StartNew();
-        long passed = 0, committed = 0, operations = 0;
+        long passed = 0, committed = 0, operations = 0, forged = 0;
         IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(first, last, plants, failuresMax: 20, result =>
         {
             Interlocked.Increment(ref passed);
             Interlocked.Add(ref committed, result.Committed);
             Interlocked.Add(ref operations, result.Operations);
-        });
+            Interlocked.Add(ref forged, result.Forgeries);
+        }, forgeries);
         foreach (SimulationFailure failure in failures) Console.WriteLine("FAILED " + failure.Message);
         Console.WriteLine($"seeds {first}..{last}{(plants == PlantedBug.None ? "" : $" with {plants} planted")}: {passed} passed, " +
-            $"{failures.Count} failed in {stopwatch.Elapsed.TotalSeconds:F1} s ({committed} entries committed, {operations} client operations checked)");
+            $"{failures.Count} failed in {stopwatch.Elapsed.TotalSeconds:F1} s ({committed} entries committed, {operations} client operations checked" +
+            (forgeries > 0 ? $", {forged} forged messages refused)" : ")"));
         // The most severe kind decides: safety (3) before liveness (4) before an exception (5).
         return failures.Count == 0 ? 0 : failures.Min(f => f.ExitCode);
     }

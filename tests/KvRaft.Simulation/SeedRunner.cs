@@ -6,7 +6,7 @@ namespace KvRaft.Simulation;
 internal static class SeedRunner
 {
     /// <summary>Runs seeds [<paramref name="first"/>, <paramref name="last"/>]; stops early once <paramref name="failuresMax"/> failures are found.</summary>
-    public static IReadOnlyList<SimulationFailure> Run(ulong first, ulong last, PlantedBug plants, int failuresMax, Action<SimulationResult>? onPass = null)
+    public static IReadOnlyList<SimulationFailure> Run(ulong first, ulong last, PlantedBug plants, int failuresMax, Action<SimulationResult>? onPass = null, int forgeriesPerTick = 0)
     {
         var failures = new ConcurrentBag<SimulationFailure>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
@@ -19,7 +19,7 @@ internal static class SeedRunner
             }
             try
             {
-                SimulationResult result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Plants = plants }).Run();
+                SimulationResult result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Plants = plants, ForgeriesPerTick = forgeriesPerTick }).Run();
                 onPass?.Invoke(result);
             }
             catch (SimulationFailure failure)

@@ -134,6 +134,19 @@ internal sealed class SimHost
         else input(node);
     }
 
+    /// <summary>What the node made of a message or chunk a correct node sent: it must never refuse one.</summary>
+    public void OnPeerInput(int from, PeerCheck check)
+    {
+        if (check.IsRefused) _simulation.Fail(ViolationKind.GenuineInputRefused, $"n{Id} refused input from n{from}: {check.Reason}");
+    }
+
+    /// <summary>What the node made of a forged message or chunk: it must refuse every one.</summary>
+    public void OnForgedInput(string forgery, PeerCheck check)
+    {
+        _simulation.ForgeriesDelivered++;
+        if (!check.IsRefused) _simulation.Fail(ViolationKind.ForgeryAccepted, $"n{Id} took a forged message ({forgery}): {check.Verdict} {check.Reason}");
+    }
+
     /// <summary>One tick of the host: the clock, queued input, log writes that ended, the turn's batching, every Ready.</summary>
     public void Step()
     {

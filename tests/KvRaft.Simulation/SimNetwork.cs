@@ -39,6 +39,7 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
         if (IsCut(from, to) || random.Chance(DropProbability)) return;
         var bytes = new byte[PeerMessageCodec.Size(message)]; // the sender reuses its buffers once Send returns
         PeerMessageCodec.Format(message, bytes);
+        simulation.Forger?.Observe(bytes);
         int copies = random.Chance(DuplicateProbability) ? 2 : 1;
         for (int i = 0; i < copies; i++)
         {
@@ -48,7 +49,7 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
                 ParseResult parsed = PeerMessageCodec.Parse(bytes, out PeerMessage received);
                 Invariant.True(parsed.IsOk, parsed.Message);
                 simulation.Trace($"deliver n{from}->n{to} {received.Type} t{received.Term} i{received.Index} c{received.Commit} e{received.Entries.Count}");
-                simulation.Host(to).Deliver(node => node.OnPeerMessage(received));
+                simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnPeerMessage(from, received)));
             });
         }
     }
@@ -74,12 +75,12 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
                     for (int i = 0; i < chunksSent; i++)
                     {
                         WireSnapshotChunk chunk = chunks[i];
-                        simulation.Host(to).Deliver(node => node.OnSnapshotChunk(from, chunk));
+                        simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnSnapshotChunk(from, chunk)));
                     }
                     if (delivered)
                     {
                         Invariant.True(PeerMessageCodec.Parse(bytes, out PeerMessage received).IsOk);
-                        simulation.Host(to).Deliver(node => node.OnPeerMessage(received));
+                        simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnPeerMessage(from, received)));
                     }
                 }
                 if (reports) simulation.Host(from).Deliver(node => node.OnSnapshotSent(to, delivered));
@@ -134,7 +135,12 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
         });
     }
 
-    private void Schedule(Action delivery)
+    private void Schedule(Action delivery) => Schedule(delivery, random);
+
+    /// <summary>A forged delivery, delayed by the forger's own PRNG (the run's draws stay as without forgeries).</summary>
+    public void ScheduleForged(Prng forger, Action delivery) => Schedule(delivery, forger);
+
+    private void Schedule(Action delivery, Prng random)
     {
         long delay = 1 + random.Next(DelayTicksMax);
         if (random.Chance(LongDelayProbability)) delay += Simulation.ElectionTicks + random.Next(2 * Simulation.ElectionTicks);

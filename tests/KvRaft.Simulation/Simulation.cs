@@ -37,6 +37,7 @@ public sealed partial class Simulation
         Network = new SimNetwork(this, Random);
         Audit = new ApplyAudit(this);
         Checker = new SafetyChecker(this);
+        if (options.ForgeriesPerTick > 0) Forger = new SimForger(this, new Prng(options.Seed ^ 0x5EED_F0E6_0000_0001UL));
         NodeCount = options.NodeCount != 0 ? options.NodeCount : (Random.Chance(0.5) ? 3 : 5);
         _stagingDirectory = Path.Combine(StagingRoot, $"kvraft-sim-{options.Seed}-{Guid.NewGuid():N}");
         var limits = new ServerLimits
@@ -66,6 +67,12 @@ public sealed partial class Simulation
 
     internal SafetyChecker Checker { get; }
 
+    /// <summary>The attacker forging peer input (null: none in this run).</summary>
+    internal SimForger? Forger { get; }
+
+    /// <summary>Forged messages and chunks delivered to a running node.</summary>
+    internal long ForgeriesDelivered { get; set; }
+
     internal int NodeCount { get; }
 
     internal bool LeaseReads => _profile.LeaseReads;
@@ -86,13 +93,17 @@ public sealed partial class Simulation
             for (; Tick < Options.ChaosTicks; Tick++)
             {
                 InjectFaults();
+                Forger?.Inject(Options.ForgeriesPerTick);
                 foreach (SimClient client in _clients) client.Act(issueNew: Random.Chance(_profile.ClientActivity));
                 Step();
             }
             long livenessTicks = RunLiveness();
             CheckHistory();
             Audit.CheckAppendOnlyKeys(FinalValue);
-            return new SimulationResult(Options.Seed, NodeCount, Tick, Checker.GlobalCommitted, Audit.Applies, _history.Count, livenessTicks);
+            return new SimulationResult(Options.Seed, NodeCount, Tick, Checker.GlobalCommitted, Audit.Applies, _history.Count, livenessTicks)
+            {
+                Forgeries = ForgeriesDelivered,
+            };
         }
         catch (SimulationFailure)
         {
@@ -100,7 +111,7 @@ public sealed partial class Simulation
         }
         catch (Exception exception)
         {
-            throw new SimulationFailure(Options.Seed, Tick, ViolationKind.UnexpectedException, exception.ToString(), exception);
+            throw new SimulationFailure(Options.Seed, Tick, ViolationKind.UnexpectedException, exception.ToString(), exception, Options.ForgeriesPerTick);
         }
         finally
         {
@@ -140,7 +151,7 @@ public sealed partial class Simulation
     internal void Fail(ViolationKind kind, string violation)
     {
         Trace($"VIOLATION {kind}: {violation}");
-        throw new SimulationFailure(Options.Seed, Tick, kind, violation);
+        throw new SimulationFailure(Options.Seed, Tick, kind, violation, forgeriesPerTick: Options.ForgeriesPerTick);
     }
 
     /// <summary>A client's answer arrived from <paramref name="node"/>.</summary>
@@ -171,4 +182,8 @@ public sealed partial class Simulation
 }
 
 /// <summary>What a passing run did.</summary>
-public readonly record struct SimulationResult(ulong Seed, int Nodes, long Ticks, long Committed, long Applies, long Operations, long LivenessTicks);
+public readonly record struct SimulationResult(ulong Seed, int Nodes, long Ticks, long Committed, long Applies, long Operations, long LivenessTicks)
+{
+    /// <summary>Forged messages and chunks delivered to a running node (every one refused).</summary>
+    public long Forgeries { get; init; }
+}

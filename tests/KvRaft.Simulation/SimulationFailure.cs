@@ -27,6 +27,10 @@ public enum ViolationKind
     Liveness,
     /// <summary>A node (or the simulator) threw: a node must never stop.</summary>
     UnexpectedException,
+    /// <summary>A node refused a message or chunk a correct node sent: the peer validation is too strict.</summary>
+    GenuineInputRefused,
+    /// <summary>A node took a forged peer message that it must refuse.</summary>
+    ForgeryAccepted,
     /// <summary>The linearizability checker gave up (search budget): not a verdict.</summary>
     CheckerUndecided,
 }
@@ -35,8 +39,8 @@ public enum ViolationKind
 public sealed class SimulationFailure : Exception
 {
     /// <summary>Creates the failure for <paramref name="seed"/>.</summary>
-    public SimulationFailure(ulong seed, long tick, ViolationKind kind, string violation, Exception? inner = null)
-        : base($"seed {seed}, tick {tick}: {kind}: {violation}. Replay: dotnet run -c Release --project tests/KvRaft.Simulation -- --seed {seed} --trace", inner)
+    public SimulationFailure(ulong seed, long tick, ViolationKind kind, string violation, Exception? inner = null, int forgeriesPerTick = 0)
+        : base($"seed {seed}, tick {tick}: {kind}: {violation}. Replay: dotnet run -c Release --project tests/KvRaft.Simulation -- --seed {seed}{(forgeriesPerTick > 0 ? $" --forge {forgeriesPerTick}" : "")} --trace", inner)
     {
         Seed = seed;
         Tick = tick;

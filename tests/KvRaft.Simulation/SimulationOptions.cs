@@ -18,6 +18,9 @@ public sealed record SimulationOptions
     /// <summary>Print every event.</summary>
     public bool Trace { get; init; }
 
+    /// <summary>Forged peer messages and chunks injected per chaos tick (each must be refused and change nothing); 0: none.</summary>
+    public int ForgeriesPerTick { get; init; }
+
     /// <summary>Bugs planted for this run (test-only).</summary>
     internal PlantedBug Plants { get; init; }
 }

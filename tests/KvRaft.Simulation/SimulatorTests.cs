@@ -1,7 +1,8 @@
 // Goal: the shipped replica (KvNode over storage twins with FASTER's durability contract) keeps Raft safety, state
 // machine safety, exactly-once and linearizability across thousands of seeded fault schedules, and recovers liveness.
-// Method: run the deterministic simulator over a fixed seed range; replay seeds to prove determinism; check the
-// program's exit codes.
+// Method: run the deterministic simulator over a fixed seed range (also with an attacker forging peer input, each
+// message of which must be refused, and no genuine one); replay seeds to prove determinism; check the program's exit
+// codes.
 using Xunit;
 
 namespace KvRaft.Simulation;
@@ -13,6 +14,16 @@ public sealed class SimulatorTests
     {
         IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(0, 1999, PlantedBug.None, failuresMax: 10);
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Select(f => f.Message)));
+    }
+
+    [Fact]
+    public void ForgedPeerInput_IsAllRefused_AndSafetyLinearizabilityAndLivenessHold()
+    {
+        long forged = 0;
+        IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(0, 19, PlantedBug.None, failuresMax: 10,
+            result => Interlocked.Add(ref forged, result.Forgeries), forgeriesPerTick: 20);
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Select(f => f.Message)));
+        Assert.True(forged >= 100_000, $"only {forged} forged messages and chunks reached a running node");
     }
 
     [Fact]

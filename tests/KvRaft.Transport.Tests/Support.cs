@@ -87,8 +87,15 @@ internal sealed class RecordingPeerHandler : IPeerHandler
     public Recorder<(int From, SnapshotChunk Chunk)> Chunks { get; } = new();
     public Recorder<int> Disconnects { get; } = new();
 
-    public void OnPeerMessage(in PeerMessage message) => Messages.Add(message);
-    public void OnSnapshotChunk(int fromNodeId, in SnapshotChunk chunk) => Chunks.Add((fromNodeId, chunk));
+    public Recorder<PeerSender> Senders { get; } = new();
+
+    public void OnPeerMessage(PeerSender sender, in PeerMessage message)
+    {
+        Senders.Add(sender);
+        Messages.Add(message);
+    }
+
+    public void OnSnapshotChunk(PeerSender sender, in SnapshotChunk chunk) => Chunks.Add((sender.NodeId, chunk));
     public void OnPeerDisconnected(int nodeId) => Disconnects.Add(nodeId);
     public Recorder<(int From, string Address)> ClientAddresses { get; } = new();
     public void OnPeerClientAddress(int nodeId, string clientAddress) => ClientAddresses.Add((nodeId, clientAddress));

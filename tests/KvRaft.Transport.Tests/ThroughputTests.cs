@@ -86,7 +86,7 @@ public sealed class ThroughputTests(ITestOutputHelper output)
 
         public long Received => Interlocked.Read(ref _received);
 
-        public void OnPeerMessage(in PeerMessage message)
+        public void OnPeerMessage(PeerSender sender, in PeerMessage message)
         {
             if (Interlocked.Increment(ref _received) % 1024 == 0)
             {
@@ -94,7 +94,7 @@ public sealed class ThroughputTests(ITestOutputHelper output)
             }
         }
 
-        public void OnSnapshotChunk(int fromNodeId, in SnapshotChunk chunk) => _progress.Release();
+        public void OnSnapshotChunk(PeerSender sender, in SnapshotChunk chunk) => _progress.Release();
         public void OnPeerDisconnected(int nodeId) => _progress.Release();
 
         public Task<bool> WaitAsync(TimeSpan timeout) => _progress.WaitAsync(timeout);

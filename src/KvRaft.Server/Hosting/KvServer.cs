@@ -33,6 +33,9 @@ public sealed class KvServer : IAsyncDisposable
         SizeLimits.Check(limits);
         _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
         _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
+        string incoming = Path.Combine(options.DataDir, "incoming");
+        int abandoned = SnapshotInstaller.RemoveStagingFiles(incoming); // snapshots being received when the node last stopped
+        if (abandoned > 0) _logger.LogInformation("Removed {Count} abandoned snapshot staging files from {Folder}", abandoned, incoming);
         _io = new IoLoop();
         var connections = new ConcurrentDictionary<long, ClientConnection>();
         NodeHost? host = null;
@@ -75,11 +78,12 @@ public sealed class KvServer : IAsyncDisposable
             Limits = options.Limits,
         }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger), clientOutbox, loggers.CreateLogger("kvraft.node"))
         {
-            NewSnapshotInstaller = () => new SnapshotInstaller(_machine, Path.Combine(options.DataDir, "incoming")),
+            NewSnapshotInstaller = () => new SnapshotInstaller(_machine, incoming),
         };
         host = new NodeHost(node, _log, _machine, _io, options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
         {
             OnClientDisconnected = clientOutbox.Forget,
+            ClosePeerConnection = sender => _peers.Close(sender),
         };
         _host = host;
         _node = node;

@@ -1,3 +1,8 @@
+using KvRaft.Protocol;
+using KvRaft.Server.Node;
+using KvRaft.Transport;
+using Microsoft.Extensions.Logging;
+
 namespace KvRaft.Server.Hosting;
 
 internal sealed partial class NodeHost
@@ -5,15 +10,43 @@ internal sealed partial class NodeHost
     /// <summary>Connections closed by their clients: answers to them are dropped by the outbox.</summary>
     public Action<long>? OnClientDisconnected { get; init; }
 
+    /// <summary>Closes a peer connection on which the node refused input (the transport's <c>PeerTransport.Close</c>).</summary>
+    public Action<PeerSender>? ClosePeerConnection { get; init; }
+
+    // Per peer, the last connection whose input was refused: what it still had queued is dropped unread and unlogged.
+    private readonly Dictionary<int, long> _refusedConnections = new();
+
+    private bool IsRefusedConnection(in NodeEvent item) =>
+        _refusedConnections.TryGetValue(item.NodeId, out long refused) && refused == item.ConnectionId;
+
+    /// <summary>The node refused what came on this connection: logged once, and the connection is closed.</summary>
+    private void RefuseIfInvalid(in NodeEvent item, PeerCheck check)
+    {
+        if (!check.IsRefused) return;
+        _refusedConnections[item.NodeId] = item.ConnectionId;
+        if (item.Kind == NodeEventKind.PeerMessage)
+        {
+            PeerMessage message = item.PeerMessage;
+            _logger.LogWarning("Closing peer connection {Connection} of node {Peer}: refused {Type} (term {Term}, index {Index}, log term {LogTerm}, commit {Commit}, {Entries} entries): {Reason}",
+                item.ConnectionId, item.NodeId, message.Type, message.Term, message.Index, message.LogTerm, message.Commit, message.Entries.Count, check.Reason);
+        }
+        else
+        {
+            _logger.LogWarning("Closing peer connection {Connection} of node {Peer}: refused snapshot chunk {Index}@{Term} at {Offset} ({Bytes} bytes): {Reason}",
+                item.ConnectionId, item.NodeId, item.Chunk.SnapshotIndex, item.Chunk.SnapshotTerm, item.Chunk.Offset, item.Chunk.Payload.Length, check.Reason);
+        }
+        ClosePeerConnection?.Invoke(new PeerSender(item.NodeId, item.ConnectionId));
+    }
+
     private void Dispatch(in NodeEvent item)
     {
         switch (item.Kind)
         {
             case NodeEventKind.PeerMessage:
-                _node.OnPeerMessage(item.PeerMessage);
+                if (!IsRefusedConnection(item)) RefuseIfInvalid(item, _node.OnPeerMessage(item.NodeId, item.PeerMessage));
                 break;
             case NodeEventKind.SnapshotChunk:
-                _node.OnSnapshotChunk(item.NodeId, item.Chunk);
+                if (!IsRefusedConnection(item)) RefuseIfInvalid(item, _node.OnSnapshotChunk(item.NodeId, item.Chunk));
                 break;
             case NodeEventKind.PeerDisconnected:
                 _node.OnPeerUnreachable(item.NodeId);

@@ -29,10 +29,11 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
         }
     }
 
-    public void OnPeerMessage(in PeerMessage message) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, PeerMessage = message });
+    public void OnPeerMessage(PeerSender sender, in PeerMessage message) =>
+        host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, PeerMessage = message });
 
-    public void OnSnapshotChunk(int fromNodeId, in WireSnapshotChunk chunk) =>
-        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = fromNodeId, Chunk = chunk });
+    public void OnSnapshotChunk(PeerSender sender, in WireSnapshotChunk chunk) =>
+        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, Chunk = chunk });
 
     public void OnPeerDisconnected(int nodeId) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerDisconnected, NodeId = nodeId });
 

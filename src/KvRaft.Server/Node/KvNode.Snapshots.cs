@@ -1,3 +1,4 @@
+using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Storage;
 using Microsoft.Extensions.Logging;
@@ -32,32 +33,73 @@ public sealed partial class KvNode
     /// <summary>Makes an installer for a snapshot coming in (a staging file next to the state machine).</summary>
     public Func<SnapshotInstaller>? NewSnapshotInstaller { get; init; }
 
-    /// <summary>A chunk of a snapshot a leader is sending (payload decompressed, memory owned).</summary>
-    public void OnSnapshotChunk(int from, in WireSnapshotChunk chunk)
+    /// <summary>
+    /// A chunk of a snapshot the leader is sending (payload decompressed, memory owned), from peer <paramref name="from"/>
+    /// (the node id its connection authenticated). Taken only from the leader of this node's term, within
+    /// <see cref="ProtocolLimits.SnapshotChunkBytesMax"/> a chunk and <see cref="ServerLimits.SnapshotBytesMax"/> a
+    /// snapshot; one snapshot is staged at a time, and its staging file is removed when it is abandoned.
+    /// </summary>
+    public PeerCheck OnSnapshotChunk(int from, in WireSnapshotChunk chunk)
     {
-        if (_incoming is { Pinned: true } pinned)
+        PeerCheck check = CheckChunk(from, chunk);
+        if (check.IsRefused)
         {
-            _logger.LogDebug("Snapshot chunk at {Offset} from node {From} ignored: snapshot {Index} waits for its install", chunk.Offset, from, pinned.Index);
-            return;
+            Statistics.SnapshotChunkRefused();
+            if (_incoming is { Pinned: false } refused && refused.From == from) DiscardIncoming(); // its stream is broken for good
+            return check;
+        }
+        if (check.Verdict == PeerVerdict.Ignored)
+        {
+            _logger.LogDebug("Snapshot chunk {Index}@{Term} at {Offset} from node {From} ignored: {Reason}", chunk.SnapshotIndex, chunk.SnapshotTerm, chunk.Offset, from, check.Reason);
+            return check;
         }
         if (chunk.Offset == 0)
         {
-            DiscardIncoming();
-            if (NewSnapshotInstaller is null) return;
+            DiscardIncoming(); // a newer stream (or the same one again) replaces what was staged
+            if (NewSnapshotInstaller is null) return PeerCheck.Ignore("this node takes no snapshots");
             _incoming = new IncomingSnapshot(from, chunk.SnapshotIndex, chunk.SnapshotTerm, NewSnapshotInstaller());
         }
         IncomingSnapshot? incoming = _incoming;
-        if (incoming is null || incoming.From != from || incoming.Index != chunk.SnapshotIndex || incoming.Term != chunk.SnapshotTerm) return;
+        if (incoming is null || incoming.From != from || incoming.Index != chunk.SnapshotIndex || incoming.Term != chunk.SnapshotTerm)
+        {
+            return PeerCheck.Ignore("a chunk of no snapshot being received");
+        }
         try
         {
             incoming.Installer.Accept(new Storage.SnapshotChunk((long)chunk.Offset, chunk.Payload, Crc32C.Compute(chunk.Payload.Span), chunk.Last));
             if (chunk.Last) incoming.Verified = VerifyIncoming(incoming);
+            return check;
         }
         catch (Exception error) when (error is ArgumentException or StorageCorruptException)
         {
+            // A chunk lost on the way (the sender's queue was full) or a damaged file: the leader sends it again.
             _logger.LogWarning(error, "Snapshot {Index} from node {From}: bad chunk at {Offset}; discarded", chunk.SnapshotIndex, from, chunk.Offset);
             DiscardIncoming();
+            return PeerCheck.Ignore("a chunk out of order, or a snapshot that fails its checks");
         }
+    }
+
+    /// <summary>The verdict on a chunk before anything is staged; refusals first, then what a correct peer may send.</summary>
+    private PeerCheck CheckChunk(int from, in WireSnapshotChunk chunk)
+    {
+        if (!PeerMessageValidator.IsOtherVoter(from, View)) return PeerCheck.Refuse("a snapshot chunk from a node that is not another voter");
+        if (chunk.Compressed || chunk.UncompressedBytes != chunk.Payload.Length) return PeerCheck.Refuse("a snapshot chunk not decompressed by the transport");
+        if (chunk.Payload.Length > ProtocolLimits.SnapshotChunkBytesMax) return PeerCheck.Refuse("a snapshot chunk above SnapshotChunkBytesMax");
+        if (chunk.Offset > (ulong)_limits.SnapshotBytesMax || (long)chunk.Offset + chunk.Payload.Length > _limits.SnapshotBytesMax)
+        {
+            return PeerCheck.Refuse("a snapshot above SnapshotBytesMax");
+        }
+        if (chunk.SnapshotIndex < 1 || chunk.SnapshotTerm < 1 || chunk.SnapshotTerm > RaftNode.TermMax) return PeerCheck.Refuse("a snapshot index or term out of range");
+        if (_raft.Leader != from || _raft.Leader == Id) return PeerCheck.Ignore("a snapshot chunk from a node that is not the leader this node follows");
+        if (chunk.SnapshotTerm > _raft.Term) return PeerCheck.Refuse("a snapshot of a term above the leader's");
+        if (_incoming is { Pinned: true }) return PeerCheck.Ignore("a restored snapshot waits for its install");
+        return PeerCheck.Accept;
+    }
+
+    /// <summary>A snapshot being staged from a node that no longer leads this node is abandoned: its staging file goes.</summary>
+    private void DiscardIncomingFromFormerLeader()
+    {
+        if (_incoming is { Pinned: false } incoming && incoming.From != _raft.Leader) DiscardIncoming();
     }
 
     /// <summary>Checks the whole file before the core may see its Snapshot message: an install cannot fail on its data.</summary>
@@ -89,18 +131,20 @@ public sealed partial class KvNode
     /// A Snapshot message: handed to the core only with its data received and verified. When the core restores it,
     /// its data stays pinned until the Ready that carries it; when the core refuses it, the data is of no use.
     /// </summary>
-    private void StepSnapshot(in Message message)
+    /// <returns>False when the core refused the message as impossible.</returns>
+    private bool StepSnapshot(in Message message)
     {
         SnapshotMetadata snapshot = message.Snapshot;
         if (_incoming is not { Verified: true, Pinned: false } incoming || incoming.From != message.From
             || incoming.Index != snapshot.Index || incoming.Term != snapshot.Term)
         {
             _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", snapshot.Index, snapshot.Term, message.From);
-            return;
+            return true;
         }
-        _raft.Step(message);
+        bool taken = _raft.Step(message);
         if (_raft.RestoredSnapshot is { } restored && restored.Index == incoming.Index && restored.Term == incoming.Term) incoming.Pinned = true;
         else DiscardIncoming();
+        return taken;
     }
 
     /// <summary>

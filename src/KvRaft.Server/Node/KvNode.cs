@@ -86,19 +86,34 @@ public sealed partial class KvNode
         if (elapsedTicks == 0) return;
         _tick += elapsedTicks;
         _raft.Tick(elapsedTicks);
+        DiscardIncomingFromFormerLeader();
         ExpireRequests();
         AfterInput();
     }
 
-    /// <summary>A message from a peer (entries already decompressed, memory owned by the message).</summary>
-    public void OnPeerMessage(in PeerMessage message)
+    /// <summary>
+    /// A message from peer <paramref name="sender"/> (the node id its connection authenticated; entries already
+    /// decompressed, memory owned by the message). It is checked (<see cref="PeerMessageValidator"/>) before the core
+    /// sees it; a refused message changes nothing, and the host closes the connection it came on.
+    /// </summary>
+    public PeerCheck OnPeerMessage(int sender, in PeerMessage message)
     {
-        if (message.To != Id) return;
+        PeerCheck check = PeerMessageValidator.Check(sender, message, View);
+        if (check.IsRefused)
+        {
+            Statistics.PeerMessageRefused();
+            return check;
+        }
         Message core = PeerMessageMapper.FromWire(message, ref _incomingEntries); // the core copies what it keeps
-        if (core.Type == MessageType.Snapshot) StepSnapshot(core);
-        else _raft.Step(core);
+        bool taken = core.Type == MessageType.Snapshot ? StepSnapshot(core) : _raft.Step(core);
         AfterInput();
+        if (taken) return check;
+        Statistics.PeerMessageRefused();
+        return PeerCheck.Refuse("the Raft core refused it as impossible");
     }
+
+    /// <summary>What the node knows of itself, for checking a peer's input.</summary>
+    private PeerView View => new(Id, _raft.Voters, _raft.Term, _raft.Leader, _raft.Role, _raft.LastIndex);
 
     /// <summary>The transport could not reach <paramref name="peer"/>.</summary>
     public void OnPeerUnreachable(int peer) => _raft.ReportUnreachable(peer);

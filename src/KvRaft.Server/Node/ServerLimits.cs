@@ -64,4 +64,10 @@ public sealed record ServerLimits
 
     /// <summary>Appends in flight to one follower at most: the replication pipeline's window.</summary>
     public int InflightMessagesMax { get; init; } = 64;
+
+    /// <summary>
+    /// Bytes of a snapshot received from a leader at most (the staging file under incoming/): a stream that goes
+    /// beyond it is refused and its staging file removed.
+    /// </summary>
+    public long SnapshotBytesMax { get; init; } = 32L << 30;
 }

@@ -110,6 +110,8 @@ internal sealed class SnapshotFollower : IDisposable
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, Path.Combine(_folder, "incoming")),
         };
+        // Node 1 leads term 2: a node takes snapshot chunks only from the leader it follows.
+        Node.OnPeerMessage(1, new PeerMessage { Type = PeerMessageType.Heartbeat, From = 1, To = 2, Term = 2 });
     }
 
     private (IRaftLogStore, KvStateMachineBase) OpenFaster() =>
@@ -158,7 +160,7 @@ internal sealed class SnapshotFollower : IDisposable
     {
         Sent.Clear();
         var entry = new WireEntry(prevIndex + 1, 2, Protocol.EntryType.NoOp, ReadOnlyMemory<byte>.Empty);
-        Node.OnPeerMessage(new PeerMessage
+        Node.OnPeerMessage(1, new PeerMessage
         {
             Type = PeerMessageType.Append,
             From = 1,

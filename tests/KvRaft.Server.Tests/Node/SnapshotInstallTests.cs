@@ -19,7 +19,7 @@ public sealed class SnapshotInstallTests
         using var follower = new SnapshotFollower(ownEntries, onFaster);
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
         follower.DeliverChunks(snapshot);
-        follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
+        follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
         Assert.True(follower.TakeOneReady()); // installs: the state machine swaps; the log's new boundary is not yet synced
         Assert.Equal(10, follower.Machine.AppliedIndex);
 
@@ -41,7 +41,7 @@ public sealed class SnapshotInstallTests
         using var follower = new SnapshotFollower(ownEntries: 20);
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
         follower.DeliverChunks(snapshot);
-        follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
+        follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
         follower.HandleReadies();
 
         Assert.Equal(10, follower.Machine.AppliedIndex);
@@ -61,7 +61,7 @@ public sealed class SnapshotInstallTests
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
         LeaderSnapshot stray = strayIndex == 10 ? snapshot : LeaderSnapshot.Make(strayIndex, 2);
         follower.DeliverChunks(snapshot);
-        follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
+        follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
         follower.Node.OnSnapshotChunk(1, stray.Chunks[0]); // replaced the restored snapshot's data: the node stopped on a check
         follower.Node.OnSnapshotChunk(3, stray.Chunks[0] with { Payload = new byte[] { 1, 2, 3 } });
 
@@ -81,14 +81,14 @@ public sealed class SnapshotInstallTests
         damaged[^1] ^= 1; // each chunk carries no checksum of its own on this path: only the whole-file CRC-64 sees it
         follower.Node.OnSnapshotChunk(1, first with { Payload = damaged });
         foreach (WireSnapshotChunk chunk in snapshot.Chunks.Skip(1)) follower.Node.OnSnapshotChunk(1, chunk);
-        follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
+        follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
 
         follower.HandleReadies(); // the core restored it and the install threw: the node stopped
 
         Assert.Equal(0, follower.Machine.AppliedIndex);
         Assert.Equal(3, follower.Log.LastIndex);
         follower.DeliverChunks(snapshot);
-        follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
+        follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
         follower.HandleReadies();
         Assert.Equal(10, follower.Machine.AppliedIndex);
     }
@@ -99,7 +99,7 @@ public sealed class SnapshotInstallTests
         using var follower = new SnapshotFollower(ownEntries: 3);
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2, configuration: [3, 0, 1, 0, 0, 0]); // three voters announced, one given
         follower.DeliverChunks(snapshot);
-        follower.Node.OnPeerMessage(snapshot.Message(leaderTerm: 2));
+        follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
 
         follower.HandleReadies(); // installed, then the configuration failed to decode: the node stopped
 

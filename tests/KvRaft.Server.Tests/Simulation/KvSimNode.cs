@@ -73,7 +73,7 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     public void Deliver(in PeerMessage message)
     {
         PeerMessage owned = message; // the network's copy: it stays valid while held
-        Handle(node => node.OnPeerMessage(owned));
+        Handle(node => node.OnPeerMessage(owned.From, owned)); // the simulated connection is the sender's own
     }
 
     public void DeliverChunk(int from, in WireSnapshotChunk chunk)

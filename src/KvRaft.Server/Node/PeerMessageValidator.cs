@@ -1,0 +1,155 @@
+using KvRaft.Protocol;
+using KvRaft.Raft;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>What became of one message (or snapshot chunk) from a peer.</summary>
+public enum PeerVerdict : byte
+{
+    /// <summary>Taken (or dropped as stale, as Raft drops late answers): nothing wrong with it.</summary>
+    Accepted,
+    /// <summary>Not taken, and possible from a correct peer (a snapshot stream from a former leader, say).</summary>
+    Ignored,
+    /// <summary>No correct peer sends this: the host logs it once and closes the connection it came on.</summary>
+    Refused,
+}
+
+/// <summary>The verdict on one message from a peer, with the reason of a refusal (a constant: no allocation).</summary>
+public readonly record struct PeerCheck(PeerVerdict Verdict, string? Reason)
+{
+    /// <summary>Taken.</summary>
+    public static PeerCheck Accept => default;
+
+    /// <summary>Not taken, but possible from a correct peer.</summary>
+    public static PeerCheck Ignore(string reason) => new(PeerVerdict.Ignored, reason);
+
+    /// <summary>Impossible from a correct peer.</summary>
+    public static PeerCheck Refuse(string reason) => new(PeerVerdict.Refused, reason);
+
+    /// <summary>True when the connection the message came on must be closed.</summary>
+    public bool IsRefused => Verdict == PeerVerdict.Refused;
+}
+
+/// <summary>What a node knows of itself when it checks a peer's message.</summary>
+public readonly record struct PeerView(int Id, IReadOnlyList<int> Voters, long Term, int Leader, Role Role, long LastIndex);
+
+/// <summary>
+/// Checks every message from a peer against the node's state before the Raft core sees it (docs/security.md, "Peer
+/// port"): who sent it (the connection's authenticated peer, another voter, to this node), its terms (never negative,
+/// never beyond <see cref="RaftNode.TermMax"/> nor <see cref="TermAheadMax"/> above ours), its indices (never
+/// negative; an Append's entries right after its index, terms never decreasing nor passing the message's, each
+/// command batch well-formed), one leader per term, and answers only to what this node sent. Allocation-free when
+/// the message passes. The core checks the same invariants again on its own (a refusal there is never an assertion).
+/// </summary>
+public static class PeerMessageValidator
+{
+    /// <summary>
+    /// How far above this node's term a peer's term may be: an impostor needs 2^38 messages to push a cluster to
+    /// <see cref="RaftNode.TermMax"/>. A cluster gets this far only by electing a leader every 100 ms for three weeks
+    /// (a node that far behind, a new one too, refuses its leader: docs/security.md, "Peer port").
+    /// </summary>
+    public const long TermAheadMax = 1L << 24;
+
+    /// <summary>The verdict on <paramref name="message"/>, received on the connection of peer <paramref name="sender"/>.</summary>
+    public static PeerCheck Check(int sender, in PeerMessage message, in PeerView node)
+    {
+        string? refusal = CheckIdentity(sender, message, node) ?? CheckNumbers(message, node) ?? CheckShape(message, node) ?? CheckTerm(message, node);
+        return refusal is null ? PeerCheck.Accept : PeerCheck.Refuse(refusal);
+    }
+
+    /// <summary>Whether <paramref name="id"/> is a voter of <paramref name="node"/> other than the node itself.</summary>
+    public static bool IsOtherVoter(int id, in PeerView node)
+    {
+        if (id == node.Id) return false;
+        for (int i = 0; i < node.Voters.Count; i++) // an index loop: a foreach over the interface would box an enumerator
+        {
+            if (node.Voters[i] == id) return true;
+        }
+        return false;
+    }
+
+    private static string? CheckIdentity(int sender, in PeerMessage message, in PeerView node)
+    {
+        if (message.From != sender) return "From is not the peer the connection was opened by";
+        if (message.To != node.Id) return "To is not this node";
+        if (!IsOtherVoter(sender, node)) return "the sender is not another voter";
+        return null;
+    }
+
+    private static string? CheckNumbers(in PeerMessage message, in PeerView node)
+    {
+        if (message.Term < 0 || message.LogTerm < 0) return "a negative term";
+        if (message.Term > RaftNode.TermMax) return "a term above TermMax";
+        if (message.Term > node.Term + TermAheadMax) return "a term more than TermAheadMax above this node's";
+        // Not checked on votes: a write torn after its entries leaves a log whose last term is above the node's term.
+        if (message.LogTerm > message.Term && message.Type == PeerMessageType.Append) return "a previous log term above the message's term";
+        if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0) return "a negative index";
+        return null;
+    }
+
+    private static string? CheckShape(in PeerMessage message, in PeerView node)
+    {
+        if (message.Entries.Count > 0 && message.Type != PeerMessageType.Append) return "entries on a message other than Append";
+        if ((message.Snapshot is not null) != (message.Type == PeerMessageType.Snapshot)) return "snapshot metadata missing, or on a message other than Snapshot";
+        return message.Type switch
+        {
+            PeerMessageType.Append => CheckEntries(message),
+            PeerMessageType.Snapshot => CheckSnapshot(message.Snapshot!.Value, message.Term, node),
+            PeerMessageType.PreVote when message.Context != 0 => "a pre-vote with a context",
+            PeerMessageType.Vote when message.Context is not 0 and not ForcedCampaignContext => "a vote with an unknown context",
+            PeerMessageType.TimeoutNow when message.Context != 0 && (message.Context == message.From || !IsOtherVoter((int)Math.Clamp(message.Context, 0, int.MaxValue), node))
+                => "a leadership transfer notice naming no other voter",
+            _ => null,
+        };
+    }
+
+    /// <summary>The context of a Vote forced by a leadership transfer (RaftNode's ForcedCampaignContext).</summary>
+    private const long ForcedCampaignContext = 1;
+
+    private static string? CheckEntries(in PeerMessage message)
+    {
+        if (message.Index > long.MaxValue - message.Entries.Count) return "entry indices overflow";
+        long expected = message.Index + 1;
+        long previousTerm = message.LogTerm;
+        foreach (WireEntry entry in message.Entries)
+        {
+            if (entry.Index != expected++) return "entries do not follow the Append's index one by one";
+            if (entry.Term < 1 || entry.Term < previousTerm || entry.Term > message.Term) return "an entry term below the one before it or above the message's";
+            previousTerm = entry.Term;
+            if (entry.Type == Protocol.EntryType.Config) return "a configuration entry (membership changes are not supported)";
+            if (entry.Type == Protocol.EntryType.Normal && !KvCommandBatchCodec.Parse(entry.Data, out _).IsOk) return "an entry that is not a well-formed command batch";
+        }
+        return null;
+    }
+
+    private static string? CheckSnapshot(SnapshotMeta snapshot, long messageTerm, in PeerView node)
+    {
+        if (snapshot.Index < 1 || snapshot.Term < 1 || snapshot.Term > messageTerm) return "a snapshot index or term out of range";
+        ReadOnlySpan<int> voters = snapshot.Voters.Span;
+        if (voters.Length != node.Voters.Count) return "a snapshot whose voters are not this cluster's";
+        for (int i = 0; i < voters.Length; i++)
+        {
+            if (voters[i] != node.Id && !IsOtherVoter(voters[i], node)) return "a snapshot whose voters are not this cluster's";
+            if (voters[(i + 1)..].Contains(voters[i])) return "a snapshot naming a voter twice";
+        }
+        return null;
+    }
+
+    /// <summary>One leader per term; as leader, answers only to what this node sent.</summary>
+    private static string? CheckTerm(in PeerMessage message, in PeerView node)
+    {
+        if (message.Term != node.Term) return null; // a newer term is adopted (within bounds), an older one answered or dropped by the core
+        switch (message.Type)
+        {
+            case PeerMessageType.Append:
+            case PeerMessageType.Heartbeat:
+            case PeerMessageType.Snapshot:
+            case PeerMessageType.TimeoutNow:
+                return node.Leader != 0 && node.Leader != message.From ? "a leader's message from a node that is not the leader of the term" : null;
+            case PeerMessageType.AppendResponse:
+                return node.Role == Role.Leader && message.Index > node.LastIndex ? "an append response beyond this leader's last index" : null;
+            default:
+                return null;
+        }
+    }
+}
