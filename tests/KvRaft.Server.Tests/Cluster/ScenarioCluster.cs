@@ -49,6 +49,12 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
 
     private const ulong ClusterId = 0x5CE4A;
 
+    /// <summary>The cluster id every test cluster uses (known to the hostile-input tests' insider attacker).</summary>
+    public static ulong ClusterIdOfTests => ClusterId;
+
+    /// <summary>Node <paramref name="id"/>'s own peer port (not its relay): where an attacker on the network connects.</summary>
+    public string PeerListen(int id) => _options[id - 1].PeerListen;
+
     public string Endpoint(int id) => Endpoints[id - 1];
 
     public bool IsRunning(int id) => _servers[id - 1] is not null;
