@@ -58,4 +58,6 @@ internal sealed class ClientChannelHandler : FrameReader
     }
 
     protected override void OnRefused(ParseResult error) => _listener.Statistics.MalformedFrame();
+
+    protected override void OnTlsRefused() => _listener.Statistics.TlsHandshakeRefused();
 }

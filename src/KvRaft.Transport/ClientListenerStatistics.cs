@@ -9,6 +9,7 @@ public sealed class ClientListenerStatistics
     private long _responsesSent;
     private long _malformedFrames;
     private long _slowClientsClosed;
+    private long _tlsRefused;
 
     /// <summary>Connections accepted (under the connection limit).</summary>
     public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
@@ -23,6 +24,10 @@ public sealed class ClientListenerStatistics
     /// <summary>Connections closed because their pending responses exceeded the limit.</summary>
     public long SlowClientsClosed => Interlocked.Read(ref _slowClientsClosed);
 
+    /// <summary>Connections closed because their TLS handshake failed (no TLS, or a missing or untrusted client certificate).</summary>
+    public long TlsRefused => Interlocked.Read(ref _tlsRefused);
+
+    internal void TlsHandshakeRefused() => Interlocked.Increment(ref _tlsRefused);
     internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
     internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
     internal void RequestReceived() => Interlocked.Increment(ref _requestsReceived);

@@ -5,8 +5,9 @@ namespace KvRaft.Transport;
 
 /// <summary>
 /// The pipeline handler of one peer connection. A dialled connection sends its hello as soon as it
-/// is active and is then live; an accepted one is live once the first frame, a hello, passes
-/// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node. After that only
+/// is active (with TLS: once the handshake verified the peer's certificate) and is then live; an
+/// accepted one is live once the first frame, a hello, passes <see cref="PeerHelloCodec.Check"/>,
+/// names a peer that dials this node and (with TLS) the node its certificate names. After that only
 /// PeerMessage (From = the peer, To = this node) and SnapshotChunk frames are accepted.
 /// </summary>
 internal sealed class PeerChannelHandler : FrameReader
@@ -28,16 +29,31 @@ internal sealed class PeerChannelHandler : FrameReader
     public override void ChannelActive(IChannelHandlerContext context)
     {
         _transport.Channels.Add(context.Channel);
-        if (_link is not null)
+        if (_link is not null && TlsSetup.PeerOf(context.Channel) is null)
         {
-            var hello = new PeerHello(ProtocolLimits.Version, _transport.Options.ClusterId, _transport.Options.LocalNodeId, _link.NodeId);
-            var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, hello);
-            _transport.Statistics.FrameSent(frame.ReadableBytes);
-            _ = context.WriteAndFlushAsync(frame);
-            _connection = new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
-            _transport.Attached(_link, _connection, "dialled");
+            Greet(context);
         }
         base.ChannelActive(context);
+    }
+
+    protected override void OnTlsEstablished(IChannelHandlerContext context)
+    {
+        if (_link is not null && _connection is null)
+        {
+            Greet(context);
+        }
+    }
+
+    /// <summary>A dialled connection: sends the hello and goes live.</summary>
+    private void Greet(IChannelHandlerContext context)
+    {
+        var link = _link!;
+        var hello = new PeerHello(ProtocolLimits.Version, _transport.Options.ClusterId, _transport.Options.LocalNodeId, link.NodeId);
+        var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, hello);
+        _transport.Statistics.FrameSent(frame.ReadableBytes);
+        _ = context.WriteAndFlushAsync(frame);
+        _connection = new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax);
+        _transport.Attached(link, _connection, "dialled");
     }
 
     public override void ChannelInactive(IChannelHandlerContext context)
@@ -69,6 +85,8 @@ internal sealed class PeerChannelHandler : FrameReader
         return result;
     }
 
+    protected override void OnTlsRefused() => _transport.Statistics.TlsHandshakeRefused();
+
     protected override void OnRefused(ParseResult error)
     {
         if (_refusingHello)
@@ -84,6 +102,10 @@ internal sealed class PeerChannelHandler : FrameReader
     private ParseResult OnHello(IChannelHandlerContext context, FrameType type, ReadOnlyMemory<byte> body, int frameBytes)
     {
         var result = CheckHello(type, body, out var link);
+        if (result.IsOk && TlsSetup.PeerOf(context.Channel) is { } tls && !PeerIdentity.Names(tls.Names ?? [], link.NodeId))
+        {
+            result = ParseResult.Fail(ProtocolError.WrongNode, $"peer hello from node {link.NodeId} over TLS with a certificate that names {string.Join(", ", tls.Names ?? [])}, not {PeerIdentity.NameOf(link.NodeId)}");
+        }
         if (!result.IsOk)
         {
             _refusingHello = true;

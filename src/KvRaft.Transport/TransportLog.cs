@@ -38,4 +38,13 @@ internal static partial class TransportLog
 
     [LoggerMessage(11, LogLevel.Warning, "The {Transport} I/O threads did not stop within the shutdown timeout (DotNetty keeps a loop alive while tasks keep arriving); stopping without them")]
     public static partial void ShutdownIncomplete(ILogger logger, string transport);
+
+    [LoggerMessage(12, LogLevel.Warning, "TLS handshake with {Remote} refused: {Reason}")]
+    public static partial void TlsRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(13, LogLevel.Information, "Reloaded the TLS certificates ({CertificateFile} changed)")]
+    public static partial void TlsReloaded(ILogger logger, string certificateFile);
+
+    [LoggerMessage(14, LogLevel.Warning, "Keeping the previous TLS certificates: {Message}")]
+    public static partial void TlsReloadFailed(ILogger logger, string message);
 }

@@ -15,6 +15,7 @@ public sealed class TransportStatistics
     private long _malformedFrames;
     private long _handshakesRefused;
     private long _blocksCompressed;
+    private long _tlsRefused;
 
     /// <summary>Frames written to a connection (hellos included).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
@@ -40,6 +41,8 @@ public sealed class TransportStatistics
     public long MalformedFrames => Interlocked.Read(ref _malformedFrames);
     /// <summary>Inbound connections closed because their hello was missing or refused (cluster, node, version).</summary>
     public long HandshakesRefused => Interlocked.Read(ref _handshakesRefused);
+    /// <summary>Connections (accepted or dialled) closed because their TLS handshake failed: an untrusted or wrongly named certificate, none, or no TLS.</summary>
+    public long TlsRefused => Interlocked.Read(ref _tlsRefused);
     /// <summary>Entry blocks and snapshot chunks sent LZ4-compressed.</summary>
     public long BlocksCompressed => Interlocked.Read(ref _blocksCompressed);
 
@@ -62,6 +65,7 @@ public sealed class TransportStatistics
     internal void ConnectAttemptFailed() => Interlocked.Increment(ref _connectAttemptsFailed);
     internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
     internal void HandshakeRefused() => Interlocked.Increment(ref _handshakesRefused);
+    internal void TlsHandshakeRefused() => Interlocked.Increment(ref _tlsRefused);
     internal void BlockCompressed() => Interlocked.Increment(ref _blocksCompressed);
 
     /// <inheritdoc />
@@ -69,5 +73,5 @@ public sealed class TransportStatistics
         $"sent {FramesSent} frames/{BytesSent} B, received {FramesReceived} frames/{BytesReceived} B, dropped {Dropped} " +
         $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}), " +
         $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
-        $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}";
+        $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, refused TLS {TlsRefused}, compressed {BlocksCompressed}";
 }
