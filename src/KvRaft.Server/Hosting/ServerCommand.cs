@@ -17,10 +17,12 @@ public static class ServerCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
         var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id checked on every peer connection (default: derived from --peers)" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
+        var tls = new ServerTlsFlags();
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
             config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads,
         };
+        foreach (var option in tls.All) root.Options.Add(option);
         root.SetAction((parse, cancellation) =>
         {
             ServerOptions options;
@@ -39,6 +41,7 @@ public static class ServerCommand
                         ClusterId = parse.GetValue(clusterId),
                         LeaseReads = parse.GetValue(leaseReads),
                     };
+                if (parse.GetValue(config) is null) options = tls.Apply(options, parse);
             }
             catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)
             {

@@ -5,7 +5,7 @@ using KvRaft.Server.Node;
 namespace KvRaft.Server.Hosting;
 
 /// <summary>How one server process is configured (command line or a JSON file with the same names).</summary>
-public sealed record ServerOptions
+public sealed partial record ServerOptions
 {
     /// <summary>This node's id (one of the ids in <see cref="Peers"/>).</summary>
     public required int Id { get; init; }
@@ -99,6 +99,7 @@ public sealed record ServerOptions
         if (ClientPeers is not null) ParseAddresses(ClientPeers);
         if (string.IsNullOrWhiteSpace(DataDir)) throw new FormatException("--data-dir is required");
         if (TickMilliseconds <= 0 || HeartbeatTicks <= 0 || ElectionTicks <= HeartbeatTicks) throw new FormatException("ticks must satisfy 0 < heartbeat < election");
+        ValidateTls();
     }
 
     /// <summary>Reads options from a JSON file with the same (camelCase) names.</summary>
