@@ -11,8 +11,7 @@ namespace KvRaft.Transport;
 /// </summary>
 internal sealed class TlsCredentials
 {
-    private static readonly long RecheckMilliseconds = 1000;
-
+    private readonly long _recheckMilliseconds;
     private readonly TlsFiles _files;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -20,13 +19,17 @@ internal sealed class TlsCredentials
     private DateTime[] _stamps;
     private long _nextCheckTicks;
 
-    public TlsCredentials(TlsFiles files, ILogger logger)
+    /// <param name="files">The PEM files.</param>
+    /// <param name="logger">Where reloads (and failed reloads) are logged.</param>
+    /// <param name="recheckMilliseconds">Least time between two looks at the files' times.</param>
+    public TlsCredentials(TlsFiles files, ILogger logger, long recheckMilliseconds = 1000)
     {
+        _recheckMilliseconds = recheckMilliseconds;
         _files = files;
         _logger = logger;
         _stamps = Stamps(files);
         _current = Load(files);
-        _nextCheckTicks = Environment.TickCount64 + RecheckMilliseconds;
+        _nextCheckTicks = Environment.TickCount64 + _recheckMilliseconds;
     }
 
     /// <summary>The certificates in force, reloaded first when a file changed since the last look.</summary>
@@ -59,7 +62,7 @@ internal sealed class TlsCredentials
             {
                 return;
             }
-            Volatile.Write(ref _nextCheckTicks, Environment.TickCount64 + RecheckMilliseconds);
+            Volatile.Write(ref _nextCheckTicks, Environment.TickCount64 + _recheckMilliseconds);
             var stamps = Stamps(_files);
             if (stamps.SequenceEqual(_stamps))
             {
