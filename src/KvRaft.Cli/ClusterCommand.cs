@@ -13,12 +13,13 @@ internal static class ClusterCommand
         var nodes = new Option<int>("--nodes") { Description = "Number of nodes: 1, 3, 5 or 7", DefaultValueFactory = _ => 3 };
         var dataDirectory = new Option<string>("--data-dir") { Description = "Where the nodes keep their data (reused when started again)", DefaultValueFactory = _ => "./data" };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the nodes inside this process instead of as kvraft-server child processes" };
-        var start = new Command("start", "Starts a local cluster on 127.0.0.1 and runs it until Ctrl-C or SIGTERM") { nodes, dataDirectory, inProcess };
-        start.SetAction((parse, cancellation) => RunAsync(parse.GetValue(nodes), parse.GetValue(dataDirectory)!, parse.GetValue(inProcess), cancellation));
+        var tls = new Option<bool>("--tls") { Description = "Mutual TLS on every port, with certificates made in DATA-DIR/certs (kept and reused)" };
+        var start = new Command("start", "Starts a local cluster on 127.0.0.1 and runs it until Ctrl-C or SIGTERM") { nodes, dataDirectory, inProcess, tls };
+        start.SetAction((parse, cancellation) => RunAsync(parse.GetValue(nodes), parse.GetValue(dataDirectory)!, parse.GetValue(inProcess), parse.GetValue(tls), cancellation));
         return new Command("cluster", "A local cluster for trying KvRaft") { start };
     }
 
-    private static async Task<int> RunAsync(int nodeCount, string dataDirectory, bool inProcess, CancellationToken cancellation)
+    private static async Task<int> RunAsync(int nodeCount, string dataDirectory, bool inProcess, bool tls, CancellationToken cancellation)
     {
         if (nodeCount is not (1 or 3 or 5 or 7))
         {
@@ -28,14 +29,15 @@ internal static class ClusterCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-        var options = new LocalClusterOptions { Mode = inProcess ? LocalClusterMode.InProcess : LocalClusterMode.Processes };
+        var options = new LocalClusterOptions { Mode = inProcess ? LocalClusterMode.InProcess : LocalClusterMode.Processes, Tls = tls };
         Console.WriteLine($"Starting {nodeCount} node(s) in {Path.GetFullPath(dataDirectory)} ...");
         Cluster cluster;
         try
         {
             cluster = await Cluster.StartAsync(nodeCount, dataDirectory, options).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is IOException or TimeoutException or OperationCanceledException or InvalidOperationException)
+        catch (Exception error) when (error is IOException or TimeoutException or OperationCanceledException or InvalidOperationException
+            or FormatException or System.Security.Cryptography.CryptographicException)
         {
             await Console.Error.WriteLineAsync("kvraft: the cluster did not start: " + error.Message).ConfigureAwait(false);
             return ExitCodes.Failed;
@@ -54,6 +56,12 @@ internal static class ClusterCommand
     {
         for (int id = 1; id <= cluster.NodeCount; id++) Console.WriteLine($"node {id}: {cluster.ClientEndpoints[id - 1]}");
         Console.WriteLine($"export {ConnectionOptions.EnvironmentVariable}={string.Join(',', cluster.ClientEndpoints)}");
+        if (cluster.Certificates is { } certificates)
+        {
+            Console.WriteLine($"export {ConnectionOptions.CaEnvironmentVariable}={certificates.CaFile}");
+            Console.WriteLine($"export {ConnectionOptions.CertificateEnvironmentVariable}={certificates.ClientCertificateFile}");
+            Console.WriteLine($"export {ConnectionOptions.KeyEnvironmentVariable}={certificates.ClientKeyFile}");
+        }
         Console.WriteLine("Running; Ctrl-C stops the cluster.");
         Console.Out.Flush();
     }

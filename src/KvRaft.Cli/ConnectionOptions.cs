@@ -3,10 +3,31 @@ using KvRaft.Client;
 
 namespace KvRaft.Cli;
 
-/// <summary>The options every client command shares: --endpoints (or KVRAFT_ENDPOINTS) and --timeout.</summary>
+/// <summary>The options every client command shares: --endpoints (or KVRAFT_ENDPOINTS), --timeout, and TLS: --cacert, --cert, --key.</summary>
 internal sealed class ConnectionOptions
 {
     public const string EnvironmentVariable = "KVRAFT_ENDPOINTS";
+    public const string CaEnvironmentVariable = "KVRAFT_CACERT";
+    public const string CertificateEnvironmentVariable = "KVRAFT_CERT";
+    public const string KeyEnvironmentVariable = "KVRAFT_KEY";
+
+    public Option<string?> CaCertificate { get; } = new("--cacert")
+    {
+        Description = $"TLS: verify the servers' certificates with this CA (PEM); TLS is on when set (default: ${CaEnvironmentVariable})",
+        Recursive = true,
+    };
+
+    public Option<string?> Certificate { get; } = new("--cert")
+    {
+        Description = $"TLS: the client certificate to present (PEM; default: ${CertificateEnvironmentVariable})",
+        Recursive = true,
+    };
+
+    public Option<string?> Key { get; } = new("--key")
+    {
+        Description = $"TLS: the private key of --cert (PEM; default: ${KeyEnvironmentVariable})",
+        Recursive = true,
+    };
 
     public Option<string?> Endpoints { get; } = new("--endpoints")
     {
@@ -38,13 +59,33 @@ internal sealed class ConnectionOptions
         return TimeSpan.FromSeconds(seconds);
     }
 
+    /// <summary>TLS options from --cacert, --cert, --key (or their environment variables); null without a CA.</summary>
+    public KvClientTls? Tls(ParseResult parse)
+    {
+        string? ca = parse.GetValue(CaCertificate) ?? Environment.GetEnvironmentVariable(CaEnvironmentVariable);
+        string? certificate = parse.GetValue(Certificate) ?? Environment.GetEnvironmentVariable(CertificateEnvironmentVariable);
+        string? key = parse.GetValue(Key) ?? Environment.GetEnvironmentVariable(KeyEnvironmentVariable);
+        if (ca is null)
+        {
+            return certificate is null && key is null ? null : throw new UsageException("--cert and --key need --cacert (TLS)");
+        }
+        try
+        {
+            return KvClientTls.FromPemFiles(ca, certificate, key);
+        }
+        catch (ArgumentException error)
+        {
+            throw new UsageException(error.Message);
+        }
+    }
+
     /// <summary>A client of the endpoints; an endpoint that is not host:port is a usage error.</summary>
     public KvClient Connect(ParseResult parse)
     {
         IReadOnlyList<string> endpoints = EndpointList(parse);
         try
         {
-            return KvClient.Connect(endpoints, new KvClientOptions { OperationTimeout = CallTimeout(parse), ConnectTimeout = TimeSpan.FromSeconds(1) });
+            return KvClient.Connect(endpoints, new KvClientOptions { OperationTimeout = CallTimeout(parse), ConnectTimeout = TimeSpan.FromSeconds(1), Tls = Tls(parse) });
         }
         catch (ArgumentException error)
         {

@@ -17,10 +17,14 @@ internal static class RootBuilder
             CasCommand.Create(connection),
             StatusCommand.Create(connection),
             ClusterCommand.Create(),
+            CertsCommand.Create(),
             ServeCommand.Create(),
         };
         root.Options.Add(connection.Endpoints);
         root.Options.Add(connection.Timeout);
+        root.Options.Add(connection.CaCertificate);
+        root.Options.Add(connection.Certificate);
+        root.Options.Add(connection.Key);
         return root;
     }
 }

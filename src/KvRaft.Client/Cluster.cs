@@ -80,7 +80,8 @@ internal sealed class Cluster : IAsyncDisposable
                 var connection = await slot.Value.ConfigureAwait(false);
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
-            catch (Exception error) when (error is System.Net.Sockets.SocketException or OperationCanceledException or ArgumentException)
+            catch (Exception error) when (error is System.Net.Sockets.SocketException or OperationCanceledException or ArgumentException
+                or IOException or System.Security.Authentication.AuthenticationException)
             {
                 // never opened: nothing to close
             }
@@ -88,7 +89,7 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     private Lazy<Task<Connection>> Open(string endpoint) =>
-        new(() => Connection.OpenAsync(endpoint, _options.ConnectTimeout, _options.MaxInFlightPerConnection, _options.ConnectionSilenceTimeout, Counters));
+        new(() => Connection.OpenAsync(endpoint, _options.ConnectTimeout, _options.MaxInFlightPerConnection, _options.ConnectionSilenceTimeout, Counters, _options.Tls));
 
     private void Learn(string endpoint)
     {

@@ -23,7 +23,7 @@ internal sealed partial class Connection
                 }
             }
         }
-        catch (Exception error) when (error is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception error) when (error is SocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
             Close(error);
         }
@@ -52,6 +52,11 @@ internal sealed partial class Connection
 
     private async Task SendAllAsync(ReadOnlyMemory<byte> bytes)
     {
+        if (_tls is not null)
+        {
+            await _tls.WriteAsync(bytes, _closing.Token).ConfigureAwait(false);
+            return;
+        }
         while (!bytes.IsEmpty)
         {
             var sent = await _socket.SendAsync(bytes, SocketFlags.None, _closing.Token).ConfigureAwait(false);
@@ -80,7 +85,9 @@ internal sealed partial class Connection
                     throw new InvalidDataException("bad frame from " + Endpoint + ": " + decoded.Error);
                 }
                 (start, end) = MakeRoom(ref buffer, start, end, decoded.NeededBytes);
-                var received = await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, _closing.Token).ConfigureAwait(false);
+                var received = _tls is null
+                    ? await _socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, _closing.Token).ConfigureAwait(false)
+                    : await _tls.ReadAsync(buffer.AsMemory(end), _closing.Token).ConfigureAwait(false);
                 if (received == 0)
                 {
                     throw new IOException("connection to " + Endpoint + " closed by the server");
@@ -89,7 +96,8 @@ internal sealed partial class Connection
                 _receives++; // this loop alone writes it; the silence check reads it
             }
         }
-        catch (Exception error) when (error is SocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidDataException)
+        catch (Exception error) when (error is SocketException or OperationCanceledException or ObjectDisposedException or IOException or InvalidDataException
+            or System.Security.Authentication.AuthenticationException)
         {
             Close(error);
         }

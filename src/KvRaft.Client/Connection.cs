@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using KvRaft.Protocol;
@@ -18,6 +19,7 @@ internal sealed partial class Connection : IAsyncDisposable
     private const int InitialBufferBytes = 64 * 1024;
 
     private readonly Socket _socket;
+    private readonly SslStream? _tls; // null: plain TCP, read and written on the socket directly
     private readonly Channel<PendingRequest> _outbox = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<ulong, PendingRequest> _pending = new();
     private readonly SemaphoreSlim _slots;
@@ -36,10 +38,11 @@ internal sealed partial class Connection : IAsyncDisposable
     /// <summary>Silence checks per <see cref="KvClientOptions.ConnectionSilenceTimeout"/>: a silent connection is closed within 1 to 1.25 timeouts.</summary>
     private const int SilenceChecks = 5;
 
-    private Connection(string endpoint, Socket socket, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters)
+    private Connection(string endpoint, Socket socket, SslStream? tls, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters)
     {
         Endpoint = endpoint;
         _socket = socket;
+        _tls = tls;
         _maxInFlight = maxInFlight;
         _slots = new SemaphoreSlim(maxInFlight, maxInFlight);
         _counters = counters;
@@ -52,22 +55,36 @@ internal sealed partial class Connection : IAsyncDisposable
     /// <summary>True once the connection failed or was disposed.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    /// <summary>Connects to <paramref name="endpoint"/> within <paramref name="timeout"/> and starts the loops.</summary>
-    public static async Task<Connection> OpenAsync(string endpoint, TimeSpan timeout, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters)
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> (and with <paramref name="tls"/>, completes the TLS handshake) within
+    /// <paramref name="timeout"/> and starts the loops. A server certificate that fails the check throws
+    /// <see cref="System.Security.Authentication.AuthenticationException"/>.
+    /// </summary>
+    public static async Task<Connection> OpenAsync(string endpoint, TimeSpan timeout, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters, KvClientTls? tls = null)
     {
         var (host, port) = Endpoints.Parse(endpoint);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? stream = null;
         try
         {
             using var connectTimeout = new CancellationTokenSource(timeout);
             await socket.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
+            if (tls is not null)
+            {
+                stream = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+                await stream.AuthenticateAsClientAsync(tls.AuthenticationOptions(host), connectTimeout.Token).ConfigureAwait(false);
+            }
         }
         catch
         {
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
             socket.Dispose();
             throw;
         }
-        var connection = new Connection(endpoint, socket, maxInFlight, silenceTimeout, counters);
+        var connection = new Connection(endpoint, socket, stream, maxInFlight, silenceTimeout, counters);
         connection._writer = Task.Run(connection.WriteLoopAsync);
         connection._reader = Task.Run(connection.ReadLoopAsync);
         connection.StartSilenceWatch();
@@ -189,6 +206,7 @@ internal sealed partial class Connection : IAsyncDisposable
         _silenceTimer?.Dispose();
         _outbox.Writer.TryComplete();
         _closing.Cancel();
+        _tls?.Dispose();
         _socket.Dispose();
         foreach (var request in _pending.Values)
         {

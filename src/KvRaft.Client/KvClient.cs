@@ -91,7 +91,7 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
                 await client._cluster.ConnectAsync(endpoint).WaitAsync(cancellationToken).ConfigureAwait(false);
                 return client;
             }
-            catch (Exception error) when (error is System.Net.Sockets.SocketException or TimeoutException
+            catch (Exception error) when (error is System.Net.Sockets.SocketException or TimeoutException or IOException or System.Security.Authentication.AuthenticationException
                 || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 last = error;
@@ -99,7 +99,7 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
             }
         }
         await client.DisposeAsync().ConfigureAwait(false);
-        throw new KvClusterUnavailableException("no endpoint accepted a connection", last);
+        throw new KvClusterUnavailableException("no endpoint accepted a connection" + (last is null ? "" : ": " + last.Message), last);
     }
 
     /// <summary>Closes every connection; calls still in flight fail.</summary>

@@ -33,6 +33,9 @@ public sealed record KvClientOptions
     /// <summary>Most requests awaiting an answer on one connection; further requests wait for a slot.</summary>
     public int MaxInFlightPerConnection { get; init; } = 4096;
 
+    /// <summary>TLS for every connection (null: plain TCP, the default). See <see cref="KvClientTls.FromPemFiles"/>.</summary>
+    public KvClientTls? Tls { get; init; }
+
     internal void Validate()
     {
         Positive(ConnectTimeout, nameof(ConnectTimeout));

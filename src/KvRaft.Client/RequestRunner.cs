@@ -61,7 +61,13 @@ internal sealed class RequestRunner
                 {
                     connection = await _cluster.ConnectAsync(endpoint).WaitAsync(deadline.Token).ConfigureAwait(false);
                 }
-                catch (Exception error) when (error is SocketException or TimeoutException or OperationCanceledException)
+                catch (System.Security.Authentication.AuthenticationException error)
+                {
+                    // A TLS handshake that failed on certificates: not a fault that retrying mends.
+                    var message = $"TLS handshake with {endpoint} failed: {error.Message}";
+                    throw attempts.MaySent ? new KvOutcomeUnknownException(message, error) : new KvNotAppliedException(message, error);
+                }
+                catch (Exception error) when (error is SocketException or TimeoutException or OperationCanceledException or IOException)
                 {
                     attempts.Unavailable = true; // no connection (yet): also when the deadline passed while connecting
                     attempts.LastFailure = error;

@@ -21,6 +21,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly HashSet<int> _paused = [];
     private readonly ulong _clusterId;
+    private readonly KvClientOptions? _clientOptions;
 
     private LocalCluster(int nodeCount, string directory, LocalClusterOptions options, ILoggerFactory loggers)
     {
@@ -30,13 +31,16 @@ public sealed partial class LocalCluster : IAsyncDisposable
         Directory.CreateDirectory(_directory);
         _ports = LoadOrPickPorts(nodeCount);
         _clusterId = LoadOrCreateClusterId(nodeCount);
+        if (options.Tls && options.LinkRelays) throw new ArgumentException("TLS and link relays do not go together: the relays read peer frames");
+        Certificates = options.Tls ? ClusterCertificates.Ensure(Path.Combine(_directory, "certs"), nodeCount) : null;
+        _clientOptions = Certificates is null ? options.ClientOptions : (options.ClientOptions ?? new KvClientOptions()) with { Tls = ClientTls(Certificates) };
         Network = options.LinkRelays
             ? RelayNetwork.Start(Enumerable.Range(1, nodeCount).ToDictionary(id => id, id => _ports[id - 1].Peer), seed: 1)
             : null;
         _processes = new NodeProcess?[nodeCount];
         _servers = new KvServer?[nodeCount];
         ClientEndpoints = _ports.Select(p => $"127.0.0.1:{p.Client}").ToArray();
-        Client = KvClient.Connect(ClientEndpoints, options.ClientOptions);
+        Client = KvClient.Connect(ClientEndpoints, _clientOptions);
     }
 
     /// <summary>Number of nodes.</summary>
@@ -47,6 +51,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
 
     /// <summary>A client connected to the whole cluster.</summary>
     public KvClient Client { get; }
+
+    /// <summary>The certificates of a TLS cluster (<see cref="LocalClusterOptions.Tls"/>), or null.</summary>
+    public CertificateFolder? Certificates { get; }
 
     /// <summary>The data directory of the cluster.</summary>
     public string DataDirectory => _directory;
@@ -70,7 +77,12 @@ public sealed partial class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>A new client of this cluster (each has its own connections and sessions).</summary>
-    public KvClient CreateClient(KvClientOptions? options = null) => KvClient.Connect(ClientEndpoints, options ?? _options.ClientOptions);
+    public KvClient CreateClient(KvClientOptions? options = null) => KvClient.Connect(ClientEndpoints,
+        options is null ? _clientOptions : Certificates is not null && options.Tls is null ? options with { Tls = ClientTls(Certificates) } : options);
+
+    /// <summary>TLS options of a client of this cluster: its CA, and the client certificate.</summary>
+    private static KvClientTls ClientTls(CertificateFolder certificates) =>
+        KvClientTls.FromPemFiles(certificates.CaFile, certificates.ClientCertificateFile, certificates.ClientKeyFile);
 
     /// <summary>True while node <paramref name="id"/> runs.</summary>
     public bool IsRunning(int id) => _processes[id - 1] is { HasExited: false } || _servers[id - 1] is not null;
@@ -172,11 +184,27 @@ public sealed partial class LocalCluster : IAsyncDisposable
             "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ];
         if (options.ClientPeers is { } clientPeers) arguments.AddRange(["--client-peers", clientPeers]);
+        if (Certificates is not null)
+        {
+            arguments.AddRange(["--peer-cert-file", options.PeerCertFile!, "--peer-key-file", options.PeerKeyFile!, "--peer-trusted-ca-file", options.PeerTrustedCaFile!,
+                "--cert-file", options.CertFile!, "--key-file", options.KeyFile!, "--client-cert-auth", "--trusted-ca-file", options.TrustedCaFile!]);
+        }
         _processes[id - 1] = new NodeProcess(serverPath, arguments, Path.Combine(_directory, $"node-{id}.log"));
         lock (_paused) _paused.Remove(id);
     }
 
-    private ServerOptions NodeOptions(int id) => new()
+    private ServerOptions NodeOptions(int id) => Certificates is not { } certificates ? PlainNodeOptions(id) : PlainNodeOptions(id) with
+    {
+        PeerCertFile = certificates.NodeCertificateFile(id),
+        PeerKeyFile = certificates.NodeKeyFile(id),
+        PeerTrustedCaFile = certificates.CaFile,
+        CertFile = certificates.NodeCertificateFile(id),
+        KeyFile = certificates.NodeKeyFile(id),
+        ClientCertAuth = true,
+        TrustedCaFile = certificates.CaFile,
+    };
+
+    private ServerOptions PlainNodeOptions(int id) => new()
     {
         Id = id,
         PeerListen = $"127.0.0.1:{_ports[id - 1].Peer}",

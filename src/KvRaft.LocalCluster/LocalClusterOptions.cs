@@ -34,6 +34,13 @@ public sealed record LocalClusterOptions
     /// </summary>
     public bool ConfigureClientPeers { get; init; } = true;
 
+    /// <summary>
+    /// Mutual TLS on every port: certificates are made (or reused while valid) in the folder certs/ of the cluster's
+    /// directory (<see cref="ClusterCertificates"/>), each node gets its peer and client TLS flags with
+    /// --client-cert-auth, and the clients the cluster hands out present the client certificate. Not with <see cref="LinkRelays"/>.
+    /// </summary>
+    public bool Tls { get; init; }
+
     /// <summary>Options of the clients the cluster hands out.</summary>
     public Client.KvClientOptions? ClientOptions { get; init; }
 }

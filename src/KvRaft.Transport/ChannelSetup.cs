@@ -37,8 +37,11 @@ internal static class ChannelSetup
     // Receive buffers adapt between 1 KiB and 256 KiB per read.
     private static readonly IRecvByteBufAllocator ReceiveBuffers = new AdaptiveRecvByteBufAllocator(1024, 16 * 1024, 256 * 1024);
 
-    /// <summary>A listening bootstrap: pooled buffers, no Nagle, address reuse (a restarted node rebinds its port at once).</summary>
-    public static ServerBootstrap Server(IEventLoopGroup group, int writeBufferBytesMax, Func<IChannelHandler> handler) =>
+    /// <summary>
+    /// A listening bootstrap: pooled buffers, no Nagle, address reuse (a restarted node rebinds its port at once).
+    /// <paramref name="tls"/>, when given, makes each channel's TLS handler (see <see cref="Initialize"/>).
+    /// </summary>
+    public static ServerBootstrap Server(IEventLoopGroup group, int writeBufferBytesMax, Func<IChannelHandler> handler, Func<IChannel, IChannelHandler>? tls = null) =>
         new ServerBootstrap()
             .Group(group)
             .Channel<TcpServerSocketChannel>()
@@ -47,10 +50,10 @@ internal static class ChannelSetup
             .ChildOption(ChannelOption.TcpNodelay, true)
             .ChildOption(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
             .ChildOption(ChannelOption.RcvbufAllocator, ReceiveBuffers)
-            .ChildHandler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler())));
+            .ChildHandler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler(), tls)));
 
     /// <summary>A dialling bootstrap with the same settings and a connect timeout.</summary>
-    public static Bootstrap Client(IEventLoopGroup group, int writeBufferBytesMax, int connectTimeoutMilliseconds, Func<IChannelHandler> handler) =>
+    public static Bootstrap Client(IEventLoopGroup group, int writeBufferBytesMax, int connectTimeoutMilliseconds, Func<IChannelHandler> handler, Func<IChannel, IChannelHandler>? tls = null) =>
         new Bootstrap()
             .Group(group)
             .Channel<TcpSocketChannel>()
@@ -58,7 +61,7 @@ internal static class ChannelSetup
             .Option(ChannelOption.ConnectTimeout, TimeSpan.FromMilliseconds(connectTimeoutMilliseconds))
             .Option(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
             .Option(ChannelOption.RcvbufAllocator, ReceiveBuffers)
-            .Handler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler())));
+            .Handler(new ActionChannelInitializer<ISocketChannel>(channel => Initialize(channel, writeBufferBytesMax, handler(), tls)));
 
     /// <summary>An IP address for <paramref name="host"/>: a literal, or the first (IPv4 first) address it resolves to.</summary>
     public static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellation)
@@ -71,7 +74,7 @@ internal static class ChannelSetup
         return addresses.OrderBy(candidate => candidate.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).First();
     }
 
-    private static void Initialize(ISocketChannel channel, int writeBufferBytesMax, IChannelHandler handler)
+    private static void Initialize(ISocketChannel channel, int writeBufferBytesMax, IChannelHandler handler, Func<IChannel, IChannelHandler>? tls)
     {
         // The channel stops accepting writes (IsWritable false) above the high mark; keep high >= low while setting.
         var configuration = channel.Configuration;
@@ -85,6 +88,11 @@ internal static class ChannelSetup
         {
             configuration.WriteBufferLowWaterMark = low;
             configuration.WriteBufferHighWaterMark = writeBufferBytesMax;
+        }
+        // The one place a TLS handler enters a pipeline: first, so that every frame handler sees plain bytes.
+        if (tls is not null)
+        {
+            channel.Pipeline.AddLast("tls", tls(channel));
         }
         channel.Pipeline.AddLast(handler);
     }

@@ -111,4 +111,6 @@ internal sealed class ClientChannelHandler : FrameReader
         new() { RequestId = requestId, Op = op, Status = ClientStatus.TooLarge, Message = message };
 
     protected override void OnRefused(ParseResult error) => _listener.Statistics.MalformedFrame();
+
+    protected override void OnTlsRefused() => _listener.Statistics.TlsHandshakeRefused();
 }

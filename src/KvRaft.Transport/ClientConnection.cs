@@ -36,6 +36,12 @@ public sealed class ClientConnection
     /// <summary>True until the connection closes.</summary>
     public bool IsOpen => _channel.Active;
 
+    /// <summary>
+    /// The names in the client's verified certificate (common name first, then DNS alternative names), or null
+    /// when the client port does not require client certificates (or the handshake has not finished).
+    /// </summary>
+    public IReadOnlyList<string>? CertificateNames => TlsSetup.PeerOf(_channel)?.Names;
+
     /// <summary>The client's address, for logs.</summary>
     public string RemoteAddress => _channel.RemoteAddress?.ToString() ?? "?";
 

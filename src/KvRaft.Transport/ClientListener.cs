@@ -16,6 +16,7 @@ public sealed class ClientListener : IAsyncDisposable
     private readonly int _requestedPort;
     private readonly MultithreadEventLoopGroup _group;
     private readonly bool _ownsGroup;
+    private readonly TlsCredentials? _tls; // null: plain TCP
     private IChannel? _listener;
     private long _nextId;
     private int _open;
@@ -34,6 +35,7 @@ public sealed class ClientListener : IAsyncDisposable
         _requestedPort = port;
         Handler = handler;
         Logger = logger;
+        _tls = Options.Tls is null ? null : new TlsCredentials(Options.Tls, logger);
         _group = Options.Loop?.Group ?? new MultithreadEventLoopGroup(Options.IoThreads);
         _ownsGroup = Options.Loop is null;
     }
@@ -58,7 +60,8 @@ public sealed class ClientListener : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var address = await ChannelSetup.ResolveAsync(_host, CancellationToken.None).ConfigureAwait(false);
         // The high-water mark pauses reading (ClientConnection); the hard bound is the queue's.
-        var bootstrap = ChannelSetup.Server(_group, Options.PauseReadingResponseBytes, () => new ClientChannelHandler(this));
+        var bootstrap = ChannelSetup.Server(_group, Options.PauseReadingResponseBytes, () => new ClientChannelHandler(this),
+            _tls is null ? null : channel => TlsSetup.Server(channel, _tls.Current));
         _listener = await bootstrap.BindAsync(address, _requestedPort).ConfigureAwait(false);
         Port = ((IPEndPoint)_listener.LocalAddress).Port;
         TransportLog.ClientListening(Logger, address + ":" + Port);

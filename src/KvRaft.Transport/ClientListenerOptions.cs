@@ -42,6 +42,12 @@ public sealed record ClientListenerOptions
     /// <summary>A loop shared with other transports and the node (not stopped by this listener); null: its own threads.</summary>
     public IoLoop? Loop { get; init; }
 
+    /// <summary>
+    /// TLS on every client connection (null: plain TCP). With <see cref="TlsFiles.TrustedCaFile"/> set, a client must
+    /// present a certificate that chains to it; without, clients present none.
+    /// </summary>
+    public TlsFiles? Tls { get; init; }
+
     internal void Validate()
     {
         if (ConnectionsMax <= 0 || FrameBytesMax < 2 || FrameBytesMax > ProtocolLimits.FrameBytesMax || PendingResponseBytesMax <= 0 || IoThreads <= 0

@@ -12,6 +12,7 @@ public sealed class ClientListenerStatistics
     private long _readsPaused;
     private long _partialFrameTimeouts;
     private long _requestsTooLarge;
+    private long _tlsRefused;
 
     /// <summary>Connections accepted (under the connection limit).</summary>
     public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
@@ -35,6 +36,11 @@ public sealed class ClientListenerStatistics
     public long RequestsTooLarge => Interlocked.Read(ref _requestsTooLarge);
 
     internal void RequestTooLarge() => Interlocked.Increment(ref _requestsTooLarge);
+
+    /// <summary>Connections closed because their TLS handshake failed (no TLS, or a missing or untrusted client certificate).</summary>
+    public long TlsRefused => Interlocked.Read(ref _tlsRefused);
+
+    internal void TlsHandshakeRefused() => Interlocked.Increment(ref _tlsRefused);
     internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
     internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
     internal void RequestReceived() => Interlocked.Increment(ref _requestsReceived);

@@ -1,5 +1,6 @@
 using DotNetty.Buffers;
 using DotNetty.Codecs;
+using DotNetty.Handlers.Tls;
 using DotNetty.Transport.Channels;
 using KvRaft.Protocol;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ internal abstract class FrameReader : ByteToMessageDecoder
     private long _openedTimestamp; // written on the I/O thread; the sweep reads these three (Volatile)
     private long _lastFrameTimestamp;
     private long _partialSinceTimestamp; // 0 while no partial frame is held
+    private bool _tlsFailed;
 
     protected FrameReader(ILogger logger, int frameBytesMax, TimeProvider time)
     {
@@ -75,6 +77,14 @@ internal abstract class FrameReader : ByteToMessageDecoder
 
     /// <summary>Counts a refused frame or hello (called once, before the connection closes).</summary>
     protected abstract void OnRefused(ParseResult error);
+
+    /// <summary>Counts a failed TLS handshake (called once, before the connection closes).</summary>
+    protected abstract void OnTlsRefused();
+
+    /// <summary>The TLS handshake succeeded: the other end's certificate passed (see <see cref="TlsSetup"/>).</summary>
+    protected virtual void OnTlsEstablished(IChannelHandlerContext context)
+    {
+    }
 
     protected override void Decode(IChannelHandlerContext context, IByteBuffer input, List<object> output)
     {
@@ -146,8 +156,8 @@ internal abstract class FrameReader : ByteToMessageDecoder
             return;
         }
         _failed = true;
+        OnRefused(error); // counted before it is logged: whoever sees the log sees the count
         TransportLog.FrameRefused(Logger, error.Error, error.Message, context.Channel.RemoteAddress?.ToString() ?? "?");
-        OnRefused(error);
         if (farewell is null)
         {
             _ = context.CloseAsync();
@@ -156,8 +166,49 @@ internal abstract class FrameReader : ByteToMessageDecoder
         _ = context.WriteAndFlushAsync(farewell).ContinueWith(_ => context.CloseAsync(), TaskScheduler.Default);
     }
 
+    public override void UserEventTriggered(IChannelHandlerContext context, object evt)
+    {
+        if (evt is TlsHandshakeCompletionEvent handshake)
+        {
+            if (handshake.IsSuccessful)
+            {
+                OnTlsEstablished(context);
+            }
+            else
+            {
+                RefuseTls(context, handshake.Exception);
+            }
+        }
+        base.UserEventTriggered(context, evt);
+    }
+
+    /// <summary>Logs (once, with the certificate check's reason when there is one), counts and closes.</summary>
+    private void RefuseTls(IChannelHandlerContext context, Exception? error)
+    {
+        if (_tlsFailed || _failed)
+        {
+            return;
+        }
+        _tlsFailed = _failed = true;
+        var reason = TlsSetup.PeerOf(context.Channel)?.Refusal
+            ?? (error is NotSslRecordException ? "not a TLS record (plain TCP on a TLS port?)" : error?.GetBaseException().Message ?? "closed during the handshake");
+        OnTlsRefused();
+        TransportLog.TlsRefused(Logger, context.Channel.RemoteAddress?.ToString() ?? "?", reason);
+        _ = context.CloseAsync();
+    }
+
     public override void ExceptionCaught(IChannelHandlerContext context, Exception exception)
     {
+        if (exception is NotSslRecordException)
+        {
+            RefuseTls(context, exception); // its message dumps the bytes received: not logged
+            return;
+        }
+        if (_tlsFailed)
+        {
+            _ = context.CloseAsync(); // the TLS handler failing after its handshake failed: already logged
+            return;
+        }
         TransportLog.ConnectionFailed(Logger, context.Channel.RemoteAddress?.ToString() ?? "?", exception);
         _failed = true;
         _ = context.CloseAsync();

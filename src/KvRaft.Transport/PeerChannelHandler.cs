@@ -5,13 +5,13 @@ namespace KvRaft.Transport;
 
 /// <summary>
 /// The pipeline handler of one peer connection. A dialled connection sends its hello as soon as it
-/// is active and is then live; an accepted one is live once the first frame, a hello, passes
-/// <see cref="PeerHelloCodec.Check"/> and names a peer that dials this node, and answers it with its own
-/// hello (so each side learns the other's client address). Until then a frame may be at most
-/// <see cref="HelloFrameBytesMax"/>, and the hello must come within the hello timeout. After that only PeerMessage
-/// (From = the peer, To = this node), SnapshotChunk and PeerHello frames (the accepting side's answer, then
-/// keepalives; each checked like the first) are accepted; a live connection that receives no frame for the idle
-/// timeout is closed (see <see cref="PeerTransport"/>'s sweep).
+/// is active (with TLS: once the handshake verified the peer's certificate) and is then live; an accepted one is
+/// live once the first frame, a hello, passes <see cref="PeerHelloCodec.Check"/>, names a peer that dials this node
+/// and (with TLS) the node its certificate names, and answers it with its own hello (so each side learns the
+/// other's client address). Until then a frame may be at most <see cref="HelloFrameBytesMax"/>, and the hello must
+/// come within the hello timeout. After that only PeerMessage (From = the peer, To = this node), SnapshotChunk and
+/// PeerHello frames (the accepting side's answer, then keepalives; each checked like the first) are accepted; a
+/// live connection that receives no frame for the idle timeout is closed (see <see cref="PeerTransport"/>'s sweep).
 /// </summary>
 internal sealed class PeerChannelHandler : FrameReader
 {
@@ -54,13 +54,28 @@ internal sealed class PeerChannelHandler : FrameReader
             _accepted = 1;
         }
         _transport.Register(this);
-        if (_link is not null)
+        if (_link is not null && TlsSetup.PeerOf(context.Channel) is null)
         {
-            SendHello(context, _link.NodeId);
-            Volatile.Write(ref _connection, new PeerConnection(_link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
-            _transport.Attached(_link, _connection!, "dialled");
+            Greet(context);
         }
         base.ChannelActive(context);
+    }
+
+    protected override void OnTlsEstablished(IChannelHandlerContext context)
+    {
+        if (_link is not null && _connection is null)
+        {
+            Greet(context);
+        }
+    }
+
+    /// <summary>A dialled connection: sends the hello and goes live.</summary>
+    private void Greet(IChannelHandlerContext context)
+    {
+        var link = _link!;
+        SendHello(context, link.NodeId);
+        Volatile.Write(ref _connection, new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
+        _transport.Attached(link, _connection!, "dialled");
     }
 
     public override void ChannelInactive(IChannelHandlerContext context)
@@ -95,6 +110,8 @@ internal sealed class PeerChannelHandler : FrameReader
         return result;
     }
 
+    protected override void OnTlsRefused() => _transport.Statistics.TlsHandshakeRefused();
+
     protected override void OnRefused(ParseResult error)
     {
         if (_refusingHello)
@@ -109,13 +126,18 @@ internal sealed class PeerChannelHandler : FrameReader
 
     private ParseResult OnHello(IChannelHandlerContext context, FrameType type, ReadOnlyMemory<byte> body, int frameBytes)
     {
-        var result = CheckHello(type, body, out var link);
+        var result = CheckHello(type, body, out var link, out var hello);
+        if (result.IsOk && TlsSetup.PeerOf(context.Channel) is { } tls && !PeerIdentity.Names(tls.Names ?? [], link.NodeId))
+        {
+            result = ParseResult.Fail(ProtocolError.WrongNode, $"peer hello from node {link.NodeId} over TLS with a certificate that names {string.Join(", ", tls.Names ?? [])}, not {PeerIdentity.NameOf(link.NodeId)}");
+        }
         if (!result.IsOk)
         {
             _refusingHello = true;
             return result;
         }
         _transport.Statistics.FrameReceived(frameBytes);
+        Announced(hello); // only once the hello (and with TLS the certificate's name) passed
         _link = link;
         FrameBytesMax = ProtocolLimits.FrameBytesMax;
         _transport.HelloReceived();
@@ -160,9 +182,10 @@ internal sealed class PeerChannelHandler : FrameReader
         }
     }
 
-    private ParseResult CheckHello(FrameType type, ReadOnlyMemory<byte> body, out PeerLink link)
+    private ParseResult CheckHello(FrameType type, ReadOnlyMemory<byte> body, out PeerLink link, out PeerHello announced)
     {
         link = null!;
+        announced = default;
         if (type != FrameType.PeerHello)
         {
             return ParseResult.Fail(ProtocolError.Malformed, "the first frame on a peer connection must be a PeerHello");
@@ -182,7 +205,7 @@ internal sealed class PeerChannelHandler : FrameReader
             return ParseResult.Fail(ProtocolError.WrongNode, "peer hello from a node that is not a peer with a lower id");
         }
         link = found;
-        Announced(hello);
+        announced = hello;
         return ParseResult.Ok;
     }
 

@@ -24,6 +24,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _dialLoops = [];
     private readonly ChannelSet _channels = new();
+    private readonly TlsCredentials? _tls; // null: plain TCP
     private IChannel? _listener;
     private int _disposed;
 
@@ -37,6 +38,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
         Options = options;
         Handler = handler;
         Logger = logger;
+        _tls = options.Tls is null ? null : new TlsCredentials(options.Tls, logger);
         _links = options.Peers.ToFrozenDictionary(peer => peer.NodeId, peer => new PeerLink(peer, dials: options.LocalNodeId < peer.NodeId));
         _group = options.Loop?.Group ?? new MultithreadEventLoopGroup(options.IoThreads);
         _ownsGroup = options.Loop is null;
@@ -65,7 +67,8 @@ public sealed partial class PeerTransport : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var address = await ChannelSetup.ResolveAsync(Options.ListenHost, _stopping.Token).ConfigureAwait(false);
-        var bootstrap = ChannelSetup.Server(_group, Options.OutboundQueueBytesMax, () => new PeerChannelHandler(this, dialledLink: null));
+        var bootstrap = ChannelSetup.Server(_group, Options.OutboundQueueBytesMax, () => new PeerChannelHandler(this, dialledLink: null),
+            _tls is null ? null : channel => TlsSetup.Server(channel, _tls.Current));
         _listener = await bootstrap.BindAsync(address, Options.ListenPort).ConfigureAwait(false);
         Port = ((IPEndPoint)_listener.LocalAddress).Port;
         TransportLog.PeerListening(Logger, Options.LocalNodeId, address + ":" + Port);
@@ -280,7 +283,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
     private async Task DialLoopAsync(PeerLink link, CancellationToken stopping)
     {
         var bootstrap = ChannelSetup.Client(_group, Options.OutboundQueueBytesMax, Options.ConnectTimeoutMilliseconds,
-            () => new PeerChannelHandler(this, link));
+            () => new PeerChannelHandler(this, link), _tls is null ? null : channel => TlsSetup.Client(channel, _tls.Current, link.NodeId));
         var random = new Random(HashCode.Combine(Options.LocalNodeId, link.NodeId, Environment.TickCount));
         var failures = 0;
         var connectedBefore = false;

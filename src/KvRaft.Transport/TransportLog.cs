@@ -47,4 +47,13 @@ internal static partial class TransportLog
 
     [LoggerMessage(14, LogLevel.Debug, "Client connection {ConnectionId} from {Remote}: more than {Limit} response bytes pending, reading paused")]
     public static partial void ClientReadsPaused(ILogger logger, long connectionId, string remote, int limit);
+
+    [LoggerMessage(15, LogLevel.Warning, "TLS handshake with {Remote} refused: {Reason}")]
+    public static partial void TlsRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(16, LogLevel.Information, "Reloaded the TLS certificates ({CertificateFile} changed)")]
+    public static partial void TlsReloaded(ILogger logger, string certificateFile);
+
+    [LoggerMessage(17, LogLevel.Warning, "Keeping the previous TLS certificates: {Message}")]
+    public static partial void TlsReloadFailed(ILogger logger, string message);
 }

@@ -63,6 +63,12 @@ public sealed record TransportOptions
     /// <summary>A loop shared with other transports and the node (not stopped by this transport); null: its own threads.</summary>
     public IoLoop? Loop { get; init; }
 
+    /// <summary>
+    /// Mutual TLS on every peer connection (null: plain TCP). Each end presents its certificate, which must chain to
+    /// <see cref="TlsFiles.TrustedCaFile"/> (required) and name the node (<see cref="PeerIdentity"/>).
+    /// </summary>
+    public TlsFiles? Tls { get; init; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     internal void Validate()
     {
@@ -80,6 +86,7 @@ public sealed record TransportOptions
         Require(HelloTimeoutMilliseconds > 0, nameof(HelloTimeoutMilliseconds));
         Require(IdleTimeoutMilliseconds >= 3, nameof(IdleTimeoutMilliseconds));
         Require(Time is not null, nameof(Time));
+        Require(Tls is null || Tls.TrustedCaFile is not null, nameof(Tls));
     }
 
     private static void Require(bool condition, string name)

@@ -21,6 +21,7 @@ public sealed class TransportStatistics
     private long _idleTimeouts;
     private long _keepalivesSent;
     private long _closedForInput;
+    private long _tlsRefused;
 
     /// <summary>Frames written to a connection (hellos included).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
@@ -48,6 +49,9 @@ public sealed class TransportStatistics
     public long HandshakesRefused => Interlocked.Read(ref _handshakesRefused);
     /// <summary>Peer connections the host closed because of what came on them (<see cref="PeerTransport.Close"/>).</summary>
     public long ClosedForInput => Interlocked.Read(ref _closedForInput);
+
+    /// <summary>Connections (accepted or dialled) closed because their TLS handshake failed: an untrusted or wrongly named certificate, none, or no TLS.</summary>
+    public long TlsRefused => Interlocked.Read(ref _tlsRefused);
     /// <summary>Entry blocks and snapshot chunks sent LZ4-compressed.</summary>
     public long BlocksCompressed => Interlocked.Read(ref _blocksCompressed);
 
@@ -81,6 +85,7 @@ public sealed class TransportStatistics
     internal void ConnectAttemptFailed() => Interlocked.Increment(ref _connectAttemptsFailed);
     internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
     internal void HandshakeRefused() => Interlocked.Increment(ref _handshakesRefused);
+    internal void TlsHandshakeRefused() => Interlocked.Increment(ref _tlsRefused);
     internal void BlockCompressed() => Interlocked.Increment(ref _blocksCompressed);
     internal void ConnectionRefused() => Interlocked.Increment(ref _connectionsRefused);
     internal void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
@@ -95,5 +100,5 @@ public sealed class TransportStatistics
         $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}), " +
         $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
         $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}, " +
-        $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}";
+        $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}, refused TLS {TlsRefused}";
 }

@@ -32,10 +32,14 @@ internal static class LoadgenCommand
         var history = new Option<string?>("--history") { Description = "Write the history (JSON Lines, shared format) to this file" };
         var check = new Option<bool>("--check") { Description = "Check the history for linearizability; exit 1 on a violation" };
         var timeout = new Option<string>("--timeout") { Description = "Deadline of one operation, retries included", DefaultValueFactory = _ => "10s" };
+        var tls = new Option<bool>("--tls") { Description = "Run the local cluster with mutual TLS on every port (certificates made in its folder)" };
+        var caFile = new Option<string?>("--cacert") { Description = "With --endpoints: TLS, verifying the servers with this CA (PEM)" };
+        var certificateFile = new Option<string?>("--cert") { Description = "With --endpoints and --cacert: the client certificate (PEM)" };
+        var keyFile = new Option<string?>("--key") { Description = "The private key of --cert (PEM)" };
         var root = new RootCommand("KvRaft load generator")
         {
             nodes, endpoints, target, clientsPerChannel, etcdPids, clients, duration, warmup, operations, mix, keys, distribution, valueSize, rate, seed, faults,
-            output, markdown, chart, history, check, timeout,
+            output, markdown, chart, history, check, timeout, tls, caFile, certificateFile, keyFile,
         };
         root.SetAction(async (result, cancellation) =>
         {
@@ -52,6 +56,10 @@ internal static class LoadgenCommand
                 ChartPath = result.GetValue(chart),
                 HistoryPath = result.GetValue(history),
                 Check = result.GetValue(check),
+                Tls = result.GetValue(tls),
+                CaFile = result.GetValue(caFile),
+                CertificateFile = result.GetValue(certificateFile),
+                KeyFile = result.GetValue(keyFile),
                 Settings = new LoadSettings
                 {
                     Clients = result.GetValue(clients),

@@ -21,6 +21,14 @@ internal sealed record LoadgenJob
     public string? HistoryPath { get; init; }
     public bool Check { get; init; }
 
+    /// <summary>The local cluster runs with mutual TLS on every port (--tls).</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>TLS files for --endpoints (--cacert, --cert, --key); CaFile null: plain TCP.</summary>
+    public string? CaFile { get; init; }
+    public string? CertificateFile { get; init; }
+    public string? KeyFile { get; init; }
+
     /// <summary>Runs; returns the exit code (0 fine, 1 not linearizable, 2 bad request).</summary>
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
@@ -49,6 +57,10 @@ internal sealed record LoadgenJob
             {
                 if (EtcdProcessIds.Count > 0) return "--etcd-pids needs --target etcd";
                 if (Endpoints is not null && Faults.Count > 0) return "--faults needs the local cluster (leave out --endpoints)";
+                if (Endpoints is not null && Tls) return "--tls is for the local cluster; with --endpoints pass --cacert (and --cert, --key)";
+                if (Endpoints is null && CaFile is not null) return "--cacert, --cert and --key need --endpoints (--tls makes the local cluster's own)";
+                if (CaFile is null && (CertificateFile is not null || KeyFile is not null)) return "--cert and --key need --cacert";
+                if (Tls && FaultPlan.NeedsLinkRelays(Faults)) return "--tls cannot be combined with partition faults (the link relays read peer frames)";
                 return null;
             }
             if (Endpoints is null) return "--target etcd needs --endpoints (this tool does not start etcd)";
@@ -82,8 +94,8 @@ internal sealed record LoadgenJob
         string directory = Path.Combine(Path.GetTempPath(), "kvraft-loadgen-" + Guid.NewGuid().ToString("N"));
         try
         {
-            AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster in {directory}");
-            var options = new LocalCluster.LocalClusterOptions { LinkRelays = FaultPlan.NeedsLinkRelays(Faults) };
+            AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster{(Tls ? " with mutual TLS" : "")} in {directory}");
+            var options = new LocalCluster.LocalClusterOptions { LinkRelays = FaultPlan.NeedsLinkRelays(Faults), Tls = Tls };
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory, options).ConfigureAwait(false);
             await using KvClient client = cluster.CreateClient(ClientOptions());
             var faults = new FaultInjector(cluster, Faults);
@@ -105,6 +117,7 @@ internal sealed record LoadgenJob
     {
         OperationTimeout = Settings.OperationTimeout,
         SessionPoolSize = Math.Max(1024, Settings.Clients),
+        Tls = CaFile is null ? null : KvClientTls.FromPemFiles(CaFile, CertificateFile, KeyFile),
     };
 
     private static void Progress(ProgressSample sample) => AnsiConsole.MarkupLineInterpolated(

@@ -56,6 +56,7 @@ public sealed class KvServer : IAsyncDisposable
             HelloPendingConnectionsMax = options.MaxPeerConnectionsBeforeHello,
             HelloTimeoutMilliseconds = options.PeerHelloTimeoutMilliseconds,
             IdleTimeoutMilliseconds = options.PeerIdleTimeoutMilliseconds,
+            Tls = options.PeerTls,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
         (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
         _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions
@@ -65,6 +66,7 @@ public sealed class KvServer : IAsyncDisposable
             PendingResponseBytesMax = options.MaxClientPendingResponseBytes,
             PauseReadingResponseBytes = options.ClientPauseReadingBytes,
             PartialFrameTimeoutMilliseconds = options.ClientPartialFrameTimeoutMilliseconds,
+            Tls = options.ClientTls,
         });
         var clientOutbox = new ConnectionClientOutbox(connections);
         var node = new KvNode(new KvNodeOptions

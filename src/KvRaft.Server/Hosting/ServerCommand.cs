@@ -26,11 +26,13 @@ public static class ServerCommand
         var maxPeerBeforeHello = Limit("--max-peer-connections-before-hello", "Accepted peer connections that have not yet said hello", defaults.MaxPeerConnectionsBeforeHello);
         var peerHello = Limit("--peer-hello-timeout-ms", "An accepted peer connection that says no hello within this is closed", defaults.PeerHelloTimeoutMilliseconds);
         var peerIdle = Limit("--peer-idle-timeout-ms", "A peer connection that receives nothing within this is closed (keepalives every third of it)", defaults.PeerIdleTimeoutMilliseconds);
+        var tls = new ServerTlsFlags();
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
             config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads,
             maxClientConnections, maxClientPending, clientPause, clientPartial, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
+        foreach (var option in tls.All) root.Options.Add(option);
         root.SetAction((parse, cancellation) =>
         {
             ServerOptions options;
@@ -57,6 +59,7 @@ public static class ServerCommand
                         PeerHelloTimeoutMilliseconds = parse.GetValue(peerHello),
                         PeerIdleTimeoutMilliseconds = parse.GetValue(peerIdle),
                     };
+                if (parse.GetValue(config) is null) options = tls.Apply(options, parse);
             }
             catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)
             {

@@ -6,7 +6,7 @@ using KvRaft.Server.Node;
 namespace KvRaft.Server.Hosting;
 
 /// <summary>How one server process is configured (command line or a JSON file with the same names).</summary>
-public sealed record ServerOptions
+public sealed partial record ServerOptions
 {
     /// <summary>This node's id (one of the ids in <see cref="Peers"/>).</summary>
     public required int Id { get; init; }
@@ -139,6 +139,7 @@ public sealed record ServerOptions
         {
             throw new FormatException("timeouts must be positive (--peer-idle-timeout-ms at least 3)");
         }
+        ValidateTls();
     }
 
     /// <summary>
