@@ -44,6 +44,14 @@ public sealed record StorageLimits
     /// <summary>FasterKV page size as a power of two (bits): 2^22 = 4 MiB.</summary>
     public int KvPageBits { get; init; } = 22;
 
+    /// <summary>
+    /// FasterKV log segment file size as a power of two (bits): 2^26 = 64 MiB. Compaction frees disk a whole segment at
+    /// a time (the one holding the begin address stays), so the segment bounds the slack above the live data; smaller
+    /// means more files (FASTER keeps handles per segment) for little gain once the log between two compactions is
+    /// larger (a snapshot interval's writes). At 1 GiB a log rarely had a segment wholly below its begin address.
+    /// </summary>
+    public int KvSegmentBits { get; init; } = 26;
+
     /// <summary>Uncompressed bytes in one snapshot chunk.</summary>
     public int SnapshotChunkBytes { get; init; } = 1 << 20;
 
