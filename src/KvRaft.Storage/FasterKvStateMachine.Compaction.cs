@@ -8,6 +8,9 @@ public sealed partial class FasterKvStateMachine
 {
     private CompactionRun? compaction; // the compaction begun after the last export (set under the apply gate)
 
+    /// <summary>The compaction begun after the last snapshot, until the next snapshot or an install takes it up (null if none).</summary>
+    internal Task? Compaction => Volatile.Read(ref compaction)?.Completion;
+
     /// <summary>
     /// Begins compacting the log below the snapshot's fold-over address when more than half of what the export read is
     /// dead, unless an install replaced the store meanwhile. Its checkpoint is durable: the region is immutable.
