@@ -40,9 +40,23 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     /// <inheritdoc/>
     public override ISnapshotSource? LatestSnapshot => snapshots.Latest;
 
-    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey) => store.Read(storeKey);
+    // Reads take the apply gate too (re-entered inside an apply): the store's session is single-threaded, and a read
+    // must not be in flight while compaction copies a record and moves the begin address past the original.
+    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey)
+    {
+        lock (ApplyGate)
+        {
+            return store.Read(storeKey);
+        }
+    }
 
-    private protected override bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value) => store.TryRead(storeKey, value);
+    private protected override bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value)
+    {
+        lock (ApplyGate)
+        {
+            return store.TryRead(storeKey, value);
+        }
+    }
 
     private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value) => store.Write(storeKey, value);
 

@@ -212,18 +212,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(tally);
         var begin = store.Log.BeginAddress;
-        var lastAddress = new Dictionary<byte[], long>(ByteKeyComparer.Instance);
-        var lookup = lastAddress.GetAlternateLookup<ReadOnlySpan<byte>>();
-        using (var first = store.Log.Scan(begin, untilAddress))
-        {
-            while (first.GetNext(out var info))
-            {
-                if (!info.Invalid)
-                {
-                    lookup[first.GetKey().AsReadOnlySpan()] = first.CurrentAddress;
-                }
-            }
-        }
+        var lookup = LastAddresses(untilAddress).GetAlternateLookup<ReadOnlySpan<byte>>();
         long liveBytes = 0;
         using (var second = store.Log.Scan(begin, untilAddress))
         {
