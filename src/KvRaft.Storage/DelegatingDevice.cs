@@ -36,12 +36,13 @@ internal abstract class DelegatingDevice(IDevice inner) : IDevice
     public void ReadAsync(ulong alignedSourceAddress, IntPtr alignedDestinationAddress, uint alignedReadLength, DeviceIOCompletionCallback callback, object context) =>
         Inner.ReadAsync(alignedSourceAddress, alignedDestinationAddress, alignedReadLength, callback, context);
 
-    public void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => Inner.TruncateUntilAddressAsync(toAddress, callback, result);
-    public void TruncateUntilAddress(long toAddress) => Inner.TruncateUntilAddress(toAddress);
-    public void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => Inner.TruncateUntilSegmentAsync(toSegment, callback, result);
-    public void TruncateUntilSegment(int toSegment) => Inner.TruncateUntilSegment(toSegment);
-    public void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => Inner.RemoveSegmentAsync(segment, callback, result);
-    public void RemoveSegment(int segment) => Inner.RemoveSegment(segment);
+    // Deletions of segment files: virtual, so that a subclass can hold them back (see HeldTruncationDevice).
+    public virtual void TruncateUntilAddressAsync(long toAddress, AsyncCallback callback, IAsyncResult result) => Inner.TruncateUntilAddressAsync(toAddress, callback, result);
+    public virtual void TruncateUntilAddress(long toAddress) => Inner.TruncateUntilAddress(toAddress);
+    public virtual void TruncateUntilSegmentAsync(int toSegment, AsyncCallback callback, IAsyncResult result) => Inner.TruncateUntilSegmentAsync(toSegment, callback, result);
+    public virtual void TruncateUntilSegment(int toSegment) => Inner.TruncateUntilSegment(toSegment);
+    public virtual void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result) => Inner.RemoveSegmentAsync(segment, callback, result);
+    public virtual void RemoveSegment(int segment) => Inner.RemoveSegment(segment);
     public long GetFileSize(int segment) => Inner.GetFileSize(segment);
     public void Reset() => Inner.Reset();
     public virtual void Dispose() => Inner.Dispose();

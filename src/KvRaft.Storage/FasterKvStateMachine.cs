@@ -18,6 +18,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     private FasterStore store;
     private readonly SnapshotPublisher snapshots; // the portable snapshot file: exports and installs take turns on it
     private Task? checkpointInFlight; // the durable end of the last checkpoint begun (it ends outside the apply gate)
+    private int snapshotting; // 1 while a snapshot runs: one at a time (FASTER takes one checkpoint at a time)
 
     private FasterKvStateMachine(string root, StorageLimits limits, IFileSystem files) : base(limits)
     {
@@ -39,9 +40,23 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     /// <inheritdoc/>
     public override ISnapshotSource? LatestSnapshot => snapshots.Latest;
 
-    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey) => store.Read(storeKey);
+    // Reads take the apply gate too (re-entered inside an apply): the store's session is single-threaded, and a read
+    // must not be in flight while compaction copies a record and moves the begin address past the original.
+    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey)
+    {
+        lock (ApplyGate)
+        {
+            return store.Read(storeKey);
+        }
+    }
 
-    private protected override bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value) => store.TryRead(storeKey, value);
+    private protected override bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value)
+    {
+        lock (ApplyGate)
+        {
+            return store.TryRead(storeKey, value);
+        }
+    }
 
     private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value) => store.Write(storeKey, value);
 
@@ -60,6 +75,22 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     /// <inheritdoc/>
     public override async ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
     {
+        Invariant.True(Interlocked.Exchange(ref snapshotting, 1) == 0); // the caller starts one snapshot at a time
+        try
+        {
+            return await SnapshotAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref snapshotting, 0);
+        }
+    }
+
+    private async Task<SnapshotInfo> SnapshotAsync(byte[] configuration, CancellationToken cancellationToken)
+    {
+        // The last snapshot's compaction ends first: it moves the begin address, which this checkpoint records and
+        // this export reads from (it is never both at once).
+        await FinishCompactionAsync().ConfigureAwait(false);
         SnapshotInfo info;
         long untilAddress;
         Task durable;
@@ -80,11 +111,13 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
         await durable.ConfigureAwait(false);
         // Below untilAddress the FASTER log is immutable after the fold-over, so the export runs beside applies. An
         // install meanwhile replaces (and disposes) that store: it cancels the export and waits for it to stop first.
-        var published = await Task.Run(() => snapshots.TryPublishExport(ticket, info, currentStore.RecordsUntil(untilAddress)), cancellationToken).ConfigureAwait(false);
+        var tally = new ExportTally();
+        var published = await Task.Run(() => snapshots.TryPublishExport(ticket, info, currentStore.RecordsUntil(untilAddress, tally)), cancellationToken).ConfigureAwait(false);
         if (!published)
         {
             throw new SnapshotSupersededException($"Snapshot {info.Index} abandoned: an install replaced the state it was taken of (latest now {snapshots.Latest?.Info.Index})");
         }
+        StartCompaction(currentStore, tally); // the next snapshot's checkpoint makes it durable, then frees its segments
         return info;
     }
 
@@ -92,6 +125,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         lock (ApplyGate)
         {
+            Volatile.Read(ref compaction)?.Stop(); // it ends at its next chunk, while the fresh store is built; SwitchTo waits
             var generation = NewGenerationName(ReadCurrent());
             using (var fresh = new FasterStore(Path.Combine(root, generation), Limits, recover: false, files))
             {
@@ -116,6 +150,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     /// <summary>Makes <paramref name="generation"/> (complete and checkpointed) the live store; no export reads the old one now.</summary>
     private void SwitchTo(string generation)
     {
+        StopCompaction();
         WaitForCheckpointInFlight(); // a snapshot of our own may still be writing the store that goes now
         store.Dispose();
         SwapCurrent(generation);
@@ -190,6 +225,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     /// <inheritdoc/>
     public override void Dispose()
     {
+        StopCompaction();
         WaitForCheckpointInFlight(); // a snapshot may still be writing its checkpoint
         store.Dispose();
     }

@@ -5,30 +5,33 @@ namespace KvRaft.Storage;
 
 /// <summary>
 /// One FasterKV&lt;SpanByte, SpanByte&gt; in a folder with ONE long-lived client session: every read and write
-/// of the state machine goes through that session (a whole batch is one pass of it).
+/// of the state machine goes through that session (a whole batch is one pass of it). Compaction (see
+/// FasterStore.Compaction.cs) runs on sessions of its own.
 /// </summary>
-internal sealed unsafe class FasterStore : IDisposable
+internal sealed unsafe partial class FasterStore : IDisposable
 {
     private readonly IFileSystem files;
     private readonly string directory;
-    private readonly IDevice device;
+    private readonly HeldTruncationDevice device; // deletes a segment only once a checkpoint that no longer needs it is durable
     private readonly DeviceLogCommitCheckpointManager checkpoints;
     private readonly FasterKV<SpanByte, SpanByte> store;
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, Empty, ValueCopyFunctions> session;
     private readonly ArrayBufferWriter<byte> readBuffer = new(); // every read copies its value here (reused: no allocation)
+    private readonly int pageBits;
 
     /// <summary>Opens the store in <paramref name="directory"/> (created, its name synced, if missing).</summary>
     public FasterStore(string directory, StorageLimits limits, bool recover, IFileSystem? files = null)
     {
         this.files = files ?? LocalFileSystem.Instance;
         this.directory = directory;
+        pageBits = limits.KvPageBits;
         if (!recover)
         {
             this.files.DeleteDirectory(directory); // a fresh store starts empty (an install cut short may have left one)
         }
         DirectorySync.CreateDurably(this.files, directory);
         var logPath = Path.Combine(directory, "hlog.log");
-        device = new SegmentNameSyncDevice(this.files.CreateDevice(logPath), this.files, logPath);
+        device = new HeldTruncationDevice(new SegmentNameSyncDevice(this.files.CreateDevice(logPath), this.files, logPath), this.files, logPath, limits.KvSegmentBits);
         // FASTER removes no checkpoint itself: see CheckpointFolders.
         checkpoints = new DeviceLogCommitCheckpointManager(new FileSystemDeviceFactory(this.files),
             new DefaultCheckpointNamingScheme(CheckpointFolders.Of(directory)), removeOutdated: false);
@@ -37,7 +40,7 @@ internal sealed unsafe class FasterStore : IDisposable
             IndexSize = limits.KvIndexBuckets * 64,
             MemorySize = 1L << limits.KvMemoryBits,
             PageSize = 1L << limits.KvPageBits,
-            SegmentSize = 1L << 30,
+            SegmentSize = 1L << limits.KvSegmentBits,
             LogDevice = device,
             CheckpointManager = checkpoints,
             TryRecoverLatest = false, // see RecoverNewestComplete
@@ -171,8 +174,10 @@ internal sealed unsafe class FasterStore : IDisposable
     {
         var tail = store.Log.TailAddress;
         var readOnlyBefore = store.Log.ReadOnlyAddress;
+        // The checkpoint records a begin address at least this one (it only grows; no compaction runs meanwhile).
+        var begin = store.Log.BeginAddress;
         Invariant.True(store.TryInitiateFullCheckpoint(out var token, CheckpointType.FoldOver));
-        var durable = CompleteCheckpointAsync(token);
+        var durable = CompleteCheckpointAsync(token, begin);
         // Nothing to fold (no record since the last fold-over): no shift to wait for; wait for the whole checkpoint.
         var folds = readOnlyBefore < tail;
         while (!durable.IsCompleted && (!folds || store.Log.ReadOnlyAddress < tail))
@@ -182,44 +187,46 @@ internal sealed unsafe class FasterStore : IDisposable
         return (tail, durable);
     }
 
-    /// <summary>FASTER's checkpoint, then its folders synced (only then is it durable), then the older ones deleted.</summary>
-    private Task CompleteCheckpointAsync(Guid token) =>
+    /// <summary>
+    /// FASTER's checkpoint, then its folders synced (only then is it durable), then the older ones deleted (and their
+    /// folders synced), then the log's segments below the checkpoint's begin address: in that order, nothing the
+    /// newest checkpoint on disk references is ever deleted, whatever a power cut keeps.
+    /// </summary>
+    private Task CompleteCheckpointAsync(Guid token, long begin) =>
         store.CompleteCheckpointAsync().AsTask().ContinueWith(completed =>
         {
             completed.GetAwaiter().GetResult(); // a failed checkpoint fails here, before anything is deleted
             CheckpointFolders.SyncTree(files, directory);
             CheckpointFolders.DeleteAllBut(files, directory, token);
+            device.DeleteSegmentsBelow(begin);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
     /// The latest version of every key present in [begin, untilAddress), as the store stood at untilAddress
     /// (immutable after the fold-over, so applies may go on meanwhile). Two scans: the first finds each key's
     /// last record, the second emits it unless it is a tombstone. (Every version was exported before: a store
-    /// whose values grow by Append kept each one, and snapshots grew with the whole write history.)
+    /// whose values grow by Append kept each one, and snapshots grew with the whole write history.) Once every
+    /// record was read, <paramref name="tally"/> holds the region's size and the bytes of its live records.
     /// </summary>
-    public IEnumerable<SnapshotRecord> RecordsUntil(long untilAddress)
+    public IEnumerable<SnapshotRecord> RecordsUntil(long untilAddress, ExportTally tally)
     {
-        var lastAddress = new Dictionary<byte[], long>(ByteKeyComparer.Instance);
-        var lookup = lastAddress.GetAlternateLookup<ReadOnlySpan<byte>>();
-        using (var first = store.Log.Scan(store.Log.BeginAddress, untilAddress))
+        ArgumentNullException.ThrowIfNull(tally);
+        var begin = store.Log.BeginAddress;
+        var lookup = LastAddresses(untilAddress).GetAlternateLookup<ReadOnlySpan<byte>>();
+        long liveBytes = 0;
+        using (var second = store.Log.Scan(begin, untilAddress))
         {
-            while (first.GetNext(out var info))
+            while (second.GetNext(out var info))
             {
-                if (!info.Invalid)
+                if (info.Invalid || info.Tombstone || !lookup.TryGetValue(second.GetKey().AsReadOnlySpan(), out var last) || last != second.CurrentAddress)
                 {
-                    lookup[first.GetKey().AsReadOnlySpan()] = first.CurrentAddress;
+                    continue;
                 }
+                liveBytes += second.NextAddress - second.CurrentAddress;
+                yield return new SnapshotRecord(second.GetKey().ToByteArray(), second.GetValue().ToByteArray());
             }
         }
-        using var second = store.Log.Scan(store.Log.BeginAddress, untilAddress);
-        while (second.GetNext(out var info))
-        {
-            if (info.Invalid || info.Tombstone || !lookup.TryGetValue(second.GetKey().AsReadOnlySpan(), out var last) || last != second.CurrentAddress)
-            {
-                continue;
-            }
-            yield return new SnapshotRecord(second.GetKey().ToByteArray(), second.GetValue().ToByteArray());
-        }
+        tally.Complete(begin, untilAddress, liveBytes);
     }
 
     public void Dispose()

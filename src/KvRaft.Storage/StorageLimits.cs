@@ -44,6 +44,15 @@ public sealed record StorageLimits
     /// <summary>FasterKV page size as a power of two (bits): 2^22 = 4 MiB.</summary>
     public int KvPageBits { get; init; } = 22;
 
+    /// <summary>
+    /// FasterKV log segment file size as a power of two (bits): 2^24 = 16 MiB (four pages). Compaction frees disk a whole
+    /// segment at a time (the one holding the begin address stays), so the segment is the slack above the live data: an
+    /// overwrite workload's log grows by about one copy of its live records per snapshot, so at 10,000 keys (1.3 MiB)
+    /// a 64 MiB segment would hold some fifty snapshots' worth before the first one could go. Smaller than 16 MiB makes
+    /// a large store many files (64 per GiB here; FASTER keeps a handle pool per segment). At 1 GiB nothing was freed.
+    /// </summary>
+    public int KvSegmentBits { get; init; } = 24;
+
     /// <summary>Uncompressed bytes in one snapshot chunk.</summary>
     public int SnapshotChunkBytes { get; init; } = 1 << 20;
 

@@ -23,7 +23,7 @@ public sealed class FasterCheckpointTests : IDisposable
                 for (int k = 0; k < keys; k++) store.Write(Key(k), Value(round + 100, k)); // the next version: not in this checkpoint
                 store.Write(Encoding.UTF8.GetBytes("late" + round), [1]);
                 await durable;
-                var exported = store.RecordsUntil(untilAddress).ToDictionary(r => Encoding.UTF8.GetString(r.Key), r => r.Value);
+                var exported = store.RecordsUntil(untilAddress, new ExportTally()).ToDictionary(r => Encoding.UTF8.GetString(r.Key), r => r.Value);
                 Assert.Equal(keys, exported.Count);
                 Assert.All(Enumerable.Range(0, keys), k => Assert.Equal(Value(round, k), exported[Encoding.UTF8.GetString(Key(k))]));
                 if (round < 2)

@@ -52,7 +52,8 @@ internal static class SimulatedCrash
         EntryCacheBytes = 4 << 10,
         KvIndexBuckets = 1 << 8,
         KvMemoryBits = 16,
-        KvPageBits = 12,
+        KvPageBits = 10,
+        KvSegmentBits = 10, // one page: compaction frees segments within a short run
         SnapshotChunkBytes = 4096,
     };
 }

@@ -5,9 +5,20 @@ using System.Text;
 
 namespace KvRaft.Storage.Tests;
 
-/// <summary>What must survive a crash at one point, and the step the node was taking (append, apply, snapshot, compact, install).</summary>
-internal sealed record NodeExpectation(LogExpectation Log, long AppliedFloor, long AppliedCeiling, long SnapshotFloor, string Step)
+/// <summary>
+/// What must survive a crash at one point, the step the node was taking (append, apply, snapshot, compact, install), and
+/// where the state machine's own log compaction stood (<see cref="KvCompaction"/>: running, done but its begin address
+/// not yet in a durable checkpoint, or none since the last snapshot).
+/// </summary>
+internal sealed record NodeExpectation(LogExpectation Log, long AppliedFloor, long AppliedCeiling, long SnapshotFloor, string Step, string KvCompaction = "")
 {
+    public const string CompactionRunning = "running";
+    public const string CompactionNotDurable = "not durable";
+
+    /// <summary>Where the compaction begun after the last snapshot stands (null: none).</summary>
+    public static string CompactionPhase(Task? compaction) =>
+        compaction is null ? "" : compaction.IsCompleted ? CompactionNotDurable : CompactionRunning;
+
     private const int Keys = 23;
 
     /// <summary>The command of entry <paramref name="index"/>: puts, appends and deletes over a few keys.</summary>

@@ -3,7 +3,10 @@
 // or install acknowledged, holds exactly the state of its applied index, and the log still holds every entry after it;
 // method: the real FasterRaftLogStore and FasterKvStateMachine on one simulated disk, seeded crash points, each image
 // reopened, checked, and replayed to the log's end; a twentieth of them reopened with crashes drawn among the operations of the
-// recovery, the replay, and a snapshot with compaction after it, each of those checked too.
+// recovery, the replay, and a snapshot with compaction after it, each of those checked too. The state machine compacts its
+// own log after each snapshot, in the background while the node goes on (one-page segments, so that the next checkpoint
+// deletes segments): crash points fall while it runs, after it before a checkpoint recorded its begin address, and
+// during the deletion of the segments below it.
 using Xunit.Abstractions;
 
 namespace KvRaft.Storage.Tests;
@@ -21,21 +24,26 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
     {
         var seed = SimulatedCrash.Seed();
         output.WriteLine($"simulated-disk node crash seed {seed} (set KVRAFT_SIMDISK_SEED to replay)");
-        int points = 0, inFlight = 0, inRecovery = 0;
+        int points = 0, inFlight = 0, inRecovery = 0, deleting = 0;
         var steps = new Dictionary<string, int>();
+        var compaction = new Dictionary<string, int>();
         for (var run = 0; run < 2; run++)
         {
             var images = await Run(seed + run, new SimDisk { TearBytes = run == 0 ? 4096 : 512 }, batches: 150, every: 3);
             foreach (var image in images)
             {
                 steps[image.Expected.Step] = steps.GetValueOrDefault(image.Expected.Step) + 1;
+                compaction[image.Expected.KvCompaction] = compaction.GetValueOrDefault(image.Expected.KvCompaction) + 1;
+                deleting += IsSegmentDeletion(image.What) ? 1 : 0;
             }
             inFlight += images.Count(image => image.Expected.Log.Pending is not null);
             foreach (var image in images)
             {
                 if (image.Operation % 20 == 0)
                 {
-                    inRecovery += await CrashDuringRecovery(image, seed + run);
+                    var (recoveryPoints, recoveryDeleting) = await CrashDuringRecovery(image, seed + run);
+                    inRecovery += recoveryPoints;
+                    deleting += recoveryDeleting;
                 }
                 else
                 {
@@ -45,12 +53,19 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
             }
         }
         output.WriteLine($"{points} crash points, {inFlight} with a batch in flight; by step: {string.Join(", ", steps.Select(s => $"{s.Key} {s.Value}"))}; "
-            + $"{inRecovery} more during the recovery of a twentieth of them, its replay, snapshot and compaction");
+            + $"{inRecovery} more during the recovery of a twentieth of them, its replay, snapshot and compaction; state machine compaction: "
+            + $"{compaction.GetValueOrDefault(NodeExpectation.CompactionRunning)} while it ran, {compaction.GetValueOrDefault(NodeExpectation.CompactionNotDurable)} after it "
+            + $"before a checkpoint made it durable (checkpoint included), {deleting} deleting a segment below the begin address (recoveries included)");
         Assert.True(inRecovery > 0, $"no crash point fell during a recovery (seed {seed})");
         Assert.True(points >= 300, $"only {points} crash points (seed {seed})");
         Assert.All(new[] { "append", "snapshot", "compact", "install" }, step => Assert.True(steps.GetValueOrDefault(step) > 0, $"no crash point during {step} (seed {seed})"));
         Assert.True(inFlight > 0, $"no crash point fell while a batch was in flight (seed {seed})");
+        Assert.True(compaction.GetValueOrDefault(NodeExpectation.CompactionNotDurable) > 0, $"no crash point after a state machine compaction (seed {seed})");
+        Assert.True(deleting > 0, $"no crash point while a segment below the begin address was deleted (seed {seed})");
     }
+
+    /// <summary>A crash cut the deletion of a state machine log segment (below the begin address of a durable checkpoint).</summary>
+    private static bool IsSegmentDeletion(string what) => what.StartsWith("folder: remove hlog.log.", StringComparison.Ordinal);
 
     internal static void Check(CrashImage<NodeExpectation> image, Func<string> where)
     {
@@ -65,7 +80,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
     /// Reopens a crash image with every other disk operation (drawn) a crash point (the recovery's own writes, the replay, a snapshot
     /// and compaction after it), checks it, then checks each of those images against what was acknowledged at the time.
     /// </summary>
-    private static async Task<int> CrashDuringRecovery(CrashImage<NodeExpectation> image, int seed)
+    private static async Task<(int Points, int Deleting)> CrashDuringRecovery(CrashImage<NodeExpectation> image, int seed)
     {
         Func<NodeExpectation>? now = null; // after the reopened state was checked: what is acknowledged from then on
         var points = new CrashPoints<NodeExpectation>(image.Disk, HashCode.Combine(seed, image.Operation), 2,
@@ -82,13 +97,15 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
             var info = await machine.TakeSnapshotAsync([3]);
             Volatile.Write(ref now, () => new NodeExpectation(model.Freeze(), info.Index, last, info.Index, "recovery"));
             await Compact(log, model, info.Index);
+            info = await machine.TakeSnapshotAsync([4]); // makes the compaction after the first durable, deletes the segments below it
+            Volatile.Write(ref now, () => new NodeExpectation(model.Freeze(), info.Index, last, info.Index, "recovery"));
         }
         image.Disk.Detach();
         foreach (var inner in points.Images)
         {
             Check(inner, () => $"{Where()}, crashed again at its operation {inner.Operation} ({inner.What})");
         }
-        return points.Images.Count;
+        return (points.Images.Count, points.Images.Count(inner => IsSegmentDeletion(inner.What)));
     }
 
     private static void CheckOpened(NodeExpectation expected, FasterRaftLogStore log, FasterKvStateMachine machine, Func<string> Where, Action? beforeReplay = null)
@@ -116,11 +133,12 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
         var gate = new Lock();
         long floor = 0, ceiling = 0, snapshotFloor = 0;
         var step = "open";
+        Task? compaction = null; // the state machine's, begun after the last snapshot
         var points = new CrashPoints<NodeExpectation>(disk, seed, every, () =>
         {
             lock (gate)
             {
-                return new NodeExpectation(model.Freeze(), floor, ceiling, snapshotFloor, step);
+                return new NodeExpectation(model.Freeze(), floor, ceiling, snapshotFloor, step, NodeExpectation.CompactionPhase(compaction));
             }
         });
         void Step(string name)
@@ -164,6 +182,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
                     {
                         floor = Math.Max(floor, info.Index);
                         snapshotFloor = Math.Max(snapshotFloor, info.Index);
+                        compaction = machine.Compaction; // runs on while the node goes on
                     }
                     Step("compact");
                     await Compact(log, model, info.Index);
@@ -178,6 +197,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
                     {
                         floor = Math.Max(floor, index);
                         snapshotFloor = Math.Max(snapshotFloor, index);
+                        compaction = null; // the install stopped it; the store it compacted is gone
                     });
                 }
             }
