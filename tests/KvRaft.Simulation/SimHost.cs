@@ -3,6 +3,7 @@ using KvRaft.Raft;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
+using KvRaft.Testing;
 
 namespace KvRaft.Simulation;
 

@@ -9,7 +9,18 @@ namespace KvRaft.Server.Tests.Hostile;
 internal static class HostileClients
 {
     /// <summary>Opens up to <paramref name="count"/> connections at once and holds them while <paramref name="during"/> runs.</summary>
-    public static async Task<int> HoldConnectionsAsync(string endpoint, int count, Func<Task> during)
+    public static Task<int> HoldConnectionsAsync(string endpoint, int count, Func<Task> during) => HoldAsync(endpoint, count, [], during);
+
+    /// <summary>Connections that each send the first bytes of a large frame, then nothing, held while <paramref name="during"/> runs.</summary>
+    public static Task<int> SlowlorisAsync(string endpoint, int count, Func<Task> during)
+    {
+        byte[] start = new byte[FrameHeader.Bytes + 16];
+        FrameHeader.Format(FrameType.ClientRequest, ProtocolLimits.FrameBytesMax - 2, start);
+        return HoldAsync(endpoint, count, start, during);
+    }
+
+    /// <summary>Opens the connections (each sends <paramref name="first"/>), runs <paramref name="during"/>, closes them; returns how many opened.</summary>
+    private static async Task<int> HoldAsync(string endpoint, int count, byte[] first, Func<Task> during)
     {
         var sockets = new List<Socket>(count);
         int opened = 0;
@@ -22,44 +33,16 @@ internal static class HostileClients
                 try
                 {
                     await ConnectAsync(socket, endpoint);
+                    if (first.Length > 0) await socket.SendAsync(first, SocketFlags.None);
                     opened++;
                 }
                 catch (SocketException)
                 {
-                    // refused: the node's connection cap (or the backlog) at work
+                    // refused or reset: the node's connection cap (or the backlog) at work
                 }
             }
             await during();
             return opened;
-        }
-        finally
-        {
-            foreach (Socket socket in sockets) socket.Dispose();
-        }
-    }
-
-    /// <summary>Connections that each send the first bytes of a large frame, then nothing, held while <paramref name="during"/> runs.</summary>
-    public static async Task SlowlorisAsync(string endpoint, int count, Func<Task> during)
-    {
-        byte[] start = new byte[FrameHeader.Bytes + 16];
-        FrameHeader.Format(FrameType.ClientRequest, ProtocolLimits.FrameBytesMax - 2, start);
-        var sockets = new List<Socket>(count);
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                sockets.Add(socket);
-                try
-                {
-                    await ConnectAsync(socket, endpoint);
-                    await socket.SendAsync(start, SocketFlags.None);
-                }
-                catch (SocketException)
-                {
-                }
-            }
-            await during();
         }
         finally
         {

@@ -3,6 +3,7 @@ using KvRaft.Server.Node;
 using KvRaft.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
+using KvRaft.Testing;
 
 namespace KvRaft.Server.Tests.Simulation;
 

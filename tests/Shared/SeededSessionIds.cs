@@ -1,8 +1,8 @@
-// Goal: session ids for a simulated node that are random-looking yet replay with the seed (production uses the OS's cryptographic generator).
+// Goal (shared by the test projects that simulate nodes): session ids for a simulated node that are random-looking yet replay with the seed (production uses the OS's cryptographic generator).
 using KvRaft.Raft;
 using KvRaft.Server.Node;
 
-namespace KvRaft.Server.Tests.Simulation;
+namespace KvRaft.Testing;
 
 /// <summary>Session ids from a PRNG seeded by the node's seed: the same run replays the same ids.</summary>
 internal sealed class SeededSessionIds(ulong seed) : ISessionIdSource
