@@ -70,7 +70,7 @@ internal static class HostileClients
                 await ConnectAsync(socket, endpoint);
                 await socket.SendAsync(frame, SocketFlags.None);
                 socket.Shutdown(SocketShutdown.Send);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 byte[] buffer = new byte[4096];
                 while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
                 {
