@@ -1,0 +1,56 @@
+using KvRaft.Raft;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>Leadership hand-over: before a leader stops, and on an operator's request.</summary>
+public sealed partial class KvNode
+{
+    /// <summary>Leadership transfer to <paramref name="to"/> requested by an operator; false when not possible now.</summary>
+    public bool TransferLeadership(int to) => _raft.TransferLeadership(to);
+
+    /// <summary>
+    /// Starts handing leadership to the best follower: a voter heard from recently before one that was not, then the
+    /// highest match index (the fewest entries to send before TimeoutNow), then the lowest id.
+    /// </summary>
+    /// <returns>The chosen node, or 0 when this node is not the leader or no other voter is reachable.</returns>
+    public int HandOverLeadership()
+    {
+        int target = BestTransferTarget();
+        if (target == 0 || !_raft.TransferLeadership(target)) return 0;
+        _logger.LogInformation("Node {Id}: handing leadership over to node {Target}", Id, target);
+        return target;
+    }
+
+    /// <summary>The leader this node follows (itself when leader), 0 when unknown.</summary>
+    public int Leader => _raft.Leader;
+
+    /// <summary>True while this node is the leader.</summary>
+    public bool IsLeader => _raft.Role == Role.Leader;
+
+    /// <summary>The node a leadership transfer is under way to (0 for none).</summary>
+    public int LeadTransferee => _raft.LeadTransferee;
+
+    private int BestTransferTarget()
+    {
+        if (_raft.Role != Role.Leader) return 0;
+        RaftStatus status = _raft.Status;
+        if (status.Followers is null) return 0;
+        int best = 0;
+        (bool Active, long Match) bestKey = (false, -1);
+        foreach (int voter in _raft.Voters)
+        {
+            if (voter == Id || !status.Followers.TryGetValue(voter, out FollowerStatus follower)) continue;
+            (bool Active, long Match) key = (follower.RecentActive, follower.Match);
+            if (best == 0 || IsBetter(key, bestKey))
+            {
+                best = voter;
+                bestKey = key;
+            }
+        }
+        return best;
+    }
+
+    private static bool IsBetter((bool Active, long Match) key, (bool Active, long Match) than) =>
+        key.Active != than.Active ? key.Active : key.Match > than.Match; // voters come in id order: a tie keeps the lower id
+}
