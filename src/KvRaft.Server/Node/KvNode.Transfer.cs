@@ -1,3 +1,4 @@
+using KvRaft.Protocol;
 using KvRaft.Raft;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +31,58 @@ public sealed partial class KvNode
 
     /// <summary>The node a leadership transfer is under way to (0 for none).</summary>
     public int LeadTransferee => _raft.LeadTransferee;
+
+    private const int TransferWaitersMax = 64;
+
+    // TransferLeader requests taken while leading, answered once the transfer ends: another node is known to lead (Ok
+    // with its id) or the core abandoned it (Retryable). At most TransferWaitersMax.
+    private readonly List<(long Connection, ulong RequestId)> _transferWaiters = [];
+
+    private void OnTransferLeaderRequest(long connectionId, in ClientRequest request)
+    {
+        if (_raft.Role != Role.Leader)
+        {
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.NotLeader);
+            return;
+        }
+        int target = request.TargetNodeId == 0 ? BestTransferTarget() : request.TargetNodeId;
+        if (target == Id)
+        {
+            ReplyTransferDone(connectionId, request.RequestId, Id); // already leads
+            return;
+        }
+        if (target == 0 || !_raft.TransferLeadership(target))
+        {
+            string message = target == 0 ? "no other voter to hand leadership to" : $"node {target} is not another voter of this cluster";
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, message);
+            return;
+        }
+        if (_transferWaiters.Count >= TransferWaitersMax)
+        {
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "too many leadership transfers waiting");
+            return;
+        }
+        _logger.LogInformation("Node {Id}: handing leadership over to node {Target} as a client asked", Id, target);
+        _transferWaiters.Add((connectionId, request.RequestId));
+    }
+
+    /// <summary>End of every turn: the waiting transfer requests are answered once the transfer has ended.</summary>
+    private void AnswerTransferWaiters()
+    {
+        if (_transferWaiters.Count == 0) return;
+        bool leading = _raft.Role == Role.Leader;
+        if (leading && _raft.LeadTransferee != 0) return; // under way
+        if (!leading && _raft.Leader == 0) return; // stepped down; the new leader is not known yet
+        foreach ((long connection, ulong requestId) in _transferWaiters)
+        {
+            if (!leading) ReplyTransferDone(connection, requestId, _raft.Leader);
+            else ReplyError(connection, requestId, ClientOp.TransferLeader, ClientStatus.Retryable, "leadership transfer abandoned: the target did not take over within an election timeout");
+        }
+        _transferWaiters.Clear();
+    }
+
+    private void ReplyTransferDone(long connectionId, ulong requestId, int leader) =>
+        _clients.Reply(connectionId, new ClientResponse { RequestId = requestId, Op = ClientOp.TransferLeader, Status = ClientStatus.Ok, LeaderKnown = true, LeaderId = leader });
 
     private int BestTransferTarget()
     {
