@@ -16,6 +16,7 @@ internal static class RootBuilder
             KeyCommands.Delete(connection),
             CasCommand.Create(connection),
             StatusCommand.Create(connection),
+            LeaderCommand.Create(connection),
             ClusterCommand.Create(),
             CertsCommand.Create(),
             ServeCommand.Create(),

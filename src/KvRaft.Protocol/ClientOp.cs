@@ -17,6 +17,11 @@ public enum ClientOp : byte
     CompareAndSet = 6,
     /// <summary>Report the node's Raft state.</summary>
     Status = 7,
+    /// <summary>
+    /// Hand leadership to a node (0: the leader's choice, its most caught-up reachable follower); answered once another
+    /// node leads, with its id.
+    /// </summary>
+    TransferLeader = 8,
 }
 
 /// <summary>The outcome of a client request.</summary>

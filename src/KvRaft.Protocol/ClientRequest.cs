@@ -28,6 +28,9 @@ public readonly record struct ClientRequest
     /// <summary>True for the ops that become a <see cref="KvCommand"/> in the log.</summary>
     public bool IsWrite => CommandFields.IsWrite((byte)Op);
 
+    /// <summary>TransferLeader: the node to hand leadership to; 0 lets the leader choose.</summary>
+    public int TargetNodeId { get; init; }
+
     /// <summary>The log command for a write request (same fields, no request id).</summary>
     public KvCommand ToCommand()
     {
@@ -47,6 +50,7 @@ public readonly record struct ClientRequest
     /// <summary>Value equality; byte fields compared bytewise.</summary>
     public bool Equals(ClientRequest other) =>
         RequestId == other.RequestId && Op == other.Op && ClientId == other.ClientId && Sequence == other.Sequence
+        && TargetNodeId == other.TargetNodeId
         && ExpectAbsent == other.ExpectAbsent && Key.Span.SequenceEqual(other.Key.Span)
         && Value.Span.SequenceEqual(other.Value.Span) && Expected.Span.SequenceEqual(other.Expected.Span);
 
@@ -56,7 +60,7 @@ public readonly record struct ClientRequest
 
 /// <summary>
 /// Codec for <see cref="ClientRequest"/>: u64 requestId, u8 op, then by op: RegisterSession and
-/// Status nothing; Get a key; Put/Append/Delete/CompareAndSet u64 clientId, u64 sequence and the
+/// Status nothing; Get a key; TransferLeader i32 targetNodeId; Put/Append/Delete/CompareAndSet u64 clientId, u64 sequence and the
 /// same fields as a <see cref="KvCommand"/>.
 /// </summary>
 public static class ClientRequestCodec
@@ -71,6 +75,7 @@ public static class ClientRequestCodec
     {
         ClientOp.RegisterSession or ClientOp.Status => 0,
         ClientOp.Get => 2 + request.Key.Length,
+        ClientOp.TransferLeader => 4,
         _ => 16 + CommandFields.Size(request.Op, request.Key.Length, request.Value.Length, request.ExpectAbsent, request.Expected.Length),
     };
 
@@ -79,7 +84,8 @@ public static class ClientRequestCodec
     {
         var size = Size(request);
         Invariant.True(destination.Length >= size, destination.Length);
-        Invariant.True(request.Op is >= ClientOp.RegisterSession and <= ClientOp.Status, request.Op);
+        Invariant.True(request.Op is >= ClientOp.RegisterSession and <= ClientOp.TransferLeader, request.Op);
+        Invariant.True(request.Op == ClientOp.TransferLeader || request.TargetNodeId == 0, "only TransferLeader names a target");
         Invariant.True(HasSession(request.Op) || (request.ClientId == 0 && request.Sequence == 0), "only writes carry a client id and sequence");
         var writer = new WireWriter(destination);
         writer.U64(request.RequestId);
@@ -92,6 +98,9 @@ public static class ClientRequestCodec
             case ClientOp.Get:
                 Invariant.True(request.Value.IsEmpty && request.Expected.IsEmpty && !request.ExpectAbsent, "Get has a key only");
                 writer.Key(request.Key.Span);
+                break;
+            case ClientOp.TransferLeader:
+                writer.I32(request.TargetNodeId);
                 break;
             default:
                 writer.U64(request.ClientId);
@@ -112,7 +121,7 @@ public static class ClientRequestCodec
         {
             return ParseResult.Fail(ProtocolError.Truncated, "request id or op missing");
         }
-        if (opByte is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.Status)
+        if (opByte is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.TransferLeader)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
         }
@@ -121,9 +130,14 @@ public static class ClientRequestCodec
         ReadOnlyMemory<byte> key = default, value = default, expected = default;
         var expectAbsent = false;
         var result = ParseResult.Ok;
+        var targetNodeId = 0;
         if (op == ClientOp.Get)
         {
             result = reader.Key(out key);
+        }
+        else if (op == ClientOp.TransferLeader && !reader.I32(out targetNodeId))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "transfer target missing");
         }
         else if (HasSession(op))
         {
@@ -152,6 +166,7 @@ public static class ClientRequestCodec
             Value = value,
             ExpectAbsent = expectAbsent,
             Expected = expected,
+            TargetNodeId = targetNodeId,
         };
         return ParseResult.Ok;
     }
@@ -164,7 +179,7 @@ public static class ClientRequestCodec
     {
         requestId = 0;
         op = default;
-        if (body.Length < FixedBytes || body[8] is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.Status)
+        if (body.Length < FixedBytes || body[8] is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.TransferLeader)
         {
             return false;
         }

@@ -52,7 +52,7 @@ public readonly record struct ClientResponse
     public NodeStatus Node { get; init; }
     /// <summary>NotLeader: true when this node knows the leader.</summary>
     public bool LeaderKnown { get; init; }
-    /// <summary>NotLeader: the leader's node id, when <see cref="LeaderKnown"/>.</summary>
+    /// <summary>NotLeader: the leader's node id, when <see cref="LeaderKnown"/>. Ok TransferLeader: the node that leads now.</summary>
     public int LeaderId { get; init; }
     /// <summary>NotLeader: the leader's client address ("host:port"), or null when unknown.</summary>
     public string? LeaderAddress { get; init; }
@@ -94,6 +94,7 @@ public static class ClientResponseCodec
             ClientOp.Get => 4 + response.Value.Length,
             ClientOp.CompareAndSet => 1 + (response.ValuePresent ? 4 + response.Value.Length : 0),
             ClientOp.Status => NodeStatusBytes,
+            ClientOp.TransferLeader => 4,
             _ => 0,
         },
         ClientStatus.NotLeader => 1 + 4 + 2 + WireWriter.TextBytes(response.LeaderAddress),
@@ -106,7 +107,7 @@ public static class ClientResponseCodec
     {
         var size = Size(response);
         Invariant.True(destination.Length >= size, destination.Length);
-        Invariant.True(response.Op is >= ClientOp.RegisterSession and <= ClientOp.Status, response.Op);
+        Invariant.True(response.Op is >= ClientOp.RegisterSession and <= ClientOp.TransferLeader, response.Op);
         Invariant.True(response.Status <= ClientStatus.TooLarge, response.Status);
         var writer = new WireWriter(destination);
         writer.U64(response.RequestId);
@@ -165,6 +166,10 @@ public static class ClientResponseCodec
                 writer.I64(node.LogLastIndex);
                 writer.I64(node.SnapshotIndex);
                 break;
+            case ClientOp.TransferLeader:
+                Invariant.True(response.LeaderId > 0, "a transfer answers with the node that leads");
+                writer.I32(response.LeaderId);
+                break;
             default:
                 break;
         }
@@ -179,7 +184,7 @@ public static class ClientResponseCodec
         {
             return ParseResult.Fail(ProtocolError.Truncated, "response id, op or status missing");
         }
-        if (op is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.Status)
+        if (op is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.TransferLeader)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
         }
@@ -265,6 +270,13 @@ public static class ClientResponseCodec
             }
             case ClientOp.Status:
                 return ReadNodeStatus(ref reader, ref response);
+            case ClientOp.TransferLeader:
+                if (!reader.I32(out var leader) || leader <= 0)
+                {
+                    return ParseResult.Fail(ProtocolError.Malformed, "transfer answer without a positive leader id");
+                }
+                response = response with { LeaderKnown = true, LeaderId = leader };
+                return ParseResult.Ok;
             default:
                 return ParseResult.Ok;
         }

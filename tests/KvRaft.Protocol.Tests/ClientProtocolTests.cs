@@ -34,7 +34,7 @@ public class ClientProtocolTests
     public void ClientRequest_RefusesAnUnknownOp()
     {
         var bytes = Codecs.ClientRequest.Encode(new ClientRequest { RequestId = 1, Op = ClientOp.Status });
-        foreach (var op in new byte[] { 0, 8, 255 })
+        foreach (var op in new byte[] { 0, 9, 255 })
         {
             bytes[8] = op;
             Assert.Equal(ProtocolError.UnknownType, ClientRequestCodec.Parse(bytes, out _).Error);
@@ -83,6 +83,20 @@ public class ClientProtocolTests
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
         bytes[9] = 8; // status
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
+    }
+
+    [Fact]
+    public void ClientResponse_TransferLeaderAnswerCarriesAPositiveLeaderIdAndRefusesAnyOther()
+    {
+        var bytes = Codecs.ClientResponse.Encode(new ClientResponse { RequestId = 3, Op = ClientOp.TransferLeader, Status = ClientStatus.Ok, LeaderKnown = true, LeaderId = 2 });
+        Assert.Equal(10 + 4, bytes.Length);
+        Assert.True(ClientResponseCodec.Parse(bytes, out var parsed).IsOk);
+        Assert.Equal(2, parsed.LeaderId);
+        foreach (var leader in new[] { 0, -1 })
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), leader);
+            Assert.Equal(ProtocolError.Malformed, ClientResponseCodec.Parse(bytes, out _).Error);
+        }
     }
 
     [Fact]

@@ -116,6 +116,7 @@ internal static class Generators
         {
             ClientOp.Status or ClientOp.RegisterSession => new ClientRequest { RequestId = requestId, Op = op },
             ClientOp.Get => new ClientRequest { RequestId = requestId, Op = op, Key = key },
+            ClientOp.TransferLeader => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8) },
             _ => FromCommand(requestId, command with { Op = op, Key = key, Value = op == ClientOp.Delete ? default : command.Value,
                 ExpectAbsent = op == ClientOp.CompareAndSet && command.ExpectAbsent, Expected = op == ClientOp.CompareAndSet ? command.Expected : default }),
         };
@@ -173,6 +174,7 @@ internal static class Generators
                 ClientOp.Get => response with { Value = value },
                 ClientOp.CompareAndSet => response with { Swapped = flags.Swapped, ValuePresent = flags.Present, Value = flags.Present ? value : default },
                 ClientOp.Status => response with { Node = node },
+                ClientOp.TransferLeader => response with { LeaderKnown = true, LeaderId = 1 + (leaderId & 0xFFFF) },
                 _ => response,
             },
             ClientStatus.NotLeader => response with { LeaderKnown = flags.LeaderKnown, LeaderId = flags.LeaderKnown ? leaderId : 0, LeaderAddress = text },

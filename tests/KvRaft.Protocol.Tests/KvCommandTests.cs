@@ -52,10 +52,10 @@ public class KvCommandTests
     }
 
     [Fact]
-    public void KvCommand_RefusesGetAndStatusAndUnknownOps()
+    public void KvCommand_RefusesGetStatusTransferLeaderAndUnknownOps()
     {
         var bytes = Codecs.KvCommand.Encode(new KvCommand { Op = ClientOp.RegisterSession, ClientId = 1, Sequence = 2 });
-        foreach (var op in new byte[] { 0, (byte)ClientOp.Get, (byte)ClientOp.Status, 8, 255 })
+        foreach (var op in new byte[] { 0, (byte)ClientOp.Get, (byte)ClientOp.Status, (byte)ClientOp.TransferLeader, 9, 255 })
         {
             bytes[0] = op;
             Assert.Equal(ProtocolError.UnknownType, KvCommandCodec.Parse(bytes, out _).Error);

@@ -159,13 +159,39 @@ public sealed class KvServer : IAsyncDisposable
         return $"{host}:{_clients.Port}";
     }
 
+    /// <summary>The node this one handed leadership to as it stopped (0: it was not the leader, or no one took over in time).</summary>
+    public int HandedOverTo { get; private set; }
+
     /// <summary>Which step of stopping is running (or "stopped"): names the step a stop that hangs is stuck in.</summary>
     public string StopStep { get; private set; } = "running";
 
-    /// <summary>Stops serving, stops the loop, closes storage.</summary>
+    /// <summary>
+    /// A leader hands leadership to its best follower before it stops, waiting at most two election timeouts (the core
+    /// abandons a transfer after one); a follower returns at once.
+    /// </summary>
+    private async Task HandOverLeadershipAsync()
+    {
+        if (_host.Stopped.IsCompleted) return;
+        var patience = TimeSpan.FromMilliseconds(2.0 * _options.ElectionTicks * _options.TickMilliseconds);
+        try
+        {
+            int leader = await _host.HandOverLeadershipAsync().WaitAsync(patience).ConfigureAwait(false);
+            if (leader == 0 || leader == _options.Id) return;
+            HandedOverTo = leader;
+            _logger.LogInformation("Node {Id} handed leadership over to node {Leader} before stopping", _options.Id, leader);
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Node {Id}: no new leader within {Milliseconds} ms of handing leadership over; stopping anyway", _options.Id, patience.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Hands leadership over when leader, then stops serving, stops the loop, closes storage.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        StopStep = "handing leadership over";
+        await HandOverLeadershipAsync().ConfigureAwait(false);
         // The event loop stops first: it then hands no more replies (so no more tasks) to the client I/O threads,
         // which could otherwise keep them from shutting down. Requests arriving meanwhile are refused as busy.
         StopStep = "stopping the event loop";

@@ -16,6 +16,7 @@ internal enum NodeEventKind : byte
     PersistFailed,
     SnapshotSent,
     SnapshotTaken,
+    HandOver,
     Stop,
 }
 
@@ -31,4 +32,5 @@ internal readonly struct NodeEvent
     public ClientRequest Request { get; init; }
     public SnapshotInfo? SnapshotInfo { get; init; }
     public Exception? Error { get; init; }
+    public TaskCompletionSource<int>? HandOver { get; init; }
 }

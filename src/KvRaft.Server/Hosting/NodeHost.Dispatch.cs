@@ -71,6 +71,9 @@ internal sealed partial class NodeHost
             case NodeEventKind.SnapshotTaken:
                 _node.OnSnapshotTaken(item.SnapshotInfo);
                 break;
+            case NodeEventKind.HandOver:
+                StartHandOver(item.HandOver!);
+                break;
         }
     }
 }

@@ -128,6 +128,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
         _node.EndTurn();
         DriveReady();
         MaybeSnapshot();
+        CheckHandOver();
         if (_events.HasPending) ScheduleTurn(); // more than one turn takes
         return true;
     }

@@ -23,6 +23,9 @@ public static class ClientContract
     /// <summary>A write reusing the session's last sequence for a different request.</summary>
     public const string SequenceReusedMessage = "sequence already used in this session by a different request: not applied";
 
+    /// <summary>A leadership transfer to a negative node id.</summary>
+    public const string TransferTargetMessage = "transfer target out of range: a node id is positive, or 0 to let the leader choose";
+
     /// <summary>Null when <paramref name="request"/> may be served; otherwise the message of its InvalidArgument answer.</summary>
     public static string? Check(in ClientRequest request)
     {
@@ -34,6 +37,8 @@ public static class ClientContract
                 if (request.ClientId == 0) return NoSessionMessage;
                 if (request.Sequence is 0 or > long.MaxValue) return SequenceRangeMessage;
                 return request.Key.IsEmpty ? EmptyKeyMessage : null;
+            case ClientOp.TransferLeader:
+                return request.TargetNodeId < 0 ? TransferTargetMessage : null;
             default:
                 return null; // RegisterSession and Status carry nothing to check
         }

@@ -21,6 +21,9 @@ public sealed partial class KvNode
             case ClientOp.Get:
                 QueueRead(connectionId, request);
                 return;
+            case ClientOp.TransferLeader:
+                OnTransferLeaderRequest(connectionId, request);
+                return;
             default:
                 QueueWrite(connectionId, request);
                 return;
@@ -33,6 +36,7 @@ public sealed partial class KvNode
         ProposeTurnWrites();
         StartTurnReads();
         AfterInput();
+        AnswerTransferWaiters();
         _clients.Flush(); // answers given this turn (NotLeader, Status, busy) leave now, not with the next Ready
     }
 

@@ -118,9 +118,6 @@ public sealed partial class KvNode
     /// <summary>The transport could not reach <paramref name="peer"/>.</summary>
     public void OnPeerUnreachable(int peer) => _raft.ReportUnreachable(peer);
 
-    /// <summary>Leadership transfer requested by an operator.</summary>
-    public bool TransferLeadership(int to) => _raft.TransferLeadership(to);
-
     private void AfterInput()
     {
         if (_raft.Role == _role) return;

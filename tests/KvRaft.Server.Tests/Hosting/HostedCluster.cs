@@ -14,7 +14,7 @@ internal sealed class HostedCluster : IAsyncDisposable
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "kvraft-hosting-" + Guid.NewGuid().ToString("N"));
     private readonly List<KvServer> _servers = [];
 
-    private HostedCluster(int nodes)
+    private HostedCluster(int nodes, int electionTicks)
     {
         int[] ports = Transport.LoopbackPorts.Free(2 * nodes);
         Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed: nodes);
@@ -28,6 +28,7 @@ internal sealed class HostedCluster : IAsyncDisposable
             ClusterId = 0xC1A5, // every node's --peers names its own relays: the id is given, not derived
             ClientPeers = string.Join(',', Endpoints.Select((p, i) => $"{i + 1}={p}")),
             DataDir = Path.Combine(_folder, "node" + id),
+            ElectionTicks = electionTicks,
         })];
     }
 
@@ -41,9 +42,9 @@ internal sealed class HostedCluster : IAsyncDisposable
     public KvClient Client { get; private set; } = null!;
 
     /// <summary>Starts <paramref name="nodes"/> nodes.</summary>
-    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers)
+    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers, int electionTicks = 30)
     {
-        var cluster = new HostedCluster(nodes);
+        var cluster = new HostedCluster(nodes, electionTicks);
         try
         {
             foreach (ServerOptions options in cluster.Options)
@@ -100,6 +101,17 @@ internal sealed class HostedCluster : IAsyncDisposable
             if (condition(status)) return status;
             await Task.Delay(20, deadline.Token); // polling node state: no event to wait on
         }
+    }
+
+    /// <summary>Node <paramref name="id"/>'s server (running until stopped).</summary>
+    public KvServer Server(int id) => _servers[id - 1];
+
+    /// <summary>Stops node <paramref name="id"/> as SIGTERM does (a leader hands over first); the others keep running.</summary>
+    public async Task<KvServer> StopAsync(int id)
+    {
+        KvServer server = _servers[id - 1];
+        await server.DisposeAsync();
+        return server;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,109 @@
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using Microsoft.Extensions.Logging;
+
+namespace KvRaft.Server.Node;
+
+/// <summary>Leadership hand-over: before a leader stops, and on an operator's request.</summary>
+public sealed partial class KvNode
+{
+    /// <summary>Leadership transfer to <paramref name="to"/> requested by an operator; false when not possible now.</summary>
+    public bool TransferLeadership(int to) => _raft.TransferLeadership(to);
+
+    /// <summary>
+    /// Starts handing leadership to the best follower: a voter heard from recently before one that was not, then the
+    /// highest match index (the fewest entries to send before TimeoutNow), then the lowest id.
+    /// </summary>
+    /// <returns>The chosen node, or 0 when this node is not the leader or no other voter is reachable.</returns>
+    public int HandOverLeadership()
+    {
+        int target = BestTransferTarget();
+        if (target == 0 || !_raft.TransferLeadership(target)) return 0;
+        _logger.LogInformation("Node {Id}: handing leadership over to node {Target}", Id, target);
+        return target;
+    }
+
+    /// <summary>The leader this node follows (itself when leader), 0 when unknown.</summary>
+    public int Leader => _raft.Leader;
+
+    /// <summary>True while this node is the leader.</summary>
+    public bool IsLeader => _raft.Role == Role.Leader;
+
+    /// <summary>The node a leadership transfer is under way to (0 for none).</summary>
+    public int LeadTransferee => _raft.LeadTransferee;
+
+    private const int TransferWaitersMax = 64;
+
+    // TransferLeader requests taken while leading, answered once the transfer ends: another node is known to lead (Ok
+    // with its id) or the core abandoned it (Retryable). At most TransferWaitersMax.
+    private readonly List<(long Connection, ulong RequestId)> _transferWaiters = [];
+
+    private void OnTransferLeaderRequest(long connectionId, in ClientRequest request)
+    {
+        if (_raft.Role != Role.Leader)
+        {
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.NotLeader);
+            return;
+        }
+        int target = request.TargetNodeId == 0 ? BestTransferTarget() : request.TargetNodeId;
+        if (target == Id)
+        {
+            ReplyTransferDone(connectionId, request.RequestId, Id); // already leads
+            return;
+        }
+        if (target == 0 || !_raft.TransferLeadership(target))
+        {
+            string message = target == 0 ? "no other voter to hand leadership to" : $"node {target} is not another voter of this cluster";
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, message);
+            return;
+        }
+        if (_transferWaiters.Count >= TransferWaitersMax)
+        {
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "too many leadership transfers waiting");
+            return;
+        }
+        _logger.LogInformation("Node {Id}: handing leadership over to node {Target} as a client asked", Id, target);
+        _transferWaiters.Add((connectionId, request.RequestId));
+    }
+
+    /// <summary>End of every turn: the waiting transfer requests are answered once the transfer has ended.</summary>
+    private void AnswerTransferWaiters()
+    {
+        if (_transferWaiters.Count == 0) return;
+        bool leading = _raft.Role == Role.Leader;
+        if (leading && _raft.LeadTransferee != 0) return; // under way
+        if (!leading && _raft.Leader == 0) return; // stepped down; the new leader is not known yet
+        foreach ((long connection, ulong requestId) in _transferWaiters)
+        {
+            if (!leading) ReplyTransferDone(connection, requestId, _raft.Leader);
+            else ReplyError(connection, requestId, ClientOp.TransferLeader, ClientStatus.Retryable, "leadership transfer abandoned: the target did not take over within an election timeout");
+        }
+        _transferWaiters.Clear();
+    }
+
+    private void ReplyTransferDone(long connectionId, ulong requestId, int leader) =>
+        _clients.Reply(connectionId, new ClientResponse { RequestId = requestId, Op = ClientOp.TransferLeader, Status = ClientStatus.Ok, LeaderKnown = true, LeaderId = leader });
+
+    private int BestTransferTarget()
+    {
+        if (_raft.Role != Role.Leader) return 0;
+        RaftStatus status = _raft.Status;
+        if (status.Followers is null) return 0;
+        int best = 0;
+        (bool Active, long Match) bestKey = (false, -1);
+        foreach (int voter in _raft.Voters)
+        {
+            if (voter == Id || !status.Followers.TryGetValue(voter, out FollowerStatus follower)) continue;
+            (bool Active, long Match) key = (follower.RecentActive, follower.Match);
+            if (best == 0 || IsBetter(key, bestKey))
+            {
+                best = voter;
+                bestKey = key;
+            }
+        }
+        return best;
+    }
+
+    private static bool IsBetter((bool Active, long Match) key, (bool Active, long Match) than) =>
+        key.Active != than.Active ? key.Active : key.Match > than.Match; // voters come in id order: a tie keeps the lower id
+}
