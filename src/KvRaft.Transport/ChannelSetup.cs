@@ -38,7 +38,10 @@ internal static class ChannelSetup
     private static readonly IRecvByteBufAllocator ReceiveBuffers = new AdaptiveRecvByteBufAllocator(1024, 16 * 1024, 256 * 1024);
 
     /// <summary>
-    /// A listening bootstrap: pooled buffers, no Nagle, address reuse (a restarted node rebinds its port at once).
+    /// A listening bootstrap: pooled buffers, no Nagle. No reuse option: .NET sets SO_REUSEADDR on Unix listeners itself
+    /// (a restarted node rebinds its port at once), whereas DotNetty's SoReuseaddr becomes .NET's ReuseAddress, which on
+    /// Linux also sets SO_REUSEPORT and so let a second process listen on a port in use (the kernel then split new
+    /// connections between the two).
     /// <paramref name="tls"/>, when given, makes each channel's TLS handler (see <see cref="Initialize"/>).
     /// </summary>
     public static ServerBootstrap Server(IEventLoopGroup group, int writeBufferBytesMax, Func<IChannelHandler> handler, Func<IChannel, IChannelHandler>? tls = null) =>
@@ -46,7 +49,6 @@ internal static class ChannelSetup
             .Group(group)
             .Channel<TcpServerSocketChannel>()
             .Option(ChannelOption.SoBacklog, 128)
-            .Option(ChannelOption.SoReuseaddr, true)
             .ChildOption(ChannelOption.TcpNodelay, true)
             .ChildOption(ChannelOption.Allocator, PooledByteBufferAllocator.Default)
             .ChildOption(ChannelOption.RcvbufAllocator, ReceiveBuffers)

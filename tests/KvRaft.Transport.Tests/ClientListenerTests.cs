@@ -1,4 +1,4 @@
-// Goal: the client listener answers pipelined requests on one connection after a flush, and a bad frame or an over-limit connection closes only itself; method: raw sockets against a live listener.
+// Goal: the client listener answers pipelined requests on one connection after a flush, a bad frame or an over-limit connection closes only itself, and a port in use cannot be bound twice; method: raw sockets against a live listener.
 using System.Text;
 using KvRaft.Protocol;
 
@@ -113,6 +113,23 @@ public sealed class ClientListenerTests
         connection.Reply(Answer(request));
         connection.Flush();
         Assert.Equal(0, listener.Statistics.ResponsesSent);
+    }
+
+    [Fact]
+    public async Task A_second_listener_on_a_port_in_use_is_refused_and_a_freed_port_binds_again_at_once()
+    {
+        var handler = new RecordingClientHandler();
+        int port;
+        await using (var first = await StartAsync(handler))
+        {
+            port = first.Port;
+            await using var client = await RawConnection.ConnectAsync(port); // an accepted connection: TIME_WAIT after the close
+            await using var second = new ClientListener("127.0.0.1", port, handler, new RecordingLogger());
+            await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(second.StartAsync);
+        }
+        await using var again = new ClientListener("127.0.0.1", port, handler, new RecordingLogger());
+        await again.StartAsync(); // a restarted node rebinds its port at once
+        Assert.Equal(port, again.Port);
     }
 
     private static async Task<ClientListener> StartAsync(RecordingClientHandler handler, RecordingLogger? logger = null, ClientListenerOptions? options = null)
