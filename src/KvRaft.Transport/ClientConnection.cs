@@ -15,6 +15,7 @@ public sealed class ClientConnection
     private readonly OutboundQueue _queue;
     private readonly ClientListener _listener;
     private int _paused; // 1 while reading is paused for pending replies (set from any thread, cleared on the loop)
+    private ulong _identity; // ClientIdentity.Of(CertificateNames) once the names are known; None until then
 
     internal ClientConnection(long id, IChannel channel, ClientListener listener)
     {
@@ -41,6 +42,25 @@ public sealed class ClientConnection
     /// when the client port does not require client certificates (or the handshake has not finished).
     /// </summary>
     public IReadOnlyList<string>? CertificateNames => TlsSetup.PeerOf(_channel)?.Names;
+
+    /// <summary>
+    /// The digest of the client's verified certificate names (<see cref="ClientIdentity.Of"/>), computed once;
+    /// <see cref="ClientIdentity.None"/> (0) when the client port does not require client certificates.
+    /// </summary>
+    public ulong IdentityDigest
+    {
+        get
+        {
+            var known = Volatile.Read(ref _identity);
+            if (known != ClientIdentity.None)
+            {
+                return known;
+            }
+            var digest = ClientIdentity.Of(CertificateNames);
+            Volatile.Write(ref _identity, digest);
+            return digest;
+        }
+    }
 
     /// <summary>The client's address, for logs.</summary>
     public string RemoteAddress => _channel.RemoteAddress?.ToString() ?? "?";

@@ -151,7 +151,8 @@ internal sealed partial class FakeServer : IAsyncDisposable
         return reply.Status switch
         {
             ClientStatus.NotLeader => response with { LeaderKnown = reply.LeaderKnown, LeaderId = reply.LeaderKnown ? 2 : 0, LeaderAddress = reply.LeaderAddress },
-            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => response with { Message = "scripted " + reply.Status },
+            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
+                or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => response with { Message = "scripted " + reply.Status },
             _ => response,
         };
     }

@@ -40,7 +40,7 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
     public void OnClientRequest(ClientConnection connection, in ClientRequest request)
     {
         connections.TryAdd(connection.Id, connection); // removed by the disconnect, a control event that is never dropped
-        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, Request = request }))
+        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, ClientIdentity = connection.IdentityDigest, Request = request }))
         {
             // The client queue is full: refuse at once rather than queue without bound (peer events have their own queue).
             connection.Reply(new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Retryable, Message = "busy: event queue full" });
