@@ -80,6 +80,15 @@ internal sealed partial class FakeServer : IAsyncDisposable
 
     public IReadOnlyList<SeenRequest> SeenOps(ClientOp op) => Seen.Where(seen => seen.Op == op).ToList();
 
+    /// <summary>Closes every connection from the server's side, as a server's idle timeout does.</summary>
+    public void CloseConnections()
+    {
+        foreach (var socket in _sockets.Values)
+        {
+            socket.Dispose();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
