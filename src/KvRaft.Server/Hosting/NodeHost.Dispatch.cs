@@ -47,6 +47,7 @@ internal sealed partial class NodeHost
                 break;
             case NodeEventKind.SnapshotChunk:
                 if (!IsRefusedConnection(item)) RefuseIfInvalid(item, _node.OnSnapshotChunk(item.NodeId, item.Chunk));
+                SnapshotChunkPayloads.Release(item.Chunk); // written to the staging file (or refused): its buffer is reused
                 break;
             case NodeEventKind.PeerDisconnected:
                 _node.OnPeerUnreachable(item.NodeId);

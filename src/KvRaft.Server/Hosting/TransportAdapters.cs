@@ -32,8 +32,13 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
     public void OnPeerMessage(PeerSender sender, in PeerMessage message) =>
         host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, PeerMessage = message });
 
-    public void OnSnapshotChunk(PeerSender sender, in WireSnapshotChunk chunk) =>
-        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, Chunk = chunk });
+    public void OnSnapshotChunk(PeerSender sender, in WireSnapshotChunk chunk)
+    {
+        if (!host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, Chunk = chunk }))
+        {
+            SnapshotChunkPayloads.Release(chunk); // dropped (the leader sends it again): its buffer goes back now
+        }
+    }
 
     public void OnPeerDisconnected(int nodeId) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerDisconnected, NodeId = nodeId });
 
