@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace KvRaft.Storage;
 
@@ -246,11 +247,12 @@ public abstract class KvStateMachineBase : IKvStateMachine
 
     private void RecordSession(long clientId, SessionState state)
     {
-        if (!sessions.ContainsKey(clientId))
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(sessions, clientId, out var existed);
+        slot = state;
+        if (!existed)
         {
             CountIdentity(state.Identity, +1);
         }
-        sessions[clientId] = state;
         dirtySessions.Add(clientId);
         sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
         Span<byte> sessionKey = stackalloc byte[KvKeys.SessionKeyBytes];
