@@ -136,13 +136,16 @@ internal sealed class RequestRunner
         }
     }
 
-    /// <summary>Throws for the answers that end the call: SessionExpired, InvalidArgument, TooLarge, InternalError.</summary>
+    /// <summary>Throws for the answers that end the call: SessionExpired, SessionNotOwned, TooManySessions, InvalidArgument, TooLarge, InternalError.</summary>
     private static void Refuse(ClientResponse? response, bool isWrite, Attempts attempts)
     {
         switch (response?.Status)
         {
             case ClientStatus.SessionExpired:
+            case ClientStatus.SessionNotOwned: // not applied, as SessionExpired: e.g. the client's certificate changed names
                 throw new SessionExpiredException();
+            case ClientStatus.TooManySessions:
+                throw new KvNotAppliedException("the server refused a new session: " + response.Value.Message);
             case ClientStatus.InvalidArgument:
                 throw new KvInvalidArgumentException("the server refused the request: " + response.Value.Message);
             case ClientStatus.TooLarge:

@@ -46,6 +46,16 @@ public enum ClientStatus : byte
     /// <see cref="ProtocolLimits.ValueBytesMax"/>); never applied, and not worth retrying. The body has a message.
     /// </summary>
     TooLarge = 7,
+    /// <summary>
+    /// The write names a session registered by another client identity (another client certificate, when the
+    /// client port requires them); not applied. The body has a message. Register a session of your own.
+    /// </summary>
+    SessionNotOwned = 8,
+    /// <summary>
+    /// RegisterSession refused: this client identity already holds its quota of live sessions; nothing changed.
+    /// The body has a message. Reuse the sessions you hold.
+    /// </summary>
+    TooManySessions = 9,
 }
 
 /// <summary>A node's Raft role.</summary>

@@ -98,7 +98,8 @@ public static class ClientResponseCodec
             _ => 0,
         },
         ClientStatus.NotLeader => 1 + 4 + 2 + WireWriter.TextBytes(response.LeaderAddress),
-        ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => 2 + WireWriter.TextBytes(response.Message),
+        ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
+            or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => 2 + WireWriter.TextBytes(response.Message),
         _ => 0,
     };
 
@@ -108,7 +109,7 @@ public static class ClientResponseCodec
         var size = Size(response);
         Invariant.True(destination.Length >= size, destination.Length);
         Invariant.True(response.Op is >= ClientOp.RegisterSession and <= ClientOp.TransferLeader, response.Op);
-        Invariant.True(response.Status <= ClientStatus.TooLarge, response.Status);
+        Invariant.True(response.Status <= ClientStatus.TooManySessions, response.Status);
         var writer = new WireWriter(destination);
         writer.U64(response.RequestId);
         writer.U8((byte)response.Op);
@@ -124,7 +125,8 @@ public static class ClientResponseCodec
                 writer.I32(response.LeaderId);
                 writer.Text(response.LeaderAddress);
                 break;
-            case ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge:
+            case ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
+            or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions:
                 writer.Text(response.Message);
                 break;
             default:
@@ -188,7 +190,7 @@ public static class ClientResponseCodec
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
         }
-        if (status > (byte)ClientStatus.TooLarge)
+        if (status > (byte)ClientStatus.TooManySessions)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client status");
         }
@@ -197,7 +199,8 @@ public static class ClientResponseCodec
         {
             ClientStatus.Ok => ReadOk(ref reader, ref parsed),
             ClientStatus.NotLeader => ReadNotLeader(ref reader, ref parsed),
-            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => ReadMessage(ref reader, ref parsed),
+            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
+            or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => ReadMessage(ref reader, ref parsed),
             _ => ParseResult.Ok,
         };
         if (!result.IsOk)

@@ -28,8 +28,8 @@ public static class ProtocolLimits
     /// </summary>
     public const int WriteFieldsBytesMax = 2 + KeyBytesMax + 1 + 4 + ValueBytesMax + 4 + ValueBytesMax;
 
-    /// <summary>Largest encoded <see cref="KvCommand"/>: a maximal CompareAndSet (2,098,204 bytes: 2 MiB + 1,052).</summary>
-    public const int CommandBytesMax = KvCommandCodec.FixedBytes + WriteFieldsBytesMax;
+    /// <summary>Largest encoded <see cref="KvCommand"/>: a maximal CompareAndSet with an identity (2,098,212 bytes: 2 MiB + 1,060).</summary>
+    public const int CommandBytesMax = KvCommandCodec.FixedBytes + KvCommandCodec.IdentityBytes + WriteFieldsBytesMax;
 
     /// <summary>Largest client request body: a maximal CompareAndSet (request id, op, client id, sequence, fields).</summary>
     public const int RequestBodyBytesMax = ClientRequestCodec.FixedBytes + 8 + 8 + WriteFieldsBytesMax;

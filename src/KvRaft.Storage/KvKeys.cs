@@ -73,11 +73,18 @@ internal ref struct ScratchBuffer
 
 /// <summary>
 /// A session's dedup state: last sequence (0 until its first write), log index of its last use, digest of its last
-/// write's command (<see cref="CommandDigest"/>; 0 until its first write), last result.
+/// write's command (<see cref="CommandDigest"/>; 0 until its first write), last result, and the identity digest of
+/// the client that registered it (0: not authenticated). Encoded as i64 last sequence, i64 last index, i64 last
+/// digest, u8 status, u8 flags (bit 0: a value follows; bit 1: an i64 identity follows, before the value), [i64
+/// identity], [value]. Records written before identities existed have flags 0 or 1 and read as identity 0.
 /// </summary>
-internal readonly record struct SessionState(long LastSequence, long LastIndex, long LastDigest, KvResult LastResult)
+internal readonly record struct SessionState(long LastSequence, long LastIndex, long LastDigest, KvResult LastResult, long Identity = 0)
 {
-    public int EncodedBytes => 24 + 2 + (LastResult.Value?.Length ?? 0);
+    private const byte ValueFlag = 1;
+    private const byte IdentityFlag = 2;
+    private const int FixedBytes = 24 + 2;
+
+    public int EncodedBytes => FixedBytes + (Identity != 0 ? 8 : 0) + (LastResult.Value?.Length ?? 0);
 
     public ReadOnlySpan<byte> Encode(Span<byte> bytes)
     {
@@ -86,16 +93,38 @@ internal readonly record struct SessionState(long LastSequence, long LastIndex, 
         BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], LastIndex);
         BinaryPrimitives.WriteInt64LittleEndian(bytes[16..], LastDigest);
         bytes[24] = (byte)LastResult.Status;
-        bytes[25] = value is null ? (byte)0 : (byte)1;
-        value?.CopyTo(bytes[26..]);
+        bytes[25] = (byte)((value is null ? 0 : ValueFlag) | (Identity != 0 ? IdentityFlag : 0));
+        var at = FixedBytes;
+        if (Identity != 0)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes[at..], Identity);
+            at += 8;
+        }
+        value?.CopyTo(bytes[at..]);
         return bytes[..EncodedBytes];
     }
 
-    public static SessionState Decode(ReadOnlySpan<byte> bytes) => new(
-        BinaryPrimitives.ReadInt64LittleEndian(bytes),
-        BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]),
-        BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]),
-        new KvResult((KvStatus)bytes[24], bytes[25] == 0 ? null : bytes[26..].ToArray()));
+    public static SessionState Decode(ReadOnlySpan<byte> bytes)
+    {
+        var flags = bytes.Length >= FixedBytes ? bytes[25] : (byte)0xFF;
+        if ((flags & ~(ValueFlag | IdentityFlag)) != 0 || ((flags & IdentityFlag) != 0 && bytes.Length < FixedBytes + 8))
+        {
+            throw new StorageCorruptException($"session record of {bytes.Length} bytes with flags {flags}: malformed");
+        }
+        var at = FixedBytes;
+        long identity = 0;
+        if ((flags & IdentityFlag) != 0)
+        {
+            identity = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
+            at += 8;
+        }
+        return new SessionState(
+            BinaryPrimitives.ReadInt64LittleEndian(bytes),
+            BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]),
+            BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]),
+            new KvResult((KvStatus)bytes[24], (flags & ValueFlag) == 0 ? null : bytes[at..].ToArray()),
+            identity);
+    }
 }
 
 /// <summary>

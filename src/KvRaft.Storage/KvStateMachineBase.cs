@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace KvRaft.Storage;
 
@@ -20,6 +21,10 @@ public abstract class KvStateMachineBase : IKvStateMachine
     // used again (or expired) since is stale and skipped when it comes up; rebuilt when stale items outnumber live ones.
     // Unlike a sorted set, it allocates nothing per use once its array has grown.
     private readonly PriorityQueue<long, (long LastIndex, long ClientId)> sessionsByUse = new();
+
+    // Live sessions per registering identity, for every identity other than 0 (an identity is absent when it holds
+    // none): always the count of sessions whose SessionState.Identity is that identity. The per-identity quota.
+    private readonly Dictionary<long, int> sessionsPerIdentity = [];
 
     private protected KvStateMachineBase(StorageLimits limits) => Limits = limits;
 
@@ -71,6 +76,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
         sessions.Clear();
         dirtySessions.Clear();
         sessionsByUse.Clear();
+        sessionsPerIdentity.Clear();
         var applied = Read(KvKeys.AppliedKey);
         AppliedIndex = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied);
         AppliedTerm = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied.AsSpan(8));
@@ -83,7 +89,9 @@ public abstract class KvStateMachineBase : IKvStateMachine
             {
                 continue;
             }
-            sessions[clientId] = SessionState.Decode(value);
+            var state = SessionState.Decode(value);
+            sessions[clientId] = state;
+            CountIdentity(state.Identity, +1);
         }
         RebuildSessionsByUse();
     }
@@ -152,7 +160,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
         var command = apply.Command;
         if (command.Op == KvOp.RegisterSession)
         {
-            return RegisterSession(command.ClientId, apply.Index);
+            return RegisterSession(command.ClientId, command.Identity, apply.Index);
         }
         if (command.ClientId == 0)
         {
@@ -165,29 +173,60 @@ public abstract class KvStateMachineBase : IKvStateMachine
             // Never applied without a live session: a retry after expiry must not apply twice.
             return new KvResult(KvStatus.SessionExpired, null);
         }
+        if (command.Identity != session.Identity)
+        {
+            // Checked first: another identity learns nothing (not even a duplicate's answer) and changes nothing.
+            return new KvResult(KvStatus.SessionNotOwned, null);
+        }
         if (command.Sequence <= session.LastSequence)
         {
             return RepeatedSequence(command, session);
         }
         var result = Execute(command);
-        RecordSession(command.ClientId, new SessionState(command.Sequence, apply.Index, CommandDigest.Of(command), result));
+        RecordSession(command.ClientId, new SessionState(command.Sequence, apply.Index, CommandDigest.Of(command), result, session.Identity));
         return result;
     }
 
     /// <summary>
     /// A session's ids are random and chosen by the leader (see KvNode); an id already live is refused rather than
-    /// reset, which would let that session's retries apply twice.
+    /// reset, which would let that session's retries apply twice. The session belongs to <paramref name="identity"/>;
+    /// an identity other than 0 may hold at most <see cref="StorageLimits.SessionsPerIdentityMax"/> live sessions.
     /// </summary>
-    private KvResult RegisterSession(long clientId, long index)
+    private KvResult RegisterSession(long clientId, long identity, long index)
     {
         Invariant.True(clientId != 0);
         if (sessions.ContainsKey(clientId))
         {
             return new KvResult(KvStatus.SessionIdTaken, null);
         }
+        if (identity != 0 && sessionsPerIdentity.GetValueOrDefault(identity) >= Limits.SessionsPerIdentityMax)
+        {
+            return new KvResult(KvStatus.TooManySessions, null);
+        }
         var registered = new KvResult(KvStatus.Ok, null);
-        RecordSession(clientId, new SessionState(0, index, 0, registered));
+        RecordSession(clientId, new SessionState(0, index, 0, registered, identity));
         return registered;
+    }
+
+    /// <summary>The live sessions of <paramref name="identity"/> (0 for identity 0, which is not counted).</summary>
+    public int SessionsOf(long identity) => sessionsPerIdentity.GetValueOrDefault(identity);
+
+    private void CountIdentity(long identity, int change)
+    {
+        if (identity == 0)
+        {
+            return;
+        }
+        var count = sessionsPerIdentity.GetValueOrDefault(identity) + change;
+        Invariant.True(count >= 0, (identity, count));
+        if (count == 0)
+        {
+            sessionsPerIdentity.Remove(identity);
+        }
+        else
+        {
+            sessionsPerIdentity[identity] = count;
+        }
     }
 
     /// <summary>
@@ -208,14 +247,20 @@ public abstract class KvStateMachineBase : IKvStateMachine
 
     private void RecordSession(long clientId, SessionState state)
     {
-        sessions[clientId] = state;
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(sessions, clientId, out var existed);
+        slot = state;
+        if (!existed)
+        {
+            CountIdentity(state.Identity, +1);
+        }
         dirtySessions.Add(clientId);
         sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
         Span<byte> sessionKey = stackalloc byte[KvKeys.SessionKeyBytes];
         while (sessions.Count > Limits.SessionMaxCount)
         {
             var (oldestIndex, oldestClient) = DequeueLeastRecent();
-            Invariant.True(sessions.Remove(oldestClient), (oldestIndex, oldestClient));
+            Invariant.True(sessions.Remove(oldestClient, out var evicted), (oldestIndex, oldestClient));
+            CountIdentity(evicted.Identity, -1);
             dirtySessions.Remove(oldestClient);
             Remove(KvKeys.Session(oldestClient, sessionKey)); // an earlier flush may have written it
         }

@@ -21,11 +21,14 @@ public enum KvOp : byte
 /// Otherwise (ClientId, Sequence) identifies the request: a sequence above the session's last is applied, the last
 /// one again with the same command is a duplicate answered from the session, anything else is refused.
 /// ClientId 0 means no session (applied without deduplication): for the storage layer's own callers only; the node
-/// refuses client id 0 from clients, so nothing from the wire reaches it.
+/// refuses client id 0 from clients, so nothing from the wire reaches it. <paramref name="Identity"/> is the digest
+/// of the client identity the leader received the command from (0: clients not authenticated): a RegisterSession
+/// binds its session to it, and a write under that session from another identity is refused
+/// (<see cref="KvStatus.SessionNotOwned"/>).
 /// </summary>
 public readonly record struct KvCommand(
     KvOp Op, ReadOnlyMemory<byte> Key, ReadOnlyMemory<byte> Value = default, ReadOnlyMemory<byte>? Expected = null,
-    long ClientId = 0, long Sequence = 0);
+    long ClientId = 0, long Sequence = 0, long Identity = 0);
 
 /// <summary>A committed log entry to apply: its position and its command.</summary>
 public readonly record struct KvApply(long Index, long Term, KvCommand Command);
@@ -49,6 +52,13 @@ public enum KvStatus : byte
     SequenceReused = 8,
     /// <summary>RegisterSession named an id that is already a live session; nothing changed.</summary>
     SessionIdTaken = 9,
+    /// <summary>The command's identity is not the one its session was registered by; not applied.</summary>
+    SessionNotOwned = 10,
+    /// <summary>
+    /// RegisterSession refused: its identity (not 0) already holds <see cref="StorageLimits.SessionsPerIdentityMax"/>
+    /// live sessions; nothing changed.
+    /// </summary>
+    TooManySessions = 11,
 }
 
 /// <summary>

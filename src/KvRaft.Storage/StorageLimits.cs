@@ -31,6 +31,13 @@ public sealed record StorageLimits
     public int SessionMaxCount { get; init; } = 10_000;
 
     /// <summary>
+    /// Most live sessions registered by one authenticated client identity (a client certificate; identity 0, clients
+    /// not authenticated, has no quota); a registration beyond it is refused, so one client cannot fill the table
+    /// and evict everyone else's sessions. Above the .NET client's default session pool (1,024).
+    /// </summary>
+    public int SessionsPerIdentityMax { get; init; } = 2_048;
+
+    /// <summary>
     /// FasterKV hash index size in buckets (power of two; 7 keys a bucket before overflow buckets chain on).
     /// Every snapshot checkpoints the whole index while applies wait, so it is kept small: 2^17 buckets are an
     /// 8 MiB index, checkpointed in 20–150 ms, where 2^20 (64 MiB) took 0.3–4.3 s on the development VM and
@@ -86,6 +93,7 @@ public sealed record StorageLimits
     public void Validate()
     {
         Require(EntryMaxBytes > 0 && KeyMaxBytes > 0 && ValueMaxBytes > 0 && SnapshotChunkBytes > 0, "sizes must be positive");
+        Require(SessionMaxCount > 0 && SessionsPerIdentityMax > 0, "session limits must be positive");
         Require(LogPageBits is >= 9 and <= 30 && KvPageBits is >= 9 and <= 30, "page bits must be in [9, 30]");
         Require(EntryRecordBytesMax <= 1L << LogPageBits,
             $"an entry of EntryMaxBytes ({EntryMaxBytes}) takes {EntryRecordBytesMax} bytes of a log page of {1L << LogPageBits} (LogPageBits {LogPageBits})");

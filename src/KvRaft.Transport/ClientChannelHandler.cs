@@ -73,6 +73,7 @@ internal sealed class ClientChannelHandler : FrameReader
         if (result.IsOk)
         {
             _listener.Statistics.RequestReceived();
+            _connection.RequestArrived();
             _listener.Handler.OnClientRequest(_connection, request);
         }
         else if (result.Error == ProtocolError.TooLarge && ClientRequestCodec.TryReadHead(body.Span, out var requestId, out var op))
@@ -80,6 +81,7 @@ internal sealed class ClientChannelHandler : FrameReader
             // A whole frame with a key or value over its limit: the stream is intact, so the request is answered
             // TooLarge (never proposed) and the connection stays open.
             _listener.Statistics.RequestTooLarge();
+            _connection.RequestArrived();
             _connection.Reply(TooLarge(requestId, op, "request refused: " + result.Message + SizeLimitsText));
             _connection.Flush();
             return ParseResult.Ok;

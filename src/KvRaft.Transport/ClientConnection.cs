@@ -15,6 +15,9 @@ public sealed class ClientConnection
     private readonly OutboundQueue _queue;
     private readonly ClientListener _listener;
     private int _paused; // 1 while reading is paused for pending replies (set from any thread, cleared on the loop)
+    private ulong _identity; // ClientIdentity.Of(CertificateNames) once the names are known; None until then
+    private int _requestsInFlight; // requests handed on (or answered by the listener) and not yet replied to: >= 0
+    private long _quietSinceTimestamp; // when _requestsInFlight last fell to 0 (a TimeProvider timestamp); 0: never
 
     internal ClientConnection(long id, IChannel channel, ClientListener listener)
     {
@@ -26,6 +29,15 @@ public sealed class ClientConnection
 
     /// <summary>Response bytes not yet on the socket (unflushed, or flushed and unsent).</summary>
     internal long PendingResponseBytes => _queue.PendingBytes;
+
+    /// <summary>Requests received and not yet replied to; the idle timeout never closes a connection with one.</summary>
+    internal int RequestsInFlight => Volatile.Read(ref _requestsInFlight);
+
+    /// <summary>When the last request in flight was replied to (0: never).</summary>
+    internal long QuietSinceTimestamp => Volatile.Read(ref _quietSinceTimestamp);
+
+    /// <summary>A request arrived: it will get exactly one reply.</summary>
+    internal void RequestArrived() => Interlocked.Increment(ref _requestsInFlight);
 
     /// <summary>True while reading is paused because replies are backed up.</summary>
     internal bool ReadsPaused => Volatile.Read(ref _paused) != 0;
@@ -42,6 +54,25 @@ public sealed class ClientConnection
     /// </summary>
     public IReadOnlyList<string>? CertificateNames => TlsSetup.PeerOf(_channel)?.Names;
 
+    /// <summary>
+    /// The digest of the client's verified certificate names (<see cref="ClientIdentity.Of"/>), computed once;
+    /// <see cref="ClientIdentity.None"/> (0) when the client port does not require client certificates.
+    /// </summary>
+    public ulong IdentityDigest
+    {
+        get
+        {
+            var known = Volatile.Read(ref _identity);
+            if (known != ClientIdentity.None)
+            {
+                return known;
+            }
+            var digest = ClientIdentity.Of(CertificateNames);
+            Volatile.Write(ref _identity, digest);
+            return digest;
+        }
+    }
+
     /// <summary>The client's address, for logs.</summary>
     public string RemoteAddress => _channel.RemoteAddress?.ToString() ?? "?";
 
@@ -51,6 +82,7 @@ public sealed class ClientConnection
     /// </summary>
     public void Reply(in ClientResponse response)
     {
+        Answered();
         var outcome = _queue.Write<ClientResponseFrame, ClientResponse>(response, out _);
         if (outcome == WriteOutcome.Written)
         {
@@ -65,6 +97,14 @@ public sealed class ClientConnection
             _listener.Statistics.SlowClientClosed();
             TransportLog.ClientTooSlow(_listener.Logger, Id, RemoteAddress, _listener.Options.PendingResponseBytesMax);
             Close();
+        }
+    }
+
+    private void Answered()
+    {
+        if (Interlocked.Decrement(ref _requestsInFlight) == 0)
+        {
+            Volatile.Write(ref _quietSinceTimestamp, _listener.Options.Time.GetTimestamp());
         }
     }
 

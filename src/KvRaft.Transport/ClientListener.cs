@@ -65,7 +65,7 @@ public sealed class ClientListener : IAsyncDisposable
         _listener = await bootstrap.BindAsync(address, _requestedPort).ConfigureAwait(false);
         Port = ((IPEndPoint)_listener.LocalAddress).Port;
         TransportLog.ClientListening(Logger, address + ":" + Port);
-        var period = TimeSpan.FromMilliseconds(Math.Max(1, Options.PartialFrameTimeoutMilliseconds / 4));
+        var period = TimeSpan.FromMilliseconds(Math.Max(1, Math.Min(Options.PartialFrameTimeoutMilliseconds, Options.IdleTimeoutMilliseconds) / 4));
         _sweep = Options.Time.CreateTimer(_ => Sweep(), null, period, period);
     }
 
@@ -115,6 +115,21 @@ public sealed class ClientListener : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Nothing received (no whole frame, no partial one) and nothing owed (no request in flight, no reply pending) for
+    /// the idle timeout, counted from the later of the last frame and the last reply.
+    /// </summary>
+    private bool IsIdle(ClientChannelHandler handler, long now)
+    {
+        if (handler.Connection is not { } connection || handler.PartialSinceTimestamp != 0 || connection.RequestsInFlight != 0
+            || connection.PendingResponseBytes != 0 || connection.ReadsPaused)
+        {
+            return false;
+        }
+        var since = Math.Max(handler.LastFrameTimestamp, connection.QuietSinceTimestamp);
+        return Options.Time.GetElapsedTime(since, now).TotalMilliseconds >= Options.IdleTimeoutMilliseconds;
+    }
+
     /// <summary>Connections holding the bytes of an incomplete frame now.</summary>
     internal int HeldPartialFrames => _handlers.Keys.Count(handler => handler.PartialSinceTimestamp != 0);
 
@@ -122,12 +137,20 @@ public sealed class ClientListener : IAsyncDisposable
 
     internal void Unregister(ClientChannelHandler handler) => _handlers.TryRemove(handler, out _);
 
-    /// <summary>Closes connections that held an incomplete request frame too long (a timer thread).</summary>
+    /// <summary>Closes connections that held an incomplete request frame too long, or were idle too long (a timer thread).</summary>
     internal void Sweep()
     {
         var now = Options.Time.GetTimestamp();
         foreach (var handler in _handlers.Keys)
         {
+            if (IsIdle(handler, now))
+            {
+                _handlers.TryRemove(handler, out _);
+                Statistics.IdleTimedOut();
+                TransportLog.ClientIdleClosed(Logger, handler.Connection!.Id, handler.Connection.RemoteAddress, Options.IdleTimeoutMilliseconds);
+                handler.Connection.Close();
+                continue;
+            }
             var since = handler.PartialSinceTimestamp;
             if (since == 0 || handler.Channel is not { } channel || (handler.Connection?.ReadsPaused ?? false)
                 || Options.Time.GetElapsedTime(since, now).TotalMilliseconds < Options.PartialFrameTimeoutMilliseconds)

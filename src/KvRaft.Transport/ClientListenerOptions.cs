@@ -33,7 +33,14 @@ public sealed record ClientListenerOptions
     /// <summary>A connection holding the bytes of an incomplete request frame for this long is closed (slowloris).</summary>
     public int PartialFrameTimeoutMilliseconds { get; init; } = 30_000;
 
-    /// <summary>The clock of <see cref="PartialFrameTimeoutMilliseconds"/> (a fake one in tests).</summary>
+    /// <summary>
+    /// A connection that has sent nothing for this long, with no request in flight (every request answered, every
+    /// reply sent), is closed, so idle connections do not hold one of <see cref="ConnectionsMax"/> for ever. The .NET
+    /// client reconnects on its next request (and resends a request caught by the close), so its users never see it.
+    /// </summary>
+    public int IdleTimeoutMilliseconds { get; init; } = 300_000;
+
+    /// <summary>The clock of <see cref="PartialFrameTimeoutMilliseconds"/> and <see cref="IdleTimeoutMilliseconds"/> (a fake one in tests).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Event-loop threads doing the listener's socket I/O (unless <see cref="Loop"/> is given).</summary>
@@ -51,7 +58,7 @@ public sealed record ClientListenerOptions
     internal void Validate()
     {
         if (ConnectionsMax <= 0 || FrameBytesMax < 2 || FrameBytesMax > ProtocolLimits.FrameBytesMax || PendingResponseBytesMax <= 0 || IoThreads <= 0
-            || PauseReadingResponseBytes < 2 || PauseReadingResponseBytes > PendingResponseBytesMax || PartialFrameTimeoutMilliseconds <= 0 || Time is null)
+            || PauseReadingResponseBytes < 2 || PauseReadingResponseBytes > PendingResponseBytesMax || PartialFrameTimeoutMilliseconds <= 0 || IdleTimeoutMilliseconds <= 0 || Time is null)
         {
             throw new ArgumentException("invalid client listener options: " + this);
         }

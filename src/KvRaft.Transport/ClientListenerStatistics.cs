@@ -11,6 +11,7 @@ public sealed class ClientListenerStatistics
     private long _slowClientsClosed;
     private long _readsPaused;
     private long _partialFrameTimeouts;
+    private long _idleTimeouts;
     private long _requestsTooLarge;
     private long _tlsRefused;
 
@@ -32,6 +33,9 @@ public sealed class ClientListenerStatistics
     /// <summary>Connections closed for holding an incomplete request frame too long.</summary>
     public long PartialFrameTimeouts => Interlocked.Read(ref _partialFrameTimeouts);
 
+    /// <summary>Connections closed for idleness: nothing received, no request in flight, for the idle timeout.</summary>
+    public long IdleTimeouts => Interlocked.Read(ref _idleTimeouts);
+
     /// <summary>Requests answered TooLarge by the listener (a key or value over its limit, or a frame over the frame limit).</summary>
     public long RequestsTooLarge => Interlocked.Read(ref _requestsTooLarge);
 
@@ -49,4 +53,5 @@ public sealed class ClientListenerStatistics
     internal void SlowClientClosed() => Interlocked.Increment(ref _slowClientsClosed);
     internal void ReadPaused() => Interlocked.Increment(ref _readsPaused);
     internal void PartialFrameTimedOut() => Interlocked.Increment(ref _partialFrameTimeouts);
+    internal void IdleTimedOut() => Interlocked.Increment(ref _idleTimeouts);
 }

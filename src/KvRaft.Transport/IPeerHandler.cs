@@ -14,7 +14,11 @@ public interface IPeerHandler
     /// </summary>
     void OnPeerMessage(PeerSender sender, in PeerMessage message);
 
-    /// <summary>A snapshot chunk, decompressed (<see cref="SnapshotChunk.Compressed"/> is false), in owned memory.</summary>
+    /// <summary>
+    /// A snapshot chunk, decompressed (<see cref="SnapshotChunk.Compressed"/> is false), its payload in a buffer lent
+    /// by <see cref="SnapshotChunkPayloads.Shared"/>: call <see cref="SnapshotChunkPayloads.Release"/> once it is written
+    /// (and not before: the buffer is then reused).
+    /// </summary>
     void OnSnapshotChunk(PeerSender sender, in SnapshotChunk chunk);
 
     /// <summary>The connection to <paramref name="nodeId"/> closed; messages to it are dropped until it is back.</summary>

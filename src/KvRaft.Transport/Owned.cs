@@ -8,8 +8,9 @@ namespace KvRaft.Transport;
 /// blocks on the way. The announced size (bounded by <see cref="ProtocolLimits"/> in the parser) is
 /// first checked against the block itself (<see cref="Lz4Block.DecodedLength"/>): a block that does
 /// not decode to exactly that size is refused before anything is allocated, so a small frame cannot
-/// make the node allocate much (no bombs, no partial data). Decompression then writes into an array
-/// of exactly that size, which the receiver keeps (the node holds the entries), so it is not pooled.
+/// make the node allocate much (no bombs, no partial data). Entries are decompressed into an array of exactly
+/// that size, which the receiver keeps (the node holds the entries), so it is not pooled; snapshot chunk payloads
+/// go into buffers of <see cref="SnapshotChunkPayloads"/>, given back once the chunk is written.
 /// </summary>
 internal static class Owned
 {
@@ -51,24 +52,32 @@ internal static class Owned
         return copy;
     }
 
-    public static ParseResult Chunk(in SnapshotChunk parsed, out SnapshotChunk owned)
+    /// <summary>
+    /// A chunk whose payload is in a buffer lent by <paramref name="payloads"/> (<see cref="SnapshotChunkPayloads.Shared"/>
+    /// by default): decompressed into it, or copied. Whoever consumes the chunk gives the buffer back once it is written.
+    /// </summary>
+    public static ParseResult Chunk(in SnapshotChunk parsed, out SnapshotChunk owned, SnapshotChunkPayloads? payloads = null)
     {
+        payloads ??= SnapshotChunkPayloads.Shared;
         owned = parsed;
         if (!parsed.Compressed)
         {
-            owned = parsed with { Payload = Copy(parsed.Payload.Span) };
+            var copy = payloads.Rent(parsed.Payload.Length);
+            parsed.Payload.Span.CopyTo(copy);
+            owned = parsed with { Payload = copy.AsMemory(0, parsed.Payload.Length) };
             return ParseResult.Ok;
         }
         if (Lz4Block.DecodedLength(parsed.Payload.Span, parsed.UncompressedBytes) != parsed.UncompressedBytes)
         {
             return ParseResult.Fail(ProtocolError.Malformed, "LZ4 snapshot chunk does not decode to its announced length");
         }
-        var payload = GC.AllocateUninitializedArray<byte>(parsed.UncompressedBytes); // every byte written below, or refused
-        if (LZ4Codec.Decode(parsed.Payload.Span, payload) != payload.Length)
+        var payload = payloads.Rent(parsed.UncompressedBytes); // every byte of its first UncompressedBytes written below, or refused
+        if (LZ4Codec.Decode(parsed.Payload.Span, payload.AsSpan(0, parsed.UncompressedBytes)) != parsed.UncompressedBytes)
         {
+            payloads.Return(payload);
             return ParseResult.Fail(ProtocolError.Malformed, "LZ4 snapshot chunk does not decompress to its announced length");
         }
-        owned = parsed with { Compressed = false, Payload = payload };
+        owned = parsed with { Compressed = false, Payload = payload.AsMemory(0, parsed.UncompressedBytes) };
         return ParseResult.Ok;
     }
 }

@@ -42,6 +42,9 @@ internal static partial class TransportLog
     [LoggerMessage(12, LogLevel.Warning, "Closing connection from {Remote}: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, string remote, string reason);
 
+    [LoggerMessage(18, LogLevel.Information, "Closing idle client connection {Connection} from {Remote}: nothing received for {TimeoutMilliseconds} ms and no request in flight")]
+    public static partial void ClientIdleClosed(ILogger logger, long connection, string remote, int timeoutMilliseconds);
+
     [LoggerMessage(13, LogLevel.Warning, "Node {LocalNodeId} refusing peer connection from {Remote}: {Accepted} accepted connections open ({AwaitingHello} before their hello), limits {AcceptedMax} and {AwaitingHelloMax}")]
     public static partial void PeerRefused(ILogger logger, int localNodeId, string remote, int accepted, int awaitingHello, int acceptedMax, int awaitingHelloMax);
 

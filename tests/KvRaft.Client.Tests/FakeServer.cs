@@ -80,6 +80,15 @@ internal sealed partial class FakeServer : IAsyncDisposable
 
     public IReadOnlyList<SeenRequest> SeenOps(ClientOp op) => Seen.Where(seen => seen.Op == op).ToList();
 
+    /// <summary>Closes every connection from the server's side, as a server's idle timeout does.</summary>
+    public void CloseConnections()
+    {
+        foreach (var socket in _sockets.Values)
+        {
+            socket.Dispose();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
@@ -151,7 +160,8 @@ internal sealed partial class FakeServer : IAsyncDisposable
         return reply.Status switch
         {
             ClientStatus.NotLeader => response with { LeaderKnown = reply.LeaderKnown, LeaderId = reply.LeaderKnown ? 2 : 0, LeaderAddress = reply.LeaderAddress },
-            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => response with { Message = "scripted " + reply.Status },
+            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
+                or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => response with { Message = "scripted " + reply.Status },
             _ => response,
         };
     }

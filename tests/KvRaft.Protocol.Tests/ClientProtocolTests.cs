@@ -81,8 +81,21 @@ public class ClientProtocolTests
         var bytes = Codecs.ClientResponse.Encode(new ClientResponse { RequestId = 1, Op = ClientOp.Status, Status = ClientStatus.Ok });
         bytes[10 + 4] = 4; // role
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
-        bytes[9] = 8; // status
+        bytes[9] = 10; // status
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
+    }
+
+    [Theory]
+    [InlineData(ClientStatus.SessionNotOwned, 8)]
+    [InlineData(ClientStatus.TooManySessions, 9)]
+    public void ClientResponse_SessionRefusalsHaveTheirNumberAndAMessage(ClientStatus status, byte number)
+    {
+        var response = new ClientResponse { RequestId = 5, Op = ClientOp.Put, Status = status, Message = "not yours" };
+        var bytes = Codecs.ClientResponse.Encode(response);
+        Assert.Equal(number, bytes[9]);
+        Assert.Equal(10 + 2 + 9, bytes.Length);
+        Assert.True(ClientResponseCodec.Parse(bytes, out var parsed).IsOk);
+        Assert.Equal(response, parsed);
     }
 
     [Fact]

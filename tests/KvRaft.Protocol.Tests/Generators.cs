@@ -90,6 +90,7 @@ internal static class Generators
     public static readonly Gen<KvCommand> KvCommand =
         from op in WriteOp
         from session in Gen.Select(Gen.ULong, Gen.ULong)
+        from identity in Gen.Frequency((1, Gen.Const(0UL)), (1, Gen.ULong))
         from key in Key
         from value in Value
         from expectAbsent in Gen.Bool
@@ -99,6 +100,7 @@ internal static class Generators
             Op = op,
             ClientId = session.Item1,
             Sequence = session.Item2,
+            Identity = identity,
             Key = op == ClientOp.RegisterSession ? default : key,
             Value = op is ClientOp.RegisterSession or ClientOp.Delete ? default : value,
             ExpectAbsent = op == ClientOp.CompareAndSet && expectAbsent,
@@ -178,7 +180,8 @@ internal static class Generators
                 _ => response,
             },
             ClientStatus.NotLeader => response with { LeaderKnown = flags.LeaderKnown, LeaderId = flags.LeaderKnown ? leaderId : 0, LeaderAddress = text },
-            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge => response with { Message = text },
+            ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
+                or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => response with { Message = text },
             _ => response,
         };
     }

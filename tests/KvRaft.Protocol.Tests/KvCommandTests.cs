@@ -79,6 +79,30 @@ public class KvCommandTests
     }
 
     [Fact]
+    public void KvCommand_WithoutIdentity_KeepsTheLayoutOfOldLogs_AndAnIdentityAddsEightBytesAfterTheSequence()
+    {
+        var plain = new KvCommand { Op = ClientOp.Put, ClientId = 5, Sequence = 6, Key = new byte[] { 1 }, Value = new byte[] { 2 } };
+        var bytes = Codecs.KvCommand.Encode(plain);
+        Assert.Equal((byte)ClientOp.Put, bytes[0]);
+        Assert.Equal(5UL, BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(1)));
+        Assert.Equal(6UL, BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(9)));
+        var owned = Codecs.KvCommand.Encode(plain with { Identity = 0xABCD });
+        Assert.Equal(bytes.Length + KvCommandCodec.IdentityBytes, owned.Length);
+        Assert.Equal((byte)ClientOp.Put | KvCommandCodec.IdentityFlag, owned[0]);
+        Assert.Equal(0xABCDUL, BinaryPrimitives.ReadUInt64LittleEndian(owned.AsSpan(KvCommandCodec.FixedBytes)));
+        Assert.True(KvCommandCodec.Parse(owned, out var parsed).IsOk);
+        Assert.Equal(0xABCDUL, parsed.Identity);
+    }
+
+    [Fact]
+    public void KvCommand_RefusesAFlaggedIdentityOfZero()
+    {
+        var bytes = Codecs.KvCommand.Encode(new KvCommand { Op = ClientOp.RegisterSession, ClientId = 1, Sequence = 2, Identity = 7 });
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(KvCommandCodec.FixedBytes), 0);
+        Assert.Equal(ProtocolError.Malformed, KvCommandCodec.Parse(bytes, out _).Error);
+    }
+
+    [Fact]
     public void KvCommand_CompareAndSetExpectAbsentOmitsTheExpectedValue()
     {
         var absent = new KvCommand { Op = ClientOp.CompareAndSet, Key = new byte[] { 1 }, ExpectAbsent = true, Value = new byte[] { 2 } };

@@ -28,7 +28,7 @@ public sealed class SizeRelationTests
     [Fact]
     public void A_maximal_command_is_exactly_CommandBytesMax_and_a_batch_of_it_fits_CommandBatchBytesMax()
     {
-        KvCommand command = MaximalRequest.ToCommand();
+        KvCommand command = MaximalRequest.ToCommand() with { Identity = ulong.MaxValue }; // as a leader with client TLS stamps it
         Assert.Equal(ProtocolLimits.CommandBytesMax, KvCommandCodec.Size(command));
         int batch = KvCommandBatchCodec.Size(new[] { command });
         Assert.True(batch <= ProtocolLimits.CommandBatchBytesMax, $"{batch} > {ProtocolLimits.CommandBatchBytesMax}");

@@ -45,6 +45,12 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     public long ConnectionId(int node) => (number * 100L) + node;
 
     /// <summary>
+    /// The identity of this client's connections, as a client certificate's digest: odd-numbered clients have one
+    /// (the leader stamps it on their sessions and writes, every replica checks it), even-numbered ones none (0).
+    /// </summary>
+    public ulong Identity => number % 2 == 1 ? 0x1D_0000UL + (ulong)number : 0;
+
+    /// <summary>
     /// Called every tick: start an operation, resend a late one, or give up on it (never in the liveness phase,
     /// where the healed cluster must answer every outstanding operation).
     /// </summary>
@@ -129,7 +135,7 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
         pending.SentTick = simulation.Tick;
         pending.AttemptTimeoutTicks = 8 + random.Next(16); // a client's patience varies, as real clients' do
         ClientRequest request = pending.Request with { RequestId = _nextRequestId++ };
-        simulation.Network.SendRequest(_target, ConnectionId(_target), request);
+        simulation.Network.SendRequest(_target, ConnectionId(_target), request, Identity);
     }
 
     private void Failover(Pending pending)

@@ -109,8 +109,8 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
         return chunks;
     }
 
-    /// <summary>A client request to a node, in its wire format.</summary>
-    public void SendRequest(int node, long connectionId, in ClientRequest request)
+    /// <summary>A client request to a node, in its wire format, from a connection of <paramref name="identity"/> (0: none).</summary>
+    public void SendRequest(int node, long connectionId, in ClientRequest request, ulong identity)
     {
         if (random.Chance(DropProbability)) return;
         var frame = new byte[ClientRequestCodec.FrameSize(request)];
@@ -118,7 +118,7 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
         Schedule(() =>
         {
             Invariant.True(ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out ClientRequest received).IsOk);
-            simulation.Host(node).Deliver(target => target.OnClientRequest(connectionId, received));
+            simulation.Host(node).Deliver(target => target.OnClientRequest(connectionId, received, identity));
         });
     }
 

@@ -379,4 +379,114 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
         Assert.True(results[0].Duplicate); // deduplicated after the restart: not applied twice
         Assert.Equal(B("v3"), reopened.Get(B("k")));
     }
+
+    [Fact]
+    public void A_write_from_another_identity_is_refused_changes_nothing_and_gets_no_duplicate_answer()
+    {
+        using var machine = Open(Small.Limits);
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7, Identity: 11));
+        Assert.Equal(KvStatus.SessionNotOwned, Apply(machine, new KvCommand(KvOp.Put, B("k"), B("theirs"), ClientId: 7, Sequence: 1, Identity: 22)).Status);
+        Assert.Equal(KvStatus.SessionNotOwned, Apply(machine, new KvCommand(KvOp.Put, B("k"), B("theirs"), ClientId: 7, Sequence: 1)).Status);
+        Assert.Null(machine.Get(B("k")));
+        Assert.True(machine.TryGetSession(7, out var untouched));
+        Assert.Equal(0, untouched);
+        var owner = Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1, Identity: 11));
+        Assert.Equal(KvStatus.Ok, owner.Status);
+        var replay = Apply(machine, new KvCommand(KvOp.Append, B("k"), B("a"), ClientId: 7, Sequence: 1, Identity: 22));
+        Assert.Equal(KvStatus.SessionNotOwned, replay.Status); // not the owner's stored answer
+        Assert.False(replay.Duplicate);
+        Assert.Equal(B("a"), machine.Get(B("k")));
+    }
+
+    [Fact]
+    public void A_session_registered_without_identity_refuses_writes_that_carry_one()
+    {
+        using var machine = Open(Small.Limits);
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+        Assert.Equal(KvStatus.SessionNotOwned, Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 1, Identity: 5)).Status);
+        Assert.Equal(KvStatus.Ok, Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 1)).Status);
+    }
+
+    [Fact]
+    public async Task Sessions_keep_their_identity_through_a_snapshot_its_install_elsewhere_and_a_reopen()
+    {
+        using (var machine = Open(Small.Limits))
+        {
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7, Identity: 11));
+            Apply(machine, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 1, Identity: 11));
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 8, Identity: 11));
+            await machine.TakeSnapshotAsync([]);
+            using var target = OpenOther(Small.Limits);
+            using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+            {
+                using var reader = machine.LatestSnapshot!.OpenSnapshotReader();
+                while (reader.TryReadNext(out var chunk))
+                {
+                    installer.Accept(chunk);
+                }
+                installer.Complete();
+            }
+            AssertOwnedBy11(target);
+        }
+        using var reopened = Open(Small.Limits);
+        AssertOwnedBy11(reopened);
+
+        void AssertOwnedBy11(KvStateMachineBase restored)
+        {
+            Assert.Equal(2, restored.SessionsOf(11));
+            var next = restored.AppliedIndex + 1;
+            var results = new List<KvResult>();
+            restored.ApplyBatch([
+                new KvApply(next, 1, new KvCommand(KvOp.Put, B("k"), B("w"), ClientId: 7, Sequence: 2, Identity: 22)),
+                new KvApply(next + 1, 1, new KvCommand(KvOp.Put, B("k"), B("v"), ClientId: 7, Sequence: 1, Identity: 11))], results);
+            Assert.Equal(KvStatus.SessionNotOwned, results[0].Status);
+            Assert.True(results[1].Duplicate);
+            Assert.Equal(B("v"), restored.Get(B("k")));
+        }
+    }
+
+    [Fact]
+    public async Task An_identity_holds_at_most_its_quota_of_live_sessions_and_regains_room_as_they_expire()
+    {
+        var limits = Small.Limits with { SessionMaxCount = 4, SessionsPerIdentityMax = 2 };
+        using (var machine = Open(limits))
+        {
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 1, Identity: 5));
+            Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 2, Identity: 5));
+            Assert.Equal(KvStatus.TooManySessions, Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 3, Identity: 5)).Status);
+            Assert.False(machine.TryGetSession(3, out _));
+            Assert.Equal(2, machine.SessionsOf(5));
+            Assert.Equal(KvStatus.Ok, Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 4, Identity: 6)).Status);
+            await machine.TakeSnapshotAsync([]);
+        }
+        using var reopened = Open(limits);
+        Assert.Equal(2, reopened.SessionsOf(5)); // the count is rebuilt from the sessions' records
+        Assert.Equal(KvStatus.TooManySessions, Apply(reopened, new KvCommand(KvOp.RegisterSession, default, ClientId: 3, Identity: 5)).Status);
+        // Identity 0 (clients not authenticated) has no quota; these registrations fill the table and evict 5's sessions.
+        for (long client = 10; client < 13; client++)
+        {
+            Assert.Equal(KvStatus.Ok, Apply(reopened, new KvCommand(KvOp.RegisterSession, default, ClientId: client)).Status);
+        }
+        Assert.Equal(0, reopened.SessionsOf(5));
+        Assert.Equal(KvStatus.Ok, Apply(reopened, new KvCommand(KvOp.RegisterSession, default, ClientId: 3, Identity: 5)).Status);
+    }
+
+    [Fact]
+    public void A_session_record_of_the_format_before_identities_reads_as_identity_zero()
+    {
+        var old = new byte[26 + 2];
+        old[24] = (byte)KvStatus.Ok;
+        old[25] = 1; // a value follows, no identity flag
+        old[26] = 0xAB;
+        old[27] = 0xCD;
+        var state = SessionState.Decode(old);
+        Assert.Equal(0, state.Identity);
+        Assert.Equal(new byte[] { 0xAB, 0xCD }, state.LastResult.Value);
+        var owned = state with { Identity = -3 };
+        var encoded = owned.Encode(new byte[owned.EncodedBytes]).ToArray();
+        Assert.Equal(owned.Identity, SessionState.Decode(encoded).Identity);
+        Assert.Equal(owned.LastResult.Value, SessionState.Decode(encoded).LastResult.Value);
+        old[25] = 4; // an unknown flag
+        Assert.Throws<StorageCorruptException>(() => SessionState.Decode(old));
+    }
 }

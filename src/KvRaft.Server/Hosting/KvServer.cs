@@ -66,6 +66,7 @@ public sealed class KvServer : IAsyncDisposable
             PendingResponseBytesMax = options.MaxClientPendingResponseBytes,
             PauseReadingResponseBytes = options.ClientPauseReadingBytes,
             PartialFrameTimeoutMilliseconds = options.ClientPartialFrameTimeoutMilliseconds,
+            IdleTimeoutMilliseconds = options.ClientIdleTimeoutMilliseconds,
             Tls = options.ClientTls,
         });
         var clientOutbox = new ConnectionClientOutbox(connections);

@@ -26,6 +26,7 @@ internal readonly struct NodeEvent
     public NodeEventKind Kind { get; init; }
     public int NodeId { get; init; }
     public long ConnectionId { get; init; }
+    public ulong ClientIdentity { get; init; }
     public bool Flag { get; init; }
     public PeerMessage PeerMessage { get; init; }
     public SnapshotChunk Chunk { get; init; }

@@ -47,12 +47,13 @@ internal sealed partial class NodeHost
                 break;
             case NodeEventKind.SnapshotChunk:
                 if (!IsRefusedConnection(item)) RefuseIfInvalid(item, _node.OnSnapshotChunk(item.NodeId, item.Chunk));
+                SnapshotChunkPayloads.Release(item.Chunk); // written to the staging file (or refused): its buffer is reused
                 break;
             case NodeEventKind.PeerDisconnected:
                 _node.OnPeerUnreachable(item.NodeId);
                 break;
             case NodeEventKind.ClientRequest:
-                _node.OnClientRequest(item.ConnectionId, item.Request);
+                _node.OnClientRequest(item.ConnectionId, item.Request, item.ClientIdentity);
                 break;
             case NodeEventKind.ClientDisconnected:
                 OnClientDisconnected?.Invoke(item.ConnectionId);

@@ -22,6 +22,7 @@ public static class ServerCommand
         var maxClientPending = Limit("--max-client-pending-response-bytes", "Per client connection: pending response bytes above which it is closed", defaults.MaxClientPendingResponseBytes);
         var clientPause = Limit("--client-pause-reading-bytes", "Per client connection: pending response bytes above which it stops reading until they drain", defaults.ClientPauseReadingBytes);
         var clientPartial = Limit("--client-partial-frame-timeout-ms", "A client connection holding an incomplete request this long is closed", defaults.ClientPartialFrameTimeoutMilliseconds);
+        var clientIdle = Limit("--client-idle-timeout-ms", "A client connection that sends nothing this long, with no request in flight, is closed", defaults.ClientIdleTimeoutMilliseconds);
         var maxPeerConnections = Limit("--max-peer-connections", "Accepted peer connections open at once (before or after their hello)", defaults.MaxPeerConnections);
         var maxPeerBeforeHello = Limit("--max-peer-connections-before-hello", "Accepted peer connections that have not yet said hello", defaults.MaxPeerConnectionsBeforeHello);
         var peerHello = Limit("--peer-hello-timeout-ms", "An accepted peer connection that says no hello within this is closed", defaults.PeerHelloTimeoutMilliseconds);
@@ -30,7 +31,7 @@ public static class ServerCommand
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
             config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads,
-            maxClientConnections, maxClientPending, clientPause, clientPartial, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
+            maxClientConnections, maxClientPending, clientPause, clientPartial, clientIdle, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
         foreach (var option in tls.All) root.Options.Add(option);
         root.SetAction((parse, cancellation) =>
@@ -54,6 +55,7 @@ public static class ServerCommand
                         MaxClientPendingResponseBytes = parse.GetValue(maxClientPending),
                         ClientPauseReadingBytes = parse.GetValue(clientPause),
                         ClientPartialFrameTimeoutMilliseconds = parse.GetValue(clientPartial),
+                        ClientIdleTimeoutMilliseconds = parse.GetValue(clientIdle),
                         MaxPeerConnections = parse.GetValue(maxPeerConnections),
                         MaxPeerConnectionsBeforeHello = parse.GetValue(maxPeerBeforeHello),
                         PeerHelloTimeoutMilliseconds = parse.GetValue(peerHello),

@@ -65,6 +65,9 @@ public sealed partial record ServerOptions
     /// <summary>A client connection holding an incomplete request frame this long is closed.</summary>
     public int ClientPartialFrameTimeoutMilliseconds { get; init; } = 30_000;
 
+    /// <summary>A client connection that sends nothing this long, with no request in flight, is closed.</summary>
+    public int ClientIdleTimeoutMilliseconds { get; init; } = 300_000;
+
     /// <summary>Accepted peer connections open at once at most (before or after their hello).</summary>
     public int MaxPeerConnections { get; init; } = 32;
 
@@ -135,7 +138,7 @@ public sealed partial record ServerOptions
         {
             throw new FormatException("--client-pause-reading-bytes must be at least 2 and at most --max-client-pending-response-bytes");
         }
-        if (ClientPartialFrameTimeoutMilliseconds <= 0 || PeerHelloTimeoutMilliseconds <= 0 || PeerIdleTimeoutMilliseconds < 3)
+        if (ClientPartialFrameTimeoutMilliseconds <= 0 || ClientIdleTimeoutMilliseconds <= 0 || PeerHelloTimeoutMilliseconds <= 0 || PeerIdleTimeoutMilliseconds < 3)
         {
             throw new FormatException("timeouts must be positive (--peer-idle-timeout-ms at least 3)");
         }

@@ -32,15 +32,20 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
     public void OnPeerMessage(PeerSender sender, in PeerMessage message) =>
         host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, PeerMessage = message });
 
-    public void OnSnapshotChunk(PeerSender sender, in WireSnapshotChunk chunk) =>
-        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, Chunk = chunk });
+    public void OnSnapshotChunk(PeerSender sender, in WireSnapshotChunk chunk)
+    {
+        if (!host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, Chunk = chunk }))
+        {
+            SnapshotChunkPayloads.Release(chunk); // dropped (the leader sends it again): its buffer goes back now
+        }
+    }
 
     public void OnPeerDisconnected(int nodeId) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerDisconnected, NodeId = nodeId });
 
     public void OnClientRequest(ClientConnection connection, in ClientRequest request)
     {
         connections.TryAdd(connection.Id, connection); // removed by the disconnect, a control event that is never dropped
-        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, Request = request }))
+        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, ClientIdentity = connection.IdentityDigest, Request = request }))
         {
             // The client queue is full: refuse at once rather than queue without bound (peer events have their own queue).
             connection.Reply(new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Retryable, Message = "busy: event queue full" });

@@ -19,18 +19,28 @@ public static class CommandMapper
     public static readonly string ValueTooLarge =
         $"the value would exceed ValueBytesMax ({ProtocolLimits.ValueBytesMax} bytes) after this write: not applied";
 
+    /// <summary>The message of a write under another identity's session.</summary>
+    public const string SessionNotOwnedMessage = "session registered by another client identity (certificate): not applied; register a session of your own";
+
+    /// <summary>The message of a registration over the identity's session quota.</summary>
+    public const string TooManySessionsMessage = "this client identity holds its quota of live sessions (StorageLimits.SessionsPerIdentityMax): not registered; reuse your sessions";
+
     /// <summary>The state machine form of a command stored at (<paramref name="index"/>, <paramref name="position"/>).</summary>
-    public static StorageKvCommand ToStorage(in ProtocolKvCommand command, long index, int position) => command.Op switch
+    public static StorageKvCommand ToStorage(in ProtocolKvCommand command, long index, int position)
     {
-        ClientOp.RegisterSession => new StorageKvCommand(KvOp.RegisterSession, default,
-            ClientId: command.ClientId != 0 ? (long)command.ClientId : (index * LegacySessionIdsPerEntry) + position),
-        ClientOp.Put => new StorageKvCommand(KvOp.Put, command.Key, command.Value, null, (long)command.ClientId, (long)command.Sequence),
-        ClientOp.Append => new StorageKvCommand(KvOp.Append, command.Key, command.Value, null, (long)command.ClientId, (long)command.Sequence),
-        ClientOp.Delete => new StorageKvCommand(KvOp.Delete, command.Key, default, null, (long)command.ClientId, (long)command.Sequence),
-        ClientOp.CompareAndSet => new StorageKvCommand(KvOp.CompareAndSet, command.Key, command.Value,
-            command.ExpectAbsent ? (ReadOnlyMemory<byte>?)null : command.Expected, (long)command.ClientId, (long)command.Sequence),
-        _ => throw new InvalidOperationException("not a write: " + command.Op),
-    };
+        long clientId = (long)command.ClientId, sequence = (long)command.Sequence, identity = (long)command.Identity;
+        return command.Op switch
+        {
+            ClientOp.RegisterSession => new StorageKvCommand(KvOp.RegisterSession, default,
+                ClientId: command.ClientId != 0 ? clientId : (index * LegacySessionIdsPerEntry) + position, Identity: identity),
+            ClientOp.Put => new StorageKvCommand(KvOp.Put, command.Key, command.Value, null, clientId, sequence, identity),
+            ClientOp.Append => new StorageKvCommand(KvOp.Append, command.Key, command.Value, null, clientId, sequence, identity),
+            ClientOp.Delete => new StorageKvCommand(KvOp.Delete, command.Key, default, null, clientId, sequence, identity),
+            ClientOp.CompareAndSet => new StorageKvCommand(KvOp.CompareAndSet, command.Key, command.Value,
+                command.ExpectAbsent ? (ReadOnlyMemory<byte>?)null : command.Expected, clientId, sequence, identity),
+            _ => throw new InvalidOperationException("not a write: " + command.Op),
+        };
+    }
 
     /// <summary>The client's answer to an applied command.</summary>
     public static ClientResponse ToResponse(ulong requestId, ClientOp op, in StorageKvCommand command, in KvResult result)
@@ -58,6 +68,10 @@ public static class CommandMapper
                 return response with { Status = ClientStatus.InvalidArgument, Message = ClientContract.StaleSequenceMessage };
             case KvStatus.SequenceReused:
                 return response with { Status = ClientStatus.InvalidArgument, Message = ClientContract.SequenceReusedMessage };
+            case KvStatus.SessionNotOwned:
+                return response with { Status = ClientStatus.SessionNotOwned, Message = SessionNotOwnedMessage };
+            case KvStatus.TooManySessions:
+                return response with { Status = ClientStatus.TooManySessions, Message = TooManySessionsMessage };
             case KvStatus.SessionIdTaken:
                 return response with { Status = ClientStatus.Retryable, Message = "session id already in use: register again" };
             case KvStatus.TooLarge: // an Append that would grow the value past ValueBytesMax (parsed keys and values are within limits)

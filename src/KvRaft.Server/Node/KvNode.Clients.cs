@@ -5,8 +5,13 @@ namespace KvRaft.Server.Node;
 
 public sealed partial class KvNode
 {
-    /// <summary>A client request (memory owned by the request). Writes and reads are batched until <see cref="EndTurn"/>.</summary>
-    public void OnClientRequest(long connectionId, in ClientRequest request)
+    /// <summary>
+    /// A client request (memory owned by the request). Writes and reads are batched until <see cref="EndTurn"/>.
+    /// <paramref name="identity"/> is the digest of the connection's verified client certificate (0 when the client
+    /// port does not authenticate clients): the leader stamps it on the writes it proposes, and a session belongs to
+    /// the identity that registered it.
+    /// </summary>
+    public void OnClientRequest(long connectionId, in ClientRequest request, ulong identity = 0)
     {
         if (ClientContract.Check(request) is { } invalid)
         {
@@ -25,7 +30,7 @@ public sealed partial class KvNode
                 OnTransferLeaderRequest(connectionId, request);
                 return;
             default:
-                QueueWrite(connectionId, request);
+                QueueWrite(connectionId, request, identity);
                 return;
         }
     }

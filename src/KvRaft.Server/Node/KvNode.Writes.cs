@@ -27,14 +27,14 @@ public sealed partial class KvNode
 
     private const string TooLargeForProposal = "request larger than one proposal (ServerLimits.ProposalBytesMax): not applied";
 
-    private void QueueWrite(long connectionId, in ClientRequest request)
+    private void QueueWrite(long connectionId, in ClientRequest request, ulong identity)
     {
         if (_raft.Role != Role.Leader)
         {
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.NotLeader);
             return;
         }
-        KvCommand command = request.ToCommand();
+        KvCommand command = request.ToCommand() with { Identity = identity };
         int bytes = KvCommandCodec.Size(command);
         if (KvCommandBatchCodec.HeaderBytes + bytes > _limits.ProposalBytesMax)
         {

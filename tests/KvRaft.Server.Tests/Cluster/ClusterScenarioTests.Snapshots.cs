@@ -20,9 +20,12 @@ public sealed partial class ClusterScenarioTests
                 $"nodes {string.Join(',', others)} compact their logs past the last index of node {lagging}");
             await workload.StopAsync(); // no more snapshots: each one stalls its node while FASTER checkpoints
             Assert.Equal(0, cluster.Server(lagging).Statistics.SnapshotsInstalled);
+            long payloadsReturned = KvRaft.Transport.SnapshotChunkPayloads.Shared.Returned;
             cluster.Network.Heal();
             scenario.Log.Note("healed");
             await Eventually.Until(() => cluster.Server(lagging).Statistics.SnapshotsInstalled > 0, $"node {lagging} installs a snapshot");
+            // The chunks came in pooled buffers, given back once written to the staging file.
+            Assert.True(KvRaft.Transport.SnapshotChunkPayloads.Shared.Returned > payloadsReturned, "no snapshot chunk buffer went back to the pool");
             await cluster.WaitUntilCaughtUpAsync(lagging, await cluster.WaitForLeaderAsync());
             await scenario.ReadAllAsync(scenario.NewClient(lagging), clientId: 100, workload.Keys);
             scenario.CheckHistory();

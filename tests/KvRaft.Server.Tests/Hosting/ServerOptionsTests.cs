@@ -35,13 +35,16 @@ public sealed class ServerOptionsTests
     {
         (_, ServerOptions? defaults) = await ParseAsync(Required);
         Assert.Equal((1024, 16 << 20, 1 << 20, 30_000), (defaults!.MaxClientConnections, defaults.MaxClientPendingResponseBytes, defaults.ClientPauseReadingBytes, defaults.ClientPartialFrameTimeoutMilliseconds));
+        Assert.Equal(300_000, defaults.ClientIdleTimeoutMilliseconds);
         Assert.Equal((32, 8, 5_000, 30_000), (defaults.MaxPeerConnections, defaults.MaxPeerConnectionsBeforeHello, defaults.PeerHelloTimeoutMilliseconds, defaults.PeerIdleTimeoutMilliseconds));
         (_, ServerOptions? given) = await ParseAsync([.. Required, "--max-client-connections", "5", "--max-client-pending-response-bytes", "4096",
-            "--client-pause-reading-bytes", "1024", "--client-partial-frame-timeout-ms", "100", "--max-peer-connections", "4",
+            "--client-pause-reading-bytes", "1024", "--client-partial-frame-timeout-ms", "100", "--client-idle-timeout-ms", "400", "--max-peer-connections", "4",
             "--max-peer-connections-before-hello", "2", "--peer-hello-timeout-ms", "200", "--peer-idle-timeout-ms", "300"]);
         Assert.Equal((5, 4096, 1024, 100), (given!.MaxClientConnections, given.MaxClientPendingResponseBytes, given.ClientPauseReadingBytes, given.ClientPartialFrameTimeoutMilliseconds));
+        Assert.Equal(400, given.ClientIdleTimeoutMilliseconds);
         Assert.Equal((4, 2, 200, 300), (given.MaxPeerConnections, given.MaxPeerConnectionsBeforeHello, given.PeerHelloTimeoutMilliseconds, given.PeerIdleTimeoutMilliseconds));
         Assert.Throws<FormatException>(() => (given with { MaxPeerConnectionsBeforeHello = 5 }).Validate());
+        Assert.Throws<FormatException>(() => (given with { ClientIdleTimeoutMilliseconds = 0 }).Validate());
     }
 
     private static ServerOptions Options(string peers) => new()

@@ -38,7 +38,8 @@ public sealed class ProposalSizeTests
     [Fact]
     public void A_maximal_compare_and_set_fits_the_smallest_allowed_proposal_bound_alone_and_swaps()
     {
-        var node = new OneNode(new ServerLimits { ProposalBytesMax = SizeLimits.ProposalBytesMin });
+        // A client with a certificate: the leader adds its 8-byte identity to every command, the largest a command gets.
+        var node = new OneNode(new ServerLimits { ProposalBytesMax = SizeLimits.ProposalBytesMin }, identity: 0xCE27);
         byte[] key = new byte[ProtocolLimits.KeyBytesMax];
         byte[] first = Filled(ProtocolLimits.ValueBytesMax, 1), second = Filled(ProtocolLimits.ValueBytesMax, 2);
         node.Turn(new ClientRequest { Op = ClientOp.Put, Key = key, Value = first });
@@ -112,10 +113,12 @@ public sealed class ProposalSizeTests
         private readonly MemoryRaftLogStore _log = new();
         private readonly KvNode _node;
         private readonly List<ClientStatus> _answers = [];
+        private readonly ulong _identity;
         private ulong _clientId, _sequence;
 
-        public OneNode(ServerLimits limits)
+        public OneNode(ServerLimits limits, ulong identity = 0)
         {
+            _identity = identity;
             _node = new KvNode(new KvNodeOptions
             {
                 Cluster = new ClusterInfo(1, new Dictionary<int, string> { [1] = "127.0.0.1:8001" }),
@@ -125,7 +128,7 @@ public sealed class ProposalSizeTests
             }, _log, new MemoryKvStateMachine(SizeLimits.Storage(StorageLimits.Default)), new NoPeers(), this, NullLogger.Instance);
             for (int i = 0; i < 100 && _node.RaftStatus.Role != Role.Leader; i++) Step();
             Assert.Equal(Role.Leader, _node.RaftStatus.Role);
-            _node.OnClientRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.RegisterSession });
+            _node.OnClientRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.RegisterSession }, _identity);
             Step();
             Assert.NotEqual(0UL, _clientId);
             _answers.Clear();
@@ -141,7 +144,7 @@ public sealed class ProposalSizeTests
             long last = _log.LastIndex;
             foreach (ClientRequest request in requests)
             {
-                _node.OnClientRequest(1, request with { RequestId = ++_sequence, ClientId = _clientId, Sequence = _sequence });
+                _node.OnClientRequest(1, request with { RequestId = ++_sequence, ClientId = _clientId, Sequence = _sequence }, _identity);
             }
             Step();
             var entries = new List<LogEntry>();

@@ -33,18 +33,18 @@ internal sealed class SingleNode
 
     public KvNode Node { get; }
 
-    /// <summary>Sends <paramref name="request"/> (a fresh request id) without a turn; returns its request id.</summary>
-    public ulong Send(ClientRequest request)
+    /// <summary>Sends <paramref name="request"/> (a fresh request id) without a turn, as a connection of <paramref name="identity"/>; returns its request id.</summary>
+    public ulong Send(ClientRequest request, ulong identity = 0)
     {
         ulong id = _nextRequestId++;
-        Node.OnClientRequest(1, request with { RequestId = id });
+        Node.OnClientRequest(1, request with { RequestId = id }, identity);
         return id;
     }
 
-    /// <summary>Sends <paramref name="request"/>, runs a turn, returns its answer.</summary>
-    public ClientResponse Call(ClientRequest request)
+    /// <summary>Sends <paramref name="request"/> as a connection of <paramref name="identity"/>, runs a turn, returns its answer.</summary>
+    public ClientResponse Call(ClientRequest request, ulong identity = 0)
     {
-        ulong id = Send(request);
+        ulong id = Send(request, identity);
         Turn();
         return Answer(id);
     }
@@ -53,9 +53,9 @@ internal sealed class SingleNode
         _answers.TryGetValue(requestId, out ClientResponse response) ? response : throw new InvalidOperationException($"request {requestId} has no answer");
 
     /// <summary>Registers a session and returns its id.</summary>
-    public ulong Register()
+    public ulong Register(ulong identity = 0)
     {
-        ClientResponse response = Call(new ClientRequest { Op = ClientOp.RegisterSession });
+        ClientResponse response = Call(new ClientRequest { Op = ClientOp.RegisterSession }, identity);
         Assert.Equal(ClientStatus.Ok, response.Status);
         return response.ClientId;
     }
