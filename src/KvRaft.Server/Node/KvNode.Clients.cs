@@ -6,23 +6,29 @@ namespace KvRaft.Server.Node;
 public sealed partial class KvNode
 {
     /// <summary>A client request (memory owned by the request). Writes and reads are batched until <see cref="EndTurn"/>.</summary>
-    public void OnClientRequest(long connectionId, in ClientRequest request)
+    public void OnClientRequest(long connectionId, in ClientRequest request) => OnClientRequest(connectionId, request, _profile.Timestamp());
+
+    /// <summary>
+    /// A client request the host read off its connection at <paramref name="received"/> (a timestamp of the host's
+    /// clock, see <see cref="INodeProfile"/>: the stage profile starts there; nothing else depends on it).
+    /// </summary>
+    public void OnClientRequest(long connectionId, in ClientRequest request, long received)
     {
         if (ClientContract.Check(request) is { } invalid)
         {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, invalid);
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, invalid, received);
             return;
         }
         switch (request.Op)
         {
             case ClientOp.Status:
-                _clients.Reply(connectionId, new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Ok, Node = NodeStatus() });
+                _clients.Reply(connectionId, new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Ok, Node = NodeStatus() }, received);
                 return;
             case ClientOp.Get:
-                QueueRead(connectionId, request);
+                QueueRead(connectionId, request, received);
                 return;
             default:
-                QueueWrite(connectionId, request);
+                QueueWrite(connectionId, request, received);
                 return;
         }
     }
@@ -36,7 +42,7 @@ public sealed partial class KvNode
         _clients.Flush(); // answers given this turn (NotLeader, Status, busy) leave now, not with the next Ready
     }
 
-    private void ReplyError(long connectionId, ulong requestId, ClientOp op, ClientStatus status, string? message = null)
+    private void ReplyError(long connectionId, ulong requestId, ClientOp op, ClientStatus status, string? message = null, long received = 0)
     {
         var response = new ClientResponse { RequestId = requestId, Op = op, Status = status, Message = message };
         if (status == ClientStatus.NotLeader)
@@ -49,7 +55,7 @@ public sealed partial class KvNode
                 LeaderAddress = leader != 0 ? _cluster.ClientAddressOf(leader) : null,
             };
         }
-        _clients.Reply(connectionId, response);
+        _clients.Reply(connectionId, response, received);
     }
 
     private NodeStatus NodeStatus()

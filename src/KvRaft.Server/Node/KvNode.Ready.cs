@@ -22,7 +22,7 @@ public sealed partial class KvNode
     private int _appendedVote;
 
     /// <summary>One accepted Ready's log write: the mark the core gets back and the messages that wait for it.</summary>
-    private readonly record struct LogWrite(PersistedMark Mark, List<Message> AfterPersist);
+    private readonly record struct LogWrite(PersistedMark Mark, List<Message> AfterPersist, long LastIndex);
 
     /// <summary>Log writes started and not yet reported durable.</summary>
     public int LogWritesInFlight => _logWrites.Count;
@@ -50,11 +50,12 @@ public sealed partial class KvNode
             DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
         }
         _clients.Flush();
+        MarkReplied();
         List<Message> afterPersist = TakeAfterPersist(ready);
         PersistedMark mark = _raft.AcceptReady();
         if (mustCommit)
         {
-            _logWrites.Enqueue(new LogWrite(mark, afterPersist));
+            _logWrites.Enqueue(new LogWrite(mark, afterPersist, ready.Entries.Count > 0 ? ready.Entries[^1].Index : 0));
             _newestWriteMessages = afterPersist;
         }
         else if (_newestWriteMessages is { } newest)
@@ -78,6 +79,7 @@ public sealed partial class KvNode
         LogWrite write = _logWrites.Dequeue();
         if (_logWrites.Count == 0) _newestWriteMessages = null;
         SendAfterPersist(write.AfterPersist);
+        MarkWritesPersisted(write.LastIndex);
         _raft.OnPersisted(write.Mark);
         AfterInput();
     }
