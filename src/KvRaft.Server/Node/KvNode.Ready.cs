@@ -42,6 +42,7 @@ public sealed partial class KvNode
         _peers.Flush();
         if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
         mustCommit = AppendToLog(ready) || ready.Snapshot is not null;
+        long lastAppended = ready.Entries.Count > 0 ? ready.Entries[^1].Index : 0; // read now: AcceptReady recycles the Ready
         // The core hands out only committed entries durable here: apply and answer them now.
         ApplyCommitted(ready.CommittedEntries);
         for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]);
@@ -55,7 +56,7 @@ public sealed partial class KvNode
         PersistedMark mark = _raft.AcceptReady();
         if (mustCommit)
         {
-            _logWrites.Enqueue(new LogWrite(mark, afterPersist, ready.Entries.Count > 0 ? ready.Entries[^1].Index : 0));
+            _logWrites.Enqueue(new LogWrite(mark, afterPersist, lastAppended));
             _newestWriteMessages = afterPersist;
         }
         else if (_newestWriteMessages is { } newest)
