@@ -25,6 +25,8 @@ internal sealed partial class ServerMetrics
     /// <summary>Creates the observable instruments over <paramref name="sources"/> (called once, at start).</summary>
     public void Observe(MetricSources sources)
     {
+        double started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        _meter.CreateObservableGauge("kvraft_start_time_seconds", () => started, "s", "When this node started (Unix time): a scraper that sees it change knows the counters started again");
         ObserveNode(sources.Node, sources.Statistics);
         ObserveQueues(sources.Queues);
         ObservePeers(sources);

@@ -1,5 +1,6 @@
 // Goal: a node started with --metrics-listen serves the metrics docs/metrics.md lists; its counters move with writes; the stage profile of its writes adds up to their end-to-end time; /health and /ready answer as documented; method: in-process 3-node clusters on 127.0.0.1 (HostedCluster), GET /metrics parsed as Prometheus text before and after sequential writes, /ready polled while a majority stops.
 using System.Net;
+using KvRaft.LocalCluster;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvRaft.Server.Tests.Hosting;
@@ -24,9 +25,9 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         int leader = await cluster.WaitForLeaderAsync(_ => true);
         await cluster.Client.PutAsync("warm", "up").WaitAsync(HostedCluster.Limit); // the session is registered
-        PrometheusText before = await PrometheusText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
+        MetricsText before = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
         for (int i = 0; i < Writes; i++) await cluster.Client.PutAsync("k" + i, "v").WaitAsync(HostedCluster.Limit);
-        PrometheusText after = await PrometheusText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
+        MetricsText after = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
 
         foreach (string name in Listed) Assert.Contains(name, after.Names);
         Assert.Equal(1, after.Sum("kvraft_role", "role=leader"));
@@ -48,7 +49,7 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
         int leader = await cluster.WaitForLeaderAsync(_ => true);
         for (int i = 0; i < Writes; i++) await cluster.Client.PutAsync("k" + i, "v").WaitAsync(HostedCluster.Limit);
         await cluster.Client.GetAsync("k0").WaitAsync(HostedCluster.Limit);
-        PrometheusText metrics = await PrometheusText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
+        MetricsText metrics = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
 
         // Every write answered ok here went through every stage (puts and the session's registration; nothing failed).
         string[] ops = ["op=put", "op=register_session"];
