@@ -13,6 +13,7 @@ public sealed record ProfileScrape(long AtNanoseconds, bool BeforeFault, IReadOn
 public sealed class StageScraper(IReadOnlyList<string> endpoints) : IDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan BeforeFaultTimeout = TimeSpan.FromMilliseconds(250); // the fault waits for this scrape: a paused node must not hold it up
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(1) }; // a paused node answers nothing
     private readonly SemaphoreSlim _one = new(1, 1);
     private readonly List<ProfileScrape> _scrapes = [];
@@ -26,14 +27,16 @@ public sealed class StageScraper(IReadOnlyList<string> endpoints) : IDisposable
         }
     }
 
-    /// <summary>Scrapes every node now.</summary>
+    /// <summary>Scrapes every node now (just before a fault: each node within 250 ms, else it counts as not answering).</summary>
     public async Task ScrapeAsync(bool beforeFault, CancellationToken cancellation)
     {
         await _one.WaitAsync(cancellation).ConfigureAwait(false);
         try
         {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            if (beforeFault) bounded.CancelAfter(BeforeFaultTimeout);
             long at = Clock.NowNanoseconds();
-            NodeScrape?[] nodes = await Task.WhenAll(endpoints.Select(endpoint => TryScrapeAsync(endpoint, cancellation))).ConfigureAwait(false);
+            NodeScrape?[] nodes = await Task.WhenAll(endpoints.Select(endpoint => TryScrapeAsync(endpoint, bounded.Token))).ConfigureAwait(false);
             lock (_scrapes) _scrapes.Add(new ProfileScrape(at, beforeFault, nodes));
         }
         finally
