@@ -1,7 +1,8 @@
 // Goal: the stage profile's arithmetic on scrapes is right: quantiles interpolate within a bucket as Prometheus does,
 // a window counts what happened between its two scrapes, a node that restarted (new start time) counts from its
 // restart, a killed node's figures come from its last scrape, and the table compares each window with the one before.
-// Method: expositions written by hand (the format a node serves), run through MetricsText, StageProfile and ProfileReport.
+// --profile is refused where there are no nodes of ours to scrape.
+// Method: expositions written by hand (the format a node serves), run through MetricsText, StageProfile and ProfileReport; command lines parsed.
 using System.Globalization;
 using KvRaft.LocalCluster;
 
@@ -41,7 +42,16 @@ public sealed class StageProfileTests
         Assert.Equal(5, second.Count); // node 2's 5 since its restart, not 5 - 4
         Assert.Equal(5.0, second.MeanMilliseconds, 6);
         Assert.Contains("| write persist | 5 | 5.000 |", ProfileReport.Markdown(windows), StringComparison.Ordinal);
+        Assert.Contains("outside the leader", ProfileReport.Markdown([.. windows.Select(window => window.WithClients([], 0))]), StringComparison.Ordinal);
         Assert.Contains("+3.000 (x2.5)", ProfileReport.Markdown(windows), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Profile_runs_on_the_local_cluster_only()
+    {
+        Assert.Null((await LoadTargetTests.ParseAsync("--profile", "--faults", "kill-leader@5s,restart@9s", "--check")).Problem());
+        Assert.Contains("local cluster", (await LoadTargetTests.ParseAsync("--profile", "--endpoints", "h:1")).Problem(), StringComparison.Ordinal);
+        Assert.Contains("local cluster", (await LoadTargetTests.ParseAsync("--profile", "--target", "etcd", "--endpoints", "h:1")).Problem(), StringComparison.Ordinal);
     }
 
     private static ProfileScrape Scrape(int second, bool beforeFault, params NodeScrape?[] nodes) => new(second * 1_000_000_000L, beforeFault, nodes);

@@ -157,7 +157,8 @@ internal sealed record LoadgenJob
     {
         IReadOnlyList<ProfileScrape> measured = [.. scrapes.Where(scrape => scrape.AtNanoseconds >= run.StartNanoseconds)];
         Console.WriteLine();
-        Console.Write(ProfileReport.Markdown(StageProfile.Windows(measured, run.Faults, run.StartNanoseconds)));
+        IReadOnlyList<ProfileWindow> windows = [.. StageProfile.Windows(measured, run.Faults, run.StartNanoseconds).Select(window => window.WithClients(run.Records, run.StartNanoseconds))];
+        Console.Write(ProfileReport.Markdown(windows));
         if (ChartPath is null) return;
         IReadOnlyList<ProfileWindow> seconds = [.. Enumerable.Range(0, Math.Max(0, measured.Count - 1))
             .Select(i => StageProfile.Window(measured, i, i + 1, "", run.StartNanoseconds))];

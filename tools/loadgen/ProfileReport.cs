@@ -18,13 +18,13 @@ public static class ProfileReport
             ProfileWindow? previous = w > 0 ? windows[w - 1] : null;
             text.Append(CultureInfo.InvariantCulture, $"\n{window.FromSeconds:0.0}-{window.ToSeconds:0.0} s, {window.Label}\n\n");
             text.Append("| stage | requests | mean ms | p99 ms | mean vs previous window |\n| --- | ---: | ---: | ---: | ---: |\n");
-            Rows(text, "write", window.Writes, previous?.Writes);
-            Rows(text, "read", window.Reads, previous?.Reads);
+            Rows(text, "write", window.Writes, previous?.Writes, window.ClientWrites, previous?.ClientWrites);
+            Rows(text, "read", window.Reads, previous?.Reads, window.ClientReads, previous?.ClientReads);
         }
         return text.ToString();
     }
 
-    private static void Rows(StringBuilder text, string kind, IReadOnlyList<StageFigures> stages, IReadOnlyList<StageFigures>? previous)
+    private static void Rows(StringBuilder text, string kind, IReadOnlyList<StageFigures> stages, IReadOnlyList<StageFigures>? previous, StageFigures? client, StageFigures? clientBefore)
     {
         for (int i = 0; i < stages.Count; i++)
         {
@@ -33,7 +33,13 @@ public static class ProfileReport
         }
         double total = stages.Sum(stage => stage.MeanMilliseconds);
         double? before = previous?.Sum(stage => stage.MeanMilliseconds);
-        text.Append(CultureInfo.InvariantCulture, $"| **{kind} total** | {stages[0].Count:0} | **{total:0.000}** | | {Change(total, before, previous is not null && previous[0].Count > 0)} |\n");
+        text.Append(CultureInfo.InvariantCulture, $"| **{kind} total at the leader** | {stages[0].Count:0} | **{total:0.000}** | | {Change(total, before, previous is not null && previous[0].Count > 0)} |\n");
+        if (client is null) return;
+        text.Append(CultureInfo.InvariantCulture, $"| {kind} at the client (ok, end to end) | {client.Count:0} | {client.MeanMilliseconds:0.000} | {client.P99Milliseconds:0.00} | {Change(client, clientBefore)} |\n");
+        // What the leader's stages do not cover: the network, the client's queue, and a fault's election and retries.
+        double outside = client.MeanMilliseconds - total;
+        double? outsideBefore = clientBefore is null || before is null ? null : clientBefore.MeanMilliseconds - before;
+        text.Append(CultureInfo.InvariantCulture, $"| {kind} outside the leader (client - leader) | | {outside:0.000} | | {Change(outside, outsideBefore, clientBefore is { Count: > 0 })} |\n");
     }
 
     private static string Change(StageFigures stage, StageFigures? previous) =>

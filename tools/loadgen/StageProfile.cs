@@ -6,8 +6,31 @@ namespace KvRaft.Loadgen;
 /// <summary>One stage in one window: requests that went through it, mean and p99 (from the histogram's buckets).</summary>
 public sealed record StageFigures(string Stage, double Count, double MeanMilliseconds, double P99Milliseconds);
 
-/// <summary>The stages of writes and reads between two scrapes.</summary>
-public sealed record ProfileWindow(string Label, double FromSeconds, double ToSeconds, IReadOnlyList<StageFigures> Writes, IReadOnlyList<StageFigures> Reads);
+/// <summary>The stages of writes and reads between two scrapes, and (when known) what the clients saw of the same time.</summary>
+public sealed record ProfileWindow(string Label, double FromSeconds, double ToSeconds, IReadOnlyList<StageFigures> Writes, IReadOnlyList<StageFigures> Reads)
+{
+    /// <summary>The successful writes that returned to loadgen's clients in the window, end to end.</summary>
+    public StageFigures? ClientWrites { get; init; }
+
+    /// <summary>The same for reads.</summary>
+    public StageFigures? ClientReads { get; init; }
+
+    /// <summary>This window with what the clients saw of it: <paramref name="records"/> that returned within it, ok.</summary>
+    public ProfileWindow WithClients(IReadOnlyList<OperationRecord> records, long startNanoseconds)
+    {
+        long from = startNanoseconds + (long)(FromSeconds * 1e9);
+        long to = startNanoseconds + (long)(ToSeconds * 1e9);
+        OperationRecord[] within = [.. records.Where(record => record.Ok == true && record.ReturnNanoseconds > from && record.ReturnNanoseconds <= to)];
+        return this with { ClientWrites = ClientFigures(within.Where(record => record.IsWrite)), ClientReads = ClientFigures(within.Where(record => !record.IsWrite)) };
+    }
+
+    private static StageFigures ClientFigures(IEnumerable<OperationRecord> records)
+    {
+        OperationRecord[] all = [.. records];
+        double mean = all.Length > 0 ? all.Average(record => record.LatencyNanoseconds) / 1e6 : 0;
+        return new StageFigures("at the client", all.Length, mean, LatencyProfile.Of(all).P99Milliseconds);
+    }
+}
 
 /// <summary>Computes stage figures between scrapes (every node's observations added up; a restarted node counted from its restart).</summary>
 public static class StageProfile
