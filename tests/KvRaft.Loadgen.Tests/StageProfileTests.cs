@@ -44,6 +44,7 @@ public sealed class StageProfileTests
         Assert.Contains("| write persist | 5 | 5.000 |", ProfileReport.Markdown(windows), StringComparison.Ordinal);
         Assert.Contains("outside the leader", ProfileReport.Markdown([.. windows.Select(window => window.WithClients([], 0))]), StringComparison.Ordinal);
         Assert.Contains("+3.000 (x2.5)", ProfileReport.Markdown(windows), StringComparison.Ordinal);
+        Assert.Contains("grew most: write persist +3.000 (x2.5) ms", ProfileReport.Markdown(windows), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ public static class ProfileReport
             text.Append("| stage | requests | mean ms | p99 ms | mean vs previous window |\n| --- | ---: | ---: | ---: | ---: |\n");
             Rows(text, "write", window.Writes, previous?.Writes, window.ClientWrites, previous?.ClientWrites);
             Rows(text, "read", window.Reads, previous?.Reads, window.ClientReads, previous?.ClientReads);
+            if (previous is not null && GrewMost(window, previous) is { } grew) text.Append(CultureInfo.InvariantCulture, $"\ngrew most: {grew}\n");
         }
         return text.ToString();
     }
@@ -40,6 +41,18 @@ public static class ProfileReport
         double outside = client.MeanMilliseconds - total;
         double? outsideBefore = clientBefore is null || before is null ? null : clientBefore.MeanMilliseconds - before;
         text.Append(CultureInfo.InvariantCulture, $"| {kind} outside the leader (client - leader) | | {outside:0.000} | | {Change(outside, outsideBefore, clientBefore is { Count: > 0 })} |\n");
+    }
+
+    /// <summary>The stage whose mean grew most from <paramref name="previous"/> (null when none grew).</summary>
+    private static string? GrewMost(ProfileWindow window, ProfileWindow previous)
+    {
+        IEnumerable<(string Name, StageFigures Now, StageFigures Before)> pairs =
+            window.Writes.Zip(previous.Writes, (now, before) => (Name: "write " + now.Stage, Now: now, Before: before))
+                .Concat(window.Reads.Zip(previous.Reads, (now, before) => (Name: "read " + now.Stage, Now: now, Before: before)))
+                .Where(pair => pair.Now.Count > 0 && pair.Before.Count > 0);
+        (string Name, StageFigures Now, StageFigures Before)[] grown = [.. pairs.Where(pair => pair.Now.MeanMilliseconds > pair.Before.MeanMilliseconds)
+            .OrderByDescending(pair => pair.Now.MeanMilliseconds - pair.Before.MeanMilliseconds)];
+        return grown.Length == 0 ? null : $"{grown[0].Name} {Change(grown[0].Now, grown[0].Before)} ms";
     }
 
     private static string Change(StageFigures stage, StageFigures? previous) =>

@@ -149,9 +149,6 @@ public sealed class KvServer : IAsyncDisposable
         }
     }
 
-    /// <summary>What GET /ready answers now (for tests).</summary>
-    internal ProbeResult Ready() => _host.Ready();
-
     private void StartMetrics()
     {
         if (_metrics is null || _options.MetricsListen is null) return;
