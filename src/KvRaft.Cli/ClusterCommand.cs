@@ -14,12 +14,14 @@ internal static class ClusterCommand
         var dataDirectory = new Option<string>("--data-dir") { Description = "Where the nodes keep their data (reused when started again)", DefaultValueFactory = _ => "./data" };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the nodes inside this process instead of as kvraft-server child processes" };
         var tls = new Option<bool>("--tls") { Description = "Mutual TLS on every port, with certificates made in DATA-DIR/certs (kept and reused)" };
-        var start = new Command("start", "Starts a local cluster on 127.0.0.1 and runs it until Ctrl-C or SIGTERM") { nodes, dataDirectory, inProcess, tls };
-        start.SetAction((parse, cancellation) => RunAsync(parse.GetValue(nodes), parse.GetValue(dataDirectory)!, parse.GetValue(inProcess), parse.GetValue(tls), cancellation));
+        var metrics = new Option<bool>("--metrics") { Description = "Every node serves /metrics, /health and /ready on a loopback port of its own (printed)" };
+        var start = new Command("start", "Starts a local cluster on 127.0.0.1 and runs it until Ctrl-C or SIGTERM") { nodes, dataDirectory, inProcess, tls, metrics };
+        start.SetAction((parse, cancellation) => RunAsync(parse.GetValue(nodes), parse.GetValue(dataDirectory)!,
+            new LocalClusterOptions { Mode = parse.GetValue(inProcess) ? LocalClusterMode.InProcess : LocalClusterMode.Processes, Tls = parse.GetValue(tls), Metrics = parse.GetValue(metrics) }, cancellation));
         return new Command("cluster", "A local cluster for trying KvRaft") { start };
     }
 
-    private static async Task<int> RunAsync(int nodeCount, string dataDirectory, bool inProcess, bool tls, CancellationToken cancellation)
+    private static async Task<int> RunAsync(int nodeCount, string dataDirectory, LocalClusterOptions options, CancellationToken cancellation)
     {
         if (nodeCount is not (1 or 3 or 5 or 7))
         {
@@ -29,7 +31,6 @@ internal static class ClusterCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-        var options = new LocalClusterOptions { Mode = inProcess ? LocalClusterMode.InProcess : LocalClusterMode.Processes, Tls = tls };
         Console.WriteLine($"Starting {nodeCount} node(s) in {Path.GetFullPath(dataDirectory)} ...");
         Cluster cluster;
         try
@@ -54,7 +55,11 @@ internal static class ClusterCommand
 
     private static void PrintEndpoints(Cluster cluster)
     {
-        for (int id = 1; id <= cluster.NodeCount; id++) Console.WriteLine($"node {id}: {cluster.ClientEndpoints[id - 1]}");
+        for (int id = 1; id <= cluster.NodeCount; id++)
+        {
+            string metrics = cluster.MetricsEndpoints.Count > 0 ? $", metrics http://{cluster.MetricsEndpoints[id - 1]}/metrics" : "";
+            Console.WriteLine($"node {id}: {cluster.ClientEndpoints[id - 1]}{metrics}");
+        }
         Console.WriteLine($"export {ConnectionOptions.EnvironmentVariable}={string.Join(',', cluster.ClientEndpoints)}");
         if (cluster.Certificates is { } certificates)
         {

@@ -40,6 +40,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         _processes = new NodeProcess?[nodeCount];
         _servers = new KvServer?[nodeCount];
         ClientEndpoints = _ports.Select(p => $"127.0.0.1:{p.Client}").ToArray();
+        MetricsEndpoints = options.Metrics ? [.. Transport.LoopbackPorts.Free(nodeCount).Select(port => $"127.0.0.1:{port}")] : [];
         Client = KvClient.Connect(ClientEndpoints, _clientOptions);
     }
 
@@ -48,6 +49,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
 
     /// <summary>Every node's client address, in node order (node 1 first).</summary>
     public IReadOnlyList<string> ClientEndpoints { get; }
+
+    /// <summary>Every node's metrics address (host:port of /metrics, /health, /ready), in node order; empty without <see cref="LocalClusterOptions.Metrics"/>.</summary>
+    public IReadOnlyList<string> MetricsEndpoints { get; }
 
     /// <summary>A client connected to the whole cluster.</summary>
     public KvClient Client { get; }
@@ -184,6 +188,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
             "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ];
         if (options.ClientPeers is { } clientPeers) arguments.AddRange(["--client-peers", clientPeers]);
+        if (options.MetricsListen is { } metrics) arguments.AddRange(["--metrics-listen", metrics]);
         if (Certificates is not null)
         {
             arguments.AddRange(["--peer-cert-file", options.PeerCertFile!, "--peer-key-file", options.PeerKeyFile!, "--peer-trusted-ca-file", options.PeerTrustedCaFile!,
@@ -213,6 +218,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         ClientPeers = _options.ConfigureClientPeers ? string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")) : null,
         DataDir = Path.Combine(_directory, $"node-{id}"),
         ClusterId = _clusterId,
+        MetricsListen = _options.Metrics ? MetricsEndpoints[id - 1] : null,
     };
 
     private static string DirectPeers((int Peer, int Client)[] ports) => string.Join(',', ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}"));

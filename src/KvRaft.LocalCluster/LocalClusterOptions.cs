@@ -41,6 +41,12 @@ public sealed record LocalClusterOptions
     /// </summary>
     public bool Tls { get; init; }
 
+    /// <summary>
+    /// Every node serves /metrics, /health and /ready (--metrics-listen) on a free loopback port of its own,
+    /// listed in <see cref="LocalCluster.MetricsEndpoints"/>. Off by default: a node then keeps no metrics.
+    /// </summary>
+    public bool Metrics { get; init; }
+
     /// <summary>Options of the clients the cluster hands out.</summary>
     public Client.KvClientOptions? ClientOptions { get; init; }
 }

@@ -45,6 +45,9 @@ public abstract class KvStateMachineBase : IKvStateMachine
     /// <inheritdoc/>
     public int SessionCount => sessions.Count;
 
+    /// <summary>Sessions evicted (least recently used) to keep at most <c>SessionMaxCount</c>, since this object was opened.</summary>
+    public long SessionsEvicted { get; private set; }
+
     /// <inheritdoc/>
     public abstract ISnapshotSource? LatestSnapshot { get; }
 
@@ -261,6 +264,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
             var (oldestIndex, oldestClient) = DequeueLeastRecent();
             Invariant.True(sessions.Remove(oldestClient, out var evicted), (oldestIndex, oldestClient));
             CountIdentity(evicted.Identity, -1);
+            SessionsEvicted++;
             dirtySessions.Remove(oldestClient);
             Remove(KvKeys.Session(oldestClient, sessionKey)); // an earlier flush may have written it
         }

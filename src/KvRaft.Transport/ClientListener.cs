@@ -130,6 +130,9 @@ public sealed class ClientListener : IAsyncDisposable
         return Options.Time.GetElapsedTime(since, now).TotalMilliseconds >= Options.IdleTimeoutMilliseconds;
     }
 
+    /// <summary>Client connections open now.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
+
     /// <summary>Connections holding the bytes of an incomplete frame now.</summary>
     internal int HeldPartialFrames => _handlers.Keys.Count(handler => handler.PartialSinceTimestamp != 0);
 

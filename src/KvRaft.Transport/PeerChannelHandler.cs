@@ -105,7 +105,7 @@ internal sealed class PeerChannelHandler : FrameReader
         };
         if (result.IsOk)
         {
-            _transport.Statistics.FrameReceived(frameBytes);
+            _transport.Statistics.FrameReceived(frameBytes, _connection.NodeId);
         }
         return result;
     }

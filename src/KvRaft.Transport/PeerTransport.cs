@@ -269,7 +269,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
         switch (connection.Queue.Write<TFormat, T>(value, out var frameBytes))
         {
             case WriteOutcome.Written:
-                Statistics.FrameSent(frameBytes);
+                Statistics.FrameSent(frameBytes, connection.NodeId);
                 break;
             case WriteOutcome.Closed:
                 Statistics.DropDisconnected();

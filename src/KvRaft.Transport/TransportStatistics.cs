@@ -1,8 +1,11 @@
+using System.Collections.Concurrent;
+
 namespace KvRaft.Transport;
 
 /// <summary>Live, thread-safe counters of a <see cref="PeerTransport"/> (each read is atomic; the set is not a snapshot).</summary>
 public sealed class TransportStatistics
 {
+    private readonly ConcurrentDictionary<int, PeerTraffic> _peers = new(); // one entry per peer id that ever had a connection
     private long _framesSent;
     private long _bytesSent;
     private long _framesReceived;
@@ -66,6 +69,23 @@ public sealed class TransportStatistics
     /// <summary>Keepalive hellos sent on live connections.</summary>
     public long KeepalivesSent => Interlocked.Read(ref _keepalivesSent);
 
+    /// <summary>Traffic per peer (after the hello: frames on connections whose peer is known), by node id.</summary>
+    public IEnumerable<KeyValuePair<int, PeerTraffic>> Peers => _peers;
+
+    internal void FrameSent(int bytes, int nodeId)
+    {
+        FrameSent(bytes);
+        Peer(nodeId).Sent(bytes);
+    }
+
+    internal void FrameReceived(int bytes, int nodeId)
+    {
+        FrameReceived(bytes);
+        Peer(nodeId).Received(bytes);
+    }
+
+    private PeerTraffic Peer(int nodeId) => _peers.TryGetValue(nodeId, out PeerTraffic? traffic) ? traffic : _peers.GetOrAdd(nodeId, static _ => new PeerTraffic());
+
     internal void FrameSent(int bytes)
     {
         Interlocked.Increment(ref _framesSent);
@@ -101,4 +121,34 @@ public sealed class TransportStatistics
         $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
         $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}, " +
         $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}, refused TLS {TlsRefused}";
+}
+
+/// <summary>Frames and bytes exchanged with one peer (thread-safe counters).</summary>
+public sealed class PeerTraffic
+{
+    private long _framesSent;
+    private long _bytesSent;
+    private long _framesReceived;
+    private long _bytesReceived;
+
+    /// <summary>Frames written to this peer's connection (messages, snapshot chunks, hellos).</summary>
+    public long FramesSent => Interlocked.Read(ref _framesSent);
+    /// <summary>Bytes of those frames.</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+    /// <summary>Frames received from this peer and accepted.</summary>
+    public long FramesReceived => Interlocked.Read(ref _framesReceived);
+    /// <summary>Bytes of those frames.</summary>
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    internal void Sent(int bytes)
+    {
+        Interlocked.Increment(ref _framesSent);
+        Interlocked.Add(ref _bytesSent, bytes);
+    }
+
+    internal void Received(int bytes)
+    {
+        Interlocked.Increment(ref _framesReceived);
+        Interlocked.Add(ref _bytesReceived, bytes);
+    }
 }

@@ -210,7 +210,8 @@ public sealed class LoadTargetTests
 
     private static RpcException Rpc(StatusCode code, string detail, Exception? debug = null) => new(new Status(code, detail, debug));
 
-    private static async Task<LoadgenJob> ParseAsync(params string[] args)
+    /// <summary>The job a loadgen command line makes (not run).</summary>
+    internal static async Task<LoadgenJob> ParseAsync(params string[] args)
     {
         LoadgenJob? captured = null;
         int exit = await LoadgenCommand.Create((job, _) =>

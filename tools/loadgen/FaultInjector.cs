@@ -22,12 +22,16 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
     /// <summary>The faults applied so far.</summary>
     public IReadOnlyList<FaultEvent> Events => _events;
 
+    /// <summary>Runs just before each step is applied (the stage profile scrapes every node there).</summary>
+    public Func<CancellationToken, Task>? BeforeEachStep { get; init; }
+
     /// <summary>Applies every step at <paramref name="startNanoseconds"/> plus its offset, until cancelled.</summary>
     public async Task RunAsync(long startNanoseconds, CancellationToken cancellation)
     {
         foreach (FaultStep step in steps)
         {
             await Clock.DelayUntilAsync(startNanoseconds + (long)step.At.TotalNanoseconds, cancellation).ConfigureAwait(false);
+            if (BeforeEachStep is not null) await BeforeEachStep(cancellation).ConfigureAwait(false);
             _actedAt = _tookEffectAt = null;
             string label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
             lock (_events) _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds(), _tookEffectAt));

@@ -31,6 +31,7 @@ internal static class LoadgenCommand
         var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (throughput and p99 over time, faults marked); default results/chart-<UTC time>.png", DefaultValueFactory = _ => DefaultChartPath() };
         var history = new Option<string?>("--history") { Description = "Write the history (JSON Lines, shared format) to this file" };
         var check = new Option<bool>("--check") { Description = "Check the history for linearizability; exit 1 on a violation" };
+        var profile = new Option<bool>("--profile") { Description = "Scrape every node's /metrics each second and before each fault: print the per-stage latency table per fault window and draw the stacked stage chart beside the chart" };
         var timeout = new Option<string>("--timeout") { Description = "Deadline of one operation, retries included", DefaultValueFactory = _ => "10s" };
         var tls = new Option<bool>("--tls") { Description = "Run the local cluster with mutual TLS on every port (certificates made in its folder)" };
         var caFile = new Option<string?>("--cacert") { Description = "With --endpoints: TLS, verifying the servers with this CA (PEM)" };
@@ -39,7 +40,7 @@ internal static class LoadgenCommand
         var root = new RootCommand("KvRaft load generator")
         {
             nodes, endpoints, target, clientsPerChannel, etcdPids, clients, duration, warmup, operations, mix, keys, distribution, valueSize, rate, seed, faults,
-            output, markdown, chart, history, check, timeout, tls, caFile, certificateFile, keyFile,
+            output, markdown, chart, history, check, profile, timeout, tls, caFile, certificateFile, keyFile,
         };
         root.SetAction(async (result, cancellation) =>
         {
@@ -56,6 +57,7 @@ internal static class LoadgenCommand
                 ChartPath = result.GetValue(chart),
                 HistoryPath = result.GetValue(history),
                 Check = result.GetValue(check),
+                Profile = result.GetValue(profile),
                 Tls = result.GetValue(tls),
                 CaFile = result.GetValue(caFile),
                 CertificateFile = result.GetValue(certificateFile),

@@ -21,6 +21,9 @@ internal sealed record LoadgenJob
     public string? HistoryPath { get; init; }
     public bool Check { get; init; }
 
+    /// <summary>Scrape every node's /metrics during the run and report the per-stage latency profile (--profile).</summary>
+    public bool Profile { get; init; }
+
     /// <summary>The local cluster runs with mutual TLS on every port (--tls).</summary>
     public bool Tls { get; init; }
 
@@ -38,10 +41,11 @@ internal sealed record LoadgenJob
             return 2;
         }
         if (Settings.Warmup > TimeSpan.Zero) AnsiConsole.MarkupLineInterpolated($"warm-up: {Settings.Warmup.TotalSeconds:0.#} s of the same workload, not measured");
+        IReadOnlyList<ProfileScrape> scrapes = [];
         RunData run = Target == LoadTargetKind.Etcd ? await RunEtcdAsync(cancellation).ConfigureAwait(false)
-            : Endpoints is null ? await RunLocalAsync(cancellation).ConfigureAwait(false)
+            : Endpoints is null ? await RunLocalAsync(profiled => scrapes = profiled, cancellation).ConfigureAwait(false)
             : await RunRemoteAsync(cancellation).ConfigureAwait(false);
-        return Report(run);
+        return Report(run, scrapes);
     }
 
     /// <summary>Why this combination of options cannot run, or null when it can.</summary>
@@ -56,6 +60,7 @@ internal sealed record LoadgenJob
             if (Target == LoadTargetKind.KvRaft)
             {
                 if (EtcdProcessIds.Count > 0) return "--etcd-pids needs --target etcd";
+                if (Profile && Endpoints is not null) return "--profile needs the local cluster (leave out --endpoints)";
                 if (Endpoints is not null && Faults.Count > 0) return "--faults needs the local cluster (leave out --endpoints)";
                 if (Endpoints is not null && Tls) return "--tls is for the local cluster; with --endpoints pass --cacert (and --cert, --key)";
                 if (Endpoints is null && CaFile is not null) return "--cacert, --cert and --key need --endpoints (--tls makes the local cluster's own)";
@@ -64,6 +69,7 @@ internal sealed record LoadgenJob
                 return null;
             }
             if (Endpoints is null) return "--target etcd needs --endpoints (this tool does not start etcd)";
+            if (Profile) return "--profile is for KvRaft's local cluster (it reads the nodes' /metrics)";
             if (ClientsPerChannel < 1) return "--clients-per-channel must be at least 1";
             EtcdFaults.EnsureSupported(Faults);
             if (Faults.Count > 0 && EtcdProcessIds.Count != EndpointList().Length)
@@ -89,17 +95,22 @@ internal sealed record LoadgenJob
         return await LoadRun.RunAsync(Settings, target, faults, Progress, cancellation).ConfigureAwait(false);
     }
 
-    private async Task<RunData> RunLocalAsync(CancellationToken cancellation)
+    private async Task<RunData> RunLocalAsync(Action<IReadOnlyList<ProfileScrape>> profiled, CancellationToken cancellation)
     {
         string directory = Path.Combine(Path.GetTempPath(), "kvraft-loadgen-" + Guid.NewGuid().ToString("N"));
         try
         {
             AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster{(Tls ? " with mutual TLS" : "")} in {directory}");
-            var options = new LocalCluster.LocalClusterOptions { LinkRelays = FaultPlan.NeedsLinkRelays(Faults), Tls = Tls };
+            var options = new LocalCluster.LocalClusterOptions { LinkRelays = FaultPlan.NeedsLinkRelays(Faults), Tls = Tls, Metrics = Profile };
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory, options).ConfigureAwait(false);
             await using KvClient client = cluster.CreateClient(ClientOptions());
-            var faults = new FaultInjector(cluster, Faults);
-            return await LoadRun.RunAsync(Settings, client, faults, Progress, cancellation).ConfigureAwait(false);
+            if (!Profile) return await LoadRun.RunAsync(Settings, client, new FaultInjector(cluster, Faults), Progress, cancellation).ConfigureAwait(false);
+            using var scraper = new StageScraper(cluster.MetricsEndpoints);
+            var faults = new FaultInjector(cluster, Faults) { BeforeEachStep = cancel => scraper.ScrapeAsync(beforeFault: true, cancel) };
+            RunData run = await LoadRun.RunAsync(Settings, new KvRaftTarget(client), new ProfilingFaults(new KvRaftFaults(faults), scraper), Progress, cancellation).ConfigureAwait(false);
+            await scraper.ScrapeAsync(beforeFault: false, cancellation).ConfigureAwait(false); // the end of the last window
+            profiled(scraper.Scrapes);
+            return run;
         }
         finally
         {
@@ -123,7 +134,7 @@ internal sealed record LoadgenJob
     private static void Progress(ProgressSample sample) => AnsiConsole.MarkupLineInterpolated(
         $"[grey]{sample.ElapsedSeconds,6:0.0} s[/]  {sample.Completed,8} ops/s  p99 {sample.P99Milliseconds,8:0.00} ms  errors {sample.Errors}");
 
-    private int Report(RunData run)
+    private int Report(RunData run, IReadOnlyList<ProfileScrape> scrapes)
     {
         RunSummary summary = RunSummary.Of(run);
         string markdown = ResultFiles.Markdown(summary);
@@ -137,8 +148,23 @@ internal sealed record LoadgenJob
             Chart.Save(summary, ChartPath);
             Console.WriteLine($"chart: {Path.GetFullPath(ChartPath)}");
         }
+        if (Profile) ReportProfile(run, summary, scrapes);
         if (HistoryPath is not null) HistoryFile.Write(HistoryPath, run.Records);
         return Check ? CheckHistory(run) : 0;
+    }
+
+    private void ReportProfile(RunData run, RunSummary summary, IReadOnlyList<ProfileScrape> scrapes)
+    {
+        IReadOnlyList<ProfileScrape> measured = [.. scrapes.Where(scrape => scrape.AtNanoseconds >= run.StartNanoseconds)];
+        Console.WriteLine();
+        IReadOnlyList<ProfileWindow> windows = [.. StageProfile.Windows(measured, run.Faults, run.StartNanoseconds).Select(window => window.WithClients(run.Records, run.StartNanoseconds))];
+        Console.Write(ProfileReport.Markdown(windows));
+        if (ChartPath is null) return;
+        IReadOnlyList<ProfileWindow> seconds = [.. Enumerable.Range(0, Math.Max(0, measured.Count - 1))
+            .Select(i => StageProfile.Window(measured, i, i + 1, "", run.StartNanoseconds))];
+        string path = StageChart.PathBeside(ChartPath);
+        StageChart.Save(seconds, summary.Faults, path);
+        Console.WriteLine($"stage chart: {Path.GetFullPath(path)}");
     }
 
     private int CheckHistory(RunData run)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using KvRaft.Server.Metrics;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
 using KvRaft.Transport;
@@ -23,6 +24,8 @@ public sealed class KvServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ClusterInfo _cluster;
     private readonly ServerOptions _options;
+    private readonly ServerMetrics? _metrics; // with --metrics-listen only
+    private MetricsServer? _metricsServer;
     private int _disposed;
 
     private KvServer(ServerOptions options, DataDirectory directory, ILoggerFactory loggers)
@@ -37,10 +40,11 @@ public sealed class KvServer : IAsyncDisposable
         int abandoned = SnapshotInstaller.RemoveStagingFiles(incoming); // snapshots being received when the node last stopped
         if (abandoned > 0) _logger.LogInformation("Removed {Count} abandoned snapshot staging files from {Folder}", abandoned, incoming);
         _io = new IoLoop();
+        _metrics = options.MetricsListen is null ? null : new ServerMetrics();
         var connections = new ConcurrentDictionary<long, ClientConnection>();
         NodeHost? host = null;
         var cluster = new ClusterInfo(options.Id, ConfiguredClientAddresses(options));
-        var feeder = new EventFeeder(() => host!, connections, cluster);
+        var feeder = new EventFeeder(() => host!, connections, cluster, _metrics);
         Dictionary<int, (string Host, int Port)> peerAddresses = ServerOptions.ParseAddresses(options.Peers);
         (string peerHost, int peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
         _peers = new PeerTransport(new TransportOptions
@@ -69,7 +73,7 @@ public sealed class KvServer : IAsyncDisposable
             IdleTimeoutMilliseconds = options.ClientIdleTimeoutMilliseconds,
             Tls = options.ClientTls,
         });
-        var clientOutbox = new ConnectionClientOutbox(connections);
+        var clientOutbox = new ConnectionClientOutbox(connections, _metrics);
         var node = new KvNode(new KvNodeOptions
         {
             Cluster = cluster,
@@ -79,7 +83,8 @@ public sealed class KvServer : IAsyncDisposable
             HeartbeatTicks = options.HeartbeatTicks,
             LeaseReads = options.LeaseReads,
             Limits = options.Limits,
-        }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger), clientOutbox, loggers.CreateLogger("kvraft.node"))
+            Profile = (INodeProfile?)_metrics ?? NoNodeProfile.Instance,
+        }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger, _metrics), clientOutbox, loggers.CreateLogger("kvraft.node"))
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, incoming),
         };
@@ -87,7 +92,10 @@ public sealed class KvServer : IAsyncDisposable
         {
             OnClientDisconnected = clientOutbox.Forget,
             ClosePeerConnection = sender => _peers.Close(sender),
+            Metrics = _metrics,
         };
+        _metrics?.Observe(new MetricSources(() => host.Gauges, node.Statistics, () => host.QueueDepths, _peers.Statistics, _peers.IsConnected,
+            peerAddresses.Keys.Where(id => id != options.Id).Order().ToArray(), _clients));
         _host = host;
         _node = node;
         _cluster = cluster;
@@ -131,6 +139,7 @@ public sealed class KvServer : IAsyncDisposable
             await server._clients.StartAsync().ConfigureAwait(false);
             server._cluster.Learn(options.Id, server.AdvertisedClientAddress());
             await server._peers.StartAsync().ConfigureAwait(false);
+            server.StartMetrics();
             server._logger.LogInformation("Node {Id} serving clients on {Client}, peers on {Peer}", options.Id, options.ClientListen, options.PeerListen);
             return server;
         }
@@ -139,6 +148,14 @@ public sealed class KvServer : IAsyncDisposable
             await server.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    private void StartMetrics()
+    {
+        if (_metrics is null || _options.MetricsListen is null) return;
+        _metricsServer = new MetricsServer(_options.MetricsListen, _metrics.Scrape, _host.Health, _host.Ready, _logger);
+        _metricsServer.Start();
+        _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);
     }
 
     private static Dictionary<int, string> ConfiguredClientAddresses(ServerOptions options) =>
@@ -195,6 +212,8 @@ public sealed class KvServer : IAsyncDisposable
         await HandOverLeadershipAsync().ConfigureAwait(false);
         // The event loop stops first: it then hands no more replies (so no more tasks) to the client I/O threads,
         // which could otherwise keep them from shutting down. Requests arriving meanwhile are refused as busy.
+        StopStep = "closing the metrics port";
+        if (_metricsServer is not null) await _metricsServer.DisposeAsync().ConfigureAwait(false);
         StopStep = "stopping the event loop";
         await _host.DisposeAsync().ConfigureAwait(false);
         StopStep = "closing client connections";
@@ -208,6 +227,7 @@ public sealed class KvServer : IAsyncDisposable
         StopStep = "closing the state machine";
         _machine.Dispose();
         _directory.Dispose();
+        _metrics?.Dispose();
         StopStep = "stopped";
     }
 }

@@ -31,6 +31,8 @@ internal readonly struct NodeEvent
     public PeerMessage PeerMessage { get; init; }
     public SnapshotChunk Chunk { get; init; }
     public ClientRequest Request { get; init; }
+    /// <summary>When a client request was read off its connection (a <see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public long Received { get; init; }
     public SnapshotInfo? SnapshotInfo { get; init; }
     public Exception? Error { get; init; }
     public TaskCompletionSource<int>? HandOver { get; init; }

@@ -56,6 +56,9 @@ internal sealed class NodeEventQueues
     /// <summary>Takes the next client request (loop thread only).</summary>
     public bool TryTakeClient(out NodeEvent item) => _client.Reader.TryRead(out item);
 
+    /// <summary>Events waiting now, per queue (any thread: the counts are read atomically, not as one snapshot).</summary>
+    public Metrics.EventQueueDepths Depths => new(_control.Count, _peer.Reader.Count, _client.Reader.Count, PeerEventsDropped);
+
     /// <summary>True when any queue holds an event.</summary>
     public bool HasPending => !_control.IsEmpty || _peer.Reader.TryPeek(out _) || _client.Reader.TryPeek(out _);
 

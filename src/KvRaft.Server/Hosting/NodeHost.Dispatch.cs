@@ -53,7 +53,7 @@ internal sealed partial class NodeHost
                 _node.OnPeerUnreachable(item.NodeId);
                 break;
             case NodeEventKind.ClientRequest:
-                _node.OnClientRequest(item.ConnectionId, item.Request, item.ClientIdentity);
+                _node.OnClientRequest(item.ConnectionId, item.Request, item.ClientIdentity, item.Received);
                 break;
             case NodeEventKind.ClientDisconnected:
                 OnClientDisconnected?.Invoke(item.ConnectionId);

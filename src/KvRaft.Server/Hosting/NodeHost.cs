@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KvRaft.Server.Metrics;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
 using KvRaft.Transport;
@@ -67,6 +68,9 @@ internal sealed partial class NodeHost : IAsyncDisposable
     /// <summary>Peer messages and chunks dropped because their queue was full.</summary>
     public long PeerEventsDropped => _events.PeerEventsDropped;
 
+    /// <summary>Events waiting for the loop, per queue.</summary>
+    public EventQueueDepths QueueDepths => _events.Depths;
+
     public async ValueTask DisposeAsync()
     {
         Post(new NodeEvent { Kind = NodeEventKind.Stop });
@@ -129,6 +133,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
         DriveReady();
         MaybeSnapshot();
         CheckHandOver();
+        PublishGauges();
         if (_events.HasPending) ScheduleTurn(); // more than one turn takes
         return true;
     }
@@ -142,22 +147,25 @@ internal sealed partial class NodeHost : IAsyncDisposable
         while (_node.TryAcceptReady(out bool mustCommit))
         {
             if (!mustCommit) continue;
+            long started = Stopwatch.GetTimestamp();
             ValueTask commit = _log.CommitAsync();
             if (commit.IsCompletedSuccessfully && _commitsInFlight == 0)
             {
+                Metrics?.LogWritten(started);
                 _node.OnLogWriteDurable();
                 continue;
             }
             _commitsInFlight++;
-            _ = CompleteCommitAsync(commit);
+            _ = CompleteCommitAsync(commit, started);
         }
     }
 
-    private async Task CompleteCommitAsync(ValueTask commit)
+    private async Task CompleteCommitAsync(ValueTask commit, long started)
     {
         try
         {
             await commit.ConfigureAwait(false);
+            Metrics?.LogWritten(started);
             PostOrFail(new NodeEvent { Kind = NodeEventKind.Persisted });
         }
         catch (Exception error)
@@ -183,6 +191,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
             try
             {
                 info = await _machine.TakeSnapshotAsync(configuration).ConfigureAwait(false);
+                Metrics?.SnapshotSaved(Stopwatch.GetElapsedTime(started), _machine.LatestSnapshot is { } latest && latest.Info.Index == info.Index ? latest.TotalBytes : 0);
                 _logger.LogInformation("Snapshot {Index} written in {Milliseconds:F0} ms", info.Index, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (SnapshotSupersededException superseded)

@@ -16,6 +16,7 @@ public static class ServerCommand
         var clientPeers = new Option<string?>("--client-peers") { Description = "Every node's client address (for NotLeader hints)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
         var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id (a random 64-bit number, the same for every node) checked at start against the data directory and on every peer connection; a new data directory adopts it; default: the one the data directory records, else derived from --peers" };
+        var metricsListen = new Option<string?>("--metrics-listen") { Description = "host:port of an HTTP port serving /metrics (Prometheus text), /health and /ready (off by default)" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var defaults = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" };
         var maxClientConnections = Limit("--max-client-connections", "Client connections open at once; one beyond is closed at once", defaults.MaxClientConnections);
@@ -30,7 +31,7 @@ public static class ServerCommand
         var tls = new ServerTlsFlags();
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
-            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads,
+            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads, metricsListen,
             maxClientConnections, maxClientPending, clientPause, clientPartial, clientIdle, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
         foreach (var option in tls.All) root.Options.Add(option);
@@ -51,6 +52,7 @@ public static class ServerCommand
                         DataDir = parse.GetValue(dataDir) ?? throw new FormatException("--data-dir is required"),
                         ClusterId = parse.GetValue(clusterId),
                         LeaseReads = parse.GetValue(leaseReads),
+                        MetricsListen = parse.GetValue(metricsListen),
                         MaxClientConnections = parse.GetValue(maxClientConnections),
                         MaxClientPendingResponseBytes = parse.GetValue(maxClientPending),
                         ClientPauseReadingBytes = parse.GetValue(clientPause),

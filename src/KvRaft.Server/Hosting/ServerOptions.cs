@@ -80,6 +80,9 @@ public sealed partial record ServerOptions
     /// <summary>A live peer connection that receives no frame within this is closed (keepalives are sent every third of it).</summary>
     public int PeerIdleTimeoutMilliseconds { get; init; } = 30_000;
 
+    /// <summary>host:port of the HTTP port serving /metrics (Prometheus text), /health and /ready; none by default (no metrics kept).</summary>
+    public string? MetricsListen { get; init; }
+
     /// <summary>Parses "1=host:port,2=host:port".</summary>
     public static Dictionary<int, (string Host, int Port)> ParseAddresses(string text)
     {
@@ -128,6 +131,7 @@ public sealed partial record ServerOptions
         ParseEndpoint(PeerListen);
         ParseEndpoint(ClientListen);
         if (ClientPeers is not null) ParseAddresses(ClientPeers);
+        if (MetricsListen is not null && ParseEndpoint(MetricsListen).Port == 0) throw new FormatException("--metrics-listen needs a port (not 0)");
         if (string.IsNullOrWhiteSpace(DataDir)) throw new FormatException("--data-dir is required");
         if (TickMilliseconds <= 0 || HeartbeatTicks <= 0 || ElectionTicks <= HeartbeatTicks) throw new FormatException("ticks must satisfy 0 < heartbeat < election");
         if (MaxClientConnections <= 0 || MaxPeerConnections <= 0 || MaxPeerConnectionsBeforeHello <= 0 || MaxPeerConnectionsBeforeHello > MaxPeerConnections)

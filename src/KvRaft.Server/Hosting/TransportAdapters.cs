@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using KvRaft.Protocol;
+using KvRaft.Server.Metrics;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
 using KvRaft.Transport;
@@ -9,7 +11,7 @@ using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 namespace KvRaft.Server.Hosting;
 
 /// <summary>Feeds the transports' callbacks (on I/O threads) into the event loop's queue.</summary>
-internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long, ClientConnection> connections, ClusterInfo cluster) : IPeerHandler, IClientHandler
+internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long, ClientConnection> connections, ClusterInfo cluster, ServerMetrics? metrics) : IPeerHandler, IClientHandler
 {
     /// <summary>Longest client address taken from a peer's hello (a DNS name has at most 253 characters).</summary>
     private const int ClientAddressCharsMax = 261;
@@ -29,8 +31,11 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
         }
     }
 
-    public void OnPeerMessage(PeerSender sender, in PeerMessage message) =>
+    public void OnPeerMessage(PeerSender sender, in PeerMessage message)
+    {
+        if (message.Type == PeerMessageType.HeartbeatResponse) metrics?.HeartbeatAnswered(sender.NodeId);
         host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, PeerMessage = message });
+    }
 
     public void OnSnapshotChunk(PeerSender sender, in WireSnapshotChunk chunk)
     {
@@ -45,7 +50,7 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
     public void OnClientRequest(ClientConnection connection, in ClientRequest request)
     {
         connections.TryAdd(connection.Id, connection); // removed by the disconnect, a control event that is never dropped
-        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, ClientIdentity = connection.IdentityDigest, Request = request }))
+        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, ClientIdentity = connection.IdentityDigest, Request = request, Received = Stopwatch.GetTimestamp() }))
         {
             // The client queue is full: refuse at once rather than queue without bound (peer events have their own queue).
             connection.Reply(new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Retryable, Message = "busy: event queue full" });
@@ -58,9 +63,13 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
 }
 
 /// <summary>The node's peer outbox over the DotNetty transport; snapshots stream on a background task.</summary>
-internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost> host, ILogger logger) : IPeerOutbox
+internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost> host, ILogger logger, ServerMetrics? metrics) : IPeerOutbox
 {
-    public void Send(in PeerMessage message) => transport.Send(message.To, message);
+    public void Send(in PeerMessage message)
+    {
+        if (message.Type == PeerMessageType.Heartbeat) metrics?.HeartbeatSent(message.To);
+        transport.Send(message.To, message);
+    }
 
     public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot)
     {
@@ -105,10 +114,20 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
     }
 }
 
-/// <summary>The node's client outbox: replies go to the connection they came from, flushed once per turn.</summary>
-internal sealed class ConnectionClientOutbox(ConcurrentDictionary<long, ClientConnection> connections) : IClientOutbox
+/// <summary>
+/// The node's client outbox: replies go to the connection they came from, flushed once per turn. With metrics, each
+/// answer's latency is measured at that flush (one clock read per flush).
+/// </summary>
+internal sealed class ConnectionClientOutbox(ConcurrentDictionary<long, ClientConnection> connections, ServerMetrics? metrics) : IClientOutbox
 {
     private readonly HashSet<ClientConnection> _dirty = new();
+    private readonly List<(ClientOp Op, ClientStatus Status, long Received)> _answered = new(); // this turn's; cleared by Flush
+
+    public void Reply(long connectionId, in ClientResponse response, long received)
+    {
+        if (metrics is not null && received != 0) _answered.Add((response.Op, response.Status, received));
+        Reply(connectionId, response);
+    }
 
     public void Reply(long connectionId, in ClientResponse response)
     {
@@ -121,6 +140,10 @@ internal sealed class ConnectionClientOutbox(ConcurrentDictionary<long, ClientCo
     {
         foreach (ClientConnection connection in _dirty) connection.Flush();
         _dirty.Clear();
+        if (_answered.Count == 0) return;
+        long flushed = Stopwatch.GetTimestamp();
+        foreach (var (op, status, received) in _answered) metrics!.ClientReplied(op, status, received, flushed);
+        _answered.Clear();
     }
 
     public void Forget(long connectionId) => connections.TryRemove(connectionId, out _);

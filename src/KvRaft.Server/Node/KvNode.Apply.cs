@@ -22,7 +22,10 @@ public sealed partial class KvNode
         _commandsPerEntry.Clear();
         _results.Clear();
         for (int i = 0; i < entries.Count; i++) _commandsPerEntry.Add(AddApplies(entries[i]));
+        long committed = _profile.Timestamp();
         _machine.ApplyBatch(CollectionsMarshal.AsSpan(_applies), _results);
+        long applied = _profile.Timestamp();
+        _profile.Applied(applied - committed, _applies.Count);
         Invariant.True(_results.Count == _applies.Count, (_results.Count, _applies.Count));
         int next = 0;
         for (int i = 0; i < entries.Count; i++) // index loops: a foreach over an IReadOnlyList would box an enumerator
@@ -33,6 +36,8 @@ public sealed partial class KvNode
                 Invariant.True(proposal.Count == commands, (proposal.Count, commands));
                 ReadOnlySpan<Writer> writers = proposal.Span;
                 for (int k = 0; k < commands; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
+                Statistics.ProposalCommitted();
+                MarkWritesApplied(entries[i].Index, writers, committed, applied);
                 ReleaseApplied(proposal);
             }
             next += commands;
@@ -58,5 +63,5 @@ public sealed partial class KvNode
     }
 
     private void ReplyResult(Writer writer, in KvApply apply, in KvResult result) =>
-        _clients.Reply(writer.ConnectionId, CommandMapper.ToResponse(writer.RequestId, writer.Op, apply.Command, result));
+        _clients.Reply(writer.ConnectionId, CommandMapper.ToResponse(writer.RequestId, writer.Op, apply.Command, result), writer.Received);
 }

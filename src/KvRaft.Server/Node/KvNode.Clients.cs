@@ -11,26 +11,34 @@ public sealed partial class KvNode
     /// port does not authenticate clients): the leader stamps it on the writes it proposes, and a session belongs to
     /// the identity that registered it.
     /// </summary>
-    public void OnClientRequest(long connectionId, in ClientRequest request, ulong identity = 0)
+    public void OnClientRequest(long connectionId, in ClientRequest request, ulong identity = 0) =>
+        OnClientRequest(connectionId, request, identity, _profile.Timestamp());
+
+    /// <summary>
+    /// A client request the host read off its connection at <paramref name="received"/> (a timestamp of the host's
+    /// clock, see <see cref="INodeProfile"/>: the stage profile starts there; nothing else depends on it), from a
+    /// connection of <paramref name="identity"/> (see the overload above).
+    /// </summary>
+    public void OnClientRequest(long connectionId, in ClientRequest request, ulong identity, long received)
     {
         if (ClientContract.Check(request) is { } invalid)
         {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, invalid);
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, invalid, received);
             return;
         }
         switch (request.Op)
         {
             case ClientOp.Status:
-                _clients.Reply(connectionId, new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Ok, Node = NodeStatus() });
+                _clients.Reply(connectionId, new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Ok, Node = NodeStatus() }, received);
                 return;
             case ClientOp.Get:
-                QueueRead(connectionId, request);
+                QueueRead(connectionId, request, received);
                 return;
             case ClientOp.TransferLeader:
                 OnTransferLeaderRequest(connectionId, request);
                 return;
             default:
-                QueueWrite(connectionId, request, identity);
+                QueueWrite(connectionId, request, identity, received);
                 return;
         }
     }
@@ -45,7 +53,7 @@ public sealed partial class KvNode
         _clients.Flush(); // answers given this turn (NotLeader, Status, busy) leave now, not with the next Ready
     }
 
-    private void ReplyError(long connectionId, ulong requestId, ClientOp op, ClientStatus status, string? message = null)
+    private void ReplyError(long connectionId, ulong requestId, ClientOp op, ClientStatus status, string? message = null, long received = 0)
     {
         var response = new ClientResponse { RequestId = requestId, Op = op, Status = status, Message = message };
         if (status == ClientStatus.NotLeader)
@@ -58,7 +66,7 @@ public sealed partial class KvNode
                 LeaderAddress = leader != 0 ? _cluster.ClientAddressOf(leader) : null,
             };
         }
-        _clients.Reply(connectionId, response);
+        _clients.Reply(connectionId, response, received);
     }
 
     private NodeStatus NodeStatus()

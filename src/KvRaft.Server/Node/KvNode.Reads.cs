@@ -6,10 +6,13 @@ namespace KvRaft.Server.Node;
 
 public sealed partial class KvNode
 {
-    private readonly record struct Reader(long ConnectionId, ulong RequestId, ReadOnlyMemory<byte> Key);
+    private readonly record struct Reader(long ConnectionId, ulong RequestId, ReadOnlyMemory<byte> Key, long Received);
 
-    /// <summary>The reads of one turn: the first <see cref="Count"/> of <see cref="Readers"/> (rented; returned once answered).</summary>
-    private readonly record struct ReadBatch(long Tick, Reader[] Readers, int Count)
+    /// <summary>
+    /// The reads of one turn: the first <see cref="Count"/> of <see cref="Readers"/> (rented; returned once answered),
+    /// their read index requested at host timestamp <see cref="Requested"/>.
+    /// </summary>
+    private readonly record struct ReadBatch(long Tick, Reader[] Readers, int Count, long Requested)
     {
         public ReadOnlySpan<Reader> Span => Readers.AsSpan(0, Count);
     }
@@ -20,14 +23,14 @@ public sealed partial class KvNode
     private long _nextReadContext = 1;
     private int _pendingReads;
 
-    private void QueueRead(long connectionId, in ClientRequest request)
+    private void QueueRead(long connectionId, in ClientRequest request, long received)
     {
         if (_pendingReads + _turnReaders.Count >= _limits.PendingReadsMax)
         {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: too many reads pending");
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: too many reads pending", received);
             return;
         }
-        _turnReaders.Add(new Reader(connectionId, request.RequestId, request.Key));
+        _turnReaders.Add(new Reader(connectionId, request.RequestId, request.Key, received));
     }
 
     /// <summary>All reads of one turn share one read index (and so one heartbeat round).</summary>
@@ -38,7 +41,7 @@ public sealed partial class KvNode
         Reader[] readers = ArrayPool<Reader>.Shared.Rent(count);
         _turnReaders.CopyTo(readers);
         _turnReaders.Clear();
-        var batch = new ReadBatch(_tick, readers, count);
+        var batch = new ReadBatch(_tick, readers, count, _profile.Timestamp());
         long context = _nextReadContext++;
         ReadIndexStatus status = _raft.ReadIndex(context);
         if (status == ReadIndexStatus.Accepted)
@@ -48,7 +51,7 @@ public sealed partial class KvNode
             return;
         }
         ClientStatus error = status == ReadIndexStatus.NoLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
-        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, error, status.ToString());
+        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, error, status.ToString(), reader.Received);
         Release(batch);
     }
 
@@ -57,6 +60,7 @@ public sealed partial class KvNode
     {
         if (!_readBatches.Remove(read.Context, out ReadBatch batch)) return; // answered already (timed out)
         _pendingReads -= batch.Count;
+        MarkReadReleased(batch);
         foreach (Reader reader in batch.Span)
         {
             _readValue.ResetWrittenCount();
@@ -68,7 +72,7 @@ public sealed partial class KvNode
                 Status = found ? ClientStatus.Ok : ClientStatus.NotFound,
                 Value = found ? _readValue.WrittenMemory : default, // valid during Reply: the outbox formats it at once
                 ValuePresent = found,
-            });
+            }, reader.Received);
         }
         Release(batch);
     }
@@ -80,7 +84,7 @@ public sealed partial class KvNode
     {
         if (!_readBatches.Remove(context, out ReadBatch batch)) return;
         _pendingReads -= batch.Count;
-        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, ClientStatus.Retryable, reason);
+        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, ClientStatus.Retryable, reason, reader.Received);
         Release(batch);
     }
 

@@ -22,7 +22,7 @@ public sealed partial class KvNode
     private int _appendedVote;
 
     /// <summary>One accepted Ready's log write: the mark the core gets back and the messages that wait for it.</summary>
-    private readonly record struct LogWrite(PersistedMark Mark, List<Message> AfterPersist);
+    private readonly record struct LogWrite(PersistedMark Mark, List<Message> AfterPersist, long LastIndex);
 
     /// <summary>Log writes started and not yet reported durable.</summary>
     public int LogWritesInFlight => _logWrites.Count;
@@ -42,6 +42,7 @@ public sealed partial class KvNode
         _peers.Flush();
         if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
         mustCommit = AppendToLog(ready) || ready.Snapshot is not null;
+        long lastAppended = ready.Entries.Count > 0 ? ready.Entries[^1].Index : 0; // read now: AcceptReady recycles the Ready
         // The core hands out only committed entries durable here: apply and answer them now.
         ApplyCommitted(ready.CommittedEntries);
         for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]);
@@ -50,11 +51,12 @@ public sealed partial class KvNode
             DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
         }
         _clients.Flush();
+        MarkReplied();
         List<Message> afterPersist = TakeAfterPersist(ready);
         PersistedMark mark = _raft.AcceptReady();
         if (mustCommit)
         {
-            _logWrites.Enqueue(new LogWrite(mark, afterPersist));
+            _logWrites.Enqueue(new LogWrite(mark, afterPersist, lastAppended));
             _newestWriteMessages = afterPersist;
         }
         else if (_newestWriteMessages is { } newest)
@@ -78,6 +80,7 @@ public sealed partial class KvNode
         LogWrite write = _logWrites.Dequeue();
         if (_logWrites.Count == 0) _newestWriteMessages = null;
         SendAfterPersist(write.AfterPersist);
+        MarkWritesPersisted(write.LastIndex);
         _raft.OnPersisted(write.Mark);
         AfterInput();
     }

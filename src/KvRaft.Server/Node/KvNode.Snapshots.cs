@@ -153,6 +153,7 @@ public sealed partial class KvNode
     /// </summary>
     private void InstallIncomingSnapshot(SnapshotMetadata snapshot)
     {
+        long started = _profile.Timestamp();
         IncomingSnapshot? incoming = _incoming;
         Invariant.True(incoming is { Pinned: true } && incoming.Index == snapshot.Index && incoming.Term == snapshot.Term, (incoming?.Index, snapshot.Index));
         _incoming = null;
@@ -169,6 +170,7 @@ public sealed partial class KvNode
         ResetLogAfter(snapshot);
         _logBytesAfterSnapshot = _log.BytesSinceCompaction;
         Statistics.SnapshotInstalled();
+        _profile.SnapshotInstalled(_profile.Timestamp() - started, _machine.LatestSnapshot?.Info.Index == snapshot.Index ? _machine.LatestSnapshot.TotalBytes : 0);
         _logger.LogInformation("Node {Id} installed snapshot {Index}@{Term}", Id, snapshot.Index, snapshot.Term);
     }
 

@@ -7,7 +7,7 @@ namespace KvRaft.Server.Node;
 
 public sealed partial class KvNode
 {
-    private readonly record struct Writer(long ConnectionId, ulong RequestId, ClientOp Op);
+    private readonly record struct Writer(long ConnectionId, ulong RequestId, ClientOp Op, long Received);
 
     /// <summary>
     /// A proposal waiting for its entry to apply: the first <see cref="Count"/> of <see cref="Writers"/> answer it.
@@ -27,11 +27,11 @@ public sealed partial class KvNode
 
     private const string TooLargeForProposal = "request larger than one proposal (ServerLimits.ProposalBytesMax): not applied";
 
-    private void QueueWrite(long connectionId, in ClientRequest request, ulong identity)
+    private void QueueWrite(long connectionId, in ClientRequest request, ulong identity, long received)
     {
         if (_raft.Role != Role.Leader)
         {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.NotLeader);
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.NotLeader, received: received);
             return;
         }
         KvCommand command = request.ToCommand() with { Identity = identity };
@@ -39,7 +39,7 @@ public sealed partial class KvNode
         if (KvCommandBatchCodec.HeaderBytes + bytes > _limits.ProposalBytesMax)
         {
             // Not reached with checked limits (SizeLimits: every parsed request fits a proposal); refused, never proposed.
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.TooLarge, TooLargeForProposal);
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.TooLarge, TooLargeForProposal, received);
             return;
         }
         if (_turnCommands.Count >= _limits.WritesPerProposalMax || TurnBytes() + bytes > _limits.ProposalBytesMax)
@@ -48,17 +48,17 @@ public sealed partial class KvNode
         }
         if (_pendingWrites + _turnCommands.Count >= _limits.PendingWritesMax)
         {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: too many writes pending");
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: too many writes pending", received);
             return;
         }
         if (request.Op == ClientOp.RegisterSession && !TryAssignSessionId(ref command))
         {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, RegistrationBusyMessage);
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, RegistrationBusyMessage, received);
             return;
         }
         _turnBytes = TurnBytes() + bytes;
         _turnCommands.Add(command);
-        _turnWriters.Add(new Writer(connectionId, request.RequestId, request.Op));
+        _turnWriters.Add(new Writer(connectionId, request.RequestId, request.Op, received));
     }
 
     /// <summary>Bytes of this turn's batch so far, its header included (0 commands: just the header).</summary>
@@ -84,12 +84,13 @@ public sealed partial class KvNode
         var proposal = new Proposal(_raft.Term, _tick, writers, count, payload);
         if (status == ProposeStatus.Accepted)
         {
+            _writeMarks.Add(index, _profile.Timestamp());
             _proposals[index] = proposal;
             _pendingWrites += count;
             return;
         }
         ClientStatus error = status == ProposeStatus.NotLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
-        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, error, status.ToString());
+        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, error, status.ToString(), writer.Received);
         ArrayPool<Writer>.Shared.Return(writers);
         ArrayPool<byte>.Shared.Return(payload); // refused: the core kept nothing
     }
@@ -122,6 +123,7 @@ public sealed partial class KvNode
     {
         foreach (Proposal proposal in _proposals.Values) FailWriters(proposal, reason);
         _proposals.Clear();
+        _writeMarks.Clear();
         _pendingWrites = 0;
     }
 
@@ -144,7 +146,8 @@ public sealed partial class KvNode
     // Outcome unknown: the client retries under the same (client id, sequence), which applies at most once.
     private void FailWriters(in Proposal proposal, string reason)
     {
-        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, ClientStatus.Retryable, reason);
+        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, ClientStatus.Retryable, reason, writer.Received);
+        Statistics.ProposalFailed();
         ArrayPool<Writer>.Shared.Return(proposal.Writers);
     }
 }

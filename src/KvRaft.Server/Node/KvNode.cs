@@ -27,6 +27,7 @@ public sealed partial class KvNode
     private Entry[] _incomingEntries = new Entry[16]; // reused by every incoming message
     private WireEntry[] _outgoingEntries = new WireEntry[16]; // reused by every outgoing message (outboxes copy)
     private Role _role;
+    private int _leader; // the leader as of the last input (0: none), to count leader changes
 
     /// <summary>Creates the node over recovered storage.</summary>
     public KvNode(KvNodeOptions options, IRaftLogStore log, IKvStateMachine machine, IPeerOutbox peers, IClientOutbox clients, ILogger logger)
@@ -58,6 +59,7 @@ public sealed partial class KvNode
             AsyncStorageWrites = true, // the only Ready path: see KvNode.Ready.cs
         });
         _role = _raft.Role;
+        _profile = options.Profile;
         _sessionIds = options.SessionIds;
         _registrationTokens = options.Limits.SessionRegistrationBurst;
         (_appendedTerm, _appendedVote) = (log.HardState.Term, log.HardState.Vote);
@@ -120,6 +122,12 @@ public sealed partial class KvNode
 
     private void AfterInput()
     {
+        MarkWritesAcknowledged();
+        if (_raft.Leader != _leader)
+        {
+            _leader = _raft.Leader;
+            Statistics.LeaderChanged();
+        }
         if (_raft.Role == _role) return;
         Role previous = _role;
         _role = _raft.Role;
@@ -151,6 +159,9 @@ public sealed record KvNodeOptions
 
     /// <summary>The node's bounds.</summary>
     public ServerLimits Limits { get; init; } = new();
+
+    /// <summary>The host's clock and histograms for the stage profile (none by default: the simulator, a node without metrics).</summary>
+    public INodeProfile Profile { get; init; } = NoNodeProfile.Instance;
 
     /// <summary>Ids of the sessions this node registers when it leads (cryptographic randomness; seeded in simulations).</summary>
     public ISessionIdSource SessionIds { get; init; } = RandomSessionIds.Instance;

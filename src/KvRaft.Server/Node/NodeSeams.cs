@@ -32,6 +32,12 @@ public interface IClientOutbox
     /// </summary>
     void Reply(long connectionId, in ClientResponse response);
 
+    /// <summary>
+    /// <see cref="Reply(long, in ClientResponse)"/> for a request the host received at <paramref name="received"/> (its
+    /// timestamp, 0 when unknown): a host that keeps latency figures measures from it.
+    /// </summary>
+    void Reply(long connectionId, in ClientResponse response, long received) => Reply(connectionId, response);
+
     /// <summary>Flushes every connection replied to this turn.</summary>
     void Flush();
 }

@@ -7,6 +7,9 @@ public sealed class NodeStatistics
     private long _snapshotsInstalled;
     private long _peerMessagesRefused;
     private long _snapshotChunksRefused;
+    private long _leaderChanges;
+    private long _proposalsCommitted;
+    private long _proposalsFailed;
 
     /// <summary>Snapshots this node took of its own state machine (each followed by a log compaction).</summary>
     public long SnapshotsTaken => Interlocked.Read(ref _snapshotsTaken);
@@ -19,6 +22,21 @@ public sealed class NodeStatistics
 
     /// <summary>Snapshot chunks refused (beyond a size bound, or impossible from a correct leader).</summary>
     public long SnapshotChunksRefused => Interlocked.Read(ref _snapshotChunksRefused);
+
+    /// <summary>Times the leader this node knows of changed (to another node or to none).</summary>
+    public long LeaderChanges => Interlocked.Read(ref _leaderChanges);
+
+    /// <summary>Proposals (batches of writes) this node made as leader that were applied and answered.</summary>
+    public long ProposalsCommitted => Interlocked.Read(ref _proposalsCommitted);
+
+    /// <summary>Proposals this node made as leader whose writers were answered with an error (lost leadership, timed out, replaced).</summary>
+    public long ProposalsFailed => Interlocked.Read(ref _proposalsFailed);
+
+    internal void LeaderChanged() => Interlocked.Increment(ref _leaderChanges);
+
+    internal void ProposalCommitted() => Interlocked.Increment(ref _proposalsCommitted);
+
+    internal void ProposalFailed() => Interlocked.Increment(ref _proposalsFailed);
 
     internal void PeerMessageRefused() => Interlocked.Increment(ref _peerMessagesRefused);
 

@@ -14,11 +14,12 @@ internal sealed class HostedCluster : IAsyncDisposable
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "kvraft-hosting-" + Guid.NewGuid().ToString("N"));
     private readonly List<KvServer> _servers = [];
 
-    private HostedCluster(int nodes, int electionTicks)
+    private HostedCluster(int nodes, bool metrics, int electionTicks)
     {
-        int[] ports = Transport.LoopbackPorts.Free(2 * nodes);
+        int[] ports = Transport.LoopbackPorts.Free(3 * nodes);
+        MetricsEndpoints = metrics ? [.. ports[(2 * nodes)..].Select(port => "127.0.0.1:" + port)] : [];
         Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed: nodes);
-        Endpoints = [.. ports[nodes..].Select(port => "127.0.0.1:" + port)];
+        Endpoints = [.. ports[nodes..(2 * nodes)].Select(port => "127.0.0.1:" + port)];
         Options = [.. Enumerable.Range(1, nodes).Select(id => new ServerOptions
         {
             Id = id,
@@ -28,6 +29,7 @@ internal sealed class HostedCluster : IAsyncDisposable
             ClusterId = 0xC1A5, // every node's --peers names its own relays: the id is given, not derived
             ClientPeers = string.Join(',', Endpoints.Select((p, i) => $"{i + 1}={p}")),
             DataDir = Path.Combine(_folder, "node" + id),
+            MetricsListen = metrics ? MetricsEndpoints[id - 1] : null,
             ElectionTicks = electionTicks,
         })];
     }
@@ -36,15 +38,18 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     public IReadOnlyList<ServerOptions> Options { get; }
 
+    /// <summary>Each node's --metrics-listen (empty when started without metrics).</summary>
+    public IReadOnlyList<string> MetricsEndpoints { get; }
+
     /// <summary>The relays every peer link runs through (the network faults).</summary>
     public RelayNetwork Network { get; }
 
     public KvClient Client { get; private set; } = null!;
 
-    /// <summary>Starts <paramref name="nodes"/> nodes.</summary>
-    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers, int electionTicks = 30)
+    /// <summary>Starts <paramref name="nodes"/> nodes (with <paramref name="metrics"/>, each serving /metrics on its own port).</summary>
+    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers, bool metrics = false, int electionTicks = 30)
     {
-        var cluster = new HostedCluster(nodes, electionTicks);
+        var cluster = new HostedCluster(nodes, metrics, electionTicks);
         try
         {
             foreach (ServerOptions options in cluster.Options)
@@ -103,9 +108,6 @@ internal sealed class HostedCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Node <paramref name="id"/>'s server (running until stopped).</summary>
-    public KvServer Server(int id) => _servers[id - 1];
-
     /// <summary>Stops node <paramref name="id"/> as SIGTERM does (a leader hands over first); the others keep running.</summary>
     public async Task<KvServer> StopAsync(int id)
     {
@@ -113,6 +115,9 @@ internal sealed class HostedCluster : IAsyncDisposable
         await server.DisposeAsync();
         return server;
     }
+
+    /// <summary>Stops node <paramref name="id"/> gracefully (its ports close).</summary>
+    public ValueTask StopNodeAsync(int id) => _servers[id - 1].DisposeAsync();
 
     public async ValueTask DisposeAsync()
     {

@@ -16,7 +16,7 @@ public sealed class LeaderHandOverTests
     [Fact]
     public async Task A_stopping_leader_hands_leadership_to_a_follower_that_leads_when_the_stop_returns()
     {
-        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, ElectionTicks);
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
         int leader = await cluster.WaitForLeaderAsync(_ => true);
         NodeStatus before = await cluster.WaitForStatusAsync(leader, _ => true);
         await cluster.Client.PutAsync("k", "1").WaitAsync(HostedCluster.Limit);
@@ -34,7 +34,7 @@ public sealed class LeaderHandOverTests
     [Fact]
     public async Task A_stopping_leader_hands_over_to_the_follower_it_can_reach_not_to_an_isolated_one()
     {
-        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, ElectionTicks);
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
         int leader = await cluster.WaitForLeaderAsync(_ => true);
         int isolated = leader % 3 + 1;
         int reachable = isolated % 3 + 1;
@@ -51,7 +51,7 @@ public sealed class LeaderHandOverTests
     [Fact]
     public async Task A_stopping_follower_hands_nothing_over_and_the_leader_keeps_leading()
     {
-        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, ElectionTicks);
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
         int leader = await cluster.WaitForLeaderAsync(_ => true);
         NodeStatus before = await cluster.WaitForStatusAsync(leader, _ => true);
         int follower = leader % 3 + 1;
@@ -67,7 +67,7 @@ public sealed class LeaderHandOverTests
     [Fact]
     public async Task A_client_transfer_to_a_named_voter_answers_once_that_voter_leads()
     {
-        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, ElectionTicks);
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
         int leader = await cluster.WaitForLeaderAsync(_ => true);
         int target = leader % 3 + 1;
 
@@ -83,7 +83,7 @@ public sealed class LeaderHandOverTests
     [Fact]
     public async Task A_client_transfer_without_a_target_moves_leadership_to_another_node()
     {
-        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, ElectionTicks);
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
         int leader = await cluster.WaitForLeaderAsync(_ => true);
 
         int now = await cluster.Client.TransferLeadershipAsync().WaitAsync(HostedCluster.Limit);
@@ -96,7 +96,7 @@ public sealed class LeaderHandOverTests
     [Fact]
     public async Task A_client_transfer_to_a_node_that_is_not_a_voter_is_refused_and_the_leader_keeps_leading()
     {
-        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, ElectionTicks);
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
         int leader = await cluster.WaitForLeaderAsync(_ => true);
 
         await Assert.ThrowsAsync<KvInvalidArgumentException>(() => cluster.Client.TransferLeadershipAsync(9).WaitAsync(HostedCluster.Limit));

@@ -1,0 +1,77 @@
+namespace KvRaft.Server.Node;
+
+/// <summary>
+/// The stage profile of the leader's writes and reads (see <see cref="INodeProfile"/>): timestamps per batch, not
+/// per request, taken from the host's clock when a batch or a watermark moves. A stage ends at the later of its own
+/// mark and the end of the stage before it, so the stages of a request add up to its time from received to replied.
+/// </summary>
+public sealed partial class KvNode
+{
+    /// <summary>A write batch applied this Ready, waiting for its answers' flush to close its last stage.</summary>
+    private readonly record struct AppliedWrites(WriteMarks Marks, long Committed, long Applied, int Requests);
+
+    /// <summary>A read batch released this Ready, waiting for its answers' flush.</summary>
+    private readonly record struct ReleasedReads(long Released, int Requests);
+
+    private readonly INodeProfile _profile;
+    private readonly WriteStageMarks _writeMarks = new();
+    private readonly List<AppliedWrites> _appliedWrites = new(); // reused every Ready
+    private readonly List<ReleasedReads> _releasedReads = new(); // reused every Ready
+    private long _readsReleased; // timestamp of the current Ready's read release (0: none yet)
+
+    private void MarkWritesPersisted(long lastIndex)
+    {
+        if (_writeMarks.NextUnpersisted <= lastIndex) _writeMarks.Persisted(lastIndex, _profile.Timestamp());
+    }
+
+    private void MarkWritesAcknowledged()
+    {
+        if (_writeMarks.NextUnacknowledged <= _raft.Committed) _writeMarks.Acknowledged(_raft.Committed, _profile.Timestamp());
+    }
+
+    /// <summary>The writers of the proposal at <paramref name="index"/> were answered: their queue stage is known now, the rest at the flush.</summary>
+    private void MarkWritesApplied(long index, ReadOnlySpan<Writer> writers, long committed, long applied)
+    {
+        if (!_writeMarks.TryTake(index, out WriteMarks marks)) return;
+        foreach (Writer writer in writers) _profile.WriteStage(WriteStage.Queue, Math.Max(0, marks.Proposed - writer.Received), 1);
+        _appliedWrites.Add(new AppliedWrites(marks, committed, applied, writers.Length));
+    }
+
+    private void MarkReadReleased(in ReadBatch batch)
+    {
+        if (_readsReleased == 0) _readsReleased = _profile.Timestamp();
+        foreach (Reader reader in batch.Span) _profile.ReadStage(ReadStage.Queue, Math.Max(0, batch.Requested - reader.Received), 1);
+        _profile.ReadStage(ReadStage.ReadIndex, Math.Max(0, _readsReleased - batch.Requested), batch.Count);
+        _releasedReads.Add(new ReleasedReads(Math.Max(_readsReleased, batch.Requested), batch.Count));
+    }
+
+    /// <summary>This Ready's answers were flushed: the remaining stages of its batches end now.</summary>
+    private void MarkReplied()
+    {
+        _readsReleased = 0;
+        if (_appliedWrites.Count == 0 && _releasedReads.Count == 0) return;
+        long replied = _profile.Timestamp();
+        foreach (AppliedWrites batch in _appliedWrites) RecordWriteStages(batch, replied);
+        foreach (ReleasedReads batch in _releasedReads) _profile.ReadStage(ReadStage.Reply, Math.Max(0, replied - batch.Released), batch.Requests);
+        _appliedWrites.Clear();
+        _releasedReads.Clear();
+    }
+
+    private void RecordWriteStages(in AppliedWrites batch, long replied)
+    {
+        long stageStart = batch.Marks.Proposed;
+        stageStart = RecordWriteStage(WriteStage.Persist, stageStart, batch.Marks.Persisted, batch.Requests);
+        stageStart = RecordWriteStage(WriteStage.Replicate, stageStart, batch.Marks.Acknowledged, batch.Requests);
+        stageStart = RecordWriteStage(WriteStage.Commit, stageStart, batch.Committed, batch.Requests);
+        stageStart = RecordWriteStage(WriteStage.Apply, stageStart, batch.Applied, batch.Requests);
+        RecordWriteStage(WriteStage.Reply, stageStart, replied, batch.Requests);
+    }
+
+    /// <summary>Records the stage from <paramref name="start"/> to its mark (or nothing, if the mark came first); returns its end.</summary>
+    private long RecordWriteStage(WriteStage stage, long start, long mark, int requests)
+    {
+        long end = Math.Max(start, mark);
+        _profile.WriteStage(stage, end - start, requests);
+        return end;
+    }
+}
