@@ -101,6 +101,8 @@ public sealed partial class RaftNode
         // A no-op of the new term: committing it commits everything before it (Figure 8).
         var noOp = new Entry(_log.LastIndex + 1, Term, EntryType.NoOp, default);
         _log.Append(new ReadOnlySpan<Entry>(in noOp));
+        // Entries of earlier terms, a Config entry among them perhaps, commit with this one: no change before it is applied.
+        _pendingConfigIndex = noOp.Index;
         BroadcastAppend();
     }
 

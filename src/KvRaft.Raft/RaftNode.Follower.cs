@@ -75,7 +75,7 @@ public sealed partial class RaftNode
         }
         _log.Restore(snapshot);
         _applying = snapshot.Index;
-        _tracker = NewTracker(snapshot.Config);
+        SwitchConfig(snapshot.Config.Normalized(), snapshot.Index); // the snapshot's configuration is in effect at its index
         return true;
     }
 }
