@@ -184,6 +184,31 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public void PartitionedNewMajority_CannotCommitInTheJointState_EitherHalfIsNeeded()
+    {
+        var net = new TestNetwork(3, 1511);
+        int leader = net.CheckOneLeader();
+        net.One(1, 3);
+        int[] old = Others(net, leader);
+        net.AddNode(4);
+        net.AddNode(5);
+        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4, 5]), ConfigTransition.Auto, AddLearner(4), AddLearner(5));
+        // Everyone applies the entry entering C_old,new; the entry leaving it is held back, then the old followers are cut off.
+        static bool IsLeave(Entry e) => e.Type == EntryType.Config && ConfigChangeCodec.TryDecode(e.Data.Span, out ConfigChangeRequest r) && r.LeaveJoint;
+        net.DropFilter = m => m.Type == MessageType.Append && m.Entries.ToArray().Any(IsLeave);
+        Assert.Equal(ConfigChangeStatus.Accepted, net.ProposeChange(leader, ConfigTransition.Auto, Remove(old[0]), Remove(old[1]), AddVoter(4), AddVoter(5)));
+        net.Deliver();
+        Assert.True(net.TickUntil(() => net.Node(leader).Config.IsJoint, 10), net.Tag);
+        net.DropFilter = null;
+        net.Partition([leader, 4, 5], old);
+        Assert.False(CommitsWithin(net, leader, 7, 40), net.Tag); // the new voters are all there, the old majority is not
+        net.Heal();
+        Assert.True(net.TickUntil(() => net.HaveApplied(Voters(leader, 4, 5)), 200), net.Tag);
+        net.One(8, 3);
+        net.CheckAppliedPrefixes();
+    }
+
+    [Fact]
     public void Configuration_SurvivesSnapshotsAndRestarts_AndReachesANewMemberInTheSnapshot()
     {
         var net = new TestNetwork(3, 1509);
