@@ -121,7 +121,18 @@ internal sealed class ProgressTracker
     /// </summary>
     public long QuorumValue(QuorumField field, int self, long selfValue)
     {
-        long incoming = MajorityValue(Config.Voters, field, self, selfValue);
+        int[] incomingVoters = Config.Voters;
+#if PLANTED_BUGS
+        if (field == QuorumField.Match && PlantedBugs.Has(PlantedBug.LearnerCountedInQuorum) && Config.Learners.Length > 0)
+        {
+            incomingVoters = Union(incomingVoters, Config.Learners);
+            _scratch = new long[incomingVoters.Length + Config.VotersOutgoing.Length];
+        }
+#endif
+        long incoming = MajorityValue(incomingVoters, field, self, selfValue);
+#if PLANTED_BUGS
+        if (field == QuorumField.Match && PlantedBugs.Has(PlantedBug.JointCommitByIncomingHalfOnly)) return incoming;
+#endif
         long outgoing = MajorityValue(Config.VotersOutgoing, field, self, selfValue);
         return Math.Min(incoming, outgoing);
     }

@@ -86,21 +86,21 @@ public sealed class MembershipTests
         int leader = net.CheckOneLeader();
         net.One(1, 3);
         net.AddNode(4);
-        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), AddLearner(4));
-        net.One(2, 4); // the learner applied it too
+        net.AddNode(5);
+        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4, 5]), ConfigTransition.Auto, AddLearner(4), AddLearner(5));
+        net.One(2, 5); // the learners applied it too
         int mark = net.Sent.Count;
         net.Isolate(4);
         net.Tick(100);
         Assert.False(Campaigned(net, mark, 4), net.Tag);
-        Assert.True(net.Node(4).TransferLeadership(1) is false);
         net.Heal();
         leader = net.CheckOneLeader();
         Assert.False(net.Node(leader).TransferLeadership(4)); // a learner cannot be handed the leadership
-        int[] voters = Others(net, leader, 4);
-        net.Partition([leader, 4], voters);
-        Assert.False(CommitsWithin(net, leader, 3, 30), net.Tag); // the leader and a learner are no majority of three
+        int[] voters = Others(net, leader, 4, 5);
+        net.Partition([leader, 4, 5], voters);
+        Assert.False(CommitsWithin(net, leader, 3, 30), net.Tag); // the leader and two learners are no majority of three voters
         net.Heal();
-        net.One(4, 4);
+        net.One(4, 5);
         net.CheckAppliedPrefixes();
     }
 
