@@ -27,6 +27,7 @@ public sealed partial class RaftNode
     private void Campaign(bool preVote, bool forced)
     {
         if (!Promotable || Term >= TermMax) return; // no term beyond TermMax: a node there waits for nothing
+        if (WaitsForConfigApply()) return; // it would campaign in a configuration older than a committed one
 
         long campaignTerm;
         MessageType requestType;

@@ -105,6 +105,34 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
+    /// Whether a Config entry in this node's log is committed but not yet applied: campaigning now would count votes
+    /// in a configuration older than one that may be in effect elsewhere (etcd-io/raft refuses to campaign then too).
+    /// Every Config entry of a log but its last is committed (one change at a time: a leader appends one only once
+    /// every earlier one in its log is applied), even when this node does not know it (its commit index is not
+    /// durable, or it restarted): the commit index moves up to the last-but-one, so that it gets applied.
+    /// Reads the log after the applied index, a page at a time; runs only when an election would start.
+    /// </summary>
+    private bool WaitsForConfigApply()
+    {
+        long next = Math.Max(_log.Applied, _log.FirstIndex - 1) + 1;
+        long last = 0, beforeLast = 0;
+        while (next <= _log.LastIndex)
+        {
+            List<Entry> page = _log.Scratch();
+            Invariant.True(_log.TrySlice(next, _log.LastIndex + 1, _config.CommittedBytesPerReadyMax, page), next);
+            foreach (Entry entry in page)
+            {
+                if (entry.Type != EntryType.Config) continue;
+                beforeLast = last;
+                last = entry.Index;
+            }
+            next = page[^1].Index + 1;
+        }
+        if (beforeLast > _log.Committed) _log.CommitTo(beforeLast);
+        return beforeLast > 0 || (last > 0 && last <= _log.Committed);
+    }
+
+    /// <summary>
     /// At start: the storage's configuration is the one in effect at its snapshot's index; Config entries between it
     /// and what the host already applied took effect too (their application is not repeated): apply them here.
     /// </summary>

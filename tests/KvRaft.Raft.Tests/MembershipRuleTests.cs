@@ -191,4 +191,43 @@ public sealed class MembershipRuleTests
         Message reply = Assert.Single(solo.Step(Solo.VoteRequest(4, 1, 0, 0)), m => m.Type == MessageType.VoteResponse);
         Assert.False(reply.Reject);
     }
+
+    [Fact]
+    public void NodeHoldingACommittedButUnappliedChange_DoesNotCampaign_UntilItApplies()
+    {
+        var storage = new MemoryStorage([1, 2, 3]);
+        storage.Append([E(1, 1), ConfigEntry(2, 1, AddLearner(4)), E(3, 1)]);
+        storage.SetHardState(new HardState(1, 0, 3));
+        var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Prng(1), Applied = 1, PreVote = false });
+        node.Campaign();
+        Assert.Equal(Role.Follower, node.Role);
+        Ready ready = node.GetReady();
+        Assert.DoesNotContain(ready.MessagesAfterPersist, m => m.Type == MessageType.Vote);
+        node.Advance(); // entries 2 and 3 applied: the change is in effect
+        Assert.Equal(Voters(1, 2, 3).With(learners: [4]), node.Config);
+        node.Campaign();
+        Assert.Equal(Role.Candidate, node.Role);
+    }
+
+    [Fact]
+    public void EveryConfigEntryButTheLastInTheLog_IsTakenAsCommitted_BeforeCampaigning()
+    {
+        // The commit index was lost (it is not made durable on its own); a later change in the log proves the earlier
+        // one committed, and campaigning in the configuration before it could elect a second leader in a term.
+        var storage = new MemoryStorage([1, 2, 3]);
+        storage.Append([E(1, 1), ConfigEntry(2, 1, AddLearner(4)), ConfigEntry(3, 1, AddVoter(4))]);
+        storage.SetHardState(new HardState(1, 0, 1));
+        var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Prng(1), PreVote = false });
+        node.GetReady();
+        node.Advance();
+        node.Campaign();
+        Assert.Equal(Role.Follower, node.Role);
+        Assert.Equal(2, node.Committed);
+        Ready ready = node.GetReady();
+        Assert.Equal(2, Assert.Single(ready.CommittedEntries).Index);
+        node.Advance();
+        Assert.Equal(Voters(1, 2, 3).With(learners: [4]), node.Config);
+        node.Campaign(); // the last change may be uncommitted: it does not hold the election back
+        Assert.Equal(Role.Candidate, node.Role);
+    }
 }
