@@ -19,6 +19,9 @@ public sealed partial class RaftNode
     private bool _configChanged;
     // Config entries handed out to apply in the outstanding Ready: they take effect when it is advanced.
     private readonly List<Entry> _readyConfigEntries = new();
+    // Indexes of the Config entries in the log above the applied index, ascending (some may be at or below it until
+    // pruned): kept as entries are appended, truncated and applied, so an election reads no log.
+    private readonly List<long> _unappliedConfigIndexes = new();
 
     /// <summary>The configuration in effect on this node: the last one it applied (or restored from a snapshot).</summary>
     public ConfigState Config => _tracker.Config;
@@ -49,6 +52,7 @@ public sealed partial class RaftNode
     {
         var entry = new Entry(_log.LastIndex + 1, Term, EntryType.Config, ConfigChangeCodec.Encode(request));
         _log.Append(new ReadOnlySpan<Entry>(in entry));
+        _unappliedConfigIndexes.Add(entry.Index);
         _pendingConfigIndex = entry.Index;
         BroadcastAppend();
         return entry.Index;
@@ -61,10 +65,12 @@ public sealed partial class RaftNode
         AppendConfigEntry(ConfigChangeRequest.Leave);
     }
 
-    /// <summary>The host applied the outstanding Ready's committed entries: its Config entries take effect, in order.</summary>
+    /// <summary>
+    /// The host applied the outstanding Ready's committed entries: its Config entries take effect, in order; a leader
+    /// in a joint state that has now applied the entry entering it (or, new, its first entry) proposes leaving it.
+    /// </summary>
     private void ApplyReadyConfigEntries()
     {
-        if (_readyConfigEntries.Count == 0) return;
         foreach (Entry entry in _readyConfigEntries) ApplyConfigEntry(entry);
         _readyConfigEntries.Clear();
         MaybeLeaveJoint();
@@ -110,43 +116,61 @@ public sealed partial class RaftNode
     /// Every Config entry of a log but its last is committed (one change at a time: a leader appends one only once
     /// every earlier one in its log is applied), even when this node does not know it (its commit index is not
     /// durable, or it restarted): the commit index moves up to the last-but-one, so that it gets applied.
-    /// Reads the log after the applied index, a page at a time; runs only when an election would start.
+    /// Reads no log: the indexes of the Config entries are tracked as the log changes.
     /// </summary>
     private bool WaitsForConfigApply()
     {
-        long next = Math.Max(_log.Applied, _log.FirstIndex - 1) + 1;
-        long last = 0, beforeLast = 0;
-        while (next <= _log.LastIndex)
+        int applied = 0;
+        while (applied < _unappliedConfigIndexes.Count && _unappliedConfigIndexes[applied] <= _log.Applied) applied++;
+        _unappliedConfigIndexes.RemoveRange(0, applied);
+        int count = _unappliedConfigIndexes.Count;
+        if (count == 0) return false;
+        if (count >= 2) _log.CommitTo(_unappliedConfigIndexes[count - 2]);
+        return count >= 2 || _unappliedConfigIndexes[0] <= _log.Committed;
+    }
+
+    /// <summary>
+    /// A follower's log now holds <paramref name="entries"/> (matched or appended) and, when it ends at
+    /// <paramref name="lastNew"/>, nothing after them (a conflict truncated the rest): track its Config entries.
+    /// </summary>
+    private void TrackConfigEntries(ReadOnlySpan<Entry> entries, long lastNew)
+    {
+        if (entries.Length == 0) return;
+        long first = entries[0].Index;
+        bool truncated = _log.LastIndex == lastNew;
+        int kept = 0, below = 0;
+        for (int i = 0; i < _unappliedConfigIndexes.Count; i++)
         {
-            List<Entry> page = _log.Scratch();
-            Invariant.True(_log.TrySlice(next, _log.LastIndex + 1, _config.CommittedBytesPerReadyMax, page), next);
-            foreach (Entry entry in page)
-            {
-                if (entry.Type != EntryType.Config) continue;
-                beforeLast = last;
-                last = entry.Index;
-            }
-            next = page[^1].Index + 1;
+            long index = _unappliedConfigIndexes[i];
+            if (index >= first && (truncated || index <= lastNew)) continue; // replaced or truncated
+            _unappliedConfigIndexes[kept++] = index;
+            if (index < first) below++;
         }
-        if (beforeLast > _log.Committed) _log.CommitTo(beforeLast);
-        return beforeLast > 0 || (last > 0 && last <= _log.Committed);
+        _unappliedConfigIndexes.RemoveRange(kept, _unappliedConfigIndexes.Count - kept);
+        foreach (Entry entry in entries)
+        {
+            if (entry.Type == EntryType.Config) _unappliedConfigIndexes.Insert(below++, entry.Index);
+        }
     }
 
     /// <summary>
     /// At start: the storage's configuration is the one in effect at its snapshot's index; Config entries between it
-    /// and what the host already applied took effect too (their application is not repeated): apply them here.
+    /// and what the host already applied took effect too (their application is not repeated): apply them here. The
+    /// later ones are tracked for <see cref="WaitsForConfigApply"/>. Reads the log after the snapshot once.
     /// </summary>
     private void ReplayConfigEntries(IRaftStorage storage, long applied)
     {
         var entries = new List<Entry>();
         long next = Math.Max(_configIndex + 1, storage.FirstIndex);
-        while (next <= applied)
+        while (next <= storage.LastIndex)
         {
             entries.Clear();
-            storage.GetEntries(next, applied + 1, _config.CommittedBytesPerReadyMax, entries);
+            storage.GetEntries(next, storage.LastIndex + 1, _config.CommittedBytesPerReadyMax, entries);
             foreach (Entry entry in entries)
             {
-                if (entry.Type == EntryType.Config) ApplyConfigEntry(entry);
+                if (entry.Type != EntryType.Config) continue;
+                if (entry.Index <= applied) ApplyConfigEntry(entry);
+                else _unappliedConfigIndexes.Add(entry.Index);
             }
             next = entries[^1].Index + 1;
         }

@@ -230,4 +230,31 @@ public sealed class MembershipRuleTests
         node.Campaign(); // the last change may be uncommitted: it does not hold the election back
         Assert.Equal(Role.Candidate, node.Role);
     }
+
+    [Fact]
+    public void NewLeaderInAJointStateWithAutoLeave_ProposesLeavingItOnceItsFirstEntryIsApplied()
+    {
+        var solo = new Solo(1, Parse("v=1,2,3 o=1,4,5 auto"), options: Plain);
+        solo.BecomeLeader(2, 4);
+        long noOp = solo.Node.LastIndex;
+        solo.Ack(2, noOp);
+        solo.Ack(4, noOp);
+        Assert.Equal(noOp + 1, solo.Node.LastIndex);
+        Assert.True(solo.Node.TryGetLogTerm(noOp + 1, out _));
+        solo.Ack(2, noOp + 1);
+        solo.Ack(4, noOp + 1);
+        Assert.Equal(Parse("v=1,2,3"), solo.Node.Config); // left: C_new alone
+        Assert.Equal(Parse("v=1,2,3"), solo.Configs[^1]);
+    }
+
+    [Fact]
+    public void ConfigEntriesTruncatedByANewLeader_NoLongerHoldTheElectionBack_NorMoveTheCommitIndex()
+    {
+        var solo = new Solo(3, [1, 2, 3], options: Plain);
+        solo.Step(Solo.Append(1, 1, 0, 0, 1, E(1, 1), ConfigEntry(2, 1, AddLearner(4)), ConfigEntry(3, 1, AddVoter(4))));
+        solo.Step(Solo.Append(2, 2, 1, 1, 1, E(2, 2), E(3, 2))); // leader 2 of term 2 replaces both
+        solo.Node.Campaign();
+        Assert.Equal(Role.Candidate, solo.Node.Role);
+        Assert.Equal(1, solo.Node.Committed); // index 2 is no longer a change that a later one proves committed
+    }
 }
