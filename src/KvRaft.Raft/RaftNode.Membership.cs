@@ -37,6 +37,7 @@ public sealed partial class RaftNode
         if (Role != Role.Leader) return ConfigChangeStatus.NotLeader;
         if (_leadTransferee != 0) return ConfigChangeStatus.TransferInProgress;
         if (_pendingConfigIndex > _log.Applied) return ConfigChangeStatus.ChangePending;
+        if (transition is not (ConfigTransition.Auto or ConfigTransition.Joint)) return ConfigChangeStatus.Invalid;
         var request = new ConfigChangeRequest(false, transition, changes.ToArray());
         ConfigChangeStatus status = ConfigChanger.TryApply(_tracker.Config, request, out _);
         if (status != ConfigChangeStatus.Accepted) return status;

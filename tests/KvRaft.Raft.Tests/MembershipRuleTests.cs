@@ -108,6 +108,8 @@ public sealed class MembershipRuleTests
         solo.Ack(2, index);
         Assert.Equal(Voters(1, 2, 3).With(learners: [4]), solo.Node.Config);
         Assert.Equal(ConfigChangeStatus.Invalid, solo.Node.ProposeConfigChange(AddLearner(4), out _));
+        Assert.Equal(ConfigChangeStatus.Invalid, solo.Node.ProposeConfigChange([AddLearner(5)], (ConfigTransition)7, out _));
+        Assert.Equal(ConfigChangeStatus.Invalid, solo.Node.ProposeConfigChange(new ConfigChange((ConfigChangeType)9, 5), out _));
         Assert.True(solo.Node.TransferLeadership(2));
         Assert.Equal(ConfigChangeStatus.TransferInProgress, solo.Node.ProposeConfigChange(AddLearner(5), out _));
     }
