@@ -243,4 +243,29 @@ public sealed class MembershipTests
         net.One(1, 3);
         net.CheckAppliedPrefixes();
     }
+
+    [Fact]
+    public void LeaderReplacedThroughTheJointState_LeadsUntilTheLeaveIsApplied_ThenStepsDown()
+    {
+        var net = new TestNetwork(3, 1512);
+        int leader = net.CheckOneLeader();
+        net.One(1, 3);
+        net.AddNode(4);
+        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), AddLearner(4));
+        leader = net.CheckOneLeader();
+        int[] stay = Others(net, leader, 4);
+        // Two voters change: through C_old,new, in which the leader is an outgoing voter only.
+        long term = net.Node(leader).Term;
+        Assert.Equal(ConfigChangeStatus.Accepted, net.ProposeChange(leader, ConfigTransition.Auto, Remove(leader), AddVoter(4)));
+        Assert.True(net.TickUntil(() => net.Node(leader).Role != Role.Leader, 50), net.Tag);
+        // It led through the joint state: the entry leaving it is its own, of the same term.
+        Entry[] changes = net.Applied[leader].Where(e => e.Type == EntryType.Config).TakeLast(2).ToArray();
+        Assert.All(changes, e => Assert.Equal(term, e.Term));
+        Assert.True(ConfigChangeCodec.TryDecode(changes[1].Data.Span, out ConfigChangeRequest leave) && leave.LeaveJoint, net.Tag);
+        ConfigState final = Voters([.. stay, 4]);
+        Assert.Equal(final, net.Node(leader).Config);
+        Assert.True(net.TickUntil(() => net.HaveApplied(final) && net.ConnectedLeader() is not 0 and var l && l != leader, 200), net.Tag);
+        net.One(2, 3);
+        net.CheckAppliedPrefixes();
+    }
 }
