@@ -9,7 +9,11 @@ namespace KvRaft.Raft;
 /// </summary>
 public interface IRaftStorage
 {
-    /// <summary>The hard state and configuration recovered at start.</summary>
+    /// <summary>
+    /// The hard state, and the configuration in effect at <see cref="Snapshot"/>'s index (the bootstrap configuration
+    /// when there is no snapshot). The core applies the Config entries after it that the host had applied (up to
+    /// <see cref="RaftConfig.Applied"/>) itself.
+    /// </summary>
     (HardState HardState, ConfigState Config) InitialState();
 
     /// <summary>The first index whose entry is available (the snapshot's index + 1).</summary>

@@ -14,7 +14,10 @@ public sealed class MemoryStorage : IRaftStorage
     private SnapshotMetadata _snapshot;
 
     /// <summary>Creates storage for a cluster whose initial voters are <paramref name="voters"/>.</summary>
-    public MemoryStorage(int[] voters) => _snapshot = new SnapshotMetadata(0, 0, new ConfigState(voters));
+    public MemoryStorage(int[] voters) : this(new ConfigState(voters)) { }
+
+    /// <summary>Creates storage for a cluster whose initial configuration is <paramref name="config"/>.</summary>
+    public MemoryStorage(ConfigState config) => _snapshot = new SnapshotMetadata(0, 0, config);
 
     /// <inheritdoc />
     public (HardState HardState, ConfigState Config) InitialState() => (_hardState, _snapshot.Config);

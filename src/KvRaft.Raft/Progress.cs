@@ -42,6 +42,9 @@ internal sealed class Progress
     /// <summary>The leader's send tick of the latest heartbeat this follower acknowledged (lease reads).</summary>
     public long HeartbeatAcknowledgedTick { get; set; }
 
+    /// <summary>The newest read round this member acknowledged (its answer confirms every round up to it).</summary>
+    public long ReadRoundAcknowledged { get; set; }
+
     /// <summary>Leader ticks since Match last moved while Appends were in flight.</summary>
     public int StalledTicks { get; set; }
 

@@ -12,13 +12,16 @@ public sealed partial class RaftNode
 
     /// <summary>
     /// Whether <paramref name="message"/> could have come from a correct peer, judged on its own fields: addressed
-    /// to this node by another voter, terms and indices in range (an Append's previous term never above the message's
+    /// to this node by another node, terms and indices in range (an Append's previous term never above the message's
     /// term; a candidate's last term may be: a write torn after its entries loses the term they came with), an Append's entries right after its index with
     /// terms that never decrease and never pass the message's, a snapshot that names a well-formed configuration.
     /// </summary>
     private bool IsWellFormed(in Message message)
     {
-        if (message.To != Id || message.From == Id || !_tracker.IsVoter(message.From)) return false;
+        // Any other node may be a member of a configuration this node has not applied yet (a voter just added, the
+        // leader of a newer configuration): the sender's membership is checked where it matters (a leader hears only
+        // its members, a candidate counts only its voters).
+        if (message.To != Id || message.From == Id || message.From <= 0) return false;
         if (message.Term < 0 || message.Term > TermMax || message.LogTerm < 0) return false;
         if (message.LogTerm > message.Term && message.Type == MessageType.Append) return false;
         if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0) return false;
@@ -48,13 +51,8 @@ public sealed partial class RaftNode
     private static bool IsWellFormed(SnapshotMetadata snapshot, long messageTerm)
     {
         if (snapshot.Index < 1 || snapshot.Term < 1 || snapshot.Term > messageTerm || snapshot.Config is not { } config) return false;
-        int[] voters = config.Voters;
-        if (voters.Length == 0) return false;
-        for (int i = 0; i < voters.Length; i++)
-        {
-            if (voters[i] <= 0 || Array.IndexOf(voters, voters[i], i + 1) >= 0) return false;
-        }
-        return true;
+        if (config.Voters is null || config.VotersOutgoing is null || config.Learners is null || config.Voters.Length == 0) return false;
+        return config.Normalized().IsWellFormed();
     }
 
     /// <summary>

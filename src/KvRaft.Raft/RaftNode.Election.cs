@@ -27,6 +27,7 @@ public sealed partial class RaftNode
     private void Campaign(bool preVote, bool forced)
     {
         if (!Promotable || Term >= TermMax) return; // no term beyond TermMax: a node there waits for nothing
+        if (WaitsForConfigApply()) return; // it would campaign in a configuration older than a committed one
 
         long campaignTerm;
         MessageType requestType;
@@ -101,6 +102,8 @@ public sealed partial class RaftNode
         // A no-op of the new term: committing it commits everything before it (Figure 8).
         var noOp = new Entry(_log.LastIndex + 1, Term, EntryType.NoOp, default);
         _log.Append(new ReadOnlySpan<Entry>(in noOp));
+        // Entries of earlier terms, a Config entry among them perhaps, commit with this one: no change before it is applied.
+        _pendingConfigIndex = noOp.Index;
         BroadcastAppend();
     }
 

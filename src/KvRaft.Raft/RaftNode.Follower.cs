@@ -19,6 +19,7 @@ public sealed partial class RaftNode
         long lastNew = _log.MaybeAppend(message.Index, message.LogTerm, message.Commit, message.Entries.Span, plantedNoTruncate);
         if (lastNew >= 0)
         {
+            TrackConfigEntries(message.Entries.Span, lastNew);
             Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = lastNew });
             return;
         }
@@ -74,8 +75,9 @@ public sealed partial class RaftNode
             return false;
         }
         _log.Restore(snapshot);
+        _unappliedConfigIndexes.Clear(); // the log is the snapshot now
         _applying = snapshot.Index;
-        _tracker = NewTracker(snapshot.Config);
+        SwitchConfig(snapshot.Config.Normalized(), snapshot.Index); // the snapshot's configuration is in effect at its index
         return true;
     }
 }

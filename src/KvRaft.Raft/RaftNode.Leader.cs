@@ -22,6 +22,7 @@ public sealed partial class RaftNode
                 return;
             }
             if (_leadTransferee != 0) AbortLeadTransfer(); // the transfer took too long
+            MaybeLeaveJoint(); // a leave put off by a transfer is proposed now
         }
         if (_heartbeatElapsed >= _config.HeartbeatTicks)
         {
@@ -37,15 +38,15 @@ public sealed partial class RaftNode
     /// </summary>
     private void RetransmitStalled(int ticks)
     {
-        foreach (int voter in _tracker.Voters)
+        foreach (int member in _tracker.Members)
         {
-            if (voter == Id) continue;
-            Progress progress = _tracker[voter];
+            if (member == Id) continue;
+            Progress progress = _tracker[member];
             if (progress.State != ProgressState.Replicate || progress.Inflights.Count == 0) continue;
             progress.StalledTicks += ticks;
             if (progress.StalledTicks < _config.ElectionTicks) continue;
             progress.BecomeProbe();
-            SendAppends(voter, sendIfEmpty: true);
+            SendAppends(member, sendIfEmpty: true);
         }
     }
 
@@ -79,9 +80,9 @@ public sealed partial class RaftNode
 
     private void BroadcastAppend()
     {
-        foreach (int voter in _tracker.Voters)
+        foreach (int member in _tracker.Members)
         {
-            if (voter != Id) SendAppends(voter, sendIfEmpty: true);
+            if (member != Id) SendAppends(member, sendIfEmpty: true);
         }
     }
 
@@ -135,14 +136,14 @@ public sealed partial class RaftNode
     private void BroadcastHeartbeat()
     {
         long context = ReadRoundsInFlight > 0 ? _readRoundNewest : 0; // an answer confirms every round up to this one
-        foreach (int voter in _tracker.Voters)
+        foreach (int member in _tracker.Members)
         {
-            if (voter == Id) continue;
-            Progress progress = _tracker[voter];
+            if (member == Id) continue;
+            Progress progress = _tracker[member];
             Send(new Message
             {
                 Type = MessageType.Heartbeat,
-                To = voter,
+                To = member,
                 Commit = Math.Min(progress.Match, _log.Committed),
                 Context = context,
                 Index = _leaderTicks,
@@ -152,7 +153,7 @@ public sealed partial class RaftNode
 
     private void StepLeader(Message message)
     {
-        if (!_tracker.IsVoter(message.From)) return;
+        if (!_tracker.IsMember(message.From)) return;
         Progress progress = _tracker[message.From];
         switch (message.Type)
         {
@@ -165,6 +166,7 @@ public sealed partial class RaftNode
                 OnHeartbeatResponse(message, progress);
                 break;
             case MessageType.ReadIndex when PendingReadCount < _config.PendingReadsMax:
+                // A learner's read is served too: the confirmation is the voters' (quorums never count learners).
                 OnReadIndexRequest(message.From, message.Context);
                 break;
         }
@@ -219,7 +221,7 @@ public sealed partial class RaftNode
             // the empty Append at Next is refused and the refusal sends the leader back to Match + 1.
             SendAppends(message.From, sendIfEmpty: true);
         }
-        if (message.Context != 0) OnReadRoundAck(message.From, message.Context);
+        if (message.Context != 0) OnReadRoundAck(progress, message.Context);
     }
 
     /// <summary>Commits what a quorum has; true when the commit index moved.</summary>
@@ -238,7 +240,7 @@ public sealed partial class RaftNode
     /// <summary>The host could not reach <paramref name="peer"/>: stop streaming to it and probe instead.</summary>
     public void ReportUnreachable(int peer)
     {
-        if (Role != Role.Leader || !_tracker.IsVoter(peer) || peer == Id) return;
+        if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id) return;
         Progress progress = _tracker[peer];
         if (progress.State == ProgressState.Replicate) progress.BecomeProbe();
     }
@@ -246,7 +248,7 @@ public sealed partial class RaftNode
     /// <summary>The host reports how sending a snapshot to <paramref name="peer"/> ended.</summary>
     public void ReportSnapshot(int peer, SnapshotStatus status)
     {
-        if (Role != Role.Leader || !_tracker.IsVoter(peer) || peer == Id) return;
+        if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id) return;
         Progress progress = _tracker[peer];
         if (progress.State != ProgressState.Snapshot) return;
         if (status == SnapshotStatus.Failed) progress.ClearPendingSnapshot(); // Next falls back to Match + 1

@@ -6,18 +6,8 @@ public sealed partial class RaftNode
 {
     private long _leaderTicks; // ticks since this node became leader: the clock of its lease
 
-    /// <summary>The send tick of the latest heartbeat a quorum (this node included) has acknowledged.</summary>
-    private long LeaseStartTick()
-    {
-        Span<long> acknowledged = stackalloc long[_tracker.Voters.Length];
-        for (int i = 0; i < acknowledged.Length; i++)
-        {
-            int voter = _tracker.Voters[i];
-            acknowledged[i] = voter == Id ? _leaderTicks : _tracker[voter].HeartbeatAcknowledgedTick;
-        }
-        acknowledged.Sort();
-        return acknowledged[acknowledged.Length - _tracker.Quorum];
-    }
+    /// <summary>The send tick of the latest heartbeat a (joint) quorum (this node included) has acknowledged.</summary>
+    private long LeaseStartTick() => _tracker.QuorumValue(QuorumField.HeartbeatAcknowledgedTick, Id, _leaderTicks);
 
     /// <summary>True while no other leader can have been elected (given bounded clock drift).</summary>
     private bool HoldsLease()

@@ -11,9 +11,7 @@ public sealed partial class RaftNode
     private readonly List<PendingRead> _readsBeforeCommit = new();
     // Round 0: waiting for a round to start (RaftConfig.ReadRoundsInFlightMax rounds are in flight).
     private readonly List<PendingRead> _readsInRounds = new();
-    // The newest read round each voter answered: its answer confirms every round up to that one.
-    private readonly Dictionary<int, long> _readRoundAckedBy = new();
-    private readonly List<long> _readRoundAckScratch = new();
+    // The newest read round each member answered is its Progress.ReadRoundAcknowledged: it confirms every round up to that one.
     private long _readRoundNext = 1;
     private long _readRoundNewest; // newest round started (0: none since leadership began)
     private long _readRoundConfirmed; // every round up to this one is confirmed
@@ -60,7 +58,7 @@ public sealed partial class RaftNode
             return;
         }
         long index = _log.Committed;
-        bool confirmed = _tracker.Voters.Length == 1 || HoldsLease();
+        bool confirmed = _tracker.IsOnlyVoter(Id) || HoldsLease();
 #if PLANTED_BUGS
         confirmed |= PlantedBugs.Has(PlantedBug.ReadWithoutHeartbeatRound);
 #endif
@@ -83,11 +81,11 @@ public sealed partial class RaftNode
         return round;
     }
 
-    private void OnReadRoundAck(int from, long round)
+    private void OnReadRoundAck(Progress progress, long round)
     {
         if (round <= _readRoundConfirmed || round > _readRoundNewest) return; // old, or from an earlier leadership
-        if (_readRoundAckedBy.TryGetValue(from, out long acked) && acked >= round) return;
-        _readRoundAckedBy[from] = round;
+        if (progress.ReadRoundAcknowledged >= round) return;
+        progress.ReadRoundAcknowledged = round;
         long confirmed = QuorumAckedRound();
         if (confirmed <= _readRoundConfirmed) return;
         _readRoundConfirmed = confirmed;
@@ -109,19 +107,8 @@ public sealed partial class RaftNode
         }
     }
 
-    /// <summary>The newest round answered by a quorum (this node counts for every round it started).</summary>
-    private long QuorumAckedRound()
-    {
-        _readRoundAckScratch.Clear();
-        foreach (int voter in _tracker.Voters)
-        {
-            if (voter == Id) continue;
-            _readRoundAckScratch.Add(_readRoundAckedBy.TryGetValue(voter, out long acked) ? acked : 0);
-        }
-        _readRoundAckScratch.Sort((a, b) => b.CompareTo(a));
-        int othersNeeded = _tracker.Quorum - 1;
-        return othersNeeded == 0 ? _readRoundNewest : _readRoundAckScratch[othersNeeded - 1];
-    }
+    /// <summary>The newest round answered by a (joint) quorum (this node counts for every round it started).</summary>
+    private long QuorumAckedRound() => _tracker.QuorumValue(QuorumField.ReadRoundAcknowledged, Id, _readRoundNewest);
 
     private void ReleaseRead(PendingRead read)
     {
@@ -198,7 +185,7 @@ public sealed partial class RaftNode
     /// <summary>No read round is in flight; rounds of a new leadership start above every earlier one.</summary>
     private void ResetReadRounds()
     {
-        _readRoundAckedBy.Clear();
+        // Every member's acknowledgement is in a progress the tracker resets with this (Reset): none carries over.
         _readRoundNewest = _readRoundConfirmed = _readRoundNext - 1;
     }
 }

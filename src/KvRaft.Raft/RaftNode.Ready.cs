@@ -28,6 +28,7 @@ public sealed partial class RaftNode
                 || CurrentHardState != _previousHardState
                 || _droppedReads.Count > 0
                 || HasReleasableRead(ReadReleaseLimit)
+                || _configChanged
                 || _ready.Leader != Leader
                 || _ready.Role != Role;
         }
@@ -69,6 +70,8 @@ public sealed partial class RaftNode
         ready.HardStateChanged = hardState != _previousHardState;
         _previousHardState = hardState;
 
+        ready.Config = _configChanged ? _tracker.Config : null;
+        _configChanged = false;
         ready.Snapshot = _log.Unstable.SnapshotInProgress ? null : _log.Unstable.Snapshot;
         _readySnapshotIndex = ready.Snapshot?.Index ?? 0;
         IReadOnlyList<Entry> unstable = _log.Unstable.Entries;
@@ -82,6 +85,10 @@ public sealed partial class RaftNode
 
         _log.NextCommitted(_applying, ApplyLimit, _config.CommittedBytesPerReadyMax, ready.CommittedList);
         if (ready.CommittedList.Count > 0) _applying = ready.CommittedList[^1].Index;
+        foreach (Entry entry in ready.CommittedList)
+        {
+            if (entry.Type == EntryType.Config) _readyConfigEntries.Add(entry);
+        }
         if (Role == Role.Leader) ReduceUncommitted(ready.CommittedList);
         _readyApplying = _applying;
 
@@ -105,6 +112,7 @@ public sealed partial class RaftNode
         if (_readyApplying > _log.Applied) _log.AppliedTo(_readyApplying);
         _ready.Clear();
         _readyMessageEntries.Reset(); // the advanced Ready's messages were sent: their entries' memory is free
+        ApplyReadyConfigEntries();
         CountOwnDurableCopy();
     }
 
@@ -124,6 +132,7 @@ public sealed partial class RaftNode
         _log.Unstable.AcceptInProgress(_readyLastIndex, _readySnapshotIndex != 0);
         _ready.Clear();
         _readyMessageEntries.Reset(); // the host sent (encoded or copied) the messages: their entries' memory is free
+        ApplyReadyConfigEntries();
         return new PersistedMark(_readyLastIndex, _readyLastTerm, _readySnapshotIndex);
     }
 

@@ -6,7 +6,7 @@ public sealed partial class RaftNode
     /// Hands leadership to <paramref name="to"/>: once it is up to date it is told to campaign now
     /// (TimeoutNow). Proposals are refused meanwhile; the transfer is abandoned after an election timeout.
     /// </summary>
-    /// <returns>False when this node is not the leader or <paramref name="to"/> is not another voter.</returns>
+    /// <returns>False when this node is not the leader or <paramref name="to"/> is not another voter (a learner is refused).</returns>
     public bool TransferLeadership(int to)
     {
         if (Role != Role.Leader || to == Id || !_tracker.IsVoter(to)) return false;

@@ -33,8 +33,13 @@ public sealed partial class RaftNode
         _config = config;
         _random = config.Random;
         _log = new RaftLog(config.Storage);
-        (HardState hardState, ConfigState voters) = config.Storage.InitialState();
-        _tracker = NewTracker(voters);
+        (HardState hardState, ConfigState initialConfig) = config.Storage.InitialState();
+        if (initialConfig is null || !initialConfig.Normalized().IsWellFormed())
+        {
+            throw new ArgumentException($"the storage holds a malformed configuration: {initialConfig}", nameof(config));
+        }
+        _tracker = NewTracker(initialConfig.Normalized());
+        _configIndex = config.Storage.Snapshot.Index;
         Id = config.Id;
         Term = hardState.Term;
         Vote = hardState.Vote;
@@ -54,6 +59,7 @@ public sealed partial class RaftNode
             _log.AppliedTo(applied);
         }
         _applying = applied;
+        ReplayConfigEntries(config.Storage, applied);
         _previousHardState = hardState;
         BecomeFollower(Term, 0);
     }
@@ -79,13 +85,13 @@ public sealed partial class RaftNode
     /// <summary>The index of the last entry in the log (durable or not).</summary>
     public long LastIndex => _log.LastIndex;
 
-    /// <summary>The voters of the cluster.</summary>
+    /// <summary>The voters of the configuration in effect (of both halves while it is joint), ascending.</summary>
     public IReadOnlyList<int> Voters => _tracker.Voters;
 
     private HardState CurrentHardState => new(Term, Vote, _log.Committed);
 
-    private ProgressTracker NewTracker(ConfigState voters) =>
-        new(voters, _config.InflightMessagesMax, _config.InflightBytesMax);
+    private ProgressTracker NewTracker(ConfigState config) =>
+        new(config, _config.InflightMessagesMax, _config.InflightBytesMax);
 
     /// <summary>Advances logical time by one tick: drives elections, heartbeats and check-quorum.</summary>
     public void Tick() => Tick(1);
@@ -131,7 +137,7 @@ public sealed partial class RaftNode
                 }
             }
             return new RaftStatus(Id, Role, Term, Vote, Leader, _log.Committed, _log.Applied, _log.FirstIndex,
-                _log.LastIndex, _log.FirstIndex - 1, _leadTransferee, followers);
+                _log.LastIndex, _log.FirstIndex - 1, _leadTransferee, followers, _tracker.Config);
         }
     }
 
@@ -187,6 +193,6 @@ public sealed partial class RaftNode
         Leader = leader;
     }
 
-    /// <summary>Whether this node may campaign: it is a voter.</summary>
+    /// <summary>Whether this node may campaign: it is a voter (of either half) in the configuration it applied.</summary>
     private bool Promotable => _tracker.IsVoter(Id);
 }

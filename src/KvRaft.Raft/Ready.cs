@@ -34,6 +34,13 @@ public sealed class Ready
     /// <summary>This node's role.</summary>
     public Role Role { get; internal set; }
 
+    /// <summary>
+    /// The configuration in effect when it changed since the previous Ready (null otherwise): a Config entry handed
+    /// out earlier was applied (at <see cref="RaftNode.Advance"/>), or a snapshot was restored. The host opens and
+    /// closes peer connections by it, and keeps it with its snapshots (<see cref="RaftNode.Config"/> is always current).
+    /// </summary>
+    public ConfigState? Config { get; internal set; }
+
     /// <summary>A snapshot received from the leader, to install (its bytes came through the snapshot seam).</summary>
     public SnapshotMetadata? Snapshot { get; internal set; }
 
@@ -67,6 +74,7 @@ public sealed class Ready
         ReadStateList.Clear();
         DroppedReadList.Clear();
         Snapshot = null;
+        Config = null;
         HardStateChanged = false;
     }
 }
@@ -84,7 +92,8 @@ public readonly record struct RaftStatus(
     long LastIndex,
     long SnapshotIndex,
     int LeadTransferee,
-    IReadOnlyDictionary<int, FollowerStatus>? Followers);
+    IReadOnlyDictionary<int, FollowerStatus>? Followers,
+    ConfigState Config);
 
 /// <summary>The leader's view of one follower.</summary>
 public readonly record struct FollowerStatus(ProgressState State, long Match, long Next, int Inflight, bool RecentActive);

@@ -10,7 +10,7 @@ public enum EntryType : byte
     Normal = 0,
     /// <summary>The empty entry a new leader appends to commit its term.</summary>
     NoOp = 1,
-    /// <summary>A change of the cluster configuration (reserved for membership changes).</summary>
+    /// <summary>A change of the cluster configuration: its payload is a <see cref="ConfigChangeCodec"/> encoding.</summary>
     Config = 2,
 }
 
@@ -34,17 +34,95 @@ public readonly record struct HardState(long Term, int Vote, long Commit)
     public static readonly HardState Empty = new(0, 0, 0);
 }
 
-/// <summary>The cluster's voters. Kept in one place (the progress tracker) so that membership changes can extend it.</summary>
+/// <summary>
+/// A cluster configuration (see docs/design.md, "Membership"): the voters, and while a joint change is under way
+/// (C_old,new) also the outgoing voters, every quorum then needing a majority of each; the learners, which receive
+/// the log but never vote nor count in a quorum; and whether the leader leaves the joint state on its own.
+/// Invariants (checked by <see cref="IsWellFormed"/>): ids positive and distinct within each list, ascending;
+/// learners are no voter of either half; <see cref="AutoLeave"/> only when joint.
+/// </summary>
 public sealed record ConfigState(int[] Voters)
 {
-    /// <inheritdoc />
-    public bool Equals(ConfigState? other) => other is not null && Voters.AsSpan().SequenceEqual(other.Voters);
+    /// <summary>Members of a configuration at most (voters of both halves and learners together).</summary>
+    public const int MembersMax = 64;
+
+    /// <summary>The outgoing voters while joint (C_old of C_old,new); empty otherwise.</summary>
+    public int[] VotersOutgoing { get; init; } = [];
+
+    /// <summary>Members that receive the log and snapshots but never vote, campaign or count in a quorum.</summary>
+    public int[] Learners { get; init; } = [];
+
+    /// <summary>While joint: the leader proposes leaving the joint state as soon as it has applied entering it.</summary>
+    public bool AutoLeave { get; init; }
+
+    /// <summary>True in the joint state (two voter sets).</summary>
+    public bool IsJoint => VotersOutgoing.Length > 0;
+
+    /// <summary>Whether <paramref name="id"/> votes in either half.</summary>
+    public bool IsVoter(int id) => Array.IndexOf(Voters, id) >= 0 || Array.IndexOf(VotersOutgoing, id) >= 0;
+
+    /// <summary>Whether <paramref name="id"/> is a learner.</summary>
+    public bool IsLearner(int id) => Array.IndexOf(Learners, id) >= 0;
+
+    /// <summary>Whether <paramref name="id"/> is a voter or a learner.</summary>
+    public bool IsMember(int id) => IsVoter(id) || IsLearner(id);
+
+    /// <summary>Whether the invariants above hold (a configuration from a peer or a file is checked with it).</summary>
+    public bool IsWellFormed()
+    {
+        if (Voters is null || VotersOutgoing is null || Learners is null) return false;
+        if (Voters.Length + VotersOutgoing.Length + Learners.Length > MembersMax) return false;
+        if (!IsAscendingPositive(Voters) || !IsAscendingPositive(VotersOutgoing) || !IsAscendingPositive(Learners)) return false;
+        if (AutoLeave && !IsJoint) return false;
+        foreach (int learner in Learners)
+        {
+            if (IsVoter(learner)) return false;
+        }
+        return true;
+    }
+
+    private static bool IsAscendingPositive(int[] ids)
+    {
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] <= 0 || (i > 0 && ids[i] <= ids[i - 1])) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The same configuration with every list sorted ascending (how the core keeps it).</summary>
+    public ConfigState Normalized() => this with
+    {
+        Voters = Sorted(Voters),
+        VotersOutgoing = Sorted(VotersOutgoing),
+        Learners = Sorted(Learners),
+    };
+
+    private static int[] Sorted(int[] ids)
+    {
+        int[] copy = (int[])ids.Clone();
+        Array.Sort(copy);
+        return copy;
+    }
 
     /// <inheritdoc />
-    public override int GetHashCode() => Voters.Length;
+    public bool Equals(ConfigState? other) => other is not null
+        && Voters.AsSpan().SequenceEqual(other.Voters)
+        && VotersOutgoing.AsSpan().SequenceEqual(other.VotersOutgoing)
+        && Learners.AsSpan().SequenceEqual(other.Learners)
+        && AutoLeave == other.AutoLeave;
 
     /// <inheritdoc />
-    public override string ToString() => "[" + string.Join(",", Voters) + "]";
+    public override int GetHashCode() => HashCode.Combine(Voters.Length, VotersOutgoing.Length, Learners.Length, AutoLeave);
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        string text = "[" + string.Join(",", Voters) + "]";
+        if (IsJoint) text += "&&[" + string.Join(",", VotersOutgoing) + "]" + (AutoLeave ? " autoleave" : "");
+        if (Learners.Length > 0) text += " learners=[" + string.Join(",", Learners) + "]";
+        return text;
+    }
 }
 
 /// <summary>Describes a snapshot: the last index and term it covers and the configuration at that index.</summary>

@@ -75,4 +75,18 @@ public sealed class PlantedFaultTests
         Assert.Contains(ready.Messages, m => m.Type == MessageType.VoteResponse); // ElectionRuleTests forbids this
         solo.Node.Advance();
     }
+
+    [Fact]
+    public void PlantedFault_JointCommitByIncomingHalfOnly_IsCaughtByTheJointPartitionScenario()
+    {
+        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.JointCommitByIncomingHalfOnly);
+        Assert.ThrowsAny<Exception>(() => new MembershipTests().PartitionedNewMajority_CannotCommitInTheJointState_EitherHalfIsNeeded());
+    }
+
+    [Fact]
+    public void PlantedFault_LearnerCountedInQuorum_IsCaughtByTheLearnerScenario()
+    {
+        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.LearnerCountedInQuorum);
+        Assert.ThrowsAny<Exception>(() => new MembershipTests().Learner_ReceivesTheLog_NeverCampaigns_AndNeverCountsInAQuorum());
+    }
 }

@@ -35,6 +35,12 @@ internal enum PlantedBug
 
     /// <summary>Host: ticks missed during an event-loop stall are dropped, so a lease measured in ticks outlives its time.</summary>
     LeaseWithoutStallProtection = 1 << 8,
+
+    /// <summary>Core: in the joint state, commit what a majority of the incoming voters alone holds.</summary>
+    JointCommitByIncomingHalfOnly = 1 << 9,
+
+    /// <summary>Core: learners count in the commit quorum as if they were voters.</summary>
+    LearnerCountedInQuorum = 1 << 10,
 }
 
 /// <summary>Which planted bugs are on, per thread (a simulated run or a test runs on one thread).</summary>

@@ -3,31 +3,79 @@ using KvRaft.Raft;
 
 namespace KvRaft.Server.Node;
 
-/// <summary>The cluster configuration as stored with a snapshot: u16 count, then i32 voter ids, little-endian.</summary>
+/// <summary>
+/// The cluster configuration as stored with a snapshot, little-endian: u16 voter count, then i32 voter ids; when the
+/// configuration has learners or is joint, then also u16 outgoing-voter count and ids, u16 learner count and ids, and
+/// u8 auto-leave (0 or 1). A configuration of voters alone is written exactly as builds before learners wrote it.
+/// </summary>
 public static class ClusterMembership
 {
-    /// <summary>Encodes the voters.</summary>
+    /// <summary>Encodes the configuration.</summary>
     public static byte[] Encode(ConfigState config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var bytes = new byte[2 + (4 * config.Voters.Length)];
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes, (ushort)config.Voters.Length);
-        for (int i = 0; i < config.Voters.Length; i++)
+        bool extended = config.IsJoint || config.Learners.Length > 0 || config.AutoLeave;
+        int size = IdsBytes(config.Voters) + (extended ? IdsBytes(config.VotersOutgoing) + IdsBytes(config.Learners) + 1 : 0);
+        var bytes = new byte[size];
+        int at = WriteIds(bytes, 0, config.Voters);
+        if (extended)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2 + (4 * i)), config.Voters[i]);
+            at = WriteIds(bytes, at, config.VotersOutgoing);
+            at = WriteIds(bytes, at, config.Learners);
+            bytes[at] = config.AutoLeave ? (byte)1 : (byte)0;
         }
         return bytes;
     }
 
-    /// <summary>Decodes the voters; null when the bytes are empty (no configuration stored yet).</summary>
+    private static int IdsBytes(int[] ids) => 2 + (4 * ids.Length);
+
+    private static int WriteIds(byte[] bytes, int at, int[] ids)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at), (ushort)ids.Length);
+        for (int i = 0; i < ids.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 2 + (4 * i)), ids[i]);
+        return at + IdsBytes(ids);
+    }
+
+    /// <summary>Decodes bytes already checked with <see cref="TryDecode"/>; null when they are empty (no configuration stored yet).</summary>
     public static ConfigState? Decode(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.IsEmpty) return null;
-        Invariant.True(bytes.Length >= 2, bytes.Length);
+        Invariant.True(TryDecode(bytes, out ConfigState? config), bytes.Length);
+        return config;
+    }
+
+    /// <summary>
+    /// Decodes a stored configuration; false when the bytes do not hold one (a damaged or hostile file): lengths
+    /// that do not add up, or lists that break <see cref="ConfigState.IsWellFormed"/>. Empty bytes decode to null.
+    /// </summary>
+    public static bool TryDecode(ReadOnlySpan<byte> bytes, out ConfigState? config)
+    {
+        config = null;
+        if (bytes.IsEmpty) return true;
+        if (!TryReadIds(bytes, out int[] voters, out int at)) return false;
+        if (at == bytes.Length)
+        {
+            config = new ConfigState(voters).Normalized();
+            return config.IsWellFormed();
+        }
+        if (!TryReadIds(bytes[at..], out int[] outgoing, out int read)) return false;
+        at += read;
+        if (!TryReadIds(bytes[at..], out int[] learners, out read)) return false;
+        at += read;
+        if (bytes.Length != at + 1 || bytes[at] > 1) return false;
+        config = new ConfigState(voters) { VotersOutgoing = outgoing, Learners = learners, AutoLeave = bytes[at] == 1 }.Normalized();
+        return config.IsWellFormed();
+    }
+
+    private static bool TryReadIds(ReadOnlySpan<byte> bytes, out int[] ids, out int read)
+    {
+        ids = [];
+        read = 0;
+        if (bytes.Length < 2) return false;
         int count = BinaryPrimitives.ReadUInt16LittleEndian(bytes);
-        Invariant.True(bytes.Length == 2 + (4 * count), (bytes.Length, count));
-        var voters = new int[count];
-        for (int i = 0; i < count; i++) voters[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(2 + (4 * i))..]);
-        return new ConfigState(voters);
+        if (count > ConfigState.MembersMax || bytes.Length < 2 + (4 * count)) return false;
+        ids = new int[count];
+        for (int i = 0; i < count; i++) ids[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(2 + (4 * i))..]);
+        read = 2 + (4 * count);
+        return true;
     }
 }

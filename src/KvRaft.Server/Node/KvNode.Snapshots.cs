@@ -117,9 +117,8 @@ public sealed partial class KvNode
         return true;
     }
 
-    /// <summary>What <see cref="ClusterMembership.Decode"/> reads without tripping: nothing, or a count and that many voters.</summary>
-    private static bool IsWellFormedConfiguration(byte[] bytes) =>
-        bytes.Length == 0 || (bytes.Length >= 2 && bytes.Length == 2 + (4 * System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(bytes)));
+    /// <summary>What <see cref="ClusterMembership.Decode"/> reads without tripping: nothing, or a well-formed configuration.</summary>
+    private static bool IsWellFormedConfiguration(byte[] bytes) => ClusterMembership.TryDecode(bytes, out _);
 
     private void DiscardIncoming()
     {
@@ -205,7 +204,7 @@ public sealed partial class KvNode
         long latest = _machine.LatestSnapshot?.Info.Index ?? 0;
         if (_machine.AppliedIndex <= latest) return false;
         _snapshotInProgress = true;
-        configuration = ClusterMembership.Encode(_storage.Config);
+        configuration = ClusterMembership.Encode(_raft.Config); // the configuration in effect at what was applied
         return true;
     }
 

@@ -23,10 +23,12 @@ internal sealed class RaftStorageAdapter : IRaftStorage
 
     public ConfigState Config => ClusterMembership.Decode(_machine.Configuration) ?? _initialVoters;
 
+    /// <summary>The hard state, and the configuration in effect at the latest snapshot's index (the core's contract).</summary>
     public (RaftHardState HardState, ConfigState Config) InitialState()
     {
         Storage.HardState stored = _log.HardState;
-        return (new RaftHardState(stored.Term, stored.Vote, stored.Commit), Config);
+        ConfigState config = _machine.LatestSnapshot is null ? Config : Snapshot.Config;
+        return (new RaftHardState(stored.Term, stored.Vote, stored.Commit), config);
     }
 
     public long FirstIndex => _log.FirstIndex;

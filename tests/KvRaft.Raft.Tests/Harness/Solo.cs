@@ -5,8 +5,11 @@ namespace KvRaft.Raft.Tests.Harness;
 internal sealed class Solo
 {
     public Solo(int id, int[] voters, IReadOnlyList<Entry>? log = null, HardState? hardState = null, NodeOptions? options = null, ulong seed = 1)
+        : this(id, new ConfigState(voters), log, hardState, options, seed) { }
+
+    public Solo(int id, ConfigState config, IReadOnlyList<Entry>? log = null, HardState? hardState = null, NodeOptions? options = null, ulong seed = 1)
     {
-        Storage = new MemoryStorage(voters);
+        Storage = new MemoryStorage(config);
         if (log is not null) Storage.Append(log);
         if (hardState is { } state) Storage.SetHardState(state);
         Node = new RaftNode((options ?? new NodeOptions()).Build(id, Storage, new Prng(seed)));
@@ -17,6 +20,7 @@ internal sealed class Solo
     public List<Entry> Applied { get; } = new();
     public List<ReadState> Reads { get; } = new();
     public List<long> DroppedReads { get; } = new();
+    public List<ConfigState> Configs { get; } = new(); // each Ready's Config, when it had one
 
     /// <summary>Handles every pending Ready per the contract; returns the messages sent, early ones first in each Ready.</summary>
     public List<Message> Drain()
@@ -33,6 +37,7 @@ internal sealed class Solo
             Applied.AddRange(ready.CommittedEntries);
             Reads.AddRange(ready.ReadStates);
             DroppedReads.AddRange(ready.DroppedReads);
+            if (ready.Config is { } config) Configs.Add(config);
             Node.Advance();
         }
         return sent;

@@ -70,7 +70,7 @@ internal sealed partial class TestNetwork
         MemoryStorage storage = Storage[id];
         long applied = Applied[id].Count;
         if (!IsUp(id) || applied - storage.Snapshot.Index < every) return null;
-        SnapshotMetadata snapshot = storage.CreateSnapshot(applied, new ConfigState(Ids));
+        SnapshotMetadata snapshot = storage.CreateSnapshot(applied, Node(id).Config); // the configuration at what it applied
         storage.Compact(snapshot.Index);
         return snapshot;
     }

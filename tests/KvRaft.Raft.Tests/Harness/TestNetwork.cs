@@ -25,21 +25,36 @@ internal sealed partial class TestNetwork
         Random = new Prng(seed);
         _options = options ?? new NodeOptions();
         Ids = Enumerable.Range(1, size).ToArray();
-        foreach (int id in Ids)
-        {
-            Storage[id] = new MemoryStorage(Ids);
-            Group[id] = 0;
-            Applied[id] = new List<Entry>();
-            Reads[id] = new List<ReadState>();
-            DroppedReads[id] = new List<long>();
-            _restarts[id] = 0;
-            _nodes[id] = new RaftNode(_options.Build(id, Storage[id], NodeRandom(id)));
-        }
+        Bootstrap = new ConfigState(Ids);
+        foreach (int id in Ids) StartNew(id);
+    }
+
+    /// <summary>The configuration every node's storage starts from (a node added later starts from it too).</summary>
+    public ConfigState Bootstrap { get; }
+
+    /// <summary>A node with empty storage (but the bootstrap configuration), up and connected.</summary>
+    private void StartNew(int id)
+    {
+        Storage[id] = new MemoryStorage(Bootstrap);
+        Group[id] = 0;
+        Applied[id] = new List<Entry>();
+        Reads[id] = new List<ReadState>();
+        DroppedReads[id] = new List<long>();
+        _restarts[id] = 0;
+        _nodes[id] = new RaftNode(_options.Build(id, Storage[id], NodeRandom(id)));
+    }
+
+    /// <summary>Starts node <paramref name="id"/> with empty storage: it is no member until a change adds it.</summary>
+    public void AddNode(int id)
+    {
+        Invariant.True(!Ids.Contains(id), id);
+        Ids = Ids.Append(id).ToArray();
+        StartNew(id);
     }
 
     public ulong Seed { get; }
     public Prng Random { get; }
-    public int[] Ids { get; }
+    public int[] Ids { get; private set; }
     public long Now { get; private set; }
     public Dictionary<int, MemoryStorage> Storage { get; } = new();
     public Dictionary<int, List<Entry>> Applied { get; } = new();
