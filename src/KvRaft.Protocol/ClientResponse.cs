@@ -274,9 +274,13 @@ public static class ClientResponseCodec
             case ClientOp.Status:
                 return ReadNodeStatus(ref reader, ref response);
             case ClientOp.TransferLeader:
-                if (!reader.I32(out var leader) || leader <= 0)
+                if (!reader.I32(out var leader))
                 {
-                    return ParseResult.Fail(ProtocolError.Malformed, "transfer answer without a positive leader id");
+                    return ParseResult.Fail(ProtocolError.Truncated, "transfer answer without its leader id");
+                }
+                if (leader <= 0)
+                {
+                    return ParseResult.Fail(ProtocolError.Malformed, "transfer answer with a leader id that is not positive");
                 }
                 response = response with { LeaderKnown = true, LeaderId = leader };
                 return ParseResult.Ok;
