@@ -5,9 +5,10 @@ using KvRaft.Raft;
 namespace KvRaft.Server.Node;
 
 /// <summary>
-/// The stage profile of the leader's writes and of the reads a node serves (see <see cref="INodeProfile"/>): timestamps per batch, not
-/// per request, taken from the host's clock when a batch or a watermark moves. A stage ends at the later of its own
-/// mark and the end of the stage before it, so the stages of a request add up to its time from received to replied.
+/// The stage profile of the leader's writes and of the reads a node serves (see <see cref="INodeProfile"/>):
+/// timestamps per batch, not per request, taken from the host's clock when a batch or a watermark moves. A stage ends
+/// at the later of its own mark and the end of the stage before it, so the stages of a request add up to its time
+/// from received to replied.
 /// </summary>
 public sealed partial class KvNode
 {
