@@ -28,12 +28,15 @@ public enum ReadStage
     Queue,
     /// <summary>
     /// Requested until the read index was confirmed: a quorum answered a heartbeat round started after the request
-    /// (or the lease held), and at a follower the leader's answer arrived (the Ready that reports it).
+    /// (or the lease held), and at a follower the leader's answer arrived (the Ready that reports it). A new leader
+    /// first commits an entry of its term.
     /// </summary>
     ReadIndex,
     /// <summary>
-    /// Confirmed until this node's state machine had applied the read index and the core released the read: ~0 at a
-    /// leader that applies as it commits; a follower's replication and apply lag behind the leader's commit index.
+    /// Confirmed until this node's state machine had applied the read index and the core released the read. At the
+    /// leader ~0 (it applies what it commits in the Ready that hands it out), unless a quorum of followers committed
+    /// entries before its own log write ended (it applies only entries durable here); at a follower, its lag behind
+    /// the leader's commit index.
     /// </summary>
     ApplyWait,
     /// <summary>Released until the values were read and the answers flushed.</summary>
