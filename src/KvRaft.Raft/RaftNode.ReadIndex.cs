@@ -22,6 +22,8 @@ public sealed partial class RaftNode
     private readonly List<ForwardedRead> _readsForwarded = new();
     // Any role: reads confirmed, waiting for apply to reach their index.
     private readonly List<ReadState> _readsAwaitingApply = new();
+    // Reads confirmed since the last Ready, which reports them (each is in _readsAwaitingApply or released already).
+    private readonly List<ReadState> _readsConfirmed = new();
     private readonly List<long> _droppedReads = new();
 
     private readonly record struct ForwardedRead(long Context, int Leader, long Tick);
@@ -114,7 +116,7 @@ public sealed partial class RaftNode
     {
         if (read.From == Id)
         {
-            _readsAwaitingApply.Add(new ReadState(read.Context, read.Index));
+            AwaitApply(new ReadState(read.Context, read.Index));
             return;
         }
         Send(new Message { Type = MessageType.ReadIndexResponse, To = read.From, Index = read.Index, Context = read.Context });
@@ -129,7 +131,14 @@ public sealed partial class RaftNode
         }
         if (found < 0) return; // dropped already (its leader was gone, or it waited too long): the client was told to retry
         _readsForwarded.RemoveAt(found);
-        _readsAwaitingApply.Add(new ReadState(message.Context, message.Index));
+        AwaitApply(new ReadState(message.Context, message.Index));
+    }
+
+    /// <summary>The read index of <paramref name="read"/> is known: it waits for apply, and the next Ready reports it confirmed.</summary>
+    private void AwaitApply(ReadState read)
+    {
+        _readsAwaitingApply.Add(read);
+        _readsConfirmed.Add(read);
     }
 
     /// <summary>

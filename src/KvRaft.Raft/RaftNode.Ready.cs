@@ -27,6 +27,7 @@ public sealed partial class RaftNode
                 || ApplyLimit > _applying
                 || CurrentHardState != _previousHardState
                 || _droppedReads.Count > 0
+                || _readsConfirmed.Count > 0
                 || HasReleasableRead(ReadReleaseLimit)
                 || _configChanged
                 || _ready.Leader != Leader
@@ -92,6 +93,8 @@ public sealed partial class RaftNode
         if (Role == Role.Leader) ReduceUncommitted(ready.CommittedList);
         _readyApplying = _applying;
 
+        ready.ConfirmedReadList.AddRange(_readsConfirmed);
+        _readsConfirmed.Clear();
         TakeReleasableReads(ReadReleaseLimit, ready.ReadStateList);
         ready.DroppedReadList.AddRange(_droppedReads);
         _droppedReads.Clear();

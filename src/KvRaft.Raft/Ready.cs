@@ -20,6 +20,7 @@ public sealed class Ready
     internal List<Message> AfterPersistList = new();
     internal readonly List<Entry> CommittedList = new();
     internal readonly List<ReadState> ReadStateList = new();
+    internal readonly List<ReadState> ConfirmedReadList = new();
     internal readonly List<long> DroppedReadList = new();
 
     /// <summary>The current term, vote and commit index.</summary>
@@ -59,6 +60,14 @@ public sealed class Ready
     /// <summary>Reads released: serve each once <see cref="CommittedEntries"/> are applied.</summary>
     public IReadOnlyList<ReadState> ReadStates => ReadStateList;
 
+    /// <summary>
+    /// Reads whose read index became known since the previous Ready: leadership confirmed by a quorum or the lease
+    /// (at the leader), or the leader's answer (at a follower). Nothing to do: each comes out in <see cref="ReadStates"/>
+    /// once this node has applied its index (in this Ready or a later one). A host may timestamp them, to tell the
+    /// wait for confirmation from the wait for apply.
+    /// </summary>
+    public IReadOnlyList<ReadState> ConfirmedReads => ConfirmedReadList;
+
     /// <summary>Reads that will never be released (leadership lost): fail them with a retryable error.</summary>
     public IReadOnlyList<long> DroppedReads => DroppedReadList;
 
@@ -72,6 +81,7 @@ public sealed class Ready
         AfterPersistList.Clear();
         CommittedList.Clear();
         ReadStateList.Clear();
+        ConfirmedReadList.Clear();
         DroppedReadList.Clear();
         Snapshot = null;
         Config = null;

@@ -42,6 +42,7 @@ public sealed class StageProfileTests
         Assert.Equal(5, second.Count); // node 2's 5 since its restart, not 5 - 4
         Assert.Equal(5.0, second.MeanMilliseconds, 6);
         Assert.Contains("| write persist | 5 | 5.000 |", ProfileReport.Markdown(windows), StringComparison.Ordinal);
+        Assert.Equal(["queue", "read_index", "apply_wait", "reply"], windows[1].Reads.Select(stage => stage.Stage)); // every read stage a node records
         Assert.Contains("outside the leader", ProfileReport.Markdown([.. windows.Select(window => window.WithClients([], 0))]), StringComparison.Ordinal);
         Assert.Contains("+3.000 (x2.5)", ProfileReport.Markdown(windows), StringComparison.Ordinal);
         Assert.Contains("grew most: write persist +3.000 (x2.5) ms", ProfileReport.Markdown(windows), StringComparison.Ordinal);

@@ -1,4 +1,4 @@
-// Goal: linearizable reads (§6.4 ReadIndex): released only after a heartbeat round, a commit in the leader's term, and apply; method: TestNetwork with targeted drops.
+// Goal: linearizable reads (§6.4 ReadIndex): released only after a heartbeat round, a commit in the leader's term, and apply; reported confirmed (Ready.ConfirmedReads) once, when the read index is known; method: TestNetwork with targeted drops.
 using KvRaft.Raft.Tests.Harness;
 
 namespace KvRaft.Raft.Tests;
@@ -94,6 +94,43 @@ public sealed class ReadIndexTests
         Assert.True(net.TickUntil(() => Released(net, follower, 11), 20), net.Tag);
         Assert.Equal(index, net.Reads[follower].Single().Index);
         Assert.True(net.Applied[follower].Count >= index);
+    }
+
+    [Fact]
+    public void FollowerRead_IsReportedConfirmed_WhenTheLeaderAnswers_BeforeItsIndexIsApplied()
+    {
+        var net = new TestNetwork(3, 507);
+        int leader = net.CheckOneLeader();
+        int follower = net.Ids.First(id => id != leader);
+        net.Tick(2);
+        net.DropFilter = m => m.Type == MessageType.Append && m.To == follower;
+        long index = net.One(9, 2);
+        net.Node(follower).ReadIndex(11);
+        net.Process(follower);
+        net.Deliver();
+        net.Tick();
+        Assert.Equal([new ReadState(11, index)], net.Confirmed[follower]); // the leader answered: its index is known
+        Assert.False(Released(net, follower, 11), net.Tag); // but not applied here yet
+        net.Heal();
+        Assert.True(net.TickUntil(() => Released(net, follower, 11), 20), net.Tag);
+        Assert.Single(net.Confirmed[follower]); // reported once
+    }
+
+    [Fact]
+    public void LeaderRead_IsReportedConfirmed_OnlyOnceAQuorumAnswersItsRound()
+    {
+        var net = new TestNetwork(3, 508);
+        int leader = net.CheckOneLeader();
+        long index = net.One(1, 3);
+        net.DroppedTypes.Add(MessageType.HeartbeatResponse);
+        net.Node(leader).ReadIndex(4);
+        net.Process(leader);
+        net.Deliver();
+        net.Tick(2);
+        Assert.Empty(net.Confirmed[leader]);
+        net.Heal();
+        Assert.True(net.TickUntil(() => Released(net, leader, 4), 20), net.Tag);
+        Assert.Equal([new ReadState(4, index)], net.Confirmed[leader]); // applied already: confirmed and released together
     }
 
     [Fact]

@@ -18,7 +18,7 @@ public static class StageChart
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
         Stack(multiplot.GetPlot(0), seconds, window => window.Writes, "Writes at the leader: mean time per stage, per second (stacked)", faults);
-        Stack(multiplot.GetPlot(1), seconds, window => window.Reads, "Reads at the leader: mean time per stage, per second (stacked)", faults);
+        Stack(multiplot.GetPlot(1), seconds, window => window.Reads, "Reads at the node serving them: mean time per stage, per second (stacked)", faults);
         multiplot.SharedAxes.ShareX([multiplot.GetPlot(0), multiplot.GetPlot(1)]);
         multiplot.SavePng(path, 1200, 900);
     }

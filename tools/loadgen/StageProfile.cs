@@ -38,7 +38,7 @@ public static class StageProfile
     public const string WriteMetric = "kvraft_write_stage_duration_seconds";
     public const string ReadMetric = "kvraft_read_stage_duration_seconds";
     public static readonly string[] WriteStages = ["queue", "persist", "replicate", "commit", "apply", "reply"];
-    public static readonly string[] ReadStages = ["queue", "read_index", "reply"];
+    public static readonly string[] ReadStages = ["queue", "read_index", "apply_wait", "reply"];
 
     /// <summary>
     /// The windows of a run: from its start to the scrape just before the first fault, from there to the one

@@ -13,7 +13,7 @@ namespace KvRaft.Server.Metrics;
 internal sealed partial class ServerMetrics : INodeProfile, IDisposable
 {
     private static readonly string[] WriteStageNames = ["queue", "persist", "replicate", "commit", "apply", "reply"];
-    private static readonly string[] ReadStageNames = ["queue", "read_index", "reply"];
+    private static readonly string[] ReadStageNames = ["queue", "read_index", "apply_wait", "reply"];
 
     private readonly Meter _meter = new("KvRaft.Server");
     private readonly MetricsCollector _collector;
@@ -31,7 +31,7 @@ internal sealed partial class ServerMetrics : INodeProfile, IDisposable
     {
         _collector = new MetricsCollector(_meter);
         _writeStages = Seconds("kvraft_write_stage_duration_seconds", "Time a write spent in each stage at the leader (queue, persist, replicate, commit, apply, reply); the stages add up to its time from received to replied");
-        _readStages = Seconds("kvraft_read_stage_duration_seconds", "Time a linearizable read spent in each stage at the leader (queue, read_index, reply)");
+        _readStages = Seconds("kvraft_read_stage_duration_seconds", "Time a linearizable read spent in each stage at the node serving it (queue, read_index, apply_wait, reply); the stages add up to its time from received to replied");
         _apply = Seconds("kvraft_apply_duration_seconds", "Time of one state-machine pass applying a Ready's committed entries");
         _logWrite = Seconds("kvraft_log_write_duration_seconds", "Time of one durable log commit (the fsync), from the call to its completion");
         _snapshotSave = Seconds("kvraft_snapshot_save_duration_seconds", "Time to take a snapshot of the state machine");

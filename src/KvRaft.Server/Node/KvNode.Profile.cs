@@ -1,9 +1,14 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using KvRaft.Raft;
+
 namespace KvRaft.Server.Node;
 
 /// <summary>
-/// The stage profile of the leader's writes and reads (see <see cref="INodeProfile"/>): timestamps per batch, not
-/// per request, taken from the host's clock when a batch or a watermark moves. A stage ends at the later of its own
-/// mark and the end of the stage before it, so the stages of a request add up to its time from received to replied.
+/// The stage profile of the leader's writes and of the reads a node serves (see <see cref="INodeProfile"/>):
+/// timestamps per batch, not per request, taken from the host's clock when a batch or a watermark moves. A stage ends
+/// at the later of its own mark and the end of the stage before it, so the stages of a request add up to its time
+/// from received to replied.
 /// </summary>
 public sealed partial class KvNode
 {
@@ -37,12 +42,27 @@ public sealed partial class KvNode
         _appliedWrites.Add(new AppliedWrites(marks, committed, applied, writers.Length));
     }
 
+    /// <summary>The read indexes of these reads became known (this Ready reports them): their read_index stage ends now.</summary>
+    private void MarkReadsConfirmed(IReadOnlyList<ReadState> confirmed)
+    {
+        if (confirmed.Count == 0) return;
+        long now = _profile.Timestamp();
+        for (int i = 0; i < confirmed.Count; i++) // no foreach: it would box an enumerator
+        {
+            ref ReadBatch batch = ref CollectionsMarshal.GetValueRefOrNullRef(_readBatches, confirmed[i].Context);
+            if (!Unsafe.IsNullRef(ref batch)) batch = batch with { Confirmed = now };
+        }
+    }
+
     private void MarkReadReleased(in ReadBatch batch)
     {
         if (_readsReleased == 0) _readsReleased = _profile.Timestamp();
         foreach (Reader reader in batch.Span) _profile.ReadStage(ReadStage.Queue, Math.Max(0, batch.Requested - reader.Received), 1);
-        _profile.ReadStage(ReadStage.ReadIndex, Math.Max(0, _readsReleased - batch.Requested), batch.Count);
-        _releasedReads.Add(new ReleasedReads(Math.Max(_readsReleased, batch.Requested), batch.Count));
+        long confirmed = Math.Max(batch.Requested, batch.Confirmed);
+        long released = Math.Max(confirmed, _readsReleased);
+        _profile.ReadStage(ReadStage.ReadIndex, confirmed - batch.Requested, batch.Count);
+        _profile.ReadStage(ReadStage.ApplyWait, released - confirmed, batch.Count);
+        _releasedReads.Add(new ReleasedReads(released, batch.Count));
     }
 
     /// <summary>This Ready's answers were flushed: the remaining stages of its batches end now.</summary>

@@ -10,9 +10,10 @@ public sealed partial class KvNode
 
     /// <summary>
     /// The reads of one turn: the first <see cref="Count"/> of <see cref="Readers"/> (rented; returned once answered),
-    /// their read index requested at host timestamp <see cref="Requested"/>.
+    /// their read index requested at host timestamp <see cref="Requested"/> and confirmed at <see cref="Confirmed"/>
+    /// (0 until then).
     /// </summary>
-    private readonly record struct ReadBatch(long Tick, Reader[] Readers, int Count, long Requested)
+    private readonly record struct ReadBatch(long Tick, Reader[] Readers, int Count, long Requested, long Confirmed = 0)
     {
         public ReadOnlySpan<Reader> Span => Readers.AsSpan(0, Count);
     }

@@ -37,6 +37,7 @@ public sealed partial class KvNode
         mustCommit = false;
         if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady) return false;
         Ready ready = _raft.GetReady();
+        MarkReadsConfirmed(ready.ConfirmedReads);
         // Index loops here and below: a foreach over the Ready's IReadOnlyList properties would box an enumerator.
         for (int i = 0; i < ready.Messages.Count; i++) SendPeer(ready.Messages[i]);
         _peers.Flush();

@@ -17,16 +17,28 @@ public enum WriteStage
     Reply,
 }
 
-/// <summary>The stages of a linearizable read at the leader, in order.</summary>
+/// <summary>
+/// The stages of a linearizable read at the node that serves it, in order. At the leader the read index is its commit
+/// index, confirmed by a heartbeat round (or the lease); at a follower it is asked of the leader (a ReadIndex round
+/// trip, the leader's confirmation included), and the follower then waits until it has applied that index itself.
+/// </summary>
 public enum ReadStage
 {
     /// <summary>Received until its read index was requested (the end of the event-loop turn that batched it).</summary>
     Queue,
     /// <summary>
-    /// Requested until the core released it: the read index confirmed by a quorum (a heartbeat round, or the lease)
-    /// and applied to. The core releases a read only once both hold, so the two are one stage.
+    /// Requested until the read index was confirmed: a quorum answered a heartbeat round started after the request
+    /// (or the lease held), and at a follower the leader's answer arrived (the Ready that reports it). A new leader
+    /// first commits an entry of its term.
     /// </summary>
     ReadIndex,
+    /// <summary>
+    /// Confirmed until this node's state machine had applied the read index and the core released the read. At the
+    /// leader ~0 (it applies what it commits in the Ready that hands it out), unless a quorum of followers committed
+    /// entries before its own log write ended (it applies only entries durable here); at a follower, its lag behind
+    /// the leader's commit index.
+    /// </summary>
+    ApplyWait,
     /// <summary>Released until the values were read and the answers flushed.</summary>
     Reply,
 }

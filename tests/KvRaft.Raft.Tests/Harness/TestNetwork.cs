@@ -39,6 +39,7 @@ internal sealed partial class TestNetwork
         Group[id] = 0;
         Applied[id] = new List<Entry>();
         Reads[id] = new List<ReadState>();
+        Confirmed[id] = new List<ReadState>();
         DroppedReads[id] = new List<long>();
         _restarts[id] = 0;
         _nodes[id] = new RaftNode(_options.Build(id, Storage[id], NodeRandom(id)));
@@ -59,6 +60,7 @@ internal sealed partial class TestNetwork
     public Dictionary<int, MemoryStorage> Storage { get; } = new();
     public Dictionary<int, List<Entry>> Applied { get; } = new();
     public Dictionary<int, List<ReadState>> Reads { get; } = new();
+    public Dictionary<int, List<ReadState>> Confirmed { get; } = new(); // Ready.ConfirmedReads, in order
     public Dictionary<int, List<long>> DroppedReads { get; } = new();
 
     /// <summary>Connectivity: messages pass only between nodes of the same group.</summary>
@@ -119,6 +121,7 @@ internal sealed partial class TestNetwork
         if (ready.HardStateChanged) storage.SetHardState(ready.HardState);
         foreach (Message message in ready.MessagesAfterPersist) Post(message);
         foreach (Entry entry in ready.CommittedEntries) Apply(id, entry);
+        Confirmed[id].AddRange(ready.ConfirmedReads);
         foreach (ReadState read in ready.ReadStates) ServeRead(id, read);
         DroppedReads[id].AddRange(ready.DroppedReads);
         node.Advance();

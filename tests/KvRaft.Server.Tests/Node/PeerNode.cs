@@ -15,7 +15,7 @@ internal sealed class PeerNode : IDisposable
 {
     public static readonly int[] Voters = [1, 2, 3];
 
-    public PeerNode(int id, int ownEntries, ServerLimits? limits = null)
+    public PeerNode(int id, int ownEntries, ServerLimits? limits = null, INodeProfile? profile = null)
     {
         Id = id;
         Log = new MemoryRaftLogStore();
@@ -30,6 +30,7 @@ internal sealed class PeerNode : IDisposable
             Voters = Voters,
             Seed = (ulong)id,
             Limits = limits ?? new ServerLimits(),
+            Profile = profile ?? NoNodeProfile.Instance,
         }, Log, Machine, new Recorder(Sent), new Silent(), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, StagingFolder),
@@ -74,6 +75,13 @@ internal sealed class PeerNode : IDisposable
         PeerCheck check = Node.OnSnapshotChunk(from, chunk);
         HandleReadies();
         return check;
+    }
+
+    /// <summary>Ends the node's event-loop turn (its reads ask for their read index), then takes every Ready.</summary>
+    public void EndTurn()
+    {
+        Node.EndTurn();
+        HandleReadies();
     }
 
     public void Ticks(int ticks)
