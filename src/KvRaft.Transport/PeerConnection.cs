@@ -5,11 +5,11 @@ namespace KvRaft.Transport;
 /// <summary>One live, hello-checked connection to a peer, with its outbound queue.</summary>
 internal sealed class PeerConnection
 {
-    private static long s_lastId;
+    private static long _lastId;
 
     public PeerConnection(int nodeId, IChannel channel, int queueBytesMax)
     {
-        Id = Interlocked.Increment(ref s_lastId);
+        Id = Interlocked.Increment(ref _lastId);
         NodeId = nodeId;
         Channel = channel;
         Queue = new OutboundQueue(channel, queueBytesMax);
