@@ -107,11 +107,7 @@ public sealed class MembershipTests
     [Fact]
     public void PromotedLearner_CountsInTheQuorum_AndCanBeHandedTheLeadership()
     {
-        var net = new TestNetwork(3, 1505);
-        net.CheckOneLeader();
-        net.AddNode(4);
-        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), AddLearner(4));
-        net.ChangeConfig(Voters(1, 2, 3, 4), AddVoter(4));
+        var net = FourVotersAfterPromotingALearner(1505);
         int leader = net.CheckOneLeader();
         int[] others = Others(net, leader, 4);
         net.Isolate(others[0]);
@@ -211,11 +207,7 @@ public sealed class MembershipTests
     [Fact]
     public void Configuration_SurvivesSnapshotsAndRestarts_AndReachesANewMemberInTheSnapshot()
     {
-        var net = new TestNetwork(3, 1509);
-        net.CheckOneLeader();
-        net.AddNode(4);
-        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), AddLearner(4));
-        net.ChangeConfig(Voters(1, 2, 3, 4), AddVoter(4));
+        var net = FourVotersAfterPromotingALearner(1509);
         net.One(1, 4);
         foreach (int id in net.Ids) Assert.NotNull(net.Compact(id));
         foreach (int id in net.Ids) Assert.Equal(Voters(1, 2, 3, 4), net.Storage[id].Snapshot.Config);
@@ -267,5 +259,16 @@ public sealed class MembershipTests
         Assert.True(net.TickUntil(() => net.HaveApplied(final) && net.ConnectedLeader() is not 0 and var l && l != leader, 200), net.Tag);
         net.One(2, 3);
         net.CheckAppliedPrefixes();
+    }
+
+    /// <summary>A 3-voter network that added node 4 as a learner, then promoted it (two single changes).</summary>
+    private static TestNetwork FourVotersAfterPromotingALearner(ulong seed)
+    {
+        var net = new TestNetwork(3, seed);
+        net.CheckOneLeader();
+        net.AddNode(4);
+        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), AddLearner(4));
+        net.ChangeConfig(Voters(1, 2, 3, 4), AddVoter(4));
+        return net;
     }
 }
