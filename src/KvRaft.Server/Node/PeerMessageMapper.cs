@@ -82,11 +82,11 @@ public static class PeerMessageMapper
         };
     }
 
-    /// <summary>The configuration a snapshot's metadata carries, as read (the validator checks it is well-formed).</summary>
-    public static ConfigState ConfigOf(in SnapshotMeta snapshot) => new(snapshot.Voters.ToArray())
+    /// <summary>The configuration a snapshot's metadata carries, lists sorted (the validator checks it is well-formed).</summary>
+    public static ConfigState ConfigOf(in SnapshotMeta snapshot) => new ConfigState(snapshot.Voters.ToArray())
     {
         VotersOutgoing = snapshot.VotersOutgoing.ToArray(),
         Learners = snapshot.Learners.ToArray(),
         AutoLeave = snapshot.AutoLeave,
-    };
+    }.Normalized();
 }
