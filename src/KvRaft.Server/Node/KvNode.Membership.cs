@@ -48,7 +48,11 @@ public sealed partial class KvNode
     /// <summary>After a Ready was accepted: the core's configuration is the one applied here; a change goes to the outbox.</summary>
     private void AfterConfigApplied(ConfigState? changed)
     {
-        Invariant.True(_raft.Config.Equals(_appliedConfig), (_raft.Config.ToString(), _appliedConfig.ToString()));
+        if (!ReferenceEquals(_raft.Config, _appliedConfig))
+        {
+            Invariant.True(_raft.Config.Equals(_appliedConfig), _appliedConfig); // rare: only after a change
+            _appliedConfig = _raft.Config; // the same object from now on: the check above costs one comparison a Ready
+        }
         if (changed is null) return;
         _peers.OnMembersChanged(changed);
     }
