@@ -54,17 +54,33 @@ public readonly record struct WireEntry(long Index, long Term, EntryType Type, R
 }
 
 /// <summary>
-/// Snapshot metadata carried by Snapshot messages. <see cref="Voters"/> is a fresh array after a
-/// parse (snapshot messages are rare: this array is the only allocation a peer-message parse makes).
+/// Snapshot metadata carried by Snapshot messages: the snapshot's index and term and the cluster configuration in
+/// effect at that index. The lists are fresh arrays after a parse (snapshot messages are rare: they are the only
+/// allocations a peer-message parse makes). A configuration of voters alone is written as before learners existed;
+/// one with learners, outgoing voters or auto-leave sets the message's extended-configuration flag.
 /// </summary>
 public readonly record struct SnapshotMeta(long Index, long Term, ReadOnlyMemory<int> Voters)
 {
-    /// <summary>Value equality; <see cref="Voters"/> compared element by element.</summary>
+    /// <summary>The outgoing voters while the configuration is joint (C_old of C_old,new); empty otherwise.</summary>
+    public ReadOnlyMemory<int> VotersOutgoing { get; init; }
+
+    /// <summary>The learners (non-voting members).</summary>
+    public ReadOnlyMemory<int> Learners { get; init; }
+
+    /// <summary>While joint: the leader leaves the joint state on its own.</summary>
+    public bool AutoLeave { get; init; }
+
+    /// <summary>True when the configuration needs more than the voters (the extended form on the wire).</summary>
+    public bool IsExtended => VotersOutgoing.Length > 0 || Learners.Length > 0 || AutoLeave;
+
+    /// <summary>Value equality; the lists compared element by element.</summary>
     public bool Equals(SnapshotMeta other) =>
-        Index == other.Index && Term == other.Term && Voters.Span.SequenceEqual(other.Voters.Span);
+        Index == other.Index && Term == other.Term && Voters.Span.SequenceEqual(other.Voters.Span)
+        && VotersOutgoing.Span.SequenceEqual(other.VotersOutgoing.Span) && Learners.Span.SequenceEqual(other.Learners.Span)
+        && AutoLeave == other.AutoLeave;
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Index, Term, Voters.Length);
+    public override int GetHashCode() => HashCode.Combine(Index, Term, Voters.Length, VotersOutgoing.Length, Learners.Length, AutoLeave);
 }
 
 /// <summary>

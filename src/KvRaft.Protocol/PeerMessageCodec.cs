@@ -20,6 +20,7 @@ public static class PeerMessageCodec
     private const byte RejectFlag = 1;
     private const byte EntriesFlag = 2;
     private const byte SnapshotFlag = 4;
+    private const byte ExtendedConfigFlag = 8; // the snapshot section carries outgoing voters, learners and auto-leave
     private const byte CompressedFlag = 1;
 
     /// <summary>Body size of <paramref name="message"/>.</summary>
@@ -33,6 +34,7 @@ public static class PeerMessageCodec
         if (message.Snapshot is { } snapshot)
         {
             bytes += SnapshotHeaderBytes + (4L * snapshot.Voters.Length);
+            if (snapshot.IsExtended) bytes += 2 + (4L * snapshot.VotersOutgoing.Length) + 2 + (4L * snapshot.Learners.Length) + 1;
         }
         Invariant.True(bytes <= FrameHeader.BodyBytesMax, bytes);
         return (int)bytes;
@@ -50,7 +52,8 @@ public static class PeerMessageCodec
         var entries = message.Entries;
         var writer = new WireWriter(destination);
         writer.U8((byte)message.Type);
-        writer.U8((byte)((message.Reject ? RejectFlag : 0) | (entries.Count > 0 ? EntriesFlag : 0) | (message.Snapshot.HasValue ? SnapshotFlag : 0)));
+        writer.U8((byte)((message.Reject ? RejectFlag : 0) | (entries.Count > 0 ? EntriesFlag : 0) | (message.Snapshot.HasValue ? SnapshotFlag : 0)
+            | (message.Snapshot is { IsExtended: true } ? ExtendedConfigFlag : 0)));
         writer.I32(message.From);
         writer.I32(message.To);
         writer.I64(message.Term);
@@ -79,13 +82,14 @@ public static class PeerMessageCodec
         }
         if (message.Snapshot is { } snapshot)
         {
-            Invariant.True(snapshot.Voters.Length <= ProtocolLimits.VotersMax, snapshot.Voters.Length);
             writer.I64(snapshot.Index);
             writer.I64(snapshot.Term);
-            writer.U16((ushort)snapshot.Voters.Length);
-            foreach (var voter in snapshot.Voters.Span)
+            WriteIds(ref writer, snapshot.Voters.Span);
+            if (snapshot.IsExtended)
             {
-                writer.I32(voter);
+                WriteIds(ref writer, snapshot.VotersOutgoing.Span);
+                WriteIds(ref writer, snapshot.Learners.Span);
+                writer.U8(snapshot.AutoLeave ? (byte)1 : (byte)0);
             }
         }
         Invariant.True(writer.Written == size, writer.Written);
@@ -109,9 +113,13 @@ public static class PeerMessageCodec
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown peer message type");
         }
-        if ((flags & ~(RejectFlag | EntriesFlag | SnapshotFlag)) != 0)
+        if ((flags & ~(RejectFlag | EntriesFlag | SnapshotFlag | ExtendedConfigFlag)) != 0)
         {
             return ParseResult.Fail(ProtocolError.Malformed, "peer message flags have reserved bits set");
+        }
+        if ((flags & ExtendedConfigFlag) != 0 && (flags & SnapshotFlag) == 0)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "extended configuration flag without a snapshot section");
         }
         if (!reader.I32(out var from) || !reader.I32(out var to) || !reader.I64(out var term) || !reader.I64(out var logTerm)
             || !reader.I64(out var index) || !reader.I64(out var commit) || !reader.I64(out var rejectHint) || !reader.I64(out var context))
@@ -130,7 +138,7 @@ public static class PeerMessageCodec
         SnapshotMeta? snapshot = null;
         if ((flags & SnapshotFlag) != 0)
         {
-            var result = ReadSnapshot(ref reader, out var meta);
+            var result = ReadSnapshot(ref reader, (flags & ExtendedConfigFlag) != 0, out var meta);
             if (!result.IsOk)
             {
                 return result;
@@ -204,27 +212,75 @@ public static class PeerMessageCodec
         return EntryList.ParseBlock(block, (int)count, out entries);
     }
 
-    private static ParseResult ReadSnapshot(ref WireReader reader, out SnapshotMeta snapshot)
+    private static ParseResult ReadSnapshot(ref WireReader reader, bool extended, out SnapshotMeta snapshot)
     {
         snapshot = default;
-        if (!reader.I64(out var index) || !reader.I64(out var term) || !reader.U16(out var voterCount))
+        if (!reader.I64(out var index) || !reader.I64(out var term))
         {
             return ParseResult.Fail(ProtocolError.Truncated, "snapshot section header missing");
         }
-        if (voterCount > ProtocolLimits.VotersMax)
+        var result = ReadIds(ref reader, out var voters);
+        if (!result.IsOk)
         {
-            return ParseResult.Fail(ProtocolError.TooLarge, "voter count exceeds VotersMax");
-        }
-        if (reader.Remaining < 4 * voterCount)
-        {
-            return ParseResult.Fail(ProtocolError.Truncated, "snapshot voters missing");
-        }
-        var voters = voterCount == 0 ? [] : new int[voterCount];
-        for (var i = 0; i < voters.Length; i++)
-        {
-            reader.I32(out voters[i]);
+            return result;
         }
         snapshot = new SnapshotMeta(index, term, voters);
+        if (!extended)
+        {
+            return ParseResult.Ok;
+        }
+        result = ReadIds(ref reader, out var outgoing);
+        if (result.IsOk)
+        {
+            result = ReadIds(ref reader, out var learners);
+            if (!result.IsOk)
+            {
+                return result;
+            }
+            if (!reader.U8(out var autoLeave))
+            {
+                return ParseResult.Fail(ProtocolError.Truncated, "snapshot auto-leave missing");
+            }
+            if (autoLeave > 1)
+            {
+                return ParseResult.Fail(ProtocolError.Malformed, "snapshot auto-leave not 0 or 1");
+            }
+            snapshot = snapshot with { VotersOutgoing = outgoing, Learners = learners, AutoLeave = autoLeave == 1 };
+        }
+        return result;
+    }
+
+    private static void WriteIds(ref WireWriter writer, ReadOnlySpan<int> ids)
+    {
+        Invariant.True(ids.Length <= ProtocolLimits.VotersMax, ids.Length);
+        writer.U16((ushort)ids.Length);
+        foreach (var id in ids)
+        {
+            writer.I32(id);
+        }
+    }
+
+    /// <summary>A u16 count (at most <see cref="ProtocolLimits.VotersMax"/>) and as many i32 node ids.</summary>
+    private static ParseResult ReadIds(ref WireReader reader, out int[] ids)
+    {
+        ids = [];
+        if (!reader.U16(out var count))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "snapshot member count missing");
+        }
+        if (count > ProtocolLimits.VotersMax)
+        {
+            return ParseResult.Fail(ProtocolError.TooLarge, "member count exceeds VotersMax");
+        }
+        if (reader.Remaining < 4 * count)
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "snapshot members missing");
+        }
+        ids = count == 0 ? [] : new int[count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            reader.I32(out ids[i]);
+        }
         return ParseResult.Ok;
     }
 

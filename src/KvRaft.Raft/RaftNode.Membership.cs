@@ -85,10 +85,24 @@ public sealed partial class RaftNode
     private void ApplyConfigEntry(in Entry entry)
     {
         if (entry.Index <= _configIndex) return;
-        if (!ConfigChangeCodec.TryDecode(entry.Data.Span, out ConfigChangeRequest request)) return;
-        if (ConfigChanger.TryApply(_tracker.Config, request, out ConfigState next) != ConfigChangeStatus.Accepted) return;
+        if (!TryApplyConfigEntry(_tracker.Config, entry.Data.Span, out ConfigState next)) return;
         SwitchConfig(next, entry.Index);
     }
+
+    /// <summary>
+    /// The configuration the data of a Config entry leads to from <paramref name="current"/>, as every node applies it;
+    /// false (and <paramref name="next"/> = <paramref name="current"/>) when it does not decode or does not fit. Pure:
+    /// a host that mirrors the configuration at its applied index (to store it with a snapshot) uses it.
+    /// </summary>
+    public static bool TryApplyConfigEntry(ConfigState current, ReadOnlySpan<byte> data, out ConfigState next)
+    {
+        next = current;
+        if (!ConfigChangeCodec.TryDecode(data, out ConfigChangeRequest request)) return false;
+        return ConfigChanger.TryApply(current, request, out next) == ConfigChangeStatus.Accepted;
+    }
+
+    /// <summary>Whether <paramref name="data"/> is a Config entry's payload that decodes (it may still not fit a configuration).</summary>
+    public static bool IsConfigEntryData(ReadOnlySpan<byte> data) => ConfigChangeCodec.TryDecode(data, out _);
 
     private void SwitchConfig(ConfigState config, long index)
     {

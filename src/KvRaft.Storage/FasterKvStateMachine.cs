@@ -98,9 +98,9 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
         ExportTicket ticket;
         lock (ApplyGate)
         {
-            SetConfiguration(configuration);
+            byte[] stored = SetSnapshotConfiguration(configuration); // the configuration at AppliedIndex, read under the gate
             FlushSessions();
-            info = new SnapshotInfo(AppliedIndex, AppliedTerm, configuration);
+            info = new SnapshotInfo(AppliedIndex, AppliedTerm, stored);
             // Applies wait only for the fold-over (tens of ms), not for the checkpoint's writes (up to a second).
             (untilAddress, durable) = store.BeginCheckpoint();
             checkpointInFlight = durable;

@@ -37,7 +37,9 @@ public interface IKvStateMachine : IDisposable
     bool TryGetSession(long clientId, out long lastSequence);
 
     /// <summary>
-    /// Takes a snapshot at the applied position with <paramref name="configuration"/>: a checkpoint of the store
+    /// Takes a snapshot at the applied position with the configuration in effect there: the one the last
+    /// <see cref="KvOp.Configure"/> applied since the state was loaded recorded, else <paramref name="configuration"/>
+    /// (the caller's, read when it asked: entries applied before the export begins may move the position): a checkpoint of the store
     /// plus a portable, chunked copy (see <see cref="ISnapshotSource"/>). The caller then compacts the log.
     /// </summary>
     ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default);

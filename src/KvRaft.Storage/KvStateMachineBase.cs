@@ -42,6 +42,10 @@ public abstract class KvStateMachineBase : IKvStateMachine
     /// <inheritdoc/>
     public byte[] Configuration { get; private set; } = [];
 
+    // The configuration the last Configure applied since the state was loaded recorded (null: none since): the one in
+    // effect at AppliedIndex, which a snapshot stores rather than the one its caller read before the export began.
+    private byte[]? appliedConfiguration;
+
     /// <inheritdoc/>
     public int SessionCount => sessions.Count;
 
@@ -84,6 +88,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
         AppliedIndex = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied);
         AppliedTerm = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied.AsSpan(8));
         Configuration = Read(KvKeys.ConfigurationKey) ?? [];
+        appliedConfiguration = null;
         foreach (var (key, _) in ReadSessions())
         {
             // A store scan may also yield superseded record versions: the point read is authoritative.
@@ -97,6 +102,18 @@ public abstract class KvStateMachineBase : IKvStateMachine
             CountIdentity(state.Identity, +1);
         }
         RebuildSessionsByUse();
+    }
+
+    /// <summary>
+    /// Records the configuration a snapshot of the applied position stores (called under <see cref="ApplyGate"/>):
+    /// the last one a <see cref="KvOp.Configure"/> applied since the state was loaded, or else the caller's
+    /// <paramref name="requested"/> (read when no Configure was applied since, so the one in effect); returns it.
+    /// </summary>
+    private protected byte[] SetSnapshotConfiguration(byte[] requested)
+    {
+        byte[] configuration = appliedConfiguration ?? requested;
+        SetConfiguration(configuration);
+        return configuration;
     }
 
     private protected void SetConfiguration(byte[] configuration)
@@ -161,6 +178,11 @@ public abstract class KvStateMachineBase : IKvStateMachine
     private KvResult ApplyOne(in KvApply apply)
     {
         var command = apply.Command;
+        if (command.Op == KvOp.Configure)
+        {
+            appliedConfiguration = command.Value.ToArray(); // rare: one per membership change
+            return new KvResult(KvStatus.Ok, null);
+        }
         if (command.Op == KvOp.RegisterSession)
         {
             return RegisterSession(command.ClientId, command.Identity, apply.Index);

@@ -14,6 +14,11 @@ public enum KvOp : byte
     /// and carried in the log entry). An id that is already live is refused (<see cref="KvStatus.SessionIdTaken"/>).
     /// </summary>
     RegisterSession = 6,
+    /// <summary>
+    /// A configuration entry: only advances the applied index, and records <see cref="KvCommand.Value"/> (the cluster
+    /// configuration in effect from this entry on, opaque to storage) as the one a snapshot of this position stores.
+    /// </summary>
+    Configure = 7,
 }
 
 /// <summary>

@@ -58,9 +58,9 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     /// <inheritdoc/>
     public override ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
     {
-        SetConfiguration(configuration);
+        byte[] stored = SetSnapshotConfiguration(configuration);
         FlushSessions();
-        var info = new SnapshotInfo(AppliedIndex, AppliedTerm, configuration);
+        var info = new SnapshotInfo(AppliedIndex, AppliedTerm, stored);
         using var stream = new MemoryStream();
         var records = store.OrderBy(pair => pair.Key, ByteArrayComparer.Instance).Select(pair => new SnapshotRecord(pair.Key, pair.Value));
         SnapshotFile.Write(stream, info, records, Limits.SnapshotChunkBytes);

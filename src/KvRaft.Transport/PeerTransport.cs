@@ -189,6 +189,9 @@ public sealed partial class PeerTransport : IAsyncDisposable
 
     internal ChannelSet Channels => _channels;
 
+    /// <summary>Whether <paramref name="nodeId"/> is this node or one of the peers it was started with (it knows their addresses).</summary>
+    public bool KnowsPeer(int nodeId) => nodeId == Options.LocalNodeId || _links.ContainsKey(nodeId);
+
     internal PeerLink? FindLink(int nodeId) => _links.GetValueOrDefault(nodeId);
 
     internal void Attached(PeerLink link, PeerConnection connection, string direction)

@@ -42,7 +42,9 @@ internal static class Generators
 
     public static readonly Gen<SnapshotMeta?> Snapshot = Gen.OneOf(
         Gen.Const((SnapshotMeta?)null),
-        Gen.Select(Gen.Long, Gen.Long, Gen.Int.Array[0, ProtocolLimits.VotersMax], (i, t, v) => (SnapshotMeta?)new SnapshotMeta(i, t, v)));
+        Gen.Select(Gen.Long, Gen.Long, Gen.Int.Array[0, ProtocolLimits.VotersMax], (i, t, v) => (SnapshotMeta?)new SnapshotMeta(i, t, v)),
+        Gen.Select(Gen.Long, Gen.Long, Gen.Int.Array[0, 8], Gen.Int.Array[0, 8], Gen.Int.Array[0, 8], Gen.Bool,
+            (i, t, v, o, l, a) => (SnapshotMeta?)new SnapshotMeta(i, t, v) { VotersOutgoing = o, Learners = l, AutoLeave = a }));
 
     public static readonly Gen<PeerMessage> PeerMessage =
         from type in Gen.Enum<PeerMessageType>()

@@ -182,6 +182,49 @@ public class PeerMessageTests
         Assert.Equal(ProtocolError.TooLarge, PeerMessageCodec.Parse(bytes, out _).Error);
     }
 
+    private static readonly SnapshotMeta JointMeta = new(100, 4, new[] { 1, 2, 4 }) { VotersOutgoing = new[] { 1, 2, 3 }, Learners = new[] { 5 }, AutoLeave = true };
+
+    [Fact]
+    public void SnapshotMeta_CarriesLearnersOutgoingVotersAndAutoLeave()
+    {
+        var message = new PeerMessage { Type = PeerMessageType.Snapshot, Snapshot = JointMeta };
+        Assert.True(PeerMessageCodec.Parse(Codecs.PeerMessage.Encode(message), out var parsed).IsOk);
+        Assert.Equal(JointMeta, parsed.Snapshot);
+    }
+
+    [Fact]
+    public void SnapshotMeta_OfVotersAloneIsWrittenAsBeforeLearnersExisted()
+    {
+        var bytes = Codecs.PeerMessage.Encode(new PeerMessage { Type = PeerMessageType.Snapshot, Snapshot = new SnapshotMeta(100, 4, new[] { 1, 2, 3 }) });
+        Assert.Equal(PeerMessageCodec.FixedBytes + 16 + 2 + 12, bytes.Length);
+        Assert.Equal(4, bytes[1]); // the snapshot flag alone: a reader of the first format reads it
+    }
+
+    [Fact]
+    public void SnapshotMeta_RefusesAnAutoLeaveOtherThanZeroOrOne()
+    {
+        var bytes = Codecs.PeerMessage.Encode(new PeerMessage { Type = PeerMessageType.Snapshot, Snapshot = JointMeta });
+        bytes[^1] = 2;
+        Assert.Equal(ProtocolError.Malformed, PeerMessageCodec.Parse(bytes, out _).Error);
+    }
+
+    [Fact]
+    public void SnapshotMeta_RefusesTooManyLearners()
+    {
+        var bytes = Codecs.PeerMessage.Encode(new PeerMessage { Type = PeerMessageType.Snapshot, Snapshot = JointMeta });
+        int learnerCount = PeerMessageCodec.FixedBytes + 16 + 2 + 12 + 2 + 12;
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(learnerCount), ProtocolLimits.VotersMax + 1);
+        Assert.Equal(ProtocolError.TooLarge, PeerMessageCodec.Parse(bytes, out _).Error);
+    }
+
+    [Fact]
+    public void SnapshotMeta_RefusesTheExtendedFlagWithoutASnapshot()
+    {
+        var bytes = Codecs.PeerMessage.Encode(new PeerMessage { Type = PeerMessageType.Heartbeat });
+        bytes[1] = 8;
+        Assert.Equal(ProtocolError.Malformed, PeerMessageCodec.Parse(bytes, out _).Error);
+    }
+
     [Fact]
     public void PeerMessage_RefusesAnEntriesSectionWithNoEntries()
     {

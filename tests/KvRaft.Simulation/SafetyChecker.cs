@@ -18,6 +18,12 @@ internal sealed class SafetyChecker(Simulation simulation)
     private readonly HashSet<(int Node, long Term)> _leadersChecked = new();
     private readonly List<LogEntry> _scratch = new();
 
+    private readonly Dictionary<int, ConfigState> _configSeen = new(); // each running node's configuration at the last tick
+    private readonly HashSet<int> _removed = new(); // members some node saw leave its configuration (none is added again)
+    // Members whose removal a majority of the voters left has applied, as of this tick (not sticky: a restart sends a
+    // node's applied state back to its snapshot, and the configuration with it).
+    private readonly HashSet<int> _removedOnMajority = new();
+
     /// <summary>The highest commit index any node has reached.</summary>
     public long GlobalCommitted { get; private set; }
 
@@ -34,8 +40,67 @@ internal sealed class SafetyChecker(Simulation simulation)
                 simulation.Fail(ViolationKind.ElectionSafety, $"n{leader} and n{host.Id} both lead term {raft.Term}");
             }
             _leaderOfTerm[raft.Term] = host.Id;
-            if (_leadersChecked.Add((host.Id, raft.Term))) CheckLeaderCompleteness(host, raft);
+            if (!_leadersChecked.Add((host.Id, raft.Term))) continue;
+            CheckLeaderCompleteness(host, raft);
+            if (!raft.Config.IsVoter(host.Id) || (_removedOnMajority.Contains(host.Id) && !HoldsItsRemoval(host, raft)))
+            {
+                simulation.Fail(ViolationKind.RemovedNodeLeads, $"n{host.Id} leads term {raft.Term} after a majority of the voters left applied its removal");
+            }
         }
+    }
+
+    /// <summary>
+    /// Notes every member whose removal a majority of the remaining voters has applied (a running node's configuration,
+    /// not joint, without it, and a majority of its voters running with a configuration without it): while so, it
+    /// becomes leader only holding its removal (<see cref="HoldsItsRemoval"/>); a node that applied its removal never
+    /// leads. Checked before <see cref="AfterStep"/> sees the next leaders.
+    /// </summary>
+    public void TrackRemovals(IReadOnlyList<SimHost> hosts)
+    {
+        _removedOnMajority.Clear();
+        foreach (SimHost host in hosts)
+        {
+            if (host.Node is not { } node)
+            {
+                _configSeen.Remove(host.Id); // a restart may go back to an older configuration: no removal in that
+                continue;
+            }
+            ConfigState config = node.Config;
+            if (_configSeen.TryGetValue(host.Id, out ConfigState? before))
+            {
+                foreach (int id in before.Voters.Concat(before.VotersOutgoing).Concat(before.Learners).Where(id => !config.IsMember(id))) _removed.Add(id);
+            }
+            _configSeen[host.Id] = config;
+            if (config.IsJoint) continue;
+            foreach (int id in _removed)
+            {
+                if (config.IsMember(id) || _removedOnMajority.Contains(id)) continue;
+                // Counted among the running voters only: what a crashed node applied may be lost with its restart.
+                int applied = config.Voters.Count(v => hosts[v - 1].Node is { } voter && !voter.Config.IsMember(id));
+                if (applied > config.Voters.Length / 2) _removedOnMajority.Add(id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the log of <paramref name="host"/> holds, above what it applied, the Config entry that removes it. A
+    /// removed node that has not applied its removal campaigns in the configuration before it, a correct campaign it
+    /// may win (as in etcd-io/raft: configurations take effect when applied); holding its removal, it then commits and
+    /// applies it, and steps down. One that lacks it cannot win: the quorum that committed it meets every quorum of the
+    /// configuration before.
+    /// </summary>
+    private bool HoldsItsRemoval(SimHost host, RaftNode raft)
+    {
+        _scratch.Clear();
+        long from = Math.Max(host.Machine.AppliedIndex + 1, host.Log.FirstIndex);
+        if (from <= host.Log.LastIndex) host.Log.Read(from, host.Log.LastIndex + 1, long.MaxValue, _scratch);
+        ConfigState config = raft.Config;
+        foreach (LogEntry entry in _scratch.Where(e => e.Type == (byte)EntryType.Config))
+        {
+            if (RaftNode.TryApplyConfigEntry(config, entry.Data.Span, out ConfigState next)) config = next;
+            if (!config.IsVoter(host.Id)) return true;
+        }
+        return false;
     }
 
     private void CheckCommitAdvance(SimHost host, RaftNode raft)

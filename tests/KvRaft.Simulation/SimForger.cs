@@ -44,9 +44,9 @@ internal sealed class SimForger(Simulation simulation, Prng random)
         switch (random.Next(3))
         {
             case 0:
-                sender = NonVoter();
+                sender = ImpossibleSender(to);
                 message = message with { From = sender };
-                forgery = $"{message.Type} from non-voter {sender}";
+                forgery = $"{message.Type} from impossible sender {sender}";
                 break;
             case 1:
                 sender = OtherNode(except: message.From);
@@ -87,7 +87,7 @@ internal sealed class SimForger(Simulation simulation, Prng random)
     private void ForgeChunk(int to)
     {
         bool nonVoter = random.Chance(0.5);
-        int sender = nonVoter ? NonVoter() : OtherNode(except: to);
+        int sender = nonVoter ? ImpossibleSender(to) : OtherNode(except: to);
         byte[] payload = new byte[1 + random.Next(64)];
         var chunk = new WireSnapshotChunk
         {
@@ -97,7 +97,7 @@ internal sealed class SimForger(Simulation simulation, Prng random)
             Payload = payload,
         };
         string forgery;
-        if (nonVoter) forgery = $"snapshot chunk from non-voter {sender}";
+        if (nonVoter) forgery = $"snapshot chunk from impossible sender {sender}";
         else if (random.Chance(0.5)) (chunk, forgery) = (chunk with { Compressed = true, UncompressedBytes = 4 << 20 }, "snapshot chunk claiming compression");
         else (chunk, forgery) = (chunk with { Offset = ulong.MaxValue - (ulong)random.Next(1000) }, "snapshot chunk beyond SnapshotBytesMax");
         simulation.Network.ScheduleForged(random, () =>
@@ -123,11 +123,13 @@ internal sealed class SimForger(Simulation simulation, Prng random)
         Context = random.Next(3),
     };
 
-    private int NonVoter() => random.Next(3) switch
+    // No correct peer has it: an id not positive, or the receiver's own. (Any other positive id may be a member this
+    // node does not know yet: docs/design.md, "Membership".)
+    private int ImpossibleSender(int to) => random.Next(3) switch
     {
         0 => 0,
         1 => -1 - random.Next(1000),
-        _ => simulation.NodeCount + 1 + random.Next(1000),
+        _ => to,
     };
 
     private int OtherNode(int except)

@@ -80,6 +80,7 @@ public sealed partial class Simulation
             Partition();
         }
         if (Random.Chance(_profile.TransferProbability)) TransferLeadership();
+        if (ChangesMembership && _membershipRandom.Chance(MembershipChangeProbability)) ChangeMembership();
         IsolateWhenDue();
         ChurnNewLeader();
         ReadFromStaleLeaderWhenDue();

@@ -1,3 +1,5 @@
+using KvRaft.Raft;
+
 namespace KvRaft.Simulation;
 
 public sealed partial class Simulation
@@ -41,6 +43,10 @@ public sealed partial class Simulation
     {
         SimClient writer = _clients[0];
         long index = Audit.AppliedIndexOf(writer.ClientId, writer.LivenessWriteSequence);
-        return index > 0 && _hosts.All(h => h.IsUp && h.Machine.AppliedIndex >= index);
+        if (index <= 0 || _hosts.Any(h => !h.IsUp)) return false;
+        // Every member of the configuration in effect where most was applied: removed nodes and a spare never added
+        // get no entries.
+        ConfigState config = _hosts.MaxBy(h => h.Machine.AppliedIndex)!.Node!.Config;
+        return _hosts.All(h => !config.IsMember(h.Id) || h.Machine.AppliedIndex >= index);
     }
 }

@@ -38,7 +38,10 @@ public sealed partial class Simulation
         Audit = new ApplyAudit(this);
         Checker = new SafetyChecker(this);
         if (options.ForgeriesPerTick > 0) Forger = new SimForger(this, new Prng(options.Seed ^ 0x5EED_F0E6_0000_0001UL));
-        NodeCount = options.NodeCount != 0 ? options.NodeCount : (Random.Chance(0.5) ? 3 : 5);
+        VoterCount = options.NodeCount != 0 ? options.NodeCount : (Random.Chance(0.5) ? 3 : 5);
+        _membershipRandom = new Prng(options.Seed ^ 0x3E3B_E125_0000_0001UL); // its own stream: runs without changes are as before
+        ChangesMembership = _membershipRandom.Chance(MembershipSeedShare);
+        NodeCount = VoterCount + (ChangesMembership ? 1 : 0); // the spare node, started empty, no member until added
         _stagingDirectory = Path.Combine(StagingRoot, $"kvraft-sim-{options.Seed}-{Guid.NewGuid():N}");
         var limits = new ServerLimits
         {
@@ -48,8 +51,8 @@ public sealed partial class Simulation
             AppendEntriesMax = _profile.AppendEntriesMax,
             InflightMessagesMax = _profile.InflightMessagesMax,
         };
-        int[] voters = Enumerable.Range(1, NodeCount).ToArray();
-        foreach (int id in voters) _hosts.Add(new SimHost(this, id, voters, limits, Path.Combine(_stagingDirectory, $"n{id}")));
+        int[] voters = Enumerable.Range(1, VoterCount).ToArray();
+        for (int id = 1; id <= NodeCount; id++) _hosts.Add(new SimHost(this, id, voters, limits, Path.Combine(_stagingDirectory, $"n{id}")));
         int clients = 3 + Random.Next(6);
         for (int i = 0; i < clients; i++) _clients.Add(new SimClient(this, i, Random));
     }
@@ -73,7 +76,11 @@ public sealed partial class Simulation
     /// <summary>Forged messages and chunks delivered to a running node.</summary>
     internal long ForgeriesDelivered { get; set; }
 
+    /// <summary>Nodes hosted: the bootstrap voters, then the spare node in runs that change membership.</summary>
     internal int NodeCount { get; }
+
+    /// <summary>The bootstrap voters (ids 1..VoterCount).</summary>
+    internal int VoterCount { get; }
 
     internal bool LeaseReads => _profile.LeaseReads;
 
@@ -86,7 +93,7 @@ public sealed partial class Simulation
     public SimulationResult Run()
     {
         using PlantedBugs.Scope plants = PlantedBugs.Plant(Options.Plants);
-        Trace($"seed {Options.Seed}: {NodeCount} nodes, {_clients.Count} clients, profile {_profile}");
+        Trace($"seed {Options.Seed}: {VoterCount} voters{(ChangesMembership ? " and a spare node, membership changes" : "")}, {_clients.Count} clients, profile {_profile}");
         try
         {
             foreach (SimHost host in _hosts) host.Start();
@@ -124,6 +131,7 @@ public sealed partial class Simulation
         Network.DeliverDue();
         foreach (SimHost host in _hosts) host.Step();
         Checker.AfterStep(_hosts);
+        Checker.TrackRemovals(_hosts); // after: a leader is checked against the removals applied before its election
         if (Options.Trace && Tick % 10 == 0) TraceRoles();
     }
 

@@ -25,6 +25,8 @@ public enum ViolationKind
     RestartFailed,
     /// <summary>The healed cluster did not answer every client, or did not apply a new write everywhere, in time.</summary>
     Liveness,
+    /// <summary>A node removed from the configuration became leader after a majority of the remaining voters applied its removal.</summary>
+    RemovedNodeLeads,
     /// <summary>A node (or the simulator) threw: a node must never stop.</summary>
     UnexpectedException,
     /// <summary>A node refused a message or chunk a correct node sent: the peer validation is too strict.</summary>

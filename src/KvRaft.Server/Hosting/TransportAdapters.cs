@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using KvRaft.Protocol;
+using KvRaft.Raft;
 using KvRaft.Server.Metrics;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
@@ -78,6 +79,20 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
     }
 
     public void Flush() => transport.Flush();
+
+    /// <summary>
+    /// The transport's peers are fixed at start (their addresses come from --peers): a member it has no address for
+    /// is logged, and reached only when it dials this node. Adding and removing peers at runtime waits for the
+    /// members' addresses in the replicated configuration (issue 15).
+    /// </summary>
+    public void OnMembersChanged(ConfigState config)
+    {
+        logger.LogInformation("Configuration in effect: {Config}", config);
+        foreach (int member in config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners))
+        {
+            if (!transport.KnowsPeer(member)) logger.LogWarning("Member {Member} has no known address: this node cannot dial it", member);
+        }
+    }
 
     private void StreamSnapshot(PeerMessage metadata, ISnapshotSource snapshot)
     {

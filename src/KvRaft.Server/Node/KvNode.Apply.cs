@@ -46,6 +46,11 @@ public sealed partial class KvNode
 
     private int AddApplies(Entry entry)
     {
+        if (entry.Type == Raft.EntryType.Config)
+        {
+            _applies.Add(new KvApply(entry.Index, entry.Term, ConfigureCommand(entry)));
+            return 1;
+        }
         if (entry.Type != Raft.EntryType.Normal)
         {
             _applies.Add(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));

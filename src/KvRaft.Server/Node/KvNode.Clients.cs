@@ -58,7 +58,9 @@ public sealed partial class KvNode
         var response = new ClientResponse { RequestId = requestId, Op = op, Status = status, Message = message };
         if (status == ClientStatus.NotLeader)
         {
-            int leader = _raft.Leader;
+            // A node that is no member hears from no leader: its hint would be stale for good (two removed nodes once
+            // sent a client back and forth between them). It names none, and the client tries another node.
+            int leader = _raft.Config.IsMember(Id) ? _raft.Leader : 0;
             response = response with
             {
                 LeaderKnown = leader != 0,

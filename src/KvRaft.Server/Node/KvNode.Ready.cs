@@ -41,7 +41,12 @@ public sealed partial class KvNode
         // Index loops here and below: a foreach over the Ready's IReadOnlyList properties would box an enumerator.
         for (int i = 0; i < ready.Messages.Count; i++) SendPeer(ready.Messages[i]);
         _peers.Flush();
-        if (ready.Snapshot is { } snapshot) InstallIncomingSnapshot(snapshot);
+        if (ready.Snapshot is { } snapshot)
+        {
+            InstallIncomingSnapshot(snapshot);
+            _appliedConfig = snapshot.Config;
+        }
+        ConfigState? configChanged = ready.Config; // read now: AcceptReady recycles the Ready
         mustCommit = AppendToLog(ready) || ready.Snapshot is not null;
         long lastAppended = ready.Entries.Count > 0 ? ready.Entries[^1].Index : 0; // read now: AcceptReady recycles the Ready
         // The core hands out only committed entries durable here: apply and answer them now.
@@ -55,6 +60,7 @@ public sealed partial class KvNode
         MarkReplied();
         List<Message> afterPersist = TakeAfterPersist(ready);
         PersistedMark mark = _raft.AcceptReady();
+        AfterConfigApplied(configChanged);
         if (mustCommit)
         {
             _logWrites.Enqueue(new LogWrite(mark, afterPersist, lastAppended));

@@ -82,7 +82,7 @@ public sealed partial class KvNode
     /// <summary>The verdict on a chunk before anything is staged; refusals first, then what a correct peer may send.</summary>
     private PeerCheck CheckChunk(int from, in WireSnapshotChunk chunk)
     {
-        if (!PeerMessageValidator.IsOtherVoter(from, View)) return PeerCheck.Refuse("a snapshot chunk from a node that is not another voter");
+        if (!PeerMessageValidator.IsPossiblePeer(from, View)) return PeerCheck.Refuse("a snapshot chunk from a node that is not another node");
         if (chunk.Compressed || chunk.UncompressedBytes != chunk.Payload.Length) return PeerCheck.Refuse("a snapshot chunk not decompressed by the transport");
         if (chunk.Payload.Length > ProtocolLimits.SnapshotChunkBytesMax) return PeerCheck.Refuse("a snapshot chunk above SnapshotChunkBytesMax");
         if (chunk.Offset > (ulong)_limits.SnapshotBytesMax || (long)chunk.Offset + chunk.Payload.Length > _limits.SnapshotBytesMax)
@@ -204,7 +204,9 @@ public sealed partial class KvNode
         long latest = _machine.LatestSnapshot?.Info.Index ?? 0;
         if (_machine.AppliedIndex <= latest) return false;
         _snapshotInProgress = true;
-        configuration = ClusterMembership.Encode(_raft.Config); // the configuration in effect at what was applied
+        // The configuration in effect at the applied index (the core's may already be a restored snapshot's whose
+        // install waits for the next Ready); a Configure the machine applies before its export begins replaces it.
+        configuration = ClusterMembership.Encode(_appliedConfig);
         return true;
     }
 

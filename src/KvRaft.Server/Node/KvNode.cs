@@ -59,6 +59,7 @@ public sealed partial class KvNode
             AsyncStorageWrites = true, // the only Ready path: see KvNode.Ready.cs
         });
         _role = _raft.Role;
+        _appliedConfig = _raft.Config;
         _profile = options.Profile;
         _sessionIds = options.SessionIds;
         _registrationTokens = options.Limits.SessionRegistrationBurst;
@@ -115,7 +116,7 @@ public sealed partial class KvNode
     }
 
     /// <summary>What the node knows of itself, for checking a peer's input.</summary>
-    private PeerView View => new(Id, _raft.Voters, _raft.Term, _raft.Leader, _raft.Role, _raft.LastIndex);
+    private PeerView View => new(Id, _raft.Config, _raft.Term, _raft.Leader, _raft.Role, _raft.LastIndex);
 
     /// <summary>The transport could not reach <paramref name="peer"/>.</summary>
     public void OnPeerUnreachable(int peer) => _raft.ReportUnreachable(peer);

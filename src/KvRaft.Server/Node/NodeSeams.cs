@@ -21,6 +21,15 @@ public interface IPeerOutbox
 
     /// <summary>Flushes what was queued this turn.</summary>
     void Flush();
+
+    /// <summary>
+    /// The configuration in effect changed (a Config entry applied, or a snapshot restored): the host opens connections
+    /// to members it has none to and may close those of nodes no longer members. By default nothing happens: the
+    /// members' addresses are not in the replicated configuration yet.
+    /// </summary>
+    void OnMembersChanged(Raft.ConfigState config)
+    {
+    }
 }
 
 /// <summary>Where answers to clients go. Connections are named by the id the host gave them.</summary>

@@ -35,7 +35,7 @@ public static class PeerMessageMapper
             Context = message.Context,
             Entries = EntryList.From(scratch.AsMemory(0, source.Length)),
             Snapshot = message.Type == MessageType.Snapshot
-                ? new SnapshotMeta(message.Snapshot.Index, message.Snapshot.Term, message.Snapshot.Config.Voters)
+                ? ToWire(message.Snapshot)
                 : null,
         };
     }
@@ -66,8 +66,27 @@ public static class PeerMessageMapper
         };
         if (wire.Snapshot is { } snapshot)
         {
-            message.Snapshot = new SnapshotMetadata(snapshot.Index, snapshot.Term, new ConfigState(snapshot.Voters.ToArray()));
+            message.Snapshot = new SnapshotMetadata(snapshot.Index, snapshot.Term, ConfigOf(snapshot));
         }
         return message;
     }
+
+    private static SnapshotMeta ToWire(in SnapshotMetadata snapshot)
+    {
+        ConfigState config = snapshot.Config;
+        return new SnapshotMeta(snapshot.Index, snapshot.Term, config.Voters)
+        {
+            VotersOutgoing = config.VotersOutgoing,
+            Learners = config.Learners,
+            AutoLeave = config.AutoLeave,
+        };
+    }
+
+    /// <summary>The configuration a snapshot's metadata carries, lists sorted (the validator checks it is well-formed).</summary>
+    public static ConfigState ConfigOf(in SnapshotMeta snapshot) => new ConfigState(snapshot.Voters.ToArray())
+    {
+        VotersOutgoing = snapshot.VotersOutgoing.ToArray(),
+        Learners = snapshot.Learners.ToArray(),
+        AutoLeave = snapshot.AutoLeave,
+    }.Normalized();
 }

@@ -30,12 +30,12 @@ public readonly record struct PeerCheck(PeerVerdict Verdict, string? Reason)
     public bool IsRefused => Verdict == PeerVerdict.Refused;
 }
 
-/// <summary>What a node knows of itself when it checks a peer's message.</summary>
-public readonly record struct PeerView(int Id, IReadOnlyList<int> Voters, long Term, int Leader, Role Role, long LastIndex);
+/// <summary>What a node knows of itself when it checks a peer's message: <paramref name="Config"/> is the configuration in effect.</summary>
+public readonly record struct PeerView(int Id, ConfigState Config, long Term, int Leader, Role Role, long LastIndex);
 
 /// <summary>
 /// Checks every message from a peer against the node's state before the Raft core sees it (docs/security.md, "Peer
-/// port"): who sent it (the connection's authenticated peer, another voter, to this node), its terms (never negative,
+/// port"): who sent it (the connection's authenticated peer, another node, to this node), its terms (never negative,
 /// never beyond <see cref="RaftNode.TermMax"/> nor <see cref="TermAheadMax"/> above ours), its indices (never
 /// negative; an Append's entries right after its index, terms never decreasing nor passing the message's, each
 /// command batch well-formed), one leader per term, and answers only to what this node sent. Allocation-free when
@@ -57,22 +57,21 @@ public static class PeerMessageValidator
         return refusal is null ? PeerCheck.Accept : PeerCheck.Refuse(refusal);
     }
 
-    /// <summary>Whether <paramref name="id"/> is a voter of <paramref name="node"/> other than the node itself.</summary>
-    public static bool IsOtherVoter(int id, in PeerView node)
-    {
-        if (id == node.Id) return false;
-        for (int i = 0; i < node.Voters.Count; i++) // an index loop: a foreach over the interface would box an enumerator
-        {
-            if (node.Voters[i] == id) return true;
-        }
-        return false;
-    }
+    /// <summary>
+    /// Whether <paramref name="id"/> may be a peer of <paramref name="node"/>: a member of its configuration (a voter of
+    /// either half or a learner) other than itself, or any other positive id. A voter or learner just added, or the
+    /// leader of a configuration this node has not applied yet (a node added while it was down, or one that gets the
+    /// change from a snapshot), is a correct peer before this node knows of it; the core accepts any positive sender
+    /// other than itself and listens, as leader, only to its members (docs/design.md, "Membership"). What stays
+    /// impossible: an id not positive, and this node's own.
+    /// </summary>
+    public static bool IsPossiblePeer(int id, in PeerView node) => id > 0 && id != node.Id;
 
     private static string? CheckIdentity(int sender, in PeerMessage message, in PeerView node)
     {
         if (message.From != sender) return "From is not the peer the connection was opened by";
         if (message.To != node.Id) return "To is not this node";
-        if (!IsOtherVoter(sender, node)) return "the sender is not another voter";
+        if (!IsPossiblePeer(sender, node)) return "the sender is not another node";
         return null;
     }
 
@@ -94,11 +93,11 @@ public static class PeerMessageValidator
         return message.Type switch
         {
             PeerMessageType.Append => CheckEntries(message),
-            PeerMessageType.Snapshot => CheckSnapshot(message.Snapshot!.Value, message.Term, node),
+            PeerMessageType.Snapshot => CheckSnapshot(message.Snapshot!.Value, message.Term),
             PeerMessageType.PreVote when message.Context != 0 => "a pre-vote with a context",
             PeerMessageType.Vote when message.Context is not 0 and not ForcedCampaignContext => "a vote with an unknown context",
-            PeerMessageType.TimeoutNow when message.Context != 0 && (message.Context == message.From || !IsOtherVoter((int)Math.Clamp(message.Context, 0, int.MaxValue), node))
-                => "a leadership transfer notice naming no other voter",
+            PeerMessageType.TimeoutNow when message.Context != 0 && (message.Context == message.From || message.Context > int.MaxValue || !IsPossiblePeer((int)Math.Max(message.Context, 0), node))
+                => "a leadership transfer notice naming no other node",
             _ => null,
         };
     }
@@ -116,22 +115,22 @@ public static class PeerMessageValidator
             if (entry.Index != expected++) return "entries do not follow the Append's index one by one";
             if (entry.Term < 1 || entry.Term < previousTerm || entry.Term > message.Term) return "an entry term below the one before it or above the message's";
             previousTerm = entry.Term;
-            if (entry.Type == Protocol.EntryType.Config) return "a configuration entry (membership changes are not supported)";
+            if (entry.Type == Protocol.EntryType.Config && !RaftNode.IsConfigEntryData(entry.Data.Span)) return "a configuration entry that does not decode";
             if (entry.Type == Protocol.EntryType.Normal && !KvCommandBatchCodec.Parse(entry.Data, out _).IsOk) return "an entry that is not a well-formed command batch";
         }
         return null;
     }
 
-    private static string? CheckSnapshot(SnapshotMeta snapshot, long messageTerm, in PeerView node)
+    /// <summary>
+    /// A snapshot's configuration must be well-formed (ids positive, distinct, ascending; learners no voters;
+    /// auto-leave only when joint). It need not name this node: a learner just added may be sent a snapshot taken
+    /// before its addition, and the entries after it add the node.
+    /// </summary>
+    private static string? CheckSnapshot(SnapshotMeta snapshot, long messageTerm)
     {
         if (snapshot.Index < 1 || snapshot.Term < 1 || snapshot.Term > messageTerm) return "a snapshot index or term out of range";
-        ReadOnlySpan<int> voters = snapshot.Voters.Span;
-        if (voters.Length != node.Voters.Count) return "a snapshot whose voters are not this cluster's";
-        for (int i = 0; i < voters.Length; i++)
-        {
-            if (voters[i] != node.Id && !IsOtherVoter(voters[i], node)) return "a snapshot whose voters are not this cluster's";
-            if (voters[(i + 1)..].Contains(voters[i])) return "a snapshot naming a voter twice";
-        }
+        if (snapshot.Voters.Length + snapshot.VotersOutgoing.Length + snapshot.Learners.Length > ConfigState.MembersMax) return "a snapshot configuration above MembersMax";
+        if (!PeerMessageMapper.ConfigOf(snapshot).IsWellFormed()) return "a snapshot whose configuration is not well-formed";
         return null;
     }
 

@@ -1,6 +1,8 @@
 // Goal: PeerMessageValidator refuses every message no correct peer sends, naming why, and takes every message a
 // correct peer may send (late answers and newer terms among them); method: the validator is called directly with a
 // node's view (node 2 of voters {1, 2, 3} in term 5, following node 1, log ending at 20; or node 1 leading term 5).
+// Membership: a node may hear from members it does not know yet (a learner just added, the leader of a configuration
+// it has not applied), so any positive id but its own is a possible sender; Config entries that decode are taken.
 using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
@@ -10,8 +12,14 @@ namespace KvRaft.Server.Tests.Node;
 public sealed class PeerMessageValidatorTests
 {
     private static readonly int[] Voters = [1, 2, 3];
-    private static readonly PeerView Follower = new(2, Voters, Term: 5, Leader: 1, Role.Follower, LastIndex: 20);
-    private static readonly PeerView Leader = new(1, Voters, Term: 5, Leader: 1, Role.Leader, LastIndex: 20);
+    private static readonly PeerView Follower = new(2, new ConfigState(Voters), Term: 5, Leader: 1, Role.Follower, LastIndex: 20);
+    private static readonly PeerView Leader = new(1, new ConfigState(Voters), Term: 5, Leader: 1, Role.Leader, LastIndex: 20);
+    private static readonly SnapshotMeta JointWithLearner = new(30, 5, new[] { 1, 2, 4 }) { VotersOutgoing = new[] { 1, 2, 3 }, Learners = new[] { 5 }, AutoLeave = true };
+
+    private static EntryList ConfigEntry(byte[] data) => EntryList.From(new[] { new WireEntry(21, 5, Protocol.EntryType.Config, data) });
+
+    // ConfigChangeCodec's form (docs/design.md, "Membership"): kind 1 (a change), transition 0 (auto), count 1, then type 2 (add learner) and node id 4.
+    private static readonly byte[] AddLearner4 = [1, 0, 1, 2, 4, 0, 0, 0];
 
     private static PeerMessage To2(PeerMessageType type, int from = 1, long term = 5) => new() { Type = type, From = from, To = 2, Term = term };
 
@@ -26,9 +34,9 @@ public sealed class PeerMessageValidatorTests
     {
         { "From is not the peer", To2(PeerMessageType.Heartbeat), 3 },
         { "To is not this node", To2(PeerMessageType.Heartbeat) with { To = 3 }, 1 },
-        { "not another voter", To2(PeerMessageType.Heartbeat, from: 4), 4 },
-        { "not another voter", To2(PeerMessageType.Heartbeat, from: 2), 2 },
-        { "not another voter", To2(PeerMessageType.Heartbeat, from: 0), 0 },
+        { "not another node", To2(PeerMessageType.Heartbeat, from: 2), 2 },
+        { "not another node", To2(PeerMessageType.Heartbeat, from: 0), 0 },
+        { "not another node", To2(PeerMessageType.Heartbeat, from: -4), -4 },
         { "a negative term", To2(PeerMessageType.Heartbeat, term: -1), 1 },
         { "a term above TermMax", To2(PeerMessageType.Vote, from: 3, term: long.MaxValue), 3 },
         { "a term above TermMax", To2(PeerMessageType.Vote, from: 3, term: RaftNode.TermMax + 1), 3 },
@@ -46,21 +54,25 @@ public sealed class PeerMessageValidatorTests
         { "an entry term below", To2(PeerMessageType.Append) with { Index = 20, LogTerm = 4, Entries = Entries((21, 5), (22, 4)) }, 1 },
         { "entry indices overflow", To2(PeerMessageType.Append) with { Index = long.MaxValue, LogTerm = 4, Entries = Entries((long.MinValue, 5)) }, 1 },
         { "not a well-formed command batch", To2(PeerMessageType.Append) with { Index = 20, LogTerm = 5, Entries = Batch(21, 5, [0xBA, 0xD0]) }, 1 },
-        { "a configuration entry", To2(PeerMessageType.Append) with { Index = 20, LogTerm = 5, Entries = EntryList.From(new[] { new WireEntry(21, 5, Protocol.EntryType.Config, default) }) }, 1 },
+        { "a configuration entry that does not decode", To2(PeerMessageType.Append) with { Index = 20, LogTerm = 5, Entries = ConfigEntry([]) }, 1 },
+        { "a configuration entry that does not decode", To2(PeerMessageType.Append) with { Index = 20, LogTerm = 5, Entries = ConfigEntry([1, 0, 1, 9, 4, 0, 0, 0]) }, 1 },
         { "not the leader of the term", To2(PeerMessageType.Append, from: 3) with { Index = 20, LogTerm = 5 }, 3 },
         { "not the leader of the term", To2(PeerMessageType.Heartbeat, from: 3), 3 },
         { "not the leader of the term", To2(PeerMessageType.TimeoutNow, from: 3), 3 },
         { "not the leader of the term", To2(PeerMessageType.Snapshot, from: 3) with { Snapshot = new SnapshotMeta(30, 5, Voters) }, 3 },
         { "a snapshot index or term out of range", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 6, Voters) }, 1 },
         { "a snapshot index or term out of range", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(0, 5, Voters) }, 1 },
-        { "voters are not this cluster's", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, new[] { 1, 2, 4 }) }, 1 },
-        { "voters are not this cluster's", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, new[] { 1, 2 }) }, 1 },
-        { "a snapshot naming a voter twice", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, new[] { 1, 2, 2 }) }, 1 },
+        { "configuration is not well-formed", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, new[] { 1, 2, 2 }) }, 1 },
+        { "configuration is not well-formed", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, new[] { 1, 0, 2 }) }, 1 },
+        { "configuration is not well-formed", To2(PeerMessageType.Snapshot) with { Snapshot = JointWithLearner with { Learners = new[] { 3 } } }, 1 },
+        { "configuration is not well-formed", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, Voters) { AutoLeave = true } }, 1 },
+        { "configuration above MembersMax", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, Enumerable.Range(1, 40).ToArray()) { Learners = Enumerable.Range(41, 30).ToArray() } }, 1 },
         { "a pre-vote with a context", To2(PeerMessageType.PreVote, from: 3, term: 6) with { Context = 1 }, 3 },
         { "a vote with an unknown context", To2(PeerMessageType.Vote, from: 3, term: 6) with { Context = 2 }, 3 },
-        { "naming no other voter", To2(PeerMessageType.TimeoutNow) with { Context = 1 }, 1 },
-        { "naming no other voter", To2(PeerMessageType.TimeoutNow) with { Context = 7 }, 1 },
-        { "naming no other voter", To2(PeerMessageType.TimeoutNow) with { Context = 2 }, 1 },
+        { "naming no other node", To2(PeerMessageType.TimeoutNow) with { Context = 1 }, 1 },
+        { "naming no other node", To2(PeerMessageType.TimeoutNow) with { Context = -7 }, 1 },
+        { "naming no other node", To2(PeerMessageType.TimeoutNow) with { Context = 1L << 40 }, 1 },
+        { "naming no other node", To2(PeerMessageType.TimeoutNow) with { Context = 2 }, 1 },
     };
 
     [Theory]
@@ -85,6 +97,12 @@ public sealed class PeerMessageValidatorTests
         { "a forced vote", To2(PeerMessageType.Vote, from: 3, term: 6) with { Index = 20, LogTerm = 5, Context = 1 } },
         { "a transfer notice", To2(PeerMessageType.TimeoutNow) with { Context = 3 } },
         { "a snapshot", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, new[] { 3, 1, 2 }) } },
+        { "a snapshot of a joint configuration with learners", To2(PeerMessageType.Snapshot) with { Snapshot = JointWithLearner } },
+        { "a snapshot taken before this node was added", To2(PeerMessageType.Snapshot) with { Snapshot = new SnapshotMeta(30, 5, new[] { 1, 3 }) } },
+        { "a configuration entry", To2(PeerMessageType.Append) with { Index = 20, LogTerm = 5, Entries = ConfigEntry(AddLearner4) } },
+        { "a heartbeat from a learner-added leader this node does not know yet", To2(PeerMessageType.Heartbeat, from: 4, term: 6) },
+        { "a vote request from a voter added after this node's configuration", To2(PeerMessageType.PreVote, from: 7, term: 6) with { Index = 20, LogTerm = 5 } },
+        { "a transfer notice naming a node this node does not know yet", To2(PeerMessageType.TimeoutNow) with { Context = 4 } },
         { "a late vote answer", To2(PeerMessageType.VoteResponse, from: 3, term: 4) },
         { "a read index answer", To2(PeerMessageType.ReadIndexResponse) with { Index = 500, Context = -7 } },
     };
@@ -106,6 +124,14 @@ public sealed class PeerMessageValidatorTests
         Assert.Equal(PeerVerdict.Accepted, PeerMessageValidator.Check(2, To1(PeerMessageType.AppendResponse) with { Index = 20 }, Leader).Verdict);
         Assert.Equal(PeerVerdict.Accepted, PeerMessageValidator.Check(2, To1(PeerMessageType.AppendResponse, term: 4) with { Index = 90 }, Leader).Verdict);
         Assert.Equal(PeerVerdict.Accepted, PeerMessageValidator.Check(3, To1(PeerMessageType.AppendResponse, from: 3) with { Index = 12, Reject = true, LogTerm = 3, RejectHint = 9 }, Leader).Verdict);
+    }
+
+    [Fact]
+    public void A_leader_takes_answers_from_a_learner_it_added()
+    {
+        var withLearner = Leader with { Config = new ConfigState(Voters) { Learners = [4] } };
+        Assert.Equal(PeerVerdict.Accepted, PeerMessageValidator.Check(4, To1(PeerMessageType.AppendResponse, from: 4) with { Index = 20 }, withLearner).Verdict);
+        Assert.Equal(PeerVerdict.Accepted, PeerMessageValidator.Check(4, To1(PeerMessageType.HeartbeatResponse, from: 4), withLearner).Verdict);
     }
 
     private static byte[] EmptyBatch()

@@ -17,7 +17,11 @@ internal sealed class KvSimCluster : IDisposable
     private readonly Dictionary<string, string> _lastSeen = new();
     private readonly string _directory;
 
-    public KvSimCluster(ulong seed, int nodeCount, int clientCount, int keyCount, ServerLimits? limits = null, bool leaseReads = false)
+    /// <summary>
+    /// <paramref name="nodeCount"/> bootstrap voters, and <paramref name="spareNodes"/> more nodes (the next ids) started
+    /// empty with the same bootstrap configuration, no members until a change adds them.
+    /// </summary>
+    public KvSimCluster(ulong seed, int nodeCount, int clientCount, int keyCount, ServerLimits? limits = null, bool leaseReads = false, int spareNodes = 0)
     {
         Seed = seed;
         LeaseReads = leaseReads;
@@ -27,7 +31,7 @@ internal sealed class KvSimCluster : IDisposable
         int[] voters = Enumerable.Range(1, nodeCount).ToArray();
         LogWriteDelayTicksMax = Random.Chance(0.5) ? 2 : 0;
         limits ??= new ServerLimits { SnapshotAfterLogBytes = 8 << 10, CompactionLagEntries = 8, RequestTimeoutTicks = 100 };
-        foreach (int id in voters) _nodes.Add(new KvSimNode(this, id, voters, Path.Combine(_directory, $"n{id}"), limits));
+        for (int id = 1; id <= nodeCount + spareNodes; id++) _nodes.Add(new KvSimNode(this, id, voters, Path.Combine(_directory, $"n{id}"), limits));
         for (int i = 0; i < clientCount; i++) _clients.Add(new KvSimClient(this, i + 1, new Prng(Random.NextUInt64()), keyCount));
         foreach (KvSimNode node in _nodes) node.Start();
     }
@@ -92,6 +96,9 @@ internal sealed class KvSimCluster : IDisposable
     }
 
     public void Record(Operation operation) => _history.Add(operation);
+
+    /// <summary>Every configuration a node told its peer outbox of, in order (IPeerOutbox.OnMembersChanged).</summary>
+    public List<(int Node, ConfigState Config)> MembersChanges { get; } = new();
 
     public string? LastValueSeen(string key) => _lastSeen.TryGetValue(key, out string? value) ? value : null;
 

@@ -12,6 +12,8 @@ internal sealed class SimPeerOutbox(KvSimCluster cluster, int from) : IPeerOutbo
     public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) => cluster.Network.SendSnapshot(from, message, snapshot);
 
     public void Flush() { }
+
+    public void OnMembersChanged(Raft.ConfigState config) => cluster.MembersChanges.Add((from, config));
 }
 
 /// <summary>The node's client outbox in the simulation: responses go back to the simulated clients.</summary>
