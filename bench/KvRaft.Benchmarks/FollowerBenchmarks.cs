@@ -33,15 +33,25 @@ public class FollowerBenchmarks
     [Benchmark]
     public int StepAppend()
     {
-        long prev = _next - 1;
-        for (int i = 0; i < _entries.Length; i++) _entries[i] = new Entry(_next + i, 1, EntryType.Normal, _payload);
+        var prev = _next - 1;
+        for (var i = 0; i < _entries.Length; i++)
+        {
+            _entries[i] = new Entry(_next + i, 1, EntryType.Normal, _payload);
+        }
+
         _node.Step(new Message
         {
-            Type = MessageType.Append, From = 1, To = 2, Term = 1, Index = prev, LogTerm = prev == 0 ? 0 : 1,
-            Commit = prev + _entries.Length, Entries = _entries,
+            Type = MessageType.Append,
+            From = 1,
+            To = 2,
+            Term = 1,
+            Index = prev,
+            LogTerm = prev == 0 ? 0 : 1,
+            Commit = prev + _entries.Length,
+            Entries = _entries,
         });
         _next += _entries.Length;
-        int handled = Drain();
+        var handled = Drain();
         if (_storage.LastIndex - _storage.FirstIndex > 16_384)
         {
             _storage.CreateSnapshot(_storage.LastIndex - 1, new ConfigState(Voters)); // storage compacts only behind a snapshot
@@ -60,13 +70,21 @@ public class FollowerBenchmarks
 
     private int Drain()
     {
-        int handled = 0;
+        var handled = 0;
         while (_node.HasReady)
         {
-            Ready ready = _node.GetReady();
-            if (ready.Snapshot is { } snapshot) _storage.ApplySnapshot(snapshot);
+            var ready = _node.GetReady();
+            if (ready.Snapshot is { } snapshot)
+            {
+                _storage.ApplySnapshot(snapshot);
+            }
+
             _storage.Append(ready.Entries);
-            if (ready.HardStateChanged) _storage.SetHardState(ready.HardState);
+            if (ready.HardStateChanged)
+            {
+                _storage.SetHardState(ready.HardState);
+            }
+
             handled += ready.Messages.Count + ready.MessagesAfterPersist.Count + ready.CommittedEntries.Count;
             _node.Advance();
         }

@@ -28,16 +28,27 @@ public class LeaderBenchmarks
         Drain();
         _node.Step(new Message { Type = MessageType.VoteResponse, From = 2, To = 1, Term = _node.Term });
         Drain();
-        if (_node.Role != Role.Leader) throw new InvalidOperationException("setup did not elect node 1");
+        if (_node.Role != Role.Leader)
+        {
+            throw new InvalidOperationException("setup did not elect node 1");
+        }
     }
 
     /// <summary>Propose one batch, persist it, ack every Append from both followers, apply the commit.</summary>
     [Benchmark]
     public long ProposeAndCommit()
     {
-        if (_node.Propose(_batch, out long first) != ProposeStatus.Accepted) throw new InvalidOperationException("refused");
+        if (_node.Propose(_batch, out var first) != ProposeStatus.Accepted)
+        {
+            throw new InvalidOperationException("refused");
+        }
+
         Drain();
-        if (_node.Committed < first + _batch.Length - 1) throw new InvalidOperationException("not committed");
+        if (_node.Committed < first + _batch.Length - 1)
+        {
+            throw new InvalidOperationException("not committed");
+        }
+
         if (_storage.LastIndex - _storage.FirstIndex > 16_384)
         {
             _storage.CreateSnapshot(_node.Committed - 1, new ConfigState(Voters)); // storage compacts only behind a snapshot
@@ -50,19 +61,30 @@ public class LeaderBenchmarks
     {
         while (_node.HasReady)
         {
-            Ready ready = _node.GetReady();
+            var ready = _node.GetReady();
             _outbox.AddRange(ready.Messages);
             _storage.Append(ready.Entries);
-            if (ready.HardStateChanged) _storage.SetHardState(ready.HardState);
+            if (ready.HardStateChanged)
+            {
+                _storage.SetHardState(ready.HardState);
+            }
+
             _outbox.AddRange(ready.MessagesAfterPersist);
             _node.Advance();
-            for (int i = 0; i < _outbox.Count; i++)
+            for (var i = 0; i < _outbox.Count; i++)
             {
-                Message message = _outbox[i];
-                if (message.Type != MessageType.Append || message.Entries.Length == 0) continue;
+                var message = _outbox[i];
+                if (message.Type != MessageType.Append || message.Entries.Length == 0)
+                {
+                    continue;
+                }
+
                 _node.Step(new Message
                 {
-                    Type = MessageType.AppendResponse, From = message.To, To = 1, Term = _node.Term,
+                    Type = MessageType.AppendResponse,
+                    From = message.To,
+                    To = 1,
+                    Term = _node.Term,
                     Index = message.Index + message.Entries.Length,
                 });
             }

@@ -35,11 +35,15 @@ public class RequestPathBenchmarks
             Seed = 1,
             Limits = new ServerLimits { SnapshotAfterLogBytes = long.MaxValue },
         }, _log, new MemoryKvStateMachine(), new NoPeers(), _responses, NullLogger.Instance);
-        for (int i = 0; i < 100 && _node.RaftStatus.Role != Raft.Role.Leader; i++) Turn();
-        ulong clientId = Register();
+        for (var i = 0; i < 100 && _node.RaftStatus.Role != Raft.Role.Leader; i++)
+        {
+            Turn();
+        }
+
+        var clientId = Register();
         _putFrames = new byte[RequestsPerTurn][];
         _getFrames = new byte[RequestsPerTurn][];
-        for (int i = 0; i < RequestsPerTurn; i++)
+        for (var i = 0; i < RequestsPerTurn; i++)
         {
             _putFrames[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Put, ClientId = clientId, Key = Key(i), Value = new byte[100] });
             _getFrames[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Get, Key = Key(i) });
@@ -51,10 +55,10 @@ public class RequestPathBenchmarks
     [Benchmark]
     public int Puts()
     {
-        for (int i = 0; i < _putFrames.Length; i++)
+        for (var i = 0; i < _putFrames.Length; i++)
         {
             // One session, a fresh sequence number per Put: the node applies them in order within the batch.
-            ClientRequestCodec.Parse(_putFrames[i].AsMemory(FrameHeader.Bytes), out ClientRequest request);
+            ClientRequestCodec.Parse(_putFrames[i].AsMemory(FrameHeader.Bytes), out var request);
             _node.OnClientRequest(1, request with { Sequence = ++_sequence });
         }
         Turn();
@@ -65,9 +69,9 @@ public class RequestPathBenchmarks
     [Benchmark]
     public int Gets()
     {
-        for (int i = 0; i < _getFrames.Length; i++)
+        for (var i = 0; i < _getFrames.Length; i++)
         {
-            ClientRequestCodec.Parse(_getFrames[i].AsMemory(FrameHeader.Bytes), out ClientRequest request);
+            ClientRequestCodec.Parse(_getFrames[i].AsMemory(FrameHeader.Bytes), out var request);
             _node.OnClientRequest(1, request);
         }
         Turn();
@@ -78,14 +82,21 @@ public class RequestPathBenchmarks
     {
         _node.OnTick();
         _node.EndTurn();
-        while (_node.TryAcceptReady(out bool mustCommit))
+        while (_node.TryAcceptReady(out var mustCommit))
         {
-            if (!mustCommit) continue;
+            if (!mustCommit)
+            {
+                continue;
+            }
+
             _ = _log.CommitAsync(); // the memory twin commits at once (and forgets what it kept to lose at a crash)
             _node.OnLogWriteDurable();
         }
         // Keep the log short, as snapshots and compaction would: the twin returns compacted entries' buffers to the pool.
-        if (_log.LastIndex - _log.FirstIndex >= 2 * KeptEntries) _log.CompactUntil(_log.LastIndex - KeptEntries, _log.TryGetTerm(_log.LastIndex - KeptEntries, out long term) ? term : 0);
+        if (_log.LastIndex - _log.FirstIndex >= 2 * KeptEntries)
+        {
+            _log.CompactUntil(_log.LastIndex - KeptEntries, _log.TryGetTerm(_log.LastIndex - KeptEntries, out var term) ? term : 0);
+        }
     }
 
     private ulong Register()
@@ -133,7 +144,7 @@ public class RequestPathBenchmarks
 
         public int TakeCount()
         {
-            int count = _count;
+            var count = _count;
             _count = 0;
             return count;
         }

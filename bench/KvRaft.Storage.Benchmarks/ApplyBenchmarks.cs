@@ -10,31 +10,31 @@ public class ApplyBenchmarks
 {
     private const int BatchSize = 1024;
     private const long KeySpace = 1 << 20;
-    private readonly byte[] value = BenchData.Bytes(BenchData.ValueBytes, 2);
-    private readonly KvApply[] batch = new KvApply[BatchSize];
-    private readonly List<KvResult> results = new(BatchSize);
-    private string? directory;
-    private FasterKvStateMachine machine = null!;
-    private ReadOnlyMemory<byte>[] keys = null!;
-    private long index;
+    private readonly byte[] _value = BenchData.Bytes(BenchData.ValueBytes, 2);
+    private readonly KvApply[] _batch = new KvApply[BatchSize];
+    private readonly List<KvResult> _results = new(BatchSize);
+    private string? _directory;
+    private FasterKvStateMachine _machine = null!;
+    private ReadOnlyMemory<byte>[] _keys = null!;
+    private long _index;
 
     [GlobalSetup]
     public void Setup()
     {
-        directory = BenchData.NewDirectory("apply");
-        machine = FasterKvStateMachine.Open(directory);
-        keys = new ReadOnlyMemory<byte>[KeySpace];
+        _directory = BenchData.NewDirectory("apply");
+        _machine = FasterKvStateMachine.Open(_directory);
+        _keys = new ReadOnlyMemory<byte>[KeySpace];
         for (var i = 0; i < KeySpace; i++)
         {
-            keys[i] = BenchData.Key(i);
+            _keys[i] = BenchData.Key(i);
         }
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        machine.Dispose();
-        BenchData.Delete(directory);
+        _machine.Dispose();
+        BenchData.Delete(_directory);
     }
 
     [Benchmark(OperationsPerInvoke = BatchSize)]
@@ -43,10 +43,10 @@ public class ApplyBenchmarks
         // Keys were built in the setup; filling the batch copies references only.
         for (var i = 0; i < BatchSize; i++)
         {
-            index++;
-            batch[i] = new KvApply(index, 1, new KvCommand(KvOp.Put, keys[index % KeySpace], value));
+            _index++;
+            _batch[i] = new KvApply(_index, 1, new KvCommand(KvOp.Put, _keys[_index % KeySpace], _value));
         }
-        results.Clear();
-        machine.ApplyBatch(batch, results);
+        _results.Clear();
+        _machine.ApplyBatch(_batch, _results);
     }
 }

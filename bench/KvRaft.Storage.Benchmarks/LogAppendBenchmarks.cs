@@ -9,30 +9,30 @@ namespace KvRaft.Storage.Benchmarks;
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
 public class LogAppendBenchmarks
 {
-    private readonly ReadOnlyMemory<byte> data = BenchData.Bytes(BenchData.EntryBytes, 1);
-    private string? directory;
-    private FasterRaftLogStore store = null!;
+    private readonly ReadOnlyMemory<byte> _data = BenchData.Bytes(BenchData.EntryBytes, 1);
+    private string? _directory;
+    private FasterRaftLogStore _store = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        directory = BenchData.NewDirectory("append");
-        store = FasterRaftLogStore.Open(directory);
+        _directory = BenchData.NewDirectory("append");
+        _store = FasterRaftLogStore.Open(_directory);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        store.Dispose();
-        BenchData.Delete(directory);
+        _store.Dispose();
+        BenchData.Delete(_directory);
     }
 
     private async Task Run(int entriesPerCommit, int commits)
     {
         for (var c = 0; c < commits; c++)
         {
-            store.Append(BenchData.Entries(store.LastIndex + 1, entriesPerCommit, data), null);
-            await store.CommitAsync();
+            _store.Append(BenchData.Entries(_store.LastIndex + 1, entriesPerCommit, _data), null);
+            await _store.CommitAsync();
         }
     }
 

@@ -11,14 +11,14 @@ public class RecoveryBenchmarks
 {
     private const long LogBytes = 1L << 30;
     private const int BatchSize = 4096;
-    private string? directory;
+    private string? _directory;
 
     [GlobalSetup]
     public void Setup()
     {
-        directory = BenchData.NewDirectory("recovery");
+        _directory = BenchData.NewDirectory("recovery");
         ReadOnlyMemory<byte> data = BenchData.Bytes(BenchData.EntryBytes, 4);
-        using var store = FasterRaftLogStore.Open(directory, StorageLimits.Default with { EntryCacheBytes = 0 });
+        using var store = FasterRaftLogStore.Open(_directory, StorageLimits.Default with { EntryCacheBytes = 0 });
         while (store.BytesSinceCompaction < LogBytes)
         {
             store.Append(BenchData.Entries(store.LastIndex + 1, BatchSize, data), null);
@@ -32,12 +32,12 @@ public class RecoveryBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => BenchData.Delete(directory);
+    public void Cleanup() => BenchData.Delete(_directory);
 
     [Benchmark]
     public long Reopen_1GiB_log()
     {
-        using var store = FasterRaftLogStore.Open(directory!);
+        using var store = FasterRaftLogStore.Open(_directory!);
         return store.LastIndex;
     }
 }

@@ -11,14 +11,14 @@ namespace KvRaft.Storage.Benchmarks;
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 5)]
 public class RequestPathFasterBenchmarks
 {
-    private readonly FormattingOutbox responses = new();
-    private string? directory;
-    private FasterRaftLogStore log = null!;
-    private FasterKvStateMachine machine = null!;
-    private KvNode node = null!;
-    private byte[][] putFrames = null!;
-    private byte[][] getFrames = null!;
-    private ulong sequence;
+    private readonly FormattingOutbox _responses = new();
+    private string? _directory;
+    private FasterRaftLogStore _log = null!;
+    private FasterKvStateMachine _machine = null!;
+    private KvNode _node = null!;
+    private byte[][] _putFrames = null!;
+    private byte[][] _getFrames = null!;
+    private ulong _sequence;
 
     /// <summary>Client requests that arrive in one event-loop turn (one proposal, one read round).</summary>
     [Params(1, 64, 1024)]
@@ -27,84 +27,84 @@ public class RequestPathFasterBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        directory = BenchData.NewDirectory("request-path");
-        log = FasterRaftLogStore.Open(Path.Combine(directory, "log"));
-        machine = FasterKvStateMachine.Open(Path.Combine(directory, "kv"));
-        node = new KvNode(new KvNodeOptions
+        _directory = BenchData.NewDirectory("request-path");
+        _log = FasterRaftLogStore.Open(Path.Combine(_directory, "log"));
+        _machine = FasterKvStateMachine.Open(Path.Combine(_directory, "kv"));
+        _node = new KvNode(new KvNodeOptions
         {
             Cluster = new ClusterInfo(1, new Dictionary<int, string> { [1] = "127.0.0.1:8001" }),
             Voters = new[] { 1 },
             Seed = 1,
             Limits = new ServerLimits { SnapshotAfterLogBytes = long.MaxValue },
-        }, log, machine, new NoPeers(), responses, NullLogger.Instance);
-        for (var i = 0; i < 100 && node.RaftStatus.Role != Role.Leader; i++)
+        }, _log, _machine, new NoPeers(), _responses, NullLogger.Instance);
+        for (var i = 0; i < 100 && _node.RaftStatus.Role != Role.Leader; i++)
         {
             Turn();
         }
-        node.OnClientRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.RegisterSession });
+        _node.OnClientRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.RegisterSession });
         Turn();
-        var clientId = responses.LastClientId;
-        putFrames = new byte[RequestsPerTurn][];
-        getFrames = new byte[RequestsPerTurn][];
+        var clientId = _responses.LastClientId;
+        _putFrames = new byte[RequestsPerTurn][];
+        _getFrames = new byte[RequestsPerTurn][];
         for (var i = 0; i < RequestsPerTurn; i++)
         {
             var key = BenchData.Key(i);
-            putFrames[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Put, ClientId = clientId, Key = key, Value = new byte[BenchData.ValueBytes] });
-            getFrames[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Get, Key = key });
+            _putFrames[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Put, ClientId = clientId, Key = key, Value = new byte[BenchData.ValueBytes] });
+            _getFrames[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Get, Key = key });
         }
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        log.Dispose();
-        machine.Dispose();
-        BenchData.Delete(directory);
+        _log.Dispose();
+        _machine.Dispose();
+        BenchData.Delete(_directory);
     }
 
     /// <summary>A turn of Puts: parse, batch into one proposal, persist and commit, apply, answer.</summary>
     [Benchmark]
     public int Puts()
     {
-        foreach (var frame in putFrames)
+        foreach (var frame in _putFrames)
         {
             ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out var request);
-            node.OnClientRequest(1, request with { Sequence = ++sequence });
+            _node.OnClientRequest(1, request with { Sequence = ++_sequence });
         }
         Turn();
-        return responses.TakeCount();
+        return _responses.TakeCount();
     }
 
     /// <summary>A turn of linearizable Gets: parse, one read index, serve from FasterKV, answer.</summary>
     [Benchmark]
     public int Gets()
     {
-        foreach (var frame in getFrames)
+        foreach (var frame in _getFrames)
         {
             ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out var request);
-            node.OnClientRequest(1, request);
+            _node.OnClientRequest(1, request);
         }
         Turn();
-        return responses.TakeCount();
+        return _responses.TakeCount();
     }
 
     private void Turn()
     {
-        node.OnTick();
-        node.EndTurn();
-        while (node.TryAcceptReady(out var mustCommit))
+        _node.OnTick();
+        _node.EndTurn();
+        while (_node.TryAcceptReady(out var mustCommit))
         {
             if (!mustCommit)
             {
                 continue;
             }
-            log.CommitAsync().AsTask().GetAwaiter().GetResult();
-            node.OnLogWriteDurable();
+            _log.CommitAsync().AsTask().GetAwaiter().GetResult();
+            _node.OnLogWriteDurable();
         }
         // Keep the log short, as snapshots and compaction would (FasterLog truncates its front).
-        if (log.LastIndex - log.FirstIndex >= 4096 && log.TryGetTerm(log.LastIndex - 16, out var term))
+        if (_log.LastIndex - _log.FirstIndex >= 4096 && _log.TryGetTerm(_log.LastIndex - 16, out var term))
         {
-            log.CompactUntil(log.LastIndex - 16, term);
+            _log.CompactUntil(_log.LastIndex - 16, term);
         }
     }
 
@@ -127,24 +127,24 @@ public class RequestPathFasterBenchmarks
     /// <summary>Formats every response into one reused buffer, as the transport would.</summary>
     private sealed class FormattingOutbox : IClientOutbox
     {
-        private readonly byte[] buffer = new byte[1 << 20];
-        private int count;
+        private readonly byte[] _buffer = new byte[1 << 20];
+        private int _count;
 
         public ulong LastClientId { get; private set; }
 
         public void Reply(long connectionId, in ClientResponse response)
         {
-            ClientResponseCodec.FormatFrame(response, buffer);
+            ClientResponseCodec.FormatFrame(response, _buffer);
             LastClientId = response.ClientId;
-            count++;
+            _count++;
         }
 
         public void Flush() { }
 
         public int TakeCount()
         {
-            var taken = count;
-            count = 0;
+            var taken = _count;
+            _count = 0;
             return taken;
         }
     }

@@ -11,14 +11,14 @@ public class SnapshotBenchmarks
 {
     private const int KeyCount = 1_000_000;
     private const int BatchSize = 1024;
-    private string? directory;
-    private FasterKvStateMachine machine = null!;
+    private string? _directory;
+    private FasterKvStateMachine _machine = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        directory = BenchData.NewDirectory("snapshot");
-        machine = FasterKvStateMachine.Open(directory);
+        _directory = BenchData.NewDirectory("snapshot");
+        _machine = FasterKvStateMachine.Open(_directory);
         var random = new Random(3);
         var results = new List<KvResult>(BatchSize);
         var batch = new List<KvApply>(BatchSize);
@@ -30,7 +30,7 @@ public class SnapshotBenchmarks
             if (batch.Count == BatchSize || i == KeyCount - 1)
             {
                 results.Clear();
-                machine.ApplyBatch(batch.ToArray(), results);
+                _machine.ApplyBatch(batch.ToArray(), results);
                 batch.Clear();
             }
         }
@@ -39,15 +39,15 @@ public class SnapshotBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        Console.WriteLine($"// snapshot of {KeyCount} keys: {machine.LatestSnapshot?.TotalBytes} bytes");
-        machine.Dispose();
-        BenchData.Delete(directory);
+        Console.WriteLine($"// snapshot of {KeyCount} keys: {_machine.LatestSnapshot?.TotalBytes} bytes");
+        _machine.Dispose();
+        BenchData.Delete(_directory);
     }
 
     [Benchmark]
     public async Task<long> Snapshot_1M_keys()
     {
-        var info = await machine.TakeSnapshotAsync([1, 2, 3]);
+        var info = await _machine.TakeSnapshotAsync([1, 2, 3]);
         return info.Index;
     }
 }

@@ -3,14 +3,14 @@
 using KvRaft.Client;
 using KvRaft.LocalCluster;
 
-string dataDirectory = Path.Combine(Path.GetTempPath(), "kvraft-quickstart-" + Guid.NewGuid().ToString("N"));
+var dataDirectory = Path.Combine(Path.GetTempPath(), "kvraft-quickstart-" + Guid.NewGuid().ToString("N"));
 try
 {
     Console.WriteLine("Starting a 3-node cluster ...");
-    await using (LocalCluster cluster = await LocalCluster.StartAsync(3, dataDirectory))
+    await using (var cluster = await LocalCluster.StartAsync(3, dataDirectory))
     {
         Console.WriteLine($"Cluster running on {string.Join(", ", cluster.ClientEndpoints)}");
-        KvClient client = cluster.Client;
+        var client = cluster.Client;
 
         await client.PutAsync("k1", "v1");
         Console.WriteLine("put k1 = v1");
@@ -25,6 +25,9 @@ try
 }
 finally
 {
-    if (Directory.Exists(dataDirectory)) Directory.Delete(dataDirectory, recursive: true);
+    if (Directory.Exists(dataDirectory))
+    {
+        Directory.Delete(dataDirectory, recursive: true);
+    }
 }
 Console.WriteLine("Done.");

@@ -19,14 +19,26 @@ internal static class CasCommand
         var command = new Command("cas", "Sets KEY to NEW only if it holds EXPECTED (exit code 1 when it did not swap)") { key, values, absent };
         command.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            string[] given = parse.GetValue(values)!;
-            bool expectAbsent = parse.GetValue(absent);
-            if (given.Length != (expectAbsent ? 1 : 2)) throw new UsageException(expectAbsent ? "cas KEY --absent NEW takes one value" : "cas KEY EXPECTED NEW takes two values (or --absent and one)");
-            if (given.Count(v => v == ValueInput.StandardInput) > 1) throw new UsageException("only one value can be read from standard input");
+            var given = parse.GetValue(values)!;
+            var expectAbsent = parse.GetValue(absent);
+            if (given.Length != (expectAbsent ? 1 : 2))
+            {
+                throw new UsageException(expectAbsent ? "cas KEY --absent NEW takes one value" : "cas KEY EXPECTED NEW takes two values (or --absent and one)");
+            }
+
+            if (given.Count(v => v == ValueInput.StandardInput) > 1)
+            {
+                throw new UsageException("only one value can be read from standard input");
+            }
+
             ReadOnlyMemory<byte>? expected = null;
-            if (!expectAbsent) expected = await ValueInput.ReadAsync(given[0], cancellation).ConfigureAwait(false);
-            byte[] newValue = await ValueInput.ReadAsync(given[^1], cancellation).ConfigureAwait(false);
-            CasBytesResult result = await client.CompareAndSetAsync(Encoding.UTF8.GetBytes(parse.GetValue(key)!), expected, newValue, cancellationToken: cancellation).ConfigureAwait(false);
+            if (!expectAbsent)
+            {
+                expected = await ValueInput.ReadAsync(given[0], cancellation).ConfigureAwait(false);
+            }
+
+            var newValue = await ValueInput.ReadAsync(given[^1], cancellation).ConfigureAwait(false);
+            var result = await client.CompareAndSetAsync(Encoding.UTF8.GetBytes(parse.GetValue(key)!), expected, newValue, cancellationToken: cancellation).ConfigureAwait(false);
             return Report(result);
         }));
         return command;

@@ -33,7 +33,11 @@ internal static class CertsCommand
             return ExitCodes.Failed;
         }
         Console.WriteLine($"CA:     {folder.CaFile} (key {folder.CaKeyFile})");
-        for (int id = 1; id <= nodeCount; id++) Console.WriteLine($"node {id}: {folder.NodeCertificateFile(id)} (key {folder.NodeKeyFile(id)})");
+        for (var id = 1; id <= nodeCount; id++)
+        {
+            Console.WriteLine($"node {id}: {folder.NodeCertificateFile(id)} (key {folder.NodeKeyFile(id)})");
+        }
+
         Console.WriteLine($"client: {folder.ClientCertificateFile} (key {folder.ClientKeyFile})");
         return ExitCodes.Ok;
     }

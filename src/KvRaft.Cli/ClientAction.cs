@@ -11,16 +11,16 @@ internal static class ClientAction
         async (parse, cancellation) =>
         {
             var watch = Stopwatch.StartNew();
-            TimeSpan timeout = TimeSpan.Zero;
+            var timeout = TimeSpan.Zero;
             try
             {
                 timeout = connection.CallTimeout(parse);
-                await using KvClient client = connection.Connect(parse);
+                await using var client = connection.Connect(parse);
                 return await run(parse, client, cancellation).ConfigureAwait(false);
             }
             catch (Exception error)
             {
-                int code = ExitCode(error, timedOut: watch.Elapsed >= timeout);
+                var code = ExitCode(error, timedOut: watch.Elapsed >= timeout);
                 await Console.Error.WriteLineAsync($"kvraft: {Describe(error)}").ConfigureAwait(false);
                 return code;
             }

@@ -55,9 +55,9 @@ internal static class ClusterCommand
 
     private static void PrintEndpoints(Cluster cluster)
     {
-        for (int id = 1; id <= cluster.NodeCount; id++)
+        for (var id = 1; id <= cluster.NodeCount; id++)
         {
-            string metrics = cluster.MetricsEndpoints.Count > 0 ? $", metrics http://{cluster.MetricsEndpoints[id - 1]}/metrics" : "";
+            var metrics = cluster.MetricsEndpoints.Count > 0 ? $", metrics http://{cluster.MetricsEndpoints[id - 1]}/metrics" : "";
             Console.WriteLine($"node {id}: {cluster.ClientEndpoints[id - 1]}{metrics}");
         }
         Console.WriteLine($"export {ConnectionOptions.EnvironmentVariable}={string.Join(',', cluster.ClientEndpoints)}");

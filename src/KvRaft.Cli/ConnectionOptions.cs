@@ -45,26 +45,34 @@ internal sealed class ConnectionOptions
     /// <summary>The endpoints from the option or the environment; throws <see cref="UsageException"/> when there are none.</summary>
     public IReadOnlyList<string> EndpointList(ParseResult parse)
     {
-        string? text = parse.GetValue(Endpoints) ?? Environment.GetEnvironmentVariable(EnvironmentVariable);
-        string[] list = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (list.Length == 0) throw new UsageException($"no endpoints: pass --endpoints host:port,... or set {EnvironmentVariable}");
+        var text = parse.GetValue(Endpoints) ?? Environment.GetEnvironmentVariable(EnvironmentVariable);
+        var list = (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (list.Length == 0)
+        {
+            throw new UsageException($"no endpoints: pass --endpoints host:port,... or set {EnvironmentVariable}");
+        }
+
         return list;
     }
 
     /// <summary>The per-call deadline.</summary>
     public TimeSpan CallTimeout(ParseResult parse)
     {
-        double seconds = parse.GetValue(Timeout);
-        if (seconds <= 0 || double.IsNaN(seconds)) throw new UsageException("--timeout must be a positive number of seconds");
+        var seconds = parse.GetValue(Timeout);
+        if (seconds <= 0 || double.IsNaN(seconds))
+        {
+            throw new UsageException("--timeout must be a positive number of seconds");
+        }
+
         return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>TLS options from --cacert, --cert, --key (or their environment variables); null without a CA.</summary>
     public KvClientTls? Tls(ParseResult parse)
     {
-        string? ca = parse.GetValue(CaCertificate) ?? Environment.GetEnvironmentVariable(CaEnvironmentVariable);
-        string? certificate = parse.GetValue(Certificate) ?? Environment.GetEnvironmentVariable(CertificateEnvironmentVariable);
-        string? key = parse.GetValue(Key) ?? Environment.GetEnvironmentVariable(KeyEnvironmentVariable);
+        var ca = parse.GetValue(CaCertificate) ?? Environment.GetEnvironmentVariable(CaEnvironmentVariable);
+        var certificate = parse.GetValue(Certificate) ?? Environment.GetEnvironmentVariable(CertificateEnvironmentVariable);
+        var key = parse.GetValue(Key) ?? Environment.GetEnvironmentVariable(KeyEnvironmentVariable);
         if (ca is null)
         {
             return certificate is null && key is null ? null : throw new UsageException("--cert and --key need --cacert (TLS)");
@@ -82,7 +90,7 @@ internal sealed class ConnectionOptions
     /// <summary>A client of the endpoints; an endpoint that is not host:port is a usage error.</summary>
     public KvClient Connect(ParseResult parse)
     {
-        IReadOnlyList<string> endpoints = EndpointList(parse);
+        var endpoints = EndpointList(parse);
         try
         {
             return KvClient.Connect(endpoints, new KvClientOptions { OperationTimeout = CallTimeout(parse), ConnectTimeout = TimeSpan.FromSeconds(1), Tls = Tls(parse) });

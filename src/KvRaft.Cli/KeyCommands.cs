@@ -18,8 +18,12 @@ internal static class KeyCommands
         var command = new Command("get", "Prints the value of KEY (exit code 1 when absent)") { key };
         command.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            byte[]? value = await client.GetBytesAsync(Utf8(parse.GetValue(key)!), cancellationToken: cancellation).ConfigureAwait(false);
-            if (value is null) return await NotFoundAsync().ConfigureAwait(false);
+            var value = await client.GetBytesAsync(Utf8(parse.GetValue(key)!), cancellationToken: cancellation).ConfigureAwait(false);
+            if (value is null)
+            {
+                return await NotFoundAsync().ConfigureAwait(false);
+            }
+
             await ValueInput.WriteLineAsync(value, cancellation).ConfigureAwait(false);
             return ExitCodes.Ok;
         }));
@@ -33,7 +37,7 @@ internal static class KeyCommands
         var command = new Command("put", "Sets KEY to VALUE") { key, value };
         command.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            byte[] bytes = await ValueInput.ReadAsync(parse.GetValue(value)!, cancellation).ConfigureAwait(false);
+            var bytes = await ValueInput.ReadAsync(parse.GetValue(value)!, cancellation).ConfigureAwait(false);
             await client.PutAsync(Utf8(parse.GetValue(key)!), bytes, cancellationToken: cancellation).ConfigureAwait(false);
             Console.WriteLine("OK");
             return ExitCodes.Ok;
@@ -48,7 +52,7 @@ internal static class KeyCommands
         var command = new Command("append", "Appends VALUE to the value of KEY (creating it when absent)") { key, value };
         command.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            byte[] bytes = await ValueInput.ReadAsync(parse.GetValue(value)!, cancellation).ConfigureAwait(false);
+            var bytes = await ValueInput.ReadAsync(parse.GetValue(value)!, cancellation).ConfigureAwait(false);
             await client.AppendAsync(Utf8(parse.GetValue(key)!), bytes, cancellationToken: cancellation).ConfigureAwait(false);
             Console.WriteLine("OK");
             return ExitCodes.Ok;
@@ -62,8 +66,12 @@ internal static class KeyCommands
         var command = new Command("delete", "Removes KEY (exit code 1 when it was absent)") { key };
         command.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            bool existed = await client.DeleteAsync(Utf8(parse.GetValue(key)!), cancellationToken: cancellation).ConfigureAwait(false);
-            if (!existed) return await NotFoundAsync().ConfigureAwait(false);
+            var existed = await client.DeleteAsync(Utf8(parse.GetValue(key)!), cancellationToken: cancellation).ConfigureAwait(false);
+            if (!existed)
+            {
+                return await NotFoundAsync().ConfigureAwait(false);
+            }
+
             Console.WriteLine("deleted");
             return ExitCodes.Ok;
         }));

@@ -14,12 +14,15 @@ internal static class LeaderCommand
         };
         to.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 0) result.AddError("--to must be a node id (positive)");
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError("--to must be a node id (positive)");
+            }
         });
         var transfer = new Command("transfer", "Hands leadership to another voter and waits until it leads (prints its id)") { to };
         transfer.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            int leader = await client.TransferLeadershipAsync(parse.GetValue(to), connection.CallTimeout(parse), cancellation).ConfigureAwait(false);
+            var leader = await client.TransferLeadershipAsync(parse.GetValue(to), connection.CallTimeout(parse), cancellation).ConfigureAwait(false);
             Console.Out.WriteLine($"node {leader} leads");
             return ExitCodes.Ok;
         }));

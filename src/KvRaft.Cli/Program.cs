@@ -7,11 +7,15 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        RootCommand root = RootBuilder.Create();
-        ParseResult parse = root.Parse(args);
+        var root = RootBuilder.Create();
+        var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) await Console.Error.WriteLineAsync("kvraft: " + error.Message).ConfigureAwait(false);
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync("kvraft: " + error.Message).ConfigureAwait(false);
+            }
+
             await Console.Error.WriteLineAsync("Run 'kvraft --help' for usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }

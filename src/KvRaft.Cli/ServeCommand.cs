@@ -9,9 +9,13 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        RootCommand server = ServerCommand.Create(KvRaft.Server.Hosting.Program.RunAsync);
+        var server = ServerCommand.Create(KvRaft.Server.Hosting.Program.RunAsync);
         var command = new Command("serve", "Runs one node of a cluster until Ctrl-C or SIGTERM (the options of kvraft-server)");
-        foreach (Option option in server.Options.Where(option => option is not (HelpOption or VersionOption))) command.Options.Add(option);
+        foreach (var option in server.Options.Where(option => option is not (HelpOption or VersionOption)))
+        {
+            command.Options.Add(option);
+        }
+
         command.Action = server.Action;
         return command;
     }

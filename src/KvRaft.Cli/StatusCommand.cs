@@ -17,9 +17,9 @@ internal static class StatusCommand
         var command = new Command("status", "Shows every node's id, role, term, leader, commit and applied index, log and snapshot indexes (exit code 3 when no node answers)");
         command.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            TimeSpan timeout = connection.CallTimeout(parse) < NodeTimeoutMax ? connection.CallTimeout(parse) : NodeTimeoutMax;
-            IReadOnlyList<string> endpoints = connection.EndpointList(parse);
-            string[][] rows = await Task.WhenAll(endpoints.Select(endpoint => RowAsync(client, endpoint, timeout, cancellation))).ConfigureAwait(false);
+            var timeout = connection.CallTimeout(parse) < NodeTimeoutMax ? connection.CallTimeout(parse) : NodeTimeoutMax;
+            var endpoints = connection.EndpointList(parse);
+            var rows = await Task.WhenAll(endpoints.Select(endpoint => RowAsync(client, endpoint, timeout, cancellation))).ConfigureAwait(false);
             TextTable.Write(Console.Out, Header, rows);
             return rows.Any(row => row[1] != "-") ? ExitCodes.Ok : ExitCodes.Unavailable;
         }));
@@ -30,7 +30,7 @@ internal static class StatusCommand
     {
         try
         {
-            NodeStatus status = await client.StatusAsync(endpoint, timeout, cancellation).ConfigureAwait(false);
+            var status = await client.StatusAsync(endpoint, timeout, cancellation).ConfigureAwait(false);
             return Row(endpoint, status);
         }
         catch (KvException error)

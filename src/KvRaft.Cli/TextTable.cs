@@ -5,9 +5,12 @@ internal static class TextTable
 {
     public static void Write(TextWriter output, IReadOnlyList<string> header, IReadOnlyList<string[]> rows)
     {
-        int[] widths = header.Select((title, column) => rows.Select(row => row[column].Length).Append(title.Length).Max()).ToArray();
+        var widths = header.Select((title, column) => rows.Select(row => row[column].Length).Append(title.Length).Max()).ToArray();
         WriteRow(output, header, widths);
-        foreach (string[] row in rows) WriteRow(output, row, widths);
+        foreach (var row in rows)
+        {
+            WriteRow(output, row, widths);
+        }
     }
 
     private static void WriteRow(TextWriter output, IReadOnlyList<string> cells, int[] widths) =>

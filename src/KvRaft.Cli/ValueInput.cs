@@ -9,8 +9,12 @@ internal static class ValueInput
 
     public static async Task<byte[]> ReadAsync(string argument, CancellationToken cancellation)
     {
-        if (argument != StandardInput) return Encoding.UTF8.GetBytes(argument);
-        using Stream input = Console.OpenStandardInput();
+        if (argument != StandardInput)
+        {
+            return Encoding.UTF8.GetBytes(argument);
+        }
+
+        using var input = Console.OpenStandardInput();
         using var buffer = new MemoryStream();
         await input.CopyToAsync(buffer, cancellation).ConfigureAwait(false);
         return buffer.ToArray();
@@ -19,7 +23,7 @@ internal static class ValueInput
     /// <summary>Writes a value's bytes as they are, then a newline.</summary>
     public static async Task WriteLineAsync(byte[] value, CancellationToken cancellation)
     {
-        using Stream output = Console.OpenStandardOutput();
+        using var output = Console.OpenStandardOutput();
         await output.WriteAsync(value, cancellation).ConfigureAwait(false);
         await output.WriteAsync("\n"u8.ToArray(), cancellation).ConfigureAwait(false);
         await output.FlushAsync(cancellation).ConfigureAwait(false);

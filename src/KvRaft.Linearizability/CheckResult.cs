@@ -40,11 +40,11 @@ public sealed class CheckResult
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"{Verdict}: {OperationCount} operations, {Keys.Count} keys, {Elapsed.TotalMilliseconds:0} ms");
-        foreach (Violation violation in Violations)
+        foreach (var violation in Violations)
         {
             text.Append(violation.Describe(prefixShown));
         }
-        foreach (KeyOutcome key in Keys.Where(k => k.Verdict == Verdict.Unknown))
+        foreach (var key in Keys.Where(k => k.Verdict == Verdict.Unknown))
         {
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"key {OperationFormatter.Quote(key.Key)}: unknown (timed out after {key.Steps} steps, {key.Elapsed.TotalSeconds:0.0} s)");

@@ -16,9 +16,9 @@ internal sealed class EventList
     /// <summary>Builds the list; <paramref name="returns"/> is long.MaxValue for unknown outcomes.</summary>
     public EventList(IReadOnlyList<long> calls, IReadOnlyList<long> returns)
     {
-        int count = calls.Count;
+        var count = calls.Count;
         var events = new (long Time, int IsReturn, int Operation)[2 * count];
-        for (int i = 0; i < count; i++)
+        for (var i = 0; i < count; i++)
         {
             events[2 * i] = (calls[i], 0, i);
             events[2 * i + 1] = (returns[i], 1, i);
@@ -54,9 +54,9 @@ internal sealed class EventList
     private void Link((long Time, int IsReturn, int Operation)[] events)
     {
         var returnNode = new int[events.Length / 2];
-        for (int node = events.Length; node >= 1; node--)
+        for (var node = events.Length; node >= 1; node--)
         {
-            (_, int isReturn, int operation) = events[node - 1];
+            (_, var isReturn, var operation) = events[node - 1];
             _operation[node] = operation;
             _match[node] = isReturn == 1 ? -1 : returnNode[operation];
             if (isReturn == 1)

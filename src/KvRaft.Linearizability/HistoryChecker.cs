@@ -16,9 +16,9 @@ public static class HistoryChecker
     public static CheckResult Check(IEnumerable<Operation> operations, CheckOptions? options = null)
     {
         options ??= CheckOptions.Default;
-        long start = Stopwatch.GetTimestamp();
+        var start = Stopwatch.GetTimestamp();
         List<Operation> all = [.. operations];
-        long origin = all.Count == 0 ? 0 : all.Min(operation => operation.CallNanoseconds);
+        var origin = all.Count == 0 ? 0 : all.Min(operation => operation.CallNanoseconds);
         List<KeyHistory> keys = [.. all.GroupBy(operation => operation.Key, StringComparer.Ordinal)
             .Select(group => new KeyHistory(group.Key, group))
             .OrderByDescending(key => key.Operations.Count)];
@@ -32,15 +32,15 @@ public static class HistoryChecker
     private static KeyOutcome CheckKey(KeyHistory key, CheckOptions options, long origin)
     {
         var budget = new SearchBudget(options.MaxStepsPerKey, options.TimeoutPerKey, options.Cancellation);
-        SearchOutcome outcome = new KeySearch(key, budget).Run();
-        Violation? violation = outcome.Verdict == Verdict.NotLinearizable ? Explain(key, outcome, origin) : null;
+        var outcome = new KeySearch(key, budget).Run();
+        var violation = outcome.Verdict == Verdict.NotLinearizable ? Explain(key, outcome, origin) : null;
         return new KeyOutcome(key.Key, outcome.Verdict, key.Operations.Count, budget.Steps, budget.Elapsed, violation);
     }
 
     private static Violation Explain(KeyHistory key, SearchOutcome outcome, long origin)
     {
-        Operation stuck = key.Operations[outcome.Stuck];
-        long stuckReturn = key.ReturnTime(outcome.Stuck);
+        var stuck = key.Operations[outcome.Stuck];
+        var stuckReturn = key.ReturnTime(outcome.Stuck);
         List<Operation> concurrent = [.. Enumerable.Range(0, key.Operations.Count)
             .Where(i => i != outcome.Stuck
                 && key.Operations[i].CallNanoseconds <= stuckReturn

@@ -10,7 +10,7 @@ public static class HistoryReader
     public static IEnumerable<Operation> ReadFile(string path)
     {
         using var reader = new StreamReader(path, Encoding.UTF8);
-        foreach (Operation operation in Read(reader))
+        foreach (var operation in Read(reader))
         {
             yield return operation;
         }
@@ -20,10 +20,10 @@ public static class HistoryReader
     public static IEnumerable<Operation> Read(TextReader reader)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(1024);
+        var buffer = ArrayPool<byte>.Shared.Rent(1024);
         try
         {
-            int line = 0;
+            var line = 0;
             while (reader.ReadLine() is { } text)
             {
                 line++;
@@ -31,7 +31,7 @@ public static class HistoryReader
                 {
                     continue;
                 }
-                int length = Encode(text, ref buffer);
+                var length = Encode(text, ref buffer);
                 yield return LineParser.Parse(buffer.AsSpan(0, length), line);
             }
         }
@@ -47,7 +47,7 @@ public static class HistoryReader
 
     private static int Encode(string text, ref byte[] buffer)
     {
-        int needed = Encoding.UTF8.GetMaxByteCount(text.Length);
+        var needed = Encoding.UTF8.GetMaxByteCount(text.Length);
         if (needed > buffer.Length)
         {
             ArrayPool<byte>.Shared.Return(buffer);

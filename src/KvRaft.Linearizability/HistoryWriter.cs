@@ -12,7 +12,7 @@ public static class HistoryWriter
     /// <summary>Writes <paramref name="operations"/> to a new file at <paramref name="path"/>.</summary>
     public static void WriteFile(string path, IEnumerable<Operation> operations)
     {
-        using FileStream stream = File.Create(path);
+        using var stream = File.Create(path);
         Write(stream, operations);
     }
 
@@ -22,7 +22,7 @@ public static class HistoryWriter
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(operations);
         using var writer = new Utf8JsonWriter(stream);
-        foreach (Operation operation in operations.OrderBy(o => o.CallNanoseconds))
+        foreach (var operation in operations.OrderBy(o => o.CallNanoseconds))
         {
             WriteLine(writer, operation);
             writer.Flush();
@@ -37,9 +37,21 @@ public static class HistoryWriter
         writer.WriteNumber("client", operation.Client);
         writer.WriteString("op", operation.Kind.ToString().ToLowerInvariant());
         writer.WriteString("key", operation.Key);
-        if (operation.Value is not null) writer.WriteString("value", operation.Value);
-        if (operation.Expected is not null) writer.WriteString("expected", operation.Expected);
-        if (operation.Output is not null) writer.WriteString("output", operation.Output);
+        if (operation.Value is not null)
+        {
+            writer.WriteString("value", operation.Value);
+        }
+
+        if (operation.Expected is not null)
+        {
+            writer.WriteString("expected", operation.Expected);
+        }
+
+        if (operation.Output is not null)
+        {
+            writer.WriteString("output", operation.Output);
+        }
+
         writer.WriteNumber("call", operation.CallNanoseconds);
         writer.WriteNumber("return", operation.ReturnNanoseconds);
         writer.WritePropertyName("ok");

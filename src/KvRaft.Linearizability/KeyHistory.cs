@@ -14,7 +14,7 @@ internal sealed class KeyHistory
     {
         Key = key;
         List<Operation> kept = [.. operations.Where(operation => !operation.IsIgnored)];
-        Dictionary<Operation, long> deadlines = UnknownWrites.Narrow(kept);
+        var deadlines = UnknownWrites.Narrow(kept);
         long Return(Operation o) => o.Status == OperationStatus.Completed ? o.ReturnNanoseconds
             : deadlines.GetValueOrDefault(o, long.MaxValue);
         Operations =

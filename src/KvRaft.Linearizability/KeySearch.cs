@@ -31,8 +31,8 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
 
     public SearchOutcome Run()
     {
-        int state = ValueTable.Absent;
-        int node = _events.Next(EventList.Head);
+        var state = ValueTable.Absent;
+        var node = _events.Next(EventList.Head);
         while (_linearized.CompletedLinearized < history.CompletedCount)
         {
             if (!budget.Spend())
@@ -58,8 +58,8 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
     /// <summary>Lifts the call at <paramref name="node"/> if it steps the model to a new configuration; returns the next node to try.</summary>
     private int TryLinearize(int node, ref int state)
     {
-        int operation = _events.Operation(node);
-        if (!history.Model[operation].Step(state, history.Values, out int next) || LeavesTheReadValues(operation, next))
+        var operation = _events.Operation(node);
+        if (!history.Model[operation].Step(state, history.Values, out var next) || LeavesTheReadValues(operation, next))
         {
             return _events.Next(node);
         }
@@ -92,7 +92,7 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
         {
             return false;
         }
-        string value = history.Values[next];
+        var value = history.Values[next];
         return value.Length <= longest.Length
             ? !longest.StartsWith(value, StringComparison.Ordinal)
             : !value.StartsWith(longest, StringComparison.Ordinal);
@@ -100,7 +100,7 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
 
     private int Backtrack(ref int state)
     {
-        (int call, int previous) = _stack[--_depth];
+        (var call, var previous) = _stack[--_depth];
         _agreeing = Math.Min(_agreeing, _depth);
         state = previous;
         _linearized.Remove(_events.Operation(call));
@@ -115,7 +115,7 @@ internal sealed class KeySearch(KeyHistory history, SearchBudget budget)
         {
             return;
         }
-        for (int i = _agreeing; i < _depth; i++)
+        for (var i = _agreeing; i < _depth; i++)
         {
             _longest[i] = _events.Operation(_stack[i].Call);
         }

@@ -16,12 +16,12 @@ internal struct LineFields
     /// <summary>Checks the format's rules and builds the operation.</summary>
     public readonly Operation ToOperation(int line)
     {
-        int client = Client ?? throw Missing(line, "client");
-        string key = Key ?? throw Missing(line, "key");
-        long call = Call ?? throw Missing(line, "call");
-        OperationStatus status = Status ?? throw Missing(line, "ok");
-        OperationKind kind = ParseKind(Op ?? throw Missing(line, "op"), line);
-        long returned = ReadReturn(call, status, line);
+        var client = Client ?? throw Missing(line, "client");
+        var key = Key ?? throw Missing(line, "key");
+        var call = Call ?? throw Missing(line, "call");
+        var status = Status ?? throw Missing(line, "ok");
+        var kind = ParseKind(Op ?? throw Missing(line, "op"), line);
+        var returned = ReadReturn(call, status, line);
         CheckArguments(kind, status, line);
         return new Operation(client, kind, key, Value, Expected, Output, call, returned, status) { Line = line };
     }
@@ -41,7 +41,7 @@ internal struct LineFields
 
     private readonly void CheckArguments(OperationKind kind, OperationStatus status, int line)
     {
-        bool completed = status == OperationStatus.Completed;
+        var completed = status == OperationStatus.Completed;
         switch (kind)
         {
             case OperationKind.Get when completed && Output is null:

@@ -29,7 +29,7 @@ internal static class LineParser
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string name = reader.GetString()!;
+            var name = reader.GetString()!;
             reader.Read();
             ReadField(ref reader, ref fields, name, line);
         }
@@ -67,7 +67,7 @@ internal static class LineParser
 
     private static long ReadInteger(ref Utf8JsonReader reader, string name, int line)
     {
-        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long value))
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value))
         {
             throw new HistoryFormatException(line, $"field \"{name}\" must be an integer");
         }

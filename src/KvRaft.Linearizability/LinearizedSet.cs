@@ -74,7 +74,7 @@ internal sealed class LinearizedSet
     /// <summary>SplitMix64's finalizer: a well-spread 64-bit value per input.</summary>
     public static ulong Mix(ulong value)
     {
-        ulong z = value + 0x9E3779B97F4A7C15UL;
+        var z = value + 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

@@ -6,16 +6,16 @@ internal readonly record struct ModelOperation(OperationKind Kind, bool IsUnknow
     /// <summary>Compiles <paramref name="operation"/>, interning its values.</summary>
     public static ModelOperation Compile(Operation operation, ValueTable values)
     {
-        int argument = operation.Value is null ? ValueTable.Absent : values.Intern(operation.Value);
-        int expected = operation.Expected is null ? ValueTable.Absent : values.Intern(operation.Expected);
-        int output = operation.Kind switch
+        var argument = operation.Value is null ? ValueTable.Absent : values.Intern(operation.Value);
+        var expected = operation.Expected is null ? ValueTable.Absent : values.Intern(operation.Expected);
+        var output = operation.Kind switch
         {
             OperationKind.Get => values.Intern(operation.Output ?? ""),
             OperationKind.Cas => operation.Output == "true" ? 1 : 0,
             OperationKind.Delete => operation.Output switch { "true" => DeletedPresent, "false" => DeletedAbsent, _ => 0 },
             _ => 0,
         };
-        int current = operation.Kind == OperationKind.Cas && operation.Current is { } found ? values.Intern(found) : NoCurrent;
+        var current = operation.Kind == OperationKind.Cas && operation.Current is { } found ? values.Intern(found) : NoCurrent;
         return new(operation.Kind, operation.Status == OperationStatus.Unknown, argument, expected, output, current);
     }
 
@@ -49,7 +49,7 @@ internal readonly record struct ModelOperation(OperationKind Kind, bool IsUnknow
 
     private bool StepCas(int state, out int next)
     {
-        bool matches = state == Expected;
+        var matches = state == Expected;
         next = matches ? Argument : state;
         if (IsUnknown)
         {

@@ -15,18 +15,18 @@ internal sealed class Observations
         List<Operation> completed = [.. operations.Where(o => o.Status == OperationStatus.Completed)];
         _read = [.. completed.Select(Observed).OfType<string>(),
             .. operations.Where(o => o.Kind == OperationKind.Cas).Select(o => o.Expected!)];
-        foreach (Operation observer in completed.Where(o => Observed(o) is not null))
+        foreach (var observer in completed.Where(o => Observed(o) is not null))
         {
-            string value = Observed(observer)!;
+            var value = Observed(observer)!;
             _firstExactReturn[value] = Math.Min(_firstExactReturn.GetValueOrDefault(value, long.MaxValue), observer.ReturnNanoseconds);
         }
         _appended = [.. operations.Where(o => o.Kind == OperationKind.Append).Select(o => o.Value!)];
-        foreach (Operation write in operations.Where(o => o.Value is not null))
+        foreach (var write in operations.Where(o => o.Value is not null))
         {
             _writers[write.Value!] = _writers.GetValueOrDefault(write.Value!) + 1;
         }
         _deleteFoundValue = completed.Any(o => o.Kind == OperationKind.Delete && o.Output == "true");
-        foreach (Operation cas in completed.Where(o => o.Kind == OperationKind.Cas && o.Output == "false"))
+        foreach (var cas in completed.Where(o => o.Kind == OperationKind.Cas && o.Output == "false"))
         {
             _lastFailedCasReturn = Math.Max(_lastFailedCasReturn, cas.ReturnNanoseconds);
         }
@@ -40,7 +40,7 @@ internal sealed class Observations
         {
             return false; // a delete followed by appends shows in values that do not read ""
         }
-        string value = write.Kind == OperationKind.Delete ? "" : write.Value!;
+        var value = write.Kind == OperationKind.Delete ? "" : write.Value!;
         if (value.Length == 0 || _appended.Count == 0)
         {
             return !_read.Contains(value);
@@ -52,7 +52,7 @@ internal sealed class Observations
     public long? Deadline(Operation write)
     {
         if (write.Kind is not (OperationKind.Put or OperationKind.Cas) || string.IsNullOrEmpty(write.Value)
-            || _writers[write.Value] != 1 || !_firstExactReturn.TryGetValue(write.Value, out long deadline))
+            || _writers[write.Value] != 1 || !_firstExactReturn.TryGetValue(write.Value, out var deadline))
         {
             return null;
         }
@@ -76,10 +76,10 @@ internal sealed class Observations
         {
             return true;
         }
-        for (int end = start + 1; end <= value.Length; end++)
+        for (var end = start + 1; end <= value.Length; end++)
         {
-            string piece = value[start..end];
-            bool usable = start == 0 ? _writers.ContainsKey(piece) : _appended.Contains(piece);
+            var piece = value[start..end];
+            var usable = start == 0 ? _writers.ContainsKey(piece) : _appended.Contains(piece);
             if (usable && !(skipWhole && end == value.Length) && IsAppendChain(value, end, false))
             {
                 return true;

@@ -27,7 +27,7 @@ public static class OperationFormatter
     public static string Quote(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        string shown = value.Length <= 60 ? value : $"{value[..28]}...({value.Length} chars)...{value[^20..]}";
+        var shown = value.Length <= 60 ? value : $"{value[..28]}...({value.Length} chars)...{value[^20..]}";
         return $"\"{shown}\"";
     }
 

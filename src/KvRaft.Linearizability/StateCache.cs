@@ -25,11 +25,11 @@ internal sealed class StateCache
     /// <summary>Adds the configuration; false when it (or one dominating it) was already there.</summary>
     public bool TryAdd(LinearizedSet set, int state)
     {
-        ReadOnlySpan<ulong> window = set.Window(out int low);
-        ReadOnlySpan<ulong> unknown = set.Unknown;
-        ulong hash = set.Hash ^ LinearizedSet.Mix(((ulong)(uint)state << 32) ^ 0x5DEECE66DUL);
-        ref int head = ref CollectionsMarshal.GetValueRefOrAddDefault(_heads, hash, out bool exists);
-        for (int entry = exists ? head : None; entry != None; entry = _entries[entry].Next)
+        var window = set.Window(out var low);
+        var unknown = set.Unknown;
+        var hash = set.Hash ^ LinearizedSet.Mix(((ulong)(uint)state << 32) ^ 0x5DEECE66DUL);
+        ref var head = ref CollectionsMarshal.GetValueRefOrAddDefault(_heads, hash, out var exists);
+        for (var entry = exists ? head : None; entry != None; entry = _entries[entry].Next)
         {
             if (Matches(_entries[entry], window, low, unknown, state))
             {
@@ -52,7 +52,7 @@ internal sealed class StateCache
         {
             Array.Resize(ref _entries, 2 * _entries.Length);
         }
-        int needed = _wordCount + window.Length + unknown.Length;
+        var needed = _wordCount + window.Length + unknown.Length;
         if (needed > _words.Length)
         {
             Array.Resize(ref _words, Math.Max(needed, 2 * _words.Length));
@@ -66,7 +66,7 @@ internal sealed class StateCache
 
     private static bool IsSubset(ReadOnlySpan<ulong> subset, ReadOnlySpan<ulong> superset)
     {
-        for (int i = 0; i < subset.Length; i++)
+        for (var i = 0; i < subset.Length; i++)
         {
             if ((subset[i] & ~superset[i]) != 0)
             {

@@ -25,7 +25,7 @@ internal static class UnknownWrites
         }
         var observations = new Observations(operations);
         operations.RemoveAll(o => o.Status == OperationStatus.Unknown && observations.IsUnseen(o));
-        foreach (Operation write in operations.Where(o => o.Status == OperationStatus.Unknown))
+        foreach (var write in operations.Where(o => o.Status == OperationStatus.Unknown))
         {
             if (observations.Deadline(write) is long deadline && deadline >= write.CallNanoseconds)
             {

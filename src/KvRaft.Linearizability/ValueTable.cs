@@ -15,7 +15,7 @@ internal sealed class ValueTable
     /// <summary>The id of <paramref name="value"/>, assigned on first sight.</summary>
     public int Intern(string value)
     {
-        if (!_ids.TryGetValue(value, out int id))
+        if (!_ids.TryGetValue(value, out var id))
         {
             id = _values.Count;
             _values.Add(value);
@@ -30,8 +30,8 @@ internal sealed class ValueTable
     /// <summary>The id of the value <paramref name="state"/> followed by <paramref name="suffix"/>.</summary>
     public int Append(int state, int suffix)
     {
-        long pair = ((long)state << 32) | (uint)suffix;
-        if (!_appends.TryGetValue(pair, out int id))
+        var pair = ((long)state << 32) | (uint)suffix;
+        if (!_appends.TryGetValue(pair, out var id))
         {
             id = Intern(string.Concat(_values[state], _values[suffix]));
             _appends.Add(pair, id);

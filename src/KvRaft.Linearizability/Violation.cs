@@ -43,9 +43,9 @@ public sealed class Violation
         text.AppendLine("  could not linearize:");
         text.AppendLine(CultureInfo.InvariantCulture, $"    {Format(Stuck)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  concurrent with it ({Concurrent.Count}):");
-        foreach (Operation operation in Concurrent)
+        foreach (var operation in Concurrent)
         {
-            string place = Position(operation) is int index ? $"prefix #{index + 1}" : "not in prefix";
+            var place = Position(operation) is int index ? $"prefix #{index + 1}" : "not in prefix";
             text.AppendLine(CultureInfo.InvariantCulture, $"    {Format(operation)}  <{place}>");
         }
         AppendPrefix(text, prefixShown);
@@ -57,14 +57,14 @@ public sealed class Violation
 
     private void AppendPrefix(StringBuilder text, int prefixShown)
     {
-        int skipped = Math.Max(0, LongestPrefix.Count - prefixShown);
+        var skipped = Math.Max(0, LongestPrefix.Count - prefixShown);
         text.AppendLine(CultureInfo.InvariantCulture,
             $"  longest linearizable prefix: {LongestPrefix.Count} operations, then value {OperationFormatter.Quote(StateAfterPrefix)}");
         if (skipped > 0)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"    ... {skipped} earlier operations not shown");
         }
-        for (int i = skipped; i < LongestPrefix.Count; i++)
+        for (var i = skipped; i < LongestPrefix.Count; i++)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"    #{i + 1} {Format(LongestPrefix[i])}");
         }
@@ -72,7 +72,7 @@ public sealed class Violation
 
     private int? Position(Operation operation)
     {
-        for (int i = 0; i < LongestPrefix.Count; i++)
+        for (var i = 0; i < LongestPrefix.Count; i++)
         {
             if (ReferenceEquals(LongestPrefix[i], operation))
             {

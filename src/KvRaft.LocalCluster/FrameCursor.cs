@@ -33,7 +33,7 @@ internal sealed class FrameCursor(Func<FrameType, bool> drop)
         {
             if (_bodyLeft > 0)
             {
-                int body = (int)Math.Min(_bodyLeft, input.Length - consumed);
+                var body = (int)Math.Min(_bodyLeft, input.Length - consumed);
                 if (!_dropping)
                 {
                     input.Slice(consumed, body).CopyTo(output[written..]);
@@ -43,11 +43,15 @@ internal sealed class FrameCursor(Func<FrameType, bool> drop)
                 _bodyLeft -= body;
                 continue;
             }
-            int headerBytes = Math.Min(FrameHeader.Bytes - _headerFilled, input.Length - consumed);
+            var headerBytes = Math.Min(FrameHeader.Bytes - _headerFilled, input.Length - consumed);
             input.Slice(consumed, headerBytes).CopyTo(_header.AsSpan(_headerFilled));
             _headerFilled += headerBytes;
             consumed += headerBytes;
-            if (_headerFilled < FrameHeader.Bytes) break;
+            if (_headerFilled < FrameHeader.Bytes)
+            {
+                break;
+            }
+
             _headerFilled = 0;
             StartFrame();
             if (!_dropping)
@@ -62,13 +66,16 @@ internal sealed class FrameCursor(Func<FrameType, bool> drop)
     /// <summary>Reads a complete header and decides the frame's fate.</summary>
     private void StartFrame()
     {
-        uint length = BinaryPrimitives.ReadUInt32LittleEndian(_header);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(_header);
         if (length is < 2 or > ProtocolLimits.FrameBytesMax)
         {
             throw new InvalidDataException($"a frame length of {length} bytes: the stream cannot be followed");
         }
         _bodyLeft = length - 2;
         _dropping = drop((FrameType)_header[5]);
-        if (_dropping) FramesDropped++;
+        if (_dropping)
+        {
+            FramesDropped++;
+        }
     }
 }

@@ -32,7 +32,11 @@ public sealed partial class LinkRelay
     {
         lock (_lock)
         {
-            if ((_forwardCut && _backwardCut) || _connections.Count >= _options.ConnectionsMax) return false;
+            if ((_forwardCut && _backwardCut) || _connections.Count >= _options.ConnectionsMax)
+            {
+                return false;
+            }
+
             var connection = new RelayedConnection(accepted, new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
             Configure(connection.Inbound);
             Configure(connection.Outbound);
@@ -62,8 +66,8 @@ public sealed partial class LinkRelay
                 deadline.CancelAfter(_options.ConnectTimeout);
                 await connection.Outbound.ConnectAsync(_target, deadline.Token).ConfigureAwait(false);
             }
-            Task forward = PumpAsync(connection.Inbound, connection.Outbound, forward: true, connection.Closing);
-            Task backward = PumpAsync(connection.Outbound, connection.Inbound, forward: false, connection.Closing);
+            var forward = PumpAsync(connection.Inbound, connection.Outbound, forward: true, connection.Closing);
+            var backward = PumpAsync(connection.Outbound, connection.Inbound, forward: false, connection.Closing);
             await Task.WhenAny(forward, backward).ConfigureAwait(false);
             connection.Close(); // one side is gone: so is the connection
             await Task.WhenAll(forward, backward).ConfigureAwait(false);
@@ -75,7 +79,10 @@ public sealed partial class LinkRelay
         finally
         {
             connection.Dispose();
-            lock (_lock) _connections.Remove(connection);
+            lock (_lock)
+            {
+                _connections.Remove(connection);
+            }
         }
     }
 
@@ -83,16 +90,24 @@ public sealed partial class LinkRelay
     private async Task PumpAsync(Socket source, Socket destination, bool forward, CancellationToken closing)
     {
         var cursor = new FrameCursor(type => Drops(type, forward));
-        byte[] input = new byte[_options.BufferBytes];
-        byte[] output = new byte[_options.BufferBytes + FrameHeader.Bytes];
+        var input = new byte[_options.BufferBytes];
+        var output = new byte[_options.BufferBytes + FrameHeader.Bytes];
         try
         {
             while (true)
             {
-                int read = await source.ReceiveAsync(input, SocketFlags.None, closing).ConfigureAwait(false);
-                if (read == 0) return;
-                if (NextDelayMilliseconds() is int delay and > 0) await Task.Delay(delay, closing).ConfigureAwait(false); // a slow link: what arrives meanwhile waits
-                int written = cursor.Advance(input.AsSpan(0, read), output);
+                var read = await source.ReceiveAsync(input, SocketFlags.None, closing).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                if (NextDelayMilliseconds() is int delay and > 0)
+                {
+                    await Task.Delay(delay, closing).ConfigureAwait(false); // a slow link: what arrives meanwhile waits
+                }
+
+                var written = cursor.Advance(input.AsSpan(0, read), output);
                 await SendAllAsync(destination, output.AsMemory(0, written), closing).ConfigureAwait(false);
             }
         }
@@ -107,7 +122,7 @@ public sealed partial class LinkRelay
     {
         while (!bytes.IsEmpty)
         {
-            ValueTask<int> sending = destination.SendAsync(bytes, SocketFlags.None, closing);
+            var sending = destination.SendAsync(bytes, SocketFlags.None, closing);
             if (sending.IsCompleted)
             {
                 bytes = bytes[sending.Result..];
@@ -142,7 +157,11 @@ public sealed partial class LinkRelay
         /// <summary>Closes both sockets (idempotent, any thread).</summary>
         public void Close()
         {
-            if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+            if (Interlocked.Exchange(ref _closed, 1) != 0)
+            {
+                return;
+            }
+
             try
             {
                 _closing.Cancel();

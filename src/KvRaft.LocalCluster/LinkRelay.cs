@@ -77,7 +77,10 @@ public sealed partial class LinkRelay : IAsyncDisposable
     {
         get
         {
-            lock (_lock) return _connections.Count;
+            lock (_lock)
+            {
+                return _connections.Count;
+            }
         }
     }
 
@@ -106,10 +109,22 @@ public sealed partial class LinkRelay : IAsyncDisposable
     {
         _forwardCut = forward;
         _backwardCut = backward;
-        if (!forward || !backward) return;
+        if (!forward || !backward)
+        {
+            return;
+        }
+
         RelayedConnection[] open;
-        lock (_lock) open = [.. _connections];
-        foreach (RelayedConnection connection in open) connection.Close();
+        lock (_lock)
+        {
+            open = [.. _connections];
+        }
+
+        foreach (var connection in open)
+        {
+            connection.Close();
+        }
+
         Interlocked.Add(ref _closedByCut, open.Length);
     }
 
@@ -127,13 +142,25 @@ public sealed partial class LinkRelay : IAsyncDisposable
     /// <summary>Closes the listener and every connection, and waits for every task of the relay.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener.Dispose();
         await _accepting.ConfigureAwait(false);
         RelayedConnection[] open;
-        lock (_lock) open = [.. _connections];
-        foreach (RelayedConnection connection in open) connection.Close();
+        lock (_lock)
+        {
+            open = [.. _connections];
+        }
+
+        foreach (var connection in open)
+        {
+            connection.Close();
+        }
+
         await Task.WhenAll(open.Select(connection => connection.Run)).ConfigureAwait(false);
         _stopping.Dispose();
     }
@@ -141,25 +168,48 @@ public sealed partial class LinkRelay : IAsyncDisposable
     /// <summary>Whether one frame going one way is dropped: a cut, or the lossy link's draw.</summary>
     private bool Drops(FrameType type, bool forward)
     {
-        if (type == FrameType.PeerHello) return false; // a cut acts on what a connection carries, not on its opening
-        bool dropped = forward ? _forwardCut : _backwardCut;
-        int dropPercent = Volatile.Read(ref _dropPercent);
+        if (type == FrameType.PeerHello)
+        {
+            return false; // a cut acts on what a connection carries, not on its opening
+        }
+
+        var dropped = forward ? _forwardCut : _backwardCut;
+        var dropPercent = Volatile.Read(ref _dropPercent);
         if (!dropped && dropPercent > 0)
         {
-            lock (_random) dropped = _random.Next(100) < dropPercent;
+            lock (_random)
+            {
+                dropped = _random.Next(100) < dropPercent;
+            }
         }
-        if (dropped) Interlocked.Increment(ref _framesDropped);
+        if (dropped)
+        {
+            Interlocked.Increment(ref _framesDropped);
+        }
+
         return dropped;
     }
 
     /// <summary>How long the piece just read waits before it is forwarded (0 to the delay maximum, drawn; 0 on a reliable link).</summary>
     private int NextDelayMilliseconds()
     {
-        int delayMax = Volatile.Read(ref _delayMillisecondsMax);
-        if (delayMax == 0) return 0;
+        var delayMax = Volatile.Read(ref _delayMillisecondsMax);
+        if (delayMax == 0)
+        {
+            return 0;
+        }
+
         int delay;
-        lock (_random) delay = _random.Next(delayMax + 1);
-        if (delay > 0) Interlocked.Increment(ref _delays);
+        lock (_random)
+        {
+            delay = _random.Next(delayMax + 1);
+        }
+
+        if (delay > 0)
+        {
+            Interlocked.Increment(ref _delays);
+        }
+
         return delay;
     }
 }

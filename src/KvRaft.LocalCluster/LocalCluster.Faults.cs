@@ -17,7 +17,10 @@ public sealed partial class LocalCluster
     {
         get
         {
-            lock (_rules) return [.. _rules];
+            lock (_rules)
+            {
+                return [.. _rules];
+            }
         }
     }
 
@@ -47,19 +50,28 @@ public sealed partial class LocalCluster
     public void Heal()
     {
         Relays.Heal();
-        lock (_rules) _rules.Clear();
+        lock (_rules)
+        {
+            _rules.Clear();
+        }
     }
 
     private RelayNetwork Relays => Network ?? throw new InvalidOperationException("network faults need a cluster started with LocalClusterOptions.LinkRelays");
 
     private void Record(string rule)
     {
-        lock (_rules) _rules.Add(rule);
+        lock (_rules)
+        {
+            _rules.Add(rule);
+        }
     }
 
     private bool IsPaused(int id)
     {
-        lock (_paused) return _paused.Contains(id);
+        lock (_paused)
+        {
+            return _paused.Contains(id);
+        }
     }
 
     private int CheckNode(int id)

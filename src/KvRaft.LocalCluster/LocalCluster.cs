@@ -31,7 +31,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
         Directory.CreateDirectory(_directory);
         _ports = LoadOrPickPorts(nodeCount);
         _clusterId = LoadOrCreateClusterId(nodeCount);
-        if (options.Tls && options.LinkRelays) throw new ArgumentException("TLS and link relays do not go together: the relays read peer frames");
+        if (options.Tls && options.LinkRelays)
+        {
+            throw new ArgumentException("TLS and link relays do not go together: the relays read peer frames");
+        }
+
         Certificates = options.Tls ? ClusterCertificates.Ensure(Path.Combine(_directory, "certs"), nodeCount) : null;
         _clientOptions = Certificates is null ? options.ClientOptions : (options.ClientOptions ?? new KvClientOptions()) with { Tls = ClientTls(Certificates) };
         Network = options.LinkRelays
@@ -65,11 +69,19 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>Starts <paramref name="nodeCount"/> nodes with their data under <paramref name="dataDirectory"/> and waits for a leader.</summary>
     public static async Task<LocalCluster> StartAsync(int nodeCount, string dataDirectory, LocalClusterOptions? options = null, ILoggerFactory? loggers = null)
     {
-        if (nodeCount is not (1 or 3 or 5 or 7)) throw new ArgumentOutOfRangeException(nameof(nodeCount), "a cluster has 1, 3, 5 or 7 nodes");
+        if (nodeCount is not (1 or 3 or 5 or 7))
+        {
+            throw new ArgumentOutOfRangeException(nameof(nodeCount), "a cluster has 1, 3, 5 or 7 nodes");
+        }
+
         var cluster = new LocalCluster(nodeCount, dataDirectory, options ?? new LocalClusterOptions(), loggers ?? NullLoggerFactory.Instance);
         try
         {
-            for (int id = 1; id <= nodeCount; id++) await cluster.StartNodeAsync(id).ConfigureAwait(false);
+            for (var id = 1; id <= nodeCount; id++)
+            {
+                await cluster.StartNodeAsync(id).ConfigureAwait(false);
+            }
+
             await cluster.WaitForLeaderAsync(cluster._options.StartTimeout).ConfigureAwait(false);
             return cluster;
         }
@@ -101,7 +113,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// </summary>
     public async Task<int?> FindLeaderAsync(CancellationToken cancellation = default)
     {
-        Protocol.NodeStatus?[] statuses = await Task.WhenAll(Enumerable.Range(1, NodeCount)
+        var statuses = await Task.WhenAll(Enumerable.Range(1, NodeCount)
             .Where(id => IsRunning(id) && !IsPaused(id))
             .Select(id => TryStatusAsync(id, cancellation))).ConfigureAwait(false);
         return statuses.Where(status => status is { LeaderKnown: true })
@@ -128,7 +140,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
         using var deadline = new CancellationTokenSource(timeout);
         while (true)
         {
-            if (await FindLeaderAsync(deadline.Token).ConfigureAwait(false) is { } leader) return leader;
+            if (await FindLeaderAsync(deadline.Token).ConfigureAwait(false) is { } leader)
+            {
+                return leader;
+            }
+
             await Task.Delay(50, deadline.Token).ConfigureAwait(false); // polling an external process: no event to wait on
         }
     }
@@ -141,7 +157,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
             process.Kill();
             process.Dispose();
             _processes[id - 1] = null;
-            lock (_paused) _paused.Remove(id);
+            lock (_paused)
+            {
+                _paused.Remove(id);
+            }
         }
         if (_servers[id - 1] is { } server)
         {
@@ -154,48 +173,73 @@ public sealed partial class LocalCluster : IAsyncDisposable
     public void Pause(int id)
     {
         (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
-        lock (_paused) _paused.Add(id);
+        lock (_paused)
+        {
+            _paused.Add(id);
+        }
     }
 
     /// <summary>SIGCONT node <paramref name="id"/> (process mode only).</summary>
     public void Resume(int id)
     {
         (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
-        lock (_paused) _paused.Remove(id);
+        lock (_paused)
+        {
+            _paused.Remove(id);
+        }
     }
 
     /// <summary>Starts node <paramref name="id"/> again on its data (its links are as the relays have them).</summary>
     public async Task RestartAsync(int id)
     {
-        if (IsRunning(id)) return;
+        if (IsRunning(id))
+        {
+            return;
+        }
+
         await StartNodeAsync(id).ConfigureAwait(false);
     }
 
     private async Task StartNodeAsync(int id)
     {
-        ServerOptions options = NodeOptions(id);
+        var options = NodeOptions(id);
         if (_options.Mode == LocalClusterMode.InProcess)
         {
             _servers[id - 1] = await KvServer.StartAsync(options, _loggers).ConfigureAwait(false);
             return;
         }
-        string serverPath = _options.ServerPath ?? Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll");
-        if (!File.Exists(serverPath)) throw new FileNotFoundException("kvraft-server.dll not found", serverPath);
+        var serverPath = _options.ServerPath ?? Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll");
+        if (!File.Exists(serverPath))
+        {
+            throw new FileNotFoundException("kvraft-server.dll not found", serverPath);
+        }
+
         List<string> arguments =
         [
             "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
             "--peers", options.Peers, "--data-dir", options.DataDir,
             "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ];
-        if (options.ClientPeers is { } clientPeers) arguments.AddRange(["--client-peers", clientPeers]);
-        if (options.MetricsListen is { } metrics) arguments.AddRange(["--metrics-listen", metrics]);
+        if (options.ClientPeers is { } clientPeers)
+        {
+            arguments.AddRange(["--client-peers", clientPeers]);
+        }
+
+        if (options.MetricsListen is { } metrics)
+        {
+            arguments.AddRange(["--metrics-listen", metrics]);
+        }
+
         if (Certificates is not null)
         {
             arguments.AddRange(["--peer-cert-file", options.PeerCertFile!, "--peer-key-file", options.PeerKeyFile!, "--peer-trusted-ca-file", options.PeerTrustedCaFile!,
                 "--cert-file", options.CertFile!, "--key-file", options.KeyFile!, "--client-cert-auth", "--trusted-ca-file", options.TrustedCaFile!]);
         }
         _processes[id - 1] = new NodeProcess(serverPath, arguments, Path.Combine(_directory, $"node-{id}.log"));
-        lock (_paused) _paused.Remove(id);
+        lock (_paused)
+        {
+            _paused.Remove(id);
+        }
     }
 
     private ServerOptions NodeOptions(int id) => Certificates is not { } certificates ? PlainNodeOptions(id) : PlainNodeOptions(id) with
@@ -230,9 +274,13 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// </summary>
     private ulong LoadOrCreateClusterId(int nodeCount)
     {
-        string file = Path.Combine(_directory, "cluster.id");
-        if (File.Exists(file)) return ulong.Parse(File.ReadAllText(file).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        ulong id = Enumerable.Range(1, nodeCount)
+        var file = Path.Combine(_directory, "cluster.id");
+        if (File.Exists(file))
+        {
+            return ulong.Parse(File.ReadAllText(file).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var id = Enumerable.Range(1, nodeCount)
             .Select(node => Storage.DataDirectory.ReadIdentity(Path.Combine(_directory, $"node-{node}"))?.ClusterId)
             .FirstOrDefault(stored => stored is not null) ?? NewClusterId();
         File.WriteAllText(file, Storage.DataDirectory.Format(id) + "\n");
@@ -244,20 +292,26 @@ public sealed partial class LocalCluster : IAsyncDisposable
     {
         while (true)
         {
-            ulong id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-            if (id != 0) return id;
+            var id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+            if (id != 0)
+            {
+                return id;
+            }
         }
     }
 
     private (int Peer, int Client)[] LoadOrPickPorts(int nodeCount)
     {
-        string file = Path.Combine(_directory, "cluster.ports");
+        var file = Path.Combine(_directory, "cluster.ports");
         if (File.Exists(file))
         {
             var saved = File.ReadAllLines(file).Select(line => line.Split(' ')).Select(p => (int.Parse(p[0]), int.Parse(p[1]))).ToArray();
-            if (saved.Length == nodeCount && saved.All(p => Transport.LoopbackPorts.IsFree(p.Item1) && Transport.LoopbackPorts.IsFree(p.Item2))) return saved;
+            if (saved.Length == nodeCount && saved.All(p => Transport.LoopbackPorts.IsFree(p.Item1) && Transport.LoopbackPorts.IsFree(p.Item2)))
+            {
+                return saved;
+            }
         }
-        int[] free = Transport.LoopbackPorts.Free(2 * nodeCount);
+        var free = Transport.LoopbackPorts.Free(2 * nodeCount);
         var ports = Enumerable.Range(0, nodeCount).Select(i => (free[2 * i], free[(2 * i) + 1])).ToArray();
         File.WriteAllLines(file, ports.Select(p => $"{p.Item1} {p.Item2}"));
         return ports;
@@ -267,7 +321,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync().ConfigureAwait(false);
-        for (int i = 0; i < NodeCount; i++)
+        for (var i = 0; i < NodeCount; i++)
         {
             if (_processes[i] is { } process)
             {
@@ -281,6 +335,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
                 await server.DisposeAsync().ConfigureAwait(false);
             }
         }
-        if (Network is not null) await Network.DisposeAsync().ConfigureAwait(false);
+        if (Network is not null)
+        {
+            await Network.DisposeAsync().ConfigureAwait(false);
+        }
     }
 }

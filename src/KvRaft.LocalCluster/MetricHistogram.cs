@@ -19,7 +19,11 @@ public sealed record MetricHistogram(IReadOnlyList<double> UpperBounds, IReadOnl
     public MetricHistogram Since(MetricHistogram earlier)
     {
         ArgumentNullException.ThrowIfNull(earlier);
-        if (earlier.Count == 0 || Count < earlier.Count || !UpperBounds.SequenceEqual(earlier.UpperBounds)) return this;
+        if (earlier.Count == 0 || Count < earlier.Count || !UpperBounds.SequenceEqual(earlier.UpperBounds))
+        {
+            return this;
+        }
+
         return new MetricHistogram(UpperBounds, [.. Cumulative.Select((count, i) => count - earlier.Cumulative[i])], Sum - earlier.Sum, Count - earlier.Count);
     }
 
@@ -27,9 +31,21 @@ public sealed record MetricHistogram(IReadOnlyList<double> UpperBounds, IReadOnl
     public MetricHistogram Plus(MetricHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        if (other.UpperBounds.Count == 0) return this;
-        if (UpperBounds.Count == 0) return other;
-        if (!UpperBounds.SequenceEqual(other.UpperBounds)) throw new ArgumentException("histograms with different buckets");
+        if (other.UpperBounds.Count == 0)
+        {
+            return this;
+        }
+
+        if (UpperBounds.Count == 0)
+        {
+            return other;
+        }
+
+        if (!UpperBounds.SequenceEqual(other.UpperBounds))
+        {
+            throw new ArgumentException("histograms with different buckets");
+        }
+
         return new MetricHistogram(UpperBounds, [.. Cumulative.Select((count, i) => count + other.Cumulative[i])], Sum + other.Sum, Count + other.Count);
     }
 
@@ -39,15 +55,27 @@ public sealed record MetricHistogram(IReadOnlyList<double> UpperBounds, IReadOnl
     /// </summary>
     public double Quantile(double quantile)
     {
-        if (Count <= 0) return 0;
-        double rank = quantile * Count;
-        for (int i = 0; i < UpperBounds.Count; i++)
+        if (Count <= 0)
         {
-            if (Cumulative[i] < rank) continue;
-            double lower = i == 0 ? 0 : UpperBounds[i - 1];
-            if (double.IsPositiveInfinity(UpperBounds[i])) return lower;
-            double below = i == 0 ? 0 : Cumulative[i - 1];
-            double inBucket = Cumulative[i] - below;
+            return 0;
+        }
+
+        var rank = quantile * Count;
+        for (var i = 0; i < UpperBounds.Count; i++)
+        {
+            if (Cumulative[i] < rank)
+            {
+                continue;
+            }
+
+            var lower = i == 0 ? 0 : UpperBounds[i - 1];
+            if (double.IsPositiveInfinity(UpperBounds[i]))
+            {
+                return lower;
+            }
+
+            var below = i == 0 ? 0 : Cumulative[i - 1];
+            var inBucket = Cumulative[i] - below;
             return inBucket <= 0 ? UpperBounds[i] : lower + ((UpperBounds[i] - lower) * (rank - below) / inBucket);
         }
         return UpperBounds.Count > 1 ? UpperBounds[^2] : 0;

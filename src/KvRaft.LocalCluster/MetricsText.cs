@@ -17,9 +17,13 @@ public sealed class MetricsText
     public MetricsText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        foreach (string line in text.Split('\n'))
+        foreach (var line in text.Split('\n'))
         {
-            if (line.Length == 0 || line[0] == '#') continue;
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
             _samples.Add(ParseLine(line));
         }
     }
@@ -51,10 +55,14 @@ public sealed class MetricsText
     public MetricHistogram Histogram(string name, params string[] labels)
     {
         SortedDictionary<double, double> buckets = [];
-        foreach (MetricSample sample in Matching(name + "_bucket", labels))
+        foreach (var sample in Matching(name + "_bucket", labels))
         {
-            if (!sample.Labels.TryGetValue("le", out string? bound)) throw new FormatException($"{name}_bucket without le");
-            double upper = bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture);
+            if (!sample.Labels.TryGetValue("le", out var bound))
+            {
+                throw new FormatException($"{name}_bucket without le");
+            }
+
+            var upper = bound == "+Inf" ? double.PositiveInfinity : double.Parse(bound, CultureInfo.InvariantCulture);
             buckets[upper] = buckets.GetValueOrDefault(upper) + sample.Value;
         }
         return new MetricHistogram([.. buckets.Keys], [.. buckets.Values], Sum(name + "_sum", labels), Sum(name + "_count", labels));
@@ -62,30 +70,46 @@ public sealed class MetricsText
 
     private static bool Has(MetricSample sample, string label)
     {
-        int equals = label.IndexOf('=', StringComparison.Ordinal);
-        return sample.Labels.TryGetValue(label[..equals], out string? value) && value == label[(equals + 1)..];
+        var equals = label.IndexOf('=', StringComparison.Ordinal);
+        return sample.Labels.TryGetValue(label[..equals], out var value) && value == label[(equals + 1)..];
     }
 
     private static MetricSample ParseLine(string line)
     {
-        int space = line.LastIndexOf(' ');
-        if (space <= 0) throw new FormatException($"not a sample line: \"{line}\"");
-        string valueText = line[(space + 1)..];
-        double value = valueText switch
+        var space = line.LastIndexOf(' ');
+        if (space <= 0)
+        {
+            throw new FormatException($"not a sample line: \"{line}\"");
+        }
+
+        var valueText = line[(space + 1)..];
+        var value = valueText switch
         {
             "+Inf" => double.PositiveInfinity,
             "-Inf" => double.NegativeInfinity,
-            _ => double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) ? parsed : throw new FormatException($"not a number in \"{line}\""),
+            _ => double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw new FormatException($"not a number in \"{line}\""),
         };
-        string series = line[..space];
-        int brace = series.IndexOf('{', StringComparison.Ordinal);
+        var series = line[..space];
+        var brace = series.IndexOf('{', StringComparison.Ordinal);
         var labels = new Dictionary<string, string>();
-        if (brace < 0) return new MetricSample(series, labels, value);
-        if (series[^1] != '}') throw new FormatException($"unclosed labels in \"{line}\"");
-        foreach (string pair in series[(brace + 1)..^1].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        if (brace < 0)
         {
-            string[] parts = pair.Split('=', 2);
-            if (parts.Length != 2 || parts[1].Length < 2 || parts[1][0] != '"' || parts[1][^1] != '"') throw new FormatException($"bad label \"{pair}\" in \"{line}\"");
+            return new MetricSample(series, labels, value);
+        }
+
+        if (series[^1] != '}')
+        {
+            throw new FormatException($"unclosed labels in \"{line}\"");
+        }
+
+        foreach (var pair in series[(brace + 1)..^1].Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = pair.Split('=', 2);
+            if (parts.Length != 2 || parts[1].Length < 2 || parts[1][0] != '"' || parts[1][^1] != '"')
+            {
+                throw new FormatException($"bad label \"{pair}\" in \"{line}\"");
+            }
+
             labels[parts[0]] = parts[1][1..^1];
         }
         return new MetricSample(series[..brace], labels, value);

@@ -20,7 +20,11 @@ internal sealed partial class NodeProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(serverPath);
-        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         _log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + serverPath);
         _process.OutputDataReceived += (_, line) => Write(line.Data);
@@ -35,14 +39,25 @@ internal sealed partial class NodeProcess : IDisposable
 
     private void Write(string? line)
     {
-        if (line is null) return;
-        lock (_log) _log.WriteLine(line);
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.WriteLine(line);
+        }
     }
 
     /// <summary>SIGKILL: the node loses everything it had not made durable.</summary>
     public void Kill()
     {
-        if (!_process.HasExited) _process.Kill(); // the node is this one process: no tree to walk before the signal
+        if (!_process.HasExited)
+        {
+            _process.Kill(); // the node is this one process: no tree to walk before the signal
+        }
+
         _process.WaitForExit();
         RemoveDiagnosticLeftovers(_process.Id);
     }
@@ -53,10 +68,10 @@ internal sealed partial class NodeProcess : IDisposable
     /// </summary>
     internal static void RemoveDiagnosticLeftovers(int processId)
     {
-        string folder = Path.GetTempPath();
-        foreach (string pattern in (string[])[$"clr-debug-pipe-{processId}-*", $"dotnet-diagnostic-{processId}-*"])
+        var folder = Path.GetTempPath();
+        foreach (var pattern in (string[])[$"clr-debug-pipe-{processId}-*", $"dotnet-diagnostic-{processId}-*"])
         {
-            foreach (string path in Directory.EnumerateFiles(folder, pattern))
+            foreach (var path in Directory.EnumerateFiles(folder, pattern))
             {
                 try
                 {
@@ -79,7 +94,11 @@ internal sealed partial class NodeProcess : IDisposable
     /// <summary>SIGTERM, then SIGKILL if it has not stopped within <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
-        if (_process.HasExited) return;
+        if (_process.HasExited)
+        {
+            return;
+        }
+
         Signal(SignalContinue);
         Signal(SignalTerminate);
         using var timeout = new CancellationTokenSource(grace);
@@ -106,8 +125,15 @@ internal sealed partial class NodeProcess : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited) Kill();
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+
         _process.Dispose();
-        lock (_log) _log.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
     }
 }

@@ -33,9 +33,9 @@ public sealed class RelayNetwork : IAsyncDisposable
         var network = new RelayNetwork(peerPorts);
         try
         {
-            foreach (int from in peerPorts.Keys.Order())
+            foreach (var from in peerPorts.Keys.Order())
             {
-                foreach (int to in peerPorts.Keys.Order().Where(id => id != from))
+                foreach (var to in peerPorts.Keys.Order().Where(id => id != from))
                 {
                     var relay = new LinkRelay(from, to, new IPEndPoint(IPAddress.Loopback, peerPorts[to]), HashCode.Combine(seed, from, to), options);
                     network._relays[(from, to)] = relay;
@@ -67,7 +67,10 @@ public sealed class RelayNetwork : IAsyncDisposable
     {
         get
         {
-            lock (_lock) return [.. _cuts.Order()];
+            lock (_lock)
+            {
+                return [.. _cuts.Order()];
+            }
         }
     }
 
@@ -80,7 +83,11 @@ public sealed class RelayNetwork : IAsyncDisposable
     /// <summary>Drops everything node <paramref name="fromNodeId"/> sends to node <paramref name="toNodeId"/> (one way).</summary>
     public void Cut(int fromNodeId, int toNodeId)
     {
-        if (CheckNode(fromNodeId) == CheckNode(toNodeId)) throw new ArgumentException("a node has no link to itself", nameof(toNodeId));
+        if (CheckNode(fromNodeId) == CheckNode(toNodeId))
+        {
+            throw new ArgumentException("a node has no link to itself", nameof(toNodeId));
+        }
+
         Change(cuts => cuts.Add((fromNodeId, toNodeId)));
     }
 
@@ -90,7 +97,7 @@ public sealed class RelayNetwork : IAsyncDisposable
         CheckNode(nodeId);
         Change(cuts =>
         {
-            foreach (int other in _peerPorts.Keys.Where(id => id != nodeId))
+            foreach (var other in _peerPorts.Keys.Where(id => id != nodeId))
             {
                 cuts.Add((nodeId, other));
                 cuts.Add((other, nodeId));
@@ -102,16 +109,27 @@ public sealed class RelayNetwork : IAsyncDisposable
     public void Partition(params IReadOnlyList<int>[] groups)
     {
         ArgumentNullException.ThrowIfNull(groups);
-        foreach (int id in groups.SelectMany(group => group)) CheckNode(id);
+        foreach (var id in groups.SelectMany(group => group))
+        {
+            CheckNode(id);
+        }
+
         Change(cuts =>
         {
             cuts.Clear();
-            for (int left = 0; left < groups.Length; left++)
+            for (var left = 0; left < groups.Length; left++)
             {
-                for (int right = 0; right < groups.Length; right++)
+                for (var right = 0; right < groups.Length; right++)
                 {
-                    if (left == right) continue;
-                    foreach ((int from, int to) in groups[left].SelectMany(from => groups[right].Select(to => (from, to)))) cuts.Add((from, to));
+                    if (left == right)
+                    {
+                        continue;
+                    }
+
+                    foreach ((var from, var to) in groups[left].SelectMany(from => groups[right].Select(to => (from, to))))
+                    {
+                        cuts.Add((from, to));
+                    }
                 }
             }
         });
@@ -122,7 +140,11 @@ public sealed class RelayNetwork : IAsyncDisposable
     {
         lock (_lock)
         {
-            foreach (LinkRelay relay in _relays.Values) relay.SetUnreliable(dropPercent, delayMillisecondsMax);
+            foreach (var relay in _relays.Values)
+            {
+                relay.SetUnreliable(dropPercent, delayMillisecondsMax);
+            }
+
             (_dropPercent, _delayMillisecondsMax) = (dropPercent, delayMillisecondsMax);
         }
     }
@@ -139,8 +161,12 @@ public sealed class RelayNetwork : IAsyncDisposable
     {
         lock (_lock)
         {
-            if (_cuts.Count == 0 && _dropPercent == 0 && _delayMillisecondsMax == 0) return "no faults";
-            string cuts = _cuts.Count == 0 ? "none" : string.Join(' ', _cuts.Order().Select(cut => $"{cut.From}->{cut.To}"));
+            if (_cuts.Count == 0 && _dropPercent == 0 && _delayMillisecondsMax == 0)
+            {
+                return "no faults";
+            }
+
+            var cuts = _cuts.Count == 0 ? "none" : string.Join(' ', _cuts.Order().Select(cut => $"{cut.From}->{cut.To}"));
             return $"cuts: {cuts}; drop {_dropPercent}%, delay up to {_delayMillisecondsMax} ms";
         }
     }
@@ -148,7 +174,10 @@ public sealed class RelayNetwork : IAsyncDisposable
     /// <summary>Closes every relay and its connections.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (LinkRelay relay in _relays.Values) await relay.DisposeAsync().ConfigureAwait(false);
+        foreach (var relay in _relays.Values)
+        {
+            await relay.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private void Change(Action<HashSet<(int From, int To)>> change)
@@ -156,7 +185,10 @@ public sealed class RelayNetwork : IAsyncDisposable
         lock (_lock)
         {
             change(_cuts);
-            foreach (((int from, int to), LinkRelay relay) in _relays) relay.SetCuts(_cuts.Contains((from, to)), _cuts.Contains((to, from)));
+            foreach (((var from, var to), var relay) in _relays)
+            {
+                relay.SetCuts(_cuts.Contains((from, to)), _cuts.Contains((to, from)));
+            }
         }
     }
 

@@ -20,7 +20,10 @@ public sealed record RelayOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(BufferBytes, 1024, nameof(BufferBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(ConnectionsMax, 1, nameof(ConnectionsMax));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ConnectTimeout, TimeSpan.Zero, nameof(ConnectTimeout));
-        if (SocketBufferBytes is { } bytes) ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1024, nameof(SocketBufferBytes));
+        if (SocketBufferBytes is { } bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1024, nameof(SocketBufferBytes));
+        }
     }
 }
 

@@ -250,27 +250,27 @@ public static class ClientResponseCodec
                 response = response with { ClientId = clientId };
                 return ParseResult.Ok;
             case ClientOp.Get:
-            {
-                var result = reader.Value(out var value);
-                response = response with { Value = value };
-                return result;
-            }
+                {
+                    var result = reader.Value(out var value);
+                    response = response with { Value = value };
+                    return result;
+                }
             case ClientOp.CompareAndSet:
-            {
-                if (!reader.U8(out var flags))
                 {
-                    return ParseResult.Fail(ProtocolError.Truncated, "compare-and-set result flags missing");
+                    if (!reader.U8(out var flags))
+                    {
+                        return ParseResult.Fail(ProtocolError.Truncated, "compare-and-set result flags missing");
+                    }
+                    if ((flags & ~(SwappedFlag | PresentFlag)) != 0)
+                    {
+                        return ParseResult.Fail(ProtocolError.Malformed, "compare-and-set result flags have reserved bits set");
+                    }
+                    var present = (flags & PresentFlag) != 0;
+                    var value = ReadOnlyMemory<byte>.Empty;
+                    var result = present ? reader.Value(out value) : ParseResult.Ok;
+                    response = response with { Swapped = (flags & SwappedFlag) != 0, ValuePresent = present, Value = value };
+                    return result;
                 }
-                if ((flags & ~(SwappedFlag | PresentFlag)) != 0)
-                {
-                    return ParseResult.Fail(ProtocolError.Malformed, "compare-and-set result flags have reserved bits set");
-                }
-                var present = (flags & PresentFlag) != 0;
-                var value = ReadOnlyMemory<byte>.Empty;
-                var result = present ? reader.Value(out value) : ParseResult.Ok;
-                response = response with { Swapped = (flags & SwappedFlag) != 0, ValuePresent = present, Value = value };
-                return result;
-            }
             case ClientOp.Status:
                 return ReadNodeStatus(ref reader, ref response);
             case ClientOp.TransferLeader:

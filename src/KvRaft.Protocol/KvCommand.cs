@@ -73,7 +73,7 @@ public static class KvCommandCodec
     internal static void Write(ref WireWriter writer, in KvCommand command)
     {
         Invariant.True(CommandFields.IsWrite((byte)command.Op), command.Op);
-        bool hasIdentity = command.Identity != 0;
+        var hasIdentity = command.Identity != 0;
         writer.U8((byte)((byte)command.Op | (hasIdentity ? IdentityFlag : 0)));
         writer.U64(command.ClientId);
         writer.U64(command.Sequence);

@@ -34,7 +34,10 @@ public static class PeerMessageCodec
         if (message.Snapshot is { } snapshot)
         {
             bytes += SnapshotHeaderBytes + (4L * snapshot.Voters.Length);
-            if (snapshot.IsExtended) bytes += 2 + (4L * snapshot.VotersOutgoing.Length) + 2 + (4L * snapshot.Learners.Length) + 1;
+            if (snapshot.IsExtended)
+            {
+                bytes += 2 + (4L * snapshot.VotersOutgoing.Length) + 2 + (4L * snapshot.Learners.Length) + 1;
+            }
         }
         Invariant.True(bytes <= FrameHeader.BodyBytesMax, bytes);
         return (int)bytes;

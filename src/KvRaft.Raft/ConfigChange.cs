@@ -68,15 +68,19 @@ internal static class ConfigChangeCodec
 
     public static byte[] Encode(in ConfigChangeRequest request)
     {
-        if (request.LeaveJoint) return [KindLeave];
+        if (request.LeaveJoint)
+        {
+            return [KindLeave];
+        }
+
         Invariant.True(request.Changes.Length is > 0 and <= ConfigState.MembersMax, request.Changes.Length);
         var bytes = new byte[3 + (ChangeBytes * request.Changes.Length)];
         bytes[0] = KindChange;
         bytes[1] = (byte)request.Transition;
         bytes[2] = (byte)request.Changes.Length;
-        for (int i = 0; i < request.Changes.Length; i++)
+        for (var i = 0; i < request.Changes.Length; i++)
         {
-            int at = 3 + (ChangeBytes * i);
+            var at = 3 + (ChangeBytes * i);
             bytes[at] = (byte)request.Changes[i].Type;
             BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 1), request.Changes[i].NodeId);
         }
@@ -91,15 +95,27 @@ internal static class ConfigChangeCodec
             request = ConfigChangeRequest.Leave;
             return true;
         }
-        if (bytes.Length < 3 || bytes[0] != KindChange || bytes[1] > (byte)ConfigTransition.Joint) return false;
-        int count = bytes[2];
-        if (count is 0 or > ConfigState.MembersMax || bytes.Length != 3 + (ChangeBytes * count)) return false;
-        var changes = new ConfigChange[count];
-        for (int i = 0; i < count; i++)
+        if (bytes.Length < 3 || bytes[0] != KindChange || bytes[1] > (byte)ConfigTransition.Joint)
         {
-            int at = 3 + (ChangeBytes * i);
-            byte type = bytes[at];
-            if (type is < (byte)ConfigChangeType.AddVoter or > (byte)ConfigChangeType.RemoveNode) return false;
+            return false;
+        }
+
+        int count = bytes[2];
+        if (count is 0 or > ConfigState.MembersMax || bytes.Length != 3 + (ChangeBytes * count))
+        {
+            return false;
+        }
+
+        var changes = new ConfigChange[count];
+        for (var i = 0; i < count; i++)
+        {
+            var at = 3 + (ChangeBytes * i);
+            var type = bytes[at];
+            if (type is < (byte)ConfigChangeType.AddVoter or > (byte)ConfigChangeType.RemoveNode)
+            {
+                return false;
+            }
+
             changes[i] = new ConfigChange((ConfigChangeType)type, BinaryPrimitives.ReadInt32LittleEndian(bytes[(at + 1)..]));
         }
         request = new ConfigChangeRequest(false, (ConfigTransition)bytes[1], changes);
@@ -118,22 +134,41 @@ internal static class ConfigChanger
         next = current;
         if (request.LeaveJoint)
         {
-            if (!current.IsJoint) return ConfigChangeStatus.Invalid;
+            if (!current.IsJoint)
+            {
+                return ConfigChangeStatus.Invalid;
+            }
+
             next = current with { VotersOutgoing = [], AutoLeave = false };
             return ConfigChangeStatus.Accepted;
         }
-        if (current.IsJoint) return ConfigChangeStatus.ChangePending;
-        ConfigChange[] changes = request.Changes;
-        if (changes.Length is 0 or > ConfigState.MembersMax) return ConfigChangeStatus.Invalid;
+        if (current.IsJoint)
+        {
+            return ConfigChangeStatus.ChangePending;
+        }
+
+        var changes = request.Changes;
+        if (changes.Length is 0 or > ConfigState.MembersMax)
+        {
+            return ConfigChangeStatus.Invalid;
+        }
+
         var voters = new System.Collections.Generic.List<int>(current.Voters);
         var learners = new System.Collections.Generic.List<int>(current.Learners);
-        for (int i = 0; i < changes.Length; i++)
+        for (var i = 0; i < changes.Length; i++)
         {
-            int id = changes[i].NodeId;
-            if (id <= 0) return ConfigChangeStatus.Invalid;
-            for (int k = 0; k < i; k++)
+            var id = changes[i].NodeId;
+            if (id <= 0)
             {
-                if (changes[k].NodeId == id) return ConfigChangeStatus.Invalid;
+                return ConfigChangeStatus.Invalid;
+            }
+
+            for (var k = 0; k < i; k++)
+            {
+                if (changes[k].NodeId == id)
+                {
+                    return ConfigChangeStatus.Invalid;
+                }
             }
             bool isVoter = voters.Contains(id), isLearner = learners.Contains(id);
             switch (changes[i].Type)
@@ -153,10 +188,14 @@ internal static class ConfigChanger
                     return ConfigChangeStatus.Invalid;
             }
         }
-        if (voters.Count == 0) return ConfigChangeStatus.NoVotersLeft;
+        if (voters.Count == 0)
+        {
+            return ConfigChangeStatus.NoVotersLeft;
+        }
+
         var incoming = new ConfigState(voters.ToArray()) { Learners = learners.ToArray() };
         incoming = incoming.Normalized();
-        bool simple = request.Transition == ConfigTransition.Auto && VotersChanged(current.Voters, incoming.Voters) <= 1;
+        var simple = request.Transition == ConfigTransition.Auto && VotersChanged(current.Voters, incoming.Voters) <= 1;
         next = simple ? incoming : incoming with { VotersOutgoing = current.Voters, AutoLeave = true };
         return next.IsWellFormed() ? ConfigChangeStatus.Accepted : ConfigChangeStatus.Invalid;
     }
@@ -164,9 +203,23 @@ internal static class ConfigChanger
     /// <summary>How many ids are in exactly one of the two sets.</summary>
     private static int VotersChanged(int[] before, int[] after)
     {
-        int changed = 0;
-        foreach (int id in before) if (Array.IndexOf(after, id) < 0) changed++;
-        foreach (int id in after) if (Array.IndexOf(before, id) < 0) changed++;
+        var changed = 0;
+        foreach (var id in before)
+        {
+            if (Array.IndexOf(after, id) < 0)
+            {
+                changed++;
+            }
+        }
+
+        foreach (var id in after)
+        {
+            if (Array.IndexOf(before, id) < 0)
+            {
+                changed++;
+            }
+        }
+
         return changed;
     }
 }

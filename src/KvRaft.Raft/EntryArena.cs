@@ -16,7 +16,11 @@ internal sealed class EntryArena
     /// <summary>A copy of <paramref name="entries"/>, valid until <see cref="Reset"/>.</summary>
     public ReadOnlyMemory<Entry> Copy(List<Entry> entries)
     {
-        if (entries.Count == 0) return ReadOnlyMemory<Entry>.Empty;
+        if (entries.Count == 0)
+        {
+            return ReadOnlyMemory<Entry>.Empty;
+        }
+
         if (_used + entries.Count > _buffer.Length)
         {
             // Slices handed out keep the old buffer alive; the next ones go into a larger one.

@@ -27,8 +27,12 @@ internal sealed class Inflights
     public void Add(long lastIndex, long bytes)
     {
         Invariant.True(!Full);
-        int slot = (_start + Count) % _lastIndexes.Length;
-        if (Count > 0) Invariant.True(lastIndex >= _lastIndexes[(slot + _lastIndexes.Length - 1) % _lastIndexes.Length]);
+        var slot = (_start + Count) % _lastIndexes.Length;
+        if (Count > 0)
+        {
+            Invariant.True(lastIndex >= _lastIndexes[(slot + _lastIndexes.Length - 1) % _lastIndexes.Length]);
+        }
+
         _lastIndexes[slot] = lastIndex;
         _bytes[slot] = bytes;
         Count++;
@@ -43,13 +47,19 @@ internal sealed class Inflights
             _start = (_start + 1) % _lastIndexes.Length;
             Count--;
         }
-        if (Count == 0) _start = 0;
+        if (Count == 0)
+        {
+            _start = 0;
+        }
     }
 
     /// <summary>Frees the oldest slot (a heartbeat answered while the window was full: something was lost).</summary>
     public void FreeFirstOne()
     {
-        if (Count > 0) FreeLessOrEqual(_lastIndexes[_start]);
+        if (Count > 0)
+        {
+            FreeLessOrEqual(_lastIndexes[_start]);
+        }
     }
 
     public void Reset()

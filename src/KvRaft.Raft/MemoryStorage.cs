@@ -37,7 +37,7 @@ public sealed class MemoryStorage : IRaftStorage
     /// <inheritdoc />
     public bool TryGetTerm(long index, out long term)
     {
-        long offset = _entries[0].Index;
+        var offset = _entries[0].Index;
         if (index < offset || index > LastIndex)
         {
             term = 0;
@@ -51,13 +51,17 @@ public sealed class MemoryStorage : IRaftStorage
     public void GetEntries(long lo, long hiExclusive, long maxBytes, List<Entry> into)
     {
         Invariant.True(lo >= FirstIndex && lo < hiExclusive && hiExclusive <= LastIndex + 1, (lo, hiExclusive, FirstIndex, LastIndex));
-        long offset = _entries[0].Index;
+        var offset = _entries[0].Index;
         long bytes = 0;
-        for (long i = lo; i < hiExclusive; i++)
+        for (var i = lo; i < hiExclusive; i++)
         {
-            Entry entry = _entries[(int)(i - offset)];
+            var entry = _entries[(int)(i - offset)];
             bytes += entry.SizeBytes;
-            if (i > lo && bytes > maxBytes) break;
+            if (i > lo && bytes > maxBytes)
+            {
+                break;
+            }
+
             into.Add(entry);
         }
     }
@@ -68,13 +72,17 @@ public sealed class MemoryStorage : IRaftStorage
     /// <summary>Appends contiguous entries; entries from the first one's index on are replaced.</summary>
     public void Append(IReadOnlyList<Entry> entries)
     {
-        if (entries.Count == 0) return;
-        long first = entries[0].Index;
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        var first = entries[0].Index;
         Invariant.True(first >= FirstIndex && first <= LastIndex + 1, (first, FirstIndex, LastIndex));
-        long offset = _entries[0].Index;
-        int keep = (int)(first - offset);
+        var offset = _entries[0].Index;
+        var keep = (int)(first - offset);
         _entries.RemoveRange(keep, _entries.Count - keep);
-        for (int i = 0; i < entries.Count; i++)
+        for (var i = 0; i < entries.Count; i++)
         {
             Invariant.True(entries[i].Index == first + i);
             _entries.Add(entries[i]);
@@ -97,7 +105,7 @@ public sealed class MemoryStorage : IRaftStorage
     public SnapshotMetadata CreateSnapshot(long index, ConfigState config)
     {
         Invariant.True(index > _snapshot.Index && index <= LastIndex, (index, _snapshot.Index, LastIndex));
-        Invariant.True(TryGetTerm(index, out long term));
+        Invariant.True(TryGetTerm(index, out var term));
         _snapshot = new SnapshotMetadata(index, term, config);
         return _snapshot;
     }
@@ -105,11 +113,15 @@ public sealed class MemoryStorage : IRaftStorage
     /// <summary>Drops the entries up to and including <paramref name="index"/>, keeping its term as the boundary.</summary>
     public void Compact(long index)
     {
-        long offset = _entries[0].Index;
-        if (index <= offset) return;
+        var offset = _entries[0].Index;
+        if (index <= offset)
+        {
+            return;
+        }
+
         Invariant.True(index <= _snapshot.Index, (index, _snapshot.Index)); // never compact past the snapshot
-        int drop = (int)(index - offset);
-        Entry boundary = _entries[drop];
+        var drop = (int)(index - offset);
+        var boundary = _entries[drop];
         _entries.RemoveRange(0, drop);
         _entries[0] = new Entry(boundary.Index, boundary.Term, EntryType.NoOp, default);
     }

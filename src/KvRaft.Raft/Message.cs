@@ -65,11 +65,27 @@ public struct Message
     /// <inheritdoc />
     public override readonly string ToString()
     {
-        string text = $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit}";
-        if (Reject) text += $" REJECT hint{RejectHint}";
-        if (Context != 0) text += $" ctx{Context}";
-        if (Entries.Length > 0) text += $" [{Entries.Span[0].Index}..{Entries.Span[^1].Index}]";
-        if (Type == MessageType.Snapshot) text += $" snap{Snapshot.Index}@{Snapshot.Term}";
+        var text = $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit}";
+        if (Reject)
+        {
+            text += $" REJECT hint{RejectHint}";
+        }
+
+        if (Context != 0)
+        {
+            text += $" ctx{Context}";
+        }
+
+        if (Entries.Length > 0)
+        {
+            text += $" [{Entries.Span[0].Index}..{Entries.Span[^1].Index}]";
+        }
+
+        if (Type == MessageType.Snapshot)
+        {
+            text += $" snap{Snapshot.Index}@{Snapshot.Term}";
+        }
+
         return text;
     }
 }

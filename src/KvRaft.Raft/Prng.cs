@@ -21,8 +21,8 @@ public sealed class Prng
     /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
-        ulong result = RotateLeft(_s1 * 5, 7) * 9;
-        ulong t = _s1 << 17;
+        var result = RotateLeft(_s1 * 5, 7) * 9;
+        var t = _s1 << 17;
         _s2 ^= _s0;
         _s3 ^= _s1;
         _s1 ^= _s2;
@@ -54,7 +54,7 @@ public sealed class Prng
 
     private static ulong SplitMix(ref ulong x)
     {
-        ulong z = x += 0x9E3779B97F4A7C15UL;
+        var z = x += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

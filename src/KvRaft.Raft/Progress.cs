@@ -52,7 +52,7 @@ internal sealed class Progress
     {
         if (State == ProgressState.Snapshot)
         {
-            long pending = PendingSnapshot;
+            var pending = PendingSnapshot;
             ResetState(ProgressState.Probe);
             Next = System.Math.Max(Match + 1, pending + 1);
         }
@@ -89,7 +89,7 @@ internal sealed class Progress
     /// <summary>The follower acknowledged up to <paramref name="index"/>; false if that is old news.</summary>
     public bool MaybeUpdate(long index)
     {
-        bool updated = false;
+        var updated = false;
         if (Match < index)
         {
             Match = index;
@@ -97,7 +97,11 @@ internal sealed class Progress
             ProbeSent = false;
             StalledTicks = 0;
         }
-        if (Next < index + 1) Next = index + 1;
+        if (Next < index + 1)
+        {
+            Next = index + 1;
+        }
+
         return updated;
     }
 
@@ -130,11 +134,19 @@ internal sealed class Progress
     {
         if (State == ProgressState.Replicate)
         {
-            if (rejected <= Match) return false; // stale
+            if (rejected <= Match)
+            {
+                return false; // stale
+            }
+
             Next = System.Math.Max(Match + 1, System.Math.Min(rejected, nextHint));
             return true;
         }
-        if (Next - 1 != rejected) return false; // stale: not the probe we are waiting on
+        if (Next - 1 != rejected)
+        {
+            return false; // stale: not the probe we are waiting on
+        }
+
         Next = System.Math.Max(System.Math.Min(rejected, nextHint), Match + 1);
         ProbeSent = false;
         return true;

@@ -63,15 +63,18 @@ internal sealed class ProgressTracker
         Config = config;
         Voters = Union(config.Voters, config.VotersOutgoing);
         Members = Union(Voters, config.Learners);
-        int largestHalf = Math.Max(config.Voters.Length, config.VotersOutgoing.Length);
-        if (_scratch.Length < largestHalf) _scratch = new long[largestHalf];
+        var largestHalf = Math.Max(config.Voters.Length, config.VotersOutgoing.Length);
+        if (_scratch.Length < largestHalf)
+        {
+            _scratch = new long[largestHalf];
+        }
     }
 
     private static int[] Union(int[] a, int[] b)
     {
         var set = new SortedSet<int>(a);
         set.UnionWith(b);
-        int[] union = new int[set.Count];
+        var union = new int[set.Count];
         set.CopyTo(union);
         return union;
     }
@@ -80,7 +83,10 @@ internal sealed class ProgressTracker
     public void Reset(long next)
     {
         _progress.Clear();
-        foreach (int id in Members) _progress[id] = NewProgress(next);
+        foreach (var id in Members)
+        {
+            _progress[id] = NewProgress(next);
+        }
     }
 
     /// <summary>
@@ -91,17 +97,27 @@ internal sealed class ProgressTracker
     public void SwitchTo(ConfigState config, long next)
     {
         SetConfig(config);
-        foreach (int id in Members)
+        foreach (var id in Members)
         {
-            if (!_progress.ContainsKey(id)) _progress[id] = NewProgress(next, recentActive: true);
+            if (!_progress.ContainsKey(id))
+            {
+                _progress[id] = NewProgress(next, recentActive: true);
+            }
         }
         List<int>? gone = null;
-        foreach (int id in _progress.Keys)
+        foreach (var id in _progress.Keys)
         {
-            if (Array.BinarySearch(Members, id) < 0) (gone ??= new List<int>()).Add(id);
+            if (Array.BinarySearch(Members, id) < 0)
+            {
+                (gone ??= new List<int>()).Add(id);
+            }
         }
-        if (gone is null) return;
-        foreach (int id in gone)
+        if (gone is null)
+        {
+            return;
+        }
+
+        foreach (var id in gone)
         {
             _progress.Remove(id);
             _votes.Remove(id);
@@ -121,7 +137,7 @@ internal sealed class ProgressTracker
     /// </summary>
     public long QuorumValue(QuorumField field, int self, long selfValue)
     {
-        int[] incomingVoters = Config.Voters;
+        var incomingVoters = Config.Voters;
 #if PLANTED_BUGS
         if (field == QuorumField.Match && PlantedBugs.Has(PlantedBug.LearnerCountedInQuorum) && Config.Learners.Length > 0)
         {
@@ -129,22 +145,29 @@ internal sealed class ProgressTracker
             _scratch = new long[incomingVoters.Length + Config.VotersOutgoing.Length];
         }
 #endif
-        long incoming = MajorityValue(incomingVoters, field, self, selfValue);
+        var incoming = MajorityValue(incomingVoters, field, self, selfValue);
 #if PLANTED_BUGS
-        if (field == QuorumField.Match && PlantedBugs.Has(PlantedBug.JointCommitByIncomingHalfOnly)) return incoming;
+        if (field == QuorumField.Match && PlantedBugs.Has(PlantedBug.JointCommitByIncomingHalfOnly))
+        {
+            return incoming;
+        }
 #endif
-        long outgoing = MajorityValue(Config.VotersOutgoing, field, self, selfValue);
+        var outgoing = MajorityValue(Config.VotersOutgoing, field, self, selfValue);
         return Math.Min(incoming, outgoing);
     }
 
     private long MajorityValue(int[] voters, QuorumField field, int self, long selfValue)
     {
-        if (voters.Length == 0) return long.MaxValue;
-        Span<long> values = _scratch.AsSpan(0, voters.Length);
-        for (int i = 0; i < voters.Length; i++)
+        if (voters.Length == 0)
         {
-            int id = voters[i];
-            Progress progress = _progress[id];
+            return long.MaxValue;
+        }
+
+        var values = _scratch.AsSpan(0, voters.Length);
+        for (var i = 0; i < voters.Length; i++)
+        {
+            var id = voters[i];
+            var progress = _progress[id];
             values[i] = field switch
             {
                 QuorumField.Match => progress.Match,
@@ -160,17 +183,24 @@ internal sealed class ProgressTracker
     /// <summary>Whether a (joint) quorum has been active; clears every flag but <paramref name="self"/>'s.</summary>
     public bool QuorumActiveThenClear(int self)
     {
-        bool active = MajorityActive(Config.Voters, self) && MajorityActive(Config.VotersOutgoing, self);
-        foreach (var (id, progress) in _progress) progress.RecentActive = id == self;
+        var active = MajorityActive(Config.Voters, self) && MajorityActive(Config.VotersOutgoing, self);
+        foreach (var (id, progress) in _progress)
+        {
+            progress.RecentActive = id == self;
+        }
+
         return active;
     }
 
     private bool MajorityActive(int[] voters, int self)
     {
-        int active = 0;
-        foreach (int id in voters)
+        var active = 0;
+        foreach (var id in voters)
         {
-            if (id == self || _progress[id].RecentActive) active++;
+            if (id == self || _progress[id].RecentActive)
+            {
+                active++;
+            }
         }
         return active >= voters.Length / 2 + 1 || voters.Length == 0;
     }
@@ -179,7 +209,10 @@ internal sealed class ProgressTracker
 
     public void RecordVote(int id, bool granted)
     {
-        if (IsVoter(id)) _votes.TryAdd(id, granted);
+        if (IsVoter(id))
+        {
+            _votes.TryAdd(id, granted);
+        }
     }
 
     public enum VoteResult { Pending, Won, Lost }
@@ -187,26 +220,56 @@ internal sealed class ProgressTracker
     /// <summary>Won with a majority of each half, lost when either half can no longer give one, pending otherwise.</summary>
     public VoteResult TallyVotes()
     {
-        VoteResult incoming = MajorityVote(Config.Voters);
-        VoteResult outgoing = MajorityVote(Config.VotersOutgoing);
-        if (incoming == VoteResult.Won && outgoing == VoteResult.Won) return VoteResult.Won;
-        if (incoming == VoteResult.Lost || outgoing == VoteResult.Lost) return VoteResult.Lost;
+        var incoming = MajorityVote(Config.Voters);
+        var outgoing = MajorityVote(Config.VotersOutgoing);
+        if (incoming == VoteResult.Won && outgoing == VoteResult.Won)
+        {
+            return VoteResult.Won;
+        }
+
+        if (incoming == VoteResult.Lost || outgoing == VoteResult.Lost)
+        {
+            return VoteResult.Lost;
+        }
+
         return VoteResult.Pending;
     }
 
     private VoteResult MajorityVote(int[] voters)
     {
-        if (voters.Length == 0) return VoteResult.Won;
-        int granted = 0, rejected = 0;
-        foreach (int id in voters)
+        if (voters.Length == 0)
         {
-            if (!_votes.TryGetValue(id, out bool vote)) continue;
-            if (vote) granted++;
-            else rejected++;
+            return VoteResult.Won;
         }
-        int quorum = voters.Length / 2 + 1;
-        if (granted >= quorum) return VoteResult.Won;
-        if (rejected > voters.Length - quorum) return VoteResult.Lost;
+
+        int granted = 0, rejected = 0;
+        foreach (var id in voters)
+        {
+            if (!_votes.TryGetValue(id, out var vote))
+            {
+                continue;
+            }
+
+            if (vote)
+            {
+                granted++;
+            }
+            else
+            {
+                rejected++;
+            }
+        }
+        var quorum = voters.Length / 2 + 1;
+        if (granted >= quorum)
+        {
+            return VoteResult.Won;
+        }
+
+        if (rejected > voters.Length - quorum)
+        {
+            return VoteResult.Lost;
+        }
+
         return VoteResult.Pending;
     }
 }

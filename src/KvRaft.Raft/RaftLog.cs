@@ -16,7 +16,7 @@ internal sealed class RaftLog
     {
         _storage = storage;
         Unstable = new UnstableLog(storage.LastIndex + 1);
-        long first = storage.FirstIndex;
+        var first = storage.FirstIndex;
         Committed = first - 1;
         Applied = first - 1;
     }
@@ -37,7 +37,7 @@ internal sealed class RaftLog
     {
         get
         {
-            Invariant.True(TryGetTerm(LastIndex, out long term), LastIndex);
+            Invariant.True(TryGetTerm(LastIndex, out var term), LastIndex);
             return term;
         }
     }
@@ -46,28 +46,40 @@ internal sealed class RaftLog
     public bool TryGetTerm(long index, out long term)
     {
         term = 0;
-        long boundary = FirstIndex - 1;
-        if (index < boundary || index > LastIndex) return false;
-        if (Unstable.TryGetTerm(index, out term)) return true;
+        var boundary = FirstIndex - 1;
+        if (index < boundary || index > LastIndex)
+        {
+            return false;
+        }
+
+        if (Unstable.TryGetTerm(index, out term))
+        {
+            return true;
+        }
+
         return _storage.TryGetTerm(index, out term);
     }
 
     /// <summary>The term at <paramref name="index"/>, 0 when unknown.</summary>
-    public long TermOrZero(long index) => TryGetTerm(index, out long term) ? term : 0;
+    public long TermOrZero(long index) => TryGetTerm(index, out var term) ? term : 0;
 
-    public bool MatchTerm(long index, long term) => TryGetTerm(index, out long actual) && actual == term;
+    public bool MatchTerm(long index, long term) => TryGetTerm(index, out var actual) && actual == term;
 
     /// <summary>Raft §5.4.1: is (lastTerm, lastIndex) at least as up to date as this log?</summary>
     public bool IsUpToDate(long lastIndex, long lastTerm)
     {
-        long myTerm = LastTerm;
+        var myTerm = LastTerm;
         return lastTerm > myTerm || (lastTerm == myTerm && lastIndex >= LastIndex);
     }
 
     /// <summary>Appends the leader's own new entries (indexes already assigned).</summary>
     public void Append(ReadOnlySpan<Entry> entries)
     {
-        if (entries.Length == 0) return;
+        if (entries.Length == 0)
+        {
+            return;
+        }
+
         Invariant.True(entries[0].Index > Committed, (entries[0].Index, Committed));
         Unstable.TruncateAndAppend(entries, 0);
     }
@@ -78,18 +90,25 @@ internal sealed class RaftLog
     /// </summary>
     public long MaybeAppend(long prevIndex, long prevTerm, long leaderCommit, ReadOnlySpan<Entry> entries, bool plantedNoTruncate)
     {
-        if (!MatchTerm(prevIndex, prevTerm)) return -1;
-        long lastNew = prevIndex + entries.Length;
-        int conflict = FindConflict(entries);
+        if (!MatchTerm(prevIndex, prevTerm))
+        {
+            return -1;
+        }
+
+        var lastNew = prevIndex + entries.Length;
+        var conflict = FindConflict(entries);
         if (conflict >= 0)
         {
-            long conflictIndex = entries[conflict].Index;
+            var conflictIndex = entries[conflict].Index;
             Invariant.True(conflictIndex > Committed, (conflictIndex, Committed));
             if (plantedNoTruncate && conflictIndex <= LastIndex)
             {
                 // Planted bug: keep the conflicting suffix and only add what lies beyond it.
-                int beyond = (int)(LastIndex + 1 - entries[0].Index);
-                if (beyond < entries.Length) Unstable.TruncateAndAppend(entries, beyond);
+                var beyond = (int)(LastIndex + 1 - entries[0].Index);
+                if (beyond < entries.Length)
+                {
+                    Unstable.TruncateAndAppend(entries, beyond);
+                }
             }
             else
             {
@@ -103,9 +122,12 @@ internal sealed class RaftLog
     /// <summary>The position in <paramref name="entries"/> of the first entry absent or of another term here; -1 if none.</summary>
     private int FindConflict(ReadOnlySpan<Entry> entries)
     {
-        for (int i = 0; i < entries.Length; i++)
+        for (var i = 0; i < entries.Length; i++)
         {
-            if (!MatchTerm(entries[i].Index, entries[i].Term)) return i;
+            if (!MatchTerm(entries[i].Index, entries[i].Term))
+            {
+                return i;
+            }
         }
         return -1;
     }
@@ -113,28 +135,47 @@ internal sealed class RaftLog
     /// <summary>The first index of the term of entry <paramref name="index"/> in this log (for fast backtracking).</summary>
     public long FirstIndexOfTermAt(long index)
     {
-        long term = TermOrZero(index);
-        long first = FirstIndex;
-        while (index > first && TermOrZero(index - 1) == term) index--;
+        var term = TermOrZero(index);
+        var first = FirstIndex;
+        while (index > first && TermOrZero(index - 1) == term)
+        {
+            index--;
+        }
+
         return index;
     }
 
     /// <summary>The last index whose term is <paramref name="term"/> at or below <paramref name="atMost"/>; 0 if none.</summary>
     public long LastIndexOfTerm(long term, long atMost)
     {
-        long first = FirstIndex - 1;
-        for (long i = Math.Min(atMost, LastIndex); i >= first; i--)
+        var first = FirstIndex - 1;
+        for (var i = Math.Min(atMost, LastIndex); i >= first; i--)
         {
-            if (!TryGetTerm(i, out long t)) return 0;
-            if (t == term) return i;
-            if (t < term) return 0;
+            if (!TryGetTerm(i, out var t))
+            {
+                return 0;
+            }
+
+            if (t == term)
+            {
+                return i;
+            }
+
+            if (t < term)
+            {
+                return 0;
+            }
         }
         return 0;
     }
 
     public void CommitTo(long index)
     {
-        if (index <= Committed) return;
+        if (index <= Committed)
+        {
+            return;
+        }
+
         Invariant.True(index <= LastIndex, (index, LastIndex));
         Committed = index;
     }
@@ -142,15 +183,27 @@ internal sealed class RaftLog
     /// <summary>Commits <paramref name="index"/> if its entry is of <paramref name="term"/> (Figure 8 rule unless disabled).</summary>
     public bool MaybeCommit(long index, long term, bool requireCurrentTerm)
     {
-        if (index <= Committed) return false;
-        if (requireCurrentTerm && TermOrZero(index) != term) return false;
+        if (index <= Committed)
+        {
+            return false;
+        }
+
+        if (requireCurrentTerm && TermOrZero(index) != term)
+        {
+            return false;
+        }
+
         CommitTo(index);
         return true;
     }
 
     public void AppliedTo(long index)
     {
-        if (index == 0) return;
+        if (index == 0)
+        {
+            return;
+        }
+
         Invariant.True(index <= Committed && index >= Applied, (index, Committed, Applied));
         Applied = index;
     }
@@ -164,24 +217,43 @@ internal sealed class RaftLog
     /// <summary>Entries [lo, hiExclusive) into <paramref name="into"/>, bounded by bytes (at least one); false if compacted.</summary>
     public bool TrySlice(long lo, long hiExclusive, long maxBytes, List<Entry> into)
     {
-        if (lo >= hiExclusive) return true;
-        if (lo < FirstIndex) return false;
+        if (lo >= hiExclusive)
+        {
+            return true;
+        }
+
+        if (lo < FirstIndex)
+        {
+            return false;
+        }
+
         Invariant.True(hiExclusive <= LastIndex + 1, (hiExclusive, LastIndex));
-        long unstableOffset = Unstable.Offset;
-        int start = into.Count;
+        var unstableOffset = Unstable.Offset;
+        var start = into.Count;
         if (lo < unstableOffset)
         {
-            long storageHi = Math.Min(hiExclusive, unstableOffset);
+            var storageHi = Math.Min(hiExclusive, unstableOffset);
             _storage.GetEntries(lo, storageHi, maxBytes, into);
-            if (into.Count - start < storageHi - lo) return true; // the byte limit stopped it
+            if (into.Count - start < storageHi - lo)
+            {
+                return true; // the byte limit stopped it
+            }
         }
         long bytes = 0;
-        for (int i = start; i < into.Count; i++) bytes += into[i].SizeBytes;
-        for (long i = Math.Max(lo, unstableOffset); i < hiExclusive; i++)
+        for (var i = start; i < into.Count; i++)
         {
-            Entry entry = Unstable.At(i);
+            bytes += into[i].SizeBytes;
+        }
+
+        for (var i = Math.Max(lo, unstableOffset); i < hiExclusive; i++)
+        {
+            var entry = Unstable.At(i);
             bytes += entry.SizeBytes;
-            if (into.Count > start && bytes > maxBytes) break;
+            if (into.Count > start && bytes > maxBytes)
+            {
+                break;
+            }
+
             into.Add(entry);
         }
         return true;
@@ -191,9 +263,13 @@ internal sealed class RaftLog
     public void NextCommitted(long from, long limit, long maxBytes, List<Entry> into)
     {
         Invariant.True(limit <= Committed, (limit, Committed));
-        long hi = limit + 1;
-        long lo = Math.Max(from + 1, FirstIndex);
-        if (lo >= hi) return;
+        var hi = limit + 1;
+        var lo = Math.Max(from + 1, FirstIndex);
+        if (lo >= hi)
+        {
+            return;
+        }
+
         Invariant.True(TrySlice(lo, hi, maxBytes, into));
     }
 

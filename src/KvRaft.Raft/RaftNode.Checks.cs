@@ -21,11 +21,31 @@ public sealed partial class RaftNode
         // Any other node may be a member of a configuration this node has not applied yet (a voter just added, the
         // leader of a newer configuration): the sender's membership is checked where it matters (a leader hears only
         // its members, a candidate counts only its voters).
-        if (message.To != Id || message.From == Id || message.From <= 0) return false;
-        if (message.Term < 0 || message.Term > TermMax || message.LogTerm < 0) return false;
-        if (message.LogTerm > message.Term && message.Type == MessageType.Append) return false;
-        if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0) return false;
-        if (message.Entries.Length > 0 && message.Type != MessageType.Append) return false;
+        if (message.To != Id || message.From == Id || message.From <= 0)
+        {
+            return false;
+        }
+
+        if (message.Term < 0 || message.Term > TermMax || message.LogTerm < 0)
+        {
+            return false;
+        }
+
+        if (message.LogTerm > message.Term && message.Type == MessageType.Append)
+        {
+            return false;
+        }
+
+        if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0)
+        {
+            return false;
+        }
+
+        if (message.Entries.Length > 0 && message.Type != MessageType.Append)
+        {
+            return false;
+        }
+
         return message.Type switch
         {
             MessageType.Append => EntriesFollow(message),
@@ -36,13 +56,21 @@ public sealed partial class RaftNode
 
     private static bool EntriesFollow(in Message message)
     {
-        ReadOnlySpan<Entry> entries = message.Entries.Span;
-        if (message.Index > long.MaxValue - entries.Length) return false;
-        long previousTerm = message.LogTerm;
-        for (int i = 0; i < entries.Length; i++)
+        var entries = message.Entries.Span;
+        if (message.Index > long.MaxValue - entries.Length)
         {
-            Entry entry = entries[i];
-            if (entry.Index != message.Index + 1 + i || entry.Term < previousTerm || entry.Term < 1 || entry.Term > message.Term) return false;
+            return false;
+        }
+
+        var previousTerm = message.LogTerm;
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            if (entry.Index != message.Index + 1 + i || entry.Term < previousTerm || entry.Term < 1 || entry.Term > message.Term)
+            {
+                return false;
+            }
+
             previousTerm = entry.Term;
         }
         return true;
@@ -50,8 +78,16 @@ public sealed partial class RaftNode
 
     private static bool IsWellFormed(SnapshotMetadata snapshot, long messageTerm)
     {
-        if (snapshot.Index < 1 || snapshot.Term < 1 || snapshot.Term > messageTerm || snapshot.Config is not { } config) return false;
-        if (config.Voters is null || config.VotersOutgoing is null || config.Learners is null || config.Voters.Length == 0) return false;
+        if (snapshot.Index < 1 || snapshot.Term < 1 || snapshot.Term > messageTerm || snapshot.Config is not { } config)
+        {
+            return false;
+        }
+
+        if (config.Voters is null || config.VotersOutgoing is null || config.Learners is null || config.Voters.Length == 0)
+        {
+            return false;
+        }
+
         return config.Normalized().IsWellFormed();
     }
 
@@ -62,7 +98,11 @@ public sealed partial class RaftNode
     /// </summary>
     private bool IsPossibleNow(in Message message)
     {
-        if (message.Term != Term) return true;
+        if (message.Term != Term)
+        {
+            return true;
+        }
+
         return message.Type switch
         {
             MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow =>

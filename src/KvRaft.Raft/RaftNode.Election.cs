@@ -20,14 +20,25 @@ public sealed partial class RaftNode
     /// <summary>Starts a (pre-)election now, as an election timeout would; a leader ignores it.</summary>
     public void Campaign()
     {
-        if (Role == Role.Leader) return;
+        if (Role == Role.Leader)
+        {
+            return;
+        }
+
         Campaign(_config.PreVote, forced: false);
     }
 
     private void Campaign(bool preVote, bool forced)
     {
-        if (!Promotable || Term >= TermMax) return; // no term beyond TermMax: a node there waits for nothing
-        if (WaitsForConfigApply()) return; // it would campaign in a configuration older than a committed one
+        if (!Promotable || Term >= TermMax)
+        {
+            return; // no term beyond TermMax: a node there waits for nothing
+        }
+
+        if (WaitsForConfigApply())
+        {
+            return; // it would campaign in a configuration older than a committed one
+        }
 
         long campaignTerm;
         MessageType requestType;
@@ -47,15 +58,26 @@ public sealed partial class RaftNode
         if (_tracker.TallyVotes() == ProgressTracker.VoteResult.Won)
         {
             // A single-node cluster wins at once.
-            if (preVote) Campaign(preVote: false, forced);
-            else BecomeLeader();
+            if (preVote)
+            {
+                Campaign(preVote: false, forced);
+            }
+            else
+            {
+                BecomeLeader();
+            }
+
             return;
         }
-        long lastIndex = _log.LastIndex;
-        long lastTerm = _log.LastTerm;
-        foreach (int voter in _tracker.Voters)
+        var lastIndex = _log.LastIndex;
+        var lastTerm = _log.LastTerm;
+        foreach (var voter in _tracker.Voters)
         {
-            if (voter == Id) continue;
+            if (voter == Id)
+            {
+                continue;
+            }
+
             Send(new Message
             {
                 Type = requestType,
@@ -93,7 +115,7 @@ public sealed partial class RaftNode
         Role = Role.Leader;
         Leader = Id;
         _leaderTicks = 0;
-        Progress self = _tracker[Id];
+        var self = _tracker[Id];
         self.Match = _log.Unstable.Offset - 1; // what this node has made durable
         self.Next = _log.LastIndex + 1;
         self.BecomeReplicate();
@@ -109,14 +131,18 @@ public sealed partial class RaftNode
 
     private void OnVoteRequest(Message message)
     {
-        bool isPreVote = message.Type == MessageType.PreVote;
-        bool canVote = Vote == message.From
+        var isPreVote = message.Type == MessageType.PreVote;
+        var canVote = Vote == message.From
             || (Vote == 0 && Leader == 0)
             || (isPreVote && message.Term > Term);
         // Of two pre-candidates exactly one is granted, whatever either voted in its term (a node that learned
         // the term from an Append never voted in it): both granted would campaign together and split the vote.
-        if (isPreVote && WinsTieAgainst(message)) canVote = false;
-        bool upToDate = _log.IsUpToDate(message.Index, message.LogTerm);
+        if (isPreVote && WinsTieAgainst(message))
+        {
+            canVote = false;
+        }
+
+        var upToDate = _log.IsUpToDate(message.Index, message.LogTerm);
 #if PLANTED_BUGS
         upToDate |= PlantedBugs.Has(PlantedBug.VoteWithoutUpToDateCheck);
 #endif
@@ -153,10 +179,22 @@ public sealed partial class RaftNode
     /// </summary>
     private bool WinsTieAgainst(Message message)
     {
-        if (Role != Role.PreCandidate || message.Term != Term + 1) return false;
+        if (Role != Role.PreCandidate || message.Term != Term + 1)
+        {
+            return false;
+        }
+
         long lastTerm = _log.LastTerm, lastIndex = _log.LastIndex;
-        if (message.LogTerm != lastTerm) return message.LogTerm < lastTerm;
-        if (message.Index != lastIndex) return message.Index < lastIndex;
+        if (message.LogTerm != lastTerm)
+        {
+            return message.LogTerm < lastTerm;
+        }
+
+        if (message.Index != lastIndex)
+        {
+            return message.Index < lastIndex;
+        }
+
         return message.From < Id;
     }
 
@@ -166,8 +204,15 @@ public sealed partial class RaftNode
         switch (_tracker.TallyVotes())
         {
             case ProgressTracker.VoteResult.Won:
-                if (Role == Role.PreCandidate) Campaign(preVote: false, forced: false);
-                else BecomeLeader();
+                if (Role == Role.PreCandidate)
+                {
+                    Campaign(preVote: false, forced: false);
+                }
+                else
+                {
+                    BecomeLeader();
+                }
+
                 break;
             case ProgressTracker.VoteResult.Lost:
                 BecomeFollower(Term, 0);

@@ -12,11 +12,11 @@ public sealed partial class RaftNode
             Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.Committed });
             return;
         }
-        bool plantedNoTruncate = false;
+        var plantedNoTruncate = false;
 #if PLANTED_BUGS
         plantedNoTruncate = PlantedBugs.Has(PlantedBug.AppendWithoutTruncatingConflict);
 #endif
-        long lastNew = _log.MaybeAppend(message.Index, message.LogTerm, message.Commit, message.Entries.Span, plantedNoTruncate);
+        var lastNew = _log.MaybeAppend(message.Index, message.LogTerm, message.Commit, message.Entries.Span, plantedNoTruncate);
         if (lastNew >= 0)
         {
             TrackConfigEntries(message.Entries.Span, lastNew);
@@ -53,7 +53,7 @@ public sealed partial class RaftNode
 
     private void OnSnapshot(Message message)
     {
-        SnapshotMetadata snapshot = message.Snapshot;
+        var snapshot = message.Snapshot;
         if (Restore(snapshot))
         {
             Send(new Message { Type = MessageType.AppendResponse, To = message.From, Index = _log.LastIndex });
@@ -67,7 +67,11 @@ public sealed partial class RaftNode
     /// <summary>Replaces the log with <paramref name="snapshot"/>; false if it brings nothing new.</summary>
     private bool Restore(SnapshotMetadata snapshot)
     {
-        if (snapshot.Index <= _log.Committed) return false;
+        if (snapshot.Index <= _log.Committed)
+        {
+            return false;
+        }
+
         if (_log.MatchTerm(snapshot.Index, snapshot.Term))
         {
             // Our log already has it: just move the commit index.

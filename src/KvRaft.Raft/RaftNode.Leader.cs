@@ -21,7 +21,11 @@ public sealed partial class RaftNode
                 BecomeFollower(Term, 0); // cut off from a quorum: stop acting as leader
                 return;
             }
-            if (_leadTransferee != 0) AbortLeadTransfer(); // the transfer took too long
+            if (_leadTransferee != 0)
+            {
+                AbortLeadTransfer(); // the transfer took too long
+            }
+
             MaybeLeaveJoint(); // a leave put off by a transfer is proposed now
         }
         if (_heartbeatElapsed >= _config.HeartbeatTicks)
@@ -38,13 +42,25 @@ public sealed partial class RaftNode
     /// </summary>
     private void RetransmitStalled(int ticks)
     {
-        foreach (int member in _tracker.Members)
+        foreach (var member in _tracker.Members)
         {
-            if (member == Id) continue;
-            Progress progress = _tracker[member];
-            if (progress.State != ProgressState.Replicate || progress.Inflights.Count == 0) continue;
+            if (member == Id)
+            {
+                continue;
+            }
+
+            var progress = _tracker[member];
+            if (progress.State != ProgressState.Replicate || progress.Inflights.Count == 0)
+            {
+                continue;
+            }
+
             progress.StalledTicks += ticks;
-            if (progress.StalledTicks < _config.ElectionTicks) continue;
+            if (progress.StalledTicks < _config.ElectionTicks)
+            {
+                continue;
+            }
+
             progress.BecomeProbe();
             SendAppends(member, sendIfEmpty: true);
         }
@@ -57,18 +73,34 @@ public sealed partial class RaftNode
     public ProposeStatus Propose(ReadOnlySpan<ReadOnlyMemory<byte>> payloads, out long firstIndex)
     {
         firstIndex = 0;
-        if (Role != Role.Leader) return ProposeStatus.NotLeader;
-        if (_leadTransferee != 0) return ProposeStatus.TransferInProgress;
-        if (payloads.Length == 0 || payloads.Length > _config.ProposalEntriesMax) return ProposeStatus.TooLarge;
+        if (Role != Role.Leader)
+        {
+            return ProposeStatus.NotLeader;
+        }
+
+        if (_leadTransferee != 0)
+        {
+            return ProposeStatus.TransferInProgress;
+        }
+
+        if (payloads.Length == 0 || payloads.Length > _config.ProposalEntriesMax)
+        {
+            return ProposeStatus.TooLarge;
+        }
+
         long bytes = 0;
-        foreach (ReadOnlyMemory<byte> payload in payloads) bytes += payload.Length + Entry.EntryOverheadBytes;
+        foreach (var payload in payloads)
+        {
+            bytes += payload.Length + Entry.EntryOverheadBytes;
+        }
+
         if (_uncommittedBytes > 0 && _uncommittedBytes + bytes > _config.UncommittedBytesMax)
         {
             return ProposeStatus.TooManyUncommittedBytes;
         }
         firstIndex = _log.LastIndex + 1;
         _proposal.Clear();
-        for (int i = 0; i < payloads.Length; i++)
+        for (var i = 0; i < payloads.Length; i++)
         {
             _proposal.Add(new Entry(firstIndex + i, Term, EntryType.Normal, payloads[i]));
         }
@@ -80,9 +112,12 @@ public sealed partial class RaftNode
 
     private void BroadcastAppend()
     {
-        foreach (int member in _tracker.Members)
+        foreach (var member in _tracker.Members)
         {
-            if (member != Id) SendAppends(member, sendIfEmpty: true);
+            if (member != Id)
+            {
+                SendAppends(member, sendIfEmpty: true);
+            }
         }
     }
 
@@ -91,25 +126,49 @@ public sealed partial class RaftNode
     {
         while (MaybeSendAppend(to, sendIfEmpty))
         {
-            Progress progress = _tracker[to];
-            if (progress.State != ProgressState.Replicate || progress.Next > _log.LastIndex) return;
+            var progress = _tracker[to];
+            if (progress.State != ProgressState.Replicate || progress.Next > _log.LastIndex)
+            {
+                return;
+            }
+
             sendIfEmpty = false;
         }
     }
 
     private bool MaybeSendAppend(int to, bool sendIfEmpty)
     {
-        Progress progress = _tracker[to];
-        if (progress.IsPaused) return false;
-        long prevIndex = progress.Next - 1;
-        if (!_log.TryGetTerm(prevIndex, out long prevTerm)) return MaybeSendSnapshot(to, progress);
-        List<Entry> entries = _log.Scratch();
-        long hi = Math.Min(_log.LastIndex + 1, progress.Next + _config.AppendEntriesMax);
-        if (!_log.TrySlice(progress.Next, hi, _config.AppendBytesMax, entries)) return MaybeSendSnapshot(to, progress);
-        if (entries.Count == 0 && !sendIfEmpty) return false;
+        var progress = _tracker[to];
+        if (progress.IsPaused)
+        {
+            return false;
+        }
+
+        var prevIndex = progress.Next - 1;
+        if (!_log.TryGetTerm(prevIndex, out var prevTerm))
+        {
+            return MaybeSendSnapshot(to, progress);
+        }
+
+        var entries = _log.Scratch();
+        var hi = Math.Min(_log.LastIndex + 1, progress.Next + _config.AppendEntriesMax);
+        if (!_log.TrySlice(progress.Next, hi, _config.AppendBytesMax, entries))
+        {
+            return MaybeSendSnapshot(to, progress);
+        }
+
+        if (entries.Count == 0 && !sendIfEmpty)
+        {
+            return false;
+        }
+
         long bytes = 0;
-        foreach (Entry entry in entries) bytes += entry.SizeBytes;
-        ReadOnlyMemory<Entry> batch = _messageEntries.Copy(entries);
+        foreach (var entry in entries)
+        {
+            bytes += entry.SizeBytes;
+        }
+
+        var batch = _messageEntries.Copy(entries);
         Send(new Message
         {
             Type = MessageType.Append,
@@ -125,8 +184,12 @@ public sealed partial class RaftNode
 
     private bool MaybeSendSnapshot(int to, Progress progress)
     {
-        if (!progress.RecentActive) return false; // do not ship a snapshot to a node that may be down
-        SnapshotMetadata snapshot = _config.Storage.Snapshot;
+        if (!progress.RecentActive)
+        {
+            return false; // do not ship a snapshot to a node that may be down
+        }
+
+        var snapshot = _config.Storage.Snapshot;
         Invariant.True(!snapshot.IsEmpty && snapshot.Index >= progress.Next - 1, (snapshot.Index, progress.Next));
         Send(new Message { Type = MessageType.Snapshot, To = to, Snapshot = snapshot });
         progress.BecomeSnapshot(snapshot.Index);
@@ -135,11 +198,15 @@ public sealed partial class RaftNode
 
     private void BroadcastHeartbeat()
     {
-        long context = ReadRoundsInFlight > 0 ? _readRoundNewest : 0; // an answer confirms every round up to this one
-        foreach (int member in _tracker.Members)
+        var context = ReadRoundsInFlight > 0 ? _readRoundNewest : 0; // an answer confirms every round up to this one
+        foreach (var member in _tracker.Members)
         {
-            if (member == Id) continue;
-            Progress progress = _tracker[member];
+            if (member == Id)
+            {
+                continue;
+            }
+
+            var progress = _tracker[member];
             Send(new Message
             {
                 Type = MessageType.Heartbeat,
@@ -153,8 +220,12 @@ public sealed partial class RaftNode
 
     private void StepLeader(Message message)
     {
-        if (!_tracker.IsMember(message.From)) return;
-        Progress progress = _tracker[message.From];
+        if (!_tracker.IsMember(message.From))
+        {
+            return;
+        }
+
+        var progress = _tracker[message.From];
         switch (message.Type)
         {
             case MessageType.AppendResponse:
@@ -176,21 +247,32 @@ public sealed partial class RaftNode
     {
         if (message.Reject)
         {
-            long nextHint = message.RejectHint;
+            var nextHint = message.RejectHint;
             if (message.LogTerm > 0)
             {
-                long last = _log.LastIndexOfTerm(message.LogTerm, message.Index);
-                if (last > 0) nextHint = last + 1;
+                var last = _log.LastIndexOfTerm(message.LogTerm, message.Index);
+                if (last > 0)
+                {
+                    nextHint = last + 1;
+                }
             }
             if (progress.MaybeDecreaseTo(message.Index, nextHint))
             {
-                if (progress.State == ProgressState.Replicate) progress.BecomeProbe();
+                if (progress.State == ProgressState.Replicate)
+                {
+                    progress.BecomeProbe();
+                }
+
                 SendAppends(message.From, sendIfEmpty: true);
             }
             return;
         }
-        bool wasPaused = progress.IsPaused;
-        if (!progress.MaybeUpdate(message.Index)) return;
+        var wasPaused = progress.IsPaused;
+        if (!progress.MaybeUpdate(message.Index))
+        {
+            return;
+        }
+
         switch (progress.State)
         {
             case ProgressState.Probe:
@@ -204,16 +286,30 @@ public sealed partial class RaftNode
                 progress.Inflights.FreeLessOrEqual(message.Index);
                 break;
         }
-        if (MaybeCommit()) BroadcastAppend();
-        else if (wasPaused || progress.Next <= _log.LastIndex) SendAppends(message.From, sendIfEmpty: false);
-        if (message.From == _leadTransferee && progress.Match == _log.LastIndex) SendTimeoutNow(message.From);
+        if (MaybeCommit())
+        {
+            BroadcastAppend();
+        }
+        else if (wasPaused || progress.Next <= _log.LastIndex)
+        {
+            SendAppends(message.From, sendIfEmpty: false);
+        }
+
+        if (message.From == _leadTransferee && progress.Match == _log.LastIndex)
+        {
+            SendTimeoutNow(message.From);
+        }
     }
 
     private void OnHeartbeatResponse(Message message, Progress progress)
     {
         progress.ProbeSent = false;
         OnHeartbeatAcknowledged(progress, message.Index);
-        if (progress.State == ProgressState.Replicate && progress.Inflights.Full) progress.Inflights.FreeFirstOne();
+        if (progress.State == ProgressState.Replicate && progress.Inflights.Full)
+        {
+            progress.Inflights.FreeFirstOne();
+        }
+
         if (progress.Match < _log.LastIndex || progress.State == ProgressState.Probe)
         {
             // Even with nothing new to send: an Append the follower dropped (it arrived below the follower's
@@ -221,18 +317,25 @@ public sealed partial class RaftNode
             // the empty Append at Next is refused and the refusal sends the leader back to Match + 1.
             SendAppends(message.From, sendIfEmpty: true);
         }
-        if (message.Context != 0) OnReadRoundAck(progress, message.Context);
+        if (message.Context != 0)
+        {
+            OnReadRoundAck(progress, message.Context);
+        }
     }
 
     /// <summary>Commits what a quorum has; true when the commit index moved.</summary>
     private bool MaybeCommit()
     {
-        long quorumMatch = _tracker.QuorumMatch();
-        bool requireCurrentTerm = true;
+        var quorumMatch = _tracker.QuorumMatch();
+        var requireCurrentTerm = true;
 #if PLANTED_BUGS
         requireCurrentTerm = !PlantedBugs.Has(PlantedBug.CommitPreviousTermByCounting);
 #endif
-        if (!_log.MaybeCommit(quorumMatch, Term, requireCurrentTerm)) return false;
+        if (!_log.MaybeCommit(quorumMatch, Term, requireCurrentTerm))
+        {
+            return false;
+        }
+
         OnCommitAdvancedAsLeader();
         return true;
     }
@@ -240,18 +343,37 @@ public sealed partial class RaftNode
     /// <summary>The host could not reach <paramref name="peer"/>: stop streaming to it and probe instead.</summary>
     public void ReportUnreachable(int peer)
     {
-        if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id) return;
-        Progress progress = _tracker[peer];
-        if (progress.State == ProgressState.Replicate) progress.BecomeProbe();
+        if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id)
+        {
+            return;
+        }
+
+        var progress = _tracker[peer];
+        if (progress.State == ProgressState.Replicate)
+        {
+            progress.BecomeProbe();
+        }
     }
 
     /// <summary>The host reports how sending a snapshot to <paramref name="peer"/> ended.</summary>
     public void ReportSnapshot(int peer, SnapshotStatus status)
     {
-        if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id) return;
-        Progress progress = _tracker[peer];
-        if (progress.State != ProgressState.Snapshot) return;
-        if (status == SnapshotStatus.Failed) progress.ClearPendingSnapshot(); // Next falls back to Match + 1
+        if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id)
+        {
+            return;
+        }
+
+        var progress = _tracker[peer];
+        if (progress.State != ProgressState.Snapshot)
+        {
+            return;
+        }
+
+        if (status == SnapshotStatus.Failed)
+        {
+            progress.ClearPendingSnapshot(); // Next falls back to Match + 1
+        }
+
         progress.BecomeProbe();
         // Wait for the follower's answer (or a heartbeat response) before sending again.
         progress.ProbeSent = true;

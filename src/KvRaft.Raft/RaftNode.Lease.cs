@@ -12,13 +12,20 @@ public sealed partial class RaftNode
     /// <summary>True while no other leader can have been elected (given bounded clock drift).</summary>
     private bool HoldsLease()
     {
-        if (!_config.LeaseReads || _leadTransferee != 0) return false; // a transfer's forced vote ignores leases
-        long start = LeaseStartTick();
+        if (!_config.LeaseReads || _leadTransferee != 0)
+        {
+            return false; // a transfer's forced vote ignores leases
+        }
+
+        var start = LeaseStartTick();
         return start > 0 && _leaderTicks < start + _config.ElectionTicks - _config.LeaseDriftTicks;
     }
 
     private void OnHeartbeatAcknowledged(Progress progress, long sendTick)
     {
-        if (sendTick > progress.HeartbeatAcknowledgedTick) progress.HeartbeatAcknowledgedTick = sendTick;
+        if (sendTick > progress.HeartbeatAcknowledgedTick)
+        {
+            progress.HeartbeatAcknowledgedTick = sendTick;
+        }
     }
 }

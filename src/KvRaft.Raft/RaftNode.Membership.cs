@@ -34,13 +34,33 @@ public sealed partial class RaftNode
     public ConfigChangeStatus ProposeConfigChange(ReadOnlySpan<ConfigChange> changes, ConfigTransition transition, out long index)
     {
         index = 0;
-        if (Role != Role.Leader) return ConfigChangeStatus.NotLeader;
-        if (_leadTransferee != 0) return ConfigChangeStatus.TransferInProgress;
-        if (_pendingConfigIndex > _log.Applied) return ConfigChangeStatus.ChangePending;
-        if (transition is not (ConfigTransition.Auto or ConfigTransition.Joint)) return ConfigChangeStatus.Invalid;
+        if (Role != Role.Leader)
+        {
+            return ConfigChangeStatus.NotLeader;
+        }
+
+        if (_leadTransferee != 0)
+        {
+            return ConfigChangeStatus.TransferInProgress;
+        }
+
+        if (_pendingConfigIndex > _log.Applied)
+        {
+            return ConfigChangeStatus.ChangePending;
+        }
+
+        if (transition is not (ConfigTransition.Auto or ConfigTransition.Joint))
+        {
+            return ConfigChangeStatus.Invalid;
+        }
+
         var request = new ConfigChangeRequest(false, transition, changes.ToArray());
-        ConfigChangeStatus status = ConfigChanger.TryApply(_tracker.Config, request, out _);
-        if (status != ConfigChangeStatus.Accepted) return status;
+        var status = ConfigChanger.TryApply(_tracker.Config, request, out _);
+        if (status != ConfigChangeStatus.Accepted)
+        {
+            return status;
+        }
+
         index = AppendConfigEntry(request);
         return ConfigChangeStatus.Accepted;
     }
@@ -62,7 +82,11 @@ public sealed partial class RaftNode
     /// <summary>Leader in a joint state with auto-leave, having applied the entry that entered it: propose leaving it.</summary>
     private void MaybeLeaveJoint()
     {
-        if (Role != Role.Leader || !_tracker.Config.AutoLeave || _leadTransferee != 0 || _pendingConfigIndex > _log.Applied) return;
+        if (Role != Role.Leader || !_tracker.Config.AutoLeave || _leadTransferee != 0 || _pendingConfigIndex > _log.Applied)
+        {
+            return;
+        }
+
         AppendConfigEntry(ConfigChangeRequest.Leave);
     }
 
@@ -72,7 +96,11 @@ public sealed partial class RaftNode
     /// </summary>
     private void ApplyReadyConfigEntries()
     {
-        foreach (Entry entry in _readyConfigEntries) ApplyConfigEntry(entry);
+        foreach (var entry in _readyConfigEntries)
+        {
+            ApplyConfigEntry(entry);
+        }
+
         _readyConfigEntries.Clear();
         MaybeLeaveJoint();
     }
@@ -84,8 +112,16 @@ public sealed partial class RaftNode
     /// </summary>
     private void ApplyConfigEntry(in Entry entry)
     {
-        if (entry.Index <= _configIndex) return;
-        if (!TryApplyConfigEntry(_tracker.Config, entry.Data.Span, out ConfigState next)) return;
+        if (entry.Index <= _configIndex)
+        {
+            return;
+        }
+
+        if (!TryApplyConfigEntry(_tracker.Config, entry.Data.Span, out var next))
+        {
+            return;
+        }
+
         SwitchConfig(next, entry.Index);
     }
 
@@ -97,7 +133,11 @@ public sealed partial class RaftNode
     public static bool TryApplyConfigEntry(ConfigState current, ReadOnlySpan<byte> data, out ConfigState next)
     {
         next = current;
-        if (!ConfigChangeCodec.TryDecode(data, out ConfigChangeRequest request)) return false;
+        if (!ConfigChangeCodec.TryDecode(data, out var request))
+        {
+            return false;
+        }
+
         return ConfigChanger.TryApply(current, request, out next) == ConfigChangeStatus.Accepted;
     }
 
@@ -109,8 +149,14 @@ public sealed partial class RaftNode
         _configIndex = index;
         _configChanged = true;
         _tracker.SwitchTo(config, _log.LastIndex + 1);
-        if (Role == Role.Leader) AfterLeaderConfigSwitch();
-        else if (Role != Role.Follower && !Promotable) BecomeFollower(Term, 0); // a candidate removed from the voters gives up
+        if (Role == Role.Leader)
+        {
+            AfterLeaderConfigSwitch();
+        }
+        else if (Role != Role.Follower && !Promotable)
+        {
+            BecomeFollower(Term, 0); // a candidate removed from the voters gives up
+        }
     }
 
     private void AfterLeaderConfigSwitch()
@@ -120,7 +166,11 @@ public sealed partial class RaftNode
             BecomeFollower(Term, 0); // removed: step down; the remaining voters elect a leader among themselves
             return;
         }
-        if (_leadTransferee != 0 && !_tracker.IsVoter(_leadTransferee)) AbortLeadTransfer();
+        if (_leadTransferee != 0 && !_tracker.IsVoter(_leadTransferee))
+        {
+            AbortLeadTransfer();
+        }
+
         MaybeCommit(); // the quorum changed: so may the commit index
         BroadcastAppend(); // new members start probing; everyone learns the commit index
     }
@@ -135,12 +185,24 @@ public sealed partial class RaftNode
     /// </summary>
     private bool WaitsForConfigApply()
     {
-        int applied = 0;
-        while (applied < _unappliedConfigIndexes.Count && _unappliedConfigIndexes[applied] <= _log.Applied) applied++;
+        var applied = 0;
+        while (applied < _unappliedConfigIndexes.Count && _unappliedConfigIndexes[applied] <= _log.Applied)
+        {
+            applied++;
+        }
+
         _unappliedConfigIndexes.RemoveRange(0, applied);
-        int count = _unappliedConfigIndexes.Count;
-        if (count == 0) return false;
-        if (count >= 2) _log.CommitTo(_unappliedConfigIndexes[count - 2]);
+        var count = _unappliedConfigIndexes.Count;
+        if (count == 0)
+        {
+            return false;
+        }
+
+        if (count >= 2)
+        {
+            _log.CommitTo(_unappliedConfigIndexes[count - 2]);
+        }
+
         return count >= 2 || _unappliedConfigIndexes[0] <= _log.Committed;
     }
 
@@ -150,21 +212,35 @@ public sealed partial class RaftNode
     /// </summary>
     private void TrackConfigEntries(ReadOnlySpan<Entry> entries, long lastNew)
     {
-        if (entries.Length == 0) return;
-        long first = entries[0].Index;
-        bool truncated = _log.LastIndex == lastNew;
-        int kept = 0, below = 0;
-        for (int i = 0; i < _unappliedConfigIndexes.Count; i++)
+        if (entries.Length == 0)
         {
-            long index = _unappliedConfigIndexes[i];
-            if (index >= first && (truncated || index <= lastNew)) continue; // replaced or truncated
+            return;
+        }
+
+        var first = entries[0].Index;
+        var truncated = _log.LastIndex == lastNew;
+        int kept = 0, below = 0;
+        for (var i = 0; i < _unappliedConfigIndexes.Count; i++)
+        {
+            var index = _unappliedConfigIndexes[i];
+            if (index >= first && (truncated || index <= lastNew))
+            {
+                continue; // replaced or truncated
+            }
+
             _unappliedConfigIndexes[kept++] = index;
-            if (index < first) below++;
+            if (index < first)
+            {
+                below++;
+            }
         }
         _unappliedConfigIndexes.RemoveRange(kept, _unappliedConfigIndexes.Count - kept);
-        foreach (Entry entry in entries)
+        foreach (var entry in entries)
         {
-            if (entry.Type == EntryType.Config) _unappliedConfigIndexes.Insert(below++, entry.Index);
+            if (entry.Type == EntryType.Config)
+            {
+                _unappliedConfigIndexes.Insert(below++, entry.Index);
+            }
         }
     }
 
@@ -176,16 +252,26 @@ public sealed partial class RaftNode
     private void ReplayConfigEntries(IRaftStorage storage, long applied)
     {
         var entries = new List<Entry>();
-        long next = Math.Max(_configIndex + 1, storage.FirstIndex);
+        var next = Math.Max(_configIndex + 1, storage.FirstIndex);
         while (next <= storage.LastIndex)
         {
             entries.Clear();
             storage.GetEntries(next, storage.LastIndex + 1, _config.CommittedBytesPerReadyMax, entries);
-            foreach (Entry entry in entries)
+            foreach (var entry in entries)
             {
-                if (entry.Type != EntryType.Config) continue;
-                if (entry.Index <= applied) ApplyConfigEntry(entry);
-                else _unappliedConfigIndexes.Add(entry.Index);
+                if (entry.Type != EntryType.Config)
+                {
+                    continue;
+                }
+
+                if (entry.Index <= applied)
+                {
+                    ApplyConfigEntry(entry);
+                }
+                else
+                {
+                    _unappliedConfigIndexes.Add(entry.Index);
+                }
             }
             next = entries[^1].Index + 1;
         }

@@ -37,13 +37,21 @@ public sealed partial class RaftNode
     /// </summary>
     public ReadIndexStatus ReadIndex(long context)
     {
-        if (PendingReadCount >= _config.PendingReadsMax) return ReadIndexStatus.TooManyPending;
+        if (PendingReadCount >= _config.PendingReadsMax)
+        {
+            return ReadIndexStatus.TooManyPending;
+        }
+
         if (Role == Role.Leader)
         {
             OnReadIndexRequest(Id, context);
             return ReadIndexStatus.Accepted;
         }
-        if (Leader == 0) return ReadIndexStatus.NoLeader;
+        if (Leader == 0)
+        {
+            return ReadIndexStatus.NoLeader;
+        }
+
         _readsForwarded.Add(new ForwardedRead(context, Leader, _ticksSinceStart));
         Send(new Message { Type = MessageType.ReadIndex, To = Leader, Context = context });
         return ReadIndexStatus.Accepted;
@@ -59,8 +67,8 @@ public sealed partial class RaftNode
             _readsBeforeCommit.Add(new PendingRead(context, 0, from, 0));
             return;
         }
-        long index = _log.Committed;
-        bool confirmed = _tracker.IsOnlyVoter(Id) || HoldsLease();
+        var index = _log.Committed;
+        var confirmed = _tracker.IsOnlyVoter(Id) || HoldsLease();
 #if PLANTED_BUGS
         confirmed |= PlantedBugs.Has(PlantedBug.ReadWithoutHeartbeatRound);
 #endif
@@ -71,13 +79,13 @@ public sealed partial class RaftNode
         }
         // One heartbeat round started after the read arrived confirms leadership for it. Several rounds may be in
         // flight: a read waits for one round trip, not for the rest of a round that started before it.
-        long round = ReadRoundsInFlight < _config.ReadRoundsInFlightMax ? StartReadRound() : 0;
+        var round = ReadRoundsInFlight < _config.ReadRoundsInFlightMax ? StartReadRound() : 0;
         _readsInRounds.Add(new PendingRead(context, index, from, round));
     }
 
     private long StartReadRound()
     {
-        long round = _readRoundNext++;
+        var round = _readRoundNext++;
         _readRoundNewest = round;
         BroadcastHeartbeat();
         return round;
@@ -85,26 +93,47 @@ public sealed partial class RaftNode
 
     private void OnReadRoundAck(Progress progress, long round)
     {
-        if (round <= _readRoundConfirmed || round > _readRoundNewest) return; // old, or from an earlier leadership
-        if (progress.ReadRoundAcknowledged >= round) return;
-        progress.ReadRoundAcknowledged = round;
-        long confirmed = QuorumAckedRound();
-        if (confirmed <= _readRoundConfirmed) return;
-        _readRoundConfirmed = confirmed;
-        int kept = 0;
-        for (int i = 0; i < _readsInRounds.Count; i++)
+        if (round <= _readRoundConfirmed || round > _readRoundNewest)
         {
-            PendingRead read = _readsInRounds[i];
-            if (read.Round != 0 && read.Round <= confirmed) ReleaseRead(read);
-            else _readsInRounds[kept++] = read;
+            return; // old, or from an earlier leadership
+        }
+
+        if (progress.ReadRoundAcknowledged >= round)
+        {
+            return;
+        }
+
+        progress.ReadRoundAcknowledged = round;
+        var confirmed = QuorumAckedRound();
+        if (confirmed <= _readRoundConfirmed)
+        {
+            return;
+        }
+
+        _readRoundConfirmed = confirmed;
+        var kept = 0;
+        for (var i = 0; i < _readsInRounds.Count; i++)
+        {
+            var read = _readsInRounds[i];
+            if (read.Round != 0 && read.Round <= confirmed)
+            {
+                ReleaseRead(read);
+            }
+            else
+            {
+                _readsInRounds[kept++] = read;
+            }
         }
         _readsInRounds.RemoveRange(kept, _readsInRounds.Count - kept);
         if (_readsInRounds.Exists(r => r.Round == 0) && ReadRoundsInFlight < _config.ReadRoundsInFlightMax)
         {
-            long next = StartReadRound();
-            for (int i = 0; i < _readsInRounds.Count; i++)
+            var next = StartReadRound();
+            for (var i = 0; i < _readsInRounds.Count; i++)
             {
-                if (_readsInRounds[i].Round == 0) _readsInRounds[i] = _readsInRounds[i] with { Round = next };
+                if (_readsInRounds[i].Round == 0)
+                {
+                    _readsInRounds[i] = _readsInRounds[i] with { Round = next };
+                }
             }
         }
     }
@@ -124,12 +153,19 @@ public sealed partial class RaftNode
 
     private void OnReadIndexResponse(Message message)
     {
-        int found = -1;
-        for (int i = 0; i < _readsForwarded.Count && found < 0; i++)
+        var found = -1;
+        for (var i = 0; i < _readsForwarded.Count && found < 0; i++)
         {
-            if (_readsForwarded[i].Context == message.Context && _readsForwarded[i].Leader == message.From) found = i;
+            if (_readsForwarded[i].Context == message.Context && _readsForwarded[i].Leader == message.From)
+            {
+                found = i;
+            }
         }
-        if (found < 0) return; // dropped already (its leader was gone, or it waited too long): the client was told to retry
+        if (found < 0)
+        {
+            return; // dropped already (its leader was gone, or it waited too long): the client was told to retry
+        }
+
         _readsForwarded.RemoveAt(found);
         AwaitApply(new ReadState(message.Context, message.Index));
     }
@@ -147,14 +183,24 @@ public sealed partial class RaftNode
     /// </summary>
     private void ExpireForwardedReads()
     {
-        if (_readsForwarded.Count == 0) return;
-        long oldest = _ticksSinceStart - _config.ElectionTicks;
-        int kept = 0;
-        for (int i = 0; i < _readsForwarded.Count; i++)
+        if (_readsForwarded.Count == 0)
         {
-            ForwardedRead read = _readsForwarded[i];
-            if (read.Tick < oldest) _droppedReads.Add(read.Context);
-            else _readsForwarded[kept++] = read;
+            return;
+        }
+
+        var oldest = _ticksSinceStart - _config.ElectionTicks;
+        var kept = 0;
+        for (var i = 0; i < _readsForwarded.Count; i++)
+        {
+            var read = _readsForwarded[i];
+            if (read.Tick < oldest)
+            {
+                _droppedReads.Add(read.Context);
+            }
+            else
+            {
+                _readsForwarded[kept++] = read;
+            }
         }
         _readsForwarded.RemoveRange(kept, _readsForwarded.Count - kept);
     }
@@ -162,28 +208,45 @@ public sealed partial class RaftNode
     /// <summary>The leader a follower's reads went to is no longer its leader: they will never be answered.</summary>
     private void DropForwardedReads()
     {
-        foreach (ForwardedRead read in _readsForwarded) _droppedReads.Add(read.Context);
+        foreach (var read in _readsForwarded)
+        {
+            _droppedReads.Add(read.Context);
+        }
+
         _readsForwarded.Clear();
     }
 
     private void OnCommitAdvancedAsLeader()
     {
-        if (_readsBeforeCommit.Count == 0 || !CommittedInCurrentTerm) return;
+        if (_readsBeforeCommit.Count == 0 || !CommittedInCurrentTerm)
+        {
+            return;
+        }
+
         var waiting = _readsBeforeCommit.ToArray();
         _readsBeforeCommit.Clear();
-        foreach (PendingRead read in waiting) OnReadIndexRequest(read.From, read.Context);
+        foreach (var read in waiting)
+        {
+            OnReadIndexRequest(read.From, read.Context);
+        }
     }
 
     /// <summary>Leadership (or the hope of it) is lost: reads not yet confirmed are dropped.</summary>
     private void DropPendingReads()
     {
-        foreach (PendingRead read in _readsBeforeCommit)
+        foreach (var read in _readsBeforeCommit)
         {
-            if (read.From == Id) _droppedReads.Add(read.Context);
+            if (read.From == Id)
+            {
+                _droppedReads.Add(read.Context);
+            }
         }
-        foreach (PendingRead read in _readsInRounds)
+        foreach (var read in _readsInRounds)
         {
-            if (read.From == Id) _droppedReads.Add(read.Context);
+            if (read.From == Id)
+            {
+                _droppedReads.Add(read.Context);
+            }
         }
         _readsBeforeCommit.Clear();
         _readsInRounds.Clear();

@@ -19,7 +19,11 @@ public sealed partial class RaftNode
     {
         get
         {
-            if (_readyOutstanding) return false;
+            if (_readyOutstanding)
+            {
+                return false;
+            }
+
             return _messages.Count > 0
                 || _messagesAfterPersist.Count > 0
                 || _log.Unstable.CountToPersist > 0
@@ -62,11 +66,11 @@ public sealed partial class RaftNode
     public Ready GetReady()
     {
         Invariant.True(!_readyOutstanding, "GetReady called twice without Advance");
-        Ready ready = _ready;
+        var ready = _ready;
         ready.Clear();
         ready.Leader = Leader;
         ready.Role = Role;
-        HardState hardState = CurrentHardState;
+        var hardState = CurrentHardState;
         ready.HardState = hardState;
         ready.HardStateChanged = hardState != _previousHardState;
         _previousHardState = hardState;
@@ -75,8 +79,12 @@ public sealed partial class RaftNode
         _configChanged = false;
         ready.Snapshot = _log.Unstable.SnapshotInProgress ? null : _log.Unstable.Snapshot;
         _readySnapshotIndex = ready.Snapshot?.Index ?? 0;
-        IReadOnlyList<Entry> unstable = _log.Unstable.Entries;
-        for (int i = _log.Unstable.FirstToPersist; i < unstable.Count; i++) ready.EntryList.Add(unstable[i]); // no foreach: it would box an enumerator
+        var unstable = _log.Unstable.Entries;
+        for (var i = _log.Unstable.FirstToPersist; i < unstable.Count; i++)
+        {
+            ready.EntryList.Add(unstable[i]); // no foreach: it would box an enumerator
+        }
+
         _readyLastIndex = ready.EntryList.Count > 0 ? ready.EntryList[^1].Index : 0;
         _readyLastTerm = ready.EntryList.Count > 0 ? ready.EntryList[^1].Term : 0;
 
@@ -85,12 +93,23 @@ public sealed partial class RaftNode
         (ready.AfterPersistList, _messagesAfterPersist) = (_messagesAfterPersist, ready.AfterPersistList);
 
         _log.NextCommitted(_applying, ApplyLimit, _config.CommittedBytesPerReadyMax, ready.CommittedList);
-        if (ready.CommittedList.Count > 0) _applying = ready.CommittedList[^1].Index;
-        foreach (Entry entry in ready.CommittedList)
+        if (ready.CommittedList.Count > 0)
         {
-            if (entry.Type == EntryType.Config) _readyConfigEntries.Add(entry);
+            _applying = ready.CommittedList[^1].Index;
         }
-        if (Role == Role.Leader) ReduceUncommitted(ready.CommittedList);
+
+        foreach (var entry in ready.CommittedList)
+        {
+            if (entry.Type == EntryType.Config)
+            {
+                _readyConfigEntries.Add(entry);
+            }
+        }
+        if (Role == Role.Leader)
+        {
+            ReduceUncommitted(ready.CommittedList);
+        }
+
         _readyApplying = _applying;
 
         ready.ConfirmedReadList.AddRange(_readsConfirmed);
@@ -112,7 +131,11 @@ public sealed partial class RaftNode
         Invariant.True(!_config.AsyncStorageWrites, "Advance with asynchronous storage writes: use AcceptReady and OnPersisted");
         _readyOutstanding = false;
         MarkStable(_readyLastIndex, _readyLastTerm, _readySnapshotIndex);
-        if (_readyApplying > _log.Applied) _log.AppliedTo(_readyApplying);
+        if (_readyApplying > _log.Applied)
+        {
+            _log.AppliedTo(_readyApplying);
+        }
+
         _ready.Clear();
         _readyMessageEntries.Reset(); // the advanced Ready's messages were sent: their entries' memory is free
         ApplyReadyConfigEntries();
@@ -131,7 +154,11 @@ public sealed partial class RaftNode
         Invariant.True(_config.AsyncStorageWrites, "AcceptReady needs RaftConfig.AsyncStorageWrites");
         Invariant.True(_readyOutstanding, "AcceptReady without GetReady");
         _readyOutstanding = false;
-        if (_readyApplying > _log.Applied) _log.AppliedTo(_readyApplying);
+        if (_readyApplying > _log.Applied)
+        {
+            _log.AppliedTo(_readyApplying);
+        }
+
         _log.Unstable.AcceptInProgress(_readyLastIndex, _readySnapshotIndex != 0);
         _ready.Clear();
         _readyMessageEntries.Reset(); // the host sent (encoded or copied) the messages: their entries' memory is free
@@ -149,8 +176,15 @@ public sealed partial class RaftNode
 
     private void MarkStable(long lastIndex, long lastTerm, long snapshotIndex)
     {
-        if (snapshotIndex != 0) _log.Unstable.StableSnapshotTo(snapshotIndex);
-        if (lastIndex != 0) _log.Unstable.StableTo(lastIndex, lastTerm);
+        if (snapshotIndex != 0)
+        {
+            _log.Unstable.StableSnapshotTo(snapshotIndex);
+        }
+
+        if (lastIndex != 0)
+        {
+            _log.Unstable.StableTo(lastIndex, lastTerm);
+        }
     }
 
     private void CountOwnDurableCopy()
@@ -158,38 +192,53 @@ public sealed partial class RaftNode
         if (Role == Role.Leader)
         {
             // The leader counts its own copy only once it is durable (§10.2.1).
-            long durable = _log.Unstable.Offset - 1;
-            if (_tracker[Id].MaybeUpdate(durable) && MaybeCommit()) BroadcastAppend();
+            var durable = _log.Unstable.Offset - 1;
+            if (_tracker[Id].MaybeUpdate(durable) && MaybeCommit())
+            {
+                BroadcastAppend();
+            }
         }
     }
 
     private void ReduceUncommitted(List<Entry> committed)
     {
         long bytes = 0;
-        foreach (Entry entry in committed)
+        foreach (var entry in committed)
         {
-            if (entry.Type == EntryType.Normal) bytes += entry.SizeBytes;
+            if (entry.Type == EntryType.Normal)
+            {
+                bytes += entry.SizeBytes;
+            }
         }
         _uncommittedBytes = Math.Max(0, _uncommittedBytes - bytes);
     }
 
     private bool HasReleasableRead(long applied)
     {
-        foreach (ReadState read in _readsAwaitingApply)
+        foreach (var read in _readsAwaitingApply)
         {
-            if (read.Index <= applied) return true;
+            if (read.Index <= applied)
+            {
+                return true;
+            }
         }
         return false;
     }
 
     private void TakeReleasableReads(long applied, List<ReadState> into)
     {
-        int kept = 0;
-        for (int i = 0; i < _readsAwaitingApply.Count; i++)
+        var kept = 0;
+        for (var i = 0; i < _readsAwaitingApply.Count; i++)
         {
-            ReadState read = _readsAwaitingApply[i];
-            if (read.Index <= applied) into.Add(read);
-            else _readsAwaitingApply[kept++] = read;
+            var read = _readsAwaitingApply[i];
+            if (read.Index <= applied)
+            {
+                into.Add(read);
+            }
+            else
+            {
+                _readsAwaitingApply[kept++] = read;
+            }
         }
         _readsAwaitingApply.RemoveRange(kept, _readsAwaitingApply.Count - kept);
     }

@@ -10,8 +10,16 @@ public sealed partial class RaftNode
     /// <returns>False when the message was refused as impossible; true when it was taken (or dropped as stale).</returns>
     public bool Step(Message message)
     {
-        if (!IsWellFormed(message) || !IsPossibleNow(message)) return false;
-        if (!StepTerm(message)) return true;
+        if (!IsWellFormed(message) || !IsPossibleNow(message))
+        {
+            return false;
+        }
+
+        if (!StepTerm(message))
+        {
+            return true;
+        }
+
         switch (message.Type)
         {
             case MessageType.PreVote:
@@ -38,8 +46,16 @@ public sealed partial class RaftNode
     /// <summary>Term rules common to every role; false when the message is to be dropped.</summary>
     private bool StepTerm(Message message)
     {
-        if (message.Term > Term) return StepHigherTerm(message);
-        if (message.Term < Term) return StepLowerTerm(message);
+        if (message.Term > Term)
+        {
+            return StepHigherTerm(message);
+        }
+
+        if (message.Term < Term)
+        {
+            return StepLowerTerm(message);
+        }
+
         return true;
     }
 
@@ -47,10 +63,13 @@ public sealed partial class RaftNode
     {
         if (message.Type is MessageType.Vote or MessageType.PreVote)
         {
-            bool forced = message.Type == MessageType.Vote && message.Context == ForcedCampaignContext && IsTransferTarget(message.From);
-            bool heardFromLeader = Leader != 0 || (_config.LeaseReads && _ticksSinceStart < _config.ElectionTicks);
-            bool inLease = _config.CheckQuorum && heardFromLeader && _electionElapsed < _config.ElectionTicks;
-            if (!forced && inLease) return false; // a live leader is known: do not help depose it
+            var forced = message.Type == MessageType.Vote && message.Context == ForcedCampaignContext && IsTransferTarget(message.From);
+            var heardFromLeader = Leader != 0 || (_config.LeaseReads && _ticksSinceStart < _config.ElectionTicks);
+            var inLease = _config.CheckQuorum && heardFromLeader && _electionElapsed < _config.ElectionTicks;
+            if (!forced && inLease)
+            {
+                return false; // a live leader is known: do not help depose it
+            }
         }
         switch (message.Type)
         {

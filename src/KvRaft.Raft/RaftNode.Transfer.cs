@@ -9,13 +9,28 @@ public sealed partial class RaftNode
     /// <returns>False when this node is not the leader or <paramref name="to"/> is not another voter (a learner is refused).</returns>
     public bool TransferLeadership(int to)
     {
-        if (Role != Role.Leader || to == Id || !_tracker.IsVoter(to)) return false;
-        if (_leadTransferee == to) return true;
+        if (Role != Role.Leader || to == Id || !_tracker.IsVoter(to))
+        {
+            return false;
+        }
+
+        if (_leadTransferee == to)
+        {
+            return true;
+        }
+
         _leadTransferee = to;
         _electionElapsed = 0; // the transfer must finish within one election timeout
-        Progress progress = _tracker[to];
-        if (progress.Match == _log.LastIndex) SendTimeoutNow(to);
-        else SendAppends(to, sendIfEmpty: true);
+        var progress = _tracker[to];
+        if (progress.Match == _log.LastIndex)
+        {
+            SendTimeoutNow(to);
+        }
+        else
+        {
+            SendAppends(to, sendIfEmpty: true);
+        }
+
         return true;
     }
 
@@ -32,9 +47,12 @@ public sealed partial class RaftNode
     private void SendTimeoutNow(int to)
     {
         Send(new Message { Type = MessageType.TimeoutNow, To = to });
-        foreach (int voter in _tracker.Voters)
+        foreach (var voter in _tracker.Voters)
         {
-            if (voter != Id && voter != to) Send(new Message { Type = MessageType.TimeoutNow, To = voter, Context = to });
+            if (voter != Id && voter != to)
+            {
+                Send(new Message { Type = MessageType.TimeoutNow, To = voter, Context = to });
+            }
         }
     }
 

@@ -33,7 +33,7 @@ public sealed partial class RaftNode
         _config = config;
         _random = config.Random;
         _log = new RaftLog(config.Storage);
-        (HardState hardState, ConfigState initialConfig) = config.Storage.InitialState();
+        (var hardState, var initialConfig) = config.Storage.InitialState();
         if (initialConfig is null || !initialConfig.Normalized().IsWellFormed())
         {
             throw new ArgumentException($"the storage holds a malformed configuration: {initialConfig}", nameof(config));
@@ -48,7 +48,7 @@ public sealed partial class RaftNode
         // the hard state's commit index was not yet written (a host applies durable committed entries before
         // the write that carries the newer commit index ends, and may snapshot and compact meanwhile).
         _log.CommitTo(Math.Max(hardState.Commit, _log.FirstIndex - 1));
-        long applied = Math.Max(config.Storage.FirstIndex - 1, 0);
+        var applied = Math.Max(config.Storage.FirstIndex - 1, 0);
         if (config.Applied > 0)
         {
             // What the state machine applied was committed, even if the hard state's commit index was not yet
@@ -106,13 +106,23 @@ public sealed partial class RaftNode
     public void Tick(int ticks)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ticks);
-        int count = Math.Min(ticks, TicksPerCallMax);
+        var count = Math.Min(ticks, TicksPerCallMax);
 #if PLANTED_BUGS
-        if (PlantedBugs.Has(PlantedBug.LeaseWithoutStallProtection)) count = 1; // the ticks a stall missed are dropped
+        if (PlantedBugs.Has(PlantedBug.LeaseWithoutStallProtection))
+        {
+            count = 1; // the ticks a stall missed are dropped
+        }
 #endif
         _ticksSinceStart += count;
-        if (Role == Role.Leader) TickLeader(count);
-        else TickElection(count);
+        if (Role == Role.Leader)
+        {
+            TickLeader(count);
+        }
+        else
+        {
+            TickElection(count);
+        }
+
         ExpireForwardedReads();
     }
 
@@ -144,7 +154,11 @@ public sealed partial class RaftNode
     private void Send(Message message)
     {
         message.From = Id;
-        if (message.Term == 0) message.Term = Term;
+        if (message.Term == 0)
+        {
+            message.Term = Term;
+        }
+
         Invariant.True(message.To != Id && message.To != 0, message);
         if (message.Type is MessageType.AppendResponse or MessageType.VoteResponse
             || (message.Type == MessageType.Vote))

@@ -70,22 +70,44 @@ public sealed record ConfigState(int[] Voters)
     /// <summary>Whether the invariants above hold (a configuration from a peer or a file is checked with it).</summary>
     public bool IsWellFormed()
     {
-        if (Voters is null || VotersOutgoing is null || Learners is null) return false;
-        if (Voters.Length + VotersOutgoing.Length + Learners.Length > MembersMax) return false;
-        if (!IsAscendingPositive(Voters) || !IsAscendingPositive(VotersOutgoing) || !IsAscendingPositive(Learners)) return false;
-        if (AutoLeave && !IsJoint) return false;
-        foreach (int learner in Learners)
+        if (Voters is null || VotersOutgoing is null || Learners is null)
         {
-            if (IsVoter(learner)) return false;
+            return false;
+        }
+
+        if (Voters.Length + VotersOutgoing.Length + Learners.Length > MembersMax)
+        {
+            return false;
+        }
+
+        if (!IsAscendingPositive(Voters) || !IsAscendingPositive(VotersOutgoing) || !IsAscendingPositive(Learners))
+        {
+            return false;
+        }
+
+        if (AutoLeave && !IsJoint)
+        {
+            return false;
+        }
+
+        foreach (var learner in Learners)
+        {
+            if (IsVoter(learner))
+            {
+                return false;
+            }
         }
         return true;
     }
 
     private static bool IsAscendingPositive(int[] ids)
     {
-        for (int i = 0; i < ids.Length; i++)
+        for (var i = 0; i < ids.Length; i++)
         {
-            if (ids[i] <= 0 || (i > 0 && ids[i] <= ids[i - 1])) return false;
+            if (ids[i] <= 0 || (i > 0 && ids[i] <= ids[i - 1]))
+            {
+                return false;
+            }
         }
         return true;
     }
@@ -100,7 +122,7 @@ public sealed record ConfigState(int[] Voters)
 
     private static int[] Sorted(int[] ids)
     {
-        int[] copy = (int[])ids.Clone();
+        var copy = (int[])ids.Clone();
         Array.Sort(copy);
         return copy;
     }
@@ -118,9 +140,17 @@ public sealed record ConfigState(int[] Voters)
     /// <inheritdoc />
     public override string ToString()
     {
-        string text = "[" + string.Join(",", Voters) + "]";
-        if (IsJoint) text += "&&[" + string.Join(",", VotersOutgoing) + "]" + (AutoLeave ? " autoleave" : "");
-        if (Learners.Length > 0) text += " learners=[" + string.Join(",", Learners) + "]";
+        var text = "[" + string.Join(",", Voters) + "]";
+        if (IsJoint)
+        {
+            text += "&&[" + string.Join(",", VotersOutgoing) + "]" + (AutoLeave ? " autoleave" : "");
+        }
+
+        if (Learners.Length > 0)
+        {
+            text += " learners=[" + string.Join(",", Learners) + "]";
+        }
+
         return text;
     }
 }

@@ -36,8 +36,16 @@ internal sealed class UnstableLog
     /// <summary>The host took everything unstable (entries to <paramref name="lastIndex"/>, the snapshot) to write it.</summary>
     public void AcceptInProgress(long lastIndex, bool snapshot)
     {
-        if (lastIndex >= OffsetInProgress) OffsetInProgress = lastIndex + 1;
-        if (snapshot && Snapshot is not null) SnapshotInProgress = true;
+        if (lastIndex >= OffsetInProgress)
+        {
+            OffsetInProgress = lastIndex + 1;
+        }
+
+        if (snapshot && Snapshot is not null)
+        {
+            SnapshotInProgress = true;
+        }
+
         Invariant.True(OffsetInProgress <= Offset + _entries.Count, (OffsetInProgress, Offset, _entries.Count));
     }
 
@@ -51,8 +59,16 @@ internal sealed class UnstableLog
     {
         get
         {
-            if (_entries.Count > 0) return Offset + _entries.Count - 1;
-            if (Snapshot is { } snapshot) return snapshot.Index;
+            if (_entries.Count > 0)
+            {
+                return Offset + _entries.Count - 1;
+            }
+
+            if (Snapshot is { } snapshot)
+            {
+                return snapshot.Index;
+            }
+
             return null;
         }
     }
@@ -69,7 +85,11 @@ internal sealed class UnstableLog
             }
             return false;
         }
-        if (MaybeLastIndex is not { } last || index > last) return false;
+        if (MaybeLastIndex is not { } last || index > last)
+        {
+            return false;
+        }
+
         term = _entries[(int)(index - Offset)].Term;
         return true;
     }
@@ -79,8 +99,12 @@ internal sealed class UnstableLog
     /// <summary>The host made entries up to (index, term) durable; forget them unless they were replaced meanwhile.</summary>
     public void StableTo(long index, long term)
     {
-        if (!TryGetTerm(index, out long currentTerm) || currentTerm != term || index < Offset) return;
-        int count = (int)(index + 1 - Offset);
+        if (!TryGetTerm(index, out var currentTerm) || currentTerm != term || index < Offset)
+        {
+            return;
+        }
+
+        var count = (int)(index + 1 - Offset);
         _entries.RemoveRange(0, count);
         Offset = index + 1;
         OffsetInProgress = Math.Max(OffsetInProgress, Offset);
@@ -107,8 +131,8 @@ internal sealed class UnstableLog
     /// <summary>Appends contiguous entries, replacing any from the first one's index on.</summary>
     public void TruncateAndAppend(ReadOnlySpan<Entry> entries, int start)
     {
-        long after = entries[start].Index;
-        long end = Offset + _entries.Count;
+        var after = entries[start].Index;
+        var end = Offset + _entries.Count;
         if (after == end)
         {
             // Plain append.
@@ -121,10 +145,10 @@ internal sealed class UnstableLog
         }
         else
         {
-            int keep = (int)(after - Offset);
+            var keep = (int)(after - Offset);
             _entries.RemoveRange(keep, _entries.Count - keep);
         }
-        for (int i = start; i < entries.Length; i++)
+        for (var i = start; i < entries.Length; i++)
         {
             Invariant.True(entries[i].Index == Offset + _entries.Count, entries[i]);
             _entries.Add(entries[i]);
@@ -136,6 +160,9 @@ internal sealed class UnstableLog
     public void Slice(long lo, long hiExclusive, List<Entry> into)
     {
         Invariant.True(lo >= Offset && hiExclusive <= Offset + _entries.Count, (lo, hiExclusive, Offset, _entries.Count));
-        for (long i = lo; i < hiExclusive; i++) into.Add(_entries[(int)(i - Offset)]);
+        for (var i = lo; i < hiExclusive; i++)
+        {
+            into.Add(_entries[(int)(i - Offset)]);
+        }
     }
 }

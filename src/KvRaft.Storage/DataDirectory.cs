@@ -50,12 +50,12 @@ public sealed class DataDirectory : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(nodeId);
-        string full = System.IO.Path.GetFullPath(path);
+        var full = System.IO.Path.GetFullPath(path);
         CreateOwnerOnly(full, logger);
-        FileStream lockFile = Lock(full);
+        var lockFile = Lock(full);
         try
         {
-            ulong adopted = Identify(full, nodeId, clusterId, defaultClusterId, logger);
+            var adopted = Identify(full, nodeId, clusterId, defaultClusterId, logger);
             return new DataDirectory(full, lockFile, adopted, nodeId);
         }
         catch
@@ -71,17 +71,32 @@ public sealed class DataDirectory : IDisposable
     /// <summary>The identity stored in <paramref name="directory"/>, or null when it has none (a new directory).</summary>
     public static (ulong ClusterId, int NodeId)? ReadIdentity(string directory)
     {
-        string file = System.IO.Path.Combine(directory, IdentityFileName);
-        if (!File.Exists(file)) return null;
-        string[] lines = File.ReadAllLines(file);
+        var file = System.IO.Path.Combine(directory, IdentityFileName);
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        var lines = File.ReadAllLines(file);
         ulong? cluster = null;
         int? node = null;
-        foreach (string line in lines.Skip(1))
+        foreach (var line in lines.Skip(1))
         {
-            string[] pair = line.Split('=', 2, StringSplitOptions.TrimEntries);
-            if (pair.Length != 2) continue;
-            if (pair[0] == "cluster-id" && ulong.TryParse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong c) && c != 0) cluster = c;
-            if (pair[0] == "node-id" && int.TryParse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0) node = n;
+            var pair = line.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (pair.Length != 2)
+            {
+                continue;
+            }
+
+            if (pair[0] == "cluster-id" && ulong.TryParse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture, out var c) && c != 0)
+            {
+                cluster = c;
+            }
+
+            if (pair[0] == "node-id" && int.TryParse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0)
+            {
+                node = n;
+            }
         }
         if (lines.Length == 0 || lines[0] != Header || cluster is null || node is null)
         {
@@ -105,7 +120,7 @@ public sealed class DataDirectory : IDisposable
             DirectorySync.CreateDurably(LocalFileSystem.Instance, path);
             return;
         }
-        UnixFileMode mode = File.GetUnixFileMode(path);
+        var mode = File.GetUnixFileMode(path);
         if ((mode & ~OwnerOnly) != 0)
         {
             logger.LogWarning("Data directory {Path} is accessible to other users (mode {Mode}); 0700 is expected", path, Convert.ToString((int)mode, 8));
@@ -114,7 +129,7 @@ public sealed class DataDirectory : IDisposable
 
     private static FileStream Lock(string directory)
     {
-        string file = System.IO.Path.Combine(directory, LockFileName);
+        var file = System.IO.Path.Combine(directory, LockFileName);
         try
         {
             // FileShare.None takes flock(LOCK_EX | LOCK_NB) on Unix (a share-mode lock on Windows): held by this open file until it is
@@ -134,14 +149,18 @@ public sealed class DataDirectory : IDisposable
         {
             if (stored.NodeId != nodeId || (clusterId != 0 && stored.ClusterId != clusterId))
             {
-                string started = clusterId == 0 ? $"node {nodeId}" : $"node {nodeId} of cluster {Format(clusterId)}";
+                var started = clusterId == 0 ? $"node {nodeId}" : $"node {nodeId} of cluster {Format(clusterId)}";
                 throw new DataDirectoryRefusedException(
                     $"data directory {directory} belongs to node {stored.NodeId} of cluster {Format(stored.ClusterId)}, but this process was started as {started}; refusing to start on another node's or another cluster's data");
             }
             return stored.ClusterId;
         }
-        ulong adopted = clusterId != 0 ? clusterId : defaultClusterId;
-        if (adopted == 0) throw new ArgumentException("a new data directory needs a cluster id", nameof(defaultClusterId));
+        var adopted = clusterId != 0 ? clusterId : defaultClusterId;
+        if (adopted == 0)
+        {
+            throw new ArgumentException("a new data directory needs a cluster id", nameof(defaultClusterId));
+        }
+
         WriteIdentity(LocalFileSystem.Instance, directory, adopted, nodeId);
         logger.LogInformation("Data directory {Path} now belongs to node {NodeId} of cluster {ClusterId}", directory, nodeId, Format(adopted));
         return adopted;
@@ -150,10 +169,10 @@ public sealed class DataDirectory : IDisposable
     /// <summary>Writes the identity durably: a temporary file, fsync, rename over the name, fsync of the directory.</summary>
     internal static void WriteIdentity(IFileSystem files, string directory, ulong clusterId, int nodeId)
     {
-        string file = System.IO.Path.Combine(directory, IdentityFileName);
-        string temporary = file + ".tmp";
-        byte[] text = System.Text.Encoding.UTF8.GetBytes($"{Header}\ncluster-id={Format(clusterId)}\nnode-id={nodeId.ToString(CultureInfo.InvariantCulture)}\n");
-        using (Stream stream = files.Open(temporary, FileMode.Create, FileAccess.Write))
+        var file = System.IO.Path.Combine(directory, IdentityFileName);
+        var temporary = file + ".tmp";
+        var text = System.Text.Encoding.UTF8.GetBytes($"{Header}\ncluster-id={Format(clusterId)}\nnode-id={nodeId.ToString(CultureInfo.InvariantCulture)}\n");
+        using (var stream = files.Open(temporary, FileMode.Create, FileAccess.Write))
         {
             stream.Write(text);
             files.SyncFile(stream);

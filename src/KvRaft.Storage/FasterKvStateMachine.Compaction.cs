@@ -11,10 +11,10 @@ public sealed partial class FasterKvStateMachine
 {
     private const int CompactionChunkRecords = 1024; // records per chunk: one hold of the apply gate (an install waits for one at most)
 
-    private CompactionRun? compaction; // the compaction begun after the last export (set under the apply gate)
+    private CompactionRun? _compaction; // the compaction begun after the last export (set under the apply gate)
 
     /// <summary>The compaction begun after the last snapshot, until the next snapshot or an install takes it up (null if none).</summary>
-    internal Task? Compaction => Volatile.Read(ref compaction)?.Completion;
+    internal Task? Compaction => Volatile.Read(ref _compaction)?.Completion;
 
     /// <summary>
     /// Begins compacting the log below the snapshot's fold-over address when more than half of what the export read is
@@ -24,18 +24,18 @@ public sealed partial class FasterKvStateMachine
     {
         lock (ApplyGate)
         {
-            if (!ReferenceEquals(store, exported) || !tally.WorthCompacting)
+            if (!ReferenceEquals(_store, exported) || !tally.WorthCompacting)
             {
                 return;
             }
-            compaction = CompactionRun.Start(run => Compact(exported, tally.UntilAddress, run));
+            _compaction = CompactionRun.Start(run => Compact(exported, tally.UntilAddress, run));
         }
     }
 
     /// <summary>Waits for the compaction begun after the last snapshot (before the next checkpoint); its failure fails this snapshot.</summary>
     private async Task FinishCompactionAsync()
     {
-        if (Volatile.Read(ref compaction) is not { } run)
+        if (Volatile.Read(ref _compaction) is not { } run)
         {
             return;
         }
@@ -49,7 +49,7 @@ public sealed partial class FasterKvStateMachine
         }
         finally
         {
-            Interlocked.CompareExchange(ref compaction, null, run);
+            Interlocked.CompareExchange(ref _compaction, null, run);
         }
     }
 
@@ -115,7 +115,7 @@ public sealed partial class FasterKvStateMachine
     /// <summary>Stops a compaction in progress and waits for it to let go of the store (an install or a close).</summary>
     private void StopCompaction()
     {
-        if (Interlocked.Exchange(ref compaction, null) is not { } run)
+        if (Interlocked.Exchange(ref _compaction, null) is not { } run)
         {
             return;
         }
@@ -133,7 +133,7 @@ public sealed partial class FasterKvStateMachine
     /// <summary>One compaction on a background thread; <see cref="Stop"/> ends it at its next chunk.</summary>
     private sealed class CompactionRun
     {
-        private volatile bool stopped;
+        private volatile bool _stopped;
 
         private CompactionRun()
         {
@@ -141,7 +141,7 @@ public sealed partial class FasterKvStateMachine
 
         public Task Completion { get; private set; } = Task.CompletedTask;
 
-        public bool Stopped => stopped;
+        public bool Stopped => _stopped;
 
         public static CompactionRun Start(Func<CompactionRun, bool> work)
         {
@@ -150,6 +150,6 @@ public sealed partial class FasterKvStateMachine
             return run;
         }
 
-        public void Stop() => stopped = true;
+        public void Stop() => _stopped = true;
     }
 }

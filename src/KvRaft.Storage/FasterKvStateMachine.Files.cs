@@ -9,7 +9,7 @@ public sealed partial class FasterKvStateMachine
     /// </summary>
     private void ReplaceDurably(string temporary, string target)
     {
-        files.Move(temporary, target);
-        DirectorySync.SyncParent(files, target);
+        _files.Move(temporary, target);
+        DirectorySync.SyncParent(_files, target);
     }
 }

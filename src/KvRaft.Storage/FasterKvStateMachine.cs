@@ -13,21 +13,21 @@ namespace KvRaft.Storage;
 public sealed partial class FasterKvStateMachine : KvStateMachineBase
 {
     private const string CurrentFile = "CURRENT";
-    private readonly string root;
-    private readonly IFileSystem files;
-    private FasterStore store;
-    private readonly SnapshotPublisher snapshots; // the portable snapshot file: exports and installs take turns on it
-    private Task? checkpointInFlight; // the durable end of the last checkpoint begun (it ends outside the apply gate)
-    private int snapshotting; // 1 while a snapshot runs: one at a time (FASTER takes one checkpoint at a time)
+    private readonly string _root;
+    private readonly IFileSystem _files;
+    private FasterStore _store;
+    private readonly SnapshotPublisher _snapshots; // the portable snapshot file: exports and installs take turns on it
+    private Task? _checkpointInFlight; // the durable end of the last checkpoint begun (it ends outside the apply gate)
+    private int _snapshotting; // 1 while a snapshot runs: one at a time (FASTER takes one checkpoint at a time)
 
     private FasterKvStateMachine(string root, StorageLimits limits, IFileSystem files) : base(limits)
     {
-        this.root = root;
-        this.files = files;
-        snapshots = new SnapshotPublisher(files, Path.Combine(root, "snapshots"), limits.SnapshotChunkBytes);
+        _root = root;
+        _files = files;
+        _snapshots = new SnapshotPublisher(files, Path.Combine(root, "snapshots"), limits.SnapshotChunkBytes);
         var generation = ReadCurrent() ?? SwapCurrent(NewGenerationName(null));
         DeleteOtherGenerations(generation);
-        store = new FasterStore(Path.Combine(root, generation), limits, recover: true, files);
+        _store = new FasterStore(Path.Combine(root, generation), limits, recover: true, files);
         LoadState();
     }
 
@@ -38,7 +38,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     internal static FasterKvStateMachine Open(string root, StorageLimits? limits, IFileSystem files) => new(root, limits ?? StorageLimits.Default, files);
 
     /// <inheritdoc/>
-    public override ISnapshotSource? LatestSnapshot => snapshots.Latest;
+    public override ISnapshotSource? LatestSnapshot => _snapshots.Latest;
 
     // Reads take the apply gate too (re-entered inside an apply): the store's session is single-threaded, and a read
     // must not be in flight while compaction copies a record and moves the begin address past the original.
@@ -46,7 +46,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         lock (ApplyGate)
         {
-            return store.Read(storeKey);
+            return _store.Read(storeKey);
         }
     }
 
@@ -54,35 +54,35 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         lock (ApplyGate)
         {
-            return store.TryRead(storeKey, value);
+            return _store.TryRead(storeKey, value);
         }
     }
 
-    private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value) => store.Write(storeKey, value);
+    private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value) => _store.Write(storeKey, value);
 
     private protected override bool Remove(ReadOnlySpan<byte> storeKey)
     {
-        if (store.Read(storeKey) is null)
+        if (_store.Read(storeKey) is null)
         {
             return false;
         }
-        store.Delete(storeKey);
+        _store.Delete(storeKey);
         return true;
     }
 
-    private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() => store.LiveRecords(KvKeys.SessionSpace);
+    private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() => _store.LiveRecords(KvKeys.SessionSpace);
 
     /// <inheritdoc/>
     public override async ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
     {
-        Invariant.True(Interlocked.Exchange(ref snapshotting, 1) == 0); // the caller starts one snapshot at a time
+        Invariant.True(Interlocked.Exchange(ref _snapshotting, 1) == 0); // the caller starts one snapshot at a time
         try
         {
             return await SnapshotAsync(configuration, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Volatile.Write(ref snapshotting, 0);
+            Volatile.Write(ref _snapshotting, 0);
         }
     }
 
@@ -98,24 +98,24 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
         ExportTicket ticket;
         lock (ApplyGate)
         {
-            byte[] stored = SetSnapshotConfiguration(configuration); // the configuration at AppliedIndex, read under the gate
+            var stored = SetSnapshotConfiguration(configuration); // the configuration at AppliedIndex, read under the gate
             FlushSessions();
             info = new SnapshotInfo(AppliedIndex, AppliedTerm, stored);
             // Applies wait only for the fold-over (tens of ms), not for the checkpoint's writes (up to a second).
-            (untilAddress, durable) = store.BeginCheckpoint();
-            checkpointInFlight = durable;
-            currentStore = store;
-            ticket = snapshots.BeginExport(); // an install from now on cancels this export
+            (untilAddress, durable) = _store.BeginCheckpoint();
+            _checkpointInFlight = durable;
+            currentStore = _store;
+            ticket = _snapshots.BeginExport(); // an install from now on cancels this export
         }
         // The snapshot is reported only once its checkpoint is durable: the Raft log is compacted up to it then.
         await durable.ConfigureAwait(false);
         // Below untilAddress the FASTER log is immutable after the fold-over, so the export runs beside applies. An
         // install meanwhile replaces (and disposes) that store: it cancels the export and waits for it to stop first.
         var tally = new ExportTally();
-        var published = await Task.Run(() => snapshots.TryPublishExport(ticket, info, currentStore.RecordsUntil(untilAddress, tally)), cancellationToken).ConfigureAwait(false);
+        var published = await Task.Run(() => _snapshots.TryPublishExport(ticket, info, currentStore.RecordsUntil(untilAddress, tally)), cancellationToken).ConfigureAwait(false);
         if (!published)
         {
-            throw new SnapshotSupersededException($"Snapshot {info.Index} abandoned: an install replaced the state it was taken of (latest now {snapshots.Latest?.Info.Index})");
+            throw new SnapshotSupersededException($"Snapshot {info.Index} abandoned: an install replaced the state it was taken of (latest now {_snapshots.Latest?.Info.Index})");
         }
         StartCompaction(currentStore, tally); // the next snapshot's checkpoint makes it durable, then frees its segments
         return info;
@@ -125,9 +125,9 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         lock (ApplyGate)
         {
-            Volatile.Read(ref compaction)?.Stop(); // it ends at its next chunk, while the fresh store is built; SwitchTo waits
+            Volatile.Read(ref _compaction)?.Stop(); // it ends at its next chunk, while the fresh store is built; SwitchTo waits
             var generation = NewGenerationName(ReadCurrent());
-            using (var fresh = new FasterStore(Path.Combine(root, generation), Limits, recover: false, files))
+            using (var fresh = new FasterStore(Path.Combine(_root, generation), Limits, recover: false, _files))
             {
                 foreach (var record in snapshot.ReadRecords())
                 {
@@ -143,7 +143,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
                 WriteApplied(fresh, snapshot.Info);
                 fresh.Checkpoint();
             }
-            snapshots.Install(snapshot, () => SwitchTo(generation));
+            _snapshots.Install(snapshot, () => SwitchTo(generation));
         }
     }
 
@@ -152,10 +152,10 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         StopCompaction();
         WaitForCheckpointInFlight(); // a snapshot of our own may still be writing the store that goes now
-        store.Dispose();
+        _store.Dispose();
         SwapCurrent(generation);
         DeleteOtherGenerations(generation);
-        store = new FasterStore(Path.Combine(root, generation), Limits, recover: true, files);
+        _store = new FasterStore(Path.Combine(_root, generation), Limits, recover: true, _files);
         LoadState();
     }
 
@@ -163,7 +163,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         try
         {
-            checkpointInFlight?.GetAwaiter().GetResult();
+            _checkpointInFlight?.GetAwaiter().GetResult();
         }
         catch (Exception error) when (error is IOException or InvalidOperationException or FASTER.core.FasterException)
         {
@@ -182,25 +182,25 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
 
     private string? ReadCurrent()
     {
-        var path = Path.Combine(root, CurrentFile);
-        if (!files.FileExists(path))
+        var path = Path.Combine(_root, CurrentFile);
+        if (!_files.FileExists(path))
         {
             return null;
         }
-        using var reader = new StreamReader(files.Open(path, FileMode.Open, FileAccess.Read));
+        using var reader = new StreamReader(_files.Open(path, FileMode.Open, FileAccess.Read));
         return reader.ReadToEnd().Trim();
     }
 
     /// <summary>Points CURRENT at <paramref name="generation"/> by an atomic rename (after syncing the new content), synced.</summary>
     private string SwapCurrent(string generation)
     {
-        var temporary = Path.Combine(root, CurrentFile + ".tmp");
-        using (var stream = files.Open(temporary, FileMode.Create, FileAccess.Write))
+        var temporary = Path.Combine(_root, CurrentFile + ".tmp");
+        using (var stream = _files.Open(temporary, FileMode.Create, FileAccess.Write))
         {
             stream.Write(System.Text.Encoding.UTF8.GetBytes(generation));
-            files.SyncFile(stream);
+            _files.SyncFile(stream);
         }
-        ReplaceDurably(temporary, Path.Combine(root, CurrentFile));
+        ReplaceDurably(temporary, Path.Combine(_root, CurrentFile));
         return generation;
     }
 
@@ -212,12 +212,12 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
 
     private void DeleteOtherGenerations(string keep)
     {
-        foreach (var folder in files.ListDirectories(root))
+        foreach (var folder in _files.ListDirectories(_root))
         {
             var name = Path.GetFileName(folder);
             if (name.StartsWith("g-", StringComparison.Ordinal) && name != keep)
             {
-                files.DeleteDirectory(folder); // a deletion lost at a crash is redone at the next open
+                _files.DeleteDirectory(folder); // a deletion lost at a crash is redone at the next open
             }
         }
     }
@@ -227,6 +227,6 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         StopCompaction();
         WaitForCheckpointInFlight(); // a snapshot may still be writing its checkpoint
-        store.Dispose();
+        _store.Dispose();
     }
 }

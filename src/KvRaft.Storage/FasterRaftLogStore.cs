@@ -12,60 +12,60 @@ namespace KvRaft.Storage;
 /// </summary>
 public sealed class FasterRaftLogStore : IRaftLogStore
 {
-    private readonly StorageLimits limits;
-    private readonly ILogger logger;
-    private readonly IDevice device;
-    private readonly LogCommitSlots commits;
-    private readonly FasterLog log;
-    private readonly LogTable table;
-    private readonly Lock tableGate = new();
-    private readonly Lock commitGate = new();
-    private Task? commitInFlight;
-    private long appendedAddress;
-    private long durableAddress;
-    private Exception? fault;
-    private long commitCount;
-    private HardState hardState;
-    private bool disposing;
+    private readonly StorageLimits _limits;
+    private readonly ILogger _logger;
+    private readonly IDevice _device;
+    private readonly LogCommitSlots _commits;
+    private readonly FasterLog _log;
+    private readonly LogTable _table;
+    private readonly Lock _tableGate = new();
+    private readonly Lock _commitGate = new();
+    private Task? _commitInFlight;
+    private long _appendedAddress;
+    private long _durableAddress;
+    private Exception? _fault;
+    private long _commitCount;
+    private HardState _hardState;
+    private bool _disposing;
 
     private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, IFileSystem files, Func<string, IDevice> createDevice)
     {
         limits.Validate(); // a record FasterLog would refuse must be refused here first, with the limits named
-        this.limits = limits;
-        this.logger = logger;
+        _limits = limits;
+        _logger = logger;
         DirectorySync.CreateDurably(files, directory);
         LogPath = Path.Combine(directory, "raft.log");
         RefuseLegacyCommitDirectory(files, directory);
         var segments = new SegmentNameSyncDevice(createDevice(LogPath), files, LogPath);
-        device = new OrderedWriteDevice(new FillAheadDevice(segments, LogPath, limits.LogFillAheadBytes, logger));
-        commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"), files);
-        TornCommitRecords.Repair(files, LogPath, limits, commits, logger);
-        log = new FasterLog(new FasterLogSettings
+        _device = new OrderedWriteDevice(new FillAheadDevice(segments, LogPath, limits.LogFillAheadBytes, logger));
+        _commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"), files);
+        TornCommitRecords.Repair(files, LogPath, limits, _commits, logger);
+        _log = new FasterLog(new FasterLogSettings
         {
-            LogDevice = device,
+            LogDevice = _device,
             PageSizeBits = limits.LogPageBits,
             MemorySizeBits = limits.LogMemoryBits,
             SegmentSizeBits = limits.LogSegmentBits,
-            LogCommitManager = commits,
+            LogCommitManager = _commits,
             LogChecksum = LogChecksumType.None,
             FastCommitMode = true, // the commit record goes into the log: one write per commit (see LogCommitSlots)
             TryRecoverLatest = true,
         });
-        table = new LogTable(limits.EntryCacheBytes);
+        _table = new LogTable(limits.EntryCacheBytes);
         try
         {
-            var recovery = new LogRecovery(log, LogPath, limits.LogSegmentBits, limits.LogPageBits,
+            var recovery = new LogRecovery(_log, LogPath, limits.LogSegmentBits, limits.LogPageBits,
                 new TailCutFile(Path.Combine(directory, "tail-cuts"), files), logger, files);
-            hardState = recovery.Replay(table);
+            _hardState = recovery.Replay(_table);
         }
         catch
         {
-            log.Dispose();
-            device.Dispose();
-            commits.Dispose();
+            _log.Dispose();
+            _device.Dispose();
+            _commits.Dispose();
             throw;
         }
-        appendedAddress = durableAddress = log.TailAddress;
+        _appendedAddress = _durableAddress = _log.TailAddress;
     }
 
     /// <summary>Opens (recovering) or creates the log in <paramref name="directory"/>.</summary>
@@ -83,36 +83,36 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     public string LogPath { get; }
 
     /// <inheritdoc/>
-    public long FirstIndex { get { lock (tableGate) { return table.FirstIndex; } } }
+    public long FirstIndex { get { lock (_tableGate) { return _table.FirstIndex; } } }
 
     /// <inheritdoc/>
-    public long LastIndex { get { lock (tableGate) { return table.LastIndex; } } }
+    public long LastIndex { get { lock (_tableGate) { return _table.LastIndex; } } }
 
     /// <inheritdoc/>
-    public HardState HardState { get { lock (tableGate) { return hardState; } } }
+    public HardState HardState { get { lock (_tableGate) { return _hardState; } } }
 
     /// <inheritdoc/>
-    public long BytesSinceCompaction => log.TailAddress - log.BeginAddress;
+    public long BytesSinceCompaction => _log.TailAddress - _log.BeginAddress;
 
     /// <summary>True once a write failed; every later append or commit throws <see cref="StorageFailedException"/>.</summary>
-    public bool IsFaulted => Volatile.Read(ref fault) is not null;
+    public bool IsFaulted => Volatile.Read(ref _fault) is not null;
 
     /// <inheritdoc/>
     public bool TryGetTerm(long index, out long term)
     {
-        lock (tableGate)
+        lock (_tableGate)
         {
             term = 0;
-            if (index == table.BoundaryIndex)
+            if (index == _table.BoundaryIndex)
             {
-                term = table.BoundaryTerm;
+                term = _table.BoundaryTerm;
                 return true;
             }
-            if (index < table.FirstIndex || index > table.LastIndex)
+            if (index < _table.FirstIndex || index > _table.LastIndex)
             {
                 return false;
             }
-            term = table.At(index).Term;
+            term = _table.At(index).Term;
             return true;
         }
     }
@@ -124,13 +124,13 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         for (var index = lo; index < hiExclusive; index++)
         {
             LogTable.Row row;
-            lock (tableGate)
+            lock (_tableGate)
             {
                 if (index == lo)
                 {
-                    LogStoreChecks.CheckReadRange(lo, hiExclusive, table.FirstIndex, table.LastIndex);
+                    LogStoreChecks.CheckReadRange(lo, hiExclusive, _table.FirstIndex, _table.LastIndex);
                 }
-                row = table.At(index);
+                row = _table.At(index);
             }
             bytes += row.DataBytes;
             if (index > lo && bytes > maxBytes)
@@ -143,11 +143,11 @@ public sealed class FasterRaftLogStore : IRaftLogStore
 
     private byte[] ReadFromLog(long index, long address)
     {
-        var (bytes, length) = log.ReadAsync(address).AsTask().GetAwaiter().GetResult();
+        var (bytes, length) = _log.ReadAsync(address).AsTask().GetAwaiter().GetResult();
         if (bytes is null || !LogRecord.TryDecode(bytes.AsMemory(0, length), out var view)
             || view.Kind != LogRecordKind.Entry || view.Index != index)
         {
-            var (file, offset) = LogRecovery.Locate(LogPath, limits.LogSegmentBits, address);
+            var (file, offset) = LogRecovery.Locate(LogPath, _limits.LogSegmentBits, address);
             throw new StorageCorruptException(file, offset, $"entry {index} unreadable or fails its checksum");
         }
         return view.Payload.ToArray();
@@ -157,10 +157,10 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     public void Append(ReadOnlySpan<LogEntry> entries, HardState? newHardState)
     {
         ThrowIfFaulted();
-        lock (tableGate)
+        lock (_tableGate)
         {
-            LogStoreChecks.CheckAppend(entries, table.FirstIndex, table.LastIndex);
-            var buffer = ArrayPool<byte>.Shared.Rent(LogRecord.HeaderBytes + limits.EntryMaxBytes);
+            LogStoreChecks.CheckAppend(entries, _table.FirstIndex, _table.LastIndex);
+            var buffer = ArrayPool<byte>.Shared.Rent(LogRecord.HeaderBytes + _limits.EntryMaxBytes);
             try
             {
                 foreach (var entry in entries)
@@ -170,28 +170,28 @@ public sealed class FasterRaftLogStore : IRaftLogStore
                 if (newHardState is { } state)
                 {
                     Enqueue(buffer.AsSpan(0, LogRecord.EncodeHardState(buffer, state)));
-                    hardState = state;
+                    _hardState = state;
                 }
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
-            Volatile.Write(ref appendedAddress, log.TailAddress);
+            Volatile.Write(ref _appendedAddress, _log.TailAddress);
         }
     }
 
     private void AppendEntry(in LogEntry entry, byte[] buffer)
     {
-        if (entry.Data.Length > limits.EntryMaxBytes)
+        if (entry.Data.Length > _limits.EntryMaxBytes)
         {
             // The last defence: the server never proposes or accepts an entry above ProtocolLimits.EntryDataBytesMax,
             // and it opens the log with EntryMaxBytes at least that (SizeLimits), so reaching this is a bug there.
-            throw new ArgumentException($"Entry {entry.Index} has {entry.Data.Length} bytes, above {limits.EntryMaxBytes}");
+            throw new ArgumentException($"Entry {entry.Index} has {entry.Data.Length} bytes, above {_limits.EntryMaxBytes}");
         }
         var length = LogRecord.Encode(buffer, LogRecordKind.Entry, entry.Type, entry.Index, entry.Term, entry.Data.Span);
         var address = Enqueue(buffer.AsSpan(0, length));
-        table.Put(entry.Index, new LogTable.Row
+        _table.Put(entry.Index, new LogTable.Row
         {
             Address = address,
             Term = entry.Term,
@@ -213,7 +213,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     {
         try
         {
-            return log.Enqueue(record);
+            return _log.Enqueue(record);
         }
         catch (Exception e) when (e is not StorageFailedException)
         {
@@ -224,18 +224,18 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     /// <inheritdoc/>
     public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
-        var target = Volatile.Read(ref appendedAddress);
-        while (Volatile.Read(ref durableAddress) < target)
+        var target = Volatile.Read(ref _appendedAddress);
+        while (Volatile.Read(ref _durableAddress) < target)
         {
             ThrowIfFaulted();
             Task commit;
-            lock (commitGate)
+            lock (_commitGate)
             {
-                if (commitInFlight is null || commitInFlight.IsCompleted)
+                if (_commitInFlight is null || _commitInFlight.IsCompleted)
                 {
-                    commitInFlight = RunCommitAsync();
+                    _commitInFlight = RunCommitAsync();
                 }
-                commit = commitInFlight;
+                commit = _commitInFlight;
             }
             await commit.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -244,20 +244,20 @@ public sealed class FasterRaftLogStore : IRaftLogStore
 
     private async Task RunCommitAsync()
     {
-        var tail = log.TailAddress;
+        var tail = _log.TailAddress;
         try
         {
-            await log.CommitAsync().ConfigureAwait(false);
+            await _log.CommitAsync().ConfigureAwait(false);
         }
         catch (Exception e)
         {
             throw Fault(e);
         }
-        Interlocked.Increment(ref commitCount);
-        InterlockedMax(ref durableAddress, tail);
-        lock (tableGate)
+        Interlocked.Increment(ref _commitCount);
+        InterlockedMax(ref _durableAddress, tail);
+        lock (_tableGate)
         {
-            table.EvictDurable(tail);
+            _table.EvictDurable(tail);
         }
     }
 
@@ -274,20 +274,20 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     public void CompactUntil(long index, long term)
     {
         ThrowIfFaulted();
-        lock (tableGate)
+        lock (_tableGate)
         {
-            if (index < table.BoundaryIndex)
+            if (index < _table.BoundaryIndex)
             {
                 return;
             }
             Span<byte> buffer = stackalloc byte[LogRecord.HeaderBytes + 4];
             // The boundary and a fresh hard state go at the tail first, so the truncation cannot lose them.
             var boundaryAddress = Enqueue(buffer[..LogRecord.Encode(buffer, LogRecordKind.Boundary, 0, index, term, [])]);
-            Enqueue(buffer[..LogRecord.EncodeHardState(buffer, hardState)]);
-            table.CompactUntil(index, term);
-            var until = table.Count > 0 ? table.FirstAddress : boundaryAddress;
-            log.TruncateUntil(until);
-            Volatile.Write(ref appendedAddress, log.TailAddress);
+            Enqueue(buffer[..LogRecord.EncodeHardState(buffer, _hardState)]);
+            _table.CompactUntil(index, term);
+            var until = _table.Count > 0 ? _table.FirstAddress : boundaryAddress;
+            _log.TruncateUntil(until);
+            Volatile.Write(ref _appendedAddress, _log.TailAddress);
         }
     }
 
@@ -295,15 +295,15 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     public void ResetAfter(long index, long term)
     {
         ThrowIfFaulted();
-        lock (tableGate)
+        lock (_tableGate)
         {
             Span<byte> buffer = stackalloc byte[LogRecord.HeaderBytes + 4];
             // As a compaction: the reset and a fresh hard state go at the tail first, so the truncation cannot lose them.
             var resetAddress = Enqueue(buffer[..LogRecord.Encode(buffer, LogRecordKind.Reset, 0, index, term, [])]);
-            Enqueue(buffer[..LogRecord.EncodeHardState(buffer, hardState)]);
-            table.Reset(index, term);
-            log.TruncateUntil(resetAddress);
-            Volatile.Write(ref appendedAddress, log.TailAddress);
+            Enqueue(buffer[..LogRecord.EncodeHardState(buffer, _hardState)]);
+            _table.Reset(index, term);
+            _log.TruncateUntil(resetAddress);
+            Volatile.Write(ref _appendedAddress, _log.TailAddress);
         }
     }
 
@@ -311,22 +311,22 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     {
         var failure = cause as StorageFailedException
             ?? new StorageFailedException($"Raft log write failed ({LogPath}); the store is faulted", cause);
-        Interlocked.CompareExchange(ref fault, failure, null);
-        if (Volatile.Read(ref disposing))
+        Interlocked.CompareExchange(ref _fault, failure, null);
+        if (Volatile.Read(ref _disposing))
         {
             // A commit still in flight when the store closes ends here: expected, not a disk failure.
-            logger.LogDebug(cause, "Raft log commit abandoned: the store is closing ({Path})", LogPath);
+            _logger.LogDebug(cause, "Raft log commit abandoned: the store is closing ({Path})", LogPath);
         }
         else
         {
-            logger.LogError(cause, "Raft log store faulted: {Path}", LogPath);
+            _logger.LogError(cause, "Raft log store faulted: {Path}", LogPath);
         }
         return failure;
     }
 
     private void ThrowIfFaulted()
     {
-        if (Volatile.Read(ref fault) is { } failure)
+        if (Volatile.Read(ref _fault) is { } failure)
         {
             throw new StorageFailedException(failure.Message, failure);
         }
@@ -347,23 +347,23 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     }
 
     /// <summary>FasterLog commits issued so far (group commit shares them).</summary>
-    internal long CommitCount => Interlocked.Read(ref commitCount);
+    internal long CommitCount => Interlocked.Read(ref _commitCount);
 
     /// <summary>Where the record of a live entry lies on disk (for tests that damage it).</summary>
     internal (string File, long Offset) LocateEntry(long index)
     {
-        lock (tableGate)
+        lock (_tableGate)
         {
-            return LogRecovery.Locate(LogPath, limits.LogSegmentBits, table.At(index).Address);
+            return LogRecovery.Locate(LogPath, _limits.LogSegmentBits, _table.At(index).Address);
         }
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        Volatile.Write(ref disposing, true);
-        log.Dispose();
-        device.Dispose();
-        commits.Dispose();
+        Volatile.Write(ref _disposing, true);
+        _log.Dispose();
+        _device.Dispose();
+        _commits.Dispose();
     }
 }

@@ -16,14 +16,14 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed partial class FasterStore
 {
-    public long BeginAddress => store.Log.BeginAddress;
+    public long BeginAddress => _store.Log.BeginAddress;
 
     /// <summary>Each key's last record (its address) in [begin, <paramref name="untilAddress"/>).</summary>
     public Dictionary<byte[], long> LastAddresses(long untilAddress)
     {
         var lastAddress = new Dictionary<byte[], long>(ByteKeyComparer.Instance);
         var lookup = lastAddress.GetAlternateLookup<ReadOnlySpan<byte>>();
-        using var scan = store.Log.Scan(store.Log.BeginAddress, untilAddress);
+        using var scan = _store.Log.Scan(_store.Log.BeginAddress, untilAddress);
         while (scan.GetNext(out var info))
         {
             if (!info.Invalid)
@@ -44,7 +44,7 @@ internal sealed partial class FasterStore
         ArgumentNullException.ThrowIfNull(lastAddress);
         ArgumentNullException.ThrowIfNull(into);
         var lookup = lastAddress.GetAlternateLookup<ReadOnlySpan<byte>>();
-        using var scan = store.Log.Scan(fromAddress, untilAddress);
+        using var scan = _store.Log.Scan(fromAddress, untilAddress);
         var read = 0;
         while (read < count && scan.GetNext(out var info))
         {
@@ -58,11 +58,11 @@ internal sealed partial class FasterStore
     }
 
     /// <summary>A session for copying records to the tail (one thread at a time; dispose it when done).</summary>
-    public CompactionSession NewCompactionSession() => new(store.For(new ConditionalCopyFunctions()).NewSession<ConditionalCopyFunctions>(
+    public CompactionSession NewCompactionSession() => new(_store.For(new ConditionalCopyFunctions()).NewSession<ConditionalCopyFunctions>(
         sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = new CopiedValueLength() }));
 
     /// <summary>Moves the begin address to <paramref name="address"/> (a record boundary); nothing is deleted here.</summary>
-    public void ShiftBeginAddress(long address) => store.Log.ShiftBeginAddress(address, snapToPageStart: false, truncateLog: false);
+    public void ShiftBeginAddress(long address) => _store.Log.ShiftBeginAddress(address, snapToPageStart: false, truncateLog: false);
 }
 
 /// <summary>
@@ -72,7 +72,7 @@ internal sealed partial class FasterStore
 /// </summary>
 internal sealed unsafe class CompactionSession(ClientSession<SpanByte, SpanByte, SpanByte, Empty, Empty, ConditionalCopyFunctions> session) : IDisposable
 {
-    private int pending;
+    private int _pending;
 
     /// <summary>Copies the record at <paramref name="address"/> of <paramref name="key"/> to the tail if it is still the key's latest.</summary>
     public void CopyIfLatest(ReadOnlySpan<byte> key, long address)
@@ -84,7 +84,7 @@ internal sealed unsafe class CompactionSession(ClientSession<SpanByte, SpanByte,
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var input = SpanByte.FromPointer(e, expected.Length);
             var output = default(Empty);
-            if (session.RMW(ref keySpan, ref input, ref output).IsPending && ++pending >= 256)
+            if (session.RMW(ref keySpan, ref input, ref output).IsPending && ++_pending >= 256)
             {
                 Complete();
             }
@@ -95,7 +95,7 @@ internal sealed unsafe class CompactionSession(ClientSession<SpanByte, SpanByte,
     public void Complete()
     {
         session.CompletePending(wait: true);
-        pending = 0;
+        _pending = 0;
     }
 
     public void Dispose() => session.Dispose();

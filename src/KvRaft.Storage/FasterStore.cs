@@ -10,30 +10,30 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed unsafe partial class FasterStore : IDisposable
 {
-    private readonly IFileSystem files;
-    private readonly string directory;
-    private readonly HeldTruncationDevice device; // deletes a segment only once a checkpoint that no longer needs it is durable
-    private readonly DeviceLogCommitCheckpointManager checkpoints;
-    private readonly FasterKV<SpanByte, SpanByte> store;
-    private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, Empty, ValueCopyFunctions> session;
-    private readonly ArrayBufferWriter<byte> readBuffer = new(); // every read copies its value here (reused: no allocation)
-    private readonly int pageBits;
+    private readonly IFileSystem _files;
+    private readonly string _directory;
+    private readonly HeldTruncationDevice _device; // deletes a segment only once a checkpoint that no longer needs it is durable
+    private readonly DeviceLogCommitCheckpointManager _checkpoints;
+    private readonly FasterKV<SpanByte, SpanByte> _store;
+    private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, Empty, ValueCopyFunctions> _session;
+    private readonly ArrayBufferWriter<byte> _readBuffer = new(); // every read copies its value here (reused: no allocation)
+    private readonly int _pageBits;
 
     /// <summary>Opens the store in <paramref name="directory"/> (created, its name synced, if missing).</summary>
     public FasterStore(string directory, StorageLimits limits, bool recover, IFileSystem? files = null)
     {
-        this.files = files ?? LocalFileSystem.Instance;
-        this.directory = directory;
-        pageBits = limits.KvPageBits;
+        _files = files ?? LocalFileSystem.Instance;
+        _directory = directory;
+        _pageBits = limits.KvPageBits;
         if (!recover)
         {
-            this.files.DeleteDirectory(directory); // a fresh store starts empty (an install cut short may have left one)
+            _files.DeleteDirectory(directory); // a fresh store starts empty (an install cut short may have left one)
         }
-        DirectorySync.CreateDurably(this.files, directory);
+        DirectorySync.CreateDurably(_files, directory);
         var logPath = Path.Combine(directory, "hlog.log");
-        device = new HeldTruncationDevice(new SegmentNameSyncDevice(this.files.CreateDevice(logPath), this.files, logPath), this.files, logPath, limits.KvSegmentBits);
+        _device = new HeldTruncationDevice(new SegmentNameSyncDevice(_files.CreateDevice(logPath), _files, logPath), _files, logPath, limits.KvSegmentBits);
         // FASTER removes no checkpoint itself: see CheckpointFolders.
-        checkpoints = new DeviceLogCommitCheckpointManager(new FileSystemDeviceFactory(this.files),
+        _checkpoints = new DeviceLogCommitCheckpointManager(new FileSystemDeviceFactory(_files),
             new DefaultCheckpointNamingScheme(CheckpointFolders.Of(directory)), removeOutdated: false);
         using var settings = new FasterKVSettings<SpanByte, SpanByte>
         {
@@ -41,17 +41,17 @@ internal sealed unsafe partial class FasterStore : IDisposable
             MemorySize = 1L << limits.KvMemoryBits,
             PageSize = 1L << limits.KvPageBits,
             SegmentSize = 1L << limits.KvSegmentBits,
-            LogDevice = device,
-            CheckpointManager = checkpoints,
+            LogDevice = _device,
+            CheckpointManager = _checkpoints,
             TryRecoverLatest = false, // see RecoverNewestComplete
             RemoveOutdatedCheckpoints = false,
         };
-        store = new FasterKV<SpanByte, SpanByte>(settings);
+        _store = new FasterKV<SpanByte, SpanByte>(settings);
         if (recover)
         {
             RecoverNewestComplete();
         }
-        session = store.For(new ValueCopyFunctions()).NewSession<ValueCopyFunctions>();
+        _session = _store.For(new ValueCopyFunctions()).NewSession<ValueCopyFunctions>();
     }
 
     /// <summary>
@@ -63,16 +63,16 @@ internal sealed unsafe partial class FasterStore : IDisposable
     /// </summary>
     private void RecoverNewestComplete()
     {
-        var folder = CheckpointFolders.Of(directory);
-        var tokens = files.ListDirectories(Path.Combine(folder, "cpr-checkpoints")).Select(Path.GetFileName)
-            .Where(token => files.FileExists(Path.Combine(folder, "cpr-checkpoints", token!, "info.dat.0"))
-                && files.FileExists(Path.Combine(folder, "index-checkpoints", token!, "info.dat.0")))
+        var folder = CheckpointFolders.Of(_directory);
+        var tokens = _files.ListDirectories(Path.Combine(folder, "cpr-checkpoints")).Select(Path.GetFileName)
+            .Where(token => _files.FileExists(Path.Combine(folder, "cpr-checkpoints", token!, "info.dat.0"))
+                && _files.FileExists(Path.Combine(folder, "index-checkpoints", token!, "info.dat.0")))
             .ToList();
         foreach (var token in tokens)
         {
             try
             {
-                store.Recover(Guid.Parse(token!));
+                _store.Recover(Guid.Parse(token!));
                 return;
             }
             catch (Exception error) when (error is FasterException or IOException or FormatException or ArgumentException or OverflowException or InvalidOperationException)
@@ -84,7 +84,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
     }
 
     /// <summary>A fresh copy of the value under <paramref name="key"/>, or null.</summary>
-    public byte[]? Read(ReadOnlySpan<byte> key) => ReadIntoBuffer(key) ? readBuffer.WrittenSpan.ToArray() : null;
+    public byte[]? Read(ReadOnlySpan<byte> key) => ReadIntoBuffer(key) ? _readBuffer.WrittenSpan.ToArray() : null;
 
     /// <summary>Appends the value under <paramref name="key"/> to <paramref name="value"/>; false when absent. Allocates nothing.</summary>
     public bool TryRead(ReadOnlySpan<byte> key, IBufferWriter<byte> value)
@@ -93,7 +93,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
         {
             return false;
         }
-        value.Write(readBuffer.WrittenSpan);
+        value.Write(_readBuffer.WrittenSpan);
         return true;
     }
 
@@ -102,12 +102,12 @@ internal sealed unsafe partial class FasterStore : IDisposable
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
-            var output = readBuffer;
+            var output = _readBuffer;
             output.ResetWrittenCount();
-            var status = session.Read(ref keySpan, ref output);
+            var status = _session.Read(ref keySpan, ref output);
             if (status.IsPending)
             {
-                session.CompletePendingWithOutputs(out var outputs, wait: true);
+                _session.CompletePendingWithOutputs(out var outputs, wait: true);
                 using (outputs)
                 {
                     Invariant.True(outputs.Next());
@@ -124,7 +124,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var valueSpan = SpanByte.FromPointer(v, value.Length);
-            session.Upsert(ref keySpan, ref valueSpan);
+            _session.Upsert(ref keySpan, ref valueSpan);
         }
     }
 
@@ -133,7 +133,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
-            session.Delete(ref keySpan);
+            _session.Delete(ref keySpan);
         }
     }
 
@@ -141,7 +141,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
     public List<(byte[] Key, byte[] Value)> LiveRecords(byte space)
     {
         var found = new List<(byte[], byte[])>();
-        using var iterator = session.Iterate();
+        using var iterator = _session.Iterate();
         while (iterator.GetNext(out _))
         {
             var key = iterator.GetKey().AsReadOnlySpan();
@@ -153,7 +153,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
         return found;
     }
 
-    public long TailAddress => store.Log.TailAddress;
+    public long TailAddress => _store.Log.TailAddress;
 
     /// <summary>Takes a fold-over checkpoint and waits for it: the log below the returned tail is immutable from now on.</summary>
     public long Checkpoint()
@@ -172,15 +172,15 @@ internal sealed unsafe partial class FasterStore : IDisposable
     /// </summary>
     public (long UntilAddress, Task Durable) BeginCheckpoint()
     {
-        var tail = store.Log.TailAddress;
-        var readOnlyBefore = store.Log.ReadOnlyAddress;
+        var tail = _store.Log.TailAddress;
+        var readOnlyBefore = _store.Log.ReadOnlyAddress;
         // The checkpoint records a begin address at least this one (it only grows; no compaction runs meanwhile).
-        var begin = store.Log.BeginAddress;
-        Invariant.True(store.TryInitiateFullCheckpoint(out var token, CheckpointType.FoldOver));
+        var begin = _store.Log.BeginAddress;
+        Invariant.True(_store.TryInitiateFullCheckpoint(out var token, CheckpointType.FoldOver));
         var durable = CompleteCheckpointAsync(token, begin);
         // Nothing to fold (no record since the last fold-over): no shift to wait for; wait for the whole checkpoint.
         var folds = readOnlyBefore < tail;
-        while (!durable.IsCompleted && (!folds || store.Log.ReadOnlyAddress < tail))
+        while (!durable.IsCompleted && (!folds || _store.Log.ReadOnlyAddress < tail))
         {
             Thread.Sleep(1);
         }
@@ -193,12 +193,12 @@ internal sealed unsafe partial class FasterStore : IDisposable
     /// newest checkpoint on disk references is ever deleted, whatever a power cut keeps.
     /// </summary>
     private Task CompleteCheckpointAsync(Guid token, long begin) =>
-        store.CompleteCheckpointAsync().AsTask().ContinueWith(completed =>
+        _store.CompleteCheckpointAsync().AsTask().ContinueWith(completed =>
         {
             completed.GetAwaiter().GetResult(); // a failed checkpoint fails here, before anything is deleted
-            CheckpointFolders.SyncTree(files, directory);
-            CheckpointFolders.DeleteAllBut(files, directory, token);
-            device.DeleteSegmentsBelow(begin);
+            CheckpointFolders.SyncTree(_files, _directory);
+            CheckpointFolders.DeleteAllBut(_files, _directory, token);
+            _device.DeleteSegmentsBelow(begin);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>
@@ -211,10 +211,10 @@ internal sealed unsafe partial class FasterStore : IDisposable
     public IEnumerable<SnapshotRecord> RecordsUntil(long untilAddress, ExportTally tally)
     {
         ArgumentNullException.ThrowIfNull(tally);
-        var begin = store.Log.BeginAddress;
+        var begin = _store.Log.BeginAddress;
         var lookup = LastAddresses(untilAddress).GetAlternateLookup<ReadOnlySpan<byte>>();
         long liveBytes = 0;
-        using (var second = store.Log.Scan(begin, untilAddress))
+        using (var second = _store.Log.Scan(begin, untilAddress))
         {
             while (second.GetNext(out var info))
             {
@@ -231,10 +231,10 @@ internal sealed unsafe partial class FasterStore : IDisposable
 
     public void Dispose()
     {
-        session.Dispose();
-        store.Dispose();
-        checkpoints.Dispose();
-        device.Dispose();
+        _session.Dispose();
+        _store.Dispose();
+        _checkpoints.Dispose();
+        _device.Dispose();
     }
 }
 

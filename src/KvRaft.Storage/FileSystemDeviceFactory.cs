@@ -9,29 +9,29 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class FileSystemDeviceFactory(IFileSystem files) : INamedDeviceFactory
 {
-    private string baseName = "";
+    private string _baseName = "";
 
-    public void Initialize(string baseName) => this.baseName = baseName;
+    public void Initialize(string baseName) => _baseName = baseName;
 
-    public IDevice Get(FileDescriptor fileInfo) => files.CreateDevice(Path.Combine(baseName, fileInfo.directoryName, fileInfo.fileName));
+    public IDevice Get(FileDescriptor fileInfo) => files.CreateDevice(Path.Combine(_baseName, fileInfo.directoryName, fileInfo.fileName));
 
     public void Delete(FileDescriptor fileInfo)
     {
         if (fileInfo.fileName is not null)
         {
-            var path = Path.Combine(baseName, fileInfo.directoryName, fileInfo.fileName + ".0");
+            var path = Path.Combine(_baseName, fileInfo.directoryName, fileInfo.fileName + ".0");
             if (files.FileExists(path))
             {
                 files.DeleteFile(path);
             }
             return;
         }
-        files.DeleteDirectory(Path.Combine(baseName, fileInfo.directoryName));
+        files.DeleteDirectory(Path.Combine(_baseName, fileInfo.directoryName));
     }
 
     public IEnumerable<FileDescriptor> ListContents(string path)
     {
-        var folder = Path.Combine(baseName, path);
+        var folder = Path.Combine(_baseName, path);
         if (!files.DirectoryExists(folder))
         {
             return [];

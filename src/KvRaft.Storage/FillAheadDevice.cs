@@ -19,17 +19,17 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class FillAheadDevice : DelegatingDevice
 {
-    private readonly string basePath;
-    private readonly long aheadBytes;
-    private readonly long chunkBytes;
-    private readonly ILogger logger;
-    private readonly Func<string, long, long, Task> extendFile;
-    private readonly Lock gate = new();
-    private long writtenUntil = -1; // address below which the current segment's bytes are on disk (data or zeros)
-    private long issuedUntil; // end of the furthest write issued
-    private Task? fill; // one chunk at a time
-    private long fillFrom;
-    private bool stopped;
+    private readonly string _basePath;
+    private readonly long _aheadBytes;
+    private readonly long _chunkBytes;
+    private readonly ILogger _logger;
+    private readonly Func<string, long, long, Task> _extendFile;
+    private readonly Lock _gate = new();
+    private long _writtenUntil = -1; // address below which the current segment's bytes are on disk (data or zeros)
+    private long _issuedUntil; // end of the furthest write issued
+    private Task? _fill; // one chunk at a time
+    private long _fillFrom;
+    private bool _stopped;
 
     /// <param name="inner">The device FasterLog's writes go to.</param>
     /// <param name="basePath">The segment files' base path (segment n is <paramref name="basePath"/>.n, as FASTER names them).</param>
@@ -40,11 +40,11 @@ internal sealed class FillAheadDevice : DelegatingDevice
         : base(inner)
     {
         Invariant.True(aheadBytes >= 0, aheadBytes);
-        this.basePath = basePath;
-        this.aheadBytes = aheadBytes;
-        chunkBytes = Math.Max(aheadBytes / 8, 4096);
-        this.logger = logger;
-        this.extendFile = extendFile ?? ExtendWithZerosAsync;
+        _basePath = basePath;
+        _aheadBytes = aheadBytes;
+        _chunkBytes = Math.Max(aheadBytes / 8, 4096);
+        _logger = logger;
+        _extendFile = extendFile ?? ExtendWithZerosAsync;
     }
 
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytes, DeviceIOCompletionCallback callback, object context)
@@ -52,11 +52,11 @@ internal sealed class FillAheadDevice : DelegatingDevice
         var segmentStart = segmentId * SegmentSize;
         var end = segmentStart + (long)destinationAddress + numBytes;
         Task? wait = null;
-        lock (gate)
+        lock (_gate)
         {
-            if (fill is { IsCompleted: false } && end > fillFrom)
+            if (_fill is { IsCompleted: false } && end > _fillFrom)
             {
-                wait = fill;
+                wait = _fill;
             }
             else
             {
@@ -74,27 +74,27 @@ internal sealed class FillAheadDevice : DelegatingDevice
 
     private void Note(int segmentId, long segmentStart, long end)
     {
-        if (writtenUntil < segmentStart)
+        if (_writtenUntil < segmentStart)
         {
             // First write into a segment no fill reached: whatever its file already holds is on disk.
-            writtenUntil = segmentStart + FileLength(SegmentPath(segmentId));
+            _writtenUntil = segmentStart + FileLength(SegmentPath(segmentId));
         }
-        writtenUntil = Math.Max(writtenUntil, end);
-        issuedUntil = Math.Max(issuedUntil, end);
+        _writtenUntil = Math.Max(_writtenUntil, end);
+        _issuedUntil = Math.Max(_issuedUntil, end);
         MaybeStartFill();
     }
 
     private void MaybeStartFill()
     {
-        if (stopped || aheadBytes == 0 || fill is { IsCompleted: false } || writtenUntil - issuedUntil >= aheadBytes)
+        if (_stopped || _aheadBytes == 0 || _fill is { IsCompleted: false } || _writtenUntil - _issuedUntil >= _aheadBytes)
         {
             return;
         }
-        var from = writtenUntil;
+        var from = _writtenUntil;
         var segmentStart = from / SegmentSize * SegmentSize;
-        var to = Math.Min(from + chunkBytes, segmentStart + SegmentSize); // one segment per chunk
-        fillFrom = from;
-        fill = FillAsync(from, to);
+        var to = Math.Min(from + _chunkBytes, segmentStart + SegmentSize); // one segment per chunk
+        _fillFrom = from;
+        _fill = FillAsync(from, to);
     }
 
     private async Task FillAsync(long from, long to)
@@ -104,7 +104,7 @@ internal sealed class FillAheadDevice : DelegatingDevice
         Task extension;
         try
         {
-            extension = extendFile(path, from - segmentStart, to - segmentStart); // must not block: the writer holds the gate
+            extension = _extendFile(path, from - segmentStart, to - segmentStart); // must not block: the writer holds the gate
         }
         catch (Exception error)
         {
@@ -117,22 +117,22 @@ internal sealed class FillAheadDevice : DelegatingDevice
         }
         catch (Exception error)
         {
-            logger.LogWarning(error, "Raft log: writing ahead of the tail failed ({Path}); writes go on without it", path);
-            lock (gate)
+            _logger.LogWarning(error, "Raft log: writing ahead of the tail failed ({Path}); writes go on without it", path);
+            lock (_gate)
             {
-                stopped = true;
+                _stopped = true;
             }
             return;
         }
-        lock (gate)
+        lock (_gate)
         {
-            writtenUntil = Math.Max(writtenUntil, to);
-            fill = null;
+            _writtenUntil = Math.Max(_writtenUntil, to);
+            _fill = null;
             MaybeStartFill();
         }
     }
 
-    private string SegmentPath(int segmentId) => $"{basePath}.{segmentId}";
+    private string SegmentPath(int segmentId) => $"{_basePath}.{segmentId}";
 
     private static long FileLength(string path)
     {
@@ -167,10 +167,10 @@ internal sealed class FillAheadDevice : DelegatingDevice
     public override void Dispose()
     {
         Task? pending;
-        lock (gate)
+        lock (_gate)
         {
-            stopped = true;
-            pending = fill;
+            _stopped = true;
+            pending = _fill;
         }
         pending?.GetAwaiter().GetResult();
         base.Dispose();

@@ -46,7 +46,7 @@ internal static class KvKeys
 /// <summary>A buffer of a given size: <paramref name="stack"/> when it is large enough, else rented (dispose to return it).</summary>
 internal ref struct ScratchBuffer
 {
-    private byte[]? rented;
+    private byte[]? _rented;
 
     public ScratchBuffer(int bytes, Span<byte> stack)
     {
@@ -55,18 +55,18 @@ internal ref struct ScratchBuffer
             Span = stack[..bytes];
             return;
         }
-        rented = ArrayPool<byte>.Shared.Rent(bytes);
-        Span = rented.AsSpan(0, bytes);
+        _rented = ArrayPool<byte>.Shared.Rent(bytes);
+        Span = _rented.AsSpan(0, bytes);
     }
 
     public Span<byte> Span { get; }
 
     public void Dispose()
     {
-        if (rented is not null)
+        if (_rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(rented);
-            rented = null;
+            ArrayPool<byte>.Shared.Return(_rented);
+            _rented = null;
         }
     }
 }

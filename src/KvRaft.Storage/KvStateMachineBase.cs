@@ -10,21 +10,21 @@ namespace KvRaft.Storage;
 /// </summary>
 public abstract class KvStateMachineBase : IKvStateMachine
 {
-    private readonly Dictionary<long, SessionState> sessions = [];
+    private readonly Dictionary<long, SessionState> _sessions = [];
 
     // Sessions changed since they were last written to the store. The dictionary is the truth while the node runs;
     // the store needs them only in a snapshot (its checkpoint), so they are written there just before one is taken
     // (FlushSessions) rather than once per write: that halved the store's writes per applied command.
-    private readonly HashSet<long> dirtySessions = [];
+    private readonly HashSet<long> _dirtySessions = [];
 
     // Sessions by last use, least recent first: (LastIndex, ClientId) of every RecordSession. An item whose session was
     // used again (or expired) since is stale and skipped when it comes up; rebuilt when stale items outnumber live ones.
     // Unlike a sorted set, it allocates nothing per use once its array has grown.
-    private readonly PriorityQueue<long, (long LastIndex, long ClientId)> sessionsByUse = new();
+    private readonly PriorityQueue<long, (long LastIndex, long ClientId)> _sessionsByUse = new();
 
     // Live sessions per registering identity, for every identity other than 0 (an identity is absent when it holds
     // none): always the count of sessions whose SessionState.Identity is that identity. The per-identity quota.
-    private readonly Dictionary<long, int> sessionsPerIdentity = [];
+    private readonly Dictionary<long, int> _sessionsPerIdentity = [];
 
     private protected KvStateMachineBase(StorageLimits limits) => Limits = limits;
 
@@ -44,10 +44,10 @@ public abstract class KvStateMachineBase : IKvStateMachine
 
     // The configuration the last Configure applied since the state was loaded recorded (null: none since): the one in
     // effect at AppliedIndex, which a snapshot stores rather than the one its caller read before the export began.
-    private byte[]? appliedConfiguration;
+    private byte[]? _appliedConfiguration;
 
     /// <inheritdoc/>
-    public int SessionCount => sessions.Count;
+    public int SessionCount => _sessions.Count;
 
     /// <summary>Sessions evicted (least recently used) to keep at most <c>SessionMaxCount</c>, since this object was opened.</summary>
     public long SessionsEvicted { get; private set; }
@@ -80,25 +80,25 @@ public abstract class KvStateMachineBase : IKvStateMachine
     /// <summary>Loads the applied position, configuration and sessions from the store.</summary>
     private protected void LoadState()
     {
-        sessions.Clear();
-        dirtySessions.Clear();
-        sessionsByUse.Clear();
-        sessionsPerIdentity.Clear();
+        _sessions.Clear();
+        _dirtySessions.Clear();
+        _sessionsByUse.Clear();
+        _sessionsPerIdentity.Clear();
         var applied = Read(KvKeys.AppliedKey);
         AppliedIndex = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied);
         AppliedTerm = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied.AsSpan(8));
         Configuration = Read(KvKeys.ConfigurationKey) ?? [];
-        appliedConfiguration = null;
+        _appliedConfiguration = null;
         foreach (var (key, _) in ReadSessions())
         {
             // A store scan may also yield superseded record versions: the point read is authoritative.
             var clientId = KvKeys.SessionClient(key);
-            if (sessions.ContainsKey(clientId) || Read(key) is not { } value)
+            if (_sessions.ContainsKey(clientId) || Read(key) is not { } value)
             {
                 continue;
             }
             var state = SessionState.Decode(value);
-            sessions[clientId] = state;
+            _sessions[clientId] = state;
             CountIdentity(state.Identity, +1);
         }
         RebuildSessionsByUse();
@@ -111,7 +111,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
     /// </summary>
     private protected byte[] SetSnapshotConfiguration(byte[] requested)
     {
-        byte[] configuration = appliedConfiguration ?? requested;
+        var configuration = _appliedConfiguration ?? requested;
         SetConfiguration(configuration);
         return configuration;
     }
@@ -140,7 +140,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
     /// <inheritdoc/>
     public bool TryGetSession(long clientId, out long lastSequence)
     {
-        var found = sessions.TryGetValue(clientId, out var state);
+        var found = _sessions.TryGetValue(clientId, out var state);
         lastSequence = state.LastSequence;
         return found;
     }
@@ -180,7 +180,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
         var command = apply.Command;
         if (command.Op == KvOp.Configure)
         {
-            appliedConfiguration = command.Value.ToArray(); // rare: one per membership change
+            _appliedConfiguration = command.Value.ToArray(); // rare: one per membership change
             return new KvResult(KvStatus.Ok, null);
         }
         if (command.Op == KvOp.RegisterSession)
@@ -193,7 +193,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
             // and logs written before the node refused client id 0 use it; the client protocol cannot reach it.
             return Execute(command);
         }
-        if (!sessions.TryGetValue(command.ClientId, out var session))
+        if (!_sessions.TryGetValue(command.ClientId, out var session))
         {
             // Never applied without a live session: a retry after expiry must not apply twice.
             return new KvResult(KvStatus.SessionExpired, null);
@@ -220,11 +220,11 @@ public abstract class KvStateMachineBase : IKvStateMachine
     private KvResult RegisterSession(long clientId, long identity, long index)
     {
         Invariant.True(clientId != 0);
-        if (sessions.ContainsKey(clientId))
+        if (_sessions.ContainsKey(clientId))
         {
             return new KvResult(KvStatus.SessionIdTaken, null);
         }
-        if (identity != 0 && sessionsPerIdentity.GetValueOrDefault(identity) >= Limits.SessionsPerIdentityMax)
+        if (identity != 0 && _sessionsPerIdentity.GetValueOrDefault(identity) >= Limits.SessionsPerIdentityMax)
         {
             return new KvResult(KvStatus.TooManySessions, null);
         }
@@ -234,7 +234,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
     }
 
     /// <summary>The live sessions of <paramref name="identity"/> (0 for identity 0, which is not counted).</summary>
-    public int SessionsOf(long identity) => sessionsPerIdentity.GetValueOrDefault(identity);
+    public int SessionsOf(long identity) => _sessionsPerIdentity.GetValueOrDefault(identity);
 
     private void CountIdentity(long identity, int change)
     {
@@ -242,15 +242,15 @@ public abstract class KvStateMachineBase : IKvStateMachine
         {
             return;
         }
-        var count = sessionsPerIdentity.GetValueOrDefault(identity) + change;
+        var count = _sessionsPerIdentity.GetValueOrDefault(identity) + change;
         Invariant.True(count >= 0, (identity, count));
         if (count == 0)
         {
-            sessionsPerIdentity.Remove(identity);
+            _sessionsPerIdentity.Remove(identity);
         }
         else
         {
-            sessionsPerIdentity[identity] = count;
+            _sessionsPerIdentity[identity] = count;
         }
     }
 
@@ -272,25 +272,25 @@ public abstract class KvStateMachineBase : IKvStateMachine
 
     private void RecordSession(long clientId, SessionState state)
     {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(sessions, clientId, out var existed);
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_sessions, clientId, out var existed);
         slot = state;
         if (!existed)
         {
             CountIdentity(state.Identity, +1);
         }
-        dirtySessions.Add(clientId);
-        sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
+        _dirtySessions.Add(clientId);
+        _sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
         Span<byte> sessionKey = stackalloc byte[KvKeys.SessionKeyBytes];
-        while (sessions.Count > Limits.SessionMaxCount)
+        while (_sessions.Count > Limits.SessionMaxCount)
         {
             var (oldestIndex, oldestClient) = DequeueLeastRecent();
-            Invariant.True(sessions.Remove(oldestClient, out var evicted), (oldestIndex, oldestClient));
+            Invariant.True(_sessions.Remove(oldestClient, out var evicted), (oldestIndex, oldestClient));
             CountIdentity(evicted.Identity, -1);
             SessionsEvicted++;
-            dirtySessions.Remove(oldestClient);
+            _dirtySessions.Remove(oldestClient);
             Remove(KvKeys.Session(oldestClient, sessionKey)); // an earlier flush may have written it
         }
-        if (sessionsByUse.Count > (2 * sessions.Count) + 64)
+        if (_sessionsByUse.Count > (2 * _sessions.Count) + 64)
         {
             RebuildSessionsByUse();
         }
@@ -304,21 +304,21 @@ public abstract class KvStateMachineBase : IKvStateMachine
     {
         Span<byte> sessionKey = stackalloc byte[KvKeys.SessionKeyBytes];
         Span<byte> stack = stackalloc byte[KvKeys.StackBytesMax];
-        foreach (var clientId in dirtySessions)
+        foreach (var clientId in _dirtySessions)
         {
-            var state = sessions[clientId];
+            var state = _sessions[clientId];
             using var encoded = new ScratchBuffer(state.EncodedBytes, stack);
             Write(KvKeys.Session(clientId, sessionKey), state.Encode(encoded.Span));
         }
-        dirtySessions.Clear();
+        _dirtySessions.Clear();
     }
 
     /// <summary>The live session with the smallest (last index, client id); stale items before it are dropped.</summary>
     private (long LastIndex, long ClientId) DequeueLeastRecent()
     {
-        while (sessionsByUse.TryDequeue(out _, out var item))
+        while (_sessionsByUse.TryDequeue(out _, out var item))
         {
-            if (sessions.TryGetValue(item.ClientId, out var state) && state.LastIndex == item.LastIndex)
+            if (_sessions.TryGetValue(item.ClientId, out var state) && state.LastIndex == item.LastIndex)
             {
                 return item;
             }
@@ -328,10 +328,10 @@ public abstract class KvStateMachineBase : IKvStateMachine
 
     private void RebuildSessionsByUse()
     {
-        sessionsByUse.Clear();
-        foreach (var (clientId, state) in sessions)
+        _sessionsByUse.Clear();
+        foreach (var (clientId, state) in _sessions)
         {
-            sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
+            _sessionsByUse.Enqueue(clientId, (state.LastIndex, clientId));
         }
     }
 

@@ -23,18 +23,18 @@ internal sealed class LogCommitSlots : ILogCommitManager
     public const int WriteEveryCommits = 64;
     private const uint Magic = 0x4C43524B; // "KRCL"
     private const int HeaderBytes = 20;
-    private readonly string path;
-    private readonly Stream file;
-    private readonly byte[] buffer = GC.AllocateUninitializedArray<byte>(SlotBytes, pinned: true);
-    private int commitsSinceWrite = WriteEveryCommits; // the first commit after opening is written
+    private readonly string _path;
+    private readonly Stream _file;
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(SlotBytes, pinned: true);
+    private int _commitsSinceWrite = WriteEveryCommits; // the first commit after opening is written
 
     public LogCommitSlots(string path, IFileSystem? files = null)
     {
-        this.path = path;
+        _path = path;
         files ??= LocalFileSystem.Instance;
         var created = !files.FileExists(path);
-        file = files.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, writeThrough: true);
-        if (created || file.Length < 2 * SlotBytes)
+        _file = files.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, writeThrough: true);
+        if (created || _file.Length < 2 * SlotBytes)
         {
             WriteAt(new byte[2 * SlotBytes], 0);
         }
@@ -46,9 +46,9 @@ internal sealed class LogCommitSlots : ILogCommitManager
 
     private void WriteAt(ReadOnlySpan<byte> bytes, long offset)
     {
-        file.Position = offset;
-        file.Write(bytes);
-        file.Flush();
+        _file.Position = offset;
+        _file.Write(bytes);
+        _file.Flush();
     }
 
     /// <summary>Slot writes so far (for tests).</summary>
@@ -60,17 +60,17 @@ internal sealed class LogCommitSlots : ILogCommitManager
     /// </summary>
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
-        if (!forceWriteMetadata && ++commitsSinceWrite < WriteEveryCommits)
+        if (!forceWriteMetadata && ++_commitsSinceWrite < WriteEveryCommits)
         {
             return;
         }
-        commitsSinceWrite = 0;
+        _commitsSinceWrite = 0;
         Writes++;
         if (commitMetadata.Length > SlotBytes - HeaderBytes)
         {
-            throw new StorageFailedException($"FasterLog commit metadata of {commitMetadata.Length} bytes does not fit a {SlotBytes}-byte slot of {path}");
+            throw new StorageFailedException($"FasterLog commit metadata of {commitMetadata.Length} bytes does not fit a {SlotBytes}-byte slot of {_path}");
         }
-        var span = buffer.AsSpan();
+        var span = _buffer.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(span, Magic);
         BinaryPrimitives.WriteInt32LittleEndian(span[4..], commitMetadata.Length);
         BinaryPrimitives.WriteInt64LittleEndian(span[8..], commitNum);
@@ -110,15 +110,15 @@ internal sealed class LogCommitSlots : ILogCommitManager
     {
     }
 
-    public void Dispose() => file.Dispose();
+    public void Dispose() => _file.Dispose();
 
     private static long SlotOffset(long commitNum) => (commitNum & 1) * SlotBytes;
 
     private bool TryReadSlot(long offset, out long commitNum, out byte[] metadata)
     {
         var slot = new byte[SlotBytes];
-        file.Position = offset;
-        var read = file.ReadAtLeast(slot, slot.Length, throwOnEndOfStream: false);
+        _file.Position = offset;
+        var read = _file.ReadAtLeast(slot, slot.Length, throwOnEndOfStream: false);
         var parsed = TryParse(slot.AsSpan(0, read), out commitNum, out var body);
         metadata = parsed ? body.ToArray() : [];
         return parsed;

@@ -15,24 +15,24 @@ namespace KvRaft.Storage;
 internal sealed class LogRecovery
 {
     private const int FasterHeaderBytes = 4;
-    private readonly FasterLog log;
-    private readonly string logPath;
-    private readonly int segmentBits;
-    private readonly int pageBits;
-    private readonly TailCutFile cuts;
-    private readonly ILogger logger;
-    private readonly IFileSystem files;
-    private readonly Dictionary<string, Stream> segments = new(); // opened to check gaps; closed after the replay
+    private readonly FasterLog _log;
+    private readonly string _logPath;
+    private readonly int _segmentBits;
+    private readonly int _pageBits;
+    private readonly TailCutFile _cuts;
+    private readonly ILogger _logger;
+    private readonly IFileSystem _files;
+    private readonly Dictionary<string, Stream> _segments = new(); // opened to check gaps; closed after the replay
 
     public LogRecovery(FasterLog log, string logPath, int segmentBits, int pageBits, TailCutFile cuts, ILogger logger, IFileSystem? files = null)
     {
-        this.files = files ?? LocalFileSystem.Instance;
-        this.log = log;
-        this.logPath = logPath;
-        this.segmentBits = segmentBits;
-        this.pageBits = pageBits;
-        this.cuts = cuts;
-        this.logger = logger;
+        _files = files ?? LocalFileSystem.Instance;
+        _log = log;
+        _logPath = logPath;
+        _segmentBits = segmentBits;
+        _pageBits = pageBits;
+        _cuts = cuts;
+        _logger = logger;
     }
 
     /// <summary>The segment file and offset in it of a FasterLog address.</summary>
@@ -47,26 +47,26 @@ internal sealed class LogRecovery
         }
         finally
         {
-            foreach (var handle in segments.Values)
+            foreach (var handle in _segments.Values)
             {
                 handle.Dispose();
             }
-            segments.Clear();
+            _segments.Clear();
         }
     }
 
     private HardState ReplayRanges(LogTable table)
     {
         var hardState = default(HardState);
-        var end = log.CommittedUntilAddress;
-        foreach (var (from, to) in Ranges(log.BeginAddress, end))
+        var end = _log.CommittedUntilAddress;
+        foreach (var (from, to) in Ranges(_log.BeginAddress, end))
         {
             var badAddress = ScanRange(from, to, table, ref hardState);
             if (badAddress >= 0)
             {
-                var (file, offset) = Locate(logPath, segmentBits, badAddress);
-                logger.LogWarning("Raft log: torn tail at {File} offset {Offset} cut off ({Bytes} bytes)", file, offset, to - badAddress);
-                cuts.Add(badAddress, to);
+                var (file, offset) = Locate(_logPath, _segmentBits, badAddress);
+                _logger.LogWarning("Raft log: torn tail at {File} offset {Offset} cut off ({Bytes} bytes)", file, offset, to - badAddress);
+                _cuts.Add(badAddress, to);
             }
         }
         return hardState;
@@ -75,7 +75,7 @@ internal sealed class LogRecovery
     private IEnumerable<(long From, long To)> Ranges(long begin, long end)
     {
         var from = begin;
-        foreach (var (cutFrom, cutTo) in cuts.Cuts.OrderBy(c => c.From))
+        foreach (var (cutFrom, cutTo) in _cuts.Cuts.OrderBy(c => c.From))
         {
             if (cutTo <= from)
             {
@@ -96,7 +96,7 @@ internal sealed class LogRecovery
     /// <summary>Applies the good records of [from, to) to the table; returns the address of a torn tail, or -1.</summary>
     private long ScanRange(long from, long to, LogTable table, ref HardState hardState)
     {
-        using var iterator = log.Scan(from, to, recover: false);
+        using var iterator = _log.Scan(from, to, recover: false);
         var expected = from;
         var badAddress = -1L;
         while (expected < to)
@@ -149,18 +149,18 @@ internal sealed class LogRecovery
     /// </summary>
     private bool HoldsOnlyCommitRecords(long from, long to)
     {
-        var pageBytes = 1L << pageBits;
+        var pageBytes = 1L << _pageBits;
         Span<byte> header = stackalloc byte[FasterHeaderBytes];
         var position = from;
         while (position < to)
         {
-            var pageEnd = ((position >> pageBits) + 1) << pageBits;
+            var pageEnd = ((position >> _pageBits) + 1) << _pageBits;
             if (pageEnd - position < FasterHeaderBytes)
             {
                 position = pageEnd;
                 continue;
             }
-            var (file, offset) = Locate(logPath, segmentBits, position);
+            var (file, offset) = Locate(_logPath, _segmentBits, position);
             if (!ReadHeader(file, offset, header))
             {
                 return false;
@@ -183,14 +183,14 @@ internal sealed class LogRecovery
 
     private bool ReadHeader(string file, long offset, Span<byte> header)
     {
-        if (!segments.TryGetValue(file, out var handle))
+        if (!_segments.TryGetValue(file, out var handle))
         {
-            if (!files.FileExists(file))
+            if (!_files.FileExists(file))
             {
                 return false;
             }
-            handle = files.Open(file, FileMode.Open, FileAccess.Read);
-            segments[file] = handle;
+            handle = _files.Open(file, FileMode.Open, FileAccess.Read);
+            _segments[file] = handle;
         }
         handle.Position = offset;
         return handle.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length;
@@ -199,15 +199,15 @@ internal sealed class LogRecovery
     /// <summary>FasterLog pads a page's end with zeros when the next record does not fit; anything else is a gap.</summary>
     private bool IsPagePadding(long expected, long address, int length)
     {
-        var pageBytes = 1L << pageBits;
-        var nextPage = ((expected >> pageBits) + 1) << pageBits;
+        var pageBytes = 1L << _pageBits;
+        var nextPage = ((expected >> _pageBits) + 1) << _pageBits;
         var recordBytes = FasterHeaderBytes + ((length + 3) & ~3);
         return address == nextPage && expected + recordBytes > nextPage && address % pageBytes == 0;
     }
 
     private StorageCorruptException Corrupt(long address, string detail)
     {
-        var (file, offset) = Locate(logPath, segmentBits, address);
+        var (file, offset) = Locate(_logPath, _segmentBits, address);
         return new StorageCorruptException(file, offset, "record fails its checksum or framing before the tail; " + detail);
     }
 

@@ -15,44 +15,44 @@ internal sealed class LogTable
         public byte[]? Data;
     }
 
-    private readonly List<Row> rows = [];
-    private readonly long cacheBytesLimit;
-    private long cachedBytes;
-    private int evictCursor;
+    private readonly List<Row> _rows = [];
+    private readonly long _cacheBytesLimit;
+    private long _cachedBytes;
+    private int _evictCursor;
 
-    public LogTable(long cacheBytesLimit) => this.cacheBytesLimit = cacheBytesLimit;
+    public LogTable(long cacheBytesLimit) => _cacheBytesLimit = cacheBytesLimit;
 
     public long BoundaryIndex { get; private set; }
     public long BoundaryTerm { get; private set; }
     public long FirstIndex => BoundaryIndex + 1;
-    public long LastIndex => BoundaryIndex + rows.Count;
-    public int Count => rows.Count;
+    public long LastIndex => BoundaryIndex + _rows.Count;
+    public int Count => _rows.Count;
 
-    public ref Row At(long index) => ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows)[(int)(index - FirstIndex)];
+    public ref Row At(long index) => ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows)[(int)(index - FirstIndex)];
 
     /// <summary>Adds an entry at index; an index at or below LastIndex first drops the suffix from there.</summary>
     public void Put(long index, Row row)
     {
-        if (rows.Count == 0 && index != FirstIndex)
+        if (_rows.Count == 0 && index != FirstIndex)
         {
             Invariant.True(index > BoundaryIndex, index);
             BoundaryIndex = index - 1; // first entry after a truncated prefix; boundary term comes with its record
         }
         Invariant.True(index >= FirstIndex && index <= LastIndex + 1, index);
         TruncateFrom(index);
-        rows.Add(row);
-        cachedBytes += row.Data?.Length ?? 0;
+        _rows.Add(row);
+        _cachedBytes += row.Data?.Length ?? 0;
     }
 
     public void TruncateFrom(long index)
     {
         var keep = (int)(index - FirstIndex);
-        for (var i = keep; i < rows.Count; i++)
+        for (var i = keep; i < _rows.Count; i++)
         {
-            cachedBytes -= rows[i].Data?.Length ?? 0;
+            _cachedBytes -= _rows[i].Data?.Length ?? 0;
         }
-        rows.RemoveRange(keep, rows.Count - keep);
-        evictCursor = Math.Min(evictCursor, rows.Count);
+        _rows.RemoveRange(keep, _rows.Count - keep);
+        _evictCursor = Math.Min(_evictCursor, _rows.Count);
     }
 
     /// <summary>Drops entries up to index (inclusive) and records the boundary (index, term).</summary>
@@ -62,13 +62,13 @@ internal sealed class LogTable
         {
             return;
         }
-        var drop = (int)Math.Min(index - BoundaryIndex, rows.Count);
+        var drop = (int)Math.Min(index - BoundaryIndex, _rows.Count);
         for (var i = 0; i < drop; i++)
         {
-            cachedBytes -= rows[i].Data?.Length ?? 0;
+            _cachedBytes -= _rows[i].Data?.Length ?? 0;
         }
-        rows.RemoveRange(0, drop);
-        evictCursor = Math.Max(0, evictCursor - drop);
+        _rows.RemoveRange(0, drop);
+        _evictCursor = Math.Max(0, _evictCursor - drop);
         BoundaryIndex = index;
         BoundaryTerm = term;
     }
@@ -76,9 +76,9 @@ internal sealed class LogTable
     /// <summary>Drops every entry and records the boundary (index, term): the log continues at index + 1.</summary>
     public void Reset(long index, long term)
     {
-        rows.Clear();
-        cachedBytes = 0;
-        evictCursor = 0;
+        _rows.Clear();
+        _cachedBytes = 0;
+        _evictCursor = 0;
         BoundaryIndex = index;
         BoundaryTerm = term;
     }
@@ -86,15 +86,15 @@ internal sealed class LogTable
     /// <summary>Frees cached payloads of durable entries, oldest first, while the cache is over its limit.</summary>
     public void EvictDurable(long durableAddress)
     {
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(rows);
-        while (cachedBytes > cacheBytesLimit && evictCursor < span.Length && span[evictCursor].Address < durableAddress)
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows);
+        while (_cachedBytes > _cacheBytesLimit && _evictCursor < span.Length && span[_evictCursor].Address < durableAddress)
         {
-            cachedBytes -= span[evictCursor].Data?.Length ?? 0;
-            span[evictCursor].Data = null;
-            evictCursor++;
+            _cachedBytes -= span[_evictCursor].Data?.Length ?? 0;
+            span[_evictCursor].Data = null;
+            _evictCursor++;
         }
     }
 
     /// <summary>The FasterLog address of the first live entry, or -1 when the table is empty.</summary>
-    public long FirstAddress => rows.Count == 0 ? -1 : rows[0].Address;
+    public long FirstAddress => _rows.Count == 0 ? -1 : _rows[0].Address;
 }

@@ -11,23 +11,23 @@ namespace KvRaft.Storage;
 /// </summary>
 public sealed class MemoryKvStateMachine : KvStateMachineBase
 {
-    private readonly Dictionary<byte[], byte[]> store = new(ByteArrayComparer.Instance);
-    private readonly Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> lookup;
-    private MemorySnapshot? latest;
-    private Dictionary<byte[], byte[]> checkpoint = new(ByteArrayComparer.Instance); // the store as of the last snapshot
+    private readonly Dictionary<byte[], byte[]> _store = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], byte[]>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
+    private MemorySnapshot? _latest;
+    private Dictionary<byte[], byte[]> _checkpoint = new(ByteArrayComparer.Instance); // the store as of the last snapshot
 
     /// <summary>Creates an empty state machine.</summary>
     public MemoryKvStateMachine(StorageLimits? limits = null) : base(limits ?? StorageLimits.Default) =>
-        lookup = store.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _lookup = _store.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     /// <inheritdoc/>
-    public override ISnapshotSource? LatestSnapshot => latest;
+    public override ISnapshotSource? LatestSnapshot => _latest;
 
-    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey) => lookup.TryGetValue(storeKey, out var value) ? [.. value] : null;
+    private protected override byte[]? Read(ReadOnlySpan<byte> storeKey) => _lookup.TryGetValue(storeKey, out var value) ? [.. value] : null;
 
     private protected override bool TryRead(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value)
     {
-        if (!lookup.TryGetValue(storeKey, out var stored))
+        if (!_lookup.TryGetValue(storeKey, out var stored))
         {
             return false;
         }
@@ -37,56 +37,56 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
 
     private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value)
     {
-        if (lookup.TryGetValue(storeKey, out var key, out var stored))
+        if (_lookup.TryGetValue(storeKey, out var key, out var stored))
         {
             if (stored.Length == value.Length)
             {
                 value.CopyTo(stored);
                 return;
             }
-            store[key] = value.ToArray();
+            _store[key] = value.ToArray();
             return;
         }
-        lookup[storeKey] = value.ToArray();
+        _lookup[storeKey] = value.ToArray();
     }
 
-    private protected override bool Remove(ReadOnlySpan<byte> storeKey) => lookup.Remove(storeKey);
+    private protected override bool Remove(ReadOnlySpan<byte> storeKey) => _lookup.Remove(storeKey);
 
     private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() =>
-        store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.SessionSpace).Select(pair => (pair.Key, pair.Value)).ToList();
+        _store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.SessionSpace).Select(pair => (pair.Key, pair.Value)).ToList();
 
     /// <inheritdoc/>
     public override ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
     {
-        byte[] stored = SetSnapshotConfiguration(configuration);
+        var stored = SetSnapshotConfiguration(configuration);
         FlushSessions();
         var info = new SnapshotInfo(AppliedIndex, AppliedTerm, stored);
         using var stream = new MemoryStream();
-        var records = store.OrderBy(pair => pair.Key, ByteArrayComparer.Instance).Select(pair => new SnapshotRecord(pair.Key, pair.Value));
+        var records = _store.OrderBy(pair => pair.Key, ByteArrayComparer.Instance).Select(pair => new SnapshotRecord(pair.Key, pair.Value));
         SnapshotFile.Write(stream, info, records, Limits.SnapshotChunkBytes);
-        latest = new MemorySnapshot(info, stream.ToArray(), Limits.SnapshotChunkBytes);
-        checkpoint = CopyOf(store);
+        _latest = new MemorySnapshot(info, stream.ToArray(), Limits.SnapshotChunkBytes);
+        _checkpoint = CopyOf(_store);
         return ValueTask.FromResult(info);
     }
 
     internal override void ReplaceFrom(SnapshotFile snapshot)
     {
-        store.Clear();
+        _store.Clear();
         foreach (var record in snapshot.ReadRecords())
         {
             if (record.Value is null)
             {
-                store.Remove(record.Key);
+                _store.Remove(record.Key);
             }
             else
             {
-                store[record.Key] = record.Value;
+                _store[record.Key] = record.Value;
             }
         }
         LoadState();
         // As FASTER's, the installed snapshot is at once the checkpoint a restart recovers and the one sent to others.
-        latest = new MemorySnapshot(snapshot.Info, File.ReadAllBytes(snapshot.Path), Limits.SnapshotChunkBytes);
-        checkpoint = CopyOf(store);
+        _latest = new MemorySnapshot(snapshot.Info, File.ReadAllBytes(snapshot.Path), Limits.SnapshotChunkBytes);
+        _checkpoint = CopyOf(_store);
     }
 
     /// <summary>
@@ -95,10 +95,10 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     /// </summary>
     public MemoryKvStateMachine Recover()
     {
-        var reopened = new MemoryKvStateMachine(Limits) { latest = latest, checkpoint = checkpoint };
-        foreach (var (key, value) in checkpoint)
+        var reopened = new MemoryKvStateMachine(Limits) { _latest = _latest, _checkpoint = _checkpoint };
+        foreach (var (key, value) in _checkpoint)
         {
-            reopened.store[key] = [.. value];
+            reopened._store[key] = [.. value];
         }
         reopened.LoadState();
         return reopened;

@@ -13,13 +13,13 @@ namespace KvRaft.Storage;
 /// </summary>
 public sealed class MemoryRaftLogStore : IRaftLogStore
 {
-    private readonly LogImage live = new();
-    private readonly LogImage durable = new();
-    private readonly List<PendingWrite> unsynced = []; // writes since the last commit, in order
-    private readonly List<LogEntry> unsyncedEntries = []; // their entries (the arrays are shared with the live image)
-    private long bytesSinceCompaction;
-    private long writesMade; // every write (append, compaction or reset) since this store opened
-    private long writesSynced; // of those, the ones a commit made durable
+    private readonly LogImage _live = new();
+    private readonly LogImage _durable = new();
+    private readonly List<PendingWrite> _unsynced = []; // writes since the last commit, in order
+    private readonly List<LogEntry> _unsyncedEntries = []; // their entries (the arrays are shared with the live image)
+    private long _bytesSinceCompaction;
+    private long _writesMade; // every write (append, compaction or reset) since this store opened
+    private long _writesSynced; // of those, the ones a commit made durable
 
     /// <summary>What a write not yet committed changes.</summary>
     private enum WriteKind : byte
@@ -33,28 +33,28 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     private readonly record struct PendingWrite(WriteKind Kind, int EntriesStart, int EntriesCount, HardState? HardState, long Index, long Term);
 
     /// <inheritdoc/>
-    public long FirstIndex => live.BoundaryIndex + 1;
+    public long FirstIndex => _live.BoundaryIndex + 1;
 
     /// <inheritdoc/>
-    public long LastIndex => live.LastIndex;
+    public long LastIndex => _live.LastIndex;
 
     /// <inheritdoc/>
-    public HardState HardState => live.HardState;
+    public HardState HardState => _live.HardState;
 
     /// <inheritdoc/>
-    public long BytesSinceCompaction => bytesSinceCompaction;
+    public long BytesSinceCompaction => _bytesSinceCompaction;
 
     /// <summary>Writes made since the last commit: what a crash now may lose or tear.</summary>
-    public int UnsyncedWrites => unsynced.Count;
+    public int UnsyncedWrites => _unsynced.Count;
 
     /// <summary>Writes made since this store opened (appends and compactions), synced or not.</summary>
-    public long WritesMade => writesMade;
+    public long WritesMade => _writesMade;
 
     /// <summary>Writes made since this store opened that a commit has made durable.</summary>
-    public long WritesSynced => writesSynced;
+    public long WritesSynced => _writesSynced;
 
     /// <inheritdoc/>
-    public bool TryGetTerm(long index, out long term) => live.TryGetTerm(index, out term);
+    public bool TryGetTerm(long index, out long term) => _live.TryGetTerm(index, out term);
 
     /// <inheritdoc/>
     public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
@@ -63,7 +63,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         long bytes = 0;
         for (var index = lo; index < hiExclusive; index++)
         {
-            var entry = live.Entries[(int)(index - FirstIndex)];
+            var entry = _live.Entries[(int)(index - FirstIndex)];
             bytes += entry.Data.Length;
             if (index > lo && bytes > maxBytes)
             {
@@ -81,53 +81,53 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         {
             return;
         }
-        var start = unsyncedEntries.Count;
+        var start = _unsyncedEntries.Count;
         foreach (var entry in newEntries)
         {
-            unsyncedEntries.Add(entry with { Data = Copy(entry.Data.Span) });
-            bytesSinceCompaction += entry.Data.Length + LogRecord.HeaderBytes;
+            _unsyncedEntries.Add(entry with { Data = Copy(entry.Data.Span) });
+            _bytesSinceCompaction += entry.Data.Length + LogRecord.HeaderBytes;
         }
         var write = new PendingWrite(WriteKind.Append, start, newEntries.Length, hardState, 0, 0);
-        unsynced.Add(write);
-        writesMade++;
-        live.Apply(write, unsyncedEntries, returnDropped: false);
+        _unsynced.Add(write);
+        _writesMade++;
+        _live.Apply(write, _unsyncedEntries, returnDropped: false);
     }
 
     /// <inheritdoc/>
     public ValueTask CommitAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var write in unsynced)
+        foreach (var write in _unsynced)
         {
-            durable.Apply(write, unsyncedEntries, returnDropped: true);
+            _durable.Apply(write, _unsyncedEntries, returnDropped: true);
         }
-        writesSynced += unsynced.Count;
-        unsynced.Clear();
-        unsyncedEntries.Clear();
+        _writesSynced += _unsynced.Count;
+        _unsynced.Clear();
+        _unsyncedEntries.Clear();
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>
     public void CompactUntil(long index, long term)
     {
-        if (index <= live.BoundaryIndex)
+        if (index <= _live.BoundaryIndex)
         {
             return;
         }
         var write = new PendingWrite(WriteKind.Compact, 0, 0, null, index, term);
-        unsynced.Add(write);
-        writesMade++;
-        live.Apply(write, unsyncedEntries, returnDropped: false);
-        bytesSinceCompaction = 0;
+        _unsynced.Add(write);
+        _writesMade++;
+        _live.Apply(write, _unsyncedEntries, returnDropped: false);
+        _bytesSinceCompaction = 0;
     }
 
     /// <inheritdoc/>
     public void ResetAfter(long index, long term)
     {
         var write = new PendingWrite(WriteKind.Reset, 0, 0, null, index, term);
-        unsynced.Add(write);
-        writesMade++;
-        live.Apply(write, unsyncedEntries, returnDropped: false);
-        bytesSinceCompaction = 0;
+        _unsynced.Add(write);
+        _writesMade++;
+        _live.Apply(write, _unsyncedEntries, returnDropped: false);
+        _bytesSinceCompaction = 0;
     }
 
     /// <summary>
@@ -139,21 +139,21 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     public MemoryRaftLogStore Recover(int writesKept, int? tornEntriesKept = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(writesKept);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(writesKept, unsynced.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(writesKept, _unsynced.Count);
         var reopened = new MemoryRaftLogStore();
-        reopened.live.CopyFrom(durable);
-        reopened.durable.CopyFrom(durable);
+        reopened._live.CopyFrom(_durable);
+        reopened._durable.CopyFrom(_durable);
         for (var i = 0; i < writesKept; i++)
         {
-            var write = unsynced[i];
+            var write = _unsynced[i];
             if (i == writesKept - 1 && tornEntriesKept is { } kept && write.Kind == WriteKind.Append)
             {
                 write = write with { EntriesCount = Math.Min(kept, write.EntriesCount), HardState = null };
             }
-            reopened.live.Apply(write, unsyncedEntries, returnDropped: false);
-            reopened.durable.Apply(write, unsyncedEntries, returnDropped: false);
+            reopened._live.Apply(write, _unsyncedEntries, returnDropped: false);
+            reopened._durable.Apply(write, _unsyncedEntries, returnDropped: false);
         }
-        reopened.bytesSinceCompaction = reopened.live.Entries.Sum(entry => (long)entry.Data.Length + LogRecord.HeaderBytes);
+        reopened._bytesSinceCompaction = reopened._live.Entries.Sum(entry => (long)entry.Data.Length + LogRecord.HeaderBytes);
         return reopened;
     }
 

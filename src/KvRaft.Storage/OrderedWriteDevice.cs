@@ -11,23 +11,23 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class OrderedWriteDevice(IDevice inner) : DelegatingDevice(inner)
 {
-    private readonly Queue<PendingWrite> queue = new();
-    private readonly Lock gate = new();
-    private bool writing;
+    private readonly Queue<PendingWrite> _queue = new();
+    private readonly Lock _gate = new();
+    private bool _writing;
 
     private readonly record struct PendingWrite(IntPtr Source, int Segment, ulong Destination, uint Bytes, DeviceIOCompletionCallback Callback, object Context);
 
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytes, DeviceIOCompletionCallback callback, object context)
     {
         var write = new PendingWrite(sourceAddress, segmentId, destinationAddress, numBytes, callback, context);
-        lock (gate)
+        lock (_gate)
         {
-            if (writing)
+            if (_writing)
             {
-                queue.Enqueue(write);
+                _queue.Enqueue(write);
                 return;
             }
-            writing = true;
+            _writing = true;
         }
         Issue(write);
     }
@@ -39,11 +39,11 @@ internal sealed class OrderedWriteDevice(IDevice inner) : DelegatingDevice(inner
     {
         write.Callback(error, bytes, write.Context);
         PendingWrite next;
-        lock (gate)
+        lock (_gate)
         {
-            if (!queue.TryDequeue(out next))
+            if (!_queue.TryDequeue(out next))
             {
-                writing = false;
+                _writing = false;
                 return;
             }
         }

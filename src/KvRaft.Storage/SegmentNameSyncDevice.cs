@@ -10,15 +10,15 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class SegmentNameSyncDevice(IDevice inner, IFileSystem files, string basePath) : DelegatingDevice(inner)
 {
-    private readonly HashSet<int> synced = [];
-    private readonly Lock gate = new();
+    private readonly HashSet<int> _synced = [];
+    private readonly Lock _gate = new();
 
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytes, DeviceIOCompletionCallback callback, object context)
     {
         bool known;
-        lock (gate)
+        lock (_gate)
         {
-            known = synced.Contains(segmentId);
+            known = _synced.Contains(segmentId);
         }
         if (known)
         {
@@ -47,9 +47,9 @@ internal sealed class SegmentNameSyncDevice(IDevice inner, IFileSystem files, st
         {
             return false; // reported to FASTER as a failed write: the store faults
         }
-        lock (gate)
+        lock (_gate)
         {
-            synced.Add(segmentId);
+            _synced.Add(segmentId);
         }
         return true;
     }

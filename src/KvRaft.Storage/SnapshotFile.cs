@@ -20,17 +20,17 @@ internal readonly record struct SnapshotRecord(byte[] Key, byte[]? Value);
 internal sealed class SnapshotFile
 {
     private static readonly byte[] Magic = "KVSNAP01"u8.ToArray();
-    private readonly string path;
+    private readonly string _path;
 
     private SnapshotFile(string path, SnapshotInfo info)
     {
-        this.path = path;
+        _path = path;
         Info = info;
     }
 
     public SnapshotInfo Info { get; }
 
-    public string Path => path;
+    public string Path => _path;
 
     public static void Write(Stream output, SnapshotInfo info, IEnumerable<SnapshotRecord> records, int frameBytes)
     {
@@ -202,7 +202,7 @@ internal sealed class SnapshotFile
     /// <summary>Streams the records of a verified file.</summary>
     public IEnumerable<SnapshotRecord> ReadRecords()
     {
-        using var stream = File.OpenRead(path);
+        using var stream = File.OpenRead(_path);
         stream.Position = 28 + Info.Configuration.Length;
         var head = new byte[12];
         while (true)
@@ -216,7 +216,7 @@ internal sealed class SnapshotFile
             var body = new byte[BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(4))];
             stream.ReadExactly(body);
             var raw = new byte[rawBytes];
-            Invariant.True(LZ4Codec.Decode(body, raw) == rawBytes, path);
+            Invariant.True(LZ4Codec.Decode(body, raw) == rawBytes, _path);
             foreach (var record in ParseRecords(raw))
             {
                 yield return record;

@@ -7,20 +7,20 @@ namespace KvRaft.Storage;
 /// </summary>
 public sealed class SnapshotInstaller : IDisposable
 {
-    private readonly KvStateMachineBase target;
-    private readonly string stagingPath;
-    private readonly FileStream staging;
-    private bool lastSeen;
-    private SnapshotFile? verified;
+    private readonly KvStateMachineBase _target;
+    private readonly string _stagingPath;
+    private readonly FileStream _staging;
+    private bool _lastSeen;
+    private SnapshotFile? _verified;
 
     /// <summary>Starts an install into <paramref name="target"/>, staging under <paramref name="stagingDirectory"/>.</summary>
     public SnapshotInstaller(KvStateMachineBase target, string stagingDirectory)
     {
         ArgumentNullException.ThrowIfNull(target);
-        this.target = target;
+        _target = target;
         Directory.CreateDirectory(stagingDirectory);
-        stagingPath = Path.Combine(stagingDirectory, StagingPrefix + Guid.NewGuid().ToString("N") + StagingExtension);
-        staging = new FileStream(stagingPath, FileMode.CreateNew, FileAccess.ReadWrite);
+        _stagingPath = Path.Combine(stagingDirectory, StagingPrefix + Guid.NewGuid().ToString("N") + StagingExtension);
+        _staging = new FileStream(_stagingPath, FileMode.CreateNew, FileAccess.ReadWrite);
     }
 
     /// <summary>
@@ -30,9 +30,13 @@ public sealed class SnapshotInstaller : IDisposable
     /// <returns>How many files were removed.</returns>
     public static int RemoveStagingFiles(string stagingDirectory)
     {
-        if (!Directory.Exists(stagingDirectory)) return 0;
-        int removed = 0;
-        foreach (string file in Directory.EnumerateFiles(stagingDirectory, StagingPrefix + "*" + StagingExtension))
+        if (!Directory.Exists(stagingDirectory))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(stagingDirectory, StagingPrefix + "*" + StagingExtension))
         {
             File.Delete(file);
             removed++;
@@ -44,21 +48,21 @@ public sealed class SnapshotInstaller : IDisposable
     private const string StagingExtension = ".kvs";
 
     /// <summary>Bytes received so far (the offset the next chunk must have).</summary>
-    public long ReceivedBytes => staging.Length;
+    public long ReceivedBytes => _staging.Length;
 
     /// <summary>Accepts the next chunk; throws <see cref="StorageCorruptException"/> if its CRC or offset is wrong.</summary>
     public void Accept(SnapshotChunk chunk)
     {
-        if (lastSeen || chunk.Offset != staging.Length)
+        if (_lastSeen || chunk.Offset != _staging.Length)
         {
-            throw new ArgumentException($"Chunk at {chunk.Offset} but {staging.Length} bytes received (last seen: {lastSeen})");
+            throw new ArgumentException($"Chunk at {chunk.Offset} but {_staging.Length} bytes received (last seen: {_lastSeen})");
         }
         if (Crc32C.Compute(chunk.Data.Span) != chunk.Crc)
         {
-            throw new StorageCorruptException(stagingPath, chunk.Offset, "snapshot chunk fails its checksum");
+            throw new StorageCorruptException(_stagingPath, chunk.Offset, "snapshot chunk fails its checksum");
         }
-        staging.Write(chunk.Data.Span);
-        lastSeen = chunk.Last;
+        _staging.Write(chunk.Data.Span);
+        _lastSeen = chunk.Last;
     }
 
     /// <summary>
@@ -68,31 +72,31 @@ public sealed class SnapshotInstaller : IDisposable
     /// </summary>
     public SnapshotInfo Verify()
     {
-        if (!lastSeen)
+        if (!_lastSeen)
         {
             throw new InvalidOperationException("The last chunk has not arrived");
         }
-        if (verified is null)
+        if (_verified is null)
         {
-            staging.Flush(flushToDisk: true);
-            staging.Dispose();
-            verified = SnapshotFile.Verify(stagingPath, checkRecords: true);
+            _staging.Flush(flushToDisk: true);
+            _staging.Dispose();
+            _verified = SnapshotFile.Verify(_stagingPath, checkRecords: true);
         }
-        return verified.Info;
+        return _verified.Info;
     }
 
     /// <summary>Verifies the whole snapshot (if not yet done) and installs it; nothing is replaced if verification fails.</summary>
     public SnapshotInfo Complete()
     {
         var info = Verify();
-        target.ReplaceFrom(verified!);
+        _target.ReplaceFrom(_verified!);
         return info;
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        staging.Dispose();
-        File.Delete(stagingPath);
+        _staging.Dispose();
+        File.Delete(_stagingPath);
     }
 }

@@ -9,18 +9,18 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class SnapshotPublisher
 {
-    private readonly IFileSystem files;
-    private readonly string directory;
-    private readonly int chunkBytes;
-    private readonly Lock gate = new();
-    private FileSnapshot? latest;
-    private ExportTicket? exporting; // the export begun last; an install cancels it
+    private readonly IFileSystem _files;
+    private readonly string _directory;
+    private readonly int _chunkBytes;
+    private readonly Lock _gate = new();
+    private FileSnapshot? _latest;
+    private ExportTicket? _exporting; // the export begun last; an install cancels it
 
     public SnapshotPublisher(IFileSystem files, string directory, int chunkBytes)
     {
-        this.files = files;
-        this.directory = directory;
-        this.chunkBytes = chunkBytes;
+        _files = files;
+        _directory = directory;
+        _chunkBytes = chunkBytes;
         DirectorySync.CreateDurably(files, directory);
         foreach (var temporary in files.ListFiles(directory).Where(path => path.EndsWith(".tmp", StringComparison.Ordinal)))
         {
@@ -29,14 +29,14 @@ internal sealed class SnapshotPublisher
         if (files.FileExists(SnapshotPath))
         {
             using var stream = files.Open(SnapshotPath, FileMode.Open, FileAccess.Read);
-            latest = new FileSnapshot(SnapshotFile.Verify(SnapshotPath, stream).Info, SnapshotPath, chunkBytes);
+            _latest = new FileSnapshot(SnapshotFile.Verify(SnapshotPath, stream).Info, SnapshotPath, chunkBytes);
         }
     }
 
     /// <summary>The latest snapshot, or null before the first.</summary>
-    public FileSnapshot? Latest => Volatile.Read(ref latest);
+    public FileSnapshot? Latest => Volatile.Read(ref _latest);
 
-    public string SnapshotPath => Path.Combine(directory, "snapshot.kvs");
+    public string SnapshotPath => Path.Combine(_directory, "snapshot.kvs");
 
     private string ExportTemporary => SnapshotPath + ".export.tmp";
 
@@ -46,7 +46,7 @@ internal sealed class SnapshotPublisher
     public ExportTicket BeginExport()
     {
         var ticket = new ExportTicket();
-        Volatile.Write(ref exporting, ticket);
+        Volatile.Write(ref _exporting, ticket);
         return ticket;
     }
 
@@ -57,7 +57,7 @@ internal sealed class SnapshotPublisher
     public bool TryPublishExport(ExportTicket ticket, SnapshotInfo info, IEnumerable<SnapshotRecord> records)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-        lock (gate)
+        lock (_gate)
         {
             if (ticket.Cancelled || Latest is { } current && current.Info.Index > info.Index)
             {
@@ -69,11 +69,11 @@ internal sealed class SnapshotPublisher
             }
             catch (OperationCanceledException)
             {
-                files.DeleteFile(ExportTemporary);
+                _files.DeleteFile(ExportTemporary);
                 return false;
             }
             ReplaceDurably(ExportTemporary);
-            Volatile.Write(ref latest, new FileSnapshot(info, SnapshotPath, chunkBytes));
+            Volatile.Write(ref _latest, new FileSnapshot(info, SnapshotPath, _chunkBytes));
             return true;
         }
     }
@@ -88,27 +88,27 @@ internal sealed class SnapshotPublisher
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(replaceStore);
-        Volatile.Read(ref exporting)?.Cancel();
-        lock (gate)
+        Volatile.Read(ref _exporting)?.Cancel();
+        lock (_gate)
         {
             // The staged file (verified by the installer) is copied in, synced, renamed over the latest.
             using (var input = new FileStream(snapshot.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
-            using (var output = files.Open(InstallTemporary, FileMode.Create, FileAccess.Write))
+            using (var output = _files.Open(InstallTemporary, FileMode.Create, FileAccess.Write))
             {
                 input.CopyTo(output);
-                files.SyncFile(output);
+                _files.SyncFile(output);
             }
             ReplaceDurably(InstallTemporary);
-            Volatile.Write(ref latest, new FileSnapshot(snapshot.Info, SnapshotPath, chunkBytes));
+            Volatile.Write(ref _latest, new FileSnapshot(snapshot.Info, SnapshotPath, _chunkBytes));
             replaceStore();
         }
     }
 
     private void WriteFile(string path, SnapshotInfo info, IEnumerable<SnapshotRecord> records)
     {
-        using var output = files.Open(path, FileMode.Create, FileAccess.Write);
-        SnapshotFile.Write(output, info, records, chunkBytes);
-        files.SyncFile(output);
+        using var output = _files.Open(path, FileMode.Create, FileAccess.Write);
+        SnapshotFile.Write(output, info, records, _chunkBytes);
+        _files.SyncFile(output);
     }
 
     /// <summary>
@@ -117,26 +117,26 @@ internal sealed class SnapshotPublisher
     /// </summary>
     private void ReplaceDurably(string temporary)
     {
-        files.Move(temporary, SnapshotPath);
-        DirectorySync.SyncParent(files, SnapshotPath);
+        _files.Move(temporary, SnapshotPath);
+        DirectorySync.SyncParent(_files, SnapshotPath);
     }
 }
 
 /// <summary>One export in progress; an install cancels it (the export stops at its next record).</summary>
 internal sealed class ExportTicket
 {
-    private volatile bool cancelled;
+    private volatile bool _cancelled;
 
-    public bool Cancelled => cancelled;
+    public bool Cancelled => _cancelled;
 
-    public void Cancel() => cancelled = true;
+    public void Cancel() => _cancelled = true;
 
     /// <summary>The records, stopping with <see cref="OperationCanceledException"/> once the export is cancelled.</summary>
     public IEnumerable<SnapshotRecord> Watch(IEnumerable<SnapshotRecord> records)
     {
         foreach (var record in records)
         {
-            if (cancelled)
+            if (_cancelled)
             {
                 throw new OperationCanceledException("a snapshot install cancelled this export");
             }

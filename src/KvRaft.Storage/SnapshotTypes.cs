@@ -22,32 +22,32 @@ public interface ISnapshotSource
 /// <summary>Reads a snapshot file as a sequence of chunks.</summary>
 public sealed class SnapshotReader : IDisposable
 {
-    private readonly Stream stream;
-    private readonly int chunkBytes;
+    private readonly Stream _stream;
+    private readonly int _chunkBytes;
 
     internal SnapshotReader(Stream stream, int chunkBytes)
     {
-        this.stream = stream;
-        this.chunkBytes = chunkBytes;
+        _stream = stream;
+        _chunkBytes = chunkBytes;
     }
 
     /// <summary>The next chunk, or false after the last.</summary>
     public bool TryReadNext(out SnapshotChunk chunk)
     {
-        var offset = stream.Position;
-        var buffer = new byte[(int)Math.Min(chunkBytes, stream.Length - offset)];
+        var offset = _stream.Position;
+        var buffer = new byte[(int)Math.Min(_chunkBytes, _stream.Length - offset)];
         if (buffer.Length == 0)
         {
             chunk = default;
             return false;
         }
-        stream.ReadExactly(buffer);
-        chunk = new SnapshotChunk(offset, buffer, Crc32C.Compute(buffer), stream.Position == stream.Length);
+        _stream.ReadExactly(buffer);
+        chunk = new SnapshotChunk(offset, buffer, Crc32C.Compute(buffer), _stream.Position == _stream.Length);
         return true;
     }
 
     /// <inheritdoc/>
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => _stream.Dispose();
 }
 
 internal sealed class MemorySnapshot(SnapshotInfo info, byte[] bytes, int chunkBytes) : ISnapshotSource

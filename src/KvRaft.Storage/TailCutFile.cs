@@ -10,14 +10,14 @@ namespace KvRaft.Storage;
 internal sealed class TailCutFile
 {
     private const int RecordBytes = 20;
-    private readonly string path;
-    private readonly IFileSystem files;
+    private readonly string _path;
+    private readonly IFileSystem _files;
 
     public TailCutFile(string path, IFileSystem? files = null)
     {
-        this.path = path;
-        this.files = files ?? LocalFileSystem.Instance;
-        Cuts = Load(path, this.files);
+        _path = path;
+        _files = files ?? LocalFileSystem.Instance;
+        Cuts = Load(path, _files);
     }
 
     public IReadOnlyList<(long From, long To)> Cuts { get; }
@@ -54,15 +54,15 @@ internal sealed class TailCutFile
         BinaryPrimitives.WriteInt64LittleEndian(record, from);
         BinaryPrimitives.WriteInt64LittleEndian(record[8..], to);
         BinaryPrimitives.WriteUInt32LittleEndian(record[16..], Crc32C.Compute(record[..16]));
-        var created = !files.FileExists(path);
-        using (var stream = files.Open(path, FileMode.Append, FileAccess.Write))
+        var created = !_files.FileExists(_path);
+        using (var stream = _files.Open(_path, FileMode.Append, FileAccess.Write))
         {
             stream.Write(record);
-            files.SyncFile(stream);
+            _files.SyncFile(stream);
         }
         if (created)
         {
-            DirectorySync.SyncParent(files, path);
+            DirectorySync.SyncParent(_files, _path);
         }
     }
 }

@@ -78,7 +78,7 @@ internal static class TornCommitRecords
 /// <summary>Reads and clears byte ranges of FasterLog's segment files by log address.</summary>
 internal sealed class SegmentReader(IFileSystem files, string logPath, int segmentBits) : IDisposable
 {
-    private readonly Dictionary<string, Stream> open = [];
+    private readonly Dictionary<string, Stream> _open = [];
 
     /// <summary>False when the range is not all inside an existing segment file.</summary>
     public bool Read(long address, Span<byte> into)
@@ -104,21 +104,21 @@ internal sealed class SegmentReader(IFileSystem files, string logPath, int segme
 
     private Stream? Reader(string file)
     {
-        if (!open.TryGetValue(file, out var stream))
+        if (!_open.TryGetValue(file, out var stream))
         {
             if (!files.FileExists(file))
             {
                 return null;
             }
             stream = files.Open(file, FileMode.Open, FileAccess.Read);
-            open[file] = stream;
+            _open[file] = stream;
         }
         return stream;
     }
 
     public void Dispose()
     {
-        foreach (var stream in open.Values)
+        foreach (var stream in _open.Values)
         {
             stream.Dispose();
         }

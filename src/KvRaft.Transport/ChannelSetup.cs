@@ -29,8 +29,8 @@ internal static class ChannelSetup
     /// </summary>
     public static async Task<bool> ShutdownAsync(IEventLoopGroup group)
     {
-        Task terminated = group.ShutdownGracefullyAsync(ShutdownQuietPeriod, ShutdownTimeout);
-        Task first = await Task.WhenAny(terminated, Task.Delay(ShutdownTimeout + TimeSpan.FromSeconds(1))).ConfigureAwait(false);
+        var terminated = group.ShutdownGracefullyAsync(ShutdownQuietPeriod, ShutdownTimeout);
+        var first = await Task.WhenAny(terminated, Task.Delay(ShutdownTimeout + TimeSpan.FromSeconds(1))).ConfigureAwait(false);
         return first == terminated;
     }
 

@@ -33,7 +33,11 @@ public sealed class IoLoop : IAsyncDisposable
     /// </summary>
     public bool Execute(Action action)
     {
-        if (_loop.IsShuttingDown) return false; // DotNetty 0.7.6 takes (and never runs) a task after it stopped
+        if (_loop.IsShuttingDown)
+        {
+            return false; // DotNetty 0.7.6 takes (and never runs) a task after it stopped
+        }
+
         try
         {
             _loop.Execute(action);
@@ -48,7 +52,11 @@ public sealed class IoLoop : IAsyncDisposable
     /// <summary>Runs <paramref name="action"/> on the loop once <paramref name="delay"/> has passed; false when the loop has stopped.</summary>
     public bool Schedule(Action action, TimeSpan delay)
     {
-        if (_loop.IsShuttingDown) return false;
+        if (_loop.IsShuttingDown)
+        {
+            return false;
+        }
+
         try
         {
             _loop.Schedule(action, delay);
@@ -63,7 +71,11 @@ public sealed class IoLoop : IAsyncDisposable
     /// <summary>Stops the thread (after the transports that use it are disposed).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await ChannelSetup.ShutdownAsync(Group).ConfigureAwait(false);
     }
 }

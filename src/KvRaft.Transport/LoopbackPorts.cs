@@ -21,13 +21,20 @@ public static class LoopbackPorts
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var ports = new int[count];
-        int found = 0;
-        for (int attempt = 0; attempt < Count && found < count; attempt++)
+        var found = 0;
+        for (var attempt = 0; attempt < Count && found < count; attempt++)
         {
-            int port = First + (int)((uint)Interlocked.Increment(ref _cursor) % Count);
-            if (IsFree(port)) ports[found++] = port;
+            var port = First + (int)((uint)Interlocked.Increment(ref _cursor) % Count);
+            if (IsFree(port))
+            {
+                ports[found++] = port;
+            }
         }
-        if (found < count) throw new InvalidOperationException($"found only {found} of {count} free loopback ports in {First}..{First + Count - 1}");
+        if (found < count)
+        {
+            throw new InvalidOperationException($"found only {found} of {count} free loopback ports in {First}..{First + Count - 1}");
+        }
+
         return ports;
     }
 

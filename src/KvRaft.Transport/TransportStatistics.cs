@@ -84,7 +84,7 @@ public sealed class TransportStatistics
         Peer(nodeId).Received(bytes);
     }
 
-    private PeerTraffic Peer(int nodeId) => _peers.TryGetValue(nodeId, out PeerTraffic? traffic) ? traffic : _peers.GetOrAdd(nodeId, static _ => new PeerTraffic());
+    private PeerTraffic Peer(int nodeId) => _peers.TryGetValue(nodeId, out var traffic) ? traffic : _peers.GetOrAdd(nodeId, static _ => new PeerTraffic());
 
     internal void FrameSent(int bytes)
     {

@@ -28,7 +28,11 @@ internal sealed class AppendLoad(KvClient client, int writers) : IDisposable
     {
         lock (_waiters)
         {
-            if (_acknowledged >= count) return Task.CompletedTask;
+            if (_acknowledged >= count)
+            {
+                return Task.CompletedTask;
+            }
+
             var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _waiters.Add((count, waiter));
             return waiter.Task;
@@ -37,18 +41,26 @@ internal sealed class AppendLoad(KvClient client, int writers) : IDisposable
 
     private async Task WriteAsync(int writer)
     {
-        for (int n = 0; !_stop.IsCancellationRequested; n++)
+        for (var n = 0; !_stop.IsCancellationRequested; n++)
         {
-            string token = $"{n};";
+            var token = $"{n};";
             try
             {
                 await client.AppendAsync(Key(writer), token);
-                lock (_waiters) _acknowledgedTokens[writer].Add(token);
+                lock (_waiters)
+                {
+                    _acknowledgedTokens[writer].Add(token);
+                }
+
                 Acknowledge();
             }
             catch (KvOutcomeUnknownException)
             {
-                lock (_waiters) _unknownTokens[writer].Add(token);
+                lock (_waiters)
+                {
+                    _unknownTokens[writer].Add(token);
+                }
+
                 Interlocked.Increment(ref _unknownCount);
             }
             catch (KvNotAppliedException)
@@ -63,14 +75,17 @@ internal sealed class AppendLoad(KvClient client, int writers) : IDisposable
         lock (_waiters)
         {
             _acknowledged++;
-            foreach (var waiter in _waiters.Where(w => w.Count <= _acknowledged)) waiter.Reached.TrySetResult();
+            foreach (var waiter in _waiters.Where(w => w.Count <= _acknowledged))
+            {
+                waiter.Reached.TrySetResult();
+            }
         }
     }
 
     /// <summary>Every acknowledged token once, unknown ones at most once, nothing else.</summary>
     public void AssertExactlyOnce(int writer, string? value)
     {
-        string[] tokens = (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(t => t + ";").ToArray();
+        var tokens = (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Select(t => t + ";").ToArray();
         Assert.Equal(tokens.Length, tokens.Distinct().Count());
         Assert.Empty(_acknowledgedTokens[writer].Except(tokens));
         Assert.Empty(tokens.Except(_acknowledgedTokens[writer]).Except(_unknownTokens[writer]));

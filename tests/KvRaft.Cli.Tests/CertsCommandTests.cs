@@ -13,7 +13,7 @@ public sealed class CertsCommandTests
         var run = await Tool.Kvraft("certs", "create", "--dir", folder.Path, "--nodes", "3");
         Assert.Equal(0, run.ExitCode);
         var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(folder.Path, "ca.pem"));
-        for (int id = 1; id <= 3; id++)
+        for (var id = 1; id <= 3; id++)
         {
             using var node = X509Certificate2.CreateFromPemFile(Path.Combine(folder.Path, $"node-{id}.pem"), Path.Combine(folder.Path, $"node-{id}-key.pem"));
             Assert.True(node.HasPrivateKey);
@@ -43,7 +43,11 @@ public sealed class CertsCommandTests
 
     private static void AssertPrivate(string keyFile)
     {
-        if (OperatingSystem.IsWindows()) return;
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
     }
 }

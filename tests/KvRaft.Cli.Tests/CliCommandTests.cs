@@ -23,10 +23,10 @@ public sealed class CliCommandTests(InProcessCluster fixture) : IClassFixture<In
     [Fact]
     public async Task Get_and_delete_of_an_absent_key_exit_with_1_and_print_nothing_on_stdout()
     {
-        ToolRun get = await Kvraft("get", "never-written");
+        var get = await Kvraft("get", "never-written");
         Assert.Equal((1, ""), (get.ExitCode, get.Output));
         Assert.Contains("not found", get.Error, StringComparison.Ordinal);
-        ToolRun delete = await Kvraft("delete", "never-written");
+        var delete = await Kvraft("delete", "never-written");
         Assert.Equal((1, ""), (delete.ExitCode, delete.Output));
     }
 
@@ -52,7 +52,7 @@ public sealed class CliCommandTests(InProcessCluster fixture) : IClassFixture<In
     public async Task A_value_of_dash_is_read_from_stdin_byte_for_byte()
     {
         const string text = "line one\nline two ü\n";
-        ToolRun put = await Tool.RunAsync("kvraft.dll", ["--endpoints", fixture.Endpoints, "put", "stdin-key", "-"], input: text);
+        var put = await Tool.RunAsync("kvraft.dll", ["--endpoints", fixture.Endpoints, "put", "stdin-key", "-"], input: text);
         Assert.Equal(0, put.ExitCode);
         Assert.Equal(text + "\n", (await Kvraft("get", "stdin-key")).Output);
     }
@@ -68,13 +68,13 @@ public sealed class CliCommandTests(InProcessCluster fixture) : IClassFixture<In
     [Fact]
     public async Task Status_lists_every_node_with_its_role_term_and_indexes()
     {
-        ToolRun status = await Kvraft("status");
+        var status = await Kvraft("status");
         Assert.Equal(0, status.ExitCode);
         Assert.StartsWith("ENDPOINT", status.Lines[0], StringComparison.Ordinal);
         Assert.Equal(4, status.Lines.Length);
-        for (int id = 1; id <= 3; id++)
+        for (var id = 1; id <= 3; id++)
         {
-            string[] cells = status.Lines.Single(line => line.StartsWith(fixture.Cluster.ClientEndpoints[id - 1] + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var cells = status.Lines.Single(line => line.StartsWith(fixture.Cluster.ClientEndpoints[id - 1] + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             Assert.Equal(10, cells.Length);
             Assert.Equal(id.ToString(), cells[1]);
             Assert.Contains(cells[2], new[] { "leader", "follower", "candidate", "precandidate" });
@@ -90,7 +90,7 @@ public sealed class CliCommandTests(InProcessCluster fixture) : IClassFixture<In
     [InlineData("get", "")]
     public async Task Usage_errors_exit_with_2(params string[] arguments)
     {
-        ToolRun run = await Kvraft(arguments);
+        var run = await Kvraft(arguments);
         Assert.Equal((2, ""), (run.ExitCode, run.Output));
         Assert.NotEmpty(run.Error);
     }
@@ -98,7 +98,7 @@ public sealed class CliCommandTests(InProcessCluster fixture) : IClassFixture<In
     [Fact]
     public async Task Missing_endpoints_are_a_usage_error()
     {
-        ToolRun run = await Tool.Kvraft("get", "k");
+        var run = await Tool.Kvraft("get", "k");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("KVRAFT_ENDPOINTS", run.Error, StringComparison.Ordinal);
     }
@@ -109,8 +109,8 @@ public sealed class CliCommandTests(InProcessCluster fixture) : IClassFixture<In
     [InlineData("status")]
     public async Task No_reachable_node_exits_with_3(params string[] arguments)
     {
-        string closed = $"{Bounded.DeadEndpoint()},{Bounded.DeadEndpoint()}";
-        ToolRun run = await Tool.Kvraft(["--endpoints", closed, "--timeout", "1", .. arguments]);
+        var closed = $"{Bounded.DeadEndpoint()},{Bounded.DeadEndpoint()}";
+        var run = await Tool.Kvraft(["--endpoints", closed, "--timeout", "1", .. arguments]);
         Assert.Equal(3, run.ExitCode);
     }
 }

@@ -11,7 +11,7 @@ public sealed class CodeStyleTests
     [Fact]
     public async Task The_tree_is_in_the_house_style_as_dotnet_format_verifies_it()
     {
-        ToolRun format = await Tool.DotnetAsync(
+        var format = await Tool.DotnetAsync(
             ["format", Path.Combine(PackedClient.RepositoryRoot, "KvRaft.sln"), "--verify-no-changes", "-v", "q"],
             FormatLimit, environment: PackedClient.BuildEnvironment, unset: PackedClient.InheritedBuildVariables());
 

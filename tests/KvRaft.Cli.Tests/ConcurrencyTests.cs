@@ -14,26 +14,34 @@ public sealed class ConcurrencyTests(Xunit.Abstractions.ITestOutputHelper output
     {
         using var folder = new TempFolder("kvraft-threads");
         await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, folder.Path, Bounded.ClusterOptions(LocalClusterMode.InProcess));
-        KvClient client = cluster.Client;
+        var client = cluster.Client;
         var failures = new Exception?[Threads];
         var watch = Stopwatch.StartNew();
-        Thread[] threads = Enumerable.Range(0, Threads).Select(index => new Thread(() => failures[index] = Capture(() => Work(client, index)))).ToArray();
-        foreach (Thread thread in threads) thread.Start();
-        foreach (Thread thread in threads) Assert.True(thread.Join(Bounded.Limit), "a thread did not finish in time");
+        var threads = Enumerable.Range(0, Threads).Select(index => new Thread(() => failures[index] = Capture(() => Work(client, index)))).ToArray();
+        foreach (var thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (var thread in threads)
+        {
+            Assert.True(thread.Join(Bounded.Limit), "a thread did not finish in time");
+        }
+
         output.WriteLine($"{Threads} threads x {Rounds} rounds x 4 calls in {watch.ElapsedMilliseconds} ms");
         Assert.All(failures, failure => Assert.Null(failure));
     }
 
     private static void Work(KvClient client, int index)
     {
-        string log = "";
+        var log = "";
         string? previous = null;
-        for (int round = 0; round < Rounds; round++)
+        for (var round = 0; round < Rounds; round++)
         {
             client.Put($"t{index}-put", $"v{round}");
             client.Append($"t{index}-log", $"{round},");
             log += $"{round},";
-            string next = $"c{round}";
+            var next = $"c{round}";
             Assert.Equal(new CasResult(true, next), client.CompareAndSet($"t{index}-cas", previous, next));
             previous = next;
             Assert.Equal($"v{round}", client.Get($"t{index}-put"));

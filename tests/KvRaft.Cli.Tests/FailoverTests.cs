@@ -14,18 +14,18 @@ public sealed class FailoverTests(Xunit.Abstractions.ITestOutputHelper output)
         using var folder = new TempFolder("kvraft-failover");
         await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, folder.Path, Bounded.ClusterOptions(LocalClusterMode.Processes));
         using var load = new AppendLoad(cluster.Client, Writers);
-        Task running = load.RunAsync();
+        var running = load.RunAsync();
         await Bounded.Wait(load.Reached(AcknowledgedBeforeKill));
-        int leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
+        var leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
         await cluster.KillAsync(leader);
-        int killedAt = load.Acknowledged;
+        var killedAt = load.Acknowledged;
         await Bounded.Wait(load.Reached(killedAt + AcknowledgedAfterKill));
         load.Stop();
         await Bounded.Wait(running);
         output.WriteLine($"killed node {leader} after {killedAt} acknowledged appends; {load.Acknowledged} in all, {load.Unknown} unknown");
-        for (int writer = 0; writer < Writers; writer++)
+        for (var writer = 0; writer < Writers; writer++)
         {
-            string? value = await Bounded.Wait(cluster.Client.GetAsync(AppendLoad.Key(writer)));
+            var value = await Bounded.Wait(cluster.Client.GetAsync(AppendLoad.Key(writer)));
             load.AssertExactlyOnce(writer, value);
         }
     }

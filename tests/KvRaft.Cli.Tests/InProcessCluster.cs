@@ -17,7 +17,11 @@ public sealed class InProcessCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_cluster is not null) await _cluster.DisposeAsync();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+
         _folder.Dispose();
     }
 }

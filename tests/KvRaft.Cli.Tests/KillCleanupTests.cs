@@ -10,7 +10,7 @@ public sealed class KillCleanupTests
     {
         using var folder = new TempFolder("kvraft-kill-cleanup");
         await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, folder.Path, Bounded.ClusterOptions(LocalClusterMode.Processes));
-        int processId = cluster.ProcessId(2) ?? throw new InvalidOperationException("node 2 is not a process");
+        var processId = cluster.ProcessId(2) ?? throw new InvalidOperationException("node 2 is not a process");
         string[] Leftovers() =>
         [
             .. Directory.EnumerateFiles(Path.GetTempPath(), $"clr-debug-pipe-{processId}-*"),

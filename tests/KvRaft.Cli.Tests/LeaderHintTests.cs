@@ -10,10 +10,10 @@ public sealed class LeaderHintTests
     public async Task A_client_that_knows_only_a_follower_writes_through_the_hint_without_client_peers()
     {
         using var folder = new TempFolder("kvraft-hint");
-        LocalClusterOptions options = Bounded.ClusterOptions(LocalClusterMode.Processes) with { ConfigureClientPeers = false };
+        var options = Bounded.ClusterOptions(LocalClusterMode.Processes) with { ConfigureClientPeers = false };
         await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, folder.Path, options);
-        int leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
-        string follower = cluster.ClientEndpoints[leader % cluster.NodeCount]; // node leader + 1 (wrapping)
+        var leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
+        var follower = cluster.ClientEndpoints[leader % cluster.NodeCount]; // node leader + 1 (wrapping)
 
         await using var client = KvClient.Connect([follower], Bounded.ClientOptions() with { OperationTimeout = TimeSpan.FromSeconds(5) });
         await Bounded.Wait(client.PutAsync("hinted", "v"));

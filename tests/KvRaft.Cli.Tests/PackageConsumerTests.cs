@@ -11,7 +11,7 @@ public sealed class PackageConsumerTests(PackedClient package) : IClassFixture<P
         string[] expected = [.. from assembly in (string[])["KvRaft.Assertions", "KvRaft.Client", "KvRaft.Protocol"]
                                 from extension in (string[])[".dll", ".pdb", ".xml"]
                                 select $"lib/net10.0/{assembly}{extension}"];
-        IReadOnlyList<string> entries = package.Entries();
+        var entries = package.Entries();
         Assert.Equal(expected, entries.Where(entry => entry.StartsWith("lib/", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         Assert.Contains("README.md", entries);
     }
@@ -19,7 +19,7 @@ public sealed class PackageConsumerTests(PackedClient package) : IClassFixture<P
     [Fact]
     public void Package_metadata_names_version_licence_readme_and_only_System_IO_Hashing_as_dependency()
     {
-        string nuspec = package.ReadEntry("KvRaft.Client.nuspec");
+        var nuspec = package.ReadEntry("KvRaft.Client.nuspec");
         Assert.Contains("<id>KvRaft.Client</id>", nuspec, StringComparison.Ordinal);
         Assert.Contains($"<version>{package.Version}</version>", nuspec, StringComparison.Ordinal);
         Assert.Contains("<license type=\"expression\">MIT</license>", nuspec, StringComparison.Ordinal);
@@ -32,7 +32,7 @@ public sealed class PackageConsumerTests(PackedClient package) : IClassFixture<P
     [Fact]
     public async Task Example_restores_the_package_from_the_local_feed_and_runs_every_operation_against_a_local_cluster()
     {
-        ToolRun build = await Tool.DotnetAsync(
+        var build = await Tool.DotnetAsync(
             ["build", package.ExampleFolder, "-c", "Release", "--disable-build-servers",
              "-p:KvRaftClientVersion=" + package.Version,
              "-p:RestorePackagesPath=" + Path.Combine(package.Tree, "packages"),
@@ -42,10 +42,10 @@ public sealed class PackageConsumerTests(PackedClient package) : IClassFixture<P
         Assert.True(Directory.Exists(Path.Combine(package.Tree, "packages", "kvraft.client", package.Version)), "the package was not restored from the local feed");
 
         await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, Path.Combine(package.Tree, "cluster"), Bounded.ClusterOptions(LocalClusterMode.Processes));
-        ToolRun run = await Tool.RunAsync(Path.Combine(package.ExampleFolder, "bin", "Release", "net10.0", "PackageConsumer.dll"), cluster.ClientEndpoints);
+        var run = await Tool.RunAsync(Path.Combine(package.ExampleFolder, "bin", "Release", "net10.0", "PackageConsumer.dll"), cluster.ClientEndpoints);
 
         Assert.True(run.ExitCode == 0, run.Error);
-        string[] lines = run.Lines;
+        var lines = run.Lines;
         Assert.StartsWith($"KvRaft.Client {package.Version}", lines[0], StringComparison.Ordinal);
         Assert.Equal(
             [

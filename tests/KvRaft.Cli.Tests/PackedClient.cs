@@ -26,11 +26,15 @@ public sealed class PackedClient : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        ToolRun pack = await Tool.DotnetAsync(
+        var pack = await Tool.DotnetAsync(
             ["pack", Path.Combine(RepositoryRoot, "src", "KvRaft.Client"), "-c", "Release", "--disable-build-servers",
              "-o", Path.Combine(Tree, "artifacts", "packages"), "--artifacts-path", Path.Combine(Tree, "build"), "-p:Version=" + Version],
             BuildLimit, environment: BuildEnvironment, unset: InheritedBuildVariables());
-        if (pack.ExitCode != 0) throw new InvalidOperationException($"dotnet pack failed ({pack.ExitCode}):\n{pack.Output}\n{pack.Error}");
+        if (pack.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet pack failed ({pack.ExitCode}):\n{pack.Output}\n{pack.Error}");
+        }
+
         CopyExample();
     }
 
@@ -43,15 +47,15 @@ public sealed class PackedClient : IAsyncLifetime
     /// <summary>The entries of the package (paths inside the zip).</summary>
     public IReadOnlyList<string> Entries()
     {
-        using ZipArchive zip = ZipFile.OpenRead(PackagePath);
+        using var zip = ZipFile.OpenRead(PackagePath);
         return zip.Entries.Select(entry => entry.FullName).ToList();
     }
 
     /// <summary>The text of one entry of the package.</summary>
     public string ReadEntry(string name)
     {
-        using ZipArchive zip = ZipFile.OpenRead(PackagePath);
-        ZipArchiveEntry entry = zip.GetEntry(name) ?? throw new InvalidOperationException($"{name} is not in the package");
+        using var zip = ZipFile.OpenRead(PackagePath);
+        var entry = zip.GetEntry(name) ?? throw new InvalidOperationException($"{name} is not in the package");
         using var reader = new StreamReader(entry.Open());
         return reader.ReadToEnd();
     }
@@ -73,16 +77,22 @@ public sealed class PackedClient : IAsyncLifetime
 
     private void CopyExample()
     {
-        string source = Path.Combine(RepositoryRoot, "examples", "PackageConsumer");
+        var source = Path.Combine(RepositoryRoot, "examples", "PackageConsumer");
         Directory.CreateDirectory(ExampleFolder);
-        foreach (string file in Directory.EnumerateFiles(source)) File.Copy(file, Path.Combine(ExampleFolder, Path.GetFileName(file)));
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(ExampleFolder, Path.GetFileName(file)));
+        }
     }
 
     private static string FindRepositoryRoot()
     {
         for (DirectoryInfo? folder = new(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
         {
-            if (File.Exists(Path.Combine(folder.FullName, "KvRaft.sln"))) return folder.FullName;
+            if (File.Exists(Path.Combine(folder.FullName, "KvRaft.sln")))
+            {
+                return folder.FullName;
+            }
         }
         throw new InvalidOperationException("no KvRaft.sln above " + AppContext.BaseDirectory);
     }

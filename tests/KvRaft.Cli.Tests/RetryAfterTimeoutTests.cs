@@ -11,9 +11,9 @@ public sealed class RetryAfterTimeoutTests
     {
         using var folder = new TempFolder("kvraft-paused");
         await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, folder.Path, Bounded.ClusterOptions(LocalClusterMode.Processes));
-        KvClient client = cluster.Client;
+        var client = cluster.Client;
         await Bounded.Wait(client.AppendAsync("log", "a;"));
-        int leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
+        var leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
         cluster.Pause(leader);
         try
         {
@@ -25,7 +25,7 @@ public sealed class RetryAfterTimeoutTests
         }
         await Bounded.Wait(client.AppendAsync("log", "c;"));
         await Bounded.Wait(client.AppendAsync("log", "d;"));
-        string[] tokens = (await Bounded.Wait(client.GetAsync("log")))!.Split(';', StringSplitOptions.RemoveEmptyEntries);
+        var tokens = (await Bounded.Wait(client.GetAsync("log")))!.Split(';', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(1, tokens.Count(t => t == "a"));
         Assert.InRange(tokens.Count(t => t == "b"), 0, 1);
         Assert.Equal(1, tokens.Count(t => t == "c"));

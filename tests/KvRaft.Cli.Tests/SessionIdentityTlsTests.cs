@@ -17,13 +17,13 @@ public sealed class SessionIdentityTlsTests(TlsProcessCluster fixture) : IClassF
         var certificates = fixture.Cluster.Certificates!;
         await Bounded.Wait(fixture.Cluster.Client.PutAsync("owned", "before")); // a leader is elected
         await using var owner = await RawTlsClient.ConnectToLeaderAsync(fixture.Cluster.ClientEndpoints, certificates, certificates.ClientCertificateFile, certificates.ClientKeyFile);
-        ulong session = owner.Registered;
+        var session = owner.Registered;
         Assert.Equal(ClientStatus.Ok, (await owner.CallAsync(Put(session, 1, "owned", "by the owner"))).Status);
 
         await using var other = await RawTlsClient.ConnectAsync(owner.Endpoint, certificates, certificates.NodeCertificateFile(2), certificates.NodeKeyFile(2));
-        ClientResponse next = await other.CallAsync(Put(session, 2, "owned", "stolen"));
+        var next = await other.CallAsync(Put(session, 2, "owned", "stolen"));
         Assert.Equal(ClientStatus.SessionNotOwned, next.Status);
-        ClientResponse replay = await other.CallAsync(Put(session, 1, "owned", "by the owner"));
+        var replay = await other.CallAsync(Put(session, 1, "owned", "by the owner"));
         Assert.Equal(ClientStatus.SessionNotOwned, replay.Status); // not even the owner's stored answer
 
         Assert.Equal("by the owner", await Bounded.Wait(fixture.Cluster.Client.GetAsync("owned")));
@@ -55,24 +55,27 @@ public sealed class SessionIdentityTlsTests(TlsProcessCluster fixture) : IClassF
         /// <summary>Registers a session at each endpoint in turn until the leader answers (bounded rounds).</summary>
         public static async Task<RawTlsClient> ConnectToLeaderAsync(IReadOnlyList<string> endpoints, CertificateFolder certificates, string certificateFile, string keyFile)
         {
-            for (int attempt = 0; attempt < 50 * endpoints.Count; attempt++)
+            for (var attempt = 0; attempt < 50 * endpoints.Count; attempt++)
             {
                 var client = await ConnectAsync(endpoints[attempt % endpoints.Count], certificates, certificateFile, keyFile);
-                ClientResponse answer = await client.CallAsync(new ClientRequest { Op = ClientOp.RegisterSession });
+                var answer = await client.CallAsync(new ClientRequest { Op = ClientOp.RegisterSession });
                 if (answer.Status == ClientStatus.Ok)
                 {
                     client.Registered = answer.ClientId;
                     return client;
                 }
                 await client.DisposeAsync();
-                if (attempt % endpoints.Count == endpoints.Count - 1) await Task.Delay(100); // no leader yet: a new round
+                if (attempt % endpoints.Count == endpoints.Count - 1)
+                {
+                    await Task.Delay(100); // no leader yet: a new round
+                }
             }
             throw new InvalidOperationException("no endpoint registered a session");
         }
 
         public static async Task<RawTlsClient> ConnectAsync(string endpoint, CertificateFolder certificates, string certificateFile, string keyFile)
         {
-            string[] parts = endpoint.Split(':');
+            var parts = endpoint.Split(':');
             var tcp = new TcpClient();
             await Bounded.Wait(tcp.ConnectAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
             var tls = new SslStream(tcp.GetStream());
@@ -104,9 +107,9 @@ public sealed class SessionIdentityTlsTests(TlsProcessCluster fixture) : IClassF
             var whole = new byte[FrameHeader.LengthBytes + (int)BitConverter.ToUInt32(header, 0)];
             header.CopyTo(whole, 0);
             await Bounded.Wait(_tls.ReadExactlyAsync(whole.AsMemory(FrameHeader.Bytes)).AsTask());
-            FrameDecodeResult decoded = FrameDecoder.Decode(whole);
+            var decoded = FrameDecoder.Decode(whole);
             Assert.Equal(FrameDecodeStatus.Frame, decoded.Status);
-            Assert.True(ClientResponseCodec.Parse(decoded.Body(whole.AsMemory()), out ClientResponse response).IsOk);
+            Assert.True(ClientResponseCodec.Parse(decoded.Body(whole.AsMemory()), out var response).IsOk);
             Assert.Equal(request.RequestId, response.RequestId);
             return response;
         }

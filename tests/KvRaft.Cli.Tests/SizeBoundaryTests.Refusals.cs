@@ -13,11 +13,11 @@ public sealed partial class SizeBoundaryTests
     {
         using var folder = new TempFolder("kvraft-size-over");
         await using var cluster = await StartAsync(folder);
-        byte[] over = new byte[ProtocolLimits.ValueBytesMax + 1];
+        var over = new byte[ProtocolLimits.ValueBytesMax + 1];
         await Assert.ThrowsAsync<KvTooLargeException>(() => Bounded.Wait(cluster.Client.PutAsync("k"u8.ToArray(), over)));
         using var socket = await ConnectToLeaderAsync(cluster);
         await socket.SendAsync(PutFrame(requestId: 41, valueBytes: ProtocolLimits.ValueBytesMax + 1));
-        ClientResponse answer = await Bounded.Wait(ReadResponseAsync(socket));
+        var answer = await Bounded.Wait(ReadResponseAsync(socket));
         Assert.Equal((41UL, ClientStatus.TooLarge), (answer.RequestId, answer.Status));
         Assert.Contains("ValueBytesMax", answer.Message, StringComparison.Ordinal);
         await socket.SendAsync(StatusFrame(requestId: 42)); // the connection stays open: the stream was intact
@@ -38,7 +38,7 @@ public sealed partial class SizeBoundaryTests
         BinaryPrimitives.WriteUInt64LittleEndian(head.AsSpan(FrameHeader.Bytes), 43);
         head[FrameHeader.Bytes + 8] = (byte)ClientOp.Put;
         await socket.SendAsync(head);
-        ClientResponse answer = await Bounded.Wait(ReadResponseAsync(socket));
+        var answer = await Bounded.Wait(ReadResponseAsync(socket));
         Assert.Equal((43UL, ClientStatus.TooLarge), (answer.RequestId, answer.Status));
         Assert.Equal(0, await Bounded.Wait(socket.ReceiveAsync(new byte[1].AsMemory()).AsTask())); // then closed
         await AssertEveryNodeServes(cluster);
@@ -49,7 +49,7 @@ public sealed partial class SizeBoundaryTests
     {
         using var folder = new TempFolder("kvraft-size-append");
         await using var cluster = await StartAsync(folder);
-        byte[] value = Filled(ProtocolLimits.ValueBytesMax, seed: 5);
+        var value = Filled(ProtocolLimits.ValueBytesMax, seed: 5);
         await Bounded.Wait(cluster.Client.PutAsync("full"u8.ToArray(), value));
         var error = await Assert.ThrowsAsync<KvTooLargeException>(() => Bounded.Wait(cluster.Client.AppendAsync("full"u8.ToArray(), "x"u8.ToArray())));
         Assert.False(KvOutcome.Classify(error));
@@ -62,8 +62,8 @@ public sealed partial class SizeBoundaryTests
     {
         using var folder = new TempFolder("kvraft-size-cli-over");
         await using var cluster = await StartAsync(folder);
-        string endpoints = string.Join(',', cluster.ClientEndpoints);
-        ToolRun put = await Tool.RunAsync("kvraft.dll", ["put", "big", "-", "--endpoints", endpoints], input: new string('v', ProtocolLimits.ValueBytesMax + 1));
+        var endpoints = string.Join(',', cluster.ClientEndpoints);
+        var put = await Tool.RunAsync("kvraft.dll", ["put", "big", "-", "--endpoints", endpoints], input: new string('v', ProtocolLimits.ValueBytesMax + 1));
         Assert.Equal(2, put.ExitCode);
         Assert.Contains("too large", put.Error, StringComparison.Ordinal);
         Assert.Contains(ProtocolLimits.ValueBytesMax.ToString(System.Globalization.CultureInfo.InvariantCulture), put.Error, StringComparison.Ordinal);
@@ -72,8 +72,8 @@ public sealed partial class SizeBoundaryTests
 
     private static async Task<Socket> ConnectToLeaderAsync(LocalCluster.LocalCluster cluster)
     {
-        int leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
-        string[] parts = cluster.ClientEndpoints[leader - 1].Split(':');
+        var leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
+        var parts = cluster.ClientEndpoints[leader - 1].Split(':');
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await Bounded.Wait(socket.ConnectAsync(parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
         return socket;
@@ -82,12 +82,12 @@ public sealed partial class SizeBoundaryTests
     /// <summary>A Put frame (client id 1, sequence 1, key "k") with a value of <paramref name="valueBytes"/>, written by hand: the codec refuses to write one over the limit.</summary>
     private static byte[] PutFrame(ulong requestId, int valueBytes)
     {
-        int body = ClientRequestCodec.FixedBytes + 8 + 8 + 2 + 1 + 4 + valueBytes;
+        var body = ClientRequestCodec.FixedBytes + 8 + 8 + 2 + 1 + 4 + valueBytes;
         var frame = new byte[FrameHeader.Bytes + body];
         BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)(body + 2));
         frame[4] = ProtocolLimits.Version;
         frame[5] = (byte)FrameType.ClientRequest;
-        Span<byte> fields = frame.AsSpan(FrameHeader.Bytes);
+        var fields = frame.AsSpan(FrameHeader.Bytes);
         BinaryPrimitives.WriteUInt64LittleEndian(fields, requestId);
         fields[8] = (byte)ClientOp.Put;
         BinaryPrimitives.WriteUInt64LittleEndian(fields[9..], 1);
@@ -108,19 +108,19 @@ public sealed partial class SizeBoundaryTests
 
     private static async Task<ClientResponse> ReadResponseAsync(Socket socket)
     {
-        byte[] length = await ReadExactlyAsync(socket, FrameHeader.LengthBytes);
-        byte[] rest = await ReadExactlyAsync(socket, (int)BinaryPrimitives.ReadUInt32LittleEndian(length));
+        var length = await ReadExactlyAsync(socket, FrameHeader.LengthBytes);
+        var rest = await ReadExactlyAsync(socket, (int)BinaryPrimitives.ReadUInt32LittleEndian(length));
         Assert.Equal((byte)FrameType.ClientResponse, rest[1]);
-        Assert.True(ClientResponseCodec.Parse(rest.AsMemory(2), out ClientResponse response).IsOk);
+        Assert.True(ClientResponseCodec.Parse(rest.AsMemory(2), out var response).IsOk);
         return response;
     }
 
     private static async Task<byte[]> ReadExactlyAsync(Socket socket, int bytes)
     {
         var buffer = new byte[bytes];
-        for (int read = 0; read < bytes;)
+        for (var read = 0; read < bytes;)
         {
-            int got = await socket.ReceiveAsync(buffer.AsMemory(read));
+            var got = await socket.ReceiveAsync(buffer.AsMemory(read));
             Assert.True(got > 0, "the connection closed before the answer");
             read += got;
         }

@@ -14,7 +14,7 @@ public sealed partial class SizeBoundaryTests(Xunit.Abstractions.ITestOutputHelp
     {
         using var folder = new TempFolder("kvraft-size-put");
         await using var cluster = await StartAsync(folder);
-        byte[] value = Filled(ProtocolLimits.ValueBytesMax, seed: 1);
+        var value = Filled(ProtocolLimits.ValueBytesMax, seed: 1);
         await Bounded.Wait(cluster.Client.PutAsync("big"u8.ToArray(), value));
         Assert.Equal(value, await Bounded.Wait(cluster.Client.GetBytesAsync("big"u8.ToArray())));
         await AssertEveryNodeServes(cluster);
@@ -25,11 +25,11 @@ public sealed partial class SizeBoundaryTests(Xunit.Abstractions.ITestOutputHelp
     {
         using var folder = new TempFolder("kvraft-size-cas");
         await using var cluster = await StartAsync(folder);
-        byte[] key = Filled(ProtocolLimits.KeyBytesMax, seed: 2);
-        byte[] first = Filled(ProtocolLimits.ValueBytesMax, seed: 3);
-        byte[] second = Filled(ProtocolLimits.ValueBytesMax, seed: 4);
+        var key = Filled(ProtocolLimits.KeyBytesMax, seed: 2);
+        var first = Filled(ProtocolLimits.ValueBytesMax, seed: 3);
+        var second = Filled(ProtocolLimits.ValueBytesMax, seed: 4);
         await Bounded.Wait(cluster.Client.PutAsync(key, first));
-        CasBytesResult result = await Bounded.Wait(cluster.Client.CompareAndSetAsync(key, first, second));
+        var result = await Bounded.Wait(cluster.Client.CompareAndSetAsync(key, first, second));
         Assert.True(result.Swapped);
         Assert.Equal(second, await Bounded.Wait(cluster.Client.GetBytesAsync(key)));
         await AssertEveryNodeServes(cluster);
@@ -40,12 +40,12 @@ public sealed partial class SizeBoundaryTests(Xunit.Abstractions.ITestOutputHelp
     {
         using var folder = new TempFolder("kvraft-size-concurrent");
         await using var cluster = await StartAsync(folder);
-        Task[] puts = Enumerable.Range(0, ConcurrentPuts)
+        var puts = Enumerable.Range(0, ConcurrentPuts)
             .Select(index => cluster.Client.PutAsync(Key(index), Filled(ProtocolLimits.ValueBytesMax, seed: 100 + index)))
             .ToArray();
         await Bounded.Wait(Task.WhenAll(puts).ContinueWith(_ => { }, TaskScheduler.Default)); // every put ended, one way or another
-        int ok = 0;
-        for (int index = 0; index < ConcurrentPuts; index++)
+        var ok = 0;
+        for (var index = 0; index < ConcurrentPuts; index++)
         {
             if (puts[index].IsCompletedSuccessfully)
             {
@@ -53,7 +53,7 @@ public sealed partial class SizeBoundaryTests(Xunit.Abstractions.ITestOutputHelp
                 Assert.Equal(Filled(ProtocolLimits.ValueBytesMax, seed: 100 + index), await Bounded.Wait(cluster.Client.GetBytesAsync(Key(index))));
                 continue;
             }
-            Exception error = puts[index].Exception!.InnerException!;
+            var error = puts[index].Exception!.InnerException!;
             output.WriteLine($"put {index}: {error.GetType().Name}: {error.Message}");
             Assert.True(error is KvNotAppliedException or KvOutcomeUnknownException, error.ToString()); // retryable or busy: a clear error, not a hang or a crash
         }
@@ -67,8 +67,8 @@ public sealed partial class SizeBoundaryTests(Xunit.Abstractions.ITestOutputHelp
         using var folder = new TempFolder("kvraft-size-cli");
         await using var cluster = await StartAsync(folder);
         string value = new('v', ProtocolLimits.ValueBytesMax);
-        string endpoints = string.Join(',', cluster.ClientEndpoints);
-        ToolRun put = await Tool.RunAsync("kvraft.dll", ["put", "big", "-", "--endpoints", endpoints], input: value);
+        var endpoints = string.Join(',', cluster.ClientEndpoints);
+        var put = await Tool.RunAsync("kvraft.dll", ["put", "big", "-", "--endpoints", endpoints], input: value);
         Assert.True(put.ExitCode == 0, put.Error);
         Assert.Equal(value, await Bounded.Wait(cluster.Client.GetAsync("big")));
         await AssertEveryNodeServes(cluster);
@@ -80,10 +80,10 @@ public sealed partial class SizeBoundaryTests(Xunit.Abstractions.ITestOutputHelp
     /// <summary>Every node process is alive, answers Status, and the cluster still takes a write.</summary>
     private static async Task AssertEveryNodeServes(LocalCluster.LocalCluster cluster)
     {
-        for (int id = 1; id <= cluster.NodeCount; id++)
+        for (var id = 1; id <= cluster.NodeCount; id++)
         {
             Assert.True(cluster.IsRunning(id), $"node {id} stopped");
-            NodeStatus status = await Bounded.Wait(cluster.Client.StatusAsync(cluster.ClientEndpoints[id - 1]));
+            var status = await Bounded.Wait(cluster.Client.StatusAsync(cluster.ClientEndpoints[id - 1]));
             Assert.Equal(id, status.NodeId);
         }
         await Bounded.Wait(cluster.Client.PutAsync("after", "still serving"));

@@ -58,7 +58,11 @@ public sealed class TlsClusterTests(TlsProcessCluster fixture) : IClassFixture<T
 
     private async Task AssertClusterServesAsync()
     {
-        for (int id = 1; id <= fixture.Cluster.NodeCount; id++) Assert.True(fixture.Cluster.IsRunning(id), $"node {id} stopped");
+        for (var id = 1; id <= fixture.Cluster.NodeCount; id++)
+        {
+            Assert.True(fixture.Cluster.IsRunning(id), $"node {id} stopped");
+        }
+
         await Bounded.Wait(fixture.Cluster.Client.PutAsync("still", "serving"));
     }
 }
@@ -78,7 +82,10 @@ public sealed class TlsPeerRefusalTests
         var options = new TransportOptions
         {
             // Claims to be node 1 (so it dials nodes 2 and 3), trusts the cluster's CA, presents node 1's certificate of another CA.
-            LocalNodeId = 1, ClusterId = 1, ListenHost = "127.0.0.1", ListenPort = 0,
+            LocalNodeId = 1,
+            ClusterId = 1,
+            ListenHost = "127.0.0.1",
+            ListenPort = 0,
             Peers = [new PeerEndpoint(2, "127.0.0.1", peerPorts[1]), new PeerEndpoint(3, "127.0.0.1", peerPorts[2])],
             Tls = new TlsFiles { CertificateFile = stranger.NodeCertificateFile(1), KeyFile = stranger.NodeKeyFile(1), TrustedCaFile = cluster.Certificates!.CaFile },
         };
@@ -87,7 +94,11 @@ public sealed class TlsPeerRefusalTests
             await transport.StartAsync();
             await Bounded.Wait(loggers.Refused);
         }
-        for (int id = 1; id <= 3; id++) Assert.True(cluster.IsRunning(id), $"node {id} stopped");
+        for (var id = 1; id <= 3; id++)
+        {
+            Assert.True(cluster.IsRunning(id), $"node {id} stopped");
+        }
+
         await Bounded.Wait(cluster.Client.PutAsync("after", "stranger"));
         Assert.Equal("stranger", await Bounded.Wait(cluster.Client.GetAsync("before")));
     }
@@ -117,8 +128,11 @@ public sealed class TlsPeerRefusalTests
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            string text = formatter(state, exception);
-            if (text.Contains("TLS handshake", StringComparison.Ordinal) && text.Contains(reason, StringComparison.Ordinal)) _refused.TrySetResult();
+            var text = formatter(state, exception);
+            if (text.Contains("TLS handshake", StringComparison.Ordinal) && text.Contains(reason, StringComparison.Ordinal))
+            {
+                _refused.TrySetResult();
+            }
         }
 
         public void Dispose()
@@ -140,7 +154,11 @@ public sealed class TlsProcessCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_cluster is not null) await _cluster.DisposeAsync();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+
         _folder.Dispose();
     }
 }

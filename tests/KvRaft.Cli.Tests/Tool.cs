@@ -26,14 +26,30 @@ internal static class Tool
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         start.Environment.Remove("KVRAFT_ENDPOINTS");
-        foreach (string name in unset ?? []) start.Environment.Remove(name);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet " + arguments[0]);
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        if (input is not null) await process.StandardInput.WriteAsync(input);
+        foreach (var name in unset ?? [])
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet " + arguments[0]);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+        }
+
         process.StandardInput.Close();
         using var overrun = new CancellationTokenSource(limit);
         try

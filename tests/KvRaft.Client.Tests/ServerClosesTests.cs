@@ -11,7 +11,7 @@ public sealed class ServerClosesTests
         await using var server = new FakeServer();
         await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
         await Bounded.Wait(client.PutAsync("k", "before"));
-        for (int round = 1; round <= 3; round++)
+        for (var round = 1; round <= 3; round++)
         {
             server.CloseConnections(); // the server's idle timeout
             await Bounded.Wait(client.AppendAsync("k", "+" + round));
@@ -25,7 +25,7 @@ public sealed class ServerClosesTests
     public async Task A_write_refused_as_SessionNotOwned_moves_to_a_new_session_and_applies_once()
     {
         await using var server = new FakeServer();
-        int refusals = 0;
+        var refusals = 0;
         server.Script = request => request.Op == ClientOp.Put && Interlocked.Increment(ref refusals) == 1 ? FakeReply.With(ClientStatus.SessionNotOwned) : null;
         await using var client = KvClient.Connect([server.Endpoint], Bounded.Options());
         await Bounded.Wait(client.PutAsync("k", "v"));

@@ -8,7 +8,11 @@ public sealed class SilenceWatchTests
     {
         var watch = new SilenceWatch(checksMax: 5);
         Assert.False(watch.IsSilent(receives: 7, pending: 3)); // the first check sets the baseline
-        for (int check = 1; check < 5; check++) Assert.False(watch.IsSilent(7, 3));
+        for (var check = 1; check < 5; check++)
+        {
+            Assert.False(watch.IsSilent(7, 3));
+        }
+
         Assert.True(watch.IsSilent(7, 3));
     }
 

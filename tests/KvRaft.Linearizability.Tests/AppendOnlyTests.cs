@@ -16,12 +16,12 @@ public sealed class AppendOnlyTests
     {
         var history = new History();
         var order = new List<string>();
-        for (int i = 1; i <= Short; i++)
+        for (var i = 1; i <= Short; i++)
         {
             history.Append(1, "k", $"s{i};", 10 * i, 10 * i + 5);
             order.Add($"s{i};");
         }
-        for (int j = 0; j < places.Length; j++)
+        for (var j = 0; j < places.Length; j++)
         {
             history.Append(2 + j, "k", $"L{j + 1};", 1, 10 * Short + 8);
             order.Insert(places[j] + j, $"L{j + 1};");
@@ -35,14 +35,14 @@ public sealed class AppendOnlyTests
     public void Appends_overlapping_a_long_run_are_placed_without_trying_every_place()
     {
         // Without the cut, each long append is tried at each of the 200 places: far beyond this budget.
-        CheckResult result = Overlapping([40, 90, 150, 199]).Check(SmallBudget);
+        var result = Overlapping([40, 90, 150, 199]).Check(SmallBudget);
         Assert.Equal(Verdict.Linearizable, result.Verdict);
     }
 
     [Fact]
     public void A_read_that_shows_two_appends_in_the_opposite_of_their_real_time_order_is_still_a_violation()
     {
-        CheckResult result = Overlapping([40, 90, 150, 199], order =>
+        var result = Overlapping([40, 90, 150, 199], order =>
         {
             int first = order.IndexOf("s10;"), second = order.IndexOf("s11;");
             (order[first], order[second]) = (order[second], order[first]);
@@ -54,7 +54,7 @@ public sealed class AppendOnlyTests
     [Fact]
     public void A_key_that_is_also_put_to_is_searched_as_before()
     {
-        History history = new History()
+        var history = new History()
             .Append(1, "k", "a", 0, 10)
             .Put(2, "k", "b", 1, 2)
             .Get(3, "k", "ba", 11, 12);

@@ -19,12 +19,12 @@ internal static class BruteForce
         {
             return true;
         }
-        foreach (Operation next in remaining.Where(o => IsMinimal(o, remaining)).ToList())
+        foreach (var next in remaining.Where(o => IsMinimal(o, remaining)).ToList())
         {
             if (Step(next, state) is string after)
             {
                 remaining.Remove(next);
-                bool found = Search(remaining, after);
+                var found = Search(remaining, after);
                 remaining.Add(next);
                 if (found)
                 {

@@ -10,7 +10,7 @@ public sealed class BudgetTests
     [Fact]
     public void StepBudgetSpent_GivesUnknownNotLinearizable()
     {
-        CheckResult result = HistoryChecker.Check(Sample(), new CheckOptions { MaxStepsPerKey = 10 });
+        var result = HistoryChecker.Check(Sample(), new CheckOptions { MaxStepsPerKey = 10 });
         Assert.Equal(Verdict.Unknown, result.Verdict);
         Assert.False(result.IsLinearizable);
         Assert.All(result.Keys, key => Assert.Equal(Verdict.Unknown, key.Verdict));
@@ -24,9 +24,9 @@ public sealed class BudgetTests
     [Fact]
     public void ViolationAndUnknownKeys_MakeTheWholeVerdictNotLinearizable()
     {
-        List<Operation> history = Sample();
+        var history = Sample();
         history.Add(new Operation(9, OperationKind.Get, "other", null, null, "never", 0, 1, OperationStatus.Completed));
-        CheckResult result = HistoryChecker.Check(history, new CheckOptions { MaxStepsPerKey = 10 });
+        var result = HistoryChecker.Check(history, new CheckOptions { MaxStepsPerKey = 10 });
         Assert.Equal(Verdict.NotLinearizable, result.Verdict);
         Assert.Contains(result.Keys, key => key.Verdict == Verdict.Unknown);
     }
@@ -37,7 +37,7 @@ public sealed class BudgetTests
         using var cancellation = new CancellationTokenSource();
         cancellation.Cancel();
         var shape = new WorkloadShape(Clients: 6, OperationsPerClient: 2_000, Keys: 1, Seed: 3);
-        CheckResult result = HistoryChecker.Check(Workload.Generate(shape), new CheckOptions { Cancellation = cancellation.Token });
+        var result = HistoryChecker.Check(Workload.Generate(shape), new CheckOptions { Cancellation = cancellation.Token });
         Assert.Equal(Verdict.Unknown, result.Verdict);
     }
 }

@@ -24,7 +24,7 @@ public sealed class CasTests
     [Fact]
     public void ConcurrentCas_OnlyOneCanWin()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Cas(2, "k", "a", "b", true, 20, 100)
             .Cas(3, "k", "a", "c", true, 20, 100);
@@ -34,8 +34,8 @@ public sealed class CasTests
     [Fact]
     public void UnknownCas_MayOrMayNotTakeEffect()
     {
-        History seen = new History().Put(1, "k", "a", 0, 10).Cas(2, "k", "a", "b", null, 20, 30).Get(3, "k", "b", 40, 50);
-        History unseen = new History().Put(1, "k", "a", 0, 10).Cas(2, "k", "a", "b", null, 20, 30).Get(3, "k", "a", 40, 50);
+        var seen = new History().Put(1, "k", "a", 0, 10).Cas(2, "k", "a", "b", null, 20, 30).Get(3, "k", "b", 40, 50);
+        var unseen = new History().Put(1, "k", "a", 0, 10).Cas(2, "k", "a", "b", null, 20, 30).Get(3, "k", "a", 40, 50);
         Assert.True(seen.Check().IsLinearizable);
         Assert.True(unseen.Check().IsLinearizable);
     }

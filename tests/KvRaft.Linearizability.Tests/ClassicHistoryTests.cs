@@ -23,7 +23,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void StaleReadAfterCompletedWrite_IsNotLinearizable()
     {
-        CheckResult result = new History()
+        var result = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(1, "k", "b", 20, 30)
             .Get(2, "k", "a", 40, 50)
@@ -34,7 +34,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void ReadConcurrentWithWrite_MaySeeOldOrNew()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(1, "k", "b", 20, 60)
             .Get(2, "k", "a", 25, 30)
@@ -45,7 +45,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void ReadSeeingNewThenLaterReadSeeingOld_IsNotLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(1, "k", "b", 20, 60)
             .Get(2, "k", "b", 25, 30)
@@ -56,7 +56,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void ConcurrentPuts_ReadersSeeingThemInOppositeOrders_IsNotLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 100)
             .Put(2, "k", "b", 0, 100)
             .Get(3, "k", "a", 10, 20).Get(3, "k", "b", 30, 40)
@@ -67,7 +67,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void ConcurrentPuts_ReadersSeeingThemInTheSameOrder_IsLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 100)
             .Put(2, "k", "b", 0, 100)
             .Get(3, "k", "a", 10, 20).Get(3, "k", "b", 30, 40)
@@ -82,7 +82,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void ConcurrentAppends_ReadInOneOrder_IsLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Append(1, "k", "a", 0, 100)
             .Append(2, "k", "b", 0, 100)
             .Get(3, "k", "ba", 110, 120)
@@ -93,7 +93,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void ConcurrentAppends_ReadInBothOrders_IsNotLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Append(1, "k", "a", 0, 100)
             .Append(2, "k", "b", 0, 100)
             .Get(3, "k", "ab", 110, 120)
@@ -104,7 +104,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void SequentialAppends_ReadOutOfOrder_IsNotLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Append(1, "k", "a", 0, 10)
             .Append(1, "k", "b", 20, 30)
             .Get(2, "k", "ba", 40, 50);
@@ -118,14 +118,14 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void DeleteThenGet_SeesDeletedValue_IsNotLinearizable()
     {
-        History history = new History().Put(1, "k", "a", 0, 10).Delete(1, "k", 20, 30).Get(2, "k", "a", 40, 50);
+        var history = new History().Put(1, "k", "a", 0, 10).Delete(1, "k", 20, 30).Get(2, "k", "a", 40, 50);
         Assert.Equal(Verdict.NotLinearizable, history.Check().Verdict);
     }
 
     [Fact]
     public void UnknownOutcomeWrite_SeenLater_IsLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(2, "k", "b", 20, 30, Unknown)
             .Get(3, "k", "a", 40, 50)
@@ -136,7 +136,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void UnknownOutcomeWrite_NeverSeen_IsLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(2, "k", "b", 20, 30, Unknown)
             .Get(3, "k", "a", 40, 50)
@@ -147,7 +147,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void UnknownOutcomeWrite_SeenThenUnseen_IsNotLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(2, "k", "b", 20, 30, Unknown)
             .Get(3, "k", "b", 40, 50)
@@ -158,7 +158,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void UnknownOutcomeWrite_SeenBeforeItsCall_IsNotLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Get(3, "k", "b", 0, 10)
             .Put(2, "k", "b", 20, 30, Unknown);
         Assert.Equal(Verdict.NotLinearizable, history.Check().Verdict);
@@ -167,7 +167,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void FailedWrite_SeenByRead_IsNotLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(2, "k", "b", 20, 30, Failed)
             .Get(3, "k", "b", 40, 50);
@@ -182,7 +182,7 @@ public sealed class ClassicHistoryTests
     public void ManyUnknownWritesNeverSeen_AreLeftOut()
     {
         var history = new History().Put(1, "k", "a", 0, 10);
-        for (int i = 0; i < 40; i++)
+        for (var i = 0; i < 40; i++)
         {
             history.Put(2 + i, "k", $"lost-{i}", 20 + i, 30 + i, Unknown);
         }
@@ -193,7 +193,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void UnseenUnknownWrite_NeededByAFailedCas_IsLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "e", 0, 10)
             .Put(2, "k", "v", 20, 30, Unknown)
             .Cas(3, "k", "e", "x", false, 40, 50);
@@ -203,7 +203,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void UnknownWrite_SeenOnlyThroughAnUnknownCas_IsLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(2, "k", "v", 20, 30, Unknown)
             .Cas(3, "k", "v", "c", null, 40, 50)
@@ -214,7 +214,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void UnknownWrite_SeenExactly_MustPrecedeLaterReads()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 0, 10)
             .Put(2, "k", "v", 20, 30, Unknown)
             .Get(3, "k", "v", 40, 50)
@@ -227,7 +227,7 @@ public sealed class ClassicHistoryTests
     [Fact]
     public void UnknownPutOfAValueAlsoBuiltByAppends_IsLinearizable()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "x", 0, 10)
             .Append(1, "k", "y", 20, 30)
             .Put(2, "k", "xy", 35, 36, Unknown)

@@ -29,14 +29,14 @@ public sealed class HistoryReaderTests
     [Fact]
     public void CasLine_ParsesExpectedValueAndOutput()
     {
-        Operation cas = HistoryReader.ParseLine("""{"client":1,"op":"cas","key":"k","expected":"","value":"a","output":"true","call":1,"return":2,"ok":true}""");
+        var cas = HistoryReader.ParseLine("""{"client":1,"op":"cas","key":"k","expected":"","value":"a","output":"true","call":1,"return":2,"ok":true}""");
         Assert.Equal((OperationKind.Cas, "", "a", "true"), (cas.Kind, cas.Expected, cas.Value, cas.Output));
     }
 
     [Fact]
     public void UnknownFieldsAndEscapes_AreHandled()
     {
-        Operation put = HistoryReader.ParseLine("""{"client":1,"op":"put","key":"k\u00e9","value":"a\"b","call":1,"return":2,"ok":true,"extra":{"x":[1,2]}}""");
+        var put = HistoryReader.ParseLine("""{"client":1,"op":"put","key":"k\u00e9","value":"a\"b","call":1,"return":2,"ok":true,"extra":{"x":[1,2]}}""");
         Assert.Equal(("ké", "a\"b"), (put.Key, put.Value));
     }
 
@@ -57,7 +57,7 @@ public sealed class HistoryReaderTests
     [InlineData("""[1, 2]""", "expected one JSON object")]
     public void MalformedLine_IsAnErrorNamingTheLineAndTheReason(string line, string reason)
     {
-        string text = FormatExample + "\n\n" + line + "\n";
+        var text = FormatExample + "\n\n" + line + "\n";
         var error = Assert.Throws<HistoryFormatException>(() => HistoryReader.Read(new StringReader(text)).ToList());
         Assert.Equal(5, error.Line);
         Assert.StartsWith("history line 5: ", error.Message, StringComparison.Ordinal);
@@ -67,11 +67,11 @@ public sealed class HistoryReaderTests
     [Fact]
     public void CheckFile_ReadsAndChecksAFile()
     {
-        string path = Path.GetTempFileName();
+        var path = Path.GetTempFileName();
         try
         {
             File.WriteAllText(path, FormatExample);
-            CheckResult result = HistoryChecker.CheckFile(path);
+            var result = HistoryChecker.CheckFile(path);
             Assert.True(result.IsLinearizable, result.Describe());
             Assert.Equal(3, result.OperationCount);
             Assert.Equal(["k17", "k4"], result.Keys.Select(k => k.Key));

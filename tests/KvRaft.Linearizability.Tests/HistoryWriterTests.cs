@@ -19,7 +19,7 @@ public sealed class HistoryWriterTests
         ];
         using var stream = new MemoryStream();
         HistoryWriter.Write(stream, operations);
-        string text = Encoding.UTF8.GetString(stream.ToArray());
+        var text = Encoding.UTF8.GetString(stream.ToArray());
         List<Operation> read = [.. HistoryReader.Read(new StringReader(text))];
         Assert.Equal(5, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Equal(operations.OrderBy(o => o.CallNanoseconds), read.Select(o => o with { Line = 0 }));

@@ -8,7 +8,7 @@ public sealed class KeyIndependenceTests
     [Fact]
     public void ViolationOnOneKey_LeavesTheOtherKeysLinearizable()
     {
-        CheckResult result = new History()
+        var result = new History()
             .Put(1, "good", "a", 0, 10).Get(2, "good", "a", 20, 30)
             .Put(1, "bad", "x", 0, 10).Get(2, "bad", "", 20, 30)
             .Check();
@@ -20,7 +20,7 @@ public sealed class KeyIndependenceTests
     [Fact]
     public void SameValuesOnDifferentKeys_DoNotInterfere()
     {
-        CheckResult result = new History()
+        var result = new History()
             .Put(1, "a", "v", 0, 10)
             .Get(2, "b", "", 20, 30)
             .Put(1, "b", "v", 40, 50)
@@ -34,11 +34,11 @@ public sealed class KeyIndependenceTests
     public void ManyKeys_AreAllReported_InKeyOrder()
     {
         var history = new History();
-        for (int i = 0; i < 100; i++)
+        for (var i = 0; i < 100; i++)
         {
             history.Put(i, $"k{i:D3}", "v", i, i + 5).Get(i, $"k{i:D3}", "v", i + 10, i + 15);
         }
-        CheckResult result = history.Check();
+        var result = history.Check();
         Assert.True(result.IsLinearizable);
         Assert.Equal(Enumerable.Range(0, 100).Select(i => $"k{i:D3}"), result.Keys.Select(k => k.Key));
     }

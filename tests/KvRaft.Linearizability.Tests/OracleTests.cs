@@ -17,13 +17,13 @@ public sealed class OracleTests
     [Fact]
     public void SmallRandomHistories_GetTheSameVerdictAsBruteForce()
     {
-        int[] verdicts = new int[2];
+        var verdicts = new int[2];
         Operations.Array[1, 10].Array[3_000].Sample(histories =>
         {
-            foreach (Operation[] history in histories)
+            foreach (var history in histories)
             {
-                bool expected = BruteForce.IsLinearizable(history);
-                CheckResult result = HistoryChecker.Check(history);
+                var expected = BruteForce.IsLinearizable(history);
+                var result = HistoryChecker.Check(history);
                 verdicts[expected ? 1 : 0]++;
                 Assert.True(result.IsLinearizable == expected,
                     $"brute force says {expected}\n{string.Join("\n", history.Select(o => $"{OperationFormatter.Format(o, 0)} {o.CallNanoseconds}..{o.ReturnNanoseconds} ns"))}\n{result.Describe()}");
@@ -34,8 +34,8 @@ public sealed class OracleTests
 
     private static Operation Build(int kind, long call, long returned, int pick, int outcome)
     {
-        OperationStatus status = outcome < 70 ? OperationStatus.Completed : outcome < 90 ? OperationStatus.Unknown : OperationStatus.Failed;
-        string written = Written[pick % Written.Length];
+        var status = outcome < 70 ? OperationStatus.Completed : outcome < 90 ? OperationStatus.Unknown : OperationStatus.Failed;
+        var written = Written[pick % Written.Length];
         var get = new Operation(0, OperationKind.Get, "k", null, null, Read[pick % Read.Length], call, returned, status);
         return kind switch
         {

@@ -17,9 +17,9 @@ public sealed class PropertyTests(ITestOutputHelper output)
     public void HistoriesOfAReferenceRun_WithIntervalsAroundTheirPoints_AreLinearizable() =>
         Shapes.Array[150].Sample(shapes =>
         {
-            foreach (WorkloadShape shape in shapes)
+            foreach (var shape in shapes)
             {
-                CheckResult result = HistoryChecker.Check(Workload.Generate(shape));
+                var result = HistoryChecker.Check(Workload.Generate(shape));
                 Assert.True(result.IsLinearizable, $"{shape}\n{result.Describe()}");
             }
         }, seed: Seed, iter: 1, threads: 1);
@@ -28,16 +28,16 @@ public sealed class PropertyTests(ITestOutputHelper output)
     public void HistoriesWithAGetReadingAValueNeverWritten_AreNotLinearizable() =>
         Shapes.Array[150].Sample(shapes =>
         {
-            foreach (WorkloadShape shape in shapes)
+            foreach (var shape in shapes)
             {
-                List<Operation> history = Workload.Generate(shape);
-                int target = history.FindIndex(o => o.Kind == OperationKind.Get && o.Status == OperationStatus.Completed);
+                var history = Workload.Generate(shape);
+                var target = history.FindIndex(o => o.Kind == OperationKind.Get && o.Status == OperationStatus.Completed);
                 if (target < 0)
                 {
                     continue;
                 }
                 history[target] = history[target] with { Output = "never-written" };
-                CheckResult result = HistoryChecker.Check(history);
+                var result = HistoryChecker.Check(history);
                 Assert.True(result.Verdict == Verdict.NotLinearizable, $"{shape}\n{result.Describe()}");
                 Assert.Same(history[target], Assert.Single(result.Violations).Stuck);
             }
@@ -48,7 +48,7 @@ public sealed class PropertyTests(ITestOutputHelper output)
     {
         var shape = new WorkloadShape(Clients: 6, OperationsPerClient: 2_000, Keys: 1, Seed: 2024);
         var options = new CheckOptions { MaxStepsPerKey = 20_000_000, TimeoutPerKey = TimeSpan.FromSeconds(20) };
-        CheckResult result = HistoryChecker.Check(Workload.Generate(shape), options);
+        var result = HistoryChecker.Check(Workload.Generate(shape), options);
         output.WriteLine($"{shape}: {result.Describe()}steps: {result.Keys[0].Steps}, search {result.Keys[0].Elapsed.TotalMilliseconds:0} ms");
         Assert.True(result.Verdict == Verdict.Linearizable, $"{shape}\n{result.Describe()}");
     }
@@ -58,11 +58,11 @@ public sealed class PropertyTests(ITestOutputHelper output)
     {
         // Unknown outcomes are left out here: proving a violation explores every placement of them (see docs/linearizability.md).
         var shape = new WorkloadShape(Clients: 6, OperationsPerClient: 2_000, Keys: 1, Seed: 7, UnknownRate: 0);
-        List<Operation> history = Workload.Generate(shape);
-        int target = history.FindLastIndex(o => o.Kind == OperationKind.Get && o.Status == OperationStatus.Completed);
+        var history = Workload.Generate(shape);
+        var target = history.FindLastIndex(o => o.Kind == OperationKind.Get && o.Status == OperationStatus.Completed);
         history[target] = history[target] with { Output = "never-written" };
         var options = new CheckOptions { MaxStepsPerKey = 20_000_000, TimeoutPerKey = TimeSpan.FromSeconds(20) };
-        CheckResult result = HistoryChecker.Check(history, options);
+        var result = HistoryChecker.Check(history, options);
         output.WriteLine($"{shape}: {result.Describe(prefixShown: 3)}steps: {result.Keys[0].Steps}, search {result.Keys[0].Elapsed.TotalMilliseconds:0} ms");
         Assert.True(result.Verdict == Verdict.NotLinearizable, $"{shape}\n{result.Describe()}");
     }

@@ -9,14 +9,14 @@ public sealed class ReportTests(ITestOutputHelper output)
     [Fact]
     public void StaleRead_IsReportedWithStuckOperationConcurrentOnesAndPrefix()
     {
-        History history = new History()
+        var history = new History()
             .Put(1, "k", "a", 100, 110)
             .Put(1, "k", "b", 120, 130)
             .Get(3, "k", "b", 125, 140)
             .Get(2, "k", "a", 140, 150);
-        CheckResult result = history.Check();
+        var result = history.Check();
         output.WriteLine(result.Describe());
-        Violation violation = Assert.Single(result.Violations);
+        var violation = Assert.Single(result.Violations);
         Assert.Equal("k", violation.Key);
         Assert.Same(history.Operations[3], violation.Stuck);
         Assert.Equal([history.Operations[2]], violation.Concurrent);
@@ -27,8 +27,8 @@ public sealed class ReportTests(ITestOutputHelper output)
     [Fact]
     public void Description_ShowsClientOpKeyValuesAndMillisecondsAfterTheFirstCall()
     {
-        CheckResult result = new History().Put(1, "k", "a", 100, 110).Get(2, "k", "zz", 120, 130).Check();
-        string text = result.Describe();
+        var result = new History().Put(1, "k", "a", 100, 110).Get(2, "k", "zz", 120, 130).Check();
+        var text = result.Describe();
         output.WriteLine(text);
         Assert.Contains("NotLinearizable", text, StringComparison.Ordinal);
         Assert.Contains("client 2 get \"k\" -> \"zz\"  [20.000 .. 30.000 ms] ok", text, StringComparison.Ordinal);
@@ -40,12 +40,12 @@ public sealed class ReportTests(ITestOutputHelper output)
     public void LongPrefix_ShowsOnlyItsLastOperations()
     {
         var history = new History();
-        for (int i = 0; i < 50; i++)
+        for (var i = 0; i < 50; i++)
         {
             history.Put(1, "k", $"v{i}", 10 * i, 10 * i + 5);
         }
         history.Get(2, "k", "v3", 1000, 1010);
-        string text = Assert.Single(history.Check().Violations).Describe(prefixShown: 5);
+        var text = Assert.Single(history.Check().Violations).Describe(prefixShown: 5);
         Assert.Contains("... 45 earlier operations not shown", text, StringComparison.Ordinal);
         Assert.Contains("#50 client 1 put", text, StringComparison.Ordinal);
         Assert.DoesNotContain("#45 ", text, StringComparison.Ordinal);

@@ -12,13 +12,13 @@ public sealed class SampleFileTests(ITestOutputHelper output)
     public void GeneratedHistoryFile_OfSixtyThousandOperationsOverFortyKeys_IsLinearizable()
     {
         var shape = new WorkloadShape(Clients: 12, OperationsPerClient: 5_000, Keys: 40, Seed: 99);
-        string path = Path.Combine(Path.GetTempPath(), $"kvraft-history-{Environment.ProcessId}.jsonl");
+        var path = Path.Combine(Path.GetTempPath(), $"kvraft-history-{Environment.ProcessId}.jsonl");
         try
         {
             File.WriteAllLines(path, Workload.Generate(shape).Select(ToJson));
-            long start = Stopwatch.GetTimestamp();
-            CheckResult result = HistoryChecker.CheckFile(path);
-            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            var start = Stopwatch.GetTimestamp();
+            var result = HistoryChecker.CheckFile(path);
+            var elapsed = Stopwatch.GetElapsedTime(start);
             output.WriteLine($"{shape}: {new FileInfo(path).Length / 1024} KiB, read and checked in {elapsed.TotalMilliseconds:0} ms");
             output.WriteLine(result.Describe());
             Assert.True(result.IsLinearizable, result.Describe());

@@ -19,18 +19,18 @@ internal static class Workload
     public static List<Operation> Generate(WorkloadShape shape)
     {
         var random = new Random(shape.Seed);
-        int[] order = LinearizationOrder(shape, random);
+        var order = LinearizationOrder(shape, random);
         var reference = new Dictionary<string, string>();
         var points = new List<long>[shape.Clients];
         var drafts = new List<Operation>[shape.Clients];
-        for (int client = 0; client < shape.Clients; client++)
+        for (var client = 0; client < shape.Clients; client++)
         {
             points[client] = [];
             drafts[client] = [];
         }
-        for (int i = 0; i < order.Length; i++)
+        for (var i = 0; i < order.Length; i++)
         {
-            int client = order[i];
+            var client = order[i];
             points[client].Add((i + 1) * Spacing);
             drafts[client].Add(Apply(client, drafts[client].Count, shape, random, reference));
         }
@@ -47,14 +47,14 @@ internal static class Workload
     /// <summary>Runs one operation against the reference at its linearization point.</summary>
     private static Operation Apply(int client, int sequence, WorkloadShape shape, Random random, Dictionary<string, string> reference)
     {
-        string key = $"k{random.Next(shape.Keys)}";
-        string value = $"v-{client}-{sequence}";
-        string current = reference.GetValueOrDefault(key, "");
-        double roll = random.NextDouble();
-        OperationStatus status = roll < shape.FailedRate ? OperationStatus.Failed
+        var key = $"k{random.Next(shape.Keys)}";
+        var value = $"v-{client}-{sequence}";
+        var current = reference.GetValueOrDefault(key, "");
+        var roll = random.NextDouble();
+        var status = roll < shape.FailedRate ? OperationStatus.Failed
             : roll < shape.FailedRate + shape.UnknownRate ? OperationStatus.Unknown
             : OperationStatus.Completed;
-        bool applies = status == OperationStatus.Completed || (status == OperationStatus.Unknown && random.Next(2) == 0);
+        var applies = status == OperationStatus.Completed || (status == OperationStatus.Unknown && random.Next(2) == 0);
         var operation = new Operation(client, OperationKind.Get, key, null, null, current, 0, 0, status);
         switch (random.Next(100))
         {
@@ -70,10 +70,10 @@ internal static class Workload
                 Write(reference, key, "", applies);
                 return operation with { Kind = OperationKind.Delete, Output = null };
             default:
-                string expected = random.Next(2) == 0 ? current : $"v-{random.Next(shape.Clients)}-{random.Next(sequence + 1)}";
-                bool swapped = expected == current;
+                var expected = random.Next(2) == 0 ? current : $"v-{random.Next(shape.Clients)}-{random.Next(sequence + 1)}";
+                var swapped = expected == current;
                 Write(reference, key, swapped ? value : current, applies);
-                string? output = status == OperationStatus.Completed ? (swapped ? "true" : "false") : null;
+                var output = status == OperationStatus.Completed ? (swapped ? "true" : "false") : null;
                 return operation with { Kind = OperationKind.Cas, Value = value, Expected = expected, Output = output };
         }
     }
@@ -89,13 +89,13 @@ internal static class Workload
     /// <summary>Gives each of one client's operations an interval around its point, not overlapping the next.</summary>
     private static IEnumerable<Operation> Intervals(List<Operation> drafts, List<long> points, Random random)
     {
-        long earliestCall = Math.Max(0, points.Count == 0 ? 0 : points[0] - 20 * Spacing);
-        for (int i = 0; i < drafts.Count; i++)
+        var earliestCall = Math.Max(0, points.Count == 0 ? 0 : points[0] - 20 * Spacing);
+        for (var i = 0; i < drafts.Count; i++)
         {
-            long point = points[i];
-            long split = i + 1 < points.Count ? random.NextInt64(point, points[i + 1]) : point + random.NextInt64(20 * Spacing);
-            long call = random.NextInt64(earliestCall, point + 1);
-            long returned = random.NextInt64(point, split + 1);
+            var point = points[i];
+            var split = i + 1 < points.Count ? random.NextInt64(point, points[i + 1]) : point + random.NextInt64(20 * Spacing);
+            var call = random.NextInt64(earliestCall, point + 1);
+            var returned = random.NextInt64(point, split + 1);
             earliestCall = split + 1;
             yield return drafts[i] with { CallNanoseconds = call, ReturnNanoseconds = returned };
         }

@@ -25,10 +25,14 @@ internal static class AcknowledgedWrites
         foreach (var key in records.Where(MayChange).GroupBy(r => r.Key, StringComparer.Ordinal))
         {
             OperationRecord[] writes = [.. key];
-            foreach (OperationRecord write in writes.Where(IsAcknowledgedChange))
+            foreach (var write in writes.Where(IsAcknowledgedChange))
             {
                 OperationRecord[] later = [.. writes.Where(other => other != write && !(other.Ok == true && other.ReturnNanoseconds < write.CallNanoseconds))];
-                if (later.Any(Replaces)) continue;
+                if (later.Any(Replaces))
+                {
+                    continue;
+                }
+
                 expectations.Add(new Expectation(key.Key, write.Value!, later.Length == 0 && write.Kind != OperationKind.Append, write));
             }
         }

@@ -22,13 +22,17 @@ internal static class ChaosSchedule
         int[] firstClasses = [0, 1, 2];
         random.Shuffle(firstClasses);
         var steps = new List<FaultStep>();
-        double atSeconds = 2 + random.NextDouble() * 2;
-        for (int count = 0; ; count++)
+        var atSeconds = 2 + random.NextDouble() * 2;
+        for (var count = 0; ; count++)
         {
-            FaultKind[] kinds = Classes[count < firstClasses.Length ? firstClasses[count] : random.Next(Classes.Length)];
-            FaultKind disruption = kinds[random.Next(kinds.Length)];
-            double recoverSeconds = atSeconds + 1.5 + random.NextDouble() * 2;
-            if (recoverSeconds > duration.TotalSeconds - 2) return steps;
+            var kinds = Classes[count < firstClasses.Length ? firstClasses[count] : random.Next(Classes.Length)];
+            var disruption = kinds[random.Next(kinds.Length)];
+            var recoverSeconds = atSeconds + 1.5 + random.NextDouble() * 2;
+            if (recoverSeconds > duration.TotalSeconds - 2)
+            {
+                return steps;
+            }
+
             steps.Add(new FaultStep(disruption, TimeSpan.FromSeconds(atSeconds)));
             steps.Add(new FaultStep(RecoveryOf(disruption), TimeSpan.FromSeconds(recoverSeconds)));
             atSeconds = recoverSeconds + 1 + random.NextDouble() * 2;

@@ -23,23 +23,26 @@ public sealed class ChaosTests(ITestOutputHelper output)
     [Fact]
     public async Task Cluster_under_seeded_kills_pauses_and_partitions_stays_linearizable_and_keeps_every_acknowledged_write()
     {
-        int seed = int.TryParse(Environment.GetEnvironmentVariable("KVRAFT_CHAOS_SEED"), out int chosen) ? chosen : DefaultSeed;
-        IReadOnlyList<FaultStep> schedule = ChaosSchedule.Create(seed, Workload.Duration);
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("KVRAFT_CHAOS_SEED"), out var chosen) ? chosen : DefaultSeed;
+        var schedule = ChaosSchedule.Create(seed, Workload.Duration);
         output.WriteLine($"chaos seed {seed} (set KVRAFT_CHAOS_SEED to replay): {string.Join(", ", schedule.Select(s => $"{s.Name}@{s.At.TotalSeconds:0.0}s"))}");
-        string directory = Path.Combine(Path.GetTempPath(), "kvraft-chaos-" + Guid.NewGuid().ToString("N"));
+        var directory = Path.Combine(Path.GetTempPath(), "kvraft-chaos-" + Guid.NewGuid().ToString("N"));
         try
         {
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, directory, new LocalCluster.LocalClusterOptions { LinkRelays = true });
-            await using KvClient client = cluster.CreateClient(new KvClientOptions { OperationTimeout = Workload.OperationTimeout });
+            await using var client = cluster.CreateClient(new KvClientOptions { OperationTimeout = Workload.OperationTimeout });
             var faults = new FaultInjector(cluster, schedule);
-            RunData run = await LoadRun.RunAsync(Workload with { Seed = seed }, client, faults, null, CancellationToken.None);
+            var run = await LoadRun.RunAsync(Workload with { Seed = seed }, client, faults, null, CancellationToken.None);
             await faults.RecoverAllAsync();
             Report(run);
             await VerifyAsync(client, run);
         }
         finally
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 
@@ -47,7 +50,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
     {
         RunSummary summary = RunSummary.Of(run);
         output.WriteLine($"{summary.Operations} operations: {summary.Succeeded} ok, {summary.Failed} failed, {summary.Unknown} unknown; {run.Faults.Count} faults applied");
-        foreach (FaultImpact fault in summary.Faults)
+        foreach (var fault in summary.Faults)
         {
             output.WriteLine($"  {fault.AtSeconds,5:0.0} s  {fault.Label,-24} unavailable {(fault.UnavailableMilliseconds is { } ms ? $"{ms:0} ms" : "-"),8}  p99 before {fault.Before.P99Milliseconds:0.0} ms, after {fault.After.P99Milliseconds:0.0} ms");
         }
@@ -57,20 +60,20 @@ public sealed class ChaosTests(ITestOutputHelper output)
     private async Task VerifyAsync(KvClient client, RunData run)
     {
         string[] keys = [.. Enumerable.Range(0, Workload.Keys).Select(KeyChooser.Name)];
-        List<OperationRecord> reads = await ReadBack.ReadAllAsync(client, keys, Workload.Clients, TimeSpan.FromSeconds(60));
+        var reads = await ReadBack.ReadAllAsync(client, keys, Workload.Clients, TimeSpan.FromSeconds(60));
 
-        CheckResult check = HistoryChecker.Check(run.Records.Concat(reads).Select(record => record.ToOperation()));
+        var check = HistoryChecker.Check(run.Records.Concat(reads).Select(record => record.ToOperation()));
         output.WriteLine(check.Describe());
         Assert.True(check.Verdict == Verdict.Linearizable, check.Describe());
 
         Dictionary<string, string> final = reads.Where(r => r.Ok == true).ToDictionary(r => r.Key, r => r.Output!, StringComparer.Ordinal);
-        List<Expectation> expectations = AcknowledgedWrites.Expectations(run.Records);
-        int exact = expectations.Count(e => e.Exact);
+        var expectations = AcknowledgedWrites.Expectations(run.Records);
+        var exact = expectations.Count(e => e.Exact);
         output.WriteLine($"{expectations.Count} acknowledged writes checked in the final values ({exact} of them as the exact final value)");
         Assert.True(exact > Workload.Keys / 4, $"only {exact} keys had a determined final value");
-        foreach (Expectation expected in expectations)
+        foreach (var expected in expectations)
         {
-            string value = final[expected.Key];
+            var value = final[expected.Key];
             Assert.True(expected.Exact ? value == expected.Value : value.Contains(expected.Value, StringComparison.Ordinal),
                 $"acknowledged {expected.Write.Kind} of {expected.Value} on {expected.Key} is missing from its final value \"{value}\"");
         }

@@ -13,9 +13,9 @@ public sealed class ChartTests
     {
         TimelinePoint[] timeline = [new(0, 1_000, 1, 5, 0), new(0.1, 40_000, 2, 80, 0), new(0.2, 20_000, 1, 30, 0)];
         var summary = new RunSummary(0.3, 6_100, 6_100, 0, 0, 20_333, LatencyProfile.Of([]), new Dictionary<string, long>(), timeline, []);
-        Plot plot = Chart.Build(summary);
-        AxisLimits left = plot.Axes.GetLimits(plot.Axes.Bottom, plot.Axes.Left);
-        AxisLimits right = plot.Axes.GetLimits(plot.Axes.Bottom, plot.Axes.Right);
+        var plot = Chart.Build(summary);
+        var left = plot.Axes.GetLimits(plot.Axes.Bottom, plot.Axes.Left);
+        var right = plot.Axes.GetLimits(plot.Axes.Bottom, plot.Axes.Right);
         Assert.Equal(0, left.Bottom);
         Assert.True(left.Top >= 40_000, $"left axis tops at {left.Top}");
         Assert.Equal(0, right.Bottom);
@@ -25,7 +25,7 @@ public sealed class ChartTests
     [Fact]
     public void The_default_chart_goes_under_the_results_folder()
     {
-        string path = LoadgenCommand.DefaultChartPath();
+        var path = LoadgenCommand.DefaultChartPath();
         Assert.Equal("results", Path.GetDirectoryName(path));
         Assert.EndsWith(".png", path, StringComparison.Ordinal);
     }

@@ -14,11 +14,11 @@ public sealed class LinkRelayTests
     {
         using var target = new RelayTarget();
         await using var relay = Start(target);
-        (Socket dialler, Socket node) = await target.ConnectThroughAsync(relay.Port);
-        byte[] sent = TestFrames.Concat(Hello, TestFrames.Make(FrameType.PeerMessage, 100_000, 2), TestFrames.Make(FrameType.SnapshotChunk, 0, 0));
+        (var dialler, var node) = await target.ConnectThroughAsync(relay.Port);
+        var sent = TestFrames.Concat(Hello, TestFrames.Make(FrameType.PeerMessage, 100_000, 2), TestFrames.Make(FrameType.SnapshotChunk, 0, 0));
         await dialler.SendAsync(sent);
         Assert.Equal(sent, await target.ReadAsync(node, sent.Length));
-        byte[] answer = TestFrames.Make(FrameType.PeerMessage, 50, 3);
+        var answer = TestFrames.Make(FrameType.PeerMessage, 50, 3);
         await node.SendAsync(answer);
         Assert.Equal(answer, await target.ReadAsync(dialler, answer.Length));
         Assert.Equal(0, relay.Statistics.FramesDropped);
@@ -29,7 +29,7 @@ public sealed class LinkRelayTests
     {
         using var target = new RelayTarget();
         await using var relay = Start(target);
-        (Socket dialler, Socket node) = await target.ConnectThroughAsync(relay.Port);
+        (var dialler, var node) = await target.ConnectThroughAsync(relay.Port);
         await dialler.SendAsync(Hello);
         await target.ReadAsync(node, Hello.Length);
 
@@ -38,12 +38,12 @@ public sealed class LinkRelayTests
         Assert.True(await target.IsClosedAsync(node));
         Assert.Equal(1, relay.Statistics.ConnectionsClosedByCut);
 
-        Socket refused = await target.ConnectAsync(relay.Port); // the kernel completes it; the relay closes it at once
+        var refused = await target.ConnectAsync(relay.Port); // the kernel completes it; the relay closes it at once
         Assert.True(await target.IsClosedAsync(refused));
         await target.WaitUntilAsync(() => relay.Statistics.ConnectionsRefused == 1);
 
         relay.SetCuts(forward: false, backward: false);
-        (Socket again, Socket nodeAgain) = await target.ConnectThroughAsync(relay.Port);
+        (var again, var nodeAgain) = await target.ConnectThroughAsync(relay.Port);
         await again.SendAsync(Hello);
         Assert.Equal(Hello, await target.ReadAsync(nodeAgain, Hello.Length));
         await target.WaitUntilAsync(() => relay.OpenConnections == 1);
@@ -55,17 +55,17 @@ public sealed class LinkRelayTests
         using var target = new RelayTarget();
         await using var relay = Start(target);
         relay.SetCuts(forward: true, backward: false);
-        (Socket dialler, Socket node) = await target.ConnectThroughAsync(relay.Port);
+        (var dialler, var node) = await target.ConnectThroughAsync(relay.Port);
         byte[] first = TestFrames.Make(FrameType.PeerMessage, 70_000, 7), second = TestFrames.Make(FrameType.PeerMessage, 10, 8);
         await dialler.SendAsync(TestFrames.Concat(Hello, first, second));
         Assert.Equal(Hello, await target.ReadAsync(node, Hello.Length));
-        byte[] back = TestFrames.Make(FrameType.PeerMessage, 30, 9);
+        var back = TestFrames.Make(FrameType.PeerMessage, 30, 9);
         await node.SendAsync(back);
         Assert.Equal(back, await target.ReadAsync(dialler, back.Length));
         await target.WaitUntilAsync(() => relay.Statistics.FramesDropped == 2);
 
         relay.SetCuts(forward: false, backward: false); // healed: what comes next arrives, what was dropped never does
-        byte[] third = TestFrames.Make(FrameType.PeerMessage, 40, 10);
+        var third = TestFrames.Make(FrameType.PeerMessage, 40, 10);
         await dialler.SendAsync(third);
         Assert.Equal(third, await target.ReadAsync(node, third.Length));
         Assert.Equal(0, relay.Statistics.ConnectionsClosedByCut);
@@ -77,24 +77,31 @@ public sealed class LinkRelayTests
         const int socketBufferBytes = 4096;
         using var target = new RelayTarget(receiveBufferBytes: socketBufferBytes);
         await using var relay = Start(target, new RelayOptions { SocketBufferBytes = socketBufferBytes });
-        Socket dialler = await target.ConnectAsync(relay.Port, sendBufferBytes: socketBufferBytes);
-        Socket node = await target.AcceptAsync(); // it reads nothing for now
+        var dialler = await target.ConnectAsync(relay.Port, sendBufferBytes: socketBufferBytes);
+        var node = await target.AcceptAsync(); // it reads nothing for now
         byte[] stream = [.. Enumerable.Range(0, 128).SelectMany(i => TestFrames.Make(FrameType.PeerMessage, 65_530, (byte)i))];
 
         dialler.Blocking = false;
-        int accepted = 0;
+        var accepted = 0;
         while (true)
         {
-            int sent = dialler.Send(stream, accepted, Math.Min(65_536, stream.Length - accepted), SocketFlags.None, out SocketError error);
+            var sent = dialler.Send(stream, accepted, Math.Min(65_536, stream.Length - accepted), SocketFlags.None, out var error);
             accepted += error == SocketError.Success ? sent : 0;
             Assert.True(error is SocketError.Success or SocketError.WouldBlock, $"send failed: {error}");
             Assert.True(accepted < stream.Length, "the relay took the whole stream from a sender whose receiver reads nothing");
-            if (error == SocketError.WouldBlock && relay.WritesWaiting > 0) break; // stalled: the relay waits to write and reads no more
-            if (error == SocketError.WouldBlock) await Task.Delay(10, target.Deadline); // the relay is still filling its side
+            if (error == SocketError.WouldBlock && relay.WritesWaiting > 0)
+            {
+                break; // stalled: the relay waits to write and reads no more
+            }
+
+            if (error == SocketError.WouldBlock)
+            {
+                await Task.Delay(10, target.Deadline); // the relay is still filling its side
+            }
         }
         Assert.True(accepted < 1024 * 1024, $"{accepted} bytes were taken in while nobody read: the relay holds 64 KiB per direction");
 
-        byte[] received = await target.ReadAsync(node, accepted); // the receiver reads again: everything taken in arrives, unchanged
+        var received = await target.ReadAsync(node, accepted); // the receiver reads again: everything taken in arrives, unchanged
         Assert.True(stream.AsSpan(0, accepted).SequenceEqual(received), "the stream arrived changed");
     }
 
@@ -103,8 +110,8 @@ public sealed class LinkRelayTests
     {
         using var target = new RelayTarget();
         var relay = Start(target);
-        (Socket first, _) = await target.ConnectThroughAsync(relay.Port);
-        (Socket second, _) = await target.ConnectThroughAsync(relay.Port);
+        (var first, _) = await target.ConnectThroughAsync(relay.Port);
+        (var second, _) = await target.ConnectThroughAsync(relay.Port);
         await target.WaitUntilAsync(() => relay.OpenConnections == 2);
         await relay.DisposeAsync();
         Assert.Equal(0, relay.OpenConnections);

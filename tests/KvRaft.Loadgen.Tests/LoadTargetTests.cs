@@ -14,7 +14,7 @@ public sealed class LoadTargetTests
     [Fact]
     public async Task Target_defaults_to_kvraft()
     {
-        LoadgenJob job = await ParseAsync("--duration", "1s");
+        var job = await ParseAsync("--duration", "1s");
         Assert.Equal(LoadTargetKind.KvRaft, job.Target);
         Assert.Equal(EtcdTarget.DefaultClientsPerChannel, job.ClientsPerChannel);
         Assert.Empty(job.EtcdProcessIds);
@@ -24,7 +24,7 @@ public sealed class LoadTargetTests
     [Fact]
     public async Task Etcd_target_parses_with_its_endpoints_channels_and_process_ids()
     {
-        LoadgenJob job = await ParseAsync("--target", "etcd", "--endpoints", "127.0.0.1:2379,127.0.0.1:2380",
+        var job = await ParseAsync("--target", "etcd", "--endpoints", "127.0.0.1:2379,127.0.0.1:2380",
             "--clients-per-channel", "16", "--etcd-pids", "101,102", "--faults", "kill-leader@5s");
         Assert.Equal(LoadTargetKind.Etcd, job.Target);
         Assert.Equal(16, job.ClientsPerChannel);
@@ -42,28 +42,28 @@ public sealed class LoadTargetTests
     [Fact]
     public async Task Etcd_without_endpoints_is_refused()
     {
-        LoadgenJob job = await ParseAsync("--target", "etcd");
+        var job = await ParseAsync("--target", "etcd");
         Assert.Contains("--endpoints", job.Problem(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Etcd_faults_need_one_process_id_per_endpoint()
     {
-        LoadgenJob job = await ParseAsync("--target", "etcd", "--endpoints", "h:1,h:2,h:3", "--etcd-pids", "7,8", "--faults", "kill-leader@1s");
+        var job = await ParseAsync("--target", "etcd", "--endpoints", "h:1,h:2,h:3", "--etcd-pids", "7,8", "--faults", "kill-leader@1s");
         Assert.Contains("--etcd-pids", job.Problem(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Etcd_refuses_faults_other_than_kills()
     {
-        LoadgenJob job = await ParseAsync("--target", "etcd", "--endpoints", "h:1", "--etcd-pids", "7", "--faults", "pause-leader@1s");
+        var job = await ParseAsync("--target", "etcd", "--endpoints", "h:1", "--etcd-pids", "7", "--faults", "pause-leader@1s");
         Assert.Contains("not supported on etcd", job.Problem(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Process_ids_without_the_etcd_target_are_refused()
     {
-        LoadgenJob job = await ParseAsync("--etcd-pids", "7");
+        var job = await ParseAsync("--etcd-pids", "7");
         Assert.Contains("--target etcd", job.Problem(), StringComparison.Ordinal);
     }
 
@@ -115,7 +115,7 @@ public sealed class LoadTargetTests
     public void Etcd_call_refused_at_connect_was_not_sent()
     {
         var refused = new HttpRequestException("connect", new SocketException((int)SocketError.ConnectionRefused));
-        RpcException error = Rpc(StatusCode.Unavailable, "Error connecting to subchannel.", refused);
+        var error = Rpc(StatusCode.Unavailable, "Error connecting to subchannel.", refused);
         Assert.True(EtcdOutcome.WasNotSent(error));
         Assert.False(EtcdOutcome.Classify(error));
         var reset = new HttpRequestException("send", new SocketException((int)SocketError.ConnectionReset));
@@ -132,7 +132,7 @@ public sealed class LoadTargetTests
     [Fact]
     public void Etcd_error_names_carry_the_status_code_and_a_short_message()
     {
-        string name = EtcdOutcome.NameOf(Rpc(StatusCode.Unavailable, "etcdserver: request timed out | " + new string('x', 200)));
+        var name = EtcdOutcome.NameOf(Rpc(StatusCode.Unavailable, "etcdserver: request timed out | " + new string('x', 200)));
         Assert.StartsWith("Unavailable: etcdserver: request timed out / ", name, StringComparison.Ordinal);
         Assert.True(name.Length < 80, name);
         Assert.Equal("TimeoutException", EtcdOutcome.NameOf(new TimeoutException()));
@@ -143,8 +143,8 @@ public sealed class LoadTargetTests
     {
         ByteString key = ByteString.CopyFromUtf8("k1");
         var current = new KeyValue { Key = key, Value = ByteString.CopyFromUtf8("ab"), ModRevision = 42 };
-        TxnRequest request = EtcdTarget.AppendTransaction(key, current, "cd"u8.ToArray());
-        Compare compare = Assert.Single(request.Compare);
+        var request = EtcdTarget.AppendTransaction(key, current, "cd"u8.ToArray());
+        var compare = Assert.Single(request.Compare);
         Assert.Equal(Compare.Types.CompareTarget.Mod, compare.Target);
         Assert.Equal(42, compare.ModRevision);
         Assert.Equal("abcd", Assert.Single(request.Success).RequestPut.Value.ToStringUtf8());
@@ -155,7 +155,7 @@ public sealed class LoadTargetTests
     public void Append_transaction_on_an_absent_key_requires_mod_revision_zero()
     {
         ByteString key = ByteString.CopyFromUtf8("k1");
-        TxnRequest request = EtcdTarget.AppendTransaction(key, null, "cd"u8.ToArray());
+        var request = EtcdTarget.AppendTransaction(key, null, "cd"u8.ToArray());
         Assert.Equal(0, Assert.Single(request.Compare).ModRevision);
         Assert.True(request.Compare[0].HasModRevision);
         Assert.Equal("cd", request.Success[0].RequestPut.Value.ToStringUtf8());
@@ -176,11 +176,11 @@ public sealed class LoadTargetTests
         const int Seed = 11;
         var target = new MemoryTarget(failWritesEvery: 7);
         var settings = new LoadSettings { Clients = 8, Operations = 2000, Keys = 20, ValueSize = 16, Seed = Seed };
-        RunData run = await LoadRun.RunAsync(settings, target, null, null, CancellationToken.None);
+        var run = await LoadRun.RunAsync(settings, target, null, null, CancellationToken.None);
         Assert.Equal(2000, run.Records.Count);
         Assert.Contains(run.Records, r => r.Ok is null && r.Error == "unknown: TimeoutException");
         Assert.Contains(run.Records, r => r.Ok == true && r.Kind == OperationKind.Append);
-        CheckResult check = HistoryChecker.Check(run.Records.Select(r => r.ToOperation()));
+        var check = HistoryChecker.Check(run.Records.Select(r => r.ToOperation()));
         Assert.True(check.Verdict == Verdict.Linearizable, $"seed {Seed}: {check.Describe()}");
     }
 
@@ -190,10 +190,15 @@ public sealed class LoadTargetTests
         var target = new MemoryTarget(failWritesEvery: int.MaxValue);
         var settings = new LoadSettings
         {
-            Clients = 4, Operations = 500, Keys = 20, ValueSize = 16, Seed = 3,
-            Warmup = TimeSpan.FromMilliseconds(200), KeepArguments = false,
+            Clients = 4,
+            Operations = 500,
+            Keys = 20,
+            ValueSize = 16,
+            Seed = 3,
+            Warmup = TimeSpan.FromMilliseconds(200),
+            KeepArguments = false,
         };
-        RunData run = await LoadRun.RunAsync(settings, target, null, null, CancellationToken.None);
+        var run = await LoadRun.RunAsync(settings, target, null, null, CancellationToken.None);
         Assert.Equal(500, run.Records.Count);
         Assert.True(target.Calls > 500, $"only {target.Calls} calls: no warm-up ran");
         Assert.All(run.Records, r => Assert.True(r.Key.Length == 0 && r.Value is null && r.Output is null));
@@ -202,7 +207,7 @@ public sealed class LoadTargetTests
     [Fact]
     public async Task A_warm_up_is_refused_with_a_checked_history()
     {
-        LoadgenJob job = await ParseAsync("--warmup", "2s", "--check");
+        var job = await ParseAsync("--warmup", "2s", "--check");
         Assert.Contains("--warmup", job.Problem(), StringComparison.Ordinal);
         Assert.Equal(TimeSpan.FromSeconds(2), job.Settings.Warmup);
         Assert.True(job.Settings.KeepArguments);
@@ -214,7 +219,7 @@ public sealed class LoadTargetTests
     internal static async Task<LoadgenJob> ParseAsync(params string[] args)
     {
         LoadgenJob? captured = null;
-        int exit = await LoadgenCommand.Create((job, _) =>
+        var exit = await LoadgenCommand.Create((job, _) =>
         {
             captured = job;
             return Task.FromResult(0);
@@ -236,7 +241,10 @@ public sealed class LoadTargetTests
         public Task<string?> GetAsync(int client, string key, TimeSpan timeout)
         {
             Interlocked.Increment(ref _calls);
-            lock (_values) return Task.FromResult(_values.GetValueOrDefault(key));
+            lock (_values)
+            {
+                return Task.FromResult(_values.GetValueOrDefault(key));
+            }
         }
 
         public Task PutAsync(int client, string key, string value, TimeSpan timeout) => Write(() => _values[key] = value);
@@ -251,8 +259,12 @@ public sealed class LoadTargetTests
             Interlocked.Increment(ref _calls);
             lock (_values)
             {
-                string? current = _values.GetValueOrDefault(key);
-                if (current != expected) return Task.FromResult(new CasResult(false, current));
+                var current = _values.GetValueOrDefault(key);
+                if (current != expected)
+                {
+                    return Task.FromResult(new CasResult(false, current));
+                }
+
                 _values[key] = value;
                 return Task.FromResult(new CasResult(true, value));
             }

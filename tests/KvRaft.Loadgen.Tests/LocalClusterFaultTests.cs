@@ -10,20 +10,20 @@ public sealed class LocalClusterFaultTests
     [Fact]
     public async Task An_isolated_node_stays_cut_off_across_a_restart_and_a_pause_and_catches_up_after_a_heal()
     {
-        string directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));
+        var directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));
         try
         {
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, directory, new LocalCluster.LocalClusterOptions { LinkRelays = true });
-            int leader = await cluster.WaitForLeaderAsync(Limit);
-            int follower = leader % 3 + 1;
+            var leader = await cluster.WaitForLeaderAsync(Limit);
+            var follower = leader % 3 + 1;
 
             cluster.Isolate(follower);
             Assert.Equal(["isolate node " + follower], cluster.FaultRules);
             await cluster.Client.PutAsync("while-isolated", "1").WaitAsync(Limit);
-            long committed = (await StatusAsync(cluster, leader)).CommitIndex;
+            var committed = (await StatusAsync(cluster, leader)).CommitIndex;
             await cluster.KillAsync(follower).WaitAsync(Limit);
             await cluster.RestartAsync(follower).WaitAsync(Limit);
-            NodeStatus restarted = await StatusAsync(cluster, follower);
+            var restarted = await StatusAsync(cluster, follower);
             Assert.True(restarted.AppliedIndex < committed, $"the restarted node applied {restarted.AppliedIndex} of {committed} while isolated");
 
             cluster.Pause(follower);
@@ -38,14 +38,17 @@ public sealed class LocalClusterFaultTests
         }
         finally
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 
     [Fact]
     public async Task Network_faults_need_link_relays()
     {
-        string directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));
+        var directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));
         try
         {
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(1, directory, new LocalCluster.LocalClusterOptions { Mode = LocalCluster.LocalClusterMode.InProcess });
@@ -54,7 +57,10 @@ public sealed class LocalClusterFaultTests
         }
         finally
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 

@@ -16,7 +16,7 @@ internal static class ReadBack
         await Task.WhenAll(Enumerable.Range(0, Readers).Select(async reader =>
         {
             results[reader] = [];
-            for (int i = reader; i < keys.Count; i += Readers)
+            for (var i = reader; i < keys.Count; i += Readers)
             {
                 await ReadKeyAsync(client, keys[i], firstClient + reader, results[reader], cancellation.Token);
             }
@@ -29,10 +29,10 @@ internal static class ReadBack
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
-            long call = Clock.NowNanoseconds();
+            var call = Clock.NowNanoseconds();
             try
             {
-                string output = await client.GetAsync(key, TimeSpan.FromSeconds(5), cancellation) ?? "";
+                var output = await client.GetAsync(key, TimeSpan.FromSeconds(5), cancellation) ?? "";
                 records.Add(new OperationRecord(clientId, OperationKind.Get, key, null, null, output, call, call, Clock.NowNanoseconds(), true, null));
                 return;
             }

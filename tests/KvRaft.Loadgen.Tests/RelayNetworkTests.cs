@@ -50,16 +50,16 @@ public sealed class RelayNetworkTests
         var random = new Random(seed);
         FrameType[] types = [FrameType.PeerHello, FrameType.PeerMessage, FrameType.SnapshotChunk];
         byte[][] frames = [.. Enumerable.Range(0, 200).Select(i => TestFrames.Make(types[random.Next(types.Length)], random.Next(0, 300), (byte)i))];
-        byte[] stream = TestFrames.Concat(frames);
-        byte[] expected = TestFrames.Concat([.. frames.Where(frame => (FrameType)frame[5] != FrameType.PeerMessage)]);
+        var stream = TestFrames.Concat(frames);
+        var expected = TestFrames.Concat([.. frames.Where(frame => (FrameType)frame[5] != FrameType.PeerMessage)]);
 
         var cursor = new FrameCursor(type => type == FrameType.PeerMessage);
         var forwarded = new List<byte>();
-        byte[] output = new byte[64 + FrameHeader.Bytes];
-        for (int offset = 0; offset < stream.Length;)
+        var output = new byte[64 + FrameHeader.Bytes];
+        for (var offset = 0; offset < stream.Length;)
         {
-            int piece = Math.Min(random.Next(1, 65), stream.Length - offset);
-            int written = cursor.Advance(stream.AsSpan(offset, piece), output);
+            var piece = Math.Min(random.Next(1, 65), stream.Length - offset);
+            var written = cursor.Advance(stream.AsSpan(offset, piece), output);
             forwarded.AddRange(output.AsSpan(0, written));
             offset += piece;
         }
@@ -71,7 +71,7 @@ public sealed class RelayNetworkTests
     public void The_cursor_refuses_a_stream_it_cannot_follow()
     {
         var cursor = new FrameCursor(_ => false);
-        byte[] output = new byte[64];
+        var output = new byte[64];
         Assert.Throws<InvalidDataException>(() => cursor.Advance(new byte[] { 1, 0, 0, 0, 1, 2 }, output));
     }
 }

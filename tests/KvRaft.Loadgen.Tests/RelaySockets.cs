@@ -14,7 +14,11 @@ internal sealed class RelayTarget : IDisposable
 
     public RelayTarget(int? receiveBufferBytes = null)
     {
-        if (receiveBufferBytes is { } bytes) _listener.ReceiveBufferSize = bytes;
+        if (receiveBufferBytes is { } bytes)
+        {
+            _listener.ReceiveBufferSize = bytes;
+        }
+
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen(16);
     }
@@ -31,7 +35,11 @@ internal sealed class RelayTarget : IDisposable
     public async Task<Socket> ConnectAsync(int port, int? sendBufferBytes = null)
     {
         var socket = Keep(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
-        if (sendBufferBytes is { } bytes) socket.SendBufferSize = bytes;
+        if (sendBufferBytes is { } bytes)
+        {
+            socket.SendBufferSize = bytes;
+        }
+
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), Deadline);
         return socket;
     }
@@ -39,17 +47,21 @@ internal sealed class RelayTarget : IDisposable
     /// <summary>A connection through the relay on <paramref name="port"/>, and its other end at this target.</summary>
     public async Task<(Socket Dialler, Socket Target)> ConnectThroughAsync(int port)
     {
-        Socket dialler = await ConnectAsync(port);
+        var dialler = await ConnectAsync(port);
         return (dialler, await AcceptAsync());
     }
 
     public async Task<byte[]> ReadAsync(Socket socket, int bytes)
     {
-        byte[] buffer = new byte[bytes];
-        for (int read = 0; read < bytes;)
+        var buffer = new byte[bytes];
+        for (var read = 0; read < bytes;)
         {
-            int got = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, Deadline);
-            if (got == 0) throw new IOException($"closed after {read} of {bytes} bytes");
+            var got = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, Deadline);
+            if (got == 0)
+            {
+                throw new IOException($"closed after {read} of {bytes} bytes");
+            }
+
             read += got;
         }
         return buffer;
@@ -58,7 +70,7 @@ internal sealed class RelayTarget : IDisposable
     /// <summary>True once the other end has closed <paramref name="socket"/> (end of stream or reset), reading what comes before.</summary>
     public async Task<bool> IsClosedAsync(Socket socket)
     {
-        byte[] buffer = new byte[4096];
+        var buffer = new byte[4096];
         try
         {
             while (await socket.ReceiveAsync(buffer, SocketFlags.None, Deadline) > 0)
@@ -76,12 +88,19 @@ internal sealed class RelayTarget : IDisposable
     /// <summary>Polls <paramref name="condition"/> until it holds (the relay's counters change on its own tasks: no event to wait on).</summary>
     public async Task WaitUntilAsync(Func<bool> condition)
     {
-        while (!condition()) await Task.Delay(10, Deadline);
+        while (!condition())
+        {
+            await Task.Delay(10, Deadline);
+        }
     }
 
     public void Dispose()
     {
-        foreach (Socket socket in _sockets) socket.Dispose();
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
         _listener.Dispose();
         _deadline.Dispose();
     }
@@ -98,7 +117,7 @@ internal static class TestFrames
 {
     public static byte[] Make(FrameType type, int bodyBytes, byte fill)
     {
-        byte[] frame = new byte[FrameHeader.Bytes + bodyBytes];
+        var frame = new byte[FrameHeader.Bytes + bodyBytes];
         FrameHeader.Format(type, bodyBytes, frame);
         frame.AsSpan(FrameHeader.Bytes).Fill(fill);
         return frame;

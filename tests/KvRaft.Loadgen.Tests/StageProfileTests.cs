@@ -30,15 +30,15 @@ public sealed class StageProfileTests
             Scrape(1, beforeFault: true, Node(1, 30, 0.050), null),
             Scrape(2, beforeFault: false, Node(1, 30, 0.050), Node(2, 5, 0.025)),
         ];
-        IReadOnlyList<ProfileWindow> windows = StageProfile.Windows(scrapes, [new FaultEvent("kill-leader n2", 1_000_000_000)], startNanoseconds: 0);
+        var windows = StageProfile.Windows(scrapes, [new FaultEvent("kill-leader n2", 1_000_000_000)], startNanoseconds: 0);
 
         Assert.Equal(2, windows.Count);
         Assert.Equal("before any fault", windows[0].Label);
         Assert.Equal("after kill-leader n2", windows[1].Label);
-        StageFigures first = windows[0].Writes.Single(stage => stage.Stage == "persist");
+        var first = windows[0].Writes.Single(stage => stage.Stage == "persist");
         Assert.Equal(20, first.Count); // node 1's 20 new; node 2 silent since (its last scrape is the first)
         Assert.Equal(2.0, first.MeanMilliseconds, 6); // 40 ms over 20
-        StageFigures second = windows[1].Writes.Single(stage => stage.Stage == "persist");
+        var second = windows[1].Writes.Single(stage => stage.Stage == "persist");
         Assert.Equal(5, second.Count); // node 2's 5 since its restart, not 5 - 4
         Assert.Equal(5.0, second.MeanMilliseconds, 6);
         Assert.Contains("| write persist | 5 | 5.000 |", ProfileReport.Markdown(windows), StringComparison.Ordinal);
@@ -62,7 +62,7 @@ public sealed class StageProfileTests
     private static NodeScrape Node(double startTime, double count, double sum)
     {
         string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
-        string text = $"""
+        var text = $"""
             # TYPE kvraft_start_time_seconds gauge
             kvraft_start_time_seconds {Number(startTime)}
             # TYPE kvraft_write_stage_duration_seconds histogram

@@ -8,7 +8,7 @@ public sealed class ToolPartsTests
     [Fact]
     public void Fault_list_parses_names_and_times_in_order()
     {
-        IReadOnlyList<FaultStep> steps = FaultPlan.Parse("restart@10s,kill-leader@5s,pause-follower@1500ms");
+        var steps = FaultPlan.Parse("restart@10s,kill-leader@5s,pause-follower@1500ms");
         Assert.Equal([FaultKind.PauseFollower, FaultKind.KillLeader, FaultKind.Restart], steps.Select(s => s.Kind));
         Assert.Equal(TimeSpan.FromMilliseconds(1500), steps[0].At);
     }
@@ -16,7 +16,7 @@ public sealed class ToolPartsTests
     [Fact]
     public void Partition_faults_parse_and_ask_for_link_relays()
     {
-        IReadOnlyList<FaultStep> steps = FaultPlan.Parse("partition-leader@5s,heal@8s,partition-follower@9s,heal@10s");
+        var steps = FaultPlan.Parse("partition-leader@5s,heal@8s,partition-follower@9s,heal@10s");
         Assert.Equal([FaultKind.PartitionLeader, FaultKind.Heal, FaultKind.PartitionFollower, FaultKind.Heal], steps.Select(s => s.Kind));
         Assert.True(FaultPlan.NeedsLinkRelays(steps));
         Assert.False(FaultPlan.NeedsLinkRelays(FaultPlan.Parse("kill-leader@5s,restart@9s")));
@@ -25,10 +25,13 @@ public sealed class ToolPartsTests
     [Fact]
     public void Chaos_schedule_is_the_same_for_the_same_seed_and_alternates_fault_and_its_recovery()
     {
-        IReadOnlyList<FaultStep> first = ChaosSchedule.Create(42, TimeSpan.FromSeconds(60));
+        var first = ChaosSchedule.Create(42, TimeSpan.FromSeconds(60));
         Assert.Equal(first, ChaosSchedule.Create(42, TimeSpan.FromSeconds(60)));
         Assert.True(first.Count >= 6);
-        for (int i = 0; i + 1 < first.Count; i += 2) Assert.Equal(ChaosSchedule.RecoveryOf(first[i].Kind), first[i + 1].Kind);
+        for (var i = 0; i + 1 < first.Count; i += 2)
+        {
+            Assert.Equal(ChaosSchedule.RecoveryOf(first[i].Kind), first[i + 1].Kind);
+        }
     }
 
     [Theory]
@@ -57,7 +60,7 @@ public sealed class ToolPartsTests
             new(1, OperationKind.Cas, "c", "v-1-2", "other", "false", 70, 70, 80, true, null),
             new(2, OperationKind.Put, "d", "v-2-2", null, null, 50, 50, 60, false, "KvNotAppliedException"),
         ];
-        List<Expectation> expectations = AcknowledgedWrites.Expectations(records);
+        var expectations = AcknowledgedWrites.Expectations(records);
         Assert.Equal(
             [("a", "v-0-1", false), ("a", "v-1-1", false), ("c", "v-0-2", true)],
             expectations.Select(e => (e.Key, e.Value, e.Exact)).OrderBy(e => e.Key).ThenBy(e => e.Value));
@@ -103,7 +106,11 @@ public sealed class ToolPartsTests
         var log = new RecordLog<int>();
         Assert.Empty(log);
         const int count = (16 * 1024 * 2) + 5;
-        for (int i = 0; i < count; i++) log.Add(i);
+        for (var i = 0; i < count; i++)
+        {
+            log.Add(i);
+        }
+
         Assert.Equal(count, log.Count);
         Assert.Equal(Enumerable.Range(0, count), log);
     }
@@ -111,7 +118,7 @@ public sealed class ToolPartsTests
     [Fact]
     public void History_file_is_read_by_the_checker_as_written()
     {
-        string path = Path.GetTempFileName();
+        var path = Path.GetTempFileName();
         try
         {
             OperationRecord[] records =

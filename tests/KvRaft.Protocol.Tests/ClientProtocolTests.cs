@@ -155,7 +155,12 @@ public class ClientProtocolTests
     {
         var response = new ClientResponse
         {
-            RequestId = 77, Op = ClientOp.Put, Status = ClientStatus.NotLeader, LeaderKnown = true, LeaderId = 3, LeaderAddress = "127.0.0.1:7003",
+            RequestId = 77,
+            Op = ClientOp.Put,
+            Status = ClientStatus.NotLeader,
+            LeaderKnown = true,
+            LeaderId = 3,
+            LeaderAddress = "127.0.0.1:7003",
         };
         var bytes = Codecs.ClientResponse.Encode(response);
         Assert.Equal(10 + 1 + 4 + 2 + Encoding.UTF8.GetByteCount(response.LeaderAddress), bytes.Length);

@@ -121,8 +121,14 @@ internal static class Generators
             ClientOp.Status or ClientOp.RegisterSession => new ClientRequest { RequestId = requestId, Op = op },
             ClientOp.Get => new ClientRequest { RequestId = requestId, Op = op, Key = key },
             ClientOp.TransferLeader => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8) },
-            _ => FromCommand(requestId, command with { Op = op, Key = key, Value = op == ClientOp.Delete ? default : command.Value,
-                ExpectAbsent = op == ClientOp.CompareAndSet && command.ExpectAbsent, Expected = op == ClientOp.CompareAndSet ? command.Expected : default }),
+            _ => FromCommand(requestId, command with
+            {
+                Op = op,
+                Key = key,
+                Value = op == ClientOp.Delete ? default : command.Value,
+                ExpectAbsent = op == ClientOp.CompareAndSet && command.ExpectAbsent,
+                Expected = op == ClientOp.CompareAndSet ? command.Expected : default
+            }),
         };
 
     private static ClientRequest FromCommand(ulong requestId, KvCommand c) => new()

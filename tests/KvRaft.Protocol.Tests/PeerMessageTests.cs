@@ -84,7 +84,8 @@ public class PeerMessageTests
     public void PeerMessage_FormatAllocatesNothing()
     {
         var message = Append(Enumerable.Range(1, 64).Select(i => new WireEntry(i, 3, EntryType.Normal, new byte[100])).ToArray())
-            with { Snapshot = null };
+            with
+        { Snapshot = null };
         var buffer = new byte[PeerMessageCodec.Size(message)];
         for (var i = 0; i < 1000; i++) // warm up past tiered compilation
         {
@@ -212,7 +213,7 @@ public class PeerMessageTests
     public void SnapshotMeta_RefusesTooManyLearners()
     {
         var bytes = Codecs.PeerMessage.Encode(new PeerMessage { Type = PeerMessageType.Snapshot, Snapshot = JointMeta });
-        int learnerCount = PeerMessageCodec.FixedBytes + 16 + 2 + 12 + 2 + 12;
+        var learnerCount = PeerMessageCodec.FixedBytes + 16 + 2 + 12 + 2 + 12;
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(learnerCount), ProtocolLimits.VotersMax + 1);
         Assert.Equal(ProtocolError.TooLarge, PeerMessageCodec.Parse(bytes, out _).Error);
     }

@@ -10,8 +10,13 @@ public sealed class SizeRelationTests
 
     private static readonly ClientRequest MaximalRequest = new()
     {
-        RequestId = ulong.MaxValue, Op = ClientOp.CompareAndSet, ClientId = ulong.MaxValue, Sequence = ulong.MaxValue,
-        Key = MaximalKey, Expected = MaximalValue, Value = MaximalValue,
+        RequestId = ulong.MaxValue,
+        Op = ClientOp.CompareAndSet,
+        ClientId = ulong.MaxValue,
+        Sequence = ulong.MaxValue,
+        Key = MaximalKey,
+        Expected = MaximalValue,
+        Value = MaximalValue,
     };
 
     [Fact]
@@ -28,9 +33,9 @@ public sealed class SizeRelationTests
     [Fact]
     public void A_maximal_command_is_exactly_CommandBytesMax_and_a_batch_of_it_fits_CommandBatchBytesMax()
     {
-        KvCommand command = MaximalRequest.ToCommand() with { Identity = ulong.MaxValue }; // as a leader with client TLS stamps it
+        var command = MaximalRequest.ToCommand() with { Identity = ulong.MaxValue }; // as a leader with client TLS stamps it
         Assert.Equal(ProtocolLimits.CommandBytesMax, KvCommandCodec.Size(command));
-        int batch = KvCommandBatchCodec.Size(new[] { command });
+        var batch = KvCommandBatchCodec.Size(new[] { command });
         Assert.True(batch <= ProtocolLimits.CommandBatchBytesMax, $"{batch} > {ProtocolLimits.CommandBatchBytesMax}");
         Assert.Equal(ProtocolLimits.CommandBatchBytesMax, ProtocolLimits.EntryDataBytesMax);
     }
@@ -40,12 +45,12 @@ public sealed class SizeRelationTests
     {
         var entry = new WireEntry(long.MaxValue - 1, long.MaxValue, EntryType.Normal, new byte[ProtocolLimits.EntryDataBytesMax]);
         var message = new PeerMessage { Type = PeerMessageType.Append, From = 1, To = 2, Term = 1, Entries = EntryList.From(new[] { entry }) };
-        int frameBytes = PeerMessageCodec.FrameSize(message);
+        var frameBytes = PeerMessageCodec.FrameSize(message);
         Assert.True(frameBytes - FrameHeader.LengthBytes <= ProtocolLimits.FrameBytesMax, $"{frameBytes}");
         Assert.True(EntryList.BlockSize(new[] { entry }) <= ProtocolLimits.EntriesBlockBytesMax);
         var frame = new byte[frameBytes];
         PeerMessageCodec.FormatFrame(message, frame);
-        FrameDecodeResult decoded = FrameDecoder.Decode(frame);
+        var decoded = FrameDecoder.Decode(frame);
         Assert.Equal(FrameDecodeStatus.Frame, decoded.Status);
         Assert.True(PeerMessageCodec.Parse(decoded.Body(frame.AsMemory()), out _).IsOk);
     }

@@ -31,8 +31,12 @@ public sealed class AsyncStorageWritesTests
         {
             while (Node.HasReady)
             {
-                Ready ready = Node.GetReady();
-                foreach (Message message in ready.Messages) Sent.Add(TestNetwork.Owned(message));
+                var ready = Node.GetReady();
+                foreach (var message in ready.Messages)
+                {
+                    Sent.Add(TestNetwork.Owned(message));
+                }
+
                 Applied.AddRange(ready.CommittedEntries);
                 LastEntriesToWrite = ready.Entries.ToList();
                 var after = ready.MessagesAfterPersist.Select(TestNetwork.Owned).ToList();
@@ -45,11 +49,19 @@ public sealed class AsyncStorageWritesTests
         /// <summary>Ends the oldest <paramref name="count"/> writes (all by default), then takes what follows.</summary>
         public void EndWrites(int count = int.MaxValue)
         {
-            for (int i = 0; i < count && _writes.Count > 0; i++)
+            for (var i = 0; i < count && _writes.Count > 0; i++)
             {
                 var (entries, hard, after, mark) = _writes.Dequeue();
-                if (entries.Length > 0) Storage.Append(entries);
-                if (hard is { } state) Storage.SetHardState(state);
+                if (entries.Length > 0)
+                {
+                    Storage.Append(entries);
+                }
+
+                if (hard is { } state)
+                {
+                    Storage.SetHardState(state);
+                }
+
                 Sent.AddRange(after);
                 Node.OnPersisted(mark);
             }
@@ -78,7 +90,7 @@ public sealed class AsyncStorageWritesTests
         Assert.Equal(2, follower.WritesInFlight);
 
         follower.EndWrites(1);
-        Message first = Assert.Single(follower.Sent);
+        var first = Assert.Single(follower.Sent);
         Assert.Equal((MessageType.AppendResponse, 2L, false), (first.Type, first.Index, first.Reject));
         follower.EndWrites(1);
         Assert.Equal(3, follower.Sent[^1].Index);
@@ -99,7 +111,7 @@ public sealed class AsyncStorageWritesTests
         leader.EndWrites();
         Assert.Equal(1, leader.Node.Committed);
 
-        Assert.Equal(ProposeStatus.Accepted, leader.Node.Propose([Data.Payload(7)], out long index));
+        Assert.Equal(ProposeStatus.Accepted, leader.Node.Propose([Data.Payload(7)], out var index));
         leader.Take();
         Assert.Equal(2, index);
         leader.Step(new Message { Type = MessageType.AppendResponse, From = 2, Term = leader.Node.Term, Index = 2 });
@@ -126,7 +138,7 @@ public sealed class AsyncStorageWritesTests
         Assert.Equal(1, follower.WritesInFlight);
         follower.EndWrites(1);
         Assert.Equal(2, follower.Storage.LastIndex);
-        Assert.True(follower.Storage.TryGetTerm(2, out long term));
+        Assert.True(follower.Storage.TryGetTerm(2, out var term));
         Assert.Equal(2, term);
         Assert.False(follower.Node.HasReady);
     }

@@ -22,8 +22,8 @@ public sealed class ElectionRuleTests
     [InlineData(1, 9, true)]  // lower last term, longer
     public void VoteGranted_OnlyToCandidateWithAtLeastAsUpToDateLog(long lastTerm, long lastIndex, bool rejected)
     {
-        Solo solo = Voter();
-        Message reply = Reply(solo.Step(Solo.VoteRequest(2, 3, lastIndex, lastTerm)), MessageType.VoteResponse);
+        var solo = Voter();
+        var reply = Reply(solo.Step(Solo.VoteRequest(2, 3, lastIndex, lastTerm)), MessageType.VoteResponse);
         Assert.Equal(rejected, reply.Reject);
         Assert.Equal(3, solo.Node.Term);
         Assert.Equal(rejected ? 0 : 2, solo.Node.Vote);
@@ -41,16 +41,16 @@ public sealed class ElectionRuleTests
         solo.Node.Campaign();
         solo.Drain();
         Assert.Equal(Role.PreCandidate, solo.Node.Role);
-        Message reply = Reply(solo.Step(Solo.VoteRequest(2, 3, 3, 2, preVote: true)), MessageType.PreVoteResponse);
+        var reply = Reply(solo.Step(Solo.VoteRequest(2, 3, 3, 2, preVote: true)), MessageType.PreVoteResponse);
         Assert.True(reply.Reject);
-        Message granted = Reply(solo.Step(Solo.VoteRequest(2, 3, 4, 2, preVote: true)), MessageType.PreVoteResponse);
+        var granted = Reply(solo.Step(Solo.VoteRequest(2, 3, 4, 2, preVote: true)), MessageType.PreVoteResponse);
         Assert.False(granted.Reject); // a longer log wins the tie instead
     }
 
     [Fact]
     public void OneVotePerTerm_SecondCandidateOfSameTermIsRefused_FirstIsGrantedAgain()
     {
-        Solo solo = Voter();
+        var solo = Voter();
         Assert.False(Reply(solo.Step(Solo.VoteRequest(2, 3, 3, 2)), MessageType.VoteResponse).Reject);
         Assert.True(Reply(solo.Step(Solo.VoteRequest(3, 3, 9, 2)), MessageType.VoteResponse).Reject);
         Assert.False(Reply(solo.Step(Solo.VoteRequest(2, 3, 3, 2)), MessageType.VoteResponse).Reject); // a retried request
@@ -60,9 +60,9 @@ public sealed class ElectionRuleTests
     [Fact]
     public void GrantedVote_IsPersistedBeforeTheReplyLeaves()
     {
-        Solo solo = Voter();
+        var solo = Voter();
         solo.Node.Step(Solo.VoteRequest(2, 3, 3, 2) with { To = 1 });
-        Ready ready = solo.Node.GetReady();
+        var ready = solo.Node.GetReady();
         Assert.DoesNotContain(ready.Messages, m => m.Type == MessageType.VoteResponse);
         Assert.Contains(ready.MessagesAfterPersist, m => m.Type == MessageType.VoteResponse && !m.Reject);
         Assert.True(ready.MustSync);
@@ -75,7 +75,7 @@ public sealed class ElectionRuleTests
     {
         Solo solo = new(1, new[] { 1, 2, 3 }, options: Plain);
         solo.BecomeLeader(2);
-        long term = solo.Node.Term;
+        var term = solo.Node.Term;
         solo.Step(new Message { Type = MessageType.AppendResponse, From = 3, Term = term + 5 });
         Assert.Equal(Role.Follower, solo.Node.Role);
         Assert.Equal(term + 5, solo.Node.Term);
@@ -87,9 +87,9 @@ public sealed class ElectionRuleTests
     public void LowerTermAppend_IsAnsweredWithTheCurrentTerm_AndChangesNothing()
     {
         // With pre-vote or check-quorum on (the defaults) a stale leader must learn the newer term.
-        Solo solo = Voter(new NodeOptions());
-        List<Message> sent = solo.Step(Solo.Append(2, 1, 3, 1, 3, E(4, 1)));
-        Message reply = Reply(sent, MessageType.AppendResponse);
+        var solo = Voter(new NodeOptions());
+        var sent = solo.Step(Solo.Append(2, 1, 3, 1, 3, E(4, 1)));
+        var reply = Reply(sent, MessageType.AppendResponse);
         Assert.Equal(2, reply.Term);
         Assert.Equal(3, solo.Node.LastIndex);
         Assert.Equal(0, solo.Node.Committed);
@@ -98,7 +98,7 @@ public sealed class ElectionRuleTests
     [Fact]
     public void LowerTermVote_IsIgnored()
     {
-        Solo solo = Voter();
+        var solo = Voter();
         Assert.Empty(solo.Step(Solo.VoteRequest(2, 1, 9, 9)));
         Assert.Equal(0, solo.Node.Vote);
     }
@@ -106,9 +106,9 @@ public sealed class ElectionRuleTests
     [Fact]
     public void Candidate_IncrementsTermVotesForItself_AndSendsVoteOnlyAfterPersisting()
     {
-        Solo solo = Voter();
+        var solo = Voter();
         solo.Node.Campaign();
-        Ready ready = solo.Node.GetReady();
+        var ready = solo.Node.GetReady();
         Assert.Equal(new HardState(3, 1, 0), ready.HardState);
         Assert.Empty(ready.Messages);
         Assert.Equal(2, ready.MessagesAfterPersist.Count(m => m.Type == MessageType.Vote && m.Term == 3 && m.Index == 3 && m.LogTerm == 2));
@@ -118,13 +118,13 @@ public sealed class ElectionRuleTests
     [Fact]
     public void Candidate_WinsWithMajority_LosesToMajorityOfRejections()
     {
-        Solo winner = Voter();
+        var winner = Voter();
         winner.Node.Campaign();
         winner.Drain();
         winner.Step(new Message { Type = MessageType.VoteResponse, From = 2, Term = 3 });
         Assert.Equal(Role.Leader, winner.Node.Role);
 
-        Solo loser = Voter();
+        var loser = Voter();
         loser.Node.Campaign();
         loser.Drain();
         loser.Step(new Message { Type = MessageType.VoteResponse, From = 2, Term = 3, Reject = true });
@@ -137,7 +137,7 @@ public sealed class ElectionRuleTests
     [Fact]
     public void CandidateReceivingAppendOfItsTerm_BecomesFollower()
     {
-        Solo solo = Voter();
+        var solo = Voter();
         solo.Node.Campaign();
         solo.Drain();
         solo.Step(Solo.Append(2, 3, 3, 2, 0));
@@ -148,9 +148,9 @@ public sealed class ElectionRuleTests
     [Fact]
     public void PreCandidate_KeepsItsTermAndVote_UntilAQuorumOfPreVotes()
     {
-        Solo solo = Voter(new NodeOptions { PreVote = true, CheckQuorum = true });
+        var solo = Voter(new NodeOptions { PreVote = true, CheckQuorum = true });
         solo.Node.Campaign();
-        List<Message> sent = solo.Drain();
+        var sent = solo.Drain();
         Assert.Equal(Role.PreCandidate, solo.Node.Role);
         Assert.Equal(2, solo.Node.Term);
         Assert.Equal(2, sent.Count(m => m.Type == MessageType.PreVote && m.Term == 3));
@@ -163,8 +163,8 @@ public sealed class ElectionRuleTests
     [Fact]
     public void PreVote_IsGrantedWithoutChangingTermOrVote()
     {
-        Solo solo = Voter(new NodeOptions { PreVote = true, CheckQuorum = true });
-        Message reply = Reply(solo.Step(Solo.VoteRequest(2, 3, 3, 2, preVote: true)), MessageType.PreVoteResponse);
+        var solo = Voter(new NodeOptions { PreVote = true, CheckQuorum = true });
+        var reply = Reply(solo.Step(Solo.VoteRequest(2, 3, 3, 2, preVote: true)), MessageType.PreVoteResponse);
         Assert.False(reply.Reject);
         Assert.Equal(3, reply.Term);
         Assert.Equal(2, solo.Node.Term);
@@ -174,7 +174,7 @@ public sealed class ElectionRuleTests
     [Fact]
     public void FollowerHearingFromLeader_IgnoresVotesOfHigherTerm_WithinItsLease()
     {
-        Solo solo = Voter(new NodeOptions { PreVote = true, CheckQuorum = true });
+        var solo = Voter(new NodeOptions { PreVote = true, CheckQuorum = true });
         solo.Step(Solo.Append(2, 2, 3, 2, 3));
         Assert.Empty(solo.Step(Solo.VoteRequest(3, 4, 9, 2)));
         Assert.Empty(solo.Step(Solo.VoteRequest(3, 3, 9, 2, preVote: true)));
@@ -186,7 +186,7 @@ public sealed class ElectionRuleTests
     {
         Solo solo = new(1, new[] { 1, 2, 3 }, options: Plain);
         solo.BecomeLeader(2);
-        long term = solo.Node.Term;
+        var term = solo.Node.Term;
         solo.Node.Campaign();
         solo.Drain();
         Assert.Equal(Role.Leader, solo.Node.Role);

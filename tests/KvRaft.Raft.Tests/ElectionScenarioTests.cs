@@ -12,10 +12,10 @@ public sealed class ElectionScenarioTests
     public void InitialElection_ElectsOneLeader_AndTermStaysPutWithoutFailures(ulong seed)
     {
         var net = new TestNetwork(3, seed);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         Assert.True(leader != 0, $"no leader ({net.Tag})");
         net.Tick(5);
-        long term = net.AgreedTerm();
+        var term = net.AgreedTerm();
         Assert.True(term >= 1, $"terms disagree ({net.Tag})");
         net.Tick(100);
         Assert.Equal(term, net.AgreedTerm());
@@ -28,12 +28,20 @@ public sealed class ElectionScenarioTests
     public void TwoFollowersTimingOutTogether_ElectOneLeader_WithoutAnotherTimeout(ulong seed)
     {
         var net = new TestNetwork(3, seed, new NodeOptions { PreVote = true, CheckQuorum = true });
-        int old = net.CheckOneLeader();
-        long term = net.Node(old).Term;
+        var old = net.CheckOneLeader();
+        var term = net.Node(old).Term;
         net.Isolate(old);
         int[] rest = [.. net.Ids.Where(id => id != old)];
-        foreach (int id in rest) net.Node(id).Campaign(); // both election timeouts end in the same tick
-        foreach (int id in rest) net.Process(id);
+        foreach (var id in rest)
+        {
+            net.Node(id).Campaign(); // both election timeouts end in the same tick
+        }
+
+        foreach (var id in rest)
+        {
+            net.Process(id);
+        }
+
         net.Deliver(); // no tick: a split vote would leave both candidates until one times out again
         Assert.True(net.Node(rest.Max()).Role == Role.Leader, $"no leader without another timeout ({net.Tag})");
         Assert.Equal(Role.Follower, net.Node(rest.Min()).Role);
@@ -44,15 +52,15 @@ public sealed class ElectionScenarioTests
     public void ReElection_AfterLeaderLoss_AndNoLeaderWithoutQuorum()
     {
         var net = new TestNetwork(3, 11);
-        int leader1 = net.CheckOneLeader();
+        var leader1 = net.CheckOneLeader();
         net.Isolate(leader1);
-        int leader2 = net.CheckOneLeader();
+        var leader2 = net.CheckOneLeader();
         Assert.True(leader2 != 0 && leader2 != leader1, net.Tag);
 
         net.Connect(leader1); // the old leader rejoins: still one leader
         Assert.NotEqual(0, net.CheckOneLeader());
 
-        int cut = net.CheckOneLeader();
+        var cut = net.CheckOneLeader();
         net.Isolate(cut);
         net.Isolate(net.Ids.First(id => id != cut && net.IsConnected(id)));
         net.Tick(200);
@@ -69,11 +77,19 @@ public sealed class ElectionScenarioTests
         var net = new TestNetwork(7, seed);
         var random = new Prng(seed);
         Assert.NotEqual(0, net.CheckOneLeader());
-        for (int round = 0; round < 10; round++)
+        for (var round = 0; round < 10; round++)
         {
             var down = new HashSet<int>();
-            while (down.Count < 3) down.Add(net.Ids[random.Next(7)]);
-            foreach (int id in down) net.Isolate(id);
+            while (down.Count < 3)
+            {
+                down.Add(net.Ids[random.Next(7)]);
+            }
+
+            foreach (var id in down)
+            {
+                net.Isolate(id);
+            }
+
             Assert.True(net.CheckOneLeader() != 0, $"round {round} ({net.Tag})");
             net.Heal();
         }
@@ -84,9 +100,9 @@ public sealed class ElectionScenarioTests
     public void PartitionedNodeRejoining_DoesNotDeposeHealthyLeader()
     {
         var net = new TestNetwork(3, 31);
-        int leader = net.CheckOneLeader();
-        long term = net.Node(leader).Term;
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var term = net.Node(leader).Term;
+        var follower = net.Ids.First(id => id != leader);
         net.Isolate(follower);
         net.Tick(300); // it times out many times, asking only for pre-votes
         Assert.Equal(term, net.Node(follower).Term);
@@ -101,9 +117,9 @@ public sealed class ElectionScenarioTests
     {
         // The counterpart of the pre-vote test: the same scenario without pre-vote bumps the term.
         var net = new TestNetwork(3, 31, new NodeOptions { PreVote = false, CheckQuorum = false });
-        int leader = net.CheckOneLeader();
-        long term = net.Node(leader).Term;
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var term = net.Node(leader).Term;
+        var follower = net.Ids.First(id => id != leader);
         net.Isolate(follower);
         net.Tick(100);
         Assert.True(net.Node(follower).Term > term + 1, net.Tag);
@@ -116,7 +132,7 @@ public sealed class ElectionScenarioTests
     public void LeaderCutOffFromItsQuorum_StepsDown_WithinTwoElectionTimeouts()
     {
         var net = new TestNetwork(3, 41);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.Isolate(leader);
         net.Tick(2 * 10 + 1);
         Assert.NotEqual(Role.Leader, net.Node(leader).Role);
@@ -126,7 +142,7 @@ public sealed class ElectionScenarioTests
     public void LeaderWithOneFollowerOfThree_KeepsLeading()
     {
         var net = new TestNetwork(3, 42);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.Isolate(net.Ids.First(id => id != leader));
         net.Tick(100);
         Assert.Equal(Role.Leader, net.Node(leader).Role);
@@ -137,7 +153,7 @@ public sealed class ElectionScenarioTests
     {
         var net = new TestNetwork(1, 51);
         Assert.Equal(1, net.CheckOneLeader());
-        long index = net.One(7, 1);
+        var index = net.One(7, 1);
         Assert.Equal(2, index); // 1 is the leader's no-op
         Assert.Equal(index, net.Node(1).Committed);
     }
@@ -148,7 +164,11 @@ public sealed class ElectionScenarioTests
         for (ulong seed = 60; seed < 70; seed++)
         {
             var net = new TestNetwork(5, seed, new NodeOptions { PreVote = false });
-            foreach (int id in net.Ids) net.Node(id).Campaign(); // everyone stands at once
+            foreach (var id in net.Ids)
+            {
+                net.Node(id).Campaign(); // everyone stands at once
+            }
+
             net.ProcessAll();
             net.Deliver();
             Assert.True(net.CheckOneLeader(300) != 0, net.Tag);

@@ -12,13 +12,13 @@ public sealed class FlowControlTests
     public void InflightWindow_BoundsAppendsInFlight_InReplicateState()
     {
         var net = new TestNetwork(3, 301, new NodeOptions { InflightMessagesMax = 4 });
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Tick(2);
         Assert.Equal(ProgressState.Replicate, net.Node(leader).Status.Followers![follower].State);
         net.DropFilter = m => m.Type == MessageType.AppendResponse && m.From == follower;
-        int mark = net.Sent.Count;
-        for (int i = 0; i < 10; i++)
+        var mark = net.Sent.Count;
+        for (var i = 0; i < 10; i++)
         {
             net.Propose(leader, i, out _);
             net.Deliver();
@@ -33,8 +33,8 @@ public sealed class FlowControlTests
     public void FollowerWhoseLastAppendWasLost_IsRepairedWithoutNewProposals()
     {
         var net = new TestNetwork(3, 302);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Tick(2);
         net.DroppedTypes.Add(MessageType.Append);
         net.Propose(leader, 1, out _);
@@ -49,13 +49,17 @@ public sealed class FlowControlTests
         // Window of one: the lost Append fills it, and with nothing new to send only the heartbeat round's empty
         // Append at Next (refused by the follower) sends the leader back to Match + 1. Found by simulator seed 9396.
         var net = new TestNetwork(3, 305, new NodeOptions { InflightMessagesMax = 1 });
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Tick(2);
-        bool dropped = false;
+        var dropped = false;
         net.DropFilter = m =>
         {
-            if (dropped || m.Type != MessageType.Append || m.To != follower || m.Entries.Length == 0) return false;
+            if (dropped || m.Type != MessageType.Append || m.To != follower || m.Entries.Length == 0)
+            {
+                return false;
+            }
+
             dropped = true;
             return true;
         };
@@ -69,11 +73,11 @@ public sealed class FlowControlTests
     public void FollowerRejoiningAfterItsWindowFilled_CatchesUpWithoutNewProposals()
     {
         var net = new TestNetwork(3, 303);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Tick(2);
         net.Isolate(follower);
-        for (int i = 0; i < 100; i++)
+        for (var i = 0; i < 100; i++)
         {
             net.Propose(leader, i, out _);
             net.Deliver();
@@ -87,12 +91,20 @@ public sealed class FlowControlTests
     public void UncommittedBytesLimit_RefusesProposals_UntilEntriesCommit()
     {
         var net = new TestNetwork(3, 304, new NodeOptions { UncommittedBytesMax = 1000 });
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.Tick(2);
-        foreach (int id in net.Ids.Where(id => id != leader)) net.Isolate(id);
-        int accepted = 0;
+        foreach (var id in net.Ids.Where(id => id != leader))
+        {
+            net.Isolate(id);
+        }
+
+        var accepted = 0;
         ProposeStatus status;
-        while ((status = net.Propose(leader, accepted, out _, size: 100)) == ProposeStatus.Accepted) accepted++;
+        while ((status = net.Propose(leader, accepted, out _, size: 100)) == ProposeStatus.Accepted)
+        {
+            accepted++;
+        }
+
         Assert.Equal(ProposeStatus.TooManyUncommittedBytes, status);
         Assert.Equal(1000 / (100 + Entry.EntryOverheadBytes), accepted);
         net.Heal();
@@ -104,16 +116,20 @@ public sealed class FlowControlTests
     public void ReportUnreachable_MovesReplicatingFollowerToProbe_ThenBackAfterAnAck()
     {
         var net = new TestNetwork(3, 305);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Tick(2);
-        RaftNode node = net.Node(leader);
+        var node = net.Node(leader);
         Assert.Equal(ProgressState.Replicate, node.Status.Followers![follower].State);
         node.ReportUnreachable(follower);
         Assert.Equal(ProgressState.Probe, node.Status.Followers![follower].State);
         net.DroppedTypes.Add(MessageType.AppendResponse);
-        int mark = net.Sent.Count;
-        for (int i = 0; i < 3; i++) net.Propose(leader, i, out _);
+        var mark = net.Sent.Count;
+        for (var i = 0; i < 3; i++)
+        {
+            net.Propose(leader, i, out _);
+        }
+
         net.Deliver();
         Assert.Single(net.SentSince(mark, MessageType.Append, follower), m => m.Entries.Length > 0); // one probe at a time
         net.Heal();
@@ -125,14 +141,14 @@ public sealed class FlowControlTests
     public void LaggingFollower_IsFedInAppendsOfAtMostAppendEntriesMax()
     {
         var net = new TestNetwork(3, 306, new NodeOptions { AppendEntriesMax = 16 });
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Isolate(follower);
-        ReadOnlyMemory<byte>[] batch = Enumerable.Range(0, 100).Select(i => Data.Payload(i)).ToArray();
+        var batch = Enumerable.Range(0, 100).Select(i => Data.Payload(i)).ToArray();
         net.Node(leader).Propose(batch, out _);
         net.Process(leader);
         net.Deliver();
-        int mark = net.Sent.Count;
+        var mark = net.Sent.Count;
         net.Heal();
         Assert.True(net.TickUntil(() => CaughtUp(net, follower, leader), 30), net.Tag);
         Assert.All(net.SentSince(mark, MessageType.Append, follower), m => Assert.True(m.Entries.Length <= 16));
@@ -142,9 +158,9 @@ public sealed class FlowControlTests
     public void ProposalOverTheEntryLimit_IsRefusedWhole()
     {
         var net = new TestNetwork(1, 307);
-        int leader = net.CheckOneLeader();
-        long last = net.Node(leader).LastIndex;
-        ReadOnlyMemory<byte>[] batch = Enumerable.Range(0, 4097).Select(i => Data.Payload(i)).ToArray();
+        var leader = net.CheckOneLeader();
+        var last = net.Node(leader).LastIndex;
+        var batch = Enumerable.Range(0, 4097).Select(i => Data.Payload(i)).ToArray();
         Assert.Equal(ProposeStatus.TooLarge, net.Node(leader).Propose(batch, out _));
         Assert.Equal(last, net.Node(leader).LastIndex);
     }

@@ -8,15 +8,15 @@ public sealed class JointQuorumTests
     internal static ConfigState Parse(string text)
     {
         int[] voters = [], outgoing = [], learners = [];
-        bool autoLeave = false;
-        foreach (string part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        var autoLeave = false;
+        foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             if (part == "auto")
             {
                 autoLeave = true;
                 continue;
             }
-            int[] ids = part[2..].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
+            var ids = part[2..].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
             switch (part[0])
             {
                 case 'v': voters = ids; break;
@@ -44,8 +44,12 @@ public sealed class JointQuorumTests
     [InlineData("v=2,3,4 o=1,2,3 auto", "1:8,2:6,3:7,4:5", 6)] // the lower of the two majorities' values
     public void QuorumMatch_IsTheLowerOfEachHalfsMajorityValue(string config, string matches, long expected)
     {
-        ProgressTracker tracker = Tracker(config);
-        foreach ((int id, long value) in Values(matches)) tracker[id].Match = value;
+        var tracker = Tracker(config);
+        foreach ((var id, var value) in Values(matches))
+        {
+            tracker[id].Match = value;
+        }
+
         Assert.Equal(expected, tracker.QuorumMatch());
     }
 
@@ -60,8 +64,12 @@ public sealed class JointQuorumTests
     [InlineData("v=1,2,3 o=4,5,6 auto", "1:1,2:1,3:1,4:1", "Pending")]
     public void TallyVotes_NeedsAMajorityOfEachHalf_AndIgnoresLearners(string config, string votes, string expected)
     {
-        ProgressTracker tracker = Tracker(config);
-        foreach ((int id, long granted) in Values(votes)) tracker.RecordVote(id, granted == 1);
+        var tracker = Tracker(config);
+        foreach ((var id, var granted) in Values(votes))
+        {
+            tracker.RecordVote(id, granted == 1);
+        }
+
         Assert.Equal(Enum.Parse<ProgressTracker.VoteResult>(expected), tracker.TallyVotes());
     }
 
@@ -74,8 +82,12 @@ public sealed class JointQuorumTests
     [InlineData("v=2,3,4 o=1,2,3 auto", "2,3", true)]
     public void CheckQuorum_NeedsAnActiveMajorityOfEachHalf(string config, string active, bool expected)
     {
-        ProgressTracker tracker = Tracker(config);
-        foreach (int id in active.Split(',').Select(int.Parse)) tracker[id].RecentActive = true;
+        var tracker = Tracker(config);
+        foreach (var id in active.Split(',').Select(int.Parse))
+        {
+            tracker[id].RecentActive = true;
+        }
+
         Assert.Equal(expected, tracker.QuorumActiveThenClear(self: 1));
         Assert.False(tracker.QuorumActiveThenClear(self: 1)); // the flags were cleared: this node alone is no quorum here
     }
@@ -85,8 +97,8 @@ public sealed class JointQuorumTests
     [InlineData("v=1,2,3 l=4", "2:40,3:30,4:50", 40)]
     public void LeaseAndReadRoundQuorums_AreJointAndCountTheLeaderAtItsOwnValue(string config, string acknowledged, long expected)
     {
-        ProgressTracker tracker = Tracker(config);
-        foreach ((int id, long value) in Values(acknowledged))
+        var tracker = Tracker(config);
+        foreach ((var id, var value) in Values(acknowledged))
         {
             tracker[id].HeartbeatAcknowledgedTick = value;
             tracker[id].ReadRoundAcknowledged = value;
@@ -116,18 +128,21 @@ public sealed class JointQuorumTests
     [InlineData("v=1,2,3,4 o=1,2,3 auto", ConfigTransition.Auto, "+5", ConfigChangeStatus.ChangePending, "")] // joint: leave first
     public void ConfigChanger_LeadsToTheSimpleOrJointConfiguration_OrRefuses(string current, ConfigTransition transition, string changes, ConfigChangeStatus status, string expected)
     {
-        ConfigChange[] parsed = changes.Split(' ').Select(c => new ConfigChange(
+        var parsed = changes.Split(' ').Select(c => new ConfigChange(
             c[0] switch { '+' => ConfigChangeType.AddVoter, '~' => ConfigChangeType.AddLearner, _ => ConfigChangeType.RemoveNode },
             int.Parse(c[1..]))).ToArray();
-        ConfigChangeStatus result = ConfigChanger.TryApply(Parse(current), new ConfigChangeRequest(false, transition, parsed), out ConfigState next);
+        var result = ConfigChanger.TryApply(Parse(current), new ConfigChangeRequest(false, transition, parsed), out var next);
         Assert.Equal(status, result);
-        if (status == ConfigChangeStatus.Accepted) Assert.Equal(Parse(expected), next);
+        if (status == ConfigChangeStatus.Accepted)
+        {
+            Assert.Equal(Parse(expected), next);
+        }
     }
 
     [Fact]
     public void LeavingTheJointState_KeepsTheIncomingVotersAndLearners_AndIsRefusedWhenNotJoint()
     {
-        Assert.Equal(ConfigChangeStatus.Accepted, ConfigChanger.TryApply(Parse("v=2,3,4 o=1,2,3 l=5 auto"), ConfigChangeRequest.Leave, out ConfigState next));
+        Assert.Equal(ConfigChangeStatus.Accepted, ConfigChanger.TryApply(Parse("v=2,3,4 o=1,2,3 l=5 auto"), ConfigChangeRequest.Leave, out var next));
         Assert.Equal(Parse("v=2,3,4 l=5"), next);
         Assert.Equal(ConfigChangeStatus.Invalid, ConfigChanger.TryApply(Parse("v=1,2,3"), ConfigChangeRequest.Leave, out _));
     }
@@ -137,7 +152,7 @@ public sealed class JointQuorumTests
     {
         var request = new ConfigChangeRequest(false, ConfigTransition.Joint,
             [new ConfigChange(ConfigChangeType.AddVoter, 4), new ConfigChange(ConfigChangeType.RemoveNode, int.MaxValue), new ConfigChange(ConfigChangeType.AddLearner, 9)]);
-        Assert.True(ConfigChangeCodec.TryDecode(ConfigChangeCodec.Encode(request), out ConfigChangeRequest decoded));
+        Assert.True(ConfigChangeCodec.TryDecode(ConfigChangeCodec.Encode(request), out var decoded));
         Assert.Equal(request.Transition, decoded.Transition);
         Assert.Equal(request.Changes, decoded.Changes);
         Assert.False(decoded.LeaveJoint);

@@ -11,13 +11,13 @@ public sealed class LeaseReadTests
     public void LeaderHoldingALease_ReleasesAReadWithoutAHeartbeatRound()
     {
         var net = new TestNetwork(3, 601, new NodeOptions { LeaseReads = true });
-        int leader = net.CheckOneLeader();
-        long index = net.One(5, 3);
+        var leader = net.CheckOneLeader();
+        var index = net.One(5, 3);
         net.Tick(2); // heartbeats acknowledged: the lease starts
         net.DroppedTypes.Add(MessageType.HeartbeatResponse); // no round could complete now
         Assert.Equal(ReadIndexStatus.Accepted, net.Node(leader).ReadIndex(1));
         net.Process(leader);
-        ReadState read = Assert.Single(net.Reads[leader], r => r.Context == 1);
+        var read = Assert.Single(net.Reads[leader], r => r.Context == 1);
         Assert.True(read.Index >= index, net.Tag);
     }
 
@@ -26,7 +26,7 @@ public sealed class LeaseReadTests
     {
         var options = new NodeOptions { LeaseReads = true };
         var net = new TestNetwork(3, 602, options);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.Tick(2);
         net.Isolate(leader);
@@ -34,7 +34,7 @@ public sealed class LeaseReadTests
         net.Tick(options.ElectionTicks - 2);
         net.Node(leader).ReadIndex(9);
         net.Process(leader);
-        for (int t = 0; t < 30; t++)
+        for (var t = 0; t < 30; t++)
         {
             net.Tick();
             Assert.False(Released(net, leader, 9), net.Tag);
@@ -45,7 +45,7 @@ public sealed class LeaseReadTests
     public void WithoutLeaseReads_AReadWaitsForTheHeartbeatRound()
     {
         var net = new TestNetwork(3, 603);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(5, 3);
         net.Tick(2);
         net.DroppedTypes.Add(MessageType.HeartbeatResponse);

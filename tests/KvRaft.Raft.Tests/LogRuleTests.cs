@@ -14,9 +14,9 @@ public sealed class LogRuleTests
     private static long[] Terms(Solo solo)
     {
         var terms = new List<long>();
-        for (long i = solo.Storage.FirstIndex; i <= solo.Storage.LastIndex; i++)
+        for (var i = solo.Storage.FirstIndex; i <= solo.Storage.LastIndex; i++)
         {
-            Assert.True(solo.Storage.TryGetTerm(i, out long term));
+            Assert.True(solo.Storage.TryGetTerm(i, out var term));
             terms.Add(term);
         }
         return terms.ToArray();
@@ -26,7 +26,7 @@ public sealed class LogRuleTests
     public void Append_RejectedWhenPrevEntryIsMissing_WithHintAtLogEnd()
     {
         var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 1) }, new HardState(1, 0, 0), Plain);
-        Message reply = Reply(solo.Step(Solo.Append(2, 1, 5, 1, 0, E(6, 1))));
+        var reply = Reply(solo.Step(Solo.Append(2, 1, 5, 1, 0, E(6, 1))));
         Assert.True(reply.Reject);
         Assert.Equal(5, reply.Index);
         Assert.Equal(3, reply.RejectHint);
@@ -37,7 +37,7 @@ public sealed class LogRuleTests
     public void Append_RejectedOnPrevTermMismatch_NamesConflictTermAndItsFirstIndex()
     {
         var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 2), E(3, 2), E(4, 2) }, new HardState(3, 0, 0), Plain);
-        Message reply = Reply(solo.Step(Solo.Append(2, 3, 4, 3, 0)));
+        var reply = Reply(solo.Step(Solo.Append(2, 3, 4, 3, 0)));
         Assert.True(reply.Reject);
         Assert.Equal(2, reply.LogTerm);
         Assert.Equal(2, reply.RejectHint);
@@ -47,7 +47,7 @@ public sealed class LogRuleTests
     public void Append_TruncatesConflictingSuffix_AndKeepsMatchingPrefix()
     {
         var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 1), E(3, 2), E(4, 2) }, new HardState(2, 0, 0), Plain);
-        Message reply = Reply(solo.Step(Solo.Append(2, 3, 2, 1, 0, E(3, 3))));
+        var reply = Reply(solo.Step(Solo.Append(2, 3, 2, 1, 0, E(3, 3))));
         Assert.False(reply.Reject);
         Assert.Equal(3, reply.Index);
         Assert.Equal(new long[] { 1, 1, 3 }, Terms(solo));
@@ -57,7 +57,7 @@ public sealed class LogRuleTests
     public void Append_OfEntriesAlreadyPresent_DoesNotTruncateLaterEntries()
     {
         var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 1), E(3, 1) }, new HardState(1, 0, 0), Plain);
-        Message reply = Reply(solo.Step(Solo.Append(2, 1, 0, 0, 0, E(1, 1))));
+        var reply = Reply(solo.Step(Solo.Append(2, 1, 0, 0, 0, E(1, 1))));
         Assert.Equal(1, reply.Index);
         Assert.Equal(3, solo.Storage.LastIndex);
     }
@@ -75,7 +75,7 @@ public sealed class LogRuleTests
     public void AppendBelowCommit_IsAnsweredWithTheCommitIndex()
     {
         var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 1), E(3, 1) }, new HardState(1, 0, 3), Plain);
-        Message reply = Reply(solo.Step(Solo.Append(2, 1, 1, 1, 3, E(2, 1))));
+        var reply = Reply(solo.Step(Solo.Append(2, 1, 1, 1, 3, E(2, 1))));
         Assert.False(reply.Reject);
         Assert.Equal(3, reply.Index);
     }
@@ -95,7 +95,7 @@ public sealed class LogRuleTests
     [Fact]
     public void PlantedFault_CommitPreviousTermByCounting_IsCaughtByTheFigure8Check()
     {
-        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.CommitPreviousTermByCounting);
+        using var plant = PlantedBugs.Plant(PlantedBug.CommitPreviousTermByCounting);
         var solo = new Solo(1, Three, new[] { E(1, 1), E(2, 2) }, new HardState(3, 0, 1), Plain);
         solo.BecomeLeader(2);
         solo.Ack(2, 2);
@@ -114,7 +114,7 @@ public sealed class LogRuleTests
         Assert.Equal(4, solo.Node.Committed);
         solo.Ack(3, 1);
         List<Message> beats = new();
-        for (int i = 0; i < 2 && beats.Count == 0; i++)
+        for (var i = 0; i < 2 && beats.Count == 0; i++)
         {
             solo.Node.Tick();
             beats = solo.Drain().Where(m => m.Type == MessageType.Heartbeat).ToList();
@@ -128,15 +128,25 @@ public sealed class LogRuleTests
     {
         // Leader log: 1..3 term 1, 4..60 term 5 (new leader at term 6 appends its no-op at 61).
         var log = new List<Entry> { E(1, 1), E(2, 1), E(3, 1) };
-        for (long i = 4; i <= 60; i++) log.Add(E(i, 5));
+        for (long i = 4; i <= 60; i++)
+        {
+            log.Add(E(i, 5));
+        }
+
         var solo = new Solo(1, Three, log, new HardState(5, 0, 3), Plain);
         solo.BecomeLeader(2);
         // Follower 3 has 1..3 term 1 and 4..70 term 4: it rejects prev 60 naming term 4 from index 4.
-        List<Message> sent = solo.Step(new Message
+        var sent = solo.Step(new Message
         {
-            Type = MessageType.AppendResponse, From = 3, Term = 6, Reject = true, Index = 60, LogTerm = 4, RejectHint = 4,
+            Type = MessageType.AppendResponse,
+            From = 3,
+            Term = 6,
+            Reject = true,
+            Index = 60,
+            LogTerm = 4,
+            RejectHint = 4,
         });
-        Message probe = Assert.Single(sent, m => m.Type == MessageType.Append && m.To == 3);
+        var probe = Assert.Single(sent, m => m.Type == MessageType.Append && m.To == 3);
         Assert.Equal(3, probe.Index); // the leader has no term 4: it goes straight to the follower's first index of term 4
         Assert.Equal(58, probe.Entries.Length);
     }
@@ -145,16 +155,30 @@ public sealed class LogRuleTests
     public void RejectedAppend_WhenLeaderHasTheConflictTerm_ProbesAfterItsLastEntryOfThatTerm()
     {
         var log = new List<Entry> { E(1, 1) };
-        for (long i = 2; i <= 10; i++) log.Add(E(i, 2));
-        for (long i = 11; i <= 20; i++) log.Add(E(i, 4));
+        for (long i = 2; i <= 10; i++)
+        {
+            log.Add(E(i, 2));
+        }
+
+        for (long i = 11; i <= 20; i++)
+        {
+            log.Add(E(i, 4));
+        }
+
         var solo = new Solo(1, Three, log, new HardState(4, 0, 1), Plain);
         solo.BecomeLeader(2);
         // Follower 3 has term 2 up to index 30: the leader's last term-2 entry is 10.
-        List<Message> sent = solo.Step(new Message
+        var sent = solo.Step(new Message
         {
-            Type = MessageType.AppendResponse, From = 3, Term = 5, Reject = true, Index = 20, LogTerm = 2, RejectHint = 2,
+            Type = MessageType.AppendResponse,
+            From = 3,
+            Term = 5,
+            Reject = true,
+            Index = 20,
+            LogTerm = 2,
+            RejectHint = 2,
         });
-        Message probe = Assert.Single(sent, m => m.Type == MessageType.Append && m.To == 3);
+        var probe = Assert.Single(sent, m => m.Type == MessageType.Append && m.To == 3);
         Assert.Equal(10, probe.Index);
         Assert.Equal(2, probe.LogTerm);
     }
@@ -165,9 +189,14 @@ public sealed class LogRuleTests
         var solo = new Solo(1, Three, options: Plain);
         solo.BecomeLeader(2, 3);
         solo.Ack(3, 1);
-        List<Message> sent = solo.Step(new Message
+        var sent = solo.Step(new Message
         {
-            Type = MessageType.AppendResponse, From = 3, Term = solo.Node.Term, Reject = true, Index = 0, RejectHint = 1,
+            Type = MessageType.AppendResponse,
+            From = 3,
+            Term = solo.Node.Term,
+            Reject = true,
+            Index = 0,
+            RejectHint = 1,
         });
         Assert.DoesNotContain(sent, m => m.Type == MessageType.Append);
         Assert.Equal(ProgressState.Replicate, solo.Node.Status.Followers![3].State);

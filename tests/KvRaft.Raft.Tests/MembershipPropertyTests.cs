@@ -14,23 +14,27 @@ public sealed class MembershipPropertyTests
     [InlineData(11, 60)]
     public void RandomMembershipChangesUnderFaults_StaySafe_AndConverge(int firstSeed, int lastSeed)
     {
-        int changes = 0;
-        for (int seed = firstSeed; seed <= lastSeed; seed++) changes += RunSchedule((ulong)seed);
+        var changes = 0;
+        for (var seed = firstSeed; seed <= lastSeed; seed++)
+        {
+            changes += RunSchedule((ulong)seed);
+        }
+
         Assert.True(changes >= 3 * (lastSeed - firstSeed + 1), $"only {changes} changes were accepted: the schedules do not exercise membership");
     }
 
     /// <summary>Runs one schedule; returns how many changes the leaders accepted.</summary>
     internal static int RunSchedule(ulong seed)
     {
-        int accepted = 0;
+        var accepted = 0;
         var net = new TestNetwork(5, seed) { Record = false };
         var random = new Prng(seed ^ 0xC0FFEE);
         var faulty = new HashSet<int>();
         var leaders = new Dictionary<long, int>(); // term -> its leader, over the whole run
-        int value = 0;
-        for (int step = 0; step < 400; step++)
+        var value = 0;
+        for (var step = 0; step < 400; step++)
         {
-            int id = net.Ids[random.Next(net.Ids.Length)];
+            var id = net.Ids[random.Next(net.Ids.Length)];
             switch (random.Next(12))
             {
                 case 0 when faulty.Count < 2:
@@ -38,14 +42,26 @@ public sealed class MembershipPropertyTests
                     faulty.Add(id);
                     break;
                 case 1 when faulty.Count < 2:
-                    if (net.IsUp(id)) net.Crash(id);
+                    if (net.IsUp(id))
+                    {
+                        net.Crash(id);
+                    }
+
                     faulty.Add(id);
                     break;
                 case 2:
-                    if (faulty.Count > 0) Repair(net, faulty, faulty.ElementAt(random.Next(faulty.Count)));
+                    if (faulty.Count > 0)
+                    {
+                        Repair(net, faulty, faulty.ElementAt(random.Next(faulty.Count)));
+                    }
+
                     break;
                 case 3:
-                    if (net.IsUp(id) && net.Node(id).Role == Role.Leader) net.Node(id).TransferLeadership(net.Ids[random.Next(net.Ids.Length)]);
+                    if (net.IsUp(id) && net.Node(id).Role == Role.Leader)
+                    {
+                        net.Node(id).TransferLeadership(net.Ids[random.Next(net.Ids.Length)]);
+                    }
+
                     break;
                 case 4:
                     net.Compact(id, every: 5);
@@ -53,10 +69,18 @@ public sealed class MembershipPropertyTests
                 case 5:
                 case 6:
                 case 7:
-                    if (ProposeRandomChange(net, random)) accepted++;
+                    if (ProposeRandomChange(net, random))
+                    {
+                        accepted++;
+                    }
+
                     break;
                 default:
-                    foreach (RaftNode node in net.Live.Where(n => n.Role == Role.Leader).ToArray()) net.Propose(node.Id, ++value, out _);
+                    foreach (var node in net.Live.Where(n => n.Role == Role.Leader).ToArray())
+                    {
+                        net.Propose(node.Id, ++value, out _);
+                    }
+
                     break;
             }
             net.ProcessAll();
@@ -64,8 +88,12 @@ public sealed class MembershipPropertyTests
             CheckOneLeaderPerTerm(net, leaders);
         }
         net.Heal();
-        foreach (int id in net.Ids.Where(id => !net.IsUp(id))) net.Restart(id);
-        int leader = 0;
+        foreach (var id in net.Ids.Where(id => !net.IsUp(id)))
+        {
+            net.Restart(id);
+        }
+
+        var leader = 0;
         // Converged: a leader whose configuration is not joint and is in effect on all its members (removed nodes that
         // missed their removal may still pre-campaign on an old configuration: pre-vote keeps them harmless).
         Assert.True(net.TickUntil(() => (leader = net.ConnectedLeader()) != 0 && !net.Node(leader).Config.IsJoint && net.HaveApplied(net.Node(leader).Config), 1000), net.Tag);
@@ -76,11 +104,15 @@ public sealed class MembershipPropertyTests
 
     private static bool ProposeRandomChange(TestNetwork net, Prng random)
     {
-        RaftNode? leader = net.Live.FirstOrDefault(n => n.Role == Role.Leader);
-        if (leader is null) return false;
-        ConfigState config = leader.Config;
-        int[] outsiders = net.Ids.Where(id => !config.IsMember(id)).ToArray();
-        int[] members = config.Voters.Concat(config.Learners).ToArray();
+        var leader = net.Live.FirstOrDefault(n => n.Role == Role.Leader);
+        if (leader is null)
+        {
+            return false;
+        }
+
+        var config = leader.Config;
+        var outsiders = net.Ids.Where(id => !config.IsMember(id)).ToArray();
+        var members = config.Voters.Concat(config.Learners).ToArray();
         ConfigChange[] changes = random.Next(4) switch
         {
             0 when outsiders.Length > 0 => [AddLearner(outsiders[random.Next(outsiders.Length)])],
@@ -95,9 +127,9 @@ public sealed class MembershipPropertyTests
 
     private static void CheckOneLeaderPerTerm(TestNetwork net, Dictionary<long, int> leaders)
     {
-        foreach (RaftNode node in net.Live.Where(n => n.Role == Role.Leader))
+        foreach (var node in net.Live.Where(n => n.Role == Role.Leader))
         {
-            if (leaders.TryGetValue(node.Term, out int other) && other != node.Id)
+            if (leaders.TryGetValue(node.Term, out var other) && other != node.Id)
             {
                 throw new SafetyViolation($"nodes {other} and {node.Id} both led term {node.Term} ({net.Tag})");
             }
@@ -107,7 +139,11 @@ public sealed class MembershipPropertyTests
 
     private static void Repair(TestNetwork net, HashSet<int> faulty, int id)
     {
-        if (!net.IsUp(id)) net.Restart(id);
+        if (!net.IsUp(id))
+        {
+            net.Restart(id);
+        }
+
         net.Connect(id);
         faulty.Remove(id);
     }

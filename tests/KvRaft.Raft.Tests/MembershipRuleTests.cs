@@ -22,9 +22,9 @@ public sealed class MembershipRuleTests
     {
         var solo = new Solo(1, Parse("v=1,2,3 o=1,4,5"), options: Plain);
         solo.Node.Campaign();
-        List<Message> sent = solo.Drain();
+        var sent = solo.Drain();
         Assert.Equal(new[] { 2, 3, 4, 5 }, sent.Where(m => m.Type == MessageType.Vote).Select(m => m.To).Order());
-        long term = solo.Node.Term;
+        var term = solo.Node.Term;
         solo.Step(Granted(MessageType.VoteResponse, 2, term));
         solo.Step(Granted(MessageType.VoteResponse, 3, term));
         Assert.Equal(Role.Candidate, solo.Node.Role); // all of the incoming half, one of three outgoing
@@ -38,7 +38,7 @@ public sealed class MembershipRuleTests
         var solo = new Solo(1, Parse("v=1,2,3 o=1,4,5"), options: Plain);
         solo.Node.Campaign();
         solo.Drain();
-        long term = solo.Node.Term;
+        var term = solo.Node.Term;
         solo.Step(Granted(MessageType.VoteResponse, 2, term));
         solo.Step(Granted(MessageType.VoteResponse, 4, term) with { Reject = true });
         Assert.Equal(Role.Candidate, solo.Node.Role);
@@ -52,7 +52,7 @@ public sealed class MembershipRuleTests
         var solo = new Solo(1, Parse("v=1,2,3 o=1,4,5"), options: new NodeOptions { PreVote = true, CheckQuorum = false });
         solo.Node.Campaign();
         solo.Drain();
-        long next = solo.Node.Term + 1;
+        var next = solo.Node.Term + 1;
         solo.Step(Granted(MessageType.PreVoteResponse, 2, next));
         solo.Step(Granted(MessageType.PreVoteResponse, 3, next));
         Assert.Equal(Role.PreCandidate, solo.Node.Role);
@@ -65,7 +65,11 @@ public sealed class MembershipRuleTests
     {
         var solo = new Solo(4, Parse("v=1,2,3 l=4"), options: Plain);
         solo.Node.Campaign();
-        for (int i = 0; i < 100; i++) solo.Node.Tick();
+        for (var i = 0; i < 100; i++)
+        {
+            solo.Node.Tick();
+        }
+
         solo.Step(new Message { Type = MessageType.TimeoutNow, From = 1, Term = 0 });
         Assert.DoesNotContain(solo.Drain(), m => m.Type is MessageType.Vote or MessageType.PreVote);
         Assert.Equal(Role.Follower, solo.Node.Role);
@@ -84,7 +88,7 @@ public sealed class MembershipRuleTests
         List<Message> heartbeats = solo.Drain().Where(m => m.Type == MessageType.Heartbeat).ToList();
         Message Answer(int from)
         {
-            Message heartbeat = heartbeats.First(m => m.To == from);
+            var heartbeat = heartbeats.First(m => m.To == from);
             return new Message { Type = MessageType.HeartbeatResponse, From = from, Term = solo.Node.Term, Context = heartbeat.Context, Index = heartbeat.Index };
         }
         solo.Step(Answer(2));
@@ -101,7 +105,7 @@ public sealed class MembershipRuleTests
         solo.BecomeLeader(2);
         Assert.Equal(ConfigChangeStatus.ChangePending, solo.Node.ProposeConfigChange(AddLearner(4), out _));
         solo.Ack(2, solo.Node.LastIndex);
-        Assert.Equal(ConfigChangeStatus.Accepted, solo.Node.ProposeConfigChange(AddLearner(4), out long index));
+        Assert.Equal(ConfigChangeStatus.Accepted, solo.Node.ProposeConfigChange(AddLearner(4), out var index));
         Assert.Equal(ConfigChangeStatus.ChangePending, solo.Node.ProposeConfigChange(AddLearner(5), out _));
         Assert.Equal(Voters(1, 2, 3), solo.Node.Config); // appended is not applied
         solo.Drain();
@@ -124,7 +128,7 @@ public sealed class MembershipRuleTests
         Assert.Empty(solo.Configs);
         Assert.Equal(ConfigChangeStatus.Accepted, solo.Node.ProposeConfigChange(AddLearner(2), out _));
         solo.Drain();
-        ConfigState expected = Voters(1).With(learners: [2]);
+        var expected = Voters(1).With(learners: [2]);
         Assert.Equal(expected, Assert.Single(solo.Configs));
         Assert.Equal(expected, solo.Node.Config);
         Assert.Equal(expected, solo.Node.Status.Config);
@@ -142,7 +146,7 @@ public sealed class MembershipRuleTests
         }
         var resumed = new RaftNode(new RaftConfig { Id = 1, Storage = Storage(), Random = new Prng(1), Applied = 3 });
         Assert.Equal(Voters(1, 2, 3).With(learners: [4]), resumed.Config);
-        Ready ready = resumed.GetReady();
+        var ready = resumed.GetReady();
         Assert.Equal(4, Assert.Single(ready.CommittedEntries).Index);
         Assert.Null(ready.Config);
         resumed.Advance();
@@ -169,7 +173,7 @@ public sealed class MembershipRuleTests
     public void RestoredSnapshot_PutsItsJointConfigurationInEffect_AndTheReadyReportsIt()
     {
         var solo = new Solo(2, [1, 2, 3], options: Plain);
-        ConfigState joint = Parse("v=1,2,4 o=1,2,3 l=5 auto");
+        var joint = Parse("v=1,2,4 o=1,2,3 l=5 auto");
         solo.Step(new Message { Type = MessageType.Snapshot, From = 1, Term = 3, Snapshot = new SnapshotMetadata(10, 3, joint) });
         Assert.Equal(joint, solo.Node.Config);
         Assert.Equal(joint, Assert.Single(solo.Configs));
@@ -180,7 +184,7 @@ public sealed class MembershipRuleTests
     public void SnapshotWithAMalformedConfiguration_IsRefused()
     {
         var solo = new Solo(2, [1, 2, 3], options: Plain);
-        ConfigState bad = Parse("v=1,2,3 l=3");
+        var bad = Parse("v=1,2,3 l=3");
         Assert.False(solo.Node.Step(new Message { Type = MessageType.Snapshot, From = 1, To = 2, Term = 3, Snapshot = new SnapshotMetadata(10, 3, bad) }));
         Assert.Equal(Voters(1, 2, 3), solo.Node.Config);
     }
@@ -190,7 +194,7 @@ public sealed class MembershipRuleTests
     {
         // Node 4 was added by an entry node 1 has not applied yet: its request is a correct peer's.
         var solo = new Solo(1, [1, 2, 3], options: Plain);
-        Message reply = Assert.Single(solo.Step(Solo.VoteRequest(4, 1, 0, 0)), m => m.Type == MessageType.VoteResponse);
+        var reply = Assert.Single(solo.Step(Solo.VoteRequest(4, 1, 0, 0)), m => m.Type == MessageType.VoteResponse);
         Assert.False(reply.Reject);
     }
 
@@ -203,7 +207,7 @@ public sealed class MembershipRuleTests
         var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Prng(1), Applied = 1, PreVote = false });
         node.Campaign();
         Assert.Equal(Role.Follower, node.Role);
-        Ready ready = node.GetReady();
+        var ready = node.GetReady();
         Assert.DoesNotContain(ready.MessagesAfterPersist, m => m.Type == MessageType.Vote);
         node.Advance(); // entries 2 and 3 applied: the change is in effect
         Assert.Equal(Voters(1, 2, 3).With(learners: [4]), node.Config);
@@ -225,7 +229,7 @@ public sealed class MembershipRuleTests
         node.Campaign();
         Assert.Equal(Role.Follower, node.Role);
         Assert.Equal(2, node.Committed);
-        Ready ready = node.GetReady();
+        var ready = node.GetReady();
         Assert.Equal(2, Assert.Single(ready.CommittedEntries).Index);
         node.Advance();
         Assert.Equal(Voters(1, 2, 3).With(learners: [4]), node.Config);
@@ -238,7 +242,7 @@ public sealed class MembershipRuleTests
     {
         var solo = new Solo(1, Parse("v=1,2,3 o=1,4,5 auto"), options: Plain);
         solo.BecomeLeader(2, 4);
-        long noOp = solo.Node.LastIndex;
+        var noOp = solo.Node.LastIndex;
         solo.Ack(2, noOp);
         solo.Ack(4, noOp);
         Assert.Equal(noOp + 1, solo.Node.LastIndex);

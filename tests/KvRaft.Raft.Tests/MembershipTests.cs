@@ -16,22 +16,22 @@ public sealed class MembershipTests
     /// <summary>Proposes a value on <paramref name="leader"/> in its partition; true if any node commits that entry within the ticks.</summary>
     private static bool CommitsWithin(TestNetwork net, int leader, int value, int ticks)
     {
-        long term = net.Node(leader).Term;
-        Assert.Equal(ProposeStatus.Accepted, net.Propose(leader, value, out long index));
+        var term = net.Node(leader).Term;
+        Assert.Equal(ProposeStatus.Accepted, net.Propose(leader, value, out var index));
         net.Deliver();
-        return net.TickUntil(() => net.Live.Any(node => node.Committed >= index && node.TryGetLogTerm(index, out long t) && t == term), ticks);
+        return net.TickUntil(() => net.Live.Any(node => node.Committed >= index && node.TryGetLogTerm(index, out var t) && t == term), ticks);
     }
 
     [Fact]
     public void AddedVoter_CatchesUp_AndTheLargerMajorityIsNeededToCommit()
     {
         var net = new TestNetwork(3, 1501);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.AddNode(4);
         net.ChangeConfig(Voters(1, 2, 3, 4), AddVoter(4));
         net.One(2, 4);
-        int[] others = Others(net, leader);
+        var others = Others(net, leader);
         net.Partition([leader, others[0]], [others[1], others[2]]);
         Assert.False(CommitsWithin(net, leader, 3, 30), net.Tag); // two of four are no majority
         net.Heal();
@@ -43,13 +43,13 @@ public sealed class MembershipTests
     public void RemovedFollower_AppliesItsRemoval_NeverCampaignsAgain_AndTheOthersCommitWithoutIt()
     {
         var net = new TestNetwork(3, 1502);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
-        int removed = Others(net, leader)[0];
-        ConfigState remaining = Voters(Others(net, removed));
+        var removed = Others(net, leader)[0];
+        var remaining = Voters(Others(net, removed));
         net.ChangeConfig(remaining, Remove(removed));
         Assert.True(net.TickUntil(() => net.Node(removed).Config.Equals(remaining), 20), net.Tag); // it learned the commit
-        int mark = net.Sent.Count;
+        var mark = net.Sent.Count;
         net.Isolate(removed);
         net.Tick(100);
         Assert.False(Campaigned(net, mark, removed), net.Tag);
@@ -62,17 +62,17 @@ public sealed class MembershipTests
     public void LeaderRemovingItself_StepsDownOnceTheChangeIsApplied_AndTheOthersElectALeader()
     {
         var net = new TestNetwork(3, 1503);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
-        int[] others = Others(net, leader);
-        Assert.Equal(ConfigChangeStatus.Accepted, net.Node(leader).ProposeConfigChange(Remove(leader), out long index));
+        var others = Others(net, leader);
+        Assert.Equal(ConfigChangeStatus.Accepted, net.Node(leader).ProposeConfigChange(Remove(leader), out var index));
         net.Process(leader);
         net.Deliver();
         Assert.True(net.TickUntil(() => net.Node(leader).Role != Role.Leader, 20), net.Tag);
         Assert.Equal(Voters(others), net.Node(leader).Config);
         Assert.True(others.All(id => net.Node(id).Committed >= index), net.Tag); // the commit reached them before it stepped down
-        int mark = net.Sent.Count;
-        int next = net.CheckOneLeader();
+        var mark = net.Sent.Count;
+        var next = net.CheckOneLeader();
         Assert.Contains(next, others);
         net.One(2, 2);
         Assert.False(Campaigned(net, mark, leader), net.Tag);
@@ -83,20 +83,20 @@ public sealed class MembershipTests
     public void Learner_ReceivesTheLog_NeverCampaigns_AndNeverCountsInAQuorum()
     {
         var net = new TestNetwork(3, 1504);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.AddNode(4);
         net.AddNode(5);
         net.ChangeConfig(Voters(1, 2, 3).With(learners: [4, 5]), ConfigTransition.Auto, AddLearner(4), AddLearner(5));
         net.One(2, 5); // the learners applied it too
-        int mark = net.Sent.Count;
+        var mark = net.Sent.Count;
         net.Isolate(4);
         net.Tick(100);
         Assert.False(Campaigned(net, mark, 4), net.Tag);
         net.Heal();
         leader = net.CheckOneLeader();
         Assert.False(net.Node(leader).TransferLeadership(4)); // a learner cannot be handed the leadership
-        int[] voters = Others(net, leader, 4, 5);
+        var voters = Others(net, leader, 4, 5);
         net.Partition([leader, 4, 5], voters);
         Assert.False(CommitsWithin(net, leader, 3, 30), net.Tag); // the leader and two learners are no majority of three voters
         net.Heal();
@@ -108,8 +108,8 @@ public sealed class MembershipTests
     public void PromotedLearner_CountsInTheQuorum_AndCanBeHandedTheLeadership()
     {
         var net = FourVotersAfterPromotingALearner(1505);
-        int leader = net.CheckOneLeader();
-        int[] others = Others(net, leader, 4);
+        var leader = net.CheckOneLeader();
+        var others = Others(net, leader, 4);
         net.Isolate(others[0]);
         net.One(1, 3); // leader, the promoted node and one more: three of four
         net.Heal();
@@ -124,7 +124,7 @@ public sealed class MembershipTests
     public void SecondChange_IsRefusedUntilTheFirstIsApplied()
     {
         var net = new TestNetwork(3, 1506);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.Partition([leader], Others(net, leader)); // the first change cannot commit
         Assert.Equal(ConfigChangeStatus.Accepted, net.ProposeChange(leader, ConfigTransition.Auto, AddLearner(4)));
@@ -134,7 +134,7 @@ public sealed class MembershipTests
         Assert.True(net.TickUntil(() => net.HaveApplied(Voters(1, 2, 3).With(learners: [4])), 50), net.Tag);
         leader = net.CheckOneLeader();
         Assert.Equal(ConfigChangeStatus.Accepted, net.ProposeChange(leader, ConfigTransition.Auto, AddLearner(5)));
-        int follower = Others(net, leader, 4)[0];
+        var follower = Others(net, leader, 4)[0];
         Assert.Equal(ConfigChangeStatus.NotLeader, net.ProposeChange(follower, ConfigTransition.Auto, AddLearner(6)));
     }
 
@@ -142,15 +142,15 @@ public sealed class MembershipTests
     public void SeveralVotersChanged_EnterTheJointState_AndLeaveItOnTheirOwn()
     {
         var net = new TestNetwork(3, 1507);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.AddNode(4);
         net.AddNode(5);
-        ConfigState target = Voters(1, 2, 3, 4, 5);
+        var target = Voters(1, 2, 3, 4, 5);
         net.ChangeConfig(target, ConfigTransition.Auto, AddVoter(4), AddVoter(5));
         List<Entry> configEntries = net.Applied[leader].Where(e => e.Type == EntryType.Config).ToList();
         Assert.Equal(2, configEntries.Count);
-        Assert.True(ConfigChangeCodec.TryDecode(configEntries[1].Data.Span, out ConfigChangeRequest leave) && leave.LeaveJoint);
+        Assert.True(ConfigChangeCodec.TryDecode(configEntries[1].Data.Span, out var leave) && leave.LeaveJoint);
         net.One(2, 5);
         Assert.All(net.Live, node => Assert.False(node.Config.IsJoint));
     }
@@ -159,9 +159,9 @@ public sealed class MembershipTests
     public void PartitionedOldMajority_CannotCommitInTheJointState_AndTheChangeCompletesOnceHealed()
     {
         var net = new TestNetwork(3, 1508);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
-        int[] old = Others(net, leader);
+        var old = Others(net, leader);
         net.AddNode(4);
         net.AddNode(5);
         net.ChangeConfig(Voters(1, 2, 3).With(learners: [4, 5]), ConfigTransition.Auto, AddLearner(4), AddLearner(5));
@@ -173,7 +173,7 @@ public sealed class MembershipTests
         Assert.True(net.TickUntil(() => net.Node(leader).Config.IsJoint, 10), net.Tag);
         Assert.False(CommitsWithin(net, net.Node(leader).Role == Role.Leader ? leader : net.CheckOneLeader(20), 7, 40), net.Tag);
         net.Heal();
-        ConfigState final = Voters(leader, 4, 5);
+        var final = Voters(leader, 4, 5);
         Assert.True(net.TickUntil(() => net.HaveApplied(final), 200), net.Tag);
         net.One(8, 3);
         net.CheckAppliedPrefixes();
@@ -183,14 +183,14 @@ public sealed class MembershipTests
     public void PartitionedNewMajority_CannotCommitInTheJointState_EitherHalfIsNeeded()
     {
         var net = new TestNetwork(3, 1511);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
-        int[] old = Others(net, leader);
+        var old = Others(net, leader);
         net.AddNode(4);
         net.AddNode(5);
         net.ChangeConfig(Voters(1, 2, 3).With(learners: [4, 5]), ConfigTransition.Auto, AddLearner(4), AddLearner(5));
         // Everyone applies the entry entering C_old,new; the entry leaving it is held back, then the old followers are cut off.
-        static bool IsLeave(Entry e) => e.Type == EntryType.Config && ConfigChangeCodec.TryDecode(e.Data.Span, out ConfigChangeRequest r) && r.LeaveJoint;
+        static bool IsLeave(Entry e) => e.Type == EntryType.Config && ConfigChangeCodec.TryDecode(e.Data.Span, out var r) && r.LeaveJoint;
         net.DropFilter = m => m.Type == MessageType.Append && m.Entries.ToArray().Any(IsLeave);
         Assert.Equal(ConfigChangeStatus.Accepted, net.ProposeChange(leader, ConfigTransition.Auto, Remove(old[0]), Remove(old[1]), AddVoter(4), AddVoter(5)));
         net.Deliver();
@@ -209,12 +209,24 @@ public sealed class MembershipTests
     {
         var net = FourVotersAfterPromotingALearner(1509);
         net.One(1, 4);
-        foreach (int id in net.Ids) Assert.NotNull(net.Compact(id));
-        foreach (int id in net.Ids) Assert.Equal(Voters(1, 2, 3, 4), net.Storage[id].Snapshot.Config);
-        foreach (int id in net.Ids) net.Restart(id);
+        foreach (var id in net.Ids)
+        {
+            Assert.NotNull(net.Compact(id));
+        }
+
+        foreach (var id in net.Ids)
+        {
+            Assert.Equal(Voters(1, 2, 3, 4), net.Storage[id].Snapshot.Config);
+        }
+
+        foreach (var id in net.Ids)
+        {
+            net.Restart(id);
+        }
+
         Assert.All(net.Live, node => Assert.Equal(Voters(1, 2, 3, 4), node.Config));
         net.One(2, 4);
-        int mark = net.Sent.Count;
+        var mark = net.Sent.Count;
         net.AddNode(5);
         net.ChangeConfig(Voters(1, 2, 3, 4).With(learners: [5]), AddLearner(5));
         Assert.NotEmpty(net.SentSince(mark, MessageType.Snapshot, 5)); // the log it needed was compacted
@@ -226,8 +238,8 @@ public sealed class MembershipTests
     public void RemovedVoter_LeavesTheLeadersProgress_AndAMemberCanBeAddedBackUnderItsOldId()
     {
         var net = new TestNetwork(3, 1510);
-        int leader = net.CheckOneLeader();
-        int removed = Others(net, leader)[0];
+        var leader = net.CheckOneLeader();
+        var removed = Others(net, leader)[0];
         net.ChangeConfig(Voters(Others(net, removed)), Remove(removed));
         leader = net.CheckOneLeader();
         Assert.DoesNotContain(removed, net.Node(leader).Status.Followers!.Keys);
@@ -240,21 +252,21 @@ public sealed class MembershipTests
     public void LeaderReplacedThroughTheJointState_LeadsUntilTheLeaveIsApplied_ThenStepsDown()
     {
         var net = new TestNetwork(3, 1512);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.AddNode(4);
         net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), AddLearner(4));
         leader = net.CheckOneLeader();
-        int[] stay = Others(net, leader, 4);
+        var stay = Others(net, leader, 4);
         // Two voters change: through C_old,new, in which the leader is an outgoing voter only.
-        long term = net.Node(leader).Term;
+        var term = net.Node(leader).Term;
         Assert.Equal(ConfigChangeStatus.Accepted, net.ProposeChange(leader, ConfigTransition.Auto, Remove(leader), AddVoter(4)));
         Assert.True(net.TickUntil(() => net.Node(leader).Role != Role.Leader, 50), net.Tag);
         // It led through the joint state: the entry leaving it is its own, of the same term.
-        Entry[] changes = net.Applied[leader].Where(e => e.Type == EntryType.Config).TakeLast(2).ToArray();
+        var changes = net.Applied[leader].Where(e => e.Type == EntryType.Config).TakeLast(2).ToArray();
         Assert.All(changes, e => Assert.Equal(term, e.Term));
-        Assert.True(ConfigChangeCodec.TryDecode(changes[1].Data.Span, out ConfigChangeRequest leave) && leave.LeaveJoint, net.Tag);
-        ConfigState final = Voters([.. stay, 4]);
+        Assert.True(ConfigChangeCodec.TryDecode(changes[1].Data.Span, out var leave) && leave.LeaveJoint, net.Tag);
+        var final = Voters([.. stay, 4]);
         Assert.Equal(final, net.Node(leader).Config);
         Assert.True(net.TickUntil(() => net.HaveApplied(final) && net.ConnectedLeader() is not 0 and var l && l != leader, 200), net.Tag);
         net.One(2, 3);

@@ -7,8 +7,15 @@ public sealed class PersistenceScenarioTests
 {
     private static void CrashAndRestart(TestNetwork net, params int[] ids)
     {
-        foreach (int id in ids) net.Crash(id);
-        foreach (int id in ids) net.Restart(id);
+        foreach (var id in ids)
+        {
+            net.Crash(id);
+        }
+
+        foreach (var id in ids)
+        {
+            net.Restart(id);
+        }
     }
 
     private static int Next(TestNetwork net, int id, int step) => (id - 1 + step) % net.Ids.Length + 1;
@@ -20,15 +27,15 @@ public sealed class PersistenceScenarioTests
         net.One(11, 3);
         CrashAndRestart(net, net.Ids);
         net.One(12, 3);
-        int leader1 = net.CheckOneLeader();
+        var leader1 = net.CheckOneLeader();
         CrashAndRestart(net, leader1);
         net.One(13, 3);
-        int leader2 = net.CheckOneLeader();
+        var leader2 = net.CheckOneLeader();
         net.Crash(leader2);
-        long index = net.One(14, 2);
+        var index = net.One(14, 2);
         net.Restart(leader2);
         Assert.True(net.TickUntil(() => net.NCommitted(index).Count == 3), net.Tag);
-        int other = Next(net, net.CheckOneLeader(), 1);
+        var other = Next(net, net.CheckOneLeader(), 1);
         net.Crash(other);
         net.One(15, 2);
         net.Restart(other);
@@ -39,11 +46,11 @@ public sealed class PersistenceScenarioTests
     public void Persist2_FiveNodesWithRollingCrashes_KeepAgreeing()
     {
         var net = new TestNetwork(5, 202);
-        int value = 10;
-        for (int iteration = 0; iteration < 5; iteration++)
+        var value = 10;
+        for (var iteration = 0; iteration < 5; iteration++)
         {
             net.One(value++, 5);
-            int leader = net.CheckOneLeader();
+            var leader = net.CheckOneLeader();
             net.Crash(Next(net, leader, 1));
             net.Crash(Next(net, leader, 2));
             net.One(value++, 3);
@@ -66,7 +73,7 @@ public sealed class PersistenceScenarioTests
     {
         var net = new TestNetwork(3, 203);
         net.One(101, 3);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.Isolate(Next(net, leader, 2));
         net.One(102, 2);
         net.Crash(leader);
@@ -82,11 +89,11 @@ public sealed class PersistenceScenarioTests
     public void FollowerCrashingBeforeItsFsync_NeverAcknowledgedWhatItLost()
     {
         var net = new TestNetwork(3, 204);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Stall(follower);
-        int mark = net.Sent.Count;
-        net.Propose(leader, 42, out long index);
+        var mark = net.Sent.Count;
+        net.Propose(leader, 42, out var index);
         net.Deliver();
         net.Crash(follower, sendEarlyMessages: true);
         Assert.DoesNotContain(net.SentSince(mark, MessageType.AppendResponse), m => m.From == follower);
@@ -101,13 +108,13 @@ public sealed class PersistenceScenarioTests
     public void LeaderCrashingBeforeItsOwnFsync_EntryStillCommitsThroughFollowers()
     {
         var net = new TestNetwork(3, 205);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.Stall(leader);
-        Assert.Equal(ProposeStatus.Accepted, net.Node(leader).Propose(new[] { Data.Payload(77) }, out long index));
+        Assert.Equal(ProposeStatus.Accepted, net.Node(leader).Propose(new[] { Data.Payload(77) }, out var index));
         net.Crash(leader, sendEarlyMessages: true); // the Appends left; the leader's own write did not happen
         net.Deliver();
         Assert.True(net.Storage[leader].LastIndex < index, net.Tag);
-        int leader2 = net.CheckOneLeader();
+        var leader2 = net.CheckOneLeader();
         Assert.NotEqual(leader, leader2);
         net.Restart(leader);
         net.One(78, 3);
@@ -122,13 +129,16 @@ public sealed class PersistenceScenarioTests
         var net = new TestNetwork(5, seed);
         var random = new Prng(seed);
         net.One(random.Next(10000), 1);
-        int up = 5;
-        for (int iteration = 0; iteration < 300; iteration++)
+        var up = 5;
+        for (var iteration = 0; iteration < 300; iteration++)
         {
-            int leader = 0;
-            foreach (int id in net.Ids.Where(net.IsUp))
+            var leader = 0;
+            foreach (var id in net.Ids.Where(net.IsUp))
             {
-                if (net.Propose(id, random.Next(10000), out _) == ProposeStatus.Accepted) leader = id;
+                if (net.Propose(id, random.Next(10000), out _) == ProposeStatus.Accepted)
+                {
+                    leader = id;
+                }
             }
             net.Tick(random.Chance(0.1) ? random.Next(30) : random.Next(2));
             if (leader != 0 && net.IsUp(leader))
@@ -138,7 +148,7 @@ public sealed class PersistenceScenarioTests
             }
             if (up < 3)
             {
-                int id = net.Ids[random.Next(5)];
+                var id = net.Ids[random.Next(5)];
                 if (!net.IsUp(id))
                 {
                     net.Restart(id);
@@ -146,7 +156,11 @@ public sealed class PersistenceScenarioTests
                 }
             }
         }
-        foreach (int id in net.Ids.Where(id => !net.IsUp(id))) net.Restart(id);
+        foreach (var id in net.Ids.Where(id => !net.IsUp(id)))
+        {
+            net.Restart(id);
+        }
+
         net.One(random.Next(10000), 5);
         net.CheckAppliedPrefixes();
     }
@@ -155,9 +169,13 @@ public sealed class PersistenceScenarioTests
     public void UnreliableAgree_LossDelayAndReordering_StillAgree()
     {
         var net = new TestNetwork(5, 208) { LossRate = 0.1, MaxDelayTicks = 3, Reorder = true };
-        for (int iteration = 1; iteration < 30; iteration++)
+        for (var iteration = 1; iteration < 30; iteration++)
         {
-            for (int j = 0; j < 4; j++) net.Propose(net.CheckOneLeader(), 100 * iteration + j, out _);
+            for (var j = 0; j < 4; j++)
+            {
+                net.Propose(net.CheckOneLeader(), 100 * iteration + j, out _);
+            }
+
             net.One(iteration, 1);
         }
         net.LossRate = 0;
@@ -174,14 +192,21 @@ public sealed class PersistenceScenarioTests
         var net = new TestNetwork(5, seed) { LossRate = 0.1, MaxDelayTicks = 2, Reorder = true };
         var random = new Prng(seed);
         net.One(random.Next(10000), 1);
-        int up = 5;
-        for (int iteration = 0; iteration < 300; iteration++)
+        var up = 5;
+        for (var iteration = 0; iteration < 300; iteration++)
         {
-            if (iteration == 100) net.MaxDelayTicks = 15; // long reordering
-            int leader = 0;
-            foreach (int id in net.Ids.Where(net.IsConnected))
+            if (iteration == 100)
             {
-                if (net.Propose(id, random.Next(10000), out _) == ProposeStatus.Accepted) leader = id;
+                net.MaxDelayTicks = 15; // long reordering
+            }
+
+            var leader = 0;
+            foreach (var id in net.Ids.Where(net.IsConnected))
+            {
+                if (net.Propose(id, random.Next(10000), out _) == ProposeStatus.Accepted)
+                {
+                    leader = id;
+                }
             }
             net.Tick(random.Chance(0.1) ? random.Next(30) : random.Next(2));
             if (leader != 0 && random.Chance(0.5))
@@ -191,7 +216,7 @@ public sealed class PersistenceScenarioTests
             }
             if (up < 3)
             {
-                int id = net.Ids[random.Next(5)];
+                var id = net.Ids[random.Next(5)];
                 if (!net.IsConnected(id))
                 {
                     net.Connect(id);
@@ -219,29 +244,48 @@ public sealed class PersistenceScenarioTests
             net.Reorder = true;
         }
         var random = new Prng(seed);
-        int value = 0;
-        for (int step = 0; step < 300; step++)
+        var value = 0;
+        for (var step = 0; step < 300; step++)
         {
-            foreach (int id in net.Ids.Where(net.IsUp)) net.Propose(id, ++value, out _);
-            if (random.Chance(0.2)) net.Isolate(net.Ids[random.Next(5)]);
+            foreach (var id in net.Ids.Where(net.IsUp))
+            {
+                net.Propose(id, ++value, out _);
+            }
+
+            if (random.Chance(0.2))
+            {
+                net.Isolate(net.Ids[random.Next(5)]);
+            }
+
             if (random.Chance(0.5))
             {
-                int id = net.Ids[random.Next(5)];
-                if (!net.IsUp(id)) net.Restart(id);
+                var id = net.Ids[random.Next(5)];
+                if (!net.IsUp(id))
+                {
+                    net.Restart(id);
+                }
+
                 net.Connect(id);
             }
             if (random.Chance(0.2))
             {
-                int id = net.Ids[random.Next(5)];
-                if (net.IsUp(id)) net.Crash(id);
+                var id = net.Ids[random.Next(5)];
+                if (net.IsUp(id))
+                {
+                    net.Crash(id);
+                }
             }
             net.Tick(random.Next(8));
         }
         net.Heal();
         net.LossRate = 0;
         net.MaxDelayTicks = 0;
-        foreach (int id in net.Ids.Where(id => !net.IsUp(id))) net.Restart(id);
-        long last = net.One(-1, 5);
+        foreach (var id in net.Ids.Where(id => !net.IsUp(id)))
+        {
+            net.Restart(id);
+        }
+
+        var last = net.One(-1, 5);
         var final = net.Applied[net.CheckOneLeader()].Take((int)last).Select(Data.Value).ToHashSet();
         Assert.True(final.Count > 40, $"only {final.Count} values committed ({net.Tag})");
         net.CheckAppliedPrefixes();

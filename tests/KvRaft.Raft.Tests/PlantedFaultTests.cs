@@ -8,27 +8,41 @@ public sealed class PlantedFaultTests
     /// <summary>Runs a Figure 8 style schedule (crashes, partitions, stalls before fsync) and returns what it caught, if anything.</summary>
     private static string? Caught(PlantedBug fault, ulong seed)
     {
-        using PlantedBugs.Scope plant = PlantedBugs.Plant(fault);
+        using var plant = PlantedBugs.Plant(fault);
         var net = new TestNetwork(5, seed, new NodeOptions { PreVote = false, CheckQuorum = false });
         var random = new Prng(seed);
         try
         {
-            for (int step = 0; step < 300; step++)
+            for (var step = 0; step < 300; step++)
             {
-                foreach (RaftNode node in net.Live.Where(n => n.Role == Role.Leader).ToArray()) net.Propose(node.Id, step, out _);
-                int id = net.Ids[random.Next(5)];
+                foreach (var node in net.Live.Where(n => n.Role == Role.Leader).ToArray())
+                {
+                    net.Propose(node.Id, step, out _);
+                }
+
+                var id = net.Ids[random.Next(5)];
                 switch (random.Next(6))
                 {
                     case 0:
-                        if (net.IsUp(id)) net.Crash(id);
-                        else net.Restart(id);
+                        if (net.IsUp(id))
+                        {
+                            net.Crash(id);
+                        }
+                        else
+                        {
+                            net.Restart(id);
+                        }
+
                         break;
                     case 1:
                         if (net.IsUp(id))
                         {
                             net.Stall(id);
                             net.Tick();
-                            if (net.IsUp(id)) net.Crash(id, sendEarlyMessages: true);
+                            if (net.IsUp(id))
+                            {
+                                net.Crash(id, sendEarlyMessages: true);
+                            }
                         }
                         break;
                     case 2: net.Isolate(id); break;
@@ -37,7 +51,11 @@ public sealed class PlantedFaultTests
                 net.Tick(random.Next(12));
             }
             net.Heal();
-            foreach (int id in net.Ids.Where(id => !net.IsUp(id))) net.Restart(id);
+            foreach (var id in net.Ids.Where(id => !net.IsUp(id)))
+            {
+                net.Restart(id);
+            }
+
             net.One(-1, 5);
             net.CheckAppliedPrefixes();
             return null;
@@ -54,24 +72,33 @@ public sealed class PlantedFaultTests
     [InlineData("AppendWithoutTruncatingConflict")]
     public void PlantedFault_IsCaughtWithinFortySeeds_AndTheHealthyCoreIsNot(string name)
     {
-        PlantedBug fault = Enum.Parse<PlantedBug>(name);
+        var fault = Enum.Parse<PlantedBug>(name);
         var caught = new List<string>();
         for (ulong seed = 1; seed <= 40 && (caught.Count == 0 || fault == PlantedBug.None); seed++)
         {
-            if (Caught(fault, seed) is { } what) caught.Add($"seed {seed}: {what}");
+            if (Caught(fault, seed) is { } what)
+            {
+                caught.Add($"seed {seed}: {what}");
+            }
         }
-        if (fault == PlantedBug.None) Assert.True(caught.Count == 0, string.Join("\n", caught));
-        else Assert.True(caught.Count > 0, $"{fault} went unnoticed over seeds 1..40");
+        if (fault == PlantedBug.None)
+        {
+            Assert.True(caught.Count == 0, string.Join("\n", caught));
+        }
+        else
+        {
+            Assert.True(caught.Count > 0, $"{fault} went unnoticed over seeds 1..40");
+        }
     }
 
     [Fact]
     public void PlantedFault_VoteReplyBeforePersist_IsCaughtByTheVotePersistCheck()
     {
         // Random schedules did not hit this one in 40 seeds; the rule-level check does.
-        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.VoteReplyBeforePersist);
+        using var plant = PlantedBugs.Plant(PlantedBug.VoteReplyBeforePersist);
         var solo = new Solo(1, new[] { 1, 2, 3 }, options: new NodeOptions { PreVote = false });
         solo.Node.Step(Solo.VoteRequest(2, 1, 0, 0) with { To = 1 });
-        Ready ready = solo.Node.GetReady();
+        var ready = solo.Node.GetReady();
         Assert.Contains(ready.Messages, m => m.Type == MessageType.VoteResponse); // ElectionRuleTests forbids this
         solo.Node.Advance();
     }
@@ -79,14 +106,14 @@ public sealed class PlantedFaultTests
     [Fact]
     public void PlantedFault_JointCommitByIncomingHalfOnly_IsCaughtByTheJointPartitionScenario()
     {
-        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.JointCommitByIncomingHalfOnly);
+        using var plant = PlantedBugs.Plant(PlantedBug.JointCommitByIncomingHalfOnly);
         Assert.ThrowsAny<Exception>(() => new MembershipTests().PartitionedNewMajority_CannotCommitInTheJointState_EitherHalfIsNeeded());
     }
 
     [Fact]
     public void PlantedFault_LearnerCountedInQuorum_IsCaughtByTheLearnerScenario()
     {
-        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.LearnerCountedInQuorum);
+        using var plant = PlantedBugs.Plant(PlantedBug.LearnerCountedInQuorum);
         Assert.ThrowsAny<Exception>(() => new MembershipTests().Learner_ReceivesTheLog_NeverCampaigns_AndNeverCountsInAQuorum());
     }
 }

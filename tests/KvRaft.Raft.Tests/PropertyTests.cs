@@ -10,10 +10,14 @@ public sealed class PropertyTests
     private static void ForAll<T>(Gen<T> gen, ulong seed, int cases, Action<T> check)
     {
         // KVRAFT_PROPERTY_CASES widens a bug hunt; the default run is fixed.
-        if (int.TryParse(Environment.GetEnvironmentVariable("KVRAFT_PROPERTY_CASES"), out int wider)) cases = wider;
-        for (int i = 0; i < cases; i++)
+        if (int.TryParse(Environment.GetEnvironmentVariable("KVRAFT_PROPERTY_CASES"), out var wider))
         {
-            T value = gen.Generate(new PCG(1, seed + (ulong)i), null, out _);
+            cases = wider;
+        }
+
+        for (var i = 0; i < cases; i++)
+        {
+            var value = gen.Generate(new PCG(1, seed + (ulong)i), null, out _);
             try
             {
                 check(value);
@@ -30,7 +34,7 @@ public sealed class PropertyTests
     [Fact]
     public void RandomFaultSchedules_NeverFailAnInvariant_AndKeepAppliedLogsConsistent()
     {
-        Gen<Schedule> gen =
+        var gen =
             from seed in Gen.ULong
             from size in Gen.Int[3, 5]
             from loss in Gen.Double[0, 0.2]
@@ -45,16 +49,20 @@ public sealed class PropertyTests
     {
         var net = new TestNetwork(schedule.Size, schedule.Seed)
         {
-            LossRate = schedule.Loss, MaxDelayTicks = schedule.Delay, Reorder = schedule.Reorder, DuplicateRate = schedule.Duplicate, Record = false,
+            LossRate = schedule.Loss,
+            MaxDelayTicks = schedule.Delay,
+            Reorder = schedule.Reorder,
+            DuplicateRate = schedule.Duplicate,
+            Record = false,
         };
         var random = new Prng(schedule.Seed ^ 0x5eed);
-        int[] ids = net.Ids;
+        var ids = net.Ids;
         var faulty = new HashSet<int>(); // isolated or crashed: a minority, except now and then
-        int value = 0;
-        for (int step = 0; step < 300; step++)
+        var value = 0;
+        for (var step = 0; step < 300; step++)
         {
-            int id = ids[random.Next(ids.Length)];
-            int action = random.Next(10);
+            var id = ids[random.Next(ids.Length)];
+            var action = random.Next(10);
             if (action <= 2 && !faulty.Contains(id) && faulty.Count >= (ids.Length - 1) / 2 && !random.Chance(0.05))
             {
                 Repair(net, faulty, faulty.First());
@@ -66,29 +74,57 @@ public sealed class PropertyTests
                     faulty.Add(id);
                     break;
                 case 1:
-                    if (net.IsUp(id)) net.Crash(id);
+                    if (net.IsUp(id))
+                    {
+                        net.Crash(id);
+                    }
+
                     faulty.Add(id);
                     break;
                 case 2:
-                    if (net.IsUp(id)) net.Stall(id);
+                    if (net.IsUp(id))
+                    {
+                        net.Stall(id);
+                    }
+
                     net.Tick();
-                    if (net.IsUp(id)) net.Crash(id, sendEarlyMessages: true);
+                    if (net.IsUp(id))
+                    {
+                        net.Crash(id, sendEarlyMessages: true);
+                    }
+
                     faulty.Add(id);
                     break;
                 case 3:
-                    if (faulty.Count > 0) Repair(net, faulty, faulty.ElementAt(random.Next(faulty.Count)));
+                    if (faulty.Count > 0)
+                    {
+                        Repair(net, faulty, faulty.ElementAt(random.Next(faulty.Count)));
+                    }
+
                     break;
                 case 4:
-                    if (net.IsUp(id) && net.Node(id).Role == Role.Leader) net.Node(id).TransferLeadership(ids[random.Next(ids.Length)]);
+                    if (net.IsUp(id) && net.Node(id).Role == Role.Leader)
+                    {
+                        net.Node(id).TransferLeadership(ids[random.Next(ids.Length)]);
+                    }
+
                     break;
                 case 5:
-                    if (net.IsUp(id)) net.Node(id).ReadIndex(step + 1);
+                    if (net.IsUp(id))
+                    {
+                        net.Node(id).ReadIndex(step + 1);
+                    }
+
                     break;
                 case 6:
                     net.Compact(id, every: 5);
                     break;
                 default:
-                    foreach (RaftNode node in net.Live.Where(n => n.Role == Role.Leader)) net.Propose(node.Id, ++value, out _);
+                    foreach (var node in net.Live.Where(n => n.Role == Role.Leader))
+                    {
+                        net.Propose(node.Id, ++value, out _);
+                    }
+
                     break;
             }
             net.ProcessAll();
@@ -98,14 +134,22 @@ public sealed class PropertyTests
         net.LossRate = 0;
         net.DuplicateRate = 0;
         net.MaxDelayTicks = 0;
-        foreach (int id in ids.Where(id => !net.IsUp(id))) net.Restart(id);
+        foreach (var id in ids.Where(id => !net.IsUp(id)))
+        {
+            net.Restart(id);
+        }
+
         net.One(-1, ids.Length);
         net.CheckAppliedPrefixes();
     }
 
     private static void Repair(TestNetwork net, HashSet<int> faulty, int id)
     {
-        if (!net.IsUp(id)) net.Restart(id);
+        if (!net.IsUp(id))
+        {
+            net.Restart(id);
+        }
+
         net.Connect(id);
         faulty.Remove(id);
     }
@@ -115,7 +159,7 @@ public sealed class PropertyTests
     [Fact]
     public void MemoryStorage_AppendTruncateCompact_MatchesAListModel()
     {
-        Gen<StoreOp[]> gen = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1000], Gen.Int[1, 6], (k, a, b) => new StoreOp(k, a, b)).Array[1, 60];
+        var gen = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 1000], Gen.Int[1, 6], (k, a, b) => new StoreOp(k, a, b)).Array[1, 60];
         ForAll(gen, 7_001, 200, ops =>
         {
             var storage = new MemoryStorage(new[] { 1 });
@@ -123,13 +167,13 @@ public sealed class PropertyTests
             long snapshot = 0;
             var terms = new List<long> { 0 };
             long term = 1;
-            foreach (StoreOp op in ops)
+            foreach (var op in ops)
             {
-                long last = offset + terms.Count - 1;
+                var last = offset + terms.Count - 1;
                 if (op.Kind <= 1)
                 {
-                    long floor = Math.Max(offset, snapshot); // a host never truncates below its snapshot
-                    long first = floor + 1 + op.A % (last - floor + 1);
+                    var floor = Math.Max(offset, snapshot); // a host never truncates below its snapshot
+                    var first = floor + 1 + op.A % (last - floor + 1);
                     term += op.Kind;
                     var entries = Enumerable.Range(0, op.B).Select(i => Data.E(first + i, term)).ToList();
                     storage.Append(entries);
@@ -140,24 +184,31 @@ public sealed class PropertyTests
                 {
                     // A snapshot keeps the log; the log above it can still be replaced.
                     snapshot = snapshot + 1 + op.A % (last - Math.Max(offset, snapshot));
-                    if (snapshot <= offset) snapshot = offset + 1;
+                    if (snapshot <= offset)
+                    {
+                        snapshot = offset + 1;
+                    }
+
                     storage.CreateSnapshot(snapshot, new ConfigState(new[] { 1 }));
                     Assert.Equal(terms[(int)(snapshot - offset)], storage.Snapshot.Term);
                 }
                 else if (op.Kind == 3 && snapshot > offset)
                 {
-                    long index = offset + 1 + op.A % (snapshot - offset); // never past the snapshot
+                    var index = offset + 1 + op.A % (snapshot - offset); // never past the snapshot
                     storage.Compact(index);
                     terms.RemoveRange(0, (int)(index - offset));
                     offset = index;
                 }
                 Assert.Equal(offset + 1, storage.FirstIndex);
                 Assert.Equal(offset + terms.Count - 1, storage.LastIndex);
-                for (long i = offset - 1; i <= storage.LastIndex + 1; i++)
+                for (var i = offset - 1; i <= storage.LastIndex + 1; i++)
                 {
-                    bool known = i >= offset && i <= storage.LastIndex;
-                    Assert.Equal(known, storage.TryGetTerm(i, out long t));
-                    if (known) Assert.Equal(terms[(int)(i - offset)], t);
+                    var known = i >= offset && i <= storage.LastIndex;
+                    Assert.Equal(known, storage.TryGetTerm(i, out var t));
+                    if (known)
+                    {
+                        Assert.Equal(terms[(int)(i - offset)], t);
+                    }
                 }
                 if (storage.LastIndex >= storage.FirstIndex)
                 {
@@ -173,22 +224,22 @@ public sealed class PropertyTests
     [Fact]
     public void UnstableLog_TruncateAppendAndStableTo_MatchesAListModel()
     {
-        Gen<StoreOp[]> gen = Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1000], Gen.Int[1, 6], (k, a, b) => new StoreOp(k, a, b)).Array[1, 60];
+        var gen = Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1000], Gen.Int[1, 6], (k, a, b) => new StoreOp(k, a, b)).Array[1, 60];
         ForAll(gen, 8_001, 200, ops =>
         {
             var unstable = new UnstableLog(1);
             long offset = 1;
             var terms = new List<long>(); // terms[i] is the term of index offset + i
             long term = 1;
-            foreach (StoreOp op in ops)
+            foreach (var op in ops)
             {
-                long end = offset + terms.Count;
+                var end = offset + terms.Count;
                 if (op.Kind <= 1)
                 {
                     // Anything from a little below the offset (a truncation into storage) to the end.
-                    long after = Math.Max(1, end - op.A % (terms.Count + 4));
+                    var after = Math.Max(1, end - op.A % (terms.Count + 4));
                     term += op.Kind;
-                    Entry[] entries = Enumerable.Range(0, op.B).Select(i => Data.E(after + i, term)).ToArray();
+                    var entries = Enumerable.Range(0, op.B).Select(i => Data.E(after + i, term)).ToArray();
                     unstable.TruncateAndAppend(entries, 0);
                     if (after <= offset)
                     {
@@ -203,8 +254,8 @@ public sealed class PropertyTests
                 }
                 else if (terms.Count > 0)
                 {
-                    long index = offset + op.A % terms.Count;
-                    long stableTerm = op.B % 2 == 0 ? terms[(int)(index - offset)] : term + 1;
+                    var index = offset + op.A % terms.Count;
+                    var stableTerm = op.B % 2 == 0 ? terms[(int)(index - offset)] : term + 1;
                     unstable.StableTo(index, stableTerm);
                     if (stableTerm == terms[(int)(index - offset)])
                     {
@@ -214,9 +265,9 @@ public sealed class PropertyTests
                 }
                 Assert.Equal(offset, unstable.Offset);
                 Assert.Equal(terms.Count, unstable.Count);
-                for (int i = 0; i < terms.Count; i++)
+                for (var i = 0; i < terms.Count; i++)
                 {
-                    Assert.True(unstable.TryGetTerm(offset + i, out long t));
+                    Assert.True(unstable.TryGetTerm(offset + i, out var t));
                     Assert.Equal(terms[i], t);
                 }
                 Assert.False(unstable.TryGetTerm(offset + terms.Count, out _));
@@ -227,13 +278,13 @@ public sealed class PropertyTests
     [Fact]
     public void Inflights_AddFreeAndFreeFirstOne_MatchAQueueModel()
     {
-        Gen<StoreOp[]> gen = Gen.Select(Gen.Int[0, 4], Gen.Int[0, 1000], Gen.Int[1, 6], (k, a, b) => new StoreOp(k, a, b)).Array[1, 100];
+        var gen = Gen.Select(Gen.Int[0, 4], Gen.Int[0, 1000], Gen.Int[1, 6], (k, a, b) => new StoreOp(k, a, b)).Array[1, 100];
         ForAll(gen, 6_001, 200, ops =>
         {
             var inflights = new Inflights(4, 300);
             var model = new Queue<(long Index, long Bytes)>();
             long next = 1;
-            foreach (StoreOp op in ops)
+            foreach (var op in ops)
             {
                 switch (op.Kind)
                 {
@@ -243,13 +294,21 @@ public sealed class PropertyTests
                         model.Enqueue((next, op.A % 200));
                         break;
                     case 2:
-                        long upTo = next - op.A % 20;
+                        var upTo = next - op.A % 20;
                         inflights.FreeLessOrEqual(upTo);
-                        while (model.Count > 0 && model.Peek().Index <= upTo) model.Dequeue();
+                        while (model.Count > 0 && model.Peek().Index <= upTo)
+                        {
+                            model.Dequeue();
+                        }
+
                         break;
                     case 3:
                         inflights.FreeFirstOne();
-                        if (model.Count > 0) model.Dequeue();
+                        if (model.Count > 0)
+                        {
+                            model.Dequeue();
+                        }
+
                         break;
                     case 4 when op.A % 10 == 0:
                         inflights.Reset();

@@ -11,8 +11,8 @@ public sealed class ReadIndexTests
     public void LeaderRead_IsReleasedOnlyAfterAHeartbeatRound_AtTheCommitIndex()
     {
         var net = new TestNetwork(3, 501);
-        int leader = net.CheckOneLeader();
-        long index = net.One(5, 3);
+        var leader = net.CheckOneLeader();
+        var index = net.One(5, 3);
         net.DroppedTypes.Add(MessageType.HeartbeatResponse);
         Assert.Equal(ReadIndexStatus.Accepted, net.Node(leader).ReadIndex(1));
         net.Process(leader);
@@ -21,7 +21,7 @@ public sealed class ReadIndexTests
         Assert.False(Released(net, leader, 1), net.Tag);
         net.Heal();
         net.Tick();
-        ReadState read = Assert.Single(net.Reads[leader]);
+        var read = Assert.Single(net.Reads[leader]);
         Assert.Equal(new ReadState(1, index), read);
     }
 
@@ -29,12 +29,12 @@ public sealed class ReadIndexTests
     public void DeposedLeaderInAMinority_NeverReleasesARead_AndDropsIt()
     {
         var net = new TestNetwork(5, 502);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 5);
         net.Partition(new[] { leader, net.Ids.First(id => id != leader) });
         net.Node(leader).ReadIndex(7);
         net.Process(leader);
-        for (int t = 0; t < 40; t++)
+        for (var t = 0; t < 40; t++)
         {
             net.Tick();
             Assert.False(Released(net, leader, 7), net.Tag);
@@ -47,9 +47,9 @@ public sealed class ReadIndexTests
     [Fact]
     public void PlantedFault_ReadWithoutHeartbeatRound_IsCaughtByTheMinorityCheck()
     {
-        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.ReadWithoutHeartbeatRound);
+        using var plant = PlantedBugs.Plant(PlantedBug.ReadWithoutHeartbeatRound);
         var net = new TestNetwork(3, 503, new NodeOptions());
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.Isolate(leader);
         net.Node(leader).ReadIndex(7);
@@ -62,8 +62,8 @@ public sealed class ReadIndexTests
     {
         var net = new TestNetwork(3, 504);
         net.DroppedTypes.Add(MessageType.AppendResponse);
-        int leader = net.CheckOneLeader();
-        long noOp = net.Node(leader).LastIndex;
+        var leader = net.CheckOneLeader();
+        var noOp = net.Node(leader).LastIndex;
         net.Node(leader).ReadIndex(3);
         net.Process(leader);
         net.Tick(5);
@@ -71,7 +71,7 @@ public sealed class ReadIndexTests
         Assert.True(net.Node(leader).Committed < noOp, net.Tag);
         net.Heal();
         net.Tick(2);
-        ReadState read = Assert.Single(net.Reads[leader]);
+        var read = Assert.Single(net.Reads[leader]);
         Assert.True(read.Index >= noOp, net.Tag);
     }
 
@@ -79,11 +79,11 @@ public sealed class ReadIndexTests
     public void FollowerRead_IsForwarded_AndServedOnlyAfterItAppliedTheReadIndex()
     {
         var net = new TestNetwork(3, 505);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Tick(2);
         net.DropFilter = m => m.Type == MessageType.Append && m.To == follower;
-        long index = net.One(9, 2);
+        var index = net.One(9, 2);
         Assert.True(net.Applied[follower].Count < index, net.Tag);
         Assert.Equal(ReadIndexStatus.Accepted, net.Node(follower).ReadIndex(11));
         net.Process(follower);
@@ -100,11 +100,11 @@ public sealed class ReadIndexTests
     public void FollowerRead_IsReportedConfirmed_WhenTheLeaderAnswers_BeforeItsIndexIsApplied()
     {
         var net = new TestNetwork(3, 507);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Tick(2);
         net.DropFilter = m => m.Type == MessageType.Append && m.To == follower;
-        long index = net.One(9, 2);
+        var index = net.One(9, 2);
         net.Node(follower).ReadIndex(11);
         net.Process(follower);
         net.Deliver();
@@ -120,8 +120,8 @@ public sealed class ReadIndexTests
     public void LeaderRead_IsReportedConfirmed_OnlyOnceAQuorumAnswersItsRound()
     {
         var net = new TestNetwork(3, 508);
-        int leader = net.CheckOneLeader();
-        long index = net.One(1, 3);
+        var leader = net.CheckOneLeader();
+        var index = net.One(1, 3);
         net.DroppedTypes.Add(MessageType.HeartbeatResponse);
         net.Node(leader).ReadIndex(4);
         net.Process(leader);
@@ -137,18 +137,18 @@ public sealed class ReadIndexTests
     public void AReadArrivingDuringARound_StartsARoundOfItsOwnAtOnce()
     {
         var net = new TestNetwork(3, 506);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.DroppedTypes.Add(MessageType.HeartbeatResponse);
         net.Node(leader).ReadIndex(1);
         net.Process(leader);
-        long firstRound = net.Sent.Last(m => m.Type == MessageType.Heartbeat).Context;
+        var firstRound = net.Sent.Last(m => m.Type == MessageType.Heartbeat).Context;
         net.Deliver();
         net.Heal();
-        int mark = net.Sent.Count;
+        var mark = net.Sent.Count;
         net.Node(leader).ReadIndex(2); // arrives while round 1 is out: round 1 cannot confirm it
         net.Process(leader);
-        long secondRound = net.SentSince(mark, MessageType.Heartbeat).Select(m => m.Context).DefaultIfEmpty().Max();
+        var secondRound = net.SentSince(mark, MessageType.Heartbeat).Select(m => m.Context).DefaultIfEmpty().Max();
         Assert.True(secondRound > firstRound, net.Tag); // its own round went out at once, not after round 1
         net.Tick(3);
         Assert.Equal(new long[] { 1, 2 }, net.Reads[leader].Select(r => r.Context));
@@ -158,16 +158,16 @@ public sealed class ReadIndexTests
     public void ReadRoundsInFlightAreBounded_AndReadsBeyondWaitForTheNextRound()
     {
         var net = new TestNetwork(3, 508);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.DroppedTypes.Add(MessageType.HeartbeatResponse);
-        int mark = net.Sent.Count;
+        var mark = net.Sent.Count;
         for (long context = 1; context <= 6; context++)
         {
             net.Node(leader).ReadIndex(context);
             net.Process(leader);
         }
-        int rounds = net.SentSince(mark, MessageType.Heartbeat).Select(m => m.Context).Where(c => c != 0).Distinct().Count();
+        var rounds = net.SentSince(mark, MessageType.Heartbeat).Select(m => m.Context).Where(c => c != 0).Distinct().Count();
         Assert.Equal(new RaftConfig { Id = 1, Storage = new MemoryStorage([1]), Random = new Prng(1) }.ReadRoundsInFlightMax, rounds);
         net.Heal();
         net.Tick(6);
@@ -178,8 +178,8 @@ public sealed class ReadIndexTests
     public void SingleNodeRead_IsReleasedWithoutARound()
     {
         var net = new TestNetwork(1, 507);
-        int leader = net.CheckOneLeader();
-        long index = net.One(1, 1);
+        var leader = net.CheckOneLeader();
+        var index = net.One(1, 1);
         net.Node(leader).ReadIndex(5);
         net.Process(leader);
         Assert.Equal(new ReadState(5, index), Assert.Single(net.Reads[leader]));
@@ -189,14 +189,14 @@ public sealed class ReadIndexTests
     public void FollowerRead_SentToALeaderThatWasReplaced_IsDroppedAtOnce_NotLeftToTimeOut()
     {
         var net = new TestNetwork(3, 508);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
-        int other = net.Ids.First(id => id != leader && id != follower);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
+        var other = net.Ids.First(id => id != leader && id != follower);
         net.One(1, 3);
         net.Isolate(leader); // the leader "dies": the forwarded request never reaches it
         Assert.Equal(ReadIndexStatus.Accepted, net.Node(follower).ReadIndex(21));
         net.Process(follower);
-        long term = net.Node(follower).Term;
+        var term = net.Node(follower).Term;
         // A new leader's heartbeat of a later term: the old leader will never answer.
         net.Node(follower).Step(new Message { Type = MessageType.Heartbeat, From = other, To = follower, Term = term + 1 });
         net.Process(follower);
@@ -208,8 +208,8 @@ public sealed class ReadIndexTests
     public void FollowerRead_WithoutAnAnswer_IsDroppedAfterAnElectionTimeout_AndALateAnswerIsIgnored()
     {
         var net = new TestNetwork(3, 509);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.One(1, 3);
         net.DroppedTypes.Add(MessageType.ReadIndexResponse); // the leader stays; only its answer is lost
         Assert.Equal(ReadIndexStatus.Accepted, net.Node(follower).ReadIndex(22));

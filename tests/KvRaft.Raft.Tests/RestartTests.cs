@@ -17,7 +17,7 @@ public sealed class RestartTests
         var node = new RaftNode(new RaftConfig { Id = 1, Storage = StorageWithFiveEntries(commit: 2), Random = new Prng(1), Applied = 4 });
         Assert.Equal(4, node.Committed);
         Assert.Equal(4, node.Status.Applied);
-        Ready ready = node.GetReady();
+        var ready = node.GetReady();
         Assert.Empty(ready.CommittedEntries);
         Assert.True(ready.HardStateChanged); // the commit index moves up and is written again
         Assert.Equal(4, ready.HardState.Commit);
@@ -27,7 +27,7 @@ public sealed class RestartTests
     public void WithoutAnAppliedIndex_CommittedEntriesAreHandedOutAgain()
     {
         var node = new RaftNode(new RaftConfig { Id = 1, Storage = StorageWithFiveEntries(commit: 3), Random = new Prng(1) });
-        Ready ready = node.GetReady();
+        var ready = node.GetReady();
         Assert.Equal(new long[] { 1, 2, 3 }, ready.CommittedEntries.Select(e => e.Index));
     }
 

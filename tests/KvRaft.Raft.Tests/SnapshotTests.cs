@@ -9,13 +9,21 @@ public sealed class SnapshotTests
     public void LaggingFollower_InstallsLeaderSnapshot_ThenCatchesUp()
     {
         var net = new TestNetwork(3, 401);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Isolate(follower);
-        for (int i = 0; i < 20; i++) net.One(i, 2);
-        SnapshotMetadata snapshot = net.Compact(leader) ?? throw new InvalidOperationException("no snapshot");
-        for (int i = 20; i < 25; i++) net.One(i, 2);
-        int mark = net.Sent.Count;
+        for (var i = 0; i < 20; i++)
+        {
+            net.One(i, 2);
+        }
+
+        var snapshot = net.Compact(leader) ?? throw new InvalidOperationException("no snapshot");
+        for (var i = 20; i < 25; i++)
+        {
+            net.One(i, 2);
+        }
+
+        var mark = net.Sent.Count;
         net.Heal();
         Assert.True(net.TickUntil(() => net.Node(follower).Committed == net.Node(leader).Committed, 30), net.Tag);
         Assert.Single(net.SentSince(mark, MessageType.Snapshot, follower));
@@ -30,11 +38,15 @@ public sealed class SnapshotTests
     public void InstalledSnapshot_SurvivesTheFollowersRestart()
     {
         var net = new TestNetwork(3, 402);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Isolate(follower);
-        for (int i = 0; i < 10; i++) net.One(i, 2);
-        long index = net.Compact(leader)!.Value.Index;
+        for (var i = 0; i < 10; i++)
+        {
+            net.One(i, 2);
+        }
+
+        var index = net.Compact(leader)!.Value.Index;
         net.Heal();
         Assert.True(net.TickUntil(() => net.Storage[follower].Snapshot.Index == index, 30), net.Tag);
         net.Crash(follower);
@@ -48,14 +60,18 @@ public sealed class SnapshotTests
     public void DroppedSnapshot_IsReportedFailed_AndSentAgainLater()
     {
         var net = new TestNetwork(3, 403);
-        int leader = net.CheckOneLeader();
-        int follower = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var follower = net.Ids.First(id => id != leader);
         net.Isolate(follower);
-        for (int i = 0; i < 10; i++) net.One(i, 2);
+        for (var i = 0; i < 10; i++)
+        {
+            net.One(i, 2);
+        }
+
         net.Compact(leader);
         net.Connect(follower);
         net.DroppedTypes.Add(MessageType.Snapshot);
-        int mark = net.Sent.Count;
+        var mark = net.Sent.Count;
         Assert.True(net.TickUntil(() => net.SentSince(mark, MessageType.Snapshot, follower).Any(), 30), net.Tag);
         net.Heal();
         Assert.True(net.TickUntil(() => net.Node(follower).Committed == net.Node(leader).Committed, 30), net.Tag);
@@ -75,16 +91,35 @@ public sealed class SnapshotTests
             net.Reorder = true;
         }
         var random = new Prng(seed);
-        int value = 0;
-        for (int iteration = 0; iteration < 40; iteration++)
+        var value = 0;
+        for (var iteration = 0; iteration < 40; iteration++)
         {
-            int victim = net.Ids[random.Next(3)];
-            bool crash = random.Chance(0.5);
-            if (crash) net.Crash(victim);
-            else net.Isolate(victim);
-            for (int i = 0; i < 11; i++) net.One(++value, 2);
-            foreach (int id in net.Ids) net.Compact(id, every: 10);
-            if (crash) net.Restart(victim);
+            var victim = net.Ids[random.Next(3)];
+            var crash = random.Chance(0.5);
+            if (crash)
+            {
+                net.Crash(victim);
+            }
+            else
+            {
+                net.Isolate(victim);
+            }
+
+            for (var i = 0; i < 11; i++)
+            {
+                net.One(++value, 2);
+            }
+
+            foreach (var id in net.Ids)
+            {
+                net.Compact(id, every: 10);
+            }
+
+            if (crash)
+            {
+                net.Restart(victim);
+            }
+
             net.Connect(victim);
             net.One(++value, 3);
         }
@@ -96,11 +131,14 @@ public sealed class SnapshotTests
     public void StaleSnapshot_AtOrBelowCommit_IsIgnored()
     {
         var solo = new Solo(1, new[] { 1, 2, 3 }, new[] { Data.E(1, 1), Data.E(2, 1), Data.E(3, 1) }, new HardState(1, 0, 3));
-        List<Message> sent = solo.Step(new Message
+        var sent = solo.Step(new Message
         {
-            Type = MessageType.Snapshot, From = 2, Term = 1, Snapshot = new SnapshotMetadata(2, 1, new ConfigState(new[] { 1, 2, 3 })),
+            Type = MessageType.Snapshot,
+            From = 2,
+            Term = 1,
+            Snapshot = new SnapshotMetadata(2, 1, new ConfigState(new[] { 1, 2, 3 })),
         });
-        Message reply = Assert.Single(sent, m => m.Type == MessageType.AppendResponse);
+        var reply = Assert.Single(sent, m => m.Type == MessageType.AppendResponse);
         Assert.Equal(3, reply.Index);
         Assert.Equal(0, solo.Storage.Snapshot.Index);
         Assert.Equal(3, solo.Storage.LastIndex);

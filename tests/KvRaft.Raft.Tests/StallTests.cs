@@ -14,7 +14,7 @@ public sealed class StallTests
     [Fact]
     public void PlantedLeaseWithoutStallProtection_IsCaught()
     {
-        using PlantedBugs.Scope plant = PlantedBugs.Plant(PlantedBug.LeaseWithoutStallProtection);
+        using var plant = PlantedBugs.Plant(PlantedBug.LeaseWithoutStallProtection);
         Assert.NotNull(StaleReadAfterStall(611));
     }
 
@@ -26,25 +26,29 @@ public sealed class StallTests
     {
         var options = new NodeOptions { LeaseReads = true };
         var net = new TestNetwork(3, seed, options);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
         net.Tick(2); // heartbeats acknowledged: the lease holds
         net.Isolate(leader);
         net.Paused.Add(leader); // its host stalls while it is cut off
-        int stallTicks = 3 * options.ElectionTicks;
+        var stallTicks = 3 * options.ElectionTicks;
         net.Tick(stallTicks); // meanwhile the others elect a leader and commit a newer write
-        int successor = net.ConnectedLeader();
+        var successor = net.ConnectedLeader();
         Assert.True(successor != 0 && successor != leader, net.Tag);
-        long newer = net.One(2, 2);
+        var newer = net.One(2, 2);
 
         net.Paused.Remove(leader);
         net.Node(leader).Tick(stallTicks); // the host delivers every tick it missed, then the reads that waited
         net.Process(leader);
         net.Node(leader).ReadIndex(9);
         net.Process(leader);
-        for (int t = 0; t < 3 * options.ElectionTicks; t++)
+        for (var t = 0; t < 3 * options.ElectionTicks; t++)
         {
-            if (net.Reads[leader].Any(read => read.Context == 9 && read.Index < newer)) return $"stale lease read ({net.Tag})";
+            if (net.Reads[leader].Any(read => read.Context == 9 && read.Index < newer))
+            {
+                return $"stale lease read ({net.Tag})";
+            }
+
             net.Tick();
         }
         return net.Reads[leader].Any(read => read.Context == 9) ? $"read confirmed while cut off ({net.Tag})" : null;
@@ -55,9 +59,9 @@ public sealed class StallTests
     {
         var options = new NodeOptions { HeartbeatTicks = 1 };
         var net = new TestNetwork(3, 612, options);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
-        int before = net.Sent.Count;
+        var before = net.Sent.Count;
         net.Node(leader).Tick(options.ElectionTicks - 1); // nine heartbeat intervals, no check-quorum yet
         net.Process(leader);
         Assert.True(net.SentSince(before, MessageType.Heartbeat).Count(m => m.From == leader) == 2, net.Tag);
@@ -68,11 +72,11 @@ public sealed class StallTests
     public void FollowerGivenAnHoursTicksAtOnce_CampaignsOnce()
     {
         var net = new TestNetwork(3, 613);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
-        int follower = net.Ids.First(id => id != leader);
+        var follower = net.Ids.First(id => id != leader);
         net.Isolate(follower);
-        int before = net.Sent.Count;
+        var before = net.Sent.Count;
         net.Node(follower).Tick(int.MaxValue); // counted as at most TicksPerCallMax: past any timeout, nothing overflows
         net.Process(follower);
         Assert.True(net.Node(follower).Role == Role.PreCandidate, net.Tag);

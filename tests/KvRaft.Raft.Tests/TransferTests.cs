@@ -9,10 +9,10 @@ public sealed class TransferTests
     public void TransferToUpToDateFollower_MakesItLeaderInTheNextTerm()
     {
         var net = new TestNetwork(3, 601);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 3);
-        int target = net.Ids.First(id => id != leader);
-        long term = net.Node(leader).Term;
+        var target = net.Ids.First(id => id != leader);
+        var term = net.Node(leader).Term;
         Assert.True(net.Node(leader).TransferLeadership(target));
         net.Process(leader);
         net.Deliver();
@@ -28,10 +28,10 @@ public sealed class TransferTests
         // Only the leader's notice lets a follower within its lease grant the forced vote: without it the
         // target had the leader's vote alone, one short of a quorum of five.
         var net = new TestNetwork(5, 604);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.One(1, 5);
-        int target = net.Ids.First(id => id != leader);
-        long term = net.Node(leader).Term;
+        var target = net.Ids.First(id => id != leader);
+        var term = net.Node(leader).Term;
         Assert.True(net.Node(leader).TransferLeadership(target));
         net.Process(leader);
         net.Deliver();
@@ -44,11 +44,15 @@ public sealed class TransferTests
     public void TransferToLaggingFollower_HandsOverOnlyAfterItCatchesUp()
     {
         var net = new TestNetwork(3, 602);
-        int leader = net.CheckOneLeader();
-        int target = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var target = net.Ids.First(id => id != leader);
         net.Isolate(target);
-        for (int i = 0; i < 20; i++) net.One(i, 2);
-        long last = net.Node(leader).LastIndex;
+        for (var i = 0; i < 20; i++)
+        {
+            net.One(i, 2);
+        }
+
+        var last = net.Node(leader).LastIndex;
         net.Heal();
         Assert.True(net.Node(leader).TransferLeadership(target));
         net.Process(leader);
@@ -62,8 +66,8 @@ public sealed class TransferTests
     public void ProposalsAreRefusedDuringTransfer_AndTheTransferIsAbortedAfterAnElectionTimeout()
     {
         var net = new TestNetwork(3, 603);
-        int leader = net.CheckOneLeader();
-        int target = net.Ids.First(id => id != leader);
+        var leader = net.CheckOneLeader();
+        var target = net.Ids.First(id => id != leader);
         net.Isolate(target);
         Assert.True(net.Node(leader).TransferLeadership(target));
         Assert.Equal(target, net.Node(leader).LeadTransferee);
@@ -78,7 +82,7 @@ public sealed class TransferTests
     public void TransferToSelfOrAStranger_IsRefused()
     {
         var net = new TestNetwork(3, 604);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         Assert.False(net.Node(leader).TransferLeadership(leader));
         Assert.False(net.Node(leader).TransferLeadership(9));
         Assert.False(net.Node(net.Ids.First(id => id != leader)).TransferLeadership(leader));
@@ -89,9 +93,9 @@ public sealed class TransferTests
     {
         // Followers in their lease ignore ordinary higher-term votes, but a transfer's forced vote gets through.
         var net = new TestNetwork(5, 605);
-        int leader = net.CheckOneLeader();
+        var leader = net.CheckOneLeader();
         net.Tick(3);
-        int target = net.Ids.Last(id => id != leader);
+        var target = net.Ids.Last(id => id != leader);
         net.Node(leader).TransferLeadership(target);
         net.Process(leader);
         net.Deliver();

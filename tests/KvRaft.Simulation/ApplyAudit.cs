@@ -27,22 +27,30 @@ internal sealed class ApplyAudit(Simulation simulation)
     /// <summary>A batch <paramref name="node"/> applied (the commands as proposed) and its results.</summary>
     public void OnApply(int node, ReadOnlySpan<KvApply> batch, List<KvResult> results, int firstResult)
     {
-        int position = 0;
-        for (int i = 0; i < batch.Length; i++)
+        var position = 0;
+        for (var i = 0; i < batch.Length; i++)
         {
-            KvApply apply = batch[i];
+            var apply = batch[i];
             position = i > 0 && batch[i - 1].Index == apply.Index ? position + 1 : 0;
-            KvResult result = results[firstResult + i];
+            var result = results[firstResult + i];
             CheckSamePosition(node, apply, position, result);
-            if (AppliedAsNew(apply.Command, result)) CheckAppliedOnce(node, apply);
+            if (AppliedAsNew(apply.Command, result))
+            {
+                CheckAppliedOnce(node, apply);
+            }
+
             Applies++;
         }
     }
 
     private void CheckSamePosition(int node, in KvApply apply, int position, in KvResult result)
     {
-        int fingerprint = Fingerprint(apply, result);
-        if (_applied.TryAdd((apply.Index, position), fingerprint)) return;
+        var fingerprint = Fingerprint(apply, result);
+        if (_applied.TryAdd((apply.Index, position), fingerprint))
+        {
+            return;
+        }
+
         if (_applied[(apply.Index, position)] != fingerprint)
         {
             simulation.Fail(ViolationKind.StateMachineSafety,
@@ -57,7 +65,11 @@ internal sealed class ApplyAudit(Simulation simulation)
     private void CheckAppliedOnce(int node, in KvApply apply)
     {
         var write = (apply.Command.ClientId, apply.Command.Sequence);
-        if (_appliedAt.TryAdd(write, apply.Index) || _appliedAt[write] == apply.Index) return;
+        if (_appliedAt.TryAdd(write, apply.Index) || _appliedAt[write] == apply.Index)
+        {
+            return;
+        }
+
         simulation.Fail(ViolationKind.DuplicateApply,
             $"n{node} applied client {write.ClientId} sequence {write.Sequence} ({Describe(apply.Command)}) at {apply.Index}, already applied at {_appliedAt[write]}");
     }
@@ -68,7 +80,11 @@ internal sealed class ApplyAudit(Simulation simulation)
     /// <summary>A client got a definite answer for its write: it must have been applied, once.</summary>
     public void OnAcknowledged(long clientId, long sequence, OperationKind kind, string key, string? value)
     {
-        if (kind == OperationKind.Get) return;
+        if (kind == OperationKind.Get)
+        {
+            return;
+        }
+
         if (!_appliedAt.ContainsKey((clientId, sequence)))
         {
             simulation.Fail(ViolationKind.AcknowledgedWriteLost, $"client {clientId} sequence {sequence} ({kind} {key}) acknowledged but never applied");
@@ -84,11 +100,15 @@ internal sealed class ApplyAudit(Simulation simulation)
     public void CheckAppendOnlyKeys(Func<string, string> finalValue)
     {
         var values = new Dictionary<string, string>();
-        foreach (Write write in _acknowledged.Concat(_unknown).Where(w => w.Kind == OperationKind.Append && w.Key.StartsWith('a')))
+        foreach (var write in _acknowledged.Concat(_unknown).Where(w => w.Kind == OperationKind.Append && w.Key.StartsWith('a')))
         {
-            if (!values.TryGetValue(write.Key, out string? value)) values[write.Key] = value = finalValue(write.Key);
-            int count = Count(value, write.Value!);
-            bool acknowledged = _acknowledged.Contains(write);
+            if (!values.TryGetValue(write.Key, out var value))
+            {
+                values[write.Key] = value = finalValue(write.Key);
+            }
+
+            var count = Count(value, write.Value!);
+            var acknowledged = _acknowledged.Contains(write);
             if ((acknowledged && count != 1) || count > 1)
             {
                 simulation.Fail(count > 1 ? ViolationKind.DuplicateApply : ViolationKind.AcknowledgedWriteLost,
@@ -99,8 +119,8 @@ internal sealed class ApplyAudit(Simulation simulation)
 
     private static int Count(string value, string piece)
     {
-        int count = 0;
-        for (int at = value.IndexOf(piece, StringComparison.Ordinal); at >= 0; at = value.IndexOf(piece, at + piece.Length, StringComparison.Ordinal))
+        var count = 0;
+        for (var at = value.IndexOf(piece, StringComparison.Ordinal); at >= 0; at = value.IndexOf(piece, at + piece.Length, StringComparison.Ordinal))
         {
             count++;
         }
@@ -109,20 +129,28 @@ internal sealed class ApplyAudit(Simulation simulation)
 
     private static int Fingerprint(in KvApply apply, in KvResult result)
     {
-        KvCommand command = apply.Command;
+        var command = apply.Command;
         var hash = default(HashCode);
         hash.Add(apply.Term);
         hash.Add(command.Op);
         hash.AddBytes(command.Key.Span);
         hash.AddBytes(command.Value.Span);
         hash.Add(command.Expected.HasValue);
-        if (command.Expected is { } expected) hash.AddBytes(expected.Span);
+        if (command.Expected is { } expected)
+        {
+            hash.AddBytes(expected.Span);
+        }
+
         hash.Add(command.ClientId);
         hash.Add(command.Sequence);
         hash.Add(result.Status);
         hash.Add(result.Duplicate);
         hash.Add(result.Value is null);
-        if (result.Value is { } value) hash.AddBytes(value);
+        if (result.Value is { } value)
+        {
+            hash.AddBytes(value);
+        }
+
         return hash.ToHashCode();
     }
 
@@ -148,11 +176,11 @@ internal sealed class AuditedStateMachine(MemoryKvStateMachine inner, ApplyAudit
 
     public void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results)
     {
-        int first = results.Count;
+        var first = results.Count;
         if (PlantedBugs.Has(PlantedBug.DedupOff))
         {
-            KvApply[] stripped = batch.ToArray();
-            for (int i = 0; i < stripped.Length; i++)
+            var stripped = batch.ToArray();
+            for (var i = 0; i < stripped.Length; i++)
             {
                 if (stripped[i].Command.Op != KvOp.RegisterSession)
                 {

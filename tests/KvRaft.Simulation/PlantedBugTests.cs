@@ -25,8 +25,8 @@ public sealed class PlantedBugTests
     [MemberData(nameof(Plants))]
     public void PlantedBug_IsCaughtByItsCheck_AndTheSameSeedPassesWithoutIt(string plant, ViolationKind[] expected)
     {
-        PlantedBug bug = Enum.Parse<PlantedBug>(plant);
-        SimulationFailure? failure = SeedRunner.FirstFailure(0, 9_999, bug);
+        var bug = Enum.Parse<PlantedBug>(plant);
+        var failure = SeedRunner.FirstFailure(0, 9_999, bug);
         Assert.True(failure is not null, $"{bug} was not caught in seeds 0..9999");
         Assert.True(expected.Contains(failure.Kind), $"{bug} caught as {failure.Kind}, expected {string.Join(" or ", expected)}: {failure.Message}");
         new Simulation(new SimulationOptions { Seed = failure.Seed }).Run(); // throws if the seed fails without the bug

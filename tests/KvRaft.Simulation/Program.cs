@@ -19,21 +19,29 @@ public static class Program
     public static int Main(string[] args)
     {
         ulong first = 0, last = 199;
-        bool trace = false;
-        PlantedBug plants = PlantedBug.None;
-        int forgeries = 0;
+        var trace = false;
+        var plants = PlantedBug.None;
+        var forgeries = 0;
         try
         {
-            for (int i = 0; i < args.Length; i++)
+            for (var i = 0; i < args.Length; i++)
             {
                 switch (args[i])
                 {
                     case "--seeds":
-                        string[] range = args[++i].Split("..");
-                        if (range.Length != 2) return BadUsage($"--seeds takes A..B, not {args[i]}");
+                        var range = args[++i].Split("..");
+                        if (range.Length != 2)
+                        {
+                            return BadUsage($"--seeds takes A..B, not {args[i]}");
+                        }
+
                         first = ulong.Parse(range[0]);
                         last = ulong.Parse(range[1]);
-                        if (last < first) return BadUsage($"empty range {args[i]}");
+                        if (last < first)
+                        {
+                            return BadUsage($"empty range {args[i]}");
+                        }
+
                         break;
                     case "--seed":
                         first = last = ulong.Parse(args[++i]);
@@ -42,15 +50,27 @@ public static class Program
                         trace = true;
                         break;
                     case "--plants":
-                        foreach (PlantedBug listed in Enum.GetValues<PlantedBug>().Where(b => b != PlantedBug.None)) Console.WriteLine(listed);
+                        foreach (var listed in Enum.GetValues<PlantedBug>().Where(b => b != PlantedBug.None))
+                        {
+                            Console.WriteLine(listed);
+                        }
+
                         return 0;
                     case "--plant":
-                        if (!Enum.TryParse(args[++i], out PlantedBug bug) || bug == PlantedBug.None) return BadUsage($"no planted bug {args[i]} (see --plants)");
+                        if (!Enum.TryParse(args[++i], out PlantedBug bug) || bug == PlantedBug.None)
+                        {
+                            return BadUsage($"no planted bug {args[i]} (see --plants)");
+                        }
+
                         plants |= bug;
                         break;
                     case "--forge":
                         forgeries = int.Parse(args[++i]);
-                        if (forgeries < 0) return BadUsage("--forge takes a count of at least 0");
+                        if (forgeries < 0)
+                        {
+                            return BadUsage("--forge takes a count of at least 0");
+                        }
+
                         break;
                     default:
                         return BadUsage($"unknown argument {args[i]}");
@@ -75,7 +95,7 @@ public static class Program
     {
         try
         {
-            SimulationResult result = new Simulation(new SimulationOptions { Seed = seed, Trace = trace, Plants = plants, ForgeriesPerTick = forgeries }).Run();
+            var result = new Simulation(new SimulationOptions { Seed = seed, Trace = trace, Plants = plants, ForgeriesPerTick = forgeries }).Run();
             Console.WriteLine($"seed {seed} passed: {result}");
             return 0;
         }
@@ -90,14 +110,18 @@ public static class Program
     {
         var stopwatch = Stopwatch.StartNew();
         long passed = 0, committed = 0, operations = 0, forged = 0;
-        IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(first, last, plants, failuresMax: 20, result =>
+        var failures = SeedRunner.Run(first, last, plants, failuresMax: 20, result =>
         {
             Interlocked.Increment(ref passed);
             Interlocked.Add(ref committed, result.Committed);
             Interlocked.Add(ref operations, result.Operations);
             Interlocked.Add(ref forged, result.Forgeries);
         }, forgeries);
-        foreach (SimulationFailure failure in failures) Console.WriteLine("FAILED " + failure.Message);
+        foreach (var failure in failures)
+        {
+            Console.WriteLine("FAILED " + failure.Message);
+        }
+
         Console.WriteLine($"seeds {first}..{last}{(plants == PlantedBug.None ? "" : $" with {plants} planted")}: {passed} passed, " +
             $"{failures.Count} failed in {stopwatch.Elapsed.TotalSeconds:F1} s ({committed} entries committed, {operations} client operations checked" +
             (forgeries > 0 ? $", {forged} forged messages refused)" : ")"));

@@ -29,18 +29,30 @@ internal sealed class SafetyChecker(Simulation simulation)
 
     public void AfterStep(IReadOnlyList<SimHost> hosts)
     {
-        foreach (SimHost host in hosts)
+        foreach (var host in hosts)
         {
-            if (host.Node is not { } node) continue;
-            RaftNode raft = node.RaftNode;
+            if (host.Node is not { } node)
+            {
+                continue;
+            }
+
+            var raft = node.RaftNode;
             CheckCommitAdvance(host, raft);
-            if (raft.Role != Role.Leader) continue;
-            if (_leaderOfTerm.TryGetValue(raft.Term, out int leader) && leader != host.Id)
+            if (raft.Role != Role.Leader)
+            {
+                continue;
+            }
+
+            if (_leaderOfTerm.TryGetValue(raft.Term, out var leader) && leader != host.Id)
             {
                 simulation.Fail(ViolationKind.ElectionSafety, $"n{leader} and n{host.Id} both lead term {raft.Term}");
             }
             _leaderOfTerm[raft.Term] = host.Id;
-            if (!_leadersChecked.Add((host.Id, raft.Term))) continue;
+            if (!_leadersChecked.Add((host.Id, raft.Term)))
+            {
+                continue;
+            }
+
             CheckLeaderCompleteness(host, raft);
             if (!raft.Config.IsVoter(host.Id) || (_removedOnMajority.Contains(host.Id) && !HoldsItsRemoval(host, raft)))
             {
@@ -58,26 +70,39 @@ internal sealed class SafetyChecker(Simulation simulation)
     public void TrackRemovals(IReadOnlyList<SimHost> hosts)
     {
         _removedOnMajority.Clear();
-        foreach (SimHost host in hosts)
+        foreach (var host in hosts)
         {
             if (host.Node is not { } node)
             {
                 _configSeen.Remove(host.Id); // a restart may go back to an older configuration: no removal in that
                 continue;
             }
-            ConfigState config = node.Config;
-            if (_configSeen.TryGetValue(host.Id, out ConfigState? before))
+            var config = node.Config;
+            if (_configSeen.TryGetValue(host.Id, out var before))
             {
-                foreach (int id in before.Voters.Concat(before.VotersOutgoing).Concat(before.Learners).Where(id => !config.IsMember(id))) _removed.Add(id);
+                foreach (var id in before.Voters.Concat(before.VotersOutgoing).Concat(before.Learners).Where(id => !config.IsMember(id)))
+                {
+                    _removed.Add(id);
+                }
             }
             _configSeen[host.Id] = config;
-            if (config.IsJoint) continue;
-            foreach (int id in _removed)
+            if (config.IsJoint)
             {
-                if (config.IsMember(id) || _removedOnMajority.Contains(id)) continue;
+                continue;
+            }
+
+            foreach (var id in _removed)
+            {
+                if (config.IsMember(id) || _removedOnMajority.Contains(id))
+                {
+                    continue;
+                }
                 // Counted among the running voters only: what a crashed node applied may be lost with its restart.
-                int applied = config.Voters.Count(v => hosts[v - 1].Node is { } voter && !voter.Config.IsMember(id));
-                if (applied > config.Voters.Length / 2) _removedOnMajority.Add(id);
+                var applied = config.Voters.Count(v => hosts[v - 1].Node is { } voter && !voter.Config.IsMember(id));
+                if (applied > config.Voters.Length / 2)
+                {
+                    _removedOnMajority.Add(id);
+                }
             }
         }
     }
@@ -92,28 +117,39 @@ internal sealed class SafetyChecker(Simulation simulation)
     private bool HoldsItsRemoval(SimHost host, RaftNode raft)
     {
         _scratch.Clear();
-        long from = Math.Max(host.Machine.AppliedIndex + 1, host.Log.FirstIndex);
-        if (from <= host.Log.LastIndex) host.Log.Read(from, host.Log.LastIndex + 1, long.MaxValue, _scratch);
-        ConfigState config = raft.Config;
-        foreach (LogEntry entry in _scratch.Where(e => e.Type == (byte)EntryType.Config))
+        var from = Math.Max(host.Machine.AppliedIndex + 1, host.Log.FirstIndex);
+        if (from <= host.Log.LastIndex)
         {
-            if (RaftNode.TryApplyConfigEntry(config, entry.Data.Span, out ConfigState next)) config = next;
-            if (!config.IsVoter(host.Id)) return true;
+            host.Log.Read(from, host.Log.LastIndex + 1, long.MaxValue, _scratch);
+        }
+
+        var config = raft.Config;
+        foreach (var entry in _scratch.Where(e => e.Type == (byte)EntryType.Config))
+        {
+            if (RaftNode.TryApplyConfigEntry(config, entry.Data.Span, out var next))
+            {
+                config = next;
+            }
+
+            if (!config.IsVoter(host.Id))
+            {
+                return true;
+            }
         }
         return false;
     }
 
     private void CheckCommitAdvance(SimHost host, RaftNode raft)
     {
-        long committed = raft.Committed;
+        var committed = raft.Committed;
         if (committed < host.CommitSeen)
         {
             simulation.Fail(ViolationKind.CommitWentBack, $"n{host.Id} commit index went back from {host.CommitSeen} to {committed}");
         }
-        for (long index = Math.Max(host.CommitSeen + 1, host.Log.FirstIndex); index <= committed && index <= host.Log.LastIndex; index++)
+        for (var index = Math.Max(host.CommitSeen + 1, host.Log.FirstIndex); index <= committed && index <= host.Log.LastIndex; index++)
         {
-            (long Term, int Payload) entry = Entry(host.Log, index);
-            if (_committed.TryGetValue(index, out (long Term, int Payload) seen))
+            var entry = Entry(host.Log, index);
+            if (_committed.TryGetValue(index, out var seen))
             {
                 if (seen != entry)
                 {
@@ -132,9 +168,13 @@ internal sealed class SafetyChecker(Simulation simulation)
 
     private void CheckLeaderCompleteness(SimHost host, RaftNode raft)
     {
-        for (long index = host.Log.FirstIndex; index <= GlobalCommitted; index++)
+        for (var index = host.Log.FirstIndex; index <= GlobalCommitted; index++)
         {
-            if (!_committed.TryGetValue(index, out (long Term, int Payload) committed)) continue;
+            if (!_committed.TryGetValue(index, out var committed))
+            {
+                continue;
+            }
+
             if (index > host.Log.LastIndex || Entry(host.Log, index) != committed)
             {
                 simulation.Fail(ViolationKind.LeaderCompleteness, $"n{host.Id} leads term {raft.Term} without committed entry {index}@{committed.Term}");
@@ -146,7 +186,7 @@ internal sealed class SafetyChecker(Simulation simulation)
     {
         _scratch.Clear();
         log.Read(index, index + 1, long.MaxValue, _scratch);
-        LogEntry entry = _scratch[0];
+        var entry = _scratch[0];
         var hash = default(HashCode);
         hash.Add(entry.Type);
         hash.AddBytes(entry.Data.Span);

@@ -19,7 +19,7 @@ internal static class SeedRunner
             }
             try
             {
-                SimulationResult result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Plants = plants, ForgeriesPerTick = forgeriesPerTick }).Run();
+                var result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Plants = plants, ForgeriesPerTick = forgeriesPerTick }).Run();
                 onPass?.Invoke(result);
             }
             catch (SimulationFailure failure)
@@ -34,10 +34,13 @@ internal static class SeedRunner
     public static SimulationFailure? FirstFailure(ulong first, ulong last, PlantedBug plants)
     {
         const ulong chunk = 64;
-        for (ulong from = first; from <= last; from += chunk)
+        for (var from = first; from <= last; from += chunk)
         {
-            IReadOnlyList<SimulationFailure> failures = Run(from, Math.Min(last, from + chunk - 1), plants, failuresMax: 1);
-            if (failures.Count > 0) return failures[0];
+            var failures = Run(from, Math.Min(last, from + chunk - 1), plants, failuresMax: 1);
+            if (failures.Count > 0)
+            {
+                return failures[0];
+            }
         }
         return null;
     }

@@ -56,30 +56,57 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     /// </summary>
     public void Act(bool issueNew, bool mayGiveUp = true)
     {
-        long tick = simulation.Tick;
+        var tick = simulation.Tick;
         if (_pending is { } pending)
         {
-            if (mayGiveUp && tick - pending.CallTick > DeadlineTicks) GiveUp(pending);
-            else if (_retryAt >= 0 && tick >= _retryAt) Resend(pending);
-            else if (tick - pending.SentTick > pending.AttemptTimeoutTicks) Failover(pending);
+            if (mayGiveUp && tick - pending.CallTick > DeadlineTicks)
+            {
+                GiveUp(pending);
+            }
+            else if (_retryAt >= 0 && tick >= _retryAt)
+            {
+                Resend(pending);
+            }
+            else if (tick - pending.SentTick > pending.AttemptTimeoutTicks)
+            {
+                Failover(pending);
+            }
+
             return;
         }
-        if (!issueNew) return;
-        if (_clientId == 0) Start(new ClientRequest { Op = ClientOp.RegisterSession }, OperationKind.Put, "", null, null);
-        else StartRandomOperation();
+        if (!issueNew)
+        {
+            return;
+        }
+
+        if (_clientId == 0)
+        {
+            Start(new ClientRequest { Op = ClientOp.RegisterSession }, OperationKind.Put, "", null, null);
+        }
+        else
+        {
+            StartRandomOperation();
+        }
     }
 
     private void StartRandomOperation()
     {
-        string value = $"v-{number}-{_sequence + 1};"; // the ";" keeps appended values apart
+        var value = $"v-{number}-{_sequence + 1};"; // the ";" keeps appended values apart
         if (random.Chance(0.3))
         {
-            string appendKey = "a" + random.Next(AppendKeys);
-            if (random.Chance(0.6)) StartWrite(ClientOp.Append, OperationKind.Append, appendKey, value, null);
-            else Start(new ClientRequest { Op = ClientOp.Get, Key = Bytes(appendKey) }, OperationKind.Get, appendKey, null, null);
+            var appendKey = "a" + random.Next(AppendKeys);
+            if (random.Chance(0.6))
+            {
+                StartWrite(ClientOp.Append, OperationKind.Append, appendKey, value, null);
+            }
+            else
+            {
+                Start(new ClientRequest { Op = ClientOp.Get, Key = Bytes(appendKey) }, OperationKind.Get, appendKey, null, null);
+            }
+
             return;
         }
-        string key = "k" + random.Next(MixedKeys);
+        var key = "k" + random.Next(MixedKeys);
         switch (random.Next(10))
         {
             case < 4:
@@ -119,8 +146,15 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     private void Start(ClientRequest request, OperationKind kind, string key, string? value, string? expected)
     {
         // A read now and then goes to any node: a stale leader that still answers is then within a client's reach.
-        if (kind == OperationKind.Get && _nextReadTarget is { } chosen) (_target, _nextReadTarget) = (chosen, null);
-        else if (kind == OperationKind.Get && random.Chance(0.3)) _target = 1 + random.Next(simulation.NodeCount);
+        if (kind == OperationKind.Get && _nextReadTarget is { } chosen)
+        {
+            (_target, _nextReadTarget) = (chosen, null);
+        }
+        else if (kind == OperationKind.Get && random.Chance(0.3))
+        {
+            _target = 1 + random.Next(simulation.NodeCount);
+        }
+
         _pending = new Pending(request, simulation.Tick, kind, key, value, expected) { FirstRequestId = _nextRequestId };
         simulation.Trace($"client {number} calls {kind} {key} {value} (seq {request.Sequence})");
         Resend(_pending);
@@ -134,7 +168,7 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
         _retryAt = -1;
         pending.SentTick = simulation.Tick;
         pending.AttemptTimeoutTicks = 8 + random.Next(16); // a client's patience varies, as real clients' do
-        ClientRequest request = pending.Request with { RequestId = _nextRequestId++ };
+        var request = pending.Request with { RequestId = _nextRequestId++ };
         simulation.Network.SendRequest(_target, ConnectionId(_target), request, Identity);
     }
 
@@ -151,9 +185,21 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     public bool ActForLiveness(bool writer)
     {
         Act(issueNew: false, mayGiveUp: false);
-        if (!writer) return Idle;
-        if (_livenessAcknowledged) return true;
-        if (!Idle || LivenessWriteSequence != 0) return false; // still waiting
+        if (!writer)
+        {
+            return Idle;
+        }
+
+        if (_livenessAcknowledged)
+        {
+            return true;
+        }
+
+        if (!Idle || LivenessWriteSequence != 0)
+        {
+            return false; // still waiting
+        }
+
         if (_clientId == 0)
         {
             Start(new ClientRequest { Op = ClientOp.RegisterSession }, OperationKind.Put, "", null, null);
@@ -175,9 +221,17 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     /// </summary>
     public void OnResponse(int node, in ClientResponse response)
     {
-        if (_pending is not { } pending || response.RequestId < pending.FirstRequestId || response.RequestId >= _nextRequestId) return;
-        bool latest = response.RequestId == _nextRequestId - 1 && node == _target;
-        if (!latest && response.Status is not (ClientStatus.Ok or ClientStatus.NotFound)) return;
+        if (_pending is not { } pending || response.RequestId < pending.FirstRequestId || response.RequestId >= _nextRequestId)
+        {
+            return;
+        }
+
+        var latest = response.RequestId == _nextRequestId - 1 && node == _target;
+        if (!latest && response.Status is not (ClientStatus.Ok or ClientStatus.NotFound))
+        {
+            return;
+        }
+
         switch (response.Status)
         {
             case ClientStatus.NotLeader:
@@ -206,18 +260,34 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
             simulation.Trace($"client {number} has session {_clientId}");
             return;
         }
-        string? output = pending.Kind switch
+        var output = pending.Kind switch
         {
             OperationKind.Get => response.Status == ClientStatus.Ok ? Text(response.Value) : "",
             OperationKind.Delete => response.Status == ClientStatus.Ok ? "true" : "false",
             OperationKind.Cas => response.Swapped ? "true" : "false",
             _ => null,
         };
-        string? current = pending.Kind == OperationKind.Cas && !response.Swapped ? (response.ValuePresent ? Text(response.Value) : "") : null;
-        if (pending.Kind == OperationKind.Get && output is { Length: > 0 }) simulation.SawValue(pending.Key, output);
-        if (current is { Length: > 0 }) simulation.SawValue(pending.Key, current);
-        if (pending.Request.ClientId != 0 && (long)pending.Request.Sequence == LivenessWriteSequence) _livenessAcknowledged = true;
-        if (pending.Request.ClientId != 0) simulation.Audit.OnAcknowledged((long)pending.Request.ClientId, (long)pending.Request.Sequence, pending.Kind, pending.Key, pending.Value);
+        var current = pending.Kind == OperationKind.Cas && !response.Swapped ? (response.ValuePresent ? Text(response.Value) : "") : null;
+        if (pending.Kind == OperationKind.Get && output is { Length: > 0 })
+        {
+            simulation.SawValue(pending.Key, output);
+        }
+
+        if (current is { Length: > 0 })
+        {
+            simulation.SawValue(pending.Key, current);
+        }
+
+        if (pending.Request.ClientId != 0 && (long)pending.Request.Sequence == LivenessWriteSequence)
+        {
+            _livenessAcknowledged = true;
+        }
+
+        if (pending.Request.ClientId != 0)
+        {
+            simulation.Audit.OnAcknowledged((long)pending.Request.ClientId, (long)pending.Request.Sequence, pending.Kind, pending.Key, pending.Value);
+        }
+
         simulation.Trace($"client {number} returns {pending.Kind} {pending.Key} -> {output ?? "ok"}{(current is null ? "" : $" (current {current})")}");
         simulation.Record(new Operation(number, pending.Kind, pending.Key, pending.Value, CasExpected(pending), output,
             Nanoseconds(pending.CallTick), Nanoseconds(simulation.Tick), OperationStatus.Completed)
@@ -229,7 +299,11 @@ internal sealed class SimClient(Simulation simulation, int number, Prng random)
     private void GiveUp(Pending pending)
     {
         _pending = null;
-        if (pending.Request.Op == ClientOp.RegisterSession) return;
+        if (pending.Request.Op == ClientOp.RegisterSession)
+        {
+            return;
+        }
+
         simulation.Trace($"client {number} gives up {pending.Kind} {pending.Key} (seq {pending.Request.Sequence})");
         if (pending.Request.ClientId != 0 && pending.Kind != OperationKind.Get)
         {

@@ -21,26 +21,38 @@ internal sealed class SimForger(Simulation simulation, Prng random)
     /// <summary>A genuine message the network formatted: kept (a bounded few) as material for forgeries.</summary>
     public void Observe(byte[] formatted)
     {
-        if (_recent.Count < RecentMax) _recent.Add(formatted);
-        else _recent[random.Next(RecentMax)] = formatted;
+        if (_recent.Count < RecentMax)
+        {
+            _recent.Add(formatted);
+        }
+        else
+        {
+            _recent[random.Next(RecentMax)] = formatted;
+        }
     }
 
     public void Inject(int count)
     {
-        for (int i = 0; i < count; i++)
+        for (var i = 0; i < count; i++)
         {
-            int to = 1 + random.Next(simulation.NodeCount);
-            if (random.Chance(0.1)) ForgeChunk(to);
-            else ForgeMessage(to);
+            var to = 1 + random.Next(simulation.NodeCount);
+            if (random.Chance(0.1))
+            {
+                ForgeChunk(to);
+            }
+            else
+            {
+                ForgeMessage(to);
+            }
         }
     }
 
     private void ForgeMessage(int to)
     {
-        PeerMessage message = _recent.Count > 0 && random.Chance(0.8) ? Recent() : Random(to);
+        var message = _recent.Count > 0 && random.Chance(0.8) ? Recent() : Random(to);
         message = message with { To = to };
         string forgery;
-        int sender = message.From;
+        var sender = message.From;
         switch (random.Next(3))
         {
             case 0:
@@ -53,12 +65,16 @@ internal sealed class SimForger(Simulation simulation, Prng random)
                 forgery = $"{message.Type} from n{message.From} on n{sender}'s connection";
                 break;
             default:
-                if (message.From == to) message = message with { From = OtherNode(except: to) };
+                if (message.From == to)
+                {
+                    message = message with { From = OtherNode(except: to) };
+                }
+
                 sender = message.From;
                 (message, forgery) = Mutate(message);
                 break;
         }
-        PeerMessage forged = message;
+        var forged = message;
         simulation.Network.ScheduleForged(random, () =>
             simulation.Host(to).Deliver(node => simulation.Host(to).OnForgedInput(forgery, node.OnPeerMessage(sender, forged))));
     }
@@ -86,9 +102,9 @@ internal sealed class SimForger(Simulation simulation, Prng random)
 
     private void ForgeChunk(int to)
     {
-        bool nonVoter = random.Chance(0.5);
-        int sender = nonVoter ? ImpossibleSender(to) : OtherNode(except: to);
-        byte[] payload = new byte[1 + random.Next(64)];
+        var nonVoter = random.Chance(0.5);
+        var sender = nonVoter ? ImpossibleSender(to) : OtherNode(except: to);
+        var payload = new byte[1 + random.Next(64)];
         var chunk = new WireSnapshotChunk
         {
             SnapshotIndex = 1 + random.Next(100),
@@ -97,17 +113,27 @@ internal sealed class SimForger(Simulation simulation, Prng random)
             Payload = payload,
         };
         string forgery;
-        if (nonVoter) forgery = $"snapshot chunk from impossible sender {sender}";
-        else if (random.Chance(0.5)) (chunk, forgery) = (chunk with { Compressed = true, UncompressedBytes = 4 << 20 }, "snapshot chunk claiming compression");
-        else (chunk, forgery) = (chunk with { Offset = ulong.MaxValue - (ulong)random.Next(1000) }, "snapshot chunk beyond SnapshotBytesMax");
+        if (nonVoter)
+        {
+            forgery = $"snapshot chunk from impossible sender {sender}";
+        }
+        else if (random.Chance(0.5))
+        {
+            (chunk, forgery) = (chunk with { Compressed = true, UncompressedBytes = 4 << 20 }, "snapshot chunk claiming compression");
+        }
+        else
+        {
+            (chunk, forgery) = (chunk with { Offset = ulong.MaxValue - (ulong)random.Next(1000) }, "snapshot chunk beyond SnapshotBytesMax");
+        }
+
         simulation.Network.ScheduleForged(random, () =>
             simulation.Host(to).Deliver(node => simulation.Host(to).OnForgedInput(forgery, node.OnSnapshotChunk(sender, chunk))));
     }
 
     private PeerMessage Recent()
     {
-        byte[] bytes = _recent[random.Next(_recent.Count)];
-        Invariant.True(PeerMessageCodec.Parse(bytes, out PeerMessage message).IsOk);
+        var bytes = _recent[random.Next(_recent.Count)];
+        Invariant.True(PeerMessageCodec.Parse(bytes, out var message).IsOk);
         return message; // views into bytes, which nobody writes again
     }
 
@@ -134,7 +160,7 @@ internal sealed class SimForger(Simulation simulation, Prng random)
 
     private int OtherNode(int except)
     {
-        int node = 1 + random.Next(simulation.NodeCount - 1);
+        var node = 1 + random.Next(simulation.NodeCount - 1);
         return node >= except ? node + 1 : node;
     }
 }

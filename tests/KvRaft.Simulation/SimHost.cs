@@ -2,8 +2,8 @@ using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 using KvRaft.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvRaft.Simulation;
 
@@ -75,7 +75,7 @@ internal sealed class SimHost
 
     private KvNode NewNode(AuditedStateMachine audited)
     {
-        ulong seed = _simulation.Random.NextUInt64();
+        var seed = _simulation.Random.NextUInt64();
         return new KvNode(new KvNodeOptions
         {
             Cluster = new ClusterInfo(Id, _voters.ToDictionary(v => v, v => $"sim:{v}")),
@@ -103,9 +103,9 @@ internal sealed class SimHost
             _simulation.Fail(ViolationKind.DurableWriteLost,
                 $"n{Id} crashed with {_writesPromised - Log.WritesSynced} log writes reported durable that the disk never synced");
         }
-        Prng random = _simulation.Random;
-        int unsynced = Log.UnsyncedWrites;
-        int kept = unsynced == 0 ? 0 : random.Next(unsynced + 1);
+        var random = _simulation.Random;
+        var unsynced = Log.UnsyncedWrites;
+        var kept = unsynced == 0 ? 0 : random.Next(unsynced + 1);
         int? torn = kept > 0 && random.Chance(0.3) ? random.Next(3) : null;
         _simulation.Trace($"crash n{Id}: {unsynced} unsynced log writes, {kept} kept{(torn is { } t ? $" (the last torn to {t} entries)" : "")}");
         Log = Log.Recover(kept, torn);
@@ -130,40 +130,71 @@ internal sealed class SimHost
     /// <summary>Input for the node: handled now, queued while the loop is stalled, lost while the node is down.</summary>
     public void Deliver(Action<KvNode> input)
     {
-        if (Node is not { } node) return;
-        if (IsStalled) _inbox.Enqueue(input);
-        else input(node);
+        if (Node is not { } node)
+        {
+            return;
+        }
+
+        if (IsStalled)
+        {
+            _inbox.Enqueue(input);
+        }
+        else
+        {
+            input(node);
+        }
     }
 
     /// <summary>What the node made of a message or chunk a correct node sent: it must never refuse one.</summary>
     public void OnPeerInput(int from, PeerCheck check)
     {
-        if (check.IsRefused) _simulation.Fail(ViolationKind.GenuineInputRefused, $"n{Id} refused input from n{from}: {check.Reason}");
+        if (check.IsRefused)
+        {
+            _simulation.Fail(ViolationKind.GenuineInputRefused, $"n{Id} refused input from n{from}: {check.Reason}");
+        }
     }
 
     /// <summary>What the node made of a forged message or chunk: it must refuse every one.</summary>
     public void OnForgedInput(string forgery, PeerCheck check)
     {
         _simulation.ForgeriesDelivered++;
-        if (!check.IsRefused) _simulation.Fail(ViolationKind.ForgeryAccepted, $"n{Id} took a forged message ({forgery}): {check.Verdict} {check.Reason}");
+        if (!check.IsRefused)
+        {
+            _simulation.Fail(ViolationKind.ForgeryAccepted, $"n{Id} took a forged message ({forgery}): {check.Verdict} {check.Reason}");
+        }
     }
 
     /// <summary>One tick of the host: the clock, queued input, log writes that ended, the turn's batching, every Ready.</summary>
     public void Step()
     {
-        if (Node is not { } node) return;
+        if (Node is not { } node)
+        {
+            return;
+        }
+
         if (IsStalled)
         {
             _ticksMissed++;
             return;
         }
         DeliverTicks(node);
-        while (_inbox.TryDequeue(out Action<KvNode>? input)) input(node);
-        for (int round = 0; round < 4; round++)
+        while (_inbox.TryDequeue(out var input))
+        {
+            input(node);
+        }
+
+        for (var round = 0; round < 4; round++)
         {
             CompleteDueWrites(node);
-            if (round == 0) node.EndTurn();
-            if (!DriveReady(node) && (_writesDue.Count == 0 || _writesDue.Peek() > _simulation.Tick)) break;
+            if (round == 0)
+            {
+                node.EndTurn();
+            }
+
+            if (!DriveReady(node) && (_writesDue.Count == 0 || _writesDue.Peek() > _simulation.Tick))
+            {
+                break;
+            }
         }
         MaybeSnapshot(node);
     }
@@ -174,23 +205,29 @@ internal sealed class SimHost
     /// </summary>
     private void DeliverTicks(KvNode node)
     {
-        int ticks = 1 + _ticksMissed;
+        var ticks = 1 + _ticksMissed;
         _ticksMissed = 0;
         if (ClockDrift != 0 && _simulation.Tick - _lastDriftTick >= Simulation.ElectionTicks && _simulation.Random.Chance(0.2))
         {
             _lastDriftTick = _simulation.Tick;
             ticks += ClockDrift;
         }
-        if (ticks > 0) node.OnTicks(ticks);
+        if (ticks > 0)
+        {
+            node.OnTicks(ticks);
+        }
     }
 
     private void CompleteDueWrites(KvNode node)
     {
-        while (_writesDue.TryPeek(out long due) && due <= _simulation.Tick)
+        while (_writesDue.TryPeek(out var due) && due <= _simulation.Tick)
         {
             _writesDue.Dequeue();
             Invariant.True(Log.CommitAsync().IsCompletedSuccessfully); // the disk: everything appended so far is durable now
-            if (!PlantedBugs.Has(PlantedBug.AckBeforeDurable)) ReportDurable(node);
+            if (!PlantedBugs.Has(PlantedBug.AckBeforeDurable))
+            {
+                ReportDurable(node);
+            }
         }
     }
 
@@ -203,15 +240,26 @@ internal sealed class SimHost
     /// <summary>Takes every Ready; each one that wrote to the log gets a write that ends after the disk's delay.</summary>
     private bool DriveReady(KvNode node)
     {
-        bool any = false;
-        for (int i = 0; i < 16 && node.TryAcceptReady(out bool mustCommit); i++)
+        var any = false;
+        for (var i = 0; i < 16 && node.TryAcceptReady(out var mustCommit); i++)
         {
             any = true;
-            if (!mustCommit) continue;
-            long due = _simulation.Tick + _simulation.DiskDelayTicks();
-            if (_writesDue.Count > 0) due = Math.Max(due, _writesDue.Last()); // writes end in the order they started
+            if (!mustCommit)
+            {
+                continue;
+            }
+
+            var due = _simulation.Tick + _simulation.DiskDelayTicks();
+            if (_writesDue.Count > 0)
+            {
+                due = Math.Max(due, _writesDue.Last()); // writes end in the order they started
+            }
+
             _writesDue.Enqueue(due);
-            if (PlantedBugs.Has(PlantedBug.AckBeforeDurable)) ReportDurable(node); // the planted lie: durable before the disk says so
+            if (PlantedBugs.Has(PlantedBug.AckBeforeDurable))
+            {
+                ReportDurable(node); // the planted lie: durable before the disk says so
+            }
         }
         return any;
     }
@@ -219,9 +267,9 @@ internal sealed class SimHost
     /// <summary>A snapshot when the node asks for one: the state is captured now, the node hears of it a few ticks later.</summary>
     private void MaybeSnapshot(KvNode node)
     {
-        if (_snapshotDueTick < 0 && node.TryStartSnapshot(out byte[] configuration))
+        if (_snapshotDueTick < 0 && node.TryStartSnapshot(out var configuration))
         {
-            ValueTask<SnapshotInfo> taken = Machine.TakeSnapshotAsync(configuration);
+            var taken = Machine.TakeSnapshotAsync(configuration);
             Invariant.True(taken.IsCompletedSuccessfully);
             _snapshotTaken = taken.Result;
             _snapshotDueTick = _simulation.Tick + _simulation.Random.Next(4);

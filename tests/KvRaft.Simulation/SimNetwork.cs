@@ -35,18 +35,26 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
 
     public void Send(int from, in PeerMessage message)
     {
-        int to = message.To;
-        if (IsCut(from, to) || random.Chance(DropProbability)) return;
+        var to = message.To;
+        if (IsCut(from, to) || random.Chance(DropProbability))
+        {
+            return;
+        }
+
         var bytes = new byte[PeerMessageCodec.Size(message)]; // the sender reuses its buffers once Send returns
         PeerMessageCodec.Format(message, bytes);
         simulation.Forger?.Observe(bytes);
-        int copies = random.Chance(DuplicateProbability) ? 2 : 1;
-        for (int i = 0; i < copies; i++)
+        var copies = random.Chance(DuplicateProbability) ? 2 : 1;
+        for (var i = 0; i < copies; i++)
         {
             Schedule(() =>
             {
-                if (IsCut(from, to)) return;
-                ParseResult parsed = PeerMessageCodec.Parse(bytes, out PeerMessage received);
+                if (IsCut(from, to))
+                {
+                    return;
+                }
+
+                var parsed = PeerMessageCodec.Parse(bytes, out var received);
                 Invariant.True(parsed.IsOk, parsed.Message);
                 simulation.Trace($"deliver n{from}->n{to} {received.Type} t{received.Term} i{received.Index} c{received.Commit} e{received.Entries.Count}");
                 simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnPeerMessage(from, received)));
@@ -56,34 +64,37 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
 
     public void SendSnapshot(int from, in PeerMessage message, ISnapshotSource snapshot)
     {
-        int to = message.To;
+        var to = message.To;
         var bytes = new byte[PeerMessageCodec.Size(message)];
         PeerMessageCodec.Format(message, bytes);
-        List<WireSnapshotChunk> chunks = ReadChunks(snapshot);
-        bool lost = IsCut(from, to) || random.Chance(DropProbability);
-        int chunksSent = random.Chance(DropProbability) ? random.Next(chunks.Count + 1) : chunks.Count; // a broken stream
-        int copies = random.Chance(DuplicateProbability) ? 2 : 1;
-        for (int copy = 0; copy < copies; copy++)
+        var chunks = ReadChunks(snapshot);
+        var lost = IsCut(from, to) || random.Chance(DropProbability);
+        var chunksSent = random.Chance(DropProbability) ? random.Next(chunks.Count + 1) : chunks.Count; // a broken stream
+        var copies = random.Chance(DuplicateProbability) ? 2 : 1;
+        for (var copy = 0; copy < copies; copy++)
         {
-            bool reports = copy == 0; // one stream, one outcome: a duplicate only replays the bytes
+            var reports = copy == 0; // one stream, one outcome: a duplicate only replays the bytes
             Schedule(() =>
             {
-                bool delivered = !lost && !IsCut(from, to) && simulation.Host(to).IsUp && chunksSent == chunks.Count;
+                var delivered = !lost && !IsCut(from, to) && simulation.Host(to).IsUp && chunksSent == chunks.Count;
                 simulation.Trace($"snapshot stream n{from}->n{to} {snapshot.Info.Index}@{snapshot.Info.Term}: {(delivered ? "delivered" : $"broken after {chunksSent}/{chunks.Count} chunks")}");
                 if (!lost && !IsCut(from, to))
                 {
-                    for (int i = 0; i < chunksSent; i++)
+                    for (var i = 0; i < chunksSent; i++)
                     {
-                        WireSnapshotChunk chunk = chunks[i];
+                        var chunk = chunks[i];
                         simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnSnapshotChunk(from, chunk)));
                     }
                     if (delivered)
                     {
-                        Invariant.True(PeerMessageCodec.Parse(bytes, out PeerMessage received).IsOk);
+                        Invariant.True(PeerMessageCodec.Parse(bytes, out var received).IsOk);
                         simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnPeerMessage(from, received)));
                     }
                 }
-                if (reports) simulation.Host(from).Deliver(node => node.OnSnapshotSent(to, delivered));
+                if (reports)
+                {
+                    simulation.Host(from).Deliver(node => node.OnSnapshotSent(to, delivered));
+                }
             });
         }
     }
@@ -91,9 +102,9 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
     private static List<WireSnapshotChunk> ReadChunks(ISnapshotSource snapshot)
     {
         var chunks = new List<WireSnapshotChunk>();
-        using SnapshotReader reader = snapshot.OpenSnapshotReader();
+        using var reader = snapshot.OpenSnapshotReader();
         uint number = 0;
-        while (reader.TryReadNext(out Storage.SnapshotChunk chunk))
+        while (reader.TryReadNext(out var chunk))
         {
             chunks.Add(new WireSnapshotChunk
             {
@@ -112,12 +123,16 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
     /// <summary>A client request to a node, in its wire format, from a connection of <paramref name="identity"/> (0: none).</summary>
     public void SendRequest(int node, long connectionId, in ClientRequest request, ulong identity)
     {
-        if (random.Chance(DropProbability)) return;
+        if (random.Chance(DropProbability))
+        {
+            return;
+        }
+
         var frame = new byte[ClientRequestCodec.FrameSize(request)];
         ClientRequestCodec.FormatFrame(request, frame);
         Schedule(() =>
         {
-            Invariant.True(ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out ClientRequest received).IsOk);
+            Invariant.True(ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out var received).IsOk);
             simulation.Host(node).Deliver(target => target.OnClientRequest(connectionId, received, identity));
         });
     }
@@ -125,12 +140,16 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
     /// <summary>A node's answer to a client, in its wire format.</summary>
     public void SendResponse(int node, long connectionId, in ClientResponse response)
     {
-        if (random.Chance(DropProbability)) return;
+        if (random.Chance(DropProbability))
+        {
+            return;
+        }
+
         var frame = new byte[ClientResponseCodec.FrameSize(response)];
         ClientResponseCodec.FormatFrame(response, frame);
         Schedule(() =>
         {
-            Invariant.True(ClientResponseCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out ClientResponse received).IsOk);
+            Invariant.True(ClientResponseCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out var received).IsOk);
             simulation.OnResponse(node, connectionId, received);
         });
     }
@@ -143,9 +162,17 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
     private void Schedule(Action delivery, Prng random)
     {
         long delay = 1 + random.Next(DelayTicksMax);
-        if (random.Chance(LongDelayProbability)) delay += Simulation.ElectionTicks + random.Next(2 * Simulation.ElectionTicks);
-        long at = simulation.Tick + delay;
-        if (!_due.TryGetValue(at, out List<Action>? list)) _due[at] = list = new List<Action>();
+        if (random.Chance(LongDelayProbability))
+        {
+            delay += Simulation.ElectionTicks + random.Next(2 * Simulation.ElectionTicks);
+        }
+
+        var at = simulation.Tick + delay;
+        if (!_due.TryGetValue(at, out var list))
+        {
+            _due[at] = list = new List<Action>();
+        }
+
         list.Add(delivery);
     }
 
@@ -154,10 +181,17 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
     {
         while (_due.Count > 0)
         {
-            (long at, List<Action> list) = _due.First();
-            if (at > simulation.Tick) return;
+            (var at, var list) = _due.First();
+            if (at > simulation.Tick)
+            {
+                return;
+            }
+
             _due.Remove(at);
-            foreach (Action delivery in list) delivery();
+            foreach (var delivery in list)
+            {
+                delivery();
+            }
         }
     }
 }

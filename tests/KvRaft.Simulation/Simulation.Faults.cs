@@ -69,33 +69,71 @@ public sealed partial class Simulation
         Network.DuplicateProbability = _profile.DuplicateProbability;
         Network.LongDelayProbability = _profile.LongDelayProbability;
         Network.DelayTicksMax = _profile.DelayTicksMax;
-        if (Tick == 0 && _profile.DriftingClocks) DrawClockDrifts();
-        foreach (SimHost host in _hosts) CrashOrRestart(host);
+        if (Tick == 0 && _profile.DriftingClocks)
+        {
+            DrawClockDrifts();
+        }
+
+        foreach (var host in _hosts)
+        {
+            CrashOrRestart(host);
+        }
+
         if (Network.IsPartitioned)
         {
-            if (Random.Chance(_profile.HealProbability)) HealNetwork();
+            if (Random.Chance(_profile.HealProbability))
+            {
+                HealNetwork();
+            }
         }
         else if (Random.Chance(_profile.PartitionProbability))
         {
             Partition();
         }
-        if (Random.Chance(_profile.TransferProbability)) TransferLeadership();
-        if (ChangesMembership && _membershipRandom.Chance(MembershipChangeProbability)) ChangeMembership();
+        if (Random.Chance(_profile.TransferProbability))
+        {
+            TransferLeadership();
+        }
+
+        if (ChangesMembership && _membershipRandom.Chance(MembershipChangeProbability))
+        {
+            ChangeMembership();
+        }
+
         IsolateWhenDue();
         ChurnNewLeader();
         ReadFromStaleLeaderWhenDue();
-        if (Random.Chance(_profile.LeaderCrashProbability) && FindLeader() is { } leader) Crash(leader);
-        if (!Network.IsPartitioned && Random.Chance(_profile.LeaderIsolateProbability) && FindLeader() is { } isolated) Isolate(isolated);
-        if (Random.Chance(_profile.LeaderStallProbability) && FindLeader() is { } stalled) StallLeader(stalled);
-        foreach (SimHost host in _hosts)
+        if (Random.Chance(_profile.LeaderCrashProbability) && FindLeader() is { } leader)
         {
-            if (host.IsUp && !host.IsStalled && Random.Chance(_profile.StallProbability)) host.Stall(1 + Random.Next(2 * ElectionTicks));
+            Crash(leader);
+        }
+
+        if (!Network.IsPartitioned && Random.Chance(_profile.LeaderIsolateProbability) && FindLeader() is { } isolated)
+        {
+            Isolate(isolated);
+        }
+
+        if (Random.Chance(_profile.LeaderStallProbability) && FindLeader() is { } stalled)
+        {
+            StallLeader(stalled);
+        }
+
+        foreach (var host in _hosts)
+        {
+            if (host.IsUp && !host.IsStalled && Random.Chance(_profile.StallProbability))
+            {
+                host.Stall(1 + Random.Next(2 * ElectionTicks));
+            }
         }
     }
 
     private void DrawClockDrifts()
     {
-        foreach (SimHost host in _hosts) host.ClockDrift = Random.Next(3) - 1;
+        foreach (var host in _hosts)
+        {
+            host.ClockDrift = Random.Next(3) - 1;
+        }
+
         Trace("clock drift: " + string.Join(" ", _hosts.Select(h => $"n{h.Id}:{h.ClockDrift:+0;-0;0}")));
     }
 
@@ -103,8 +141,11 @@ public sealed partial class Simulation
     {
         if (host.IsUp)
         {
-            double crash = host.HasUnsyncedWrites ? _profile.CrashWhileUnsyncedProbability : _profile.CrashProbability;
-            if (Random.Chance(crash)) Crash(host);
+            var crash = host.HasUnsyncedWrites ? _profile.CrashWhileUnsyncedProbability : _profile.CrashProbability;
+            if (Random.Chance(crash))
+            {
+                Crash(host);
+            }
         }
         else if (Random.Chance(_profile.RestartProbability))
         {
@@ -131,16 +172,27 @@ public sealed partial class Simulation
     private void Partition()
     {
         var side = new bool[NodeCount];
-        for (int i = 0; i < side.Length; i++) side[i] = Random.Chance(0.5);
-        bool oneWay = Random.Chance(_profile.OneWayProbability);
-        Trace($"partition {string.Join(",", _hosts.Where((_, i) => side[i]).Select(h => h.Id))} | rest{(oneWay ? " (one-way)" : "")}");
-        for (int a = 0; a < side.Length; a++)
+        for (var i = 0; i < side.Length; i++)
         {
-            for (int b = 0; b < side.Length; b++)
+            side[i] = Random.Chance(0.5);
+        }
+
+        var oneWay = Random.Chance(_profile.OneWayProbability);
+        Trace($"partition {string.Join(",", _hosts.Where((_, i) => side[i]).Select(h => h.Id))} | rest{(oneWay ? " (one-way)" : "")}");
+        for (var a = 0; a < side.Length; a++)
+        {
+            for (var b = 0; b < side.Length; b++)
             {
-                if (!side[a] || side[b]) continue;
+                if (!side[a] || side[b])
+                {
+                    continue;
+                }
+
                 Network.Cut(a + 1, b + 1);
-                if (!oneWay) Network.Cut(b + 1, a + 1);
+                if (!oneWay)
+                {
+                    Network.Cut(b + 1, a + 1);
+                }
             }
         }
     }
@@ -148,9 +200,13 @@ public sealed partial class Simulation
     private void Isolate(SimHost host)
     {
         Trace($"isolate n{host.Id}");
-        foreach (SimHost other in _hosts)
+        foreach (var other in _hosts)
         {
-            if (other == host) continue;
+            if (other == host)
+            {
+                continue;
+            }
+
             Network.Cut(host.Id, other.Id);
             Network.Cut(other.Id, host.Id);
         }
@@ -159,7 +215,7 @@ public sealed partial class Simulation
     /// <summary>The leader's event loop stops for longer than an election timeout, often cut off from its peers meanwhile.</summary>
     private void StallLeader(SimHost leader)
     {
-        int ticks = ElectionTicks + Random.Next(5 * ElectionTicks);
+        var ticks = ElectionTicks + Random.Next(5 * ElectionTicks);
         if (!Network.IsPartitioned && Random.Chance(0.5))
         {
             Isolate(leader);
@@ -175,27 +231,48 @@ public sealed partial class Simulation
     /// </summary>
     private void ReadFromStaleLeaderWhenDue()
     {
-        if (_staleLeaderResumes is not { } due || due.Tick > Tick) return;
+        if (_staleLeaderResumes is not { } due || due.Tick > Tick)
+        {
+            return;
+        }
+
         _staleLeaderResumes = null;
         Trace($"clients read from n{due.Node}, resuming");
-        foreach (SimClient client in _clients) client.ReadNextFrom(due.Node);
+        foreach (var client in _clients)
+        {
+            client.ReadNextFrom(due.Node);
+        }
     }
 
     /// <summary>A leadership transfer; now and then the network then cuts the old leader off before it hears how it went.</summary>
     private void TransferLeadership()
     {
-        if (FindLeader() is not { Node: { } node } leader) return;
-        int to = 1 + Random.Next(NodeCount);
-        bool started = node.TransferLeadership(to);
+        if (FindLeader() is not { Node: { } node } leader)
+        {
+            return;
+        }
+
+        var to = 1 + Random.Next(NodeCount);
+        var started = node.TransferLeadership(to);
         Trace($"transfer leadership n{leader.Id} -> n{to}: {started}");
-        if (started && Random.Chance(0.5)) _isolation = (leader.Id, Tick + 1 + Random.Next(3));
+        if (started && Random.Chance(0.5))
+        {
+            _isolation = (leader.Id, Tick + 1 + Random.Next(3));
+        }
     }
 
     private void IsolateWhenDue()
     {
-        if (_isolation is not { } due || due.Tick > Tick) return;
+        if (_isolation is not { } due || due.Tick > Tick)
+        {
+            return;
+        }
+
         _isolation = null;
-        if (!Network.IsPartitioned) Isolate(Host(due.Node));
+        if (!Network.IsPartitioned)
+        {
+            Isolate(Host(due.Node));
+        }
     }
 
     /// <summary>
@@ -208,17 +285,26 @@ public sealed partial class Simulation
         if (_churn is { } due && due.Tick <= Tick)
         {
             _churn = null;
-            SimHost host = Host(due.Node);
+            var host = Host(due.Node);
             if (host.Node is { } node && !host.IsStalled && node.RaftNode.Role == Role.Leader && node.RaftNode.Term == due.Term)
             {
-                if (Random.Chance(0.5) || Network.IsPartitioned) Crash(host);
-                else Isolate(host);
+                if (Random.Chance(0.5) || Network.IsPartitioned)
+                {
+                    Crash(host);
+                }
+                else
+                {
+                    Isolate(host);
+                }
             }
         }
         if (_churn is null && FindLeader() is { Node: { } leader } elected && leader.RaftNode.Term > _newestLeaderTerm)
         {
             _newestLeaderTerm = leader.RaftNode.Term;
-            if (Random.Chance(_profile.LeaderChurnProbability)) _churn = (elected.Id, _newestLeaderTerm, Tick + 1 + Random.Next(4));
+            if (Random.Chance(_profile.LeaderChurnProbability))
+            {
+                _churn = (elected.Id, _newestLeaderTerm, Tick + 1 + Random.Next(4));
+            }
         }
     }
 }

@@ -17,23 +17,33 @@ public sealed partial class Simulation
         Network.DuplicateProbability = 0;
         Network.LongDelayProbability = 0;
         Network.DelayTicksMax = 1;
-        foreach (SimHost host in _hosts)
+        foreach (var host in _hosts)
         {
             host.ClockDrift = 0;
             host.EndStall();
-            if (!host.IsUp) host.Start();
+            if (!host.IsUp)
+            {
+                host.Start();
+            }
         }
-        long start = Tick;
-        long deadline = Tick + Options.LivenessTicksMax;
+        var start = Tick;
+        var deadline = Tick + Options.LivenessTicksMax;
         for (; Tick < deadline; Tick++)
         {
-            bool clientsDone = true;
-            foreach (SimClient client in _clients) clientsDone &= client.ActForLiveness(writer: client.Number == 0);
+            var clientsDone = true;
+            foreach (var client in _clients)
+            {
+                clientsDone &= client.ActForLiveness(writer: client.Number == 0);
+            }
+
             Step();
-            if (clientsDone && LivenessWriteAppliedEverywhere()) return Tick - start;
+            if (clientsDone && LivenessWriteAppliedEverywhere())
+            {
+                return Tick - start;
+            }
         }
         TraceRoles();
-        string waiting = string.Join(", ", _clients.Where(c => !c.Idle).Select(c => $"client {c.Number}"));
+        var waiting = string.Join(", ", _clients.Where(c => !c.Idle).Select(c => $"client {c.Number}"));
         Fail(ViolationKind.Liveness, $"within {Options.LivenessTicksMax} ticks of healing: " +
             (waiting.Length > 0 ? $"{waiting} still waiting" : "the new write was not applied on every node"));
         return -1;
@@ -41,12 +51,15 @@ public sealed partial class Simulation
 
     private bool LivenessWriteAppliedEverywhere()
     {
-        SimClient writer = _clients[0];
-        long index = Audit.AppliedIndexOf(writer.ClientId, writer.LivenessWriteSequence);
-        if (index <= 0 || _hosts.Any(h => !h.IsUp)) return false;
+        var writer = _clients[0];
+        var index = Audit.AppliedIndexOf(writer.ClientId, writer.LivenessWriteSequence);
+        if (index <= 0 || _hosts.Any(h => !h.IsUp))
+        {
+            return false;
+        }
         // Every member of the configuration in effect where most was applied: removed nodes and a spare never added
         // get no entries.
-        ConfigState config = _hosts.MaxBy(h => h.Machine.AppliedIndex)!.Node!.Config;
+        var config = _hosts.MaxBy(h => h.Machine.AppliedIndex)!.Node!.Config;
         return _hosts.All(h => !config.IsMember(h.Id) || h.Machine.AppliedIndex >= index);
     }
 }

@@ -20,10 +20,18 @@ public sealed partial class Simulation
 
     private void ChangeMembership()
     {
-        if (FindLeader() is not { Node: { } node } leader) return;
-        ConfigState config = node.Config;
-        if (config.IsJoint) return; // the leader leaves it on its own
-        int spare = NodeCount;
+        if (FindLeader() is not { Node: { } node } leader)
+        {
+            return;
+        }
+
+        var config = node.Config;
+        if (config.IsJoint)
+        {
+            return; // the leader leaves it on its own
+        }
+
+        var spare = NodeCount;
         ConfigChange[] changes;
         if (!_spareAdded)
         {
@@ -43,9 +51,12 @@ public sealed partial class Simulation
         {
             return;
         }
-        ConfigChangeStatus status = node.ProposeConfigChange(changes, ConfigTransition.Auto, out long index);
+        var status = node.ProposeConfigChange(changes, ConfigTransition.Auto, out var index);
         Trace($"membership n{leader.Id} in {config}: {string.Join(", ", changes.Select(c => $"{c.Type} n{c.NodeId}"))} -> {status} at {index}");
-        if (status == ConfigChangeStatus.Accepted && changes[0].Type == ConfigChangeType.AddLearner) _spareAdded = true;
+        if (status == ConfigChangeStatus.Accepted && changes[0].Type == ConfigChangeType.AddLearner)
+        {
+            _spareAdded = true;
+        }
     }
 
     // A voter to remove: the leader itself now and then.

@@ -37,7 +37,11 @@ public sealed partial class Simulation
         Network = new SimNetwork(this, Random);
         Audit = new ApplyAudit(this);
         Checker = new SafetyChecker(this);
-        if (options.ForgeriesPerTick > 0) Forger = new SimForger(this, new Prng(options.Seed ^ 0x5EED_F0E6_0000_0001UL));
+        if (options.ForgeriesPerTick > 0)
+        {
+            Forger = new SimForger(this, new Prng(options.Seed ^ 0x5EED_F0E6_0000_0001UL));
+        }
+
         VoterCount = options.NodeCount != 0 ? options.NodeCount : (Random.Chance(0.5) ? 3 : 5);
         _membershipRandom = new Prng(options.Seed ^ 0x3E3B_E125_0000_0001UL); // its own stream: runs without changes are as before
         ChangesMembership = _membershipRandom.Chance(MembershipSeedShare);
@@ -51,10 +55,17 @@ public sealed partial class Simulation
             AppendEntriesMax = _profile.AppendEntriesMax,
             InflightMessagesMax = _profile.InflightMessagesMax,
         };
-        int[] voters = Enumerable.Range(1, VoterCount).ToArray();
-        for (int id = 1; id <= NodeCount; id++) _hosts.Add(new SimHost(this, id, voters, limits, Path.Combine(_stagingDirectory, $"n{id}")));
-        int clients = 3 + Random.Next(6);
-        for (int i = 0; i < clients; i++) _clients.Add(new SimClient(this, i, Random));
+        var voters = Enumerable.Range(1, VoterCount).ToArray();
+        for (var id = 1; id <= NodeCount; id++)
+        {
+            _hosts.Add(new SimHost(this, id, voters, limits, Path.Combine(_stagingDirectory, $"n{id}")));
+        }
+
+        var clients = 3 + Random.Next(6);
+        for (var i = 0; i < clients; i++)
+        {
+            _clients.Add(new SimClient(this, i, Random));
+        }
     }
 
     // Snapshot installs stage their files on disk; memory-backed when the machine has it.
@@ -92,19 +103,27 @@ public sealed partial class Simulation
     /// <summary>Runs the whole simulation; throws <see cref="SimulationFailure"/> on a broken property.</summary>
     public SimulationResult Run()
     {
-        using PlantedBugs.Scope plants = PlantedBugs.Plant(Options.Plants);
+        using var plants = PlantedBugs.Plant(Options.Plants);
         Trace($"seed {Options.Seed}: {VoterCount} voters{(ChangesMembership ? " and a spare node, membership changes" : "")}, {_clients.Count} clients, profile {_profile}");
         try
         {
-            foreach (SimHost host in _hosts) host.Start();
+            foreach (var host in _hosts)
+            {
+                host.Start();
+            }
+
             for (; Tick < Options.ChaosTicks; Tick++)
             {
                 InjectFaults();
                 Forger?.Inject(Options.ForgeriesPerTick);
-                foreach (SimClient client in _clients) client.Act(issueNew: Random.Chance(_profile.ClientActivity));
+                foreach (var client in _clients)
+                {
+                    client.Act(issueNew: Random.Chance(_profile.ClientActivity));
+                }
+
                 Step();
             }
-            long livenessTicks = RunLiveness();
+            var livenessTicks = RunLiveness();
             CheckHistory();
             Audit.CheckAppendOnlyKeys(FinalValue);
             return new SimulationResult(Options.Seed, NodeCount, Tick, Checker.GlobalCommitted, Audit.Applies, _history.Count, livenessTicks)
@@ -122,36 +141,53 @@ public sealed partial class Simulation
         }
         finally
         {
-            if (Directory.Exists(_stagingDirectory)) Directory.Delete(_stagingDirectory, recursive: true);
+            if (Directory.Exists(_stagingDirectory))
+            {
+                Directory.Delete(_stagingDirectory, recursive: true);
+            }
         }
     }
 
     private void Step()
     {
         Network.DeliverDue();
-        foreach (SimHost host in _hosts) host.Step();
+        foreach (var host in _hosts)
+        {
+            host.Step();
+        }
+
         Checker.AfterStep(_hosts);
         Checker.TrackRemovals(_hosts); // after: a leader is checked against the removals applied before its election
-        if (Options.Trace && Tick % 10 == 0) TraceRoles();
+        if (Options.Trace && Tick % 10 == 0)
+        {
+            TraceRoles();
+        }
     }
 
     private void CheckHistory()
     {
-        CheckResult result = HistoryChecker.Check(_history, new CheckOptions
+        var result = HistoryChecker.Check(_history, new CheckOptions
         {
             MaxStepsPerKey = 2_000_000,
             TimeoutPerKey = TimeSpan.FromHours(1), // the step budget decides, so the verdict is the same on every machine
             MaxDegreeOfParallelism = 1,
         });
-        if (result.Verdict == Verdict.NotLinearizable) Fail(ViolationKind.Linearizability, result.Describe());
-        if (result.Verdict == Verdict.Unknown) Fail(ViolationKind.CheckerUndecided, result.Describe());
+        if (result.Verdict == Verdict.NotLinearizable)
+        {
+            Fail(ViolationKind.Linearizability, result.Describe());
+        }
+
+        if (result.Verdict == Verdict.Unknown)
+        {
+            Fail(ViolationKind.CheckerUndecided, result.Describe());
+        }
     }
 
     // The value a key ended with, on the node that applied the most.
     private string FinalValue(string key)
     {
-        SimHost host = _hosts.Where(h => h.IsUp).MaxBy(h => h.Machine.AppliedIndex)!;
-        byte[]? value = host.Machine.Get(Encoding.UTF8.GetBytes(key));
+        var host = _hosts.Where(h => h.IsUp).MaxBy(h => h.Machine.AppliedIndex)!;
+        var value = host.Machine.Get(Encoding.UTF8.GetBytes(key));
         return value is null ? "" : Encoding.UTF8.GetString(value);
     }
 
@@ -178,7 +214,10 @@ public sealed partial class Simulation
 
     internal void Trace(string line)
     {
-        if (Options.Trace) Console.WriteLine($"[{Tick,5}] {line}");
+        if (Options.Trace)
+        {
+            Console.WriteLine($"[{Tick,5}] {line}");
+        }
     }
 
     private void TraceRoles()

@@ -12,7 +12,7 @@ public sealed class SimulatorTests
     [Fact]
     public void Seeds0To1999_KeepSafetyLinearizabilityAndExactlyOnce_AndRecoverLiveness()
     {
-        IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(0, 1999, PlantedBug.None, failuresMax: 10);
+        var failures = SeedRunner.Run(0, 1999, PlantedBug.None, failuresMax: 10);
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Select(f => f.Message)));
     }
 
@@ -20,7 +20,7 @@ public sealed class SimulatorTests
     public void ForgedPeerInput_IsAllRefused_AndSafetyLinearizabilityAndLivenessHold()
     {
         long forged = 0;
-        IReadOnlyList<SimulationFailure> failures = SeedRunner.Run(0, 19, PlantedBug.None, failuresMax: 10,
+        var failures = SeedRunner.Run(0, 19, PlantedBug.None, failuresMax: 10,
             result => Interlocked.Add(ref forged, result.Forgeries), forgeriesPerTick: 20);
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Select(f => f.Message)));
         Assert.True(forged >= 100_000, $"only {forged} forged messages and chunks reached a running node");
@@ -31,8 +31,8 @@ public sealed class SimulatorTests
     {
         for (ulong seed = 0; seed < 10; seed++)
         {
-            SimulationResult first = new Simulation(new SimulationOptions { Seed = seed }).Run();
-            SimulationResult second = new Simulation(new SimulationOptions { Seed = seed }).Run();
+            var first = new Simulation(new SimulationOptions { Seed = seed }).Run();
+            var second = new Simulation(new SimulationOptions { Seed = seed }).Run();
             Assert.True(first == second, $"seed {seed}: {first} != {second}");
         }
     }
@@ -45,7 +45,7 @@ public sealed class SimulatorTests
         long committed = 0, operations = 0;
         for (ulong seed = 0; seed < 20; seed++)
         {
-            SimulationResult result = new Simulation(new SimulationOptions { Seed = seed, NodeCount = nodes }).Run();
+            var result = new Simulation(new SimulationOptions { Seed = seed, NodeCount = nodes }).Run();
             committed += result.Committed;
             operations += result.Operations;
         }

@@ -24,14 +24,14 @@ public sealed class BoundedStorageTests(ITestOutputHelper output) : IDisposable
         KvIndexBuckets = 1 << 10,
     };
 
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task Overwriting_a_small_key_space_keeps_disk_use_within_a_small_multiple_of_the_live_data()
     {
-        var root = dir.Sub("sm");
+        var root = _dir.Sub("sm");
         const long liveBytes = (long)Keys * ValueBytes;
         var largest = 0L;
         var snapshots = 0;

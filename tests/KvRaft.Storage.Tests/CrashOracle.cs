@@ -22,12 +22,12 @@ internal readonly record struct CrashBatch(long First, long Last, long Term, Har
 /// </summary>
 internal sealed class CrashOracle
 {
-    private List<long> terms = [];
-    private HardState hard;
-    private CrashBatch? pending;
-    private long verifiedUntil;
+    private List<long> _terms = [];
+    private HardState _hard;
+    private CrashBatch? _pending;
+    private long _verifiedUntil;
 
-    public long LastIndex => terms.Count;
+    public long LastIndex => _terms.Count;
 
     /// <summary>Kills that fell while a batch was announced and not yet acknowledged (its commit in flight).</summary>
     public int KillsWithBatchInFlight { get; private set; }
@@ -43,66 +43,66 @@ internal sealed class CrashOracle
     {
         if (line.StartsWith("BATCH ", StringComparison.Ordinal))
         {
-            Assert.Null(pending);
-            pending = CrashBatch.Parse(line);
+            Assert.Null(_pending);
+            _pending = CrashBatch.Parse(line);
         }
         else if (line == "ACK")
         {
-            var batch = pending ?? throw new InvalidOperationException("ACK without a BATCH");
+            var batch = _pending ?? throw new InvalidOperationException("ACK without a BATCH");
             Apply(batch);
-            pending = null;
+            _pending = null;
         }
         else if (line.StartsWith("OPEN ", StringComparison.Ordinal))
         {
-            Assert.Equal($"OPEN {LastIndex} {hard.Term} {hard.Vote} {hard.Commit}", line);
+            Assert.Equal($"OPEN {LastIndex} {_hard.Term} {_hard.Vote} {_hard.Commit}", line);
         }
     }
 
     /// <summary>Checks a reopened store against both allowed outcomes and adopts the one it holds.</summary>
     public void Check(IRaftLogStore store, Func<string> diagnostics)
     {
-        KillsWithBatchInFlight += pending is null ? 0 : 1;
-        if (pending is { } batch && Holds(store, Applied(terms, batch), batch.Hard))
+        KillsWithBatchInFlight += _pending is null ? 0 : 1;
+        if (_pending is { } batch && Holds(store, Applied(_terms, batch), batch.Hard))
         {
             UnacknowledgedDurable++;
             TruncatedAcknowledged += batch.Last < LastIndex ? 1 : 0;
             Apply(batch);
         }
-        else if (!Holds(store, terms, hard))
+        else if (!Holds(store, _terms, _hard))
         {
             Assert.Fail($"reopened log is neither the acknowledged log nor that plus the announced batch: {Describe(store)}; {diagnostics()}");
         }
-        pending = null;
+        _pending = null;
         CheckContent(store);
     }
 
     /// <summary>Reads back every entry (not only those changed since the last check).</summary>
     public void CheckAllContent(IRaftLogStore store)
     {
-        verifiedUntil = 0;
+        _verifiedUntil = 0;
         CheckContent(store);
     }
 
     private void CheckContent(IRaftLogStore store)
     {
-        if (LastIndex > verifiedUntil)
+        if (LastIndex > _verifiedUntil)
         {
             var list = new List<LogEntry>();
-            store.Read(verifiedUntil + 1, LastIndex + 1, long.MaxValue, list);
-            Assert.Equal(LastIndex - verifiedUntil, list.Count);
+            store.Read(_verifiedUntil + 1, LastIndex + 1, long.MaxValue, list);
+            Assert.Equal(LastIndex - _verifiedUntil, list.Count);
             foreach (var entry in list)
             {
-                Small.AssertEntry(CrashData.Entry(entry.Index, terms[(int)entry.Index - 1]), entry);
+                Small.AssertEntry(CrashData.Entry(entry.Index, _terms[(int)entry.Index - 1]), entry);
             }
         }
-        verifiedUntil = LastIndex;
+        _verifiedUntil = LastIndex;
     }
 
     private void Apply(CrashBatch batch)
     {
-        terms = Applied(terms, batch);
-        hard = batch.Hard;
-        verifiedUntil = Math.Min(verifiedUntil, batch.First - 1);
+        _terms = Applied(_terms, batch);
+        _hard = batch.Hard;
+        _verifiedUntil = Math.Min(_verifiedUntil, batch.First - 1);
     }
 
     private static List<long> Applied(List<long> log, CrashBatch batch)
@@ -135,6 +135,6 @@ internal sealed class CrashOracle
         var reopened = string.Join(",", Enumerable.Range(0, (int)(store.LastIndex - tail + 1))
             .Select(i => store.TryGetTerm(tail + i, out var t) ? $"{tail + i}:{t}" : $"{tail + i}:?"));
         return $"reopened last {store.LastIndex} hard {store.HardState} tail [{reopened}]; acknowledged last {LastIndex} "
-            + $"hard {hard} last term {(terms.Count > 0 ? terms[^1] : 0)}; announced {pending?.ToString() ?? "none"}";
+            + $"hard {_hard} last term {(_terms.Count > 0 ? _terms[^1] : 0)}; announced {_pending?.ToString() ?? "none"}";
     }
 }

@@ -3,11 +3,11 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class CrashOracleTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    private FasterRaftLogStore Open() => FasterRaftLogStore.Open(dir.Sub("log"), CrashData.Limits);
+    private FasterRaftLogStore Open() => FasterRaftLogStore.Open(_dir.Sub("log"), CrashData.Limits);
 
     /// <summary>Announces the batch to the oracle, appends and commits it; acknowledges it only when <paramref name="acknowledged"/>.</summary>
     private static async Task Write(FasterRaftLogStore store, CrashOracle oracle, string line, bool acknowledged)

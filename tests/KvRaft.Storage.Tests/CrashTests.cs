@@ -11,10 +11,10 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 {
     private const int Lanes = 8;
     private const int KillsPerLane = 28;
-    private readonly TempDir dir = new();
-    private volatile bool failed;
+    private readonly TempDir _dir = new();
+    private volatile bool _failed;
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     private sealed record LaneResult(int Kills, int Acks, int InRecovery, int InFlight, int UnacknowledgedDurable, int TruncatedAcknowledged);
 
@@ -39,12 +39,12 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
     private LaneResult RunLane(int seed, int lane)
     {
         var random = new Random(HashCode.Combine(seed, lane));
-        var logDir = dir.Sub($"lane{lane}");
+        var logDir = _dir.Sub($"lane{lane}");
         var oracle = new CrashOracle();
         int kills = 0, acks = 0, inRecovery = 0;
         try
         {
-            for (; kills < KillsPerLane && !failed; kills++)
+            for (; kills < KillsPerLane && !_failed; kills++)
             {
                 var acksBeforeKill = random.Next(-1, 4);
                 inRecovery += acksBeforeKill < 0 ? 1 : 0;
@@ -60,7 +60,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         }
         catch
         {
-            failed = true;
+            _failed = true;
             throw;
         }
         return new LaneResult(kills, acks, inRecovery, oracle.KillsWithBatchInFlight, oracle.UnacknowledgedDurable, oracle.TruncatedAcknowledged);

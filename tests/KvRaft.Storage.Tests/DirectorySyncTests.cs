@@ -4,14 +4,14 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class DirectorySyncTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public void An_existing_folder_syncs()
     {
-        DirectorySync.Sync(dir.Path);
+        DirectorySync.Sync(_dir.Path);
     }
 
     [Fact]
@@ -19,14 +19,14 @@ public sealed class DirectorySyncTests : IDisposable
     {
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
         {
-            Assert.Throws<IOException>(() => DirectorySync.Sync(dir.Sub("missing")));
+            Assert.Throws<IOException>(() => DirectorySync.Sync(_dir.Sub("missing")));
         }
     }
 
     [Fact]
     public void Nested_folders_are_created_durably()
     {
-        var nested = Path.Combine(dir.Path, "a", "b", "c");
+        var nested = Path.Combine(_dir.Path, "a", "b", "c");
         DirectorySync.CreateDurably(LocalFileSystem.Instance, nested);
         Assert.True(Directory.Exists(nested));
     }

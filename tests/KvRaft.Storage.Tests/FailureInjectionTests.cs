@@ -5,15 +5,15 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class FailureInjectionTests : IDisposable
 {
-    private readonly TempDir dir = new();
-    private FaultyDevice? device;
+    private readonly TempDir _dir = new();
+    private FaultyDevice? _device;
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    private FasterRaftLogStore OpenFaulty() => FasterRaftLogStore.Open(dir.Sub("log"), Small.Limits, null,
-        path => device = new FaultyDevice(Devices.CreateLogDevice(path, preallocateFile: false)));
+    private FasterRaftLogStore OpenFaulty() => FasterRaftLogStore.Open(_dir.Sub("log"), Small.Limits, null,
+        path => _device = new FaultyDevice(Devices.CreateLogDevice(path, preallocateFile: false)));
 
-    private FasterRaftLogStore OpenPlain() => FasterRaftLogStore.Open(dir.Sub("log"), Small.Limits);
+    private FasterRaftLogStore OpenPlain() => FasterRaftLogStore.Open(_dir.Sub("log"), Small.Limits);
 
     [Theory]
     [InlineData((int)DeviceFault.FailWrites)]
@@ -24,13 +24,13 @@ public sealed class FailureInjectionTests : IDisposable
         {
             store.Append(Small.Entries(1, 10, 1), new HardState(1, 1, 0));
             await store.CommitAsync();
-            device!.Fault = (DeviceFault)fault;
+            _device!.Fault = (DeviceFault)fault;
             store.Append(Small.Entries(11, 20, 1), new HardState(2, 1, 5));
             await Assert.ThrowsAsync<StorageFailedException>(() => store.CommitAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
             Assert.True(store.IsFaulted);
             Assert.Throws<StorageFailedException>(() => store.Append(Small.Entries(21, 21, 1), null));
             await Assert.ThrowsAsync<StorageFailedException>(() => store.CommitAsync().AsTask());
-            device.Fault = DeviceFault.None;
+            _device.Fault = DeviceFault.None;
         }
         using var reopened = OpenPlain();
         Assert.Equal(10, reopened.LastIndex);
@@ -44,7 +44,7 @@ public sealed class FailureInjectionTests : IDisposable
         {
             store.Append(Small.Entries(1, 10, 1, 500), null);
             await store.CommitAsync();
-            device!.Fault = DeviceFault.FlipBitInNextWrite;
+            _device!.Fault = DeviceFault.FlipBitInNextWrite;
             store.Append(Small.Entries(11, 12, 1, 500), null);
             await store.CommitAsync();
             store.Append(Small.Entries(13, 40, 1, 500), null);

@@ -5,22 +5,30 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class FasterCheckpointTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
     [Fact]
     public async Task Writes_after_the_fold_over_are_in_neither_the_checkpoint_nor_the_export()
     {
         const int keys = 500;
-        string path = dir.Sub("store");
+        var path = _dir.Sub("store");
         long untilAddress = 0;
         using (var store = new FasterStore(path, Small.Limits, recover: false))
         {
-            for (int round = 0; round < 3; round++)
+            for (var round = 0; round < 3; round++)
             {
-                for (int k = 0; k < keys; k++) store.Write(Key(k), Value(round, k)); // in place, then copied after each fold-over
+                for (var k = 0; k < keys; k++)
+                {
+                    store.Write(Key(k), Value(round, k)); // in place, then copied after each fold-over
+                }
+
                 var (until, durable) = store.BeginCheckpoint();
                 untilAddress = until;
-                for (int k = 0; k < keys; k++) store.Write(Key(k), Value(round + 100, k)); // the next version: not in this checkpoint
+                for (var k = 0; k < keys; k++)
+                {
+                    store.Write(Key(k), Value(round + 100, k)); // the next version: not in this checkpoint
+                }
+
                 store.Write(Encoding.UTF8.GetBytes("late" + round), [1]);
                 await durable;
                 var exported = store.RecordsUntil(untilAddress, new ExportTally()).ToDictionary(r => Encoding.UTF8.GetString(r.Key), r => r.Value);
@@ -28,8 +36,15 @@ public sealed class FasterCheckpointTests : IDisposable
                 Assert.All(Enumerable.Range(0, keys), k => Assert.Equal(Value(round, k), exported[Encoding.UTF8.GetString(Key(k))]));
                 if (round < 2)
                 {
-                    for (int k = 0; k < keys; k++) store.Write(Key(k), Value(round + 1, k));
-                    for (int k = 0; k < keys; k++) store.Delete(Encoding.UTF8.GetBytes("late" + round));
+                    for (var k = 0; k < keys; k++)
+                    {
+                        store.Write(Key(k), Value(round + 1, k));
+                    }
+
+                    for (var k = 0; k < keys; k++)
+                    {
+                        store.Delete(Encoding.UTF8.GetBytes("late" + round));
+                    }
                 }
             }
         }
@@ -38,7 +53,7 @@ public sealed class FasterCheckpointTests : IDisposable
         Assert.Null(recovered.Read(Encoding.UTF8.GetBytes("late2")));
     }
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     private static byte[] Key(int k) => Encoding.UTF8.GetBytes($"key-{k:D5}");
 

@@ -9,11 +9,11 @@ public sealed class FillAheadTests : IDisposable
 {
     private const long SegmentBytes = 1 << 20;
     private const long AheadBytes = 64 << 10; // chunks of 8 KiB
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    private string BasePath => dir.Sub("raft.log");
+    private string BasePath => _dir.Sub("raft.log");
 
     [Fact]
     public async Task A_write_reaching_into_a_fill_in_flight_is_issued_only_when_the_fill_ends_and_writes_below_it_go_at_once()
@@ -96,7 +96,7 @@ public sealed class FillAheadTests : IDisposable
     public async Task A_log_written_across_filled_segments_reopens_after_every_batch_with_exactly_its_entries()
     {
         var limits = Small.Limits with { LogFillAheadBytes = 256 << 10 }; // fills run a quarter segment ahead, into the next one
-        var path = dir.Sub("log");
+        var path = _dir.Sub("log");
         long last = 0;
         for (var batch = 0; batch < 24; batch++)
         {
@@ -133,8 +133,14 @@ public sealed class FillAheadTests : IDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         device.WriteAsync(buffer.Pointer, 0, offset, bytes, (error, _, _) =>
         {
-            if (error == 0) done.SetResult();
-            else done.SetException(new IOException($"write failed: {error}"));
+            if (error == 0)
+            {
+                done.SetResult();
+            }
+            else
+            {
+                done.SetException(new IOException($"write failed: {error}"));
+            }
         }, null!);
         return done.Task;
     }
@@ -142,38 +148,45 @@ public sealed class FillAheadTests : IDisposable
     /// <summary>Fills that end only when the test releases them, each recorded.</summary>
     private sealed class GatedFills
     {
-        private readonly Queue<TaskCompletionSource> gates = new();
-        private bool open;
+        private readonly Queue<TaskCompletionSource> _gates = new();
+        private bool _open;
 
         public List<(string Path, long From, long To)> Calls { get; } = [];
 
         public Task Extend(string path, long from, long to)
         {
-            lock (gates)
+            lock (_gates)
             {
                 Calls.Add((path, from, to));
-                if (open) return Task.CompletedTask;
+                if (_open)
+                {
+                    return Task.CompletedTask;
+                }
+
                 var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                gates.Enqueue(gate);
+                _gates.Enqueue(gate);
                 return gate.Task;
             }
         }
 
         public void ReleaseOldest()
         {
-            lock (gates)
+            lock (_gates)
             {
-                gates.Dequeue().SetResult();
+                _gates.Dequeue().SetResult();
             }
         }
 
         /// <summary>Releases every fill in flight, and every later one ends at once (so that a dispose never waits).</summary>
         public void Open()
         {
-            lock (gates)
+            lock (_gates)
             {
-                open = true;
-                while (gates.TryDequeue(out var gate)) gate.SetResult();
+                _open = true;
+                while (_gates.TryDequeue(out var gate))
+                {
+                    gate.SetResult();
+                }
             }
         }
     }

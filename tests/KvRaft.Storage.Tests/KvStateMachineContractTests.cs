@@ -5,19 +5,19 @@ namespace KvRaft.Storage.Tests;
 
 public abstract class KvStateMachineContractTests : IDisposable
 {
-    private protected readonly TempDir dir = new();
-    private long nextIndex = 1;
+    private protected readonly TempDir _dir = new();
+    private long _nextIndex = 1;
 
     private protected abstract KvStateMachineBase Open(StorageLimits limits);
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     private protected static byte[] B(string text) => Encoding.UTF8.GetBytes(text);
 
     private protected KvResult Apply(IKvStateMachine machine, KvCommand command)
     {
         var results = new List<KvResult>();
-        machine.ApplyBatch([new KvApply(nextIndex++, 1, command)], results);
+        machine.ApplyBatch([new KvApply(_nextIndex++, 1, command)], results);
         return Assert.Single(results);
     }
 
@@ -194,7 +194,7 @@ public abstract class KvStateMachineContractTests : IDisposable
         var info = await source.TakeSnapshotAsync(B("config-A"));
         Assert.Equal((2000L, 3L), (info.Index, info.Term));
         using var target = OpenOther(Small.Limits);
-        using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+        using (var installer = new SnapshotInstaller(target, _dir.Sub("staging")))
         {
             using var reader = source.LatestSnapshot!.OpenSnapshotReader();
             var chunks = 0;
@@ -224,7 +224,7 @@ public abstract class KvStateMachineContractTests : IDisposable
         await source.TakeSnapshotAsync([]);
         using var target = OpenOther(Small.Limits);
         target.ApplyBatch([new KvApply(1, 1, new KvCommand(KvOp.Put, B("mine"), B("kept")))], []);
-        using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+        using (var installer = new SnapshotInstaller(target, _dir.Sub("staging")))
         {
             using var reader = source.LatestSnapshot!.OpenSnapshotReader();
             Assert.True(reader.TryReadNext(out var chunk));
@@ -232,7 +232,7 @@ public abstract class KvStateMachineContractTests : IDisposable
             damaged[damaged.Length / 2] ^= 1;
             Assert.Throws<StorageCorruptException>(() => installer.Accept(chunk with { Data = damaged }));
         }
-        using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+        using (var installer = new SnapshotInstaller(target, _dir.Sub("staging")))
         {
             // A chunk damaged with a matching chunk CRC still fails the whole-file check before replacing anything.
             using var reader = source.LatestSnapshot!.OpenSnapshotReader();
@@ -266,9 +266,9 @@ public sealed class MemoryKvStateMachineTests : KvStateMachineContractTests
 
 public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
 {
-    private protected override KvStateMachineBase Open(StorageLimits limits) => FasterKvStateMachine.Open(dir.Sub("sm"), limits);
+    private protected override KvStateMachineBase Open(StorageLimits limits) => FasterKvStateMachine.Open(_dir.Sub("sm"), limits);
 
-    private protected override KvStateMachineBase OpenOther(StorageLimits limits) => FasterKvStateMachine.Open(dir.Sub("other"), limits);
+    private protected override KvStateMachineBase OpenOther(StorageLimits limits) => FasterKvStateMachine.Open(_dir.Sub("other"), limits);
 
     [Fact]
     public async Task A_snapshot_holds_the_latest_version_of_each_live_key_only_and_installs_the_same_state()
@@ -289,7 +289,7 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
         }
         machine.ApplyBatch(Enumerable.Range(0, 5).Select(k => new KvApply(index++, 1, new KvCommand(KvOp.Delete, Encoding.UTF8.GetBytes("k" + k)))).ToArray(), []);
         var info = await machine.TakeSnapshotAsync([]);
-        var file = SnapshotFile.Verify(Path.Combine(dir.Sub("sm"), "snapshots", "snapshot.kvs"));
+        var file = SnapshotFile.Verify(Path.Combine(_dir.Sub("sm"), "snapshots", "snapshot.kvs"));
         var records = file.ReadRecords().ToList();
         var userKeys = records.Where(r => r.Key[0] == 0x00).ToList();
         Assert.Equal(15, userKeys.Count);
@@ -297,7 +297,7 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
         Assert.Equal(records.Count, records.Select(r => Convert.ToHexString(r.Key)).Distinct().Count());
 
         using var other = OpenOther(Small.Limits);
-        using (var installer = new SnapshotInstaller(other, dir.Sub("staging")))
+        using (var installer = new SnapshotInstaller(other, _dir.Sub("staging")))
         {
             using var reader = machine.LatestSnapshot!.OpenSnapshotReader();
             while (reader.TryReadNext(out var chunk))
@@ -417,7 +417,7 @@ public sealed class FasterKvStateMachineTests : KvStateMachineContractTests
             Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 8, Identity: 11));
             await machine.TakeSnapshotAsync([]);
             using var target = OpenOther(Small.Limits);
-            using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+            using (var installer = new SnapshotInstaller(target, _dir.Sub("staging")))
             {
                 using var reader = machine.LatestSnapshot!.OpenSnapshotReader();
                 while (reader.TryReadNext(out var chunk))

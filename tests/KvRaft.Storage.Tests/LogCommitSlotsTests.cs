@@ -3,16 +3,16 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class LogCommitSlotsTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    private FasterRaftLogStore Open() => FasterRaftLogStore.Open(dir.Sub("log"), Small.Limits);
+    private FasterRaftLogStore Open() => FasterRaftLogStore.Open(_dir.Sub("log"), Small.Limits);
 
     [Fact]
     public void Commits_alternate_slots_and_the_newest_valid_one_is_listed_first()
     {
-        using var slots = new LogCommitSlots(dir.Sub("raft.commit"));
+        using var slots = new LogCommitSlots(_dir.Sub("raft.commit"));
         Assert.Empty(slots.ListCommits());
         slots.Commit(0, 64, [1, 2, 3], 1, forceWriteMetadata: true);
         slots.Commit(0, 128, [4, 5], 2, forceWriteMetadata: true);
@@ -26,7 +26,7 @@ public sealed class LogCommitSlotsTests : IDisposable
     [Fact]
     public void Only_the_first_commit_after_opening_every_64th_and_forced_ones_are_written()
     {
-        using var slots = new LogCommitSlots(dir.Sub("raft.commit"));
+        using var slots = new LogCommitSlots(_dir.Sub("raft.commit"));
         for (long commit = 1; commit <= 130; commit++)
         {
             slots.Commit(0, commit * 64, [(byte)commit], commit, forceWriteMetadata: commit == 100);
@@ -38,17 +38,17 @@ public sealed class LogCommitSlotsTests : IDisposable
     [Fact]
     public void A_torn_newest_slot_falls_back_to_the_previous_commit()
     {
-        using (var slots = new LogCommitSlots(dir.Sub("raft.commit")))
+        using (var slots = new LogCommitSlots(_dir.Sub("raft.commit")))
         {
             slots.Commit(0, 64, [1, 2, 3], 6, forceWriteMetadata: true);
             slots.Commit(0, 128, [4, 5, 6], 7, forceWriteMetadata: true);
         }
-        using (var file = new FileStream(dir.Sub("raft.commit"), FileMode.Open, FileAccess.ReadWrite))
+        using (var file = new FileStream(_dir.Sub("raft.commit"), FileMode.Open, FileAccess.ReadWrite))
         {
             file.Position = LogCommitSlots.SlotBytes + 21; // slot of commit 7, inside its metadata
             file.WriteByte(0xFF);
         }
-        using var reopened = new LogCommitSlots(dir.Sub("raft.commit"));
+        using var reopened = new LogCommitSlots(_dir.Sub("raft.commit"));
         Assert.Equal([6L], reopened.ListCommits());
         Assert.Equal([1, 2, 3], reopened.GetCommitMetadata(6));
     }
@@ -64,8 +64,8 @@ public sealed class LogCommitSlotsTests : IDisposable
                 await store.CommitAsync();
             }
         }
-        Assert.True(File.Exists(dir.Sub("log/raft.commit")));
-        Assert.False(Directory.Exists(dir.Sub("log/raft-commits")));
+        Assert.True(File.Exists(_dir.Sub("log/raft.commit")));
+        Assert.False(Directory.Exists(_dir.Sub("log/raft-commits")));
         using var reopened = Open();
         Assert.Equal(50, reopened.LastIndex);
         Assert.Equal(new HardState(1, 1, 40), reopened.HardState);
@@ -105,7 +105,7 @@ public sealed class LogCommitSlotsTests : IDisposable
     [Fact]
     public void A_log_whose_commits_are_in_the_old_per_commit_files_is_refused_with_a_clear_error()
     {
-        Directory.CreateDirectory(dir.Sub("log/raft-commits"));
+        Directory.CreateDirectory(_dir.Sub("log/raft-commits"));
         var error = Assert.Throws<StorageCorruptException>(Open);
         Assert.Contains("raft-commits", error.Message);
         Assert.Contains("older KvRaft", error.Message);

@@ -5,11 +5,11 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class LogRecoveryTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
-    private FasterRaftLogStore Open(RecordingLogger? logger = null) => FasterRaftLogStore.Open(dir.Sub("log"), Small.Limits, logger);
+    private FasterRaftLogStore Open(RecordingLogger? logger = null) => FasterRaftLogStore.Open(_dir.Sub("log"), Small.Limits, logger);
 
     private static void FlipByte(string file, long offset)
     {

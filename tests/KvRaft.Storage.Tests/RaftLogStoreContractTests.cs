@@ -3,14 +3,14 @@ namespace KvRaft.Storage.Tests;
 
 public abstract class RaftLogStoreContractTests : IDisposable
 {
-    private protected readonly TempDir dir = new();
+    private protected readonly TempDir _dir = new();
 
     private protected abstract IRaftLogStore Open();
 
     /// <summary>Reopens a durable store; the memory twin returns itself.</summary>
     private protected abstract IRaftLogStore Reopen(IRaftLogStore store);
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     private static List<LogEntry> ReadAll(IRaftLogStore store)
     {
@@ -188,7 +188,7 @@ public sealed class MemoryRaftLogStoreTests : RaftLogStoreContractTests
 
 public sealed class FasterRaftLogStoreTests : RaftLogStoreContractTests
 {
-    private protected override IRaftLogStore Open() => FasterRaftLogStore.Open(dir.Sub("log"), Small.Limits);
+    private protected override IRaftLogStore Open() => FasterRaftLogStore.Open(_dir.Sub("log"), Small.Limits);
 
     private protected override IRaftLogStore Reopen(IRaftLogStore store)
     {

@@ -8,9 +8,9 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class SnapshotInstallerTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Theory]
     [InlineData(false, 16)] // LZ4 garbage
@@ -19,12 +19,12 @@ public sealed class SnapshotInstallerTests : IDisposable
     public void A_frame_with_valid_checksums_that_does_not_decode_to_records_is_refused_and_nothing_is_replaced(bool validBlock, int rawBytes)
     {
         var file = HandMade(validBlock, rawBytes);
-        foreach (var target in new KvStateMachineBase[] { new MemoryKvStateMachine(Small.Limits), FasterKvStateMachine.Open(dir.Sub("sm"), Small.Limits) })
+        foreach (var target in new KvStateMachineBase[] { new MemoryKvStateMachine(Small.Limits), FasterKvStateMachine.Open(_dir.Sub("sm"), Small.Limits) })
         {
             using (target)
             {
                 target.ApplyBatch([new KvApply(1, 1, new KvCommand(KvOp.Put, "mine"u8.ToArray(), "kept"u8.ToArray()))], []);
-                using (var installer = new SnapshotInstaller(target, dir.Sub("staging")))
+                using (var installer = new SnapshotInstaller(target, _dir.Sub("staging")))
                 {
                     installer.Accept(new SnapshotChunk(0, file, Crc32C.Compute(file), Last: true));
                     Assert.Throws<StorageCorruptException>(() => installer.Complete());

@@ -7,9 +7,9 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class SnapshotRaceTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     private static byte[] B(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 
@@ -19,12 +19,12 @@ public sealed class SnapshotRaceTests : IDisposable
         var source = new MemoryKvStateMachine(Small.Limits);
         source.ApplyBatch(Enumerable.Range(1, 30_000).Select(i => new KvApply(i, 2, new KvCommand(KvOp.Put, B("s" + (i % 50)), B("v" + i)))).ToArray(), []);
         await source.TakeSnapshotAsync(B("installed"));
-        var root = dir.Sub("sm");
+        var root = _dir.Sub("sm");
         using (var machine = FasterKvStateMachine.Open(root, Small.Limits))
         {
             machine.ApplyBatch(Enumerable.Range(1, 20_000).Select(i => new KvApply(i, 1, new KvCommand(KvOp.Put, B("k" + i), new byte[100]))).ToArray(), []);
             var export = machine.TakeSnapshotAsync(B("exported")).AsTask();
-            using (var installer = new SnapshotInstaller(machine, dir.Sub("staging")))
+            using (var installer = new SnapshotInstaller(machine, _dir.Sub("staging")))
             {
                 using var reader = source.LatestSnapshot!.OpenSnapshotReader();
                 while (reader.TryReadNext(out var chunk))
@@ -47,13 +47,13 @@ public sealed class SnapshotRaceTests : IDisposable
     [Fact]
     public async Task An_install_while_an_export_iterates_stops_it_before_the_store_goes_and_an_older_export_is_refused_after()
     {
-        var staged = dir.Sub("staged.kvs");
+        var staged = _dir.Sub("staged.kvs");
         using (var output = File.Create(staged))
         {
             SnapshotFile.Write(output, new SnapshotInfo(100, 2, B("installed")), [new SnapshotRecord(B("k"), B("v"))], 4096);
         }
         var installed = SnapshotFile.Verify(staged);
-        var publisher = new SnapshotPublisher(LocalFileSystem.Instance, dir.Sub("snapshots"), 4096);
+        var publisher = new SnapshotPublisher(LocalFileSystem.Instance, _dir.Sub("snapshots"), 4096);
         var ticket = publisher.BeginExport();
         using var started = new ManualResetEventSlim();
         var iterating = 1;
@@ -88,7 +88,7 @@ public sealed class SnapshotRaceTests : IDisposable
         Assert.Equal(100, SnapshotFile.Verify(publisher.SnapshotPath).Info.Index);
         Assert.False(publisher.TryPublishExport(publisher.BeginExport(), new SnapshotInfo(60, 1, []), [])); // older than the latest
         Assert.Equal(100, publisher.Latest!.Info.Index);
-        Assert.Equal(100, new SnapshotPublisher(LocalFileSystem.Instance, dir.Sub("snapshots"), 4096).Latest!.Info.Index);
-        Assert.Empty(Directory.GetFiles(dir.Sub("snapshots"), "*.tmp"));
+        Assert.Equal(100, new SnapshotPublisher(LocalFileSystem.Instance, _dir.Sub("snapshots"), 4096).Latest!.Info.Index);
+        Assert.Empty(Directory.GetFiles(_dir.Sub("snapshots"), "*.tmp"));
     }
 }

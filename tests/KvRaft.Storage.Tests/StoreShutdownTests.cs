@@ -5,9 +5,9 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class StoreShutdownTests : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task Closing_the_store_with_a_commit_in_flight_logs_no_error()
@@ -15,7 +15,7 @@ public sealed class StoreShutdownTests : IDisposable
         for (var round = 0; round < 20; round++)
         {
             var logger = new RecordingLogger();
-            var store = FasterRaftLogStore.Open(dir.Sub($"log{round}"), Small.Limits, logger);
+            var store = FasterRaftLogStore.Open(_dir.Sub($"log{round}"), Small.Limits, logger);
             store.Append(Small.Entries(1, 200, 1, 256), null);
             var commit = store.CommitAsync().AsTask();
             store.Dispose();

@@ -88,7 +88,11 @@ public sealed class ClientHygieneTests
             Interlocked.Increment(ref _received);
             connection.Reply(new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Ok, Value = _value });
             var pending = connection.PendingResponseBytes;
-            if (pending > Interlocked.Read(ref _pendingBytesPeak)) Interlocked.Exchange(ref _pendingBytesPeak, pending);
+            if (pending > Interlocked.Read(ref _pendingBytesPeak))
+            {
+                Interlocked.Exchange(ref _pendingBytesPeak, pending);
+            }
+
             connection.Flush();
         }
 

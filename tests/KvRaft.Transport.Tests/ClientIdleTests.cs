@@ -93,7 +93,10 @@ public sealed class ClientIdleTests
 
         public void AnswerHeld()
         {
-            while (Held.TryDequeue(out var held)) Answer(held.Connection, held.RequestId);
+            while (Held.TryDequeue(out var held))
+            {
+                Answer(held.Connection, held.RequestId);
+            }
         }
 
         public void OnClientDisconnected(ClientConnection connection)

@@ -19,7 +19,7 @@ public sealed class PeerCloseTests
         await using var raw = await RawConnection.ConnectAsync(cluster.PortOf(Target));
         await raw.SendAsync([.. Frames.Hello(Cluster.ClusterId, Impersonated, Target), .. Frames.Message(Frames.Heartbeat(Impersonated, Target, 42))]);
         var senders = await cluster[Target].Handler.Senders.WaitUntilAsync(s => s.Any(sender => sender.NodeId == Impersonated), "the impersonated peer's message");
-        PeerSender sender = senders.Single(s => s.NodeId == Impersonated);
+        var sender = senders.Single(s => s.NodeId == Impersonated);
 
         Assert.False(cluster[Target].Transport.Close(sender with { ConnectionId = sender.ConnectionId + 1000 })); // names no live connection
         Assert.True(cluster[Target].Transport.Close(sender));

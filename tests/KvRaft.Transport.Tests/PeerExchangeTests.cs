@@ -87,8 +87,13 @@ public sealed class PeerExchangeTests
             }
             chunks.Add(new SnapshotChunk
             {
-                SnapshotIndex = 500, SnapshotTerm = 4, Offset = (ulong)(i * payload.Length), ChunkIndex = (uint)i, Last = i == 3,
-                UncompressedBytes = payload.Length, Payload = payload,
+                SnapshotIndex = 500,
+                SnapshotTerm = 4,
+                Offset = (ulong)(i * payload.Length),
+                ChunkIndex = (uint)i,
+                Last = i == 3,
+                UncompressedBytes = payload.Length,
+                Payload = payload,
             });
             cluster[2].Transport.SendSnapshotChunk(1, chunks[^1]);
         }
@@ -122,7 +127,10 @@ public sealed class PeerExchangeTests
         var ports = Ports.Free(2);
         var options = new TransportOptions
         {
-            LocalNodeId = 1, ClusterId = Cluster.ClusterId, ListenHost = "127.0.0.1", ListenPort = ports[0],
+            LocalNodeId = 1,
+            ClusterId = Cluster.ClusterId,
+            ListenHost = "127.0.0.1",
+            ListenPort = ports[0],
             Peers = [new PeerEndpoint(2, "127.0.0.1", ports[1])], // nobody listens there
         };
         await using var transport = new PeerTransport(options, new RecordingPeerHandler(), new RecordingLogger());

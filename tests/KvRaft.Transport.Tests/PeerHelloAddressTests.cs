@@ -8,7 +8,7 @@ public sealed class PeerHelloAddressTests
     {
         int[] ids = [1, 2, 3];
         await using var cluster = await Cluster.StartAsync(ids, options => options with { ClientAddress = () => $"client-{options.LocalNodeId}.example:80{options.LocalNodeId}" });
-        foreach (int id in ids)
+        foreach (var id in ids)
         {
             var others = ids.Where(other => other != id).Select(other => (other, $"client-{other}.example:80{other}")).ToHashSet();
             await cluster[id].Handler.ClientAddresses.WaitUntilAsync(heard => others.IsSubsetOf(heard), $"node {id} to hear both peers' client addresses");

@@ -86,7 +86,10 @@ public sealed class PeerRefusalTests
         await using var cluster = await StartAsync();
         var options = new TransportOptions
         {
-            LocalNodeId = Impersonated, ClusterId = Cluster.ClusterId + 1, ListenHost = "127.0.0.1", ListenPort = 0,
+            LocalNodeId = Impersonated,
+            ClusterId = Cluster.ClusterId + 1,
+            ListenHost = "127.0.0.1",
+            ListenPort = 0,
             Peers = [new PeerEndpoint(Target, "127.0.0.1", cluster.PortOf(Target))],
         };
         var stranger = new RecordingPeerHandler();

@@ -99,9 +99,14 @@ public sealed class PeerTlsTests(TlsFolders folders) : IClassFixture<TlsFolders>
     {
         var options = new TransportOptions
         {
-            LocalNodeId = localNodeId, ClusterId = Cluster.ClusterId, ListenHost = "127.0.0.1", ListenPort = listenPort,
+            LocalNodeId = localNodeId,
+            ClusterId = Cluster.ClusterId,
+            ListenHost = "127.0.0.1",
+            ListenPort = listenPort,
             Peers = [new PeerEndpoint(peerId, "127.0.0.1", peerId == Target ? cluster.PortOf(Target) : 1)],
-            ReconnectDelayMinMilliseconds = 20, ReconnectDelayMaxMilliseconds = 200, Tls = tls,
+            ReconnectDelayMinMilliseconds = 20,
+            ReconnectDelayMaxMilliseconds = 200,
+            Tls = tls,
         };
         var handler = new RecordingPeerHandler();
         var connections = new Recorder<int>();

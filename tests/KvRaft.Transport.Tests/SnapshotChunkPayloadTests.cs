@@ -18,7 +18,7 @@ public sealed class SnapshotChunkPayloadTests
         Assert.False(first.Compressed);
         Assert.True(first.Payload.Span.SequenceEqual(data));
         Assert.Equal((1, 0), (pool.Rented, pool.Returned));
-        byte[] buffer = ArrayOf(first.Payload);
+        var buffer = ArrayOf(first.Payload);
 
         pool.Return(first.Payload);
         pool.Return(first.Payload); // a second release does nothing
@@ -64,7 +64,11 @@ public sealed class SnapshotChunkPayloadTests
     {
         var random = new Random(seed);
         var data = new byte[bytes];
-        for (int i = 0; i < data.Length; i++) data[i] = (byte)random.Next(16); // compressible
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (byte)random.Next(16); // compressible
+        }
+
         return data;
     }
 

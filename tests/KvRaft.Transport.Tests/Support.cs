@@ -265,7 +265,14 @@ internal static class Frames
         }
         return new PeerMessage
         {
-            Type = PeerMessageType.Append, From = from, To = to, Term = 3, LogTerm = 3, Index = 99, Commit = 50, Context = context,
+            Type = PeerMessageType.Append,
+            From = from,
+            To = to,
+            Term = 3,
+            LogTerm = 3,
+            Index = 99,
+            Commit = 50,
+            Context = context,
             Entries = EntryList.From(entries),
         };
     }

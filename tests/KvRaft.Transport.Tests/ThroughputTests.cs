@@ -43,8 +43,8 @@ public sealed class ThroughputTests(ITestOutputHelper output)
         const int burst = 256;
         // Keep at most ~32 MiB in flight, half the outbound queue bound, so nothing is dropped however slow the
         // receiver; at least 2,048 messages, as the receiver signals progress every 1,024.
-        int messageBytes = PeerMessageCodec.FrameSize(message);
-        long window = Math.Clamp((32L << 20) / messageBytes, 2048, 16 * 1024);
+        var messageBytes = PeerMessageCodec.FrameSize(message);
+        var window = Math.Clamp((32L << 20) / messageBytes, 2048, 16 * 1024);
         var clock = Stopwatch.StartNew();
         long sent = 0;
         while (clock.Elapsed < Duration)
@@ -69,9 +69,13 @@ public sealed class ThroughputTests(ITestOutputHelper output)
         var other = 3 - id;
         var transport = new PeerTransport(new TransportOptions
         {
-            LocalNodeId = id, ClusterId = Cluster.ClusterId, ListenHost = "127.0.0.1", ListenPort = ports[id - 1],
+            LocalNodeId = id,
+            ClusterId = Cluster.ClusterId,
+            ListenHost = "127.0.0.1",
+            ListenPort = ports[id - 1],
             Peers = [new PeerEndpoint(other, "127.0.0.1", ports[other - 1])],
-            ReconnectDelayMinMilliseconds = 10, ReconnectDelayMaxMilliseconds = 100,
+            ReconnectDelayMinMilliseconds = 10,
+            ReconnectDelayMaxMilliseconds = 100,
             CompressAboveBytes = compress ? 4096 : int.MaxValue,
         }, handler, new RecordingLogger());
         await transport.StartAsync();

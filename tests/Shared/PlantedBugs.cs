@@ -47,19 +47,19 @@ internal enum PlantedBug
 internal static class PlantedBugs
 {
     [ThreadStatic]
-    private static PlantedBug active;
+    private static PlantedBug _active;
 
     /// <summary>The bugs on for the current thread.</summary>
-    public static PlantedBug Active => active;
+    public static PlantedBug Active => _active;
 
     /// <summary>True when <paramref name="bug"/> is planted on the current thread.</summary>
-    public static bool Has(PlantedBug bug) => (active & bug) != 0;
+    public static bool Has(PlantedBug bug) => (_active & bug) != 0;
 
     /// <summary>Plants <paramref name="bugs"/> on the current thread until the returned scope is disposed.</summary>
     public static Scope Plant(PlantedBug bugs)
     {
-        PlantedBug previous = active;
-        active = bugs;
+        var previous = _active;
+        _active = bugs;
         return new Scope(previous);
     }
 
@@ -67,6 +67,6 @@ internal static class PlantedBugs
     public readonly struct Scope(PlantedBug previous) : IDisposable
     {
         /// <summary>Restores the bugs planted before.</summary>
-        public void Dispose() => active = previous;
+        public void Dispose() => _active = previous;
     }
 }

@@ -12,7 +12,11 @@ internal sealed class SeededSessionIds(ulong seed) : ISessionIdSource
     public ulong NextId()
     {
         ulong id;
-        do id = _random.NextUInt64(); while (id == 0);
+        do
+        {
+            id = _random.NextUInt64();
+        }
+        while (id == 0);
         return id;
     }
 }

@@ -9,9 +9,13 @@ public static class Chart
     /// <summary>Saves the chart of <paramref name="summary"/> to <paramref name="path"/> (its folder created if missing).</summary>
     public static void Save(RunSummary summary, string path)
     {
-        Plot plot = Build(summary);
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
+        var plot = Build(summary);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
         plot.SavePng(path, 1200, 600);
     }
 
@@ -27,7 +31,7 @@ public static class Chart
         p99.LegendText = "p99 (ms)";
         p99.MarkerSize = 0;
         p99.Axes.YAxis = plot.Axes.Right;
-        foreach (FaultImpact fault in summary.Faults)
+        foreach (var fault in summary.Faults)
         {
             var line = plot.Add.VerticalLine(fault.AtSeconds);
             line.LabelText = fault.Label;
@@ -48,7 +52,7 @@ public static class Chart
     /// <summary>The axis top: 10% above the largest value (1 when there is none).</summary>
     private static double Top(IEnumerable<double> values)
     {
-        double max = values.DefaultIfEmpty(0).Max();
+        var max = values.DefaultIfEmpty(0).Max();
         return max > 0 ? max * 1.1 : 1;
     }
 }

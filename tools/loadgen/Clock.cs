@@ -14,7 +14,7 @@ public static class Clock
     /// <summary>Waits until <paramref name="targetNanoseconds"/> (pacing, not synchronisation).</summary>
     public static async Task DelayUntilAsync(long targetNanoseconds, CancellationToken cancellation)
     {
-        long remainingNanoseconds = targetNanoseconds - NowNanoseconds();
+        var remainingNanoseconds = targetNanoseconds - NowNanoseconds();
         if (remainingNanoseconds > 500_000)
         {
             await Task.Delay(TimeSpan.FromTicks(remainingNanoseconds / 100), cancellation).ConfigureAwait(false);

@@ -26,7 +26,7 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
     public static void EnsureSupported(IEnumerable<FaultStep> steps)
     {
         ArgumentNullException.ThrowIfNull(steps);
-        foreach (FaultStep step in steps)
+        foreach (var step in steps)
         {
             if (step.Kind is not (FaultKind.KillLeader or FaultKind.KillFollower))
             {
@@ -39,16 +39,20 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
     public async Task RunAsync(long startNanoseconds, CancellationToken cancellation)
     {
         EnsureSupported(steps);
-        foreach (FaultStep step in steps)
+        foreach (var step in steps)
         {
             await Clock.DelayUntilAsync(startNanoseconds + (long)step.At.TotalNanoseconds, cancellation).ConfigureAwait(false);
-            int leader = await FindLeaderAsync(cancellation).ConfigureAwait(false);
-            int victim = step.Kind == FaultKind.KillLeader ? leader : Enumerable.Range(0, endpoints.Count)
+            var leader = await FindLeaderAsync(cancellation).ConfigureAwait(false);
+            var victim = step.Kind == FaultKind.KillLeader ? leader : Enumerable.Range(0, endpoints.Count)
                 .First(index => index != leader && !_killed.Contains(index));
             long killedAt;
             using (Process process = Process.GetProcessById(processIds[victim]))
             {
-                if (process.ProcessName != "etcd") throw new InvalidOperationException($"process {process.Id} is {process.ProcessName}, not etcd");
+                if (process.ProcessName != "etcd")
+                {
+                    throw new InvalidOperationException($"process {process.Id} is {process.ProcessName}, not etcd");
+                }
+
                 killedAt = Clock.NowNanoseconds();
                 process.Kill();
                 // Not our child: .NET watches it until it is gone. Until then it may still commit writes called after the signal.
@@ -64,27 +68,45 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
                 }
             }
             _killed.Add(victim);
-            lock (_events) _events.Add(new FaultEvent($"{step.Name} e{victim + 1}", killedAt, Clock.NowNanoseconds()));
+            lock (_events)
+            {
+                _events.Add(new FaultEvent($"{step.Name} e{victim + 1}", killedAt, Clock.NowNanoseconds()));
+            }
         }
     }
 
     /// <summary>The index of the member that the live members' status calls name as leader.</summary>
     private async Task<int> FindLeaderAsync(CancellationToken cancellation)
     {
-        long giveUp = Clock.NowNanoseconds() + (long)LeaderTimeout.TotalNanoseconds;
+        var giveUp = Clock.NowNanoseconds() + (long)LeaderTimeout.TotalNanoseconds;
         while (Clock.NowNanoseconds() < giveUp)
         {
             var members = new Dictionary<ulong, int>();
             ulong leader = 0;
-            for (int index = 0; index < endpoints.Count; index++)
+            for (var index = 0; index < endpoints.Count; index++)
             {
-                if (_killed.Contains(index)) continue;
-                StatusResponse? status = await StatusAsync(endpoints[index], cancellation).ConfigureAwait(false);
-                if (status is null) continue;
+                if (_killed.Contains(index))
+                {
+                    continue;
+                }
+
+                var status = await StatusAsync(endpoints[index], cancellation).ConfigureAwait(false);
+                if (status is null)
+                {
+                    continue;
+                }
+
                 members[status.Header.MemberId] = index;
-                if (status.Leader != 0) leader = status.Leader;
+                if (status.Leader != 0)
+                {
+                    leader = status.Leader;
+                }
             }
-            if (members.TryGetValue(leader, out int found)) return found;
+            if (members.TryGetValue(leader, out var found))
+            {
+                return found;
+            }
+
             await Task.Delay(EtcdTarget.RetryDelay * 10, cancellation).ConfigureAwait(false);
         }
         throw new TimeoutException($"no etcd leader among {string.Join(',', endpoints)} within {LeaderTimeout.TotalSeconds} s");
@@ -92,7 +114,7 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
 
     private static async Task<StatusResponse?> StatusAsync(string endpoint, CancellationToken cancellation)
     {
-        (GrpcChannel channel, EtcdClient client) = EtcdTarget.ConnectOne(endpoint);
+        (var channel, var client) = EtcdTarget.ConnectOne(endpoint);
         using (channel)
         using (client)
         {

@@ -48,10 +48,17 @@ public static class EtcdOutcome
     public static bool WasNotSent(RpcException error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        if (error.StatusCode != StatusCode.Unavailable) return false;
-        for (Exception? cause = error.Status.DebugException; cause is not null; cause = cause.InnerException)
+        if (error.StatusCode != StatusCode.Unavailable)
         {
-            if (cause is SocketException { SocketErrorCode: SocketError.ConnectionRefused }) return true;
+            return false;
+        }
+
+        for (var cause = error.Status.DebugException; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return true;
+            }
         }
         return false;
     }
@@ -60,8 +67,12 @@ public static class EtcdOutcome
     public static string NameOf(Exception error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        if (error is not RpcException rpc) return error.GetType().Name;
-        string detail = rpc.Status.Detail.Length <= DetailLength ? rpc.Status.Detail : rpc.Status.Detail[..DetailLength] + "…";
+        if (error is not RpcException rpc)
+        {
+            return error.GetType().Name;
+        }
+
+        var detail = rpc.Status.Detail.Length <= DetailLength ? rpc.Status.Detail : rpc.Status.Detail[..DetailLength] + "…";
         return $"{rpc.StatusCode}: {detail.Replace('|', '/')}";
     }
 

@@ -12,7 +12,7 @@ public sealed partial class EtcdTarget
     public async Task<string?> GetAsync(int client, string key, TimeSpan timeout)
     {
         var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key) };
-        RangeResponse response = await CallAsync(deadline => For(client).GetAsync(request, null, deadline), Deadline(timeout), idempotent: true)
+        var response = await CallAsync(deadline => For(client).GetAsync(request, null, deadline), Deadline(timeout), idempotent: true)
             .ConfigureAwait(false);
         return response.Kvs.Count == 0 ? null : response.Kvs[0].Value.ToStringUtf8();
     }
@@ -39,21 +39,28 @@ public sealed partial class EtcdTarget
     /// </summary>
     public async Task AppendAsync(int client, string key, string value, TimeSpan timeout)
     {
-        DateTime deadline = Deadline(timeout);
+        var deadline = Deadline(timeout);
         ByteString name = ByteString.CopyFromUtf8(key);
-        byte[] suffix = System.Text.Encoding.UTF8.GetBytes(value);
+        var suffix = System.Text.Encoding.UTF8.GetBytes(value);
         var read = new RangeRequest { Key = name, Serializable = true };
-        RangeResponse first = await CallAsync(d => For(client).GetAsync(read, null, d), deadline, idempotent: true).ConfigureAwait(false);
-        KeyValue? current = first.Kvs.Count == 0 ? null : first.Kvs[0];
-        for (int attempt = 1; ; attempt++)
+        var first = await CallAsync(d => For(client).GetAsync(read, null, d), deadline, idempotent: true).ConfigureAwait(false);
+        var current = first.Kvs.Count == 0 ? null : first.Kvs[0];
+        for (var attempt = 1; ; attempt++)
         {
-            TxnRequest request = AppendTransaction(name, current, suffix);
-            TxnResponse response = await CallAsync(d => For(client).TransactionAsync(request, null, d), deadline, idempotent: false)
+            var request = AppendTransaction(name, current, suffix);
+            var response = await CallAsync(d => For(client).TransactionAsync(request, null, d), deadline, idempotent: false)
                 .ConfigureAwait(false);
-            if (response.Succeeded) return;
-            RangeResponse now = response.Responses[0].ResponseRange;
+            if (response.Succeeded)
+            {
+                return;
+            }
+
+            var now = response.Responses[0].ResponseRange;
             current = now.Kvs.Count == 0 ? null : now.Kvs[0];
-            if (DateTime.UtcNow >= deadline) throw new EtcdConflictException($"append to {key} lost {attempt} races before its deadline");
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new EtcdConflictException($"append to {key} lost {attempt} races before its deadline");
+            }
         }
     }
 
@@ -61,22 +68,26 @@ public sealed partial class EtcdTarget
     public async Task<CasResult> CompareAndSetAsync(int client, string key, string? expected, string value, TimeSpan timeout)
     {
         ByteString name = ByteString.CopyFromUtf8(key);
-        Compare compare = expected is null
+        var compare = expected is null
             ? new Compare { Key = name, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 }
             : new Compare { Key = name, Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = ByteString.CopyFromUtf8(expected) };
-        TxnRequest request = Transaction(compare, new PutRequest { Key = name, Value = ByteString.CopyFromUtf8(value) }, name);
-        TxnResponse response = await CallAsync(d => For(client).TransactionAsync(request, null, d), Deadline(timeout), idempotent: false)
+        var request = Transaction(compare, new PutRequest { Key = name, Value = ByteString.CopyFromUtf8(value) }, name);
+        var response = await CallAsync(d => For(client).TransactionAsync(request, null, d), Deadline(timeout), idempotent: false)
             .ConfigureAwait(false);
-        if (response.Succeeded) return new CasResult(true, value);
-        RangeResponse now = response.Responses[0].ResponseRange;
+        if (response.Succeeded)
+        {
+            return new CasResult(true, value);
+        }
+
+        var now = response.Responses[0].ResponseRange;
         return new CasResult(false, now.Kvs.Count == 0 ? null : now.Kvs[0].Value.ToStringUtf8());
     }
 
     /// <summary>The append transaction for the state <paramref name="current"/> (null: absent, mod revision 0).</summary>
     internal static TxnRequest AppendTransaction(ByteString key, KeyValue? current, byte[] suffix)
     {
-        ByteString old = current?.Value ?? ByteString.Empty;
-        byte[] joined = new byte[old.Length + suffix.Length];
+        var old = current?.Value ?? ByteString.Empty;
+        var joined = new byte[old.Length + suffix.Length];
         old.Span.CopyTo(joined);
         suffix.CopyTo(joined, old.Length);
         var compare = new Compare

@@ -65,8 +65,15 @@ public sealed partial class EtcdTarget : ILoadTarget, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (EtcdClient client in _clients) client.Dispose();
-        foreach (GrpcChannel channel in _channels) channel.Dispose();
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
     }
 
     private EtcdClient For(int client) => _clients[client / _clientsPerChannel % _clients.Length];
@@ -86,8 +93,8 @@ public sealed partial class EtcdTarget : ILoadTarget, IDisposable
 
     private static BalancerAddress ParseAddress(string endpoint)
     {
-        int colon = endpoint.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), out int port) || port is <= 0 or > 65535)
+        var colon = endpoint.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), out var port) || port is <= 0 or > 65535)
         {
             throw new FormatException($"'{endpoint}' is not host:port");
         }

@@ -28,34 +28,53 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
     /// <summary>Applies every step at <paramref name="startNanoseconds"/> plus its offset, until cancelled.</summary>
     public async Task RunAsync(long startNanoseconds, CancellationToken cancellation)
     {
-        foreach (FaultStep step in steps)
+        foreach (var step in steps)
         {
             await Clock.DelayUntilAsync(startNanoseconds + (long)step.At.TotalNanoseconds, cancellation).ConfigureAwait(false);
-            if (BeforeEachStep is not null) await BeforeEachStep(cancellation).ConfigureAwait(false);
+            if (BeforeEachStep is not null)
+            {
+                await BeforeEachStep(cancellation).ConfigureAwait(false);
+            }
+
             _actedAt = _tookEffectAt = null;
-            string label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
-            lock (_events) _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds(), _tookEffectAt));
+            var label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
+            lock (_events)
+            {
+                _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds(), _tookEffectAt));
+            }
         }
     }
 
     /// <summary>Resumes every paused node (so that the cluster can be stopped and read).</summary>
     public void ResumeAll()
     {
-        foreach (int id in _paused) cluster.Resume(id);
+        foreach (var id in _paused)
+        {
+            cluster.Resume(id);
+        }
+
         _paused.Clear();
     }
 
     /// <summary>Restarts every killed node.</summary>
     public async Task RestartAllAsync()
     {
-        foreach (int id in _killed) await cluster.RestartAsync(id).ConfigureAwait(false);
+        foreach (var id in _killed)
+        {
+            await cluster.RestartAsync(id).ConfigureAwait(false);
+        }
+
         _killed.Clear();
     }
 
     /// <summary>Removes every network fault (the relays' cuts).</summary>
     public void Heal()
     {
-        if (cluster.FaultRules.Count > 0) cluster.Heal();
+        if (cluster.FaultRules.Count > 0)
+        {
+            cluster.Heal();
+        }
+
         _isolated.Clear();
     }
 
@@ -72,32 +91,32 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
         switch (kind)
         {
             case FaultKind.KillLeader or FaultKind.KillFollower:
-                int victim = await PickAsync(kind == FaultKind.KillLeader, cancellation).ConfigureAwait(false);
+                var victim = await PickAsync(kind == FaultKind.KillLeader, cancellation).ConfigureAwait(false);
                 _actedAt = Clock.NowNanoseconds(); // SIGKILL goes out at once; waiting for the exit takes tens of ms more
                 await cluster.KillAsync(victim).ConfigureAwait(false);
                 _tookEffectAt = Clock.NowNanoseconds(); // until the exit the node may still commit writes called after the signal
                 _killed.Add(victim);
                 return $"{FaultPlan.NameOf(kind)} n{victim}";
             case FaultKind.PauseLeader or FaultKind.PauseFollower:
-                int paused = await PickAsync(kind == FaultKind.PauseLeader, cancellation).ConfigureAwait(false);
+                var paused = await PickAsync(kind == FaultKind.PauseLeader, cancellation).ConfigureAwait(false);
                 cluster.Pause(paused);
                 _paused.Add(paused);
                 return $"{FaultPlan.NameOf(kind)} n{paused}";
             case FaultKind.PartitionLeader or FaultKind.PartitionFollower:
-                int isolated = await PickAsync(kind == FaultKind.PartitionLeader, cancellation).ConfigureAwait(false);
+                var isolated = await PickAsync(kind == FaultKind.PartitionLeader, cancellation).ConfigureAwait(false);
                 cluster.Isolate(isolated); // the relays close its peer connections at once
                 _isolated.Add(isolated);
                 return $"{FaultPlan.NameOf(kind)} n{isolated}";
             case FaultKind.Restart:
-                string restarted = Nodes(_killed);
+                var restarted = Nodes(_killed);
                 await RestartAllAsync().ConfigureAwait(false);
                 return $"restart {restarted}";
             case FaultKind.Resume:
-                string resumed = Nodes(_paused);
+                var resumed = Nodes(_paused);
                 ResumeAll();
                 return $"resume {resumed}";
             default:
-                string healed = Nodes(_isolated);
+                var healed = Nodes(_isolated);
                 Heal();
                 return $"heal {healed}";
         }
@@ -105,9 +124,13 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
 
     private async Task<int> PickAsync(bool leader, CancellationToken cancellation)
     {
-        int leaderId = await cluster.FindLeaderAsync(cancellation).ConfigureAwait(false)
+        var leaderId = await cluster.FindLeaderAsync(cancellation).ConfigureAwait(false)
             ?? await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        if (leader) return leaderId;
+        if (leader)
+        {
+            return leaderId;
+        }
+
         int[] followers = [.. Enumerable.Range(1, cluster.NodeCount)
             .Where(id => id != leaderId && cluster.IsRunning(id) && !_paused.Contains(id) && !_isolated.Contains(id))];
         return followers.Length > 0 ? followers[0] : throw new InvalidOperationException("no running, reachable follower to fault");

@@ -53,13 +53,21 @@ public static class FaultPlan
     /// <summary>Parses "name@time,…"; an empty text is no fault.</summary>
     public static IReadOnlyList<FaultStep> Parse(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return [];
-        var steps = new List<FaultStep>();
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        if (string.IsNullOrWhiteSpace(text))
         {
-            string[] pair = part.Split('@');
-            if (pair.Length != 2) throw new FormatException($"fault \"{part}\" is not name@time (e.g. kill-leader@5s)");
-            if (!Names.TryGetValue(pair[0], out FaultKind kind))
+            return [];
+        }
+
+        var steps = new List<FaultStep>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var pair = part.Split('@');
+            if (pair.Length != 2)
+            {
+                throw new FormatException($"fault \"{part}\" is not name@time (e.g. kill-leader@5s)");
+            }
+
+            if (!Names.TryGetValue(pair[0], out var kind))
             {
                 throw new FormatException($"unknown fault \"{pair[0]}\" ({string.Join(", ", Names.Keys)})");
             }

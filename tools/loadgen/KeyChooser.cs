@@ -23,8 +23,15 @@ public sealed class KeyChooser
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(keyCount, 1);
         KeyCount = keyCount;
-        if (distribution == KeyDistribution.Zipfian) _cumulative = ZipfCumulative(keyCount);
-        if (keyCount <= NamesCachedMax) _names = new string?[keyCount];
+        if (distribution == KeyDistribution.Zipfian)
+        {
+            _cumulative = ZipfCumulative(keyCount);
+        }
+
+        if (keyCount <= NamesCachedMax)
+        {
+            _names = new string?[keyCount];
+        }
     }
 
     /// <summary>Number of keys.</summary>
@@ -36,7 +43,10 @@ public sealed class KeyChooser
     /// <summary><see cref="Name"/>, made once per key when the key count is small enough to keep every name.</summary>
     public string NameOf(int index)
     {
-        if (_names is null) return Name(index);
+        if (_names is null)
+        {
+            return Name(index);
+        }
         // Clients race benignly: at worst two of them make the same name once.
         return Volatile.Read(ref _names[index]) ?? Interlocked.CompareExchange(ref _names[index], Name(index), null) ?? _names[index]!;
     }
@@ -44,8 +54,12 @@ public sealed class KeyChooser
     /// <summary>Draws a key index.</summary>
     public int Next(Random random)
     {
-        if (_cumulative is null) return random.Next(KeyCount);
-        int found = Array.BinarySearch(_cumulative, random.NextDouble());
+        if (_cumulative is null)
+        {
+            return random.Next(KeyCount);
+        }
+
+        var found = Array.BinarySearch(_cumulative, random.NextDouble());
         return Math.Min(found < 0 ? ~found : found, KeyCount - 1);
     }
 
@@ -53,12 +67,16 @@ public sealed class KeyChooser
     {
         var cumulative = new double[keyCount];
         double sum = 0;
-        for (int i = 0; i < keyCount; i++)
+        for (var i = 0; i < keyCount; i++)
         {
             sum += 1 / Math.Pow(i + 1, ZipfExponent);
             cumulative[i] = sum;
         }
-        for (int i = 0; i < keyCount; i++) cumulative[i] /= sum;
+        for (var i = 0; i < keyCount; i++)
+        {
+            cumulative[i] /= sum;
+        }
+
         return cumulative;
     }
 }

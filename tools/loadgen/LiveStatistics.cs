@@ -39,7 +39,7 @@ public sealed class LiveStatistics
             (completed, errors) = (_completed, _errors);
             (_completed, _errors) = (0, 0);
         }
-        double p99Milliseconds = taken.TotalCount == 0 ? 0 : taken.GetValueAtPercentile(99) / 1000.0;
+        var p99Milliseconds = taken.TotalCount == 0 ? 0 : taken.GetValueAtPercentile(99) / 1000.0;
         return (completed, errors, p99Milliseconds);
     }
 

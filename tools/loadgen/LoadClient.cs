@@ -22,15 +22,23 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     /// </summary>
     public async Task RunAsync(long startNanoseconds, long endNanoseconds, CancellationToken cancellation, bool atLeastOne = false)
     {
-        long intervalNanoseconds = settings.RatePerSecond > 0 ? (long)(settings.Clients * 1e9 / settings.RatePerSecond) : 0;
-        long intended = startNanoseconds + (intervalNanoseconds > 0 ? _random.NextInt64(intervalNanoseconds) : 0);
+        var intervalNanoseconds = settings.RatePerSecond > 0 ? (long)(settings.Clients * 1e9 / settings.RatePerSecond) : 0;
+        var intended = startNanoseconds + (intervalNanoseconds > 0 ? _random.NextInt64(intervalNanoseconds) : 0);
         while (!cancellation.IsCancellationRequested)
         {
-            if (intervalNanoseconds > 0) await Clock.DelayUntilAsync(intended, cancellation).ConfigureAwait(false);
-            long now = Clock.NowNanoseconds();
-            bool ended = now >= endNanoseconds && !(atLeastOne && Records.Count == 0);
-            if (ended || !budget.TryTake()) return;
-            OperationRecord record = await ExecuteAsync(intervalNanoseconds > 0 ? intended : now).ConfigureAwait(false);
+            if (intervalNanoseconds > 0)
+            {
+                await Clock.DelayUntilAsync(intended, cancellation).ConfigureAwait(false);
+            }
+
+            var now = Clock.NowNanoseconds();
+            var ended = now >= endNanoseconds && !(atLeastOne && Records.Count == 0);
+            if (ended || !budget.TryTake())
+            {
+                return;
+            }
+
+            var record = await ExecuteAsync(intervalNanoseconds > 0 ? intended : now).ConfigureAwait(false);
             Records.Add(settings.KeepArguments ? record : record with { Key = "", Value = null, Expected = null, Output = null });
             live.Record(record.LatencyNanoseconds, record.Ok == true);
             intended += intervalNanoseconds;
@@ -39,11 +47,11 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
 
     private async Task<OperationRecord> ExecuteAsync(long intendedNanoseconds)
     {
-        OperationKind kind = settings.Mix.Pick(_random);
-        string key = keys.NameOf(keys.Next(_random));
-        string? value = kind is OperationKind.Put or OperationKind.Append or OperationKind.Cas ? NextValue() : null;
-        string? expected = kind == OperationKind.Cas ? _lastSeen.GetValueOrDefault(key) : null;
-        long call = Clock.NowNanoseconds();
+        var kind = settings.Mix.Pick(_random);
+        var key = keys.NameOf(keys.Next(_random));
+        var value = kind is OperationKind.Put or OperationKind.Append or OperationKind.Cas ? NextValue() : null;
+        var expected = kind == OperationKind.Cas ? _lastSeen.GetValueOrDefault(key) : null;
+        var call = Clock.NowNanoseconds();
         string? output = null;
         Exception? error = null;
         try
@@ -64,7 +72,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
                     await target.DeleteAsync(id, key, settings.OperationTimeout).ConfigureAwait(false);
                     break;
                 default:
-                    CasResult result = await target.CompareAndSetAsync(id, key, expected, value!, settings.OperationTimeout).ConfigureAwait(false);
+                    var result = await target.CompareAndSetAsync(id, key, expected, value!, settings.OperationTimeout).ConfigureAwait(false);
                     output = result.Swapped ? "true" : "false";
                     break;
             }
@@ -75,7 +83,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
         {
             error = failure;
         }
-        long returned = Clock.NowNanoseconds();
+        var returned = Clock.NowNanoseconds();
         Remember(kind, key, value, output, error);
         return new OperationRecord(id, kind, key, value, expected, output, intendedNanoseconds, call, returned,
             target.Classify(error), error is null ? null : target.NameOf(error));
@@ -84,11 +92,28 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     private void Remember(OperationKind kind, string key, string? value, string? output, Exception? error)
     {
         // Only a Cas reads what was last seen; without Cas in the mix the map would grow to the key count per client.
-        if (error is not null || !_remembers) return;
-        if (kind == OperationKind.Get) _lastSeen[key] = output!;
-        else if (kind == OperationKind.Put || (kind == OperationKind.Cas && output == "true")) _lastSeen[key] = value!;
-        else _lastSeen.Remove(key);
-        if (kind == OperationKind.Get && output!.Length == 0) _lastSeen.Remove(key);
+        if (error is not null || !_remembers)
+        {
+            return;
+        }
+
+        if (kind == OperationKind.Get)
+        {
+            _lastSeen[key] = output!;
+        }
+        else if (kind == OperationKind.Put || (kind == OperationKind.Cas && output == "true"))
+        {
+            _lastSeen[key] = value!;
+        }
+        else
+        {
+            _lastSeen.Remove(key);
+        }
+
+        if (kind == OperationKind.Get && output!.Length == 0)
+        {
+            _lastSeen.Remove(key);
+        }
     }
 
     private string NextValue() => ValueOf(id, ++_sequence, settings.ValueSize);
@@ -96,19 +121,23 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     /// <summary>"v-&lt;client&gt;-&lt;sequence&gt;" padded with dots to <paramref name="valueSize"/> (unique per write), made in one allocation.</summary>
     internal static string ValueOf(int client, long sequence, int valueSize)
     {
-        int length = Math.Max(valueSize, 3 + DigitCount(client) + DigitCount(sequence));
+        var length = Math.Max(valueSize, 3 + DigitCount(client) + DigitCount(sequence));
         return string.Create(length, (client, sequence), static (span, state) =>
         {
             span.Fill('.');
-            bool formatted = span.TryWrite(CultureInfo.InvariantCulture, $"v-{state.client}-{state.sequence}", out int written);
+            var formatted = span.TryWrite(CultureInfo.InvariantCulture, $"v-{state.client}-{state.sequence}", out var written);
             Invariant.True(formatted && written <= span.Length);
         });
     }
 
     private static int DigitCount(long value)
     {
-        int digits = 1;
-        for (; value >= 10; value /= 10) digits++;
+        var digits = 1;
+        for (; value >= 10; value /= 10)
+        {
+            digits++;
+        }
+
         return digits;
     }
 }

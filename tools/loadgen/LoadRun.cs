@@ -30,10 +30,10 @@ public static class LoadRun
         if (settings.Warmup > TimeSpan.Zero)
         {
             // The same clients' workload, unmeasured and without faults, then the measured run from a warm process.
-            LoadSettings warmup = settings with { Duration = settings.Warmup, Operations = null, Warmup = TimeSpan.Zero, KeepArguments = false };
+            var warmup = settings with { Duration = settings.Warmup, Operations = null, Warmup = TimeSpan.Zero, KeepArguments = false };
             warmupOperations = (await RunPhaseAsync(warmup, target, null, null, cancellation, isWarmup: true).ConfigureAwait(false)).Records.Count;
         }
-        RunData run = await RunPhaseAsync(settings, target, faults, progress, cancellation).ConfigureAwait(false);
+        var run = await RunPhaseAsync(settings, target, faults, progress, cancellation).ConfigureAwait(false);
         return run with { WarmupOperations = warmupOperations };
     }
 
@@ -44,16 +44,16 @@ public static class LoadRun
         var live = new LiveStatistics();
         var budget = new OperationBudget(settings.Operations);
         LoadClient[] clients = [.. Enumerable.Range(0, settings.Clients).Select(id => new LoadClient(id, settings, keys, target, live, budget))];
-        long start = Clock.NowNanoseconds();
-        long end = settings.Operations is null ? start + (long)settings.Duration.TotalNanoseconds : long.MaxValue;
+        var start = Clock.NowNanoseconds();
+        var end = settings.Operations is null ? start + (long)settings.Duration.TotalNanoseconds : long.MaxValue;
         using var stopFaults = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        Task faulting = faults?.RunAsync(start, stopFaults.Token) ?? Task.CompletedTask;
+        var faulting = faults?.RunAsync(start, stopFaults.Token) ?? Task.CompletedTask;
         Task loading = Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(start, end, cancellation, atLeastOne: isWarmup), CancellationToken.None)));
         await ReportAsync(loading, live, start, progress).ConfigureAwait(false);
         await stopFaults.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellation(faulting).ConfigureAwait(false);
         await IgnoreCancellation(loading).ConfigureAwait(false);
-        long finished = Clock.NowNanoseconds();
+        var finished = Clock.NowNanoseconds();
         List<OperationRecord> records = [.. clients.SelectMany(c => c.Records)];
         return new RunData(settings, start, finished, records, faults?.Events.ToArray() ?? []);
     }
@@ -62,7 +62,7 @@ public static class LoadRun
     {
         while (await Task.WhenAny(loading, Task.Delay(1000)).ConfigureAwait(false) != loading)
         {
-            (long completed, long errors, double p99) = live.TakeInterval();
+            (var completed, var errors, var p99) = live.TakeInterval();
             progress?.Invoke(new ProgressSample((Clock.NowNanoseconds() - start) / 1e9, completed, errors, p99));
         }
     }

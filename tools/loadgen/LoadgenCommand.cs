@@ -86,7 +86,7 @@ internal static class LoadgenCommand
     /// <summary>Parses "123,456,789" (empty or null: none).</summary>
     internal static IReadOnlyList<int> ParseProcessIds(string? text) =>
         string.IsNullOrWhiteSpace(text) ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(part => int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int id) && id > 0
+            .Select(part => int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0
                 ? id : throw new FormatException($"\"{part}\" is not a process id"))];
 
     internal static string Format(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);

@@ -40,9 +40,13 @@ internal sealed record LoadgenJob
             AnsiConsole.MarkupLineInterpolated($"[red]{problem}[/]");
             return 2;
         }
-        if (Settings.Warmup > TimeSpan.Zero) AnsiConsole.MarkupLineInterpolated($"warm-up: {Settings.Warmup.TotalSeconds:0.#} s of the same workload, not measured");
+        if (Settings.Warmup > TimeSpan.Zero)
+        {
+            AnsiConsole.MarkupLineInterpolated($"warm-up: {Settings.Warmup.TotalSeconds:0.#} s of the same workload, not measured");
+        }
+
         IReadOnlyList<ProfileScrape> scrapes = [];
-        RunData run = Target == LoadTargetKind.Etcd ? await RunEtcdAsync(cancellation).ConfigureAwait(false)
+        var run = Target == LoadTargetKind.Etcd ? await RunEtcdAsync(cancellation).ConfigureAwait(false)
             : Endpoints is null ? await RunLocalAsync(profiled => scrapes = profiled, cancellation).ConfigureAwait(false)
             : await RunRemoteAsync(cancellation).ConfigureAwait(false);
         return Report(run, scrapes);
@@ -59,18 +63,58 @@ internal sealed record LoadgenJob
             }
             if (Target == LoadTargetKind.KvRaft)
             {
-                if (EtcdProcessIds.Count > 0) return "--etcd-pids needs --target etcd";
-                if (Profile && Endpoints is not null) return "--profile needs the local cluster (leave out --endpoints)";
-                if (Endpoints is not null && Faults.Count > 0) return "--faults needs the local cluster (leave out --endpoints)";
-                if (Endpoints is not null && Tls) return "--tls is for the local cluster; with --endpoints pass --cacert (and --cert, --key)";
-                if (Endpoints is null && CaFile is not null) return "--cacert, --cert and --key need --endpoints (--tls makes the local cluster's own)";
-                if (CaFile is null && (CertificateFile is not null || KeyFile is not null)) return "--cert and --key need --cacert";
-                if (Tls && FaultPlan.NeedsLinkRelays(Faults)) return "--tls cannot be combined with partition faults (the link relays read peer frames)";
+                if (EtcdProcessIds.Count > 0)
+                {
+                    return "--etcd-pids needs --target etcd";
+                }
+
+                if (Profile && Endpoints is not null)
+                {
+                    return "--profile needs the local cluster (leave out --endpoints)";
+                }
+
+                if (Endpoints is not null && Faults.Count > 0)
+                {
+                    return "--faults needs the local cluster (leave out --endpoints)";
+                }
+
+                if (Endpoints is not null && Tls)
+                {
+                    return "--tls is for the local cluster; with --endpoints pass --cacert (and --cert, --key)";
+                }
+
+                if (Endpoints is null && CaFile is not null)
+                {
+                    return "--cacert, --cert and --key need --endpoints (--tls makes the local cluster's own)";
+                }
+
+                if (CaFile is null && (CertificateFile is not null || KeyFile is not null))
+                {
+                    return "--cert and --key need --cacert";
+                }
+
+                if (Tls && FaultPlan.NeedsLinkRelays(Faults))
+                {
+                    return "--tls cannot be combined with partition faults (the link relays read peer frames)";
+                }
+
                 return null;
             }
-            if (Endpoints is null) return "--target etcd needs --endpoints (this tool does not start etcd)";
-            if (Profile) return "--profile is for KvRaft's local cluster (it reads the nodes' /metrics)";
-            if (ClientsPerChannel < 1) return "--clients-per-channel must be at least 1";
+            if (Endpoints is null)
+            {
+                return "--target etcd needs --endpoints (this tool does not start etcd)";
+            }
+
+            if (Profile)
+            {
+                return "--profile is for KvRaft's local cluster (it reads the nodes' /metrics)";
+            }
+
+            if (ClientsPerChannel < 1)
+            {
+                return "--clients-per-channel must be at least 1";
+            }
+
             EtcdFaults.EnsureSupported(Faults);
             if (Faults.Count > 0 && EtcdProcessIds.Count != EndpointList().Length)
             {
@@ -88,33 +132,40 @@ internal sealed record LoadgenJob
 
     private async Task<RunData> RunEtcdAsync(CancellationToken cancellation)
     {
-        string[] endpoints = EndpointList();
+        var endpoints = EndpointList();
         AnsiConsole.MarkupLineInterpolated($"etcd at {string.Join(',', endpoints)}: {EtcdTarget.ChannelCount(Settings.Clients, ClientsPerChannel)} gRPC channels");
         using EtcdTarget target = EtcdTarget.Connect(endpoints, Settings.Clients, ClientsPerChannel);
-        EtcdFaults? faults = Faults.Count > 0 ? new EtcdFaults(endpoints, EtcdProcessIds, Faults) : null;
+        var faults = Faults.Count > 0 ? new EtcdFaults(endpoints, EtcdProcessIds, Faults) : null;
         return await LoadRun.RunAsync(Settings, target, faults, Progress, cancellation).ConfigureAwait(false);
     }
 
     private async Task<RunData> RunLocalAsync(Action<IReadOnlyList<ProfileScrape>> profiled, CancellationToken cancellation)
     {
-        string directory = Path.Combine(Path.GetTempPath(), "kvraft-loadgen-" + Guid.NewGuid().ToString("N"));
+        var directory = Path.Combine(Path.GetTempPath(), "kvraft-loadgen-" + Guid.NewGuid().ToString("N"));
         try
         {
             AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster{(Tls ? " with mutual TLS" : "")} in {directory}");
             var options = new LocalCluster.LocalClusterOptions { LinkRelays = FaultPlan.NeedsLinkRelays(Faults), Tls = Tls, Metrics = Profile };
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory, options).ConfigureAwait(false);
-            await using KvClient client = cluster.CreateClient(ClientOptions());
-            if (!Profile) return await LoadRun.RunAsync(Settings, client, new FaultInjector(cluster, Faults), Progress, cancellation).ConfigureAwait(false);
+            await using var client = cluster.CreateClient(ClientOptions());
+            if (!Profile)
+            {
+                return await LoadRun.RunAsync(Settings, client, new FaultInjector(cluster, Faults), Progress, cancellation).ConfigureAwait(false);
+            }
+
             using var scraper = new StageScraper(cluster.MetricsEndpoints);
             var faults = new FaultInjector(cluster, Faults) { BeforeEachStep = cancel => scraper.ScrapeAsync(beforeFault: true, cancel) };
-            RunData run = await LoadRun.RunAsync(Settings, new KvRaftTarget(client), new ProfilingFaults(new KvRaftFaults(faults), scraper), Progress, cancellation).ConfigureAwait(false);
+            var run = await LoadRun.RunAsync(Settings, new KvRaftTarget(client), new ProfilingFaults(new KvRaftFaults(faults), scraper), Progress, cancellation).ConfigureAwait(false);
             await scraper.ScrapeAsync(beforeFault: false, cancellation).ConfigureAwait(false); // the end of the last window
             profiled(scraper.Scrapes);
             return run;
         }
         finally
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 
@@ -137,19 +188,39 @@ internal sealed record LoadgenJob
     private int Report(RunData run, IReadOnlyList<ProfileScrape> scrapes)
     {
         RunSummary summary = RunSummary.Of(run);
-        string markdown = ResultFiles.Markdown(summary);
+        var markdown = ResultFiles.Markdown(summary);
         Console.WriteLine();
-        if (run.WarmupOperations > 0) Console.WriteLine($"warm-up operations (not measured): {run.WarmupOperations}");
+        if (run.WarmupOperations > 0)
+        {
+            Console.WriteLine($"warm-up operations (not measured): {run.WarmupOperations}");
+        }
+
         Console.Write(markdown);
-        if (ResultsPath is not null) File.WriteAllText(ResultsPath, ResultFiles.Json(summary, Settings));
-        if (MarkdownPath is not null) File.WriteAllText(MarkdownPath, markdown);
+        if (ResultsPath is not null)
+        {
+            File.WriteAllText(ResultsPath, ResultFiles.Json(summary, Settings));
+        }
+
+        if (MarkdownPath is not null)
+        {
+            File.WriteAllText(MarkdownPath, markdown);
+        }
+
         if (ChartPath is not null)
         {
             Chart.Save(summary, ChartPath);
             Console.WriteLine($"chart: {Path.GetFullPath(ChartPath)}");
         }
-        if (Profile) ReportProfile(run, summary, scrapes);
-        if (HistoryPath is not null) HistoryFile.Write(HistoryPath, run.Records);
+        if (Profile)
+        {
+            ReportProfile(run, summary, scrapes);
+        }
+
+        if (HistoryPath is not null)
+        {
+            HistoryFile.Write(HistoryPath, run.Records);
+        }
+
         return Check ? CheckHistory(run) : 0;
     }
 
@@ -159,17 +230,21 @@ internal sealed record LoadgenJob
         Console.WriteLine();
         IReadOnlyList<ProfileWindow> windows = [.. StageProfile.Windows(measured, run.Faults, run.StartNanoseconds).Select(window => window.WithClients(run.Records, run.StartNanoseconds))];
         Console.Write(ProfileReport.Markdown(windows));
-        if (ChartPath is null) return;
+        if (ChartPath is null)
+        {
+            return;
+        }
+
         IReadOnlyList<ProfileWindow> seconds = [.. Enumerable.Range(0, Math.Max(0, measured.Count - 1))
             .Select(i => StageProfile.Window(measured, i, i + 1, "", run.StartNanoseconds))];
-        string path = StageChart.PathBeside(ChartPath);
+        var path = StageChart.PathBeside(ChartPath);
         StageChart.Save(seconds, summary.Faults, path);
         Console.WriteLine($"stage chart: {Path.GetFullPath(path)}");
     }
 
     private int CheckHistory(RunData run)
     {
-        CheckResult result = HistoryPath is not null
+        var result = HistoryPath is not null
             ? HistoryChecker.CheckFile(HistoryPath)
             : HistoryChecker.Check(run.Records.Select(record => record.ToOperation()));
         Console.WriteLine(result.Describe());

@@ -14,7 +14,10 @@ public sealed class OperationMix
     {
         _weights = weights;
         _total = weights.Sum(w => w.Weight);
-        if (_total <= 0) throw new FormatException("the mix needs a positive weight");
+        if (_total <= 0)
+        {
+            throw new FormatException("the mix needs a positive weight");
+        }
     }
 
     /// <summary>The default: get=50,put=30,append=10,cas=10.</summary>
@@ -30,10 +33,10 @@ public sealed class OperationMix
     public static OperationMix Parse(string text)
     {
         var weights = new List<(OperationKind, int)>();
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            string[] pair = part.Split('=');
-            if (pair.Length != 2 || !int.TryParse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture, out int weight))
+            var pair = part.Split('=');
+            if (pair.Length != 2 || !int.TryParse(pair[1], NumberStyles.None, CultureInfo.InvariantCulture, out var weight))
             {
                 throw new FormatException($"mix entry \"{part}\" is not kind=weight");
             }
@@ -45,10 +48,14 @@ public sealed class OperationMix
     /// <summary>Draws a kind with probability proportional to its weight.</summary>
     public OperationKind Pick(Random random)
     {
-        int draw = random.Next(_total);
-        foreach ((OperationKind kind, int weight) in _weights)
+        var draw = random.Next(_total);
+        foreach ((var kind, var weight) in _weights)
         {
-            if (draw < weight) return kind;
+            if (draw < weight)
+            {
+                return kind;
+            }
+
             draw -= weight;
         }
         return _weights[^1].Kind;

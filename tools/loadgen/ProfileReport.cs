@@ -12,41 +12,48 @@ public static class ProfileReport
     {
         var text = new StringBuilder();
         text.Append("Stage profile at the leader (from the nodes' /metrics; means exact, p99 interpolated within 2x buckets)\n");
-        for (int w = 0; w < windows.Count; w++)
+        for (var w = 0; w < windows.Count; w++)
         {
-            ProfileWindow window = windows[w];
-            ProfileWindow? previous = w > 0 ? windows[w - 1] : null;
+            var window = windows[w];
+            var previous = w > 0 ? windows[w - 1] : null;
             text.Append(CultureInfo.InvariantCulture, $"\n{window.FromSeconds:0.0}-{window.ToSeconds:0.0} s, {window.Label}\n\n");
             text.Append("| stage | requests | mean ms | p99 ms | mean vs previous window |\n| --- | ---: | ---: | ---: | ---: |\n");
             Rows(text, "write", window.Writes, previous?.Writes, window.ClientWrites, previous?.ClientWrites);
             Rows(text, "read", window.Reads, previous?.Reads, window.ClientReads, previous?.ClientReads);
-            if (previous is not null && GrewMost(window, previous) is { } grew) text.Append(CultureInfo.InvariantCulture, $"\ngrew most: {grew}\n");
+            if (previous is not null && GrewMost(window, previous) is { } grew)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\ngrew most: {grew}\n");
+            }
         }
         return text.ToString();
     }
 
     private static void Rows(StringBuilder text, string kind, IReadOnlyList<StageFigures> stages, IReadOnlyList<StageFigures>? previous, StageFigures? client, StageFigures? clientBefore)
     {
-        for (int i = 0; i < stages.Count; i++)
+        for (var i = 0; i < stages.Count; i++)
         {
-            StageFigures stage = stages[i];
+            var stage = stages[i];
             text.Append(CultureInfo.InvariantCulture, $"| {kind} {stage.Stage} | {stage.Count:0} | {stage.MeanMilliseconds:0.000} | {stage.P99Milliseconds:0.00} | {Change(stage, previous?[i])} |\n");
         }
-        double total = stages.Sum(stage => stage.MeanMilliseconds);
-        double? before = previous?.Sum(stage => stage.MeanMilliseconds);
+        var total = stages.Sum(stage => stage.MeanMilliseconds);
+        var before = previous?.Sum(stage => stage.MeanMilliseconds);
         text.Append(CultureInfo.InvariantCulture, $"| **{kind} total at the leader** | {stages[0].Count:0} | **{total:0.000}** | | {Change(total, before, previous is not null && previous[0].Count > 0)} |\n");
-        if (client is null) return;
+        if (client is null)
+        {
+            return;
+        }
+
         text.Append(CultureInfo.InvariantCulture, $"| {kind} at the client (ok, end to end) | {client.Count:0} | {client.MeanMilliseconds:0.000} | {client.P99Milliseconds:0.00} | {Change(client, clientBefore)} |\n");
         // What the leader's stages do not cover: the network, the client's queue, and a fault's election and retries.
-        double outside = client.MeanMilliseconds - total;
-        double? outsideBefore = clientBefore is null || before is null ? null : clientBefore.MeanMilliseconds - before;
+        var outside = client.MeanMilliseconds - total;
+        var outsideBefore = clientBefore is null || before is null ? null : clientBefore.MeanMilliseconds - before;
         text.Append(CultureInfo.InvariantCulture, $"| {kind} outside the leader (client - leader) | | {outside:0.000} | | {Change(outside, outsideBefore, clientBefore is { Count: > 0 })} |\n");
     }
 
     /// <summary>The stage whose mean grew most from <paramref name="previous"/> (null when none grew).</summary>
     private static string? GrewMost(ProfileWindow window, ProfileWindow previous)
     {
-        IEnumerable<(string Name, StageFigures Now, StageFigures Before)> pairs =
+        var pairs =
             window.Writes.Zip(previous.Writes, (now, before) => (Name: "write " + now.Stage, Now: now, Before: before))
                 .Concat(window.Reads.Zip(previous.Reads, (now, before) => (Name: "read " + now.Stage, Now: now, Before: before)))
                 .Where(pair => pair.Now.Count > 0 && pair.Before.Count > 0);
@@ -60,8 +67,12 @@ public static class ProfileReport
 
     private static string Change(double now, double? before, bool comparable)
     {
-        if (!comparable || before is not { } then) return "";
-        string ratio = then > 0 ? string.Create(CultureInfo.InvariantCulture, $" (x{now / then:0.0})") : "";
+        if (!comparable || before is not { } then)
+        {
+            return "";
+        }
+
+        var ratio = then > 0 ? string.Create(CultureInfo.InvariantCulture, $" (x{now / then:0.0})") : "";
         return string.Create(CultureInfo.InvariantCulture, $"{now - then:+0.000;-0.000;0.000}{ratio}");
     }
 }

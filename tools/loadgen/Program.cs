@@ -11,7 +11,7 @@ internal static class Program
         // client's receive loop only parses answers and completes their tasks (20% less CPU per operation).
         // Read when the first socket is made, so it must come first; the servers it starts inherit it.
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
-        RootCommand root = LoadgenCommand.Create();
+        var root = LoadgenCommand.Create();
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

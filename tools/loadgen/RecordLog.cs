@@ -30,10 +30,13 @@ public sealed class RecordLog<T> : IReadOnlyCollection<T>
     /// <inheritdoc/>
     public IEnumerator<T> GetEnumerator()
     {
-        for (int chunk = 0; chunk < _chunks.Count; chunk++)
+        for (var chunk = 0; chunk < _chunks.Count; chunk++)
         {
-            int length = chunk == _chunks.Count - 1 ? _lastCount : ChunkLength;
-            for (int i = 0; i < length; i++) yield return _chunks[chunk][i];
+            var length = chunk == _chunks.Count - 1 ? _lastCount : ChunkLength;
+            for (var i = 0; i < length; i++)
+            {
+                yield return _chunks[chunk][i];
+            }
         }
     }
 

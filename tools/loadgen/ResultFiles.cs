@@ -32,7 +32,7 @@ public static class ResultFiles
     public static string Markdown(RunSummary summary)
     {
         var text = new StringBuilder();
-        LatencyProfile latency = summary.Latency;
+        var latency = summary.Latency;
         text.AppendLine("| throughput (ops/s) | operations | ok | failed | unknown | p50 (ms) | p90 (ms) | p99 (ms) | p99.9 (ms) | max (ms) |");
         text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         text.AppendLine(Row(summary.ThroughputPerSecond.ToString("0", CultureInfo.InvariantCulture), summary.Operations, summary.Succeeded,
@@ -41,13 +41,16 @@ public static class ResultFiles
         if (summary.ErrorsByKind.Count > 0)
         {
             text.AppendLine().AppendLine("| error | count |").AppendLine("|---|---:|");
-            foreach ((string kind, long count) in summary.ErrorsByKind) text.AppendLine(Row(kind, count));
+            foreach ((var kind, var count) in summary.ErrorsByKind)
+            {
+                text.AppendLine(Row(kind, count));
+            }
         }
         if (summary.Faults.Count > 0)
         {
             text.AppendLine().AppendLine("| fault | at (s) | unavailable (ms) | p50 before (ms) | p99 before (ms) | p50 after (ms) | p99 after (ms) |");
             text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
-            foreach (FaultImpact fault in summary.Faults)
+            foreach (var fault in summary.Faults)
             {
                 text.AppendLine(Row(fault.Label, F(fault.AtSeconds), fault.UnavailableMilliseconds is { } ms ? F(ms) : "no write after",
                     F(fault.Before.P50Milliseconds), F(fault.Before.P99Milliseconds), F(fault.After.P50Milliseconds), F(fault.After.P99Milliseconds)));

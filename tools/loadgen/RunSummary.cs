@@ -11,11 +11,15 @@ public sealed record LatencyProfile(long Count, double P50Milliseconds, double P
     public static LatencyProfile Of(IEnumerable<OperationRecord> records)
     {
         var histogram = new LongHistogram(LiveStatistics.HighestMicroseconds, 3);
-        foreach (OperationRecord record in records)
+        foreach (var record in records)
         {
             histogram.RecordValue(Math.Clamp(record.LatencyNanoseconds / 1000, 1, LiveStatistics.HighestMicroseconds));
         }
-        if (histogram.TotalCount == 0) return new LatencyProfile(0, 0, 0, 0, 0, 0);
+        if (histogram.TotalCount == 0)
+        {
+            return new LatencyProfile(0, 0, 0, 0, 0, 0);
+        }
+
         double At(double percentile) => histogram.GetValueAtPercentile(percentile) / 1000.0;
         return new LatencyProfile(histogram.TotalCount, At(50), At(90), At(99), At(99.9), histogram.GetMaxValue() / 1000.0);
     }
@@ -51,7 +55,7 @@ public sealed record RunSummary(
     public static RunSummary Of(RunData run)
     {
         OperationRecord[] succeeded = [.. run.Records.Where(r => r.Ok == true)];
-        double durationSeconds = (run.EndNanoseconds - run.StartNanoseconds) / 1e9;
+        var durationSeconds = (run.EndNanoseconds - run.StartNanoseconds) / 1e9;
         var errors = run.Records.Where(r => r.Error is not null).GroupBy(r => r.Error!)
             .OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => (long)g.LongCount());
         return new RunSummary(durationSeconds, run.Records.Count, succeeded.Length,
@@ -62,11 +66,11 @@ public sealed record RunSummary(
 
     private static List<TimelinePoint> Slices(RunData run)
     {
-        int count = (int)((run.EndNanoseconds - run.StartNanoseconds) / SliceNanoseconds) + 1;
+        var count = (int)((run.EndNanoseconds - run.StartNanoseconds) / SliceNanoseconds) + 1;
         var slices = Enumerable.Range(0, count).Select(_ => new List<OperationRecord>()).ToArray();
-        foreach (OperationRecord record in run.Records)
+        foreach (var record in run.Records)
         {
-            long index = (record.ReturnNanoseconds - run.StartNanoseconds) / SliceNanoseconds;
+            var index = (record.ReturnNanoseconds - run.StartNanoseconds) / SliceNanoseconds;
             slices[Math.Clamp(index, 0, count - 1)].Add(record);
         }
         return [.. slices.Select((slice, index) =>
@@ -79,9 +83,9 @@ public sealed record RunSummary(
 
     private static FaultImpact Impact(RunData run, OperationRecord[] succeeded, FaultEvent fault)
     {
-        long at = fault.AtNanoseconds;
-        long since = Math.Max(at, fault.TakenEffectNanoseconds ?? at);
-        long? nextWrite = succeeded.Where(r => r.IsWrite && r.CallNanoseconds >= since)
+        var at = fault.AtNanoseconds;
+        var since = Math.Max(at, fault.TakenEffectNanoseconds ?? at);
+        var nextWrite = succeeded.Where(r => r.IsWrite && r.CallNanoseconds >= since)
             .Select(r => (long?)r.ReturnNanoseconds).Min();
         return new FaultImpact(fault.Label, (at - run.StartNanoseconds) / 1e9, (nextWrite - at) / 1e6,
             LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at - WindowNanoseconds && r.ReturnNanoseconds < at)),

@@ -13,8 +13,12 @@ public static class StageChart
     /// <summary>Saves two stacked panels (writes above, reads below) of the per-second windows to <paramref name="path"/>.</summary>
     public static void Save(IReadOnlyList<ProfileWindow> seconds, IReadOnlyList<FaultImpact> faults, string path)
     {
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
         Stack(multiplot.GetPlot(0), seconds, window => window.Writes, "Writes at the leader: mean time per stage, per second (stacked)", faults);
@@ -27,9 +31,9 @@ public static class StageChart
     {
         ProfileWindow[] seconds = [.. all.Where(window => stages(window)[0].Count > 0)]; // a second without answers has no mean: a gap, not a zero
         double[] x = [.. seconds.Select(window => window.ToSeconds)];
-        double[] below = new double[x.Length];
-        int stageCount = seconds.Length > 0 ? stages(seconds[0]).Count : 0;
-        for (int s = 0; s < stageCount; s++)
+        var below = new double[x.Length];
+        var stageCount = seconds.Length > 0 ? stages(seconds[0]).Count : 0;
+        for (var s = 0; s < stageCount; s++)
         {
             double[] above = [.. below.Select((bottom, i) => bottom + stages(seconds[i])[s].MeanMilliseconds)];
             var band = plot.Add.FillY(x, below, above);
@@ -37,7 +41,7 @@ public static class StageChart
             band.FillColor = Palette[s % Palette.Length].WithAlpha(0.8);
             below = above;
         }
-        foreach (FaultImpact fault in faults)
+        foreach (var fault in faults)
         {
             var line = plot.Add.VerticalLine(fault.AtSeconds);
             line.LabelText = fault.Label;

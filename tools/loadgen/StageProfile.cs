@@ -18,8 +18,8 @@ public sealed record ProfileWindow(string Label, double FromSeconds, double ToSe
     /// <summary>This window with what the clients saw of it: <paramref name="records"/> that returned within it, ok.</summary>
     public ProfileWindow WithClients(IReadOnlyList<OperationRecord> records, long startNanoseconds)
     {
-        long from = startNanoseconds + (long)(FromSeconds * 1e9);
-        long to = startNanoseconds + (long)(ToSeconds * 1e9);
+        var from = startNanoseconds + (long)(FromSeconds * 1e9);
+        var to = startNanoseconds + (long)(ToSeconds * 1e9);
         OperationRecord[] within = [.. records.Where(record => record.Ok == true && record.ReturnNanoseconds > from && record.ReturnNanoseconds <= to)];
         return this with { ClientWrites = ClientFigures(within.Where(record => record.IsWrite)), ClientReads = ClientFigures(within.Where(record => !record.IsWrite)) };
     }
@@ -27,7 +27,7 @@ public sealed record ProfileWindow(string Label, double FromSeconds, double ToSe
     private static StageFigures ClientFigures(IEnumerable<OperationRecord> records)
     {
         OperationRecord[] all = [.. records];
-        double mean = all.Length > 0 ? all.Average(record => record.LatencyNanoseconds) / 1e6 : 0;
+        var mean = all.Length > 0 ? all.Average(record => record.LatencyNanoseconds) / 1e6 : 0;
         return new StageFigures("at the client", all.Length, mean, LatencyProfile.Of(all).P99Milliseconds);
     }
 }
@@ -46,12 +46,16 @@ public static class StageProfile
     /// </summary>
     public static IReadOnlyList<ProfileWindow> Windows(IReadOnlyList<ProfileScrape> scrapes, IReadOnlyList<FaultEvent> faults, long startNanoseconds)
     {
-        if (scrapes.Count < 2) return [];
+        if (scrapes.Count < 2)
+        {
+            return [];
+        }
+
         List<int> bounds = [0, .. Enumerable.Range(1, scrapes.Count - 2).Where(i => scrapes[i].BeforeFault), scrapes.Count - 1];
         var windows = new List<ProfileWindow>();
-        for (int w = 0; w + 1 < bounds.Count; w++)
+        for (var w = 0; w + 1 < bounds.Count; w++)
         {
-            string label = w == 0 ? "before any fault" : w - 1 < faults.Count ? "after " + faults[w - 1].Label : "after a fault";
+            var label = w == 0 ? "before any fault" : w - 1 < faults.Count ? "after " + faults[w - 1].Label : "after a fault";
             windows.Add(Window(scrapes, bounds[w], bounds[w + 1], label, startNanoseconds));
         }
         return windows;
@@ -71,15 +75,19 @@ public static class StageProfile
     /// <summary>Every node's observations of one stage between two scrapes, added up.</summary>
     private static MetricHistogram Between(IReadOnlyList<ProfileScrape> scrapes, int from, int to, string metric, string stage)
     {
-        MetricHistogram total = MetricHistogram.Empty;
-        for (int node = 0; node < scrapes[to].Nodes.Count; node++)
+        var total = MetricHistogram.Empty;
+        for (var node = 0; node < scrapes[to].Nodes.Count; node++)
         {
-            NodeScrape? end = Latest(scrapes, to, node);
-            if (end is null) continue;
-            NodeScrape? begin = Latest(scrapes, from, node);
-            MetricHistogram now = end.Text.Histogram(metric, "stage=" + stage);
+            var end = Latest(scrapes, to, node);
+            if (end is null)
+            {
+                continue;
+            }
+
+            var begin = Latest(scrapes, from, node);
+            var now = end.Text.Histogram(metric, "stage=" + stage);
             // A node restarted since (another start time) counts everything since its restart.
-            bool sameRun = begin is not null && begin.StartTimeSeconds.Equals(end.StartTimeSeconds);
+            var sameRun = begin is not null && begin.StartTimeSeconds.Equals(end.StartTimeSeconds);
             total = total.Plus(sameRun ? now.Since(begin!.Text.Histogram(metric, "stage=" + stage)) : now);
         }
         return total;
@@ -88,9 +96,12 @@ public static class StageProfile
     /// <summary>The latest scrape of <paramref name="node"/> at or before scrape <paramref name="index"/> that it answered.</summary>
     private static NodeScrape? Latest(IReadOnlyList<ProfileScrape> scrapes, int index, int node)
     {
-        for (int i = index; i >= 0; i--)
+        for (var i = index; i >= 0; i--)
         {
-            if (scrapes[i].Nodes[node] is { } scrape) return scrape;
+            if (scrapes[i].Nodes[node] is { } scrape)
+            {
+                return scrape;
+            }
         }
         return null;
     }

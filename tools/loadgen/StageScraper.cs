@@ -23,7 +23,10 @@ public sealed class StageScraper(IReadOnlyList<string> endpoints) : IDisposable
     {
         get
         {
-            lock (_scrapes) return [.. _scrapes];
+            lock (_scrapes)
+            {
+                return [.. _scrapes];
+            }
         }
     }
 
@@ -34,10 +37,17 @@ public sealed class StageScraper(IReadOnlyList<string> endpoints) : IDisposable
         try
         {
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            if (beforeFault) bounded.CancelAfter(BeforeFaultTimeout);
-            long at = Clock.NowNanoseconds();
-            NodeScrape?[] nodes = await Task.WhenAll(endpoints.Select(endpoint => TryScrapeAsync(endpoint, bounded.Token))).ConfigureAwait(false);
-            lock (_scrapes) _scrapes.Add(new ProfileScrape(at, beforeFault, nodes));
+            if (beforeFault)
+            {
+                bounded.CancelAfter(BeforeFaultTimeout);
+            }
+
+            var at = Clock.NowNanoseconds();
+            var nodes = await Task.WhenAll(endpoints.Select(endpoint => TryScrapeAsync(endpoint, bounded.Token))).ConfigureAwait(false);
+            lock (_scrapes)
+            {
+                _scrapes.Add(new ProfileScrape(at, beforeFault, nodes));
+            }
         }
         finally
         {
@@ -50,7 +60,7 @@ public sealed class StageScraper(IReadOnlyList<string> endpoints) : IDisposable
     {
         try
         {
-            for (long next = startNanoseconds; ; next += (long)Interval.TotalNanoseconds)
+            for (var next = startNanoseconds; ; next += (long)Interval.TotalNanoseconds)
             {
                 await Clock.DelayUntilAsync(next, cancellation).ConfigureAwait(false);
                 await ScrapeAsync(beforeFault: false, cancellation).ConfigureAwait(false);
@@ -66,7 +76,7 @@ public sealed class StageScraper(IReadOnlyList<string> endpoints) : IDisposable
     {
         try
         {
-            MetricsText text = await MetricsText.ScrapeAsync(_http, endpoint, cancellation).ConfigureAwait(false);
+            var text = await MetricsText.ScrapeAsync(_http, endpoint, cancellation).ConfigureAwait(false);
             return new NodeScrape(text.Sum("kvraft_start_time_seconds"), text);
         }
         catch (Exception error) when (error is HttpRequestException or TaskCanceledException or FormatException)

@@ -32,21 +32,25 @@ public sealed class KvServer : IAsyncDisposable
     {
         _logger = loggers.CreateLogger("kvraft.server");
         _directory = directory;
-        StorageLimits limits = SizeLimits.Storage(StorageLimits.Default);
+        var limits = SizeLimits.Storage(StorageLimits.Default);
         SizeLimits.Check(limits);
         _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
         _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
-        string incoming = Path.Combine(options.DataDir, "incoming");
-        int abandoned = SnapshotInstaller.RemoveStagingFiles(incoming); // snapshots being received when the node last stopped
-        if (abandoned > 0) _logger.LogInformation("Removed {Count} abandoned snapshot staging files from {Folder}", abandoned, incoming);
+        var incoming = Path.Combine(options.DataDir, "incoming");
+        var abandoned = SnapshotInstaller.RemoveStagingFiles(incoming); // snapshots being received when the node last stopped
+        if (abandoned > 0)
+        {
+            _logger.LogInformation("Removed {Count} abandoned snapshot staging files from {Folder}", abandoned, incoming);
+        }
+
         _io = new IoLoop();
         _metrics = options.MetricsListen is null ? null : new ServerMetrics();
         var connections = new ConcurrentDictionary<long, ClientConnection>();
         NodeHost? host = null;
         var cluster = new ClusterInfo(options.Id, ConfiguredClientAddresses(options));
         var feeder = new EventFeeder(() => host!, connections, cluster, _metrics);
-        Dictionary<int, (string Host, int Port)> peerAddresses = ServerOptions.ParseAddresses(options.Peers);
-        (string peerHost, int peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
+        var peerAddresses = ServerOptions.ParseAddresses(options.Peers);
+        (var peerHost, var peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
         _peers = new PeerTransport(new TransportOptions
         {
             LocalNodeId = options.Id,
@@ -62,7 +66,7 @@ public sealed class KvServer : IAsyncDisposable
             IdleTimeoutMilliseconds = options.PeerIdleTimeoutMilliseconds,
             Tls = options.PeerTls,
         }, feeder, loggers.CreateLogger("kvraft.transport"));
-        (string clientHost, int clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
+        (var clientHost, var clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
         _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions
         {
             Loop = _io,
@@ -116,7 +120,7 @@ public sealed class KvServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        ILogger logger = loggers.CreateLogger("kvraft.server");
+        var logger = loggers.CreateLogger("kvraft.server");
         if (options.ClusterId == 0 && DataDirectory.ReadIdentity(options.DataDir) is null)
         {
             logger.LogWarning("No --cluster-id for a new data directory: deriving one from --peers, which anyone who knows the addresses can guess");
@@ -152,7 +156,11 @@ public sealed class KvServer : IAsyncDisposable
 
     private void StartMetrics()
     {
-        if (_metrics is null || _options.MetricsListen is null) return;
+        if (_metrics is null || _options.MetricsListen is null)
+        {
+            return;
+        }
+
         _metricsServer = new MetricsServer(_options.MetricsListen, _metrics.Scrape, _host.Health, _host.Ready, _logger);
         _metricsServer.Start();
         _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);
@@ -169,7 +177,7 @@ public sealed class KvServer : IAsyncDisposable
     /// </summary>
     private string AdvertisedClientAddress()
     {
-        (string host, _) = ServerOptions.ParseEndpoint(_options.ClientListen);
+        (var host, _) = ServerOptions.ParseEndpoint(_options.ClientListen);
         if (host is "0.0.0.0" or "::" or "[::]" or "*" or "+" or "")
         {
             host = ServerOptions.ParseAddresses(_options.Peers)[_options.Id].Host;
@@ -189,12 +197,20 @@ public sealed class KvServer : IAsyncDisposable
     /// </summary>
     private async Task HandOverLeadershipAsync()
     {
-        if (_host.Stopped.IsCompleted) return;
+        if (_host.Stopped.IsCompleted)
+        {
+            return;
+        }
+
         var patience = TimeSpan.FromMilliseconds(2.0 * _options.ElectionTicks * _options.TickMilliseconds);
         try
         {
-            int leader = await _host.HandOverLeadershipAsync().WaitAsync(patience).ConfigureAwait(false);
-            if (leader == 0 || leader == _options.Id) return;
+            var leader = await _host.HandOverLeadershipAsync().WaitAsync(patience).ConfigureAwait(false);
+            if (leader == 0 || leader == _options.Id)
+            {
+                return;
+            }
+
             HandedOverTo = leader;
             _logger.LogInformation("Node {Id} handed leadership over to node {Leader} before stopping", _options.Id, leader);
         }
@@ -207,13 +223,21 @@ public sealed class KvServer : IAsyncDisposable
     /// <summary>Hands leadership over when leader, then stops serving, stops the loop, closes storage.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         StopStep = "handing leadership over";
         await HandOverLeadershipAsync().ConfigureAwait(false);
         // The event loop stops first: it then hands no more replies (so no more tasks) to the client I/O threads,
         // which could otherwise keep them from shutting down. Requests arriving meanwhile are refused as busy.
         StopStep = "closing the metrics port";
-        if (_metricsServer is not null) await _metricsServer.DisposeAsync().ConfigureAwait(false);
+        if (_metricsServer is not null)
+        {
+            await _metricsServer.DisposeAsync().ConfigureAwait(false);
+        }
+
         StopStep = "stopping the event loop";
         await _host.DisposeAsync().ConfigureAwait(false);
         StopStep = "closing client connections";

@@ -36,7 +36,11 @@ internal sealed class NodeEventQueues
         switch (item.Kind)
         {
             case NodeEventKind.PeerMessage or NodeEventKind.SnapshotChunk:
-                if (_peer.Writer.TryWrite(item)) return true;
+                if (_peer.Writer.TryWrite(item))
+                {
+                    return true;
+                }
+
                 Interlocked.Increment(ref _peerEventsDropped);
                 return false;
             case NodeEventKind.ClientRequest:

@@ -17,16 +17,20 @@ internal sealed partial class NodeHost
     private readonly Dictionary<int, long> _refusedConnections = new();
 
     private bool IsRefusedConnection(in NodeEvent item) =>
-        _refusedConnections.TryGetValue(item.NodeId, out long refused) && refused == item.ConnectionId;
+        _refusedConnections.TryGetValue(item.NodeId, out var refused) && refused == item.ConnectionId;
 
     /// <summary>The node refused what came on this connection: logged once, and the connection is closed.</summary>
     private void RefuseIfInvalid(in NodeEvent item, PeerCheck check)
     {
-        if (!check.IsRefused) return;
+        if (!check.IsRefused)
+        {
+            return;
+        }
+
         _refusedConnections[item.NodeId] = item.ConnectionId;
         if (item.Kind == NodeEventKind.PeerMessage)
         {
-            PeerMessage message = item.PeerMessage;
+            var message = item.PeerMessage;
             _logger.LogWarning("Closing peer connection {Connection} of node {Peer}: refused {Type} (term {Term}, index {Index}, log term {LogTerm}, commit {Commit}, {Entries} entries): {Reason}",
                 item.ConnectionId, item.NodeId, message.Type, message.Term, message.Index, message.LogTerm, message.Commit, message.Entries.Count, check.Reason);
         }
@@ -43,10 +47,18 @@ internal sealed partial class NodeHost
         switch (item.Kind)
         {
             case NodeEventKind.PeerMessage:
-                if (!IsRefusedConnection(item)) RefuseIfInvalid(item, _node.OnPeerMessage(item.NodeId, item.PeerMessage));
+                if (!IsRefusedConnection(item))
+                {
+                    RefuseIfInvalid(item, _node.OnPeerMessage(item.NodeId, item.PeerMessage));
+                }
+
                 break;
             case NodeEventKind.SnapshotChunk:
-                if (!IsRefusedConnection(item)) RefuseIfInvalid(item, _node.OnSnapshotChunk(item.NodeId, item.Chunk));
+                if (!IsRefusedConnection(item))
+                {
+                    RefuseIfInvalid(item, _node.OnSnapshotChunk(item.NodeId, item.Chunk));
+                }
+
                 SnapshotChunkPayloads.Release(item.Chunk); // written to the staging file (or refused): its buffer is reused
                 break;
             case NodeEventKind.PeerDisconnected:

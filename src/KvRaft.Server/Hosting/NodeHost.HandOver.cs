@@ -30,16 +30,26 @@ internal sealed partial class NodeHost
         _handOver?.TrySetResult(0); // one at a time: the newer request supersedes
         _handOver = done;
         _handOverTarget = _node.HandOverLeadership();
-        if (_handOverTarget == 0) EndHandOver(0);
+        if (_handOverTarget == 0)
+        {
+            EndHandOver(0);
+        }
     }
 
     /// <summary>After each turn: the hand-over ends once another node is known to lead, or the transfer is abandoned.</summary>
     private void CheckHandOver()
     {
-        if (_handOver is null) return;
+        if (_handOver is null)
+        {
+            return;
+        }
+
         if (!_node.IsLeader)
         {
-            if (_node.Leader != 0) EndHandOver(_node.Leader); // a follower that knows the new leader
+            if (_node.Leader != 0)
+            {
+                EndHandOver(_node.Leader); // a follower that knows the new leader
+            }
         }
         else if (_node.LeadTransferee == 0)
         {

@@ -19,7 +19,10 @@ internal sealed partial class NodeHost
     {
         get
         {
-            lock (_gaugesLock) return _gauges;
+            lock (_gaugesLock)
+            {
+                return _gauges;
+            }
         }
     }
 
@@ -31,20 +34,39 @@ internal sealed partial class NodeHost
     /// <summary>Ready when healthy, a leader is known, and the applied index is within <see cref="ReadyApplyLagMax"/> of the commit index.</summary>
     public ProbeResult Ready()
     {
-        ProbeResult health = Health();
-        if (!health.Ok) return health;
-        NodeGauges gauges = Gauges;
-        long lag = gauges.CommitIndex - gauges.AppliedIndex;
-        if (gauges.Leader == 0) return new ProbeResult(false, $"not ready: no leader known in term {gauges.Term}");
-        if (lag > ReadyApplyLagMax) return new ProbeResult(false, $"not ready: applied {gauges.AppliedIndex} is {lag} behind commit {gauges.CommitIndex}");
+        var health = Health();
+        if (!health.Ok)
+        {
+            return health;
+        }
+
+        var gauges = Gauges;
+        var lag = gauges.CommitIndex - gauges.AppliedIndex;
+        if (gauges.Leader == 0)
+        {
+            return new ProbeResult(false, $"not ready: no leader known in term {gauges.Term}");
+        }
+
+        if (lag > ReadyApplyLagMax)
+        {
+            return new ProbeResult(false, $"not ready: applied {gauges.AppliedIndex} is {lag} behind commit {gauges.CommitIndex}");
+        }
+
         return new ProbeResult(true, $"ready: leader {gauges.Leader}, term {gauges.Term}, applied {gauges.AppliedIndex}, commit {gauges.CommitIndex}");
     }
 
     /// <summary>End of a turn: the gauges' figures (a few fields copied; only when metrics are on).</summary>
     private void PublishGauges()
     {
-        if (Metrics is null) return;
-        NodeGauges gauges = _node.Gauges;
-        lock (_gaugesLock) _gauges = gauges;
+        if (Metrics is null)
+        {
+            return;
+        }
+
+        var gauges = _node.Gauges;
+        lock (_gaugesLock)
+        {
+            _gauges = gauges;
+        }
     }
 }

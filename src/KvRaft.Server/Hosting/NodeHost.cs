@@ -60,7 +60,11 @@ internal sealed partial class NodeHost : IAsyncDisposable
     /// </summary>
     public bool Post(in NodeEvent item)
     {
-        if (!_events.TryPost(item)) return false;
+        if (!_events.TryPost(item))
+        {
+            return false;
+        }
+
         ScheduleTurn();
         return true;
     }
@@ -87,13 +91,20 @@ internal sealed partial class NodeHost : IAsyncDisposable
     /// <summary>One turn task at a time: posts made while one is queued ride on it (a post during a turn queues the next).</summary>
     private void ScheduleTurn()
     {
-        if (Volatile.Read(ref _turnScheduled) == 0 && Interlocked.Exchange(ref _turnScheduled, 1) == 0) _loop.Execute(_runTurn);
+        if (Volatile.Read(ref _turnScheduled) == 0 && Interlocked.Exchange(ref _turnScheduled, 1) == 0)
+        {
+            _loop.Execute(_runTurn);
+        }
     }
 
     /// <summary>Every tick interval: a turn (which ticks when due), through the same flag as every other turn.</summary>
     private void OnTickTimer()
     {
-        if (_stopped.Task.IsCompleted) return;
+        if (_stopped.Task.IsCompleted)
+        {
+            return;
+        }
+
         ScheduleTurn();
         _loop.Schedule(_onTickTimer, _tickInterval);
     }
@@ -101,10 +112,17 @@ internal sealed partial class NodeHost : IAsyncDisposable
     private void RunTurn()
     {
         Volatile.Write(ref _turnScheduled, 0); // before draining: an event posted from now on schedules another turn
-        if (_stopped.Task.IsCompleted) return;
+        if (_stopped.Task.IsCompleted)
+        {
+            return;
+        }
+
         try
         {
-            if (!Turn()) _stopped.TrySetResult();
+            if (!Turn())
+            {
+                _stopped.TrySetResult();
+            }
         }
         catch (Exception error)
         {
@@ -119,22 +137,41 @@ internal sealed partial class NodeHost : IAsyncDisposable
     /// </summary>
     private bool Turn()
     {
-        int elapsedTicks = _clock.TakeElapsedTicks();
-        if (elapsedTicks > 0) _node.OnTicks(elapsedTicks);
-        // Control events first, then peers, then clients: each kind has its own share of the turn.
-        for (int i = 0; i < EventsPerTurnMax && _events.TryTakeControl(out NodeEvent item); i++)
+        var elapsedTicks = _clock.TakeElapsedTicks();
+        if (elapsedTicks > 0)
         {
-            if (item.Kind == NodeEventKind.Stop) return false;
+            _node.OnTicks(elapsedTicks);
+        }
+        // Control events first, then peers, then clients: each kind has its own share of the turn.
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeControl(out var item); i++)
+        {
+            if (item.Kind == NodeEventKind.Stop)
+            {
+                return false;
+            }
+
             Dispatch(item);
         }
-        for (int i = 0; i < EventsPerTurnMax && _events.TryTakePeer(out NodeEvent item); i++) Dispatch(item);
-        for (int i = 0; i < EventsPerTurnMax && _events.TryTakeClient(out NodeEvent item); i++) Dispatch(item);
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakePeer(out var item); i++)
+        {
+            Dispatch(item);
+        }
+
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeClient(out var item); i++)
+        {
+            Dispatch(item);
+        }
+
         _node.EndTurn();
         DriveReady();
         MaybeSnapshot();
         CheckHandOver();
         PublishGauges();
-        if (_events.HasPending) ScheduleTurn(); // more than one turn takes
+        if (_events.HasPending)
+        {
+            ScheduleTurn(); // more than one turn takes
+        }
+
         return true;
     }
 
@@ -144,11 +181,15 @@ internal sealed partial class NodeHost : IAsyncDisposable
     /// </summary>
     private void DriveReady()
     {
-        while (_node.TryAcceptReady(out bool mustCommit))
+        while (_node.TryAcceptReady(out var mustCommit))
         {
-            if (!mustCommit) continue;
-            long started = Stopwatch.GetTimestamp();
-            ValueTask commit = _log.CommitAsync();
+            if (!mustCommit)
+            {
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var commit = _log.CommitAsync();
             if (commit.IsCompletedSuccessfully && _commitsInFlight == 0)
             {
                 Metrics?.LogWritten(started);
@@ -177,17 +218,21 @@ internal sealed partial class NodeHost : IAsyncDisposable
     private void PostOrFail(NodeEvent item)
     {
         // Completions are control events: never refused, so never lost.
-        bool posted = Post(item);
+        var posted = Post(item);
         Invariant.True(posted, item.Kind);
     }
 
     private void MaybeSnapshot()
     {
-        if (!_node.TryStartSnapshot(out byte[] configuration)) return;
+        if (!_node.TryStartSnapshot(out var configuration))
+        {
+            return;
+        }
+
         _ = Task.Run(async () =>
         {
             SnapshotInfo? info = null;
-            long started = Stopwatch.GetTimestamp();
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 info = await _machine.TakeSnapshotAsync(configuration).ConfigureAwait(false);

@@ -15,7 +15,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         RunSocketCompletionsInline();
-        RootCommand root = ServerCommand.Create(RunAsync);
+        var root = ServerCommand.Create(RunAsync);
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 
@@ -32,10 +32,10 @@ public static class Program
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
-        using ILoggerFactory loggers = LoggerFactory.Create(builder => builder
+        using var loggers = LoggerFactory.Create(builder => builder
             .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss.fff "; })
             .SetMinimumLevel(LogLevel.Information));
-        ILogger logger = loggers.CreateLogger("kvraft");
+        var logger = loggers.CreateLogger("kvraft");
         try
         {
             options.Validate();
@@ -60,7 +60,7 @@ public static class Program
         }
         await using (server.ConfigureAwait(false))
         {
-            Task stopped = await Task.WhenAny(server.Stopped, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
+            var stopped = await Task.WhenAny(server.Stopped, Task.Delay(Timeout.Infinite, stop.Token)).ConfigureAwait(false);
             if (stopped == server.Stopped && server.Stopped.IsFaulted)
             {
                 logger.LogCritical("Node stopped: {Message}", server.Stopped.Exception?.GetBaseException().Message);

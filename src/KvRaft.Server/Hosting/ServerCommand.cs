@@ -34,7 +34,11 @@ public static class ServerCommand
             config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads, metricsListen,
             maxClientConnections, maxClientPending, clientPause, clientPartial, clientIdle, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
-        foreach (var option in tls.All) root.Options.Add(option);
+        foreach (var option in tls.All)
+        {
+            root.Options.Add(option);
+        }
+
         root.SetAction((parse, cancellation) =>
         {
             ServerOptions options;
@@ -63,7 +67,10 @@ public static class ServerCommand
                         PeerHelloTimeoutMilliseconds = parse.GetValue(peerHello),
                         PeerIdleTimeoutMilliseconds = parse.GetValue(peerIdle),
                     };
-                if (parse.GetValue(config) is null) options = tls.Apply(options, parse);
+                if (parse.GetValue(config) is null)
+                {
+                    options = tls.Apply(options, parse);
+                }
             }
             catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)
             {

@@ -88,14 +88,17 @@ public sealed partial record ServerOptions
     {
         ArgumentNullException.ThrowIfNull(text);
         var addresses = new Dictionary<int, (string, int)>();
-        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            string[] pair = part.Split('=', 2);
-            if (pair.Length != 2 || !int.TryParse(pair[0], out int id) || id <= 0)
+            var pair = part.Split('=', 2);
+            if (pair.Length != 2 || !int.TryParse(pair[0], out var id) || id <= 0)
             {
                 throw new FormatException($"'{part}' is not id=host:port");
             }
-            if (!addresses.TryAdd(id, ParseEndpoint(pair[1]))) throw new FormatException($"node {id} is listed twice");
+            if (!addresses.TryAdd(id, ParseEndpoint(pair[1])))
+            {
+                throw new FormatException($"node {id} is listed twice");
+            }
         }
         return addresses;
     }
@@ -104,8 +107,8 @@ public sealed partial record ServerOptions
     public static (string Host, int Port) ParseEndpoint(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        int colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out int port) || port is < 0 or > 65535)
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), out var port) || port is < 0 or > 65535)
         {
             throw new FormatException($"'{text}' is not host:port");
         }
@@ -115,10 +118,18 @@ public sealed partial record ServerOptions
     /// <summary>The cluster id in force: the configured one, or a hash of the sorted peer list.</summary>
     public ulong EffectiveClusterId()
     {
-        if (ClusterId != 0) return ClusterId;
-        string canonical = string.Join(',', ParseAddresses(Peers).OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value.Host}:{p.Value.Port}"));
-        ulong hash = 14695981039346656037UL;
-        foreach (char c in canonical) hash = (hash ^ c) * 1099511628211UL;
+        if (ClusterId != 0)
+        {
+            return ClusterId;
+        }
+
+        var canonical = string.Join(',', ParseAddresses(Peers).OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value.Host}:{p.Value.Port}"));
+        var hash = 14695981039346656037UL;
+        foreach (var c in canonical)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
         return hash == 0 ? 1 : hash;
     }
 
@@ -126,14 +137,38 @@ public sealed partial record ServerOptions
     public void Validate()
     {
         Dictionary<int, (string, int)> peers = ParseAddresses(Peers);
-        if (!peers.ContainsKey(Id)) throw new FormatException($"--id {Id} is not among --peers");
-        if (peers.Count is not (1 or 3 or 5 or 7)) throw new FormatException($"a cluster has 1, 3, 5 or 7 nodes, not {peers.Count}");
+        if (!peers.ContainsKey(Id))
+        {
+            throw new FormatException($"--id {Id} is not among --peers");
+        }
+
+        if (peers.Count is not (1 or 3 or 5 or 7))
+        {
+            throw new FormatException($"a cluster has 1, 3, 5 or 7 nodes, not {peers.Count}");
+        }
+
         ParseEndpoint(PeerListen);
         ParseEndpoint(ClientListen);
-        if (ClientPeers is not null) ParseAddresses(ClientPeers);
-        if (MetricsListen is not null && ParseEndpoint(MetricsListen).Port == 0) throw new FormatException("--metrics-listen needs a port (not 0)");
-        if (string.IsNullOrWhiteSpace(DataDir)) throw new FormatException("--data-dir is required");
-        if (TickMilliseconds <= 0 || HeartbeatTicks <= 0 || ElectionTicks <= HeartbeatTicks) throw new FormatException("ticks must satisfy 0 < heartbeat < election");
+        if (ClientPeers is not null)
+        {
+            ParseAddresses(ClientPeers);
+        }
+
+        if (MetricsListen is not null && ParseEndpoint(MetricsListen).Port == 0)
+        {
+            throw new FormatException("--metrics-listen needs a port (not 0)");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDir))
+        {
+            throw new FormatException("--data-dir is required");
+        }
+
+        if (TickMilliseconds <= 0 || HeartbeatTicks <= 0 || ElectionTicks <= HeartbeatTicks)
+        {
+            throw new FormatException("ticks must satisfy 0 < heartbeat < election");
+        }
+
         if (MaxClientConnections <= 0 || MaxPeerConnections <= 0 || MaxPeerConnectionsBeforeHello <= 0 || MaxPeerConnectionsBeforeHello > MaxPeerConnections)
         {
             throw new FormatException("connection limits must be positive, and --max-peer-connections-before-hello at most --max-peer-connections");
@@ -157,17 +192,28 @@ public sealed partial record ServerOptions
     public static ServerOptions FromJsonFile(string path)
     {
         JsonNode? parsed;
-        using (FileStream stream = File.OpenRead(path))
+        using (var stream = File.OpenRead(path))
         {
             parsed = JsonNode.Parse(stream, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
         }
-        if (parsed is not JsonObject file) throw new FormatException($"{path}: the configuration is not a JSON object");
-        foreach (string name in RequiredNames)
+        if (parsed is not JsonObject file)
         {
-            if (!file.ContainsKey(name)) throw new FormatException($"{path}: '{name}' is required");
+            throw new FormatException($"{path}: the configuration is not a JSON object");
         }
-        JsonObject merged = ToJsonNode(new ServerOptions { Id = 0, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" });
-        foreach (var (name, value) in file) merged[name] = value?.DeepClone();
+
+        foreach (var name in RequiredNames)
+        {
+            if (!file.ContainsKey(name))
+            {
+                throw new FormatException($"{path}: '{name}' is required");
+            }
+        }
+        var merged = ToJsonNode(new ServerOptions { Id = 0, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" });
+        foreach (var (name, value) in file)
+        {
+            merged[name] = value?.DeepClone();
+        }
+
         return merged.Deserialize(ServerOptionsJson.Default.ServerOptions) ?? throw new FormatException($"{path}: empty configuration");
     }
 

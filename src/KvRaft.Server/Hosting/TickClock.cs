@@ -25,9 +25,13 @@ internal sealed class TickClock
     /// <summary>The ticks that ended since the previous call (0 if none), each counted once.</summary>
     public int TakeElapsedTicks()
     {
-        long now = _time.GetTimestamp();
-        if (now < _nextTick) return 0;
-        long elapsed = (now - _nextTick) / _tickTimestamps + 1;
+        var now = _time.GetTimestamp();
+        if (now < _nextTick)
+        {
+            return 0;
+        }
+
+        var elapsed = (now - _nextTick) / _tickTimestamps + 1;
         _nextTick += elapsed * _tickTimestamps;
         return (int)Math.Min(elapsed, int.MaxValue);
     }

@@ -20,11 +20,18 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
     /// <summary>A peer's announced client address, kept for NotLeader hints when it is a plain "host:port".</summary>
     public void OnPeerClientAddress(int nodeId, string clientAddress)
     {
-        if (clientAddress.Length > ClientAddressCharsMax || clientAddress.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))) return;
+        if (clientAddress.Length > ClientAddressCharsMax || clientAddress.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            return;
+        }
+
         try
         {
-            (string host, int port) = ServerOptions.ParseEndpoint(clientAddress);
-            if (host.Length > 0 && port > 0) cluster.Learn(nodeId, clientAddress);
+            (var host, var port) = ServerOptions.ParseEndpoint(clientAddress);
+            if (host.Length > 0 && port > 0)
+            {
+                cluster.Learn(nodeId, clientAddress);
+            }
         }
         catch (FormatException)
         {
@@ -34,7 +41,11 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
 
     public void OnPeerMessage(PeerSender sender, in PeerMessage message)
     {
-        if (message.Type == PeerMessageType.HeartbeatResponse) metrics?.HeartbeatAnswered(sender.NodeId);
+        if (message.Type == PeerMessageType.HeartbeatResponse)
+        {
+            metrics?.HeartbeatAnswered(sender.NodeId);
+        }
+
         host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId, PeerMessage = message });
     }
 
@@ -68,13 +79,17 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
 {
     public void Send(in PeerMessage message)
     {
-        if (message.Type == PeerMessageType.Heartbeat) metrics?.HeartbeatSent(message.To);
+        if (message.Type == PeerMessageType.Heartbeat)
+        {
+            metrics?.HeartbeatSent(message.To);
+        }
+
         transport.Send(message.To, message);
     }
 
     public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot)
     {
-        PeerMessage metadata = message;
+        var metadata = message;
         _ = Task.Run(() => StreamSnapshot(metadata, snapshot));
     }
 
@@ -88,23 +103,30 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
     public void OnMembersChanged(ConfigState config)
     {
         logger.LogInformation("Configuration in effect: {Config}", config);
-        foreach (int member in config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners))
+        foreach (var member in config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners))
         {
-            if (!transport.KnowsPeer(member)) logger.LogWarning("Member {Member} has no known address: this node cannot dial it", member);
+            if (!transport.KnowsPeer(member))
+            {
+                logger.LogWarning("Member {Member} has no known address: this node cannot dial it", member);
+            }
         }
     }
 
     private void StreamSnapshot(PeerMessage metadata, ISnapshotSource snapshot)
     {
-        int to = metadata.To;
-        bool delivered = false;
+        var to = metadata.To;
+        var delivered = false;
         try
         {
-            using SnapshotReader reader = snapshot.OpenSnapshotReader();
+            using var reader = snapshot.OpenSnapshotReader();
             uint chunkIndex = 0;
-            while (reader.TryReadNext(out Storage.SnapshotChunk chunk))
+            while (reader.TryReadNext(out var chunk))
             {
-                if (!transport.IsConnected(to)) throw new IOException($"node {to} disconnected during the snapshot");
+                if (!transport.IsConnected(to))
+                {
+                    throw new IOException($"node {to} disconnected during the snapshot");
+                }
+
                 transport.SendSnapshotChunk(to, new WireSnapshotChunk
                 {
                     SnapshotIndex = snapshot.Info.Index,
@@ -140,24 +162,44 @@ internal sealed class ConnectionClientOutbox(ConcurrentDictionary<long, ClientCo
 
     public void Reply(long connectionId, in ClientResponse response, long received)
     {
-        if (metrics is not null && received != 0) _answered.Add((response.Op, response.Status, received));
+        if (metrics is not null && received != 0)
+        {
+            _answered.Add((response.Op, response.Status, received));
+        }
+
         Reply(connectionId, response);
     }
 
     public void Reply(long connectionId, in ClientResponse response)
     {
-        if (!connections.TryGetValue(connectionId, out ClientConnection? connection) || !connection.IsOpen) return;
+        if (!connections.TryGetValue(connectionId, out var connection) || !connection.IsOpen)
+        {
+            return;
+        }
+
         connection.Reply(response);
         _dirty.Add(connection);
     }
 
     public void Flush()
     {
-        foreach (ClientConnection connection in _dirty) connection.Flush();
+        foreach (var connection in _dirty)
+        {
+            connection.Flush();
+        }
+
         _dirty.Clear();
-        if (_answered.Count == 0) return;
-        long flushed = Stopwatch.GetTimestamp();
-        foreach (var (op, status, received) in _answered) metrics!.ClientReplied(op, status, received, flushed);
+        if (_answered.Count == 0)
+        {
+            return;
+        }
+
+        var flushed = Stopwatch.GetTimestamp();
+        foreach (var (op, status, received) in _answered)
+        {
+            metrics!.ClientReplied(op, status, received, flushed);
+        }
+
         _answered.Clear();
     }
 

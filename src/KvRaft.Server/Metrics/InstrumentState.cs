@@ -35,10 +35,19 @@ internal sealed class InstrumentState
 
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        MetricSeries series = Find(tags);
-        if (_bounds is not null) series.Observe(value);
-        else if (_instrument.IsObservable) series.Set(value);
-        else series.Add(value);
+        var series = Find(tags);
+        if (_bounds is not null)
+        {
+            series.Observe(value);
+        }
+        else if (_instrument.IsObservable)
+        {
+            series.Set(value);
+        }
+        else
+        {
+            series.Add(value);
+        }
     }
 
     /// <summary>Appends the instrument's HELP, TYPE and samples in the Prometheus text format (version 0.0.4).</summary>
@@ -46,22 +55,35 @@ internal sealed class InstrumentState
     {
         text.Append("# HELP ").Append(_instrument.Name).Append(' ').Append(_instrument.Description).Append('\n');
         text.Append("# TYPE ").Append(_instrument.Name).Append(' ').Append(_type).Append('\n');
-        foreach (MetricSeries series in Volatile.Read(ref _series)) series.WriteTo(text, _instrument.Name);
+        foreach (var series in Volatile.Read(ref _series))
+        {
+            series.WriteTo(text, _instrument.Name);
+        }
     }
 
     private MetricSeries Find(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        foreach (MetricSeries series in Volatile.Read(ref _series))
+        foreach (var series in Volatile.Read(ref _series))
         {
-            if (series.Matches(tags)) return series;
+            if (series.Matches(tags))
+            {
+                return series;
+            }
         }
         lock (_adding)
         {
-            foreach (MetricSeries series in _series)
+            foreach (var series in _series)
             {
-                if (series.Matches(tags)) return series;
+                if (series.Matches(tags))
+                {
+                    return series;
+                }
             }
-            if (_series.Length >= SeriesMax) return _series[^1]; // never reached with our own labels; bounded all the same
+            if (_series.Length >= SeriesMax)
+            {
+                return _series[^1]; // never reached with our own labels; bounded all the same
+            }
+
             var added = new MetricSeries(tags.ToArray(), _bounds);
             Volatile.Write(ref _series, [.. _series, added]);
             return added;

@@ -28,10 +28,17 @@ internal sealed class MetricSeries
     /// <summary>True when this series has exactly these labels.</summary>
     public bool Matches(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        if (tags.Length != Tags.Length) return false;
-        for (int i = 0; i < tags.Length; i++)
+        if (tags.Length != Tags.Length)
         {
-            if (!string.Equals(tags[i].Key, Tags[i].Key, StringComparison.Ordinal) || !Equals(tags[i].Value, Tags[i].Value)) return false;
+            return false;
+        }
+
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (!string.Equals(tags[i].Key, Tags[i].Key, StringComparison.Ordinal) || !Equals(tags[i].Value, Tags[i].Value))
+            {
+                return false;
+            }
         }
         return true;
     }
@@ -42,8 +49,12 @@ internal sealed class MetricSeries
 
     public void Observe(double value)
     {
-        int bucket = Array.BinarySearch(_bounds!, value);
-        if (bucket < 0) bucket = ~bucket; // the first bound at or above the value (le semantics); past the last: +Inf
+        var bucket = Array.BinarySearch(_bounds!, value);
+        if (bucket < 0)
+        {
+            bucket = ~bucket; // the first bound at or above the value (le semantics); past the last: +Inf
+        }
+
         Interlocked.Increment(ref _buckets![bucket]);
         AtomicAdd(ref _value, value);
         Interlocked.Increment(ref _count);
@@ -58,10 +69,10 @@ internal sealed class MetricSeries
             return;
         }
         long cumulative = 0;
-        for (int i = 0; i < _buckets.Length; i++)
+        for (var i = 0; i < _buckets.Length; i++)
         {
             cumulative += Interlocked.Read(ref _buckets[i]);
-            string bound = i < _bounds!.Length ? Format(_bounds[i]) : "+Inf";
+            var bound = i < _bounds!.Length ? Format(_bounds[i]) : "+Inf";
             WriteSample(text, name, "_bucket", bound, cumulative);
         }
         WriteSample(text, name, "_sum", null, Volatile.Read(ref _value));
@@ -74,14 +85,22 @@ internal sealed class MetricSeries
         if (Tags.Length > 0 || bound is not null)
         {
             text.Append('{');
-            for (int i = 0; i < Tags.Length; i++)
+            for (var i = 0; i < Tags.Length; i++)
             {
-                if (i > 0) text.Append(',');
+                if (i > 0)
+                {
+                    text.Append(',');
+                }
+
                 AppendLabel(text, Tags[i].Key, Convert.ToString(Tags[i].Value, CultureInfo.InvariantCulture) ?? "");
             }
             if (bound is not null)
             {
-                if (Tags.Length > 0) text.Append(',');
+                if (Tags.Length > 0)
+                {
+                    text.Append(',');
+                }
+
                 AppendLabel(text, "le", bound);
             }
             text.Append('}');
@@ -92,7 +111,7 @@ internal sealed class MetricSeries
     private static void AppendLabel(StringBuilder text, string key, string value)
     {
         text.Append(key).Append("=\"");
-        foreach (char c in value)
+        foreach (var c in value)
         {
             _ = c switch
             {
@@ -110,11 +129,15 @@ internal sealed class MetricSeries
 
     private static void AtomicAdd(ref double target, double value)
     {
-        double seen = Volatile.Read(ref target);
+        var seen = Volatile.Read(ref target);
         while (true)
         {
-            double found = Interlocked.CompareExchange(ref target, seen + value, seen);
-            if (found.Equals(seen)) return;
+            var found = Interlocked.CompareExchange(ref target, seen + value, seen);
+            if (found.Equals(seen))
+            {
+                return;
+            }
+
             seen = found;
         }
     }

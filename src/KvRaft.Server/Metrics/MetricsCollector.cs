@@ -19,9 +19,17 @@ internal sealed class MetricsCollector : IDisposable
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (!ReferenceEquals(instrument.Meter, meter)) return;
+                if (!ReferenceEquals(instrument.Meter, meter))
+                {
+                    return;
+                }
+
                 var state = new InstrumentState(instrument);
-                lock (_instruments) _instruments.Add(state);
+                lock (_instruments)
+                {
+                    _instruments.Add(state);
+                }
+
                 listener.EnableMeasurementEvents(instrument, state);
             },
         };
@@ -38,7 +46,10 @@ internal sealed class MetricsCollector : IDisposable
         lock (_instruments) // one scrape at a time: observable callbacks then see consistent sequencing
         {
             _listener.RecordObservableInstruments();
-            foreach (InstrumentState instrument in _instruments) instrument.WriteTo(text);
+            foreach (var instrument in _instruments)
+            {
+                instrument.WriteTo(text);
+            }
         }
         return text.ToString();
     }

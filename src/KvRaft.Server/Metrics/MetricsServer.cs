@@ -25,9 +25,17 @@ internal sealed class MetricsServer : IAsyncDisposable
 
     public MetricsServer(string listen, Func<string> scrape, Func<ProbeResult> health, Func<ProbeResult> ready, ILogger logger)
     {
-        (string host, int port) = Hosting.ServerOptions.ParseEndpoint(listen);
-        if (port == 0) throw new FormatException($"--metrics-listen {listen}: a port is required (the HTTP listener cannot pick one)");
-        if (host is "0.0.0.0" or "::" or "[::]" or "") host = "+"; // every interface, as the other ports' wildcard
+        (var host, var port) = Hosting.ServerOptions.ParseEndpoint(listen);
+        if (port == 0)
+        {
+            throw new FormatException($"--metrics-listen {listen}: a port is required (the HTTP listener cannot pick one)");
+        }
+
+        if (host is "0.0.0.0" or "::" or "[::]" or "")
+        {
+            host = "+"; // every interface, as the other ports' wildcard
+        }
+
         _listener.Prefixes.Add($"http://{host}:{port}/");
         _scrape = scrape;
         _health = health;
@@ -70,9 +78,9 @@ internal sealed class MetricsServer : IAsyncDisposable
 
     private async Task AnswerAsync(HttpListenerContext context, CancellationToken cancellation)
     {
-        HttpListenerResponse response = context.Response;
-        string path = context.Request.Url?.AbsolutePath ?? "/";
-        (int status, string contentType, string body) = context.Request.HttpMethod is not ("GET" or "HEAD")
+        var response = context.Response;
+        var path = context.Request.Url?.AbsolutePath ?? "/";
+        (var status, var contentType, var body) = context.Request.HttpMethod is not ("GET" or "HEAD")
             ? (405, "text/plain", "GET only\n")
             : path switch
             {
@@ -81,11 +89,15 @@ internal sealed class MetricsServer : IAsyncDisposable
                 "/ready" => Probe(_ready()),
                 _ => (404, "text/plain", "not found: /metrics, /health, /ready\n"),
             };
-        byte[] bytes = Encoding.UTF8.GetBytes(body);
+        var bytes = Encoding.UTF8.GetBytes(body);
         response.StatusCode = status;
         response.ContentType = contentType;
         response.ContentLength64 = bytes.Length;
-        if (context.Request.HttpMethod == "GET") await response.OutputStream.WriteAsync(bytes, cancellation).ConfigureAwait(false);
+        if (context.Request.HttpMethod == "GET")
+        {
+            await response.OutputStream.WriteAsync(bytes, cancellation).ConfigureAwait(false);
+        }
+
         response.Close();
     }
 

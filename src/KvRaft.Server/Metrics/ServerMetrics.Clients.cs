@@ -26,22 +26,28 @@ internal sealed partial class ServerMetrics
     /// <summary><paramref name="peer"/> answered a heartbeat: its round trip, if a heartbeat is unanswered.</summary>
     public void HeartbeatAnswered(int peer)
     {
-        HeartbeatClock clock = Clock(peer);
-        long sent = Interlocked.Exchange(ref clock.SentAt, 0);
-        if (sent != 0) _peerRoundTrip.Record(Seconds(Stopwatch.GetTimestamp() - sent), clock.Tag);
+        var clock = Clock(peer);
+        var sent = Interlocked.Exchange(ref clock.SentAt, 0);
+        if (sent != 0)
+        {
+            _peerRoundTrip.Record(Seconds(Stopwatch.GetTimestamp() - sent), clock.Tag);
+        }
     }
 
     private HeartbeatClock Clock(int peer) =>
-        _heartbeats.TryGetValue(peer, out HeartbeatClock? clock) ? clock : _heartbeats.GetOrAdd(peer, static id => new HeartbeatClock(id));
+        _heartbeats.TryGetValue(peer, out var clock) ? clock : _heartbeats.GetOrAdd(peer, static id => new HeartbeatClock(id));
 
     private static KeyValuePair<string, object?>[] Labels<TEnum>(string key) where TEnum : struct, Enum =>
         Enumerable.Range(0, 256).Select(value => new KeyValuePair<string, object?>(key, LabelOf<TEnum>((byte)value))).ToArray();
 
     private static string LabelOf<TEnum>(byte value) where TEnum : struct, Enum
     {
-        foreach (TEnum known in Enum.GetValues<TEnum>())
+        foreach (var known in Enum.GetValues<TEnum>())
         {
-            if (Convert.ToByte(known, CultureInfo.InvariantCulture) == value) return SnakeCase(known.ToString());
+            if (Convert.ToByte(known, CultureInfo.InvariantCulture) == value)
+            {
+                return SnakeCase(known.ToString());
+            }
         }
         return value.ToString(CultureInfo.InvariantCulture);
     }

@@ -25,7 +25,7 @@ internal sealed partial class ServerMetrics
     /// <summary>Creates the observable instruments over <paramref name="sources"/> (called once, at start).</summary>
     public void Observe(MetricSources sources)
     {
-        double started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
         _meter.CreateObservableGauge("kvraft_start_time_seconds", () => started, "s", "When this node started (Unix time): a scraper that sees it change knows the counters started again");
         ObserveNode(sources.Node, sources.Statistics);
         ObserveQueues(sources.Queues);
@@ -61,7 +61,7 @@ internal sealed partial class ServerMetrics
     {
         _meter.CreateObservableGauge("kvraft_event_queue_depth", () =>
         {
-            EventQueueDepths depths = queues();
+            var depths = queues();
             return new[] { Measurement(depths.Control, "queue", "control"), Measurement(depths.Peer, "queue", "peer"), Measurement(depths.Client, "queue", "client") };
         }, null, "Events waiting for the event loop, per queue");
         ObservedCounter("kvraft_peer_events_dropped_total", "Peer messages dropped because the event loop's peer queue was full", () => queues().PeerDropped);

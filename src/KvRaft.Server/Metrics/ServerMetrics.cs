@@ -81,7 +81,10 @@ internal sealed partial class ServerMetrics : INodeProfile, IDisposable
     // One record per request: a histogram has no weighted record. Allocates nothing (the tag is a stored pair).
     private static void RecordTimes(Histogram<double> histogram, double seconds, KeyValuePair<string, object?> tag, int requests)
     {
-        for (int i = 0; i < requests; i++) histogram.Record(seconds, tag);
+        for (var i = 0; i < requests; i++)
+        {
+            histogram.Record(seconds, tag);
+        }
     }
 
     private static Func<string, KeyValuePair<string, object?>> Tag(string key) => value => new(key, value);

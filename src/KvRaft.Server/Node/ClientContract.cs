@@ -34,8 +34,16 @@ public static class ClientContract
             case ClientOp.Get:
                 return request.Key.IsEmpty ? EmptyKeyMessage : null;
             case ClientOp.Put or ClientOp.Append or ClientOp.Delete or ClientOp.CompareAndSet:
-                if (request.ClientId == 0) return NoSessionMessage;
-                if (request.Sequence is 0 or > long.MaxValue) return SequenceRangeMessage;
+                if (request.ClientId == 0)
+                {
+                    return NoSessionMessage;
+                }
+
+                if (request.Sequence is 0 or > long.MaxValue)
+                {
+                    return SequenceRangeMessage;
+                }
+
                 return request.Key.IsEmpty ? EmptyKeyMessage : null;
             case ClientOp.TransferLeader:
                 return request.TargetNodeId < 0 ? TransferTargetMessage : null;

@@ -14,10 +14,10 @@ public static class ClusterMembership
     public static byte[] Encode(ConfigState config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        bool extended = config.IsJoint || config.Learners.Length > 0 || config.AutoLeave;
-        int size = IdsBytes(config.Voters) + (extended ? IdsBytes(config.VotersOutgoing) + IdsBytes(config.Learners) + 1 : 0);
+        var extended = config.IsJoint || config.Learners.Length > 0 || config.AutoLeave;
+        var size = IdsBytes(config.Voters) + (extended ? IdsBytes(config.VotersOutgoing) + IdsBytes(config.Learners) + 1 : 0);
         var bytes = new byte[size];
-        int at = WriteIds(bytes, 0, config.Voters);
+        var at = WriteIds(bytes, 0, config.Voters);
         if (extended)
         {
             at = WriteIds(bytes, at, config.VotersOutgoing);
@@ -32,14 +32,18 @@ public static class ClusterMembership
     private static int WriteIds(byte[] bytes, int at, int[] ids)
     {
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(at), (ushort)ids.Length);
-        for (int i = 0; i < ids.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 2 + (4 * i)), ids[i]);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 2 + (4 * i)), ids[i]);
+        }
+
         return at + IdsBytes(ids);
     }
 
     /// <summary>Decodes bytes already checked with <see cref="TryDecode"/>; null when they are empty (no configuration stored yet).</summary>
     public static ConfigState? Decode(ReadOnlySpan<byte> bytes)
     {
-        Invariant.True(TryDecode(bytes, out ConfigState? config), bytes.Length);
+        Invariant.True(TryDecode(bytes, out var config), bytes.Length);
         return config;
     }
 
@@ -50,18 +54,38 @@ public static class ClusterMembership
     public static bool TryDecode(ReadOnlySpan<byte> bytes, out ConfigState? config)
     {
         config = null;
-        if (bytes.IsEmpty) return true;
-        if (!TryReadIds(bytes, out int[] voters, out int at)) return false;
+        if (bytes.IsEmpty)
+        {
+            return true;
+        }
+
+        if (!TryReadIds(bytes, out var voters, out var at))
+        {
+            return false;
+        }
+
         if (at == bytes.Length)
         {
             config = new ConfigState(voters).Normalized();
             return config.IsWellFormed();
         }
-        if (!TryReadIds(bytes[at..], out int[] outgoing, out int read)) return false;
+        if (!TryReadIds(bytes[at..], out var outgoing, out var read))
+        {
+            return false;
+        }
+
         at += read;
-        if (!TryReadIds(bytes[at..], out int[] learners, out read)) return false;
+        if (!TryReadIds(bytes[at..], out var learners, out read))
+        {
+            return false;
+        }
+
         at += read;
-        if (bytes.Length != at + 1 || bytes[at] > 1) return false;
+        if (bytes.Length != at + 1 || bytes[at] > 1)
+        {
+            return false;
+        }
+
         config = new ConfigState(voters) { VotersOutgoing = outgoing, Learners = learners, AutoLeave = bytes[at] == 1 }.Normalized();
         return config.IsWellFormed();
     }
@@ -70,11 +94,23 @@ public static class ClusterMembership
     {
         ids = [];
         read = 0;
-        if (bytes.Length < 2) return false;
+        if (bytes.Length < 2)
+        {
+            return false;
+        }
+
         int count = BinaryPrimitives.ReadUInt16LittleEndian(bytes);
-        if (count > ConfigState.MembersMax || bytes.Length < 2 + (4 * count)) return false;
+        if (count > ConfigState.MembersMax || bytes.Length < 2 + (4 * count))
+        {
+            return false;
+        }
+
         ids = new int[count];
-        for (int i = 0; i < count; i++) ids[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(2 + (4 * i))..]);
+        for (var i = 0; i < count; i++)
+        {
+            ids[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(2 + (4 * i))..]);
+        }
+
         read = 2 + (4 * count);
         return true;
     }

@@ -17,25 +17,37 @@ public sealed partial class KvNode
     /// <summary>Applies committed entries as one batch (one state machine pass) and answers their writers.</summary>
     private void ApplyCommitted(IReadOnlyList<Entry> entries)
     {
-        if (entries.Count == 0) return;
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
         _applies.Clear();
         _commandsPerEntry.Clear();
         _results.Clear();
-        for (int i = 0; i < entries.Count; i++) _commandsPerEntry.Add(AddApplies(entries[i]));
-        long committed = _profile.Timestamp();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            _commandsPerEntry.Add(AddApplies(entries[i]));
+        }
+
+        var committed = _profile.Timestamp();
         _machine.ApplyBatch(CollectionsMarshal.AsSpan(_applies), _results);
-        long applied = _profile.Timestamp();
+        var applied = _profile.Timestamp();
         _profile.Applied(applied - committed, _applies.Count);
         Invariant.True(_results.Count == _applies.Count, (_results.Count, _applies.Count));
-        int next = 0;
-        for (int i = 0; i < entries.Count; i++) // index loops: a foreach over an IReadOnlyList would box an enumerator
+        var next = 0;
+        for (var i = 0; i < entries.Count; i++) // index loops: a foreach over an IReadOnlyList would box an enumerator
         {
-            int commands = _commandsPerEntry[i];
-            if (TryTakeProposal(entries[i].Index, entries[i].Term, out Proposal proposal))
+            var commands = _commandsPerEntry[i];
+            if (TryTakeProposal(entries[i].Index, entries[i].Term, out var proposal))
             {
                 Invariant.True(proposal.Count == commands, (proposal.Count, commands));
-                ReadOnlySpan<Writer> writers = proposal.Span;
-                for (int k = 0; k < commands; k++) ReplyResult(writers[k], _applies[next + k], _results[next + k]);
+                var writers = proposal.Span;
+                for (var k = 0; k < commands; k++)
+                {
+                    ReplyResult(writers[k], _applies[next + k], _results[next + k]);
+                }
+
                 Statistics.ProposalCommitted();
                 MarkWritesApplied(entries[i].Index, writers, committed, applied);
                 ReleaseApplied(proposal);
@@ -56,10 +68,10 @@ public sealed partial class KvNode
             _applies.Add(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));
             return 1;
         }
-        ParseResult parsed = KvCommandBatchCodec.Parse(entry.Data, out KvCommandBatch batch);
+        var parsed = KvCommandBatchCodec.Parse(entry.Data, out var batch);
         Invariant.True(parsed.Error == ProtocolError.None, parsed.Message); // it passed the same codec when proposed
-        int position = 0;
-        foreach (ProtocolKvCommand command in batch)
+        var position = 0;
+        foreach (var command in batch)
         {
             _applies.Add(new KvApply(entry.Index, entry.Term, CommandMapper.ToStorage(command, entry.Index, position)));
             position++;

@@ -60,7 +60,7 @@ public sealed partial class KvNode
         {
             // A node that is no member hears from no leader: its hint would be stale for good (two removed nodes once
             // sent a client back and forth between them). It names none, and the client tries another node.
-            int leader = _raft.Config.IsMember(Id) ? _raft.Leader : 0;
+            var leader = _raft.Config.IsMember(Id) ? _raft.Leader : 0;
             response = response with
             {
                 LeaderKnown = leader != 0,
@@ -73,7 +73,7 @@ public sealed partial class KvNode
 
     private NodeStatus NodeStatus()
     {
-        RaftStatus status = _raft.Status;
+        var status = _raft.Status;
         return new NodeStatus
         {
             NodeId = status.Id,
@@ -92,7 +92,7 @@ public sealed partial class KvNode
     /// <summary>Answers every request older than the request timeout with a retryable error.</summary>
     private void ExpireRequests()
     {
-        long oldest = _tick - _limits.RequestTimeoutTicks;
+        var oldest = _tick - _limits.RequestTimeoutTicks;
         ExpireProposals(oldest);
         ExpireReads(oldest);
     }

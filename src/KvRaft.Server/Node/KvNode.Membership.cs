@@ -24,7 +24,7 @@ public sealed partial class KvNode
     /// </summary>
     public ConfigChangeStatus ProposeConfigChange(ReadOnlySpan<ConfigChange> changes, ConfigTransition transition, out long index)
     {
-        ConfigChangeStatus status = _raft.ProposeConfigChange(changes, transition, out index);
+        var status = _raft.ProposeConfigChange(changes, transition, out index);
         AfterInput();
         return status;
     }
@@ -40,7 +40,11 @@ public sealed partial class KvNode
     /// </summary>
     private KvCommand ConfigureCommand(in Entry entry)
     {
-        if (!RaftNode.TryApplyConfigEntry(_appliedConfig, entry.Data.Span, out ConfigState next)) return new KvCommand(KvOp.Noop, default);
+        if (!RaftNode.TryApplyConfigEntry(_appliedConfig, entry.Data.Span, out var next))
+        {
+            return new KvCommand(KvOp.Noop, default);
+        }
+
         _appliedConfig = next;
         return new KvCommand(KvOp.Configure, default, ClusterMembership.Encode(next));
     }
@@ -53,7 +57,11 @@ public sealed partial class KvNode
             Invariant.True(_raft.Config.Equals(_appliedConfig), _appliedConfig); // rare: only after a change
             _appliedConfig = _raft.Config; // the same object from now on: the check above costs one comparison a Ready
         }
-        if (changed is null) return;
+        if (changed is null)
+        {
+            return;
+        }
+
         _peers.OnMembersChanged(changed);
     }
 }

@@ -26,40 +26,69 @@ public sealed partial class KvNode
 
     private void MarkWritesPersisted(long lastIndex)
     {
-        if (_writeMarks.NextUnpersisted <= lastIndex) _writeMarks.Persisted(lastIndex, _profile.Timestamp());
+        if (_writeMarks.NextUnpersisted <= lastIndex)
+        {
+            _writeMarks.Persisted(lastIndex, _profile.Timestamp());
+        }
     }
 
     private void MarkWritesAcknowledged()
     {
-        if (_writeMarks.NextUnacknowledged <= _raft.Committed) _writeMarks.Acknowledged(_raft.Committed, _profile.Timestamp());
+        if (_writeMarks.NextUnacknowledged <= _raft.Committed)
+        {
+            _writeMarks.Acknowledged(_raft.Committed, _profile.Timestamp());
+        }
     }
 
     /// <summary>The writers of the proposal at <paramref name="index"/> were answered: their queue stage is known now, the rest at the flush.</summary>
     private void MarkWritesApplied(long index, ReadOnlySpan<Writer> writers, long committed, long applied)
     {
-        if (!_writeMarks.TryTake(index, out WriteMarks marks)) return;
-        foreach (Writer writer in writers) _profile.WriteStage(WriteStage.Queue, Math.Max(0, marks.Proposed - writer.Received), 1);
+        if (!_writeMarks.TryTake(index, out var marks))
+        {
+            return;
+        }
+
+        foreach (var writer in writers)
+        {
+            _profile.WriteStage(WriteStage.Queue, Math.Max(0, marks.Proposed - writer.Received), 1);
+        }
+
         _appliedWrites.Add(new AppliedWrites(marks, committed, applied, writers.Length));
     }
 
     /// <summary>The read indexes of these reads became known (this Ready reports them): their read_index stage ends now.</summary>
     private void MarkReadsConfirmed(IReadOnlyList<ReadState> confirmed)
     {
-        if (confirmed.Count == 0) return;
-        long now = _profile.Timestamp();
-        for (int i = 0; i < confirmed.Count; i++) // no foreach: it would box an enumerator
+        if (confirmed.Count == 0)
         {
-            ref ReadBatch batch = ref CollectionsMarshal.GetValueRefOrNullRef(_readBatches, confirmed[i].Context);
-            if (!Unsafe.IsNullRef(ref batch)) batch = batch with { Confirmed = now };
+            return;
+        }
+
+        var now = _profile.Timestamp();
+        for (var i = 0; i < confirmed.Count; i++) // no foreach: it would box an enumerator
+        {
+            ref var batch = ref CollectionsMarshal.GetValueRefOrNullRef(_readBatches, confirmed[i].Context);
+            if (!Unsafe.IsNullRef(ref batch))
+            {
+                batch = batch with { Confirmed = now };
+            }
         }
     }
 
     private void MarkReadReleased(in ReadBatch batch)
     {
-        if (_readsReleased == 0) _readsReleased = _profile.Timestamp();
-        foreach (Reader reader in batch.Span) _profile.ReadStage(ReadStage.Queue, Math.Max(0, batch.Requested - reader.Received), 1);
-        long confirmed = Math.Max(batch.Requested, batch.Confirmed);
-        long released = Math.Max(confirmed, _readsReleased);
+        if (_readsReleased == 0)
+        {
+            _readsReleased = _profile.Timestamp();
+        }
+
+        foreach (var reader in batch.Span)
+        {
+            _profile.ReadStage(ReadStage.Queue, Math.Max(0, batch.Requested - reader.Received), 1);
+        }
+
+        var confirmed = Math.Max(batch.Requested, batch.Confirmed);
+        var released = Math.Max(confirmed, _readsReleased);
         _profile.ReadStage(ReadStage.ReadIndex, confirmed - batch.Requested, batch.Count);
         _profile.ReadStage(ReadStage.ApplyWait, released - confirmed, batch.Count);
         _releasedReads.Add(new ReleasedReads(released, batch.Count));
@@ -69,17 +98,29 @@ public sealed partial class KvNode
     private void MarkReplied()
     {
         _readsReleased = 0;
-        if (_appliedWrites.Count == 0 && _releasedReads.Count == 0) return;
-        long replied = _profile.Timestamp();
-        foreach (AppliedWrites batch in _appliedWrites) RecordWriteStages(batch, replied);
-        foreach (ReleasedReads batch in _releasedReads) _profile.ReadStage(ReadStage.Reply, Math.Max(0, replied - batch.Released), batch.Requests);
+        if (_appliedWrites.Count == 0 && _releasedReads.Count == 0)
+        {
+            return;
+        }
+
+        var replied = _profile.Timestamp();
+        foreach (var batch in _appliedWrites)
+        {
+            RecordWriteStages(batch, replied);
+        }
+
+        foreach (var batch in _releasedReads)
+        {
+            _profile.ReadStage(ReadStage.Reply, Math.Max(0, replied - batch.Released), batch.Requests);
+        }
+
         _appliedWrites.Clear();
         _releasedReads.Clear();
     }
 
     private void RecordWriteStages(in AppliedWrites batch, long replied)
     {
-        long stageStart = batch.Marks.Proposed;
+        var stageStart = batch.Marks.Proposed;
         stageStart = RecordWriteStage(WriteStage.Persist, stageStart, batch.Marks.Persisted, batch.Requests);
         stageStart = RecordWriteStage(WriteStage.Replicate, stageStart, batch.Marks.Acknowledged, batch.Requests);
         stageStart = RecordWriteStage(WriteStage.Commit, stageStart, batch.Committed, batch.Requests);
@@ -90,7 +131,7 @@ public sealed partial class KvNode
     /// <summary>Records the stage from <paramref name="start"/> to its mark (or nothing, if the mark came first); returns its end.</summary>
     private long RecordWriteStage(WriteStage stage, long start, long mark, int requests)
     {
-        long end = Math.Max(start, mark);
+        var end = Math.Max(start, mark);
         _profile.WriteStage(stage, end - start, requests);
         return end;
     }

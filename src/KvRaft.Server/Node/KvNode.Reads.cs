@@ -37,35 +37,47 @@ public sealed partial class KvNode
     /// <summary>All reads of one turn share one read index (and so one heartbeat round).</summary>
     private void StartTurnReads()
     {
-        if (_turnReaders.Count == 0) return;
-        int count = _turnReaders.Count;
-        Reader[] readers = ArrayPool<Reader>.Shared.Rent(count);
+        if (_turnReaders.Count == 0)
+        {
+            return;
+        }
+
+        var count = _turnReaders.Count;
+        var readers = ArrayPool<Reader>.Shared.Rent(count);
         _turnReaders.CopyTo(readers);
         _turnReaders.Clear();
         var batch = new ReadBatch(_tick, readers, count, _profile.Timestamp());
-        long context = _nextReadContext++;
-        ReadIndexStatus status = _raft.ReadIndex(context);
+        var context = _nextReadContext++;
+        var status = _raft.ReadIndex(context);
         if (status == ReadIndexStatus.Accepted)
         {
             _readBatches[context] = batch;
             _pendingReads += count;
             return;
         }
-        ClientStatus error = status == ReadIndexStatus.NoLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
-        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, error, status.ToString(), reader.Received);
+        var error = status == ReadIndexStatus.NoLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
+        foreach (var reader in batch.Span)
+        {
+            ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, error, status.ToString(), reader.Received);
+        }
+
         Release(batch);
     }
 
     /// <summary>The read index of <paramref name="read"/> is applied: serve its batch from the state machine.</summary>
     private void ServeRead(ReadState read)
     {
-        if (!_readBatches.Remove(read.Context, out ReadBatch batch)) return; // answered already (timed out)
+        if (!_readBatches.Remove(read.Context, out var batch))
+        {
+            return; // answered already (timed out)
+        }
+
         _pendingReads -= batch.Count;
         MarkReadReleased(batch);
-        foreach (Reader reader in batch.Span)
+        foreach (var reader in batch.Span)
         {
             _readValue.ResetWrittenCount();
-            bool found = _machine.TryGet(reader.Key.Span, _readValue);
+            var found = _machine.TryGet(reader.Key.Span, _readValue);
             _clients.Reply(reader.ConnectionId, new ClientResponse
             {
                 RequestId = reader.RequestId,
@@ -83,20 +95,38 @@ public sealed partial class KvNode
 
     private void DropRead(long context, string reason)
     {
-        if (!_readBatches.Remove(context, out ReadBatch batch)) return;
+        if (!_readBatches.Remove(context, out var batch))
+        {
+            return;
+        }
+
         _pendingReads -= batch.Count;
-        foreach (Reader reader in batch.Span) ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, ClientStatus.Retryable, reason, reader.Received);
+        foreach (var reader in batch.Span)
+        {
+            ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, ClientStatus.Retryable, reason, reader.Received);
+        }
+
         Release(batch);
     }
 
     private void ExpireReads(long oldestTick)
     {
-        if (_readBatches.Count == 0) return;
+        if (_readBatches.Count == 0)
+        {
+            return;
+        }
+
         _expired.Clear();
         foreach (var (context, batch) in _readBatches)
         {
-            if (batch.Tick < oldestTick) _expired.Add(context);
+            if (batch.Tick < oldestTick)
+            {
+                _expired.Add(context);
+            }
         }
-        foreach (long context in _expired) DropRead(context, "timed out waiting for the read index");
+        foreach (var context in _expired)
+        {
+            DropRead(context, "timed out waiting for the read index");
+        }
     }
 }

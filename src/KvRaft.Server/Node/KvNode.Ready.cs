@@ -35,31 +35,43 @@ public sealed partial class KvNode
     public bool TryAcceptReady(out bool mustCommit)
     {
         mustCommit = false;
-        if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady) return false;
-        Ready ready = _raft.GetReady();
+        if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady)
+        {
+            return false;
+        }
+
+        var ready = _raft.GetReady();
         MarkReadsConfirmed(ready.ConfirmedReads);
         // Index loops here and below: a foreach over the Ready's IReadOnlyList properties would box an enumerator.
-        for (int i = 0; i < ready.Messages.Count; i++) SendPeer(ready.Messages[i]);
+        for (var i = 0; i < ready.Messages.Count; i++)
+        {
+            SendPeer(ready.Messages[i]);
+        }
+
         _peers.Flush();
         if (ready.Snapshot is { } snapshot)
         {
             InstallIncomingSnapshot(snapshot);
             _appliedConfig = snapshot.Config;
         }
-        ConfigState? configChanged = ready.Config; // read now: AcceptReady recycles the Ready
+        var configChanged = ready.Config; // read now: AcceptReady recycles the Ready
         mustCommit = AppendToLog(ready) || ready.Snapshot is not null;
-        long lastAppended = ready.Entries.Count > 0 ? ready.Entries[^1].Index : 0; // read now: AcceptReady recycles the Ready
+        var lastAppended = ready.Entries.Count > 0 ? ready.Entries[^1].Index : 0; // read now: AcceptReady recycles the Ready
         // The core hands out only committed entries durable here: apply and answer them now.
         ApplyCommitted(ready.CommittedEntries);
-        for (int i = 0; i < ready.ReadStates.Count; i++) ServeRead(ready.ReadStates[i]);
-        for (int i = 0; i < ready.DroppedReads.Count; i++)
+        for (var i = 0; i < ready.ReadStates.Count; i++)
+        {
+            ServeRead(ready.ReadStates[i]);
+        }
+
+        for (var i = 0; i < ready.DroppedReads.Count; i++)
         {
             DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
         }
         _clients.Flush();
         MarkReplied();
-        List<Message> afterPersist = TakeAfterPersist(ready);
-        PersistedMark mark = _raft.AcceptReady();
+        var afterPersist = TakeAfterPersist(ready);
+        var mark = _raft.AcceptReady();
         AfterConfigApplied(configChanged);
         if (mustCommit)
         {
@@ -84,8 +96,12 @@ public sealed partial class KvNode
     public void OnLogWriteDurable()
     {
         Invariant.True(_logWrites.Count > 0, "a log write reported durable with none in flight");
-        LogWrite write = _logWrites.Dequeue();
-        if (_logWrites.Count == 0) _newestWriteMessages = null;
+        var write = _logWrites.Dequeue();
+        if (_logWrites.Count == 0)
+        {
+            _newestWriteMessages = null;
+        }
+
         SendAfterPersist(write.AfterPersist);
         MarkWritesPersisted(write.LastIndex);
         _raft.OnPersisted(write.Mark);
@@ -101,24 +117,32 @@ public sealed partial class KvNode
     /// </summary>
     private bool AppendToLog(Ready ready)
     {
-        if (ready.Entries.Count == 0 && !ready.HardStateChanged) return false;
-        _entriesToPersist.Clear();
-        for (int i = 0; i < ready.Entries.Count; i++)
+        if (ready.Entries.Count == 0 && !ready.HardStateChanged)
         {
-            Entry entry = ready.Entries[i];
+            return false;
+        }
+
+        _entriesToPersist.Clear();
+        for (var i = 0; i < ready.Entries.Count; i++)
+        {
+            var entry = ready.Entries[i];
             _entriesToPersist.Add(new LogEntry(entry.Index, entry.Term, (byte)entry.Type, entry.Data));
         }
-        Raft.HardState hard = ready.HardState;
+        var hard = ready.HardState;
         Storage.HardState? hardState = ready.HardStateChanged ? new Storage.HardState(hard.Term, hard.Vote, hard.Commit) : null;
         _log.Append(CollectionsMarshal.AsSpan(_entriesToPersist), hardState);
-        bool termOrVoteChanged = ready.HardStateChanged && (hard.Term != _appendedTerm || hard.Vote != _appendedVote);
-        if (ready.HardStateChanged) (_appendedTerm, _appendedVote) = (hard.Term, hard.Vote);
+        var termOrVoteChanged = ready.HardStateChanged && (hard.Term != _appendedTerm || hard.Vote != _appendedVote);
+        if (ready.HardStateChanged)
+        {
+            (_appendedTerm, _appendedVote) = (hard.Term, hard.Vote);
+        }
+
         return ready.Entries.Count > 0 || termOrVoteChanged;
     }
 
     private void SendPeer(in Message message)
     {
-        PeerMessage wire = PeerMessageMapper.ToWire(message, ref _outgoingEntries);
+        var wire = PeerMessageMapper.ToWire(message, ref _outgoingEntries);
         if (message.Type != MessageType.Snapshot)
         {
             _peers.Send(wire);
@@ -136,10 +160,10 @@ public sealed partial class KvNode
 
     private List<Message> TakeAfterPersist(Ready ready)
     {
-        List<Message> list = _messageListPool.Count > 0 ? _messageListPool.Pop() : new List<Message>();
-        for (int i = 0; i < ready.MessagesAfterPersist.Count; i++)
+        var list = _messageListPool.Count > 0 ? _messageListPool.Pop() : new List<Message>();
+        for (var i = 0; i < ready.MessagesAfterPersist.Count; i++)
         {
-            Message message = ready.MessagesAfterPersist[i];
+            var message = ready.MessagesAfterPersist[i];
             Invariant.True(message.Entries.Length == 0, message.Type); // answers and votes only: nothing points into the Ready
             list.Add(message);
         }
@@ -148,14 +172,25 @@ public sealed partial class KvNode
 
     private void SendAfterPersist(List<Message> messages)
     {
-        for (int i = 0; i < messages.Count; i++) SendPeer(messages[i]);
-        if (messages.Count > 0) _peers.Flush();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            SendPeer(messages[i]);
+        }
+
+        if (messages.Count > 0)
+        {
+            _peers.Flush();
+        }
+
         ReturnMessageList(messages);
     }
 
     private void ReturnMessageList(List<Message> list)
     {
         list.Clear();
-        if (_messageListPool.Count < 2 * _limits.LogWritesInFlightMax) _messageListPool.Push(list);
+        if (_messageListPool.Count < 2 * _limits.LogWritesInFlightMax)
+        {
+            _messageListPool.Push(list);
+        }
     }
 }

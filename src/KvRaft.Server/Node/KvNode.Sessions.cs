@@ -24,12 +24,16 @@ public sealed partial class KvNode
     /// <summary>Takes a registration token and gives <paramref name="command"/> a new random id; false when over the rate.</summary>
     private bool TryAssignSessionId(ref KvCommand command)
     {
-        long elapsed = Math.Min(_tick - _registrationTokensTick, _limits.SessionRegistrationBurst);
+        var elapsed = Math.Min(_tick - _registrationTokensTick, _limits.SessionRegistrationBurst);
         _registrationTokensTick = _tick;
         _registrationTokens = Math.Min(_limits.SessionRegistrationBurst, _registrationTokens + (elapsed * _limits.SessionRegistrationsPerTick));
-        if (_registrationTokens == 0) return false;
+        if (_registrationTokens == 0)
+        {
+            return false;
+        }
+
         _registrationTokens--;
-        ulong id = _sessionIds.NextId();
+        var id = _sessionIds.NextId();
         Invariant.True(id != 0, "session ids are never 0");
         command = command with { ClientId = id };
         return true;

@@ -41,11 +41,15 @@ public sealed partial class KvNode
     /// </summary>
     public PeerCheck OnSnapshotChunk(int from, in WireSnapshotChunk chunk)
     {
-        PeerCheck check = CheckChunk(from, chunk);
+        var check = CheckChunk(from, chunk);
         if (check.IsRefused)
         {
             Statistics.SnapshotChunkRefused();
-            if (_incoming is { Pinned: false } refused && refused.From == from) DiscardIncoming(); // its stream is broken for good
+            if (_incoming is { Pinned: false } refused && refused.From == from)
+            {
+                DiscardIncoming(); // its stream is broken for good
+            }
+
             return check;
         }
         if (check.Verdict == PeerVerdict.Ignored)
@@ -56,10 +60,14 @@ public sealed partial class KvNode
         if (chunk.Offset == 0)
         {
             DiscardIncoming(); // a newer stream (or the same one again) replaces what was staged
-            if (NewSnapshotInstaller is null) return PeerCheck.Ignore("this node takes no snapshots");
+            if (NewSnapshotInstaller is null)
+            {
+                return PeerCheck.Ignore("this node takes no snapshots");
+            }
+
             _incoming = new IncomingSnapshot(from, chunk.SnapshotIndex, chunk.SnapshotTerm, NewSnapshotInstaller());
         }
-        IncomingSnapshot? incoming = _incoming;
+        var incoming = _incoming;
         if (incoming is null || incoming.From != from || incoming.Index != chunk.SnapshotIndex || incoming.Term != chunk.SnapshotTerm)
         {
             return PeerCheck.Ignore("a chunk of no snapshot being received");
@@ -67,7 +75,11 @@ public sealed partial class KvNode
         try
         {
             incoming.Installer.Accept(new Storage.SnapshotChunk((long)chunk.Offset, chunk.Payload, Crc32C.Compute(chunk.Payload.Span), chunk.Last));
-            if (chunk.Last) incoming.Verified = VerifyIncoming(incoming);
+            if (chunk.Last)
+            {
+                incoming.Verified = VerifyIncoming(incoming);
+            }
+
             return check;
         }
         catch (Exception error) when (error is ArgumentException or StorageCorruptException)
@@ -82,30 +94,61 @@ public sealed partial class KvNode
     /// <summary>The verdict on a chunk before anything is staged; refusals first, then what a correct peer may send.</summary>
     private PeerCheck CheckChunk(int from, in WireSnapshotChunk chunk)
     {
-        if (!PeerMessageValidator.IsPossiblePeer(from, View)) return PeerCheck.Refuse("a snapshot chunk from a node that is not another node");
-        if (chunk.Compressed || chunk.UncompressedBytes != chunk.Payload.Length) return PeerCheck.Refuse("a snapshot chunk not decompressed by the transport");
-        if (chunk.Payload.Length > ProtocolLimits.SnapshotChunkBytesMax) return PeerCheck.Refuse("a snapshot chunk above SnapshotChunkBytesMax");
+        if (!PeerMessageValidator.IsPossiblePeer(from, View))
+        {
+            return PeerCheck.Refuse("a snapshot chunk from a node that is not another node");
+        }
+
+        if (chunk.Compressed || chunk.UncompressedBytes != chunk.Payload.Length)
+        {
+            return PeerCheck.Refuse("a snapshot chunk not decompressed by the transport");
+        }
+
+        if (chunk.Payload.Length > ProtocolLimits.SnapshotChunkBytesMax)
+        {
+            return PeerCheck.Refuse("a snapshot chunk above SnapshotChunkBytesMax");
+        }
+
         if (chunk.Offset > (ulong)_limits.SnapshotBytesMax || (long)chunk.Offset + chunk.Payload.Length > _limits.SnapshotBytesMax)
         {
             return PeerCheck.Refuse("a snapshot above SnapshotBytesMax");
         }
-        if (chunk.SnapshotIndex < 1 || chunk.SnapshotTerm < 1 || chunk.SnapshotTerm > RaftNode.TermMax) return PeerCheck.Refuse("a snapshot index or term out of range");
-        if (_raft.Leader != from || _raft.Leader == Id) return PeerCheck.Ignore("a snapshot chunk from a node that is not the leader this node follows");
-        if (chunk.SnapshotTerm > _raft.Term) return PeerCheck.Refuse("a snapshot of a term above the leader's");
-        if (_incoming is { Pinned: true }) return PeerCheck.Ignore("a restored snapshot waits for its install");
+        if (chunk.SnapshotIndex < 1 || chunk.SnapshotTerm < 1 || chunk.SnapshotTerm > RaftNode.TermMax)
+        {
+            return PeerCheck.Refuse("a snapshot index or term out of range");
+        }
+
+        if (_raft.Leader != from || _raft.Leader == Id)
+        {
+            return PeerCheck.Ignore("a snapshot chunk from a node that is not the leader this node follows");
+        }
+
+        if (chunk.SnapshotTerm > _raft.Term)
+        {
+            return PeerCheck.Refuse("a snapshot of a term above the leader's");
+        }
+
+        if (_incoming is { Pinned: true })
+        {
+            return PeerCheck.Ignore("a restored snapshot waits for its install");
+        }
+
         return PeerCheck.Accept;
     }
 
     /// <summary>A snapshot being staged from a node that no longer leads this node is abandoned: its staging file goes.</summary>
     private void DiscardIncomingFromFormerLeader()
     {
-        if (_incoming is { Pinned: false } incoming && incoming.From != _raft.Leader) DiscardIncoming();
+        if (_incoming is { Pinned: false } incoming && incoming.From != _raft.Leader)
+        {
+            DiscardIncoming();
+        }
     }
 
     /// <summary>Checks the whole file before the core may see its Snapshot message: an install cannot fail on its data.</summary>
     private bool VerifyIncoming(IncomingSnapshot incoming)
     {
-        SnapshotInfo info = incoming.Installer.Verify(); // throws StorageCorruptException when a frame or the file fails its checksum
+        var info = incoming.Installer.Verify(); // throws StorageCorruptException when a frame or the file fails its checksum
         if (info.Index != incoming.Index || info.Term != incoming.Term)
         {
             throw new StorageCorruptException($"snapshot file holds {info.Index}@{info.Term}, announced as {incoming.Index}@{incoming.Term}");
@@ -133,16 +176,23 @@ public sealed partial class KvNode
     /// <returns>False when the core refused the message as impossible.</returns>
     private bool StepSnapshot(in Message message)
     {
-        SnapshotMetadata snapshot = message.Snapshot;
+        var snapshot = message.Snapshot;
         if (_incoming is not { Verified: true, Pinned: false } incoming || incoming.From != message.From
             || incoming.Index != snapshot.Index || incoming.Term != snapshot.Term)
         {
             _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", snapshot.Index, snapshot.Term, message.From);
             return true;
         }
-        bool taken = _raft.Step(message);
-        if (_raft.RestoredSnapshot is { } restored && restored.Index == incoming.Index && restored.Term == incoming.Term) incoming.Pinned = true;
-        else DiscardIncoming();
+        var taken = _raft.Step(message);
+        if (_raft.RestoredSnapshot is { } restored && restored.Index == incoming.Index && restored.Term == incoming.Term)
+        {
+            incoming.Pinned = true;
+        }
+        else
+        {
+            DiscardIncoming();
+        }
+
         return taken;
     }
 
@@ -152,8 +202,8 @@ public sealed partial class KvNode
     /// </summary>
     private void InstallIncomingSnapshot(SnapshotMetadata snapshot)
     {
-        long started = _profile.Timestamp();
-        IncomingSnapshot? incoming = _incoming;
+        var started = _profile.Timestamp();
+        var incoming = _incoming;
         Invariant.True(incoming is { Pinned: true } && incoming.Index == snapshot.Index && incoming.Term == snapshot.Term, (incoming?.Index, snapshot.Index));
         _incoming = null;
         SnapshotInfo info;
@@ -200,9 +250,17 @@ public sealed partial class KvNode
     public bool TryStartSnapshot(out byte[] configuration)
     {
         configuration = Array.Empty<byte>();
-        if (_snapshotInProgress || _log.BytesSinceCompaction - _logBytesAfterSnapshot < _limits.SnapshotAfterLogBytes) return false;
-        long latest = _machine.LatestSnapshot?.Info.Index ?? 0;
-        if (_machine.AppliedIndex <= latest) return false;
+        if (_snapshotInProgress || _log.BytesSinceCompaction - _logBytesAfterSnapshot < _limits.SnapshotAfterLogBytes)
+        {
+            return false;
+        }
+
+        var latest = _machine.LatestSnapshot?.Info.Index ?? 0;
+        if (_machine.AppliedIndex <= latest)
+        {
+            return false;
+        }
+
         _snapshotInProgress = true;
         // The configuration in effect at the applied index (the core's may already be a restored snapshot's whose
         // install waits for the next Ready); a Configure the machine applies before its export begins replaces it.
@@ -214,10 +272,18 @@ public sealed partial class KvNode
     public void OnSnapshotTaken(SnapshotInfo? info)
     {
         _snapshotInProgress = false;
-        if (info is null) return;
+        if (info is null)
+        {
+            return;
+        }
+
         Statistics.SnapshotTaken();
-        long compactTo = Math.Min(info.Index, Math.Max(info.Index - _limits.CompactionLagEntries, 0));
-        if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out long term)) _log.CompactUntil(compactTo, term);
+        var compactTo = Math.Min(info.Index, Math.Max(info.Index - _limits.CompactionLagEntries, 0));
+        if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out var term))
+        {
+            _log.CompactUntil(compactTo, term);
+        }
+
         _logBytesAfterSnapshot = _log.BytesSinceCompaction;
         _logger.LogInformation("Node {Id} took snapshot {Index}@{Term}; log compacted to {Compacted}", Id, info.Index, info.Term, compactTo);
     }

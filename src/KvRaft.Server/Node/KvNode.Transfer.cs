@@ -17,8 +17,12 @@ public sealed partial class KvNode
     /// <returns>The chosen node, or 0 when this node is not the leader or no other voter is reachable.</returns>
     public int HandOverLeadership()
     {
-        int target = BestTransferTarget();
-        if (target == 0 || !_raft.TransferLeadership(target)) return 0;
+        var target = BestTransferTarget();
+        if (target == 0 || !_raft.TransferLeadership(target))
+        {
+            return 0;
+        }
+
         _logger.LogInformation("Node {Id}: handing leadership over to node {Target}", Id, target);
         return target;
     }
@@ -45,7 +49,7 @@ public sealed partial class KvNode
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.NotLeader);
             return;
         }
-        int target = request.TargetNodeId == 0 ? BestTransferTarget() : request.TargetNodeId;
+        var target = request.TargetNodeId == 0 ? BestTransferTarget() : request.TargetNodeId;
         if (target == Id)
         {
             ReplyTransferDone(connectionId, request.RequestId, Id); // already leads
@@ -53,7 +57,7 @@ public sealed partial class KvNode
         }
         if (target == 0 || !_raft.TransferLeadership(target))
         {
-            string message = target == 0 ? "no other voter to hand leadership to" : $"node {target} is not another voter of this cluster";
+            var message = target == 0 ? "no other voter to hand leadership to" : $"node {target} is not another voter of this cluster";
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, message);
             return;
         }
@@ -69,14 +73,32 @@ public sealed partial class KvNode
     /// <summary>End of every turn: the waiting transfer requests are answered once the transfer has ended.</summary>
     private void AnswerTransferWaiters()
     {
-        if (_transferWaiters.Count == 0) return;
-        bool leading = _raft.Role == Role.Leader;
-        if (leading && _raft.LeadTransferee != 0) return; // under way
-        if (!leading && _raft.Leader == 0) return; // stepped down; the new leader is not known yet
-        foreach ((long connection, ulong requestId) in _transferWaiters)
+        if (_transferWaiters.Count == 0)
         {
-            if (!leading) ReplyTransferDone(connection, requestId, _raft.Leader);
-            else ReplyError(connection, requestId, ClientOp.TransferLeader, ClientStatus.Retryable, "leadership transfer abandoned: the target did not take over within an election timeout");
+            return;
+        }
+
+        var leading = _raft.Role == Role.Leader;
+        if (leading && _raft.LeadTransferee != 0)
+        {
+            return; // under way
+        }
+
+        if (!leading && _raft.Leader == 0)
+        {
+            return; // stepped down; the new leader is not known yet
+        }
+
+        foreach ((var connection, var requestId) in _transferWaiters)
+        {
+            if (!leading)
+            {
+                ReplyTransferDone(connection, requestId, _raft.Leader);
+            }
+            else
+            {
+                ReplyError(connection, requestId, ClientOp.TransferLeader, ClientStatus.Retryable, "leadership transfer abandoned: the target did not take over within an election timeout");
+            }
         }
         _transferWaiters.Clear();
     }
@@ -86,14 +108,26 @@ public sealed partial class KvNode
 
     private int BestTransferTarget()
     {
-        if (_raft.Role != Role.Leader) return 0;
-        RaftStatus status = _raft.Status;
-        if (status.Followers is null) return 0;
-        int best = 0;
-        (bool Active, long Match) bestKey = (false, -1);
-        foreach (int voter in _raft.Voters)
+        if (_raft.Role != Role.Leader)
         {
-            if (voter == Id || !status.Followers.TryGetValue(voter, out FollowerStatus follower)) continue;
+            return 0;
+        }
+
+        var status = _raft.Status;
+        if (status.Followers is null)
+        {
+            return 0;
+        }
+
+        var best = 0;
+        (bool Active, long Match) bestKey = (false, -1);
+        foreach (var voter in _raft.Voters)
+        {
+            if (voter == Id || !status.Followers.TryGetValue(voter, out var follower))
+            {
+                continue;
+            }
+
             (bool Active, long Match) key = (follower.RecentActive, follower.Match);
             if (best == 0 || IsBetter(key, bestKey))
             {

@@ -34,8 +34,8 @@ public sealed partial class KvNode
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.NotLeader, received: received);
             return;
         }
-        KvCommand command = request.ToCommand() with { Identity = identity };
-        int bytes = KvCommandCodec.Size(command);
+        var command = request.ToCommand() with { Identity = identity };
+        var bytes = KvCommandCodec.Size(command);
         if (KvCommandBatchCodec.HeaderBytes + bytes > _limits.ProposalBytesMax)
         {
             // Not reached with checked limits (SizeLimits: every parsed request fits a proposal); refused, never proposed.
@@ -66,21 +66,25 @@ public sealed partial class KvNode
 
     private void ProposeTurnWrites()
     {
-        if (_turnCommands.Count == 0) return;
+        if (_turnCommands.Count == 0)
+        {
+            return;
+        }
+
         ReadOnlySpan<KvCommand> commands = CollectionsMarshal.AsSpan(_turnCommands);
-        int size = KvCommandBatchCodec.Size(commands);
+        var size = KvCommandBatchCodec.Size(commands);
         Invariant.True(size == _turnBytes && size <= _limits.ProposalBytesMax, (size, _turnBytes, _limits.ProposalBytesMax)); // never an entry the log would refuse
-        byte[] payload = ArrayPool<byte>.Shared.Rent(size);
-        int written = KvCommandBatchCodec.Format(commands, payload);
+        var payload = ArrayPool<byte>.Shared.Rent(size);
+        var written = KvCommandBatchCodec.Format(commands, payload);
         Invariant.True(written == size, (written, size));
-        int count = _turnWriters.Count;
-        Writer[] writers = ArrayPool<Writer>.Shared.Rent(count);
+        var count = _turnWriters.Count;
+        var writers = ArrayPool<Writer>.Shared.Rent(count);
         _turnWriters.CopyTo(writers);
         _turnCommands.Clear();
         _turnWriters.Clear();
         _turnBytes = 0;
         ReadOnlyMemory<byte> entry = payload.AsMemory(0, size);
-        ProposeStatus status = _raft.Propose(new ReadOnlySpan<ReadOnlyMemory<byte>>(in entry), out long index);
+        var status = _raft.Propose(new ReadOnlySpan<ReadOnlyMemory<byte>>(in entry), out var index);
         var proposal = new Proposal(_raft.Term, _tick, writers, count, payload);
         if (status == ProposeStatus.Accepted)
         {
@@ -89,8 +93,12 @@ public sealed partial class KvNode
             _pendingWrites += count;
             return;
         }
-        ClientStatus error = status == ProposeStatus.NotLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
-        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, error, status.ToString(), writer.Received);
+        var error = status == ProposeStatus.NotLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
+        foreach (var writer in proposal.Span)
+        {
+            ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, error, status.ToString(), writer.Received);
+        }
+
         ArrayPool<Writer>.Shared.Return(writers);
         ArrayPool<byte>.Shared.Return(payload); // refused: the core kept nothing
     }
@@ -98,9 +106,17 @@ public sealed partial class KvNode
     /// <summary>The entry at <paramref name="index"/> was applied: answer its writers, or fail them if another entry took its place.</summary>
     private bool TryTakeProposal(long index, long term, out Proposal proposal)
     {
-        if (!_proposals.Remove(index, out proposal)) return false;
+        if (!_proposals.Remove(index, out proposal))
+        {
+            return false;
+        }
+
         _pendingWrites -= proposal.Count;
-        if (proposal.Term == term) return true;
+        if (proposal.Term == term)
+        {
+            return true;
+        }
+
         FailWriters(proposal, "proposal lost to a change of leader");
         return false;
     }
@@ -121,7 +137,11 @@ public sealed partial class KvNode
 
     private void FailProposals(string reason)
     {
-        foreach (Proposal proposal in _proposals.Values) FailWriters(proposal, reason);
+        foreach (var proposal in _proposals.Values)
+        {
+            FailWriters(proposal, reason);
+        }
+
         _proposals.Clear();
         _writeMarks.Clear();
         _pendingWrites = 0;
@@ -129,15 +149,26 @@ public sealed partial class KvNode
 
     private void ExpireProposals(long oldestTick)
     {
-        if (_proposals.Count == 0) return;
+        if (_proposals.Count == 0)
+        {
+            return;
+        }
+
         _expired.Clear();
         foreach (var (index, proposal) in _proposals)
         {
-            if (proposal.Tick < oldestTick) _expired.Add(index);
+            if (proposal.Tick < oldestTick)
+            {
+                _expired.Add(index);
+            }
         }
-        foreach (long index in _expired)
+        foreach (var index in _expired)
         {
-            if (!_proposals.Remove(index, out Proposal proposal)) continue;
+            if (!_proposals.Remove(index, out var proposal))
+            {
+                continue;
+            }
+
             _pendingWrites -= proposal.Count;
             FailWriters(proposal, "timed out waiting for commit");
         }
@@ -146,7 +177,11 @@ public sealed partial class KvNode
     // Outcome unknown: the client retries under the same (client id, sequence), which applies at most once.
     private void FailWriters(in Proposal proposal, string reason)
     {
-        foreach (Writer writer in proposal.Span) ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, ClientStatus.Retryable, reason, writer.Received);
+        foreach (var writer in proposal.Span)
+        {
+            ReplyError(writer.ConnectionId, writer.RequestId, writer.Op, ClientStatus.Retryable, reason, writer.Received);
+        }
+
         Statistics.ProposalFailed();
         ArrayPool<Writer>.Shared.Return(proposal.Writers);
     }

@@ -86,7 +86,11 @@ public sealed partial class KvNode
     public void OnTicks(int elapsedTicks)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(elapsedTicks);
-        if (elapsedTicks == 0) return;
+        if (elapsedTicks == 0)
+        {
+            return;
+        }
+
         _tick += elapsedTicks;
         _raft.Tick(elapsedTicks);
         DiscardIncomingFromFormerLeader();
@@ -101,16 +105,20 @@ public sealed partial class KvNode
     /// </summary>
     public PeerCheck OnPeerMessage(int sender, in PeerMessage message)
     {
-        PeerCheck check = PeerMessageValidator.Check(sender, message, View);
+        var check = PeerMessageValidator.Check(sender, message, View);
         if (check.IsRefused)
         {
             Statistics.PeerMessageRefused();
             return check;
         }
-        Message core = PeerMessageMapper.FromWire(message, ref _incomingEntries); // the core copies what it keeps
-        bool taken = core.Type == MessageType.Snapshot ? StepSnapshot(core) : _raft.Step(core);
+        var core = PeerMessageMapper.FromWire(message, ref _incomingEntries); // the core copies what it keeps
+        var taken = core.Type == MessageType.Snapshot ? StepSnapshot(core) : _raft.Step(core);
         AfterInput();
-        if (taken) return check;
+        if (taken)
+        {
+            return check;
+        }
+
         Statistics.PeerMessageRefused();
         return PeerCheck.Refuse("the Raft core refused it as impossible");
     }
@@ -129,11 +137,18 @@ public sealed partial class KvNode
             _leader = _raft.Leader;
             Statistics.LeaderChanged();
         }
-        if (_raft.Role == _role) return;
-        Role previous = _role;
+        if (_raft.Role == _role)
+        {
+            return;
+        }
+
+        var previous = _role;
         _role = _raft.Role;
         _logger.LogInformation("Node {Id}: {Previous} -> {Role} in term {Term}", Id, previous, _role, _raft.Term);
-        if (previous == Role.Leader) FailProposals("leadership lost");
+        if (previous == Role.Leader)
+        {
+            FailProposals("leadership lost");
+        }
     }
 }
 

@@ -62,7 +62,7 @@ public sealed record ClusterInfo(int LocalId, IReadOnlyDictionary<int, string> C
 
     /// <summary>The client address of <paramref name="nodeId"/>, if known.</summary>
     public string? ClientAddressOf(int nodeId) =>
-        ClientAddresses.TryGetValue(nodeId, out string? address) || _learned.TryGetValue(nodeId, out address) ? address : null;
+        ClientAddresses.TryGetValue(nodeId, out var address) || _learned.TryGetValue(nodeId, out address) ? address : null;
 
     /// <summary>Records the client address <paramref name="nodeId"/> announced (a configured one still wins).</summary>
     public void Learn(int nodeId, string address) => _learned[nodeId] = address;

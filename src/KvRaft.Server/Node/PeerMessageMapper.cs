@@ -14,11 +14,15 @@ public static class PeerMessageMapper
     /// </summary>
     public static PeerMessage ToWire(in Message message, ref WireEntry[] scratch)
     {
-        ReadOnlySpan<Entry> source = message.Entries.Span;
-        if (scratch.Length < source.Length) scratch = new WireEntry[Math.Max(source.Length, 2 * scratch.Length)];
-        for (int i = 0; i < source.Length; i++)
+        var source = message.Entries.Span;
+        if (scratch.Length < source.Length)
         {
-            Entry entry = source[i];
+            scratch = new WireEntry[Math.Max(source.Length, 2 * scratch.Length)];
+        }
+
+        for (var i = 0; i < source.Length; i++)
+        {
+            var entry = source[i];
             scratch[i] = new WireEntry(entry.Index, entry.Term, (ProtocolEntryType)entry.Type, entry.Data);
         }
         return new PeerMessage
@@ -47,9 +51,17 @@ public static class PeerMessageMapper
     public static Message FromWire(in PeerMessage wire, ref Entry[] scratch)
     {
         Invariant.True(!wire.Entries.IsCompressed);
-        if (scratch.Length < wire.Entries.Count) scratch = new Entry[Math.Max(wire.Entries.Count, 2 * scratch.Length)];
-        int i = 0;
-        foreach (WireEntry entry in wire.Entries) scratch[i++] = new Entry(entry.Index, entry.Term, (RaftEntryType)entry.Type, entry.Data);
+        if (scratch.Length < wire.Entries.Count)
+        {
+            scratch = new Entry[Math.Max(wire.Entries.Count, 2 * scratch.Length)];
+        }
+
+        var i = 0;
+        foreach (var entry in wire.Entries)
+        {
+            scratch[i++] = new Entry(entry.Index, entry.Term, (RaftEntryType)entry.Type, entry.Data);
+        }
+
         var message = new Message
         {
             Type = (MessageType)((byte)wire.Type + 1),
@@ -73,7 +85,7 @@ public static class PeerMessageMapper
 
     private static SnapshotMeta ToWire(in SnapshotMetadata snapshot)
     {
-        ConfigState config = snapshot.Config;
+        var config = snapshot.Config;
         return new SnapshotMeta(snapshot.Index, snapshot.Term, config.Voters)
         {
             VotersOutgoing = config.VotersOutgoing,

@@ -53,7 +53,7 @@ public static class PeerMessageValidator
     /// <summary>The verdict on <paramref name="message"/>, received on the connection of peer <paramref name="sender"/>.</summary>
     public static PeerCheck Check(int sender, in PeerMessage message, in PeerView node)
     {
-        string? refusal = CheckIdentity(sender, message, node) ?? CheckNumbers(message, node) ?? CheckShape(message, node) ?? CheckTerm(message, node);
+        var refusal = CheckIdentity(sender, message, node) ?? CheckNumbers(message, node) ?? CheckShape(message, node) ?? CheckTerm(message, node);
         return refusal is null ? PeerCheck.Accept : PeerCheck.Refuse(refusal);
     }
 
@@ -69,27 +69,66 @@ public static class PeerMessageValidator
 
     private static string? CheckIdentity(int sender, in PeerMessage message, in PeerView node)
     {
-        if (message.From != sender) return "From is not the peer the connection was opened by";
-        if (message.To != node.Id) return "To is not this node";
-        if (!IsPossiblePeer(sender, node)) return "the sender is not another node";
+        if (message.From != sender)
+        {
+            return "From is not the peer the connection was opened by";
+        }
+
+        if (message.To != node.Id)
+        {
+            return "To is not this node";
+        }
+
+        if (!IsPossiblePeer(sender, node))
+        {
+            return "the sender is not another node";
+        }
+
         return null;
     }
 
     private static string? CheckNumbers(in PeerMessage message, in PeerView node)
     {
-        if (message.Term < 0 || message.LogTerm < 0) return "a negative term";
-        if (message.Term > RaftNode.TermMax) return "a term above TermMax";
-        if (message.Term > node.Term + TermAheadMax) return "a term more than TermAheadMax above this node's";
+        if (message.Term < 0 || message.LogTerm < 0)
+        {
+            return "a negative term";
+        }
+
+        if (message.Term > RaftNode.TermMax)
+        {
+            return "a term above TermMax";
+        }
+
+        if (message.Term > node.Term + TermAheadMax)
+        {
+            return "a term more than TermAheadMax above this node's";
+        }
         // Not checked on votes: a write torn after its entries leaves a log whose last term is above the node's term.
-        if (message.LogTerm > message.Term && message.Type == PeerMessageType.Append) return "a previous log term above the message's term";
-        if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0) return "a negative index";
+        if (message.LogTerm > message.Term && message.Type == PeerMessageType.Append)
+        {
+            return "a previous log term above the message's term";
+        }
+
+        if (message.Index < 0 || message.Commit < 0 || message.RejectHint < 0)
+        {
+            return "a negative index";
+        }
+
         return null;
     }
 
     private static string? CheckShape(in PeerMessage message, in PeerView node)
     {
-        if (message.Entries.Count > 0 && message.Type != PeerMessageType.Append) return "entries on a message other than Append";
-        if ((message.Snapshot is not null) != (message.Type == PeerMessageType.Snapshot)) return "snapshot metadata missing, or on a message other than Snapshot";
+        if (message.Entries.Count > 0 && message.Type != PeerMessageType.Append)
+        {
+            return "entries on a message other than Append";
+        }
+
+        if ((message.Snapshot is not null) != (message.Type == PeerMessageType.Snapshot))
+        {
+            return "snapshot metadata missing, or on a message other than Snapshot";
+        }
+
         return message.Type switch
         {
             PeerMessageType.Append => CheckEntries(message),
@@ -107,16 +146,35 @@ public static class PeerMessageValidator
 
     private static string? CheckEntries(in PeerMessage message)
     {
-        if (message.Index > long.MaxValue - message.Entries.Count) return "entry indices overflow";
-        long expected = message.Index + 1;
-        long previousTerm = message.LogTerm;
-        foreach (WireEntry entry in message.Entries)
+        if (message.Index > long.MaxValue - message.Entries.Count)
         {
-            if (entry.Index != expected++) return "entries do not follow the Append's index one by one";
-            if (entry.Term < 1 || entry.Term < previousTerm || entry.Term > message.Term) return "an entry term below the one before it or above the message's";
+            return "entry indices overflow";
+        }
+
+        var expected = message.Index + 1;
+        var previousTerm = message.LogTerm;
+        foreach (var entry in message.Entries)
+        {
+            if (entry.Index != expected++)
+            {
+                return "entries do not follow the Append's index one by one";
+            }
+
+            if (entry.Term < 1 || entry.Term < previousTerm || entry.Term > message.Term)
+            {
+                return "an entry term below the one before it or above the message's";
+            }
+
             previousTerm = entry.Term;
-            if (entry.Type == Protocol.EntryType.Config && !RaftNode.IsConfigEntryData(entry.Data.Span)) return "a configuration entry that does not decode";
-            if (entry.Type == Protocol.EntryType.Normal && !KvCommandBatchCodec.Parse(entry.Data, out _).IsOk) return "an entry that is not a well-formed command batch";
+            if (entry.Type == Protocol.EntryType.Config && !RaftNode.IsConfigEntryData(entry.Data.Span))
+            {
+                return "a configuration entry that does not decode";
+            }
+
+            if (entry.Type == Protocol.EntryType.Normal && !KvCommandBatchCodec.Parse(entry.Data, out _).IsOk)
+            {
+                return "an entry that is not a well-formed command batch";
+            }
         }
         return null;
     }
@@ -128,16 +186,32 @@ public static class PeerMessageValidator
     /// </summary>
     private static string? CheckSnapshot(SnapshotMeta snapshot, long messageTerm)
     {
-        if (snapshot.Index < 1 || snapshot.Term < 1 || snapshot.Term > messageTerm) return "a snapshot index or term out of range";
-        if (snapshot.Voters.Length + snapshot.VotersOutgoing.Length + snapshot.Learners.Length > ConfigState.MembersMax) return "a snapshot configuration above MembersMax";
-        if (!PeerMessageMapper.ConfigOf(snapshot).IsWellFormed()) return "a snapshot whose configuration is not well-formed";
+        if (snapshot.Index < 1 || snapshot.Term < 1 || snapshot.Term > messageTerm)
+        {
+            return "a snapshot index or term out of range";
+        }
+
+        if (snapshot.Voters.Length + snapshot.VotersOutgoing.Length + snapshot.Learners.Length > ConfigState.MembersMax)
+        {
+            return "a snapshot configuration above MembersMax";
+        }
+
+        if (!PeerMessageMapper.ConfigOf(snapshot).IsWellFormed())
+        {
+            return "a snapshot whose configuration is not well-formed";
+        }
+
         return null;
     }
 
     /// <summary>One leader per term; as leader, answers only to what this node sent.</summary>
     private static string? CheckTerm(in PeerMessage message, in PeerView node)
     {
-        if (message.Term != node.Term) return null; // a newer term is adopted (within bounds), an older one answered or dropped by the core
+        if (message.Term != node.Term)
+        {
+            return null; // a newer term is adopted (within bounds), an older one answered or dropped by the core
+        }
+
         switch (message.Type)
         {
             case PeerMessageType.Append:

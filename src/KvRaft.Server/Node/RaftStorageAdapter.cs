@@ -26,8 +26,8 @@ internal sealed class RaftStorageAdapter : IRaftStorage
     /// <summary>The hard state, and the configuration in effect at the latest snapshot's index (the core's contract).</summary>
     public (RaftHardState HardState, ConfigState Config) InitialState()
     {
-        Storage.HardState stored = _log.HardState;
-        ConfigState config = _machine.LatestSnapshot is null ? Config : Snapshot.Config;
+        var stored = _log.HardState;
+        var config = _machine.LatestSnapshot is null ? Config : Snapshot.Config;
         return (new RaftHardState(stored.Term, stored.Vote, stored.Commit), config);
     }
 
@@ -42,15 +42,22 @@ internal sealed class RaftStorageAdapter : IRaftStorage
         _scratch.Clear();
         _log.Read(lo, hiExclusive, maxBytes, _scratch);
         Invariant.True(_scratch.Count > 0 && _scratch[0].Index == lo, (lo, _scratch.Count));
-        foreach (LogEntry entry in _scratch) into.Add(new Entry(entry.Index, entry.Term, (EntryType)entry.Type, entry.Data));
+        foreach (var entry in _scratch)
+        {
+            into.Add(new Entry(entry.Index, entry.Term, (EntryType)entry.Type, entry.Data));
+        }
     }
 
     public SnapshotMetadata Snapshot
     {
         get
         {
-            if (_machine.LatestSnapshot is not { } snapshot) return default;
-            SnapshotInfo info = snapshot.Info;
+            if (_machine.LatestSnapshot is not { } snapshot)
+            {
+                return default;
+            }
+
+            var info = snapshot.Info;
             return new SnapshotMetadata(info.Index, info.Term, ClusterMembership.Decode(info.Configuration) ?? _initialVoters);
         }
     }

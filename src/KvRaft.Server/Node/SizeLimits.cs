@@ -43,10 +43,10 @@ public static class SizeLimits
             $"UncommittedBytesMax ({limits.UncommittedBytesMax}) must hold at least one maximal proposal ({limits.ProposalBytesMax})");
         Require(limits.AppendEntriesMax is > 0 and <= ProtocolLimits.EntriesPerAppendMax,
             $"AppendEntriesMax ({limits.AppendEntriesMax}) must be in [1, ProtocolLimits.EntriesPerAppendMax ({ProtocolLimits.EntriesPerAppendMax})]");
-        long block = AppendBlockBytesMax(limits);
+        var block = AppendBlockBytesMax(limits);
         Require(limits.AppendBytesMax > 0 && block <= ProtocolLimits.EntriesBlockBytesMax,
             $"an Append's entries ({block} bytes with AppendBytesMax {limits.AppendBytesMax}) must fit ProtocolLimits.EntriesBlockBytesMax ({ProtocolLimits.EntriesBlockBytesMax})");
-        long frame = 2 + PeerMessageCodec.FixedBytes + PeerMessageCodec.EntriesHeaderBytes + block;
+        var frame = 2 + PeerMessageCodec.FixedBytes + PeerMessageCodec.EntriesHeaderBytes + block;
         Require(frame <= ProtocolLimits.FrameBytesMax,
             $"an Append frame ({frame} bytes with AppendBytesMax {limits.AppendBytesMax}) must fit ProtocolLimits.FrameBytesMax ({ProtocolLimits.FrameBytesMax})");
     }

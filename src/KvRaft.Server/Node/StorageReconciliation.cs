@@ -17,19 +17,30 @@ internal static class StorageReconciliation
     public static bool Reconcile(IRaftLogStore log, IKvStateMachine machine, ILogger logger)
     {
 #if PLANTED_BUGS
-        if (PlantedBugs.Has(PlantedBug.SnapshotBoundaryAfterSwap)) return false;
+        if (PlantedBugs.Has(PlantedBug.SnapshotBoundaryAfterSwap))
+        {
+            return false;
+        }
 #endif
-        long index = machine.AppliedIndex;
-        long term = machine.AppliedTerm;
+        var index = machine.AppliedIndex;
+        var term = machine.AppliedTerm;
         // Applied entries came from this log or from a snapshot: at or behind the compaction boundary there is nothing to check.
-        if (index == 0 || index < log.FirstIndex - 1) return false;
-        if (log.TryGetTerm(index, out long logTerm) && logTerm == term) return false;
+        if (index == 0 || index < log.FirstIndex - 1)
+        {
+            return false;
+        }
+
+        if (log.TryGetTerm(index, out var logTerm) && logTerm == term)
+        {
+            return false;
+        }
+
         logger.LogWarning("The state machine is at {Index}@{Term} but the log {Holds}: a snapshot install was cut short; the log now continues after it",
             index, term, index > log.LastIndex ? $"ends at {log.LastIndex}" : $"has term {logTerm} there");
         log.ResetAfter(index, term);
-        HardState hard = log.HardState;
+        var hard = log.HardState;
         // The snapshot's term bounds the current term from below (a term raised votes for nobody); its index is committed.
-        bool newTerm = hard.Term < term;
+        var newTerm = hard.Term < term;
         log.Append([], new HardState(newTerm ? term : hard.Term, newTerm ? 0 : hard.Vote, index));
         return true;
     }

@@ -32,26 +32,40 @@ internal sealed class WriteStageMarks
 
     public void Add(long index, long proposed)
     {
-        if (_count == Capacity) Drop();
-        ref WriteMarks marks = ref At(_count);
+        if (_count == Capacity)
+        {
+            Drop();
+        }
+
+        ref var marks = ref At(_count);
         marks = new WriteMarks { Index = index, Proposed = proposed };
         _count++;
     }
 
     public void Persisted(long upTo, long now)
     {
-        while (_persisted < _count && At(_persisted).Index <= upTo) At(_persisted++).Persisted = now;
+        while (_persisted < _count && At(_persisted).Index <= upTo)
+        {
+            At(_persisted++).Persisted = now;
+        }
     }
 
     public void Acknowledged(long upTo, long now)
     {
-        while (_acknowledged < _count && At(_acknowledged).Index <= upTo) At(_acknowledged++).Acknowledged = now;
+        while (_acknowledged < _count && At(_acknowledged).Index <= upTo)
+        {
+            At(_acknowledged++).Acknowledged = now;
+        }
     }
 
     /// <summary>Takes the marks of the proposal at <paramref name="index"/>, dropping older ones (failed or expired proposals).</summary>
     public bool TryTake(long index, out WriteMarks marks)
     {
-        while (_count > 0 && At(0).Index < index) Drop();
+        while (_count > 0 && At(0).Index < index)
+        {
+            Drop();
+        }
+
         if (_count > 0 && At(0).Index == index)
         {
             marks = At(0);

@@ -38,7 +38,7 @@ internal static class Data
 
     public static ReadOnlyMemory<byte> Payload(int value, int size)
     {
-        byte[] bytes = new byte[Math.Max(size, 4)];
+        var bytes = new byte[Math.Max(size, 4)];
         BitConverter.TryWriteBytes(bytes, value);
         return bytes;
     }

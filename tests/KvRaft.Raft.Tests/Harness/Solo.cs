@@ -10,8 +10,16 @@ internal sealed class Solo
     public Solo(int id, ConfigState config, IReadOnlyList<Entry>? log = null, HardState? hardState = null, NodeOptions? options = null, ulong seed = 1)
     {
         Storage = new MemoryStorage(config);
-        if (log is not null) Storage.Append(log);
-        if (hardState is { } state) Storage.SetHardState(state);
+        if (log is not null)
+        {
+            Storage.Append(log);
+        }
+
+        if (hardState is { } state)
+        {
+            Storage.SetHardState(state);
+        }
+
         Node = new RaftNode((options ?? new NodeOptions()).Build(id, Storage, new Prng(seed)));
     }
 
@@ -28,16 +36,36 @@ internal sealed class Solo
         var sent = new List<Message>();
         while (Node.HasReady)
         {
-            Ready ready = Node.GetReady();
-            foreach (Message message in ready.Messages) sent.Add(TestNetwork.Owned(message));
-            if (ready.Snapshot is { } snapshot) Storage.ApplySnapshot(snapshot);
+            var ready = Node.GetReady();
+            foreach (var message in ready.Messages)
+            {
+                sent.Add(TestNetwork.Owned(message));
+            }
+
+            if (ready.Snapshot is { } snapshot)
+            {
+                Storage.ApplySnapshot(snapshot);
+            }
+
             Storage.Append(ready.Entries);
-            if (ready.HardStateChanged) Storage.SetHardState(ready.HardState);
-            foreach (Message message in ready.MessagesAfterPersist) sent.Add(TestNetwork.Owned(message));
+            if (ready.HardStateChanged)
+            {
+                Storage.SetHardState(ready.HardState);
+            }
+
+            foreach (var message in ready.MessagesAfterPersist)
+            {
+                sent.Add(TestNetwork.Owned(message));
+            }
+
             Applied.AddRange(ready.CommittedEntries);
             Reads.AddRange(ready.ReadStates);
             DroppedReads.AddRange(ready.DroppedReads);
-            if (ready.Config is { } config) Configs.Add(config);
+            if (ready.Config is { } config)
+            {
+                Configs.Add(config);
+            }
+
             Node.Advance();
         }
         return sent;
@@ -57,7 +85,7 @@ internal sealed class Solo
         Node.Campaign();
         Drain();
         var sent = new List<Message>();
-        foreach (int voter in voters)
+        foreach (var voter in voters)
         {
             sent.AddRange(Step(new Message { Type = MessageType.VoteResponse, From = voter, Term = Node.Term }));
         }

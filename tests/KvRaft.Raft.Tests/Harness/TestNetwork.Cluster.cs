@@ -11,16 +11,23 @@ internal sealed partial class TestNetwork
     /// <summary>Splits the cluster into the given groups (nodes not named keep their group).</summary>
     public void Partition(params int[][] groups)
     {
-        for (int g = 0; g < groups.Length; g++)
+        for (var g = 0; g < groups.Length; g++)
         {
-            foreach (int id in groups[g]) Group[id] = g + 1;
+            foreach (var id in groups[g])
+            {
+                Group[id] = g + 1;
+            }
         }
     }
 
     /// <summary>Reconnects everyone and clears every drop rule.</summary>
     public void Heal()
     {
-        foreach (int id in Ids) Group[id] = 0;
+        foreach (var id in Ids)
+        {
+            Group[id] = 0;
+        }
+
         Cut.Clear();
         DroppedTypes.Clear();
         DropFilter = null;
@@ -41,10 +48,13 @@ internal sealed partial class TestNetwork
     /// </summary>
     public void Crash(int id, bool sendEarlyMessages = false)
     {
-        RaftNode node = Node(id);
+        var node = Node(id);
         if (_stalled.Remove(id) && sendEarlyMessages && node.HasReady)
         {
-            foreach (Message message in node.GetReady().Messages) Post(message);
+            foreach (var message in node.GetReady().Messages)
+            {
+                Post(message);
+            }
         }
         _nodes[id] = null;
         Applied[id].Clear(); // the state machine is volatile; it is rebuilt from the snapshot and the log
@@ -53,9 +63,13 @@ internal sealed partial class TestNetwork
     /// <summary>Starts a fresh RaftNode from the node's storage.</summary>
     public void Restart(int id)
     {
-        if (IsUp(id)) Crash(id);
+        if (IsUp(id))
+        {
+            Crash(id);
+        }
+
         _restarts[id]++;
-        MemoryStorage storage = Storage[id];
+        var storage = Storage[id];
         InstallSnapshotState(id, storage.Snapshot.Index);
         _nodes[id] = new RaftNode(_options.Build(id, storage, NodeRandom(id)));
         Process(id);
@@ -67,10 +81,14 @@ internal sealed partial class TestNetwork
     /// </summary>
     public SnapshotMetadata? Compact(int id, int every = 1)
     {
-        MemoryStorage storage = Storage[id];
+        var storage = Storage[id];
         long applied = Applied[id].Count;
-        if (!IsUp(id) || applied - storage.Snapshot.Index < every) return null;
-        SnapshotMetadata snapshot = storage.CreateSnapshot(applied, Node(id).Config); // the configuration at what it applied
+        if (!IsUp(id) || applied - storage.Snapshot.Index < every)
+        {
+            return null;
+        }
+
+        var snapshot = storage.CreateSnapshot(applied, Node(id).Config); // the configuration at what it applied
         storage.Compact(snapshot.Index);
         return snapshot;
     }
@@ -81,11 +99,15 @@ internal sealed partial class TestNetwork
     public int ConnectedLeader()
     {
         var byTerm = new Dictionary<long, int>();
-        foreach (int id in Ids.Where(IsConnected))
+        foreach (var id in Ids.Where(IsConnected))
         {
-            RaftNode node = Node(id);
-            if (node.Role != Role.Leader) continue;
-            if (byTerm.TryGetValue(node.Term, out int other))
+            var node = Node(id);
+            if (node.Role != Role.Leader)
+            {
+                continue;
+            }
+
+            if (byTerm.TryGetValue(node.Term, out var other))
             {
                 throw new SafetyViolation($"nodes {other} and {id} both lead term {node.Term} ({Tag})");
             }
@@ -97,7 +119,7 @@ internal sealed partial class TestNetwork
     /// <summary>Ticks until the connected nodes have a leader; returns it (0 if none came within the bound).</summary>
     public int CheckOneLeader(int maxTicks = 500)
     {
-        int leader = 0;
+        var leader = 0;
         TickUntil(() => (leader = ConnectedLeader()) != 0, maxTicks);
         return leader;
     }
@@ -105,7 +127,7 @@ internal sealed partial class TestNetwork
     /// <summary>The term all connected nodes agree on, or -1.</summary>
     public long AgreedTerm()
     {
-        long[] terms = Ids.Where(IsConnected).Select(id => Node(id).Term).Distinct().ToArray();
+        var terms = Ids.Where(IsConnected).Select(id => Node(id).Term).Distinct().ToArray();
         return terms.Length == 1 ? terms[0] : -1;
     }
 
@@ -113,12 +135,20 @@ internal sealed partial class TestNetwork
     public (int Count, int Value) NCommitted(long index)
     {
         int count = 0, value = int.MinValue;
-        foreach (int id in Ids.Where(IsUp))
+        foreach (var id in Ids.Where(IsUp))
         {
-            List<Entry> applied = Applied[id];
-            if (applied.Count < index) continue;
-            int v = Data.Value(applied[(int)index - 1]);
-            if (count > 0 && v != value) throw new SafetyViolation($"index {index}: {value} vs {v} on node {id} ({Tag})");
+            var applied = Applied[id];
+            if (applied.Count < index)
+            {
+                continue;
+            }
+
+            var v = Data.Value(applied[(int)index - 1]);
+            if (count > 0 && v != value)
+            {
+                throw new SafetyViolation($"index {index}: {value} vs {v} on node {id} ({Tag})");
+            }
+
             value = v;
             count++;
         }
@@ -129,7 +159,7 @@ internal sealed partial class TestNetwork
     public ProposeStatus Propose(int id, int value, out long index, int size = 4)
     {
         ReadOnlyMemory<byte>[] batch = { Data.Payload(value, size) };
-        ProposeStatus status = Node(id).Propose(batch, out index);
+        var status = Node(id).Propose(batch, out index);
         Process(id);
         return status;
     }
@@ -140,24 +170,39 @@ internal sealed partial class TestNetwork
     /// </summary>
     public long One(int value, int expected, bool retry = true, int attempts = 20)
     {
-        for (int attempt = 0; attempt < attempts; attempt++)
+        for (var attempt = 0; attempt < attempts; attempt++)
         {
-            int leader = CheckOneLeader(200);
-            if (leader == 0) continue;
-            if (Propose(leader, value, out long index) != ProposeStatus.Accepted)
+            var leader = CheckOneLeader(200);
+            if (leader == 0)
+            {
+                continue;
+            }
+
+            if (Propose(leader, value, out var index) != ProposeStatus.Accepted)
             {
                 Tick();
                 continue;
             }
             Deliver();
-            for (int t = 0; t < 100; t++)
+            for (var t = 0; t < 100; t++)
             {
-                (int count, int got) = NCommitted(index);
-                if (count >= expected && got == value) return index;
-                if (count > 0 && got != value && !retry) break;
+                (var count, var got) = NCommitted(index);
+                if (count >= expected && got == value)
+                {
+                    return index;
+                }
+
+                if (count > 0 && got != value && !retry)
+                {
+                    break;
+                }
+
                 Tick();
             }
-            if (!retry) break;
+            if (!retry)
+            {
+                break;
+            }
         }
         throw new SafetyViolation($"one({value}) failed to reach agreement on {expected} nodes ({Tag})");
     }
@@ -165,13 +210,16 @@ internal sealed partial class TestNetwork
     /// <summary>Asserts that every live node's applied sequence is a prefix of the longest one.</summary>
     public void CheckAppliedPrefixes()
     {
-        List<Entry> longest = Ids.Where(IsUp).Select(id => Applied[id]).MaxBy(list => list.Count) ?? new();
-        foreach (int id in Ids.Where(IsUp))
+        var longest = Ids.Where(IsUp).Select(id => Applied[id]).MaxBy(list => list.Count) ?? new();
+        foreach (var id in Ids.Where(IsUp))
         {
-            List<Entry> applied = Applied[id];
-            for (int i = 0; i < applied.Count; i++)
+            var applied = Applied[id];
+            for (var i = 0; i < applied.Count; i++)
             {
-                if (!Data.SameEntry(applied[i], longest[i])) throw new SafetyViolation($"node {id} diverges at {i + 1} ({Tag})");
+                if (!Data.SameEntry(applied[i], longest[i]))
+                {
+                    throw new SafetyViolation($"node {id} diverges at {i + 1} ({Tag})");
+                }
             }
         }
     }

@@ -6,7 +6,7 @@ internal sealed partial class TestNetwork
     /// <summary>Proposes a change on <paramref name="id"/> and handles the resulting Ready.</summary>
     public ConfigChangeStatus ProposeChange(int id, ConfigTransition transition, params ConfigChange[] changes)
     {
-        ConfigChangeStatus status = Node(id).ProposeConfigChange(changes, transition, out _);
+        var status = Node(id).ProposeConfigChange(changes, transition, out _);
         Process(id);
         return status;
     }
@@ -17,17 +17,29 @@ internal sealed partial class TestNetwork
     /// </summary>
     public void ChangeConfig(ConfigState expected, ConfigTransition transition, params ConfigChange[] changes)
     {
-        for (int attempt = 0; attempt < 20; attempt++)
+        for (var attempt = 0; attempt < 20; attempt++)
         {
-            int leader = CheckOneLeader(200);
-            if (leader == 0) continue;
-            ConfigChangeStatus status = ProposeChange(leader, transition, changes);
+            var leader = CheckOneLeader(200);
+            if (leader == 0)
+            {
+                continue;
+            }
+
+            var status = ProposeChange(leader, transition, changes);
             if (status == ConfigChangeStatus.Accepted)
             {
-                if (TickUntil(() => HaveApplied(expected), 200)) return;
+                if (TickUntil(() => HaveApplied(expected), 200))
+                {
+                    return;
+                }
+
                 break;
             }
-            if (status != ConfigChangeStatus.ChangePending && status != ConfigChangeStatus.NotLeader) break;
+            if (status != ConfigChangeStatus.ChangePending && status != ConfigChangeStatus.NotLeader)
+            {
+                break;
+            }
+
             Tick();
         }
         throw new SafetyViolation($"config {expected} not applied by its connected members ({Tag})");

@@ -26,7 +26,10 @@ internal sealed partial class TestNetwork
         _options = options ?? new NodeOptions();
         Ids = Enumerable.Range(1, size).ToArray();
         Bootstrap = new ConfigState(Ids);
-        foreach (int id in Ids) StartNew(id);
+        foreach (var id in Ids)
+        {
+            StartNew(id);
+        }
     }
 
     /// <summary>The configuration every node's storage starts from (a node added later starts from it too).</summary>
@@ -98,43 +101,73 @@ internal sealed partial class TestNetwork
     /// <summary>Handles every pending Ready of node <paramref name="id"/> (unless stalled).</summary>
     public void Process(int id)
     {
-        RaftNode? node = _nodes[id];
-        if (node is null || _stalled.Contains(id)) return;
-        while (node.HasReady) HandleReady(id, node, node.GetReady());
+        var node = _nodes[id];
+        if (node is null || _stalled.Contains(id))
+        {
+            return;
+        }
+
+        while (node.HasReady)
+        {
+            HandleReady(id, node, node.GetReady());
+        }
     }
 
     public void ProcessAll()
     {
-        foreach (int id in Ids) Process(id);
+        foreach (var id in Ids)
+        {
+            Process(id);
+        }
     }
 
     private void HandleReady(int id, RaftNode node, Ready ready)
     {
-        foreach (Message message in ready.Messages) Post(message);
-        MemoryStorage storage = Storage[id];
+        foreach (var message in ready.Messages)
+        {
+            Post(message);
+        }
+
+        var storage = Storage[id];
         if (ready.Snapshot is { } snapshot)
         {
             storage.ApplySnapshot(snapshot);
             InstallSnapshotState(id, snapshot.Index);
         }
         storage.Append(ready.Entries);
-        if (ready.HardStateChanged) storage.SetHardState(ready.HardState);
-        foreach (Message message in ready.MessagesAfterPersist) Post(message);
-        foreach (Entry entry in ready.CommittedEntries) Apply(id, entry);
+        if (ready.HardStateChanged)
+        {
+            storage.SetHardState(ready.HardState);
+        }
+
+        foreach (var message in ready.MessagesAfterPersist)
+        {
+            Post(message);
+        }
+
+        foreach (var entry in ready.CommittedEntries)
+        {
+            Apply(id, entry);
+        }
+
         Confirmed[id].AddRange(ready.ConfirmedReads);
-        foreach (ReadState read in ready.ReadStates) ServeRead(id, read);
+        foreach (var read in ready.ReadStates)
+        {
+            ServeRead(id, read);
+        }
+
         DroppedReads[id].AddRange(ready.DroppedReads);
         node.Advance();
     }
 
     private void Apply(int id, Entry entry)
     {
-        List<Entry> applied = Applied[id];
+        var applied = Applied[id];
         if (entry.Index != applied.Count + 1)
         {
             throw new SafetyViolation($"node {id} applied {entry} after index {applied.Count} ({Tag})");
         }
-        if (_committed.TryGetValue(entry.Index, out Entry known))
+        if (_committed.TryGetValue(entry.Index, out var known))
         {
             if (!Data.SameEntry(known, entry))
             {
@@ -150,11 +183,11 @@ internal sealed partial class TestNetwork
 
     private void InstallSnapshotState(int id, long index)
     {
-        List<Entry> applied = Applied[id];
+        var applied = Applied[id];
         applied.Clear();
         for (long i = 1; i <= index; i++)
         {
-            if (!_committed.TryGetValue(i, out Entry entry))
+            if (!_committed.TryGetValue(i, out var entry))
             {
                 throw new SafetyViolation($"node {id} installed a snapshot at {index} covering unapplied index {i} ({Tag})");
             }
@@ -184,7 +217,11 @@ internal sealed partial class TestNetwork
     {
         message = Owned(message);
         SentCount++;
-        if (Record) Sent.Add(message);
+        if (Record)
+        {
+            Sent.Add(message);
+        }
+
         if (LossRate > 0 && Random.Chance(LossRate))
         {
             Dropped(message);
@@ -192,7 +229,10 @@ internal sealed partial class TestNetwork
         }
         long delay = MaxDelayTicks > 0 ? Random.Next(MaxDelayTicks + 1) : 0;
         _inFlight.Add(new Envelope(message, Now + delay));
-        if (DuplicateRate > 0 && Random.Chance(DuplicateRate)) _inFlight.Add(new Envelope(message, Now + delay + 1));
+        if (DuplicateRate > 0 && Random.Chance(DuplicateRate))
+        {
+            _inFlight.Add(new Envelope(message, Now + delay + 1));
+        }
     }
 
     private bool CanDeliver(Message message) =>
@@ -205,20 +245,31 @@ internal sealed partial class TestNetwork
     private void Dropped(Message message)
     {
         // A transport notices a failed snapshot send and says so; plain messages vanish silently.
-        if (message.Type == MessageType.Snapshot) _nodes[message.From]?.ReportSnapshot(message.To, SnapshotStatus.Failed);
+        if (message.Type == MessageType.Snapshot)
+        {
+            _nodes[message.From]?.ReportSnapshot(message.To, SnapshotStatus.Failed);
+        }
     }
 
     /// <summary>Delivers messages due by now (and the messages they cause) until none is left.</summary>
     public int Deliver(int maxSteps = 1_000_000)
     {
-        int steps = 0;
+        var steps = 0;
         while (true)
         {
-            int next = NextDue();
-            if (next < 0) return steps;
-            Message message = _inFlight[next].Message;
+            var next = NextDue();
+            if (next < 0)
+            {
+                return steps;
+            }
+
+            var message = _inFlight[next].Message;
             _inFlight.RemoveAt(next);
-            if (++steps > maxSteps) throw new InvalidOperationException($"network did not quiesce ({Tag})");
+            if (++steps > maxSteps)
+            {
+                throw new InvalidOperationException($"network did not quiesce ({Tag})");
+            }
+
             if (!CanDeliver(message))
             {
                 Dropped(message);
@@ -227,7 +278,10 @@ internal sealed partial class TestNetwork
             Node(message.To).Step(message);
             Process(message.To);
             // A transport reports a snapshot it delivered, as the ReportSnapshot contract asks.
-            if (message.Type == MessageType.Snapshot) _nodes[message.From]?.ReportSnapshot(message.To, SnapshotStatus.Finished);
+            if (message.Type == MessageType.Snapshot)
+            {
+                _nodes[message.From]?.ReportSnapshot(message.To, SnapshotStatus.Finished);
+            }
         }
     }
 
@@ -235,18 +289,35 @@ internal sealed partial class TestNetwork
     {
         if (Reorder)
         {
-            int due = 0;
-            foreach (Envelope envelope in _inFlight) if (envelope.DeliverAt <= Now) due++;
-            if (due == 0) return -1;
-            int pick = Random.Next(due);
-            for (int i = 0; i < _inFlight.Count; i++)
+            var due = 0;
+            foreach (var envelope in _inFlight)
             {
-                if (_inFlight[i].DeliverAt <= Now && pick-- == 0) return i;
+                if (envelope.DeliverAt <= Now)
+                {
+                    due++;
+                }
+            }
+
+            if (due == 0)
+            {
+                return -1;
+            }
+
+            var pick = Random.Next(due);
+            for (var i = 0; i < _inFlight.Count; i++)
+            {
+                if (_inFlight[i].DeliverAt <= Now && pick-- == 0)
+                {
+                    return i;
+                }
             }
         }
-        for (int i = 0; i < _inFlight.Count; i++)
+        for (var i = 0; i < _inFlight.Count; i++)
         {
-            if (_inFlight[i].DeliverAt <= Now) return i;
+            if (_inFlight[i].DeliverAt <= Now)
+            {
+                return i;
+            }
         }
         return -1;
     }
@@ -259,12 +330,16 @@ internal sealed partial class TestNetwork
     /// <summary>Advances every live node by <paramref name="ticks"/> ticks, delivering after each.</summary>
     public void Tick(int ticks = 1)
     {
-        for (int t = 0; t < ticks; t++)
+        for (var t = 0; t < ticks; t++)
         {
             Now++;
-            foreach (int id in Ids)
+            foreach (var id in Ids)
             {
-                if (_nodes[id] is not { } node || _stalled.Contains(id) || Paused.Contains(id)) continue;
+                if (_nodes[id] is not { } node || _stalled.Contains(id) || Paused.Contains(id))
+                {
+                    continue;
+                }
+
                 node.Tick();
                 Process(id);
             }
@@ -275,9 +350,13 @@ internal sealed partial class TestNetwork
     /// <summary>Ticks until <paramref name="done"/> holds; false if it did not within <paramref name="maxTicks"/>.</summary>
     public bool TickUntil(Func<bool> done, int maxTicks = 500)
     {
-        for (int t = 0; t < maxTicks; t++)
+        for (var t = 0; t < maxTicks; t++)
         {
-            if (done()) return true;
+            if (done())
+            {
+                return true;
+            }
+
             Tick();
         }
         return done();

@@ -13,12 +13,12 @@ internal static class AppendAudit
         List<string> tokens = [.. value.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(token => token + ";")];
         var counts = tokens.GroupBy(token => token, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         var issued = appends.Select(o => o.Value!).ToHashSet(StringComparer.Ordinal);
-        string? stranger = counts.Keys.FirstOrDefault(token => !issued.Contains(token));
+        var stranger = counts.Keys.FirstOrDefault(token => !issued.Contains(token));
         Assert.True(stranger is null, $"seed {seed}: key {key} holds {stranger}, which no client appended");
-        foreach (Operation append in appends)
+        foreach (var append in appends)
         {
-            int count = counts.GetValueOrDefault(append.Value!);
-            (int least, int most) = append.Status switch
+            var count = counts.GetValueOrDefault(append.Value!);
+            (var least, var most) = append.Status switch
             {
                 OperationStatus.Completed => (1, 1),
                 OperationStatus.Unknown => (0, 1),

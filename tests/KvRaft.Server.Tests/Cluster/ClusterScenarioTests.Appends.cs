@@ -7,16 +7,16 @@ public sealed partial class ClusterScenarioTests
     public Task Concurrent_appends_to_one_key_appear_exactly_once() =>
         Scenario.RunAsync(output, seed: 501, nodes: 3, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
+            var cluster = scenario.Cluster;
             await cluster.WaitForLeaderAsync();
             cluster.Network.SetUnreliable(dropPercent: 5, delayMillisecondsMax: 10);
             // Four clients and short rounds keep the one-key history checkable: with six clients on an idle machine,
             // 276 operations (a dozen of unknown outcome) once exhausted the checker's 30 s budget (seed 501).
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4, Keys = ["shared"], GetPercent = 30, PutPercent = 0 });
-            for (int round = 1; round <= 2; round++)
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4, Keys = ["shared"], GetPercent = 30, PutPercent = 0 });
+            for (var round = 1; round <= 2; round++)
             {
                 await scenario.WaitForProgressAsync(20, $"round {round}, before the leader stops");
-                int leader = await cluster.WaitForLeaderAsync();
+                var leader = await cluster.WaitForLeaderAsync();
                 scenario.Log.Note($"round {round}: stopping leader {leader}");
                 await cluster.StopAsync(leader);
                 await scenario.WaitForProgressAsync(20, $"round {round}, without node {leader}");
@@ -24,7 +24,7 @@ public sealed partial class ClusterScenarioTests
             }
             await workload.StopAsync();
             cluster.Network.Heal();
-            string value = (await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, ["shared"]))["shared"];
+            var value = (await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, ["shared"]))["shared"];
             AppendAudit.AssertExactlyOnce(scenario.Seed, "shared", value, scenario.History.Operations);
             scenario.CheckHistory();
         });

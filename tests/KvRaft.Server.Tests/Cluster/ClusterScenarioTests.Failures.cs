@@ -8,15 +8,15 @@ public sealed partial class ClusterScenarioTests
     public Task Leader_failure_a_new_leader_serves_the_clients_and_the_history_is_linearizable() =>
         Scenario.RunAsync(output, seed: 201, nodes: 3, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4 });
-            for (int round = 1; round <= 2; round++)
+            var cluster = scenario.Cluster;
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4 });
+            for (var round = 1; round <= 2; round++)
             {
                 await scenario.WaitForProgressAsync(40, $"round {round}, before the leader stops");
-                int leader = await cluster.WaitForLeaderAsync();
+                var leader = await cluster.WaitForLeaderAsync();
                 scenario.Log.Note($"round {round}: stopping leader {leader}");
                 await cluster.StopAsync(leader);
-                int next = await cluster.WaitForLeaderAsync([.. cluster.Ids.Where(cluster.IsRunning)]);
+                var next = await cluster.WaitForLeaderAsync([.. cluster.Ids.Where(cluster.IsRunning)]);
                 await scenario.WaitForProgressAsync(40, $"round {round}, under the new leader {next}");
                 await cluster.StartAsync(leader);
             }
@@ -28,11 +28,11 @@ public sealed partial class ClusterScenarioTests
     public Task Restart_and_replay_a_restarted_node_rebuilds_every_acknowledged_write() =>
         Scenario.RunAsync(output, seed: 202, nodes: 3, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, GetPercent = 20 });
+            var cluster = scenario.Cluster;
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, GetPercent = 20 });
             await scenario.WaitForProgressAsync(60, "before the follower stops");
-            int leader = await cluster.WaitForLeaderAsync();
-            int follower = cluster.Ids.First(id => id != leader);
+            var leader = await cluster.WaitForLeaderAsync();
+            var follower = cluster.Ids.First(id => id != leader);
             scenario.Log.Note($"stopping follower {follower}");
             await cluster.StopAsync(follower);
             await scenario.WaitForProgressAsync(60, $"while node {follower} is down");
@@ -48,9 +48,9 @@ public sealed partial class ClusterScenarioTests
     public Task Every_node_restarted_all_previously_acknowledged_writes_are_readable() =>
         Scenario.RunAsync(output, seed: 203, nodes: 3, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
+            var cluster = scenario.Cluster;
             string[] keys = ["k0", "k1", "k2", "k3"];
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4, Keys = keys, GetPercent = 20, PutPercent = 0 });
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 4, Keys = keys, GetPercent = 20, PutPercent = 0 });
             await scenario.WaitForProgressAsync(50, "before every node stops");
             scenario.Log.Note("stopping every node, the clients still working");
             await cluster.StopAllAsync();
@@ -58,8 +58,12 @@ public sealed partial class ClusterScenarioTests
             await cluster.WaitForLeaderAsync();
             await scenario.WaitForProgressAsync(50, "after every node restarted");
             await workload.StopAsync();
-            Dictionary<string, string> values = await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, keys);
-            foreach (string key in keys) AppendAudit.AssertExactlyOnce(scenario.Seed, key, values[key], scenario.History.Operations);
+            var values = await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, keys);
+            foreach (var key in keys)
+            {
+                AppendAudit.AssertExactlyOnce(scenario.Seed, key, values[key], scenario.History.Operations);
+            }
+
             scenario.CheckHistory();
         });
 }

@@ -11,20 +11,20 @@ public sealed partial class ClusterScenarioTests
     public Task A_partitioned_leader_never_completes_a_request() =>
         Scenario.RunAsync(output, seed: 301, nodes: 5, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3 });
+            var cluster = scenario.Cluster;
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3 });
             await scenario.WaitForProgressAsync(30, "before the leader is cut off");
-            (int leader, KvClient writer) = await PinnedToLeaderAsync(scenario, clientId: 100);
+            (var leader, var writer) = await PinnedToLeaderAsync(scenario, clientId: 100);
             cluster.Network.Isolate(leader); // it reported itself leader an instant ago
             scenario.Log.Note($"isolated leader {leader}");
-            KvClient reader = scenario.NewClient(leader);
+            var reader = scenario.NewClient(leader);
             int[] majority = [.. cluster.Ids.Where(id => id != leader)];
-            Task<bool?> put = scenario.History.PutAsync(writer, 100, "k0", "isolated-put", ScenarioLimits.FaultyOperationTimeout);
-            Task<(bool? Ok, string? Value)> get = scenario.History.GetAsync(reader, 101, "k0", ScenarioLimits.FaultyOperationTimeout);
-            int next = await cluster.WaitForLeaderAsync(majority);
+            var put = scenario.History.PutAsync(writer, 100, "k0", "isolated-put", ScenarioLimits.FaultyOperationTimeout);
+            var get = scenario.History.GetAsync(reader, 101, "k0", ScenarioLimits.FaultyOperationTimeout);
+            var next = await cluster.WaitForLeaderAsync(majority);
             await scenario.WaitForProgressAsync(50, $"on the majority side under leader {next}");
-            bool? putOk = await Eventually.Within(put, "the put sent to the isolated leader ends");
-            (bool? getOk, _) = await Eventually.Within(get, "the get sent to the isolated leader ends");
+            var putOk = await Eventually.Within(put, "the put sent to the isolated leader ends");
+            (var getOk, _) = await Eventually.Within(get, "the get sent to the isolated leader ends");
             Assert.True(putOk != true, $"seed {scenario.Seed}: a put sent to isolated leader {leader} completed");
             Assert.True(getOk != true, $"seed {scenario.Seed}: a get sent to isolated leader {leader} completed");
             cluster.Network.Heal();
@@ -38,14 +38,14 @@ public sealed partial class ClusterScenarioTests
     public Task One_partition_the_majority_serves_and_a_minority_request_waits_until_healed() =>
         Scenario.RunAsync(output, seed: 302, nodes: 5, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
-            (int leader, KvClient minorityClient) = await PinnedToLeaderAsync(scenario, clientId: 100);
+            var cluster = scenario.Cluster;
+            (var leader, var minorityClient) = await PinnedToLeaderAsync(scenario, clientId: 100);
             int[] minority = [leader, cluster.Ids.First(id => id != leader)];
             int[] majority = [.. cluster.Ids.Except(minority)];
             scenario.Log.Note($"partition {string.Join(',', minority)} | {string.Join(',', majority)}");
             cluster.Network.Partition(minority, majority);
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, Nodes = majority });
-            Task<bool?> stuck = scenario.History.PutAsync(minorityClient, 100, "k1", "minority-put", ScenarioLimits.ScenarioTimeout);
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, Nodes = majority });
+            var stuck = scenario.History.PutAsync(minorityClient, 100, "k1", "minority-put", ScenarioLimits.ScenarioTimeout);
             await cluster.WaitForLeaderAsync(majority);
             await scenario.WaitForProgressAsync(60, "on the majority side");
             Assert.False(stuck.IsCompleted, $"seed {scenario.Seed}: a put through the minority {string.Join(',', minority)} ended while partitioned");
@@ -61,13 +61,13 @@ public sealed partial class ClusterScenarioTests
     public Task Many_partitions_the_history_stays_linearizable_and_service_resumes_after_healing() =>
         Scenario.RunAsync(output, seed: 303, nodes: 5, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
+            var cluster = scenario.Cluster;
             await cluster.WaitForLeaderAsync();
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 5, Keys = ["k0", "k1", "k2", "k3"] });
-            for (int round = 1; round <= 6; round++)
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 5, Keys = ["k0", "k1", "k2", "k3"] });
+            for (var round = 1; round <= 6; round++)
             {
                 int[] shuffled = [.. cluster.Ids.OrderBy(_ => scenario.Random.Next())];
-                int cut = 1 + scenario.Random.Next(cluster.NodeCount - 1);
+                var cut = 1 + scenario.Random.Next(cluster.NodeCount - 1);
                 scenario.Log.Note($"round {round}: partition {string.Join(',', shuffled[..cut])} | {string.Join(',', shuffled[cut..])}");
                 cluster.Network.Partition(shuffled[..cut], shuffled[cut..]);
                 await Task.Delay(TimeSpan.FromMilliseconds(300)); // a fixed stretch of client work under this partition
@@ -84,13 +84,13 @@ public sealed partial class ClusterScenarioTests
     public Task Unreliable_network_every_history_stays_linearizable() =>
         Scenario.RunAsync(output, seed: 304, nodes: 3, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
+            var cluster = scenario.Cluster;
             await cluster.WaitForLeaderAsync();
             cluster.Network.SetUnreliable(dropPercent: 10, delayMillisecondsMax: 20);
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 5, OperationsPerClient = 40 });
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 5, OperationsPerClient = 40 });
             await workload.WaitUntilDoneAsync();
             await workload.StopAsync();
-            RelayStatistics relays = cluster.Network.Statistics;
+            var relays = cluster.Network.Statistics;
             Assert.True(relays.FramesDropped > 0 && relays.Delays > 0, $"seed {scenario.Seed}: no message was dropped or delayed");
             cluster.Network.Heal();
             await scenario.ReadAllAsync(scenario.NewClient(), clientId: 100, workload.Keys);
@@ -103,14 +103,14 @@ public sealed partial class ClusterScenarioTests
     /// </summary>
     private static async Task<(int Leader, KvClient Client)> PinnedToLeaderAsync(Scenario scenario, int clientId)
     {
-        int leader = 0;
+        var leader = 0;
         KvClient? client = null;
-        int attempt = 0;
+        var attempt = 0;
         await Eventually.Until(async () =>
         {
             leader = await scenario.Cluster.WaitForLeaderAsync();
             client = scenario.NewClient(leader);
-            bool? ok = await scenario.History.PutAsync(client, clientId, "k0", $"warm-{clientId}-{++attempt}", ScenarioLimits.FaultyOperationTimeout);
+            var ok = await scenario.History.PutAsync(client, clientId, "k0", $"warm-{clientId}-{++attempt}", ScenarioLimits.FaultyOperationTimeout);
             return ok == true && (await scenario.Cluster.StatusAsync(leader))?.Role == NodeRole.Leader;
         }, "a client pinned to a leader that stays leader through its first put");
         return (leader, client!);

@@ -7,10 +7,10 @@ public sealed partial class ClusterScenarioTests
     public Task A_lagging_node_catches_up_by_installing_a_snapshot() =>
         Scenario.RunAsync(output, seed: 401, nodes: 3, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
-            int leader = await cluster.WaitForLeaderAsync();
-            int lagging = cluster.Ids.First(id => id != leader);
-            Workload workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, GetPercent = 20, PutPercent = 60, PutPaddingBytes = 200 });
+            var cluster = scenario.Cluster;
+            var leader = await cluster.WaitForLeaderAsync();
+            var lagging = cluster.Ids.First(id => id != leader);
+            var workload = scenario.StartWorkload(new WorkloadOptions { Clients = 3, GetPercent = 20, PutPercent = 60, PutPaddingBytes = 200 });
             await scenario.WaitForProgressAsync(20, "before the follower is cut off");
             scenario.Log.Note($"isolating follower {lagging}");
             cluster.Network.Isolate(lagging);
@@ -20,7 +20,7 @@ public sealed partial class ClusterScenarioTests
                 $"nodes {string.Join(',', others)} compact their logs past the last index of node {lagging}");
             await workload.StopAsync(); // no more snapshots: each one stalls its node while FASTER checkpoints
             Assert.Equal(0, cluster.Server(lagging).Statistics.SnapshotsInstalled);
-            long payloadsReturned = KvRaft.Transport.SnapshotChunkPayloads.Shared.Returned;
+            var payloadsReturned = KvRaft.Transport.SnapshotChunkPayloads.Shared.Returned;
             cluster.Network.Heal();
             scenario.Log.Note("healed");
             await Eventually.Until(() => cluster.Server(lagging).Statistics.SnapshotsInstalled > 0, $"node {lagging} installs a snapshot");

@@ -14,7 +14,7 @@ public sealed partial class ClusterScenarioTests(ITestOutputHelper output)
     public Task Basic_one_client_every_operation_completes_and_the_history_is_linearizable() =>
         Scenario.RunAsync(output, seed: 101, nodes: 3, async scenario =>
         {
-            Workload workload = scenario.StartWorkload(new WorkloadOptions
+            var workload = scenario.StartWorkload(new WorkloadOptions
             {
                 Clients = 1,
                 OperationsPerClient = 150,
@@ -30,7 +30,7 @@ public sealed partial class ClusterScenarioTests(ITestOutputHelper output)
     public Task Concurrent_clients_every_operation_completes_and_the_history_is_linearizable() =>
         Scenario.RunAsync(output, seed: 102, nodes: 3, async scenario =>
         {
-            Workload workload = scenario.StartWorkload(new WorkloadOptions
+            var workload = scenario.StartWorkload(new WorkloadOptions
             {
                 Clients = 5,
                 OperationsPerClient = 60,
@@ -44,7 +44,7 @@ public sealed partial class ClusterScenarioTests(ITestOutputHelper output)
 
     private static void AssertEveryOperationCompleted(Scenario scenario, int count)
     {
-        IReadOnlyList<Operation> operations = scenario.History.Operations;
+        var operations = scenario.History.Operations;
         Assert.True(operations.Count == count && operations.All(o => o.Status == OperationStatus.Completed),
             $"seed {scenario.Seed}: on a healthy cluster all {count} operations complete, but: {scenario.History.Summary()}");
     }

@@ -12,11 +12,15 @@ internal static class Eventually
     /// <summary>Waits until <paramref name="condition"/> holds; throws naming <paramref name="what"/> at the deadline.</summary>
     public static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        TimeSpan limit = timeout ?? ScenarioLimits.StepTimeout;
-        long start = Stopwatch.GetTimestamp();
+        var limit = timeout ?? ScenarioLimits.StepTimeout;
+        var start = Stopwatch.GetTimestamp();
         while (!await condition().ConfigureAwait(false))
         {
-            if (Stopwatch.GetElapsedTime(start) >= limit) throw new TimeoutException($"not within {limit.TotalSeconds:0.#} s: {what}");
+            if (Stopwatch.GetElapsedTime(start) >= limit)
+            {
+                throw new TimeoutException($"not within {limit.TotalSeconds:0.#} s: {what}");
+            }
+
             await Task.Delay(ScenarioLimits.PollInterval).ConfigureAwait(false);
         }
     }
@@ -24,7 +28,7 @@ internal static class Eventually
     /// <summary>Waits for <paramref name="task"/> up to the step deadline; throws naming <paramref name="what"/> after it.</summary>
     public static async Task Within(Task task, string what, TimeSpan? timeout = null)
     {
-        TimeSpan limit = timeout ?? ScenarioLimits.StepTimeout;
+        var limit = timeout ?? ScenarioLimits.StepTimeout;
         try
         {
             await task.WaitAsync(limit).ConfigureAwait(false);

@@ -19,8 +19,8 @@ internal sealed class History
     /// <summary>Nanoseconds on the machine's monotonic clock.</summary>
     public static long Now()
     {
-        long ticks = Stopwatch.GetTimestamp();
-        long frequency = Stopwatch.Frequency;
+        var ticks = Stopwatch.GetTimestamp();
+        var frequency = Stopwatch.Frequency;
         return (ticks / frequency * 1_000_000_000L) + (ticks % frequency * 1_000_000_000L / frequency);
     }
 
@@ -33,7 +33,7 @@ internal sealed class History
     /// <summary>A get; the value read ("" when absent) when it completed, else null.</summary>
     public async Task<(bool? Ok, string? Value)> GetAsync(KvClient kv, int client, string key, TimeSpan timeout)
     {
-        long call = Now();
+        var call = Now();
         string? value = null;
         Exception? error = null;
         try
@@ -44,7 +44,7 @@ internal sealed class History
         {
             error = caught;
         }
-        bool? ok = Add(new Operation(client, OperationKind.Get, key, null, null, error is null ? value : null, call, Now(), Status(error)));
+        var ok = Add(new Operation(client, OperationKind.Get, key, null, null, error is null ? value : null, call, Now(), Status(error)));
         return (ok, error is null ? value : null);
     }
 
@@ -52,7 +52,7 @@ internal sealed class History
     public CheckResult Check(string path, int seed)
     {
         HistoryWriter.WriteFile(path, Operations);
-        CheckResult result = HistoryChecker.CheckFile(path, new CheckOptions { TimeoutPerKey = ScenarioLimits.CheckTimeoutPerKey });
+        var result = HistoryChecker.CheckFile(path, new CheckOptions { TimeoutPerKey = ScenarioLimits.CheckTimeoutPerKey });
         if (!result.IsLinearizable)
         {
             throw new Xunit.Sdk.XunitException($"seed {seed}: the history is {result.Verdict}:\n{result.Describe()}");
@@ -66,7 +66,7 @@ internal sealed class History
 
     private async Task<bool?> WriteAsync(OperationKind kind, int client, string key, string value, Func<Task> write)
     {
-        long call = Now();
+        var call = Now();
         Exception? error = null;
         try
         {
@@ -82,7 +82,11 @@ internal sealed class History
     private bool? Add(Operation operation)
     {
         _operations.Enqueue(operation);
-        if (operation.Status == OperationStatus.Completed) Interlocked.Increment(ref _completed);
+        if (operation.Status == OperationStatus.Completed)
+        {
+            Interlocked.Increment(ref _completed);
+        }
+
         return operation.Status switch
         {
             OperationStatus.Completed => true,

@@ -46,33 +46,44 @@ internal sealed class Scenario
     /// <summary>Runs <paramref name="body"/> on a fresh cluster of <paramref name="nodes"/> nodes; disposes everything whatever happens.</summary>
     public static async Task RunAsync(ITestOutputHelper output, int seed, int nodes, Func<Scenario, Task> body, Func<ServerOptions, ServerOptions>? tune = null)
     {
-        string folder = Path.Combine(Path.GetTempPath(), $"kvraft-scenario-{Guid.NewGuid():N}");
+        var folder = Path.Combine(Path.GetTempPath(), $"kvraft-scenario-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var log = new TestLog();
         using var loggers = log.CreateFactory();
         Scenario? scenario = null;
-        long start = Stopwatch.GetTimestamp();
+        var start = Stopwatch.GetTimestamp();
         try
         {
-            ScenarioCluster cluster = await ScenarioCluster.StartAsync(nodes, Path.Combine(folder, "cluster"), seed, loggers, tune ?? (o => o)).ConfigureAwait(false);
+            var cluster = await ScenarioCluster.StartAsync(nodes, Path.Combine(folder, "cluster"), seed, loggers, tune ?? (o => o)).ConfigureAwait(false);
             scenario = new Scenario(seed, folder, cluster, log);
-            TimeSpan started = Stopwatch.GetElapsedTime(start);
+            var started = Stopwatch.GetElapsedTime(start);
             await body(scenario).WaitAsync(ScenarioLimits.ScenarioTimeout).ConfigureAwait(false);
             output.WriteLine($"seed {seed}: {scenario.History.Summary()}; relays dropped {cluster.Network.Statistics.FramesDropped} frames, delayed {cluster.Network.Statistics.Delays}; " +
                 $"cluster started in {started.TotalSeconds:0.0} s, scenario ran {(Stopwatch.GetElapsedTime(start) - started).TotalSeconds:0.0} s (check {scenario.CheckElapsed.TotalSeconds:0.0} s)");
-            if (Environment.GetEnvironmentVariable("KVRAFT_SCENARIO_LOG") == "1") output.WriteLine(log.Dump());
+            if (Environment.GetEnvironmentVariable("KVRAFT_SCENARIO_LOG") == "1")
+            {
+                output.WriteLine(log.Dump());
+            }
         }
         catch (Exception error)
         {
             output.WriteLine($"FAILED with seed {seed}: {error}");
-            if (scenario is not null) output.WriteLine($"history: {scenario.History.Summary()}");
+            if (scenario is not null)
+            {
+                output.WriteLine($"history: {scenario.History.Summary()}");
+            }
+
             output.WriteLine(log.Dump());
-            string message = error.Message.StartsWith($"seed {seed}:", StringComparison.Ordinal) ? error.Message : $"seed {seed}: {error.Message}";
+            var message = error.Message.StartsWith($"seed {seed}:", StringComparison.Ordinal) ? error.Message : $"seed {seed}: {error.Message}";
             throw new Xunit.Sdk.XunitException(message, error);
         }
         finally
         {
-            if (scenario is not null) await scenario.DisposeAsync().ConfigureAwait(false);
+            if (scenario is not null)
+            {
+                await scenario.DisposeAsync().ConfigureAwait(false);
+            }
+
             DeleteFolder(folder);
         }
     }
@@ -80,9 +91,13 @@ internal sealed class Scenario
     /// <summary>A client of the nodes <paramref name="nodes"/> (default: all), disposed with the scenario.</summary>
     public KvClient NewClient(params int[] nodes)
     {
-        IEnumerable<string> endpoints = nodes.Length == 0 ? Cluster.Endpoints : nodes.Select(Cluster.Endpoint);
+        var endpoints = nodes.Length == 0 ? Cluster.Endpoints : nodes.Select(Cluster.Endpoint);
         var client = KvClient.Connect(endpoints, ClientOptions);
-        lock (_clients) _clients.Add(client);
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+
         return client;
     }
 
@@ -98,7 +113,7 @@ internal sealed class Scenario
     /// <summary>Waits until <paramref name="count"/> more operations have completed than now.</summary>
     public Task WaitForProgressAsync(int count, string what)
     {
-        long target = History.Completed + count;
+        var target = History.Completed + count;
         return Eventually.Until(() => History.Completed >= target, $"{count} more operations complete ({what})");
     }
 
@@ -106,7 +121,7 @@ internal sealed class Scenario
     public async Task<Dictionary<string, string>> ReadAllAsync(KvClient client, int clientId, IEnumerable<string> keys)
     {
         var values = new Dictionary<string, string>();
-        foreach (string key in keys)
+        foreach (var key in keys)
         {
             string? value = null;
             await Eventually.Until(async () => (value = (await History.GetAsync(client, clientId, key, ScenarioLimits.FaultyOperationTimeout).ConfigureAwait(false)).Value) is not null,
@@ -119,7 +134,7 @@ internal sealed class Scenario
     /// <summary>Writes the history to this run's folder and checks it; throws on anything but linearizable.</summary>
     public CheckResult CheckHistory()
     {
-        long start = Stopwatch.GetTimestamp();
+        var start = Stopwatch.GetTimestamp();
         try
         {
             return History.Check(Path.Combine(Folder, "history.jsonl"), Seed);
@@ -135,7 +150,7 @@ internal sealed class Scenario
 
     private async Task DisposeAsync()
     {
-        foreach (Workload workload in _workloads)
+        foreach (var workload in _workloads)
         {
             try
             {
@@ -146,13 +161,17 @@ internal sealed class Scenario
                 Log.Note($"a workload failed while stopping: {error.Message}"); // the scenario has failed already, or reports this itself
             }
         }
-        foreach (KvClient client in _clients) await client.DisposeAsync().ConfigureAwait(false);
+        foreach (var client in _clients)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Cluster.DisposeAsync().ConfigureAwait(false);
     }
 
     private static void DeleteFolder(string folder)
     {
-        for (int attempt = 1; Directory.Exists(folder); attempt++)
+        for (var attempt = 1; Directory.Exists(folder); attempt++)
         {
             try
             {

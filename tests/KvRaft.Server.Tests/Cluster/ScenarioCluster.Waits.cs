@@ -12,13 +12,13 @@ internal sealed partial class ScenarioCluster
     public async Task<int> WaitForLeaderAsync(IReadOnlyCollection<int>? among = null, TimeSpan? timeout = null)
     {
         among ??= [.. Ids];
-        int leader = 0;
+        var leader = 0;
         await Eventually.Until(async () =>
         {
-            NodeStatus?[] statuses = await Task.WhenAll(among.Select(StatusAsync)).ConfigureAwait(false);
-            foreach (NodeStatus status in statuses.OfType<NodeStatus>().Where(s => s.Role == NodeRole.Leader).OrderByDescending(s => s.Term))
+            var statuses = await Task.WhenAll(among.Select(StatusAsync)).ConfigureAwait(false);
+            foreach (var status in statuses.OfType<NodeStatus>().Where(s => s.Role == NodeRole.Leader).OrderByDescending(s => s.Term))
             {
-                int followers = statuses.OfType<NodeStatus>().Count(s => s.Term == status.Term && s.LeaderKnown && s.LeaderId == status.NodeId);
+                var followers = statuses.OfType<NodeStatus>().Count(s => s.Term == status.Term && s.LeaderKnown && s.LeaderId == status.NodeId);
                 if (followers + (status.LeaderId == status.NodeId ? 0 : 1) > NodeCount / 2)
                 {
                     leader = status.NodeId;

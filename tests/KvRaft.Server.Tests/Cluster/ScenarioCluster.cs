@@ -19,10 +19,10 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     private ScenarioCluster(int nodes, string folder, int seed, ILoggerFactory loggers, Func<ServerOptions, ServerOptions> tune)
     {
         _loggers = loggers;
-        int[] ports = FreePorts(2 * nodes);
+        var ports = FreePorts(2 * nodes);
         Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed);
         Endpoints = [.. Enumerable.Range(1, nodes).Select(id => $"127.0.0.1:{ports[nodes + id - 1]}")];
-        string clientPeers = string.Join(',', Enumerable.Range(1, nodes).Select(id => $"{id}={Endpoints[id - 1]}"));
+        var clientPeers = string.Join(',', Enumerable.Range(1, nodes).Select(id => $"{id}={Endpoints[id - 1]}"));
         _options = [.. Enumerable.Range(1, nodes).Select(id => tune(new ServerOptions
         {
             Id = id,
@@ -64,7 +64,7 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     /// <summary>Starts every node of a new cluster under <paramref name="folder"/>.</summary>
     public static async Task<ScenarioCluster> StartAsync(int nodes, string folder, int seed, ILoggerFactory loggers, Func<ServerOptions, ServerOptions> tune)
     {
-        for (int attempt = 1; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
             var cluster = new ScenarioCluster(nodes, Path.Combine(folder, $"attempt-{attempt}"), seed, loggers, tune);
             try
@@ -87,7 +87,11 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     /// <summary>Starts node <paramref name="id"/> on its data (a restart after <see cref="StopAsync"/>).</summary>
     public async Task StartAsync(int id)
     {
-        if (IsRunning(id)) throw new InvalidOperationException($"node {id} is running");
+        if (IsRunning(id))
+        {
+            throw new InvalidOperationException($"node {id} is running");
+        }
+
         _servers[id - 1] = await KvServer.StartAsync(_options[id - 1], _loggers).ConfigureAwait(false);
     }
 
@@ -100,9 +104,9 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     /// <summary>Stops node <paramref name="id"/>: its connections drop, its storage closes; its data stays.</summary>
     public async Task StopAsync(int id)
     {
-        KvServer server = Server(id);
+        var server = Server(id);
         _servers[id - 1] = null;
-        Task stopping = server.DisposeAsync().AsTask();
+        var stopping = server.DisposeAsync().AsTask();
         try
         {
             await Eventually.Within(stopping, $"node {id} stops").ConfigureAwait(false);
@@ -116,9 +120,12 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _admin.DisposeAsync().ConfigureAwait(false);
-        foreach (int id in Ids)
+        foreach (var id in Ids)
         {
-            if (IsRunning(id)) await StopAsync(id).ConfigureAwait(false);
+            if (IsRunning(id))
+            {
+                await StopAsync(id).ConfigureAwait(false);
+            }
         }
         await Network.DisposeAsync().ConfigureAwait(false);
     }
@@ -126,7 +133,11 @@ internal sealed partial class ScenarioCluster : IAsyncDisposable
     /// <summary>The status of node <paramref name="id"/>, or null when it is stopped or did not answer in time.</summary>
     public async Task<NodeStatus?> StatusAsync(int id)
     {
-        if (!IsRunning(id)) return null;
+        if (!IsRunning(id))
+        {
+            return null;
+        }
+
         try
         {
             return await _admin.StatusAsync(Endpoint(id), ScenarioLimits.StatusTimeout).ConfigureAwait(false);

@@ -26,7 +26,10 @@ internal sealed class TestLog : ILoggerProvider
     private void Add(string category, LogLevel level, string text)
     {
         _lines.Enqueue($"{Stopwatch.GetElapsedTime(_start).TotalSeconds,8:0.000} {level,-11} {category}: {text}");
-        while (_lines.Count > ScenarioLimits.LogLinesMax) _lines.TryDequeue(out _);
+        while (_lines.Count > ScenarioLimits.LogLinesMax)
+        {
+            _lines.TryDequeue(out _);
+        }
     }
 
     private sealed class Logger(TestLog log, string category) : ILogger
@@ -37,9 +40,17 @@ internal sealed class TestLog : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (!IsEnabled(logLevel)) return;
-            string text = formatter(state, exception);
-            if (exception is not null) text += $" [{exception.GetType().Name}: {exception.Message}]";
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            var text = formatter(state, exception);
+            if (exception is not null)
+            {
+                text += $" [{exception.GetType().Name}: {exception.Message}]";
+            }
+
             log.Add(category, logLevel, text);
         }
     }

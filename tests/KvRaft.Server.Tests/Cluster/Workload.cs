@@ -62,12 +62,12 @@ internal sealed class Workload(Scenario scenario, WorkloadOptions options)
     private async Task RunClientAsync(int client, KvClient kv)
     {
         var random = new Random((scenario.Seed * 7919) + client);
-        History history = scenario.History;
+        var history = scenario.History;
         string padding = new('x', options.PutPaddingBytes);
-        for (int sequence = 1; sequence <= options.OperationsPerClient && !_stop.IsCancellationRequested; sequence++)
+        for (var sequence = 1; sequence <= options.OperationsPerClient && !_stop.IsCancellationRequested; sequence++)
         {
-            string key = options.Keys[random.Next(options.Keys.Count)];
-            int roll = random.Next(100);
+            var key = options.Keys[random.Next(options.Keys.Count)];
+            var roll = random.Next(100);
             if (roll < options.GetPercent)
             {
                 await history.GetAsync(kv, client, key, options.OperationTimeout).ConfigureAwait(false);

@@ -14,7 +14,7 @@ internal static class HostileClients
     /// <summary>Connections that each send the first bytes of a large frame, then nothing, held while <paramref name="during"/> runs.</summary>
     public static Task<int> SlowlorisAsync(string endpoint, int count, Func<Task> during)
     {
-        byte[] start = new byte[FrameHeader.Bytes + 16];
+        var start = new byte[FrameHeader.Bytes + 16];
         FrameHeader.Format(FrameType.ClientRequest, ProtocolLimits.FrameBytesMax - 2, start);
         return HoldAsync(endpoint, count, start, during);
     }
@@ -23,17 +23,21 @@ internal static class HostileClients
     private static async Task<int> HoldAsync(string endpoint, int count, byte[] first, Func<Task> during)
     {
         var sockets = new List<Socket>(count);
-        int opened = 0;
+        var opened = 0;
         try
         {
-            for (int i = 0; i < count; i++)
+            for (var i = 0; i < count; i++)
             {
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 sockets.Add(socket);
                 try
                 {
                     await ConnectAsync(socket, endpoint);
-                    if (first.Length > 0) await socket.SendAsync(first, SocketFlags.None);
+                    if (first.Length > 0)
+                    {
+                        await socket.SendAsync(first, SocketFlags.None);
+                    }
+
                     opened++;
                 }
                 catch (SocketException)
@@ -46,7 +50,10 @@ internal static class HostileClients
         }
         finally
         {
-            foreach (Socket socket in sockets) socket.Dispose();
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
         }
     }
 
@@ -62,7 +69,7 @@ internal static class HostileClients
             [0, 0, 0, 1, 1],
             [0, 0, 0, 8, 1, 16, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
         ];
-        foreach (byte[] frame in frames)
+        foreach (var frame in frames)
         {
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             try
@@ -71,7 +78,7 @@ internal static class HostileClients
                 await socket.SendAsync(frame, SocketFlags.None);
                 socket.Shutdown(SocketShutdown.Send);
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                byte[] buffer = new byte[4096];
+                var buffer = new byte[4096];
                 while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
                 {
                 }
@@ -84,7 +91,7 @@ internal static class HostileClients
 
     private static Task ConnectAsync(Socket socket, string endpoint)
     {
-        (string host, int port) = Server.Hosting.ServerOptions.ParseEndpoint(endpoint);
+        (var host, var port) = Server.Hosting.ServerOptions.ParseEndpoint(endpoint);
         return socket.ConnectAsync(host, port);
     }
 }

@@ -21,35 +21,42 @@ public sealed class HostileInputTests(ITestOutputHelper output)
     public Task Forged_peer_input_and_client_floods_leave_every_node_running_and_the_data_intact() =>
         Scenario.RunAsync(output, seed: 131, nodes: 3, async scenario =>
         {
-            ScenarioCluster cluster = scenario.Cluster;
-            int leader = await cluster.WaitForLeaderAsync();
-            await using KvClient client = scenario.NewClient();
-            for (int i = 0; i < KeysBefore; i++) await client.PutAsync($"before-{i}", $"value-{i}");
-            long term = (await cluster.StatusAsync(leader))!.Value.Term;
-
-            foreach (int target in cluster.Ids)
+            var cluster = scenario.Cluster;
+            var leader = await cluster.WaitForLeaderAsync();
+            await using var client = scenario.NewClient();
+            for (var i = 0; i < KeysBefore; i++)
             {
-                foreach (int impostor in cluster.Ids.Where(id => id != target).Append(99))
+                await client.PutAsync($"before-{i}", $"value-{i}");
+            }
+
+            var term = (await cluster.StatusAsync(leader))!.Value.Term;
+
+            foreach (var target in cluster.Ids)
+            {
+                foreach (var impostor in cluster.Ids.Where(id => id != target).Append(99))
                 {
                     var attacker = new HostilePeer(cluster.PeerListen(target), ScenarioCluster.ClusterIdOfTests, impostor, target, term);
                     await attacker.RunAllAsync();
                     output.WriteLine($"node {target} as {impostor}: {attacker.Sent} attacks, {attacker.Refused} connections refused or reset");
                 }
             }
-            int opened = await HostileClients.HoldConnectionsAsync(cluster.Endpoint(leader), 2_000, async () =>
+            var opened = await HostileClients.HoldConnectionsAsync(cluster.Endpoint(leader), 2_000, async () =>
                 await HostileClients.SlowlorisAsync(cluster.Endpoint(leader), 200, () => HostileClients.SendMalformedAsync(cluster.Endpoint(leader))));
             output.WriteLine($"2,000 client connections tried, {opened} opened");
 
-            foreach (int id in cluster.Ids)
+            foreach (var id in cluster.Ids)
             {
                 Assert.False(cluster.Server(id).Stopped.IsCompleted, $"seed {scenario.Seed}: node {id} stopped under hostile input");
             }
-            int after = await cluster.WaitForLeaderAsync();
-            NodeStatus status = (await cluster.StatusAsync(after))!.Value;
+            var after = await cluster.WaitForLeaderAsync();
+            var status = (await cluster.StatusAsync(after))!.Value;
             Assert.True(status.Term < term + 1_000, $"seed {scenario.Seed}: term {status.Term} after the attacks (was {term}): a forged term was adopted");
-            await using KvClient fresh = scenario.NewClient();
+            await using var fresh = scenario.NewClient();
             await fresh.PutAsync("after", "ok");
             Assert.Equal("ok", await fresh.GetAsync("after"));
-            for (int i = 0; i < KeysBefore; i++) Assert.Equal($"value-{i}", await fresh.GetAsync($"before-{i}"));
+            for (var i = 0; i < KeysBefore; i++)
+            {
+                Assert.Equal($"value-{i}", await fresh.GetAsync($"before-{i}"));
+            }
         });
 }

@@ -3,8 +3,8 @@
 // snapshot-chunk floods and bombs, oversized, badly versioned and unknown frames. Method: raw sockets and the
 // project's own codecs; each attack on a fresh connection; the node may close it at any point (that is the point).
 using System.Net.Sockets;
-using KvRaft.Protocol;
 using K4os.Compression.LZ4;
+using KvRaft.Protocol;
 
 namespace KvRaft.Server.Tests.Hostile;
 
@@ -43,9 +43,9 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
     {
         var random = new Random(7);
         var entries = new WireEntry[garbage];
-        for (int i = 0; i < garbage; i++)
+        for (var i = 0; i < garbage; i++)
         {
-            byte[] data = new byte[100];
+            var data = new byte[100];
             random.NextBytes(data);
             entries[i] = new WireEntry(1_000_000 + i, appendTerm, EntryType.Normal, data);
         }
@@ -55,10 +55,10 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
     /// <summary>An Append whose tiny LZ4 block claims to decompress to the largest entries block.</summary>
     private byte[][] EntriesBomb()
     {
-        byte[] zeros = new byte[ProtocolLimits.EntriesBlockBytesMax];
-        byte[] compressed = new byte[LZ4Codec.MaximumOutputSize(zeros.Length)];
-        int length = LZ4Codec.Encode(zeros, compressed);
-        PeerMessage bomb = Message(PeerMessageType.Append) with
+        var zeros = new byte[ProtocolLimits.EntriesBlockBytesMax];
+        var compressed = new byte[LZ4Codec.MaximumOutputSize(zeros.Length)];
+        var length = LZ4Codec.Encode(zeros, compressed);
+        var bomb = Message(PeerMessageType.Append) with
         {
             Index = 0,
             LogTerm = 0,
@@ -71,9 +71,9 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
     {
         var random = new Random(11);
         var frames = new byte[count][];
-        for (int i = 0; i < count; i++)
+        for (var i = 0; i < count; i++)
         {
-            byte[] payload = new byte[bytes];
+            var payload = new byte[bytes];
             random.NextBytes(payload);
             frames[i] = Frame(new SnapshotChunk
             {
@@ -91,9 +91,9 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
 
     private byte[][] ChunkBomb()
     {
-        byte[] zeros = new byte[ProtocolLimits.SnapshotChunkBytesMax];
-        byte[] compressed = new byte[LZ4Codec.MaximumOutputSize(zeros.Length)];
-        int length = LZ4Codec.Encode(zeros, compressed);
+        var zeros = new byte[ProtocolLimits.SnapshotChunkBytesMax];
+        var compressed = new byte[LZ4Codec.MaximumOutputSize(zeros.Length)];
+        var length = LZ4Codec.Encode(zeros, compressed);
         return [.. Enumerable.Range(0, 32).Select(i => Frame(new SnapshotChunk
         {
             SnapshotIndex = long.MaxValue / 3,
@@ -116,7 +116,11 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
         {
             await ConnectAsync(socket);
             await socket.SendAsync(Hello(clusterId), SocketFlags.None);
-            foreach (byte[] frame in frames) await socket.SendAsync(frame, SocketFlags.None);
+            foreach (var frame in frames)
+            {
+                await socket.SendAsync(frame, SocketFlags.None);
+            }
+
             socket.Shutdown(SocketShutdown.Send);
             await DrainAsync(socket);
         }
@@ -133,7 +137,11 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
         try
         {
             await ConnectAsync(socket);
-            if (hello) await socket.SendAsync(Hello(clusterId), SocketFlags.None);
+            if (hello)
+            {
+                await socket.SendAsync(Hello(clusterId), SocketFlags.None);
+            }
+
             await socket.SendAsync(bytes, SocketFlags.None);
             socket.Shutdown(SocketShutdown.Send);
             await DrainAsync(socket);
@@ -146,14 +154,14 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
 
     private Task ConnectAsync(Socket socket)
     {
-        (string host, int port) = Server.Hosting.ServerOptions.ParseEndpoint(endpoint);
+        (var host, var port) = Server.Hosting.ServerOptions.ParseEndpoint(endpoint);
         return socket.ConnectAsync(host, port);
     }
 
     /// <summary>Reads until the node closes the connection, 2 s at most (162 attacks: the test stays bounded).</summary>
     private static async Task DrainAsync(Socket socket)
     {
-        byte[] buffer = new byte[4096];
+        var buffer = new byte[4096];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try
         {
@@ -170,21 +178,21 @@ internal sealed class HostilePeer(string endpoint, ulong clusterId, int impostor
     private byte[] Hello(ulong cluster)
     {
         var hello = new PeerHello(1, cluster, impostorId, targetId);
-        byte[] frame = new byte[PeerHelloCodec.FrameSize(hello)];
+        var frame = new byte[PeerHelloCodec.FrameSize(hello)];
         PeerHelloCodec.FormatFrame(hello, frame);
         return frame;
     }
 
     private static byte[] Frame(PeerMessage message)
     {
-        byte[] frame = new byte[PeerMessageCodec.FrameSize(message)];
+        var frame = new byte[PeerMessageCodec.FrameSize(message)];
         PeerMessageCodec.FormatFrame(message, frame);
         return frame;
     }
 
     private static byte[] Frame(SnapshotChunk chunk)
     {
-        byte[] frame = new byte[SnapshotChunkCodec.FrameSize(chunk)];
+        var frame = new byte[SnapshotChunkCodec.FrameSize(chunk)];
         SnapshotChunkCodec.FormatFrame(chunk, frame);
         return frame;
     }

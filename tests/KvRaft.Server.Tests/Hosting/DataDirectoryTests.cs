@@ -13,13 +13,16 @@ public sealed class DataDirectoryTests : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
     }
 
     [Fact]
     public async Task A_new_data_directory_is_created_0700_and_records_its_cluster_and_node()
     {
-        ServerOptions options = Options(nodeId: 1, clusterId: 4242);
+        var options = Options(nodeId: 1, clusterId: 4242);
         await (await KvServer.StartAsync(options, NullLoggerFactory.Instance)).DisposeAsync();
         if (!OperatingSystem.IsWindows())
         {
@@ -60,8 +63,8 @@ public sealed class DataDirectoryTests : IDisposable
     [Fact]
     public async Task A_second_server_on_a_data_directory_in_use_is_refused_naming_the_directory()
     {
-        ServerOptions options = Options(nodeId: 1, clusterId: 4242);
-        await using KvServer first = await KvServer.StartAsync(options, NullLoggerFactory.Instance);
+        var options = Options(nodeId: 1, clusterId: 4242);
+        await using var first = await KvServer.StartAsync(options, NullLoggerFactory.Instance);
         var refused = await Assert.ThrowsAsync<DataDirectoryRefusedException>(() => KvServer.StartAsync(options with { PeerListen = Free(), ClientListen = Free() }, NullLoggerFactory.Instance));
         Assert.Contains(Path.GetFullPath(options.DataDir), refused.Message, StringComparison.Ordinal);
         Assert.Contains("in use by another process", refused.Message, StringComparison.Ordinal);
@@ -70,10 +73,10 @@ public sealed class DataDirectoryTests : IDisposable
     [Fact]
     public async Task A_second_process_on_a_data_directory_in_use_is_refused()
     {
-        ServerOptions options = Options(nodeId: 1, clusterId: 4242);
-        await using KvServer first = await KvServer.StartAsync(options, NullLoggerFactory.Instance);
+        var options = Options(nodeId: 1, clusterId: 4242);
+        await using var first = await KvServer.StartAsync(options, NullLoggerFactory.Instance);
         using var second = ServerProcess.Start(options with { PeerListen = Free(), ClientListen = Free() });
-        int exitCode = await second.ExitAsync(Limit);
+        var exitCode = await second.ExitAsync(Limit);
         Assert.Equal(Program.ExitFailed, exitCode);
         Assert.Contains("in use by another process", second.Output, StringComparison.Ordinal);
     }
@@ -81,7 +84,7 @@ public sealed class DataDirectoryTests : IDisposable
     [Fact]
     public async Task The_lock_goes_away_with_a_process_killed_by_SIGKILL()
     {
-        ServerOptions options = Options(nodeId: 1, clusterId: 4242);
+        var options = Options(nodeId: 1, clusterId: 4242);
         using (var process = ServerProcess.Start(options))
         {
             await process.WaitForOutputAsync("serving clients", Limit);
@@ -93,7 +96,7 @@ public sealed class DataDirectoryTests : IDisposable
 
     private ServerOptions Options(int nodeId, ulong clusterId)
     {
-        string peer = Free();
+        var peer = Free();
         return new ServerOptions
         {
             Id = nodeId,
@@ -125,14 +128,17 @@ public sealed class DataDirectoryTests : IDisposable
         {
             get
             {
-                lock (_output) return _output.ToString();
+                lock (_output)
+                {
+                    return _output.ToString();
+                }
             }
         }
 
         public static ServerProcess Start(ServerOptions options)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string argument in new[]
+            foreach (var argument in new[]
             {
                 Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll"), "--id", options.Id.ToString(), "--peer-listen", options.PeerListen,
                 "--client-listen", options.ClientListen, "--peers", options.Peers, "--data-dir", options.DataDir, "--cluster-id", options.ClusterId.ToString(),
@@ -171,15 +177,27 @@ public sealed class DataDirectoryTests : IDisposable
 
         public void Dispose()
         {
-            if (!_process.HasExited) _process.Kill();
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+
             _process.WaitForExit();
             _process.Dispose();
         }
 
         private void Add(string? line)
         {
-            if (line is null) return;
-            lock (_output) _output.AppendLine(line);
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+
             _line.Release();
         }
     }

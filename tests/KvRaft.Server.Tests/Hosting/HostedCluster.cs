@@ -16,7 +16,7 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     private HostedCluster(int nodes, bool metrics, int electionTicks)
     {
-        int[] ports = Transport.LoopbackPorts.Free(3 * nodes);
+        var ports = Transport.LoopbackPorts.Free(3 * nodes);
         MetricsEndpoints = metrics ? [.. ports[(2 * nodes)..].Select(port => "127.0.0.1:" + port)] : [];
         Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed: nodes);
         Endpoints = [.. ports[nodes..(2 * nodes)].Select(port => "127.0.0.1:" + port)];
@@ -52,7 +52,7 @@ internal sealed class HostedCluster : IAsyncDisposable
         var cluster = new HostedCluster(nodes, metrics, electionTicks);
         try
         {
-            foreach (ServerOptions options in cluster.Options)
+            foreach (var options in cluster.Options)
             {
                 cluster._servers.Add(await KvServer.StartAsync(options, loggers));
             }
@@ -76,7 +76,7 @@ internal sealed class HostedCluster : IAsyncDisposable
         while (true)
         {
             var statuses = new List<NodeStatus>();
-            foreach (string endpoint in Endpoints)
+            foreach (var endpoint in Endpoints)
             {
                 try
                 {
@@ -87,10 +87,13 @@ internal sealed class HostedCluster : IAsyncDisposable
                     // Not answering now: ask the next one.
                 }
             }
-            foreach (NodeStatus leader in statuses.Where(status => status.Role == NodeRole.Leader && accept(status)))
+            foreach (var leader in statuses.Where(status => status.Role == NodeRole.Leader && accept(status)))
             {
-                int followers = statuses.Count(status => status.LeaderKnown && status.LeaderId == leader.NodeId && status.Term == leader.Term);
-                if (followers > Endpoints.Count / 2) return leader.NodeId;
+                var followers = statuses.Count(status => status.LeaderKnown && status.LeaderId == leader.NodeId && status.Term == leader.Term);
+                if (followers > Endpoints.Count / 2)
+                {
+                    return leader.NodeId;
+                }
             }
             await Task.Delay(20, deadline.Token); // polling node state: no event to wait on
         }
@@ -102,8 +105,12 @@ internal sealed class HostedCluster : IAsyncDisposable
         using var deadline = new CancellationTokenSource(Limit);
         while (true)
         {
-            NodeStatus status = await Client.StatusAsync(Endpoints[id - 1], TimeSpan.FromSeconds(1), deadline.Token);
-            if (condition(status)) return status;
+            var status = await Client.StatusAsync(Endpoints[id - 1], TimeSpan.FromSeconds(1), deadline.Token);
+            if (condition(status))
+            {
+                return status;
+            }
+
             await Task.Delay(20, deadline.Token); // polling node state: no event to wait on
         }
     }
@@ -111,7 +118,7 @@ internal sealed class HostedCluster : IAsyncDisposable
     /// <summary>Stops node <paramref name="id"/> as SIGTERM does (a leader hands over first); the others keep running.</summary>
     public async Task<KvServer> StopAsync(int id)
     {
-        KvServer server = _servers[id - 1];
+        var server = _servers[id - 1];
         await server.DisposeAsync();
         return server;
     }
@@ -121,10 +128,21 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Client is not null) await Client.DisposeAsync();
-        foreach (KvServer server in _servers) await server.DisposeAsync();
+        if (Client is not null)
+        {
+            await Client.DisposeAsync();
+        }
+
+        foreach (var server in _servers)
+        {
+            await server.DisposeAsync();
+        }
+
         _servers.Clear();
         await Network.DisposeAsync();
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
     }
 }

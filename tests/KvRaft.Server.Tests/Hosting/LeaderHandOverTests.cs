@@ -17,15 +17,15 @@ public sealed class LeaderHandOverTests
     public async Task A_stopping_leader_hands_leadership_to_a_follower_that_leads_when_the_stop_returns()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
-        NodeStatus before = await cluster.WaitForStatusAsync(leader, _ => true);
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
+        var before = await cluster.WaitForStatusAsync(leader, _ => true);
         await cluster.Client.PutAsync("k", "1").WaitAsync(HostedCluster.Limit);
 
         var stopped = await cluster.StopAsync(leader);
 
-        int heir = stopped.HandedOverTo;
+        var heir = stopped.HandedOverTo;
         Assert.True(heir != 0 && heir != leader, $"node {leader} handed over to {heir}");
-        NodeStatus now = await cluster.Client.StatusAsync(cluster.Endpoints[heir - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
+        var now = await cluster.Client.StatusAsync(cluster.Endpoints[heir - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Equal(NodeRole.Leader, now.Role);
         Assert.True(now.Term > before.Term, $"term {now.Term} after {before.Term}");
         Assert.Equal("1", await cluster.Client.GetAsync("k").WaitAsync(HostedCluster.Limit));
@@ -35,16 +35,16 @@ public sealed class LeaderHandOverTests
     public async Task A_stopping_leader_hands_over_to_the_follower_it_can_reach_not_to_an_isolated_one()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
-        int isolated = leader % 3 + 1;
-        int reachable = isolated % 3 + 1;
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
+        var isolated = leader % 3 + 1;
+        var reachable = isolated % 3 + 1;
         cluster.Network.Isolate(isolated);
         await cluster.Client.PutAsync("k", "1").WaitAsync(HostedCluster.Limit); // the isolated follower falls behind
 
         var stopped = await cluster.StopAsync(leader);
 
         Assert.Equal(reachable, stopped.HandedOverTo);
-        NodeStatus now = await cluster.Client.StatusAsync(cluster.Endpoints[reachable - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
+        var now = await cluster.Client.StatusAsync(cluster.Endpoints[reachable - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Equal(NodeRole.Leader, now.Role);
     }
 
@@ -52,14 +52,14 @@ public sealed class LeaderHandOverTests
     public async Task A_stopping_follower_hands_nothing_over_and_the_leader_keeps_leading()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
-        NodeStatus before = await cluster.WaitForStatusAsync(leader, _ => true);
-        int follower = leader % 3 + 1;
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
+        var before = await cluster.WaitForStatusAsync(leader, _ => true);
+        var follower = leader % 3 + 1;
 
         var stopped = await cluster.StopAsync(follower);
 
         Assert.Equal(0, stopped.HandedOverTo);
-        NodeStatus now = await cluster.Client.StatusAsync(cluster.Endpoints[leader - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
+        var now = await cluster.Client.StatusAsync(cluster.Endpoints[leader - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Equal(NodeRole.Leader, now.Role);
         Assert.Equal(before.Term, now.Term);
     }
@@ -68,13 +68,13 @@ public sealed class LeaderHandOverTests
     public async Task A_client_transfer_to_a_named_voter_answers_once_that_voter_leads()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
-        int target = leader % 3 + 1;
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
+        var target = leader % 3 + 1;
 
-        int now = await cluster.Client.TransferLeadershipAsync(target).WaitAsync(HostedCluster.Limit);
+        var now = await cluster.Client.TransferLeadershipAsync(target).WaitAsync(HostedCluster.Limit);
 
         Assert.Equal(target, now);
-        NodeStatus status = await cluster.Client.StatusAsync(cluster.Endpoints[target - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
+        var status = await cluster.Client.StatusAsync(cluster.Endpoints[target - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Equal(NodeRole.Leader, status.Role);
         await cluster.Client.PutAsync("after", "1").WaitAsync(HostedCluster.Limit); // the new leader takes writes
         Assert.Equal(target, await cluster.Client.TransferLeadershipAsync(target).WaitAsync(HostedCluster.Limit)); // already leads
@@ -84,12 +84,12 @@ public sealed class LeaderHandOverTests
     public async Task A_client_transfer_without_a_target_moves_leadership_to_another_node()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
 
-        int now = await cluster.Client.TransferLeadershipAsync().WaitAsync(HostedCluster.Limit);
+        var now = await cluster.Client.TransferLeadershipAsync().WaitAsync(HostedCluster.Limit);
 
         Assert.NotEqual(leader, now);
-        NodeStatus status = await cluster.Client.StatusAsync(cluster.Endpoints[now - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
+        var status = await cluster.Client.StatusAsync(cluster.Endpoints[now - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Equal(NodeRole.Leader, status.Role);
     }
 
@@ -97,11 +97,11 @@ public sealed class LeaderHandOverTests
     public async Task A_client_transfer_to_a_node_that_is_not_a_voter_is_refused_and_the_leader_keeps_leading()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, electionTicks: ElectionTicks);
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
 
         await Assert.ThrowsAsync<KvInvalidArgumentException>(() => cluster.Client.TransferLeadershipAsync(9).WaitAsync(HostedCluster.Limit));
 
-        NodeStatus status = await cluster.Client.StatusAsync(cluster.Endpoints[leader - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
+        var status = await cluster.Client.StatusAsync(cluster.Endpoints[leader - 1], TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.Equal(NodeRole.Leader, status.Role);
         await cluster.Client.PutAsync("still", "1").WaitAsync(HostedCluster.Limit);
     }

@@ -23,17 +23,25 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, metrics: true);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
         await cluster.Client.PutAsync("warm", "up").WaitAsync(HostedCluster.Limit); // the session is registered
-        MetricsText before = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
-        for (int i = 0; i < Writes; i++) await cluster.Client.PutAsync("k" + i, "v").WaitAsync(HostedCluster.Limit);
-        MetricsText after = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
+        var before = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
+        for (var i = 0; i < Writes; i++)
+        {
+            await cluster.Client.PutAsync("k" + i, "v").WaitAsync(HostedCluster.Limit);
+        }
 
-        foreach (string name in Listed) Assert.Contains(name, after.Names);
+        var after = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
+
+        foreach (var name in Listed)
+        {
+            Assert.Contains(name, after.Names);
+        }
+
         Assert.Equal(1, after.Sum("kvraft_role", "role=leader"));
-        double committed = after.Sum("kvraft_proposals_committed_total") - before.Sum("kvraft_proposals_committed_total");
-        double puts = after.Sum("kvraft_client_request_duration_seconds_count", "op=put", "result=ok") - before.Sum("kvraft_client_request_duration_seconds_count", "op=put", "result=ok");
-        double commitIndex = after.Sum("kvraft_commit_index") - before.Sum("kvraft_commit_index");
+        var committed = after.Sum("kvraft_proposals_committed_total") - before.Sum("kvraft_proposals_committed_total");
+        var puts = after.Sum("kvraft_client_request_duration_seconds_count", "op=put", "result=ok") - before.Sum("kvraft_client_request_duration_seconds_count", "op=put", "result=ok");
+        var commitIndex = after.Sum("kvraft_commit_index") - before.Sum("kvraft_commit_index");
         output.WriteLine($"after {Writes} sequential puts: {committed} proposals committed, {puts} puts answered ok, commit index +{commitIndex}");
         Assert.Equal(Writes, puts);
         Assert.InRange(committed, 1, Writes); // one proposal per turn's batch: sequential puts each make one
@@ -46,16 +54,24 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, metrics: true);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
-        for (int i = 0; i < Writes; i++) await cluster.Client.PutAsync("k" + i, "v").WaitAsync(HostedCluster.Limit);
-        for (int i = 0; i < Writes; i++) await cluster.Client.GetAsync("k" + i).WaitAsync(HostedCluster.Limit);
-        MetricsText metrics = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
+        for (var i = 0; i < Writes; i++)
+        {
+            await cluster.Client.PutAsync("k" + i, "v").WaitAsync(HostedCluster.Limit);
+        }
+
+        for (var i = 0; i < Writes; i++)
+        {
+            await cluster.Client.GetAsync("k" + i).WaitAsync(HostedCluster.Limit);
+        }
+
+        var metrics = await MetricsText.ScrapeAsync(http, cluster.MetricsEndpoints[leader - 1]);
 
         // Every write answered ok here went through every stage (puts and the session's registration; nothing failed).
-        (double writeStages, double writeEndToEnd) = StagesAndEndToEnd(metrics, "kvraft_write_stage_duration_seconds",
+        (var writeStages, var writeEndToEnd) = StagesAndEndToEnd(metrics, "kvraft_write_stage_duration_seconds",
             ["queue", "persist", "replicate", "commit", "apply", "reply"], ["op=put", "op=register_session"], mayBeZero: ["replicate"]); // a quorum may come before the local write
         // Every read found its key; the leader applies as it commits, so a read may wait for no apply.
-        (double readStages, double readEndToEnd) = StagesAndEndToEnd(metrics, "kvraft_read_stage_duration_seconds",
+        (var readStages, var readEndToEnd) = StagesAndEndToEnd(metrics, "kvraft_read_stage_duration_seconds",
             ["queue", "read_index", "apply_wait", "reply"], ["op=get"], mayBeZero: ["apply_wait"]);
         output.WriteLine($"log writes: {metrics.Sum("kvraft_log_write_duration_seconds_sum") / metrics.Sum("kvraft_log_write_duration_seconds_count") * 1e6:F1} µs mean over {metrics.Sum("kvraft_log_write_duration_seconds_count")}");
         // The stages end at the answers' flush as the node sees it, the end-to-end figure a clock read later in the
@@ -70,18 +86,21 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
     /// </summary>
     private (double Stages, double EndToEnd) StagesAndEndToEnd(MetricsText metrics, string metric, string[] stages, string[] ops, string[] mayBeZero)
     {
-        double requests = ops.Sum(op => metrics.Sum("kvraft_client_request_duration_seconds_count", op, "result=ok"));
-        double endToEnd = ops.Sum(op => metrics.Sum("kvraft_client_request_duration_seconds_sum", op, "result=ok")) / requests;
+        var requests = ops.Sum(op => metrics.Sum("kvraft_client_request_duration_seconds_count", op, "result=ok"));
+        var endToEnd = ops.Sum(op => metrics.Sum("kvraft_client_request_duration_seconds_sum", op, "result=ok")) / requests;
         Assert.True(requests >= Writes, $"{requests} requests of {string.Join(", ", ops)} answered ok");
         double stageSum = 0;
-        foreach (string stage in stages)
+        foreach (var stage in stages)
         {
-            double count = metrics.Sum(metric + "_count", "stage=" + stage);
+            var count = metrics.Sum(metric + "_count", "stage=" + stage);
             Assert.Equal(requests, count); // each stage counts the same requests
-            double mean = metrics.Sum(metric + "_sum", "stage=" + stage) / count;
+            var mean = metrics.Sum(metric + "_sum", "stage=" + stage) / count;
             output.WriteLine($"{metric} {stage,-10} {mean * 1e6,10:F1} µs");
             stageSum += mean;
-            if (!mayBeZero.Contains(stage)) Assert.True(mean > 0, $"stage {stage} took no time: its mark was never taken");
+            if (!mayBeZero.Contains(stage))
+            {
+                Assert.True(mean > 0, $"stage {stage} took no time: its mark was never taken");
+            }
         }
         output.WriteLine($"{metric}: stages {stageSum * 1e6:F0} µs, end to end {endToEnd * 1e6:F0} µs over {requests} requests");
         return (stageSum, endToEnd);
@@ -93,7 +112,7 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, metrics: true);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         await cluster.WaitForLeaderAsync(_ => true);
-        foreach (string endpoint in cluster.MetricsEndpoints)
+        foreach (var endpoint in cluster.MetricsEndpoints)
         {
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://{endpoint}/health")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, await WaitForReadyAsync(http, endpoint, HttpStatusCode.OK));
@@ -102,7 +121,7 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
 
         await cluster.StopNodeAsync(2);
         await cluster.StopNodeAsync(3);
-        string survivor = cluster.MetricsEndpoints[0];
+        var survivor = cluster.MetricsEndpoints[0];
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://{survivor}/health")).StatusCode); // up, storage open
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await WaitForReadyAsync(http, survivor, HttpStatusCode.ServiceUnavailable)); // no leader once the election timeout passes
         output.WriteLine(await (await http.GetAsync($"http://{survivor}/ready")).Content.ReadAsStringAsync());
@@ -114,8 +133,12 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
         using var deadline = new CancellationTokenSource(HostedCluster.Limit);
         while (true)
         {
-            HttpStatusCode status = (await http.GetAsync($"http://{endpoint}/ready", deadline.Token)).StatusCode;
-            if (status == wanted || deadline.IsCancellationRequested) return status;
+            var status = (await http.GetAsync($"http://{endpoint}/ready", deadline.Token)).StatusCode;
+            if (status == wanted || deadline.IsCancellationRequested)
+            {
+                return status;
+            }
+
             await Task.Delay(20, deadline.Token); // polling node state: no event to wait on
         }
     }

@@ -16,8 +16,8 @@ public sealed class MetricsExpositionTests
         using var meter = new Meter("test");
         using var other = new Meter("test"); // same name, another node: not collected
         using var collector = new MetricsCollector(meter);
-        Counter<long> requests = meter.CreateCounter<long>("requests_total", null, "Requests");
-        Histogram<double> durations = meter.CreateHistogram("duration_seconds", "s", "Durations", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.01] });
+        var requests = meter.CreateCounter<long>("requests_total", null, "Requests");
+        var durations = meter.CreateHistogram("duration_seconds", "s", "Durations", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.01] });
         long depth = 7;
         meter.CreateObservableGauge("depth", () => depth, null, "Depth");
         other.CreateCounter<long>("requests_total").Add(100);
@@ -25,9 +25,13 @@ public sealed class MetricsExpositionTests
         requests.Add(2, new KeyValuePair<string, object?>("op", "put"));
         requests.Add(3, new KeyValuePair<string, object?>("op", "put"));
         requests.Add(1, new KeyValuePair<string, object?>("op", "say \"hi\"\\"));
-        foreach (double seconds in new[] { 0.0005, 0.005, 0.005, 2.0 }) durations.Record(seconds);
+        foreach (var seconds in new[] { 0.0005, 0.005, 0.005, 2.0 })
+        {
+            durations.Record(seconds);
+        }
+
         depth = 9;
-        string text = collector.Scrape();
+        var text = collector.Scrape();
         var metrics = new MetricsText(text);
 
         Assert.Contains("# TYPE requests_total counter", text, StringComparison.Ordinal);
@@ -35,7 +39,7 @@ public sealed class MetricsExpositionTests
         Assert.Equal(5, metrics.Sum("requests_total", "op=put"));
         Assert.Contains("requests_total{op=\"say \\\"hi\\\"\\\\\"} 1", text, StringComparison.Ordinal);
         Assert.Equal(9, metrics.Sum("depth"));
-        MetricHistogram histogram = metrics.Histogram("duration_seconds");
+        var histogram = metrics.Histogram("duration_seconds");
         Assert.Equal([0.001, 0.01, double.PositiveInfinity], histogram.UpperBounds);
         Assert.Equal([1.0, 3.0, 4.0], histogram.Cumulative);
         Assert.Equal(4, histogram.Count);

@@ -12,18 +12,21 @@ public sealed class NodeEventQueuesTests
     public void A_client_flood_does_not_drop_peer_events_or_disconnects()
     {
         var queues = new NodeEventQueues(Capacity, Capacity);
-        int refused = 0;
-        for (int i = 0; i < 10 * Capacity; i++)
+        var refused = 0;
+        for (var i = 0; i < 10 * Capacity; i++)
         {
-            if (!queues.TryPost(ClientRequest(i))) refused++;
+            if (!queues.TryPost(ClientRequest(i)))
+            {
+                refused++;
+            }
         }
         Assert.Equal(9 * Capacity, refused); // a full client queue refuses: the feeder answers Retryable
 
-        for (int i = 0; i < Capacity; i++)
+        for (var i = 0; i < Capacity; i++)
         {
             Assert.True(queues.TryPost(new NodeEvent { Kind = NodeEventKind.PeerMessage, PeerMessage = new PeerMessage { Type = PeerMessageType.Heartbeat, From = 2, To = 1, Context = i } }));
         }
-        for (int i = 0; i < 4 * Capacity; i++)
+        for (var i = 0; i < 4 * Capacity; i++)
         {
             Assert.True(queues.TryPost(new NodeEvent { Kind = NodeEventKind.ClientDisconnected, ConnectionId = i }));
         }
@@ -31,9 +34,21 @@ public sealed class NodeEventQueuesTests
         Assert.Equal(0, queues.PeerEventsDropped);
 
         List<NodeEventKind> order = [];
-        while (queues.TryTakeControl(out NodeEvent item)) order.Add(item.Kind);
-        while (queues.TryTakePeer(out NodeEvent item)) order.Add(item.Kind);
-        while (queues.TryTakeClient(out NodeEvent item)) order.Add(item.Kind);
+        while (queues.TryTakeControl(out var item))
+        {
+            order.Add(item.Kind);
+        }
+
+        while (queues.TryTakePeer(out var item))
+        {
+            order.Add(item.Kind);
+        }
+
+        while (queues.TryTakeClient(out var item))
+        {
+            order.Add(item.Kind);
+        }
+
         Assert.Equal(4 * Capacity + 1, order.Count(kind => kind is NodeEventKind.ClientDisconnected or NodeEventKind.PeerDisconnected));
         Assert.Equal(Capacity, order.Count(kind => kind == NodeEventKind.PeerMessage));
         Assert.Equal(Capacity, order.Count(kind => kind == NodeEventKind.ClientRequest));
@@ -44,7 +59,7 @@ public sealed class NodeEventQueuesTests
     public void A_peer_flood_drops_only_peer_events_and_counts_them()
     {
         var queues = new NodeEventQueues(Capacity, Capacity);
-        for (int i = 0; i < 2 * Capacity; i++)
+        for (var i = 0; i < 2 * Capacity; i++)
         {
             queues.TryPost(new NodeEvent { Kind = NodeEventKind.SnapshotChunk, NodeId = 2 });
         }

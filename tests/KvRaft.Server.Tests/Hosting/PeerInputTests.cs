@@ -24,9 +24,9 @@ public sealed class PeerInputTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        int[] ports = Transport.LoopbackPorts.Free(4);
+        var ports = Transport.LoopbackPorts.Free(4);
         _peerPort = ports[1];
-        string incoming = Path.Combine(_folder, "incoming");
+        var incoming = Path.Combine(_folder, "incoming");
         Directory.CreateDirectory(incoming);
         _leftover = Path.Combine(incoming, "incoming-" + Guid.NewGuid().ToString("N") + ".kvs");
         await File.WriteAllBytesAsync(_leftover, new byte[4096]);
@@ -46,7 +46,10 @@ public sealed class PeerInputTests : IAsyncLifetime
     {
         await _server.DisposeAsync();
         _loggers.Dispose();
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
     }
 
     [Fact]
@@ -56,7 +59,7 @@ public sealed class PeerInputTests : IAsyncLifetime
     [Fact]
     public async Task An_impossible_peer_message_closes_its_connection_logged_once_and_the_node_runs_on()
     {
-        using (TcpClient forger = await ConnectAsNode1Async())
+        using (var forger = await ConnectAsNode1Async())
         {
             var poisoned = new PeerMessage { Type = PeerMessageType.Heartbeat, From = 1, To = 2, Term = long.MaxValue };
             await SendAsync(forger, [.. Frame(poisoned), .. Frame(poisoned with { Term = -1 })]);
@@ -65,7 +68,7 @@ public sealed class PeerInputTests : IAsyncLifetime
         Assert.Single(_warnings.Lines, line => line.Contains("Closing peer connection", StringComparison.Ordinal));
         Assert.Contains("a term above TermMax", _warnings.Lines.Single(), StringComparison.Ordinal);
 
-        using TcpClient peer = await ConnectAsNode1Async();
+        using var peer = await ConnectAsNode1Async();
         await SendAsync(peer, Frame(new PeerMessage { Type = PeerMessageType.Heartbeat, From = 1, To = 2, Term = 1 }));
         Assert.True(await AnsweredAsync(peer), "the node did not answer a correct peer after refusing another connection");
         Assert.False(_server.Stopped.IsCompleted, "the node stopped");
@@ -148,7 +151,10 @@ public sealed class PeerInputTests : IAsyncLifetime
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
-                if (IsEnabled(logLevel) && formatter(state, exception).Contains("Closing peer connection", StringComparison.Ordinal)) lines.Enqueue(formatter(state, exception));
+                if (IsEnabled(logLevel) && formatter(state, exception).Contains("Closing peer connection", StringComparison.Ordinal))
+                {
+                    lines.Enqueue(formatter(state, exception));
+                }
             }
         }
     }

@@ -10,23 +10,23 @@ public sealed class RelayIsolationTests(Xunit.Abstractions.ITestOutputHelper out
     public async Task An_isolated_leader_is_replaced_and_rejoins_after_a_heal()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance);
-        int oldLeader = await cluster.WaitForLeaderAsync(_ => true);
+        var oldLeader = await cluster.WaitForLeaderAsync(_ => true);
         await cluster.Client.PutAsync("before", "1").WaitAsync(HostedCluster.Limit);
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         cluster.Network.Isolate(oldLeader); // the relays close its peer connections: the nodes are told nothing
         Assert.True(cluster.Network.Statistics.ConnectionsClosedByCut >= 1, "the isolated leader's connections were closed");
-        int newLeader = await cluster.WaitForLeaderAsync(status => status.NodeId != oldLeader);
+        var newLeader = await cluster.WaitForLeaderAsync(status => status.NodeId != oldLeader);
         await cluster.Client.PutAsync("during", "2").WaitAsync(HostedCluster.Limit);
         output.WriteLine($"node {oldLeader} isolated; node {newLeader} leads and a write went through {watch.ElapsedMilliseconds} ms later");
-        NodeStatus isolated = await cluster.WaitForStatusAsync(oldLeader, status => status.Role != NodeRole.Leader);
-        NodeStatus leader = await cluster.WaitForStatusAsync(newLeader, _ => true);
+        var isolated = await cluster.WaitForStatusAsync(oldLeader, status => status.Role != NodeRole.Leader);
+        var leader = await cluster.WaitForStatusAsync(newLeader, _ => true);
         Assert.True(isolated.CommitIndex < leader.CommitIndex, $"the isolated node committed {isolated.CommitIndex}, the leader {leader.CommitIndex}");
 
         watch.Restart();
         cluster.Network.Heal();
         await cluster.Client.PutAsync("after", "3").WaitAsync(HostedCluster.Limit);
-        NodeStatus committed = await cluster.WaitForStatusAsync(newLeader, _ => true);
+        var committed = await cluster.WaitForStatusAsync(newLeader, _ => true);
         await cluster.WaitForStatusAsync(oldLeader, status => status.LeaderKnown && status.AppliedIndex >= committed.CommitIndex);
         output.WriteLine($"healed; node {oldLeader} caught up {watch.ElapsedMilliseconds} ms later");
         Assert.Equal("2", await cluster.Client.GetAsync("during").WaitAsync(HostedCluster.Limit));
@@ -36,8 +36,8 @@ public sealed class RelayIsolationTests(Xunit.Abstractions.ITestOutputHelper out
     public async Task A_one_way_cut_from_the_leader_drops_only_that_way_and_every_node_catches_up_after_a_heal()
     {
         await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance);
-        int leader = await cluster.WaitForLeaderAsync(_ => true);
-        int follower = leader % 3 + 1;
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
+        var follower = leader % 3 + 1;
         await cluster.Client.PutAsync("before", "1").WaitAsync(HostedCluster.Limit);
 
         cluster.Network.Cut(leader, follower); // what the leader sends the follower is dropped; the follower's answers still arrive
@@ -47,9 +47,9 @@ public sealed class RelayIsolationTests(Xunit.Abstractions.ITestOutputHelper out
 
         cluster.Network.Heal();
         await cluster.Client.PutAsync("after", "3").WaitAsync(HostedCluster.Limit);
-        int current = await cluster.WaitForLeaderAsync(_ => true);
-        NodeStatus committed = await cluster.WaitForStatusAsync(current, _ => true);
-        foreach (int id in new[] { 1, 2, 3 })
+        var current = await cluster.WaitForLeaderAsync(_ => true);
+        var committed = await cluster.WaitForStatusAsync(current, _ => true);
+        foreach (var id in new[] { 1, 2, 3 })
         {
             await cluster.WaitForStatusAsync(id, status => status.LeaderKnown && status.AppliedIndex >= committed.CommitIndex);
         }
@@ -60,6 +60,9 @@ public sealed class RelayIsolationTests(Xunit.Abstractions.ITestOutputHelper out
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var deadline = new CancellationTokenSource(HostedCluster.Limit);
-        while (!condition()) await Task.Delay(20, deadline.Token); // relay counters change on its own tasks: no event to wait on
+        while (!condition())
+        {
+            await Task.Delay(20, deadline.Token); // relay counters change on its own tasks: no event to wait on
+        }
     }
 }

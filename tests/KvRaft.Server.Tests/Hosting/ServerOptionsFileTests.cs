@@ -30,7 +30,7 @@ public sealed class ServerOptionsFileTests : IDisposable
     [Fact]
     public void A_file_naming_only_the_required_options_gets_every_declared_default()
     {
-        ServerOptions parsed = Read(RequiredJson);
+        var parsed = Read(RequiredJson);
         Assert.Equal(Expected, parsed);
         parsed.Validate(); // the declared tick defaults satisfy 0 < heartbeat < election
     }
@@ -38,18 +38,22 @@ public sealed class ServerOptionsFileTests : IDisposable
     [Fact]
     public void Each_optional_option_a_file_names_overrides_that_option_alone()
     {
-        JsonObject defaults = ServerOptions.ToJsonNode(Expected);
+        var defaults = ServerOptions.ToJsonNode(Expected);
         string[] required = ["id", "peerListen", "clientListen", "peers", "dataDir"];
-        int checkedOptions = 0;
+        var checkedOptions = 0;
         foreach (var (name, value) in defaults.ToList())
         {
-            if (required.Contains(name)) continue;
-            JsonObject file = JsonNode.Parse(RequiredJson)!.AsObject();
+            if (required.Contains(name))
+            {
+                continue;
+            }
+
+            var file = JsonNode.Parse(RequiredJson)!.AsObject();
             file[name] = Different(value);
-            JsonObject read = ServerOptions.ToJsonNode(Read(file.ToJsonString()));
+            var read = ServerOptions.ToJsonNode(Read(file.ToJsonString()));
             foreach (var (other, expected) in defaults)
             {
-                JsonNode? wanted = other == name ? file[name] : expected;
+                var wanted = other == name ? file[name] : expected;
                 Assert.True(JsonNode.DeepEquals(wanted, read[other]), $"with only '{name}' in the file, '{other}' is {read[other]?.ToJsonString() ?? "null"}, not {wanted?.ToJsonString() ?? "null"}");
             }
             checkedOptions++;
@@ -60,7 +64,7 @@ public sealed class ServerOptionsFileTests : IDisposable
     [Fact]
     public void A_file_missing_a_required_option_is_refused_naming_it()
     {
-        JsonObject file = JsonNode.Parse(RequiredJson)!.AsObject();
+        var file = JsonNode.Parse(RequiredJson)!.AsObject();
         file.Remove("dataDir");
         var error = Assert.ThrowsAny<Exception>(() => Read(file.ToJsonString()));
         Assert.Contains("dataDir", error.Message, StringComparison.Ordinal);
@@ -68,7 +72,7 @@ public sealed class ServerOptionsFileTests : IDisposable
 
     private ServerOptions Read(string json)
     {
-        string path = Path.Combine(_folder, "config.json");
+        var path = Path.Combine(_folder, "config.json");
         File.WriteAllText(path, json);
         return ServerOptions.FromJsonFile(path);
     }

@@ -14,7 +14,7 @@ public sealed class ServerOptionsTests
     [Fact]
     public async Task The_retired_fault_control_flag_is_refused_as_an_unknown_option()
     {
-        (int exitCode, ServerOptions? parsed) = await ParseAsync([.. Required, "--fault-control"]);
+        (var exitCode, var parsed) = await ParseAsync([.. Required, "--fault-control"]);
         Assert.NotEqual(0, exitCode);
         Assert.Null(parsed);
     }
@@ -22,10 +22,10 @@ public sealed class ServerOptionsTests
     [Fact]
     public async Task A_given_cluster_id_wins_over_the_one_derived_from_the_peers()
     {
-        (_, ServerOptions? parsed) = await ParseAsync([.. Required, "--cluster-id", "42"]);
+        (_, var parsed) = await ParseAsync([.. Required, "--cluster-id", "42"]);
         Assert.Equal(42UL, parsed!.EffectiveClusterId());
-        ServerOptions direct = Options("1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003");
-        ServerOptions relayed = Options("1=127.0.0.1:7001,2=127.0.0.1:40001,3=127.0.0.1:40002");
+        var direct = Options("1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003");
+        var relayed = Options("1=127.0.0.1:7001,2=127.0.0.1:40001,3=127.0.0.1:40002");
         Assert.NotEqual(direct.EffectiveClusterId(), relayed.EffectiveClusterId());
         Assert.Equal((direct with { ClusterId = 42 }).EffectiveClusterId(), (relayed with { ClusterId = 42 }).EffectiveClusterId());
     }
@@ -33,11 +33,11 @@ public sealed class ServerOptionsTests
     [Fact]
     public async Task The_connection_limits_have_their_documented_defaults_and_flags()
     {
-        (_, ServerOptions? defaults) = await ParseAsync(Required);
+        (_, var defaults) = await ParseAsync(Required);
         Assert.Equal((1024, 16 << 20, 1 << 20, 30_000), (defaults!.MaxClientConnections, defaults.MaxClientPendingResponseBytes, defaults.ClientPauseReadingBytes, defaults.ClientPartialFrameTimeoutMilliseconds));
         Assert.Equal(300_000, defaults.ClientIdleTimeoutMilliseconds);
         Assert.Equal((32, 8, 5_000, 30_000), (defaults.MaxPeerConnections, defaults.MaxPeerConnectionsBeforeHello, defaults.PeerHelloTimeoutMilliseconds, defaults.PeerIdleTimeoutMilliseconds));
-        (_, ServerOptions? given) = await ParseAsync([.. Required, "--max-client-connections", "5", "--max-client-pending-response-bytes", "4096",
+        (_, var given) = await ParseAsync([.. Required, "--max-client-connections", "5", "--max-client-pending-response-bytes", "4096",
             "--client-pause-reading-bytes", "1024", "--client-partial-frame-timeout-ms", "100", "--client-idle-timeout-ms", "400", "--max-peer-connections", "4",
             "--max-peer-connections-before-hello", "2", "--peer-hello-timeout-ms", "200", "--peer-idle-timeout-ms", "300"]);
         Assert.Equal((5, 4096, 1024, 100), (given!.MaxClientConnections, given.MaxClientPendingResponseBytes, given.ClientPauseReadingBytes, given.ClientPartialFrameTimeoutMilliseconds));
@@ -65,7 +65,7 @@ public sealed class ServerOptionsTests
             return Task.FromResult(0);
         });
         var error = new StringWriter();
-        int exitCode = await root.Parse(arguments).InvokeAsync(new System.CommandLine.InvocationConfiguration { Error = error, Output = TextWriter.Null });
+        var exitCode = await root.Parse(arguments).InvokeAsync(new System.CommandLine.InvocationConfiguration { Error = error, Output = TextWriter.Null });
         return (exitCode, parsed);
     }
 }

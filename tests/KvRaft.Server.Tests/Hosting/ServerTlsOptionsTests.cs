@@ -20,7 +20,7 @@ public sealed class ServerTlsOptionsTests : IDisposable
     [Fact]
     public async Task Tls_flags_named_like_etcds_fill_the_options_and_validate()
     {
-        ServerOptions? parsed = await ParseAsync([.. Required, .. TlsFlags()]);
+        var parsed = await ParseAsync([.. Required, .. TlsFlags()]);
         Assert.NotNull(parsed);
         Assert.Equal(_certificates.NodeCertificateFile(1), parsed.PeerCertFile);
         Assert.Equal(_certificates.CaFile, parsed.PeerTrustedCaFile);
@@ -33,7 +33,7 @@ public sealed class ServerTlsOptionsTests : IDisposable
     [Fact]
     public void A_json_config_carries_the_tls_settings_under_camel_case_names()
     {
-        string path = Path.Combine(_folder, "node.json");
+        var path = Path.Combine(_folder, "node.json");
         File.WriteAllText(path, $$"""
             { "id": 1, "peerListen": "127.0.0.1:7001", "clientListen": "127.0.0.1:8001", "peers": "1=127.0.0.1:7001", "dataDir": "/tmp/unused", "tickMilliseconds": 10, "electionTicks": 30, "heartbeatTicks": 3,
               "peerCertFile": "{{_certificates.NodeCertificateFile(1)}}", "peerKeyFile": "{{_certificates.NodeKeyFile(1)}}", "peerTrustedCaFile": "{{_certificates.CaFile}}",
@@ -51,9 +51,9 @@ public sealed class ServerTlsOptionsTests : IDisposable
     [InlineData("--trusted-ca-file", "--client-cert-auth needs")]
     public async Task Tls_flags_must_come_in_whole_sets(string leftOut, string message)
     {
-        string[] flags = TlsFlags();
-        int at = Array.IndexOf(flags, leftOut);
-        ServerOptions? parsed = await ParseAsync([.. Required, .. flags[..at], .. flags[(at + 2)..]]);
+        var flags = TlsFlags();
+        var at = Array.IndexOf(flags, leftOut);
+        var parsed = await ParseAsync([.. Required, .. flags[..at], .. flags[(at + 2)..]]);
         var refused = Assert.Throws<FormatException>(parsed!.Validate);
         Assert.Contains(message, refused.Message, StringComparison.Ordinal);
     }
@@ -61,15 +61,15 @@ public sealed class ServerTlsOptionsTests : IDisposable
     [Fact]
     public async Task A_trusted_ca_without_client_cert_auth_is_refused()
     {
-        ServerOptions? parsed = await ParseAsync([.. Required, "--cert-file", _certificates.NodeCertificateFile(1), "--key-file", _certificates.NodeKeyFile(1), "--trusted-ca-file", _certificates.CaFile]);
+        var parsed = await ParseAsync([.. Required, "--cert-file", _certificates.NodeCertificateFile(1), "--key-file", _certificates.NodeKeyFile(1), "--trusted-ca-file", _certificates.CaFile]);
         Assert.Contains("only with --client-cert-auth", Assert.Throws<FormatException>(parsed!.Validate).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_certificate_file_that_does_not_load_is_refused_naming_it()
     {
-        string missing = Path.Combine(_folder, "missing.pem");
-        ServerOptions? parsed = await ParseAsync([.. Required, "--cert-file", missing, "--key-file", _certificates.NodeKeyFile(1)]);
+        var missing = Path.Combine(_folder, "missing.pem");
+        var parsed = await ParseAsync([.. Required, "--cert-file", missing, "--key-file", _certificates.NodeKeyFile(1)]);
         Assert.Contains(missing, Assert.Throws<FormatException>(parsed!.Validate).Message, StringComparison.Ordinal);
         // A key that is not the certificate's.
         parsed = await ParseAsync([.. Required, "--cert-file", _certificates.NodeCertificateFile(1), "--key-file", _certificates.ClientKeyFile]);

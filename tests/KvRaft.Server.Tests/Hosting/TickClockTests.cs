@@ -39,8 +39,8 @@ public sealed class TickClockTests
         Assert.Equal(2, clock.TakeElapsedTicks());
         time.Advance(TimeSpan.FromMilliseconds(5));
         Assert.Equal(1, clock.TakeElapsedTicks());
-        int total = 0;
-        for (int step = 0; step < 1000; step++) // uneven turns: no tick lost or added over time
+        var total = 0;
+        for (var step = 0; step < 1000; step++) // uneven turns: no tick lost or added over time
         {
             time.Advance(TimeSpan.FromMilliseconds(step % 7));
             total += clock.TakeElapsedTicks();

@@ -12,8 +12,8 @@ public sealed class ClientContractTests
     public void A_write_with_sequence_zero_on_a_fresh_session_is_refused_not_acknowledged_unapplied()
     {
         var node = new SingleNode();
-        ulong session = node.Register();
-        ClientResponse put = node.Call(Put(session, 0, "k", "v"));
+        var session = node.Register();
+        var put = node.Call(Put(session, 0, "k", "v"));
         Assert.Equal(ClientStatus.InvalidArgument, put.Status);
         Assert.Null(node.Machine.Get(Bytes("k")));
         Assert.Equal(ClientStatus.Ok, node.Call(Put(session, 1, "k", "v")).Status); // sequences start at 1
@@ -24,7 +24,7 @@ public sealed class ClientContractTests
     public void The_last_sequence_reused_for_another_request_is_refused_and_a_true_retry_gets_the_first_answer()
     {
         var node = new SingleNode();
-        ulong session = node.Register();
+        var session = node.Register();
         Assert.Equal(ClientStatus.Ok, node.Call(Put(session, 1, "k", "v1")).Status);
 
         Assert.Equal(ClientStatus.InvalidArgument, node.Call(Put(session, 1, "other", "v1")).Status); // another key
@@ -43,7 +43,7 @@ public sealed class ClientContractTests
     public void Empty_keys_are_refused_as_invalid_for_reads_and_writes()
     {
         var node = new SingleNode();
-        ulong session = node.Register();
+        var session = node.Register();
         Assert.Equal(ClientStatus.InvalidArgument, node.Call(Put(session, 1, "", "v")).Status);
         Assert.Equal(ClientStatus.InvalidArgument, node.Call(Delete(session, 2, "")).Status);
         Assert.Equal(ClientStatus.InvalidArgument, node.Call(new ClientRequest { Op = ClientOp.Get, Key = default }).Status);
@@ -54,7 +54,7 @@ public sealed class ClientContractTests
     public void Client_id_zero_is_refused_rather_than_written_without_deduplication()
     {
         var node = new SingleNode();
-        ClientResponse first = node.Call(new ClientRequest { Op = ClientOp.Append, ClientId = 0, Sequence = 1, Key = Bytes("k"), Value = Bytes("x") });
+        var first = node.Call(new ClientRequest { Op = ClientOp.Append, ClientId = 0, Sequence = 1, Key = Bytes("k"), Value = Bytes("x") });
         node.Call(new ClientRequest { Op = ClientOp.Append, ClientId = 0, Sequence = 1, Key = Bytes("k"), Value = Bytes("x") }); // a retry
         Assert.Equal(ClientStatus.InvalidArgument, first.Status);
         Assert.Null(node.Machine.Get(Bytes("k"))); // without a session a retry would have applied twice
@@ -65,10 +65,18 @@ public sealed class ClientContractTests
     {
         var node = new SingleNode();
         var ids = new List<ulong>();
-        for (int i = 0; i < 16; i++) ids.Add(node.Register());
-        for (int i = 0; i < 48; i++) node.Send(new ClientRequest { Op = ClientOp.RegisterSession });
+        for (var i = 0; i < 16; i++)
+        {
+            ids.Add(node.Register());
+        }
+
+        for (var i = 0; i < 48; i++)
+        {
+            node.Send(new ClientRequest { Op = ClientOp.RegisterSession });
+        }
+
         node.Turn(); // 48 registrations in one entry: positions 0 to 47
-        long lastIndex = node.Log.LastIndex;
+        var lastIndex = node.Log.LastIndex;
         // The old scheme gave index × 4,096 + position; a random 64-bit id is below (last index + 1) × 4,096 with odds 2^-45.
         Assert.All(ids, id => Assert.True(id >= (ulong)(lastIndex + 1) * 4096, $"session {id} could be log index {id / 4096}, position {id % 4096}"));
         Assert.Equal(ids.Count, ids.Distinct().Count());
@@ -81,16 +89,23 @@ public sealed class ClientContractTests
         // A table of 64 sessions; the leader proposes 8 registrations at once and 1 more per tick.
         var node = new SingleNode(new ServerLimits { SessionRegistrationBurst = 8, SessionRegistrationsPerTick = 1 },
             StorageLimits.Default with { SessionMaxCount = 64 });
-        ulong live = node.Register();
-        int refused = 0;
-        for (int tick = 1; tick <= 2_000; tick++)
+        var live = node.Register();
+        var refused = 0;
+        for (var tick = 1; tick <= 2_000; tick++)
         {
             var flood = new List<ulong>();
-            for (int i = 0; i < 100; i++) flood.Add(node.Send(new ClientRequest { Op = ClientOp.RegisterSession }));
-            ulong write = tick % 16 == 0 ? node.Send(Put(live, (ulong)tick, "live", $"v{tick}")) : 0;
+            for (var i = 0; i < 100; i++)
+            {
+                flood.Add(node.Send(new ClientRequest { Op = ClientOp.RegisterSession }));
+            }
+
+            var write = tick % 16 == 0 ? node.Send(Put(live, (ulong)tick, "live", $"v{tick}")) : 0;
             node.Turn();
             refused += flood.Count(id => node.Answer(id).Status == ClientStatus.Retryable);
-            if (write != 0) Assert.Equal(ClientStatus.Ok, node.Answer(write).Status);
+            if (write != 0)
+            {
+                Assert.Equal(ClientStatus.Ok, node.Answer(write).Status);
+            }
         }
         Assert.True(refused > 190_000, $"{refused} registrations refused");
         Assert.Equal(Bytes("v2000"), node.Machine.Get(Bytes("live")));

@@ -10,7 +10,7 @@ public sealed class ClusterMembershipTests
     [Fact]
     public void VotersOnly_AreWrittenInTheEarlierForm_AndReadBack()
     {
-        byte[] bytes = ClusterMembership.Encode(new ConfigState([1, 2, 3]));
+        var bytes = ClusterMembership.Encode(new ConfigState([1, 2, 3]));
         Assert.Equal(Convert.FromHexString("0300010000000200000003000000"), bytes);
         Assert.Equal(new ConfigState([1, 2, 3]), ClusterMembership.Decode(bytes));
     }
@@ -19,7 +19,7 @@ public sealed class ClusterMembershipTests
     public void JointConfigurationWithLearners_RoundTrips()
     {
         var config = new ConfigState([1, 2, 4]) { VotersOutgoing = [1, 2, 3], Learners = [5, 6], AutoLeave = true };
-        Assert.True(ClusterMembership.TryDecode(ClusterMembership.Encode(config), out ConfigState? decoded));
+        Assert.True(ClusterMembership.TryDecode(ClusterMembership.Encode(config), out var decoded));
         Assert.Equal(config, decoded);
         Assert.True(ClusterMembership.TryDecode([], out decoded));
         Assert.Null(decoded);

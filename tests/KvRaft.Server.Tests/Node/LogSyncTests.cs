@@ -13,7 +13,11 @@ public sealed class LogSyncTests
     public void Commit_index_alone_is_appended_but_not_waited_for()
     {
         var node = new OneNode();
-        for (int i = 0; i < 100 && node.Node.RaftStatus.Role != Role.Leader; i++) node.Turn();
+        for (var i = 0; i < 100 && node.Node.RaftStatus.Role != Role.Leader; i++)
+        {
+            node.Turn();
+        }
+
         Assert.Equal(Role.Leader, node.Node.RaftStatus.Role);
         Assert.Contains(node.Readies, ready => ready.MustCommit && ready.TermOrVoteChanged); // the election's term and vote are waited for
 
@@ -23,7 +27,7 @@ public sealed class LogSyncTests
 
         // The session's entry is written and waited for; then the commit index moves on its own, appended, not waited for.
         Assert.Contains(node.Readies, ready => ready.MustCommit && ready.Entries > 0);
-        ReadyRecord commitOnly = Assert.Single(node.Readies, ready => ready.Entries == 0 && ready.HardStateChanged);
+        var commitOnly = Assert.Single(node.Readies, ready => ready.Entries == 0 && ready.HardStateChanged);
         Assert.False(commitOnly.MustCommit);
         Assert.Equal(node.Log.LastIndex, node.Log.HardState.Commit); // appended to the store all the same
         Assert.Equal(1, node.OkAnswers); // and the session was answered
@@ -58,15 +62,22 @@ public sealed class LogSyncTests
         {
             Node.OnTick();
             Node.EndTurn();
-            for (int round = 0; round < 10; round++)
+            for (var round = 0; round < 10; round++)
             {
-                Storage.HardState before = Log.HardState;
-                long lastBefore = Log.LastIndex;
-                if (!Node.TryAcceptReady(out bool mustCommit)) return;
-                Storage.HardState after = Log.HardState;
+                var before = Log.HardState;
+                var lastBefore = Log.LastIndex;
+                if (!Node.TryAcceptReady(out var mustCommit))
+                {
+                    return;
+                }
+
+                var after = Log.HardState;
                 Readies.Add(new ReadyRecord(mustCommit, (int)(Log.LastIndex - lastBefore), after != before,
                     after.Term != before.Term || after.Vote != before.Vote));
-                if (mustCommit) Node.OnLogWriteDurable();
+                if (mustCommit)
+                {
+                    Node.OnLogWriteDurable();
+                }
             }
         }
     }
@@ -77,7 +88,10 @@ public sealed class LogSyncTests
 
         public void Reply(long connectionId, in ClientResponse response)
         {
-            if (response.Status == ClientStatus.Ok) Ok++;
+            if (response.Status == ClientStatus.Ok)
+            {
+                Ok++;
+            }
         }
 
         public void Flush() { }

@@ -88,7 +88,7 @@ public sealed class PeerAttackTests
     {
         using var node = new PeerNode(id: 1, ownEntries: 5);
         node.BecomeLeaderInTerm2();
-        long last = node.Status.LastIndex;
+        var last = node.Status.LastIndex;
 
         node.Deliver(node.From(3, PeerMessageType.AppendResponse, 2) with { Index = last + 100 }); // tripped an Invariant: the node stopped
 
@@ -128,9 +128,17 @@ public sealed class PeerAttackTests
         node.FollowLeader1InTerm2();
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
 
-        foreach (WireSnapshotChunk chunk in snapshot.Chunks.Take(2)) node.DeliverChunk(3, chunk);
+        foreach (var chunk in snapshot.Chunks.Take(2))
+        {
+            node.DeliverChunk(3, chunk);
+        }
+
         Assert.Equal(0, node.StagingFiles); // staged the forger's bytes
-        foreach (WireSnapshotChunk chunk in snapshot.Chunks.Skip(2)) node.DeliverChunk(3, chunk);
+        foreach (var chunk in snapshot.Chunks.Skip(2))
+        {
+            node.DeliverChunk(3, chunk);
+        }
+
         node.Deliver(snapshot.Message(leaderTerm: 2) with { From = 3 }); // installed the forger's snapshot
 
         Assert.Equal(4, node.Machine.AppliedIndex); // 10: the forger's snapshot
@@ -143,9 +151,9 @@ public sealed class PeerAttackTests
     {
         using var node = new PeerNode(id: 2, ownEntries: 3, new ServerLimits { SnapshotBytesMax = 8 << 20 });
         node.FollowLeader1InTerm2();
-        byte[] zeros = new byte[ProtocolLimits.SnapshotChunkBytesMax]; // what a 16 KiB LZ4 chunk inflates to
+        var zeros = new byte[ProtocolLimits.SnapshotChunkBytesMax]; // what a 16 KiB LZ4 chunk inflates to
 
-        for (int i = 0; i < 4; i++)
+        for (var i = 0; i < 4; i++)
         {
             node.DeliverChunk(1, new WireSnapshotChunk
             {
@@ -166,7 +174,7 @@ public sealed class PeerAttackTests
     {
         using var node = new PeerNode(id: 2, ownEntries: 3);
         node.FollowLeader1InTerm2();
-        byte[] bomb = new byte[ProtocolLimits.SnapshotChunkBytesMax + 1];
+        var bomb = new byte[ProtocolLimits.SnapshotChunkBytesMax + 1];
 
         node.DeliverChunk(1, new WireSnapshotChunk { SnapshotIndex = 50, SnapshotTerm = 2, UncompressedBytes = bomb.Length, Payload = bomb });
 

@@ -42,8 +42,18 @@ public sealed class PeerFuzzTests
         from snapshot in Gen.Frequency((3, Gen.Const((SnapshotMeta?)null)), (1, Gen.Select(Number, Number, Gen.Int[-1, 4].Array[0, 4], (i, t, v) => (SnapshotMeta?)new SnapshotMeta(i, t, v))))
         select new PeerMessage
         {
-            Type = (PeerMessageType)type, From = author, To = to, Term = term, LogTerm = logTerm, Index = index, Commit = commit,
-            Reject = reject, RejectHint = hint, Context = context, Entries = EntryList.From(entries), Snapshot = snapshot,
+            Type = (PeerMessageType)type,
+            From = author,
+            To = to,
+            Term = term,
+            LogTerm = logTerm,
+            Index = index,
+            Commit = commit,
+            Reject = reject,
+            RejectHint = hint,
+            Context = context,
+            Entries = EntryList.From(entries),
+            Snapshot = snapshot,
         };
 
     private static readonly Gen<WireSnapshotChunk> AnyChunk =
@@ -78,9 +88,9 @@ public sealed class PeerFuzzTests
     public void No_sequence_of_peer_input_stops_a_node_or_breaks_its_invariants()
     {
         const ulong seed = 0x9E37_79B9;
-        for (int i = 0; i < Cases; i++)
+        for (var i = 0; i < Cases; i++)
         {
-            Case sample = AnyCase.Generate(new PCG(1, seed + (ulong)i), null, out _);
+            var sample = AnyCase.Generate(new PCG(1, seed + (ulong)i), null, out _);
             try
             {
                 Run(sample);
@@ -95,10 +105,17 @@ public sealed class PeerFuzzTests
     private static void Run(Case sample)
     {
         using var node = new PeerNode(id: sample.Leader ? 1 : 2, ownEntries: 5);
-        if (sample.Leader) node.BecomeLeaderInTerm2();
-        else node.FollowLeader1InTerm2();
-        RaftStatus before = node.Status;
-        foreach (Input input in sample.Inputs)
+        if (sample.Leader)
+        {
+            node.BecomeLeaderInTerm2();
+        }
+        else
+        {
+            node.FollowLeader1InTerm2();
+        }
+
+        var before = node.Status;
+        foreach (var input in sample.Inputs)
         {
             switch (input.Kind)
             {
@@ -115,7 +132,7 @@ public sealed class PeerFuzzTests
                     node.Ticks(input.Ticks);
                     break;
             }
-            RaftStatus after = node.Status;
+            var after = node.Status;
             Assert.True(after.Commit <= after.LastIndex, $"commit {after.Commit} beyond the log's last index {after.LastIndex}");
             Assert.True(after.Commit >= before.Commit, $"commit went back from {before.Commit} to {after.Commit}");
             Assert.True(after.Term >= before.Term && after.Term <= RaftNode.TermMax, $"term went from {before.Term} to {after.Term}");
@@ -130,10 +147,10 @@ public sealed class PeerFuzzTests
     /// <summary>A message a correct peer could send now, with one field (sometimes) set to <see cref="Input.Value"/>.</summary>
     private static PeerMessage Plausible(PeerNode node, Input input)
     {
-        RaftStatus status = node.Status;
-        int peer = node.Id == 1 ? 2 + (input.Mutation % 2) : 1;
-        long lastTerm = LastTerm(node);
-        PeerMessage message = (input.Message.Type, status.Role) switch
+        var status = node.Status;
+        var peer = node.Id == 1 ? 2 + (input.Mutation % 2) : 1;
+        var lastTerm = LastTerm(node);
+        var message = (input.Message.Type, status.Role) switch
         {
             (_, Role.Leader) when input.Message.Type is PeerMessageType.AppendResponse or PeerMessageType.Append =>
                 node.From(peer, PeerMessageType.AppendResponse, status.Term) with { Index = status.LastIndex, Reject = input.Message.Reject, RejectHint = status.LastIndex },
@@ -162,15 +179,19 @@ public sealed class PeerFuzzTests
         };
     }
 
-    private static long LastTerm(PeerNode node) => node.Log.TryGetTerm(node.Status.LastIndex, out long term) ? term : 0;
+    private static long LastTerm(PeerNode node) => node.Log.TryGetTerm(node.Status.LastIndex, out var term) ? term : 0;
 
     /// <summary>A correct leader of a newer term can still replicate to the node (followers) or depose it (leaders).</summary>
     private static void StillFollowsACorrectLeader(PeerNode node)
     {
-        RaftStatus status = node.Status;
-        if (status.Term >= RaftNode.TermMax) return; // nothing above: nothing a leader could come with
-        int leader = node.Id == 1 ? 3 : 1;
-        long term = status.Term + 1;
+        var status = node.Status;
+        if (status.Term >= RaftNode.TermMax)
+        {
+            return; // nothing above: nothing a leader could come with
+        }
+
+        var leader = node.Id == 1 ? 3 : 1;
+        var term = status.Term + 1;
         node.Sent.Clear();
         node.DeliverFrom(leader, node.From(leader, PeerMessageType.Heartbeat, term));
         Assert.Equal(Role.Follower, node.Status.Role);

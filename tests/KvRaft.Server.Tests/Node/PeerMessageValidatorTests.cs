@@ -79,7 +79,7 @@ public sealed class PeerMessageValidatorTests
     [MemberData(nameof(RefusedByAFollower))]
     public void A_follower_refuses_what_no_correct_peer_sends(string reason, PeerMessage message, int sender)
     {
-        PeerCheck check = PeerMessageValidator.Check(sender, message, Follower);
+        var check = PeerMessageValidator.Check(sender, message, Follower);
 
         Assert.Equal(PeerVerdict.Refused, check.Verdict);
         Assert.Contains(reason, check.Reason, StringComparison.Ordinal);
@@ -111,7 +111,7 @@ public sealed class PeerMessageValidatorTests
     [MemberData(nameof(TakenByAFollower))]
     public void A_follower_takes_what_a_correct_peer_may_send(string what, PeerMessage message)
     {
-        PeerCheck check = PeerMessageValidator.Check(message.From, message, Follower);
+        var check = PeerMessageValidator.Check(message.From, message, Follower);
 
         Assert.True(check.Verdict == PeerVerdict.Accepted, $"{what}: {check.Reason}");
     }

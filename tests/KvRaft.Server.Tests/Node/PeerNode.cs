@@ -21,7 +21,11 @@ internal sealed class PeerNode : IDisposable
         Log = new MemoryRaftLogStore();
         Machine = new MemoryKvStateMachine();
         var entries = new LogEntry[ownEntries];
-        for (int i = 0; i < ownEntries; i++) entries[i] = new LogEntry(i + 1, 1, (byte)Raft.EntryType.NoOp, ReadOnlyMemory<byte>.Empty);
+        for (var i = 0; i < ownEntries; i++)
+        {
+            entries[i] = new LogEntry(i + 1, 1, (byte)Raft.EntryType.NoOp, ReadOnlyMemory<byte>.Empty);
+        }
+
         Log.Append(entries, new Storage.HardState(1, 0, ownEntries));
         Log.CommitAsync().AsTask().GetAwaiter().GetResult();
         Node = new KvNode(new KvNodeOptions
@@ -65,14 +69,14 @@ internal sealed class PeerNode : IDisposable
     /// <summary>Delivers <paramref name="message"/> as received on the connection of <paramref name="sender"/>.</summary>
     public PeerCheck DeliverFrom(int sender, PeerMessage message)
     {
-        PeerCheck check = Node.OnPeerMessage(sender, message);
+        var check = Node.OnPeerMessage(sender, message);
         HandleReadies();
         return check;
     }
 
     public PeerCheck DeliverChunk(int from, Protocol.SnapshotChunk chunk)
     {
-        PeerCheck check = Node.OnSnapshotChunk(from, chunk);
+        var check = Node.OnSnapshotChunk(from, chunk);
         HandleReadies();
         return check;
     }
@@ -96,7 +100,7 @@ internal sealed class PeerNode : IDisposable
     /// <summary>Follows leader 1 in term 2: one Append after the node's last entry, committing it.</summary>
     public void FollowLeader1InTerm2()
     {
-        long last = Status.LastIndex;
+        var last = Status.LastIndex;
         var entry = new WireEntry(last + 1, 2, Protocol.EntryType.NoOp, ReadOnlyMemory<byte>.Empty);
         Deliver(From(1, PeerMessageType.Append, 2) with { Index = last, LogTerm = 1, Commit = last + 1, Entries = EntryList.From(new[] { entry }) });
         Assert.Equal(Role.Follower, Status.Role);
@@ -116,9 +120,13 @@ internal sealed class PeerNode : IDisposable
 
     private void HandleReadies()
     {
-        for (int round = 0; round < 16 && Node.TryAcceptReady(out bool mustCommit); round++)
+        for (var round = 0; round < 16 && Node.TryAcceptReady(out var mustCommit); round++)
         {
-            if (!mustCommit) continue;
+            if (!mustCommit)
+            {
+                continue;
+            }
+
             Log.CommitAsync().AsTask().GetAwaiter().GetResult();
             Node.OnLogWriteDurable();
         }
@@ -128,7 +136,10 @@ internal sealed class PeerNode : IDisposable
     {
         Log.Dispose();
         Machine.Dispose();
-        if (Directory.Exists(StagingFolder)) Directory.Delete(StagingFolder, recursive: true);
+        if (Directory.Exists(StagingFolder))
+        {
+            Directory.Delete(StagingFolder, recursive: true);
+        }
     }
 
     private sealed class Recorder(List<PeerMessage> sent) : IPeerOutbox

@@ -15,9 +15,9 @@ public sealed class ProposalSizeTests
     public void Writes_filling_a_proposal_to_the_byte_share_one_entry_of_exactly_ProposalBytesMax()
     {
         var node = new OneNode(new ServerLimits());
-        int limit = new ServerLimits().ProposalBytesMax;
-        int[] values = ValuesFilling(limit);
-        IReadOnlyList<int> entries = node.Turn(values.Select(Put).ToArray());
+        var limit = new ServerLimits().ProposalBytesMax;
+        var values = ValuesFilling(limit);
+        var entries = node.Turn(values.Select(Put).ToArray());
         Assert.Equal([limit], entries);
         Assert.Equal(values.Length, node.TakeAnswers().Count(status => status == ClientStatus.Ok));
     }
@@ -26,10 +26,10 @@ public sealed class ProposalSizeTests
     public void One_byte_more_than_a_proposal_holds_starts_a_second_entry_and_no_entry_exceeds_the_bound()
     {
         var node = new OneNode(new ServerLimits());
-        int limit = new ServerLimits().ProposalBytesMax;
-        int[] values = ValuesFilling(limit);
+        var limit = new ServerLimits().ProposalBytesMax;
+        var values = ValuesFilling(limit);
         values[^1]++;
-        IReadOnlyList<int> entries = node.Turn(values.Select(Put).ToArray());
+        var entries = node.Turn(values.Select(Put).ToArray());
         Assert.Equal(2, entries.Count);
         Assert.All(entries, bytes => Assert.True(bytes <= limit, $"{bytes} > {limit}"));
         Assert.Equal(values.Length, node.TakeAnswers().Count(status => status == ClientStatus.Ok));
@@ -40,10 +40,10 @@ public sealed class ProposalSizeTests
     {
         // A client with a certificate: the leader adds its 8-byte identity to every command, the largest a command gets.
         var node = new OneNode(new ServerLimits { ProposalBytesMax = SizeLimits.ProposalBytesMin }, identity: 0xCE27);
-        byte[] key = new byte[ProtocolLimits.KeyBytesMax];
+        var key = new byte[ProtocolLimits.KeyBytesMax];
         byte[] first = Filled(ProtocolLimits.ValueBytesMax, 1), second = Filled(ProtocolLimits.ValueBytesMax, 2);
         node.Turn(new ClientRequest { Op = ClientOp.Put, Key = key, Value = first });
-        IReadOnlyList<int> entries = node.Turn(
+        var entries = node.Turn(
             new ClientRequest { Op = ClientOp.Put, Key = "small"u8.ToArray(), Value = "v"u8.ToArray() },
             new ClientRequest { Op = ClientOp.CompareAndSet, Key = key, Expected = first, Value = second });
         Assert.Equal(2, entries.Count); // the small put could not share the maximal CAS's proposal
@@ -86,7 +86,7 @@ public sealed class ProposalSizeTests
     private static int[] ValuesFilling(int limit)
     {
         var values = new List<int>();
-        int left = limit - KvCommandBatchCodec.HeaderBytes;
+        var left = limit - KvCommandBatchCodec.HeaderBytes;
         while (left > PutOverheadBytes + ProtocolLimits.ValueBytesMax)
         {
             values.Add(ProtocolLimits.ValueBytesMax);
@@ -126,7 +126,11 @@ public sealed class ProposalSizeTests
                 Seed = 1,
                 Limits = limits with { SnapshotAfterLogBytes = long.MaxValue },
             }, _log, new MemoryKvStateMachine(SizeLimits.Storage(StorageLimits.Default)), new NoPeers(), this, NullLogger.Instance);
-            for (int i = 0; i < 100 && _node.RaftStatus.Role != Role.Leader; i++) Step();
+            for (var i = 0; i < 100 && _node.RaftStatus.Role != Role.Leader; i++)
+            {
+                Step();
+            }
+
             Assert.Equal(Role.Leader, _node.RaftStatus.Role);
             _node.OnClientRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.RegisterSession }, _identity);
             Step();
@@ -141,8 +145,8 @@ public sealed class ProposalSizeTests
         /// <summary>Feeds the requests in one turn (each under the session, next sequence); returns the sizes of the entries it appended.</summary>
         public IReadOnlyList<int> Turn(params ClientRequest[] requests)
         {
-            long last = _log.LastIndex;
-            foreach (ClientRequest request in requests)
+            var last = _log.LastIndex;
+            foreach (var request in requests)
             {
                 _node.OnClientRequest(1, request with { RequestId = ++_sequence, ClientId = _clientId, Sequence = _sequence }, _identity);
             }
@@ -167,8 +171,15 @@ public sealed class ProposalSizeTests
                 return;
             }
             _answers.Add(response.Status);
-            if (response.Message is { } message) LastMessages.Add(message);
-            if (response.Op == ClientOp.CompareAndSet) LastSwapped = response.Swapped;
+            if (response.Message is { } message)
+            {
+                LastMessages.Add(message);
+            }
+
+            if (response.Op == ClientOp.CompareAndSet)
+            {
+                LastSwapped = response.Swapped;
+            }
         }
 
         public void Flush() { }
@@ -177,9 +188,13 @@ public sealed class ProposalSizeTests
         {
             _node.OnTick();
             _node.EndTurn();
-            while (_node.TryAcceptReady(out bool mustCommit))
+            while (_node.TryAcceptReady(out var mustCommit))
             {
-                if (!mustCommit) continue;
+                if (!mustCommit)
+                {
+                    continue;
+                }
+
                 Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
                 _node.OnLogWriteDurable();
             }

@@ -15,13 +15,13 @@ public sealed class ReadStageTests
         var clock = new FakeProfile();
         using var follower = new PeerNode(2, ownEntries: 3, profile: clock);
         follower.FollowLeader1InTerm2();
-        long applied = follower.Status.Applied;
+        var applied = follower.Status.Applied;
 
         clock.Now = 1_000;
         follower.Node.OnClientRequest(7, new ClientRequest { RequestId = 1, Op = ClientOp.Get, Key = "k"u8.ToArray() }, 0, received: 1_000);
         clock.Now = 1_010;
         follower.EndTurn(); // the read index is asked of the leader
-        PeerMessage request = follower.Sent.Last(m => m.Type == PeerMessageType.ReadIndex);
+        var request = follower.Sent.Last(m => m.Type == PeerMessageType.ReadIndex);
         Assert.Equal(1, request.To);
 
         clock.Now = 1_030; // the leader's commit index is one entry ahead of what the follower holds

@@ -17,7 +17,7 @@ public sealed class RequestPathAllocationTests
     public void PutTurns_AllocateLessThanABytePerRequest()
     {
         var path = new SingleNodePath();
-        long bytes = path.AllocatedOver(path.PutTurn);
+        var bytes = path.AllocatedOver(path.PutTurn);
         Assert.Equal(0, path.Mismatches);
         Assert.True(bytes < MeasuredTurns * RequestsPerTurn, $"{bytes} bytes allocated for {MeasuredTurns * RequestsPerTurn} Puts");
     }
@@ -27,7 +27,7 @@ public sealed class RequestPathAllocationTests
     {
         var path = new SingleNodePath();
         path.PutTurn(); // every key has a value: the Gets answer Ok with it
-        long bytes = path.AllocatedOver(path.GetTurn);
+        var bytes = path.AllocatedOver(path.GetTurn);
         Assert.Equal(0, path.Mismatches);
         Assert.True(bytes < MeasuredTurns * RequestsPerTurn, $"{bytes} bytes allocated for {MeasuredTurns * RequestsPerTurn} Gets");
     }
@@ -54,16 +54,20 @@ public sealed class RequestPathAllocationTests
                 Seed = 1,
                 Limits = new ServerLimits { SnapshotAfterLogBytes = long.MaxValue },
             }, _log, new MemoryKvStateMachine(), new NoPeers(), _responses, NullLogger.Instance);
-            for (int i = 0; i < 100 && _node.RaftStatus.Role != Role.Leader; i++) Turn();
+            for (var i = 0; i < 100 && _node.RaftStatus.Role != Role.Leader; i++)
+            {
+                Turn();
+            }
+
             Assert.Equal(Role.Leader, _node.RaftStatus.Role);
             _node.OnClientRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.RegisterSession });
             Turn();
-            ulong clientId = _responses.LastClientId;
+            var clientId = _responses.LastClientId;
             Assert.NotEqual(0UL, clientId);
             _responses.TakeOkCount();
-            for (int i = 0; i < RequestsPerTurn; i++)
+            for (var i = 0; i < RequestsPerTurn; i++)
             {
-                byte[] key = System.Text.Encoding.ASCII.GetBytes($"k{i:D15}");
+                var key = System.Text.Encoding.ASCII.GetBytes($"k{i:D15}");
                 _puts[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Put, ClientId = clientId, Key = key, Value = new byte[100] });
                 _gets[i] = Frame(new ClientRequest { RequestId = (ulong)i, Op = ClientOp.Get, Key = key });
             }
@@ -71,45 +75,78 @@ public sealed class RequestPathAllocationTests
 
         public long AllocatedOver(Action turn)
         {
-            for (int i = 0; i < WarmupTurns; i++) turn();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < MeasuredTurns; i++) turn();
+            for (var i = 0; i < WarmupTurns; i++)
+            {
+                turn();
+            }
+
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < MeasuredTurns; i++)
+            {
+                turn();
+            }
+
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
         public void PutTurn()
         {
-            foreach (byte[] frame in _puts)
+            foreach (var frame in _puts)
             {
-                if (!ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out ClientRequest request).IsOk) Mismatches++;
+                if (!ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out var request).IsOk)
+                {
+                    Mismatches++;
+                }
+
                 _node.OnClientRequest(1, request with { Sequence = ++_sequence });
             }
             Turn();
-            if (_responses.TakeOkCount() != RequestsPerTurn) Mismatches++;
+            if (_responses.TakeOkCount() != RequestsPerTurn)
+            {
+                Mismatches++;
+            }
         }
 
         public void GetTurn()
         {
-            foreach (byte[] frame in _gets)
+            foreach (var frame in _gets)
             {
-                if (!ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out ClientRequest request).IsOk) Mismatches++;
+                if (!ClientRequestCodec.Parse(frame.AsMemory(FrameHeader.Bytes), out var request).IsOk)
+                {
+                    Mismatches++;
+                }
+
                 _node.OnClientRequest(1, request);
             }
             Turn();
-            if (_responses.TakeOkCount() != RequestsPerTurn) Mismatches++;
+            if (_responses.TakeOkCount() != RequestsPerTurn)
+            {
+                Mismatches++;
+            }
         }
 
         private void Turn()
         {
             _node.OnTick();
             _node.EndTurn();
-            while (_node.TryAcceptReady(out bool mustCommit))
+            while (_node.TryAcceptReady(out var mustCommit))
             {
-                if (!mustCommit) continue;
-                if (!_log.CommitAsync().IsCompletedSuccessfully) Mismatches++; // the memory log syncs at once
+                if (!mustCommit)
+                {
+                    continue;
+                }
+
+                if (!_log.CommitAsync().IsCompletedSuccessfully)
+                {
+                    Mismatches++; // the memory log syncs at once
+                }
+
                 _node.OnLogWriteDurable();
             }
-            if (_log.LastIndex - _log.FirstIndex >= 32) _log.CompactUntil(_log.LastIndex - 16, _log.TryGetTerm(_log.LastIndex - 16, out long term) ? term : 0);
+            if (_log.LastIndex - _log.FirstIndex >= 32)
+            {
+                _log.CompactUntil(_log.LastIndex - 16, _log.TryGetTerm(_log.LastIndex - 16, out var term) ? term : 0);
+            }
         }
 
         private static byte[] Frame(ClientRequest request)
@@ -132,14 +169,17 @@ public sealed class RequestPathAllocationTests
         {
             ClientResponseCodec.FormatFrame(response, _buffer);
             LastClientId = response.ClientId;
-            if (response.Status == ClientStatus.Ok) _ok++;
+            if (response.Status == ClientStatus.Ok)
+            {
+                _ok++;
+            }
         }
 
         public void Flush() { }
 
         public int TakeOkCount()
         {
-            int ok = _ok;
+            var ok = _ok;
             _ok = 0;
             return ok;
         }

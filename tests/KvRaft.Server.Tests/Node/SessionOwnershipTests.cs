@@ -15,9 +15,9 @@ public sealed class SessionOwnershipTests
     public void A_write_under_another_identitys_session_is_answered_SessionNotOwned_and_not_applied()
     {
         var node = new SingleNode();
-        ulong session = node.Register(Alice);
+        var session = node.Register(Alice);
 
-        ClientResponse stolen = node.Call(Put(session, 1, "k", "mallory"), Mallory);
+        var stolen = node.Call(Put(session, 1, "k", "mallory"), Mallory);
         Assert.Equal(ClientStatus.SessionNotOwned, stolen.Status);
         Assert.Contains("another client identity", stolen.Message, StringComparison.Ordinal);
         Assert.Null(node.Machine.Get(Bytes("k")));
@@ -32,12 +32,12 @@ public sealed class SessionOwnershipTests
     public void The_leader_stamps_the_connections_identity_on_the_registration_and_the_writes_it_logs()
     {
         var node = new SingleNode();
-        ulong session = node.Register(Alice);
+        var session = node.Register(Alice);
         node.Call(Put(session, 1, "k", "v"), Alice);
-        ulong anonymous = node.Register();
+        var anonymous = node.Register();
         node.Call(Put(anonymous, 1, "k", "w"));
 
-        List<ProtocolKvCommand> logged = LoggedCommands(node);
+        var logged = LoggedCommands(node);
         Assert.Equal([Alice, Alice, 0UL, 0UL], logged.Select(command => command.Identity));
         Assert.Equal([ClientOp.RegisterSession, ClientOp.Put, ClientOp.RegisterSession, ClientOp.Put], logged.Select(command => command.Op));
     }
@@ -46,16 +46,23 @@ public sealed class SessionOwnershipTests
     public void An_identity_over_its_session_quota_gets_TooManySessions_while_other_identities_still_register()
     {
         var node = new SingleNode(storage: StorageLimits.Default with { SessionsPerIdentityMax = 3 });
-        for (int i = 0; i < 3; i++) node.Register(Mallory);
+        for (var i = 0; i < 3; i++)
+        {
+            node.Register(Mallory);
+        }
 
-        ClientResponse refused = node.Call(new ClientRequest { Op = ClientOp.RegisterSession }, Mallory);
+        var refused = node.Call(new ClientRequest { Op = ClientOp.RegisterSession }, Mallory);
         Assert.Equal(ClientStatus.TooManySessions, refused.Status);
         Assert.Contains("quota", refused.Message, StringComparison.Ordinal);
         Assert.Equal(3, node.Machine.SessionCount);
 
-        ulong alices = node.Register(Alice);
+        var alices = node.Register(Alice);
         Assert.Equal(ClientStatus.Ok, node.Call(Put(alices, 1, "k", "v"), Alice).Status);
-        for (int i = 0; i < 5; i++) node.Register(); // unauthenticated clients (identity 0) have no quota
+        for (var i = 0; i < 5; i++)
+        {
+            node.Register(); // unauthenticated clients (identity 0) have no quota
+        }
+
         Assert.Equal(3, node.Machine.SessionsOf((long)Mallory));
     }
 
@@ -66,7 +73,11 @@ public sealed class SessionOwnershipTests
         var commands = new List<ProtocolKvCommand>();
         foreach (var entry in entries)
         {
-            if (entry.Data.Length == 0 || !KvCommandBatchCodec.Parse(entry.Data, out KvCommandBatch batch).IsOk) continue;
+            if (entry.Data.Length == 0 || !KvCommandBatchCodec.Parse(entry.Data, out var batch).IsOk)
+            {
+                continue;
+            }
+
             batch.CopyTo(commands);
         }
         return commands;

@@ -23,7 +23,11 @@ internal sealed class SingleNode
             Seed = 1,
             Limits = limits ?? new ServerLimits(),
         }, Log, Machine, new NoPeers(), new Outbox(_answers), NullLogger.Instance);
-        for (int i = 0; i < 100 && Node.RaftStatus.Role != Role.Leader; i++) Turn();
+        for (var i = 0; i < 100 && Node.RaftStatus.Role != Role.Leader; i++)
+        {
+            Turn();
+        }
+
         Assert.Equal(Role.Leader, Node.RaftStatus.Role);
     }
 
@@ -36,7 +40,7 @@ internal sealed class SingleNode
     /// <summary>Sends <paramref name="request"/> (a fresh request id) without a turn, as a connection of <paramref name="identity"/>; returns its request id.</summary>
     public ulong Send(ClientRequest request, ulong identity = 0)
     {
-        ulong id = _nextRequestId++;
+        var id = _nextRequestId++;
         Node.OnClientRequest(1, request with { RequestId = id }, identity);
         return id;
     }
@@ -44,18 +48,18 @@ internal sealed class SingleNode
     /// <summary>Sends <paramref name="request"/> as a connection of <paramref name="identity"/>, runs a turn, returns its answer.</summary>
     public ClientResponse Call(ClientRequest request, ulong identity = 0)
     {
-        ulong id = Send(request, identity);
+        var id = Send(request, identity);
         Turn();
         return Answer(id);
     }
 
     public ClientResponse Answer(ulong requestId) =>
-        _answers.TryGetValue(requestId, out ClientResponse response) ? response : throw new InvalidOperationException($"request {requestId} has no answer");
+        _answers.TryGetValue(requestId, out var response) ? response : throw new InvalidOperationException($"request {requestId} has no answer");
 
     /// <summary>Registers a session and returns its id.</summary>
     public ulong Register(ulong identity = 0)
     {
-        ClientResponse response = Call(new ClientRequest { Op = ClientOp.RegisterSession }, identity);
+        var response = Call(new ClientRequest { Op = ClientOp.RegisterSession }, identity);
         Assert.Equal(ClientStatus.Ok, response.Status);
         return response.ClientId;
     }
@@ -64,9 +68,13 @@ internal sealed class SingleNode
     {
         Node.OnTick();
         Node.EndTurn();
-        while (Node.TryAcceptReady(out bool mustCommit))
+        while (Node.TryAcceptReady(out var mustCommit))
         {
-            if (!mustCommit) continue;
+            if (!mustCommit)
+            {
+                continue;
+            }
+
             Assert.True(Log.CommitAsync().IsCompletedSuccessfully);
             Node.OnLogWriteDurable();
         }

@@ -34,15 +34,15 @@ internal sealed class LeaderSnapshot
         KvApply[] batch = new KvApply[index];
         for (long i = 1; i <= index; i++)
         {
-            byte[] value = new byte[64];
+            var value = new byte[64];
             new Random((int)(i + (1000 * term))).NextBytes(value); // seeded: incompressible, so the file spans several chunks
             batch[i - 1] = new KvApply(i, term, new Storage.KvCommand(KvOp.Put, Bytes("k" + i), value));
         }
         machine.ApplyBatch(batch, []);
-        SnapshotInfo info = machine.TakeSnapshotAsync(configuration ?? ClusterMembership.Encode(new ConfigState(Voters))).AsTask().GetAwaiter().GetResult();
+        var info = machine.TakeSnapshotAsync(configuration ?? ClusterMembership.Encode(new ConfigState(Voters))).AsTask().GetAwaiter().GetResult();
         var chunks = new List<WireSnapshotChunk>();
-        using SnapshotReader reader = machine.LatestSnapshot!.OpenSnapshotReader();
-        while (reader.TryReadNext(out Storage.SnapshotChunk chunk))
+        using var reader = machine.LatestSnapshot!.OpenSnapshotReader();
+        while (reader.TryReadNext(out var chunk))
         {
             chunks.Add(new WireSnapshotChunk
             {
@@ -85,7 +85,11 @@ internal sealed class SnapshotFollower : IDisposable
         _onFaster = onFaster;
         (Log, Machine) = onFaster ? OpenFaster() : (new MemoryRaftLogStore(), new MemoryKvStateMachine());
         var entries = new LogEntry[ownEntries];
-        for (int i = 0; i < ownEntries; i++) entries[i] = new LogEntry(i + 1, 1, (byte)Raft.EntryType.NoOp, ReadOnlyMemory<byte>.Empty);
+        for (var i = 0; i < ownEntries; i++)
+        {
+            entries[i] = new LogEntry(i + 1, 1, (byte)Raft.EntryType.NoOp, ReadOnlyMemory<byte>.Empty);
+        }
+
         Log.Append(entries, new Storage.HardState(1, 0, 0));
         CommitLog();
         Start();
@@ -138,7 +142,10 @@ internal sealed class SnapshotFollower : IDisposable
 
     public void DeliverChunks(LeaderSnapshot snapshot)
     {
-        foreach (WireSnapshotChunk chunk in snapshot.Chunks) Node.OnSnapshotChunk(1, chunk);
+        foreach (var chunk in snapshot.Chunks)
+        {
+            Node.OnSnapshotChunk(1, chunk);
+        }
     }
 
     /// <summary>Takes one Ready, leaving its log write (if any) neither committed nor reported durable.</summary>
@@ -147,9 +154,13 @@ internal sealed class SnapshotFollower : IDisposable
     /// <summary>Takes every Ready, committing each log write and reporting it durable.</summary>
     public void HandleReadies()
     {
-        for (int round = 0; round < 16 && Node.TryAcceptReady(out bool mustCommit); round++)
+        for (var round = 0; round < 16 && Node.TryAcceptReady(out var mustCommit); round++)
         {
-            if (!mustCommit) continue;
+            if (!mustCommit)
+            {
+                continue;
+            }
+
             CommitLog();
             Node.OnLogWriteDurable();
         }
@@ -179,7 +190,10 @@ internal sealed class SnapshotFollower : IDisposable
     {
         Log.Dispose();
         Machine.Dispose();
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
     }
 
     private sealed class RecordingPeers(List<PeerMessage> sent) : IPeerOutbox

@@ -28,9 +28,9 @@ public sealed class SnapshotInstallTests
         Assert.Equal(10, follower.Machine.AppliedIndex);
         Assert.Equal(11, follower.Log.FirstIndex);
         Assert.Equal(10, follower.Log.LastIndex);
-        Assert.True(follower.Log.TryGetTerm(10, out long boundaryTerm));
+        Assert.True(follower.Log.TryGetTerm(10, out var boundaryTerm));
         Assert.Equal(2, boundaryTerm);
-        PeerMessage answer = follower.Append(prevIndex: 10, prevTerm: 2);
+        var answer = follower.Append(prevIndex: 10, prevTerm: 2);
         Assert.False(answer.Reject);
         Assert.Equal(11, answer.Index);
     }
@@ -59,7 +59,7 @@ public sealed class SnapshotInstallTests
     {
         using var follower = new SnapshotFollower(ownEntries: 3);
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
-        LeaderSnapshot stray = strayIndex == 10 ? snapshot : LeaderSnapshot.Make(strayIndex, 2);
+        var stray = strayIndex == 10 ? snapshot : LeaderSnapshot.Make(strayIndex, 2);
         follower.DeliverChunks(snapshot);
         follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
         follower.Node.OnSnapshotChunk(1, stray.Chunks[0]); // replaced the restored snapshot's data: the node stopped on a check
@@ -76,11 +76,15 @@ public sealed class SnapshotInstallTests
     {
         using var follower = new SnapshotFollower(ownEntries: 3);
         LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
-        WireSnapshotChunk first = snapshot.Chunks[0];
-        byte[] damaged = first.Payload.ToArray();
+        var first = snapshot.Chunks[0];
+        var damaged = first.Payload.ToArray();
         damaged[^1] ^= 1; // each chunk carries no checksum of its own on this path: only the whole-file CRC-64 sees it
         follower.Node.OnSnapshotChunk(1, first with { Payload = damaged });
-        foreach (WireSnapshotChunk chunk in snapshot.Chunks.Skip(1)) follower.Node.OnSnapshotChunk(1, chunk);
+        foreach (var chunk in snapshot.Chunks.Skip(1))
+        {
+            follower.Node.OnSnapshotChunk(1, chunk);
+        }
+
         follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
 
         follower.HandleReadies(); // the core restored it and the install threw: the node stopped

@@ -29,7 +29,7 @@ public sealed class KvMembershipTests
         Propose(cluster, new ConfigChange(ConfigChangeType.AddVoter, 4));
         RunUntil(cluster, () => cluster.Nodes.All(n => n.Node!.Config.Voters.SequenceEqual([1, 2, 3, 4])), seed);
 
-        int removed = cluster.Leader!.Id;
+        var removed = cluster.Leader!.Id;
         Propose(cluster, new ConfigChange(ConfigChangeType.RemoveNode, removed));
         RunUntil(cluster, () => cluster.Nodes.Where(n => n.Id != removed).All(n => !n.Node!.Config.IsMember(removed)) && cluster.Leader is { } leader && leader.Id != removed, seed);
 
@@ -40,10 +40,13 @@ public sealed class KvMembershipTests
         Assert.Contains(cluster.MembersChanges, change => change.Node == 4 && change.Config.IsLearner(4));
         Assert.Contains(cluster.MembersChanges, change => change.Node == 1 && change.Config.Voters.Contains(4));
         cluster.Run(100, load: false);
-        foreach (string key in new[] { "k0", "k1", "k2", "k3" })
+        foreach (var key in new[] { "k0", "k1", "k2", "k3" })
         {
-            byte[]? expected = cluster.Leader!.Read(key);
-            foreach (KvSimNode node in cluster.Nodes.Where(n => n.Id != removed)) Assert.Equal(expected, node.Read(key));
+            var expected = cluster.Leader!.Read(key);
+            foreach (var node in cluster.Nodes.Where(n => n.Id != removed))
+            {
+                Assert.Equal(expected, node.Read(key));
+            }
         }
     }
 
@@ -52,8 +55,8 @@ public sealed class KvMembershipTests
     {
         using var cluster = new KvSimCluster(41, 3, clientCount: 0, keyCount: 1, spareNodes: 1);
         RunUntil(cluster, () => cluster.Leader is not null, 41);
-        KvNode leader = cluster.Leader!.Node!;
-        KvNode follower = cluster.Nodes.First(n => n.Node!.RaftStatus.Role == Role.Follower && n.Id <= 3).Node!;
+        var leader = cluster.Leader!.Node!;
+        var follower = cluster.Nodes.First(n => n.Node!.RaftStatus.Role == Role.Follower && n.Id <= 3).Node!;
 
         Assert.Equal(ConfigChangeStatus.NotLeader, follower.ProposeConfigChange(new ConfigChange(ConfigChangeType.AddLearner, 4), out _));
         long index = 0;
@@ -69,13 +72,13 @@ public sealed class KvMembershipTests
     public async Task A_snapshot_stores_the_configuration_applied_last_not_the_one_read_when_it_was_asked()
     {
         var machine = new MemoryKvStateMachine(new StorageLimits());
-        byte[] before = ClusterMembership.Encode(new ConfigState([1, 2, 3]));
-        byte[] after = ClusterMembership.Encode(new ConfigState([1, 2, 3]) { Learners = [4] });
+        var before = ClusterMembership.Encode(new ConfigState([1, 2, 3]));
+        var after = ClusterMembership.Encode(new ConfigState([1, 2, 3]) { Learners = [4] });
         machine.ApplyBatch([new KvApply(1, 1, new KvCommand(KvOp.Noop, default))], []);
         // The node read `before` when it asked; the entry adding the learner applied before the export began.
         machine.ApplyBatch([new KvApply(2, 1, new KvCommand(KvOp.Configure, default, after))], []);
 
-        SnapshotInfo info = await machine.TakeSnapshotAsync(before);
+        var info = await machine.TakeSnapshotAsync(before);
 
         Assert.Equal(2, info.Index);
         Assert.Equal(after, info.Configuration);
@@ -86,7 +89,7 @@ public sealed class KvMembershipTests
     public async Task A_snapshot_with_no_configuration_applied_since_the_state_loaded_stores_the_one_asked_with()
     {
         var machine = new MemoryKvStateMachine(new StorageLimits());
-        byte[] asked = ClusterMembership.Encode(new ConfigState([1, 2, 3]));
+        var asked = ClusterMembership.Encode(new ConfigState([1, 2, 3]));
         machine.ApplyBatch([new KvApply(1, 1, new KvCommand(KvOp.Noop, default))], []);
 
         Assert.Equal(asked, (await machine.TakeSnapshotAsync(asked)).Configuration);
@@ -99,9 +102,13 @@ public sealed class KvMembershipTests
 
     private static void RunUntil(KvSimCluster cluster, Func<bool> done, ulong seed, int ticksMax = 3000)
     {
-        for (int tick = 0; tick < ticksMax; tick++)
+        for (var tick = 0; tick < ticksMax; tick++)
         {
-            if (done()) return;
+            if (done())
+            {
+                return;
+            }
+
             cluster.Run(1);
         }
         Assert.Fail($"seed {seed}: not reached in {ticksMax} ticks");

@@ -35,23 +35,43 @@ internal sealed class KvSimClient(KvSimCluster cluster, int number, Prng random,
     /// <summary>Called every tick: start an operation, resend a late one, or give up on it.</summary>
     public void Act(bool issueNew)
     {
-        long tick = cluster.Tick;
+        var tick = cluster.Tick;
         if (_pending is { } pending)
         {
-            if (tick - pending.CallTick > DeadlineTicks) GiveUp(pending);
-            else if (_retryAt >= 0 && tick >= _retryAt) Resend(pending);
-            else if (tick - pending.SentTick > AttemptTimeoutTicks) Failover(pending);
+            if (tick - pending.CallTick > DeadlineTicks)
+            {
+                GiveUp(pending);
+            }
+            else if (_retryAt >= 0 && tick >= _retryAt)
+            {
+                Resend(pending);
+            }
+            else if (tick - pending.SentTick > AttemptTimeoutTicks)
+            {
+                Failover(pending);
+            }
+
             return;
         }
-        if (!issueNew) return;
-        if (_clientId == 0) Start(new ClientRequest { Op = ClientOp.RegisterSession }, OperationKind.Put, "", null, null);
-        else StartRandomOperation();
+        if (!issueNew)
+        {
+            return;
+        }
+
+        if (_clientId == 0)
+        {
+            Start(new ClientRequest { Op = ClientOp.RegisterSession }, OperationKind.Put, "", null, null);
+        }
+        else
+        {
+            StartRandomOperation();
+        }
     }
 
     private void StartRandomOperation()
     {
-        string key = "k" + random.Next(keyCount);
-        string value = $"v-{number}-{_sequence + 1};"; // the ";" keeps appended values apart
+        var key = "k" + random.Next(keyCount);
+        var value = $"v-{number}-{_sequence + 1};"; // the ";" keeps appended values apart
         switch (random.Next(10))
         {
             case < 4:
@@ -67,7 +87,7 @@ internal sealed class KvSimClient(KvSimCluster cluster, int number, Prng random,
                 StartWrite(ClientOp.Delete, OperationKind.Delete, key, null, null);
                 break;
             default:
-                string? expected = cluster.LastValueSeen(key);
+                var expected = cluster.LastValueSeen(key);
                 StartWrite(ClientOp.CompareAndSet, OperationKind.Cas, key, value, expected);
                 break;
         }
@@ -99,7 +119,7 @@ internal sealed class KvSimClient(KvSimCluster cluster, int number, Prng random,
     {
         _retryAt = -1;
         pending.SentTick = cluster.Tick;
-        ClientRequest request = pending.Request with { RequestId = _nextRequestId++ };
+        var request = pending.Request with { RequestId = _nextRequestId++ };
         cluster.SendRequest(this, _target, request);
     }
 
@@ -112,7 +132,11 @@ internal sealed class KvSimClient(KvSimCluster cluster, int number, Prng random,
     /// <summary>A response from a node; stale ones (older attempts) are ignored.</summary>
     public void OnResponse(int node, in ClientResponse response)
     {
-        if (_pending is not { } pending || response.RequestId != _nextRequestId - 1 || node != _target) return;
+        if (_pending is not { } pending || response.RequestId != _nextRequestId - 1 || node != _target)
+        {
+            return;
+        }
+
         switch (response.Status)
         {
             case ClientStatus.NotLeader:
@@ -139,9 +163,21 @@ internal sealed class KvSimClient(KvSimCluster cluster, int number, Prng random,
             return;
         }
         string? output = null;
-        if (pending.Kind == OperationKind.Get) output = response.ValuePresent ? Encoding.UTF8.GetString(response.Value.Span) : "";
-        if (pending.Kind == OperationKind.Cas) output = response.Swapped ? "true" : "false";
-        if (pending.Kind == OperationKind.Get && output is { Length: > 0 }) cluster.SawValue(pending.Key, output);
+        if (pending.Kind == OperationKind.Get)
+        {
+            output = response.ValuePresent ? Encoding.UTF8.GetString(response.Value.Span) : "";
+        }
+
+        if (pending.Kind == OperationKind.Cas)
+        {
+            output = response.Swapped ? "true" : "false";
+        }
+
+        if (pending.Kind == OperationKind.Get && output is { Length: > 0 })
+        {
+            cluster.SawValue(pending.Key, output);
+        }
+
         cluster.Record(new Operation(number, pending.Kind, pending.Key, pending.Value, CasExpected(pending), output,
             Nanoseconds(pending.CallTick), Nanoseconds(cluster.Tick), OperationStatus.Completed));
     }
@@ -149,7 +185,10 @@ internal sealed class KvSimClient(KvSimCluster cluster, int number, Prng random,
     private void GiveUp(Pending pending)
     {
         _pending = null;
-        if (pending.Request.Op == ClientOp.RegisterSession) return;
+        if (pending.Request.Op == ClientOp.RegisterSession)
+        {
+            return;
+        }
         // Outcome unknown: the write may still apply (a later sequence makes an older one stale, never applied twice).
         cluster.Record(new Operation(number, pending.Kind, pending.Key, pending.Value, CasExpected(pending), null,
             Nanoseconds(pending.CallTick), Nanoseconds(cluster.Tick), OperationStatus.Unknown));

@@ -28,12 +28,23 @@ internal sealed class KvSimCluster : IDisposable
         Random = new Prng(seed);
         Network = new KvSimNetwork(this, Random);
         _directory = Path.Combine(Path.GetTempPath(), $"kvraft-sim-{seed}-{Guid.NewGuid():N}");
-        int[] voters = Enumerable.Range(1, nodeCount).ToArray();
+        var voters = Enumerable.Range(1, nodeCount).ToArray();
         LogWriteDelayTicksMax = Random.Chance(0.5) ? 2 : 0;
         limits ??= new ServerLimits { SnapshotAfterLogBytes = 8 << 10, CompactionLagEntries = 8, RequestTimeoutTicks = 100 };
-        for (int id = 1; id <= nodeCount + spareNodes; id++) _nodes.Add(new KvSimNode(this, id, voters, Path.Combine(_directory, $"n{id}"), limits));
-        for (int i = 0; i < clientCount; i++) _clients.Add(new KvSimClient(this, i + 1, new Prng(Random.NextUInt64()), keyCount));
-        foreach (KvSimNode node in _nodes) node.Start();
+        for (var id = 1; id <= nodeCount + spareNodes; id++)
+        {
+            _nodes.Add(new KvSimNode(this, id, voters, Path.Combine(_directory, $"n{id}"), limits));
+        }
+
+        for (var i = 0; i < clientCount; i++)
+        {
+            _clients.Add(new KvSimClient(this, i + 1, new Prng(Random.NextUInt64()), keyCount));
+        }
+
+        foreach (var node in _nodes)
+        {
+            node.Start();
+        }
     }
 
     public ulong Seed { get; }
@@ -66,12 +77,20 @@ internal sealed class KvSimCluster : IDisposable
     /// <summary>Runs <paramref name="ticks"/> ticks; clients start new operations while <paramref name="load"/>.</summary>
     public void Run(int ticks, bool load = true, Action<KvSimCluster>? everyTick = null)
     {
-        for (int i = 0; i < ticks; i++)
+        for (var i = 0; i < ticks; i++)
         {
             Tick++;
             Network.DeliverDue();
-            foreach (KvSimClient client in _clients) client.Act(load && Random.Chance(0.5));
-            foreach (KvSimNode node in _nodes) node.Step();
+            foreach (var client in _clients)
+            {
+                client.Act(load && Random.Chance(0.5));
+            }
+
+            foreach (var node in _nodes)
+            {
+                node.Step();
+            }
+
             everyTick?.Invoke(this);
         }
     }
@@ -79,19 +98,26 @@ internal sealed class KvSimCluster : IDisposable
     /// <summary>Lets every outstanding operation finish or give up, with no new ones.</summary>
     public void Drain(int ticksMax = 1000)
     {
-        for (int i = 0; i < ticksMax && _clients.Any(c => !c.Idle); i++) Run(1, load: false);
+        for (var i = 0; i < ticksMax && _clients.Any(c => !c.Idle); i++)
+        {
+            Run(1, load: false);
+        }
     }
 
     public void SendRequest(KvSimClient client, int node, ClientRequest request)
     {
-        long connection = client.ConnectionId(node);
-        if (Network.IsCut(0, node) || !Node(node).IsUp) return; // lost: the client times out and fails over
+        var connection = client.ConnectionId(node);
+        if (Network.IsCut(0, node) || !Node(node).IsUp)
+        {
+            return; // lost: the client times out and fails over
+        }
+
         Node(node).Request(connection, request);
     }
 
     public void OnResponse(int node, long connectionId, in ClientResponse response)
     {
-        int number = (int)(connectionId / 100);
+        var number = (int)(connectionId / 100);
         _clients[number - 1].OnResponse(node, response);
     }
 
@@ -100,20 +126,23 @@ internal sealed class KvSimCluster : IDisposable
     /// <summary>Every configuration a node told its peer outbox of, in order (IPeerOutbox.OnMembersChanged).</summary>
     public List<(int Node, ConfigState Config)> MembersChanges { get; } = new();
 
-    public string? LastValueSeen(string key) => _lastSeen.TryGetValue(key, out string? value) ? value : null;
+    public string? LastValueSeen(string key) => _lastSeen.TryGetValue(key, out var value) ? value : null;
 
     public void SawValue(string key, string value) => _lastSeen[key] = value;
 
     /// <summary>Checks the history; throws with the seed and the violation when it is not linearizable.</summary>
     public CheckResult CheckLinearizable()
     {
-        CheckResult result = HistoryChecker.Check(_history);
+        var result = HistoryChecker.Check(_history);
         Assert.True(result.IsLinearizable, $"seed {Seed}: {result.Describe()}");
         return result;
     }
 
     public void Dispose()
     {
-        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
     }
 }

@@ -20,9 +20,9 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
 
     public void Partition(IEnumerable<int> side, IEnumerable<int> rest)
     {
-        foreach (int a in side)
+        foreach (var a in side)
         {
-            foreach (int b in rest)
+            foreach (var b in rest)
             {
                 _cut.Add((a, b));
                 _cut.Add((b, a));
@@ -36,11 +36,18 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
 
     public void Send(int from, PeerMessage message)
     {
-        if (IsCut(from, message.To) || random.Chance(DropProbability)) return;
-        PeerMessage copy = OnTheWire(message); // the node reuses its buffers once Send returns, as a real network allows
+        if (IsCut(from, message.To) || random.Chance(DropProbability))
+        {
+            return;
+        }
+
+        var copy = OnTheWire(message); // the node reuses its buffers once Send returns, as a real network allows
         Schedule(() =>
         {
-            if (!IsCut(from, copy.To)) cluster.Node(copy.To).Deliver(copy);
+            if (!IsCut(from, copy.To))
+            {
+                cluster.Node(copy.To).Deliver(copy);
+            }
         });
     }
 
@@ -49,19 +56,19 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
     {
         var bytes = new byte[PeerMessageCodec.Size(message)];
         PeerMessageCodec.Format(message, bytes);
-        ParseResult parsed = PeerMessageCodec.Parse(bytes, out PeerMessage copy);
+        var parsed = PeerMessageCodec.Parse(bytes, out var copy);
         Assert.True(parsed.IsOk, parsed.Message);
         return copy;
     }
 
     public void SendSnapshot(int from, PeerMessage message, ISnapshotSource snapshot)
     {
-        int to = message.To;
+        var to = message.To;
         var chunks = new List<WireSnapshotChunk>();
-        using (SnapshotReader reader = snapshot.OpenSnapshotReader())
+        using (var reader = snapshot.OpenSnapshotReader())
         {
             uint number = 0;
-            while (reader.TryReadNext(out Storage.SnapshotChunk chunk))
+            while (reader.TryReadNext(out var chunk))
             {
                 chunks.Add(new WireSnapshotChunk
                 {
@@ -75,13 +82,17 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
                 });
             }
         }
-        bool lost = IsCut(from, to) || random.Chance(DropProbability);
+        var lost = IsCut(from, to) || random.Chance(DropProbability);
         Schedule(() =>
         {
-            bool delivered = !lost && !IsCut(from, to) && cluster.Node(to).IsUp;
+            var delivered = !lost && !IsCut(from, to) && cluster.Node(to).IsUp;
             if (delivered)
             {
-                foreach (WireSnapshotChunk chunk in chunks) cluster.Node(to).DeliverChunk(from, chunk);
+                foreach (var chunk in chunks)
+                {
+                    cluster.Node(to).DeliverChunk(from, chunk);
+                }
+
                 cluster.Node(to).Deliver(message);
             }
             cluster.Node(from).ReportSnapshotSent(to, delivered);
@@ -90,8 +101,12 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
 
     private void Schedule(Action delivery)
     {
-        long at = cluster.Tick + 1 + random.Next(DelayTicksMax);
-        if (!_due.TryGetValue(at, out List<Action>? list)) _due[at] = list = new List<Action>();
+        var at = cluster.Tick + 1 + random.Next(DelayTicksMax);
+        if (!_due.TryGetValue(at, out var list))
+        {
+            _due[at] = list = new List<Action>();
+        }
+
         list.Add(delivery);
     }
 
@@ -101,9 +116,16 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
         while (_due.Count > 0)
         {
             var (at, list) = _due.First();
-            if (at > cluster.Tick) return;
+            if (at > cluster.Tick)
+            {
+                return;
+            }
+
             _due.Remove(at);
-            foreach (Action delivery in list) delivery();
+            foreach (var delivery in list)
+            {
+                delivery();
+            }
         }
     }
 }

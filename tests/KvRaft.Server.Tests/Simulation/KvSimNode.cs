@@ -1,9 +1,9 @@
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
+using KvRaft.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
-using KvRaft.Testing;
 
 namespace KvRaft.Server.Tests.Simulation;
 
@@ -37,7 +37,7 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 
     public void Start()
     {
-        ulong seed = cluster.Random.NextUInt64();
+        var seed = cluster.Random.NextUInt64();
         Node = new KvNode(new KvNodeOptions
         {
             Cluster = new ClusterInfo(Id, voters.ToDictionary(v => v, v => $"sim:{v}")),
@@ -73,13 +73,13 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 
     public void Deliver(in PeerMessage message)
     {
-        PeerMessage owned = message; // the network's copy: it stays valid while held
+        var owned = message; // the network's copy: it stays valid while held
         Handle(node => node.OnPeerMessage(owned.From, owned)); // the simulated connection is the sender's own
     }
 
     public void DeliverChunk(int from, in WireSnapshotChunk chunk)
     {
-        WireSnapshotChunk owned = chunk;
+        var owned = chunk;
         Handle(node => node.OnSnapshotChunk(from, owned));
     }
 
@@ -87,15 +87,25 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 
     public void Request(long connectionId, in ClientRequest request)
     {
-        ClientRequest owned = request; // the client's buffers: they stay valid while held
+        var owned = request; // the client's buffers: they stay valid while held
         Handle(node => node.OnClientRequest(connectionId, owned));
     }
 
     private void Handle(Action<KvNode> action)
     {
-        if (Node is not { } node) return;
-        if (IsPaused || _heldWhilePaused.Count > 0) _heldWhilePaused.Enqueue(action);
-        else action(node);
+        if (Node is not { } node)
+        {
+            return;
+        }
+
+        if (IsPaused || _heldWhilePaused.Count > 0)
+        {
+            _heldWhilePaused.Enqueue(action);
+        }
+        else
+        {
+            action(node);
+        }
     }
 
     /// <summary>
@@ -106,7 +116,11 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     /// </summary>
     public void Step()
     {
-        if (Node is not { } node) return;
+        if (Node is not { } node)
+        {
+            return;
+        }
+
         if (IsPaused)
         {
             _missedTicks++;
@@ -114,24 +128,32 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
         }
         node.OnTicks(1 + _missedTicks); // as the host does after a stall: every tick that passed, then what waited
         _missedTicks = 0;
-        while (_heldWhilePaused.TryDequeue(out Action<KvNode>? held)) held(node);
+        while (_heldWhilePaused.TryDequeue(out var held))
+        {
+            held(node);
+        }
+
         node.EndTurn();
-        long tick = cluster.Tick;
+        var tick = cluster.Tick;
         while (_writesDueTicks.Count > 0 && _writesDueTicks.Peek() <= tick)
         {
             _writesDueTicks.Dequeue();
             node.OnLogWriteDurable();
         }
-        for (int round = 0; round < 8 && node.TryAcceptReady(out bool mustCommit); round++)
+        for (var round = 0; round < 8 && node.TryAcceptReady(out var mustCommit); round++)
         {
-            if (!mustCommit) continue;
+            if (!mustCommit)
+            {
+                continue;
+            }
+
             Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
             if (cluster.LogWriteDelayTicksMax == 0 && _writesDueTicks.Count == 0)
             {
                 node.OnLogWriteDurable(); // as the host does with a commit that completed at once
                 continue;
             }
-            long due = tick + cluster.Random.Next(cluster.LogWriteDelayTicksMax + 1);
+            var due = tick + cluster.Random.Next(cluster.LogWriteDelayTicksMax + 1);
             _writesDueTicks.Enqueue(_writesDueTicks.Count > 0 ? Math.Max(due, _writesDueTicks.Last()) : due);
         }
         MaybeSnapshot(node);
@@ -139,9 +161,9 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
 
     private void MaybeSnapshot(KvNode node)
     {
-        if (node.TryStartSnapshot(out byte[] configuration))
+        if (node.TryStartSnapshot(out var configuration))
         {
-            ValueTask<SnapshotInfo> snapshot = _machine.TakeSnapshotAsync(configuration);
+            var snapshot = _machine.TakeSnapshotAsync(configuration);
             Assert.True(snapshot.IsCompletedSuccessfully);
             node.OnSnapshotTaken(snapshot.Result);
         }

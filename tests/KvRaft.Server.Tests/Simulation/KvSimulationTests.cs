@@ -15,7 +15,7 @@ public sealed class KvSimulationTests
         using var cluster = new KvSimCluster(seed, nodes, clientCount: 6, keyCount: 4);
         cluster.Run(800);
         cluster.Drain();
-        CheckResult result = cluster.CheckLinearizable();
+        var result = cluster.CheckLinearizable();
         Assert.True(cluster.History.Count(o => o.Status == OperationStatus.Completed) > 300, $"seed {seed}: only {cluster.History.Count} operations");
         Assert.True(result.OperationCount > 0);
     }
@@ -27,10 +27,10 @@ public sealed class KvSimulationTests
     public void LeaderCrashesAndRestarts_HistoryStaysLinearizable(ulong seed)
     {
         using var cluster = new KvSimCluster(seed, 3, clientCount: 5, keyCount: 3);
-        for (int round = 0; round < 6; round++)
+        for (var round = 0; round < 6; round++)
         {
             cluster.Run(120);
-            KvSimNode? leader = cluster.Leader;
+            var leader = cluster.Leader;
             leader?.Crash();
             cluster.Run(60);
             leader?.Start();
@@ -49,10 +49,10 @@ public sealed class KvSimulationTests
     {
         // A crash loses the hard state appended since the last commit (a commit index the node did not wait for).
         using var cluster = new KvSimCluster(seed, seed % 2 == 0 ? 3 : 5, clientCount: 5, keyCount: 3);
-        for (int round = 0; round < 8; round++)
+        for (var round = 0; round < 8; round++)
         {
             cluster.Run(40 + cluster.Random.Next(80));
-            KvSimNode victim = cluster.Nodes.ElementAt(cluster.Random.Next(cluster.Nodes.Count()));
+            var victim = cluster.Nodes.ElementAt(cluster.Random.Next(cluster.Nodes.Count()));
             victim.Crash();
             cluster.Run(cluster.Random.Next(60));
             victim.Start();
@@ -70,9 +70,9 @@ public sealed class KvSimulationTests
     {
         using var cluster = new KvSimCluster(seed, 5, clientCount: 6, keyCount: 3);
         cluster.Run(150);
-        KvSimNode leader = cluster.Leader ?? throw new InvalidOperationException($"seed {seed}: no leader");
-        long appliedBefore = leader.AppliedIndex;
-        int[] rest = cluster.Nodes.Where(n => n != leader).Select(n => n.Id).ToArray();
+        var leader = cluster.Leader ?? throw new InvalidOperationException($"seed {seed}: no leader");
+        var appliedBefore = leader.AppliedIndex;
+        var rest = cluster.Nodes.Where(n => n != leader).Select(n => n.Id).ToArray();
         cluster.Network.Partition(new[] { leader.Id }, rest);
         cluster.Run(300);
         Assert.Equal(appliedBefore, leader.AppliedIndex); // nothing can commit on the minority side
@@ -91,9 +91,9 @@ public sealed class KvSimulationTests
         using var cluster = new KvSimCluster(seed, 5, clientCount: 6, keyCount: 3);
         cluster.Network.DropProbability = 0.1;
         cluster.Network.DelayTicksMax = 4;
-        for (int round = 0; round < 8; round++)
+        for (var round = 0; round < 8; round++)
         {
-            int[] side = cluster.Nodes.Where(_ => cluster.Random.Chance(0.5)).Select(n => n.Id).ToArray();
+            var side = cluster.Nodes.Where(_ => cluster.Random.Chance(0.5)).Select(n => n.Id).ToArray();
             cluster.Network.Partition(side, cluster.Nodes.Select(n => n.Id).Except(side));
             cluster.Run(80);
             cluster.Network.Heal();
@@ -115,11 +115,15 @@ public sealed class KvSimulationTests
         // waited and those that follow need a heartbeat round, which cannot complete while it is cut off. (With
         // the missed ticks dropped, it served them from its old lease: stale reads.)
         using var cluster = new KvSimCluster(seed, 3, clientCount: 8, keyCount: 2, leaseReads: true);
-        for (int round = 0; round < 4; round++)
+        for (var round = 0; round < 4; round++)
         {
             cluster.Run(60);
-            if (cluster.Leader is not { } leader) continue;
-            int[] others = cluster.Nodes.Where(n => n != leader).Select(n => n.Id).ToArray();
+            if (cluster.Leader is not { } leader)
+            {
+                continue;
+            }
+
+            var others = cluster.Nodes.Where(n => n != leader).Select(n => n.Id).ToArray();
             cluster.Network.Partition(new[] { leader.Id }, others);
             leader.Pause();
             cluster.Run(40 + cluster.Random.Next(20)); // the others elect a leader; clients fail over to it and write
@@ -140,10 +144,18 @@ public sealed class KvSimulationTests
     {
         using var cluster = new KvSimCluster(40, 3, clientCount: 4, keyCount: 3);
         cluster.Run(300);
-        foreach (KvSimNode node in cluster.Nodes) node.Crash();
+        foreach (var node in cluster.Nodes)
+        {
+            node.Crash();
+        }
+
         cluster.Run(20);
-        foreach (KvSimNode node in cluster.Nodes) node.Start();
-        int before = cluster.History.Count;
+        foreach (var node in cluster.Nodes)
+        {
+            node.Start();
+        }
+
+        var before = cluster.History.Count;
         cluster.Run(400);
         cluster.Drain();
         cluster.CheckLinearizable();
@@ -155,17 +167,21 @@ public sealed class KvSimulationTests
     {
         using var cluster = new KvSimCluster(50, 3, clientCount: 6, keyCount: 20);
         cluster.Run(100);
-        KvSimNode lagging = cluster.Nodes.First(n => n != cluster.Leader);
+        var lagging = cluster.Nodes.First(n => n != cluster.Leader);
         lagging.Crash();
-        long laggingApplied = lagging.AppliedIndex;
+        var laggingApplied = lagging.AppliedIndex;
         cluster.Run(1500); // snapshots every few KB of log and compaction leave the lagging node behind
-        KvSimNode leader = cluster.Leader ?? throw new InvalidOperationException("no leader");
+        var leader = cluster.Leader ?? throw new InvalidOperationException("no leader");
         Assert.True(leader.Node!.RaftStatus.FirstIndex > laggingApplied + 1, "the leader's log was not compacted past the lagging node");
         lagging.Start();
         cluster.Run(300, load: false);
         cluster.Drain();
         Assert.Equal(leader.AppliedIndex, lagging.AppliedIndex);
-        for (int k = 0; k < 20; k++) Assert.Equal(leader.Read("k" + k), lagging.Read("k" + k));
+        for (var k = 0; k < 20; k++)
+        {
+            Assert.Equal(leader.Read("k" + k), lagging.Read("k" + k));
+        }
+
         cluster.CheckLinearizable();
     }
 
@@ -177,10 +193,10 @@ public sealed class KvSimulationTests
         var limits = new KvRaft.Server.Node.ServerLimits { SnapshotAfterLogBytes = 4 << 10, CompactionLagEntries = 1_000_000, RequestTimeoutTicks = 100 };
         using var cluster = new KvSimCluster(70, 3, clientCount: 6, keyCount: 5, limits);
         cluster.Run(600);
-        foreach (KvSimNode node in cluster.Nodes.Where(n => n.IsUp))
+        foreach (var node in cluster.Nodes.Where(n => n.IsUp))
         {
-            long taken = node.Node!.Statistics.SnapshotsTaken;
-            long bound = node.LogBytesSinceCompaction / limits.SnapshotAfterLogBytes + 1; // nothing was compacted
+            var taken = node.Node!.Statistics.SnapshotsTaken;
+            var bound = node.LogBytesSinceCompaction / limits.SnapshotAfterLogBytes + 1; // nothing was compacted
             Assert.True(taken >= 1, $"seed 70: node {node.Id} took no snapshot of {node.LogBytesSinceCompaction} bytes");
             Assert.True(taken <= bound, $"seed 70: node {node.Id} took {taken} snapshots of {node.LogBytesSinceCompaction} log bytes (at most {bound})");
         }
@@ -197,13 +213,17 @@ public sealed class KvSimulationTests
         cluster.Leader?.Crash();
         cluster.Run(300);
         cluster.Network.DropProbability = 0;
-        foreach (KvSimNode node in cluster.Nodes.Where(n => !n.IsUp)) node.Start();
+        foreach (var node in cluster.Nodes.Where(n => !n.IsUp))
+        {
+            node.Start();
+        }
+
         cluster.Drain();
         cluster.Run(100, load: false);
-        string final = Encoding.UTF8.GetString(cluster.Leader!.Read("k0") ?? Array.Empty<byte>());
-        foreach (Operation append in cluster.History.Where(o => o.Kind == OperationKind.Append && o.Status == OperationStatus.Completed))
+        var final = Encoding.UTF8.GetString(cluster.Leader!.Read("k0") ?? Array.Empty<byte>());
+        foreach (var append in cluster.History.Where(o => o.Kind == OperationKind.Append && o.Status == OperationStatus.Completed))
         {
-            int count = CountOccurrences(final, append.Value!);
+            var count = CountOccurrences(final, append.Value!);
             Assert.True(count <= 1, $"{append.Value} appears {count} times");
         }
         cluster.CheckLinearizable();
@@ -218,10 +238,24 @@ public sealed class KvSimulationTests
             cluster.Network.DropProbability = cluster.Random.NextDouble() * 0.1;
             cluster.Run(400, everyTick: c =>
             {
-                if (c.Random.Chance(0.01)) c.Leader?.Crash();
-                foreach (KvSimNode node in c.Nodes.Where(n => !n.IsUp)) if (c.Random.Chance(0.05)) node.Start();
+                if (c.Random.Chance(0.01))
+                {
+                    c.Leader?.Crash();
+                }
+
+                foreach (var node in c.Nodes.Where(n => !n.IsUp))
+                {
+                    if (c.Random.Chance(0.05))
+                    {
+                        node.Start();
+                    }
+                }
             });
-            foreach (KvSimNode node in cluster.Nodes.Where(n => !n.IsUp)) node.Start();
+            foreach (var node in cluster.Nodes.Where(n => !n.IsUp))
+            {
+                node.Start();
+            }
+
             cluster.Network.DropProbability = 0;
             cluster.Run(100);
             cluster.Drain();
@@ -231,8 +265,12 @@ public sealed class KvSimulationTests
 
     private static int CountOccurrences(string text, string part)
     {
-        int count = 0;
-        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + 1, StringComparison.Ordinal)) count++;
+        var count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + 1, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
         return count;
     }
 }

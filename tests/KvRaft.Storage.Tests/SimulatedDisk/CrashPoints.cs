@@ -12,20 +12,20 @@ internal sealed record CrashImage<T>(long Operation, SimDisk Disk, T Expected)
 /// <summary>Draws crash points on a disk: each operation is one with probability 1 / <paramref name="every"/>.</summary>
 internal sealed class CrashPoints<T>
 {
-    private readonly Random draw;
-    private readonly int seed;
-    private readonly int every;
-    private readonly Func<T> freeze;
+    private readonly Random _draw;
+    private readonly int _seed;
+    private readonly int _every;
+    private readonly Func<T> _freeze;
 
     public CrashPoints(SimDisk disk, int seed, int every, Func<T> freeze)
     {
-        this.seed = seed;
-        this.every = every;
-        this.freeze = freeze;
-        draw = new Random(seed);
+        _seed = seed;
+        _every = every;
+        _freeze = freeze;
+        _draw = new Random(seed);
         disk.OnOperation = operation =>
         {
-            if (draw.Next(every) == 0)
+            if (_draw.Next(every) == 0)
             {
                 Images.Add(new CrashImage<T>(operation, disk.Crash(new Random(HashCode.Combine(seed, operation))), freeze()) { What = disk.LastOperation });
             }

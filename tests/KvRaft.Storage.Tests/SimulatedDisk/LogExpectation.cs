@@ -68,68 +68,68 @@ internal sealed record LogExpectation(long[] Terms, HardState Hard, CrashBatch? 
 /// <summary>The acknowledged log as the writer goes on; <see cref="Freeze"/> copies it at a crash point (any thread).</summary>
 internal sealed class LogModel
 {
-    private readonly Lock gate = new();
-    private readonly List<long> terms = [];
-    private HardState hard;
-    private CrashBatch? pending;
-    private long compactionLimit;
+    private readonly Lock _gate = new();
+    private readonly List<long> _terms = [];
+    private HardState _hard;
+    private CrashBatch? _pending;
+    private long _compactionLimit;
 
     public long LastIndex
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return terms.Count;
+                return _terms.Count;
             }
         }
     }
 
     public void Announce(CrashBatch batch)
     {
-        lock (gate)
+        lock (_gate)
         {
-            pending = batch;
+            _pending = batch;
         }
     }
 
     public void Acknowledge()
     {
-        lock (gate)
+        lock (_gate)
         {
-            var batch = pending ?? throw new InvalidOperationException("nothing announced");
-            terms.RemoveRange((int)batch.First - 1, terms.Count - (int)batch.First + 1);
-            terms.AddRange(Enumerable.Repeat(batch.Term, (int)(batch.Last - batch.First + 1)));
-            hard = batch.Hard;
-            pending = null;
+            var batch = _pending ?? throw new InvalidOperationException("nothing announced");
+            _terms.RemoveRange((int)batch.First - 1, _terms.Count - (int)batch.First + 1);
+            _terms.AddRange(Enumerable.Repeat(batch.Term, (int)(batch.Last - batch.First + 1)));
+            _hard = batch.Hard;
+            _pending = null;
         }
     }
 
     /// <summary>Entries up to <paramref name="index"/> are about to be compacted: a reopened log may start after them.</summary>
     public void Compacting(long index)
     {
-        lock (gate)
+        lock (_gate)
         {
-            compactionLimit = Math.Max(compactionLimit, index);
+            _compactionLimit = Math.Max(_compactionLimit, index);
         }
     }
 
     /// <summary>The model of a log just reopened: what it holds is now acknowledged (the node may act on it).</summary>
     public static LogModel Recovered(IRaftLogStore store)
     {
-        var model = new LogModel { hard = store.HardState, compactionLimit = store.FirstIndex - 1 };
+        var model = new LogModel { _hard = store.HardState, _compactionLimit = store.FirstIndex - 1 };
         for (var index = 1L; index <= store.LastIndex; index++)
         {
-            model.terms.Add(index >= store.FirstIndex && store.TryGetTerm(index, out var term) ? term : 0);
+            model._terms.Add(index >= store.FirstIndex && store.TryGetTerm(index, out var term) ? term : 0);
         }
         return model;
     }
 
     public LogExpectation Freeze()
     {
-        lock (gate)
+        lock (_gate)
         {
-            return new LogExpectation([.. terms], hard, pending, compactionLimit);
+            return new LogExpectation([.. _terms], _hard, _pending, _compactionLimit);
         }
     }
 }

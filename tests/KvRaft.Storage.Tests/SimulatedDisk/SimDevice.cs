@@ -6,12 +6,12 @@ namespace KvRaft.Storage.Tests;
 
 internal sealed unsafe class SimDevice : StorageDeviceBase
 {
-    private readonly SimDisk disk;
+    private readonly SimDisk _disk;
 
     /// <summary>Creates the device's folder if missing, as FASTER's local device does (the new names are not synced).</summary>
     public SimDevice(SimDisk disk, string path) : base(path, 512, -1)
     {
-        this.disk = disk;
+        _disk = disk;
         disk.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
@@ -20,22 +20,22 @@ internal sealed unsafe class SimDevice : StorageDeviceBase
     public override void WriteAsync(IntPtr sourceAddress, int segmentId, ulong destinationAddress, uint numBytesToWrite, DeviceIOCompletionCallback callback, object context)
     {
         var data = new ReadOnlySpan<byte>((void*)sourceAddress, (int)numBytesToWrite).ToArray();
-        disk.WriteThrough(SegmentPath(segmentId), (long)destinationAddress, data);
+        _disk.WriteThrough(SegmentPath(segmentId), (long)destinationAddress, data);
         callback(0, numBytesToWrite, context);
     }
 
     public override void ReadAsync(int segmentId, ulong sourceAddress, IntPtr destinationAddress, uint readLength, DeviceIOCompletionCallback callback, object context)
     {
-        disk.Read(SegmentPath(segmentId), (long)sourceAddress, new Span<byte>((void*)destinationAddress, (int)readLength));
+        _disk.Read(SegmentPath(segmentId), (long)sourceAddress, new Span<byte>((void*)destinationAddress, (int)readLength));
         callback(0, readLength, context);
     }
 
     public override void RemoveSegmentAsync(int segment, AsyncCallback callback, IAsyncResult result)
     {
         var file = SegmentPath(segment);
-        if (disk.FileExists(file))
+        if (_disk.FileExists(file))
         {
-            disk.DeleteFile(file);
+            _disk.DeleteFile(file);
         }
         callback(result);
     }

@@ -12,11 +12,11 @@ internal sealed partial class SimDisk
     /// </summary>
     public SimDisk Crash(Random random)
     {
-        lock (gate)
+        lock (_gate)
         {
             var survivors = new Dictionary<SimNode, SimNode>(ReferenceEqualityComparer.Instance);
-            var image = (SimFolder)Survive(root, random, survivors);
-            return new SimDisk(image, clock);
+            var image = (SimFolder)Survive(_root, random, survivors);
+            return new SimDisk(image, _clock);
         }
     }
 
@@ -83,10 +83,10 @@ internal sealed partial class SimDisk
     /// <summary>Every path with its length (files) and count of unsynced changes, for failure messages.</summary>
     public string Describe()
     {
-        lock (gate)
+        lock (_gate)
         {
             var lines = new List<string>();
-            DescribeInto(root, "", lines);
+            DescribeInto(_root, "", lines);
             return string.Join("; ", lines);
         }
     }

@@ -13,16 +13,16 @@ namespace KvRaft.Storage.Tests;
 /// </summary>
 internal sealed partial class SimDisk : IFileSystem
 {
-    private readonly Lock gate = new();
-    private readonly SimFolder root;
-    private long clock;
+    private readonly Lock _gate = new();
+    private readonly SimFolder _root;
+    private long _clock;
 
-    public SimDisk() => root = new SimFolder(0);
+    public SimDisk() => _root = new SimFolder(0);
 
     private SimDisk(SimFolder root, long clock)
     {
-        this.root = root;
-        this.clock = clock;
+        _root = root;
+        _clock = clock;
     }
 
     /// <summary>Called with each operation's number, under the disk's lock: where a crash may be drawn (<see cref="Crash"/>).</summary>
@@ -33,7 +33,7 @@ internal sealed partial class SimDisk : IFileSystem
     /// <summary>Stops calling <see cref="OnOperation"/>; once this returns, no call is in progress (a store's late threads may still write).</summary>
     public void Detach()
     {
-        lock (gate)
+        lock (_gate)
         {
             OnOperation = null;
         }
@@ -59,7 +59,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     private SimNode? Find(string path)
     {
-        SimNode node = root;
+        SimNode node = _root;
         foreach (var part in Parts(path))
         {
             if (node is not SimFolder folder || !folder.Current.TryGetValue(part, out var child))
@@ -89,7 +89,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     public bool FileExists(string path)
     {
-        lock (gate)
+        lock (_gate)
         {
             return Find(path) is SimFile;
         }
@@ -97,7 +97,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     public bool DirectoryExists(string path)
     {
-        lock (gate)
+        lock (_gate)
         {
             return Find(path) is SimFolder;
         }
@@ -105,14 +105,14 @@ internal sealed partial class SimDisk : IFileSystem
 
     public void CreateDirectory(string path)
     {
-        lock (gate)
+        lock (_gate)
         {
-            SimFolder folder = root;
+            var folder = _root;
             foreach (var part in Parts(path))
             {
                 if (!folder.Current.TryGetValue(part, out var child))
                 {
-                    child = new SimFolder(++clock);
+                    child = new SimFolder(++_clock);
                     ChangeFolder(folder, (part, child));
                 }
                 folder = child as SimFolder ?? throw new IOException($"simulated disk: {part} is a file");
@@ -126,7 +126,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     private List<string> List(string path, Func<SimNode, bool> kind)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (Find(path) is not SimFolder folder)
             {
@@ -139,7 +139,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     public long FileLength(string path)
     {
-        lock (gate)
+        lock (_gate)
         {
             return FileAt(path).Current.Length;
         }
@@ -147,7 +147,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     public Stream Open(string path, FileMode mode, FileAccess access, bool writeThrough = false)
     {
-        lock (gate)
+        lock (_gate)
         {
             var existing = Find(path);
             if (existing is SimFolder)
@@ -165,7 +165,7 @@ internal sealed partial class SimDisk : IFileSystem
             }
             if (file is null)
             {
-                file = new SimFile(++clock) { Name = path };
+                file = new SimFile(++_clock) { Name = path };
                 ChangeFolder(ParentOf(path), (Path.GetFileName(path), file));
             }
             else if (mode is FileMode.Create or FileMode.Truncate)
@@ -185,7 +185,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     public void Move(string from, string to)
     {
-        lock (gate)
+        lock (_gate)
         {
             var node = Find(from) ?? throw new FileNotFoundException($"simulated disk: no {from}", from);
             var folder = ParentOf(from);
@@ -203,7 +203,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     private void Delete(string path)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (Find(path) is not null)
             {
@@ -214,7 +214,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     public void SyncDirectory(string path)
     {
-        lock (gate)
+        lock (_gate)
         {
             var folder = Find(path) as SimFolder ?? throw new DirectoryNotFoundException($"simulated disk: no folder {path}");
             Tick("sync folder " + path);
@@ -235,7 +235,7 @@ internal sealed partial class SimDisk : IFileSystem
     /// <summary>A change to a file's bytes, in the page cache (not yet durable).</summary>
     internal void Change(SimFile file, FileChange change)
     {
-        lock (gate)
+        lock (_gate)
         {
             file.Current.Apply(change);
             file.Unsynced.Add(change);
@@ -246,7 +246,7 @@ internal sealed partial class SimDisk : IFileSystem
     /// <summary>fsync of a file: every change so far becomes durable.</summary>
     internal void Sync(SimFile file, bool device = false)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (!device)
             {
@@ -267,11 +267,11 @@ internal sealed partial class SimDisk : IFileSystem
     /// <summary>A write-through write (a FASTER device's): in the page cache, then durable once it completes.</summary>
     internal void WriteThrough(string path, long offset, byte[] data)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (Find(path) is not SimFile file)
             {
-                file = new SimFile(++clock) { Name = path };
+                file = new SimFile(++_clock) { Name = path };
                 ChangeFolder(ParentOf(path), (Path.GetFileName(path), file));
             }
             Change(file, new FileChange(offset, data, 0));
@@ -281,7 +281,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     internal int Read(SimFile file, long offset, Span<byte> into)
     {
-        lock (gate)
+        lock (_gate)
         {
             return file.Current.Read(offset, into);
         }
@@ -290,7 +290,7 @@ internal sealed partial class SimDisk : IFileSystem
     /// <summary>Reads a file by path: zeros where it holds nothing (a missing file reads as zeros too).</summary>
     internal void Read(string path, long offset, Span<byte> into)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (Find(path) is SimFile file)
             {
@@ -305,7 +305,7 @@ internal sealed partial class SimDisk : IFileSystem
 
     internal long LengthOf(SimFile file)
     {
-        lock (gate)
+        lock (_gate)
         {
             return file.Current.Length;
         }

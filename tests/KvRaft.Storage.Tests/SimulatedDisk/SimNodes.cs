@@ -9,11 +9,11 @@ internal readonly record struct FileChange(long Offset, byte[]? Data, long NewLe
 internal sealed class BlockContent
 {
     public const int BlockBytes = 4096;
-    private Dictionary<long, byte[]> blocks = [];
+    private Dictionary<long, byte[]> _blocks = [];
 
     public long Length { get; private set; }
 
-    public BlockContent Clone() => new() { blocks = new Dictionary<long, byte[]>(blocks), Length = Length };
+    public BlockContent Clone() => new() { _blocks = new Dictionary<long, byte[]>(_blocks), Length = Length };
 
     public void Apply(in FileChange change)
     {
@@ -36,12 +36,12 @@ internal sealed class BlockContent
             var within = (int)(at % BlockBytes);
             var count = Math.Min(BlockBytes - within, data.Length);
             var copy = new byte[BlockBytes];
-            if (blocks.TryGetValue(block, out var old))
+            if (_blocks.TryGetValue(block, out var old))
             {
                 old.CopyTo(copy, 0);
             }
             data[..count].CopyTo(copy.AsSpan(within));
-            blocks[block] = copy;
+            _blocks[block] = copy;
             data = data[count..];
             at += count;
         }
@@ -52,16 +52,16 @@ internal sealed class BlockContent
     {
         if (length < Length)
         {
-            foreach (var block in blocks.Keys.Where(b => b * BlockBytes >= length).ToList())
+            foreach (var block in _blocks.Keys.Where(b => b * BlockBytes >= length).ToList())
             {
-                blocks.Remove(block);
+                _blocks.Remove(block);
             }
             var last = length / BlockBytes;
-            if (length % BlockBytes != 0 && blocks.TryGetValue(last, out var old))
+            if (length % BlockBytes != 0 && _blocks.TryGetValue(last, out var old))
             {
                 var copy = new byte[BlockBytes];
                 old.AsSpan(0, (int)(length % BlockBytes)).CopyTo(copy);
-                blocks[last] = copy;
+                _blocks[last] = copy;
             }
         }
         Length = length;
@@ -78,7 +78,7 @@ internal sealed class BlockContent
         {
             var within = (int)(at % BlockBytes);
             var count = Math.Min(BlockBytes - within, inside - done);
-            if (blocks.TryGetValue(at / BlockBytes, out var block))
+            if (_blocks.TryGetValue(at / BlockBytes, out var block))
             {
                 block.AsSpan(within, count).CopyTo(into[done..]);
             }

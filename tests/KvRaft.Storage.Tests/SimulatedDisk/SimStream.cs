@@ -3,7 +3,7 @@ namespace KvRaft.Storage.Tests;
 
 internal sealed class SimStream(SimDisk disk, SimFile file, FileAccess access, bool writeThrough) : Stream
 {
-    private long position;
+    private long _position;
 
     public override bool CanRead => access.HasFlag(FileAccess.Read);
 
@@ -13,7 +13,7 @@ internal sealed class SimStream(SimDisk disk, SimFile file, FileAccess access, b
 
     public override long Length => disk.LengthOf(file);
 
-    public override long Position { get => position; set => position = value; }
+    public override long Position { get => _position; set => _position = value; }
 
     public override void Flush()
     {
@@ -25,20 +25,20 @@ internal sealed class SimStream(SimDisk disk, SimFile file, FileAccess access, b
 
     public override int Read(Span<byte> buffer)
     {
-        var read = disk.Read(file, position, buffer);
-        position += read;
+        var read = disk.Read(file, _position, buffer);
+        _position += read;
         return read;
     }
 
     public override long Seek(long offset, SeekOrigin origin)
     {
-        position = origin switch
+        _position = origin switch
         {
             SeekOrigin.Begin => offset,
-            SeekOrigin.Current => position + offset,
+            SeekOrigin.Current => _position + offset,
             _ => Length + offset,
         };
-        return position;
+        return _position;
     }
 
     public override void SetLength(long value) => disk.Change(file, new FileChange(0, null, value));
@@ -51,8 +51,8 @@ internal sealed class SimStream(SimDisk disk, SimFile file, FileAccess access, b
         {
             throw new NotSupportedException("simulated disk: stream opened read-only");
         }
-        disk.Change(file, new FileChange(position, buffer.ToArray(), 0));
-        position += buffer.Length;
+        disk.Change(file, new FileChange(_position, buffer.ToArray(), 0));
+        _position += buffer.Length;
         if (writeThrough)
         {
             disk.Sync(file, device: true);

@@ -9,9 +9,9 @@ namespace KvRaft.Storage.Tests;
 
 public sealed class SimulatedDiskDemonstrationTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly TempDir staging = new();
+    private readonly TempDir _staging = new();
 
-    public void Dispose() => staging.Dispose();
+    public void Dispose() => _staging.Dispose();
 
     [Fact]
     public Task Without_directory_syncs_a_crash_loses_acknowledged_names() =>

@@ -15,9 +15,9 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
 {
     private const string LogDirectory = "/sim/node/log";
     private const string StateDirectory = "/sim/node/state";
-    private readonly TempDir staging = new();
+    private readonly TempDir _staging = new();
 
-    public void Dispose() => staging.Dispose();
+    public void Dispose() => _staging.Dispose();
 
     [Fact]
     public async Task Nothing_acknowledged_is_lost_at_a_power_cut_during_append_apply_checkpoint_or_install()
@@ -210,7 +210,7 @@ public sealed class SimulatedNodeCrashTests(ITestOutputHelper output) : IDisposa
         Action<long> starting, Action<long> acknowledged)
     {
         var info = await leader.TakeSnapshotAsync([2]);
-        var path = staging.Sub($"incoming-{info.Index}.kvs");
+        var path = _staging.Sub($"incoming-{info.Index}.kvs");
         using (var file = File.Create(path))
         using (var reader = leader.LatestSnapshot!.OpenSnapshotReader())
         {
