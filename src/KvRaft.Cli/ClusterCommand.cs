@@ -29,8 +29,8 @@ internal static class ClusterCommand
             return ExitCodes.Usage;
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
         Console.WriteLine($"Starting {nodeCount} node(s) in {Path.GetFullPath(dataDirectory)} ...");
         Cluster cluster;
         try

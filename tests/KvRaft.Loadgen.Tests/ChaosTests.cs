@@ -48,7 +48,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
 
     private void Report(RunData run)
     {
-        RunSummary summary = RunSummary.Of(run);
+        var summary = RunSummary.Of(run);
         output.WriteLine($"{summary.Operations} operations: {summary.Succeeded} ok, {summary.Failed} failed, {summary.Unknown} unknown; {run.Faults.Count} faults applied");
         foreach (var fault in summary.Faults)
         {
@@ -66,7 +66,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         output.WriteLine(check.Describe());
         Assert.True(check.Verdict == Verdict.Linearizable, check.Describe());
 
-        Dictionary<string, string> final = reads.Where(r => r.Ok == true).ToDictionary(r => r.Key, r => r.Output!, StringComparer.Ordinal);
+        var final = reads.Where(r => r.Ok == true).ToDictionary(r => r.Key, r => r.Output!, StringComparer.Ordinal);
         var expectations = AcknowledgedWrites.Expectations(run.Records);
         var exact = expectations.Count(e => e.Exact);
         output.WriteLine($"{expectations.Count} acknowledged writes checked in the final values ({exact} of them as the exact final value)");

@@ -141,7 +141,7 @@ public sealed class LoadTargetTests
     [Fact]
     public void Append_transaction_requires_the_mod_revision_it_read_and_writes_old_value_plus_suffix()
     {
-        ByteString key = ByteString.CopyFromUtf8("k1");
+        var key = ByteString.CopyFromUtf8("k1");
         var current = new KeyValue { Key = key, Value = ByteString.CopyFromUtf8("ab"), ModRevision = 42 };
         var request = EtcdTarget.AppendTransaction(key, current, "cd"u8.ToArray());
         var compare = Assert.Single(request.Compare);
@@ -154,7 +154,7 @@ public sealed class LoadTargetTests
     [Fact]
     public void Append_transaction_on_an_absent_key_requires_mod_revision_zero()
     {
-        ByteString key = ByteString.CopyFromUtf8("k1");
+        var key = ByteString.CopyFromUtf8("k1");
         var request = EtcdTarget.AppendTransaction(key, null, "cd"u8.ToArray());
         Assert.Equal(0, Assert.Single(request.Compare).ModRevision);
         Assert.True(request.Compare[0].HasModRevision);

@@ -9,7 +9,7 @@ public sealed class RelayNetworkTests
     [Fact]
     public async Task Isolate_cut_and_partition_become_directed_cuts_on_both_relays_of_a_pair_and_heal_removes_them()
     {
-        await using RelayNetwork network = RelayNetwork.Start(new Dictionary<int, int> { [1] = 7001, [2] = 7002, [3] = 7003 }, seed: 1);
+        await using var network = RelayNetwork.Start(new Dictionary<int, int> { [1] = 7001, [2] = 7002, [3] = 7003 }, seed: 1);
         Assert.Equal("no faults", network.ToString());
 
         network.Cut(1, 2);
@@ -34,7 +34,7 @@ public sealed class RelayNetworkTests
     [Fact]
     public async Task Each_node_dials_every_other_node_through_its_own_relay()
     {
-        await using RelayNetwork network = RelayNetwork.Start(new Dictionary<int, int> { [1] = 7001, [2] = 7002, [3] = 7003 }, seed: 1);
+        await using var network = RelayNetwork.Start(new Dictionary<int, int> { [1] = 7001, [2] = 7002, [3] = 7003 }, seed: 1);
         Assert.Equal($"1=127.0.0.1:7001,2=127.0.0.1:{network.Relay(1, 2).Port},3=127.0.0.1:{network.Relay(1, 3).Port}", network.PeersOf(1));
         Assert.Equal($"1=127.0.0.1:{network.Relay(2, 1).Port},2=127.0.0.1:7002,3=127.0.0.1:{network.Relay(2, 3).Port}", network.PeersOf(2));
         int[] ports = [.. new[] { (1, 2), (1, 3), (2, 1), (2, 3), (3, 1), (3, 2) }.Select(pair => network.Relay(pair.Item1, pair.Item2).Port)];

@@ -70,7 +70,7 @@ public sealed class ToolPartsTests
     [Fact]
     public void Mix_draws_only_the_kinds_it_names()
     {
-        OperationMix mix = OperationMix.Parse("get=1,cas=1");
+        var mix = OperationMix.Parse("get=1,cas=1");
         var random = new Random(1);
         Assert.All(Enumerable.Range(0, 1000).Select(_ => mix.Pick(random)), kind => Assert.Contains(kind, new[] { OperationKind.Get, OperationKind.Cas }));
     }
@@ -152,7 +152,7 @@ public sealed class ToolPartsTests
                 Write(Exited + 100 * Millisecond, Kill + 450 * Millisecond),
             ],
             [new FaultEvent("kill-leader n1", Kill, Exited), new FaultEvent("pause-follower n2", Kill)]);
-        RunSummary summary = RunSummary.Of(run);
+        var summary = RunSummary.Of(run);
         Assert.Equal(430, summary.Faults[0].UnavailableMilliseconds);
         Assert.Equal(12, summary.Faults[1].UnavailableMilliseconds); // no exit to wait for: from the signal
     }

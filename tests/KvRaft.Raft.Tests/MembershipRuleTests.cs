@@ -85,7 +85,7 @@ public sealed class MembershipRuleTests
         solo.Ack(4, 1); // the leader's no-op commits with {1,2} and {1,4}
         Assert.Equal(1, solo.Node.Committed);
         Assert.Equal(ReadIndexStatus.Accepted, solo.Node.ReadIndex(7));
-        List<Message> heartbeats = solo.Drain().Where(m => m.Type == MessageType.Heartbeat).ToList();
+        var heartbeats = solo.Drain().Where(m => m.Type == MessageType.Heartbeat).ToList();
         Message Answer(int from)
         {
             var heartbeat = heartbeats.First(m => m.To == from);

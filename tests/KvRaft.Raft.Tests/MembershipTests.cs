@@ -148,7 +148,7 @@ public sealed class MembershipTests
         net.AddNode(5);
         var target = Voters(1, 2, 3, 4, 5);
         net.ChangeConfig(target, ConfigTransition.Auto, AddVoter(4), AddVoter(5));
-        List<Entry> configEntries = net.Applied[leader].Where(e => e.Type == EntryType.Config).ToList();
+        var configEntries = net.Applied[leader].Where(e => e.Type == EntryType.Config).ToList();
         Assert.Equal(2, configEntries.Count);
         Assert.True(ConfigChangeCodec.TryDecode(configEntries[1].Data.Span, out var leave) && leave.LeaveJoint);
         net.One(2, 5);

@@ -46,7 +46,7 @@ public sealed class EtcdFaults(IReadOnlyList<string> endpoints, IReadOnlyList<in
             var victim = step.Kind == FaultKind.KillLeader ? leader : Enumerable.Range(0, endpoints.Count)
                 .First(index => index != leader && !_killed.Contains(index));
             long killedAt;
-            using (Process process = Process.GetProcessById(processIds[victim]))
+            using (var process = Process.GetProcessById(processIds[victim]))
             {
                 if (process.ProcessName != "etcd")
                 {

@@ -40,7 +40,7 @@ public sealed partial class EtcdTarget
     public async Task AppendAsync(int client, string key, string value, TimeSpan timeout)
     {
         var deadline = Deadline(timeout);
-        ByteString name = ByteString.CopyFromUtf8(key);
+        var name = ByteString.CopyFromUtf8(key);
         var suffix = System.Text.Encoding.UTF8.GetBytes(value);
         var read = new RangeRequest { Key = name, Serializable = true };
         var first = await CallAsync(d => For(client).GetAsync(read, null, d), deadline, idempotent: true).ConfigureAwait(false);
@@ -67,7 +67,7 @@ public sealed partial class EtcdTarget
     /// <summary>One transaction: compare the value (or absence: create revision 0), put on success, read on failure.</summary>
     public async Task<CasResult> CompareAndSetAsync(int client, string key, string? expected, string value, TimeSpan timeout)
     {
-        ByteString name = ByteString.CopyFromUtf8(key);
+        var name = ByteString.CopyFromUtf8(key);
         var compare = expected is null
             ? new Compare { Key = name, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 }
             : new Compare { Key = name, Target = Compare.Types.CompareTarget.Value, Result = Compare.Types.CompareResult.Equal, Value = ByteString.CopyFromUtf8(expected) };

@@ -52,7 +52,7 @@ public sealed partial class EtcdTarget : ILoadTarget, IDisposable
     /// <summary>A client of the member at <paramref name="endpoint"/> alone (for status calls); the caller disposes the channel.</summary>
     public static (GrpcChannel Channel, EtcdClient Client) ConnectOne(string endpoint)
     {
-        GrpcChannel channel = GrpcChannel.ForAddress("http://" + endpoint, new GrpcChannelOptions { Credentials = ChannelCredentials.Insecure });
+        var channel = GrpcChannel.ForAddress("http://" + endpoint, new GrpcChannelOptions { Credentials = ChannelCredentials.Insecure });
         return (channel, new EtcdClient(channel.CreateCallInvoker()));
     }
 

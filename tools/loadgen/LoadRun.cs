@@ -48,7 +48,7 @@ public static class LoadRun
         var end = settings.Operations is null ? start + (long)settings.Duration.TotalNanoseconds : long.MaxValue;
         using var stopFaults = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var faulting = faults?.RunAsync(start, stopFaults.Token) ?? Task.CompletedTask;
-        Task loading = Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(start, end, cancellation, atLeastOne: isWarmup), CancellationToken.None)));
+        var loading = Task.WhenAll(clients.Select(c => Task.Run(() => c.RunAsync(start, end, cancellation, atLeastOne: isWarmup), CancellationToken.None)));
         await ReportAsync(loading, live, start, progress).ConfigureAwait(false);
         await stopFaults.CancelAsync().ConfigureAwait(false);
         await IgnoreCancellation(faulting).ConfigureAwait(false);

@@ -134,7 +134,7 @@ internal sealed record LoadgenJob
     {
         var endpoints = EndpointList();
         AnsiConsole.MarkupLineInterpolated($"etcd at {string.Join(',', endpoints)}: {EtcdTarget.ChannelCount(Settings.Clients, ClientsPerChannel)} gRPC channels");
-        using EtcdTarget target = EtcdTarget.Connect(endpoints, Settings.Clients, ClientsPerChannel);
+        using var target = EtcdTarget.Connect(endpoints, Settings.Clients, ClientsPerChannel);
         var faults = Faults.Count > 0 ? new EtcdFaults(endpoints, EtcdProcessIds, Faults) : null;
         return await LoadRun.RunAsync(Settings, target, faults, Progress, cancellation).ConfigureAwait(false);
     }
@@ -171,7 +171,7 @@ internal sealed record LoadgenJob
 
     private async Task<RunData> RunRemoteAsync(CancellationToken cancellation)
     {
-        await using KvClient client = KvClient.Connect(EndpointList(), ClientOptions());
+        await using var client = KvClient.Connect(EndpointList(), ClientOptions());
         return await LoadRun.RunAsync(Settings, client, null, Progress, cancellation).ConfigureAwait(false);
     }
 
@@ -187,7 +187,7 @@ internal sealed record LoadgenJob
 
     private int Report(RunData run, IReadOnlyList<ProfileScrape> scrapes)
     {
-        RunSummary summary = RunSummary.Of(run);
+        var summary = RunSummary.Of(run);
         var markdown = ResultFiles.Markdown(summary);
         Console.WriteLine();
         if (run.WarmupOperations > 0)

@@ -75,7 +75,7 @@ public sealed record RunSummary(
         }
         return [.. slices.Select((slice, index) =>
         {
-            LatencyProfile profile = LatencyProfile.Of(slice.Where(r => r.Ok == true));
+            var profile = LatencyProfile.Of(slice.Where(r => r.Ok == true));
             return new TimelinePoint(index * SliceNanoseconds / 1e9, profile.Count * 1e9 / SliceNanoseconds,
                 profile.P50Milliseconds, profile.P99Milliseconds, slice.Count(r => r.Ok != true));
         })];

@@ -39,7 +39,7 @@ public sealed class ServerTlsOptionsTests : IDisposable
               "peerCertFile": "{{_certificates.NodeCertificateFile(1)}}", "peerKeyFile": "{{_certificates.NodeKeyFile(1)}}", "peerTrustedCaFile": "{{_certificates.CaFile}}",
               "certFile": "{{_certificates.NodeCertificateFile(1)}}", "keyFile": "{{_certificates.NodeKeyFile(1)}}", "clientCertAuth": true, "trustedCaFile": "{{_certificates.CaFile}}" }
             """);
-        ServerOptions options = ServerOptions.FromJsonFile(path);
+        var options = ServerOptions.FromJsonFile(path);
         Assert.Equal(_certificates.NodeKeyFile(1), options.PeerKeyFile);
         Assert.True(options.ClientCertAuth);
         options.Validate();

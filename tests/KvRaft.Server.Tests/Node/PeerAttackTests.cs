@@ -126,7 +126,7 @@ public sealed class PeerAttackTests
     {
         using var node = new PeerNode(id: 2, ownEntries: 3);
         node.FollowLeader1InTerm2();
-        LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
+        var snapshot = LeaderSnapshot.Make(10, 2);
 
         foreach (var chunk in snapshot.Chunks.Take(2))
         {

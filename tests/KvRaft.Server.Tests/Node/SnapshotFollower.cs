@@ -31,7 +31,7 @@ internal sealed class LeaderSnapshot
     public static LeaderSnapshot Make(long index, long term, byte[]? configuration = null)
     {
         var machine = new MemoryKvStateMachine(new StorageLimits { SnapshotChunkBytes = 256 });
-        KvApply[] batch = new KvApply[index];
+        var batch = new KvApply[index];
         for (long i = 1; i <= index; i++)
         {
             var value = new byte[64];

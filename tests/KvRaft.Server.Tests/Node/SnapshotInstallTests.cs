@@ -17,7 +17,7 @@ public sealed class SnapshotInstallTests
     public void A_follower_killed_between_an_install_and_its_log_sync_restarts_with_its_log_after_the_snapshot(int ownEntries, bool onFaster)
     {
         using var follower = new SnapshotFollower(ownEntries, onFaster);
-        LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
+        var snapshot = LeaderSnapshot.Make(10, 2);
         follower.DeliverChunks(snapshot);
         follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
         Assert.True(follower.TakeOneReady()); // installs: the state machine swaps; the log's new boundary is not yet synced
@@ -39,7 +39,7 @@ public sealed class SnapshotInstallTests
     public void An_install_discards_the_followers_own_entries_above_the_snapshot()
     {
         using var follower = new SnapshotFollower(ownEntries: 20);
-        LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
+        var snapshot = LeaderSnapshot.Make(10, 2);
         follower.DeliverChunks(snapshot);
         follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
         follower.HandleReadies();
@@ -58,7 +58,7 @@ public sealed class SnapshotInstallTests
     public void A_first_chunk_between_the_restore_and_its_ready_is_ignored_and_the_install_completes(long strayIndex)
     {
         using var follower = new SnapshotFollower(ownEntries: 3);
-        LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
+        var snapshot = LeaderSnapshot.Make(10, 2);
         var stray = strayIndex == 10 ? snapshot : LeaderSnapshot.Make(strayIndex, 2);
         follower.DeliverChunks(snapshot);
         follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
@@ -75,7 +75,7 @@ public sealed class SnapshotInstallTests
     public void A_snapshot_that_fails_its_whole_file_check_never_reaches_the_core_and_a_good_one_installs_after()
     {
         using var follower = new SnapshotFollower(ownEntries: 3);
-        LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2);
+        var snapshot = LeaderSnapshot.Make(10, 2);
         var first = snapshot.Chunks[0];
         var damaged = first.Payload.ToArray();
         damaged[^1] ^= 1; // each chunk carries no checksum of its own on this path: only the whole-file CRC-64 sees it
@@ -101,7 +101,7 @@ public sealed class SnapshotInstallTests
     public void A_snapshot_with_a_malformed_configuration_never_reaches_the_core()
     {
         using var follower = new SnapshotFollower(ownEntries: 3);
-        LeaderSnapshot snapshot = LeaderSnapshot.Make(10, 2, configuration: [3, 0, 1, 0, 0, 0]); // three voters announced, one given
+        var snapshot = LeaderSnapshot.Make(10, 2, configuration: [3, 0, 1, 0, 0, 0]); // three voters announced, one given
         follower.DeliverChunks(snapshot);
         follower.Node.OnPeerMessage(1, snapshot.Message(leaderTerm: 2));
 
