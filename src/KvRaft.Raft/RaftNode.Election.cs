@@ -9,7 +9,7 @@ public sealed partial class RaftNode
 
     private void TickElection(int ticks)
     {
-        _electionElapsed += ticks;
+        _electionElapsed = (int)Math.Min((long)_electionElapsed + ticks, int.MaxValue); // saturates: a node that never campaigns counts on
         if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;

@@ -76,6 +76,14 @@ public sealed partial class RaftNode
     /// <summary>The leader this node knows of in <see cref="Term"/> (0 for none).</summary>
     public int Leader { get; private set; }
 
+    /// <summary>
+    /// <see cref="Leader"/> when this node leads or heard from the leader within the last election timeout, else 0: what a
+    /// hint to clients may name. A node that never campaigns (a learner, or a node removed before it learned so) keeps
+    /// <see cref="Leader"/> forever once the leader stops talking to it; naming that stale leader could send clients
+    /// round a loop of nodes that are no longer members (simulator seed 38776).
+    /// </summary>
+    public int RecentLeader => Role == Role.Leader ? Id : _electionElapsed < _config.ElectionTicks ? Leader : 0;
+
     /// <summary>This node's role.</summary>
     public Role Role { get; private set; }
 

@@ -273,6 +273,24 @@ public sealed class MembershipTests
         net.CheckAppliedPrefixes();
     }
 
+    [Fact]
+    public void ALearnerCutOffFromItsLeader_NamesNoLeaderToClients_AfterAnElectionTimeout_AndAgainOnceItHearsFromIt()
+    {
+        var net = new TestNetwork(3, 1511);
+        var leader = net.CheckOneLeader();
+        net.AddNode(4);
+        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), AddLearner(4));
+        Assert.True(net.TickUntil(() => net.Node(4).RecentLeader == leader), net.Tag);
+
+        net.Isolate(4); // a learner never campaigns: it keeps its leader for good
+        Assert.False(net.TickUntil(() => net.Node(4).RecentLeader == 0, maxTicks: 9), net.Tag); // within the timeout
+        Assert.True(net.TickUntil(() => net.Node(4).RecentLeader == 0, maxTicks: 60), net.Tag);
+        Assert.Equal(leader, net.Node(4).Leader);
+
+        net.Heal();
+        Assert.True(net.TickUntil(() => net.Node(4).RecentLeader == leader), net.Tag);
+    }
+
     /// <summary>A 3-voter network that added node 4 as a learner, then promoted it (two single changes).</summary>
     private static TestNetwork FourVotersAfterPromotingALearner(ulong seed)
     {

@@ -58,9 +58,10 @@ public sealed partial class KvNode
         var response = new ClientResponse { RequestId = requestId, Op = op, Status = status, Message = message };
         if (status == ClientStatus.NotLeader)
         {
-            // A node that is no member hears from no leader: its hint would be stale for good (two removed nodes once
-            // sent a client back and forth between them). It names none, and the client tries another node.
-            var leader = _raft.Config.IsMember(Id) ? _raft.Leader : 0;
+            // A node that is no member, or has not heard from its leader for an election timeout, names none: its hint
+            // could be stale for good (removed nodes once sent clients round a loop among themselves). The client then
+            // tries another node.
+            var leader = _raft.Config.IsMember(Id) ? _raft.RecentLeader : 0;
             response = response with
             {
                 LeaderKnown = leader != 0,
