@@ -184,20 +184,6 @@ public sealed class ProposalSizeTests
 
         public void Flush() { }
 
-        private void Step()
-        {
-            _node.OnTick();
-            _node.EndTurn();
-            while (_node.TryAcceptReady(out var mustCommit))
-            {
-                if (!mustCommit)
-                {
-                    continue;
-                }
-
-                Assert.True(_log.CommitAsync().IsCompletedSuccessfully);
-                _node.OnLogWriteDurable();
-            }
-        }
+        private void Step() => SingleNode.Turn(_node, _log);
     }
 }

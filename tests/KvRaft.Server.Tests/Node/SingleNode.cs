@@ -64,19 +64,22 @@ internal sealed class SingleNode
         return response.ClientId;
     }
 
-    public void Turn()
+    public void Turn() => Turn(Node, Log);
+
+    /// <summary>One tick and turn of a lone node whose memory log commits at once: every Ready taken, every write durable.</summary>
+    public static void Turn(KvNode node, MemoryRaftLogStore log)
     {
-        Node.OnTick();
-        Node.EndTurn();
-        while (Node.TryAcceptReady(out var mustCommit))
+        node.OnTick();
+        node.EndTurn();
+        while (node.TryAcceptReady(out var mustCommit))
         {
             if (!mustCommit)
             {
                 continue;
             }
 
-            Assert.True(Log.CommitAsync().IsCompletedSuccessfully);
-            Node.OnLogWriteDurable();
+            Assert.True(log.CommitAsync().IsCompletedSuccessfully);
+            node.OnLogWriteDurable();
         }
     }
 
