@@ -230,14 +230,15 @@ public sealed class KvServer : IAsyncDisposable
 
         StopStep = "handing leadership over";
         await HandOverLeadershipAsync().ConfigureAwait(false);
-        // The event loop stops first: it then hands no more replies (so no more tasks) to the client I/O threads,
-        // which could otherwise keep them from shutting down. Requests arriving meanwhile are refused as busy.
         StopStep = "closing the metrics port";
         if (_metricsServer is not null)
         {
             await _metricsServer.DisposeAsync().ConfigureAwait(false);
         }
 
+        // The event loop stops first: it then hands no more replies (so no more tasks) to the client I/O threads,
+        // which could otherwise keep them from shutting down. Requests that arrive meanwhile, or were still queued,
+        // get no answer: their clients see the connection close next and retry on another node (docs/operations.md).
         StopStep = "stopping the event loop";
         await _host.DisposeAsync().ConfigureAwait(false);
         StopStep = "closing client connections";
