@@ -46,6 +46,35 @@ public sealed class LocalClusterFaultTests
     }
 
     [Fact]
+    public async Task Transfer_leader_fault_moves_the_leadership_and_names_both_leaders()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, directory, new LocalCluster.LocalClusterOptions { Mode = LocalCluster.LocalClusterMode.InProcess });
+            var before = await cluster.WaitForLeaderAsync(Limit);
+            var faults = new FaultInjector(cluster, FaultPlan.Parse("transfer-leader@0s"));
+            using var deadline = new CancellationTokenSource(Limit);
+
+            await faults.RunAsync(Clock.NowNanoseconds(), deadline.Token);
+
+            var after = await cluster.WaitForLeaderAsync(Limit);
+            Assert.NotEqual(before, after);
+            var fault = Assert.Single(faults.Events);
+            Assert.Equal($"transfer-leader n{before}->n{after}", fault.Label);
+            Assert.True(fault.TakenEffectNanoseconds >= fault.AtNanoseconds);
+            await cluster.Client.PutAsync("after-transfer", "1").WaitAsync(Limit);
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Network_faults_need_link_relays()
     {
         var directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));

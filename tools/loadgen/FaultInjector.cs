@@ -107,6 +107,12 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 cluster.Isolate(isolated); // the relays close its peer connections at once
                 _isolated.Add(isolated);
                 return $"{FaultPlan.NameOf(kind)} n{isolated}";
+            case FaultKind.TransferLeader:
+                var from = await PickAsync(leader: true, cancellation).ConfigureAwait(false);
+                _actedAt = Clock.NowNanoseconds();
+                var to = await cluster.Client.TransferLeadershipAsync(cancellationToken: cancellation).ConfigureAwait(false);
+                _tookEffectAt = Clock.NowNanoseconds(); // answered once the new leader leads
+                return $"{FaultPlan.NameOf(kind)} n{from}->n{to}";
             case FaultKind.Restart:
                 var restarted = Nodes(_killed);
                 await RestartAllAsync().ConfigureAwait(false);

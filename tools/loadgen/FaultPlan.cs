@@ -1,4 +1,4 @@
-// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s").
+// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s,transfer-leader@26s").
 namespace KvRaft.Loadgen;
 
 /// <summary>A fault the load generator can inject.</summary>
@@ -22,6 +22,8 @@ public enum FaultKind
     PartitionFollower,
     /// <summary>Remove every network fault (every relay's cuts).</summary>
     Heal,
+    /// <summary>Ask the leader to hand leadership to its most caught-up follower (the client protocol's TransferLeader).</summary>
+    TransferLeader,
 }
 
 /// <summary>One fault at an offset from the start of the load.</summary>
@@ -45,6 +47,7 @@ public static class FaultPlan
         ["partition-leader"] = FaultKind.PartitionLeader,
         ["partition-follower"] = FaultKind.PartitionFollower,
         ["heal"] = FaultKind.Heal,
+        ["transfer-leader"] = FaultKind.TransferLeader,
     };
 
     /// <summary>The command-line name of <paramref name="kind"/>.</summary>
