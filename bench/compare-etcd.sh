@@ -21,43 +21,14 @@ KILL_RUNS=${KILL_RUNS:-1}   # 1: also a leader-kill run on each (10 s, 64 client
 WARMUP=5s                   # the first run on each cluster: warms it up and checks linearizability
 LOADGEN_WARMUP=${LOADGEN_WARMUP:-3s} # each measured run first runs its workload this long, unmeasured (loadgen's JIT)
 
-log() { echo "[compare-etcd $(date +%T)] $*" >&2; }
-
-WORK=$(mktemp -d -t kvraft-vs-etcd.XXXXXX)
-CLUSTER=()   # pids of the cluster now running (each node's command line names $WORK)
-
-# True while $1 is still one of our nodes: an exited child's pid may already belong to someone else.
-ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
-
-stop_cluster() { # signal
-    local pid
-    for pid in "${CLUSTER[@]}"; do if ours "$pid"; then kill "-${1:-TERM}" "$pid" 2>/dev/null || true; fi; done
-    for pid in "${CLUSTER[@]}"; do wait "$pid" 2>/dev/null || true; done
-    CLUSTER=()
-}
-
-cleanup() {
-    stop_cluster KILL
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH_NAME=compare-etcd
+# shellcheck source=bench/etcd-common.sh
+source bench/etcd-common.sh
 
 # --- prerequisites -----------------------------------------------------------------------------------------
-if ! command -v etcd >/dev/null 2>&1; then
-    log "etcd is missing: installing Debian's etcd-server package"
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server >"$WORK/apt.log" 2>&1 || { cat "$WORK/apt.log" >&2; exit 1; }
-fi
 if ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/go.etcd.io/etcd/clientv3 ]; then
     log "Go or etcd's client sources are missing: installing Debian's golang-go and golang-etcd-server-dev"
-    SUDO=""
-    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq golang-go golang-etcd-server-dev >"$WORK/apt-go.log" 2>&1 \
-        || { cat "$WORK/apt-go.log" >&2; exit 1; }
+    apt_install apt-go.log golang-go golang-etcd-server-dev
 fi
 log "$(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /'), $(go version)"
 
@@ -71,28 +42,7 @@ dotnet build tools/loadgen -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { 
 LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
 SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
 
-# --- ports and processes -----------------------------------------------------------------------------------
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# Six ports in a row (3 client, 3 peer) that nothing listens on, below the ephemeral range (32768 and up) so
-# that no outgoing connection holds one as its local port (as LoopbackPorts does for the tests).
-pick_ports() {
-    local base port busy
-    while :; do
-        base=$((20000 + RANDOM % 12700)); busy=0
-        for port in $(seq "$base" $((base + 5))); do if port_open "$port"; then busy=1; break; fi; done
-        if [ "$busy" -eq 0 ]; then echo "$base"; return; fi
-    done
-}
-
-wait_port() { # port seconds
-    local deadline=$((SECONDS + $2))
-    until port_open "$1"; do
-        if [ "$SECONDS" -ge "$deadline" ]; then log "nothing listens on 127.0.0.1:$1 after $2 s"; return 1; fi
-        sleep 0.1
-    done
-}
-
+# --- processes ---------------------------------------------------------------------------------------------
 start_kvraft() {
     local base i peers="" clients=""
     base=$(pick_ports)
@@ -102,24 +52,6 @@ start_kvraft() {
     for i in 1 2 3; do
         dotnet "$SERVER" --id "$i" --peer-listen "127.0.0.1:$((base + 2 + i))" --client-listen "127.0.0.1:$((base - 1 + i))" \
             --peers "$peers" --client-peers "$clients" --data-dir "$WORK/kvraft/$i" >"$WORK/kvraft-$i.log" 2>&1 &
-        CLUSTER+=($!)
-    done
-    for i in 0 1 2; do wait_port $((base + i)) 30; done
-    ENDPOINTS="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
-}
-
-ETCD_RUN=0
-start_etcd() {
-    local base i initial=""
-    base=$(pick_ports); ETCD_RUN=$((ETCD_RUN + 1))
-    for i in 1 2 3; do initial+="${initial:+,}e$i=http://127.0.0.1:$((base + 2 + i))"; done
-    for i in 1 2 3; do
-        local client="http://127.0.0.1:$((base - 1 + i))" peer="http://127.0.0.1:$((base + 2 + i))"
-        etcd --name "e$i" --data-dir "$WORK/etcd-$ETCD_RUN/$i" \
-            --listen-client-urls "$client" --advertise-client-urls "$client" \
-            --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
-            --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token "kvraft-vs-etcd-$ETCD_RUN" \
-            --logger zap --log-outputs "$WORK/etcd-$ETCD_RUN-$i.log" >/dev/null 2>&1 &
         CLUSTER+=($!)
     done
     for i in 0 1 2; do wait_port $((base + i)) 30; done

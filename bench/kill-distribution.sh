@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Leader failover, KvRaft and etcd side by side (issue 14, "Failover in half a second, every time"): KILLS SIGKILLs
+# of the leader on each store under load, the write unavailability of each (loadgen's kill metric: from the SIGKILL
+# to the first successful write called after the killed process exited), and their distribution.
+#   KvRaft: one loadgen run on its own 3-process local cluster, a kill every 10 s and a restart 3 s after each.
+#   etcd:   a 3-member cluster on 127.0.0.1, one loadgen run per kill (--target etcd, SIGKILL of the leader 3 s in),
+#           the killed member restarted on its data after the run and given 7 s before the next kill (the same
+#           rhythm). Twice: with etcd's default timing (heartbeat 100 ms, election timeout 1,000 ms) and tuned to
+#           KvRaft's (heartbeat 30 ms, election timeout 300 ms) so that the comparison is not only a setting.
+# Both: 64 clients, the mixed workload, fsync on. Prints one Markdown table on stdout (progress on stderr).
+#
+#   bash bench/kill-distribution.sh                  # from the repository root; about 15 minutes on 2 cores
+#   KILLS=5 ETCD_TIMINGS="tuned" bash bench/kill-distribution.sh
+#
+# Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+KILLS=${KILLS:-20}
+ETCD_TIMINGS=${ETCD_TIMINGS:-"default tuned"}   # which etcd timings to measure
+CLIENTS=64
+
+BENCH_NAME=kill-distribution
+# shellcheck source=bench/etcd-common.sh
+source bench/etcd-common.sh
+
+log "$(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /')"
+log "building loadgen and kvraft-server (Release)"
+dotnet build tools/loadgen -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; exit 1; }
+LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
+
+# kills NAME: the unavailability (ms) of every kill row of run NAME's Markdown table, one a line.
+kills() { grep '^| kill-' "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $4); print $4}'; }
+
+# loadgen NAME ARGS...: one loadgen run, its table in $WORK/NAME.md, its output in NAME.log.
+loadgen() {
+    local name=$1; shift
+    dotnet "$LOADGEN" "$@" --clients "$CLIENTS" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" \
+        >"$WORK/$name.log" 2>&1 || { log "$name: loadgen failed"; tail -30 "$WORK/$name.log" >&2; exit 1; }
+}
+
+# row STORE FILE: one table row from a file of unavailabilities (ms), one a line ("no write after" counts as failed).
+row() {
+    sort -g "$2" | awk -v store="$1" '
+        { all[NR] = $1; if ($1 + 0 == $1 && $1 < 500) under++; if ($1 + 0 != $1) failed++ }
+        END {
+            n = NR; median = (n % 2) ? all[(n + 1) / 2] : (all[n / 2] + all[n / 2 + 1]) / 2
+            list = ""; for (i = 1; i <= n; i++) list = list (i > 1 ? ", " : "") sprintf("%.0f", all[i])
+            printf "| %s | %d | %d | %.0f ms | %.0f ms | %s |\n", store, n, under, median, all[n], list
+        }'
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED=$SECONDS
+
+schedule=""
+for k in $(seq 0 $((KILLS - 1))); do schedule+="${schedule:+,}kill-leader@$((5 + 10 * k))s,restart@$((8 + 10 * k))s"; done
+log "KvRaft: $KILLS leader kills in one run ($((KILLS * 10 + 5)) s)"
+loadgen kvraft --faults "$schedule" --duration "$((KILLS * 10 + 5))s"
+kills kvraft >"$WORK/kvraft.kills"
+log "KvRaft: $(tr '\n' ' ' <"$WORK/kvraft.kills")"
+
+for timing in $ETCD_TIMINGS; do
+    case $timing in
+        default) ETCD_FLAGS=() ;;
+        tuned) ETCD_FLAGS=(--heartbeat-interval 30 --election-timeout 300) ;;
+        *) log "unknown etcd timing $timing (default, tuned)"; exit 2 ;;
+    esac
+    log "etcd ($timing timing): a fresh 3-member cluster, $KILLS leader kills, one run each"
+    start_etcd
+    : >"$WORK/etcd-$timing.kills"
+    for k in $(seq 1 "$KILLS"); do
+        loadgen "etcd-$timing-$k" --target etcd --endpoints "$ENDPOINTS" --etcd-pids "$(IFS=,; echo "${CLUSTER[*]}")" \
+            --faults kill-leader@3s --duration 6s
+        kills "etcd-$timing-$k" >>"$WORK/etcd-$timing.kills"
+        for i in 1 2 3; do
+            if ! ours "${CLUSTER[i - 1]}"; then
+                wait "${CLUSTER[i - 1]}" 2>/dev/null || true
+                start_etcd_member "$i"; wait_port $((ETCD_BASE - 1 + i)) 30
+            fi
+        done
+        sleep 7 # the restarted member catches up before the next kill, as KvRaft's get 7 s
+        log "etcd ($timing) kill $k: $(tail -1 "$WORK/etcd-$timing.kills") ms"
+    done
+    stop_cluster
+done
+
+echo "Leader SIGKILLs under load: $CLIENTS clients, mixed workload, 3 nodes on 127.0.0.1, fsync on;"
+echo "load average before: $LOAD_BEFORE; $(( SECONDS - STARTED )) s in all; etcd driven by loadgen --target etcd."
+echo
+echo "| store | kills | under 500 ms | median | max | sorted (ms) |"
+echo "|---|---:|---:|---:|---:|---|"
+row "KvRaft (election timeout 300 ms)" "$WORK/kvraft.kills"
+for timing in $ETCD_TIMINGS; do
+    case $timing in
+        default) row "etcd, default timing (heartbeat 100 ms, election 1,000 ms)" "$WORK/etcd-$timing.kills" ;;
+        tuned) row "etcd tuned to KvRaft's (heartbeat 30 ms, election 300 ms)" "$WORK/etcd-$timing.kills" ;;
+    esac
+done
