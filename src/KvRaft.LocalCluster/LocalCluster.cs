@@ -169,6 +169,25 @@ public sealed partial class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops node <paramref name="id"/> as an operator would: SIGTERM (a leader hands over first), then SIGKILL if it
+    /// still runs after <paramref name="grace"/>; in process mode the server is disposed, which hands over too.
+    /// </summary>
+    public async Task StopAsync(int id, TimeSpan grace)
+    {
+        if (_processes[id - 1] is { } process)
+        {
+            await process.StopAsync(grace).ConfigureAwait(false);
+            process.Dispose();
+            _processes[id - 1] = null;
+            lock (_paused)
+            {
+                _paused.Remove(id);
+            }
+        }
+        await KillAsync(id).ConfigureAwait(false); // in process mode: disposes the server (with its hand-over)
+    }
+
     /// <summary>SIGSTOP node <paramref name="id"/> (process mode only).</summary>
     public void Pause(int id)
     {

@@ -75,6 +75,35 @@ public sealed class LocalClusterFaultTests
     }
 
     [Fact]
+    public async Task Stop_leader_fault_stops_the_leader_another_node_leads_and_restart_brings_it_back()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var cluster = await LocalCluster.LocalCluster.StartAsync(3, directory, new LocalCluster.LocalClusterOptions { Mode = LocalCluster.LocalClusterMode.InProcess });
+            var before = await cluster.WaitForLeaderAsync(Limit);
+            var faults = new FaultInjector(cluster, FaultPlan.Parse("stop-leader@0s"));
+            using var deadline = new CancellationTokenSource(Limit);
+
+            await faults.RunAsync(Clock.NowNanoseconds(), deadline.Token);
+
+            Assert.Equal($"stop-leader n{before}", Assert.Single(faults.Events).Label);
+            Assert.False(cluster.IsRunning(before));
+            Assert.NotEqual(before, await cluster.WaitForLeaderAsync(Limit));
+            await faults.RestartAllAsync(); // what the restart fault does
+            Assert.True(cluster.IsRunning(before));
+            await cluster.Client.PutAsync("after-stop", "1").WaitAsync(Limit);
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Network_faults_need_link_relays()
     {
         var directory = Path.Combine(Path.GetTempPath(), "kvraft-faults-" + Guid.NewGuid().ToString("N"));

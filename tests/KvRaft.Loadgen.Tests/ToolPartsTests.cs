@@ -156,4 +156,24 @@ public sealed class ToolPartsTests
         Assert.Equal(430, summary.Faults[0].UnavailableMilliseconds);
         Assert.Equal(12, summary.Faults[1].UnavailableMilliseconds); // no exit to wait for: from the signal
     }
+
+    [Fact]
+    public void A_faults_longest_write_gap_is_the_longest_stretch_without_a_completed_write_in_the_2_s_after_it()
+    {
+        const long Millisecond = 1_000_000, Stop = 5_000 * Millisecond;
+        OperationRecord Write(long returned) => new(0, OperationKind.Put, "k", "v", null, null, Stop, Stop, returned, true, null);
+        OperationRecord Read(long returned) => new(0, OperationKind.Get, "k", null, null, "v", Stop, Stop, returned, true, null);
+        var run = new RunData(new LoadSettings(), 0, 10_000 * Millisecond,
+            [
+                Write(Stop + 3 * Millisecond), // served by the leader before it handed over: the first write after the fault
+                Read(Stop + 700 * Millisecond), // reads do not end a write gap
+                Write(Stop + 1_203 * Millisecond), // 1,200 ms without a write
+                Write(Stop + 1_500 * Millisecond),
+            ],
+            [new FaultEvent("stop-leader n1", Stop)]);
+        var fault = RunSummary.Of(run).Faults[0];
+        Assert.Equal(3, fault.UnavailableMilliseconds);
+        Assert.Equal(1_200, fault.LongestWriteGapMilliseconds);
+        Assert.Equal(2_000, RunSummary.LongestWriteGap([], 0, 2_000 * Millisecond) / 1e6); // no write at all: the whole window
+    }
 }

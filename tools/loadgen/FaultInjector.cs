@@ -12,6 +12,8 @@ public sealed record FaultEvent(string Label, long AtNanoseconds, long? TakenEff
 /// <summary>Runs a fault schedule against a <see cref="LocalCluster.LocalCluster"/>.</summary>
 public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyList<FaultStep> steps)
 {
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5); // as LocalCluster's own stop
+
     private readonly HashSet<int> _killed = [];
     private readonly HashSet<int> _paused = [];
     private readonly HashSet<int> _isolated = [];
@@ -97,6 +99,14 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 _tookEffectAt = Clock.NowNanoseconds(); // until the exit the node may still commit writes called after the signal
                 _killed.Add(victim);
                 return $"{FaultPlan.NameOf(kind)} n{victim}";
+            case FaultKind.StopLeader:
+                var stopped = await PickAsync(leader: true, cancellation).ConfigureAwait(false);
+                _actedAt = Clock.NowNanoseconds();
+                // In force at the SIGTERM: what the node still commits is served, not a dying node's leftover (as after
+                // a SIGKILL), so a write called during the hand-over and answered counts as available.
+                await cluster.StopAsync(stopped, StopGrace).ConfigureAwait(false);
+                _killed.Add(stopped);
+                return $"{FaultPlan.NameOf(kind)} n{stopped}";
             case FaultKind.PauseLeader or FaultKind.PauseFollower:
                 var paused = await PickAsync(kind == FaultKind.PauseLeader, cancellation).ConfigureAwait(false);
                 cluster.Pause(paused);

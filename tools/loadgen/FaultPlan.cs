@@ -8,6 +8,8 @@ public enum FaultKind
     KillLeader,
     /// <summary>SIGKILL a follower's process.</summary>
     KillFollower,
+    /// <summary>SIGTERM the leader's process: it hands leadership over, then exits (SIGKILL after 5 s).</summary>
+    StopLeader,
     /// <summary>Start every killed node again on its data.</summary>
     Restart,
     /// <summary>SIGSTOP the leader.</summary>
@@ -40,6 +42,7 @@ public static class FaultPlan
     {
         ["kill-leader"] = FaultKind.KillLeader,
         ["kill-follower"] = FaultKind.KillFollower,
+        ["stop-leader"] = FaultKind.StopLeader,
         ["restart"] = FaultKind.Restart,
         ["pause-leader"] = FaultKind.PauseLeader,
         ["pause-follower"] = FaultKind.PauseFollower,

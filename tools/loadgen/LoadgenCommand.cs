@@ -25,7 +25,7 @@ internal static class LoadgenCommand
         var valueSize = new Option<int>("--value-size") { Description = "Bytes per written value", DefaultValueFactory = _ => 100 };
         var rate = new Option<double>("--rate") { Description = "Open-loop target ops/s over all clients (0 = closed loop)" };
         var seed = new Option<int>("--seed") { Description = "Seed of the workload", DefaultValueFactory = _ => 1 };
-        var faults = new Option<string?>("--faults") { Description = "Faults: kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s (also kill-follower, pause-leader, partition-follower, transfer-leader)" };
+        var faults = new Option<string?>("--faults") { Description = "Faults: kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s (also kill-follower, stop-leader, pause-leader, partition-follower, transfer-leader)" };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON to this file" };
         var markdown = new Option<string?>("--markdown") { Description = "Write the results table as Markdown to this file" };
         var chart = new Option<string?>("--chart") { Description = "Write a PNG chart (throughput and p99 over time, faults marked); default results/chart-<UTC time>.png", DefaultValueFactory = _ => DefaultChartPath() };

@@ -48,12 +48,13 @@ public static class ResultFiles
         }
         if (summary.Faults.Count > 0)
         {
-            text.AppendLine().AppendLine("| fault | at (s) | unavailable (ms) | p50 before (ms) | p99 before (ms) | p50 after (ms) | p99 after (ms) |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            text.AppendLine().AppendLine("| fault | at (s) | unavailable (ms) | p50 before (ms) | p99 before (ms) | p50 after (ms) | p99 after (ms) | longest write gap in 2 s after (ms) |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var fault in summary.Faults)
             {
                 text.AppendLine(Row(fault.Label, F(fault.AtSeconds), fault.UnavailableMilliseconds is { } ms ? F(ms) : "no write after",
-                    F(fault.Before.P50Milliseconds), F(fault.Before.P99Milliseconds), F(fault.After.P50Milliseconds), F(fault.After.P99Milliseconds)));
+                    F(fault.Before.P50Milliseconds), F(fault.Before.P99Milliseconds), F(fault.After.P50Milliseconds), F(fault.After.P99Milliseconds),
+                    F(fault.LongestWriteGapMilliseconds)));
             }
         }
         return text.ToString();

@@ -31,9 +31,12 @@ public sealed record TimelinePoint(double StartSeconds, double OperationsPerSeco
 /// <summary>
 /// A fault's impact: unavailability (from the fault to the end of the first successful write called once it had taken
 /// effect: a write called between a SIGKILL and the exit may still be committed by the dying leader, and would show
-/// a few milliseconds), and latency 2 s before and after.
+/// a few milliseconds), latency 2 s before and after, and the longest stretch of those 2 s after in which no write
+/// completed successfully (a stall that the first write after the fault does not show, e.g. a leader that serves
+/// a moment longer before it stops).
 /// </summary>
-public sealed record FaultImpact(string Label, double AtSeconds, double? UnavailableMilliseconds, LatencyProfile Before, LatencyProfile After);
+public sealed record FaultImpact(string Label, double AtSeconds, double? UnavailableMilliseconds, LatencyProfile Before, LatencyProfile After,
+    double LongestWriteGapMilliseconds);
 
 /// <summary>The summary of a run.</summary>
 public sealed record RunSummary(
@@ -89,6 +92,21 @@ public sealed record RunSummary(
             .Select(r => (long?)r.ReturnNanoseconds).Min();
         return new FaultImpact(fault.Label, (at - run.StartNanoseconds) / 1e9, (nextWrite - at) / 1e6,
             LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at - WindowNanoseconds && r.ReturnNanoseconds < at)),
-            LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at && r.ReturnNanoseconds < at + WindowNanoseconds)));
+            LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at && r.ReturnNanoseconds < at + WindowNanoseconds)),
+            LongestWriteGap(succeeded, at, at + WindowNanoseconds) / 1e6);
+    }
+
+    /// <summary>The longest interval of [from, to) in which no successful write returned.</summary>
+    internal static long LongestWriteGap(IEnumerable<OperationRecord> succeeded, long from, long to)
+    {
+        var longest = 0L;
+        var previous = from;
+        foreach (var returned in succeeded.Where(r => r.IsWrite && r.ReturnNanoseconds >= from && r.ReturnNanoseconds < to)
+            .Select(r => r.ReturnNanoseconds).Order())
+        {
+            longest = Math.Max(longest, returned - previous);
+            previous = returned;
+        }
+        return Math.Max(longest, to - previous);
     }
 }
