@@ -2,7 +2,8 @@
 # Leader failover, KvRaft and etcd side by side (issue 14, "Failover in half a second, every time"): KILLS SIGKILLs
 # of the leader on each store under load, the write unavailability of each (loadgen's kill metric: from the SIGKILL
 # to the first successful write called after the killed process exited), and their distribution.
-#   KvRaft: one loadgen run on its own 3-process local cluster, a kill every 10 s and a restart 3 s after each.
+#   KvRaft: one loadgen run on its own 3-process local cluster, a kill every 10 s and a restart 3 s after each; then
+#           the same with SIGTERM instead of SIGKILL (stop-leader: the leader hands over before it exits).
 #   etcd:   a 3-member cluster on 127.0.0.1, one loadgen run per kill (--target etcd, SIGKILL of the leader 3 s in),
 #           the killed member restarted on its data after the run and given 7 s before the next kill (the same
 #           rhythm). Twice: with etcd's default timing (heartbeat 100 ms, election timeout 1,000 ms) and tuned to
@@ -29,8 +30,10 @@ log "building loadgen and kvraft-server (Release)"
 dotnet build tools/loadgen -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; exit 1; }
 LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
 
-# kills NAME: the unavailability (ms) of every kill row of run NAME's Markdown table, one a line.
-kills() { grep '^| kill-' "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $4); print $4}'; }
+# kills NAME [FAULT]: the unavailability (ms) of every FAULT row (default kill-leader) of run NAME's table, one a line.
+kills() { grep "^| ${2:-kill-leader} " "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $4); print $4}'; }
+# gaps NAME FAULT: the longest write gap (ms) in the 2 s after every FAULT row of run NAME's table, one a line.
+gaps() { grep "^| $2 " "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $9); print $9}'; }
 
 # loadgen NAME ARGS...: one loadgen run, its table in $WORK/NAME.md, its output in NAME.log.
 loadgen() {
@@ -58,7 +61,13 @@ for k in $(seq 0 $((KILLS - 1))); do schedule+="${schedule:+,}kill-leader@$((5 +
 log "KvRaft: $KILLS leader kills in one run ($((KILLS * 10 + 5)) s)"
 loadgen kvraft --faults "$schedule" --duration "$((KILLS * 10 + 5))s"
 kills kvraft >"$WORK/kvraft.kills"
+gaps kvraft kill-leader >"$WORK/kvraft.gaps"
 log "KvRaft: $(tr '\n' ' ' <"$WORK/kvraft.kills")"
+log "KvRaft: $KILLS leader stops (SIGTERM) in one run"
+loadgen kvraft-stop --faults "${schedule//kill-leader/stop-leader}" --duration "$((KILLS * 10 + 5))s"
+kills kvraft-stop stop-leader >"$WORK/kvraft-stop.kills"
+gaps kvraft-stop stop-leader >"$WORK/kvraft-stop.gaps"
+log "KvRaft stops: $(tr '\n' ' ' <"$WORK/kvraft-stop.kills")"
 
 for timing in $ETCD_TIMINGS; do
     case $timing in
@@ -68,11 +77,12 @@ for timing in $ETCD_TIMINGS; do
     esac
     log "etcd ($timing timing): a fresh 3-member cluster, $KILLS leader kills, one run each"
     start_etcd
-    : >"$WORK/etcd-$timing.kills"
+    : >"$WORK/etcd-$timing.kills"; : >"$WORK/etcd-$timing.gaps"
     for k in $(seq 1 "$KILLS"); do
         loadgen "etcd-$timing-$k" --target etcd --endpoints "$ENDPOINTS" --etcd-pids "$(IFS=,; echo "${CLUSTER[*]}")" \
             --faults kill-leader@3s --duration 6s
         kills "etcd-$timing-$k" >>"$WORK/etcd-$timing.kills"
+        gaps "etcd-$timing-$k" kill-leader >>"$WORK/etcd-$timing.gaps"
         for i in 1 2 3; do
             if ! ours "${CLUSTER[i - 1]}"; then
                 wait "${CLUSTER[i - 1]}" 2>/dev/null || true
@@ -88,12 +98,17 @@ done
 echo "Leader SIGKILLs under load: $CLIENTS clients, mixed workload, 3 nodes on 127.0.0.1, fsync on;"
 echo "load average before: $LOAD_BEFORE; $(( SECONDS - STARTED )) s in all; etcd driven by loadgen --target etcd."
 echo
-echo "| store | kills | under 500 ms | median | max | sorted (ms) |"
+echo "| store | faults | under 500 ms | median | max | sorted (ms) |"
 echo "|---|---:|---:|---:|---:|---|"
 row "KvRaft (election timeout 300 ms)" "$WORK/kvraft.kills"
+row "KvRaft, longest write gap in the 2 s after each kill" "$WORK/kvraft.gaps"
+row "KvRaft, SIGTERM instead (the leader hands over)" "$WORK/kvraft-stop.kills"
+row "KvRaft, longest write gap in the 2 s after each SIGTERM" "$WORK/kvraft-stop.gaps"
 for timing in $ETCD_TIMINGS; do
     case $timing in
-        default) row "etcd, default timing (heartbeat 100 ms, election 1,000 ms)" "$WORK/etcd-$timing.kills" ;;
-        tuned) row "etcd tuned to KvRaft's (heartbeat 30 ms, election 300 ms)" "$WORK/etcd-$timing.kills" ;;
+        default) row "etcd, default timing (heartbeat 100 ms, election 1,000 ms)" "$WORK/etcd-$timing.kills"
+                 row "etcd default, longest write gap in the 2 s after each kill" "$WORK/etcd-$timing.gaps" ;;
+        tuned) row "etcd tuned to KvRaft's (heartbeat 30 ms, election 300 ms)" "$WORK/etcd-$timing.kills"
+               row "etcd tuned, longest write gap in the 2 s after each kill" "$WORK/etcd-$timing.gaps" ;;
     esac
 done
