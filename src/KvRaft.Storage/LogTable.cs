@@ -16,11 +16,13 @@ internal sealed class LogTable
     }
 
     private readonly List<Row> _rows = [];
-    private readonly long _cacheBytesLimit;
     private long _cachedBytes;
     private int _evictCursor;
 
-    public LogTable(long cacheBytesLimit) => _cacheBytesLimit = cacheBytesLimit;
+    public LogTable(long cacheBytesLimit) => CacheBytesLimit = cacheBytesLimit;
+
+    /// <summary>Payload bytes of durable entries kept cached (a shared log divides its budget among its groups).</summary>
+    public long CacheBytesLimit { get; set; }
 
     public long BoundaryIndex { get; private set; }
     public long BoundaryTerm { get; private set; }
@@ -87,7 +89,7 @@ internal sealed class LogTable
     public void EvictDurable(long durableAddress)
     {
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows);
-        while (_cachedBytes > _cacheBytesLimit && _evictCursor < span.Length && span[_evictCursor].Address < durableAddress)
+        while (_cachedBytes > CacheBytesLimit && _evictCursor < span.Length && span[_evictCursor].Address < durableAddress)
         {
             _cachedBytes -= span[_evictCursor].Data?.Length ?? 0;
             span[_evictCursor].Data = null;
