@@ -4,7 +4,7 @@ namespace KvRaft.Storage;
 /// Rebuilds every group of a <see cref="SharedRaftLog"/> from one scan: each record goes to its group
 /// (<see cref="SharedLogGroup.Replay"/>). More groups than <see cref="StorageLimits.LogGroupsMax"/> are refused.
 /// </summary>
-internal sealed class SharedLogReplay(SharedRaftLog owner) : ILogReplaySink<GroupRecordView>
+internal sealed class SharedLogReplay(SharedRaftLog owner, string logPath) : ILogReplaySink<GroupRecordView>
 {
     /// <summary>Every group found so far, by id.</summary>
     public Dictionary<int, SharedLogGroup> Groups { get; } = [];
@@ -22,7 +22,7 @@ internal sealed class SharedLogReplay(SharedRaftLog owner) : ILogReplaySink<Grou
             if (Groups.Count >= owner.Limits.LogGroupsMax)
             {
                 throw new StorageCorruptException(
-                    $"{owner.LogPath} holds records of more than {owner.Limits.LogGroupsMax} groups (StorageLimits.LogGroupsMax): open it with a higher limit");
+                    $"{logPath} holds records of more than {owner.Limits.LogGroupsMax} groups (StorageLimits.LogGroupsMax): open it with a higher limit");
             }
             group = new SharedLogGroup(owner, view.Group);
             Groups.Add(view.Group, group);

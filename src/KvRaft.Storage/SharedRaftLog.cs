@@ -25,7 +25,7 @@ public sealed partial class SharedRaftLog : ISharedRaftLog
     {
         limits.ValidateForSharedLog();
         Limits = limits;
-        var replay = new SharedLogReplay(this);
+        var replay = new SharedLogReplay(this, Path.Combine(directory, FasterLogNames.Shared.Log));
         _file = FasterLogFile.Open(directory, FasterLogNames.Shared, limits, logger, files, createDevice, replay, OnDurable);
         _groups = replay.Groups;
         DivideCache();
@@ -55,6 +55,9 @@ public sealed partial class SharedRaftLog : ISharedRaftLog
 
     /// <summary>True once a write failed; every later write or commit of every group throws <see cref="StorageFailedException"/>.</summary>
     public bool IsFaulted => _file.IsFaulted;
+
+    /// <summary>FasterLog's begin address: every record below it is gone (for tests).</summary>
+    internal long BeginAddress => _file.Log.BeginAddress;
 
     /// <summary>Bytes between the log's begin address and its tail: the disk the oldest record still needed holds.</summary>
     public long RetainedBytes => _file.Log.TailAddress - _file.Log.BeginAddress;
