@@ -66,18 +66,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     {
         lock (_tableGate)
         {
-            term = 0;
-            if (index == _table.BoundaryIndex)
-            {
-                term = _table.BoundaryTerm;
-                return true;
-            }
-            if (index < _table.FirstIndex || index > _table.LastIndex)
-            {
-                return false;
-            }
-            term = _table.At(index).Term;
-            return true;
+            return _table.TryGetTerm(index, out term);
         }
     }
 

@@ -30,6 +30,23 @@ internal sealed class LogTable
     public long LastIndex => BoundaryIndex + _rows.Count;
     public int Count => _rows.Count;
 
+    /// <summary>The term at <paramref name="index"/>, also for the boundary; false outside the log.</summary>
+    public bool TryGetTerm(long index, out long term)
+    {
+        term = 0;
+        if (index == BoundaryIndex)
+        {
+            term = BoundaryTerm;
+            return true;
+        }
+        if (index < FirstIndex || index > LastIndex)
+        {
+            return false;
+        }
+        term = At(index).Term;
+        return true;
+    }
+
     public ref Row At(long index) => ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows)[(int)(index - FirstIndex)];
 
     /// <summary>Adds an entry at index; an index at or below LastIndex first drops the suffix from there.</summary>

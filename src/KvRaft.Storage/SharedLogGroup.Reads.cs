@@ -7,18 +7,7 @@ public sealed partial class SharedLogGroup
     {
         lock (_owner.Gate)
         {
-            term = 0;
-            if (index == Table.BoundaryIndex)
-            {
-                term = Table.BoundaryTerm;
-                return true;
-            }
-            if (index < Table.FirstIndex || index > Table.LastIndex)
-            {
-                return false;
-            }
-            term = Table.At(index).Term;
-            return true;
+            return Table.TryGetTerm(index, out term);
         }
     }
 
