@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace KvRaft.Storage;
 
 /// <summary>
-/// Rebuilds the <see cref="LogTable"/> and hard state by scanning FasterLog's committed range in order: the
-/// latest record for an index wins and drops every entry above it. A bad record (checksum, framing, a gap in
+/// Scans FasterLog's committed range in order and hands every good record to a sink that rebuilds the log from it
+/// (<see cref="SingleLogReplay"/>, <see cref="SharedLogReplay"/>). A bad record (checksum, framing, a gap in
 /// the address sequence) followed by no good record is a torn tail: it is cut off with a warning and the cut
 /// is recorded in <see cref="TailCutFile"/>. A bad record followed by a good one is corruption: we throw.
 /// FasterLog runs in fast-commit mode: its commit records lie between ours, and its iterator skips them, so a

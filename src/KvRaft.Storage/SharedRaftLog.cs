@@ -36,6 +36,9 @@ public sealed partial class SharedRaftLog : ISharedRaftLog
     public static SharedRaftLog Open(string directory, StorageLimits? limits = null, ILogger? logger = null) =>
         Open(directory, limits, logger, LocalFileSystem.Instance);
 
+    internal static SharedRaftLog Open(string directory, StorageLimits? limits, ILogger? logger, Func<string, IDevice> createDevice) =>
+        new(directory, limits ?? StorageLimits.Default, logger ?? NullLogger.Instance, LocalFileSystem.Instance, createDevice);
+
     /// <summary>Opens the log with every file on <paramref name="files"/> (a simulated disk in crash tests).</summary>
     internal static SharedRaftLog Open(string directory, StorageLimits? limits, ILogger? logger, IFileSystem files) =>
         new(directory, limits ?? StorageLimits.Default, logger ?? NullLogger.Instance, files, files.CreateDevice);

@@ -259,4 +259,31 @@ public sealed class SharedRaftLogTests : IDisposable
         group.Dispose();
         Assert.Throws<ObjectDisposedException>(() => group.Append(EntriesOf(1, 2, 2), null));
     }
+
+    [Fact]
+    public async Task A_failed_write_faults_every_group_and_no_unacknowledged_write_of_any_group_is_recovered()
+    {
+        FaultyDevice? device = null;
+        using (var log = SharedRaftLog.Open(_dir.Sub("shared"), Small.Limits, null,
+            path => device = new FaultyDevice(FASTER.core.Devices.CreateLogDevice(path, preallocateFile: false))))
+        {
+            var (a, b) = (log.Open(1), log.Open(2));
+            a.Append(EntriesOf(1, 1, 10), new HardState(1, 1, 0));
+            b.Append(EntriesOf(2, 1, 10), new HardState(2, 2, 0));
+            await log.CommitAsync();
+            device!.Fault = DeviceFault.FailWrites;
+            a.Append(EntriesOf(1, 11, 20), new HardState(3, 1, 5));
+            b.Append(EntriesOf(2, 11, 12), null);
+            await Assert.ThrowsAsync<StorageFailedException>(() => a.CommitAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.True(log.IsFaulted);
+            Assert.Throws<StorageFailedException>(() => b.Append(EntriesOf(2, 13, 13), null));
+            await Assert.ThrowsAsync<StorageFailedException>(() => b.CommitAsync().AsTask());
+            device.Fault = DeviceFault.None;
+        }
+        using var reopened = Open();
+        var one = reopened.Open(1);
+        AssertHolds(one, EntriesOf(1, 1, 10));
+        Assert.Equal(new HardState(1, 1, 0), one.HardState);
+        AssertHolds(reopened.Open(2), EntriesOf(2, 1, 10));
+    }
 }
