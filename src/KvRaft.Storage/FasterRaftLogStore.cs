@@ -13,59 +13,23 @@ namespace KvRaft.Storage;
 public sealed class FasterRaftLogStore : IRaftLogStore
 {
     private readonly StorageLimits _limits;
-    private readonly ILogger _logger;
-    private readonly IDevice _device;
-    private readonly LogCommitSlots _commits;
+    private readonly FasterLogFile _file;
     private readonly FasterLog _log;
     private readonly LogTable _table;
     private readonly Lock _tableGate = new();
-    private readonly Lock _commitGate = new();
-    private Task? _commitInFlight;
     private long _appendedAddress;
-    private long _durableAddress;
-    private Exception? _fault;
-    private long _commitCount;
     private HardState _hardState;
-    private bool _disposing;
 
     private FasterRaftLogStore(string directory, StorageLimits limits, ILogger logger, IFileSystem files, Func<string, IDevice> createDevice)
     {
-        limits.Validate(); // a record FasterLog would refuse must be refused here first, with the limits named
         _limits = limits;
-        _logger = logger;
-        DirectorySync.CreateDurably(files, directory);
-        LogPath = Path.Combine(directory, "raft.log");
         RefuseLegacyCommitDirectory(files, directory);
-        var segments = new SegmentNameSyncDevice(createDevice(LogPath), files, LogPath);
-        _device = new OrderedWriteDevice(new FillAheadDevice(segments, LogPath, limits.LogFillAheadBytes, logger));
-        _commits = new LogCommitSlots(Path.Combine(directory, "raft.commit"), files);
-        TornCommitRecords.Repair(files, LogPath, limits, _commits, logger);
-        _log = new FasterLog(new FasterLogSettings
-        {
-            LogDevice = _device,
-            PageSizeBits = limits.LogPageBits,
-            MemorySizeBits = limits.LogMemoryBits,
-            SegmentSizeBits = limits.LogSegmentBits,
-            LogCommitManager = _commits,
-            LogChecksum = LogChecksumType.None,
-            FastCommitMode = true, // the commit record goes into the log: one write per commit (see LogCommitSlots)
-            TryRecoverLatest = true,
-        });
         _table = new LogTable(limits.EntryCacheBytes);
-        try
-        {
-            var recovery = new LogRecovery(_log, LogPath, limits.LogSegmentBits, limits.LogPageBits,
-                new TailCutFile(Path.Combine(directory, "tail-cuts"), files), logger, files);
-            _hardState = recovery.Replay(_table);
-        }
-        catch
-        {
-            _log.Dispose();
-            _device.Dispose();
-            _commits.Dispose();
-            throw;
-        }
-        _appendedAddress = _durableAddress = _log.TailAddress;
+        var replay = new SingleLogReplay(_table);
+        _file = FasterLogFile.Open(directory, FasterLogNames.Raft, limits, logger, files, createDevice, replay, OnDurable);
+        _log = _file.Log;
+        _hardState = replay.HardState;
+        _appendedAddress = _log.TailAddress;
     }
 
     /// <summary>Opens (recovering) or creates the log in <paramref name="directory"/>.</summary>
@@ -80,7 +44,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         new(directory, limits ?? StorageLimits.Default, logger ?? NullLogger.Instance, files, files.CreateDevice);
 
     /// <summary>Base path of the segment files (segment n is this path + "." + n).</summary>
-    public string LogPath { get; }
+    public string LogPath => _file.LogPath;
 
     /// <inheritdoc/>
     public long FirstIndex { get { lock (_tableGate) { return _table.FirstIndex; } } }
@@ -95,25 +59,14 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     public long BytesSinceCompaction => _log.TailAddress - _log.BeginAddress;
 
     /// <summary>True once a write failed; every later append or commit throws <see cref="StorageFailedException"/>.</summary>
-    public bool IsFaulted => Volatile.Read(ref _fault) is not null;
+    public bool IsFaulted => _file.IsFaulted;
 
     /// <inheritdoc/>
     public bool TryGetTerm(long index, out long term)
     {
         lock (_tableGate)
         {
-            term = 0;
-            if (index == _table.BoundaryIndex)
-            {
-                term = _table.BoundaryTerm;
-                return true;
-            }
-            if (index < _table.FirstIndex || index > _table.LastIndex)
-            {
-                return false;
-            }
-            term = _table.At(index).Term;
-            return true;
+            return _table.TryGetTerm(index, out term);
         }
     }
 
@@ -143,11 +96,10 @@ public sealed class FasterRaftLogStore : IRaftLogStore
 
     private byte[] ReadFromLog(long index, long address)
     {
-        var (bytes, length) = _log.ReadAsync(address).AsTask().GetAwaiter().GetResult();
-        if (bytes is null || !LogRecord.TryDecode(bytes.AsMemory(0, length), out var view)
+        if (_file.Read(address) is not { } bytes || !LogRecord.TryDecode(bytes, out var view)
             || view.Kind != LogRecordKind.Entry || view.Index != index)
         {
-            var (file, offset) = LogRecovery.Locate(LogPath, _limits.LogSegmentBits, address);
+            var (file, offset) = _file.Locate(address);
             throw new StorageCorruptException(file, offset, $"entry {index} unreadable or fails its checksum");
         }
         return view.Payload.ToArray();
@@ -209,64 +161,17 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         return copy;
     }
 
-    private long Enqueue(ReadOnlySpan<byte> record)
-    {
-        try
-        {
-            return _log.Enqueue(record);
-        }
-        catch (Exception e) when (e is not StorageFailedException)
-        {
-            throw Fault(e);
-        }
-    }
+    private long Enqueue(ReadOnlySpan<byte> record) => _file.Enqueue(record);
 
     /// <inheritdoc/>
-    public async ValueTask CommitAsync(CancellationToken cancellationToken = default)
-    {
-        var target = Volatile.Read(ref _appendedAddress);
-        while (Volatile.Read(ref _durableAddress) < target)
-        {
-            ThrowIfFaulted();
-            Task commit;
-            lock (_commitGate)
-            {
-                if (_commitInFlight is null || _commitInFlight.IsCompleted)
-                {
-                    _commitInFlight = RunCommitAsync();
-                }
-                commit = _commitInFlight;
-            }
-            await commit.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        ThrowIfFaulted();
-    }
+    public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>
+        _file.CommitAsync(Volatile.Read(ref _appendedAddress), cancellationToken);
 
-    private async Task RunCommitAsync()
+    private void OnDurable(long durableAddress)
     {
-        var tail = _log.TailAddress;
-        try
-        {
-            await _log.CommitAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            throw Fault(e);
-        }
-        Interlocked.Increment(ref _commitCount);
-        InterlockedMax(ref _durableAddress, tail);
         lock (_tableGate)
         {
-            _table.EvictDurable(tail);
-        }
-    }
-
-    private static void InterlockedMax(ref long location, long value)
-    {
-        var current = Volatile.Read(ref location);
-        while (current < value && Interlocked.CompareExchange(ref location, value, current) != current)
-        {
-            current = Volatile.Read(ref location);
+            _table.EvictDurable(durableAddress);
         }
     }
 
@@ -307,30 +212,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         }
     }
 
-    private StorageFailedException Fault(Exception cause)
-    {
-        var failure = cause as StorageFailedException
-            ?? new StorageFailedException($"Raft log write failed ({LogPath}); the store is faulted", cause);
-        Interlocked.CompareExchange(ref _fault, failure, null);
-        if (Volatile.Read(ref _disposing))
-        {
-            // A commit still in flight when the store closes ends here: expected, not a disk failure.
-            _logger.LogDebug(cause, "Raft log commit abandoned: the store is closing ({Path})", LogPath);
-        }
-        else
-        {
-            _logger.LogError(cause, "Raft log store faulted: {Path}", LogPath);
-        }
-        return failure;
-    }
-
-    private void ThrowIfFaulted()
-    {
-        if (Volatile.Read(ref _fault) is { } failure)
-        {
-            throw new StorageFailedException(failure.Message, failure);
-        }
-    }
+    private void ThrowIfFaulted() => _file.ThrowIfFaulted();
 
     /// <summary>
     /// Logs written before <see cref="LogCommitSlots"/> kept FasterLog's commit records as one file per commit
@@ -347,23 +229,17 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     }
 
     /// <summary>FasterLog commits issued so far (group commit shares them).</summary>
-    internal long CommitCount => Interlocked.Read(ref _commitCount);
+    internal long CommitCount => _file.CommitCount;
 
     /// <summary>Where the record of a live entry lies on disk (for tests that damage it).</summary>
     internal (string File, long Offset) LocateEntry(long index)
     {
         lock (_tableGate)
         {
-            return LogRecovery.Locate(LogPath, _limits.LogSegmentBits, _table.At(index).Address);
+            return _file.Locate(_table.At(index).Address);
         }
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        Volatile.Write(ref _disposing, true);
-        _log.Dispose();
-        _device.Dispose();
-        _commits.Dispose();
-    }
+    public void Dispose() => _file.Dispose();
 }

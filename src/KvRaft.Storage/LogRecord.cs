@@ -32,17 +32,31 @@ internal readonly record struct LogRecordView(LogRecordKind Kind, byte EntryType
 internal static class LogRecord
 {
     public const int HeaderBytes = 28;
+    private const int FieldsAt = 4; // after the CRC
+    private const int FieldBytes = 24; // kind, entry type, reserved, index, term, payloadBytes
 
-    public static int Encode(Span<byte> into, LogRecordKind kind, byte entryType, long index, long term, ReadOnlySpan<byte> payload)
+    /// <summary>The vote of a hard state record, as its payload.</summary>
+    internal static ReadOnlySpan<byte> VotePayload(HardState state, Span<byte> into)
     {
-        var total = HeaderBytes + payload.Length;
-        into[4] = (byte)kind;
-        into[5] = entryType;
-        BinaryPrimitives.WriteUInt16LittleEndian(into[6..], 0);
-        BinaryPrimitives.WriteInt64LittleEndian(into[8..], index);
-        BinaryPrimitives.WriteInt64LittleEndian(into[16..], term);
-        BinaryPrimitives.WriteInt32LittleEndian(into[24..], payload.Length);
-        payload.CopyTo(into[HeaderBytes..]);
+        BinaryPrimitives.WriteInt32LittleEndian(into, state.Vote);
+        return into[..4];
+    }
+
+    public static int Encode(Span<byte> into, LogRecordKind kind, byte entryType, long index, long term, ReadOnlySpan<byte> payload) =>
+        EncodeAt(into, FieldsAt, kind, entryType, index, term, payload);
+
+    /// <summary>The fields from the kind on start at <paramref name="fieldsAt"/>; the CRC-32C at 0 covers everything after it.</summary>
+    internal static int EncodeAt(Span<byte> into, int fieldsAt, LogRecordKind kind, byte entryType, long index, long term, ReadOnlySpan<byte> payload)
+    {
+        var fields = into[fieldsAt..];
+        var total = fieldsAt + FieldBytes + payload.Length;
+        fields[0] = (byte)kind;
+        fields[1] = entryType;
+        BinaryPrimitives.WriteUInt16LittleEndian(fields[2..], 0);
+        BinaryPrimitives.WriteInt64LittleEndian(fields[4..], index);
+        BinaryPrimitives.WriteInt64LittleEndian(fields[12..], term);
+        BinaryPrimitives.WriteInt32LittleEndian(fields[20..], payload.Length);
+        payload.CopyTo(fields[FieldBytes..]);
         BinaryPrimitives.WriteUInt32LittleEndian(into, Crc32C.Compute(into[4..total]));
         return total;
     }
@@ -50,21 +64,25 @@ internal static class LogRecord
     public static int EncodeHardState(Span<byte> into, HardState state)
     {
         Span<byte> vote = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(vote, state.Vote);
-        return Encode(into, LogRecordKind.HardState, 0, state.Commit, state.Term, vote);
+        return Encode(into, LogRecordKind.HardState, 0, state.Commit, state.Term, VotePayload(state, vote));
     }
 
     /// <summary>Decodes and checks one record; false if the checksum, kind or length is wrong.</summary>
-    public static bool TryDecode(ReadOnlyMemory<byte> memory, out LogRecordView view)
+    public static bool TryDecode(ReadOnlyMemory<byte> memory, out LogRecordView view) => TryDecodeAt(memory, FieldsAt, out view);
+
+    /// <summary>Decodes a record whose fields start at <paramref name="fieldsAt"/> (see <see cref="EncodeAt"/>).</summary>
+    internal static bool TryDecodeAt(ReadOnlyMemory<byte> memory, int fieldsAt, out LogRecordView view)
     {
         view = default;
         var span = memory.Span;
-        if (span.Length < HeaderBytes)
+        var headerBytes = fieldsAt + FieldBytes;
+        if (span.Length < headerBytes)
         {
             return false;
         }
-        var payloadBytes = BinaryPrimitives.ReadInt32LittleEndian(span[24..]);
-        if (payloadBytes < 0 || payloadBytes != span.Length - HeaderBytes)
+        var fields = span[fieldsAt..];
+        var payloadBytes = BinaryPrimitives.ReadInt32LittleEndian(fields[20..]);
+        if (payloadBytes < 0 || payloadBytes != span.Length - headerBytes)
         {
             return false;
         }
@@ -72,13 +90,13 @@ internal static class LogRecord
         {
             return false;
         }
-        var kind = (LogRecordKind)span[4];
+        var kind = (LogRecordKind)fields[0];
         if (kind is not (LogRecordKind.Entry or LogRecordKind.HardState or LogRecordKind.Boundary or LogRecordKind.Reset))
         {
             return false;
         }
-        view = new LogRecordView(kind, span[5], BinaryPrimitives.ReadInt64LittleEndian(span[8..]),
-            BinaryPrimitives.ReadInt64LittleEndian(span[16..]), memory[HeaderBytes..]);
+        view = new LogRecordView(kind, fields[1], BinaryPrimitives.ReadInt64LittleEndian(fields[4..]),
+            BinaryPrimitives.ReadInt64LittleEndian(fields[12..]), memory[headerBytes..]);
         return true;
     }
 

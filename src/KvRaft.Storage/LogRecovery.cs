@@ -4,8 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace KvRaft.Storage;
 
 /// <summary>
-/// Rebuilds the <see cref="LogTable"/> and hard state by scanning FasterLog's committed range in order: the
-/// latest record for an index wins and drops every entry above it. A bad record (checksum, framing, a gap in
+/// Scans FasterLog's committed range in order and hands every good record to a sink that rebuilds the log from it
+/// (<see cref="SingleLogReplay"/>, <see cref="SharedLogReplay"/>). A bad record (checksum, framing, a gap in
 /// the address sequence) followed by no good record is a torn tail: it is cut off with a warning and the cut
 /// is recorded in <see cref="TailCutFile"/>. A bad record followed by a good one is corruption: we throw.
 /// FasterLog runs in fast-commit mode: its commit records lie between ours, and its iterator skips them, so a
@@ -39,11 +39,12 @@ internal sealed class LogRecovery
     public static (string File, long Offset) Locate(string logPath, int segmentBits, long address) =>
         ($"{logPath}.{address >> segmentBits}", address & ((1L << segmentBits) - 1));
 
-    public HardState Replay(LogTable table)
+    /// <summary>Hands every good record of the committed range, in address order, to <paramref name="sink"/>.</summary>
+    public void Replay<TView>(ILogReplaySink<TView> sink)
     {
         try
         {
-            return ReplayRanges(table);
+            ReplayRanges(sink);
         }
         finally
         {
@@ -55,13 +56,12 @@ internal sealed class LogRecovery
         }
     }
 
-    private HardState ReplayRanges(LogTable table)
+    private void ReplayRanges<TView>(ILogReplaySink<TView> sink)
     {
-        var hardState = default(HardState);
         var end = _log.CommittedUntilAddress;
         foreach (var (from, to) in Ranges(_log.BeginAddress, end))
         {
-            var badAddress = ScanRange(from, to, table, ref hardState);
+            var badAddress = ScanRange(from, to, sink);
             if (badAddress >= 0)
             {
                 var (file, offset) = Locate(_logPath, _segmentBits, badAddress);
@@ -69,7 +69,6 @@ internal sealed class LogRecovery
                 _cuts.Add(badAddress, to);
             }
         }
-        return hardState;
     }
 
     private IEnumerable<(long From, long To)> Ranges(long begin, long end)
@@ -93,8 +92,8 @@ internal sealed class LogRecovery
         }
     }
 
-    /// <summary>Applies the good records of [from, to) to the table; returns the address of a torn tail, or -1.</summary>
-    private long ScanRange(long from, long to, LogTable table, ref HardState hardState)
+    /// <summary>Hands the good records of [from, to) to the sink; returns the address of a torn tail, or -1.</summary>
+    private long ScanRange<TView>(long from, long to, ILogReplaySink<TView> sink)
     {
         using var iterator = _log.Scan(from, to, recover: false);
         var expected = from;
@@ -121,10 +120,13 @@ internal sealed class LogRecovery
                 expected = Math.Max(expected + FasterHeaderBytes, iterator.NextAddress);
                 continue;
             }
-            var good = LogRecord.TryDecode(bytes.AsMemory(0, length), out var view);
+            var good = sink.TryDecode(bytes.AsMemory(0, length), out var view);
             if (good && badAddress < 0 && (address == expected || IsPagePadding(expected, address, length) || HoldsOnlyCommitRecords(expected, address)))
             {
-                Apply(view, address, table, ref hardState);
+                if (sink.Apply(view, address) is { } corruption)
+                {
+                    throw Corrupt(address, corruption);
+                }
             }
             else if (good && badAddress >= 0)
             {
@@ -210,20 +212,40 @@ internal sealed class LogRecovery
         var (file, offset) = Locate(_logPath, _segmentBits, address);
         return new StorageCorruptException(file, offset, "record fails its checksum or framing before the tail; " + detail);
     }
+}
 
-    private void Apply(in LogRecordView view, long address, LogTable table, ref HardState hardState)
+/// <summary>What a recovery scan hands its records to: it decodes them (false: checksum or framing bad) and applies them.</summary>
+internal interface ILogReplaySink<TView>
+{
+    bool TryDecode(ReadOnlyMemory<byte> record, out TView view);
+
+    /// <summary>Applies one good record, in address order; returns null, or why the record cannot be in this log (corruption).</summary>
+    string? Apply(in TView view, long address);
+}
+
+/// <summary>
+/// The replay of the single-group log: the latest record for an index wins and drops every entry above it; an
+/// entry that does not join the log is corruption.
+/// </summary>
+internal sealed class SingleLogReplay(LogTable table) : ILogReplaySink<LogRecordView>
+{
+    public HardState HardState { get; private set; }
+
+    public bool TryDecode(ReadOnlyMemory<byte> record, out LogRecordView view) => LogRecord.TryDecode(record, out view);
+
+    public string? Apply(in LogRecordView view, long address)
     {
         switch (view.Kind)
         {
             case LogRecordKind.Entry:
                 if (view.Index > table.LastIndex + 1 && table.Count > 0 || view.Index <= table.BoundaryIndex && table.Count > 0)
                 {
-                    throw Corrupt(address, $"entry {view.Index} does not join the log [{table.FirstIndex}, {table.LastIndex}]");
+                    return $"entry {view.Index} does not join the log [{table.FirstIndex}, {table.LastIndex}]";
                 }
                 table.Put(view.Index, new LogTable.Row { Address = address, Term = view.Term, Type = view.EntryType, DataBytes = view.Payload.Length });
                 break;
             case LogRecordKind.HardState:
-                hardState = LogRecord.ToHardState(view);
+                HardState = LogRecord.ToHardState(view);
                 break;
             case LogRecordKind.Boundary:
                 table.CompactUntil(view.Index, view.Term);
@@ -232,5 +254,6 @@ internal sealed class LogRecovery
                 table.Reset(view.Index, view.Term);
                 break;
         }
+        return null;
     }
 }

@@ -16,17 +16,36 @@ internal sealed class LogTable
     }
 
     private readonly List<Row> _rows = [];
-    private readonly long _cacheBytesLimit;
     private long _cachedBytes;
     private int _evictCursor;
 
-    public LogTable(long cacheBytesLimit) => _cacheBytesLimit = cacheBytesLimit;
+    public LogTable(long cacheBytesLimit) => CacheBytesLimit = cacheBytesLimit;
+
+    /// <summary>Payload bytes of durable entries kept cached (a shared log divides its budget among its groups).</summary>
+    public long CacheBytesLimit { get; set; }
 
     public long BoundaryIndex { get; private set; }
     public long BoundaryTerm { get; private set; }
     public long FirstIndex => BoundaryIndex + 1;
     public long LastIndex => BoundaryIndex + _rows.Count;
     public int Count => _rows.Count;
+
+    /// <summary>The term at <paramref name="index"/>, also for the boundary; false outside the log.</summary>
+    public bool TryGetTerm(long index, out long term)
+    {
+        term = 0;
+        if (index == BoundaryIndex)
+        {
+            term = BoundaryTerm;
+            return true;
+        }
+        if (index < FirstIndex || index > LastIndex)
+        {
+            return false;
+        }
+        term = At(index).Term;
+        return true;
+    }
 
     public ref Row At(long index) => ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows)[(int)(index - FirstIndex)];
 
@@ -87,7 +106,7 @@ internal sealed class LogTable
     public void EvictDurable(long durableAddress)
     {
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows);
-        while (_cachedBytes > _cacheBytesLimit && _evictCursor < span.Length && span[_evictCursor].Address < durableAddress)
+        while (_cachedBytes > CacheBytesLimit && _evictCursor < span.Length && span[_evictCursor].Address < durableAddress)
         {
             _cachedBytes -= span[_evictCursor].Data?.Length ?? 0;
             span[_evictCursor].Data = null;

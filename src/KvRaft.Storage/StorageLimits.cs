@@ -21,6 +21,12 @@ public sealed record StorageLimits
     /// </summary>
     public long LogFillAheadBytes { get; init; } = 8L << 20;
 
+    /// <summary>
+    /// Most Raft groups one shared log (<see cref="SharedRaftLog"/>) holds: opened, or found in its records when it
+    /// reopens. Each costs an index table in memory; the entry cache (<see cref="EntryCacheBytes"/>) is divided among them.
+    /// </summary>
+    public int LogGroupsMax { get; init; } = 1024;
+
     /// <summary>Largest payload of one log entry.</summary>
     public int EntryMaxBytes { get; init; } = 1 << 20;
 
@@ -82,7 +88,12 @@ public sealed record StorageLimits
     /// Bytes the largest entry takes in a FasterLog page: FasterLog's length, the log record header, the payload,
     /// rounded up to FasterLog's 4-byte alignment. FasterLog refuses (throws) a record larger than one page.
     /// </summary>
-    public long EntryRecordBytesMax => FasterLogEntryHeaderBytes + (((long)LogRecord.HeaderBytes + EntryMaxBytes + 3) & ~3L);
+    public long EntryRecordBytesMax => RecordBytes(LogRecord.HeaderBytes);
+
+    /// <summary>As <see cref="EntryRecordBytesMax"/>, in the log shared by many groups (its header holds the group too).</summary>
+    public long SharedEntryRecordBytesMax => RecordBytes(SharedLogRecord.HeaderBytes);
+
+    private long RecordBytes(int headerBytes) => FasterLogEntryHeaderBytes + (((long)headerBytes + EntryMaxBytes + 3) & ~3L);
 
     /// <summary>
     /// Checks that the limits fit each other (a maximal entry's record fits a log page; sizes positive); throws
@@ -94,9 +105,18 @@ public sealed record StorageLimits
     {
         Require(EntryMaxBytes > 0 && KeyMaxBytes > 0 && ValueMaxBytes > 0 && SnapshotChunkBytes > 0, "sizes must be positive");
         Require(SessionMaxCount > 0 && SessionsPerIdentityMax > 0, "session limits must be positive");
+        Require(LogGroupsMax > 0, "LogGroupsMax must be positive");
         Require(LogPageBits is >= 9 and <= 30 && KvPageBits is >= 9 and <= 30, "page bits must be in [9, 30]");
         Require(EntryRecordBytesMax <= 1L << LogPageBits,
             $"an entry of EntryMaxBytes ({EntryMaxBytes}) takes {EntryRecordBytesMax} bytes of a log page of {1L << LogPageBits} (LogPageBits {LogPageBits})");
+    }
+
+    /// <summary>As <see cref="Validate"/>, for the log shared by many groups: its largest entry record must fit a page too.</summary>
+    public void ValidateForSharedLog()
+    {
+        Validate();
+        Require(SharedEntryRecordBytesMax <= 1L << LogPageBits,
+            $"an entry of EntryMaxBytes ({EntryMaxBytes}) takes {SharedEntryRecordBytesMax} bytes of a shared log page of {1L << LogPageBits} (LogPageBits {LogPageBits})");
     }
 
     /// <summary>True when a record of a key of <paramref name="keyBytes"/> and a value of <paramref name="valueBytes"/> fits one FasterKV page.</summary>

@@ -1,0 +1,58 @@
+namespace KvRaft.Storage;
+
+public sealed partial class SharedLogGroup
+{
+    /// <inheritdoc/>
+    public bool TryGetTerm(long index, out long term)
+    {
+        lock (_owner.Gate)
+        {
+            return Table.TryGetTerm(index, out term);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
+    {
+        long bytes = 0;
+        for (var index = lo; index < hiExclusive; index++)
+        {
+            LogTable.Row row;
+            lock (_owner.Gate)
+            {
+                if (index == lo)
+                {
+                    LogStoreChecks.CheckReadRange(lo, hiExclusive, Table.FirstIndex, Table.LastIndex);
+                }
+                row = Table.At(index);
+            }
+            bytes += row.DataBytes;
+            if (index > lo && bytes > maxBytes)
+            {
+                break;
+            }
+            into.Add(new LogEntry(index, row.Term, row.Type, row.Data ?? ReadFromLog(index, row.Address)));
+        }
+    }
+
+    private byte[] ReadFromLog(long index, long address)
+    {
+        var file = _owner.File;
+        if (file.Read(address) is not { } bytes || !SharedLogRecord.TryDecode(bytes, out var view)
+            || view.Group != Id || view.Record.Kind != LogRecordKind.Entry || view.Record.Index != index)
+        {
+            var (path, offset) = file.Locate(address);
+            throw new StorageCorruptException(path, offset, $"entry {index} of group {Id} unreadable or fails its checksum");
+        }
+        return view.Record.Payload.ToArray();
+    }
+
+    /// <summary>Where the record of a live entry lies on disk (for tests that damage it).</summary>
+    internal (string File, long Offset) LocateEntry(long index)
+    {
+        lock (_owner.Gate)
+        {
+            return _owner.File.Locate(Table.At(index).Address);
+        }
+    }
+}
