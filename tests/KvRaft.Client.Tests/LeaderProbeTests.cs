@@ -1,6 +1,7 @@
 // Goal: a client whose requests wait on a quiet server (paused, cut off) asks the other servers who leads and moves at
 // once to one that leads in the newest term they report, long before the silence timeout; with no such answer it keeps
-// to the silence timeout; a server that leads an older term is not followed. Method: FakeServers sharing one store, the
+// to the silence timeout; a server that leads an older term is not followed; a call pausing between rounds of endpoints
+// goes on at once when another call learns of a new leader. Method: FakeServers sharing one store, the
 // silence checks and probe deadlines on a FakeTimeProvider advanced by the test (100 ms a check at the 1 s default), and
 // ChooseLeader fed answers directly.
 using KvRaft.Protocol;
@@ -62,6 +63,27 @@ public sealed class LeaderProbeTests
         time.Advance(Check); // the eleventh quiet check: silent, closed, retried on the other server
         await Bounded.Wait(put);
         Assert.Single(other.SeenOps(ClientOp.Put));
+    }
+
+    [Fact]
+    public async Task A_call_pausing_between_rounds_goes_on_when_another_call_learns_of_a_new_leader()
+    {
+        var hint = false;
+        await using var leader = new FakeServer();
+        await using var first = new FakeServer(leader.Store) { Script = request => request.Op == ClientOp.Put ? FakeReply.NotLeader(null) : null };
+        await using var second = new FakeServer(leader.Store)
+        {
+            Script = request => request.Op == ClientOp.Put ? FakeReply.NotLeader(Volatile.Read(ref hint) ? leader.Endpoint : null) : null,
+        };
+        var pauses = TimeSpan.FromMinutes(10); // far beyond the bounded wait: only the news of a leader ends them in time
+        var options = Bounded.Options() with { RetryBackoffMin = pauses, RetryBackoffMax = pauses, OperationTimeout = TimeSpan.FromMinutes(30) };
+        await using var client = KvClient.Connect([first.Endpoint, second.Endpoint], options);
+        var paused = client.PutAsync("a", "1");
+        await Until(() => second.SeenOps(ClientOp.Put).Count == 1); // a round of both endpoints without a leader: it pauses
+        Volatile.Write(ref hint, true);
+        await Bounded.Wait(client.PutAsync("b", "2")); // learns of the leader from the second server's hint
+        await Bounded.Wait(paused);
+        Assert.Equal("1", leader.Store.Value("a"));
     }
 
     [Fact]
