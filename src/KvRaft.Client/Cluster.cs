@@ -5,15 +5,18 @@ namespace KvRaft.Client;
 /// <summary>
 /// The servers a client knows: one lazily opened connection per endpoint, and the current guess of
 /// the leader. NotLeader hints move the guess to the named leader; failures and hintless NotLeader
-/// answers move it to the next endpoint, round-robin. Thread-safe.
+/// answers move it to the next endpoint, round-robin; a connection whose requests wait without an answer has the other
+/// servers asked who leads (Cluster.Probe.cs). Thread-safe.
 /// </summary>
-internal sealed class Cluster : IAsyncDisposable
+internal sealed partial class Cluster : IAsyncDisposable
 {
     private readonly KvClientOptions _options;
     private readonly ConcurrentDictionary<string, Lazy<Task<Connection>>> _connections = new(StringComparer.Ordinal);
     private readonly Lock _endpointsLock = new();
     private string[] _endpoints;
+    private readonly ConnectionWatch _watch;
     private string _leader;
+    private TaskCompletionSource _leaderMoved = new(TaskCreationOptions.RunContinuationsAsynchronously); // replaced each time it completes
     private bool _disposed;
 
     public Cluster(IReadOnlyList<string> endpoints, KvClientOptions options)
@@ -21,6 +24,7 @@ internal sealed class Cluster : IAsyncDisposable
         _endpoints = endpoints.ToArray();
         _leader = _endpoints[0];
         _options = options;
+        _watch = new ConnectionWatch(options.Time, OnSuspect);
     }
 
     public ClientCounters Counters { get; } = new();
@@ -54,10 +58,26 @@ internal sealed class Cluster : IAsyncDisposable
         if (hint is not null && hint != tried && Endpoints.IsValid(hint))
         {
             Learn(hint);
-            Volatile.Write(ref _leader, hint);
+            MoveTo(hint);
             return;
         }
         MoveOn(tried);
+    }
+
+    /// <summary>
+    /// Completes once a hint or a probe names a leader other than the target of the moment: calls pausing between rounds
+    /// of endpoints (the pause grows to <see cref="KvClientOptions.RetryBackoffMax"/> during an election) go there at once.
+    /// Read it before an attempt, await it in the pause after.
+    /// </summary>
+    public Task LeaderMoved => Volatile.Read(ref _leaderMoved).Task;
+
+    /// <summary>Makes <paramref name="leader"/> the target; when it was another, completes <see cref="LeaderMoved"/>.</summary>
+    private void MoveTo(string leader)
+    {
+        if (Interlocked.Exchange(ref _leader, leader) != leader)
+        {
+            Interlocked.Exchange(ref _leaderMoved, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
     }
 
     /// <summary>No connection to <paramref name="tried"/>, or it dropped: try the next endpoint.</summary>
@@ -89,7 +109,7 @@ internal sealed class Cluster : IAsyncDisposable
     }
 
     private Lazy<Task<Connection>> Open(string endpoint) =>
-        new(() => Connection.OpenAsync(endpoint, _options.ConnectTimeout, _options.MaxInFlightPerConnection, _options.ConnectionSilenceTimeout, Counters, _options.Tls));
+        new(() => Connection.OpenAsync(endpoint, _options.ConnectTimeout, _options.MaxInFlightPerConnection, _options.ConnectionSilenceTimeout, Counters, _options.Tls, _watch));
 
     private void Learn(string endpoint)
     {

@@ -28,18 +28,26 @@ internal sealed partial class Connection : IAsyncDisposable
     private Task _writer = Task.CompletedTask;
     private Task _reader = Task.CompletedTask;
     private readonly int _maxInFlight;
-    private readonly SilenceWatch _silence = new(SilenceChecks);
+    private readonly SilenceWatch _silence = new(SilenceChecks, SuspectChecks);
     private readonly TimeSpan _silenceCheckInterval;
-    private Timer? _silenceTimer;
+    private readonly ConnectionWatch _watch;
+    private ITimer? _silenceTimer;
     private long _receives; // reads that returned bytes: the silence watch's sign of life
     private Exception? _closeReason;
     private int _closed;
 
-    /// <summary>Silence checks per <see cref="KvClientOptions.ConnectionSilenceTimeout"/>: a silent connection is closed within 1 to 1.25 timeouts.</summary>
-    private const int SilenceChecks = 5;
+    /// <summary>Silence checks per <see cref="KvClientOptions.ConnectionSilenceTimeout"/>: a silent connection is closed within 1 to 1.1 timeouts.</summary>
+    private const int SilenceChecks = 11;
 
-    private Connection(string endpoint, Socket socket, SslStream? tls, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters)
+    /// <summary>
+    /// Quiet checks after which the connection is suspect (a fifth of the silence timeout, 200 to 300 ms by default): from
+    /// then on each check asks <see cref="ConnectionWatch.OnSuspect"/> whether another server leads.
+    /// </summary>
+    private const int SuspectChecks = 3;
+
+    private Connection(string endpoint, Socket socket, SslStream? tls, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters, ConnectionWatch watch)
     {
+        _watch = watch;
         Endpoint = endpoint;
         _socket = socket;
         _tls = tls;
@@ -60,7 +68,8 @@ internal sealed partial class Connection : IAsyncDisposable
     /// <paramref name="timeout"/> and starts the loops. A server certificate that fails the check throws
     /// <see cref="System.Security.Authentication.AuthenticationException"/>.
     /// </summary>
-    public static async Task<Connection> OpenAsync(string endpoint, TimeSpan timeout, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters, KvClientTls? tls = null)
+    public static async Task<Connection> OpenAsync(string endpoint, TimeSpan timeout, int maxInFlight, TimeSpan silenceTimeout, ClientCounters counters, KvClientTls? tls = null,
+        ConnectionWatch? watch = null)
     {
         var (host, port) = Endpoints.Parse(endpoint);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -84,7 +93,7 @@ internal sealed partial class Connection : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var connection = new Connection(endpoint, socket, stream, maxInFlight, silenceTimeout, counters);
+        var connection = new Connection(endpoint, socket, stream, maxInFlight, silenceTimeout, counters, watch ?? ConnectionWatch.System);
         connection._writer = Task.Run(connection.WriteLoopAsync);
         connection._reader = Task.Run(connection.ReadLoopAsync);
         connection.StartSilenceWatch();
@@ -98,7 +107,7 @@ internal sealed partial class Connection : IAsyncDisposable
             return;
         }
         // One shot, armed again after each check: checks never overlap.
-        _silenceTimer = new Timer(static state => ((Connection)state!).CheckSilence(), this, _silenceCheckInterval, Timeout.InfiniteTimeSpan);
+        _silenceTimer = _watch.Time.CreateTimer(static state => ((Connection)state!).CheckSilence(), this, _silenceCheckInterval, Timeout.InfiniteTimeSpan);
         if (IsClosed)
         {
             _silenceTimer.Dispose(); // closed before the timer existed: Close could not stop it
@@ -112,11 +121,15 @@ internal sealed partial class Connection : IAsyncDisposable
             return;
         }
         var pending = _maxInFlight - _slots.CurrentCount;
-        if (_silence.IsSilent(Volatile.Read(ref _receives), pending))
+        switch (_silence.Check(Volatile.Read(ref _receives), pending))
         {
-            var waited = _silenceCheckInterval * (SilenceChecks - 1);
-            Close(new TimeoutException($"{Endpoint} answered nothing for {waited.TotalMilliseconds:0} ms while {pending} request(s) waited; retrying elsewhere"));
-            return;
+            case Quiet.Silent:
+                var waited = _silenceCheckInterval * (SilenceChecks - 1);
+                Close(new TimeoutException($"{Endpoint} answered nothing for {waited.TotalMilliseconds:0} ms while {pending} request(s) waited; retrying elsewhere"));
+                return;
+            case Quiet.Suspect:
+                _watch.OnSuspect?.Invoke(this);
+                break;
         }
         try
         {
@@ -257,4 +270,13 @@ internal sealed partial class Connection : IAsyncDisposable
         ArrayPool<byte>.Shared.Return(buffer);
         buffer = larger;
     }
+}
+
+/// <summary>
+/// The clock of a connection's silence checks, and whom it tells that it is suspect (requests have waited a fifth of the
+/// silence timeout without a receive).
+/// </summary>
+internal sealed record ConnectionWatch(TimeProvider Time, Action<Connection>? OnSuspect)
+{
+    public static ConnectionWatch System { get; } = new(TimeProvider.System, null);
 }

@@ -52,6 +52,9 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
     /// <summary>Frames sent and the socket writes that carried them (for tests and tooling).</summary>
     internal ClientCounters Counters => _cluster.Counters;
 
+    /// <summary>Leader probes that moved the client off a quiet connection (for tests).</summary>
+    internal long ProbeMoves => _cluster.ProbeMoves;
+
     /// <summary>Idle registered sessions (for tests).</summary>
     internal int IdleSessionCount => _sessions.IdleCount;
 

@@ -24,11 +24,15 @@ public sealed record KvClientOptions
 
     /// <summary>
     /// How long a connection whose requests await answers may receive nothing before the client closes it and
-    /// retries them on another server (same session and sequence: still applied once). A paused, hung or cut-off
+    /// retries them on another server (same session and sequence: still applied once). After a fifth of it the client
+    /// asks the other servers for their state, and moves at once to one that leads in the newest term they know. A paused, hung or cut-off
     /// server keeps its TCP connection up; without this a call sent to it would wait for its whole deadline while
     /// the rest of the cluster elects another leader. <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
     /// </summary>
     public TimeSpan ConnectionSilenceTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The clock of the silence checks and leader probes (tests put a fake one here).</summary>
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
 
     /// <summary>Most requests awaiting an answer on one connection; further requests wait for a slot.</summary>
     public int MaxInFlightPerConnection { get; init; } = 4096;

@@ -55,6 +55,7 @@ internal sealed class RequestRunner
             while (true)
             {
                 var endpoint = fixedEndpoint ?? _cluster.Target;
+                var leaderMoved = _cluster.LeaderMoved;
                 ClientResponse? response = null;
                 Connection? connection = null;
                 try
@@ -115,7 +116,9 @@ internal sealed class RequestRunner
                 var round = fixedEndpoint is null ? _cluster.EndpointCount : 1;
                 if (misses % round == 0)
                 {
-                    await Task.Delay(Pause((misses / round) - 1), deadline.Token).ConfigureAwait(false);
+                    // Cut short when another call learns of a new leader meanwhile (a NotLeader hint, a probe).
+                    await Task.WhenAny(Task.Delay(Pause((misses / round) - 1), deadline.Token), leaderMoved).ConfigureAwait(false);
+                    deadline.Token.ThrowIfCancellationRequested();
                 }
             }
         }

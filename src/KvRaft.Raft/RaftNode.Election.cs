@@ -17,6 +17,29 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>
+    /// The connection to the leader closed: a killed leader's sockets close at once, and so do a cut-off leader's links
+    /// when the network resets them, while an election timeout (300-600 ms in the server) runs from the last heartbeat. So
+    /// the follower forgets the leader and lets its election timer run out in 1 to 1 + ElectionTicks / 5 ticks (random,
+    /// so that survivors seldom campaign together), unless the leader is heard from again first. Nothing else is
+    /// skipped: the campaign starts with a pre-vote, and a voter that still hears the leader within an election timeout
+    /// refuses it (check-quorum), so a follower whose link alone broke deposes nobody; only another survivor that lost the
+    /// leader too (or timed out) agrees. A follower with no leader known grants pre-votes, so the survivors of a
+    /// leader's death agree with each other. Not with lease reads: a leader's lease counts on every follower that
+    /// acknowledged it voting for nobody for an election timeout, whatever its connections did.
+    /// </summary>
+    private void OnLeaderUnreachable()
+    {
+        if (_config.LeaseReads)
+        {
+            return;
+        }
+
+        Leader = 0;
+        var delayTicks = 1 + _random.Next(1 + (_config.ElectionTicks / 5));
+        _electionElapsed = Math.Max(_electionElapsed, _randomizedElectionTimeout - delayTicks);
+    }
+
     /// <summary>Starts a (pre-)election now, as an election timeout would; a leader ignores it.</summary>
     public void Campaign()
     {
@@ -69,26 +92,25 @@ public sealed partial class RaftNode
 
             return;
         }
-        var lastIndex = _log.LastIndex;
-        var lastTerm = _log.LastTerm;
         foreach (var voter in _tracker.Voters)
         {
-            if (voter == Id)
+            if (voter != Id)
             {
-                continue;
+                RequestVote(voter, requestType, campaignTerm, forced);
             }
-
-            Send(new Message
-            {
-                Type = requestType,
-                To = voter,
-                Term = campaignTerm,
-                Index = lastIndex,
-                LogTerm = lastTerm,
-                Context = forced ? ForcedCampaignContext : 0,
-            });
         }
     }
+
+    private void RequestVote(int voter, MessageType requestType, long campaignTerm, bool forced) =>
+        Send(new Message
+        {
+            Type = requestType,
+            To = voter,
+            Term = campaignTerm,
+            Index = _log.LastIndex,
+            LogTerm = _log.LastTerm,
+            Context = forced ? ForcedCampaignContext : 0,
+        });
 
     private void BecomePreCandidate()
     {
@@ -137,7 +159,8 @@ public sealed partial class RaftNode
             || (isPreVote && message.Term > Term);
         // Of two pre-candidates exactly one is granted, whatever either voted in its term (a node that learned
         // the term from an Append never voted in it): both granted would campaign together and split the vote.
-        if (isPreVote && WinsTieAgainst(message))
+        var winsTie = isPreVote && WinsTieAgainst(message);
+        if (winsTie)
         {
             canVote = false;
         }
@@ -167,6 +190,12 @@ public sealed partial class RaftNode
             response.Reject = true;
         }
         Send(response);
+        if (winsTie)
+        {
+            // Our own request may have found the loser still hearing the old leader (it dropped it then): ask again now
+            // that it campaigns too, else both wait for another election timeout. It grants: it loses the tie.
+            RequestVote(message.From, MessageType.PreVote, Term + 1, forced: false);
+        }
     }
 
     /// <summary>

@@ -340,9 +340,18 @@ public sealed partial class RaftNode
         return true;
     }
 
-    /// <summary>The host could not reach <paramref name="peer"/>: stop streaming to it and probe instead.</summary>
+    /// <summary>
+    /// The host could not reach <paramref name="peer"/> (its connection closed): a leader stops streaming to it and probes
+    /// instead; a follower whose leader it is campaigns soon (<see cref="OnLeaderUnreachable"/>).
+    /// </summary>
     public void ReportUnreachable(int peer)
     {
+        if (Role == Role.Follower && peer == Leader && peer != 0)
+        {
+            OnLeaderUnreachable();
+            return;
+        }
+
         if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id)
         {
             return;

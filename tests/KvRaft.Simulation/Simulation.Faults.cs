@@ -100,6 +100,7 @@ public sealed partial class Simulation
             ChangeMembership();
         }
 
+        ResetConnectionNowAndThen();
         IsolateWhenDue();
         ChurnNewLeader();
         ReadFromStaleLeaderWhenDue();
@@ -160,7 +161,38 @@ public sealed partial class Simulation
         return leaders.Count == 0 ? null : leaders[Random.Next(leaders.Count)];
     }
 
-    private static void Crash(SimHost host) => host.Crash();
+    /// <summary>A crash also closes the node's connections: the transport tells every peer at once.</summary>
+    private void Crash(SimHost host)
+    {
+        host.Crash();
+        foreach (var other in _hosts.Where(other => other != host))
+        {
+            ConnectionClosed(other, host.Id);
+        }
+    }
+
+    /// <summary>
+    /// The transport's report that the connection to <paramref name="peer"/> closed (<see cref="KvNode.OnPeerUnreachable"/>):
+    /// after a crash, a two-way cut (a real network resets the link or the relay closes it), and now and then for no
+    /// reason, the link coming back at once (<see cref="ConnectionResetProbability"/>).
+    /// </summary>
+    private static void ConnectionClosed(SimHost host, int peer) => host.Deliver(node => node.OnPeerUnreachable(peer));
+
+    /// <summary>Per tick: a random node is told that its connection to another closed although the link works.</summary>
+    private const double ConnectionResetProbability = 0.005;
+
+    private void ResetConnectionNowAndThen()
+    {
+        if (Random.Chance(ConnectionResetProbability))
+        {
+            var host = _hosts[Random.Next(_hosts.Count)];
+            var peer = 1 + Random.Next(NodeCount);
+            if (peer != host.Id)
+            {
+                ConnectionClosed(host, peer);
+            }
+        }
+    }
 
     private void HealNetwork()
     {
@@ -192,6 +224,8 @@ public sealed partial class Simulation
                 if (!oneWay)
                 {
                     Network.Cut(b + 1, a + 1);
+                    ConnectionClosed(_hosts[a], b + 1);
+                    ConnectionClosed(_hosts[b], a + 1);
                 }
             }
         }
@@ -209,6 +243,8 @@ public sealed partial class Simulation
 
             Network.Cut(host.Id, other.Id);
             Network.Cut(other.Id, host.Id);
+            ConnectionClosed(host, other.Id);
+            ConnectionClosed(other, host.Id);
         }
     }
 
