@@ -78,20 +78,27 @@ public sealed class KvServer : IAsyncDisposable
             Tls = options.ClientTls,
         });
         var clientOutbox = new ConnectionClientOutbox(connections, _metrics);
+        var bootstrapPeers = peerAddresses.ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
+        var peerOutbox = new TransportPeerOutbox(_peers, () => host!, _logger, _metrics, options.Id, bootstrapPeers);
         var node = new KvNode(new KvNodeOptions
         {
             Cluster = cluster,
             Voters = peerAddresses.Keys.Order().ToArray(),
+            BootstrapPeers = bootstrapPeers,
             Seed = (ulong)Environment.TickCount64 ^ ((ulong)options.Id << 48),
             ElectionTicks = options.ElectionTicks,
             HeartbeatTicks = options.HeartbeatTicks,
             LeaseReads = options.LeaseReads,
             Limits = options.Limits,
             Profile = (INodeProfile?)_metrics ?? NoNodeProfile.Instance,
-        }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger, _metrics), clientOutbox, loggers.CreateLogger("kvraft.node"))
+        }, _log, _machine, peerOutbox, clientOutbox, loggers.CreateLogger("kvraft.node"))
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, incoming),
         };
+        if (node.Config.Voters.Length > 0)
+        {
+            peerOutbox.OnMembersChanged(node.Config, node.Directory); // the members as recovered, not --peers, are the peers
+        }
         host = new NodeHost(node, _log, _machine, _io, options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
         {
             OnClientDisconnected = clientOutbox.Forget,

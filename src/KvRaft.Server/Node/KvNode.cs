@@ -39,6 +39,7 @@ public sealed partial class KvNode
         _peers = peers;
         _clients = clients;
         _cluster = options.Cluster;
+        _bootstrapPeers = options.BootstrapPeers;
         _limits = options.Limits;
         _logger = logger;
         StorageReconciliation.Reconcile(log, machine, logger); // a kill inside a snapshot install leaves the log behind
@@ -60,6 +61,7 @@ public sealed partial class KvNode
         });
         _role = _raft.Role;
         _appliedConfig = _raft.Config;
+        _appliedDirectory = RecoverDirectory(Math.Max(machine.AppliedIndex, log.FirstIndex - 1));
         _profile = options.Profile;
         _sessionIds = options.SessionIds;
         _registrationTokens = options.Limits.SessionRegistrationBurst;
@@ -160,6 +162,12 @@ public sealed record KvNodeOptions
 
     /// <summary>The initial voters (used until a snapshot records the configuration).</summary>
     public required IReadOnlyList<int> Voters { get; init; }
+
+    /// <summary>
+    /// The peer addresses the node was started with ("host:port" by id, from --peers): used for members the replicated
+    /// member directory has no address for, and written into it by the next change this node proposes as leader.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> BootstrapPeers { get; init; } = new Dictionary<int, string>();
 
     /// <summary>Seed of the core's PRNG (election timeouts).</summary>
     public ulong Seed { get; init; }
