@@ -37,6 +37,13 @@ public sealed record MemberListing
 {
     /// <summary>The node that answered.</summary>
     public int NodeId { get; init; }
+    /// <summary>The cluster id its peers check in their hellos (a node joining adopts it).</summary>
+    public ulong ClusterId { get; init; }
+    /// <summary>
+    /// The voters the cluster was started with (before any Config entry: what its log's first changes apply to); a
+    /// node joining starts from them. Ascending.
+    /// </summary>
+    public IReadOnlyList<int> InitialVoters { get; init; } = [];
     /// <summary>True when the answering node leads (then the match indexes are known).</summary>
     public bool Leading { get; init; }
     /// <summary>True while a joint change is under way (two voter sets).</summary>
@@ -53,16 +60,20 @@ public sealed record MemberListing
     private const byte AllRoles = (byte)(MemberRoles.Voter | MemberRoles.OutgoingVoter | MemberRoles.Learner);
 
     /// <summary>Value equality, members compared in order.</summary>
-    public bool Equals(MemberListing? other) => other is not null && NodeId == other.NodeId && Leading == other.Leading
-        && Joint == other.Joint && LastIndex == other.LastIndex && System.Linq.Enumerable.SequenceEqual(Members, other.Members);
+    public bool Equals(MemberListing? other) => other is not null && NodeId == other.NodeId && ClusterId == other.ClusterId && Leading == other.Leading
+        && Joint == other.Joint && LastIndex == other.LastIndex && System.Linq.Enumerable.SequenceEqual(InitialVoters, other.InitialVoters)
+        && System.Linq.Enumerable.SequenceEqual(Members, other.Members);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(NodeId, Leading, Joint, LastIndex, Members.Count);
 
-    /// <summary>Encoded bytes: i32 node id, u8 flags, i64 last index, u8 count, then per member i32 id, u8 roles, i64 match, text peer, text client.</summary>
+    /// <summary>
+    /// Encoded bytes: i32 node id, u64 cluster id, u8 flags, i64 last index, u8 initial voter count and i32 ids, u8
+    /// member count, then per member i32 id, u8 roles, i64 match, text peer, text client.
+    /// </summary>
     internal int Size()
     {
-        var size = 4 + 1 + 8 + 1;
+        var size = 4 + 8 + 1 + 8 + 1 + (4 * InitialVoters.Count) + 1;
         foreach (var member in Members)
         {
             size += 4 + 1 + 8 + 2 + WireWriter.TextBytes(member.PeerAddress) + 2 + WireWriter.TextBytes(member.ClientAddress);
@@ -73,10 +84,16 @@ public sealed record MemberListing
 
     internal void Write(ref WireWriter writer)
     {
-        Invariant.True(Members.Count <= MembersMax, Members.Count);
+        Invariant.True(Members.Count <= MembersMax && InitialVoters.Count <= MembersMax, Members.Count);
         writer.I32(NodeId);
+        writer.U64(ClusterId);
         writer.U8((byte)((Leading ? LeadingFlag : 0) | (Joint ? JointFlag : 0)));
         writer.I64(LastIndex);
+        writer.U8((byte)InitialVoters.Count);
+        foreach (var voter in InitialVoters)
+        {
+            writer.I32(voter);
+        }
         writer.U8((byte)Members.Count);
         foreach (var member in Members)
         {
@@ -91,11 +108,12 @@ public sealed record MemberListing
     internal static ParseResult Read(ref WireReader reader, out MemberListing? listing)
     {
         listing = null;
-        if (!reader.I32(out var nodeId) || !reader.U8(out var flags) || !reader.I64(out var lastIndex) || !reader.U8(out var count))
+        if (!reader.I32(out var nodeId) || !reader.U64(out var clusterId) || !reader.U8(out var flags) || !reader.I64(out var lastIndex)
+            || !ReadIds(ref reader, out var initialVoters) || !reader.U8(out var count))
         {
             return ParseResult.Fail(ProtocolError.Truncated, "member list header missing");
         }
-        if ((flags & ~(LeadingFlag | JointFlag)) != 0 || count > MembersMax)
+        if ((flags & ~(LeadingFlag | JointFlag)) != 0 || count > MembersMax || initialVoters is null)
         {
             return ParseResult.Fail(ProtocolError.Malformed, "member list flags have reserved bits set, or too many members");
         }
@@ -121,7 +139,28 @@ public sealed record MemberListing
                 return result;
             }
         }
-        listing = new MemberListing { NodeId = nodeId, Leading = (flags & LeadingFlag) != 0, Joint = (flags & JointFlag) != 0, LastIndex = lastIndex, Members = members };
+        listing = new MemberListing { NodeId = nodeId, ClusterId = clusterId, InitialVoters = initialVoters, Leading = (flags & LeadingFlag) != 0, Joint = (flags & JointFlag) != 0, LastIndex = lastIndex, Members = members };
         return ParseResult.Ok;
+    }
+
+    /// <summary>u8 count and i32 ids; false when truncated, <paramref name="ids"/> null when the count is over the bound.</summary>
+    private static bool ReadIds(ref WireReader reader, out int[]? ids)
+    {
+        ids = null;
+        if (!reader.U8(out var count))
+        {
+            return false;
+        }
+
+        var read = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.I32(out read[i]))
+            {
+                return false;
+            }
+        }
+        ids = count > MembersMax ? null : read;
+        return true;
     }
 }

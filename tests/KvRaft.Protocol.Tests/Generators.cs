@@ -175,7 +175,9 @@ internal static class Generators
         from flags in Gen.Select(Gen.Bool, Gen.Bool)
         from last in Gen.Long
         from members in MemberInfo.Array[0, 6]
-        select new MemberListing { NodeId = id, Leading = flags.Item1, Joint = flags.Item2, LastIndex = last, Members = members };
+        from cluster in Gen.ULong
+        from initial in Gen.Int.Array[0, 7]
+        select new MemberListing { NodeId = id, ClusterId = cluster, InitialVoters = initial, Leading = flags.Item1, Joint = flags.Item2, LastIndex = last, Members = members };
 
     public static readonly Gen<ClientResponse> ClientResponse =
         from requestId in Gen.ULong

@@ -26,13 +26,14 @@ public class MemberProtocolTests
     {
         var listing = new MemberListing
         {
-            NodeId = 2, Leading = true, Joint = true, LastIndex = 9,
+            NodeId = 2, ClusterId = 0xC1A5, InitialVoters = [1, 2, 3], Leading = true, Joint = true, LastIndex = 9,
             Members = [new MemberInfo { NodeId = 1, Roles = MemberRoles.Voter | MemberRoles.OutgoingVoter, MatchIndex = 9, PeerAddress = "a:1", ClientAddress = "a:2" },
                 new MemberInfo { NodeId = 4, Roles = MemberRoles.Learner, MatchIndex = 0 }],
         };
         var response = new ClientResponse { RequestId = 5, Op = ClientOp.MemberList, Status = ClientStatus.Ok, Members = listing };
         var bytes = Codecs.ClientResponse.Encode(response);
-        var expected = "0500000000000000" + "09" + "00" + "02000000" + "03" + "0900000000000000" + "02"
+        var expected = "0500000000000000" + "09" + "00" + "02000000" + "A5C1000000000000" + "03" + "0900000000000000"
+            + "03" + "010000000200000003000000" + "02"
             + "01000000" + "03" + "0900000000000000" + "0300613A31" + "0300613A32"
             + "04000000" + "04" + "0000000000000000" + "0000" + "0000";
         Assert.Equal(Convert.FromHexString(expected), bytes);
@@ -40,10 +41,10 @@ public class MemberProtocolTests
     }
 
     [Theory]
-    [InlineData(14, 0x04)] // flags with a reserved bit
-    [InlineData(28, 0x00)] // a member with no role
-    [InlineData(28, 0x08)] // a role with a reserved bit
-    [InlineData(23, 65)] // more members than a configuration holds
+    [InlineData(22, 0x04)] // flags with a reserved bit
+    [InlineData(37, 0x00)] // a member with no role
+    [InlineData(37, 0x08)] // a role with a reserved bit
+    [InlineData(32, 65)] // more members than a configuration holds
     public void MemberListAnswer_RefusesReservedBitsAndTooManyMembers(int offset, int value)
     {
         var listing = new MemberListing { NodeId = 2, Members = [new MemberInfo { NodeId = 1, Roles = MemberRoles.Voter }] };

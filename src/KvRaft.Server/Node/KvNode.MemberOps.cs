@@ -22,6 +22,8 @@ public sealed partial class KvNode
 
     // The bootstrap peer addresses (--peers), used for members the replicated directory has no address for.
     private readonly IReadOnlyDictionary<int, string> _bootstrapPeers;
+    private readonly ulong _clusterId; // told to joining nodes
+    private readonly int[] _initialVoters; // the voters the cluster started with: a joining node starts from them too
 
     private void OnMemberListRequest(long connectionId, in ClientRequest request, long received)
     {
@@ -47,7 +49,7 @@ public sealed partial class KvNode
             var match = followers is null ? -1 : id == Id ? _raft.LastIndex : followers.TryGetValue(id, out var follower) ? follower.Match : 0;
             members.Add(new MemberInfo { NodeId = id, Roles = roles, MatchIndex = match, PeerAddress = PeerAddressOf(id), ClientAddress = ClientAddressOf(id) });
         }
-        return new MemberListing { NodeId = Id, Leading = followers is not null, Joint = config.IsJoint, LastIndex = _raft.LastIndex, Members = members };
+        return new MemberListing { NodeId = Id, ClusterId = _clusterId, InitialVoters = _initialVoters, Leading = followers is not null, Joint = config.IsJoint, LastIndex = _raft.LastIndex, Members = members };
     }
 
     /// <summary>The peer address of <paramref name="nodeId"/>: the replicated directory's, else the bootstrap one; null when unknown.</summary>

@@ -40,6 +40,9 @@ public sealed partial class KvNode
         _clients = clients;
         _cluster = options.Cluster;
         _bootstrapPeers = options.BootstrapPeers;
+        _clusterId = options.ClusterId;
+        _autoPromoteDistance = options.AutoPromoteDistance;
+        _initialVoters = options.Voters.Order().ToArray();
         _limits = options.Limits;
         _logger = logger;
         StorageReconciliation.Reconcile(log, machine, logger); // a kill inside a snapshot install leaves the log behind
@@ -95,6 +98,7 @@ public sealed partial class KvNode
 
         _tick += elapsedTicks;
         _raft.Tick(elapsedTicks);
+        MaybeAutoPromote();
         DiscardIncomingFromFormerLeader();
         ExpireRequests();
         AfterInput();
@@ -168,6 +172,15 @@ public sealed record KvNodeOptions
     /// member directory has no address for, and written into it by the next change this node proposes as leader.
     /// </summary>
     public IReadOnlyDictionary<int, string> BootstrapPeers { get; init; } = new Dictionary<int, string>();
+
+    /// <summary>The cluster id (told to nodes that join through the member list; 0 in simulations).</summary>
+    public ulong ClusterId { get; init; }
+
+    /// <summary>
+    /// Leader side (0: off): promote a learner whose match index is within this many entries of the leader's last
+    /// index, one change at a time.
+    /// </summary>
+    public long AutoPromoteDistance { get; init; }
 
     /// <summary>Seed of the core's PRNG (election timeouts).</summary>
     public ulong Seed { get; init; }
