@@ -121,6 +121,9 @@ public sealed class KvServer : IAsyncDisposable
         _options = options;
     }
 
+    /// <summary>Whether this node has a live, hello-checked connection to peer <paramref name="nodeId"/>.</summary>
+    public bool IsPeerConnected(int nodeId) => _peers.IsConnected(nodeId);
+
     /// <summary>The actual client port (useful with port 0).</summary>
     public int ClientPort => _clients.Port;
 

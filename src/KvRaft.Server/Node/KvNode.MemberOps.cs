@@ -97,7 +97,8 @@ public sealed partial class KvNode
 
     /// <summary>
     /// Ok when the configuration already is what the request asks (a learner with the same addresses, a voter, a node
-    /// that is no member), Invalid when a learner is asked for under other addresses, null when a change is needed.
+    /// that is no member), Invalid when a learner is asked for under other addresses or a node that is no learner is
+    /// to be promoted, null when a change is needed.
     /// </summary>
     private ConfigChangeStatus? AlreadyDone(in ClientRequest request)
     {
@@ -111,6 +112,8 @@ public sealed partial class KvNode
             case ClientOp.PromoteLearner when config.Voters.Contains(id):
             case ClientOp.RemoveMember when !config.IsMember(id):
                 return ConfigChangeStatus.Accepted;
+            case ClientOp.PromoteLearner when !config.IsLearner(id):
+                return ConfigChangeStatus.Invalid; // the core would add a voter outright: only a learner (caught up) is promoted
             default:
                 return null;
         }
@@ -154,8 +157,9 @@ public sealed partial class KvNode
         var applied = _machine.AppliedIndex;
         var oldest = _tick - _limits.RequestTimeoutTicks;
         var kept = 0;
-        foreach (var waiter in _memberWaiters)
+        for (var i = 0; i < _memberWaiters.Count; i++)
         {
+            var waiter = _memberWaiters[i];
             if (waiter.Term == _raft.Term && applied >= waiter.Index)
             {
                 ReplyMemberChange(waiter.Connection, waiter.RequestId, waiter.Op, ConfigChangeStatus.Accepted, 0);
