@@ -120,27 +120,13 @@ public sealed partial class KvNode
     }
 
     /// <summary>
-    /// Proposes <paramref name="change"/> (leader only) with the addresses the directory should learn: those of
-    /// <paramref name="added"/>, and those of members it has none for that this node knows from its bootstrap flags.
+    /// Proposes <paramref name="change"/> (leader only) carrying the addresses of <paramref name="added"/>, which the
+    /// member directory of every node learns when it applies the change. Members of the initial configuration are not
+    /// written: their addresses are each node's --peers (which may differ per node, through relays or NAT).
     /// </summary>
     public ConfigChangeStatus ProposeMemberChange(ConfigChange change, MemberAddress? added, out long index)
     {
-        var records = new List<MemberAddress>();
-        if (added is { } member)
-        {
-            records.Add(member);
-        }
-
-        var config = _raft.Config;
-        foreach (var id in config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners))
-        {
-            if (!_appliedDirectory.TryGet(id, out _) && PeerAddressOf(id) is { } peer && ClientAddressOf(id) is { } client
-                && new MemberAddress(id, peer, client) is { IsValid: true } known && id != added?.NodeId)
-            {
-                records.Add(known);
-            }
-        }
-        var context = records.Count == 0 ? [] : MemberDirectory.Encode(records);
+        var context = added is { } member ? MemberDirectory.Encode([member]) : [];
         var status = _raft.ProposeConfigChange(new ReadOnlySpan<ConfigChange>(in change), ConfigTransition.Auto, context, out index);
         AfterInput();
         return status;

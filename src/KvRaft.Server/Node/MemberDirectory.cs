@@ -39,9 +39,8 @@ public readonly record struct MemberAddress(int NodeId, string PeerAddress, stri
 
 /// <summary>
 /// The member directory (docs/design.md, "Membership"): the addresses of the members, replicated with the
-/// configuration. A Config entry's context carries address records (the member it adds, and members the leader
-/// knew only from its bootstrap flags); applying it sets those of members and forgets those of nodes no longer
-/// members. Immutable. Encoded (context, and the snapshot's configuration section) little-endian: u16 count, then
+/// configuration. A Config entry's context carries address records (the member it adds); applying it sets those of
+/// members and forgets those of nodes no longer members. Immutable. Encoded (context, and the snapshot's configuration section) little-endian: u16 count, then
 /// per member i32 id, u16 length and the peer address, u16 length and the client address (ASCII).
 /// Invariants: ids positive, distinct and ascending; every address valid (<see cref="MemberAddress.IsValidAddress"/>).
 /// </summary>

@@ -47,7 +47,7 @@ public sealed class MemberOpsTests
         Assert.Equal(ClientStatus.Ok, node.Call(AddLearner(2)).Status);
         Assert.True(node.Node.Directory.TryGet(2, out var learner));
         Assert.Equal("10.0.0.2:7002", learner.PeerAddress);
-        Assert.False(node.Node.Directory.TryGet(1, out _)); // SingleNode has no --peers address for itself: nothing to write
+        Assert.False(node.Node.Directory.TryGet(1, out _)); // an initial voter's address stays its --peers one
         Assert.Equal(ClientStatus.Ok, node.Call(new ClientRequest { Op = ClientOp.RemoveMember, TargetNodeId = 2 }).Status);
         Assert.Empty(node.Node.Directory.Members); // a removed member's addresses are forgotten
     }
