@@ -26,7 +26,12 @@ public class MemberProtocolTests
     {
         var listing = new MemberListing
         {
-            NodeId = 2, ClusterId = 0xC1A5, InitialVoters = [1, 2, 3], Leading = true, Joint = true, LastIndex = 9,
+            NodeId = 2,
+            ClusterId = 0xC1A5,
+            InitialVoters = [1, 2, 3],
+            Leading = true,
+            Joint = true,
+            LastIndex = 9,
             Members = [new MemberInfo { NodeId = 1, Roles = MemberRoles.Voter | MemberRoles.OutgoingVoter, MatchIndex = 9, PeerAddress = "a:1", ClientAddress = "a:2" },
                 new MemberInfo { NodeId = 4, Roles = MemberRoles.Learner, MatchIndex = 0 }],
         };
