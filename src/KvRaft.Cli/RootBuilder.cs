@@ -17,6 +17,7 @@ internal static class RootBuilder
             CasCommand.Create(connection),
             StatusCommand.Create(connection),
             LeaderCommand.Create(connection),
+            MemberCommand.Create(connection),
             ClusterCommand.Create(),
             CertsCommand.Create(),
             ServeCommand.Create(),

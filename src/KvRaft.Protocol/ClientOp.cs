@@ -22,6 +22,27 @@ public enum ClientOp : byte
     /// node leads, with its id.
     /// </summary>
     TransferLeader = 8,
+    /// <summary>
+    /// List the members (voters, learners, the joint state) with their addresses; the leader adds each one's match
+    /// index. Served by the leader, or by any node when the request asks for its local view.
+    /// </summary>
+    MemberList = 9,
+    /// <summary>Add a node as a learner with its peer and client addresses; answered once the leader applied the change.</summary>
+    AddLearner = 10,
+    /// <summary>Make a learner a voter; answered once the leader applied the change.</summary>
+    PromoteLearner = 11,
+    /// <summary>Take a member (voter or learner) out of the configuration; answered once the leader applied the change.</summary>
+    RemoveMember = 12,
+}
+
+/// <summary>Bounds of the op codes.</summary>
+public static class ClientOps
+{
+    /// <summary>The highest op code.</summary>
+    public const ClientOp Last = ClientOp.RemoveMember;
+
+    /// <summary>The ops that change the membership (they name a node in <see cref="ClientRequest.TargetNodeId"/>).</summary>
+    public static bool IsMemberChange(ClientOp op) => op is ClientOp.AddLearner or ClientOp.PromoteLearner or ClientOp.RemoveMember;
 }
 
 /// <summary>The outcome of a client request.</summary>

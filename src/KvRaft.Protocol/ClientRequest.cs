@@ -28,8 +28,20 @@ public readonly record struct ClientRequest
     /// <summary>True for the ops that become a <see cref="KvCommand"/> in the log.</summary>
     public bool IsWrite => CommandFields.IsWrite((byte)Op);
 
-    /// <summary>TransferLeader: the node to hand leadership to; 0 lets the leader choose.</summary>
+    /// <summary>
+    /// TransferLeader: the node to hand leadership to; 0 lets the leader choose. AddLearner, PromoteLearner,
+    /// RemoveMember: the member's node id.
+    /// </summary>
     public int TargetNodeId { get; init; }
+
+    /// <summary>MemberList: true to ask the receiving node for its own view (any node answers), false for the leader's.</summary>
+    public bool LocalView { get; init; }
+
+    /// <summary>AddLearner: the new member's peer address ("host:port").</summary>
+    public string? PeerAddress { get; init; }
+
+    /// <summary>AddLearner: the new member's client address ("host:port").</summary>
+    public string? ClientAddress { get; init; }
 
     /// <summary>The log command for a write request (same fields, no request id).</summary>
     public KvCommand ToCommand()
@@ -50,7 +62,8 @@ public readonly record struct ClientRequest
     /// <summary>Value equality; byte fields compared bytewise.</summary>
     public bool Equals(ClientRequest other) =>
         RequestId == other.RequestId && Op == other.Op && ClientId == other.ClientId && Sequence == other.Sequence
-        && TargetNodeId == other.TargetNodeId
+        && TargetNodeId == other.TargetNodeId && LocalView == other.LocalView
+        && PeerAddress == other.PeerAddress && ClientAddress == other.ClientAddress
         && ExpectAbsent == other.ExpectAbsent && Key.Span.SequenceEqual(other.Key.Span)
         && Value.Span.SequenceEqual(other.Value.Span) && Expected.Span.SequenceEqual(other.Expected.Span);
 
@@ -60,8 +73,9 @@ public readonly record struct ClientRequest
 
 /// <summary>
 /// Codec for <see cref="ClientRequest"/>: u64 requestId, u8 op, then by op: RegisterSession and
-/// Status nothing; Get a key; TransferLeader i32 targetNodeId; Put/Append/Delete/CompareAndSet u64 clientId, u64 sequence and the
-/// same fields as a <see cref="KvCommand"/>.
+/// Status nothing; Get a key; TransferLeader i32 targetNodeId; MemberList u8 local view (0 or 1); AddLearner i32 node id,
+/// text peer address, text client address; PromoteLearner and RemoveMember i32 node id; Put/Append/Delete/CompareAndSet
+/// u64 clientId, u64 sequence and the same fields as a <see cref="KvCommand"/>.
 /// </summary>
 public static class ClientRequestCodec
 {
@@ -75,7 +89,9 @@ public static class ClientRequestCodec
     {
         ClientOp.RegisterSession or ClientOp.Status => 0,
         ClientOp.Get => 2 + request.Key.Length,
-        ClientOp.TransferLeader => 4,
+        ClientOp.TransferLeader or ClientOp.PromoteLearner or ClientOp.RemoveMember => 4,
+        ClientOp.MemberList => 1,
+        ClientOp.AddLearner => 4 + 2 + WireWriter.TextBytes(request.PeerAddress) + 2 + WireWriter.TextBytes(request.ClientAddress),
         _ => 16 + CommandFields.Size(request.Op, request.Key.Length, request.Value.Length, request.ExpectAbsent, request.Expected.Length),
     };
 
@@ -84,8 +100,8 @@ public static class ClientRequestCodec
     {
         var size = Size(request);
         Invariant.True(destination.Length >= size, destination.Length);
-        Invariant.True(request.Op is >= ClientOp.RegisterSession and <= ClientOp.TransferLeader, request.Op);
-        Invariant.True(request.Op == ClientOp.TransferLeader || request.TargetNodeId == 0, "only TransferLeader names a target");
+        Invariant.True(request.Op is >= ClientOp.RegisterSession and <= ClientOps.Last, request.Op);
+        Invariant.True(request.Op == ClientOp.TransferLeader || ClientOps.IsMemberChange(request.Op) || request.TargetNodeId == 0, "only TransferLeader and member changes name a node");
         Invariant.True(HasSession(request.Op) || (request.ClientId == 0 && request.Sequence == 0), "only writes carry a client id and sequence");
         var writer = new WireWriter(destination);
         writer.U64(request.RequestId);
@@ -99,8 +115,16 @@ public static class ClientRequestCodec
                 Invariant.True(request.Value.IsEmpty && request.Expected.IsEmpty && !request.ExpectAbsent, "Get has a key only");
                 writer.Key(request.Key.Span);
                 break;
-            case ClientOp.TransferLeader:
+            case ClientOp.TransferLeader or ClientOp.PromoteLearner or ClientOp.RemoveMember:
                 writer.I32(request.TargetNodeId);
+                break;
+            case ClientOp.MemberList:
+                writer.Bool(request.LocalView);
+                break;
+            case ClientOp.AddLearner:
+                writer.I32(request.TargetNodeId);
+                writer.Text(request.PeerAddress);
+                writer.Text(request.ClientAddress);
                 break;
             default:
                 writer.U64(request.ClientId);
@@ -121,7 +145,7 @@ public static class ClientRequestCodec
         {
             return ParseResult.Fail(ProtocolError.Truncated, "request id or op missing");
         }
-        if (opByte is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.TransferLeader)
+        if (opByte is < (byte)ClientOp.RegisterSession or > (byte)ClientOps.Last)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
         }
@@ -131,13 +155,19 @@ public static class ClientRequestCodec
         var expectAbsent = false;
         var result = ParseResult.Ok;
         var targetNodeId = 0;
+        var localView = false;
+        string? peerAddress = null, clientAddress = null;
         if (op == ClientOp.Get)
         {
             result = reader.Key(out key);
         }
-        else if (op == ClientOp.TransferLeader && !reader.I32(out targetNodeId))
+        else if (op is ClientOp.TransferLeader or ClientOp.PromoteLearner or ClientOp.RemoveMember or ClientOp.AddLearner && !reader.I32(out targetNodeId))
         {
-            return ParseResult.Fail(ProtocolError.Truncated, "transfer target missing");
+            return ParseResult.Fail(ProtocolError.Truncated, "target node id missing");
+        }
+        else if (op == ClientOp.MemberList)
+        {
+            result = ReadLocalView(ref reader, out localView);
         }
         else if (HasSession(op))
         {
@@ -146,6 +176,14 @@ public static class ClientRequestCodec
                 return ParseResult.Fail(ProtocolError.Truncated, "request client id or sequence missing");
             }
             result = CommandFields.Read(ref reader, op, out key, out value, out expectAbsent, out expected);
+        }
+        if (result.IsOk && op == ClientOp.AddLearner)
+        {
+            result = reader.Text(out peerAddress);
+            if (result.IsOk)
+            {
+                result = reader.Text(out clientAddress);
+            }
         }
         if (!result.IsOk)
         {
@@ -167,7 +205,25 @@ public static class ClientRequestCodec
             ExpectAbsent = expectAbsent,
             Expected = expected,
             TargetNodeId = targetNodeId,
+            LocalView = localView,
+            PeerAddress = peerAddress,
+            ClientAddress = clientAddress,
         };
+        return ParseResult.Ok;
+    }
+
+    private static ParseResult ReadLocalView(ref WireReader reader, out bool localView)
+    {
+        localView = false;
+        if (!reader.U8(out var flag))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "member list view flag missing");
+        }
+        if (flag > 1)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "member list view flag is not 0 or 1");
+        }
+        localView = flag == 1;
         return ParseResult.Ok;
     }
 
@@ -179,7 +235,7 @@ public static class ClientRequestCodec
     {
         requestId = 0;
         op = default;
-        if (body.Length < FixedBytes || body[8] is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.TransferLeader)
+        if (body.Length < FixedBytes || body[8] is < (byte)ClientOp.RegisterSession or > (byte)ClientOps.Last)
         {
             return false;
         }

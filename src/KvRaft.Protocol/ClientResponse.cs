@@ -58,13 +58,15 @@ public readonly record struct ClientResponse
     public string? LeaderAddress { get; init; }
     /// <summary>Retryable, InvalidArgument, InternalError, TooLarge: a human-readable message, or null.</summary>
     public string? Message { get; init; }
+    /// <summary>Ok MemberList: the configuration as the answering node sees it.</summary>
+    public MemberListing? Members { get; init; }
 
     /// <summary>Value equality; <see cref="Value"/> compared bytewise.</summary>
     public bool Equals(ClientResponse other) =>
         RequestId == other.RequestId && Op == other.Op && Status == other.Status && ClientId == other.ClientId
         && Value.Span.SequenceEqual(other.Value.Span) && ValuePresent == other.ValuePresent && Swapped == other.Swapped
         && Node == other.Node && LeaderKnown == other.LeaderKnown && LeaderId == other.LeaderId
-        && LeaderAddress == other.LeaderAddress && Message == other.Message;
+        && LeaderAddress == other.LeaderAddress && Message == other.Message && Equals(Members, other.Members);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(RequestId, Op, Status, ClientId, Value.Length);
@@ -95,6 +97,7 @@ public static class ClientResponseCodec
             ClientOp.CompareAndSet => 1 + (response.ValuePresent ? 4 + response.Value.Length : 0),
             ClientOp.Status => NodeStatusBytes,
             ClientOp.TransferLeader => 4,
+            ClientOp.MemberList => response.Members!.Size(),
             _ => 0,
         },
         ClientStatus.NotLeader => 1 + 4 + 2 + WireWriter.TextBytes(response.LeaderAddress),
@@ -108,7 +111,8 @@ public static class ClientResponseCodec
     {
         var size = Size(response);
         Invariant.True(destination.Length >= size, destination.Length);
-        Invariant.True(response.Op is >= ClientOp.RegisterSession and <= ClientOp.TransferLeader, response.Op);
+        Invariant.True(response.Op is >= ClientOp.RegisterSession and <= ClientOps.Last, response.Op);
+        Invariant.True(response.Status != ClientStatus.Ok || response.Op != ClientOp.MemberList || response.Members is not null, "an Ok member list carries the members");
         Invariant.True(response.Status <= ClientStatus.TooManySessions, response.Status);
         var writer = new WireWriter(destination);
         writer.U64(response.RequestId);
@@ -172,6 +176,9 @@ public static class ClientResponseCodec
                 Invariant.True(response.LeaderId > 0, "a transfer answers with the node that leads");
                 writer.I32(response.LeaderId);
                 break;
+            case ClientOp.MemberList:
+                response.Members!.Write(ref writer);
+                break;
             default:
                 break;
         }
@@ -186,7 +193,7 @@ public static class ClientResponseCodec
         {
             return ParseResult.Fail(ProtocolError.Truncated, "response id, op or status missing");
         }
-        if (op is < (byte)ClientOp.RegisterSession or > (byte)ClientOp.TransferLeader)
+        if (op is < (byte)ClientOp.RegisterSession or > (byte)ClientOps.Last)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
         }
@@ -284,6 +291,12 @@ public static class ClientResponseCodec
                 }
                 response = response with { LeaderKnown = true, LeaderId = leader };
                 return ParseResult.Ok;
+            case ClientOp.MemberList:
+                {
+                    var result = MemberListing.Read(ref reader, out var listing);
+                    response = response with { Members = listing };
+                    return result;
+                }
             default:
                 return ParseResult.Ok;
         }

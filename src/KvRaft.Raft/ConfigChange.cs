@@ -50,20 +50,30 @@ public enum ConfigChangeStatus : byte
     NoVotersLeft,
 }
 
-/// <summary>A membership change as a Config entry carries it: a change, or the leader's "leave the joint state".</summary>
+/// <summary>
+/// A membership change as a Config entry carries it: a change, or the leader's "leave the joint state". The context
+/// is the host's, opaque to the core (at most <see cref="ConfigChangeCodec.ContextBytesMax"/> bytes; empty for none).
+/// </summary>
 internal readonly record struct ConfigChangeRequest(bool LeaveJoint, ConfigTransition Transition, ConfigChange[] Changes)
 {
     public static readonly ConfigChangeRequest Leave = new(true, ConfigTransition.Auto, []);
+
+    public byte[] Context { get; init; } = [];
 }
 
 /// <summary>
-/// The payload of a Config entry, little-endian: u8 kind (1 change, 2 leave the joint state); for a change, u8
-/// transition (0 auto, 1 joint), u8 count (1..<see cref="ConfigState.MembersMax"/>), then count times u8 type
-/// (1 add voter, 2 add learner, 3 remove) and i32 node id. A payload that does not decode changes nothing when applied.
+/// The payload of a Config entry, little-endian: u8 kind (1 change, 2 leave the joint state, 3 change with a context);
+/// for a change, u8 transition (0 auto, 1 joint), u8 count (1..<see cref="ConfigState.MembersMax"/>), then count times
+/// u8 type (1 add voter, 2 add learner, 3 remove) and i32 node id; kind 3 then has u16 context length (1..
+/// <see cref="ContextBytesMax"/>) and the context, the host's opaque bytes. A payload that does not decode changes
+/// nothing when applied.
 /// </summary>
 internal static class ConfigChangeCodec
 {
-    private const byte KindChange = 1, KindLeave = 2;
+    /// <summary>Longest context a change carries.</summary>
+    public const int ContextBytesMax = 48 * 1024;
+
+    private const byte KindChange = 1, KindLeave = 2, KindChangeWithContext = 3;
     private const int ChangeBytes = 5;
 
     public static byte[] Encode(in ConfigChangeRequest request)
@@ -74,8 +84,10 @@ internal static class ConfigChangeCodec
         }
 
         Invariant.True(request.Changes.Length is > 0 and <= ConfigState.MembersMax, request.Changes.Length);
-        var bytes = new byte[3 + (ChangeBytes * request.Changes.Length)];
-        bytes[0] = KindChange;
+        Invariant.True(request.Context.Length <= ContextBytesMax, request.Context.Length);
+        var changesEnd = 3 + (ChangeBytes * request.Changes.Length);
+        var bytes = new byte[changesEnd + (request.Context.Length > 0 ? 2 + request.Context.Length : 0)];
+        bytes[0] = request.Context.Length > 0 ? KindChangeWithContext : KindChange;
         bytes[1] = (byte)request.Transition;
         bytes[2] = (byte)request.Changes.Length;
         for (var i = 0; i < request.Changes.Length; i++)
@@ -83,6 +95,11 @@ internal static class ConfigChangeCodec
             var at = 3 + (ChangeBytes * i);
             bytes[at] = (byte)request.Changes[i].Type;
             BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at + 1), request.Changes[i].NodeId);
+        }
+        if (request.Context.Length > 0)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(changesEnd), (ushort)request.Context.Length);
+            request.Context.CopyTo(bytes.AsSpan(changesEnd + 2));
         }
         return bytes;
     }
@@ -95,13 +112,14 @@ internal static class ConfigChangeCodec
             request = ConfigChangeRequest.Leave;
             return true;
         }
-        if (bytes.Length < 3 || bytes[0] != KindChange || bytes[1] > (byte)ConfigTransition.Joint)
+        if (bytes.Length < 3 || bytes[0] is not (KindChange or KindChangeWithContext) || bytes[1] > (byte)ConfigTransition.Joint)
         {
             return false;
         }
 
         int count = bytes[2];
-        if (count is 0 or > ConfigState.MembersMax || bytes.Length != 3 + (ChangeBytes * count))
+        var changesEnd = 3 + (ChangeBytes * count);
+        if (count is 0 or > ConfigState.MembersMax || !TryReadContext(bytes, changesEnd, out var context))
         {
             return false;
         }
@@ -118,7 +136,31 @@ internal static class ConfigChangeCodec
 
             changes[i] = new ConfigChange((ConfigChangeType)type, BinaryPrimitives.ReadInt32LittleEndian(bytes[(at + 1)..]));
         }
-        request = new ConfigChangeRequest(false, (ConfigTransition)bytes[1], changes);
+        request = new ConfigChangeRequest(false, (ConfigTransition)bytes[1], changes) { Context = context };
+        return true;
+    }
+
+    /// <summary>The context after the changes (kind 3), none for kind 1; false when the lengths do not add up.</summary>
+    private static bool TryReadContext(ReadOnlySpan<byte> bytes, int changesEnd, out byte[] context)
+    {
+        context = [];
+        if (bytes[0] == KindChange)
+        {
+            return bytes.Length == changesEnd;
+        }
+
+        if (bytes.Length < changesEnd + 2)
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(bytes[changesEnd..]);
+        if (length is 0 or > ContextBytesMax || bytes.Length != changesEnd + 2 + length)
+        {
+            return false;
+        }
+
+        context = bytes.Slice(changesEnd + 2, length).ToArray();
         return true;
     }
 }

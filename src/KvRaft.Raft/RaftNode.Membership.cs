@@ -31,7 +31,16 @@ public sealed partial class RaftNode
     /// one voter changes and <paramref name="transition"/> is <see cref="ConfigTransition.Auto"/>, else through the
     /// joint state, which this leader (or the next) leaves on its own. Refusals are values and append nothing.
     /// </summary>
-    public ConfigChangeStatus ProposeConfigChange(ReadOnlySpan<ConfigChange> changes, ConfigTransition transition, out long index)
+    public ConfigChangeStatus ProposeConfigChange(ReadOnlySpan<ConfigChange> changes, ConfigTransition transition, out long index) =>
+        ProposeConfigChange(changes, transition, [], out index);
+
+    /// <summary>
+    /// <see cref="ProposeConfigChange(ReadOnlySpan{ConfigChange}, ConfigTransition, out long)"/> with a context: the
+    /// host's bytes (at most <see cref="ConfigContextBytesMax"/>; a longer one is <see cref="ConfigChangeStatus.Invalid"/>)
+    /// carried in the entry untouched and read back by every host that applies it (<see cref="TryReadConfigEntry"/>),
+    /// e.g. the addresses of the members added.
+    /// </summary>
+    public ConfigChangeStatus ProposeConfigChange(ReadOnlySpan<ConfigChange> changes, ConfigTransition transition, ReadOnlySpan<byte> context, out long index)
     {
         index = 0;
         if (Role != Role.Leader)
@@ -49,12 +58,12 @@ public sealed partial class RaftNode
             return ConfigChangeStatus.ChangePending;
         }
 
-        if (transition is not (ConfigTransition.Auto or ConfigTransition.Joint))
+        if (transition is not (ConfigTransition.Auto or ConfigTransition.Joint) || context.Length > ConfigContextBytesMax)
         {
             return ConfigChangeStatus.Invalid;
         }
 
-        var request = new ConfigChangeRequest(false, transition, changes.ToArray());
+        var request = new ConfigChangeRequest(false, transition, changes.ToArray()) { Context = context.ToArray() };
         var status = ConfigChanger.TryApply(_tracker.Config, request, out _);
         if (status != ConfigChangeStatus.Accepted)
         {
@@ -139,6 +148,26 @@ public sealed partial class RaftNode
         }
 
         return ConfigChanger.TryApply(current, request, out next) == ConfigChangeStatus.Accepted;
+    }
+
+    /// <summary>Longest context a membership change may carry.</summary>
+    public const int ConfigContextBytesMax = ConfigChangeCodec.ContextBytesMax;
+
+    /// <summary>
+    /// The changes and context a Config entry's payload carries (none for a leave entry); false when it does not
+    /// decode. Pure: the host reads the context of each entry it applies.
+    /// </summary>
+    public static bool TryReadConfigEntry(ReadOnlySpan<byte> data, out ConfigChange[] changes, out byte[] context)
+    {
+        changes = [];
+        context = [];
+        if (!ConfigChangeCodec.TryDecode(data, out var request))
+        {
+            return false;
+        }
+
+        (changes, context) = (request.Changes, request.Context);
+        return true;
     }
 
     /// <summary>Whether <paramref name="data"/> is a Config entry's payload that decodes (it may still not fit a configuration).</summary>

@@ -61,6 +61,18 @@ internal sealed class PeerLink
 
     public PeerConnection? Connection => Volatile.Read(ref _connection);
 
+    /// <summary>Stops this link's dial loop (null: it does not dial, or its loop has not started).</summary>
+    public CancellationTokenSource? Dialing { get; set; }
+
+    /// <summary>Set once the peer was removed: a connection that attaches afterwards is closed.</summary>
+    public bool Removed
+    {
+        get => Volatile.Read(ref _removed);
+        set => Volatile.Write(ref _removed, value);
+    }
+
+    private bool _removed;
+
     public void Attach(PeerConnection connection) => Interlocked.Exchange(ref _connection, connection)?.Close();
 
     /// <summary>Removes <paramref name="connection"/> if it is still the current one; true when it was.</summary>

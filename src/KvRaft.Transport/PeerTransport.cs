@@ -14,11 +14,13 @@ namespace KvRaft.Transport;
 /// node with the lower id dials (and redials with jittered exponential backoff), the higher id
 /// accepts; a new accepted connection from a peer replaces (and closes) the previous one.
 /// Messages to a peer that is not connected, or whose queue is full, are dropped and counted:
-/// Raft retransmits. <see cref="Send"/> never blocks on the network; <see cref="Flush"/> sends.
+/// Raft retransmits. <see cref="Send"/> never blocks on the network; <see cref="Flush"/> sends. The peers are those
+/// of the options, then those <see cref="SetPeers"/> names (the members of the configuration in effect).
 /// </summary>
 public sealed partial class PeerTransport : IAsyncDisposable
 {
-    private readonly FrozenDictionary<int, PeerLink> _links;
+    // The peers by id: replaced whole (under _peersGate) by SetPeers, read without a lock on every send.
+    private volatile FrozenDictionary<int, PeerLink> _links;
     private readonly MultithreadEventLoopGroup _group;
     private readonly bool _ownsGroup;
     private readonly CancellationTokenSource _stopping = new();
@@ -39,7 +41,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
         Handler = handler;
         Logger = logger;
         _tls = options.Tls is null ? null : new TlsCredentials(options.Tls, logger);
-        _links = options.Peers.ToFrozenDictionary(peer => peer.NodeId, peer => new PeerLink(peer, dials: options.LocalNodeId < peer.NodeId));
+        _links = options.Peers.ToFrozenDictionary(peer => peer.NodeId, NewLink);
         _group = options.Loop?.Group ?? new MultithreadEventLoopGroup(options.IoThreads);
         _ownsGroup = options.Loop is null;
     }
@@ -73,9 +75,13 @@ public sealed partial class PeerTransport : IAsyncDisposable
         Port = ((IPEndPoint)_listener.LocalAddress).Port;
         TransportLog.PeerListening(Logger, Options.LocalNodeId, address + ":" + Port);
         StartSweep();
-        foreach (var link in _links.Values.Where(link => link.Dials))
+        lock (_peersGate)
         {
-            _dialLoops.Add(Task.Run(() => DialLoopAsync(link, _stopping.Token)));
+            _started = true;
+            foreach (var link in _links.Values)
+            {
+                StartDialing(link);
+            }
         }
     }
 
@@ -178,7 +184,12 @@ public sealed partial class PeerTransport : IAsyncDisposable
         {
             await _listener.CloseAsync().ConfigureAwait(false);
         }
-        await Task.WhenAll(_dialLoops).ConfigureAwait(false);
+        Task[] dialLoops;
+        lock (_peersGate)
+        {
+            dialLoops = _dialLoops.ToArray();
+        }
+        await Task.WhenAll(dialLoops).ConfigureAwait(false);
         await _channels.CloseAllAsync().ConfigureAwait(false);
         if (_ownsGroup && !await ChannelSetup.ShutdownAsync(_group).ConfigureAwait(false))
         {
@@ -189,7 +200,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
 
     internal ChannelSet Channels => _channels;
 
-    /// <summary>Whether <paramref name="nodeId"/> is this node or one of the peers it was started with (it knows their addresses).</summary>
+    /// <summary>Whether <paramref name="nodeId"/> is this node or one of its peers (it knows their addresses).</summary>
     public bool KnowsPeer(int nodeId) => nodeId == Options.LocalNodeId || _links.ContainsKey(nodeId);
 
     internal PeerLink? FindLink(int nodeId) => _links.GetValueOrDefault(nodeId);
@@ -197,6 +208,11 @@ public sealed partial class PeerTransport : IAsyncDisposable
     internal void Attached(PeerLink link, PeerConnection connection, string direction)
     {
         link.Attach(connection);
+        if (link.Removed)
+        {
+            connection.Close(); // the peer was removed while this connection said hello
+            return;
+        }
         Statistics.ConnectionEstablished();
         TransportLog.PeerConnected(Logger, Options.LocalNodeId, link.NodeId, direction);
         PeerConnected?.Invoke(link.NodeId);
@@ -283,8 +299,10 @@ public sealed partial class PeerTransport : IAsyncDisposable
         }
     }
 
-    private async Task DialLoopAsync(PeerLink link, CancellationToken stopping)
+    private async Task DialLoopAsync(PeerLink link)
     {
+        using var dialing = link.Dialing!; // cancelled when the transport stops or the peer is removed
+        var stopping = dialing.Token;
         var bootstrap = ChannelSetup.Client(_group, Options.OutboundQueueBytesMax, Options.ConnectTimeoutMilliseconds,
             () => new PeerChannelHandler(this, link), _tls is null ? null : channel => TlsSetup.Client(channel, _tls.Current, link.NodeId));
         var random = new Random(HashCode.Combine(Options.LocalNodeId, link.NodeId, Environment.TickCount));

@@ -59,4 +59,10 @@ internal static partial class TransportLog
 
     [LoggerMessage(17, LogLevel.Warning, "Keeping the previous TLS certificates: {Message}")]
     public static partial void TlsReloadFailed(ILogger logger, string message);
+
+    [LoggerMessage(19, LogLevel.Information, "Node {LocalNodeId} removed peer {NodeId}: no longer a member")]
+    public static partial void PeerRemoved(ILogger logger, int localNodeId, int nodeId);
+
+    [LoggerMessage(20, LogLevel.Information, "Node {LocalNodeId} added peer {NodeId} at {Host}:{Port}")]
+    public static partial void PeerAdded(ILogger logger, int localNodeId, int nodeId, string host, int port);
 }

@@ -75,11 +75,25 @@ public sealed class CliCommandTests(InProcessCluster fixture) : IClassFixture<In
         for (var id = 1; id <= 3; id++)
         {
             var cells = status.Lines.Single(line => line.StartsWith(fixture.Cluster.ClientEndpoints[id - 1] + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(10, cells.Length);
+            Assert.Equal(13, cells.Length);
             Assert.Equal(id.ToString(), cells[1]);
+            Assert.Equal(["1,2,3", "-", "no"], cells[10..]); // voters, learners, joint state
             Assert.Contains(cells[2], new[] { "leader", "follower", "candidate", "precandidate" });
         }
         Assert.Contains(status.Lines, line => line.Contains(" leader ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Member_list_shows_the_voters_with_their_match_and_a_promotion_of_a_non_learner_exits_with_2()
+    {
+        var list = await Kvraft("member", "list");
+        Assert.Equal(0, list.ExitCode);
+        Assert.StartsWith("leader ", list.Lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("NODE", list.Lines[1], StringComparison.Ordinal);
+        Assert.Equal(3, list.Lines.Count(line => line.Contains(" voter ", StringComparison.Ordinal)));
+        var promote = await Kvraft("member", "promote", "9");
+        Assert.Equal(2, promote.ExitCode);
+        Assert.Contains("no learner", promote.Error, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -34,7 +34,7 @@ public class ClientProtocolTests
     public void ClientRequest_RefusesAnUnknownOp()
     {
         var bytes = Codecs.ClientRequest.Encode(new ClientRequest { RequestId = 1, Op = ClientOp.Status });
-        foreach (var op in new byte[] { 0, 9, 255 })
+        foreach (var op in new byte[] { 0, (byte)(ClientOps.Last + 1), 255 })
         {
             bytes[8] = op;
             Assert.Equal(ProtocolError.UnknownType, ClientRequestCodec.Parse(bytes, out _).Error);

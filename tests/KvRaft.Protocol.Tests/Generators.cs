@@ -120,7 +120,9 @@ internal static class Generators
         {
             ClientOp.Status or ClientOp.RegisterSession => new ClientRequest { RequestId = requestId, Op = op },
             ClientOp.Get => new ClientRequest { RequestId = requestId, Op = op, Key = key },
-            ClientOp.TransferLeader => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8) },
+            ClientOp.TransferLeader or ClientOp.PromoteLearner or ClientOp.RemoveMember => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8) },
+            ClientOp.MemberList => new ClientRequest { RequestId = requestId, Op = op, LocalView = command.ExpectAbsent },
+            ClientOp.AddLearner => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8), PeerAddress = $"h{command.ClientId % 100}:7001", ClientAddress = command.ExpectAbsent ? null : "c:8001" },
             _ => FromCommand(requestId, command with
             {
                 Op = op,
@@ -160,6 +162,23 @@ internal static class Generators
             SnapshotIndex = numbers.Item6,
         };
 
+    public static readonly Gen<MemberInfo> MemberInfo =
+        from id in Gen.Int
+        from roles in Gen.Byte[1, 7]
+        from match in Gen.Long
+        from peer in Text
+        from client in Text
+        select new MemberInfo { NodeId = id, Roles = (MemberRoles)roles, MatchIndex = match, PeerAddress = peer, ClientAddress = client };
+
+    public static readonly Gen<MemberListing> MemberListing =
+        from id in Gen.Int
+        from flags in Gen.Select(Gen.Bool, Gen.Bool)
+        from last in Gen.Long
+        from members in MemberInfo.Array[0, 6]
+        from cluster in Gen.ULong
+        from initial in Gen.Int.Array[0, 7]
+        select new MemberListing { NodeId = id, ClusterId = cluster, InitialVoters = initial, Leading = flags.Item1, Joint = flags.Item2, LastIndex = last, Members = members };
+
     public static readonly Gen<ClientResponse> ClientResponse =
         from requestId in Gen.ULong
         from op in Gen.Enum<ClientOp>()
@@ -170,7 +189,9 @@ internal static class Generators
         from leaderId in Gen.Int
         from node in NodeStatus
         from text in Text
-        select Response(requestId, op, status, clientId, value, flags, leaderId, node, text);
+        from members in MemberListing
+        select Response(requestId, op, status, clientId, value, flags, leaderId, node, text) is { Status: ClientStatus.Ok, Op: ClientOp.MemberList } listing
+            ? listing with { Members = members } : Response(requestId, op, status, clientId, value, flags, leaderId, node, text);
 
     private static ClientResponse Response(ulong requestId, ClientOp op, ClientStatus status, ulong clientId, byte[] value,
         (bool Present, bool Swapped, bool LeaderKnown) flags, int leaderId, NodeStatus node, string? text)

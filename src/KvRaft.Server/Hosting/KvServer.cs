@@ -28,7 +28,7 @@ public sealed class KvServer : IAsyncDisposable
     private MetricsServer? _metricsServer;
     private int _disposed;
 
-    private KvServer(ServerOptions options, DataDirectory directory, ILoggerFactory loggers)
+    private KvServer(ServerOptions options, DataDirectory directory, JoinedCluster? joined, ILoggerFactory loggers)
     {
         _logger = loggers.CreateLogger("kvraft.server");
         _directory = directory;
@@ -47,9 +47,16 @@ public sealed class KvServer : IAsyncDisposable
         _metrics = options.MetricsListen is null ? null : new ServerMetrics();
         var connections = new ConcurrentDictionary<long, ClientConnection>();
         NodeHost? host = null;
-        var cluster = new ClusterInfo(options.Id, ConfiguredClientAddresses(options));
+        var clientAddresses = ConfiguredClientAddresses(options);
+        foreach (var (id, address) in joined?.ClientAddresses ?? [])
+        {
+            clientAddresses.TryAdd(id, address);
+        }
+        var cluster = new ClusterInfo(options.Id, clientAddresses);
         var feeder = new EventFeeder(() => host!, connections, cluster, _metrics);
-        var peerAddresses = ServerOptions.ParseAddresses(options.Peers);
+        // The initial voters and the peers' addresses: --peers, or what the cluster told a joining node.
+        var bootstrapPeers = joined?.PeerAddresses ?? ServerOptions.ParseAddresses(options.Peers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
+        var voters = joined?.InitialVoters ?? bootstrapPeers.Keys.Order().ToArray();
         (var peerHost, var peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
         _peers = new PeerTransport(new TransportOptions
         {
@@ -57,7 +64,7 @@ public sealed class KvServer : IAsyncDisposable
             ClusterId = directory.ClusterId,
             ListenHost = peerHost,
             ListenPort = peerPort,
-            Peers = peerAddresses.Where(p => p.Key != options.Id).Select(p => new PeerEndpoint(p.Key, p.Value.Host, p.Value.Port)).ToList(),
+            Peers = bootstrapPeers.Where(p => p.Key != options.Id).Select(p => PeerEndpointOf(p.Key, p.Value)).ToList(),
             ClientAddress = () => cluster.ClientAddressOf(options.Id),
             Loop = _io,
             AcceptedConnectionsMax = options.MaxPeerConnections,
@@ -78,20 +85,28 @@ public sealed class KvServer : IAsyncDisposable
             Tls = options.ClientTls,
         });
         var clientOutbox = new ConnectionClientOutbox(connections, _metrics);
+        var peerOutbox = new TransportPeerOutbox(_peers, () => host!, _logger, _metrics, options.Id, bootstrapPeers);
         var node = new KvNode(new KvNodeOptions
         {
             Cluster = cluster,
-            Voters = peerAddresses.Keys.Order().ToArray(),
+            Voters = voters,
+            BootstrapPeers = bootstrapPeers,
+            ClusterId = directory.ClusterId,
+            AutoPromoteDistance = options.AutoPromoteDistance,
             Seed = (ulong)Environment.TickCount64 ^ ((ulong)options.Id << 48),
             ElectionTicks = options.ElectionTicks,
             HeartbeatTicks = options.HeartbeatTicks,
             LeaseReads = options.LeaseReads,
             Limits = options.Limits,
             Profile = (INodeProfile?)_metrics ?? NoNodeProfile.Instance,
-        }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger, _metrics), clientOutbox, loggers.CreateLogger("kvraft.node"))
+        }, _log, _machine, peerOutbox, clientOutbox, loggers.CreateLogger("kvraft.node"))
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, incoming),
         };
+        if (node.Config.Voters.Length > 0)
+        {
+            peerOutbox.OnMembersChanged(node.Config, node.Directory); // the members as recovered, not --peers, are the peers
+        }
         host = new NodeHost(node, _log, _machine, _io, options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
         {
             OnClientDisconnected = clientOutbox.Forget,
@@ -99,12 +114,15 @@ public sealed class KvServer : IAsyncDisposable
             Metrics = _metrics,
         };
         _metrics?.Observe(new MetricSources(() => host.Gauges, node.Statistics, () => host.QueueDepths, _peers.Statistics, _peers.IsConnected,
-            peerAddresses.Keys.Where(id => id != options.Id).Order().ToArray(), _clients));
+            bootstrapPeers.Keys.Where(id => id != options.Id).Order().ToArray(), _clients));
         _host = host;
         _node = node;
         _cluster = cluster;
         _options = options;
     }
+
+    /// <summary>Whether this node has a live, hello-checked connection to peer <paramref name="nodeId"/>.</summary>
+    public bool IsPeerConnected(int nodeId) => _peers.IsConnected(nodeId);
 
     /// <summary>The actual client port (useful with port 0).</summary>
     public int ClientPort => _clients.Port;
@@ -121,6 +139,12 @@ public sealed class KvServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var logger = loggers.CreateLogger("kvraft.server");
+        JoinedCluster? joined = null;
+        if (options.Join is not null)
+        {
+            joined = await ClusterJoin.JoinAsync(options, logger).ConfigureAwait(false);
+            options = options.ClusterId == 0 ? options with { ClusterId = joined.ClusterId } : options;
+        }
         if (options.ClusterId == 0 && DataDirectory.ReadIdentity(options.DataDir) is null)
         {
             logger.LogWarning("No --cluster-id for a new data directory: deriving one from --peers, which anyone who knows the addresses can guess");
@@ -129,7 +153,7 @@ public sealed class KvServer : IAsyncDisposable
         KvServer server;
         try
         {
-            server = new KvServer(options, directory, loggers);
+            server = new KvServer(options, directory, joined, loggers);
         }
         catch
         {
@@ -164,6 +188,12 @@ public sealed class KvServer : IAsyncDisposable
         _metricsServer = new MetricsServer(_options.MetricsListen, _metrics.Scrape, _host.Health, _host.Ready, _logger);
         _metricsServer.Start();
         _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);
+    }
+
+    private static PeerEndpoint PeerEndpointOf(int id, string address)
+    {
+        (var host, var port) = ServerOptions.ParseEndpoint(address);
+        return new PeerEndpoint(id, host, port);
     }
 
     private static Dictionary<int, string> ConfiguredClientAddresses(ServerOptions options) =>

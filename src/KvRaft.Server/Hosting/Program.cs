@@ -53,7 +53,7 @@ public static class Program
         {
             server = await KvServer.StartAsync(options, loggers).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is StorageCorruptException or DataDirectoryRefusedException)
+        catch (Exception error) when (error is StorageCorruptException or DataDirectoryRefusedException or JoinRefusedException)
         {
             logger.LogCritical("Refusing to start: {Message}", error.Message);
             return ExitFailed;

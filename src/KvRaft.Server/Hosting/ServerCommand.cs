@@ -16,6 +16,8 @@ public static class ServerCommand
         var clientPeers = new Option<string?>("--client-peers") { Description = "Every node's client address (for NotLeader hints)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where this node keeps its log and state" };
         var clusterId = new Option<ulong>("--cluster-id") { Description = "Cluster id (a random 64-bit number, the same for every node) checked at start against the data directory and on every peer connection; a new data directory adopts it; default: the one the data directory records, else derived from --peers" };
+        var join = new Option<string?>("--join") { Description = "Client endpoints (host:port,...) of a running cluster to join as a learner, instead of --peers; the cluster id comes from the cluster unless given" };
+        var autoPromote = new Option<long>("--auto-promote") { Description = "As leader, promote a learner whose match index is within this many entries of the leader's last index (0, the default: never)" };
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "host:port of an HTTP port serving /metrics (Prometheus text), /health and /ready (off by default)" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var defaults = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" };
@@ -31,7 +33,7 @@ public static class ServerCommand
         var tls = new ServerTlsFlags();
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
-            config, id, peerListen, clientListen, peers, clientPeers, dataDir, clusterId, leaseReads, metricsListen,
+            config, id, peerListen, clientListen, peers, clientPeers, join, autoPromote, dataDir, clusterId, leaseReads, metricsListen,
             maxClientConnections, maxClientPending, clientPause, clientPartial, clientIdle, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
         foreach (var option in tls.All)
@@ -51,7 +53,9 @@ public static class ServerCommand
                         Id = parse.GetValue(id),
                         PeerListen = parse.GetValue(peerListen) ?? throw new FormatException("--peer-listen is required"),
                         ClientListen = parse.GetValue(clientListen) ?? throw new FormatException("--client-listen is required"),
-                        Peers = parse.GetValue(peers) ?? throw new FormatException("--peers is required"),
+                        Peers = parse.GetValue(peers) ?? (parse.GetValue(join) is null ? throw new FormatException("--peers (or --join) is required") : ""),
+                        Join = parse.GetValue(join),
+                        AutoPromoteDistance = parse.GetValue(autoPromote),
                         ClientPeers = parse.GetValue(clientPeers),
                         DataDir = parse.GetValue(dataDir) ?? throw new FormatException("--data-dir is required"),
                         ClusterId = parse.GetValue(clusterId),

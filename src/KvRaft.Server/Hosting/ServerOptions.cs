@@ -17,8 +17,24 @@ public sealed partial record ServerOptions
     /// <summary>host:port for clients.</summary>
     public required string ClientListen { get; init; }
 
-    /// <summary>Every node's peer address: "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003".</summary>
+    /// <summary>
+    /// Every node's peer address: "1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003". Bootstraps a new cluster (its
+    /// initial voters); empty with <see cref="Join"/>. The replicated member directory wins once it has an address.
+    /// </summary>
     public required string Peers { get; init; }
+
+    /// <summary>
+    /// Client endpoints ("host:port", comma-separated) of a running cluster to join: at start the node asks it to add it
+    /// as a learner (done already is fine), then starts from the cluster's initial voters, never campaigns, and receives
+    /// the leader's snapshot or log. Takes the cluster id from the cluster when none is given. Null: no join.
+    /// </summary>
+    public string? Join { get; init; }
+
+    /// <summary>
+    /// Leader side (0: off): propose promoting a learner whose match index is within this many entries of the leader's
+    /// last index, one change at a time.
+    /// </summary>
+    public long AutoPromoteDistance { get; init; }
 
     /// <summary>Every node's client address, for NotLeader hints (optional): "1=127.0.0.1:8001,...".</summary>
     public string? ClientPeers { get; init; }
@@ -136,17 +152,19 @@ public sealed partial record ServerOptions
     /// <summary>Checks the whole configuration; throws <see cref="FormatException"/> naming what is wrong.</summary>
     public void Validate()
     {
-        Dictionary<int, (string, int)> peers = ParseAddresses(Peers);
-        if (!peers.ContainsKey(Id))
+        if (Join is null)
         {
-            throw new FormatException($"--id {Id} is not among --peers");
+            ValidatePeers();
+        }
+        else
+        {
+            ValidateJoin();
         }
 
-        if (peers.Count is not (1 or 3 or 5 or 7))
+        if (AutoPromoteDistance < 0)
         {
-            throw new FormatException($"a cluster has 1, 3, 5 or 7 nodes, not {peers.Count}");
+            throw new FormatException("--auto-promote must be a number of entries (0: off)");
         }
-
         ParseEndpoint(PeerListen);
         ParseEndpoint(ClientListen);
         if (ClientPeers is not null)
@@ -183,6 +201,53 @@ public sealed partial record ServerOptions
         }
         ValidateTls();
     }
+
+    private void ValidatePeers()
+    {
+        var peers = ParseAddresses(Peers);
+        if (!peers.ContainsKey(Id))
+        {
+            throw new FormatException($"--id {Id} is not among --peers");
+        }
+
+        if (peers.Count is not (1 or 3 or 5 or 7))
+        {
+            throw new FormatException($"a cluster has 1, 3, 5 or 7 nodes, not {peers.Count}");
+        }
+    }
+
+    /// <summary>A joining node: no --peers, its own addresses given in full (the cluster stores them), a node id.</summary>
+    private void ValidateJoin()
+    {
+        if (!string.IsNullOrWhiteSpace(Peers))
+        {
+            throw new FormatException("--join and --peers exclude each other: a joining node learns its peers from the cluster");
+        }
+
+        if (Id <= 0)
+        {
+            throw new FormatException("--id must be positive");
+        }
+
+        if (JoinEndpoints().Count == 0)
+        {
+            throw new FormatException("--join needs at least one host:port of the cluster");
+        }
+
+        foreach (var address in new[] { PeerListen, ClientListen })
+        {
+            (var host, var port) = ParseEndpoint(address);
+            if (port == 0 || host is "0.0.0.0" or "::" or "[::]" or "*" or "+" or "" || !MemberAddress.IsValidAddress(address))
+            {
+                throw new FormatException($"with --join, --peer-listen and --client-listen are stored in the cluster: give a host others reach and a port, not '{address}'");
+            }
+        }
+    }
+
+    /// <summary>The endpoints of <see cref="Join"/>, each checked as "host:port".</summary>
+    public IReadOnlyList<string> JoinEndpoints() =>
+        (Join ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(endpoint => ParseEndpoint(endpoint) is (_, > 0) ? endpoint : throw new FormatException($"'{endpoint}' has no port")).ToList();
 
     /// <summary>
     /// Reads options from a JSON file with the same (camelCase) names. The file overrides only what it names: its

@@ -74,8 +74,12 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
         host().Post(new NodeEvent { Kind = NodeEventKind.ClientDisconnected, ConnectionId = connection.Id });
 }
 
-/// <summary>The node's peer outbox over the DotNetty transport; snapshots stream on a background task.</summary>
-internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost> host, ILogger logger, ServerMetrics? metrics) : IPeerOutbox
+/// <summary>
+/// The node's peer outbox over the DotNetty transport; snapshots stream on a background task. The transport's peers
+/// follow the configuration: the members, at the addresses of the member directory, else of --peers.
+/// </summary>
+internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost> host, ILogger logger, ServerMetrics? metrics,
+    int localId, IReadOnlyDictionary<int, string> bootstrapPeers) : IPeerOutbox
 {
     public void Send(in PeerMessage message)
     {
@@ -96,19 +100,47 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
     public void Flush() => transport.Flush();
 
     /// <summary>
-    /// The transport's peers are fixed at start (their addresses come from --peers): a member it has no address for
-    /// is logged, and reached only when it dials this node. Adding and removing peers at runtime waits for the
-    /// members' addresses in the replicated configuration (issue 15).
+    /// The members (the transport leaves this node out) become the transport's peers: new ones are dialled or
+    /// accepted, removed ones closed and forgotten. A member with no known address is left out and logged.
     /// </summary>
-    public void OnMembersChanged(ConfigState config)
+    public void OnMembersChanged(ConfigState config, MemberDirectory directory)
     {
-        logger.LogInformation("Configuration in effect: {Config}", config);
-        foreach (var member in config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners))
+        logger.LogInformation("Configuration in effect: {Config}; addresses: {Directory}", config, directory);
+        var peers = new List<PeerEndpoint>();
+        foreach (var member in config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners).Distinct())
         {
-            if (!transport.KnowsPeer(member))
+            var address = directory.TryGet(member, out var known) ? known.PeerAddress : bootstrapPeers.GetValueOrDefault(member);
+            if (member == localId)
             {
-                logger.LogWarning("Member {Member} has no known address: this node cannot dial it", member);
+                continue;
             }
+
+            if (address is null || !TryParse(member, address, out var endpoint))
+            {
+                logger.LogWarning("Member {Member} has no known peer address: this node cannot reach it", member);
+                continue;
+            }
+            peers.Add(endpoint);
+        }
+        (var added, var removed) = transport.SetPeers(peers);
+        if (added.Length + removed.Length > 0)
+        {
+            logger.LogInformation("Peers added: [{Added}]; removed: [{Removed}]", string.Join(",", added), string.Join(",", removed));
+        }
+    }
+
+    private static bool TryParse(int member, string address, out PeerEndpoint endpoint)
+    {
+        endpoint = null!;
+        try
+        {
+            (var peerHost, var port) = ServerOptions.ParseEndpoint(address);
+            endpoint = new PeerEndpoint(member, peerHost, port);
+            return peerHost.Length > 0 && port > 0;
+        }
+        catch (FormatException)
+        {
+            return false;
         }
     }
 

@@ -26,6 +26,12 @@ public static class ClientContract
     /// <summary>A leadership transfer to a negative node id.</summary>
     public const string TransferTargetMessage = "transfer target out of range: a node id is positive, or 0 to let the leader choose";
 
+    /// <summary>A membership change naming a node id that is not positive.</summary>
+    public const string MemberIdMessage = "member id out of range: a node id is positive";
+
+    /// <summary>An AddLearner whose addresses are not plain "host:port".</summary>
+    public const string MemberAddressMessage = "member addresses must be host:port (printable ASCII, no spaces, port 1-65535)";
+
     /// <summary>Null when <paramref name="request"/> may be served; otherwise the message of its InvalidArgument answer.</summary>
     public static string? Check(in ClientRequest request)
     {
@@ -47,6 +53,11 @@ public static class ClientContract
                 return request.Key.IsEmpty ? EmptyKeyMessage : null;
             case ClientOp.TransferLeader:
                 return request.TargetNodeId < 0 ? TransferTargetMessage : null;
+            case ClientOp.PromoteLearner or ClientOp.RemoveMember:
+                return request.TargetNodeId <= 0 ? MemberIdMessage : null;
+            case ClientOp.AddLearner:
+                return request.TargetNodeId <= 0 ? MemberIdMessage
+                    : !MemberAddress.IsValidAddress(request.PeerAddress) || !MemberAddress.IsValidAddress(request.ClientAddress) ? MemberAddressMessage : null;
             default:
                 return null; // RegisterSession and Status carry nothing to check
         }

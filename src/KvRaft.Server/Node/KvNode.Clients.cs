@@ -37,6 +37,12 @@ public sealed partial class KvNode
             case ClientOp.TransferLeader:
                 OnTransferLeaderRequest(connectionId, request);
                 return;
+            case ClientOp.MemberList:
+                OnMemberListRequest(connectionId, request, received);
+                return;
+            case ClientOp.AddLearner or ClientOp.PromoteLearner or ClientOp.RemoveMember:
+                OnMemberChangeRequest(connectionId, request, received);
+                return;
             default:
                 QueueWrite(connectionId, request, identity, received);
                 return;
@@ -50,6 +56,7 @@ public sealed partial class KvNode
         StartTurnReads();
         AfterInput();
         AnswerTransferWaiters();
+        AnswerMemberWaiters();
         _clients.Flush(); // answers given this turn (NotLeader, Status, busy) leave now, not with the next Ready
     }
 
@@ -66,7 +73,7 @@ public sealed partial class KvNode
             {
                 LeaderKnown = leader != 0,
                 LeaderId = leader,
-                LeaderAddress = leader != 0 ? _cluster.ClientAddressOf(leader) : null,
+                LeaderAddress = leader != 0 ? ClientAddressOf(leader) : null,
             };
         }
         _clients.Reply(connectionId, response, received);

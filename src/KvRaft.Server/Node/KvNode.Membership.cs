@@ -14,6 +14,9 @@ public sealed partial class KvNode
     // ahead by the Config entries of the Ready being applied (the core switches only once the Ready is accepted).
     // Equals _raft.Config between Readies.
     private ConfigState _appliedConfig = null!;
+    // The member directory at the state machine's applied index, moved with _appliedConfig (each Config entry's
+    // context, a restored snapshot's configuration section); names only members of _appliedConfig.
+    private MemberDirectory _appliedDirectory = MemberDirectory.Empty;
 
     /// <summary>The configuration in effect on this node (the last one it applied or restored from a snapshot).</summary>
     public ConfigState Config => _raft.Config;
@@ -45,8 +48,25 @@ public sealed partial class KvNode
             return new KvCommand(KvOp.Noop, default);
         }
 
+        _appliedDirectory = NextDirectory(_appliedDirectory, next, entry.Data.Span);
         _appliedConfig = next;
-        return new KvCommand(KvOp.Configure, default, ClusterMembership.Encode(next));
+        return new KvCommand(KvOp.Configure, default, ClusterMembership.Encode(next, _appliedDirectory));
+    }
+
+    /// <summary>
+    /// The directory after a Config entry (leading to <paramref name="next"/>) is applied: the address records of its
+    /// context, when they decode, set those of members; nodes no longer members are forgotten. A context that does
+    /// not decode (no correct leader writes one) adds nothing, on every node alike.
+    /// </summary>
+    private static MemberDirectory NextDirectory(MemberDirectory current, ConfigState next, ReadOnlySpan<byte> data)
+    {
+        IReadOnlyList<MemberAddress> records = [];
+        if (RaftNode.TryReadConfigEntry(data, out _, out var context) && context.Length > 0
+            && MemberDirectory.TryRead(context, out var read, out var length) && length == context.Length)
+        {
+            records = read;
+        }
+        return current.Apply(records, next);
     }
 
     /// <summary>After a Ready was accepted: the core's configuration is the one applied here; a change goes to the outbox.</summary>
@@ -62,6 +82,38 @@ public sealed partial class KvNode
             return;
         }
 
-        _peers.OnMembersChanged(changed);
+        _peers.OnMembersChanged(changed, _appliedDirectory);
     }
+
+    /// <summary>
+    /// At start: the directory stored with the configuration the core started from (the snapshot's, or the state
+    /// machine's), moved by the Config entries between it and the applied index, as the core replays them.
+    /// </summary>
+    private MemberDirectory RecoverDirectory(long applied)
+    {
+        var snapshot = _machine.LatestSnapshot?.Info;
+        var stored = snapshot?.Configuration ?? _machine.Configuration;
+        var directory = ClusterMembership.DecodeDirectory(stored);
+        var config = _storage.InitialState().Config;
+        var entries = new List<LogEntry>();
+        var next = Math.Max((snapshot?.Index ?? 0) + 1, _log.FirstIndex);
+        while (next <= applied && next <= _log.LastIndex)
+        {
+            entries.Clear();
+            _log.Read(next, Math.Min(applied, _log.LastIndex) + 1, _limits.AppendBytesMax, entries);
+            foreach (var entry in entries)
+            {
+                if (entry.Type == (byte)EntryType.Config && RaftNode.TryApplyConfigEntry(config, entry.Data.Span, out var after))
+                {
+                    directory = NextDirectory(directory, after, entry.Data.Span);
+                    config = after;
+                }
+            }
+            next = entries[^1].Index + 1;
+        }
+        return directory;
+    }
+
+    /// <summary>The member directory in effect: members' addresses from the replicated configuration.</summary>
+    public MemberDirectory Directory => _appliedDirectory;
 }

@@ -68,6 +68,7 @@ public sealed partial class KvNode
         {
             DropRead(ready.DroppedReads[i], "the read index was not confirmed: leadership lost, or the leader changed or did not answer");
         }
+        AnswerMemberWaiters(); // a change applied in this Ready is answered with it
         _clients.Flush();
         MarkReplied();
         var afterPersist = TakeAfterPersist(ready);

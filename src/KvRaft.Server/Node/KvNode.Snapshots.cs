@@ -216,6 +216,7 @@ public sealed partial class KvNode
             incoming!.Dispose();
         }
         Invariant.True(info.Index == snapshot.Index && info.Term == snapshot.Term, (info.Index, snapshot.Index));
+        _appliedDirectory = ClusterMembership.DecodeDirectory(info.Configuration); // verified when its last chunk arrived
         ResetLogAfter(snapshot);
         _logBytesAfterSnapshot = _log.BytesSinceCompaction;
         Statistics.SnapshotInstalled();
@@ -264,7 +265,7 @@ public sealed partial class KvNode
         _snapshotInProgress = true;
         // The configuration in effect at the applied index (the core's may already be a restored snapshot's whose
         // install waits for the next Ready); a Configure the machine applies before its export begins replaces it.
-        configuration = ClusterMembership.Encode(_appliedConfig);
+        configuration = ClusterMembership.Encode(_appliedConfig, _appliedDirectory);
         return true;
     }
 

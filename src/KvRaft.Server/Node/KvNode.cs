@@ -39,6 +39,10 @@ public sealed partial class KvNode
         _peers = peers;
         _clients = clients;
         _cluster = options.Cluster;
+        _bootstrapPeers = options.BootstrapPeers;
+        _clusterId = options.ClusterId;
+        _autoPromoteDistance = options.AutoPromoteDistance;
+        _initialVoters = options.Voters.Order().ToArray();
         _limits = options.Limits;
         _logger = logger;
         StorageReconciliation.Reconcile(log, machine, logger); // a kill inside a snapshot install leaves the log behind
@@ -60,6 +64,7 @@ public sealed partial class KvNode
         });
         _role = _raft.Role;
         _appliedConfig = _raft.Config;
+        _appliedDirectory = RecoverDirectory(Math.Max(machine.AppliedIndex, log.FirstIndex - 1));
         _profile = options.Profile;
         _sessionIds = options.SessionIds;
         _registrationTokens = options.Limits.SessionRegistrationBurst;
@@ -93,6 +98,7 @@ public sealed partial class KvNode
 
         _tick += elapsedTicks;
         _raft.Tick(elapsedTicks);
+        MaybeAutoPromote();
         DiscardIncomingFromFormerLeader();
         ExpireRequests();
         AfterInput();
@@ -160,6 +166,21 @@ public sealed record KvNodeOptions
 
     /// <summary>The initial voters (used until a snapshot records the configuration).</summary>
     public required IReadOnlyList<int> Voters { get; init; }
+
+    /// <summary>
+    /// The peer addresses the node was started with ("host:port" by id, from --peers): used for members the replicated
+    /// member directory has no address for, and written into it by the next change this node proposes as leader.
+    /// </summary>
+    public IReadOnlyDictionary<int, string> BootstrapPeers { get; init; } = new Dictionary<int, string>();
+
+    /// <summary>The cluster id (told to nodes that join through the member list; 0 in simulations).</summary>
+    public ulong ClusterId { get; init; }
+
+    /// <summary>
+    /// Leader side (0: off): promote a learner whose match index is within this many entries of the leader's last
+    /// index, one change at a time.
+    /// </summary>
+    public long AutoPromoteDistance { get; init; }
 
     /// <summary>Seed of the core's PRNG (election timeouts).</summary>
     public ulong Seed { get; init; }

@@ -24,10 +24,10 @@ public interface IPeerOutbox
 
     /// <summary>
     /// The configuration in effect changed (a Config entry applied, or a snapshot restored): the host opens connections
-    /// to members it has none to and may close those of nodes no longer members. By default nothing happens: the
-    /// members' addresses are not in the replicated configuration yet.
+    /// to members it has none to (their addresses in <paramref name="directory"/>, or its bootstrap flags) and closes
+    /// those of nodes no longer members. By default nothing happens.
     /// </summary>
-    void OnMembersChanged(Raft.ConfigState config)
+    void OnMembersChanged(Raft.ConfigState config, MemberDirectory directory)
     {
     }
 }

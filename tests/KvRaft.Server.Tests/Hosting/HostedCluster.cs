@@ -14,8 +14,11 @@ internal sealed class HostedCluster : IAsyncDisposable
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "kvraft-hosting-" + Guid.NewGuid().ToString("N"));
     private readonly List<KvServer> _servers = [];
 
-    private HostedCluster(int nodes, bool metrics, int electionTicks)
+    private readonly ILoggerFactory _loggers;
+
+    private HostedCluster(int nodes, bool metrics, int electionTicks, ILoggerFactory loggers, long autoPromote)
     {
+        _loggers = loggers;
         var ports = Transport.LoopbackPorts.Free(3 * nodes);
         MetricsEndpoints = metrics ? [.. ports[(2 * nodes)..].Select(port => "127.0.0.1:" + port)] : [];
         Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed: nodes);
@@ -31,12 +34,13 @@ internal sealed class HostedCluster : IAsyncDisposable
             DataDir = Path.Combine(_folder, "node" + id),
             MetricsListen = metrics ? MetricsEndpoints[id - 1] : null,
             ElectionTicks = electionTicks,
+            AutoPromoteDistance = autoPromote,
         })];
     }
 
-    public IReadOnlyList<string> Endpoints { get; }
+    public IReadOnlyList<string> Endpoints { get; private set; }
 
-    public IReadOnlyList<ServerOptions> Options { get; }
+    public IReadOnlyList<ServerOptions> Options { get; private set; }
 
     /// <summary>Each node's --metrics-listen (empty when started without metrics).</summary>
     public IReadOnlyList<string> MetricsEndpoints { get; }
@@ -47,9 +51,9 @@ internal sealed class HostedCluster : IAsyncDisposable
     public KvClient Client { get; private set; } = null!;
 
     /// <summary>Starts <paramref name="nodes"/> nodes (with <paramref name="metrics"/>, each serving /metrics on its own port).</summary>
-    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers, bool metrics = false, int electionTicks = 30)
+    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers, bool metrics = false, int electionTicks = 30, long autoPromote = 0)
     {
-        var cluster = new HostedCluster(nodes, metrics, electionTicks);
+        var cluster = new HostedCluster(nodes, metrics, electionTicks, loggers, autoPromote);
         try
         {
             foreach (var options in cluster.Options)
@@ -114,6 +118,35 @@ internal sealed class HostedCluster : IAsyncDisposable
             await Task.Delay(20, deadline.Token); // polling node state: no event to wait on
         }
     }
+
+    /// <summary>
+    /// Starts node <paramref name="id"/> (the next id: 4 after a 3-node cluster) with --join on the first nodes' client
+    /// endpoints, on fresh ports (its peer links direct, not through relays); returns its client endpoint.
+    /// </summary>
+    public async Task<string> JoinAsync(int id)
+    {
+        Assert.Equal(_servers.Count + 1, id);
+        var ports = Transport.LoopbackPorts.Free(2);
+        var options = Options[0] with
+        {
+            Id = id,
+            PeerListen = "127.0.0.1:" + ports[0],
+            ClientListen = "127.0.0.1:" + ports[1],
+            Peers = "",
+            ClientPeers = null,
+            ClusterId = 0, // taken from the cluster
+            Join = string.Join(',', Endpoints),
+            DataDir = Path.Combine(_folder, "node" + id),
+            MetricsListen = null,
+        };
+        _servers.Add(await KvServer.StartAsync(options, _loggers));
+        Options = [.. Options, options];
+        Endpoints = [.. Endpoints, options.ClientListen];
+        return options.ClientListen;
+    }
+
+    /// <summary>Whether node <paramref name="id"/> has a live peer connection to <paramref name="peer"/>.</summary>
+    public bool IsConnected(int id, int peer) => _servers[id - 1].IsPeerConnected(peer);
 
     /// <summary>Stops node <paramref name="id"/> as SIGTERM does (a leader hands over first); the others keep running.</summary>
     public async Task<KvServer> StopAsync(int id)

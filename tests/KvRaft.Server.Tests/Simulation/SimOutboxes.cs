@@ -13,7 +13,7 @@ internal sealed class SimPeerOutbox(KvSimCluster cluster, int from) : IPeerOutbo
 
     public void Flush() { }
 
-    public void OnMembersChanged(Raft.ConfigState config) => cluster.MembersChanges.Add((from, config));
+    public void OnMembersChanged(Raft.ConfigState config, MemberDirectory directory) => cluster.MembersChanges.Add((from, config));
 }
 
 /// <summary>The node's client outbox in the simulation: responses go back to the simulated clients.</summary>
