@@ -141,16 +141,76 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         }
     }
 
-    private byte[] ReadFromLog(long index, long address)
+    private byte[] ReadFromLog(long index, long address) =>
+        Decode(index, address, _log.ReadAsync(address).AsTask().GetAwaiter().GetResult())
+        ?? throw Unreadable(index, address);
+
+    private static byte[]? Decode(long index, long address, (byte[]? Bytes, int Length) record) =>
+        record.Bytes is not null && LogRecord.TryDecode(record.Bytes.AsMemory(0, record.Length), out var view)
+            && view.Kind == LogRecordKind.Entry && view.Index == index ? view.Payload.ToArray() : null;
+
+    private StorageCorruptException Unreadable(long index, long address)
     {
-        var (bytes, length) = _log.ReadAsync(address).AsTask().GetAwaiter().GetResult();
-        if (bytes is null || !LogRecord.TryDecode(bytes.AsMemory(0, length), out var view)
-            || view.Kind != LogRecordKind.Entry || view.Index != index)
+        var (file, offset) = LogRecovery.Locate(LogPath, _limits.LogSegmentBits, address);
+        return new StorageCorruptException(file, offset, $"entry {index} unreadable or fails its checksum");
+    }
+
+    /// <inheritdoc/>
+    public bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
+    {
+        lock (_tableGate)
         {
-            var (file, offset) = LogRecovery.Locate(LogPath, _limits.LogSegmentBits, address);
-            throw new StorageCorruptException(file, offset, $"entry {index} unreadable or fails its checksum");
+            LogStoreChecks.CheckReadRange(lo, hiExclusive, _table.FirstIndex, _table.LastIndex);
+            var start = into.Count;
+            long bytes = 0;
+            for (var index = lo; index < hiExclusive; index++)
+            {
+                ref var row = ref _table.At(index);
+                bytes += row.DataBytes;
+                if (row.Data is null || (index > lo && bytes > maxBytes))
+                {
+                    break;
+                }
+                into.Add(new LogEntry(index, row.Term, row.Type, row.Data));
+            }
+            return into.Count > start;
         }
-        return view.Payload.ToArray();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default)
+    {
+        long bytes = 0;
+        for (var index = lo; index < hiExclusive; index++)
+        {
+            LogTable.Row row;
+            lock (_tableGate)
+            {
+                if (index < _table.FirstIndex || index > _table.LastIndex)
+                {
+                    return; // compacted or cut meanwhile
+                }
+                row = _table.At(index);
+            }
+            bytes += row.DataBytes;
+            if (index > lo && bytes > maxBytes)
+            {
+                return;
+            }
+            var data = row.Data ?? Decode(index, row.Address, await _log.ReadAsync(row.Address, token: cancellationToken).ConfigureAwait(false));
+            if (data is null)
+            {
+                lock (_tableGate)
+                {
+                    if (index < _table.FirstIndex || index > _table.LastIndex || _table.At(index).Address != row.Address)
+                    {
+                        return; // compacted or replaced while it was read: FasterLog no longer serves that address
+                    }
+                }
+                throw Unreadable(index, row.Address);
+            }
+            into.Add(new LogEntry(index, row.Term, row.Type, data));
+        }
     }
 
     /// <inheritdoc/>
