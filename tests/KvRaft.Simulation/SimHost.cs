@@ -38,6 +38,7 @@ internal sealed class SimHost
         _limits = limits;
         _stagingDirectory = stagingDirectory;
         Log = new MemoryRaftLogStore { CachedEntriesMax = simulation.LogCacheEntries };
+        Machine.ColdGetEvery = simulation.ColdGetEvery;
     }
 
     public int Id { get; }

@@ -51,6 +51,7 @@ public sealed partial class Simulation
         // background reads that end a few ticks later. Its own stream: runs with the cache unbounded are as before.
         _cacheRandom = new Prng(options.Seed ^ 0xCAC4_E000_0000_0001UL);
         LogCacheEntries = _cacheRandom.Chance(0.5) ? 1 + _cacheRandom.Next(16) : long.MaxValue;
+        ColdGetEvery = _cacheRandom.Chance(0.5) ? 1 + _cacheRandom.Next(4) : 0; // Gets whose values are "on disk" answer later
         _stagingDirectory = Path.Combine(StagingRoot, $"kvraft-sim-{options.Seed}-{Guid.NewGuid():N}");
         var limits = new ServerLimits
         {
@@ -110,7 +111,7 @@ public sealed partial class Simulation
     public SimulationResult Run()
     {
         using var plants = PlantedBugs.Plant(Options.Plants);
-        Trace($"seed {Options.Seed}: {VoterCount} voters{(ChangesMembership ? " and a spare node, membership changes" : "")}, {_clients.Count} clients, profile {_profile}, log cache {LogCacheEntries} entries");
+        Trace($"seed {Options.Seed}: {VoterCount} voters{(ChangesMembership ? " and a spare node, membership changes" : "")}, {_clients.Count} clients, profile {_profile}, log cache {LogCacheEntries} entries, cold Gets every {ColdGetEvery}");
         try
         {
             foreach (var host in _hosts)
@@ -217,6 +218,9 @@ public sealed partial class Simulation
 
     /// <summary>Entries each node's log keeps in memory (the newest ones); long.MaxValue: all of them.</summary>
     internal long LogCacheEntries { get; }
+
+    /// <summary>Every this-many-th Get of a node's state machine goes pending, answered a turn or two later (0: none).</summary>
+    internal int ColdGetEvery { get; }
 
     /// <summary>How long the next background log read takes, in ticks (0: it ends within the same turn).</summary>
     internal int LogFetchTicks() => _cacheRandom.Next(4);
