@@ -79,6 +79,15 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
         }
     }
 
+    /// <summary>Waits until every pending Get's device read has ended (tests: then <see cref="TakeCompletedGets"/> has them all).</summary>
+    internal void WaitForPendingGets()
+    {
+        lock (ApplyGate)
+        {
+            _store.CompletePendingGets(wait: true);
+        }
+    }
+
     private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value) => _store.Write(storeKey, value);
 
     private protected override bool Remove(ReadOnlySpan<byte> storeKey)
