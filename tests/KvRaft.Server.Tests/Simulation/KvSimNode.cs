@@ -27,6 +27,16 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
         set => _log.CachedEntriesMax = value;
     }
 
+    /// <summary>Every this-many-th Get of the state machine goes pending, answered a turn or two later (0: none).</summary>
+    public int ColdGetEvery
+    {
+        get => _machine.ColdGetEvery;
+        set => _machine.ColdGetEvery = value;
+    }
+
+    /// <summary>Gets of this node's state machine that went pending.</summary>
+    public long ColdGets => _machine.ColdGets;
+
     /// <summary>Whether a background log read may end now (a test holds some: a slow disk for one follower's reads).</summary>
     public Func<LogFetch, bool> FetchGate { get; set; } = _ => true;
 
@@ -80,7 +90,7 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
         _heldWhilePaused.Clear();
         _missedTicks = 0;
         _log = _log.Recover(writesKept: 0); // what was not committed is gone (here: a commit index not waited for)
-        _machine = _machine.Recover(); // back to its last snapshot; the node replays the log
+        _machine = _machine.Recover(); // back to its last snapshot; the node replays the log (ColdGetEvery kept)
     }
 
     /// <summary>Pauses the host: see <see cref="IsPaused"/>.</summary>
