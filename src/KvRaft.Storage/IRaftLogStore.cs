@@ -37,7 +37,8 @@ public interface IRaftLogStore : IDisposable
     /// of payload (at least one entry), from the device: for a thread other than the event loop, while the loop goes on
     /// appending, compacting and committing. The log may change meanwhile: it stops at the first entry no longer in
     /// the log (nothing when <paramref name="lo"/> was compacted away), and an entry replaced meanwhile may come back
-    /// with its old term (the caller compares terms). The data is the caller's own (fresh arrays).
+    /// with its old term (the caller compares terms). The data stays valid as long as the caller holds it (the store
+    /// never reuses it, compacted or not).
     /// </summary>
     ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default);
 
