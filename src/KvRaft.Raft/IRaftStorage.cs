@@ -31,6 +31,20 @@ public interface IRaftStorage
     /// </summary>
     void GetEntries(long lo, long hiExclusive, long maxBytes, List<Entry> into);
 
+    /// <summary>
+    /// The entries of an Append to follower <paramref name="to"/>: as <see cref="GetEntries"/>, except that a storage
+    /// that keeps only part of its log in memory may answer false, "not available yet", adding nothing: it then starts
+    /// one bounded background read for that follower (none while one is in flight), and the host calls
+    /// <see cref="RaftNode.OnEntriesFetched"/> once the entries are in memory. The core sends that follower nothing
+    /// meanwhile and leaves its progress as it was (etcd-io/raft's ErrUnavailable, raft-rs's
+    /// LogTemporarilyUnavailable). The node's own reads (entries to apply) use <see cref="GetEntries"/>.
+    /// </summary>
+    bool TryGetEntriesFor(int to, long lo, long hiExclusive, long maxBytes, List<Entry> into)
+    {
+        GetEntries(lo, hiExclusive, maxBytes, into);
+        return true;
+    }
+
     /// <summary>The latest snapshot (empty when none).</summary>
     SnapshotMetadata Snapshot { get; }
 }

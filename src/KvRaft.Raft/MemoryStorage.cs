@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace KvRaft.Raft;
@@ -64,6 +65,25 @@ public sealed class MemoryStorage : IRaftStorage
 
             into.Add(entry);
         }
+    }
+
+    /// <summary>
+    /// A model of storage that keeps part of its log out of memory (tests): an Append's entries for follower
+    /// <c>to</c> from index <c>lo</c> for which this returns true are "not available yet" (see
+    /// <see cref="IRaftStorage.TryGetEntriesFor"/>). Null: always available.
+    /// </summary>
+    public Func<int, long, bool>? HoldsBack { get; set; }
+
+    /// <inheritdoc />
+    public bool TryGetEntriesFor(int to, long lo, long hiExclusive, long maxBytes, List<Entry> into)
+    {
+        if (HoldsBack?.Invoke(to, lo) == true)
+        {
+            return false;
+        }
+
+        GetEntries(lo, hiExclusive, maxBytes, into);
+        return true;
     }
 
     /// <summary>Records the hard state.</summary>

@@ -215,16 +215,27 @@ internal sealed class RaftLog
     }
 
     /// <summary>Entries [lo, hiExclusive) into <paramref name="into"/>, bounded by bytes (at least one); false if compacted.</summary>
-    public bool TrySlice(long lo, long hiExclusive, long maxBytes, List<Entry> into)
+    public bool TrySlice(long lo, long hiExclusive, long maxBytes, List<Entry> into) =>
+        Slice(0, lo, hiExclusive, maxBytes, into) == SliceStatus.Sliced;
+
+    /// <summary>
+    /// As <see cref="TrySlice"/>, for an Append to follower <paramref name="to"/>: the storage may answer that the
+    /// entries are not available yet (see <see cref="IRaftStorage.TryGetEntriesFor"/>).
+    /// </summary>
+    public SliceStatus SliceFor(int to, long lo, long hiExclusive, long maxBytes, List<Entry> into) =>
+        Slice(to, lo, hiExclusive, maxBytes, into);
+
+    // to == 0: the node's own read, always answered.
+    private SliceStatus Slice(int to, long lo, long hiExclusive, long maxBytes, List<Entry> into)
     {
         if (lo >= hiExclusive)
         {
-            return true;
+            return SliceStatus.Sliced;
         }
 
         if (lo < FirstIndex)
         {
-            return false;
+            return SliceStatus.Compacted;
         }
 
         Invariant.True(hiExclusive <= LastIndex + 1, (hiExclusive, LastIndex));
@@ -233,10 +244,18 @@ internal sealed class RaftLog
         if (lo < unstableOffset)
         {
             var storageHi = Math.Min(hiExclusive, unstableOffset);
-            _storage.GetEntries(lo, storageHi, maxBytes, into);
+            if (to == 0)
+            {
+                _storage.GetEntries(lo, storageHi, maxBytes, into);
+            }
+            else if (!_storage.TryGetEntriesFor(to, lo, storageHi, maxBytes, into))
+            {
+                return SliceStatus.Unavailable;
+            }
+
             if (into.Count - start < storageHi - lo)
             {
-                return true; // the byte limit stopped it
+                return SliceStatus.Sliced; // the byte limit stopped it
             }
         }
         long bytes = 0;
@@ -256,7 +275,7 @@ internal sealed class RaftLog
 
             into.Add(entry);
         }
-        return true;
+        return SliceStatus.Sliced;
     }
 
     /// <summary>Committed entries not yet handed out, after <paramref name="from"/> up to <paramref name="limit"/>, bounded by bytes.</summary>
@@ -278,4 +297,17 @@ internal sealed class RaftLog
         _scratch.Clear();
         return _scratch;
     }
+}
+
+/// <summary>What a slice of the log gave.</summary>
+internal enum SliceStatus : byte
+{
+    /// <summary>The entries (at least one when the range was not empty).</summary>
+    Sliced,
+
+    /// <summary>The range starts below the first index: a snapshot is needed.</summary>
+    Compacted,
+
+    /// <summary>The storage is fetching them (they are not in memory): nothing to send now.</summary>
+    Unavailable,
 }

@@ -152,9 +152,12 @@ public sealed partial class RaftNode
 
         var entries = _log.Scratch();
         var hi = Math.Min(_log.LastIndex + 1, progress.Next + _config.AppendEntriesMax);
-        if (!_log.TrySlice(progress.Next, hi, _config.AppendBytesMax, entries))
+        switch (_log.SliceFor(to, progress.Next, hi, _config.AppendBytesMax, entries))
         {
-            return MaybeSendSnapshot(to, progress);
+            case SliceStatus.Compacted:
+                return MaybeSendSnapshot(to, progress);
+            case SliceStatus.Unavailable:
+                return false; // the storage is reading them: OnEntriesFetched sends; progress stays as it is
         }
 
         if (entries.Count == 0 && !sendIfEmpty)
@@ -338,6 +341,20 @@ public sealed partial class RaftNode
 
         OnCommitAdvancedAsLeader();
         return true;
+    }
+
+    /// <summary>
+    /// The entries the storage was fetching for <paramref name="peer"/> (it answered "not available yet") are in
+    /// memory: send what that follower's progress allows. Ignored unless leading and <paramref name="peer"/> is a member.
+    /// </summary>
+    public void OnEntriesFetched(int peer)
+    {
+        if (Role != Role.Leader || !_tracker.IsMember(peer) || peer == Id)
+        {
+            return;
+        }
+
+        SendAppends(peer, sendIfEmpty: false);
     }
 
     /// <summary>

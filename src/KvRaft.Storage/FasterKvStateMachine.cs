@@ -19,6 +19,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     private readonly SnapshotPublisher _snapshots; // the portable snapshot file: exports and installs take turns on it
     private Task? _checkpointInFlight; // the durable end of the last checkpoint begun (it ends outside the apply gate)
     private int _snapshotting; // 1 while a snapshot runs: one at a time (FASTER takes one checkpoint at a time)
+    private readonly List<CompletedGet> _completedGets = []; // answers of pending Gets not yet taken (under the apply gate), across stores
 
     private FasterKvStateMachine(string root, StorageLimits limits, IFileSystem files) : base(limits)
     {
@@ -27,7 +28,7 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
         _snapshots = new SnapshotPublisher(files, Path.Combine(root, "snapshots"), limits.SnapshotChunkBytes);
         var generation = ReadCurrent() ?? SwapCurrent(NewGenerationName(null));
         DeleteOtherGenerations(generation);
-        _store = new FasterStore(Path.Combine(root, generation), limits, recover: true, files);
+        _store = new FasterStore(Path.Combine(root, generation), limits, recover: true, files, _completedGets);
         LoadState();
     }
 
@@ -55,6 +56,35 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
         lock (ApplyGate)
         {
             return _store.TryRead(storeKey, value);
+        }
+    }
+
+    private protected override GetStatus TryReadOrStart(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value, long token)
+    {
+        lock (ApplyGate)
+        {
+            return _store.TryReadOrStart(storeKey, value, token);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void TakeCompletedGets(List<CompletedGet> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        lock (ApplyGate)
+        {
+            _store.CompletePendingGets(wait: false);
+            into.AddRange(_completedGets);
+            _completedGets.Clear();
+        }
+    }
+
+    /// <summary>Waits until every pending Get's device read has ended (tests: then <see cref="TakeCompletedGets"/> has them all).</summary>
+    internal void WaitForPendingGets()
+    {
+        lock (ApplyGate)
+        {
+            _store.CompletePendingGets(wait: true);
         }
     }
 
@@ -152,10 +182,11 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         StopCompaction();
         WaitForCheckpointInFlight(); // a snapshot of our own may still be writing the store that goes now
+        _store.CompletePendingGets(wait: true); // their answers, of the state before the install, stay to be taken
         _store.Dispose();
         SwapCurrent(generation);
         DeleteOtherGenerations(generation);
-        _store = new FasterStore(Path.Combine(_root, generation), Limits, recover: true, _files);
+        _store = new FasterStore(Path.Combine(_root, generation), Limits, recover: true, _files, _completedGets);
         LoadState();
     }
 

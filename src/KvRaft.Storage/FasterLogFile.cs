@@ -126,6 +126,13 @@ internal sealed class FasterLogFile : IDisposable
         return bytes is null ? null : bytes.AsMemory(0, length);
     }
 
+    /// <summary>As <see cref="Read"/>, without blocking the caller while the device reads (for threads other than the loop).</summary>
+    public async ValueTask<ReadOnlyMemory<byte>?> ReadAsync(long address, CancellationToken cancellationToken)
+    {
+        var (bytes, length) = await Log.ReadAsync(address, token: cancellationToken).ConfigureAwait(false);
+        return bytes is null ? null : bytes.AsMemory(0, length);
+    }
+
     /// <summary>Returns once everything below <paramref name="target"/> is durable (one commit serves every waiter).</summary>
     public async ValueTask CommitAsync(long target, CancellationToken cancellationToken)
     {

@@ -94,16 +94,28 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         }
     }
 
-    private byte[] ReadFromLog(long index, long address)
+    private byte[] ReadFromLog(long index, long address) => Decode(index, _file.Read(address)) ?? throw Unreadable(index, address);
+
+    private async ValueTask<byte[]?> ReadFromLogAsync(long index, long address, CancellationToken cancellationToken) =>
+        Decode(index, await _file.ReadAsync(address, cancellationToken).ConfigureAwait(false));
+
+    private static byte[]? Decode(long index, ReadOnlyMemory<byte>? record) =>
+        record is { } bytes && LogRecord.TryDecode(bytes, out var view) && view.Kind == LogRecordKind.Entry && view.Index == index
+            ? view.Payload.ToArray() : null;
+
+    private StorageCorruptException Unreadable(long index, long address)
     {
-        if (_file.Read(address) is not { } bytes || !LogRecord.TryDecode(bytes, out var view)
-            || view.Kind != LogRecordKind.Entry || view.Index != index)
-        {
-            var (file, offset) = _file.Locate(address);
-            throw new StorageCorruptException(file, offset, $"entry {index} unreadable or fails its checksum");
-        }
-        return view.Payload.ToArray();
+        var (file, offset) = _file.Locate(address);
+        return new StorageCorruptException(file, offset, $"entry {index} unreadable or fails its checksum");
     }
+
+    /// <inheritdoc/>
+    public bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) =>
+        LogTableReads.TryReadCached(_table, _tableGate, lo, hiExclusive, maxBytes, into);
+
+    /// <inheritdoc/>
+    public ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default) =>
+        LogTableReads.ReadStoredAsync(_table, _tableGate, lo, hiExclusive, maxBytes, into, ReadFromLogAsync, Unreadable, cancellationToken);
 
     /// <inheritdoc/>
     public void Append(ReadOnlySpan<LogEntry> entries, HardState? newHardState)

@@ -62,7 +62,12 @@ internal sealed partial class FasterStore
         sessionVariableLengthStructSettings: new SessionVariableLengthStructSettings<SpanByte, SpanByte> { valueLength = new CopiedValueLength() }));
 
     /// <summary>Moves the begin address to <paramref name="address"/> (a record boundary); nothing is deleted here.</summary>
-    public void ShiftBeginAddress(long address) => _store.Log.ShiftBeginAddress(address, snapToPageStart: false, truncateLog: false);
+    public void ShiftBeginAddress(long address)
+    {
+        // A Get pending on a record below the new begin address would find nothing: the record's copy is above it.
+        CompletePendingGets(wait: true);
+        _store.Log.ShiftBeginAddress(address, snapToPageStart: false, truncateLog: false);
+    }
 }
 
 /// <summary>

@@ -15,13 +15,17 @@ internal sealed unsafe partial class FasterStore : IDisposable
     private readonly HeldTruncationDevice _device; // deletes a segment only once a checkpoint that no longer needs it is durable
     private readonly DeviceLogCommitCheckpointManager _checkpoints;
     private readonly FasterKV<SpanByte, SpanByte> _store;
-    private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, Empty, ValueCopyFunctions> _session;
-    private readonly ArrayBufferWriter<byte> _readBuffer = new(); // every read copies its value here (reused: no allocation)
+    // The context of a read is its token: 0 for a read that waits (applies, loading), else a Get that may go pending.
+    private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, long, ValueCopyFunctions> _session;
+    private readonly ArrayBufferWriter<byte> _readBuffer = new(); // every read that waits copies its value here (reused: no allocation)
+    private readonly ArrayBufferWriter<byte> _getBuffer = new(); // every Get that may go pending copies its value here (reused)
+    private readonly ValueCopyFunctions _functions;
     private readonly int _pageBits;
 
     /// <summary>Opens the store in <paramref name="directory"/> (created, its name synced, if missing).</summary>
-    public FasterStore(string directory, StorageLimits limits, bool recover, IFileSystem? files = null)
+    public FasterStore(string directory, StorageLimits limits, bool recover, IFileSystem? files = null, List<CompletedGet>? completedGets = null)
     {
+        _functions = new ValueCopyFunctions(completedGets ?? []);
         _files = files ?? LocalFileSystem.Instance;
         _directory = directory;
         _pageBits = limits.KvPageBits;
@@ -51,7 +55,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
         {
             RecoverNewestComplete();
         }
-        _session = _store.For(new ValueCopyFunctions()).NewSession<ValueCopyFunctions>();
+        _session = _store.For(_functions).NewSession<ValueCopyFunctions>();
     }
 
     /// <summary>
@@ -104,17 +108,67 @@ internal sealed unsafe partial class FasterStore : IDisposable
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var output = _readBuffer;
             output.ResetWrittenCount();
-            var status = _session.Read(ref keySpan, ref output);
+            var status = _session.Read(ref keySpan, ref output, 0);
             if (status.IsPending)
             {
+                // Gets that went pending may complete here too: the callback keeps their answers (their own buffer).
                 _session.CompletePendingWithOutputs(out var outputs, wait: true);
                 using (outputs)
                 {
-                    Invariant.True(outputs.Next());
-                    status = outputs.Current.Status;
+                    while (outputs.Next())
+                    {
+                        if (outputs.Current.Context == 0)
+                        {
+                            status = outputs.Current.Status;
+                        }
+                    }
                 }
+                Invariant.True(!status.IsPending);
             }
             return status.Found;
+        }
+    }
+
+    /// <summary>
+    /// A Get that does not wait for the disk: the value appended to <paramref name="value"/> when in memory, or
+    /// <see cref="GetStatus.Pending"/> when FASTER has to read it from the device: the read goes on, and its answer is
+    /// added, under <paramref name="token"/> (not 0), to the completed list at a later <see cref="CompletePendingGets"/>.
+    /// </summary>
+    public GetStatus TryReadOrStart(ReadOnlySpan<byte> key, IBufferWriter<byte> value, long token)
+    {
+        Invariant.True(token != 0);
+        fixed (byte* k = key)
+        {
+            var keySpan = SpanByte.FromPointer(k, key.Length);
+            var output = _getBuffer;
+            output.ResetWrittenCount();
+            var status = _session.Read(ref keySpan, ref output, token);
+            if (status.IsPending)
+            {
+                _functions.PendingGets++;
+                return GetStatus.Pending;
+            }
+            if (!status.Found)
+            {
+                return GetStatus.NotFound;
+            }
+            value.Write(output.WrittenSpan);
+            return GetStatus.Found;
+        }
+    }
+
+    /// <summary>Gets that went pending and are still in flight.</summary>
+    public int PendingGets => _functions.PendingGets;
+
+    /// <summary>
+    /// Processes the pending Gets whose device reads ended (all of them, waiting, with <paramref name="wait"/>): their
+    /// answers go to the completed list. Without waiting it never blocks.
+    /// </summary>
+    public void CompletePendingGets(bool wait)
+    {
+        if (_functions.PendingGets > 0)
+        {
+            _session.CompletePending(wait: wait);
         }
     }
 
@@ -172,6 +226,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
     /// </summary>
     public (long UntilAddress, Task Durable) BeginCheckpoint()
     {
+        CompletePendingGets(wait: true); // no operation of the session is left pending across the version change
         var tail = _store.Log.TailAddress;
         var readOnlyBefore = _store.Log.ReadOnlyAddress;
         // The checkpoint records a begin address at least this one (it only grows; no compaction runs meanwhile).
@@ -238,9 +293,27 @@ internal sealed unsafe partial class FasterStore : IDisposable
     }
 }
 
-/// <summary>FASTER callbacks for SpanByte keys and values that copy a value read into the caller's reused buffer.</summary>
-internal sealed class ValueCopyFunctions : SpanByteFunctions<SpanByte, ArrayBufferWriter<byte>, Empty>
+/// <summary>
+/// FASTER callbacks for SpanByte keys and values that copy a value read into the caller's reused buffer. A Get that went
+/// pending (its context a token, not 0) is answered on completion into <paramref name="completedGets"/>, copied out of
+/// the buffer at once (the next completion reuses it).
+/// </summary>
+internal sealed class ValueCopyFunctions(List<CompletedGet> completedGets) : SpanByteFunctions<SpanByte, ArrayBufferWriter<byte>, long>
 {
+    /// <summary>Gets gone pending and not completed yet.</summary>
+    public int PendingGets { get; set; }
+
+    /// <inheritdoc/>
+    public override void ReadCompletionCallback(ref SpanByte key, ref SpanByte input, ref ArrayBufferWriter<byte> output, long ctx, Status status, RecordMetadata recordMetadata)
+    {
+        if (ctx == 0)
+        {
+            return; // a read that waits takes its answer itself
+        }
+        PendingGets--;
+        completedGets.Add(new CompletedGet(ctx, status.Found ? output.WrittenSpan.ToArray() : null));
+    }
+
     /// <inheritdoc/>
     public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref ArrayBufferWriter<byte> dst, ref ReadInfo readInfo)
     {

@@ -33,6 +33,20 @@ public interface IKvStateMachine : IDisposable
     /// </summary>
     bool TryGet(ReadOnlySpan<byte> key, IBufferWriter<byte> value);
 
+    /// <summary>
+    /// A Get that never waits for the disk: as <see cref="TryGet"/> when the value is in memory (or absent); otherwise
+    /// <see cref="GetStatus.Pending"/>: the device read goes on, and its answer comes out of a later
+    /// <see cref="TakeCompletedGets"/> under <paramref name="token"/> (positive, unique among those pending). The answer
+    /// is the state as of some moment between this call and that one (the applied state only moves forward).
+    /// </summary>
+    GetStatus TryGetOrStart(ReadOnlySpan<byte> key, IBufferWriter<byte> value, long token) =>
+        TryGet(key, value) ? GetStatus.Found : GetStatus.NotFound;
+
+    /// <summary>Appends the answers of pending Gets whose reads have ended to <paramref name="into"/>; never waits.</summary>
+    void TakeCompletedGets(List<CompletedGet> into)
+    {
+    }
+
     /// <summary>The session's last sequence, if the client has a live session.</summary>
     bool TryGetSession(long clientId, out long lastSequence);
 

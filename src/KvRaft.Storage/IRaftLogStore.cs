@@ -26,6 +26,23 @@ public interface IRaftLogStore : IDisposable
     void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into);
 
     /// <summary>
+    /// As <see cref="Read"/>, from memory only, never the device: false, adding nothing, when entry
+    /// <paramref name="lo"/> is not in memory (evicted from the cache); otherwise it stops before the first entry
+    /// that is not. Allocates nothing.
+    /// </summary>
+    bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into);
+
+    /// <summary>
+    /// Reads entries from <paramref name="lo"/> on, up to <paramref name="hiExclusive"/> and <paramref name="maxBytes"/>
+    /// of payload (at least one entry), from the device: for a thread other than the event loop, while the loop goes on
+    /// appending, compacting and committing. The log may change meanwhile: it stops at the first entry no longer in
+    /// the log (nothing when <paramref name="lo"/> was compacted away), and an entry replaced meanwhile may come back
+    /// with its old term (the caller compares terms). The data stays valid as long as the caller holds it (the store
+    /// never reuses it, compacted or not).
+    /// </summary>
+    ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Appends contiguous entries (copying their data: the caller may reuse its memory after the call); if the first
     /// index is at most LastIndex, the suffix from there is replaced.
     /// The hard state, if given, is written with them and made durable by the same commit.

@@ -138,6 +138,24 @@ public abstract class KvStateMachineBase : IKvStateMachine
     }
 
     /// <inheritdoc/>
+    public GetStatus TryGetOrStart(ReadOnlySpan<byte> key, IBufferWriter<byte> value, long token)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(token);
+        using var storeKey = new ScratchBuffer(key.Length + 1, stackalloc byte[KvKeys.StackBytesMax]);
+        return TryReadOrStart(KvKeys.User(key, storeKey.Span), value, token);
+    }
+
+    /// <summary>As <see cref="TryRead"/>, or <see cref="GetStatus.Pending"/> when the value is on the device (see <see cref="TryGetOrStart"/>).</summary>
+    private protected virtual GetStatus TryReadOrStart(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value, long token) =>
+        TryRead(storeKey, value) ? GetStatus.Found : GetStatus.NotFound;
+
+    /// <inheritdoc/>
+    public virtual void TakeCompletedGets(List<CompletedGet> into)
+    {
+    }
+
+    /// <inheritdoc/>
     public bool TryGetSession(long clientId, out long lastSequence)
     {
         var found = _sessions.TryGetValue(clientId, out var state);

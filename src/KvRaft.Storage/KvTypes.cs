@@ -72,3 +72,19 @@ public enum KvStatus : byte
 /// answered from the session table.
 /// </summary>
 public readonly record struct KvResult(KvStatus Status, byte[]? Value, bool Duplicate = false);
+
+/// <summary>What a Get that does not wait for the disk found (<see cref="IKvStateMachine.TryGetOrStart"/>).</summary>
+public enum GetStatus : byte
+{
+    /// <summary>The value was in memory and was written out.</summary>
+    Found,
+
+    /// <summary>The key is absent.</summary>
+    NotFound,
+
+    /// <summary>The value is on the device: the read goes on, answered later by <see cref="IKvStateMachine.TakeCompletedGets"/>.</summary>
+    Pending,
+}
+
+/// <summary>The answer to a Get that went pending: its token, and its value (null when the key was absent).</summary>
+public readonly record struct CompletedGet(long Token, byte[]? Value);

@@ -35,6 +35,47 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
         return true;
     }
 
+    /// <summary>
+    /// The model of a store whose values are partly on disk: every this-many-th Get goes pending (0: none) and is
+    /// answered at the first or second <see cref="TakeCompletedGets"/> after it, with the value as it is then.
+    /// </summary>
+    public int ColdGetEvery { get; set; }
+
+    /// <summary>Gets that went pending since this object was created.</summary>
+    public long ColdGets { get; private set; }
+
+    private readonly List<(long Token, byte[] StoreKey, int TakesLeft)> _pendingGets = [];
+    private long _getsSeen;
+
+    private protected override GetStatus TryReadOrStart(ReadOnlySpan<byte> storeKey, IBufferWriter<byte> value, long token)
+    {
+        _getsSeen++;
+        if (ColdGetEvery == 0 || _getsSeen % ColdGetEvery != 0)
+        {
+            return base.TryReadOrStart(storeKey, value, token);
+        }
+        ColdGets++;
+        _pendingGets.Add((token, storeKey.ToArray(), 1 + (int)(ColdGets % 2)));
+        return GetStatus.Pending;
+    }
+
+    /// <inheritdoc/>
+    public override void TakeCompletedGets(List<CompletedGet> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        for (var i = 0; i < _pendingGets.Count; i++)
+        {
+            var (token, storeKey, takesLeft) = _pendingGets[i];
+            if (takesLeft > 1)
+            {
+                _pendingGets[i] = (token, storeKey, takesLeft - 1);
+                continue;
+            }
+            _pendingGets.RemoveAt(i--);
+            into.Add(new CompletedGet(token, Read(storeKey)));
+        }
+    }
+
     private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value)
     {
         if (_lookup.TryGetValue(storeKey, out var key, out var stored))
@@ -95,7 +136,7 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     /// </summary>
     public MemoryKvStateMachine Recover()
     {
-        var reopened = new MemoryKvStateMachine(Limits) { _latest = _latest, _checkpoint = _checkpoint };
+        var reopened = new MemoryKvStateMachine(Limits) { _latest = _latest, _checkpoint = _checkpoint, ColdGetEvery = ColdGetEvery };
         foreach (var (key, value) in _checkpoint)
         {
             reopened._store[key] = [.. value];

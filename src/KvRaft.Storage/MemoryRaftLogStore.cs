@@ -73,6 +73,47 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
         }
     }
 
+    /// <summary>
+    /// The model of a cache: entries more than this many below <see cref="LastIndex"/> count as evicted, read only by
+    /// <see cref="Read"/> (the loop's synchronous device read) and <see cref="ReadStoredAsync"/>, never by
+    /// <see cref="TryReadCached"/>. Unbounded by default; the simulator draws it per seed.
+    /// </summary>
+    public long CachedEntriesMax { get; set; } = long.MaxValue;
+
+    /// <summary>Entries read by <see cref="ReadStoredAsync"/> (the background reads) since this store opened.</summary>
+    public long StoredEntriesRead { get; private set; }
+
+    private bool IsCached(long index) => LastIndex - index < CachedEntriesMax;
+
+    /// <inheritdoc/>
+    public bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
+    {
+        if (!IsCached(lo))
+        {
+            return false;
+        }
+        Read(lo, hiExclusive, maxBytes, into); // the cache is a suffix of the log: everything from lo on is in it
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default)
+    {
+        long bytes = 0;
+        for (var index = lo; index < Math.Min(hiExclusive, LastIndex + 1) && index >= FirstIndex; index++)
+        {
+            var entry = _live.Entries[(int)(index - FirstIndex)];
+            bytes += entry.Data.Length;
+            if (index > lo && bytes > maxBytes)
+            {
+                break;
+            }
+            into.Add(entry with { Data = entry.Data.ToArray() }); // a device read's own copy: the pool may reuse the original
+            StoredEntriesRead++;
+        }
+        return ValueTask.CompletedTask;
+    }
+
     /// <inheritdoc/>
     public void Append(ReadOnlySpan<LogEntry> newEntries, HardState? hardState)
     {
@@ -140,7 +181,7 @@ public sealed class MemoryRaftLogStore : IRaftLogStore
     {
         ArgumentOutOfRangeException.ThrowIfNegative(writesKept);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(writesKept, _unsynced.Count);
-        var reopened = new MemoryRaftLogStore();
+        var reopened = new MemoryRaftLogStore { CachedEntriesMax = CachedEntriesMax };
         reopened._live.CopyFrom(_durable);
         reopened._durable.CopyFrom(_durable);
         for (var i = 0; i < writesKept; i++)

@@ -99,6 +99,11 @@ public sealed class MemorySharedRaftLog : ISharedRaftLog
 
         public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) => Store.Read(lo, hiExclusive, maxBytes, into);
 
+        public bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) => Store.TryReadCached(lo, hiExclusive, maxBytes, into);
+
+        public ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default) =>
+            Store.ReadStoredAsync(lo, hiExclusive, maxBytes, into, cancellationToken);
+
         public void Append(ReadOnlySpan<LogEntry> entries, HardState? hardState) => Usable().Append(entries, hardState);
 
         public ValueTask CommitAsync(CancellationToken cancellationToken = default) =>

@@ -35,16 +35,28 @@ public sealed partial class SharedLogGroup
         }
     }
 
-    private byte[] ReadFromLog(long index, long address)
+    /// <inheritdoc/>
+    public bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) =>
+        LogTableReads.TryReadCached(Table, _owner.Gate, lo, hiExclusive, maxBytes, into);
+
+    /// <inheritdoc/>
+    public ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default) =>
+        LogTableReads.ReadStoredAsync(Table, _owner.Gate, lo, hiExclusive, maxBytes, into, ReadFromLogAsync, Unreadable, cancellationToken);
+
+    private byte[] ReadFromLog(long index, long address) => Decode(index, _owner.File.Read(address)) ?? throw Unreadable(index, address);
+
+    private async ValueTask<byte[]?> ReadFromLogAsync(long index, long address, CancellationToken cancellationToken) =>
+        Decode(index, await _owner.File.ReadAsync(address, cancellationToken).ConfigureAwait(false));
+
+    private byte[]? Decode(long index, ReadOnlyMemory<byte>? record) =>
+        record is { } bytes && SharedLogRecord.TryDecode(bytes, out var view)
+            && view.Group == Id && view.Record.Kind == LogRecordKind.Entry && view.Record.Index == index
+            ? view.Record.Payload.ToArray() : null;
+
+    private StorageCorruptException Unreadable(long index, long address)
     {
-        var file = _owner.File;
-        if (file.Read(address) is not { } bytes || !SharedLogRecord.TryDecode(bytes, out var view)
-            || view.Group != Id || view.Record.Kind != LogRecordKind.Entry || view.Record.Index != index)
-        {
-            var (path, offset) = file.Locate(address);
-            throw new StorageCorruptException(path, offset, $"entry {index} of group {Id} unreadable or fails its checksum");
-        }
-        return view.Record.Payload.ToArray();
+        var (path, offset) = _owner.File.Locate(address);
+        return new StorageCorruptException(path, offset, $"entry {index} of group {Id} unreadable or fails its checksum");
     }
 
     /// <summary>Where the record of a live entry lies on disk (for tests that damage it).</summary>

@@ -22,6 +22,7 @@ internal sealed class SimHost
     private readonly string _stagingDirectory;
     private readonly Queue<Action<KvNode>> _inbox = new(); // input that arrived while the loop was stalled
     private readonly Queue<long> _writesDue = new(); // ticks at which the log writes in flight end, in order
+    private readonly List<(long Due, LogFetch Fetch)> _fetchesDue = new(); // background log reads in flight
     private long _snapshotDueTick = -1;
     private SnapshotInfo? _snapshotTaken;
     private long _stalledUntilTick = -1;
@@ -36,11 +37,13 @@ internal sealed class SimHost
         _voters = voters;
         _limits = limits;
         _stagingDirectory = stagingDirectory;
+        Log = new MemoryRaftLogStore { CachedEntriesMax = simulation.LogCacheEntries };
+        Machine.ColdGetEvery = simulation.ColdGetEvery;
     }
 
     public int Id { get; }
 
-    public MemoryRaftLogStore Log { get; private set; } = new();
+    public MemoryRaftLogStore Log { get; private set; }
 
     public MemoryKvStateMachine Machine { get; private set; } = new(new StorageLimits { SnapshotChunkBytes = 256 });
 
@@ -114,6 +117,7 @@ internal sealed class SimHost
         Node = null;
         _inbox.Clear();
         _writesDue.Clear();
+        _fetchesDue.Clear();
         (_snapshotDueTick, _snapshotTaken) = (-1, null);
         (_stalledUntilTick, _ticksMissed) = (-1, 0);
     }
@@ -186,12 +190,15 @@ internal sealed class SimHost
         for (var round = 0; round < 4; round++)
         {
             CompleteDueWrites(node);
+            CompleteDueFetches(node);
             if (round == 0)
             {
                 node.EndTurn();
             }
 
-            if (!DriveReady(node) && (_writesDue.Count == 0 || _writesDue.Peek() > _simulation.Tick))
+            var readied = DriveReady(node);
+            StartFetches(node);
+            if (!readied && (_writesDue.Count == 0 || _writesDue.Peek() > _simulation.Tick))
             {
                 break;
             }
@@ -228,6 +235,34 @@ internal sealed class SimHost
             {
                 ReportDurable(node);
             }
+        }
+    }
+
+    /// <summary>The background log reads the node asked for: each ends after a drawn delay, in any order.</summary>
+    private void StartFetches(KvNode node)
+    {
+        while (node.TryTakeLogFetch(out var fetch))
+        {
+            _fetchesDue.Add((_simulation.Tick + _simulation.LogFetchTicks(), fetch));
+            _simulation.Trace($"n{Id} fetches entries from {fetch.Lo} for n{fetch.To}");
+        }
+    }
+
+    /// <summary>The reads due now read the log as it is now (it may have been compacted meanwhile), and hand it over.</summary>
+    private void CompleteDueFetches(KvNode node)
+    {
+        for (var i = 0; i < _fetchesDue.Count; i++)
+        {
+            var (due, fetch) = _fetchesDue[i];
+            if (due > _simulation.Tick)
+            {
+                continue;
+            }
+
+            _fetchesDue.RemoveAt(i--);
+            var entries = new List<LogEntry>();
+            Invariant.True(Log.ReadStoredAsync(fetch.Lo, fetch.HiExclusive, fetch.MaxBytes, entries).IsCompletedSuccessfully);
+            node.OnLogFetched(fetch, entries);
         }
     }
 

@@ -27,6 +27,7 @@ public sealed partial class Simulation
     private (int Node, long Term, long Tick)? _churn; // a new leader to lose soon after its election
     private long _newestLeaderTerm; // the highest term a leader was seen in
     private (int Node, long Tick)? _staleLeaderResumes; // an isolated leader's stall ends then: clients read from it
+    private readonly Prng _cacheRandom;
 
     /// <summary>Creates the run for <paramref name="options"/>.</summary>
     public Simulation(SimulationOptions options)
@@ -46,6 +47,11 @@ public sealed partial class Simulation
         _membershipRandom = new Prng(options.Seed ^ 0x3E3B_E125_0000_0001UL); // its own stream: runs without changes are as before
         ChangesMembership = _membershipRandom.Chance(MembershipSeedShare);
         NodeCount = VoterCount + (ChangesMembership ? 1 : 0); // the spare node, started empty, no member until added
+        // The log cache: in some runs only the newest few entries are in memory, and older ones reach followers through
+        // background reads that end a few ticks later. Its own stream: runs with the cache unbounded are as before.
+        _cacheRandom = new Prng(options.Seed ^ 0xCAC4_E000_0000_0001UL);
+        LogCacheEntries = _cacheRandom.Chance(0.5) ? 1 + _cacheRandom.Next(16) : long.MaxValue;
+        ColdGetEvery = _cacheRandom.Chance(0.5) ? 1 + _cacheRandom.Next(4) : 0; // Gets whose values are "on disk" answer later
         _stagingDirectory = Path.Combine(StagingRoot, $"kvraft-sim-{options.Seed}-{Guid.NewGuid():N}");
         var limits = new ServerLimits
         {
@@ -54,6 +60,7 @@ public sealed partial class Simulation
             RequestTimeoutTicks = 5 * ElectionTicks,
             AppendEntriesMax = _profile.AppendEntriesMax,
             InflightMessagesMax = _profile.InflightMessagesMax,
+            LogFetchBytesMax = 32 + _cacheRandom.Next(2048),
         };
         var voters = Enumerable.Range(1, VoterCount).ToArray();
         for (var id = 1; id <= NodeCount; id++)
@@ -104,7 +111,7 @@ public sealed partial class Simulation
     public SimulationResult Run()
     {
         using var plants = PlantedBugs.Plant(Options.Plants);
-        Trace($"seed {Options.Seed}: {VoterCount} voters{(ChangesMembership ? " and a spare node, membership changes" : "")}, {_clients.Count} clients, profile {_profile}");
+        Trace($"seed {Options.Seed}: {VoterCount} voters{(ChangesMembership ? " and a spare node, membership changes" : "")}, {_clients.Count} clients, profile {_profile}, log cache {LogCacheEntries} entries, cold Gets every {ColdGetEvery}");
         try
         {
             foreach (var host in _hosts)
@@ -208,6 +215,15 @@ public sealed partial class Simulation
     internal string? LastValueSeen(string key) => _lastValueSeen.GetValueOrDefault(key);
 
     internal void SawValue(string key, string value) => _lastValueSeen[key] = value;
+
+    /// <summary>Entries each node's log keeps in memory (the newest ones); long.MaxValue: all of them.</summary>
+    internal long LogCacheEntries { get; }
+
+    /// <summary>Every this-many-th Get of a node's state machine goes pending, answered a turn or two later (0: none).</summary>
+    internal int ColdGetEvery { get; }
+
+    /// <summary>How long the next background log read takes, in ticks (0: it ends within the same turn).</summary>
+    internal int LogFetchTicks() => _cacheRandom.Next(4);
 
     /// <summary>How long the next log write takes on the disk, in ticks (0: within the same turn).</summary>
     internal int DiskDelayTicks() => Random.Chance(_profile.SlowDiskProbability) ? 1 + Random.Next(_profile.SlowDiskTicksMax) : 0;

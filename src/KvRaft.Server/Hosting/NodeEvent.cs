@@ -17,6 +17,7 @@ internal enum NodeEventKind : byte
     SnapshotSent,
     SnapshotTaken,
     HandOver,
+    LogFetched,
     Stop,
 }
 
@@ -36,4 +37,7 @@ internal readonly struct NodeEvent
     public SnapshotInfo? SnapshotInfo { get; init; }
     public Exception? Error { get; init; }
     public TaskCompletionSource<int>? HandOver { get; init; }
+    /// <summary>A background log read that ended (<see cref="NodeEventKind.LogFetched"/>), its entries in <see cref="Entries"/>.</summary>
+    public Node.LogFetch Fetch { get; init; }
+    public List<LogEntry>? Entries { get; init; }
 }

@@ -84,6 +84,14 @@ internal sealed partial class NodeHost
             case NodeEventKind.SnapshotTaken:
                 _node.OnSnapshotTaken(item.SnapshotInfo);
                 break;
+            case NodeEventKind.LogFetched:
+                if (item.Error is { } failure)
+                {
+                    throw failure is Storage.StorageCorruptException ? failure : new Storage.StorageFailedException("a background read of the Raft log failed", failure);
+                }
+
+                _node.OnLogFetched(item.Fetch, item.Entries!);
+                break;
             case NodeEventKind.HandOver:
                 StartHandOver(item.HandOver!);
                 break;

@@ -30,6 +30,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _turnScheduled;
     private int _commitsInFlight; // pipelined commits whose Persisted event has not been handled yet
+    private readonly List<Task> _logFetchTasks = new(); // loop thread only, then DisposeAsync once the loop stopped
 
     public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, IoLoop loop, int tickMilliseconds, int queueCapacity, ILogger logger)
     {
@@ -86,6 +87,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
         {
             // Already logged by the loop.
         }
+        await Task.WhenAll(_logFetchTasks).ConfigureAwait(false); // the log store is closed after this: no read may be left on it
     }
 
     /// <summary>One turn task at a time: posts made while one is queued ride on it (a post during a turn queues the next).</summary>
@@ -164,6 +166,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
 
         _node.EndTurn();
         DriveReady();
+        StartLogFetches();
         MaybeSnapshot();
         CheckHandOver();
         PublishGauges();
@@ -212,6 +215,31 @@ internal sealed partial class NodeHost : IAsyncDisposable
         catch (Exception error)
         {
             PostOrFail(new NodeEvent { Kind = NodeEventKind.PersistFailed, Error = error });
+        }
+    }
+
+    /// <summary>
+    /// The log reads the node asked for (entries evicted from the cache, for followers being caught up), each on the
+    /// thread pool: the loop never waits for the log device. Each one's end is a control event.
+    /// </summary>
+    private void StartLogFetches()
+    {
+        while (_node.TryTakeLogFetch(out var fetch))
+        {
+            _logFetchTasks.RemoveAll(task => task.IsCompleted);
+            _logFetchTasks.Add(Task.Run(async () =>
+            {
+                var entries = new List<LogEntry>();
+                try
+                {
+                    await _log.ReadStoredAsync(fetch.Lo, fetch.HiExclusive, fetch.MaxBytes, entries).ConfigureAwait(false);
+                    PostOrFail(new NodeEvent { Kind = NodeEventKind.LogFetched, Fetch = fetch, Entries = entries });
+                }
+                catch (Exception error)
+                {
+                    PostOrFail(new NodeEvent { Kind = NodeEventKind.LogFetched, Fetch = fetch, Error = error });
+                }
+            }));
         }
     }
 

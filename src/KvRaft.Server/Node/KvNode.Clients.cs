@@ -49,9 +49,13 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>End of an event-loop turn: everything that arrived becomes one proposal and one read round.</summary>
+    /// <summary>
+    /// End of an event-loop turn: everything that arrived becomes one proposal and one read round; Gets that waited for
+    /// the state machine's device and whose reads ended are answered.
+    /// </summary>
     public void EndTurn()
     {
+        AnswerColdReads();
         ProposeTurnWrites();
         StartTurnReads();
         AfterInput();

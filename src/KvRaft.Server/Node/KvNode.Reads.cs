@@ -1,6 +1,7 @@
 using System.Buffers;
 using KvRaft.Protocol;
 using KvRaft.Raft;
+using KvRaft.Storage;
 
 namespace KvRaft.Server.Node;
 
@@ -72,23 +73,38 @@ public sealed partial class KvNode
             return; // answered already (timed out)
         }
 
-        _pendingReads -= batch.Count;
         MarkReadReleased(batch);
         foreach (var reader in batch.Span)
         {
             _readValue.ResetWrittenCount();
-            var found = _machine.TryGet(reader.Key.Span, _readValue);
-            _clients.Reply(reader.ConnectionId, new ClientResponse
+            var token = _nextColdReadToken;
+            switch (_machine.TryGetOrStart(reader.Key.Span, _readValue, token))
             {
-                RequestId = reader.RequestId,
-                Op = ClientOp.Get,
-                Status = found ? ClientStatus.Ok : ClientStatus.NotFound,
-                Value = found ? _readValue.WrittenMemory : default, // valid during Reply: the outbox formats it at once
-                ValuePresent = found,
-            }, reader.Received);
+                case GetStatus.Pending:
+                    StartColdRead(token, reader); // still counted in _pendingReads until answered
+                    continue;
+                case GetStatus.Found:
+                    ReplyValue(reader, _readValue.WrittenMemory);
+                    break;
+                default:
+                    ReplyValue(reader, null);
+                    break;
+            }
+            _pendingReads--;
         }
         Release(batch);
     }
+
+    /// <summary>Answers a Get: <paramref name="value"/> (valid during the call: the outbox formats it at once), or NotFound when null.</summary>
+    private void ReplyValue(in Reader reader, ReadOnlyMemory<byte>? value) =>
+        _clients.Reply(reader.ConnectionId, new ClientResponse
+        {
+            RequestId = reader.RequestId,
+            Op = ClientOp.Get,
+            Status = value is not null ? ClientStatus.Ok : ClientStatus.NotFound,
+            Value = value ?? default,
+            ValuePresent = value is not null,
+        }, reader.Received);
 
     // Cleared: the readers hold the requests' keys, which should not outlive their answers.
     private static void Release(in ReadBatch batch) => ArrayPool<Reader>.Shared.Return(batch.Readers, clearArray: true);

@@ -46,7 +46,7 @@ public sealed partial class KvNode
         _limits = options.Limits;
         _logger = logger;
         StorageReconciliation.Reconcile(log, machine, logger); // a kill inside a snapshot install leaves the log behind
-        _storage = new RaftStorageAdapter(log, machine, new ConfigState(options.Voters.ToArray()));
+        _storage = new RaftStorageAdapter(log, machine, new ConfigState(options.Voters.ToArray()), options.Limits.LogFetchBytesMax);
         _raft = new RaftNode(new RaftConfig
         {
             Id = options.Cluster.LocalId,
@@ -154,6 +154,7 @@ public sealed partial class KvNode
         if (previous == Role.Leader)
         {
             FailProposals("leadership lost");
+            _storage.Fetches.Drop();
         }
     }
 }

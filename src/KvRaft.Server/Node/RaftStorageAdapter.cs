@@ -14,12 +14,16 @@ internal sealed class RaftStorageAdapter : IRaftStorage
     private readonly ConfigState _initialVoters;
     private readonly List<LogEntry> _scratch = new();
 
-    public RaftStorageAdapter(IRaftLogStore log, IKvStateMachine machine, ConfigState initialVoters)
+    public RaftStorageAdapter(IRaftLogStore log, IKvStateMachine machine, ConfigState initialVoters, long fetchBytesMax)
     {
         _log = log;
         _machine = machine;
         _initialVoters = initialVoters;
+        Fetches = new LogFetches(fetchBytesMax);
     }
+
+    /// <summary>The background reads of entries evicted from the log's cache, for followers' Appends.</summary>
+    public LogFetches Fetches { get; }
 
     public ConfigState Config => ClusterMembership.Decode(_machine.Configuration) ?? _initialVoters;
 
@@ -46,6 +50,32 @@ internal sealed class RaftStorageAdapter : IRaftStorage
         {
             into.Add(new Entry(entry.Index, entry.Term, (EntryType)entry.Type, entry.Data));
         }
+    }
+
+    /// <summary>
+    /// From the follower's fetched slot, else from the log's memory; otherwise "not available yet" and a fetch starts
+    /// (from <paramref name="lo"/> to the end of the log, bounded in bytes): the loop never reads the device here.
+    /// </summary>
+    public bool TryGetEntriesFor(int to, long lo, long hiExclusive, long maxBytes, List<Entry> into)
+    {
+        if (Fetches.TryServe(to, lo, hiExclusive, maxBytes, into))
+        {
+            return true;
+        }
+
+        _scratch.Clear();
+        if (!_log.TryReadCached(lo, hiExclusive, maxBytes, _scratch))
+        {
+            Fetches.Start(to, lo, _log.LastIndex + 1);
+            return false;
+        }
+
+        Invariant.True(_scratch[0].Index == lo, (lo, _scratch[0].Index));
+        foreach (var entry in _scratch)
+        {
+            into.Add(new Entry(entry.Index, entry.Term, (EntryType)entry.Type, entry.Data));
+        }
+        return true;
     }
 
     public SnapshotMetadata Snapshot

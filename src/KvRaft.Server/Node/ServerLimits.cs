@@ -66,6 +66,12 @@ public sealed record ServerLimits
     public int InflightMessagesMax { get; init; } = 64;
 
     /// <summary>
+    /// Bytes of log entries one background read fetches at most for a follower being caught up (entries evicted from
+    /// the log's cache; one read in flight per follower): the memory such reads hold is this times the followers.
+    /// </summary>
+    public long LogFetchBytesMax { get; init; } = 4L << 20;
+
+    /// <summary>
     /// Bytes of a snapshot received from a leader at most (the staging file under incoming/): a stream that goes
     /// beyond it is refused and its staging file removed.
     /// </summary>

@@ -18,6 +18,33 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     private readonly Queue<long> _writesDueTicks = new(); // asynchronous storage writes in flight, ending in order
     private readonly Queue<Action<KvNode>> _heldWhilePaused = new(); // what arrived while the host was paused, in order
     private int _missedTicks; // ticks that passed while the host was paused
+    private readonly List<LogFetch> _fetches = new(); // background log reads asked for and not yet handed back
+
+    /// <summary>Entries of the log kept in memory (the newest ones): older ones reach followers by background reads.</summary>
+    public long LogCacheEntries
+    {
+        get => _log.CachedEntriesMax;
+        set => _log.CachedEntriesMax = value;
+    }
+
+    /// <summary>Every this-many-th Get of the state machine goes pending, answered a turn or two later (0: none).</summary>
+    public int ColdGetEvery
+    {
+        get => _machine.ColdGetEvery;
+        set => _machine.ColdGetEvery = value;
+    }
+
+    /// <summary>Gets of this node's state machine that went pending.</summary>
+    public long ColdGets => _machine.ColdGets;
+
+    /// <summary>Whether a background log read may end now (a test holds some: a slow disk for one follower's reads).</summary>
+    public Func<LogFetch, bool> FetchGate { get; set; } = _ => true;
+
+    /// <summary>Background log reads asked for and not handed back yet (held by <see cref="FetchGate"/>).</summary>
+    public int FetchesHeld => _fetches.Count;
+
+    /// <summary>Entries the background reads have read from this node's log.</summary>
+    public long StoredEntriesRead => _log.StoredEntriesRead;
 
     public int Id { get; } = id;
 
@@ -57,12 +84,13 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
     public void Crash()
     {
         Node = null;
+        _fetches.Clear();
         _writesDueTicks.Clear();
         Resume();
         _heldWhilePaused.Clear();
         _missedTicks = 0;
         _log = _log.Recover(writesKept: 0); // what was not committed is gone (here: a commit index not waited for)
-        _machine = _machine.Recover(); // back to its last snapshot; the node replays the log
+        _machine = _machine.Recover(); // back to its last snapshot; the node replays the log (ColdGetEvery kept)
     }
 
     /// <summary>Pauses the host: see <see cref="IsPaused"/>.</summary>
@@ -157,6 +185,29 @@ internal sealed class KvSimNode(KvSimCluster cluster, int id, int[] voters, stri
             _writesDueTicks.Enqueue(_writesDueTicks.Count > 0 ? Math.Max(due, _writesDueTicks.Last()) : due);
         }
         MaybeSnapshot(node);
+        while (node.TryTakeLogFetch(out var fetch))
+        {
+            _fetches.Add(fetch);
+        }
+        CompleteFetches(node);
+    }
+
+    /// <summary>The background log reads the gate lets end: read now, handed to the node.</summary>
+    private void CompleteFetches(KvNode node)
+    {
+        for (var i = 0; i < _fetches.Count; i++)
+        {
+            var fetch = _fetches[i];
+            if (!FetchGate(fetch))
+            {
+                continue;
+            }
+
+            _fetches.RemoveAt(i--);
+            var entries = new List<LogEntry>();
+            Assert.True(_log.ReadStoredAsync(fetch.Lo, fetch.HiExclusive, fetch.MaxBytes, entries).IsCompletedSuccessfully);
+            node.OnLogFetched(fetch, entries);
+        }
     }
 
     private void MaybeSnapshot(KvNode node)
