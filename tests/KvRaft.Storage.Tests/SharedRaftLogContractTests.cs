@@ -66,6 +66,11 @@ internal sealed class MirroredGroup : IRaftLogStore
 
     public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) => _group.Read(lo, hiExclusive, maxBytes, into);
 
+    public bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) => _group.TryReadCached(lo, hiExclusive, maxBytes, into);
+
+    public ValueTask ReadStoredAsync(long lo, long hiExclusive, long maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default) =>
+        _group.ReadStoredAsync(lo, hiExclusive, maxBytes, into, cancellationToken);
+
     public void Append(ReadOnlySpan<LogEntry> entries, HardState? hardState)
     {
         _group.Append(entries, hardState);
