@@ -54,6 +54,8 @@ public sealed partial class Simulation
             RequestTimeoutTicks = 5 * ElectionTicks,
             AppendEntriesMax = _profile.AppendEntriesMax,
             InflightMessagesMax = _profile.InflightMessagesMax,
+            SnapshotWindowChunks = 4, // of 256-byte chunks: a stream waits for acknowledgements within a few chunks
+            SnapshotWindowBytes = 768,
         };
         var voters = Enumerable.Range(1, VoterCount).ToArray();
         for (var id = 1; id <= NodeCount; id++)

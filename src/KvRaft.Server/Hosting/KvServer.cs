@@ -91,6 +91,7 @@ public sealed class KvServer : IAsyncDisposable
         }, _log, _machine, new TransportPeerOutbox(_peers, () => host!, _logger, _metrics), clientOutbox, loggers.CreateLogger("kvraft.node"))
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, incoming),
+            InstallRunner = new BackgroundInstallRunner(() => host!),
         };
         host = new NodeHost(node, _log, _machine, _io, options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
         {

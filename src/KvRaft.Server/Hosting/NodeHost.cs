@@ -86,6 +86,8 @@ internal sealed partial class NodeHost : IAsyncDisposable
         {
             // Already logged by the loop.
         }
+
+        await AwaitInstallAsync().ConfigureAwait(false);
     }
 
     /// <summary>One turn task at a time: posts made while one is queued ride on it (a post during a turn queues the next).</summary>
