@@ -224,6 +224,15 @@ public sealed partial class KvNode
             || incoming.Index != snapshot.Index || incoming.Term != snapshot.Term)
         {
             _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", snapshot.Index, snapshot.Term, message.From);
+            if (_incoming is not { Pinned: true } && _installing is null && _raft.Leader == message.From)
+            {
+                // The staged data is gone or partial (a restart, a leader change meanwhile) though the leader's stream
+                // saw it acknowledged: its next stream resumes where the staged prefix really ends.
+                var staged = _incoming is { } partial && partial.From == message.From && partial.Index == snapshot.Index && partial.Term == snapshot.Term
+                    ? partial.Staged : SnapshotPosition.Start;
+                SendSnapshotAck(message.From, snapshot.Index, snapshot.Term, staged, resume: true);
+            }
+
             return true;
         }
         var taken = _raft.Step(message);
