@@ -11,8 +11,8 @@
 #   KEYS=200000 bash bench/catch-up.sh             # a quick trial
 #
 # Settings (environment): KEYS (2000000), VALUE_SIZE (100), FILL_PUTS (2 x KEYS: uniform keys, so about 86% of
-# them are written), CLIENTS (256, the peak run), PEAK_DURATION (10s), SEGMENT (10: seconds per loadgen run of the
-# measured load), BEFORE (20: seconds of load before the catch-up starts), AFTER (20), CATCH_UP_MAX (1800 s: the
+# them are written), CLIENTS (256), PEAK_DURATION (10s), SEGMENT (30: seconds per loadgen run of the measured
+# load, each after a 2 s unmeasured warm-up of the same load), BEFORE (20: seconds of load before the catch-up starts), AFTER (20), CATCH_UP_MAX (1800 s: the
 # script gives up), SNAPSHOT_AFTER_BYTES (log bytes between snapshots; default KEYS x 16, at most 64 MiB, so the
 # leader's log is compacted and the new node needs a snapshot).
 #
@@ -28,7 +28,7 @@ VALUE_SIZE=${VALUE_SIZE:-100}
 FILL_PUTS=${FILL_PUTS:-$((2 * KEYS))}
 CLIENTS=${CLIENTS:-256}
 PEAK_DURATION=${PEAK_DURATION:-10s}
-SEGMENT=${SEGMENT:-10}
+SEGMENT=${SEGMENT:-30}
 BEFORE=${BEFORE:-20}
 AFTER=${AFTER:-20}
 CATCH_UP_MAX=${CATCH_UP_MAX:-1800}
@@ -71,14 +71,14 @@ for id in 1 2 3; do PEER_PORT[$id]=$(free_port); CLIENT_PORT[$id]=$(free_port); 
 PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${PEER_PORT[$id]}"; done); PEERS=${PEERS%,}
 CLIENT_PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${CLIENT_PORT[$id]}"; done); CLIENT_PEERS=${CLIENT_PEERS%,}
 ENDPOINTS=$(for id in 1 2 3; do printf '127.0.0.1:%s,' "${CLIENT_PORT[$id]}"; done); ENDPOINTS=${ENDPOINTS%,}
-echo "{ \"snapshotAfterLogBytes\": $SNAPSHOT_AFTER_BYTES }" >"$WORK/node.json"
-
-start_node() { # id
+start_node() { # id: a configuration file, the only way to set the snapshot threshold (it names every required option)
     local id=$1
     mkdir -p "$WORK/data/$id"
-    dotnet "$SERVER" --config "$WORK/node.json" --id "$id" --peer-listen "127.0.0.1:${PEER_PORT[$id]}" \
-        --client-listen "127.0.0.1:${CLIENT_PORT[$id]}" --peers "$PEERS" --client-peers "$CLIENT_PEERS" \
-        --data-dir "$WORK/data/$id" >>"$WORK/node-$id.log" 2>&1 &
+    cat >"$WORK/node-$id.json" <<JSON
+{ "id": $id, "peerListen": "127.0.0.1:${PEER_PORT[$id]}", "clientListen": "127.0.0.1:${CLIENT_PORT[$id]}",
+  "peers": "$PEERS", "clientPeers": "$CLIENT_PEERS", "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES }
+JSON
+    dotnet "$SERVER" --config "$WORK/node-$id.json" >>"$WORK/node-$id.log" 2>&1 &
     PIDS[$id]=$!
 }
 
@@ -134,7 +134,7 @@ log "peak $PEAK puts/s; measured load at $RATE puts/s"
 (
     segment=0
     while [ ! -f "$WORK/stop-load" ]; do
-        loadgen --mix put=100 --clients "$CLIENTS" --rate "$RATE" --duration "${SEGMENT}s" \
+        loadgen --mix put=100 --clients "$CLIENTS" --rate "$RATE" --duration "${SEGMENT}s" --warmup 2s \
             --history "$WORK/history-$segment.jsonl" --out "$WORK/segment-$segment.json" >"$WORK/segment-$segment.txt" 2>&1 || true
         segment=$((segment + 1))
     done

@@ -16,7 +16,7 @@ internal sealed partial class NodeHost
     /// <summary>Runs <paramref name="install"/> on the thread pool and posts its end to the loop.</summary>
     public void RunInstall(Action install)
     {
-        Invariant.True(_install.IsCompleted, "a second snapshot install while one is in flight");
+        // One at a time: the node starts the next only after this one's event (posted as this task's last step).
         _install = Task.Run(() =>
         {
             Exception? failure = null;
