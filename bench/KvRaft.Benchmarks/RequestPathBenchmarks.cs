@@ -120,7 +120,7 @@ public class RequestPathBenchmarks
     {
         public void Send(in PeerMessage message) { }
 
-        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) { }
+        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) { }
 
         public void Flush() { }
     }

@@ -119,7 +119,7 @@ public class RequestPathFasterBenchmarks
     {
         public void Send(in PeerMessage message) { }
 
-        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) { }
+        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) { }
 
         public void Flush() { }
     }

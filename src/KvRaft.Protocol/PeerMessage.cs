@@ -29,6 +29,12 @@ public enum PeerMessageType : byte
     ReadIndex = 10,
     /// <summary>Read-index answer.</summary>
     ReadIndexResponse = 11,
+    /// <summary>
+    /// A follower's acknowledgement of the snapshot chunks it has staged (not a Raft message: the node's snapshot
+    /// flow control handles it, the core never sees it). Index and LogTerm name the snapshot, Context the chunks staged,
+    /// RejectHint the bytes staged; Reject: the chunk received did not continue the staged prefix (resume from Context).
+    /// </summary>
+    SnapshotAck = 12,
 }
 
 /// <summary>Log entry types, as in the Raft core.</summary>

@@ -31,6 +31,28 @@ public sealed class SnapshotReader : IDisposable
         _chunkBytes = chunkBytes;
     }
 
+    /// <summary>Bytes of every chunk but the last (which may be shorter).</summary>
+    public int ChunkBytes => _chunkBytes;
+
+    /// <summary>Size of the snapshot file.</summary>
+    public long TotalBytes => _stream.Length;
+
+    /// <summary>
+    /// Moves to the chunk that starts at <paramref name="offset"/> (a multiple of <see cref="ChunkBytes"/>, at most the
+    /// file's size): a stream resumed after a break continues from the last chunk its receiver acknowledged.
+    /// </summary>
+    public void SkipTo(long offset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(offset, _stream.Length);
+        if (offset % _chunkBytes != 0 && offset != _stream.Length)
+        {
+            throw new ArgumentException($"offset {offset} is not at a chunk boundary ({_chunkBytes} bytes a chunk)", nameof(offset));
+        }
+
+        _stream.Position = offset;
+    }
+
     /// <summary>The next chunk, or false after the last.</summary>
     public bool TryReadNext(out SnapshotChunk chunk)
     {

@@ -129,7 +129,7 @@ public class PeerMessageTests
     public void PeerMessage_RefusesAnUnknownMessageType()
     {
         var bytes = Codecs.PeerMessage.Encode(Append());
-        bytes[0] = 12;
+        bytes[0] = 13; // one past SnapshotAck
         Assert.Equal(ProtocolError.UnknownType, PeerMessageCodec.Parse(bytes, out _).Error);
     }
 

@@ -24,6 +24,8 @@ internal sealed class SimHost
     private readonly Queue<long> _writesDue = new(); // ticks at which the log writes in flight end, in order
     private readonly List<(long Due, LogFetch Fetch)> _fetchesDue = new(); // background log reads in flight
     private long _snapshotDueTick = -1;
+    private Action? _install; // a snapshot install's state machine swap, run at _installDueTick (off the loop in production)
+    private long _installDueTick = -1;
     private SnapshotInfo? _snapshotTaken;
     private long _stalledUntilTick = -1;
     private int _ticksMissed;
@@ -92,6 +94,7 @@ internal sealed class SimHost
         }, Log, audited, new SimPeerOutbox(_simulation, Id), new SimClientOutbox(_simulation, Id), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, _stagingDirectory),
+            InstallRunner = new SimInstallRunner(this),
         };
     }
 
@@ -119,6 +122,7 @@ internal sealed class SimHost
         _writesDue.Clear();
         _fetchesDue.Clear();
         (_snapshotDueTick, _snapshotTaken) = (-1, null);
+        (_install, _installDueTick) = (null, -1); // the swap had not run: the state machine is as before it
         (_stalledUntilTick, _ticksMissed) = (-1, 0);
     }
 
@@ -187,6 +191,7 @@ internal sealed class SimHost
             input(node);
         }
 
+        CompleteDueInstall(node);
         for (var round = 0; round < 4; round++)
         {
             CompleteDueWrites(node);
@@ -223,6 +228,38 @@ internal sealed class SimHost
         {
             node.OnTicks(ticks);
         }
+    }
+
+    /// <summary>
+    /// A snapshot install's swap, as the production host runs it on the thread pool: it takes a while (up to three
+    /// election timeouts), and the node keeps taking input and ticks meanwhile.
+    /// </summary>
+    public void RunInstall(Action install)
+    {
+        Invariant.True(_install is null, "a second install while one is in flight");
+        _install = install;
+        _installDueTick = _simulation.Tick + 1 + _simulation.Random.Next(3 * Simulation.ElectionTicks);
+        _simulation.Trace($"n{Id} snapshot install started, ends at tick {_installDueTick}");
+    }
+
+    private void CompleteDueInstall(KvNode node)
+    {
+        if (_install is not { } install || _simulation.Tick < _installDueTick)
+        {
+            return;
+        }
+
+        (_install, _installDueTick) = (null, -1);
+        Exception? failure = null;
+        try
+        {
+            install();
+        }
+        catch (Exception error) when (error is IOException or StorageCorruptException or InvalidOperationException)
+        {
+            failure = error;
+        }
+        node.OnSnapshotInstalled(failure);
     }
 
     private void CompleteDueWrites(KvNode node)
@@ -318,12 +355,19 @@ internal sealed class SimHost
     }
 }
 
+/// <summary>The node's install runner: the swap runs a few ticks later (<see cref="SimHost.RunInstall"/>).</summary>
+internal sealed class SimInstallRunner(SimHost host) : ISnapshotInstallRunner
+{
+    public void Run(Action install) => host.RunInstall(install);
+}
+
 /// <summary>The node's peer outbox: messages and snapshot streams go into the simulated network.</summary>
 internal sealed class SimPeerOutbox(Simulation simulation, int from) : IPeerOutbox
 {
     public void Send(in PeerMessage message) => simulation.Network.Send(from, message);
 
-    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) => simulation.Network.SendSnapshot(from, message, snapshot);
+    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) =>
+        simulation.Network.SendSnapshot(from, message, snapshot, transfer);
 
     public void Flush() { }
 }

@@ -1,5 +1,6 @@
 using KvRaft.Protocol;
 using KvRaft.Raft;
+using KvRaft.Server.Node;
 using KvRaft.Storage;
 using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 
@@ -8,8 +9,9 @@ namespace KvRaft.Simulation;
 /// <summary>
 /// The simulated network: every peer message travels in its wire format (formatted at send, parsed at delivery),
 /// with a delay drawn per message (so messages reorder), loss, duplication, rare long delays (beyond an election
-/// timeout) and directed cuts (partitions, one-way or both). A snapshot travels as one stream, its chunks in order
-/// and then the Snapshot message, like on one connection; a stream may break part-way. Clients reach every node
+/// timeout) and directed cuts (partitions, one-way or both). A snapshot travels as a flow-controlled stream, its
+/// chunks in order and then the Snapshot message, like on one connection; a stream may break part-way
+/// (<see cref="SimSnapshotStream"/>). Clients reach every node
 /// (partitions cut nodes from nodes), through the same delays and loss.
 /// </summary>
 internal sealed class SimNetwork(Simulation simulation, Prng random)
@@ -62,62 +64,18 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
         }
     }
 
-    public void SendSnapshot(int from, in PeerMessage message, ISnapshotSource snapshot)
+    /// <summary>A snapshot stream from <paramref name="from"/>: one attempt of <paramref name="transfer"/> (see <see cref="SimSnapshotStream"/>).</summary>
+    public void SendSnapshot(int from, in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) =>
+        new SimSnapshotStream(simulation, from, message, snapshot, transfer).Start();
+
+    /// <summary><paramref name="message"/> as its receiver reads it: formatted, then parsed.</summary>
+    public PeerMessage ParsedCopy(in PeerMessage message)
     {
-        var to = message.To;
         var bytes = new byte[PeerMessageCodec.Size(message)];
         PeerMessageCodec.Format(message, bytes);
-        var chunks = ReadChunks(snapshot);
-        var lost = IsCut(from, to) || random.Chance(DropProbability);
-        var chunksSent = random.Chance(DropProbability) ? random.Next(chunks.Count + 1) : chunks.Count; // a broken stream
-        var copies = random.Chance(DuplicateProbability) ? 2 : 1;
-        for (var copy = 0; copy < copies; copy++)
-        {
-            var reports = copy == 0; // one stream, one outcome: a duplicate only replays the bytes
-            Schedule(() =>
-            {
-                var delivered = !lost && !IsCut(from, to) && simulation.Host(to).IsUp && chunksSent == chunks.Count;
-                simulation.Trace($"snapshot stream n{from}->n{to} {snapshot.Info.Index}@{snapshot.Info.Term}: {(delivered ? "delivered" : $"broken after {chunksSent}/{chunks.Count} chunks")}");
-                if (!lost && !IsCut(from, to))
-                {
-                    for (var i = 0; i < chunksSent; i++)
-                    {
-                        var chunk = chunks[i];
-                        simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnSnapshotChunk(from, chunk)));
-                    }
-                    if (delivered)
-                    {
-                        Invariant.True(PeerMessageCodec.Parse(bytes, out var received).IsOk);
-                        simulation.Host(to).Deliver(node => simulation.Host(to).OnPeerInput(from, node.OnPeerMessage(from, received)));
-                    }
-                }
-                if (reports)
-                {
-                    simulation.Host(from).Deliver(node => node.OnSnapshotSent(to, delivered));
-                }
-            });
-        }
-    }
-
-    private static List<WireSnapshotChunk> ReadChunks(ISnapshotSource snapshot)
-    {
-        var chunks = new List<WireSnapshotChunk>();
-        using var reader = snapshot.OpenSnapshotReader();
-        uint number = 0;
-        while (reader.TryReadNext(out var chunk))
-        {
-            chunks.Add(new WireSnapshotChunk
-            {
-                SnapshotIndex = snapshot.Info.Index,
-                SnapshotTerm = snapshot.Info.Term,
-                Offset = (ulong)chunk.Offset,
-                ChunkIndex = number++,
-                Last = chunk.Last,
-                UncompressedBytes = chunk.Data.Length,
-                Payload = chunk.Data.ToArray(),
-            });
-        }
-        return chunks;
+        simulation.Forger?.Observe(bytes);
+        Invariant.True(PeerMessageCodec.Parse(bytes, out var received).IsOk);
+        return received;
     }
 
     /// <summary>A client request to a node, in its wire format, from a connection of <paramref name="identity"/> (0: none).</summary>
@@ -167,7 +125,12 @@ internal sealed class SimNetwork(Simulation simulation, Prng random)
             delay += Simulation.ElectionTicks + random.Next(2 * Simulation.ElectionTicks);
         }
 
-        var at = simulation.Tick + delay;
+        ScheduleAt(simulation.Tick + delay, delivery);
+    }
+
+    /// <summary>Runs <paramref name="delivery"/> at tick <paramref name="at"/>, after what was scheduled for it before.</summary>
+    public void ScheduleAt(long at, Action delivery)
+    {
         if (!_due.TryGetValue(at, out var list))
         {
             _due[at] = list = new List<Action>();

@@ -61,6 +61,8 @@ public sealed partial class Simulation
             AppendEntriesMax = _profile.AppendEntriesMax,
             InflightMessagesMax = _profile.InflightMessagesMax,
             LogFetchBytesMax = 32 + _cacheRandom.Next(2048),
+            SnapshotWindowChunks = 4, // of 256-byte chunks: a stream waits for acknowledgements within a few chunks
+            SnapshotWindowBytes = 768,
         };
         var voters = Enumerable.Range(1, VoterCount).ToArray();
         for (var id = 1; id <= NodeCount; id++)

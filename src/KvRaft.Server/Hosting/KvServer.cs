@@ -102,6 +102,7 @@ public sealed class KvServer : IAsyncDisposable
         }, _log, _machine, peerOutbox, clientOutbox, loggers.CreateLogger("kvraft.node"))
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, incoming),
+            InstallRunner = new BackgroundInstallRunner(() => host!),
         };
         if (node.Config.Voters.Length > 0)
         {

@@ -16,6 +16,7 @@ internal enum NodeEventKind : byte
     PersistFailed,
     SnapshotSent,
     SnapshotTaken,
+    SnapshotInstalled,
     HandOver,
     LogFetched,
     Stop,

@@ -81,6 +81,9 @@ internal sealed partial class NodeHost
             case NodeEventKind.SnapshotSent:
                 _node.OnSnapshotSent(item.NodeId, item.Flag);
                 break;
+            case NodeEventKind.SnapshotInstalled:
+                _node.OnSnapshotInstalled(item.Error); // throws, stopping the node, when the swap failed
+                break;
             case NodeEventKind.SnapshotTaken:
                 _node.OnSnapshotTaken(item.SnapshotInfo);
                 break;

@@ -88,6 +88,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
             // Already logged by the loop.
         }
         await Task.WhenAll(_logFetchTasks).ConfigureAwait(false); // the log store is closed after this: no read may be left on it
+        await AwaitInstallAsync().ConfigureAwait(false);
     }
 
     /// <summary>One turn task at a time: posts made while one is queued ride on it (a post during a turn queues the next).</summary>

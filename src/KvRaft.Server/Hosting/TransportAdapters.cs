@@ -75,8 +75,8 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
 }
 
 /// <summary>
-/// The node's peer outbox over the DotNetty transport; snapshots stream on a background task. The transport's peers
-/// follow the configuration: the members, at the addresses of the member directory, else of --peers.
+/// The node's peer outbox over the DotNetty transport; snapshots stream on a background task (<see cref="SnapshotSender"/>).
+/// The transport's peers follow the configuration: the members, at the addresses of the member directory, else of --peers.
 /// </summary>
 internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost> host, ILogger logger, ServerMetrics? metrics,
     int localId, IReadOnlyDictionary<int, string> bootstrapPeers) : IPeerOutbox
@@ -91,10 +91,10 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
         transport.Send(message.To, message);
     }
 
-    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot)
+    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer)
     {
         var metadata = message;
-        _ = Task.Run(() => StreamSnapshot(metadata, snapshot));
+        _ = Task.Run(() => new SnapshotSender(transport, host, logger).StreamAsync(metadata, snapshot, transfer));
     }
 
     public void Flush() => transport.Flush();
@@ -142,44 +142,6 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
         {
             return false;
         }
-    }
-
-    private void StreamSnapshot(PeerMessage metadata, ISnapshotSource snapshot)
-    {
-        var to = metadata.To;
-        var delivered = false;
-        try
-        {
-            using var reader = snapshot.OpenSnapshotReader();
-            uint chunkIndex = 0;
-            while (reader.TryReadNext(out var chunk))
-            {
-                if (!transport.IsConnected(to))
-                {
-                    throw new IOException($"node {to} disconnected during the snapshot");
-                }
-
-                transport.SendSnapshotChunk(to, new WireSnapshotChunk
-                {
-                    SnapshotIndex = snapshot.Info.Index,
-                    SnapshotTerm = snapshot.Info.Term,
-                    Offset = (ulong)chunk.Offset,
-                    ChunkIndex = chunkIndex++,
-                    Last = chunk.Last,
-                    UncompressedBytes = chunk.Data.Length,
-                    Payload = chunk.Data,
-                });
-                transport.Flush();
-            }
-            transport.Send(to, metadata);
-            transport.Flush();
-            delivered = true;
-        }
-        catch (Exception error) when (error is IOException or InvalidOperationException)
-        {
-            logger.LogWarning(error, "Sending snapshot {Index} to node {To} failed", snapshot.Info.Index, to);
-        }
-        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotSent, NodeId = to, Flag = delivered }); // a control event: always taken
     }
 }
 

@@ -35,7 +35,7 @@ public sealed partial class KvNode
     public bool TryAcceptReady(out bool mustCommit)
     {
         mustCommit = false;
-        if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady)
+        if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady || InstallPending())
         {
             return false;
         }
@@ -151,7 +151,7 @@ public sealed partial class KvNode
         }
         if (_machine.LatestSnapshot is { } snapshot && snapshot.Info.Index == message.Snapshot.Index)
         {
-            _peers.SendSnapshot(wire, snapshot);
+            _peers.SendSnapshot(wire, snapshot, TransferFor(message.To, message.Snapshot));
         }
         else
         {

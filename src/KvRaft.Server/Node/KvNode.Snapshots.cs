@@ -19,16 +19,26 @@ public sealed partial class KvNode
         public long Term { get; } = term;
         public SnapshotInstaller Installer { get; } = installer;
         public bool Verified { get; set; }
+        // Chunks and bytes written to the staging file, in order from the start (bytes == Installer.ReceivedBytes).
+        public SnapshotPosition Staged { get; set; }
         public bool Pinned { get; set; }
+        public byte[] Configuration { get; set; } = []; // the snapshot's, once verified
         public void Dispose() => Installer.Dispose();
     }
 
     private IncomingSnapshot? _incoming;
+    private IncomingSnapshot? _installing; // its state machine swap runs off the loop: no Ready is taken meanwhile
+    private (long Index, long Term) _installed; // swapped and durable; the Ready that carries it is next
+    private MemberDirectory? _installedDirectory; // the member directory of _installed (null when none is installed)
+    private long _installStarted;
     private bool _snapshotInProgress;
     // Log bytes kept right after the last snapshot's compaction: the next snapshot waits for SnapshotAfterLogBytes
     // more. (Measured from the compaction alone, a log whose kept lag was itself above the threshold, as with
     // entries that batch a hundred writes each, took snapshot after snapshot without end.)
     private long _logBytesAfterSnapshot;
+
+    /// <summary>Runs an install's state machine swap off the event loop (none: on it, at once).</summary>
+    public ISnapshotInstallRunner? InstallRunner { get; init; }
 
     /// <summary>Makes an installer for a snapshot coming in (a staging file next to the state machine).</summary>
     public Func<SnapshotInstaller>? NewSnapshotInstaller { get; init; }
@@ -37,7 +47,10 @@ public sealed partial class KvNode
     /// A chunk of a snapshot the leader is sending (payload decompressed, memory owned), from peer <paramref name="from"/>
     /// (the node id its connection authenticated). Taken only from the leader of this node's term, within
     /// <see cref="ProtocolLimits.SnapshotChunkBytesMax"/> a chunk and <see cref="ServerLimits.SnapshotBytesMax"/> a
-    /// snapshot; one snapshot is staged at a time, and its staging file is removed when it is abandoned.
+    /// snapshot; one snapshot is staged at a time, and its staging file is removed when it is abandoned. Every chunk
+    /// taken is acknowledged (<see cref="PeerMessageType.SnapshotAck"/>: the leader's window opens); a chunk that does not
+    /// continue the staged prefix is answered with where the leader must resume (the prefix of the same snapshot from
+    /// the same leader is kept across broken streams; a snapshot of another index or term replaces it).
     /// </summary>
     public PeerCheck OnSnapshotChunk(int from, in WireSnapshotChunk chunk)
     {
@@ -57,36 +70,65 @@ public sealed partial class KvNode
             _logger.LogDebug("Snapshot chunk {Index}@{Term} at {Offset} from node {From} ignored: {Reason}", chunk.SnapshotIndex, chunk.SnapshotTerm, chunk.Offset, from, check.Reason);
             return check;
         }
-        if (chunk.Offset == 0)
+        if (NewSnapshotInstaller is null)
         {
-            DiscardIncoming(); // a newer stream (or the same one again) replaces what was staged
-            if (NewSnapshotInstaller is null)
-            {
-                return PeerCheck.Ignore("this node takes no snapshots");
-            }
-
-            _incoming = new IncomingSnapshot(from, chunk.SnapshotIndex, chunk.SnapshotTerm, NewSnapshotInstaller());
+            return PeerCheck.Ignore("this node takes no snapshots");
         }
+
         var incoming = _incoming;
         if (incoming is null || incoming.From != from || incoming.Index != chunk.SnapshotIndex || incoming.Term != chunk.SnapshotTerm)
         {
-            return PeerCheck.Ignore("a chunk of no snapshot being received");
+            DiscardIncoming(); // staged data of another snapshot (or another leader's export of it) is of no use
+            if (chunk.Offset != 0 || chunk.ChunkIndex != 0)
+            {
+                SendSnapshotAck(from, chunk.SnapshotIndex, chunk.SnapshotTerm, SnapshotPosition.Start, resume: true);
+                return PeerCheck.Ignore("a chunk past the start of a snapshot not staged here: the leader resumes from the start");
+            }
+
+            _incoming = incoming = new IncomingSnapshot(from, chunk.SnapshotIndex, chunk.SnapshotTerm, NewSnapshotInstaller());
         }
+        if ((long)chunk.Offset != incoming.Staged.Bytes || chunk.ChunkIndex != incoming.Staged.Chunks || incoming.Verified)
+        {
+            AnswerUnstagedChunk(incoming, chunk);
+            return PeerCheck.Ignore("a chunk that does not continue the staged prefix");
+        }
+
+        return StageChunk(incoming, chunk, check);
+    }
+
+    /// <summary>
+    /// A chunk that does not continue the staged prefix. One already staged is acknowledged as such (the leader sent
+    /// it: a resent stream, a duplicate), except the first chunk of a stream started over, which asks the leader to
+    /// resume after the prefix; one after a gap (a chunk lost on the way) asks the leader to resume at the gap.
+    /// </summary>
+    private void AnswerUnstagedChunk(IncomingSnapshot incoming, in WireSnapshotChunk chunk)
+    {
+        var end = new SnapshotPosition(chunk.ChunkIndex + 1L, (long)chunk.Offset + chunk.Payload.Length);
+        var staged = chunk.Offset != 0 && end.Chunks <= incoming.Staged.Chunks && end.Bytes <= incoming.Staged.Bytes;
+        SendSnapshotAck(incoming.From, incoming.Index, incoming.Term, staged ? end : incoming.Staged, resume: !staged);
+    }
+
+    /// <summary>Writes the chunk that continues the staged prefix; verifies the whole file after the last; acknowledges.</summary>
+    private PeerCheck StageChunk(IncomingSnapshot incoming, in WireSnapshotChunk chunk, PeerCheck check)
+    {
         try
         {
             incoming.Installer.Accept(new Storage.SnapshotChunk((long)chunk.Offset, chunk.Payload, Crc32C.Compute(chunk.Payload.Span), chunk.Last));
+            incoming.Staged = new SnapshotPosition(incoming.Staged.Chunks + 1, incoming.Installer.ReceivedBytes);
             if (chunk.Last)
             {
                 incoming.Verified = VerifyIncoming(incoming);
             }
 
+            SendSnapshotAck(incoming.From, incoming.Index, incoming.Term, incoming.Staged, resume: false);
             return check;
         }
         catch (Exception error) when (error is ArgumentException or StorageCorruptException)
         {
-            // A chunk lost on the way (the sender's queue was full) or a damaged file: the leader sends it again.
-            _logger.LogWarning(error, "Snapshot {Index} from node {From}: bad chunk at {Offset}; discarded", chunk.SnapshotIndex, from, chunk.Offset);
+            // A damaged file: nothing staged can be trusted, the leader starts over.
+            _logger.LogWarning(error, "Snapshot {Index} from node {From}: bad chunk at {Offset}; discarded", chunk.SnapshotIndex, incoming.From, chunk.Offset);
             DiscardIncoming();
+            SendSnapshotAck(incoming.From, incoming.Index, incoming.Term, SnapshotPosition.Start, resume: true);
             return PeerCheck.Ignore("a chunk out of order, or a snapshot that fails its checks");
         }
     }
@@ -128,7 +170,7 @@ public sealed partial class KvNode
             return PeerCheck.Refuse("a snapshot of a term above the leader's");
         }
 
-        if (_incoming is { Pinned: true })
+        if (_incoming is { Pinned: true } || _installing is not null)
         {
             return PeerCheck.Ignore("a restored snapshot waits for its install");
         }
@@ -136,10 +178,13 @@ public sealed partial class KvNode
         return PeerCheck.Accept;
     }
 
-    /// <summary>A snapshot being staged from a node that no longer leads this node is abandoned: its staging file goes.</summary>
+    /// <summary>
+    /// A snapshot being staged from a node once another leads this node is abandoned: its staging file goes. While no
+    /// leader is known (an election) it is kept: a re-elected leader resumes it.
+    /// </summary>
     private void DiscardIncomingFromFormerLeader()
     {
-        if (_incoming is { Pinned: false } incoming && incoming.From != _raft.Leader)
+        if (_incoming is { Pinned: false } incoming && _raft.Leader != 0 && incoming.From != _raft.Leader)
         {
             DiscardIncoming();
         }
@@ -157,6 +202,7 @@ public sealed partial class KvNode
         {
             throw new StorageCorruptException($"snapshot {info.Index}@{info.Term} holds a malformed configuration ({info.Configuration.Length} bytes)");
         }
+        incoming.Configuration = info.Configuration;
         return true;
     }
 
@@ -181,6 +227,15 @@ public sealed partial class KvNode
             || incoming.Index != snapshot.Index || incoming.Term != snapshot.Term)
         {
             _logger.LogWarning("Snapshot {Index}@{Term} from node {From} arrived without its data; ignored", snapshot.Index, snapshot.Term, message.From);
+            if (_incoming is not { Pinned: true } && _installing is null && _raft.Leader == message.From)
+            {
+                // The staged data is gone or partial (a restart, a leader change meanwhile) though the leader's stream
+                // saw it acknowledged: its next stream resumes where the staged prefix really ends.
+                var staged = _incoming is { } partial && partial.From == message.From && partial.Index == snapshot.Index && partial.Term == snapshot.Term
+                    ? partial.Staged : SnapshotPosition.Start;
+                SendSnapshotAck(message.From, snapshot.Index, snapshot.Term, staged, resume: true);
+            }
+
             return true;
         }
         var taken = _raft.Step(message);
@@ -197,30 +252,74 @@ public sealed partial class KvNode
     }
 
     /// <summary>
-    /// The core restored a snapshot: swap the state machine to it (durable at once), then empty the log behind it
-    /// (durable with this Ready's log write). A kill between the two is repaired at start by <see cref="StorageReconciliation"/>.
+    /// The core restored a snapshot that no Ready carried yet: its heavy part (the state machine's swap to the staged
+    /// file, durable at once) starts through <see cref="InstallRunner"/>, off the event loop; the Ready that carries the
+    /// snapshot is taken only once the swap is durable (<see cref="OnSnapshotInstalled"/>). Without a runner the swap
+    /// happens here, at once. True while an install is in flight: no Ready is taken meanwhile.
+    /// </summary>
+    private bool InstallPending()
+    {
+        if (_installing is not null)
+        {
+            return true;
+        }
+
+        if (_raft.RestoredSnapshot is not { } restored || _installed == (restored.Index, restored.Term))
+        {
+            return false;
+        }
+
+        var incoming = _incoming;
+        Invariant.True(incoming is { Pinned: true } && incoming.Index == restored.Index && incoming.Term == restored.Term, (incoming?.Index, restored.Index));
+        _incoming = null;
+        _installing = incoming;
+        _installStarted = _profile.Timestamp();
+        if (InstallRunner is { } runner)
+        {
+            runner.Run(() => incoming!.Installer.Complete());
+            return true;
+        }
+
+        incoming!.Installer.Complete(); // verified when its last chunk arrived
+        OnSnapshotInstalled(null);
+        return false;
+    }
+
+    /// <summary>
+    /// The state machine's swap to the snapshot being installed ended (<paramref name="error"/> null: it is durable);
+    /// the Ready that carries the snapshot may now be taken. A failed swap stops the node: the core restored a
+    /// snapshot the state machine does not hold.
+    /// </summary>
+    public void OnSnapshotInstalled(Exception? error)
+    {
+        var installing = _installing;
+        Invariant.True(installing is not null, "an install reported with none in flight");
+        _installing = null;
+        installing!.Dispose();
+        if (error is not null)
+        {
+            throw new StorageFailedException($"installing snapshot {installing.Index}@{installing.Term} failed; the node stops", error);
+        }
+
+        _installed = (installing.Index, installing.Term);
+        _installedDirectory = ClusterMembership.DecodeDirectory(installing.Configuration); // verified when its last chunk arrived
+        AfterInput();
+    }
+
+    /// <summary>
+    /// The Ready carries the snapshot whose swap is durable: empty the log behind it (durable with this Ready's log
+    /// write). A kill between the swap and that write is repaired at start by <see cref="StorageReconciliation"/>.
     /// </summary>
     private void InstallIncomingSnapshot(SnapshotMetadata snapshot)
     {
-        var started = _profile.Timestamp();
-        var incoming = _incoming;
-        Invariant.True(incoming is { Pinned: true } && incoming.Index == snapshot.Index && incoming.Term == snapshot.Term, (incoming?.Index, snapshot.Index));
-        _incoming = null;
-        SnapshotInfo info;
-        try
-        {
-            info = incoming!.Installer.Complete(); // verified when its last chunk arrived
-        }
-        finally
-        {
-            incoming!.Dispose();
-        }
-        Invariant.True(info.Index == snapshot.Index && info.Term == snapshot.Term, (info.Index, snapshot.Index));
-        _appliedDirectory = ClusterMembership.DecodeDirectory(info.Configuration); // verified when its last chunk arrived
+        Invariant.True(_installed == (snapshot.Index, snapshot.Term), (_installed, snapshot.Index));
+        _installed = default;
+        _appliedDirectory = _installedDirectory!;
+        _installedDirectory = null;
         ResetLogAfter(snapshot);
         _logBytesAfterSnapshot = _log.BytesSinceCompaction;
         Statistics.SnapshotInstalled();
-        _profile.SnapshotInstalled(_profile.Timestamp() - started, _machine.LatestSnapshot?.Info.Index == snapshot.Index ? _machine.LatestSnapshot.TotalBytes : 0);
+        _profile.SnapshotInstalled(_profile.Timestamp() - _installStarted, _machine.LatestSnapshot?.Info.Index == snapshot.Index ? _machine.LatestSnapshot.TotalBytes : 0);
         _logger.LogInformation("Node {Id} installed snapshot {Index}@{Term}", Id, snapshot.Index, snapshot.Term);
     }
 
@@ -251,7 +350,7 @@ public sealed partial class KvNode
     public bool TryStartSnapshot(out byte[] configuration)
     {
         configuration = Array.Empty<byte>();
-        if (_snapshotInProgress || _log.BytesSinceCompaction - _logBytesAfterSnapshot < _limits.SnapshotAfterLogBytes)
+        if (_snapshotInProgress || _installing is not null || _log.BytesSinceCompaction - _logBytesAfterSnapshot < _limits.SnapshotAfterLogBytes)
         {
             return false;
         }

@@ -117,6 +117,11 @@ public sealed partial class KvNode
             Statistics.PeerMessageRefused();
             return check;
         }
+        if (message.Type == PeerMessageType.SnapshotAck)
+        {
+            return OnSnapshotAck(sender, message); // flow control of a snapshot stream: not for the core
+        }
+
         var core = PeerMessageMapper.FromWire(message, ref _incomingEntries); // the core copies what it keeps
         var taken = core.Type == MessageType.Snapshot ? StepSnapshot(core) : _raft.Step(core);
         AfterInput();
@@ -155,6 +160,7 @@ public sealed partial class KvNode
         {
             FailProposals("leadership lost");
             _storage.Fetches.Drop();
+            AbandonTransfers();
         }
     }
 }

@@ -14,10 +14,12 @@ public interface IPeerOutbox
     void Send(in PeerMessage message);
 
     /// <summary>
-    /// Streams <paramref name="snapshot"/> to <paramref name="message"/>.To as chunks, then sends the
-    /// Snapshot message itself; reports the outcome through <see cref="KvNode.OnSnapshotSent"/>.
+    /// Streams <paramref name="snapshot"/> to <paramref name="message"/>.To as chunks, from where
+    /// <paramref name="transfer"/> says the follower stands and never more than its window unacknowledged, then, once
+    /// every chunk is acknowledged, sends the Snapshot message itself; reports the outcome through
+    /// <see cref="KvNode.OnSnapshotSent"/> (a failure when the stream broke, stalled, or the transfer asks to stop).
     /// </summary>
-    void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot);
+    void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer);
 
     /// <summary>Flushes what was queued this turn.</summary>
     void Flush();
@@ -30,6 +32,19 @@ public interface IPeerOutbox
     void OnMembersChanged(Raft.ConfigState config, MemberDirectory directory)
     {
     }
+}
+
+/// <summary>
+/// Where the heavy part of a snapshot install runs (the state machine's swap to the staged file: a FasterKV restore
+/// that may take minutes): off the event loop, so that heartbeats and client traffic keep flowing meanwhile.
+/// </summary>
+public interface ISnapshotInstallRunner
+{
+    /// <summary>
+    /// Runs <paramref name="install"/> away from the event loop, then reports its end on the loop through
+    /// <see cref="KvNode.OnSnapshotInstalled"/> (with the exception it threw, if any). No time limit applies to it.
+    /// </summary>
+    void Run(Action install);
 }
 
 /// <summary>Where answers to clients go. Connections are named by the id the host gave them.</summary>

@@ -133,6 +133,7 @@ public static class PeerMessageValidator
         {
             PeerMessageType.Append => CheckEntries(message),
             PeerMessageType.Snapshot => CheckSnapshot(message.Snapshot!.Value, message.Term),
+            PeerMessageType.SnapshotAck => CheckSnapshotAck(message),
             PeerMessageType.PreVote when message.Context != 0 => "a pre-vote with a context",
             PeerMessageType.Vote when message.Context is not 0 and not ForcedCampaignContext => "a vote with an unknown context",
             PeerMessageType.TimeoutNow when message.Context != 0 && (message.Context == message.From || message.Context > int.MaxValue || !IsPossiblePeer((int)Math.Max(message.Context, 0), node))
@@ -202,6 +203,26 @@ public static class PeerMessageValidator
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A snapshot acknowledgement names a snapshot (index and term positive, the term not above the message's) and a
+    /// position in it: chunks and bytes both zero, or at least one byte a chunk. Whether the position is one the leader
+    /// sent is the leader's own check (<see cref="SnapshotTransfer.OnAck"/>).
+    /// </summary>
+    private static string? CheckSnapshotAck(in PeerMessage message)
+    {
+        if (message.Index < 1 || message.LogTerm < 1 || message.LogTerm > message.Term)
+        {
+            return "a snapshot acknowledgement naming no possible snapshot";
+        }
+
+        if (message.Context < 0 || message.Context > message.RejectHint || (message.Context == 0) != (message.RejectHint == 0))
+        {
+            return "a snapshot acknowledgement whose chunks and bytes disagree";
+        }
+
+        return message.Commit != 0 ? "a snapshot acknowledgement with a commit index" : null;
     }
 
     /// <summary>One leader per term; as leader, answers only to what this node sent.</summary>

@@ -76,4 +76,13 @@ public sealed record ServerLimits
     /// beyond it is refused and its staging file removed.
     /// </summary>
     public long SnapshotBytesMax { get; init; } = 32L << 30;
+
+    /// <summary>
+    /// Snapshot chunks a leader has sent to one follower and the follower has not acknowledged yet, at most (the
+    /// snapshot stream's flow-control window, with <see cref="SnapshotWindowBytes"/>).
+    /// </summary>
+    public int SnapshotWindowChunks { get; init; } = 8;
+
+    /// <summary>Bytes of snapshot chunks sent to one follower and not acknowledged yet, at most (one chunk always may go).</summary>
+    public long SnapshotWindowBytes { get; init; } = 8L << 20;
 }

@@ -10,7 +10,7 @@ internal sealed class NoPeers : IPeerOutbox
 {
     public void Send(in PeerMessage message) { }
 
-    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) { }
+    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) { }
 
     public void Flush() { }
 }

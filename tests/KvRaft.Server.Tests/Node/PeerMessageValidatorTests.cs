@@ -73,6 +73,12 @@ public sealed class PeerMessageValidatorTests
         { "naming no other node", To2(PeerMessageType.TimeoutNow) with { Context = -7 }, 1 },
         { "naming no other node", To2(PeerMessageType.TimeoutNow) with { Context = 1L << 40 }, 1 },
         { "naming no other node", To2(PeerMessageType.TimeoutNow) with { Context = 2 }, 1 },
+        { "naming no possible snapshot", To2(PeerMessageType.SnapshotAck, from: 3) with { Index = 0, LogTerm = 5 }, 3 },
+        { "naming no possible snapshot", To2(PeerMessageType.SnapshotAck, from: 3) with { Index = 30, LogTerm = 6 }, 3 },
+        { "chunks and bytes disagree", To2(PeerMessageType.SnapshotAck, from: 3) with { Index = 30, LogTerm = 5, Context = 2, RejectHint = 0 }, 3 },
+        { "chunks and bytes disagree", To2(PeerMessageType.SnapshotAck, from: 3) with { Index = 30, LogTerm = 5, Context = 0, RejectHint = 9 }, 3 },
+        { "chunks and bytes disagree", To2(PeerMessageType.SnapshotAck, from: 3) with { Index = 30, LogTerm = 5, Context = -1, RejectHint = 9 }, 3 },
+        { "with a commit index", To2(PeerMessageType.SnapshotAck, from: 3) with { Index = 30, LogTerm = 5, Context = 1, RejectHint = 9, Commit = 4 }, 3 },
     };
 
     [Theory]
@@ -105,6 +111,7 @@ public sealed class PeerMessageValidatorTests
         { "a transfer notice naming a node this node does not know yet", To2(PeerMessageType.TimeoutNow) with { Context = 4 } },
         { "a late vote answer", To2(PeerMessageType.VoteResponse, from: 3, term: 4) },
         { "a read index answer", To2(PeerMessageType.ReadIndexResponse) with { Index = 500, Context = -7 } },
+        { "a snapshot acknowledgement (the leader checks its position)", To2(PeerMessageType.SnapshotAck, from: 3) with { Index = 30, LogTerm = 5, Context = 3, RejectHint = 3000, Reject = true } },
     };
 
     [Theory]

@@ -35,7 +35,7 @@ internal sealed class PeerNode : IDisposable
             Seed = (ulong)id,
             Limits = limits ?? new ServerLimits(),
             Profile = profile ?? NoNodeProfile.Instance,
-        }, Log, Machine, new Recorder(Sent), new Silent(), NullLogger.Instance)
+        }, Log, Machine, new Recorder(Sent, Transfers), new Silent(), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, StagingFolder),
         };
@@ -55,6 +55,9 @@ internal sealed class PeerNode : IDisposable
 
     /// <summary>Everything the node sent (entries dropped), oldest first.</summary>
     public List<PeerMessage> Sent { get; } = [];
+
+    /// <summary>Every snapshot transfer the node started (one per Snapshot message it sent), oldest first.</summary>
+    public List<SnapshotTransfer> Transfers { get; } = [];
 
     /// <summary>Files left in the snapshot staging folder.</summary>
     public int StagingFiles => Directory.Exists(StagingFolder) ? Directory.GetFiles(StagingFolder).Length : 0;
@@ -142,11 +145,11 @@ internal sealed class PeerNode : IDisposable
         }
     }
 
-    private sealed class Recorder(List<PeerMessage> sent) : IPeerOutbox
+    private sealed class Recorder(List<PeerMessage> sent, List<SnapshotTransfer> transfers) : IPeerOutbox
     {
         public void Send(in PeerMessage message) => sent.Add(message with { Entries = default });
 
-        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) { }
+        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) => transfers.Add(transfer);
 
         public void Flush() { }
     }

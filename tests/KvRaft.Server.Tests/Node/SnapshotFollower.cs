@@ -103,6 +103,9 @@ internal sealed class SnapshotFollower : IDisposable
 
     public List<PeerMessage> Sent { get; } = [];
 
+    /// <summary>Where installs run from the next <see cref="Start"/> on (none: at once, inside the Ready).</summary>
+    public ISnapshotInstallRunner? InstallRunner { get; set; }
+
     public void Start()
     {
         Node = new KvNode(new KvNodeOptions
@@ -113,6 +116,7 @@ internal sealed class SnapshotFollower : IDisposable
         }, Log, Machine, new RecordingPeers(Sent), new NoClients(), NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, Path.Combine(_folder, "incoming")),
+            InstallRunner = InstallRunner,
         };
         // Node 1 leads term 2: a node takes snapshot chunks only from the leader it follows.
         Node.OnPeerMessage(1, new PeerMessage { Type = PeerMessageType.Heartbeat, From = 1, To = 2, Term = 2 });
@@ -200,7 +204,7 @@ internal sealed class SnapshotFollower : IDisposable
     {
         public void Send(in PeerMessage message) => sent.Add(message with { Entries = default });
 
-        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) { }
+        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) { }
 
         public void Flush() { }
     }

@@ -1,5 +1,6 @@
 using KvRaft.Protocol;
 using KvRaft.Raft;
+using KvRaft.Server.Node;
 using KvRaft.Storage;
 using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 
@@ -61,12 +62,15 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
         return copy;
     }
 
-    public void SendSnapshot(int from, PeerMessage message, ISnapshotSource snapshot)
+    public void SendSnapshot(int from, PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer)
     {
         var to = message.To;
         var chunks = new List<WireSnapshotChunk>();
         using (var reader = snapshot.OpenSnapshotReader())
         {
+            // The whole stream goes at once (no window in this harness): the transfer knows what was sent, so the
+            // follower's acknowledgements are taken.
+            transfer.BeginAttempt(reader.ChunkBytes, reader.TotalBytes);
             uint number = 0;
             while (reader.TryReadNext(out var chunk))
             {
@@ -80,6 +84,7 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
                     UncompressedBytes = chunk.Data.Length,
                     Payload = chunk.Data.ToArray(),
                 });
+                transfer.OnSent(new SnapshotPosition(number, chunk.Offset + chunk.Data.Length));
             }
         }
         var lost = IsCut(from, to) || random.Chance(DropProbability);

@@ -9,7 +9,8 @@ internal sealed class SimPeerOutbox(KvSimCluster cluster, int from) : IPeerOutbo
 {
     public void Send(in PeerMessage message) => cluster.Network.Send(from, message);
 
-    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot) => cluster.Network.SendSnapshot(from, message, snapshot);
+    public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) =>
+        cluster.Network.SendSnapshot(from, message, snapshot, transfer);
 
     public void Flush() { }
 

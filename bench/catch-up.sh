@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Large-state catch-up (issue 15, item 3): how long a node that starts empty takes to catch up with a loaded cluster
+# (a snapshot streamed and installed, then the log), and what it costs the clients meanwhile.
+#
+# Three kvraft-server processes on 127.0.0.1 are loaded with N keys (100-byte values); loadgen's peak put rate is
+# measured (closed loop); then loadgen runs open loop at half of it while one node is brought up to date from an
+# empty data directory (catch_up_node below). Prints the time to catch up and loadgen's p99 (and throughput) before,
+# during and after, as a Markdown table on stdout; progress goes to stderr.
+#
+#   bash bench/catch-up.sh                         # N = 2,000,000 keys; 15-30 minutes on 2 cores
+#   KEYS=200000 bash bench/catch-up.sh             # a quick trial
+#
+# Settings (environment): KEYS (2000000), VALUE_SIZE (100), FILL_PUTS (2 x KEYS: uniform keys, so about 86% of
+# them are written), CLIENTS (256), PEAK_DURATION (10s), SEGMENT (30: seconds per loadgen run of the measured
+# load, each after a 2 s unmeasured warm-up of the same load), BEFORE (20: seconds of load before the catch-up starts), AFTER (20), CATCH_UP_MAX (1800 s: the
+# script gives up), SNAPSHOT_AFTER_BYTES (log bytes between snapshots; default KEYS x 16, at most 64 MiB, so the
+# leader's log is compacted and the new node needs a snapshot).
+#
+# The measured load runs as back-to-back loadgen runs of SEGMENT seconds (loadgen has no way to stop on a signal);
+# each one writes its history, whose call times (CLOCK_MONOTONIC, the clock of .NET's Stopwatch on Linux) are
+# split at the moments the catch-up started and ended. Every process it starts and its temporary folder are removed
+# on exit (also on Ctrl-C).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+KEYS=${KEYS:-2000000}
+VALUE_SIZE=${VALUE_SIZE:-100}
+FILL_PUTS=${FILL_PUTS:-$((2 * KEYS))}
+CLIENTS=${CLIENTS:-256}
+PEAK_DURATION=${PEAK_DURATION:-10s}
+SEGMENT=${SEGMENT:-30}
+BEFORE=${BEFORE:-20}
+AFTER=${AFTER:-20}
+CATCH_UP_MAX=${CATCH_UP_MAX:-1800}
+SNAPSHOT_AFTER_BYTES=${SNAPSHOT_AFTER_BYTES:-$(( KEYS * 16 < 64 * 1024 * 1024 ? KEYS * 16 : 64 * 1024 * 1024 ))}
+
+log() { echo "[catch-up $(date +%T)] $*" >&2; }
+now_ns() { python3 -c 'import time; print(time.monotonic_ns())'; }
+
+WORK=$(mktemp -d -t kvraft-catch-up.XXXXXX)
+declare -A PIDS=()   # node id -> pid (each node's command line names $WORK)
+LOAD_PID=""
+
+# True while $1 is still one of our processes: an exited child's pid may already belong to someone else.
+ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
+
+cleanup() {
+    touch "$WORK/stop-load"
+    if [ -n "$LOAD_PID" ]; then kill "$LOAD_PID" 2>/dev/null || true; fi
+    local pid
+    for pid in "${PIDS[@]}"; do if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+command -v python3 >/dev/null || { echo "python3 is needed (CLOCK_MONOTONIC and the percentiles)" >&2; exit 1; }
+
+log "building server, CLI and loadgen (Release)"
+for project in src/KvRaft.Server src/KvRaft.Cli tools/loadgen; do
+    dotnet build -c Release "$project" -v q -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
+done
+SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
+CLI=src/KvRaft.Cli/bin/Release/net10.0/kvraft.dll
+LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+declare -A PEER_PORT=() CLIENT_PORT=()
+for id in 1 2 3; do PEER_PORT[$id]=$(free_port); CLIENT_PORT[$id]=$(free_port); done
+PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${PEER_PORT[$id]}"; done); PEERS=${PEERS%,}
+CLIENT_PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${CLIENT_PORT[$id]}"; done); CLIENT_PEERS=${CLIENT_PEERS%,}
+ENDPOINTS=$(for id in 1 2 3; do printf '127.0.0.1:%s,' "${CLIENT_PORT[$id]}"; done); ENDPOINTS=${ENDPOINTS%,}
+start_node() { # id: a configuration file, the only way to set the snapshot threshold (it names every required option)
+    local id=$1
+    mkdir -p "$WORK/data/$id"
+    cat >"$WORK/node-$id.json" <<JSON
+{ "id": $id, "peerListen": "127.0.0.1:${PEER_PORT[$id]}", "clientListen": "127.0.0.1:${CLIENT_PORT[$id]}",
+  "peers": "$PEERS", "clientPeers": "$CLIENT_PEERS", "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES }
+JSON
+    dotnet "$SERVER" --config "$WORK/node-$id.json" >>"$WORK/node-$id.log" 2>&1 &
+    PIDS[$id]=$!
+}
+
+# `kvraft status` as "id role commit applied snapshot" lines (nodes that answered).
+status() {
+    dotnet "$CLI" status --endpoints "$ENDPOINTS" --timeout 3 2>/dev/null \
+        | awk 'NR > 1 && $3 != "unreachable" { print $2, $3, $6, $7, $10 }' || true
+}
+
+wait_for_leader() {
+    local i
+    for i in $(seq 1 120); do
+        if status | grep -qi " leader "; then return 0; fi
+        sleep 0.5
+    done
+    echo "no leader after 60 s" >&2; exit 1
+}
+
+# Brings node $1 up to date from an empty data directory; returns once its applied index reached the leader's commit
+# index as read just before. Today: the node is killed, its directory wiped, and it is restarted with the same id
+# and addresses: the leader's log is compacted, so it needs a snapshot, then the log after it.
+# (With dynamic membership: start a new node with --join and `kvraft member add-learner ID PEER-ADDR CLIENT-ADDR`.)
+catch_up_node() { # id
+    local id=$1
+    kill -KILL "${PIDS[$id]}"; wait "${PIDS[$id]}" 2>/dev/null || true
+    rm -rf "$WORK/data/$id"
+    start_node "$id"
+    local deadline=$((SECONDS + CATCH_UP_MAX)) target applied
+    while [ $SECONDS -lt $deadline ]; do
+        target=$(status | awk '$2 ~ /[Ll]eader/ { print $3 }')
+        applied=$(status | awk -v id="$id" '$1 == id { print $4 }')
+        if [ -n "$target" ] && [ -n "$applied" ] && [ "$applied" -ge "$target" ]; then return 0; fi
+        sleep 0.2
+    done
+    echo "node $id did not catch up within $CATCH_UP_MAX s" >&2; exit 1
+}
+
+loadgen() { dotnet "$LOADGEN" --endpoints "$ENDPOINTS" --keys "$KEYS" --value-size "$VALUE_SIZE" --chart "$WORK/chart.png" "$@"; }
+
+log "starting 3 nodes (snapshot every $SNAPSHOT_AFTER_BYTES log bytes)"
+for id in 1 2 3; do start_node $id; done
+wait_for_leader
+
+log "loading $FILL_PUTS puts over $KEYS keys ($VALUE_SIZE-byte values)"
+loadgen --mix put=100 --clients 256 --operations "$FILL_PUTS" --out "$WORK/fill.json" >"$WORK/fill.txt" 2>&1
+log "measuring the peak ($PEAK_DURATION, $CLIENTS clients, closed loop)"
+loadgen --mix put=100 --clients "$CLIENTS" --duration "$PEAK_DURATION" --warmup 3s --out "$WORK/peak.json" >"$WORK/peak.txt" 2>&1
+PEAK=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["results"]["throughputPerSecond"]))' "$WORK/peak.json")
+RATE=$((PEAK / 2))
+log "peak $PEAK puts/s; measured load at $RATE puts/s"
+
+# The measured load: back-to-back loadgen runs until told to stop.
+(
+    segment=0
+    while [ ! -f "$WORK/stop-load" ]; do
+        loadgen --mix put=100 --clients "$CLIENTS" --rate "$RATE" --duration "${SEGMENT}s" --warmup 2s \
+            --history "$WORK/history-$segment.jsonl" --out "$WORK/segment-$segment.json" >"$WORK/segment-$segment.txt" 2>&1 || true
+        segment=$((segment + 1))
+    done
+) &
+LOAD_PID=$!
+
+sleep "$BEFORE"
+FOLLOWER=$(status | awk '$2 ~ /[Ff]ollower/ { print $1; exit }')
+log "bringing node $FOLLOWER up to date from an empty data directory"
+START_NS=$(now_ns)
+catch_up_node "$FOLLOWER"
+END_NS=$(now_ns)
+log "node $FOLLOWER caught up in $(python3 -c "print(f'{($END_NS - $START_NS) / 1e9:.1f}')") s"
+sleep "$AFTER"
+touch "$WORK/stop-load"
+wait "$LOAD_PID" || true
+LOAD_PID=""
+
+INSTALLED=$(grep -c "installed snapshot" "$WORK/node-$FOLLOWER.log" || true)
+STREAM=$(grep -h "Sending snapshot" "$WORK"/node-*.log | tail -3 || true)
+python3 - "$WORK" "$START_NS" "$END_NS" "$KEYS" "$PEAK" "$RATE" "$FOLLOWER" "$INSTALLED" <<'EOF'
+import glob, json, sys
+work, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+keys, peak, rate, node, installed = sys.argv[4:9]
+windows = {"before": [], "during": [], "after": []}
+failed = {"before": 0, "during": 0, "after": 0}
+bounds = {}
+for path in glob.glob(f"{work}/history-*.jsonl"):
+    for line in open(path):
+        op = json.loads(line)
+        call, ret = op["call"], op.get("return")
+        window = "before" if call < start else "during" if call < end else "after"
+        lo, hi = bounds.get(window, (call, call))
+        bounds[window] = (min(lo, call), max(hi, call))
+        if op.get("ok") is True and ret is not None:
+            windows[window].append((ret - call) / 1e6)
+        else:
+            failed[window] += 1
+def p(values, q):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+print(f"| keys | peak (puts/s) | load (puts/s) | node | snapshot installed | time to catch up (s) |")
+print(f"|---:|---:|---:|---:|---|---:|")
+print(f"| {int(keys):,} | {int(peak):,} | {int(rate):,} | {node} | {'yes' if int(installed) > 0 else 'no'} | {(end - start) / 1e9:.1f} |")
+print()
+print("| window | puts/s | ok | failed or unknown | p50 (ms) | p99 (ms) | max (ms) |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for window, values in windows.items():
+    lo, hi = bounds.get(window, (0, 0))
+    seconds = max((hi - lo) / 1e9, 1e-9)
+    print(f"| {window} | {len(values) / seconds:,.0f} | {len(values):,} | {failed[window]:,} | {p(values, 0.5):.2f} | {p(values, 0.99):.2f} | {max(values) if values else float('nan'):.2f} |")
+EOF
+[ -n "$STREAM" ] && log "leader's snapshot stream log lines: $STREAM"
+log "done"
