@@ -3,8 +3,9 @@
 # (a snapshot streamed and installed, then the log), and what it costs the clients meanwhile.
 #
 # Three kvraft-server processes on 127.0.0.1 are loaded with N keys (100-byte values); loadgen's peak put rate is
-# measured (closed loop); then loadgen runs open loop at half of it while one node is brought up to date from an
-# empty data directory (catch_up_node below). Prints the time to catch up and loadgen's p99 (and throughput) before,
+# measured (closed loop); then loadgen runs open loop at half of it while a new node (id 4, an empty data directory)
+# joins as a learner (`kvraft-server --join`: the leader adds it through the client protocol) and is brought up to
+# date: a snapshot streamed and installed, then the log (catch_up_node below). Prints the time to catch up and loadgen's p99 (and throughput) before,
 # during and after, as a Markdown table on stdout; progress goes to stderr.
 #
 #   bash bench/catch-up.sh                         # N = 2,000,000 keys; 15-30 minutes on 2 cores
@@ -67,24 +68,25 @@ LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 declare -A PEER_PORT=() CLIENT_PORT=()
-for id in 1 2 3; do PEER_PORT[$id]=$(free_port); CLIENT_PORT[$id]=$(free_port); done
+for id in 1 2 3 4; do PEER_PORT[$id]=$(free_port); CLIENT_PORT[$id]=$(free_port); done
 PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${PEER_PORT[$id]}"; done); PEERS=${PEERS%,}
 CLIENT_PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${CLIENT_PORT[$id]}"; done); CLIENT_PEERS=${CLIENT_PEERS%,}
 ENDPOINTS=$(for id in 1 2 3; do printf '127.0.0.1:%s,' "${CLIENT_PORT[$id]}"; done); ENDPOINTS=${ENDPOINTS%,}
-start_node() { # id: a configuration file, the only way to set the snapshot threshold (it names every required option)
-    local id=$1
+start_node() { # id [membership]: a configuration file, the only way to set the snapshot threshold; membership is
+    # the JSON of how it finds the cluster (default: the initial voters; a joining node gives "join" instead)
+    local id=$1 membership=${2:-"\"peers\": \"$PEERS\", \"clientPeers\": \"$CLIENT_PEERS\""}
     mkdir -p "$WORK/data/$id"
     cat >"$WORK/node-$id.json" <<JSON
 { "id": $id, "peerListen": "127.0.0.1:${PEER_PORT[$id]}", "clientListen": "127.0.0.1:${CLIENT_PORT[$id]}",
-  "peers": "$PEERS", "clientPeers": "$CLIENT_PEERS", "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES }
+  $membership, "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES }
 JSON
     dotnet "$SERVER" --config "$WORK/node-$id.json" >>"$WORK/node-$id.log" 2>&1 &
     PIDS[$id]=$!
 }
 
-# `kvraft status` as "id role commit applied snapshot" lines (nodes that answered).
+# `kvraft status` as "id role commit applied snapshot" lines (nodes that answered, the joining one included).
 status() {
-    dotnet "$CLI" status --endpoints "$ENDPOINTS" --timeout 3 2>/dev/null \
+    dotnet "$CLI" status --endpoints "$ENDPOINTS,127.0.0.1:${CLIENT_PORT[4]}" --timeout 3 2>/dev/null \
         | awk 'NR > 1 && $3 != "unreachable" { print $2, $3, $6, $7, $10 }' || true
 }
 
@@ -97,15 +99,12 @@ wait_for_leader() {
     echo "no leader after 60 s" >&2; exit 1
 }
 
-# Brings node $1 up to date from an empty data directory; returns once its applied index reached the leader's commit
-# index as read just before. Today: the node is killed, its directory wiped, and it is restarted with the same id
-# and addresses: the leader's log is compacted, so it needs a snapshot, then the log after it.
-# (With dynamic membership: start a new node with --join and `kvraft member add-learner ID PEER-ADDR CLIENT-ADDR`.)
+# Brings new node $1 up to date from an empty data directory; returns once its applied index reached the leader's
+# commit index as read just before. The node starts with --join: it asks the cluster to add it as a learner, and the
+# leader's log being compacted, it gets a snapshot, then the log after it.
 catch_up_node() { # id
     local id=$1
-    kill -KILL "${PIDS[$id]}"; wait "${PIDS[$id]}" 2>/dev/null || true
-    rm -rf "$WORK/data/$id"
-    start_node "$id"
+    start_node "$id" "\"join\": \"$ENDPOINTS\""
     local deadline=$((SECONDS + CATCH_UP_MAX)) target applied
     while [ $SECONDS -lt $deadline ]; do
         target=$(status | awk '$2 ~ /[Ll]eader/ { print $3 }')
@@ -142,8 +141,8 @@ log "peak $PEAK puts/s; measured load at $RATE puts/s"
 LOAD_PID=$!
 
 sleep "$BEFORE"
-FOLLOWER=$(status | awk '$2 ~ /[Ff]ollower/ { print $1; exit }')
-log "bringing node $FOLLOWER up to date from an empty data directory"
+FOLLOWER=4
+log "adding node $FOLLOWER as a learner (--join) and bringing it up to date from an empty data directory"
 START_NS=$(now_ns)
 catch_up_node "$FOLLOWER"
 END_NS=$(now_ns)

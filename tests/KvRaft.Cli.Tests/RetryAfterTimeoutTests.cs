@@ -1,4 +1,4 @@
-// Goal: a write that times out while the leader is stopped is applied at most once, and later writes from the same client apply exactly once. Method: LocalCluster of kvraft-server processes; SIGSTOP the leader, append with a 1 s per-call timeout (expect KvOutcomeUnknownException), SIGCONT it, append again, then count the tokens in the value.
+// Goal: a write that times out while the leader is stopped is applied at most once, and later writes from the same client apply exactly once. Method: LocalCluster of kvraft-server processes; SIGSTOP the leader and one follower (no quorum is left to elect another leader the client could move to), append with a 1 s per-call timeout (expect KvOutcomeUnknownException), SIGCONT both, append again, then count the tokens in the value.
 using KvRaft.Client;
 using KvRaft.LocalCluster;
 
@@ -14,13 +14,16 @@ public sealed class RetryAfterTimeoutTests
         var client = cluster.Client;
         await Bounded.Wait(client.AppendAsync("log", "a;"));
         var leader = await Bounded.Wait(cluster.WaitForLeaderAsync(Bounded.Limit));
+        var follower = leader % 3 + 1;
         cluster.Pause(leader);
+        cluster.Pause(follower);
         try
         {
             await Assert.ThrowsAsync<KvOutcomeUnknownException>(() => Bounded.Wait(client.AppendAsync("log", "b;", TimeSpan.FromSeconds(1))));
         }
         finally
         {
+            cluster.Resume(follower);
             cluster.Resume(leader);
         }
         await Bounded.Wait(client.AppendAsync("log", "c;"));
