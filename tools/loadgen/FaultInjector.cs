@@ -39,7 +39,21 @@ public sealed partial class FaultInjector(LocalCluster.LocalCluster cluster, IRe
             }
 
             _actedAt = _tookEffectAt = null;
-            var label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
+            string label;
+            try
+            {
+                label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested && _actedAt is not null)
+            {
+                // A step of several actions (replace-follower) that the end of the run cut short: listed as such.
+                lock (_events)
+                {
+                    _events.Add(new FaultEvent($"{step.Name} (unfinished at the end of the run)", _actedAt.Value, _tookEffectAt));
+                }
+
+                throw;
+            }
             lock (_events)
             {
                 _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds(), _tookEffectAt));
