@@ -77,6 +77,8 @@ public sealed class MembershipFaultTests(ITestOutputHelper output)
             await cluster.RemoveAsync(dead, TimeSpan.FromSeconds(5)).WaitAsync(Limit);
             var fresh = await cluster.AddNodeAsync().WaitAsync(Limit);
             Assert.Equal(4, fresh);
+            await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.AddNodeAsync()); // the one spare slot is used
+            await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.RestartAsync(dead)); // a removed id never comes back
             await WaitForAsync(async () =>
             {
                 var listing = await cluster.Client.MemberListAsync().WaitAsync(Limit);
