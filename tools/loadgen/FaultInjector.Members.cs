@@ -22,7 +22,7 @@ public sealed partial class FaultInjector
                 return $"{name} n{added}";
             case FaultKind.Promote:
                 var learner = NewestLearner(await cluster.Client.MemberListAsync(cancellationToken: cancellation).ConfigureAwait(false));
-                await PromoteWhenCaughtUpAsync(learner, cancellation).ConfigureAwait(false);
+                await PromoteWhenCaughtUpAsync(learner, timed: true, cancellation).ConfigureAwait(false);
                 return $"{name} n{learner}";
             case FaultKind.RemoveFollower or FaultKind.RemoveLeader:
                 var removed = kind == FaultKind.RemoveLeader
@@ -48,12 +48,12 @@ public sealed partial class FaultInjector
         cluster.WipeData(dead);
         await cluster.RemoveAsync(dead, StopGrace, cancellation).ConfigureAwait(false);
         var fresh = await cluster.AddNodeAsync(cancellation).ConfigureAwait(false);
-        await PromoteWhenCaughtUpAsync(fresh, cancellation).ConfigureAwait(false);
+        await PromoteWhenCaughtUpAsync(fresh, timed: false, cancellation).ConfigureAwait(false); // timed from the kill
         return $"{name} n{dead}->n{fresh}";
     }
 
-    /// <summary>Waits until <paramref name="learner"/> has caught up, then promotes it; the step is in force from the promotion.</summary>
-    private async Task PromoteWhenCaughtUpAsync(int learner, CancellationToken cancellation)
+    /// <summary>Waits until <paramref name="learner"/> has caught up, then promotes it; <paramref name="timed"/>: the step is timed from the promotion.</summary>
+    private async Task PromoteWhenCaughtUpAsync(int learner, bool timed, CancellationToken cancellation)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(CatchUpPatience);
@@ -67,9 +67,12 @@ public sealed partial class FaultInjector
 
             await Task.Delay(50, deadline.Token).ConfigureAwait(false); // polling the leader's view of the learner: no event to wait on
         }
-        _actedAt = Clock.NowNanoseconds();
+        var promoting = Clock.NowNanoseconds();
         await cluster.Client.PromoteLearnerAsync(learner, cancellationToken: cancellation).ConfigureAwait(false);
-        _tookEffectAt = Clock.NowNanoseconds();
+        if (timed)
+        {
+            (_actedAt, _tookEffectAt) = (promoting, Clock.NowNanoseconds());
+        }
     }
 
     /// <summary>A running voter that does not lead (the first by id).</summary>
