@@ -49,7 +49,7 @@ public sealed partial class FaultInjector
         await cluster.RemoveAsync(dead, StopGrace, cancellation).ConfigureAwait(false);
         var fresh = await cluster.AddNodeAsync(cancellation).ConfigureAwait(false);
         await PromoteWhenCaughtUpAsync(fresh, timed: false, cancellation).ConfigureAwait(false); // timed from the kill
-        return $"{name} n{dead}->n{fresh}";
+        return $"{name} n{dead}->n{fresh} (voter after {(Clock.NowNanoseconds() - _actedAt.Value) / 1e9:0.0} s)";
     }
 
     /// <summary>Waits until <paramref name="learner"/> has caught up, then promotes it; <paramref name="timed"/>: the step is timed from the promotion.</summary>
