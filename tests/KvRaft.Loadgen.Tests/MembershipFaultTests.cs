@@ -43,7 +43,7 @@ public sealed class MembershipFaultTests(ITestOutputHelper output)
             Assert.Equal(3, Voters(listing).Length);
             Assert.Equal(3, listing.Members.Count);
             Assert.Equal(Voters(listing), cluster.NodeIds);
-            var joined = Voters(listing).Where(id => id > cluster.NodeCount).DefaultIfEmpty(0).Max(); // an initial follower went first, so one stays
+            var joined = Voters(listing).Where(id => id > cluster.NodeCount).DefaultIfEmpty(0).Max(); // remove-follower took an initial node (the lowest id that did not lead): at most one added node left, as the leader
             Assert.True(joined > cluster.NodeCount, "no added node is left among the voters");
 
             // A joined node leads; a client that knows only the initial nodes' addresses (two of them gone) finds it by the hints.
