@@ -152,7 +152,10 @@ internal sealed record LoadgenJob
             AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster{(Tls ? " with mutual TLS" : "")} in {directory}");
             var options = new LocalCluster.LocalClusterOptions
             {
-                LinkRelays = FaultPlan.NeedsLinkRelays(Faults), Tls = Tls, Metrics = Profile, SpareNodes = FaultPlan.SpareNodesNeeded(Faults),
+                LinkRelays = FaultPlan.NeedsLinkRelays(Faults),
+                Tls = Tls,
+                Metrics = Profile,
+                SpareNodes = FaultPlan.SpareNodesNeeded(Faults),
             };
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory, options).ConfigureAwait(false);
             await using var client = cluster.CreateClient(ClientOptions());
