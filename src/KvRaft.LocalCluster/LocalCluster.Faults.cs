@@ -76,8 +76,11 @@ public sealed partial class LocalCluster
 
     private int CheckNode(int id)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(id, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(id, NodeCount);
+        if (CheckSlot(id) > NodeCount)
+        {
+            throw new InvalidOperationException($"node {id} joined at runtime: its peer links are direct (the address the configuration records), out of the relays' reach");
+        }
+
         return id;
     }
 }

@@ -28,30 +28,43 @@ public sealed partial class LocalCluster : IAsyncDisposable
         _options = options;
         _directory = Path.GetFullPath(directory);
         _loggers = loggers;
-        Directory.CreateDirectory(_directory);
-        _ports = LoadOrPickPorts(nodeCount);
-        _clusterId = LoadOrCreateClusterId(nodeCount);
         if (options.Tls && options.LinkRelays)
         {
             throw new ArgumentException("TLS and link relays do not go together: the relays read peer frames");
         }
+
+        if (options.SpareNodes is < 0 or > MaxSpareNodes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.SpareNodes, $"SpareNodes is 0 to {MaxSpareNodes}");
+        }
+
+        if (options.Tls && options.SpareNodes > 0)
+        {
+            throw new ArgumentException("spare nodes join with --join, which mutual TLS on the client port does not support yet");
+        }
+
+        NodeCount = nodeCount;
+        Directory.CreateDirectory(_directory);
+        _ports = LoadOrPickPorts(nodeCount + options.SpareNodes);
+        _clusterId = LoadOrCreateClusterId(nodeCount);
+        _nextSpareId = nodeCount + 1;
 
         Certificates = options.Tls ? ClusterCertificates.Ensure(Path.Combine(_directory, "certs"), nodeCount) : null;
         _clientOptions = Certificates is null ? options.ClientOptions : (options.ClientOptions ?? new KvClientOptions()) with { Tls = ClientTls(Certificates) };
         Network = options.LinkRelays
             ? RelayNetwork.Start(Enumerable.Range(1, nodeCount).ToDictionary(id => id, id => _ports[id - 1].Peer), seed: 1)
             : null;
-        _processes = new NodeProcess?[nodeCount];
-        _servers = new KvServer?[nodeCount];
-        ClientEndpoints = _ports.Select(p => $"127.0.0.1:{p.Client}").ToArray();
+        _processes = new NodeProcess?[_ports.Length];
+        _servers = new KvServer?[_ports.Length];
+        ClientEndpoints = _ports.Take(nodeCount).Select(p => $"127.0.0.1:{p.Client}").ToArray();
         MetricsEndpoints = options.Metrics ? [.. Transport.LoopbackPorts.Free(nodeCount).Select(port => $"127.0.0.1:{port}")] : [];
         Client = KvClient.Connect(ClientEndpoints, _clientOptions);
     }
 
-    /// <summary>Number of nodes.</summary>
-    public int NodeCount => _ports.Length;
+    /// <summary>Number of nodes the cluster started with (ids 1 to NodeCount); nodes added later have higher ids (<see cref="NodeIds"/>).</summary>
+    public int NodeCount { get; }
 
-    /// <summary>Every node's client address, in node order (node 1 first).</summary>
+    /// <summary>The client address of every node the cluster started with, in node order (node 1 first); any node's: <see cref="ClientEndpoint"/>.</summary>
     public IReadOnlyList<string> ClientEndpoints { get; }
 
     /// <summary>Every node's metrics address (host:port of /metrics, /health, /ready), in node order; empty without <see cref="LocalClusterOptions.Metrics"/>.</summary>
@@ -93,7 +106,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>A new client of this cluster (each has its own connections and sessions).</summary>
-    public KvClient CreateClient(KvClientOptions? options = null) => KvClient.Connect(ClientEndpoints,
+    public KvClient CreateClient(KvClientOptions? options = null) => KvClient.Connect([.. NodeIds.Select(ClientEndpoint)],
         options is null ? _clientOptions : Certificates is not null && options.Tls is null ? options with { Tls = ClientTls(Certificates) } : options);
 
     /// <summary>TLS options of a client of this cluster: its CA, and the client certificate.</summary>
@@ -101,10 +114,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
         KvClientTls.FromPemFiles(certificates.CaFile, certificates.ClientCertificateFile, certificates.ClientKeyFile);
 
     /// <summary>True while node <paramref name="id"/> runs.</summary>
-    public bool IsRunning(int id) => _processes[id - 1] is { HasExited: false } || _servers[id - 1] is not null;
+    public bool IsRunning(int id) => _processes[CheckSlot(id) - 1] is { HasExited: false } || _servers[id - 1] is not null;
 
     /// <summary>The process id of node <paramref name="id"/> (process mode), for tools that signal it.</summary>
-    public int? ProcessId(int id) => _processes[id - 1]?.ProcessId;
+    public int? ProcessId(int id) => _processes[CheckSlot(id) - 1]?.ProcessId;
 
     /// <summary>
     /// The id of the node that leads now, or null: every running node that is not paused is asked at
@@ -113,7 +126,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// </summary>
     public async Task<int?> FindLeaderAsync(CancellationToken cancellation = default)
     {
-        var statuses = await Task.WhenAll(Enumerable.Range(1, NodeCount)
+        var statuses = await Task.WhenAll(NodeIds
             .Where(id => IsRunning(id) && !IsPaused(id))
             .Select(id => TryStatusAsync(id, cancellation))).ConfigureAwait(false);
         return statuses.Where(status => status is { LeaderKnown: true })
@@ -126,7 +139,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     {
         try
         {
-            return await Client.StatusAsync(ClientEndpoints[id - 1], TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
+            return await Client.StatusAsync(ClientEndpoint(id), TimeSpan.FromSeconds(1), cancellation).ConfigureAwait(false);
         }
         catch (KvException)
         {
@@ -152,7 +165,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>Kills node <paramref name="id"/> at once (SIGKILL in process mode).</summary>
     public async Task KillAsync(int id)
     {
-        if (_processes[id - 1] is { } process)
+        if (_processes[CheckSlot(id) - 1] is { } process)
         {
             process.Kill();
             process.Dispose();
@@ -175,7 +188,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// </summary>
     public async Task StopAsync(int id, TimeSpan grace)
     {
-        if (_processes[id - 1] is { } process)
+        if (_processes[CheckSlot(id) - 1] is { } process)
         {
             await process.StopAsync(grace).ConfigureAwait(false);
             process.Dispose();
@@ -191,7 +204,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>SIGSTOP node <paramref name="id"/> (process mode only).</summary>
     public void Pause(int id)
     {
-        (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
+        (_processes[CheckSlot(id) - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Pause();
         lock (_paused)
         {
             _paused.Add(id);
@@ -201,7 +214,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// <summary>SIGCONT node <paramref name="id"/> (process mode only).</summary>
     public void Resume(int id)
     {
-        (_processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
+        (_processes[CheckSlot(id) - 1] ?? throw new InvalidOperationException($"node {id} is not a running process")).Resume();
         lock (_paused)
         {
             _paused.Remove(id);
@@ -214,6 +227,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
         if (IsRunning(id))
         {
             return;
+        }
+
+        if (!IsStarted(id))
+        {
+            throw new InvalidOperationException($"node {id} was never started, or was removed: a spare node starts with AddNodeAsync");
         }
 
         await StartNodeAsync(id).ConfigureAwait(false);
@@ -236,9 +254,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
         List<string> arguments =
         [
             "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
-            "--peers", options.Peers, "--data-dir", options.DataDir,
-            "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--data-dir", options.DataDir, "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ];
+        arguments.AddRange(options.Join is { } join ? ["--join", join] : ["--peers", options.Peers]);
         if (options.ClientPeers is { } clientPeers)
         {
             arguments.AddRange(["--client-peers", clientPeers]);
@@ -272,19 +290,24 @@ public sealed partial class LocalCluster : IAsyncDisposable
         TrustedCaFile = certificates.CaFile,
     };
 
+    /// <summary>
+    /// A node of the initial configuration gets --peers naming the initial nodes; a spare node joins (--join, the client
+    /// addresses of the members running now) and its addresses reach the others through the replicated configuration.
+    /// </summary>
     private ServerOptions PlainNodeOptions(int id) => new()
     {
         Id = id,
         PeerListen = $"127.0.0.1:{_ports[id - 1].Peer}",
-        ClientListen = $"127.0.0.1:{_ports[id - 1].Client}",
-        Peers = Network?.PeersOf(id) ?? DirectPeers(_ports),
-        ClientPeers = _options.ConfigureClientPeers ? string.Join(',', _ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")) : null,
-        DataDir = Path.Combine(_directory, $"node-{id}"),
+        ClientListen = ClientEndpoint(id),
+        Peers = id > NodeCount ? "" : Network?.PeersOf(id) ?? DirectPeers(_ports.Take(NodeCount)),
+        Join = id > NodeCount ? JoinEndpoints(id) : null,
+        ClientPeers = _options.ConfigureClientPeers && id <= NodeCount ? string.Join(',', _ports.Take(NodeCount).Select((p, i) => $"{i + 1}=127.0.0.1:{p.Client}")) : null,
+        DataDir = NodeDirectory(id),
         ClusterId = _clusterId,
-        MetricsListen = _options.Metrics ? MetricsEndpoints[id - 1] : null,
+        MetricsListen = _options.Metrics && id <= NodeCount ? MetricsEndpoints[id - 1] : null,
     };
 
-    private static string DirectPeers((int Peer, int Client)[] ports) => string.Join(',', ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}"));
+    private static string DirectPeers(IEnumerable<(int Peer, int Client)> ports) => string.Join(',', ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}"));
 
     /// <summary>
     /// The cluster id every node is given: random when the cluster is created, kept in cluster.id (and in each
@@ -340,7 +363,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Client.DisposeAsync().ConfigureAwait(false);
-        for (var i = 0; i < NodeCount; i++)
+        for (var i = 0; i < _processes.Length; i++)
         {
             if (_processes[i] is { } process)
             {

@@ -47,6 +47,13 @@ public sealed record LocalClusterOptions
     /// </summary>
     public bool Metrics { get; init; }
 
+    /// <summary>
+    /// Node slots reserved beyond the initial nodes (0 by default, at most <see cref="LocalCluster.MaxSpareNodes"/>): ports
+    /// picked and recorded with the others, each started once by <see cref="LocalCluster.AddNodeAsync"/> as a node that
+    /// joins under a new id. Not with <see cref="Tls"/> (--join does not support client TLS yet).
+    /// </summary>
+    public int SpareNodes { get; init; }
+
     /// <summary>Options of the clients the cluster hands out.</summary>
     public Client.KvClientOptions? ClientOptions { get; init; }
 }

@@ -23,6 +23,17 @@ public sealed class ToolPartsTests
     }
 
     [Fact]
+    public void Membership_faults_parse_and_reserve_one_spare_node_per_node_they_add()
+    {
+        var steps = FaultPlan.Parse("add-learner@1s,promote@2s,remove-follower@3s,remove-leader@4s,replace-follower@5s,add-learner@6s");
+        Assert.Equal([FaultKind.AddLearner, FaultKind.Promote, FaultKind.RemoveFollower, FaultKind.RemoveLeader, FaultKind.ReplaceFollower, FaultKind.AddLearner],
+            steps.Select(s => s.Kind));
+        Assert.Equal(3, FaultPlan.SpareNodesNeeded(steps));
+        Assert.False(FaultPlan.NeedsLinkRelays(steps));
+        Assert.Equal(0, FaultPlan.SpareNodesNeeded(FaultPlan.Parse("kill-leader@5s,restart@9s")));
+    }
+
+    [Fact]
     public void Chaos_schedule_is_the_same_for_the_same_seed_and_alternates_fault_and_its_recovery()
     {
         var first = ChaosSchedule.Create(42, TimeSpan.FromSeconds(60));

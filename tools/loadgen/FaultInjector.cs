@@ -10,7 +10,7 @@ namespace KvRaft.Loadgen;
 public sealed record FaultEvent(string Label, long AtNanoseconds, long? TakenEffectNanoseconds = null);
 
 /// <summary>Runs a fault schedule against a <see cref="LocalCluster.LocalCluster"/>.</summary>
-public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyList<FaultStep> steps)
+public sealed partial class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyList<FaultStep> steps)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5); // as LocalCluster's own stop
 
@@ -39,7 +39,21 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
             }
 
             _actedAt = _tookEffectAt = null;
-            var label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
+            string label;
+            try
+            {
+                label = await ApplyAsync(step.Kind, cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested && _actedAt is not null)
+            {
+                // A step of several actions (replace-follower) that the end of the run cut short: listed as such.
+                lock (_events)
+                {
+                    _events.Add(new FaultEvent($"{step.Name} (unfinished at the end of the run)", _actedAt.Value, _tookEffectAt));
+                }
+
+                throw;
+            }
             lock (_events)
             {
                 _events.Add(new FaultEvent(label, _actedAt ?? Clock.NowNanoseconds(), _tookEffectAt));
@@ -113,7 +127,7 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 _paused.Add(paused);
                 return $"{FaultPlan.NameOf(kind)} n{paused}";
             case FaultKind.PartitionLeader or FaultKind.PartitionFollower:
-                var isolated = await PickAsync(kind == FaultKind.PartitionLeader, cancellation).ConfigureAwait(false);
+                var isolated = await PickAsync(kind == FaultKind.PartitionLeader, cancellation, relayed: true).ConfigureAwait(false);
                 cluster.Isolate(isolated); // the relays close its peer connections at once
                 _isolated.Add(isolated);
                 return $"{FaultPlan.NameOf(kind)} n{isolated}";
@@ -123,6 +137,8 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
                 var to = await cluster.Client.TransferLeadershipAsync(cancellationToken: cancellation).ConfigureAwait(false);
                 _tookEffectAt = Clock.NowNanoseconds(); // answered once the new leader leads
                 return $"{FaultPlan.NameOf(kind)} n{from}->n{to}";
+            case FaultKind.AddLearner or FaultKind.Promote or FaultKind.RemoveFollower or FaultKind.RemoveLeader or FaultKind.ReplaceFollower:
+                return await ApplyMembershipAsync(kind, cancellation).ConfigureAwait(false);
             case FaultKind.Restart:
                 var restarted = Nodes(_killed);
                 await RestartAllAsync().ConfigureAwait(false);
@@ -138,7 +154,7 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
         }
     }
 
-    private async Task<int> PickAsync(bool leader, CancellationToken cancellation)
+    private async Task<int> PickAsync(bool leader, CancellationToken cancellation, bool relayed = false)
     {
         var leaderId = await cluster.FindLeaderAsync(cancellation).ConfigureAwait(false)
             ?? await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
@@ -147,8 +163,9 @@ public sealed class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyLi
             return leaderId;
         }
 
-        int[] followers = [.. Enumerable.Range(1, cluster.NodeCount)
-            .Where(id => id != leaderId && cluster.IsRunning(id) && !_paused.Contains(id) && !_isolated.Contains(id))];
+        int[] followers = [.. cluster.NodeIds
+            .Where(id => id != leaderId && cluster.IsRunning(id) && !_paused.Contains(id) && !_isolated.Contains(id))
+            .Where(id => !relayed || id <= cluster.NodeCount)]; // a joined node's links run outside the relays
         return followers.Length > 0 ? followers[0] : throw new InvalidOperationException("no running, reachable follower to fault");
     }
 

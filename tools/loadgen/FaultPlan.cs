@@ -1,4 +1,4 @@
-// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s,transfer-leader@26s").
+// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s,transfer-leader@26s,add-learner@30s,promote@34s").
 namespace KvRaft.Loadgen;
 
 /// <summary>A fault the load generator can inject.</summary>
@@ -26,6 +26,16 @@ public enum FaultKind
     Heal,
     /// <summary>Ask the leader to hand leadership to its most caught-up follower (the client protocol's TransferLeader).</summary>
     TransferLeader,
+    /// <summary>Start a spare node that joins as a learner (--join).</summary>
+    AddLearner,
+    /// <summary>Promote the newest learner to voter, once it has caught up.</summary>
+    Promote,
+    /// <summary>Remove a voter that is not the leader through the client protocol, then stop its process.</summary>
+    RemoveFollower,
+    /// <summary>The leader removes itself; its process is stopped once another node leads.</summary>
+    RemoveLeader,
+    /// <summary>Kill a follower, wipe its data, remove it, add a node with a new id as a learner, promote it once caught up.</summary>
+    ReplaceFollower,
 }
 
 /// <summary>One fault at an offset from the start of the load.</summary>
@@ -51,6 +61,11 @@ public static class FaultPlan
         ["partition-follower"] = FaultKind.PartitionFollower,
         ["heal"] = FaultKind.Heal,
         ["transfer-leader"] = FaultKind.TransferLeader,
+        ["add-learner"] = FaultKind.AddLearner,
+        ["promote"] = FaultKind.Promote,
+        ["remove-follower"] = FaultKind.RemoveFollower,
+        ["remove-leader"] = FaultKind.RemoveLeader,
+        ["replace-follower"] = FaultKind.ReplaceFollower,
     };
 
     /// <summary>The command-line name of <paramref name="kind"/>.</summary>
@@ -85,4 +100,8 @@ public static class FaultPlan
     /// <summary>True when the schedule cuts links: the cluster's peer links must then run through relays.</summary>
     public static bool NeedsLinkRelays(IEnumerable<FaultStep> steps) =>
         steps.Any(step => step.Kind is FaultKind.PartitionLeader or FaultKind.PartitionFollower or FaultKind.Heal);
+
+    /// <summary>The spare node slots the schedule needs: one per node it adds (each added node takes a new id).</summary>
+    public static int SpareNodesNeeded(IEnumerable<FaultStep> steps) =>
+        steps.Count(step => step.Kind is FaultKind.AddLearner or FaultKind.ReplaceFollower);
 }

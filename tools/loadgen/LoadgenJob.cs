@@ -98,6 +98,11 @@ internal sealed record LoadgenJob
                     return "--tls cannot be combined with partition faults (the link relays read peer frames)";
                 }
 
+                if (Tls && FaultPlan.SpareNodesNeeded(Faults) > 0)
+                {
+                    return "--tls cannot be combined with add-learner or replace-follower (a node joins with --join, which client TLS does not support yet)";
+                }
+
                 return null;
             }
             if (Endpoints is null)
@@ -145,7 +150,13 @@ internal sealed record LoadgenJob
         try
         {
             AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster{(Tls ? " with mutual TLS" : "")} in {directory}");
-            var options = new LocalCluster.LocalClusterOptions { LinkRelays = FaultPlan.NeedsLinkRelays(Faults), Tls = Tls, Metrics = Profile };
+            var options = new LocalCluster.LocalClusterOptions
+            {
+                LinkRelays = FaultPlan.NeedsLinkRelays(Faults),
+                Tls = Tls,
+                Metrics = Profile,
+                SpareNodes = FaultPlan.SpareNodesNeeded(Faults),
+            };
             await using var cluster = await LocalCluster.LocalCluster.StartAsync(Nodes, directory, options).ConfigureAwait(false);
             await using var client = cluster.CreateClient(ClientOptions());
             if (!Profile)
