@@ -107,7 +107,10 @@ internal sealed class RequestRunner
                 {
                     attempts.MaySent = true;
                     attempts.LastFailure = new IOException("retryable: " + retryable.Message);
-                    await Task.Delay(Pause(retries++), deadline.Token).ConfigureAwait(false);
+                    // Cut short when another call learns of a new leader meanwhile: a leader that stepped down (or
+                    // handed leadership over) answers Retryable what it had proposed, and the retry goes to the new one.
+                    await Task.WhenAny(Task.Delay(Pause(retries++), deadline.Token), leaderMoved).ConfigureAwait(false);
+                    deadline.Token.ThrowIfCancellationRequested();
                     continue;
                 }
                 Refuse(response, request.IsWrite, attempts);

@@ -24,8 +24,12 @@ public sealed record TransportOptions
     /// <summary>First reconnect delay after a failed or lost connection.</summary>
     public int ReconnectDelayMinMilliseconds { get; init; } = 50;
 
-    /// <summary>Cap of the exponential reconnect backoff.</summary>
-    public int ReconnectDelayMaxMilliseconds { get; init; } = 2000;
+    /// <summary>
+    /// Cap of the exponential reconnect backoff: how late a healed link (a partition's end, a peer restarted) may be
+    /// redialled. Below the server's shortest election timeout (300 ms): with 2 s, a link cut for a few seconds came
+    /// back up to 2 s after the heal, and a leader lost meanwhile left its survivors unable to exchange pre-votes.
+    /// </summary>
+    public int ReconnectDelayMaxMilliseconds { get; init; } = 250;
 
     /// <summary>Timeout of one connection attempt.</summary>
     public int ConnectTimeoutMilliseconds { get; init; } = 1000;

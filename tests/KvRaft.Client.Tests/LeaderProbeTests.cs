@@ -1,8 +1,8 @@
 // Goal: a client whose requests wait on a quiet server (paused, cut off) asks the other servers who leads and moves at
 // once to one that leads in the newest term they report, long before the silence timeout; with no such answer it keeps
-// to the silence timeout; a server that leads an older term is not followed; a call pausing between rounds of endpoints
-// goes on at once when another call learns of a new leader. Method: FakeServers sharing one store, the
-// silence checks and probe deadlines on a FakeTimeProvider advanced by the test (100 ms a check at the 1 s default), and
+// to the silence timeout; a server that leads an older term is not followed; a call pausing (after a round of endpoints
+// without a leader, or after a Retryable answer) goes on at once when another call learns of a new leader. Method:
+// FakeServers sharing one store, the silence checks and probe deadlines on a FakeTimeProvider advanced by the test (100 ms a check at the 1 s default), and
 // ChooseLeader fed answers directly.
 using KvRaft.Protocol;
 using Microsoft.Extensions.Time.Testing;
@@ -82,6 +82,26 @@ public sealed class LeaderProbeTests
         await Until(() => second.SeenOps(ClientOp.Put).Count == 1); // a round of both endpoints without a leader: it pauses
         Volatile.Write(ref hint, true);
         await Bounded.Wait(client.PutAsync("b", "2")); // learns of the leader from the second server's hint
+        await Bounded.Wait(paused);
+        Assert.Equal("1", leader.Store.Value("a"));
+    }
+
+    [Fact]
+    public async Task A_call_pausing_after_a_Retryable_answer_goes_on_when_another_call_learns_of_a_new_leader()
+    {
+        await using var leader = new FakeServer();
+        // A leader that just handed over: what it had proposed is Retryable ("leadership lost"), what comes next NotLeader.
+        await using var former = new FakeServer(leader.Store)
+        {
+            Script = request => request.Op != ClientOp.Put ? null
+                : request.Key.Span.SequenceEqual("a"u8) ? FakeReply.With(ClientStatus.Retryable) : FakeReply.NotLeader(leader.Endpoint),
+        };
+        var pauses = TimeSpan.FromMinutes(10); // far beyond the bounded wait: only the news of a leader ends them in time
+        var options = Bounded.Options() with { RetryBackoffMin = pauses, RetryBackoffMax = pauses, OperationTimeout = TimeSpan.FromMinutes(30) };
+        await using var client = KvClient.Connect([former.Endpoint, leader.Endpoint], options);
+        var paused = client.PutAsync("a", "1");
+        await Until(() => former.SeenOps(ClientOp.Put).Count == 1); // answered Retryable: it pauses
+        await Bounded.Wait(client.PutAsync("b", "2")); // learns of the leader from the former leader's hint
         await Bounded.Wait(paused);
         Assert.Equal("1", leader.Store.Value("a"));
     }

@@ -259,31 +259,45 @@ public sealed class KvServer : IAsyncDisposable
             return;
         }
 
-        StopStep = "handing leadership over";
+        BeginStopStep("handing leadership over");
         await HandOverLeadershipAsync().ConfigureAwait(false);
-        StopStep = "closing the metrics port";
+        // The event loop stops next: what the node held is answered then (NotLeader naming the leader it handed over
+        // to, Retryable for what it had proposed), and every request arriving until the client connections close is
+        // answered NotLeader at once by the stopped loop (NodeHost.Stop.cs): no client waits for the rest of the stop.
+        BeginStopStep("stopping the event loop");
+        await _host.DisposeAsync().ConfigureAwait(false);
+        BeginStopStep("closing client connections");
+        await _clients.DisposeAsync().ConfigureAwait(false);
+        BeginStopStep("closing the metrics port");
         if (_metricsServer is not null)
         {
             await _metricsServer.DisposeAsync().ConfigureAwait(false);
         }
-
-        // The event loop stops first: it then hands no more replies (so no more tasks) to the client I/O threads,
-        // which could otherwise keep them from shutting down. Requests that arrive meanwhile, or were still queued,
-        // get no answer: their clients see the connection close next and retry on another node (docs/operations.md).
-        StopStep = "stopping the event loop";
-        await _host.DisposeAsync().ConfigureAwait(false);
-        StopStep = "closing client connections";
-        await _clients.DisposeAsync().ConfigureAwait(false);
-        StopStep = "closing peer connections";
+        BeginStopStep("closing peer connections");
         await _peers.DisposeAsync().ConfigureAwait(false);
-        StopStep = "stopping the I/O thread";
+        BeginStopStep("stopping the I/O thread");
         await _io.DisposeAsync().ConfigureAwait(false);
-        StopStep = "closing the log";
+        BeginStopStep("closing the log");
         _log.Dispose();
-        StopStep = "closing the state machine";
+        BeginStopStep("closing the state machine");
         _machine.Dispose();
         _directory.Dispose();
         _metrics?.Dispose();
-        StopStep = "stopped";
+        BeginStopStep("stopped");
+    }
+
+    private long _stopStepStarted; // timestamp of the current stop step's start (0: not stopping)
+
+    /// <summary>Names the stop step now running and logs how long the previous one took (where a slow stop spends its time).</summary>
+    private void BeginStopStep(string step)
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_stopStepStarted != 0)
+        {
+            _logger.LogInformation("Node {Id} stopping: {Step} took {Milliseconds:F1} ms", _options.Id, StopStep,
+                System.Diagnostics.Stopwatch.GetElapsedTime(_stopStepStarted, now).TotalMilliseconds);
+        }
+        StopStep = step;
+        _stopStepStarted = now;
     }
 }

@@ -117,6 +117,11 @@ internal sealed partial class NodeHost : IAsyncDisposable
         Volatile.Write(ref _turnScheduled, 0); // before draining: an event posted from now on schedules another turn
         if (_stopped.Task.IsCompleted)
         {
+            if (_stopped.Task.IsCompletedSuccessfully)
+            {
+                AnswerAfterStop();
+            }
+
             return;
         }
 
@@ -150,6 +155,7 @@ internal sealed partial class NodeHost : IAsyncDisposable
         {
             if (item.Kind == NodeEventKind.Stop)
             {
+                OnStop();
                 return false;
             }
 

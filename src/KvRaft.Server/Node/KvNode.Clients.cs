@@ -72,7 +72,7 @@ public sealed partial class KvNode
             // A node that is no member, or has not heard from its leader for an election timeout, names none: its hint
             // could be stale for good (removed nodes once sent clients round a loop among themselves). The client then
             // tries another node.
-            var leader = _raft.Config.IsMember(Id) ? _raft.RecentLeader : 0;
+            var leader = _raft.Config.IsMember(Id) ? HintedLeader() : 0;
             response = response with
             {
                 LeaderKnown = leader != 0,

@@ -38,6 +38,34 @@ public sealed partial class KvNode
 
     private const int TransferWaitersMax = 64;
 
+    // The transfer under way when the last turn ended as leader (0: none), and, once this node stepped down, the node it
+    // was handing over to with the term it stepped down in: the likely leader, named in NotLeader answers while this
+    // node knows no leader in that term (between the transferee's vote request and its first append).
+    private int _transfereeSeen;
+    private (long Term, int Node) _handedOverTo;
+
+    /// <summary>The leader a NotLeader answer names: the one heard from recently, else the transferee this node just stepped down for.</summary>
+    private int HintedLeader()
+    {
+        var leader = _raft.RecentLeader;
+        if (_raft.Role == Role.Leader)
+        {
+            return _stopped ? 0 : leader; // a stopped leader (no one took over) names none: the client tries another node
+        }
+
+        if (leader != 0)
+        {
+            return leader;
+        }
+
+        if (_role == Role.Leader)
+        {
+            return _transfereeSeen; // stepped down in this turn: AfterInput has not noted it yet
+        }
+
+        return _handedOverTo.Term == _raft.Term ? _handedOverTo.Node : 0;
+    }
+
     // TransferLeader requests taken while leading, answered once the transfer ends: another node is known to lead (Ok
     // with its id) or the core abandoned it (Retryable). At most TransferWaitersMax.
     private readonly List<(long Connection, ulong RequestId)> _transferWaiters = [];

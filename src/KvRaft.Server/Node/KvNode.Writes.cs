@@ -44,6 +44,12 @@ public sealed partial class KvNode
         }
         if (_turnCommands.Count >= _limits.WritesPerProposalMax || TurnBytes() + bytes > _limits.ProposalBytesMax)
         {
+            if (IsHandingOver)
+            {
+                // The held batch is full: bounded to one proposal while leadership is being handed over.
+                ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: leadership transfer under way", received);
+                return;
+            }
             ProposeTurnWrites(); // this turn's batch is full: propose it and start another
         }
         if (_pendingWrites + _turnCommands.Count >= _limits.PendingWritesMax)
@@ -64,9 +70,17 @@ public sealed partial class KvNode
     /// <summary>Bytes of this turn's batch so far, its header included (0 commands: just the header).</summary>
     private int TurnBytes() => _turnCommands.Count == 0 ? KvCommandBatchCodec.HeaderBytes : _turnBytes;
 
+    /// <summary>
+    /// True while this leader hands leadership over: the core refuses proposals meanwhile, so the turn's writes are held
+    /// (one proposal's worth at most) instead of refused Retryable, which sent clients into growing pauses just as the
+    /// cluster got its new leader. Once the transfer ends they are proposed (it was abandoned) or answered NotLeader
+    /// naming the new leader (it succeeded): never proposed, so never applied, and the client moves at once.
+    /// </summary>
+    private bool IsHandingOver => _raft.Role == Role.Leader && _raft.LeadTransferee != 0;
+
     private void ProposeTurnWrites()
     {
-        if (_turnCommands.Count == 0)
+        if (_turnCommands.Count == 0 || IsHandingOver)
         {
             return;
         }

@@ -150,11 +150,14 @@ public sealed partial class KvNode
         }
         if (_raft.Role == _role)
         {
+            _transfereeSeen = _raft.Role == Role.Leader ? _raft.LeadTransferee : 0;
             return;
         }
 
         var previous = _role;
         _role = _raft.Role;
+        _handedOverTo = previous == Role.Leader ? (_raft.Term, _transfereeSeen) : default;
+        _transfereeSeen = 0;
         _logger.LogInformation("Node {Id}: {Previous} -> {Role} in term {Term}", Id, previous, _role, _raft.Term);
         if (previous == Role.Leader)
         {

@@ -115,9 +115,17 @@ internal sealed class KvSimCluster : IDisposable
         Node(node).Request(connection, request);
     }
 
+    /// <summary>Answers on connections of no simulated client (a test's own requests): node, connection, status, leader named.</summary>
+    public List<(int Node, long Connection, ClientStatus Status, int LeaderId)> OtherResponses { get; } = new();
+
     public void OnResponse(int node, long connectionId, in ClientResponse response)
     {
         var number = (int)(connectionId / 100);
+        if (number < 1 || number > _clients.Count)
+        {
+            OtherResponses.Add((node, connectionId, response.Status, response.LeaderId));
+            return;
+        }
         _clients[number - 1].OnResponse(node, response);
     }
 
