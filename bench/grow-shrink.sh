@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Membership by hand (issue 15, "Done when"): three kvraft-server processes started by hand with --peers grow to five
+# and shrink back to three with the CLI while loadgen writes; loadgen checks its history for linearizability (final
+# reads of every key included). Each CLI step is timed. Prints the steps, the final member list and loadgen's
+# verdict; exits non-zero when the history is not linearizable or a step fails.
+#
+#   bash bench/grow-shrink.sh                         # from the repository root; about 2 minutes
+#
+# Steps: start 1-3; loadgen (64 clients, mixed workload, DURATION); node 4 starts with --join (added as a learner),
+# waits until caught up, `kvraft member promote 4`; the same for node 5; `kvraft member remove` of a follower among
+# 1-3, then of the leader (it hands over first), each removed node stopped with SIGTERM afterwards.
+# Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DURATION=${DURATION:-60s}
+log() { echo "[grow-shrink $(date +%T.%3N)] $*" >&2; }
+
+WORK=$(mktemp -d -t kvraft-grow-shrink.XXXXXX)
+declare -A PIDS=()
+LOAD_PID=""
+ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
+cleanup() {
+    if [ -n "$LOAD_PID" ]; then kill "$LOAD_PID" 2>/dev/null || true; fi
+    local pid
+    for pid in "${PIDS[@]}"; do if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "building server, CLI and loadgen (Release)"
+for project in src/KvRaft.Server src/KvRaft.Cli tools/loadgen; do
+    dotnet build -c Release "$project" -v q -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
+done
+SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
+CLI=src/KvRaft.Cli/bin/Release/net10.0/kvraft.dll
+LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+declare -A PEER=() CLIENT=()
+for id in 1 2 3 4 5; do PEER[$id]=127.0.0.1:$(free_port); CLIENT[$id]=127.0.0.1:$(free_port); done
+PEERS="1=${PEER[1]},2=${PEER[2]},3=${PEER[3]}"
+CLIENT_PEERS="1=${CLIENT[1]},2=${CLIENT[2]},3=${CLIENT[3]}"
+ENDPOINTS="${CLIENT[1]},${CLIENT[2]},${CLIENT[3]}"
+ALL="$ENDPOINTS,${CLIENT[4]},${CLIENT[5]}"
+
+start() { # id membership-flags...
+    local id=$1; shift
+    dotnet "$SERVER" --id "$id" --peer-listen "${PEER[$id]}" --client-listen "${CLIENT[$id]}" --data-dir "$WORK/data/$id" "$@" \
+        >>"$WORK/node-$id.log" 2>&1 &
+    PIDS[$id]=$!
+}
+kvraft() { dotnet "$CLI" "$@" --endpoints "$ALL" --timeout 10; }
+# step TEXT COMMAND...: runs a CLI command, logs how long it took.
+step() {
+    local text=$1 started; shift
+    started=$(date +%s%N)
+    "$@" >"$WORK/step.out" 2>&1 || { cat "$WORK/step.out" >&2; log "$text failed"; exit 1; }
+    log "$text: $(( ($(date +%s%N) - started) / 1000000 )) ms ($(tr '\n' ' ' <"$WORK/step.out"))"
+}
+# status_field ID COLUMN: a column of node ID's row of `kvraft status` (3 role, 6 commit, 7 applied).
+status_field() { kvraft status 2>/dev/null | awk -v id="$1" -v c="$2" 'NR > 1 && $2 == id { print $c }'; }
+leader() { kvraft status 2>/dev/null | awk 'NR > 1 && $3 == "Leader" { print $2; exit }'; }
+wait_until() { # seconds condition...
+    local deadline=$((SECONDS + $1)); shift
+    until "$@"; do
+        if [ $SECONDS -ge $deadline ]; then log "timed out waiting for: $*"; exit 1; fi
+        sleep 0.2
+    done
+}
+has_leader() { [ -n "$(leader)" ]; }
+caught_up() { # id: applied within 1,000 entries of the leader's commit
+    local applied target
+    applied=$(status_field "$1" 7); target=$(status_field "$(leader)" 6)
+    [ -n "$applied" ] && [ -n "$target" ] && [ "$applied" -ge $((target - 1000)) ]
+}
+
+log "starting nodes 1-3 by hand (--peers $PEERS)"
+for id in 1 2 3; do start "$id" --peers "$PEERS" --client-peers "$CLIENT_PEERS"; done
+wait_until 60 has_leader
+log "leader: node $(leader)"
+
+log "loadgen: $DURATION, 64 clients, mixed workload, history checked"
+dotnet "$LOADGEN" --endpoints "$ENDPOINTS" --duration "$DURATION" --clients 64 --check --history "$WORK/history.jsonl" \
+    --markdown "$WORK/load.md" --chart "$WORK/chart.png" >"$WORK/load.log" 2>&1 &
+LOAD_PID=$!
+sleep 5
+
+for id in 4 5; do
+    log "node $id starts with --join $ENDPOINTS"
+    start "$id" --join "$ENDPOINTS"
+    wait_until 120 caught_up "$id"
+    log "node $id caught up (applied $(status_field "$id" 7))"
+    step "kvraft member promote $id" kvraft member promote "$id"
+done
+kvraft member list >&2
+
+victim=$(for id in 1 2 3; do [ "$id" != "$(leader)" ] && echo "$id" && break; done)
+step "kvraft member remove $victim (a follower)" kvraft member remove "$victim"
+kill -TERM "${PIDS[$victim]}"; wait "${PIDS[$victim]}" 2>/dev/null || true
+sleep 3
+victim=$(leader)
+step "kvraft member remove $victim (the leader)" kvraft member remove "$victim"
+wait_until 30 has_leader
+kill -TERM "${PIDS[$victim]}"; wait "${PIDS[$victim]}" 2>/dev/null || true
+log "leader now: node $(leader)"
+kvraft member list >&2
+
+log "waiting for loadgen"
+status=0; wait "$LOAD_PID" || status=$?; LOAD_PID=""
+cat "$WORK/load.md"
+grep -E '^(Linearizable|NotLinearizable|Unknown)' "$WORK/load.log" || true
+exit "$status"
