@@ -62,7 +62,7 @@ step() {
 }
 # status_field ID COLUMN: a column of node ID's row of `kvraft status` (3 role, 6 commit, 7 applied).
 status_field() { kvraft status 2>/dev/null | awk -v id="$1" -v c="$2" 'NR > 1 && $2 == id { print $c }'; }
-leader() { kvraft status 2>/dev/null | awk 'NR > 1 && $3 == "Leader" { print $2; exit }'; }
+leader() { kvraft status 2>/dev/null | awk 'NR > 1 && $3 == "leader" { print $2; exit }'; }
 wait_until() { # seconds condition...
     local deadline=$((SECONDS + $1)); shift
     until "$@"; do

@@ -268,7 +268,7 @@ public sealed partial record ServerOptions
 
         foreach (var name in RequiredNames)
         {
-            if (!file.ContainsKey(name))
+            if (!file.ContainsKey(name) && !(name == "peers" && file.ContainsKey("join"))) // a joining node has no --peers
             {
                 throw new FormatException($"{path}: '{name}' is required");
             }

@@ -70,6 +70,17 @@ public sealed class ServerOptionsFileTests : IDisposable
         Assert.Contains("dataDir", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_joining_nodes_file_needs_no_peers()
+    {
+        var file = JsonNode.Parse(RequiredJson)!.AsObject();
+        file.Remove("peers");
+        file["join"] = "127.0.0.1:8002";
+        var parsed = Read(file.ToJsonString());
+        Assert.Equal(Expected with { Peers = "", Join = "127.0.0.1:8002" }, parsed);
+        parsed.Validate();
+    }
+
     private ServerOptions Read(string json)
     {
         var path = Path.Combine(_folder, "config.json");
