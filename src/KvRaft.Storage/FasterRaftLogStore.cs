@@ -71,28 +71,8 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     }
 
     /// <inheritdoc/>
-    public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
-    {
-        long bytes = 0;
-        for (var index = lo; index < hiExclusive; index++)
-        {
-            LogTable.Row row;
-            lock (_tableGate)
-            {
-                if (index == lo)
-                {
-                    LogStoreChecks.CheckReadRange(lo, hiExclusive, _table.FirstIndex, _table.LastIndex);
-                }
-                row = _table.At(index);
-            }
-            bytes += row.DataBytes;
-            if (index > lo && bytes > maxBytes)
-            {
-                break;
-            }
-            into.Add(new LogEntry(index, row.Term, row.Type, row.Data ?? ReadFromLog(index, row.Address)));
-        }
-    }
+    public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) =>
+        LogTableReads.Read(_table, _tableGate, lo, hiExclusive, maxBytes, into, ReadFromLog);
 
     private byte[] ReadFromLog(long index, long address) => Decode(index, _file.Read(address)) ?? throw Unreadable(index, address);
 

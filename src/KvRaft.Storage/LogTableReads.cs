@@ -10,6 +10,30 @@ internal static class LogTableReads
     /// <summary>Reads the payload of entry <c>index</c> at an address from the device; null when it does not read back as that entry.</summary>
     public delegate ValueTask<byte[]?> DeviceRead(long index, long address, CancellationToken cancellationToken);
 
+    /// <summary><see cref="IRaftLogStore.Read"/> over <paramref name="table"/>: an entry evicted from the cache is read from the device by <paramref name="readFromLog"/>.</summary>
+    public static void Read(LogTable table, Lock gate, long lo, long hiExclusive, long maxBytes, List<LogEntry> into, Func<long, long, byte[]> readFromLog)
+    {
+        long bytes = 0;
+        for (var index = lo; index < hiExclusive; index++)
+        {
+            LogTable.Row row;
+            lock (gate)
+            {
+                if (index == lo)
+                {
+                    LogStoreChecks.CheckReadRange(lo, hiExclusive, table.FirstIndex, table.LastIndex);
+                }
+                row = table.At(index);
+            }
+            bytes += row.DataBytes;
+            if (index > lo && bytes > maxBytes)
+            {
+                break;
+            }
+            into.Add(new LogEntry(index, row.Term, row.Type, row.Data ?? readFromLog(index, row.Address)));
+        }
+    }
+
     /// <summary><see cref="IRaftLogStore.TryReadCached"/> over <paramref name="table"/>.</summary>
     public static bool TryReadCached(LogTable table, Lock gate, long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
     {

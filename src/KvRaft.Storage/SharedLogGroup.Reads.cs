@@ -12,28 +12,8 @@ public sealed partial class SharedLogGroup
     }
 
     /// <inheritdoc/>
-    public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into)
-    {
-        long bytes = 0;
-        for (var index = lo; index < hiExclusive; index++)
-        {
-            LogTable.Row row;
-            lock (_owner.Gate)
-            {
-                if (index == lo)
-                {
-                    LogStoreChecks.CheckReadRange(lo, hiExclusive, Table.FirstIndex, Table.LastIndex);
-                }
-                row = Table.At(index);
-            }
-            bytes += row.DataBytes;
-            if (index > lo && bytes > maxBytes)
-            {
-                break;
-            }
-            into.Add(new LogEntry(index, row.Term, row.Type, row.Data ?? ReadFromLog(index, row.Address)));
-        }
-    }
+    public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) =>
+        LogTableReads.Read(Table, _owner.Gate, lo, hiExclusive, maxBytes, into, ReadFromLog);
 
     /// <inheritdoc/>
     public bool TryReadCached(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) =>
