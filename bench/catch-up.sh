@@ -13,12 +13,13 @@
 #
 # Settings (environment): KEYS (2000000), VALUE_SIZE (100), FILL_PUTS (2 x KEYS: uniform keys, so about 86% of
 # them are written), CLIENTS (256), PEAK_DURATION (10s), SEGMENT (30: seconds per loadgen run of the measured
-# load, each after a 2 s unmeasured warm-up of the same load), BEFORE (20: seconds of load before the catch-up starts), AFTER (20), CATCH_UP_MAX (1800 s: the
+# load), WARM (2: seconds at the start of each run left out of the figures, while its JIT warms up), BEFORE (20: seconds of load before the catch-up starts), AFTER (20), CATCH_UP_MAX (1800 s: the
 # script gives up), SNAPSHOT_AFTER_BYTES (log bytes between snapshots; default KEYS x 16, at most 64 MiB, so the
 # leader's log is compacted and the new node needs a snapshot).
 #
 # The measured load runs as back-to-back loadgen runs of SEGMENT seconds (loadgen has no way to stop on a signal);
-# each one writes its history, whose call times (CLOCK_MONOTONIC, the clock of .NET's Stopwatch on Linux) are
+# each one writes its history (loadgen refuses --warmup with --history, so the first WARM seconds of each run are
+# dropped from the figures instead: the load itself runs on through them), whose call times (CLOCK_MONOTONIC, the clock of .NET's Stopwatch on Linux) are
 # split at the moments the catch-up started and ended. Every process it starts and its temporary folder are removed
 # on exit (also on Ctrl-C).
 set -euo pipefail
@@ -30,6 +31,7 @@ FILL_PUTS=${FILL_PUTS:-$((2 * KEYS))}
 CLIENTS=${CLIENTS:-256}
 PEAK_DURATION=${PEAK_DURATION:-10s}
 SEGMENT=${SEGMENT:-30}
+WARM=${WARM:-2}
 BEFORE=${BEFORE:-20}
 AFTER=${AFTER:-20}
 CATCH_UP_MAX=${CATCH_UP_MAX:-1800}
@@ -133,8 +135,9 @@ log "peak $PEAK puts/s; measured load at $RATE puts/s"
 (
     segment=0
     while [ ! -f "$WORK/stop-load" ]; do
-        loadgen --mix put=100 --clients "$CLIENTS" --rate "$RATE" --duration "${SEGMENT}s" --warmup 2s \
-            --history "$WORK/history-$segment.jsonl" --out "$WORK/segment-$segment.json" >"$WORK/segment-$segment.txt" 2>&1 || true
+        loadgen --mix put=100 --clients "$CLIENTS" --rate "$RATE" --duration "${SEGMENT}s" \
+            --history "$WORK/history-$segment.jsonl" --out "$WORK/segment-$segment.json" >"$WORK/segment-$segment.txt" 2>&1 \
+            || { log "load segment $segment failed:"; tail -5 "$WORK/segment-$segment.txt" >&2; sleep 1; }
         segment=$((segment + 1))
     done
 ) &
@@ -154,17 +157,24 @@ LOAD_PID=""
 
 INSTALLED=$(grep -c "installed snapshot" "$WORK/node-$FOLLOWER.log" || true)
 STREAM=$(grep -h "Sending snapshot" "$WORK"/node-*.log | tail -3 || true)
-python3 - "$WORK" "$START_NS" "$END_NS" "$KEYS" "$PEAK" "$RATE" "$FOLLOWER" "$INSTALLED" <<'EOF'
+python3 - "$WORK" "$START_NS" "$END_NS" "$KEYS" "$PEAK" "$RATE" "$FOLLOWER" "$INSTALLED" "$WARM" <<'EOF'
 import glob, json, sys
 work, start, end = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 keys, peak, rate, node, installed = sys.argv[4:9]
+warm = float(sys.argv[9]) * 1e9
 windows = {"before": [], "during": [], "after": []}
 failed = {"before": 0, "during": 0, "after": 0}
 bounds = {}
-for path in glob.glob(f"{work}/history-*.jsonl"):
-    for line in open(path):
-        op = json.loads(line)
+paths = glob.glob(f"{work}/history-*.jsonl")
+if not paths or all(not open(path).readline() for path in paths):
+    sys.exit("no history from the measured load; its first run said:\n" + open(f"{work}/segment-0.txt").read()[-2000:])
+for path in paths:
+    ops = [json.loads(line) for line in open(path)]
+    first = min((op["call"] for op in ops), default=0)
+    for op in ops:
         call, ret = op["call"], op.get("return")
+        if call < first + warm:
+            continue
         window = "before" if call < start else "during" if call < end else "after"
         lo, hi = bounds.get(window, (call, call))
         bounds[window] = (min(lo, call), max(hi, call))
