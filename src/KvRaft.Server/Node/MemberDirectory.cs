@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Text;
+using KvRaft.Protocol;
 using KvRaft.Raft;
 
 namespace KvRaft.Server.Node;
@@ -9,29 +9,10 @@ namespace KvRaft.Server.Node;
 public readonly record struct MemberAddress(int NodeId, string PeerAddress, string ClientAddress)
 {
     /// <summary>Longest address ("host:port", a DNS name has at most 253 characters).</summary>
-    public const int AddressCharsMax = 261;
+    public const int AddressCharsMax = HostPort.CharsMax;
 
-    /// <summary>
-    /// Whether <paramref name="address"/> is a plain "host:port": printable ASCII without spaces, at most
-    /// <see cref="AddressCharsMax"/> characters, a host before the last colon and a port 1..65535 after it.
-    /// </summary>
-    public static bool IsValidAddress(string? address)
-    {
-        if (string.IsNullOrEmpty(address) || address.Length > AddressCharsMax)
-        {
-            return false;
-        }
-
-        foreach (var c in address)
-        {
-            if (c is <= ' ' or > '~')
-            {
-                return false;
-            }
-        }
-        var colon = address.LastIndexOf(':');
-        return colon > 0 && int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535;
-    }
+    /// <summary>Whether <paramref name="address"/> is a plain "host:port" (<see cref="HostPort.IsValid"/>).</summary>
+    public static bool IsValidAddress(string? address) => HostPort.IsValid(address);
 
     /// <summary>Whether the id is positive and both addresses are valid.</summary>
     public bool IsValid => NodeId > 0 && IsValidAddress(PeerAddress) && IsValidAddress(ClientAddress);

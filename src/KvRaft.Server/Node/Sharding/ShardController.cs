@@ -1,0 +1,114 @@
+using KvRaft.Protocol.Sharding;
+
+namespace KvRaft.Server.Node.Sharding;
+
+/// <summary>The outcome of a controller operation: the configuration it led to, or why it was refused.</summary>
+public readonly record struct ControllerOutcome(ShardConfiguration? Configuration, string? Refusal)
+{
+    /// <summary>True when the operation was accepted (a new configuration, or none needed).</summary>
+    public bool Accepted => Refusal is null;
+}
+
+/// <summary>
+/// The shard controller's state machine (docs/design.md, "Sharding: configurations, migration, and why it is safe"):
+/// the numbered sequence of configurations that group 0 replicates. Each operation is applied from a log entry, in log
+/// order, on every replica, so it is deterministic and validates its input (refusals are answers, never assertions).
+/// Join and Leave rebalance (<see cref="ShardRebalancer"/>); Move changes one shard's owner and nothing else.
+/// </summary>
+public sealed class ShardController
+{
+    /// <summary>Configurations kept for queries; older ones are forgotten (a group that far behind asks for the latest).</summary>
+    public const int ConfigurationsKept = 1024;
+
+    // The kept configurations, oldest first. Invariant: non-empty, at most ConfigurationsKept, numbers consecutive,
+    // each sound (ShardConfiguration.Problem is null) and with the same shard count.
+    private readonly List<ShardConfiguration> _configurations;
+
+    /// <summary>A controller at configuration 0 of <paramref name="shardCount"/> shards.</summary>
+    public ShardController(int shardCount) => _configurations = [ShardConfiguration.Initial(shardCount)];
+
+    /// <summary>A controller restored from its kept configurations (a snapshot), oldest first.</summary>
+    public ShardController(IReadOnlyList<ShardConfiguration> configurations)
+    {
+        Invariant.True(configurations.Count is > 0 and <= ConfigurationsKept, configurations.Count);
+        for (var i = 0; i < configurations.Count; i++)
+        {
+            Invariant.True(configurations[i].Problem() is null && configurations[i].ShardCount == configurations[0].ShardCount, i);
+            Invariant.True(i == 0 || configurations[i].Number == configurations[i - 1].Number + 1, i);
+        }
+        _configurations = [.. configurations];
+    }
+
+    /// <summary>The newest configuration.</summary>
+    public ShardConfiguration Latest => _configurations[^1];
+
+    /// <summary>The kept configurations, oldest first (what a snapshot of the controller holds).</summary>
+    public IReadOnlyList<ShardConfiguration> Kept => _configurations;
+
+    /// <summary>Configuration <paramref name="number"/> (−1: the latest); null when not made yet or forgotten.</summary>
+    public ShardConfiguration? Query(long number)
+    {
+        if (number == -1)
+        {
+            return Latest;
+        }
+        var offset = number - _configurations[0].Number;
+        return offset >= 0 && offset < _configurations.Count ? _configurations[(int)offset] : null;
+    }
+
+    /// <summary>Adds group <paramref name="groupId"/> with <paramref name="members"/> and rebalances.</summary>
+    public ControllerOutcome Join(int groupId, IReadOnlyList<ShardGroupMember> members)
+    {
+        if (groupId <= 0 || Latest.FindGroup(groupId) is not null)
+        {
+            return Refuse("a joining group needs a positive id not already in the configuration");
+        }
+        var groups = Latest.Groups.Append(new ShardGroup(groupId, members)).OrderBy(group => group.GroupId).ToArray();
+        return Next(ShardRebalancer.Rebalance(Latest.Owners, groups.Select(group => group.GroupId).ToArray()), groups);
+    }
+
+    /// <summary>Removes group <paramref name="groupId"/> and gives its shards to the others.</summary>
+    public ControllerOutcome Leave(int groupId)
+    {
+        if (Latest.FindGroup(groupId) is null)
+        {
+            return Refuse("the leaving group is not in the configuration");
+        }
+        var groups = Latest.Groups.Where(group => group.GroupId != groupId).ToArray();
+        return Next(ShardRebalancer.Rebalance(Latest.Owners, groups.Select(group => group.GroupId).ToArray()), groups);
+    }
+
+    /// <summary>Gives shard <paramref name="shard"/> to group <paramref name="groupId"/>; no new configuration if it owns it already.</summary>
+    public ControllerOutcome Move(int shard, int groupId)
+    {
+        if (shard < 0 || shard >= Latest.ShardCount || Latest.FindGroup(groupId) is null)
+        {
+            return Refuse("move needs a shard of the configuration and a group in it");
+        }
+        if (Latest.Owners[shard] == groupId)
+        {
+            return new ControllerOutcome(Latest, null);
+        }
+        var owners = Latest.Owners.ToArray();
+        owners[shard] = groupId;
+        return Next(owners, Latest.Groups);
+    }
+
+    private ControllerOutcome Next(int[] owners, IReadOnlyList<ShardGroup> groups)
+    {
+        var next = new ShardConfiguration { Number = Latest.Number + 1, Owners = owners, Groups = groups };
+        var problem = next.Problem();
+        if (problem is not null)
+        {
+            return Refuse(problem);
+        }
+        _configurations.Add(next);
+        if (_configurations.Count > ConfigurationsKept)
+        {
+            _configurations.RemoveAt(0);
+        }
+        return new ControllerOutcome(next, null);
+    }
+
+    private static ControllerOutcome Refuse(string reason) => new(null, reason);
+}
