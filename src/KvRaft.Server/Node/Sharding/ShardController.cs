@@ -13,7 +13,9 @@ public readonly record struct ControllerOutcome(ShardConfiguration? Configuratio
 /// The shard controller's state machine (docs/design.md, "Sharding: configurations, migration, and why it is safe"):
 /// the numbered sequence of configurations that group 0 replicates. Each operation is applied from a log entry, in log
 /// order, on every replica, so it is deterministic and validates its input (refusals are answers, never assertions).
-/// Join and Leave rebalance (<see cref="ShardRebalancer"/>); Move changes one shard's owner and nothing else.
+/// Join and Leave rebalance (<see cref="ShardRebalancer"/>); Move changes one shard's owner and nothing else. Once a
+/// group has joined every shard has an owner: the last group cannot leave (a shard without an owner would have its
+/// data stranded, and the next owner would start it empty).
 /// </summary>
 public sealed class ShardController
 {
@@ -73,6 +75,11 @@ public sealed class ShardController
         if (Latest.FindGroup(groupId) is null)
         {
             return Refuse("the leaving group is not in the configuration");
+        }
+        if (Latest.Groups.Count == 1)
+        {
+            // Its shards would have no owner: their data would stay frozen at it and the next group would start them empty.
+            return Refuse("the last group cannot leave: its shards would have no owner");
         }
         var groups = Latest.Groups.Where(group => group.GroupId != groupId).ToArray();
         return Next(ShardRebalancer.Rebalance(Latest.Owners, groups.Select(group => group.GroupId).ToArray()), groups);

@@ -30,13 +30,17 @@ public class ShardControllerTests
     }
 
     [Fact]
-    public void LastLeave_LeavesEveryShardUnowned()
+    public void LastGroup_CannotLeave_SoNoShardLosesItsOwner()
     {
         var controller = new ShardController(4);
         controller.Join(1, Members(1));
+        controller.Join(2, Members(2));
         Assert.True(controller.Leave(1).Accepted);
-        Assert.All(controller.Latest.Owners, owner => Assert.Equal(0, owner));
-        Assert.Empty(controller.Latest.Groups);
+        Assert.All(controller.Latest.Owners, owner => Assert.Equal(2, owner));
+        var outcome = controller.Leave(2);
+        Assert.False(outcome.Accepted);
+        Assert.Contains("last group", outcome.Refusal);
+        Assert.All(controller.Latest.Owners, owner => Assert.Equal(2, owner));
     }
 
     [Fact]
