@@ -9,8 +9,9 @@ namespace KvRaft.Client;
 /// its server may be paused or cut off while the others have already elected a new leader. The client then asks every
 /// other server for its state (a Status request, answered by any node) and, when one leads in the newest term any of
 /// them reports, makes it the target and closes the suspect connection: its requests are retried there at once (same
-/// session and sequence: still applied once) instead of after the whole silence timeout. One probe at a time; each
-/// answer is awaited at most <see cref="ProbeTimeout"/>.
+/// session and sequence: still applied once) instead of after the whole silence timeout. While none leads yet, it asks
+/// again <see cref="ProbeRetryDelay"/> later, up to <see cref="ProbeRoundsMax"/> rounds (about one silence check), and
+/// stops once the suspect answers. One probe at a time; each answer is awaited at most <see cref="ProbeTimeout"/>.
 /// </summary>
 internal sealed partial class Cluster
 {
@@ -22,6 +23,22 @@ internal sealed partial class Cluster
 
     /// <summary>How long a probe waits for each server's answer: a fifth of the silence timeout.</summary>
     private TimeSpan ProbeTimeout => _options.ConnectionSilenceTimeout / 5;
+
+    /// <summary>
+    /// Rounds of one probe while no server leads yet (an election under way: a paused leader's followers elect another
+    /// 300-600 ms after its last heartbeat, so the first rounds often come too early), <see cref="ProbeRetryDelay"/>
+    /// apart: the new leader is found within that delay of its election instead of at the next silence check (a tenth
+    /// of the silence timeout later: 50 ms on average, 100 ms at worst).
+    /// </summary>
+    private const int ProbeRoundsMax = 4;
+
+    /// <summary>The pause between two rounds of a probe: a fiftieth of the silence timeout (20 ms by default).</summary>
+    private TimeSpan ProbeRetryDelay => _options.ConnectionSilenceTimeout / 50;
+
+    private long _probeRoundsWithoutLeader;
+
+    /// <summary>Rounds of probes that found no leader and wait to ask again (for tests).</summary>
+    public long ProbeRoundsWithoutLeader => Interlocked.Read(ref _probeRoundsWithoutLeader);
 
     /// <summary>Leader probes that moved the target (for tests and tooling).</summary>
     public long ProbeMoves => Interlocked.Read(ref _probeMoves);
@@ -38,13 +55,27 @@ internal sealed partial class Cluster
     {
         try
         {
-            var others = Volatile.Read(ref _endpoints).Where(endpoint => endpoint != suspect.Endpoint).ToArray();
-            var answers = await Task.WhenAll(others.Select(AskStatusAsync)).ConfigureAwait(false);
-            if (ChooseLeader(answers) is { } leader && !suspect.IsClosed)
+            var quietSince = suspect.Receives;
+            for (var round = 1; !suspect.IsClosed && suspect.Receives == quietSince; round++) // until it answers again
             {
-                MoveTo(leader);
-                Interlocked.Increment(ref _probeMoves);
-                suspect.Close(new TimeoutException($"{suspect.Endpoint} answered nothing while {leader} leads in a newer term; retrying there"));
+                var others = Volatile.Read(ref _endpoints).Where(endpoint => endpoint != suspect.Endpoint).ToArray();
+                var answers = await Task.WhenAll(others.Select(AskStatusAsync)).ConfigureAwait(false);
+                if (ChooseLeader(answers) is { } leader && !suspect.IsClosed)
+                {
+                    MoveTo(leader);
+                    Interlocked.Increment(ref _probeMoves);
+                    suspect.Close(new TimeoutException($"{suspect.Endpoint} answered nothing while {leader} leads in a newer term; retrying there"));
+                    return;
+                }
+
+                if (round == ProbeRoundsMax)
+                {
+                    return; // the next silence check starts another probe
+                }
+
+                var pause = Task.Delay(ProbeRetryDelay, _options.Time);
+                Interlocked.Increment(ref _probeRoundsWithoutLeader); // after the timer exists: tests advance the clock then
+                await pause.ConfigureAwait(false);
             }
         }
         finally

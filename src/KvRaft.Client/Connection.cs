@@ -63,6 +63,9 @@ internal sealed partial class Connection : IAsyncDisposable
     /// <summary>True once the connection failed or was disposed.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>Reads that returned bytes so far: a probe stops once its suspect answers again.</summary>
+    public long Receives => Volatile.Read(ref _receives);
+
     /// <summary>
     /// Connects to <paramref name="endpoint"/> (and with <paramref name="tls"/>, completes the TLS handshake) within
     /// <paramref name="timeout"/> and starts the loops. A server certificate that fails the check throws

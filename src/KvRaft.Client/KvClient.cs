@@ -55,6 +55,9 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
     /// <summary>Leader probes that moved the client off a quiet connection (for tests).</summary>
     internal long ProbeMoves => _cluster.ProbeMoves;
 
+    /// <summary>Probe rounds that found no leader and wait to ask again (for tests).</summary>
+    internal long ProbeRoundsWithoutLeader => _cluster.ProbeRoundsWithoutLeader;
+
     /// <summary>Idle registered sessions (for tests).</summary>
     internal int IdleSessionCount => _sessions.IdleCount;
 

@@ -10,6 +10,7 @@ public sealed partial class RaftNode
     private void TickElection(int ticks)
     {
         _electionElapsed = (int)Math.Min((long)_electionElapsed + ticks, int.MaxValue); // saturates: a node that never campaigns counts on
+        AnswerDeferredPreVotes(); // first: a fellow survivor that asked while the lease held is elected, not split with
         if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;
@@ -38,6 +39,7 @@ public sealed partial class RaftNode
         Leader = 0;
         var delayTicks = 1 + _random.Next(1 + (_config.ElectionTicks / 5));
         _electionElapsed = Math.Max(_electionElapsed, _randomizedElectionTimeout - delayTicks);
+        AnswerDeferredPreVotes(); // a survivor that found out first and asked already is granted now
     }
 
     /// <summary>Starts a (pre-)election now, as an election timeout would; a leader ignores it.</summary>

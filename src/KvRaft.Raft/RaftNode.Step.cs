@@ -64,10 +64,13 @@ public sealed partial class RaftNode
         if (message.Type is MessageType.Vote or MessageType.PreVote)
         {
             var forced = message.Type == MessageType.Vote && message.Context == ForcedCampaignContext && IsTransferTarget(message.From);
-            var heardFromLeader = Leader != 0 || (_config.LeaseReads && _ticksSinceStart < _config.ElectionTicks);
-            var inLease = _config.CheckQuorum && heardFromLeader && _electionElapsed < _config.ElectionTicks;
-            if (!forced && inLease)
+            if (!forced && InLease())
             {
+                if (message.Type == MessageType.PreVote)
+                {
+                    DeferPreVote(message); // answered if the lease ends first (OnLeaseEnded)
+                }
+
                 return false; // a live leader is known: do not help depose it
             }
         }
@@ -109,18 +112,15 @@ public sealed partial class RaftNode
         switch (message.Type)
         {
             case MessageType.Append:
-                _electionElapsed = 0;
-                Leader = message.From;
+                HeardFromLeader(message.From);
                 OnAppend(message);
                 break;
             case MessageType.Heartbeat:
-                _electionElapsed = 0;
-                Leader = message.From;
+                HeardFromLeader(message.From);
                 OnHeartbeat(message);
                 break;
             case MessageType.Snapshot:
-                _electionElapsed = 0;
-                Leader = message.From;
+                HeardFromLeader(message.From);
                 OnSnapshot(message);
                 break;
             case MessageType.TimeoutNow when message.From == Leader:

@@ -203,6 +203,7 @@ public sealed partial class RaftNode
         AbortLeadTransfer();
         _transferNotice = 0;
         _tracker.ResetVotes();
+        _deferredPreVotes.Clear();
         _tracker.Reset(_log.LastIndex + 1);
         _uncommittedBytes = 0;
         DropPendingReads();

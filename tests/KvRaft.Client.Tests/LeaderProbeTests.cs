@@ -1,6 +1,6 @@
 // Goal: a client whose requests wait on a quiet server (paused, cut off) asks the other servers who leads and moves at
-// once to one that leads in the newest term they report, long before the silence timeout; with no such answer it keeps
-// to the silence timeout; a server that leads an older term is not followed; a call pausing (after a round of endpoints
+// once to one that leads in the newest term they report, long before the silence timeout; while none leads yet it asks
+// again a fiftieth of the silence timeout later; with no such answer it keeps to the silence timeout; a server that leads an older term is not followed; a call pausing (after a round of endpoints
 // without a leader, or after a Retryable answer) goes on at once when another call learns of a new leader. Method:
 // FakeServers sharing one store, the silence checks and probe deadlines on a FakeTimeProvider advanced by the test (100 ms a check at the 1 s default), and
 // ChooseLeader fed answers directly.
@@ -35,6 +35,35 @@ public sealed class LeaderProbeTests
         var retried = Assert.Single(leader.SeenOps(ClientOp.Put));
         Assert.Equal((held.ClientId, held.Sequence), (retried.ClientId, retried.Sequence));
         Assert.Equal(1, store.Applications(retried.ClientId, retried.Sequence));
+    }
+
+    [Fact]
+    public async Task A_probe_that_finds_no_leader_yet_asks_again_a_fiftieth_of_the_silence_timeout_later_not_a_whole_check_later()
+    {
+        var time = new FakeTimeProvider();
+        var store = new FakeStore();
+        var elected = false;
+        await using var paused = new FakeServer(store) { Script = request => request.Op == ClientOp.Put ? FakeReply.Hold : null };
+        // Its Status names no leader until the election ends (an answer that is not Ok names none), then itself.
+        await using var next = new FakeServer(store)
+        {
+            Script = request => request.Op == ClientOp.Status && !Volatile.Read(ref elected) ? FakeReply.With(ClientStatus.Retryable) : null,
+        };
+        await using var client = KvClient.Connect([paused.Endpoint, next.Endpoint], Bounded.Options() with { Time = time, OperationTimeout = TimeSpan.FromSeconds(15) });
+        var put = client.PutAsync("k", "v");
+        await Until(() => paused.SeenOps(ClientOp.Put).Count == 1);
+        for (var check = 0; check < 4; check++)
+        {
+            time.Advance(Check); // a baseline, then three quiet checks: suspect, a probe asks
+        }
+
+        await Until(() => client.ProbeRoundsWithoutLeader == 1); // no leader yet: the probe waits to ask again
+        Volatile.Write(ref elected, true);
+        time.Advance(Check / 5); // 20 ms: the next round of the same probe, well before the next check
+        await Bounded.Wait(put);
+        Assert.Equal(1, client.ProbeMoves);
+        Assert.Equal(2, next.SeenOps(ClientOp.Status).Count);
+        Assert.Single(next.SeenOps(ClientOp.Put));
     }
 
     [Fact]
