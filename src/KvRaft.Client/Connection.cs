@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -21,7 +21,7 @@ internal sealed partial class Connection : IAsyncDisposable
     private readonly Socket _socket;
     private readonly SslStream? _tls; // null: plain TCP, read and written on the socket directly
     private readonly Channel<PendingRequest> _outbox = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<ulong, PendingRequest> _pending = new();
+    private readonly Dictionary<ulong, PendingRequest> _pending = new(); // requests holding a slot, by id; locked by itself (no node per request)
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _closing = new();
     private readonly ClientCounters _counters;
@@ -171,7 +171,10 @@ internal sealed partial class Connection : IAsyncDisposable
     /// <summary>Holds a slot: tracks the request, ties it to <paramref name="cancel"/>, and queues it for the writer.</summary>
     private void Enqueue(PendingRequest request, CancellationToken cancel)
     {
-        _pending[request.RequestId] = request;
+        lock (_pending)
+        {
+            _pending[request.RequestId] = request;
+        }
         if (cancel.CanBeCanceled)
         {
             // A registration that cancels the completion itself, rather than Task.WaitAsync: no wrapper task per request.
@@ -197,7 +200,7 @@ internal sealed partial class Connection : IAsyncDisposable
     internal void Abandon(PendingRequest request, CancellationToken token)
     {
         request.PossiblySent = request.AbandonAndCheckWritten();
-        if (_pending.TryRemove(request.RequestId, out _))
+        if (TryUntrack(request.RequestId, out _))
         {
             try
             {
@@ -224,7 +227,12 @@ internal sealed partial class Connection : IAsyncDisposable
         _closing.Cancel();
         _tls?.Dispose();
         _socket.Dispose();
-        foreach (var request in _pending.Values)
+        PendingRequest[] pending;
+        lock (_pending)
+        {
+            pending = [.. _pending.Values];
+        }
+        foreach (var request in pending)
         {
             Fail(request);
         }
@@ -241,7 +249,7 @@ internal sealed partial class Connection : IAsyncDisposable
 
     private void Fail(PendingRequest request)
     {
-        if (!_pending.TryRemove(request.RequestId, out _))
+        if (!TryUntrack(request.RequestId, out _))
         {
             return;
         }
@@ -252,13 +260,21 @@ internal sealed partial class Connection : IAsyncDisposable
 
     private void Complete(in ClientResponse response)
     {
-        if (!_pending.TryRemove(response.RequestId, out var request))
+        if (!TryUntrack(response.RequestId, out var request))
         {
             return; // abandoned: its caller gave up
         }
         _slots.Release();
         var owned = response.Value.IsEmpty ? response : response with { Value = response.Value.ToArray() };
         request.Completion.TrySetResult(owned);
+    }
+
+    private bool TryUntrack(ulong requestId, [NotNullWhen(true)] out PendingRequest? request)
+    {
+        lock (_pending)
+        {
+            return _pending.Remove(requestId, out request);
+        }
     }
 
     /// <summary>Makes <paramref name="buffer"/> hold at least <paramref name="neededBytes"/>, keeping its first <paramref name="usedBytes"/>.</summary>

@@ -10,6 +10,7 @@ internal sealed class ClientChannelHandler : FrameReader
 {
     private readonly ClientListener _listener;
     private ClientConnection? _connection;
+    private readonly RequestBodyArena _bodies = new(); // copies of the bodies handed on (their keys and values own them)
 
     public ClientChannelHandler(ClientListener listener)
         : base(listener.Logger, listener.Options.FrameBytesMax, listener.Options.Time)
@@ -68,8 +69,8 @@ internal sealed class ClientChannelHandler : FrameReader
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "only ClientRequest frames are accepted on a client connection");
         }
-        // The request is parsed from its own copy: its keys and values then own their memory.
-        var result = ClientRequestCodec.Parse(body.ToArray(), out var request);
+        // The request is parsed from its copy in the arena (not one array per request): its keys and values then own their memory.
+        var result = ClientRequestCodec.Parse(_bodies.Copy(body.Span), out var request);
         if (result.IsOk)
         {
             _listener.Statistics.RequestReceived();

@@ -49,7 +49,12 @@ public sealed class IoLoop : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="action"/> on the loop once <paramref name="delay"/> has passed; false when the loop has stopped.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> on the loop once <paramref name="delay"/> has passed; false when the loop has stopped.
+    /// The delay runs on a system timer, not in DotNetty's scheduled-task queue: while that queue holds a task, DotNetty
+    /// 0.7.6's loop waits for it in whole milliseconds (the rest truncated) and then polls the clock without sleeping
+    /// until the deadline, up to a millisecond of spinning per scheduled task (a 10 ms tick: up to a tenth of a core).
+    /// </summary>
     public bool Schedule(Action action, TimeSpan delay)
     {
         if (_loop.IsShuttingDown)
@@ -57,14 +62,33 @@ public sealed class IoLoop : IAsyncDisposable
             return false;
         }
 
-        try
+        DelayedAction.Start(this, action, delay);
+        return true;
+    }
+
+    /// <summary>A one-shot timer that hands its action to the loop; the timer's own callback state keeps it alive until then.</summary>
+    private sealed class DelayedAction
+    {
+        private readonly IoLoop _loop;
+        private readonly Action _action;
+        private ITimer? _timer;
+
+        private DelayedAction(IoLoop loop, Action action)
         {
-            _loop.Schedule(action, delay);
-            return true;
+            _loop = loop;
+            _action = action;
         }
-        catch (RejectedExecutionException)
+
+        public static void Start(IoLoop loop, Action action, TimeSpan delay)
         {
-            return false;
+            var delayed = new DelayedAction(loop, action);
+            delayed._timer = TimeProvider.System.CreateTimer(static state => ((DelayedAction)state!).Fire(), delayed, delay, Timeout.InfiniteTimeSpan);
+        }
+
+        private void Fire()
+        {
+            _timer?.Dispose();
+            _loop.Execute(_action); // false once the loop stopped: the action is dropped, as DotNetty dropped it
         }
     }
 

@@ -1,4 +1,4 @@
-// Goal: a node's transports can share one IoLoop that runs their socket I/O and the node's tasks on one thread, and it outlives them; method: a listener on a shared loop, a raw client, the thread of the handler's callback compared with the loop's, then disposal in the host's order.
+// Goal: a node's transports can share one IoLoop that runs their socket I/O and the node's tasks on one thread, and it outlives them; method: a listener on a shared loop, a raw client, the thread of the handler's callback compared with the loop's, then disposal in the host's order; a scheduled action (a system timer since DotNetty's scheduled queue made the loop spin) runs on the loop thread after its delay, and a stopped loop refuses one.
 using KvRaft.Protocol;
 
 namespace KvRaft.Transport.Tests;
@@ -29,6 +29,21 @@ public sealed class IoLoopTests
 
         await loop.DisposeAsync();
         Assert.False(loop.Execute(() => { }), "a stopped loop took a task");
+    }
+
+    [Fact]
+    public async Task A_scheduled_action_runs_on_the_loop_thread_after_its_delay_and_a_stopped_loop_refuses_one()
+    {
+        await using var loop = new IoLoop();
+        var ran = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(20);
+        Assert.True(loop.Schedule(() => ran.SetResult(loop.InLoop), delay), "a running loop refused a scheduled action");
+        Assert.True(await Wait.For(ran.Task, "the scheduled action"), "the scheduled action ran off the loop's thread");
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(started) >= delay / 2, "the scheduled action ran long before its delay");
+
+        await loop.DisposeAsync();
+        Assert.False(loop.Schedule(() => { }, delay), "a stopped loop took a scheduled action");
     }
 
     private sealed class ThreadRecordingHandler(IoLoop loop) : IClientHandler
