@@ -147,7 +147,7 @@ if [ "$OVERWRITE_MINUTES" -gt 0 ]; then
     SAMPLER_PID=$!
     loadgen --mix put=100 --clients "$CLIENTS" --duration "${OVERWRITE_MINUTES}m" --out "$WORK/load.json" >"$WORK/load.txt" 2>&1
     kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""
-    for id in 1 2 3; do echo "$OVERWRITE_MINUTES $id $(sizes "$id")"; done >>"$WORK/samples.txt"
+    for id in 1 2 3; do echo "end $id $(sizes "$id")"; done >>"$WORK/samples.txt"
 else
     log "loading $FILL_PUTS puts over $KEYS keys ($VALUE_SIZE-byte values, $CLIENTS clients)"
     loadgen --mix put=100 --clients "$CLIENTS" --operations "$FILL_PUTS" --out "$WORK/load.json" >"$WORK/load.txt" 2>&1
@@ -167,7 +167,7 @@ if [ "$OVERWRITE_MINUTES" -gt 0 ]; then
     echo "| minute | node 1 | node 2 | node 3 |"
     echo "|---:|---|---|---|"
     awk '{ row[$1] = row[$1] sprintf(" %.1f / %.1f / %.1f / %.1f |", $3/1048576, $4/1048576, $5/1048576, $6/1048576) }
-         END { for (m = 0; m in row; m++) print "| " m " |" row[m] }' "$WORK/samples.txt"
+         END { for (m = 0; m in row; m++) print "| " m " |" row[m]; print "| end |" row["end"] }' "$WORK/samples.txt"
 fi
 
 # Restart: a follower killed with SIGKILL, then started again on its data directory.
