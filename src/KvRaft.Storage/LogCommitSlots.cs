@@ -14,19 +14,23 @@ namespace KvRaft.Storage;
 /// number and the metadata, then the metadata.
 /// FasterLog runs in fast-commit mode: each commit also writes a commit record into the log itself, and
 /// recovery scans forward from the newest slot for later commit records. So a slot is written only for every
-/// <see cref="WriteEveryCommits"/>-th commit, when FASTER forces it (its begin address moved), and for the first
-/// commit after opening (a recovery that cut a torn tail must not scan across that tail again).
+/// <see cref="WriteEveryCommits"/>-th commit, when the log grew by <see cref="WriteEveryBytes"/> since the last slot
+/// (that forward scan, FasterLog's and <see cref="TornCommitRecords"/>', reads every record: a few large commits must
+/// not leave a reopen to read the whole log three times), when FASTER forces it (its begin address moved), and for
+/// the first commit after opening (a recovery that cut a torn tail must not scan across that tail again).
 /// </summary>
 internal sealed class LogCommitSlots : ILogCommitManager
 {
     public const int SlotBytes = 4096;
     public const int WriteEveryCommits = 64;
+    public const long WriteEveryBytes = 16L << 20;
     private const uint Magic = 0x4C43524B; // "KRCL"
     private const int HeaderBytes = 20;
     private readonly string _path;
     private readonly Stream _file;
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(SlotBytes, pinned: true);
     private int _commitsSinceWrite = WriteEveryCommits; // the first commit after opening is written
+    private long _writtenUntilAddress; // the until-address of the last slot written since opening
 
     public LogCommitSlots(string path, IFileSystem? files = null)
     {
@@ -60,11 +64,12 @@ internal sealed class LogCommitSlots : ILogCommitManager
     /// </summary>
     public void Commit(long beginAddress, long untilAddress, byte[] commitMetadata, long commitNum, bool forceWriteMetadata)
     {
-        if (!forceWriteMetadata && ++_commitsSinceWrite < WriteEveryCommits)
+        if (!forceWriteMetadata && ++_commitsSinceWrite < WriteEveryCommits && untilAddress - _writtenUntilAddress < WriteEveryBytes)
         {
             return;
         }
         _commitsSinceWrite = 0;
+        _writtenUntilAddress = untilAddress;
         Writes++;
         if (commitMetadata.Length > SlotBytes - HeaderBytes)
         {

@@ -14,6 +14,9 @@ internal enum LogRecordKind : byte
 /// <summary>A decoded log record; <see cref="Payload"/> points into the buffer it was decoded from.</summary>
 internal readonly record struct LogRecordView(LogRecordKind Kind, byte EntryType, long Index, long Term, ReadOnlyMemory<byte> Payload);
 
+/// <summary>A checked log record's fields without its payload: what recovery keeps (<see cref="Vote"/>: a hard state's, else 0).</summary>
+internal readonly record struct LogRecordHeader(LogRecordKind Kind, byte EntryType, long Index, long Term, int PayloadBytes, int Vote);
+
 /// <summary>
 /// One record of the Raft log, stored as one FasterLog entry (FasterLog adds its own 4-byte length before it).
 /// Little-endian layout:
@@ -32,14 +35,15 @@ internal readonly record struct LogRecordView(LogRecordKind Kind, byte EntryType
 internal static class LogRecord
 {
     public const int HeaderBytes = 28;
-    private const int FieldsAt = 4; // after the CRC
+    internal const int FieldsAt = 4; // after the CRC
     private const int FieldBytes = 24; // kind, entry type, reserved, index, term, payloadBytes
+    private const int VoteBytes = 4; // a hard state's payload
 
     /// <summary>The vote of a hard state record, as its payload.</summary>
     internal static ReadOnlySpan<byte> VotePayload(HardState state, Span<byte> into)
     {
         BinaryPrimitives.WriteInt32LittleEndian(into, state.Vote);
-        return into[..4];
+        return into[..VoteBytes];
     }
 
     public static int Encode(Span<byte> into, LogRecordKind kind, byte entryType, long index, long term, ReadOnlySpan<byte> payload) =>
@@ -74,7 +78,21 @@ internal static class LogRecord
     internal static bool TryDecodeAt(ReadOnlyMemory<byte> memory, int fieldsAt, out LogRecordView view)
     {
         view = default;
-        var span = memory.Span;
+        if (!TryDecodeHeaderAt(memory.Span, fieldsAt, out var header))
+        {
+            return false;
+        }
+        view = new LogRecordView(header.Kind, header.EntryType, header.Index, header.Term, memory[(fieldsAt + FieldBytes)..]);
+        return true;
+    }
+
+    /// <summary>
+    /// Checks one record in place (checksum, kind, length, a hard state's vote) and returns its fields without its
+    /// payload, for the recovery scan, which reads records where FasterLog holds them and keeps no bytes.
+    /// </summary>
+    internal static bool TryDecodeHeaderAt(ReadOnlySpan<byte> span, int fieldsAt, out LogRecordHeader header)
+    {
+        header = default;
         var headerBytes = fieldsAt + FieldBytes;
         if (span.Length < headerBytes)
         {
@@ -91,15 +109,16 @@ internal static class LogRecord
             return false;
         }
         var kind = (LogRecordKind)fields[0];
-        if (kind is not (LogRecordKind.Entry or LogRecordKind.HardState or LogRecordKind.Boundary or LogRecordKind.Reset))
+        if (kind is not (LogRecordKind.Entry or LogRecordKind.HardState or LogRecordKind.Boundary or LogRecordKind.Reset)
+            || kind == LogRecordKind.HardState && payloadBytes < VoteBytes)
         {
             return false;
         }
-        view = new LogRecordView(kind, fields[1], BinaryPrimitives.ReadInt64LittleEndian(fields[4..]),
-            BinaryPrimitives.ReadInt64LittleEndian(fields[12..]), memory[headerBytes..]);
+        var vote = kind == LogRecordKind.HardState ? BinaryPrimitives.ReadInt32LittleEndian(span[headerBytes..]) : 0;
+        header = new LogRecordHeader(kind, fields[1], BinaryPrimitives.ReadInt64LittleEndian(fields[4..]),
+            BinaryPrimitives.ReadInt64LittleEndian(fields[12..]), payloadBytes, vote);
         return true;
     }
 
-    public static HardState ToHardState(in LogRecordView view) =>
-        new(view.Term, BinaryPrimitives.ReadInt32LittleEndian(view.Payload.Span), view.Index);
+    public static HardState ToHardState(in LogRecordHeader header) => new(header.Term, header.Vote, header.Index);
 }

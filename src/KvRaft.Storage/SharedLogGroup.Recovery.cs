@@ -14,7 +14,7 @@ public sealed partial class SharedLogGroup
     /// state comes last. So, unlike the single-group log, an entry that does not join is not taken for corruption here
     /// (checksums still catch damaged records).
     /// </summary>
-    internal string? Replay(in LogRecordView record, long address)
+    internal string? Replay(in LogRecordHeader record, long address)
     {
         switch (record.Kind)
         {
@@ -28,7 +28,7 @@ public sealed partial class SharedLogGroup
                 {
                     Table.Reset(record.Index - 1, 0); // superseded records, below this group's low-water mark
                 }
-                Table.Put(record.Index, new LogTable.Row { Address = address, Term = record.Term, Type = record.EntryType, DataBytes = record.Payload.Length });
+                Table.Put(record.Index, new LogTable.Row { Address = address, Term = record.Term, Type = record.EntryType, DataBytes = record.PayloadBytes });
                 break;
             case LogRecordKind.HardState:
                 _hardState = LogRecord.ToHardState(record);
@@ -43,7 +43,7 @@ public sealed partial class SharedLogGroup
                 (_anchorAddress, _bytesSinceCompaction) = (address, 0);
                 break;
         }
-        _bytesSinceCompaction += SharedLogRecord.HeaderBytes + record.Payload.Length;
+        _bytesSinceCompaction += SharedLogRecord.HeaderBytes + record.PayloadBytes;
         return null;
     }
 }

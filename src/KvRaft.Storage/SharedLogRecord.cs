@@ -48,7 +48,22 @@ internal static class SharedLogRecord
         view = new GroupRecordView(BinaryPrimitives.ReadInt32LittleEndian(memory.Span[4..]), record);
         return true;
     }
+
+    /// <summary>Checks one record in place and returns its group and fields without its payload (for recovery).</summary>
+    public static bool TryDecodeHeader(ReadOnlySpan<byte> span, out GroupRecordHeader header)
+    {
+        header = default;
+        if (!LogRecord.TryDecodeHeaderAt(span, FieldsAt, out var record))
+        {
+            return false;
+        }
+        header = new GroupRecordHeader(BinaryPrimitives.ReadInt32LittleEndian(span[4..]), record);
+        return true;
+    }
 }
 
 /// <summary>A decoded shared-log record: its group and the record itself.</summary>
 internal readonly record struct GroupRecordView(int Group, LogRecordView Record);
+
+/// <summary>A checked shared-log record's group and fields, without its payload.</summary>
+internal readonly record struct GroupRecordHeader(int Group, LogRecordHeader Record);

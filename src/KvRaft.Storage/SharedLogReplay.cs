@@ -4,14 +4,14 @@ namespace KvRaft.Storage;
 /// Rebuilds every group of a <see cref="SharedRaftLog"/> from one scan: each record goes to its group
 /// (<see cref="SharedLogGroup.Replay"/>). More groups than <see cref="StorageLimits.LogGroupsMax"/> are refused.
 /// </summary>
-internal sealed class SharedLogReplay(SharedRaftLog owner, string logPath) : ILogReplaySink<GroupRecordView>
+internal sealed class SharedLogReplay(SharedRaftLog owner, string logPath) : ILogReplaySink<GroupRecordHeader>
 {
     /// <summary>Every group found so far, by id.</summary>
     public Dictionary<int, SharedLogGroup> Groups { get; } = [];
 
-    public bool TryDecode(ReadOnlyMemory<byte> record, out GroupRecordView view) => SharedLogRecord.TryDecode(record, out view);
+    public bool TryDecode(ReadOnlySpan<byte> record, out GroupRecordHeader view) => SharedLogRecord.TryDecodeHeader(record, out view);
 
-    public string? Apply(in GroupRecordView view, long address)
+    public string? Apply(in GroupRecordHeader view, long address)
     {
         if (view.Group < 0)
         {

@@ -78,17 +78,16 @@ internal static class TornCommitRecords
 /// <summary>Reads and clears byte ranges of FasterLog's segment files by log address.</summary>
 internal sealed class SegmentReader(IFileSystem files, string logPath, int segmentBits) : IDisposable
 {
-    private readonly Dictionary<string, Stream> _open = [];
+    private readonly Dictionary<long, Stream> _open = []; // by segment number: no file name made per read
 
     /// <summary>False when the range is not all inside an existing segment file.</summary>
     public bool Read(long address, Span<byte> into)
     {
-        var (file, offset) = LogRecovery.Locate(logPath, segmentBits, address);
-        if (Reader(file) is not { } stream)
+        if (Reader(address >> segmentBits) is not { } stream)
         {
             return false;
         }
-        stream.Position = offset;
+        stream.Position = address & ((1L << segmentBits) - 1);
         return stream.ReadAtLeast(into, into.Length, throwOnEndOfStream: false) == into.Length;
     }
 
@@ -102,16 +101,17 @@ internal sealed class SegmentReader(IFileSystem files, string logPath, int segme
         stream.Flush();
     }
 
-    private Stream? Reader(string file)
+    private Stream? Reader(long segment)
     {
-        if (!_open.TryGetValue(file, out var stream))
+        if (!_open.TryGetValue(segment, out var stream))
         {
+            var (file, _) = LogRecovery.Locate(logPath, segmentBits, segment << segmentBits);
             if (!files.FileExists(file))
             {
                 return null;
             }
             stream = files.Open(file, FileMode.Open, FileAccess.Read);
-            _open[file] = stream;
+            _open[segment] = stream;
         }
         return stream;
     }

@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Memory, disk and restart of a loaded node (issue 14, points 3 and 4): each node's RSS, its data directory's size by
+# part, and how long one follower takes to come back after a SIGKILL.
+#
+# Three kvraft-server processes on 127.0.0.1 are loaded by loadgen (closed loop, puts of VALUE_SIZE-byte values over
+# KEYS uniformly drawn 16-byte keys), then the script prints as Markdown on stdout: per node, VmRSS and VmHWM (peak
+# RSS) from /proc/PID/status and the sizes of the Raft log, the FasterKV store (log, checkpoints) and the snapshots;
+# then it kills a follower with SIGKILL, restarts it on the same data directory and reports the time until it serves
+# clients (its "serving clients" log line) and until its applied index reaches the commit index read before the kill
+# (`kvraft status`, polled). Progress goes to stderr.
+#
+#   bash bench/memory.sh                                  # 1,000,000 keys: 3,000,000 puts (~95% of the keys written)
+#   KEYS=10000000 bash bench/memory.sh                    # 10 M keys: about 4.5 GB of FasterKV log per node, hours on 2 cores
+#   KEYS=10000 OVERWRITE_MINUTES=10 bash bench/memory.sh  # disk use during 10 minutes of overwrites of 10,000 keys
+#
+# Settings (environment): KEYS (1000000), VALUE_SIZE (100), FILL_PUTS (3 x KEYS: about 1 - e^-3 = 95% of the keys are
+# written at least once), CLIENTS (256), OVERWRITE_MINUTES (0: load FILL_PUTS puts; N > 0: instead run N minutes of
+# puts and print the sizes each minute), SNAPSHOT_AFTER_BYTES (the server's default, 64 MiB), RESTART_MAX (600 s: the
+# script gives up waiting for the restarted node). Every process it starts and its temporary folder are removed on exit
+# (also on Ctrl-C).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+KEYS=${KEYS:-1000000}
+VALUE_SIZE=${VALUE_SIZE:-100}
+FILL_PUTS=${FILL_PUTS:-$((3 * KEYS))}
+CLIENTS=${CLIENTS:-256}
+OVERWRITE_MINUTES=${OVERWRITE_MINUTES:-0}
+SNAPSHOT_AFTER_BYTES=${SNAPSHOT_AFTER_BYTES:-$((64 * 1024 * 1024))}
+RESTART_MAX=${RESTART_MAX:-600}
+
+log() { echo "[memory $(date +%T)] $*" >&2; }
+now_ns() { date +%s%N; }
+
+WORK=$(mktemp -d -t kvraft-memory.XXXXXX)
+declare -A PIDS=()   # node id -> pid (each node's command line names $WORK)
+SAMPLER_PID=""
+
+# True while $1 is still one of our processes: an exited child's pid may already belong to someone else.
+ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
+
+cleanup() {
+    if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; fi
+    local pid
+    for pid in "${PIDS[@]}"; do if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+command -v python3 >/dev/null || { echo "python3 is needed (free ports)" >&2; exit 1; }
+
+log "building server, CLI and loadgen (Release)"
+for project in src/KvRaft.Server src/KvRaft.Cli tools/loadgen; do
+    dotnet build -c Release "$project" -v q -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
+done
+SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
+CLI=src/KvRaft.Cli/bin/Release/net10.0/kvraft.dll
+LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+declare -A PEER_PORT=() CLIENT_PORT=()
+for id in 1 2 3; do PEER_PORT[$id]=$(free_port); CLIENT_PORT[$id]=$(free_port); done
+PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${PEER_PORT[$id]}"; done); PEERS=${PEERS%,}
+CLIENT_PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${CLIENT_PORT[$id]}"; done); CLIENT_PEERS=${CLIENT_PEERS%,}
+ENDPOINTS=$(for id in 1 2 3; do printf '127.0.0.1:%s,' "${CLIENT_PORT[$id]}"; done); ENDPOINTS=${ENDPOINTS%,}
+
+start_node() { # id: a configuration file, the only way to set the snapshot threshold
+    local id=$1
+    mkdir -p "$WORK/data/$id"
+    cat >"$WORK/node-$id.json" <<JSON
+{ "id": $id, "peerListen": "127.0.0.1:${PEER_PORT[$id]}", "clientListen": "127.0.0.1:${CLIENT_PORT[$id]}",
+  "peers": "$PEERS", "clientPeers": "$CLIENT_PEERS", "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES }
+JSON
+    dotnet "$SERVER" --config "$WORK/node-$id.json" >>"$WORK/node-$id.log" 2>&1 &
+    PIDS[$id]=$!
+}
+
+# `kvraft status` as "id role commit applied" lines (nodes that answered), of the given endpoints (default: all).
+status() {
+    dotnet "$CLI" status --endpoints "${1:-$ENDPOINTS}" --timeout 3 2>/dev/null \
+        | awk 'NR > 1 && $3 != "unreachable" { print $2, $3, $6, $7 }' || true
+}
+
+wait_for_leader() {
+    local i
+    for i in $(seq 1 120); do
+        if status | grep -qi " leader "; then return 0; fi
+        sleep 0.5
+    done
+    echo "no leader after 60 s" >&2; exit 1
+}
+
+wait_all_applied() { # every node's applied index at the leader's commit index
+    local i target lowest
+    for i in $(seq 1 600); do
+        target=$(status | awk '$2 == "leader" { print $3 }')
+        lowest=$(status | awk 'BEGIN { m = -1 } { if (m < 0 || $4 < m) m = $4 } END { print m }')
+        if [ -n "$target" ] && [ "$lowest" -ge "$target" ]; then return 0; fi
+        sleep 0.5
+    done
+    echo "the nodes did not all apply the leader's commit index within 300 s" >&2; exit 1
+}
+
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+bytes_of() { du -sb --apparent-size "$@" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+# The parts of a node's data directory: the Raft log (log/), FasterKV (state/ but its snapshots: the store's log
+# and checkpoints), the snapshots (state/snapshots/, and incoming/ where a received one is staged), everything.
+sizes() { # id -> "raftLog fasterKv snapshots total" in bytes
+    local dir=$WORK/data/$1 raft state snap total
+    raft=$(bytes_of "$dir/log")
+    state=$(bytes_of "$dir/state")
+    snap=$(bytes_of "$dir/state/snapshots" "$dir/incoming")
+    total=$(bytes_of "$dir")
+    echo "$raft $((state - $(bytes_of "$dir/state/snapshots"))) $snap $total"
+}
+rss_kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; } # pid field
+
+report_nodes() {
+    echo "| node | role | VmRSS (MiB) | VmHWM (MiB) | Raft log (MiB) | FasterKV (MiB) | snapshots (MiB) | data directory (MiB) |"
+    echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+    local id role raft kv snap total
+    for id in 1 2 3; do
+        role=$(status "127.0.0.1:${CLIENT_PORT[$id]}" | awk '{ print $2 }')
+        read -r raft kv snap total <<<"$(sizes "$id")"
+        echo "| $id | ${role:-?} | $(mib $(( $(rss_kib "${PIDS[$id]}" VmRSS) * 1024 ))) | $(mib $(( $(rss_kib "${PIDS[$id]}" VmHWM) * 1024 ))) | $(mib "$raft") | $(mib "$kv") | $(mib "$snap") | $(mib "$total") |"
+    done
+}
+
+loadgen() { dotnet "$LOADGEN" --endpoints "$ENDPOINTS" --keys "$KEYS" --value-size "$VALUE_SIZE" --chart "$WORK/chart.png" "$@"; }
+
+log "starting 3 nodes (snapshot every $SNAPSHOT_AFTER_BYTES log bytes); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+for id in 1 2 3; do start_node $id; done
+wait_for_leader
+
+if [ "$OVERWRITE_MINUTES" -gt 0 ]; then
+    log "overwriting $KEYS keys for $OVERWRITE_MINUTES minutes ($CLIENTS clients, closed loop)"
+    (
+        minute=0
+        while true; do
+            for id in 1 2 3; do echo "$minute $id $(sizes "$id")"; done >>"$WORK/samples.txt"
+            sleep 60
+            minute=$((minute + 1))
+        done
+    ) &
+    SAMPLER_PID=$!
+    loadgen --mix put=100 --clients "$CLIENTS" --duration "${OVERWRITE_MINUTES}m" --out "$WORK/load.json" >"$WORK/load.txt" 2>&1
+    kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; SAMPLER_PID=""
+    for id in 1 2 3; do echo "end $id $(sizes "$id")"; done >>"$WORK/samples.txt"
+else
+    log "loading $FILL_PUTS puts over $KEYS keys ($VALUE_SIZE-byte values, $CLIENTS clients)"
+    loadgen --mix put=100 --clients "$CLIENTS" --operations "$FILL_PUTS" --out "$WORK/load.json" >"$WORK/load.txt" 2>&1
+fi
+LOAD_AVERAGE=$(cut -d' ' -f1-3 /proc/loadavg)
+PUTS_PER_SECOND=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print("{:,.0f} puts/s".format(r["throughputPerSecond"]))' "$WORK/load.json" 2>/dev/null || echo "?")
+log "load done ($PUTS_PER_SECOND); waiting until every node applied the leader's commit index"
+wait_all_applied
+
+echo "Keys $KEYS, values $VALUE_SIZE bytes, $( [ "$OVERWRITE_MINUTES" -gt 0 ] && echo "$OVERWRITE_MINUTES minutes of overwrites" || echo "$FILL_PUTS puts"), loadgen: $PUTS_PER_SECOND; load average at the end of the load: $LOAD_AVERAGE"
+echo
+report_nodes
+if [ "$OVERWRITE_MINUTES" -gt 0 ]; then
+    echo
+    echo "Data directory per minute (MiB; node: Raft log / FasterKV / snapshots / total):"
+    echo
+    echo "| minute | node 1 | node 2 | node 3 |"
+    echo "|---:|---|---|---|"
+    awk '{ row[$1] = row[$1] sprintf(" %.1f / %.1f / %.1f / %.1f |", $3/1048576, $4/1048576, $5/1048576, $6/1048576) }
+         END { for (m = 0; m in row; m++) print "| " m " |" row[m]; print "| end |" row["end"] }' "$WORK/samples.txt"
+fi
+
+# Restart: a follower killed with SIGKILL, then started again on its data directory.
+FOLLOWER=$(status | awk '$2 == "follower" { print $1; exit }')
+[ -n "$FOLLOWER" ] || { echo "no follower found" >&2; exit 1; }
+TARGET=$(status | awk '$2 == "leader" { print $3 }')
+read -r RAFT_BYTES _ <<<"$(sizes "$FOLLOWER")"
+log "killing follower $FOLLOWER (SIGKILL); leader's commit index $TARGET"
+kill -KILL "${PIDS[$FOLLOWER]}"; wait "${PIDS[$FOLLOWER]}" 2>/dev/null || true
+SERVING_BEFORE=$(grep -c "serving clients" "$WORK/node-$FOLLOWER.log" || true)
+LINES_BEFORE=$(wc -l <"$WORK/node-$FOLLOWER.log")
+START_NS=$(now_ns)
+start_node "$FOLLOWER"
+SERVING_NS="" APPLIED_NS=""
+deadline=$((SECONDS + RESTART_MAX))
+while [ $SECONDS -lt $deadline ]; do
+    if [ -z "$SERVING_NS" ] && [ "$(grep -c "serving clients" "$WORK/node-$FOLLOWER.log" || true)" -gt "$SERVING_BEFORE" ]; then
+        SERVING_NS=$(now_ns)
+    fi
+    applied=$(status "127.0.0.1:${CLIENT_PORT[$FOLLOWER]}" | awk '{ print $4 }')
+    if [ -n "$applied" ] && [ "$applied" -ge "$TARGET" ]; then APPLIED_NS=$(now_ns); break; fi
+    sleep 0.1
+done
+[ -n "$APPLIED_NS" ] || { echo "node $FOLLOWER did not apply index $TARGET within $RESTART_MAX s" >&2; exit 1; }
+SERVING_NS=${SERVING_NS:-$APPLIED_NS}
+log "the restarted node's log up to serving clients:"
+tail -n +"$((LINES_BEFORE + 1))" "$WORK/node-$FOLLOWER.log" | sed '/serving clients/q' | head -40 | cut -c1-220 >&2
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+echo
+echo "| restarted node | Raft log at the kill (MiB) | start to serving clients (s) | start to applied >= commit before the kill ($TARGET) (s) | VmRSS after (MiB) | VmHWM after (MiB) |"
+echo "|---:|---:|---:|---:|---:|---:|"
+echo "| $FOLLOWER | $(mib "$RAFT_BYTES") | $(seconds "$START_NS" "$SERVING_NS") | $(seconds "$START_NS" "$APPLIED_NS") | $(mib $(( $(rss_kib "${PIDS[$FOLLOWER]}" VmRSS) * 1024 ))) | $(mib $(( $(rss_kib "${PIDS[$FOLLOWER]}" VmHWM) * 1024 ))) |"
+log "done; load average $(cut -d' ' -f1-3 /proc/loadavg)"
