@@ -21,6 +21,7 @@ public sealed partial class GroupReplicas
     private readonly Dictionary<int, int> _slotOf = []; // group id → index into _groupIds and _nodes
     private readonly List<int> _groupIds = []; // in the order they were added
     private readonly List<KvNode> _nodes = [];
+    private readonly Dictionary<int, IRaftLogStore> _logs = []; // group id → its view of the shared log (opened here)
     // Per commit started and not yet reported durable, oldest first: the log writes of each slot it covers (the
     // count of that group's accepted Readies that appended). Invariant: per slot, the sum over the queue equals that
     // node's LogWritesInFlight.
@@ -47,9 +48,22 @@ public sealed partial class GroupReplicas
     /// <summary>Commits started and not yet reported durable.</summary>
     public int CommitsInFlight => _commits.Count;
 
+    /// <summary>Opens group <paramref name="groupId"/>'s view of the shared log, for the node that <see cref="Add"/> will host.</summary>
+    public IRaftLogStore OpenLog(int groupId)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(groupId);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(groupId, ProtocolLimits.GroupsMax);
+        var log = _log.OpenGroup(groupId); // throws when the group is open already
+        _logs.Add(groupId, log);
+        return log;
+    }
+
+    /// <summary>Group <paramref name="groupId"/>'s view of the shared log (for the host's background reads).</summary>
+    public IRaftLogStore LogOf(int groupId) => _logs[groupId];
+
     /// <summary>
     /// Hosts <paramref name="node"/> as the replica of group <paramref name="groupId"/>. The node must have been built
-    /// over this process's shared log (<c>Log.OpenGroup(groupId)</c>) and have no write in flight.
+    /// over the view <see cref="OpenLog"/> gave for that group, and have no write in flight.
     /// </summary>
     public void Add(int groupId, KvNode node)
     {
@@ -59,6 +73,10 @@ public sealed partial class GroupReplicas
         if (_slotOf.ContainsKey(groupId))
         {
             throw new InvalidOperationException($"group {groupId} is already hosted by this process");
+        }
+        if (!_logs.ContainsKey(groupId))
+        {
+            throw new InvalidOperationException($"group {groupId}'s log was not opened through OpenLog");
         }
         Invariant.True(_commits.Count == 0 && _turnCounts is null, "a group added while commits are in flight");
         Invariant.True(node.LogWritesInFlight == 0, "a group added with writes in flight");

@@ -43,7 +43,7 @@ internal sealed class GroupProcess
                 Voters = _cluster.ProcessIds,
                 Seed = seed,
                 SessionIds = new SeededSessionIds(seed),
-            }, Log.OpenGroup(group), _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance);
+            }, replicas.OpenLog(group), _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance);
             replicas.Add(group, node);
         }
         Replicas = replicas;
