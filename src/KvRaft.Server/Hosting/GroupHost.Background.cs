@@ -58,8 +58,10 @@ internal sealed partial class GroupHost
 
     private void StartBackgroundWork()
     {
-        foreach (var group in _replicas.GroupIds)
+        var groups = _replicas.GroupIds;
+        for (var i = 0; i < groups.Count; i++) // an index loop: a foreach over the IReadOnlyList would box an enumerator every turn
         {
+            var group = groups[i];
             var node = _replicas[group];
             while (node.TryTakeLogFetch(out var fetch))
             {
