@@ -133,7 +133,7 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
         }
         catch (Exception error)
         {
-            _logger.LogCritical(error, "Groups of node stopped: {Message}", error.Message);
+            _logger.LogCritical(error, "The event loop of every group stopped: {Message}", error.Message);
             _stopped.TrySetException(error);
         }
     }

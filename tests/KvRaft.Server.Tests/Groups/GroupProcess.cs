@@ -30,7 +30,7 @@ internal sealed class GroupProcess
     /// <summary>Planted bug: each group is told its writes are durable when the commit starts, not when it ends.</summary>
     public bool AckBeforeDurable { get; init; }
 
-    /// <summary>Commits of the shared log this incarnation asked for (the memory twin counts only those with writes to sync).</summary>
+    /// <summary>Starts (or restarts, after <see cref="Crash"/>) every group's node over what the shared log and state machines hold.</summary>
     public void Start()
     {
         var replicas = new GroupReplicas(Log);
