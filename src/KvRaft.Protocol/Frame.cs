@@ -12,6 +12,10 @@ public enum FrameType : byte
     PeerMessage = 2,
     /// <summary>A piece of a snapshot: <see cref="SnapshotChunkCodec"/>.</summary>
     SnapshotChunk = 3,
+    /// <summary>A Raft message of one replica group (a u32 group id, then a PeerMessage body): <see cref="GroupFrameCodec"/>.</summary>
+    GroupPeerMessage = 4,
+    /// <summary>A snapshot chunk of one replica group (a u32 group id, then a SnapshotChunk body): <see cref="GroupFrameCodec"/>.</summary>
+    GroupSnapshotChunk = 5,
     /// <summary>A client request: <see cref="ClientRequestCodec"/>.</summary>
     ClientRequest = 16,
     /// <summary>A response to a client request: <see cref="ClientResponseCodec"/>.</summary>
@@ -36,7 +40,7 @@ public static class FrameHeader
 
     /// <summary>True when <paramref name="value"/> names a known frame type.</summary>
     public static bool IsKnown(byte value) => value is (byte)FrameType.PeerHello or (byte)FrameType.PeerMessage
-        or (byte)FrameType.SnapshotChunk or (byte)FrameType.ClientRequest or (byte)FrameType.ClientResponse;
+        or (byte)FrameType.SnapshotChunk or (byte)FrameType.GroupPeerMessage or (byte)FrameType.GroupSnapshotChunk or (byte)FrameType.ClientRequest or (byte)FrameType.ClientResponse;
 
     /// <summary>Writes the header for a body of <paramref name="bodyBytes"/>; returns <see cref="Bytes"/>.</summary>
     public static int Format(FrameType type, int bodyBytes, Span<byte> destination)

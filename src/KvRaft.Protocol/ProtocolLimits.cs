@@ -60,6 +60,12 @@ public static class ProtocolLimits
     /// <summary>Largest snapshot chunk payload, stored or decompressed.</summary>
     public const int SnapshotChunkBytesMax = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Replica groups a process may host (group ids 0 to GroupsMax - 1 on the wire; the shared log's
+    /// <c>StorageLimits.LogGroupsMax</c> has the same default).
+    /// </summary>
+    public const int GroupsMax = 1024;
+
     /// <summary>Most commands in one command batch (one log entry).</summary>
     public const int CommandsPerBatchMax = 4096;
 
@@ -87,6 +93,12 @@ public static class ProtocolLimits
 
         /// <summary>One maximal entry fits an entries block.</summary>
         public const uint EntryInBlockSlackBytes = EntriesBlockBytesMax - (EntryHeaderBytesMax + EntryDataBytesMax);
+
+        /// <summary>An Append carrying one maximal entry fits one frame with a group id in front (a group's peer message).</summary>
+        public const uint GroupEntryInFrameSlackBytes = EntryInFrameSlackBytes - GroupFrameCodec.GroupIdBytes;
+
+        /// <summary>A maximal snapshot chunk fits one frame with a group id in front.</summary>
+        public const uint GroupChunkInFrameSlackBytes = ChunkInFrameSlackBytes - GroupFrameCodec.GroupIdBytes;
 
         /// <summary>A maximal snapshot chunk fits one frame.</summary>
         public const uint ChunkInFrameSlackBytes = FrameBytesMax - (2 + SnapshotChunkCodec.FixedBytes + SnapshotChunkBytesMax);

@@ -31,6 +31,26 @@ internal readonly struct SnapshotChunkFrame : IFrameFormat<SnapshotChunk>
     public static int FormatFrame(in SnapshotChunk value, Span<byte> destination) => SnapshotChunkCodec.FormatFrame(value, destination);
 }
 
+/// <summary>A peer message of one replica group: the group frame, or the plain one for group 0 (<see cref="GroupFrameCodec"/>).</summary>
+internal readonly record struct GroupMessage(int GroupId, PeerMessage Message);
+
+/// <summary>A snapshot chunk of one replica group.</summary>
+internal readonly record struct GroupChunk(int GroupId, SnapshotChunk Chunk);
+
+internal readonly struct GroupMessageFrame : IFrameFormat<GroupMessage>
+{
+    public static int FrameSize(in GroupMessage value) => GroupFrameCodec.FrameSize(value.GroupId, value.Message);
+
+    public static int FormatFrame(in GroupMessage value, Span<byte> destination) => GroupFrameCodec.FormatFrame(value.GroupId, value.Message, destination);
+}
+
+internal readonly struct GroupChunkFrame : IFrameFormat<GroupChunk>
+{
+    public static int FrameSize(in GroupChunk value) => GroupFrameCodec.FrameSize(value.GroupId, value.Chunk);
+
+    public static int FormatFrame(in GroupChunk value, Span<byte> destination) => GroupFrameCodec.FormatFrame(value.GroupId, value.Chunk, destination);
+}
+
 internal readonly struct ClientRequestFrame : IFrameFormat<ClientRequest>
 {
     public static int FrameSize(in ClientRequest value) => ClientRequestCodec.FrameSize(value);

@@ -21,6 +21,20 @@ public interface IPeerHandler
     /// </summary>
     void OnSnapshotChunk(PeerSender sender, in SnapshotChunk chunk);
 
+    /// <summary>
+    /// A peer message of replica group <paramref name="groupId"/> (≥ 1: group 0's come to <see cref="OnPeerMessage"/>),
+    /// from a process that hosts several groups. False when this node hosts no such group: the transport then drops
+    /// the message, counts it and logs it (the connection stays: a group may be created or removed on one process
+    /// before the other). By default no group but 0 is hosted.
+    /// </summary>
+    bool OnGroupPeerMessage(int groupId, PeerSender sender, in PeerMessage message) => false;
+
+    /// <summary>
+    /// <see cref="OnSnapshotChunk"/> for replica group <paramref name="groupId"/> (≥ 1). False when this node hosts no
+    /// such group: the transport releases the chunk's payload, counts and logs it. By default no group but 0 is hosted.
+    /// </summary>
+    bool OnGroupSnapshotChunk(int groupId, PeerSender sender, in SnapshotChunk chunk) => false;
+
     /// <summary>The connection to <paramref name="nodeId"/> closed; messages to it are dropped until it is back.</summary>
     void OnPeerDisconnected(int nodeId);
 

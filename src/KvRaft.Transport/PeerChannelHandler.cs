@@ -13,7 +13,7 @@ namespace KvRaft.Transport;
 /// PeerHello frames (the accepting side's answer, then keepalives; each checked like the first) are accepted; a
 /// live connection that receives no frame for the idle timeout is closed (see <see cref="PeerTransport"/>'s sweep).
 /// </summary>
-internal sealed class PeerChannelHandler : FrameReader
+internal sealed partial class PeerChannelHandler : FrameReader
 {
     /// <summary>Largest frame before the hello: a hello is a few dozen bytes (room left for more fields).</summary>
     public const int HelloFrameBytesMax = 4096;
@@ -101,6 +101,8 @@ internal sealed class PeerChannelHandler : FrameReader
             FrameType.PeerHello => OnLiveHello(body),
             FrameType.PeerMessage => OnMessage(body),
             FrameType.SnapshotChunk => OnChunk(body),
+            FrameType.GroupPeerMessage => OnGroupMessage(body),
+            FrameType.GroupSnapshotChunk => OnGroupChunk(body),
             _ => ParseResult.Fail(ProtocolError.UnknownType, "frame type not allowed on a peer connection after the hello"),
         };
         if (result.IsOk)
@@ -211,6 +213,17 @@ internal sealed class PeerChannelHandler : FrameReader
 
     private ParseResult OnMessage(ReadOnlyMemory<byte> body)
     {
+        var result = ParseMessage(body, out var message);
+        if (result.IsOk)
+        {
+            _transport.Handler.OnPeerMessage(_connection!.Sender, message);
+        }
+        return result;
+    }
+
+    private ParseResult ParseMessage(ReadOnlyMemory<byte> body, out PeerMessage message)
+    {
+        message = default;
         var result = PeerMessageCodec.Parse(body, out var parsed);
         if (!result.IsOk)
         {
@@ -220,25 +233,23 @@ internal sealed class PeerChannelHandler : FrameReader
         {
             return ParseResult.Fail(ProtocolError.WrongNode, "peer message From/To do not match the connection's nodes");
         }
-        result = Owned.Message(parsed, out var message);
-        if (result.IsOk)
-        {
-            _transport.Handler.OnPeerMessage(_connection!.Sender, message);
-        }
-        return result;
+        return Owned.Message(parsed, out message);
     }
 
     private ParseResult OnChunk(ReadOnlyMemory<byte> body)
     {
-        var result = SnapshotChunkCodec.Parse(body, out var parsed);
+        var result = ParseChunk(body, out var chunk);
         if (result.IsOk)
         {
-            result = Owned.Chunk(parsed, out var chunk);
-            if (result.IsOk)
-            {
-                _transport.Handler.OnSnapshotChunk(_connection!.Sender, chunk);
-            }
+            _transport.Handler.OnSnapshotChunk(_connection!.Sender, chunk);
         }
         return result;
+    }
+
+    private static ParseResult ParseChunk(ReadOnlyMemory<byte> body, out SnapshotChunk chunk)
+    {
+        chunk = default;
+        var result = SnapshotChunkCodec.Parse(body, out var parsed);
+        return result.IsOk ? Owned.Chunk(parsed, out chunk) : result;
     }
 }

@@ -90,7 +90,14 @@ public sealed partial class PeerTransport : IAsyncDisposable
     /// entries block) without flushing. Thread-safe; never blocks; drops (counted) when the peer is
     /// not connected or its queue is full.
     /// </summary>
-    public void Send(int toNodeId, in PeerMessage message)
+    public void Send(int toNodeId, in PeerMessage message) => Send(toNodeId, 0, message);
+
+    /// <summary>
+    /// <see cref="Send(int, in PeerMessage)"/> for a message of replica group <paramref name="groupId"/>: a group frame
+    /// (docs/wire-format.md, "Group frames"), or the plain frame for group 0. Every group's traffic to a peer shares the
+    /// peer's one connection and queue, so one <see cref="Flush"/> sends them all.
+    /// </summary>
+    public void Send(int toNodeId, int groupId, in PeerMessage message)
     {
         if (!TryRoute(toNodeId, out var connection))
         {
@@ -99,14 +106,17 @@ public sealed partial class PeerTransport : IAsyncDisposable
         var entries = message.Entries;
         if (entries.Count > 0 && !entries.IsCompressed && entries.UncompressedBytes > Options.CompressAboveBytes)
         {
-            SendCompressed(connection, message);
+            SendCompressed(connection, groupId, message);
             return;
         }
-        Write<PeerMessageFrame, PeerMessage>(connection, message);
+        WriteMessage(connection, groupId, message);
     }
 
-    /// <summary>Like <see cref="Send"/>, for a snapshot chunk (payload LZ4-compressed when large and not yet compressed).</summary>
-    public void SendSnapshotChunk(int toNodeId, in SnapshotChunk chunk)
+    /// <summary>Like <see cref="Send(int, in PeerMessage)"/>, for a snapshot chunk (payload LZ4-compressed when large and not yet compressed).</summary>
+    public void SendSnapshotChunk(int toNodeId, in SnapshotChunk chunk) => SendSnapshotChunk(toNodeId, 0, chunk);
+
+    /// <summary><see cref="SendSnapshotChunk(int, in SnapshotChunk)"/> for a chunk of replica group <paramref name="groupId"/>.</summary>
+    public void SendSnapshotChunk(int toNodeId, int groupId, in SnapshotChunk chunk)
     {
         if (!TryRoute(toNodeId, out var connection))
         {
@@ -114,7 +124,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
         }
         if (chunk.Compressed || chunk.Payload.Length <= Options.CompressAboveBytes)
         {
-            Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk);
+            WriteChunk(connection, groupId, chunk);
             return;
         }
         var payload = chunk.Payload.Span;
@@ -124,16 +134,41 @@ public sealed partial class PeerTransport : IAsyncDisposable
             var length = LZ4Codec.Encode(payload, compressed);
             if (length <= 0 || length >= payload.Length)
             {
-                Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk);
+                WriteChunk(connection, groupId, chunk);
                 return;
             }
             Statistics.BlockCompressed();
             var smaller = chunk with { Compressed = true, UncompressedBytes = payload.Length, Payload = compressed.AsMemory(0, length) };
-            Write<SnapshotChunkFrame, SnapshotChunk>(connection, smaller);
+            WriteChunk(connection, groupId, smaller);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(compressed);
+        }
+    }
+
+    /// <summary>Group 0 in the plain frame (the one-group node's path, unchanged), other groups in a group frame.</summary>
+    private void WriteMessage(PeerConnection connection, int groupId, in PeerMessage message)
+    {
+        if (groupId == 0)
+        {
+            Write<PeerMessageFrame, PeerMessage>(connection, message);
+        }
+        else
+        {
+            Write<GroupMessageFrame, GroupMessage>(connection, new GroupMessage(groupId, message));
+        }
+    }
+
+    private void WriteChunk(PeerConnection connection, int groupId, in SnapshotChunk chunk)
+    {
+        if (groupId == 0)
+        {
+            Write<SnapshotChunkFrame, SnapshotChunk>(connection, chunk);
+        }
+        else
+        {
+            Write<GroupChunkFrame, GroupChunk>(connection, new GroupChunk(groupId, chunk));
         }
     }
 
@@ -248,7 +283,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
         return true;
     }
 
-    private void SendCompressed(PeerConnection connection, in PeerMessage message)
+    private void SendCompressed(PeerConnection connection, int groupId, in PeerMessage message)
     {
         var entries = message.Entries;
         byte[]? formatted = null;
@@ -266,12 +301,12 @@ public sealed partial class PeerTransport : IAsyncDisposable
             var length = LZ4Codec.Encode(block, compressed);
             if (length <= 0 || length >= block.Length)
             {
-                Write<PeerMessageFrame, PeerMessage>(connection, message);
+                WriteMessage(connection, groupId, message);
                 return;
             }
             Statistics.BlockCompressed();
             var smaller = message with { Entries = EntryList.FromCompressed(compressed.AsMemory(0, length), entries.Count, entries.UncompressedBytes) };
-            Write<PeerMessageFrame, PeerMessage>(connection, smaller);
+            WriteMessage(connection, groupId, smaller);
         }
         finally
         {

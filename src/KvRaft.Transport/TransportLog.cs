@@ -65,4 +65,7 @@ internal static partial class TransportLog
 
     [LoggerMessage(20, LogLevel.Information, "Node {LocalNodeId} added peer {NodeId} at {Host}:{Port}")]
     public static partial void PeerAdded(ILogger logger, int localNodeId, int nodeId, string host, int port);
+
+    [LoggerMessage(21, LogLevel.Warning, "Node {LocalNodeId} ignored a {Frame} frame from node {NodeId} for group {GroupId}, which this node does not host (further frames of that group on this connection are counted, not logged)")]
+    public static partial void UnknownGroup(ILogger logger, int localNodeId, string frame, int nodeId, int groupId);
 }

@@ -25,6 +25,7 @@ public sealed class TransportStatistics
     private long _keepalivesSent;
     private long _closedForInput;
     private long _tlsRefused;
+    private long _unknownGroupFrames;
 
     /// <summary>Frames written to a connection (hellos included).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
@@ -68,6 +69,9 @@ public sealed class TransportStatistics
     public long IdleTimeouts => Interlocked.Read(ref _idleTimeouts);
     /// <summary>Keepalive hellos sent on live connections.</summary>
     public long KeepalivesSent => Interlocked.Read(ref _keepalivesSent);
+
+    /// <summary>Group frames dropped because this node hosts no such group (<see cref="IPeerHandler.OnGroupPeerMessage"/>).</summary>
+    public long UnknownGroupFrames => Interlocked.Read(ref _unknownGroupFrames);
 
     /// <summary>Traffic per peer (after the hello: frames on connections whose peer is known), by node id.</summary>
     public IEnumerable<KeyValuePair<int, PeerTraffic>> Peers => _peers;
@@ -113,6 +117,7 @@ public sealed class TransportStatistics
     internal void IdleTimedOut() => Interlocked.Increment(ref _idleTimeouts);
     internal void KeepaliveSent() => Interlocked.Increment(ref _keepalivesSent);
     internal void ConnectionClosedForInput() => Interlocked.Increment(ref _closedForInput);
+    internal void UnknownGroupFrame() => Interlocked.Increment(ref _unknownGroupFrames);
 
     /// <inheritdoc />
     public override string ToString() =>
@@ -120,7 +125,7 @@ public sealed class TransportStatistics
         $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}), " +
         $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
         $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}, " +
-        $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}, refused TLS {TlsRefused}";
+        $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}, refused TLS {TlsRefused}, unknown groups {UnknownGroupFrames}";
 }
 
 /// <summary>Frames and bytes exchanged with one peer (thread-safe counters).</summary>

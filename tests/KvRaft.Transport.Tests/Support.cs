@@ -99,6 +99,33 @@ internal sealed class RecordingPeerHandler : IPeerHandler
     public void OnPeerDisconnected(int nodeId) => Disconnects.Add(nodeId);
     public Recorder<(int From, string Address)> ClientAddresses { get; } = new();
     public void OnPeerClientAddress(int nodeId, string clientAddress) => ClientAddresses.Add((nodeId, clientAddress));
+
+    /// <summary>The replica groups (besides 0) this handler hosts: group frames of others are refused.</summary>
+    public HashSet<int> HostedGroups { get; } = [];
+
+    public Recorder<(int GroupId, PeerMessage Message)> GroupMessages { get; } = new();
+
+    public Recorder<(int GroupId, SnapshotChunk Chunk)> GroupChunks { get; } = new();
+
+    public bool OnGroupPeerMessage(int groupId, PeerSender sender, in PeerMessage message)
+    {
+        if (!HostedGroups.Contains(groupId))
+        {
+            return false;
+        }
+        GroupMessages.Add((groupId, message));
+        return true;
+    }
+
+    public bool OnGroupSnapshotChunk(int groupId, PeerSender sender, in SnapshotChunk chunk)
+    {
+        if (!HostedGroups.Contains(groupId))
+        {
+            return false;
+        }
+        GroupChunks.Add((groupId, chunk));
+        return true;
+    }
 }
 
 /// <summary>Keeps log entries (level and text) and lets tests await one.</summary>

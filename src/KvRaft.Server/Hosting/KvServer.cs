@@ -7,11 +7,18 @@ using Microsoft.Extensions.Logging;
 
 namespace KvRaft.Server.Hosting;
 
+/// <summary>A started server: one group (<see cref="KvServer"/>) or several (<see cref="GroupServer"/>).</summary>
+public interface IRunningServer : IAsyncDisposable
+{
+    /// <summary>Completes when the server stops; faulted when it stopped on an error (a failed disk, say).</summary>
+    Task Stopped { get; }
+}
+
 /// <summary>
 /// One running node: durable storage on FASTER, the peer and client transports, the node and its
 /// event loop. Used by the server executable and by in-process clusters.
 /// </summary>
-public sealed class KvServer : IAsyncDisposable
+public sealed class KvServer : IRunningServer
 {
     private readonly DataDirectory _directory; // locked and identified for the server's life
     private readonly FasterRaftLogStore _log;
@@ -57,33 +64,8 @@ public sealed class KvServer : IAsyncDisposable
         // The initial voters and the peers' addresses: --peers, or what the cluster told a joining node.
         var bootstrapPeers = joined?.PeerAddresses ?? ServerOptions.ParseAddresses(options.Peers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
         var voters = joined?.InitialVoters ?? bootstrapPeers.Keys.Order().ToArray();
-        (var peerHost, var peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
-        _peers = new PeerTransport(new TransportOptions
-        {
-            LocalNodeId = options.Id,
-            ClusterId = directory.ClusterId,
-            ListenHost = peerHost,
-            ListenPort = peerPort,
-            Peers = bootstrapPeers.Where(p => p.Key != options.Id).Select(p => PeerEndpointOf(p.Key, p.Value)).ToList(),
-            ClientAddress = () => cluster.ClientAddressOf(options.Id),
-            Loop = _io,
-            AcceptedConnectionsMax = options.MaxPeerConnections,
-            HelloPendingConnectionsMax = options.MaxPeerConnectionsBeforeHello,
-            HelloTimeoutMilliseconds = options.PeerHelloTimeoutMilliseconds,
-            IdleTimeoutMilliseconds = options.PeerIdleTimeoutMilliseconds,
-            Tls = options.PeerTls,
-        }, feeder, loggers.CreateLogger("kvraft.transport"));
-        (var clientHost, var clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
-        _clients = new ClientListener(clientHost, clientPort, feeder, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions
-        {
-            Loop = _io,
-            ConnectionsMax = options.MaxClientConnections,
-            PendingResponseBytesMax = options.MaxClientPendingResponseBytes,
-            PauseReadingResponseBytes = options.ClientPauseReadingBytes,
-            PartialFrameTimeoutMilliseconds = options.ClientPartialFrameTimeoutMilliseconds,
-            IdleTimeoutMilliseconds = options.ClientIdleTimeoutMilliseconds,
-            Tls = options.ClientTls,
-        });
+        _peers = new PeerTransport(PeerTransportOptions(options, directory.ClusterId, bootstrapPeers, cluster, _io), feeder, loggers.CreateLogger("kvraft.transport"));
+        _clients = NewClientListener(options, feeder, _io, loggers);
         var clientOutbox = new ConnectionClientOutbox(connections, _metrics);
         var peerOutbox = new TransportPeerOutbox(_peers, () => host!, _logger, _metrics, options.Id, bootstrapPeers);
         var node = new KvNode(new KvNodeOptions
@@ -191,13 +173,50 @@ public sealed class KvServer : IAsyncDisposable
         _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);
     }
 
+    /// <summary>The peer transport's options from the server's (shared with <see cref="GroupServer"/>).</summary>
+    internal static TransportOptions PeerTransportOptions(ServerOptions options, ulong clusterId, IReadOnlyDictionary<int, string> bootstrapPeers, ClusterInfo cluster, IoLoop io)
+    {
+        (var peerHost, var peerPort) = ServerOptions.ParseEndpoint(options.PeerListen);
+        return new TransportOptions
+        {
+            LocalNodeId = options.Id,
+            ClusterId = clusterId,
+            ListenHost = peerHost,
+            ListenPort = peerPort,
+            Peers = bootstrapPeers.Where(p => p.Key != options.Id).Select(p => PeerEndpointOf(p.Key, p.Value)).ToList(),
+            ClientAddress = () => cluster.ClientAddressOf(options.Id),
+            Loop = io,
+            AcceptedConnectionsMax = options.MaxPeerConnections,
+            HelloPendingConnectionsMax = options.MaxPeerConnectionsBeforeHello,
+            HelloTimeoutMilliseconds = options.PeerHelloTimeoutMilliseconds,
+            IdleTimeoutMilliseconds = options.PeerIdleTimeoutMilliseconds,
+            Tls = options.PeerTls,
+        };
+    }
+
+    /// <summary>The client listener the server's options describe (shared with <see cref="GroupServer"/>).</summary>
+    internal static ClientListener NewClientListener(ServerOptions options, IClientHandler handler, IoLoop io, ILoggerFactory loggers)
+    {
+        (var clientHost, var clientPort) = ServerOptions.ParseEndpoint(options.ClientListen);
+        return new ClientListener(clientHost, clientPort, handler, loggers.CreateLogger("kvraft.clients"), new ClientListenerOptions
+        {
+            Loop = io,
+            ConnectionsMax = options.MaxClientConnections,
+            PendingResponseBytesMax = options.MaxClientPendingResponseBytes,
+            PauseReadingResponseBytes = options.ClientPauseReadingBytes,
+            PartialFrameTimeoutMilliseconds = options.ClientPartialFrameTimeoutMilliseconds,
+            IdleTimeoutMilliseconds = options.ClientIdleTimeoutMilliseconds,
+            Tls = options.ClientTls,
+        });
+    }
+
     private static PeerEndpoint PeerEndpointOf(int id, string address)
     {
         (var host, var port) = ServerOptions.ParseEndpoint(address);
         return new PeerEndpoint(id, host, port);
     }
 
-    private static Dictionary<int, string> ConfiguredClientAddresses(ServerOptions options) =>
+    internal static Dictionary<int, string> ConfiguredClientAddresses(ServerOptions options) =>
         options.ClientPeers is null
             ? []
             : ServerOptions.ParseAddresses(options.ClientPeers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
@@ -206,14 +225,17 @@ public sealed class KvServer : IAsyncDisposable
     /// The client address this node announces to its peers (for their NotLeader hints): --client-listen with the
     /// port actually bound; a wildcard host (0.0.0.0, ::, *, +) is replaced by this node's host in --peers.
     /// </summary>
-    private string AdvertisedClientAddress()
+    private string AdvertisedClientAddress() => AdvertisedClientAddress(_options, _clients.Port);
+
+    /// <summary>See <see cref="AdvertisedClientAddress()"/> (shared with <see cref="GroupServer"/>).</summary>
+    internal static string AdvertisedClientAddress(ServerOptions options, int port)
     {
-        (var host, _) = ServerOptions.ParseEndpoint(_options.ClientListen);
+        (var host, _) = ServerOptions.ParseEndpoint(options.ClientListen);
         if (host is "0.0.0.0" or "::" or "[::]" or "*" or "+" or "")
         {
-            host = ServerOptions.ParseAddresses(_options.Peers)[_options.Id].Host;
+            host = ServerOptions.ParseAddresses(options.Peers)[options.Id].Host;
         }
-        return $"{host}:{_clients.Port}";
+        return $"{host}:{port}";
     }
 
     /// <summary>The node this one handed leadership to as it stopped (0: it was not the leader, or no one took over in time).</summary>

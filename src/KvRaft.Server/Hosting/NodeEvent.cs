@@ -26,6 +26,8 @@ internal enum NodeEventKind : byte
 internal readonly struct NodeEvent
 {
     public NodeEventKind Kind { get; init; }
+    /// <summary>The replica group the event is for (a process hosting several groups; 0 otherwise).</summary>
+    public int Group { get; init; }
     public int NodeId { get; init; }
     public long ConnectionId { get; init; }
     public ulong ClientIdentity { get; init; }
@@ -41,4 +43,11 @@ internal readonly struct NodeEvent
     /// <summary>A background log read that ended (<see cref="NodeEventKind.LogFetched"/>), its entries in <see cref="Entries"/>.</summary>
     public Node.LogFetch Fetch { get; init; }
     public List<LogEntry>? Entries { get; init; }
+}
+
+/// <summary>Where background work and the transports post events for the loop: a node's host, or a host of several groups.</summary>
+internal interface IEventSink
+{
+    /// <summary>Queues <paramref name="item"/> for the loop; false when a peer or client event finds its queue full.</summary>
+    bool Post(in NodeEvent item);
 }

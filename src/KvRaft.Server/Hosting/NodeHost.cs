@@ -14,7 +14,7 @@ namespace KvRaft.Server.Hosting;
 /// that arrived, and overlaps the durable log commits with further input. A request read from a socket and the
 /// turn that handles it run on one thread: no hand-off between them.
 /// </summary>
-internal sealed partial class NodeHost : IAsyncDisposable
+internal sealed partial class NodeHost : IAsyncDisposable, IEventSink
 {
     private const int EventsPerTurnMax = 4096;
     private readonly NodeEventQueues _events;

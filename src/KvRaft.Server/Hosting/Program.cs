@@ -48,10 +48,12 @@ public static class Program
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-        KvServer server;
+        IRunningServer server;
         try
         {
-            server = await KvServer.StartAsync(options, loggers).ConfigureAwait(false);
+            server = options.Groups > 1
+                ? await GroupServer.StartAsync(options, loggers).ConfigureAwait(false)
+                : await KvServer.StartAsync(options, loggers).ConfigureAwait(false);
         }
         catch (Exception error) when (error is StorageCorruptException or DataDirectoryRefusedException or JoinRefusedException)
         {

@@ -19,6 +19,7 @@ public static class ServerCommand
         var join = new Option<string?>("--join") { Description = "Client endpoints (host:port,...) of a running cluster to join as a learner, instead of --peers; the cluster id comes from the cluster unless given" };
         var autoPromote = new Option<long>("--auto-promote") { Description = "As leader, promote a learner whose match index is within this many entries of the leader's last index (0, the default: never)" };
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "host:port of an HTTP port serving /metrics (Prometheus text), /health and /ready (off by default)" };
+        var groups = new Option<int>("--groups") { Description = "Replica groups this process hosts, every one over one shared log (default 1; every node the same)", DefaultValueFactory = _ => 1 };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var defaults = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" };
         var maxClientConnections = Limit("--max-client-connections", "Client connections open at once; one beyond is closed at once", defaults.MaxClientConnections);
@@ -33,7 +34,7 @@ public static class ServerCommand
         var tls = new ServerTlsFlags();
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
-            config, id, peerListen, clientListen, peers, clientPeers, join, autoPromote, dataDir, clusterId, leaseReads, metricsListen,
+            config, id, peerListen, clientListen, peers, clientPeers, join, autoPromote, dataDir, clusterId, leaseReads, metricsListen, groups,
             maxClientConnections, maxClientPending, clientPause, clientPartial, clientIdle, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
         foreach (var option in tls.All)
@@ -60,6 +61,7 @@ public static class ServerCommand
                         DataDir = parse.GetValue(dataDir) ?? throw new FormatException("--data-dir is required"),
                         ClusterId = parse.GetValue(clusterId),
                         LeaseReads = parse.GetValue(leaseReads),
+                        Groups = parse.GetValue(groups),
                         MetricsListen = parse.GetValue(metricsListen),
                         MaxClientConnections = parse.GetValue(maxClientConnections),
                         MaxClientPendingResponseBytes = parse.GetValue(maxClientPending),

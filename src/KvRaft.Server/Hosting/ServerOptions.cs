@@ -58,6 +58,13 @@ public sealed partial record ServerOptions
     public int HeartbeatTicks { get; init; } = 3;
 
     /// <summary>
+    /// Replica groups this process hosts (issue 16): 1, the default, is the one-group server; more run every group over
+    /// one shared log with one commit per turn (<c>GroupServer</c>). Every node of a cluster must be started with the same
+    /// count. Not yet with --join or --metrics-listen.
+    /// </summary>
+    public int Groups { get; init; } = 1;
+
+    /// <summary>
     /// Serve linearizable reads from a leader lease instead of a heartbeat round (off by default):
     /// correct only while clocks drift by less than 3 ticks (30 ms at 10 ms ticks) per election timeout.
     /// </summary>
@@ -200,6 +207,19 @@ public sealed partial record ServerOptions
             throw new FormatException("timeouts must be positive (--peer-idle-timeout-ms at least 3)");
         }
         ValidateTls();
+        ValidateGroups();
+    }
+
+    private void ValidateGroups()
+    {
+        if (Groups < 1 || Groups > Protocol.ProtocolLimits.GroupsMax)
+        {
+            throw new FormatException($"--groups must be 1 to {Protocol.ProtocolLimits.GroupsMax}");
+        }
+        if (Groups > 1 && (Join is not null || MetricsListen is not null))
+        {
+            throw new FormatException("--groups above 1 does not support --join or --metrics-listen yet");
+        }
     }
 
     private void ValidatePeers()

@@ -9,9 +9,10 @@ namespace KvRaft.Server.Hosting;
 
 /// <summary>
 /// Streams one snapshot to one follower over the peer transport, on the thread pool, paced by its
-/// <see cref="SnapshotTransfer"/> (docs/design.md, "Snapshot streaming"); reports the outcome to the loop.
+/// <see cref="SnapshotTransfer"/> (docs/design.md, "Snapshot streaming"); reports the outcome to the loop. A snapshot of
+/// replica group <c>group</c> travels in group frames (group 0 in the plain ones).
 /// </summary>
-internal sealed class SnapshotSender(PeerTransport transport, Func<NodeHost> host, ILogger logger)
+internal sealed class SnapshotSender(PeerTransport transport, Func<IEventSink> host, ILogger logger, int group = 0)
 {
     /// <summary>A snapshot stream that gets no acknowledgement this long has stalled: it fails (the next attempt resumes).</summary>
     private static readonly TimeSpan AckStallTimeout = TimeSpan.FromSeconds(30);
@@ -53,7 +54,7 @@ internal sealed class SnapshotSender(PeerTransport transport, Func<NodeHost> hos
                     transfer.OnSent(position);
                 }
             }
-            transport.Send(to, metadata);
+            transport.Send(to, group, metadata);
             transport.Flush();
             delivered = true;
         }
@@ -65,12 +66,12 @@ internal sealed class SnapshotSender(PeerTransport transport, Func<NodeHost> hos
         {
             logger.LogInformation("Sending snapshot {Index} to node {To} abandoned", snapshot.Info.Index, to);
         }
-        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotSent, NodeId = to, Flag = delivered }); // a control event: always taken
+        host().Post(new NodeEvent { Kind = NodeEventKind.SnapshotSent, Group = group, NodeId = to, Flag = delivered }); // a control event: always taken
     }
 
     private void SendChunk(int to, ISnapshotSource snapshot, SnapshotPosition position, Storage.SnapshotChunk chunk)
     {
-        transport.SendSnapshotChunk(to, new WireSnapshotChunk
+        transport.SendSnapshotChunk(to, group, new WireSnapshotChunk
         {
             SnapshotIndex = snapshot.Info.Index,
             SnapshotTerm = snapshot.Info.Term,

@@ -12,7 +12,7 @@ using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 namespace KvRaft.Server.Hosting;
 
 /// <summary>Feeds the transports' callbacks (on I/O threads) into the event loop's queue.</summary>
-internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long, ClientConnection> connections, ClusterInfo cluster, ServerMetrics? metrics) : IPeerHandler, IClientHandler
+internal sealed class EventFeeder(Func<IEventSink> host, ConcurrentDictionary<long, ClientConnection> connections, ClusterInfo cluster, ServerMetrics? metrics) : IPeerHandler, IClientHandler
 {
     /// <summary>Longest client address taken from a peer's hello (a DNS name has at most 253 characters).</summary>
     private const int ClientAddressCharsMax = 261;
@@ -75,11 +75,12 @@ internal sealed class EventFeeder(Func<NodeHost> host, ConcurrentDictionary<long
 }
 
 /// <summary>
-/// The node's peer outbox over the DotNetty transport; snapshots stream on a background task (<see cref="SnapshotSender"/>).
+/// The node's peer outbox over the DotNetty transport (for replica group <c>group</c>: its frames carry the group);
+/// snapshots stream on a background task (<see cref="SnapshotSender"/>).
 /// The transport's peers follow the configuration: the members, at the addresses of the member directory, else of --peers.
 /// </summary>
-internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost> host, ILogger logger, ServerMetrics? metrics,
-    int localId, IReadOnlyDictionary<int, string> bootstrapPeers) : IPeerOutbox
+internal sealed class TransportPeerOutbox(PeerTransport transport, Func<IEventSink> host, ILogger logger, ServerMetrics? metrics,
+    int localId, IReadOnlyDictionary<int, string> bootstrapPeers, int group = 0) : IPeerOutbox
 {
     public void Send(in PeerMessage message)
     {
@@ -88,13 +89,13 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<NodeHost
             metrics?.HeartbeatSent(message.To);
         }
 
-        transport.Send(message.To, message);
+        transport.Send(message.To, group, message);
     }
 
     public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer)
     {
         var metadata = message;
-        _ = Task.Run(() => new SnapshotSender(transport, host, logger).StreamAsync(metadata, snapshot, transfer));
+        _ = Task.Run(() => new SnapshotSender(transport, host, logger, group).StreamAsync(metadata, snapshot, transfer));
     }
 
     public void Flush() => transport.Flush();

@@ -1,0 +1,98 @@
+namespace KvRaft.Server.Node;
+
+/// <summary>One commit of the shared log per turn, covering the log writes of every group.</summary>
+public sealed partial class GroupReplicas
+{
+    /// <summary>
+    /// Takes the Readies of every group (each group until it has none, or its writes in flight reach its limit). True
+    /// when some of them appended to the shared log: the host then starts ONE commit of <see cref="Log"/> and, once it
+    /// has ended, calls <see cref="OnCommitDurable"/> once. No group sends what depends on those writes before that.
+    /// </summary>
+    public bool TryAcceptReadies()
+    {
+        for (var slot = 0; slot < _nodes.Count; slot++)
+        {
+            var node = _nodes[slot];
+            while (node.TryAcceptReady(out var mustCommit))
+            {
+                if (mustCommit)
+                {
+                    _turnCounts ??= RentCounts();
+                    _turnCounts[slot]++;
+                }
+            }
+        }
+        if (_turnCounts is not { } counts)
+        {
+            return false;
+        }
+
+        _turnCounts = null;
+        _commits.Enqueue(counts);
+        Statistics.CommitStarted(counts);
+        return true;
+    }
+
+    /// <summary>
+    /// The oldest commit started is durable (a commit makes everything appended before it durable, and commits end in
+    /// the order they were started): every group whose writes it covers learns that, in order.
+    /// </summary>
+    public void OnCommitDurable()
+    {
+        Invariant.True(_commits.Count > 0, "a shared log commit reported durable with none in flight");
+        var counts = _commits.Dequeue();
+        for (var slot = 0; slot < counts.Length; slot++)
+        {
+            for (var write = 0; write < counts[slot]; write++)
+            {
+                _nodes[slot].OnLogWriteDurable();
+            }
+        }
+        Array.Clear(counts);
+        if (counts.Length == _nodes.Count)
+        {
+            _countsPool.Push(counts);
+        }
+    }
+
+    private int[] RentCounts() => _countsPool.Count > 0 ? _countsPool.Pop() : new int[_nodes.Count];
+}
+
+/// <summary>What the commits of a process's shared log covered (one thread writes, any thread reads).</summary>
+public sealed class GroupCommitStatistics
+{
+    private long _commits;
+    private long _groupWrites;
+    private long _groupsCovered;
+    private int _groupsPerCommitMax;
+
+    /// <summary>Commits started: device syncs asked for on behalf of the groups.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Group log writes (accepted Readies that appended) those commits covered.</summary>
+    public long GroupWrites => Interlocked.Read(ref _groupWrites);
+
+    /// <summary>Sum over the commits of the number of distinct groups each covered.</summary>
+    public long GroupsCovered => Interlocked.Read(ref _groupsCovered);
+
+    /// <summary>The most groups one commit covered.</summary>
+    public int GroupsPerCommitMax => Volatile.Read(ref _groupsPerCommitMax);
+
+    internal void CommitStarted(int[] counts)
+    {
+        var groups = 0;
+        var writes = 0;
+        foreach (var count in counts)
+        {
+            writes += count;
+            groups += count > 0 ? 1 : 0;
+        }
+        Interlocked.Increment(ref _commits);
+        Interlocked.Add(ref _groupWrites, writes);
+        Interlocked.Add(ref _groupsCovered, groups);
+        if (groups > _groupsPerCommitMax)
+        {
+            Volatile.Write(ref _groupsPerCommitMax, groups);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+// Goal: the network between the processes of a GroupedCluster, carrying group frames as bytes; method: every frame is decoded as the transport decodes it (FrameDecoder, GroupFrameCodec.Split, PeerMessageCodec) and handed to the group it names after a drawn delay; a group's traffic can be cut to show groups commit independently.
+using KvRaft.Protocol;
+
+namespace KvRaft.Server.Tests.Groups;
+
+/// <summary>Frames in flight between processes, delivered in order of their due step.</summary>
+internal sealed class GroupNetwork(GroupedCluster cluster)
+{
+    private readonly List<(long Due, int From, int To, byte[] Frame)> _inFlight = [];
+
+    /// <summary>Groups whose traffic is dropped (both ways, every process).</summary>
+    public HashSet<int> CutGroups { get; } = [];
+
+    public void Send(int from, int to, byte[] frame) => _inFlight.Add((cluster.Step + 1 + cluster.Random.Next(2), from, to, frame));
+
+    public void Clear() => _inFlight.Clear();
+
+    /// <summary>Delivers every frame due by now, in the order they were sent.</summary>
+    public void DeliverDue()
+    {
+        var due = _inFlight.Where(item => item.Due <= cluster.Step).ToList();
+        _inFlight.RemoveAll(item => item.Due <= cluster.Step);
+        foreach (var (_, from, to, frame) in due)
+        {
+            var (group, message) = Decode(frame);
+            if (CutGroups.Contains(group) || cluster.Process(to).Replicas is not { } replicas)
+            {
+                continue;
+            }
+
+            var check = replicas.OnPeerMessage(group, from, message);
+            Assert.False(check.IsRefused, $"p{to} refused a message of group {group} from p{from}: {check.Reason}");
+        }
+    }
+
+    /// <summary>The group and message of a frame, parsed as the transport parses it.</summary>
+    public static (int Group, PeerMessage Message) Decode(byte[] frame)
+    {
+        var decoded = FrameDecoder.Decode(frame);
+        Assert.Equal(FrameDecodeStatus.Frame, decoded.Status);
+        var body = decoded.Body((ReadOnlyMemory<byte>)frame);
+        var group = 0;
+        if (decoded.Type == FrameType.GroupPeerMessage)
+        {
+            Assert.True(GroupFrameCodec.Split(body, out group, out body).IsOk);
+        }
+        else
+        {
+            Assert.Equal(FrameType.PeerMessage, decoded.Type);
+        }
+        Assert.True(PeerMessageCodec.Parse(body, out var message).IsOk);
+        return (group, message);
+    }
+}

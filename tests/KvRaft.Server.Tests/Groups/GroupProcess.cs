@@ -1,0 +1,129 @@
+// Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
+using KvRaft.Protocol;
+using KvRaft.Server.Node;
+using KvRaft.Storage;
+using KvRaft.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvRaft.Server.Tests.Groups;
+
+/// <summary>A process of a <see cref="GroupedCluster"/>: G replicas over one shared log.</summary>
+internal sealed class GroupProcess
+{
+    private readonly GroupedCluster _cluster;
+    private readonly Queue<long> _commitsDue = new(); // the step each started commit ends at, in order
+    private MemoryKvStateMachine[] _machines;
+
+    public GroupProcess(GroupedCluster cluster, int id)
+    {
+        _cluster = cluster;
+        Id = id;
+        _machines = Enumerable.Range(0, cluster.Groups).Select(_ => new MemoryKvStateMachine()).ToArray();
+    }
+
+    public int Id { get; }
+
+    public MemorySharedRaftLog Log { get; private set; } = new();
+
+    public GroupReplicas? Replicas { get; private set; }
+
+    /// <summary>Planted bug: each group is told its writes are durable when the commit starts, not when it ends.</summary>
+    public bool AckBeforeDurable { get; init; }
+
+    /// <summary>Starts (or restarts, after <see cref="Crash"/>) every group's node over what the shared log and state machines hold.</summary>
+    public void Start()
+    {
+        var replicas = new GroupReplicas(Log);
+        for (var group = 0; group < _cluster.Groups; group++)
+        {
+            var seed = (ulong)_cluster.Random.NextInt64();
+            var node = new KvNode(new KvNodeOptions
+            {
+                Cluster = new ClusterInfo(Id, _cluster.ProcessIds.ToDictionary(id => id, id => $"127.0.0.1:{9000 + id}")),
+                Voters = _cluster.ProcessIds,
+                Seed = seed,
+                SessionIds = new SeededSessionIds(seed),
+            }, replicas.OpenLog(group), _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance);
+            replicas.Add(group, node);
+        }
+        Replicas = replicas;
+    }
+
+    /// <summary>A crash: every group loses what was not synced (a prefix of each survives), the state machines go back to their checkpoints.</summary>
+    public void Crash()
+    {
+        Log = Log.Recover(_cluster.Random);
+        _machines = _machines.Select(machine => machine.Recover()).ToArray();
+        Replicas = null;
+        _commitsDue.Clear();
+    }
+
+    /// <summary>One turn: a tick, the turn's end, commits that ended, then every group's Readies under one commit.</summary>
+    public void Step(long step)
+    {
+        if (Replicas is not { } replicas)
+        {
+            return;
+        }
+
+        replicas.OnTicks(1);
+        replicas.EndTurn();
+        for (var round = 0; round < 4; round++)
+        {
+            CompleteDueCommits(replicas, step);
+            if (!replicas.TryAcceptReadies())
+            {
+                if (_commitsDue.Count == 0 || _commitsDue.Peek() > step)
+                {
+                    break;
+                }
+
+                continue;
+            }
+            var due = step + _cluster.CommitDelaySteps();
+            _commitsDue.Enqueue(Math.Max(due, _commitsDue.Count > 0 ? _commitsDue.Last() : due));
+            if (AckBeforeDurable)
+            {
+                replicas.OnCommitDurable(); // the lie: the groups act on writes the disk does not hold yet
+            }
+        }
+    }
+
+    private void CompleteDueCommits(GroupReplicas replicas, long step)
+    {
+        while (_commitsDue.TryPeek(out var due) && due <= step)
+        {
+            _commitsDue.Dequeue();
+            Assert.True(Log.CommitAsync().IsCompletedSuccessfully); // the memory twin's commit ends inline
+            if (!AckBeforeDurable)
+            {
+                replicas.OnCommitDurable();
+            }
+        }
+    }
+
+    /// <summary>A group's peer outbox: each message leaves as the group frame the transport would write.</summary>
+    private sealed class GroupOutbox(GroupedCluster cluster, int from, int group) : IPeerOutbox
+    {
+        public void Send(in PeerMessage message)
+        {
+            var frame = new byte[GroupFrameCodec.FrameSize(group, message)];
+            GroupFrameCodec.FormatFrame(group, message, frame);
+            cluster.Network.Send(from, message.To, frame);
+        }
+
+        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) =>
+            Assert.Fail("these tests write too little for a snapshot");
+
+        public void Flush() { }
+    }
+
+    /// <summary>Answers to the harness's client (value memory copied: the node reuses its buffer).</summary>
+    private sealed class AnswerOutbox(GroupedCluster cluster) : IClientOutbox
+    {
+        public void Reply(long connectionId, in ClientResponse response) =>
+            cluster.OnAnswer(response with { Value = response.Value.ToArray() });
+
+        public void Flush() { }
+    }
+}

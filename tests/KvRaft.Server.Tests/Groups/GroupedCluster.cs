@@ -1,0 +1,151 @@
+// Goal: a cluster of simulated processes that each host a replica of every group over one shared log, with a client that routes each key to its group's leader (the static ShardMap), for the tests of multi-group processes; method: lock-step turns (all processes step once per step), a seeded PRNG for delays, crashes and the nodes' seeds, the seed printed by the tests.
+using KvRaft.Protocol;
+using KvRaft.Raft;
+using KvRaft.Server.Node;
+
+namespace KvRaft.Server.Tests.Groups;
+
+/// <summary>Processes 1..N, each hosting groups 0..G-1; one client with a session per group.</summary>
+internal sealed class GroupedCluster
+{
+    private readonly GroupProcess[] _processes;
+    private readonly int _commitDelayStepsMax;
+    private readonly Dictionary<ulong, ClientResponse> _answers = [];
+    private readonly Dictionary<int, (ulong Session, ulong Sequence)> _sessions = [];
+    private ulong _nextRequestId = 1;
+
+    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false)
+    {
+        Groups = groups;
+        Random = new Random(seed);
+        Map = new ShardMap(groups);
+        ProcessIds = Enumerable.Range(1, processes).ToArray();
+        Network = new GroupNetwork(this);
+        _commitDelayStepsMax = commitDelayStepsMax;
+        _processes = ProcessIds.Select(id => new GroupProcess(this, id) { AckBeforeDurable = ackBeforeDurable }).ToArray();
+        foreach (var process in _processes)
+        {
+            process.Start();
+        }
+    }
+
+    public int Groups { get; }
+
+    public int[] ProcessIds { get; }
+
+    public Random Random { get; }
+
+    public ShardMap Map { get; }
+
+    public GroupNetwork Network { get; }
+
+    public long Step { get; private set; }
+
+    public GroupProcess Process(int id) => _processes[id - 1];
+
+    public IEnumerable<GroupProcess> Processes => _processes;
+
+    public int CommitDelaySteps() => Random.Next(_commitDelayStepsMax + 1);
+
+    public void OnAnswer(ClientResponse response) => _answers[response.RequestId] = response;
+
+    public void RunSteps(int steps)
+    {
+        for (var i = 0; i < steps; i++)
+        {
+            Step++;
+            Network.DeliverDue();
+            foreach (var process in _processes)
+            {
+                process.Step(Step);
+            }
+        }
+    }
+
+    /// <summary>The process whose replica of <paramref name="group"/> leads in the highest term, if any.</summary>
+    public GroupProcess? LeaderOf(int group) => _processes
+        .Where(process => process.Replicas is { } replicas && replicas[group].RaftStatus.Role == Role.Leader)
+        .MaxBy(process => process.Replicas![group].RaftStatus.Term);
+
+    /// <summary>Runs until every group has a leader; fails after <paramref name="stepsMax"/>.</summary>
+    public void ElectAll(int stepsMax = 3000)
+    {
+        for (var i = 0; i < stepsMax && Enumerable.Range(0, Groups).Any(group => LeaderOf(group) is null); i++)
+        {
+            RunSteps(1);
+        }
+        Assert.All(Enumerable.Range(0, Groups), group => Assert.NotNull(LeaderOf(group)));
+    }
+
+    /// <summary>Hands <paramref name="request"/> (a fresh request id) to the leader of <paramref name="group"/> without stepping; 0 when the group has none.</summary>
+    public ulong Submit(int group, ClientRequest request)
+    {
+        if (LeaderOf(group) is not { } leader)
+        {
+            return 0;
+        }
+        var id = _nextRequestId++;
+        leader.Replicas![group].OnClientRequest(connectionId: 1, request with { RequestId = id });
+        return id;
+    }
+
+    public ClientResponse? Answer(ulong requestId) => _answers.TryGetValue(requestId, out var response) ? response : null;
+
+    /// <summary>Sends until an answer other than NotLeader or Retryable comes (retries keep the session's sequence); fails after <paramref name="stepsMax"/>.</summary>
+    public ClientResponse Call(int group, ClientRequest request, int stepsMax = 5000)
+    {
+        for (var started = Step; Step - started < stepsMax;)
+        {
+            var id = Submit(group, request);
+            for (var waited = 0; waited < 200 && (id == 0 || Answer(id) is null); waited++)
+            {
+                RunSteps(1);
+            }
+            if (id != 0 && Answer(id) is { Status: not (ClientStatus.NotLeader or ClientStatus.Retryable) } answer)
+            {
+                return answer;
+            }
+        }
+        throw new InvalidOperationException($"group {group}: no answer to {request.Op} within {stepsMax} steps");
+    }
+
+    /// <summary>Registers one session per group (sessions belong to a group's replicated state).</summary>
+    public void RegisterSessions()
+    {
+        for (var group = 0; group < Groups; group++)
+        {
+            var answer = Call(group, new ClientRequest { Op = ClientOp.RegisterSession });
+            Assert.Equal(ClientStatus.Ok, answer.Status);
+            _sessions[group] = (answer.ClientId, 0);
+        }
+    }
+
+    /// <summary>The next write of <paramref name="key"/>'s group's session: a Put routed by the shard map.</summary>
+    public (int Group, ClientRequest Request) NextPut(string key, string value)
+    {
+        var group = Map.GroupOf(System.Text.Encoding.UTF8.GetBytes(key));
+        var (session, sequence) = _sessions[group];
+        _sessions[group] = (session, sequence + 1);
+        return (group, new ClientRequest { Op = ClientOp.Put, ClientId = session, Sequence = sequence + 1, Key = System.Text.Encoding.UTF8.GetBytes(key), Value = System.Text.Encoding.UTF8.GetBytes(value) });
+    }
+
+    public ClientResponse Get(string key)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(key);
+        return Call(Map.GroupOf(bytes), new ClientRequest { Op = ClientOp.Get, Key = bytes });
+    }
+
+    /// <summary>Every process crashes at once (a power cut), then restarts from what its disk kept.</summary>
+    public void CrashAndRestartAll()
+    {
+        Network.Clear();
+        foreach (var process in _processes)
+        {
+            process.Crash();
+        }
+        foreach (var process in _processes)
+        {
+            process.Start();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// Goal: --groups defaults to the one-group server, reaches the options, and is refused out of range or with what GroupServer does not support yet (--join, --metrics-listen); method: the server's command line and ServerOptions.Validate on fixed inputs.
+using KvRaft.Protocol;
+using KvRaft.Server.Hosting;
+
+namespace KvRaft.Server.Tests.Hosting;
+
+public sealed class GroupOptionsTests
+{
+    private static readonly ServerOptions Base = new()
+    {
+        Id = 1,
+        PeerListen = "127.0.0.1:7001",
+        ClientListen = "127.0.0.1:8001",
+        Peers = "1=127.0.0.1:7001",
+        DataDir = "/tmp/unused",
+    };
+
+    [Fact]
+    public async Task Groups_default_to_one_and_the_flag_reaches_the_options()
+    {
+        Assert.Equal(1, Base.Groups);
+        string[] arguments = ["--id", "1", "--peer-listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001", "--peers", "1=127.0.0.1:7001", "--data-dir", "/tmp/unused", "--groups", "4"];
+        ServerOptions? parsed = null;
+        var root = ServerCommand.Create((options, _) =>
+        {
+            parsed = options;
+            return Task.FromResult(0);
+        });
+        Assert.Equal(0, await root.Parse(arguments).InvokeAsync(new System.CommandLine.InvocationConfiguration { Error = TextWriter.Null, Output = TextWriter.Null }));
+        Assert.Equal(4, parsed!.Groups);
+    }
+
+    [Fact]
+    public void Groups_out_of_range_or_with_join_or_metrics_are_refused()
+    {
+        Base.Validate();
+        (Base with { Groups = ProtocolLimits.GroupsMax }).Validate();
+        Assert.Throws<FormatException>(() => (Base with { Groups = 0 }).Validate());
+        Assert.Throws<FormatException>(() => (Base with { Groups = ProtocolLimits.GroupsMax + 1 }).Validate());
+        Assert.Throws<FormatException>(() => (Base with { Groups = 2, MetricsListen = "127.0.0.1:9100" }).Validate());
+        Assert.Throws<FormatException>(() => (Base with { Groups = 2, Join = "127.0.0.1:8002", Peers = "" }).Validate());
+    }
+}
