@@ -1,4 +1,4 @@
-// Goal: a cluster of simulated processes that each host a replica of every group over one shared log, with a client that routes each key to its group's leader (the static ShardMap), for the tests of multi-group processes; method: lock-step turns (all processes step once per step), a seeded PRNG for delays, crashes and the nodes' seeds, the seed printed by the tests.
+// Goal: a cluster of simulated processes that each host a replica of every group over one shared log, with a client that routes each key to its group's leader (the static StaticShardAssignment), for the tests of multi-group processes; method: lock-step turns (all processes step once per step), a seeded PRNG for delays, crashes and the nodes' seeds, the seed printed by the tests.
 using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
@@ -18,7 +18,7 @@ internal sealed class GroupedCluster
     {
         Groups = groups;
         Random = new Random(seed);
-        Map = new ShardMap(groups);
+        Map = new StaticShardAssignment(groups);
         ProcessIds = Enumerable.Range(1, processes).ToArray();
         Network = new GroupNetwork(this);
         _commitDelayStepsMax = commitDelayStepsMax;
@@ -35,7 +35,7 @@ internal sealed class GroupedCluster
 
     public Random Random { get; }
 
-    public ShardMap Map { get; }
+    public StaticShardAssignment Map { get; }
 
     public GroupNetwork Network { get; }
 
