@@ -11,6 +11,11 @@ public static class Program
             await OverwriteSoak.RunAsync(args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) * 1_000_000 : 20_000_000);
             return;
         }
+        if (args is ["--fetch-soak", ..])
+        {
+            await FetchSoak.RunAsync(args);
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -38,18 +38,13 @@ public sealed partial class LocalCluster : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.SpareNodes, $"SpareNodes is 0 to {MaxSpareNodes}");
         }
 
-        if (options.Tls && options.SpareNodes > 0)
-        {
-            throw new ArgumentException("spare nodes join with --join, which mutual TLS on the client port does not support yet");
-        }
-
         NodeCount = nodeCount;
         Directory.CreateDirectory(_directory);
         _ports = LoadOrPickPorts(nodeCount + options.SpareNodes);
         _clusterId = LoadOrCreateClusterId(nodeCount);
         _nextSpareId = nodeCount + 1;
 
-        Certificates = options.Tls ? ClusterCertificates.Ensure(Path.Combine(_directory, "certs"), nodeCount) : null;
+        Certificates = options.Tls ? ClusterCertificates.Ensure(Path.Combine(_directory, "certs"), nodeCount + options.SpareNodes) : null; // spares join over TLS
         _clientOptions = Certificates is null ? options.ClientOptions : (options.ClientOptions ?? new KvClientOptions()) with { Tls = ClientTls(Certificates) };
         Network = options.LinkRelays
             ? RelayNetwork.Start(Enumerable.Range(1, nodeCount).ToDictionary(id => id, id => _ports[id - 1].Peer), seed: 1)

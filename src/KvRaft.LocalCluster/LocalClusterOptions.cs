@@ -50,7 +50,7 @@ public sealed record LocalClusterOptions
     /// <summary>
     /// Node slots reserved beyond the initial nodes (0 by default, at most <see cref="LocalCluster.MaxSpareNodes"/>): ports
     /// picked and recorded with the others, each started once by <see cref="LocalCluster.AddNodeAsync"/> as a node that
-    /// joins under a new id. Not with <see cref="Tls"/> (--join does not support client TLS yet).
+    /// joins under a new id (with <see cref="Tls"/>, over TLS with a certificate of its own).
     /// </summary>
     public int SpareNodes { get; init; }
 

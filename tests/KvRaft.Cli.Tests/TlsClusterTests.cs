@@ -1,6 +1,7 @@
-// Goal: a cluster started with mutual TLS serves clients that present a certificate from its CA (KvClient and the CLI), and refuses, without stopping, clients without one, plain TCP clients, clients that do not trust its CA, and peers with a certificate from another CA; method: LocalCluster with Tls (node processes given the TLS flags; in-process nodes where the test reads the nodes' logs), a stranger PeerTransport on 127.0.0.1.
+// Goal: a cluster started with mutual TLS serves clients that present a certificate from its CA (KvClient and the CLI), takes a node that joins over TLS (--join), and refuses, without stopping, clients without one, plain TCP clients, clients that do not trust its CA, and peers with a certificate from another CA; method: LocalCluster with Tls (node processes given the TLS flags; in-process nodes where the test reads the nodes' logs), a stranger PeerTransport on 127.0.0.1.
 using KvRaft.Client;
 using KvRaft.LocalCluster;
+using KvRaft.Protocol;
 using KvRaft.Transport;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +17,15 @@ public sealed class TlsClusterTests(TlsProcessCluster fixture) : IClassFixture<T
         Assert.Equal("over tls", await Bounded.Wait(client.GetAsync("tls-key")));
         await Bounded.Wait(client.AppendAsync("tls-key", "+more"));
         Assert.Equal("over tls+more", await Bounded.Wait(client.GetAsync("tls-key")));
+    }
+
+    [Fact]
+    public async Task A_spare_node_joins_the_tls_cluster_as_a_learner_over_tls()
+    {
+        var joined = await Bounded.Wait(fixture.Cluster.AddNodeAsync()); // --join with the node's TLS flags
+        var listing = await Bounded.Wait(fixture.Cluster.Client.MemberListAsync());
+        Assert.Equal(MemberRoles.Learner, listing.Members.Single(member => member.NodeId == joined).Roles);
+        await AssertClusterServesAsync();
     }
 
     [Fact]
@@ -150,7 +160,7 @@ public sealed class TlsProcessCluster : IAsyncLifetime
     public LocalCluster.LocalCluster Cluster => _cluster ?? throw new InvalidOperationException("not started");
 
     public async Task InitializeAsync() =>
-        _cluster = await LocalCluster.LocalCluster.StartAsync(3, _folder.Path, Bounded.ClusterOptions(LocalClusterMode.Processes) with { Tls = true });
+        _cluster = await LocalCluster.LocalCluster.StartAsync(3, _folder.Path, Bounded.ClusterOptions(LocalClusterMode.Processes) with { Tls = true, SpareNodes = 1 });
 
     public async Task DisposeAsync()
     {

@@ -21,7 +21,7 @@ public sealed partial class FaultInjector
                 var added = await cluster.AddNodeAsync(cancellation).ConfigureAwait(false);
                 return $"{name} n{added}";
             case FaultKind.Promote:
-                var learner = NewestLearner(await cluster.Client.MemberListAsync(cancellationToken: cancellation).ConfigureAwait(false));
+                var learner = await NewestLearnerAsync(cancellation).ConfigureAwait(false);
                 await PromoteWhenCaughtUpAsync(learner, timed: true, cancellation).ConfigureAwait(false);
                 return $"{name} n{learner}";
             case FaultKind.RemoveFollower or FaultKind.RemoveLeader:
@@ -85,8 +85,31 @@ public sealed partial class FaultInjector
         return voters.Length > 0 ? voters[0] : throw new InvalidOperationException("no running voter besides the leader");
     }
 
-    /// <summary>The learner with the highest id: the one added last.</summary>
-    private static int NewestLearner(MemberListing listing) =>
-        listing.Members.Where(member => member.Roles == MemberRoles.Learner).Select(member => member.NodeId).DefaultIfEmpty(0).Max() is var id and > 0
-            ? id : throw new InvalidOperationException("no learner to promote");
+    /// <summary>
+    /// The learner with the highest id: the one added last. Asked again for a while when the leader lists none: a leader
+    /// elected since the addition lists the configuration it has applied, which may not hold the learner yet.
+    /// </summary>
+    private async Task<int> NewestLearnerAsync(CancellationToken cancellation)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(CatchUpPatience);
+        try
+        {
+            while (true)
+            {
+                var listing = await cluster.Client.MemberListAsync(cancellationToken: deadline.Token).ConfigureAwait(false);
+                var id = listing.Members.Where(member => member.Roles == MemberRoles.Learner).Select(member => member.NodeId).DefaultIfEmpty(0).Max();
+                if (id > 0)
+                {
+                    return id;
+                }
+
+                await Task.Delay(50, deadline.Token).ConfigureAwait(false); // polling the leader's configuration: no event to wait on
+            }
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new InvalidOperationException("no learner to promote");
+        }
+    }
 }

@@ -98,11 +98,6 @@ internal sealed record LoadgenJob
                     return "--tls cannot be combined with partition faults (the link relays read peer frames)";
                 }
 
-                if (Tls && FaultPlan.SpareNodesNeeded(Faults) > 0)
-                {
-                    return "--tls cannot be combined with add-learner or replace-follower (a node joins with --join, which client TLS does not support yet)";
-                }
-
                 return null;
             }
             if (Endpoints is null)

@@ -13,7 +13,8 @@ public sealed class JoinRefusedException(string message, Exception? inner = null
 /// <summary>
 /// --join (docs/operations.md, "Adding and removing members"): asks the cluster, over the client protocol, to add this
 /// node as a learner with its own addresses (a learner already there under the same addresses is fine), then reads the
-/// member list for the cluster id, the initial voters and the members' addresses.
+/// member list for the cluster id, the initial voters and the members' addresses. Over TLS when the node's own client
+/// port has TLS (<see cref="ServerOptions.JoinTls"/>).
 /// </summary>
 internal static class ClusterJoin
 {
@@ -23,7 +24,7 @@ internal static class ClusterJoin
     {
         try
         {
-            await using var client = await KvClient.ConnectAsync(options.JoinEndpoints(), new KvClientOptions { OperationTimeout = Patience }).ConfigureAwait(false);
+            await using var client = await KvClient.ConnectAsync(options.JoinEndpoints(), new KvClientOptions { OperationTimeout = Patience, Tls = options.JoinTls() }).ConfigureAwait(false);
             var listing = await client.MemberListAsync().ConfigureAwait(false);
             if (listing.InitialVoters.Contains(options.Id))
             {

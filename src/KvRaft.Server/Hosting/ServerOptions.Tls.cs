@@ -1,3 +1,4 @@
+using KvRaft.Client;
 using KvRaft.Transport;
 
 namespace KvRaft.Server.Hosting;
@@ -32,6 +33,14 @@ public sealed partial record ServerOptions
     /// <summary>TLS of the client port, or null for plain TCP.</summary>
     internal TlsFiles? ClientTls => CertFile is null ? null : new TlsFiles { CertificateFile = CertFile, KeyFile = KeyFile!, TrustedCaFile = ClientCertAuth ? TrustedCaFile : null };
 
+    /// <summary>
+    /// The TLS of --join's connection to the cluster's client ports: none when this node's client port has none (a
+    /// cluster's nodes share one setup), else it verifies the cluster's servers against --trusted-ca-file and presents
+    /// this node's --cert-file (which must then allow client use, as etcd's member certificates do) to ports with
+    /// --client-cert-auth.
+    /// </summary>
+    internal KvClientTls? JoinTls() => Join is null || CertFile is null ? null : KvClientTls.FromPemFiles(TrustedCaFile!, CertFile, KeyFile);
+
     /// <summary>Checks that the TLS flags come in whole sets and that every file loads; throws <see cref="FormatException"/>.</summary>
     private void ValidateTls()
     {
@@ -47,11 +56,33 @@ public sealed partial record ServerOptions
         {
             throw new FormatException("--client-cert-auth needs --cert-file, --key-file and --trusted-ca-file");
         }
-        if (TrustedCaFile is not null && !ClientCertAuth)
+        if (TrustedCaFile is not null && !ClientCertAuth && Join is null)
         {
-            throw new FormatException("--trusted-ca-file is used only with --client-cert-auth");
+            throw new FormatException("--trusted-ca-file is used only with --client-cert-auth (or --join)");
         }
         PeerTls?.Check();
         ClientTls?.Check();
+        ValidateJoinTls();
+    }
+
+    /// <summary>A joining node with client TLS needs the CA to verify the cluster with; every file loads.</summary>
+    private void ValidateJoinTls()
+    {
+        if (Join is null || CertFile is null)
+        {
+            return;
+        }
+        if (TrustedCaFile is null)
+        {
+            throw new FormatException("--join with client TLS (--cert-file) needs --trusted-ca-file: the CA this node verifies the cluster's client ports with");
+        }
+        try
+        {
+            _ = JoinTls();
+        }
+        catch (ArgumentException error)
+        {
+            throw new FormatException("--join over TLS: " + error.Message, error);
+        }
     }
 }

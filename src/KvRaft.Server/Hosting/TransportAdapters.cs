@@ -124,6 +124,7 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<IEventSi
             peers.Add(endpoint);
         }
         (var added, var removed) = transport.SetPeers(peers);
+        metrics?.OnPeersChanged(config.Voters.Concat(config.VotersOutgoing).Concat(config.Learners).Distinct().Where(member => member != localId));
         if (added.Length + removed.Length > 0)
         {
             logger.LogInformation("Peers added: [{Added}]; removed: [{Removed}]", string.Join(",", added), string.Join(",", removed));

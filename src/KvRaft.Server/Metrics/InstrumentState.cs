@@ -6,7 +6,9 @@ namespace KvRaft.Server.Metrics;
 /// <summary>
 /// What the collector keeps of one instrument: its series, found by their labels. A measurement with labels seen
 /// before allocates nothing (a scan of the few series, copy-on-write array); a new label set is added under a lock.
-/// Counters of observable instruments hold the total they report; others add.
+/// Counters of observable instruments hold the total they report; others add. An observable instrument writes only
+/// the series its callbacks reported in the latest scrape (a peer that left the configuration disappears), and drops
+/// the others at the next one; a recorded series goes when <see cref="Forget"/> names one of its labels.
 /// </summary>
 internal sealed class InstrumentState
 {
@@ -18,6 +20,7 @@ internal sealed class InstrumentState
     private readonly double[]? _bounds;
     private readonly object _adding = new();
     private MetricSeries[] _series = [];
+    private long _poll; // observable instruments: scrapes begun; the series reported in the current one carry it
 
     public InstrumentState(Instrument instrument)
     {
@@ -33,6 +36,9 @@ internal sealed class InstrumentState
             : "gauge";
     }
 
+    /// <summary>Whether this is the state of <paramref name="instrument"/>.</summary>
+    public bool Of(Instrument instrument) => ReferenceEquals(_instrument, instrument);
+
     public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var series = Find(tags);
@@ -43,6 +49,7 @@ internal sealed class InstrumentState
         else if (_instrument.IsObservable)
         {
             series.Set(value);
+            series.Poll = _poll;
         }
         else
         {
@@ -57,7 +64,39 @@ internal sealed class InstrumentState
         text.Append("# TYPE ").Append(_instrument.Name).Append(' ').Append(_type).Append('\n');
         foreach (var series in Volatile.Read(ref _series))
         {
-            series.WriteTo(text, _instrument.Name);
+            if (!_instrument.IsObservable || series.Poll == _poll)
+            {
+                series.WriteTo(text, _instrument.Name);
+            }
+        }
+    }
+
+    /// <summary>Before the observable callbacks of a scrape run: series the previous scrape's callbacks did not report go.</summary>
+    public void BeginPoll()
+    {
+        if (!_instrument.IsObservable)
+        {
+            return;
+        }
+
+        Remove(series => series.Poll != _poll);
+        _poll++;
+    }
+
+    /// <summary>Drops the series labelled <paramref name="key"/>=<paramref name="value"/> (e.g. a peer that left the configuration).</summary>
+    public void Forget(string key, string value) =>
+        Remove(series => series.Tags.Any(tag => tag.Key == key && Equals(tag.Value, value)));
+
+    private void Remove(Func<MetricSeries, bool> gone)
+    {
+        if (!Volatile.Read(ref _series).Any(gone))
+        {
+            return; // the usual case: nothing allocated
+        }
+
+        lock (_adding)
+        {
+            Volatile.Write(ref _series, [.. _series.Where(series => !gone(series))]);
         }
     }
 

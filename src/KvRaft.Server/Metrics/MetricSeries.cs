@@ -22,6 +22,9 @@ internal sealed class MetricSeries
         _buckets = bounds is null ? null : new long[bounds.Length + 1];
     }
 
+    /// <summary>Observable instruments: the scrape whose callbacks last reported this series (InstrumentState's poll count).</summary>
+    public long Poll { get; set; }
+
     /// <summary>The labels, as first measured (tag values are our own constant strings).</summary>
     public KeyValuePair<string, object?>[] Tags { get; }
 

@@ -45,6 +45,10 @@ internal sealed class MetricsCollector : IDisposable
         var text = new StringBuilder(16 * 1024);
         lock (_instruments) // one scrape at a time: observable callbacks then see consistent sequencing
         {
+            foreach (var instrument in _instruments)
+            {
+                instrument.BeginPoll();
+            }
             _listener.RecordObservableInstruments();
             foreach (var instrument in _instruments)
             {
@@ -52,6 +56,21 @@ internal sealed class MetricsCollector : IDisposable
             }
         }
         return text.ToString();
+    }
+
+    /// <summary>Drops the series of <paramref name="instrument"/> labelled <paramref name="key"/>=<paramref name="value"/>.</summary>
+    public void Forget(Instrument instrument, string key, string value)
+    {
+        lock (_instruments)
+        {
+            foreach (var state in _instruments)
+            {
+                if (state.Of(instrument))
+                {
+                    state.Forget(key, value);
+                }
+            }
+        }
     }
 
     public void Dispose() => _listener.Dispose();

@@ -26,7 +26,10 @@ internal sealed partial class ServerMetrics
     /// <summary><paramref name="peer"/> answered a heartbeat: its round trip, if a heartbeat is unanswered.</summary>
     public void HeartbeatAnswered(int peer)
     {
-        var clock = Clock(peer);
+        if (!_heartbeats.TryGetValue(peer, out var clock))
+        {
+            return; // no heartbeat sent to it (or it left the configuration since)
+        }
         var sent = Interlocked.Exchange(ref clock.SentAt, 0);
         if (sent != 0)
         {

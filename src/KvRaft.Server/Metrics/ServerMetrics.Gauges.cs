@@ -12,7 +12,7 @@ internal sealed record MetricSources(
     Func<EventQueueDepths> Queues,
     TransportStatistics Peers,
     Func<int, bool> PeerConnected,
-    IReadOnlyList<int> PeerIds,
+    IReadOnlyList<int> PeerIds, // the peers until the first configuration takes effect (ServerMetrics.OnPeersChanged)
     ClientListener Clients);
 
 /// <summary>Events waiting for the event loop, per queue.</summary>
@@ -67,9 +67,29 @@ internal sealed partial class ServerMetrics
         ObservedCounter("kvraft_peer_events_dropped_total", "Peer messages dropped because the event loop's peer queue was full", () => queues().PeerDropped);
     }
 
+    // The peers the per-peer series are written for: the other members of the configuration in effect (set by
+    // OnPeersChanged as each takes effect; --peers until the first). Replaced whole, read by the scrape.
+    private volatile int[]? _peerIds;
+
+    /// <summary>
+    /// A configuration took effect: the per-peer series follow its members (<paramref name="peers"/>, this node left
+    /// out); those of nodes that left disappear, new members' appear.
+    /// </summary>
+    public void OnPeersChanged(IEnumerable<int> peers)
+    {
+        int[] current = [.. peers.Order()];
+        foreach (var gone in (_peerIds ?? []).Except(current))
+        {
+            _heartbeats.TryRemove(gone, out _);
+            _collector.Forget(_peerRoundTrip, "peer", PeerName(gone));
+        }
+        _peerIds = current;
+    }
+
     private void ObservePeers(MetricSources sources)
     {
-        _meter.CreateObservableGauge("kvraft_peer_connected", () => sources.PeerIds.Select(id => Measurement(sources.PeerConnected(id) ? 1 : 0, "peer", PeerName(id))).ToArray(),
+        _peerIds ??= [.. sources.PeerIds];
+        _meter.CreateObservableGauge("kvraft_peer_connected", () => _peerIds.Select(id => Measurement(sources.PeerConnected(id) ? 1 : 0, "peer", PeerName(id))).ToArray(),
             null, "1 while a connection to the peer is up");
         PeerCounter("kvraft_peer_sent_bytes_total", "Bytes of frames sent to each peer", traffic => traffic.BytesSent, sources.Peers);
         PeerCounter("kvraft_peer_received_bytes_total", "Bytes of frames received from each peer", traffic => traffic.BytesReceived, sources.Peers);
@@ -79,7 +99,8 @@ internal sealed partial class ServerMetrics
     }
 
     private void PeerCounter(string name, string description, Func<PeerTraffic, long> value, TransportStatistics peers) =>
-        _meter.CreateObservableCounter(name, () => peers.Peers.Select(peer => Measurement(value(peer.Value), "peer", PeerName(peer.Key))).ToArray(), null, description);
+        _meter.CreateObservableCounter(name, () => peers.Peers.Where(peer => _peerIds!.Contains(peer.Key))
+            .Select(peer => Measurement(value(peer.Value), "peer", PeerName(peer.Key))).ToArray(), null, description);
 
     private void Gauge(string name, string description, Func<long> value) => _meter.CreateObservableGauge(name, value, null, description);
 

@@ -73,9 +73,8 @@ public sealed partial class KvNode
             ReplyMemberChange(connectionId, request.RequestId, request.Op, done, received);
             return;
         }
-        if (_memberWaiters.Count >= MemberWaitersMax)
+        if (request.Op == ClientOp.RemoveMember && id == Id && TryHandOverBeforeRemoval(connectionId, request, received))
         {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "too many membership changes waiting", received);
             return;
         }
         var change = new ConfigChange(request.Op switch
@@ -85,14 +84,25 @@ public sealed partial class KvNode
             _ => ConfigChangeType.RemoveNode,
         }, id);
         MemberAddress? added = request.Op == ClientOp.AddLearner ? new MemberAddress(id, request.PeerAddress!, request.ClientAddress!) : null;
+        ProposeRequestedChange(connectionId, request.RequestId, request.Op, change, added, received);
+    }
+
+    /// <summary>Proposes a change a client asked for: it waits for its entry to apply, or is refused at once.</summary>
+    private void ProposeRequestedChange(long connectionId, ulong requestId, ClientOp op, ConfigChange change, MemberAddress? added, long received)
+    {
+        if (_memberWaiters.Count >= MemberWaitersMax)
+        {
+            ReplyError(connectionId, requestId, op, ClientStatus.Retryable, "too many membership changes waiting", received);
+            return;
+        }
         var status = ProposeMemberChange(change, added, out var index);
         if (status != ConfigChangeStatus.Accepted)
         {
-            ReplyMemberChange(connectionId, request.RequestId, request.Op, status, received);
+            ReplyMemberChange(connectionId, requestId, op, status, received);
             return;
         }
         _logger.LogInformation("Node {Id}: membership change {Change} proposed at {Index} as a client asked", Id, change, index);
-        _memberWaiters.Add(new MemberWaiter(connectionId, request.RequestId, request.Op, index, _raft.Term, _tick));
+        _memberWaiters.Add(new MemberWaiter(connectionId, requestId, op, index, _raft.Term, _tick));
     }
 
     /// <summary>

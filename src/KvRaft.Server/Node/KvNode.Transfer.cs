@@ -66,9 +66,14 @@ public sealed partial class KvNode
         return _handedOverTo.Term == _raft.Term ? _handedOverTo.Node : 0;
     }
 
-    // TransferLeader requests taken while leading, answered once the transfer ends: another node is known to lead (Ok
-    // with its id) or the core abandoned it (Retryable). At most TransferWaitersMax.
-    private readonly List<(long Connection, ulong RequestId)> _transferWaiters = [];
+    // Requests waiting for a transfer this node started as leader: TransferLeader (answered Ok with the new leader, or
+    // Retryable when the core abandoned it) and RemoveMember of this node itself (answered NotLeader naming the new
+    // leader, who removes it on the client's retry; proposed here after all when the transfer was abandoned). Each is
+    // answered once the transfer ends (another node is known to lead, or this one leads with no transfer under way),
+    // or Retryable at the request timeout. At most TransferWaitersMax.
+    private readonly List<TransferWaiter> _transferWaiters = [];
+
+    private readonly record struct TransferWaiter(long Connection, ulong RequestId, ClientOp Op, long Tick, long Received);
 
     private void OnTransferLeaderRequest(long connectionId, in ClientRequest request)
     {
@@ -83,22 +88,40 @@ public sealed partial class KvNode
             ReplyTransferDone(connectionId, request.RequestId, Id); // already leads
             return;
         }
+        if (_transferWaiters.Count >= TransferWaitersMax)
+        {
+            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "too many leadership transfers waiting");
+            return;
+        }
         if (target == 0 || !_raft.TransferLeadership(target))
         {
             var message = target == 0 ? "no other voter to hand leadership to" : $"node {target} is not another voter of this cluster";
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, message);
             return;
         }
-        if (_transferWaiters.Count >= TransferWaitersMax)
-        {
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "too many leadership transfers waiting");
-            return;
-        }
         _logger.LogInformation("Node {Id}: handing leadership over to node {Target} as a client asked", Id, target);
-        _transferWaiters.Add((connectionId, request.RequestId));
+        _transferWaiters.Add(new TransferWaiter(connectionId, request.RequestId, request.Op, _tick, 0));
     }
 
-    /// <summary>End of every turn: the waiting transfer requests are answered once the transfer has ended.</summary>
+    /// <summary>
+    /// A leader asked to remove itself hands leadership to its best follower first (all other voters stay), so the
+    /// cluster has a new leader by TimeoutNow instead of after an election timeout of silence once the removal applies;
+    /// the request waits for the transfer's end. False (nothing done) when there is no follower to hand over to, too
+    /// many requests wait, or the configuration is joint (no change is taken before it is left): the removal is then
+    /// proposed here, or refused.
+    /// </summary>
+    private bool TryHandOverBeforeRemoval(long connectionId, in ClientRequest request, long received)
+    {
+        if (_transferWaiters.Count >= TransferWaitersMax || _raft.Config.IsJoint || HandOverLeadership() == 0)
+        {
+            return false;
+        }
+
+        _transferWaiters.Add(new TransferWaiter(connectionId, request.RequestId, request.Op, _tick, received));
+        return true;
+    }
+
+    /// <summary>End of every turn: the waiting requests are answered once the transfer has ended.</summary>
     private void AnswerTransferWaiters()
     {
         if (_transferWaiters.Count == 0)
@@ -107,28 +130,45 @@ public sealed partial class KvNode
         }
 
         var leading = _raft.Role == Role.Leader;
-        if (leading && _raft.LeadTransferee != 0)
+        var ended = leading ? _raft.LeadTransferee == 0 : _raft.Leader != 0; // a node stepped down waits to know the new leader
+        var oldest = _tick - _limits.RequestTimeoutTicks;
+        var kept = 0;
+        for (var i = 0; i < _transferWaiters.Count; i++)
         {
-            return; // under way
-        }
-
-        if (!leading && _raft.Leader == 0)
-        {
-            return; // stepped down; the new leader is not known yet
-        }
-
-        foreach ((var connection, var requestId) in _transferWaiters)
-        {
-            if (!leading)
+            var waiter = _transferWaiters[i];
+            if (ended)
             {
-                ReplyTransferDone(connection, requestId, _raft.Leader);
+                AnswerTransferWaiter(waiter, leading);
+            }
+            else if (waiter.Tick < oldest)
+            {
+                ReplyError(waiter.Connection, waiter.RequestId, waiter.Op, ClientStatus.Retryable, "no leader known yet after the leadership transfer", waiter.Received);
             }
             else
             {
-                ReplyError(connection, requestId, ClientOp.TransferLeader, ClientStatus.Retryable, "leadership transfer abandoned: the target did not take over within an election timeout");
+                _transferWaiters[kept++] = waiter;
             }
         }
-        _transferWaiters.Clear();
+        _transferWaiters.RemoveRange(kept, _transferWaiters.Count - kept);
+    }
+
+    private void AnswerTransferWaiter(in TransferWaiter waiter, bool leading)
+    {
+        switch (waiter.Op, leading)
+        {
+            case (ClientOp.TransferLeader, false):
+                ReplyTransferDone(waiter.Connection, waiter.RequestId, _raft.Leader);
+                break;
+            case (ClientOp.TransferLeader, true):
+                ReplyError(waiter.Connection, waiter.RequestId, waiter.Op, ClientStatus.Retryable, "leadership transfer abandoned: the target did not take over within an election timeout");
+                break;
+            case (_, false): // RemoveMember of this node: the new leader removes it when the client retries there
+                ReplyError(waiter.Connection, waiter.RequestId, waiter.Op, ClientStatus.NotLeader, "leadership handed over before this node's removal", waiter.Received);
+                break;
+            default: // the hand-over was abandoned: this leader proposes its own removal, as without one
+                ProposeRequestedChange(waiter.Connection, waiter.RequestId, waiter.Op, new ConfigChange(ConfigChangeType.RemoveNode, Id), null, waiter.Received);
+                break;
+        }
     }
 
     private void ReplyTransferDone(long connectionId, ulong requestId, int leader) =>

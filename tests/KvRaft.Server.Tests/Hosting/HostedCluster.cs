@@ -16,9 +16,14 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     private readonly ILoggerFactory _loggers;
 
-    private HostedCluster(int nodes, bool metrics, int electionTicks, ILoggerFactory loggers, long autoPromote)
+    private const int SpareCertificates = 2; // nodes that may join a TLS cluster
+
+    private readonly CertificateFolder? _certificates;
+
+    private HostedCluster(int nodes, bool metrics, int electionTicks, ILoggerFactory loggers, long autoPromote, bool tls)
     {
         _loggers = loggers;
+        _certificates = tls ? ClusterCertificates.Create(Path.Combine(_folder, "certs"), nodes + SpareCertificates) : null;
         var ports = Transport.LoopbackPorts.Free(3 * nodes);
         MetricsEndpoints = metrics ? [.. ports[(2 * nodes)..].Select(port => "127.0.0.1:" + port)] : [];
         Network = RelayNetwork.Start(Enumerable.Range(1, nodes).ToDictionary(id => id, id => ports[id - 1]), seed: nodes);
@@ -35,8 +40,23 @@ internal sealed class HostedCluster : IAsyncDisposable
             MetricsListen = metrics ? MetricsEndpoints[id - 1] : null,
             ElectionTicks = electionTicks,
             AutoPromoteDistance = autoPromote,
-        })];
+        }).Select(options => WithClientTls(options, options.Id))];
     }
+
+    /// <summary>With TLS: node <paramref name="id"/>'s certificate on the client port, client certificates required.</summary>
+    private ServerOptions WithClientTls(ServerOptions options, int id) => _certificates is not { } certificates ? options : options with
+    {
+        CertFile = certificates.NodeCertificateFile(id),
+        KeyFile = certificates.NodeKeyFile(id),
+        ClientCertAuth = true,
+        TrustedCaFile = certificates.CaFile,
+    };
+
+    private KvClientOptions ClientOptions() => new()
+    {
+        OperationTimeout = TimeSpan.FromSeconds(15),
+        Tls = _certificates is { } certificates ? KvClientTls.FromPemFiles(certificates.CaFile, certificates.ClientCertificateFile, certificates.ClientKeyFile) : null,
+    };
 
     public IReadOnlyList<string> Endpoints { get; private set; }
 
@@ -50,17 +70,20 @@ internal sealed class HostedCluster : IAsyncDisposable
 
     public KvClient Client { get; private set; } = null!;
 
-    /// <summary>Starts <paramref name="nodes"/> nodes (with <paramref name="metrics"/>, each serving /metrics on its own port).</summary>
-    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers, bool metrics = false, int electionTicks = 30, long autoPromote = 0)
+    /// <summary>
+    /// Starts <paramref name="nodes"/> nodes (with <paramref name="metrics"/>, each serving /metrics on its own port; with
+    /// <paramref name="tls"/>, mutual TLS on the client ports, certificates made in the cluster's folder).
+    /// </summary>
+    public static async Task<HostedCluster> StartAsync(int nodes, ILoggerFactory loggers, bool metrics = false, int electionTicks = 30, long autoPromote = 0, bool tls = false)
     {
-        var cluster = new HostedCluster(nodes, metrics, electionTicks, loggers, autoPromote);
+        var cluster = new HostedCluster(nodes, metrics, electionTicks, loggers, autoPromote, tls);
         try
         {
             foreach (var options in cluster.Options)
             {
                 cluster._servers.Add(await KvServer.StartAsync(options, loggers));
             }
-            cluster.Client = KvClient.Connect(cluster.Endpoints, new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(15) });
+            cluster.Client = KvClient.Connect(cluster.Endpoints, cluster.ClientOptions());
             return cluster;
         }
         catch
@@ -127,7 +150,7 @@ internal sealed class HostedCluster : IAsyncDisposable
     {
         Assert.Equal(_servers.Count + 1, id);
         var ports = Transport.LoopbackPorts.Free(2);
-        var options = Options[0] with
+        var options = WithClientTls(Options[0], id) with
         {
             Id = id,
             PeerListen = "127.0.0.1:" + ports[0],

@@ -1,8 +1,9 @@
 // Goal: membership changes work end to end on real servers: a 3-node cluster grows to 5 (nodes started with --join,
 // added as learners, promoted through KvClient) and shrinks back to 3 while a client keeps writing, with every
 // acknowledged write still readable; removed nodes' peer connections close; a --join node catches up and is promoted by
-// the leader's --auto-promote. Method: in-process KvServer nodes on 127.0.0.1 (HostedCluster, data in a temporary folder
-// deleted at the end), waits on conditions polled through the client protocol (no sleeps), every server disposed.
+// the leader's --auto-promote; a node joins a cluster whose client ports require mutual TLS. Method: in-process
+// KvServer nodes on 127.0.0.1 (HostedCluster, data and certificates in a temporary folder deleted at the end), waits
+// on conditions polled through the client protocol (no sleeps), every server disposed.
 using KvRaft.Client;
 using KvRaft.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -67,6 +68,22 @@ public sealed class MembershipHostingTests
         var own = await cluster.Client.MemberListAsync(endpoint).WaitAsync(HostedCluster.Limit); // node 4's own view
         Assert.Equal([1, 2, 3, 4], Voters(own));
         Assert.Equal(cluster.Options[3].PeerListen, own.Members.Single(member => member.NodeId == 4).PeerAddress);
+    }
+
+    [Fact]
+    public async Task A_node_joins_a_cluster_whose_client_ports_require_mutual_tls()
+    {
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, tls: true);
+        await cluster.WaitForLeaderAsync(_ => true);
+        await cluster.Client.PutAsync("before", "the join").WaitAsync(HostedCluster.Limit);
+
+        await cluster.JoinAsync(4); // over TLS, presenting its own certificate: a plain join would not get an answer
+
+        var listing = await WaitForMembersAsync(cluster, listing => listing.Members.Any(member => member.NodeId == 4) && Match(listing, 4) >= listing.LastIndex - 10);
+        Assert.Equal(MemberRoles.Learner, listing.Members.Single(member => member.NodeId == 4).Roles);
+        await cluster.Client.PromoteLearnerAsync(4).WaitAsync(HostedCluster.Limit);
+        var voters = Voters(await cluster.Client.MemberListAsync().WaitAsync(HostedCluster.Limit));
+        Assert.Equal([1, 2, 3, 4], voters);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-// Goal: a node started with --metrics-listen serves the metrics docs/metrics.md lists; its counters move with writes; the stage profiles of its writes and reads add up to their end-to-end time; /health and /ready answer as documented; method: in-process 3-node clusters on 127.0.0.1 (HostedCluster), GET /metrics parsed as Prometheus text before and after sequential writes, /ready polled while a majority stops.
+// Goal: a node started with --metrics-listen serves the metrics docs/metrics.md lists; its counters move with writes; its per-peer series follow membership changes (a joined node's appear, a removed node's disappear); the stage profiles of its writes and reads add up to their end-to-end time; /health and /ready answer as documented; method: in-process 3-node clusters on 127.0.0.1 (HostedCluster), GET /metrics parsed as Prometheus text before and after sequential writes and around a join and a removal, /ready polled while a majority stops.
 using System.Net;
 using KvRaft.LocalCluster;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -47,6 +47,38 @@ public sealed class MetricsEndpointTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.InRange(committed, 1, Writes); // one proposal per turn's batch: sequential puts each make one
         Assert.True(commitIndex >= committed, $"commit index moved {commitIndex}, fewer than the {committed} proposals");
         Assert.True(after.Sum("kvraft_log_write_duration_seconds_count") > before.Sum("kvraft_log_write_duration_seconds_count"));
+    }
+
+    [Fact]
+    public async Task Per_peer_series_appear_for_a_joined_node_and_disappear_with_its_removal()
+    {
+        await using var cluster = await HostedCluster.StartAsync(3, NullLoggerFactory.Instance, metrics: true);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var leader = await cluster.WaitForLeaderAsync(_ => true);
+        string[] perPeer = ["kvraft_peer_connected", "kvraft_peer_sent_bytes_total", "kvraft_peer_round_trip_seconds_count"];
+
+        await cluster.JoinAsync(4);
+        await WaitForMetricsAsync(http, cluster.MetricsEndpoints[leader - 1], metrics => perPeer.All(name => metrics.Matching(name, "peer=4").Any())
+            && metrics.Sum("kvraft_peer_connected", "peer=4") == 1);
+
+        await cluster.Client.RemoveMemberAsync(4).WaitAsync(HostedCluster.Limit);
+        var after = await WaitForMetricsAsync(http, cluster.MetricsEndpoints[leader - 1], metrics => perPeer.All(name => !metrics.Matching(name, "peer=4").Any()));
+        Assert.Equal(2, after.Matching("kvraft_peer_connected").Count()); // the two others, still there
+    }
+
+    private static async Task<MetricsText> WaitForMetricsAsync(HttpClient http, string endpoint, Func<MetricsText, bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(HostedCluster.Limit);
+        while (true)
+        {
+            var metrics = await MetricsText.ScrapeAsync(http, endpoint, deadline.Token);
+            if (condition(metrics))
+            {
+                return metrics;
+            }
+
+            await Task.Delay(20, deadline.Token); // polling the exposition: no event to wait on
+        }
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 // Goal: the collector writes what System.Diagnostics.Metrics instruments measured as valid Prometheus text: counters
 // add, observable gauges report their current value, histograms cumulate their buckets with the bounds the instrument
-// advises, labels are quoted and escaped, and a collector sees only its own meter (several nodes in one process).
+// advises, labels are quoted and escaped, and a collector sees only its own meter (several nodes in one process); an
+// observable series its callback no longer reports, and a forgotten series, are no longer written.
 // Method: instruments on fresh meters, recorded by hand, the scrape parsed back with MetricsText.
 using System.Diagnostics.Metrics;
 using KvRaft.LocalCluster;
@@ -44,5 +45,28 @@ public sealed class MetricsExpositionTests
         Assert.Equal([1.0, 3.0, 4.0], histogram.Cumulative);
         Assert.Equal(4, histogram.Count);
         Assert.Equal(2.0105, histogram.Sum, 9);
+    }
+
+    [Fact]
+    public void Series_an_observable_callback_stops_reporting_and_forgotten_series_are_no_longer_written()
+    {
+        using var meter = new Meter("test");
+        using var collector = new MetricsCollector(meter);
+        int[] peers = [2, 3];
+        meter.CreateObservableGauge("peer_connected", () => peers.Select(peer => new Measurement<long>(1, new KeyValuePair<string, object?>("peer", peer.ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+        var roundTrip = meter.CreateHistogram<double>("round_trip_seconds");
+        roundTrip.Record(0.001, new KeyValuePair<string, object?>("peer", "2"));
+        roundTrip.Record(0.001, new KeyValuePair<string, object?>("peer", "4"));
+        Assert.Equal(2, new MetricsText(collector.Scrape()).Sum("peer_connected"));
+
+        peers = [3, 4]; // 2 left the configuration, 4 joined
+        collector.Forget(roundTrip, "peer", "2");
+        var metrics = new MetricsText(collector.Scrape());
+
+        Assert.Equal(["3", "4"], metrics.Matching("peer_connected").Select(sample => sample.Labels["peer"]).Order());
+        Assert.Empty(metrics.Matching("round_trip_seconds_count", "peer=2"));
+        Assert.Equal(1, metrics.Sum("round_trip_seconds_count", "peer=4"));
+        peers = [];
+        Assert.Empty(new MetricsText(collector.Scrape()).Matching("peer_connected"));
     }
 }

@@ -76,6 +76,25 @@ public sealed class ServerTlsOptionsTests : IDisposable
         Assert.Contains(_certificates.NodeCertificateFile(1), Assert.Throws<FormatException>(parsed!.Validate).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_joining_node_with_client_tls_needs_the_ca_it_verifies_the_cluster_with()
+    {
+        string[] join = ["--id", "4", "--peer-listen", "127.0.0.1:7004", "--client-listen", "127.0.0.1:8004", "--join", "127.0.0.1:8001", "--data-dir", "/tmp/unused"];
+        string[] tls = ["--cert-file", _certificates.NodeCertificateFile(1), "--key-file", _certificates.NodeKeyFile(1)];
+        var parsed = await ParseAsync([.. join, .. tls]);
+        Assert.Contains("needs --trusted-ca-file", Assert.Throws<FormatException>(parsed!.Validate).Message, StringComparison.Ordinal);
+
+        parsed = await ParseAsync([.. join, .. tls, "--trusted-ca-file", _certificates.CaFile]); // no --client-cert-auth: the join's CA alone
+        parsed!.Validate();
+        var joinTls = parsed.JoinTls();
+        Assert.NotNull(joinTls);
+        Assert.NotNull(joinTls.ClientCertificate);
+        Assert.Null((await ParseAsync(join))!.JoinTls()); // a plain client port: a plain join
+
+        parsed = await ParseAsync([.. join, .. tls, "--trusted-ca-file", Path.Combine(_folder, "missing.pem")]);
+        Assert.Contains("missing.pem", Assert.Throws<FormatException>(parsed!.Validate).Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private string[] TlsFlags() =>

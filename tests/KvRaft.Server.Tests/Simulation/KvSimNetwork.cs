@@ -35,9 +35,12 @@ internal sealed class KvSimNetwork(KvSimCluster cluster, Prng random)
 
     public bool IsCut(int from, int to) => _cut.Contains((from, to));
 
+    /// <summary>A test's view of every message a node sends (sender, message), before loss or a cut; false drops it.</summary>
+    public Func<int, PeerMessage, bool>? Intercept { get; set; }
+
     public void Send(int from, PeerMessage message)
     {
-        if (IsCut(from, message.To) || random.Chance(DropProbability))
+        if (Intercept?.Invoke(from, message) == false || IsCut(from, message.To) || random.Chance(DropProbability))
         {
             return;
         }
