@@ -12,13 +12,14 @@
 #
 #   bash bench/kill-distribution.sh                  # from the repository root; about 15 minutes on 2 cores
 #   KILLS=5 ETCD_TIMINGS="tuned" bash bench/kill-distribution.sh
+#   ETCD_TIMINGS= bash bench/kill-distribution.sh    # KvRaft only
 #
 # Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 KILLS=${KILLS:-20}
-ETCD_TIMINGS=${ETCD_TIMINGS:-"default tuned"}   # which etcd timings to measure
+ETCD_TIMINGS=${ETCD_TIMINGS-"default tuned"}   # which etcd timings to measure (empty: KvRaft only)
 CLIENTS=64
 
 BENCH_NAME=kill-distribution
