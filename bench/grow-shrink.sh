@@ -19,26 +19,18 @@ log() { echo "[grow-shrink $(date +%T.%3N)] $*" >&2; }
 WORK=$(mktemp -d -t kvraft-grow-shrink.XXXXXX)
 declare -A PIDS=()
 LOAD_PID=""
-ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
 cleanup() {
     if [ -n "$LOAD_PID" ]; then kill "$LOAD_PID" 2>/dev/null || true; fi
-    local pid
-    for pid in "${PIDS[@]}"; do if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    kill_nodes
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# shellcheck source=bench/kvraft-common.sh
+source bench/kvraft-common.sh
 trap 'exit 130' INT TERM
 
-log "building server, CLI and loadgen (Release)"
-for project in src/KvRaft.Server src/KvRaft.Cli tools/loadgen; do
-    dotnet build -c Release "$project" -v q -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-done
-SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
-CLI=src/KvRaft.Cli/bin/Release/net10.0/kvraft.dll
-LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
+build_kvraft
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 declare -A PEER=() CLIENT=()
 for id in 1 2 3 4 5; do PEER[$id]=127.0.0.1:$(free_port); CLIENT[$id]=127.0.0.1:$(free_port); done
 PEERS="1=${PEER[1]},2=${PEER[2]},3=${PEER[3]}"

@@ -6,8 +6,7 @@
 # included). Then, while the load runs, it runs grow-shrink.sh's former check (three CLI runs one after the other)
 # next to a sample of the metrics taken at once, to show how far that check's two readings are apart.
 #
-#   DURATION=90s JOIN_AFTER=15 bash bench/join-under-load.sh   # from the repository root, after a Release build of
-#                                                              # src/KvRaft.Server, src/KvRaft.Cli and tools/loadgen
+#   DURATION=90s JOIN_AFTER=15 bash bench/join-under-load.sh   # from the repository root
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION=${DURATION:-30s}; JOIN_AFTER=${JOIN_AFTER:-5}
@@ -16,14 +15,14 @@ declare -A PIDS=()
 LOAD_PID=""
 cleanup() {
     if [ -n "$LOAD_PID" ]; then kill "$LOAD_PID" 2>/dev/null || true; fi
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    kill_nodes
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
-LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+log() { echo "[join-under-load $(date +%T)] $*" >&2; }
+# shellcheck source=bench/kvraft-common.sh
+source bench/kvraft-common.sh
+build_kvraft
 declare -A PEER=() CLIENT=() METRICS=()
 for id in 1 2 3 4; do PEER[$id]=127.0.0.1:$(free_port); CLIENT[$id]=127.0.0.1:$(free_port); METRICS[$id]=127.0.0.1:$(free_port); done
 PEERS="1=${PEER[1]},2=${PEER[2]},3=${PEER[3]}"; CLIENT_PEERS="1=${CLIENT[1]},2=${CLIENT[2]},3=${CLIENT[3]}"

@@ -36,30 +36,18 @@ WORK=$(mktemp -d -t kvraft-memory.XXXXXX)
 declare -A PIDS=()   # node id -> pid (each node's command line names $WORK)
 SAMPLER_PID=""
 
-# True while $1 is still one of our processes: an exited child's pid may already belong to someone else.
-ours() { grep -qF "$WORK" "/proc/$1/cmdline" 2>/dev/null; }
-
 cleanup() {
     if [ -n "$SAMPLER_PID" ]; then kill "$SAMPLER_PID" 2>/dev/null || true; wait "$SAMPLER_PID" 2>/dev/null || true; fi
-    local pid
-    for pid in "${PIDS[@]}"; do if ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    kill_nodes
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# shellcheck source=bench/kvraft-common.sh
+source bench/kvraft-common.sh
 trap 'exit 130' INT TERM
 
-command -v python3 >/dev/null || { echo "python3 is needed (free ports)" >&2; exit 1; }
+build_kvraft
 
-log "building server, CLI and loadgen (Release)"
-for project in src/KvRaft.Server src/KvRaft.Cli tools/loadgen; do
-    dotnet build -c Release "$project" -v q -nologo >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&2; exit 1; }
-done
-SERVER=src/KvRaft.Server/bin/Release/net10.0/kvraft-server.dll
-CLI=src/KvRaft.Cli/bin/Release/net10.0/kvraft.dll
-LOADGEN=tools/loadgen/bin/Release/net10.0/loadgen.dll
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 declare -A PEER_PORT=() CLIENT_PORT=()
 for id in 1 2 3; do PEER_PORT[$id]=$(free_port); CLIENT_PORT[$id]=$(free_port); done
 PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${PEER_PORT[$id]}"; done); PEERS=${PEERS%,}
