@@ -48,36 +48,12 @@ trap 'exit 130' INT TERM
 
 build_kvraft
 
-declare -A PEER_PORT=() CLIENT_PORT=()
-for id in 1 2 3; do PEER_PORT[$id]=$(free_port); CLIENT_PORT[$id]=$(free_port); done
-PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${PEER_PORT[$id]}"; done); PEERS=${PEERS%,}
-CLIENT_PEERS=$(for id in 1 2 3; do printf '%s=127.0.0.1:%s,' "$id" "${CLIENT_PORT[$id]}"; done); CLIENT_PEERS=${CLIENT_PEERS%,}
-ENDPOINTS=$(for id in 1 2 3; do printf '127.0.0.1:%s,' "${CLIENT_PORT[$id]}"; done); ENDPOINTS=${ENDPOINTS%,}
-
-start_node() { # id: a configuration file, the only way to set the snapshot threshold
-    local id=$1
-    mkdir -p "$WORK/data/$id"
-    cat >"$WORK/node-$id.json" <<JSON
-{ "id": $id, "peerListen": "127.0.0.1:${PEER_PORT[$id]}", "clientListen": "127.0.0.1:${CLIENT_PORT[$id]}",
-  "peers": "$PEERS", "clientPeers": "$CLIENT_PEERS", "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES }
-JSON
-    dotnet "$SERVER" --config "$WORK/node-$id.json" >>"$WORK/node-$id.log" 2>&1 &
-    PIDS[$id]=$!
-}
+pick_ports 3
 
 # `kvraft status` as "id role commit applied" lines (nodes that answered), of the given endpoints (default: all).
 status() {
     dotnet "$CLI" status --endpoints "${1:-$ENDPOINTS}" --timeout 3 2>/dev/null \
         | awk 'NR > 1 && $3 != "unreachable" { print $2, $3, $6, $7 }' || true
-}
-
-wait_for_leader() {
-    local i
-    for i in $(seq 1 120); do
-        if status | grep -qi " leader "; then return 0; fi
-        sleep 0.5
-    done
-    echo "no leader after 60 s" >&2; exit 1
 }
 
 wait_all_applied() { # every node's applied index at the leader's commit index
