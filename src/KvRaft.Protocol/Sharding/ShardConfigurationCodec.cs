@@ -40,7 +40,8 @@ public static class ShardConfigurationCodec
     /// <summary>Encodes <paramref name="configuration"/> (which must be sound) into <paramref name="destination"/>; returns the bytes written.</summary>
     public static int Write(ShardConfiguration configuration, Span<byte> destination)
     {
-        Invariant.True(configuration.Problem() is null, configuration.Problem() ?? "");
+        var problem = configuration.Problem();
+        Invariant.True(problem is null, problem ?? "");
         var writer = new WireWriter(destination);
         writer.U8(Version);
         writer.I64(configuration.Number);

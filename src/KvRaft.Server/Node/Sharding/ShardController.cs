@@ -65,7 +65,7 @@ public sealed class ShardController
         {
             return Refuse("a joining group needs a positive id not already in the configuration");
         }
-        var groups = Latest.Groups.Append(new ShardGroup(groupId, members)).OrderBy(group => group.GroupId).ToArray();
+        var groups = Latest.Groups.Append(new ShardGroup(groupId, [.. members])).OrderBy(group => group.GroupId).ToArray();
         return Next(ShardRebalancer.Rebalance(Latest.Owners, groups.Select(group => group.GroupId).ToArray()), groups);
     }
 
