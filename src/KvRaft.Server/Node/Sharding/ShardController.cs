@@ -41,6 +41,26 @@ public sealed class ShardController
         _configurations = [.. configurations];
     }
 
+    /// <summary>
+    /// The controller of a new sharded cluster: configuration 0 and configuration 1, in which every group of
+    /// <paramref name="groups"/> (ascending ids) has joined and the shards are balanced over them
+    /// (<see cref="ShardRebalancer"/>). Every process computes it from its start-up flags, as the first Raft membership
+    /// comes from <c>--peers</c>; the groups start at configuration 1 with their shards serving (nobody owned them).
+    /// </summary>
+    public static ShardController Bootstrap(int shardCount, IReadOnlyList<ShardGroup> groups)
+    {
+        Invariant.True(groups.Count > 0, groups.Count);
+        var initial = ShardConfiguration.Initial(shardCount);
+        var first = new ShardConfiguration
+        {
+            Number = 1,
+            Owners = ShardRebalancer.Rebalance(initial.Owners, groups.Select(group => group.GroupId).ToArray()),
+            Groups = [.. groups],
+        };
+        Invariant.True(first.Problem() is null, first.Problem() ?? "");
+        return new ShardController([initial, first]);
+    }
+
     /// <summary>The newest configuration.</summary>
     public ShardConfiguration Latest => _configurations[^1];
 

@@ -21,6 +21,17 @@ public class ShardControllerTests
     }
 
     [Fact]
+    public void Bootstrap_StartsAtConfigurationOne_WithEveryGroupJoinedAndTheShardsBalanced()
+    {
+        var controller = ShardController.Bootstrap(10, [new ShardGroup(1, Members(1)), new ShardGroup(2, Members(2)), new ShardGroup(3, Members(3))]);
+        Assert.Equal(1, controller.Latest.Number);
+        Assert.Empty(controller.Query(0)!.Groups);
+        Assert.Equal([1, 2, 3], controller.Latest.Groups.Select(group => group.GroupId));
+        var counts = controller.Latest.Owners.GroupBy(owner => owner).Select(group => group.Count()).Order().ToArray();
+        Assert.Equal([3, 3, 4], counts);
+    }
+
+    [Fact]
     public void SecondJoin_MovesHalfTheShardsAndNoMore()
     {
         var controller = new ShardController(8);
