@@ -13,6 +13,7 @@
 #   bash bench/kill-distribution.sh                  # from the repository root; about 15 minutes on 2 cores
 #   KILLS=5 ETCD_TIMINGS="tuned" bash bench/kill-distribution.sh
 #   ETCD_TIMINGS= bash bench/kill-distribution.sh    # KvRaft only
+#   KEEP_LOGS=/tmp/kill-logs ETCD_TIMINGS= bash bench/kill-distribution.sh   # keep the KvRaft nodes' logs there
 #
 # Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
 set -euo pipefail
@@ -39,7 +40,9 @@ gaps() { grep "^| $2 " "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $9); print $9}'
 # loadgen NAME ARGS...: one loadgen run, its table in $WORK/NAME.md, its output in NAME.log.
 loadgen() {
     local name=$1; shift
-    dotnet "$LOADGEN" "$@" --clients "$CLIENTS" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" \
+    local keep=()
+    if [ -n "${KEEP_LOGS:-}" ] && [[ $name == kvraft* ]]; then keep=(--keep-logs "$KEEP_LOGS/$name"); fi
+    dotnet "$LOADGEN" "$@" "${keep[@]}" --clients "$CLIENTS" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" \
         >"$WORK/$name.log" 2>&1 || { log "$name: loadgen failed"; tail -30 "$WORK/$name.log" >&2; exit 1; }
 }
 

@@ -209,7 +209,14 @@ internal abstract class FrameReader : ByteToMessageDecoder
             _ = context.CloseAsync(); // the TLS handler failing after its handshake failed: already logged
             return;
         }
-        TransportLog.ConnectionFailed(Logger, context.Channel.RemoteAddress?.ToString() ?? "?", exception);
+        if (exception is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset })
+        {
+            TransportLog.ConnectionReset(Logger, context.Channel.RemoteAddress?.ToString() ?? "?"); // a peer or client that died: no stack
+        }
+        else
+        {
+            TransportLog.ConnectionFailed(Logger, context.Channel.RemoteAddress?.ToString() ?? "?", exception);
+        }
         _failed = true;
         _ = context.CloseAsync();
     }

@@ -12,6 +12,9 @@ internal static partial class TransportLog
     [LoggerMessage(2, LogLevel.Error, "Closing connection with {Remote} after an exception")]
     public static partial void ConnectionFailed(ILogger logger, string remote, Exception exception);
 
+    [LoggerMessage(22, LogLevel.Information, "Connection with {Remote} reset by the other side")]
+    public static partial void ConnectionReset(ILogger logger, string remote);
+
     [LoggerMessage(3, LogLevel.Information, "Node {LocalNodeId} listening for peers on {Address}")]
     public static partial void PeerListening(ILogger logger, int localNodeId, string address);
 

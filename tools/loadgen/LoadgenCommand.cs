@@ -37,10 +37,11 @@ internal static class LoadgenCommand
         var caFile = new Option<string?>("--cacert") { Description = "With --endpoints: TLS, verifying the servers with this CA (PEM)" };
         var certificateFile = new Option<string?>("--cert") { Description = "With --endpoints and --cacert: the client certificate (PEM)" };
         var keyFile = new Option<string?>("--key") { Description = "The private key of --cert (PEM)" };
+        var keepLogs = new Option<string?>("--keep-logs") { Description = "Local cluster: copy every node's log (node-N.log) into this folder when the run ends" };
         var root = new RootCommand("KvRaft load generator")
         {
             nodes, endpoints, target, clientsPerChannel, etcdPids, clients, duration, warmup, operations, mix, keys, distribution, valueSize, rate, seed, faults,
-            output, markdown, chart, history, check, profile, timeout, tls, caFile, certificateFile, keyFile,
+            output, markdown, chart, history, check, profile, timeout, tls, caFile, certificateFile, keyFile, keepLogs,
         };
         root.SetAction(async (result, cancellation) =>
         {
@@ -62,6 +63,7 @@ internal static class LoadgenCommand
                 CaFile = result.GetValue(caFile),
                 CertificateFile = result.GetValue(certificateFile),
                 KeyFile = result.GetValue(keyFile),
+                KeepLogsPath = result.GetValue(keepLogs),
                 Settings = new LoadSettings
                 {
                     Clients = result.GetValue(clients),

@@ -32,6 +32,9 @@ internal sealed record LoadgenJob
     public string? CertificateFile { get; init; }
     public string? KeyFile { get; init; }
 
+    /// <summary>Local cluster: the folder every node's log is copied into when the run ends (--keep-logs); null: not kept.</summary>
+    public string? KeepLogsPath { get; init; }
+
     /// <summary>Runs; returns the exit code (0 fine, 1 not linearizable, 2 bad request).</summary>
     public async Task<int> RunAsync(CancellationToken cancellation)
     {
@@ -81,6 +84,11 @@ internal sealed record LoadgenJob
                 if (Endpoints is not null && Tls)
                 {
                     return "--tls is for the local cluster; with --endpoints pass --cacert (and --cert, --key)";
+                }
+
+                if (Endpoints is not null && KeepLogsPath is not null)
+                {
+                    return "--keep-logs is for the local cluster (leave out --endpoints)";
                 }
 
                 if (Endpoints is null && CaFile is not null)
@@ -170,9 +178,24 @@ internal sealed record LoadgenJob
         {
             if (Directory.Exists(directory))
             {
+                KeepLogs(directory);
                 Directory.Delete(directory, recursive: true);
             }
         }
+    }
+
+    private void KeepLogs(string directory)
+    {
+        if (KeepLogsPath is null)
+        {
+            return;
+        }
+        Directory.CreateDirectory(KeepLogsPath);
+        foreach (var log in Directory.EnumerateFiles(directory, "node-*.log"))
+        {
+            File.Copy(log, Path.Combine(KeepLogsPath, Path.GetFileName(log)), overwrite: true);
+        }
+        AnsiConsole.MarkupLineInterpolated($"node logs kept in {KeepLogsPath}");
     }
 
     private async Task<RunData> RunRemoteAsync(CancellationToken cancellation)

@@ -177,6 +177,7 @@ internal sealed partial class NodeHost : IAsyncDisposable, IEventSink
         MaybeSnapshot();
         CheckHandOver();
         PublishGauges();
+        LogLeaderChange();
         if (_events.HasPending)
         {
             ScheduleTurn(); // more than one turn takes
