@@ -19,7 +19,7 @@ public static class ServerCommand
         var join = new Option<string?>("--join") { Description = "Client endpoints (host:port,...) of a running cluster to join as a learner, instead of --peers; the cluster id comes from the cluster unless given" };
         var autoPromote = new Option<long>("--auto-promote") { Description = "As leader, promote a learner whose match index is within this many entries of the leader's last index (0, the default: never)" };
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "host:port of an HTTP port serving /metrics (Prometheus text), /health and /ready (off by default)" };
-        var groups = new Option<int>("--groups") { Description = "Replica groups this process hosts, every one over one shared log (default 1; every node the same)", DefaultValueFactory = _ => 1 };
+        var groups = new Option<int>("--groups") { Description = "Data groups of a sharded process: the controller group 0 and data groups 1..G, every one over one shared log (default: none, the one-group server; every node the same G; needs --client-peers)" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var defaults = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" };
         var maxClientConnections = Limit("--max-client-connections", "Client connections open at once; one beyond is closed at once", defaults.MaxClientConnections);
