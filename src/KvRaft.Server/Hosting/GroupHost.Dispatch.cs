@@ -53,9 +53,9 @@ internal sealed partial class GroupHost
     /// <summary>The request's group answers it; the controller's replica answers WrongGroup for a group not hosted here.</summary>
     private void OnClientRequest(in NodeEvent item)
     {
-        if (_replicas.TryGet(item.Group, out var node))
+        if (_replicas.Hosts(item.Group))
         {
-            node.OnClientRequest(item.ConnectionId, item.Request, item.ClientIdentity, item.Received);
+            _replicas.OnClientRequest(item.Group, item.ConnectionId, item.Request, item.ClientIdentity, item.Received);
         }
         else
         {

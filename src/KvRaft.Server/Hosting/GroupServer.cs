@@ -58,7 +58,7 @@ public sealed class GroupServer : IRunningServer
         _peers = new PeerTransport(KvServer.PeerTransportOptions(options, directory.ClusterId, bootstrapPeers, _cluster, _io), feeder, loggers.CreateLogger("kvraft.transport"));
         _clients = KvServer.NewClientListener(options, feeder, _io, loggers);
         var clientOutbox = new ConnectionClientOutbox(connections, metrics: null);
-        var replicas = _replicas = new GroupReplicas(_log);
+        var replicas = _replicas = new GroupReplicas(_log) { QuiesceAfterTicks = options.Quiesce ? 10 * options.ElectionTicks : 0 };
         foreach (var group in groups.Order())
         {
             replicas.Add(group, NewNode(new GroupRouting(group, configurations), replicas, bootstrapPeers, clientOutbox, () => host!, loggers));
@@ -176,7 +176,7 @@ public sealed class GroupServer : IRunningServer
         {
             return;
         }
-        var metrics = new GroupServerMetrics(() => _log.CommitCount, _replicas.Statistics, [.. _replicas.GroupIds.Order()]);
+        var metrics = new GroupServerMetrics(() => _log.CommitCount, () => _replicas.QuiescedCount, _replicas.Statistics, [.. _replicas.GroupIds.Order()]);
         _metricsServer = new MetricsServer(_options.MetricsListen, metrics.Scrape, _host.Health, _host.Health, _logger);
         _metricsServer.Start();
         _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);

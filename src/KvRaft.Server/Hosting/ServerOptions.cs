@@ -66,6 +66,12 @@ public sealed partial record ServerOptions
     /// </summary>
     public int Groups { get; init; }
 
+    /// <summary>
+    /// Sharded processes: a group idle for 10 election timeouts stops ticking (no heartbeats, no elections) until a
+    /// request or a message other than a heartbeat wakes it (Dragonboat's quiesce; off by default, as there).
+    /// </summary>
+    public bool Quiesce { get; init; }
+
     /// <summary>Most data groups a sharded process may have: the groups a shard configuration may name.</summary>
     public const int DataGroupsMax = Protocol.Sharding.ShardConfiguration.GroupsMax;
 

@@ -9,7 +9,7 @@ namespace KvRaft.Server.Metrics;
 /// sync) and, per group, the log writes those commits covered, so that writes per commit is the ratio of the two.
 /// Read from the HTTP thread: the counters are written by the event loop with interlocked operations.
 /// </summary>
-internal sealed class GroupServerMetrics(Func<long> logCommits, GroupCommitStatistics statistics, IReadOnlyList<int> groupIds)
+internal sealed class GroupServerMetrics(Func<long> logCommits, Func<int> quiescedGroups, GroupCommitStatistics statistics, IReadOnlyList<int> groupIds)
 {
     public string Scrape()
     {
@@ -23,6 +23,9 @@ internal sealed class GroupServerMetrics(Func<long> logCommits, GroupCommitStati
         {
             text.Append(CultureInfo.InvariantCulture, $"kvraft_group_log_writes_total{{group=\"{group}\"}} {statistics.WritesOfGroup(group)}\n");
         }
+        text.Append("# HELP kvraft_groups_quiesced Groups of this process quiesced now (idle: not ticking, no heartbeats; --quiesce).\n");
+        text.Append("# TYPE kvraft_groups_quiesced gauge\n");
+        text.Append(CultureInfo.InvariantCulture, $"kvraft_groups_quiesced {quiescedGroups()}\n");
         return text.ToString();
     }
 }

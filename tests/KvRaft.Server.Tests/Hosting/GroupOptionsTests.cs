@@ -1,4 +1,4 @@
-// Goal: --groups defaults to the one-group server (0 data groups), reaches the options, and is refused out of range, without --client-peers naming every node, or with what GroupServer does not support yet (--join); method: the server's command line and ServerOptions.Validate on fixed inputs.
+// Goal: --groups defaults to the one-group server (0 data groups), reaches the options (and --quiesce, off by default), and is refused out of range, without --client-peers naming every node, or with what GroupServer does not support yet (--join); method: the server's command line and ServerOptions.Validate on fixed inputs.
 using KvRaft.Server.Hosting;
 
 namespace KvRaft.Server.Tests.Hosting;
@@ -18,7 +18,7 @@ public sealed class GroupOptionsTests
     public async Task Groups_default_to_none_and_the_flag_reaches_the_options()
     {
         Assert.Equal(0, Base.Groups);
-        string[] arguments = ["--id", "1", "--peer-listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001", "--peers", "1=127.0.0.1:7001", "--data-dir", "/tmp/unused", "--groups", "4"];
+        string[] arguments = ["--id", "1", "--peer-listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001", "--peers", "1=127.0.0.1:7001", "--data-dir", "/tmp/unused", "--groups", "4", "--quiesce"];
         ServerOptions? parsed = null;
         var root = ServerCommand.Create((options, _) =>
         {
@@ -27,6 +27,8 @@ public sealed class GroupOptionsTests
         });
         Assert.Equal(0, await root.Parse(arguments).InvokeAsync(new System.CommandLine.InvocationConfiguration { Error = TextWriter.Null, Output = TextWriter.Null }));
         Assert.Equal(4, parsed!.Groups);
+        Assert.True(parsed.Quiesce);
+        Assert.False(Base.Quiesce);
     }
 
     [Fact]
