@@ -45,6 +45,11 @@ internal sealed partial class Cluster
 
     private void OnSuspect(Connection suspect)
     {
+        // Another group's leader may be there, not this group's: only the group whose target it is asks around.
+        if (GroupId != 0 && suspect.Endpoint != Target)
+        {
+            return;
+        }
         if (Interlocked.Exchange(ref _probing, 1) == 0)
         {
             _ = ProbeAsync(suspect);
@@ -118,7 +123,7 @@ internal sealed partial class Cluster
         {
             var connection = await ConnectAsync(endpoint).WaitAsync(deadline.Token).ConfigureAwait(false);
             var requestId = ProbeRequestIdBase | (ulong)Interlocked.Increment(ref _nextProbeId);
-            var pending = new PendingRequest(new ClientRequest { Op = ClientOp.Status, RequestId = requestId });
+            var pending = new PendingRequest(new ClientRequest { Op = ClientOp.Status, RequestId = requestId }, GroupId);
             try
             {
                 var response = await connection.Send(pending, deadline.Token).ConfigureAwait(false);

@@ -1,33 +1,36 @@
-using System.Collections.Concurrent;
-
 namespace KvRaft.Client;
 
 /// <summary>
-/// The servers a client knows: one lazily opened connection per endpoint, and the current guess of
-/// the leader. NotLeader hints move the guess to the named leader; failures and hintless NotLeader
-/// answers move it to the next endpoint, round-robin; a connection whose requests wait without an answer has the other
-/// servers asked who leads (Cluster.Probe.cs). Thread-safe.
+/// The servers of one replica group (group 0: the controller of a sharded cluster, or the one group of a store that is
+/// not sharded) and the current guess of its leader, over the client's shared connections (<see cref="ConnectionPool"/>).
+/// NotLeader hints move the guess to the named leader; failures and hintless NotLeader answers move it to the next
+/// endpoint, round-robin; a connection whose requests wait without an answer has the other servers asked who leads
+/// the group (Cluster.Probe.cs). Thread-safe.
 /// </summary>
-internal sealed partial class Cluster : IAsyncDisposable
+internal sealed partial class Cluster
 {
     private readonly KvClientOptions _options;
-    private readonly ConcurrentDictionary<string, Lazy<Task<Connection>>> _connections = new(StringComparer.Ordinal);
+    private readonly ConnectionPool _pool;
     private readonly Lock _endpointsLock = new();
     private string[] _endpoints;
-    private readonly ConnectionWatch _watch;
     private string _leader;
     private TaskCompletionSource _leaderMoved = new(TaskCreationOptions.RunContinuationsAsynchronously); // replaced each time it completes
-    private bool _disposed;
 
-    public Cluster(IReadOnlyList<string> endpoints, KvClientOptions options)
+    public Cluster(IReadOnlyList<string> endpoints, KvClientOptions options, ConnectionPool pool, int groupId = 0)
     {
         _endpoints = endpoints.ToArray();
         _leader = _endpoints[0];
         _options = options;
-        _watch = new ConnectionWatch(options.Time, OnSuspect);
+        _pool = pool;
+        GroupId = groupId;
+        pool.OnSuspect(OnSuspect);
     }
 
-    public ClientCounters Counters { get; } = new();
+    /// <summary>The replica group whose leader this tracks; its requests name it in their frames.</summary>
+    public int GroupId { get; }
+
+    /// <summary>The client's connections, shared by every group.</summary>
+    public ConnectionPool Pool => _pool;
 
     /// <summary>Endpoints known so far: the configured ones and any learned from hints.</summary>
     public int EndpointCount => Volatile.Read(ref _endpoints).Length;
@@ -36,21 +39,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     public string Target => Volatile.Read(ref _leader);
 
     /// <summary>The open connection to <paramref name="endpoint"/>, opening one if there is none.</summary>
-    public Task<Connection> ConnectAsync(string endpoint)
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
-        while (true)
-        {
-            var slot = _connections.GetOrAdd(endpoint, Open);
-            var task = slot.Value;
-            var broken = task.IsFaulted || task.IsCanceled || (task.IsCompletedSuccessfully && task.Result.IsClosed);
-            if (!broken)
-            {
-                return task;
-            }
-            _connections.TryUpdate(endpoint, Open(endpoint), slot);
-        }
-    }
+    public Task<Connection> ConnectAsync(string endpoint) => _pool.ConnectAsync(endpoint);
 
     /// <summary>A NotLeader answer from <paramref name="tried"/>: go to the hinted leader, or to the next endpoint.</summary>
     public void OnNotLeader(string tried, string? hint)
@@ -88,28 +77,6 @@ internal sealed partial class Cluster : IAsyncDisposable
         var next = endpoints[(index + 1) % endpoints.Length];
         Interlocked.CompareExchange(ref _leader, next, tried);
     }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        Volatile.Write(ref _disposed, true);
-        foreach (var slot in _connections.Values)
-        {
-            try
-            {
-                var connection = await slot.Value.ConfigureAwait(false);
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-            catch (Exception error) when (error is System.Net.Sockets.SocketException or OperationCanceledException or ArgumentException
-                or IOException or System.Security.Authentication.AuthenticationException)
-            {
-                // never opened: nothing to close
-            }
-        }
-    }
-
-    private Lazy<Task<Connection>> Open(string endpoint) =>
-        new(() => Connection.OpenAsync(endpoint, _options.ConnectTimeout, _options.MaxInFlightPerConnection, _options.ConnectionSilenceTimeout, Counters, _options.Tls, _watch));
 
     private void Learn(string endpoint)
     {

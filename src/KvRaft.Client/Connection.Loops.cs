@@ -42,9 +42,9 @@ internal sealed partial class Connection
             {
                 continue; // abandoned before it was written: it never reaches the server
             }
-            var size = ClientRequestCodec.FrameSize(request.Request);
+            var size = ClientRequestCodec.FrameSize(request.GroupId, request.Request);
             Grow(ref buffer, length, length + size);
-            length += ClientRequestCodec.FormatFrame(request.Request, buffer.AsSpan(length));
+            length += ClientRequestCodec.FormatFrame(request.GroupId, request.Request, buffer.AsSpan(length));
             frames++;
         }
         return (length, frames);

@@ -15,7 +15,7 @@ public sealed partial class KvClient
     public async Task<byte[]?> GetBytesAsync(ReadOnlyMemory<byte> key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var request = new ClientRequest { Op = ClientOp.Get, Key = Arguments.Key(key) };
-        var response = await ReadAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+        var response = await KeyReadAsync(request, timeout, cancellationToken).ConfigureAwait(false);
         return response.Status == ClientStatus.NotFound ? null : response.Value.ToArray();
     }
 
@@ -27,7 +27,7 @@ public sealed partial class KvClient
     {
         // Not through GetBytesAsync: one state machine and no byte array between the answer and the text.
         var request = new ClientRequest { Op = ClientOp.Get, Key = Arguments.Key(Arguments.Utf8(key, nameof(key))) };
-        var response = await ReadAsync(request, timeout, cancellationToken).ConfigureAwait(false);
+        var response = await KeyReadAsync(request, timeout, cancellationToken).ConfigureAwait(false);
         return response.Status == ClientStatus.NotFound ? null : Encoding.UTF8.GetString(response.Value.Span);
     }
 

@@ -9,38 +9,54 @@ public sealed partial class KvClient
         _runner.RunAsync(request, Start(timeout, cancellationToken), new Attempts(), endpoint, ownsDeadline: true);
 
     /// <summary>
-    /// Runs a write under a session of the pool: one (client id, sequence) for all its attempts. A
-    /// SessionExpired answer before any attempt may have been applied moves the write to a new
-    /// session; after that it is an unknown outcome (never re-applied under another session).
+    /// Runs a write under a session of its key's group: one (client id, sequence) for all its attempts. A WrongGroup
+    /// answer (nothing applied) resends the same request, same session and sequence, to the owner of a newer
+    /// configuration (the session moves with the shard's data). A SessionExpired answer before any attempt may have been
+    /// applied moves the write to a new session, of the group it is at; after that it is an unknown outcome (never
+    /// re-applied under another session).
     /// </summary>
     private async Task<ClientResponse> WriteAsync(ClientRequest template, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using var deadline = Start(timeout, cancellationToken);
-        var session = _sessions.TryRentIdle(out var idle) ? idle : await SessionAsync(_sessions.RentAsync, deadline).ConfigureAwait(false);
+        var route = _router.RouteOf(template.Key.Span);
+        var sessions = route.Sessions; // the pool the session came from, and goes back to
+        var session = sessions.TryRentIdle(out var idle) ? idle : await SessionAsync(sessions.RentAsync, deadline).ConfigureAwait(false);
         var attempts = new Attempts();
-        while (true)
+        for (var round = 0; ; round++)
         {
             var sequence = session.LastSequence + 1;
             try
             {
                 var request = template with { ClientId = session.ClientId, Sequence = sequence };
-                var response = await _runner.RunAsync(request, deadline, attempts).ConfigureAwait(false);
+                var response = await route.Runner.RunAsync(request, deadline, attempts).ConfigureAwait(false);
                 session.LastSequence = sequence;
-                _sessions.Return(session);
+                sessions.Return(session);
                 return response;
+            }
+            catch (WrongGroupException wrong)
+            {
+                await RefreshForWriteAsync(wrong, round, deadline, attempts, sessions, session).ConfigureAwait(false);
+                route = _router.RouteOf(template.Key.Span);
+            }
+            catch (SessionExpiredException) when (!attempts.MaySent && sessions != route.Sessions)
+            {
+                // The group the write was routed to does not know the session (registered in another group): a session of its own.
+                sessions.Discard();
+                sessions = route.Sessions;
+                session = await SessionAsync(sessions.RentAsync, deadline).ConfigureAwait(false);
             }
             catch (SessionExpiredException) when (!attempts.MaySent)
             {
-                session = await SessionAsync(_sessions.ReplaceAsync, deadline).ConfigureAwait(false);
+                session = await SessionAsync(sessions.ReplaceAsync, deadline).ConfigureAwait(false);
             }
             catch (SessionExpiredException expired)
             {
-                _sessions.Discard();
+                sessions.Discard();
                 throw new KvOutcomeUnknownException("the session expired after the write may have been applied", expired);
             }
             catch (Exception) when (attempts.MaySent)
             {
-                _sessions.Discard(); // the server may still apply this sequence: retire the session
+                sessions.Discard(); // the server may still apply this sequence: retire the session
                 throw;
             }
             catch (KvInvalidArgumentException)
@@ -49,14 +65,34 @@ public sealed partial class KvClient
                 // (an Append refused by the state machine), so the next write must not reuse it and get this answer as
                 // a duplicate. Skipping a sequence is harmless: a session takes any larger one.
                 session.LastSequence = sequence;
-                _sessions.Return(session);
+                sessions.Return(session);
                 throw;
             }
             catch (Exception)
             {
-                _sessions.Return(session); // nothing was applied under this sequence
+                sessions.Return(session); // nothing was applied under this sequence
                 throw;
             }
+        }
+    }
+
+    /// <summary>A WrongGroup answer to a write: refreshes the configuration; when that fails, the session is given back (or retired) first.</summary>
+    private async Task RefreshForWriteAsync(WrongGroupException wrong, int round, Deadline deadline, Attempts attempts, SessionPool sessions, Session session)
+    {
+        try
+        {
+            await RefreshAsync(wrong.ConfigurationNumber, round, deadline, attempts, isWrite: true).ConfigureAwait(false);
+        }
+        catch (KvOutcomeUnknownException)
+        {
+            sessions.Discard(); // an earlier attempt may still apply this sequence
+            throw;
+        }
+        catch (Exception)
+        {
+            // Nothing was applied under this sequence; the session is reused as is (its last sequence unchanged).
+            sessions.Return(session);
+            throw;
         }
     }
 

@@ -16,6 +16,12 @@ namespace KvRaft.Client;
 /// the endpoints round-robin, and fails over when a connection drops.
 /// </para>
 /// <para>
+/// <b>Sharded clusters.</b> The client finds out by itself: the first WrongGroup answer (the controller, group 0, serves
+/// no keys) makes it ask the controller for the shard configuration. From then on it sends each key to the leader of
+/// its shard's group (one connection per server, shared by the groups; one session pool per group), and after a
+/// WrongGroup asks for a newer configuration and resends the same request (same session and sequence) to the new owner.
+/// </para>
+/// <para>
 /// <b>Exactly-once writes.</b> The server deduplicates writes by (client id, sequence) but remembers
 /// only the last sequence of each session, so a session may have only one write outstanding. The
 /// client therefore keeps a pool of sessions (registered lazily, at most
@@ -36,21 +42,35 @@ namespace KvRaft.Client;
 public sealed partial class KvClient : IAsyncDisposable, IDisposable
 {
     private readonly KvClientOptions _options;
-    private readonly Cluster _cluster;
+    private readonly ConnectionPool _pool;
+    private readonly Cluster _cluster; // group 0's: the one group of an unsharded store, or a sharded cluster's controller
     private readonly RequestRunner _runner;
-    private readonly SessionPool _sessions;
+    private readonly ShardRouter _router;
     private int _disposed;
 
     private KvClient(IReadOnlyList<string> endpoints, KvClientOptions options)
     {
         _options = options;
-        _cluster = new Cluster(endpoints, options);
-        _runner = new RequestRunner(_cluster, options);
-        _sessions = new SessionPool(options.SessionPoolSize, RegisterAsync);
+        _pool = new ConnectionPool(options);
+        var controller = NewRoute(0, endpoints);
+        _cluster = controller.Cluster;
+        _runner = controller.Runner;
+        _router = new ShardRouter(controller, NewRoute);
+    }
+
+    /// <summary>A replica group's route: its leader guess over the shared connections, its runner, its sessions (registered in it).</summary>
+    private GroupRoute NewRoute(int groupId, IReadOnlyList<string> endpoints)
+    {
+        var cluster = new Cluster(endpoints, _options, _pool, groupId);
+        var runner = new RequestRunner(cluster, _options);
+        return new GroupRoute(cluster, runner, new SessionPool(_options.SessionPoolSize, deadline => RegisterAsync(runner, deadline)));
     }
 
     /// <summary>Frames sent and the socket writes that carried them (for tests and tooling).</summary>
-    internal ClientCounters Counters => _cluster.Counters;
+    internal ClientCounters Counters => _pool.Counters;
+
+    /// <summary>The shard configuration the client routes by; null while the cluster is taken for an unsharded store (for tests).</summary>
+    internal Protocol.Sharding.ShardConfiguration? ShardConfiguration => _router.Configuration;
 
     /// <summary>Leader probes that moved the client off a quiet connection (for tests).</summary>
     internal long ProbeMoves => _cluster.ProbeMoves;
@@ -59,7 +79,7 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
     internal long ProbeRoundsWithoutLeader => _cluster.ProbeRoundsWithoutLeader;
 
     /// <summary>Idle registered sessions (for tests).</summary>
-    internal int IdleSessionCount => _sessions.IdleCount;
+    internal int IdleSessionCount => _router.Controller.Sessions.IdleCount;
 
     /// <summary>
     /// Creates a client for the cluster at <paramref name="endpoints"/> ("host:port" client addresses
@@ -115,7 +135,7 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
         {
             return;
         }
-        await _cluster.DisposeAsync().ConfigureAwait(false);
+        await _pool.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Closes every connection; calls still in flight fail.</summary>
@@ -129,11 +149,11 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
         return new Deadline(span, cancellationToken);
     }
 
-    private async Task<ulong> RegisterAsync(Deadline deadline)
+    private static async Task<ulong> RegisterAsync(RequestRunner runner, Deadline deadline)
     {
         try
         {
-            var response = await _runner.RunAsync(new ClientRequest { Op = ClientOp.RegisterSession }, deadline, new Attempts()).ConfigureAwait(false);
+            var response = await runner.RunAsync(new ClientRequest { Op = ClientOp.RegisterSession }, deadline, new Attempts()).ConfigureAwait(false);
             return response.ClientId;
         }
         catch (KvOutcomeUnknownException unknown)

@@ -14,12 +14,16 @@ internal sealed class PendingRequest
     private const int Abandoned = 2;
     private int _state;
 
-    public PendingRequest(in ClientRequest request)
+    public PendingRequest(in ClientRequest request, int groupId = 0)
     {
         Request = request;
+        GroupId = groupId;
     }
 
     public ClientRequest Request { get; }
+
+    /// <summary>The replica group the request is for: its frame names it (group 0: the plain frame).</summary>
+    public int GroupId { get; }
 
     public ulong RequestId => Request.RequestId;
 

@@ -24,6 +24,13 @@ internal sealed class SessionExpiredException : Exception
     }
 }
 
+/// <summary>The group does not serve the request's key (internal signal to the routing of key requests).</summary>
+internal sealed class WrongGroupException(long configurationNumber) : Exception("wrong group: the key's shard is served by another group")
+{
+    /// <summary>The refusing group's configuration number: the client needs one at least this new.</summary>
+    public long ConfigurationNumber { get; } = configurationNumber;
+}
+
 /// <summary>
 /// Sends one request until a definite answer or the deadline: follows NotLeader hints, moves to the
 /// next endpoint when a connection fails, and pauses (jittered, doubling) after Retryable answers
@@ -34,7 +41,6 @@ internal sealed class RequestRunner
 {
     private readonly Cluster _cluster;
     private readonly KvClientOptions _options;
-    private long _nextRequestId;
 
     public RequestRunner(Cluster cluster, KvClientOptions options)
     {
@@ -77,7 +83,7 @@ internal sealed class RequestRunner
                 }
                 if (connection is not null)
                 {
-                    var pending = new PendingRequest(request with { RequestId = (ulong)Interlocked.Increment(ref _nextRequestId) });
+                    var pending = new PendingRequest(request with { RequestId = _cluster.Pool.NextRequestId() }, _cluster.GroupId);
                     try
                     {
                         response = await connection.Send(pending, deadline.Token).ConfigureAwait(false);
@@ -142,11 +148,13 @@ internal sealed class RequestRunner
         }
     }
 
-    /// <summary>Throws for the answers that end the call: SessionExpired, SessionNotOwned, TooManySessions, InvalidArgument, TooLarge, InternalError.</summary>
+    /// <summary>Throws for the answers that end the call: SessionExpired, SessionNotOwned, TooManySessions, InvalidArgument, TooLarge, InternalError, WrongGroup.</summary>
     private static void Refuse(ClientResponse? response, bool isWrite, Attempts attempts)
     {
         switch (response?.Status)
         {
+            case ClientStatus.WrongGroup: // not applied, no trace: the caller finds the key's owner and resends the same request
+                throw new WrongGroupException(response.Value.ConfigurationNumber);
             case ClientStatus.SessionExpired:
             case ClientStatus.SessionNotOwned: // not applied, as SessionExpired: e.g. the client's certificate changed names
                 throw new SessionExpiredException();

@@ -17,7 +17,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private readonly string _directory;
     private readonly (int Peer, int Client)[] _ports;
     private readonly NodeProcess?[] _processes;
-    private readonly KvServer?[] _servers;
+    private readonly IRunningServer?[] _servers;
     private readonly ILoggerFactory _loggers;
     private readonly HashSet<int> _paused = [];
     private readonly ulong _clusterId;
@@ -38,6 +38,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.SpareNodes, $"SpareNodes is 0 to {MaxSpareNodes}");
         }
 
+        if (options.Groups > 0 && (options.SpareNodes > 0 || !options.ConfigureClientPeers))
+        {
+            throw new ArgumentException("a sharded cluster (Groups) needs ConfigureClientPeers and takes no spare nodes (--groups does not join yet)");
+        }
+
         NodeCount = nodeCount;
         Directory.CreateDirectory(_directory);
         _ports = LoadOrPickPorts(nodeCount + options.SpareNodes);
@@ -50,7 +55,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
             ? RelayNetwork.Start(Enumerable.Range(1, nodeCount).ToDictionary(id => id, id => _ports[id - 1].Peer), seed: 1)
             : null;
         _processes = new NodeProcess?[_ports.Length];
-        _servers = new KvServer?[_ports.Length];
+        _servers = new IRunningServer?[_ports.Length];
         ClientEndpoints = _ports.Take(nodeCount).Select(p => $"127.0.0.1:{p.Client}").ToArray();
         MetricsEndpoints = options.Metrics ? [.. Transport.LoopbackPorts.Free(nodeCount).Select(port => $"127.0.0.1:{port}")] : [];
         Client = KvClient.Connect(ClientEndpoints, _clientOptions);
@@ -91,6 +96,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
             }
 
             await cluster.WaitForLeaderAsync(cluster._options.StartTimeout).ConfigureAwait(false);
+            await cluster.WaitForDataGroupsAsync(cluster._options.StartTimeout).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -237,7 +243,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
         var options = NodeOptions(id);
         if (_options.Mode == LocalClusterMode.InProcess)
         {
-            _servers[id - 1] = await KvServer.StartAsync(options, _loggers).ConfigureAwait(false);
+            _servers[id - 1] = options.Groups > 0
+                ? await GroupServer.StartAsync(options, _loggers).ConfigureAwait(false)
+                : await KvServer.StartAsync(options, _loggers).ConfigureAwait(false);
             return;
         }
         var serverPath = _options.ServerPath ?? Path.Combine(AppContext.BaseDirectory, "kvraft-server.dll");
@@ -260,6 +268,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
         if (options.MetricsListen is { } metrics)
         {
             arguments.AddRange(["--metrics-listen", metrics]);
+        }
+
+        if (options.Groups > 0)
+        {
+            arguments.AddRange(["--groups", options.Groups.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
         if (Certificates is not null)
@@ -300,6 +313,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         DataDir = NodeDirectory(id),
         ClusterId = _clusterId,
         MetricsListen = _options.Metrics && id <= NodeCount ? MetricsEndpoints[id - 1] : null,
+        Groups = _options.Groups,
     };
 
     private static string DirectPeers(IEnumerable<(int Peer, int Client)> ports) => string.Join(',', ports.Select((p, i) => $"{i + 1}=127.0.0.1:{p.Peer}"));

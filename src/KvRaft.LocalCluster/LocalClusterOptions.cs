@@ -54,6 +54,12 @@ public sealed record LocalClusterOptions
     /// </summary>
     public int SpareNodes { get; init; }
 
+    /// <summary>
+    /// Data groups of a sharded cluster (every node started with --groups G: the controller group 0 and the data groups
+    /// 1..G); 0, the default, is the one-group store. Needs <see cref="ConfigureClientPeers"/> and no spare nodes.
+    /// </summary>
+    public int Groups { get; init; }
+
     /// <summary>Options of the clients the cluster hands out.</summary>
     public Client.KvClientOptions? ClientOptions { get; init; }
 }

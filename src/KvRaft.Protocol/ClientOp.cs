@@ -33,13 +33,21 @@ public enum ClientOp : byte
     PromoteLearner = 11,
     /// <summary>Take a member (voter or learner) out of the configuration; answered once the leader applied the change.</summary>
     RemoveMember = 12,
+    /// <summary>
+    /// Sharded clusters: shard configuration k (−1: the latest) of the controller (group 0); the answer carries it
+    /// (docs/design.md, "Sharding: configurations, migration, and why it is safe").
+    /// </summary>
+    ShardQuery = 13,
 }
 
 /// <summary>Bounds of the op codes.</summary>
 public static class ClientOps
 {
+    /// <summary>The highest status code.</summary>
+    public const ClientStatus LastStatus = ClientStatus.WrongGroup;
+
     /// <summary>The highest op code.</summary>
-    public const ClientOp Last = ClientOp.RemoveMember;
+    public const ClientOp Last = ClientOp.ShardQuery;
 
     /// <summary>The ops that change the membership (they name a node in <see cref="ClientRequest.TargetNodeId"/>).</summary>
     public static bool IsMemberChange(ClientOp op) => op is ClientOp.AddLearner or ClientOp.PromoteLearner or ClientOp.RemoveMember;
@@ -77,6 +85,12 @@ public enum ClientStatus : byte
     /// The body has a message. Reuse the sessions you hold.
     /// </summary>
     TooManySessions = 9,
+    /// <summary>
+    /// Sharded clusters: the request's group does not serve the key's shard (or is not hosted here, or is the
+    /// controller, which serves no keys); not applied, no trace left. The body is the group's configuration number:
+    /// ask the controller for a configuration at least that new, and resend the same request to the key's owner.
+    /// </summary>
+    WrongGroup = 10,
 }
 
 /// <summary>A node's Raft role.</summary>

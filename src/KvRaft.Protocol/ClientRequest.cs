@@ -43,6 +43,9 @@ public readonly record struct ClientRequest
     /// <summary>AddLearner: the new member's client address ("host:port").</summary>
     public string? ClientAddress { get; init; }
 
+    /// <summary>ShardQuery: the configuration asked for, −1 for the latest (any other negative is InvalidArgument).</summary>
+    public long ConfigurationNumber { get; init; }
+
     /// <summary>The log command for a write request (same fields, no request id).</summary>
     public KvCommand ToCommand()
     {
@@ -63,7 +66,7 @@ public readonly record struct ClientRequest
     public bool Equals(ClientRequest other) =>
         RequestId == other.RequestId && Op == other.Op && ClientId == other.ClientId && Sequence == other.Sequence
         && TargetNodeId == other.TargetNodeId && LocalView == other.LocalView
-        && PeerAddress == other.PeerAddress && ClientAddress == other.ClientAddress
+        && PeerAddress == other.PeerAddress && ClientAddress == other.ClientAddress && ConfigurationNumber == other.ConfigurationNumber
         && ExpectAbsent == other.ExpectAbsent && Key.Span.SequenceEqual(other.Key.Span)
         && Value.Span.SequenceEqual(other.Value.Span) && Expected.Span.SequenceEqual(other.Expected.Span);
 
@@ -74,8 +77,8 @@ public readonly record struct ClientRequest
 /// <summary>
 /// Codec for <see cref="ClientRequest"/>: u64 requestId, u8 op, then by op: RegisterSession and
 /// Status nothing; Get a key; TransferLeader i32 targetNodeId; MemberList u8 local view (0 or 1); AddLearner i32 node id,
-/// text peer address, text client address; PromoteLearner and RemoveMember i32 node id; Put/Append/Delete/CompareAndSet
-/// u64 clientId, u64 sequence and the same fields as a <see cref="KvCommand"/>.
+/// text peer address, text client address; PromoteLearner and RemoveMember i32 node id; ShardQuery i64 configuration
+/// number; Put/Append/Delete/CompareAndSet u64 clientId, u64 sequence and the same fields as a <see cref="KvCommand"/>.
 /// </summary>
 public static class ClientRequestCodec
 {
@@ -91,6 +94,7 @@ public static class ClientRequestCodec
         ClientOp.Get => 2 + request.Key.Length,
         ClientOp.TransferLeader or ClientOp.PromoteLearner or ClientOp.RemoveMember => 4,
         ClientOp.MemberList => 1,
+        ClientOp.ShardQuery => 8,
         ClientOp.AddLearner => 4 + 2 + WireWriter.TextBytes(request.PeerAddress) + 2 + WireWriter.TextBytes(request.ClientAddress),
         _ => 16 + CommandFields.Size(request.Op, request.Key.Length, request.Value.Length, request.ExpectAbsent, request.Expected.Length),
     };
@@ -103,6 +107,7 @@ public static class ClientRequestCodec
         Invariant.True(request.Op is >= ClientOp.RegisterSession and <= ClientOps.Last, request.Op);
         Invariant.True(request.Op == ClientOp.TransferLeader || ClientOps.IsMemberChange(request.Op) || request.TargetNodeId == 0, "only TransferLeader and member changes name a node");
         Invariant.True(HasSession(request.Op) || (request.ClientId == 0 && request.Sequence == 0), "only writes carry a client id and sequence");
+        Invariant.True(request.Op == ClientOp.ShardQuery || request.ConfigurationNumber == 0, "only ShardQuery names a configuration");
         var writer = new WireWriter(destination);
         writer.U64(request.RequestId);
         writer.U8((byte)request.Op);
@@ -120,6 +125,9 @@ public static class ClientRequestCodec
                 break;
             case ClientOp.MemberList:
                 writer.Bool(request.LocalView);
+                break;
+            case ClientOp.ShardQuery:
+                writer.I64(request.ConfigurationNumber);
                 break;
             case ClientOp.AddLearner:
                 writer.I32(request.TargetNodeId);
@@ -156,6 +164,7 @@ public static class ClientRequestCodec
         var result = ParseResult.Ok;
         var targetNodeId = 0;
         var localView = false;
+        long configurationNumber = 0;
         string? peerAddress = null, clientAddress = null;
         if (op == ClientOp.Get)
         {
@@ -168,6 +177,10 @@ public static class ClientRequestCodec
         else if (op == ClientOp.MemberList)
         {
             result = ReadLocalView(ref reader, out localView);
+        }
+        else if (op == ClientOp.ShardQuery && !reader.I64(out configurationNumber))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "configuration number missing");
         }
         else if (HasSession(op))
         {
@@ -208,6 +221,7 @@ public static class ClientRequestCodec
             LocalView = localView,
             PeerAddress = peerAddress,
             ClientAddress = clientAddress,
+            ConfigurationNumber = configurationNumber,
         };
         return ParseResult.Ok;
     }
@@ -252,5 +266,26 @@ public static class ClientRequestCodec
     {
         var header = FrameHeader.Format(FrameType.ClientRequest, Size(request), destination);
         return header + Format(request, destination[header..]);
+    }
+
+    /// <summary>Size of the frame of <paramref name="request"/> to group <paramref name="groupId"/> (the plain frame for group 0).</summary>
+    public static int FrameSize(int groupId, in ClientRequest request) =>
+        groupId == 0 ? FrameSize(request) : FrameHeader.Bytes + GroupFrameCodec.GroupIdBytes + Size(request);
+
+    /// <summary>
+    /// Writes <paramref name="request"/> to group <paramref name="groupId"/> as a whole frame: a
+    /// <see cref="FrameType.GroupClientRequest"/> (u32 group id, then the body), or the plain frame for group 0.
+    /// </summary>
+    public static int FormatFrame(int groupId, in ClientRequest request, Span<byte> destination)
+    {
+        if (groupId == 0)
+        {
+            return FormatFrame(request, destination);
+        }
+        Invariant.True(groupId > 0 && groupId < ProtocolLimits.GroupsMax, groupId);
+        var header = FrameHeader.Format(FrameType.GroupClientRequest, GroupFrameCodec.GroupIdBytes + Size(request), destination);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(destination[header..], (uint)groupId);
+        var prefix = header + GroupFrameCodec.GroupIdBytes;
+        return prefix + Format(request, destination[prefix..]);
     }
 }

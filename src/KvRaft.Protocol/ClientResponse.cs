@@ -61,12 +61,19 @@ public readonly record struct ClientResponse
     /// <summary>Ok MemberList: the configuration as the answering node sees it.</summary>
     public MemberListing? Members { get; init; }
 
+    /// <summary>WrongGroup: the configuration number of the group that refused (ask for one at least this new).</summary>
+    public long ConfigurationNumber { get; init; }
+
+    /// <summary>Ok ShardQuery: the configuration asked for.</summary>
+    public Sharding.ShardConfiguration? Configuration { get; init; }
+
     /// <summary>Value equality; <see cref="Value"/> compared bytewise.</summary>
     public bool Equals(ClientResponse other) =>
         RequestId == other.RequestId && Op == other.Op && Status == other.Status && ClientId == other.ClientId
         && Value.Span.SequenceEqual(other.Value.Span) && ValuePresent == other.ValuePresent && Swapped == other.Swapped
         && Node == other.Node && LeaderKnown == other.LeaderKnown && LeaderId == other.LeaderId
-        && LeaderAddress == other.LeaderAddress && Message == other.Message && Equals(Members, other.Members);
+        && LeaderAddress == other.LeaderAddress && Message == other.Message && Equals(Members, other.Members)
+        && ConfigurationNumber == other.ConfigurationNumber && Equals(Configuration, other.Configuration);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(RequestId, Op, Status, ClientId, Value.Length);
@@ -98,8 +105,10 @@ public static class ClientResponseCodec
             ClientOp.Status => NodeStatusBytes,
             ClientOp.TransferLeader => 4,
             ClientOp.MemberList => response.Members!.Size(),
+            ClientOp.ShardQuery => Sharding.ShardConfigurationCodec.Size(response.Configuration!),
             _ => 0,
         },
+        ClientStatus.WrongGroup => 8,
         ClientStatus.NotLeader => 1 + 4 + 2 + WireWriter.TextBytes(response.LeaderAddress),
         ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
             or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => 2 + WireWriter.TextBytes(response.Message),
@@ -113,7 +122,8 @@ public static class ClientResponseCodec
         Invariant.True(destination.Length >= size, destination.Length);
         Invariant.True(response.Op is >= ClientOp.RegisterSession and <= ClientOps.Last, response.Op);
         Invariant.True(response.Status != ClientStatus.Ok || response.Op != ClientOp.MemberList || response.Members is not null, "an Ok member list carries the members");
-        Invariant.True(response.Status <= ClientStatus.TooManySessions, response.Status);
+        Invariant.True(response.Status != ClientStatus.Ok || response.Op != ClientOp.ShardQuery || response.Configuration is not null, "an Ok shard query carries the configuration");
+        Invariant.True(response.Status <= ClientOps.LastStatus, response.Status);
         var writer = new WireWriter(destination);
         writer.U64(response.RequestId);
         writer.U8((byte)response.Op);
@@ -133,8 +143,17 @@ public static class ClientResponseCodec
             or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions:
                 writer.Text(response.Message);
                 break;
+            case ClientStatus.WrongGroup:
+                Invariant.True(response.ConfigurationNumber >= 0, response.ConfigurationNumber);
+                writer.I64(response.ConfigurationNumber);
+                break;
             default:
                 break;
+        }
+        if (response.Status == ClientStatus.Ok && response.Op == ClientOp.ShardQuery)
+        {
+            // The configuration is the body's last field and delimits itself (its codec reads to the end).
+            return writer.Written + Sharding.ShardConfigurationCodec.Write(response.Configuration!, destination[writer.Written..]);
         }
         Invariant.True(writer.Written == size, writer.Written);
         return size;
@@ -197,7 +216,7 @@ public static class ClientResponseCodec
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client op");
         }
-        if (status > (byte)ClientStatus.TooManySessions)
+        if (status > (byte)ClientOps.LastStatus)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown client status");
         }
@@ -208,8 +227,17 @@ public static class ClientResponseCodec
             ClientStatus.NotLeader => ReadNotLeader(ref reader, ref parsed),
             ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
             or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => ReadMessage(ref reader, ref parsed),
+            ClientStatus.WrongGroup => ReadWrongGroup(ref reader, ref parsed),
             _ => ParseResult.Ok,
         };
+        if (result.IsOk && parsed.Status == ClientStatus.Ok && parsed.Op == ClientOp.ShardQuery)
+        {
+            // The last field, to the end of the body: its codec checks that nothing follows it.
+            result = Sharding.ShardConfigurationCodec.Read(body.Span[reader.Position..], out var configuration);
+            parsed = parsed with { Configuration = configuration };
+            response = result.IsOk ? parsed : default;
+            return result;
+        }
         if (!result.IsOk)
         {
             return result;
@@ -236,6 +264,20 @@ public static class ClientResponseCodec
         var result = reader.Text(out var address);
         response = response with { LeaderKnown = known == 1, LeaderId = leaderId, LeaderAddress = address };
         return result;
+    }
+
+    private static ParseResult ReadWrongGroup(ref WireReader reader, ref ClientResponse response)
+    {
+        if (!reader.I64(out var number))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "wrong-group configuration number missing");
+        }
+        if (number < 0)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "wrong-group configuration number negative");
+        }
+        response = response with { ConfigurationNumber = number };
+        return ParseResult.Ok;
     }
 
     private static ParseResult ReadMessage(ref WireReader reader, ref ClientResponse response)

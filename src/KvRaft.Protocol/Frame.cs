@@ -21,6 +21,11 @@ public enum FrameType : byte
     /// <summary>A response to a client request: <see cref="ClientResponseCodec"/>.</summary>
     ClientResponse = 17,
     // 18 and 19 are retired (they once carried test-only fault control): refused as unknown, never reused.
+    /// <summary>
+    /// A client request to one replica group of a sharded process (a u32 group id, then a ClientRequest body):
+    /// <see cref="GroupFrameCodec.Split"/>, then <see cref="ClientRequestCodec"/>. Group 0 keeps the plain frame.
+    /// </summary>
+    GroupClientRequest = 20,
 }
 
 /// <summary>
@@ -40,7 +45,8 @@ public static class FrameHeader
 
     /// <summary>True when <paramref name="value"/> names a known frame type.</summary>
     public static bool IsKnown(byte value) => value is (byte)FrameType.PeerHello or (byte)FrameType.PeerMessage
-        or (byte)FrameType.SnapshotChunk or (byte)FrameType.GroupPeerMessage or (byte)FrameType.GroupSnapshotChunk or (byte)FrameType.ClientRequest or (byte)FrameType.ClientResponse;
+        or (byte)FrameType.SnapshotChunk or (byte)FrameType.GroupPeerMessage or (byte)FrameType.GroupSnapshotChunk or (byte)FrameType.ClientRequest or (byte)FrameType.ClientResponse
+        or (byte)FrameType.GroupClientRequest;
 
     /// <summary>Writes the header for a body of <paramref name="bodyBytes"/>; returns <see cref="Bytes"/>.</summary>
     public static int Format(FrameType type, int bodyBytes, Span<byte> destination)

@@ -41,6 +41,12 @@ public static class ProtocolLimits
     public const int RequestFrameBytesMax = 2 + RequestBodyBytesMax;
 
     /// <summary>
+    /// Largest client request frame to a replica group (<see cref="FrameType.GroupClientRequest"/>: a group id in front
+    /// of the body); the client listener's frame limit.
+    /// </summary>
+    public const int GroupRequestFrameBytesMax = RequestFrameBytesMax + GroupFrameCodec.GroupIdBytes;
+
+    /// <summary>
     /// Largest data of one log entry (a command batch is one entry): 3 MiB. Room for one maximal command
     /// (2 MiB + 1,052 bytes) and then some; with the log record's 28-byte header and FasterLog's 4-byte length it
     /// fits the storage's 4 MiB log page (checked by the server at start), and with the Append framing one
@@ -87,6 +93,9 @@ public static class ProtocolLimits
 
         /// <summary>A maximal request frame passes the frame limit.</summary>
         public const uint RequestInFrameSlackBytes = FrameBytesMax - RequestFrameBytesMax;
+
+        /// <summary>A maximal request frame to a replica group passes the frame limit.</summary>
+        public const uint GroupRequestInFrameSlackBytes = FrameBytesMax - GroupRequestFrameBytesMax;
 
         /// <summary>An Append carrying one maximal entry (with its longest entry header: type, flags, index, term, length) fits one frame.</summary>
         public const uint EntryInFrameSlackBytes = FrameBytesMax - (2 + PeerMessageCodec.FixedBytes + PeerMessageCodec.EntriesHeaderBytes + EntryHeaderBytesMax + EntryDataBytesMax);

@@ -5,7 +5,7 @@ using KvRaft.Protocol;
 
 namespace KvRaft.Transport;
 
-/// <summary>The pipeline handler of one client connection: ClientRequest frames only.</summary>
+/// <summary>The pipeline handler of one client connection: ClientRequest and GroupClientRequest frames only.</summary>
 internal sealed class ClientChannelHandler : FrameReader
 {
     private readonly ClientListener _listener;
@@ -65,9 +65,18 @@ internal sealed class ClientChannelHandler : FrameReader
         {
             return ParseResult.Ok; // refused connection, closing: ignore what it sent
         }
-        if (type != FrameType.ClientRequest)
+        var groupId = 0;
+        if (type == FrameType.GroupClientRequest)
         {
-            return ParseResult.Fail(ProtocolError.UnknownType, "only ClientRequest frames are accepted on a client connection");
+            var split = GroupFrameCodec.Split(body, out groupId, out body);
+            if (!split.IsOk || groupId == 0)
+            {
+                return split.IsOk ? ParseResult.Fail(ProtocolError.Malformed, "group 0 travels in plain ClientRequest frames") : split;
+            }
+        }
+        else if (type != FrameType.ClientRequest)
+        {
+            return ParseResult.Fail(ProtocolError.UnknownType, "only ClientRequest and GroupClientRequest frames are accepted on a client connection");
         }
         // The request is parsed from its copy in the arena (not one array per request): its keys and values then own their memory.
         var result = ClientRequestCodec.Parse(_bodies.Copy(body.Span), out var request);
@@ -75,7 +84,14 @@ internal sealed class ClientChannelHandler : FrameReader
         {
             _listener.Statistics.RequestReceived();
             _connection.RequestArrived();
-            _listener.Handler.OnClientRequest(_connection, request);
+            if (groupId == 0)
+            {
+                _listener.Handler.OnClientRequest(_connection, request);
+            }
+            else
+            {
+                _listener.Handler.OnGroupClientRequest(_connection, groupId, request);
+            }
         }
         else if (result.Error == ProtocolError.TooLarge && ClientRequestCodec.TryReadHead(body.Span, out var requestId, out var op))
         {
@@ -96,9 +112,12 @@ internal sealed class ClientChannelHandler : FrameReader
     /// </summary>
     protected override IByteBuffer? Farewell(IChannelHandlerContext context, ArraySegment<byte> received, ParseResult error)
     {
-        if (_connection is null || error.Error != ProtocolError.TooLarge || received.Count < FrameHeader.Bytes
-            || received[5] != (byte)FrameType.ClientRequest
-            || !ClientRequestCodec.TryReadHead(received.AsSpan(FrameHeader.Bytes), out var requestId, out var op))
+        var headBytes = received.Count >= FrameHeader.Bytes && received[5] == (byte)FrameType.GroupClientRequest
+            ? FrameHeader.Bytes + GroupFrameCodec.GroupIdBytes
+            : FrameHeader.Bytes;
+        if (_connection is null || error.Error != ProtocolError.TooLarge || received.Count < headBytes
+            || received[5] is not ((byte)FrameType.ClientRequest or (byte)FrameType.GroupClientRequest)
+            || !ClientRequestCodec.TryReadHead(received.AsSpan(headBytes), out var requestId, out var op))
         {
             return null;
         }

@@ -12,9 +12,10 @@ public sealed record ClientListenerOptions
     /// Largest request frame (length field); a larger one is answered TooLarge (when its request id has arrived)
     /// and closes the connection before its body is read. It is also the bound on a connection's buffered request
     /// bytes: a partial frame never holds more than this. By default the largest legal request,
-    /// <see cref="ProtocolLimits.RequestFrameBytesMax"/> (a compare-and-set with a maximal key, expected value and value).
+    /// <see cref="ProtocolLimits.GroupRequestFrameBytesMax"/> (a compare-and-set with a maximal key, expected value and
+    /// value, to a replica group).
     /// </summary>
-    public int FrameBytesMax { get; init; } = ProtocolLimits.RequestFrameBytesMax;
+    public int FrameBytesMax { get; init; } = ProtocolLimits.GroupRequestFrameBytesMax;
 
     /// <summary>
     /// Per connection: response bytes written but not flushed, and (separately) flushed but not yet

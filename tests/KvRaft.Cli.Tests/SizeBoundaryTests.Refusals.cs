@@ -32,7 +32,7 @@ public sealed partial class SizeBoundaryTests
         await using var cluster = await StartAsync(folder);
         using var socket = await ConnectToLeaderAsync(cluster);
         var head = new byte[FrameHeader.Bytes + ClientRequestCodec.FixedBytes]; // only the header, request id and op: the body never comes
-        BinaryPrimitives.WriteUInt32LittleEndian(head, ProtocolLimits.RequestFrameBytesMax + 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(head, ProtocolLimits.GroupRequestFrameBytesMax + 1);
         head[4] = ProtocolLimits.Version;
         head[5] = (byte)FrameType.ClientRequest;
         BinaryPrimitives.WriteUInt64LittleEndian(head.AsSpan(FrameHeader.Bytes), 43);

@@ -56,11 +56,21 @@ internal sealed partial class FakeServer
             {
                 return (start, false);
             }
-            Assert.Equal(FrameType.ClientRequest, decoded.Type);
-            var parsed = ClientRequestCodec.Parse(decoded.Body(buffer.AsMemory(start, decoded.ConsumedBytes)), out var request);
+            var body = decoded.Body(buffer.AsMemory(start, decoded.ConsumedBytes));
+            var group = 0;
+            if (decoded.Type == FrameType.GroupClientRequest)
+            {
+                Assert.True(GroupFrameCodec.Split(body, out group, out body).IsOk);
+                Assert.NotEqual(0, group);
+            }
+            else
+            {
+                Assert.Equal(FrameType.ClientRequest, decoded.Type);
+            }
+            var parsed = ClientRequestCodec.Parse(body, out var request);
             Assert.True(parsed.IsOk, parsed.ToString());
             start += decoded.ConsumedBytes;
-            var reply = Handle(request, connection, replies);
+            var reply = Handle(group, request, connection, replies);
             if (reply.Action is FakeAction.Drop or FakeAction.ApplyThenDrop)
             {
                 return (start, true);

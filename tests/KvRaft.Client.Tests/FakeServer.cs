@@ -25,6 +25,15 @@ internal enum FakeAction
 /// <summary>A scripted reaction to one request.</summary>
 internal sealed record FakeReply(FakeAction Action, ClientStatus Status = ClientStatus.Ok, string? LeaderAddress = null, bool LeaderKnown = false)
 {
+    /// <summary>WrongGroup: the refusing group's configuration number; Ok ShardQuery: the configuration answered.</summary>
+    public long ConfigurationNumber { get; init; }
+
+    public KvRaft.Protocol.Sharding.ShardConfiguration? Configuration { get; init; }
+
+    public static FakeReply WrongGroup(long configurationNumber) => new(FakeAction.Answer, ClientStatus.WrongGroup) { ConfigurationNumber = configurationNumber };
+
+    public static FakeReply Query(KvRaft.Protocol.Sharding.ShardConfiguration configuration) => new(FakeAction.Answer, ClientStatus.Ok) { Configuration = configuration };
+
     public static FakeReply Apply { get; } = new(FakeAction.Apply);
     public static FakeReply Drop { get; } = new(FakeAction.Drop);
     public static FakeReply ApplyThenDrop { get; } = new(FakeAction.ApplyThenDrop);
@@ -34,7 +43,7 @@ internal sealed record FakeReply(FakeAction Action, ClientStatus Status = Client
 }
 
 /// <summary>A request as the fake received it (bytes copied).</summary>
-internal sealed record SeenRequest(int Connection, ulong RequestId, ClientOp Op, ulong ClientId, ulong Sequence, string Key)
+internal sealed record SeenRequest(int Connection, ulong RequestId, ClientOp Op, ulong ClientId, ulong Sequence, string Key, int Group = 0)
 {
     public bool IsWrite => Op is ClientOp.Put or ClientOp.Append or ClientOp.Delete or ClientOp.CompareAndSet;
 }
@@ -68,6 +77,9 @@ internal sealed partial class FakeServer : IAsyncDisposable
     public FakeStore Store { get; }
 
     public Func<ClientRequest, FakeReply?>? Script { get; set; }
+
+    /// <summary>Decides per request and replica group (the group a GroupClientRequest frame names; 0 for the plain frame); before <see cref="Script"/>.</summary>
+    public Func<int, ClientRequest, FakeReply?>? GroupScript { get; set; }
 
     public bool ShuffleReplies { get; set; }
 
@@ -126,15 +138,15 @@ internal sealed partial class FakeServer : IAsyncDisposable
         }
     }
 
-    private FakeReply Handle(in ClientRequest request, int connection, List<ClientResponse> replies)
+    private FakeReply Handle(int group, in ClientRequest request, int connection, List<ClientResponse> replies)
     {
-        var seen = new SeenRequest(connection, request.RequestId, request.Op, request.ClientId, request.Sequence, Encoding.UTF8.GetString(request.Key.Span));
+        var seen = new SeenRequest(connection, request.RequestId, request.Op, request.ClientId, request.Sequence, Encoding.UTF8.GetString(request.Key.Span), group);
         Seen.Enqueue(seen);
         if (seen.IsWrite)
         {
             Track(seen);
         }
-        var reply = Script?.Invoke(request) ?? FakeReply.Apply;
+        var reply = GroupScript?.Invoke(group, request) ?? Script?.Invoke(request) ?? FakeReply.Apply;
         if (reply.Action is FakeAction.Apply or FakeAction.ApplyThenDrop)
         {
             var response = Store.Execute(request);
@@ -162,6 +174,8 @@ internal sealed partial class FakeServer : IAsyncDisposable
             ClientStatus.NotLeader => response with { LeaderKnown = reply.LeaderKnown, LeaderId = reply.LeaderKnown ? 2 : 0, LeaderAddress = reply.LeaderAddress },
             ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
                 or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => response with { Message = "scripted " + reply.Status },
+            ClientStatus.WrongGroup => response with { ConfigurationNumber = reply.ConfigurationNumber },
+            ClientStatus.Ok => response with { Configuration = reply.Configuration },
             _ => response,
         };
     }

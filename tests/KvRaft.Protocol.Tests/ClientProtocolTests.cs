@@ -81,9 +81,46 @@ public class ClientProtocolTests
         var bytes = Codecs.ClientResponse.Encode(new ClientResponse { RequestId = 1, Op = ClientOp.Status, Status = ClientStatus.Ok });
         bytes[10 + 4] = 4; // role
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
-        bytes[9] = 10; // status
+        bytes[9] = (byte)(ClientOps.LastStatus + 1); // status
         Assert.Equal(ProtocolError.UnknownType, ClientResponseCodec.Parse(bytes, out _).Error);
     }
+
+    [Fact]
+    public void ClientResponse_WrongGroupIsStatusTenWithANonNegativeConfigurationNumber()
+    {
+        var response = new ClientResponse { RequestId = 5, Op = ClientOp.Get, Status = ClientStatus.WrongGroup, ConfigurationNumber = 7 };
+        var bytes = Codecs.ClientResponse.Encode(response);
+        Assert.Equal(10, bytes[9]);
+        Assert.Equal(10 + 8, bytes.Length);
+        Assert.True(ClientResponseCodec.Parse(bytes, out var parsed).IsOk);
+        Assert.Equal(response, parsed);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(10), -1);
+        Assert.Equal(ProtocolError.Malformed, ClientResponseCodec.Parse(bytes, out _).Error);
+    }
+
+    [Fact]
+    public void ClientRequest_ToAGroupTravelsInAGroupClientRequestFrameAndGroupZeroInThePlainOne() =>
+        Gen.Select(Gen.Int[0, ProtocolLimits.GroupsMax - 1], Generators.ClientRequest).Sample((groupId, request) =>
+        {
+            var frame = new byte[ClientRequestCodec.FrameSize(groupId, request)];
+            Assert.Equal(frame.Length, ClientRequestCodec.FormatFrame(groupId, request, frame));
+            var decoded = FrameDecoder.Decode(frame, ProtocolLimits.GroupRequestFrameBytesMax);
+            Assert.Equal(FrameDecodeStatus.Frame, decoded.Status);
+            var body = decoded.Body((ReadOnlyMemory<byte>)frame);
+            var parsedGroup = 0;
+            if (groupId == 0)
+            {
+                Assert.Equal(FrameType.ClientRequest, decoded.Type);
+            }
+            else
+            {
+                Assert.Equal(FrameType.GroupClientRequest, decoded.Type);
+                Assert.True(GroupFrameCodec.Split(body, out parsedGroup, out body).IsOk);
+            }
+            Assert.Equal(groupId, parsedGroup);
+            Assert.True(ClientRequestCodec.Parse(body, out var parsed).IsOk);
+            Assert.Equal(request, parsed);
+        }, iter: 300);
 
     [Theory]
     [InlineData(ClientStatus.SessionNotOwned, 8)]

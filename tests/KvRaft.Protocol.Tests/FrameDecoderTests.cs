@@ -102,7 +102,7 @@ public class FrameDecoderTests
     [Fact]
     public void Decode_RefusesAnUnknownFrameTypeBeforeTheBody()
     {
-        foreach (var type in new byte[] { 0, 6, 15, 20, 255 })
+        foreach (var type in new byte[] { 0, 6, 15, 21, 255 })
         {
             Assert.Equal(ProtocolError.UnknownType, FrameDecoder.Decode(Header(1000, type: type)).Error.Error);
         }

@@ -122,6 +122,7 @@ internal static class Generators
             ClientOp.Get => new ClientRequest { RequestId = requestId, Op = op, Key = key },
             ClientOp.TransferLeader or ClientOp.PromoteLearner or ClientOp.RemoveMember => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8) },
             ClientOp.MemberList => new ClientRequest { RequestId = requestId, Op = op, LocalView = command.ExpectAbsent },
+            ClientOp.ShardQuery => new ClientRequest { RequestId = requestId, Op = op, ConfigurationNumber = command.ExpectAbsent ? -1 : (long)(command.Sequence >> 1) },
             ClientOp.AddLearner => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8), PeerAddress = $"h{command.ClientId % 100}:7001", ClientAddress = command.ExpectAbsent ? null : "c:8001" },
             _ => FromCommand(requestId, command with
             {
@@ -193,6 +194,20 @@ internal static class Generators
         select Response(requestId, op, status, clientId, value, flags, leaderId, node, text) is { Status: ClientStatus.Ok, Op: ClientOp.MemberList } listing
             ? listing with { Members = members } : Response(requestId, op, status, clientId, value, flags, leaderId, node, text);
 
+    /// <summary>A sound configuration drawn from two numbers: up to 3 groups over up to 16 shards.</summary>
+    private static Sharding.ShardConfiguration Configuration(int seed, string? text)
+    {
+        var groups = 1 + ((seed & 0x7FFFFFFF) % 3);
+        var shards = 1 + ((seed >> 8) & 15);
+        var host = HostPort.IsValid(text + ":1") && text!.Length < 200 ? text : "h";
+        return new Sharding.ShardConfiguration
+        {
+            Number = seed & 0xFFFF,
+            Owners = [.. Enumerable.Range(0, shards).Select(shard => (shard % (groups + 1)))],
+            Groups = [.. Enumerable.Range(1, groups).Select(group => new Sharding.ShardGroup(group, [new Sharding.ShardGroupMember(group, host + ":7001", host + ":8001")]))],
+        };
+    }
+
     private static ClientResponse Response(ulong requestId, ClientOp op, ClientStatus status, ulong clientId, byte[] value,
         (bool Present, bool Swapped, bool LeaderKnown) flags, int leaderId, NodeStatus node, string? text)
     {
@@ -206,8 +221,10 @@ internal static class Generators
                 ClientOp.CompareAndSet => response with { Swapped = flags.Swapped, ValuePresent = flags.Present, Value = flags.Present ? value : default },
                 ClientOp.Status => response with { Node = node },
                 ClientOp.TransferLeader => response with { LeaderKnown = true, LeaderId = 1 + (leaderId & 0xFFFF) },
+                ClientOp.ShardQuery => response with { Configuration = Configuration(leaderId, text) },
                 _ => response,
             },
+            ClientStatus.WrongGroup => response with { ConfigurationNumber = leaderId & int.MaxValue },
             ClientStatus.NotLeader => response with { LeaderKnown = flags.LeaderKnown, LeaderId = flags.LeaderKnown ? leaderId : 0, LeaderAddress = text },
             ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
                 or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => response with { Message = text },

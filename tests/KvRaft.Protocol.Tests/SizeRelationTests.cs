@@ -31,6 +31,16 @@ public sealed class SizeRelationTests
     }
 
     [Fact]
+    public void A_maximal_request_to_a_replica_group_has_a_frame_of_exactly_GroupRequestFrameBytesMax()
+    {
+        var frame = new byte[ClientRequestCodec.FrameSize(ProtocolLimits.GroupsMax - 1, MaximalRequest)];
+        ClientRequestCodec.FormatFrame(ProtocolLimits.GroupsMax - 1, MaximalRequest, frame);
+        Assert.Equal(FrameHeader.LengthBytes + ProtocolLimits.GroupRequestFrameBytesMax, frame.Length);
+        Assert.Equal(FrameDecodeStatus.Frame, FrameDecoder.Decode(frame, ProtocolLimits.GroupRequestFrameBytesMax).Status);
+        Assert.Equal(FrameDecodeStatus.Error, FrameDecoder.Decode(frame, ProtocolLimits.GroupRequestFrameBytesMax - 1).Status);
+    }
+
+    [Fact]
     public void A_maximal_command_is_exactly_CommandBytesMax_and_a_batch_of_it_fits_CommandBatchBytesMax()
     {
         var command = MaximalRequest.ToCommand() with { Identity = ulong.MaxValue }; // as a leader with client TLS stamps it

@@ -1,4 +1,4 @@
-// Goal: the client listener answers pipelined requests on one connection after a flush, a bad frame or an over-limit connection closes only itself, and a port in use cannot be bound twice; method: raw sockets against a live listener.
+// Goal: the client listener answers pipelined requests on one connection after a flush, hands a group's request on with its group (a one-group handler refuses it), a bad frame or an over-limit connection closes only itself, and a port in use cannot be bound twice; method: raw sockets against a live listener.
 using System.Text;
 using KvRaft.Protocol;
 
@@ -42,7 +42,44 @@ public sealed class ClientListenerTests
         { "peer frame on a client connection", Frames.Hello(Cluster.ClusterId, 1, 2) },
         { "unknown op", Frames.WithByte(Frames.Request(new ClientRequest { RequestId = 1, Op = ClientOp.Status }), 6 + 8, 99) },
         { "truncated request", Frames.Raw(length: 2 + 4, version: 1, type: 16, bodyBytes: 4) },
+        { "group 0 in a group request frame", GroupZeroFrame() },
+        { "group id at GroupsMax", Frames.WithByte(Frames.GroupRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.Status }), 6 + 1, (byte)(ProtocolLimits.GroupsMax >> 8)) },
+        { "group request frame shorter than its group id", Frames.Raw(length: 2 + 3, version: 1, type: (byte)FrameType.GroupClientRequest, bodyBytes: 3) },
     };
+
+    private static byte[] GroupZeroFrame()
+    {
+        var frame = Frames.GroupRequest(1, new ClientRequest { RequestId = 1, Op = ClientOp.Status });
+        frame[6] = 0; // the group id's low byte: group 0 has the plain frame
+        return frame;
+    }
+
+    [Fact]
+    public async Task A_request_to_a_replica_group_reaches_the_handler_with_its_group()
+    {
+        var handler = new RecordingClientHandler();
+        await using var listener = await StartAsync(handler);
+        await using var raw = await RawConnection.ConnectAsync(listener.Port);
+        await raw.SendAsync([.. Frames.GroupRequest(7, Request(1, 1)), .. Frames.Request(Request(2, 2))]);
+        var received = await handler.Requests.WaitForCountAsync(2, "both requests");
+        Assert.Equal([(7, 1UL), (0, 2UL)], received.Select(item => (handler.GroupOf(item.Request.RequestId), item.Request.RequestId)));
+        Assert.Equal(Request(1, 1), received[0].Request);
+    }
+
+    [Fact]
+    public async Task A_one_group_handler_refuses_a_group_request_and_keeps_the_connection()
+    {
+        var handler = new OneGroupHandler();
+        await using var listener = new ClientListener("127.0.0.1", 0, handler, new RecordingLogger());
+        await listener.StartAsync();
+        await using var raw = await RawConnection.ConnectAsync(listener.Port);
+        await raw.SendAsync(Frames.GroupRequest(3, Request(5, 0)));
+        var reply = Parse(FrameType.ClientResponse, (await Wait.For(raw.ReadFramesAsync(1), "the refusal"))[0].Body);
+        Assert.Equal((5UL, ClientStatus.InvalidArgument), (reply.RequestId, reply.Status));
+        Assert.Contains("not sharded", reply.Message, StringComparison.Ordinal);
+        await raw.SendAsync(Frames.GroupRequest(3, Request(6, 0)));
+        Assert.Equal(6UL, Parse(FrameType.ClientResponse, (await Wait.For(raw.ReadFramesAsync(1), "the second refusal"))[0].Body).RequestId);
+    }
 
     [Theory]
     [MemberData(nameof(BadFrames))]
@@ -163,7 +200,30 @@ public sealed class ClientListenerTests
         public Recorder<(ClientConnection Connection, ClientRequest Request)> Requests { get; } = new();
         public Recorder<ClientConnection> Disconnects { get; } = new();
 
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, int> _groups = new();
+
+        public int GroupOf(ulong requestId) => _groups.GetValueOrDefault(requestId);
+
         public void OnClientRequest(ClientConnection connection, in ClientRequest request) => Requests.Add((connection, request));
+
+        public void OnGroupClientRequest(ClientConnection connection, int groupId, in ClientRequest request)
+        {
+            _groups[request.RequestId] = groupId;
+            Requests.Add((connection, request));
+        }
+
         public void OnClientDisconnected(ClientConnection connection) => Disconnects.Add(connection);
+    }
+
+    /// <summary>Takes the interface's default for group requests, as a one-group server does.</summary>
+    private sealed class OneGroupHandler : IClientHandler
+    {
+        public void OnClientRequest(ClientConnection connection, in ClientRequest request)
+        {
+        }
+
+        public void OnClientDisconnected(ClientConnection connection)
+        {
+        }
     }
 }

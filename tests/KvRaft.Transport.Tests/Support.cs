@@ -249,6 +249,13 @@ internal static class Frames
     }
 
     /// <summary>A header with the given length field, version and type, then <paramref name="bodyBytes"/> zero bytes.</summary>
+    public static byte[] GroupRequest(int groupId, in ClientRequest request)
+    {
+        var frame = new byte[ClientRequestCodec.FrameSize(groupId, request)];
+        ClientRequestCodec.FormatFrame(groupId, request, frame);
+        return frame;
+    }
+
     public static byte[] Raw(uint length, byte version, byte type, int bodyBytes)
     {
         var frame = new byte[FrameHeader.Bytes + bodyBytes];

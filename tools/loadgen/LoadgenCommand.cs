@@ -11,6 +11,7 @@ internal static class LoadgenCommand
     public static RootCommand Create(Func<LoadgenJob, CancellationToken, Task<int>>? run = null)
     {
         var nodes = new Option<int>("--nodes") { Description = "Nodes of the local cluster started for the run", DefaultValueFactory = _ => 3 };
+        var groups = new Option<int>("--groups") { Description = "Data groups of the local cluster: a sharded cluster (controller group 0, data groups 1..G on every node); default none, the one-group store" };
         var endpoints = new Option<string?>("--endpoints") { Description = "Target these client endpoints (host:port,…) instead of a local cluster" };
         var target = new Option<LoadTargetKind>("--target") { Description = "kvraft, or etcd (needs --endpoints of etcd members)", DefaultValueFactory = _ => LoadTargetKind.KvRaft };
         var clientsPerChannel = new Option<int>("--clients-per-channel") { Description = "etcd: logical clients per gRPC channel", DefaultValueFactory = _ => EtcdTarget.DefaultClientsPerChannel };
@@ -40,7 +41,7 @@ internal static class LoadgenCommand
         var keepLogs = new Option<string?>("--keep-logs") { Description = "Local cluster: copy every node's log (node-N.log) into this folder when the run ends" };
         var root = new RootCommand("KvRaft load generator")
         {
-            nodes, endpoints, target, clientsPerChannel, etcdPids, clients, duration, warmup, operations, mix, keys, distribution, valueSize, rate, seed, faults,
+            nodes, groups, endpoints, target, clientsPerChannel, etcdPids, clients, duration, warmup, operations, mix, keys, distribution, valueSize, rate, seed, faults,
             output, markdown, chart, history, check, profile, timeout, tls, caFile, certificateFile, keyFile, keepLogs,
         };
         root.SetAction(async (result, cancellation) =>
@@ -48,6 +49,7 @@ internal static class LoadgenCommand
             var job = new LoadgenJob
             {
                 Nodes = result.GetValue(nodes),
+                Groups = result.GetValue(groups),
                 Endpoints = result.GetValue(endpoints),
                 Target = result.GetValue(target),
                 ClientsPerChannel = result.GetValue(clientsPerChannel),

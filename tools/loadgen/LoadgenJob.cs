@@ -10,6 +10,9 @@ internal sealed record LoadgenJob
 {
     public required LoadSettings Settings { get; init; }
     public int Nodes { get; init; } = 3;
+
+    /// <summary>Data groups of the local cluster (--groups): a sharded cluster whose clients route by the configuration; 0 the one-group store.</summary>
+    public int Groups { get; init; }
     public string? Endpoints { get; init; }
     public LoadTargetKind Target { get; init; } = LoadTargetKind.KvRaft;
     public int ClientsPerChannel { get; init; } = EtcdTarget.DefaultClientsPerChannel;
@@ -74,6 +77,11 @@ internal sealed record LoadgenJob
                 if (Profile && Endpoints is not null)
                 {
                     return "--profile needs the local cluster (leave out --endpoints)";
+                }
+
+                if (Groups < 0 || (Groups > 0 && (Endpoints is not null || FaultPlan.SpareNodesNeeded(Faults) > 0)))
+                {
+                    return "--groups (1 or more) starts a sharded local cluster: not with --endpoints (a client finds a sharded cluster by itself) nor with faults that add nodes";
                 }
 
                 if (Endpoints is not null && Faults.Count > 0)
@@ -152,9 +160,10 @@ internal sealed record LoadgenJob
         var directory = Path.Combine(Path.GetTempPath(), "kvraft-loadgen-" + Guid.NewGuid().ToString("N"));
         try
         {
-            AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster{(Tls ? " with mutual TLS" : "")} in {directory}");
+            AnsiConsole.MarkupLineInterpolated($"starting a {Nodes}-node cluster{(Groups > 0 ? $" of {Groups} data groups" : "")}{(Tls ? " with mutual TLS" : "")} in {directory}");
             var options = new LocalCluster.LocalClusterOptions
             {
+                Groups = Groups,
                 LinkRelays = FaultPlan.NeedsLinkRelays(Faults),
                 Tls = Tls,
                 Metrics = Profile,

@@ -10,8 +10,9 @@ namespace KvRaft.Server.Hosting;
 
 /// <summary>
 /// The transports' callbacks of a process hosting several groups: group 0's traffic, disconnects, client requests and
-/// announced addresses as for one node (<see cref="EventFeeder"/>); a group frame of a hosted group becomes an event naming
-/// the group, one of any other group is refused (the transport drops, counts and logs it).
+/// announced addresses as for one node (<see cref="EventFeeder"/>); a peer group frame of a hosted group becomes an event
+/// naming the group, one of any other group is refused (the transport drops, counts and logs it); a client request to a
+/// group becomes an event naming it.
 /// </summary>
 internal sealed class GroupEventFeeder(EventFeeder inner, Func<IEventSink> host, FrozenSet<int> hostedGroups) : IPeerHandler, IClientHandler
 {
@@ -47,6 +48,9 @@ internal sealed class GroupEventFeeder(EventFeeder inner, Func<IEventSink> host,
     public void OnPeerClientAddress(int nodeId, string clientAddress) => inner.OnPeerClientAddress(nodeId, clientAddress);
 
     public void OnClientRequest(ClientConnection connection, in ClientRequest request) => inner.OnClientRequest(connection, request);
+
+    /// <summary>Posted whatever the group: the loop answers WrongGroup for one not hosted here (it knows the configuration).</summary>
+    public void OnGroupClientRequest(ClientConnection connection, int groupId, in ClientRequest request) => inner.Post(connection, groupId, request);
 
     public void OnClientDisconnected(ClientConnection connection) => inner.OnClientDisconnected(connection);
 }

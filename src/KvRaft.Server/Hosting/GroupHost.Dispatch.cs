@@ -50,12 +50,16 @@ internal sealed partial class GroupHost
         }
     }
 
-    /// <summary>The request's group answers it (group frames for clients are not built yet: every request is group 0's for now).</summary>
+    /// <summary>The request's group answers it; the controller's replica answers WrongGroup for a group not hosted here.</summary>
     private void OnClientRequest(in NodeEvent item)
     {
-        if (_replicas.TryGet(item.Group, out var node))
+        if (_replicas.Hosts(item.Group))
         {
-            node.OnClientRequest(item.ConnectionId, item.Request, item.ClientIdentity, item.Received);
+            _replicas.OnClientRequest(item.Group, item.ConnectionId, item.Request, item.ClientIdentity, item.Received);
+        }
+        else
+        {
+            _replicas[0].ReplyWrongGroup(item.ConnectionId, item.Request, item.Received);
         }
     }
 
@@ -92,9 +96,9 @@ internal sealed partial class GroupHost
         var taken = 0;
         for (; taken < EventsPerTurnMax && _events.TryTakeClient(out var item); taken++)
         {
-            if (item.Kind == NodeEventKind.ClientRequest && _replicas.TryGet(item.Group, out var node))
+            if (item.Kind == NodeEventKind.ClientRequest)
             {
-                node.RefuseAfterStop(item.ConnectionId, item.Request, item.Received);
+                (_replicas.TryGet(item.Group, out var node) ? node : _replicas[0]).RefuseAfterStop(item.ConnectionId, item.Request, item.Received);
             }
         }
 

@@ -11,7 +11,7 @@ namespace KvRaft.Server.Hosting;
 /// queued input (each event names its group), the end of the turn, then every group's Readies under ONE commit of the
 /// process's shared log, whose end (a Persisted event) releases what each group held for it; the transport is flushed
 /// once per turn for all groups. Snapshots, installs and log reads run per group in the background, as in NodeHost.
-/// Not (yet) here: leadership hand-over on stop, metrics, membership changes (the groups' members are fixed).
+/// Not (yet) here: leadership hand-over on stop, membership changes (the groups' members are fixed).
 /// </summary>
 internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
 {
@@ -45,6 +45,11 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
 
     /// <summary>Completes when the loop has stopped; faulted if it stopped on an error.</summary>
     public Task Stopped => _stopped.Task;
+
+    /// <summary>Healthy while the event loop runs (it stops on a failed disk, or a stop).</summary>
+    public Metrics.ProbeResult Health() => Stopped.IsCompleted
+        ? new Metrics.ProbeResult(false, Stopped.IsFaulted ? "stopped: " + Stopped.Exception?.InnerException?.Message : "stopped")
+        : new Metrics.ProbeResult(true, "ok: event loop running, storage open");
 
     /// <summary>Answers to clients whose connection closed are dropped by this outbox.</summary>
     public Action<long>? OnClientDisconnected { get; init; }

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using KvRaft.Protocol.Sharding;
+using KvRaft.Server.Metrics;
 using KvRaft.Server.Node;
+using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
 using KvRaft.Transport;
 using Microsoft.Extensions.Logging;
@@ -8,11 +11,13 @@ using Microsoft.Extensions.Logging;
 namespace KvRaft.Server.Hosting;
 
 /// <summary>
-/// A process hosting replicas of <see cref="ServerOptions.Groups"/> groups (issue 16): one shared Raft log for all of
-/// them (<c>data-dir/shared-log</c>), a FasterKV state machine per group (<c>data-dir/groups/G/state</c>), one peer
-/// transport and one client listener, one I/O thread and one event loop (<see cref="GroupHost"/>). Every node of the
-/// cluster hosts every group, with the same members (--peers); within each group a replica's Raft id is its node id.
-/// Clients are served by group 0 only until requests name their group (docs/design.md, "Client routing").
+/// A process of a sharded cluster (issue 16): the controller group 0 and the data groups 1..<see cref="ServerOptions.Groups"/>,
+/// over one shared Raft log (<c>data-dir/shared-log</c>), a FasterKV state machine per group (<c>data-dir/groups/G/state</c>),
+/// one peer transport and one client listener, one I/O thread and one event loop (<see cref="GroupHost"/>). Every node of
+/// the cluster hosts every group, with the same members (--peers); within each group a replica's Raft id is its node id.
+/// A client request names its group (a GroupClientRequest frame; group 0 the plain frame); a data group serves the keys
+/// of the shards it owns in the bootstrap configuration (<see cref="ShardController.Bootstrap"/>), every other key
+/// request is answered WrongGroup.
 /// </summary>
 public sealed class GroupServer : IRunningServer
 {
@@ -26,6 +31,8 @@ public sealed class GroupServer : IRunningServer
     private readonly ClusterInfo _cluster;
     private readonly ServerOptions _options;
     private readonly ILogger _logger;
+    private readonly GroupReplicas _replicas;
+    private MetricsServer? _metricsServer;
     private int _disposed;
 
     private GroupServer(ServerOptions options, DataDirectory directory, ILoggerFactory loggers)
@@ -45,15 +52,16 @@ public sealed class GroupServer : IRunningServer
         GroupHost? host = null;
         _cluster = new ClusterInfo(options.Id, KvServer.ConfiguredClientAddresses(options));
         var bootstrapPeers = ServerOptions.ParseAddresses(options.Peers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
-        var groups = Enumerable.Range(0, options.Groups).ToFrozenSet();
+        var groups = Enumerable.Range(0, options.Groups + 1).ToFrozenSet(); // the controller 0 and the data groups
+        var configurations = new BootstrapConfigurationSource(Bootstrap(options, bootstrapPeers));
         var feeder = new GroupEventFeeder(new EventFeeder(() => host!, connections, _cluster, metrics: null), () => host!, groups);
         _peers = new PeerTransport(KvServer.PeerTransportOptions(options, directory.ClusterId, bootstrapPeers, _cluster, _io), feeder, loggers.CreateLogger("kvraft.transport"));
         _clients = KvServer.NewClientListener(options, feeder, _io, loggers);
         var clientOutbox = new ConnectionClientOutbox(connections, metrics: null);
-        var replicas = new GroupReplicas(_log);
-        for (var group = 0; group < options.Groups; group++)
+        var replicas = _replicas = new GroupReplicas(_log) { QuiesceAfterTicks = options.Quiesce ? 10 * options.ElectionTicks : 0 };
+        foreach (var group in groups.Order())
         {
-            replicas.Add(group, NewNode(group, replicas, bootstrapPeers, clientOutbox, () => host!, loggers));
+            replicas.Add(group, NewNode(new GroupRouting(group, configurations), replicas, bootstrapPeers, clientOutbox, () => host!, loggers));
         }
         _host = host = new GroupHost(replicas, _machines.ToDictionary(pair => pair.Key, pair => (IKvStateMachine)pair.Value), _peers, _io,
             options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
@@ -62,8 +70,21 @@ public sealed class GroupServer : IRunningServer
         };
     }
 
-    private KvNode NewNode(int group, GroupReplicas replicas, Dictionary<int, string> bootstrapPeers, ConnectionClientOutbox clients, Func<GroupHost> host, ILoggerFactory loggers)
+    /// <summary>
+    /// Configuration 1, the same on every process: the data groups 1..G, each with every node of --peers as a member
+    /// (client addresses from --client-peers), the shards balanced over them.
+    /// </summary>
+    internal static ShardController Bootstrap(ServerOptions options, Dictionary<int, string> bootstrapPeers)
     {
+        var clientAddresses = KvServer.ConfiguredClientAddresses(options);
+        var members = bootstrapPeers.OrderBy(peer => peer.Key).Select(peer => new ShardGroupMember(peer.Key, peer.Value, clientAddresses[peer.Key])).ToArray();
+        var groups = Enumerable.Range(1, options.Groups).Select(group => new ShardGroup(group, members)).ToArray();
+        return ShardController.Bootstrap(Protocol.Sharding.ShardMap.DefaultShardCount, groups);
+    }
+
+    private KvNode NewNode(GroupRouting routing, GroupReplicas replicas, Dictionary<int, string> bootstrapPeers, ConnectionClientOutbox clients, Func<GroupHost> host, ILoggerFactory loggers)
+    {
+        var group = routing.GroupId;
         var folder = Path.Combine(_options.DataDir, "groups", group.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var machine = FasterKvStateMachine.Open(Path.Combine(folder, "state"), SizeLimits.Storage(StorageLimits.Default));
         _machines.Add(group, machine);
@@ -85,6 +106,7 @@ public sealed class GroupServer : IRunningServer
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(machine, incoming),
             InstallRunner = new GroupInstallRunner(host, group),
+            Routing = routing,
         };
         if (group == 0 && node.Config.Voters.Length > 0)
         {
@@ -104,6 +126,9 @@ public sealed class GroupServer : IRunningServer
 
     /// <summary>Commits of the shared log so far: one device sync covers the writes of every group in it.</summary>
     public long LogCommits => _log.CommitCount;
+
+    /// <summary>The log writes of each group that the shared log's commits covered, by group id (0 the controller).</summary>
+    public IReadOnlyList<long> GroupLogWrites => [.. _replicas.GroupIds.Order().Select(_replicas.Statistics.WritesOfGroup)];
 
     /// <summary>Whether this node has a live, hello-checked connection to peer <paramref name="nodeId"/>.</summary>
     public bool IsPeerConnected(int nodeId) => _peers.IsConnected(nodeId);
@@ -134,7 +159,8 @@ public sealed class GroupServer : IRunningServer
             await server._clients.StartAsync().ConfigureAwait(false);
             server._cluster.Learn(options.Id, KvServer.AdvertisedClientAddress(options, server._clients.Port));
             await server._peers.StartAsync().ConfigureAwait(false);
-            logger.LogInformation("Node {Id} hosting {Groups} groups, serving clients on {Client}, peers on {Peer}", options.Id, options.Groups, options.ClientListen, options.PeerListen);
+            server.StartMetrics();
+            logger.LogInformation("Node {Id} hosting the controller and {Groups} data groups, serving clients on {Client}, peers on {Peer}", options.Id, options.Groups, options.ClientListen, options.PeerListen);
             return server;
         }
         catch
@@ -142,6 +168,18 @@ public sealed class GroupServer : IRunningServer
             await server.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    private void StartMetrics()
+    {
+        if (_options.MetricsListen is null)
+        {
+            return;
+        }
+        var metrics = new GroupServerMetrics(() => _log.CommitCount, () => _replicas.QuiescedCount, _replicas.Statistics, [.. _replicas.GroupIds.Order()]);
+        _metricsServer = new MetricsServer(_options.MetricsListen, metrics.Scrape, _host.Health, _host.Health, _logger);
+        _metricsServer.Start();
+        _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);
     }
 
     /// <summary>Stops the loop, the transports and the I/O thread, then closes storage.</summary>
@@ -152,6 +190,10 @@ public sealed class GroupServer : IRunningServer
             return;
         }
 
+        if (_metricsServer is not null)
+        {
+            await _metricsServer.DisposeAsync().ConfigureAwait(false);
+        }
         await _host.DisposeAsync().ConfigureAwait(false);
         await _clients.DisposeAsync().ConfigureAwait(false);
         await _peers.DisposeAsync().ConfigureAwait(false);

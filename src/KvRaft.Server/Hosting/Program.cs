@@ -51,7 +51,7 @@ public static class Program
         IRunningServer server;
         try
         {
-            server = options.Groups > 1
+            server = options.Groups > 0
                 ? await GroupServer.StartAsync(options, loggers).ConfigureAwait(false)
                 : await KvServer.StartAsync(options, loggers).ConfigureAwait(false);
         }

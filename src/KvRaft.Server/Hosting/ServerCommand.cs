@@ -19,7 +19,8 @@ public static class ServerCommand
         var join = new Option<string?>("--join") { Description = "Client endpoints (host:port,...) of a running cluster to join as a learner, instead of --peers; the cluster id comes from the cluster unless given" };
         var autoPromote = new Option<long>("--auto-promote") { Description = "As leader, promote a learner whose match index is within this many entries of the leader's last index (0, the default: never)" };
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "host:port of an HTTP port serving /metrics (Prometheus text), /health and /ready (off by default)" };
-        var groups = new Option<int>("--groups") { Description = "Replica groups this process hosts, every one over one shared log (default 1; every node the same)", DefaultValueFactory = _ => 1 };
+        var groups = new Option<int>("--groups") { Description = "Data groups of a sharded process: the controller group 0 and data groups 1..G, every one over one shared log (default: none, the one-group server; every node the same G; needs --client-peers)" };
+        var quiesce = new Option<bool>("--quiesce") { Description = "With --groups: a group idle for 10 election timeouts stops heartbeats until a request or message wakes it (off by default)" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var defaults = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" };
         var maxClientConnections = Limit("--max-client-connections", "Client connections open at once; one beyond is closed at once", defaults.MaxClientConnections);
@@ -34,7 +35,7 @@ public static class ServerCommand
         var tls = new ServerTlsFlags();
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
-            config, id, peerListen, clientListen, peers, clientPeers, join, autoPromote, dataDir, clusterId, leaseReads, metricsListen, groups,
+            config, id, peerListen, clientListen, peers, clientPeers, join, autoPromote, dataDir, clusterId, leaseReads, metricsListen, groups, quiesce,
             maxClientConnections, maxClientPending, clientPause, clientPartial, clientIdle, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
         foreach (var option in tls.All)
@@ -62,6 +63,7 @@ public static class ServerCommand
                         ClusterId = parse.GetValue(clusterId),
                         LeaseReads = parse.GetValue(leaseReads),
                         Groups = parse.GetValue(groups),
+                        Quiesce = parse.GetValue(quiesce),
                         MetricsListen = parse.GetValue(metricsListen),
                         MaxClientConnections = parse.GetValue(maxClientConnections),
                         MaxClientPendingResponseBytes = parse.GetValue(maxClientPending),

@@ -58,11 +58,22 @@ public sealed partial record ServerOptions
     public int HeartbeatTicks { get; init; } = 3;
 
     /// <summary>
-    /// Replica groups this process hosts (issue 16): 1, the default, is the one-group server; more run every group over
-    /// one shared log with one commit per turn (<c>GroupServer</c>). Every node of a cluster must be started with the same
-    /// count. Not yet with --join or --metrics-listen.
+    /// Data groups of a sharded process (issue 16): 0, the default, is the one-group server (its group holds the keys);
+    /// G ≥ 1 runs the controller group 0 and the data groups 1..G, every one over one shared log with one commit per turn
+    /// (<c>GroupServer</c>), with the shards balanced over the data groups from the start (configuration 1). Every node
+    /// of a cluster must be started with the same G and needs --client-peers (the configuration names every member's
+    /// client address). Not yet with --join.
     /// </summary>
-    public int Groups { get; init; } = 1;
+    public int Groups { get; init; }
+
+    /// <summary>
+    /// Sharded processes: a group idle for 10 election timeouts stops ticking (no heartbeats, no elections) until a
+    /// request or a message other than a heartbeat wakes it (Dragonboat's quiesce; off by default, as there).
+    /// </summary>
+    public bool Quiesce { get; init; }
+
+    /// <summary>Most data groups a sharded process may have: the groups a shard configuration may name.</summary>
+    public const int DataGroupsMax = Protocol.Sharding.ShardConfiguration.GroupsMax;
 
     /// <summary>
     /// Serve linearizable reads from a leader lease instead of a heartbeat round (off by default):
@@ -212,13 +223,17 @@ public sealed partial record ServerOptions
 
     private void ValidateGroups()
     {
-        if (Groups < 1 || Groups > Protocol.ProtocolLimits.GroupsMax)
+        if (Groups < 0 || Groups > DataGroupsMax)
         {
-            throw new FormatException($"--groups must be 1 to {Protocol.ProtocolLimits.GroupsMax}");
+            throw new FormatException($"--groups must be 1 to {DataGroupsMax} (data groups; without it, the one-group server)");
         }
-        if (Groups > 1 && (Join is not null || MetricsListen is not null))
+        if (Groups > 0 && Join is not null)
         {
-            throw new FormatException("--groups above 1 does not support --join or --metrics-listen yet");
+            throw new FormatException("--groups does not support --join yet");
+        }
+        if (Groups > 0 && (ClientPeers is null || ParseAddresses(ClientPeers).Keys.Order().SequenceEqual(ParseAddresses(Peers).Keys.Order()) is false))
+        {
+            throw new FormatException("--groups needs --client-peers naming every node of --peers: the shard configuration lists every member's client address");
         }
     }
 

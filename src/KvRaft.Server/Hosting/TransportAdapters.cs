@@ -59,10 +59,13 @@ internal sealed class EventFeeder(Func<IEventSink> host, ConcurrentDictionary<lo
 
     public void OnPeerDisconnected(int nodeId) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerDisconnected, NodeId = nodeId });
 
-    public void OnClientRequest(ClientConnection connection, in ClientRequest request)
+    public void OnClientRequest(ClientConnection connection, in ClientRequest request) => Post(connection, 0, request);
+
+    /// <summary>Queues a request to replica group <paramref name="group"/> (0 on a one-group node), or refuses it at once when the queue is full.</summary>
+    public void Post(ClientConnection connection, int group, in ClientRequest request)
     {
         connections.TryAdd(connection.Id, connection); // removed by the disconnect, a control event that is never dropped
-        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, ConnectionId = connection.Id, ClientIdentity = connection.IdentityDigest, Request = request, Received = Stopwatch.GetTimestamp() }))
+        if (!host().Post(new NodeEvent { Kind = NodeEventKind.ClientRequest, Group = group, ConnectionId = connection.Id, ClientIdentity = connection.IdentityDigest, Request = request, Received = Stopwatch.GetTimestamp() }))
         {
             // The client queue is full: refuse at once rather than queue without bound (peer events have their own queue).
             connection.Reply(new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Retryable, Message = "busy: event queue full" });

@@ -29,7 +29,7 @@ public sealed partial class GroupReplicas
 
         _turnCounts = null;
         _commits.Enqueue(counts);
-        Statistics.CommitStarted(counts);
+        Statistics.CommitStarted(counts, _groupIds);
         return true;
     }
 
@@ -65,6 +65,7 @@ public sealed class GroupCommitStatistics
     private long _groupWrites;
     private long _groupsCovered;
     private int _groupsPerCommitMax;
+    private readonly long[] _writesOfGroup = new long[Protocol.ProtocolLimits.GroupsMax]; // by group id
 
     /// <summary>Commits started: device syncs asked for on behalf of the groups.</summary>
     public long Commits => Interlocked.Read(ref _commits);
@@ -78,14 +79,22 @@ public sealed class GroupCommitStatistics
     /// <summary>The most groups one commit covered.</summary>
     public int GroupsPerCommitMax => Volatile.Read(ref _groupsPerCommitMax);
 
-    internal void CommitStarted(int[] counts)
+    /// <summary>Group log writes of group <paramref name="groupId"/> the commits covered.</summary>
+    public long WritesOfGroup(int groupId) => Interlocked.Read(ref _writesOfGroup[groupId]);
+
+    internal void CommitStarted(int[] counts, IReadOnlyList<int> groupIds)
     {
         var groups = 0;
         var writes = 0;
-        foreach (var count in counts)
+        for (var slot = 0; slot < counts.Length; slot++)
         {
+            var count = counts[slot];
             writes += count;
             groups += count > 0 ? 1 : 0;
+            if (count > 0)
+            {
+                Interlocked.Add(ref _writesOfGroup[groupIds[slot]], count);
+            }
         }
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _groupWrites, writes);

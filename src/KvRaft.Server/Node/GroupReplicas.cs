@@ -109,7 +109,10 @@ public sealed partial class GroupReplicas
     {
         for (var slot = 0; slot < _nodes.Count; slot++)
         {
-            _nodes[slot].OnTicks(elapsedTicks);
+            if (!TakeQuiescentTick(slot, elapsedTicks))
+            {
+                _nodes[slot].OnTicks(elapsedTicks);
+            }
         }
     }
 
@@ -118,12 +121,26 @@ public sealed partial class GroupReplicas
     /// and takes it; a group not hosted here is refused (the transport drops such frames first; this is the node-side
     /// check for any other path, such as the simulator's network).
     /// </summary>
-    public PeerCheck OnPeerMessage(int groupId, int sender, in PeerMessage message) =>
-        TryGet(groupId, out var node) ? node.OnPeerMessage(sender, message) : PeerCheck.Refuse(NotHostedReason(groupId));
+    public PeerCheck OnPeerMessage(int groupId, int sender, in PeerMessage message)
+    {
+        if (!_slotOf.TryGetValue(groupId, out var slot))
+        {
+            return PeerCheck.Refuse(NotHostedReason(groupId));
+        }
+        OnPeerActivity(slot, message.Type);
+        return _nodes[slot].OnPeerMessage(sender, message);
+    }
 
     /// <summary>A snapshot chunk of group <paramref name="groupId"/> (see <see cref="OnPeerMessage"/>).</summary>
-    public PeerCheck OnSnapshotChunk(int groupId, int sender, in Protocol.SnapshotChunk chunk) =>
-        TryGet(groupId, out var node) ? node.OnSnapshotChunk(sender, chunk) : PeerCheck.Refuse(NotHostedReason(groupId));
+    public PeerCheck OnSnapshotChunk(int groupId, int sender, in Protocol.SnapshotChunk chunk)
+    {
+        if (!_slotOf.TryGetValue(groupId, out var slot))
+        {
+            return PeerCheck.Refuse(NotHostedReason(groupId));
+        }
+        Wake(slot);
+        return _nodes[slot].OnSnapshotChunk(sender, chunk);
+    }
 
     /// <summary>The transport could not reach <paramref name="peer"/>: every group hears of it (they share the connection).</summary>
     public void OnPeerUnreachable(int peer)

@@ -26,6 +26,10 @@ public sealed partial class KvNode
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, invalid, received);
             return;
         }
+        if (TryAnswerRouting(connectionId, request, received))
+        {
+            return;
+        }
         switch (request.Op)
         {
             case ClientOp.Status:

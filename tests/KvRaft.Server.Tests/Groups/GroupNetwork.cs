@@ -11,7 +11,15 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
     /// <summary>Groups whose traffic is dropped (both ways, every process).</summary>
     public HashSet<int> CutGroups { get; } = [];
 
-    public void Send(int from, int to, byte[] frame) => _inFlight.Add((cluster.Step + 1 + cluster.Random.Next(2), from, to, frame));
+    /// <summary>Frames sent so far, by group.</summary>
+    public Dictionary<int, long> SentByGroup { get; } = [];
+
+    public void Send(int from, int to, byte[] frame)
+    {
+        var group = Decode(frame).Group;
+        SentByGroup[group] = SentByGroup.GetValueOrDefault(group) + 1;
+        _inFlight.Add((cluster.Step + 1 + cluster.Random.Next(2), from, to, frame));
+    }
 
     public void Clear() => _inFlight.Clear();
 

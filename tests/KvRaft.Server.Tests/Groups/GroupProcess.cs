@@ -33,7 +33,7 @@ internal sealed class GroupProcess
     /// <summary>Starts (or restarts, after <see cref="Crash"/>) every group's node over what the shared log and state machines hold.</summary>
     public void Start()
     {
-        var replicas = new GroupReplicas(Log);
+        var replicas = new GroupReplicas(Log) { QuiesceAfterTicks = _cluster.QuiesceAfterTicks };
         for (var group = 0; group < _cluster.Groups; group++)
         {
             var seed = (ulong)_cluster.Random.NextInt64();

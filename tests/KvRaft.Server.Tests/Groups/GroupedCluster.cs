@@ -14,9 +14,10 @@ internal sealed class GroupedCluster
     private readonly Dictionary<int, (ulong Session, ulong Sequence)> _sessions = [];
     private ulong _nextRequestId = 1;
 
-    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false)
+    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0)
     {
         Groups = groups;
+        QuiesceAfterTicks = quiesceAfterTicks;
         Random = new Random(seed);
         Map = new StaticShardAssignment(groups);
         ProcessIds = Enumerable.Range(1, processes).ToArray();
@@ -30,6 +31,9 @@ internal sealed class GroupedCluster
     }
 
     public int Groups { get; }
+
+    /// <summary>The processes' <see cref="GroupReplicas.QuiesceAfterTicks"/> (0: groups never quiesce).</summary>
+    public int QuiesceAfterTicks { get; }
 
     public int[] ProcessIds { get; }
 
@@ -85,7 +89,7 @@ internal sealed class GroupedCluster
             return 0;
         }
         var id = _nextRequestId++;
-        leader.Replicas![group].OnClientRequest(connectionId: 1, request with { RequestId = id });
+        leader.Replicas!.OnClientRequest(group, connectionId: 1, request with { RequestId = id }, identity: 0, received: 0);
         return id;
     }
 

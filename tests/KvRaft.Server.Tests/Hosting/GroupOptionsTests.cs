@@ -1,5 +1,4 @@
-// Goal: --groups defaults to the one-group server, reaches the options, and is refused out of range or with what GroupServer does not support yet (--join, --metrics-listen); method: the server's command line and ServerOptions.Validate on fixed inputs.
-using KvRaft.Protocol;
+// Goal: --groups defaults to the one-group server (0 data groups), reaches the options (and --quiesce, off by default), and is refused out of range, without --client-peers naming every node, or with what GroupServer does not support yet (--join); method: the server's command line and ServerOptions.Validate on fixed inputs.
 using KvRaft.Server.Hosting;
 
 namespace KvRaft.Server.Tests.Hosting;
@@ -16,10 +15,10 @@ public sealed class GroupOptionsTests
     };
 
     [Fact]
-    public async Task Groups_default_to_one_and_the_flag_reaches_the_options()
+    public async Task Groups_default_to_none_and_the_flag_reaches_the_options()
     {
-        Assert.Equal(1, Base.Groups);
-        string[] arguments = ["--id", "1", "--peer-listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001", "--peers", "1=127.0.0.1:7001", "--data-dir", "/tmp/unused", "--groups", "4"];
+        Assert.Equal(0, Base.Groups);
+        string[] arguments = ["--id", "1", "--peer-listen", "127.0.0.1:7001", "--client-listen", "127.0.0.1:8001", "--peers", "1=127.0.0.1:7001", "--data-dir", "/tmp/unused", "--groups", "4", "--quiesce"];
         ServerOptions? parsed = null;
         var root = ServerCommand.Create((options, _) =>
         {
@@ -28,16 +27,21 @@ public sealed class GroupOptionsTests
         });
         Assert.Equal(0, await root.Parse(arguments).InvokeAsync(new System.CommandLine.InvocationConfiguration { Error = TextWriter.Null, Output = TextWriter.Null }));
         Assert.Equal(4, parsed!.Groups);
+        Assert.True(parsed.Quiesce);
+        Assert.False(Base.Quiesce);
     }
 
     [Fact]
-    public void Groups_out_of_range_or_with_join_or_metrics_are_refused()
+    public void Groups_out_of_range_without_client_peers_or_with_join_are_refused()
     {
         Base.Validate();
-        (Base with { Groups = ProtocolLimits.GroupsMax }).Validate();
-        Assert.Throws<FormatException>(() => (Base with { Groups = 0 }).Validate());
-        Assert.Throws<FormatException>(() => (Base with { Groups = ProtocolLimits.GroupsMax + 1 }).Validate());
-        Assert.Throws<FormatException>(() => (Base with { Groups = 2, MetricsListen = "127.0.0.1:9100" }).Validate());
-        Assert.Throws<FormatException>(() => (Base with { Groups = 2, Join = "127.0.0.1:8002", Peers = "" }).Validate());
+        var sharded = Base with { ClientPeers = "1=127.0.0.1:8001" };
+        (sharded with { Groups = 1 }).Validate();
+        (sharded with { Groups = ServerOptions.DataGroupsMax, MetricsListen = "127.0.0.1:9100" }).Validate();
+        Assert.Throws<FormatException>(() => (sharded with { Groups = -1 }).Validate());
+        Assert.Throws<FormatException>(() => (sharded with { Groups = ServerOptions.DataGroupsMax + 1 }).Validate());
+        Assert.Throws<FormatException>(() => (Base with { Groups = 2 }).Validate());
+        Assert.Throws<FormatException>(() => (sharded with { Groups = 2, ClientPeers = "2=127.0.0.1:8002" }).Validate());
+        Assert.Throws<FormatException>(() => (sharded with { Groups = 2, Join = "127.0.0.1:8002", Peers = "" }).Validate());
     }
 }

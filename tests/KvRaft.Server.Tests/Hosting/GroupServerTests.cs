@@ -1,9 +1,12 @@
-// Goal: the server executable's multi-group process (--groups) runs: three in-process GroupServers elect a leader in every
-// group and replicate through the group frames of one connection per pair, one shared log per process; the groups and a
-// client's writes survive a restart of every process; a one-group data directory is refused. Method: real transports and
-// FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses read on each server's loop, waits
-// bounded by a deadline (no sleeps as synchronisation).
+// Goal: the server executable's sharded process (--groups) runs: three in-process GroupServers elect a leader in the
+// controller group and in every data group and replicate through the group frames of one connection per pair, one shared
+// log per process; a KvClient routes keys of every data group to their group (one connection per process), the controller
+// refuses keys, and the groups and the client's writes survive a restart of every process; a one-group data directory is
+// refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
+// read on each server's loop, waits bounded by a deadline (no sleeps as synchronisation).
 using KvRaft.Client;
+using KvRaft.Protocol;
+using KvRaft.Protocol.Sharding;
 using KvRaft.Raft;
 using KvRaft.Server.Hosting;
 using KvRaft.Storage;
@@ -13,7 +16,7 @@ namespace KvRaft.Server.Tests.Hosting;
 
 public sealed class GroupServerTests : IAsyncLifetime
 {
-    private const int Groups = 3;
+    private const int Groups = 3; // data groups: 1..3, with the controller 0
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "kvraft-groups-" + Guid.NewGuid().ToString("N"));
     private readonly List<GroupServer> _servers = [];
@@ -23,12 +26,14 @@ public sealed class GroupServerTests : IAsyncLifetime
     {
         var ports = Transport.LoopbackPorts.Free(6);
         var peers = string.Join(',', Enumerable.Range(1, 3).Select(id => $"{id}=127.0.0.1:{ports[id - 1]}"));
+        var clientPeers = string.Join(',', Enumerable.Range(1, 3).Select(id => $"{id}=127.0.0.1:{ports[id + 2]}"));
         _options = [.. Enumerable.Range(1, 3).Select(id => new ServerOptions
         {
             Id = id,
             PeerListen = $"127.0.0.1:{ports[id - 1]}",
             ClientListen = $"127.0.0.1:{ports[id + 2]}",
             Peers = peers,
+            ClientPeers = clientPeers,
             ClusterId = 0x6A0F,
             DataDir = Path.Combine(_folder, "node" + id),
             Groups = Groups,
@@ -46,22 +51,102 @@ public sealed class GroupServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_group_elects_a_leader_and_commits_on_every_process_and_survives_a_restart_of_all()
+    public async Task Every_group_elects_a_leader_and_serves_its_keys_to_a_routing_client_and_all_survive_a_restart_of_all()
     {
         await StartAllAsync();
-        var before = await WaitUntilEveryGroupCommitsAsync([.. Enumerable.Repeat(1L, Groups)]);
-        await using (var client = KvClient.Connect(_options.Select(o => o.ClientListen).ToArray(), new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(15) }))
+        var before = await WaitUntilEveryGroupCommitsAsync([.. Enumerable.Repeat(1L, Groups + 1)]);
+        var keys = KeysOfEveryGroup();
+        await using (var client = NewClient())
         {
-            await client.PutAsync("k", "v");
+            foreach (var (key, group) in keys)
+            {
+                await client.PutAsync(key, "v-" + key);
+            }
+            foreach (var (key, _) in keys)
+            {
+                Assert.Equal("v-" + key, await client.GetAsync(key));
+            }
         }
         Assert.All(_servers, server => Assert.Equal(0, server.UnknownGroupFrames));
         Assert.All(_servers, server => Assert.True(server.LogCommits > 0));
+        Assert.All(_servers, server => Assert.All(server.GroupLogWrites.Skip(1), writes => Assert.True(writes > 0))); // every data group wrote
         await StopAllAsync();
         await StartAllAsync();
         await WaitUntilEveryGroupCommitsAsync([.. before.Select(commit => commit + 1)]); // each new leader's entry commits after the old ones
-        await using (var client = KvClient.Connect(_options.Select(o => o.ClientListen).ToArray(), new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(15) }))
+        await using (var client = NewClient())
         {
-            Assert.Equal("v", await client.GetAsync("k"));
+            foreach (var (key, _) in keys)
+            {
+                Assert.Equal("v-" + key, await client.GetAsync(key));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_controller_refuses_keys_and_answers_the_bootstrap_configuration()
+    {
+        await StartAllAsync();
+        await WaitUntilEveryGroupCommitsAsync([.. Enumerable.Repeat(1L, Groups + 1)]);
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(System.Net.IPEndPoint.Parse(_options[0].ClientListen));
+        var get = await CallAsync(socket, 0, new ClientRequest { RequestId = 1, Op = ClientOp.Get, Key = "k"u8.ToArray() });
+        Assert.Equal((ClientStatus.WrongGroup, 1L), (get.Status, get.ConfigurationNumber));
+        var unhosted = await CallAsync(socket, Groups + 1, new ClientRequest { RequestId = 2, Op = ClientOp.Get, Key = "k"u8.ToArray() });
+        Assert.Equal(ClientStatus.WrongGroup, unhosted.Status);
+        var query = await CallAsync(socket, 0, new ClientRequest { RequestId = 3, Op = ClientOp.ShardQuery, ConfigurationNumber = -1 });
+        Assert.Equal(ClientStatus.Ok, query.Status);
+        var configuration = query.Configuration!;
+        Assert.Equal(1, configuration.Number);
+        Assert.Equal([1, 2, 3], configuration.Groups.Select(group => group.GroupId));
+        Assert.Equal([.. Enumerable.Range(1, Groups)], configuration.Owners.Distinct().Order());
+        var wrongOwner = configuration.Owners[ShardMap.ShardOf("k"u8, configuration.ShardCount)] % Groups + 1;
+        var refused = await CallAsync(socket, wrongOwner, new ClientRequest { RequestId = 4, Op = ClientOp.Get, Key = "k"u8.ToArray() });
+        Assert.Equal((ClientStatus.WrongGroup, 1L), (refused.Status, refused.ConfigurationNumber));
+    }
+
+    private KvClient NewClient() =>
+        KvClient.Connect(_options.Select(o => o.ClientListen).ToArray(), new KvClientOptions { OperationTimeout = TimeSpan.FromSeconds(15) });
+
+    /// <summary>Two keys of each data group in the bootstrap configuration, with their group.</summary>
+    private static List<(string Key, int Group)> KeysOfEveryGroup()
+    {
+        var options = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "1=a:1,2=b:1,3=c:1", ClientPeers = "1=a:2,2=b:2,3=c:2", DataDir = "", Groups = Groups };
+        var configuration = GroupServer.Bootstrap(options, new Dictionary<int, string> { [1] = "a:1", [2] = "b:1", [3] = "c:1" }).Latest;
+        var keys = new List<(string, int)>();
+        for (var i = 0; keys.Count < 2 * Groups; i++)
+        {
+            var key = "key-" + i;
+            var group = configuration.OwnerOfKey(System.Text.Encoding.UTF8.GetBytes(key));
+            if (keys.Count(k => k.Item2 == group) < 2)
+            {
+                keys.Add((key, group));
+            }
+        }
+        return keys;
+    }
+
+    /// <summary>One request to <paramref name="group"/> on a raw connection, and its answer.</summary>
+    private static async Task<ClientResponse> CallAsync(System.Net.Sockets.Socket socket, int group, ClientRequest request)
+    {
+        var frame = new byte[ClientRequestCodec.FrameSize(group, request)];
+        ClientRequestCodec.FormatFrame(group, request, frame);
+        await socket.SendAsync(frame);
+        var header = new byte[FrameHeader.Bytes];
+        await ReceiveExactlyAsync(socket, header);
+        var body = new byte[System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header) - 2];
+        await ReceiveExactlyAsync(socket, body);
+        Assert.True(ClientResponseCodec.Parse(body, out var response).IsOk);
+        return response;
+    }
+
+    private static async Task ReceiveExactlyAsync(System.Net.Sockets.Socket socket, byte[] buffer)
+    {
+        using var deadline = new CancellationTokenSource(Limit);
+        for (var read = 0; read < buffer.Length;)
+        {
+            var received = await socket.ReceiveAsync(buffer.AsMemory(read), deadline.Token);
+            Assert.NotEqual(0, received);
+            read += received;
         }
     }
 
@@ -100,7 +185,7 @@ public sealed class GroupServerTests : IAsyncLifetime
         while (true)
         {
             var statuses = await Task.WhenAll(_servers.Select(server => server.GroupStatusesAsync()));
-            var settled = Enumerable.Range(0, Groups).All(group =>
+            var settled = Enumerable.Range(0, Groups + 1).All(group =>
             {
                 var replicas = statuses.Select(process => process[group]).ToArray();
                 var term = replicas.Max(status => status.Term);
@@ -108,7 +193,7 @@ public sealed class GroupServerTests : IAsyncLifetime
             });
             if (settled)
             {
-                return [.. Enumerable.Range(0, Groups).Select(group => statuses.Min(process => process[group].Commit))];
+                return [.. Enumerable.Range(0, Groups + 1).Select(group => statuses.Min(process => process[group].Commit))];
             }
             await Task.Delay(20, deadline.Token); // polling the loop's statuses, bounded by the deadline
         }
