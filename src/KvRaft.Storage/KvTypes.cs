@@ -19,6 +19,12 @@ public enum KvOp : byte
     /// configuration in effect from this entry on, opaque to storage) as the one a snapshot of this position stores.
     /// </summary>
     Configure = 7,
+    /// <summary>Shard controller (group 0): a group joins; executed by the state machine's <see cref="ICommandExtension"/>.</summary>
+    GroupJoin = 14,
+    /// <summary>Shard controller (group 0): a group leaves; executed by the state machine's <see cref="ICommandExtension"/>.</summary>
+    GroupLeave = 15,
+    /// <summary>Shard controller (group 0): a shard moves; executed by the state machine's <see cref="ICommandExtension"/>.</summary>
+    ShardMove = 16,
 }
 
 /// <summary>
@@ -64,6 +70,8 @@ public enum KvStatus : byte
     /// live sessions; nothing changed.
     /// </summary>
     TooManySessions = 11,
+    /// <summary>An extension command (<see cref="ICommandExtension"/>) refused: the value is the reason (UTF-8); nothing changed.</summary>
+    Refused = 12,
 }
 
 /// <summary>

@@ -11,6 +11,9 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
     /// <summary>Groups whose traffic is dropped (both ways, every process).</summary>
     public HashSet<int> CutGroups { get; } = [];
 
+    /// <summary>Processes cut off from every other (every group's frames to and from them are dropped).</summary>
+    public HashSet<int> IsolatedProcesses { get; } = [];
+
     /// <summary>Frames sent so far, by group.</summary>
     public Dictionary<int, long> SentByGroup { get; } = [];
 
@@ -31,7 +34,7 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         foreach (var (_, from, to, frame) in due)
         {
             var (group, message) = Decode(frame);
-            if (CutGroups.Contains(group) || cluster.Process(to).Replicas is not { } replicas)
+            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || cluster.Process(to).Replicas is not { } replicas)
             {
                 continue;
             }

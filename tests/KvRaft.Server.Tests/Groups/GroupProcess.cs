@@ -1,6 +1,7 @@
 // Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
+using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
 using KvRaft.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,9 +31,19 @@ internal sealed class GroupProcess
     /// <summary>Planted bug: each group is told its writes are durable when the commit starts, not when it ends.</summary>
     public bool AckBeforeDurable { get; init; }
 
+    /// <summary>Group 0's replicated shard controller (this process's configurations), when the cluster has one.</summary>
+    public ReplicatedShardController? Controller { get; init; }
+
+    /// <summary>Group 0's state machine.</summary>
+    public MemoryKvStateMachine ControllerMachine => _machines[0];
+
     /// <summary>Starts (or restarts, after <see cref="Crash"/>) every group's node over what the shared log and state machines hold.</summary>
     public void Start()
     {
+        if (Controller is not null)
+        {
+            _machines[0].Extension = Controller; // reloaded from group 0's records
+        }
         var replicas = new GroupReplicas(Log) { QuiesceAfterTicks = _cluster.QuiesceAfterTicks };
         for (var group = 0; group < _cluster.Groups; group++)
         {
@@ -43,7 +54,10 @@ internal sealed class GroupProcess
                 Voters = _cluster.ProcessIds,
                 Seed = seed,
                 SessionIds = new SeededSessionIds(seed),
-            }, replicas.OpenLog(group), _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance);
+            }, replicas.OpenLog(group), _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
+            {
+                Routing = Controller is { } controller && group <= controller.HostedGroups.Count ? new GroupRouting(group, controller) : null,
+            };
             replicas.Add(group, node);
         }
         Replicas = replicas;
