@@ -19,7 +19,7 @@
 # written at least once), CLIENTS (256), DURATION (0: load FILL_PUTS puts; N > 0: instead run N seconds of puts and
 # print the sizes every SAMPLE_SECONDS, 60; OVERWRITE_MINUTES=M is DURATION=60M), SNAPSHOT_AFTER_BYTES (the server's
 # default, 64 MiB), RESTART (1; 0: skip the restart), RESTART_MAX (600 s: the script gives up waiting for the restarted
-# node). The DOTNET_* variables of the environment (GC settings) are printed with the results. Every process it starts
+# node). The DOTNET_GC* variables of the environment (GC settings) are printed with the results. Every process it starts
 # and its temporary folder are removed on exit (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -145,7 +145,7 @@ LIVE_BYTES=$(live_bytes "$PUTS")
 log "load done ($PUTS_PER_SECOND); waiting until every node applied the leader's commit index"
 wait_all_applied
 
-echo "Keys $KEYS, values $VALUE_SIZE bytes, $( [ "$DURATION" -gt 0 ] && echo "$DURATION s of overwrites" || echo "$FILL_PUTS puts"), loadgen: $PUTS_PER_SECOND; load average at the end of the load: $LOAD_AVERAGE; environment: $(env | grep '^DOTNET_' | sort | tr '\n' ' ')"
+echo "Keys $KEYS, values $VALUE_SIZE bytes, $( [ "$DURATION" -gt 0 ] && echo "$DURATION s of overwrites" || echo "$FILL_PUTS puts"), loadgen: $PUTS_PER_SECOND; load average at the end of the load: $LOAD_AVERAGE; GC environment: $(env | grep -i '^DOTNET_GC' | sort | tr '\n' ' ' || true)"
 echo
 report_nodes
 if [ "$DURATION" -gt 0 ]; then
@@ -157,6 +157,19 @@ if [ "$DURATION" -gt 0 ]; then
     awk -v step="$SAMPLE_SECONDS" '{ row[$1] = row[$1] sprintf(" %.1f / %.1f / %.1f / %.1f |", $3/1048576, $4/1048576, $5/1048576, $6/1048576) }
          END { for (s = 0; s in row; s += step) print "| " s " |" row[s]; print "| end |" row["end"] }' "$WORK/samples.txt"
 fi
+
+echo
+echo "Snapshots written (each node's \"Snapshot I written in M ms\" lines: the export and checkpoint time; with compaction"
+echo "it follows the live data, not the history):"
+echo
+echo "| node | snapshots | first (ms) | median (ms) | last (ms) | max (ms) |"
+echo "|---:|---:|---:|---:|---:|---:|"
+for id in 1 2 3; do
+    { grep -ho "written in [0-9]* ms" "$WORK/node-$id.log" || true; } | awk '{ print $3 }' | python3 -c '
+import statistics, sys
+t = [int(line) for line in sys.stdin]
+print("| {} | {} | {} | {} | {} | {} |".format(sys.argv[1], len(t), *((t[0], int(statistics.median(t)), t[-1], max(t)) if t else ("",) * 4)))' "$id"
+done
 
 if [ "$RESTART" -eq 0 ]; then log "done (no restart: RESTART=0); load average $(cut -d' ' -f1-3 /proc/loadavg)"; exit 0; fi
 
