@@ -201,7 +201,30 @@ public abstract class KvStateMachineBase : IKvStateMachine
         }
     }
 
+    /// <summary>Called under the apply gate before a batch's first operation: the store may enter its session once for all of them.</summary>
+    private protected virtual void BeginApplyPass()
+    {
+    }
+
+    /// <summary>Called after a batch's last operation, also when one threw.</summary>
+    private protected virtual void EndApplyPass()
+    {
+    }
+
     private void ApplyLocked(ReadOnlySpan<KvApply> batch, List<KvResult> results)
+    {
+        BeginApplyPass();
+        try
+        {
+            ApplyPass(batch, results);
+        }
+        finally
+        {
+            EndApplyPass();
+        }
+    }
+
+    private void ApplyPass(ReadOnlySpan<KvApply> batch, List<KvResult> results)
     {
         for (var i = 0; i < batch.Length; i++)
         {
