@@ -22,6 +22,14 @@ public sealed class LoadTargetTests
     }
 
     [Fact]
+    public async Task Shard_faults_are_refused_without_a_sharded_local_cluster()
+    {
+        Assert.Contains("--groups", (await ParseAsync("--faults", "move-shard@1s")).Problem(), StringComparison.Ordinal);
+        Assert.Contains("--groups", (await ParseAsync("--faults", "rebalance@1s")).Problem(), StringComparison.Ordinal);
+        Assert.Null((await ParseAsync("--groups", "2", "--faults", "move-shard@1s,rebalance@2s")).Problem());
+    }
+
+    [Fact]
     public async Task Etcd_target_parses_with_its_endpoints_channels_and_process_ids()
     {
         var job = await ParseAsync("--target", "etcd", "--endpoints", "127.0.0.1:2379,127.0.0.1:2380",

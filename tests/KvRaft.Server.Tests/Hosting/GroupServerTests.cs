@@ -1,8 +1,9 @@
 // Goal: the server executable's sharded process (--groups) runs: three in-process GroupServers elect a leader in the
 // controller group and in every data group and replicate through the group frames of one connection per pair, one shared
 // log per process; a KvClient routes keys of every data group to their group (one connection per process), the controller
-// refuses keys, and the groups and the client's writes survive a restart of every process; a one-group data directory is
-// refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
+// refuses keys, and the groups and the client's writes survive a restart of every process; the controller's
+// configurations change through a client (move, leave, join, a refusal) and survive a restart of every process; a
+// one-group data directory is refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
 // read on each server's loop, waits bounded by a deadline (no sleeps as synchronisation).
 using KvRaft.Client;
 using KvRaft.Protocol;
@@ -102,6 +103,37 @@ public sealed class GroupServerTests : IAsyncLifetime
         var wrongOwner = configuration.Owners[ShardMap.ShardOf("k"u8, configuration.ShardCount)] % Groups + 1;
         var refused = await CallAsync(socket, wrongOwner, new ClientRequest { RequestId = 4, Op = ClientOp.Get, Key = "k"u8.ToArray() });
         Assert.Equal((ClientStatus.WrongGroup, 1L), (refused.Status, refused.ConfigurationNumber));
+    }
+
+    [Fact]
+    public async Task A_client_changes_the_configurations_through_the_controller_and_they_survive_a_restart_of_all()
+    {
+        await StartAllAsync();
+        var before = await WaitUntilEveryGroupCommitsAsync([.. Enumerable.Repeat(1L, Groups + 1)]);
+        ShardConfiguration latest;
+        await using (var client = NewClient())
+        {
+            var bootstrap = await client.QueryShardsAsync();
+            Assert.Equal(1, bootstrap.Number);
+            var shard = bootstrap.Owners.ToList().IndexOf(1);
+            Assert.Equal(2, await client.MoveShardAsync(shard, 2));
+            Assert.Equal(3, await client.LeaveGroupAsync(3));
+            var refused = await Assert.ThrowsAsync<KvInvalidArgumentException>(() => client.JoinGroupAsync(Groups + 5));
+            Assert.Contains("not hosted", refused.Message);
+            latest = await client.QueryShardsAsync();
+            Assert.Equal(3, latest.Number);
+            Assert.Equal(2, latest.Owners[shard]);
+            Assert.Equal([1, 2], latest.Groups.Select(group => group.GroupId));
+            Assert.Equal(bootstrap, await client.QueryShardsAsync(1));
+        }
+        await StopAllAsync();
+        await StartAllAsync();
+        await WaitUntilEveryGroupCommitsAsync([.. before.Select(commit => commit + 1)]);
+        await using (var client = NewClient())
+        {
+            Assert.Equal(latest, await client.QueryShardsAsync());
+            Assert.Equal(4, await client.JoinGroupAsync(3)); // a group that left joins again
+        }
     }
 
     private KvClient NewClient() =>
