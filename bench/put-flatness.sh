@@ -18,8 +18,10 @@
 # Settings (environment): DURATION (60s), WARMUP (5s), CLIENTS (256), KEYS (10000), VALUE_SIZE (100), RATE (empty:
 # closed loop), SNAPSHOT_AFTER_BYTES (the server's default, 64 MiB), KEEP (a folder: copy the node logs, loadgen's
 # JSON and the samples there), NO_BUILD (1: use the Release builds already there), LOADGEN_ENV (variables for loadgen
-# alone, e.g. LOADGEN_ENV=DOTNET_GCgen0size=0x8000000: a 128 MiB gen0 budget cut loadgen's gen1 collections per put
-# 29-fold but let one blocking gen2 collection stop it for 1.7 s; see docs/benchmarks-history.md, 2026-12-07).
+# alone; default DOTNET_GCgen0size=0x8000000, a 128 MiB gen0 budget: with the default one of a few MiB the requests
+# in flight of 256 clients survive every gen0 collection and nearly all of loadgen's collections were gen1 ones, 0.47
+# per 1,000 puts against 0.02 with it (docs/benchmarks-history.md, 2026-12-07; the runtimeconfig property
+# System.GC.Gen0Size is not honoured); LOADGEN_ENV= for the runtime's defaults).
 # Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -109,7 +111,7 @@ servers_ticks() { local id; for id in 1 2 3; do awk '{ print $14 + $15 }' "/proc
 SERVERS_BEFORE=$(servers_ticks)
 # Each progress line of loadgen is stamped with the wall clock: its "E s" (seconds since the measured start) then
 # gives the measured start on the wall clock, to place the node logs' and the sampler's times in the series.
-env ${LOADGEN_ENV:-} dotnet "$LOADGEN" --endpoints "$ENDPOINTS" --mix put=100 --clients "$CLIENTS" --keys "$KEYS" --value-size "$VALUE_SIZE" \
+env ${LOADGEN_ENV-DOTNET_GCgen0size=0x8000000} dotnet "$LOADGEN" --endpoints "$ENDPOINTS" --mix put=100 --clients "$CLIENTS" --keys "$KEYS" --value-size "$VALUE_SIZE" \
     --duration "$DURATION" --warmup "$WARMUP" "${RATE_ARGS[@]}" --out "$WORK/run.json" --markdown "$WORK/run.md" \
     --chart "$WORK/run.png" > >(while IFS= read -r line; do printf '%s %s\n' "$(date +%s.%N)" "$line"; done >"$WORK/loadgen.out") 2>"$WORK/loadgen.err" &
 LOADGEN_PID=$!
