@@ -213,6 +213,24 @@ public sealed class LoadTargetTests
     }
 
     [Fact]
+    public async Task Records_without_arguments_keep_each_operations_client_kind_times_outcome_and_error()
+    {
+        const int Seed = 11;
+        var target = new MemoryTarget(failWritesEvery: 7);
+        var kept = await LoadRun.RunAsync(new LoadSettings { Clients = 1, Operations = 300, Keys = 20, ValueSize = 16, Seed = Seed }, target, null, null, CancellationToken.None);
+        var bare = await LoadRun.RunAsync(new LoadSettings { Clients = 1, Operations = 300, Keys = 20, ValueSize = 16, Seed = Seed, KeepArguments = false },
+            new MemoryTarget(failWritesEvery: 7), null, null, CancellationToken.None);
+        Assert.Equal(kept.Records.Count, bare.Records.Count);
+        Assert.Contains(bare.Records, r => r.Ok is null && r.Error == "unknown: TimeoutException");
+        for (var i = 0; i < bare.Records.Count; i++)
+        {
+            var (a, b) = (kept.Records[i], bare.Records[i]);
+            Assert.True(a.Client == b.Client && a.Kind == b.Kind && a.Ok == b.Ok && a.Error == b.Error, $"seed {Seed}, operation {i}: {a} against {b}");
+            Assert.True(b.CallNanoseconds <= b.ReturnNanoseconds && b.IntendedNanoseconds <= b.CallNanoseconds, $"seed {Seed}, operation {i}: {b}");
+        }
+    }
+
+    [Fact]
     public async Task A_warm_up_is_refused_with_a_checked_history()
     {
         var job = await ParseAsync("--warmup", "2s", "--check");
