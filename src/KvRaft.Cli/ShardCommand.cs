@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using KvRaft.Client;
 using KvRaft.Protocol.Sharding;
 
 namespace KvRaft.Cli;
@@ -48,38 +49,27 @@ internal static class ShardCommand
             return ExitCodes.Ok;
         }));
 
-        var joining = GroupId();
-        var join = new Command("join", "A group the processes host (one that left) joins; the shards are rebalanced") { joining };
-        join.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
-        {
-            var applied = await client.JoinGroupAsync(parse.GetValue(joining), connection.CallTimeout(parse), cancellation).ConfigureAwait(false);
-            Console.Out.WriteLine($"group {parse.GetValue(joining)} joined in configuration {applied}");
-            return ExitCodes.Ok;
-        }));
-
-        var leaving = GroupId();
-        var leave = new Command("leave", "A group leaves (not the last one); its shards go to the other groups") { leaving };
-        leave.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
-        {
-            var applied = await client.LeaveGroupAsync(parse.GetValue(leaving), connection.CallTimeout(parse), cancellation).ConfigureAwait(false);
-            Console.Out.WriteLine($"group {parse.GetValue(leaving)} left in configuration {applied}");
-            return ExitCodes.Ok;
-        }));
+        var join = GroupChange(connection, "join", "A group the processes host (one that left) joins; the shards are rebalanced", "joined",
+            (client, group, timeout, cancellation) => client.JoinGroupAsync(group, timeout, cancellation));
+        var leave = GroupChange(connection, "leave", "A group leaves (not the last one); its shards go to the other groups", "left",
+            (client, group, timeout, cancellation) => client.LeaveGroupAsync(group, timeout, cancellation));
         return new Command("group", "Sharded clusters: the data groups of the configuration") { list, join, leave };
     }
 
-    private static Argument<int> GroupId()
+    private static Command GroupChange(ConnectionOptions connection, string name, string description, string done, Func<KvClient, int, TimeSpan, CancellationToken, Task<long>> change)
     {
-        var id = new Argument<int>("GROUP") { Description = "The data group id (positive)" };
-        id.Validators.Add(result =>
+        var group = GroupId();
+        var command = new Command(name, description) { group };
+        command.SetAction(ClientAction.Of(connection, async (parse, client, cancellation) =>
         {
-            if (result.GetValueOrDefault<int>() <= 0)
-            {
-                result.AddError("GROUP must be a data group id (positive)");
-            }
-        });
-        return id;
+            var applied = await change(client, parse.GetValue(group), connection.CallTimeout(parse), cancellation).ConfigureAwait(false);
+            Console.Out.WriteLine($"group {parse.GetValue(group)} {done} in configuration {applied}");
+            return ExitCodes.Ok;
+        }));
+        return command;
     }
+
+    private static Argument<int> GroupId() => MemberCommand.PositiveId("GROUP", "The data group id (positive)", "GROUP must be a data group id (positive)");
 
     private static string[] GroupRow(ShardConfiguration configuration, ShardGroup group) =>
     [
