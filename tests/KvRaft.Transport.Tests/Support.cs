@@ -167,6 +167,21 @@ internal sealed class RawConnection : IAsyncDisposable
 
     public async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes).ConfigureAwait(false);
 
+    /// <summary>
+    /// Sends bytes the server may refuse part-way: once it has read enough to close the connection, the rest of a large
+    /// send fails (broken pipe or reset), which the caller's close check then observes; other errors still throw.
+    /// </summary>
+    public async Task SendRefusableAsync(byte[] bytes)
+    {
+        try
+        {
+            await _socket.SendAsync(bytes).ConfigureAwait(false);
+        }
+        catch (SocketException error) when (error.SocketErrorCode is SocketError.Shutdown or SocketError.ConnectionReset or SocketError.ConnectionAborted)
+        {
+        }
+    }
+
     /// <summary>True once the server has closed the connection (read returns 0, or the connection is reset).</summary>
     public async Task<bool> ClosedByRemoteAsync()
     {
