@@ -116,6 +116,19 @@ public static class ShardChunkCodec
         }
     }
 
+    /// <summary>The store key of the last record of a chunk <see cref="Validate"/> accepted (<paramref name="after"/> when it is empty).</summary>
+    public static byte[] LastKey(ReadOnlyMemory<byte> payload, ReadOnlySpan<byte> after)
+    {
+        var last = ReadOnlyMemory<byte>.Empty;
+        var any = false;
+        foreach (var (key, _) in Records(payload))
+        {
+            last = key;
+            any = true;
+        }
+        return any ? last.ToArray() : after.ToArray();
+    }
+
     /// <summary>The command key of a <see cref="KvOp.DropShard"/>: u16 shard, u16 shard count.</summary>
     public static byte[] DropKey(int shard, int shardCount)
     {

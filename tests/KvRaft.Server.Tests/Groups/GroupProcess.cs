@@ -1,6 +1,7 @@
 // Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
+using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
 using KvRaft.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -43,7 +44,10 @@ internal sealed class GroupProcess
                 Voters = _cluster.ProcessIds,
                 Seed = seed,
                 SessionIds = new SeededSessionIds(seed),
-            }, replicas.OpenLog(group), _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance);
+            }, replicas.OpenLog(group), _cluster.WrapMachine is { } wrap ? wrap(group, _machines[group]) : _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
+            {
+                Routing = _cluster.Configurations is { } configurations ? new GroupRouting(group, configurations) : null,
+            };
             replicas.Add(group, node);
         }
         Replicas = replicas;
@@ -116,6 +120,13 @@ internal sealed class GroupProcess
             Assert.Fail("these tests write too little for a snapshot");
 
         public void Flush() { }
+
+        public void SendToGroup(int targetGroup, in PeerMessage message)
+        {
+            var frame = new byte[GroupFrameCodec.FrameSize(targetGroup, message)];
+            GroupFrameCodec.FormatFrame(targetGroup, message, frame);
+            cluster.Network.Send(from, message.To, frame);
+        }
     }
 
     /// <summary>Answers to the harness's client (value memory copied: the node reuses its buffer).</summary>

@@ -2,6 +2,8 @@
 using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
+using KvRaft.Server.Node.Sharding;
+using KvRaft.Storage;
 
 namespace KvRaft.Server.Tests.Groups;
 
@@ -14,8 +16,12 @@ internal sealed class GroupedCluster
     private readonly Dictionary<int, (ulong Session, ulong Sequence)> _sessions = [];
     private ulong _nextRequestId = 1;
 
-    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0)
+    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0,
+        ShardController? controller = null, Func<int, IKvStateMachine, IKvStateMachine>? wrapMachine = null)
     {
+        Controller = controller;
+        Configurations = controller is null ? null : new BootstrapConfigurationSource(controller);
+        WrapMachine = wrapMachine;
         Groups = groups;
         QuiesceAfterTicks = quiesceAfterTicks;
         Random = new Random(seed);
@@ -31,6 +37,17 @@ internal sealed class GroupedCluster
     }
 
     public int Groups { get; }
+
+    /// <summary>
+    /// The controller's configurations, shared by every process (as if each one's controller replica had applied them):
+    /// with one, group 0 is the controller and groups 1.. are data groups that follow it (null: no routing).
+    /// </summary>
+    public ShardController? Controller { get; }
+
+    public IShardConfigurationSource? Configurations { get; }
+
+    /// <summary>What each group's node sees of its state machine (a test decorator: a planted bug), by group.</summary>
+    public Func<int, IKvStateMachine, IKvStateMachine>? WrapMachine { get; }
 
     /// <summary>The processes' <see cref="GroupReplicas.QuiesceAfterTicks"/> (0: groups never quiesce).</summary>
     public int QuiesceAfterTicks { get; }
@@ -96,7 +113,7 @@ internal sealed class GroupedCluster
     public ClientResponse? Answer(ulong requestId) => _answers.TryGetValue(requestId, out var response) ? response : null;
 
     /// <summary>Sends until an answer other than NotLeader or Retryable comes (retries keep the session's sequence); fails after <paramref name="stepsMax"/>.</summary>
-    public ClientResponse Call(int group, ClientRequest request, int stepsMax = 5000)
+    public ClientResponse Call(int group, ClientRequest request, int stepsMax = 5000, bool retryWrongGroup = false)
     {
         for (var started = Step; Step - started < stepsMax;)
         {
@@ -105,7 +122,7 @@ internal sealed class GroupedCluster
             {
                 RunSteps(1);
             }
-            if (id != 0 && Answer(id) is { Status: not (ClientStatus.NotLeader or ClientStatus.Retryable) } answer)
+            if (id != 0 && Answer(id) is { Status: not (ClientStatus.NotLeader or ClientStatus.Retryable) } answer && !(retryWrongGroup && answer.Status == ClientStatus.WrongGroup))
             {
                 return answer;
             }
