@@ -11,6 +11,11 @@ public static class Program
             await OverwriteSoak.RunAsync(args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) * 1_000_000 : 20_000_000);
             return;
         }
+        if (args is ["--apply-cpu", ..])
+        {
+            ApplyCpu.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+            return;
+        }
         if (args is ["--fetch-soak", ..])
         {
             await FetchSoak.RunAsync(args);

@@ -38,6 +38,12 @@ public enum ClientOp : byte
     /// (docs/design.md, "Sharding: configurations, migration, and why it is safe").
     /// </summary>
     ShardQuery = 13,
+    /// <summary>Sharded clusters: a group (hosted by the processes) joins the configuration; a session write of group 0.</summary>
+    GroupJoin = 14,
+    /// <summary>Sharded clusters: a group leaves the configuration (not the last one); a session write of group 0.</summary>
+    GroupLeave = 15,
+    /// <summary>Sharded clusters: one shard is given to a group of the configuration; a session write of group 0.</summary>
+    ShardMove = 16,
 }
 
 /// <summary>Bounds of the op codes.</summary>
@@ -47,10 +53,13 @@ public static class ClientOps
     public const ClientStatus LastStatus = ClientStatus.WrongGroup;
 
     /// <summary>The highest op code.</summary>
-    public const ClientOp Last = ClientOp.ShardQuery;
+    public const ClientOp Last = ClientOp.ShardMove;
 
     /// <summary>The ops that change the membership (they name a node in <see cref="ClientRequest.TargetNodeId"/>).</summary>
     public static bool IsMemberChange(ClientOp op) => op is ClientOp.AddLearner or ClientOp.PromoteLearner or ClientOp.RemoveMember;
+
+    /// <summary>The shard controller's writes (group 0's log): they name a group, and ShardMove a shard.</summary>
+    public static bool IsControllerWrite(ClientOp op) => op is ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove;
 }
 
 /// <summary>The outcome of a client request.</summary>

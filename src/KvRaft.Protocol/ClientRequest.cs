@@ -46,6 +46,12 @@ public readonly record struct ClientRequest
     /// <summary>ShardQuery: the configuration asked for, −1 for the latest (any other negative is InvalidArgument).</summary>
     public long ConfigurationNumber { get; init; }
 
+    /// <summary>GroupJoin, GroupLeave, ShardMove: the group.</summary>
+    public int GroupId { get; init; }
+
+    /// <summary>ShardMove: the shard.</summary>
+    public int Shard { get; init; }
+
     /// <summary>The log command for a write request (same fields, no request id).</summary>
     public KvCommand ToCommand()
     {
@@ -59,6 +65,8 @@ public readonly record struct ClientRequest
             Value = Value,
             ExpectAbsent = ExpectAbsent,
             Expected = Expected,
+            GroupId = GroupId,
+            Shard = Shard,
         };
     }
 
@@ -67,6 +75,7 @@ public readonly record struct ClientRequest
         RequestId == other.RequestId && Op == other.Op && ClientId == other.ClientId && Sequence == other.Sequence
         && TargetNodeId == other.TargetNodeId && LocalView == other.LocalView
         && PeerAddress == other.PeerAddress && ClientAddress == other.ClientAddress && ConfigurationNumber == other.ConfigurationNumber
+        && GroupId == other.GroupId && Shard == other.Shard
         && ExpectAbsent == other.ExpectAbsent && Key.Span.SequenceEqual(other.Key.Span)
         && Value.Span.SequenceEqual(other.Value.Span) && Expected.Span.SequenceEqual(other.Expected.Span);
 
@@ -78,14 +87,15 @@ public readonly record struct ClientRequest
 /// Codec for <see cref="ClientRequest"/>: u64 requestId, u8 op, then by op: RegisterSession and
 /// Status nothing; Get a key; TransferLeader i32 targetNodeId; MemberList u8 local view (0 or 1); AddLearner i32 node id,
 /// text peer address, text client address; PromoteLearner and RemoveMember i32 node id; ShardQuery i64 configuration
-/// number; Put/Append/Delete/CompareAndSet u64 clientId, u64 sequence and the same fields as a <see cref="KvCommand"/>.
+/// number; Put/Append/Delete/CompareAndSet/GroupJoin/GroupLeave/ShardMove u64 clientId, u64 sequence and the same fields
+/// as a <see cref="KvCommand"/>.
 /// </summary>
 public static class ClientRequestCodec
 {
     /// <summary>Bytes before the op's fields.</summary>
     public const int FixedBytes = 8 + 1;
 
-    private static bool HasSession(ClientOp op) => op is ClientOp.Put or ClientOp.Append or ClientOp.Delete or ClientOp.CompareAndSet;
+    private static bool HasSession(ClientOp op) => op is ClientOp.Put or ClientOp.Append or ClientOp.Delete or ClientOp.CompareAndSet || ClientOps.IsControllerWrite(op);
 
     /// <summary>Body size of <paramref name="request"/>.</summary>
     public static int Size(in ClientRequest request) => FixedBytes + request.Op switch
@@ -108,6 +118,7 @@ public static class ClientRequestCodec
         Invariant.True(request.Op == ClientOp.TransferLeader || ClientOps.IsMemberChange(request.Op) || request.TargetNodeId == 0, "only TransferLeader and member changes name a node");
         Invariant.True(HasSession(request.Op) || (request.ClientId == 0 && request.Sequence == 0), "only writes carry a client id and sequence");
         Invariant.True(request.Op == ClientOp.ShardQuery || request.ConfigurationNumber == 0, "only ShardQuery names a configuration");
+        Invariant.True(ClientOps.IsControllerWrite(request.Op) || (request.GroupId == 0 && request.Shard == 0), "only the controller's writes name a group or shard");
         var writer = new WireWriter(destination);
         writer.U64(request.RequestId);
         writer.U8((byte)request.Op);
@@ -137,7 +148,7 @@ public static class ClientRequestCodec
             default:
                 writer.U64(request.ClientId);
                 writer.U64(request.Sequence);
-                CommandFields.Write(ref writer, request.Op, request.Key.Span, request.Value.Span, request.ExpectAbsent, request.Expected.Span);
+                CommandFields.Write(ref writer, request.Op, request.Key.Span, request.Value.Span, request.ExpectAbsent, request.Expected.Span, request.GroupId, request.Shard);
                 break;
         }
         Invariant.True(writer.Written == size, writer.Written);
@@ -165,6 +176,7 @@ public static class ClientRequestCodec
         var targetNodeId = 0;
         var localView = false;
         long configurationNumber = 0;
+        int groupId = 0, shard = 0;
         string? peerAddress = null, clientAddress = null;
         if (op == ClientOp.Get)
         {
@@ -188,7 +200,7 @@ public static class ClientRequestCodec
             {
                 return ParseResult.Fail(ProtocolError.Truncated, "request client id or sequence missing");
             }
-            result = CommandFields.Read(ref reader, op, out key, out value, out expectAbsent, out expected);
+            result = CommandFields.Read(ref reader, op, out key, out value, out expectAbsent, out expected, out groupId, out shard);
         }
         if (result.IsOk && op == ClientOp.AddLearner)
         {
@@ -222,6 +234,8 @@ public static class ClientRequestCodec
             PeerAddress = peerAddress,
             ClientAddress = clientAddress,
             ConfigurationNumber = configurationNumber,
+            GroupId = groupId,
+            Shard = shard,
         };
         return ParseResult.Ok;
     }

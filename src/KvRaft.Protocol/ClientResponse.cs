@@ -61,7 +61,10 @@ public readonly record struct ClientResponse
     /// <summary>Ok MemberList: the configuration as the answering node sees it.</summary>
     public MemberListing? Members { get; init; }
 
-    /// <summary>WrongGroup: the configuration number of the group that refused (ask for one at least this new).</summary>
+    /// <summary>
+    /// WrongGroup: the configuration number of the group that refused (ask for one at least this new). Ok GroupJoin,
+    /// GroupLeave, ShardMove: the controller's configuration after the change.
+    /// </summary>
     public long ConfigurationNumber { get; init; }
 
     /// <summary>Ok ShardQuery: the configuration asked for.</summary>
@@ -106,6 +109,7 @@ public static class ClientResponseCodec
             ClientOp.TransferLeader => 4,
             ClientOp.MemberList => response.Members!.Size(),
             ClientOp.ShardQuery => Sharding.ShardConfigurationCodec.Size(response.Configuration!),
+            ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove => 8,
             _ => 0,
         },
         ClientStatus.WrongGroup => 8,
@@ -198,6 +202,10 @@ public static class ClientResponseCodec
             case ClientOp.MemberList:
                 response.Members!.Write(ref writer);
                 break;
+            case ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove:
+                Invariant.True(response.ConfigurationNumber >= 0, response.ConfigurationNumber);
+                writer.I64(response.ConfigurationNumber);
+                break;
             default:
                 break;
         }
@@ -227,7 +235,7 @@ public static class ClientResponseCodec
             ClientStatus.NotLeader => ReadNotLeader(ref reader, ref parsed),
             ClientStatus.Retryable or ClientStatus.InvalidArgument or ClientStatus.InternalError or ClientStatus.TooLarge
             or ClientStatus.SessionNotOwned or ClientStatus.TooManySessions => ReadMessage(ref reader, ref parsed),
-            ClientStatus.WrongGroup => ReadWrongGroup(ref reader, ref parsed),
+            ClientStatus.WrongGroup => ReadConfigurationNumber(ref reader, ref parsed),
             _ => ParseResult.Ok,
         };
         if (result.IsOk && parsed.Status == ClientStatus.Ok && parsed.Op == ClientOp.ShardQuery)
@@ -266,15 +274,15 @@ public static class ClientResponseCodec
         return result;
     }
 
-    private static ParseResult ReadWrongGroup(ref WireReader reader, ref ClientResponse response)
+    private static ParseResult ReadConfigurationNumber(ref WireReader reader, ref ClientResponse response)
     {
         if (!reader.I64(out var number))
         {
-            return ParseResult.Fail(ProtocolError.Truncated, "wrong-group configuration number missing");
+            return ParseResult.Fail(ProtocolError.Truncated, "configuration number missing");
         }
         if (number < 0)
         {
-            return ParseResult.Fail(ProtocolError.Malformed, "wrong-group configuration number negative");
+            return ParseResult.Fail(ProtocolError.Malformed, "configuration number negative");
         }
         response = response with { ConfigurationNumber = number };
         return ParseResult.Ok;
@@ -339,6 +347,8 @@ public static class ClientResponseCodec
                     response = response with { Members = listing };
                     return result;
                 }
+            case ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove:
+                return ReadConfigurationNumber(ref reader, ref response);
             default:
                 return ParseResult.Ok;
         }

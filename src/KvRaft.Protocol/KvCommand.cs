@@ -3,7 +3,7 @@ using System;
 namespace KvRaft.Protocol;
 
 /// <summary>
-/// A write as stored in the Raft log: RegisterSession, Put, Append, Delete or CompareAndSet, with
+/// A write as stored in the Raft log: RegisterSession, Put, Append, Delete, CompareAndSet or a shard controller write, with
 /// the client's id and sequence number (for exactly-once application). Byte fields are views of the
 /// parsed buffer after a parse.
 /// </summary>
@@ -29,10 +29,15 @@ public readonly record struct KvCommand
     public bool ExpectAbsent { get; init; }
     /// <summary>CompareAndSet: the value the key must hold (when not <see cref="ExpectAbsent"/>).</summary>
     public ReadOnlyMemory<byte> Expected { get; init; }
+    /// <summary>GroupJoin, GroupLeave, ShardMove: the group.</summary>
+    public int GroupId { get; init; }
+    /// <summary>ShardMove: the shard.</summary>
+    public int Shard { get; init; }
 
     /// <summary>Value equality; byte fields compared bytewise.</summary>
     public bool Equals(KvCommand other) =>
         Op == other.Op && ClientId == other.ClientId && Sequence == other.Sequence && Identity == other.Identity && ExpectAbsent == other.ExpectAbsent
+        && GroupId == other.GroupId && Shard == other.Shard
         && Key.Span.SequenceEqual(other.Key.Span) && Value.Span.SequenceEqual(other.Value.Span) && Expected.Span.SequenceEqual(other.Expected.Span);
 
     /// <inheritdoc />
@@ -81,7 +86,7 @@ public static class KvCommandCodec
         {
             writer.U64(command.Identity);
         }
-        CommandFields.Write(ref writer, command.Op, command.Key.Span, command.Value.Span, command.ExpectAbsent, command.Expected.Span);
+        CommandFields.Write(ref writer, command.Op, command.Key.Span, command.Value.Span, command.ExpectAbsent, command.Expected.Span, command.GroupId, command.Shard);
     }
 
     /// <summary>Reads one command that fills <paramref name="payload"/> exactly; never throws. Byte fields are views of it.</summary>
@@ -121,7 +126,7 @@ public static class KvCommandCodec
                 return ParseResult.Fail(ProtocolError.Malformed, "command identity flagged but 0");
             }
         }
-        var result = CommandFields.Read(ref reader, (ClientOp)op, out var key, out var value, out var expectAbsent, out var expected);
+        var result = CommandFields.Read(ref reader, (ClientOp)op, out var key, out var value, out var expectAbsent, out var expected, out var groupId, out var shard);
         if (!result.IsOk)
         {
             return result;
@@ -136,6 +141,8 @@ public static class KvCommandCodec
             Value = value,
             ExpectAbsent = expectAbsent,
             Expected = expected,
+            GroupId = groupId,
+            Shard = shard,
         };
         return ParseResult.Ok;
     }

@@ -90,6 +90,11 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
 
     private protected override void Write(ReadOnlySpan<byte> storeKey, ReadOnlySpan<byte> value) => _store.Write(storeKey, value);
 
+    // A batch is one pass of the store's session: one epoch entry for all its operations (not one each).
+    private protected override void BeginApplyPass() => _store.BeginBatch();
+
+    private protected override void EndApplyPass() => _store.EndBatch();
+
     private protected override bool Remove(ReadOnlySpan<byte> storeKey)
     {
         if (_store.Read(storeKey) is null)

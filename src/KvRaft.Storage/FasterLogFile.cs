@@ -3,14 +3,14 @@ using Microsoft.Extensions.Logging;
 
 namespace KvRaft.Storage;
 
-/// <summary>The file names of one FasterLog in its folder: segments, commit slots, recorded tail cuts.</summary>
-internal sealed record FasterLogNames(string Log, string Commit, string TailCuts)
+/// <summary>The file names of one FasterLog in its folder: segments, commit slots, recorded tail cuts, layout (<see cref="LogLayoutFile"/>).</summary>
+internal sealed record FasterLogNames(string Log, string Commit, string TailCuts, string Layout)
 {
     /// <summary>The single-group Raft log (<see cref="FasterRaftLogStore"/>).</summary>
-    public static FasterLogNames Raft { get; } = new("raft.log", "raft.commit", "tail-cuts");
+    public static FasterLogNames Raft { get; } = new("raft.log", "raft.commit", "tail-cuts", "raft.layout");
 
     /// <summary>The log shared by many groups (<see cref="SharedRaftLog"/>): other names, so neither store reads the other's records.</summary>
-    public static FasterLogNames Shared { get; } = new("shared.log", "shared.commit", "shared.tail-cuts");
+    public static FasterLogNames Shared { get; } = new("shared.log", "shared.commit", "shared.tail-cuts", "shared.layout");
 }
 
 /// <summary>
@@ -41,6 +41,7 @@ internal sealed class FasterLogFile : IDisposable
     {
         limits.Validate(); // a record FasterLog would refuse must be refused here first, with the limits named
         DirectorySync.CreateDurably(files, directory);
+        limits = LogLayoutFile.Resolve(files, directory, names, limits); // the segment size the log was written with
         var file = new FasterLogFile(directory, names, limits, logger, files, createDevice, onDurable);
         try
         {

@@ -5,7 +5,9 @@ namespace KvRaft.Storage;
 
 /// <summary>
 /// One FasterKV&lt;SpanByte, SpanByte&gt; in a folder with ONE long-lived client session: every read and write
-/// of the state machine goes through that session (a whole batch is one pass of it). Compaction (see
+/// of the state machine goes through that session's unsafe context. A whole batch is one pass of it: one epoch
+/// entry (<see cref="BeginBatch"/> .. <see cref="EndBatch"/>) rather than one per operation; an operation outside a
+/// batch enters and leaves the epoch itself, as FASTER's plain session would. Compaction (see
 /// FasterStore.Compaction.cs) runs on sessions of its own.
 /// </summary>
 internal sealed unsafe partial class FasterStore : IDisposable
@@ -17,6 +19,8 @@ internal sealed unsafe partial class FasterStore : IDisposable
     private readonly FasterKV<SpanByte, SpanByte> _store;
     // The context of a read is its token: 0 for a read that waits (applies, loading), else a Get that may go pending.
     private readonly ClientSession<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, long, ValueCopyFunctions> _session;
+    private readonly UnsafeContext<SpanByte, SpanByte, SpanByte, ArrayBufferWriter<byte>, long, ValueCopyFunctions> _context; // _session's
+    private bool _inBatch; // the thread holds the epoch from BeginBatch to EndBatch
     private readonly ArrayBufferWriter<byte> _readBuffer = new(); // every read that waits copies its value here (reused: no allocation)
     private readonly ArrayBufferWriter<byte> _getBuffer = new(); // every Get that may go pending copies its value here (reused)
     private readonly ValueCopyFunctions _functions;
@@ -56,6 +60,42 @@ internal sealed unsafe partial class FasterStore : IDisposable
             RecoverNewestComplete();
         }
         _session = _store.For(_functions).NewSession<ValueCopyFunctions>();
+        _context = _session.UnsafeContext;
+    }
+
+    /// <summary>
+    /// Enters FASTER's epoch once for the operations up to <see cref="EndBatch"/> (same thread, short: the epoch
+    /// cannot move past this session meanwhile). FASTER still suspends it while a read waits for the device.
+    /// </summary>
+    public void BeginBatch()
+    {
+        Invariant.True(!_inBatch);
+        _context.BeginUnsafe();
+        _inBatch = true;
+    }
+
+    /// <summary>Leaves the epoch entered by <see cref="BeginBatch"/>.</summary>
+    public void EndBatch()
+    {
+        Invariant.True(_inBatch);
+        _inBatch = false;
+        _context.EndUnsafe();
+    }
+
+    /// <summary>Inside a batch nothing (the epoch is held); outside, enters the epoch until the result is disposed.</summary>
+    private EpochScope Protect() => new(_inBatch ? null : this);
+
+    private readonly ref struct EpochScope
+    {
+        private readonly FasterStore? _entered;
+
+        public EpochScope(FasterStore? enter)
+        {
+            _entered = enter;
+            _entered?._context.BeginUnsafe();
+        }
+
+        public void Dispose() => _entered?._context.EndUnsafe();
     }
 
     /// <summary>
@@ -108,11 +148,13 @@ internal sealed unsafe partial class FasterStore : IDisposable
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var output = _readBuffer;
             output.ResetWrittenCount();
-            var status = _session.Read(ref keySpan, ref output, 0);
+            using var epoch = Protect();
+            var status = _context.Read(ref keySpan, ref output, 0);
             if (status.IsPending)
             {
                 // Gets that went pending may complete here too: the callback keeps their answers (their own buffer).
-                _session.CompletePendingWithOutputs(out var outputs, wait: true);
+                // FASTER leaves the epoch while it waits for the device.
+                _context.CompletePendingWithOutputs(out var outputs, wait: true);
                 using (outputs)
                 {
                     while (outputs.Next())
@@ -142,7 +184,8 @@ internal sealed unsafe partial class FasterStore : IDisposable
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var output = _getBuffer;
             output.ResetWrittenCount();
-            var status = _session.Read(ref keySpan, ref output, token);
+            using var epoch = Protect();
+            var status = _context.Read(ref keySpan, ref output, token);
             if (status.IsPending)
             {
                 _functions.PendingGets++;
@@ -168,7 +211,8 @@ internal sealed unsafe partial class FasterStore : IDisposable
     {
         if (_functions.PendingGets > 0)
         {
-            _session.CompletePending(wait: wait);
+            using var epoch = Protect();
+            _context.CompletePending(wait: wait);
         }
     }
 
@@ -178,7 +222,8 @@ internal sealed unsafe partial class FasterStore : IDisposable
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
             var valueSpan = SpanByte.FromPointer(v, value.Length);
-            _session.Upsert(ref keySpan, ref valueSpan);
+            using var epoch = Protect();
+            _context.Upsert(ref keySpan, ref valueSpan);
         }
     }
 
@@ -187,7 +232,8 @@ internal sealed unsafe partial class FasterStore : IDisposable
         fixed (byte* k = key)
         {
             var keySpan = SpanByte.FromPointer(k, key.Length);
-            _session.Delete(ref keySpan);
+            using var epoch = Protect();
+            _context.Delete(ref keySpan);
         }
     }
 

@@ -6,13 +6,15 @@ namespace KvRaft.Storage;
 
 /// <summary>
 /// The store's key space: the first byte names the space. 0x00 user keys, 0x01 client sessions
-/// (then client id, 8 bytes big-endian), 0x02 metadata (applied position, configuration, shard states).
+/// (then client id, 8 bytes big-endian), 0x02 metadata (applied position, configuration, shard states), 0x03 extension
+/// records (<see cref="IExtensionRecords"/>: the shard controller's configurations).
 /// </summary>
 internal static class KvKeys
 {
     public const byte UserSpace = 0;
     public const byte SessionSpace = 1;
     public const byte MetaSpace = 2;
+    public const byte ExtensionSpace = 3;
 
     /// <summary>Bytes of a session key.</summary>
     public const int SessionKeyBytes = 9;

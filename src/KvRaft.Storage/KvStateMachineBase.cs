@@ -26,7 +26,31 @@ public abstract partial class KvStateMachineBase : IKvStateMachine
     // none): always the count of sessions whose SessionState.Identity is that identity. The per-identity quota.
     private readonly Dictionary<long, int> _sessionsPerIdentity = [];
 
-    private protected KvStateMachineBase(StorageLimits limits) => Limits = limits;
+    private protected KvStateMachineBase(StorageLimits limits)
+    {
+        Limits = limits;
+        _records = new ExtensionRecords(this);
+    }
+
+    private readonly ExtensionRecords _records;
+    private ICommandExtension? _extension;
+
+    /// <summary>
+    /// Executes <see cref="KvOp.GroupJoin"/>, <see cref="KvOp.GroupLeave"/> and <see cref="KvOp.ShardMove"/> (null:
+    /// they are refused). Setting it reloads it from the records at once; it is reloaded whenever the state is.
+    /// </summary>
+    public ICommandExtension? Extension
+    {
+        get => _extension;
+        set
+        {
+            lock (ApplyGate)
+            {
+                _extension = value;
+                _extension?.Reload(_records);
+            }
+        }
+    }
 
     private protected StorageLimits Limits { get; }
 
@@ -103,6 +127,7 @@ public abstract partial class KvStateMachineBase : IKvStateMachine
             CountIdentity(state.Identity, +1);
         }
         RebuildSessionsByUse();
+        _extension?.Reload(_records);
     }
 
     /// <summary>
@@ -177,7 +202,30 @@ public abstract partial class KvStateMachineBase : IKvStateMachine
         }
     }
 
+    /// <summary>Called under the apply gate before a batch's first operation: the store may enter its session once for all of them.</summary>
+    private protected virtual void BeginApplyPass()
+    {
+    }
+
+    /// <summary>Called after a batch's last operation, also when one threw.</summary>
+    private protected virtual void EndApplyPass()
+    {
+    }
+
     private void ApplyLocked(ReadOnlySpan<KvApply> batch, List<KvResult> results)
+    {
+        BeginApplyPass();
+        try
+        {
+            ApplyPass(batch, results);
+        }
+        finally
+        {
+            EndApplyPass();
+        }
+    }
+
+    private void ApplyPass(ReadOnlySpan<KvApply> batch, List<KvResult> results)
     {
         for (var i = 0; i < batch.Length; i++)
         {
@@ -379,6 +427,10 @@ public abstract partial class KvStateMachineBase : IKvStateMachine
                 return new KvResult(Remove(key) ? KvStatus.Ok : KvStatus.NotFound, null);
             case KvOp.CompareAndSet:
                 return CompareAndSet(key, command.Expected, command.Value);
+            case KvOp.GroupJoin or KvOp.GroupLeave or KvOp.ShardMove:
+                return _extension is { } extension
+                    ? extension.Execute(command, _records)
+                    : new KvResult(KvStatus.Refused, "this state machine has no shard controller"u8.ToArray());
             default:
                 return new KvResult(KvStatus.Ok, null);
         }
@@ -410,5 +462,23 @@ public abstract partial class KvStateMachineBase : IKvStateMachine
         }
         Write(key, value.Span);
         return new KvResult(KvStatus.Swapped, value.ToArray());
+    }
+
+    /// <summary>The extension's records: keys in <see cref="KvKeys.ExtensionSpace"/>.</summary>
+    private sealed class ExtensionRecords(KvStateMachineBase machine) : IExtensionRecords
+    {
+        public byte[]? Read(ReadOnlySpan<byte> key) => machine.Read(StoreKey(key, stackalloc byte[IExtensionRecords.KeyMaxBytes + 1]));
+
+        public void Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => machine.Write(StoreKey(key, stackalloc byte[IExtensionRecords.KeyMaxBytes + 1]), value);
+
+        public void Remove(ReadOnlySpan<byte> key) => machine.Remove(StoreKey(key, stackalloc byte[IExtensionRecords.KeyMaxBytes + 1]));
+
+        private static ReadOnlySpan<byte> StoreKey(ReadOnlySpan<byte> key, Span<byte> destination)
+        {
+            Invariant.True(key.Length <= IExtensionRecords.KeyMaxBytes, key.Length);
+            destination[0] = KvKeys.ExtensionSpace;
+            key.CopyTo(destination[1..]);
+            return destination[..(key.Length + 1)];
+        }
     }
 }

@@ -19,6 +19,12 @@ public enum KvOp : byte
     /// configuration in effect from this entry on, opaque to storage) as the one a snapshot of this position stores.
     /// </summary>
     Configure = 7,
+    /// <summary>Shard controller (group 0): a group joins; executed by the state machine's <see cref="ICommandExtension"/>.</summary>
+    GroupJoin = 14,
+    /// <summary>Shard controller (group 0): a group leaves; executed by the state machine's <see cref="ICommandExtension"/>.</summary>
+    GroupLeave = 15,
+    /// <summary>Shard controller (group 0): a shard moves; executed by the state machine's <see cref="ICommandExtension"/>.</summary>
+    ShardMove = 16,
     /// <summary>
     /// Shard migration (docs/design.md, "Sharding: configurations, migration"): the group entered a configuration.
     /// Records <see cref="KvCommand.Value"/>, the group's shard states after the entry (opaque to storage), as
@@ -79,6 +85,8 @@ public enum KvStatus : byte
     /// live sessions; nothing changed.
     /// </summary>
     TooManySessions = 11,
+    /// <summary>An extension command (<see cref="ICommandExtension"/>) refused: the value is the reason (UTF-8); nothing changed.</summary>
+    Refused = 12,
 }
 
 /// <summary>

@@ -1,13 +1,18 @@
 namespace KvRaft.Storage;
 
-/// <summary>When to take a snapshot: once the log holds more than <see cref="StorageLimits.SnapshotAfterLogBytes"/> since the last compaction.</summary>
+/// <summary>
+/// When to take a snapshot (and truncate the log behind it): once the log has grown, since the last snapshot, by
+/// about the size of that snapshot, within a floor and a cap. Rewriting the whole state costs as much as the snapshot
+/// is large, so log growth in proportion to it keeps the cost of snapshots per byte written constant, and the Raft
+/// log's disk use within a small multiple of the live data: a small store truncates its log often (every floor's
+/// worth), a big one does not snapshot constantly (it waits for its own size, up to the cap).
+/// </summary>
 public static class SnapshotPolicy
 {
-    /// <summary>True when the server should call <see cref="IKvStateMachine.TakeSnapshotAsync"/> and then compact the log.</summary>
-    public static bool ShouldSnapshot(IRaftLogStore log, StorageLimits limits)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        ArgumentNullException.ThrowIfNull(limits);
-        return log.BytesSinceCompaction > limits.SnapshotAfterLogBytes;
-    }
+    /// <summary>
+    /// Log bytes to write after a snapshot before the next: <paramref name="latestSnapshotBytes"/> (0: none yet) raised
+    /// to <paramref name="floorBytes"/>, then capped by <paramref name="capBytes"/> (the cap wins over the floor).
+    /// </summary>
+    public static long LogBytesBeforeSnapshot(long latestSnapshotBytes, long floorBytes, long capBytes) =>
+        Math.Min(capBytes, Math.Max(floorBytes, latestSnapshotBytes));
 }

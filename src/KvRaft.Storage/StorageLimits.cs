@@ -12,8 +12,13 @@ public sealed record StorageLimits
     /// <summary>FasterLog in-memory buffer as a power of two (bits): 2^25 = 32 MiB.</summary>
     public int LogMemoryBits { get; init; } = 25;
 
-    /// <summary>FasterLog segment file size as a power of two (bits): 2^28 = 256 MiB.</summary>
-    public int LogSegmentBits { get; init; } = 28;
+    /// <summary>
+    /// FasterLog segment file size of a NEW Raft log as a power of two (bits): 2^24 = 16 MiB. Truncation frees disk a
+    /// whole segment at a time, so the segment is the slack above the live log: with 256 MiB segments 10 minutes of
+    /// overwrites of 10,000 keys kept 88–297 MiB of Raft log. A log keeps the size it was created with (recorded in its
+    /// layout file, <see cref="LogLayoutFile"/>; a log without one has 256 MiB segments); this value applies to new logs.
+    /// </summary>
+    public int LogSegmentBits { get; init; } = 24;
 
     /// <summary>
     /// Bytes past the log's tail kept written (zeros, flushed) ahead of its writes, so that a write-through write
@@ -69,9 +74,6 @@ public sealed record StorageLimits
     /// <summary>Uncompressed bytes in one snapshot chunk.</summary>
     public int SnapshotChunkBytes { get; init; } = 1 << 20;
 
-    /// <summary>Log bytes past the last snapshot after which the policy asks for a new one.</summary>
-    public long SnapshotAfterLogBytes { get; init; } = 256L << 20;
-
     /// <summary>Largest key accepted by the state machine.</summary>
     public int KeyMaxBytes { get; init; } = 64 << 10;
 
@@ -107,6 +109,8 @@ public sealed record StorageLimits
         Require(SessionMaxCount > 0 && SessionsPerIdentityMax > 0, "session limits must be positive");
         Require(LogGroupsMax > 0, "LogGroupsMax must be positive");
         Require(LogPageBits is >= 9 and <= 30 && KvPageBits is >= 9 and <= 30, "page bits must be in [9, 30]");
+        Require(LogSegmentBits >= LogPageBits && LogSegmentBits <= LogLayoutFile.SegmentBitsMax,
+            $"LogSegmentBits must be in [LogPageBits, {LogLayoutFile.SegmentBitsMax}]");
         Require(EntryRecordBytesMax <= 1L << LogPageBits,
             $"an entry of EntryMaxBytes ({EntryMaxBytes}) takes {EntryRecordBytesMax} bytes of a log page of {1L << LogPageBits} (LogPageBits {LogPageBits})");
     }

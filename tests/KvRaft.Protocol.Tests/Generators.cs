@@ -87,7 +87,8 @@ internal static class Generators
             Payload = payload,
         };
 
-    private static readonly Gen<ClientOp> WriteOp = Gen.OneOfConst(ClientOp.RegisterSession, ClientOp.Put, ClientOp.Append, ClientOp.Delete, ClientOp.CompareAndSet);
+    private static readonly Gen<ClientOp> WriteOp = Gen.OneOfConst(ClientOp.RegisterSession, ClientOp.Put, ClientOp.Append, ClientOp.Delete, ClientOp.CompareAndSet,
+        ClientOp.GroupJoin, ClientOp.GroupLeave, ClientOp.ShardMove);
 
     public static readonly Gen<KvCommand> KvCommand =
         from op in WriteOp
@@ -97,16 +98,19 @@ internal static class Generators
         from value in Value
         from expectAbsent in Gen.Bool
         from expected in Value
+        from target in Gen.Select(Gen.Int, Gen.Int)
         select new KvCommand
         {
             Op = op,
             ClientId = session.Item1,
             Sequence = session.Item2,
             Identity = identity,
-            Key = op == ClientOp.RegisterSession ? default : key,
-            Value = op is ClientOp.RegisterSession or ClientOp.Delete ? default : value,
+            Key = op == ClientOp.RegisterSession || ClientOps.IsControllerWrite(op) ? default : key,
+            Value = op is ClientOp.RegisterSession or ClientOp.Delete || ClientOps.IsControllerWrite(op) ? default : value,
             ExpectAbsent = op == ClientOp.CompareAndSet && expectAbsent,
             Expected = op == ClientOp.CompareAndSet && !expectAbsent ? expected : default,
+            GroupId = ClientOps.IsControllerWrite(op) ? target.Item1 : 0,
+            Shard = op == ClientOp.ShardMove ? target.Item2 : 0,
         };
 
     public static readonly Gen<KvCommand[]> KvCommands = KvCommand.Array[0, 16];
@@ -124,13 +128,25 @@ internal static class Generators
             ClientOp.MemberList => new ClientRequest { RequestId = requestId, Op = op, LocalView = command.ExpectAbsent },
             ClientOp.ShardQuery => new ClientRequest { RequestId = requestId, Op = op, ConfigurationNumber = command.ExpectAbsent ? -1 : (long)(command.Sequence >> 1) },
             ClientOp.AddLearner => new ClientRequest { RequestId = requestId, Op = op, TargetNodeId = (int)(command.Sequence % 8), PeerAddress = $"h{command.ClientId % 100}:7001", ClientAddress = command.ExpectAbsent ? null : "c:8001" },
+            ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove => FromCommand(requestId, command with
+            {
+                Op = op,
+                Key = default,
+                Value = default,
+                ExpectAbsent = false,
+                Expected = default,
+                GroupId = (int)command.Sequence,
+                Shard = op == ClientOp.ShardMove ? (int)(command.ClientId >> 3) : 0,
+            }),
             _ => FromCommand(requestId, command with
             {
                 Op = op,
                 Key = key,
                 Value = op == ClientOp.Delete ? default : command.Value,
                 ExpectAbsent = op == ClientOp.CompareAndSet && command.ExpectAbsent,
-                Expected = op == ClientOp.CompareAndSet ? command.Expected : default
+                Expected = op == ClientOp.CompareAndSet ? command.Expected : default,
+                GroupId = 0,
+                Shard = 0,
             }),
         };
 
@@ -144,6 +160,8 @@ internal static class Generators
         Value = c.Value,
         ExpectAbsent = c.ExpectAbsent,
         Expected = c.ExpectAbsent ? default : c.Expected,
+        GroupId = c.GroupId,
+        Shard = c.Shard,
     };
 
     public static readonly Gen<NodeStatus> NodeStatus =
@@ -222,6 +240,7 @@ internal static class Generators
                 ClientOp.Status => response with { Node = node },
                 ClientOp.TransferLeader => response with { LeaderKnown = true, LeaderId = 1 + (leaderId & 0xFFFF) },
                 ClientOp.ShardQuery => response with { Configuration = Configuration(leaderId, text) },
+                ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove => response with { ConfigurationNumber = leaderId & int.MaxValue },
                 _ => response,
             },
             ClientStatus.WrongGroup => response with { ConfigurationNumber = leaderId & int.MaxValue },

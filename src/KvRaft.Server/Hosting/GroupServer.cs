@@ -53,7 +53,7 @@ public sealed class GroupServer : IRunningServer
         _cluster = new ClusterInfo(options.Id, KvServer.ConfiguredClientAddresses(options));
         var bootstrapPeers = ServerOptions.ParseAddresses(options.Peers).ToDictionary(p => p.Key, p => $"{p.Value.Host}:{p.Value.Port}");
         var groups = Enumerable.Range(0, options.Groups + 1).ToFrozenSet(); // the controller 0 and the data groups
-        var configurations = new BootstrapConfigurationSource(Bootstrap(options, bootstrapPeers));
+        var configurations = new ReplicatedShardController(Bootstrap(options, bootstrapPeers)); // group 0's applied state
         var feeder = new GroupEventFeeder(new EventFeeder(() => host!, connections, _cluster, metrics: null), () => host!, groups);
         _peers = new PeerTransport(KvServer.PeerTransportOptions(options, directory.ClusterId, bootstrapPeers, _cluster, _io), feeder, loggers.CreateLogger("kvraft.transport"));
         _clients = KvServer.NewClientListener(options, feeder, _io, loggers);
@@ -87,6 +87,10 @@ public sealed class GroupServer : IRunningServer
         var group = routing.GroupId;
         var folder = Path.Combine(_options.DataDir, "groups", group.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var machine = FasterKvStateMachine.Open(Path.Combine(folder, "state"), SizeLimits.Storage(StorageLimits.Default));
+        if (routing.IsController)
+        {
+            machine.Extension = (ReplicatedShardController)routing.Configurations; // reloaded from group 0's records
+        }
         _machines.Add(group, machine);
         var incoming = Path.Combine(folder, "incoming");
         SnapshotInstaller.RemoveStagingFiles(incoming);

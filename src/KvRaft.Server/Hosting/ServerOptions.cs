@@ -81,8 +81,11 @@ public sealed partial record ServerOptions
     /// </summary>
     public bool LeaseReads { get; init; }
 
-    /// <summary>Take a snapshot after this many bytes of log.</summary>
-    public long SnapshotAfterLogBytes { get; init; } = 64L << 20;
+    /// <summary>Take a snapshot after this many bytes of log at most (the policy's cap: <see cref="ServerLimits.SnapshotAfterLogBytes"/>).</summary>
+    public long SnapshotAfterLogBytes { get; init; } = new ServerLimits().SnapshotAfterLogBytes;
+
+    /// <summary>Take no snapshot before this many bytes of log (the policy's floor: <see cref="ServerLimits.SnapshotAfterLogBytesMin"/>).</summary>
+    public long SnapshotAfterLogBytesMin { get; init; } = new ServerLimits().SnapshotAfterLogBytesMin;
 
     /// <summary>Log entries kept behind a snapshot, so that followers a little behind catch up from the log instead of a snapshot.</summary>
     public long CompactionLagEntries { get; init; } = new ServerLimits().CompactionLagEntries;
@@ -323,7 +326,12 @@ public sealed partial record ServerOptions
     public static JsonObject ToJsonNode(ServerOptions options) =>
         JsonSerializer.SerializeToNode(options, ServerOptionsJson.Default.ServerOptions)!.AsObject();
 
-    internal ServerLimits Limits => new() { SnapshotAfterLogBytes = SnapshotAfterLogBytes, CompactionLagEntries = CompactionLagEntries };
+    internal ServerLimits Limits => new()
+    {
+        SnapshotAfterLogBytes = SnapshotAfterLogBytes,
+        SnapshotAfterLogBytesMin = SnapshotAfterLogBytesMin,
+        CompactionLagEntries = CompactionLagEntries,
+    };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip)]

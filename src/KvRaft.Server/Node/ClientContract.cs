@@ -32,6 +32,15 @@ public static class ClientContract
     /// <summary>An AddLearner whose addresses are not plain "host:port".</summary>
     public const string MemberAddressMessage = "member addresses must be host:port (printable ASCII, no spaces, port 1-65535)";
 
+    /// <summary>A controller write naming a group id out of range.</summary>
+    public static readonly string GroupIdMessage = $"group id out of range: a data group's id is 1 to {ProtocolLimits.GroupsMax - 1}";
+
+    /// <summary>A ShardMove naming a shard out of range.</summary>
+    public static readonly string ShardMessage = $"shard out of range: shards are numbered from 0, fewer than {Protocol.Sharding.ShardMap.ShardCountMax}";
+
+    /// <summary>A ShardQuery naming a negative configuration other than −1.</summary>
+    public const string ConfigurationNumberMessage = "configuration number out of range: 0 or more, or -1 for the latest";
+
     /// <summary>Null when <paramref name="request"/> may be served; otherwise the message of its InvalidArgument answer.</summary>
     public static string? Check(in ClientRequest request)
     {
@@ -51,6 +60,13 @@ public static class ClientContract
                 }
 
                 return request.Key.IsEmpty ? EmptyKeyMessage : null;
+            case ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove:
+                return request.ClientId == 0 ? NoSessionMessage
+                    : request.Sequence is 0 or > long.MaxValue ? SequenceRangeMessage
+                    : request.GroupId is <= 0 or >= ProtocolLimits.GroupsMax ? GroupIdMessage
+                    : request.Shard is < 0 or >= Protocol.Sharding.ShardMap.ShardCountMax ? ShardMessage : null;
+            case ClientOp.ShardQuery:
+                return request.ConfigurationNumber < -1 ? ConfigurationNumberMessage : null;
             case ClientOp.TransferLeader:
                 return request.TargetNodeId < 0 ? TransferTargetMessage : null;
             case ClientOp.PromoteLearner or ClientOp.RemoveMember:

@@ -38,6 +38,8 @@ public static class CommandMapper
             ClientOp.Delete => new StorageKvCommand(KvOp.Delete, command.Key, default, null, clientId, sequence, identity),
             ClientOp.CompareAndSet => new StorageKvCommand(KvOp.CompareAndSet, command.Key, command.Value,
                 command.ExpectAbsent ? (ReadOnlyMemory<byte>?)null : command.Expected, clientId, sequence, identity),
+            ClientOp.GroupJoin or ClientOp.GroupLeave or ClientOp.ShardMove => new StorageKvCommand(ControllerOp(command.Op),
+                Sharding.ReplicatedShardController.Arguments(command.GroupId, command.Shard), default, null, clientId, sequence, identity),
             _ => throw new InvalidOperationException("not a write: " + command.Op),
         };
     }
@@ -50,6 +52,10 @@ public static class CommandMapper
         {
             case KvStatus.Ok when op == ClientOp.RegisterSession:
                 return response with { ClientId = (ulong)command.ClientId };
+            case KvStatus.Ok when ClientOps.IsControllerWrite(op):
+                return response with { ConfigurationNumber = Sharding.ReplicatedShardController.AnsweredNumber(result.Value) };
+            case KvStatus.Refused:
+                return response with { Status = ClientStatus.InvalidArgument, Message = System.Text.Encoding.UTF8.GetString(result.Value ?? []) };
             case KvStatus.Ok:
                 return response;
             case KvStatus.NotFound:
@@ -80,4 +86,11 @@ public static class CommandMapper
                 return response with { Status = ClientStatus.InternalError, Message = "unexpected result " + result.Status };
         }
     }
+
+    private static KvOp ControllerOp(ClientOp op) => op switch
+    {
+        ClientOp.GroupJoin => KvOp.GroupJoin,
+        ClientOp.GroupLeave => KvOp.GroupLeave,
+        _ => KvOp.ShardMove,
+    };
 }

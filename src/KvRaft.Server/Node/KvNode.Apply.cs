@@ -86,7 +86,7 @@ public sealed partial class KvNode
         var position = 0;
         foreach (var command in batch)
         {
-            if (command.Op != ClientOp.RegisterSession && IsRefusedKey(command.Key.Span))
+            if (IsKeyOp(command.Op) && IsRefusedKey(command.Key.Span))
             {
                 // Decided here, at the write's log position (the shard may have left since it was proposed): refused
                 // with WrongGroup, and a Noop in its place, so that its session sequence is not consumed.

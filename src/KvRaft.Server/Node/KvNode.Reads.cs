@@ -7,7 +7,8 @@ namespace KvRaft.Server.Node;
 
 public sealed partial class KvNode
 {
-    private readonly record struct Reader(long ConnectionId, ulong RequestId, ReadOnlyMemory<byte> Key, long Received);
+    /// <summary>A Get of <see cref="Key"/>, or a ShardQuery of configuration <see cref="ConfigurationNumber"/> (<see cref="Op"/>).</summary>
+    private readonly record struct Reader(long ConnectionId, ulong RequestId, ReadOnlyMemory<byte> Key, long Received, ClientOp Op = ClientOp.Get, long ConfigurationNumber = 0);
 
     /// <summary>
     /// The reads of one turn: the first <see cref="Count"/> of <see cref="Readers"/> (rented; returned once answered),
@@ -32,7 +33,7 @@ public sealed partial class KvNode
             ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.Retryable, "busy: too many reads pending", received);
             return;
         }
-        _turnReaders.Add(new Reader(connectionId, request.RequestId, request.Key, received));
+        _turnReaders.Add(new Reader(connectionId, request.RequestId, request.Key, received, request.Op, request.ConfigurationNumber));
     }
 
     /// <summary>All reads of one turn share one read index (and so one heartbeat round).</summary>
@@ -59,7 +60,7 @@ public sealed partial class KvNode
         var error = status == ReadIndexStatus.NoLeader ? ClientStatus.NotLeader : ClientStatus.Retryable;
         foreach (var reader in batch.Span)
         {
-            ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, error, status.ToString(), reader.Received);
+            ReplyError(reader.ConnectionId, reader.RequestId, reader.Op, error, status.ToString(), reader.Received);
         }
 
         Release(batch);
@@ -76,6 +77,12 @@ public sealed partial class KvNode
         MarkReadReleased(batch);
         foreach (var reader in batch.Span)
         {
+            if (reader.Op == ClientOp.ShardQuery)
+            {
+                AnswerShardQuery(reader);
+                _pendingReads--;
+                continue;
+            }
             if (IsRefusedKey(reader.Key.Span))
             {
                 // Decided once the read index is applied here: the shard may have left (or not yet arrived) since.
@@ -126,7 +133,7 @@ public sealed partial class KvNode
         _pendingReads -= batch.Count;
         foreach (var reader in batch.Span)
         {
-            ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.Get, ClientStatus.Retryable, reason, reader.Received);
+            ReplyError(reader.ConnectionId, reader.RequestId, reader.Op, ClientStatus.Retryable, reason, reader.Received);
         }
 
         Release(batch);

@@ -4,7 +4,7 @@ using KvRaft.Server.Node.Sharding;
 
 namespace KvRaft.Server.Node;
 
-/// <summary>Requests of a sharded cluster: ShardQuery, and the key requests a group must refuse with WrongGroup.</summary>
+/// <summary>Requests of a sharded cluster: the controller's (ShardQuery, GroupJoin, GroupLeave, ShardMove), and the key requests a group must refuse with WrongGroup.</summary>
 public sealed partial class KvNode
 {
     private readonly GroupRouting? _routing;
@@ -24,16 +24,28 @@ public sealed partial class KvNode
     }
 
     /// <summary>
-    /// Answers the requests that sharding decides before anything else: ShardQuery (the controller's), and a key request
-    /// to a group that does not serve the key's shard as of its applied state (WrongGroup: nothing proposed, no trace; the
-    /// check that decides is made again where the write is applied, and where a read is served). False: serve as usual.
+    /// Answers the requests that sharding decides before anything else: the controller's requests anywhere but in the
+    /// controller group (InvalidArgument), ShardQuery (queued as a read: answered once its read index is applied), and a
+    /// key request to a group that does not serve the key's shard as of its applied state (WrongGroup: nothing proposed,
+    /// no trace; the check that decides is made again where the write is applied, and where a read is served). False:
+    /// serve as usual (the controller's writes are proposed in group 0's log like any write).
     /// </summary>
     private bool TryAnswerRouting(long connectionId, in ClientRequest request, long received)
     {
-        if (request.Op == ClientOp.ShardQuery)
+        if (request.Op == ClientOp.ShardQuery || ClientOps.IsControllerWrite(request.Op))
         {
-            AnswerShardQuery(connectionId, request, received);
-            return true;
+            if (Routing is not { IsController: true })
+            {
+                var message = Routing is null ? $"{request.Op}: this cluster is not sharded" : $"{request.Op} is served by the controller, group 0";
+                ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, message, received);
+                return true;
+            }
+            if (request.Op == ClientOp.ShardQuery)
+            {
+                QueueRead(connectionId, request, received);
+                return true;
+            }
+            return false;
         }
         if (!IsKeyOp(request.Op) || !IsRefusedKey(request.Key.Span))
         {
@@ -66,25 +78,23 @@ public sealed partial class KvNode
         Routing is not null && (_shards is null || !_shards.Serves(ShardMap.ShardOf(key, _shards.Current.ShardCount)));
 
     /// <summary>
-    /// INTERIM (the replicated controller replaces it): any replica of the controller group answers from its process's
-    /// configurations, which hold only immutable ones (the bootstrap); −1 asks for the latest.
+    /// A ShardQuery whose read index is applied here: answered from the controller's applied configurations, so
+    /// linearizably (the read index was confirmed by a leader of the current term, as for a Get); −1 asks for the latest.
     /// </summary>
-    private void AnswerShardQuery(long connectionId, in ClientRequest request, long received)
+    private void AnswerShardQuery(in Reader reader)
     {
-        if (Routing is not { IsController: true } routing)
-        {
-            var message = Routing is null ? "ShardQuery: this cluster is not sharded" : "ShardQuery is served by the controller, group 0";
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, message, received);
-            return;
-        }
-        var configuration = request.ConfigurationNumber == -1 ? routing.Configurations.Latest : request.ConfigurationNumber < 0 ? null : routing.Configurations.TryGet(request.ConfigurationNumber);
+        var configurations = Routing!.Configurations;
+        var configuration = reader.ConfigurationNumber == -1 ? configurations.Latest : configurations.TryGet(reader.ConfigurationNumber);
         if (configuration is null)
         {
-            var message = $"ShardQuery: no configuration {request.ConfigurationNumber} (the latest is {routing.Configurations.Latest.Number}; -1 asks for it)";
-            ReplyError(connectionId, request.RequestId, request.Op, ClientStatus.InvalidArgument, message, received);
+            var latest = configurations.Latest.Number;
+            var message = reader.ConfigurationNumber > latest
+                ? $"ShardQuery: no configuration {reader.ConfigurationNumber} yet (the latest is {latest}; -1 asks for it)"
+                : $"ShardQuery: configuration {reader.ConfigurationNumber} is forgotten (the controller keeps {ShardController.ConfigurationsKept}; the latest is {latest})";
+            ReplyError(reader.ConnectionId, reader.RequestId, ClientOp.ShardQuery, ClientStatus.InvalidArgument, message, reader.Received);
             return;
         }
-        _clients.Reply(connectionId, new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.Ok, Configuration = configuration }, received);
+        _clients.Reply(reader.ConnectionId, new ClientResponse { RequestId = reader.RequestId, Op = ClientOp.ShardQuery, Status = ClientStatus.Ok, Configuration = configuration }, reader.Received);
     }
 
     private static bool IsKeyOp(ClientOp op) => op is ClientOp.Get or ClientOp.Put or ClientOp.Append or ClientOp.Delete or ClientOp.CompareAndSet;

@@ -32,10 +32,11 @@ public sealed partial class KvNode
     private MemberDirectory? _installedDirectory; // the member directory of _installed (null when none is installed)
     private long _installStarted;
     private bool _snapshotInProgress;
-    // Log bytes kept right after the last snapshot's compaction: the next snapshot waits for SnapshotAfterLogBytes
+    // Log bytes kept right after the last snapshot's compaction: the next snapshot waits for the policy's threshold
     // more. (Measured from the compaction alone, a log whose kept lag was itself above the threshold, as with
     // entries that batch a hundred writes each, took snapshot after snapshot without end.)
     private long _logBytesAfterSnapshot;
+    private (long Index, long Bytes) _latestSnapshotSize; // see LatestSnapshotBytes
 
     /// <summary>Runs an install's state machine swap off the event loop (none: on it, at once).</summary>
     public ISnapshotInstallRunner? InstallRunner { get; init; }
@@ -351,7 +352,10 @@ public sealed partial class KvNode
     public bool TryStartSnapshot(out byte[] configuration)
     {
         configuration = Array.Empty<byte>();
-        if (_snapshotInProgress || _installing is not null || _log.BytesSinceCompaction - _logBytesAfterSnapshot < _limits.SnapshotAfterLogBytes)
+        var grownBytes = _log.BytesSinceCompaction - _logBytesAfterSnapshot;
+        if (_snapshotInProgress || _installing is not null
+            || grownBytes < Math.Min(_limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes) // no snapshot size needed
+            || grownBytes < SnapshotPolicy.LogBytesBeforeSnapshot(LatestSnapshotBytes(), _limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes))
         {
             return false;
         }
@@ -367,6 +371,20 @@ public sealed partial class KvNode
         // install waits for the next Ready); a Configure the machine applies before its export begins replaces it.
         configuration = ClusterMembership.Encode(_appliedConfig, _appliedDirectory);
         return true;
+    }
+
+    // The size of the latest snapshot (taken or installed), read once per snapshot: the file's length is a stat.
+    private long LatestSnapshotBytes()
+    {
+        if (_machine.LatestSnapshot is not { } latest)
+        {
+            return 0;
+        }
+        if (latest.Info.Index != _latestSnapshotSize.Index)
+        {
+            _latestSnapshotSize = (latest.Info.Index, latest.TotalBytes);
+        }
+        return _latestSnapshotSize.Bytes;
     }
 
     /// <summary>A snapshot finished (or failed: null): compact the log behind it, keeping a lag for slow followers.</summary>

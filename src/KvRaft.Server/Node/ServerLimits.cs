@@ -1,4 +1,5 @@
 using KvRaft.Protocol;
+using KvRaft.Storage;
 
 namespace KvRaft.Server.Node;
 
@@ -39,8 +40,18 @@ public sealed record ServerLimits
     /// <summary>A request not answered within this many ticks gets a retryable error (no request ever hangs).</summary>
     public int RequestTimeoutTicks { get; init; } = 300;
 
-    /// <summary>Take a snapshot once the log has grown by this many bytes since the last compaction.</summary>
+    /// <summary>
+    /// Take a snapshot once the log has grown by this many bytes since the last one at most: the cap of the snapshot
+    /// policy (<see cref="SnapshotPolicy.LogBytesBeforeSnapshot"/>), which waits for as many log bytes as the latest
+    /// snapshot holds, at least <see cref="SnapshotAfterLogBytesMin"/>. The cap wins over the floor.
+    /// </summary>
     public long SnapshotAfterLogBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// Log bytes written since the last snapshot before the next one at least (the policy's floor, below the cap): a
+    /// small store's log is truncated after this much, so its disk use follows its live data.
+    /// </summary>
+    public long SnapshotAfterLogBytesMin { get; init; } = 16L << 20;
 
     /// <summary>
     /// Entries kept behind a snapshot, so followers a little behind catch up from the log. An entry carries a

@@ -14,6 +14,9 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
     /// <summary>What a test does to each message before it is delivered (a planted bug: a forged answer); null drops it.</summary>
     public Func<int, PeerMessage, PeerMessage?>? Intercept { get; set; }
 
+    /// <summary>Processes cut off from every other (every group's frames to and from them are dropped).</summary>
+    public HashSet<int> IsolatedProcesses { get; } = [];
+
     /// <summary>Frames sent so far, by group.</summary>
     public Dictionary<int, long> SentByGroup { get; } = [];
 
@@ -34,7 +37,8 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         foreach (var (_, from, to, frame) in due)
         {
             var (group, received) = Decode(frame);
-            if (CutGroups.Contains(group) || cluster.Process(to).Replicas is not { } replicas || (Intercept is null ? received : Intercept(group, received)) is not { } message)
+            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || cluster.Process(to).Replicas is not { } replicas
+                || (Intercept is null ? received : Intercept(group, received)) is not { } message)
             {
                 continue;
             }

@@ -31,9 +31,19 @@ internal sealed class GroupProcess
     /// <summary>Planted bug: each group is told its writes are durable when the commit starts, not when it ends.</summary>
     public bool AckBeforeDurable { get; init; }
 
+    /// <summary>Group 0's replicated shard controller (this process's configurations), when the cluster has one.</summary>
+    public ReplicatedShardController? Controller { get; init; }
+
+    /// <summary>Group 0's state machine.</summary>
+    public MemoryKvStateMachine ControllerMachine => _machines[0];
+
     /// <summary>Starts (or restarts, after <see cref="Crash"/>) every group's node over what the shared log and state machines hold.</summary>
     public void Start()
     {
+        if (Controller is not null)
+        {
+            _machines[0].Extension = Controller; // reloaded from group 0's records
+        }
         var replicas = new GroupReplicas(Log) { QuiesceAfterTicks = _cluster.QuiesceAfterTicks };
         for (var group = 0; group < _cluster.Groups; group++)
         {
@@ -46,7 +56,7 @@ internal sealed class GroupProcess
                 SessionIds = new SeededSessionIds(seed),
             }, replicas.OpenLog(group), _cluster.WrapMachine is { } wrap ? wrap(group, _machines[group]) : _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
             {
-                Routing = _cluster.Configurations is { } configurations ? new GroupRouting(group, configurations) : null,
+                Routing = Controller is { } controller && group <= controller.HostedGroups.Count ? new GroupRouting(group, controller) : null,
             };
             replicas.Add(group, node);
         }

@@ -1,5 +1,6 @@
 // Goal: a cluster of simulated processes that each host a replica of every group over one shared log, with a client that routes each key to its group's leader (the static StaticShardAssignment), for the tests of multi-group processes; method: lock-step turns (all processes step once per step), a seeded PRNG for delays, crashes and the nodes' seeds, the seed printed by the tests.
 using KvRaft.Protocol;
+using KvRaft.Protocol.Sharding;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
@@ -16,11 +17,11 @@ internal sealed class GroupedCluster
     private readonly Dictionary<int, (ulong Session, ulong Sequence)> _sessions = [];
     private ulong _nextRequestId = 1;
 
-    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0,
-        ShardController? controller = null, Func<int, IKvStateMachine, IKvStateMachine>? wrapMachine = null)
+    /// <param name="controllerDataGroups">When above 0, group 0 is a replicated shard controller whose bootstrap has data groups 1..this.</param>
+    /// <param name="wrapMachine">What each group's node sees of its state machine (a test decorator: a planted bug), by group.</param>
+    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0, int controllerDataGroups = 0,
+        Func<int, IKvStateMachine, IKvStateMachine>? wrapMachine = null)
     {
-        Controller = controller;
-        Configurations = controller is null ? null : new BootstrapConfigurationSource(controller);
         WrapMachine = wrapMachine;
         Groups = groups;
         QuiesceAfterTicks = quiesceAfterTicks;
@@ -29,7 +30,11 @@ internal sealed class GroupedCluster
         ProcessIds = Enumerable.Range(1, processes).ToArray();
         Network = new GroupNetwork(this);
         _commitDelayStepsMax = commitDelayStepsMax;
-        _processes = ProcessIds.Select(id => new GroupProcess(this, id) { AckBeforeDurable = ackBeforeDurable }).ToArray();
+        _processes = ProcessIds.Select(id => new GroupProcess(this, id)
+        {
+            AckBeforeDurable = ackBeforeDurable,
+            Controller = controllerDataGroups > 0 ? new ReplicatedShardController(ControllerBootstrap(controllerDataGroups)) : null,
+        }).ToArray();
         foreach (var process in _processes)
         {
             process.Start();
@@ -38,16 +43,18 @@ internal sealed class GroupedCluster
 
     public int Groups { get; }
 
-    /// <summary>
-    /// The controller's configurations, shared by every process (as if each one's controller replica had applied them):
-    /// with one, group 0 is the controller and groups 1.. are data groups that follow it (null: no routing).
-    /// </summary>
-    public ShardController? Controller { get; }
-
-    public IShardConfigurationSource? Configurations { get; }
-
     /// <summary>What each group's node sees of its state machine (a test decorator: a planted bug), by group.</summary>
     public Func<int, IKvStateMachine, IKvStateMachine>? WrapMachine { get; }
+
+    /// <summary>The newest configuration any process's controller replica has applied (what a ShardQuery would soon answer).</summary>
+    public ShardConfiguration LatestConfiguration => _processes.Select(process => process.Controller!.Latest).MaxBy(configuration => configuration.Number)!;
+
+    /// <summary>Configuration 1 of a controller of data groups 1..<paramref name="dataGroups"/>, each with every process as a member.</summary>
+    public ShardController ControllerBootstrap(int dataGroups)
+    {
+        var members = ProcessIds.Select(id => new ShardGroupMember(id, $"127.0.0.1:{9000 + id}", $"127.0.0.1:{8000 + id}")).ToArray();
+        return ShardController.Bootstrap(ShardMap.DefaultShardCount, [.. Enumerable.Range(1, dataGroups).Select(group => new ShardGroup(group, members))]);
+    }
 
     /// <summary>The processes' <see cref="GroupReplicas.QuiesceAfterTicks"/> (0: groups never quiesce).</summary>
     public int QuiesceAfterTicks { get; }
@@ -128,6 +135,14 @@ internal sealed class GroupedCluster
             }
         }
         throw new InvalidOperationException($"group {group}: no answer to {request.Op} within {stepsMax} steps");
+    }
+
+    /// <summary>Hands <paramref name="request"/> (a fresh request id) to process <paramref name="processId"/>'s replica of <paramref name="group"/>, leader or not.</summary>
+    public ulong SubmitTo(int processId, int group, ClientRequest request)
+    {
+        var id = _nextRequestId++;
+        Process(processId).Replicas!.OnClientRequest(group, connectionId: 1, request with { RequestId = id }, identity: 0, received: 0);
+        return id;
     }
 
     /// <summary>Registers one session per group (sessions belong to a group's replicated state).</summary>

@@ -1,7 +1,7 @@
 // Goal: live migration between data groups keeps every acknowledged append, applies none twice, serves no stale read and
 // moves the sessions with the shards, through moves, a power cut of every process and restarts; method: a GroupedCluster
-// of three simulated processes hosting the controller (group 0) and data groups 1 and 2 over 8 shards, the controller's
-// configurations moved by the test, MigrationWorkload clients that route by a cached configuration, every key checked at
+// of three simulated processes hosting the replicated controller (group 0) and data groups 1 and 2 over 64 shards, shards
+// moved by ShardMove writes to the controller, MigrationWorkload clients that route by a cached configuration, every key checked at
 // the end; planted bugs (test decorators only) each caught by the check that names it, the same seed passing without.
 using System.Buffers.Binary;
 using KvRaft.Protocol;
@@ -14,7 +14,7 @@ namespace KvRaft.Server.Tests.Groups;
 
 public sealed class MigrationTests(ITestOutputHelper output)
 {
-    private const int Shards = 8;
+    private const int Keys = 16;
 
     internal enum Plant
     {
@@ -59,10 +59,8 @@ public sealed class MigrationTests(ITestOutputHelper output)
 
     private static MigrationVerdict Run(int seed, Plant plant)
     {
-        var members = Enumerable.Range(1, 3).Select(id => new ShardGroupMember(id, $"127.0.0.1:{7000 + id}", $"127.0.0.1:{9000 + id}")).ToArray();
-        var controller = ShardController.Bootstrap(Shards, [new ShardGroup(1, members), new ShardGroup(2, members)]);
-        var cluster = new GroupedCluster(groups: 3, seed, controller: controller,
-            wrapMachine: plant == Plant.InstallWithoutSessions ? (_, machine) => new SessionlessInstalls(machine) : null);
+        var cluster = new GroupedCluster(groups: 3, seed, controllerDataGroups: 2,
+            wrapMachine: plant == Plant.InstallWithoutSessions ? (group, machine) => group > 0 ? new SessionlessInstalls(machine) : machine : null);
         if (plant == Plant.ServeBeforeDataArrived)
         {
             cluster.Network.Intercept = (_, message) => message.Type == PeerMessageType.ShardPullReply && !message.Reject
@@ -71,7 +69,8 @@ public sealed class MigrationTests(ITestOutputHelper output)
         }
         cluster.ElectAll();
         RunUntil(cluster, () => DataReplicas(cluster).All(shards => shards.Current.Number == 1));
-        var workload = new MigrationWorkload(cluster, clients: 4, keys: 16);
+        var controllerSession = cluster.Call(0, new ClientRequest { Op = ClientOp.RegisterSession }).ClientId;
+        var workload = new MigrationWorkload(cluster, clients: 4, keys: Keys);
         workload.RegisterSessions();
         var random = new Random(seed);
         var moves = 0;
@@ -79,9 +78,11 @@ public sealed class MigrationTests(ITestOutputHelper output)
         {
             if (step % 700 == 0)
             {
-                var shard = random.Next(Shards);
-                Assert.True(controller.Move(shard, controller.Latest.Owners[shard] == 1 ? 2 : 1).Accepted);
-                moves++;
+                // The shard of a key the clients use, to the other data group, through the controller's log.
+                var shard = ShardMap.ShardOf(System.Text.Encoding.UTF8.GetBytes("key" + random.Next(Keys)), ShardMap.DefaultShardCount);
+                var to = cluster.LatestConfiguration.Owners[shard] == 1 ? 2 : 1;
+                var answer = cluster.Call(0, new ClientRequest { Op = ClientOp.ShardMove, ClientId = controllerSession, Sequence = (ulong)++moves, GroupId = to, Shard = shard });
+                Assert.True(answer.Status == ClientStatus.Ok, $"seed {seed}: move answered {answer.Status} {answer.Message}");
             }
             if (step == 2600)
             {
@@ -91,7 +92,8 @@ public sealed class MigrationTests(ITestOutputHelper output)
             cluster.RunSteps(1);
         }
         var verdict = workload.Finish(moves);
-        RunUntil(cluster, () => DataReplicas(cluster).All(shards => shards.Current.Number == controller.Latest.Number && shards.Settled));
+        var latest = cluster.LatestConfiguration.Number;
+        RunUntil(cluster, () => DataReplicas(cluster).All(shards => shards.Current.Number == latest && shards.Settled));
         return verdict;
     }
 

@@ -56,7 +56,7 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
                 Assert.Equal(ClientStatus.Ok, answer.Status);
                 client.Sessions[group] = (answer.ClientId, 0);
             }
-            client.Configuration = cluster.Controller!.Latest;
+            client.Configuration = cluster.LatestConfiguration;
         }
     }
 
@@ -151,7 +151,7 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
                 client.Pending = null;
                 return;
             case ClientStatus.WrongGroup:
-                client.Configuration = cluster.Controller!.Latest; // what asking the controller gives
+                client.Configuration = cluster.LatestConfiguration; // what asking the controller gives
                 client.ResendAt = cluster.Step + 10;
                 return;
             case ClientStatus.NotLeader or ClientStatus.Retryable:
@@ -180,7 +180,7 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
         {
             var key = KeyOf(k);
             var bytes = Encoding.UTF8.GetBytes(key);
-            var answer = cluster.Call(cluster.Controller!.Latest.OwnerOfKey(bytes), new ClientRequest { Op = ClientOp.Get, Key = bytes }, stepsMax: 20_000, retryWrongGroup: true);
+            var answer = cluster.Call(cluster.LatestConfiguration.OwnerOfKey(bytes), new ClientRequest { Op = ClientOp.Get, Key = bytes }, stepsMax: 20_000, retryWrongGroup: true);
             var tokens = Tokens(answer.Status == ClientStatus.Ok ? Encoding.UTF8.GetString(answer.Value.Span) : "");
             foreach (var token in _acknowledged.GetValueOrDefault(key) ?? [])
             {

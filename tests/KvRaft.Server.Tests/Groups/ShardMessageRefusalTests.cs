@@ -11,12 +11,11 @@ namespace KvRaft.Server.Tests.Groups;
 
 public sealed class ShardMessageRefusalTests
 {
-    private const int Shards = 4;
+    private const int Shards = ShardMap.DefaultShardCount;
 
     private static GroupedCluster Cluster()
     {
-        var members = Enumerable.Range(1, 3).Select(id => new ShardGroupMember(id, $"127.0.0.1:{7000 + id}", $"127.0.0.1:{9000 + id}")).ToArray();
-        var cluster = new GroupedCluster(groups: 3, seed: 5, controller: ShardController.Bootstrap(Shards, [new ShardGroup(1, members), new ShardGroup(2, members)]));
+        var cluster = new GroupedCluster(groups: 3, seed: 5, controllerDataGroups: 2);
         cluster.ElectAll();
         for (var i = 0; i < 5000 && cluster.Processes.Any(process => process.Replicas![1].Shards!.Current.Number < 1); i++)
         {
@@ -72,9 +71,9 @@ public sealed class ShardMessageRefusalTests
     public void A_chunk_of_another_shards_keys_is_refused_by_the_pulling_leader()
     {
         var cluster = Cluster();
-        var controller = cluster.Controller!;
-        var shard = controller.Latest.Owners.ToList().IndexOf(2); // a shard of group 2, moved to group 1
-        Assert.True(controller.Move(shard, 1).Accepted);
+        var shard = cluster.LatestConfiguration.Owners.ToList().IndexOf(2); // a shard of group 2, moved to group 1
+        var session = cluster.Call(0, new ClientRequest { Op = ClientOp.RegisterSession }).ClientId;
+        Assert.Equal(ClientStatus.Ok, cluster.Call(0, new ClientRequest { Op = ClientOp.ShardMove, ClientId = session, Sequence = 1, GroupId = 1, Shard = shard }).Status);
         var leader = cluster.LeaderOf(1)!;
         for (var i = 0; i < 3000 && leader.Replicas![1].Shards!.StateOf(shard) != ShardState.Pulling; i++)
         {

@@ -21,17 +21,3 @@ public sealed class GroupRouting(int groupId, IShardConfigurationSource configur
     /// <summary>The configuration every group starts at (<see cref="ShardController.Bootstrap"/>).</summary>
     public const long BootstrapNumber = 1;
 }
-
-/// <summary>
-/// INTERIM configuration source, until the controller group replicates its configurations: the bootstrap configuration
-/// every process computes from its flags (<see cref="ShardController.Bootstrap"/>), immutable, so safe to read from any
-/// thread. The replicated controller's applied state replaces it behind <see cref="IShardConfigurationSource"/>.
-/// </summary>
-public sealed class BootstrapConfigurationSource(ShardController bootstrap) : IShardConfigurationSource
-{
-    /// <inheritdoc/>
-    public ShardConfiguration Latest => bootstrap.Latest;
-
-    /// <inheritdoc/>
-    public ShardConfiguration? TryGet(long number) => bootstrap.Query(number);
-}

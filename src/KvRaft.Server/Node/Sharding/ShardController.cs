@@ -83,7 +83,11 @@ public sealed class ShardController
     {
         if (groupId <= 0 || Latest.FindGroup(groupId) is not null)
         {
-            return Refuse("a joining group needs a positive id not already in the configuration");
+            return Refuse($"group {groupId} cannot join: it is already in configuration {Latest.Number}, or its id is not positive");
+        }
+        if (Latest.Groups.Count >= ShardConfiguration.GroupsMax || members.Count is 0 or > ShardConfiguration.MembersPerGroupMax)
+        {
+            return Refuse($"group {groupId} cannot join: at most {ShardConfiguration.GroupsMax} groups of 1 to {ShardConfiguration.MembersPerGroupMax} members");
         }
         var groups = Latest.Groups.Append(new ShardGroup(groupId, [.. members])).OrderBy(group => group.GroupId).ToArray();
         return Next(ShardRebalancer.Rebalance(Latest.Owners, groups.Select(group => group.GroupId).ToArray()), groups);
@@ -94,12 +98,12 @@ public sealed class ShardController
     {
         if (Latest.FindGroup(groupId) is null)
         {
-            return Refuse("the leaving group is not in the configuration");
+            return Refuse($"group {groupId} cannot leave: it is not in configuration {Latest.Number}");
         }
         if (Latest.Groups.Count == 1)
         {
             // Its shards would have no owner: their data would stay frozen at it and the next group would start them empty.
-            return Refuse("the last group cannot leave: its shards would have no owner");
+            return Refuse($"group {groupId} cannot leave: it is the last group, and its shards would have no owner");
         }
         var groups = Latest.Groups.Where(group => group.GroupId != groupId).ToArray();
         return Next(ShardRebalancer.Rebalance(Latest.Owners, groups.Select(group => group.GroupId).ToArray()), groups);
@@ -108,9 +112,13 @@ public sealed class ShardController
     /// <summary>Gives shard <paramref name="shard"/> to group <paramref name="groupId"/>; no new configuration if it owns it already.</summary>
     public ControllerOutcome Move(int shard, int groupId)
     {
-        if (shard < 0 || shard >= Latest.ShardCount || Latest.FindGroup(groupId) is null)
+        if (shard < 0 || shard >= Latest.ShardCount)
         {
-            return Refuse("move needs a shard of the configuration and a group in it");
+            return Refuse($"shard {shard} does not exist: the shards are 0 to {Latest.ShardCount - 1}");
+        }
+        if (Latest.FindGroup(groupId) is null)
+        {
+            return Refuse($"shard {shard} cannot move to group {groupId}: it has not joined (configuration {Latest.Number}); join it first");
         }
         if (Latest.Owners[shard] == groupId)
         {
