@@ -1,7 +1,7 @@
 // Goal: live migration between data groups keeps every acknowledged append, applies none twice, serves no stale read and
 // moves the sessions with the shards, through moves, a power cut of every process and restarts; method: a GroupedCluster
 // of three simulated processes hosting the replicated controller (group 0) and data groups 1 and 2 over 64 shards, shards
-// moved by ShardMove writes to the controller, MigrationWorkload clients that route by a cached configuration, every key checked at
+// moved by ShardMove writes to the controller, a process cut off across a move, MigrationWorkload clients that route by a cached configuration, every key checked at
 // the end; planted bugs (test decorators only) each caught by the check that names it, the same seed passing without.
 using System.Buffers.Binary;
 using KvRaft.Protocol;
@@ -25,11 +25,11 @@ public sealed class MigrationTests(ITestOutputHelper output)
         ServeBeforeDataArrived,
     }
 
-    public static TheoryData<int> Seeds => new(Enumerable.Range(1, 4));
+    public static TheoryData<int> Seeds => new(Enumerable.Range(1, 6));
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void Shards_move_under_a_power_cut_with_every_acknowledged_append_applied_once_and_no_stale_read(int seed)
+    public void Shards_move_under_a_partition_and_a_power_cut_with_every_acknowledged_append_applied_once_and_no_stale_read(int seed)
     {
         var verdict = Run(seed, Plant.None);
         output.WriteLine($"seed {seed}: {verdict}");
@@ -83,6 +83,14 @@ public sealed class MigrationTests(ITestOutputHelper output)
                 var to = cluster.LatestConfiguration.Owners[shard] == 1 ? 2 : 1;
                 var answer = cluster.Call(0, new ClientRequest { Op = ClientOp.ShardMove, ClientId = controllerSession, Sequence = (ulong)++moves, GroupId = to, Shard = shard });
                 Assert.True(answer.Status == ClientStatus.Ok, $"seed {seed}: move answered {answer.Status} {answer.Message}");
+            }
+            if (step == 1300)
+            {
+                cluster.Network.IsolatedProcesses.Add(1 + random.Next(3)); // a partition across the move at step 1400
+            }
+            if (step == 1900)
+            {
+                cluster.Network.IsolatedProcesses.Clear();
             }
             if (step == 2600)
             {
