@@ -5,6 +5,7 @@
 // Run: dotnet run -c Release --project bench/KvRaft.Storage.Benchmarks -- --overwrite-soak [millions of puts, default 20]
 using System.Diagnostics;
 using System.Globalization;
+using KvRaft.Server.Node;
 
 namespace KvRaft.Storage.Benchmarks;
 
@@ -25,7 +26,7 @@ internal static class OverwriteSoak
             var values = Enumerable.Range(0, 16).Select(seed => (ReadOnlyMemory<byte>)BenchData.Bytes(BenchData.ValueBytes, seed)).ToArray();
             var batch = new KvApply[BatchSize];
             var results = new List<KvResult>(BatchSize);
-            var putsPerSnapshot = limits.SnapshotAfterLogBytes / LogBytesPerPut;
+            var putsPerSnapshot = new ServerLimits().SnapshotAfterLogBytes / LogBytesPerPut; // the policy's cap
             Task<double>? snapshot = null;
             long index = 0, sinceSnapshot = 0, snapshots = 0;
             double lastSnapshotMilliseconds = 0;

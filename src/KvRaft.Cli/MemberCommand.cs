@@ -51,14 +51,17 @@ internal static class MemberCommand
         return new Command("member", "Membership commands") { list, addLearner, promote, remove };
     }
 
-    private static Argument<int> NodeId()
+    private static Argument<int> NodeId() => PositiveId("ID", "The node id (positive)", "ID must be a node id (positive)");
+
+    /// <summary>An argument that must be a positive id (a node's, a group's).</summary>
+    public static Argument<int> PositiveId(string name, string description, string error)
     {
-        var id = new Argument<int>("ID") { Description = "The node id (positive)" };
+        var id = new Argument<int>(name) { Description = description };
         id.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() <= 0)
             {
-                result.AddError("ID must be a node id (positive)");
+                result.AddError(error);
             }
         });
         return id;

@@ -18,6 +18,8 @@ internal static class RootBuilder
             StatusCommand.Create(connection),
             LeaderCommand.Create(connection),
             MemberCommand.Create(connection),
+            ShardCommand.CreateShard(connection),
+            ShardCommand.CreateGroup(connection),
             ClusterCommand.Create(),
             CertsCommand.Create(),
             ServeCommand.Create(),

@@ -18,7 +18,7 @@ public sealed partial class KvClient
     private async Task<ClientResponse> WriteAsync(ClientRequest template, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using var deadline = Start(timeout, cancellationToken);
-        var route = _router.RouteOf(template.Key.Span);
+        var route = RouteOf(template);
         var sessions = route.Sessions; // the pool the session came from, and goes back to
         var session = sessions.TryRentIdle(out var idle) ? idle : await SessionAsync(sessions.RentAsync, deadline).ConfigureAwait(false);
         var attempts = new Attempts();
@@ -36,7 +36,7 @@ public sealed partial class KvClient
             catch (WrongGroupException wrong)
             {
                 await RefreshForWriteAsync(wrong, round, deadline, attempts, sessions, session).ConfigureAwait(false);
-                route = _router.RouteOf(template.Key.Span);
+                route = RouteOf(template);
             }
             catch (SessionExpiredException) when (!attempts.MaySent && sessions != route.Sessions)
             {
@@ -75,6 +75,9 @@ public sealed partial class KvClient
             }
         }
     }
+
+    /// <summary>The controller's writes go to group 0 (the controller of a sharded cluster); the others to their key's group.</summary>
+    private GroupRoute RouteOf(in ClientRequest request) => ClientOps.IsControllerWrite(request.Op) ? _router.Controller : _router.RouteOf(request.Key.Span);
 
     /// <summary>A WrongGroup answer to a write: refreshes the configuration; when that fails, the session is given back (or retired) first.</summary>
     private async Task RefreshForWriteAsync(WrongGroupException wrong, int round, Deadline deadline, Attempts attempts, SessionPool sessions, Session session)

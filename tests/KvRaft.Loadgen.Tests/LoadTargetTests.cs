@@ -22,6 +22,14 @@ public sealed class LoadTargetTests
     }
 
     [Fact]
+    public async Task Shard_faults_are_refused_without_a_sharded_local_cluster()
+    {
+        Assert.Contains("--groups", (await ParseAsync("--faults", "move-shard@1s")).Problem(), StringComparison.Ordinal);
+        Assert.Contains("--groups", (await ParseAsync("--faults", "rebalance@1s")).Problem(), StringComparison.Ordinal);
+        Assert.Null((await ParseAsync("--groups", "2", "--faults", "move-shard@1s,rebalance@2s")).Problem());
+    }
+
+    [Fact]
     public async Task Etcd_target_parses_with_its_endpoints_channels_and_process_ids()
     {
         var job = await ParseAsync("--target", "etcd", "--endpoints", "127.0.0.1:2379,127.0.0.1:2380",
@@ -202,6 +210,24 @@ public sealed class LoadTargetTests
         Assert.Equal(500, run.Records.Count);
         Assert.True(target.Calls > 500, $"only {target.Calls} calls: no warm-up ran");
         Assert.All(run.Records, r => Assert.True(r.Key.Length == 0 && r.Value is null && r.Output is null));
+    }
+
+    [Fact]
+    public async Task Records_without_arguments_keep_each_operations_client_kind_times_outcome_and_error()
+    {
+        const int Seed = 11;
+        var target = new MemoryTarget(failWritesEvery: 7);
+        var kept = await LoadRun.RunAsync(new LoadSettings { Clients = 1, Operations = 300, Keys = 20, ValueSize = 16, Seed = Seed }, target, null, null, CancellationToken.None);
+        var bare = await LoadRun.RunAsync(new LoadSettings { Clients = 1, Operations = 300, Keys = 20, ValueSize = 16, Seed = Seed, KeepArguments = false },
+            new MemoryTarget(failWritesEvery: 7), null, null, CancellationToken.None);
+        Assert.Equal(kept.Records.Count, bare.Records.Count);
+        Assert.Contains(bare.Records, r => r.Ok is null && r.Error == "unknown: TimeoutException");
+        for (var i = 0; i < bare.Records.Count; i++)
+        {
+            var (a, b) = (kept.Records[i], bare.Records[i]);
+            Assert.True(a.Client == b.Client && a.Kind == b.Kind && a.Ok == b.Ok && a.Error == b.Error, $"seed {Seed}, operation {i}: {a} against {b}");
+            Assert.True(b.CallNanoseconds <= b.ReturnNanoseconds && b.IntendedNanoseconds <= b.CallNanoseconds, $"seed {Seed}, operation {i}: {b}");
+        }
     }
 
     [Fact]

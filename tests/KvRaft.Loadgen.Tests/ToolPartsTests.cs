@@ -34,6 +34,17 @@ public sealed class ToolPartsTests
     }
 
     [Fact]
+    public void Shard_faults_parse_and_need_a_sharded_cluster()
+    {
+        var steps = FaultPlan.Parse("rebalance@3s,move-shard@1s,rebalance@5s");
+        Assert.Equal([FaultKind.MoveShard, FaultKind.Rebalance, FaultKind.Rebalance], steps.Select(s => s.Kind));
+        Assert.Equal("move-shard", steps[0].Name);
+        Assert.True(FaultPlan.NeedsShards(steps));
+        Assert.False(FaultPlan.NeedsShards(FaultPlan.Parse("kill-leader@5s,restart@9s")));
+        Assert.Equal(0, FaultPlan.SpareNodesNeeded(steps));
+    }
+
+    [Fact]
     public void Chaos_schedule_is_the_same_for_the_same_seed_and_alternates_fault_and_its_recovery()
     {
         var first = ChaosSchedule.Create(42, TimeSpan.FromSeconds(60));

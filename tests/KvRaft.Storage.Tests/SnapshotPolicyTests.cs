@@ -1,6 +1,7 @@
 // Goal: the snapshot policy waits for log growth in proportion to the latest snapshot, between a floor and a cap (the
 // cap winning over the floor), so a small store truncates its log often and a big one does not snapshot constantly.
-// Method: the pure function at sizes around its floor and cap.
+// Replicas of different ids snapshot at different log sizes, so that they do not all pause together.
+// Method: the pure functions at sizes around the floor and cap, and over node ids.
 namespace KvRaft.Storage.Tests;
 
 public sealed class SnapshotPolicyTests
@@ -36,5 +37,14 @@ public sealed class SnapshotPolicyTests
             Assert.InRange(threshold, Math.Max(previous, Floor), Cap);
             previous = threshold;
         }
+    }
+
+    [Fact]
+    public void Replicas_of_a_three_node_group_snapshot_at_three_different_log_sizes_none_above_the_threshold()
+    {
+        var thresholds = new[] { 1, 2, 3 }.Select(id => SnapshotPolicy.Staggered(Cap, id)).ToArray();
+        Assert.Equal(3, thresholds.Distinct().Count());
+        Assert.All(thresholds, threshold => Assert.InRange(threshold, Cap / 2, Cap));
+        Assert.Equal(Cap, SnapshotPolicy.Staggered(Cap, 4));
     }
 }

@@ -9,8 +9,8 @@ namespace KvRaft.Loadgen;
 /// </summary>
 public sealed record FaultEvent(string Label, long AtNanoseconds, long? TakenEffectNanoseconds = null);
 
-/// <summary>Runs a fault schedule against a <see cref="LocalCluster.LocalCluster"/>.</summary>
-public sealed partial class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyList<FaultStep> steps)
+/// <summary>Runs a fault schedule against a <see cref="LocalCluster.LocalCluster"/>; <c>seed</c> draws the shards move-shard moves.</summary>
+public sealed partial class FaultInjector(LocalCluster.LocalCluster cluster, IReadOnlyList<FaultStep> steps, int seed = 1)
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5); // as LocalCluster's own stop
 
@@ -139,6 +139,8 @@ public sealed partial class FaultInjector(LocalCluster.LocalCluster cluster, IRe
                 return $"{FaultPlan.NameOf(kind)} n{from}->n{to}";
             case FaultKind.AddLearner or FaultKind.Promote or FaultKind.RemoveFollower or FaultKind.RemoveLeader or FaultKind.ReplaceFollower:
                 return await ApplyMembershipAsync(kind, cancellation).ConfigureAwait(false);
+            case FaultKind.MoveShard or FaultKind.Rebalance:
+                return await ApplyShardsAsync(kind, cancellation).ConfigureAwait(false);
             case FaultKind.Restart:
                 var restarted = Nodes(_killed);
                 await RestartAllAsync().ConfigureAwait(false);

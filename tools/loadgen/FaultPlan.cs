@@ -1,4 +1,4 @@
-// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s,transfer-leader@26s,add-learner@30s,promote@34s").
+// Goal: the fault schedule of a run ("kill-leader@5s,restart@10s,pause-follower@15s,resume@18s,partition-leader@20s,heal@23s,transfer-leader@26s,add-learner@30s,promote@34s,move-shard@36s,rebalance@38s").
 namespace KvRaft.Loadgen;
 
 /// <summary>A fault the load generator can inject.</summary>
@@ -36,6 +36,13 @@ public enum FaultKind
     RemoveLeader,
     /// <summary>Kill a follower, wipe its data, remove it, add a node with a new id as a learner, promote it once caught up.</summary>
     ReplaceFollower,
+    /// <summary>Sharded clusters: the controller moves a shard (drawn from the run's seed) to another data group of the configuration.</summary>
+    MoveShard,
+    /// <summary>
+    /// Sharded clusters: the data group with the most shards leaves (the others take its shards); the next rebalance has
+    /// it join again (the shards spread back over all), and so on, alternating.
+    /// </summary>
+    Rebalance,
 }
 
 /// <summary>One fault at an offset from the start of the load.</summary>
@@ -66,6 +73,8 @@ public static class FaultPlan
         ["remove-follower"] = FaultKind.RemoveFollower,
         ["remove-leader"] = FaultKind.RemoveLeader,
         ["replace-follower"] = FaultKind.ReplaceFollower,
+        ["move-shard"] = FaultKind.MoveShard,
+        ["rebalance"] = FaultKind.Rebalance,
     };
 
     /// <summary>The command-line name of <paramref name="kind"/>.</summary>
@@ -100,6 +109,10 @@ public static class FaultPlan
     /// <summary>True when the schedule cuts links: the cluster's peer links must then run through relays.</summary>
     public static bool NeedsLinkRelays(IEnumerable<FaultStep> steps) =>
         steps.Any(step => step.Kind is FaultKind.PartitionLeader or FaultKind.PartitionFollower or FaultKind.Heal);
+
+    /// <summary>True when the schedule changes shard configurations: the cluster must be sharded (--groups).</summary>
+    public static bool NeedsShards(IEnumerable<FaultStep> steps) =>
+        steps.Any(step => step.Kind is FaultKind.MoveShard or FaultKind.Rebalance);
 
     /// <summary>The spare node slots the schedule needs: one per node it adds (each added node takes a new id).</summary>
     public static int SpareNodesNeeded(IEnumerable<FaultStep> steps) =>

@@ -13,8 +13,18 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     private readonly bool _remembers = settings.Mix.HasCas;
     private long _sequence;
 
-    /// <summary>Everything this client did, in order.</summary>
-    public RecordLog<OperationRecord> Records { get; } = new();
+    // Everything this client did, in order: whole records when the arguments are kept (a history), else only the
+    // times and outcomes, in records without references: a long run keeps millions of them, and arrays of records
+    // holding strings made every full collection of loadgen scan them all (one stopped it for 1.7 s).
+    private readonly RecordLog<OperationRecord> _records = new();
+    private readonly RecordLog<TimingRecord> _timings = new();
+    private readonly List<string> _errorNames = []; // the distinct error names of _timings (a handful of types)
+
+    /// <summary>Operations recorded so far.</summary>
+    public int Count => settings.KeepArguments ? _records.Count : _timings.Count;
+
+    /// <summary>Everything this client did, in order (without keys, values and outputs unless the arguments are kept).</summary>
+    public IEnumerable<OperationRecord> Records => settings.KeepArguments ? _records : _timings.Select(ToRecord);
 
     /// <summary>
     /// Issues operations until the end time, the budget or cancellation; with <paramref name="atLeastOne"/> (a
@@ -32,14 +42,14 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
             }
 
             var now = Clock.NowNanoseconds();
-            var ended = now >= endNanoseconds && !(atLeastOne && Records.Count == 0);
+            var ended = now >= endNanoseconds && !(atLeastOne && Count == 0);
             if (ended || !budget.TryTake())
             {
                 return;
             }
 
             var record = await ExecuteAsync(intervalNanoseconds > 0 ? intended : now).ConfigureAwait(false);
-            Records.Add(settings.KeepArguments ? record : record with { Key = "", Value = null, Expected = null, Output = null });
+            Keep(record);
             live.Record(record.LatencyNanoseconds, record.Ok == true);
             intended += intervalNanoseconds;
         }
@@ -88,6 +98,34 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
         return new OperationRecord(id, kind, key, value, expected, output, intendedNanoseconds, call, returned,
             target.Classify(error), error is null ? null : target.NameOf(error));
     }
+
+    private void Keep(in OperationRecord record)
+    {
+        if (settings.KeepArguments)
+        {
+            _records.Add(record);
+            return;
+        }
+        var error = -1;
+        if (record.Error is not null)
+        {
+            error = _errorNames.IndexOf(record.Error);
+            if (error < 0)
+            {
+                _errorNames.Add(record.Error);
+                error = _errorNames.Count - 1;
+            }
+        }
+        _timings.Add(new TimingRecord(record.Kind, record.IntendedNanoseconds, record.CallNanoseconds, record.ReturnNanoseconds,
+            record.Ok switch { true => (sbyte)1, false => (sbyte)0, null => (sbyte)-1 }, error));
+    }
+
+    private OperationRecord ToRecord(TimingRecord timing) => new(id, timing.Kind, "", null, null, null, timing.IntendedNanoseconds,
+        timing.CallNanoseconds, timing.ReturnNanoseconds, timing.Ok switch { 1 => true, 0 => false, _ => null },
+        timing.Error < 0 ? null : _errorNames[timing.Error]);
+
+    /// <summary>An operation's kind, times and outcome (1 ok, 0 failed, -1 unknown) and error name's index (-1: none).</summary>
+    private readonly record struct TimingRecord(OperationKind Kind, long IntendedNanoseconds, long CallNanoseconds, long ReturnNanoseconds, sbyte Ok, int Error);
 
     private void Remember(OperationKind kind, string key, string? value, string? output, Exception? error)
     {

@@ -84,6 +84,11 @@ internal sealed record LoadgenJob
                     return "--groups (1 or more) starts a sharded local cluster: not with --endpoints (a client finds a sharded cluster by itself) nor with faults that add nodes";
                 }
 
+                if (Groups == 0 && FaultPlan.NeedsShards(Faults))
+                {
+                    return "move-shard and rebalance change shard configurations: they need a sharded cluster (--groups 1 or more)";
+                }
+
                 if (Endpoints is not null && Faults.Count > 0)
                 {
                     return "--faults needs the local cluster (leave out --endpoints)";
@@ -173,11 +178,11 @@ internal sealed record LoadgenJob
             await using var client = cluster.CreateClient(ClientOptions());
             if (!Profile)
             {
-                return await LoadRun.RunAsync(Settings, client, new FaultInjector(cluster, Faults), Progress, cancellation).ConfigureAwait(false);
+                return await LoadRun.RunAsync(Settings, client, new FaultInjector(cluster, Faults, Settings.Seed), Progress, cancellation).ConfigureAwait(false);
             }
 
             using var scraper = new StageScraper(cluster.MetricsEndpoints);
-            var faults = new FaultInjector(cluster, Faults) { BeforeEachStep = cancel => scraper.ScrapeAsync(beforeFault: true, cancel) };
+            var faults = new FaultInjector(cluster, Faults, Settings.Seed) { BeforeEachStep = cancel => scraper.ScrapeAsync(beforeFault: true, cancel) };
             var run = await LoadRun.RunAsync(Settings, new KvRaftTarget(client), new ProfilingFaults(new KvRaftFaults(faults), scraper), Progress, cancellation).ConfigureAwait(false);
             await scraper.ScrapeAsync(beforeFault: false, cancellation).ConfigureAwait(false); // the end of the last window
             profiled(scraper.Scrapes);

@@ -355,7 +355,8 @@ public sealed partial class KvNode
         var grownBytes = _log.BytesSinceCompaction - _logBytesAfterSnapshot;
         if (_snapshotInProgress || _installing is not null
             || grownBytes < Math.Min(_limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes) // no snapshot size needed
-            || grownBytes < SnapshotPolicy.LogBytesBeforeSnapshot(LatestSnapshotBytes(), _limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes))
+            || grownBytes < SnapshotPolicy.Staggered(
+                SnapshotPolicy.LogBytesBeforeSnapshot(LatestSnapshotBytes(), _limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes), Id))
         {
             return false;
         }

@@ -1,8 +1,10 @@
 // Goal: the server executable's sharded process (--groups) runs: three in-process GroupServers elect a leader in the
 // controller group and in every data group and replicate through the group frames of one connection per pair, one shared
 // log per process; a KvClient routes keys of every data group to their group (one connection per process), the controller
-// refuses keys, and the groups and the client's writes survive a restart of every process; a one-group data directory is
-// refused; a shard moved by the controller is pulled by its new owner across processes and served there. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
+// refuses keys, and the groups and the client's writes survive a restart of every process; the controller's
+// configurations change through a client (move, leave, join, a refusal) and survive a restart of every process; a shard
+// moved by the controller is pulled by its new owner across processes and served there; a one-group data directory is
+// refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
 // read on each server's loop, waits bounded by a deadline (no sleeps as synchronisation).
 using KvRaft.Client;
 using KvRaft.Protocol;
@@ -113,13 +115,10 @@ public sealed class GroupServerTests : IAsyncLifetime
         await using var client = NewClient();
         await client.PutAsync(key, "before");
         await client.AppendAsync(key, "+1");
-        var registered = await CallControllerAsync(new ClientRequest { RequestId = 1, Op = ClientOp.RegisterSession });
-        var configuration = (await CallControllerAsync(new ClientRequest { RequestId = 2, Op = ClientOp.ShardQuery, ConfigurationNumber = -1 })).Configuration!;
+        var configuration = await client.QueryShardsAsync();
         var shard = ShardMap.ShardOf(System.Text.Encoding.UTF8.GetBytes(key), configuration.ShardCount);
         Assert.Equal(owner, configuration.Owners[shard]);
-        var target = owner % Groups + 1;
-        var moved = await CallControllerAsync(new ClientRequest { RequestId = 4, Op = ClientOp.ShardMove, ClientId = registered.ClientId, Sequence = 1, GroupId = target, Shard = shard });
-        Assert.Equal(2, moved.ConfigurationNumber);
+        Assert.Equal(2, await client.MoveShardAsync(shard, owner % Groups + 1));
         using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
         {
             await socket.ConnectAsync(System.Net.IPEndPoint.Parse(_options[0].ClientListen));
@@ -140,21 +139,35 @@ public sealed class GroupServerTests : IAsyncLifetime
         Assert.Equal("before+1+2", await client.GetAsync(key));
     }
 
-    /// <summary>A request to the controller group, tried on each server in turn (its leader answers) while it is answered NotLeader or Retryable.</summary>
-    private async Task<ClientResponse> CallControllerAsync(ClientRequest request)
+    [Fact]
+    public async Task A_client_changes_the_configurations_through_the_controller_and_they_survive_a_restart_of_all()
     {
-        for (var attempt = 0; attempt < 60; attempt++)
+        await StartAllAsync();
+        var before = await WaitUntilEveryGroupCommitsAsync([.. Enumerable.Repeat(1L, Groups + 1)]);
+        ShardConfiguration latest;
+        await using (var client = NewClient())
         {
-            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-            await socket.ConnectAsync(System.Net.IPEndPoint.Parse(_options[attempt % _options.Length].ClientListen));
-            var answer = await CallAsync(socket, 0, request);
-            if (answer.Status is not (ClientStatus.NotLeader or ClientStatus.Retryable))
-            {
-                Assert.True(answer.Status == ClientStatus.Ok, $"{request.Op}: {answer.Status} {answer.Message}");
-                return answer;
-            }
+            var bootstrap = await client.QueryShardsAsync();
+            Assert.Equal(1, bootstrap.Number);
+            var shard = bootstrap.Owners.ToList().IndexOf(1);
+            Assert.Equal(2, await client.MoveShardAsync(shard, 2));
+            Assert.Equal(3, await client.LeaveGroupAsync(3));
+            var refused = await Assert.ThrowsAsync<KvInvalidArgumentException>(() => client.JoinGroupAsync(Groups + 5));
+            Assert.Contains("not hosted", refused.Message);
+            latest = await client.QueryShardsAsync();
+            Assert.Equal(3, latest.Number);
+            Assert.Equal(2, latest.Owners[shard]);
+            Assert.Equal([1, 2], latest.Groups.Select(group => group.GroupId));
+            Assert.Equal(bootstrap, await client.QueryShardsAsync(1));
         }
-        throw new TimeoutException($"{request.Op}: no controller leader answered");
+        await StopAllAsync();
+        await StartAllAsync();
+        await WaitUntilEveryGroupCommitsAsync([.. before.Select(commit => commit + 1)]);
+        await using (var client = NewClient())
+        {
+            Assert.Equal(latest, await client.QueryShardsAsync());
+            Assert.Equal(4, await client.JoinGroupAsync(3)); // a group that left joins again
+        }
     }
 
     private KvClient NewClient() =>
