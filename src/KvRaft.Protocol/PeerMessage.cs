@@ -35,6 +35,21 @@ public enum PeerMessageType : byte
     /// RejectHint the bytes staged; Reject: the chunk received did not continue the staged prefix (resume from Context).
     /// </summary>
     SnapshotAck = 12,
+    /// <summary>
+    /// Shard migration (not a Raft message; docs/wire-format.md, "Shard migration messages"), in a group frame of the
+    /// group that must answer: the new owner asks the old owner for a chunk of a shard. Index: the configuration
+    /// number; Commit: the shard; Context: the chunk index; one entry whose data is the cursor the chunk starts after.
+    /// </summary>
+    ShardPull = 13,
+    /// <summary>
+    /// The old owner's answer to <see cref="ShardPull"/>: Index, Commit, Context as asked; Reject: no data (LogTerm 1:
+    /// not yet, 2: gone); else one entry whose data is the chunk, and RejectHint 1 when it is the last.
+    /// </summary>
+    ShardPullReply = 14,
+    /// <summary>The new owner asks the old owner to drop its copy: Index the configuration number, Commit the shard.</summary>
+    ShardDrop = 15,
+    /// <summary>The old owner's answer to <see cref="ShardDrop"/>: Index and Commit as asked; Reject: not dropped yet.</summary>
+    ShardDropReply = 16,
 }
 
 /// <summary>Log entry types, as in the Raft core.</summary>

@@ -51,7 +51,7 @@ public static class PeerMessageCodec
     {
         var size = Size(message);
         Invariant.True(destination.Length >= size, destination.Length);
-        Invariant.True(message.Type <= PeerMessageType.SnapshotAck, message.Type);
+        Invariant.True(message.Type <= PeerMessageType.ShardDropReply, message.Type);
         var entries = message.Entries;
         var writer = new WireWriter(destination);
         writer.U8((byte)message.Type);
@@ -112,7 +112,7 @@ public static class PeerMessageCodec
         {
             return ParseResult.Fail(ProtocolError.Truncated, "peer message type or flags missing");
         }
-        if (type > (byte)PeerMessageType.SnapshotAck)
+        if (type > (byte)PeerMessageType.ShardDropReply)
         {
             return ParseResult.Fail(ProtocolError.UnknownType, "unknown peer message type");
         }

@@ -21,6 +21,24 @@ public interface IKvStateMachine : IDisposable
     /// <summary>Cluster configuration stored with the last snapshot or installed one (opaque to storage).</summary>
     byte[] Configuration { get; }
 
+    /// <summary>
+    /// The group's shard states as the last shard entry (<see cref="KvOp.Reconfigure"/> to
+    /// <see cref="KvOp.ShardDropConfirmed"/>) applied recorded them (opaque to storage; empty when none was): kept in the
+    /// store, so in every snapshot, and read back at recovery and after an install.
+    /// </summary>
+    byte[] ShardState { get; }
+
+    /// <summary>The shard function <see cref="KvOp.DropShard"/> and <see cref="ExportShard"/> use (set once by the node of a sharded group).</summary>
+    ShardOfKey? ShardOf { get; set; }
+
+    /// <summary>
+    /// One chunk of <paramref name="shard"/>'s export (its user records of <paramref name="shardCount"/> shards, then
+    /// every live session), in store-key order, starting after <paramref name="after"/> (empty: from the start) and
+    /// stopping once <paramref name="chunkBytes"/> are reached (one record at least). Reads the applied state: the
+    /// caller exports a shard it no longer serves, so that state is final.
+    /// </summary>
+    ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes);
+
     /// <summary>Applies a batch of committed entries in order, one result per entry appended to <paramref name="results"/>.</summary>
     void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results);
 

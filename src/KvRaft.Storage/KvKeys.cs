@@ -6,8 +6,8 @@ namespace KvRaft.Storage;
 
 /// <summary>
 /// The store's key space: the first byte names the space. 0x00 user keys, 0x01 client sessions
-/// (then client id, 8 bytes big-endian), 0x02 metadata (applied position, configuration), 0x03 extension records
-/// (<see cref="IExtensionRecords"/>: the shard controller's configurations).
+/// (then client id, 8 bytes big-endian), 0x02 metadata (applied position, configuration, shard states), 0x03 extension
+/// records (<see cref="IExtensionRecords"/>: the shard controller's configurations).
 /// </summary>
 internal static class KvKeys
 {
@@ -24,6 +24,7 @@ internal static class KvKeys
 
     public static readonly byte[] AppliedKey = [MetaSpace, 1];
     public static readonly byte[] ConfigurationKey = [MetaSpace, 2];
+    public static readonly byte[] ShardStateKey = [MetaSpace, 3];
 
     /// <summary>The store key of user key <paramref name="key"/> (space byte, then the key), into <paramref name="destination"/>.</summary>
     public static ReadOnlySpan<byte> User(ReadOnlySpan<byte> key, Span<byte> destination)
@@ -87,6 +88,28 @@ internal readonly record struct SessionState(long LastSequence, long LastIndex, 
     private const int FixedBytes = 24 + 2;
 
     public int EncodedBytes => FixedBytes + (Identity != 0 ? 8 : 0) + (LastResult.Value?.Length ?? 0);
+
+    /// <summary>The largest encoding of a session whose last result holds at most <paramref name="valueBytesMax"/> bytes.</summary>
+    public static int EncodedBytesMax(int valueBytesMax) => FixedBytes + 8 + valueBytesMax;
+
+    /// <summary><see cref="Decode"/> for bytes from another group (a shard chunk): false instead of throwing.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> bytes, out SessionState state)
+    {
+        state = default;
+        if (bytes.Length < FixedBytes || !Enum.IsDefined((KvStatus)bytes[24]))
+        {
+            return false;
+        }
+        try
+        {
+            state = Decode(bytes);
+            return state.LastSequence >= 0;
+        }
+        catch (StorageCorruptException)
+        {
+            return false;
+        }
+    }
 
     public ReadOnlySpan<byte> Encode(Span<byte> bytes)
     {

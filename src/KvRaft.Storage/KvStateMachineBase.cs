@@ -8,7 +8,7 @@ namespace KvRaft.Storage;
 /// Command semantics, the session (dedup) table with its LRU-by-log-index expiry, and the applied position,
 /// over three storage primitives. Both state machines share this, so the twins cannot drift apart.
 /// </summary>
-public abstract class KvStateMachineBase : IKvStateMachine
+public abstract partial class KvStateMachineBase : IKvStateMachine
 {
     private readonly Dictionary<long, SessionState> _sessions = [];
 
@@ -112,6 +112,7 @@ public abstract class KvStateMachineBase : IKvStateMachine
         AppliedIndex = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied);
         AppliedTerm = applied is null ? 0 : BinaryPrimitives.ReadInt64LittleEndian(applied.AsSpan(8));
         Configuration = Read(KvKeys.ConfigurationKey) ?? [];
+        ShardState = Read(KvKeys.ShardStateKey) ?? [];
         _appliedConfiguration = null;
         foreach (var (key, _) in ReadSessions())
         {
@@ -248,6 +249,10 @@ public abstract class KvStateMachineBase : IKvStateMachine
         {
             _appliedConfiguration = command.Value.ToArray(); // rare: one per membership change
             return new KvResult(KvStatus.Ok, null);
+        }
+        if (command.Op >= KvOp.Reconfigure)
+        {
+            return ApplyShardOp(apply);
         }
         if (command.Op == KvOp.RegisterSession)
         {

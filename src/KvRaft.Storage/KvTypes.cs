@@ -25,6 +25,21 @@ public enum KvOp : byte
     GroupLeave = 15,
     /// <summary>Shard controller (group 0): a shard moves; executed by the state machine's <see cref="ICommandExtension"/>.</summary>
     ShardMove = 16,
+    /// <summary>
+    /// Shard migration (docs/design.md, "Sharding: configurations, migration"): the group entered a configuration.
+    /// Records <see cref="KvCommand.Value"/>, the group's shard states after the entry (opaque to storage), as
+    /// <see cref="IKvStateMachine.ShardState"/>. Ops 32 to 35 all do so, then their own work below.
+    /// </summary>
+    Reconfigure = 32,
+    /// <summary>
+    /// Installs one chunk of a shard pulled from its previous owner: <see cref="KvCommand.Key"/> is the chunk
+    /// (<see cref="ShardChunk"/>: the shard's records and the old group's sessions, merged: the higher last sequence wins).
+    /// </summary>
+    InstallShard = 33,
+    /// <summary>Deletes a shard's keys: <see cref="KvCommand.Key"/> is u16 shard, u16 shard count (little-endian).</summary>
+    DropShard = 34,
+    /// <summary>The old owner confirmed it dropped a shard: only the shard states change.</summary>
+    ShardDropConfirmed = 35,
 }
 
 /// <summary>

@@ -96,6 +96,9 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() =>
         _store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.SessionSpace).Select(pair => (pair.Key, pair.Value)).ToList();
 
+    private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadUserRecords() =>
+        _store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.UserSpace).Select(pair => (pair.Key, pair.Value)).ToList();
+
     /// <inheritdoc/>
     public override ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
     {
@@ -136,7 +139,7 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     /// </summary>
     public MemoryKvStateMachine Recover()
     {
-        var reopened = new MemoryKvStateMachine(Limits) { _latest = _latest, _checkpoint = _checkpoint, ColdGetEvery = ColdGetEvery };
+        var reopened = new MemoryKvStateMachine(Limits) { _latest = _latest, _checkpoint = _checkpoint, ColdGetEvery = ColdGetEvery, ShardOf = ShardOf };
         foreach (var (key, value) in _checkpoint)
         {
             reopened._store[key] = [.. value];

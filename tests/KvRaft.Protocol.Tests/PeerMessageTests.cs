@@ -129,7 +129,7 @@ public class PeerMessageTests
     public void PeerMessage_RefusesAnUnknownMessageType()
     {
         var bytes = Codecs.PeerMessage.Encode(Append());
-        bytes[0] = 13; // one past SnapshotAck
+        bytes[0] = 17; // one past ShardDropReply
         Assert.Equal(ProtocolError.UnknownType, PeerMessageCodec.Parse(bytes, out _).Error);
     }
 

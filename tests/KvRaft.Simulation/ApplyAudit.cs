@@ -174,6 +174,12 @@ internal sealed class AuditedStateMachine(MemoryKvStateMachine inner, ApplyAudit
 
     public ISnapshotSource? LatestSnapshot => inner.LatestSnapshot;
 
+    public byte[] ShardState => inner.ShardState;
+
+    public ShardOfKey? ShardOf { get => inner.ShardOf; set => inner.ShardOf = value; }
+
+    public ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes) => inner.ExportShard(shard, shardCount, after, chunkBytes);
+
     public void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results)
     {
         var first = results.Count;

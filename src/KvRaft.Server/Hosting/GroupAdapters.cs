@@ -66,6 +66,8 @@ internal sealed class GroupPeerOutbox(TransportPeerOutbox inner, int group) : IP
 
     public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) => inner.SendSnapshot(message, snapshot, transfer);
 
+    public void SendToGroup(int targetGroup, in PeerMessage message) => inner.SendToGroup(targetGroup, message);
+
     public void Flush()
     {
     }

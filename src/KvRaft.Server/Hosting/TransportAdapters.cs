@@ -104,6 +104,24 @@ internal sealed class TransportPeerOutbox(PeerTransport transport, Func<IEventSi
     public void Flush() => transport.Flush();
 
     /// <summary>
+    /// A migration message for group <paramref name="targetGroup"/> on process message.To: in that group's frame on the
+    /// peer's connection, or, for this process's own replica of it, posted to the loop as if received (its data copied:
+    /// the caller's memory is valid only during the call).
+    /// </summary>
+    public void SendToGroup(int targetGroup, in PeerMessage message)
+    {
+        if (message.To != localId)
+        {
+            transport.Send(message.To, targetGroup, message);
+            return;
+        }
+        var entries = new List<WireEntry>();
+        message.Entries.CopyTo(entries);
+        var owned = entries.Select(entry => entry with { Data = entry.Data.ToArray() }).ToArray();
+        host().Post(new NodeEvent { Kind = NodeEventKind.PeerMessage, Group = targetGroup, NodeId = localId, PeerMessage = message with { Entries = EntryList.From(owned) } });
+    }
+
+    /// <summary>
     /// The members (the transport leaves this node out) become the transport's peers: new ones are dialled or
     /// accepted, removed ones closed and forgotten. A member with no known address is left out and logged.
     /// </summary>

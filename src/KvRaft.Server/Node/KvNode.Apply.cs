@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using KvRaft.Protocol;
+using KvRaft.Protocol.Sharding;
 using KvRaft.Raft;
 using KvRaft.Storage;
 using ProtocolKvCommand = KvRaft.Protocol.KvCommand;
@@ -13,6 +14,7 @@ public sealed partial class KvNode
     private readonly List<KvApply> _applies = new();
     private readonly List<int> _commandsPerEntry = new();
     private readonly List<KvResult> _results = new();
+    private readonly List<bool> _refusedAtApply = new(); // per apply: a key write of a shard this group does not serve there (WrongGroup)
 
     /// <summary>Applies committed entries as one batch (one state machine pass) and answers their writers.</summary>
     private void ApplyCommitted(IReadOnlyList<Entry> entries)
@@ -25,6 +27,7 @@ public sealed partial class KvNode
         _applies.Clear();
         _commandsPerEntry.Clear();
         _results.Clear();
+        _refusedAtApply.Clear();
         for (var i = 0; i < entries.Count; i++)
         {
             _commandsPerEntry.Add(AddApplies(entries[i]));
@@ -45,6 +48,11 @@ public sealed partial class KvNode
                 var writers = proposal.Span;
                 for (var k = 0; k < commands; k++)
                 {
+                    if (_refusedAtApply[next + k])
+                    {
+                        ReplyWrongGroup(writers[k].ConnectionId, writers[k].RequestId, writers[k].Op, writers[k].Received);
+                        continue;
+                    }
                     ReplyResult(writers[k], _applies[next + k], _results[next + k]);
                 }
 
@@ -60,12 +68,17 @@ public sealed partial class KvNode
     {
         if (entry.Type == Raft.EntryType.Config)
         {
-            _applies.Add(new KvApply(entry.Index, entry.Term, ConfigureCommand(entry)));
+            AddApply(new KvApply(entry.Index, entry.Term, ConfigureCommand(entry)));
             return 1;
         }
         if (entry.Type != Raft.EntryType.Normal)
         {
-            _applies.Add(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));
+            AddApply(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));
+            return 1;
+        }
+        if (ShardEntryCodec.IsShardEntry(entry.Data.Span))
+        {
+            AddApply(new KvApply(entry.Index, entry.Term, ApplyShardEntry(entry)));
             return 1;
         }
         var parsed = KvCommandBatchCodec.Parse(entry.Data, out var batch);
@@ -73,10 +86,26 @@ public sealed partial class KvNode
         var position = 0;
         foreach (var command in batch)
         {
-            _applies.Add(new KvApply(entry.Index, entry.Term, CommandMapper.ToStorage(command, entry.Index, position)));
+            if (IsKeyOp(command.Op) && IsRefusedKey(command.Key.Span))
+            {
+                // Decided here, at the write's log position (the shard may have left since it was proposed): refused
+                // with WrongGroup, and a Noop in its place, so that its session sequence is not consumed.
+                _applies.Add(new KvApply(entry.Index, entry.Term, new StorageKvCommand(KvOp.Noop, default)));
+                _refusedAtApply.Add(true);
+            }
+            else
+            {
+                AddApply(new KvApply(entry.Index, entry.Term, CommandMapper.ToStorage(command, entry.Index, position)));
+            }
             position++;
         }
         return position;
+    }
+
+    private void AddApply(in KvApply apply)
+    {
+        _applies.Add(apply);
+        _refusedAtApply.Add(false);
     }
 
     private void ReplyResult(Writer writer, in KvApply apply, in KvResult result) =>

@@ -83,6 +83,13 @@ public sealed partial class KvNode
                 _pendingReads--;
                 continue;
             }
+            if (IsRefusedKey(reader.Key.Span))
+            {
+                // Decided once the read index is applied here: the shard may have left (or not yet arrived) since.
+                ReplyWrongGroup(reader.ConnectionId, reader.RequestId, ClientOp.Get, reader.Received);
+                _pendingReads--;
+                continue;
+            }
             _readValue.ResetWrittenCount();
             var token = _nextColdReadToken;
             switch (_machine.TryGetOrStart(reader.Key.Span, _readValue, token))

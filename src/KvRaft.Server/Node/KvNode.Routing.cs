@@ -1,4 +1,5 @@
 using KvRaft.Protocol;
+using KvRaft.Protocol.Sharding;
 using KvRaft.Server.Node.Sharding;
 
 namespace KvRaft.Server.Node;
@@ -6,14 +7,28 @@ namespace KvRaft.Server.Node;
 /// <summary>Requests of a sharded cluster: the controller's (ShardQuery, GroupJoin, GroupLeave, ShardMove), and the key requests a group must refuse with WrongGroup.</summary>
 public sealed partial class KvNode
 {
-    /// <summary>This replica's group and configurations in a sharded cluster; null for the one-group store.</summary>
-    public GroupRouting? Routing { get; init; }
+    private readonly GroupRouting? _routing;
+
+    /// <summary>
+    /// This replica's group and configurations in a sharded cluster; null for the one-group store. A data group's shard
+    /// states are restored from the state machine when it is set (<see cref="RestoreShards"/>).
+    /// </summary>
+    public GroupRouting? Routing
+    {
+        get => _routing;
+        init
+        {
+            _routing = value;
+            RestoreShards();
+        }
+    }
 
     /// <summary>
     /// Answers the requests that sharding decides before anything else: the controller's requests anywhere but in the
     /// controller group (InvalidArgument), ShardQuery (queued as a read: answered once its read index is applied), and a
-    /// key request to a group that does not serve the key's shard (WrongGroup: nothing proposed, no trace). False: serve
-    /// as usual (the controller's writes are proposed in group 0's log like any write).
+    /// key request to a group that does not serve the key's shard as of its applied state (WrongGroup: nothing proposed,
+    /// no trace; the check that decides is made again where the write is applied, and where a read is served). False:
+    /// serve as usual (the controller's writes are proposed in group 0's log like any write).
     /// </summary>
     private bool TryAnswerRouting(long connectionId, in ClientRequest request, long received)
     {
@@ -32,7 +47,7 @@ public sealed partial class KvNode
             }
             return false;
         }
-        if (Routing is null || !IsKeyOp(request.Op) || Routing.OwnsAtBootstrap(request.Key.Span))
+        if (!IsKeyOp(request.Op) || !IsRefusedKey(request.Key.Span))
         {
             return false;
         }
@@ -46,9 +61,21 @@ public sealed partial class KvNode
     /// </summary>
     public void ReplyWrongGroup(long connectionId, in ClientRequest request, long received)
     {
-        var number = Routing is null ? 0 : Routing.IsController ? Routing.Configurations.Latest.Number : GroupRouting.BootstrapNumber;
-        _clients.Reply(connectionId, new ClientResponse { RequestId = request.RequestId, Op = request.Op, Status = ClientStatus.WrongGroup, ConfigurationNumber = number }, received);
+        ReplyWrongGroup(connectionId, request.RequestId, request.Op, received);
     }
+
+    private void ReplyWrongGroup(long connectionId, ulong requestId, ClientOp op, long received)
+    {
+        var number = _shards is not null ? _shards.Current.Number : Routing is null ? 0 : Routing.Configurations.Latest.Number;
+        _clients.Reply(connectionId, new ClientResponse { RequestId = requestId, Op = op, Status = ClientStatus.WrongGroup, ConfigurationNumber = number }, received);
+    }
+
+    /// <summary>
+    /// True when this replica must refuse <paramref name="key"/> with WrongGroup: a sharded cluster's controller (it
+    /// serves no keys), or a data group whose shard states, as applied here, do not serve the key's shard.
+    /// </summary>
+    private bool IsRefusedKey(ReadOnlySpan<byte> key) =>
+        Routing is not null && (_shards is null || !_shards.Serves(ShardMap.ShardOf(key, _shards.Current.ShardCount)));
 
     /// <summary>
     /// A ShardQuery whose read index is applied here: answered from the controller's applied configurations, so

@@ -304,6 +304,7 @@ public sealed partial class KvNode
 
         _installed = (installing.Index, installing.Term);
         _installedDirectory = ClusterMembership.DecodeDirectory(installing.Configuration); // verified when its last chunk arrived
+        RestoreShards(); // the shard states are the snapshot's now
         AfterInput();
     }
 

@@ -101,6 +101,7 @@ public sealed partial class KvNode
         MaybeAutoPromote();
         DiscardIncomingFromFormerLeader();
         ExpireRequests();
+        DriveMigration();
         AfterInput();
     }
 
@@ -111,6 +112,12 @@ public sealed partial class KvNode
     /// </summary>
     public PeerCheck OnPeerMessage(int sender, in PeerMessage message)
     {
+        if (message.Type >= PeerMessageType.ShardPull)
+        {
+            var answered = OnShardMessage(sender, message); // migration between groups: not for the core
+            AfterInput();
+            return answered;
+        }
         var check = PeerMessageValidator.Check(sender, message, View);
         if (check.IsRefused)
         {

@@ -25,6 +25,15 @@ public interface IPeerOutbox
     void Flush();
 
     /// <summary>
+    /// Queues a shard migration message for the replica of group <paramref name="group"/> on process
+    /// <paramref name="message"/>.To, this process included (docs/design.md, "Migration, pulled by the new owner"); best
+    /// effort, as <see cref="Send"/>. By default nothing is sent: a host without groups has no migration.
+    /// </summary>
+    void SendToGroup(int group, in PeerMessage message)
+    {
+    }
+
+    /// <summary>
     /// The configuration in effect changed (a Config entry applied, or a snapshot restored): the host opens connections
     /// to members it has none to (their addresses in <paramref name="directory"/>, or its bootstrap flags) and closes
     /// those of nodes no longer members. By default nothing happens.

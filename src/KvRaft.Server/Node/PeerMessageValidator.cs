@@ -1,5 +1,7 @@
 using KvRaft.Protocol;
+using KvRaft.Protocol.Sharding;
 using KvRaft.Raft;
+using KvRaft.Storage;
 
 namespace KvRaft.Server.Node;
 
@@ -172,10 +174,32 @@ public static class PeerMessageValidator
                 return "a configuration entry that does not decode";
             }
 
-            if (entry.Type == Protocol.EntryType.Normal && !KvCommandBatchCodec.Parse(entry.Data, out _).IsOk)
+            if (entry.Type == Protocol.EntryType.Normal && ShardEntryCodec.IsShardEntry(entry.Data.Span))
+            {
+                if (CheckShardEntry(entry.Data) is { } refusal)
+                {
+                    return refusal;
+                }
+            }
+            else if (entry.Type == Protocol.EntryType.Normal && !KvCommandBatchCodec.Parse(entry.Data, out _).IsOk)
             {
                 return "an entry that is not a well-formed command batch";
             }
+        }
+        return null;
+    }
+
+    /// <summary>A shard entry must parse, and an install's chunk be made of whole records of the spaces a chunk holds (the applying replica reads it as such).</summary>
+    private static string? CheckShardEntry(ReadOnlyMemory<byte> data)
+    {
+        if (!ShardEntryCodec.Parse(data, out var entry).IsOk)
+        {
+            return "a shard entry that does not parse";
+        }
+        if (entry.Kind == ShardEntryKind.InstallShard
+            && ShardChunkCodec.Validate(entry.Payload.Span, [], shard: 0, shardCount: 1, SizeLimits.ServerStorage, static (_, _) => 0, out _) is not null)
+        {
+            return "a shard install entry whose chunk is malformed";
         }
         return null;
     }

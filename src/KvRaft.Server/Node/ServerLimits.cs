@@ -96,4 +96,13 @@ public sealed record ServerLimits
 
     /// <summary>Bytes of snapshot chunks sent to one follower and not acknowledged yet, at most (one chunk always may go).</summary>
     public long SnapshotWindowBytes { get; init; } = 8L << 20;
+
+    /// <summary>
+    /// Shard migration: the bytes after which an old owner ends a chunk of a shard it sends (one record more at most:
+    /// <c>ShardChunkCodec.ChunkBytesMax</c>; every chunk is one log entry of the new owner, checked by SizeLimits).
+    /// </summary>
+    public int ShardChunkBytes { get; init; } = 1 << 20;
+
+    /// <summary>Shard migration: shards a group pulls at once at most (one pull in flight each).</summary>
+    public int ShardPullsMax { get; init; } = 4;
 }

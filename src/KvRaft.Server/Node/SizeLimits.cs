@@ -1,4 +1,5 @@
 using KvRaft.Protocol;
+using KvRaft.Protocol.Sharding;
 using KvRaft.Storage;
 
 namespace KvRaft.Server.Node;
@@ -43,6 +44,10 @@ public static class SizeLimits
             $"UncommittedBytesMax ({limits.UncommittedBytesMax}) must hold at least one maximal proposal ({limits.ProposalBytesMax})");
         Require(limits.AppendEntriesMax is > 0 and <= ProtocolLimits.EntriesPerAppendMax,
             $"AppendEntriesMax ({limits.AppendEntriesMax}) must be in [1, ProtocolLimits.EntriesPerAppendMax ({ProtocolLimits.EntriesPerAppendMax})]");
+        var chunkEntry = (long)ShardEntryCodec.HeaderBytes + StorageShardChunkBytesMax(limits);
+        Require(limits.ShardChunkBytes > 0 && chunkEntry <= limits.ProposalBytesMax,
+            $"a shard chunk's entry ({chunkEntry} bytes with ShardChunkBytes {limits.ShardChunkBytes}, one maximal record beyond it) must fit ProposalBytesMax ({limits.ProposalBytesMax})");
+        Require(limits.ShardPullsMax > 0, $"ShardPullsMax ({limits.ShardPullsMax}) must be positive");
         var block = AppendBlockBytesMax(limits);
         Require(limits.AppendBytesMax > 0 && block <= ProtocolLimits.EntriesBlockBytesMax,
             $"an Append's entries ({block} bytes with AppendBytesMax {limits.AppendBytesMax}) must fit ProtocolLimits.EntriesBlockBytesMax ({ProtocolLimits.EntriesBlockBytesMax})");
@@ -66,6 +71,16 @@ public static class SizeLimits
             $"a maximal key and value must fit one state machine page (KvPageBits {storage.KvPageBits})");
         Require(storage.SnapshotChunkBytes <= ProtocolLimits.SnapshotChunkBytesMax,
             $"StorageLimits.SnapshotChunkBytes ({storage.SnapshotChunkBytes}) must be at most ProtocolLimits.SnapshotChunkBytesMax ({ProtocolLimits.SnapshotChunkBytesMax})");
+    }
+
+    /// <summary>The storage limits of every server (the protocol's key and value bounds): what a shard chunk received is checked against.</summary>
+    public static StorageLimits ServerStorage { get; } = Storage(StorageLimits.Default);
+
+    /// <summary>The largest shard chunk an old owner sends with <paramref name="limits"/>, and a new owner accepts.</summary>
+    public static int StorageShardChunkBytesMax(ServerLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        return ShardChunkCodec.ChunkBytesMax(limits.ShardChunkBytes, ServerStorage);
     }
 
     /// <summary>The smallest proposal bound that holds every legal request: a batch of one maximal command.</summary>

@@ -11,6 +11,9 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
     /// <summary>Groups whose traffic is dropped (both ways, every process).</summary>
     public HashSet<int> CutGroups { get; } = [];
 
+    /// <summary>What a test does to each message before it is delivered (a planted bug: a forged answer); null drops it.</summary>
+    public Func<int, PeerMessage, PeerMessage?>? Intercept { get; set; }
+
     /// <summary>Processes cut off from every other (every group's frames to and from them are dropped).</summary>
     public HashSet<int> IsolatedProcesses { get; } = [];
 
@@ -33,8 +36,9 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         _inFlight.RemoveAll(item => item.Due <= cluster.Step);
         foreach (var (_, from, to, frame) in due)
         {
-            var (group, message) = Decode(frame);
-            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || cluster.Process(to).Replicas is not { } replicas)
+            var (group, received) = Decode(frame);
+            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || cluster.Process(to).Replicas is not { } replicas
+                || (Intercept is null ? received : Intercept(group, received)) is not { } message)
             {
                 continue;
             }

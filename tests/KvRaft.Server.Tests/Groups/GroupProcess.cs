@@ -54,7 +54,7 @@ internal sealed class GroupProcess
                 Voters = _cluster.ProcessIds,
                 Seed = seed,
                 SessionIds = new SeededSessionIds(seed),
-            }, replicas.OpenLog(group), _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
+            }, replicas.OpenLog(group), _cluster.WrapMachine is { } wrap ? wrap(group, _machines[group]) : _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
             {
                 Routing = Controller is { } controller && group <= controller.HostedGroups.Count ? new GroupRouting(group, controller) : null,
             };
@@ -130,6 +130,13 @@ internal sealed class GroupProcess
             Assert.Fail("these tests write too little for a snapshot");
 
         public void Flush() { }
+
+        public void SendToGroup(int targetGroup, in PeerMessage message)
+        {
+            var frame = new byte[GroupFrameCodec.FrameSize(targetGroup, message)];
+            GroupFrameCodec.FormatFrame(targetGroup, message, frame);
+            cluster.Network.Send(from, message.To, frame);
+        }
     }
 
     /// <summary>Answers to the harness's client (value memory copied: the node reuses its buffer).</summary>

@@ -4,6 +4,7 @@ using KvRaft.Protocol.Sharding;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
+using KvRaft.Storage;
 
 namespace KvRaft.Server.Tests.Groups;
 
@@ -17,8 +18,11 @@ internal sealed class GroupedCluster
     private ulong _nextRequestId = 1;
 
     /// <param name="controllerDataGroups">When above 0, group 0 is a replicated shard controller whose bootstrap has data groups 1..this.</param>
-    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0, int controllerDataGroups = 0)
+    /// <param name="wrapMachine">What each group's node sees of its state machine (a test decorator: a planted bug), by group.</param>
+    public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0, int controllerDataGroups = 0,
+        Func<int, IKvStateMachine, IKvStateMachine>? wrapMachine = null)
     {
+        WrapMachine = wrapMachine;
         Groups = groups;
         QuiesceAfterTicks = quiesceAfterTicks;
         Random = new Random(seed);
@@ -38,6 +42,12 @@ internal sealed class GroupedCluster
     }
 
     public int Groups { get; }
+
+    /// <summary>What each group's node sees of its state machine (a test decorator: a planted bug), by group.</summary>
+    public Func<int, IKvStateMachine, IKvStateMachine>? WrapMachine { get; }
+
+    /// <summary>The newest configuration any process's controller replica has applied (what a ShardQuery would soon answer).</summary>
+    public ShardConfiguration LatestConfiguration => _processes.Select(process => process.Controller!.Latest).MaxBy(configuration => configuration.Number)!;
 
     /// <summary>Configuration 1 of a controller of data groups 1..<paramref name="dataGroups"/>, each with every process as a member.</summary>
     public ShardController ControllerBootstrap(int dataGroups)
@@ -110,7 +120,7 @@ internal sealed class GroupedCluster
     public ClientResponse? Answer(ulong requestId) => _answers.TryGetValue(requestId, out var response) ? response : null;
 
     /// <summary>Sends until an answer other than NotLeader or Retryable comes (retries keep the session's sequence); fails after <paramref name="stepsMax"/>.</summary>
-    public ClientResponse Call(int group, ClientRequest request, int stepsMax = 5000)
+    public ClientResponse Call(int group, ClientRequest request, int stepsMax = 5000, bool retryWrongGroup = false)
     {
         for (var started = Step; Step - started < stepsMax;)
         {
@@ -119,7 +129,7 @@ internal sealed class GroupedCluster
             {
                 RunSteps(1);
             }
-            if (id != 0 && Answer(id) is { Status: not (ClientStatus.NotLeader or ClientStatus.Retryable) } answer)
+            if (id != 0 && Answer(id) is { Status: not (ClientStatus.NotLeader or ClientStatus.Retryable) } answer && !(retryWrongGroup && answer.Status == ClientStatus.WrongGroup))
             {
                 return answer;
             }

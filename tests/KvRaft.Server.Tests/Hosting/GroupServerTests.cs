@@ -2,8 +2,9 @@
 // controller group and in every data group and replicate through the group frames of one connection per pair, one shared
 // log per process; a KvClient routes keys of every data group to their group (one connection per process), the controller
 // refuses keys, and the groups and the client's writes survive a restart of every process; the controller's
-// configurations change through a client (move, leave, join, a refusal) and survive a restart of every process; a
-// one-group data directory is refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
+// configurations change through a client (move, leave, join, a refusal) and survive a restart of every process; a shard
+// moved by the controller is pulled by its new owner across processes and served there; a one-group data directory is
+// refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
 // read on each server's loop, waits bounded by a deadline (no sleeps as synchronisation).
 using KvRaft.Client;
 using KvRaft.Protocol;
@@ -103,6 +104,39 @@ public sealed class GroupServerTests : IAsyncLifetime
         var wrongOwner = configuration.Owners[ShardMap.ShardOf("k"u8, configuration.ShardCount)] % Groups + 1;
         var refused = await CallAsync(socket, wrongOwner, new ClientRequest { RequestId = 4, Op = ClientOp.Get, Key = "k"u8.ToArray() });
         Assert.Equal((ClientStatus.WrongGroup, 1L), (refused.Status, refused.ConfigurationNumber));
+    }
+
+    [Fact]
+    public async Task A_shard_moved_by_the_controller_is_pulled_across_processes_with_its_data_and_served_by_its_new_owner()
+    {
+        await StartAllAsync();
+        await WaitUntilEveryGroupCommitsAsync([.. Enumerable.Repeat(1L, Groups + 1)]);
+        var (key, owner) = KeysOfEveryGroup()[0];
+        await using var client = NewClient();
+        await client.PutAsync(key, "before");
+        await client.AppendAsync(key, "+1");
+        var configuration = await client.QueryShardsAsync();
+        var shard = ShardMap.ShardOf(System.Text.Encoding.UTF8.GetBytes(key), configuration.ShardCount);
+        Assert.Equal(owner, configuration.Owners[shard]);
+        Assert.Equal(2, await client.MoveShardAsync(shard, owner % Groups + 1));
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(System.Net.IPEndPoint.Parse(_options[0].ClientListen));
+            using var deadline = new CancellationTokenSource(Limit);
+            for (ulong id = 10; ; id++) // until the old owner has applied configuration 2: a Get there, after its read index, is refused
+            {
+                var direct = await CallAsync(socket, owner, new ClientRequest { RequestId = id, Op = ClientOp.Get, Key = System.Text.Encoding.UTF8.GetBytes(key) });
+                if (direct.Status == ClientStatus.WrongGroup)
+                {
+                    Assert.Equal(2, direct.ConfigurationNumber);
+                    break;
+                }
+                await Task.Delay(20, deadline.Token); // polling the old owner, bounded by the deadline
+            }
+        }
+        Assert.Equal("before+1", await client.GetAsync(key)); // WrongGroup from the old owner, then the new owner once it pulled the shard
+        await client.AppendAsync(key, "+2");
+        Assert.Equal("before+1+2", await client.GetAsync(key));
     }
 
     [Fact]

@@ -18,14 +18,6 @@ public sealed class GroupRouting(int groupId, IShardConfigurationSource configur
     /// <summary>True for the controller group: it answers ShardQuery and refuses every key.</summary>
     public bool IsController => GroupId == 0;
 
-    /// <summary>
-    /// INTERIM, until shard states are applied in the group's log (the migration's apply-time check replaces it):
-    /// whether this group owns <paramref name="key"/>'s shard in the bootstrap configuration (1), checked when the
-    /// request arrives. Correct only while no shard moves, which is all this build does.
-    /// </summary>
-    public bool OwnsAtBootstrap(ReadOnlySpan<byte> key) =>
-        !IsController && Configurations.TryGet(BootstrapNumber) is { } bootstrap && bootstrap.OwnerOfKey(key) == GroupId;
-
     /// <summary>The configuration every group starts at (<see cref="ShardController.Bootstrap"/>).</summary>
     public const long BootstrapNumber = 1;
 }

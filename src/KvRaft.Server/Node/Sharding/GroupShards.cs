@@ -38,9 +38,13 @@ public enum PullAnswer : byte
 /// Pulling or WaitingForDrop only if the group owns it in Current, Offering only if it owned it in Previous and not in
 /// Current; a configuration is left only when settled (every shard Serving or NotOwned).
 /// </summary>
-public sealed class GroupShards
+public sealed partial class GroupShards
 {
     private readonly ShardState[] _states;
+    // Per pulling shard: the index of the next chunk to install and the store key the installed chunks ended at (the
+    // next chunk starts after it). Replicated like the states, so a new leader resumes the pull where it stood.
+    private readonly int[] _nextChunk;
+    private readonly byte[][] _cursor;
 
     /// <summary>Group <paramref name="groupId"/> at configuration 0 (owning nothing) of <paramref name="shardCount"/> shards.</summary>
     public GroupShards(int groupId, int shardCount)
@@ -49,6 +53,9 @@ public sealed class GroupShards
         GroupId = groupId;
         Current = Previous = ShardConfiguration.Initial(shardCount);
         _states = new ShardState[shardCount];
+        _nextChunk = new int[shardCount];
+        _cursor = new byte[shardCount][];
+        Array.Fill(_cursor, []);
     }
 
     /// <summary>This group's id.</summary>
@@ -90,6 +97,8 @@ public sealed class GroupShards
         for (var shard = 0; shard < _states.Length; shard++)
         {
             bool ownedBefore = Current.Owners[shard] == GroupId, ownedAfter = next.Owners[shard] == GroupId;
+            _nextChunk[shard] = 0;
+            _cursor[shard] = [];
             _states[shard] = (ownedBefore, ownedAfter) switch
             {
                 (true, true) => ShardState.Serving,
@@ -115,6 +124,37 @@ public sealed class GroupShards
 
     /// <summary>The shard's data for configuration <paramref name="number"/> is applied here: Pulling → WaitingForDrop. False if it does not fit.</summary>
     public bool Installed(int shard, long number) => Move(shard, number, ShardState.Pulling, ShardState.WaitingForDrop);
+
+    /// <summary>The index of the next chunk a pulling <paramref name="shard"/> installs.</summary>
+    public int NextChunk(int shard) => _nextChunk[shard];
+
+    /// <summary>The store key the installed chunks of a pulling <paramref name="shard"/> ended at (empty before the first).</summary>
+    public ReadOnlySpan<byte> Cursor(int shard) => _cursor[shard];
+
+    /// <summary>
+    /// Chunk <paramref name="chunk"/> of a pulling <paramref name="shard"/> for configuration <paramref name="number"/>,
+    /// ending at store key <paramref name="cursor"/>, is applied here: the pull moves on; after the last chunk the shard
+    /// is WaitingForDrop. False (nothing changed) unless it is the next chunk of a shard pulling for that configuration:
+    /// a repeated or stale install changes nothing.
+    /// </summary>
+    public bool InstallChunk(int shard, long number, int chunk, bool isLast, byte[] cursor)
+    {
+        ArgumentNullException.ThrowIfNull(cursor);
+        if (shard < 0 || shard >= _states.Length || number != Current.Number || _states[shard] != ShardState.Pulling || chunk != _nextChunk[shard])
+        {
+            return false;
+        }
+        if (isLast)
+        {
+            _states[shard] = ShardState.WaitingForDrop;
+            _nextChunk[shard] = 0;
+            _cursor[shard] = [];
+            return true;
+        }
+        _nextChunk[shard] = chunk + 1;
+        _cursor[shard] = cursor;
+        return true;
+    }
 
     /// <summary>This old owner dropped its copy for configuration <paramref name="number"/>: Offering → NotOwned. False if it does not fit.</summary>
     public bool Dropped(int shard, long number) => Move(shard, number, ShardState.Offering, ShardState.NotOwned);

@@ -1,0 +1,199 @@
+// Goal: clients of a sharded GroupedCluster that append unique tokens and read keys while shards move, and the checks
+// of what they saw; method: each client keeps one request outstanding, routes each key by the controller's latest
+// configuration it cached (refreshed from the controller on WrongGroup), resends the SAME request (same session, same sequence) after WrongGroup, NotLeader, Retryable or
+// silence (as KvClient does), and every answer and every final value is checked per key.
+using System.Text;
+using KvRaft.Protocol;
+
+namespace KvRaft.Server.Tests.Groups;
+
+/// <summary>What a migration run found: the violations of each check, by the check's name.</summary>
+internal sealed record MigrationVerdict(List<string> LostAcknowledgedAppends, List<string> AppliedTwice, List<string> StaleReads, List<string> SessionsNotMoved, int Acknowledged, int Moves)
+{
+    public bool Passed => LostAcknowledgedAppends.Count + AppliedTwice.Count + StaleReads.Count + SessionsNotMoved.Count == 0;
+
+    public override string ToString() =>
+        $"{Acknowledged} appends acknowledged over {Moves} moves; lost acknowledged appends: {string.Join("; ", LostAcknowledgedAppends.Take(3))} " +
+        $"| applied twice: {string.Join("; ", AppliedTwice.Take(3))} | stale reads: {string.Join("; ", StaleReads.Take(3))} " +
+        $"| sessions that did not move with their shard: {string.Join("; ", SessionsNotMoved.Take(3))}";
+}
+
+/// <summary>Clients appending to and reading a few keys of every shard while the test moves shards and crashes processes.</summary>
+internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int keys)
+{
+    private const int SilenceSteps = 150; // a request unanswered this long is sent again, unchanged
+
+    private sealed class Client
+    {
+        public Dictionary<int, (ulong Session, ulong Sequence)> Sessions { get; } = [];
+        public ClientRequest? Pending { get; set; }
+        public string? Token { get; set; }
+        public int Group { get; set; }
+        public ulong RequestId { get; set; }
+        public long SentAt { get; set; }
+        public long ResendAt { get; set; }
+        public HashSet<string> AcknowledgedBeforeRead { get; set; } = [];
+        public int Next { get; set; }
+        public KvRaft.Protocol.Sharding.ShardConfiguration? Configuration { get; set; } // the client's cached configuration, refreshed on WrongGroup
+    }
+
+    private readonly Client[] _clients = Enumerable.Range(0, clients).Select(_ => new Client()).ToArray();
+    private readonly Dictionary<string, HashSet<string>> _acknowledged = []; // key → tokens acknowledged
+    private readonly HashSet<string> _attempted = []; // tokens sent at least once
+    private readonly List<string> _staleReads = [];
+    private readonly List<string> _sessionsNotMoved = [];
+
+    private string KeyOf(int index) => "key" + index;
+
+    /// <summary>Registers every client's session in every data group, before anything moves (so every session exists at every freeze).</summary>
+    public void RegisterSessions()
+    {
+        foreach (var client in _clients)
+        {
+            for (var group = 1; group < cluster.Groups; group++)
+            {
+                var answer = cluster.Call(group, new ClientRequest { Op = ClientOp.RegisterSession });
+                Assert.Equal(ClientStatus.Ok, answer.Status);
+                client.Sessions[group] = (answer.ClientId, 0);
+            }
+            client.Configuration = cluster.LatestConfiguration;
+        }
+    }
+
+    /// <summary>One step of every client: take its answer, or resend, or (when <paramref name="startNew"/>) start its next operation.</summary>
+    public void Step(bool startNew = true)
+    {
+        for (var i = 0; i < _clients.Length; i++)
+        {
+            var client = _clients[i];
+            if (client.Pending is null)
+            {
+                if (startNew)
+                {
+                    Start(i, client);
+                }
+                continue;
+            }
+            if (client.RequestId != 0 && cluster.Answer(client.RequestId) is { } answer)
+            {
+                client.RequestId = 0;
+                OnAnswer(client, answer);
+            }
+            else if (cluster.Step - client.SentAt > SilenceSteps)
+            {
+                client.RequestId = 0; // unanswered (lost to a crash): an outcome unknown, sent again unchanged
+                client.ResendAt = cluster.Step;
+            }
+            if (client.Pending is not null && client.RequestId == 0 && cluster.Step >= client.ResendAt)
+            {
+                Send(client);
+            }
+        }
+    }
+
+    private void Start(int index, Client client)
+    {
+        var key = KeyOf(cluster.Random.Next(keys));
+        var bytes = Encoding.UTF8.GetBytes(key);
+        var group = client.Configuration!.OwnerOfKey(bytes);
+        if (cluster.Random.Next(5) == 0)
+        {
+            client.Token = null;
+            client.AcknowledgedBeforeRead = [.. _acknowledged.GetValueOrDefault(key) ?? []];
+            client.Pending = new ClientRequest { Op = ClientOp.Get, Key = bytes };
+        }
+        else
+        {
+            var (session, sequence) = client.Sessions[group];
+            client.Sessions[group] = (session, sequence + 1);
+            client.Token = $"c{index}.{client.Next++};";
+            _attempted.Add(client.Token);
+            client.Pending = new ClientRequest { Op = ClientOp.Append, ClientId = session, Sequence = sequence + 1, Key = bytes, Value = Encoding.UTF8.GetBytes(client.Token) };
+        }
+        client.ResendAt = cluster.Step;
+        Send(client);
+    }
+
+    private void Send(Client client)
+    {
+        client.Group = client.Configuration!.OwnerOfKey(client.Pending!.Value.Key.Span);
+        client.RequestId = cluster.Submit(client.Group, client.Pending.Value);
+        client.SentAt = cluster.Step;
+        if (client.RequestId == 0)
+        {
+            client.ResendAt = cluster.Step + 5; // no leader there yet
+        }
+    }
+
+    private void OnAnswer(Client client, ClientResponse answer)
+    {
+        var request = client.Pending!.Value;
+        var key = Encoding.UTF8.GetString(request.Key.Span);
+        switch (answer.Status)
+        {
+            case ClientStatus.Ok or ClientStatus.NotFound when request.Op == ClientOp.Get:
+                var tokens = Tokens(answer.Status == ClientStatus.Ok ? Encoding.UTF8.GetString(answer.Value.Span) : "");
+                var missing = client.AcknowledgedBeforeRead.Where(token => !tokens.Contains(token)).ToList();
+                if (missing.Count > 0)
+                {
+                    _staleReads.Add($"{key}: a read at step {cluster.Step} from group {client.Group} misses {string.Join(",", missing.Take(3))}, acknowledged before it was sent");
+                }
+                client.Pending = null;
+                return;
+            case ClientStatus.Ok:
+                _acknowledged.TryAdd(key, []);
+                _acknowledged[key].Add(client.Token!);
+                client.Pending = null;
+                return;
+            case ClientStatus.SessionExpired:
+                // Every session was registered before the first move, so it was in every frozen session table.
+                _sessionsNotMoved.Add($"{key}: session {request.ClientId} unknown to group {client.Group} at step {cluster.Step}");
+                client.Pending = null;
+                return;
+            case ClientStatus.WrongGroup:
+                client.Configuration = cluster.LatestConfiguration; // what asking the controller gives
+                client.ResendAt = cluster.Step + 10;
+                return;
+            case ClientStatus.NotLeader or ClientStatus.Retryable:
+                client.ResendAt = cluster.Step + 2;
+                return;
+            default:
+                Assert.Fail($"{request.Op} {key}: unexpected answer {answer.Status} {answer.Message}");
+                return;
+        }
+    }
+
+    private static List<string> Tokens(string value) => value.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(token => token + ";").ToList();
+
+    /// <summary>Lets every outstanding request end (no new ones), then reads every key back and checks what it holds.</summary>
+    public MigrationVerdict Finish(int moves, int stepsMax = 20_000)
+    {
+        for (var i = 0; i < stepsMax && _clients.Any(client => client.Pending is not null); i++)
+        {
+            Step(startNew: false);
+            cluster.RunSteps(1);
+        }
+        Assert.All(_clients, client => Assert.Null(client.Pending));
+        var lost = new List<string>();
+        var twice = new List<string>();
+        for (var k = 0; k < keys; k++)
+        {
+            var key = KeyOf(k);
+            var bytes = Encoding.UTF8.GetBytes(key);
+            var answer = cluster.Call(cluster.LatestConfiguration.OwnerOfKey(bytes), new ClientRequest { Op = ClientOp.Get, Key = bytes }, stepsMax: 20_000, retryWrongGroup: true);
+            var tokens = Tokens(answer.Status == ClientStatus.Ok ? Encoding.UTF8.GetString(answer.Value.Span) : "");
+            foreach (var token in _acknowledged.GetValueOrDefault(key) ?? [])
+            {
+                if (!tokens.Contains(token))
+                {
+                    lost.Add($"{key}: {token}");
+                }
+            }
+            foreach (var token in tokens.GroupBy(token => token).Where(group => group.Count() > 1 || !_attempted.Contains(group.Key)))
+            {
+                twice.Add($"{key}: {token.Key} ×{token.Count()}");
+            }
+        }
+        return new MigrationVerdict(lost, twice, _staleReads, _sessionsNotMoved, _acknowledged.Values.Sum(set => set.Count), moves);
+    }
+}

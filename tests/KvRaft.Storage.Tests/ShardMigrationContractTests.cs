@@ -1,0 +1,150 @@
+// Goal: both state machines (FasterKV and the in-memory twin) export a shard's records and the group's sessions in
+// bounded chunks, install chunks (sessions merged, the higher last sequence wins), drop a shard's keys, and keep the
+// shard states across a reopen; method: one test body run on each, a toy shard function (the key's first byte).
+using System.Text;
+
+namespace KvRaft.Storage.Tests;
+
+public abstract class ShardMigrationContractTests : IDisposable
+{
+    private protected readonly TempDir _dir = new();
+    private long _nextIndex = 1;
+    private const int Shards = 4;
+
+    private protected abstract KvStateMachineBase Open(string name);
+
+    public void Dispose() => _dir.Dispose();
+
+    private static byte[] B(string text) => Encoding.UTF8.GetBytes(text);
+
+    // The shard of "a..." is 'a' % 4 = 1, of "b..." 2, of "c..." 3, of "d..." 0.
+    private static int ShardOf(ReadOnlySpan<byte> key, int shardCount) => key[0] % shardCount;
+
+    private KvStateMachineBase OpenSharded(string name)
+    {
+        var machine = Open(name);
+        machine.ShardOf = ShardOf;
+        return machine;
+    }
+
+    private KvResult Apply(IKvStateMachine machine, KvCommand command)
+    {
+        var results = new List<KvResult>();
+        machine.ApplyBatch([new KvApply(_nextIndex++, 1, command)], results);
+        return Assert.Single(results);
+    }
+
+    private List<ShardChunk> ExportAll(IKvStateMachine machine, int shard, int chunkBytes)
+    {
+        var chunks = new List<ShardChunk>();
+        var after = Array.Empty<byte>();
+        while (true)
+        {
+            var chunk = machine.ExportShard(shard, Shards, after, chunkBytes);
+            Assert.Null(ShardChunkCodec.Validate(chunk.Payload, after, shard, Shards, Small.Limits, ShardOf, out var cursor));
+            Assert.Equal(chunk.Cursor, cursor);
+            Assert.True(chunk.Payload.Length <= ShardChunkCodec.ChunkBytesMax(chunkBytes, Small.Limits));
+            chunks.Add(chunk);
+            if (chunk.IsLast)
+            {
+                return chunks;
+            }
+            after = chunk.Cursor;
+        }
+    }
+
+    [Fact]
+    public void A_shard_exports_in_bounded_chunks_its_keys_alone_and_every_session()
+    {
+        using var machine = OpenSharded("old");
+        for (var i = 0; i < 40; i++)
+        {
+            Apply(machine, new KvCommand(KvOp.Put, B($"a{i:D2}"), new byte[100]));
+            Apply(machine, new KvCommand(KvOp.Put, B($"b{i:D2}"), new byte[100]));
+        }
+        Apply(machine, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+        Apply(machine, new KvCommand(KvOp.Put, B("b-s"), B("v"), ClientId: 7, Sequence: 1));
+        var chunks = ExportAll(machine, shard: 1, chunkBytes: 1000);
+        Assert.True(chunks.Count > 3, $"{chunks.Count} chunks");
+        var keys = chunks.SelectMany(chunk => Records(chunk.Payload)).Select(record => record.Key).ToList();
+        Assert.Equal(41, keys.Count); // 40 keys of shard 1 and session 7; none of shard 2
+        Assert.All(keys.Take(40), key => Assert.Equal((byte)'a', key[1]));
+        Assert.Equal(1, keys[40][0]); // the session space
+    }
+
+    [Fact]
+    public void Installed_chunks_give_the_new_owner_the_keys_and_sessions_and_a_retry_is_answered_not_applied()
+    {
+        using var old = OpenSharded("old");
+        Apply(old, new KvCommand(KvOp.RegisterSession, default, ClientId: 7));
+        var first = Apply(old, new KvCommand(KvOp.Append, B("a1"), B("x"), ClientId: 7, Sequence: 1));
+        Apply(old, new KvCommand(KvOp.RegisterSession, default, ClientId: 8));
+        Apply(old, new KvCommand(KvOp.Put, B("a2"), B("y"), ClientId: 8, Sequence: 3));
+        using var target = OpenSharded("new");
+        Apply(target, new KvCommand(KvOp.RegisterSession, default, ClientId: 8));
+        Apply(target, new KvCommand(KvOp.Put, B("b1"), B("z"), ClientId: 8, Sequence: 5)); // the newer record of session 8
+        foreach (var chunk in ExportAll(old, shard: 1, chunkBytes: 16))
+        {
+            Apply(target, new KvCommand(KvOp.InstallShard, chunk.Payload, B("state")));
+        }
+        Assert.Equal(B("x"), target.Get(B("a1")));
+        Assert.Equal(B("y"), target.Get(B("a2")));
+        Assert.Equal(B("state"), target.ShardState);
+        var retry = Apply(target, new KvCommand(KvOp.Append, B("a1"), B("x"), ClientId: 7, Sequence: 1));
+        Assert.True(retry.Duplicate);
+        Assert.Equal(first.Value, retry.Value);
+        Assert.Equal(B("x"), target.Get(B("a1")));
+        Assert.True(target.TryGetSession(8, out var sequence));
+        Assert.Equal(5, sequence); // the higher last sequence won
+    }
+
+    [Fact]
+    public async Task Dropping_a_shard_deletes_its_keys_alone_and_the_shard_states_survive_a_reopen()
+    {
+        using (var machine = OpenSharded("old"))
+        {
+            Apply(machine, new KvCommand(KvOp.Put, B("a1"), B("1")));
+            Apply(machine, new KvCommand(KvOp.Put, B("b1"), B("2")));
+            Apply(machine, new KvCommand(KvOp.Reconfigure, default, B("k2")));
+            Apply(machine, new KvCommand(KvOp.DropShard, ShardChunkCodec.DropKey(1, Shards), B("dropped")));
+            Assert.Null(machine.Get(B("a1")));
+            Assert.Equal(B("2"), machine.Get(B("b1")));
+            await machine.TakeSnapshotAsync([]);
+        }
+        using var reopened = OpenSharded("old");
+        Assert.Equal(B("dropped"), reopened.ShardState);
+        Assert.Null(reopened.Get(B("a1")));
+        Assert.Single(ExportAll(reopened, shard: 1, chunkBytes: 100)); // nothing of shard 1 left: an empty last chunk
+    }
+
+    [Fact]
+    public void A_chunk_with_a_key_of_another_shard_or_a_malformed_record_is_refused()
+    {
+        using var machine = OpenSharded("old");
+        Apply(machine, new KvCommand(KvOp.Put, B("a1"), B("1")));
+        var chunk = machine.ExportShard(1, Shards, [], 1000);
+        Assert.NotNull(ShardChunkCodec.Validate(chunk.Payload, [], 2, Shards, Small.Limits, ShardOf, out _));
+        Assert.NotNull(ShardChunkCodec.Validate(chunk.Payload[..^1], [], 1, Shards, Small.Limits, ShardOf, out _));
+        Assert.NotNull(ShardChunkCodec.Validate(chunk.Payload, chunk.Cursor, 1, Shards, Small.Limits, ShardOf, out _)); // not after the cursor
+        var badSpace = (byte[])chunk.Payload.Clone();
+        badSpace[2] = 2; // the metadata space
+        Assert.NotNull(ShardChunkCodec.Validate(badSpace, [], 1, Shards, Small.Limits, ShardOf, out _));
+    }
+
+    private static IEnumerable<(byte[] Key, byte[] Value)> Records(byte[] payload) =>
+        ShardChunkCodec.Records(payload).Select(record => (record.Key.ToArray(), record.Value.ToArray())).ToList();
+}
+
+public sealed class MemoryShardMigrationTests : ShardMigrationContractTests
+{
+    private readonly Dictionary<string, MemoryKvStateMachine> _opened = [];
+
+    // Reopening a memory machine is its crash recovery: the state of its last snapshot.
+    private protected override KvStateMachineBase Open(string name) =>
+        _opened[name] = _opened.TryGetValue(name, out var before) ? before.Recover() : new MemoryKvStateMachine(Small.Limits);
+}
+
+public sealed class FasterShardMigrationTests : ShardMigrationContractTests
+{
+    private protected override KvStateMachineBase Open(string name) => FasterKvStateMachine.Open(_dir.Sub(name), Small.Limits);
+}
