@@ -196,14 +196,14 @@ internal sealed class SimHost
         {
             CompleteDueWrites(node);
             CompleteDueFetches(node);
-            if (round == 0)
+            if (round == 0 || node.ApplyDeferred)
             {
-                node.EndTurn();
+                node.EndTurn(); // a new turn at once when the last one left applies to it, as NodeHost schedules one
             }
 
             var readied = DriveReady(node);
             StartFetches(node);
-            if (!readied && (_writesDue.Count == 0 || _writesDue.Peek() > _simulation.Tick))
+            if (!readied && !node.ApplyDeferred && (_writesDue.Count == 0 || _writesDue.Peek() > _simulation.Tick))
             {
                 break;
             }

@@ -57,6 +57,7 @@ public sealed partial class Simulation
         {
             SnapshotAfterLogBytes = _profile.SnapshotAfterLogBytes,
             CompactionLagEntries = _profile.CompactionLagEntries,
+            CompactionLagBytes = 0,
             RequestTimeoutTicks = 5 * ElectionTicks,
             AppendEntriesMax = _profile.AppendEntriesMax,
             InflightMessagesMax = _profile.InflightMessagesMax,

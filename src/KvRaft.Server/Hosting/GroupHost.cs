@@ -175,9 +175,9 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
         DriveReadies();
         _transport.Flush(); // every group's messages of the turn, in one flush per peer
         StartBackgroundWork();
-        if (_events.HasPending)
+        if (_events.HasPending || _replicas.ApplyDeferred)
         {
-            ScheduleTurn();
+            ScheduleTurn(); // more than one turn takes, or a group's applies of this one reached their limit
         }
 
         return true;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using KvRaft.Server.Metrics;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
@@ -41,8 +42,11 @@ public sealed class KvServer : IRunningServer
         _directory = directory;
         var limits = SizeLimits.Storage(StorageLimits.Default);
         SizeLimits.Check(limits);
+        var opening = Stopwatch.GetTimestamp();
         _log = FasterRaftLogStore.Open(Path.Combine(options.DataDir, "log"), limits, loggers.CreateLogger("kvraft.storage"));
+        var logOpened = Stopwatch.GetTimestamp();
         _machine = FasterKvStateMachine.Open(Path.Combine(options.DataDir, "state"), limits);
+        var machineOpened = Stopwatch.GetTimestamp();
         var incoming = Path.Combine(options.DataDir, "incoming");
         var abandoned = SnapshotInstaller.RemoveStagingFiles(incoming); // snapshots being received when the node last stopped
         if (abandoned > 0)
@@ -86,6 +90,9 @@ public sealed class KvServer : IRunningServer
             NewSnapshotInstaller = () => new SnapshotInstaller(_machine, incoming),
             InstallRunner = new BackgroundInstallRunner(() => host!),
         };
+        _logger.LogInformation("Node {Id} recovered: Raft log opened in {LogMilliseconds:F0} ms, state machine in {MachineMilliseconds:F0} ms, node state in {NodeMilliseconds:F0} ms",
+            options.Id, Stopwatch.GetElapsedTime(opening, logOpened).TotalMilliseconds, Stopwatch.GetElapsedTime(logOpened, machineOpened).TotalMilliseconds,
+            Stopwatch.GetElapsedTime(machineOpened).TotalMilliseconds);
         if (node.Config.Voters.Length > 0)
         {
             peerOutbox.OnMembersChanged(node.Config, node.Directory); // the members as recovered, not --peers, are the peers

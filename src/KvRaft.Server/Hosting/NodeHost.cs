@@ -31,6 +31,7 @@ internal sealed partial class NodeHost : IAsyncDisposable, IEventSink
     private int _turnScheduled;
     private int _commitsInFlight; // pipelined commits whose Persisted event has not been handled yet
     private readonly List<Task> _logFetchTasks = new(); // loop thread only, then DisposeAsync once the loop stopped
+    private readonly LoopStallWatch _stallWatch; // loop thread only
 
     public NodeHost(KvNode node, IRaftLogStore log, IKvStateMachine machine, IoLoop loop, int tickMilliseconds, int queueCapacity, ILogger logger)
     {
@@ -44,6 +45,7 @@ internal sealed partial class NodeHost : IAsyncDisposable, IEventSink
         _events = new NodeEventQueues(queueCapacity, queueCapacity);
         _runTurn = RunTurn;
         _onTickTimer = OnTickTimer;
+        _stallWatch = new LoopStallWatch(logger, $"Node {node.Id}");
     }
 
     /// <summary>Completes when the loop has stopped; faulted if it stopped on an error.</summary>
@@ -145,13 +147,16 @@ internal sealed partial class NodeHost : IAsyncDisposable, IEventSink
     /// </summary>
     private bool Turn()
     {
+        var started = _stallWatch.TurnStarted();
         var elapsedTicks = _clock.TakeElapsedTicks();
         if (elapsedTicks > 0)
         {
             _node.OnTicks(elapsedTicks);
         }
+        _stallWatch.PhaseEnded("ticks");
         // Control events first, then peers, then clients: each kind has its own share of the turn.
-        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeControl(out var item); i++)
+        var events = 0;
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeControl(out var item); i++, events++)
         {
             if (item.Kind == NodeEventKind.Stop)
             {
@@ -161,28 +166,33 @@ internal sealed partial class NodeHost : IAsyncDisposable, IEventSink
 
             Dispatch(item);
         }
-        for (var i = 0; i < EventsPerTurnMax && _events.TryTakePeer(out var item); i++)
+        _stallWatch.PhaseEnded("control events");
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakePeer(out var item); i++, events++)
         {
             Dispatch(item);
         }
-
-        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeClient(out var item); i++)
+        _stallWatch.PhaseEnded("peer events");
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeClient(out var item); i++, events++)
         {
             Dispatch(item);
         }
-
+        _stallWatch.PhaseEnded("client events");
         _node.EndTurn();
+        _stallWatch.PhaseEnded("the end of the node's turn");
         DriveReady();
+        _stallWatch.PhaseEnded("Readies");
         StartLogFetches();
         MaybeSnapshot();
         CheckHandOver();
+        _stallWatch.PhaseEnded("background starts");
         PublishGauges();
         LogLeaderChange();
-        if (_events.HasPending)
+        if (_events.HasPending || _node.ApplyDeferred)
         {
-            ScheduleTurn(); // more than one turn takes
+            ScheduleTurn(); // more than one turn takes, or the applies of this one reached their limit
         }
 
+        _stallWatch.TurnEnded(started, events);
         return true;
     }
 

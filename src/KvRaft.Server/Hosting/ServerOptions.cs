@@ -90,6 +90,9 @@ public sealed partial record ServerOptions
     /// <summary>Log entries kept behind a snapshot, so that followers a little behind catch up from the log instead of a snapshot.</summary>
     public long CompactionLagEntries { get; init; } = new ServerLimits().CompactionLagEntries;
 
+    /// <summary>About this many bytes of log kept behind a snapshot too, so that a restarted follower catches up from the log (<see cref="ServerLimits.CompactionLagBytes"/>).</summary>
+    public long CompactionLagBytes { get; init; } = new ServerLimits().CompactionLagBytes;
+
     /// <summary>Client connections open at once at most; one beyond is closed at once.</summary>
     public int MaxClientConnections { get; init; } = 1024;
 
@@ -331,6 +334,7 @@ public sealed partial record ServerOptions
         SnapshotAfterLogBytes = SnapshotAfterLogBytes,
         SnapshotAfterLogBytesMin = SnapshotAfterLogBytesMin,
         CompactionLagEntries = CompactionLagEntries,
+        CompactionLagBytes = CompactionLagBytes,
     };
 }
 

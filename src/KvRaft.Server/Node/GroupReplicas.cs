@@ -151,6 +151,22 @@ public sealed partial class GroupReplicas
         }
     }
 
+    /// <summary>Whether some group left a Ready for the next turn, its applies having reached their limit (<see cref="KvNode.ApplyDeferred"/>).</summary>
+    public bool ApplyDeferred
+    {
+        get
+        {
+            for (var slot = 0; slot < _nodes.Count; slot++)
+            {
+                if (_nodes[slot].ApplyDeferred)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /// <summary>The end of a turn for every group (see <see cref="KvNode.EndTurn"/>).</summary>
     public void EndTurn()
     {

@@ -31,6 +31,7 @@ public sealed partial class KvNode
         for (var i = 0; i < entries.Count; i++)
         {
             _commandsPerEntry.Add(AddApplies(entries[i]));
+            _appliedBytesThisTurn += entries[i].SizeBytes;
         }
 
         var committed = _profile.Timestamp();

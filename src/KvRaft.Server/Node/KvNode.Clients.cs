@@ -59,6 +59,8 @@ public sealed partial class KvNode
     /// </summary>
     public void EndTurn()
     {
+        _appliedBytesThisTurn = 0; // a new turn's budget of applies (see TryAcceptReady)
+        ApplyDeferred = false;
         AnswerColdReads();
         ProposeTurnWrites();
         StartTurnReads();

@@ -20,6 +20,13 @@ public sealed partial class KvNode
     private List<Message>? _newestWriteMessages; // AfterPersist of the newest write in flight
     private long _appendedTerm; // term and vote of the newest hard state appended to the log store
     private int _appendedVote;
+    private long _appliedBytesThisTurn; // committed entry bytes applied since the turn began (EndTurn resets it)
+
+    /// <summary>
+    /// Whether a Ready was left for the next turn because this turn applied <see cref="ServerLimits.AppliedBytesPerTurnMax"/>:
+    /// the host schedules another turn at once (events queued meanwhile are handled first).
+    /// </summary>
+    public bool ApplyDeferred { get; private set; }
 
     /// <summary>One accepted Ready's log write: the mark the core gets back and the messages that wait for it.</summary>
     private readonly record struct LogWrite(PersistedMark Mark, List<Message> AfterPersist, long LastIndex);
@@ -37,6 +44,12 @@ public sealed partial class KvNode
         mustCommit = false;
         if (_logWrites.Count >= _limits.LogWritesInFlightMax || !_raft.HasReady || InstallPending())
         {
+            return false;
+        }
+
+        if (_appliedBytesThisTurn >= _limits.AppliedBytesPerTurnMax)
+        {
+            ApplyDeferred = true; // the rest waits for the next turn: the host schedules one
             return false;
         }
 

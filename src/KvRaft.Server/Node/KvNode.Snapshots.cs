@@ -388,6 +388,22 @@ public sealed partial class KvNode
         return _latestSnapshotSize.Bytes;
     }
 
+    /// <summary>
+    /// Entries kept behind a snapshot: <see cref="ServerLimits.CompactionLagEntries"/>, or the entries that about
+    /// <see cref="ServerLimits.CompactionLagBytes"/> of log span at its average entry size, whichever is more.
+    /// </summary>
+    private long CompactionLagEntries()
+    {
+        var entries = _log.LastIndex - _log.FirstIndex + 1;
+        if (_limits.CompactionLagBytes <= 0 || entries <= 0)
+        {
+            return _limits.CompactionLagEntries;
+        }
+
+        var averageEntryBytes = Math.Max(1, _log.BytesSinceCompaction / entries);
+        return Math.Max(_limits.CompactionLagEntries, _limits.CompactionLagBytes / averageEntryBytes);
+    }
+
     /// <summary>A snapshot finished (or failed: null): compact the log behind it, keeping a lag for slow followers.</summary>
     public void OnSnapshotTaken(SnapshotInfo? info)
     {
@@ -398,7 +414,7 @@ public sealed partial class KvNode
         }
 
         Statistics.SnapshotTaken();
-        var compactTo = Math.Min(info.Index, Math.Max(info.Index - _limits.CompactionLagEntries, 0));
+        var compactTo = Math.Min(info.Index, Math.Max(info.Index - CompactionLagEntries(), 0));
         if (compactTo >= _log.FirstIndex && _log.TryGetTerm(compactTo, out var term))
         {
             _log.CompactUntil(compactTo, term);

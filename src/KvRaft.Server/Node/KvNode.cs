@@ -59,6 +59,7 @@ public sealed partial class KvNode
             AppendEntriesMax = options.Limits.AppendEntriesMax,
             AppendBytesMax = options.Limits.AppendBytesMax,
             UncommittedBytesMax = options.Limits.UncommittedBytesMax,
+            CommittedBytesPerReadyMax = options.Limits.AppliedBytesPerTurnMax,
             InflightMessagesMax = options.Limits.InflightMessagesMax,
             AsyncStorageWrites = true, // the only Ready path: see KvNode.Ready.cs
         });

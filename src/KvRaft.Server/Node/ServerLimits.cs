@@ -28,6 +28,14 @@ public sealed record ServerLimits
     /// <summary>Entry bytes in one Append at most, one entry always allowed (the core's <c>RaftConfig.AppendBytesMax</c>).</summary>
     public long AppendBytesMax { get; init; } = 1L << 20;
 
+    /// <summary>
+    /// Committed entry bytes applied in one turn of the event loop after which it takes no further Ready (the core's
+    /// <c>RaftConfig.CommittedBytesPerReadyMax</c> too, so a turn applies less than twice this; one entry always). A node with much to apply (after a restart, or catching up)
+    /// applies it in slices and answers heartbeats and votes between them: one 16 MiB Ready held a restarted follower's
+    /// loop for 1.5-2.9 s under load, and the cluster lost its quorum when the leader was killed meanwhile.
+    /// </summary>
+    public long AppliedBytesPerTurnMax { get; init; } = 1L << 20;
+
     /// <summary>Readies whose log writes are in flight at once, at most (asynchronous storage writes).</summary>
     public int LogWritesInFlightMax { get; init; } = 64;
 
@@ -58,6 +66,14 @@ public sealed record ServerLimits
     /// whole proposal (under load a hundred writes or more): 1,000 entries keep tens of megabytes.
     /// </summary>
     public long CompactionLagEntries { get; init; } = 1_000;
+
+    /// <summary>
+    /// About this many bytes of log kept behind a snapshot as well (the entries they span at the log's average entry
+    /// size, when more than <see cref="CompactionLagEntries"/>): a follower restarted within seconds under full write load
+    /// (a crash, a rolling upgrade) catches up from the log instead of a snapshot, whose install keeps it from voting
+    /// and acknowledging meanwhile. 64 MiB is about 7 s of this machine's full put rate; 0 keeps the entries' lag only.
+    /// </summary>
+    public long CompactionLagBytes { get; init; } = 64L << 20;
 
     /// <summary>
     /// Session registrations a leader proposes in a burst at most: a token bucket of this size, full when the node

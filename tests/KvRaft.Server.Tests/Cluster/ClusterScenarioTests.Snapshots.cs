@@ -29,5 +29,5 @@ public sealed partial class ClusterScenarioTests
             await cluster.WaitUntilCaughtUpAsync(lagging, await cluster.WaitForLeaderAsync());
             await scenario.ReadAllAsync(scenario.NewClient(lagging), clientId: 100, workload.Keys);
             scenario.CheckHistory();
-        }, options => options with { SnapshotAfterLogBytes = 16 << 10, CompactionLagEntries = 8 });
+        }, options => options with { SnapshotAfterLogBytes = 16 << 10, CompactionLagEntries = 8, CompactionLagBytes = 0 });
 }

@@ -57,7 +57,7 @@ public sealed class MemberOpsTests
     [InlineData(true)]
     public async Task The_member_directory_survives_a_restart_from_the_log_or_from_a_snapshot(bool snapshot)
     {
-        var node = new SingleNode(new ServerLimits { SnapshotAfterLogBytes = 1, CompactionLagEntries = 0 });
+        var node = new SingleNode(new ServerLimits { SnapshotAfterLogBytes = 1, CompactionLagEntries = 0, CompactionLagBytes = 0 });
         Assert.Equal(ClientStatus.Ok, node.Call(AddLearner(2)).Status);
         node.Register(); // an entry after the change
         if (snapshot)

@@ -66,10 +66,23 @@ internal sealed class SingleNode
 
     public void Turn() => Turn(Node, Log);
 
-    /// <summary>One tick and turn of a lone node whose memory log commits at once: every Ready taken, every write durable.</summary>
+    /// <summary>
+    /// One tick and turn of a lone node whose memory log commits at once: every Ready taken, every write durable; and the
+    /// turns that follow at once while the node defers applies to them (as the host schedules them).
+    /// </summary>
     public static void Turn(KvNode node, MemoryRaftLogStore log)
     {
         node.OnTick();
+        do
+        {
+            TurnWithoutTick(node, log);
+        }
+        while (node.ApplyDeferred);
+    }
+
+    /// <summary>One turn, no tick: the end of the node's turn, then its Readies up to its apply budget, every write durable at once.</summary>
+    public static void TurnWithoutTick(KvNode node, MemoryRaftLogStore log)
+    {
         node.EndTurn();
         while (node.TryAcceptReady(out var mustCommit))
         {

@@ -159,7 +159,7 @@ public sealed class SnapshotStreamingTests
     /// <summary>Node 1 leads term 2 with a compacted log; node 3 answered from far behind: the leader streams a snapshot to it.</summary>
     private static PeerNode SnapshotLeader(out SnapshotTransfer transfer)
     {
-        var leader = new PeerNode(1, ownEntries: 30, new ServerLimits { SnapshotAfterLogBytes = 1, CompactionLagEntries = 0 });
+        var leader = new PeerNode(1, ownEntries: 30, new ServerLimits { SnapshotAfterLogBytes = 1, CompactionLagEntries = 0, CompactionLagBytes = 0 });
         leader.BecomeLeaderInTerm2();
         leader.Deliver(leader.From(2, PeerMessageType.AppendResponse, 2) with { Index = leader.Status.LastIndex });
         Assert.True(leader.Node.TryStartSnapshot(out var configuration));

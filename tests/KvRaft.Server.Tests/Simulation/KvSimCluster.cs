@@ -30,7 +30,7 @@ internal sealed class KvSimCluster : IDisposable
         _directory = Path.Combine(Path.GetTempPath(), $"kvraft-sim-{seed}-{Guid.NewGuid():N}");
         var voters = Enumerable.Range(1, nodeCount).ToArray();
         LogWriteDelayTicksMax = Random.Chance(0.5) ? 2 : 0;
-        limits ??= new ServerLimits { SnapshotAfterLogBytes = 8 << 10, CompactionLagEntries = 8, RequestTimeoutTicks = 100 };
+        limits ??= new ServerLimits { SnapshotAfterLogBytes = 8 << 10, CompactionLagEntries = 8, CompactionLagBytes = 0, RequestTimeoutTicks = 100 };
         for (var id = 1; id <= nodeCount + spareNodes; id++)
         {
             _nodes.Add(new KvSimNode(this, id, voters, Path.Combine(_directory, $"n{id}"), limits));
