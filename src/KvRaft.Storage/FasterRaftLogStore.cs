@@ -30,6 +30,51 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         _log = _file.Log;
         _hardState = replay.HardState;
         _appendedAddress = _log.TailAddress;
+        WarmCache();
+    }
+
+    /// <summary>Entries read from the log device one by one (not from the cache), since the log was opened.</summary>
+    internal long EntriesReadFromDevice => Interlocked.Read(ref _entriesReadFromDevice);
+
+    private long _entriesReadFromDevice;
+
+    /// <summary>
+    /// A reopened log caches its newest entries (as many as the cache holds) in one sequential scan: a restarted node
+    /// applies and replicates them from memory. Read one by one from the device, on the event loop, the committed
+    /// entries a restarted node applies took 1-2 s per MiB under load, and it answered no heartbeat meanwhile.
+    /// </summary>
+    private void WarmCache()
+    {
+        long from;
+        lock (_tableGate)
+        {
+            var first = _table.FirstIndexFittingCache();
+            if (first > _table.LastIndex)
+            {
+                return;
+            }
+            from = _table.At(first).Address;
+        }
+        using var iterator = _log.Scan(from, _log.TailAddress);
+        while (true)
+        {
+            if (!iterator.GetNext(out var record, out var length, out var address))
+            {
+                if (iterator.Ended || !iterator.WaitAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    return;
+                }
+                continue;
+            }
+            if (LogRecord.TryDecode(record.AsMemory(0, length), out var view) && view.Kind == LogRecordKind.Entry)
+            {
+                var data = view.Payload.ToArray();
+                lock (_tableGate)
+                {
+                    _table.CacheRead(view.Index, address, data);
+                }
+            }
+        }
     }
 
     /// <summary>Opens (recovering) or creates the log in <paramref name="directory"/>.</summary>
@@ -74,10 +119,17 @@ public sealed class FasterRaftLogStore : IRaftLogStore
     public void Read(long lo, long hiExclusive, long maxBytes, List<LogEntry> into) =>
         LogTableReads.Read(_table, _tableGate, lo, hiExclusive, maxBytes, into, ReadFromLog);
 
-    private byte[] ReadFromLog(long index, long address) => Decode(index, _file.Read(address)) ?? throw Unreadable(index, address);
+    private byte[] ReadFromLog(long index, long address)
+    {
+        Interlocked.Increment(ref _entriesReadFromDevice);
+        return Decode(index, _file.Read(address)) ?? throw Unreadable(index, address);
+    }
 
-    private async ValueTask<byte[]?> ReadFromLogAsync(long index, long address, CancellationToken cancellationToken) =>
-        Decode(index, await _file.ReadAsync(address, cancellationToken).ConfigureAwait(false));
+    private async ValueTask<byte[]?> ReadFromLogAsync(long index, long address, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _entriesReadFromDevice);
+        return Decode(index, await _file.ReadAsync(address, cancellationToken).ConfigureAwait(false));
+    }
 
     private static byte[]? Decode(long index, ReadOnlyMemory<byte>? record) =>
         record is { } bytes && LogRecord.TryDecode(bytes, out var view) && view.Kind == LogRecordKind.Entry && view.Index == index

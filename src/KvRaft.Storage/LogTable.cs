@@ -102,6 +102,40 @@ internal sealed class LogTable
         BoundaryTerm = term;
     }
 
+    /// <summary>The first index from which the newest entries' payloads fit the cache together (a reopened log's warm-up), or LastIndex + 1.</summary>
+    public long FirstIndexFittingCache()
+    {
+        long bytes = 0;
+        for (var i = _rows.Count - 1; i >= 0; i--)
+        {
+            bytes += _rows[i].DataBytes;
+            if (bytes > CacheBytesLimit)
+            {
+                return FirstIndex + i + 1;
+            }
+        }
+        return FirstIndex;
+    }
+
+    /// <summary>
+    /// Caches the payload read for the entry at <paramref name="index"/> from <paramref name="address"/> (a reopened
+    /// log's warm-up); ignored unless that entry is live at that address and not cached yet.
+    /// </summary>
+    public void CacheRead(long index, long address, byte[] data)
+    {
+        if (index < FirstIndex || index > LastIndex)
+        {
+            return;
+        }
+        ref var row = ref At(index);
+        if (row.Address != address || row.Data is not null || row.DataBytes != data.Length)
+        {
+            return;
+        }
+        row.Data = data;
+        _cachedBytes += data.Length;
+    }
+
     /// <summary>Frees cached payloads of durable entries, oldest first, while the cache is over its limit.</summary>
     public void EvictDurable(long durableAddress)
     {
