@@ -354,7 +354,7 @@ public sealed partial class KvNode
         configuration = Array.Empty<byte>();
         var grownBytes = _log.BytesSinceCompaction - _logBytesAfterSnapshot;
         if (_snapshotInProgress || _installing is not null
-            || grownBytes < Math.Min(_limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes) // no snapshot size needed
+            || grownBytes < SnapshotPolicy.Staggered(Math.Min(_limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes), Id) // no snapshot size needed
             || grownBytes < SnapshotPolicy.Staggered(
                 SnapshotPolicy.LogBytesBeforeSnapshot(LatestSnapshotBytes(), _limits.SnapshotAfterLogBytesMin, _limits.SnapshotAfterLogBytes), Id))
         {
