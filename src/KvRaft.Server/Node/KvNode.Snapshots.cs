@@ -132,7 +132,7 @@ public sealed partial class KvNode
                 chunk.SnapshotIndex, incoming.From, chunk.Offset, error.Message);
             DiscardIncoming();
             SendSnapshotAck(incoming.From, incoming.Index, incoming.Term, SnapshotPosition.Start, resume: true);
-            return PeerCheck.Ignore("a chunk out of order, or a snapshot that fails its checks");
+            return PeerCheck.Ignore("a chunk out of order, or a snapshot that fails its checks: " + error.Message);
         }
     }
 
