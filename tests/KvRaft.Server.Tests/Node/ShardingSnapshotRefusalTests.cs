@@ -2,7 +2,7 @@
 // group's configuration records), and a node that installed a malformed one would stop or be bricked at its next start;
 // so the staged snapshot's sharding content is checked before it replaces anything: one that does not fit is refused
 // with the reason, the node keeps its state and keeps following its leader, and the same snapshot with well-formed
-// content installs. Method: a SnapshotFollower of a data group (group 1) or of the controller group (group 0), fed by
+// content installs; a node whose own store holds such a record refuses to start, saying which. Method: a SnapshotFollower of a data group (group 1) or of the controller group (group 0), fed by
 // hand the chunks of a snapshot of a MemoryKvStateMachine whose sharding records were planted (test code only).
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
@@ -64,6 +64,22 @@ public sealed class ShardingSnapshotRefusalTests
         Assert.Equal(PeerVerdict.Accepted, verdict.Verdict);
         Assert.Equal(SnapshotIndex, follower.Machine.AppliedIndex);
         Assert.Equal(2, controller.Latest.Number);
+    }
+
+    [Fact]
+    public async Task A_node_whose_own_store_holds_malformed_shard_states_refuses_to_start_with_the_reason()
+    {
+        var controller = ControllerRecordValidationTests.NewController();
+        using var follower = new SnapshotFollower(ownEntries: 3, routing: new GroupRouting(1, controller));
+        var states = new GroupShards(1, controller.Latest.ShardCount);
+        Assert.True(states.Reconfigure(controller.Latest));
+        var malformed = states.Encode()[..^1]; // cut short: the last shard's state is missing
+        follower.Machine.ApplyBatch([new KvApply(1, 1, new KvCommand(KvOp.Reconfigure, default, malformed))], []);
+        await follower.Machine.TakeSnapshotAsync([]); // the checkpoint a restart loads
+
+        var error = Assert.Throws<StorageCorruptException>(follower.CrashAndRestart);
+
+        Assert.Contains("shard states record of group 1: state byte runs past the end of the record", error.Message);
     }
 
     /// <summary>Delivers every chunk and the Snapshot message, takes the Readies; returns the verdict on the last chunk (where the file is verified).</summary>
