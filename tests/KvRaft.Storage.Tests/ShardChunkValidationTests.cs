@@ -6,6 +6,7 @@
 // error. Method: chunks written record by record with the codec's own layout; a seeded fuzz (the seed is in every
 // failure message) mutates valid chunks and asserts Validate never throws and what it accepts installs.
 using System.Buffers.Binary;
+using KvRaft.Testing;
 
 namespace KvRaft.Storage.Tests;
 
@@ -100,7 +101,7 @@ public sealed class ShardChunkValidationTests
         var refused = 0;
         for (var i = 0; i < 20_000; i++)
         {
-            var mutated = Mutate(valid, random);
+            var mutated = ByteMutations.Apply(valid, random);
             string? refusal;
             try
             {
@@ -156,32 +157,4 @@ public sealed class ShardChunkValidationTests
     }
 
     private static (byte[], byte[]) Session(long clientId) => (SessionKey(clientId), SessionValue());
-
-    private static byte[] Mutate(byte[] original, Random random)
-    {
-        var bytes = original.ToList();
-        for (var count = random.Next(1, 4); count > 0 && bytes.Count > 0; count--)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(5))
-            {
-                case 0:
-                    bytes[at] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 2:
-                    bytes.RemoveRange(at, bytes.Count - at);
-                    break;
-                case 3:
-                    bytes.Insert(at, (byte)random.Next(256));
-                    break;
-                default:
-                    bytes.RemoveAt(at);
-                    break;
-            }
-        }
-        return [.. bytes];
-    }
 }

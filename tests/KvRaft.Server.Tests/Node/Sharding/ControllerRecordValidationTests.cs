@@ -10,6 +10,7 @@ using System.Buffers.Binary;
 using KvRaft.Protocol.Sharding;
 using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
+using KvRaft.Testing;
 
 namespace KvRaft.Server.Tests.Node.Sharding;
 
@@ -131,7 +132,7 @@ public sealed class ControllerRecordValidationTests
             }
             else
             {
-                records.Write(key, Mutations.Apply(records.Read(key)!, random));
+                records.Write(key, ByteMutations.Apply(records.Read(key)!, random));
             }
             try
             {

@@ -10,6 +10,7 @@ using System.Buffers.Binary;
 using KvRaft.Protocol.Sharding;
 using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
+using KvRaft.Testing;
 
 namespace KvRaft.Server.Tests.Node.Sharding;
 
@@ -133,7 +134,7 @@ public sealed class ShardStateValidationTests
         for (var i = 0; i < 20_000; i++)
         {
             var (groupId, original) = corpus[random.Next(corpus.Count)];
-            var mutated = Mutations.Apply(original, random);
+            var mutated = ByteMutations.Apply(original, random);
             try
             {
                 GroupShards.Decode(mutated, groupId, ShardCount);
@@ -246,44 +247,5 @@ public sealed class ShardStateValidationTests
             var countAt = previousAt + 4 + BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(previousAt));
             return new Layout(9, countAt, countAt + 2, countAt + 2 + ShardCount);
         }
-    }
-}
-
-/// <summary>Seeded mutations of an encoded record: flipped bits, overwritten bytes and lengths, cuts, insertions.</summary>
-internal static class Mutations
-{
-    public static byte[] Apply(byte[] original, Random random)
-    {
-        var bytes = original.ToList();
-        for (var count = random.Next(1, 4); count > 0 && bytes.Count > 0; count--)
-        {
-            var at = random.Next(bytes.Count);
-            switch (random.Next(6))
-            {
-                case 0:
-                    bytes[at] ^= (byte)(1 << random.Next(8));
-                    break;
-                case 1:
-                    bytes[at] = (byte)random.Next(256);
-                    break;
-                case 2:
-                    bytes.RemoveRange(at, bytes.Count - at);
-                    break;
-                case 3:
-                    bytes.Insert(at, (byte)random.Next(256));
-                    break;
-                case 4:
-                    bytes.RemoveAt(at);
-                    break;
-                default:
-                    var word = BitConverter.GetBytes(random.Next(3) switch { 0 => -1, 1 => int.MaxValue, _ => random.Next(-4, 70_000) });
-                    for (var i = 0; i < 4 && at + i < bytes.Count; i++)
-                    {
-                        bytes[at + i] = word[i];
-                    }
-                    break;
-            }
-        }
-        return [.. bytes];
     }
 }
