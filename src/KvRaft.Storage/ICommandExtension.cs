@@ -33,4 +33,10 @@ public interface ICommandExtension
 
     /// <summary>The state was loaded (open, recovery) or replaced (snapshot install): rebuild from <paramref name="records"/>.</summary>
     void Reload(IExtensionRecords records);
+
+    /// <summary>
+    /// Checks records that came from elsewhere (a snapshot a peer sent, staged) before they replace the state: throws
+    /// <see cref="StorageCorruptException"/> saying which record <see cref="Reload"/> could not take. Changes nothing.
+    /// </summary>
+    void Check(IExtensionRecords records);
 }

@@ -98,16 +98,17 @@ internal sealed class SnapshotFile
     /// <summary>
     /// Checks the whole file (header, every frame's CRC, the trailer) and returns it; throws if anything is wrong. With
     /// <paramref name="checkRecords"/> (a file from a peer) every frame is also decoded and its records walked, so
-    /// reading them back cannot fail on a file whose checksums hold but whose content is malformed.
+    /// reading them back cannot fail on a file whose checksums hold but whose content is malformed: every session record
+    /// decodes, and the records the layers above read back are collected into <paramref name="staged"/> for their checks.
     /// </summary>
-    public static SnapshotFile Verify(string path, bool checkRecords = false)
+    public static SnapshotFile Verify(string path, bool checkRecords = false, StagedSnapshotState? staged = null)
     {
         using var stream = File.OpenRead(path);
-        return Verify(path, stream, checkRecords);
+        return Verify(path, stream, checkRecords, staged);
     }
 
-    /// <summary>Like <see cref="Verify(string, bool)"/>, reading <paramref name="path"/> from <paramref name="stream"/>.</summary>
-    public static SnapshotFile Verify(string path, Stream stream, bool checkRecords = false)
+    /// <summary>Like <see cref="Verify(string, bool, StagedSnapshotState?)"/>, reading <paramref name="path"/> from <paramref name="stream"/>.</summary>
+    public static SnapshotFile Verify(string path, Stream stream, bool checkRecords = false, StagedSnapshotState? staged = null)
     {
         var bytesBeforeTrailer = stream.Length - 8;
         var hash = new Crc64();
@@ -133,9 +134,9 @@ internal sealed class SnapshotFile
             {
                 throw new StorageCorruptException(path, frameOffset, "snapshot frame fails its checksum");
             }
-            if (checkRecords && !IsWellFormedFrame(BinaryPrimitives.ReadInt32LittleEndian(head), body))
+            if (checkRecords && FrameProblem(BinaryPrimitives.ReadInt32LittleEndian(head), body, staged) is { } problem)
             {
-                throw new StorageCorruptException(path, frameOffset, "snapshot frame does not decode to whole records");
+                throw new StorageCorruptException(path, frameOffset, "snapshot frame " + problem);
             }
         }
         var trailer = new byte[8];
@@ -147,44 +148,55 @@ internal sealed class SnapshotFile
         return new SnapshotFile(path, info);
     }
 
-    /// <summary>True when the frame decodes to exactly rawBytes holding whole records (kinds and lengths in range).</summary>
-    private static bool IsWellFormedFrame(int rawBytes, byte[] body)
+    /// <summary>
+    /// Why the frame is not exactly rawBytes of whole records (kinds and lengths in range, session records that
+    /// decode), or null; the records <paramref name="staged"/> collects are taken into it.
+    /// </summary>
+    private static string? FrameProblem(int rawBytes, byte[] body, StagedSnapshotState? staged)
     {
         // LZ4 expands a block at most about 255 times: a larger claim is not a frame we wrote (and bounds the buffer).
         if (rawBytes <= 0 || rawBytes > (255L * body.Length) + 64)
         {
-            return false;
+            return "claims a raw length out of range";
         }
         var raw = new byte[rawBytes];
         if (LZ4Codec.Decode(body, raw) != rawBytes)
         {
-            return false;
+            return "does not decompress to its raw length";
         }
         var at = 0;
         while (at < raw.Length)
         {
             if (raw.Length - at < 5 || raw[at] is not (1 or 2))
             {
-                return false;
+                return "does not decode to whole records";
             }
             var put = raw[at] == 1;
             var keyBytes = BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(at + 1));
             if (keyBytes < 0 || keyBytes > raw.Length - at - 5)
             {
-                return false;
+                return "does not decode to whole records";
             }
+            var key = raw.AsSpan(at + 5, keyBytes);
             at += 5 + keyBytes;
+            var value = ReadOnlySpan<byte>.Empty;
             if (put)
             {
                 var valueBytes = raw.Length - at >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(at)) : -1;
                 if (valueBytes < 0 || valueBytes > raw.Length - at - 4)
                 {
-                    return false;
+                    return "does not decode to whole records";
                 }
+                value = raw.AsSpan(at + 4, valueBytes);
                 at += 4 + valueBytes;
             }
+            if (put && key.Length > 0 && key[0] == KvKeys.SessionSpace && (key.Length != KvKeys.SessionKeyBytes || !SessionState.TryDecode(value, out _)))
+            {
+                return "holds a malformed session record";
+            }
+            staged?.Take(key, value, put);
         }
-        return true;
+        return null;
     }
 
     private static byte[] ReadChecked(Stream stream, Crc64 hash, int count, string path)

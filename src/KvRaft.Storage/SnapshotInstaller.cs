@@ -68,7 +68,8 @@ public sealed class SnapshotInstaller : IDisposable
     /// <summary>
     /// Verifies the whole snapshot once the last chunk has arrived (every frame's CRC, the whole-file CRC-64; it also
     /// decodes every frame to whole records) and returns what it covers; throws <see cref="StorageCorruptException"/> if
-    /// anything fails, so that the install that follows cannot fail on the file's content. Replaces nothing.
+    /// anything fails, so that the install that follows cannot fail on the file's content; the target's extension checks
+    /// the extension records the file holds (<see cref="ICommandExtension.Check"/>). Replaces nothing.
     /// </summary>
     public SnapshotInfo Verify()
     {
@@ -80,10 +81,26 @@ public sealed class SnapshotInstaller : IDisposable
         {
             _staging.Flush(flushToDisk: true);
             _staging.Dispose();
-            _verified = SnapshotFile.Verify(_stagingPath, checkRecords: true);
+            var staged = new StagedSnapshotState();
+            var verified = SnapshotFile.Verify(_stagingPath, checkRecords: true, staged);
+            try
+            {
+                _target.Extension?.Check(staged);
+            }
+            catch (StorageCorruptException error)
+            {
+                throw new StorageCorruptException(_stagingPath, 0, error.Message);
+            }
+            (_verified, Staged) = (verified, staged);
         }
         return _verified.Info;
     }
+
+    /// <summary>
+    /// The records of the verified snapshot that the layers above read back (its shard states; its extension records,
+    /// which <see cref="Verify"/> has had the target's extension check): null until <see cref="Verify"/> succeeded.
+    /// </summary>
+    public StagedSnapshotState? Staged { get; private set; }
 
     /// <summary>Verifies the whole snapshot (if not yet done) and installs it; nothing is replaced if verification fails.</summary>
     public SnapshotInfo Complete()

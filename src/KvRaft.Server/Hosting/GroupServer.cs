@@ -61,7 +61,15 @@ public sealed class GroupServer : IRunningServer
         var replicas = _replicas = new GroupReplicas(_log) { QuiesceAfterTicks = options.Quiesce ? 10 * options.ElectionTicks : 0 };
         foreach (var group in groups.Order())
         {
-            replicas.Add(group, NewNode(new GroupRouting(group, configurations), replicas, bootstrapPeers, clientOutbox, () => host!, loggers));
+            try
+            {
+                replicas.Add(group, NewNode(new GroupRouting(group, configurations), replicas, bootstrapPeers, clientOutbox, () => host!, loggers));
+            }
+            catch (StorageCorruptException error) when (error.File.Length == 0)
+            {
+                // A record the state machine holds does not load (the shard states, the controller's configurations): name its store.
+                throw new StorageCorruptException($"{Path.Combine(GroupFolder(group), "state")}: {error.Message}", error);
+            }
         }
         _host = host = new GroupHost(replicas, _machines.ToDictionary(pair => pair.Key, pair => (IKvStateMachine)pair.Value), _peers, _io,
             options.TickMilliseconds, options.Limits.EventQueueCapacity, _logger)
@@ -82,10 +90,12 @@ public sealed class GroupServer : IRunningServer
         return ShardController.Bootstrap(Protocol.Sharding.ShardMap.DefaultShardCount, groups);
     }
 
+    private string GroupFolder(int group) => Path.Combine(_options.DataDir, "groups", group.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     private KvNode NewNode(GroupRouting routing, GroupReplicas replicas, Dictionary<int, string> bootstrapPeers, ConnectionClientOutbox clients, Func<GroupHost> host, ILoggerFactory loggers)
     {
         var group = routing.GroupId;
-        var folder = Path.Combine(_options.DataDir, "groups", group.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var folder = GroupFolder(group);
         var machine = FasterKvStateMachine.Open(Path.Combine(folder, "state"), SizeLimits.Storage(StorageLimits.Default));
         if (routing.IsController)
         {

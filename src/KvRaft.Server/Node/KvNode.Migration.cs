@@ -45,7 +45,10 @@ public sealed partial class KvNode
         }
         _machine.ShardOf = ShardMap.ShardOf;
         var state = _machine.ShardState;
-        _shards = state.Length == 0 ? new GroupShards(_routing.GroupId, _routing.Configurations.Latest.ShardCount) : GroupShards.Decode(state, _routing.GroupId);
+        var shardCount = _routing.Configurations.Latest.ShardCount;
+        // From this node's own store (a record that does not fit stops the start with StorageCorruptException), or
+        // from an installed snapshot, whose record was checked the same way before it replaced anything (VerifyIncoming).
+        _shards = state.Length == 0 ? new GroupShards(_routing.GroupId, shardCount) : GroupShards.Decode(state, _routing.GroupId, shardCount);
     }
 
     /// <summary>

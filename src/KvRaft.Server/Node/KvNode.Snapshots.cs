@@ -1,5 +1,6 @@
 using KvRaft.Protocol;
 using KvRaft.Raft;
+using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
 using Microsoft.Extensions.Logging;
 using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
@@ -126,11 +127,12 @@ public sealed partial class KvNode
         }
         catch (Exception error) when (error is ArgumentException or StorageCorruptException)
         {
-            // A damaged file: nothing staged can be trusted, the leader starts over.
-            _logger.LogWarning(error, "Snapshot {Index} from node {From}: bad chunk at {Offset}; discarded", chunk.SnapshotIndex, incoming.From, chunk.Offset);
+            // A damaged or malformed file: nothing staged can be trusted, the node keeps its state, the leader starts over.
+            _logger.LogWarning(error, "Snapshot {Index} from node {From}: chunk at {Offset} or the snapshot refused ({Reason}); discarded, this node keeps its state",
+                chunk.SnapshotIndex, incoming.From, chunk.Offset, error.Message);
             DiscardIncoming();
             SendSnapshotAck(incoming.From, incoming.Index, incoming.Term, SnapshotPosition.Start, resume: true);
-            return PeerCheck.Ignore("a chunk out of order, or a snapshot that fails its checks");
+            return PeerCheck.Ignore("a chunk out of order, or a snapshot that fails its checks: " + error.Message);
         }
     }
 
@@ -191,7 +193,11 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>Checks the whole file before the core may see its Snapshot message: an install cannot fail on its data.</summary>
+    /// <summary>
+    /// Checks the whole file before the core may see its Snapshot message: an install cannot fail on its data. Its
+    /// checksums, its records, its Raft configuration, and the sharding state it would install (the shard states of a
+    /// data group, the configurations of the controller group) are validated; <see cref="StorageCorruptException"/> refuses it.
+    /// </summary>
     private bool VerifyIncoming(IncomingSnapshot incoming)
     {
         var info = incoming.Installer.Verify(); // throws StorageCorruptException when a frame or the file fails its checksum
@@ -202,6 +208,12 @@ public sealed partial class KvNode
         if (!IsWellFormedConfiguration(info.Configuration))
         {
             throw new StorageCorruptException($"snapshot {info.Index}@{info.Term} holds a malformed configuration ({info.Configuration.Length} bytes)");
+        }
+        if (_shards is not null && incoming.Installer.Staged is { ShardState.Length: > 0 } staged)
+        {
+            // Decoded as RestoreShards will after the install: a record that does not fit refuses the snapshot here,
+            // while this node keeps its state (the controller's records were checked by Verify, its extension's Check).
+            _ = GroupShards.Decode(staged.ShardState, _routing!.GroupId, _routing.Configurations.Latest.ShardCount);
         }
         incoming.Configuration = info.Configuration;
         return true;

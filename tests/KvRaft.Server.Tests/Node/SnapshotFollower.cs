@@ -5,6 +5,7 @@
 using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
+using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
@@ -39,6 +40,14 @@ internal sealed class LeaderSnapshot
             batch[i - 1] = new KvApply(i, term, new Storage.KvCommand(KvOp.Put, Bytes("k" + i), value));
         }
         machine.ApplyBatch(batch, []);
+        var snapshot = Of(machine, configuration);
+        Assert.True(snapshot.Chunks.Count > 2, "the snapshot should span several chunks");
+        return snapshot;
+    }
+
+    /// <summary>The snapshot of <paramref name="machine"/>'s applied state, in the chunks a leader sends.</summary>
+    public static LeaderSnapshot Of(MemoryKvStateMachine machine, byte[]? configuration = null)
+    {
         var info = machine.TakeSnapshotAsync(configuration ?? ClusterMembership.Encode(new ConfigState(Voters))).AsTask().GetAwaiter().GetResult();
         var chunks = new List<WireSnapshotChunk>();
         using var reader = machine.LatestSnapshot!.OpenSnapshotReader();
@@ -55,7 +64,6 @@ internal sealed class LeaderSnapshot
                 Payload = chunk.Data,
             });
         }
-        Assert.True(chunks.Count > 2, "the snapshot should span several chunks");
         return new LeaderSnapshot(info.Index, info.Term, chunks);
     }
 
@@ -79,10 +87,13 @@ internal sealed class SnapshotFollower : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "kvraft-snapfollower-" + Guid.NewGuid().ToString("N"));
     private readonly bool _onFaster;
+    private readonly GroupRouting? _routing;
 
-    public SnapshotFollower(int ownEntries, bool onFaster = false)
+    /// <param name="routing">Its place in a sharded cluster (null: the one-group store); the controller group's state machine gets the controller as its extension.</param>
+    public SnapshotFollower(int ownEntries, bool onFaster = false, GroupRouting? routing = null)
     {
         _onFaster = onFaster;
+        _routing = routing;
         (Log, Machine) = onFaster ? OpenFaster() : (new MemoryRaftLogStore(), new MemoryKvStateMachine());
         var entries = new LogEntry[ownEntries];
         for (var i = 0; i < ownEntries; i++)
@@ -108,6 +119,10 @@ internal sealed class SnapshotFollower : IDisposable
 
     public void Start()
     {
+        if (_routing is { IsController: true })
+        {
+            Machine.Extension = (ReplicatedShardController)_routing.Configurations;
+        }
         Node = new KvNode(new KvNodeOptions
         {
             Cluster = new ClusterInfo(2, LeaderSnapshot.Voters.ToDictionary(v => v, v => $"127.0.0.1:{8000 + v}")),
@@ -117,6 +132,7 @@ internal sealed class SnapshotFollower : IDisposable
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, Path.Combine(_folder, "incoming")),
             InstallRunner = InstallRunner,
+            Routing = _routing,
         };
         // Node 1 leads term 2: a node takes snapshot chunks only from the leader it follows.
         Node.OnPeerMessage(1, new PeerMessage { Type = PeerMessageType.Heartbeat, From = 1, To = 2, Term = 2 });

@@ -50,60 +50,123 @@ public sealed partial class GroupShards
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Reads what <see cref="Encode"/> wrote for group <paramref name="groupId"/> (from this process's own store); throws <see cref="StorageCorruptException"/> when it does not fit.</summary>
-    public static GroupShards Decode(ReadOnlySpan<byte> bytes, int groupId)
+    /// <summary>
+    /// Reads what <see cref="Encode"/> wrote for group <paramref name="groupId"/> of a cluster of
+    /// <paramref name="shardCount"/> shards: from this process's own store, or from a snapshot a peer sent (checked
+    /// before it is installed). Everything is validated (docs/storage-format.md, "Shard states"): the version, the
+    /// group, both configurations (<see cref="ShardConfigurationCodec"/>) and their numbers consecutive, the shard
+    /// count, every state byte and its fit with the configurations' owners (the type's invariants), every pull cursor
+    /// within the record, no byte after the last. Throws <see cref="StorageCorruptException"/> saying what does not
+    /// fit, and nothing else.
+    /// </summary>
+    public static GroupShards Decode(ReadOnlySpan<byte> bytes, int groupId, int shardCount)
     {
-        try
+        var reader = new StateReader(bytes, groupId);
+        var version = reader.U8("version");
+        if (version != EncodingVersion)
         {
-            var at = 0;
-            if (bytes[at++] != EncodingVersion || BinaryPrimitives.ReadInt32LittleEndian(bytes[at..]) != groupId)
+            throw reader.Corrupt($"version {version}, not {EncodingVersion}");
+        }
+        var group = reader.I32("group id");
+        if (group != groupId)
+        {
+            throw reader.Corrupt($"recorded for group {group}");
+        }
+        var current = reader.Configuration("current");
+        var previous = reader.Configuration("previous");
+        if (current.Number != previous.Number + 1 && (current.Number, previous.Number) != (0, 0))
+        {
+            throw reader.Corrupt($"configurations {previous.Number} then {current.Number} are not consecutive");
+        }
+        int count = reader.U16("shard count");
+        if (count != shardCount || current.ShardCount != count || previous.ShardCount != count)
+        {
+            throw reader.Corrupt($"{count} shard states and configurations of {current.ShardCount} and {previous.ShardCount} shards, in a cluster of {shardCount}");
+        }
+        var shards = new GroupShards(groupId, count) { Current = current, Previous = previous };
+        for (var shard = 0; shard < count; shard++)
+        {
+            var state = reader.U8("state byte");
+            if (state > (byte)ShardState.WaitingForDrop)
             {
-                throw new StorageCorruptException($"shard states of another version or group than {groupId}");
+                throw reader.Corrupt($"state byte {state} of shard {shard} is not a shard state");
             }
-            at += 4;
-            var configurations = new ShardConfiguration[2];
-            for (var i = 0; i < 2; i++)
+            shards._states[shard] = (ShardState)state;
+            if (shards.StateProblem(shard) is { } problem)
             {
-                var length = BinaryPrimitives.ReadInt32LittleEndian(bytes[at..]);
-                at += 4;
-                var read = ShardConfigurationCodec.Read(bytes.Slice(at, length), out var configuration);
-                if (!read.IsOk)
+                throw reader.Corrupt($"shard {shard} is {(ShardState)state} but {problem}");
+            }
+        }
+        for (var shard = 0; shard < count; shard++)
+        {
+            if (shards._states[shard] == ShardState.Pulling)
+            {
+                var chunk = reader.I32("next chunk");
+                if (chunk < 0)
                 {
-                    throw new StorageCorruptException("shard states: " + read);
+                    throw reader.Corrupt($"shard {shard}'s next chunk {chunk} is negative");
                 }
-                configurations[i] = configuration!;
-                at += length;
+                shards._nextChunk[shard] = chunk;
+                int length = reader.U16("cursor length");
+                shards._cursor[shard] = reader.Bytes(length, $"shard {shard}'s cursor of {length} bytes").ToArray();
             }
-            int count = BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]);
-            at += 2;
-            var shards = new GroupShards(groupId, count) { Current = configurations[0], Previous = configurations[1] };
-            for (var shard = 0; shard < count; shard++)
-            {
-                shards._states[shard] = (ShardState)bytes[at++];
-            }
-            for (var shard = 0; shard < count; shard++)
-            {
-                if (shards._states[shard] == ShardState.Pulling)
-                {
-                    shards._nextChunk[shard] = BinaryPrimitives.ReadInt32LittleEndian(bytes[at..]);
-                    int length = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(at + 4)..]);
-                    shards._cursor[shard] = bytes.Slice(at + 6, length).ToArray();
-                    at += 6 + length;
-                }
-            }
-            if (at != bytes.Length || configurations[0].ShardCount != count || configurations[1].ShardCount != count)
-            {
-                throw new StorageCorruptException("shard states: lengths do not add up");
-            }
-            return shards;
         }
-        catch (ArgumentOutOfRangeException error)
+        if (!reader.AtEnd)
         {
-            throw new StorageCorruptException("shard states cut short: " + error.Message);
+            throw reader.Corrupt($"{bytes.Length - reader.Position} bytes after the last pull cursor");
         }
-        catch (IndexOutOfRangeException error)
+        return shards;
+    }
+
+    /// <summary>Why the state of <paramref name="shard"/> does not fit the configurations (the type's invariants), or null.</summary>
+    private string? StateProblem(int shard)
+    {
+        bool ownedNow = Current.Owners[shard] == GroupId, ownedBefore = Previous.Owners[shard] == GroupId;
+        return _states[shard] switch
         {
-            throw new StorageCorruptException("shard states cut short: " + error.Message);
+            ShardState.Serving or ShardState.WaitingForDrop when !ownedNow => $"the group does not own it in configuration {Current.Number}",
+            ShardState.Pulling when !ownedNow || Previous.Owners[shard] == 0 || ownedBefore =>
+                $"the group does not own it in configuration {Current.Number}, or no other group owned it in configuration {Previous.Number}",
+            ShardState.Offering when ownedNow || !ownedBefore => $"the group owns it in configuration {Current.Number}, or did not in configuration {Previous.Number}",
+            ShardState.NotOwned when ownedNow => $"the group owns it in configuration {Current.Number}",
+            _ => null,
+        };
+    }
+
+    /// <summary>Reads the fields of a shard states record, each checked against the bytes left; refusals name the group and the offset.</summary>
+    private ref struct StateReader(ReadOnlySpan<byte> bytes, int groupId)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+
+        public int Position { get; private set; }
+
+        public readonly bool AtEnd => Position == _bytes.Length;
+
+        public byte U8(string field) => Bytes(1, field)[0];
+
+        public int I32(string field) => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, field));
+
+        public ushort U16(string field) => BinaryPrimitives.ReadUInt16LittleEndian(Bytes(2, field));
+
+        public ReadOnlySpan<byte> Bytes(int count, string field)
+        {
+            if (count < 0 || count > _bytes.Length - Position)
+            {
+                throw Corrupt($"{field} runs past the end of the record ({_bytes.Length} bytes)");
+            }
+            var read = _bytes.Slice(Position, count);
+            Position += count;
+            return read;
         }
+
+        public ShardConfiguration Configuration(string which)
+        {
+            var length = I32($"{which} configuration's length");
+            var read = ShardConfigurationCodec.Read(Bytes(length, $"{which} configuration of {length} bytes"), out var configuration);
+            return read.IsOk ? configuration! : throw Corrupt($"{which} configuration: {read.Message}");
+        }
+
+        public readonly StorageCorruptException Corrupt(string detail) =>
+            new($"shard states record of group {groupId}: {detail} (at byte {Position}); the record is refused");
     }
 }

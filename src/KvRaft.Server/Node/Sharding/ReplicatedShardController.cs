@@ -100,19 +100,43 @@ public sealed class ReplicatedShardController : ICommandExtension, IShardConfigu
     public void Reload(IExtensionRecords records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        if (records.Read(RangeKey) is not { Length: 16 } range)
+        _kept = Load(records);
+    }
+
+    /// <inheritdoc/>
+    public void Check(IExtensionRecords records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        _ = Load(records);
+    }
+
+    /// <summary>
+    /// The kept configurations the records hold, every one validated (docs/storage-format.md, "Extension records"):
+    /// the range record 16 bytes, its numbers past the bootstrap and at most <see cref="ShardController.ConfigurationsKept"/>
+    /// apart; a record for each number in it past the bootstrap, which decodes (<see cref="ShardConfigurationCodec"/>),
+    /// holds that number and the bootstrap's shard count, and names only hosted groups. Throws <see cref="StorageCorruptException"/> naming the record.
+    /// </summary>
+    private ShardConfiguration[] Load(IExtensionRecords records)
+    {
+        if (records.Read(RangeKey) is not { } range)
         {
-            _kept = [.. _bootstrap.Kept]; // nothing applied yet: the bootstrap
-            return;
+            return [.. _bootstrap.Kept]; // nothing applied yet: the bootstrap
+        }
+        if (range.Length != 16)
+        {
+            throw Corrupt($"the range record holds {range.Length} bytes, not 16");
         }
         long first = BinaryPrimitives.ReadInt64LittleEndian(range), last = BinaryPrimitives.ReadInt64LittleEndian(range.AsSpan(8));
-        Invariant.True(first >= 0 && last > GroupRouting.BootstrapNumber && last - first < ShardController.ConfigurationsKept, (first, last));
+        if (first < 0 || last <= GroupRouting.BootstrapNumber || first > last || last - first >= ShardController.ConfigurationsKept)
+        {
+            throw Corrupt($"the kept range {first}..{last} is not 0 <= first <= last, last past {GroupRouting.BootstrapNumber}, at most {ShardController.ConfigurationsKept} configurations");
+        }
         var kept = new ShardConfiguration[last - first + 1];
         for (var number = first; number <= last; number++)
         {
             kept[number - first] = number <= GroupRouting.BootstrapNumber ? _bootstrap.Kept[(int)number] : ReadConfiguration(records, number);
         }
-        _kept = new ShardController(kept).Kept.ToArray(); // the constructor checks them
+        return kept; // consecutive and sound, as ShardController's constructor requires
     }
 
     private ControllerOutcome Join(ShardController controller, int groupId)
@@ -146,15 +170,30 @@ public sealed class ReplicatedShardController : ICommandExtension, IShardConfigu
         _kept = [.. kept];
     }
 
-    private static ShardConfiguration ReadConfiguration(IExtensionRecords records, long number)
+    private ShardConfiguration ReadConfiguration(IExtensionRecords records, long number)
     {
         Span<byte> key = stackalloc byte[9];
-        var bytes = records.Read(ConfigurationKey(number, key));
-        Invariant.True(bytes is not null, number); // written by Store with the range that names it, in the same apply
-        var result = ShardConfigurationCodec.Read(bytes, out var configuration);
-        Invariant.True(result.IsOk && configuration!.Number == number, result.Message ?? "");
-        return configuration!;
+        if (records.Read(ConfigurationKey(number, key)) is not { } bytes)
+        {
+            throw Corrupt($"configuration {number}, within the kept range, has no record");
+        }
+        var read = ShardConfigurationCodec.Read(bytes, out var configuration);
+        if (!read.IsOk)
+        {
+            throw Corrupt($"the record of configuration {number} does not decode: {read.Message}");
+        }
+        if (configuration!.Number != number || configuration.ShardCount != _bootstrap.Latest.ShardCount)
+        {
+            throw Corrupt($"the record of configuration {number} holds configuration {configuration.Number} of {configuration.ShardCount} shards (the cluster has {_bootstrap.Latest.ShardCount})");
+        }
+        if (configuration.Groups.FirstOrDefault(group => _bootstrap.Latest.FindGroup(group.GroupId) is null) is { } stranger)
+        {
+            throw Corrupt($"configuration {number} names group {stranger.GroupId}, which the processes do not host");
+        }
+        return configuration;
     }
+
+    private static StorageCorruptException Corrupt(string detail) => new($"shard controller records (group 0): {detail}; the records are refused");
 
     private static ReadOnlySpan<byte> ConfigurationKey(long number, Span<byte> destination)
     {
