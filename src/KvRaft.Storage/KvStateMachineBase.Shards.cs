@@ -4,7 +4,7 @@ namespace KvRaft.Storage;
 
 /// <summary>
 /// Shard migration in the state machine (docs/design.md, "Migration, pulled by the new owner"): the group's shard
-/// states kept as an opaque record, a shard's records exported in chunks, chunks installed (sessions merged: the higher
+/// states kept as an opaque record, a shard's records exported in chunks (KvStateMachineBase.ShardExport.cs), chunks installed (sessions merged: the higher
 /// last sequence wins), a shard's keys dropped.
 /// </summary>
 public abstract partial class KvStateMachineBase
@@ -17,51 +17,6 @@ public abstract partial class KvStateMachineBase
 
     /// <summary>Every live user record (store key, value), for exporting and dropping a shard.</summary>
     private protected abstract IEnumerable<(byte[] Key, byte[] Value)> ReadUserRecords();
-
-    /// <inheritdoc/>
-    public ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkBytes);
-        var shardOf = ShardOf ?? throw new InvalidOperationException("ExportShard needs ShardOf");
-        lock (ApplyGate)
-        {
-            var records = new List<(byte[] Key, byte[] Value)>();
-            foreach (var (key, value) in ShardRecords(shard, shardCount, shardOf))
-            {
-                if (after.Length == 0 || key.AsSpan().SequenceCompareTo(after) > 0)
-                {
-                    records.Add((key, value));
-                }
-            }
-            foreach (var (clientId, state) in _sessions)
-            {
-                var key = new byte[KvKeys.SessionKeyBytes];
-                KvKeys.Session(clientId, key);
-                if (after.Length == 0 || key.AsSpan().SequenceCompareTo(after) > 0)
-                {
-                    var value = new byte[state.EncodedBytes];
-                    state.Encode(value);
-                    records.Add((key, value));
-                }
-            }
-            records.Sort((x, y) => x.Key.AsSpan().SequenceCompareTo(y.Key));
-            var taken = 0;
-            var bytes = 0;
-            while (taken < records.Count && (taken == 0 || bytes < chunkBytes))
-            {
-                bytes += ShardChunkCodec.RecordBytes(records[taken].Key.Length, records[taken].Value.Length);
-                taken++;
-            }
-            var payload = new byte[bytes];
-            var at = 0;
-            for (var i = 0; i < taken; i++)
-            {
-                at += ShardChunkCodec.WriteRecord(payload.AsSpan(at), records[i].Key, records[i].Value);
-            }
-            var cursor = taken == 0 ? after.ToArray() : records[taken - 1].Key;
-            return new ShardChunk(payload, cursor, taken == records.Count, taken);
-        }
-    }
 
     /// <summary>The live user records of <paramref name="shard"/> (a store scan may yield superseded versions: the point read decides).</summary>
     private List<(byte[] Key, byte[] Value)> ShardRecords(int shard, int shardCount, ShardOfKey shardOf)

@@ -17,6 +17,14 @@ public delegate int ShardOfKey(ReadOnlySpan<byte> key, int shardCount);
 public readonly record struct ShardChunk(byte[] Payload, byte[] Cursor, bool IsLast, int Records);
 
 /// <summary>
+/// One chunk of <paramref name="Shard"/>'s export (of <paramref name="ShardCount"/> shards) after the store key
+/// <paramref name="After"/> (empty: from the start), stopping once <paramref name="ChunkBytes"/> are reached.
+/// <paramref name="Frozen"/> names every shard the caller has frozen in <paramref name="Configuration"/> (the one asked
+/// for among them): their keys no longer change in that configuration, so one scan indexes them all.
+/// </summary>
+public sealed record ShardExportRequest(int Shard, int ShardCount, byte[] After, int ChunkBytes, long Configuration, IReadOnlyList<int> Frozen);
+
+/// <summary>
 /// The layout of a shard chunk: records back to back, each u16 store key length, the store key (space byte 0 and a
 /// user key, or space byte 1 and an 8-byte big-endian session id), u32 value length, the value (a user value, or a
 /// session record). Chunks come from another group over the network: <see cref="Validate"/> checks every field

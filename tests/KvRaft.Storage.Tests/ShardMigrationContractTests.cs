@@ -117,12 +117,74 @@ public abstract class ShardMigrationContractTests : IDisposable
         Assert.Single(ExportAll(reopened, shard: 1, chunkBytes: 100)); // nothing of shard 1 left: an empty last chunk
     }
 
+    private List<ShardChunk> ExportAllFrozen(IKvStateMachine machine, int shard, int chunkBytes, params int[] frozen)
+    {
+        var chunks = new List<ShardChunk>();
+        var after = Array.Empty<byte>();
+        while (true)
+        {
+            var chunk = machine.ExportShard(new ShardExportRequest(shard, Shards, after, chunkBytes, Configuration: 5, frozen));
+            Assert.Null(ShardChunkCodec.Validate(chunk.Payload, after, shard, Shards, Small.Limits, ShardOf, out var cursor));
+            Assert.Equal(chunk.Cursor, cursor);
+            Assert.True(chunk.Payload.Length <= ShardChunkCodec.ChunkBytesMax(chunkBytes, Small.Limits));
+            chunks.Add(chunk);
+            if (chunk.IsLast)
+            {
+                return chunks;
+            }
+            after = chunk.Cursor;
+        }
+    }
+
+    private void PutKeysOfFourShards(IKvStateMachine machine, int perShard)
+    {
+        for (var i = 0; i < perShard; i++)
+        {
+            foreach (var prefix in "abcd")
+            {
+                Apply(machine, new KvCommand(KvOp.Put, B($"{prefix}{i:D3}"), new byte[100]));
+            }
+        }
+        Apply(machine, new KvCommand(KvOp.Put, B("a000"), new byte[100])); // a superseded version in the store's log
+        Apply(machine, new KvCommand(KvOp.Delete, B("a001"), default)); // a tombstone
+    }
+
+    [Fact]
+    public void Exporting_frozen_shards_in_many_chunks_scans_the_store_once_and_reads_only_the_values_it_sends()
+    {
+        using var machine = OpenSharded("old");
+        PutKeysOfFourShards(machine, perShard: 100);
+        var first = ExportAllFrozen(machine, shard: 1, chunkBytes: 1000, frozen: [1, 2]);
+        var scanned = machine.ExportRecordsScanned;
+        var second = ExportAllFrozen(machine, shard: 2, chunkBytes: 1000, frozen: [1, 2]);
+        Assert.True(first.Count >= 10 && second.Count >= 10, $"{first.Count} and {second.Count} chunks");
+        Assert.Equal(1, machine.ExportScans); // one scan for both shards, not one per chunk
+        Assert.Equal(scanned, machine.ExportRecordsScanned);
+        Assert.InRange(scanned, 399, 410); // the store's user records once (the twin holds live ones, FASTER's log a few versions more)
+        Assert.InRange(machine.ExportValuesRead, 99 + 100, 100 + 100); // each key of the two shards read once (FASTER's log still names the deleted a001)
+        Assert.Equal(99, first.Sum(chunk => Records(chunk.Payload).Count(record => record.Key[0] == KvKeys.UserSpace)));
+        Assert.Equal(100, second.Sum(chunk => Records(chunk.Payload).Count(record => record.Key[0] == KvKeys.UserSpace)));
+    }
+
+    [Fact]
+    public void A_shard_whose_keys_exceed_the_index_bound_is_exported_whole_by_a_few_more_scans()
+    {
+        using var machine = OpenSharded("old");
+        PutKeysOfFourShards(machine, perShard: 100);
+        machine.ExportIndexBytesMax = 30 * 53; // about 30 keys of 5 bytes kept at once
+        var unbounded = ExportAll(machine, shard: 1, chunkBytes: 500);
+        var bounded = ExportAllFrozen(machine, shard: 1, chunkBytes: 500, frozen: [1]);
+        Assert.Equal(unbounded.SelectMany(chunk => Records(chunk.Payload)).Select(record => Convert.ToHexString(record.Key)),
+            bounded.SelectMany(chunk => Records(chunk.Payload)).Select(record => Convert.ToHexString(record.Key)));
+        Assert.InRange(machine.ExportScans - unbounded.Count, 3, 5); // 99 keys, about 30 per scan
+    }
+
     [Fact]
     public void A_chunk_with_a_key_of_another_shard_or_a_malformed_record_is_refused()
     {
         using var machine = OpenSharded("old");
         Apply(machine, new KvCommand(KvOp.Put, B("a1"), B("1")));
-        var chunk = machine.ExportShard(1, Shards, [], 1000);
+        var chunk = ((IKvStateMachine)machine).ExportShard(1, Shards, [], 1000);
         Assert.NotNull(ShardChunkCodec.Validate(chunk.Payload, [], 2, Shards, Small.Limits, ShardOf, out _));
         Assert.NotNull(ShardChunkCodec.Validate(chunk.Payload[..^1], [], 1, Shards, Small.Limits, ShardOf, out _));
         Assert.NotNull(ShardChunkCodec.Validate(chunk.Payload, chunk.Cursor, 1, Shards, Small.Limits, ShardOf, out _)); // not after the cursor

@@ -134,7 +134,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
 
         public ISnapshotSource? LatestSnapshot => inner.LatestSnapshot;
 
-        public ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes) => inner.ExportShard(shard, shardCount, after, chunkBytes);
+        public ShardChunk ExportShard(ShardExportRequest request) => inner.ExportShard(request);
 
         public void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results)
         {
