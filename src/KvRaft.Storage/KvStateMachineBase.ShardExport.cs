@@ -23,8 +23,8 @@ public abstract partial class KvStateMachineBase
     private const int IndexedKeyOverheadBytes = 48; // an array header and a set node, roughly
 
     private readonly Lock _exportGate = new(); // one export of this state machine at a time (taken before the apply gate, never inside it)
-    private readonly Dictionary<int, ShardKeyIndex> _exportIndex = []; // under _exportGate: by shard, for _exportIndexOf
-    private (long Configuration, int ShardCount) _exportIndexOf = (-1, 0);
+    // Replaced whole (under _exportGate), never changed once published: a drop applied on the loop reads it without a lock.
+    private volatile ExportIndex _exportIndex = new(-1, 0, []);
     private long _exportScans;
     private long _exportRecordsScanned;
     private long _exportValuesRead;
@@ -63,20 +63,19 @@ public abstract partial class KvStateMachineBase
         var shardOf = ShardOf ?? throw new InvalidOperationException("ExportShard needs ShardOf");
         lock (_exportGate)
         {
-            if (_exportIndexOf != (request.Configuration, request.ShardCount) || request.Configuration < 0)
+            if (_exportIndex.Configuration != request.Configuration || _exportIndex.ShardCount != request.ShardCount || request.Configuration < 0)
             {
-                _exportIndex.Clear(); // another configuration: its frozen shards are others (a negative one: none is)
-                _exportIndexOf = (request.Configuration, request.ShardCount);
+                _exportIndex = new ExportIndex(request.Configuration, request.ShardCount, []); // another configuration: its frozen shards are others (a negative one: none is)
             }
             var records = new List<(byte[] Key, byte[] Value)>();
             var bytes = 0;
             var position = request.After;
             while (true)
             {
-                if (!_exportIndex.TryGetValue(request.Shard, out var index) || !index.Covers(position))
+                if (!_exportIndex.Shards.TryGetValue(request.Shard, out var index) || !index.Covers(position))
                 {
                     IndexFrozenShards(request, position, shardOf);
-                    index = _exportIndex[request.Shard];
+                    index = _exportIndex.Shards[request.Shard];
                 }
                 for (var i = index.FirstAfter(position); i < index.Keys.Length && (records.Count == 0 || bytes < request.ChunkBytes); i++)
                 {
@@ -161,7 +160,7 @@ public abstract partial class KvStateMachineBase
         var building = new Dictionary<int, IndexBuilder> { [request.Shard] = new IndexBuilder(after) };
         foreach (var shard in request.Frozen)
         {
-            if (shard >= 0 && shard < request.ShardCount && !_exportIndex.ContainsKey(shard))
+            if (shard >= 0 && shard < request.ShardCount && !_exportIndex.Shards.ContainsKey(shard))
             {
                 building.TryAdd(shard, new IndexBuilder([]));
             }
@@ -201,11 +200,27 @@ public abstract partial class KvStateMachineBase
         {
             AfterExportScan();
         }
+        var shards = new Dictionary<int, ShardKeyIndex>(_exportIndex.Shards);
         foreach (var (shard, builder) in building)
         {
-            _exportIndex[shard] = builder.Build();
+            shards[shard] = builder.Build();
         }
+        _exportIndex = _exportIndex with { Shards = shards };
     }
+
+    /// <summary>
+    /// Every key of <paramref name="shard"/> frozen in <paramref name="configuration"/> if an export indexed them all
+    /// (a drop of that shard then deletes them without a scan), else null.
+    /// </summary>
+    private protected byte[][]? IndexedKeys(int shard, int shardCount, long configuration)
+    {
+        var index = _exportIndex;
+        return configuration >= 0 && index.Configuration == configuration && index.ShardCount == shardCount
+            && index.Shards.TryGetValue(shard, out var keys) && keys.Complete && keys.From.Length == 0 ? keys.Keys : null;
+    }
+
+    /// <summary>The keys indexed by the exports of one configuration (a negative one: none), by shard.</summary>
+    private sealed record ExportIndex(long Configuration, int ShardCount, Dictionary<int, ShardKeyIndex> Shards);
 
     /// <summary>A scan of user keys, a slice at a time (each <see cref="Next"/> under the apply gate).</summary>
     private protected abstract class UserKeyScan
@@ -232,13 +247,15 @@ public abstract partial class KvStateMachineBase
     /// <summary>A shard's indexed keys after <see cref="From"/>, ascending: all of them when <see cref="Complete"/>, else the smallest.</summary>
     private sealed class ShardKeyIndex(byte[] from, byte[][] keys, bool complete)
     {
+        public byte[] From { get; } = from;
+
         public byte[][] Keys { get; } = keys;
 
         public bool Complete { get; } = complete;
 
         /// <summary>True when the keys after <paramref name="after"/> that come next are all here (or all that are left).</summary>
         public bool Covers(byte[] after) =>
-            after.AsSpan().SequenceCompareTo(from) >= 0 && (Complete || (Keys.Length > 0 && after.AsSpan().SequenceCompareTo(Keys[^1]) < 0));
+            after.AsSpan().SequenceCompareTo(From) >= 0 && (Complete || (Keys.Length > 0 && after.AsSpan().SequenceCompareTo(Keys[^1]) < 0));
 
         /// <summary>The position of the first key after <paramref name="after"/>.</summary>
         public int FirstAfter(byte[] after)

@@ -15,22 +15,43 @@ public abstract partial class KvStateMachineBase
     /// <inheritdoc/>
     public ShardOfKey? ShardOf { get; set; }
 
-    /// <summary>Every live user record (store key, value), for exporting and dropping a shard.</summary>
-    private protected abstract IEnumerable<(byte[] Key, byte[] Value)> ReadUserRecords();
-
-    /// <summary>The live user records of <paramref name="shard"/> (a store scan may yield superseded versions: the point read decides).</summary>
-    private List<(byte[] Key, byte[] Value)> ShardRecords(int shard, int shardCount, ShardOfKey shardOf)
+    /// <summary>
+    /// The store keys of <paramref name="shard"/>'s records (some maybe dead: the caller's point operation decides): those
+    /// an export of <paramref name="configuration"/> indexed, else those a scan of the store finds (under the apply gate,
+    /// outside the store's apply pass).
+    /// </summary>
+    private IEnumerable<byte[]> ShardKeys(int shard, int shardCount, long configuration, ShardOfKey shardOf)
     {
-        var found = new List<(byte[], byte[])>();
-        var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
-        foreach (var (key, _) in ReadUserRecords())
+        if (IndexedKeys(shard, shardCount, configuration) is { } indexed)
         {
-            if (shardOf(key.AsSpan(1), shardCount) == shard && seen.Add(key) && Read(key) is { } value)
-            {
-                found.Add((key, value));
-            }
+            return indexed;
         }
-        return found;
+        var keys = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        var slice = new List<byte[]>(ExportScanSliceRecords);
+        EndApplyPass();
+        try
+        {
+            var scan = BeginUserKeyScan();
+            bool more;
+            do
+            {
+                slice.Clear();
+                more = scan.Next(ExportScanSliceRecords, slice, out _);
+                foreach (var key in slice)
+                {
+                    if (shardOf(key.AsSpan(1), shardCount) == shard)
+                    {
+                        keys.Add(key);
+                    }
+                }
+            }
+            while (more);
+        }
+        finally
+        {
+            BeginApplyPass();
+        }
+        return keys;
     }
 
     private KvResult ApplyShardOp(in KvApply apply)
@@ -55,8 +76,9 @@ public abstract partial class KvStateMachineBase
             case KvOp.DropShard:
                 var shardOf = ShardOf ?? throw new InvalidOperationException("DropShard needs ShardOf");
                 var drop = command.Key.Span;
-                Invariant.True(drop.Length == 4, drop.Length);
-                foreach (var (key, _) in ShardRecords(BinaryPrimitives.ReadUInt16LittleEndian(drop), BinaryPrimitives.ReadUInt16LittleEndian(drop[2..]), shardOf))
+                Invariant.True(drop.Length == ShardChunkCodec.DropKeyBytes, drop.Length);
+                var dropped = ShardKeys(BinaryPrimitives.ReadUInt16LittleEndian(drop), BinaryPrimitives.ReadUInt16LittleEndian(drop[2..]), BinaryPrimitives.ReadInt64LittleEndian(drop[4..]), shardOf);
+                foreach (var key in dropped)
                 {
                     Remove(key);
                 }

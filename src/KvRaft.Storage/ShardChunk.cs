@@ -137,12 +137,19 @@ public static class ShardChunkCodec
         return any ? last.ToArray() : after.ToArray();
     }
 
-    /// <summary>The command key of a <see cref="KvOp.DropShard"/>: u16 shard, u16 shard count.</summary>
-    public static byte[] DropKey(int shard, int shardCount)
+    /// <summary>Bytes of a <see cref="DropKey"/>.</summary>
+    public const int DropKeyBytes = 2 + 2 + 8;
+
+    /// <summary>
+    /// The command key of a <see cref="KvOp.DropShard"/> (built at apply, never stored): u16 shard, u16 shard count, i64
+    /// the configuration it is dropped in (negative: unknown; an export's index of that configuration spares a scan).
+    /// </summary>
+    public static byte[] DropKey(int shard, int shardCount, long configuration = -1)
     {
-        var key = new byte[4];
+        var key = new byte[DropKeyBytes];
         BinaryPrimitives.WriteUInt16LittleEndian(key, checked((ushort)shard));
         BinaryPrimitives.WriteUInt16LittleEndian(key.AsSpan(2), checked((ushort)shardCount));
+        BinaryPrimitives.WriteInt64LittleEndian(key.AsSpan(4), configuration);
         return key;
     }
 }

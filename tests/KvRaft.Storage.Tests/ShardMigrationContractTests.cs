@@ -180,6 +180,24 @@ public abstract class ShardMigrationContractTests : IDisposable
     }
 
     [Fact]
+    public void A_drop_after_an_export_of_its_configuration_deletes_the_indexed_keys_without_a_scan()
+    {
+        using var machine = OpenSharded("old");
+        PutKeysOfFourShards(machine, perShard: 50);
+        ExportAllFrozen(machine, shard: 1, chunkBytes: 1000, frozen: [1, 2]);
+        var scanned = machine.ExportRecordsScanned;
+        Apply(machine, new KvCommand(KvOp.DropShard, ShardChunkCodec.DropKey(2, Shards, configuration: 5), B("dropped 2")));
+        Assert.Equal(scanned, machine.ExportRecordsScanned); // the index of configuration 5 named shard 2's keys
+        Apply(machine, new KvCommand(KvOp.DropShard, ShardChunkCodec.DropKey(3, Shards, configuration: 5), B("dropped 3")));
+        Assert.All(Enumerable.Range(0, 50), i =>
+        {
+            Assert.Null(machine.Get(B($"b{i:D3}")));
+            Assert.Null(machine.Get(B($"c{i:D3}"))); // not indexed: found by a scan
+            Assert.NotNull(machine.Get(B($"d{i:D3}")));
+        });
+    }
+
+    [Fact]
     public void A_chunk_with_a_key_of_another_shard_or_a_malformed_record_is_refused()
     {
         using var machine = OpenSharded("old");
