@@ -34,13 +34,15 @@ public abstract class ShardMigrationContractTests : IDisposable
         return Assert.Single(results);
     }
 
-    private List<ShardChunk> ExportAll(IKvStateMachine machine, int shard, int chunkBytes)
+    /// <summary>Every chunk of <paramref name="shard"/>; with <paramref name="frozen"/>, as exports of configuration 5 in which those shards are frozen.</summary>
+    private List<ShardChunk> ExportAll(IKvStateMachine machine, int shard, int chunkBytes, int[]? frozen = null)
     {
         var chunks = new List<ShardChunk>();
         var after = Array.Empty<byte>();
         while (true)
         {
-            var chunk = machine.ExportShard(shard, Shards, after, chunkBytes);
+            var chunk = frozen is null ? machine.ExportShard(shard, Shards, after, chunkBytes)
+                : machine.ExportShard(new ShardExportRequest(shard, Shards, after, chunkBytes, Configuration: 5, frozen));
             Assert.Null(ShardChunkCodec.Validate(chunk.Payload, after, shard, Shards, Small.Limits, ShardOf, out var cursor));
             Assert.Equal(chunk.Cursor, cursor);
             Assert.True(chunk.Payload.Length <= ShardChunkCodec.ChunkBytesMax(chunkBytes, Small.Limits));
@@ -117,25 +119,6 @@ public abstract class ShardMigrationContractTests : IDisposable
         Assert.Single(ExportAll(reopened, shard: 1, chunkBytes: 100)); // nothing of shard 1 left: an empty last chunk
     }
 
-    private List<ShardChunk> ExportAllFrozen(IKvStateMachine machine, int shard, int chunkBytes, params int[] frozen)
-    {
-        var chunks = new List<ShardChunk>();
-        var after = Array.Empty<byte>();
-        while (true)
-        {
-            var chunk = machine.ExportShard(new ShardExportRequest(shard, Shards, after, chunkBytes, Configuration: 5, frozen));
-            Assert.Null(ShardChunkCodec.Validate(chunk.Payload, after, shard, Shards, Small.Limits, ShardOf, out var cursor));
-            Assert.Equal(chunk.Cursor, cursor);
-            Assert.True(chunk.Payload.Length <= ShardChunkCodec.ChunkBytesMax(chunkBytes, Small.Limits));
-            chunks.Add(chunk);
-            if (chunk.IsLast)
-            {
-                return chunks;
-            }
-            after = chunk.Cursor;
-        }
-    }
-
     private void PutKeysOfFourShards(IKvStateMachine machine, int perShard)
     {
         for (var i = 0; i < perShard; i++)
@@ -154,9 +137,9 @@ public abstract class ShardMigrationContractTests : IDisposable
     {
         using var machine = OpenSharded("old");
         PutKeysOfFourShards(machine, perShard: 100);
-        var first = ExportAllFrozen(machine, shard: 1, chunkBytes: 1000, frozen: [1, 2]);
+        var first = ExportAll(machine, shard: 1, chunkBytes: 1000, frozen: [1, 2]);
         var scanned = machine.ExportRecordsScanned;
-        var second = ExportAllFrozen(machine, shard: 2, chunkBytes: 1000, frozen: [1, 2]);
+        var second = ExportAll(machine, shard: 2, chunkBytes: 1000, frozen: [1, 2]);
         Assert.True(first.Count >= 10 && second.Count >= 10, $"{first.Count} and {second.Count} chunks");
         Assert.Equal(1, machine.ExportScans); // one scan for both shards, not one per chunk
         Assert.Equal(scanned, machine.ExportRecordsScanned);
@@ -173,7 +156,7 @@ public abstract class ShardMigrationContractTests : IDisposable
         PutKeysOfFourShards(machine, perShard: 100);
         machine.ExportIndexBytesMax = 30 * 53; // about 30 keys of 5 bytes kept at once
         var unbounded = ExportAll(machine, shard: 1, chunkBytes: 500);
-        var bounded = ExportAllFrozen(machine, shard: 1, chunkBytes: 500, frozen: [1]);
+        var bounded = ExportAll(machine, shard: 1, chunkBytes: 500, frozen: [1]);
         Assert.Equal(unbounded.SelectMany(chunk => Records(chunk.Payload)).Select(record => Convert.ToHexString(record.Key)),
             bounded.SelectMany(chunk => Records(chunk.Payload)).Select(record => Convert.ToHexString(record.Key)));
         Assert.InRange(machine.ExportScans - unbounded.Count, 3, 5); // 99 keys, about 30 per scan
@@ -184,7 +167,7 @@ public abstract class ShardMigrationContractTests : IDisposable
     {
         using var machine = OpenSharded("old");
         PutKeysOfFourShards(machine, perShard: 50);
-        ExportAllFrozen(machine, shard: 1, chunkBytes: 1000, frozen: [1, 2]);
+        ExportAll(machine, shard: 1, chunkBytes: 1000, frozen: [1, 2]);
         var scanned = machine.ExportRecordsScanned;
         Apply(machine, new KvCommand(KvOp.DropShard, ShardChunkCodec.DropKey(2, Shards, configuration: 5), B("dropped 2")));
         Assert.Equal(scanned, machine.ExportRecordsScanned); // the index of configuration 5 named shard 2's keys

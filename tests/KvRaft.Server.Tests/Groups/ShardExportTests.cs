@@ -22,7 +22,7 @@ public sealed class ShardExportTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed}");
         var cluster = new GroupedCluster(groups: 3, seed, controllerDataGroups: 2);
         cluster.ElectAll();
-        RunUntil(cluster, () => DataReplicas(cluster).All(shards => shards.Current.Number == 1));
+        cluster.RunUntil(() => cluster.DataReplicas().All(shards => shards.Current.Number == 1));
         var sessions = new Dictionary<int, (ulong Id, ulong Sequence)>();
         for (var group = 0; group <= 2; group++)
         {
@@ -45,7 +45,7 @@ public sealed class ShardExportTests(ITestOutputHelper output)
             process.HoldExports = true;
         }
         Assert.Equal(ClientStatus.Ok, Write(0, new ClientRequest { Op = ClientOp.ShardMove, GroupId = to, Shard = shard }).Status);
-        RunUntil(cluster, () => cluster.Processes.Any(process => process.ExportsInFlight > 0));
+        cluster.RunUntil(() => cluster.Processes.Any(process => process.ExportsInFlight > 0));
 
         // A key of each data group on a shard that stays: the old owner's other shards and the new owner's.
         var configuration = cluster.LatestConfiguration;
@@ -69,21 +69,9 @@ public sealed class ShardExportTests(ITestOutputHelper output)
             process.HoldExports = false;
         }
         var latest = configuration.Number;
-        RunUntil(cluster, () => DataReplicas(cluster).All(shards => shards.Current.Number == latest && shards.Settled));
+        cluster.RunUntil(() => cluster.DataReplicas().All(shards => shards.Current.Number == latest && shards.Settled));
         var read = cluster.Call(to, new ClientRequest { Op = ClientOp.Get, Key = moving });
         Assert.Equal(ClientStatus.Ok, read.Status);
         Assert.Equal("v0"u8.ToArray(), read.Value.ToArray());
-    }
-
-    private static IEnumerable<GroupShards> DataReplicas(GroupedCluster cluster) =>
-        cluster.Processes.SelectMany(process => new[] { 1, 2 }.Select(group => process.Replicas![group].Shards!));
-
-    private static void RunUntil(GroupedCluster cluster, Func<bool> done, int stepsMax = 20_000)
-    {
-        for (var i = 0; i < stepsMax && !done(); i++)
-        {
-            cluster.RunSteps(1);
-        }
-        Assert.True(done(), $"not reached within {stepsMax} steps");
     }
 }
