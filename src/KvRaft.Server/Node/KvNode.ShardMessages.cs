@@ -9,9 +9,9 @@ namespace KvRaft.Server.Node;
 /// <summary>
 /// The migration's peer messages (docs/wire-format.md, "Shard migration messages"): ShardPull and ShardDrop answered by
 /// any replica of the old owner from its applied state (a shard it offers is frozen there, and a drop it applied is
-/// committed; a chunk is read off the event loop: KvNode.ShardExports.cs), ShardPullReply and ShardDropReply taken by the new owner's leader, which proposes what they allow. Every
-/// field is checked first: a message no correct peer sends is refused (the host closes its connection), one that is
-/// merely late is ignored.
+/// committed; a chunk is read off the event loop: KvNode.ShardExports.cs), ShardPullReply and ShardDropReply taken by
+/// the new owner's leader, which proposes what they allow. Every field is checked first: a message no correct peer
+/// sends is refused (the host closes its connection), one that is merely late is ignored.
 /// </summary>
 public sealed partial class KvNode
 {
