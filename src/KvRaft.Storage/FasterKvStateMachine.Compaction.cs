@@ -18,13 +18,14 @@ public sealed partial class FasterKvStateMachine
 
     /// <summary>
     /// Begins compacting the log below the snapshot's fold-over address when more than half of what the export read is
-    /// dead, unless an install replaced the store meanwhile. Its checkpoint is durable: the region is immutable.
+    /// dead, unless an install replaced the store meanwhile or a shard export scans it (the next snapshot compacts). Its
+    /// checkpoint is durable: the region is immutable.
     /// </summary>
     private void StartCompaction(FasterStore exported, ExportTally tally)
     {
         lock (ApplyGate)
         {
-            if (!ReferenceEquals(_store, exported) || !tally.WorthCompacting)
+            if (!ReferenceEquals(_store, exported) || !tally.WorthCompacting || _exportScans > 0)
             {
                 return;
             }

@@ -107,8 +107,6 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
 
     private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() => _store.LiveRecords(KvKeys.SessionSpace);
 
-    private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadUserRecords() => _store.LiveRecords(KvKeys.UserSpace);
-
     /// <inheritdoc/>
     public override async ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)
     {

@@ -35,9 +35,18 @@ public interface IKvStateMachine : IDisposable
     /// One chunk of <paramref name="shard"/>'s export (its user records of <paramref name="shardCount"/> shards, then
     /// every live session), in store-key order, starting after <paramref name="after"/> (empty: from the start) and
     /// stopping once <paramref name="chunkBytes"/> are reached (one record at least). Reads the applied state: the
-    /// caller exports a shard it no longer serves, so that state is final.
+    /// caller exports a shard it no longer serves, so that state is final. Each call scans the store (no index is kept).
     /// </summary>
-    ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes);
+    ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes) =>
+        ExportShard(new ShardExportRequest(shard, shardCount, after.ToArray(), chunkBytes, -1, [shard]));
+
+    /// <summary>
+    /// One chunk of a shard's export as <see cref="ExportShard(int, int, ReadOnlySpan{byte}, int)"/> describes it, for
+    /// a frozen shard of the request's configuration; thread-safe beside <see cref="ApplyBatch"/> (a host runs it off
+    /// the event loop). The keys of every shard the request names frozen are indexed by one scan of the store and kept
+    /// for the next chunks of the same configuration, so a chunk costs the records it carries, not a scan of the store.
+    /// </summary>
+    ShardChunk ExportShard(ShardExportRequest request);
 
     /// <summary>Applies a batch of committed entries in order, one result per entry appended to <paramref name="results"/>.</summary>
     void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results);

@@ -4,7 +4,7 @@ namespace KvRaft.Storage;
 
 /// <summary>
 /// Shard migration in the state machine (docs/design.md, "Migration, pulled by the new owner"): the group's shard
-/// states kept as an opaque record, a shard's records exported in chunks, chunks installed (sessions merged: the higher
+/// states kept as an opaque record, a shard's records exported in chunks (KvStateMachineBase.ShardExport.cs), chunks installed (sessions merged: the higher
 /// last sequence wins), a shard's keys dropped.
 /// </summary>
 public abstract partial class KvStateMachineBase
@@ -15,67 +15,43 @@ public abstract partial class KvStateMachineBase
     /// <inheritdoc/>
     public ShardOfKey? ShardOf { get; set; }
 
-    /// <summary>Every live user record (store key, value), for exporting and dropping a shard.</summary>
-    private protected abstract IEnumerable<(byte[] Key, byte[] Value)> ReadUserRecords();
-
-    /// <inheritdoc/>
-    public ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes)
+    /// <summary>
+    /// The store keys of <paramref name="shard"/>'s records (some maybe dead: the caller's point operation decides): those
+    /// an export of <paramref name="configuration"/> indexed, else those a scan of the store finds (under the apply gate,
+    /// outside the store's apply pass).
+    /// </summary>
+    private IEnumerable<byte[]> ShardKeys(int shard, int shardCount, long configuration, ShardOfKey shardOf)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkBytes);
-        var shardOf = ShardOf ?? throw new InvalidOperationException("ExportShard needs ShardOf");
-        lock (ApplyGate)
+        if (IndexedKeys(shard, shardCount, configuration) is { } indexed)
         {
-            var records = new List<(byte[] Key, byte[] Value)>();
-            foreach (var (key, value) in ShardRecords(shard, shardCount, shardOf))
+            return indexed;
+        }
+        var keys = new HashSet<byte[]>(ByteArrayComparer.Instance);
+        var slice = new List<byte[]>(ExportScanSliceRecords);
+        EndApplyPass();
+        try
+        {
+            var scan = BeginUserKeyScan();
+            bool more;
+            do
             {
-                if (after.Length == 0 || key.AsSpan().SequenceCompareTo(after) > 0)
+                slice.Clear();
+                more = scan.Next(ExportScanSliceRecords, slice, out _);
+                foreach (var key in slice)
                 {
-                    records.Add((key, value));
+                    if (shardOf(key.AsSpan(1), shardCount) == shard)
+                    {
+                        keys.Add(key);
+                    }
                 }
             }
-            foreach (var (clientId, state) in _sessions)
-            {
-                var key = new byte[KvKeys.SessionKeyBytes];
-                KvKeys.Session(clientId, key);
-                if (after.Length == 0 || key.AsSpan().SequenceCompareTo(after) > 0)
-                {
-                    var value = new byte[state.EncodedBytes];
-                    state.Encode(value);
-                    records.Add((key, value));
-                }
-            }
-            records.Sort((x, y) => x.Key.AsSpan().SequenceCompareTo(y.Key));
-            var taken = 0;
-            var bytes = 0;
-            while (taken < records.Count && (taken == 0 || bytes < chunkBytes))
-            {
-                bytes += ShardChunkCodec.RecordBytes(records[taken].Key.Length, records[taken].Value.Length);
-                taken++;
-            }
-            var payload = new byte[bytes];
-            var at = 0;
-            for (var i = 0; i < taken; i++)
-            {
-                at += ShardChunkCodec.WriteRecord(payload.AsSpan(at), records[i].Key, records[i].Value);
-            }
-            var cursor = taken == 0 ? after.ToArray() : records[taken - 1].Key;
-            return new ShardChunk(payload, cursor, taken == records.Count, taken);
+            while (more);
         }
-    }
-
-    /// <summary>The live user records of <paramref name="shard"/> (a store scan may yield superseded versions: the point read decides).</summary>
-    private List<(byte[] Key, byte[] Value)> ShardRecords(int shard, int shardCount, ShardOfKey shardOf)
-    {
-        var found = new List<(byte[], byte[])>();
-        var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
-        foreach (var (key, _) in ReadUserRecords())
+        finally
         {
-            if (shardOf(key.AsSpan(1), shardCount) == shard && seen.Add(key) && Read(key) is { } value)
-            {
-                found.Add((key, value));
-            }
+            BeginApplyPass();
         }
-        return found;
+        return keys;
     }
 
     private KvResult ApplyShardOp(in KvApply apply)
@@ -100,8 +76,9 @@ public abstract partial class KvStateMachineBase
             case KvOp.DropShard:
                 var shardOf = ShardOf ?? throw new InvalidOperationException("DropShard needs ShardOf");
                 var drop = command.Key.Span;
-                Invariant.True(drop.Length == 4, drop.Length);
-                foreach (var (key, _) in ShardRecords(BinaryPrimitives.ReadUInt16LittleEndian(drop), BinaryPrimitives.ReadUInt16LittleEndian(drop[2..]), shardOf))
+                Invariant.True(drop.Length == ShardChunkCodec.DropKeyBytes, drop.Length);
+                var dropped = ShardKeys(BinaryPrimitives.ReadUInt16LittleEndian(drop), BinaryPrimitives.ReadUInt16LittleEndian(drop[2..]), BinaryPrimitives.ReadInt64LittleEndian(drop[4..]), shardOf);
+                foreach (var key in dropped)
                 {
                     Remove(key);
                 }

@@ -96,8 +96,8 @@ public sealed class MemoryKvStateMachine : KvStateMachineBase
     private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadSessions() =>
         _store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.SessionSpace).Select(pair => (pair.Key, pair.Value)).ToList();
 
-    private protected override IEnumerable<(byte[] Key, byte[] Value)> ReadUserRecords() =>
-        _store.Where(pair => pair.Key.Length > 0 && pair.Key[0] == KvKeys.UserSpace).Select(pair => (pair.Key, pair.Value)).ToList();
+    private protected override UserKeyScan BeginUserKeyScan() =>
+        new CopiedKeyScan(_store.Keys.Where(key => key.Length > 0 && key[0] == KvKeys.UserSpace).ToArray());
 
     /// <inheritdoc/>
     public override ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default)

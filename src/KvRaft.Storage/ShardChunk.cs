@@ -17,6 +17,14 @@ public delegate int ShardOfKey(ReadOnlySpan<byte> key, int shardCount);
 public readonly record struct ShardChunk(byte[] Payload, byte[] Cursor, bool IsLast, int Records);
 
 /// <summary>
+/// One chunk of <paramref name="Shard"/>'s export (of <paramref name="ShardCount"/> shards) after the store key
+/// <paramref name="After"/> (empty: from the start), stopping once <paramref name="ChunkBytes"/> are reached.
+/// <paramref name="Frozen"/> names every shard the caller has frozen in <paramref name="Configuration"/> (the one asked
+/// for among them): their keys no longer change in that configuration, so one scan indexes them all.
+/// </summary>
+public sealed record ShardExportRequest(int Shard, int ShardCount, byte[] After, int ChunkBytes, long Configuration, IReadOnlyList<int> Frozen);
+
+/// <summary>
 /// The layout of a shard chunk: records back to back, each u16 store key length, the store key (space byte 0 and a
 /// user key, or space byte 1 and an 8-byte big-endian session id), u32 value length, the value (a user value, or a
 /// session record). Chunks come from another group over the network: <see cref="Validate"/> checks every field
@@ -129,12 +137,19 @@ public static class ShardChunkCodec
         return any ? last.ToArray() : after.ToArray();
     }
 
-    /// <summary>The command key of a <see cref="KvOp.DropShard"/>: u16 shard, u16 shard count.</summary>
-    public static byte[] DropKey(int shard, int shardCount)
+    /// <summary>Bytes of a <see cref="DropKey"/>.</summary>
+    public const int DropKeyBytes = 2 + 2 + 8;
+
+    /// <summary>
+    /// The command key of a <see cref="KvOp.DropShard"/> (built at apply, never stored): u16 shard, u16 shard count, i64
+    /// the configuration it is dropped in (negative: unknown; an export's index of that configuration spares a scan).
+    /// </summary>
+    public static byte[] DropKey(int shard, int shardCount, long configuration = -1)
     {
-        var key = new byte[4];
+        var key = new byte[DropKeyBytes];
         BinaryPrimitives.WriteUInt16LittleEndian(key, checked((ushort)shard));
         BinaryPrimitives.WriteUInt16LittleEndian(key.AsSpan(2), checked((ushort)shardCount));
+        BinaryPrimitives.WriteInt64LittleEndian(key.AsSpan(4), configuration);
         return key;
     }
 }

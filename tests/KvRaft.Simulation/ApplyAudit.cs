@@ -178,7 +178,7 @@ internal sealed class AuditedStateMachine(MemoryKvStateMachine inner, ApplyAudit
 
     public ShardOfKey? ShardOf { get => inner.ShardOf; set => inner.ShardOf = value; }
 
-    public ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes) => inner.ExportShard(shard, shardCount, after, chunkBytes);
+    public ShardChunk ExportShard(ShardExportRequest request) => inner.ExportShard(request);
 
     public void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results)
     {

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace KvRaft.Server.Hosting;
 
 /// <summary>
-/// Per group, off the loop: log reads for followers being caught up, snapshots, and snapshot installs; each one's end
-/// is a control event naming its group.
+/// Per group, off the loop: log reads for followers being caught up, snapshots, snapshot installs and shard exports
+/// (GroupHost.Exports.cs); each one's end is a control event naming its group.
 /// </summary>
 internal sealed partial class GroupHost
 {
@@ -30,6 +30,11 @@ internal sealed partial class GroupHost
 
     private void DispatchBackground(in NodeEvent item)
     {
+        if (item.Kind == NodeEventKind.ShardExported)
+        {
+            OnShardExported(item);
+            return;
+        }
         if (!_replicas.TryGet(item.Group, out var node))
         {
             return; // every background event names a hosted group: groups are never removed while the loop runs
@@ -72,6 +77,7 @@ internal sealed partial class GroupHost
                 StartSnapshot(group, configuration);
             }
         }
+        StartShardExports();
     }
 
     private void StartLogFetch(int group, LogFetch fetch)

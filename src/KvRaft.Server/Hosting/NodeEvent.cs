@@ -19,6 +19,7 @@ internal enum NodeEventKind : byte
     SnapshotInstalled,
     HandOver,
     LogFetched,
+    ShardExported,
     Stop,
 }
 
@@ -43,7 +44,12 @@ internal readonly struct NodeEvent
     /// <summary>A background log read that ended (<see cref="NodeEventKind.LogFetched"/>), its entries in <see cref="Entries"/>.</summary>
     public Node.LogFetch Fetch { get; init; }
     public List<LogEntry>? Entries { get; init; }
+    /// <summary>A background shard export that ended (<see cref="NodeEventKind.ShardExported"/>; one reference: the struct stays small).</summary>
+    public ShardExportResult? Exported { get; init; }
 }
+
+/// <summary>An export the node asked for and its chunk (null when the store was replaced under it).</summary>
+internal sealed record ShardExportResult(Node.ShardExport Export, ShardChunk? Chunk);
 
 /// <summary>Where background work and the transports post events for the loop: a node's host, or a host of several groups.</summary>
 internal interface IEventSink

@@ -87,7 +87,7 @@ public sealed partial class KvNode
         {
             ShardEntryKind.Reconfigure => new StorageKvCommand(KvOp.Reconfigure, default, states),
             ShardEntryKind.InstallShard => new StorageKvCommand(KvOp.InstallShard, shardEntry.Payload, states),
-            ShardEntryKind.DropShard => new StorageKvCommand(KvOp.DropShard, ShardChunkCodec.DropKey(shard, _shards.Current.ShardCount), states),
+            ShardEntryKind.DropShard => new StorageKvCommand(KvOp.DropShard, ShardChunkCodec.DropKey(shard, _shards.Current.ShardCount, number), states),
             _ => new StorageKvCommand(KvOp.ShardDropConfirmed, default, states),
         };
     }

@@ -9,9 +9,9 @@ namespace KvRaft.Server.Node;
 /// <summary>
 /// The migration's peer messages (docs/wire-format.md, "Shard migration messages"): ShardPull and ShardDrop answered by
 /// any replica of the old owner from its applied state (a shard it offers is frozen there, and a drop it applied is
-/// committed), ShardPullReply and ShardDropReply taken by the new owner's leader, which proposes what they allow. Every
-/// field is checked first: a message no correct peer sends is refused (the host closes its connection), one that is
-/// merely late is ignored.
+/// committed; a chunk is read off the event loop: KvNode.ShardExports.cs), ShardPullReply and ShardDropReply taken by
+/// the new owner's leader, which proposes what they allow. Every field is checked first: a message no correct peer
+/// sends is refused (the host closes its connection), one that is merely late is ignored.
 /// </summary>
 public sealed partial class KvNode
 {
@@ -80,7 +80,10 @@ public sealed partial class KvNode
         return ReadOnlyMemory<byte>.Empty;
     }
 
-    /// <summary>The old owner: the chunk after <paramref name="cursor"/> if the shard is frozen here for that configuration, else why not.</summary>
+    /// <summary>
+    /// The old owner: if the shard is frozen here for that configuration, the chunk after <paramref name="cursor"/> is
+    /// read off the event loop and answered when it is back (<see cref="OnShardExported"/>); else why not.
+    /// </summary>
     private void OnShardPull(int group, int from, int shard, long number, int chunk, ReadOnlyMemory<byte> cursor)
     {
         var answer = _shards!.AnswerPull(shard, number);
@@ -89,8 +92,7 @@ public sealed partial class KvNode
             SendShardMessage(PeerMessageType.ShardPullReply, group, from, shard, number, chunk, null, reject: true, answer: (long)answer);
             return;
         }
-        var export = _machine.ExportShard(shard, _shards.Current.ShardCount, cursor.Span, _limits.ShardChunkBytes);
-        SendShardMessage(PeerMessageType.ShardPullReply, group, from, shard, number, chunk, export.Payload, isLast: export.IsLast);
+        AskForExport(group, from, shard, number, chunk, cursor);
     }
 
     /// <summary>The new owner's leader: the chunk it waits for is checked whole, then proposed; any other answer waits for the next pull.</summary>

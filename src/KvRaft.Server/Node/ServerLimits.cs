@@ -121,4 +121,10 @@ public sealed record ServerLimits
 
     /// <summary>Shard migration: shards a group pulls at once at most (one pull in flight each).</summary>
     public int ShardPullsMax { get; init; } = 4;
+
+    /// <summary>
+    /// Shard migration, the old owner: chunk exports a replica has asked its host for and not had back, at most (read
+    /// off the event loop; a pull beyond it is not answered: the new owner asks again).
+    /// </summary>
+    public int ShardExportsMax { get; init; } = 4;
 }

@@ -1,4 +1,4 @@
-// Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
+// Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, shard exports handed back after a drawn delay (or held by a test) as the host's background work is, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
@@ -13,7 +13,9 @@ internal sealed class GroupProcess
 {
     private readonly GroupedCluster _cluster;
     private readonly Queue<long> _commitsDue = new(); // the step each started commit ends at, in order
+    private readonly List<(long Due, int Group, ShardExport Export)> _exports = []; // taken from the nodes, not handed back yet
     private MemoryKvStateMachine[] _machines;
+    private IKvStateMachine[] _seen = []; // what each group's node sees of its state machine
 
     public GroupProcess(GroupedCluster cluster, int id)
     {
@@ -34,6 +36,12 @@ internal sealed class GroupProcess
     /// <summary>Group 0's replicated shard controller (this process's configurations), when the cluster has one.</summary>
     public ReplicatedShardController? Controller { get; init; }
 
+    /// <summary>Shard exports are taken from the nodes but not run nor handed back while set (a test holds them).</summary>
+    public bool HoldExports { get; set; }
+
+    /// <summary>Exports taken from the nodes and not handed back yet.</summary>
+    public int ExportsInFlight => _exports.Count;
+
     /// <summary>Group 0's state machine.</summary>
     public MemoryKvStateMachine ControllerMachine => _machines[0];
 
@@ -45,6 +53,7 @@ internal sealed class GroupProcess
             _machines[0].Extension = Controller; // reloaded from group 0's records
         }
         var replicas = new GroupReplicas(Log) { QuiesceAfterTicks = _cluster.QuiesceAfterTicks };
+        _seen = _machines.Select((machine, group) => _cluster.WrapMachine is { } wrap ? wrap(group, machine) : machine).ToArray();
         for (var group = 0; group < _cluster.Groups; group++)
         {
             var seed = (ulong)_cluster.Random.NextInt64();
@@ -54,7 +63,7 @@ internal sealed class GroupProcess
                 Voters = _cluster.ProcessIds,
                 Seed = seed,
                 SessionIds = new SeededSessionIds(seed),
-            }, replicas.OpenLog(group), _cluster.WrapMachine is { } wrap ? wrap(group, _machines[group]) : _machines[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
+            }, replicas.OpenLog(group), _seen[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
             {
                 Routing = Controller is { } controller && group <= controller.HostedGroups.Count ? new GroupRouting(group, controller) : null,
             };
@@ -70,6 +79,7 @@ internal sealed class GroupProcess
         _machines = _machines.Select(machine => machine.Recover()).ToArray();
         Replicas = null;
         _commitsDue.Clear();
+        _exports.Clear(); // the background work dies with the process
     }
 
     /// <summary>One turn: a tick, the turn's end, commits that ended, then every group's Readies under one commit.</summary>
@@ -99,6 +109,28 @@ internal sealed class GroupProcess
             if (AckBeforeDurable)
             {
                 replicas.OnCommitDurable(); // the lie: the groups act on writes the disk does not hold yet
+            }
+        }
+        RunExports(replicas, step);
+    }
+
+    /// <summary>The host's background exports: taken after the turn, each read and handed back after a drawn delay.</summary>
+    private void RunExports(GroupReplicas replicas, long step)
+    {
+        for (var group = 0; group < _cluster.Groups; group++)
+        {
+            while (replicas[group].TryTakeShardExport(out var export))
+            {
+                _exports.Add((step + 1 + _cluster.CommitDelaySteps(), group, export));
+            }
+        }
+        for (var i = 0; i < _exports.Count && !HoldExports; i++)
+        {
+            var (due, group, export) = _exports[i];
+            if (due <= step)
+            {
+                _exports.RemoveAt(i--);
+                replicas[group].OnShardExported(export, _seen[group].ExportShard(export.Request));
             }
         }
     }

@@ -90,6 +90,20 @@ internal sealed class GroupedCluster
         }
     }
 
+    /// <summary>Runs until <paramref name="done"/>; fails after <paramref name="stepsMax"/>.</summary>
+    public void RunUntil(Func<bool> done, int stepsMax = 20_000)
+    {
+        for (var i = 0; i < stepsMax && !done(); i++)
+        {
+            RunSteps(1);
+        }
+        Assert.True(done(), $"not reached within {stepsMax} steps");
+    }
+
+    /// <summary>The shard states of every replica of data groups 1 and 2.</summary>
+    public IEnumerable<GroupShards> DataReplicas() =>
+        _processes.SelectMany(process => new[] { 1, 2 }.Select(group => process.Replicas![group].Shards!));
+
     /// <summary>The process whose replica of <paramref name="group"/> leads in the highest term, if any.</summary>
     public GroupProcess? LeaderOf(int group) => _processes
         .Where(process => process.Replicas is { } replicas && replicas[group].RaftStatus.Role == Role.Leader)

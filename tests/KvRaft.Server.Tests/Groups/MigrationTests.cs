@@ -68,7 +68,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
                 : message;
         }
         cluster.ElectAll();
-        RunUntil(cluster, () => DataReplicas(cluster).All(shards => shards.Current.Number == 1));
+        cluster.RunUntil(() => cluster.DataReplicas().All(shards => shards.Current.Number == 1));
         var controllerSession = cluster.Call(0, new ClientRequest { Op = ClientOp.RegisterSession }).ClientId;
         var workload = new MigrationWorkload(cluster, clients: 4, keys: Keys);
         workload.RegisterSessions();
@@ -101,20 +101,8 @@ public sealed class MigrationTests(ITestOutputHelper output)
         }
         var verdict = workload.Finish(moves);
         var latest = cluster.LatestConfiguration.Number;
-        RunUntil(cluster, () => DataReplicas(cluster).All(shards => shards.Current.Number == latest && shards.Settled));
+        cluster.RunUntil(() => cluster.DataReplicas().All(shards => shards.Current.Number == latest && shards.Settled));
         return verdict;
-    }
-
-    private static IEnumerable<GroupShards> DataReplicas(GroupedCluster cluster) =>
-        cluster.Processes.SelectMany(process => new[] { 1, 2 }.Select(group => process.Replicas![group].Shards!));
-
-    private static void RunUntil(GroupedCluster cluster, Func<bool> done, int stepsMax = 20_000)
-    {
-        for (var i = 0; i < stepsMax && !done(); i++)
-        {
-            cluster.RunSteps(1);
-        }
-        Assert.True(done(), $"not reached within {stepsMax} steps");
     }
 
     /// <summary>Planted bug (test code only): a state machine that installs a shard's chunks without their session records.</summary>
@@ -134,7 +122,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
 
         public ISnapshotSource? LatestSnapshot => inner.LatestSnapshot;
 
-        public ShardChunk ExportShard(int shard, int shardCount, ReadOnlySpan<byte> after, int chunkBytes) => inner.ExportShard(shard, shardCount, after, chunkBytes);
+        public ShardChunk ExportShard(ShardExportRequest request) => inner.ExportShard(request);
 
         public void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results)
         {
