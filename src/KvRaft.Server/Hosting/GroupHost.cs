@@ -21,6 +21,7 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
     private readonly Dictionary<int, IKvStateMachine> _machines; // by group id
     private readonly PeerTransport _transport;
     private readonly ILogger _logger;
+    private readonly LoopStallWatch _stallWatch; // loop thread only
     private readonly IoLoop _loop;
     private readonly TickClock _clock;
     private readonly TimeSpan _tickInterval;
@@ -36,6 +37,7 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
         _transport = transport;
         _loop = loop;
         _logger = logger;
+        _stallWatch = new LoopStallWatch(logger, "Groups");
         _clock = new TickClock(TimeProvider.System, tickMilliseconds);
         _tickInterval = TimeSpan.FromMilliseconds(tickMilliseconds);
         _events = new NodeEventQueues(queueCapacity, queueCapacity);
@@ -146,12 +148,15 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
     /// <summary>Ticks, the queued input (control, peers, clients), the end of the turn, then the one commit; false once stopped.</summary>
     private bool Turn()
     {
+        var started = _stallWatch.TurnStarted();
         var elapsedTicks = _clock.TakeElapsedTicks();
         if (elapsedTicks > 0)
         {
             _replicas.OnTicks(elapsedTicks);
         }
-        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeControl(out var item); i++)
+        _stallWatch.PhaseEnded("ticks");
+        var events = 0;
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeControl(out var item); i++, events++)
         {
             if (item.Kind == NodeEventKind.Stop)
             {
@@ -161,25 +166,30 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
 
             Dispatch(item);
         }
-        for (var i = 0; i < EventsPerTurnMax && _events.TryTakePeer(out var item); i++)
+        _stallWatch.PhaseEnded("control events");
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakePeer(out var item); i++, events++)
         {
             Dispatch(item);
         }
-
-        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeClient(out var item); i++)
+        _stallWatch.PhaseEnded("peer events");
+        for (var i = 0; i < EventsPerTurnMax && _events.TryTakeClient(out var item); i++, events++)
         {
             Dispatch(item);
         }
-
+        _stallWatch.PhaseEnded("client events");
         _replicas.EndTurn();
+        _stallWatch.PhaseEnded("the end of the groups' turn");
         DriveReadies();
         _transport.Flush(); // every group's messages of the turn, in one flush per peer
+        _stallWatch.PhaseEnded("Readies");
         StartBackgroundWork();
+        _stallWatch.PhaseEnded("background starts");
         if (_events.HasPending || _replicas.ApplyDeferred)
         {
             ScheduleTurn(); // more than one turn takes, or a group's applies of this one reached their limit
         }
 
+        _stallWatch.TurnEnded(started, events);
         return true;
     }
 
