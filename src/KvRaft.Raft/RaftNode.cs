@@ -93,6 +93,9 @@ public sealed partial class RaftNode
     /// <summary>The index of the last entry in the log (durable or not).</summary>
     public long LastIndex => _log.LastIndex;
 
+    /// <summary>The term of the last log entry (or of the snapshot when the log is empty).</summary>
+    public long LastTerm => _log.LastTerm;
+
     /// <summary>The voters of the configuration in effect (of both halves while it is joint), ascending.</summary>
     public IReadOnlyList<int> Voters => _tracker.Voters;
 

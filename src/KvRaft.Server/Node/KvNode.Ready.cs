@@ -156,6 +156,7 @@ public sealed partial class KvNode
 
     private void SendPeer(in Message message)
     {
+        LogElectionMessage("sent", message);
         var wire = PeerMessageMapper.ToWire(message, ref _outgoingEntries);
         if (message.Type != MessageType.Snapshot)
         {

@@ -131,6 +131,7 @@ public sealed partial class KvNode
         }
 
         var core = PeerMessageMapper.FromWire(message, ref _incomingEntries); // the core copies what it keeps
+        LogElectionMessage("received", core);
         var taken = core.Type == MessageType.Snapshot ? StepSnapshot(core) : _raft.Step(core);
         AfterInput();
         if (taken)
