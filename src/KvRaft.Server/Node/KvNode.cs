@@ -61,6 +61,7 @@ public sealed partial class KvNode
             UncommittedBytesMax = options.Limits.UncommittedBytesMax,
             CommittedBytesPerReadyMax = options.Limits.AppliedBytesPerTurnMax,
             InflightMessagesMax = options.Limits.InflightMessagesMax,
+            InflightBytesMax = options.Limits.InflightBytesMax,
             AsyncStorageWrites = true, // the only Ready path: see KvNode.Ready.cs
         });
         _role = _raft.Role;
