@@ -41,10 +41,10 @@ public sealed class ThroughputTests(ITestOutputHelper output)
     private static async Task<(long Sent, TimeSpan Elapsed)> RunAsync(PeerTransport sender, CountingHandler counter, PeerMessage message)
     {
         const int burst = 256;
-        // Keep at most ~32 MiB in flight, half the outbound queue bound, so nothing is dropped however slow the
-        // receiver; at least 2,048 messages, as the receiver signals progress every 1,024.
+        // Keep at most half the outbound queue bound in flight, so nothing is dropped however slow the receiver; at
+        // least 2,048 messages, as the receiver signals progress every 1,024.
         var messageBytes = PeerMessageCodec.FrameSize(message);
-        var window = Math.Clamp((32L << 20) / messageBytes, 2048, 16 * 1024);
+        var window = Math.Clamp(sender.Options.OutboundQueueBytesMax / 2 / messageBytes, 2048, 16 * 1024);
         var clock = Stopwatch.StartNew();
         long sent = 0;
         while (clock.Elapsed < Duration)
@@ -77,6 +77,7 @@ public sealed class ThroughputTests(ITestOutputHelper output)
             ReconnectDelayMinMilliseconds = 10,
             ReconnectDelayMaxMilliseconds = 100,
             CompressAboveBytes = compress ? 4096 : int.MaxValue,
+            OutboundQueueBytesMax = 64 << 20, // above the default: a window of 2,048 of the largest messages must fit in half of it
         }, handler, new RecordingLogger());
         await transport.StartAsync();
         return transport;
