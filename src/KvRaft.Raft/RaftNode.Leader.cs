@@ -145,7 +145,7 @@ public sealed partial class RaftNode
         }
 
         var prevIndex = progress.Next - 1;
-        if (!_log.TryGetTerm(prevIndex, out var prevTerm))
+        if (!_log.TryGetTerm(prevIndex, out var prevTerm) || IsEmptyFollowerWithSnapshot(prevIndex, progress))
         {
             return MaybeSendSnapshot(to, progress);
         }
@@ -184,6 +184,14 @@ public sealed partial class RaftNode
         progress.SentEntries(prevIndex + batch.Length, batch.Length, bytes);
         return true;
     }
+
+    /// <summary>
+    /// A follower with nothing (a new member, or one whose log was wiped) gets the latest snapshot, not the log from the
+    /// start: the log is kept for a while behind each snapshot (for followers a few seconds behind, the host's
+    /// compaction lag), and replaying all of it to a new member took seconds where the snapshot takes a moment.
+    /// </summary>
+    private bool IsEmptyFollowerWithSnapshot(long prevIndex, Progress progress) =>
+        prevIndex == 0 && progress.Match == 0 && !_config.Storage.Snapshot.IsEmpty;
 
     private bool MaybeSendSnapshot(int to, Progress progress)
     {

@@ -1,5 +1,6 @@
 // Goal: log compaction and snapshot install (6.5840 lab 3D); method: compact MemoryStorage with CreateSnapshot, let the leader ship the Snapshot message, crash and drop around it.
 using KvRaft.Raft.Tests.Harness;
+using static KvRaft.Raft.Tests.Harness.Members;
 
 namespace KvRaft.Raft.Tests;
 
@@ -31,6 +32,29 @@ public sealed class SnapshotTests
         Assert.Equal(snapshot.Term, net.Storage[follower].Snapshot.Term);
         Assert.Equal(net.Node(leader).LastIndex, net.Storage[follower].LastIndex);
         net.One(99, 3);
+        net.CheckAppliedPrefixes();
+    }
+
+    [Fact]
+    public void A_new_member_with_an_empty_log_is_sent_the_snapshot_even_while_the_log_behind_it_is_kept()
+    {
+        var net = new TestNetwork(3, 403);
+        var leader = net.CheckOneLeader();
+        for (var i = 0; i < 20; i++)
+        {
+            net.One(i, 3);
+        }
+
+        var storage = net.Storage[leader];
+        var snapshot = storage.CreateSnapshot(net.Applied[leader].Count, net.Node(leader).Config); // no compaction: the log from 1 is kept
+        Assert.True(storage.FirstIndex <= 1, "the leader's log was compacted");
+        var mark = net.Sent.Count;
+        net.AddNode(4);
+        net.ChangeConfig(Voters(1, 2, 3).With(learners: [4]), ConfigTransition.Auto, AddLearner(4));
+        Assert.True(net.TickUntil(() => net.Node(4).Committed == net.Node(leader).Committed, 60), net.Tag);
+        Assert.Single(net.SentSince(mark, MessageType.Snapshot, 4));
+        Assert.Equal(snapshot.Index, net.Storage[4].Snapshot.Index);
+        net.One(99, 4);
         net.CheckAppliedPrefixes();
     }
 
