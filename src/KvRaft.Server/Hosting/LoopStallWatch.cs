@@ -26,9 +26,6 @@ internal sealed class LoopStallWatch(ILogger logger, string loop)
     private string _longestPhase = ""; // the longest phase of this turn so far
     private long _longestPhaseTimestamps; // and its length
 
-    /// <summary>Stalls seen since the loop started (late or long turns).</summary>
-    public long Stalls { get; private set; }
-
     /// <summary>A turn starts now: warns if it starts a stall late. Returns the timestamp to hand to <see cref="TurnEnded"/>.</summary>
     public long TurnStarted()
     {
@@ -83,10 +80,9 @@ internal sealed class LoopStallWatch(ILogger logger, string loop)
         }
     }
 
-    /// <summary>Counts a stall; true if it is to be logged (none logged in the last second), with the stalls held back since the last one.</summary>
+    /// <summary>True if a stall is to be logged (none logged in the last second), with the stalls held back since the last one.</summary>
     private bool ShouldWarn(long now, out int heldBack)
     {
-        Stalls++;
         heldBack = _heldBack;
         if (_lastWarning != 0 && now - _lastWarning < WarningIntervalTimestamps)
         {
