@@ -13,6 +13,7 @@
 #   bash bench/kill-distribution.sh                  # from the repository root; about 15 minutes on 2 cores
 #   KILLS=5 ETCD_TIMINGS="tuned" bash bench/kill-distribution.sh
 #   ETCD_TIMINGS= bash bench/kill-distribution.sh    # KvRaft only
+#   KILLS=60 STOPS=0 ETCD_TIMINGS= bash bench/kill-distribution.sh   # 60 SIGKILLs in one run, no SIGTERM run
 #   KEEP_LOGS=/tmp/kill-logs ETCD_TIMINGS= bash bench/kill-distribution.sh   # keep the KvRaft nodes' logs there
 #
 # Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
@@ -20,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 KILLS=${KILLS:-20}
+STOPS=${STOPS:-1}                              # 0: skip the SIGTERM run
 ETCD_TIMINGS=${ETCD_TIMINGS-"default tuned"}   # which etcd timings to measure (empty: KvRaft only)
 CLIENTS=64
 
@@ -67,11 +69,13 @@ loadgen kvraft --faults "$schedule" --duration "$((KILLS * 10 + 5))s"
 kills kvraft >"$WORK/kvraft.kills"
 gaps kvraft kill-leader >"$WORK/kvraft.gaps"
 log "KvRaft: $(tr '\n' ' ' <"$WORK/kvraft.kills")"
-log "KvRaft: $KILLS leader stops (SIGTERM) in one run"
-loadgen kvraft-stop --faults "${schedule//kill-leader/stop-leader}" --duration "$((KILLS * 10 + 5))s"
-kills kvraft-stop stop-leader >"$WORK/kvraft-stop.kills"
-gaps kvraft-stop stop-leader >"$WORK/kvraft-stop.gaps"
-log "KvRaft stops: $(tr '\n' ' ' <"$WORK/kvraft-stop.kills")"
+if [ "$STOPS" != 0 ]; then
+    log "KvRaft: $KILLS leader stops (SIGTERM) in one run"
+    loadgen kvraft-stop --faults "${schedule//kill-leader/stop-leader}" --duration "$((KILLS * 10 + 5))s"
+    kills kvraft-stop stop-leader >"$WORK/kvraft-stop.kills"
+    gaps kvraft-stop stop-leader >"$WORK/kvraft-stop.gaps"
+    log "KvRaft stops: $(tr '\n' ' ' <"$WORK/kvraft-stop.kills")"
+fi
 
 for timing in $ETCD_TIMINGS; do
     case $timing in
@@ -106,8 +110,10 @@ echo "| store | faults | under 500 ms | median | max | sorted (ms) |"
 echo "|---|---:|---:|---:|---:|---|"
 row "KvRaft (election timeout 300 ms)" "$WORK/kvraft.kills"
 row "KvRaft, longest write gap in the 2 s after each kill" "$WORK/kvraft.gaps"
-row "KvRaft, SIGTERM instead (the leader hands over)" "$WORK/kvraft-stop.kills"
-row "KvRaft, longest write gap in the 2 s after each SIGTERM" "$WORK/kvraft-stop.gaps"
+if [ "$STOPS" != 0 ]; then
+    row "KvRaft, SIGTERM instead (the leader hands over)" "$WORK/kvraft-stop.kills"
+    row "KvRaft, longest write gap in the 2 s after each SIGTERM" "$WORK/kvraft-stop.gaps"
+fi
 for timing in $ETCD_TIMINGS; do
     case $timing in
         default) row "etcd, default timing (heartbeat 100 ms, election 1,000 ms)" "$WORK/etcd-$timing.kills"
