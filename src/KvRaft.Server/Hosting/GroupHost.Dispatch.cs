@@ -44,6 +44,9 @@ internal sealed partial class GroupHost
                 break;
             case NodeEventKind.PersistFailed:
                 throw new Storage.StorageFailedException("the shared log's durable commit failed; every group stops acknowledging writes", item.Error!);
+            case NodeEventKind.HandOver:
+                StartHandOver(item.HandOver!);
+                break;
             default:
                 DispatchBackground(item);
                 break;

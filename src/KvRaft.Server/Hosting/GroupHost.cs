@@ -11,7 +11,8 @@ namespace KvRaft.Server.Hosting;
 /// queued input (each event names its group), the end of the turn, then every group's Readies under ONE commit of the
 /// process's shared log, whose end (a Persisted event) releases what each group held for it; the transport is flushed
 /// once per turn for all groups. Snapshots, installs and log reads run per group in the background, as in NodeHost.
-/// Not (yet) here: leadership hand-over on stop, membership changes (the groups' members are fixed).
+/// A stop hands every group led here to another process first (GroupHost.HandOver.cs). Not (yet) here: membership
+/// changes (the groups' members are fixed).
 /// </summary>
 internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
 {
@@ -181,6 +182,7 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
         _stallWatch.PhaseEnded("the end of the groups' turn");
         DriveReadies();
         _transport.Flush(); // every group's messages of the turn, in one flush per peer
+        CheckHandOver();
         _stallWatch.PhaseEnded("Readies");
         StartBackgroundWork();
         _stallWatch.PhaseEnded("background starts");

@@ -196,7 +196,36 @@ public sealed class GroupServer : IRunningServer
         _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);
     }
 
-    /// <summary>Stops the loop, the transports and the I/O thread, then closes storage.</summary>
+    /// <summary>Groups another process led once this one handed them over as it stopped (0 before the stop, or none).</summary>
+    public int HandedOverGroups { get; private set; }
+
+    /// <summary>
+    /// Every group led here is handed to its best follower before the process stops, waiting at most two election
+    /// timeouts (the core abandons a transfer after one).
+    /// </summary>
+    private async Task HandOverLeadershipAsync()
+    {
+        if (_host.Stopped.IsCompleted)
+        {
+            return;
+        }
+
+        var patience = TimeSpan.FromMilliseconds(2.0 * _options.ElectionTicks * _options.TickMilliseconds);
+        try
+        {
+            HandedOverGroups = await _host.HandOverLeadershipAsync().WaitAsync(patience).ConfigureAwait(false);
+            if (HandedOverGroups > 0)
+            {
+                _logger.LogInformation("Node {Id} handed leadership of {Groups} groups over before stopping", _options.Id, HandedOverGroups);
+            }
+        }
+        catch (TimeoutException)
+        {
+            _logger.LogWarning("Node {Id}: groups not led elsewhere within {Milliseconds} ms of handing leadership over; stopping anyway", _options.Id, patience.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Hands over the groups led here, then stops the loop, the transports and the I/O thread, then closes storage.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -204,6 +233,7 @@ public sealed class GroupServer : IRunningServer
             return;
         }
 
+        await HandOverLeadershipAsync().ConfigureAwait(false);
         if (_metricsServer is not null)
         {
             await _metricsServer.DisposeAsync().ConfigureAwait(false);

@@ -37,7 +37,8 @@ public sealed partial class GroupReplicas
 
     /// <summary>
     /// The tick of the replica in <paramref name="slot"/>: true when it is quiesced (it does not tick). Counts its idle
-    /// ticks and quiesces it once they reach its bound, unless it has writes in flight.
+    /// ticks and quiesces it once they reach its bound, unless it has writes in flight or a leadership transfer under way (the
+    /// core abandons a transfer on its ticks).
     /// </summary>
     private bool TakeQuiescentTick(int slot, int elapsedTicks)
     {
@@ -52,7 +53,8 @@ public sealed partial class GroupReplicas
         }
         state.IdleTicks += elapsedTicks;
         var node = _nodes[slot];
-        if (state.IdleTicks < QuiesceAfterTicks || node.LogWritesInFlight > 0 || (node.IsLeader && state.IdleTicks < 2L * QuiesceAfterTicks))
+        if (state.IdleTicks < QuiesceAfterTicks || node.LogWritesInFlight > 0 || node.LeadTransferee != 0
+            || (node.IsLeader && state.IdleTicks < 2L * QuiesceAfterTicks))
         {
             return false;
         }

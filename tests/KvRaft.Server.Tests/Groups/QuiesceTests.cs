@@ -1,7 +1,8 @@
 // Goal: idle groups quiesce (GroupReplicas.QuiesceAfterTicks): once a group has had nothing but heartbeats for its
 // bound, none of its replicas ticks, so it sends nothing at all while a busy group of the same processes keeps
 // committing; a request wakes a quiesced group, which commits it under the same leader and term (no election), and its
-// peers wake with the leader's Append. Method: GroupedCluster's simulated processes (lock-step turns, seeded delays),
+// peers wake with the leader's Append; a quiesced leader asked to hand over wakes and its group is led by the process it
+// chose. Method: GroupedCluster's simulated processes (lock-step turns, seeded delays),
 // frames counted per group by the simulated network; seeds printed in the assertion messages.
 using System.Text;
 using KvRaft.Protocol;
@@ -60,6 +61,31 @@ public sealed class QuiesceTests
         Assert.Equal(leader, cluster.LeaderOf(1)!.Id);
         Assert.Equal(terms, Terms(cluster));
         Assert.All(cluster.Processes, process => Assert.False(process.Replicas!.IsQuiesced(1), $"seed {seed}: p{process.Id} slept through the Append"));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_quiesced_leader_asked_to_hand_over_wakes_and_its_group_is_led_by_the_chosen_process(int seed)
+    {
+        var cluster = new GroupedCluster(groups: 2, seed, quiesceAfterTicks: QuiesceAfterTicks);
+        cluster.ElectAll();
+        cluster.RegisterSessions();
+        var leader = cluster.LeaderOf(1)!;
+        var term = leader.Replicas![1].RaftStatus.Term;
+        cluster.RunSteps(3 * QuiesceAfterTicks);
+        Assert.True(leader.Replicas.IsQuiesced(1), $"seed {seed}: the idle leader did not quiesce");
+
+        var transfers = leader.Replicas.HandOverLeadership();
+
+        Assert.False(leader.Replicas.IsQuiesced(1), $"seed {seed}: the leader handing over still sleeps");
+        var target = Assert.Single(transfers, transfer => transfer.Group == 1).Target;
+        Assert.True(target != 0 && target != leader.Id, $"seed {seed}: handed over to {target}");
+        cluster.RunSteps(QuiesceAfterTicks);
+        var heir = cluster.LeaderOf(1)!;
+        Assert.Equal(target, heir.Id);
+        Assert.True(heir.Replicas![1].RaftStatus.Term > term, $"seed {seed}: term {heir.Replicas[1].RaftStatus.Term} after {term}");
     }
 
     private static ClientResponse Put(GroupedCluster cluster, string key, string value)

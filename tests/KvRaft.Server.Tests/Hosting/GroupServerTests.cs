@@ -3,8 +3,9 @@
 // log per process; a KvClient routes keys of every data group to their group (one connection per process), the controller
 // refuses keys, and the groups and the client's writes survive a restart of every process; the controller's
 // configurations change through a client (move, leave, join, a refusal) and survive a restart of every process; a shard
-// moved by the controller is pulled by its new owner across processes and served there; a one-group data directory is
-// refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
+// moved by the controller is pulled by its new owner across processes and served there; a stopping process hands every
+// group it leads to another process (led again when the stop returns, no election timeout waited); a one-group data
+// directory is refused. Method: real transports and FASTER storage on 127.0.0.1 and a temporary folder (deleted at the end), statuses
 // read on each server's loop, waits bounded by a deadline (no sleeps as synchronisation).
 using KvRaft.Client;
 using KvRaft.Protocol;
@@ -213,6 +214,29 @@ public sealed class GroupServerTests : IAsyncLifetime
             var received = await socket.ReceiveAsync(buffer.AsMemory(read), deadline.Token);
             Assert.NotEqual(0, received);
             read += received;
+        }
+    }
+
+    [Fact]
+    public async Task A_stopping_process_hands_every_group_it_leads_to_other_processes_that_lead_when_the_stop_returns()
+    {
+        _options = [.. _options.Select(options => options with { ElectionTicks = 200 })]; // 2 s: no election ends on its own before the checks
+        await StartAllAsync();
+        await WaitUntilEveryGroupCommitsAsync([.. Enumerable.Repeat(1L, Groups + 1)]);
+        var before = await Task.WhenAll(_servers.Select(server => server.GroupStatusesAsync()));
+        var stopping = Enumerable.Range(0, _servers.Count).MaxBy(process => before[process].Count(status => status.Role == Role.Leader));
+        var led = Enumerable.Range(0, Groups + 1).Where(group => before[stopping][group].Role == Role.Leader).ToArray();
+        Assert.NotEmpty(led);
+        var server = _servers[stopping];
+        _servers.RemoveAt(stopping);
+
+        await server.DisposeAsync();
+
+        Assert.Equal(led.Length, server.HandedOverGroups);
+        var after = await Task.WhenAll(_servers.Select(other => other.GroupStatusesAsync()));
+        foreach (var group in led)
+        {
+            Assert.Single(after, process => process[group].Role == Role.Leader && process[group].Term > before[stopping][group].Term);
         }
     }
 
