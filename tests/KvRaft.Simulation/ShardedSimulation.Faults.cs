@@ -7,7 +7,7 @@ internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double C
     public static ShardedFaultProfile Draw(Random random) => new(
         DataGroups: 2 + random.Next(2),
         Clients: 3 + random.Next(4),
-        CrashChance: new[] { 1.0 / 400, 1.0 / 800, 1.0 / 1600 }[random.Next(3)],
+        CrashChance: new[] { 1.0 / 200, 1.0 / 500, 1.0 / 1200 }[random.Next(3)],
         TwoDownAllowed: random.Next(4) == 0,
         PowerCutStep: random.Next(3) == 0 ? 200 + random.Next(2000) : -1,
         PartitionChance: new[] { 1.0 / 300, 1.0 / 700, 1.0 / 1500 }[random.Next(3)],
@@ -15,7 +15,7 @@ internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double C
         DelayStepsMax: new[] { 1, 2, 3, 5 }[random.Next(4)],
         CommitDelayStepsMax: new[] { 0, 2, 5 }[random.Next(3)], // the shared log's commit (and a shard export's read) takes up to this many steps
         MisrouteChance: new[] { 0, 0.1, 0.3 }[random.Next(3)],
-        ControllerEverySteps: 100 + random.Next(400));
+        ControllerEverySteps: 30 + random.Next(300));
 }
 
 /// <summary>The faults of a sharded run: crashes and restarts, power cuts, partitions, loss and delay.</summary>

@@ -180,8 +180,25 @@ internal sealed partial class ShardedSimulation
 
     private SimulationFailure Failure(ViolationKind kind, string violation, Exception? inner = null)
     {
+        TraceGroups();
         Trace($"VIOLATION {kind}: {violation}");
         return new SimulationFailure(_options.Seed, Step, kind, violation, inner, sharded: true);
+    }
+
+    /// <summary>Every replica: role, term, commit, configuration and the shards not settled there (state by shard).</summary>
+    private void TraceGroups()
+    {
+        foreach (var process in _cluster.Processes)
+        {
+            Trace(process.Replicas is not { } replicas ? $"p{process.Id}: down" : $"p{process.Id}: " + string.Join("  ", Enumerable.Range(0, _cluster.Groups).Select(group =>
+            {
+                var (status, shards) = (replicas[group].RaftStatus, replicas[group].Shards);
+                var unsettled = shards is null ? "" : string.Join(",", Enumerable.Range(0, shards.Current.ShardCount)
+                    .Where(shard => shards.StateOf(shard) is not (Server.Node.Sharding.ShardState.Serving or Server.Node.Sharding.ShardState.NotOwned))
+                    .Select(shard => $"{shard}:{shards.StateOf(shard)}"));
+                return $"g{group} {status.Role} t{status.Term} c{status.Commit} a{status.Applied}{(shards is null ? "" : $" conf {shards.Current.Number} {unsettled}")}";
+            })));
+        }
     }
 
     private void Trace(string line)

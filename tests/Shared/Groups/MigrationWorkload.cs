@@ -26,7 +26,7 @@ internal sealed record MigrationVerdict(List<string> LostAcknowledgedAppends, Li
 }
 
 /// <summary>Clients appending to and reading a few keys of every shard while the test moves shards and crashes processes.</summary>
-internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int keys)
+internal sealed partial class MigrationWorkload(GroupedCluster cluster, int clients, int keys)
 {
     private const int SilenceSteps = 150; // a request unanswered this long is sent again, unchanged
 
@@ -40,6 +40,7 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
         public long SentAt { get; set; }
         public long ResendAt { get; set; }
         public long StartedAt { get; set; } // the step the pending operation was first sent
+        public bool MaySent { get; set; } // an attempt of the pending operation may have reached a leader without a definite answer
         public HashSet<string> AcknowledgedBeforeRead { get; set; } = [];
         public int Next { get; set; }
         public KvRaft.Protocol.Sharding.ShardConfiguration? Configuration { get; set; } // the client's cached configuration, refreshed on WrongGroup
@@ -74,6 +75,7 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
     /// <summary>One step of every client: take its answer, or resend, or (when <paramref name="startNew"/>) start its next operation.</summary>
     public void Step(bool startNew = true)
     {
+        CacheLatestConfiguration();
         for (var i = 0; i < _clients.Length; i++)
         {
             var client = _clients[i];
@@ -93,6 +95,7 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
             else if (cluster.Step - client.SentAt > SilenceSteps)
             {
                 client.RequestId = 0; // unanswered (lost to a crash): an outcome unknown, sent again unchanged
+                client.MaySent = true;
                 client.ResendAt = cluster.Step;
             }
             if (client.Pending is not null && client.RequestId == 0 && cluster.Step >= client.ResendAt)
@@ -122,6 +125,7 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
             client.Pending = new ClientRequest { Op = ClientOp.Append, ClientId = session, Sequence = sequence + 1, Key = bytes, Value = Encoding.UTF8.GetBytes(client.Token) };
         }
         client.ResendAt = client.StartedAt = cluster.Step;
+        client.MaySent = false;
         Send(client);
     }
 
@@ -174,16 +178,14 @@ internal sealed class MigrationWorkload(GroupedCluster cluster, int clients, int
                 client.Pending = null;
                 return;
             case ClientStatus.SessionExpired:
-                // Every session was registered before the first move, so it was in every frozen session table.
-                _sessionsNotMoved.Add($"{key}: session {request.ClientId} unknown to group {client.Group} at step {cluster.Step}");
-                Record(client, key, OperationStatus.Unknown);
-                client.Pending = null;
+                OnSessionExpired(client, request, key);
                 return;
             case ClientStatus.WrongGroup:
                 client.Configuration = cluster.LatestConfiguration; // what asking the controller gives
                 client.ResendAt = cluster.Step + 10;
                 return;
             case ClientStatus.NotLeader or ClientStatus.Retryable:
+                client.MaySent |= answer.Status == ClientStatus.Retryable; // a leader took it and may still apply it
                 client.ResendAt = cluster.Step + 2;
                 return;
             default:
