@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KvRaft.Testing.Groups;
 
 namespace KvRaft.Simulation;
 
@@ -9,11 +10,13 @@ namespace KvRaft.Simulation;
 ///   --plants              list the bugs that can be planted
 ///   --plant NAME          plant a bug for the run (repeatable)
 ///   --forge N             an attacker forges N peer messages or chunks per tick (each must be refused)
+///   --sharded             the sharded simulation (a controller and data groups, shard moves and rebalances); its
+///                         --plant names are the migration bugs (InstallWithoutSessions, ServeBeforeDataArrived)
 /// Exit 0 all passed, 2 bad usage, 3 safety or linearizability violation, 4 liveness failure, 5 unexpected exception.
 /// </summary>
 public static class Program
 {
-    private const string Usage = "usage: --seeds A..B | --seed N [--trace] | --plants; with --plant NAME (repeatable); --forge N";
+    private const string Usage = "usage: [--sharded] --seeds A..B | --seed N [--trace] | --plants; with --plant NAME (repeatable); --forge N";
 
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
@@ -22,6 +25,8 @@ public static class Program
         var trace = false;
         var plants = PlantedBug.None;
         var forgeries = 0;
+        var sharded = false;
+        var migrationPlant = MigrationPlant.None;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -54,8 +59,19 @@ public static class Program
                         {
                             Console.WriteLine(listed);
                         }
+                        foreach (var listed in Enum.GetValues<MigrationPlant>().Where(b => b != MigrationPlant.None))
+                        {
+                            Console.WriteLine($"{listed} (with --sharded)");
+                        }
 
                         return 0;
+                    case "--sharded":
+                        sharded = true;
+                        break;
+                    case "--plant" when Enum.TryParse(args[i + 1], out MigrationPlant migration) && migration != MigrationPlant.None:
+                        migrationPlant = migration;
+                        i++;
+                        break;
                     case "--plant":
                         if (!Enum.TryParse(args[++i], out PlantedBug bug) || bug == PlantedBug.None)
                         {
@@ -81,7 +97,58 @@ public static class Program
         {
             return BadUsage(exception.Message);
         }
+        if (!sharded && migrationPlant != MigrationPlant.None)
+        {
+            return BadUsage($"{migrationPlant} is planted in the sharded simulation only: add --sharded");
+        }
+        if (sharded && (plants != PlantedBug.None || forgeries > 0))
+        {
+            return BadUsage("--sharded takes only the migration bugs as --plant, and no --forge");
+        }
+        if (sharded)
+        {
+            return first == last ? RunOneSharded(first, trace, migrationPlant) : RunRangeSharded(first, last, migrationPlant);
+        }
         return first == last ? RunOne(first, trace, plants, forgeries) : RunRange(first, last, plants, forgeries);
+    }
+
+    private static int RunOneSharded(ulong seed, bool trace, MigrationPlant plant)
+    {
+        try
+        {
+            var result = new ShardedSimulation(new ShardedSimulationOptions { Seed = seed, Trace = trace, Plant = plant }).Run();
+            Console.WriteLine($"seed {seed} passed: {result}");
+            return 0;
+        }
+        catch (SimulationFailure failure)
+        {
+            Console.WriteLine("FAILED " + failure.Message);
+            return failure.ExitCode;
+        }
+    }
+
+    private static int RunRangeSharded(ulong first, ulong last, MigrationPlant plant)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        long passed = 0, acknowledged = 0, operations = 0, moves = 0, rebalances = 0, crashes = 0;
+        var failures = SeedRunner.RunSharded(first, last, plant, failuresMax: 20, result =>
+        {
+            Interlocked.Increment(ref passed);
+            Interlocked.Add(ref acknowledged, result.Acknowledged);
+            Interlocked.Add(ref operations, result.Operations);
+            Interlocked.Add(ref moves, result.Moves);
+            Interlocked.Add(ref rebalances, result.Rebalances);
+            Interlocked.Add(ref crashes, result.Crashes);
+        });
+        foreach (var failure in failures)
+        {
+            Console.WriteLine("FAILED " + failure.Message);
+        }
+
+        Console.WriteLine($"sharded seeds {first}..{last}{(plant == MigrationPlant.None ? "" : $" with {plant} planted")}: {passed} passed, " +
+            $"{failures.Count} failed in {stopwatch.Elapsed.TotalSeconds:F1} s ({acknowledged} appends acknowledged, {operations} client operations checked, " +
+            $"{moves} shard moves, {rebalances} rebalances, {crashes} crashes)");
+        return failures.Count == 0 ? 0 : failures.Min(f => f.ExitCode);
     }
 
     private static int BadUsage(string problem)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using KvRaft.Testing.Groups;
 
 namespace KvRaft.Simulation;
 
@@ -6,7 +7,22 @@ namespace KvRaft.Simulation;
 internal static class SeedRunner
 {
     /// <summary>Runs seeds [<paramref name="first"/>, <paramref name="last"/>]; stops early once <paramref name="failuresMax"/> failures are found.</summary>
-    public static IReadOnlyList<SimulationFailure> Run(ulong first, ulong last, PlantedBug plants, int failuresMax, Action<SimulationResult>? onPass = null, int forgeriesPerTick = 0)
+    public static IReadOnlyList<SimulationFailure> Run(ulong first, ulong last, PlantedBug plants, int failuresMax, Action<SimulationResult>? onPass = null, int forgeriesPerTick = 0) =>
+        RunSeeds(first, last, failuresMax, seed =>
+        {
+            var result = new Simulation(new SimulationOptions { Seed = seed, Plants = plants, ForgeriesPerTick = forgeriesPerTick }).Run();
+            onPass?.Invoke(result);
+        });
+
+    /// <summary>Runs the sharded simulation of seeds [<paramref name="first"/>, <paramref name="last"/>]; stops early once <paramref name="failuresMax"/> failures are found.</summary>
+    public static IReadOnlyList<SimulationFailure> RunSharded(ulong first, ulong last, MigrationPlant plant, int failuresMax, Action<ShardedSimulationResult>? onPass = null) =>
+        RunSeeds(first, last, failuresMax, seed =>
+        {
+            var result = new ShardedSimulation(new ShardedSimulationOptions { Seed = seed, Plant = plant }).Run();
+            onPass?.Invoke(result);
+        });
+
+    private static List<SimulationFailure> RunSeeds(ulong first, ulong last, int failuresMax, Action<ulong> run)
     {
         var failures = new ConcurrentBag<SimulationFailure>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
@@ -19,8 +35,7 @@ internal static class SeedRunner
             }
             try
             {
-                var result = new Simulation(new SimulationOptions { Seed = (ulong)seed, Plants = plants, ForgeriesPerTick = forgeriesPerTick }).Run();
-                onPass?.Invoke(result);
+                run((ulong)seed);
             }
             catch (SimulationFailure failure)
             {
@@ -31,12 +46,18 @@ internal static class SeedRunner
     }
 
     /// <summary>The lowest failing seed in [first, last], or null: for proving a planted bug is caught.</summary>
-    public static SimulationFailure? FirstFailure(ulong first, ulong last, PlantedBug plants)
+    public static SimulationFailure? FirstFailure(ulong first, ulong last, PlantedBug plants) =>
+        FirstOf(first, last, 64, (from, to) => Run(from, to, plants, failuresMax: 1));
+
+    /// <summary>The lowest failing seed of the sharded simulation in [first, last], or null: for proving a planted migration bug is caught.</summary>
+    public static SimulationFailure? FirstShardedFailure(ulong first, ulong last, MigrationPlant plant) =>
+        FirstOf(first, last, (ulong)Environment.ProcessorCount, (from, to) => RunSharded(from, to, plant, failuresMax: 1));
+
+    private static SimulationFailure? FirstOf(ulong first, ulong last, ulong chunk, Func<ulong, ulong, IReadOnlyList<SimulationFailure>> run)
     {
-        const ulong chunk = 64;
         for (var from = first; from <= last; from += chunk)
         {
-            var failures = Run(from, Math.Min(last, from + chunk - 1), plants, failuresMax: 1);
+            var failures = run(from, Math.Min(last, from + chunk - 1));
             if (failures.Count > 0)
             {
                 return failures[0];

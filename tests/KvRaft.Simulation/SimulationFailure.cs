@@ -35,14 +35,16 @@ public enum ViolationKind
     ForgeryAccepted,
     /// <summary>The linearizability checker gave up (search budget): not a verdict.</summary>
     CheckerUndecided,
+    /// <summary>Sharded: a client's session was unknown to the group its shard moved to (the sessions did not move with the data).</summary>
+    SessionNotMoved,
 }
 
 /// <summary>A broken safety or liveness property, naming the seed that reproduces it.</summary>
 public sealed class SimulationFailure : Exception
 {
     /// <summary>Creates the failure for <paramref name="seed"/>.</summary>
-    public SimulationFailure(ulong seed, long tick, ViolationKind kind, string violation, Exception? inner = null, int forgeriesPerTick = 0)
-        : base($"seed {seed}, tick {tick}: {kind}: {violation}. Replay: dotnet run -c Release --project tests/KvRaft.Simulation -- --seed {seed}{(forgeriesPerTick > 0 ? $" --forge {forgeriesPerTick}" : "")} --trace", inner)
+    public SimulationFailure(ulong seed, long tick, ViolationKind kind, string violation, Exception? inner = null, int forgeriesPerTick = 0, bool sharded = false)
+        : base($"seed {seed}, {(sharded ? "step" : "tick")} {tick}: {kind}: {violation}. Replay: dotnet run -c Release --project tests/KvRaft.Simulation -- {(sharded ? "--sharded " : "")}--seed {seed}{(forgeriesPerTick > 0 ? $" --forge {forgeriesPerTick}" : "")} --trace", inner)
     {
         Seed = seed;
         Tick = tick;

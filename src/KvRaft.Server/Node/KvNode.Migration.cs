@@ -20,7 +20,7 @@ public sealed partial class KvNode
 {
     private GroupShards? _shards; // a data group's shard states as applied here (null: the one-group store, or the controller)
     private long _migrationDueTick; // the next tick at which the leader drives the migration
-    private int _pullRotation; // which member of the old owner the next pull or drop goes to
+    private uint _migrationRound; // the leader's migration steps so far: a shard's pull or drop goes to the old owner's members in turn, one per step
     // Shard entries this leader proposed and has not seen applied, by (kind, shard, configuration, chunk): the tick it
     // proposed each, so that a retry within MigrationRetryTicks proposes nothing twice. At most a few per shard.
     private readonly Dictionary<(ShardEntryKind Kind, int Shard, long Number, int Chunk), long> _shardProposals = [];
@@ -114,6 +114,7 @@ public sealed partial class KvNode
             return;
         }
         var pulls = 0;
+        _migrationRound++;
         for (var shard = 0; shard < _shards.Current.ShardCount; shard++)
         {
             switch (_shards.StateOf(shard))
@@ -148,11 +149,17 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>A pull or a drop request to the group that owned <paramref name="shard"/> before, to one of its members in turn.</summary>
+    /// <summary>
+    /// A pull or a drop request to the group that owned <paramref name="shard"/> before, each step to the next of its
+    /// members for that shard: every member in turn, so a drop request reaches the old owner's leader (the only replica
+    /// that proposes the drop) within as many steps as it has members. (One counter over all messages sent each shard's
+    /// request to the same member every step when the shards waiting numbered a multiple of the members: seed 399 of
+    /// the sharded simulation waited forever for drops its followers were asked for.)
+    /// </summary>
     private void SendShardMessage(PeerMessageType type, int group, int shard, int chunk, byte[]? cursor)
     {
         var members = _shards!.Previous.FindGroup(group)?.Members;
-        var to = members is { Count: > 0 } ? members[_pullRotation++ % members.Count].NodeId : Id;
+        var to = members is { Count: > 0 } ? members[(int)((_migrationRound + (uint)shard) % (uint)members.Count)].NodeId : Id;
         SendShardMessage(type, group, to, shard, _shards.Current.Number, chunk, cursor);
     }
 

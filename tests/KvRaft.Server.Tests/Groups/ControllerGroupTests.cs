@@ -6,6 +6,7 @@
 // processes, each a GroupReplicas with a ReplicatedShardController as group 0's state machine extension), seeded (the
 // seed is in the messages).
 using KvRaft.Protocol;
+using KvRaft.Testing.Groups;
 
 namespace KvRaft.Server.Tests.Groups;
 

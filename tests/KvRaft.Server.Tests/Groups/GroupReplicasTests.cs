@@ -6,6 +6,7 @@
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
+using KvRaft.Testing.Groups;
 
 namespace KvRaft.Server.Tests.Groups;
 

@@ -6,6 +6,7 @@
 // frames counted per group by the simulated network; seeds printed in the assertion messages.
 using System.Text;
 using KvRaft.Protocol;
+using KvRaft.Testing.Groups;
 
 namespace KvRaft.Server.Tests.Groups;
 

@@ -7,6 +7,7 @@ using System.Text;
 using KvRaft.Protocol;
 using KvRaft.Protocol.Sharding;
 using KvRaft.Server.Node.Sharding;
+using KvRaft.Testing.Groups;
 using Xunit.Abstractions;
 
 namespace KvRaft.Server.Tests.Groups;

@@ -6,6 +6,7 @@ using KvRaft.Protocol;
 using KvRaft.Protocol.Sharding;
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
+using KvRaft.Testing.Groups;
 
 namespace KvRaft.Server.Tests.Groups;
 

@@ -5,8 +5,9 @@ using KvRaft.Raft;
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
+using Xunit;
 
-namespace KvRaft.Server.Tests.Groups;
+namespace KvRaft.Testing.Groups;
 
 /// <summary>Processes 1..N, each hosting groups 0..G-1; one client with a session per group.</summary>
 internal sealed class GroupedCluster
@@ -100,9 +101,9 @@ internal sealed class GroupedCluster
         Assert.True(done(), $"not reached within {stepsMax} steps");
     }
 
-    /// <summary>The shard states of every replica of data groups 1 and 2.</summary>
+    /// <summary>The shard states of every running replica of the data groups (1 and up).</summary>
     public IEnumerable<GroupShards> DataReplicas() =>
-        _processes.SelectMany(process => new[] { 1, 2 }.Select(group => process.Replicas![group].Shards!));
+        _processes.Where(process => process.Replicas is not null).SelectMany(process => Enumerable.Range(1, Groups - 1).Select(group => process.Replicas![group].Shards!));
 
     /// <summary>The process whose replica of <paramref name="group"/> leads in the highest term, if any.</summary>
     public GroupProcess? LeaderOf(int group) => _processes
@@ -139,13 +140,18 @@ internal sealed class GroupedCluster
         for (var started = Step; Step - started < stepsMax;)
         {
             var id = Submit(group, request);
-            for (var waited = 0; waited < 200 && (id == 0 || Answer(id) is null); waited++)
+            var waited = 0;
+            for (; waited < 200 && (id == 0 || Answer(id) is null); waited++)
             {
                 RunSteps(1);
             }
             if (id != 0 && Answer(id) is { Status: not (ClientStatus.NotLeader or ClientStatus.Retryable) } answer && !(retryWrongGroup && answer.Status == ClientStatus.WrongGroup))
             {
                 return answer;
+            }
+            if (waited == 0)
+            {
+                RunSteps(1); // answered at once (WrongGroup): the same answer comes again until a step changes something
             }
         }
         throw new InvalidOperationException($"group {group}: no answer to {request.Op} within {stepsMax} steps");

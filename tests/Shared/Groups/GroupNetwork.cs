@@ -1,7 +1,8 @@
-// Goal: the network between the processes of a GroupedCluster, carrying group frames as bytes; method: every frame is decoded as the transport decodes it (FrameDecoder, GroupFrameCodec.Split, PeerMessageCodec) and handed to the group it names after a drawn delay; a group's traffic can be cut to show groups commit independently.
+// Goal: the network between the processes of a GroupedCluster, carrying group frames as bytes; method: every frame is decoded as the transport decodes it (FrameDecoder, GroupFrameCodec.Split, PeerMessageCodec) and handed to the group it names after a drawn delay; a group's traffic can be cut to show groups commit independently, a process cut off, a link cut one way, and frames dropped at a drawn rate.
 using KvRaft.Protocol;
+using Xunit;
 
-namespace KvRaft.Server.Tests.Groups;
+namespace KvRaft.Testing.Groups;
 
 /// <summary>Frames in flight between processes, delivered in order of their due step.</summary>
 internal sealed class GroupNetwork(GroupedCluster cluster)
@@ -17,6 +18,15 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
     /// <summary>Processes cut off from every other (every group's frames to and from them are dropped).</summary>
     public HashSet<int> IsolatedProcesses { get; } = [];
 
+    /// <summary>Links cut one way: a frame from the first process to the second is dropped.</summary>
+    public HashSet<(int From, int To)> CutLinks { get; } = [];
+
+    /// <summary>The share of frames lost in flight (0: none).</summary>
+    public double DropChance { get; set; }
+
+    /// <summary>A frame is delivered 1 to 1 + this many steps after it is sent (frames with different delays overtake each other).</summary>
+    public int DelayStepsMax { get; set; } = 1;
+
     /// <summary>Frames sent so far, by group.</summary>
     public Dictionary<int, long> SentByGroup { get; } = [];
 
@@ -24,7 +34,11 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
     {
         var group = Decode(frame).Group;
         SentByGroup[group] = SentByGroup.GetValueOrDefault(group) + 1;
-        _inFlight.Add((cluster.Step + 1 + cluster.Random.Next(2), from, to, frame));
+        if (DropChance > 0 && cluster.Random.NextDouble() < DropChance)
+        {
+            return;
+        }
+        _inFlight.Add((cluster.Step + 1 + cluster.Random.Next(DelayStepsMax + 1), from, to, frame));
     }
 
     public void Clear() => _inFlight.Clear();
@@ -37,7 +51,7 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         foreach (var (_, from, to, frame) in due)
         {
             var (group, received) = Decode(frame);
-            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || cluster.Process(to).Replicas is not { } replicas
+            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || CutLinks.Contains((from, to)) || cluster.Process(to).Replicas is not { } replicas
                 || (Intercept is null ? received : Intercept(group, received)) is not { } message)
             {
                 continue;

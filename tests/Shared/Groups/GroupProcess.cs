@@ -5,8 +5,9 @@ using KvRaft.Server.Node.Sharding;
 using KvRaft.Storage;
 using KvRaft.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
 
-namespace KvRaft.Server.Tests.Groups;
+namespace KvRaft.Testing.Groups;
 
 /// <summary>A process of a <see cref="GroupedCluster"/>: G replicas over one shared log.</summary>
 internal sealed class GroupProcess
