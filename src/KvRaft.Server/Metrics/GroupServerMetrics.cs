@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Transport;
 
@@ -37,6 +38,11 @@ internal sealed class GroupServerMetrics(GroupMetricsSources sources)
         foreach (var group in sources.GroupIds)
         {
             text.Append(CultureInfo.InvariantCulture, $"kvraft_group_proposals_committed_total{{group=\"{group}\"}} {sources.NodeOf(group).ProposalsCommitted}\n");
+        }
+        Header(text, "kvraft_group_peer_messages_received_total", "Peer messages the groups received, by type (every group summed).", "counter");
+        foreach (var type in Enum.GetValues<PeerMessageType>())
+        {
+            text.Append(CultureInfo.InvariantCulture, $"kvraft_group_peer_messages_received_total{{type=\"{type}\"}} {sources.Commits.PeerMessagesOfType(type)}\n");
         }
         Header(text, "kvraft_groups_quiesced", "Groups of this process quiesced now (idle: not ticking, no heartbeats; --quiesce).", "gauge");
         text.Append(CultureInfo.InvariantCulture, $"kvraft_groups_quiesced {sources.QuiescedGroups()}\n");

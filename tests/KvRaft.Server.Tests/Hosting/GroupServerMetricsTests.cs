@@ -1,7 +1,8 @@
 // Goal: a sharded process's /metrics give the counts that make a cost per put (issue 16): the event loop's turns and
-// events, each group's committed proposals, peer frames and client requests, next to the shared log's commits and each
-// group's log writes. Method: GroupServerMetrics over counters set by hand, its text parsed line by line.
+// events, each group's committed proposals, the peer messages by type, peer frames and client requests, next to the
+// shared log's commits and each group's log writes. Method: GroupServerMetrics over counters set by hand, its text parsed line by line.
 using System.Globalization;
+using KvRaft.Protocol;
 using KvRaft.Server.Metrics;
 using KvRaft.Server.Node;
 using KvRaft.Transport;
@@ -11,7 +12,7 @@ namespace KvRaft.Server.Tests.Hosting;
 public sealed class GroupServerMetricsTests
 {
     [Fact]
-    public void The_metrics_count_loop_turns_and_events_and_each_groups_proposals()
+    public void The_metrics_count_loop_turns_and_events_each_groups_proposals_and_the_peer_messages_by_type()
     {
         var loop = new GroupLoopStatistics();
         loop.TurnEnded(events: 3);
@@ -19,7 +20,11 @@ public sealed class GroupServerMetricsTests
         var nodes = new Dictionary<int, NodeStatistics> { [0] = new(), [1] = new(), [2] = new() };
         nodes[2].ProposalCommitted();
         nodes[2].ProposalCommitted();
-        var metrics = new GroupServerMetrics(new GroupMetricsSources(() => 7, () => 0, new GroupCommitStatistics(), [0, 1, 2],
+        var commits = new GroupCommitStatistics();
+        commits.PeerMessageReceived(PeerMessageType.Heartbeat);
+        commits.PeerMessageReceived(PeerMessageType.Heartbeat);
+        commits.PeerMessageReceived(PeerMessageType.Append);
+        var metrics = new GroupServerMetrics(new GroupMetricsSources(() => 7, () => 0, commits, [0, 1, 2],
             group => nodes[group], loop, new TransportStatistics(), new ClientListenerStatistics()));
 
         var values = Parse(metrics.Scrape());
@@ -29,6 +34,9 @@ public sealed class GroupServerMetricsTests
         Assert.Equal(3, values["kvraft_loop_events_total"]);
         Assert.Equal(0, values["kvraft_group_proposals_committed_total{group=\"1\"}"]);
         Assert.Equal(2, values["kvraft_group_proposals_committed_total{group=\"2\"}"]);
+        Assert.Equal(2, values["kvraft_group_peer_messages_received_total{type=\"Heartbeat\"}"]);
+        Assert.Equal(1, values["kvraft_group_peer_messages_received_total{type=\"Append\"}"]);
+        Assert.Equal(0, values["kvraft_group_peer_messages_received_total{type=\"Vote\"}"]);
         Assert.Equal(0, values["kvraft_peer_frames_sent_total"]);
         Assert.Equal(0, values["kvraft_peer_frames_received_total"]);
         Assert.Equal(0, values["kvraft_client_requests_received_total"]);
