@@ -141,6 +141,9 @@ per_node() {
         printf " %.0f / %s / %.1f |", rate, ($4 > 0 ? sprintf("%.2f", writes) : "1"), per }' "$WORK/$1.rates"
 }
 
+# title_of RUN: its row title.
+title_of() { if [ "$1" = baseline ]; then echo "none (one-group server)"; else echo "${1#groups-}"; fi; }
+
 build_kvraft
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$SECONDS
@@ -166,9 +169,7 @@ echo
 echo "| data groups | puts/s | p50 (ms) | p99 (ms) | server CPU µs/put | loadgen CPU µs/put | process 1 | process 2 | process 3 |"
 echo "|---|---:|---:|---:|---:|---:|---|---|---|"
 for run in "${RUNS[@]}"; do
-    title=${run#groups-}
-    if [ "$run" = baseline ]; then title="none (one-group server)"; fi
-    echo "| $title | $(field "$run" 2) | $(field "$run" 7) | $(field "$run" 9) | $(cpu_per_put "$run" 2) | $(cpu_per_put "$run" 1) |$(per_node "$run")"
+    echo "| $(title_of "$run") | $(field "$run" 2) | $(field "$run" 7) | $(field "$run" 9) | $(cpu_per_put "$run" 2) | $(cpu_per_put "$run" 1) |$(per_node "$run")"
 done
 echo
 echo "Work per put in the metrics window (after the warm-up), summed over the 3 processes: server CPU, fsyncs, group log"
@@ -176,8 +177,4 @@ echo "writes, event-loop turns and events, peer frames sent and proposals (one-g
 echo
 echo "| data groups | server CPU µs/put after warm-up | fsyncs/put | group log writes/put | turns/put | events/put | peer frames/put | proposals/put |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-for run in "${RUNS[@]}"; do
-    title=${run#groups-}
-    if [ "$run" = baseline ]; then title="none (one-group server)"; fi
-    echo "| $title |$(window_per_put "$run")"
-done
+for run in "${RUNS[@]}"; do echo "| $(title_of "$run") |$(window_per_put "$run")"; done
