@@ -5,11 +5,14 @@
 # loop, CLIENTS clients, put 100%, 100-byte values), over KEYS keys; the clients route each key to its group. For G in
 # GROUP_COUNTS, and first the one-group server (no --groups) as the baseline row. Prints a Markdown table on stdout
 # (progress on stderr): puts/s, p50 and p99, CPU per put of the servers and of loadgen (from /proc: user + system over
-# the whole loadgen run, warm-up included, divided by the puts it made, warm-up included), then per process the
+# the whole loadgen run, warm-up included, divided by the puts it made, warm-up included: it counts the JIT's tiering
+# of the hot paths too, a one-off cost that weighs more when fewer puts share it), then per process the
 # durable log commits per second (each one fsync: `kvraft_shared_log_commits_total`, or for the one-group server
 # `kvraft_log_write_duration_seconds_count`), the group log writes each commit covered (a group's Ready batch is one
 # write: `kvraft_group_log_writes_total` summed over the groups, per commit) and the puts per commit. The commit rates
-# are read from each process's /metrics twice while loadgen runs: after its warm-up, and a second before its end.
+# are read from each process's /metrics twice while loadgen runs: after its warm-up, and a second before its end. A
+# second table gives the work per put in that window: the servers' CPU, and fsyncs, group log writes, event-loop turns
+# and events, peer frames and proposals, summed over the processes.
 #
 #   bash bench/groups.sh                                          # 15 s per run after 3 s of warm-up; 3-4 minutes on 2 cores
 #   DURATION=5s WARMUP=2s GROUP_COUNTS="1 2" bash bench/groups.sh  # a quick check that it works
@@ -56,12 +59,17 @@ servers_cpu_seconds() {
     awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }
 
-# scrape ID: "commits group-log-writes" of node ID's /metrics now.
+# scrape ID: "commits group-log-writes turns events peer-frames-sent proposals" of node ID's /metrics now (the
+# one-group server has no turn or event counters: -1).
 scrape() {
     curl -sf "http://127.0.0.1:${METRICS_PORT[$1]}/metrics" | awk '
         /^kvraft_shared_log_commits_total / || /^kvraft_log_write_duration_seconds_count / { commits += $2 }
         /^kvraft_group_log_writes_total/ { writes += $2 }
-        END { printf "%d %d\n", commits, writes }'
+        /^kvraft_loop_turns_total / { turns += $2; sharded = 1 }
+        /^kvraft_loop_events_total / { events += $2 }
+        /^kvraft_peer_frames_sent_total / || /^kvraft_peer_sent_messages_total/ { frames += $2 }
+        /^kvraft_group_proposals_committed_total/ || /^kvraft_proposals_committed_total / { proposals += $2 }
+        END { if (!sharded) { turns = -1; events = -1 }; printf "%d %d %d %d %d %d\n", commits, writes, turns, events, frames, proposals }'
 }
 
 # start_cluster GROUPS (0: the one-group server): three fresh nodes with /metrics.
@@ -92,14 +100,16 @@ measure() {
     LOADGEN_PID=$!
     sleep "$(awk -v w="$(seconds_of "$WARMUP")" 'BEGIN { print w + 1.5 }')" # loadgen's start, then its warm-up
     for id in 1 2 3; do echo "$id $(scrape "$id")"; done >"$WORK/$name.first"
+    window_cpu=$(servers_cpu_seconds)
     start_ns=$(date +%s%N)
     sleep "$(awk -v d="$(seconds_of "$DURATION")" 'BEGIN { print (d > 3 ? d - 1.5 : d / 2) }')"
     for id in 1 2 3; do echo "$id $(scrape "$id")"; done >"$WORK/$name.second"
+    window_cpu=$(awk -v a="$window_cpu" -v b="$(servers_cpu_seconds)" 'BEGIN { printf "%.2f", b - a }')
     end_ns=$(date +%s%N)
     wait "$LOADGEN_PID" || { log "$name: loadgen failed"; tail -30 "$WORK/$name.log" >&2; exit 1; }
     LOADGEN_PID=""
-    awk -v before="$before_cpu" -v after="$(servers_cpu_seconds)" '{ printf "%.2f %.2f\n", $1 + $2, after - before }' "$WORK/$name.time" >"$WORK/$name.cpu"
-    join "$WORK/$name.first" "$WORK/$name.second" | awk -v s="$(( (end_ns - start_ns) / 1000000 ))" '{ print $1, s / 1000, $4 - $2, $5 - $3 }' >"$WORK/$name.rates"
+    awk -v before="$before_cpu" -v after="$(servers_cpu_seconds)" -v w="$window_cpu" '{ printf "%.2f %.2f %s\n", $1 + $2, after - before, w }' "$WORK/$name.time" >"$WORK/$name.cpu"
+    join "$WORK/$name.first" "$WORK/$name.second" | awk -v s="$(( (end_ns - start_ns) / 1000000 ))" '{ print $1, s / 1000, $8 - $2, $9 - $3, ($4 < 0 ? -1 : $10 - $4), ($5 < 0 ? -1 : $11 - $5), $12 - $6, $13 - $7 }' >"$WORK/$name.rates"
     log "$name: $(sed -n 3p "$WORK/$name.md" | awk -F'|' '{gsub(/ /, ""); print $2 " puts/s, p99 " $9 " ms"}')"
 }
 
@@ -108,6 +118,20 @@ field() { sed -n 3p "$WORK/$1.md" | awk -F'|' -v c="$2" '{gsub(/ /, "", $c); pri
 warmup_ops() { { grep -m1 '^warm-up operations' "$WORK/$1.log" || echo ": 0"; } | awk -F': ' '{ print $2 + 0 }'; }
 # cpu_per_put NAME WHICH: CPU µs per put of loadgen (1) or of the servers (2).
 cpu_per_put() { awk -v ok="$(( $(field "$1" 4) + $(warmup_ops "$1") ))" -v w="$2" '{ if (ok > 0) printf "%.0f", $w * 1e6 / ok; else print "-" }' "$WORK/$1.cpu"; }
+# window_per_put NAME: over the metrics window, summed over the processes and divided by the puts of the window (puts/s
+# times its length): server CPU µs, fsyncs, group log writes, loop turns, loop events, peer frames sent, proposals
+# ("-" for the counters the one-group server does not have).
+window_per_put() {
+    awk -v puts="$(field "$1" 2)" -v cpu="$(cut -d' ' -f3 "$WORK/$1.cpu")" '
+        { seconds = $2; commits += $3; writes += ($5 < 0 ? -1e18 : $4); turns += $5; events += $6; frames += $7; proposals += $8 }
+        function cell(x, f) { return x < 0 ? "-" : sprintf(f, x / (puts * seconds)) }
+        END {
+            if (puts * seconds <= 0) { print " - | - | - | - | - | - | - |"; exit }
+            printf " %s | %s | %s | %s | %s | %s | %s |", cell(cpu * 1e6, "%.0f"), cell(commits, "%.4f"), cell(writes, "%.4f"),
+                cell(turns, "%.3f"), cell(events, "%.2f"), cell(frames, "%.2f"), cell(proposals, "%.4f")
+        }' "$WORK/$1.rates"
+}
+
 # per_node NAME: per process "fsyncs/s, group writes per commit, puts per commit" as "a / b / c" cells.
 per_node() {
     local puts
@@ -116,6 +140,9 @@ per_node() {
         rate = $3 / $2; writes = ($3 > 0 ? $4 / $3 : 0); per = (rate > 0 ? puts / rate : 0)
         printf " %.0f / %s / %.1f |", rate, ($4 > 0 ? sprintf("%.2f", writes) : "1"), per }' "$WORK/$1.rates"
 }
+
+# title_of RUN: its row title.
+title_of() { if [ "$1" = baseline ]; then echo "none (one-group server)"; else echo "${1#groups-}"; fi; }
 
 build_kvraft
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -142,7 +169,12 @@ echo
 echo "| data groups | puts/s | p50 (ms) | p99 (ms) | server CPU µs/put | loadgen CPU µs/put | process 1 | process 2 | process 3 |"
 echo "|---|---:|---:|---:|---:|---:|---|---|---|"
 for run in "${RUNS[@]}"; do
-    title=${run#groups-}
-    if [ "$run" = baseline ]; then title="none (one-group server)"; fi
-    echo "| $title | $(field "$run" 2) | $(field "$run" 7) | $(field "$run" 9) | $(cpu_per_put "$run" 2) | $(cpu_per_put "$run" 1) |$(per_node "$run")"
+    echo "| $(title_of "$run") | $(field "$run" 2) | $(field "$run" 7) | $(field "$run" 9) | $(cpu_per_put "$run" 2) | $(cpu_per_put "$run" 1) |$(per_node "$run")"
 done
+echo
+echo "Work per put in the metrics window (after the warm-up), summed over the 3 processes: server CPU, fsyncs, group log"
+echo "writes, event-loop turns and events, peer frames sent and proposals (one-group server: no turn or event counters)."
+echo
+echo "| data groups | server CPU µs/put after warm-up | fsyncs/put | group log writes/put | turns/put | events/put | peer frames/put | proposals/put |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for run in "${RUNS[@]}"; do echo "| $(title_of "$run") |$(window_per_put "$run")"; done

@@ -46,6 +46,9 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
         _onTickTimer = OnTickTimer;
     }
 
+    /// <summary>Counts of the loop's turns and events (for /metrics).</summary>
+    public Metrics.GroupLoopStatistics Statistics { get; } = new();
+
     /// <summary>Completes when the loop has stopped; faulted if it stopped on an error.</summary>
     public Task Stopped => _stopped.Task;
 
@@ -192,6 +195,7 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
         }
 
         _stallWatch.TurnEnded(started, events);
+        Statistics.TurnEnded(events);
         return true;
     }
 

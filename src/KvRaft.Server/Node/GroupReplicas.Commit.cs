@@ -58,7 +58,7 @@ public sealed partial class GroupReplicas
     private int[] RentCounts() => _countsPool.Count > 0 ? _countsPool.Pop() : new int[_nodes.Count];
 }
 
-/// <summary>What the commits of a process's shared log covered (one thread writes, any thread reads).</summary>
+/// <summary>What the commits of a process's shared log covered, and the peer messages its groups received (one thread writes, any thread reads).</summary>
 public sealed class GroupCommitStatistics
 {
     private long _commits;
@@ -66,6 +66,7 @@ public sealed class GroupCommitStatistics
     private long _groupsCovered;
     private int _groupsPerCommitMax;
     private readonly long[] _writesOfGroup = new long[Protocol.ProtocolLimits.GroupsMax]; // by group id
+    private readonly long[] _peerMessagesOfType = new long[byte.MaxValue + 1]; // by PeerMessageType
 
     /// <summary>Commits started: device syncs asked for on behalf of the groups.</summary>
     public long Commits => Interlocked.Read(ref _commits);
@@ -81,6 +82,17 @@ public sealed class GroupCommitStatistics
 
     /// <summary>Group log writes of group <paramref name="groupId"/> the commits covered.</summary>
     public long WritesOfGroup(int groupId) => Interlocked.Read(ref _writesOfGroup[groupId]);
+
+    /// <summary>Peer messages of type <paramref name="type"/> the groups received (every group summed).</summary>
+    public long PeerMessagesOfType(Protocol.PeerMessageType type) => Interlocked.Read(ref _peerMessagesOfType[(int)type]);
+
+    internal void PeerMessageReceived(Protocol.PeerMessageType type)
+    {
+        if ((int)type < _peerMessagesOfType.Length) // the transport parsed it: a known type (the check only bounds the array)
+        {
+            Interlocked.Increment(ref _peerMessagesOfType[(int)type]);
+        }
+    }
 
     internal void CommitStarted(int[] counts, IReadOnlyList<int> groupIds)
     {

@@ -128,6 +128,7 @@ public sealed partial class GroupReplicas
             return PeerCheck.Refuse(NotHostedReason(groupId));
         }
         OnPeerActivity(slot, message.Type);
+        Statistics.PeerMessageReceived(message.Type);
         return _nodes[slot].OnPeerMessage(sender, message);
     }
 
