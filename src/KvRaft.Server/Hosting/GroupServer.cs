@@ -147,6 +147,9 @@ public sealed class GroupServer : IRunningServer
     /// <summary>Whether this node has a live, hello-checked connection to peer <paramref name="nodeId"/>.</summary>
     public bool IsPeerConnected(int nodeId) => _peers.IsConnected(nodeId);
 
+    /// <summary>Peer connections refused (on either end) because the peer runs another cluster shape (--groups, --peers ids).</summary>
+    public long PeerShapeMismatches => _peers.Statistics.ShapeMismatches;
+
     /// <summary>Group frames dropped because this process does not host their group.</summary>
     public long UnknownGroupFrames => _peers.Statistics.UnknownGroupFrames;
 
@@ -190,7 +193,7 @@ public sealed class GroupServer : IRunningServer
         {
             return;
         }
-        var metrics = new GroupServerMetrics(() => _log.CommitCount, () => _replicas.QuiescedCount, _replicas.Statistics, [.. _replicas.GroupIds.Order()]);
+        var metrics = new GroupServerMetrics(() => _log.CommitCount, () => _replicas.QuiescedCount, _replicas.Statistics, [.. _replicas.GroupIds.Order()], () => _peers.Statistics.ShapeMismatches);
         _metricsServer = new MetricsServer(_options.MetricsListen, metrics.Scrape, _host.Health, _host.Health, _logger);
         _metricsServer.Start();
         _logger.LogInformation("Node {Id} serving /metrics, /health and /ready on http://{Metrics}/", _options.Id, _options.MetricsListen);

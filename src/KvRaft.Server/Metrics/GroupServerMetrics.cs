@@ -9,7 +9,7 @@ namespace KvRaft.Server.Metrics;
 /// sync) and, per group, the log writes those commits covered, so that writes per commit is the ratio of the two.
 /// Read from the HTTP thread: the counters are written by the event loop with interlocked operations.
 /// </summary>
-internal sealed class GroupServerMetrics(Func<long> logCommits, Func<int> quiescedGroups, GroupCommitStatistics statistics, IReadOnlyList<int> groupIds)
+internal sealed class GroupServerMetrics(Func<long> logCommits, Func<int> quiescedGroups, GroupCommitStatistics statistics, IReadOnlyList<int> groupIds, Func<long> shapeMismatches)
 {
     public string Scrape()
     {
@@ -26,6 +26,9 @@ internal sealed class GroupServerMetrics(Func<long> logCommits, Func<int> quiesc
         text.Append("# HELP kvraft_groups_quiesced Groups of this process quiesced now (idle: not ticking, no heartbeats; --quiesce).\n");
         text.Append("# TYPE kvraft_groups_quiesced gauge\n");
         text.Append(CultureInfo.InvariantCulture, $"kvraft_groups_quiesced {quiescedGroups()}\n");
+        text.Append("# HELP kvraft_peer_shape_mismatches_total Peer connections closed because the peer was started with another cluster shape (--groups, --peers).\n");
+        text.Append("# TYPE kvraft_peer_shape_mismatches_total counter\n");
+        text.Append(CultureInfo.InvariantCulture, $"kvraft_peer_shape_mismatches_total {shapeMismatches()}\n");
         return text.ToString();
     }
 }
