@@ -10,19 +10,28 @@ public readonly record struct PeerHello(ushort ProtocolVersion, ulong ClusterId,
 {
     /// <summary>The sender's client address ("host:port"), or null when it has none to announce.</summary>
     public string? ClientAddress { get; init; }
+
+    /// <summary>The sender's cluster shape (flags every process must share), or null when it announces none (not checked).</summary>
+    public ClusterShape? Shape { get; init; }
 }
 
 /// <summary>
 /// Codec for <see cref="PeerHello"/>. Body, 20 bytes + the address: u16 protocolVersion, u64 clusterId,
-/// i32 fromNodeId, i32 toNodeId, text clientAddress (u16 length, UTF-8; empty = none).
+/// i32 fromNodeId, i32 toNodeId, text clientAddress (u16 length, UTF-8; empty = none); then, optionally (absent: no
+/// shape announced), the cluster shape, 5 bytes + 4 per member: u16 dataGroups, u16 shardCount, u8 memberCount,
+/// memberCount × i32 memberId (positive, strictly ascending).
 /// </summary>
 public static class PeerHelloCodec
 {
     /// <summary>Body size in bytes without the client address's bytes.</summary>
     public const int Bytes = 20;
 
+    /// <summary>Bytes of the shape without its member ids.</summary>
+    public const int ShapeBytes = 5;
+
     /// <summary>Body size of <paramref name="hello"/>.</summary>
-    public static int Size(in PeerHello hello) => Bytes + WireWriter.TextBytes(hello.ClientAddress);
+    public static int Size(in PeerHello hello) =>
+        Bytes + WireWriter.TextBytes(hello.ClientAddress) + (hello.Shape is { } shape ? ShapeBytes + (4 * shape.MemberIds.Count) : 0);
 
     /// <summary>Writes the body; returns the bytes written.</summary>
     public static int Format(in PeerHello hello, Span<byte> destination)
@@ -35,6 +44,18 @@ public static class PeerHelloCodec
         writer.I32(hello.FromNodeId);
         writer.I32(hello.ToNodeId);
         writer.Text(hello.ClientAddress);
+        if (hello.Shape is { } shape)
+        {
+            Invariant.True(shape.DataGroups is >= 0 and <= Sharding.ShardConfiguration.GroupsMax && shape.ShardCount is >= 0 and <= Sharding.ShardMap.ShardCountMax
+                && shape.MemberIds.Count <= ProtocolLimits.VotersMax, shape.MemberIds.Count);
+            writer.U16((ushort)shape.DataGroups);
+            writer.U16((ushort)shape.ShardCount);
+            writer.U8((byte)shape.MemberIds.Count);
+            foreach (var member in shape.MemberIds)
+            {
+                writer.I32(member);
+            }
+        }
         Invariant.True(writer.Written == size, writer.Written);
         return writer.Written;
     }
@@ -53,13 +74,62 @@ public static class PeerHelloCodec
         {
             return result;
         }
+        ClusterShape? shape = null;
+        if (reader.Remaining > 0)
+        {
+            result = ParseShape(ref reader, out shape);
+            if (!result.IsOk)
+            {
+                return result;
+            }
+        }
         var end = reader.End();
         if (!end.IsOk)
         {
             return end;
         }
-        hello = new PeerHello(version, clusterId, from, to) { ClientAddress = clientAddress };
+        hello = new PeerHello(version, clusterId, from, to) { ClientAddress = clientAddress, Shape = shape };
         return ParseResult.Ok;
+    }
+
+    private static ParseResult ParseShape(ref WireReader reader, out ClusterShape? shape)
+    {
+        shape = null;
+        if (!reader.U16(out var groups) || !reader.U16(out var shards) || !reader.U8(out var count))
+        {
+            return ParseResult.Fail(ProtocolError.Truncated, "peer hello's cluster shape shorter than 5 bytes");
+        }
+        if (groups > Sharding.ShardConfiguration.GroupsMax || shards > Sharding.ShardMap.ShardCountMax || count > ProtocolLimits.VotersMax)
+        {
+            return ParseResult.Fail(ProtocolError.TooLarge, "peer hello's cluster shape names more groups, shards or members than the limits");
+        }
+        var members = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!reader.I32(out members[i]))
+            {
+                return ParseResult.Fail(ProtocolError.Truncated, "peer hello's cluster shape ends inside its member ids");
+            }
+            if (members[i] <= 0 || (i > 0 && members[i] <= members[i - 1]))
+            {
+                return ParseResult.Fail(ProtocolError.Malformed, "peer hello's member ids are not positive and strictly ascending");
+            }
+        }
+        shape = new ClusterShape(groups, shards, members);
+        return ParseResult.Ok;
+    }
+
+    /// <summary>
+    /// The check of a peer's announced shape against this process's (either null: not checked): refuses a peer
+    /// started with other --groups, another shard count or another --peers, naming what differs.
+    /// </summary>
+    public static ParseResult CheckShape(in PeerHello hello, ClusterShape? self)
+    {
+        if (hello.Shape is not { } peer || self is null || ClusterShape.Difference(hello.FromNodeId, peer, self) is not { } difference)
+        {
+            return ParseResult.Ok;
+        }
+        return ParseResult.Fail(ProtocolError.ShapeMismatch, difference);
     }
 
     /// <summary>

@@ -21,6 +21,8 @@ public enum ProtocolError : byte
     ClusterMismatch = 7,
     /// <summary>A peer hello is addressed to another node.</summary>
     WrongNode = 8,
+    /// <summary>A peer hello announces another cluster shape (<see cref="ClusterShape"/>: --groups, shards, --peers).</summary>
+    ShapeMismatch = 9,
 }
 
 /// <summary>

@@ -10,7 +10,9 @@ namespace KvRaft.Transport;
 /// and (with TLS) the node its certificate names, and answers it with its own hello (so each side learns the
 /// other's client address). Until then a frame may be at most <see cref="HelloFrameBytesMax"/>, and the hello must
 /// come within the hello timeout. After that only PeerMessage (From = the peer, To = this node), SnapshotChunk and
-/// PeerHello frames (the accepting side's answer, then keepalives; each checked like the first) are accepted; a
+/// PeerHello frames (the accepting side's answer, then keepalives; each checked like the first) are accepted; a hello
+/// announcing another cluster shape (<see cref="PeerHelloCodec.CheckShape"/>) is refused on either end, the accepting
+/// end answering it with its own hello first so that both ends log what differs; a
 /// live connection that receives no frame for the idle timeout is closed (see <see cref="PeerTransport"/>'s sweep).
 /// </summary>
 internal sealed partial class PeerChannelHandler : FrameReader
@@ -116,11 +118,15 @@ internal sealed partial class PeerChannelHandler : FrameReader
 
     protected override void OnRefused(ParseResult error)
     {
+        if (error.Error == ProtocolError.ShapeMismatch)
+        {
+            _transport.Statistics.ShapeMismatched(); // the dialling end refuses the answer on a live connection: not malformed
+        }
         if (_refusingHello)
         {
             _transport.Statistics.HandshakeRefused();
         }
-        else
+        else if (error.Error != ProtocolError.ShapeMismatch)
         {
             _transport.Statistics.MalformedFrame();
         }
@@ -132,6 +138,14 @@ internal sealed partial class PeerChannelHandler : FrameReader
         if (result.IsOk && TlsSetup.PeerOf(context.Channel) is { } tls && !PeerIdentity.Names(tls.Names ?? [], link.NodeId))
         {
             result = ParseResult.Fail(ProtocolError.WrongNode, $"peer hello from node {link.NodeId} over TLS with a certificate that names {string.Join(", ", tls.Names ?? [])}, not {PeerIdentity.NameOf(link.NodeId)}");
+        }
+        if (result.IsOk)
+        {
+            result = PeerHelloCodec.CheckShape(hello, _transport.Options.Shape);
+            if (!result.IsOk)
+            {
+                SendHello(context, link.NodeId); // the dialler sees the difference too, and logs it from its side
+            }
         }
         if (!result.IsOk)
         {
@@ -168,6 +182,10 @@ internal sealed partial class PeerChannelHandler : FrameReader
         if (result.IsOk && hello.FromNodeId != _link!.NodeId)
         {
             result = ParseResult.Fail(ProtocolError.WrongNode, $"hello from node {hello.FromNodeId} on the connection of node {_link.NodeId}");
+        }
+        if (result.IsOk)
+        {
+            result = PeerHelloCodec.CheckShape(hello, _transport.Options.Shape);
         }
         if (result.IsOk)
         {

@@ -21,7 +21,7 @@ public sealed partial class PeerTransport
 
     /// <summary>The hello this node sends to <paramref name="nodeId"/>, first on a dialled connection and then as a keepalive.</summary>
     internal PeerHello HelloTo(int nodeId) =>
-        new(ProtocolLimits.Version, Options.ClusterId, Options.LocalNodeId, nodeId) { ClientAddress = Options.ClientAddress?.Invoke() };
+        new(ProtocolLimits.Version, Options.ClusterId, Options.LocalNodeId, nodeId) { ClientAddress = Options.ClientAddress?.Invoke(), Shape = Options.Shape };
 
     /// <summary>Counts an accepted connection; false (counted, logged) when over a limit: the caller closes it.</summary>
     internal bool TryAccept(PeerChannelHandler handler)

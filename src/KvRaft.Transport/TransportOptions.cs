@@ -18,6 +18,12 @@ public sealed record TransportOptions
     /// <summary>This node's client address ("host:port") announced in its hellos, read when each is sent; null: none.</summary>
     public Func<string?>? ClientAddress { get; init; }
 
+    /// <summary>
+    /// This process's cluster shape (--groups, shards, --peers ids), announced in its hellos and compared with each
+    /// peer's: a connection whose peer announces another is refused on both ends, naming what differs. Null: none announced, none checked.
+    /// </summary>
+    public Protocol.ClusterShape? Shape { get; init; }
+
     /// <summary>The other nodes of the cluster.</summary>
     public required IReadOnlyList<PeerEndpoint> Peers { get; init; }
 

@@ -26,6 +26,7 @@ public sealed class TransportStatistics
     private long _closedForInput;
     private long _tlsRefused;
     private long _unknownGroupFrames;
+    private long _shapeMismatches;
 
     /// <summary>Frames written to a connection (hellos included).</summary>
     public long FramesSent => Interlocked.Read(ref _framesSent);
@@ -51,6 +52,8 @@ public sealed class TransportStatistics
     public long MalformedFrames => Interlocked.Read(ref _malformedFrames);
     /// <summary>Inbound connections closed because their hello was missing or refused (cluster, node, version).</summary>
     public long HandshakesRefused => Interlocked.Read(ref _handshakesRefused);
+    /// <summary>Peer connections closed (on either end) because the peer announced another cluster shape (--groups, shards, --peers).</summary>
+    public long ShapeMismatches => Interlocked.Read(ref _shapeMismatches);
     /// <summary>Peer connections the host closed because of what came on them (<see cref="PeerTransport.Close"/>).</summary>
     public long ClosedForInput => Interlocked.Read(ref _closedForInput);
 
@@ -108,6 +111,7 @@ public sealed class TransportStatistics
     internal void Reconnected() => Interlocked.Increment(ref _reconnects);
     internal void ConnectAttemptFailed() => Interlocked.Increment(ref _connectAttemptsFailed);
     internal void MalformedFrame() => Interlocked.Increment(ref _malformedFrames);
+    internal void ShapeMismatched() => Interlocked.Increment(ref _shapeMismatches);
     internal void HandshakeRefused() => Interlocked.Increment(ref _handshakesRefused);
     internal void TlsHandshakeRefused() => Interlocked.Increment(ref _tlsRefused);
     internal void BlockCompressed() => Interlocked.Increment(ref _blocksCompressed);
@@ -125,7 +129,7 @@ public sealed class TransportStatistics
         $"(disconnected {DroppedDisconnected}, queue full {DroppedQueueFull}), " +
         $"connections {ConnectionsEstablished}, reconnects {Reconnects}, failed attempts {ConnectAttemptsFailed}, " +
         $"malformed {MalformedFrames}, refused hellos {HandshakesRefused}, compressed {BlocksCompressed}, " +
-        $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}, refused TLS {TlsRefused}, unknown groups {UnknownGroupFrames}";
+        $"refused connections {ConnectionsRefused}, hello timeouts {HelloTimeouts}, idle timeouts {IdleTimeouts}, keepalives {KeepalivesSent}, refused TLS {TlsRefused}, unknown groups {UnknownGroupFrames}, shape mismatches {ShapeMismatches}";
 }
 
 /// <summary>Frames and bytes exchanged with one peer (thread-safe counters).</summary>

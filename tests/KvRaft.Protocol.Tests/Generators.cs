@@ -16,8 +16,13 @@ internal static class Generators
         Gen.String[Gen.Char.AlphaNumeric, 1, 40].Select(s => (string?)s),
         Gen.Const<string?>("leader é ✓ 𝄞 at 10.0.0.1:7000"));
 
+    /// <summary>A cluster shape within the limits (member ids positive and distinct), or none.</summary>
+    public static readonly Gen<ClusterShape?> Shape =
+        Gen.Select(Gen.Int[0, Sharding.ShardConfiguration.GroupsMax], Gen.Int[0, Sharding.ShardMap.ShardCountMax], Gen.Int[1, int.MaxValue].HashSet[0, 7], Gen.Bool,
+            (groups, shards, members, present) => present ? new ClusterShape(groups, shards, members) : null);
+
     public static readonly Gen<PeerHello> PeerHello =
-        Gen.Select(Gen.UShort, Gen.ULong, Gen.Int, Gen.Int, Text, (v, c, f, t, a) => new PeerHello(v, c, f, t) { ClientAddress = a });
+        Gen.Select(Gen.UShort, Gen.ULong, Gen.Int, Gen.Int, Text, Shape, (v, c, f, t, a, s) => new PeerHello(v, c, f, t) { ClientAddress = a, Shape = s });
 
     /// <summary>Entries whose indexes and terms are often consecutive (the compact form) and sometimes arbitrary.</summary>
     public static readonly Gen<WireEntry[]> Entries =

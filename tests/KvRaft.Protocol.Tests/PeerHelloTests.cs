@@ -1,4 +1,4 @@
-// Goal: the peer hello round-trips, is refused when truncated or padded, and its check refuses other clusters, nodes and versions; method: CsCheck properties and fixed cases.
+// Goal: the peer hello round-trips (its cluster shape too), is refused when truncated or padded, and its checks refuse other clusters, nodes, versions and cluster shapes, naming what differs; method: CsCheck properties and fixed cases.
 using CsCheck;
 
 namespace KvRaft.Protocol.Tests;
@@ -11,10 +11,65 @@ public class PeerHelloTests
     [Fact]
     public void PeerHello_EveryPrefixOfBodyOrFrameIsIncompleteAndTrailingBytesMalformed() => Generators.PeerHello.Sample(h =>
     {
-        Codecs.PeerHello.AssertEveryPrefixTruncated(h);
-        Codecs.PeerHello.AssertTrailingByteMalformed(h);
         Codecs.PeerHello.AssertFramePrefixesNeedMoreData(h);
+        var bytes = Codecs.PeerHello.Encode(h);
+        var withoutShape = PeerHelloCodec.Size(h with { Shape = null });
+        for (var length = 0; length < bytes.Length; length++)
+        {
+            var result = PeerHelloCodec.Parse(bytes.AsSpan(0, length), out var parsed);
+            if (length == withoutShape)
+            {
+                Assert.True(result.IsOk && parsed.Shape is null, result.ToString()); // the shape is optional: a hello that ends after the address announces none
+            }
+            else
+            {
+                Assert.Equal(ProtocolError.Truncated, result.Error);
+            }
+        }
+        var longer = new byte[bytes.Length + 1];
+        bytes.CopyTo(longer, 0);
+        Assert.Equal(h.Shape is null ? ProtocolError.Truncated : ProtocolError.Malformed, PeerHelloCodec.Parse(longer, out _).Error); // a byte after the address starts a shape
     }, iter: 100);
+
+    [Fact]
+    public void PeerHello_ShapeLayoutFollowsTheAddress()
+    {
+        var hello = new PeerHello(1, 0x0102030405060708, 3, -1) { ClientAddress = "h:1", Shape = new ClusterShape(4, 64, [3, 1, 2]) };
+        var bytes = Codecs.PeerHello.Encode(hello);
+        Assert.Equal([1, 0, 8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 255, 255, 255, 255, 3, 0, (byte)'h', (byte)':', (byte)'1',
+            4, 0, 64, 0, 3, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0], bytes);
+    }
+
+    [Fact]
+    public void PeerHello_ShapeWithMembersOutOfOrderOrBeyondTheLimitsIsRefused()
+    {
+        byte[] prefix = [1, 0, 8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 2, 0, 0, 0, 0, 0];
+        Assert.Equal(ProtocolError.Malformed, PeerHelloCodec.Parse([.. prefix, 1, 0, 64, 0, 2, 2, 0, 0, 0, 1, 0, 0, 0], out _).Error);
+        Assert.Equal(ProtocolError.Malformed, PeerHelloCodec.Parse([.. prefix, 1, 0, 64, 0, 1, 0, 0, 0, 0], out _).Error);
+        Assert.Equal(ProtocolError.TooLarge, PeerHelloCodec.Parse([.. prefix, 255, 255, 64, 0, 0], out _).Error);
+        Assert.Equal(ProtocolError.TooLarge, PeerHelloCodec.Parse([.. prefix, 1, 0, 64, 0, 255], out _).Error);
+    }
+
+    [Fact]
+    public void PeerHelloShapeCheck_NamesTheFlagThatDiffers()
+    {
+        var self = new ClusterShape(4, 64, [1, 2, 3]);
+        var hello = new PeerHello(ProtocolLimits.Version, 42, 2, 1) { Shape = new ClusterShape(8, 64, [1, 2, 3]) };
+
+        var groups = PeerHelloCodec.CheckShape(hello, self);
+        var members = PeerHelloCodec.CheckShape(hello with { Shape = new ClusterShape(4, 64, [1, 2, 4]) }, self);
+        var oneGroup = PeerHelloCodec.CheckShape(hello with { Shape = new ClusterShape(0, 0, [1, 2, 3]) }, self);
+
+        Assert.Equal(ProtocolError.ShapeMismatch, groups.Error);
+        Assert.Contains("peer node 2 runs --groups 8, this node --groups 4", groups.Message, StringComparison.Ordinal);
+        Assert.Contains("peer node 2 was started with --peers naming nodes 1,2,4, this node with nodes 1,2,3", members.Message, StringComparison.Ordinal);
+        Assert.Contains("peer node 2 runs without --groups (one group), this node --groups 4", oneGroup.Message, StringComparison.Ordinal);
+        Assert.Contains("hashes keys into 0 shards, this node into 64", oneGroup.Message, StringComparison.Ordinal);
+        Assert.True(PeerHelloCodec.CheckShape(hello with { Shape = self }, self).IsOk);
+        Assert.True(PeerHelloCodec.CheckShape(hello with { Shape = null }, self).IsOk); // announced none: not checked
+        Assert.True(PeerHelloCodec.CheckShape(hello with { Shape = new ClusterShape(4, 64, []) }, self).IsOk); // a joined node: ids not compared
+        Assert.True(PeerHelloCodec.CheckShape(hello, null).IsOk);
+    }
 
     [Fact]
     public void PeerHello_GarbageNeverThrows() => Codecs.PeerHello.AssertFuzzSafe(Generators.PeerHello);

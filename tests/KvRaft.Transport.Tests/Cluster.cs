@@ -35,6 +35,9 @@ internal sealed class Cluster : IAsyncDisposable
 
     public int PortOf(int id) => _ports[id];
 
+    /// <summary>A cluster of <paramref name="ids"/> with no transport started yet (<see cref="StartNodeAsync"/> starts each).</summary>
+    public static Cluster Create(int[] ids, Func<TransportOptions, TransportOptions>? configure = null) => new(ids, configure);
+
     /// <summary>Starts a transport for each id (all peers of each other) and waits until every pair is connected.</summary>
     public static async Task<Cluster> StartAsync(int[] ids, Func<TransportOptions, TransportOptions>? configure = null)
     {

@@ -147,6 +147,9 @@ public sealed class GroupServer : IRunningServer
     /// <summary>Whether this node has a live, hello-checked connection to peer <paramref name="nodeId"/>.</summary>
     public bool IsPeerConnected(int nodeId) => _peers.IsConnected(nodeId);
 
+    /// <summary>Peer connections refused (on either end) because the peer runs another cluster shape (--groups, --peers ids).</summary>
+    public long PeerShapeMismatches => _peers.Statistics.ShapeMismatches;
+
     /// <summary>Group frames dropped because this process does not host their group.</summary>
     public long UnknownGroupFrames => _peers.Statistics.UnknownGroupFrames;
 

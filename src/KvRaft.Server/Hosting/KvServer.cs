@@ -188,6 +188,7 @@ public sealed class KvServer : IRunningServer
         {
             LocalNodeId = options.Id,
             ClusterId = clusterId,
+            Shape = options.Shape(),
             ListenHost = peerHost,
             ListenPort = peerPort,
             Peers = bootstrapPeers.Where(p => p.Key != options.Id).Select(p => PeerEndpointOf(p.Key, p.Value)).ToList(),

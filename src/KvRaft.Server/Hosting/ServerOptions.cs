@@ -173,6 +173,13 @@ public sealed partial record ServerOptions
         return hash == 0 ? 1 : hash;
     }
 
+    /// <summary>
+    /// What every process of the cluster must share, announced in its peer hellos: --groups, the shard count, and the
+    /// node ids of --peers (none for a joining node: its peers come from the cluster).
+    /// </summary>
+    public Protocol.ClusterShape Shape() =>
+        new(Groups, Groups > 0 ? Protocol.Sharding.ShardMap.DefaultShardCount : 0, Join is null ? ParseAddresses(Peers).Keys : []);
+
     /// <summary>Checks the whole configuration; throws <see cref="FormatException"/> naming what is wrong.</summary>
     public void Validate()
     {

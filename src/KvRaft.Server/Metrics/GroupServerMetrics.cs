@@ -52,6 +52,7 @@ internal sealed class GroupServerMetrics(GroupMetricsSources sources)
         Counter(text, "kvraft_peer_bytes_sent_total", "Bytes of those frames.", sources.Peers.BytesSent);
         Counter(text, "kvraft_peer_frames_received_total", "Frames received from peers and accepted.", sources.Peers.FramesReceived);
         Counter(text, "kvraft_client_requests_received_total", "Client requests parsed and handed to the groups.", sources.Clients.RequestsReceived);
+        Counter(text, "kvraft_peer_shape_mismatches_total", "Peer connections closed because the peer was started with another cluster shape (--groups, --peers).", sources.Peers.ShapeMismatches);
         return text.ToString();
     }
 

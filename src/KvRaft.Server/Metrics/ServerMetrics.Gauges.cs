@@ -96,6 +96,7 @@ internal sealed partial class ServerMetrics
         PeerCounter("kvraft_peer_sent_messages_total", "Frames (messages, snapshot chunks, hellos) sent to each peer", traffic => traffic.FramesSent, sources.Peers);
         PeerCounter("kvraft_peer_received_messages_total", "Frames received from each peer", traffic => traffic.FramesReceived, sources.Peers);
         ObservedCounter("kvraft_peer_dropped_messages_total", "Messages to peers dropped (peer disconnected, or its queue full)", () => sources.Peers.Dropped);
+        ObservedCounter("kvraft_peer_shape_mismatches_total", "Peer connections closed because the peer was started with another cluster shape (--groups, --peers)", () => sources.Peers.ShapeMismatches);
     }
 
     private void PeerCounter(string name, string description, Func<PeerTraffic, long> value, TransportStatistics peers) =>

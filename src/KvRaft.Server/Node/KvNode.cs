@@ -100,6 +100,7 @@ public sealed partial class KvNode
 
         _tick += elapsedTicks;
         _raft.Tick(elapsedTicks);
+        FlushElectionLog();
         MaybeAutoPromote();
         DiscardIncomingFromFormerLeader();
         ExpireRequests();

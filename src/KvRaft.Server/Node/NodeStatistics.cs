@@ -10,6 +10,7 @@ public sealed class NodeStatistics
     private long _leaderChanges;
     private long _proposalsCommitted;
     private long _proposalsFailed;
+    private long _electionLogLinesSuppressed;
 
     /// <summary>Snapshots this node took of its own state machine (each followed by a log compaction).</summary>
     public long SnapshotsTaken => Interlocked.Read(ref _snapshotsTaken);
@@ -31,6 +32,11 @@ public sealed class NodeStatistics
 
     /// <summary>Proposals this node made as leader whose writers were answered with an error (lost leadership, timed out, replaced).</summary>
     public long ProposalsFailed => Interlocked.Read(ref _proposalsFailed);
+
+    /// <summary>Election log lines left out because their peer was over its bound (<see cref="ServerLimits.ElectionLogLinesPerPeerMax"/>).</summary>
+    public long ElectionLogLinesSuppressed => Interlocked.Read(ref _electionLogLinesSuppressed);
+
+    internal void ElectionLogLineSuppressed() => Interlocked.Increment(ref _electionLogLinesSuppressed);
 
     internal void LeaderChanged() => Interlocked.Increment(ref _leaderChanges);
 

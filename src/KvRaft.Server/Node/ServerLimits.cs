@@ -45,6 +45,19 @@ public sealed record ServerLimits
     /// <summary>Client reads waiting for their read index, at most; more are refused as busy.</summary>
     public int PendingReadsMax { get; init; } = 65_536;
 
+    /// <summary>
+    /// Election log lines (a (pre-)vote or its answer, sent or received) about one peer per <see cref="ElectionLogWindowTicks"/>
+    /// at most; the rest are counted and summed up in one line when the window ends. A normal election logs up to 8 lines
+    /// per peer (pre-vote, vote and their answers, each way), so 32 covers four elections in a window.
+    /// </summary>
+    public int ElectionLogLinesPerPeerMax { get; init; } = 32;
+
+    /// <summary>The window of <see cref="ElectionLogLinesPerPeerMax"/>, in ticks (1 s at the default 10 ms tick).</summary>
+    public int ElectionLogWindowTicks { get; init; } = 100;
+
+    /// <summary>Peers whose election log lines are bounded one by one; lines about any further peer share one budget.</summary>
+    public int ElectionLogPeersMax { get; init; } = 16;
+
     /// <summary>A request not answered within this many ticks gets a retryable error (no request ever hangs).</summary>
     public int RequestTimeoutTicks { get; init; } = 300;
 

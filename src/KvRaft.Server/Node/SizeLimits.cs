@@ -49,6 +49,8 @@ public static class SizeLimits
             $"a shard chunk's entry ({chunkEntry} bytes with ShardChunkBytes {limits.ShardChunkBytes}, one maximal record beyond it) must fit ProposalBytesMax ({limits.ProposalBytesMax})");
         Require(limits.ShardPullsMax > 0, $"ShardPullsMax ({limits.ShardPullsMax}) must be positive");
         Require(limits.ShardExportsMax > 0, $"ShardExportsMax ({limits.ShardExportsMax}) must be positive");
+        Require(limits.ElectionLogLinesPerPeerMax > 0 && limits.ElectionLogWindowTicks > 0 && limits.ElectionLogPeersMax > 0,
+            $"the election log bounds ({limits.ElectionLogLinesPerPeerMax} lines per peer per {limits.ElectionLogWindowTicks} ticks, {limits.ElectionLogPeersMax} peers) must be positive");
         var block = AppendBlockBytesMax(limits);
         Require(limits.AppendBytesMax > 0 && block <= ProtocolLimits.EntriesBlockBytesMax,
             $"an Append's entries ({block} bytes with AppendBytesMax {limits.AppendBytesMax}) must fit ProtocolLimits.EntriesBlockBytesMax ({ProtocolLimits.EntriesBlockBytesMax})");

@@ -6,6 +6,7 @@ using KvRaft.Protocol;
 using KvRaft.Raft;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvRaft.Server.Tests.Node;
@@ -15,7 +16,7 @@ internal sealed class PeerNode : IDisposable
 {
     public static readonly int[] Voters = [1, 2, 3];
 
-    public PeerNode(int id, int ownEntries, ServerLimits? limits = null, INodeProfile? profile = null)
+    public PeerNode(int id, int ownEntries, ServerLimits? limits = null, INodeProfile? profile = null, ILogger? logger = null)
     {
         Id = id;
         Log = new MemoryRaftLogStore();
@@ -35,7 +36,7 @@ internal sealed class PeerNode : IDisposable
             Seed = (ulong)id,
             Limits = limits ?? new ServerLimits(),
             Profile = profile ?? NoNodeProfile.Instance,
-        }, Log, Machine, new Recorder(Sent, Transfers), new Silent(), NullLogger.Instance)
+        }, Log, Machine, new Recorder(Sent, Transfers), new Silent(), logger ?? NullLogger.Instance)
         {
             NewSnapshotInstaller = () => new SnapshotInstaller(Machine, StagingFolder),
         };
