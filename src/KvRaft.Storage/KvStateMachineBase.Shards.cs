@@ -15,6 +15,14 @@ public abstract partial class KvStateMachineBase
     /// <inheritdoc/>
     public ShardOfKey? ShardOf { get; set; }
 
+    private long _dropScans;
+
+    /// <summary>
+    /// Drops that scanned the store for their shard's keys (in the apply, on the caller's thread) because no export of
+    /// their configuration had indexed them all; the node asks for that index off the loop as soon as a shard is offered.
+    /// </summary>
+    public long DropScans => Interlocked.Read(ref _dropScans);
+
     /// <summary>
     /// The store keys of <paramref name="shard"/>'s records (some maybe dead: the caller's point operation decides): those
     /// an export of <paramref name="configuration"/> indexed, else those a scan of the store finds (under the apply gate,
@@ -26,6 +34,7 @@ public abstract partial class KvStateMachineBase
         {
             return indexed;
         }
+        Interlocked.Increment(ref _dropScans);
         var keys = new HashSet<byte[]>(ByteArrayComparer.Instance);
         var slice = new List<byte[]>(ExportScanSliceRecords);
         EndApplyPass();

@@ -78,6 +78,9 @@ internal abstract class FrameReader : ByteToMessageDecoder
     /// <summary>Counts a refused frame or hello (called once, before the connection closes).</summary>
     protected abstract void OnRefused(ParseResult error);
 
+    /// <summary>Whether a refusal (counted already) is logged: every one unless a subclass bounds a kind that repeats at each redial.</summary>
+    protected virtual bool LogsRefusal(ParseResult error) => true;
+
     /// <summary>Counts a failed TLS handshake (called once, before the connection closes).</summary>
     protected abstract void OnTlsRefused();
 
@@ -157,7 +160,10 @@ internal abstract class FrameReader : ByteToMessageDecoder
         }
         _failed = true;
         OnRefused(error); // counted before it is logged: whoever sees the log sees the count
-        TransportLog.FrameRefused(Logger, error.Error, error.Message, context.Channel.RemoteAddress?.ToString() ?? "?");
+        if (LogsRefusal(error))
+        {
+            TransportLog.FrameRefused(Logger, error.Error, error.Message, context.Channel.RemoteAddress?.ToString() ?? "?");
+        }
         if (farewell is null)
         {
             _ = context.CloseAsync();

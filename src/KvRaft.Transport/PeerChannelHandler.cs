@@ -24,6 +24,7 @@ internal sealed partial class PeerChannelHandler : FrameReader
     private PeerLink? _link;
     private PeerConnection? _connection;
     private bool _refusingHello;
+    private int _shapeRefusedPeer; // the peer whose hello announced another cluster shape
     private int _accepted; // 1 while counted as an accepted connection; 2 once also past its hello (loop thread)
 
     /// <param name="transport">The owning transport.</param>
@@ -116,6 +117,9 @@ internal sealed partial class PeerChannelHandler : FrameReader
 
     protected override void OnTlsRefused() => _transport.Statistics.TlsHandshakeRefused();
 
+    protected override bool LogsRefusal(ParseResult error) =>
+        error.Error != ProtocolError.ShapeMismatch || _transport.LogsShapeMismatch(_shapeRefusedPeer);
+
     protected override void OnRefused(ParseResult error)
     {
         if (error.Error == ProtocolError.ShapeMismatch)
@@ -144,6 +148,7 @@ internal sealed partial class PeerChannelHandler : FrameReader
             result = PeerHelloCodec.CheckShape(hello, _transport.Options.Shape);
             if (!result.IsOk)
             {
+                _shapeRefusedPeer = link.NodeId;
                 SendHello(context, link.NodeId); // the dialler sees the difference too, and logs it from its side
             }
         }
@@ -186,6 +191,7 @@ internal sealed partial class PeerChannelHandler : FrameReader
         if (result.IsOk)
         {
             result = PeerHelloCodec.CheckShape(hello, _transport.Options.Shape);
+            _shapeRefusedPeer = _link!.NodeId;
         }
         if (result.IsOk)
         {

@@ -1,6 +1,7 @@
 // Goal: two processes started with different cluster shapes (--groups, or --peers naming other node ids) never connect:
-// each end refuses the other's hello, logs an error naming what differs from its own side, counts it, and keeps
-// running, so that the same peer restarted with the matching shape connects; method: two PeerTransports on 127.0.0.1
+// each end refuses the other's hello, logs an error naming what differs from its own side (once a minute per peer,
+// while the dialler redials), counts every refusal, and keeps running, so that the same peer restarted with the
+// matching shape connects; method: two PeerTransports on 127.0.0.1
 // whose options carry the shapes, awaited on their logs (no sleeps).
 using KvRaft.Protocol;
 
@@ -34,6 +35,14 @@ public sealed class PeerShapeTests
         Assert.True(accepting.Transport.Statistics.HandshakesRefused >= 1);
         Assert.Equal(0, dialling.Transport.Statistics.MalformedFrames); // refused as another shape, not as garbage
         Assert.Empty(accepting.Connections.Snapshot()); // never live on the accepting end
+        var deadline = DateTime.UtcNow + Wait.Timeout;
+        while (accepting.Transport.Statistics.ShapeMismatches < 3 || dialling.Transport.Statistics.ShapeMismatches < 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the dialler redials and both ends refuse again");
+            await Task.Delay(10); // polling the counters, bounded by the deadline
+        }
+        Assert.Single(accepting.Logger.Entries.Snapshot(), entry => entry.Text.Contains("cluster shape differs", StringComparison.Ordinal)); // once a minute per peer
+        Assert.Single(dialling.Logger.Entries.Snapshot(), entry => entry.Text.Contains("cluster shape differs", StringComparison.Ordinal));
         dialling.Transport.Send(2, Frames.Heartbeat(1, 2, 1));
         dialling.Transport.Flush();
 

@@ -49,6 +49,7 @@ public sealed partial class KvNode
         // From this node's own store (a record that does not fit stops the start with StorageCorruptException), or
         // from an installed snapshot, whose record was checked the same way before it replaced anything (VerifyIncoming).
         _shards = state.Length == 0 ? new GroupShards(_routing.GroupId, shardCount) : GroupShards.Decode(state, _routing.GroupId, shardCount);
+        AskForDropIndex(); // a restarted old owner, or one whose store a snapshot replaced
     }
 
     /// <summary>
@@ -81,6 +82,7 @@ public sealed partial class KvNode
         if (shardEntry.Kind == ShardEntryKind.Reconfigure)
         {
             _logger.LogInformation("Group {Group} node {Id}: configuration {Number}", _routing!.GroupId, Id, number);
+            AskForDropIndex(); // taken by the host after this turn's applies: the offered shards are frozen by then
         }
         var states = _shards.Encode();
         return shardEntry.Kind switch

@@ -25,6 +25,9 @@ public sealed partial class KvNode
     private readonly Queue<ShardExport> _exportsToStart = new(); // asked for, not yet taken by the host
     private readonly HashSet<(int Shard, long Number, int Chunk)> _exportsPending = []; // asked for and not handed back
 
+    /// <summary>The chunk number of an export asked for only for its index of the offered shards' keys (<see cref="AskForDropIndex"/>).</summary>
+    public const int DropIndexChunk = -1;
+
     /// <summary>Exports asked for and not handed back yet (queued or running).</summary>
     public int ShardExportsPending => _exportsPending.Count;
 
@@ -38,7 +41,7 @@ public sealed partial class KvNode
     public void OnShardExported(in ShardExport export, ShardChunk? chunk)
     {
         var request = export.Request ?? throw new ArgumentException("an export names its request", nameof(export));
-        if (!_exportsPending.Remove((request.Shard, request.Configuration, export.Chunk)) || chunk is not { } answer
+        if (!_exportsPending.Remove((request.Shard, request.Configuration, export.Chunk)) || export.Chunk == DropIndexChunk || chunk is not { } answer
             || _shards?.AnswerPull(request.Shard, request.Configuration) != PullAnswer.Data)
         {
             return;
@@ -53,16 +56,46 @@ public sealed partial class KvNode
         {
             return; // the new owner asks again in MigrationRetryTicks
         }
+        var request = new ShardExportRequest(shard, _shards!.Current.ShardCount, cursor.ToArray(), _limits.ShardChunkBytes, number, OfferedShards());
+        _exportsToStart.Enqueue(new ShardExport(group, from, chunk, request));
+    }
+
+    /// <summary>The shards offered in the current configuration: frozen, so one scan indexes their keys for their pulls and drops to come.</summary>
+    private List<int> OfferedShards()
+    {
         var shards = _shards!;
         var offered = new List<int>();
-        for (var other = 0; other < shards.Current.ShardCount; other++)
+        for (var shard = 0; shard < shards.Current.ShardCount; shard++)
         {
-            if (shards.StateOf(other) == ShardState.Offering)
+            if (shards.StateOf(shard) == ShardState.Offering)
             {
-                offered.Add(other); // frozen too: one scan indexes their keys for their pulls to come
+                offered.Add(shard);
             }
         }
-        var request = new ShardExportRequest(shard, shards.Current.ShardCount, cursor.ToArray(), _limits.ShardChunkBytes, number, offered);
-        _exportsToStart.Enqueue(new ShardExport(group, from, chunk, request));
+        return offered;
+    }
+
+    /// <summary>
+    /// Every replica of an old owner, leader or not, once it offers shards (a Reconfigure applied, or a restart): an export
+    /// of one record (<see cref="DropIndexChunk"/>, answered to nobody) whose scan, off the loop like every export, indexes
+    /// the keys of every offered shard for the configuration, so that their <c>DropShard</c> deletes the indexed keys
+    /// instead of scanning the store on the loop (a replica that answered no pull had no index). One per configuration,
+    /// within <see cref="ServerLimits.ShardExportsMax"/>. A drop applied before its index is back (or of a shard past its
+    /// share of the index's bound) still scans in the apply.
+    /// </summary>
+    private void AskForDropIndex()
+    {
+        if (_shards is not { } shards || _routing is null)
+        {
+            return;
+        }
+        var offered = OfferedShards();
+        var number = shards.Current.Number;
+        if (offered.Count == 0 || _exportsPending.Count >= _limits.ShardExportsMax || !_exportsPending.Add((offered[0], number, DropIndexChunk)))
+        {
+            return;
+        }
+        var request = new ShardExportRequest(offered[0], shards.Current.ShardCount, [], ChunkBytes: 1, number, offered);
+        _exportsToStart.Enqueue(new ShardExport(_routing.GroupId, To: 0, DropIndexChunk, request));
     }
 }

@@ -43,6 +43,9 @@ internal sealed class GroupProcess
     /// <summary>Exports taken from the nodes and not handed back yet.</summary>
     public int ExportsInFlight => _exports.Count;
 
+    /// <summary>Group <paramref name="group"/>'s state machine.</summary>
+    public MemoryKvStateMachine MachineOf(int group) => _machines[group];
+
     /// <summary>Group 0's state machine.</summary>
     public MemoryKvStateMachine ControllerMachine => _machines[0];
 
