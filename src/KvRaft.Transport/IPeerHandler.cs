@@ -35,8 +35,11 @@ public interface IPeerHandler
     /// </summary>
     bool OnGroupSnapshotChunk(int groupId, PeerSender sender, in SnapshotChunk chunk) => false;
 
-    /// <summary>The connection to <paramref name="nodeId"/> closed; messages to it are dropped until it is back.</summary>
-    void OnPeerDisconnected(int nodeId);
+    /// <summary>
+    /// The connection <paramref name="sender"/> names closed (every message that came on it was handed over before);
+    /// messages to its peer are dropped until it is back.
+    /// </summary>
+    void OnPeerDisconnected(PeerSender sender);
 
     /// <summary>
     /// <paramref name="nodeId"/> announced its client address in its hello (as sent: the receiver validates it).

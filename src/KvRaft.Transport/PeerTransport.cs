@@ -259,7 +259,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
         if (link.Detach(connection) && Volatile.Read(ref _disposed) == 0)
         {
             TransportLog.PeerDisconnected(Logger, Options.LocalNodeId, link.NodeId);
-            Handler.OnPeerDisconnected(link.NodeId);
+            Handler.OnPeerDisconnected(connection.Sender);
         }
     }
 

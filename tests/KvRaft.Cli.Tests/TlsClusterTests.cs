@@ -117,7 +117,7 @@ public sealed class TlsPeerRefusalTests
     {
         public void OnPeerMessage(PeerSender sender, in Protocol.PeerMessage message) => throw new InvalidOperationException("the stranger got a message");
         public void OnSnapshotChunk(PeerSender sender, in Protocol.SnapshotChunk chunk) => throw new InvalidOperationException("the stranger got a chunk");
-        public void OnPeerDisconnected(int nodeId)
+        public void OnPeerDisconnected(PeerSender sender)
         {
         }
     }

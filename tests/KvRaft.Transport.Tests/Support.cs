@@ -96,7 +96,7 @@ internal sealed class RecordingPeerHandler : IPeerHandler
     }
 
     public void OnSnapshotChunk(PeerSender sender, in SnapshotChunk chunk) => Chunks.Add((sender.NodeId, chunk));
-    public void OnPeerDisconnected(int nodeId) => Disconnects.Add(nodeId);
+    public void OnPeerDisconnected(PeerSender sender) => Disconnects.Add(sender.NodeId);
     public Recorder<(int From, string Address)> ClientAddresses { get; } = new();
     public void OnPeerClientAddress(int nodeId, string clientAddress) => ClientAddresses.Add((nodeId, clientAddress));
 

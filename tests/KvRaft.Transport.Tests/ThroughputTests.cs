@@ -100,7 +100,7 @@ public sealed class ThroughputTests(ITestOutputHelper output)
         }
 
         public void OnSnapshotChunk(PeerSender sender, in SnapshotChunk chunk) => _progress.Release();
-        public void OnPeerDisconnected(int nodeId) => _progress.Release();
+        public void OnPeerDisconnected(PeerSender sender) => _progress.Release();
 
         public Task<bool> WaitAsync(TimeSpan timeout) => _progress.WaitAsync(timeout);
 

@@ -43,7 +43,7 @@ internal sealed class GroupEventFeeder(EventFeeder inner, Func<IEventSink> host,
         return true;
     }
 
-    public void OnPeerDisconnected(int nodeId) => inner.OnPeerDisconnected(nodeId);
+    public void OnPeerDisconnected(PeerSender sender) => inner.OnPeerDisconnected(sender);
 
     public void OnPeerClientAddress(int nodeId, string clientAddress) => inner.OnPeerClientAddress(nodeId, clientAddress);
 

@@ -8,22 +8,22 @@ namespace KvRaft.Server.Hosting;
 /// <summary>Each event to its group's node; refused peer input closes its connection, as in <see cref="NodeHost"/>.</summary>
 internal sealed partial class GroupHost
 {
-    // Per peer, the last connection whose input was refused: what it still had queued is dropped unread and unlogged.
-    private readonly Dictionary<int, long> _refusedConnections = new();
+    // The input still queued of a peer connection that was refused or closed: dropped unread and unlogged.
+    private readonly PeerConnectionFilter _peerFilter = new();
 
     private void Dispatch(in NodeEvent item)
     {
         switch (item.Kind)
         {
             case NodeEventKind.PeerMessage:
-                if (!IsRefusedConnection(item))
+                if (!_peerFilter.Drops(item))
                 {
                     RefuseIfInvalid(item, _replicas.OnPeerMessage(item.Group, item.NodeId, item.PeerMessage));
                 }
 
                 break;
             case NodeEventKind.SnapshotChunk:
-                if (!IsRefusedConnection(item))
+                if (!_peerFilter.Drops(item))
                 {
                     RefuseIfInvalid(item, _replicas.OnSnapshotChunk(item.Group, item.NodeId, item.Chunk));
                 }
@@ -31,6 +31,7 @@ internal sealed partial class GroupHost
                 SnapshotChunkPayloads.Release(item.Chunk);
                 break;
             case NodeEventKind.PeerDisconnected:
+                _peerFilter.DropRest(item.NodeId, item.ConnectionId);
                 _replicas.OnPeerUnreachable(item.NodeId);
                 break;
             case NodeEventKind.ClientRequest:
@@ -66,9 +67,6 @@ internal sealed partial class GroupHost
         }
     }
 
-    private bool IsRefusedConnection(in NodeEvent item) =>
-        _refusedConnections.TryGetValue(item.NodeId, out var refused) && refused == item.ConnectionId;
-
     private void RefuseIfInvalid(in NodeEvent item, PeerCheck check)
     {
         if (!check.IsRefused)
@@ -76,7 +74,7 @@ internal sealed partial class GroupHost
             return;
         }
 
-        _refusedConnections[item.NodeId] = item.ConnectionId;
+        _peerFilter.DropRest(item.NodeId, item.ConnectionId);
         _logger.LogWarning("Closing peer connection {Connection} of node {Peer}: refused {Kind} of group {Group}: {Reason}",
             item.ConnectionId, item.NodeId, item.Kind == NodeEventKind.PeerMessage ? item.PeerMessage.Type.ToString() : "snapshot chunk", item.Group, check.Reason);
         _transport.Close(new PeerSender(item.NodeId, item.ConnectionId));

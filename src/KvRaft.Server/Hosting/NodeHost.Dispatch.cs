@@ -13,11 +13,8 @@ internal sealed partial class NodeHost
     /// <summary>Closes a peer connection on which the node refused input (the transport's <c>PeerTransport.Close</c>).</summary>
     public Action<PeerSender>? ClosePeerConnection { get; init; }
 
-    // Per peer, the last connection whose input was refused: what it still had queued is dropped unread and unlogged.
-    private readonly Dictionary<int, long> _refusedConnections = new();
-
-    private bool IsRefusedConnection(in NodeEvent item) =>
-        _refusedConnections.TryGetValue(item.NodeId, out var refused) && refused == item.ConnectionId;
+    // The input still queued of a peer connection that was refused or closed: dropped unread and unlogged.
+    private readonly PeerConnectionFilter _peerFilter = new();
 
     /// <summary>The node refused what came on this connection: logged once, and the connection is closed.</summary>
     private void RefuseIfInvalid(in NodeEvent item, PeerCheck check)
@@ -27,7 +24,7 @@ internal sealed partial class NodeHost
             return;
         }
 
-        _refusedConnections[item.NodeId] = item.ConnectionId;
+        _peerFilter.DropRest(item.NodeId, item.ConnectionId);
         if (item.Kind == NodeEventKind.PeerMessage)
         {
             var message = item.PeerMessage;
@@ -47,14 +44,14 @@ internal sealed partial class NodeHost
         switch (item.Kind)
         {
             case NodeEventKind.PeerMessage:
-                if (!IsRefusedConnection(item))
+                if (!_peerFilter.Drops(item))
                 {
                     RefuseIfInvalid(item, _node.OnPeerMessage(item.NodeId, item.PeerMessage));
                 }
 
                 break;
             case NodeEventKind.SnapshotChunk:
-                if (!IsRefusedConnection(item))
+                if (!_peerFilter.Drops(item))
                 {
                     RefuseIfInvalid(item, _node.OnSnapshotChunk(item.NodeId, item.Chunk));
                 }
@@ -62,6 +59,7 @@ internal sealed partial class NodeHost
                 SnapshotChunkPayloads.Release(item.Chunk); // written to the staging file (or refused): its buffer is reused
                 break;
             case NodeEventKind.PeerDisconnected:
+                _peerFilter.DropRest(item.NodeId, item.ConnectionId);
                 _node.OnPeerUnreachable(item.NodeId);
                 break;
             case NodeEventKind.ClientRequest:

@@ -57,7 +57,8 @@ internal sealed class EventFeeder(Func<IEventSink> host, ConcurrentDictionary<lo
         }
     }
 
-    public void OnPeerDisconnected(int nodeId) => host().Post(new NodeEvent { Kind = NodeEventKind.PeerDisconnected, NodeId = nodeId });
+    public void OnPeerDisconnected(PeerSender sender) =>
+        host().Post(new NodeEvent { Kind = NodeEventKind.PeerDisconnected, NodeId = sender.NodeId, ConnectionId = sender.ConnectionId });
 
     public void OnClientRequest(ClientConnection connection, in ClientRequest request) => Post(connection, 0, request);
 
