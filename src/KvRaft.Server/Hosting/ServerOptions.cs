@@ -174,11 +174,13 @@ public sealed partial record ServerOptions
     }
 
     /// <summary>
-    /// What every process of the cluster must share, announced in its peer hellos: --groups, the shard count, and the
-    /// node ids of --peers (none for a joining node: its peers come from the cluster).
+    /// What every process of the cluster must share, announced in its peer hellos: --groups, the shard count, and, for a
+    /// sharded process (whose groups' members are fixed), the node ids of --peers. None for a one-group node: its
+    /// members change (member add and remove), and a restart may name the members of now in --peers while another node
+    /// still runs with the bootstrap list; nor for a joining node, whose peers come from the cluster.
     /// </summary>
     public Protocol.ClusterShape Shape() =>
-        new(Groups, Groups > 0 ? Protocol.Sharding.ShardMap.DefaultShardCount : 0, Join is null ? ParseAddresses(Peers).Keys : []);
+        new(Groups, Groups > 0 ? Protocol.Sharding.ShardMap.DefaultShardCount : 0, Join is null && Groups > 0 ? ParseAddresses(Peers).Keys : []);
 
     /// <summary>Checks the whole configuration; throws <see cref="FormatException"/> naming what is wrong.</summary>
     public void Validate()
