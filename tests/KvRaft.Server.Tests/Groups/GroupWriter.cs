@@ -2,6 +2,7 @@
 // session registered per group (the controller 0 and the data groups), writes sent under it sequence by sequence;
 // method: requests through GroupedCluster.Call.
 using KvRaft.Protocol;
+using KvRaft.Testing.Groups;
 
 namespace KvRaft.Server.Tests.Groups;
 
