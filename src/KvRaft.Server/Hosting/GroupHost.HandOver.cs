@@ -19,13 +19,7 @@ internal sealed partial class GroupHost
     /// afterwards (0 when this process led none, or no transfer succeeded; a transfer is abandoned after an election
     /// timeout).
     /// </summary>
-    public Task<int> HandOverLeadershipAsync()
-    {
-        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new NodeEvent { Kind = NodeEventKind.HandOver, HandOver = done });
-        _ = _stopped.Task.ContinueWith(_ => done.TrySetResult(0), TaskScheduler.Default); // a stopped loop answers no more
-        return done.Task;
-    }
+    public Task<int> HandOverLeadershipAsync() => HandOverRequest.Post(this, _stopped.Task);
 
     private void StartHandOver(TaskCompletionSource<int> done)
     {

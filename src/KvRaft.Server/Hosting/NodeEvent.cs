@@ -57,3 +57,16 @@ internal interface IEventSink
     /// <summary>Queues <paramref name="item"/> for the loop; false when a peer or client event finds its queue full.</summary>
     bool Post(in NodeEvent item);
 }
+
+/// <summary>A hand-over request posted to a loop (NodeHost's one group, GroupHost's every group).</summary>
+internal static class HandOverRequest
+{
+    /// <summary>Posts a HandOver event to <paramref name="sink"/>; its task completes with 0 if the loop stops first.</summary>
+    public static Task<int> Post(IEventSink sink, Task stopped)
+    {
+        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        sink.Post(new NodeEvent { Kind = NodeEventKind.HandOver, HandOver = done });
+        _ = stopped.ContinueWith(_ => done.TrySetResult(0), TaskScheduler.Default); // a stopped loop answers no more
+        return done.Task;
+    }
+}

@@ -17,13 +17,7 @@ internal sealed partial class NodeHost
     /// Asks the loop to hand leadership over; completes with the id of the node that leads afterwards (0 when this
     /// node was not the leader, no follower was reachable or the transfer was abandoned after an election timeout).
     /// </summary>
-    public Task<int> HandOverLeadershipAsync()
-    {
-        var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new NodeEvent { Kind = NodeEventKind.HandOver, HandOver = done });
-        _ = _stopped.Task.ContinueWith(_ => done.TrySetResult(0), TaskScheduler.Default); // a stopped loop answers no more
-        return done.Task;
-    }
+    public Task<int> HandOverLeadershipAsync() => HandOverRequest.Post(this, _stopped.Task);
 
     private void StartHandOver(TaskCompletionSource<int> done)
     {
