@@ -10,6 +10,9 @@ internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double C
     /// <summary>The share of frames held 30 to 90 steps.</summary>
     public double LongDelayChance { get; init; }
 
+    /// <summary>The chance a step stalls a process's event loop for 5 to 80 steps (one election timeout is 30).</summary>
+    public double StallChance { get; init; }
+
     public static ShardedFaultProfile Draw(Random random) => new(
         DataGroups: 2 + random.Next(2),
         Clients: 3 + random.Next(4),
@@ -23,15 +26,16 @@ internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double C
         MisrouteChance: new[] { 0, 0.1, 0.3 }[random.Next(3)],
         ControllerEverySteps: 30 + random.Next(300));
 
-    /// <summary>The duplication and long delays, from <paramref name="random"/> (a stream of their own).</summary>
-    public ShardedFaultProfile WithDuplicatesAndLongDelays(Random random) => this with
+    /// <summary>Duplication, long delays and stalls, from <paramref name="random"/> (a stream of their own).</summary>
+    public ShardedFaultProfile WithDuplicatesDelaysAndStalls(Random random) => this with
     {
         DuplicateChance = new[] { 0, 0.01, 0.05 }[random.Next(3)],
         LongDelayChance = new[] { 0, 0.002, 0.01 }[random.Next(3)],
+        StallChance = new[] { 0, 1.0 / 300, 1.0 / 1000 }[random.Next(3)],
     };
 }
 
-/// <summary>The faults of a sharded run: crashes and restarts, power cuts, partitions, loss and delay.</summary>
+/// <summary>The faults of a sharded run: crashes and restarts, power cuts, partitions, loss, duplication and delay, stalls.</summary>
 internal sealed partial class ShardedSimulation
 {
     private readonly Dictionary<int, long> _restartAt = []; // a crashed process → the step it starts again
@@ -65,6 +69,13 @@ internal sealed partial class ShardedSimulation
         if (_healAt < 0 && _random.NextDouble() < _profile.PartitionChance)
         {
             Partition();
+        }
+        if (_profile.StallChance > 0 && _random.NextDouble() < _profile.StallChance)
+        {
+            var process = _cluster.Process(_cluster.ProcessIds[_random.Next(_cluster.ProcessIds.Length)]);
+            var steps = 5 + _random.Next(76);
+            process.StalledUntilStep = Math.Max(process.StalledUntilStep, Step + steps);
+            Trace($"stall p{process.Id} for {steps} steps");
         }
     }
 
@@ -143,6 +154,10 @@ internal sealed partial class ShardedSimulation
         HealNetwork();
         _cluster.Network.DropChance = 0;
         _cluster.Network.LongDelayChance = 0;
+        foreach (var process in _cluster.Processes)
+        {
+            process.StalledUntilStep = -1; // the missed ticks are handed over at its next step
+        }
         foreach (var id in _restartAt.Keys.ToList())
         {
             Restart(id);

@@ -67,14 +67,13 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         foreach (var (_, from, to, frame) in due)
         {
             var (group, received) = Decode(frame);
-            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || CutLinks.Contains((from, to)) || cluster.Process(to).Replicas is not { } replicas
+            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || CutLinks.Contains((from, to)) || cluster.Process(to).Replicas is null
                 || (Intercept is null ? received : Intercept(group, received)) is not { } message)
             {
                 continue;
             }
 
-            var check = replicas.OnPeerMessage(group, from, message);
-            Assert.False(check.IsRefused, $"p{to} refused a message of group {group} from p{from}: {check.Reason}");
+            cluster.Process(to).Deliver(group, from, message);
         }
     }
 
