@@ -26,9 +26,18 @@ public sealed class PlantedBugTests
     public void PlantedBug_IsCaughtByItsCheck_AndTheSameSeedPassesWithoutIt(string plant, ViolationKind[] expected)
     {
         var bug = Enum.Parse<PlantedBug>(plant);
-        var failure = SeedRunner.FirstFailure(0, 9_999, bug);
-        Assert.True(failure is not null, $"{bug} was not caught in seeds 0..9999");
-        Assert.True(expected.Contains(failure.Kind), $"{bug} caught as {failure.Kind}, expected {string.Join(" or ", expected)}: {failure.Message}");
-        new Simulation(new SimulationOptions { Seed = failure.Seed }).Run(); // throws if the seed fails without the bug
+        AssertCaughtByItsCheck(plant, "seeds 0..9999", SeedRunner.FirstFailure(0, 9_999, bug), expected,
+            seed => new Simulation(new SimulationOptions { Seed = seed }).Run());
+    }
+
+    /// <summary>
+    /// The planted bug <paramref name="plant"/> failed a seed (<paramref name="failure"/>, searched in <paramref name="searched"/>)
+    /// with one of the <paramref name="expected"/> kinds, and <paramref name="runWithout"/> passes that seed without it (throws if not).
+    /// </summary>
+    internal static void AssertCaughtByItsCheck(string plant, string searched, SimulationFailure? failure, ViolationKind[] expected, Action<ulong> runWithout)
+    {
+        Assert.True(failure is not null, $"{plant} was not caught in {searched}");
+        Assert.True(expected.Contains(failure.Kind), $"{plant} caught as {failure.Kind}, expected {string.Join(" or ", expected)}: {failure.Message}");
+        runWithout(failure.Seed);
     }
 }

@@ -4,6 +4,15 @@ namespace KvRaft.Simulation;
 internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double CrashChance, bool TwoDownAllowed, long PowerCutStep, double PartitionChance,
     double DropChance, int DelayStepsMax, int CommitDelayStepsMax, double MisrouteChance, int ControllerEverySteps)
 {
+    /// <summary>The share of frames delivered twice (drawn from a stream of its own, so the other draws stay as they were).</summary>
+    public double DuplicateChance { get; init; }
+
+    /// <summary>The share of frames held 30 to 90 steps.</summary>
+    public double LongDelayChance { get; init; }
+
+    /// <summary>The chance a step stalls a process's event loop for 5 to 80 steps (one election timeout is 30).</summary>
+    public double StallChance { get; init; }
+
     public static ShardedFaultProfile Draw(Random random) => new(
         DataGroups: 2 + random.Next(2),
         Clients: 3 + random.Next(4),
@@ -16,9 +25,17 @@ internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double C
         CommitDelayStepsMax: new[] { 0, 2, 5 }[random.Next(3)], // the shared log's commit (and a shard export's read) takes up to this many steps
         MisrouteChance: new[] { 0, 0.1, 0.3 }[random.Next(3)],
         ControllerEverySteps: 30 + random.Next(300));
+
+    /// <summary>Duplication, long delays and stalls, from <paramref name="random"/> (a stream of their own).</summary>
+    public ShardedFaultProfile WithDuplicatesDelaysAndStalls(Random random) => this with
+    {
+        DuplicateChance = new[] { 0, 0.01, 0.05 }[random.Next(3)],
+        LongDelayChance = new[] { 0, 0.002, 0.01 }[random.Next(3)],
+        StallChance = new[] { 0, 1.0 / 300, 1.0 / 1000 }[random.Next(3)],
+    };
 }
 
-/// <summary>The faults of a sharded run: crashes and restarts, power cuts, partitions, loss and delay.</summary>
+/// <summary>The faults of a sharded run: crashes and restarts, power cuts, partitions, loss, duplication and delay, stalls.</summary>
 internal sealed partial class ShardedSimulation
 {
     private readonly Dictionary<int, long> _restartAt = []; // a crashed process → the step it starts again
@@ -30,6 +47,8 @@ internal sealed partial class ShardedSimulation
     {
         _cluster.Network.DropChance = _profile.DropChance;
         _cluster.Network.DelayStepsMax = _profile.DelayStepsMax;
+        _cluster.Network.DuplicateChance = _profile.DuplicateChance;
+        _cluster.Network.LongDelayChance = _profile.LongDelayChance;
         foreach (var (id, at) in _restartAt.Where(item => item.Value <= Step).ToList())
         {
             Restart(id);
@@ -50,6 +69,13 @@ internal sealed partial class ShardedSimulation
         if (_healAt < 0 && _random.NextDouble() < _profile.PartitionChance)
         {
             Partition();
+        }
+        if (_profile.StallChance > 0 && _random.NextDouble() < _profile.StallChance)
+        {
+            var process = _cluster.Process(_cluster.ProcessIds[_random.Next(_cluster.ProcessIds.Length)]);
+            var steps = 5 + _random.Next(76);
+            process.StalledUntilStep = Math.Max(process.StalledUntilStep, Step + steps);
+            Trace($"stall p{process.Id} for {steps} steps");
         }
     }
 
@@ -127,6 +153,11 @@ internal sealed partial class ShardedSimulation
     {
         HealNetwork();
         _cluster.Network.DropChance = 0;
+        _cluster.Network.LongDelayChance = 0;
+        foreach (var process in _cluster.Processes)
+        {
+            process.StalledUntilStep = -1; // the missed ticks are handed over at its next step
+        }
         foreach (var id in _restartAt.Keys.ToList())
         {
             Restart(id);

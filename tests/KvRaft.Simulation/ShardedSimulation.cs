@@ -52,7 +52,7 @@ internal sealed partial class ShardedSimulation
     {
         _options = options;
         _random = new Random(unchecked((int)(options.Seed ^ 0x5A4D_C0DE) ^ (int)(options.Seed >> 32)));
-        _profile = ShardedFaultProfile.Draw(_random);
+        _profile = ShardedFaultProfile.Draw(_random).WithDuplicatesDelaysAndStalls(new Random(unchecked((int)(options.Seed ^ 0xD0B1_E5) ^ (int)(options.Seed >> 32))));
         _cluster = new GroupedCluster(groups: 1 + _profile.DataGroups, unchecked((int)options.Seed ^ (int)(options.Seed >> 32)), Processes, _profile.CommitDelayStepsMax,
             controllerDataGroups: _profile.DataGroups, wrapMachine: MigrationPlants.WrapMachine(options.Plant));
         MigrationPlants.Intercept(_cluster, options.Plant);

@@ -44,10 +44,8 @@ public sealed class ShardedSimulatorTests
     public void PlantedMigrationBug_IsCaughtByItsCheck_AndTheSameSeedPassesWithoutIt(string plant, ViolationKind[] expected)
     {
         var bug = Enum.Parse<MigrationPlant>(plant);
-        var failure = SeedRunner.FirstShardedFailure(0, 199, bug);
-        Assert.True(failure is not null, $"{bug} was not caught in sharded seeds 0..199");
-        Assert.True(expected.Contains(failure.Kind), $"{bug} caught as {failure.Kind}, expected {string.Join(" or ", expected)}: {failure.Message}");
-        new ShardedSimulation(new ShardedSimulationOptions { Seed = failure.Seed }).Run(); // throws if the seed fails without the bug
+        PlantedBugTests.AssertCaughtByItsCheck(plant, "sharded seeds 0..199", SeedRunner.FirstShardedFailure(0, 199, bug), expected,
+            seed => new ShardedSimulation(new ShardedSimulationOptions { Seed = seed }).Run());
     }
 
     [Fact]

@@ -27,6 +27,12 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
     /// <summary>A frame is delivered 1 to 1 + this many steps after it is sent (frames with different delays overtake each other).</summary>
     public int DelayStepsMax { get; set; } = 1;
 
+    /// <summary>The share of frames delivered twice, each copy after its own delay (0: none).</summary>
+    public double DuplicateChance { get; set; }
+
+    /// <summary>The share of frames held 30 to 90 steps, past election timeouts and migration steps (0: none).</summary>
+    public double LongDelayChance { get; set; }
+
     /// <summary>Frames sent so far, by group.</summary>
     public Dictionary<int, long> SentByGroup { get; } = [];
 
@@ -38,7 +44,17 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         {
             return;
         }
-        _inFlight.Add((cluster.Step + 1 + cluster.Random.Next(DelayStepsMax + 1), from, to, frame));
+        _inFlight.Add((cluster.Step + 1 + Delay(), from, to, frame));
+        if (DuplicateChance > 0 && cluster.Random.NextDouble() < DuplicateChance)
+        {
+            _inFlight.Add((cluster.Step + 1 + Delay(), from, to, frame));
+        }
+    }
+
+    private int Delay()
+    {
+        var delay = cluster.Random.Next(DelayStepsMax + 1);
+        return LongDelayChance > 0 && cluster.Random.NextDouble() < LongDelayChance ? delay + 30 + cluster.Random.Next(61) : delay;
     }
 
     public void Clear() => _inFlight.Clear();
@@ -51,14 +67,13 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         foreach (var (_, from, to, frame) in due)
         {
             var (group, received) = Decode(frame);
-            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || CutLinks.Contains((from, to)) || cluster.Process(to).Replicas is not { } replicas
+            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || CutLinks.Contains((from, to)) || cluster.Process(to).Replicas is null
                 || (Intercept is null ? received : Intercept(group, received)) is not { } message)
             {
                 continue;
             }
 
-            var check = replicas.OnPeerMessage(group, from, message);
-            Assert.False(check.IsRefused, $"p{to} refused a message of group {group} from p{from}: {check.Reason}");
+            cluster.Process(to).Deliver(group, from, message);
         }
     }
 

@@ -17,6 +17,8 @@ internal sealed class GroupProcess
     private readonly List<(long Due, int Group, ShardExport Export)> _exports = []; // taken from the nodes, not handed back yet
     private MemoryKvStateMachine[] _machines;
     private IKvStateMachine[] _seen = []; // what each group's node sees of its state machine
+    private readonly Queue<(int Group, int From, PeerMessage Message)> _stalledInput = new(); // peer input that arrived while the loop was stalled
+    private int _ticksMissed; // ticks that passed while the loop was stalled
 
     public GroupProcess(GroupedCluster cluster, int id)
     {
@@ -84,17 +86,48 @@ internal sealed class GroupProcess
         Replicas = null;
         _commitsDue.Clear();
         _exports.Clear(); // the background work dies with the process
+        _stalledInput.Clear();
+        (StalledUntilStep, _ticksMissed) = (-1, 0);
     }
 
-    /// <summary>One turn: a tick, the turn's end, commits that ended, then every group's Readies under one commit.</summary>
+    /// <summary>The event loop stops until this step (a GC pause, a slow call): peer input waits, the missed ticks are handed over on resuming.</summary>
+    public long StalledUntilStep { get; set; } = -1;
+
+    /// <summary>A peer message for <paramref name="group"/>: taken now, or queued while the loop is stalled; a correct peer's is never refused.</summary>
+    public void Deliver(int group, int from, in PeerMessage message)
+    {
+        if (Replicas is not { } replicas)
+        {
+            return;
+        }
+        if (_cluster.Step < StalledUntilStep)
+        {
+            _stalledInput.Enqueue((group, from, message));
+            return;
+        }
+        var check = replicas.OnPeerMessage(group, from, message);
+        Assert.False(check.IsRefused, $"p{Id} refused a message of group {group} from p{from}: {check.Reason}");
+    }
+
+    /// <summary>One turn: the ticks (and those missed while stalled), input that waited, the turn's end, commits that ended, then every group's Readies under one commit.</summary>
     public void Step(long step)
     {
         if (Replicas is not { } replicas)
         {
             return;
         }
+        if (step < StalledUntilStep)
+        {
+            _ticksMissed++;
+            return;
+        }
 
-        replicas.OnTicks(1);
+        replicas.OnTicks(1 + _ticksMissed);
+        _ticksMissed = 0;
+        while (_stalledInput.TryDequeue(out var input))
+        {
+            Deliver(input.Group, input.From, input.Message);
+        }
         replicas.EndTurn();
         for (var round = 0; round < 4; round++)
         {
