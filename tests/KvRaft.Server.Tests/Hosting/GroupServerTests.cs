@@ -27,21 +27,27 @@ public sealed class GroupServerTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
+        _options = LoopbackOptions(_folder, 0x6A0F, Groups);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Options of three sharded processes on free 127.0.0.1 ports, each with its data directory under <paramref name="folder"/>.</summary>
+    internal static ServerOptions[] LoopbackOptions(string folder, ulong clusterId, int groups)
+    {
         var ports = Transport.LoopbackPorts.Free(6);
         var peers = string.Join(',', Enumerable.Range(1, 3).Select(id => $"{id}=127.0.0.1:{ports[id - 1]}"));
         var clientPeers = string.Join(',', Enumerable.Range(1, 3).Select(id => $"{id}=127.0.0.1:{ports[id + 2]}"));
-        _options = [.. Enumerable.Range(1, 3).Select(id => new ServerOptions
+        return [.. Enumerable.Range(1, 3).Select(id => new ServerOptions
         {
             Id = id,
             PeerListen = $"127.0.0.1:{ports[id - 1]}",
             ClientListen = $"127.0.0.1:{ports[id + 2]}",
             Peers = peers,
             ClientPeers = clientPeers,
-            ClusterId = 0x6A0F,
-            DataDir = Path.Combine(_folder, "node" + id),
-            Groups = Groups,
+            ClusterId = clusterId,
+            DataDir = Path.Combine(folder, "node" + id),
+            Groups = groups,
         })];
-        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()

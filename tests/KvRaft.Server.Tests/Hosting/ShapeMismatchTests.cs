@@ -30,22 +30,10 @@ public sealed class ShapeMismatchTests : IAsyncLifetime
     [Fact]
     public async Task Processes_started_with_different_groups_refuse_each_other_and_keep_running()
     {
-        var ports = Transport.LoopbackPorts.Free(6);
-        var peers = string.Join(',', Enumerable.Range(1, 3).Select(id => $"{id}=127.0.0.1:{ports[id - 1]}"));
-        var clientPeers = string.Join(',', Enumerable.Range(1, 3).Select(id => $"{id}=127.0.0.1:{ports[id + 2]}"));
+        var options = GroupServerTests.LoopbackOptions(_folder, 0x5A4E, groups: 2);
         foreach (var (id, groups) in new[] { (1, 2), (2, 4) })
         {
-            _servers.Add(await GroupServer.StartAsync(new ServerOptions
-            {
-                Id = id,
-                PeerListen = $"127.0.0.1:{ports[id - 1]}",
-                ClientListen = $"127.0.0.1:{ports[id + 2]}",
-                Peers = peers,
-                ClientPeers = clientPeers,
-                ClusterId = 0x5A4E,
-                DataDir = Path.Combine(_folder, "node" + id),
-                Groups = groups,
-            }, NullLoggerFactory.Instance));
+            _servers.Add(await GroupServer.StartAsync(options[id - 1] with { Groups = groups }, NullLoggerFactory.Instance));
         }
 
         var deadline = DateTime.UtcNow + Limit;
