@@ -47,7 +47,7 @@ start_node() { # id [membership]
     mkdir -p "$WORK/data/$id"
     cat >"$WORK/node-$id.json" <<JSON
 { "id": $id, "peerListen": "127.0.0.1:${PEER_PORT[$id]}", "clientListen": "127.0.0.1:${CLIENT_PORT[$id]}",
-  $membership, "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES }
+  $membership, "dataDir": "$WORK/data/$id", "snapshotAfterLogBytes": $SNAPSHOT_AFTER_BYTES${SNAPSHOT_MIN_BYTES:+, \"snapshotAfterLogBytesMin\": $SNAPSHOT_MIN_BYTES} }
 JSON
     dotnet "$SERVER" --config "$WORK/node-$id.json" >>"$WORK/node-$id.log" 2>&1 &
     PIDS[$id]=$!

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 
 namespace KvRaft.Storage;
@@ -40,6 +41,9 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
 
     /// <inheritdoc/>
     public override ISnapshotSource? LatestSnapshot => _snapshots.Latest;
+
+    /// <inheritdoc/>
+    public SnapshotPhases LastSnapshotPhases { get; private set; }
 
     // Reads take the apply gate too (re-entered inside an apply): the store's session is single-threaded, and a read
     // must not be in flight while compaction copies a record and moves the begin address past the original.
@@ -125,7 +129,10 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     {
         // The last snapshot's compaction ends first: it moves the begin address, which this checkpoint records and
         // this export reads from (it is never both at once).
+        var started = Stopwatch.GetTimestamp();
         await FinishCompactionAsync().ConfigureAwait(false);
+        var compactionWaited = Stopwatch.GetTimestamp();
+        long gateHeld;
         SnapshotInfo info;
         long untilAddress;
         Task durable;
@@ -141,9 +148,11 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
             _checkpointInFlight = durable;
             currentStore = _store;
             ticket = _snapshots.BeginExport(); // an install from now on cancels this export
+            gateHeld = Stopwatch.GetTimestamp();
         }
         // The snapshot is reported only once its checkpoint is durable: the Raft log is compacted up to it then.
         await durable.ConfigureAwait(false);
+        var durableAt = Stopwatch.GetTimestamp();
         // Below untilAddress the FASTER log is immutable after the fold-over, so the export runs beside applies. An
         // install meanwhile replaces (and disposes) that store: it cancels the export and waits for it to stop first.
         var tally = new ExportTally();
@@ -153,6 +162,8 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
             throw new SnapshotSupersededException($"Snapshot {info.Index} abandoned: an install replaced the state it was taken of (latest now {_snapshots.Latest?.Info.Index})");
         }
         StartCompaction(currentStore, tally); // the next snapshot's checkpoint makes it durable, then frees its segments
+        LastSnapshotPhases = new SnapshotPhases(Stopwatch.GetElapsedTime(started, compactionWaited), Stopwatch.GetElapsedTime(compactionWaited, gateHeld),
+            Stopwatch.GetElapsedTime(gateHeld, durableAt), Stopwatch.GetElapsedTime(durableAt), tally.UntilAddress - tally.BeginAddress);
         return info;
     }
 

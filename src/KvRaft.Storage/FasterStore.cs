@@ -25,6 +25,12 @@ internal sealed unsafe partial class FasterStore : IDisposable
     private readonly ArrayBufferWriter<byte> _getBuffer = new(); // every Get that may go pending copies its value here (reused)
     private readonly ValueCopyFunctions _functions;
     private readonly int _pageBits;
+    private readonly long _replayBytesMax; // StorageLimits.KvCheckpointReplayBytesMax
+    // The index part of the latest durable full checkpoint, and the log's tail when it began (empty: none since the
+    // store was opened, so the next checkpoint is a full one). Set only once that checkpoint is durable; read by the
+    // next checkpoint, which begins after it (one checkpoint at a time).
+    private Guid _indexToken;
+    private long _indexStartAddress;
 
     /// <summary>Opens the store in <paramref name="directory"/> (created, its name synced, if missing).</summary>
     public FasterStore(string directory, StorageLimits limits, bool recover, IFileSystem? files = null, List<CompletedGet>? completedGets = null)
@@ -33,6 +39,7 @@ internal sealed unsafe partial class FasterStore : IDisposable
         _files = files ?? LocalFileSystem.Instance;
         _directory = directory;
         _pageBits = limits.KvPageBits;
+        _replayBytesMax = limits.KvCheckpointReplayBytesMax;
         if (!recover)
         {
             _files.DeleteDirectory(directory); // a fresh store starts empty (an install cut short may have left one)
@@ -99,24 +106,20 @@ internal sealed unsafe partial class FasterStore : IDisposable
     }
 
     /// <summary>
-    /// Recovers the newest checkpoint whose index and log parts (one token: every checkpoint here is a full one) both
-    /// have their metadata. FASTER's own choice takes the newest log part and the newest index part that fits it: after
-    /// a crash that kept a new checkpoint's index part and lost its log part's names, it paired the new index with the
-    /// older log and recovered a mixed state (the simulated disk found it). A checkpoint whose metadata does not load
-    /// was cut short (never reported durable) and is skipped; a store with none that loads opens empty.
+    /// Recovers the newest checkpoint whose log part and the index part it names (its own token for a full checkpoint,
+    /// the file written beside a log-only one) both have their metadata. FASTER's own choice takes the newest log part
+    /// and the newest index part that fits it: after a crash that kept a new checkpoint's index part and lost its log
+    /// part's names, it paired the new index with the older log and recovered a mixed state (the simulated disk found
+    /// it). A checkpoint whose metadata does not load was cut short (never reported durable) and is skipped; a store
+    /// with none that loads opens empty. The next checkpoint after an open is a full one.
     /// </summary>
     private void RecoverNewestComplete()
     {
-        var folder = CheckpointFolders.Of(_directory);
-        var tokens = _files.ListDirectories(Path.Combine(folder, "cpr-checkpoints")).Select(Path.GetFileName)
-            .Where(token => _files.FileExists(Path.Combine(folder, "cpr-checkpoints", token!, "info.dat.0"))
-                && _files.FileExists(Path.Combine(folder, "index-checkpoints", token!, "info.dat.0")))
-            .ToList();
-        foreach (var token in tokens)
+        foreach (var (log, index) in CheckpointFolders.CompleteCheckpoints(_files, _directory))
         {
             try
             {
-                _store.Recover(Guid.Parse(token!));
+                _store.Recover(index, log);
                 return;
             }
             catch (Exception error) when (error is FasterException or IOException or FormatException or ArgumentException or OverflowException or InvalidOperationException)
@@ -268,7 +271,15 @@ internal sealed unsafe partial class FasterStore : IDisposable
     /// is then immutable, and every operation that starts from now on belongs to the next version (FASTER moves a
     /// session to it when the session resumes, and the fold-over happens only once the store left the checkpoint's
     /// first phases). Until then the caller must keep operations out (the apply gate); after it they may go on
-    /// while <c>Durable</c> (the checkpoint on disk, index included: the slow part, up to a second under load) ends.
+    /// while <c>Durable</c> (the checkpoint on disk) ends.
+    /// <para>
+    /// Most checkpoints are of the log alone. FASTER writes a full checkpoint's hash index BEFORE its fold-over, so the
+    /// caller's applies waited for the whole index (8 MiB by default, whatever the data: 20–150 ms idle, more under
+    /// load) at every snapshot. A log-only checkpoint is recovered with the index of the latest full one (its log
+    /// replayed from that index's start) or, once compaction moved the log's begin past that start, by replaying the
+    /// log from its begin (what FASTER does then even with a fresh index). A full checkpoint is taken when none was
+    /// since the store was opened, or when that replay would exceed <see cref="StorageLimits.KvCheckpointReplayBytesMax"/>.
+    /// </para>
     /// </summary>
     public (long UntilAddress, Task Durable) BeginCheckpoint()
     {
@@ -277,8 +288,11 @@ internal sealed unsafe partial class FasterStore : IDisposable
         var readOnlyBefore = _store.Log.ReadOnlyAddress;
         // The checkpoint records a begin address at least this one (it only grows; no compaction runs meanwhile).
         var begin = _store.Log.BeginAddress;
-        Invariant.True(_store.TryInitiateFullCheckpoint(out var token, CheckpointType.FoldOver));
-        var durable = CompleteCheckpointAsync(token, begin);
+        var full = _indexToken == Guid.Empty || tail - Math.Max(begin, _indexStartAddress) > _replayBytesMax;
+        Guid token;
+        Invariant.True(full ? _store.TryInitiateFullCheckpoint(out token, CheckpointType.FoldOver)
+            : _store.TryInitiateHybridLogCheckpoint(out token, CheckpointType.FoldOver));
+        var durable = CompleteCheckpointAsync(new CheckpointParts(token, full ? token : _indexToken, full ? tail : _indexStartAddress), begin);
         // Nothing to fold (no record since the last fold-over): no shift to wait for; wait for the whole checkpoint.
         var folds = readOnlyBefore < tail;
         while (!durable.IsCompleted && (!folds || _store.Log.ReadOnlyAddress < tail))
@@ -288,18 +302,30 @@ internal sealed unsafe partial class FasterStore : IDisposable
         return (tail, durable);
     }
 
+    /// <summary>A checkpoint's log part and the index part it is recovered with (the same token for a full one).</summary>
+    private readonly record struct CheckpointParts(Guid Log, Guid Index, long IndexStartAddress)
+    {
+        public bool Full => Log == Index;
+    }
+
     /// <summary>
-    /// FASTER's checkpoint, then its folders synced (only then is it durable), then the older ones deleted (and their
-    /// folders synced), then the log's segments below the checkpoint's begin address: in that order, nothing the
-    /// newest checkpoint on disk references is ever deleted, whatever a power cut keeps.
+    /// FASTER's checkpoint, then (log-only) the name of its index part written and synced beside its log part, then its
+    /// folders synced (only then is it durable), then the older parts deleted (and their folders synced), then the log's
+    /// segments below the checkpoint's begin address: in that order, nothing the newest checkpoint on disk references is
+    /// ever deleted, whatever a power cut keeps.
     /// </summary>
-    private Task CompleteCheckpointAsync(Guid token, long begin) =>
+    private Task CompleteCheckpointAsync(CheckpointParts parts, long begin) =>
         _store.CompleteCheckpointAsync().AsTask().ContinueWith(completed =>
         {
             completed.GetAwaiter().GetResult(); // a failed checkpoint fails here, before anything is deleted
+            if (!parts.Full)
+            {
+                CheckpointFolders.WriteIndexPart(_files, _directory, parts.Log, parts.Index);
+            }
             CheckpointFolders.SyncTree(_files, _directory);
-            CheckpointFolders.DeleteAllBut(_files, _directory, token);
+            CheckpointFolders.DeleteAllBut(_files, _directory, parts.Log, parts.Index);
             _device.DeleteSegmentsBelow(begin);
+            (_indexToken, _indexStartAddress) = (parts.Index, parts.IndexStartAddress);
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>

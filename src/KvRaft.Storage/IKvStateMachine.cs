@@ -87,4 +87,7 @@ public interface IKvStateMachine : IDisposable
 
     /// <summary>The latest snapshot for sending to a follower, or null if none was taken.</summary>
     ISnapshotSource? LatestSnapshot { get; }
+
+    /// <summary>Where the last snapshot taken here spent its time (all zero when none was, or for the memory twin).</summary>
+    SnapshotPhases LastSnapshotPhases => default;
 }

@@ -3,6 +3,18 @@ namespace KvRaft.Storage;
 /// <summary>What a snapshot covers: the applied position and the cluster configuration (opaque bytes).</summary>
 public sealed record SnapshotInfo(long Index, long Term, byte[] Configuration);
 
+/// <summary>
+/// Where a snapshot's time went (for the log line and the metrics): waiting for the last compaction, the apply gate held
+/// for the fold-over (applies and reads wait that long), the checkpoint's writes until durable, the export of the
+/// portable file; and the size of the store's log region the export read.
+/// </summary>
+public readonly record struct SnapshotPhases(TimeSpan CompactionWait, TimeSpan GateHeld, TimeSpan Durable, TimeSpan Export, long RegionBytes)
+{
+    /// <inheritdoc/>
+    public override string ToString() =>
+        FormattableString.Invariant($"compaction wait {CompactionWait.TotalMilliseconds:F0} ms, gate {GateHeld.TotalMilliseconds:F0} ms, durable {Durable.TotalMilliseconds:F0} ms, export {Export.TotalMilliseconds:F0} ms, region {RegionBytes / 1024} KiB");
+}
+
 /// <summary>One bounded piece of a snapshot file, at <paramref name="Offset"/>, with the CRC-32C of its data.</summary>
 public readonly record struct SnapshotChunk(long Offset, ReadOnlyMemory<byte> Data, uint Crc, bool Last);
 

@@ -50,11 +50,20 @@ public sealed record StorageLimits
 
     /// <summary>
     /// FasterKV hash index size in buckets (power of two; 7 keys a bucket before overflow buckets chain on).
-    /// Every snapshot checkpoints the whole index while applies wait, so it is kept small: 2^17 buckets are an
+    /// A full checkpoint writes the whole index while applies wait (see KvCheckpointReplayBytesMax), so it is kept small: 2^17 buckets are an
     /// 8 MiB index, checkpointed in 20–150 ms, where 2^20 (64 MiB) took 0.3–4.3 s on the development VM and
     /// stalled the node's event loop long enough to lose leadership.
     /// </summary>
     public long KvIndexBuckets { get; init; } = 1L << 17;
+
+    /// <summary>
+    /// Most log bytes a restart may replay to rebuild the FasterKV index from the latest index checkpoint (or, once
+    /// compaction moved past that checkpoint's start, from the log's begin): a snapshot's checkpoint is of the log
+    /// alone while the replay stays within it, and a full one (the whole index written, applies waiting for it) when
+    /// it would not. 64 MiB replays in well under a second; a small store (the live data and its garbage within it)
+    /// then never writes its index again after the first snapshot since it was opened.
+    /// </summary>
+    public long KvCheckpointReplayBytesMax { get; init; } = 64L << 20;
 
     /// <summary>FasterKV in-memory log as a power of two (bits): 2^28 = 256 MiB.</summary>
     public int KvMemoryBits { get; init; } = 28;
@@ -108,6 +117,7 @@ public sealed record StorageLimits
         Require(EntryMaxBytes > 0 && KeyMaxBytes > 0 && ValueMaxBytes > 0 && SnapshotChunkBytes > 0, "sizes must be positive");
         Require(SessionMaxCount > 0 && SessionsPerIdentityMax > 0, "session limits must be positive");
         Require(LogGroupsMax > 0, "LogGroupsMax must be positive");
+        Require(KvCheckpointReplayBytesMax >= 0, "KvCheckpointReplayBytesMax must not be negative");
         Require(LogPageBits is >= 9 and <= 30 && KvPageBits is >= 9 and <= 30, "page bits must be in [9, 30]");
         Require(LogSegmentBits >= LogPageBits && LogSegmentBits <= LogLayoutFile.SegmentBitsMax,
             $"LogSegmentBits must be in [LogPageBits, {LogLayoutFile.SegmentBitsMax}]");

@@ -108,7 +108,7 @@ internal sealed partial class GroupHost
             try
             {
                 info = await machine.TakeSnapshotAsync(configuration).ConfigureAwait(false);
-                _logger.LogInformation("Group {Group}: snapshot {Index} written in {Milliseconds:F0} ms", group, info.Index, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                _logger.LogInformation("Group {Group}: snapshot {Index} written in {Milliseconds:F0} ms ({Phases})", group, info.Index, Stopwatch.GetElapsedTime(started).TotalMilliseconds, machine.LastSnapshotPhases);
             }
             catch (SnapshotSupersededException superseded)
             {

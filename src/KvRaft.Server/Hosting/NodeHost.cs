@@ -283,7 +283,7 @@ internal sealed partial class NodeHost : IAsyncDisposable, IEventSink
             {
                 info = await _machine.TakeSnapshotAsync(configuration).ConfigureAwait(false);
                 Metrics?.SnapshotSaved(Stopwatch.GetElapsedTime(started), _machine.LatestSnapshot is { } latest && latest.Info.Index == info.Index ? latest.TotalBytes : 0);
-                _logger.LogInformation("Snapshot {Index} written in {Milliseconds:F0} ms", info.Index, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                _logger.LogInformation("Snapshot {Index} written in {Milliseconds:F0} ms ({Phases})", info.Index, Stopwatch.GetElapsedTime(started).TotalMilliseconds, _machine.LastSnapshotPhases);
             }
             catch (SnapshotSupersededException superseded)
             {
