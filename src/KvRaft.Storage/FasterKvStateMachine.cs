@@ -42,9 +42,6 @@ public sealed partial class FasterKvStateMachine : KvStateMachineBase
     /// <inheritdoc/>
     public override ISnapshotSource? LatestSnapshot => _snapshots.Latest;
 
-    /// <inheritdoc/>
-    public SnapshotPhases LastSnapshotPhases { get; private set; }
-
     // Reads take the apply gate too (re-entered inside an apply): the store's session is single-threaded, and a read
     // must not be in flight while compaction copies a record and moves the begin address past the original.
     private protected override byte[]? Read(ReadOnlySpan<byte> storeKey)

@@ -89,5 +89,5 @@ public interface IKvStateMachine : IDisposable
     ISnapshotSource? LatestSnapshot { get; }
 
     /// <summary>Where the last snapshot taken here spent its time (all zero when none was, or for the memory twin).</summary>
-    SnapshotPhases LastSnapshotPhases => default;
+    SnapshotPhases LastSnapshotPhases { get; }
 }

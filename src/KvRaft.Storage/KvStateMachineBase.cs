@@ -93,6 +93,9 @@ public abstract partial class KvStateMachineBase : IKvStateMachine
     private protected abstract IEnumerable<(byte[] Key, byte[] Value)> ReadSessions();
 
     /// <inheritdoc/>
+    public SnapshotPhases LastSnapshotPhases { get; private protected set; }
+
+    /// <inheritdoc/>
     public abstract ValueTask<SnapshotInfo> TakeSnapshotAsync(byte[] configuration, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the whole state with a verified snapshot file's records.</summary>

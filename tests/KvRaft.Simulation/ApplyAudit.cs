@@ -174,6 +174,8 @@ internal sealed class AuditedStateMachine(MemoryKvStateMachine inner, ApplyAudit
 
     public ISnapshotSource? LatestSnapshot => inner.LatestSnapshot;
 
+    public SnapshotPhases LastSnapshotPhases => inner.LastSnapshotPhases;
+
     public byte[] ShardState => inner.ShardState;
 
     public ShardOfKey? ShardOf { get => inner.ShardOf; set => inner.ShardOf = value; }

@@ -55,6 +55,8 @@ internal sealed class SessionlessInstalls(IKvStateMachine inner) : IKvStateMachi
 
     public ISnapshotSource? LatestSnapshot => inner.LatestSnapshot;
 
+    public SnapshotPhases LastSnapshotPhases => inner.LastSnapshotPhases;
+
     public ShardChunk ExportShard(ShardExportRequest request) => inner.ExportShard(request);
 
     public void ApplyBatch(ReadOnlySpan<KvApply> batch, List<KvResult> results)
