@@ -50,6 +50,7 @@ loadgen() {
     if [[ $name == kvraft* ]]; then keep=(--keep-logs "$(logs_of "$name")"); fi
     dotnet "$LOADGEN" "$@" "${keep[@]}" --clients "$CLIENTS" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" \
         >"$WORK/$name.log" 2>&1 || { log "$name: loadgen failed"; tail -30 "$WORK/$name.log" >&2; exit 1; }
+    if [[ $name == kvraft* ]]; then cp "$WORK/$name.md" "$(logs_of "$name")/"; fi # beside the logs, for kill-timeline.sh
 }
 
 # logs_of NAME: where run NAME's node logs are kept.

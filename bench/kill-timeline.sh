@@ -9,9 +9,11 @@
 #                    closed) or, when earlier, its "no known leader" line (an election timeout ran out first: "timeout");
 #   second close     how much later the other survivor logged its "lost peer V" (its own view of the same death);
 #   noticed→leader   to the first "leader is node L" (L not the victim) any node logged: the new leader elected;
-#   leader→write     to the first write acknowledged once the victim had exited (the client finding the new leader,
-#                    plus the new leader's no-op commit, which needs the other survivor's log to catch up).
-# The last three phases add up to the kill's unavailability (loadgen's figure). Times are the nodes' log timestamps
+#   leader→commit    to the new leader's "first commit as leader" line: its term's first entry committed, which
+#                    needs the other survivor to hold the whole log (a restarted survivor may have to catch up);
+#   commit→write     to the first write acknowledged once the victim had exited (the clients finding the new leader,
+#                    and that write's own commit).
+# kill→noticed, noticed→leader, leader→commit and commit→write add up to the kill's unavailability (loadgen's figure). Times are the nodes' log timestamps
 # (HH:mm:ss.fff, local time: run it where the nodes ran) and loadgen's wall clock; a run across midnight is not handled.
 #
 #   bash bench/kill-timeline.sh RUN.md LOGDIR     # LOGDIR holds node-1.log, node-2.log, ... (loadgen --keep-logs)
@@ -33,6 +35,7 @@ events() {
             if ($4 == "Node" && $6 == "lost" && $7 == "peer") printf "%.3f lost %s %s\n", t, $5, $8
             else if ($4 == "Node" && $6 == "no" && $7 == "known" && $8 == "leader") printf "%.3f noleader %s -\n", t, $5 + 0
             else if ($4 == "Node" && $6 == "leader" && $7 == "is" && $8 == "node") printf "%.3f leader %s %s\n", t, $5 + 0, $9
+            else if ($4 == "Node" && $6 == "first" && $7 == "commit") printf "%.3f commit %s -\n", t, $5 + 0
         }' "$file"
     done
 }
@@ -45,11 +48,12 @@ events | sort -g -k1,1 | awk '
         if (noleader != "" && (noticed == "" || noleader < noticed)) { noticed = noleader; how = "timeout" }
         a = (noticed == "") ? "-" : noticed - at
         b = (noticed == "" || leader == "") ? "-" : leader - noticed
-        c = (leader == "" || first == "-") ? "-" : first - (leader - at)
+        c = (leader == "" || committed == "") ? "-" : committed - leader
+        d = (committed == "" || first == "-") ? "-" : first - (committed - at)
         second = (lost1 != "" && lost2 != "") ? lost2 - lost1 : "-"
-        printf "| %d | %s | n%s | %s | %s | %s | %s | %s | %s | %s |\n", k, clock(at), victim, ms(exit_ms), ms(a),
-            (noticed == "") ? "-" : how, ms(second), ms(b), ms(c), ms(first)
-        keep(1, exit_ms); keep(2, a); keep(3, second); keep(4, b); keep(5, c); keep(6, first)
+        printf "| %d | %s | n%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k, clock(at), victim, ms(exit_ms), ms(a),
+            (noticed == "") ? "-" : how, ms(second), ms(b), ms(c), ms(d), ms(first)
+        keep(1, exit_ms); keep(2, a); keep(3, second); keep(4, b); keep(5, c); keep(6, d); keep(7, first)
         if (how == "timeout") timeouts++
     }
     function keep(column, x) { if (x != "" && x != "-") { n[column]++; v[column, n[column]] = x + 0 } }
@@ -62,16 +66,17 @@ events | sort -g -k1,1 | awk '
     }
     function clock(t) { return sprintf("%02d:%02d:%06.3f", int(t / 3600000), int(t % 3600000 / 60000), (t % 60000) / 1000) }
     BEGIN {
-        print "| kill | at (UTC) | victim | exit seen (ms) | kill→noticed (ms) | noticed by | second close (ms) | noticed→leader (ms) | leader→write (ms) | unavailable (ms) |"
-        print "|---:|---|---|---:|---:|---|---:|---:|---:|---:|"
+        print "| kill | at (UTC) | victim | exit seen (ms) | kill→noticed (ms) | noticed by | second close (ms) | noticed→leader (ms) | leader→commit (ms) | commit→write (ms) | unavailable (ms) |"
+        print "|---:|---|---|---:|---:|---|---:|---:|---:|---:|---:|"
     }
-    $2 == "kill" { close_kill(); k++; at = $1; victim = $3; exit_ms = $4; first = $5; lost1 = lost2 = noleader = leader = ""; next }
+    $2 == "kill" { close_kill(); k++; at = $1; victim = $3; exit_ms = $4; first = $5; lost1 = lost2 = noleader = leader = committed = ""; next }
     k == 0 || $1 - at > 10000 { next }
     $2 == "lost" && $4 == victim && $3 != victim { if (lost1 == "") lost1 = $1; else if (lost2 == "") lost2 = $1 }
     $2 == "noleader" && $3 != victim && noleader == "" { noleader = $1 }
-    $2 == "leader" && $4 != victim && $3 != victim && leader == "" { leader = $1 }
+    $2 == "leader" && $4 != victim && $3 != victim && leader == "" { leader = $1; elected = $4 }
+    $2 == "commit" && leader != "" && $3 == elected && committed == "" { committed = $1 }
     END {
         close_kill()
-        printf "| median of %d | | | %s | %s | %d by timeout | %s | %s | %s | %s |\n", k, median(1), median(2), timeouts,
-            median(3), median(4), median(5), median(6)
+        printf "| median of %d | | | %s | %s | %d by timeout | %s | %s | %s | %s | %s |\n", k, median(1), median(2), timeouts,
+            median(3), median(4), median(5), median(6), median(7)
     }'
