@@ -13,8 +13,9 @@
 #                    needs the other survivor to hold the whole log (a restarted survivor may have to catch up);
 #   commit→write     to the first write acknowledged once the victim had exited (the clients finding the new leader,
 #                    and that write's own commit).
-# kill→noticed, noticed→leader, leader→commit and commit→write add up to the kill's unavailability (loadgen's figure). Times are the nodes' log timestamps
-# (HH:mm:ss.fff, local time: run it where the nodes ran) and loadgen's wall clock; a run across midnight is not handled.
+# kill→noticed, noticed→leader, leader→commit and commit→write add up to the kill's unavailability (loadgen's figure).
+# Times are the nodes' log timestamps and loadgen's table, both HH:mm:ss.fff in local time on one machine (loadgen's
+# local cluster); a run across midnight is not handled.
 #
 #   bash bench/kill-timeline.sh RUN.md LOGDIR     # LOGDIR holds node-1.log, node-2.log, ... (loadgen --keep-logs)
 set -euo pipefail
@@ -23,7 +24,7 @@ markdown=$1 logs=$2
 
 # One line per event, sorted by time: "ms kind node other" (kind: kill, lost, noleader, leader).
 events() {
-    awk -F'|' '$2 ~ /^ [0-9][0-9]:[0-9][0-9]:/ && $3 ~ /^ kill-/ {
+    awk -F'|' '$2 ~ /^ [0-9][0-9]:[0-9][0-9]:/ && $3 ~ /^ kill-leader / {
         split($2, hms, ":"); t = (hms[1] * 3600 + hms[2] * 60 + hms[3]) * 1000
         split($3, name, " "); victim = substr(name[2], 2)
         gsub(/ /, "", $4); gsub(/ /, "", $7)
@@ -66,7 +67,7 @@ events | sort -g -k1,1 | awk '
     }
     function clock(t) { return sprintf("%02d:%02d:%06.3f", int(t / 3600000), int(t % 3600000 / 60000), (t % 60000) / 1000) }
     BEGIN {
-        print "| kill | at (UTC) | victim | exit seen (ms) | kill→noticed (ms) | noticed by | second close (ms) | noticed→leader (ms) | leader→commit (ms) | commit→write (ms) | unavailable (ms) |"
+        print "| kill | at | victim | exit seen (ms) | kill→noticed (ms) | noticed by | second close (ms) | noticed→leader (ms) | leader→commit (ms) | commit→write (ms) | unavailable (ms) |"
         print "|---:|---|---|---:|---:|---|---:|---:|---:|---:|---:|"
     }
     $2 == "kill" { close_kill(); k++; at = $1; victim = $3; exit_ms = $4; first = $5; lost1 = lost2 = noleader = leader = committed = ""; next }

@@ -196,7 +196,8 @@ public sealed class ToolPartsTests
         { StartUtc = startUtc };
         var summary = RunSummary.Of(run);
         Assert.Equal(new FaultTimeline(startUtc.AddSeconds(5), 20, -3, 70, 300), summary.Faults[0].Timeline);
-        Assert.Contains("| 21:00:05.000 | kill-leader n1 | 20.00 | -3.00 | 70.00 | 300.00 |", ResultFiles.Markdown(summary), StringComparison.Ordinal);
+        var localTime = startUtc.AddSeconds(5).ToLocalTime().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture); // as the nodes log
+        Assert.Contains($"| {localTime} | kill-leader n1 | 20.00 | -3.00 | 70.00 | 300.00 |", ResultFiles.Markdown(summary), StringComparison.Ordinal);
         Assert.Null(RunSummary.Of(run with { StartUtc = null }).Faults[0].Timeline);
     }
 

@@ -61,7 +61,10 @@ public static class ResultFiles
         return text.ToString();
     }
 
-    /// <summary>The faults on the wall clock (a table whose rows start with the time, so that a grep for a fault's name finds the first table only).</summary>
+    /// <summary>
+    /// The faults on the wall clock, in local time as the nodes' log lines are, to join with them (a table whose rows
+    /// start with the time, so that a grep for a fault's name finds the first table only).
+    /// </summary>
     private static void FaultTimelines(StringBuilder text, IReadOnlyList<FaultImpact> faults)
     {
         if (faults.All(fault => fault.Timeline is null))
@@ -69,13 +72,13 @@ public static class ResultFiles
             return;
         }
 
-        text.AppendLine().AppendLine("| at (UTC) | fault | taken effect (ms) | last write before (ms) | first write after: called (ms) | returned (ms) |");
+        text.AppendLine().AppendLine("| at (local time, as the nodes log) | fault | taken effect (ms) | last write before (ms) | first write after: called (ms) | returned (ms) |");
         text.AppendLine("|---|---|---:|---:|---:|---:|");
         foreach (var fault in faults)
         {
             if (fault.Timeline is { } timeline)
             {
-                text.AppendLine(Row(timeline.AtUtc.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture), fault.Label,
+                text.AppendLine(Row(timeline.AtUtc.ToLocalTime().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture), fault.Label,
                     F(timeline.TakenEffectMilliseconds), F(timeline.LastWriteBeforeMilliseconds),
                     F(timeline.FirstWriteCalledMilliseconds), F(timeline.FirstWriteReturnedMilliseconds)));
             }
