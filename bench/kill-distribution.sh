@@ -16,6 +16,10 @@
 #   KILLS=60 STOPS=0 ETCD_TIMINGS= bash bench/kill-distribution.sh   # 60 SIGKILLs in one run, no SIGTERM run
 #   KEEP_LOGS=/tmp/kill-logs ETCD_TIMINGS= bash bench/kill-distribution.sh   # keep the KvRaft nodes' logs there
 #
+# After the table, one row per KvRaft SIGKILL with its phases (bench/kill-timeline.sh: the SIGKILL to a survivor
+# noticing, to the new leader, to the first write acknowledged), from loadgen's faults on the wall clock and the nodes'
+# logs (kept in the temporary folder when KEEP_LOGS is not set).
+#
 # Every process it starts and its temporary folder are removed on exit (also on Ctrl-C).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -43,10 +47,14 @@ gaps() { grep "^| $2 " "$WORK/$1.md" | awk -F'|' '{gsub(/ /, "", $9); print $9}'
 loadgen() {
     local name=$1; shift
     local keep=()
-    if [ -n "${KEEP_LOGS:-}" ] && [[ $name == kvraft* ]]; then keep=(--keep-logs "$KEEP_LOGS/$name"); fi
+    if [[ $name == kvraft* ]]; then keep=(--keep-logs "$(logs_of "$name")"); fi
     dotnet "$LOADGEN" "$@" "${keep[@]}" --clients "$CLIENTS" --markdown "$WORK/$name.md" --chart "$WORK/$name.png" \
         >"$WORK/$name.log" 2>&1 || { log "$name: loadgen failed"; tail -30 "$WORK/$name.log" >&2; exit 1; }
+    if [[ $name == kvraft* ]]; then cp "$WORK/$name.md" "$(logs_of "$name")/"; fi # beside the logs, for kill-timeline.sh
 }
+
+# logs_of NAME: where run NAME's node logs are kept.
+logs_of() { echo "${KEEP_LOGS:-$WORK/logs}/$1"; }
 
 # row STORE FILE: one table row from a file of unavailabilities (ms), one a line ("no write after" counts as failed).
 row() {
@@ -122,3 +130,7 @@ for timing in $ETCD_TIMINGS; do
                row "etcd tuned, longest write gap in the 2 s after each kill" "$WORK/etcd-$timing.gaps" ;;
     esac
 done
+echo
+echo "Where each KvRaft SIGKILL lost its time (bench/kill-timeline.sh; ms from the SIGKILL unless said):"
+echo
+bash bench/kill-timeline.sh "$WORK/kvraft.md" "$(logs_of kvraft)"

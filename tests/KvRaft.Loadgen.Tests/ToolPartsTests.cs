@@ -180,6 +180,28 @@ public sealed class ToolPartsTests
     }
 
     [Fact]
+    public void A_kills_timeline_places_the_signal_on_the_wall_clock_with_the_exit_and_the_writes_around_it_in_milliseconds()
+    {
+        const long Millisecond = 1_000_000, Start = 1_000 * Millisecond, Kill = Start + 5_000 * Millisecond, Exited = Kill + 20 * Millisecond;
+        OperationRecord Write(long call, long returned) => new(0, OperationKind.Put, "k", "v", null, null, call, call, returned, true, null);
+        var startUtc = new DateTime(2026, 12, 7, 21, 0, 0, DateTimeKind.Utc);
+        var run = new RunData(new LoadSettings(), Start, Start + 10_000 * Millisecond,
+            [
+                Write(Kill - 9 * Millisecond, Kill - 3 * Millisecond), // the last write before the signal
+                Write(Kill + 8 * Millisecond, Kill + 12 * Millisecond), // called before the exit: not the first after
+                Write(Exited + 50 * Millisecond, Kill + 300 * Millisecond),
+                Write(Exited + 1 * Millisecond, Kill + 310 * Millisecond),
+            ],
+            [new FaultEvent("kill-leader n1", Kill, Exited)])
+        { StartUtc = startUtc };
+        var summary = RunSummary.Of(run);
+        Assert.Equal(new FaultTimeline(startUtc.AddSeconds(5), 20, -3, 70, 300), summary.Faults[0].Timeline);
+        var localTime = startUtc.AddSeconds(5).ToLocalTime().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture); // as the nodes log
+        Assert.Contains($"| {localTime} | kill-leader n1 | 20.00 | -3.00 | 70.00 | 300.00 |", ResultFiles.Markdown(summary), StringComparison.Ordinal);
+        Assert.Null(RunSummary.Of(run with { StartUtc = null }).Faults[0].Timeline);
+    }
+
+    [Fact]
     public void A_faults_longest_write_gap_is_the_longest_stretch_without_a_completed_write_in_the_2_s_after_it()
     {
         const long Millisecond = 1_000_000, Stop = 5_000 * Millisecond;

@@ -12,6 +12,9 @@ public sealed record RunData(LoadSettings Settings, long StartNanoseconds, long 
 {
     /// <summary>Operations of the unmeasured warm-up before the run (for CPU-per-operation accounting).</summary>
     public long WarmupOperations { get; init; }
+
+    /// <summary>The wall clock (UTC) at <see cref="StartNanoseconds"/>, to place the faults beside the nodes' log lines; null: not taken.</summary>
+    public DateTime? StartUtc { get; init; }
 }
 
 /// <summary>Drives <see cref="LoadSettings.Clients"/> logical clients over one <see cref="ILoadTarget"/>.</summary>
@@ -44,6 +47,7 @@ public static class LoadRun
         var live = new LiveStatistics();
         var budget = new OperationBudget(settings.Operations);
         LoadClient[] clients = [.. Enumerable.Range(0, settings.Clients).Select(id => new LoadClient(id, settings, keys, target, live, budget))];
+        var startUtc = DateTime.UtcNow;
         var start = Clock.NowNanoseconds();
         var end = settings.Operations is null ? start + (long)settings.Duration.TotalNanoseconds : long.MaxValue;
         using var stopFaults = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -55,7 +59,7 @@ public static class LoadRun
         await IgnoreCancellation(loading).ConfigureAwait(false);
         var finished = Clock.NowNanoseconds();
         List<OperationRecord> records = [.. clients.SelectMany(c => c.Records)];
-        return new RunData(settings, start, finished, records, faults?.Events.ToArray() ?? []);
+        return new RunData(settings, start, finished, records, faults?.Events.ToArray() ?? []) { StartUtc = startUtc };
     }
 
     private static async Task ReportAsync(Task loading, LiveStatistics live, long start, Action<ProgressSample>? progress)

@@ -28,7 +28,7 @@ public static class ResultFiles
         results = summary,
     }, JsonOptions);
 
-    /// <summary>A Markdown table of the figures, then one of the faults.</summary>
+    /// <summary>A Markdown table of the figures, then one of the faults and one of the faults on the wall clock.</summary>
     public static string Markdown(RunSummary summary)
     {
         var text = new StringBuilder();
@@ -56,9 +56,36 @@ public static class ResultFiles
                     F(fault.Before.P50Milliseconds), F(fault.Before.P99Milliseconds), F(fault.After.P50Milliseconds), F(fault.After.P99Milliseconds),
                     F(fault.LongestWriteGapMilliseconds)));
             }
+            FaultTimelines(text, summary.Faults);
         }
         return text.ToString();
     }
+
+    /// <summary>
+    /// The faults on the wall clock, in local time as the nodes' log lines are, to join with them (a table whose rows
+    /// start with the time, so that a grep for a fault's name finds the first table only).
+    /// </summary>
+    private static void FaultTimelines(StringBuilder text, IReadOnlyList<FaultImpact> faults)
+    {
+        if (faults.All(fault => fault.Timeline is null))
+        {
+            return;
+        }
+
+        text.AppendLine().AppendLine("| at (local time, as the nodes log) | fault | taken effect (ms) | last write before (ms) | first write after: called (ms) | returned (ms) |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|");
+        foreach (var fault in faults)
+        {
+            if (fault.Timeline is { } timeline)
+            {
+                text.AppendLine(Row(timeline.AtUtc.ToLocalTime().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture), fault.Label,
+                    F(timeline.TakenEffectMilliseconds), F(timeline.LastWriteBeforeMilliseconds),
+                    F(timeline.FirstWriteCalledMilliseconds), F(timeline.FirstWriteReturnedMilliseconds)));
+            }
+        }
+    }
+
+    private static string F(double? value) => value is { } known ? F(known) : "-";
 
     private static string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
 

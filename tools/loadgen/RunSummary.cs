@@ -36,7 +36,20 @@ public sealed record TimelinePoint(double StartSeconds, double OperationsPerSeco
 /// a moment longer before it stops).
 /// </summary>
 public sealed record FaultImpact(string Label, double AtSeconds, double? UnavailableMilliseconds, LatencyProfile Before, LatencyProfile After,
-    double LongestWriteGapMilliseconds);
+    double LongestWriteGapMilliseconds)
+{
+    /// <summary>The fault on the wall clock, to join with the nodes' log lines; null when the run took no wall clock.</summary>
+    public FaultTimeline? Timeline { get; init; }
+}
+
+/// <summary>
+/// A fault on the wall clock: when it was done (UTC), and in milliseconds from then: when it had taken effect (a kill:
+/// the process reaped; null when at once), the last successful write that returned before it (negative), and the
+/// first successful write called once it had taken effect: when it was called and when it returned (the
+/// unavailability). With the nodes' log lines (lost peer, no known leader, leader is) these give a kill's phases.
+/// </summary>
+public sealed record FaultTimeline(DateTime AtUtc, double? TakenEffectMilliseconds, double? LastWriteBeforeMilliseconds,
+    double? FirstWriteCalledMilliseconds, double? FirstWriteReturnedMilliseconds);
 
 /// <summary>The summary of a run.</summary>
 public sealed record RunSummary(
@@ -89,11 +102,19 @@ public sealed record RunSummary(
         var at = fault.AtNanoseconds;
         var since = Math.Max(at, fault.TakenEffectNanoseconds ?? at);
         var nextWrite = succeeded.Where(r => r.IsWrite && r.CallNanoseconds >= since)
-            .Select(r => (long?)r.ReturnNanoseconds).Min();
-        return new FaultImpact(fault.Label, (at - run.StartNanoseconds) / 1e9, (nextWrite - at) / 1e6,
+            .Select(r => (OperationRecord?)r).MinBy(r => r!.Value.ReturnNanoseconds); // null when there is none
+        var lastWrite = succeeded.Where(r => r.IsWrite && r.ReturnNanoseconds < at).Select(r => (long?)r.ReturnNanoseconds).Max();
+        double? FromFault(long? nanoseconds) => (nanoseconds - at) / 1e6;
+        return new FaultImpact(fault.Label, (at - run.StartNanoseconds) / 1e9, FromFault(nextWrite?.ReturnNanoseconds),
             LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at - WindowNanoseconds && r.ReturnNanoseconds < at)),
             LatencyProfile.Of(succeeded.Where(r => r.ReturnNanoseconds >= at && r.ReturnNanoseconds < at + WindowNanoseconds)),
-            LongestWriteGap(succeeded, at, at + WindowNanoseconds) / 1e6);
+            LongestWriteGap(succeeded, at, at + WindowNanoseconds) / 1e6)
+        {
+            Timeline = run.StartUtc is { } startUtc
+                ? new FaultTimeline(startUtc.AddTicks((at - run.StartNanoseconds) / 100), FromFault(fault.TakenEffectNanoseconds),
+                    FromFault(lastWrite), FromFault(nextWrite?.CallNanoseconds), FromFault(nextWrite?.ReturnNanoseconds))
+                : null,
+        };
     }
 
     /// <summary>The longest interval of [from, to) in which no successful write returned.</summary>
