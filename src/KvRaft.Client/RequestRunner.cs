@@ -83,7 +83,7 @@ internal sealed class RequestRunner
                 }
                 if (connection is not null)
                 {
-                    var pending = new PendingRequest(request with { RequestId = _cluster.Pool.NextRequestId() }, _cluster.GroupId);
+                    var pending = _cluster.Pool.Requests.Rent(request with { RequestId = _cluster.Pool.NextRequestId() }, _cluster.GroupId);
                     try
                     {
                         response = await connection.Send(pending, deadline.Token).ConfigureAwait(false);
@@ -102,7 +102,8 @@ internal sealed class RequestRunner
                     }
                     finally
                     {
-                        pending.Registration.Dispose();
+                        pending.Registration.Dispose(); // waits for a cancellation callback that runs: then nothing holds the request
+                        _cluster.Pool.Requests.Return(pending);
                     }
                 }
                 if (response is { Status: ClientStatus.Ok or ClientStatus.NotFound } done)
