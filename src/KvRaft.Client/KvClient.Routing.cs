@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KvRaft.Protocol;
 using KvRaft.Protocol.Sharding;
 
@@ -7,7 +8,8 @@ namespace KvRaft.Client;
 public sealed partial class KvClient
 {
     /// <summary>Runs a Get at the leader of its key's group until a definite answer or the deadline.</summary>
-    private async Task<ClientResponse> KeyReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClientResponse> KeyReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using var deadline = Start(timeout, cancellationToken);
         var attempts = new Attempts();

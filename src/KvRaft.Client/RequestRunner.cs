@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using KvRaft.Protocol;
 
 namespace KvRaft.Client;
@@ -51,9 +52,11 @@ internal sealed class RequestRunner
     /// <summary>
     /// Returns an Ok or NotFound response; otherwise throws (see the class remarks). With <paramref name="ownsDeadline"/>
     /// the deadline is disposed when the call ends. One state machine for the whole call, attempts included: the
-    /// connection and the send are awaited here directly (they complete synchronously on the common path).
+    /// connection and the send are awaited here directly (they complete synchronously on the common path). The state
+    /// machine is pooled: await the value task once.
     /// </summary>
-    public async Task<ClientResponse> RunAsync(ClientRequest request, Deadline deadline, Attempts attempts, string? fixedEndpoint = null, bool ownsDeadline = false)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ClientResponse> RunAsync(ClientRequest request, Deadline deadline, Attempts attempts, string? fixedEndpoint = null, bool ownsDeadline = false)
     {
         int misses = 0, retries = 0;
         try
