@@ -36,6 +36,9 @@ internal sealed class Deadline : IDisposable
 
     public CancellationToken CallerToken => _caller;
 
+    /// <summary>What the call's attempts have learned (reused with the deadline; a call's sub-calls, such as a session's registration, have their own).</summary>
+    public Attempts Attempts { get; } = new();
+
     /// <summary>Ends the call's use: back to its pool when it did not fire (registrations left on its token are dropped), else disposed.</summary>
     public void Dispose()
     {
@@ -57,6 +60,7 @@ internal sealed class Deadline : IDisposable
     internal void Restart(TimeSpan timeout)
     {
         _inUse = 1;
+        Attempts.Reset();
         Timeout = timeout;
         _source.CancelAfter(timeout);
     }

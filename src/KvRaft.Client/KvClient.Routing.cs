@@ -12,7 +12,7 @@ public sealed partial class KvClient
     private async ValueTask<ClientResponse> KeyReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using var deadline = Start(timeout, cancellationToken);
-        var attempts = new Attempts();
+        var attempts = deadline.Attempts;
         for (var round = 0; ; round++)
         {
             var route = _router.RouteOf(request.Key.Span);

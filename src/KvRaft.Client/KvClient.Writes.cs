@@ -7,8 +7,11 @@ namespace KvRaft.Client;
 public sealed partial class KvClient
 {
     /// <summary>Runs a read (or Status) until a definite answer or the deadline (the runner disposes the deadline).</summary>
-    private ValueTask<ClientResponse> ReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken, string? endpoint = null) =>
-        _runner.RunAsync(request, Start(timeout, cancellationToken), new Attempts(), endpoint, ownsDeadline: true);
+    private ValueTask<ClientResponse> ReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken, string? endpoint = null)
+    {
+        var deadline = Start(timeout, cancellationToken);
+        return _runner.RunAsync(request, deadline, deadline.Attempts, endpoint, ownsDeadline: true);
+    }
 
     /// <summary>
     /// A Put or Append of the UTF-8 forms of <paramref name="key"/> and <paramref name="value"/>, encoded into one pooled
@@ -56,7 +59,7 @@ public sealed partial class KvClient
         var route = RouteOf(template);
         var sessions = route.Sessions; // the pool the session came from, and goes back to
         var session = sessions.TryRentIdle(out var idle) ? idle : await SessionAsync(sessions.RentAsync, deadline).ConfigureAwait(false);
-        var attempts = new Attempts();
+        var attempts = deadline.Attempts;
         for (var round = 0; ; round++)
         {
             var sequence = session.LastSequence + 1;

@@ -15,6 +15,14 @@ internal sealed class Attempts
 
     /// <summary>The most recent failure, kept as the inner exception of what the call throws.</summary>
     public Exception? LastFailure { get; set; }
+
+    /// <summary>Nothing learned yet: for the next call of a reused <see cref="Deadline"/>.</summary>
+    public void Reset()
+    {
+        MaySent = false;
+        Unavailable = false;
+        LastFailure = null;
+    }
 }
 
 /// <summary>The server no longer knows the request's session (internal signal to the write path).</summary>
