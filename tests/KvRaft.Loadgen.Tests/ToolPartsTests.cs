@@ -142,7 +142,7 @@ public sealed class ToolPartsTests
     {
         var log = new RecordLog<int>();
         Assert.Empty(log);
-        const int count = (16 * 1024 * 2) + 5;
+        const int count = (RecordLog<int>.ChunkLengthMax * 3) + 5; // the growing chunks, then several of the largest
         for (var i = 0; i < count; i++)
         {
             log.Add(i);
