@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using KvRaft.Protocol;
 
@@ -33,9 +34,30 @@ internal static class Arguments
     public static byte[] Utf8(string text, string name)
     {
         ArgumentNullException.ThrowIfNull(text, name);
+        var bytes = new byte[ByteCount(text, name)];
+        Strict.GetBytes(text, bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The UTF-8 forms of <paramref name="key"/> then <paramref name="value"/> in one array from <see cref="ArrayPool{T}.Shared"/>
+    /// (<paramref name="keyBytes"/> then <paramref name="valueBytes"/> bytes); the caller returns it. Throws as <see cref="Utf8"/>.
+    /// </summary>
+    public static byte[] Utf8Pooled(string key, string keyName, string value, string valueName, out int keyBytes, out int valueBytes)
+    {
+        ArgumentNullException.ThrowIfNull(key, keyName);
+        ArgumentNullException.ThrowIfNull(value, valueName);
+        var buffer = ArrayPool<byte>.Shared.Rent(ByteCount(key, keyName) + ByteCount(value, valueName));
+        keyBytes = Strict.GetBytes(key, buffer);
+        valueBytes = Strict.GetBytes(value, buffer.AsSpan(keyBytes));
+        return buffer;
+    }
+
+    private static int ByteCount(string text, string name)
+    {
         try
         {
-            return Strict.GetBytes(text);
+            return Strict.GetByteCount(text);
         }
         catch (EncoderFallbackException invalid)
         {

@@ -13,7 +13,8 @@ internal sealed partial class Connection
         try
         {
             var reader = _outbox.Reader;
-            while (await reader.WaitToReadAsync(_closing.Token).ConfigureAwait(false))
+            // No token: a cancellable wait costs a new waiter each time; Close completes the queue, which ends the wait.
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 var (length, frames) = FillBatch(ref buffer);
                 if (length > 0)
@@ -36,16 +37,24 @@ internal sealed partial class Connection
     private (int Length, int Frames) FillBatch(ref byte[] buffer)
     {
         int length = 0, frames = 0;
-        while (length < BatchBytesTarget && _outbox.Reader.TryRead(out var request))
+        while (length < BatchBytesTarget && _outbox.Reader.TryRead(out var queued))
         {
-            if (!request.TryMarkWritten())
+            var request = queued.Request;
+            if (!request.TryBeginWrite(queued.Generation))
             {
-                continue; // abandoned before it was written: it never reaches the server
+                continue; // abandoned before it was written (and maybe reused since): it never reaches the server
             }
-            var size = ClientRequestCodec.FrameSize(request.GroupId, request.Request);
-            Grow(ref buffer, length, length + size);
-            length += ClientRequestCodec.FormatFrame(request.GroupId, request.Request, buffer.AsSpan(length));
-            frames++;
+            try
+            {
+                var size = ClientRequestCodec.FrameSize(request.GroupId, request.Request);
+                Grow(ref buffer, length, length + size);
+                length += ClientRequestCodec.FormatFrame(request.GroupId, request.Request, buffer.AsSpan(length));
+                frames++;
+            }
+            finally
+            {
+                request.EndWrite(); // its caller, abandoning it, waits for this
+            }
         }
         return (length, frames);
     }

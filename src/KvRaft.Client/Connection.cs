@@ -20,7 +20,7 @@ internal sealed partial class Connection : IAsyncDisposable
 
     private readonly Socket _socket;
     private readonly SslStream? _tls; // null: plain TCP, read and written on the socket directly
-    private readonly Channel<PendingRequest> _outbox = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<QueuedRequest> _outbox = Channel.CreateUnbounded<QueuedRequest>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<ulong, PendingRequest> _pending = new(); // requests holding a slot, by id; locked by itself (no node per request)
     private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _closing = new();
@@ -145,27 +145,28 @@ internal sealed partial class Connection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="request"/>; the task ends with its answer. It fails with <see cref="ConnectionLostException"/>
-    /// when the connection closes first, and is cancelled when <paramref name="cancel"/> fires: the request is then
-    /// abandoned first, and <see cref="PendingRequest.PossiblySent"/> tells whether it may have reached the server.
-    /// The caller disposes <see cref="PendingRequest.Registration"/> once the task has ended. Not an async method:
-    /// a request that finds a free slot costs no state machine here.
+    /// Sends <paramref name="request"/>; the value task ends with its answer (await it once). It fails with
+    /// <see cref="ConnectionLostException"/> when the connection closes first, and is cancelled when
+    /// <paramref name="cancel"/> fires: the request is then abandoned first, and <see cref="PendingRequest.PossiblySent"/>
+    /// tells whether it may have reached the server. The caller disposes <see cref="PendingRequest.Registration"/> once
+    /// it has ended, and may then reuse the request. Not an async method: a request that finds a free slot costs no
+    /// state machine here.
     /// </summary>
-    public Task<ClientResponse> Send(PendingRequest request, CancellationToken cancel)
+    public ValueTask<ClientResponse> Send(PendingRequest request, CancellationToken cancel)
     {
         if (!_slots.Wait(0))
         {
             return SendWhenSlotFreeAsync(request, cancel);
         }
         Enqueue(request, cancel);
-        return request.Completion.Task;
+        return request.Completion;
     }
 
-    private async Task<ClientResponse> SendWhenSlotFreeAsync(PendingRequest request, CancellationToken cancel)
+    private async ValueTask<ClientResponse> SendWhenSlotFreeAsync(PendingRequest request, CancellationToken cancel)
     {
         await _slots.WaitAsync(cancel).ConfigureAwait(false);
         Enqueue(request, cancel);
-        return await request.Completion.Task.ConfigureAwait(false);
+        return await request.Completion.ConfigureAwait(false);
     }
 
     /// <summary>Holds a slot: tracks the request, ties it to <paramref name="cancel"/>, and queues it for the writer.</summary>
@@ -187,31 +188,35 @@ internal sealed partial class Connection : IAsyncDisposable
         }
         if (IsClosed)
         {
-            Fail(request);
+            Fail(request.RequestId);
         }
         else
         {
-            _outbox.Writer.TryWrite(request);
+            _outbox.Writer.TryWrite(new QueuedRequest(request, request.Generation));
         }
     }
 
-    /// <summary>The caller gave up: the request will not be written if it was not yet, and its slot is free.</summary>
+    /// <summary>
+    /// The caller gave up: the request will not be written if it was not yet, and its slot is free. It is cancelled here
+    /// unless an answer or the connection's loss untracked it first (then that ends it).
+    /// </summary>
     /// <remarks>Runs as a token callback (on the deadline's timer thread): it must not throw.</remarks>
     internal void Abandon(PendingRequest request, CancellationToken token)
     {
         request.PossiblySent = request.AbandonAndCheckWritten();
-        if (TryUntrack(request.RequestId, out _))
+        if (!TryUntrack(request.RequestId, out _))
         {
-            try
-            {
-                _slots.Release();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The connection was disposed meanwhile: its slots no longer matter.
-            }
+            return;
         }
-        request.Completion.TrySetCanceled(token);
+        try
+        {
+            _slots.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection was disposed meanwhile: its slots no longer matter.
+        }
+        request.Fail(new OperationCanceledException(token));
     }
 
     /// <summary>Closes the socket and fails every pending request; idempotent.</summary>
@@ -227,14 +232,14 @@ internal sealed partial class Connection : IAsyncDisposable
         _closing.Cancel();
         _tls?.Dispose();
         _socket.Dispose();
-        PendingRequest[] pending;
+        ulong[] pending;
         lock (_pending)
         {
-            pending = [.. _pending.Values];
+            pending = [.. _pending.Keys];
         }
-        foreach (var request in pending)
+        foreach (var requestId in pending)
         {
-            Fail(request);
+            Fail(requestId);
         }
     }
 
@@ -247,15 +252,16 @@ internal sealed partial class Connection : IAsyncDisposable
         _slots.Dispose();
     }
 
-    private void Fail(PendingRequest request)
+    /// <summary>Fails the request tracked as <paramref name="requestId"/>, if it still is (by id: a request object is reused under new ids).</summary>
+    private void Fail(ulong requestId)
     {
-        if (!TryUntrack(request.RequestId, out _))
+        if (!TryUntrack(requestId, out var request))
         {
             return;
         }
         _slots.Release();
         var sent = request.AbandonAndCheckWritten();
-        request.Completion.TrySetException(new ConnectionLostException(Endpoint, sent, _closeReason));
+        request.Fail(new ConnectionLostException(Endpoint, sent, _closeReason));
     }
 
     private void Complete(in ClientResponse response)
@@ -266,7 +272,7 @@ internal sealed partial class Connection : IAsyncDisposable
         }
         _slots.Release();
         var owned = response.Value.IsEmpty ? response : response with { Value = response.Value.ToArray() };
-        request.Completion.TrySetResult(owned);
+        request.Succeed(owned);
     }
 
     private bool TryUntrack(ulong requestId, [NotNullWhen(true)] out PendingRequest? request)
@@ -290,6 +296,9 @@ internal sealed partial class Connection : IAsyncDisposable
         buffer = larger;
     }
 }
+
+/// <summary>A request in a writer's queue, and the use of it that was queued (a stale entry is skipped).</summary>
+internal readonly record struct QueuedRequest(PendingRequest Request, uint Generation);
 
 /// <summary>
 /// The clock of a connection's silence checks, and whom it tells that it is suspect (requests have waited a fifth of the

@@ -13,6 +13,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<Task<Connection>>> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Action<Connection>> _suspectListeners = [];
     private readonly ConnectionWatch _watch;
+    private readonly Func<string, Lazy<Task<Connection>>> _open; // one delegate, not one per lookup
     private long _nextRequestId;
     private bool _disposed;
 
@@ -20,9 +21,14 @@ internal sealed class ConnectionPool : IAsyncDisposable
     {
         _options = options;
         _watch = new ConnectionWatch(options.Time, OnSuspect);
+        _open = Open;
+        Requests = new PendingRequestPool(options.MaxInFlightPerConnection);
     }
 
     public ClientCounters Counters { get; } = new();
+
+    /// <summary>Requests to reuse, for every connection.</summary>
+    public PendingRequestPool Requests { get; }
 
     /// <summary>A request id not used before on any connection of this client (calls count from 1).</summary>
     public ulong NextRequestId() => (ulong)Interlocked.Increment(ref _nextRequestId);
@@ -36,7 +42,7 @@ internal sealed class ConnectionPool : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         while (true)
         {
-            var slot = _connections.GetOrAdd(endpoint, Open);
+            var slot = _connections.GetOrAdd(endpoint, _open);
             var task = slot.Value;
             var broken = task.IsFaulted || task.IsCanceled || (task.IsCompletedSuccessfully && task.Result.IsClosed);
             if (!broken)

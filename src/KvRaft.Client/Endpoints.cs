@@ -69,30 +69,3 @@ internal static class Backoff
         return TimeSpan.FromTicks((long)(ticks * (0.5 + (Random.Shared.NextDouble() / 2))));
     }
 }
-
-/// <summary>The deadline and cancellation of one call, all retries included.</summary>
-internal sealed class Deadline : IDisposable
-{
-    private readonly CancellationTokenSource _source;
-    private readonly CancellationToken _caller;
-
-    public Deadline(TimeSpan timeout, CancellationToken caller)
-    {
-        _caller = caller;
-        // Linking registers on the caller's token; a caller that cannot cancel (the usual case) needs no link.
-        _source = caller.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(caller) : new CancellationTokenSource();
-        _source.CancelAfter(timeout);
-        Timeout = timeout;
-    }
-
-    public TimeSpan Timeout { get; }
-
-    public CancellationToken Token => _source.Token;
-
-    /// <summary>True when the caller's token (not the deadline) ended the call.</summary>
-    public bool CallerCancelled => _caller.IsCancellationRequested;
-
-    public CancellationToken CallerToken => _caller;
-
-    public void Dispose() => _source.Dispose();
-}

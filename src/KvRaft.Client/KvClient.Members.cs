@@ -42,7 +42,7 @@ public sealed partial class KvClient
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(nodeId);
         Endpoints.Parse(peerAddress);
         Endpoints.Parse(clientAddress);
-        return ReadAsync(new ClientRequest { Op = ClientOp.AddLearner, TargetNodeId = nodeId, PeerAddress = peerAddress, ClientAddress = clientAddress }, timeout, cancellationToken);
+        return ReadAsync(new ClientRequest { Op = ClientOp.AddLearner, TargetNodeId = nodeId, PeerAddress = peerAddress, ClientAddress = clientAddress }, timeout, cancellationToken).AsTask();
     }
 
     /// <summary>Makes learner <paramref name="nodeId"/> a voter; returns once the leader applied the change (a voter already is success).</summary>
@@ -66,6 +66,6 @@ public sealed partial class KvClient
     private Task MemberChangeAsync(ClientOp op, int nodeId, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(nodeId);
-        return ReadAsync(new ClientRequest { Op = op, TargetNodeId = nodeId }, timeout, cancellationToken);
+        return ReadAsync(new ClientRequest { Op = op, TargetNodeId = nodeId }, timeout, cancellationToken).AsTask();
     }
 }

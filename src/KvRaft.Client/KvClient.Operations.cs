@@ -38,11 +38,8 @@ public sealed partial class KvClient
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="KvNotAppliedException">Definitely not applied (invalid argument, no server reachable, nothing sent).</exception>
     /// <exception cref="KvOutcomeUnknownException">May have been applied, or may still be.</exception>
-    public async Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var request = new ClientRequest { Op = ClientOp.Put, Key = Arguments.Key(key), Value = Arguments.Value(value) };
-        await WriteAsync(request, timeout, cancellationToken).ConfigureAwait(false);
-    }
+    public Task PutAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        WriteKeyAsync(ClientOp.Put, key, value, null, timeout, cancellationToken).AsTask();
 
     /// <summary>Sets <paramref name="key"/> to the UTF-8 text <paramref name="value"/>, exactly once.</summary>
     /// <param name="key">The key.</param>
@@ -50,18 +47,15 @@ public sealed partial class KvClient
     /// <param name="timeout">Deadline of the call, retries included; default <see cref="KvClientOptions.OperationTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     public Task PutAsync(string key, string value, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        PutAsync(Arguments.Utf8(key, nameof(key)), Arguments.Utf8(value, nameof(value)), timeout, cancellationToken);
+        WriteTextAsync(ClientOp.Put, key, value, timeout, cancellationToken);
 
     /// <summary>Appends <paramref name="value"/> to the value of <paramref name="key"/> (creating it when absent), exactly once.</summary>
     /// <param name="key">The key: 1 to <see cref="ProtocolLimits.KeyBytesMax"/> bytes.</param>
     /// <param name="value">The bytes to append: at most <see cref="ProtocolLimits.ValueBytesMax"/>. Not to be changed during the call.</param>
     /// <param name="timeout">Deadline of the call, retries included; default <see cref="KvClientOptions.OperationTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task AppendAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
-    {
-        var request = new ClientRequest { Op = ClientOp.Append, Key = Arguments.Key(key), Value = Arguments.Value(value) };
-        await WriteAsync(request, timeout, cancellationToken).ConfigureAwait(false);
-    }
+    public Task AppendAsync(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        WriteKeyAsync(ClientOp.Append, key, value, null, timeout, cancellationToken).AsTask();
 
     /// <summary>Appends the UTF-8 text <paramref name="value"/> to the value of <paramref name="key"/>, exactly once.</summary>
     /// <param name="key">The key.</param>
@@ -69,7 +63,7 @@ public sealed partial class KvClient
     /// <param name="timeout">Deadline of the call, retries included; default <see cref="KvClientOptions.OperationTimeout"/>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     public Task AppendAsync(string key, string value, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        AppendAsync(Arguments.Utf8(key, nameof(key)), Arguments.Utf8(value, nameof(value)), timeout, cancellationToken);
+        WriteTextAsync(ClientOp.Append, key, value, timeout, cancellationToken);
 
     /// <summary>Removes <paramref name="key"/>, exactly once; true when it existed.</summary>
     /// <param name="key">The key: 1 to <see cref="ProtocolLimits.KeyBytesMax"/> bytes.</param>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KvRaft.Protocol;
 using KvRaft.Protocol.Sharding;
 
@@ -7,10 +8,11 @@ namespace KvRaft.Client;
 public sealed partial class KvClient
 {
     /// <summary>Runs a Get at the leader of its key's group until a definite answer or the deadline.</summary>
-    private async Task<ClientResponse> KeyReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClientResponse> KeyReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using var deadline = Start(timeout, cancellationToken);
-        var attempts = new Attempts();
+        var attempts = deadline.Attempts;
         for (var round = 0; ; round++)
         {
             var route = _router.RouteOf(request.Key.Span);

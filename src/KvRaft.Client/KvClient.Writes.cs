@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using KvRaft.Protocol;
 
 namespace KvRaft.Client;
@@ -5,8 +7,43 @@ namespace KvRaft.Client;
 public sealed partial class KvClient
 {
     /// <summary>Runs a read (or Status) until a definite answer or the deadline (the runner disposes the deadline).</summary>
-    private Task<ClientResponse> ReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken, string? endpoint = null) =>
-        _runner.RunAsync(request, Start(timeout, cancellationToken), new Attempts(), endpoint, ownsDeadline: true);
+    private ValueTask<ClientResponse> ReadAsync(ClientRequest request, TimeSpan? timeout, CancellationToken cancellationToken, string? endpoint = null)
+    {
+        var deadline = Start(timeout, cancellationToken);
+        return _runner.RunAsync(request, deadline, deadline.Attempts, endpoint, ownsDeadline: true);
+    }
+
+    /// <summary>
+    /// A Put or Append of the UTF-8 forms of <paramref name="key"/> and <paramref name="value"/>, encoded into one pooled
+    /// buffer (given back when the call ends: by then no attempt reads it any more, see <see cref="PendingRequest"/>).
+    /// Text that is null or not valid UTF-16 throws here, before any task.
+    /// </summary>
+    private Task WriteTextAsync(ClientOp op, string key, string value, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        var buffer = Arguments.Utf8Pooled(key, nameof(key), value, nameof(value), out var keyBytes, out var valueBytes);
+        return WriteKeyAsync(op, buffer.AsMemory(0, keyBytes), buffer.AsMemory(keyBytes, valueBytes), buffer, timeout, cancellationToken).AsTask();
+    }
+
+    /// <summary>
+    /// A Put or Append, its arguments checked in the task (as an async method does); <paramref name="rented"/>, when
+    /// given, holds both and goes back to <see cref="ArrayPool{T}.Shared"/> once the call has ended. The state machine
+    /// is pooled, and so is the write's (<see cref="WriteAsync"/>): the caller's task is the one allocation left.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteKeyAsync(ClientOp op, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, byte[]? rented, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteAsync(new ClientRequest { Op = op, Key = Arguments.Key(key), Value = Arguments.Value(value) }, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 
     /// <summary>
     /// Runs a write under a session of its key's group: one (client id, sequence) for all its attempts. A WrongGroup
@@ -15,13 +52,14 @@ public sealed partial class KvClient
     /// applied moves the write to a new session, of the group it is at; after that it is an unknown outcome (never
     /// re-applied under another session).
     /// </summary>
-    private async Task<ClientResponse> WriteAsync(ClientRequest template, TimeSpan? timeout, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ClientResponse> WriteAsync(ClientRequest template, TimeSpan? timeout, CancellationToken cancellationToken)
     {
         using var deadline = Start(timeout, cancellationToken);
         var route = RouteOf(template);
         var sessions = route.Sessions; // the pool the session came from, and goes back to
         var session = sessions.TryRentIdle(out var idle) ? idle : await SessionAsync(sessions.RentAsync, deadline).ConfigureAwait(false);
-        var attempts = new Attempts();
+        var attempts = deadline.Attempts;
         for (var round = 0; ; round++)
         {
             var sequence = session.LastSequence + 1;

@@ -46,12 +46,14 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
     private readonly Cluster _cluster; // group 0's: the one group of an unsharded store, or a sharded cluster's controller
     private readonly RequestRunner _runner;
     private readonly ShardRouter _router;
+    private readonly DeadlinePool _deadlines;
     private int _disposed;
 
     private KvClient(IReadOnlyList<string> endpoints, KvClientOptions options)
     {
         _options = options;
         _pool = new ConnectionPool(options);
+        _deadlines = new DeadlinePool(options.MaxInFlightPerConnection);
         var controller = NewRoute(0, endpoints);
         _cluster = controller.Cluster;
         _runner = controller.Runner;
@@ -146,7 +148,7 @@ public sealed partial class KvClient : IAsyncDisposable, IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var span = timeout ?? _options.OperationTimeout;
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(span, TimeSpan.Zero, nameof(timeout));
-        return new Deadline(span, cancellationToken);
+        return _deadlines.Start(span, cancellationToken);
     }
 
     private static async Task<ulong> RegisterAsync(RequestRunner runner, Deadline deadline)

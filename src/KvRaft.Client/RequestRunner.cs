@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using KvRaft.Protocol;
 
 namespace KvRaft.Client;
@@ -14,6 +15,14 @@ internal sealed class Attempts
 
     /// <summary>The most recent failure, kept as the inner exception of what the call throws.</summary>
     public Exception? LastFailure { get; set; }
+
+    /// <summary>Nothing learned yet: for the next call of a reused <see cref="Deadline"/>.</summary>
+    public void Reset()
+    {
+        MaySent = false;
+        Unavailable = false;
+        LastFailure = null;
+    }
 }
 
 /// <summary>The server no longer knows the request's session (internal signal to the write path).</summary>
@@ -51,9 +60,11 @@ internal sealed class RequestRunner
     /// <summary>
     /// Returns an Ok or NotFound response; otherwise throws (see the class remarks). With <paramref name="ownsDeadline"/>
     /// the deadline is disposed when the call ends. One state machine for the whole call, attempts included: the
-    /// connection and the send are awaited here directly (they complete synchronously on the common path).
+    /// connection and the send are awaited here directly (they complete synchronously on the common path). The state
+    /// machine is pooled: await the value task once.
     /// </summary>
-    public async Task<ClientResponse> RunAsync(ClientRequest request, Deadline deadline, Attempts attempts, string? fixedEndpoint = null, bool ownsDeadline = false)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ClientResponse> RunAsync(ClientRequest request, Deadline deadline, Attempts attempts, string? fixedEndpoint = null, bool ownsDeadline = false)
     {
         int misses = 0, retries = 0;
         try
@@ -83,7 +94,7 @@ internal sealed class RequestRunner
                 }
                 if (connection is not null)
                 {
-                    var pending = new PendingRequest(request with { RequestId = _cluster.Pool.NextRequestId() }, _cluster.GroupId);
+                    var pending = _cluster.Pool.Requests.Rent(request with { RequestId = _cluster.Pool.NextRequestId() }, _cluster.GroupId);
                     try
                     {
                         response = await connection.Send(pending, deadline.Token).ConfigureAwait(false);
@@ -102,7 +113,8 @@ internal sealed class RequestRunner
                     }
                     finally
                     {
-                        pending.Registration.Dispose();
+                        pending.Registration.Dispose(); // waits for a cancellation callback that runs: then nothing holds the request
+                        _cluster.Pool.Requests.Return(pending);
                     }
                 }
                 if (response is { Status: ClientStatus.Ok or ClientStatus.NotFound } done)

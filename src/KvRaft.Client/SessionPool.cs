@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 
 namespace KvRaft.Client;
@@ -24,7 +23,7 @@ internal sealed class Session
 internal sealed class SessionPool : IDisposable
 {
     private readonly SemaphoreSlim _slots;
-    private readonly ConcurrentStack<Session> _idle = new();
+    private readonly Stack<Session> _idle = new(); // locked by itself: no node per push, as a concurrent stack has
     private readonly Func<Deadline, Task<ulong>> _register;
 
     public SessionPool(int size, Func<Deadline, Task<ulong>> register)
@@ -34,7 +33,16 @@ internal sealed class SessionPool : IDisposable
     }
 
     /// <summary>Sessions registered and idle (for tests).</summary>
-    public int IdleCount => _idle.Count;
+    public int IdleCount
+    {
+        get
+        {
+            lock (_idle)
+            {
+                return _idle.Count;
+            }
+        }
+    }
 
     /// <summary>Takes a slot and an idle session when both are free now: no waiting, no registration, no task.</summary>
     public bool TryRentIdle([NotNullWhen(true)] out Session? session)
@@ -44,7 +52,7 @@ internal sealed class SessionPool : IDisposable
         {
             return false;
         }
-        if (_idle.TryPop(out session))
+        if (TryPopIdle(out session))
         {
             return true;
         }
@@ -56,7 +64,7 @@ internal sealed class SessionPool : IDisposable
     public async Task<Session> RentAsync(Deadline deadline)
     {
         await _slots.WaitAsync(deadline.Token).ConfigureAwait(false);
-        if (_idle.TryPop(out var session))
+        if (TryPopIdle(out var session))
         {
             return session;
         }
@@ -69,7 +77,10 @@ internal sealed class SessionPool : IDisposable
     /// <summary>Gives back a session whose last write has a definite answer.</summary>
     public void Return(Session session)
     {
-        _idle.Push(session);
+        lock (_idle)
+        {
+            _idle.Push(session);
+        }
         _slots.Release();
     }
 
@@ -78,6 +89,14 @@ internal sealed class SessionPool : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _slots.Dispose();
+
+    private bool TryPopIdle([NotNullWhen(true)] out Session? session)
+    {
+        lock (_idle)
+        {
+            return _idle.TryPop(out session);
+        }
+    }
 
     private async Task<Session> RegisterInSlotAsync(Deadline deadline)
     {

@@ -123,11 +123,26 @@ public sealed class ToolPartsTests
     }
 
     [Fact]
+    public void Values_and_keys_sent_as_bytes_are_the_UTF8_of_their_text()
+    {
+        var buffer = new byte[200];
+        foreach (var (client, sequence, size) in new[] { (3, 12L, 100), (123, 4_567_890L, 4), (0, 9L, 5), (0, 10L, 5) })
+        {
+            var length = LoadClient.ValueBytesOf(client, sequence, size, buffer);
+            Assert.Equal(LoadClient.ValueOf(client, sequence, size), System.Text.Encoding.UTF8.GetString(buffer, 0, length));
+        }
+        var keys = new KeyChooser(1000, KeyDistribution.Uniform);
+        Assert.Equal(KeyChooser.Name(7), System.Text.Encoding.UTF8.GetString(keys.NameBytesOf(7)));
+        Assert.Same(keys.NameBytesOf(7), keys.NameBytesOf(7));
+        Assert.Equal(KeyChooser.Name(4_999_999), System.Text.Encoding.UTF8.GetString(new KeyChooser(5_000_000, KeyDistribution.Uniform).NameBytesOf(4_999_999)));
+    }
+
+    [Fact]
     public void Record_log_keeps_every_record_in_order_across_chunks()
     {
         var log = new RecordLog<int>();
         Assert.Empty(log);
-        const int count = (16 * 1024 * 2) + 5;
+        const int count = (RecordLog<int>.ChunkLengthMax * 3) + 5; // the growing chunks, then several of the largest
         for (var i = 0; i < count; i++)
         {
             log.Add(i);

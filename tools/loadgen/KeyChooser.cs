@@ -17,6 +17,7 @@ public sealed class KeyChooser
     private const int NamesCachedMax = 1 << 20;
     private readonly double[]? _cumulative;
     private readonly string?[]? _names;
+    private readonly byte[]?[]? _nameBytes;
 
     /// <summary>Creates a chooser over <paramref name="keyCount"/> keys.</summary>
     public KeyChooser(int keyCount, KeyDistribution distribution)
@@ -31,6 +32,7 @@ public sealed class KeyChooser
         if (keyCount <= NamesCachedMax)
         {
             _names = new string?[keyCount];
+            _nameBytes = new byte[]?[keyCount];
         }
     }
 
@@ -49,6 +51,16 @@ public sealed class KeyChooser
         }
         // Clients race benignly: at worst two of them make the same name once.
         return Volatile.Read(ref _names[index]) ?? Interlocked.CompareExchange(ref _names[index], Name(index), null) ?? _names[index]!;
+    }
+
+    /// <summary>The UTF-8 bytes of <see cref="Name"/>, made once per key as <see cref="NameOf"/> is.</summary>
+    public byte[] NameBytesOf(int index)
+    {
+        if (_nameBytes is null)
+        {
+            return System.Text.Encoding.UTF8.GetBytes(Name(index));
+        }
+        return Volatile.Read(ref _nameBytes[index]) ?? Interlocked.CompareExchange(ref _nameBytes[index], System.Text.Encoding.UTF8.GetBytes(Name(index)), null) ?? _nameBytes[index]!;
     }
 
     /// <summary>Draws a key index.</summary>

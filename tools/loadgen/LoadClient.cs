@@ -1,5 +1,6 @@
 // Goal: one logical client: issues operations one at a time (closed loop, or paced by the open-loop rate) and records each.
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using KvRaft.Client;
 using KvRaft.Linearizability;
 
@@ -11,6 +12,8 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
     private readonly Random _random = new(HashCode.Combine(settings.Seed, id));
     private readonly Dictionary<string, string> _lastSeen = new(StringComparer.Ordinal);
     private readonly bool _remembers = settings.Mix.HasCas;
+    private readonly bool _keepsText = settings.KeepArguments || settings.Mix.HasCas; // else puts and appends send bytes, no string
+    private byte[] _valueBytes = []; // the value of this client's one outstanding write, when sent as bytes
     private long _sequence;
 
     // Everything this client did, in order: whole records when the arguments are kept (a history), else only the
@@ -55,11 +58,16 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
         }
     }
 
-    private async Task<OperationRecord> ExecuteAsync(long intendedNanoseconds)
+    // Pooled: the box of one operation is reused by the next (one thread runs both, most of the time).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<OperationRecord> ExecuteAsync(long intendedNanoseconds)
     {
         var kind = settings.Mix.Pick(_random);
-        var key = keys.NameOf(keys.Next(_random));
-        var value = kind is OperationKind.Put or OperationKind.Append or OperationKind.Cas ? NextValue() : null;
+        var index = keys.Next(_random);
+        var key = keys.NameOf(index);
+        var asBytes = !_keepsText && kind is OperationKind.Put or OperationKind.Append;
+        var valueBytes = asBytes ? NextValueBytes() : 0;
+        var value = !asBytes && kind is OperationKind.Put or OperationKind.Append or OperationKind.Cas ? NextValue() : null;
         var expected = kind == OperationKind.Cas ? _lastSeen.GetValueOrDefault(key) : null;
         var call = Clock.NowNanoseconds();
         string? output = null;
@@ -72,8 +80,14 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
                 case OperationKind.Get:
                     output = await target.GetAsync(id, key, settings.OperationTimeout).ConfigureAwait(false) ?? "";
                     break;
+                case OperationKind.Put when asBytes:
+                    await target.PutAsync(id, keys.NameBytesOf(index), _valueBytes.AsMemory(0, valueBytes), settings.OperationTimeout).ConfigureAwait(false);
+                    break;
                 case OperationKind.Put:
                     await target.PutAsync(id, key, value!, settings.OperationTimeout).ConfigureAwait(false);
+                    break;
+                case OperationKind.Append when asBytes:
+                    await target.AppendAsync(id, keys.NameBytesOf(index), _valueBytes.AsMemory(0, valueBytes), settings.OperationTimeout).ConfigureAwait(false);
                     break;
                 case OperationKind.Append:
                     await target.AppendAsync(id, key, value!, settings.OperationTimeout).ConfigureAwait(false);
@@ -156,10 +170,21 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
 
     private string NextValue() => ValueOf(id, ++_sequence, settings.ValueSize);
 
+    /// <summary>The next value, as UTF-8 bytes into <see cref="_valueBytes"/> (grown when short); returns its length.</summary>
+    private int NextValueBytes()
+    {
+        var length = ValueLength(id, ++_sequence, settings.ValueSize);
+        if (_valueBytes.Length < length)
+        {
+            _valueBytes = new byte[Math.Max(length, 2 * _valueBytes.Length)];
+        }
+        return ValueBytesOf(id, _sequence, settings.ValueSize, _valueBytes);
+    }
+
     /// <summary>"v-&lt;client&gt;-&lt;sequence&gt;" padded with dots to <paramref name="valueSize"/> (unique per write), made in one allocation.</summary>
     internal static string ValueOf(int client, long sequence, int valueSize)
     {
-        var length = Math.Max(valueSize, 3 + DigitCount(client) + DigitCount(sequence));
+        var length = ValueLength(client, sequence, valueSize);
         return string.Create(length, (client, sequence), static (span, state) =>
         {
             span.Fill('.');
@@ -167,6 +192,19 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
             Invariant.True(formatted && written <= span.Length);
         });
     }
+
+    /// <summary><see cref="ValueOf"/> as UTF-8 bytes, into the start of <paramref name="destination"/>; returns the length.</summary>
+    internal static int ValueBytesOf(int client, long sequence, int valueSize, Span<byte> destination)
+    {
+        var span = destination[..ValueLength(client, sequence, valueSize)];
+        span.Fill((byte)'.');
+        var formatted = System.Text.Unicode.Utf8.TryWrite(span, CultureInfo.InvariantCulture, $"v-{client}-{sequence}", out var written);
+        Invariant.True(formatted && written <= span.Length);
+        return span.Length;
+    }
+
+    /// <summary>The length of <see cref="ValueOf"/>: the size asked for, or more when the name of the write is longer.</summary>
+    private static int ValueLength(int client, long sequence, int valueSize) => Math.Max(valueSize, 3 + DigitCount(client) + DigitCount(sequence));
 
     private static int DigitCount(long value)
     {

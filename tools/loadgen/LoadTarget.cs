@@ -1,4 +1,5 @@
 // Goal: what the load runs against, so that KvRaft and etcd are driven by one harness with the same outcome classes.
+using System.Text;
 using KvRaft.Client;
 
 namespace KvRaft.Loadgen;
@@ -28,6 +29,17 @@ public interface ILoadTarget
     /// <summary>Appends to a key's value (creating it when absent).</summary>
     Task AppendAsync(int client, string key, string value, TimeSpan timeout);
 
+    /// <summary>
+    /// Sets a key to a value given as UTF-8 bytes, when the run keeps no text of it (no history, no Cas): no string per
+    /// write. The bytes are not read after the task ends. By default, as text.
+    /// </summary>
+    Task PutAsync(int client, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan timeout) =>
+        PutAsync(client, Encoding.UTF8.GetString(key.Span), Encoding.UTF8.GetString(value.Span), timeout);
+
+    /// <summary>Appends a value given as UTF-8 bytes, as <see cref="PutAsync(int, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, TimeSpan)"/>. By default, as text.</summary>
+    Task AppendAsync(int client, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan timeout) =>
+        AppendAsync(client, Encoding.UTF8.GetString(key.Span), Encoding.UTF8.GetString(value.Span), timeout);
+
     /// <summary>Removes a key.</summary>
     Task DeleteAsync(int client, string key, TimeSpan timeout);
 
@@ -52,6 +64,12 @@ public sealed class KvRaftTarget(KvClient kvClient) : ILoadTarget
 
     /// <inheritdoc/>
     public Task AppendAsync(int client, string key, string value, TimeSpan timeout) => kvClient.AppendAsync(key, value, timeout);
+
+    /// <inheritdoc/>
+    public Task PutAsync(int client, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan timeout) => kvClient.PutAsync(key, value, timeout);
+
+    /// <inheritdoc/>
+    public Task AppendAsync(int client, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, TimeSpan timeout) => kvClient.AppendAsync(key, value, timeout);
 
     /// <inheritdoc/>
     public Task DeleteAsync(int client, string key, TimeSpan timeout) => kvClient.DeleteAsync(key, timeout);
