@@ -19,7 +19,11 @@ DURATION=${DURATION:-10s}   # each measured workload
 CLIENTS=${CLIENTS:-256}     # logical clients of the measured workloads
 KILL_RUNS=${KILL_RUNS:-1}   # 1: also a leader-kill run on each (10 s, 64 clients, SIGKILL of the leader at 5 s)
 WARMUP=5s                   # the first run on each cluster: warms it up and checks linearizability
-LOADGEN_WARMUP=${LOADGEN_WARMUP:-3s} # each measured run first runs its workload this long, unmeasured (loadgen's JIT)
+# Each measured run first runs its workload this long, unmeasured, on both stores. 10 s, not 3: a fresh KvRaft node's
+# .NET tiered JIT takes 15-20 s of load to reach steady state (bench/put-flatness.sh, 2026-12-07 late: puts/s per second
+# rose from 19k to 70k over the first 15 s; with DOTNET_TieredCompilation=0 they were flat from the first second, at a
+# lower steady state); 3 s measured KvRaft partly during its start-up. etcd (Go: no JIT) gets the same warm-up.
+LOADGEN_WARMUP=${LOADGEN_WARMUP:-10s}
 # Variables for every loadgen process (on KvRaft and on etcd alike): a 128 MiB gen0 budget, as bench/put-flatness.sh
 # measured (loadgen's GC pauses per 1,000 puts 1.39 -> 0.47 ms, its CPU per put 16 -> 9 us: with the default budget
 # the 256 clients' requests in flight survive every gen0 collection). Only the environment variable is honoured
