@@ -11,7 +11,7 @@
 # dotnet-counters is found (PATH or ~/.dotnet/tools), each process's GC collections and pause time in it.
 # Progress goes to stderr.
 #
-#   bash bench/put-flatness.sh                     # closed loop, 256 clients, 60 s (about 90 s in all)
+#   bash bench/put-flatness.sh                     # closed loop, 256 clients, 60 s (about 105 s in all)
 #   RATE=60000 bash bench/put-flatness.sh          # open loop: 60,000 puts/s offered over the clients
 #   DURATION=20s CLIENTS=64 bash bench/put-flatness.sh
 #
