@@ -258,6 +258,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         [
             "--id", id.ToString(), "--peer-listen", options.PeerListen, "--client-listen", options.ClientListen,
             "--data-dir", options.DataDir, "--cluster-id", options.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--stop-when-input-closes", // the node's input is a pipe from this process (NodeProcess): no node outlives it
         ];
         arguments.AddRange(options.Join is { } join ? ["--join", join] : ["--peers", options.Peers]);
         if (options.ClientPeers is { } clientPeers)

@@ -48,6 +48,10 @@ public static class Program
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        if (options.StopWhenInputCloses)
+        {
+            InputWatch.Start(logger, stop);
+        }
         IRunningServer server;
         try
         {

@@ -21,6 +21,7 @@ public static class ServerCommand
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "host:port of an HTTP port serving /metrics (Prometheus text), /health and /ready (off by default)" };
         var groups = new Option<int>("--groups") { Description = "Data groups of a sharded process: the controller group 0 and data groups 1..G, every one over one shared log (default: none, the one-group server; every node the same G; needs --client-peers)" };
         var quiesce = new Option<bool>("--quiesce") { Description = "With --groups: a group idle for 10 election timeouts stops heartbeats until a request or message wakes it (off by default)" };
+        var stopWhenInputCloses = new Option<bool>("--stop-when-input-closes") { Description = "Stop (as on SIGTERM) when standard input reaches its end: a supervisor that holds the other end of a pipe, such as the local cluster, never leaves the node running after it is gone, however it ended (off by default)" };
         var leaseReads = new Option<bool>("--lease-reads") { Description = "Serve reads from a leader lease (off by default; assumes clock drift under 30 ms per election timeout)" };
         var defaults = new ServerOptions { Id = 1, PeerListen = "", ClientListen = "", Peers = "", DataDir = "" };
         var maxClientConnections = Limit("--max-client-connections", "Client connections open at once; one beyond is closed at once", defaults.MaxClientConnections);
@@ -35,7 +36,7 @@ public static class ServerCommand
         var tls = new ServerTlsFlags();
         var root = new RootCommand("kvraft-server: one node of a KvRaft cluster")
         {
-            config, id, peerListen, clientListen, peers, clientPeers, join, autoPromote, dataDir, clusterId, leaseReads, metricsListen, groups, quiesce,
+            config, id, peerListen, clientListen, peers, clientPeers, join, autoPromote, dataDir, clusterId, leaseReads, metricsListen, groups, quiesce, stopWhenInputCloses,
             maxClientConnections, maxClientPending, clientPause, clientPartial, clientIdle, maxPeerConnections, maxPeerBeforeHello, peerHello, peerIdle,
         };
         foreach (var option in tls.All)
@@ -78,6 +79,10 @@ public static class ServerCommand
                 if (parse.GetValue(config) is null)
                 {
                     options = tls.Apply(options, parse);
+                }
+                if (parse.GetValue(stopWhenInputCloses))
+                {
+                    options = options with { StopWhenInputCloses = true };
                 }
             }
             catch (Exception error) when (error is FormatException or IOException or System.Text.Json.JsonException)

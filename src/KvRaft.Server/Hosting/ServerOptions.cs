@@ -72,6 +72,13 @@ public sealed partial record ServerOptions
     /// </summary>
     public bool Quiesce { get; init; }
 
+    /// <summary>
+    /// Stop, as on SIGTERM, when standard input reaches its end (off by default). For a supervisor that starts the node
+    /// with a pipe as its input and never writes to it (the local cluster): the pipe closes when the supervisor exits,
+    /// however it ended (SIGKILL included), so no node outlives it.
+    /// </summary>
+    public bool StopWhenInputCloses { get; init; }
+
     /// <summary>Most data groups a sharded process may have: the groups a shard configuration may name.</summary>
     public const int DataGroupsMax = Protocol.Sharding.ShardConfiguration.GroupsMax;
 
