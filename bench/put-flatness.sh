@@ -8,7 +8,10 @@
 # min and max as a % of the mean, how many seconds fall outside ±10%, p50/p99, CPU µs per put (servers + loadgen,
 # the warm-up's puts counted as its CPU is), then the per-second series aligned with what else happened in that
 # second: each node's CPU, the snapshots the nodes logged ("Snapshot N written in X ms" ends in it), and, when
-# dotnet-counters is found (PATH or ~/.dotnet/tools), each process's GC collections and pause time in it.
+# dotnet-counters is found (PATH or ~/.dotnet/tools), each process's GC collections and pause time in it; and the
+# machine's state in it: the VM's idle, iowait and steal shares of CPU (/proc/stat) and the data disk's writes and
+# flushes with their mean service times (/proc/diskstats), to tell a second slowed by the cores, the hypervisor or the
+# disk apart.
 # Progress goes to stderr.
 #
 #   bash bench/put-flatness.sh                     # closed loop, 256 clients, 60 s (about 105 s in all)
@@ -73,9 +76,23 @@ COUNTERS=$(command -v dotnet-counters || { [ -x "$HOME/.dotnet/tools/dotnet-coun
 
 # Per second: wall time and each process's CPU ticks (user + system) until the run ends; started with loadgen.
 start_sampler() { # loadgen-pid
-    python3 - "$WORK/cpu.tsv" "$1" "${PIDS[1]}" "${PIDS[2]}" "${PIDS[3]}" <<'PY' &
-import sys, time
-out, pids = sys.argv[1], sys.argv[2:]
+    python3 - "$WORK/cpu.tsv" "$WORK" "$1" "${PIDS[1]}" "${PIDS[2]}" "${PIDS[3]}" <<'PY' &
+import os, sys, time
+out, work, pids = sys.argv[1], sys.argv[2], sys.argv[3:]
+device = os.stat(work).st_dev
+major, minor = os.major(device), os.minor(device)
+def machine():
+    # /proc/stat's cpu line (user nice system idle iowait irq softirq steal), then the data folder's disk from
+    # /proc/diskstats: writes completed, ms spent writing, flushes completed, ms spent flushing (0 if not shown).
+    with open("/proc/stat") as f:
+        cpu = [int(x) for x in f.readline().split()[1:9]]
+    disk = [0, 0, 0, 0]
+    with open("/proc/diskstats") as f:
+        for line in f:
+            fields = line.split()
+            if int(fields[0]) == major and int(fields[1]) == minor:
+                disk = [int(fields[7]), int(fields[10]), int(fields[18]) if len(fields) > 19 else 0, int(fields[19]) if len(fields) > 19 else 0]
+    return cpu + disk
 def ticks(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -87,7 +104,7 @@ with open(out, "w", buffering=1) as f:
     next_at = time.monotonic()
     while True:
         row = [ticks(p) for p in pids]
-        f.write("%.3f\t%s\n" % (time.time(), "\t".join(map(str, row))))
+        f.write("%.3f\t%s\t%s\n" % (time.time(), "\t".join(map(str, row)), "\t".join(map(str, machine()))))
         if row[0] < 0:
             break
         next_at += 1.0
@@ -166,12 +183,19 @@ print(f"| {mean:,.0f} | {min(series) / mean:.0%} | {max(series) / mean:.0%} | {l
 
 # What happened in each second: CPU per process (from the sampler), snapshots ended (node logs), GCs (counters).
 cpu = {}
+machine = {}
 rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(work, "cpu.tsv"))]
 for before, after in zip(rows, rows[1:]):
     if start_wall is None:
         break
     second = int(float(after[0]) - start_wall - 0.5) # the sample ends a second: it counts for the second it mostly covers
-    cpu[second] = [(int(a) - int(b)) / hz if int(a) >= 0 and int(b) >= 0 else float("nan") for a, b in zip(after[1:], before[1:])]
+    cpu[second] = [(int(a) - int(b)) / hz if int(a) >= 0 and int(b) >= 0 else float("nan") for a, b in zip(after[1:5], before[1:5])]
+    if len(after) >= 17 and len(before) >= 17:
+        d = [int(a) - int(b) for a, b in zip(after[5:17], before[5:17])]
+        ticks_all = sum(d[0:8]) or 1
+        writes, write_ms, flushes, flush_ms = d[8], d[9], d[10], d[11]
+        machine[second] = (f"{d[3] / ticks_all:.0%} / {d[4] / ticks_all:.0%} / {d[7] / ticks_all:.0%}",
+                           f"{writes:,} / {write_ms / writes if writes else 0:.2f} / {flushes:,} / {flush_ms / flushes if flushes else 0:.2f}")
 events = {}
 day = datetime.datetime.now(datetime.timezone.utc).date()
 for node_log in sorted(glob.glob(os.path.join(work, "node-*.log"))):
@@ -215,12 +239,15 @@ if totals:
     for who, total in totals.items():
         k = 1000 / puts
         print(f"| {who} | {total['gen0'] * k:.3f} | {total['gen1'] * k:.3f} | {total['gen2'] * k:.3f} | {total['pause'] * k:.2f} | {total['allocated'] / puts:,.0f} |")
-print("\n| second | puts/s | vs mean | CPU s: loadgen, n1, n2, n3 | snapshots ended, GCs (count, pause) |")
-print("|---:|---:|---:|---|---|")
+print("\nMachine: the whole VM's CPU idle / iowait / steal (the hypervisor's share), from /proc/stat; disk: the data folder's device,"
+      " writes / ms per write / flushes (fsyncs reaching the device) / ms per flush, from /proc/diskstats.\n")
+print("| second | puts/s | vs mean | CPU s: loadgen, n1, n2, n3 | machine idle / iowait / steal | disk writes / ms / flushes / ms | snapshots ended, GCs (count, pause) |")
+print("|---:|---:|---:|---|---|---|---|")
 for i, value in enumerate(series):
     c = ", ".join(f"{x:.2f}" for x in cpu.get(i, []))
+    m, d = machine.get(i, ("", ""))
     what = "; ".join(events.get(i, []) + gcs.get(i, []))
-    print(f"| {i} | {value:,.0f} | {value / mean - 1:+.0%} | {c} | {what} |")
+    print(f"| {i} | {value:,.0f} | {value / mean - 1:+.0%} | {c} | {m} | {d} | {what} |")
 PY
 
 if [ -n "$KEEP" ]; then
