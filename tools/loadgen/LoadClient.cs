@@ -53,7 +53,7 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
 
             var record = await ExecuteAsync(intervalNanoseconds > 0 ? intended : now).ConfigureAwait(false);
             Keep(record);
-            live.Record(record.LatencyNanoseconds, record.Ok == true);
+            live.Record(id, record.LatencyNanoseconds, record.Ok == true);
             intended += intervalNanoseconds;
         }
     }
@@ -221,8 +221,9 @@ internal sealed class LoadClient(int id, LoadSettings settings, KeyChooser keys,
 /// <summary>The shared operation count of an --operations run (unlimited otherwise).</summary>
 internal sealed class OperationBudget(long? total)
 {
+    private readonly bool _limited = total is not null;
     private long _remaining = total ?? long.MaxValue;
 
-    /// <summary>Takes one operation; false when none is left.</summary>
-    public bool TryTake() => Interlocked.Decrement(ref _remaining) >= 0;
+    /// <summary>Takes one operation; false when none is left (no shared counter touched when the run is not limited).</summary>
+    public bool TryTake() => !_limited || Interlocked.Decrement(ref _remaining) >= 0;
 }
