@@ -52,6 +52,12 @@ public sealed record TransportOptions
     /// </summary>
     public int OutboundQueueBytesMax { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// <see cref="OutboundQueueBytesMax"/> for a peer's control lane (votes, heartbeats and their answers: tens of bytes
+    /// each, one per peer and group each tick at most), so that what waits there is at most a few milliseconds of sending.
+    /// </summary>
+    public int ControlQueueBytesMax { get; init; } = 1024 * 1024;
+
     /// <summary>Accepted peer connections open at once at most (before or after their hello); one beyond is closed at once.</summary>
     public int AcceptedConnectionsMax { get; init; } = 32;
 
@@ -93,6 +99,7 @@ public sealed record TransportOptions
         Require(ConnectTimeoutMilliseconds > 0, nameof(ConnectTimeoutMilliseconds));
         Require(CompressAboveBytes >= 0, nameof(CompressAboveBytes));
         Require(OutboundQueueBytesMax > 0, nameof(OutboundQueueBytesMax));
+        Require(ControlQueueBytesMax > 0, nameof(ControlQueueBytesMax));
         Require(IoThreads > 0, nameof(IoThreads));
         Require(AcceptedConnectionsMax > 0, nameof(AcceptedConnectionsMax));
         Require(HelloPendingConnectionsMax > 0 && HelloPendingConnectionsMax <= AcceptedConnectionsMax, nameof(HelloPendingConnectionsMax));
