@@ -47,8 +47,9 @@ public sealed record TransportOptions
     /// Per peer: bytes written but not yet flushed, and (separately) bytes flushed but not yet on the
     /// socket, are each kept under this; a message that would exceed it is dropped (Raft retransmits) and counted.
     /// 16 MiB holds a snapshot stream's window (8 MiB) and the Appends in flight to a follower (4 MiB) with room to
-    /// spare; more only lengthens the queue a vote or heartbeat waits behind (it was 64 MiB: up to 50 MB queued to a
-    /// follower being caught up delayed the survivors' votes by up to 0.9 s after a leader kill).
+    /// spare (it was 64 MiB: up to 50 MB queued to a follower being caught up delayed the survivors' votes by up to 0.9 s
+    /// after a leader kill, when votes still shared the bulk lane). A peer's control lane has its own bound,
+    /// <see cref="ControlQueueBytesMax"/>.
     /// </summary>
     public int OutboundQueueBytesMax { get; init; } = 16 * 1024 * 1024;
 
