@@ -70,9 +70,10 @@ events | sort -g -k1,1 | awk '
         print "| kill | at | victim | exit seen (ms) | kill→noticed (ms) | noticed by | second close (ms) | noticed→leader (ms) | leader→commit (ms) | commit→write (ms) | unavailable (ms) |"
         print "|---:|---|---|---:|---:|---|---:|---:|---:|---:|---:|"
     }
-    $2 == "kill" { close_kill(); k++; at = $1; victim = $3; exit_ms = $4; first = $5; lost1 = lost2 = noleader = leader = committed = ""; next }
+    $2 == "kill" { close_kill(); k++; at = $1; victim = $3; exit_ms = $4; first = $5; lost1 = lost2 = noleader = leader = committed = ""; split("", lostby); next }
     k == 0 || $1 - at > 10000 { next }
-    $2 == "lost" && $4 == victim && $3 != victim { if (lost1 == "") lost1 = $1; else if (lost2 == "") lost2 = $1 }
+    # A survivor logs one "lost peer" per lane (bulk and control): its first is its view of the death.
+    $2 == "lost" && $4 == victim && $3 != victim && !($3 in lostby) { lostby[$3] = 1; if (lost1 == "") lost1 = $1; else if (lost2 == "") lost2 = $1 }
     $2 == "noleader" && $3 != victim && noleader == "" { noleader = $1 }
     $2 == "leader" && $4 != victim && $3 != victim && leader == "" { leader = $1; elected = $4 }
     $2 == "commit" && leader != "" && $3 == elected && committed == "" { committed = $1 }

@@ -13,13 +13,30 @@ public readonly record struct PeerHello(ushort ProtocolVersion, ulong ClusterId,
 
     /// <summary>The sender's cluster shape (flags every process must share), or null when it announces none (not checked).</summary>
     public ClusterShape? Shape { get; init; }
+
+    /// <summary>Which of the pair's connections this is (docs/transport.md, "Connections"): bulk unless it says otherwise.</summary>
+    public PeerLane Lane { get; init; }
+}
+
+/// <summary>
+/// The two connections of a pair of nodes: <see cref="Bulk"/> carries everything but what <see cref="Control"/> carries,
+/// the election messages and heartbeats (and their answers), so that these never wait behind queued Appends or snapshot bytes.
+/// </summary>
+public enum PeerLane : byte
+{
+    /// <summary>Appends, snapshots, and everything else not on the control lane.</summary>
+    Bulk = 0,
+    /// <summary>PreVote, Vote, Heartbeat, TimeoutNow and their answers.</summary>
+    Control = 1,
 }
 
 /// <summary>
 /// Codec for <see cref="PeerHello"/>. Body, 20 bytes + the address: u16 protocolVersion, u64 clusterId,
 /// i32 fromNodeId, i32 toNodeId, text clientAddress (u16 length, UTF-8; empty = none); then, optionally (absent: no
 /// shape announced), the cluster shape, 5 bytes + 4 per member: u16 dataGroups, u16 shardCount, u8 memberCount,
-/// memberCount × i32 memberId (positive, strictly ascending).
+/// memberCount × i32 memberId (positive, strictly ascending); then, optionally (absent: the bulk lane), u8 lane (1: control;
+/// the bulk lane is announced by its absence, so a bulk hello is what it was before lanes). A shape is at least 5 bytes:
+/// one byte left after the address or the shape is the lane.
 /// </summary>
 public static class PeerHelloCodec
 {
@@ -31,7 +48,8 @@ public static class PeerHelloCodec
 
     /// <summary>Body size of <paramref name="hello"/>.</summary>
     public static int Size(in PeerHello hello) =>
-        Bytes + WireWriter.TextBytes(hello.ClientAddress) + (hello.Shape is { } shape ? ShapeBytes + (4 * shape.MemberIds.Count) : 0);
+        Bytes + WireWriter.TextBytes(hello.ClientAddress) + (hello.Shape is { } shape ? ShapeBytes + (4 * shape.MemberIds.Count) : 0)
+        + (hello.Lane == PeerLane.Bulk ? 0 : 1);
 
     /// <summary>Writes the body; returns the bytes written.</summary>
     public static int Format(in PeerHello hello, Span<byte> destination)
@@ -56,6 +74,10 @@ public static class PeerHelloCodec
                 writer.I32(member);
             }
         }
+        if (hello.Lane != PeerLane.Bulk)
+        {
+            writer.U8((byte)hello.Lane);
+        }
         Invariant.True(writer.Written == size, writer.Written);
         return writer.Written;
     }
@@ -75,9 +97,18 @@ public static class PeerHelloCodec
             return result;
         }
         ClusterShape? shape = null;
-        if (reader.Remaining > 0)
+        if (reader.Remaining > 1)
         {
             result = ParseShape(ref reader, out shape);
+            if (!result.IsOk)
+            {
+                return result;
+            }
+        }
+        var lane = PeerLane.Bulk;
+        if (reader.Remaining == 1)
+        {
+            result = ParseLane(ref reader, out lane);
             if (!result.IsOk)
             {
                 return result;
@@ -88,7 +119,19 @@ public static class PeerHelloCodec
         {
             return end;
         }
-        hello = new PeerHello(version, clusterId, from, to) { ClientAddress = clientAddress, Shape = shape };
+        hello = new PeerHello(version, clusterId, from, to) { ClientAddress = clientAddress, Shape = shape, Lane = lane };
+        return ParseResult.Ok;
+    }
+
+    /// <summary>The lane byte: only the control lane is announced (the bulk lane is the byte's absence).</summary>
+    private static ParseResult ParseLane(ref WireReader reader, out PeerLane lane)
+    {
+        lane = PeerLane.Bulk;
+        if (!reader.U8(out var value) || value != (byte)PeerLane.Control)
+        {
+            return ParseResult.Fail(ProtocolError.Malformed, "peer hello's lane is not 1 (control; the bulk lane is announced by its absence)");
+        }
+        lane = PeerLane.Control;
         return ParseResult.Ok;
     }
 

@@ -78,7 +78,19 @@ internal static class ChannelSetup
 
     private static void Initialize(ISocketChannel channel, int writeBufferBytesMax, IChannelHandler handler, Func<IChannel, IChannelHandler>? tls)
     {
-        // The channel stops accepting writes (IsWritable false) above the high mark; keep high >= low while setting.
+        SetWriteBufferBytesMax(channel, writeBufferBytesMax);
+        // The one place a TLS handler enters a pipeline: first, so that every frame handler sees plain bytes.
+        if (tls is not null)
+        {
+            channel.Pipeline.AddLast("tls", tls(channel));
+        }
+        channel.Pipeline.AddLast(handler);
+    }
+
+    /// <summary>The channel stops accepting writes (IsWritable false) above <paramref name="writeBufferBytesMax"/> flushed bytes not yet on the socket.</summary>
+    public static void SetWriteBufferBytesMax(IChannel channel, int writeBufferBytesMax)
+    {
+        // Keep high >= low while setting.
         var configuration = channel.Configuration;
         var low = Math.Max(1, writeBufferBytesMax / 2);
         if (writeBufferBytesMax >= configuration.WriteBufferLowWaterMark)
@@ -91,11 +103,5 @@ internal static class ChannelSetup
             configuration.WriteBufferLowWaterMark = low;
             configuration.WriteBufferHighWaterMark = writeBufferBytesMax;
         }
-        // The one place a TLS handler enters a pipeline: first, so that every frame handler sees plain bytes.
-        if (tls is not null)
-        {
-            channel.Pipeline.AddLast("tls", tls(channel));
-        }
-        channel.Pipeline.AddLast(handler);
     }
 }

@@ -4,7 +4,7 @@ using KvRaft.Protocol;
 namespace KvRaft.Transport;
 
 /// <summary>
-/// The pipeline handler of one peer connection. A dialled connection sends its hello as soon as it
+/// The pipeline handler of one peer connection (of either lane: the hello names it). A dialled connection sends its hello as soon as it
 /// is active (with TLS: once the handshake verified the peer's certificate) and is then live; an accepted one is
 /// live once the first frame, a hello, passes <see cref="PeerHelloCodec.Check"/>, names a peer that dials this node
 /// and (with TLS) the node its certificate names, and answers it with its own hello (so each side learns the
@@ -21,6 +21,7 @@ internal sealed partial class PeerChannelHandler : FrameReader
     public const int HelloFrameBytesMax = 4096;
 
     private readonly PeerTransport _transport;
+    private readonly PeerLane _dialledLane;
     private PeerLink? _link;
     private PeerConnection? _connection;
     private bool _refusingHello;
@@ -29,11 +30,13 @@ internal sealed partial class PeerChannelHandler : FrameReader
 
     /// <param name="transport">The owning transport.</param>
     /// <param name="dialledLink">The link this connection was dialled for, or null for an accepted connection.</param>
-    public PeerChannelHandler(PeerTransport transport, PeerLink? dialledLink)
+    /// <param name="dialledLane">The lane a dialled connection is for (an accepted one learns its lane from the hello).</param>
+    public PeerChannelHandler(PeerTransport transport, PeerLink? dialledLink, PeerLane dialledLane = PeerLane.Bulk)
         : base(transport.Logger, dialledLink is null ? HelloFrameBytesMax : ProtocolLimits.FrameBytesMax, transport.Options.Time)
     {
         _transport = transport;
         _link = dialledLink;
+        _dialledLane = dialledLane;
     }
 
     /// <summary>True once the connection is live (dialled, or accepted with a good hello).</summary>
@@ -75,10 +78,12 @@ internal sealed partial class PeerChannelHandler : FrameReader
     /// <summary>A dialled connection: sends the hello and goes live.</summary>
     private void Greet(IChannelHandlerContext context)
     {
+        // Attached before the hello goes out, so that a peer that saw the hello finds this end ready to send (what is sent
+        // meanwhile is flushed by a later task on this loop: after the hello).
         var link = _link!;
-        SendHello(context, link.NodeId);
-        Volatile.Write(ref _connection, new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
+        Volatile.Write(ref _connection, new PeerConnection(link.NodeId, _dialledLane, context.Channel, _transport.QueueBytesMax(_dialledLane)));
         _transport.Attached(link, _connection!, "dialled");
+        SendHello(context, link.NodeId, _dialledLane);
     }
 
     public override void ChannelInactive(IChannelHandlerContext context)
@@ -149,7 +154,7 @@ internal sealed partial class PeerChannelHandler : FrameReader
             if (!result.IsOk)
             {
                 _shapeRefusedPeer = link.NodeId;
-                SendHello(context, link.NodeId); // the dialler sees the difference too, and logs it from its side
+                SendHello(context, link.NodeId, hello.Lane); // the dialler sees the difference too, and logs it from its side
             }
         }
         if (!result.IsOk)
@@ -163,15 +168,17 @@ internal sealed partial class PeerChannelHandler : FrameReader
         FrameBytesMax = ProtocolLimits.FrameBytesMax;
         _transport.HelloReceived();
         _accepted = 2;
-        Volatile.Write(ref _connection, new PeerConnection(link.NodeId, context.Channel, _transport.Options.OutboundQueueBytesMax));
+        var queueBytesMax = _transport.QueueBytesMax(hello.Lane);
+        ChannelSetup.SetWriteBufferBytesMax(context.Channel, queueBytesMax); // set for the bulk lane when accepted
+        Volatile.Write(ref _connection, new PeerConnection(link.NodeId, hello.Lane, context.Channel, queueBytesMax));
         _transport.Attached(link, _connection!, "accepted");
-        SendHello(context, link.NodeId);
+        SendHello(context, link.NodeId, hello.Lane);
         return ParseResult.Ok;
     }
 
-    private void SendHello(IChannelHandlerContext context, int toNodeId)
+    private void SendHello(IChannelHandlerContext context, int toNodeId, PeerLane lane)
     {
-        var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, _transport.HelloTo(toNodeId));
+        var frame = OutboundQueue.Encode<PeerHelloFrame, PeerHello>(context.Allocator, _transport.HelloTo(toNodeId, lane));
         _transport.Statistics.FrameSent(frame.ReadableBytes);
         _ = context.WriteAndFlushAsync(frame);
     }
@@ -187,6 +194,10 @@ internal sealed partial class PeerChannelHandler : FrameReader
         if (result.IsOk && hello.FromNodeId != _link!.NodeId)
         {
             result = ParseResult.Fail(ProtocolError.WrongNode, $"hello from node {hello.FromNodeId} on the connection of node {_link.NodeId}");
+        }
+        if (result.IsOk && hello.Lane != _connection!.Lane)
+        {
+            result = ParseResult.Fail(ProtocolError.Malformed, $"hello naming the {hello.Lane} lane on a connection of the {_connection.Lane} lane");
         }
         if (result.IsOk)
         {

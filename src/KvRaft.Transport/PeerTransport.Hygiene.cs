@@ -19,9 +19,9 @@ public sealed partial class PeerTransport
     private int _acceptedOpen; // accepted connections counted by TryAccept and not yet unregistered
     private int _awaitingHello; // of those, the ones that have not said hello
 
-    /// <summary>The hello this node sends to <paramref name="nodeId"/>, first on a dialled connection and then as a keepalive.</summary>
-    internal PeerHello HelloTo(int nodeId) =>
-        new(ProtocolLimits.Version, Options.ClusterId, Options.LocalNodeId, nodeId) { ClientAddress = Options.ClientAddress?.Invoke(), Shape = Options.Shape };
+    /// <summary>The hello this node sends to <paramref name="nodeId"/> on a connection of <paramref name="lane"/>, first on a dialled connection and then as a keepalive.</summary>
+    internal PeerHello HelloTo(int nodeId, PeerLane lane) =>
+        new(ProtocolLimits.Version, Options.ClusterId, Options.LocalNodeId, nodeId) { ClientAddress = Options.ClientAddress?.Invoke(), Shape = Options.Shape, Lane = lane };
 
     /// <summary>Counts an accepted connection; false (counted, logged) when over a limit: the caller closes it.</summary>
     internal bool TryAccept(PeerChannelHandler handler)
@@ -107,11 +107,14 @@ public sealed partial class PeerTransport
     {
         foreach (var link in _links.Values)
         {
-            if (link.Connection is { } connection)
+            foreach (var connection in (ReadOnlySpan<PeerConnection?>)[link.Connection, link.Control])
             {
-                Write<PeerHelloFrame, PeerHello>(connection, HelloTo(link.NodeId));
-                connection.Queue.Flush();
-                Statistics.KeepaliveSent();
+                if (connection is not null)
+                {
+                    Write<PeerHelloFrame, PeerHello>(connection, HelloTo(link.NodeId, connection.Lane));
+                    connection.Queue.Flush();
+                    Statistics.KeepaliveSent();
+                }
             }
         }
     }

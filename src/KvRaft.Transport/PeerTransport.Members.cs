@@ -67,10 +67,10 @@ public sealed partial class PeerTransport
         }
 
         link.Dialing = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        _dialLoops.Add(Task.Run(() => DialLoopAsync(link)));
+        _dialLoops.Add(Task.Run(() => DialLanesAsync(link)));
     }
 
-    /// <summary>A removed peer: no more dialling, its connection closed (what it had queued dropped).</summary>
+    /// <summary>A removed peer: no more dialling, its connections closed (what they had queued dropped).</summary>
     private void Forget(PeerLink link)
     {
         link.Removed = true;
@@ -82,7 +82,7 @@ public sealed partial class PeerTransport
         {
             // its loop already ended (the transport is stopping)
         }
-        link.Connection?.Close();
+        link.Close();
         TransportLog.PeerRemoved(Logger, Options.LocalNodeId, link.NodeId);
     }
 }

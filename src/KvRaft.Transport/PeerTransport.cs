@@ -10,9 +10,10 @@ using Microsoft.Extensions.Logging;
 namespace KvRaft.Transport;
 
 /// <summary>
-/// TCP transport between the nodes of a cluster. One long-lived connection per pair of nodes: the
-/// node with the lower id dials (and redials with jittered exponential backoff), the higher id
-/// accepts; a new accepted connection from a peer replaces (and closes) the previous one.
+/// TCP transport between the nodes of a cluster. Two long-lived connections per pair of nodes, one per
+/// <see cref="PeerLane"/> (election messages and heartbeats on the control lane, the rest on the bulk lane:
+/// <see cref="LaneOf"/>): the node with the lower id dials each (and redials with jittered exponential backoff), the
+/// higher id accepts; a new accepted connection from a peer replaces (and closes) the previous one of its lane.
 /// Messages to a peer that is not connected, or whose queue is full, are dropped and counted:
 /// Raft retransmits. <see cref="Send"/> never blocks on the network; <see cref="Flush"/> sends. The peers are those
 /// of the options, then those <see cref="SetPeers"/> names (the members of the configuration in effect).
@@ -53,10 +54,13 @@ public sealed partial class PeerTransport : IAsyncDisposable
     public int Port { get; private set; }
 
     /// <summary>
-    /// Raised on an I/O thread each time a hello-checked connection to a peer (the node id) is
+    /// Raised on an I/O thread each time a hello-checked bulk-lane connection to a peer (the node id) is
     /// established, dialled or accepted. Handlers must return fast.
     /// </summary>
     public event Action<int>? PeerConnected;
+
+    /// <summary>Like <see cref="PeerConnected"/>, for a connection of either lane (tests wait for both).</summary>
+    internal event Action<int, PeerLane>? LaneConnected;
 
     internal TransportOptions Options { get; }
 
@@ -95,11 +99,11 @@ public sealed partial class PeerTransport : IAsyncDisposable
     /// <summary>
     /// <see cref="Send(int, in PeerMessage)"/> for a message of replica group <paramref name="groupId"/>: a group frame
     /// (docs/wire-format.md, "Group frames"), or the plain frame for group 0. Every group's traffic to a peer shares the
-    /// peer's one connection and queue, so one <see cref="Flush"/> sends them all.
+    /// peer's two connections (the lane by the message's type), so one <see cref="Flush"/> sends them all.
     /// </summary>
     public void Send(int toNodeId, int groupId, in PeerMessage message)
     {
-        if (!TryRoute(toNodeId, out var connection))
+        if (!TryRoute(toNodeId, LaneOf(message.Type), out var connection))
         {
             return;
         }
@@ -118,7 +122,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
     /// <summary><see cref="SendSnapshotChunk(int, in SnapshotChunk)"/> for a chunk of replica group <paramref name="groupId"/>.</summary>
     public void SendSnapshotChunk(int toNodeId, int groupId, in SnapshotChunk chunk)
     {
-        if (!TryRoute(toNodeId, out var connection))
+        if (!TryRoute(toNodeId, PeerLane.Bulk, out var connection))
         {
             return;
         }
@@ -172,11 +176,12 @@ public sealed partial class PeerTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends everything written since the last flush: one flush per peer with pending writes.</summary>
+    /// <summary>Sends everything written since the last flush: one flush per connection with pending writes.</summary>
     public void Flush()
     {
         foreach (var link in _links.Values)
         {
+            link.Control?.Queue.Flush();
             link.Connection?.Queue.Flush();
         }
     }
@@ -190,8 +195,8 @@ public sealed partial class PeerTransport : IAsyncDisposable
     /// <returns>True when that connection was open and is now closing.</returns>
     public bool Close(PeerSender sender)
     {
-        var connection = FindLink(sender.NodeId)?.Connection;
-        if (connection is null || connection.Id != sender.ConnectionId || !connection.IsOpen)
+        var connection = FindLink(sender.NodeId)?.Find(sender.ConnectionId);
+        if (connection is null || !connection.IsOpen)
         {
             return false;
         }
@@ -200,7 +205,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
         return true;
     }
 
-    /// <summary>True while a hello-checked connection to <paramref name="nodeId"/> is open.</summary>
+    /// <summary>True while a hello-checked bulk-lane connection to <paramref name="nodeId"/> is open.</summary>
     public bool IsConnected(int nodeId) => FindLink(nodeId)?.Connection?.IsOpen ?? false;
 
     /// <summary>Stops dialling, closes every connection and the listener, and stops the I/O threads.</summary>
@@ -249,21 +254,29 @@ public sealed partial class PeerTransport : IAsyncDisposable
             return;
         }
         Statistics.ConnectionEstablished();
-        TransportLog.PeerConnected(Logger, Options.LocalNodeId, link.NodeId, direction);
-        PeerConnected?.Invoke(link.NodeId);
+        TransportLog.PeerConnected(Logger, Options.LocalNodeId, link.NodeId, direction, connection.Lane);
+        if (connection.Lane == PeerLane.Bulk)
+        {
+            PeerConnected?.Invoke(link.NodeId);
+        }
+        LaneConnected?.Invoke(link.NodeId, connection.Lane);
     }
 
+    /// <summary>
+    /// A connection of either lane closed: reported to the handler (its queued input is then dropped, and a follower
+    /// that lost its leader campaigns soon). A killed or cut-off peer closes both; the first close noticed is the earliest news.
+    /// </summary>
     internal void Detached(PeerLink link, PeerConnection connection)
     {
         connection.Queue.Close();
         if (link.Detach(connection) && Volatile.Read(ref _disposed) == 0)
         {
-            TransportLog.PeerDisconnected(Logger, Options.LocalNodeId, link.NodeId);
+            TransportLog.PeerDisconnected(Logger, Options.LocalNodeId, link.NodeId, connection.Lane);
             Handler.OnPeerDisconnected(connection.Sender);
         }
     }
 
-    private bool TryRoute(int toNodeId, out PeerConnection connection)
+    private bool TryRoute(int toNodeId, PeerLane lane, out PeerConnection connection)
     {
         connection = null!;
         var link = FindLink(toNodeId);
@@ -273,7 +286,7 @@ public sealed partial class PeerTransport : IAsyncDisposable
             TransportLog.UnknownPeer(Logger, Options.LocalNodeId, toNodeId);
             return false;
         }
-        var current = link.Connection;
+        var current = link.Route(lane);
         if (current is null)
         {
             Statistics.DropDisconnected();
@@ -334,13 +347,19 @@ public sealed partial class PeerTransport : IAsyncDisposable
         }
     }
 
-    private async Task DialLoopAsync(PeerLink link)
+    /// <summary>Dials both lanes of <paramref name="link"/>, each with its own backoff, until the transport stops or the peer is removed.</summary>
+    private async Task DialLanesAsync(PeerLink link)
     {
         using var dialing = link.Dialing!; // cancelled when the transport stops or the peer is removed
         var stopping = dialing.Token;
-        var bootstrap = ChannelSetup.Client(_group, Options.OutboundQueueBytesMax, Options.ConnectTimeoutMilliseconds,
-            () => new PeerChannelHandler(this, link), _tls is null ? null : channel => TlsSetup.Client(channel, _tls.Current, link.NodeId));
-        var random = new Random(HashCode.Combine(Options.LocalNodeId, link.NodeId, Environment.TickCount));
+        await Task.WhenAll(DialLoopAsync(link, PeerLane.Bulk, stopping), DialLoopAsync(link, PeerLane.Control, stopping)).ConfigureAwait(false);
+    }
+
+    private async Task DialLoopAsync(PeerLink link, PeerLane lane, CancellationToken stopping)
+    {
+        var bootstrap = ChannelSetup.Client(_group, QueueBytesMax(lane), Options.ConnectTimeoutMilliseconds,
+            () => new PeerChannelHandler(this, link, lane), _tls is null ? null : channel => TlsSetup.Client(channel, _tls.Current, link.NodeId));
+        var random = new Random(HashCode.Combine(Options.LocalNodeId, link.NodeId, lane, Environment.TickCount));
         var failures = 0;
         var connectedBefore = false;
         while (!stopping.IsCancellationRequested)

@@ -18,11 +18,11 @@ internal static partial class TransportLog
     [LoggerMessage(3, LogLevel.Information, "Node {LocalNodeId} listening for peers on {Address}")]
     public static partial void PeerListening(ILogger logger, int localNodeId, string address);
 
-    [LoggerMessage(4, LogLevel.Information, "Node {LocalNodeId} connected to peer {NodeId} ({Direction})")]
-    public static partial void PeerConnected(ILogger logger, int localNodeId, int nodeId, string direction);
+    [LoggerMessage(4, LogLevel.Information, "Node {LocalNodeId} connected to peer {NodeId} ({Direction}, {Lane} lane)")]
+    public static partial void PeerConnected(ILogger logger, int localNodeId, int nodeId, string direction, PeerLane lane);
 
-    [LoggerMessage(5, LogLevel.Information, "Node {LocalNodeId} lost peer {NodeId}")]
-    public static partial void PeerDisconnected(ILogger logger, int localNodeId, int nodeId);
+    [LoggerMessage(5, LogLevel.Information, "Node {LocalNodeId} lost peer {NodeId} ({Lane} lane)")]
+    public static partial void PeerDisconnected(ILogger logger, int localNodeId, int nodeId, PeerLane lane);
 
     [LoggerMessage(6, LogLevel.Debug, "Node {LocalNodeId} failed to connect to peer {NodeId} at {Host}:{Port}; retrying in {DelayMilliseconds} ms")]
     public static partial void ConnectFailed(ILogger logger, int localNodeId, int nodeId, string host, int port, int delayMilliseconds, Exception exception);

@@ -47,10 +47,17 @@ public sealed record TransportOptions
     /// Per peer: bytes written but not yet flushed, and (separately) bytes flushed but not yet on the
     /// socket, are each kept under this; a message that would exceed it is dropped (Raft retransmits) and counted.
     /// 16 MiB holds a snapshot stream's window (8 MiB) and the Appends in flight to a follower (4 MiB) with room to
-    /// spare; more only lengthens the queue a vote or heartbeat waits behind (it was 64 MiB: up to 50 MB queued to a
-    /// follower being caught up delayed the survivors' votes by up to 0.9 s after a leader kill).
+    /// spare (it was 64 MiB: up to 50 MB queued to a follower being caught up delayed the survivors' votes by up to 0.9 s
+    /// after a leader kill, when votes still shared the bulk lane). A peer's control lane has its own bound,
+    /// <see cref="ControlQueueBytesMax"/>.
     /// </summary>
     public int OutboundQueueBytesMax { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// <see cref="OutboundQueueBytesMax"/> for a peer's control lane (votes, heartbeats and their answers: tens of bytes
+    /// each, one per peer and group each tick at most), so that what waits there is at most a few milliseconds of sending.
+    /// </summary>
+    public int ControlQueueBytesMax { get; init; } = 1024 * 1024;
 
     /// <summary>Accepted peer connections open at once at most (before or after their hello); one beyond is closed at once.</summary>
     public int AcceptedConnectionsMax { get; init; } = 32;
@@ -93,6 +100,7 @@ public sealed record TransportOptions
         Require(ConnectTimeoutMilliseconds > 0, nameof(ConnectTimeoutMilliseconds));
         Require(CompressAboveBytes >= 0, nameof(CompressAboveBytes));
         Require(OutboundQueueBytesMax > 0, nameof(OutboundQueueBytesMax));
+        Require(ControlQueueBytesMax > 0, nameof(ControlQueueBytesMax));
         Require(IoThreads > 0, nameof(IoThreads));
         Require(AcceptedConnectionsMax > 0, nameof(AcceptedConnectionsMax));
         Require(HelloPendingConnectionsMax > 0 && HelloPendingConnectionsMax <= AcceptedConnectionsMax, nameof(HelloPendingConnectionsMax));

@@ -22,7 +22,8 @@ internal static class Generators
             (groups, shards, members, present) => present ? new ClusterShape(groups, shards, members) : null);
 
     public static readonly Gen<PeerHello> PeerHello =
-        Gen.Select(Gen.UShort, Gen.ULong, Gen.Int, Gen.Int, Text, Shape, (v, c, f, t, a, s) => new PeerHello(v, c, f, t) { ClientAddress = a, Shape = s });
+        Gen.Select(Gen.UShort, Gen.ULong, Gen.Int, Gen.Int, Text, Shape, (v, c, f, t, a, s) => new PeerHello(v, c, f, t) { ClientAddress = a, Shape = s })
+            .Select(Gen.Bool, (hello, control) => hello with { Lane = control ? PeerLane.Control : PeerLane.Bulk });
 
     /// <summary>Entries whose indexes and terms are often consecutive (the compact form) and sometimes arbitrary.</summary>
     public static readonly Gen<WireEntry[]> Entries =

@@ -1,4 +1,4 @@
-// Goal: the peer hello round-trips (its cluster shape too), is refused when truncated or padded, and its checks refuse other clusters, nodes, versions and cluster shapes, naming what differs; method: CsCheck properties and fixed cases.
+// Goal: the peer hello round-trips (its cluster shape and lane too), is refused when truncated or padded, and its checks refuse other clusters, nodes, versions and cluster shapes, naming what differs; method: CsCheck properties and fixed cases.
 using CsCheck;
 
 namespace KvRaft.Protocol.Tests;
@@ -13,13 +13,20 @@ public class PeerHelloTests
     {
         Codecs.PeerHello.AssertFramePrefixesNeedMoreData(h);
         var bytes = Codecs.PeerHello.Encode(h);
-        var withoutShape = PeerHelloCodec.Size(h with { Shape = null });
+        var withoutShape = PeerHelloCodec.Size(h with { Shape = null, Lane = PeerLane.Bulk });
+        var withoutLane = PeerHelloCodec.Size(h with { Lane = PeerLane.Bulk });
         for (var length = 0; length < bytes.Length; length++)
         {
             var result = PeerHelloCodec.Parse(bytes.AsSpan(0, length), out var parsed);
-            if (length == withoutShape)
+            if (length == withoutShape || length == withoutLane)
             {
-                Assert.True(result.IsOk && parsed.Shape is null, result.ToString()); // the shape is optional: a hello that ends after the address announces none
+                // the shape and the lane are optional: a hello that ends after the address (or the shape) announces none (the bulk lane)
+                Assert.True(result.IsOk && parsed.Lane == PeerLane.Bulk && (parsed.Shape is null) == (length == withoutShape), result.ToString());
+            }
+            else if (length == withoutShape + 1)
+            {
+                // one byte after the address is a lane: the control lane's 1, else refused
+                Assert.True(bytes[withoutShape] == 1 ? result.IsOk && parsed.Lane == PeerLane.Control : result.Error == ProtocolError.Malformed, result.ToString());
             }
             else
             {
@@ -28,8 +35,26 @@ public class PeerHelloTests
         }
         var longer = new byte[bytes.Length + 1];
         bytes.CopyTo(longer, 0);
-        Assert.Equal(h.Shape is null ? ProtocolError.Truncated : ProtocolError.Malformed, PeerHelloCodec.Parse(longer, out _).Error); // a byte after the address starts a shape
+        // a zero byte after the address or the shape is a lane other than control; after the control lane's byte, two bytes start a shape
+        var expected = h.Shape is null && h.Lane == PeerLane.Control ? ProtocolError.Truncated : ProtocolError.Malformed;
+        Assert.Equal(expected, PeerHelloCodec.Parse(longer, out _).Error);
     }, iter: 100);
+
+    [Fact]
+    public void PeerHello_ControlLaneIsOneByteAfterTheShapeAndTheBulkLaneNone()
+    {
+        var bulk = new PeerHello(1, 0x0102030405060708, 3, -1) { ClientAddress = "h:1", Shape = new ClusterShape(4, 64, [3]) };
+        var bulkBytes = Codecs.PeerHello.Encode(bulk);
+        var controlBytes = Codecs.PeerHello.Encode(bulk with { Lane = PeerLane.Control });
+        var controlWithoutShape = Codecs.PeerHello.Encode(bulk with { Shape = null, Lane = PeerLane.Control });
+
+        Assert.Equal([.. bulkBytes, 1], controlBytes); // a bulk hello is what it was before lanes
+        Assert.Equal([1, 0, 8, 7, 6, 5, 4, 3, 2, 1, 3, 0, 0, 0, 255, 255, 255, 255, 3, 0, (byte)'h', (byte)':', (byte)'1', 1], controlWithoutShape);
+        Assert.True(PeerHelloCodec.Parse(controlWithoutShape, out var parsed).IsOk);
+        Assert.Equal(PeerLane.Control, parsed.Lane);
+        Assert.Null(parsed.Shape);
+        Assert.Equal(ProtocolError.Malformed, PeerHelloCodec.Parse([.. bulkBytes, 2], out _).Error); // no third lane
+    }
 
     [Fact]
     public void PeerHello_ShapeLayoutFollowsTheAddress()

@@ -12,6 +12,9 @@ internal sealed class Node
     public required RecordingLogger Logger { get; init; }
     public required Recorder<int> Connections { get; init; }
 
+    /// <summary>Every connection of either lane established, by peer and lane.</summary>
+    public Recorder<(int Peer, PeerLane Lane)> Lanes { get; init; } = new();
+
     public List<PeerMessage> MessagesFrom(int from) => Handler.Messages.Snapshot().Where(message => message.From == from).ToList();
 }
 
@@ -38,7 +41,7 @@ internal sealed class Cluster : IAsyncDisposable
     /// <summary>A cluster of <paramref name="ids"/> with no transport started yet (<see cref="StartNodeAsync"/> starts each).</summary>
     public static Cluster Create(int[] ids, Func<TransportOptions, TransportOptions>? configure = null) => new(ids, configure);
 
-    /// <summary>Starts a transport for each id (all peers of each other) and waits until every pair is connected.</summary>
+    /// <summary>Starts a transport for each id (all peers of each other) and waits until every pair is connected on both lanes.</summary>
     public static async Task<Cluster> StartAsync(int[] ids, Func<TransportOptions, TransportOptions>? configure = null)
     {
         var cluster = new Cluster(ids, configure);
@@ -49,6 +52,7 @@ internal sealed class Cluster : IAsyncDisposable
         foreach (var id in ids)
         {
             await cluster.WaitConnectedAsync(id, ids.Where(other => other != id).ToArray()).ConfigureAwait(false);
+            await cluster.WaitLanesAsync(id, ids.Where(other => other != id).ToArray()).ConfigureAwait(false);
         }
         return cluster;
     }
@@ -69,9 +73,11 @@ internal sealed class Cluster : IAsyncDisposable
         var handler = new RecordingPeerHandler();
         var logger = new RecordingLogger();
         var connections = new Recorder<int>();
+        var lanes = new Recorder<(int Peer, PeerLane Lane)>();
         var transport = new PeerTransport(OptionsFor(id), handler, logger);
         transport.PeerConnected += connections.Add;
-        var node = new Node { Id = id, Transport = transport, Handler = handler, Logger = logger, Connections = connections };
+        transport.LaneConnected += (peer, lane) => lanes.Add((peer, lane));
+        var node = new Node { Id = id, Transport = transport, Handler = handler, Logger = logger, Connections = connections, Lanes = lanes };
         Nodes[id] = node;
         await transport.StartAsync().ConfigureAwait(false);
         return node;
@@ -88,6 +94,12 @@ internal sealed class Cluster : IAsyncDisposable
         Nodes[id].Connections.WaitUntilAsync(
             connected => peers.All(peer => connected.Count(node => node == peer) >= times),
             $"node {id} connected to {string.Join(",", peers)} ({times}x)");
+
+    /// <summary>Waits until <paramref name="id"/> has connected to each of <paramref name="peers"/> on both lanes.</summary>
+    public Task WaitLanesAsync(int id, int[] peers) =>
+        Nodes[id].Lanes.WaitUntilAsync(
+            connected => peers.All(peer => connected.Contains((peer, PeerLane.Bulk)) && connected.Contains((peer, PeerLane.Control))),
+            $"node {id} connected to {string.Join(",", peers)} on both lanes");
 
     public async ValueTask DisposeAsync()
     {

@@ -8,7 +8,7 @@ public sealed class PeerExchangeTests
     private static readonly int[] Ids = [1, 2, 3];
 
     [Fact]
-    public async Task Three_transports_exchange_appends_and_heartbeats_intact_and_in_order_per_pair()
+    public async Task Three_transports_exchange_appends_and_heartbeats_intact_and_in_order_per_pair_and_lane()
     {
         await using var cluster = await Cluster.StartAsync(Ids);
         const int perPair = 60;
@@ -41,11 +41,16 @@ public sealed class PeerExchangeTests
             await cluster[to].Handler.Messages.WaitForCountAsync(perPair * (Ids.Length - 1), "all messages at node " + to);
             foreach (var from in Ids.Where(from => from != to))
             {
-                var received = cluster[to].MessagesFrom(from);
-                Assert.Equal(sent[(from, to)].Select(message => message.Context), received.Select(message => message.Context));
-                for (var i = 0; i < received.Count; i++)
+                foreach (var lane in (PeerLane[])[PeerLane.Bulk, PeerLane.Control])
                 {
-                    AssertSameMessage(sent[(from, to)][i], received[i]);
+                    // Heartbeats travel on the control lane, Appends on the bulk lane: each lane keeps its order.
+                    var expected = sent[(from, to)].Where(message => PeerTransport.LaneOf(message.Type) == lane).ToList();
+                    var received = cluster[to].MessagesFrom(from).Where(message => PeerTransport.LaneOf(message.Type) == lane).ToList();
+                    Assert.Equal(expected.Select(message => message.Context), received.Select(message => message.Context));
+                    for (var i = 0; i < received.Count; i++)
+                    {
+                        AssertSameMessage(expected[i], received[i]);
+                    }
                 }
             }
         }
@@ -153,9 +158,9 @@ public sealed class PeerExchangeTests
         }
         var statistics = cluster[1].Transport.Statistics;
         Assert.InRange(statistics.FramesSent, 10, 20);
-        Assert.Equal(100 - (statistics.FramesSent - 1), statistics.DroppedQueueFull); // minus the hello
+        Assert.Equal(100 - (statistics.FramesSent - 2), statistics.DroppedQueueFull); // minus the hellos of the two lanes
         cluster[1].Transport.Flush();
-        await cluster[2].Handler.Messages.WaitForCountAsync((int)statistics.FramesSent - 1, "the queued appends");
+        await cluster[2].Handler.Messages.WaitForCountAsync((int)statistics.FramesSent - 2, "the queued appends");
     }
 
     private static PeerMessage MessageNumber(int from, int to, int context) => (context % 3) switch

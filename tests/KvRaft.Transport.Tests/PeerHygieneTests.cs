@@ -21,7 +21,7 @@ public sealed class PeerHygieneTests
         await using var cluster = await StartAsync(options => options with { HelloPendingConnectionsMax = 2 });
         await using var first = await RawConnection.ConnectAsync(cluster.PortOf(Target));
         await using var second = await RawConnection.ConnectAsync(cluster.PortOf(Target));
-        await Until(() => cluster[Target].Transport.Statistics.ConnectionsAccepted == 3, "the real peer and two silent connections accepted");
+        await Until(() => cluster[Target].Transport.Statistics.ConnectionsAccepted == 4, "the real peer's two lanes and two silent connections accepted");
         await using var third = await RawConnection.ConnectAsync(cluster.PortOf(Target));
         Assert.True(await Wait.For(third.ClosedByRemoteAsync(), "the third silent connection to close"));
         Assert.Equal(1, cluster[Target].Transport.Statistics.ConnectionsRefused);
@@ -31,9 +31,9 @@ public sealed class PeerHygieneTests
     [Fact]
     public async Task A_connection_over_the_accepted_cap_is_closed_at_once_and_the_node_keeps_serving()
     {
-        await using var cluster = await StartAsync(options => options with { AcceptedConnectionsMax = 2, HelloPendingConnectionsMax = 2 });
+        await using var cluster = await StartAsync(options => options with { AcceptedConnectionsMax = 3, HelloPendingConnectionsMax = 2 });
         await using var first = await RawConnection.ConnectAsync(cluster.PortOf(Target));
-        await Until(() => cluster[Target].Transport.Statistics.ConnectionsAccepted == 2, "the real peer and one silent connection accepted");
+        await Until(() => cluster[Target].Transport.Statistics.ConnectionsAccepted == 3, "the real peer's two lanes and one silent connection accepted");
         await using var second = await RawConnection.ConnectAsync(cluster.PortOf(Target));
         Assert.True(await Wait.For(second.ClosedByRemoteAsync(), "the connection beyond the cap to close"));
         Assert.Equal(1, cluster[Target].Transport.Statistics.ConnectionsRefused);
@@ -45,7 +45,7 @@ public sealed class PeerHygieneTests
     {
         await using var cluster = await StartAsync();
         await using var silent = await RawConnection.ConnectAsync(cluster.PortOf(Target));
-        await Until(() => cluster[Target].Transport.Statistics.ConnectionsAccepted == 2, "the silent connection accepted");
+        await Until(() => cluster[Target].Transport.Statistics.ConnectionsAccepted == 3, "the silent connection accepted (after the real peer's two lanes)");
         _time.Advance(TimeSpan.FromMilliseconds(HelloTimeoutMilliseconds - 1));
         Assert.Equal(0, cluster[Target].Transport.Statistics.HelloTimeouts);
         _time.Advance(TimeSpan.FromMilliseconds(HelloTimeoutMilliseconds / 2));

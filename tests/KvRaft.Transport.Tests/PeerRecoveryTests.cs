@@ -13,7 +13,7 @@ public sealed class PeerRecoveryTests
         await using var cluster = await Cluster.StartAsync([1, 2]);
         await ExchangeAsync(cluster, 1, 2, context: 1);
         await cluster.StopNodeAsync(restarted);
-        await cluster[survivor].Handler.Disconnects.WaitForCountAsync(1, "the survivor to see the disconnect");
+        await cluster[survivor].Handler.Disconnects.WaitForCountAsync(2, "the survivor to see both lanes' disconnects");
         Assert.False(cluster[survivor].Transport.IsConnected(restarted));
 
         cluster[survivor].Transport.Send(restarted, Frames.Heartbeat(survivor, restarted, 5)); // dropped: nobody there

@@ -234,9 +234,9 @@ internal sealed class RawConnection : IAsyncDisposable
 
 internal static class Frames
 {
-    public static byte[] Hello(ulong clusterId, int from, int to)
+    public static byte[] Hello(ulong clusterId, int from, int to, PeerLane lane = PeerLane.Bulk)
     {
-        var hello = new PeerHello(ProtocolLimits.Version, clusterId, from, to);
+        var hello = new PeerHello(ProtocolLimits.Version, clusterId, from, to) { Lane = lane };
         var frame = new byte[PeerHelloCodec.FrameSize(hello)];
         PeerHelloCodec.FormatFrame(hello, frame);
         return frame;

@@ -1,6 +1,7 @@
 // Goal: input still queued from a peer connection that closed (or whose input was refused) is dropped, so that a turn,
 // which takes the close (a control event) before the peer events queued ahead of it, never hands a node a dead leader's
-// last Append after the node learnt of the death; the input of the peer's next connection is kept. Method: the event
+// last Append after the node learnt of the death (nor, with two lanes per peer, its last heartbeat on the other lane);
+// the input of the peer's next connection is kept. Method: the event
 // queues and the filter the hosts use, driven as a turn drives them (control events first, then peer events).
 using KvRaft.Protocol;
 using KvRaft.Server.Hosting;
@@ -34,6 +35,21 @@ public sealed class PeerConnectionFilterTests
 
         Assert.Equal([11L], handled);
         Assert.Equal(1, filter.DroppedEvents);
+    }
+
+    [Fact]
+    public void A_dead_leaders_input_on_both_lanes_is_dropped_after_both_closes_and_its_next_connections_are_kept()
+    {
+        var filter = new PeerConnectionFilter();
+        filter.DropRest(Leader, 7); // the bulk lane's close
+        filter.DropRest(Leader, 9); // the control lane's close
+        filter.DropRest(Leader, 9); // reported again (refused, then closed): still two connections remembered
+
+        Assert.True(filter.Drops(Append(connection: 7, index: 10)));
+        Assert.True(filter.Drops(Append(connection: 9, index: 10) with { PeerMessage = new PeerMessage { Type = PeerMessageType.Heartbeat, From = Leader, To = 1, Term = 3 } }));
+        Assert.False(filter.Drops(Append(connection: 10, index: 11)));
+        Assert.False(filter.Drops(Append(connection: 11, index: 11)));
+        Assert.Equal(2, filter.DroppedEvents);
     }
 
     [Fact]
