@@ -57,6 +57,7 @@ internal sealed partial class GroupProcess
             if (failure is null)
             {
                 _cluster.Snapshots!.OnInstalled(group);
+                (_seen[group] as ISnapshotInstallObserver)?.OnSnapshotInstalled(); // a planted bug's hook
             }
         }
     }
