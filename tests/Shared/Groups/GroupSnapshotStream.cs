@@ -6,7 +6,6 @@
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
-using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 
 namespace KvRaft.Testing.Groups;
 
@@ -23,13 +22,8 @@ internal sealed class GroupSnapshotStream
     private readonly GroupReplicas _sender; // the incarnation that asked: a crash ends the attempt silently
     private readonly PeerMessage _metadata;
     private readonly SnapshotTransfer _transfer;
-    private readonly List<WireSnapshotChunk> _chunks = [];
-    private readonly long _breakAfterChunks; // chunks this attempt sends before its connection breaks
-    private int _next; // index of the next chunk to send
-    private long _sent;
+    private readonly SnapshotAttempt _attempt;
     private long _lastDue; // chunks and the message arrive in the order sent
-    private SnapshotPosition _lastAcked;
-    private int _idleSteps;
 
     public GroupSnapshotStream(GroupedCluster cluster, int from, int group, in PeerMessage metadata, ISnapshotSource snapshot, SnapshotTransfer transfer)
     {
@@ -38,23 +32,7 @@ internal sealed class GroupSnapshotStream
         GroupFrameCodec.FormatFrame(group, metadata, frame);
         _metadata = GroupNetwork.Decode(frame).Message; // as the follower reads it (the sender reuses its buffers)
         _sender = cluster.Process(from).Replicas!;
-        using var reader = snapshot.OpenSnapshotReader();
-        for (uint number = 0; reader.TryReadNext(out var chunk); number++)
-        {
-            _chunks.Add(new WireSnapshotChunk
-            {
-                SnapshotIndex = snapshot.Info.Index,
-                SnapshotTerm = snapshot.Info.Term,
-                Offset = (ulong)chunk.Offset,
-                ChunkIndex = number,
-                Last = chunk.Last,
-                UncompressedBytes = chunk.Data.Length,
-                Payload = chunk.Data.ToArray(),
-            });
-        }
-        _lastAcked = transfer.BeginAttempt(reader.ChunkBytes, reader.TotalBytes);
-        _next = (int)_lastAcked.Chunks;
-        _breakAfterChunks = cluster.Random.NextDouble() < cluster.Network.DropChance ? cluster.Random.Next(_chunks.Count + 1) : long.MaxValue;
+        _attempt = new SnapshotAttempt(snapshot, transfer, chunks => cluster.Random.NextDouble() < cluster.Network.DropChance ? cluster.Random.Next(chunks + 1) : long.MaxValue);
     }
 
     /// <summary>True once the attempt ended (its outcome reported, or its sender gone).</summary>
@@ -73,37 +51,16 @@ internal sealed class GroupSnapshotStream
             Report(delivered: false);
             return;
         }
-        if (_transfer.TryTakeRewind(out var resumeAt))
-        {
-            _next = (int)resumeAt.Chunks;
-        }
-        if (_transfer.IsFullyAcknowledged)
+        if (_attempt.SendWindow(chunk => Send(replicas => replicas.OnSnapshotChunk(_group, _from, chunk))))
         {
             var metadata = _metadata;
             Send(replicas => replicas.OnPeerMessage(_group, _from, metadata));
             Report(delivered: true);
-            return;
-        }
-        while (_next < _chunks.Count && _sent < _breakAfterChunks && _transfer.HasRoomFor(_chunks[_next].Payload.Length))
-        {
-            var chunk = _chunks[_next++];
-            Send(replicas => replicas.OnSnapshotChunk(_group, _from, chunk));
-            _sent++;
-            _transfer.OnSent(new SnapshotPosition(_next, (long)chunk.Offset + chunk.Payload.Length));
         }
     }
 
-    private bool BrokenOrStalled()
-    {
-        if (_cluster.Network.IsCut(_from, _to, _group) || _cluster.Process(_to).Replicas is null || _sent >= _breakAfterChunks && _next < _chunks.Count)
-        {
-            return true;
-        }
-        var acked = _transfer.Acknowledged;
-        _idleSteps = acked == _lastAcked ? _idleSteps + 1 : 0;
-        _lastAcked = acked;
-        return _idleSteps > StallSteps;
-    }
+    private bool BrokenOrStalled() =>
+        _cluster.Network.IsCut(_from, _to, _group) || _cluster.Process(_to).Replicas is null || _attempt.BrokenPartWay || _attempt.Stalled(StallSteps);
 
     /// <summary>A chunk or the Snapshot message to the follower, after everything this attempt sent before it.</summary>
     private void Send(Func<GroupReplicas, PeerCheck> input)
