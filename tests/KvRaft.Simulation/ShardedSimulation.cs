@@ -41,8 +41,9 @@ public readonly record struct ShardedSimulationResult(ulong Seed, int DataGroups
 /// shipped <c>GroupReplicas</c> (the replicated shard controller as group 0 and two or three data groups over one
 /// shared in-memory log whose unsynced writes vanish or tear at a crash, <see cref="GroupedCluster"/>); a chaos phase
 /// of crashes and restarts of single processes (now and then of all of them), partitions (a process cut off, or cut
-/// one way, or one link), message loss and delay, shard moves and rebalances (a data group leaving and joining again)
-/// written through the controller's log, and clients that append unique tokens and read while routing by a cached
+/// one way, or one link), message loss and delay, clocks that drift, shard moves and rebalances (a data group leaving and
+/// joining again) written through the controller's log, every group snapshotting and compacting its log often (small
+/// drawn thresholds) so that replicas left behind are caught up by snapshot installs (<see cref="GroupSnapshots"/>), and clients that append unique tokens and read while routing by a cached
 /// configuration (<see cref="MigrationWorkload"/>); then a liveness phase that heals everything and requires every
 /// client answered, every key readable and every data group settled at the newest configuration; then the checks:
 /// sessions moved with their shards, no append applied twice, no acknowledged append lost, no stale read, and the

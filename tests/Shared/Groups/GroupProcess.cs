@@ -1,4 +1,4 @@
-// Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, shard exports handed back after a drawn delay (or held by a test) as the host's background work is, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
+// Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, shard exports handed back after a drawn delay (or held by a test) as the host's background work is, optionally snapshots and their installs (GroupProcess.Snapshots.cs) and a clock that drifts, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
