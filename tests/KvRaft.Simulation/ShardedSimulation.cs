@@ -34,6 +34,9 @@ public readonly record struct ShardedSimulationResult(ulong Seed, int DataGroups
 
     /// <summary>Snapshots the controller group's replicas installed.</summary>
     public int ControllerSnapshotsInstalled { get; init; }
+
+    /// <summary>Data group installs that brought a migration under way (shard states not settled).</summary>
+    public int InstallsMidMigration { get; init; }
 }
 
 /// <summary>
@@ -124,6 +127,7 @@ internal sealed partial class ShardedSimulation
             SnapshotsTaken = _snapshots.Taken,
             DataSnapshotsInstalled = _snapshots.Installed - _snapshots.InstalledByGroup.GetValueOrDefault(0),
             ControllerSnapshotsInstalled = _snapshots.InstalledByGroup.GetValueOrDefault(0),
+            InstallsMidMigration = _snapshots.InstalledMidMigration,
         };
     }
 

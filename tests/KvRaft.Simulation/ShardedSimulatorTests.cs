@@ -19,7 +19,7 @@ public sealed class ShardedSimulatorTests
     [Fact]
     public void ShardedSeeds0To199_KeepEveryAcknowledgedAppendOnceSessionsAndLinearizability_AndRecoverLiveness()
     {
-        long moves = 0, rebalances = 0, crashes = 0, acknowledged = 0, taken = 0, dataInstalls = 0, controllerInstalls = 0, seedsWithControllerInstalls = 0;
+        long moves = 0, rebalances = 0, crashes = 0, acknowledged = 0, taken = 0, dataInstalls = 0, controllerInstalls = 0, seedsWithControllerInstalls = 0, midMigration = 0;
         var failures = SeedRunner.RunSharded(0, 199, MigrationPlant.None, failuresMax: 10, result =>
         {
             Interlocked.Add(ref moves, result.Moves);
@@ -30,14 +30,16 @@ public sealed class ShardedSimulatorTests
             Interlocked.Add(ref dataInstalls, result.DataSnapshotsInstalled);
             Interlocked.Add(ref controllerInstalls, result.ControllerSnapshotsInstalled);
             Interlocked.Add(ref seedsWithControllerInstalls, result.ControllerSnapshotsInstalled > 0 ? 1 : 0);
+            Interlocked.Add(ref midMigration, result.InstallsMidMigration);
         });
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures.Select(f => f.Message)));
         Assert.True(moves >= 1000 && rebalances >= 300 && crashes >= 500 && acknowledged >= 100_000,
             $"too little happened over 200 seeds: {moves} moves, {rebalances} rebalances, {crashes} crashes, {acknowledged} appends acknowledged");
         // The snapshots: the groups compact often, and replicas crashed or cut off long enough are caught up by
-        // installs, of the data groups' (shard states, moved sessions) and of the controller's (its configurations).
-        Assert.True(taken >= 20_000 && dataInstalls >= 1000 && controllerInstalls >= 20 && seedsWithControllerInstalls >= 10,
-            $"too few snapshots over 200 seeds: {taken} taken, {dataInstalls} installed by data groups, {controllerInstalls} by the controller (in {seedsWithControllerInstalls} seeds)");
+        // installs, of the data groups' (shard states, moved sessions; some with a migration under way) and of the
+        // controller's (its configurations).
+        Assert.True(taken >= 20_000 && dataInstalls >= 1000 && midMigration >= 300 && controllerInstalls >= 20 && seedsWithControllerInstalls >= 10,
+            $"too few snapshots over 200 seeds: {taken} taken, {dataInstalls} installed by data groups ({midMigration} mid-migration), {controllerInstalls} by the controller (in {seedsWithControllerInstalls} seeds)");
     }
 
     /// <summary>

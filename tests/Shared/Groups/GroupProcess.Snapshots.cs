@@ -57,6 +57,10 @@ internal sealed partial class GroupProcess
             if (failure is null)
             {
                 _cluster.Snapshots!.OnInstalled(group);
+                if (replicas[group].Shards is { Settled: false })
+                {
+                    _cluster.Snapshots.InstalledMidMigration++; // the shard states the snapshot carried: a migration under way
+                }
                 (_seen[group] as ISnapshotInstallObserver)?.OnSnapshotInstalled(); // a planted bug's hook
             }
         }

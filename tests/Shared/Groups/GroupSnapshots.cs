@@ -23,6 +23,9 @@ internal sealed record GroupSnapshots(ServerLimits Limits, int ChunkBytes, strin
     /// <summary>Snapshots installed on a replica (streamed from a leader and swapped in), by group.</summary>
     public Dictionary<int, int> InstalledByGroup { get; } = [];
 
+    /// <summary>Installs in a data group that brought a migration under way (shard states not settled: pulls or drops pending).</summary>
+    public int InstalledMidMigration { get; set; }
+
     /// <summary>Snapshot streams that broke part-way (a cut, a crash, a stall, a drawn break).</summary>
     public int StreamsBroken { get; set; }
 
