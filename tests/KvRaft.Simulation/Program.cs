@@ -11,7 +11,8 @@ namespace KvRaft.Simulation;
 ///   --plant NAME          plant a bug for the run (repeatable)
 ///   --forge N             an attacker forges N peer messages or chunks per tick (each must be refused)
 ///   --sharded             the sharded simulation (a controller and data groups, shard moves and rebalances); its
-///                         --plant names are the migration bugs (InstallWithoutSessions, ServeBeforeDataArrived)
+///                         --plant names are the migration bugs (InstallWithoutSessions, ServeBeforeDataArrived,
+///                         InstallDropsMovedSessions)
 /// Exit 0 all passed, 2 bad usage, 3 safety or linearizability violation, 4 liveness failure, 5 unexpected exception.
 /// </summary>
 public static class Program
@@ -130,9 +131,13 @@ public static class Program
     private static int RunRangeSharded(ulong first, ulong last, MigrationPlant plant)
     {
         var stopwatch = Stopwatch.StartNew();
-        long passed = 0, acknowledged = 0, operations = 0, moves = 0, rebalances = 0, crashes = 0;
+        long passed = 0, acknowledged = 0, operations = 0, moves = 0, rebalances = 0, crashes = 0, snapshots = 0, dataInstalls = 0, controllerInstalls = 0, midMigration = 0;
         var failures = SeedRunner.RunSharded(first, last, plant, failuresMax: 20, result =>
         {
+            Interlocked.Add(ref snapshots, result.SnapshotsTaken);
+            Interlocked.Add(ref dataInstalls, result.DataSnapshotsInstalled);
+            Interlocked.Add(ref controllerInstalls, result.ControllerSnapshotsInstalled);
+            Interlocked.Add(ref midMigration, result.InstallsMidMigration);
             Interlocked.Increment(ref passed);
             Interlocked.Add(ref acknowledged, result.Acknowledged);
             Interlocked.Add(ref operations, result.Operations);
@@ -147,7 +152,7 @@ public static class Program
 
         Console.WriteLine($"sharded seeds {first}..{last}{(plant == MigrationPlant.None ? "" : $" with {plant} planted")}: {passed} passed, " +
             $"{failures.Count} failed in {stopwatch.Elapsed.TotalSeconds:F1} s ({acknowledged} appends acknowledged, {operations} client operations checked, " +
-            $"{moves} shard moves, {rebalances} rebalances, {crashes} crashes)");
+            $"{moves} shard moves, {rebalances} rebalances, {crashes} crashes, {snapshots} snapshots taken, {dataInstalls} installed by data groups ({midMigration} of them mid-migration) and {controllerInstalls} by the controller)");
         return failures.Count == 0 ? 0 : failures.Min(f => f.ExitCode);
     }
 

@@ -13,6 +13,18 @@ internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double C
     /// <summary>The chance a step stalls a process's event loop for 5 to 80 steps (one election timeout is 30).</summary>
     public double StallChance { get; init; }
 
+    /// <summary>Log bytes a group's replica writes after its latest snapshot before it takes the next one.</summary>
+    public long SnapshotAfterLogBytes { get; init; }
+
+    /// <summary>Entries kept behind a snapshot for slow followers (fewer: more installs).</summary>
+    public long CompactionLagEntries { get; init; }
+
+    /// <summary>The controller group's <see cref="SnapshotAfterLogBytes"/> (it writes a few entries per shard move).</summary>
+    public long ControllerSnapshotAfterLogBytes { get; init; }
+
+    /// <summary>Each process's clock: -1 slow, 1 fast, 0 exact (at most one tick per election timeout).</summary>
+    public int[] ClockDrifts { get; init; } = [];
+
     public static ShardedFaultProfile Draw(Random random) => new(
         DataGroups: 2 + random.Next(2),
         Clients: 3 + random.Next(4),
@@ -33,6 +45,30 @@ internal sealed record ShardedFaultProfile(int DataGroups, int Clients, double C
         LongDelayChance = new[] { 0, 0.002, 0.01 }[random.Next(3)],
         StallChance = new[] { 0, 1.0 / 300, 1.0 / 1000 }[random.Next(3)],
     };
+
+    /// <summary>Snapshot thresholds and clock drifts for <paramref name="processes"/> processes, from <paramref name="random"/> (a stream of their own).</summary>
+    public ShardedFaultProfile WithSnapshotsAndDrift(Random random, int processes) => this with
+    {
+        SnapshotAfterLogBytes = 512 + random.Next(4096),
+        CompactionLagEntries = random.Next(8),
+        ControllerSnapshotAfterLogBytes = 1 + random.Next(256),
+        ClockDrifts = random.Next(2) == 0 ? new int[processes] : [.. Enumerable.Range(0, processes).Select(_ => random.Next(3) - 1)],
+    };
+
+    /// <summary>The nodes' limits: small snapshot thresholds (a run takes many, and catches replicas up by snapshot), 256-byte chunks in a small window.</summary>
+    public Server.Node.ServerLimits SnapshotLimits(long snapshotAfterLogBytes) => new()
+    {
+        SnapshotAfterLogBytes = snapshotAfterLogBytes,
+        SnapshotAfterLogBytesMin = snapshotAfterLogBytes,
+        CompactionLagEntries = CompactionLagEntries,
+        CompactionLagBytes = 0,
+        SnapshotWindowChunks = 4,
+        SnapshotWindowBytes = 768,
+    };
+
+    /// <summary>The profile as the trace prints it (the drifts by process).</summary>
+    public override string ToString() =>
+        $"{DataGroups} data groups, {Clients} clients, crash {CrashChance:F4}, two down {TwoDownAllowed}, power cut {PowerCutStep}, partition {PartitionChance:F4}, drop {DropChance}, delay {DelayStepsMax}, commit delay {CommitDelayStepsMax}, misroute {MisrouteChance}, controller every {ControllerEverySteps}, duplicate {DuplicateChance}, long delay {LongDelayChance}, stall {StallChance:F4}, snapshot after {SnapshotAfterLogBytes} B (controller {ControllerSnapshotAfterLogBytes} B), lag {CompactionLagEntries}, drift {string.Join(",", ClockDrifts)}";
 }
 
 /// <summary>The faults of a sharded run: crashes and restarts, power cuts, partitions, loss, duplication and delay, stalls.</summary>
@@ -157,6 +193,7 @@ internal sealed partial class ShardedSimulation
         foreach (var process in _cluster.Processes)
         {
             process.StalledUntilStep = -1; // the missed ticks are handed over at its next step
+            process.ClockDrift = 0; // as the one-group simulator's liveness phase
         }
         foreach (var id in _restartAt.Keys.ToList())
         {

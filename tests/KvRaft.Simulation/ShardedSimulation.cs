@@ -24,15 +24,29 @@ public sealed record ShardedSimulationOptions
 }
 
 /// <summary>What a passing sharded run did.</summary>
-public readonly record struct ShardedSimulationResult(ulong Seed, int DataGroups, long Steps, int Acknowledged, int Operations, int Moves, int Rebalances, int Crashes, int Partitions);
+public readonly record struct ShardedSimulationResult(ulong Seed, int DataGroups, long Steps, int Acknowledged, int Operations, int Moves, int Rebalances, int Crashes, int Partitions)
+{
+    /// <summary>Snapshots taken, every process and group.</summary>
+    public int SnapshotsTaken { get; init; }
+
+    /// <summary>Snapshots the data groups' replicas installed (a replica caught up by its leader's snapshot).</summary>
+    public int DataSnapshotsInstalled { get; init; }
+
+    /// <summary>Snapshots the controller group's replicas installed.</summary>
+    public int ControllerSnapshotsInstalled { get; init; }
+
+    /// <summary>Data group installs that brought a migration under way (shard states not settled).</summary>
+    public int InstallsMidMigration { get; init; }
+}
 
 /// <summary>
 /// One deterministic run of a sharded cluster, fixed entirely by its seed: three simulated processes each running the
 /// shipped <c>GroupReplicas</c> (the replicated shard controller as group 0 and two or three data groups over one
 /// shared in-memory log whose unsynced writes vanish or tear at a crash, <see cref="GroupedCluster"/>); a chaos phase
 /// of crashes and restarts of single processes (now and then of all of them), partitions (a process cut off, or cut
-/// one way, or one link), message loss and delay, shard moves and rebalances (a data group leaving and joining again)
-/// written through the controller's log, and clients that append unique tokens and read while routing by a cached
+/// one way, or one link), message loss and delay, clocks that drift, shard moves and rebalances (a data group leaving and
+/// joining again) written through the controller's log, every group snapshotting and compacting its log often (small
+/// drawn thresholds) so that replicas left behind are caught up by snapshot installs (<see cref="GroupSnapshots"/>), and clients that append unique tokens and read while routing by a cached
 /// configuration (<see cref="MigrationWorkload"/>); then a liveness phase that heals everything and requires every
 /// client answered, every key readable and every data group settled at the newest configuration; then the checks:
 /// sessions moved with their shards, no append applied twice, no acknowledged append lost, no stale read, and the
@@ -47,19 +61,32 @@ internal sealed partial class ShardedSimulation
     private readonly GroupedCluster _cluster;
     private readonly MigrationWorkload _workload;
     private readonly ShardedFaultProfile _profile;
+    private readonly GroupSnapshots _snapshots;
 
     public ShardedSimulation(ShardedSimulationOptions options)
     {
         _options = options;
         _random = new Random(unchecked((int)(options.Seed ^ 0x5A4D_C0DE) ^ (int)(options.Seed >> 32)));
-        _profile = ShardedFaultProfile.Draw(_random).WithDuplicatesDelaysAndStalls(new Random(unchecked((int)(options.Seed ^ 0xD0B1_E5) ^ (int)(options.Seed >> 32))));
+        _profile = ShardedFaultProfile.Draw(_random).WithDuplicatesDelaysAndStalls(new Random(unchecked((int)(options.Seed ^ 0xD0B1_E5) ^ (int)(options.Seed >> 32))))
+            .WithSnapshotsAndDrift(new Random(unchecked((int)(options.Seed ^ 0x5AA9_5407) ^ (int)(options.Seed >> 32))), Processes);
+        _snapshots = new GroupSnapshots(_profile.SnapshotLimits(_profile.SnapshotAfterLogBytes), ChunkBytes: 256, Path.Combine(StagingRoot, $"kvraft-shardsim-{options.Seed}-{Guid.NewGuid():N}"))
+        {
+            ControllerLimits = _profile.SnapshotLimits(_profile.ControllerSnapshotAfterLogBytes),
+        };
         _cluster = new GroupedCluster(groups: 1 + _profile.DataGroups, unchecked((int)options.Seed ^ (int)(options.Seed >> 32)), Processes, _profile.CommitDelayStepsMax,
-            controllerDataGroups: _profile.DataGroups, wrapMachine: MigrationPlants.WrapMachine(options.Plant));
+            controllerDataGroups: _profile.DataGroups, wrapMachine: MigrationPlants.WrapMachine(options.Plant), snapshots: _snapshots);
+        foreach (var (process, drift) in _cluster.Processes.Zip(_profile.ClockDrifts))
+        {
+            process.ClockDrift = drift;
+        }
         MigrationPlants.Intercept(_cluster, options.Plant);
         _workload = new MigrationWorkload(_cluster, clients: _profile.Clients, keys: Keys) { MisrouteChance = _profile.MisrouteChance };
     }
 
     private long Step => _cluster.Step;
+
+    // Snapshot installs stage their files on disk; memory-backed when the machine has it.
+    private static string StagingRoot => Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
 
     /// <summary>Runs the whole simulation; throws <see cref="SimulationFailure"/> on a broken property.</summary>
     public ShardedSimulationResult Run()
@@ -86,8 +113,22 @@ internal sealed partial class ShardedSimulation
         {
             throw Failure(ViolationKind.UnexpectedException, exception.ToString(), exception);
         }
+        finally
+        {
+            if (Directory.Exists(_snapshots.StagingDirectory))
+            {
+                Directory.Delete(_snapshots.StagingDirectory, recursive: true);
+            }
+        }
         Check(verdict);
-        return new ShardedSimulationResult(_options.Seed, _profile.DataGroups, Step, verdict.Acknowledged, _workload.History.Count, _moves, _rebalances, _crashes, _partitions);
+        Trace($"snapshots: taken by group {string.Join(" ", _snapshots.TakenByGroup.OrderBy(item => item.Key).Select(item => $"g{item.Key}:{item.Value}"))}, installed by group {string.Join(" ", _snapshots.InstalledByGroup.OrderBy(item => item.Key).Select(item => $"g{item.Key}:{item.Value}"))}, streams broken {_snapshots.StreamsBroken}");
+        return new ShardedSimulationResult(_options.Seed, _profile.DataGroups, Step, verdict.Acknowledged, _workload.History.Count, _moves, _rebalances, _crashes, _partitions)
+        {
+            SnapshotsTaken = _snapshots.Taken,
+            DataSnapshotsInstalled = _snapshots.Installed - _snapshots.InstalledByGroup.GetValueOrDefault(0),
+            ControllerSnapshotsInstalled = _snapshots.InstalledByGroup.GetValueOrDefault(0),
+            InstallsMidMigration = _snapshots.InstalledMidMigration,
+        };
     }
 
     /// <summary>Every group elects a leader and every data group takes configuration 1; sessions registered, before any fault.</summary>

@@ -1,6 +1,7 @@
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Storage;
+using KvRaft.Testing.Groups;
 using WireSnapshotChunk = KvRaft.Protocol.SnapshotChunk;
 
 namespace KvRaft.Simulation;
@@ -24,25 +25,15 @@ internal sealed class SimSnapshotStream
     private readonly PeerMessage _metadata;
     private readonly ISnapshotSource _snapshot;
     private readonly SnapshotTransfer _transfer;
-    private readonly List<WireSnapshotChunk> _chunks;
-    private readonly long _breakAfterChunks; // chunks this attempt sends before its connection breaks
-    private int _next; // index of the next chunk to send
-    private long _sent;
+    private readonly SnapshotAttempt _attempt;
     private long _lastDeliveryTick; // chunks and the message arrive in the order sent
-    private SnapshotPosition _lastAcked;
-    private long _idleTicks;
 
     public SimSnapshotStream(Simulation simulation, int from, in PeerMessage metadata, ISnapshotSource snapshot, SnapshotTransfer transfer)
     {
         (_simulation, _from, _to, _metadata, _snapshot, _transfer) = (simulation, from, metadata.To, metadata, snapshot, transfer);
         _sender = simulation.Host(from).Node!;
-        using var reader = snapshot.OpenSnapshotReader();
-        _chunks = ReadChunks(reader, snapshot.Info);
-        var start = transfer.BeginAttempt(reader.ChunkBytes, reader.TotalBytes);
-        _next = (int)start.Chunks;
-        _lastAcked = start;
         var random = simulation.Random;
-        _breakAfterChunks = random.Chance(simulation.Network.DropProbability) ? random.Next(_chunks.Count + 1) : long.MaxValue;
+        _attempt = new SnapshotAttempt(snapshot, transfer, chunks => random.Chance(simulation.Network.DropProbability) ? random.Next(chunks + 1) : long.MaxValue);
     }
 
     /// <summary>Starts the attempt: its first step runs next tick.</summary>
@@ -60,38 +51,23 @@ internal sealed class SimSnapshotStream
             Report(delivered: false);
             return;
         }
-        if (_transfer.TryTakeRewind(out var resumeAt))
-        {
-            _next = (int)resumeAt.Chunks;
-        }
-
-        if (_transfer.IsFullyAcknowledged)
+        if (_attempt.SendWindow(chunk => Deliver(default, chunk)))
         {
             Deliver(_simulation.Network.ParsedCopy(_metadata), chunk: null);
             Report(delivered: true);
             return;
-        }
-        while (_next < _chunks.Count && _sent < _breakAfterChunks && _transfer.HasRoomFor(_chunks[_next].Payload.Length))
-        {
-            var chunk = _chunks[_next++];
-            Deliver(default, chunk);
-            _sent++;
-            _transfer.OnSent(new SnapshotPosition(_next, (long)chunk.Offset + chunk.Payload.Length));
         }
         _simulation.Network.ScheduleAt(_simulation.Tick + 1, Step);
     }
 
     private bool BrokenOrStalled()
     {
-        if (_simulation.Network.IsCut(_from, _to) || !_simulation.Host(_to).IsUp || _sent >= _breakAfterChunks && _next < _chunks.Count)
+        if (_simulation.Network.IsCut(_from, _to) || !_simulation.Host(_to).IsUp || _attempt.BrokenPartWay)
         {
-            _simulation.Trace($"snapshot stream n{_from}->n{_to} {_snapshot.Info.Index}: broken after {_sent} chunks (acknowledged {_transfer.Acknowledged.Chunks}/{_chunks.Count})");
+            _simulation.Trace($"snapshot stream n{_from}->n{_to} {_snapshot.Info.Index}: broken after {_attempt.Sent} chunks (acknowledged {_transfer.Acknowledged.Chunks}/{_attempt.ChunkCount})");
             return true;
         }
-        var acked = _transfer.Acknowledged;
-        _idleTicks = acked == _lastAcked ? _idleTicks + 1 : 0;
-        _lastAcked = acked;
-        return _idleTicks > StallTicks;
+        return _attempt.Stalled(StallTicks);
     }
 
     /// <summary>A chunk, or the Snapshot message, to the follower: after everything this attempt sent before it.</summary>
@@ -129,25 +105,5 @@ internal sealed class SimSnapshotStream
                 node.OnSnapshotSent(to, delivered);
             }
         });
-    }
-
-    private static List<WireSnapshotChunk> ReadChunks(SnapshotReader reader, SnapshotInfo info)
-    {
-        var chunks = new List<WireSnapshotChunk>();
-        uint number = 0;
-        while (reader.TryReadNext(out var chunk))
-        {
-            chunks.Add(new WireSnapshotChunk
-            {
-                SnapshotIndex = info.Index,
-                SnapshotTerm = info.Term,
-                Offset = (ulong)chunk.Offset,
-                ChunkIndex = number++,
-                Last = chunk.Last,
-                UncompressedBytes = chunk.Data.Length,
-                Payload = chunk.Data.ToArray(),
-            });
-        }
-        return chunks;
     }
 }

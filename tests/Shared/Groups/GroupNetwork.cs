@@ -1,5 +1,6 @@
 // Goal: the network between the processes of a GroupedCluster, carrying group frames as bytes; method: every frame is decoded as the transport decodes it (FrameDecoder, GroupFrameCodec.Split, PeerMessageCodec) and handed to the group it names after a drawn delay; a group's traffic can be cut to show groups commit independently, a process cut off, a link cut one way, and frames dropped at a drawn rate.
 using KvRaft.Protocol;
+using KvRaft.Server.Node;
 using Xunit;
 
 namespace KvRaft.Testing.Groups;
@@ -8,6 +9,7 @@ namespace KvRaft.Testing.Groups;
 internal sealed class GroupNetwork(GroupedCluster cluster)
 {
     private readonly List<(long Due, int From, int To, byte[] Frame)> _inFlight = [];
+    private readonly List<(long Due, int From, int To, int Group, Func<GroupReplicas, PeerCheck> Input)> _streamed = []; // snapshot streams' chunks and messages, in the order sent
 
     /// <summary>Groups whose traffic is dropped (both ways, every process).</summary>
     public HashSet<int> CutGroups { get; } = [];
@@ -57,17 +59,41 @@ internal sealed class GroupNetwork(GroupedCluster cluster)
         return LongDelayChance > 0 && cluster.Random.NextDouble() < LongDelayChance ? delay + 30 + cluster.Random.Next(61) : delay;
     }
 
-    public void Clear() => _inFlight.Clear();
+    public void Clear()
+    {
+        _inFlight.Clear();
+        _streamed.Clear();
+    }
+
+    /// <summary>True when <paramref name="group"/>'s traffic from <paramref name="from"/> to <paramref name="to"/> is cut.</summary>
+    public bool IsCut(int from, int to, int group) =>
+        CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || CutLinks.Contains((from, to));
+
+    /// <summary>Input of a snapshot stream (a chunk, or the Snapshot message once every chunk is acknowledged) for process <paramref name="to"/> at step <paramref name="due"/>: lost on a cut.</summary>
+    public void Schedule(long due, int from, int to, int group, Func<GroupReplicas, PeerCheck> input) => _streamed.Add((due, from, to, group, input));
 
     /// <summary>Delivers every frame due by now, in the order they were sent.</summary>
     public void DeliverDue()
     {
+        var streamed = _streamed.Where(item => item.Due <= cluster.Step).ToList();
+        _streamed.RemoveAll(item => item.Due <= cluster.Step);
+        foreach (var (_, from, to, group, input) in streamed)
+        {
+            if (!IsCut(from, to, group) && cluster.Process(to).Replicas is not null)
+            {
+                cluster.Process(to).Input(replicas =>
+                {
+                    var check = input(replicas);
+                    Assert.False(check.IsRefused, $"p{to} refused snapshot input of group {group} from p{from}: {check.Reason}");
+                });
+            }
+        }
         var due = _inFlight.Where(item => item.Due <= cluster.Step).ToList();
         _inFlight.RemoveAll(item => item.Due <= cluster.Step);
         foreach (var (_, from, to, frame) in due)
         {
             var (group, received) = Decode(frame);
-            if (CutGroups.Contains(group) || IsolatedProcesses.Contains(from) || IsolatedProcesses.Contains(to) || CutLinks.Contains((from, to)) || cluster.Process(to).Replicas is null
+            if (IsCut(from, to, group) || cluster.Process(to).Replicas is null
                 || (Intercept is null ? received : Intercept(group, received)) is not { } message)
             {
                 continue;

@@ -1,4 +1,4 @@
-// Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, shard exports handed back after a drawn delay (or held by a test) as the host's background work is, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
+// Goal: one simulated process that hosts a replica of every group, driven the way a multi-group host drives GroupReplicas; method: the memory twin of the shared log (a crash keeps, per group, a prefix of the unsynced writes, the last maybe torn), one commit per turn ending after a drawn delay, shard exports handed back after a drawn delay (or held by a test) as the host's background work is, optionally snapshots and their installs (GroupProcess.Snapshots.cs) and a clock that drifts, and an optional planted lie (durable reported before the commit) to show the crash check can fail.
 using KvRaft.Protocol;
 using KvRaft.Server.Node;
 using KvRaft.Server.Node.Sharding;
@@ -10,22 +10,27 @@ using Xunit;
 namespace KvRaft.Testing.Groups;
 
 /// <summary>A process of a <see cref="GroupedCluster"/>: G replicas over one shared log.</summary>
-internal sealed class GroupProcess
+internal sealed partial class GroupProcess
 {
     private readonly GroupedCluster _cluster;
     private readonly Queue<long> _commitsDue = new(); // the step each started commit ends at, in order
     private readonly List<(long Due, int Group, ShardExport Export)> _exports = []; // taken from the nodes, not handed back yet
     private MemoryKvStateMachine[] _machines;
     private IKvStateMachine[] _seen = []; // what each group's node sees of its state machine
-    private readonly Queue<(int Group, int From, PeerMessage Message)> _stalledInput = new(); // peer input that arrived while the loop was stalled
+    private readonly Queue<Action<GroupReplicas>> _stalledInput = new(); // peer input that arrived while the loop was stalled
     private int _ticksMissed; // ticks that passed while the loop was stalled
+    private long _lastDriftStep = -1000;
 
     public GroupProcess(GroupedCluster cluster, int id)
     {
         _cluster = cluster;
         Id = id;
-        _machines = Enumerable.Range(0, cluster.Groups).Select(_ => new MemoryKvStateMachine()).ToArray();
+        _machines = Enumerable.Range(0, cluster.Groups).Select(_ => cluster.Snapshots is { } snapshots
+            ? new MemoryKvStateMachine(new StorageLimits { SnapshotChunkBytes = snapshots.ChunkBytes }) : new MemoryKvStateMachine()).ToArray();
     }
+
+    /// <summary>-1 this process's clock runs slow (loses a tick now and then), 1 fast (gains one), 0 exact: at most one tick per election timeout.</summary>
+    public int ClockDrift { get; set; }
 
     public int Id { get; }
 
@@ -63,15 +68,24 @@ internal sealed class GroupProcess
         for (var group = 0; group < _cluster.Groups; group++)
         {
             var seed = (ulong)_cluster.Random.NextInt64();
+            var (machine, staging) = (_machines[group], _cluster.Snapshots?.StagingOf(Id, group));
+            if (staging is not null)
+            {
+                SnapshotInstaller.RemoveStagingFiles(staging); // installs that never finished, as GroupServer does at start
+            }
             var node = new KvNode(new KvNodeOptions
             {
                 Cluster = new ClusterInfo(Id, _cluster.ProcessIds.ToDictionary(id => id, id => $"127.0.0.1:{9000 + id}")),
                 Voters = _cluster.ProcessIds,
                 Seed = seed,
                 SessionIds = new SeededSessionIds(seed),
+                ElectionTicks = GroupedCluster.ElectionTicks,
+                Limits = _cluster.Snapshots?.LimitsOf(group) ?? new ServerLimits(),
             }, replicas.OpenLog(group), _seen[group], new GroupOutbox(_cluster, Id, group), new AnswerOutbox(_cluster), NullLogger.Instance)
             {
                 Routing = Controller is { } controller && group <= controller.HostedGroups.Count ? new GroupRouting(group, controller) : null,
+                NewSnapshotInstaller = staging is null ? null : () => new SnapshotInstaller(machine, staging),
+                InstallRunner = staging is null ? null : new DelayedInstalls(this, group),
             };
             replicas.Add(group, node);
         }
@@ -87,6 +101,8 @@ internal sealed class GroupProcess
         _commitsDue.Clear();
         _exports.Clear(); // the background work dies with the process
         _stalledInput.Clear();
+        _installs.Clear(); // a swap that had not run: the state machine is as before it
+        _snapshotsTaken.Clear();
         (StalledUntilStep, _ticksMissed) = (-1, 0);
     }
 
@@ -96,17 +112,27 @@ internal sealed class GroupProcess
     /// <summary>A peer message for <paramref name="group"/>: taken now, or queued while the loop is stalled; a correct peer's is never refused.</summary>
     public void Deliver(int group, int from, in PeerMessage message)
     {
+        var received = message;
+        Input(replicas =>
+        {
+            var check = replicas.OnPeerMessage(group, from, received);
+            Assert.False(check.IsRefused, $"p{Id} refused a message of group {group} from p{from}: {check.Reason}");
+        });
+    }
+
+    /// <summary>Input for the loop (a message, a snapshot chunk, a background task's end): handled now, queued while stalled, lost while down.</summary>
+    public void Input(Action<GroupReplicas> input)
+    {
         if (Replicas is not { } replicas)
         {
             return;
         }
         if (_cluster.Step < StalledUntilStep)
         {
-            _stalledInput.Enqueue((group, from, message));
+            _stalledInput.Enqueue(input);
             return;
         }
-        var check = replicas.OnPeerMessage(group, from, message);
-        Assert.False(check.IsRefused, $"p{Id} refused a message of group {group} from p{from}: {check.Reason}");
+        input(replicas);
     }
 
     /// <summary>One turn: the ticks (and those missed while stalled), input that waited, the turn's end, commits that ended, then every group's Readies under one commit.</summary>
@@ -122,12 +148,12 @@ internal sealed class GroupProcess
             return;
         }
 
-        replicas.OnTicks(1 + _ticksMissed);
-        _ticksMissed = 0;
+        DeliverTicks(replicas, step);
         while (_stalledInput.TryDequeue(out var input))
         {
-            Deliver(input.Group, input.From, input.Message);
+            input(replicas);
         }
+        CompleteDueInstalls(replicas, step);
         replicas.EndTurn();
         for (var round = 0; round < 4; round++)
         {
@@ -149,6 +175,26 @@ internal sealed class GroupProcess
             }
         }
         RunExports(replicas, step);
+        RunSnapshots(replicas, step);
+    }
+
+    /// <summary>
+    /// This step, plus the steps missed while stalled, plus or minus the drift: at most one tick gained or lost per
+    /// election timeout (the bound lease reads assume), as the one-group simulator's hosts.
+    /// </summary>
+    private void DeliverTicks(GroupReplicas replicas, long step)
+    {
+        var ticks = 1 + _ticksMissed;
+        _ticksMissed = 0;
+        if (ClockDrift != 0 && step - _lastDriftStep >= GroupedCluster.ElectionTicks && _cluster.Random.NextDouble() < 0.2)
+        {
+            _lastDriftStep = step;
+            ticks += ClockDrift;
+        }
+        if (ticks > 0)
+        {
+            replicas.OnTicks(ticks);
+        }
     }
 
     /// <summary>The host's background exports: taken after the turn, each read and handed back after a drawn delay.</summary>
@@ -195,8 +241,11 @@ internal sealed class GroupProcess
             cluster.Network.Send(from, message.To, frame);
         }
 
-        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer) =>
-            Assert.Fail("these tests write too little for a snapshot");
+        public void SendSnapshot(in PeerMessage message, ISnapshotSource snapshot, SnapshotTransfer transfer)
+        {
+            Assert.True(cluster.Snapshots is not null, "these tests write too little for a snapshot");
+            cluster.StartSnapshotStream(new GroupSnapshotStream(cluster, from, group, message, snapshot, transfer));
+        }
 
         public void Flush() { }
 

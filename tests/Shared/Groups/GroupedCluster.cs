@@ -17,13 +17,16 @@ internal sealed class GroupedCluster
     private readonly Dictionary<ulong, ClientResponse> _answers = [];
     private readonly Dictionary<int, (ulong Session, ulong Sequence)> _sessions = [];
     private ulong _nextRequestId = 1;
+    private readonly List<GroupSnapshotStream> _streams = []; // snapshot streams under way
 
     /// <param name="controllerDataGroups">When above 0, group 0 is a replicated shard controller whose bootstrap has data groups 1..this.</param>
     /// <param name="wrapMachine">What each group's node sees of its state machine (a test decorator: a planted bug), by group.</param>
+    /// <param name="snapshots">How the groups snapshot and install snapshots (null: they never do: production thresholds).</param>
     public GroupedCluster(int groups, int seed, int processes = 3, int commitDelayStepsMax = 2, bool ackBeforeDurable = false, int quiesceAfterTicks = 0, int controllerDataGroups = 0,
-        Func<int, IKvStateMachine, IKvStateMachine>? wrapMachine = null)
+        Func<int, IKvStateMachine, IKvStateMachine>? wrapMachine = null, GroupSnapshots? snapshots = null)
     {
         WrapMachine = wrapMachine;
+        Snapshots = snapshots;
         Groups = groups;
         QuiesceAfterTicks = quiesceAfterTicks;
         Random = new Random(seed);
@@ -43,6 +46,12 @@ internal sealed class GroupedCluster
     }
 
     public int Groups { get; }
+
+    /// <summary>Every node's election timeout in ticks (KvNodeOptions' default).</summary>
+    public const int ElectionTicks = 30;
+
+    /// <summary>How the groups snapshot, and what they took and installed (null: they never do).</summary>
+    public GroupSnapshots? Snapshots { get; }
 
     /// <summary>What each group's node sees of its state machine (a test decorator: a planted bug), by group.</summary>
     public Func<int, IKvStateMachine, IKvStateMachine>? WrapMachine { get; }
@@ -78,12 +87,20 @@ internal sealed class GroupedCluster
 
     public void OnAnswer(ClientResponse response) => _answers[response.RequestId] = response;
 
+    /// <summary>A snapshot stream a leader started (<see cref="GroupSnapshotStream"/>): it steps from the next step on.</summary>
+    public void StartSnapshotStream(GroupSnapshotStream stream) => _streams.Add(stream);
+
     public void RunSteps(int steps)
     {
         for (var i = 0; i < steps; i++)
         {
             Step++;
             Network.DeliverDue();
+            foreach (var stream in _streams.ToList()) // a stream's end may start another
+            {
+                stream.Step();
+            }
+            _streams.RemoveAll(stream => stream.Ended);
             foreach (var process in _processes)
             {
                 process.Step(Step);
