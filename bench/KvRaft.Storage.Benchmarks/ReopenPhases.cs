@@ -1,0 +1,62 @@
+// Goal: where a reopen of a large Raft log spends its time and allocations, at sizes other than the 1 GiB of
+// RecoveryBenchmarks (the ~100 MiB a node keeps with the 64 MiB compaction lag); method: write a log of N MiB of
+// 100-byte entries once (as RecoveryBenchmarks), reopen it a few times with the default limits and print per reopen
+// the wall time, the bytes allocated by the process and the store's own phase times.
+//   dotnet run -c Release --project bench/KvRaft.Storage.Benchmarks -- --reopen-phases 100 3
+using System.Diagnostics;
+using System.Globalization;
+
+namespace KvRaft.Storage.Benchmarks;
+
+internal static class ReopenPhases
+{
+    private const int BatchSize = 4096;
+
+    public static void Run(long logMiB, int reopens)
+    {
+        var directory = BenchData.NewDirectory("reopen");
+        try
+        {
+            Write(directory, logMiB << 20);
+            for (var run = 1; run <= reopens; run++)
+            {
+                Reopen(directory, run);
+            }
+        }
+        finally
+        {
+            BenchData.Delete(directory);
+        }
+    }
+
+    private static void Write(string directory, long logBytes)
+    {
+        ReadOnlyMemory<byte> data = BenchData.Bytes(BenchData.EntryBytes, 4);
+        using var store = FasterRaftLogStore.Open(directory, StorageLimits.Default with { EntryCacheBytes = 0 });
+        while (store.BytesSinceCompaction < logBytes)
+        {
+            store.Append(BenchData.Entries(store.LastIndex + 1, BatchSize, data), null);
+            if (store.LastIndex % (BatchSize * 64) == 0)
+            {
+                store.CommitAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        store.CommitAsync().AsTask().GetAwaiter().GetResult();
+        Console.WriteLine($"log: {store.LastIndex} entries, {store.BytesSinceCompaction} bytes");
+    }
+
+    private static void Reopen(string directory, int run)
+    {
+        GC.Collect();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var started = Stopwatch.GetTimestamp();
+        using var store = FasterRaftLogStore.Open(directory);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        var times = store.OpenTimes;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"reopen {run}: {elapsed.TotalMilliseconds:F0} ms, {bytes:N0} B allocated, GCs gen0/1/2 {GC.CollectionCount(0) - collections.Item1}/{GC.CollectionCount(1) - collections.Item2}/{GC.CollectionCount(2) - collections.Item3}; "
+            + $"torn-commit walk {times.TornCommitRepair.TotalMilliseconds:F0} ms, FasterLog recovery {times.FasterRecovery.TotalMilliseconds:F0} ms, replay {times.Replay.TotalMilliseconds:F0} ms, cache warm-up {store.CacheWarmUp.TotalMilliseconds:F0} ms"));
+    }
+}
