@@ -75,7 +75,7 @@ public sealed class FasterRaftLogStore : IRaftLogStore
         lock (_tableGate)
         {
             var first = _table.FirstIndexFittingCache();
-            if (first > _table.LastIndex || _table.At(first).Data is not null)
+            if (first > _table.LastIndex || _table.At(first).IsCached)
             {
                 return; // the replay cached every entry that fits
             }
