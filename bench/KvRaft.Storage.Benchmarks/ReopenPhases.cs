@@ -1,7 +1,7 @@
 // Goal: where a reopen of a large Raft log spends its time and allocations, at sizes other than the 1 GiB of
 // RecoveryBenchmarks (the ~100 MiB a node keeps with the 64 MiB compaction lag); method: write a log of N MiB of
 // 100-byte entries once (as RecoveryBenchmarks), reopen it a few times with the default limits and print per reopen
-// the wall time, the bytes allocated by the process and the store's own phase times (REOPEN_ALLOCATIONS=1: then one
+// the wall time, the process's CPU time (less sensitive to a loaded machine), the bytes allocated by the process and the store's own phase times (REOPEN_ALLOCATIONS=1: then one
 // more reopen with the allocations sampled by type).
 //   dotnet run -c Release --project bench/KvRaft.Storage.Benchmarks -- --reopen-phases 100 3
 using System.Diagnostics;
@@ -57,13 +57,15 @@ internal static class ReopenPhases
         GC.Collect();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var collections = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
         using var store = FasterRaftLogStore.Open(directory);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
         var times = store.OpenTimes;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"reopen {run}: {elapsed.TotalMilliseconds:F0} ms, {bytes:N0} B allocated, GCs gen0/1/2 {GC.CollectionCount(0) - collections.Item1}/{GC.CollectionCount(1) - collections.Item2}/{GC.CollectionCount(2) - collections.Item3}; "
+            $"reopen {run}: {elapsed.TotalMilliseconds:F0} ms (CPU {cpu.TotalMilliseconds:F0} ms), {bytes:N0} B allocated, GCs gen0/1/2 {GC.CollectionCount(0) - collections.Item1}/{GC.CollectionCount(1) - collections.Item2}/{GC.CollectionCount(2) - collections.Item3}; "
             + $"torn-commit walk {times.TornCommitRepair.TotalMilliseconds:F0} ms, FasterLog recovery {times.FasterRecovery.TotalMilliseconds:F0} ms, replay {times.Replay.TotalMilliseconds:F0} ms, cache warm-up {store.CacheWarmUp.TotalMilliseconds:F0} ms"));
     }
 }

@@ -6,16 +6,40 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class LogTable
 {
+    /// <summary>
+    /// One live entry, 32 bytes (a log of 8 million entries keeps 8 million): the entry type and the cached payload's
+    /// offset share one int.
+    /// </summary>
     internal struct Row
     {
+        private const int TypeBits = 8;
+
+        /// <summary>The largest <see cref="DataOffset"/>: a slab chunk (<see cref="PayloadSlab.ChunkBytes"/>) is smaller.</summary>
+        internal const int DataOffsetMax = int.MaxValue >> TypeBits;
+
         public long Address;
         public long Term;
-        public byte Type;
-        public int DataBytes;
 
         /// <summary>The cached payload's array, or null: the payload is DataBytes bytes from DataOffset (an array of its own, or a slab the replay filled).</summary>
         public byte[]? Data;
-        public int DataOffset;
+        public int DataBytes;
+        private int _typeAndOffset;
+
+        public byte Type
+        {
+            readonly get => (byte)_typeAndOffset;
+            set => _typeAndOffset = (_typeAndOffset & ~0xFF) | value;
+        }
+
+        public int DataOffset
+        {
+            readonly get => (int)((uint)_typeAndOffset >> TypeBits);
+            set
+            {
+                Invariant.True(value is >= 0 and <= DataOffsetMax, value);
+                _typeAndOffset = (value << TypeBits) | (_typeAndOffset & 0xFF);
+            }
+        }
 
         public readonly bool IsCached => Data is not null;
 

@@ -4,7 +4,7 @@
 // for its window (then a second scan tops the cache up), older ones still come from the device, and what is served is
 // what was written, also when a suffix was replaced after the replay had cached and evicted entries. Method: a
 // FasterRaftLogStore with small pages written and closed, reopened with a cache of a known number of entries; reads
-// counted by the store's device read counter, second scans by its top-up counter.
+// counted by the store's device read counter, second scans by its top-up counter; a row's packed fields read back.
 namespace KvRaft.Storage.Tests;
 
 public sealed class LogWarmCacheTests : IDisposable
@@ -105,6 +105,17 @@ public sealed class LogWarmCacheTests : IDisposable
             var index = Entries - 49 + i;
             Small.AssertEntry(Small.Entry(index, index >= 180 ? 2 : 1, EntryBytes), newest[i]);
         }
+    }
+
+    [Fact]
+    public void A_log_table_row_takes_32_bytes_and_holds_any_offset_in_a_slab_chunk()
+    {
+        Assert.Equal(32, System.Runtime.CompilerServices.Unsafe.SizeOf<LogTable.Row>()); // a 1 GiB log of small entries keeps 8 million
+        Assert.True(PayloadSlab.ChunkBytes <= LogTable.Row.DataOffsetMax);
+        var row = new LogTable.Row { Type = 255, DataOffset = PayloadSlab.ChunkBytes - 1 };
+        Assert.Equal((255, PayloadSlab.ChunkBytes - 1), (row.Type, row.DataOffset));
+        row.Type = 7;
+        Assert.Equal((7, PayloadSlab.ChunkBytes - 1), (row.Type, row.DataOffset));
     }
 
     private async Task WriteAndCloseAsync(StorageLimits limits)
