@@ -11,14 +11,13 @@ namespace KvRaft.Storage.Benchmarks;
 
 internal static class ReopenPhases
 {
-    private const int BatchSize = 4096;
-
     public static void Run(long logMiB, int reopens)
     {
         var directory = BenchData.NewDirectory("reopen");
         try
         {
-            Write(directory, logMiB << 20);
+            var (entries, bytes) = BenchData.WriteRaftLog(directory, logMiB << 20);
+            Console.WriteLine($"log: {entries} entries, {bytes} bytes");
             for (var run = 1; run <= reopens; run++)
             {
                 Reopen(directory, run);
@@ -34,22 +33,6 @@ internal static class ReopenPhases
         {
             BenchData.Delete(directory);
         }
-    }
-
-    private static void Write(string directory, long logBytes)
-    {
-        ReadOnlyMemory<byte> data = BenchData.Bytes(BenchData.EntryBytes, 4);
-        using var store = FasterRaftLogStore.Open(directory, StorageLimits.Default with { EntryCacheBytes = 0 });
-        while (store.BytesSinceCompaction < logBytes)
-        {
-            store.Append(BenchData.Entries(store.LastIndex + 1, BatchSize, data), null);
-            if (store.LastIndex % (BatchSize * 64) == 0)
-            {
-                store.CommitAsync().AsTask().GetAwaiter().GetResult();
-            }
-        }
-        store.CommitAsync().AsTask().GetAwaiter().GetResult();
-        Console.WriteLine($"log: {store.LastIndex} entries, {store.BytesSinceCompaction} bytes");
     }
 
     private static void Reopen(string directory, int run)
