@@ -48,4 +48,22 @@ internal static class BenchData
         }
         return entries;
     }
+
+    /// <summary>Writes a Raft log of at least <paramref name="logBytes"/> of EntryBytes-byte entries in batches of 4096, committed; returns (entries, bytes).</summary>
+    public static (long Entries, long Bytes) WriteRaftLog(string directory, long logBytes)
+    {
+        const int batchSize = 4096;
+        ReadOnlyMemory<byte> data = Bytes(EntryBytes, 4);
+        using var store = FasterRaftLogStore.Open(directory, StorageLimits.Default with { EntryCacheBytes = 0 });
+        while (store.BytesSinceCompaction < logBytes)
+        {
+            store.Append(Entries(store.LastIndex + 1, batchSize, data), null);
+            if (store.LastIndex % (batchSize * 64) == 0)
+            {
+                store.CommitAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        store.CommitAsync().AsTask().GetAwaiter().GetResult();
+        return (store.LastIndex, store.BytesSinceCompaction);
+    }
 }

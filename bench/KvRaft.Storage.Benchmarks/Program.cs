@@ -21,6 +21,12 @@ public static class Program
             await FetchSoak.RunAsync(args);
             return;
         }
+        if (args is ["--reopen-phases", ..])
+        {
+            ReopenPhases.Run(args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100,
+                args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3);
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

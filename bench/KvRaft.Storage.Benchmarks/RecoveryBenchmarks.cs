@@ -10,25 +10,14 @@ namespace KvRaft.Storage.Benchmarks;
 public class RecoveryBenchmarks
 {
     private const long LogBytes = 1L << 30;
-    private const int BatchSize = 4096;
     private string? _directory;
 
     [GlobalSetup]
     public void Setup()
     {
         _directory = BenchData.NewDirectory("recovery");
-        ReadOnlyMemory<byte> data = BenchData.Bytes(BenchData.EntryBytes, 4);
-        using var store = FasterRaftLogStore.Open(_directory, StorageLimits.Default with { EntryCacheBytes = 0 });
-        while (store.BytesSinceCompaction < LogBytes)
-        {
-            store.Append(BenchData.Entries(store.LastIndex + 1, BatchSize, data), null);
-            if (store.LastIndex % (BatchSize * 64) == 0)
-            {
-                store.CommitAsync().AsTask().GetAwaiter().GetResult();
-            }
-        }
-        store.CommitAsync().AsTask().GetAwaiter().GetResult();
-        Console.WriteLine($"// recovery log: {store.LastIndex} entries, {store.BytesSinceCompaction} bytes");
+        var (entries, bytes) = BenchData.WriteRaftLog(_directory, LogBytes);
+        Console.WriteLine($"// recovery log: {entries} entries, {bytes} bytes");
     }
 
     [GlobalCleanup]

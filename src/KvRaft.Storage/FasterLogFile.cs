@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
 
@@ -12,6 +13,12 @@ internal sealed record FasterLogNames(string Log, string Commit, string TailCuts
     /// <summary>The log shared by many groups (<see cref="SharedRaftLog"/>): other names, so neither store reads the other's records.</summary>
     public static FasterLogNames Shared { get; } = new("shared.log", "shared.commit", "shared.tail-cuts", "shared.layout");
 }
+
+/// <summary>
+/// The phases of opening a log: the torn-commit repair (a walk of the commit records in the segment files), FasterLog's
+/// own recovery (the commit slots, then its scan for fast-commit records past the newest slot), and our checked replay.
+/// </summary>
+internal readonly record struct LogOpenTimes(TimeSpan TornCommitRepair, TimeSpan FasterRecovery, TimeSpan Replay);
 
 /// <summary>
 /// One FasterLog with what every Raft log on it needs: the device stack (segment names synced, fill-ahead, writes in
@@ -45,8 +52,10 @@ internal sealed class FasterLogFile : IDisposable
         var file = new FasterLogFile(directory, names, limits, logger, files, createDevice, onDurable);
         try
         {
+            var started = Stopwatch.GetTimestamp();
             var cuts = new TailCutFile(Path.Combine(directory, names.TailCuts), files);
             new LogRecovery(file.Log, file.LogPath, limits.LogSegmentBits, limits.LogPageBits, cuts, logger, files).Replay(replay);
+            file.OpenTimes = file.OpenTimes with { Replay = Stopwatch.GetElapsedTime(started) };
         }
         catch
         {
@@ -69,7 +78,9 @@ internal sealed class FasterLogFile : IDisposable
         _commits = new LogCommitSlots(Path.Combine(directory, names.Commit), files);
         try
         {
+            var started = Stopwatch.GetTimestamp();
             TornCommitRecords.Repair(files, LogPath, limits, _commits, logger);
+            var repaired = Stopwatch.GetTimestamp();
             Log = new FasterLog(new FasterLogSettings
             {
                 LogDevice = _device,
@@ -81,6 +92,7 @@ internal sealed class FasterLogFile : IDisposable
                 FastCommitMode = true, // the commit record goes into the log: one write per commit (see LogCommitSlots)
                 TryRecoverLatest = true,
             });
+            OpenTimes = new LogOpenTimes(Stopwatch.GetElapsedTime(started, repaired), Stopwatch.GetElapsedTime(repaired), TimeSpan.Zero);
         }
         catch
         {
@@ -89,6 +101,9 @@ internal sealed class FasterLogFile : IDisposable
             throw;
         }
     }
+
+    /// <summary>How long each phase of the open took (the store above logs them once).</summary>
+    public LogOpenTimes OpenTimes { get; private set; }
 
     /// <summary>The FasterLog itself (enqueue through <see cref="Enqueue"/>, which latches a failure).</summary>
     public FasterLog Log { get; }

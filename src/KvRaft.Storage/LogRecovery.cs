@@ -54,6 +54,7 @@ internal sealed class LogRecovery
     private void ReplayRanges<TView>(ILogReplaySink<TView> sink)
     {
         var end = _log.CommittedUntilAddress;
+        sink.Begin(_log.BeginAddress, end);
         foreach (var (from, to) in Ranges(_log.BeginAddress, end))
         {
             var badAddress = ScanRange(from, to, sink);
@@ -155,7 +156,7 @@ internal sealed class LogRecovery
         }
         try
         {
-            good = sink.TryDecode(new ReadOnlySpan<byte>(entry, length), out view);
+            good = sink.TryDecode(new ReadOnlySpan<byte>(entry, length), address, out view);
         }
         finally
         {
@@ -219,47 +220,15 @@ internal sealed class LogRecovery
 
 /// <summary>
 /// What a recovery scan hands its records to: it checks and decodes them (false: checksum or framing bad) and applies
-/// them. The record's bytes are FasterLog's own, valid only during <see cref="TryDecode"/>: a view keeps no reference to them.
+/// them. The record's bytes are FasterLog's own, valid only during <see cref="TryDecode"/>: a view keeps no reference to them (it may carry a copy).
 /// </summary>
 internal interface ILogReplaySink<TView>
 {
-    bool TryDecode(ReadOnlySpan<byte> record, out TView view);
+    /// <summary>Called once before the scan with the committed range it covers, [<paramref name="beginAddress"/>, <paramref name="endAddress"/>).</summary>
+    void Begin(long beginAddress, long endAddress);
+
+    bool TryDecode(ReadOnlySpan<byte> record, long address, out TView view);
 
     /// <summary>Applies one good record, in address order; returns null, or why the record cannot be in this log (corruption).</summary>
     string? Apply(in TView view, long address);
-}
-
-/// <summary>
-/// The replay of the single-group log: the latest record for an index wins and drops every entry above it; an
-/// entry that does not join the log is corruption.
-/// </summary>
-internal sealed class SingleLogReplay(LogTable table) : ILogReplaySink<LogRecordHeader>
-{
-    public HardState HardState { get; private set; }
-
-    public bool TryDecode(ReadOnlySpan<byte> record, out LogRecordHeader view) => LogRecord.TryDecodeHeaderAt(record, LogRecord.FieldsAt, out view);
-
-    public string? Apply(in LogRecordHeader view, long address)
-    {
-        switch (view.Kind)
-        {
-            case LogRecordKind.Entry:
-                if (view.Index > table.LastIndex + 1 && table.Count > 0 || view.Index <= table.BoundaryIndex && table.Count > 0)
-                {
-                    return $"entry {view.Index} does not join the log [{table.FirstIndex}, {table.LastIndex}]";
-                }
-                table.Put(view.Index, new LogTable.Row { Address = address, Term = view.Term, Type = view.EntryType, DataBytes = view.PayloadBytes });
-                break;
-            case LogRecordKind.HardState:
-                HardState = LogRecord.ToHardState(view);
-                break;
-            case LogRecordKind.Boundary:
-                table.CompactUntil(view.Index, view.Term);
-                break;
-            case LogRecordKind.Reset:
-                table.Reset(view.Index, view.Term);
-                break;
-        }
-        return null;
-    }
 }

@@ -6,13 +6,48 @@ namespace KvRaft.Storage;
 /// </summary>
 internal sealed class LogTable
 {
+    /// <summary>
+    /// One live entry, 32 bytes (a log of 8 million entries keeps 8 million): the entry type and the cached payload's
+    /// offset share one int.
+    /// </summary>
     internal struct Row
     {
+        private const int TypeBits = 8;
+
+        /// <summary>The largest <see cref="DataOffset"/>: a slab chunk (<see cref="PayloadSlab.ChunkBytes"/>) is smaller.</summary>
+        internal const int DataOffsetMax = int.MaxValue >> TypeBits;
+
         public long Address;
         public long Term;
-        public byte Type;
-        public int DataBytes;
+
+        /// <summary>The cached payload's array, or null: the payload is DataBytes bytes from DataOffset (an array of its own, or a slab the replay filled).</summary>
         public byte[]? Data;
+        public int DataBytes;
+        private int _typeAndOffset;
+
+        public byte Type
+        {
+            readonly get => (byte)_typeAndOffset;
+            set => _typeAndOffset = (_typeAndOffset & ~0xFF) | value;
+        }
+
+        public int DataOffset
+        {
+            readonly get => (int)((uint)_typeAndOffset >> TypeBits);
+            set
+            {
+                Invariant.True(value is >= 0 and <= DataOffsetMax, value);
+                _typeAndOffset = (value << TypeBits) | (_typeAndOffset & 0xFF);
+            }
+        }
+
+        public readonly bool IsCached => Data is not null;
+
+        /// <summary>The cached payload (only when <see cref="IsCached"/>).</summary>
+        public readonly ReadOnlyMemory<byte> CachedData => Data.AsMemory(DataOffset, DataBytes);
+
+        /// <summary>Bytes of cache the row holds: its payload's when cached, else 0.</summary>
+        public readonly long CachedBytes => Data is null ? 0 : DataBytes;
     }
 
     private readonly List<Row> _rows = [];
@@ -60,7 +95,7 @@ internal sealed class LogTable
         Invariant.True(index >= FirstIndex && index <= LastIndex + 1, index);
         TruncateFrom(index);
         _rows.Add(row);
-        _cachedBytes += row.Data?.Length ?? 0;
+        _cachedBytes += row.CachedBytes;
     }
 
     public void TruncateFrom(long index)
@@ -68,7 +103,7 @@ internal sealed class LogTable
         var keep = (int)(index - FirstIndex);
         for (var i = keep; i < _rows.Count; i++)
         {
-            _cachedBytes -= _rows[i].Data?.Length ?? 0;
+            _cachedBytes -= _rows[i].CachedBytes;
         }
         _rows.RemoveRange(keep, _rows.Count - keep);
         _evictCursor = Math.Min(_evictCursor, _rows.Count);
@@ -84,7 +119,7 @@ internal sealed class LogTable
         var drop = (int)Math.Min(index - BoundaryIndex, _rows.Count);
         for (var i = 0; i < drop; i++)
         {
-            _cachedBytes -= _rows[i].Data?.Length ?? 0;
+            _cachedBytes -= _rows[i].CachedBytes;
         }
         _rows.RemoveRange(0, drop);
         _evictCursor = Math.Max(0, _evictCursor - drop);
@@ -128,11 +163,12 @@ internal sealed class LogTable
             return;
         }
         ref var row = ref At(index);
-        if (row.Address != address || row.Data is not null || row.DataBytes != data.Length)
+        if (row.Address != address || row.IsCached || row.DataBytes != data.Length)
         {
             return;
         }
         row.Data = data;
+        row.DataOffset = 0;
         _cachedBytes += data.Length;
     }
 
@@ -142,7 +178,7 @@ internal sealed class LogTable
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rows);
         while (_cachedBytes > CacheBytesLimit && _evictCursor < span.Length && span[_evictCursor].Address < durableAddress)
         {
-            _cachedBytes -= span[_evictCursor].Data?.Length ?? 0;
+            _cachedBytes -= span[_evictCursor].CachedBytes;
             span[_evictCursor].Data = null;
             _evictCursor++;
         }

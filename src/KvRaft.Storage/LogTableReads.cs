@@ -30,7 +30,7 @@ internal static class LogTableReads
             {
                 break;
             }
-            into.Add(new LogEntry(index, row.Term, row.Type, row.Data ?? readFromLog(index, row.Address)));
+            into.Add(new LogEntry(index, row.Term, row.Type, row.IsCached ? row.CachedData : readFromLog(index, row.Address)));
         }
     }
 
@@ -46,11 +46,11 @@ internal static class LogTableReads
             {
                 ref var row = ref table.At(index);
                 bytes += row.DataBytes;
-                if (row.Data is null || (index > lo && bytes > maxBytes))
+                if (!row.IsCached || (index > lo && bytes > maxBytes))
                 {
                     break;
                 }
-                into.Add(new LogEntry(index, row.Term, row.Type, row.Data));
+                into.Add(new LogEntry(index, row.Term, row.Type, row.CachedData));
             }
             return into.Count > start;
         }
@@ -80,8 +80,8 @@ internal static class LogTableReads
             {
                 return;
             }
-            var data = row.Data ?? await read(index, row.Address, cancellationToken).ConfigureAwait(false);
-            if (data is null)
+            var fromDevice = row.IsCached ? null : await read(index, row.Address, cancellationToken).ConfigureAwait(false);
+            if (!row.IsCached && fromDevice is null)
             {
                 lock (gate)
                 {
@@ -92,7 +92,7 @@ internal static class LogTableReads
                 }
                 throw unreadable(index, row.Address);
             }
-            into.Add(new LogEntry(index, row.Term, row.Type, data));
+            into.Add(new LogEntry(index, row.Term, row.Type, fromDevice is { } stored ? stored : row.CachedData));
         }
     }
 }

@@ -9,7 +9,11 @@ internal sealed class SharedLogReplay(SharedRaftLog owner, string logPath) : ILo
     /// <summary>Every group found so far, by id.</summary>
     public Dictionary<int, SharedLogGroup> Groups { get; } = [];
 
-    public bool TryDecode(ReadOnlySpan<byte> record, out GroupRecordHeader view) => SharedLogRecord.TryDecodeHeader(record, out view);
+    public void Begin(long beginAddress, long endAddress)
+    {
+    }
+
+    public bool TryDecode(ReadOnlySpan<byte> record, long address, out GroupRecordHeader view) => SharedLogRecord.TryDecodeHeader(record, out view);
 
     public string? Apply(in GroupRecordHeader view, long address)
     {
