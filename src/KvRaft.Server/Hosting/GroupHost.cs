@@ -25,6 +25,7 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
     private readonly LoopStallWatch _stallWatch; // loop thread only
     private readonly IoLoop _loop;
     private readonly TickClock _clock;
+    private bool _ticking; // event loop only: false until the first turn of Start, which the server calls once peers can reach this node; turns before it take events, not ticks
     private readonly TimeSpan _tickInterval;
     private readonly Action _runTurn;
     private readonly Action _onTickTimer;
@@ -73,7 +74,12 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
 
     public void Start()
     {
-        _loop.Execute(_runTurn);
+        _loop.Execute(() =>
+        {
+            _clock.Restart();
+            _ticking = true;
+            RunTurn();
+        });
         _loop.Schedule(_onTickTimer, _tickInterval);
     }
 
@@ -153,7 +159,7 @@ internal sealed partial class GroupHost : IAsyncDisposable, IEventSink
     private bool Turn()
     {
         var started = _stallWatch.TurnStarted();
-        var elapsedTicks = _clock.TakeElapsedTicks();
+        var elapsedTicks = _ticking ? _clock.TakeElapsedTicks() : 0;
         if (elapsedTicks > 0)
         {
             _replicas.OnTicks(elapsedTicks);

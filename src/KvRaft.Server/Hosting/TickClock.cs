@@ -22,6 +22,13 @@ internal sealed class TickClock
         _nextTick = time.GetTimestamp() + _tickTimestamps;
     }
 
+    /// <summary>
+    /// Counts from now again: the first tick ends one interval from now, and the intervals that ended before are not
+    /// counted. For the host's start: the time a node spent starting (listeners, a first JIT) is no time its timers
+    /// should have run, as nobody could reach it meanwhile.
+    /// </summary>
+    public void Restart() => _nextTick = _time.GetTimestamp() + _tickTimestamps;
+
     /// <summary>The ticks that ended since the previous call (0 if none), each counted once.</summary>
     public int TakeElapsedTicks()
     {

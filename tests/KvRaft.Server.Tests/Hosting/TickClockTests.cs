@@ -20,6 +20,20 @@ public sealed class TickClockTests
     }
 
     [Fact]
+    public void A_restart_counts_from_then_and_drops_the_ticks_that_ended_before_it()
+    {
+        var time = new HandMovedTime();
+        var clock = new TickClock(time, TickMilliseconds);
+        time.Advance(TimeSpan.FromMilliseconds(500)); // the node was starting its listeners: nobody could reach it
+        clock.Restart();
+        Assert.Equal(0, clock.TakeElapsedTicks());
+        time.Advance(TimeSpan.FromMilliseconds(9));
+        Assert.Equal(0, clock.TakeElapsedTicks());
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, clock.TakeElapsedTicks());
+    }
+
+    [Fact]
     public void A_stall_of_one_second_counts_every_tick_it_missed()
     {
         var time = new HandMovedTime();
