@@ -15,32 +15,23 @@ public sealed partial class OrphanNodeTests
     [Fact]
     public async Task Loadgen_stopped_with_sigterm_stops_its_nodes_and_removes_the_cluster_folder()
     {
-        var run = await LoadgenRun.StartAsync();
-        try
-        {
-            await run.SignalAsync("TERM");
-            await run.WaitForNodesGoneAsync();
-            Assert.False(Directory.Exists(run.ClusterFolder), "loadgen left its cluster folder " + run.ClusterFolder);
-        }
-        finally
-        {
-            run.Dispose();
-        }
+        var folderLeft = await EndLoadgenAsync("TERM");
+        Assert.True(folderLeft is null, "loadgen left its cluster folder " + folderLeft);
     }
 
     [Fact]
-    public async Task Nodes_stop_when_the_loadgen_that_started_them_is_killed()
+    public async Task Nodes_stop_when_the_loadgen_that_started_them_is_killed() => await EndLoadgenAsync("KILL");
+
+    /// <summary>
+    /// Starts a loaded run, ends loadgen with <paramref name="signal"/> and waits until its nodes are gone; returns the
+    /// cluster folder if loadgen left it (checked before the run's disposal removes it), else null.
+    /// </summary>
+    private static async Task<string?> EndLoadgenAsync(string signal)
     {
-        var run = await LoadgenRun.StartAsync();
-        try
-        {
-            await run.SignalAsync("KILL");
-            await run.WaitForNodesGoneAsync();
-        }
-        finally
-        {
-            run.Dispose();
-        }
+        using var run = await LoadgenRun.StartAsync();
+        await run.SignalAsync(signal);
+        await run.WaitForNodesGoneAsync();
+        return Directory.Exists(run.ClusterFolder) ? run.ClusterFolder : null;
     }
 
     /// <summary>One loadgen process running a local cluster, and the scratch folder of its files.</summary>
